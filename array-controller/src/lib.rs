@@ -1,0 +1,1 @@
+//! The array controller (filled in by the Foundation issue).

@@ -1,0 +1,1 @@
+//! APK inspection (filled in by the APK parser work).
