@@ -1,0 +1,703 @@
+//! The controller's REST bodies under `/v1`, one section per resource.
+//!
+//! Conventions every body follows:
+//! - ids are opaque strings with a type prefix (`ten_…`, `gam_…`), sortable by creation time;
+//! - instants are [`Timestamp`]s; money is integer micro-units of the platform currency;
+//! - lists come as a [`Page`]: pass `next_cursor` back as `?cursor=` for the next page;
+//! - `Create*` bodies are what a client sends, the bare names are what the server returns,
+//!   `Update*` bodies are partial (absent fields stay as they are).
+
+use crate::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+/// One page of a list. `next_cursor` is absent on the last page.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accounts, roles, sign-in and API keys
+// ---------------------------------------------------------------------------------------------
+
+/// What a principal may do. Operators see everything (viewers only read); tenant roles see only
+/// their own tenant's objects: admins also manage users and keys, developers manage games,
+/// versions, deployments and links, viewers only read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    OperatorAdmin,
+    OperatorViewer,
+    TenantAdmin,
+    TenantDeveloper,
+    TenantViewer,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::OperatorAdmin,
+        Role::OperatorViewer,
+        Role::TenantAdmin,
+        Role::TenantDeveloper,
+        Role::TenantViewer,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::OperatorAdmin => "operator-admin",
+            Role::OperatorViewer => "operator-viewer",
+            Role::TenantAdmin => "tenant-admin",
+            Role::TenantDeveloper => "tenant-developer",
+            Role::TenantViewer => "tenant-viewer",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    pub fn is_operator(self) -> bool {
+        matches!(self, Role::OperatorAdmin | Role::OperatorViewer)
+    }
+}
+
+/// Sign in with an account's email and password; the answer carries a bearer token.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LoginResponse {
+    /// Send as `Authorization: Bearer <token>`. Shown once; the server keeps only its hash.
+    pub token: String,
+    pub expires_at: Timestamp,
+    pub principal: Principal,
+}
+
+/// Who is calling: an account (signed in) or an API key acting with its own role.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct Principal {
+    /// The account id (`acc_…`) or the API key id (`key_…`).
+    pub id: String,
+    pub kind: PrincipalKind,
+    pub role: Role,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    /// The account's email; absent for API keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PrincipalKind {
+    Account,
+    ApiKey,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreateAccount {
+    pub email: String,
+    /// At least 10 characters.
+    pub password: String,
+    pub role: Role,
+    /// Required for tenant roles, forbidden for operator roles. Tenant admins may only create
+    /// accounts in their own tenant (and may omit it).
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Account {
+    pub id: String,
+    pub email: String,
+    pub role: Role,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreateApiKey {
+    /// What the key is for, e.g. "CI uploader".
+    pub name: String,
+    /// The key's role: at most the creator's own.
+    pub role: Role,
+    #[serde(default)]
+    pub expires_at: Option<Timestamp>,
+}
+
+/// An API key as listed: never the secret.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ApiKey {
+    pub id: String,
+    pub name: String,
+    /// The recognisable start of the secret (`prk_` + key id), safe to show.
+    pub prefix: String,
+    pub role: Role,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    pub created_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// The answer to creating a key: the only time the secret is shown.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreatedApiKey {
+    pub key: ApiKey,
+    /// `prk_<key id>_<secret>`: send as `Authorization: Bearer <secret>`.
+    pub secret: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tenants
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TenantStatus {
+    Active,
+    Suspended,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Tenant {
+    pub id: String,
+    pub name: String,
+    pub status: TenantStatus,
+    /// Allocation priority tier: higher tiers are served first when capacity is short.
+    pub priority_tier: i32,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreateTenant {
+    pub name: String,
+    #[serde(default)]
+    pub priority_tier: i32,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct UpdateTenant {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub status: Option<TenantStatus>,
+    #[serde(default)]
+    pub priority_tier: Option<i32>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Specs (billable SKUs)
+// ---------------------------------------------------------------------------------------------
+
+/// An instance spec: resolution, frame rate and bitrate window, the resources it reserves on a
+/// board, and its price. Specs are what tenants buy and what players' sessions are billed by.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct Spec {
+    /// A readable id chosen by the operator, e.g. `hd-60`.
+    pub id: String,
+    pub name: String,
+    pub width: u32,
+    pub height: u32,
+    pub fps: u32,
+    pub bitrate_min_kbps: u32,
+    pub bitrate_max_kbps: u32,
+    /// CPU reserved per instance, in thousandths of a core.
+    pub cpu_millis: u32,
+    pub memory_mb: u32,
+    /// Price per minute of play in micro-units of the platform currency.
+    pub price_per_minute_micros: i64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct UpdateSpec {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub bitrate_min_kbps: Option<u32>,
+    #[serde(default)]
+    pub bitrate_max_kbps: Option<u32>,
+    #[serde(default)]
+    pub cpu_millis: Option<u32>,
+    #[serde(default)]
+    pub memory_mb: Option<u32>,
+    #[serde(default)]
+    pub price_per_minute_micros: Option<i64>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Games and versions
+// ---------------------------------------------------------------------------------------------
+
+/// Whether a game's saves are kept by the platform between plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ArchivePolicy {
+    /// Single-player: the player's data is archived at the end of a play and restored next time.
+    SinglePlayer,
+    /// Online: the game keeps its state on its own servers; nothing is archived.
+    Online,
+}
+
+/// The defaults a play of this game gets unless a try-play link or order says otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TrialDefaults {
+    /// Longest play, in seconds.
+    pub max_play_seconds: u32,
+    /// How long a dropped player may take to come back to the same instance.
+    pub reconnect_grace_seconds: u32,
+    /// A play with no input for this long is ended.
+    pub idle_kick_seconds: u32,
+}
+
+impl Default for TrialDefaults {
+    fn default() -> Self {
+        Self { max_play_seconds: 600, reconnect_grace_seconds: 60, idle_kick_seconds: 120 }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Game {
+    pub id: String,
+    pub tenant_id: String,
+    /// URL-safe name, unique within the tenant.
+    pub slug: String,
+    pub name: String,
+    /// Where the portal loads the icon from (the default version's icon), if there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icon_url: Option<String>,
+    pub archive_policy: ArchivePolicy,
+    /// Allowed spec ids, most wanted first: a play falls back along this list.
+    pub spec_ids: Vec<String>,
+    pub trial_defaults: TrialDefaults,
+    /// Fixed by the first READY version; every later version must have the same package.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_name: Option<String>,
+    /// The newest published version, which plays use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_version_id: Option<String>,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreateGame {
+    pub slug: String,
+    pub name: String,
+    pub archive_policy: ArchivePolicy,
+    pub spec_ids: Vec<String>,
+    #[serde(default)]
+    pub trial_defaults: Option<TrialDefaults>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct UpdateGame {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub archive_policy: Option<ArchivePolicy>,
+    #[serde(default)]
+    pub spec_ids: Option<Vec<String>>,
+    #[serde(default)]
+    pub trial_defaults: Option<TrialDefaults>,
+}
+
+/// UPLOADING → PARSING → READY | FAILED. Only READY versions can be published and deployed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum VersionState {
+    Uploading,
+    Parsing,
+    Ready,
+    Failed,
+}
+
+/// Why a version failed: a stable code (`APK_ZIP_BOMB`, `DUPLICATE_VERSION_CODE`, …) and a
+/// sentence for people.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct Failure {
+    pub code: String,
+    pub message: String,
+}
+
+/// What the APK says about itself (known once the version is READY).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct ApkSummary {
+    pub package: String,
+    pub version_code: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_sdk: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_sdk: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launchable_activity: Option<String>,
+    pub permissions: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    pub abis: Vec<String>,
+    pub has_icon: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Version {
+    pub id: String,
+    pub game_id: String,
+    pub state: VersionState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<Failure>,
+    /// The package's SHA-256 (hex), its address in the package store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    pub size_bytes: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apk: Option<ApkSummary>,
+    /// Set while published; a revoked version is no longer played.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+}
+
+/// Where an upload stands (also available as tus headers on `HEAD`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Upload {
+    pub id: String,
+    pub version_id: String,
+    pub offset: u64,
+    pub length: u64,
+    pub expires_at: Timestamp,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Topology: regions → machine rooms → arrays → boards
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Region {
+    pub id: String,
+    pub name: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreateRegion {
+    pub name: String,
+}
+
+/// How a room places sessions on its boards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Placement {
+    /// Prefer the least-loaded board (evens out heat and noise).
+    #[default]
+    Spread,
+    /// Fill the most-loaded board first (keeps whole boards free for draining).
+    Binpack,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Room {
+    pub id: String,
+    pub region_id: String,
+    pub name: String,
+    /// The most instances this room may run at once.
+    pub instance_cap: u32,
+    /// The room's shared package volume: a path (`/mnt/packages`) or an rsync URL.
+    pub shared_volume: String,
+    /// The URL clients measure their RTT against before acquiring.
+    pub probe_url: String,
+    pub placement: Placement,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreateRoom {
+    pub region_id: String,
+    pub name: String,
+    pub instance_cap: u32,
+    pub shared_volume: String,
+    pub probe_url: String,
+    #[serde(default)]
+    pub placement: Placement,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct UpdateRoom {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub instance_cap: Option<u32>,
+    #[serde(default)]
+    pub shared_volume: Option<String>,
+    #[serde(default)]
+    pub probe_url: Option<String>,
+    #[serde(default)]
+    pub placement: Option<Placement>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Array {
+    pub id: String,
+    pub room_id: String,
+    pub name: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreateArray {
+    pub room_id: String,
+    pub name: String,
+}
+
+/// The operator's intent for a board. Liveness (online, lost) comes from its agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BoardStatus {
+    /// Takes new sessions.
+    Active,
+    /// Keeps its sessions, takes no new ones.
+    Draining,
+    /// Out of service.
+    Disabled,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Board {
+    pub id: String,
+    pub array_id: String,
+    /// The board's serial number, unique across the platform.
+    pub serial: String,
+    /// The board model, e.g. `RK3588`.
+    pub model: String,
+    /// How many instances of each spec the board can run (spec id → slots).
+    pub capacity: BTreeMap<String, u32>,
+    pub status: BoardStatus,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreateBoard {
+    pub array_id: String,
+    pub serial: String,
+    pub model: String,
+    pub capacity: BTreeMap<String, u32>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct UpdateBoard {
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub capacity: Option<BTreeMap<String, u32>>,
+    #[serde(default)]
+    pub status: Option<BoardStatus>,
+}
+
+/// A whole topology in one document, for bulk import. Existing objects (matched by name within
+/// their parent, boards by serial) are updated; new ones are created; nothing is deleted.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TopologyImport {
+    pub regions: Vec<ImportRegion>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ImportRegion {
+    pub name: String,
+    #[serde(default)]
+    pub rooms: Vec<ImportRoom>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ImportRoom {
+    pub name: String,
+    pub instance_cap: u32,
+    pub shared_volume: String,
+    pub probe_url: String,
+    #[serde(default)]
+    pub placement: Placement,
+    #[serde(default)]
+    pub arrays: Vec<ImportArray>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ImportArray {
+    pub name: String,
+    #[serde(default)]
+    pub boards: Vec<ImportBoard>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ImportBoard {
+    pub serial: String,
+    pub model: String,
+    pub capacity: BTreeMap<String, u32>,
+}
+
+/// What a bulk import did.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct ImportReport {
+    pub created: u32,
+    pub updated: u32,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Orders, deployments, try-play links
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    Active,
+    Cancelled,
+}
+
+/// A tenant's purchase: up to `concurrency` simultaneous instances of one spec, in a region or
+/// a set of rooms, between two instants.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Order {
+    pub id: String,
+    pub tenant_id: String,
+    pub spec_id: String,
+    /// Covers every room of this region …
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region_id: Option<String>,
+    /// … or exactly these rooms.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub room_ids: Vec<String>,
+    pub concurrency: u32,
+    pub valid_from: Timestamp,
+    pub valid_until: Timestamp,
+    /// Allocation priority inside the tenant's tier.
+    pub priority: i32,
+    pub status: OrderStatus,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreateOrder {
+    pub tenant_id: String,
+    pub spec_id: String,
+    #[serde(default)]
+    pub region_id: Option<String>,
+    #[serde(default)]
+    pub room_ids: Vec<String>,
+    pub concurrency: u32,
+    pub valid_from: Timestamp,
+    pub valid_until: Timestamp,
+    #[serde(default)]
+    pub priority: i32,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct UpdateOrder {
+    #[serde(default)]
+    pub concurrency: Option<u32>,
+    #[serde(default)]
+    pub valid_until: Option<Timestamp>,
+    #[serde(default)]
+    pub priority: Option<i32>,
+    #[serde(default)]
+    pub status: Option<OrderStatus>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeploymentRoomState {
+    Pending,
+    Syncing,
+    Ready,
+    Failed,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DeploymentRoom {
+    pub room_id: String,
+    pub state: DeploymentRoomState,
+    /// 0–100, while syncing.
+    pub progress_percent: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub updated_at: Timestamp,
+}
+
+/// A version's desired rooms and how far each has got.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Deployment {
+    pub version_id: String,
+    pub game_id: String,
+    pub rooms: Vec<DeploymentRoom>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SetDeployment {
+    /// The rooms the version should be in. Rooms left out are undeployed.
+    pub room_ids: Vec<String>,
+}
+
+/// A try-play link: `https://<portal>/play/<code>`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Link {
+    pub id: String,
+    pub code: String,
+    pub game_id: String,
+    /// Trial length of each play through this link.
+    pub trial_seconds: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_plays: Option<u32>,
+    pub plays_used: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreateLink {
+    pub game_id: String,
+    /// Defaults to the game's max play seconds.
+    #[serde(default)]
+    pub trial_seconds: Option<u32>,
+    #[serde(default)]
+    pub expires_at: Option<Timestamp>,
+    #[serde(default)]
+    pub max_plays: Option<u32>,
+    #[serde(default)]
+    pub campaign: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Audit log
+// ---------------------------------------------------------------------------------------------
+
+/// One mutation: who did what to which object, when, and a summary of the change.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditEntry {
+    pub id: String,
+    pub at: Timestamp,
+    /// The principal's id (`acc_…`, `key_…`) or `system`.
+    pub actor: String,
+    /// The tenant that owns the object, if any (tenants read only their own entries).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    /// `<object type>.<verb>`, e.g. `game.create`, `version.publish`.
+    pub action: String,
+    pub object_id: String,
+    pub summary: serde_json::Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
