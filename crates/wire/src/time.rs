@@ -86,7 +86,7 @@ mod tests {
     fn round_trips_through_rfc3339() {
         let t = Timestamp(1_795_364_174_123);
         let json = serde_json::to_string(&t).unwrap();
-        assert_eq!(json, "\"2026-11-22T14:16:14.123Z\"");
+        assert_eq!(json, "\"2026-11-22T16:16:14.123Z\"");
         assert_eq!(serde_json::from_str::<Timestamp>(&json).unwrap(), t);
     }
 
