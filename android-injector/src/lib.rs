@@ -5,3 +5,4 @@
 //!   and the virtual device (server).
 //! - `adb`: the adb transport protocol, spoken by the virtual device's adbd.
 //! - the virtual Android device binary that stands in for redroid in tests.
+pub mod adb;
