@@ -6,3 +6,6 @@
 //! - `adb`: the adb transport protocol, spoken by the virtual device's adbd.
 //! - the virtual Android device binary that stands in for redroid in tests.
 pub mod adb;
+pub mod encode;
+pub mod game;
+pub mod scrcpy;

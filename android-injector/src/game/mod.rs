@@ -1,0 +1,614 @@
+//! The synthetic game the virtual device "plays": a sans-IO scene fed input events and time,
+//! rendered to I420 frames that carry machine-readable marks.
+//!
+//! What a test (or a person) can read from a frame:
+//! - **frame number**: 32 bits drawn as 2 rows × 16 black/white square blocks along the top,
+//!   most significant bit first, each block `width / 16` pixels (45 px at 720 wide), large
+//!   enough to survive H.264 at any sane bit rate. [`read_frame_number`] decodes it.
+//! - **latency probe**: a square at the right under the stripe, black or white. A
+//!   KEYCODE_F12 DOWN toggles it, and the toggle shows in the very next frame rendered.
+//!   [`read_probe_block`] reads it. This is the Gaming@Edge "special input" latency method.
+//! - **touch marks**: every pointer that goes down leaves a filled disc of a colour contrasting
+//!   with the background where it landed, for [`MARK_LIFETIME_US`]; pointers held down are drawn
+//!   where they are. Up to [`MAX_POINTERS`] at once, with scrcpy's pointer-id semantics.
+//! - **tap counter**: the number of pointer DOWNs ever, drawn with 7-segment digits and kept by
+//!   the caller through [`TapStore`] (`<data>/data/<pkg>/files/taps`), so an archive of the
+//!   app's data carries it.
+//! - **indicators**: three small squares at the bottom-left light up for a second after BACK,
+//!   HOME and text input; the text typed is kept in [`Game::typed_text`].
+//!
+//! The background (hue, band width, band direction) is seeded from a hash of the package name,
+//! so two games look different; the bands scroll with time (and with scroll events), so the
+//! encoder always has motion to code. Coordinates given to the game are display coordinates;
+//! frames may be rendered at any size (the video size) and everything scales.
+
+pub mod frame;
+
+use std::collections::VecDeque;
+use std::io;
+use std::path::{Path, PathBuf};
+
+pub use frame::{I420, LumaRef, Yuv};
+
+use crate::scrcpy::control_msg::{
+    AKEY_EVENT_ACTION_DOWN, AKEYCODE_BACK, AKEYCODE_F12, AKEYCODE_HOME,
+    AMOTION_EVENT_ACTION_CANCEL, AMOTION_EVENT_ACTION_DOWN, AMOTION_EVENT_ACTION_MOVE,
+    AMOTION_EVENT_ACTION_UP,
+};
+
+/// Pointers tracked at once, like scrcpy's `PointersState.MAX_POINTERS`.
+pub const MAX_POINTERS: usize = 10;
+/// How long a touch mark stays on screen, in µs.
+pub const MARK_LIFETIME_US: u64 = 2_000_000;
+/// Marks kept at most (the oldest go first).
+pub const MAX_MARKS: usize = 64;
+/// How long an indicator stays lit after its event, in µs.
+pub const INDICATOR_US: u64 = 1_000_000;
+/// Blocks per row of the frame-number stripe; two rows make 32 bits.
+pub const STRIPE_BLOCKS_PER_ROW: usize = 16;
+
+/// The default display: 720×1280 portrait at 60 fps.
+pub const DEFAULT_WIDTH: u32 = 720;
+pub const DEFAULT_HEIGHT: u32 = 1280;
+pub const DEFAULT_FPS: u32 = 60;
+
+/// What the instance was started with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GameConfig {
+    pub package: String,
+    /// Display size in pixels (the coordinates of input events).
+    pub width: u32,
+    pub height: u32,
+    /// Display refresh rate: the game renders at most this many frames per second.
+    pub fps: u32,
+}
+
+impl GameConfig {
+    pub fn new(package: &str) -> GameConfig {
+        GameConfig {
+            package: package.to_string(),
+            width: DEFAULT_WIDTH,
+            height: DEFAULT_HEIGHT,
+            fps: DEFAULT_FPS,
+        }
+    }
+}
+
+/// Where things are in a frame of a given size; shared by the renderer and the readers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    pub width: usize,
+    pub height: usize,
+    /// Side of one stripe block.
+    pub block: usize,
+    /// Probe square: x, y, side.
+    pub probe: (usize, usize, usize),
+    /// Tap counter: x, y, digit height.
+    pub counter: (usize, usize, usize),
+}
+
+impl Layout {
+    pub fn new(width: usize, height: usize) -> Layout {
+        let block = width / STRIPE_BLOCKS_PER_ROW;
+        let stripe_h = 2 * block;
+        let margin = block / 2;
+        let side = width / 4;
+        Layout {
+            width,
+            height,
+            block,
+            probe: (width - side - margin, stripe_h + margin, side),
+            // six digits of width h/2 plus gaps stay left of the probe
+            counter: (margin, stripe_h + margin, (width / 10).min(height / 10)),
+        }
+    }
+}
+
+/// Reads the frame number from the stripe of a decoded frame (its luma plane).
+pub fn read_frame_number(luma: LumaRef<'_>) -> u32 {
+    let l = Layout::new(luma.width, luma.height);
+    let b = l.block;
+    let mut n = 0u32;
+    for i in 0..32 {
+        let (row, col) = (i / STRIPE_BLOCKS_PER_ROW, i % STRIPE_BLOCKS_PER_ROW);
+        let (x, y) = (col * b, row * b);
+        // the central half of the block, away from edges H.264 may blur
+        let bit = luma.mean(x + b / 4, y + b / 4, x + 3 * b / 4, y + 3 * b / 4) >= 128;
+        n = (n << 1) | bit as u32;
+    }
+    n
+}
+
+/// Reads the latency-probe square: true when it is lit (white).
+pub fn read_probe_block(luma: LumaRef<'_>) -> bool {
+    let l = Layout::new(luma.width, luma.height);
+    let (x, y, s) = l.probe;
+    luma.mean(x + s / 4, y + s / 4, x + 3 * s / 4, y + 3 * s / 4) >= 128
+}
+
+/// What one rendered frame showed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameInfo {
+    pub number: u32,
+    pub probe: bool,
+    pub taps: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Pointer {
+    id: u64,
+    x: i32,
+    y: i32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Mark {
+    x: i32,
+    y: i32,
+    at_us: u64,
+}
+
+/// The scene parameters drawn from the package name.
+#[derive(Debug, Clone, Copy)]
+struct Scene {
+    background: Yuv,
+    band: Yuv,
+    mark: Yuv,
+    band_width: i64,
+    diagonal: bool,
+}
+
+/// FNV-1a: a stable hash, so a package looks the same on every run and machine.
+fn fnv1a(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+impl Scene {
+    fn for_package(package: &str) -> Scene {
+        let h = fnv1a(package);
+        let hue = (h % 360) as f32;
+        // dark, saturated background; bands a little lighter; marks light and of the opposite hue
+        let background = Yuv::from_hsv(hue, 0.7, 0.35);
+        let band = Yuv::from_hsv(hue, 0.6, 0.45);
+        let mut mark = Yuv::from_hsv(hue + 180.0, 0.5, 1.0);
+        mark.y = mark.y.max(200);
+        Scene {
+            background,
+            band,
+            mark,
+            band_width: 24 + ((h >> 16) % 40) as i64,
+            diagonal: (h >> 32) & 1 == 1,
+        }
+    }
+}
+
+/// The game state. Feed it events and render frames; it never touches a clock or a file.
+#[derive(Debug)]
+pub struct Game {
+    config: GameConfig,
+    scene: Scene,
+    pointers: Vec<Pointer>,
+    marks: VecDeque<Mark>,
+    taps: u64,
+    taps_dirty: bool,
+    frame_number: u32,
+    probe: bool,
+    scroll: (f32, f32),
+    last_back_us: Option<u64>,
+    last_home_us: Option<u64>,
+    last_text_us: Option<u64>,
+    typed_text: String,
+    keys: Vec<(u8, i32)>,
+}
+
+impl Game {
+    /// A game for `config`, resuming from a saved tap count.
+    pub fn new(config: GameConfig, taps: u64) -> Game {
+        Game {
+            scene: Scene::for_package(&config.package),
+            config,
+            pointers: Vec::new(),
+            marks: VecDeque::new(),
+            taps,
+            taps_dirty: false,
+            frame_number: 0,
+            probe: false,
+            scroll: (0.0, 0.0),
+            last_back_us: None,
+            last_home_us: None,
+            last_text_us: None,
+            typed_text: String::new(),
+            keys: Vec::new(),
+        }
+    }
+
+    pub fn config(&self) -> &GameConfig {
+        &self.config
+    }
+
+    /// Pointer DOWNs since the app's data was created.
+    pub fn taps(&self) -> u64 {
+        self.taps
+    }
+
+    /// True once after the tap count changed: the caller should save it.
+    pub fn take_taps_dirty(&mut self) -> bool {
+        std::mem::take(&mut self.taps_dirty)
+    }
+
+    /// Frames rendered so far; the next frame carries this number.
+    pub fn frame_number(&self) -> u32 {
+        self.frame_number
+    }
+
+    pub fn probe(&self) -> bool {
+        self.probe
+    }
+
+    /// Text received through INJECT_TEXT (and printable key events are not added).
+    pub fn typed_text(&self) -> &str {
+        &self.typed_text
+    }
+
+    /// Every key event received: (action, keycode).
+    pub fn keys(&self) -> &[(u8, i32)] {
+        &self.keys
+    }
+
+    /// Pointers currently down.
+    pub fn pointers_down(&self) -> usize {
+        self.pointers.len()
+    }
+
+    /// One pointer's DOWN/UP/MOVE/CANCEL, in display coordinates (scrcpy's per-pointer actions).
+    pub fn touch(&mut self, action: u8, pointer_id: u64, x: i32, y: i32, now_us: u64) {
+        let idx = self.pointers.iter().position(|p| p.id == pointer_id);
+        match action {
+            AMOTION_EVENT_ACTION_DOWN => {
+                if idx.is_none() && self.pointers.len() >= MAX_POINTERS {
+                    // scrcpy refuses an 11th pointer
+                    return;
+                }
+                match idx {
+                    Some(i) => {
+                        self.pointers[i] = Pointer {
+                            id: pointer_id,
+                            x,
+                            y,
+                        }
+                    }
+                    None => self.pointers.push(Pointer {
+                        id: pointer_id,
+                        x,
+                        y,
+                    }),
+                }
+                self.taps += 1;
+                self.taps_dirty = true;
+                if self.marks.len() == MAX_MARKS {
+                    self.marks.pop_front();
+                }
+                self.marks.push_back(Mark {
+                    x,
+                    y,
+                    at_us: now_us,
+                });
+            }
+            AMOTION_EVENT_ACTION_MOVE => {
+                if let Some(i) = idx {
+                    self.pointers[i].x = x;
+                    self.pointers[i].y = y;
+                }
+            }
+            AMOTION_EVENT_ACTION_UP => {
+                if let Some(i) = idx {
+                    self.pointers.remove(i);
+                }
+            }
+            AMOTION_EVENT_ACTION_CANCEL => self.pointers.clear(),
+            _ => {}
+        }
+    }
+
+    /// A key event. F12 DOWN toggles the latency probe; BACK and HOME light their indicators.
+    pub fn key(&mut self, action: u8, keycode: i32, now_us: u64) {
+        self.keys.push((action, keycode));
+        if action != AKEY_EVENT_ACTION_DOWN {
+            return;
+        }
+        match keycode {
+            AKEYCODE_F12 => self.probe = !self.probe,
+            AKEYCODE_BACK => self.last_back_us = Some(now_us),
+            AKEYCODE_HOME => self.last_home_us = Some(now_us),
+            _ => {}
+        }
+    }
+
+    /// BACK_OR_SCREEN_ON: the screen is always on here, so this is BACK.
+    pub fn back_or_screen_on(&mut self, action: u8, now_us: u64) {
+        self.key(action, AKEYCODE_BACK, now_us);
+    }
+
+    /// Text typed through the virtual keyboard.
+    pub fn text(&mut self, text: &str, now_us: u64) {
+        self.typed_text.push_str(text);
+        self.last_text_us = Some(now_us);
+    }
+
+    /// Scroll notches move the background bands.
+    pub fn scroll(&mut self, hscroll: f32, vscroll: f32) {
+        self.scroll.0 += hscroll;
+        self.scroll.1 += vscroll;
+    }
+
+    /// Renders the next frame at `frame`'s size and advances the frame number.
+    pub fn render(&mut self, frame: &mut I420, now_us: u64) -> FrameInfo {
+        let number = self.frame_number;
+        let (fw, fh) = (frame.width as i64, frame.height as i64);
+        let (dw, dh) = (
+            self.config.width.max(1) as i64,
+            self.config.height.max(1) as i64,
+        );
+        let sx = |x: i32| x as i64 * fw / dw;
+        let sy = |y: i32| y as i64 * fh / dh;
+        let s = self.scene;
+
+        // background: bands scrolling by 2 px per frame, plus scroll events
+        frame.clear(s.background);
+        let bw = (s.band_width * fw / dw).max(8);
+        let offset = (number as i64 * 2 + (self.scroll.1 * 40.0) as i64).rem_euclid(2 * bw);
+        if s.diagonal {
+            // diagonal bands drawn as stair-stepped 8-row strips
+            for y in (0..fh).step_by(8) {
+                let mut x = -2 * bw + (y + offset).rem_euclid(2 * bw);
+                while x < fw {
+                    frame.fill_rect(x, y, x + bw, y + 8, s.band);
+                    x += 2 * bw;
+                }
+            }
+        } else {
+            let mut y = -2 * bw + offset;
+            while y < fh {
+                frame.fill_rect(0, y, fw, y + bw, s.band);
+                y += 2 * bw;
+            }
+        }
+
+        // touch marks, then the pointers held down
+        self.marks
+            .retain(|m| now_us.saturating_sub(m.at_us) < MARK_LIFETIME_US);
+        let r = (fw / 24).max(6);
+        for m in &self.marks {
+            frame.fill_disc(sx(m.x), sy(m.y), r, s.mark);
+        }
+        for p in &self.pointers {
+            frame.fill_disc(sx(p.x), sy(p.y), r * 2 / 3, Yuv::WHITE);
+        }
+
+        let l = Layout::new(frame.width, frame.height);
+        // frame-number stripe
+        let b = l.block as i64;
+        for i in 0..32 {
+            let bit = (number >> (31 - i)) & 1 == 1;
+            let (row, col) = (
+                (i / STRIPE_BLOCKS_PER_ROW) as i64,
+                (i % STRIPE_BLOCKS_PER_ROW) as i64,
+            );
+            let c = if bit { Yuv::WHITE } else { Yuv::BLACK };
+            frame.fill_rect(col * b, row * b, (col + 1) * b, (row + 1) * b, c);
+        }
+        // latency probe
+        let (px, py, ps) = (l.probe.0 as i64, l.probe.1 as i64, l.probe.2 as i64);
+        let c = if self.probe { Yuv::WHITE } else { Yuv::BLACK };
+        frame.fill_rect(px, py, px + ps, py + ps, c);
+        // tap counter on a dark panel
+        let (cx, cy, ch) = (l.counter.0 as i64, l.counter.1 as i64, l.counter.2 as i64);
+        let digits = 6usize;
+        let panel_w = digits as i64 * (ch / 2 + (ch / 6).max(2)) + ch / 4;
+        frame.fill_rect(
+            cx - ch / 8,
+            cy - ch / 8,
+            cx + panel_w,
+            cy + ch + ch / 8,
+            Yuv::BLACK,
+        );
+        frame.draw_number(cx, cy, ch, self.taps % 1_000_000, digits, Yuv::WHITE);
+        // indicators: back, home, text
+        let is = (fw / 20).max(8);
+        let iy = fh - 2 * is;
+        let lit = |t: Option<u64>| t.is_some_and(|t| now_us.saturating_sub(t) < INDICATOR_US);
+        let colours = [
+            (self.last_back_us, Yuv::from_rgb(255, 64, 64)),
+            (self.last_home_us, Yuv::from_rgb(64, 255, 64)),
+            (self.last_text_us, Yuv::from_rgb(64, 128, 255)),
+        ];
+        for (i, (t, on)) in colours.into_iter().enumerate() {
+            let x = is / 2 + i as i64 * is * 3 / 2;
+            let c = if lit(t) { on } else { Yuv::BLACK };
+            frame.fill_rect(x, iy, x + is, iy + is, c);
+        }
+
+        self.frame_number = self.frame_number.wrapping_add(1);
+        FrameInfo {
+            number,
+            probe: self.probe,
+            taps: self.taps,
+        }
+    }
+}
+
+/// The tap counter's file: `<files_dir>/taps`, one decimal number. The caller gives the app's
+/// files directory (`<data>/data/<pkg>/files`).
+#[derive(Debug, Clone)]
+pub struct TapStore {
+    path: PathBuf,
+}
+
+impl TapStore {
+    pub fn new(files_dir: &Path) -> TapStore {
+        TapStore {
+            path: files_dir.join("taps"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The saved count; 0 when the file does not exist yet.
+    pub fn load(&self) -> io::Result<u64> {
+        match std::fs::read_to_string(&self.path) {
+            Ok(s) => s.trim().parse().map_err(|e| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("{}: {e}", self.path.display()),
+                )
+            }),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(0),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Saves the count atomically (write a temporary file, then rename).
+    pub fn save(&self, taps: u64) -> io::Result<()> {
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = self.path.with_extension("tmp");
+        std::fs::write(&tmp, format!("{taps}\n"))?;
+        std::fs::rename(&tmp, &self.path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn game() -> Game {
+        Game::new(GameConfig::new("com.example.game"), 0)
+    }
+
+    #[test]
+    fn frame_number_reads_back() {
+        let mut g = game();
+        let mut f = I420::new(720, 1280);
+        for _ in 0..3 {
+            let info = g.render(&mut f, 0);
+            assert_eq!(read_frame_number(f.luma()), info.number);
+        }
+        g.frame_number = 0xA5C3_0F01;
+        g.render(&mut f, 0);
+        assert_eq!(read_frame_number(f.luma()), 0xA5C3_0F01);
+        // a smaller video size still reads back
+        let mut small = I420::new(360, 640);
+        let info = g.render(&mut small, 0);
+        assert_eq!(read_frame_number(small.luma()), info.number);
+    }
+
+    #[test]
+    fn probe_toggles_on_the_very_next_frame() {
+        let mut g = game();
+        let mut f = I420::new(720, 1280);
+        g.render(&mut f, 0);
+        assert!(!read_probe_block(f.luma()));
+        g.key(AKEY_EVENT_ACTION_DOWN, AKEYCODE_F12, 1);
+        g.render(&mut f, 2);
+        assert!(read_probe_block(f.luma()));
+        // UP does not toggle
+        g.key(1, AKEYCODE_F12, 3);
+        g.render(&mut f, 4);
+        assert!(read_probe_block(f.luma()));
+        g.key(AKEY_EVENT_ACTION_DOWN, AKEYCODE_F12, 5);
+        g.render(&mut f, 6);
+        assert!(!read_probe_block(f.luma()));
+    }
+
+    #[test]
+    fn touch_leaves_a_mark_that_fades() {
+        let mut g = game();
+        let mut f = I420::new(720, 1280);
+        g.render(&mut f, 0);
+        let before = f.luma().at(360, 900);
+        g.touch(AMOTION_EVENT_ACTION_DOWN, 7, 360, 900, 10);
+        g.touch(AMOTION_EVENT_ACTION_UP, 7, 360, 900, 20);
+        g.render(&mut f, 30);
+        let after = f.luma().at(360, 900);
+        assert!(
+            after >= 200 && before < 150,
+            "before {before} after {after}"
+        );
+        assert_eq!(g.taps(), 1);
+        assert!(g.take_taps_dirty());
+        assert!(!g.take_taps_dirty());
+        g.render(&mut f, 10 + MARK_LIFETIME_US);
+        assert!(f.luma().at(360, 900) < 150);
+    }
+
+    #[test]
+    fn marks_scale_to_the_video_size() {
+        let mut g = game();
+        let mut f = I420::new(360, 640);
+        g.touch(AMOTION_EVENT_ACTION_DOWN, 1, 600, 1000, 0);
+        g.render(&mut f, 1);
+        assert!(f.luma().at(300, 500) >= 200);
+    }
+
+    #[test]
+    fn at_most_ten_pointers() {
+        let mut g = game();
+        for id in 0..12 {
+            g.touch(AMOTION_EVENT_ACTION_DOWN, id, 100, 600, 0);
+        }
+        assert_eq!(g.pointers_down(), MAX_POINTERS);
+        assert_eq!(g.taps(), 10);
+        g.touch(AMOTION_EVENT_ACTION_UP, 3, 0, 0, 1);
+        assert_eq!(g.pointers_down(), 9);
+        g.touch(AMOTION_EVENT_ACTION_CANCEL, 0, 0, 0, 2);
+        assert_eq!(g.pointers_down(), 0);
+    }
+
+    #[test]
+    fn scene_depends_on_package() {
+        let mut a = Game::new(GameConfig::new("com.a"), 0);
+        let mut b = Game::new(GameConfig::new("com.b.other"), 0);
+        let (mut fa, mut fb) = (I420::new(720, 1280), I420::new(720, 1280));
+        a.render(&mut fa, 0);
+        b.render(&mut fb, 0);
+        assert_ne!(fa.u, fb.u);
+    }
+
+    #[test]
+    fn indicators_and_text() {
+        let mut g = game();
+        g.text("hi", 0);
+        g.back_or_screen_on(AKEY_EVENT_ACTION_DOWN, 0);
+        assert_eq!(g.typed_text(), "hi");
+        assert_eq!(g.keys(), &[(0, AKEYCODE_BACK)]);
+        let mut f = I420::new(720, 1280);
+        g.render(&mut f, 10);
+        let is = 720 / 20;
+        // the back indicator is lit red (luma of pure-ish red is ~100, not black)
+        assert!(
+            f.luma().at(
+                (is / 2 + is / 2) as usize,
+                (1280 - 2 * is + is / 2) as usize
+            ) > 40
+        );
+    }
+
+    #[test]
+    fn tap_store_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = dir.path().join("data/com.x/files");
+        let s = TapStore::new(&files);
+        assert_eq!(s.load().unwrap(), 0);
+        s.save(42).unwrap();
+        assert_eq!(s.load().unwrap(), 42);
+        assert_eq!(std::fs::read_to_string(files.join("taps")).unwrap(), "42\n");
+    }
+}

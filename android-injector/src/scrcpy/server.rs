@@ -1,0 +1,587 @@
+//! The scrcpy-compatible server the virtual device runs when started the way scrcpy starts it
+//! (`app_process / com.genymobile.scrcpy.Server 4.1 …`). The async edge around the sans-IO
+//! protocol modules, the game and the encoders.
+//!
+//! Sequence, as `DesktopConnection.java` and `Server.java` do it:
+//! 1. open the sockets in order **video → audio → control** (disabled ones skipped) through a
+//!    [`Tunnel`]: accept on the abstract socket in forward mode, connect out in reverse mode;
+//!    in forward mode write the dummy byte on the first socket as soon as it is accepted;
+//! 2. write the 64-byte device name on the first socket;
+//! 3. video: codec id, then per capture session a session packet, a config packet (SPS/PPS)
+//!    and a key frame, then frames at the frame-rate cap; audio: codec id, `OpusHead` config,
+//!    20 ms Opus packets; control: read control messages, answer with device messages.
+//!
+//! Input acts on the shared [`DeviceScreen`] (the game on the display). Touches and scrolls whose
+//! (w,h) is not the current video size are dropped, like scrcpy's `PositionMapper`. A malformed
+//! control message is logged and closes the control socket only; video and audio go on.
+//!
+//! Encoding runs on a plain thread per session (openh264 is CPU-bound and blocking) that hands
+//! packets to the socket writer through a small bounded channel, so a slow client slows the
+//! encoder rather than growing a queue: the same back-pressure MediaCodec gets.
+
+use std::io;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc;
+
+use super::control_msg::{ControlMsg, ControlMsgReader, Position};
+use super::device_msg::DeviceMsg;
+use super::options::{AudioCodec, Options, VideoCodec};
+use super::stream::{self, CODEC_ID_ERROR, DUMMY_BYTE, StreamWriter};
+use crate::encode::audio::{AudioEncoder, AudioSynth, CHANNELS, FRAME_SAMPLES, FRAME_US};
+use crate::encode::video::{VideoConfig, VideoEncoder, video_size};
+use crate::game::{Game, GameConfig, I420, TapStore};
+
+/// Where the server's sockets come from: accepted on the abstract socket (forward tunnel) or
+/// connected to the client (reverse tunnel). Implemented for TCP and Unix listeners, for an
+/// in-process channel of streams (an `AbstractSockets` registry hands over accepted streams),
+/// and for an outgoing TCP connector.
+pub trait Tunnel: Send + 'static {
+    type Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static;
+    /// The next socket, in the order the client opens them.
+    fn open(&mut self) -> impl Future<Output = io::Result<Self::Stream>> + Send;
+}
+
+impl Tunnel for tokio::net::TcpListener {
+    type Stream = tokio::net::TcpStream;
+    async fn open(&mut self) -> io::Result<Self::Stream> {
+        let (s, _) = self.accept().await?;
+        Ok(s)
+    }
+}
+
+impl Tunnel for tokio::net::UnixListener {
+    type Stream = tokio::net::UnixStream;
+    async fn open(&mut self) -> io::Result<Self::Stream> {
+        let (s, _) = self.accept().await?;
+        Ok(s)
+    }
+}
+
+/// Streams handed over by whoever accepts connections on the abstract socket name.
+pub struct ChannelTunnel<S>(pub mpsc::Receiver<S>);
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Tunnel for ChannelTunnel<S> {
+    type Stream = S;
+    async fn open(&mut self) -> io::Result<S> {
+        self.0.recv().await.ok_or_else(|| {
+            io::Error::new(io::ErrorKind::ConnectionAborted, "abstract socket closed")
+        })
+    }
+}
+
+/// Reverse tunnel: the server connects to the client (scrcpy's default over `adb reverse`).
+pub struct TcpConnector(pub std::net::SocketAddr);
+
+impl Tunnel for TcpConnector {
+    type Stream = tokio::net::TcpStream;
+    async fn open(&mut self) -> io::Result<Self::Stream> {
+        tokio::net::TcpStream::connect(self.0).await
+    }
+}
+
+/// The device's display and what runs on it, shared by every server instance and the shell
+/// (`am start` replaces the game). Holds the clock the sans-IO game is fed from.
+pub struct DeviceScreen {
+    epoch: Instant,
+    game: Game,
+    store: Option<TapStore>,
+    clipboard: String,
+}
+
+/// The screen as servers share it.
+pub type SharedScreen = Arc<Mutex<DeviceScreen>>;
+
+impl DeviceScreen {
+    /// A screen showing `game`; taps are saved through `store` when given.
+    pub fn new(game: Game, store: Option<TapStore>) -> DeviceScreen {
+        DeviceScreen {
+            epoch: Instant::now(),
+            game,
+            store,
+            clipboard: String::new(),
+        }
+    }
+
+    /// Starts `package` on a display of `width`×`height` at `fps`, loading its tap counter
+    /// from `files_dir` (`<data>/data/<pkg>/files`).
+    pub fn launch(
+        package: &str,
+        width: u32,
+        height: u32,
+        fps: u32,
+        files_dir: Option<PathBuf>,
+    ) -> io::Result<DeviceScreen> {
+        let store = files_dir.map(|d| TapStore::new(&d));
+        let taps = match &store {
+            Some(s) => s.load()?,
+            None => 0,
+        };
+        let config = GameConfig {
+            package: package.to_string(),
+            width,
+            height,
+            fps,
+        };
+        Ok(DeviceScreen::new(Game::new(config, taps), store))
+    }
+
+    pub fn shared(self) -> SharedScreen {
+        Arc::new(Mutex::new(self))
+    }
+
+    /// µs since the screen was created: the time base of the game and of PTS.
+    pub fn now_us(&self) -> u64 {
+        self.epoch.elapsed().as_micros() as u64
+    }
+
+    pub fn game(&self) -> &Game {
+        &self.game
+    }
+
+    pub fn game_mut(&mut self) -> &mut Game {
+        &mut self.game
+    }
+
+    /// Replaces what runs on the display (keeping its size and rate).
+    pub fn replace_game(&mut self, game: Game, store: Option<TapStore>) {
+        self.game = game;
+        self.store = store;
+    }
+
+    pub fn clipboard(&self) -> &str {
+        &self.clipboard
+    }
+
+    /// Saves the tap count if it changed.
+    fn persist_taps(&mut self) {
+        if self.game.take_taps_dirty()
+            && let Some(store) = &self.store
+            && let Err(e) = store.save(self.game.taps())
+        {
+            tracing::warn!(
+                "could not save the tap counter to {}: {e}",
+                store.path().display()
+            );
+        }
+    }
+}
+
+/// The video size of the current capture session, as (w << 32 | h); touches must match it.
+#[derive(Default)]
+struct VideoSize(AtomicU64);
+
+impl VideoSize {
+    fn set(&self, w: u32, h: u32) {
+        self.0
+            .store(((w as u64) << 32) | h as u64, Ordering::SeqCst);
+    }
+    fn get(&self) -> (u32, u32) {
+        let v = self.0.load(Ordering::SeqCst);
+        ((v >> 32) as u32, v as u32)
+    }
+}
+
+/// State shared by the video, audio and control halves of one server.
+struct Shared {
+    screen: SharedScreen,
+    options: Options,
+    video_size: VideoSize,
+    reset_video: AtomicBool,
+}
+
+/// Runs one scrcpy server session until every socket is done. Errors opening the sockets are
+/// returned; errors on an open socket end that socket only (and are logged).
+pub async fn run<T: Tunnel>(
+    options: Options,
+    device_name: &str,
+    screen: SharedScreen,
+    mut tunnel: T,
+) -> io::Result<()> {
+    let first_needs_dummy = options.tunnel_forward && options.send_dummy_byte;
+    let mut sockets: Vec<T::Stream> = Vec::new();
+    let wanted = [options.video, options.audio, options.control]
+        .iter()
+        .filter(|b| **b)
+        .count();
+    for i in 0..wanted {
+        let mut s = tunnel.open().await?;
+        if i == 0 && first_needs_dummy {
+            s.write_all(&[DUMMY_BYTE]).await?;
+        }
+        sockets.push(s);
+    }
+    if options.send_device_meta
+        && let Some(first) = sockets.first_mut()
+    {
+        first.write_all(&stream::device_meta(device_name)).await?;
+    }
+
+    let (display_w, display_h) = {
+        let s = screen.lock().unwrap();
+        (s.game.config().width, s.game.config().height)
+    };
+    let (vw, vh) = video_size(
+        display_w,
+        display_h,
+        options.max_size,
+        options.min_size_alignment,
+    );
+    let shared = Arc::new(Shared {
+        screen,
+        options: options.clone(),
+        video_size: VideoSize::default(),
+        reset_video: AtomicBool::new(false),
+    });
+    shared.video_size.set(vw, vh);
+
+    let mut sockets = sockets.into_iter();
+    let mut tasks = Vec::new();
+    if options.video {
+        let s = sockets.next().expect("video socket");
+        tasks.push(tokio::spawn(video_stream(shared.clone(), s)));
+    }
+    if options.audio {
+        let s = sockets.next().expect("audio socket");
+        tasks.push(tokio::spawn(audio_stream(shared.clone(), s)));
+    }
+    if options.control {
+        let s = sockets.next().expect("control socket");
+        tasks.push(tokio::spawn(control(shared.clone(), s)));
+    }
+    for t in tasks {
+        if let Err(e) = t.await {
+            tracing::error!("scrcpy server task failed: {e}");
+        }
+    }
+    Ok(())
+}
+
+/// What the encoder thread hands to the socket writer.
+enum VideoOut {
+    Session(u32, u32),
+    Packet {
+        pts: u64,
+        config: bool,
+        key: bool,
+        data: Vec<u8>,
+    },
+}
+
+/// The frame interval: the display's rate, capped by `max_fps`.
+fn frame_interval(display_fps: u32, max_fps: f32) -> (f32, Duration) {
+    let mut fps = display_fps.max(1) as f32;
+    if max_fps > 0.0 {
+        fps = fps.min(max_fps);
+    }
+    (fps, Duration::from_secs_f64(1.0 / fps as f64))
+}
+
+async fn video_stream<S: AsyncWrite + Unpin + Send>(shared: Arc<Shared>, mut sock: S) {
+    let w = StreamWriter::from_options(&shared.options);
+    let mut out = Vec::new();
+    if shared.options.video_codec != VideoCodec::H264 {
+        tracing::error!(
+            "video codec {} not available on this device",
+            shared.options.video_codec.name()
+        );
+        w.codec_id(&mut out, CODEC_ID_ERROR);
+        let _ = sock.write_all(&out).await;
+        return;
+    }
+    w.codec_id(&mut out, VideoCodec::H264.id());
+    if sock.write_all(&out).await.is_err() {
+        return;
+    }
+    let (tx, mut rx) = mpsc::channel::<VideoOut>(4);
+    let enc_shared = shared.clone();
+    let thread = std::thread::Builder::new()
+        .name("scrcpy-video".into())
+        .spawn(move || encode_loop(enc_shared, tx));
+    if let Err(e) = thread {
+        tracing::error!("could not start the video encoder thread: {e}");
+        return;
+    }
+    while let Some(item) = rx.recv().await {
+        out.clear();
+        match item {
+            VideoOut::Session(width, height) => w.session(&mut out, width, height, false),
+            VideoOut::Packet {
+                pts,
+                config,
+                key,
+                data,
+            } => w.packet(&mut out, pts, config, key, &data),
+        }
+        if let Err(e) = sock.write_all(&out).await {
+            tracing::debug!("video socket closed: {e}");
+            break;
+        }
+    }
+    // dropping `rx` stops the encoder thread at its next send
+}
+
+/// Renders and encodes frames at the cap until the writer goes away.
+fn encode_loop(shared: Arc<Shared>, tx: mpsc::Sender<VideoOut>) {
+    let o = &shared.options;
+    let display_fps = shared.screen.lock().unwrap().game.config().fps;
+    let (fps, interval) = frame_interval(display_fps, o.max_fps);
+    let (vw, vh) = shared.video_size.get();
+    let mut frame = I420::new(vw as usize, vh as usize);
+    'session: loop {
+        shared.reset_video.store(false, Ordering::SeqCst);
+        let config = VideoConfig {
+            width: vw,
+            height: vh,
+            bit_rate: o.video_bit_rate,
+            fps,
+        };
+        let mut encoder = match VideoEncoder::new(config) {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::error!("video encoder: {e}");
+                return;
+            }
+        };
+        shared.video_size.set(vw, vh);
+        if tx.blocking_send(VideoOut::Session(vw, vh)).is_err() {
+            return;
+        }
+        let mut next = Instant::now();
+        loop {
+            if shared.reset_video.load(Ordering::SeqCst) {
+                tracing::info!("RESET_VIDEO: restarting the capture session");
+                continue 'session;
+            }
+            let now = Instant::now();
+            if next > now {
+                std::thread::sleep(next - now);
+            }
+            next += interval;
+            // never try to catch up more than one frame late
+            let now = Instant::now();
+            if next + interval < now {
+                next = now;
+            }
+            let pts = {
+                let mut s = shared.screen.lock().unwrap();
+                let t = s.now_us();
+                s.game.render(&mut frame, t);
+                t
+            };
+            let packets = match encoder.encode(&frame, pts) {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::error!("video encode: {e}");
+                    return;
+                }
+            };
+            for p in packets {
+                let item = VideoOut::Packet {
+                    pts,
+                    config: p.config,
+                    key: p.key,
+                    data: p.data,
+                };
+                if tx.blocking_send(item).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+async fn audio_stream<S: AsyncWrite + Unpin + Send>(shared: Arc<Shared>, mut sock: S) {
+    let w = StreamWriter::from_options(&shared.options);
+    let mut out = Vec::new();
+    let codec = shared.options.audio_codec;
+    let mut encoder = match codec {
+        AudioCodec::Opus => match AudioEncoder::new(shared.options.audio_bit_rate) {
+            Ok(e) => Some(e),
+            Err(e) => {
+                tracing::error!("audio encoder: {e}");
+                w.codec_id(&mut out, CODEC_ID_ERROR);
+                let _ = sock.write_all(&out).await;
+                return;
+            }
+        },
+        AudioCodec::Raw => None,
+        other => {
+            tracing::error!("audio codec {} not available on this device", other.name());
+            w.codec_id(&mut out, CODEC_ID_ERROR);
+            let _ = sock.write_all(&out).await;
+            return;
+        }
+    };
+    w.codec_id(&mut out, codec.id());
+    if let Some(e) = &encoder {
+        w.packet(&mut out, 0, true, false, &e.opus_head());
+    }
+    if sock.write_all(&out).await.is_err() {
+        return;
+    }
+    let (mut synth, mut seen_taps) = {
+        let s = shared.screen.lock().unwrap();
+        (
+            AudioSynth::for_package(&s.game.config().package),
+            s.game.taps(),
+        )
+    };
+    let mut pcm = vec![0i16; FRAME_SAMPLES * CHANNELS];
+    let mut ticker = tokio::time::interval(Duration::from_micros(FRAME_US));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut pts = shared.screen.lock().unwrap().now_us();
+    loop {
+        ticker.tick().await;
+        let taps = shared.screen.lock().unwrap().game.taps();
+        if taps > seen_taps {
+            synth.click((taps - seen_taps).min(u32::MAX as u64) as u32);
+        }
+        seen_taps = taps;
+        synth.render(&mut pcm);
+        let data = match &mut encoder {
+            Some(e) => match e.encode(&pcm) {
+                Ok(d) => d,
+                Err(err) => {
+                    tracing::error!("audio encode: {err}");
+                    return;
+                }
+            },
+            // raw: 16-bit little-endian PCM, what scrcpy's `raw` codec carries
+            None => pcm.iter().flat_map(|s| s.to_le_bytes()).collect(),
+        };
+        out.clear();
+        w.packet(&mut out, pts, false, false, &data);
+        pts += FRAME_US;
+        if let Err(e) = sock.write_all(&out).await {
+            tracing::debug!("audio socket closed: {e}");
+            return;
+        }
+    }
+}
+
+async fn control<S: AsyncRead + AsyncWrite + Unpin + Send>(shared: Arc<Shared>, sock: S) {
+    let (mut rd, mut wr) = tokio::io::split(sock);
+    let mut reader = ControlMsgReader::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match rd.read(&mut buf).await {
+            Ok(0) => return,
+            Ok(n) => n,
+            Err(e) => {
+                tracing::debug!("control socket: {e}");
+                return;
+            }
+        };
+        reader.push(&buf[..n]);
+        loop {
+            match reader.next_msg() {
+                Ok(Some(msg)) => {
+                    if let Some(reply) = handle_control(&shared, msg) {
+                        if let Err(e) = wr.write_all(&reply.to_bytes()).await {
+                            tracing::debug!("control socket: {e}");
+                            return;
+                        }
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    // scrcpy's controller stops on a ControlProtocolException; the socket closes,
+                    // the streams go on.
+                    tracing::warn!("control protocol error, closing the control socket: {e}");
+                    let _ = wr.shutdown().await;
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Maps a position computed against the current video size to display coordinates, or `None`
+/// when the sizes differ (scrcpy's `PositionMapper.map`).
+fn map_position(shared: &Shared, p: &Position, display: (u32, u32)) -> Option<(i32, i32)> {
+    let (vw, vh) = shared.video_size.get();
+    if p.width as u32 != vw || p.height as u32 != vh {
+        tracing::debug!(
+            "ignoring event for {}x{}: the video is {vw}x{vh}",
+            p.width,
+            p.height
+        );
+        return None;
+    }
+    let x = (p.x as i64 * display.0 as i64 / vw.max(1) as i64) as i32;
+    let y = (p.y as i64 * display.1 as i64 / vh.max(1) as i64) as i32;
+    Some((x, y))
+}
+
+/// Acts on one control message; returns the device message to send back, if any.
+fn handle_control(shared: &Shared, msg: ControlMsg) -> Option<DeviceMsg> {
+    let mut screen = shared.screen.lock().unwrap();
+    let now = screen.now_us();
+    let display = (screen.game.config().width, screen.game.config().height);
+    match msg {
+        ControlMsg::InjectKeycode {
+            action, keycode, ..
+        } => screen.game.key(action, keycode, now),
+        ControlMsg::InjectText { text } => screen.game.text(&text, now),
+        ControlMsg::InjectTouchEvent {
+            action,
+            pointer_id,
+            position,
+            ..
+        } => {
+            if let Some((x, y)) = map_position(shared, &position, display) {
+                screen.game.touch(action, pointer_id, x, y, now);
+                screen.persist_taps();
+            }
+        }
+        ControlMsg::InjectScrollEvent {
+            position,
+            hscroll,
+            vscroll,
+            ..
+        } => {
+            if map_position(shared, &position, display).is_some() {
+                screen.game.scroll(hscroll, vscroll);
+            }
+        }
+        ControlMsg::BackOrScreenOn { action } => screen.game.back_or_screen_on(action, now),
+        ControlMsg::GetClipboard { .. } => {
+            return Some(DeviceMsg::Clipboard {
+                text: screen.clipboard.clone(),
+            });
+        }
+        ControlMsg::SetClipboard {
+            sequence,
+            paste,
+            text,
+        } => {
+            if paste {
+                screen.game.text(&text, now);
+            }
+            screen.clipboard = text;
+            if sequence != 0 {
+                return Some(DeviceMsg::AckClipboard { sequence });
+            }
+        }
+        ControlMsg::ResetVideo => shared.reset_video.store(true, Ordering::SeqCst),
+        other => tracing::debug!("control message {} has no effect here", other.msg_type()),
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frame_rate_cap() {
+        assert_eq!(frame_interval(60, 0.0).0, 60.0);
+        assert_eq!(frame_interval(60, 30.0).0, 30.0);
+        assert_eq!(frame_interval(30, 60.0).0, 30.0);
+    }
+}
