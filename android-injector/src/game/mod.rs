@@ -198,6 +198,7 @@ pub struct Game {
     taps_dirty: bool,
     frame_number: u32,
     probe: bool,
+    probe_toggled_at: Option<u32>,
     scroll: (f32, f32),
     last_back_us: Option<u64>,
     last_home_us: Option<u64>,
@@ -218,6 +219,7 @@ impl Game {
             taps_dirty: false,
             frame_number: 0,
             probe: false,
+            probe_toggled_at: None,
             scroll: (0.0, 0.0),
             last_back_us: None,
             last_home_us: None,
@@ -248,6 +250,12 @@ impl Game {
 
     pub fn probe(&self) -> bool {
         self.probe
+    }
+
+    /// The number of the first frame that shows the latest probe toggle (the frame rendered
+    /// right after the F12), so a client can check the toggle landed in that very frame.
+    pub fn probe_toggle_frame(&self) -> Option<u32> {
+        self.probe_toggled_at
     }
 
     /// Text received through INJECT_TEXT (and printable key events are not added).
@@ -322,7 +330,10 @@ impl Game {
             return;
         }
         match keycode {
-            AKEYCODE_F12 => self.probe = !self.probe,
+            AKEYCODE_F12 => {
+                self.probe = !self.probe;
+                self.probe_toggled_at = Some(self.frame_number);
+            }
             AKEYCODE_BACK => self.last_back_us = Some(now_us),
             AKEYCODE_HOME => self.last_home_us = Some(now_us),
             _ => {}
@@ -517,7 +528,9 @@ mod tests {
         g.render(&mut f, 0);
         assert!(!read_probe_block(f.luma()));
         g.key(AKEY_EVENT_ACTION_DOWN, AKEYCODE_F12, 1);
-        g.render(&mut f, 2);
+        assert_eq!(g.probe_toggle_frame(), Some(1));
+        let info = g.render(&mut f, 2);
+        assert_eq!(info.number, 1);
         assert!(read_probe_block(f.luma()));
         // UP does not toggle
         g.key(1, AKEYCODE_F12, 3);

@@ -1,0 +1,585 @@
+//! The scrcpy-compatible server end to end, in-process over loopback TCP: a client built from
+//! our own demuxer connects the way scrcpy's does (forward tunnel: video, dummy byte, audio,
+//! control), decodes the H.264 with openh264's decoder and the Opus with libopus, and drives
+//! the game through the control socket.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use android_injector::game::{LumaRef, read_frame_number, read_probe_block};
+use android_injector::scrcpy::control_msg::*;
+use android_injector::scrcpy::device_msg::DeviceMsgReader;
+use android_injector::scrcpy::server::{self, DeviceScreen, SharedScreen};
+use android_injector::scrcpy::stream::{CODEC_ID_H264, CODEC_ID_OPUS, PacketMerger};
+use android_injector::scrcpy::{
+    ControlMsg, Demuxer, DemuxerConfig, DeviceMsg, Options, SCRCPY_VERSION, Session, StreamEvent,
+    StreamKind,
+};
+use openh264::decoder::Decoder;
+use openh264::formats::YUVSource;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio::time::timeout;
+
+/// Generous: debug builds on two shared cores.
+const WAIT: Duration = Duration::from_secs(60);
+const DEVICE_NAME: &str = "Playrack Virtual Device";
+
+struct Server {
+    addr: SocketAddr,
+    screen: SharedScreen,
+    options: Options,
+}
+
+async fn start(args: &[&str], files_dir: Option<&Path>) -> Server {
+    let mut argv = vec![SCRCPY_VERSION];
+    argv.extend_from_slice(args);
+    let options = Options::parse(&argv).unwrap();
+    let screen = DeviceScreen::launch(
+        "com.playrack.testgame",
+        720,
+        1280,
+        60,
+        files_dir.map(Path::to_path_buf),
+    )
+    .unwrap()
+    .shared();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (o, s) = (options.clone(), screen.clone());
+    tokio::spawn(async move {
+        if let Err(e) = server::run(o, DEVICE_NAME, s, listener).await {
+            eprintln!("server ended: {e}");
+        }
+    });
+    Server {
+        addr,
+        screen,
+        options,
+    }
+}
+
+/// Reads one media socket into demuxed events.
+fn spawn_reader(mut sock: TcpStream, cfg: DemuxerConfig) -> mpsc::UnboundedReceiver<StreamEvent> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut d = Demuxer::new(cfg);
+        let mut buf = vec![0u8; 256 * 1024];
+        loop {
+            let n = match sock.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            d.feed(&buf[..n]);
+            loop {
+                match d.poll() {
+                    Ok(Some(e)) => {
+                        if tx.send(e).is_err() {
+                            return;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => panic!("demux error: {e}"),
+                }
+            }
+        }
+    });
+    rx
+}
+
+struct Client {
+    video: mpsc::UnboundedReceiver<StreamEvent>,
+    audio: Option<mpsc::UnboundedReceiver<StreamEvent>>,
+    control: TcpStream,
+}
+
+/// Connects like scrcpy's client in forward mode: the first socket, its dummy byte, the others.
+async fn connect(s: &Server) -> Client {
+    let o = &s.options;
+    let mut video = TcpStream::connect(s.addr).await.unwrap();
+    if o.tunnel_forward {
+        let mut b = [0xffu8];
+        timeout(WAIT, video.read_exact(&mut b))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(b[0], 0, "the dummy byte");
+    }
+    let audio = if o.audio {
+        Some(TcpStream::connect(s.addr).await.unwrap())
+    } else {
+        None
+    };
+    let control = TcpStream::connect(s.addr).await.unwrap();
+    control.set_nodelay(true).unwrap();
+    // the dummy byte was consumed above
+    let mut vcfg = DemuxerConfig::for_socket(o, StreamKind::Video, true);
+    vcfg.dummy_byte = false;
+    let video = spawn_reader(video, vcfg);
+    let audio =
+        audio.map(|a| spawn_reader(a, DemuxerConfig::for_socket(o, StreamKind::Audio, false)));
+    Client {
+        video,
+        audio,
+        control,
+    }
+}
+
+async fn next(rx: &mut mpsc::UnboundedReceiver<StreamEvent>) -> StreamEvent {
+    timeout(WAIT, rx.recv())
+        .await
+        .expect("timed out waiting for the stream")
+        .expect("stream closed")
+}
+
+/// A decoded frame's luma, copied out of the decoder.
+struct Picture {
+    width: usize,
+    height: usize,
+    y: Vec<u8>,
+    stride: usize,
+}
+
+impl Picture {
+    fn luma(&self) -> LumaRef<'_> {
+        LumaRef {
+            data: &self.y,
+            width: self.width,
+            height: self.height,
+            stride: self.stride,
+        }
+    }
+}
+
+/// Demuxed video → decoded pictures, with config packets merged into the next frame.
+struct VideoClient {
+    rx: mpsc::UnboundedReceiver<StreamEvent>,
+    decoder: Decoder,
+    merger: PacketMerger,
+    sessions: Vec<Session>,
+    key_frames: usize,
+}
+
+impl VideoClient {
+    fn new(rx: mpsc::UnboundedReceiver<StreamEvent>) -> VideoClient {
+        VideoClient {
+            rx,
+            decoder: Decoder::new().unwrap(),
+            merger: PacketMerger::new(),
+            sessions: Vec::new(),
+            key_frames: 0,
+        }
+    }
+
+    /// The next decoded picture.
+    async fn picture(&mut self) -> Picture {
+        loop {
+            match next(&mut self.rx).await {
+                StreamEvent::Session(s) => self.sessions.push(s),
+                StreamEvent::Config(c) => self.merger.config(c),
+                StreamEvent::Frame { key, data, .. } => {
+                    if key {
+                        self.key_frames += 1;
+                    }
+                    let packet = self.merger.merge(data);
+                    if let Some(yuv) = self.decoder.decode(&packet).unwrap() {
+                        let (width, height) = yuv.dimensions();
+                        let stride = yuv.strides().0;
+                        return Picture {
+                            width,
+                            height,
+                            stride,
+                            y: yuv.y().to_vec(),
+                        };
+                    }
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+
+    /// Decodes until `pred` holds for a picture, returning it.
+    async fn until(&mut self, what: &str, mut pred: impl FnMut(&Picture) -> bool) -> Picture {
+        for _ in 0..2000 {
+            let p = self.picture().await;
+            if pred(&p) {
+                return p;
+            }
+        }
+        panic!("never saw {what}");
+    }
+}
+
+fn touch(action: u8, id: u64, x: i32, y: i32, w: u16, h: u16) -> Vec<u8> {
+    ControlMsg::InjectTouchEvent {
+        action,
+        pointer_id: id,
+        position: Position {
+            x,
+            y,
+            width: w,
+            height: h,
+        },
+        pressure: 1.0,
+        action_button: 0,
+        buttons: 0,
+    }
+    .to_bytes()
+}
+
+fn key(action: u8, keycode: i32) -> Vec<u8> {
+    ControlMsg::InjectKeycode {
+        action,
+        keycode,
+        repeat: 0,
+        metastate: 0,
+    }
+    .to_bytes()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn video_decodes_and_reacts_to_touch_probe_and_reset() {
+    let data = tempfile::tempdir().unwrap();
+    let files = data.path().join("data/com.playrack.testgame/files");
+    let s = start(
+        &[
+            "scid=0badcafe",
+            "log_level=info",
+            "tunnel_forward=true",
+            "max_size=640",
+            "max_fps=60",
+            "video_bit_rate=2000000",
+            "audio=false",
+        ],
+        Some(&files),
+    )
+    .await;
+    assert_eq!(s.options.socket_name(), "scrcpy_0badcafe");
+    let mut c = connect(&s).await;
+
+    // device name, codec, session, then config and a key frame
+    assert_eq!(
+        next(&mut c.video).await,
+        StreamEvent::DeviceName(DEVICE_NAME.into())
+    );
+    assert_eq!(next(&mut c.video).await, StreamEvent::Codec(CODEC_ID_H264));
+    let session = Session {
+        width: 360,
+        height: 640,
+        resized: false,
+    };
+    assert_eq!(next(&mut c.video).await, StreamEvent::Session(session));
+    let mut v = VideoClient::new(c.video);
+    v.sessions.push(session);
+
+    // ≥ 120 frames at the requested size, with increasing frame numbers
+    let mut last = None;
+    for _ in 0..120 {
+        let p = v.picture().await;
+        assert_eq!((p.width, p.height), (360, 640));
+        let n = read_frame_number(p.luma());
+        if let Some(l) = last {
+            assert!(n > l, "frame numbers must increase: {l} then {n}");
+        }
+        last = Some(n);
+    }
+    assert_eq!(v.key_frames, 1, "one IDR: the interval is 10 s");
+    assert!(last.unwrap() >= 119);
+
+    // a touch with a stale video size is ignored, one with the current size leaves a mark
+    let (ax, ay) = (180, 470); // video coordinates, in the open background
+    let (bx, by) = (90, 560);
+    let before = v.picture().await;
+    let (la, lb) = (before.luma().at(ax, ay), before.luma().at(bx, by));
+    assert!(la < 150 && lb < 150, "background is dark: {la} {lb}");
+    let mut msgs = touch(
+        AMOTION_EVENT_ACTION_DOWN,
+        1,
+        bx as i32 * 2,
+        by as i32 * 2,
+        720,
+        1280,
+    );
+    msgs.extend(touch(
+        AMOTION_EVENT_ACTION_UP,
+        1,
+        bx as i32 * 2,
+        by as i32 * 2,
+        720,
+        1280,
+    ));
+    msgs.extend(touch(
+        AMOTION_EVENT_ACTION_DOWN,
+        POINTER_ID_GENERIC_FINGER,
+        ax as i32,
+        ay as i32,
+        360,
+        640,
+    ));
+    msgs.extend(touch(
+        AMOTION_EVENT_ACTION_UP,
+        POINTER_ID_GENERIC_FINGER,
+        ax as i32,
+        ay as i32,
+        360,
+        640,
+    ));
+    c.control.write_all(&msgs).await.unwrap();
+    let marked = v
+        .until("the touch mark", |p| p.luma().at(ax, ay) >= 200)
+        .await;
+    assert!(
+        marked.luma().at(bx, by) < 150,
+        "the stale-size touch was dropped"
+    );
+    assert_eq!(s.screen.lock().unwrap().game().taps(), 1);
+    assert_eq!(std::fs::read_to_string(files.join("taps")).unwrap(), "1\n");
+
+    // F12 toggles the probe in the very frame rendered next
+    let p = v.picture().await;
+    assert!(!read_probe_block(p.luma()));
+    c.control
+        .write_all(&key(AKEY_EVENT_ACTION_DOWN, AKEYCODE_F12))
+        .await
+        .unwrap();
+    let mut prev = read_frame_number(p.luma());
+    let lit = v
+        .until("the probe", |p| {
+            let on = read_probe_block(p.luma());
+            if !on {
+                prev = read_frame_number(p.luma());
+            }
+            on
+        })
+        .await;
+    let first_on = read_frame_number(lit.luma());
+    let toggled = s.screen.lock().unwrap().game().probe_toggle_frame();
+    assert_eq!(
+        Some(first_on),
+        toggled,
+        "the first lit frame is the one rendered after F12"
+    );
+    assert_eq!(prev + 1, first_on, "and the frame before it was dark");
+    for _ in 0..5 {
+        assert!(read_probe_block(v.picture().await.luma()), "stays on");
+    }
+    c.control
+        .write_all(&key(AKEY_EVENT_ACTION_DOWN, AKEYCODE_F12))
+        .await
+        .unwrap();
+    v.until("the probe off", |p| !read_probe_block(p.luma()))
+        .await;
+
+    // RESET_VIDEO: a new session packet, config and key frame; decoding goes on
+    c.control
+        .write_all(&ControlMsg::ResetVideo.to_bytes())
+        .await
+        .unwrap();
+    let keys_before = v.key_frames;
+    let sessions_before = v.sessions.len();
+    v.until("a new key frame", |_| true).await;
+    for _ in 0..200 {
+        if v.key_frames > keys_before {
+            break;
+        }
+        v.picture().await;
+    }
+    assert_eq!(v.key_frames, keys_before + 1);
+    assert_eq!(v.sessions.len(), sessions_before + 1);
+    assert_eq!(v.sessions.last(), Some(&session));
+    let p = v.picture().await;
+    assert_eq!((p.width, p.height), (360, 640));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audio_is_opus_with_a_click_per_tap() {
+    let s = start(&["tunnel_forward=true", "max_size=320", "max_fps=15"], None).await;
+    let mut c = connect(&s).await;
+    let mut audio = c.audio.take().unwrap();
+    assert_eq!(next(&mut audio).await, StreamEvent::Codec(CODEC_ID_OPUS));
+    let StreamEvent::Config(head) = next(&mut audio).await else {
+        panic!("expected the OpusHead config packet");
+    };
+    assert_eq!(head.len(), 19);
+    assert_eq!(&head[..8], b"OpusHead");
+    assert_eq!(head[9], 2, "stereo");
+    assert_eq!(u32::from_le_bytes(head[12..16].try_into().unwrap()), 48_000);
+
+    let mut dec = opus::Decoder::new(48_000, opus::Channels::Stereo).unwrap();
+    let mut pcm = vec![0i16; 960 * 2];
+    let mut decode = async |audio: &mut mpsc::UnboundedReceiver<StreamEvent>| -> (u64, i16) {
+        let StreamEvent::Frame { pts, key, data } = next(audio).await else {
+            panic!("expected an audio frame");
+        };
+        assert!(!key);
+        let n = dec.decode(&data, &mut pcm, false).unwrap();
+        assert_eq!(n, 960, "20 ms at 48 kHz");
+        (pts, pcm.iter().map(|v| v.saturating_abs()).max().unwrap())
+    };
+    let mut last_pts = 0;
+    for _ in 0..10 {
+        let (pts, peak) = decode(&mut audio).await;
+        assert!(pts > last_pts || last_pts == 0);
+        last_pts = pts;
+        assert!(peak < 5000, "a quiet tone before any tap: {peak}");
+    }
+    // tap at the current video size, which the session packet tells
+    let (w, h) = loop {
+        if let StreamEvent::Session(s) = next(&mut c.video).await {
+            break (s.width as u16, s.height as u16);
+        }
+    };
+    assert_eq!(
+        (w, h),
+        (184, 320),
+        "720x1280 capped to 320, sides multiples of 8"
+    );
+    let mut m = touch(AMOTION_EVENT_ACTION_DOWN, 3, 90, 200, w, h);
+    m.extend(touch(AMOTION_EVENT_ACTION_UP, 3, 90, 200, w, h));
+    c.control.write_all(&m).await.unwrap();
+    let mut loud = false;
+    for _ in 0..100 {
+        let (_, peak) = decode(&mut audio).await;
+        if peak > 10_000 {
+            loud = true;
+            break;
+        }
+    }
+    assert!(loud, "the tap's click is heard");
+    assert_eq!(s.screen.lock().unwrap().game().taps(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clipboard_and_bad_control_message() {
+    let s = start(
+        &[
+            "tunnel_forward=true",
+            "audio=false",
+            "max_size=320",
+            "max_fps=10",
+        ],
+        None,
+    )
+    .await;
+    let mut c = connect(&s).await;
+    assert!(matches!(
+        next(&mut c.video).await,
+        StreamEvent::DeviceName(_)
+    ));
+
+    // SET_CLIPBOARD with a sequence is acknowledged; GET_CLIPBOARD answers with the text
+    let mut m = ControlMsg::SetClipboard {
+        sequence: 0x0102030405060708,
+        paste: true,
+        text: "héllo".into(),
+    }
+    .to_bytes();
+    m.extend(
+        ControlMsg::SetClipboard {
+            sequence: 0,
+            paste: false,
+            text: "second".into(),
+        }
+        .to_bytes(),
+    );
+    m.extend(
+        ControlMsg::GetClipboard {
+            copy_key: COPY_KEY_NONE,
+        }
+        .to_bytes(),
+    );
+    m.extend(
+        ControlMsg::InjectText {
+            text: "typed".into(),
+        }
+        .to_bytes(),
+    );
+    m.extend(
+        ControlMsg::BackOrScreenOn {
+            action: AKEY_EVENT_ACTION_DOWN,
+        }
+        .to_bytes(),
+    );
+    c.control.write_all(&m).await.unwrap();
+    let mut r = DeviceMsgReader::new();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    while got.len() < 2 {
+        let n = timeout(WAIT, c.control.read(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(n > 0);
+        r.push(&buf[..n]);
+        while let Some(msg) = r.next_msg().unwrap() {
+            got.push(msg);
+        }
+    }
+    assert_eq!(
+        got,
+        vec![
+            DeviceMsg::AckClipboard {
+                sequence: 0x0102030405060708
+            },
+            DeviceMsg::Clipboard {
+                text: "second".into()
+            },
+        ],
+        "no ACK for sequence 0"
+    );
+    {
+        let screen = s.screen.lock().unwrap();
+        assert_eq!(screen.clipboard(), "second");
+        assert_eq!(screen.game().typed_text(), "héllotyped", "paste then text");
+        assert!(
+            screen
+                .game()
+                .keys()
+                .contains(&(AKEY_EVENT_ACTION_DOWN, AKEYCODE_BACK))
+        );
+    }
+
+    // an unknown message type closes the control socket only
+    c.control.write_all(&[0xee, 1, 2, 3]).await.unwrap();
+    let n = timeout(WAIT, c.control.read(&mut buf)).await.unwrap();
+    assert!(matches!(n, Ok(0) | Err(_)), "control socket closed: {n:?}");
+    // video goes on
+    let mut frames = 0;
+    while frames < 5 {
+        if let StreamEvent::Frame { .. } = next(&mut c.video).await {
+            frames += 1;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reverse_tunnel_has_no_dummy_byte_and_unsupported_codec_is_an_error() {
+    // reverse mode: the server connects to us
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let options = Options::parse(&[
+        SCRCPY_VERSION,
+        "video_codec=h265",
+        "audio=false",
+        "control=false",
+    ])
+    .unwrap();
+    let screen = DeviceScreen::launch("com.x", 720, 1280, 60, None)
+        .unwrap()
+        .shared();
+    let o = options.clone();
+    tokio::spawn(async move {
+        let _ = server::run(o, "dev", screen, server::TcpConnector(addr)).await;
+    });
+    let (sock, _) = timeout(WAIT, listener.accept()).await.unwrap().unwrap();
+    let mut rx = spawn_reader(
+        sock,
+        DemuxerConfig::for_socket(&options, StreamKind::Video, true),
+    );
+    // no dummy byte in reverse mode: the device name comes first
+    assert_eq!(next(&mut rx).await, StreamEvent::DeviceName("dev".into()));
+    // h265 is not available: codec id 1, a configuration error
+    assert_eq!(next(&mut rx).await, StreamEvent::Codec(1));
+}
