@@ -1,1 +1,125 @@
-//! The array controller (filled in by the Foundation issue).
+//! The array controller: Playrack's control plane.
+//!
+//! # Layout
+//! - [`config`]: options from file, environment and flags.
+//! - [`db`]: the SQLite/PostgreSQL pool, migrations (`migrations/`), ids and pagination.
+//! - [`auth`]: passwords, tokens, API keys and the [`auth::Caller`] authorization model.
+//! - [`api`]: the HTTP API under `/v1`, one module per resource, plus health, metrics and the
+//!   OpenAPI document. Handlers check the caller, run their SQL in one transaction, and write
+//!   an [`audit`] entry in that same transaction.
+//! - [`ingest`]: resumable APK uploads (tus 1.0), the content-addressed package store, and the
+//!   parse step (through `playrack-apk`) that moves a version to READY or FAILED.
+//! - [`http`], [`error`], [`ratelimit`]: request ids, problem+json errors, rate limits.
+//! - [`seed`]: the demo operator and tenant of embedded mode.
+//!
+//! [`serve`] wires them together; `main.rs` only parses flags and calls it.
+
+pub mod api;
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod ingest;
+pub mod ratelimit;
+pub mod seed;
+pub mod state;
+
+use crate::config::Config;
+use crate::state::{AppState, Inner};
+use std::sync::Arc;
+
+/// The wall clock, in one place (tests of timers will inject time through the sans-IO cores).
+pub fn now() -> playrack_wire::Timestamp {
+    playrack_wire::Timestamp::now()
+}
+
+/// The process-wide Prometheus recorder (installed on first use; every controller in the
+/// process, e.g. in tests, renders the same registry).
+pub fn metrics_handle() -> metrics_exporter_prometheus::PrometheusHandle {
+    static HANDLE: std::sync::OnceLock<metrics_exporter_prometheus::PrometheusHandle> =
+        std::sync::OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+            let handle = recorder.handle();
+            // Another recorder may already be installed by an embedding program; then ours only
+            // renders what it records, which is nothing, and that is visible at /metrics.
+            let _ = metrics::set_global_recorder(recorder);
+            handle
+        })
+        .clone()
+}
+
+/// Connects the store, prepares the package store and builds the shared state.
+pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
+    let metrics = metrics_handle();
+    std::fs::create_dir_all(&config.data_dir)?;
+    let db = db::Db::connect(&config.database_url).await?;
+    let ingest = ingest::Ingest::open(&config)?;
+    let state = Arc::new(Inner {
+        ip_limiter: ratelimit::RateLimiter::new(config.rate_limit_ip, config.rate_limit_ip * 4),
+        key_limiter: ratelimit::RateLimiter::new(config.rate_limit_key, config.rate_limit_key * 4),
+        db,
+        ingest,
+        config,
+        metrics,
+    });
+    ingest::recover(&state).await?;
+    Ok(state)
+}
+
+/// A running controller: its address and a handle to stop it.
+pub struct Running {
+    pub addr: std::net::SocketAddr,
+    pub state: AppState,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting requests, lets in-flight ones finish, and waits.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = self.task.await;
+    }
+
+    /// Waits until the server ends on its own (for `main`).
+    pub async fn wait(self) -> std::io::Result<()> {
+        self.task
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    }
+}
+
+/// Starts the HTTP server on `config.listen` and the background jobs.
+pub async fn serve(state: AppState) -> anyhow::Result<Running> {
+    let listener = tokio::net::TcpListener::bind(state.config.listen).await?;
+    let addr = listener.local_addr()?;
+    let app = api::router(state.clone());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    ingest::spawn_sweeper(state.clone());
+    let task = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = rx.await;
+        })
+        .await
+    });
+    Ok(Running {
+        addr,
+        state,
+        shutdown: Some(tx),
+        task,
+    })
+}

@@ -1,0 +1,936 @@
+//! The catalogue: specs (operator-managed SKUs), games and their versions, deployments of a
+//! version to machine rooms, and try-play links.
+
+use crate::audit;
+use crate::auth::Caller;
+use crate::db::{self, PageParams, json_col, page_from, ts, ts_opt, u32_col};
+use crate::error::{ApiError, ApiResult};
+use crate::http::{Json, Query};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use playrack_wire::api::*;
+use serde::Deserialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_spec, list_specs))
+        .routes(routes!(get_spec, update_spec))
+        .routes(routes!(create_game, list_games))
+        .routes(routes!(get_game, update_game))
+        .routes(routes!(game_icon))
+        .routes(routes!(list_versions))
+        .routes(routes!(get_version))
+        .routes(routes!(version_icon))
+        .routes(routes!(publish_version))
+        .routes(routes!(revoke_version))
+        .routes(routes!(get_deployment, set_deployment))
+        .routes(routes!(create_link, list_links))
+        .routes(routes!(get_link))
+        .routes(routes!(revoke_link))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Specs
+// ---------------------------------------------------------------------------------------------
+
+fn spec_from(row: &AnyRow) -> Result<Spec, sqlx::Error> {
+    Ok(Spec {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        width: u32_col(row, "width")?,
+        height: u32_col(row, "height")?,
+        fps: u32_col(row, "fps")?,
+        bitrate_min_kbps: u32_col(row, "bitrate_min_kbps")?,
+        bitrate_max_kbps: u32_col(row, "bitrate_max_kbps")?,
+        cpu_millis: u32_col(row, "cpu_millis")?,
+        memory_mb: u32_col(row, "memory_mb")?,
+        price_per_minute_micros: row.try_get("price_per_minute_micros")?,
+    })
+}
+
+/// A slug: lower-case letters, digits and dashes, 1–40 characters, starting with a letter or digit.
+pub(crate) fn validate_slug(what: &str, s: &str) -> ApiResult<()> {
+    let ok = !s.is_empty()
+        && s.len() <= 40
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(format!(
+            "{what} `{s}` must be 1–40 characters of a-z, 0-9 and -"
+        )))
+    }
+}
+
+fn validate_spec(s: &Spec) -> ApiResult<()> {
+    validate_slug("spec id", &s.id)?;
+    if s.name.trim().is_empty() {
+        return Err(ApiError::Validation("name must not be empty".into()));
+    }
+    if !(16..=4096).contains(&s.width) || !(16..=4096).contains(&s.height) {
+        return Err(ApiError::Validation(
+            "width and height must be 16–4096 pixels".into(),
+        ));
+    }
+    if !(1..=240).contains(&s.fps) {
+        return Err(ApiError::Validation("fps must be 1–240".into()));
+    }
+    if s.bitrate_min_kbps == 0 || s.bitrate_min_kbps > s.bitrate_max_kbps {
+        return Err(ApiError::Validation(
+            "bitrate_min_kbps must be > 0 and ≤ bitrate_max_kbps".into(),
+        ));
+    }
+    if s.price_per_minute_micros < 0 {
+        return Err(ApiError::Validation(
+            "price_per_minute_micros must not be negative".into(),
+        ));
+    }
+    Ok(())
+}
+
+async fn write_spec(tx: &mut db::WriteTx, s: &Spec, insert: bool) -> ApiResult<()> {
+    let sql = if insert {
+        "INSERT INTO specs (name, width, height, fps, bitrate_min_kbps, bitrate_max_kbps, cpu_millis, memory_mb, \
+         price_per_minute_micros, id, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)"
+    } else {
+        "UPDATE specs SET name=$1, width=$2, height=$3, fps=$4, bitrate_min_kbps=$5, bitrate_max_kbps=$6, \
+         cpu_millis=$7, memory_mb=$8, price_per_minute_micros=$9 WHERE id=$10 AND created_at <= $11"
+    };
+    sqlx::query(sql)
+        .bind(&s.name)
+        .bind(i64::from(s.width))
+        .bind(i64::from(s.height))
+        .bind(i64::from(s.fps))
+        .bind(i64::from(s.bitrate_min_kbps))
+        .bind(i64::from(s.bitrate_max_kbps))
+        .bind(i64::from(s.cpu_millis))
+        .bind(i64::from(s.memory_mb))
+        .bind(s.price_per_minute_micros)
+        .bind(&s.id)
+        .bind(crate::now().millis())
+        .execute(&mut ***tx)
+        .await?;
+    Ok(())
+}
+
+/// Creates a spec (a billable SKU).
+#[utoipa::path(post, path = "/v1/specs", tag = "catalog", request_body = Spec, responses((status = 201, body = Spec)))]
+async fn create_spec(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(spec): Json<Spec>,
+) -> ApiResult<(StatusCode, axum::Json<Spec>)> {
+    caller.require_operator_admin()?;
+    validate_spec(&spec)?;
+    let mut tx = state.db.write().await?;
+    write_spec(&mut tx, &spec, true).await?;
+    audit::record(
+        &mut tx,
+        &caller,
+        None,
+        "spec.create",
+        &spec.id,
+        serde_json::to_value(&spec).unwrap_or_default(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, axum::Json(spec)))
+}
+
+/// Lists specs (everyone signed in: tenants choose from them).
+#[utoipa::path(get, path = "/v1/specs", tag = "catalog", params(PageParams), responses((status = 200, body = Page<Spec>)))]
+async fn list_specs(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Query(page): Query<PageParams>,
+) -> ApiResult<axum::Json<Page<Spec>>> {
+    let rows = sqlx::query("SELECT * FROM specs WHERE id > $1 ORDER BY id LIMIT $2")
+        .bind(page.cursor())
+        .bind(page.limit() + 1)
+        .fetch_all(&state.db.pool)
+        .await?;
+    let items = rows.iter().map(spec_from).collect::<Result<Vec<_>, _>>()?;
+    Ok(axum::Json(page_from(items, &page, |s| s.id.clone())))
+}
+
+async fn load_spec(state: &AppState, id: &str) -> ApiResult<Spec> {
+    let row = sqlx::query("SELECT * FROM specs WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&state.db.pool)
+        .await?
+        .ok_or(ApiError::NotFound("spec"))?;
+    Ok(spec_from(&row)?)
+}
+
+#[utoipa::path(get, path = "/v1/specs/{id}", tag = "catalog", responses((status = 200, body = Spec)))]
+async fn get_spec(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Spec>> {
+    Ok(axum::Json(load_spec(&state, &id).await?))
+}
+
+/// Changes a spec's name, bitrate window, reservation or price (resolution and fps are fixed:
+/// make a new spec instead).
+#[utoipa::path(patch, path = "/v1/specs/{id}", tag = "catalog", request_body = UpdateSpec, responses((status = 200, body = Spec)))]
+async fn update_spec(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(req): Json<UpdateSpec>,
+) -> ApiResult<axum::Json<Spec>> {
+    caller.require_operator_admin()?;
+    let mut spec = load_spec(&state, &id).await?;
+    if let Some(v) = &req.name {
+        spec.name = v.clone();
+    }
+    if let Some(v) = req.bitrate_min_kbps {
+        spec.bitrate_min_kbps = v;
+    }
+    if let Some(v) = req.bitrate_max_kbps {
+        spec.bitrate_max_kbps = v;
+    }
+    if let Some(v) = req.cpu_millis {
+        spec.cpu_millis = v;
+    }
+    if let Some(v) = req.memory_mb {
+        spec.memory_mb = v;
+    }
+    if let Some(v) = req.price_per_minute_micros {
+        spec.price_per_minute_micros = v;
+    }
+    validate_spec(&spec)?;
+    let mut tx = state.db.write().await?;
+    write_spec(&mut tx, &spec, false).await?;
+    audit::record(
+        &mut tx,
+        &caller,
+        None,
+        "spec.update",
+        &id,
+        serde_json::to_value(&req).unwrap_or_default(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(axum::Json(spec))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Games
+// ---------------------------------------------------------------------------------------------
+
+fn archive_str(p: ArchivePolicy) -> &'static str {
+    match p {
+        ArchivePolicy::SinglePlayer => "single_player",
+        ArchivePolicy::Online => "online",
+    }
+}
+
+/// Reads a game row; `default_version_id` is the newest published READY version.
+pub(crate) fn game_from(row: &AnyRow) -> Result<Game, sqlx::Error> {
+    let id: String = row.try_get("id")?;
+    let default_version_id: Option<String> = row.try_get("default_version_id")?;
+    let has_icon: i64 = row.try_get("default_has_icon")?;
+    Ok(Game {
+        icon_url: (has_icon > 0).then(|| format!("/v1/games/{id}/icon")),
+        id,
+        tenant_id: row.try_get("tenant_id")?,
+        slug: row.try_get("slug")?,
+        name: row.try_get("name")?,
+        archive_policy: if row.try_get::<String, _>("archive_policy")? == "online" {
+            ArchivePolicy::Online
+        } else {
+            ArchivePolicy::SinglePlayer
+        },
+        spec_ids: json_col(row, "spec_ids")?,
+        trial_defaults: json_col(row, "trial_defaults")?,
+        package_name: row.try_get("package_name")?,
+        default_version_id,
+        created_at: ts(row, "created_at")?,
+    })
+}
+
+/// The game columns plus its default version (newest published by versionCode).
+const GAME_SELECT: &str = "SELECT g.*, \
+    (SELECT v.id FROM versions v WHERE v.game_id = g.id AND v.state = 'READY' AND v.published_at IS NOT NULL \
+     ORDER BY v.ready_version_code DESC LIMIT 1) AS default_version_id, \
+    (SELECT CASE WHEN v.icon_mime IS NULL THEN 0 ELSE 1 END FROM versions v WHERE v.game_id = g.id AND v.state = 'READY' \
+     AND v.published_at IS NOT NULL ORDER BY v.ready_version_code DESC LIMIT 1) AS default_has_icon_raw \
+    FROM games g";
+
+fn game_query(filter: &str) -> String {
+    format!(
+        "SELECT q.*, COALESCE(q.default_has_icon_raw, 0) AS default_has_icon FROM ({GAME_SELECT}) q WHERE {filter}"
+    )
+}
+
+pub(crate) async fn load_game(state: &AppState, id: &str) -> ApiResult<Game> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(game_query("q.id = $1")))
+        .bind(id)
+        .fetch_optional(&state.db.pool)
+        .await?
+        .ok_or(ApiError::NotFound("game"))?;
+    Ok(game_from(&row)?)
+}
+
+async fn check_specs(state: &AppState, spec_ids: &[String]) -> ApiResult<()> {
+    if spec_ids.is_empty() {
+        return Err(ApiError::Validation(
+            "spec_ids must list at least one spec".into(),
+        ));
+    }
+    for (i, id) in spec_ids.iter().enumerate() {
+        if spec_ids[..i].contains(id) {
+            return Err(ApiError::Validation(format!("spec `{id}` is listed twice")));
+        }
+        load_spec(state, id)
+            .await
+            .map_err(|_| ApiError::Validation(format!("there is no spec `{id}`")))?;
+    }
+    Ok(())
+}
+
+fn validate_trial(t: &TrialDefaults) -> ApiResult<()> {
+    if t.max_play_seconds == 0 || t.idle_kick_seconds == 0 {
+        return Err(ApiError::Validation(
+            "max_play_seconds and idle_kick_seconds must be > 0".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Creates a game for the caller's tenant (operators name the tenant with `?tenant_id=`).
+#[utoipa::path(post, path = "/v1/games", tag = "catalog", request_body = CreateGame, params(TenantParam),
+    responses((status = 201, body = Game)))]
+async fn create_game(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(tp): Query<TenantParam>,
+    Json(req): Json<CreateGame>,
+) -> ApiResult<(StatusCode, axum::Json<Game>)> {
+    let tenant_id = tp.resolve(&caller)?;
+    caller.require_tenant_write(&tenant_id, "tenant")?;
+    validate_slug("slug", &req.slug)?;
+    if req.name.trim().is_empty() || req.name.chars().count() > 100 {
+        return Err(ApiError::Validation("name must be 1–100 characters".into()));
+    }
+    check_specs(&state, &req.spec_ids).await?;
+    let trial = req.trial_defaults.unwrap_or_default();
+    validate_trial(&trial)?;
+    let id = db::new_id("gam");
+    let mut tx = state.db.write().await?;
+    super::accounts::ensure_tenant(&mut tx, &tenant_id).await?;
+    sqlx::query(
+        "INSERT INTO games (id, tenant_id, slug, name, archive_policy, spec_ids, trial_defaults, created_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
+    )
+    .bind(&id)
+    .bind(&tenant_id)
+    .bind(&req.slug)
+    .bind(req.name.trim())
+    .bind(archive_str(req.archive_policy))
+    .bind(serde_json::to_string(&req.spec_ids).expect("json"))
+    .bind(serde_json::to_string(&trial).expect("json"))
+    .bind(crate::now().millis())
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| match ApiError::from(e) {
+        ApiError::Conflict { .. } => ApiError::conflict("SLUG_TAKEN", format!("the tenant already has a game `{}`", req.slug)),
+        other => other,
+    })?;
+    audit::record(
+        &mut tx,
+        &caller,
+        Some(&tenant_id),
+        "game.create",
+        &id,
+        serde_json::to_value(&req).unwrap_or_default(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(load_game(&state, &id).await?),
+    ))
+}
+
+/// `?tenant_id=` for operators acting on a tenant's behalf; tenant users may omit it.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TenantParam {
+    pub tenant_id: Option<String>,
+}
+
+impl TenantParam {
+    pub fn resolve(&self, caller: &Caller) -> ApiResult<String> {
+        match (&self.tenant_id, caller.tenant_scope()) {
+            (Some(t), _) => Ok(t.clone()),
+            (None, Some(mine)) => Ok(mine.to_owned()),
+            (None, None) => Err(ApiError::Validation(
+                "operators must name the tenant with ?tenant_id=".into(),
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListGamesParams {
+    pub tenant_id: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// Lists games: a tenant's own, or any tenant's for operators (filter with `?tenant_id=`).
+#[utoipa::path(get, path = "/v1/games", tag = "catalog", params(ListGamesParams), responses((status = 200, body = Page<Game>)))]
+async fn list_games(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ListGamesParams>,
+) -> ApiResult<axum::Json<Page<Game>>> {
+    let page = PageParams {
+        limit: q.limit,
+        cursor: q.cursor,
+    };
+    let tenant = match caller.tenant_scope() {
+        Some(mine) => mine.to_owned(),
+        None => q.tenant_id.unwrap_or_default(),
+    };
+    let rows = sqlx::query(sqlx::AssertSqlSafe(game_query(
+        "($1 = '' OR q.tenant_id = $1) AND q.id > $2 ORDER BY q.id LIMIT $3",
+    )))
+    .bind(&tenant)
+    .bind(page.cursor())
+    .bind(page.limit() + 1)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let items = rows.iter().map(game_from).collect::<Result<Vec<_>, _>>()?;
+    Ok(axum::Json(page_from(items, &page, |g| g.id.clone())))
+}
+
+#[utoipa::path(get, path = "/v1/games/{id}", tag = "catalog", responses((status = 200, body = Game)))]
+async fn get_game(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Game>> {
+    let game = load_game(&state, &id).await?;
+    caller.require_tenant_read(&game.tenant_id, "game")?;
+    Ok(axum::Json(game))
+}
+
+#[utoipa::path(patch, path = "/v1/games/{id}", tag = "catalog", request_body = UpdateGame, responses((status = 200, body = Game)))]
+async fn update_game(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(req): Json<UpdateGame>,
+) -> ApiResult<axum::Json<Game>> {
+    let game = load_game(&state, &id).await?;
+    caller.require_tenant_write(&game.tenant_id, "game")?;
+    let name = req.name.clone().unwrap_or(game.name.clone());
+    if name.trim().is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::Validation("name must be 1–100 characters".into()));
+    }
+    let specs = req.spec_ids.clone().unwrap_or(game.spec_ids.clone());
+    check_specs(&state, &specs).await?;
+    let trial = req.trial_defaults.unwrap_or(game.trial_defaults);
+    validate_trial(&trial)?;
+    let mut tx = state.db.write().await?;
+    sqlx::query("UPDATE games SET name = $1, archive_policy = $2, spec_ids = $3, trial_defaults = $4 WHERE id = $5")
+        .bind(name.trim())
+        .bind(archive_str(req.archive_policy.unwrap_or(game.archive_policy)))
+        .bind(serde_json::to_string(&specs).expect("json"))
+        .bind(serde_json::to_string(&trial).expect("json"))
+        .bind(&id)
+        .execute(&mut **tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        &caller,
+        Some(&game.tenant_id),
+        "game.update",
+        &id,
+        serde_json::to_value(&req).unwrap_or_default(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(axum::Json(load_game(&state, &id).await?))
+}
+
+/// The icon of the game's default version.
+#[utoipa::path(get, path = "/v1/games/{id}/icon", tag = "catalog", responses((status = 200, content_type = "image/png")))]
+async fn game_icon(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let game = load_game(&state, &id).await?;
+    caller.require_tenant_read(&game.tenant_id, "game")?;
+    let version = game.default_version_id.ok_or(ApiError::NotFound("icon"))?;
+    icon_response(&state, &version).await
+}
+
+async fn icon_response(state: &AppState, version_id: &str) -> ApiResult<Response> {
+    let row =
+        sqlx::query("SELECT sha256, icon_mime FROM versions WHERE id = $1 AND state = 'READY'")
+            .bind(version_id)
+            .fetch_optional(&state.db.pool)
+            .await?
+            .ok_or(ApiError::NotFound("icon"))?;
+    let mime: Option<String> = row.try_get("icon_mime")?;
+    let sha: String = row.try_get("sha256")?;
+    let mime = mime.ok_or(ApiError::NotFound("icon"))?;
+    let bytes = tokio::fs::read(state.ingest.store.icon_path(&sha)?).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime),
+            (header::CACHE_CONTROL, "private, max-age=3600".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Versions
+// ---------------------------------------------------------------------------------------------
+
+pub(crate) fn version_from(row: &AnyRow) -> Result<Version, sqlx::Error> {
+    let state = match row.try_get::<String, _>("state")?.as_str() {
+        "UPLOADING" => VersionState::Uploading,
+        "PARSING" => VersionState::Parsing,
+        "READY" => VersionState::Ready,
+        _ => VersionState::Failed,
+    };
+    let failure = match row.try_get::<Option<String>, _>("failure_code")? {
+        Some(code) => Some(Failure {
+            code,
+            message: row
+                .try_get::<Option<String>, _>("failure_message")?
+                .unwrap_or_default(),
+        }),
+        None => None,
+    };
+    let apk: Option<String> = row.try_get("apk")?;
+    Ok(Version {
+        id: row.try_get("id")?,
+        game_id: row.try_get("game_id")?,
+        state,
+        failure,
+        sha256: row.try_get("sha256")?,
+        size_bytes: row.try_get::<i64, _>("size_bytes")? as u64,
+        apk: apk
+            .map(|a| serde_json::from_str(&a))
+            .transpose()
+            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+        published_at: ts_opt(row, "published_at")?,
+        created_at: ts(row, "created_at")?,
+    })
+}
+
+/// A version and the tenant that owns it.
+pub(crate) async fn load_version(state: &AppState, id: &str) -> ApiResult<(Version, String)> {
+    let row = sqlx::query("SELECT * FROM versions WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&state.db.pool)
+        .await?
+        .ok_or(ApiError::NotFound("version"))?;
+    Ok((version_from(&row)?, row.try_get("tenant_id")?))
+}
+
+/// Lists a game's versions, oldest first.
+#[utoipa::path(get, path = "/v1/games/{id}/versions", tag = "catalog", params(PageParams), responses((status = 200, body = Page<Version>)))]
+async fn list_versions(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(page): Query<PageParams>,
+) -> ApiResult<axum::Json<Page<Version>>> {
+    let game = load_game(&state, &id).await?;
+    caller.require_tenant_read(&game.tenant_id, "game")?;
+    let rows =
+        sqlx::query("SELECT * FROM versions WHERE game_id = $1 AND id > $2 ORDER BY id LIMIT $3")
+            .bind(&id)
+            .bind(page.cursor())
+            .bind(page.limit() + 1)
+            .fetch_all(&state.db.pool)
+            .await?;
+    let items = rows
+        .iter()
+        .map(version_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(axum::Json(page_from(items, &page, |v| v.id.clone())))
+}
+
+#[utoipa::path(get, path = "/v1/versions/{id}", tag = "catalog", responses((status = 200, body = Version)))]
+async fn get_version(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Version>> {
+    let (version, tenant) = load_version(&state, &id).await?;
+    caller.require_tenant_read(&tenant, "version")?;
+    Ok(axum::Json(version))
+}
+
+#[utoipa::path(get, path = "/v1/versions/{id}/icon", tag = "catalog", responses((status = 200, content_type = "image/png")))]
+async fn version_icon(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let (_, tenant) = load_version(&state, &id).await?;
+    caller.require_tenant_read(&tenant, "version")?;
+    icon_response(&state, &id).await
+}
+
+async fn set_published(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    publish: bool,
+) -> ApiResult<Version> {
+    let (version, tenant) = load_version(state, id).await?;
+    caller.require_tenant_write(&tenant, "version")?;
+    if version.state != VersionState::Ready {
+        return Err(ApiError::conflict(
+            "VERSION_NOT_READY",
+            format!(
+                "only READY versions can be published or revoked; this one is {:?}",
+                version.state
+            ),
+        ));
+    }
+    let mut tx = state.db.write().await?;
+    sqlx::query("UPDATE versions SET published_at = $1 WHERE id = $2")
+        .bind(publish.then(|| crate::now().millis()))
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    let action = if publish {
+        "version.publish"
+    } else {
+        "version.revoke"
+    };
+    audit::record(
+        &mut tx,
+        caller,
+        Some(&tenant),
+        action,
+        id,
+        serde_json::json!({"game_id": version.game_id}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(load_version(state, id).await?.0)
+}
+
+/// Publishes a READY version: the newest published version is what plays use.
+#[utoipa::path(post, path = "/v1/versions/{id}/publish", tag = "catalog", responses((status = 200, body = Version)))]
+async fn publish_version(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Version>> {
+    Ok(axum::Json(set_published(&state, &caller, &id, true).await?))
+}
+
+/// Withdraws a published version; plays fall back to the next newest published one.
+#[utoipa::path(post, path = "/v1/versions/{id}/revoke", tag = "catalog", responses((status = 200, body = Version)))]
+async fn revoke_version(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Version>> {
+    Ok(axum::Json(
+        set_published(&state, &caller, &id, false).await?,
+    ))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deployments
+// ---------------------------------------------------------------------------------------------
+
+async fn load_deployment(state: &AppState, version: &Version) -> ApiResult<Deployment> {
+    let rows = sqlx::query("SELECT * FROM deployments WHERE version_id = $1 ORDER BY room_id")
+        .bind(&version.id)
+        .fetch_all(&state.db.pool)
+        .await?;
+    let rooms = rows
+        .iter()
+        .map(|r| {
+            Ok(DeploymentRoom {
+                room_id: r.try_get("room_id")?,
+                state: match r.try_get::<String, _>("state")?.as_str() {
+                    "syncing" => DeploymentRoomState::Syncing,
+                    "ready" => DeploymentRoomState::Ready,
+                    "failed" => DeploymentRoomState::Failed,
+                    _ => DeploymentRoomState::Pending,
+                },
+                progress_percent: r.try_get::<i64, _>("progress_percent")?.clamp(0, 100) as u8,
+                error: r.try_get("error")?,
+                updated_at: ts(r, "updated_at")?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    Ok(Deployment {
+        version_id: version.id.clone(),
+        game_id: version.game_id.clone(),
+        rooms,
+    })
+}
+
+/// Where a version is deployed, and how far each room has got.
+#[utoipa::path(get, path = "/v1/versions/{id}/deployment", tag = "catalog", responses((status = 200, body = Deployment)))]
+async fn get_deployment(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Deployment>> {
+    let (version, tenant) = load_version(&state, &id).await?;
+    caller.require_tenant_read(&tenant, "version")?;
+    Ok(axum::Json(load_deployment(&state, &version).await?))
+}
+
+/// Sets the rooms a READY version should be in: new rooms start `pending` (board agents sync
+/// the package and report progress), rooms left out are undeployed.
+#[utoipa::path(put, path = "/v1/versions/{id}/deployment", tag = "catalog", request_body = SetDeployment, responses((status = 200, body = Deployment)))]
+async fn set_deployment(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(req): Json<SetDeployment>,
+) -> ApiResult<axum::Json<Deployment>> {
+    let (version, tenant) = load_version(&state, &id).await?;
+    caller.require_tenant_write(&tenant, "version")?;
+    if version.state != VersionState::Ready {
+        return Err(ApiError::conflict(
+            "VERSION_NOT_READY",
+            "only READY versions can be deployed",
+        ));
+    }
+    let mut rooms = req.room_ids.clone();
+    rooms.sort();
+    rooms.dedup();
+    let now = crate::now().millis();
+    let mut tx = state.db.write().await?;
+    for room in &rooms {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rooms WHERE id = $1")
+            .bind(room)
+            .fetch_one(&mut **tx)
+            .await?;
+        if n == 0 {
+            return Err(ApiError::Validation(format!("there is no room `{room}`")));
+        }
+        sqlx::query(
+            "INSERT INTO deployments (version_id, room_id, game_id, tenant_id, state, progress_percent, updated_at) \
+             VALUES ($1,$2,$3,$4,'pending',0,$5) ON CONFLICT (version_id, room_id) DO NOTHING",
+        )
+        .bind(&id)
+        .bind(room)
+        .bind(&version.game_id)
+        .bind(&tenant)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    let existing: Vec<String> =
+        sqlx::query_scalar("SELECT room_id FROM deployments WHERE version_id = $1")
+            .bind(&id)
+            .fetch_all(&mut **tx)
+            .await?;
+    for room in existing.iter().filter(|r| !rooms.contains(r)) {
+        sqlx::query("DELETE FROM deployments WHERE version_id = $1 AND room_id = $2")
+            .bind(&id)
+            .bind(room)
+            .execute(&mut **tx)
+            .await?;
+    }
+    audit::record(
+        &mut tx,
+        &caller,
+        Some(&tenant),
+        "deployment.set",
+        &id,
+        serde_json::json!({"room_ids": rooms}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(axum::Json(load_deployment(&state, &version).await?))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Try-play links
+// ---------------------------------------------------------------------------------------------
+
+fn link_from(row: &AnyRow) -> Result<Link, sqlx::Error> {
+    Ok(Link {
+        id: row.try_get("id")?,
+        code: row.try_get("code")?,
+        game_id: row.try_get("game_id")?,
+        trial_seconds: u32_col(row, "trial_seconds")?,
+        expires_at: ts_opt(row, "expires_at")?,
+        max_plays: row
+            .try_get::<Option<i64>, _>("max_plays")?
+            .map(|v| v.clamp(0, u32::MAX as i64) as u32),
+        plays_used: u32_col(row, "plays_used")?,
+        campaign: row.try_get("campaign")?,
+        revoked_at: ts_opt(row, "revoked_at")?,
+        created_at: ts(row, "created_at")?,
+    })
+}
+
+/// Creates a try-play link for a game.
+#[utoipa::path(post, path = "/v1/links", tag = "catalog", request_body = CreateLink, responses((status = 201, body = Link)))]
+async fn create_link(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(req): Json<CreateLink>,
+) -> ApiResult<(StatusCode, axum::Json<Link>)> {
+    let game = load_game(&state, &req.game_id).await?;
+    caller.require_tenant_write(&game.tenant_id, "game")?;
+    let trial = req
+        .trial_seconds
+        .unwrap_or(game.trial_defaults.max_play_seconds);
+    if trial == 0 || trial > 24 * 3600 {
+        return Err(ApiError::Validation("trial_seconds must be 1–86400".into()));
+    }
+    if req.expires_at.is_some_and(|e| e <= crate::now()) {
+        return Err(ApiError::Validation(
+            "expires_at must be in the future".into(),
+        ));
+    }
+    if req.max_plays == Some(0) {
+        return Err(ApiError::Validation(
+            "max_plays must be at least 1 (or absent for no limit)".into(),
+        ));
+    }
+    if req.campaign.as_ref().is_some_and(|c| c.len() > 64) {
+        return Err(ApiError::Validation(
+            "campaign must be at most 64 characters".into(),
+        ));
+    }
+    let id = db::new_id("lnk");
+    let code = db::random_token(10);
+    let mut tx = state.db.write().await?;
+    sqlx::query(
+        "INSERT INTO links (id, code, game_id, tenant_id, trial_seconds, expires_at, max_plays, plays_used, campaign, created_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,0,$8,$9)",
+    )
+    .bind(&id)
+    .bind(&code)
+    .bind(&game.id)
+    .bind(&game.tenant_id)
+    .bind(i64::from(trial))
+    .bind(req.expires_at.map(|t| t.millis()))
+    .bind(req.max_plays.map(i64::from))
+    .bind(&req.campaign)
+    .bind(crate::now().millis())
+    .execute(&mut **tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        &caller,
+        Some(&game.tenant_id),
+        "link.create",
+        &id,
+        serde_json::json!({"code": code, "game_id": game.id}),
+    )
+    .await?;
+    let row = sqlx::query("SELECT * FROM links WHERE id = $1")
+        .bind(&id)
+        .fetch_one(&mut **tx)
+        .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, axum::Json(link_from(&row)?)))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListLinksParams {
+    pub game_id: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// Lists try-play links (a tenant's own; operators see all), optionally for one game.
+#[utoipa::path(get, path = "/v1/links", tag = "catalog", params(ListLinksParams), responses((status = 200, body = Page<Link>)))]
+async fn list_links(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ListLinksParams>,
+) -> ApiResult<axum::Json<Page<Link>>> {
+    let page = PageParams {
+        limit: q.limit,
+        cursor: q.cursor,
+    };
+    let rows = sqlx::query(
+        "SELECT * FROM links WHERE ($1 = '' OR tenant_id = $1) AND ($2 = '' OR game_id = $2) AND id > $3 ORDER BY id LIMIT $4",
+    )
+    .bind(caller.tenant_scope().unwrap_or(""))
+    .bind(q.game_id.unwrap_or_default())
+    .bind(page.cursor())
+    .bind(page.limit() + 1)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let items = rows.iter().map(link_from).collect::<Result<Vec<_>, _>>()?;
+    Ok(axum::Json(page_from(items, &page, |l| l.id.clone())))
+}
+
+async fn load_link(state: &AppState, id: &str) -> ApiResult<(Link, String)> {
+    let row = sqlx::query("SELECT * FROM links WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&state.db.pool)
+        .await?
+        .ok_or(ApiError::NotFound("link"))?;
+    Ok((link_from(&row)?, row.try_get("tenant_id")?))
+}
+
+#[utoipa::path(get, path = "/v1/links/{id}", tag = "catalog", responses((status = 200, body = Link)))]
+async fn get_link(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Link>> {
+    let (link, tenant) = load_link(&state, &id).await?;
+    caller.require_tenant_read(&tenant, "link")?;
+    Ok(axum::Json(link))
+}
+
+/// Revokes a link: it stops starting plays at once.
+#[utoipa::path(post, path = "/v1/links/{id}/revoke", tag = "catalog", responses((status = 200, body = Link)))]
+async fn revoke_link(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Link>> {
+    let (_, tenant) = load_link(&state, &id).await?;
+    caller.require_tenant_write(&tenant, "link")?;
+    let mut tx = state.db.write().await?;
+    sqlx::query("UPDATE links SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+        .bind(crate::now().millis())
+        .bind(&id)
+        .execute(&mut **tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        &caller,
+        Some(&tenant),
+        "link.revoke",
+        &id,
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(axum::Json(load_link(&state, &id).await?.0))
+}

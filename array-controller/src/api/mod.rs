@@ -1,0 +1,111 @@
+//! The HTTP API: `/v1/...` resources, plus `/healthz`, `/readyz`, `/metrics` and the OpenAPI
+//! document at `/v1/openapi.json` (generated from the handlers' annotations).
+//!
+//! One module per resource. Every handler follows the same shape: extract the [`Caller`],
+//! check it with one `require_*` call, run its SQL (mutations in one [`Db::write`] transaction
+//! that also writes the audit entry), answer JSON or an [`ApiError`].
+//!
+//! [`Caller`]: crate::auth::Caller
+//! [`Db::write`]: crate::db::Db::write
+//! [`ApiError`]: crate::error::ApiError
+
+pub mod accounts;
+pub mod audit;
+pub mod catalog;
+pub mod ops;
+pub mod tenants;
+pub mod topology;
+pub mod uploads;
+
+use crate::state::AppState;
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, Method};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Playrack array controller", description = "Tenants, games, packages, specs, topology, orders and sessions."),
+    tags(
+        (name = "auth", description = "Sign-in, accounts and API keys"),
+        (name = "tenants", description = "Tenants (operator-managed)"),
+        (name = "catalog", description = "Specs, games, versions, deployments and try-play links"),
+        (name = "uploads", description = "Resumable APK uploads (tus 1.0)"),
+        (name = "topology", description = "Regions, machine rooms, arrays, boards; orders"),
+        (name = "audit", description = "The audit log"),
+    )
+)]
+struct ApiDoc;
+
+/// The routes and their OpenAPI description, before state is attached.
+pub fn openapi_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(accounts::routes())
+        .merge(tenants::routes())
+        .merge(catalog::routes())
+        .merge(uploads::routes())
+        .merge(topology::routes())
+        .merge(audit::routes())
+}
+
+/// The complete application.
+pub fn router(state: AppState) -> Router {
+    let (api, doc) = openapi_router().split_for_parts();
+    let doc = std::sync::Arc::new(doc);
+    let cors = cors_layer(&state.config.cors_origins);
+    Router::new()
+        .merge(api)
+        .route(
+            "/v1/openapi.json",
+            axum::routing::get(move || {
+                let doc = doc.clone();
+                async move { axum::Json(doc.as_ref().clone()) }
+            }),
+        )
+        .merge(ops::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::http::rate_limit_ip,
+        ))
+        .layer(cors)
+        .layer(axum::middleware::from_fn(crate::http::request_id))
+        .with_state(state)
+}
+
+fn cors_layer(origins: &[String]) -> CorsLayer {
+    let base = CorsLayer::new()
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PATCH,
+            Method::PUT,
+            Method::DELETE,
+            Method::HEAD,
+        ])
+        .allow_headers([
+            axum::http::header::AUTHORIZATION,
+            axum::http::header::CONTENT_TYPE,
+            HeaderName::from_static("idempotency-key"),
+            HeaderName::from_static("tus-resumable"),
+            HeaderName::from_static("upload-length"),
+            HeaderName::from_static("upload-offset"),
+            HeaderName::from_static("upload-metadata"),
+        ])
+        .expose_headers([
+            HeaderName::from_static("location"),
+            HeaderName::from_static("upload-offset"),
+            HeaderName::from_static("upload-length"),
+            HeaderName::from_static("tus-resumable"),
+            HeaderName::from_static("x-request-id"),
+        ]);
+    if origins.iter().any(|o| o == "*") {
+        base.allow_origin(AllowOrigin::any())
+    } else {
+        let list: Vec<HeaderValue> = origins
+            .iter()
+            .filter_map(|o| HeaderValue::from_str(o).ok())
+            .collect();
+        base.allow_origin(AllowOrigin::list(list))
+    }
+}

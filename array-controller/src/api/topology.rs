@@ -1,0 +1,871 @@
+//! Topology (regions → machine rooms → arrays → boards) and orders. Operators manage both;
+//! tenants may list rooms (to choose where to deploy) and read their own orders.
+
+use crate::audit;
+use crate::auth::Caller;
+use crate::db::{self, PageParams, json_col, page_from, ts, u32_col};
+use crate::error::{ApiError, ApiResult};
+use crate::http::{Json, Query};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use playrack_wire::api::*;
+use serde::Deserialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use std::collections::BTreeMap;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_region, list_regions))
+        .routes(routes!(create_room, list_rooms))
+        .routes(routes!(get_room, update_room))
+        .routes(routes!(create_array, list_arrays))
+        .routes(routes!(create_board, list_boards))
+        .routes(routes!(get_board, update_board))
+        .routes(routes!(import_topology))
+        .routes(routes!(create_order, list_orders))
+        .routes(routes!(get_order, update_order))
+}
+
+fn name_ok(what: &str, s: &str) -> ApiResult<()> {
+    if s.trim().is_empty() || s.chars().count() > 100 {
+        return Err(ApiError::Validation(format!(
+            "{what} must be 1–100 characters"
+        )));
+    }
+    Ok(())
+}
+
+fn placement_str(p: Placement) -> &'static str {
+    match p {
+        Placement::Spread => "spread",
+        Placement::Binpack => "binpack",
+    }
+}
+
+fn board_status_str(s: BoardStatus) -> &'static str {
+    match s {
+        BoardStatus::Active => "active",
+        BoardStatus::Draining => "draining",
+        BoardStatus::Disabled => "disabled",
+    }
+}
+
+/// A shared volume is an absolute path or an `rsync://` URL.
+fn volume_ok(v: &str) -> ApiResult<()> {
+    if v.starts_with('/') && !v.split('/').any(|c| c == "..") || v.starts_with("rsync://") {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(format!(
+            "shared_volume `{v}` must be an absolute path or an rsync:// URL"
+        )))
+    }
+}
+
+fn probe_ok(v: &str) -> ApiResult<()> {
+    if v.starts_with("http://") || v.starts_with("https://") {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(format!(
+            "probe_url `{v}` must be an http(s) URL"
+        )))
+    }
+}
+
+fn capacity_ok(c: &BTreeMap<String, u32>) -> ApiResult<()> {
+    for k in c.keys() {
+        super::catalog::validate_slug("capacity spec id", k)?;
+    }
+    Ok(())
+}
+
+// --- regions ---------------------------------------------------------------------------------
+
+fn region_from(row: &AnyRow) -> Result<Region, sqlx::Error> {
+    Ok(Region {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        created_at: ts(row, "created_at")?,
+    })
+}
+
+#[utoipa::path(post, path = "/v1/regions", tag = "topology", request_body = CreateRegion, responses((status = 201, body = Region)))]
+async fn create_region(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(req): Json<CreateRegion>,
+) -> ApiResult<(StatusCode, axum::Json<Region>)> {
+    caller.require_operator_admin()?;
+    name_ok("name", &req.name)?;
+    let region = Region {
+        id: db::new_id("reg"),
+        name: req.name.trim().to_owned(),
+        created_at: crate::now(),
+    };
+    let mut tx = state.db.write().await?;
+    sqlx::query("INSERT INTO regions (id, name, created_at) VALUES ($1,$2,$3)")
+        .bind(&region.id)
+        .bind(&region.name)
+        .bind(region.created_at.millis())
+        .execute(&mut **tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        &caller,
+        None,
+        "region.create",
+        &region.id,
+        serde_json::json!({"name": region.name}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, axum::Json(region)))
+}
+
+#[utoipa::path(get, path = "/v1/regions", tag = "topology", params(PageParams), responses((status = 200, body = Page<Region>)))]
+async fn list_regions(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Query(page): Query<PageParams>,
+) -> ApiResult<axum::Json<Page<Region>>> {
+    let rows = sqlx::query("SELECT * FROM regions WHERE id > $1 ORDER BY id LIMIT $2")
+        .bind(page.cursor())
+        .bind(page.limit() + 1)
+        .fetch_all(&state.db.pool)
+        .await?;
+    let items = rows
+        .iter()
+        .map(region_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(axum::Json(page_from(items, &page, |r| r.id.clone())))
+}
+
+// --- rooms -----------------------------------------------------------------------------------
+
+fn room_from(row: &AnyRow) -> Result<Room, sqlx::Error> {
+    Ok(Room {
+        id: row.try_get("id")?,
+        region_id: row.try_get("region_id")?,
+        name: row.try_get("name")?,
+        instance_cap: u32_col(row, "instance_cap")?,
+        shared_volume: row.try_get("shared_volume")?,
+        probe_url: row.try_get("probe_url")?,
+        placement: if row.try_get::<String, _>("placement")? == "binpack" {
+            Placement::Binpack
+        } else {
+            Placement::Spread
+        },
+        created_at: ts(row, "created_at")?,
+    })
+}
+
+async fn insert_room(tx: &mut db::WriteTx, room: &Room) -> ApiResult<()> {
+    sqlx::query(
+        "INSERT INTO rooms (id, region_id, name, instance_cap, shared_volume, probe_url, placement, created_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
+    )
+    .bind(&room.id)
+    .bind(&room.region_id)
+    .bind(&room.name)
+    .bind(i64::from(room.instance_cap))
+    .bind(&room.shared_volume)
+    .bind(&room.probe_url)
+    .bind(placement_str(room.placement))
+    .bind(room.created_at.millis())
+    .execute(&mut ***tx)
+    .await?;
+    Ok(())
+}
+
+async fn update_room_row(tx: &mut db::WriteTx, room: &Room) -> ApiResult<()> {
+    sqlx::query("UPDATE rooms SET name=$1, instance_cap=$2, shared_volume=$3, probe_url=$4, placement=$5 WHERE id=$6")
+        .bind(&room.name)
+        .bind(i64::from(room.instance_cap))
+        .bind(&room.shared_volume)
+        .bind(&room.probe_url)
+        .bind(placement_str(room.placement))
+        .bind(&room.id)
+        .execute(&mut ***tx)
+        .await?;
+    Ok(())
+}
+
+#[utoipa::path(post, path = "/v1/rooms", tag = "topology", request_body = CreateRoom, responses((status = 201, body = Room)))]
+async fn create_room(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(req): Json<CreateRoom>,
+) -> ApiResult<(StatusCode, axum::Json<Room>)> {
+    caller.require_operator_admin()?;
+    name_ok("name", &req.name)?;
+    volume_ok(&req.shared_volume)?;
+    probe_ok(&req.probe_url)?;
+    let room = Room {
+        id: db::new_id("room"),
+        region_id: req.region_id,
+        name: req.name.trim().to_owned(),
+        instance_cap: req.instance_cap,
+        shared_volume: req.shared_volume,
+        probe_url: req.probe_url,
+        placement: req.placement,
+        created_at: crate::now(),
+    };
+    let mut tx = state.db.write().await?;
+    insert_room(&mut tx, &room).await?;
+    audit::record(
+        &mut tx,
+        &caller,
+        None,
+        "room.create",
+        &room.id,
+        serde_json::to_value(&room).unwrap_or_default(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, axum::Json(room)))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ChildParams {
+    /// Only children of this parent (region for rooms, room for arrays, array for boards).
+    pub parent_id: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// Lists rooms (everyone signed in; tenants need them to deploy).
+#[utoipa::path(get, path = "/v1/rooms", tag = "topology", params(ChildParams), responses((status = 200, body = Page<Room>)))]
+async fn list_rooms(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Query(q): Query<ChildParams>,
+) -> ApiResult<axum::Json<Page<Room>>> {
+    let page = PageParams {
+        limit: q.limit,
+        cursor: q.cursor,
+    };
+    let rows = sqlx::query(
+        "SELECT * FROM rooms WHERE ($1 = '' OR region_id = $1) AND id > $2 ORDER BY id LIMIT $3",
+    )
+    .bind(q.parent_id.unwrap_or_default())
+    .bind(page.cursor())
+    .bind(page.limit() + 1)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let items = rows.iter().map(room_from).collect::<Result<Vec<_>, _>>()?;
+    Ok(axum::Json(page_from(items, &page, |r| r.id.clone())))
+}
+
+async fn load_room(state: &AppState, id: &str) -> ApiResult<Room> {
+    let row = sqlx::query("SELECT * FROM rooms WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&state.db.pool)
+        .await?
+        .ok_or(ApiError::NotFound("room"))?;
+    Ok(room_from(&row)?)
+}
+
+#[utoipa::path(get, path = "/v1/rooms/{id}", tag = "topology", responses((status = 200, body = Room)))]
+async fn get_room(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Room>> {
+    Ok(axum::Json(load_room(&state, &id).await?))
+}
+
+#[utoipa::path(patch, path = "/v1/rooms/{id}", tag = "topology", request_body = UpdateRoom, responses((status = 200, body = Room)))]
+async fn update_room(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(req): Json<UpdateRoom>,
+) -> ApiResult<axum::Json<Room>> {
+    caller.require_operator_admin()?;
+    let mut room = load_room(&state, &id).await?;
+    if let Some(v) = &req.name {
+        name_ok("name", v)?;
+        room.name = v.trim().to_owned();
+    }
+    if let Some(v) = req.instance_cap {
+        room.instance_cap = v;
+    }
+    if let Some(v) = &req.shared_volume {
+        volume_ok(v)?;
+        room.shared_volume = v.clone();
+    }
+    if let Some(v) = &req.probe_url {
+        probe_ok(v)?;
+        room.probe_url = v.clone();
+    }
+    if let Some(v) = req.placement {
+        room.placement = v;
+    }
+    let mut tx = state.db.write().await?;
+    update_room_row(&mut tx, &room).await?;
+    audit::record(
+        &mut tx,
+        &caller,
+        None,
+        "room.update",
+        &id,
+        serde_json::to_value(&req).unwrap_or_default(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(axum::Json(room))
+}
+
+// --- arrays ----------------------------------------------------------------------------------
+
+fn array_from(row: &AnyRow) -> Result<Array, sqlx::Error> {
+    Ok(Array {
+        id: row.try_get("id")?,
+        room_id: row.try_get("room_id")?,
+        name: row.try_get("name")?,
+        created_at: ts(row, "created_at")?,
+    })
+}
+
+#[utoipa::path(post, path = "/v1/arrays", tag = "topology", request_body = CreateArray, responses((status = 201, body = Array)))]
+async fn create_array(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(req): Json<CreateArray>,
+) -> ApiResult<(StatusCode, axum::Json<Array>)> {
+    caller.require_operator_admin()?;
+    name_ok("name", &req.name)?;
+    let array = Array {
+        id: db::new_id("arr"),
+        room_id: req.room_id,
+        name: req.name.trim().to_owned(),
+        created_at: crate::now(),
+    };
+    let mut tx = state.db.write().await?;
+    sqlx::query("INSERT INTO arrays (id, room_id, name, created_at) VALUES ($1,$2,$3,$4)")
+        .bind(&array.id)
+        .bind(&array.room_id)
+        .bind(&array.name)
+        .bind(array.created_at.millis())
+        .execute(&mut **tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        &caller,
+        None,
+        "array.create",
+        &array.id,
+        serde_json::to_value(&array).unwrap_or_default(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, axum::Json(array)))
+}
+
+#[utoipa::path(get, path = "/v1/arrays", tag = "topology", params(ChildParams), responses((status = 200, body = Page<Array>)))]
+async fn list_arrays(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ChildParams>,
+) -> ApiResult<axum::Json<Page<Array>>> {
+    caller.require_operator()?;
+    let page = PageParams {
+        limit: q.limit,
+        cursor: q.cursor,
+    };
+    let rows = sqlx::query(
+        "SELECT * FROM arrays WHERE ($1 = '' OR room_id = $1) AND id > $2 ORDER BY id LIMIT $3",
+    )
+    .bind(q.parent_id.unwrap_or_default())
+    .bind(page.cursor())
+    .bind(page.limit() + 1)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let items = rows.iter().map(array_from).collect::<Result<Vec<_>, _>>()?;
+    Ok(axum::Json(page_from(items, &page, |a| a.id.clone())))
+}
+
+// --- boards ----------------------------------------------------------------------------------
+
+fn board_from(row: &AnyRow) -> Result<Board, sqlx::Error> {
+    Ok(Board {
+        id: row.try_get("id")?,
+        array_id: row.try_get("array_id")?,
+        serial: row.try_get("serial")?,
+        model: row.try_get("model")?,
+        capacity: json_col(row, "capacity")?,
+        status: match row.try_get::<String, _>("status")?.as_str() {
+            "draining" => BoardStatus::Draining,
+            "disabled" => BoardStatus::Disabled,
+            _ => BoardStatus::Active,
+        },
+        created_at: ts(row, "created_at")?,
+    })
+}
+
+async fn insert_board(tx: &mut db::WriteTx, b: &Board) -> ApiResult<()> {
+    sqlx::query("INSERT INTO boards (id, array_id, serial, model, capacity, status, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7)")
+        .bind(&b.id)
+        .bind(&b.array_id)
+        .bind(&b.serial)
+        .bind(&b.model)
+        .bind(serde_json::to_string(&b.capacity).expect("json"))
+        .bind(board_status_str(b.status))
+        .bind(b.created_at.millis())
+        .execute(&mut ***tx)
+        .await
+        .map_err(|e| match ApiError::from(e) {
+            ApiError::Conflict { .. } => ApiError::conflict("SERIAL_TAKEN", format!("a board with serial `{}` exists", b.serial)),
+            other => other,
+        })?;
+    Ok(())
+}
+
+#[utoipa::path(post, path = "/v1/boards", tag = "topology", request_body = CreateBoard, responses((status = 201, body = Board)))]
+async fn create_board(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(req): Json<CreateBoard>,
+) -> ApiResult<(StatusCode, axum::Json<Board>)> {
+    caller.require_operator_admin()?;
+    name_ok("serial", &req.serial)?;
+    name_ok("model", &req.model)?;
+    capacity_ok(&req.capacity)?;
+    let board = Board {
+        id: db::new_id("brd"),
+        array_id: req.array_id,
+        serial: req.serial.trim().to_owned(),
+        model: req.model.trim().to_owned(),
+        capacity: req.capacity,
+        status: BoardStatus::Active,
+        created_at: crate::now(),
+    };
+    let mut tx = state.db.write().await?;
+    insert_board(&mut tx, &board).await?;
+    audit::record(
+        &mut tx,
+        &caller,
+        None,
+        "board.create",
+        &board.id,
+        serde_json::to_value(&board).unwrap_or_default(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, axum::Json(board)))
+}
+
+#[utoipa::path(get, path = "/v1/boards", tag = "topology", params(ChildParams), responses((status = 200, body = Page<Board>)))]
+async fn list_boards(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ChildParams>,
+) -> ApiResult<axum::Json<Page<Board>>> {
+    caller.require_operator()?;
+    let page = PageParams {
+        limit: q.limit,
+        cursor: q.cursor,
+    };
+    let rows = sqlx::query(
+        "SELECT * FROM boards WHERE ($1 = '' OR array_id = $1) AND id > $2 ORDER BY id LIMIT $3",
+    )
+    .bind(q.parent_id.unwrap_or_default())
+    .bind(page.cursor())
+    .bind(page.limit() + 1)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let items = rows.iter().map(board_from).collect::<Result<Vec<_>, _>>()?;
+    Ok(axum::Json(page_from(items, &page, |b| b.id.clone())))
+}
+
+async fn load_board(state: &AppState, id: &str) -> ApiResult<Board> {
+    let row = sqlx::query("SELECT * FROM boards WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&state.db.pool)
+        .await?
+        .ok_or(ApiError::NotFound("board"))?;
+    Ok(board_from(&row)?)
+}
+
+#[utoipa::path(get, path = "/v1/boards/{id}", tag = "topology", responses((status = 200, body = Board)))]
+async fn get_board(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Board>> {
+    caller.require_operator()?;
+    Ok(axum::Json(load_board(&state, &id).await?))
+}
+
+/// Changes a board's model, capacity or status (drain / undrain / disable).
+#[utoipa::path(patch, path = "/v1/boards/{id}", tag = "topology", request_body = UpdateBoard, responses((status = 200, body = Board)))]
+async fn update_board(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(req): Json<UpdateBoard>,
+) -> ApiResult<axum::Json<Board>> {
+    caller.require_operator_admin()?;
+    let mut board = load_board(&state, &id).await?;
+    if let Some(v) = &req.model {
+        name_ok("model", v)?;
+        board.model = v.trim().to_owned();
+    }
+    if let Some(v) = &req.capacity {
+        capacity_ok(v)?;
+        board.capacity = v.clone();
+    }
+    if let Some(v) = req.status {
+        board.status = v;
+    }
+    let mut tx = state.db.write().await?;
+    sqlx::query("UPDATE boards SET model = $1, capacity = $2, status = $3 WHERE id = $4")
+        .bind(&board.model)
+        .bind(serde_json::to_string(&board.capacity).expect("json"))
+        .bind(board_status_str(board.status))
+        .bind(&id)
+        .execute(&mut **tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        &caller,
+        None,
+        "board.update",
+        &id,
+        serde_json::to_value(&req).unwrap_or_default(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(axum::Json(board))
+}
+
+// --- bulk import -----------------------------------------------------------------------------
+
+/// Imports a whole topology in one transaction: all of it applies, or none (a bad entry is named
+/// in the error). Existing objects are matched by name in their parent (boards by serial).
+#[utoipa::path(post, path = "/v1/topology/import", tag = "topology", request_body = TopologyImport, responses((status = 200, body = ImportReport)))]
+async fn import_topology(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(doc): Json<TopologyImport>,
+) -> ApiResult<axum::Json<ImportReport>> {
+    caller.require_operator_admin()?;
+    let mut report = ImportReport::default();
+    let now = crate::now();
+    let mut tx = state.db.write().await?;
+    for region in &doc.regions {
+        name_ok("region name", &region.name)?;
+        let region_id =
+            match sqlx::query_scalar::<_, String>("SELECT id FROM regions WHERE name = $1")
+                .bind(region.name.trim())
+                .fetch_optional(&mut **tx)
+                .await?
+            {
+                Some(id) => id,
+                None => {
+                    let id = db::new_id("reg");
+                    sqlx::query("INSERT INTO regions (id, name, created_at) VALUES ($1,$2,$3)")
+                        .bind(&id)
+                        .bind(region.name.trim())
+                        .bind(now.millis())
+                        .execute(&mut **tx)
+                        .await?;
+                    report.created += 1;
+                    id
+                }
+            };
+        for r in &region.rooms {
+            name_ok("room name", &r.name)?;
+            volume_ok(&r.shared_volume)?;
+            probe_ok(&r.probe_url)?;
+            let existing = sqlx::query_scalar::<_, String>(
+                "SELECT id FROM rooms WHERE region_id = $1 AND name = $2",
+            )
+            .bind(&region_id)
+            .bind(r.name.trim())
+            .fetch_optional(&mut **tx)
+            .await?;
+            let room = Room {
+                id: existing.clone().unwrap_or_else(|| db::new_id("room")),
+                region_id: region_id.clone(),
+                name: r.name.trim().to_owned(),
+                instance_cap: r.instance_cap,
+                shared_volume: r.shared_volume.clone(),
+                probe_url: r.probe_url.clone(),
+                placement: r.placement,
+                created_at: now,
+            };
+            if existing.is_some() {
+                update_room_row(&mut tx, &room).await?;
+                report.updated += 1;
+            } else {
+                insert_room(&mut tx, &room).await?;
+                report.created += 1;
+            }
+            for a in &r.arrays {
+                name_ok("array name", &a.name)?;
+                let array_id = match sqlx::query_scalar::<_, String>(
+                    "SELECT id FROM arrays WHERE room_id = $1 AND name = $2",
+                )
+                .bind(&room.id)
+                .bind(a.name.trim())
+                .fetch_optional(&mut **tx)
+                .await?
+                {
+                    Some(id) => id,
+                    None => {
+                        let id = db::new_id("arr");
+                        sqlx::query("INSERT INTO arrays (id, room_id, name, created_at) VALUES ($1,$2,$3,$4)").bind(&id).bind(&room.id).bind(a.name.trim()).bind(now.millis()).execute(&mut **tx).await?;
+                        report.created += 1;
+                        id
+                    }
+                };
+                for b in &a.boards {
+                    name_ok("board serial", &b.serial)?;
+                    name_ok("board model", &b.model)?;
+                    capacity_ok(&b.capacity)?;
+                    let updated = sqlx::query("UPDATE boards SET array_id = $1, model = $2, capacity = $3 WHERE serial = $4")
+                        .bind(&array_id)
+                        .bind(b.model.trim())
+                        .bind(serde_json::to_string(&b.capacity).expect("json"))
+                        .bind(b.serial.trim())
+                        .execute(&mut **tx)
+                        .await?;
+                    if updated.rows_affected() > 0 {
+                        report.updated += 1;
+                    } else {
+                        let board = Board {
+                            id: db::new_id("brd"),
+                            array_id: array_id.clone(),
+                            serial: b.serial.trim().to_owned(),
+                            model: b.model.trim().to_owned(),
+                            capacity: b.capacity.clone(),
+                            status: BoardStatus::Active,
+                            created_at: now,
+                        };
+                        insert_board(&mut tx, &board).await?;
+                        report.created += 1;
+                    }
+                }
+            }
+        }
+    }
+    audit::record(
+        &mut tx,
+        &caller,
+        None,
+        "topology.import",
+        "topology",
+        serde_json::to_value(&report).unwrap_or_default(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(axum::Json(report))
+}
+
+// --- orders ----------------------------------------------------------------------------------
+
+fn order_from(row: &AnyRow) -> Result<Order, sqlx::Error> {
+    Ok(Order {
+        id: row.try_get("id")?,
+        tenant_id: row.try_get("tenant_id")?,
+        spec_id: row.try_get("spec_id")?,
+        region_id: row.try_get("region_id")?,
+        room_ids: json_col(row, "room_ids")?,
+        concurrency: u32_col(row, "concurrency")?,
+        valid_from: ts(row, "valid_from")?,
+        valid_until: ts(row, "valid_until")?,
+        priority: row.try_get::<i64, _>("priority")? as i32,
+        status: if row.try_get::<String, _>("status")? == "cancelled" {
+            OrderStatus::Cancelled
+        } else {
+            OrderStatus::Active
+        },
+        created_at: ts(row, "created_at")?,
+    })
+}
+
+/// Creates an order for a tenant: concurrency of one spec in a region or a set of rooms.
+#[utoipa::path(post, path = "/v1/orders", tag = "topology", request_body = CreateOrder, responses((status = 201, body = Order)))]
+async fn create_order(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(req): Json<CreateOrder>,
+) -> ApiResult<(StatusCode, axum::Json<Order>)> {
+    caller.require_operator_admin()?;
+    if req.region_id.is_some() != req.room_ids.is_empty() {
+        return Err(ApiError::Validation(
+            "give either region_id or room_ids (exactly one)".into(),
+        ));
+    }
+    if req.concurrency == 0 {
+        return Err(ApiError::Validation(
+            "concurrency must be at least 1".into(),
+        ));
+    }
+    if req.valid_until <= req.valid_from {
+        return Err(ApiError::Validation(
+            "valid_until must be after valid_from".into(),
+        ));
+    }
+    let mut tx = state.db.write().await?;
+    super::accounts::ensure_tenant(&mut tx, &req.tenant_id).await?;
+    for room in &req.room_ids {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rooms WHERE id = $1")
+            .bind(room)
+            .fetch_one(&mut **tx)
+            .await?;
+        if n == 0 {
+            return Err(ApiError::Validation(format!("there is no room `{room}`")));
+        }
+    }
+    let order = Order {
+        id: db::new_id("ord"),
+        tenant_id: req.tenant_id.clone(),
+        spec_id: req.spec_id.clone(),
+        region_id: req.region_id.clone(),
+        room_ids: req.room_ids.clone(),
+        concurrency: req.concurrency,
+        valid_from: req.valid_from,
+        valid_until: req.valid_until,
+        priority: req.priority,
+        status: OrderStatus::Active,
+        created_at: crate::now(),
+    };
+    sqlx::query(
+        "INSERT INTO orders (id, tenant_id, spec_id, region_id, room_ids, concurrency, valid_from, valid_until, priority, status, created_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,'active',$10)",
+    )
+    .bind(&order.id)
+    .bind(&order.tenant_id)
+    .bind(&order.spec_id)
+    .bind(&order.region_id)
+    .bind(serde_json::to_string(&order.room_ids).expect("json"))
+    .bind(i64::from(order.concurrency))
+    .bind(order.valid_from.millis())
+    .bind(order.valid_until.millis())
+    .bind(i64::from(order.priority))
+    .bind(order.created_at.millis())
+    .execute(&mut **tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        &caller,
+        Some(&order.tenant_id),
+        "order.create",
+        &order.id,
+        serde_json::to_value(&order).unwrap_or_default(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, axum::Json(order)))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListOrdersParams {
+    pub tenant_id: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// Lists orders: a tenant's own, or any (filterable) for operators.
+#[utoipa::path(get, path = "/v1/orders", tag = "topology", params(ListOrdersParams), responses((status = 200, body = Page<Order>)))]
+async fn list_orders(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ListOrdersParams>,
+) -> ApiResult<axum::Json<Page<Order>>> {
+    let page = PageParams {
+        limit: q.limit,
+        cursor: q.cursor,
+    };
+    let tenant = caller
+        .tenant_scope()
+        .map(str::to_owned)
+        .or(q.tenant_id)
+        .unwrap_or_default();
+    let rows = sqlx::query(
+        "SELECT * FROM orders WHERE ($1 = '' OR tenant_id = $1) AND id > $2 ORDER BY id LIMIT $3",
+    )
+    .bind(&tenant)
+    .bind(page.cursor())
+    .bind(page.limit() + 1)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let items = rows.iter().map(order_from).collect::<Result<Vec<_>, _>>()?;
+    Ok(axum::Json(page_from(items, &page, |o| o.id.clone())))
+}
+
+async fn load_order(state: &AppState, id: &str) -> ApiResult<Order> {
+    let row = sqlx::query("SELECT * FROM orders WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&state.db.pool)
+        .await?
+        .ok_or(ApiError::NotFound("order"))?;
+    Ok(order_from(&row)?)
+}
+
+#[utoipa::path(get, path = "/v1/orders/{id}", tag = "topology", responses((status = 200, body = Order)))]
+async fn get_order(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Order>> {
+    let order = load_order(&state, &id).await?;
+    caller.require_tenant_read(&order.tenant_id, "order")?;
+    Ok(axum::Json(order))
+}
+
+/// Changes an order's concurrency, end, priority, or cancels it.
+#[utoipa::path(patch, path = "/v1/orders/{id}", tag = "topology", request_body = UpdateOrder, responses((status = 200, body = Order)))]
+async fn update_order(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(req): Json<UpdateOrder>,
+) -> ApiResult<axum::Json<Order>> {
+    caller.require_operator_admin()?;
+    let mut order = load_order(&state, &id).await?;
+    if let Some(v) = req.concurrency {
+        order.concurrency = v;
+    }
+    if let Some(v) = req.valid_until {
+        order.valid_until = v;
+    }
+    if let Some(v) = req.priority {
+        order.priority = v;
+    }
+    if let Some(v) = req.status {
+        order.status = v;
+    }
+    if order.concurrency == 0 || order.valid_until <= order.valid_from {
+        return Err(ApiError::Validation(
+            "concurrency must be ≥ 1 and valid_until after valid_from".into(),
+        ));
+    }
+    let mut tx = state.db.write().await?;
+    sqlx::query("UPDATE orders SET concurrency = $1, valid_until = $2, priority = $3, status = $4 WHERE id = $5")
+        .bind(i64::from(order.concurrency))
+        .bind(order.valid_until.millis())
+        .bind(i64::from(order.priority))
+        .bind(if order.status == OrderStatus::Cancelled { "cancelled" } else { "active" })
+        .bind(&id)
+        .execute(&mut **tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        &caller,
+        Some(&order.tenant_id),
+        "order.update",
+        &id,
+        serde_json::to_value(&req).unwrap_or_default(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(axum::Json(order))
+}

@@ -1,0 +1,357 @@
+//! Who is calling and what they may do.
+//!
+//! - Passwords are hashed with argon2id (PHC strings in `accounts.password_hash`).
+//! - Sign-in tokens (`prt_…`) and API keys (`prk_<key id>_<secret>`) are random; only their
+//!   SHA-256 is stored. Both are sent as `Authorization: Bearer …` and both expire.
+//! - [`Caller`] is the extractor every protected handler takes; its `require_*` methods are the
+//!   whole authorization model (see [`Role`] for what each role may do). Objects of another
+//!   tenant answer `NOT_FOUND`, exactly as objects that do not exist, so ids leak nothing.
+
+use crate::db::{self, Db};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use playrack_wire::Timestamp;
+use playrack_wire::api::{Principal, PrincipalKind, Role};
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+use std::time::Instant;
+
+pub const TOKEN_PREFIX: &str = "prt_";
+pub const API_KEY_PREFIX: &str = "prk_";
+pub const MIN_PASSWORD_LEN: usize = 10;
+
+/// Hashes a password with argon2id and a fresh salt.
+pub fn hash_password(password: &str) -> String {
+    let salt =
+        SaltString::encode_b64(&rand::random::<[u8; 16]>()).expect("16 bytes is a valid salt");
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 with default parameters cannot fail")
+        .to_string()
+}
+
+pub fn verify_password(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
+}
+
+/// Compares two equal-length ASCII strings in time independent of where they differ.
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+pub fn validate_password(password: &str) -> ApiResult<()> {
+    if password.chars().count() < MIN_PASSWORD_LEN {
+        return Err(ApiError::Validation(format!(
+            "password must be at least {MIN_PASSWORD_LEN} characters"
+        )));
+    }
+    Ok(())
+}
+
+/// Signs in: checks the password and stores a new token. `None` when the email or password is
+/// wrong (the two are not told apart).
+pub async fn login(
+    db: &Db,
+    email: &str,
+    password: &str,
+    ttl_secs: u64,
+) -> ApiResult<Option<(String, Timestamp, Principal)>> {
+    let row = sqlx::query(
+        "SELECT id, email, password_hash, role, tenant_id FROM accounts WHERE email = $1",
+    )
+    .bind(email.trim().to_lowercase())
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some(row) = row else {
+        // Spend the same time as a real check so response times do not reveal accounts.
+        let _ = verify_password(
+            DUMMY_HASH.get_or_init(|| hash_password("not-a-password")),
+            password,
+        );
+        return Ok(None);
+    };
+    let hash: String = row.try_get("password_hash")?;
+    if !verify_password(&hash, password) {
+        return Ok(None);
+    }
+    let principal = Principal {
+        id: row.try_get("id")?,
+        kind: PrincipalKind::Account,
+        role: parse_role(&row.try_get::<String, _>("role")?)?,
+        tenant_id: row.try_get("tenant_id")?,
+        email: Some(row.try_get("email")?),
+    };
+    let token = format!("{TOKEN_PREFIX}{}", db::random_token(40));
+    let now = crate::now();
+    let expires_at = now.plus_secs(ttl_secs as i64);
+    let mut tx = db.write().await?;
+    sqlx::query("DELETE FROM auth_tokens WHERE expires_at < $1")
+        .bind(now.millis())
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("INSERT INTO auth_tokens (token_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+        .bind(sha256_hex(token.as_bytes()))
+        .bind(&principal.id)
+        .bind(now.millis())
+        .bind(expires_at.millis())
+        .execute(&mut **tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Some((token, expires_at, principal)))
+}
+
+static DUMMY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+pub fn parse_role(s: &str) -> Result<Role, sqlx::Error> {
+    Role::parse(s).ok_or_else(|| sqlx::Error::Decode(format!("unknown role `{s}`").into()))
+}
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub principal: Principal,
+    /// Whether the caller's tenant is suspended (tenant roles only): suspended tenants can read
+    /// but not change anything.
+    pub tenant_suspended: bool,
+    /// The bearer token's hash, for sign-out.
+    pub token_hash: String,
+}
+
+impl Caller {
+    pub fn id(&self) -> &str {
+        &self.principal.id
+    }
+
+    pub fn role(&self) -> Role {
+        self.principal.role
+    }
+
+    /// `None` for operators (who see every tenant), the caller's tenant otherwise.
+    pub fn tenant_scope(&self) -> Option<&str> {
+        if self.role().is_operator() {
+            None
+        } else {
+            self.principal.tenant_id.as_deref()
+        }
+    }
+
+    /// Any operator.
+    pub fn require_operator(&self) -> ApiResult<()> {
+        if self.role().is_operator() {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden("this needs an operator role".into()))
+        }
+    }
+
+    /// An operator admin.
+    pub fn require_operator_admin(&self) -> ApiResult<()> {
+        if self.role() == Role::OperatorAdmin {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(
+                "this needs the operator-admin role".into(),
+            ))
+        }
+    }
+
+    /// May read objects of `tenant_id` (`what` names the object for the not-found answer).
+    pub fn require_tenant_read(&self, tenant_id: &str, what: &'static str) -> ApiResult<()> {
+        match self.tenant_scope() {
+            None => Ok(()),
+            Some(mine) if mine == tenant_id => Ok(()),
+            Some(_) => Err(ApiError::NotFound(what)),
+        }
+    }
+
+    /// May change games, versions, deployments and links of `tenant_id`.
+    pub fn require_tenant_write(&self, tenant_id: &str, what: &'static str) -> ApiResult<()> {
+        self.require_tenant_read(tenant_id, what)?;
+        match self.role() {
+            Role::OperatorAdmin => Ok(()),
+            Role::TenantAdmin | Role::TenantDeveloper => self.require_not_suspended(),
+            other => Err(ApiError::Forbidden(format!(
+                "the {} role can only read",
+                other.as_str()
+            ))),
+        }
+    }
+
+    /// May manage accounts and API keys of `tenant_id`.
+    pub fn require_tenant_admin(&self, tenant_id: &str, what: &'static str) -> ApiResult<()> {
+        self.require_tenant_read(tenant_id, what)?;
+        match self.role() {
+            Role::OperatorAdmin => Ok(()),
+            Role::TenantAdmin => self.require_not_suspended(),
+            other => Err(ApiError::Forbidden(format!(
+                "managing accounts and keys needs tenant-admin, not {}",
+                other.as_str()
+            ))),
+        }
+    }
+
+    fn require_not_suspended(&self) -> ApiResult<()> {
+        if self.tenant_suspended {
+            Err(ApiError::Forbidden(
+                "the tenant is suspended: changes are refused".into(),
+            ))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Whether this caller may hand out `role` (no one grants more than they have).
+    pub fn may_grant(&self, role: Role) -> bool {
+        match self.role() {
+            Role::OperatorAdmin => true,
+            Role::TenantAdmin => !role.is_operator(),
+            Role::TenantDeveloper => matches!(role, Role::TenantDeveloper | Role::TenantViewer),
+            _ => false,
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or(ApiError::Unauthenticated(
+                "send `Authorization: Bearer <token or API key>`",
+            ))?;
+        let bearer =
+            header
+                .strip_prefix("Bearer ")
+                .map(str::trim)
+                .ok_or(ApiError::Unauthenticated(
+                    "the Authorization header must use the Bearer scheme",
+                ))?;
+        let caller = authenticate(&state.db, bearer).await?;
+        if let Err(wait) = state
+            .key_limiter
+            .check(&caller.principal.id, Instant::now())
+        {
+            metrics::counter!("playrack_rate_limited_total", "by" => "key").increment(1);
+            return Err(ApiError::RateLimited {
+                retry_after_secs: wait.as_secs().max(1),
+            });
+        }
+        Ok(caller)
+    }
+}
+
+const INVALID: ApiError = ApiError::Unauthenticated("the token or API key is invalid or expired");
+
+/// Resolves a bearer secret to its caller.
+pub async fn authenticate(db: &Db, bearer: &str) -> ApiResult<Caller> {
+    let now = crate::now();
+    let token_hash = sha256_hex(bearer.as_bytes());
+    if bearer.starts_with(TOKEN_PREFIX) {
+        let row = sqlx::query(
+            "SELECT a.id, a.email, a.role, a.tenant_id, t.status AS tenant_status \
+             FROM auth_tokens k JOIN accounts a ON a.id = k.account_id \
+             LEFT JOIN tenants t ON t.id = a.tenant_id \
+             WHERE k.token_hash = $1 AND k.expires_at > $2",
+        )
+        .bind(&token_hash)
+        .bind(now.millis())
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or(INVALID)?;
+        let principal = Principal {
+            id: row.try_get("id")?,
+            kind: PrincipalKind::Account,
+            role: parse_role(&row.try_get::<String, _>("role")?)?,
+            tenant_id: row.try_get("tenant_id")?,
+            email: Some(row.try_get("email")?),
+        };
+        let status: Option<String> = row.try_get("tenant_status")?;
+        return Ok(Caller {
+            principal,
+            tenant_suspended: status.as_deref() == Some("suspended"),
+            token_hash,
+        });
+    }
+    if let Some(rest) = bearer.strip_prefix(API_KEY_PREFIX) {
+        let (key_suffix, secret) = rest.split_once('_').ok_or(INVALID)?;
+        let key_id = format!("key_{key_suffix}");
+        let row = sqlx::query(
+            "SELECT k.id, k.secret_hash, k.role, k.tenant_id, k.expires_at, k.revoked_at, k.last_used_at, \
+             t.status AS tenant_status FROM api_keys k LEFT JOIN tenants t ON t.id = k.tenant_id WHERE k.id = $1",
+        )
+        .bind(&key_id)
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or(INVALID)?;
+        let stored: String = row.try_get("secret_hash")?;
+        if !constant_time_eq(&stored, &sha256_hex(secret.as_bytes())) {
+            return Err(INVALID);
+        }
+        let expires_at: Option<i64> = row.try_get("expires_at")?;
+        let revoked_at: Option<i64> = row.try_get("revoked_at")?;
+        if revoked_at.is_some() || expires_at.is_some_and(|e| e <= now.millis()) {
+            return Err(INVALID);
+        }
+        // Record use at most once a minute per key, to keep reads cheap.
+        let last_used: Option<i64> = row.try_get("last_used_at")?;
+        if last_used.is_none_or(|t| now.millis() - t > 60_000) {
+            sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
+                .bind(now.millis())
+                .bind(&key_id)
+                .execute(&db.pool)
+                .await?;
+        }
+        let principal = Principal {
+            id: key_id,
+            kind: PrincipalKind::ApiKey,
+            role: parse_role(&row.try_get::<String, _>("role")?)?,
+            tenant_id: row.try_get("tenant_id")?,
+            email: None,
+        };
+        let status: Option<String> = row.try_get("tenant_status")?;
+        return Ok(Caller {
+            principal,
+            tenant_suspended: status.as_deref() == Some("suspended"),
+            token_hash,
+        });
+    }
+    Err(INVALID)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_only_with_the_right_secret() {
+        let h = hash_password("correct horse battery");
+        assert!(h.starts_with("$argon2id$"), "{h}");
+        assert!(verify_password(&h, "correct horse battery"));
+        assert!(!verify_password(&h, "correct horse batterx"));
+        assert!(!verify_password("not a hash", "x"));
+    }
+}

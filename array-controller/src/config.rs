@@ -1,0 +1,291 @@
+//! Configuration: a TOML file, `PLAYRACK_*` environment variables and command-line flags, in
+//! rising order of precedence, merged into one [`Config`].
+//!
+//! Every option is a flag (see `array-controller --help`), an environment variable and a key in
+//! the file, with the same name in the three spellings (`--max-upload-bytes`,
+//! `PLAYRACK_MAX_UPLOAD_BYTES`, `max_upload_bytes`).
+
+use clap::Parser;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Default HTTP address: loopback only, so a fresh install exposes nothing by accident.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:7600";
+/// Default size limit of one APK upload: 4 GiB, the largest APK Google Play accepts with its
+/// expansion files folded in.
+pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 4 << 30;
+
+/// Playrack's array controller: tenants, games and packages, specs, topology, orders and
+/// sessions, behind an HTTP API under /v1.
+#[derive(Debug, Parser, Default)]
+#[command(name = "array-controller", version, about, long_about = None)]
+pub struct Args {
+    /// A TOML file with any of the options below (keys in snake_case).
+    #[arg(long, env = "PLAYRACK_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Address the HTTP API listens on.
+    #[arg(long, env = "PLAYRACK_LISTEN")]
+    pub listen: Option<SocketAddr>,
+
+    /// Directory for the embedded database, the package store and upload scratch files.
+    #[arg(long, env = "PLAYRACK_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Database URL. `postgres://…` selects PostgreSQL; unset means a SQLite file in the data
+    /// directory (`sqlite://<data-dir>/controller.db`).
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// The package store: where uploaded APKs live, addressed by SHA-256 (in production, the
+    /// machine rooms' shared volume). Defaults to `<data-dir>/packages`.
+    #[arg(long, env = "PLAYRACK_PACKAGE_STORE")]
+    pub package_store: Option<PathBuf>,
+
+    /// Largest APK upload accepted, in bytes.
+    #[arg(long, env = "PLAYRACK_MAX_UPLOAD_BYTES")]
+    pub max_upload_bytes: Option<u64>,
+
+    /// An unfinished upload is abandoned (its scratch file deleted) after this many seconds
+    /// without progress.
+    #[arg(long, env = "PLAYRACK_UPLOAD_EXPIRY_SECS")]
+    pub upload_expiry_secs: Option<u64>,
+
+    /// Lifetime of a sign-in token, in seconds.
+    #[arg(long, env = "PLAYRACK_TOKEN_TTL_SECS")]
+    pub token_ttl_secs: Option<u64>,
+
+    /// Requests per second allowed from one client IP (sustained; bursts up to 4× this).
+    #[arg(long, env = "PLAYRACK_RATE_LIMIT_IP")]
+    pub rate_limit_ip: Option<u32>,
+
+    /// Requests per second allowed for one token or API key (sustained; bursts up to 4× this).
+    #[arg(long, env = "PLAYRACK_RATE_LIMIT_KEY")]
+    pub rate_limit_key: Option<u32>,
+
+    /// Origins allowed to call the API from a browser (comma-separated; `*` for any).
+    #[arg(long, env = "PLAYRACK_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Option<Vec<String>>,
+
+    /// Log format: `text` for people, `json` for log collectors.
+    #[arg(long, env = "PLAYRACK_LOG_FORMAT")]
+    pub log_format: Option<LogFormat>,
+
+    /// Seed a demo operator and a demo tenant (with fresh passwords, printed at start-up).
+    #[arg(long, env = "PLAYRACK_DEMO")]
+    pub demo: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// The same options as [`Args`], as they appear in the TOML file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    package_store: Option<PathBuf>,
+    max_upload_bytes: Option<u64>,
+    upload_expiry_secs: Option<u64>,
+    token_ttl_secs: Option<u64>,
+    rate_limit_ip: Option<u32>,
+    rate_limit_key: Option<u32>,
+    cors_origins: Option<Vec<String>>,
+    log_format: Option<LogFormat>,
+    demo: Option<bool>,
+}
+
+/// The controller's effective configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub package_store: PathBuf,
+    pub max_upload_bytes: u64,
+    pub upload_expiry_secs: u64,
+    pub token_ttl_secs: u64,
+    pub rate_limit_ip: u32,
+    pub rate_limit_key: u32,
+    pub cors_origins: Vec<String>,
+    pub log_format: LogFormat,
+    pub demo: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the config file {path} is not valid: {source}")]
+    Parse {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Defaults for a data directory: what the controller runs with when nothing is set.
+    pub fn with_data_dir(data_dir: impl Into<PathBuf>) -> Self {
+        let data_dir = data_dir.into();
+        Self {
+            listen: DEFAULT_LISTEN.parse().expect("valid default address"),
+            database_url: sqlite_url(&data_dir.join("controller.db")),
+            package_store: data_dir.join("packages"),
+            data_dir,
+            max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
+            upload_expiry_secs: 24 * 3600,
+            token_ttl_secs: 12 * 3600,
+            rate_limit_ip: 100,
+            rate_limit_key: 200,
+            cors_origins: Vec::new(),
+            log_format: LogFormat::Text,
+            demo: false,
+        }
+    }
+
+    /// Merges defaults, the file named by `--config`, and the flags/environment in `args`.
+    pub fn load(args: Args) -> Result<Self, ConfigError> {
+        let file = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                toml::from_str::<FileConfig>(&text).map_err(|source| ConfigError::Parse {
+                    path: path.clone(),
+                    source,
+                })?
+            }
+            None => FileConfig::default(),
+        };
+        let data_dir = args
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from(".playrack/controller"));
+        let mut c = Config::with_data_dir(data_dir);
+        if let Some(v) = args.listen.or(file.listen) {
+            c.listen = v;
+        }
+        if let Some(v) = args.database_url.or(file.database_url) {
+            c.database_url = v;
+        }
+        if let Some(v) = args.package_store.or(file.package_store) {
+            c.package_store = v;
+        }
+        if let Some(v) = args.max_upload_bytes.or(file.max_upload_bytes) {
+            c.max_upload_bytes = v;
+        }
+        if let Some(v) = args.upload_expiry_secs.or(file.upload_expiry_secs) {
+            c.upload_expiry_secs = v;
+        }
+        if let Some(v) = args.token_ttl_secs.or(file.token_ttl_secs) {
+            c.token_ttl_secs = v;
+        }
+        if let Some(v) = args.rate_limit_ip.or(file.rate_limit_ip) {
+            c.rate_limit_ip = v;
+        }
+        if let Some(v) = args.rate_limit_key.or(file.rate_limit_key) {
+            c.rate_limit_key = v;
+        }
+        if let Some(v) = args.cors_origins.or(file.cors_origins) {
+            c.cors_origins = v.into_iter().filter(|o| !o.is_empty()).collect();
+        }
+        if let Some(v) = args.log_format.or(file.log_format) {
+            c.log_format = v;
+        }
+        c.demo = args.demo || file.demo.unwrap_or(false);
+        c.validate()?;
+        Ok(c)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !(self.database_url.starts_with("sqlite:")
+            || self.database_url.starts_with("postgres://")
+            || self.database_url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::Invalid(format!(
+                "DATABASE_URL must start with sqlite:, postgres:// or postgresql://, got `{}`",
+                self.database_url
+            )));
+        }
+        if self.max_upload_bytes == 0 {
+            return Err(ConfigError::Invalid(
+                "max_upload_bytes must be greater than 0".into(),
+            ));
+        }
+        if self.rate_limit_ip == 0 || self.rate_limit_key == 0 {
+            return Err(ConfigError::Invalid(
+                "rate limits must be at least 1 request/s".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `sqlite://` URL for a database file, created if missing.
+pub fn sqlite_url(path: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", path.display())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_the_file_and_the_file_beats_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(
+            &file,
+            "max_upload_bytes = 1000\nrate_limit_ip = 7\nlog_format = \"json\"\n",
+        )
+        .unwrap();
+        let args = Args::try_parse_from([
+            "array-controller",
+            "--config",
+            file.to_str().unwrap(),
+            "--rate-limit-ip",
+            "9",
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+        ])
+        .unwrap();
+        let c = Config::load(args).unwrap();
+        assert_eq!(c.max_upload_bytes, 1000);
+        assert_eq!(c.rate_limit_ip, 9);
+        assert_eq!(c.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_urls_are_explained() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "max_upload = 5\n").unwrap();
+        let args = Args {
+            config: Some(file),
+            ..Args::default()
+        };
+        let err = Config::load(args).unwrap_err().to_string();
+        assert!(err.contains("max_upload"), "{err}");
+
+        let args = Args {
+            database_url: Some("mysql://x".into()),
+            ..Args::default()
+        };
+        let err = Config::load(args).unwrap_err().to_string();
+        assert!(err.contains("DATABASE_URL"), "{err}");
+    }
+}

@@ -1,0 +1,217 @@
+//! The store: one connection pool over SQLite or PostgreSQL, the migrations, and the few
+//! helpers every query uses (ids, pagination, write transactions).
+//!
+//! Queries go through sqlx's `Any` driver with `$N` placeholders, which both databases accept, so
+//! one SQL string serves both. The schema in `migrations/` is written in the common subset
+//! (`TEXT` and `BIGINT` columns; instants as Unix milliseconds; JSON as `TEXT`).
+//!
+//! SQLite allows one writer at a time. Rather than letting concurrent write transactions race for
+//! the lock (and fail with `SQLITE_BUSY` when a reader upgrades), [`Db::write`] takes an
+//! in-process writer lock first when the backend is SQLite. PostgreSQL needs no such lock.
+
+use rand::Rng;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{Any, AnyPool, Executor, Transaction};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+/// Which database is behind the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub backend: Backend,
+    writer: Arc<Mutex<()>>,
+}
+
+/// A write transaction. On SQLite it also holds the writer lock until it is dropped.
+pub struct WriteTx {
+    pub tx: Transaction<'static, Any>,
+    _writer: Option<OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = Transaction<'static, Any>;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+impl Db {
+    /// Connects and brings the schema up to date.
+    pub async fn connect(url: &str) -> Result<Self, sqlx::Error> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        };
+        let mut options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
+        options = match backend {
+            Backend::Sqlite => options.max_connections(8).after_connect(|conn, _| {
+                Box::pin(async move {
+                    // WAL lets readers run beside the writer; the busy timeout covers other
+                    // processes (the in-process writer lock covers this one).
+                    conn.execute("PRAGMA journal_mode = WAL").await?;
+                    conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    conn.execute("PRAGMA foreign_keys = ON").await?;
+                    conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    Ok(())
+                })
+            }),
+            Backend::Postgres => options.max_connections(16),
+        };
+        let pool = options.connect(url).await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self {
+            pool,
+            backend,
+            writer: Arc::new(Mutex::new(())),
+        })
+    }
+
+    /// Begins a write transaction (see the module docs for SQLite's writer lock).
+    pub async fn write(&self) -> Result<WriteTx, sqlx::Error> {
+        let guard = match self.backend {
+            Backend::Sqlite => Some(self.writer.clone().lock_owned().await),
+            Backend::Postgres => None,
+        };
+        let tx = self.pool.begin().await?;
+        Ok(WriteTx { tx, _writer: guard })
+    }
+
+    /// Cheap liveness query for `/readyz`.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+    }
+}
+
+/// A new id: `<prefix>_` + 26 Crockford base32 characters (48 bits of milliseconds, then 80
+/// random bits), so ids sort by creation time and pagination can use them as cursors.
+pub fn new_id(prefix: &str) -> String {
+    encode_id(prefix, crate::now().millis(), rand::rng().random::<u128>())
+}
+
+fn encode_id(prefix: &str, millis: i64, random: u128) -> String {
+    const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
+    let millis = millis.max(0) as u128 & ((1u128 << 48) - 1);
+    let mut value = (millis << 80) | (random & ((1u128 << 80) - 1));
+    let mut out = [0u8; 26];
+    for slot in out.iter_mut().rev() {
+        *slot = ALPHABET[(value & 31) as usize];
+        value >>= 5;
+    }
+    format!("{prefix}_{}", std::str::from_utf8(&out).expect("ascii"))
+}
+
+/// A random secret of `len` base32 characters (5 bits each).
+pub fn random_token(len: usize) -> String {
+    const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| ALPHABET[rng.random_range(0..32)] as char)
+        .collect()
+}
+
+/// `?limit=&cursor=` of every list endpoint.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Items per page, 1–200 (default 50).
+    pub limit: Option<u32>,
+    /// `next_cursor` from the previous page.
+    pub cursor: Option<String>,
+}
+
+impl PageParams {
+    pub fn limit(&self) -> i64 {
+        i64::from(self.limit.unwrap_or(50).clamp(1, 200))
+    }
+
+    /// The cursor, or "" for the first page (ids are never empty, so `id > ''` is everything).
+    pub fn cursor(&self) -> String {
+        self.cursor.clone().unwrap_or_default()
+    }
+}
+
+/// Turns `limit + 1` fetched rows into a page: the extra row only says there is a next page.
+pub fn page_from<T>(
+    mut items: Vec<T>,
+    params: &PageParams,
+    id: impl Fn(&T) -> String,
+) -> playrack_wire::api::Page<T> {
+    let limit = params.limit() as usize;
+    let next_cursor = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(id)
+    } else {
+        None
+    };
+    playrack_wire::api::Page { items, next_cursor }
+}
+
+/// Reads an optional non-negative integer column as `u32` (negative or oversize values, which
+/// the API never writes, read as 0 / `u32::MAX`).
+pub fn u32_col(row: &AnyRow, col: &str) -> Result<u32, sqlx::Error> {
+    use sqlx::Row;
+    let v: i64 = row.try_get(col)?;
+    Ok(v.clamp(0, u32::MAX as i64) as u32)
+}
+
+/// Reads a JSON text column.
+pub fn json_col<T: serde::de::DeserializeOwned>(row: &AnyRow, col: &str) -> Result<T, sqlx::Error> {
+    use sqlx::Row;
+    let text: String = row.try_get(col)?;
+    serde_json::from_str(&text).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+/// Reads a nullable millisecond column as a timestamp.
+pub fn ts_opt(row: &AnyRow, col: &str) -> Result<Option<playrack_wire::Timestamp>, sqlx::Error> {
+    use sqlx::Row;
+    Ok(row
+        .try_get::<Option<i64>, _>(col)?
+        .map(playrack_wire::Timestamp))
+}
+
+pub fn ts(row: &AnyRow, col: &str) -> Result<playrack_wire::Timestamp, sqlx::Error> {
+    use sqlx::Row;
+    Ok(playrack_wire::Timestamp(row.try_get::<i64, _>(col)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_sort_by_creation_and_do_not_collide() {
+        let a = encode_id("ten", 1_000, u128::MAX);
+        let b = encode_id("ten", 1_001, 0);
+        assert!(a < b, "{a} !< {b}");
+        assert_eq!(a.len(), 4 + 26);
+        let many: std::collections::HashSet<_> = (0..10_000).map(|_| new_id("x")).collect();
+        assert_eq!(many.len(), 10_000);
+    }
+}

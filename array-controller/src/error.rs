@@ -1,0 +1,142 @@
+//! [`ApiError`]: every way a request can fail, each with an HTTP status and a stable code,
+//! rendered as `application/problem+json` (see [`playrack_wire::Problem`]).
+//!
+//! Handlers return `Result<_, ApiError>`; database and I/O errors convert into `INTERNAL`
+//! (logged with the request id, never shown in detail to the caller).
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use playrack_wire::Problem;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The body or a parameter is wrong; `detail` says what to fix.
+    #[error("{0}")]
+    Validation(String),
+    /// No (valid) credentials.
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+    /// Authenticated, but the role does not allow this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The object does not exist, or belongs to another tenant (the two are not told apart).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The request conflicts with the current state; `code` says how.
+    #[error("{detail}")]
+    Conflict { code: &'static str, detail: String },
+    /// A more specific failure with its own status and code (uploads, APK rejections).
+    #[error("{detail}")]
+    Coded {
+        status: StatusCode,
+        code: &'static str,
+        detail: String,
+    },
+    #[error("too many requests")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::Conflict {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn coded(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::Coded {
+            status,
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Coded { status, .. } => *status,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable code clients switch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Validation(_) => "VALIDATION_FAILED",
+            ApiError::Unauthenticated(_) => "UNAUTHENTICATED",
+            ApiError::Forbidden(_) => "FORBIDDEN",
+            ApiError::NotFound(_) => "NOT_FOUND",
+            ApiError::Conflict { code, .. } | ApiError::Coded { code, .. } => code,
+            ApiError::RateLimited { .. } => "RATE_LIMITED",
+            ApiError::Internal(_) => "INTERNAL",
+        }
+    }
+
+    pub fn to_problem(&self) -> Problem {
+        let status = self.status();
+        let detail = match self {
+            ApiError::Internal(_) => "an internal error occurred; quote the request id".to_owned(),
+            other => other.to_string(),
+        };
+        let mut p = Problem::new(
+            status.as_u16(),
+            self.code(),
+            status.canonical_reason().unwrap_or("Error"),
+            detail,
+        );
+        p.request_id = crate::http::current_request_id();
+        p
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(msg) = &self {
+            tracing::error!(request_id = ?crate::http::current_request_id(), "internal error: {msg}");
+        }
+        let problem = self.to_problem();
+        let mut resp = (self.status(), axum::Json(problem)).into_response();
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if let ApiError::RateLimited { retry_after_secs } = self {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
+        resp
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &e {
+            if db.is_unique_violation() {
+                return ApiError::conflict(
+                    "ALREADY_EXISTS",
+                    "an object with that name already exists",
+                );
+            }
+            if db.is_foreign_key_violation() {
+                return ApiError::Validation("a referenced object does not exist".into());
+            }
+        }
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<std::io::Error> for ApiError {
+    fn from(e: std::io::Error) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,107 @@
+//! HTTP plumbing shared by every route: request ids, the JSON and query extractors that answer
+//! in problem+json, per-IP rate limiting, and client addresses.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
+use axum::http::{HeaderValue, request::Parts};
+use axum::middleware::Next;
+use axum::response::Response;
+use serde::de::DeserializeOwned;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+
+tokio::task_local! {
+    static REQUEST_ID: String;
+}
+
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// The id of the request being served, if called while serving one.
+pub fn current_request_id() -> Option<String> {
+    REQUEST_ID.try_with(|id| id.clone()).ok()
+}
+
+/// Gives each request an id (the caller's `x-request-id` if it is sane, else a new one), makes
+/// it visible to error bodies and audit entries, and echoes it in the response.
+pub async fn request_id(req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_owned)
+        .unwrap_or_else(|| crate::db::new_id("req"));
+    let span =
+        tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path());
+    let mut resp = REQUEST_ID
+        .scope(
+            id.clone(),
+            tracing::Instrument::instrument(next.run(req), span),
+        )
+        .await;
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        resp.headers_mut().insert(REQUEST_ID_HEADER, v);
+    }
+    resp
+}
+
+/// The client's IP: the socket peer (proxies are not trusted for this by default).
+pub fn client_ip(parts: &Parts) -> IpAddr {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(IpAddr::from([127, 0, 0, 1]))
+}
+
+/// Refuses a client IP that is over its request rate.
+pub async fn rate_limit_ip(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let ip = client_ip(&parts);
+    if let Err(wait) = state.ip_limiter.check(&ip, Instant::now()) {
+        metrics::counter!("playrack_rate_limited_total", "by" => "ip").increment(1);
+        return axum::response::IntoResponse::into_response(ApiError::RateLimited {
+            retry_after_secs: wait.as_secs().max(1),
+        });
+    }
+    next.run(Request::from_parts(parts, body)).await
+}
+
+/// `Json<T>` whose rejections are problem+json with code `VALIDATION_FAILED` (or
+/// `UNSUPPORTED_MEDIA_TYPE`), saying which field was wrong.
+pub struct Json<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Json(v)),
+            Err(rej) => Err(match rej {
+                axum::extract::rejection::JsonRejection::MissingJsonContentType(_) => {
+                    ApiError::coded(
+                        axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                        "UNSUPPORTED_MEDIA_TYPE",
+                        "send the body as JSON with `Content-Type: application/json`",
+                    )
+                }
+                other => ApiError::Validation(other.body_text()),
+            }),
+        }
+    }
+}
+
+/// `Query<T>` whose rejections are problem+json.
+pub struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Query(q.0))
+            .map_err(|rej| ApiError::Validation(rej.body_text()))
+    }
+}

@@ -1,0 +1,294 @@
+//! Appending to an upload: the running SHA-256, offsets, and abandonment.
+//!
+//! One `PATCH` at a time per upload (a second one gets `UPLOAD_BUSY`). The append runs in its own
+//! task, so a client that disconnects mid-body still leaves a consistent state: the bytes that
+//! arrived are kept, hashed and counted, and the next `HEAD` reports them.
+
+use super::finalize;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use axum::body::Body;
+use axum::http::StatusCode;
+use futures_util::StreamExt;
+use playrack_wire::Timestamp;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+use std::io::{Read, Seek, Write};
+
+/// Persist the offset to the database at least this often during one long `PATCH`, so a crash
+/// loses at most this much.
+const PERSIST_EVERY: u64 = 16 << 20;
+
+/// The in-memory half of an upload: hash state and offset, always consistent with the file.
+pub struct Live {
+    hasher: Sha256,
+    offset: u64,
+}
+
+/// An upload row, as the handlers need it.
+#[derive(Debug, Clone)]
+pub struct UploadRow {
+    pub id: String,
+    pub version_id: String,
+    pub tenant_id: String,
+    pub length: u64,
+    pub offset: u64,
+    pub expires_at: Timestamp,
+}
+
+pub async fn load(state: &AppState, upload_id: &str) -> ApiResult<UploadRow> {
+    let row = sqlx::query("SELECT id, version_id, tenant_id, length, offset_bytes, expires_at FROM uploads WHERE id = $1")
+        .bind(upload_id)
+        .fetch_optional(&state.db.pool)
+        .await?
+        .ok_or(ApiError::NotFound("upload"))?;
+    Ok(UploadRow {
+        id: row.try_get("id")?,
+        version_id: row.try_get("version_id")?,
+        tenant_id: row.try_get("tenant_id")?,
+        length: row.try_get::<i64, _>("length")? as u64,
+        offset: row.try_get::<i64, _>("offset_bytes")? as u64,
+        expires_at: Timestamp(row.try_get("expires_at")?),
+    })
+}
+
+/// The current offset: the live one if this process is appending, else the recorded one.
+pub async fn current_offset(state: &AppState, row: &UploadRow) -> u64 {
+    let slot = state.ingest.live_slot(&row.id);
+    let guard = slot.lock().await;
+    guard.as_ref().map(|l| l.offset).unwrap_or(row.offset)
+}
+
+/// What a `PATCH` achieved.
+pub struct Appended {
+    pub offset: u64,
+    pub row: UploadRow,
+    /// Set when the last byte arrived: the version's settled state.
+    pub finished: bool,
+}
+
+/// Appends `body` at `client_offset`.
+pub async fn append(
+    state: &AppState,
+    caller: &Caller,
+    upload_id: &str,
+    client_offset: u64,
+    body: Body,
+) -> ApiResult<Appended> {
+    let row = load(state, upload_id).await?;
+    caller.require_tenant_write(&row.tenant_id, "upload")?;
+    let state = state.clone();
+    // The work runs in its own task: if the client goes away, axum drops this future, but the
+    // task still records what arrived.
+    tokio::spawn(async move { append_task(state, row, client_offset, body).await })
+        .await
+        .map_err(|e| ApiError::Internal(format!("upload task failed: {e}")))?
+}
+
+async fn append_task(
+    state: AppState,
+    row: UploadRow,
+    client_offset: u64,
+    body: Body,
+) -> ApiResult<Appended> {
+    let slot = state.ingest.live_slot(&row.id);
+    let mut guard = slot.try_lock().map_err(|_| {
+        ApiError::conflict("UPLOAD_BUSY", "another PATCH to this upload is in progress")
+    })?;
+    let part = state.ingest.store.part_path(&row.id)?;
+    if guard.is_none() {
+        *guard = Some(rebuild(&part, row.offset).await?);
+    }
+    let live = guard.as_mut().expect("just filled");
+    if client_offset != live.offset {
+        return Err(ApiError::conflict(
+            "OFFSET_MISMATCH",
+            format!(
+                "Upload-Offset is {client_offset} but the upload is at {}; HEAD it and resume there",
+                live.offset
+            ),
+        ));
+    }
+    let file = tokio::fs::OpenOptions::new()
+        .write(true)
+        .open(&part)
+        .await?;
+    // Drop any tail a cut-short write left behind: the file is exactly `offset` long.
+    file.set_len(live.offset).await?;
+    let mut file = tokio::io::BufWriter::with_capacity(1 << 20, file);
+    tokio::io::AsyncSeekExt::seek(&mut file, std::io::SeekFrom::Start(live.offset)).await?;
+
+    let mut stream = body.into_data_stream();
+    let mut persisted = live.offset;
+    let mut outcome = Ok(());
+    while let Some(chunk) = stream.next().await {
+        let chunk = match chunk {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::info!(upload = %row.id, offset = live.offset, "upload body ended early: {e}");
+                break;
+            }
+        };
+        if live.offset + chunk.len() as u64 > row.length {
+            outcome = Err(ApiError::coded(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "UPLOAD_EXCEEDS_LENGTH",
+                format!(
+                    "the upload was declared as {} bytes; this PATCH goes past that",
+                    row.length
+                ),
+            ));
+            break;
+        }
+        tokio::io::AsyncWriteExt::write_all(&mut file, &chunk).await?;
+        live.hasher.update(&chunk);
+        live.offset += chunk.len() as u64;
+        metrics::counter!("playrack_upload_bytes_total").increment(chunk.len() as u64);
+        if live.offset - persisted >= PERSIST_EVERY {
+            tokio::io::AsyncWriteExt::flush(&mut file).await?;
+            record_offset(&state, &row.id, live.offset).await?;
+            persisted = live.offset;
+        }
+    }
+    tokio::io::AsyncWriteExt::flush(&mut file).await?;
+    drop(file);
+    record_offset(&state, &row.id, live.offset).await?;
+    outcome?;
+    let offset = live.offset;
+    if offset < row.length {
+        return Ok(Appended {
+            offset,
+            row,
+            finished: false,
+        });
+    }
+    let sha = hex::encode(live.hasher.clone().finalize());
+    *guard = None;
+    drop(guard);
+    finalize::complete(&state, &row, &sha).await?;
+    state.ingest.forget(&row.id);
+    Ok(Appended {
+        offset,
+        row,
+        finished: true,
+    })
+}
+
+async fn record_offset(state: &AppState, upload_id: &str, offset: u64) -> ApiResult<()> {
+    let expires = crate::now().plus_secs(state.ingest.expiry_secs as i64);
+    sqlx::query("UPDATE uploads SET offset_bytes = $1, expires_at = $2 WHERE id = $3")
+        .bind(offset as i64)
+        .bind(expires.millis())
+        .bind(upload_id)
+        .execute(&state.db.pool)
+        .await?;
+    Ok(())
+}
+
+/// Rebuilds the hash of the first `offset` bytes of a scratch file (after a restart), cutting
+/// off anything past the recorded offset.
+async fn rebuild(part: &std::path::Path, offset: u64) -> ApiResult<Live> {
+    let part = part.to_path_buf();
+    tokio::task::spawn_blocking(move || -> std::io::Result<Live> {
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&part)?;
+        let len = file.metadata()?.len();
+        if len < offset {
+            return Err(std::io::Error::other(format!(
+                "scratch file {} is shorter ({len}) than the recorded offset ({offset})",
+                part.display()
+            )));
+        }
+        file.set_len(offset)?;
+        file.flush()?;
+        file.rewind()?;
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = file.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+        }
+        Ok(Live { hasher, offset })
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?
+    .map_err(ApiError::from)
+}
+
+/// Cancels an upload: deletes its scratch file and fails its version with `code`.
+pub async fn abandon(
+    state: &AppState,
+    row: &UploadRow,
+    actor: &str,
+    code: &str,
+    message: &str,
+) -> ApiResult<()> {
+    let slot = state.ingest.live_slot(&row.id);
+    let _guard = slot
+        .try_lock()
+        .map_err(|_| ApiError::conflict("UPLOAD_BUSY", "a PATCH to this upload is in progress"))?;
+    let mut tx = state.db.write().await?;
+    let deleted = sqlx::query("DELETE FROM uploads WHERE id = $1")
+        .bind(&row.id)
+        .execute(&mut **tx)
+        .await?;
+    if deleted.rows_affected() == 0 {
+        return Err(ApiError::NotFound("upload"));
+    }
+    sqlx::query("UPDATE versions SET state = 'FAILED', failure_code = $1, failure_message = $2 WHERE id = $3")
+        .bind(code)
+        .bind(message)
+        .bind(&row.version_id)
+        .execute(&mut **tx)
+        .await?;
+    crate::audit::record_as(
+        &mut tx,
+        actor,
+        Some(&row.tenant_id),
+        "version.fail",
+        &row.version_id,
+        serde_json::json!({"code": code}),
+    )
+    .await?;
+    tx.commit().await?;
+    let part = state.ingest.store.part_path(&row.id)?;
+    match std::fs::remove_file(part) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+        _ => {}
+    }
+    drop(_guard);
+    state.ingest.forget(&row.id);
+    Ok(())
+}
+
+/// Abandons every upload that has made no progress since its expiry.
+pub async fn expire(state: &AppState, now: Timestamp) -> ApiResult<usize> {
+    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM uploads WHERE expires_at < $1")
+        .bind(now.millis())
+        .fetch_all(&state.db.pool)
+        .await?;
+    let mut n = 0;
+    for id in ids {
+        let row = load(state, &id).await?;
+        match abandon(
+            state,
+            &row,
+            "system",
+            "UPLOAD_EXPIRED",
+            "the upload made no progress before it expired",
+        )
+        .await
+        {
+            Ok(()) => n += 1,
+            Err(ApiError::Conflict { .. }) | Err(ApiError::NotFound(_)) => {} // busy or gone: next sweep
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}

@@ -1,0 +1,21 @@
+//! [`AppState`]: what every handler shares — the store, the configuration, the package store,
+//! live uploads and the rate limiters.
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::ingest::Ingest;
+use crate::ratelimit::RateLimiter;
+use metrics_exporter_prometheus::PrometheusHandle;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+pub type AppState = Arc<Inner>;
+
+pub struct Inner {
+    pub db: Db,
+    pub config: Config,
+    pub ingest: Ingest,
+    pub ip_limiter: RateLimiter<IpAddr>,
+    pub key_limiter: RateLimiter<String>,
+    pub metrics: PrometheusHandle,
+}
