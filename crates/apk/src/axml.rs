@@ -87,11 +87,9 @@ impl<'a> Document<'a> {
             let chunk = chunk?;
             let b = chunk.bytes;
             match chunk.typ {
-                STRING_POOL_TYPE => {
-                    // Android uses the first pool and ignores any other.
-                    if strings.is_none() {
-                        strings = Some(StringPool::parse(chunk)?);
-                    }
+                // Android uses the first pool and ignores any other.
+                STRING_POOL_TYPE if strings.is_none() => {
+                    strings = Some(StringPool::parse(chunk)?);
                 }
                 XML_RESOURCE_MAP_TYPE => {
                     let body = b.slice(chunk.header_size..b.len(), "resource map")?;

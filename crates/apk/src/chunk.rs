@@ -122,7 +122,7 @@ impl<'a> Chunk<'a> {
                 ),
             ));
         }
-        if size % 4 != 0 {
+        if !size.is_multiple_of(4) {
             return Err(within.err(
                 at,
                 format!("chunk of type {typ:#06x} has size {size}, not a multiple of 4"),

@@ -227,10 +227,11 @@ fn native_abis<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
         let mut parts = name.split('/');
         if let (Some("lib"), Some(abi), Some(file), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
+            && !abi.is_empty()
+            && file.len() > 3
+            && file.ends_with(".so")
         {
-            if !abi.is_empty() && file.len() > 3 && file.ends_with(".so") {
-                abis.insert(abi.to_string());
-            }
+            abis.insert(abi.to_string());
         }
     }
     abis.into_iter().collect()

@@ -140,15 +140,14 @@ pub(crate) fn read(doc: &Document<'_>) -> Result<Manifest, ApkError> {
 
     let mut permissions: Vec<String> = Vec::new();
     for el in doc.children(root) {
-        if doc.name_is(el, "uses-permission")
+        let is_permission = doc.name_is(el, "uses-permission")
             || doc.name_is(el, "uses-permission-sdk-23")
-            || doc.name_is(el, "uses-permission-sdk-m")
+            || doc.name_is(el, "uses-permission-sdk-m");
+        if is_permission
+            && let Some(name) = name_attr(doc, el)?.filter(|n| !n.is_empty())
+            && !permissions.contains(&name)
         {
-            if let Some(name) = name_attr(doc, el)?.filter(|n| !n.is_empty()) {
-                if !permissions.contains(&name) {
-                    permissions.push(name);
-                }
-            }
+            permissions.push(name);
         }
     }
 

@@ -54,7 +54,7 @@ fn attribute_offset(manifest: &[u8], id: u32) -> usize {
 
 /// The manifest with root chunk size fixed up after the body changed length.
 fn with_root_size(mut m: Vec<u8>) -> Vec<u8> {
-    while m.len() % 4 != 0 {
+    while !m.len().is_multiple_of(4) {
         m.push(0);
     }
     let len = m.len() as u32;
@@ -158,13 +158,16 @@ fn zip_without_manifest() {
 // ---------------------------------------------------------------------------------------------
 // APK_MALFORMED_MANIFEST
 
+/// A named in-place corruption of a manifest.
+type Patch = Box<dyn Fn(&mut Vec<u8>)>;
+
 #[test]
 fn corrupted_chunk_sizes() {
     let apk = tapper();
     let m = tapper_manifest();
     let pool = find_chunk(&m, STRING_POOL);
     let first_element = find_chunk(&m, START_ELEMENT);
-    let cases: Vec<(&str, Box<dyn Fn(&mut Vec<u8>)>)> = vec![
+    let cases: Vec<(&str, Patch)> = vec![
         (
             "root size past the end",
             Box::new(|m| put_u32(m, 4, 0x7fff_fff0)),
@@ -358,8 +361,7 @@ fn structurally_broken_documents() {
     // The last end tag is </manifest> (only the end of the namespace follows it).
     let last = chunks(&m)
         .into_iter()
-        .filter(|c| c.typ == END_ELEMENT)
-        .last()
+        .rfind(|c| c.typ == END_ELEMENT)
         .unwrap();
     let unclosed = with_root_size(m[..last.offset].to_vec());
     assert_code(
