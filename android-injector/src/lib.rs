@@ -3,9 +3,14 @@
 //! Layout (filled in by the android-injector issue):
 //! - `scrcpy`: the scrcpy 4.1 server protocol as a sans-IO codec, shared by the agent (client)
 //!   and the virtual device (server).
-//! - `adb`: the adb transport protocol, spoken by the virtual device's adbd.
-//! - the virtual Android device binary that stands in for redroid in tests.
+//! - `adb`: the adb transport protocol, sans-IO (packets, CNXN/AUTH, streams, shell v2 and sync
+//!   framing), spoken by the virtual device's adbd.
+//! - `device`: the virtual Android device — sandboxed file system, properties, packages, the
+//!   shell and its commands, abstract sockets, and `device::adbd`, the async edge that serves
+//!   the `adb` protocol on TCP.
+//! - `bin/virtual-device`: the binary that stands in for redroid (one process per instance).
 pub mod adb;
+pub mod device;
 pub mod encode;
 pub mod game;
 pub mod scrcpy;

@@ -1,0 +1,402 @@
+//! adbd: the async edge that runs the sans-IO [`Connection`] on TCP sockets and starts a
+//! service task for every stream the host opens.
+//!
+//! Per connection, one loop owns the `Connection`: it feeds it socket bytes, writes what it
+//! wants sent, and turns its events into per-stream channels. Each service task holds an
+//! [`AdbStream`] and talks back to the loop with commands (accept, refuse, write, ack, close),
+//! so flow control stays in the state machine: a WRTE from the host is acknowledged only
+//! once the service has taken it, and [`AdbStream::write`] returns once the data is handed
+//! to the wire with at most one WRTE awaiting its OKAY.
+//!
+//! A protocol error drops that connection only; the listener and other connections go on.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinSet;
+
+use super::Device;
+use super::shell::{Input, Io, Output, Session};
+use crate::adb::packet::MAX_PAYLOAD;
+use crate::adb::service::Service;
+use crate::adb::shell_protocol::{self, HostMessage};
+use crate::adb::transport::{Connection, ConnectionConfig, Event, TransportError};
+
+/// Size of the pipes between a shell stream and the command it runs.
+const PIPE_CAPACITY: usize = 64 * 1024;
+/// Chunks of host data buffered for a command's stdin or a bridged socket before the
+/// stream stops reading (and so stops acknowledging) host data.
+const INBOUND_CHUNKS: usize = 4;
+
+enum Cmd {
+    Accept(u32),
+    Refuse(u32),
+    Write {
+        id: u32,
+        data: Vec<u8>,
+        done: oneshot::Sender<bool>,
+    },
+    Ack(u32),
+    Close(u32),
+}
+
+/// One stream, from the service's side. Dropping it closes the stream.
+pub struct AdbStream {
+    id: u32,
+    rx: mpsc::UnboundedReceiver<Vec<u8>>,
+    cmds: mpsc::UnboundedSender<Cmd>,
+}
+
+impl AdbStream {
+    /// Tells the host the service started (OKAY).
+    pub fn accept(&self) {
+        let _ = self.cmds.send(Cmd::Accept(self.id));
+    }
+
+    /// Tells the host the service cannot be started (CLSE), consuming the stream.
+    pub fn refuse(self) {
+        let _ = self.cmds.send(Cmd::Refuse(self.id));
+    }
+
+    /// The next chunk the host wrote; `None` once the host closed the stream. Taking a chunk
+    /// acknowledges it, so the host may send the next.
+    pub async fn recv(&mut self) -> Option<Vec<u8>> {
+        let data = self.rx.recv().await?;
+        let _ = self.cmds.send(Cmd::Ack(self.id));
+        Some(data)
+    }
+
+    /// Sends data to the host; waits until the stream can take more.
+    pub async fn write(&mut self, data: &[u8]) -> io::Result<()> {
+        let (done, wait) = oneshot::channel();
+        let gone = || io::Error::new(io::ErrorKind::BrokenPipe, "adb stream closed");
+        self.cmds
+            .send(Cmd::Write {
+                id: self.id,
+                data: data.to_vec(),
+                done,
+            })
+            .map_err(|_| gone())?;
+        match wait.await {
+            Ok(true) => Ok(()),
+            _ => Err(gone()),
+        }
+    }
+}
+
+impl Drop for AdbStream {
+    fn drop(&mut self) {
+        let _ = self.cmds.send(Cmd::Close(self.id));
+    }
+}
+
+/// Accepts adb connections forever, one task per connection.
+pub async fn serve(device: Arc<Device>, listener: TcpListener) -> io::Result<()> {
+    loop {
+        let (socket, peer) = listener.accept().await?;
+        let device = device.clone();
+        tokio::spawn(async move {
+            let _ = socket.set_nodelay(true);
+            match serve_connection(device, socket, peer).await {
+                Ok(()) => tracing::info!(%peer, "adb connection closed"),
+                Err(e) => tracing::warn!(%peer, error = %e, "adb connection dropped"),
+            }
+        });
+    }
+}
+
+/// Why a connection ended abnormally.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectionError {
+    #[error("protocol error: {0}")]
+    Protocol(#[from] TransportError),
+    #[error("i/o error: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// Runs one adb connection until the host disconnects or breaks the protocol.
+pub async fn serve_connection<S>(
+    device: Arc<Device>,
+    socket: S,
+    peer: SocketAddr,
+) -> Result<(), ConnectionError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let (mut rd, mut wr) = tokio::io::split(socket);
+    let config = ConnectionConfig {
+        banner: device.banner(),
+        max_payload: MAX_PAYLOAD,
+        auth: device.auth_mode(),
+    };
+    let mut conn = Connection::new(config, Box::new(rand::random));
+    let (cmd_tx, mut cmd_rx) = mpsc::unbounded_channel::<Cmd>();
+    let mut inbound: HashMap<u32, mpsc::UnboundedSender<Vec<u8>>> = HashMap::new();
+    let mut writers: HashMap<u32, oneshot::Sender<bool>> = HashMap::new();
+    // Service tasks die with the connection.
+    let mut tasks = JoinSet::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        while let Some(event) = conn.poll_event() {
+            match event {
+                Event::Online {
+                    version,
+                    max_payload,
+                    host_banner,
+                } => {
+                    tracing::info!(%peer, version = format_args!("{version:#x}"), max_payload, host = %host_banner, "adb host online");
+                }
+                Event::Unauthorized { key_comment } => {
+                    tracing::warn!(%peer, key = %key_comment, "adb key not authorised");
+                }
+                Event::Open { local_id, service } => {
+                    tracing::debug!(%peer, local_id, %service, "open");
+                    let (tx, rx) = mpsc::unbounded_channel();
+                    inbound.insert(local_id, tx);
+                    let stream = AdbStream {
+                        id: local_id,
+                        rx,
+                        cmds: cmd_tx.clone(),
+                    };
+                    tasks.spawn(run_service(device.clone(), service, stream));
+                }
+                Event::Data { local_id, data } => {
+                    let delivered = inbound
+                        .get(&local_id)
+                        .is_some_and(|tx| tx.send(data).is_ok());
+                    if !delivered {
+                        // The service is gone; keep the host from stalling until our CLSE lands.
+                        conn.ack(local_id);
+                    }
+                }
+                Event::Writable { local_id } => {
+                    if let Some(w) = writers.remove(&local_id) {
+                        let _ = w.send(true);
+                    }
+                }
+                Event::Closed { local_id } => {
+                    inbound.remove(&local_id);
+                    if let Some(w) = writers.remove(&local_id) {
+                        let _ = w.send(false);
+                    }
+                }
+            }
+        }
+        while let Some(bytes) = conn.poll_transmit() {
+            wr.write_all(&bytes).await?;
+        }
+        tokio::select! {
+            n = rd.read(&mut buf) => {
+                let n = n?;
+                if n == 0 {
+                    return Ok(());
+                }
+                conn.handle_input(&buf[..n])?;
+            }
+            Some(cmd) = cmd_rx.recv() => match cmd {
+                Cmd::Accept(id) => {
+                    let _ = conn.accept(id);
+                }
+                Cmd::Refuse(id) => {
+                    inbound.remove(&id);
+                    let _ = conn.refuse(id);
+                }
+                Cmd::Write { id, data, done } => match conn.write(id, &data) {
+                    Ok(()) => {
+                        writers.insert(id, done);
+                    }
+                    Err(_) => {
+                        let _ = done.send(false);
+                    }
+                },
+                Cmd::Ack(id) => conn.ack(id),
+                Cmd::Close(id) => {
+                    inbound.remove(&id);
+                    conn.close(id);
+                }
+            },
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+        }
+    }
+}
+
+async fn run_service(device: Arc<Device>, name: String, stream: AdbStream) {
+    match Service::parse(&name) {
+        Service::Shell { v2, command, .. } => {
+            stream.accept();
+            run_shell(device, stream, command, v2).await;
+        }
+        Service::Exec(command) => {
+            stream.accept();
+            run_shell(device, stream, command, false).await;
+        }
+        Service::Sync => {
+            stream.accept();
+            super::sync::serve(&device, stream).await;
+        }
+        Service::LocalAbstract(socket) => match device.sockets().connect(&socket) {
+            Ok(pipe) => {
+                stream.accept();
+                bridge(stream, pipe).await;
+            }
+            Err(e) => {
+                tracing::info!(socket = %socket, error = %e, "localabstract: nothing listening");
+                stream.refuse();
+            }
+        },
+        Service::Tcp(port) => match TcpStream::connect(("127.0.0.1", port)).await {
+            Ok(sock) => {
+                stream.accept();
+                bridge(stream, sock).await;
+            }
+            Err(e) => {
+                tracing::info!(port, error = %e, "tcp: connect failed");
+                stream.refuse();
+            }
+        },
+        Service::Reboot(_) | Service::Unknown(_) => {
+            tracing::info!(service = %name, "refusing unsupported service");
+            stream.refuse();
+        }
+    }
+}
+
+/// Writes host data into `w` from its own task, so a slow reader never blocks the stream's
+/// output. The returned sender holds at most [`INBOUND_CHUNKS`] chunks.
+fn spawn_writer<W: AsyncWrite + Unpin + Send + 'static>(mut w: W) -> mpsc::Sender<Vec<u8>> {
+    let (tx, mut rx) = mpsc::channel::<Vec<u8>>(INBOUND_CHUNKS);
+    tokio::spawn(async move {
+        while let Some(chunk) = rx.recv().await {
+            if w.write_all(&chunk).await.is_err() {
+                break;
+            }
+        }
+        let _ = w.shutdown().await;
+    });
+    tx
+}
+
+/// Copies bytes both ways between an adb stream and a local socket until either side closes.
+async fn bridge<S: AsyncRead + AsyncWrite + Send + 'static>(mut stream: AdbStream, socket: S) {
+    let (mut r, w) = tokio::io::split(socket);
+    let to_socket = spawn_writer(w);
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        tokio::select! {
+            n = r.read(&mut buf) => match n {
+                Ok(0) | Err(_) => break,
+                Ok(n) => if stream.write(&buf[..n]).await.is_err() { break },
+            },
+            data = stream.recv(), if to_socket.capacity() > 0 => match data {
+                Some(d) => if to_socket.try_send(d).is_err() { break },
+                None => break,
+            },
+        }
+    }
+}
+
+/// Runs a command line for `shell:`/`exec:` (raw: stdout and stderr mixed, no exit code) or
+/// `shell,v2:` (framed streams and an exit message).
+async fn run_shell(device: Arc<Device>, mut stream: AdbStream, command: String, v2: bool) {
+    let (stdin_w, stdin_r) = tokio::io::duplex(PIPE_CAPACITY);
+    let (stdout_w, mut stdout_r) = tokio::io::duplex(PIPE_CAPACITY);
+    let (stderr_w, mut stderr_r) = tokio::io::duplex(PIPE_CAPACITY);
+    let io = Io {
+        stdin: Input::new(stdin_r),
+        stdout: Output::new(stdout_w),
+        stderr: Output::new(stderr_w),
+    };
+    tracing::info!(%command, v2, "shell");
+    let mut task = tokio::spawn(async move {
+        let mut session = Session::new(device);
+        let status = if command.trim().is_empty() {
+            session.interactive(&io).await
+        } else {
+            session.run(&command, &io).await
+        };
+        // Every clone of stdout/stderr may not be dropped yet (a command could keep one):
+        // close them explicitly so the pump sees EOF.
+        let _ = io.stdout.shutdown().await;
+        let _ = io.stderr.shutdown().await;
+        status
+    });
+    let mut stdin = Some(spawn_writer(stdin_w));
+    let mut decoder = shell_protocol::Decoder::default();
+    let (mut out_open, mut err_open) = (true, true);
+    let mut status: Option<i32> = None;
+    let mut obuf = vec![0u8; PIPE_CAPACITY];
+    let mut ebuf = vec![0u8; PIPE_CAPACITY];
+    let frame = |id: u8, data: &[u8]| {
+        if v2 {
+            shell_protocol::encode(id, data)
+        } else {
+            data.to_vec()
+        }
+    };
+    while out_open || err_open || status.is_none() {
+        let stdin_ready = stdin.as_ref().is_none_or(|tx| tx.capacity() > 0);
+        tokio::select! {
+            r = stdout_r.read(&mut obuf), if out_open => match r {
+                Ok(0) | Err(_) => out_open = false,
+                Ok(n) => if stream.write(&frame(shell_protocol::ID_STDOUT, &obuf[..n])).await.is_err() { break },
+            },
+            r = stderr_r.read(&mut ebuf), if err_open => match r {
+                Ok(0) | Err(_) => err_open = false,
+                Ok(n) => if stream.write(&frame(shell_protocol::ID_STDERR, &ebuf[..n])).await.is_err() { break },
+            },
+            r = &mut task, if status.is_none() => {
+                status = Some(r.unwrap_or(1));
+                stdin = None;
+            },
+            data = stream.recv(), if stdin_ready => {
+                let Some(data) = data else {
+                    // The host closed the stream: hang up on the command, as adbd's SIGHUP.
+                    task.abort();
+                    return;
+                };
+                if !v2 {
+                    if let Some(tx) = &stdin {
+                        let _ = tx.try_send(data);
+                    }
+                    continue;
+                }
+                decoder.feed(&data);
+                loop {
+                    match decoder.next_message() {
+                        Ok(Some(HostMessage::Stdin(bytes))) => {
+                            if let Some(tx) = &stdin {
+                                // Capacity was checked; a burst beyond it waits here briefly.
+                                if tx.send(bytes).await.is_err() {
+                                    stdin = None;
+                                }
+                            }
+                        }
+                        Ok(Some(HostMessage::CloseStdin)) => stdin = None,
+                        Ok(Some(HostMessage::WindowSizeChange(_))) => {}
+                        Ok(None) => break,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "bad shell protocol message; closing the stream");
+                            task.abort();
+                            return;
+                        }
+                    }
+                }
+            },
+        }
+    }
+    if out_open || err_open || status.is_none() {
+        // The stream broke while writing: stop the command.
+        task.abort();
+        return;
+    }
+    if v2 {
+        let _ = stream
+            .write(&shell_protocol::exit(status.unwrap_or(1)))
+            .await;
+    }
+}

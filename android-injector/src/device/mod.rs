@@ -1,0 +1,310 @@
+//! The virtual Android device: what one instance is, independent of how it is reached.
+//!
+//! - [`Device`]: the instance — identity and properties ([`props`]), the sandboxed file system
+//!   ([`fs`]), installed packages ([`packages`]), abstract sockets ([`sockets`]), the shell
+//!   command registry ([`shell`]), the display, the foreground app, and the [`DeviceHooks`]
+//!   through which the game and input side learn about `am start`, `input tap` and friends.
+//! - [`adbd`]: the adb daemon — TCP listener, one [`crate::adb::transport::Connection`] per
+//!   host, and the services (`shell`, `exec`, `sync`, `localabstract`, `tcp`).
+//! - [`sync`]: the file side of the `sync:` service (push / pull / stat / list).
+//!
+//! The scrcpy side plugs in with [`Device::register_command`] (`app_process`),
+//! [`Device::set_hooks`] (start the synthetic game, receive input) and
+//! [`Device::sockets`] (listen on `scrcpy_%08x`).
+
+pub mod adbd;
+pub mod fs;
+pub mod packages;
+pub mod props;
+pub mod shell;
+pub mod sockets;
+pub mod sync;
+
+use std::collections::{BTreeMap, HashMap};
+use std::io;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use crate::adb::auth::AdbKeys;
+use crate::adb::transport::AuthMode;
+pub use packages::InstalledPackage;
+pub use props::Identity;
+pub use shell::Command;
+pub use sockets::{AbstractListener, AbstractSockets};
+
+/// Default storage quota for everything written through the device: 4 GiB.
+pub const DEFAULT_STORAGE_QUOTA: u64 = 4 << 30;
+
+/// The adb features this device implements, advertised in its CNXN banner. adb 29 uses
+/// `shell_v2` for `adb shell` (exit codes), `cmd` to stream `adb install` into
+/// `cmd package install -S`, `stat_v2`/`ls_v2` for push/pull/ls.
+pub const FEATURES: &[&str] = &["shell_v2", "cmd", "stat_v2", "ls_v2", "fixed_push_mkdir"];
+
+/// How the device authenticates adb hosts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthConfig {
+    /// No AUTH exchange (`ro.adb.secure=0`).
+    Disabled,
+    /// AUTH exchange; any offered key is accepted (the default).
+    AcceptAny,
+    /// Only keys in this `adb_keys` file, re-read for every connection as adbd does.
+    KeysFile(PathBuf),
+}
+
+/// Everything a device is started with.
+#[derive(Debug, Clone)]
+pub struct DeviceConfig {
+    pub data_dir: PathBuf,
+    pub identity: Identity,
+    /// Time from start until `sys.boot_completed` is 1.
+    pub boot_delay: Duration,
+    pub storage_quota: u64,
+    pub auth: AuthConfig,
+}
+
+/// The display the instance was started with, plus `wm` overrides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Display {
+    pub width: u32,
+    pub height: u32,
+    pub density: u32,
+    pub fps: u32,
+    pub size_override: Option<(u32, u32)>,
+    pub density_override: Option<u32>,
+}
+
+impl Display {
+    /// The size apps see (the override if one is set).
+    pub fn effective_size(&self) -> (u32, u32) {
+        self.size_override.unwrap_or((self.width, self.height))
+    }
+}
+
+/// Input injected with the `input` command.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InputEvent {
+    Tap {
+        x: f32,
+        y: f32,
+    },
+    Swipe {
+        x1: f32,
+        y1: f32,
+        x2: f32,
+        y2: f32,
+        duration_ms: u32,
+    },
+    Key {
+        code: u32,
+        longpress: bool,
+    },
+    Text(String),
+}
+
+/// What the rest of the system (the synthetic game, the scrcpy server) wants to hear about.
+/// Every method has a no-op default.
+pub trait DeviceHooks: Send + Sync {
+    /// `am start` / `monkey` brought `app` to the foreground with `activity`.
+    fn app_started(&self, _device: &Device, _app: &InstalledPackage, _activity: &str) {}
+    /// `am force-stop` / uninstall stopped `package`.
+    fn app_stopped(&self, _device: &Device, _package: &str) {}
+    /// `input tap|swipe|keyevent|text`.
+    fn input(&self, _device: &Device, _event: &InputEvent) {}
+}
+
+/// Hooks that do nothing.
+#[derive(Debug, Default)]
+pub struct NoHooks;
+impl DeviceHooks for NoHooks {}
+
+/// Why an app could not be launched.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LaunchError {
+    #[error("package {0} is not installed")]
+    NotInstalled(String),
+}
+
+/// One virtual Android device.
+pub struct Device {
+    config: DeviceConfig,
+    pub fs: fs::Sandbox,
+    pub props: props::Props,
+    pub packages: packages::Packages,
+    sockets: AbstractSockets,
+    commands: RwLock<HashMap<String, Arc<dyn Command>>>,
+    hooks: RwLock<Arc<dyn DeviceHooks>>,
+    display: Mutex<Display>,
+    foreground: Mutex<Option<(String, String)>>,
+    owners: Mutex<BTreeMap<String, String>>,
+}
+
+impl std::fmt::Debug for Device {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Device")
+            .field("serial", &self.config.identity.serial)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Device {
+    /// Opens the device's data directory and registers the built-in shell commands.
+    pub fn open(config: DeviceConfig) -> io::Result<Arc<Device>> {
+        let started = Instant::now();
+        let fs = fs::Sandbox::open(&config.data_dir, config.storage_quota)?;
+        let packages = packages::Packages::load(&config.data_dir.join("state"))?;
+        let props = props::Props::new(&config.identity, started, config.boot_delay);
+        let id = &config.identity;
+        let display = Display {
+            width: id.width,
+            height: id.height,
+            density: id.dpi,
+            fps: id.fps,
+            size_override: None,
+            density_override: None,
+        };
+        let device = Arc::new(Device {
+            config,
+            fs,
+            props,
+            packages,
+            sockets: AbstractSockets::new(),
+            commands: RwLock::new(HashMap::new()),
+            hooks: RwLock::new(Arc::new(NoHooks)),
+            display: Mutex::new(display),
+            foreground: Mutex::new(None),
+            owners: Mutex::new(BTreeMap::new()),
+        });
+        shell::builtins::register(&device);
+        shell::pm::register(&device);
+        shell::tar::register(&device);
+        Ok(device)
+    }
+
+    pub fn config(&self) -> &DeviceConfig {
+        &self.config
+    }
+
+    /// The in-process abstract socket namespace.
+    pub fn sockets(&self) -> &AbstractSockets {
+        &self.sockets
+    }
+
+    /// Adds (or replaces) a shell command.
+    pub fn register_command(&self, name: &str, command: impl Command + 'static) {
+        self.commands
+            .write()
+            .unwrap()
+            .insert(name.to_string(), Arc::new(command));
+    }
+
+    /// The command registered under `name`.
+    pub fn command(&self, name: &str) -> Option<Arc<dyn Command>> {
+        self.commands.read().unwrap().get(name).cloned()
+    }
+
+    /// Installs the hooks (replacing the previous ones).
+    pub fn set_hooks(&self, hooks: Arc<dyn DeviceHooks>) {
+        *self.hooks.write().unwrap() = hooks;
+    }
+
+    fn hooks(&self) -> Arc<dyn DeviceHooks> {
+        self.hooks.read().unwrap().clone()
+    }
+
+    pub fn display(&self) -> Display {
+        *self.display.lock().unwrap()
+    }
+
+    pub fn set_size_override(&self, size: Option<(u32, u32)>) {
+        self.display.lock().unwrap().size_override = size;
+    }
+
+    pub fn set_density_override(&self, density: Option<u32>) {
+        self.display.lock().unwrap().density_override = density;
+    }
+
+    /// Brings an installed package to the foreground (its launcher activity by default).
+    pub fn launch(
+        &self,
+        package: &str,
+        activity: Option<&str>,
+    ) -> Result<InstalledPackage, LaunchError> {
+        let app = self
+            .packages
+            .get(package)
+            .ok_or_else(|| LaunchError::NotInstalled(package.to_string()))?;
+        let activity = activity
+            .map(str::to_string)
+            .or_else(|| app.launchable_activity.clone())
+            .unwrap_or_else(|| format!("{package}.MainActivity"));
+        *self.foreground.lock().unwrap() = Some((package.to_string(), activity.clone()));
+        tracing::info!(package, %activity, "app started");
+        self.hooks().app_started(self, &app, &activity);
+        Ok(app)
+    }
+
+    /// Stops a package; it leaves the foreground if it was there.
+    pub fn force_stop(&self, package: &str) {
+        let mut fg = self.foreground.lock().unwrap();
+        if fg.as_ref().is_some_and(|(p, _)| p == package) {
+            *fg = None;
+        }
+        drop(fg);
+        self.hooks().app_stopped(self, package);
+    }
+
+    /// The foreground (package, activity), if an app was started.
+    pub fn foreground(&self) -> Option<(String, String)> {
+        self.foreground.lock().unwrap().clone()
+    }
+
+    /// Forwards injected input to the hooks.
+    pub fn input(&self, event: &InputEvent) {
+        self.hooks().input(self, event);
+    }
+
+    /// Records a `chown` (the sandbox has a single real owner).
+    pub fn record_owner(&self, android_path: &str, owner: &str) {
+        self.owners
+            .lock()
+            .unwrap()
+            .insert(android_path.to_string(), owner.to_string());
+    }
+
+    /// The owner recorded by `chown`, if any.
+    pub fn recorded_owner(&self, android_path: &str) -> Option<String> {
+        self.owners.lock().unwrap().get(android_path).cloned()
+    }
+
+    /// The CNXN banner: `device::ro.product.name=…;ro.product.model=…;ro.product.device=…;features=…`.
+    pub fn banner(&self) -> String {
+        let p = |k: &str| self.props.get(k).unwrap_or_default();
+        format!(
+            "device::ro.product.name={};ro.product.model={};ro.product.device={};features={}",
+            p("ro.product.name"),
+            p("ro.product.model"),
+            p("ro.product.device"),
+            FEATURES.join(",")
+        )
+    }
+
+    /// The authentication mode for a new connection (re-reading `adb_keys`).
+    pub fn auth_mode(&self) -> AuthMode {
+        match &self.config.auth {
+            AuthConfig::Disabled => AuthMode::Disabled,
+            AuthConfig::AcceptAny => AuthMode::AcceptAny,
+            AuthConfig::KeysFile(path) => {
+                let text = std::fs::read_to_string(path).unwrap_or_else(|e| {
+                    tracing::warn!(path = %path.display(), error = %e, "cannot read adb_keys; refusing every key");
+                    String::new()
+                });
+                let (keys, bad) = AdbKeys::parse(&text);
+                for (line, e) in bad {
+                    tracing::warn!(path = %path.display(), line, error = %e, "skipping bad adb_keys line");
+                }
+                AuthMode::Keys(keys)
+            }
+        }
+    }
+}
