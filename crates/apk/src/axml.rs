@@ -43,6 +43,8 @@ pub(crate) struct Element {
     pub parent: Option<usize>,
     pub line: u32,
     attrs: std::ops::Range<usize>,
+    first_child: Option<usize>,
+    next_sibling: Option<usize>,
 }
 
 /// A decoded binary XML document.
@@ -81,6 +83,8 @@ impl<'a> Document<'a> {
         let mut elements: Vec<Element> = Vec::new();
         let mut attributes = Vec::new();
         let mut open: Vec<usize> = Vec::new();
+        // Parse-time only: the most recent child of each element, to link siblings in O(1).
+        let mut last_child: Vec<Option<usize>> = Vec::new();
         let mut closed_root = false;
 
         for chunk in root.children() {
@@ -178,13 +182,25 @@ impl<'a> Document<'a> {
                             value,
                         });
                     }
+                    let index = elements.len();
+                    let parent = open.last().copied();
                     elements.push(Element {
                         name,
-                        parent: open.last().copied(),
+                        parent,
                         line,
                         attrs: attrs_from..attributes.len(),
+                        first_child: None,
+                        next_sibling: None,
                     });
-                    open.push(elements.len() - 1);
+                    last_child.push(None);
+                    if let Some(p) = parent {
+                        match last_child[p] {
+                            Some(prev) => elements[prev].next_sibling = Some(index),
+                            None => elements[p].first_child = Some(index),
+                        }
+                        last_child[p] = Some(index);
+                    }
+                    open.push(index);
                 }
                 XML_END_ELEMENT_TYPE => {
                     node_header(&chunk)?;
@@ -237,9 +253,12 @@ impl<'a> Document<'a> {
     }
 
     /// Indices of the direct children of element `parent`, in document order.
+    /// Linear in the number of children (elements are linked to their siblings), so walking a
+    /// huge hostile document stays linear overall.
     pub(crate) fn children(&self, parent: usize) -> impl Iterator<Item = usize> + '_ {
-        // Children always follow their parent, so the scan can start there.
-        (parent + 1..self.elements.len()).filter(move |&i| self.elements[i].parent == Some(parent))
+        std::iter::successors(self.elements[parent].first_child, |&i| {
+            self.elements[i].next_sibling
+        })
     }
 
     /// Children of `parent` whose element name is `name`.
@@ -252,10 +271,9 @@ impl<'a> Document<'a> {
             .filter(move |&i| self.name_is(i, name))
     }
 
+    /// Compares without decoding, so a hostile document repeating one huge name stays cheap.
     pub(crate) fn name_is(&self, element: usize, name: &str) -> bool {
-        self.strings
-            .get(self.elements[element].name)
-            .is_ok_and(|n| n == name)
+        self.strings.equals(self.elements[element].name, name)
     }
 
     pub(crate) fn name(&self, element: usize) -> Result<String, DecodeError> {
@@ -282,19 +300,36 @@ impl<'a> Document<'a> {
                     .resource_ids
                     .get(a.name as usize)
                     .is_none_or(|&id| id == 0)
-                && self.strings.get(a.name).is_ok_and(|n| n == name)
+                && self.strings.equals(a.name, name)
         })
+    }
+
+    /// The pool index of the string an attribute holds: its typed string value, else its raw
+    /// value.
+    pub(crate) fn attr_string_index(&self, attr: &Attribute) -> Option<u32> {
+        if attr.value.data_type == data_type::STRING {
+            Some(attr.value.data)
+        } else {
+            attr.raw
+        }
     }
 
     /// The string an attribute holds: its typed string value, else its raw value.
     pub(crate) fn attr_string(&self, attr: &Attribute) -> Result<Option<String>, DecodeError> {
-        if attr.value.data_type == data_type::STRING {
-            return self.strings.get(attr.value.data).map(Some);
-        }
-        match attr.raw {
-            Some(raw) => self.strings.get(raw).map(Some),
-            None => Ok(None),
-        }
+        self.attr_string_index(attr)
+            .map(|i| self.strings.get(i))
+            .transpose()
+    }
+
+    /// Whether the attribute's string equals `s`, without decoding it.
+    pub(crate) fn attr_equals(&self, attr: &Attribute, s: &str) -> bool {
+        self.attr_string_index(attr)
+            .is_some_and(|i| self.strings.equals(i, s))
+    }
+
+    /// Decodes string `index` of the document's pool.
+    pub(crate) fn string(&self, index: u32) -> Result<String, DecodeError> {
+        self.strings.get(index)
     }
 }
 

@@ -284,9 +284,40 @@ impl<'a> StringPool<'a> {
         }
     }
 
+    /// Whether string `index` is exactly `s`. Compares lengths first and never allocates, so it
+    /// is cheap even for huge strings; false for invalid indices or malformed entries.
+    pub(crate) fn equals(&self, index: u32, s: &str) -> bool {
+        self.raw(index).is_ok_and(|(text, utf8)| {
+            if utf8 {
+                text == s.as_bytes()
+            } else {
+                text.len() == s.encode_utf16().count() * 2
+                    && text
+                        .chunks_exact(2)
+                        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                        .eq(s.encode_utf16())
+            }
+        })
+    }
+
     /// Decodes string `index`. Invalid UTF-8/UTF-16 sequences become U+FFFD; lengths and
     /// terminators are checked strictly.
     pub(crate) fn get(&self, index: u32) -> Result<String, DecodeError> {
+        let (text, utf8) = self.raw(index)?;
+        if utf8 {
+            Ok(String::from_utf8_lossy(text).into_owned())
+        } else {
+            let utf16: Vec<u16> = text
+                .chunks_exact(2)
+                .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                .collect();
+            Ok(String::from_utf16_lossy(&utf16))
+        }
+    }
+
+    /// The encoded bytes of string `index` (without length prefix or terminator), and whether
+    /// they are UTF-8 (else UTF-16LE). Checks the index, offsets, lengths and terminator.
+    fn raw(&self, index: u32) -> Result<(&'a [u8], bool), DecodeError> {
         self.check_index(index, "a reference")?;
         let offset = self.offsets.u32(index as usize * 4, "string offset")? as usize;
         let s = self.strings;
@@ -299,19 +330,13 @@ impl<'a> StringPool<'a> {
                 ),
             ));
         }
-        if self.utf8 {
+        let (start, len, nul) = if self.utf8 {
             // Two lengths, each 1 or 2 bytes: UTF-16 units (unused here), then UTF-8 bytes.
             let (_, n1) = utf8_len(&s, offset)?;
             let (byte_len, n2) = utf8_len(&s, offset + n1)?;
             let start = offset + n1 + n2;
-            let text = s.slice(start..start + byte_len, &format!("string #{index}"))?;
-            if s.u8(start + byte_len, "string terminator")? != 0 {
-                return Err(s.err(
-                    start + byte_len,
-                    format!("string #{index} is not NUL-terminated"),
-                ));
-            }
-            Ok(String::from_utf8_lossy(text.data).into_owned())
+            let nul = s.u8(start + byte_len, "string terminator").map(u16::from);
+            (start, byte_len, nul)
         } else {
             let first = s.u16(offset, "string length")?;
             let (units, header) = if first & 0x8000 != 0 {
@@ -321,20 +346,17 @@ impl<'a> StringPool<'a> {
                 (usize::from(first), 2)
             };
             let start = offset + header;
-            let text = s.slice(start..start + units * 2, &format!("string #{index}"))?;
-            if s.u16(start + units * 2, "string terminator")? != 0 {
-                return Err(s.err(
-                    start + units * 2,
-                    format!("string #{index} is not NUL-terminated"),
-                ));
-            }
-            let utf16: Vec<u16> = text
-                .data
-                .chunks_exact(2)
-                .map(|c| u16::from_le_bytes([c[0], c[1]]))
-                .collect();
-            Ok(String::from_utf16_lossy(&utf16))
+            let nul = s.u16(start + units * 2, "string terminator");
+            (start, units * 2, nul)
+        };
+        let text = s.slice(start..start + len, &format!("string #{index}"))?;
+        if nul? != 0 {
+            return Err(s.err(
+                start + len,
+                format!("string #{index} is not NUL-terminated"),
+            ));
         }
+        Ok((text.data, self.utf8))
     }
 }
 

@@ -38,7 +38,7 @@ mod axml;
 mod chunk;
 mod manifest;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 use std::io::{Cursor, Read, Seek};
 
@@ -56,6 +56,11 @@ pub const MANIFEST_PATH: &str = "AndroidManifest.xml";
 pub const RESOURCES_PATH: &str = "resources.arsc";
 /// How many references (`@string/a` → `@string/b` → …) are followed before giving up.
 const MAX_REFERENCE_DEPTH: usize = 8;
+/// Most distinct resources visited while collecting icon candidates (an adaptive icon and its
+/// bitmap fallbacks need two or three).
+const MAX_ICON_RESOURCES: usize = 16;
+/// Most icon files read before giving up on finding a usable bitmap.
+const MAX_ICON_ATTEMPTS: usize = 8;
 
 /// What an APK declares about itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -330,10 +335,17 @@ impl<'a> Resolver<'_, 'a> {
             return Ok(Vec::new());
         };
         let mut out: Vec<(String, u16)> = Vec::new();
+        // Each resource is expanded once and each path string decoded once, so a hostile
+        // table of thousands of configs all pointing at one huge string stays cheap.
+        let mut visited = HashSet::new();
+        let mut decoded = HashSet::new();
         let mut pending = vec![(*id, 0usize)];
         while let Some((id, depth)) = pending.pop() {
-            if is_framework(id) {
+            if is_framework(id) || !visited.insert(id) {
                 continue;
+            }
+            if visited.len() > MAX_ICON_RESOURCES {
+                break;
             }
             if depth >= MAX_REFERENCE_DEPTH {
                 return Err(ApkError::MalformedResources(format!(
@@ -343,7 +355,7 @@ impl<'a> Resolver<'_, 'a> {
             for cv in self.values(id, "the icon")? {
                 if let Some(next) = cv.value.reference() {
                     pending.push((next, depth + 1));
-                } else if cv.value.data_type == data_type::STRING {
+                } else if cv.value.data_type == data_type::STRING && decoded.insert(cv.value.data) {
                     let path = table.string(cv.value.data).map_err(res_err)?;
                     if is_bitmap_path(&path) && !out.iter().any(|(p, _)| *p == path) {
                         out.push((path, cv.config.density()));
@@ -388,7 +400,7 @@ fn read_icon<R: Read + Seek>(
     candidates: &[(String, u16)],
     limits: &Limits,
 ) -> Result<Option<Icon>, ApkError> {
-    for (path, density) in candidates {
+    for (path, density) in candidates.iter().take(MAX_ICON_ATTEMPTS) {
         let Some(i) = archive.find(path) else {
             continue;
         };

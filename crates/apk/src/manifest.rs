@@ -8,6 +8,8 @@
 //! validated here: the package must be a valid Android package name and the activity a valid
 //! Java class name, so no caller ever sees shell metacharacters in them.
 
+use std::collections::HashSet;
+
 use crate::axml::{Attribute, Document};
 use crate::chunk::data_type;
 use crate::error::ApkError;
@@ -138,16 +140,25 @@ pub(crate) fn read(doc: &Document<'_>) -> Result<Manifest, ApkError> {
         target_sdk = android_attr(doc, uses_sdk, ATTR_TARGET_SDK_VERSION)?;
     }
 
+    // Deduplicated by string index before decoding, so a hostile manifest repeating one huge
+    // string in thousands of elements decodes it once.
+    let mut seen = HashSet::new();
     let mut permissions: Vec<String> = Vec::new();
     for el in doc.children(root) {
         let is_permission = doc.name_is(el, "uses-permission")
             || doc.name_is(el, "uses-permission-sdk-23")
             || doc.name_is(el, "uses-permission-sdk-m");
-        if is_permission
-            && let Some(name) = name_attr(doc, el)?.filter(|n| !n.is_empty())
-            && !permissions.contains(&name)
-        {
-            permissions.push(name);
+        let index = doc
+            .attr_by_id(el, ATTR_NAME)
+            .and_then(|a| doc.attr_string_index(a));
+        if is_permission && let Some(index) = index {
+            if !seen.insert(index) {
+                continue;
+            }
+            let name = doc.string(index).map_err(decode)?;
+            if !name.is_empty() && !permissions.contains(&name) {
+                permissions.push(name);
+            }
         }
     }
 
@@ -191,11 +202,13 @@ fn find_launchable(
             let mut main = false;
             let mut launcher = false;
             for item in doc.children(filter) {
-                let name = name_attr(doc, item)?;
-                if doc.name_is(item, "action") && name.as_deref() == Some(ACTION_MAIN) {
+                let Some(name) = doc.attr_by_id(item, ATTR_NAME) else {
+                    continue;
+                };
+                if doc.name_is(item, "action") && doc.attr_equals(name, ACTION_MAIN) {
                     main = true;
                 }
-                if doc.name_is(item, "category") && name.as_deref() == Some(CATEGORY_LAUNCHER) {
+                if doc.name_is(item, "category") && doc.attr_equals(name, CATEGORY_LAUNCHER) {
                     launcher = true;
                 }
             }
@@ -260,6 +273,85 @@ pub(crate) fn is_class_name(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::axml::test_support::{Attr, Node, document};
+    use std::time::{Duration, Instant};
+
+    const NONE: u32 = u32::MAX;
+
+    fn string_attr(name: u32, value: u32) -> Attr {
+        Attr {
+            name,
+            ns: NONE,
+            raw: value,
+            typ: data_type::STRING,
+            data: value,
+        }
+    }
+
+    /// A manifest repeating one 60 KB string in 36,000 elements: quadratic child scans or
+    /// per-element decoding would take minutes; the linear walk takes well under a second.
+    #[test]
+    fn hostile_repetition_stays_linear() {
+        let huge = "x".repeat(60_000);
+        let strings = [
+            "manifest",
+            "package",
+            "a.b",
+            "application",
+            "activity",
+            "intent-filter",
+            "action",
+            "uses-permission",
+            "name",
+            "versionCode",
+            huge.as_str(),
+        ];
+        let mut ids = vec![0u32; 8];
+        ids.extend([ATTR_NAME, ATTR_VERSION_CODE]);
+        let n = 12_000;
+        let mut nodes = vec![Node::Start(
+            0,
+            vec![
+                Attr {
+                    name: 9,
+                    ns: NONE,
+                    raw: NONE,
+                    typ: data_type::INT_DEC,
+                    data: 1,
+                },
+                string_attr(1, 2),
+            ],
+        )];
+        for _ in 0..n {
+            nodes.push(Node::Start(7, vec![string_attr(8, 10)]));
+            nodes.push(Node::End(7));
+        }
+        nodes.push(Node::Start(3, vec![]));
+        for _ in 0..n {
+            nodes.push(Node::Start(4, vec![string_attr(8, 10)]));
+            nodes.push(Node::Start(5, vec![]));
+            nodes.push(Node::Start(6, vec![string_attr(8, 10)]));
+            nodes.push(Node::End(6));
+            nodes.push(Node::End(5));
+            nodes.push(Node::End(4));
+        }
+        nodes.push(Node::End(3));
+        nodes.push(Node::End(0));
+        let bytes = document(&strings, false, &ids, &nodes);
+        assert!(
+            bytes.len() < 4 * 1024 * 1024,
+            "fits the default manifest limit"
+        );
+
+        let started = Instant::now();
+        let doc = Document::parse(&bytes).unwrap();
+        let m = read(&doc).unwrap();
+        let took = started.elapsed();
+        assert_eq!(m.package, "a.b");
+        assert_eq!(m.permissions, vec![huge]);
+        assert_eq!(m.launchable_activity, None);
+        assert!(took < Duration::from_secs(10), "took {took:?}");
+    }
 
     #[test]
     fn component_names_are_qualified_like_android() {
