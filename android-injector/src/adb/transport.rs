@@ -32,8 +32,9 @@ pub enum AuthMode {
     /// No AUTH at all (`ro.adb.secure=0`): CNXN is answered at once.
     Disabled,
     /// Run the AUTH exchange and accept whichever public key the host offers, as a device
-    /// whose user always taps "Allow" would.
-    AcceptAny,
+    /// whose user always taps "Allow, always" would. The keys are those already allowed that
+    /// way: a host that signs with one of them is let in without offering its key again.
+    AcceptAny(AdbKeys),
     /// Accept only hosts that sign the token with one of these keys (an `adb_keys` file).
     Keys(AdbKeys),
 }
@@ -57,6 +58,9 @@ pub enum Event {
         max_payload: u32,
         host_banner: String,
     },
+    /// In [`AuthMode::AcceptAny`], the host's offered key was accepted; `key` is its text
+    /// (`base64 comment`), to be remembered for its next connection.
+    KeyAccepted { key: String },
     /// The host offered a public key that is not authorised; the connection stays up but
     /// unusable, as on a device whose user has not approved the key.
     Unauthorized { key_comment: String },
@@ -413,7 +417,7 @@ impl Connection {
         let (token, host) = (*token, host.clone());
         match p.arg0 {
             AUTH_SIGNATURE => {
-                if let AuthMode::Keys(keys) = &self.config.auth
+                if let AuthMode::Keys(keys) | AuthMode::AcceptAny(keys) = &self.config.auth
                     && keys.find_signer(&token, &p.data).is_some()
                 {
                     self.go_online(host);
@@ -428,7 +432,11 @@ impl Connection {
                 let text = String::from_utf8_lossy(&p.data).to_string();
                 let parsed = AdbPublicKey::parse(&text);
                 match (&self.config.auth, parsed) {
-                    (AuthMode::AcceptAny, Ok(_)) => self.go_online(host),
+                    (AuthMode::AcceptAny(_), Ok(_)) => {
+                        let key = text.trim_end_matches('\0').trim().to_string();
+                        self.events.push_back(Event::KeyAccepted { key });
+                        self.go_online(host);
+                    }
                     (_, Ok(key)) => {
                         self.state = State::Refused;
                         self.events.push_back(Event::Unauthorized {
@@ -637,8 +645,8 @@ mod tests {
     }
 
     #[test]
-    fn accept_any_takes_the_offered_public_key() {
-        let mut c = conn(AuthMode::AcceptAny);
+    fn accept_any_takes_the_offered_public_key_and_then_its_signature() {
+        let mut c = conn(AuthMode::AcceptAny(AdbKeys::default()));
         send(
             &mut c,
             Packet::new(A_CNXN, A_VERSION, MAX_PAYLOAD, HOST_BANNER),

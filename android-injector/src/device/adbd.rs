@@ -151,6 +151,10 @@ where
                 } => {
                     tracing::info!(%peer, version = format_args!("{version:#x}"), max_payload, host = %host_banner, "adb host online");
                 }
+                Event::KeyAccepted { key } => {
+                    tracing::info!(%peer, "adb key accepted and remembered");
+                    device.remember_key(&key);
+                }
                 Event::Unauthorized { key_comment } => {
                     tracing::warn!(%peer, key = %key_comment, "adb key not authorised");
                 }

@@ -293,18 +293,45 @@ impl Device {
     pub fn auth_mode(&self) -> AuthMode {
         match &self.config.auth {
             AuthConfig::Disabled => AuthMode::Disabled,
-            AuthConfig::AcceptAny => AuthMode::AcceptAny,
-            AuthConfig::KeysFile(path) => {
-                let text = std::fs::read_to_string(path).unwrap_or_else(|e| {
-                    tracing::warn!(path = %path.display(), error = %e, "cannot read adb_keys; refusing every key");
-                    String::new()
-                });
-                let (keys, bad) = AdbKeys::parse(&text);
-                for (line, e) in bad {
-                    tracing::warn!(path = %path.display(), line, error = %e, "skipping bad adb_keys line");
-                }
-                AuthMode::Keys(keys)
-            }
+            AuthConfig::AcceptAny => AuthMode::AcceptAny(load_keys(&self.accepted_keys_file())),
+            AuthConfig::KeysFile(path) => AuthMode::Keys(load_keys(path)),
         }
     }
+
+    /// Where keys allowed in [`AuthConfig::AcceptAny`] mode are remembered (Android keeps
+    /// them in /data/misc/adb/adb_keys).
+    fn accepted_keys_file(&self) -> PathBuf {
+        self.config.data_dir.join("state/adb_keys")
+    }
+
+    /// Remembers a key the host offered and that was accepted.
+    pub fn remember_key(&self, key: &str) {
+        use std::io::Write;
+        let path = self.accepted_keys_file();
+        let r = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| writeln!(f, "{key}"));
+        if let Err(e) = r {
+            tracing::warn!(path = %path.display(), error = %e, "cannot remember adb key");
+        }
+    }
+}
+
+/// Reads an `adb_keys` file; a missing or unreadable file authorises nothing.
+fn load_keys(path: &std::path::Path) -> AdbKeys {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
+        Err(e) => {
+            tracing::warn!(path = %path.display(), error = %e, "cannot read adb_keys; it authorises nothing");
+            String::new()
+        }
+    };
+    let (keys, bad) = AdbKeys::parse(&text);
+    for (line, e) in bad {
+        tracing::warn!(path = %path.display(), line, error = %e, "skipping bad adb_keys line");
+    }
+    keys
 }
