@@ -15,7 +15,10 @@ if [[ $# -ne 1 ]]; then
     exit 2
 fi
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# No external commands before the tool check (not even dirname), so its message always shows.
+script_path="${BASH_SOURCE[0]}"
+[[ "$script_path" == */* ]] || script_path="./$script_path"
+here="$(cd "${script_path%/*}" && pwd)"
 src_root="$here/../tests/fixtures/apk-src"
 framework_res=/usr/share/android-framework-res/framework-res.apk
 

@@ -66,6 +66,12 @@ pub fn dir() -> PathBuf {
     .clone()
 }
 
+/// Builds the fixtures into `dir` unless it already holds them, with the same locking and
+/// atomic rename as [`dir`]. For tests of the build itself; everyone else wants [`dir`].
+pub fn build_into(dir: &Path) {
+    ensure(dir, None);
+}
+
 /// Path of fixture `name` (`"tapper-v1"` or `"tapper-v1.apk"`). Panics if it does not exist.
 pub fn apk(name: &str) -> PathBuf {
     let file = if name.ends_with(".apk") {
