@@ -69,6 +69,10 @@ pub fn router(state: AppState) -> Router {
             crate::http::rate_limit_ip,
         ))
         .layer(cors)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            uploads::tus_discovery,
+        ))
         .layer(axum::middleware::from_fn(crate::http::request_id))
         .with_state(state)
 }

@@ -152,6 +152,24 @@ async fn create_upload(
     Ok(resp)
 }
 
+/// Answers tus discovery (`OPTIONS /v1/uploads` without CORS preflight headers) before the CORS
+/// layer, which would otherwise take every OPTIONS request for a preflight.
+pub async fn tus_discovery(
+    State(state): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if req.method() == axum::http::Method::OPTIONS
+        && req.uri().path() == "/v1/uploads"
+        && !req
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+    {
+        return upload_options(State(state)).await;
+    }
+    next.run(req).await
+}
+
 /// What this server supports, for tus clients.
 #[utoipa::path(options, path = "/v1/uploads", tag = "uploads", responses((status = 204)))]
 async fn upload_options(State(state): State<AppState>) -> Response {

@@ -39,7 +39,7 @@ pub struct Ingest {
     pub expiry_secs: u64,
     pub limits: playrack_apk::Limits,
     /// Uploads being appended to in this process: their running hash and offset.
-    live: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<upload::Live>>>>>,
+    live: Mutex<HashMap<String, Arc<upload::Slot>>>,
     /// Serialises "move a file into the store" against "delete an unreferenced file".
     store_lock: tokio::sync::Mutex<()>,
 }
@@ -56,7 +56,7 @@ impl Ingest {
         })
     }
 
-    fn live_slot(&self, upload_id: &str) -> Arc<tokio::sync::Mutex<Option<upload::Live>>> {
+    fn live_slot(&self, upload_id: &str) -> Arc<upload::Slot> {
         self.live
             .lock()
             .expect("live uploads poisoned")

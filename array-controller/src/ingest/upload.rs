@@ -15,6 +15,7 @@ use playrack_wire::Timestamp;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 use std::io::{Read, Seek, Write};
+use std::sync::atomic::{AtomicI64, Ordering};
 
 /// Persist the offset to the database at least this often during one long `PATCH`, so a crash
 /// loses at most this much.
@@ -24,6 +25,23 @@ const PERSIST_EVERY: u64 = 16 << 20;
 pub struct Live {
     hasher: Sha256,
     offset: u64,
+}
+
+/// One upload's place in this process: the append lock and the live state, plus the offset
+/// published without the lock so `HEAD` answers while a `PATCH` is streaming.
+pub struct Slot {
+    live: tokio::sync::Mutex<Option<Live>>,
+    /// Bytes received so far, or -1 when this process has not appended to the upload yet.
+    progress: AtomicI64,
+}
+
+impl Default for Slot {
+    fn default() -> Self {
+        Self {
+            live: tokio::sync::Mutex::new(None),
+            progress: AtomicI64::new(-1),
+        }
+    }
 }
 
 /// An upload row, as the handlers need it.
@@ -56,8 +74,10 @@ pub async fn load(state: &AppState, upload_id: &str) -> ApiResult<UploadRow> {
 /// The current offset: the live one if this process is appending, else the recorded one.
 pub async fn current_offset(state: &AppState, row: &UploadRow) -> u64 {
     let slot = state.ingest.live_slot(&row.id);
-    let guard = slot.lock().await;
-    guard.as_ref().map(|l| l.offset).unwrap_or(row.offset)
+    match slot.progress.load(Ordering::Acquire) {
+        -1 => row.offset,
+        n => n as u64,
+    }
 }
 
 /// What a `PATCH` achieved.
@@ -93,12 +113,13 @@ async fn append_task(
     body: Body,
 ) -> ApiResult<Appended> {
     let slot = state.ingest.live_slot(&row.id);
-    let mut guard = slot.try_lock().map_err(|_| {
+    let mut guard = slot.live.try_lock().map_err(|_| {
         ApiError::conflict("UPLOAD_BUSY", "another PATCH to this upload is in progress")
     })?;
     let part = state.ingest.store.part_path(&row.id)?;
     if guard.is_none() {
         *guard = Some(rebuild(&part, row.offset).await?);
+        slot.progress.store(row.offset as i64, Ordering::Release);
     }
     let live = guard.as_mut().expect("just filled");
     if client_offset != live.offset {
@@ -110,6 +131,43 @@ async fn append_task(
             ),
         ));
     }
+    if let Err(e) = write_body(&state, &slot, &part, live, &row, body).await {
+        // The file and the hash may disagree after a failed write: forget the live state so the
+        // next PATCH rebuilds it from the recorded offset.
+        *guard = None;
+        slot.progress.store(-1, Ordering::Release);
+        return Err(e);
+    }
+    let live = guard.as_mut().expect("still filled");
+    let offset = live.offset;
+    if offset < row.length {
+        return Ok(Appended {
+            offset,
+            row,
+            finished: false,
+        });
+    }
+    let sha = hex::encode(live.hasher.clone().finalize());
+    *guard = None;
+    drop(guard);
+    finalize::complete(&state, &row, &sha).await?;
+    state.ingest.forget(&row.id);
+    Ok(Appended {
+        offset,
+        row,
+        finished: true,
+    })
+}
+
+/// Streams `body` onto the end of the scratch file, hashing as it goes, and records the offset.
+async fn write_body(
+    state: &AppState,
+    slot: &Slot,
+    part: &std::path::Path,
+    live: &mut Live,
+    row: &UploadRow,
+    body: Body,
+) -> ApiResult<()> {
     let file = tokio::fs::OpenOptions::new()
         .write(true)
         .open(&part)
@@ -144,35 +202,19 @@ async fn append_task(
         tokio::io::AsyncWriteExt::write_all(&mut file, &chunk).await?;
         live.hasher.update(&chunk);
         live.offset += chunk.len() as u64;
+        slot.progress.store(live.offset as i64, Ordering::Release);
         metrics::counter!("playrack_upload_bytes_total").increment(chunk.len() as u64);
         if live.offset - persisted >= PERSIST_EVERY {
             tokio::io::AsyncWriteExt::flush(&mut file).await?;
-            record_offset(&state, &row.id, live.offset).await?;
+            record_offset(state, &row.id, live.offset).await?;
             persisted = live.offset;
         }
     }
     tokio::io::AsyncWriteExt::flush(&mut file).await?;
     drop(file);
-    record_offset(&state, &row.id, live.offset).await?;
+    record_offset(state, &row.id, live.offset).await?;
     outcome?;
-    let offset = live.offset;
-    if offset < row.length {
-        return Ok(Appended {
-            offset,
-            row,
-            finished: false,
-        });
-    }
-    let sha = hex::encode(live.hasher.clone().finalize());
-    *guard = None;
-    drop(guard);
-    finalize::complete(&state, &row, &sha).await?;
-    state.ingest.forget(&row.id);
-    Ok(Appended {
-        offset,
-        row,
-        finished: true,
-    })
+    Ok(())
 }
 
 async fn record_offset(state: &AppState, upload_id: &str, offset: u64) -> ApiResult<()> {
@@ -231,6 +273,7 @@ pub async fn abandon(
 ) -> ApiResult<()> {
     let slot = state.ingest.live_slot(&row.id);
     let _guard = slot
+        .live
         .try_lock()
         .map_err(|_| ApiError::conflict("UPLOAD_BUSY", "a PATCH to this upload is in progress"))?;
     let mut tx = state.db.write().await?;

@@ -1,0 +1,395 @@
+//! Test support for the controller's integration tests: a real controller on a real database
+//! (a fresh SQLite file, and a fresh PostgreSQL database when `PLAYRACK_TEST_PG_URL` names a
+//! server — `scripts/test.sh` starts one), driven over HTTP.
+#![allow(dead_code)]
+
+use array_controller::config::Config;
+use array_controller::{Running, auth, db};
+use playrack_wire::api::*;
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Which databases to run on. PostgreSQL is required unless `PLAYRACK_TEST_PG=off` says
+/// otherwise, so a suite never passes on SQLite alone by accident.
+pub fn backends() -> Vec<&'static str> {
+    match (
+        std::env::var("PLAYRACK_TEST_PG_URL"),
+        std::env::var("PLAYRACK_TEST_PG").as_deref(),
+    ) {
+        (Ok(_), _) => vec!["sqlite", "postgres"],
+        (Err(_), Ok("off")) => {
+            eprintln!("warning: PLAYRACK_TEST_PG=off: running on SQLite only");
+            vec!["sqlite"]
+        }
+        (Err(_), _) => panic!(
+            "set PLAYRACK_TEST_PG_URL to a PostgreSQL admin URL (scripts/postgres.sh start prints one; \
+             scripts/test.sh does it all), or PLAYRACK_TEST_PG=off to test on SQLite only"
+        ),
+    }
+}
+
+/// A fresh, empty database URL for `backend`.
+pub async fn fresh_database(backend: &str, dir: &std::path::Path) -> String {
+    match backend {
+        "sqlite" => array_controller::config::sqlite_url(&dir.join("controller.db")),
+        _ => {
+            let admin = std::env::var("PLAYRACK_TEST_PG_URL").expect("checked by backends()");
+            let name = db::new_id("t");
+            sqlx::any::install_default_drivers();
+            let pool = sqlx::AnyPool::connect(&admin)
+                .await
+                .expect("connect to the PostgreSQL admin URL");
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&pool)
+                .await
+                .expect("create test database");
+            pool.close().await;
+            let base = admin.rsplit_once('/').expect("URL has a database").0;
+            format!("{base}/{name}")
+        }
+    }
+}
+
+/// A running controller with an operator admin signed in.
+pub struct Ctl {
+    pub backend: &'static str,
+    pub running: Option<Running>,
+    pub url: String,
+    pub http: reqwest::Client,
+    pub dir: tempfile::TempDir,
+    pub config: Config,
+    /// Token of the operator admin `root@ops.test`.
+    pub op: String,
+}
+
+pub const ROOT_EMAIL: &str = "root@ops.test";
+pub const PASSWORD: &str = "correct-horse-battery";
+
+impl Ctl {
+    pub async fn start(backend: &'static str) -> Ctl {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    /// Starts a controller; `tweak` adjusts the configuration first.
+    pub async fn start_with(backend: &'static str, tweak: impl FnOnce(&mut Config)) -> Ctl {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = Config::with_data_dir(dir.path().join("data"));
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        config.database_url = fresh_database(backend, dir.path()).await;
+        config.rate_limit_ip = 10_000;
+        config.rate_limit_key = 10_000;
+        tweak(&mut config);
+        let state = array_controller::build_state(config.clone())
+            .await
+            .expect("controller state");
+        // The first operator account is created the way an installer would: straight in the store.
+        sqlx::query("INSERT INTO accounts (id, email, password_hash, role, tenant_id, created_at) VALUES ($1,$2,$3,'operator-admin',NULL,0)")
+            .bind(db::new_id("acc"))
+            .bind(ROOT_EMAIL)
+            .bind(auth::hash_password(PASSWORD))
+            .execute(&state.db.pool)
+            .await
+            .expect("seed operator");
+        let running = array_controller::serve(state).await.expect("serve");
+        let url = running.url();
+        let mut ctl = Ctl {
+            backend,
+            running: Some(running),
+            url,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .unwrap(),
+            dir,
+            config,
+            op: String::new(),
+        };
+        ctl.op = ctl.login(ROOT_EMAIL, PASSWORD).await;
+        ctl
+    }
+
+    /// Stops the server and starts a new one on the same data (a controller restart).
+    pub async fn restart(&mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop().await;
+        }
+        let state = array_controller::build_state(self.config.clone())
+            .await
+            .expect("state after restart");
+        let running = array_controller::serve(state)
+            .await
+            .expect("serve after restart");
+        self.url = running.url();
+        self.running = Some(running);
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop().await;
+        }
+    }
+
+    pub fn store_root(&self) -> PathBuf {
+        self.config.package_store.clone()
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let (status, body) = self
+            .call::<_, LoginResponse>(
+                Method::POST,
+                "/v1/auth/login",
+                None,
+                Some(&LoginRequest {
+                    email: email.into(),
+                    password: password.into(),
+                }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "login {email}");
+        body.expect("login body").token
+    }
+
+    /// Sends a JSON request; returns the status and the body parsed as `T` when it is a 2xx.
+    pub async fn call<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&B>,
+    ) -> (StatusCode, Option<T>) {
+        let (status, text) = self.raw(method, path, token, body).await;
+        let parsed = if status.is_success() && !text.is_empty() {
+            Some(
+                serde_json::from_str(&text)
+                    .unwrap_or_else(|e| panic!("{path}: bad body {e}: {text}")),
+            )
+        } else {
+            None
+        };
+        (status, parsed)
+    }
+
+    /// Sends a JSON request; returns the status and the raw body text.
+    pub async fn raw<B: Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&B>,
+    ) -> (StatusCode, String) {
+        let mut req = self.http.request(method, format!("{}{}", self.url, path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status();
+        (status, resp.text().await.unwrap_or_default())
+    }
+
+    /// Like [`Ctl::call`] but expects `want` and returns the body.
+    pub async fn ok<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<&B>,
+        want: StatusCode,
+    ) -> T {
+        let (status, text) = self.raw(method.clone(), path, Some(token), body).await;
+        assert_eq!(status, want, "{method} {path}: {text}");
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: bad body {e}: {text}"))
+    }
+
+    /// Expects a problem+json answer with `status` and `code`.
+    pub async fn problem<B: Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&B>,
+        status: StatusCode,
+        code: &str,
+    ) {
+        let (got, text) = self.raw(method.clone(), path, token, body).await;
+        assert_eq!(got, status, "{method} {path}: {text}");
+        let p: playrack_wire::Problem = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{path}: not a problem ({e}): {text}"));
+        assert_eq!(p.code, code, "{method} {path}: {text}");
+        assert!(p.request_id.is_some(), "problem without request id: {text}");
+    }
+
+    /// Creates a tenant with an admin account; returns (tenant, admin token).
+    pub async fn tenant(&self, name: &str) -> (Tenant, String) {
+        let tenant: Tenant = self
+            .ok(
+                Method::POST,
+                "/v1/tenants",
+                &self.op,
+                Some(&CreateTenant {
+                    name: name.into(),
+                    priority_tier: 0,
+                }),
+                StatusCode::CREATED,
+            )
+            .await;
+        let email = format!("admin@{}.test", tenant.id);
+        let _: Account = self
+            .ok(
+                Method::POST,
+                "/v1/accounts",
+                &self.op,
+                Some(&CreateAccount {
+                    email: email.clone(),
+                    password: PASSWORD.into(),
+                    role: Role::TenantAdmin,
+                    tenant_id: Some(tenant.id.clone()),
+                }),
+                StatusCode::CREATED,
+            )
+            .await;
+        let token = self.login(&email, PASSWORD).await;
+        (tenant, token)
+    }
+
+    /// Creates an account with `role` (in `tenant` for tenant roles) and signs it in.
+    pub async fn member(&self, tenant: Option<&str>, role: Role) -> String {
+        let email = format!("{}-{}@members.test", role.as_str(), db::new_id("m"));
+        let _: Account = self
+            .ok(
+                Method::POST,
+                "/v1/accounts",
+                &self.op,
+                Some(&CreateAccount {
+                    email: email.clone(),
+                    password: PASSWORD.into(),
+                    role,
+                    tenant_id: tenant.map(str::to_owned),
+                }),
+                StatusCode::CREATED,
+            )
+            .await;
+        self.login(&email, PASSWORD).await
+    }
+
+    /// Creates the standard specs.
+    pub async fn specs(&self) {
+        for s in array_controller::seed::standard_specs() {
+            let _: Spec = self
+                .ok(
+                    Method::POST,
+                    "/v1/specs",
+                    &self.op,
+                    Some(&s),
+                    StatusCode::CREATED,
+                )
+                .await;
+        }
+    }
+
+    /// Creates a game for the tenant whose token is given.
+    pub async fn game(&self, token: &str, slug: &str) -> Game {
+        self.ok(
+            Method::POST,
+            "/v1/games",
+            token,
+            Some(&CreateGame {
+                slug: slug.into(),
+                name: format!("Game {slug}"),
+                archive_policy: ArchivePolicy::SinglePlayer,
+                spec_ids: vec!["hd-60".into(), "sd-30".into()],
+                trial_defaults: None,
+            }),
+            StatusCode::CREATED,
+        )
+        .await
+    }
+
+    // --- tus -----------------------------------------------------------------------------------
+
+    /// Creates an upload of `len` bytes; returns its id.
+    pub async fn create_upload(&self, token: &str, game_id: &str, len: u64) -> reqwest::Response {
+        self.http
+            .post(format!("{}/v1/games/{game_id}/uploads", self.url))
+            .bearer_auth(token)
+            .header("tus-resumable", "1.0.0")
+            .header("upload-length", len.to_string())
+            .send()
+            .await
+            .expect("create upload")
+    }
+
+    pub async fn patch(
+        &self,
+        token: &str,
+        upload_id: &str,
+        offset: u64,
+        bytes: Vec<u8>,
+    ) -> reqwest::Response {
+        self.http
+            .patch(format!("{}/v1/uploads/{upload_id}", self.url))
+            .bearer_auth(token)
+            .header("tus-resumable", "1.0.0")
+            .header("upload-offset", offset.to_string())
+            .header("content-type", "application/offset+octet-stream")
+            .body(bytes)
+            .send()
+            .await
+            .expect("patch upload")
+    }
+
+    pub async fn head_offset(&self, token: &str, upload_id: &str) -> u64 {
+        let resp = self
+            .http
+            .head(format!("{}/v1/uploads/{upload_id}", self.url))
+            .bearer_auth(token)
+            .header("tus-resumable", "1.0.0")
+            .send()
+            .await
+            .expect("head upload");
+        assert_eq!(resp.status(), StatusCode::OK);
+        resp.headers()["upload-offset"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+
+    /// Uploads `bytes` in one go (create + one PATCH); returns the settled version.
+    pub async fn upload(&self, token: &str, game_id: &str, bytes: &[u8]) -> Version {
+        let resp = self.create_upload(token, game_id, bytes.len() as u64).await;
+        assert_eq!(
+            resp.status(),
+            StatusCode::CREATED,
+            "{}",
+            resp.text().await.unwrap_or_default()
+        );
+        let up: Upload = resp.json().await.unwrap();
+        let resp = self.patch(token, &up.id, 0, bytes.to_vec()).await;
+        assert_eq!(
+            resp.status(),
+            StatusCode::NO_CONTENT,
+            "{}",
+            resp.text().await.unwrap_or_default()
+        );
+        self.ok::<(), Version>(
+            Method::GET,
+            &format!("/v1/versions/{}", up.version_id),
+            token,
+            None,
+            StatusCode::OK,
+        )
+        .await
+    }
+}
+
+/// A real fixture APK's bytes (built with aapt and apksigner by the fixture script).
+pub fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(playrack_apk::fixtures::apk(name))
+        .unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+}
