@@ -439,6 +439,149 @@ mod tests {
         assert_eq!(native_abis(names), vec!["arm64-v8a", "armeabi-v7a"]);
     }
 
+    use crate::arsc::test_support::{TypeChunk, density, language, table};
+
+    const STRING: u8 = data_type::STRING;
+    const REF: u8 = data_type::REFERENCE;
+
+    #[test]
+    fn label_prefers_the_default_config_wherever_it_is() {
+        let bytes = table(
+            &["Hallo", "Hello", "Bonjour"],
+            0x7f,
+            &[
+                TypeChunk {
+                    type_id: 1,
+                    config_tail: language("de"),
+                    entries: vec![Some((STRING, 0))],
+                },
+                TypeChunk {
+                    type_id: 1,
+                    config_tail: vec![0; 24],
+                    entries: vec![Some((STRING, 1))],
+                },
+                // Entry 1 exists only localized: the first configuration is used.
+                TypeChunk {
+                    type_id: 1,
+                    config_tail: language("fr"),
+                    entries: vec![None, Some((STRING, 2))],
+                },
+            ],
+        );
+        let t = ResourceTable::parse(&bytes).unwrap();
+        let r = Resolver { table: Some(&t) };
+        assert_eq!(
+            r.text(&AttrValue::Reference(0x7f01_0000))
+                .unwrap()
+                .as_deref(),
+            Some("Hello")
+        );
+        assert_eq!(
+            r.text(&AttrValue::Reference(0x7f01_0001))
+                .unwrap()
+                .as_deref(),
+            Some("Bonjour")
+        );
+        assert_eq!(
+            r.text(&AttrValue::Reference(0x0104_0000)).unwrap(),
+            None,
+            "framework"
+        );
+        let err = r.text(&AttrValue::Reference(0x7f01_0005)).unwrap_err();
+        assert_eq!(err.code(), "APK_MALFORMED_RESOURCES");
+        let err = r.text(&AttrValue::Reference(0x7e01_0000)).unwrap_err();
+        assert!(err.to_string().contains("has no package"), "{err}");
+    }
+
+    #[test]
+    fn reference_cycles_end_in_an_error_not_a_hang() {
+        let bytes = table(
+            &[],
+            0x7f,
+            &[TypeChunk {
+                type_id: 1,
+                config_tail: vec![0; 24],
+                entries: vec![Some((REF, 0x7f01_0001)), Some((REF, 0x7f01_0000))],
+            }],
+        );
+        let t = ResourceTable::parse(&bytes).unwrap();
+        let r = Resolver { table: Some(&t) };
+        let err = r.text(&AttrValue::Reference(0x7f01_0000)).unwrap_err();
+        assert_eq!(err.code(), "APK_MALFORMED_RESOURCES");
+        assert!(err.to_string().contains("chained references"), "{err}");
+        // The icon walk visits each resource once, so a cycle just yields nothing.
+        assert!(
+            r.icon_candidates(&AttrValue::Reference(0x7f01_0000))
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn icon_candidates_are_bitmaps_by_density() {
+        let bytes = table(
+            &[
+                "res/a.png",
+                "res/b.webp",
+                "res/c.xml",
+                "res/d.png",
+                "res/e.PNG",
+            ],
+            0x7f,
+            &[
+                TypeChunk {
+                    type_id: 2,
+                    config_tail: density(160),
+                    entries: vec![Some((STRING, 0))],
+                },
+                TypeChunk {
+                    type_id: 2,
+                    config_tail: density(480),
+                    entries: vec![Some((STRING, 1))],
+                },
+                TypeChunk {
+                    type_id: 2,
+                    config_tail: density(DENSITY_ANY),
+                    entries: vec![Some((STRING, 2))],
+                },
+                // An alias: @drawable/icon → @mipmap/other, whose own configs count.
+                TypeChunk {
+                    type_id: 2,
+                    config_tail: density(640),
+                    entries: vec![Some((REF, 0x7f03_0000))],
+                },
+                TypeChunk {
+                    type_id: 3,
+                    config_tail: density(320),
+                    entries: vec![Some((STRING, 3))],
+                },
+                TypeChunk {
+                    type_id: 3,
+                    config_tail: vec![0; 24],
+                    entries: vec![Some((STRING, 4))],
+                },
+            ],
+        );
+        let t = ResourceTable::parse(&bytes).unwrap();
+        let r = Resolver { table: Some(&t) };
+        let got = r
+            .icon_candidates(&AttrValue::Reference(0x7f02_0000))
+            .unwrap();
+        let want = [
+            ("res/b.webp", 480),
+            ("res/d.png", 320),
+            ("res/a.png", 160),
+            ("res/e.PNG", 0),
+        ];
+        let got: Vec<(&str, u16)> = got.iter().map(|(p, d)| (p.as_str(), *d)).collect();
+        assert_eq!(got, want);
+        assert!(
+            r.icon_candidates(&AttrValue::Text("x.png".into()))
+                .unwrap()
+                .is_empty()
+        );
+    }
+
     #[test]
     fn densities_rank_like_android() {
         let mut d = [DENSITY_ANY, 640, DENSITY_DEFAULT, 120, DENSITY_NONE, 320];
