@@ -1,0 +1,77 @@
+//! The virtual device's encode rate: the synthetic game's frames through openh264 on one
+//! thread, at 720p and 1080p (portrait, as the device renders them). Prints figures; run with
+//! `cargo bench -p android-injector --bench encode` (release: the C encoder at -O3, nasm on x86).
+//!
+//! Frames are rendered up front so the encode rate is measured alone; the render rate is
+//! printed too, since the device does both per frame. `ENCODE_BENCH_FRAMES` sets the count.
+
+use std::time::Instant;
+
+use android_injector::encode::video::{VideoConfig, VideoEncoder};
+use android_injector::game::{Game, GameConfig, I420};
+use android_injector::scrcpy::control_msg::{AMOTION_EVENT_ACTION_DOWN, AMOTION_EVENT_ACTION_UP};
+
+fn bench(width: u32, height: u32, bit_rate: u32, frames: usize) {
+    let mut game = Game::new(
+        GameConfig {
+            package: "com.playrack.bench".into(),
+            width,
+            height,
+            fps: 60,
+        },
+        0,
+    );
+    let frame_us = 1_000_000 / 60;
+    let t = Instant::now();
+    let mut rendered = Vec::with_capacity(frames);
+    for i in 0..frames {
+        // a tap every 10 frames, so marks appear and fade like in play
+        if i % 10 == 0 {
+            let (x, y) = (
+                (i * 37 % width as usize) as i32,
+                (i * 53 % height as usize) as i32,
+            );
+            game.touch(AMOTION_EVENT_ACTION_DOWN, 1, x, y, (i * frame_us) as u64);
+            game.touch(AMOTION_EVENT_ACTION_UP, 1, x, y, (i * frame_us) as u64);
+        }
+        let mut f = I420::new(width as usize, height as usize);
+        game.render(&mut f, (i * frame_us) as u64);
+        rendered.push(f);
+    }
+    let render_fps = frames as f64 / t.elapsed().as_secs_f64();
+
+    let mut enc = VideoEncoder::new(VideoConfig {
+        width,
+        height,
+        bit_rate,
+        fps: 60.0,
+    })
+    .expect("encoder");
+    let mut bytes = 0usize;
+    let mut keys = 0usize;
+    let t = Instant::now();
+    for (i, f) in rendered.iter().enumerate() {
+        for p in enc.encode(f, (i * frame_us) as u64).expect("encode") {
+            bytes += p.data.len();
+            keys += p.key as usize;
+        }
+    }
+    let secs = t.elapsed().as_secs_f64();
+    let encode_fps = frames as f64 / secs;
+    let mbps = bytes as f64 * 8.0 / (frames as f64 / 60.0) / 1e6;
+    println!(
+        "{width}x{height}: encode {encode_fps:.1} fps ({:.2} ms/frame), render {render_fps:.1} fps, \
+         {frames} frames, {mbps:.2} Mb/s at 60 fps (target {:.1}), {keys} IDR, 1 thread",
+        secs * 1000.0 / frames as f64,
+        bit_rate as f64 / 1e6,
+    );
+}
+
+fn main() {
+    let frames = std::env::var("ENCODE_BENCH_FRAMES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
+    bench(720, 1280, 4_000_000, frames);
+    bench(1080, 1920, 8_000_000, frames);
+}
