@@ -58,7 +58,8 @@ impl DeviceProcess {
             .args(extra)
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            // The device's log goes next to its data, to read when a test fails.
+            .stderr(std::fs::File::create(data_dir.join("virtual-device.log")).unwrap())
             .spawn()
             .expect("start virtual-device");
         let stdout = child.stdout.take().unwrap();
