@@ -24,8 +24,9 @@
 //! - [`error`]: [`ApkError`] and its stable `APK_…` codes.
 //! - [`fixtures`]: test support — real APKs built by `scripts/build-fixture-apks.sh`.
 //!
-//! A call flows zip → axml → manifest, then (only if the label, icon or a version is a
-//! reference) zip → arsc to resolve it, and finally zip again for the icon bytes.
+//! This file holds [`inspect`] and [`ApkInfo`], and resolves manifest references through the
+//! resource table. A call flows zip → axml → manifest, then (only if the label, icon or a
+//! version is a reference) zip → arsc to resolve it, and finally zip again for the icon bytes.
 
 pub mod error;
 #[doc(hidden)]
@@ -117,6 +118,20 @@ impl fmt::Debug for Icon {
 
 /// Inspects the APK readable from `reader`, within `limits`.
 pub fn inspect<R: Read + Seek>(reader: R, limits: &Limits) -> Result<ApkInfo, ApkError> {
+    let info = inspect_any_package(reader, limits)?;
+    if !manifest::is_package_name(&info.package) {
+        return Err(ApkError::MalformedManifest(format!(
+            "package {:?} is not a valid Android package name (dot-separated Java \
+             identifiers, at least two)",
+            info.package
+        )));
+    }
+    Ok(info)
+}
+
+/// [`inspect`] without the package-name check, so the platform's own `framework-res.apk`
+/// (package `android`, one segment) can serve as a large real-world test input.
+fn inspect_any_package<R: Read + Seek>(reader: R, limits: &Limits) -> Result<ApkInfo, ApkError> {
     let mut archive = Archive::open(reader, limits)?;
     let manifest_index = archive.find(MANIFEST_PATH).ok_or(ApkError::NoManifest)?;
     let manifest_bytes = archive.read(manifest_index, limits.max_manifest_bytes)?;
@@ -126,8 +141,9 @@ pub fn inspect<R: Read + Seek>(reader: R, limits: &Limits) -> Result<ApkInfo, Ap
 
     let abis = native_abis(archive.entries().iter().map(|e| e.name.as_str()));
 
-    // resources.arsc is read only if some field needs it.
-    let needs_table = [
+    // resources.arsc is read only if some field is a reference. App references (package 0x7f)
+    // need it; framework references (0x01) can only be resolved in framework-res.apk itself.
+    let references: Vec<u32> = [
         Some(&m.version_code),
         m.version_code_major.as_ref(),
         m.version_name.as_ref(),
@@ -138,15 +154,18 @@ pub fn inspect<R: Read + Seek>(reader: R, limits: &Limits) -> Result<ApkInfo, Ap
     ]
     .into_iter()
     .flatten()
-    .find_map(|v| match v {
-        AttrValue::Reference(id) if !is_framework(*id) => Some(*id),
+    .filter_map(|v| match v {
+        AttrValue::Reference(id) => Some(*id),
         _ => None,
-    });
-    let table_bytes = match needs_table {
-        None => None,
-        Some(id) => match archive.find(RESOURCES_PATH) {
-            Some(i) => Some(archive.read(i, limits.max_resources_bytes)?),
-            None => {
+    })
+    .collect();
+    let required = references.iter().copied().find(|&id| !is_framework_id(id));
+    let table_bytes = match (references.is_empty(), archive.find(RESOURCES_PATH)) {
+        (true, _) => None,
+        (false, Some(i)) => Some(archive.read(i, limits.max_resources_bytes)?),
+        (false, None) => match required {
+            None => None,
+            Some(id) => {
                 return Err(ApkError::MalformedResources(format!(
                     "the manifest refers to resource {id:#010x}, but the APK has no \
                      resources.arsc"
@@ -220,8 +239,8 @@ fn res_err(e: error::DecodeError) -> ApkError {
     ApkError::MalformedResources(e.to_string())
 }
 
-/// Resource ids in package 0x01 belong to the Android framework, not to the APK.
-fn is_framework(id: u32) -> bool {
+/// Resource ids in package 0x01 belong to the Android framework.
+fn is_framework_id(id: u32) -> bool {
     id >> 24 == 0x01
 }
 
@@ -248,6 +267,11 @@ struct Resolver<'t, 'a> {
 }
 
 impl<'a> Resolver<'_, 'a> {
+    /// A framework resource this APK can't resolve (it is not `framework-res.apk` itself).
+    fn is_external(&self, id: u32) -> bool {
+        is_framework_id(id) && !self.table.is_some_and(|t| t.has_package_of(id))
+    }
+
     /// The values of an app resource, or an error if the table lacks it.
     fn values(&self, id: u32, what: &str) -> Result<Vec<ConfigValue<'a>>, ApkError> {
         let Some(table) = self.table else {
@@ -272,7 +296,7 @@ impl<'a> Resolver<'_, 'a> {
     /// Follows `id` to a single value: default config first, then any unlocalized, then any.
     fn single(&self, mut id: u32, what: &str) -> Result<Option<chunk::Value>, ApkError> {
         for _ in 0..MAX_REFERENCE_DEPTH {
-            if is_framework(id) {
+            if self.is_external(id) {
                 return Ok(None);
             }
             let values = self.values(id, what)?;
@@ -341,7 +365,7 @@ impl<'a> Resolver<'_, 'a> {
         let mut decoded = HashSet::new();
         let mut pending = vec![(*id, 0usize)];
         while let Some((id, depth)) = pending.pop() {
-            if is_framework(id) || !visited.insert(id) {
+            if self.is_external(id) || !visited.insert(id) {
                 continue;
             }
             if visited.len() > MAX_ICON_RESOURCES {
@@ -580,6 +604,63 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+    }
+
+    /// The platform's own framework-res.apk (installed with the fixture tools) is a large
+    /// real-world input: a 220 KB manifest with hundreds of permissions and a 31 MB
+    /// resources.arsc with hundreds of locale configurations. Compared with `aapt dump badging`.
+    #[test]
+    fn framework_res_agrees_with_aapt() {
+        let path = "/usr/share/android-framework-res/framework-res.apk";
+        let out = std::process::Command::new("aapt")
+            .args(["dump", "badging", path])
+            .output()
+            .expect("aapt runs (Debian packages aapt and android-framework-res)");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let badging = String::from_utf8(out.stdout).unwrap();
+        let quoted = |line: &str, key: &str| -> Option<String> {
+            let start = line.find(&format!("{key}'"))? + key.len() + 1;
+            let end = line[start..].find('\'')? + start;
+            Some(line[start..end].to_string())
+        };
+        let line = |prefix: &str| badging.lines().find(|l| l.starts_with(prefix)).unwrap();
+
+        let file = std::fs::File::open(path).unwrap();
+        let info = inspect_any_package(file, &Limits::default()).unwrap();
+        let package = line("package: ");
+        assert_eq!(Some(info.package.clone()), quoted(package, "name="));
+        assert_eq!(
+            Some(info.version_code.to_string()),
+            quoted(package, "versionCode=")
+        );
+        assert_eq!(info.version_name, quoted(package, "versionName="));
+        assert_eq!(
+            info.min_sdk.map(|v| v.to_string()),
+            quoted(line("sdkVersion:"), ":")
+        );
+        assert_eq!(
+            info.target_sdk.map(|v| v.to_string()),
+            quoted(line("targetSdkVersion:"), ":")
+        );
+        assert_eq!(info.label, quoted(line("application-label:"), ":"));
+        let permissions: Vec<String> = badging
+            .lines()
+            .filter(|l| l.starts_with("uses-permission: "))
+            .filter_map(|l| quoted(l, "name="))
+            .collect();
+        assert!(permissions.len() > 10, "{permissions:?}");
+        assert_eq!(info.permissions, permissions);
+        assert_eq!(info.launchable_activity, None);
+        assert!(info.abis.is_empty());
+
+        // Through the public entry point, the one-segment package name is refused.
+        let file = std::fs::File::open(path).unwrap();
+        let err = inspect(file, &Limits::default()).unwrap_err();
+        assert_eq!(err.code(), "APK_MALFORMED_MANIFEST");
     }
 
     #[test]

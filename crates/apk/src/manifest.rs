@@ -122,12 +122,6 @@ pub(crate) fn read(doc: &Document<'_>) -> Result<Manifest, ApkError> {
             "the <manifest> element has no package attribute",
         ));
     }
-    if !is_package_name(&package) {
-        return Err(malformed(format!(
-            "package {package:?} is not a valid Android package name \
-             (dot-separated Java identifiers, at least two)"
-        )));
-    }
     let version_code = android_attr(doc, root, ATTR_VERSION_CODE)?.ok_or(
         ApkError::MissingField("the <manifest> element has no android:versionCode"),
     )?;
