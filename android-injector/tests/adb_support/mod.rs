@@ -279,11 +279,15 @@ impl RawHost {
     /// Opens a service as host stream `id`; returns the device's id, or `None` on CLSE.
     pub fn open(&mut self, id: u32, service: &str) -> Option<u32> {
         self.send(&Packet::new(A_OPEN, id, 0, format!("{service}\0")));
-        let p = self.recv().expect("reply to OPEN");
-        match p.command {
-            packet::A_OKAY => Some(p.arg0),
-            packet::A_CLSE => None,
-            other => panic!("unexpected {}", packet::command_name(other)),
+        loop {
+            let p = self.recv().expect("reply to OPEN");
+            match p.command {
+                // Late packets of streams opened before (their CLSE, say) are not ours.
+                _ if p.arg1 != id => continue,
+                packet::A_OKAY => return Some(p.arg0),
+                packet::A_CLSE if p.arg0 == 0 => return None,
+                _ => panic!("unexpected reply to OPEN {service}: {p:?}"),
+            }
         }
     }
 
@@ -294,6 +298,7 @@ impl RawHost {
         loop {
             let p = self.recv().expect("reply to WRTE");
             match p.command {
+                _ if p.arg1 != local => continue,
                 packet::A_OKAY => return,
                 packet::A_WRTE => {
                     got.extend_from_slice(&p.data);
@@ -309,6 +314,7 @@ impl RawHost {
         while got.len() < n {
             let Some(p) = self.recv() else { return false };
             match p.command {
+                _ if p.arg1 != local => continue,
                 packet::A_WRTE => {
                     got.extend_from_slice(&p.data);
                     self.send(&Packet::new(packet::A_OKAY, local, remote, Vec::new()));
