@@ -78,7 +78,11 @@ impl AudioSynth {
             if self.click_left > 0 {
                 // a decaying square burst at 2 kHz
                 let t = CLICK_SAMPLES - self.click_left;
-                let sign = if (t / 12) % 2 == 0 { 1.0 } else { -1.0 };
+                let sign = if (t / 12).is_multiple_of(2) {
+                    1.0
+                } else {
+                    -1.0
+                };
                 s += sign * CLICK_AMPLITUDE * self.click_left as f32 / CLICK_SAMPLES as f32;
                 self.click_left -= 1;
             }

@@ -158,7 +158,7 @@ impl DeviceScreen {
     }
 
     /// Saves the tap count if it changed.
-    fn persist_taps(&mut self) {
+    pub fn persist_taps(&mut self) {
         if self.game.take_taps_dirty()
             && let Some(store) = &self.store
             && let Err(e) = store.save(self.game.taps())
@@ -481,11 +481,11 @@ async fn control<S: AsyncRead + AsyncWrite + Unpin + Send>(shared: Arc<Shared>, 
         loop {
             match reader.next_msg() {
                 Ok(Some(msg)) => {
-                    if let Some(reply) = handle_control(&shared, msg) {
-                        if let Err(e) = wr.write_all(&reply.to_bytes()).await {
-                            tracing::debug!("control socket: {e}");
-                            return;
-                        }
+                    if let Some(reply) = handle_control(&shared, msg)
+                        && let Err(e) = wr.write_all(&reply.to_bytes()).await
+                    {
+                        tracing::debug!("control socket: {e}");
+                        return;
                     }
                 }
                 Ok(None) => break,
