@@ -8,7 +8,9 @@
 //! - [`stream`]: the video/audio sockets: dummy byte, device name, codec id, session and media
 //!   packets, a client-side [`stream::Demuxer`] and a server-side [`stream::StreamWriter`]
 //!   (`Streamer.java`, `demuxer.c`);
-//! - [`server`]: the async server the virtual device runs; the only module here doing IO.
+//! - [`server`]: the async server the virtual device runs; the only module here doing IO;
+//! - [`app_process`]: the virtual device's `app_process` command that starts it, and the hooks
+//!   that put the synthetic game on the device's display.
 //!
 //! scrcpy calls its protocol internal and changes it between versions, and the server refuses a
 //! client of another version. Moving to a later version means: change [`SCRCPY_VERSION`];
@@ -16,6 +18,7 @@
 //! is the id table); check the flag bits and the session packet in `stream.rs` (they moved in
 //! 4.0). Each of those is listed in `research/anchors-scrcpy.md` §1.6.
 
+pub mod app_process;
 pub mod control_msg;
 pub mod device_msg;
 pub mod options;

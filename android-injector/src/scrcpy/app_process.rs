@@ -1,0 +1,200 @@
+//! Plugs the scrcpy server and the synthetic game into the virtual device: the `app_process`
+//! shell command, and the device hooks that put an app's game on the display.
+//!
+//! - `app_process / com.genymobile.scrcpy.Server 4.1 key=value…` (with `CLASSPATH` pointing at
+//!   the pushed jar) starts [`super::server::run`] on the abstract socket `scrcpy_%08x`: it
+//!   listens there in forward-tunnel mode, or connects to it (adb reverse) otherwise, and exits
+//!   0 when the client is gone. A version mismatch or a bad option prints the server's error,
+//!   `[server] ERROR: The server version (4.1) does not match the client (…)`, on stderr and
+//!   exits 1, as scrcpy's server does. Any other class is not something this device can run.
+//! - [`GameHooks`]: `am start`/`monkey` start the package's game, with its tap counter in
+//!   `/data/data/<pkg>/files/taps`; `am force-stop` goes back to the launcher; `input tap`,
+//!   `swipe`, `keyevent` and `text` reach the game like injected events.
+
+use std::sync::Arc;
+
+use super::control_msg::{
+    AKEY_EVENT_ACTION_DOWN, AKEY_EVENT_ACTION_UP, AMOTION_EVENT_ACTION_DOWN,
+    AMOTION_EVENT_ACTION_MOVE, AMOTION_EVENT_ACTION_UP, POINTER_ID_GENERIC_FINGER,
+};
+use super::options::{OptionsError, parse_app_process_args};
+use super::server::{self, DeviceScreen, SharedScreen, Tunnel};
+use crate::device::packages::InstalledPackage;
+use crate::device::shell::Context;
+use crate::device::sockets::{AbstractListener, AbstractSockets};
+use crate::device::{Device, DeviceHooks, InputEvent};
+use crate::game::{Game, GameConfig, TapStore};
+
+/// What the display shows when no app is in the foreground.
+pub const LAUNCHER_PACKAGE: &str = "com.android.launcher3";
+
+impl Tunnel for AbstractListener {
+    type Stream = tokio::io::DuplexStream;
+    async fn open(&mut self) -> std::io::Result<Self::Stream> {
+        self.accept().await
+    }
+}
+
+/// Reverse tunnel inside the device: connect to the abstract name adb reverse listens on.
+pub struct AbstractConnector {
+    pub sockets: AbstractSockets,
+    pub name: String,
+}
+
+impl Tunnel for AbstractConnector {
+    type Stream = tokio::io::DuplexStream;
+    async fn open(&mut self) -> std::io::Result<Self::Stream> {
+        self.sockets.connect(&self.name)
+    }
+}
+
+/// The game for `package` at the device's current display size, its tap counter loaded from
+/// the app's files directory.
+fn game_for(device: &Device, package: &str) -> (Game, Option<TapStore>) {
+    let display = device.display();
+    let (width, height) = display.effective_size();
+    let config = GameConfig {
+        package: package.to_string(),
+        width,
+        height,
+        fps: display.fps,
+    };
+    let files = format!("/data/data/{package}/files");
+    let store = match device.fs.writable_path("/", &files) {
+        Ok((_, host)) => Some(TapStore::new(&host)),
+        Err(e) => {
+            tracing::warn!("{files}: {e}; the tap counter will not be saved");
+            None
+        }
+    };
+    let taps = store
+        .as_ref()
+        .map(|s| {
+            s.load().unwrap_or_else(|e| {
+                tracing::warn!("{}: {e}; counting from 0", s.path().display());
+                0
+            })
+        })
+        .unwrap_or(0);
+    (Game::new(config, taps), store)
+}
+
+/// Device hooks that drive the game on the shared screen.
+pub struct GameHooks {
+    pub screen: SharedScreen,
+}
+
+impl DeviceHooks for GameHooks {
+    fn app_started(&self, device: &Device, app: &InstalledPackage, _activity: &str) {
+        let (game, store) = game_for(device, &app.package);
+        self.screen.lock().unwrap().replace_game(game, store);
+    }
+
+    fn app_stopped(&self, device: &Device, package: &str) {
+        let mut screen = self.screen.lock().unwrap();
+        if screen.game().config().package == package {
+            let (game, _) = game_for(device, LAUNCHER_PACKAGE);
+            screen.replace_game(game, None);
+        }
+    }
+
+    fn input(&self, _device: &Device, event: &InputEvent) {
+        let mut screen = self.screen.lock().unwrap();
+        let now = screen.now_us();
+        let id = POINTER_ID_GENERIC_FINGER;
+        let game = screen.game_mut();
+        match event {
+            InputEvent::Tap { x, y } => {
+                game.touch(AMOTION_EVENT_ACTION_DOWN, id, *x as i32, *y as i32, now);
+                game.touch(AMOTION_EVENT_ACTION_UP, id, *x as i32, *y as i32, now);
+            }
+            InputEvent::Swipe { x1, y1, x2, y2, .. } => {
+                game.touch(AMOTION_EVENT_ACTION_DOWN, id, *x1 as i32, *y1 as i32, now);
+                for i in 1..=10 {
+                    let t = i as f32 / 10.0;
+                    let (x, y) = (x1 + (x2 - x1) * t, y1 + (y2 - y1) * t);
+                    game.touch(AMOTION_EVENT_ACTION_MOVE, id, x as i32, y as i32, now);
+                }
+                game.touch(AMOTION_EVENT_ACTION_UP, id, *x2 as i32, *y2 as i32, now);
+            }
+            InputEvent::Key { code, .. } => {
+                game.key(AKEY_EVENT_ACTION_DOWN, *code as i32, now);
+                game.key(AKEY_EVENT_ACTION_UP, *code as i32, now);
+            }
+            InputEvent::Text(t) => game.text(t, now),
+        }
+        screen.persist_taps();
+    }
+}
+
+/// Puts the launcher on the display, installs [`GameHooks`] and registers `app_process`.
+/// Returns the screen the scrcpy servers capture.
+pub fn install(device: &Arc<Device>) -> SharedScreen {
+    let (game, store) = game_for(device, LAUNCHER_PACKAGE);
+    let screen = DeviceScreen::new(game, store).shared();
+    device.set_hooks(Arc::new(GameHooks {
+        screen: screen.clone(),
+    }));
+    let for_command = screen.clone();
+    device.register_command("app_process", move |ctx: Context| {
+        let screen = for_command.clone();
+        app_process(ctx, screen)
+    });
+    screen
+}
+
+/// `app_process [vm-options] cmd-dir class [args]`: only scrcpy's server class is runnable.
+async fn app_process(mut ctx: Context, screen: SharedScreen) -> i32 {
+    let classpath = ctx.env.get("CLASSPATH").cloned();
+    let launch = match parse_app_process_args(ctx.args(), classpath.as_deref()) {
+        Ok(l) => l,
+        Err(OptionsError::NotAServerLaunch(_)) => {
+            let class = ctx.args().get(1).cloned().unwrap_or_default();
+            ctx.err(format!(
+                "Error: Could not find class '{class}'\n\
+                 java.lang.ClassNotFoundException: {class}\n"
+            ))
+            .await;
+            return 1;
+        }
+        Err(e) => {
+            // Server.main: Ln.e(message) then System.exit(1)
+            ctx.err(format!("[server] ERROR: {e}\n")).await;
+            return 1;
+        }
+    };
+    // the class is loaded from CLASSPATH: the jar has to be there
+    let jar = launch.classpath.clone().unwrap_or_default();
+    if jar.is_empty() || ctx.device.fs.stat(&ctx.cwd, &jar).is_err() {
+        let class = super::options::SERVER_CLASS;
+        ctx.err(format!(
+            "Error: Could not find class '{class}'\n\
+             java.lang.ClassNotFoundException: Didn't find class \"{class}\" on path: DexPathList[[zip file \"{jar}\"]]\n"
+        ))
+        .await;
+        return 1;
+    }
+    let options = launch.options;
+    let device = ctx.device.clone();
+    let name = options.socket_name();
+    let model = device.config().identity.model.clone();
+    let result = if options.tunnel_forward {
+        match device.sockets().listen(&name) {
+            Ok(listener) => server::run(options, &model, screen, listener).await,
+            Err(e) => Err(e),
+        }
+    } else {
+        let connector = AbstractConnector {
+            sockets: device.sockets().clone(),
+            name,
+        };
+        server::run(options, &model, screen, connector).await
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            ctx.err(format!("[server] ERROR: {e}\n")).await;
+            1
+        }
+    }
+}

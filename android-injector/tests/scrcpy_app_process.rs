@@ -1,0 +1,255 @@
+//! The scrcpy server started the way scrcpy starts it, through the virtual device's shell
+//! (`CLASSPATH=… app_process / com.genymobile.scrcpy.Server 4.1 …`), reached through the
+//! device's abstract socket, with the game started by the device hooks.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use android_injector::device::packages::InstalledPackage;
+use android_injector::device::props::Identity;
+use android_injector::device::shell::{Input, Io, Output, Session};
+use android_injector::device::{AuthConfig, Device, DeviceConfig, DeviceHooks};
+use android_injector::scrcpy::app_process::{GameHooks, LAUNCHER_PACKAGE, install};
+use android_injector::scrcpy::control_msg::*;
+use android_injector::scrcpy::stream::CODEC_ID_H264;
+use android_injector::scrcpy::{
+    ControlMsg, Demuxer, DemuxerConfig, Options, StreamEvent, StreamKind,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
+use tokio::time::timeout;
+
+const WAIT: Duration = Duration::from_secs(60);
+const JAR: &str = "/data/local/tmp/scrcpy-server.jar";
+
+fn device(dir: &std::path::Path) -> Arc<Device> {
+    Device::open(DeviceConfig {
+        data_dir: dir.to_path_buf(),
+        identity: Identity {
+            serial: "scrcpy0001".into(),
+            model: "Playrack VD".into(),
+            product: "playrack_arm64".into(),
+            width: 720,
+            height: 1280,
+            dpi: 320,
+            fps: 60,
+        },
+        boot_delay: Duration::ZERO,
+        storage_quota: 1 << 30,
+        auth: AuthConfig::AcceptAny,
+    })
+    .unwrap()
+}
+
+/// Runs one shell line; returns (status, stdout, stderr).
+async fn sh(device: &Arc<Device>, line: &str) -> (i32, String, String) {
+    let (out_w, mut out_r) = tokio::io::duplex(1 << 20);
+    let (err_w, mut err_r) = tokio::io::duplex(1 << 20);
+    let io = Io {
+        stdin: Input::empty(),
+        stdout: Output::new(out_w),
+        stderr: Output::new(err_w),
+    };
+    let status = Session::new(device.clone()).run(line, &io).await;
+    drop(io);
+    let (mut out, mut err) = (String::new(), String::new());
+    out_r.read_to_string(&mut out).await.unwrap();
+    err_r.read_to_string(&mut err).await.unwrap();
+    (status, out, err)
+}
+
+fn push_jar(device: &Device) {
+    let (_, host) = device.fs.writable_path("/", JAR).unwrap();
+    std::fs::write(host, b"PK\x03\x04 not really a jar").unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn version_mismatch_fails_like_scrcpy() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = device(dir.path());
+    install(&d);
+    push_jar(&d);
+    let (status, _, err) = sh(
+        &d,
+        &format!("CLASSPATH={JAR} app_process / com.genymobile.scrcpy.Server 3.3.4 scid=0000002a"),
+    )
+    .await;
+    assert_eq!(status, 1);
+    assert_eq!(
+        err,
+        "[server] ERROR: The server version (4.1) does not match the client (3.3.4)\n"
+    );
+    // a bad option is the server's error too
+    let (status, _, err) = sh(
+        &d,
+        &format!(
+            "CLASSPATH={JAR} app_process / com.genymobile.scrcpy.Server 4.1 video_codec=mpeg2"
+        ),
+    )
+    .await;
+    assert_eq!(status, 1);
+    assert!(
+        err.contains("[server] ERROR: Video codec mpeg2 not supported"),
+        "{err}"
+    );
+    // another class cannot be run
+    let (status, _, err) = sh(
+        &d,
+        &format!("CLASSPATH={JAR} app_process / com.example.Main"),
+    )
+    .await;
+    assert_eq!(status, 1);
+    assert!(err.contains("ClassNotFoundException"), "{err}");
+    // without the pushed jar the class is not found either
+    let (_, host) = d.fs.writable_path("/", JAR).unwrap();
+    std::fs::remove_file(host).unwrap();
+    let (status, _, err) = sh(
+        &d,
+        &format!("CLASSPATH={JAR} app_process / com.genymobile.scrcpy.Server 4.1"),
+    )
+    .await;
+    assert_eq!(status, 1);
+    assert!(err.contains("Didn't find class"), "{err}");
+}
+
+async fn connect_abstract(d: &Device, name: &str) -> DuplexStream {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        match d.sockets().connect(name) {
+            Ok(s) => return s,
+            Err(_) if tokio::time::Instant::now() < deadline => {
+                // the server has not started listening yet; adb's client retries likewise
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Err(e) => panic!("{name}: {e}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn app_process_serves_the_game_on_the_abstract_socket() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = device(dir.path());
+    let screen = install(&d);
+    push_jar(&d);
+    assert_eq!(
+        screen.lock().unwrap().game().config().package,
+        LAUNCHER_PACKAGE
+    );
+
+    // the hooks start the app's game (what `am start` does once the package is installed)
+    let hooks = GameHooks {
+        screen: screen.clone(),
+    };
+    let app = InstalledPackage {
+        package: "com.playrack.tapper".into(),
+        version_code: 1,
+        version_name: None,
+        launchable_activity: Some("com.playrack.tapper.Main".into()),
+        apk_path: "/data/app/com.playrack.tapper/base.apk".into(),
+        label: None,
+    };
+    hooks.app_started(&d, &app, "com.playrack.tapper.Main");
+    assert_eq!(
+        screen.lock().unwrap().game().config().package,
+        "com.playrack.tapper"
+    );
+
+    let args =
+        "scid=0000002a log_level=info tunnel_forward=true audio=false max_size=640 max_fps=30";
+    let line = format!("CLASSPATH={JAR} app_process / com.genymobile.scrcpy.Server 4.1 {args}");
+    let options = Options::parse(
+        &std::iter::once("4.1")
+            .chain(args.split(' '))
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
+    let d2 = d.clone();
+    let server = tokio::spawn(async move { sh(&d2, &line).await });
+
+    let mut video = connect_abstract(&d, "scrcpy_0000002a").await;
+    let mut dummy = [0xffu8];
+    timeout(WAIT, video.read_exact(&mut dummy))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(dummy, [0]);
+    let mut control = connect_abstract(&d, "scrcpy_0000002a").await;
+
+    let mut cfg = DemuxerConfig::for_socket(&options, StreamKind::Video, true);
+    cfg.dummy_byte = false;
+    let mut demux = Demuxer::new(cfg);
+    let mut events = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut decoder = openh264::decoder::Decoder::new().unwrap();
+    let mut merger = android_injector::scrcpy::stream::PacketMerger::new();
+    let mut decoded = 0;
+    while decoded < 10 {
+        let n = timeout(WAIT, video.read(&mut buf)).await.unwrap().unwrap();
+        assert!(n > 0, "video closed early");
+        demux.feed(&buf[..n]);
+        while let Some(e) = demux.poll().unwrap() {
+            match &e {
+                StreamEvent::Config(c) => merger.config(c.clone()),
+                StreamEvent::Frame { data, .. } => {
+                    if let Some(yuv) = decoder.decode(&merger.merge(data.clone())).unwrap() {
+                        use openh264::formats::YUVSource;
+                        assert_eq!(yuv.dimensions(), (360, 640));
+                        decoded += 1;
+                    }
+                }
+                _ => {}
+            }
+            events.push(e);
+        }
+    }
+    assert_eq!(events[0], StreamEvent::DeviceName("Playrack VD".into()));
+    assert_eq!(events[1], StreamEvent::Codec(CODEC_ID_H264));
+    assert!(matches!(
+        events[2],
+        StreamEvent::Session(s) if (s.width, s.height) == (360, 640)
+    ));
+
+    // a tap through the control socket is counted and saved in the app's data
+    let mut m = Vec::new();
+    for action in [AMOTION_EVENT_ACTION_DOWN, AMOTION_EVENT_ACTION_UP] {
+        ControlMsg::InjectTouchEvent {
+            action,
+            pointer_id: 0,
+            position: Position {
+                x: 180,
+                y: 400,
+                width: 360,
+                height: 640,
+            },
+            pressure: 1.0,
+            action_button: 0,
+            buttons: 0,
+        }
+        .serialize(&mut m);
+    }
+    // and the device name on GET_CLIPBOARD round trip proves the control socket is served
+    ControlMsg::GetClipboard { copy_key: 0 }.serialize(&mut m);
+    control.write_all(&m).await.unwrap();
+    let mut reply = [0u8; 5];
+    timeout(WAIT, control.read_exact(&mut reply))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(reply, [0, 0, 0, 0, 0], "an empty clipboard");
+    assert_eq!(screen.lock().unwrap().game().taps(), 1);
+    let (_, taps) =
+        d.fs.host_path("/", "/data/data/com.playrack.tapper/files/taps")
+            .unwrap();
+    assert_eq!(std::fs::read_to_string(taps).unwrap(), "1\n");
+
+    // `input tap` from the shell reaches the same game
+    let (status, _, err) = sh(&d, "input tap 100 200").await;
+    assert_eq!(status, 0, "{err}");
+    assert_eq!(screen.lock().unwrap().game().taps(), 2);
+
+    // the client leaves: the server exits 0
+    drop(video);
+    drop(control);
+    let (status, _, err) = timeout(WAIT, server).await.unwrap().unwrap();
+    assert_eq!(status, 0, "{err}");
+}
