@@ -107,3 +107,57 @@ fn concurrent_builds_then_a_rerun_give_the_same_fixtures() {
     }
     fs::remove_dir_all(&root).unwrap();
 }
+
+/// Also the child half of `env_var_selects_the_directory`: reports which directory `dir()` chose.
+#[test]
+fn dir_is_the_env_var_or_the_workspace_target() {
+    let dir = fixtures::dir();
+    assert!(dir.join("tapper-v1.apk").is_file(), "{}", dir.display());
+    match std::env::var_os(fixtures::ENV_DIR).filter(|v| !v.is_empty()) {
+        Some(want) => assert_eq!(dir, PathBuf::from(want)),
+        None => assert_eq!(dir, fixtures::workspace_root().join("target/fixtures")),
+    }
+    println!("FIXTURE_DIR={}", dir.display());
+}
+
+#[test]
+fn env_var_selects_the_directory() {
+    let run_child = |dir: &PathBuf| {
+        let out = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "dir_is_the_env_var_or_the_workspace_target",
+                "--nocapture",
+            ])
+            .env(fixtures::ENV_DIR, dir)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "child failed:\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            stdout.contains(&format!("FIXTURE_DIR={}", dir.display())),
+            "{stdout}"
+        );
+    };
+
+    // A prebuilt directory is used as it is.
+    let prebuilt = scratch("fixtures-prebuilt");
+    for name in APKS {
+        fs::copy(fixtures::apk(name), prebuilt.join(format!("{name}.apk"))).unwrap();
+    }
+    run_child(&prebuilt);
+    assert!(!prebuilt.join(".keystore").exists(), "nothing was rebuilt");
+
+    // A directory without tapper-v1.apk is built on first use.
+    let empty = scratch("fixtures-empty").join("fx");
+    run_child(&empty);
+    for name in APKS {
+        assert!(empty.join(format!("{name}.apk")).is_file(), "{name} built");
+    }
+    fs::remove_dir_all(&prebuilt).unwrap();
+    fs::remove_dir_all(empty.parent().unwrap()).unwrap();
+}
