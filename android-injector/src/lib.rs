@@ -2,7 +2,12 @@
 //!
 //! Layout (filled in by the android-injector issue):
 //! - `scrcpy`: the scrcpy 4.1 server protocol as a sans-IO codec, shared by the agent (client)
-//!   and the virtual device (server).
+//!   and the virtual device (server); `scrcpy::server` is its async server and
+//!   `scrcpy::app_process` the device command that starts it.
+//! - `game`: the synthetic game on the device's display: fed input and time, renders I420
+//!   frames with a readable frame number, a latency probe, touch marks and a tap counter.
+//! - `encode`: openh264 (H.264 Constrained Baseline) and Opus encoders that turn the game's
+//!   frames and sound into what MediaCodec would hand scrcpy's server.
 //! - `adb`: the adb transport protocol, sans-IO (packets, CNXN/AUTH, streams, shell v2 and sync
 //!   framing), spoken by the virtual device's adbd.
 //! - `device`: the virtual Android device — sandboxed file system, properties, packages, the
