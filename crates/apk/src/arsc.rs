@@ -245,6 +245,15 @@ fn lookup_in_type<'a>(
     };
 
     let at = entries_start.saturating_add(offset as usize);
+    if at > b.len() {
+        return Err(b.err(
+            16,
+            format!(
+                "entry {entry} at offset {offset} lies outside the {}-byte type chunk",
+                b.len()
+            ),
+        ));
+    }
     let entry_size = usize::from(b.u16(at, "entry size")?);
     let entry_flags = b.u16(at + 2, "entry flags")?;
     if entry_flags & ENTRY_FLAG_COMPACT != 0 {

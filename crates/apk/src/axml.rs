@@ -147,7 +147,10 @@ impl<'a> Document<'a> {
                         ));
                     }
                     let first_attr = chunk.header_size + attr_start;
-                    let attrs_end = first_attr + attr_count * attr_size;
+                    // attr_count * attr_size can reach 2^32: keep the arithmetic in u64.
+                    let attrs_len = attr_count as u64 * attr_size as u64;
+                    let attrs_end =
+                        usize::try_from(first_attr as u64 + attrs_len).unwrap_or(usize::MAX);
                     b.slice(first_attr..attrs_end, &format!("{attr_count} attributes"))?;
                     let attrs_from = attributes.len();
                     for i in 0..attr_count {

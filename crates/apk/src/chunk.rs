@@ -345,9 +345,16 @@ impl<'a> StringPool<'a> {
             } else {
                 (usize::from(first), 2)
             };
+            // Checked: on 32-bit targets 2 * 0x7fff_ffff units would overflow.
+            let Some(bytes) = units.checked_mul(2).filter(|&b| b <= s.len()) else {
+                return Err(s.err(
+                    offset,
+                    format!("string #{index} claims {units} UTF-16 units"),
+                ));
+            };
             let start = offset + header;
-            let nul = s.u16(start + units * 2, "string terminator");
-            (start, units * 2, nul)
+            let nul = s.u16(start + bytes, "string terminator");
+            (start, bytes, nul)
         };
         let text = s.slice(start..start + len, &format!("string #{index}"))?;
         if nul? != 0 {
