@@ -5,8 +5,10 @@
 //! `android:` attributes are matched by resource id, as the platform's own parser does; the ids
 //! below were checked against `aapt dump resources` of Debian's `framework-res.apk` (API 29).
 //! Anything used to build a shell command later (`pm install`, `am start -n pkg/activity`) is
-//! validated here: the package must be a valid Android package name and the activity a valid
-//! Java class name, so no caller ever sees shell metacharacters in them.
+//! validated: the launchable activity must be a valid Java class name (checked here) and the
+//! package a valid Android package name (rule here, applied by `inspect`, so that the platform's
+//! own one-segment `android` package can still be read in tests). No caller of `inspect` ever
+//! sees shell metacharacters in either.
 
 use std::collections::HashSet;
 
