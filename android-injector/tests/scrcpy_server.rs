@@ -8,19 +8,18 @@ use std::path::Path;
 use std::time::Duration;
 
 use android_injector::game::{LumaRef, read_frame_number, read_probe_block};
+use android_injector::scrcpy::client::{self, Client, MediaReader};
 use android_injector::scrcpy::control_msg::*;
 use android_injector::scrcpy::device_msg::DeviceMsgReader;
 use android_injector::scrcpy::server::{self, DeviceScreen, SharedScreen};
 use android_injector::scrcpy::stream::{CODEC_ID_H264, CODEC_ID_OPUS, PacketMerger};
 use android_injector::scrcpy::{
-    ControlMsg, Demuxer, DemuxerConfig, DeviceMsg, Options, SCRCPY_VERSION, Session, StreamEvent,
-    StreamKind,
+    ControlMsg, DeviceMsg, Options, SCRCPY_VERSION, Session, StreamEvent,
 };
 use openh264::decoder::Decoder;
 use openh264::formats::YUVSource;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
 use tokio::time::timeout;
 
 /// Generous: debug builds on two shared cores.
@@ -61,76 +60,35 @@ async fn start(args: &[&str], files_dir: Option<&Path>) -> Server {
     }
 }
 
-/// Reads one media socket into demuxed events.
-fn spawn_reader(mut sock: TcpStream, cfg: DemuxerConfig) -> mpsc::UnboundedReceiver<StreamEvent> {
-    let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        let mut d = Demuxer::new(cfg);
-        let mut buf = vec![0u8; 256 * 1024];
-        loop {
-            let n = match sock.read(&mut buf).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => n,
-            };
-            d.feed(&buf[..n]);
-            loop {
-                match d.poll() {
-                    Ok(Some(e)) => {
-                        if tx.send(e).is_err() {
-                            return;
-                        }
-                    }
-                    Ok(None) => break,
-                    Err(e) => panic!("demux error: {e}"),
-                }
-            }
-        }
-    });
-    rx
-}
+type Reader = MediaReader<TcpStream>;
 
-struct Client {
-    video: mpsc::UnboundedReceiver<StreamEvent>,
-    audio: Option<mpsc::UnboundedReceiver<StreamEvent>>,
-    control: TcpStream,
-}
-
-/// Connects like scrcpy's client in forward mode: the first socket, its dummy byte, the others.
-async fn connect(s: &Server) -> Client {
-    let o = &s.options;
-    let mut video = TcpStream::connect(s.addr).await.unwrap();
-    if o.tunnel_forward {
-        let mut b = [0xffu8];
-        timeout(WAIT, video.read_exact(&mut b))
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(b[0], 0, "the dummy byte");
+/// Connects like scrcpy's client in forward mode (first socket, its dummy byte, the others,
+/// then the device name), with the library's client.
+async fn connect(s: &Server) -> Client<TcpStream> {
+    let addr = s.addr;
+    let c = timeout(
+        WAIT,
+        client::connect_forward(
+            &s.options,
+            || TcpStream::connect(addr),
+            client::CONNECT_ATTEMPTS,
+            client::CONNECT_DELAY,
+        ),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    if let Some(control) = &c.control {
+        control.set_nodelay(true).unwrap();
     }
-    let audio = if o.audio {
-        Some(TcpStream::connect(s.addr).await.unwrap())
-    } else {
-        None
-    };
-    let control = TcpStream::connect(s.addr).await.unwrap();
-    control.set_nodelay(true).unwrap();
-    // the dummy byte was consumed above
-    let mut vcfg = DemuxerConfig::for_socket(o, StreamKind::Video, true);
-    vcfg.dummy_byte = false;
-    let video = spawn_reader(video, vcfg);
-    let audio =
-        audio.map(|a| spawn_reader(a, DemuxerConfig::for_socket(o, StreamKind::Audio, false)));
-    Client {
-        video,
-        audio,
-        control,
-    }
+    c
 }
 
-async fn next(rx: &mut mpsc::UnboundedReceiver<StreamEvent>) -> StreamEvent {
-    timeout(WAIT, rx.recv())
+async fn next(rx: &mut Reader) -> StreamEvent {
+    timeout(WAIT, rx.next())
         .await
         .expect("timed out waiting for the stream")
+        .expect("stream error")
         .expect("stream closed")
 }
 
@@ -155,7 +113,7 @@ impl Picture {
 
 /// Demuxed video → decoded pictures, with config packets merged into the next frame.
 struct VideoClient {
-    rx: mpsc::UnboundedReceiver<StreamEvent>,
+    rx: Reader,
     decoder: Decoder,
     merger: PacketMerger,
     sessions: Vec<Session>,
@@ -163,7 +121,7 @@ struct VideoClient {
 }
 
 impl VideoClient {
-    fn new(rx: mpsc::UnboundedReceiver<StreamEvent>) -> VideoClient {
+    fn new(rx: Reader) -> VideoClient {
         VideoClient {
             rx,
             decoder: Decoder::new().unwrap(),
@@ -258,20 +216,20 @@ async fn video_decodes_and_reacts_to_touch_probe_and_reset() {
     .await;
     assert_eq!(s.options.socket_name(), "scrcpy_0badcafe");
     let mut c = connect(&s).await;
+    let mut video = c.video.take().unwrap();
+    let mut control = c.control.take().unwrap();
+    assert!(c.audio.is_none());
 
     // device name, codec, session, then config and a key frame
-    assert_eq!(
-        next(&mut c.video).await,
-        StreamEvent::DeviceName(DEVICE_NAME.into())
-    );
-    assert_eq!(next(&mut c.video).await, StreamEvent::Codec(CODEC_ID_H264));
+    assert_eq!(c.device_name.as_deref(), Some(DEVICE_NAME));
+    assert_eq!(next(&mut video).await, StreamEvent::Codec(CODEC_ID_H264));
     let session = Session {
         width: 360,
         height: 640,
         resized: false,
     };
-    assert_eq!(next(&mut c.video).await, StreamEvent::Session(session));
-    let mut v = VideoClient::new(c.video);
+    assert_eq!(next(&mut video).await, StreamEvent::Session(session));
+    let mut v = VideoClient::new(video);
     v.sessions.push(session);
 
     // ≥ 120 frames at the requested size, with increasing frame numbers
@@ -326,7 +284,7 @@ async fn video_decodes_and_reacts_to_touch_probe_and_reset() {
         360,
         640,
     ));
-    c.control.write_all(&msgs).await.unwrap();
+    control.write_all(&msgs).await.unwrap();
     let marked = v
         .until("the touch mark", |p| p.luma().at(ax, ay) >= 200)
         .await;
@@ -340,7 +298,7 @@ async fn video_decodes_and_reacts_to_touch_probe_and_reset() {
     // F12 toggles the probe in the very frame rendered next
     let p = v.picture().await;
     assert!(!read_probe_block(p.luma()));
-    c.control
+    control
         .write_all(&key(AKEY_EVENT_ACTION_DOWN, AKEYCODE_F12))
         .await
         .unwrap();
@@ -365,7 +323,7 @@ async fn video_decodes_and_reacts_to_touch_probe_and_reset() {
     for _ in 0..5 {
         assert!(read_probe_block(v.picture().await.luma()), "stays on");
     }
-    c.control
+    control
         .write_all(&key(AKEY_EVENT_ACTION_DOWN, AKEYCODE_F12))
         .await
         .unwrap();
@@ -373,7 +331,7 @@ async fn video_decodes_and_reacts_to_touch_probe_and_reset() {
         .await;
 
     // RESET_VIDEO: a new session packet, config and key frame; decoding goes on
-    c.control
+    control
         .write_all(&ControlMsg::ResetVideo.to_bytes())
         .await
         .unwrap();
@@ -398,6 +356,8 @@ async fn audio_is_opus_with_a_click_per_tap() {
     let s = start(&["tunnel_forward=true", "max_size=320", "max_fps=15"], None).await;
     let mut c = connect(&s).await;
     let mut audio = c.audio.take().unwrap();
+    let mut video = c.video.take().unwrap();
+    let mut control = c.control.take().unwrap();
     assert_eq!(next(&mut audio).await, StreamEvent::Codec(CODEC_ID_OPUS));
     let StreamEvent::Config(head) = next(&mut audio).await else {
         panic!("expected the OpusHead config packet");
@@ -409,7 +369,7 @@ async fn audio_is_opus_with_a_click_per_tap() {
 
     let mut dec = opus::Decoder::new(48_000, opus::Channels::Stereo).unwrap();
     let mut pcm = vec![0i16; 960 * 2];
-    let mut decode = async |audio: &mut mpsc::UnboundedReceiver<StreamEvent>| -> (u64, i16) {
+    let mut decode = async |audio: &mut Reader| -> (u64, i16) {
         let StreamEvent::Frame { pts, key, data } = next(audio).await else {
             panic!("expected an audio frame");
         };
@@ -427,7 +387,7 @@ async fn audio_is_opus_with_a_click_per_tap() {
     }
     // tap at the current video size, which the session packet tells
     let (w, h) = loop {
-        if let StreamEvent::Session(s) = next(&mut c.video).await {
+        if let StreamEvent::Session(s) = next(&mut video).await {
             break (s.width as u16, s.height as u16);
         }
     };
@@ -438,7 +398,7 @@ async fn audio_is_opus_with_a_click_per_tap() {
     );
     let mut m = touch(AMOTION_EVENT_ACTION_DOWN, 3, 90, 200, w, h);
     m.extend(touch(AMOTION_EVENT_ACTION_UP, 3, 90, 200, w, h));
-    c.control.write_all(&m).await.unwrap();
+    control.write_all(&m).await.unwrap();
     let mut loud = false;
     for _ in 0..100 {
         let (_, peak) = decode(&mut audio).await;
@@ -464,10 +424,9 @@ async fn clipboard_and_bad_control_message() {
     )
     .await;
     let mut c = connect(&s).await;
-    assert!(matches!(
-        next(&mut c.video).await,
-        StreamEvent::DeviceName(_)
-    ));
+    assert_eq!(c.device_name.as_deref(), Some(DEVICE_NAME));
+    let mut video = c.video.take().unwrap();
+    let mut control = c.control.take().unwrap();
 
     // SET_CLIPBOARD with a sequence is acknowledged; GET_CLIPBOARD answers with the text
     let mut m = ControlMsg::SetClipboard {
@@ -502,12 +461,12 @@ async fn clipboard_and_bad_control_message() {
         }
         .to_bytes(),
     );
-    c.control.write_all(&m).await.unwrap();
+    control.write_all(&m).await.unwrap();
     let mut r = DeviceMsgReader::new();
     let mut got = Vec::new();
     let mut buf = [0u8; 1024];
     while got.len() < 2 {
-        let n = timeout(WAIT, c.control.read(&mut buf))
+        let n = timeout(WAIT, control.read(&mut buf))
             .await
             .unwrap()
             .unwrap();
@@ -542,13 +501,13 @@ async fn clipboard_and_bad_control_message() {
     }
 
     // an unknown message type closes the control socket only
-    c.control.write_all(&[0xee, 1, 2, 3]).await.unwrap();
-    let n = timeout(WAIT, c.control.read(&mut buf)).await.unwrap();
+    control.write_all(&[0xee, 1, 2, 3]).await.unwrap();
+    let n = timeout(WAIT, control.read(&mut buf)).await.unwrap();
     assert!(matches!(n, Ok(0) | Err(_)), "control socket closed: {n:?}");
     // video goes on
     let mut frames = 0;
     while frames < 5 {
-        if let StreamEvent::Frame { .. } = next(&mut c.video).await {
+        if let StreamEvent::Frame { .. } = next(&mut video).await {
             frames += 1;
         }
     }
@@ -557,7 +516,7 @@ async fn clipboard_and_bad_control_message() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reverse_tunnel_has_no_dummy_byte_and_unsupported_codec_is_an_error() {
     // reverse mode: the server connects to us
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let mut listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let options = Options::parse(&[
         SCRCPY_VERSION,
@@ -573,13 +532,14 @@ async fn reverse_tunnel_has_no_dummy_byte_and_unsupported_codec_is_an_error() {
     tokio::spawn(async move {
         let _ = server::run(o, "dev", screen, server::TcpConnector(addr)).await;
     });
-    let (sock, _) = timeout(WAIT, listener.accept()).await.unwrap().unwrap();
-    let mut rx = spawn_reader(
-        sock,
-        DemuxerConfig::for_socket(&options, StreamKind::Video, true),
-    );
-    // no dummy byte in reverse mode: the device name comes first
-    assert_eq!(next(&mut rx).await, StreamEvent::DeviceName("dev".into()));
-    // h265 is not available: codec id 1, a configuration error
-    assert_eq!(next(&mut rx).await, StreamEvent::Codec(1));
+    // no dummy byte in reverse mode: the device name is the first thing on the socket
+    let mut c = timeout(WAIT, client::accept_reverse(&options, &mut listener))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.device_name.as_deref(), Some("dev"));
+    let mut video = c.video.take().unwrap();
+    // h265 is not available: codec id 1, a configuration error, then the stream ends
+    assert_eq!(next(&mut video).await, StreamEvent::Codec(1));
+    assert_eq!(timeout(WAIT, video.next()).await.unwrap().unwrap(), None);
 }

@@ -8,7 +8,9 @@
 //! - [`stream`]: the video/audio sockets: dummy byte, device name, codec id, session and media
 //!   packets, a client-side [`stream::Demuxer`] and a server-side [`stream::StreamWriter`]
 //!   (`Streamer.java`, `demuxer.c`);
-//! - [`server`]: the async server the virtual device runs; the only module here doing IO;
+//! - [`client`] and [`server`]: the async edges (the only modules here doing IO): the client
+//!   opens the sockets as scrcpy's client does and reads events; the server is what the virtual
+//!   device runs;
 //! - [`app_process`]: the virtual device's `app_process` command that starts it, and the hooks
 //!   that put the synthetic game on the device's display.
 //!
@@ -19,6 +21,7 @@
 //! 4.0). Each of those is listed in `research/anchors-scrcpy.md` §1.6.
 
 pub mod app_process;
+pub mod client;
 pub mod control_msg;
 pub mod device_msg;
 pub mod options;
