@@ -49,5 +49,8 @@ fn default_mode_accepts_any_key_and_remembers_it() {
     assert_eq!(adb.shell(&s, "echo in").0, "in\n");
     let remembered = std::fs::read_to_string(device.data_dir.join("state/adb_keys")).unwrap();
     let key = adb.public_key();
-    assert!(remembered.contains(key.split_whitespace().next().unwrap()), "key not remembered");
+    assert!(
+        remembered.contains(key.split_whitespace().next().unwrap()),
+        "key not remembered"
+    );
 }

@@ -18,34 +18,52 @@ fn adb_client_shell_push_pull_through_the_adb_server() {
     adb.connect(&s);
 
     let mut server = ADBServer::new(SocketAddrV4::new(Ipv4Addr::LOCALHOST, adb.port));
-    let mut dev = server.get_device_by_name(&s).expect("adb_client finds the device");
+    let mut dev = server
+        .get_device_by_name(&s)
+        .expect("adb_client finds the device");
     // adb_client picks shell v2 from the features our banner advertises.
     let features = dev.host_features().unwrap();
-    assert!(features.contains(&adb_client::HostFeatures::ShellV2), "{features:?}");
+    assert!(
+        features.contains(&adb_client::HostFeatures::ShellV2),
+        "{features:?}"
+    );
 
     let mut out = Vec::new();
     // (adb_client 3.2.3 reads the v2 exit packet but returns None once the stream closes
     // after it, so only the streams are compared; exit codes are checked with adb itself.)
-    dev.shell_command(&"getprop ro.product.cpu.abi", Some(&mut out), None).unwrap();
+    dev.shell_command(&"getprop ro.product.cpu.abi", Some(&mut out), None)
+        .unwrap();
     assert_eq!(String::from_utf8_lossy(&out), "arm64-v8a\n");
     let mut out = Vec::new();
     let mut err = Vec::new();
-    dev.shell_command(&"echo to-stdout; nosuch", Some(&mut out), Some(&mut err)).unwrap();
+    dev.shell_command(&"echo to-stdout; nosuch", Some(&mut out), Some(&mut err))
+        .unwrap();
     assert_eq!(String::from_utf8_lossy(&out), "to-stdout\n");
-    assert_eq!(String::from_utf8_lossy(&err), "/system/bin/sh: nosuch: not found\n");
+    assert_eq!(
+        String::from_utf8_lossy(&err),
+        "/system/bin/sh: nosuch: not found\n"
+    );
 
     let payload: Vec<u8> = (0..300_000u32).flat_map(|i| i.to_le_bytes()).collect();
-    dev.push(&mut Cursor::new(payload.clone()), &"/sdcard/Download/from-adb-client.bin").unwrap();
-    let st = dev.stat(&"/sdcard/Download/from-adb-client.bin").unwrap();
+    dev.push(
+        &mut Cursor::new(payload.clone()),
+        "/sdcard/Download/from-adb-client.bin",
+    )
+    .unwrap();
+    let st = dev.stat("/sdcard/Download/from-adb-client.bin").unwrap();
     assert_eq!(st.file_size as usize, payload.len());
     let mut back = Vec::new();
-    dev.pull(&"/sdcard/Download/from-adb-client.bin", &mut back).unwrap();
+    dev.pull(&"/sdcard/Download/from-adb-client.bin", &mut back)
+        .unwrap();
     assert_eq!(back, payload);
     let names: Vec<String> = dev
-        .list(&"/sdcard/Download")
+        .list("/sdcard/Download")
         .unwrap()
         .into_iter()
         .map(|i| format!("{i:?}"))
         .collect();
-    assert!(names.iter().any(|n| n.contains("from-adb-client.bin")), "{names:?}");
+    assert!(
+        names.iter().any(|n| n.contains("from-adb-client.bin")),
+        "{names:?}"
+    );
 }

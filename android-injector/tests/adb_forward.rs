@@ -15,9 +15,19 @@ use android_injector::device::{AuthConfig, Device, DeviceHooks, InputEvent, Inst
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn forward(adb: &AdbServer, serial: &str, name: &str) -> u16 {
-    let o = adb.adb_s(serial, &["forward", "tcp:0", &format!("localabstract:{name}")]);
-    assert!(o.status.success(), "forward: {}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8_lossy(&o.stdout).trim().parse().expect("adb prints the chosen port")
+    let o = adb.adb_s(
+        serial,
+        &["forward", "tcp:0", &format!("localabstract:{name}")],
+    );
+    assert!(
+        o.status.success(),
+        "forward: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout)
+        .trim()
+        .parse()
+        .expect("adb prints the chosen port")
 }
 
 #[test]
@@ -72,7 +82,11 @@ fn forward_reaches_an_abstract_socket_and_refuses_when_nobody_listens() {
     let mut sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
     sock.set_read_timeout(Some(TIMEOUT)).unwrap();
     let mut buf = [0u8; 16];
-    assert_eq!(sock.read(&mut buf).unwrap_or(0), 0, "expected the connection to be closed");
+    assert_eq!(
+        sock.read(&mut buf).unwrap_or(0),
+        0,
+        "expected the connection to be closed"
+    );
     // The device is unaffected.
     assert_eq!(adb.shell(&s, "echo ok").0, "ok\n");
 }
@@ -86,7 +100,10 @@ struct Recorder {
 
 impl DeviceHooks for Recorder {
     fn app_started(&self, _d: &Device, app: &InstalledPackage, activity: &str) {
-        self.started.lock().unwrap().push((app.package.clone(), activity.to_string()));
+        self.started
+            .lock()
+            .unwrap()
+            .push((app.package.clone(), activity.to_string()));
     }
     fn app_stopped(&self, _d: &Device, package: &str) {
         self.stopped.lock().unwrap().push(package.to_string());
@@ -102,44 +119,98 @@ fn hooks_see_launches_and_input_and_registered_commands_run() {
     let hooks = Arc::new(Recorder::default());
     dev.device.set_hooks(hooks.clone());
     // What the scrcpy side does for app_process: a command seeing env and arguments.
-    dev.device.register_command("app_process", |mut ctx: Context| async move {
-        let cp = ctx.env.get("CLASSPATH").cloned().unwrap_or_default();
-        let line = format!("classpath={cp} args={}\n", ctx.args().join(","));
-        ctx.out(line).await;
-        if ctx.args().get(2).map(String::as_str) == Some("9.9") { 1 } else { 0 }
-    });
+    dev.device
+        .register_command("app_process", |mut ctx: Context| async move {
+            let cp = ctx.env.get("CLASSPATH").cloned().unwrap_or_default();
+            let line = format!("classpath={cp} args={}\n", ctx.args().join(","));
+            ctx.out(line).await;
+            if ctx.args().get(2).map(String::as_str) == Some("9.9") {
+                1
+            } else {
+                0
+            }
+        });
     let adb = AdbServer::start();
     let s = dev.serial();
     adb.connect(&s);
 
     let apk = playrack_apk::fixtures::apk("tapper-v1");
-    assert!(adb.adb_s(&s, &["install", apk.to_str().unwrap()]).status.success());
-    let app = dev.device.packages.list().into_iter().next().expect("installed");
+    assert!(
+        adb.adb_s(&s, &["install", apk.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let app = dev
+        .device
+        .packages
+        .list()
+        .into_iter()
+        .next()
+        .expect("installed");
     let activity = app.launchable_activity.clone().unwrap();
-    assert_eq!(adb.shell(&s, &format!("monkey -p {} -c android.intent.category.LAUNCHER 1", app.package)).2, 0);
-    assert_eq!(hooks.started.lock().unwrap().clone(), vec![(app.package.clone(), activity.clone())]);
-    assert_eq!(dev.device.foreground(), Some((app.package.clone(), activity.clone())));
+    assert_eq!(
+        adb.shell(
+            &s,
+            &format!(
+                "monkey -p {} -c android.intent.category.LAUNCHER 1",
+                app.package
+            )
+        )
+        .2,
+        0
+    );
+    assert_eq!(
+        hooks.started.lock().unwrap().clone(),
+        vec![(app.package.clone(), activity.clone())]
+    );
+    assert_eq!(
+        dev.device.foreground(),
+        Some((app.package.clone(), activity.clone()))
+    );
 
     assert_eq!(adb.shell(&s, "input tap 100 200 && input swipe 1 2 3 4 50 && input keyevent KEYCODE_F12 && input text hi%sthere").2, 0);
     assert_eq!(
         hooks.input.lock().unwrap().clone(),
         vec![
             InputEvent::Tap { x: 100.0, y: 200.0 },
-            InputEvent::Swipe { x1: 1.0, y1: 2.0, x2: 3.0, y2: 4.0, duration_ms: 50 },
-            InputEvent::Key { code: 142, longpress: false },
+            InputEvent::Swipe {
+                x1: 1.0,
+                y1: 2.0,
+                x2: 3.0,
+                y2: 4.0,
+                duration_ms: 50
+            },
+            InputEvent::Key {
+                code: 142,
+                longpress: false
+            },
             InputEvent::Text("hi there".into()),
         ]
     );
     assert_eq!(adb.shell(&s, "input tap x y").2, 1);
 
-    assert_eq!(adb.shell(&s, &format!("am force-stop {}", app.package)).2, 0);
-    assert!(wait_for(TIMEOUT, || hooks.stopped.lock().unwrap().contains(&app.package)));
+    assert_eq!(
+        adb.shell(&s, &format!("am force-stop {}", app.package)).2,
+        0
+    );
+    assert!(wait_for(TIMEOUT, || hooks
+        .stopped
+        .lock()
+        .unwrap()
+        .contains(&app.package)));
     assert_eq!(dev.device.foreground(), None);
 
     let (out, _, code) = adb.shell(&s, "CLASSPATH=/data/local/tmp/scrcpy-server.jar app_process / com.genymobile.scrcpy.Server 4.1 scid=0000002a log_level=info");
     assert_eq!(code, 0);
-    assert_eq!(out, "classpath=/data/local/tmp/scrcpy-server.jar args=/,com.genymobile.scrcpy.Server,4.1,scid=0000002a,log_level=info\n");
-    assert_eq!(adb.shell(&s, "app_process / com.genymobile.scrcpy.Server 9.9").2, 1);
+    assert_eq!(
+        out,
+        "classpath=/data/local/tmp/scrcpy-server.jar args=/,com.genymobile.scrcpy.Server,4.1,scid=0000002a,log_level=info\n"
+    );
+    assert_eq!(
+        adb.shell(&s, "app_process / com.genymobile.scrcpy.Server 9.9")
+            .2,
+        1
+    );
     // exec: is raw (no shell protocol) but runs the same shell.
     let o = adb.adb_s(&s, &["exec-out", "echo raw"]);
     assert_eq!(String::from_utf8_lossy(&o.stdout), "raw\n");

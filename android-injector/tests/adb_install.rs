@@ -7,7 +7,11 @@ use adb_support::{AdbServer, DeviceProcess};
 
 fn fixture(name: &str) -> (std::path::PathBuf, playrack_apk::ApkInfo) {
     let path = playrack_apk::fixtures::apk(name);
-    let info = playrack_apk::inspect(std::fs::File::open(&path).unwrap(), &playrack_apk::Limits::default()).unwrap();
+    let info = playrack_apk::inspect(
+        std::fs::File::open(&path).unwrap(),
+        &playrack_apk::Limits::default(),
+    )
+    .unwrap();
     (path, info)
 }
 
@@ -18,7 +22,10 @@ fn install_list_launch_upgrade_and_survive_a_restart() {
     assert_eq!(info1.package, info2.package);
     assert!(info2.version_code > info1.version_code);
     let pkg = info1.package.clone();
-    let activity = info1.launchable_activity.clone().expect("tapper has a launcher activity");
+    let activity = info1
+        .launchable_activity
+        .clone()
+        .expect("tapper has a launcher activity");
 
     let device = DeviceProcess::start(&[]);
     let adb = AdbServer::start();
@@ -27,21 +34,48 @@ fn install_list_launch_upgrade_and_survive_a_restart() {
 
     let o = adb.adb_s(&s, &["install", v1.to_str().unwrap()]);
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(o.status.success(), "install: {out} {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "install: {out} {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(out.contains("Success"), "{out}");
     let list = adb.shell(&s, "pm list packages").0;
-    assert!(list.lines().any(|l| l == format!("package:{pkg}")), "{list}");
-    assert_eq!(adb.shell(&s, &format!("pm path {pkg}")).0, format!("package:/data/app/{pkg}-1/base.apk\n"));
-    assert_eq!(adb.shell(&s, &format!("pm list packages -3 -f {pkg}")).0, format!("package:/data/app/{pkg}-1/base.apk={pkg}\n"));
+    assert!(
+        list.lines().any(|l| l == format!("package:{pkg}")),
+        "{list}"
+    );
+    assert_eq!(
+        adb.shell(&s, &format!("pm path {pkg}")).0,
+        format!("package:/data/app/{pkg}-1/base.apk\n")
+    );
+    assert_eq!(
+        adb.shell(&s, &format!("pm list packages -3 -f {pkg}")).0,
+        format!("package:/data/app/{pkg}-1/base.apk={pkg}\n")
+    );
     // The installed APK is byte-identical to the fixture, and the data dir exists.
-    assert_eq!(std::fs::read(device.data_dir.join(format!("fs/data/app/{pkg}-1/base.apk"))).unwrap(), std::fs::read(&v1).unwrap());
+    assert_eq!(
+        std::fs::read(
+            device
+                .data_dir
+                .join(format!("fs/data/app/{pkg}-1/base.apk"))
+        )
+        .unwrap(),
+        std::fs::read(&v1).unwrap()
+    );
     assert_eq!(adb.shell(&s, &format!("ls -d /data/data/{pkg}/files")).2, 0);
 
     // Launching: monkey resolves the launcher activity, am start takes the component.
-    let (out, _, code) = adb.shell(&s, &format!("monkey -p {pkg} -c android.intent.category.LAUNCHER 1"));
+    let (out, _, code) = adb.shell(
+        &s,
+        &format!("monkey -p {pkg} -c android.intent.category.LAUNCHER 1"),
+    );
     assert_eq!(code, 0);
     assert!(out.contains("Events injected: 1"), "{out}");
-    let short = activity.strip_prefix(&pkg).map(|r| format!("{pkg}/{r}")).unwrap_or(format!("{pkg}/{activity}"));
+    let short = activity
+        .strip_prefix(&pkg)
+        .map(|r| format!("{pkg}/{r}"))
+        .unwrap_or(format!("{pkg}/{activity}"));
     let (out, _, code) = adb.shell(&s, &format!("am start -n {short}"));
     assert_eq!(code, 0);
     assert_eq!(out, format!("Starting: Intent {{ cmp={short} }}\n"));
@@ -56,7 +90,10 @@ fn install_list_launch_upgrade_and_survive_a_restart() {
     let o = adb.adb_s(&s, &["install", v1.to_str().unwrap()]);
     let out = String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success());
-    assert!(out.contains("Failure [INSTALL_FAILED_VERSION_DOWNGRADE"), "{out}");
+    assert!(
+        out.contains("Failure [INSTALL_FAILED_VERSION_DOWNGRADE"),
+        "{out}"
+    );
 
     // The package database survives a restart of the device process.
     let data_dir = device.data_dir.clone();
@@ -64,14 +101,21 @@ fn install_list_launch_upgrade_and_survive_a_restart() {
     let device = DeviceProcess::start_in(&data_dir, &[]);
     let s = device.serial();
     adb.connect(&s);
-    assert!(adb.shell(&s, "pm list packages -3").0.contains(&format!("package:{pkg}\n")));
+    assert!(
+        adb.shell(&s, "pm list packages -3")
+            .0
+            .contains(&format!("package:{pkg}\n"))
+    );
     assert_eq!(adb.shell(&s, &format!("monkey -p {pkg} 1")).2, 0);
 
     // Uninstall removes the record, the APK and the data.
     assert_eq!(adb.shell(&s, &format!("pm uninstall {pkg}")).0, "Success\n");
     assert!(!adb.shell(&s, "pm list packages").0.contains(&pkg));
     assert_eq!(adb.shell(&s, &format!("ls /data/data/{pkg}")).2, 1);
-    assert_eq!(adb.shell(&s, &format!("pm uninstall {pkg}")).0, "Failure [DELETE_FAILED_INTERNAL_ERROR]\n");
+    assert_eq!(
+        adb.shell(&s, &format!("pm uninstall {pkg}")).0,
+        "Failure [DELETE_FAILED_INTERNAL_ERROR]\n"
+    );
     drop(keep);
 }
 
@@ -82,16 +126,27 @@ fn pm_install_from_a_pushed_path_and_invalid_apks() {
     let adb = AdbServer::start();
     let s = device.serial();
     adb.connect(&s);
-    assert!(adb.adb_s(&s, &["push", v1.to_str().unwrap(), "/data/local/tmp/t.apk"]).status.success());
+    assert!(
+        adb.adb_s(&s, &["push", v1.to_str().unwrap(), "/data/local/tmp/t.apk"])
+            .status
+            .success()
+    );
     let (out, _, code) = adb.shell(&s, "pm install -r -g /data/local/tmp/t.apk");
     assert_eq!((out.as_str(), code), ("Success\n", 0));
-    assert!(adb.shell(&s, "cmd package list packages").0.contains(&format!("package:{}\n", info.package)));
+    assert!(
+        adb.shell(&s, "cmd package list packages")
+            .0
+            .contains(&format!("package:{}\n", info.package))
+    );
 
     // Not an APK, by path and streamed.
     adb.shell(&s, "echo not-a-zip > /data/local/tmp/bad.apk");
     let (out, _, code) = adb.shell(&s, "pm install /data/local/tmp/bad.apk");
     assert_eq!(code, 1);
-    assert!(out.starts_with("Failure [INSTALL_FAILED_INVALID_APK: "), "{out}");
+    assert!(
+        out.starts_with("Failure [INSTALL_FAILED_INVALID_APK: "),
+        "{out}"
+    );
     let tmp = tempfile::tempdir().unwrap();
     let bad = tmp.path().join("bad.apk");
     std::fs::write(&bad, vec![0x50u8; 4096]).unwrap();
@@ -104,5 +159,8 @@ fn pm_install_from_a_pushed_path_and_invalid_apks() {
     assert_eq!(code, 1);
     assert!(out.contains("No such file or directory"), "{out}");
     // No staging leftovers.
-    assert_eq!(adb.shell(&s, "ls /data/app").0, format!("{}-1\n", info.package));
+    assert_eq!(
+        adb.shell(&s, "ls /data/app").0,
+        format!("{}-1\n", info.package)
+    );
 }

@@ -5,10 +5,17 @@
 mod adb_support;
 
 use adb_support::{AdbServer, DeviceProcess, RawHost};
-use android_injector::adb::packet::{self, A_CLSE, A_CNXN, A_OKAY, A_OPEN, A_VERSION, A_WRTE, MAX_PAYLOAD, Packet};
+use android_injector::adb::packet::{
+    self, A_CLSE, A_CNXN, A_OKAY, A_OPEN, A_VERSION, A_WRTE, MAX_PAYLOAD, Packet,
+};
 
 fn cnxn() -> Packet {
-    Packet::new(A_CNXN, A_VERSION, MAX_PAYLOAD, b"host::features=shell_v2\0".to_vec())
+    Packet::new(
+        A_CNXN,
+        A_VERSION,
+        MAX_PAYLOAD,
+        b"host::features=shell_v2\0".to_vec(),
+    )
 }
 
 #[test]
@@ -28,8 +35,14 @@ fn malformed_packets_drop_only_their_connection() {
     let mut bad_sum = packet::encode(&cnxn());
     bad_sum[16] ^= 0x01;
     cases.push(("bad checksum", bad_sum));
-    cases.push(("unknown command", packet::encode(&Packet::new(0x4b4e_4a55, 0, 0, Vec::new()))));
-    cases.push(("OPEN before CNXN", packet::encode(&Packet::new(A_OPEN, 1, 0, b"shell:id\0".to_vec()))));
+    cases.push((
+        "unknown command",
+        packet::encode(&Packet::new(0x4b4e_4a55, 0, 0, Vec::new())),
+    ));
+    cases.push((
+        "OPEN before CNXN",
+        packet::encode(&Packet::new(A_OPEN, 1, 0, b"shell:id\0".to_vec())),
+    ));
     let mut garbage = vec![0u8; 24];
     garbage[..4].copy_from_slice(b"GET ");
     cases.push(("http garbage", garbage));
@@ -39,17 +52,26 @@ fn malformed_packets_drop_only_their_connection() {
         std::io::Write::write_all(&mut raw.sock, &bytes).unwrap();
         assert!(raw.recv().is_none(), "{what}: connection not dropped");
         // The established adb session is untouched.
-        assert_eq!(adb.shell(&s, &format!("echo after {what}")).0, format!("after {what}\n"));
+        assert_eq!(
+            adb.shell(&s, &format!("echo after {what}")).0,
+            format!("after {what}\n")
+        );
     }
 
     // After a good handshake: WRTE on a stream that was never opened.
     let mut raw = RawHost::connect(device.port);
     raw.handshake();
     raw.send(&Packet::new(A_WRTE, 1, 4242, b"x".to_vec()));
-    assert!(raw.recv().is_none(), "WRTE on unknown stream: connection not dropped");
+    assert!(
+        raw.recv().is_none(),
+        "WRTE on unknown stream: connection not dropped"
+    );
     assert_eq!(adb.shell(&s, "echo still").0, "still\n");
     let log = std::fs::read_to_string(device.data_dir.join("virtual-device.log")).unwrap();
-    assert!(log.contains("WRTE on unknown stream 4242"), "the reason is logged");
+    assert!(
+        log.contains("WRTE on unknown stream 4242"),
+        "the reason is logged"
+    );
     assert!(log.contains("bad magic"), "the reason is logged");
 }
 
@@ -59,8 +81,14 @@ fn unknown_services_are_closed_and_the_connection_goes_on() {
     let mut raw = RawHost::connect(device.port);
     let reply = raw.handshake();
     let banner = String::from_utf8_lossy(&reply.data).into_owned();
-    assert!(banner.starts_with("device::ro.product.name=playrack_arm64;ro.product.model="), "{banner}");
-    assert!(banner.contains("features=shell_v2,cmd,stat_v2,ls_v2"), "{banner}");
+    assert!(
+        banner.starts_with("device::ro.product.name=playrack_arm64;ro.product.model="),
+        "{banner}"
+    );
+    assert!(
+        banner.contains("features=shell_v2,cmd,stat_v2,ls_v2"),
+        "{banner}"
+    );
     assert_eq!(raw.open(1, "frobnicate:now"), None);
     assert_eq!(raw.open(2, "reboot:bootloader"), None);
     assert_eq!(raw.open(3, "localabstract:nobody"), None);

@@ -8,7 +8,16 @@ use sha2::{Digest, Sha256};
 
 #[test]
 fn connect_getprop_and_exit_codes() {
-    let device = DeviceProcess::start(&["--model", "Playrack Test Model", "--width", "1080", "--height", "1920", "--dpi", "480"]);
+    let device = DeviceProcess::start(&[
+        "--model",
+        "Playrack Test Model",
+        "--width",
+        "1080",
+        "--height",
+        "1920",
+        "--dpi",
+        "480",
+    ]);
     let adb = AdbServer::start();
     let s = device.serial();
     adb.connect(&s);
@@ -17,8 +26,15 @@ fn connect_getprop_and_exit_codes() {
     assert_eq!((out.as_str(), code), ("arm64-v8a\n", 0));
     assert_eq!(adb.shell(&s, "getprop ro.build.version.sdk").0, "33\n");
     assert_eq!(adb.shell(&s, "getprop ro.build.version.release").0, "13\n");
-    assert_eq!(adb.shell(&s, "getprop ro.product.model").0, "Playrack Test Model\n");
-    assert!(adb.shell(&s, "getprop").0.contains("[ro.product.cpu.abilist]: [arm64-v8a,armeabi-v7a,armeabi]\n"));
+    assert_eq!(
+        adb.shell(&s, "getprop ro.product.model").0,
+        "Playrack Test Model\n"
+    );
+    assert!(
+        adb.shell(&s, "getprop")
+            .0
+            .contains("[ro.product.cpu.abilist]: [arm64-v8a,armeabi-v7a,armeabi]\n")
+    );
     // `adb devices -l` shows the banner's identity.
     let l = String::from_utf8_lossy(&adb.adb(&["devices", "-l"]).stdout).into_owned();
     assert!(l.contains("model:Playrack_Test_Model"), "{l}");
@@ -27,22 +43,40 @@ fn connect_getprop_and_exit_codes() {
     assert_eq!(adb.shell(&s, "false").2, 1);
     assert_eq!(adb.shell(&s, "true").2, 0);
     let (out, err, code) = adb.shell(&s, "frobnicate --now");
-    assert_eq!((out.as_str(), err.as_str(), code), ("", "/system/bin/sh: frobnicate: not found\n", 127));
+    assert_eq!(
+        (out.as_str(), err.as_str(), code),
+        ("", "/system/bin/sh: frobnicate: not found\n", 127)
+    );
     let (out, err, code) = adb.shell(&s, "echo out; echo err >&2; exit 3");
     assert_eq!((out.as_str(), err.as_str(), code), ("out\n", "err\n", 3));
-    assert_eq!(adb.shell(&s, "false || echo fallback && echo \"$?\"").0, "fallback\n0\n");
-    assert_eq!(adb.shell(&s, "id").0.split_whitespace().next(), Some("uid=2000(shell)"));
+    assert_eq!(
+        adb.shell(&s, "false || echo fallback && echo \"$?\"").0,
+        "fallback\n0\n"
+    );
+    assert_eq!(
+        adb.shell(&s, "id").0.split_whitespace().next(),
+        Some("uid=2000(shell)")
+    );
 
     // The display the device was started with.
     assert_eq!(adb.shell(&s, "wm size").0, "Physical size: 1080x1920\n");
     assert_eq!(adb.shell(&s, "wm density").0, "Physical density: 480\n");
-    assert_eq!(adb.shell(&s, "wm size 720x1280 && wm size").0, "Physical size: 1080x1920\nOverride size: 720x1280\n");
+    assert_eq!(
+        adb.shell(&s, "wm size 720x1280 && wm size").0,
+        "Physical size: 1080x1920\nOverride size: 720x1280\n"
+    );
 
     // Files through the shell, with redirection.
-    let (_, _, code) = adb.shell(&s, "mkdir -p /sdcard/a/b && echo hello > /sdcard/a/b/f && cat /storage/emulated/0/a/b/f");
+    let (_, _, code) = adb.shell(
+        &s,
+        "mkdir -p /sdcard/a/b && echo hello > /sdcard/a/b/f && cat /storage/emulated/0/a/b/f",
+    );
     assert_eq!(code, 0);
     assert_eq!(adb.shell(&s, "cat /sdcard/a/b/f").0, "hello\n");
-    assert_eq!(adb.shell(&s, "stat -c '%s %F' /sdcard/a/b/f").0, "6 regular file\n");
+    assert_eq!(
+        adb.shell(&s, "stat -c '%s %F' /sdcard/a/b/f").0,
+        "6 regular file\n"
+    );
     assert_eq!(adb.shell(&s, "ls /sdcard/a/b").0, "f\n");
     assert_eq!(adb.shell(&s, "rm -r /sdcard/a && ls /sdcard/a").2, 1);
     // Nothing outside the map.
@@ -60,7 +94,11 @@ fn boot_completes_after_the_configured_delay() {
     adb.connect(&s);
     // adb is up before Android has booted, as on a real device.
     let early = adb.shell(&s, "getprop sys.boot_completed").0;
-    assert!(wait_for(TIMEOUT, || adb.shell(&s, "getprop sys.boot_completed").0 == "1\n"), "never booted");
+    assert!(
+        wait_for(TIMEOUT, || adb.shell(&s, "getprop sys.boot_completed").0
+            == "1\n"),
+        "never booted"
+    );
     assert_eq!(early, "\n", "boot completed before the delay");
 }
 
@@ -80,18 +118,37 @@ fn push_and_pull_50_mb_with_identical_sha256() {
     let mut data = Vec::with_capacity(50_000_000);
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
     while data.len() < 50_000_000 {
-        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         data.extend_from_slice(&x.to_le_bytes());
     }
     data.truncate(50_000_000);
     std::fs::write(&src, &data).unwrap();
 
-    let o = adb.adb_s(&s, &["push", src.to_str().unwrap(), "/data/local/tmp/big.bin"]);
-    assert!(o.status.success(), "push: {}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(adb.shell(&s, "stat -c %s /data/local/tmp/big.bin").0, "50000000\n");
+    let o = adb.adb_s(
+        &s,
+        &["push", src.to_str().unwrap(), "/data/local/tmp/big.bin"],
+    );
+    assert!(
+        o.status.success(),
+        "push: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        adb.shell(&s, "stat -c %s /data/local/tmp/big.bin").0,
+        "50000000\n"
+    );
     let dst = tmp.path().join("back.bin");
-    let o = adb.adb_s(&s, &["pull", "/data/local/tmp/big.bin", dst.to_str().unwrap()]);
-    assert!(o.status.success(), "pull: {}", String::from_utf8_lossy(&o.stderr));
+    let o = adb.adb_s(
+        &s,
+        &["pull", "/data/local/tmp/big.bin", dst.to_str().unwrap()],
+    );
+    assert!(
+        o.status.success(),
+        "pull: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert_eq!(sha256(&std::fs::read(&dst).unwrap()), sha256(&data));
     // The bytes really are inside the device's data directory.
     let on_disk = device.data_dir.join("fs/data/local/tmp/big.bin");
@@ -109,7 +166,11 @@ fn oversized_push_fails_with_a_message_and_the_device_keeps_serving() {
     std::fs::write(&src, vec![7u8; 2 << 20]).unwrap();
     let o = adb.adb_s(&s, &["push", src.to_str().unwrap(), "/sdcard/two-mb.bin"]);
     // adb 29 prints sync errors on stdout when it is not a terminal.
-    let err = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    let err = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(!o.status.success());
     assert!(err.contains("No space left on device"), "{err}");
     // The partial file is gone, and the device still works.
@@ -118,5 +179,9 @@ fn oversized_push_fails_with_a_message_and_the_device_keeps_serving() {
     // A small push still fits.
     std::fs::write(&src, b"small").unwrap();
     let o = adb.adb_s(&s, &["push", src.to_str().unwrap(), "/sdcard/small.bin"]);
-    assert!(o.status.success(), "small push: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "small push: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }

@@ -35,7 +35,11 @@ fn push(path: &str, data: &[u8]) -> Vec<u8> {
 }
 
 fn fail_message(reply: &[u8]) -> String {
-    assert!(reply.len() >= 8 && &reply[..4] == b"FAIL", "expected FAIL, got {:?}", String::from_utf8_lossy(reply));
+    assert!(
+        reply.len() >= 8 && &reply[..4] == b"FAIL",
+        "expected FAIL, got {:?}",
+        String::from_utf8_lossy(reply)
+    );
     let n = u32::from_le_bytes(reply[4..8].try_into().unwrap()) as usize;
     String::from_utf8_lossy(&reply[8..8 + n]).into_owned()
 }
@@ -45,9 +49,18 @@ fn sync_traversal_is_refused_and_nothing_outside_is_touched() {
     let device = DeviceProcess::start(&["--no-auth"]);
     let outside = tempfile::tempdir().unwrap();
     std::fs::write(outside.path().join("secret"), b"top secret").unwrap();
-    let out = outside.path().to_str().unwrap().trim_start_matches('/').to_string();
+    let out = outside
+        .path()
+        .to_str()
+        .unwrap()
+        .trim_start_matches('/')
+        .to_string();
     // A symlink inside the device pointing out of it (as a hostile tar or rsync could leave).
-    std::os::unix::fs::symlink(outside.path(), device.data_dir.join("fs/data/local/tmp/out")).unwrap();
+    std::os::unix::fs::symlink(
+        outside.path(),
+        device.data_dir.join("fs/data/local/tmp/out"),
+    )
+    .unwrap();
 
     let mut raw = RawHost::connect(device.port);
     raw.handshake();
@@ -66,25 +79,48 @@ fn sync_traversal_is_refused_and_nothing_outside_is_touched() {
     ] {
         let reply = sync_exchange(&mut raw, next(), &push(&target, b"pwned"), 8);
         let msg = fail_message(&reply);
-        assert!(msg.contains("Permission denied") || msg.contains("Read-only"), "{target}: {msg}");
+        assert!(
+            msg.contains("Permission denied") || msg.contains("Read-only"),
+            "{target}: {msg}"
+        );
     }
     for f in ["evil1", "evil2", "evil3"] {
-        assert!(!outside.path().join(f).exists(), "{f} was created outside the data directory");
+        assert!(
+            !outside.path().join(f).exists(),
+            "{f} was created outside the data directory"
+        );
     }
     assert!(!device.data_dir.join("fs/system/bin/evil4").exists());
 
     // RECV of files outside: FAIL, no bytes of the secret.
-    for src in [format!("/data/../{out}/secret"), "/data/local/tmp/out/secret".to_string(), "/etc/passwd".to_string()] {
+    for src in [
+        format!("/data/../{out}/secret"),
+        "/data/local/tmp/out/secret".to_string(),
+        "/etc/passwd".to_string(),
+    ] {
         let reply = sync_exchange(&mut raw, next(), &req(b"RECV", src.as_bytes()), 8);
         let msg = fail_message(&reply);
-        assert!(msg.starts_with("open failed: Permission denied"), "{src}: {msg}");
+        assert!(
+            msg.starts_with("open failed: Permission denied"),
+            "{src}: {msg}"
+        );
         assert!(!String::from_utf8_lossy(&reply).contains("top secret"));
     }
 
     // STAT (v1): all zeros, like a missing file. STA2/LST2: EACCES.
-    let reply = sync_exchange(&mut raw, next(), &req(b"STAT", b"/data/local/tmp/out/secret"), 16);
+    let reply = sync_exchange(
+        &mut raw,
+        next(),
+        &req(b"STAT", b"/data/local/tmp/out/secret"),
+        16,
+    );
     assert_eq!(reply, sync::stat_v1(None));
-    let reply = sync_exchange(&mut raw, next(), &req(b"STA2", format!("/data/../{out}/secret").as_bytes()), 72);
+    let reply = sync_exchange(
+        &mut raw,
+        next(),
+        &req(b"STA2", format!("/data/../{out}/secret").as_bytes()),
+        72,
+    );
     assert_eq!(&reply[..8], b"STA2\x0d\x00\x00\x00");
     let reply = sync_exchange(&mut raw, next(), &req(b"LST2", b"/proc/self/environ"), 72);
     assert_eq!(&reply[..8], b"LST2\x0d\x00\x00\x00");
@@ -92,21 +128,42 @@ fn sync_traversal_is_refused_and_nothing_outside_is_touched() {
     // LIST of an outside directory (directly or through the symlink): just DONE.
     let reply = sync_exchange(&mut raw, next(), &req(b"LIST", b"/data/local/tmp/out"), 20);
     assert_eq!(reply, sync::dent_v1_done());
-    let reply = sync_exchange(&mut raw, next(), &req(b"LIS2", format!("/data/../../{out}").as_bytes()), 76);
+    let reply = sync_exchange(
+        &mut raw,
+        next(),
+        &req(b"LIS2", format!("/data/../../{out}").as_bytes()),
+        76,
+    );
     assert_eq!(reply, sync::dent_v2_done());
 
     // The same connection still pushes and pulls inside the sandbox.
-    let reply = sync_exchange(&mut raw, next(), &push("/data/local/tmp/ok.txt", b"fine"), 8);
+    let reply = sync_exchange(
+        &mut raw,
+        next(),
+        &push("/data/local/tmp/ok.txt", b"fine"),
+        8,
+    );
     assert_eq!(reply, sync::okay());
-    let reply = sync_exchange(&mut raw, next(), &req(b"RECV", b"/sdcard/../data/local/tmp/ok.txt"), 8 + 4 + 8);
+    let reply = sync_exchange(
+        &mut raw,
+        next(),
+        &req(b"RECV", b"/sdcard/../data/local/tmp/ok.txt"),
+        8 + 4 + 8,
+    );
     let mut want = sync::data(b"fine");
     want.extend(sync::done());
     assert_eq!(reply, want);
     let reply = sync_exchange(&mut raw, next(), &req(b"LIS2", b"/"), 76 * 5);
     for name in ["data", "sdcard", "storage", "system"] {
-        assert!(reply.windows(name.len()).any(|w| w == name.as_bytes()), "/ lists {name}");
+        assert!(
+            reply.windows(name.len()).any(|w| w == name.as_bytes()),
+            "/ lists {name}"
+        );
     }
-    assert_eq!(std::fs::read(outside.path().join("secret")).unwrap(), b"top secret");
+    assert_eq!(
+        std::fs::read(outside.path().join("secret")).unwrap(),
+        b"top secret"
+    );
 }
 
 #[test]
@@ -125,5 +182,8 @@ fn malformed_sync_requests_fail_the_session_only() {
     assert!(fail_message(&reply).contains("outside SEND"));
     let reply = sync_exchange(&mut raw, 4, &req(b"STAT", b"/data"), 16);
     assert_eq!(&reply[..4], b"STAT");
-    assert_eq!(u32::from_le_bytes(reply[4..8].try_into().unwrap()) & 0o170000, 0o040000);
+    assert_eq!(
+        u32::from_le_bytes(reply[4..8].try_into().unwrap()) & 0o170000,
+        0o040000
+    );
 }

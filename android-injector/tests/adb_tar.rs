@@ -16,27 +16,66 @@ fn app_data_survives_tar_into_a_fresh_device() {
         adb.connect(&s);
         let (_, err, code) = adb.shell(&s, "mkdir -p /data/data/com.example.game/files && echo 42 > /data/data/com.example.game/files/taps && echo cfg > /data/data/com.example.game/prefs.xml");
         assert_eq!(code, 0, "{err}");
-        let (_, err, code) = adb.shell(&s, "tar -czf /sdcard/save.tgz -C /data/data com.example.game");
+        let (_, err, code) = adb.shell(
+            &s,
+            "tar -czf /sdcard/save.tgz -C /data/data com.example.game",
+        );
         assert_eq!(code, 0, "{err}");
         let listing = adb.shell(&s, "tar -tzf /sdcard/save.tgz").0;
         assert!(listing.contains("com.example.game/files/taps"), "{listing}");
-        assert!(adb.adb_s(&s, &["pull", "/sdcard/save.tgz", archive.to_str().unwrap()]).status.success());
+        assert!(
+            adb.adb_s(&s, &["pull", "/sdcard/save.tgz", archive.to_str().unwrap()])
+                .status
+                .success()
+        );
     }
     let device = DeviceProcess::start(&[]);
     let s = device.serial();
     adb.connect(&s);
-    assert_eq!(adb.shell(&s, "cat /data/data/com.example.game/files/taps").2, 1);
-    assert!(adb.adb_s(&s, &["push", archive.to_str().unwrap(), "/data/local/tmp/save.tgz"]).status.success());
+    assert_eq!(
+        adb.shell(&s, "cat /data/data/com.example.game/files/taps")
+            .2,
+        1
+    );
+    assert!(
+        adb.adb_s(
+            &s,
+            &[
+                "push",
+                archive.to_str().unwrap(),
+                "/data/local/tmp/save.tgz"
+            ]
+        )
+        .status
+        .success()
+    );
     let (_, err, code) = adb.shell(&s, "cd /data/data && tar xzf /data/local/tmp/save.tgz");
     assert_eq!(code, 0, "{err}");
-    assert_eq!(adb.shell(&s, "cat /data/data/com.example.game/files/taps").0, "42\n");
-    assert_eq!(adb.shell(&s, "cat /data/data/com.example.game/prefs.xml").0, "cfg\n");
+    assert_eq!(
+        adb.shell(&s, "cat /data/data/com.example.game/files/taps")
+            .0,
+        "42\n"
+    );
+    assert_eq!(
+        adb.shell(&s, "cat /data/data/com.example.game/prefs.xml").0,
+        "cfg\n"
+    );
     // Through stdin/stdout too: `exec-out tar -cf - …` is what streaming tools use.
-    let o = adb.adb_s(&s, &["exec-out", "tar -cf - -C /data/data com.example.game"]);
+    let o = adb.adb_s(
+        &s,
+        &["exec-out", "tar -cf - -C /data/data com.example.game"],
+    );
     assert!(o.status.success());
     let mut ar = tar::Archive::new(std::io::Cursor::new(o.stdout));
-    let names: Vec<String> = ar.entries().unwrap().map(|e| e.unwrap().path().unwrap().display().to_string()).collect();
-    assert!(names.contains(&"com.example.game/files/taps".to_string()), "{names:?}");
+    let names: Vec<String> = ar
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap().path().unwrap().display().to_string())
+        .collect();
+    assert!(
+        names.contains(&"com.example.game/files/taps".to_string()),
+        "{names:?}"
+    );
 }
 
 /// A tar header for `name` with raw bytes (bypassing the tar crate's own path checks).
@@ -77,15 +116,39 @@ fn traversal_members_are_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("evil.tar");
     std::fs::write(&path, &t).unwrap();
-    assert!(adb.adb_s(&s, &["push", path.to_str().unwrap(), "/data/local/tmp/evil.tar"]).status.success());
-    let (_, err, code) = adb.shell(&s, "mkdir -p /data/local/tmp/x && tar -xf /data/local/tmp/evil.tar -C /data/local/tmp/x");
+    assert!(
+        adb.adb_s(
+            &s,
+            &["push", path.to_str().unwrap(), "/data/local/tmp/evil.tar"]
+        )
+        .status
+        .success()
+    );
+    let (_, err, code) = adb.shell(
+        &s,
+        "mkdir -p /data/local/tmp/x && tar -xf /data/local/tmp/evil.tar -C /data/local/tmp/x",
+    );
     assert_eq!(code, 1);
-    for member in ["../../../../escape-dotdot", "ok/../../escape-inner", "link-out", "hard-out"] {
-        assert!(err.contains(&format!("refusing to extract '{member}'")), "{member}: {err}");
+    for member in [
+        "../../../../escape-dotdot",
+        "ok/../../escape-inner",
+        "link-out",
+        "hard-out",
+    ] {
+        assert!(
+            err.contains(&format!("refusing to extract '{member}'")),
+            "{member}: {err}"
+        );
     }
     // Safe members were extracted; the leading '/' was stripped.
-    assert_eq!(adb.shell(&s, "cat /data/local/tmp/x/good/file.txt").0, "good");
-    assert_eq!(adb.shell(&s, "cat /data/local/tmp/x/abs/inside.txt").0, "abs");
+    assert_eq!(
+        adb.shell(&s, "cat /data/local/tmp/x/good/file.txt").0,
+        "good"
+    );
+    assert_eq!(
+        adb.shell(&s, "cat /data/local/tmp/x/abs/inside.txt").0,
+        "abs"
+    );
     assert_eq!(adb.shell(&s, "ls /data/local/tmp/x").0, "abs\ngood\n");
     // Nothing appeared anywhere up the tree.
     let mut p = device.data_dir.join("fs/data/local/tmp");

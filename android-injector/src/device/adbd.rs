@@ -304,6 +304,15 @@ async fn bridge<S: AsyncRead + AsyncWrite + Send + 'static>(mut stream: AdbStrea
     }
 }
 
+/// A task handle that aborts the task when dropped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Runs a command line for `shell:`/`exec:` (raw: stdout and stderr mixed, no exit code) or
 /// `shell,v2:` (framed streams and an exit message).
 async fn run_shell(device: Arc<Device>, mut stream: AdbStream, command: String, v2: bool) {
@@ -316,7 +325,9 @@ async fn run_shell(device: Arc<Device>, mut stream: AdbStream, command: String, 
         stderr: Output::new(stderr_w),
     };
     tracing::info!(%command, v2, "shell");
-    let mut task = tokio::spawn(async move {
+    // Aborted when this service ends for any reason (including the connection dropping),
+    // as adbd's SIGHUP ends the process group of a shell whose stream is gone.
+    let mut task = AbortOnDrop(tokio::spawn(async move {
         let mut session = Session::new(device);
         let status = if command.trim().is_empty() {
             session.interactive(&io).await
@@ -328,7 +339,7 @@ async fn run_shell(device: Arc<Device>, mut stream: AdbStream, command: String, 
         let _ = io.stdout.shutdown().await;
         let _ = io.stderr.shutdown().await;
         status
-    });
+    }));
     let mut stdin = Some(spawn_writer(stdin_w));
     let mut decoder = shell_protocol::Decoder::default();
     let (mut out_open, mut err_open) = (true, true);
@@ -353,14 +364,14 @@ async fn run_shell(device: Arc<Device>, mut stream: AdbStream, command: String, 
                 Ok(0) | Err(_) => err_open = false,
                 Ok(n) => if stream.write(&frame(shell_protocol::ID_STDERR, &ebuf[..n])).await.is_err() { break },
             },
-            r = &mut task, if status.is_none() => {
+            r = &mut task.0, if status.is_none() => {
                 status = Some(r.unwrap_or(1));
                 stdin = None;
             },
             data = stream.recv(), if stdin_ready => {
                 let Some(data) = data else {
                     // The host closed the stream: hang up on the command, as adbd's SIGHUP.
-                    task.abort();
+                    task.0.abort();
                     return;
                 };
                 if !v2 {
@@ -385,7 +396,7 @@ async fn run_shell(device: Arc<Device>, mut stream: AdbStream, command: String, 
                         Ok(None) => break,
                         Err(e) => {
                             tracing::warn!(error = %e, "bad shell protocol message; closing the stream");
-                            task.abort();
+                            task.0.abort();
                             return;
                         }
                     }
@@ -395,7 +406,7 @@ async fn run_shell(device: Arc<Device>, mut stream: AdbStream, command: String, 
     }
     if out_open || err_open || status.is_none() {
         // The stream broke while writing: stop the command.
-        task.abort();
+        task.0.abort();
         return;
     }
     if v2 {

@@ -19,10 +19,13 @@ const PIPE_CAPACITY: usize = 256 * 1024;
 /// Connections that may wait for `accept` (the `listen(2)` backlog).
 const BACKLOG: usize = 16;
 
+/// A listening name's registration: its id (to recognise it on drop) and the backlog sender.
+type Registration = (u64, mpsc::Sender<DuplexStream>);
+
 /// The registry of listening names. Cheap to clone; all clones share the registry.
 #[derive(Debug, Clone, Default)]
 pub struct AbstractSockets {
-    listeners: Arc<Mutex<HashMap<String, (u64, mpsc::Sender<DuplexStream>)>>>,
+    listeners: Arc<Mutex<HashMap<String, Registration>>>,
     next_id: Arc<std::sync::atomic::AtomicU64>,
 }
 

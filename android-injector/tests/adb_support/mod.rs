@@ -12,7 +12,9 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use android_injector::adb::packet::{self, A_CNXN, A_OPEN, A_VERSION, MAX_PAYLOAD, Packet, PacketDecoder};
+use android_injector::adb::packet::{
+    self, A_CNXN, A_OPEN, A_VERSION, MAX_PAYLOAD, Packet, PacketDecoder,
+};
 use android_injector::device::{AuthConfig, Device, DeviceConfig, Identity};
 
 /// How long any single condition may take before the test fails.
@@ -69,14 +71,21 @@ impl DeviceProcess {
             let _ = BufReader::new(stdout).read_line(&mut line);
             let _ = tx.send(line);
         });
-        let line = rx.recv_timeout(TIMEOUT).expect("virtual-device did not report its port");
+        let line = rx
+            .recv_timeout(TIMEOUT)
+            .expect("virtual-device did not report its port");
         let port = line
             .trim()
             .strip_prefix("virtual-device listening on 127.0.0.1:")
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
             .parse()
             .unwrap();
-        DeviceProcess { child, port, data_dir: data_dir.to_path_buf(), _tmp: None }
+        DeviceProcess {
+            child,
+            port,
+            data_dir: data_dir.to_path_buf(),
+            _tmp: None,
+        }
     }
 
     pub fn serial(&self) -> String {
@@ -118,7 +127,11 @@ impl InProcessDevice {
             auth,
         })
         .unwrap();
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
         let std_listener = TcpListener::bind("127.0.0.1:0").unwrap();
         std_listener.set_nonblocking(true).unwrap();
         let port = std_listener.local_addr().unwrap().port();
@@ -127,7 +140,12 @@ impl InProcessDevice {
             let listener = tokio::net::TcpListener::from_std(std_listener).unwrap();
             let _ = android_injector::device::adbd::serve(d, listener).await;
         });
-        InProcessDevice { device, port, runtime, _tmp: tmp }
+        InProcessDevice {
+            device,
+            port,
+            runtime,
+            _tmp: tmp,
+        }
     }
 
     pub fn serial(&self) -> String {
@@ -148,7 +166,11 @@ pub fn identity() -> Identity {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A real adb server on its own port with its own HOME; killed on drop.
@@ -159,9 +181,16 @@ pub struct AdbServer {
 
 impl AdbServer {
     pub fn start() -> AdbServer {
-        let server = AdbServer { port: free_port(), home: tempfile::tempdir().unwrap() };
+        let server = AdbServer {
+            port: free_port(),
+            home: tempfile::tempdir().unwrap(),
+        };
         let out = server.adb(&["start-server"]);
-        assert!(out.status.success(), "adb start-server: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "adb start-server: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         server
     }
 
@@ -224,7 +253,11 @@ impl AdbServer {
     /// The adb public key this server generated in its HOME.
     pub fn public_key(&self) -> String {
         let path = self.home.path().join(".android/adbkey.pub");
-        assert!(wait_for(TIMEOUT, || path.exists()), "adb did not create {}", path.display());
+        assert!(
+            wait_for(TIMEOUT, || path.exists()),
+            "adb did not create {}",
+            path.display()
+        );
         std::fs::read_to_string(path).unwrap()
     }
 }
@@ -245,7 +278,10 @@ impl RawHost {
     pub fn connect(port: u16) -> RawHost {
         let sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
         sock.set_read_timeout(Some(TIMEOUT)).unwrap();
-        RawHost { sock, decoder: PacketDecoder::new() }
+        RawHost {
+            sock,
+            decoder: PacketDecoder::new(),
+        }
     }
 
     pub fn send(&mut self, p: &Packet) {
@@ -270,7 +306,12 @@ impl RawHost {
 
     /// CNXN against a device without auth; returns the device's CNXN.
     pub fn handshake(&mut self) -> Packet {
-        self.send(&Packet::new(A_CNXN, A_VERSION, MAX_PAYLOAD, b"host::features=shell_v2,cmd,stat_v2\0".to_vec()));
+        self.send(&Packet::new(
+            A_CNXN,
+            A_VERSION,
+            MAX_PAYLOAD,
+            b"host::features=shell_v2,cmd,stat_v2\0".to_vec(),
+        ));
         let p = self.recv().expect("CNXN reply");
         assert_eq!(p.command, A_CNXN);
         p
