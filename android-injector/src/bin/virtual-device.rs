@@ -4,6 +4,7 @@
 //! can come from flags or from redroid's boot arguments (`androidboot.redroid_width=720`, …)
 //! given as trailing arguments. Prints `virtual-device listening on ADDR:PORT` once the adb
 //! port is open (with `--adb-port 0` the port is chosen by the OS), then serves until killed.
+//! `app_process` (the scrcpy server) and the synthetic game are installed on the device.
 
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
