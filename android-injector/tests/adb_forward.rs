@@ -91,6 +91,32 @@ fn forward_reaches_an_abstract_socket_and_refuses_when_nobody_listens() {
     assert_eq!(adb.shell(&s, "echo ok").0, "ok\n");
 }
 
+#[test]
+fn forward_to_a_device_tcp_port() {
+    let dev = InProcessDevice::start(AuthConfig::AcceptAny);
+    let adb = AdbServer::start();
+    let s = dev.serial();
+    adb.connect(&s);
+    // A TCP service "on the device" (its loopback is this machine's).
+    let service = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let service_port = service.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut c, _) = service.accept().unwrap();
+        let mut buf = [0u8; 5];
+        c.read_exact(&mut buf).unwrap();
+        c.write_all(&buf.to_ascii_uppercase()).unwrap();
+    });
+    let o = adb.adb_s(&s, &["forward", "tcp:0", &format!("tcp:{service_port}")]);
+    let port: u16 = String::from_utf8_lossy(&o.stdout).trim().parse().unwrap();
+    let mut sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    sock.set_read_timeout(Some(TIMEOUT)).unwrap();
+    sock.write_all(b"hello").unwrap();
+    let mut reply = [0u8; 5];
+    sock.read_exact(&mut reply).unwrap();
+    assert_eq!(&reply, b"HELLO");
+    server.join().unwrap();
+}
+
 #[derive(Default)]
 struct Recorder {
     started: Mutex<Vec<(String, String)>>,

@@ -84,6 +84,12 @@ fn install_list_launch_upgrade_and_survive_a_restart() {
     assert!(err.contains("does not exist"), "{err}");
     assert_eq!(adb.shell(&s, "monkey -p com.not.installed 1").2, 251);
 
+    // pm clear empties the app's data directory and keeps the app.
+    adb.shell(&s, &format!("echo 5 > /data/data/{pkg}/files/state"));
+    assert_eq!(adb.shell(&s, &format!("pm clear {pkg}")).0, "Success\n");
+    assert_eq!(adb.shell(&s, &format!("ls /data/data/{pkg}")).0, "");
+    assert_eq!(adb.shell(&s, "pm clear com.not.installed").0, "Failed\n");
+
     // Upgrade to v2, then a downgrade is refused as Android refuses it.
     let o = adb.adb_s(&s, &["install", "-r", v2.to_str().unwrap()]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));

@@ -79,6 +79,14 @@ fn connect_getprop_and_exit_codes() {
     );
     assert_eq!(adb.shell(&s, "ls /sdcard/a/b").0, "f\n");
     assert_eq!(adb.shell(&s, "rm -r /sdcard/a && ls /sdcard/a").2, 1);
+    assert_eq!(adb.shell(&s, "mkdir -p /sdcard/r/s && echo 1 > /sdcard/r/f && ls -R /sdcard/r").0, "/sdcard/r:\nf\ns\n\n/sdcard/r/s:\n");
+    // setprop / getprop, and ro.* being write-once.
+    assert_eq!(adb.shell(&s, "setprop debug.playrack.x on && getprop debug.playrack.x").0, "on\n");
+    assert_eq!(adb.shell(&s, "setprop ro.product.model other").2, 1);
+    assert_eq!(adb.shell(&s, "getprop no.such.prop fallback").0, "fallback\n");
+    // chown is recorded only; on a missing file it fails.
+    assert_eq!(adb.shell(&s, "chown system:system /sdcard/r/f").2, 0);
+    assert_eq!(adb.shell(&s, "chown system /sdcard/r/missing").2, 1);
     // Nothing outside the map.
     let (_, err, code) = adb.shell(&s, "cat /etc/passwd");
     assert_eq!(code, 1);

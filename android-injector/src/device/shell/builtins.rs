@@ -220,9 +220,12 @@ async fn ls(mut ctx: Context) -> i32 {
             format!("{name}\n")
         }
     };
+    let recursive = f.contains('R');
     let mut status = 0;
-    let multiple = operands.len() > 1;
-    for op in operands {
+    let mut queue: std::collections::VecDeque<String> = operands.into();
+    let multiple = queue.len() > 1 || recursive;
+    let mut first = true;
+    while let Some(op) = queue.pop_front() {
         let st = match ctx.device.fs.stat(&ctx.cwd, &op) {
             Ok(st) => st,
             Err(e) => {
@@ -239,13 +242,27 @@ async fn ls(mut ctx: Context) -> i32 {
             Ok(entries) => {
                 let mut out = String::new();
                 if multiple {
-                    out.push_str(&format!("{op}:\n"));
+                    out.push_str(&format!("{}{op}:\n", if first { "" } else { "\n" }));
                 }
+                first = false;
                 if long {
                     out.push_str(&format!("total {}\n", entries.len()));
                 }
-                for (name, st) in entries.iter().filter(|(n, _)| all || !n.starts_with('.')) {
+                let shown: Vec<&(String, crate::adb::sync::Stat)> =
+                    entries.iter().filter(|(n, _)| all || !n.starts_with('.')).collect();
+                for (name, st) in &shown {
                     out.push_str(&line(name, st));
+                }
+                if recursive {
+                    // Subdirectories next, in order, before the remaining operands.
+                    let subdirs: Vec<String> = shown
+                        .iter()
+                        .filter(|(_, st)| st.mode & 0o170000 == 0o040000)
+                        .map(|(n, _)| format!("{}/{n}", op.trim_end_matches('/')))
+                        .collect();
+                    for d in subdirs.into_iter().rev() {
+                        queue.push_front(d);
+                    }
                 }
                 ctx.out(out).await;
             }
