@@ -253,3 +253,71 @@ async fn app_process_serves_the_game_on_the_abstract_socket() {
     let (status, _, err) = timeout(WAIT, server).await.unwrap().unwrap();
     assert_eq!(status, 0, "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tap_counter_survives_a_tar_of_the_app_data_into_a_fresh_device() {
+    let pkg = "com.playrack.tapper";
+    let app = InstalledPackage {
+        package: pkg.into(),
+        version_code: 1,
+        version_name: None,
+        launchable_activity: None,
+        apk_path: format!("/data/app/{pkg}/base.apk"),
+        label: None,
+    };
+
+    // device A: three taps, then the node agent's save: tar of /data/data/<pkg>
+    let dir_a = tempfile::tempdir().unwrap();
+    let a = device(dir_a.path());
+    let screen_a = install(&a);
+    GameHooks {
+        screen: screen_a.clone(),
+    }
+    .app_started(&a, &app, "");
+    for _ in 0..3 {
+        let (status, _, err) = sh(&a, "input tap 300 700").await;
+        assert_eq!(status, 0, "{err}");
+    }
+    assert_eq!(screen_a.lock().unwrap().game().taps(), 3);
+    let (status, _, err) = sh(
+        &a,
+        &format!("tar -czf /sdcard/save.tgz -C /data/data {pkg}"),
+    )
+    .await;
+    assert_eq!(status, 0, "{err}");
+    let (_, archive) = a.fs.host_path("/", "/sdcard/save.tgz").unwrap();
+
+    // device B: restore the archive, start the app: the counter goes on from 3
+    let dir_b = tempfile::tempdir().unwrap();
+    let b = device(dir_b.path());
+    let screen_b = install(&b);
+    let (_, dest) = b.fs.writable_path("/", "/sdcard/save.tgz").unwrap();
+    std::fs::copy(archive, dest).unwrap();
+    let (status, _, err) = sh(&b, "tar -xzf /sdcard/save.tgz -C /data/data").await;
+    assert_eq!(status, 0, "{err}");
+    GameHooks {
+        screen: screen_b.clone(),
+    }
+    .app_started(&b, &app, "");
+    assert_eq!(screen_b.lock().unwrap().game().taps(), 3);
+    let (status, _, err) = sh(&b, "input tap 10 700").await;
+    assert_eq!(status, 0, "{err}");
+    let (_, taps) =
+        b.fs.host_path("/", &format!("/data/data/{pkg}/files/taps"))
+            .unwrap();
+    assert_eq!(std::fs::read_to_string(taps).unwrap(), "4\n");
+    // and the counter is drawn: the 7-segment panel differs between 3 and 4 taps, and is the
+    // same for two games at the same count
+    let panel = |screen: &android_injector::scrcpy::server::SharedScreen| {
+        let mut f = android_injector::game::I420::new(720, 1280);
+        screen.lock().unwrap().game_mut().render(&mut f, 0);
+        let (cx, cy, ch) = android_injector::game::Layout::new(720, 1280).counter;
+        (cy..cy + ch)
+            .flat_map(|y| f.y[y * 720 + cx..y * 720 + cx + 6 * ch * 2 / 3].to_vec())
+            .collect::<Vec<u8>>()
+    };
+    let (three, four) = (panel(&screen_a), panel(&screen_b));
+    assert_ne!(three, four);
+    sh(&a, "input tap 300 700").await;
+    assert_eq!(panel(&screen_a), four);
+}
