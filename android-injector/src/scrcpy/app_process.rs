@@ -129,7 +129,7 @@ impl DeviceHooks for GameHooks {
 
 /// Puts the launcher on the display, installs [`GameHooks`] and registers `app_process`.
 /// Returns the screen the scrcpy servers capture. The `virtual-device` binary calls this right
-/// after `Device::open`; until it does, the device has no `app_process` and no game.
+/// after `Device::open`.
 pub fn install(device: &Arc<Device>) -> SharedScreen {
     let (game, store) = game_for(device, LAUNCHER_PACKAGE);
     let screen = DeviceScreen::new(game, store).shared();
