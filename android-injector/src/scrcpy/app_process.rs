@@ -128,8 +128,8 @@ impl DeviceHooks for GameHooks {
 }
 
 /// Puts the launcher on the display, installs [`GameHooks`] and registers `app_process`.
-/// Returns the screen the scrcpy servers capture. The `virtual-device` binary calls this right
-/// after `Device::open`.
+/// Returns the screen the scrcpy servers capture. Call it once, right after `Device::open`
+/// (the `virtual-device` binary's job).
 pub fn install(device: &Arc<Device>) -> SharedScreen {
     let (game, store) = game_for(device, LAUNCHER_PACKAGE);
     let screen = DeviceScreen::new(game, store).shared();
