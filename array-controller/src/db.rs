@@ -111,8 +111,26 @@ impl Db {
 
 /// A new id: `<prefix>_` + 26 Crockford base32 characters (48 bits of milliseconds, then 80
 /// random bits), so ids sort by creation time and pagination can use them as cursors.
+///
+/// Within one process ids are strictly increasing: an id made in the same millisecond as the
+/// previous one (or after the clock stepped back) reuses its millisecond and adds a random
+/// step to its random part, so creation order survives sub-millisecond bursts.
 pub fn new_id(prefix: &str) -> String {
-    encode_id(prefix, crate::now().millis(), rand::rng().random::<u128>())
+    const RANDOM_BITS: u128 = (1u128 << 80) - 1;
+    const MAX_STEP: u128 = 1u128 << 32;
+    static LAST: std::sync::Mutex<(i64, u128)> = std::sync::Mutex::new((i64::MIN, 0));
+    let now = crate::now().millis();
+    let mut rng = rand::rng();
+    let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+    let next = if now > last.0 {
+        (now, rng.random::<u128>() & RANDOM_BITS)
+    } else if last.1 < RANDOM_BITS - MAX_STEP {
+        (last.0, last.1 + rng.random_range(1..=MAX_STEP))
+    } else {
+        (last.0 + 1, rng.random::<u128>() & (RANDOM_BITS >> 1))
+    };
+    *last = next;
+    encode_id(prefix, next.0, next.1)
 }
 
 fn encode_id(prefix: &str, millis: i64, random: u128) -> String {
@@ -213,5 +231,13 @@ mod tests {
         assert_eq!(a.len(), 4 + 26);
         let many: std::collections::HashSet<_> = (0..10_000).map(|_| new_id("x")).collect();
         assert_eq!(many.len(), 10_000);
+    }
+
+    #[test]
+    fn ids_made_in_one_millisecond_still_sort_in_creation_order() {
+        let ids: Vec<String> = (0..10_000).map(|_| new_id("x")).collect();
+        for pair in ids.windows(2) {
+            assert!(pair[0] < pair[1], "{} !< {}", pair[0], pair[1]);
+        }
     }
 }

@@ -22,6 +22,21 @@ pub fn current_request_id() -> Option<String> {
     REQUEST_ID.try_with(|id| id.clone()).ok()
 }
 
+/// Runs `fut` (work spawned onto another task on behalf of the current request) with the
+/// current request's id, so its audit entries and problems still name the request.
+/// The id is read when this is called (on the request's task), not when the future first runs.
+pub fn with_current_request_id<F: std::future::Future>(
+    fut: F,
+) -> impl std::future::Future<Output = F::Output> {
+    let id = current_request_id();
+    async move {
+        match id {
+            Some(id) => REQUEST_ID.scope(id, fut).await,
+            None => fut.await,
+        }
+    }
+}
+
 /// Gives each request an id (the caller's `x-request-id` if it is sane, else a new one), makes
 /// it visible to error bodies and audit entries, and echoes it in the response.
 pub async fn request_id(req: Request, next: Next) -> Response {

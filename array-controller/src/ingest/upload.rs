@@ -101,7 +101,8 @@ pub async fn append(
     let state = state.clone();
     // The work runs in its own task: if the client goes away, axum drops this future, but the
     // task still records what arrived.
-    tokio::spawn(async move { append_task(state, row, client_offset, body).await })
+    let task = append_task(state, row, client_offset, body);
+    tokio::spawn(crate::http::with_current_request_id(task))
         .await
         .map_err(|e| ApiError::Internal(format!("upload task failed: {e}")))?
 }

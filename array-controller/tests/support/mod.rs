@@ -393,3 +393,192 @@ pub fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(playrack_apk::fixtures::apk(name))
         .unwrap_or_else(|e| panic!("fixture {name}: {e}"))
 }
+
+// --- helpers of the API suites (api_happy, authz, ops) ----------------------------------------
+
+/// Parses a problem+json body, panicking with the text if it is not one.
+pub fn problem_of(text: &str) -> playrack_wire::Problem {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not a problem ({e}): {text}"))
+}
+
+impl Ctl {
+    /// The running controller's shared state (its database pool, package store, …).
+    pub fn state(&self) -> &array_controller::state::AppState {
+        &self.running.as_ref().expect("controller running").state
+    }
+
+    /// Sends any request: optional bearer, optional JSON body, extra headers.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&serde_json::Value>,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut req = self.http.request(method, format!("{}{}", self.url, path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.send().await.expect("request")
+    }
+
+    /// GET expecting 200.
+    pub async fn get<T: DeserializeOwned>(&self, path: &str, token: &str) -> T {
+        self.ok::<(), T>(Method::GET, path, token, None, StatusCode::OK)
+            .await
+    }
+
+    /// Like [`Ctl::problem`], but returns the problem for further checks.
+    pub async fn refused(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&serde_json::Value>,
+        status: StatusCode,
+        code: &str,
+    ) -> playrack_wire::Problem {
+        let (got, text) = self.raw(method.clone(), path, token, body).await;
+        assert_eq!(got, status, "{} {method} {path}: {text}", self.backend);
+        let p = problem_of(&text);
+        assert_eq!(p.code, code, "{} {method} {path}: {text}", self.backend);
+        assert!(p.request_id.is_some(), "problem without request id: {text}");
+        p
+    }
+
+    /// Who `token` is.
+    pub async fn me(&self, token: &str) -> Principal {
+        self.get("/v1/me", token).await
+    }
+
+    /// Every item of a list, following `next_cursor` (`path` may already carry a query).
+    pub async fn list_all<T: DeserializeOwned>(&self, path: &str, token: &str) -> Vec<T> {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..1000 {
+            let url = match &cursor {
+                Some(c) => format!("{path}{sep}limit=200&cursor={c}"),
+                None => format!("{path}{sep}limit=200"),
+            };
+            let page: Page<T> = self.get(&url, token).await;
+            items.extend(page.items);
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => return items,
+            }
+        }
+        panic!("{path}: more than 1000 pages");
+    }
+
+    /// Asserts the audit log holds an `action` entry on `object_id` by `actor`, carrying a
+    /// request id (read as the operator admin); returns the newest such entry.
+    pub async fn audited(&self, action: &str, object_id: &str, actor: &str) -> AuditEntry {
+        let entries: Vec<AuditEntry> = self
+            .list_all(
+                &format!("/v1/audit?object_id={object_id}&action={action}"),
+                &self.op,
+            )
+            .await;
+        let entry = entries
+            .iter()
+            .rev()
+            .find(|e| e.actor == actor)
+            .unwrap_or_else(|| {
+                panic!(
+                    "{}: no audit entry {action} on {object_id} by {actor}: {entries:?}",
+                    self.backend
+                )
+            });
+        assert_eq!(entry.action, action);
+        assert_eq!(entry.object_id, object_id);
+        assert!(
+            entry.request_id.as_deref().is_some_and(|r| !r.is_empty()),
+            "{}: audit entry without request id: {entry:?}",
+            self.backend
+        );
+        entry.clone()
+    }
+
+    /// Creates an API key with `role` as `token`; returns it with its secret.
+    pub async fn api_key(&self, token: &str, name: &str, role: Role) -> CreatedApiKey {
+        self.ok(
+            Method::POST,
+            "/v1/api-keys",
+            token,
+            Some(&CreateApiKey {
+                name: name.into(),
+                role,
+                expires_at: None,
+            }),
+            StatusCode::CREATED,
+        )
+        .await
+    }
+
+    pub async fn region(&self, name: &str) -> Region {
+        self.ok(
+            Method::POST,
+            "/v1/regions",
+            &self.op,
+            Some(&CreateRegion { name: name.into() }),
+            StatusCode::CREATED,
+        )
+        .await
+    }
+
+    pub async fn room(&self, region_id: &str, name: &str) -> Room {
+        self.ok(
+            Method::POST,
+            "/v1/rooms",
+            &self.op,
+            Some(&CreateRoom {
+                region_id: region_id.into(),
+                name: name.into(),
+                instance_cap: 100,
+                shared_volume: format!("/mnt/packages/{name}"),
+                probe_url: format!("https://{name}.probe.test/rtt"),
+                placement: Placement::Spread,
+            }),
+            StatusCode::CREATED,
+        )
+        .await
+    }
+
+    pub async fn array(&self, room_id: &str, name: &str) -> Array {
+        self.ok(
+            Method::POST,
+            "/v1/arrays",
+            &self.op,
+            Some(&CreateArray {
+                room_id: room_id.into(),
+                name: name.into(),
+            }),
+            StatusCode::CREATED,
+        )
+        .await
+    }
+
+    pub async fn board(&self, array_id: &str, serial: &str) -> Board {
+        self.ok(
+            Method::POST,
+            "/v1/boards",
+            &self.op,
+            Some(&CreateBoard {
+                array_id: array_id.into(),
+                serial: serial.into(),
+                model: "RK3588".into(),
+                capacity: [("hd-60".to_owned(), 4), ("sd-30".to_owned(), 8)].into(),
+            }),
+            StatusCode::CREATED,
+        )
+        .await
+    }
+}
