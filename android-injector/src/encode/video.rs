@@ -4,7 +4,9 @@
 //! - **Constrained Baseline** (openh264's baseline sets constraint_set0/1, so the SPS reads
 //!   `42 c0 xx`): every browser decodes it, including software fallbacks limited to Baseline,
 //!   and it is what SDP `profile-level-id=42e01f` offers. The level is left to the encoder,
-//!   which derives it from size and rate (3.1 at 720p30).
+//!   which derives it from size and rate: measured 3.0 at 360×640@30, 3.1 at 720×1280@30,
+//!   3.2 at 720×1280@60, 4.2 at 1080×1920@60 (browsers accept a level above the offered 3.1
+//!   with `level-asymmetry-allowed=1`).
 //! - `CameraVideoRealTime`: rendered game frames are camera-like content; the screen-content
 //!   mode lost rate control on noisy frames in our measurements (research/crates.md §2).
 //! - Bit-rate rate control at `video_bit_rate`, frame rate `max_fps` (or the display's), no
