@@ -2,9 +2,10 @@
 //! rendered to I420 frames that carry machine-readable marks.
 //!
 //! What a test (or a person) can read from a frame:
-//! - **frame number**: 32 bits drawn as 2 rows × 16 black/white square blocks along the top,
-//!   most significant bit first, each block `width / 16` pixels (45 px at 720 wide), large
-//!   enough to survive H.264 at any sane bit rate. [`read_frame_number`] decodes it.
+//! - **frame number**: 32 bits drawn as black/white square blocks along the top, most
+//!   significant bit first, 16 per row (2 rows) with blocks of `width / 16` pixels (45 px at
+//!   720 wide); below 256 px of width the blocks stay 16 px and the stripe takes more rows.
+//!   Large enough to survive H.264 at any sane bit rate. [`read_frame_number`] decodes it.
 //! - **latency probe**: a square at the right under the stripe, black or white. A
 //!   KEYCODE_F12 DOWN toggles it, and the toggle shows in the very next frame rendered.
 //!   [`read_probe_block`] reads it. This is the Gaming@Edge "special input" latency method.
@@ -44,8 +45,11 @@ pub const MARK_LIFETIME_US: u64 = 2_000_000;
 pub const MAX_MARKS: usize = 64;
 /// How long an indicator stays lit after its event, in µs.
 pub const INDICATOR_US: u64 = 1_000_000;
-/// Blocks per row of the frame-number stripe; two rows make 32 bits.
+/// Blocks per row of the frame-number stripe on frames at least 256 px wide; two rows make
+/// 32 bits.
 pub const STRIPE_BLOCKS_PER_ROW: usize = 16;
+/// The smallest stripe block, in pixels: smaller ones blur away in H.264's 16×16 macroblocks.
+pub const STRIPE_MIN_BLOCK: usize = 16;
 
 /// The default display: 720×1280 portrait at 60 fps.
 pub const DEFAULT_WIDTH: u32 = 720;
@@ -81,6 +85,8 @@ pub struct Layout {
     pub height: usize,
     /// Side of one stripe block.
     pub block: usize,
+    /// Stripe blocks per row.
+    pub per_row: usize,
     /// Probe square: x, y, side.
     pub probe: (usize, usize, usize),
     /// Tap counter: x, y, digit height.
@@ -89,14 +95,16 @@ pub struct Layout {
 
 impl Layout {
     pub fn new(width: usize, height: usize) -> Layout {
-        let block = width / STRIPE_BLOCKS_PER_ROW;
-        let stripe_h = 2 * block;
+        let block = (width / STRIPE_BLOCKS_PER_ROW).max(STRIPE_MIN_BLOCK);
+        let per_row = (width / block).max(1);
+        let stripe_h = 32usize.div_ceil(per_row) * block;
         let margin = block / 2;
         let side = width / 4;
         Layout {
             width,
             height,
             block,
+            per_row,
             probe: (width - side - margin, stripe_h + margin, side),
             // six digits of width h/2 plus gaps stay left of the probe
             counter: (margin, stripe_h + margin, (width / 10).min(height / 10)),
@@ -110,7 +118,7 @@ pub fn read_frame_number(luma: LumaRef<'_>) -> u32 {
     let b = l.block;
     let mut n = 0u32;
     for i in 0..32 {
-        let (row, col) = (i / STRIPE_BLOCKS_PER_ROW, i % STRIPE_BLOCKS_PER_ROW);
+        let (row, col) = (i / l.per_row, i % l.per_row);
         let (x, y) = (col * b, row * b);
         // the central half of the block, away from edges H.264 may blur
         let bit = luma.mean(x + b / 4, y + b / 4, x + 3 * b / 4, y + 3 * b / 4) >= 128;
@@ -406,10 +414,7 @@ impl Game {
         let b = l.block as i64;
         for i in 0..32 {
             let bit = (number >> (31 - i)) & 1 == 1;
-            let (row, col) = (
-                (i / STRIPE_BLOCKS_PER_ROW) as i64,
-                (i % STRIPE_BLOCKS_PER_ROW) as i64,
-            );
+            let (row, col) = ((i / l.per_row) as i64, (i % l.per_row) as i64);
             let c = if bit { Yuv::WHITE } else { Yuv::BLACK };
             frame.fill_rect(col * b, row * b, (col + 1) * b, (row + 1) * b, c);
         }
@@ -515,10 +520,13 @@ mod tests {
         g.frame_number = 0xA5C3_0F01;
         g.render(&mut f, 0);
         assert_eq!(read_frame_number(f.luma()), 0xA5C3_0F01);
-        // a smaller video size still reads back
-        let mut small = I420::new(360, 640);
-        let info = g.render(&mut small, 0);
-        assert_eq!(read_frame_number(small.luma()), info.number);
+        // smaller video sizes still read back, down to a narrow 184-pixel frame
+        for (w, h) in [(360, 640), (184, 320)] {
+            let mut small = I420::new(w, h);
+            let info = g.render(&mut small, 0);
+            assert_eq!(read_frame_number(small.luma()), info.number);
+            assert!(Layout::new(w, h).block >= STRIPE_MIN_BLOCK);
+        }
     }
 
     #[test]
