@@ -1,0 +1,662 @@
+//! Operations and HTTP plumbing, on SQLite and PostgreSQL: health and readiness, Prometheus
+//! metrics, the OpenAPI document, request ids, rate limits per IP and per key, CORS, malformed
+//! bodies; and the binary's `--help` and configuration errors.
+
+mod support;
+
+use playrack_wire::api::*;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use support::{Ctl, backends, fixture, problem_of};
+
+/// Polls `cond` every 20 ms until it holds, failing after `timeout`.
+async fn wait_until<F, Fut>(what: &str, timeout: Duration, mut cond: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    while !cond().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn text_of(ctl: &Ctl, path: &str) -> (StatusCode, String) {
+    let resp = ctl.send(Method::GET, path, None, None, &[]).await;
+    (resp.status(), resp.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_readiness_and_metrics() {
+    for backend in backends() {
+        let ctl = Ctl::start(backend).await;
+        assert_eq!(
+            text_of(&ctl, "/healthz").await,
+            (StatusCode::OK, "ok".into())
+        );
+        assert_eq!(
+            text_of(&ctl, "/readyz").await,
+            (StatusCode::OK, "ready".into())
+        );
+
+        // An unwritable package store makes the controller unready (root ignores permission
+        // bits, so the scratch directory is swapped for a plain file), and ready again after.
+        let incoming = ctl.store_root().join(".incoming");
+        std::fs::remove_dir_all(&incoming).unwrap();
+        std::fs::write(&incoming, b"not a directory").unwrap();
+        let (status, body) = text_of(&ctl, "/readyz").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{backend}: {body}");
+        assert!(body.contains("package store"), "{body}");
+        assert_eq!(
+            text_of(&ctl, "/healthz").await.0,
+            StatusCode::OK,
+            "still alive"
+        );
+        std::fs::remove_file(&incoming).unwrap();
+        std::fs::create_dir(&incoming).unwrap();
+        assert_eq!(text_of(&ctl, "/readyz").await.0, StatusCode::OK);
+
+        // Metrics: Prometheus text with the controller's counters after some traffic.
+        let _: Tenant = ctl
+            .ok(
+                Method::POST,
+                "/v1/tenants",
+                &ctl.op,
+                Some(&json!({"name": "Metered"})),
+                StatusCode::CREATED,
+            )
+            .await;
+        let resp = ctl.send(Method::GET, "/metrics", None, None, &[]).await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        let ctype = resp.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(ctype.starts_with("text/plain"), "{ctype}");
+        let text = resp.text().await.unwrap();
+        for name in ["playrack_logins_total", "playrack_audit_entries_total"] {
+            assert!(
+                text.contains(&format!("# TYPE {name} counter")),
+                "{backend}: {name} missing:\n{text}"
+            );
+        }
+        let logins_ok = text
+            .lines()
+            .find(|l| l.starts_with("playrack_logins_total{") && l.contains("result=\"ok\""))
+            .unwrap_or_else(|| panic!("no successful-login sample:\n{text}"));
+        let n: f64 = logins_ok.rsplit(' ').next().unwrap().parse().unwrap();
+        assert!(n >= 1.0, "{logins_ok}");
+
+        // A database that stops answering makes the controller unready too.
+        ctl.state().db.pool.close().await;
+        let (status, body) = text_of(&ctl, "/readyz").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        assert!(body.contains("database"), "{body}");
+        ctl.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_describes_the_api() {
+    for backend in backends() {
+        let ctl = Ctl::start(backend).await;
+        let (status, text) = text_of(&ctl, "/v1/openapi.json").await;
+        assert_eq!(status, StatusCode::OK);
+        let doc: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+        let version = doc["openapi"].as_str().unwrap();
+        assert!(version.starts_with("3.1."), "{version}");
+        assert_eq!(doc["info"]["title"], "Playrack array controller");
+        let paths = doc["paths"].as_object().unwrap();
+        for p in [
+            "/v1/games",
+            "/v1/uploads/{id}",
+            "/v1/topology/import",
+            "/v1/auth/login",
+            "/v1/versions/{id}/deployment",
+            "/v1/audit",
+        ] {
+            assert!(paths.contains_key(p), "{p} missing from {:?}", paths.keys());
+        }
+        assert!(
+            paths.keys().all(|p| p.starts_with("/v1/")),
+            "{:?}",
+            paths.keys()
+        );
+        let games = &paths["/v1/games"];
+        assert!(games.get("get").is_some() && games.get("post").is_some());
+        let upload = &paths["/v1/uploads/{id}"];
+        for m in ["get", "head", "patch", "delete"] {
+            assert!(upload.get(m).is_some(), "/v1/uploads/{{id}} lacks {m}");
+        }
+        let schemas = doc["components"]["schemas"].as_object().unwrap();
+        for s in ["Game", "Problem", "TopologyImport", "Upload"] {
+            assert!(schemas.contains_key(s), "schema {s} missing");
+        }
+        ctl.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_ids_are_echoed_generated_and_recorded() {
+    for backend in backends() {
+        let ctl = Ctl::start(backend).await;
+        ctl.specs().await;
+
+        // The caller's id is echoed; a missing or unusable one is replaced by a fresh one.
+        let resp = ctl
+            .send(
+                Method::GET,
+                "/healthz",
+                None,
+                None,
+                &[("x-request-id", "ops-echo-1")],
+            )
+            .await;
+        assert_eq!(resp.headers()["x-request-id"], "ops-echo-1");
+        let mut seen = std::collections::HashSet::new();
+        let long = "x".repeat(65);
+        for header in [
+            None,
+            Some("has spaces in it"),
+            Some(long.as_str()),
+            Some(""),
+        ] {
+            let headers: Vec<(&str, &str)> = header
+                .map(|h| vec![("x-request-id", h)])
+                .unwrap_or_default();
+            let resp = ctl
+                .send(Method::GET, "/healthz", None, None, &headers)
+                .await;
+            let id = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
+            assert!(id.starts_with("req_"), "{header:?} → {id}");
+            assert!(seen.insert(id), "ids are fresh");
+        }
+
+        // Problems carry the id.
+        let resp = ctl
+            .send(
+                Method::GET,
+                "/v1/me",
+                None,
+                None,
+                &[("x-request-id", "ops-problem-2")],
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(resp.headers()["x-request-id"], "ops-problem-2");
+        let p = problem_of(&resp.text().await.unwrap());
+        assert_eq!(p.request_id.as_deref(), Some("ops-problem-2"));
+        let resp = ctl
+            .send(
+                Method::GET,
+                "/v1/games/gam_missing",
+                Some(&ctl.op),
+                None,
+                &[],
+            )
+            .await;
+        let header = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
+        let p = problem_of(&resp.text().await.unwrap());
+        assert_eq!(
+            p.request_id,
+            Some(header),
+            "a generated id is in the body too"
+        );
+
+        // Audit entries carry the id of the request that made the change.
+        let resp = ctl
+            .send(
+                Method::POST,
+                "/v1/tenants",
+                Some(&ctl.op),
+                Some(&json!({"name": "Traced"})),
+                &[("x-request-id", "ops-mutation-3")],
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::CREATED);
+        let tenant: Tenant = resp.json().await.unwrap();
+        let op_id = ctl.me(&ctl.op).await.id;
+        let entry = ctl.audited("tenant.create", &tenant.id, &op_id).await;
+        assert_eq!(entry.request_id.as_deref(), Some("ops-mutation-3"));
+        let resp = ctl
+            .send(
+                Method::POST,
+                "/v1/regions",
+                Some(&ctl.op),
+                Some(&json!({"name": "eu"})),
+                &[],
+            )
+            .await;
+        let generated = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
+        let region: Region = resp.json().await.unwrap();
+        let entry = ctl.audited("region.create", &region.id, &op_id).await;
+        assert_eq!(entry.request_id, Some(generated));
+
+        // Including the entries written while an upload's last bytes are being settled.
+        let t = ctl.member(Some(&tenant.id), Role::TenantDeveloper).await;
+        let game = ctl.game(&t, "tapper").await;
+        let bytes = fixture("tapper-v1.apk");
+        let up: Upload = ctl
+            .create_upload(&t, &game.id, bytes.len() as u64)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let resp = ctl
+            .http
+            .patch(format!("{}/v1/uploads/{}", ctl.url, up.id))
+            .bearer_auth(&t)
+            .header("tus-resumable", "1.0.0")
+            .header("upload-offset", "0")
+            .header("content-type", "application/offset+octet-stream")
+            .header("x-request-id", "ops-upload-4")
+            .body(bytes)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+        let entry = ctl.audited("version.ready", &up.version_id, "system").await;
+        assert_eq!(
+            entry.request_id.as_deref(),
+            Some("ops-upload-4"),
+            "{backend}"
+        );
+        ctl.stop().await;
+    }
+}
+
+/// Sends up to 50 requests; returns how many passed before the first 429, and that answer.
+async fn hammer(ctl: &Ctl, path: &str, token: Option<&str>) -> (usize, reqwest::Response) {
+    for i in 0..50 {
+        let resp = ctl.send(Method::GET, path, token, None, &[]).await;
+        if resp.status() == StatusCode::TOO_MANY_REQUESTS {
+            return (i, resp);
+        }
+        assert!(resp.status().is_success(), "{path}: {}", resp.status());
+    }
+    panic!(
+        "{}: {path} was never rate limited in 50 requests",
+        ctl.backend
+    );
+}
+
+async fn assert_rate_limited(resp: reqwest::Response) -> u64 {
+    let retry_after: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .expect("Retry-After in whole seconds");
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    assert_eq!(resp.headers()["content-type"], "application/problem+json");
+    let p = problem_of(&resp.text().await.unwrap());
+    assert_eq!((p.status, p.code.as_str()), (429, "RATE_LIMITED"));
+    assert!(p.request_id.is_some());
+    retry_after
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_client_ip_is_rate_limited() {
+    for backend in backends() {
+        let ctl = Ctl::start_with(backend, |c| {
+            c.rate_limit_ip = 2;
+            c.rate_limit_key = 1000;
+        })
+        .await;
+        // A burst of 4× the rate (8), less the sign-in at start, then 429.
+        let (passed, resp) = hammer(&ctl, "/healthz", None).await;
+        assert!((2..=9).contains(&passed), "{backend}: {passed} passed");
+        assert_rate_limited(resp).await;
+        // Authenticated or not, it is the address that is limited (at most one request may
+        // have been refilled meanwhile).
+        let (passed, resp) = hammer(&ctl, "/v1/me", Some(&ctl.op)).await;
+        assert!(passed <= 1, "{backend}: {passed}");
+        assert_rate_limited(resp).await;
+        // The bucket refills (2 per second).
+        let c = &ctl;
+        wait_until(
+            "the IP budget to refill",
+            Duration::from_secs(10),
+            || async move {
+                c.send(Method::GET, "/healthz", None, None, &[])
+                    .await
+                    .status()
+                    == StatusCode::OK
+            },
+        )
+        .await;
+        ctl.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_key_is_rate_limited_and_others_are_not() {
+    for backend in backends() {
+        let ctl = Ctl::start_with(backend, |c| {
+            c.rate_limit_ip = 10_000;
+            c.rate_limit_key = 1;
+        })
+        .await;
+        let (_, ta) = ctl.tenant("Acme").await;
+        let (_, resp) = hammer(&ctl, "/v1/me", Some(&ctl.op)).await;
+        assert_rate_limited(resp).await;
+        // Another credential from the same address, and anonymous endpoints, go on.
+        assert_eq!(ctl.me(&ta).await.role, Role::TenantAdmin);
+        let resp = ctl.send(Method::GET, "/healthz", None, None, &[]).await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        // The limited key stays limited: at most one request may have been refilled meanwhile.
+        let (passed, resp) = hammer(&ctl, "/v1/me", Some(&ctl.op)).await;
+        assert!(passed <= 1, "{backend}: {passed}");
+        assert_rate_limited(resp).await;
+        ctl.stop().await;
+    }
+}
+
+/// A browser's CORS preflight for `POST /v1/games` from `origin`.
+async fn preflight(ctl: &Ctl, origin: &str) -> reqwest::Response {
+    ctl.send(
+        Method::OPTIONS,
+        "/v1/games",
+        None,
+        None,
+        &[
+            ("origin", origin),
+            ("access-control-request-method", "POST"),
+            (
+                "access-control-request-headers",
+                "authorization,content-type",
+            ),
+        ],
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cors_allows_the_configured_origin_only() {
+    const PORTAL: &str = "https://portal.playrack.test";
+    for backend in backends() {
+        let ctl = Ctl::start_with(backend, |c| c.cors_origins = vec![PORTAL.into()]).await;
+        let acao = |resp: &reqwest::Response| {
+            resp.headers()
+                .get("access-control-allow-origin")
+                .map(|v| v.to_str().unwrap().to_owned())
+        };
+        // Simple requests.
+        let resp = ctl
+            .send(
+                Method::GET,
+                "/v1/me",
+                Some(&ctl.op),
+                None,
+                &[("origin", PORTAL)],
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert_eq!(acao(&resp).as_deref(), Some(PORTAL), "{backend}");
+        let exposed = resp.headers()["access-control-expose-headers"]
+            .to_str()
+            .unwrap()
+            .to_lowercase();
+        assert!(exposed.contains("x-request-id"), "{exposed}");
+        let resp = ctl
+            .send(
+                Method::GET,
+                "/v1/me",
+                Some(&ctl.op),
+                None,
+                &[("origin", "https://evil.test")],
+            )
+            .await;
+        assert_eq!(acao(&resp), None);
+
+        // Preflights.
+        let resp = preflight(&ctl, PORTAL).await;
+        assert!(resp.status().is_success(), "{}", resp.status());
+        assert_eq!(acao(&resp).as_deref(), Some(PORTAL));
+        let methods = resp.headers()["access-control-allow-methods"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            methods.contains("POST") && methods.contains("PATCH"),
+            "{methods}"
+        );
+        let headers = resp.headers()["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .to_lowercase();
+        assert!(
+            headers.contains("authorization") && headers.contains("content-type"),
+            "{headers}"
+        );
+        let resp = preflight(&ctl, "https://evil.test").await;
+        assert_eq!(acao(&resp), None);
+        ctl.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_bodies_are_explained_and_wrong_content_types_refused() {
+    for backend in backends() {
+        let ctl = Ctl::start(backend).await;
+        let post = |path: &str, ctype: Option<&str>, body: &str| {
+            let mut req = ctl
+                .http
+                .post(format!("{}{path}", ctl.url))
+                .bearer_auth(&ctl.op)
+                .body(body.to_owned());
+            if let Some(c) = ctype {
+                req = req.header("content-type", c);
+            }
+            req.send()
+        };
+        let cases = [
+            ("/v1/tenants", r#"{"name": "#, &["JSON", "line 1"][..]),
+            (
+                "/v1/tenants",
+                r#"{"name": 5}"#,
+                &["name", "invalid type"][..],
+            ),
+            ("/v1/tenants", r#"{}"#, &["missing field `name`"][..]),
+            (
+                "/v1/tenants",
+                r#"{"name": "x", "priority_tier": "high"}"#,
+                &["priority_tier"][..],
+            ),
+            ("/v1/tenants", "", &["EOF"][..]),
+            (
+                "/v1/accounts",
+                r#"{"email": "a@b.test", "password": "long-enough-pw", "role": "superuser"}"#,
+                &["role", "superuser"][..],
+            ),
+            ("/v1/regions", r#""eu""#, &["invalid type"][..]),
+        ];
+        for (path, body, words) in cases {
+            let resp = post(path, Some("application/json"), body).await.unwrap();
+            assert_eq!(
+                resp.status(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{backend} {body}"
+            );
+            assert_eq!(resp.headers()["content-type"], "application/problem+json");
+            let p = problem_of(&resp.text().await.unwrap());
+            assert_eq!(p.code, "VALIDATION_FAILED");
+            assert!(p.request_id.is_some());
+            for w in words {
+                assert!(p.detail.contains(w), "{body}: `{w}` not in: {}", p.detail);
+            }
+        }
+        for ctype in [
+            Some("text/plain"),
+            Some("application/x-www-form-urlencoded"),
+            None,
+        ] {
+            let resp = post("/v1/tenants", ctype, r#"{"name": "x"}"#)
+                .await
+                .unwrap();
+            assert_eq!(
+                resp.status(),
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "{ctype:?}"
+            );
+            let p = problem_of(&resp.text().await.unwrap());
+            assert_eq!(p.code, "UNSUPPORTED_MEDIA_TYPE");
+            assert!(p.detail.contains("application/json"), "{}", p.detail);
+        }
+        // JSON with a charset parameter is still JSON.
+        let resp = post(
+            "/v1/tenants",
+            Some("application/json; charset=utf-8"),
+            r#"{"name": "Charset"}"#,
+        )
+        .await
+        .unwrap();
+        assert_eq!(resp.status(), StatusCode::CREATED);
+        // Bad query parameters are explained the same way.
+        let p = ctl
+            .refused(
+                Method::GET,
+                "/v1/tenants?limit=-1",
+                Some(&ctl.op),
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "VALIDATION_FAILED",
+            )
+            .await;
+        assert!(p.detail.contains("limit"), "{}", p.detail);
+        ctl.stop().await;
+    }
+}
+
+/// Runs the controller binary with a clean environment in `dir`; returns (exit code, stdout,
+/// stderr). Fails if it has not exited within 30 s.
+fn run_binary(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_array-controller"))
+        .args(args)
+        .env_clear()
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the controller binary");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("array-controller {args:?} did not exit");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn help_explains_every_option() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, help, _) = run_binary(dir.path(), &["--help"]);
+    assert_eq!(code, Some(0));
+    let flags = [
+        ("config", "PLAYRACK_CONFIG"),
+        ("listen", "PLAYRACK_LISTEN"),
+        ("data-dir", "PLAYRACK_DATA_DIR"),
+        ("database-url", "DATABASE_URL"),
+        ("package-store", "PLAYRACK_PACKAGE_STORE"),
+        ("max-upload-bytes", "PLAYRACK_MAX_UPLOAD_BYTES"),
+        ("upload-expiry-secs", "PLAYRACK_UPLOAD_EXPIRY_SECS"),
+        ("token-ttl-secs", "PLAYRACK_TOKEN_TTL_SECS"),
+        ("rate-limit-ip", "PLAYRACK_RATE_LIMIT_IP"),
+        ("rate-limit-key", "PLAYRACK_RATE_LIMIT_KEY"),
+        ("cors-origins", "PLAYRACK_CORS_ORIGINS"),
+        ("log-format", "PLAYRACK_LOG_FORMAT"),
+        ("demo", "PLAYRACK_DEMO"),
+    ];
+    let lines: Vec<&str> = help.lines().collect();
+    for (flag, env) in flags {
+        let start = lines
+            .iter()
+            .position(|l| l.trim_start().starts_with(&format!("--{flag}")))
+            .unwrap_or_else(|| panic!("--{flag} missing from:\n{help}"));
+        // The option's block: its line and the indented lines up to the next option.
+        let block: Vec<&str> = std::iter::once(lines[start])
+            .chain(
+                lines[start + 1..]
+                    .iter()
+                    .take_while(|l| !l.trim_start().starts_with('-'))
+                    .copied(),
+            )
+            .collect();
+        let text = block.join(" ");
+        let words = text
+            .split_whitespace()
+            .filter(|w| !w.starts_with("--") && !w.starts_with('<') && !w.starts_with('['))
+            .filter(|w| !w.contains('=') && w.chars().any(|c| c.is_ascii_lowercase()))
+            .count();
+        assert!(words >= 4, "--{flag} is not explained: {text}");
+        assert!(text.contains(env), "--{flag} does not name {env}: {text}");
+    }
+    // Every option the binary has is in the list above.
+    let listed = lines
+        .iter()
+        .filter(|l| l.trim_start().starts_with('-'))
+        .count();
+    assert_eq!(listed, flags.len() + 2, "options not covered here:\n{help}"); // + --help, --version
+}
+
+#[test]
+fn bad_configuration_is_explained_with_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_owned()
+    };
+    let unknown = file("unknown.toml", "max_upload = 5\n");
+    let syntax = file("syntax.toml", "max_upload_bytes = = 5\n");
+    let wrong_type = file("type.toml", "max_upload_bytes = \"lots\"\n");
+    let bad_url = file("url.toml", "database_url = \"mysql://db/x\"\n");
+    let missing = dir.path().join("missing.toml").to_str().unwrap().to_owned();
+    let cases: Vec<(Vec<&str>, Vec<&str>)> = vec![
+        (
+            vec!["--config", &unknown],
+            vec!["unknown.toml", "max_upload"],
+        ),
+        (vec!["--config", &syntax], vec!["syntax.toml", "not valid"]),
+        (
+            vec!["--config", &wrong_type],
+            vec!["type.toml", "max_upload_bytes"],
+        ),
+        (
+            vec!["--config", &bad_url],
+            vec!["DATABASE_URL", "mysql://db/x"],
+        ),
+        (
+            vec!["--config", &missing],
+            vec!["missing.toml", "cannot read"],
+        ),
+        (vec!["--rate-limit-ip", "0"], vec!["rate limit"]),
+        (vec!["--max-upload-bytes", "0"], vec!["max_upload_bytes"]),
+        (
+            vec!["--max-upload-bytes", "many"],
+            vec!["--max-upload-bytes", "many"],
+        ),
+        (vec!["--no-such-flag"], vec!["--no-such-flag"]),
+    ];
+    for (args, words) in cases {
+        let (code, stdout, stderr) = run_binary(dir.path(), &args);
+        assert_eq!(code, Some(2), "{args:?}: stdout {stdout} stderr {stderr}");
+        for w in words {
+            assert!(stderr.contains(w), "{args:?}: `{w}` not in: {stderr}");
+        }
+        assert!(!stdout.contains("listening"), "{args:?} must not start");
+    }
+    assert!(
+        !dir.path().join(".playrack").exists(),
+        "nothing is created when the configuration is bad"
+    );
+}
