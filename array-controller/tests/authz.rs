@@ -515,6 +515,14 @@ async fn missing_garbage_revoked_and_signed_out_credentials_are_refused() {
     }
 }
 
+/// A request to try: method, path, JSON body, extra headers.
+type Request = (
+    Method,
+    String,
+    Option<serde_json::Value>,
+    Vec<(&'static str, &'static str)>,
+);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tenant_a_can_neither_see_nor_touch_tenant_b() {
     for backend in backends() {
@@ -639,7 +647,7 @@ async fn tenant_a_can_neither_see_nor_touch_tenant_b() {
 
         let tus = [("tus-resumable", "1.0.0")];
         let json_body = |v: serde_json::Value| Some(v);
-        let refusals: Vec<(Method, String, Option<serde_json::Value>, Vec<(&str, &str)>)> = vec![
+        let refusals: Vec<Request> = vec![
             (Method::GET, format!("/v1/tenants/{}", b.id), None, vec![]),
             (Method::GET, format!("/v1/games/{}", gb.id), None, vec![]),
             (
