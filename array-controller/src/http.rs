@@ -84,7 +84,8 @@ pub async fn rate_limit_ip(State(state): State<AppState>, req: Request, next: Ne
 }
 
 /// `Json<T>` whose rejections are problem+json with code `VALIDATION_FAILED` (or
-/// `UNSUPPORTED_MEDIA_TYPE`), saying which field was wrong.
+/// `UNSUPPORTED_MEDIA_TYPE`, or `PAYLOAD_TOO_LARGE` past the body limit), saying which field
+/// was wrong.
 pub struct Json<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
@@ -99,6 +100,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
                         axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
                         "UNSUPPORTED_MEDIA_TYPE",
                         "send the body as JSON with `Content-Type: application/json`",
+                    )
+                }
+                other if other.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                    ApiError::coded(
+                        axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                        "PAYLOAD_TOO_LARGE",
+                        other.body_text(),
                     )
                 }
                 other => ApiError::Validation(other.body_text()),

@@ -528,6 +528,50 @@ async fn malformed_bodies_are_explained_and_wrong_content_types_refused() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_routes_wrong_methods_and_oversized_bodies_answer_problems() {
+    for backend in backends() {
+        let ctl = Ctl::start(backend).await;
+        let p = ctl
+            .refused(
+                Method::GET,
+                "/v1/no-such-thing",
+                Some(&ctl.op),
+                None,
+                StatusCode::NOT_FOUND,
+                "NOT_FOUND",
+            )
+            .await;
+        assert!(!p.detail.is_empty());
+        let resp = ctl
+            .send(Method::DELETE, "/v1/games", Some(&ctl.op), None, &[])
+            .await;
+        assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED, "{backend}");
+        let allow = resp.headers()["allow"].to_str().unwrap().to_owned();
+        assert!(allow.contains("GET") && allow.contains("POST"), "{allow}");
+        assert_eq!(resp.headers()["content-type"], "application/problem+json");
+        let p = problem_of(&resp.text().await.unwrap());
+        assert_eq!(p.code, "METHOD_NOT_ALLOWED");
+        assert!(p.request_id.is_some());
+
+        // A JSON body over the size limit is refused as too large, not as invalid.
+        let name = "x".repeat(3 << 20);
+        let resp = ctl
+            .send(
+                Method::POST,
+                "/v1/tenants",
+                Some(&ctl.op),
+                Some(&json!({ "name": name })),
+                &[],
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE, "{backend}");
+        let p = problem_of(&resp.text().await.unwrap());
+        assert_eq!(p.code, "PAYLOAD_TOO_LARGE");
+        ctl.stop().await;
+    }
+}
+
 /// Runs the controller binary with a clean environment in `dir`; returns (exit code, stdout,
 /// stderr). Fails if it has not exited within 30 s.
 fn run_binary(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {

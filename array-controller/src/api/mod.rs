@@ -64,6 +64,16 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .merge(ops::routes())
+        // Unknown paths and methods answer problem+json like every other error (the 405 keeps
+        // its Allow header). Added after every route: the 405 fallback applies to those present.
+        .fallback(|| async { crate::error::ApiError::NotFound("route") })
+        .method_not_allowed_fallback(|| async {
+            crate::error::ApiError::coded(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "METHOD_NOT_ALLOWED",
+                "this path does not take that method; see the Allow header",
+            )
+        })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::http::rate_limit_ip,
