@@ -1404,6 +1404,18 @@ async fn a_topology_document_imports_idempotently_and_all_or_nothing() {
             rooms.iter().map(|r| &r.id).collect::<Vec<_>>()
         );
 
+        // An operator's drain survives a re-import (the document says nothing about status).
+        let fra_board = boards.iter().find(|b| b.serial == "FRA-0001").unwrap();
+        let _: Board = ctl
+            .ok(
+                PATCH,
+                &format!("/v1/boards/{}", fra_board.id),
+                &ctl.op,
+                Some(&json!({"status": "draining"})),
+                StatusCode::OK,
+            )
+            .await;
+
         // A changed field is applied in place.
         let mut changed = doc.clone();
         changed["regions"][1]["rooms"][0]["instance_cap"] = json!(999);
@@ -1425,6 +1437,10 @@ async fn a_topology_document_imports_idempotently_and_all_or_nothing() {
             .get(&format!("/v1/boards/{}", hkg_board.id), &ctl.op)
             .await;
         assert_eq!(got.model, "RK3588S");
+        let got: Board = ctl
+            .get(&format!("/v1/boards/{}", fra_board.id), &ctl.op)
+            .await;
+        assert_eq!(got.status, BoardStatus::Draining, "{backend}");
 
         // One bad entry at the very end rolls back everything before it.
         let mut bad = doc.clone();

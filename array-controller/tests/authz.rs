@@ -400,7 +400,7 @@ async fn nobody_grants_a_role_above_their_own() {
 async fn missing_garbage_revoked_and_signed_out_credentials_are_refused() {
     for backend in backends() {
         let ctl = Ctl::start(backend).await;
-        let (_, ta) = ctl.tenant("Acme").await;
+        let (tenant, ta) = ctl.tenant("Acme").await;
 
         // No credentials at all, on reads and writes alike.
         for (method, path) in [
@@ -470,6 +470,20 @@ async fn missing_garbage_revoked_and_signed_out_credentials_are_refused() {
             key.key.id,
             "the real key works"
         );
+        // The scheme's name is case-insensitive (RFC 9110 §11.1).
+        for scheme in ["bearer", "BEARER"] {
+            let header = format!("{scheme} {}", key.secret);
+            let resp = ctl
+                .send(
+                    Method::GET,
+                    "/v1/me",
+                    None,
+                    None,
+                    &[("authorization", header.as_str())],
+                )
+                .await;
+            assert_eq!(resp.status(), StatusCode::OK, "{backend}: {scheme}");
+        }
 
         // A revoked key, at once.
         let _: ApiKey = ctl
@@ -485,6 +499,27 @@ async fn missing_garbage_revoked_and_signed_out_credentials_are_refused() {
             Method::GET,
             "/v1/me",
             Some(&key.secret),
+            None,
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+        )
+        .await;
+
+        // An expired sign-in token (its expiry moved into the past in the store).
+        let token = ctl
+            .login(&format!("admin@{}.test", tenant.id), PASSWORD)
+            .await;
+        assert_eq!(ctl.me(&token).await.role, Role::TenantAdmin);
+        sqlx::query("UPDATE auth_tokens SET expires_at = $1 WHERE token_hash = $2")
+            .bind(playrack_wire::Timestamp::now().plus_secs(-1).millis())
+            .bind(array_controller::auth::sha256_hex(token.as_bytes()))
+            .execute(&ctl.state().db.pool)
+            .await
+            .unwrap();
+        ctl.refused(
+            Method::GET,
+            "/v1/me",
+            Some(&token),
             None,
             StatusCode::UNAUTHORIZED,
             "UNAUTHENTICATED",

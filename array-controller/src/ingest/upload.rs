@@ -10,11 +10,13 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::body::Body;
 use axum::http::StatusCode;
+use bytes::Bytes;
 use futures_util::StreamExt;
 use playrack_wire::Timestamp;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 use std::io::{Read, Seek, Write};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 /// Persist the offset to the database at least this often during one long `PATCH`, so a crash
@@ -161,35 +163,57 @@ async fn append_task(
 }
 
 /// Streams `body` onto the end of the scratch file, hashing as it goes, and records the offset.
+///
+/// Three stages run side by side so ingest runs near disk speed: this task reads the HTTP body,
+/// a writer thread appends each chunk to the file (publishing the offset as it goes), a hasher
+/// thread feeds SHA-256. Chunks are reference-counted `Bytes`, shared, never copied.
 async fn write_body(
     state: &AppState,
-    slot: &Slot,
+    slot: &Arc<Slot>,
     part: &std::path::Path,
     live: &mut Live,
     row: &UploadRow,
     body: Body,
 ) -> ApiResult<()> {
-    let file = tokio::fs::OpenOptions::new()
-        .write(true)
-        .open(&part)
-        .await?;
+    let mut file = std::fs::OpenOptions::new().write(true).open(part)?;
     // Drop any tail a cut-short write left behind: the file is exactly `offset` long.
-    file.set_len(live.offset).await?;
-    let mut file = tokio::io::BufWriter::with_capacity(1 << 20, file);
-    tokio::io::AsyncSeekExt::seek(&mut file, std::io::SeekFrom::Start(live.offset)).await?;
+    file.set_len(live.offset)?;
+    file.seek(std::io::SeekFrom::Start(live.offset))?;
+
+    let (to_writer, mut writer_rx) = tokio::sync::mpsc::channel::<Bytes>(16);
+    let (to_hasher, mut hasher_rx) = tokio::sync::mpsc::channel::<Bytes>(16);
+    let (start, writer_slot) = (live.offset, slot.clone());
+    let writer = std::thread::spawn(move || -> std::io::Result<u64> {
+        let mut offset = start;
+        while let Some(chunk) = writer_rx.blocking_recv() {
+            file.write_all(&chunk)?;
+            offset += chunk.len() as u64;
+            writer_slot.progress.store(offset as i64, Ordering::Release);
+        }
+        file.flush()?;
+        Ok(offset)
+    });
+    let mut hasher = std::mem::take(&mut live.hasher);
+    let hasher_thread = std::thread::spawn(move || {
+        while let Some(chunk) = hasher_rx.blocking_recv() {
+            hasher.update(&chunk);
+        }
+        hasher
+    });
 
     let mut stream = body.into_data_stream();
+    let mut received = live.offset;
     let mut persisted = live.offset;
     let mut outcome = Ok(());
     while let Some(chunk) = stream.next().await {
         let chunk = match chunk {
             Ok(c) => c,
             Err(e) => {
-                tracing::info!(upload = %row.id, offset = live.offset, "upload body ended early: {e}");
+                tracing::info!(upload = %row.id, offset = received, "upload body ended early: {e}");
                 break;
             }
         };
-        if live.offset + chunk.len() as u64 > row.length {
+        if received + chunk.len() as u64 > row.length {
             outcome = Err(ApiError::coded(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "UPLOAD_EXCEEDS_LENGTH",
@@ -200,22 +224,33 @@ async fn write_body(
             ));
             break;
         }
-        tokio::io::AsyncWriteExt::write_all(&mut file, &chunk).await?;
-        live.hasher.update(&chunk);
-        live.offset += chunk.len() as u64;
-        slot.progress.store(live.offset as i64, Ordering::Release);
+        received += chunk.len() as u64;
         metrics::counter!("playrack_upload_bytes_total").increment(chunk.len() as u64);
-        if live.offset - persisted >= PERSIST_EVERY {
-            tokio::io::AsyncWriteExt::flush(&mut file).await?;
-            record_offset(state, &row.id, live.offset).await?;
-            persisted = live.offset;
+        // A closed channel means the thread stopped on an error; joining below reports it.
+        if to_hasher.send(chunk.clone()).await.is_err() || to_writer.send(chunk).await.is_err() {
+            break;
+        }
+        let written = slot.progress.load(Ordering::Acquire).max(0) as u64;
+        if written - persisted >= PERSIST_EVERY {
+            record_offset(state, &row.id, written).await?;
+            persisted = written;
         }
     }
-    tokio::io::AsyncWriteExt::flush(&mut file).await?;
-    drop(file);
+    drop((to_writer, to_hasher));
+    let (written, hasher) =
+        tokio::task::spawn_blocking(move || (writer.join(), hasher_thread.join()))
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+    live.hasher = hasher.map_err(|_| ApiError::Internal("hasher thread panicked".into()))?;
+    live.offset = written.map_err(|_| ApiError::Internal("writer thread panicked".into()))??;
+    if live.offset != received {
+        return Err(ApiError::Internal(format!(
+            "wrote {} of {received} bytes",
+            live.offset
+        )));
+    }
     record_offset(state, &row.id, live.offset).await?;
-    outcome?;
-    Ok(())
+    outcome
 }
 
 async fn record_offset(state: &AppState, upload_id: &str, offset: u64) -> ApiResult<()> {

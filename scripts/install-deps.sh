@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what Playrack's builds and tests need beyond the language toolchains, from Debian's
+# packages. Idempotent and quick when everything is present (no apt-get update then).
+#
+#   postgresql                 the PostgreSQL server the store tests run against
+#   adb                        Debian's real adb, the peer of the virtual Android device
+#   aapt apksigner zipalign    build and sign the real fixture APKs
+#   android-framework-res      framework-res.apk, aapt's -I include
+#   nasm                       openh264's assembly (3× faster encoding)
+#   libopus-dev pkg-config     the Opus encoder of the virtual device's game audio
+#   rsync                      package sync from a room's shared volume
+set -euo pipefail
+packages=(postgresql adb aapt apksigner zipalign android-framework-res nasm libopus-dev pkg-config rsync)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+sudo=""
+if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

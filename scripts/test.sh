@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs every test suite, the way CI does: installs what is missing, builds the real fixture
+# APKs, starts a throw-away PostgreSQL on loopback, then formatting, lints and all tests
+# (each store test runs on SQLite and on PostgreSQL).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+
+echo "== fixtures: real APKs built with aapt and apksigner"
+export PLAYRACK_FIXTURES="$PWD/target/fixtures"
+scripts/build-fixture-apks.sh "$PLAYRACK_FIXTURES" >/dev/null
+
+echo "== PostgreSQL (throw-away, loopback)"
+PLAYRACK_TEST_PG_URL=$(scripts/postgres.sh start)
+export PLAYRACK_TEST_PG_URL
+trap 'scripts/postgres.sh stop' EXIT
+
+echo "== cargo fmt --check"
+cargo fmt --all --check
+echo "== cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== cargo test"
+cargo test --workspace --locked
