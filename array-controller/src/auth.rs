@@ -243,13 +243,14 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or(ApiError::Unauthenticated(
                 "send `Authorization: Bearer <token or API key>`",
             ))?;
-        let bearer =
-            header
-                .strip_prefix("Bearer ")
-                .map(str::trim)
-                .ok_or(ApiError::Unauthenticated(
-                    "the Authorization header must use the Bearer scheme",
-                ))?;
+        // The scheme's name is case-insensitive (RFC 9110 §11.1).
+        let bearer = header
+            .split_once(' ')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("Bearer"))
+            .map(|(_, secret)| secret.trim())
+            .ok_or(ApiError::Unauthenticated(
+                "the Authorization header must use the Bearer scheme",
+            ))?;
         let caller = authenticate(&state.db, bearer).await?;
         if let Err(wait) = state
             .key_limiter
