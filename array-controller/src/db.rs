@@ -91,12 +91,19 @@ impl Db {
     }
 
     /// Begins a write transaction (see the module docs for SQLite's writer lock).
+    ///
+    /// On SQLite the transaction is `BEGIN IMMEDIATE`: it takes the database's write lock at
+    /// once (waiting out the busy timeout), so the single-statement writes made outside this
+    /// lock (API key use, sign-out, upload offsets) cannot slip in between its first read and
+    /// its first write, which SQLite would answer with `SQLITE_BUSY` instead of waiting.
     pub async fn write(&self) -> Result<WriteTx, sqlx::Error> {
-        let guard = match self.backend {
-            Backend::Sqlite => Some(self.writer.clone().lock_owned().await),
-            Backend::Postgres => None,
+        let (guard, tx) = match self.backend {
+            Backend::Sqlite => {
+                let guard = self.writer.clone().lock_owned().await;
+                (Some(guard), self.pool.begin_with("BEGIN IMMEDIATE").await?)
+            }
+            Backend::Postgres => (None, self.pool.begin().await?),
         };
-        let tx = self.pool.begin().await?;
         Ok(WriteTx { tx, _writer: guard })
     }
 

@@ -1835,3 +1835,56 @@ async fn lists_page_in_creation_order_without_duplicates() {
         ctl.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mutations_never_fail_while_keys_are_used_and_tokens_signed_out() {
+    use futures_util::StreamExt;
+    for backend in backends() {
+        let ctl = Ctl::start(backend).await;
+        ctl.specs().await;
+        let (tenant, ta) = ctl.tenant("Acme").await;
+        let email = format!("admin@{}.test", tenant.id);
+        // Keys never used yet: their first use records `last_used_at`.
+        let mut keys = Vec::new();
+        for i in 0..40 {
+            keys.push(
+                ctl.api_key(&ta, &format!("k{i}"), Role::TenantViewer)
+                    .await
+                    .secret,
+            );
+        }
+        let mut tokens = Vec::new();
+        for _ in 0..20 {
+            tokens.push(ctl.login(&email, PASSWORD).await);
+        }
+        let creates = futures_util::stream::iter(0..40)
+            .map(|i| {
+                let ctl = &ctl;
+                let ta = &ta;
+                async move {
+                    let body = json!({"slug": format!("g{i}"), "name": "G", "archive_policy": "online",
+                        "spec_ids": ["hd-60"]});
+                    ctl.raw(POST, "/v1/games", Some(ta), Some(&body)).await
+                }
+            })
+            .buffer_unordered(4)
+            .collect::<Vec<_>>();
+        let uses = futures_util::stream::iter(keys.iter())
+            .map(|k| ctl.raw(GET, "/v1/me", Some(k), None::<&()>))
+            .buffer_unordered(4)
+            .collect::<Vec<_>>();
+        let logouts = futures_util::stream::iter(tokens.iter())
+            .map(|t| ctl.raw(POST, "/v1/auth/logout", Some(t), None::<&()>))
+            .buffer_unordered(2)
+            .collect::<Vec<_>>();
+        let (creates, uses, logouts) = tokio::join!(creates, uses, logouts);
+        let failed: Vec<_> = creates
+            .iter()
+            .chain(&uses)
+            .chain(&logouts)
+            .filter(|(s, _)| !s.is_success())
+            .collect();
+        assert!(failed.is_empty(), "{backend}: {failed:?}");
+        ctl.stop().await;
+    }
+}
