@@ -43,6 +43,16 @@ async fn health_readiness_and_metrics() {
             (StatusCode::OK, "ready".into())
         );
 
+        // Probes that arrive together all pass.
+        let probes = (0..32).map(|_| text_of(&ctl, "/readyz"));
+        for (status, body) in futures_util::future::join_all(probes).await {
+            assert_eq!(
+                status,
+                StatusCode::OK,
+                "{backend}: concurrent probe: {body}"
+            );
+        }
+
         // An unwritable package store makes the controller unready (root ignores permission
         // bits, so the scratch directory is swapped for a plain file), and ready again after.
         let incoming = ctl.store_root().join(".incoming");

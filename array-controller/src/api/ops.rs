@@ -24,7 +24,13 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     if let Err(e) = state.db.ping().await {
         return (StatusCode::SERVICE_UNAVAILABLE, format!("database: {e}"));
     }
-    let probe = state.ingest.store.root().join(".incoming").join(".readyz");
+    // A name of its own per probe: probes that arrive together must not delete each other's.
+    let probe = state
+        .ingest
+        .store
+        .root()
+        .join(".incoming")
+        .join(format!(".readyz-{}", crate::db::random_token(16)));
     if let Err(e) = std::fs::write(&probe, b"ok").and_then(|_| std::fs::remove_file(&probe)) {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
