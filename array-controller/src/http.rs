@@ -61,6 +61,25 @@ pub async fn request_id(req: Request, next: Next) -> Response {
     resp
 }
 
+/// Counts requests and their latency per route (the route template, not the raw path, so ids do
+/// not explode the label set).
+pub async fn http_metrics(req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().to_string();
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16().to_string();
+    metrics::counter!("playrack_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!("playrack_http_request_seconds", "method" => method, "route" => route)
+        .record(started.elapsed().as_secs_f64());
+    resp
+}
+
 /// The client's IP: the socket peer (proxies are not trusted for this by default).
 pub fn client_ip(parts: &Parts) -> IpAddr {
     parts

@@ -137,6 +137,16 @@ async fn accounts_are_created_listed_and_deleted() {
         let dev_token = ctl.login("dev@acme.test", PASSWORD).await;
         assert_eq!(ctl.me(&dev_token).await.role, Role::TenantDeveloper);
 
+        // Neither passwords nor their hashes are ever shown, in lists or in the audit log.
+        for path in ["/v1/accounts?limit=200", "/v1/audit?limit=200"] {
+            let (status, text) = ctl.raw(GET, path, Some(&ctl.op), None::<&()>).await;
+            assert_eq!(status, StatusCode::OK);
+            assert!(
+                !text.contains(PASSWORD) && !text.contains("argon2"),
+                "{path}: {text}"
+            );
+        }
+
         // Operators list everyone; a tenant admin lists their tenant only.
         let all: Vec<Account> = ctl.list_all("/v1/accounts", &ctl.op).await;
         let emails: HashSet<_> = all.iter().map(|a| a.email.as_str()).collect();
@@ -294,10 +304,22 @@ async fn api_keys_are_shown_once_work_as_bearers_and_stop_when_revoked_or_expire
         let game = ctl.game(&created.secret, "keyed").await;
         ctl.audited("game.create", &game.id, &key.id).await;
 
-        // Lists never show the secret, to the tenant or to operators.
+        // Lists never show the secret, to the tenant or to operators; nor does the audit log.
         let secret_part = created.secret.rsplit_once('_').unwrap().1;
-        for token in [&ta, &ctl.op] {
-            let (status, text) = ctl.raw(GET, "/v1/api-keys", Some(token), None::<&()>).await;
+        for (token, path) in [
+            (&ta, "/v1/api-keys"),
+            (&ctl.op, "/v1/api-keys"),
+            (&ctl.op, "/v1/audit?limit=200"),
+        ] {
+            let (status, text) = ctl.raw(GET, path, Some(token), None::<&()>).await;
+            assert_eq!(status, StatusCode::OK);
+            assert!(
+                !text.contains(secret_part),
+                "{backend}: secret in {path}: {text}"
+            );
+            if path.contains("audit") {
+                continue;
+            }
             assert_eq!(status, StatusCode::OK);
             assert!(
                 !text.contains(secret_part),

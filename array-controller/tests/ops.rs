@@ -340,6 +340,23 @@ async fn one_client_ip_is_rate_limited() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_largest_configurable_rates_are_accepted() {
+    // An operator may write the largest number to mean "no limit".
+    let ctl = Ctl::start_with(backends()[0], |c| {
+        c.rate_limit_ip = u32::MAX;
+        c.rate_limit_key = u32::MAX;
+    })
+    .await;
+    for _ in 0..60 {
+        let resp = ctl
+            .send(Method::GET, "/v1/me", Some(&ctl.op), None, &[])
+            .await;
+        assert_eq!(resp.status(), StatusCode::OK);
+    }
+    ctl.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_key_is_rate_limited_and_others_are_not() {
     for backend in backends() {
         let ctl = Ctl::start_with(backend, |c| {

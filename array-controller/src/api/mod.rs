@@ -64,6 +64,7 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .merge(ops::routes())
+        .route_layer(axum::middleware::from_fn(crate::http::http_metrics))
         // Unknown paths and methods answer problem+json like every other error (the 405 keeps
         // its Allow header). Added after every route: the 405 fallback applies to those present.
         .fallback(|| async { crate::error::ApiError::NotFound("route") })
