@@ -59,8 +59,14 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let db = db::Db::connect(&config.database_url).await?;
     let ingest = ingest::Ingest::open(&config)?;
     let state = Arc::new(Inner {
-        ip_limiter: ratelimit::RateLimiter::new(config.rate_limit_ip, config.rate_limit_ip * 4),
-        key_limiter: ratelimit::RateLimiter::new(config.rate_limit_key, config.rate_limit_key * 4),
+        ip_limiter: ratelimit::RateLimiter::new(
+            config.rate_limit_ip,
+            config.rate_limit_ip.saturating_mul(4),
+        ),
+        key_limiter: ratelimit::RateLimiter::new(
+            config.rate_limit_key,
+            config.rate_limit_key.saturating_mul(4),
+        ),
         db,
         ingest,
         config,
