@@ -97,6 +97,14 @@ async fn health_readiness_and_metrics() {
             .unwrap_or_else(|| panic!("no successful-login sample:\n{text}"));
         let n: f64 = logins_ok.rsplit(' ').next().unwrap().parse().unwrap();
         assert!(n >= 1.0, "{logins_ok}");
+        // Requests are counted per route template and status.
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("playrack_http_requests_total{")
+                    && l.contains("route=\"/v1/tenants\"")
+                    && l.contains("status=\"201\"")),
+            "{backend}: no request count for POST /v1/tenants:\n{text}"
+        );
 
         // A database that stops answering makes the controller unready too.
         ctl.state().db.pool.close().await;
