@@ -10,6 +10,8 @@
 //! - [`ingest`]: resumable APK uploads (tus 1.0), the content-addressed package store, and the
 //!   parse step (through `playrack-apk`) that moves a version to READY or FAILED.
 //! - [`http`], [`error`], [`ratelimit`]: request ids, problem+json errors, rate limits.
+//! - [`scheduler`]: sans-IO placement, session timers and queue ETAs (the acquire path of
+//!   issue 3 will drive them from the store).
 //! - [`seed`]: the demo operator and tenant of embedded mode.
 //!
 //! [`serve`] wires them together; `main.rs` only parses flags and calls it.
@@ -23,6 +25,7 @@ pub mod error;
 pub mod http;
 pub mod ingest;
 pub mod ratelimit;
+pub mod scheduler;
 pub mod seed;
 pub mod state;
 

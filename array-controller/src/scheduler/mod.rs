@@ -1,0 +1,13 @@
+//! The scheduler's decisions as a sans-IO core: plain data in, a decision out, time passed in.
+//! Nothing here touches the database, a socket or the clock, so tests can run hours of queueing
+//! and timers in microseconds. The acquire handler (issue 3) loads the views from the store
+//! inside its transaction, asks these functions, and writes what they decide.
+//!
+//! - [`placement`]: where a play goes — spec fallback, room choice (RTT, region, load), board
+//!   choice (warm instance first, then spread or binpack) — or why it must queue.
+//! - [`timers`]: the three session timers (max play, reconnect grace, idle kick).
+//! - [`eta`]: a queue ticket's honest ETA from observed session lengths.
+
+pub mod eta;
+pub mod placement;
+pub mod timers;
