@@ -264,7 +264,11 @@ pub struct TrialDefaults {
 
 impl Default for TrialDefaults {
     fn default() -> Self {
-        Self { max_play_seconds: 600, reconnect_grace_seconds: 60, idle_kick_seconds: 120 }
+        Self {
+            max_play_seconds: 600,
+            reconnect_grace_seconds: 60,
+            idle_kick_seconds: 120,
+        }
     }
 }
 

@@ -4,13 +4,18 @@
 //! - [`time`]: [`Timestamp`], the one way instants travel (RFC 3339 on the wire, milliseconds inside).
 //! - [`problem`]: [`Problem`], the `application/problem+json` error body and its stable codes.
 //! - [`api`]: the controller's REST bodies under `/v1`, grouped by resource.
+//! - [`agent`]: the agent channel between a board's node agent and the controller.
+//! - [`signaling`]: WebRTC signaling between a player (or spectator) and a node agent.
+//! - [`input`]: player input on the DataChannel, normalised to the video.
 //!
-//! Later issues add the agent ⇄ controller channel, WebRTC signaling and player input here, so
-//! that the controller, the node agent, the SDKs and the portal read one definition. The H5 SDK's
-//! TypeScript types are generated from these types (through their OpenAPI schemas), never copied.
+//! The controller, the node agent, the SDKs and the portal all read these definitions. The H5
+//! SDK's TypeScript types are generated from them (through their JSON schemas), never copied.
 
+pub mod agent;
 pub mod api;
+pub mod input;
 pub mod problem;
+pub mod signaling;
 pub mod time;
 
 pub use problem::Problem;

@@ -26,7 +26,10 @@ pub struct Problem {
 impl Problem {
     pub fn new(status: u16, code: &str, title: &str, detail: impl Into<String>) -> Self {
         Self {
-            type_uri: format!("https://playrack.dev/problems/{}", code.to_ascii_lowercase()),
+            type_uri: format!(
+                "https://playrack.dev/problems/{}",
+                code.to_ascii_lowercase()
+            ),
             title: title.to_owned(),
             status,
             code: code.to_owned(),

@@ -1,0 +1,240 @@
+//! The agent channel: what a board's node agent and the controller say to each other.
+//!
+//! Boards sit behind NAT in machine rooms, so the agent dials in: it enrols once over HTTP
+//! ([`EnrolRequest`] → [`EnrolResponse`], trading the room's enrolment token for a per-board
+//! credential), then keeps a WebSocket open carrying JSON messages tagged by `type`:
+//! [`AgentMessage`] upstream and [`ControllerMessage`] downstream. Commands carry ids and are
+//! idempotent: an agent that sees an id again answers with the result it gave before.
+
+use crate::Timestamp;
+use crate::api::{DeploymentRoomState, Spec};
+use crate::signaling::StreamStats;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+/// Version of this protocol; the controller refuses a hello with another major version.
+pub const AGENT_PROTOCOL_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EnrolRequest {
+    /// The machine room's enrolment token (from the operator).
+    pub enrolment_token: String,
+    pub serial: String,
+    pub model: String,
+    pub capacity: BTreeMap<String, u32>,
+    pub agent_version: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EnrolResponse {
+    pub board_id: String,
+    pub room_id: String,
+    /// The board's own credential for the WebSocket (shown once; the controller keeps a hash).
+    pub credential: String,
+    /// Public key that verifies the session tokens the controller gives players (base64).
+    pub session_token_key: String,
+}
+
+/// What one instance on the board is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InstanceState {
+    Booting,
+    /// Booted and idle in the warm pool.
+    Warm,
+    Preparing,
+    Busy,
+    Resetting,
+    Broken,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct InstanceReport {
+    pub instance_id: String,
+    pub spec_id: String,
+    pub state: InstanceState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    /// The package installed for the current or last play.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+}
+
+/// Board health, sent with every heartbeat.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Telemetry {
+    pub cpu_percent: f32,
+    pub load1: f32,
+    pub mem_used_mb: u32,
+    pub mem_total_mb: u32,
+    pub disk_free_mb: u64,
+    /// From `/sys/class/thermal/*/temp`, in °C.
+    pub temperatures_c: Vec<f32>,
+    pub instances_running: u32,
+    pub instances_warm: u32,
+}
+
+/// A session's state as the agent sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentSessionState {
+    Preparing,
+    Ready,
+    Playing,
+    Ending,
+    Ended,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputStream {
+    Stdout,
+    Stderr,
+}
+
+/// Agent → controller.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AgentMessage {
+    /// First message after connecting, and after every reconnect: what the board runs now.
+    Hello {
+        protocol: u32,
+        board_id: String,
+        agent_version: String,
+        capacity: BTreeMap<String, u32>,
+        /// Where players' SDKs open the signaling WebSocket.
+        signaling_url: String,
+        instances: Vec<InstanceReport>,
+    },
+    Heartbeat {
+        telemetry: Telemetry,
+    },
+    Instance {
+        instance: InstanceReport,
+    },
+    Session {
+        session_id: String,
+        state: AgentSessionState,
+        /// Why it ended (session end reasons), when `state` is `ended`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        /// Whether the player's peer is connected right now.
+        connected: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        last_input_at: Option<Timestamp>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stats: Option<StreamStats>,
+    },
+    Deployment {
+        sha256: String,
+        state: DeploymentRoomState,
+        progress_percent: u8,
+        #[serde(default)]
+        error: Option<String>,
+    },
+    /// The outcome of a command (sent once per command id; repeated for a repeated id).
+    Result {
+        command_id: String,
+        ok: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
+    /// Output of a shell command, streamed; the last chunk carries the exit code.
+    ShellOutput {
+        command_id: String,
+        stream: OutputStream,
+        data: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        exit_code: Option<i32>,
+    },
+}
+
+/// Something the controller asks a board to do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Command {
+    /// Turn a warm instance into this play.
+    PrepareSession {
+        session_id: String,
+        package_sha256: String,
+        package_name: String,
+        launch_activity: Option<String>,
+        spec: Box<Spec>,
+        /// The player's archive to restore first, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        archive: Option<ArchiveRef>,
+    },
+    EndSession {
+        session_id: String,
+        reason: String,
+        save_archive: bool,
+    },
+    /// Copy a package from the room's shared volume into the board's cache.
+    SyncPackage {
+        sha256: String,
+        size_bytes: u64,
+        source: String,
+    },
+    /// Stop (or resume) taking new sessions; tell players in session when `notice` is set.
+    Drain {
+        draining: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        notice: Option<String>,
+    },
+    /// Run a shell command in an instance (audited by the controller).
+    Shell {
+        instance_id: String,
+        command: String,
+        timeout_secs: u32,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ArchiveRef {
+    pub id: String,
+    pub sha256: String,
+    pub size_bytes: u64,
+    /// Where the agent downloads it from (a controller URL).
+    pub url: String,
+}
+
+/// Controller → agent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ControllerMessage {
+    /// Answer to hello: how often to heartbeat and how long before the board counts as lost.
+    Welcome {
+        heartbeat_secs: u32,
+        lease_secs: u32,
+    },
+    Command {
+        id: String,
+        command: Command,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_tagged_json() {
+        let m = ControllerMessage::Command {
+            id: "cmd_1".into(),
+            command: Command::Drain {
+                draining: true,
+                notice: Some("maintenance at 02:00".into()),
+            },
+        };
+        let json = serde_json::to_string(&m).unwrap();
+        assert_eq!(
+            json,
+            r#"{"type":"command","id":"cmd_1","command":{"kind":"drain","draining":true,"notice":"maintenance at 02:00"}}"#
+        );
+        assert_eq!(serde_json::from_str::<ControllerMessage>(&json).unwrap(), m);
+        let hb: AgentMessage = serde_json::from_str(r#"{"type":"heartbeat","telemetry":{"cpu_percent":12.5,"load1":0.4,"mem_used_mb":1,"mem_total_mb":2,"disk_free_mb":3,"temperatures_c":[41.0],"instances_running":1,"instances_warm":2}}"#).unwrap();
+        assert!(matches!(hb, AgentMessage::Heartbeat { .. }));
+        assert!(serde_json::from_str::<AgentMessage>(r#"{"type":"reboot_everything"}"#).is_err());
+    }
+}

@@ -1,0 +1,188 @@
+//! Player input: what the SDKs send on the WebRTC DataChannel `input`, and what the node agent
+//! turns into scrcpy control messages at the current video size.
+//!
+//! Coordinates are normalised to the video (0.0 = left/top, 1.0 = right/bottom), so a client
+//! needs no knowledge of the device resolution; the SDK maps pointer positions through the
+//! letterboxing of its `<video>` element first. Messages are JSON objects tagged by `t`.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Most simultaneous pointers (scrcpy's `MAX_POINTERS`).
+pub const MAX_POINTERS: u32 = 10;
+/// Longest text message, in bytes (scrcpy's client cuts injected text at 300 bytes).
+pub const MAX_TEXT_BYTES: usize = 300;
+/// Largest input message accepted on the DataChannel, in bytes.
+pub const MAX_INPUT_MESSAGE_BYTES: usize = 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TouchPhase {
+    Down,
+    Move,
+    Up,
+    /// The browser cancelled the gesture; injected as UP.
+    Cancel,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyAction {
+    Down,
+    Up,
+}
+
+/// One input event from a player.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "t", rename_all = "snake_case", deny_unknown_fields)]
+pub enum InputMessage {
+    /// A finger (or the mouse, as pointer 0) at a normalised position.
+    Touch {
+        phase: TouchPhase,
+        /// 0..MAX_POINTERS.
+        pointer: u32,
+        x: f32,
+        y: f32,
+        /// 0.0–1.0; absent means 1.0 for down/move and 0.0 for up.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pressure: Option<f32>,
+    },
+    /// An Android key code (e.g. 4 BACK, 3 HOME, 66 ENTER).
+    Key {
+        action: KeyAction,
+        keycode: u32,
+        #[serde(default)]
+        meta: u32,
+    },
+    /// Text typed by the player (ASCII is what Android's injection handles reliably).
+    Text { text: String },
+    /// The Android back button (pressed and released).
+    Back {},
+    /// The Android home button (pressed and released).
+    Home {},
+    /// The latency probe: the game flips a marker in the next frame it renders; the SDK times
+    /// the frame that shows it. `seq` comes back in the agent's stats.
+    Probe { seq: u32 },
+}
+
+/// Why an input message is refused. The agent drops the message (and counts it), never the
+/// session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputError {
+    TooLarge(usize),
+    Malformed(String),
+    OutOfRange(&'static str),
+}
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InputError::TooLarge(n) => write!(
+                f,
+                "input message of {n} bytes exceeds {MAX_INPUT_MESSAGE_BYTES}"
+            ),
+            InputError::Malformed(e) => write!(f, "malformed input message: {e}"),
+            InputError::OutOfRange(what) => write!(f, "input message out of range: {what}"),
+        }
+    }
+}
+
+impl std::error::Error for InputError {}
+
+impl InputMessage {
+    /// Parses and validates one DataChannel message.
+    pub fn parse(bytes: &[u8]) -> Result<Self, InputError> {
+        if bytes.len() > MAX_INPUT_MESSAGE_BYTES {
+            return Err(InputError::TooLarge(bytes.len()));
+        }
+        let msg: InputMessage =
+            serde_json::from_slice(bytes).map_err(|e| InputError::Malformed(e.to_string()))?;
+        msg.validate()?;
+        Ok(msg)
+    }
+
+    pub fn validate(&self) -> Result<(), InputError> {
+        let unit = |v: f32| v.is_finite() && (0.0..=1.0).contains(&v);
+        match self {
+            InputMessage::Touch {
+                pointer,
+                x,
+                y,
+                pressure,
+                ..
+            } => {
+                if *pointer >= MAX_POINTERS {
+                    return Err(InputError::OutOfRange("pointer must be below 10"));
+                }
+                if !unit(*x) || !unit(*y) {
+                    return Err(InputError::OutOfRange("x and y must be within 0.0–1.0"));
+                }
+                if pressure.is_some_and(|p| !unit(p)) {
+                    return Err(InputError::OutOfRange("pressure must be within 0.0–1.0"));
+                }
+            }
+            InputMessage::Key { keycode, .. } if *keycode > 0xFFFF => {
+                return Err(InputError::OutOfRange("keycode"));
+            }
+            InputMessage::Text { text } if text.len() > MAX_TEXT_BYTES || text.is_empty() => {
+                return Err(InputError::OutOfRange("text must be 1–300 bytes"));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn touch_messages_have_a_stable_json_shape() {
+        let m = InputMessage::Touch {
+            phase: TouchPhase::Down,
+            pointer: 1,
+            x: 0.25,
+            y: 0.5,
+            pressure: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&m).unwrap(),
+            r#"{"t":"touch","phase":"down","pointer":1,"x":0.25,"y":0.5}"#
+        );
+        assert_eq!(
+            InputMessage::parse(br#"{"t":"probe","seq":7}"#).unwrap(),
+            InputMessage::Probe { seq: 7 }
+        );
+        assert_eq!(
+            InputMessage::parse(br#"{"t":"back"}"#).unwrap(),
+            InputMessage::Back {}
+        );
+    }
+
+    #[test]
+    fn malformed_and_out_of_range_input_is_refused() {
+        for bad in [
+            &br#"{"t":"touch","phase":"down","pointer":10,"x":0.1,"y":0.1}"#[..],
+            br#"{"t":"touch","phase":"down","pointer":0,"x":1.5,"y":0.1}"#,
+            br#"{"t":"touch","phase":"down","pointer":0,"x":0.1}"#,
+            br#"{"t":"touch","phase":"hover","pointer":0,"x":0.1,"y":0.1}"#,
+            br#"{"t":"teleport"}"#,
+            br#"{"t":"back","extra":1}"#,
+            br#"{"t":"text","text":""}"#,
+            b"not json",
+            b"",
+        ] {
+            assert!(
+                InputMessage::parse(bad).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        let long = format!(r#"{{"t":"text","text":"{}"}}"#, "a".repeat(2000));
+        assert!(matches!(
+            InputMessage::parse(long.as_bytes()),
+            Err(InputError::TooLarge(_))
+        ));
+    }
+}
