@@ -77,6 +77,29 @@ fn forward_reaches_an_abstract_socket_and_refuses_when_nobody_listens() {
     assert_eq!(back, big.to_ascii_uppercase());
     drop(sock);
 
+    // A quiet reader: takes 4 MB without writing anything until the end. The device must
+    // keep pulling host data as the socket drains (no output arrives to wake it).
+    let mut quiet = dev.device.sockets().listen("quiet_sock").unwrap();
+    dev.runtime.spawn(async move {
+        let mut conn = quiet.accept().await.unwrap();
+        let mut total = 0usize;
+        let mut buf = [0u8; 4096];
+        while total < 4_000_000 {
+            let n = conn.read(&mut buf).await.unwrap();
+            assert!(n > 0);
+            total += n;
+        }
+        conn.write_all(b"done").await.unwrap();
+    });
+    let port = forward(&adb, &s, "quiet_sock");
+    let mut sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    sock.set_read_timeout(Some(TIMEOUT)).unwrap();
+    sock.write_all(&vec![7u8; 4_000_000]).unwrap();
+    let mut done = [0u8; 4];
+    sock.read_exact(&mut done).unwrap();
+    assert_eq!(&done, b"done");
+    drop(sock);
+
     // Nobody listens on this name: adbd closes the stream, so the forwarded connection ends.
     let port = forward(&adb, &s, "nobody_here");
     let mut sock = TcpStream::connect(("127.0.0.1", port)).unwrap();

@@ -79,11 +79,28 @@ fn connect_getprop_and_exit_codes() {
     );
     assert_eq!(adb.shell(&s, "ls /sdcard/a/b").0, "f\n");
     assert_eq!(adb.shell(&s, "rm -r /sdcard/a && ls /sdcard/a").2, 1);
-    assert_eq!(adb.shell(&s, "mkdir -p /sdcard/r/s && echo 1 > /sdcard/r/f && ls -R /sdcard/r").0, "/sdcard/r:\nf\ns\n\n/sdcard/r/s:\n");
+    assert_eq!(
+        adb.shell(
+            &s,
+            "mkdir -p /sdcard/r/s && echo 1 > /sdcard/r/f && ls -R /sdcard/r"
+        )
+        .0,
+        "/sdcard/r:\nf\ns\n\n/sdcard/r/s:\n"
+    );
     // setprop / getprop, and ro.* being write-once.
-    assert_eq!(adb.shell(&s, "setprop debug.playrack.x on && getprop debug.playrack.x").0, "on\n");
+    assert_eq!(
+        adb.shell(
+            &s,
+            "setprop debug.playrack.x on && getprop debug.playrack.x"
+        )
+        .0,
+        "on\n"
+    );
     assert_eq!(adb.shell(&s, "setprop ro.product.model other").2, 1);
-    assert_eq!(adb.shell(&s, "getprop no.such.prop fallback").0, "fallback\n");
+    assert_eq!(
+        adb.shell(&s, "getprop no.such.prop fallback").0,
+        "fallback\n"
+    );
     // chown is recorded only; on a missing file it fails.
     assert_eq!(adb.shell(&s, "chown system:system /sdcard/r/f").2, 0);
     assert_eq!(adb.shell(&s, "chown system /sdcard/r/missing").2, 1);
@@ -192,4 +209,55 @@ fn oversized_push_fails_with_a_message_and_the_device_keeps_serving() {
         "small push: {}",
         String::from_utf8_lossy(&o.stderr)
     );
+}
+
+#[test]
+fn stdin_flows_through_shell_v2_and_scripts_run_without_prompts() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let device = DeviceProcess::start(&[]);
+    let adb = AdbServer::start();
+    let s = device.serial();
+    adb.connect(&s);
+    let run = |args: &[&str], input: Vec<u8>| {
+        let mut child = adb
+            .command()
+            .args(["-s", &s])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let writer = std::thread::spawn(move || stdin.write_all(&input).unwrap());
+        let out = child.wait_with_output().unwrap();
+        writer.join().unwrap();
+        out
+    };
+    // 3 MB through stdin (many shell v2 stdin packets, each acknowledged) into a file.
+    let data: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let o = run(&["shell", "cat > /data/local/tmp/in.bin"], data.clone());
+    assert!(o.status.success());
+    let o = adb.adb_s(&s, &["exec-out", "cat /data/local/tmp/in.bin"]);
+    assert_eq!(sha256(&o.stdout), sha256(&data));
+    // Both directions at once: input that the command echoes while more input arrives
+    // (a stall here would be a flow-control deadlock).
+    let o = run(&["shell", "cat"], data.clone());
+    assert_eq!(sha256(&o.stdout), sha256(&data));
+    // `exec-in`: raw stream, the host closing it is the end of input; the command finishes.
+    let o = run(
+        &["exec-in", "cat > /data/local/tmp/exec-in.bin"],
+        data.clone(),
+    );
+    assert!(o.status.success());
+    assert!(wait_for(TIMEOUT, || adb
+        .shell(&s, "stat -c %s /data/local/tmp/exec-in.bin")
+        .0
+        == "3000000\n"));
+    // `adb shell` with no command and a script on stdin: no prompts on a non-terminal.
+    let o = run(
+        &["shell"],
+        b"getprop ro.build.version.sdk\ncd /sdcard\npwd\n".to_vec(),
+    );
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "33\n/sdcard\n");
 }

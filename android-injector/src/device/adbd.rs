@@ -10,7 +10,7 @@
 //!
 //! A protocol error drops that connection only; the listener and other connections go on.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,6 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 
 use super::Device;
+use super::pty::{LineDiscipline, onlcr};
 use super::shell::{Input, Io, Output, Session};
 use crate::adb::packet::MAX_PAYLOAD;
 use crate::adb::service::Service;
@@ -231,13 +232,35 @@ where
 
 async fn run_service(device: Arc<Device>, name: String, stream: AdbStream) {
     match Service::parse(&name) {
-        Service::Shell { v2, command, .. } => {
+        Service::Shell {
+            v2, pty, command, ..
+        } => {
             stream.accept();
-            run_shell(device, stream, command, v2).await;
+            run_shell(
+                device,
+                stream,
+                command,
+                ShellMode {
+                    v2,
+                    pty,
+                    exec: false,
+                },
+            )
+            .await;
         }
         Service::Exec(command) => {
             stream.accept();
-            run_shell(device, stream, command, false).await;
+            run_shell(
+                device,
+                stream,
+                command,
+                ShellMode {
+                    v2: false,
+                    pty: false,
+                    exec: true,
+                },
+            )
+            .await;
         }
         Service::Sync => {
             stream.accept();
@@ -289,6 +312,9 @@ fn spawn_writer<W: AsyncWrite + Unpin + Send + 'static>(mut w: W) -> mpsc::Sende
 async fn bridge<S: AsyncRead + AsyncWrite + Send + 'static>(mut stream: AdbStream, socket: S) {
     let (mut r, w) = tokio::io::split(socket);
     let to_socket = spawn_writer(w);
+    // A chunk taken from the host and waiting for room towards the socket. While one waits,
+    // no more host data is taken (so none is acknowledged): that is the backpressure.
+    let mut pending: Option<Vec<u8>> = None;
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         tokio::select! {
@@ -296,12 +322,27 @@ async fn bridge<S: AsyncRead + AsyncWrite + Send + 'static>(mut stream: AdbStrea
                 Ok(0) | Err(_) => break,
                 Ok(n) => if stream.write(&buf[..n]).await.is_err() { break },
             },
-            data = stream.recv(), if to_socket.capacity() > 0 => match data {
-                Some(d) => if to_socket.try_send(d).is_err() { break },
+            permit = to_socket.reserve(), if pending.is_some() => match permit {
+                Ok(permit) => permit.send(pending.take().unwrap_or_default()),
+                Err(_) => break,
+            },
+            data = stream.recv(), if pending.is_none() => match data {
+                Some(d) => pending = Some(d),
                 None => break,
             },
         }
     }
+}
+
+/// How a shell stream is framed and what closing it means.
+#[derive(Debug, Clone, Copy)]
+struct ShellMode {
+    /// Shell v2 framing (stdout/stderr/exit packets).
+    v2: bool,
+    /// An interactive terminal: echo, line editing, `\r\n`.
+    pty: bool,
+    /// `exec:`: the host closing the stream only ends the command's input.
+    exec: bool,
 }
 
 /// A task handle that aborts the task when dropped.
@@ -314,8 +355,10 @@ impl<T> Drop for AbortOnDrop<T> {
 }
 
 /// Runs a command line for `shell:`/`exec:` (raw: stdout and stderr mixed, no exit code) or
-/// `shell,v2:` (framed streams and an exit message).
-async fn run_shell(device: Arc<Device>, mut stream: AdbStream, command: String, v2: bool) {
+/// `shell,v2:` (framed streams and an exit message). With `pty` (interactive `adb shell`) the
+/// device does the terminal's work: echo, line editing, `\r\n` output, prompts.
+async fn run_shell(device: Arc<Device>, mut stream: AdbStream, command: String, mode: ShellMode) {
+    let ShellMode { v2, pty, exec } = mode;
     let (stdin_w, stdin_r) = tokio::io::duplex(PIPE_CAPACITY);
     let (stdout_w, mut stdout_r) = tokio::io::duplex(PIPE_CAPACITY);
     let (stderr_w, mut stderr_r) = tokio::io::duplex(PIPE_CAPACITY);
@@ -330,7 +373,7 @@ async fn run_shell(device: Arc<Device>, mut stream: AdbStream, command: String, 
     let mut task = AbortOnDrop(tokio::spawn(async move {
         let mut session = Session::new(device);
         let status = if command.trim().is_empty() {
-            session.interactive(&io).await
+            session.interactive(&io, pty).await
         } else {
             session.run(&command, &io).await
         };
@@ -341,57 +384,95 @@ async fn run_shell(device: Arc<Device>, mut stream: AdbStream, command: String, 
         status
     }));
     let mut stdin = Some(spawn_writer(stdin_w));
+    // Stdin chunks decoded from host data, waiting for room in the command's stdin. Host data
+    // is taken (and so acknowledged) only when this is empty: backpressure without ever
+    // blocking the loop, so the command's output keeps flowing meanwhile.
+    let mut pending: VecDeque<Vec<u8>> = VecDeque::new();
+    // Close stdin once `pending` is delivered (CloseStdin, Ctrl-D, or a raw stream closed).
+    let mut close_stdin = false;
+    // The host closed the stream: output is discarded from then on.
+    let mut host_gone = false;
     let mut decoder = shell_protocol::Decoder::default();
     let (mut out_open, mut err_open) = (true, true);
     let mut status: Option<i32> = None;
     let mut obuf = vec![0u8; PIPE_CAPACITY];
     let mut ebuf = vec![0u8; PIPE_CAPACITY];
+    let mut line_discipline = pty.then(LineDiscipline::default);
     let frame = |id: u8, data: &[u8]| {
+        let data = if pty { onlcr(data) } else { data.to_vec() };
         if v2 {
-            shell_protocol::encode(id, data)
+            shell_protocol::encode(id, &data)
         } else {
-            data.to_vec()
+            data
         }
     };
     while out_open || err_open || status.is_none() {
-        let stdin_ready = stdin.as_ref().is_none_or(|tx| tx.capacity() > 0);
+        if close_stdin && pending.is_empty() {
+            stdin = None;
+        }
+        let stdin_tx = stdin.clone();
         tokio::select! {
             r = stdout_r.read(&mut obuf), if out_open => match r {
                 Ok(0) | Err(_) => out_open = false,
-                Ok(n) => if stream.write(&frame(shell_protocol::ID_STDOUT, &obuf[..n])).await.is_err() { break },
+                Ok(n) => if !host_gone && stream.write(&frame(shell_protocol::ID_STDOUT, &obuf[..n])).await.is_err() {
+                    host_gone = true;
+                },
             },
             r = stderr_r.read(&mut ebuf), if err_open => match r {
                 Ok(0) | Err(_) => err_open = false,
-                Ok(n) => if stream.write(&frame(shell_protocol::ID_STDERR, &ebuf[..n])).await.is_err() { break },
+                Ok(n) => if !host_gone && stream.write(&frame(shell_protocol::ID_STDERR, &ebuf[..n])).await.is_err() {
+                    host_gone = true;
+                },
             },
             r = &mut task.0, if status.is_none() => {
                 status = Some(r.unwrap_or(1));
                 stdin = None;
+                pending.clear();
             },
-            data = stream.recv(), if stdin_ready => {
-                let Some(data) = data else {
-                    // The host closed the stream: hang up on the command, as adbd's SIGHUP.
-                    task.0.abort();
-                    return;
-                };
-                if !v2 {
-                    if let Some(tx) = &stdin {
-                        let _ = tx.try_send(data);
+            permit = async { stdin_tx.as_ref()?.reserve().await.ok() }, if stdin.is_some() && !pending.is_empty() => {
+                match permit {
+                    Some(permit) => permit.send(pending.pop_front().unwrap_or_default()),
+                    // The command closed its stdin: drop what it will never read.
+                    None => {
+                        stdin = None;
+                        pending.clear();
                     }
-                    continue;
                 }
-                decoder.feed(&data);
+            },
+            data = stream.recv(), if !host_gone && pending.is_empty() && !close_stdin => {
+                let Some(data) = data else {
+                    if !exec {
+                        // The shell's stream is gone (adb killed, Ctrl-C): SIGHUP ends the
+                        // command, as adbd does. This is also how a scrcpy server started with
+                        // `adb shell app_process …` is stopped.
+                        task.0.abort();
+                        return;
+                    }
+                    // `exec:` streams have no half-close: the host closing means end of input
+                    // (`adb exec-in`). The command runs to completion; its output is dropped.
+                    host_gone = true;
+                    close_stdin = true;
+                    continue;
+                };
+                let mut raw = Some(data);
+                if v2 {
+                    decoder.feed(raw.as_deref().unwrap_or_default());
+                }
                 loop {
-                    match decoder.next_message() {
-                        Ok(Some(HostMessage::Stdin(bytes))) => {
-                            if let Some(tx) = &stdin {
-                                // Capacity was checked; a burst beyond it waits here briefly.
-                                if tx.send(bytes).await.is_err() {
-                                    stdin = None;
+                    let message = if v2 { decoder.next_message() } else { Ok(raw.take().map(HostMessage::Stdin)) };
+                    match message {
+                        Ok(Some(HostMessage::Stdin(bytes))) => match &mut line_discipline {
+                            Some(ld) => {
+                                let p = ld.input(&bytes);
+                                if !p.echo.is_empty() && stream.write(&frame(shell_protocol::ID_STDOUT, &p.echo)).await.is_err() {
+                                    host_gone = true;
                                 }
+                                pending.extend(p.lines);
+                                close_stdin |= p.eof;
                             }
-                        }
-                        Ok(Some(HostMessage::CloseStdin)) => stdin = None,
+                            None => pending.push_back(bytes),
+                        },
+                        Ok(Some(HostMessage::CloseStdin)) => close_stdin = true,
                         Ok(Some(HostMessage::WindowSizeChange(_))) => {}
                         Ok(None) => break,
                         Err(e) => {
@@ -404,9 +485,7 @@ async fn run_shell(device: Arc<Device>, mut stream: AdbStream, command: String, 
             },
         }
     }
-    if out_open || err_open || status.is_none() {
-        // The stream broke while writing: stop the command.
-        task.0.abort();
+    if host_gone {
         return;
     }
     if v2 {

@@ -7,6 +7,7 @@
 //! - [`adbd`]: the adb daemon — TCP listener, one [`crate::adb::transport::Connection`] per
 //!   host, and the services (`shell`, `exec`, `sync`, `localabstract`, `tcp`).
 //! - [`sync`]: the file side of the `sync:` service (push / pull / stat / list).
+//! - [`pty`]: the line discipline of interactive (`pty`) shell sessions.
 //!
 //! The scrcpy side plugs in with [`Device::register_command`] (`app_process`),
 //! [`Device::set_hooks`] (start the synthetic game, receive input) and
@@ -16,6 +17,7 @@ pub mod adbd;
 pub mod fs;
 pub mod packages;
 pub mod props;
+pub mod pty;
 pub mod shell;
 pub mod sockets;
 pub mod sync;

@@ -152,7 +152,7 @@ async fn sh(ctx: Context) -> i32 {
             let script = script.clone();
             session.run(&script, &ctx.io).await
         }
-        [] => session.interactive(&ctx.io).await,
+        [] => session.interactive(&ctx.io, false).await,
         _ => {
             let mut ctx = ctx;
             ctx.fail(2, "only 'sh -c SCRIPT' and 'sh' are supported")
@@ -248,8 +248,10 @@ async fn ls(mut ctx: Context) -> i32 {
                 if long {
                     out.push_str(&format!("total {}\n", entries.len()));
                 }
-                let shown: Vec<&(String, crate::adb::sync::Stat)> =
-                    entries.iter().filter(|(n, _)| all || !n.starts_with('.')).collect();
+                let shown: Vec<&(String, crate::adb::sync::Stat)> = entries
+                    .iter()
+                    .filter(|(n, _)| all || !n.starts_with('.'))
+                    .collect();
                 for (name, st) in &shown {
                     out.push_str(&line(name, st));
                 }

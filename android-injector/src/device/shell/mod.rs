@@ -266,18 +266,19 @@ impl Session {
         self.status
     }
 
-    /// Reads command lines from stdin until EOF or `exit` (the interactive `adb shell`).
-    pub async fn interactive(&mut self, io: &Io) -> i32 {
+    /// Reads command lines from stdin until EOF or `exit` (`adb shell` without a command).
+    /// Prompts are printed only on a terminal, as mksh does.
+    pub async fn interactive(&mut self, io: &Io, prompt: bool) -> i32 {
         loop {
-            let prompt = format!(
-                "{}:{} $ ",
-                self.device
+            if prompt {
+                let device = self
+                    .device
                     .props
                     .get("ro.product.device")
-                    .unwrap_or_default(),
-                self.cwd
-            );
-            let _ = io.stdout.write(prompt.as_bytes()).await;
+                    .unwrap_or_default();
+                let p = format!("{device}:{} $ ", self.cwd);
+                let _ = io.stdout.write(p.as_bytes()).await;
+            }
             match io.stdin.read_line().await {
                 Ok(Some(line)) => {
                     self.run(&line, io).await;
