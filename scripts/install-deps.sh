@@ -9,8 +9,10 @@
 #   nasm                       openh264's assembly (3× faster encoding)
 #   libopus-dev pkg-config     the Opus encoder of the virtual device's game audio
 #   rsync                      package sync from a room's shared volume
+#   docker.io                  the engine the virtual-device image (and the agent's Docker
+#                              driver) run on; scripts/dockerd.sh starts it
 set -euo pipefail
-packages=(postgresql adb aapt apksigner zipalign android-framework-res nasm libopus-dev pkg-config rsync)
+packages=(postgresql adb aapt apksigner zipalign android-framework-res nasm libopus-dev pkg-config rsync docker.io)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

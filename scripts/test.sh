@@ -15,6 +15,9 @@ PLAYRACK_TEST_PG_URL=$(scripts/postgres.sh start)
 export PLAYRACK_TEST_PG_URL
 trap 'scripts/postgres.sh stop' EXIT
 
+echo "== Docker engine"
+scripts/dockerd.sh
+
 echo "== cargo fmt --check"
 cargo fmt --all --check
 echo "== cargo clippy -D warnings"
