@@ -91,7 +91,9 @@ impl PackageStore {
     /// Writes an icon atomically (temp file + rename).
     pub fn put_icon(&self, sha256: &str, bytes: &[u8]) -> io::Result<()> {
         let dest = self.icon_path(sha256)?;
-        let tmp = dest.with_extension("tmp");
+        // A temp name of its own: two versions of one APK may settle (and write this icon) at
+        // once, and must not rename each other's temp file away.
+        let tmp = dest.with_extension(format!("{}.tmp", crate::db::random_token(12)));
         fs::write(&tmp, bytes)?;
         File::open(&tmp)?.sync_all()?;
         fs::rename(tmp, dest)
@@ -193,5 +195,32 @@ mod tests {
         assert_eq!(store.list().unwrap(), vec![sha.clone()]);
         store.remove(&sha).unwrap();
         assert!(store.list().unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_same_icon_can_be_written_by_two_versions_at_once() {
+        // Two uploads of one APK settle side by side and both store its icon.
+        let dir = tempfile::tempdir().unwrap();
+        let store = std::sync::Arc::new(PackageStore::open(dir.path()).unwrap());
+        let sha = "cd".repeat(32);
+        let writers: Vec<_> = (0..4)
+            .map(|_| {
+                let (store, sha) = (store.clone(), sha.clone());
+                std::thread::spawn(move || {
+                    for _ in 0..100 {
+                        store.put_icon(&sha, b"\x89PNG icon").unwrap();
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().expect("no writer fails");
+        }
+        let icons: Vec<_> = fs::read_dir(dir.path().join("icons")).unwrap().collect();
+        assert_eq!(icons.len(), 1, "no temp file is left behind");
+        assert_eq!(
+            fs::read(store.icon_path(&sha).unwrap()).unwrap(),
+            b"\x89PNG icon"
+        );
     }
 }
