@@ -264,3 +264,76 @@ fn hooks_see_launches_and_input_and_registered_commands_run() {
     let o = adb.adb_s(&s, &["exec-out", "echo raw"]);
     assert_eq!(String::from_utf8_lossy(&o.stdout), "raw\n");
 }
+
+#[test]
+fn reverse_connects_a_device_socket_to_a_host_port() {
+    let dev = InProcessDevice::start(AuthConfig::AcceptAny);
+    let adb = AdbServer::start();
+    let s = dev.serial();
+    adb.connect(&s);
+    // The host side: what scrcpy's client listens on in reverse-tunnel mode.
+    let host = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let host_port = host.local_addr().unwrap().port();
+    let o = adb.adb_s(
+        &s,
+        &[
+            "reverse",
+            "localabstract:rev_sock",
+            &format!("tcp:{host_port}"),
+        ],
+    );
+    assert!(
+        o.status.success(),
+        "reverse: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let list = String::from_utf8_lossy(&adb.adb_s(&s, &["reverse", "--list"]).stdout).into_owned();
+    assert!(
+        list.contains(&format!("localabstract:rev_sock tcp:{host_port}")),
+        "{list}"
+    );
+    let o = adb.adb_s(
+        &s,
+        &["reverse", "--no-rebind", "localabstract:rev_sock", "tcp:1"],
+    );
+    assert!(
+        !o.status.success(),
+        "no-rebind must refuse an existing name"
+    );
+
+    // The device side: a client connects to the abstract name (as the scrcpy server does).
+    let sockets = dev.device.sockets().clone();
+    let device_side = dev.runtime.spawn(async move {
+        let mut c = sockets.connect("rev_sock").unwrap();
+        c.write_all(b"from device").await.unwrap();
+        let mut reply = [0u8; 9];
+        c.read_exact(&mut reply).await.unwrap();
+        reply
+    });
+    let (mut conn, _) = host.accept().unwrap();
+    conn.set_read_timeout(Some(TIMEOUT)).unwrap();
+    let mut got = [0u8; 11];
+    conn.read_exact(&mut got).unwrap();
+    assert_eq!(&got, b"from device");
+    conn.write_all(b"from host").unwrap();
+    assert_eq!(&dev.runtime.block_on(device_side).unwrap(), b"from host");
+
+    // Removing the rule stops the device-side listener.
+    assert!(adb.adb_s(&s, &["reverse", "--remove-all"]).status.success());
+    assert!(wait_for(TIMEOUT, || !dev
+        .device
+        .sockets()
+        .is_listening("rev_sock")));
+    // A rule is per connection: it also goes when the host disconnects.
+    assert!(
+        adb.adb_s(&s, &["reverse", "localabstract:rev2", "tcp:1"])
+            .status
+            .success()
+    );
+    assert!(dev.device.sockets().is_listening("rev2"));
+    adb.adb(&["disconnect", &s]);
+    assert!(wait_for(TIMEOUT, || !dev
+        .device
+        .sockets()
+        .is_listening("rev2")));
+}

@@ -6,6 +6,7 @@
 //! - `adb install` → `exec:cmd package install -S SIZE [args]` (with the `cmd` feature);
 //! - `adb push/pull` → `sync:`;
 //! - `adb forward tcp:N localabstract:NAME` → `localabstract:NAME` per accepted connection;
+//! - `adb reverse localabstract:NAME tcp:N` → `reverse:forward:localabstract:NAME;tcp:N`;
 //! - `tcp:PORT` and `reboot:` are part of adbd's service table too.
 
 /// A parsed service request.
@@ -28,6 +29,9 @@ pub enum Service {
     Tcp(u16),
     /// `reboot:[target]`.
     Reboot(String),
+    /// `reverse:forward:…`, `reverse:killforward:…`, `reverse:killforward-all`,
+    /// `reverse:list-forward` (`adb reverse`); the text after `reverse:`.
+    Reverse(String),
     /// Anything else: answered with CLSE.
     Unknown(String),
 }
@@ -72,6 +76,9 @@ impl Service {
             && let Ok(port) = p.parse::<u16>()
         {
             return Service::Tcp(port);
+        }
+        if let Some(r) = name.strip_prefix("reverse:") {
+            return Service::Reverse(r.to_string());
         }
         if let Some(t) = name.strip_prefix("reboot:") {
             return Service::Reboot(t.to_string());

@@ -73,8 +73,11 @@ pub enum Event {
     /// Everything written to the stream has been handed to the wire (at most one WRTE awaits
     /// its OKAY); a writer waiting for room may continue.
     Writable { local_id: u32 },
-    /// The host closed the stream (or the connection was reset by a new CNXN).
+    /// The host closed the stream (or the connection was reset by a new CNXN, or it refused
+    /// a stream we opened).
     Closed { local_id: u32 },
+    /// The host accepted a stream we opened with [`Connection::open`].
+    Opened { local_id: u32 },
 }
 
 /// A fatal protocol violation.
@@ -127,6 +130,8 @@ struct Stream {
     ack_pending: bool,
     /// Send CLSE once the queue is empty.
     close_when_drained: bool,
+    /// We sent OPEN (a reverse connection) and the host has not answered yet.
+    opening: bool,
 }
 
 /// Produces the 20-byte tokens sent in AUTH(TOKEN).
@@ -212,6 +217,26 @@ impl Connection {
         let remote = s.remote_id;
         self.send(A_OKAY, local_id, remote, Vec::new());
         Ok(())
+    }
+
+    /// Opens a stream towards the host (reverse forwarding: a device-side client connected
+    /// to a `reverse` listener): sends `OPEN(local, 0, "service\0")`. The answer is
+    /// [`Event::Opened`] or [`Event::Closed`]. `None` until the connection is online.
+    pub fn open(&mut self, service: &str) -> Option<u32> {
+        if !self.is_online() {
+            return None;
+        }
+        let local_id = self.next_local_id;
+        self.next_local_id += 1;
+        self.streams.insert(
+            local_id,
+            Stream {
+                opening: true,
+                ..Default::default()
+            },
+        );
+        self.send(A_OPEN, local_id, 0, format!("{service}\0").into_bytes());
+        Some(local_id)
     }
 
     /// Refuses an opened stream (unknown service, nothing listening): sends `CLSE(0, remote)`.
@@ -315,7 +340,17 @@ impl Connection {
             A_OPEN => self.on_open(p),
             A_OKAY => {
                 // OKAY(remote, local): the host consumed our WRTE (or accepted our OPEN).
-                if let Some(s) = self.streams.get_mut(&p.arg1) {
+                if let Some(s) = self.streams.get_mut(&p.arg1)
+                    && s.opening
+                {
+                    if p.arg0 == 0 {
+                        return Err(Self::protocol("OKAY to our OPEN with remote id 0"));
+                    }
+                    s.opening = false;
+                    s.accepted = true;
+                    s.remote_id = p.arg0;
+                    self.events.push_back(Event::Opened { local_id: p.arg1 });
+                } else if let Some(s) = self.streams.get_mut(&p.arg1) {
                     if s.remote_id != p.arg0 {
                         return Err(Self::protocol(format!(
                             "OKAY for stream {} from remote id {} (expected {})",
@@ -350,9 +385,10 @@ impl Connection {
                 Ok(())
             }
             A_CLSE => {
-                // CLSE(remote or 0, local). Unknown ids are ignored per protocol.txt.
+                // CLSE(remote or 0, local). Unknown ids are ignored per protocol.txt. A CLSE
+                // for a stream we are opening is the host refusing it.
                 if let Some(s) = self.streams.get(&p.arg1)
-                    && (p.arg0 == 0 || p.arg0 == s.remote_id)
+                    && (p.arg0 == 0 || p.arg0 == s.remote_id || s.opening)
                 {
                     self.streams.remove(&p.arg1);
                     self.events.push_back(Event::Closed { local_id: p.arg1 });
@@ -810,6 +846,46 @@ mod tests {
         // STLS.
         let mut c = online(AuthMode::Disabled);
         assert!(send(&mut c, Packet::new(A_STLS, 0x0100_0000, 0, Vec::new())).is_err());
+    }
+
+    #[test]
+    fn device_initiated_open_for_reverse_forwarding() {
+        let mut c = conn(AuthMode::Disabled);
+        assert_eq!(c.open("tcp:8000"), None, "not before CNXN");
+        send(
+            &mut c,
+            Packet::new(A_CNXN, A_VERSION, MAX_PAYLOAD, HOST_BANNER),
+        )
+        .unwrap();
+        sent(&mut c);
+        events(&mut c);
+        let id = c.open("tcp:8000").unwrap();
+        assert_eq!(
+            sent(&mut c),
+            vec![Packet::new(A_OPEN, id, 0, b"tcp:8000\0".to_vec())]
+        );
+        assert!(
+            c.write(id, b"early").is_err(),
+            "no data before the host accepts"
+        );
+        send(&mut c, Packet::new(A_OKAY, 77, id, Vec::new())).unwrap();
+        assert_eq!(events(&mut c), vec![Event::Opened { local_id: id }]);
+        c.write(id, b"hi").unwrap();
+        assert_eq!(
+            sent(&mut c),
+            vec![Packet::new(A_WRTE, id, 77, b"hi".to_vec())]
+        );
+        send(&mut c, Packet::new(A_OKAY, 77, id, Vec::new())).unwrap();
+        send(&mut c, Packet::new(A_WRTE, 77, id, b"yo".to_vec())).unwrap();
+        assert!(events(&mut c).contains(&Event::Data {
+            local_id: id,
+            data: b"yo".to_vec()
+        }));
+        // The host refusing an OPEN is a CLSE for the id we gave.
+        let id2 = c.open("tcp:1").unwrap();
+        sent(&mut c);
+        send(&mut c, Packet::new(A_CLSE, 0, id2, Vec::new())).unwrap();
+        assert_eq!(events(&mut c), vec![Event::Closed { local_id: id2 }]);
     }
 
     #[test]

@@ -35,6 +35,11 @@ const PIPE_CAPACITY: usize = 64 * 1024;
 const INBOUND_CHUNKS: usize = 4;
 
 enum Cmd {
+    /// Open a stream towards the host (reverse forwarding).
+    Open {
+        service: String,
+        reply: oneshot::Sender<Option<AdbStream>>,
+    },
     Accept(u32),
     Refuse(u32),
     Write {
@@ -139,6 +144,11 @@ where
     let (cmd_tx, mut cmd_rx) = mpsc::unbounded_channel::<Cmd>();
     let mut inbound: HashMap<u32, mpsc::UnboundedSender<Vec<u8>>> = HashMap::new();
     let mut writers: HashMap<u32, oneshot::Sender<bool>> = HashMap::new();
+    // Streams we opened towards the host, until it answers.
+    let mut opening: HashMap<u32, OpeningStream> = HashMap::new();
+    // `adb reverse` listeners belong to this connection and stop with it.
+    let reverses = Reverses::default();
+    let _stop_reverses = ClearOnDrop(reverses.clone());
     // Service tasks die with the connection.
     let mut tasks = JoinSet::new();
     let mut buf = vec![0u8; 256 * 1024];
@@ -168,7 +178,11 @@ where
                         rx,
                         cmds: cmd_tx.clone(),
                     };
-                    tasks.spawn(run_service(device.clone(), service, stream));
+                    let reverse = ReverseContext {
+                        cmds: cmd_tx.clone(),
+                        reverses: reverses.clone(),
+                    };
+                    tasks.spawn(run_service(device.clone(), service, stream, reverse));
                 }
                 Event::Data { local_id, data } => {
                     let delivered = inbound
@@ -184,7 +198,20 @@ where
                         let _ = w.send(true);
                     }
                 }
+                Event::Opened { local_id } => {
+                    if let Some((reply, rx)) = opening.remove(&local_id) {
+                        // If the requester is gone, dropping the stream closes it.
+                        let _ = reply.send(Some(AdbStream {
+                            id: local_id,
+                            rx,
+                            cmds: cmd_tx.clone(),
+                        }));
+                    }
+                }
                 Event::Closed { local_id } => {
+                    if let Some((reply, _)) = opening.remove(&local_id) {
+                        let _ = reply.send(None);
+                    }
                     inbound.remove(&local_id);
                     if let Some(w) = writers.remove(&local_id) {
                         let _ = w.send(false);
@@ -224,13 +251,28 @@ where
                     inbound.remove(&id);
                     conn.close(id);
                 }
+                Cmd::Open { service, reply } => match conn.open(&service) {
+                    Some(id) => {
+                        let (tx, rx) = mpsc::unbounded_channel();
+                        inbound.insert(id, tx);
+                        opening.insert(id, (reply, rx));
+                    }
+                    None => {
+                        let _ = reply.send(None);
+                    }
+                },
             },
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
         }
     }
 }
 
-async fn run_service(device: Arc<Device>, name: String, stream: AdbStream) {
+async fn run_service(
+    device: Arc<Device>,
+    name: String,
+    mut stream: AdbStream,
+    reverse: ReverseContext,
+) {
     match Service::parse(&name) {
         Service::Shell {
             v2, pty, command, ..
@@ -286,6 +328,11 @@ async fn run_service(device: Arc<Device>, name: String, stream: AdbStream) {
                 stream.refuse();
             }
         },
+        Service::Reverse(request) => {
+            stream.accept();
+            let reply = reverse.handle(&device, &request);
+            let _ = stream.write(&reply).await;
+        }
         Service::Reboot(_) | Service::Unknown(_) => {
             tracing::info!(service = %name, "refusing unsupported service");
             stream.refuse();
@@ -331,6 +378,126 @@ async fn bridge<S: AsyncRead + AsyncWrite + Send + 'static>(mut stream: AdbStrea
                 None => break,
             },
         }
+    }
+}
+
+/// A stream we asked the host to open, and the receiver its data will arrive on.
+type OpeningStream = (
+    oneshot::Sender<Option<AdbStream>>,
+    mpsc::UnboundedReceiver<Vec<u8>>,
+);
+
+/// One `adb reverse` rule: device-side name → host-side service, with its listener task.
+struct Reverse {
+    local: String,
+    _listener: AbortOnDrop<()>,
+}
+
+/// The reverse rules of one connection, by device-side name (`localabstract:NAME`).
+type Reverses = Arc<std::sync::Mutex<std::collections::BTreeMap<String, Reverse>>>;
+
+/// Stops every reverse listener of a connection when the connection ends.
+struct ClearOnDrop(Reverses);
+
+impl Drop for ClearOnDrop {
+    fn drop(&mut self) {
+        if let Ok(mut m) = self.0.lock() {
+            m.clear();
+        }
+    }
+}
+
+/// What the `reverse:` service needs from its connection.
+struct ReverseContext {
+    cmds: mpsc::UnboundedSender<Cmd>,
+    reverses: Reverses,
+}
+
+/// adbd's reply to a forward request: `OKAY` (one: the host server adds its own before it),
+/// or `FAIL` + 4 hex digits of length + message.
+fn reverse_fail(message: &str) -> Vec<u8> {
+    format!("FAIL{:04x}{message}", message.len()).into_bytes()
+}
+
+impl ReverseContext {
+    /// Handles `reverse:<request>`; returns the bytes adbd writes back before closing.
+    fn handle(&self, device: &Arc<Device>, request: &str) -> Vec<u8> {
+        let mut rules = self.reverses.lock().unwrap();
+        if request == "list-forward" {
+            let list: String = rules
+                .iter()
+                .map(|(remote, r)| format!("host {remote} {}\n", r.local))
+                .collect();
+            // Only the host server puts an OKAY before the list; adbd sends the string alone.
+            return format!("{:04x}{list}", list.len()).into_bytes();
+        }
+        if request == "killforward-all" {
+            rules.clear();
+            return b"OKAY".to_vec();
+        }
+        if let Some(remote) = request.strip_prefix("killforward:") {
+            return match rules.remove(remote) {
+                Some(_) => b"OKAY".to_vec(),
+                None => reverse_fail(&format!("listener '{remote}' not found")),
+            };
+        }
+        let Some(spec) = request.strip_prefix("forward:") else {
+            return reverse_fail(&format!("unknown reverse request '{request}'"));
+        };
+        let (no_rebind, spec) = match spec.strip_prefix("norebind:") {
+            Some(rest) => (true, rest),
+            None => (false, spec),
+        };
+        let Some((remote, local)) = spec.split_once(';') else {
+            return reverse_fail("malformed forward spec");
+        };
+        let Some(name) = remote.strip_prefix("localabstract:") else {
+            return reverse_fail(&format!(
+                "unsupported reverse listener '{remote}' (only localabstract:)"
+            ));
+        };
+        if rules.contains_key(remote) {
+            if no_rebind {
+                return reverse_fail("cannot rebind existing socket");
+            }
+            // Rebinding: the old listener goes first, then the name is free again.
+            rules.remove(remote);
+        }
+        let mut listener = match device.sockets().listen(name) {
+            Ok(l) => l,
+            Err(e) => return reverse_fail(&format!("cannot bind listener: {e}")),
+        };
+        let cmds = self.cmds.clone();
+        let target = local.to_string();
+        let task = tokio::spawn(async move {
+            while let Ok(conn) = listener.accept().await {
+                let (reply, answer) = oneshot::channel();
+                if cmds
+                    .send(Cmd::Open {
+                        service: target.clone(),
+                        reply,
+                    })
+                    .is_err()
+                {
+                    return;
+                }
+                tokio::spawn(async move {
+                    // The host refusing (nothing on its port) closes the device-side client.
+                    if let Ok(Some(stream)) = answer.await {
+                        bridge(stream, conn).await;
+                    }
+                });
+            }
+        });
+        tracing::info!(%remote, %local, "reverse forward");
+        rules.insert(
+            remote.to_string(),
+            Reverse {
+                local: local.to_string(),
+                _listener: AbortOnDrop(task),
+            },
+        );
+        b"OKAY".to_vec()
     }
 }
 
