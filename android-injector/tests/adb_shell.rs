@@ -113,7 +113,15 @@ fn connect_getprop_and_exit_codes() {
 
 #[test]
 fn boot_completes_after_the_configured_delay() {
-    let device = DeviceProcess::start(&["--boot-delay-ms", "3000"]);
+    // Started the way the Docker driver starts redroid: the display from boot arguments.
+    let device = DeviceProcess::start(&[
+        "--boot-delay-ms",
+        "3000",
+        "androidboot.redroid_width=540",
+        "androidboot.redroid_height=960",
+        "androidboot.redroid_fps=30",
+        "androidboot.redroid_dpi=240",
+    ]);
     let adb = AdbServer::start();
     let s = device.serial();
     adb.connect(&s);
@@ -125,6 +133,8 @@ fn boot_completes_after_the_configured_delay() {
         "never booted"
     );
     assert_eq!(early, "\n", "boot completed before the delay");
+    assert_eq!(adb.shell(&s, "wm size").0, "Physical size: 540x960\n");
+    assert_eq!(adb.shell(&s, "getprop ro.sf.lcd_density").0, "240\n");
 }
 
 fn sha256(bytes: &[u8]) -> Vec<u8> {

@@ -15,6 +15,8 @@
 //!   if the service cannot be started, `CLSE(0, host-id)`. Data moves in
 //!   `WRTE(sender-id, receiver-id, data)`; each WRTE is acknowledged with an OKAY, and a sender
 //!   keeps at most one WRTE in flight per stream. `CLSE(sender-id, receiver-id)` ends a stream.
+//!   For `adb reverse` the device opens streams the same way towards the host
+//!   ([`Connection::open`]); the host answers OKAY or CLSE.
 //! - Checksums: before version 0x01000001 (and for CNXN/AUTH, sent while the peer still assumes
 //!   the minimum version) `data_check` is the byte sum of the payload and is verified; after
 //!   negotiation to 0x01000001 it is not verified. Outgoing packets always carry it.

@@ -5,6 +5,10 @@
 //! given as trailing arguments. Prints `virtual-device listening on ADDR:PORT` once the adb
 //! port is open (with `--adb-port 0` the port is chosen by the OS), then serves until killed.
 //! `app_process` (the scrcpy server) and the synthetic game are installed on the device.
+//!
+//! In a container started like redroid (`docker run IMAGE androidboot.redroid_width=720 …`),
+//! the image sets `VIRTUAL_DEVICE_LISTEN=0.0.0.0` and `VIRTUAL_DEVICE_DATA_DIR=/data` so only
+//! the boot arguments are given on the command line.
 
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
@@ -22,10 +26,10 @@ use clap::Parser;
 )]
 struct Args {
     /// TCP port of adbd (redroid's is 5555); 0 picks a free port.
-    #[arg(long, default_value_t = 5555)]
+    #[arg(long, env = "VIRTUAL_DEVICE_ADB_PORT", default_value_t = 5555)]
     adb_port: u16,
     /// Address to listen on (0.0.0.0 inside a container).
-    #[arg(long, default_value = "127.0.0.1")]
+    #[arg(long, env = "VIRTUAL_DEVICE_LISTEN", default_value = "127.0.0.1")]
     listen: IpAddr,
     /// The per-device data directory (holds /data, /sdcard, the package database).
     #[arg(
@@ -35,10 +39,10 @@ struct Args {
     )]
     data_dir: PathBuf,
     /// Milliseconds from start until `sys.boot_completed` becomes 1.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, env = "VIRTUAL_DEVICE_BOOT_DELAY_MS", default_value_t = 0)]
     boot_delay_ms: u64,
     /// Only accept adb keys listed in this file (adb's `adb_keys` format).
-    #[arg(long, conflicts_with = "no_auth")]
+    #[arg(long, env = "VIRTUAL_DEVICE_ADB_KEYS", conflicts_with = "no_auth")]
     adb_keys: Option<PathBuf>,
     /// Skip adb authentication entirely (`ro.adb.secure=0`).
     #[arg(long)]

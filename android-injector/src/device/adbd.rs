@@ -8,6 +8,11 @@
 //! once the service has taken it, and [`AdbStream::write`] returns once the data is handed
 //! to the wire with at most one WRTE awaiting its OKAY.
 //!
+//! Services: `shell` (v1, v2, pty), `exec`, `sync`, `localabstract`, `tcp`, and `reverse`
+//! (`adb reverse localabstract:NAME tcp:N`: a listener in the device's abstract namespace whose
+//! connections the device opens as streams towards the host; rules live and die with their
+//! connection). Anything else is refused with CLSE.
+//!
 //! A protocol error drops that connection only; the listener and other connections go on.
 
 use std::collections::{HashMap, VecDeque};
