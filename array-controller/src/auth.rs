@@ -49,7 +49,7 @@ pub fn sha256_hex(data: &[u8]) -> String {
 }
 
 /// Compares two equal-length ASCII strings in time independent of where they differ.
-fn constant_time_eq(a: &str, b: &str) -> bool {
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len()
         && a.bytes()
             .zip(b.bytes())

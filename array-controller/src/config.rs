@@ -68,6 +68,15 @@ pub struct Args {
     #[arg(long, env = "PLAYRACK_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Option<Vec<String>>,
 
+    /// How often board agents send a heartbeat, in seconds.
+    #[arg(long, env = "PLAYRACK_AGENT_HEARTBEAT_SECS")]
+    pub agent_heartbeat_secs: Option<u32>,
+
+    /// A board silent for longer than this (seconds) is LOST: its sessions end and its slots
+    /// leave the pool.
+    #[arg(long, env = "PLAYRACK_AGENT_LEASE_SECS")]
+    pub agent_lease_secs: Option<u32>,
+
     /// Log format: `text` for people, `json` for log collectors.
     #[arg(long, env = "PLAYRACK_LOG_FORMAT")]
     pub log_format: Option<LogFormat>,
@@ -99,6 +108,8 @@ struct FileConfig {
     rate_limit_ip: Option<u32>,
     rate_limit_key: Option<u32>,
     cors_origins: Option<Vec<String>>,
+    agent_heartbeat_secs: Option<u32>,
+    agent_lease_secs: Option<u32>,
     log_format: Option<LogFormat>,
     demo: Option<bool>,
 }
@@ -116,6 +127,8 @@ pub struct Config {
     pub rate_limit_ip: u32,
     pub rate_limit_key: u32,
     pub cors_origins: Vec<String>,
+    pub agent_heartbeat_secs: u32,
+    pub agent_lease_secs: u32,
     pub log_format: LogFormat,
     pub demo: bool,
 }
@@ -151,6 +164,8 @@ impl Config {
             rate_limit_ip: 100,
             rate_limit_key: 200,
             cors_origins: Vec::new(),
+            agent_heartbeat_secs: 5,
+            agent_lease_secs: 15,
             log_format: LogFormat::Text,
             demo: false,
         }
@@ -203,6 +218,12 @@ impl Config {
         if let Some(v) = args.cors_origins.or(file.cors_origins) {
             c.cors_origins = v.into_iter().filter(|o| !o.is_empty()).collect();
         }
+        if let Some(v) = args.agent_heartbeat_secs.or(file.agent_heartbeat_secs) {
+            c.agent_heartbeat_secs = v;
+        }
+        if let Some(v) = args.agent_lease_secs.or(file.agent_lease_secs) {
+            c.agent_lease_secs = v;
+        }
         if let Some(v) = args.log_format.or(file.log_format) {
             c.log_format = v;
         }
@@ -224,6 +245,12 @@ impl Config {
         if self.max_upload_bytes == 0 {
             return Err(ConfigError::Invalid(
                 "max_upload_bytes must be greater than 0".into(),
+            ));
+        }
+        if self.agent_heartbeat_secs == 0 || self.agent_lease_secs <= self.agent_heartbeat_secs {
+            return Err(ConfigError::Invalid(
+                "agent_lease_secs must be longer than agent_heartbeat_secs (which must be ≥ 1)"
+                    .into(),
             ));
         }
         if self.rate_limit_ip == 0 || self.rate_limit_key == 0 {

@@ -7,6 +7,7 @@
 //! - [`api`]: the HTTP API under `/v1`, one module per resource, plus health, metrics and the
 //!   OpenAPI document. Handlers check the caller, run their SQL in one transaction, and write
 //!   an [`audit`] entry in that same transaction.
+//! - [`agents`]: board agents — the WebSocket agent channel, who is connected, the lease.
 //! - [`ingest`]: resumable APK uploads (tus 1.0), the content-addressed package store, and the
 //!   parse step (through `playrack-apk`) that moves a version to READY or FAILED.
 //! - [`http`], [`error`], [`ratelimit`]: request ids, problem+json errors, rate limits.
@@ -16,6 +17,7 @@
 //!
 //! [`serve`] wires them together; `main.rs` only parses flags and calls it.
 
+pub mod agents;
 pub mod api;
 pub mod audit;
 pub mod auth;
@@ -74,6 +76,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         ingest,
         config,
         metrics,
+        agents: agents::Agents::default(),
     });
     ingest::recover(&state).await?;
     Ok(state)
@@ -115,6 +118,7 @@ pub async fn serve(state: AppState) -> anyhow::Result<Running> {
     let app = api::router(state.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     ingest::spawn_sweeper(state.clone());
+    agents::spawn_lease_watchdog(state.clone());
     let task = tokio::spawn(async move {
         axum::serve(
             listener,

@@ -18,4 +18,5 @@ pub struct Inner {
     pub ip_limiter: RateLimiter<IpAddr>,
     pub key_limiter: RateLimiter<String>,
     pub metrics: PrometheusHandle,
+    pub agents: crate::agents::Agents,
 }

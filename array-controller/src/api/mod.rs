@@ -10,6 +10,7 @@
 //! [`ApiError`]: crate::error::ApiError
 
 pub mod accounts;
+pub mod agents;
 pub mod audit;
 pub mod catalog;
 pub mod ops;
@@ -42,6 +43,7 @@ struct ApiDoc;
 pub fn openapi_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(accounts::routes())
+        .merge(agents::routes())
         .merge(tenants::routes())
         .merge(catalog::routes())
         .merge(uploads::routes())

@@ -391,7 +391,7 @@ async fn list_arrays(
 
 // --- boards ----------------------------------------------------------------------------------
 
-fn board_from(row: &AnyRow) -> Result<Board, sqlx::Error> {
+pub(crate) fn board_from(row: &AnyRow) -> Result<Board, sqlx::Error> {
     Ok(Board {
         id: row.try_get("id")?,
         array_id: row.try_get("array_id")?,
@@ -403,11 +403,21 @@ fn board_from(row: &AnyRow) -> Result<Board, sqlx::Error> {
             "disabled" => BoardStatus::Disabled,
             _ => BoardStatus::Active,
         },
+        agent_state: match row.try_get::<String, _>("agent_state")?.as_str() {
+            "online" => AgentState::Online,
+            "lost" => AgentState::Lost,
+            _ => AgentState::Offline,
+        },
+        last_seen_at: db::ts_opt(row, "last_seen_at")?,
+        agent_version: row.try_get("agent_version")?,
+        telemetry: row
+            .try_get::<Option<String>, _>("telemetry")?
+            .and_then(|t| serde_json::from_str(&t).ok()),
         created_at: ts(row, "created_at")?,
     })
 }
 
-async fn insert_board(tx: &mut db::WriteTx, b: &Board) -> ApiResult<()> {
+pub(crate) async fn insert_board(tx: &mut db::WriteTx, b: &Board) -> ApiResult<()> {
     sqlx::query("INSERT INTO boards (id, array_id, serial, model, capacity, status, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7)")
         .bind(&b.id)
         .bind(&b.array_id)
@@ -442,6 +452,10 @@ async fn create_board(
         model: req.model.trim().to_owned(),
         capacity: req.capacity,
         status: BoardStatus::Active,
+        agent_state: AgentState::Offline,
+        last_seen_at: None,
+        agent_version: None,
+        telemetry: None,
         created_at: crate::now(),
     };
     let mut tx = state.db.write().await?;
@@ -645,6 +659,10 @@ async fn import_topology(
                             model: b.model.trim().to_owned(),
                             capacity: b.capacity.clone(),
                             status: BoardStatus::Active,
+                            agent_state: AgentState::Offline,
+                            last_seen_at: None,
+                            agent_version: None,
+                            telemetry: None,
                             created_at: now,
                         };
                         insert_board(&mut tx, &board).await?;

@@ -12,6 +12,8 @@ use serde::de::DeserializeOwned;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub mod agent;
+
 /// Which databases to run on. PostgreSQL is required unless `PLAYRACK_TEST_PG=off` says
 /// otherwise, so a suite never passes on SQLite alone by accident.
 pub fn backends() -> Vec<&'static str> {

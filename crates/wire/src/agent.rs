@@ -32,8 +32,17 @@ pub struct EnrolResponse {
     pub room_id: String,
     /// The board's own credential for the WebSocket (shown once; the controller keeps a hash).
     pub credential: String,
-    /// Public key that verifies the session tokens the controller gives players (base64).
-    pub session_token_key: String,
+    /// Public key that verifies the session tokens the controller gives players (base64);
+    /// absent until the controller signs session tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_token_key: Option<String>,
+}
+
+/// An operator's one-time room enrolment token (shown once; the controller keeps a hash).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EnrolmentToken {
+    pub room_id: String,
+    pub token: String,
 }
 
 /// What one instance on the board is doing.

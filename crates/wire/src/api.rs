@@ -477,6 +477,18 @@ pub enum BoardStatus {
     Disabled,
 }
 
+/// Whether a board's agent is with us, as the controller sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentState {
+    /// Connected and heartbeating.
+    Online,
+    /// Disconnected, still within its lease (its sessions keep running).
+    Offline,
+    /// Silent for longer than the lease: its sessions are ended, its slots left the pool.
+    Lost,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Board {
     pub id: String,
@@ -488,6 +500,14 @@ pub struct Board {
     /// How many instances of each spec the board can run (spec id → slots).
     pub capacity: BTreeMap<String, u32>,
     pub status: BoardStatus,
+    pub agent_state: AgentState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_seen_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_version: Option<String>,
+    /// The latest telemetry from its agent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub telemetry: Option<crate::agent::Telemetry>,
     pub created_at: Timestamp,
 }
 

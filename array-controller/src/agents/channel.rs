@@ -1,0 +1,258 @@
+//! One agent's WebSocket: the hello handshake, then heartbeats, instance reports and results
+//! upstream, commands downstream.
+//!
+//! ```text
+//! agent                                      controller
+//!   │── (upgrade, Authorization: Bearer pbc_…) ─▶│  credential checked before the upgrade
+//!   │── hello {protocol, board_id, instances} ──▶│  board ONLINE, instances replaced
+//!   │◀──────────── welcome {heartbeat, lease} ───│
+//!   │── heartbeat {telemetry} ──────────────────▶│  last_seen_at, telemetry
+//!   │◀───────────────────── command {id, …} ─────│
+//!   │── result {command_id, ok} ────────────────▶│
+//! ```
+//! A malformed message closes the connection with a reason (the agent reconnects); it never
+//! touches another board.
+
+use crate::state::AppState;
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use futures_util::StreamExt;
+use playrack_wire::agent::{
+    AGENT_PROTOCOL_VERSION, AgentMessage, ControllerMessage, InstanceReport,
+};
+use std::time::Duration;
+
+/// The first message must arrive within this time.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest message an agent may send.
+pub const MAX_AGENT_MESSAGE_BYTES: usize = 1 << 20;
+
+/// Close codes (RFC 6455 §7.4): 1008 policy violation, 1003 unsupported data.
+const CLOSE_POLICY: u16 = 1008;
+const CLOSE_UNSUPPORTED: u16 = 1003;
+
+async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
+    let _ = socket
+        .send(Message::Close(Some(CloseFrame {
+            code,
+            reason: reason.into(),
+        })))
+        .await;
+}
+
+fn parse(msg: &Message) -> Result<Option<AgentMessage>, String> {
+    match msg {
+        Message::Text(t) => serde_json::from_str(t.as_str())
+            .map(Some)
+            .map_err(|e| format!("malformed message: {e}")),
+        Message::Binary(_) => Err("binary messages are not part of the protocol".into()),
+        _ => Ok(None),
+    }
+}
+
+/// Serves one connected agent until it goes away.
+pub async fn run(state: AppState, board_id: String, mut socket: WebSocket) {
+    let hello = match tokio::time::timeout(HELLO_TIMEOUT, socket.next()).await {
+        Ok(Some(Ok(msg))) => parse(&msg),
+        _ => Err("no hello".into()),
+    };
+    let (agent_version, signaling_url, instances) = match hello {
+        Ok(Some(AgentMessage::Hello {
+            protocol,
+            board_id: said,
+            agent_version,
+            signaling_url,
+            instances,
+            ..
+        })) => {
+            if protocol != AGENT_PROTOCOL_VERSION {
+                close(&mut socket, CLOSE_UNSUPPORTED, &format!("protocol {protocol} is not supported; this controller speaks {AGENT_PROTOCOL_VERSION}")).await;
+                return;
+            }
+            if said != board_id {
+                close(
+                    &mut socket,
+                    CLOSE_POLICY,
+                    "hello names another board than the credential",
+                )
+                .await;
+                return;
+            }
+            (agent_version, signaling_url, instances)
+        }
+        Ok(_) => {
+            close(&mut socket, CLOSE_POLICY, "the first message must be hello").await;
+            return;
+        }
+        Err(e) => {
+            close(&mut socket, CLOSE_POLICY, &e).await;
+            return;
+        }
+    };
+    if let Err(e) = on_hello(
+        &state,
+        &board_id,
+        &agent_version,
+        &signaling_url,
+        &instances,
+    )
+    .await
+    {
+        tracing::error!(board = %board_id, "recording hello failed: {e}");
+        close(&mut socket, 1011, "internal error").await;
+        return;
+    }
+    let (generation, mut commands) = state.agents.register(&board_id);
+    tracing::info!(board = %board_id, %agent_version, instances = instances.len(), "agent connected");
+    metrics::counter!("playrack_agent_connections_total").increment(1);
+    let welcome = ControllerMessage::Welcome {
+        heartbeat_secs: state.config.agent_heartbeat_secs,
+        lease_secs: state.config.agent_lease_secs,
+    };
+    let mut alive = socket
+        .send(Message::Text(
+            serde_json::to_string(&welcome).expect("json").into(),
+        ))
+        .await
+        .is_ok();
+    while alive {
+        tokio::select! {
+            incoming = socket.next() => {
+                let msg = match incoming {
+                    Some(Ok(m)) => m,
+                    _ => break,
+                };
+                if matches!(msg, Message::Close(_)) {
+                    break;
+                }
+                match parse(&msg) {
+                    Ok(Some(m)) => {
+                        if let Err(e) = on_message(&state, &board_id, m).await {
+                            tracing::warn!(board = %board_id, "agent message not recorded: {e}");
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::warn!(board = %board_id, "closing agent connection: {e}");
+                        metrics::counter!("playrack_agent_protocol_errors_total").increment(1);
+                        close(&mut socket, CLOSE_POLICY, &e).await;
+                        break;
+                    }
+                }
+            }
+            outgoing = commands.recv() => {
+                match outgoing {
+                    Some(m) => alive = socket.send(Message::Text(serde_json::to_string(&m).expect("json").into())).await.is_ok(),
+                    // Replaced by a newer connection or disconnected by the lease: close.
+                    None => {
+                        close(&mut socket, 1000, "superseded").await;
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    if state.agents.unregister(&board_id, generation) {
+        let _ = sqlx::query(
+            "UPDATE boards SET agent_state = 'offline' WHERE id = $1 AND agent_state = 'online'",
+        )
+        .bind(&board_id)
+        .execute(&state.db.pool)
+        .await;
+    }
+    tracing::info!(board = %board_id, "agent disconnected");
+}
+
+async fn on_hello(
+    state: &AppState,
+    board_id: &str,
+    agent_version: &str,
+    signaling_url: &str,
+    instances: &[InstanceReport],
+) -> Result<(), sqlx::Error> {
+    let now = crate::now().millis();
+    let mut tx = state.db.write().await?;
+    sqlx::query(
+        "UPDATE boards SET agent_state = 'online', last_seen_at = $1, agent_version = $2, signaling_url = $3 WHERE id = $4",
+    )
+    .bind(now)
+    .bind(agent_version)
+    .bind(signaling_url)
+    .bind(board_id)
+    .execute(&mut **tx)
+    .await?;
+    // The hello is the board's whole truth: what it no longer reports is gone.
+    sqlx::query("DELETE FROM instances WHERE board_id = $1")
+        .bind(board_id)
+        .execute(&mut **tx)
+        .await?;
+    for i in instances {
+        upsert_instance(&mut tx, board_id, i, now).await?;
+    }
+    tx.commit().await
+}
+
+async fn upsert_instance(
+    tx: &mut crate::db::WriteTx,
+    board_id: &str,
+    i: &InstanceReport,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO instances (board_id, id, spec_id, state, session_id, package, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7) \
+         ON CONFLICT (board_id, id) DO UPDATE SET spec_id = excluded.spec_id, state = excluded.state, \
+         session_id = excluded.session_id, package = excluded.package, updated_at = excluded.updated_at",
+    )
+    .bind(board_id)
+    .bind(&i.instance_id)
+    .bind(&i.spec_id)
+    .bind(serde_json::to_value(i.state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())
+    .bind(&i.session_id)
+    .bind(&i.package)
+    .bind(now)
+    .execute(&mut ***tx)
+    .await?;
+    Ok(())
+}
+
+async fn on_message(
+    state: &AppState,
+    board_id: &str,
+    msg: AgentMessage,
+) -> Result<(), sqlx::Error> {
+    let now = crate::now().millis();
+    match msg {
+        AgentMessage::Heartbeat { telemetry } => {
+            sqlx::query("UPDATE boards SET agent_state = 'online', last_seen_at = $1, telemetry = $2 WHERE id = $3")
+                .bind(now)
+                .bind(serde_json::to_string(&telemetry).expect("json"))
+                .bind(board_id)
+                .execute(&state.db.pool)
+                .await?;
+            metrics::counter!("playrack_agent_heartbeats_total").increment(1);
+        }
+        AgentMessage::Instance { instance } => {
+            let mut tx = state.db.write().await?;
+            upsert_instance(&mut tx, board_id, &instance, now).await?;
+            sqlx::query("UPDATE boards SET last_seen_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(board_id)
+                .execute(&mut **tx)
+                .await?;
+            tx.commit().await?;
+        }
+        AgentMessage::Hello { .. } => {
+            tracing::warn!(board = %board_id, "second hello on one connection ignored");
+        }
+        other => {
+            // Sessions, deployments, command results and shell output are recorded by the
+            // session coordinator (issue 3); until then they only refresh the lease.
+            tracing::debug!(board = %board_id, message = ?other, "agent report");
+            sqlx::query("UPDATE boards SET last_seen_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(board_id)
+                .execute(&state.db.pool)
+                .await?;
+        }
+    }
+    Ok(())
+}

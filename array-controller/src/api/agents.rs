@@ -1,0 +1,207 @@
+//! Board agents' HTTP side: operators issue a room's enrolment token; an agent trades it for a
+//! per-board credential (once per board), then opens the agent channel WebSocket with it.
+
+use crate::agents::{CREDENTIAL_PREFIX, ENROLMENT_TOKEN_PREFIX, channel};
+use crate::audit;
+use crate::auth::{self, Caller};
+use crate::db;
+use crate::error::{ApiError, ApiResult};
+use crate::http::Json;
+use crate::state::AppState;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use playrack_wire::agent::{EnrolRequest, EnrolResponse, EnrolmentToken};
+use sqlx::Row;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_enrolment_token))
+        .routes(routes!(enrol))
+        .routes(routes!(connect))
+}
+
+/// Issues (or rotates) a room's enrolment token; the previous one stops working.
+#[utoipa::path(post, path = "/v1/rooms/{id}/enrolment-token", tag = "topology", responses((status = 201, body = EnrolmentToken)))]
+async fn create_enrolment_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(room_id): Path<String>,
+) -> ApiResult<(StatusCode, axum::Json<EnrolmentToken>)> {
+    caller.require_operator_admin()?;
+    let token = format!("{ENROLMENT_TOKEN_PREFIX}{}", db::random_token(40));
+    let mut tx = state.db.write().await?;
+    let updated = sqlx::query("UPDATE rooms SET enrolment_token_hash = $1 WHERE id = $2")
+        .bind(auth::sha256_hex(token.as_bytes()))
+        .bind(&room_id)
+        .execute(&mut **tx)
+        .await?;
+    if updated.rows_affected() == 0 {
+        return Err(ApiError::NotFound("room"));
+    }
+    audit::record(
+        &mut tx,
+        &caller,
+        None,
+        "room.enrolment_token",
+        &room_id,
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(EnrolmentToken { room_id, token }),
+    ))
+}
+
+const BAD_ENROLMENT: ApiError = ApiError::Unauthenticated("the enrolment token is not valid");
+
+/// A board agent enrols with its room's token: the board is found by serial (or created in the
+/// room's `enrolled` array) and gets a fresh credential. Enrolling again rotates it.
+#[utoipa::path(post, path = "/v1/agents/enrol", tag = "topology", request_body = EnrolRequest, responses((status = 200, body = EnrolResponse), (status = 401, body = playrack_wire::Problem)))]
+async fn enrol(
+    State(state): State<AppState>,
+    Json(req): Json<EnrolRequest>,
+) -> ApiResult<axum::Json<EnrolResponse>> {
+    if !req.enrolment_token.starts_with(ENROLMENT_TOKEN_PREFIX) {
+        return Err(BAD_ENROLMENT);
+    }
+    let serial = req.serial.trim();
+    if serial.is_empty() || serial.len() > 100 || req.model.trim().is_empty() {
+        return Err(ApiError::Validation(
+            "serial and model must be 1–100 characters".into(),
+        ));
+    }
+    let now = crate::now();
+    let mut tx = state.db.write().await?;
+    let room_id: String =
+        sqlx::query_scalar("SELECT id FROM rooms WHERE enrolment_token_hash = $1")
+            .bind(auth::sha256_hex(req.enrolment_token.as_bytes()))
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or(BAD_ENROLMENT)?;
+    let existing = sqlx::query("SELECT b.id, a.room_id FROM boards b JOIN arrays a ON a.id = b.array_id WHERE b.serial = $1")
+        .bind(serial)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let board_id = match existing {
+        Some(row) => {
+            let in_room: String = row.try_get("room_id")?;
+            if in_room != room_id {
+                return Err(ApiError::conflict(
+                    "BOARD_IN_OTHER_ROOM",
+                    format!("board {serial} belongs to another room"),
+                ));
+            }
+            row.try_get::<String, _>("id")?
+        }
+        None => {
+            let array_id = match sqlx::query_scalar::<_, String>(
+                "SELECT id FROM arrays WHERE room_id = $1 AND name = 'enrolled'",
+            )
+            .bind(&room_id)
+            .fetch_optional(&mut **tx)
+            .await?
+            {
+                Some(id) => id,
+                None => {
+                    let id = db::new_id("arr");
+                    sqlx::query("INSERT INTO arrays (id, room_id, name, created_at) VALUES ($1, $2, 'enrolled', $3)")
+                        .bind(&id)
+                        .bind(&room_id)
+                        .bind(now.millis())
+                        .execute(&mut **tx)
+                        .await?;
+                    id
+                }
+            };
+            let board = playrack_wire::api::Board {
+                id: db::new_id("brd"),
+                array_id,
+                serial: serial.to_owned(),
+                model: req.model.trim().to_owned(),
+                capacity: req.capacity.clone(),
+                status: playrack_wire::api::BoardStatus::Active,
+                agent_state: playrack_wire::api::AgentState::Offline,
+                last_seen_at: None,
+                agent_version: None,
+                telemetry: None,
+                created_at: now,
+            };
+            super::topology::insert_board(&mut tx, &board).await?;
+            board.id
+        }
+    };
+    let credential = format!(
+        "{CREDENTIAL_PREFIX}{}_{}",
+        board_id.trim_start_matches("brd_"),
+        db::random_token(40)
+    );
+    sqlx::query("UPDATE boards SET credential_hash = $1, agent_version = $2 WHERE id = $3")
+        .bind(auth::sha256_hex(credential.as_bytes()))
+        .bind(&req.agent_version)
+        .bind(&board_id)
+        .execute(&mut **tx)
+        .await?;
+    audit::record_as(
+        &mut tx,
+        &board_id,
+        None,
+        "board.enrol",
+        &board_id,
+        serde_json::json!({"serial": serial, "room_id": room_id}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(axum::Json(EnrolResponse {
+        board_id,
+        room_id,
+        credential,
+        session_token_key: None,
+    }))
+}
+
+const BAD_CREDENTIAL: ApiError = ApiError::Unauthenticated("the board credential is not valid");
+
+/// Resolves a board credential (`pbc_<board>_<secret>`) to its board id.
+async fn board_of(state: &AppState, headers: &HeaderMap) -> ApiResult<String> {
+    let bearer = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or(BAD_CREDENTIAL)?;
+    let rest = bearer
+        .strip_prefix(CREDENTIAL_PREFIX)
+        .ok_or(BAD_CREDENTIAL)?;
+    let (suffix, _) = rest.split_once('_').ok_or(BAD_CREDENTIAL)?;
+    let board_id = format!("brd_{suffix}");
+    let stored: Option<String> =
+        sqlx::query_scalar("SELECT credential_hash FROM boards WHERE id = $1")
+            .bind(&board_id)
+            .fetch_optional(&state.db.pool)
+            .await?
+            .flatten();
+    match stored {
+        Some(hash) if auth::constant_time_eq(&hash, &auth::sha256_hex(bearer.as_bytes())) => {
+            Ok(board_id)
+        }
+        _ => Err(BAD_CREDENTIAL),
+    }
+}
+
+/// The agent channel: a WebSocket authorised by the board credential.
+#[utoipa::path(get, path = "/v1/agents/connect", tag = "topology", responses((status = 101, description = "WebSocket upgrade"), (status = 401, body = playrack_wire::Problem)))]
+async fn connect(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> ApiResult<Response> {
+    let board_id = board_of(&state, &headers).await?;
+    Ok(ws
+        .max_message_size(channel::MAX_AGENT_MESSAGE_BYTES)
+        .on_upgrade(move |socket| channel::run(state, board_id, socket)))
+}

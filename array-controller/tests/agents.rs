@@ -1,0 +1,262 @@
+//! The agent channel end to end, on SQLite and PostgreSQL: enrolment, the hello handshake,
+//! heartbeats and telemetry, instance reports, the lease that turns a silent board LOST,
+//! reconnects, and refusal of bad credentials and malformed messages.
+
+mod support;
+
+use playrack_wire::agent::*;
+use playrack_wire::api::*;
+use reqwest::{Method, StatusCode};
+use std::time::{Duration, Instant};
+use support::agent::{self, TestAgent};
+use support::{Ctl, backends};
+
+/// A region and a room, and the room's enrolment token.
+async fn room(ctl: &Ctl) -> (Room, String) {
+    let region: Region = ctl
+        .ok(
+            Method::POST,
+            "/v1/regions",
+            &ctl.op,
+            Some(&CreateRegion {
+                name: "east".into(),
+            }),
+            StatusCode::CREATED,
+        )
+        .await;
+    let room: Room = ctl
+        .ok(
+            Method::POST,
+            "/v1/rooms",
+            &ctl.op,
+            Some(&CreateRoom {
+                region_id: region.id,
+                name: "nanjing-1".into(),
+                instance_cap: 100,
+                shared_volume: "/mnt/packages".into(),
+                probe_url: "http://127.0.0.1:1/probe".into(),
+                placement: Placement::Spread,
+            }),
+            StatusCode::CREATED,
+        )
+        .await;
+    let token: EnrolmentToken = ctl
+        .ok::<(), _>(
+            Method::POST,
+            &format!("/v1/rooms/{}/enrolment-token", room.id),
+            &ctl.op,
+            None,
+            StatusCode::CREATED,
+        )
+        .await;
+    (room, token.token)
+}
+
+async fn board(ctl: &Ctl, id: &str) -> Board {
+    ctl.ok::<(), _>(
+        Method::GET,
+        &format!("/v1/boards/{id}"),
+        &ctl.op,
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// Polls the board until `cond` holds (or fails after 20 s).
+async fn wait_board(ctl: &Ctl, id: &str, what: &str, cond: impl Fn(&Board) -> bool) -> Board {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let b = board(ctl, id).await;
+        if cond(&b) {
+            return b;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "board never became {what}: {b:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_enrols_connects_heartbeats_and_is_lost_when_silent() {
+    for backend in backends() {
+        let ctl = Ctl::start_with(backend, |c| {
+            c.agent_heartbeat_secs = 1;
+            c.agent_lease_secs = 2;
+        })
+        .await;
+        let (room, token) = room(&ctl).await;
+        let a = TestAgent::enrol(&ctl.http, &ctl.url, &token, "RK-0001").await;
+        let b = board(&ctl, &a.board_id).await;
+        assert_eq!(b.serial, "RK-0001");
+        assert_eq!(b.agent_state, AgentState::Offline);
+        // It sits in the room that issued the token.
+        let arrays: Page<Array> = ctl
+            .ok::<(), _>(
+                Method::GET,
+                &format!("/v1/arrays?parent_id={}", room.id),
+                &ctl.op,
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        assert!(arrays.items.iter().any(|arr| arr.id == b.array_id));
+
+        let (mut ws, welcome) = a
+            .connect(vec![agent::instance("i-1", InstanceState::Warm)])
+            .await;
+        assert_eq!(
+            welcome,
+            ControllerMessage::Welcome {
+                heartbeat_secs: 1,
+                lease_secs: 2
+            }
+        );
+        wait_board(&ctl, &a.board_id, "online", |b| {
+            b.agent_state == AgentState::Online
+        })
+        .await;
+        agent::send(
+            &mut ws,
+            &AgentMessage::Heartbeat {
+                telemetry: agent::telemetry(37.5),
+            },
+        )
+        .await;
+        let b = wait_board(&ctl, &a.board_id, "with telemetry", |b| {
+            b.telemetry.is_some()
+        })
+        .await;
+        assert_eq!(b.telemetry.unwrap().cpu_percent, 37.5);
+        assert_eq!(b.agent_version.as_deref(), Some("test-agent/1"));
+
+        // Silent past the lease (2 s): LOST, audited, and its connection is closed.
+        wait_board(&ctl, &a.board_id, "lost", |b| {
+            b.agent_state == AgentState::Lost
+        })
+        .await;
+        assert!(agent::closed(&mut ws).await.is_some());
+        let audit: Page<AuditEntry> = ctl
+            .ok::<(), _>(
+                Method::GET,
+                &format!("/v1/audit?object_id={}&action=board.lost", a.board_id),
+                &ctl.op,
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        assert_eq!(audit.items.len(), 1);
+
+        // It comes back: online again, and the hello replaces what it runs.
+        let (_ws2, _) = a.connect(vec![]).await;
+        wait_board(&ctl, &a.board_id, "online again", |b| {
+            b.agent_state == AgentState::Online
+        })
+        .await;
+        ctl.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_credentials_and_bad_messages_are_refused_without_harming_other_boards() {
+    for backend in backends() {
+        let ctl = Ctl::start(backend).await;
+        let (_, token) = room(&ctl).await;
+        // A wrong enrolment token.
+        let resp = ctl
+            .http
+            .post(format!("{}/v1/agents/enrol", ctl.url))
+            .json(&EnrolRequest {
+                enrolment_token: "pre_nope".into(),
+                serial: "X".into(),
+                model: "RK3588".into(),
+                capacity: Default::default(),
+                agent_version: "1".into(),
+            })
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+
+        let good = TestAgent::enrol(&ctl.http, &ctl.url, &token, "RK-0001").await;
+        let other = TestAgent::enrol(&ctl.http, &ctl.url, &token, "RK-0002").await;
+        // Another board's credential with a wrong secret, and garbage, are refused at the upgrade.
+        let forged = format!("{}x", good.credential);
+        assert!(good.open(&forged).await.is_err());
+        assert!(good.open("pbc_garbage").await.is_err());
+        // Re-enrolling rotates the credential: the old one stops working.
+        let again = TestAgent::enrol(&ctl.http, &ctl.url, &token, "RK-0002").await;
+        assert_eq!(again.board_id, other.board_id);
+        assert!(other.open(&other.credential).await.is_err());
+
+        let (mut healthy, _) = good.connect(vec![]).await;
+        // A hello naming another board is refused.
+        let mut ws = again.open(&again.credential).await.unwrap();
+        agent::send(
+            &mut ws,
+            &AgentMessage::Hello {
+                protocol: AGENT_PROTOCOL_VERSION,
+                board_id: good.board_id.clone(),
+                agent_version: "1".into(),
+                capacity: Default::default(),
+                signaling_url: String::new(),
+                instances: vec![],
+            },
+        )
+        .await;
+        assert!(
+            agent::closed(&mut ws)
+                .await
+                .unwrap()
+                .contains("another board")
+        );
+        // A wrong protocol version is refused with a reason.
+        let mut ws = again.open(&again.credential).await.unwrap();
+        agent::send(
+            &mut ws,
+            &AgentMessage::Hello {
+                protocol: 99,
+                board_id: again.board_id.clone(),
+                agent_version: "1".into(),
+                capacity: Default::default(),
+                signaling_url: String::new(),
+                instances: vec![],
+            },
+        )
+        .await;
+        assert!(
+            agent::closed(&mut ws)
+                .await
+                .unwrap()
+                .contains("protocol 99")
+        );
+        // Malformed JSON after a good hello closes that connection only.
+        let (mut ws, _) = again.connect(vec![]).await;
+        use futures_util::SinkExt;
+        ws.send(tokio_tungstenite::tungstenite::Message::Text(
+            "{\"type\":\"heartbeat\",\"telemetry\":7}".into(),
+        ))
+        .await
+        .unwrap();
+        assert!(agent::closed(&mut ws).await.unwrap().contains("malformed"));
+        // The healthy board is unaffected.
+        agent::send(
+            &mut healthy,
+            &AgentMessage::Heartbeat {
+                telemetry: agent::telemetry(5.0),
+            },
+        )
+        .await;
+        wait_board(&ctl, &good.board_id, "heartbeating", |b| {
+            b.telemetry.as_ref().is_some_and(|t| t.cpu_percent == 5.0)
+        })
+        .await;
+        assert_eq!(
+            board(&ctl, &good.board_id).await.agent_state,
+            AgentState::Online
+        );
+        ctl.stop().await;
+    }
+}

@@ -1,0 +1,155 @@
+//! A small board agent that speaks the real agent-channel protocol over a real WebSocket, for
+//! tests (and, later, the scale benchmarks that run thousands of them).
+#![allow(dead_code)]
+
+use futures_util::{SinkExt, StreamExt};
+use playrack_wire::agent::*;
+use std::collections::BTreeMap;
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+pub type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// An enrolled board.
+pub struct TestAgent {
+    pub base_url: String,
+    pub board_id: String,
+    pub credential: String,
+}
+
+impl TestAgent {
+    /// Enrols `serial` with the room's enrolment token.
+    pub async fn enrol(
+        http: &reqwest::Client,
+        base_url: &str,
+        token: &str,
+        serial: &str,
+    ) -> TestAgent {
+        let resp = http
+            .post(format!("{base_url}/v1/agents/enrol"))
+            .json(&EnrolRequest {
+                enrolment_token: token.into(),
+                serial: serial.into(),
+                model: "RK3588".into(),
+                capacity: BTreeMap::from([("hd-60".to_owned(), 2)]),
+                agent_version: "test-agent/1".into(),
+            })
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            resp.status(),
+            200,
+            "enrol: {}",
+            resp.text().await.unwrap_or_default()
+        );
+        let r: EnrolResponse = resp.json().await.unwrap();
+        TestAgent {
+            base_url: base_url.into(),
+            board_id: r.board_id,
+            credential: r.credential,
+        }
+    }
+
+    /// Opens the agent channel with `credential` (the board's own unless overridden).
+    pub async fn open(
+        &self,
+        credential: &str,
+    ) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
+        let url = format!(
+            "{}/v1/agents/connect",
+            self.base_url.replace("http://", "ws://")
+        );
+        let mut req = url.into_client_request().unwrap();
+        req.headers_mut().insert(
+            "authorization",
+            format!("Bearer {credential}").parse().unwrap(),
+        );
+        tokio_tungstenite::connect_async(req).await.map(|(s, _)| s)
+    }
+
+    /// Connects, says hello with `instances`, and waits for the welcome.
+    pub async fn connect(&self, instances: Vec<InstanceReport>) -> (Socket, ControllerMessage) {
+        let mut ws = self
+            .open(&self.credential)
+            .await
+            .expect("agent channel opens");
+        send(
+            &mut ws,
+            &AgentMessage::Hello {
+                protocol: AGENT_PROTOCOL_VERSION,
+                board_id: self.board_id.clone(),
+                agent_version: "test-agent/1".into(),
+                capacity: BTreeMap::from([("hd-60".to_owned(), 2)]),
+                signaling_url: "ws://127.0.0.1:1/signal".into(),
+                instances,
+            },
+        )
+        .await;
+        let welcome = recv(&mut ws).await.expect("welcome");
+        (ws, welcome)
+    }
+}
+
+pub async fn send(ws: &mut Socket, msg: &AgentMessage) {
+    ws.send(Message::Text(serde_json::to_string(msg).unwrap().into()))
+        .await
+        .expect("send");
+}
+
+/// The next controller message, or `None` if the connection closed (or nothing came in 10 s).
+pub async fn recv(ws: &mut Socket) -> Option<ControllerMessage> {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .ok()??
+        {
+            Ok(Message::Text(t)) => {
+                return Some(serde_json::from_str(t.as_str()).expect("controller message"));
+            }
+            Ok(Message::Close(_)) | Err(_) => return None,
+            Ok(_) => continue,
+        }
+    }
+}
+
+/// Waits for the connection to be closed by the controller; returns the close reason.
+pub async fn closed(ws: &mut Socket) -> Option<String> {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .ok()?
+        {
+            Some(Ok(Message::Close(frame))) => {
+                return Some(frame.map(|f| f.reason.to_string()).unwrap_or_default());
+            }
+            Some(Ok(_)) => continue,
+            None | Some(Err(_)) => return Some(String::new()),
+        }
+    }
+}
+
+pub fn telemetry(cpu: f32) -> Telemetry {
+    Telemetry {
+        cpu_percent: cpu,
+        load1: 0.5,
+        mem_used_mb: 1024,
+        mem_total_mb: 8192,
+        disk_free_mb: 50_000,
+        temperatures_c: vec![45.0],
+        instances_running: 1,
+        instances_warm: 1,
+    }
+}
+
+pub fn instance(id: &str, state: InstanceState) -> InstanceReport {
+    InstanceReport {
+        instance_id: id.into(),
+        spec_id: "hd-60".into(),
+        state,
+        session_id: None,
+        package: None,
+    }
+}
