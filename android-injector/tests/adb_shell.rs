@@ -271,3 +271,35 @@ fn stdin_flows_through_shell_v2_and_scripts_run_without_prompts() {
     );
     assert_eq!(String::from_utf8_lossy(&o.stdout), "33\n/sdcard\n");
 }
+
+#[test]
+fn push_and_pull_directories_and_adb_ls() {
+    let device = DeviceProcess::start(&[]);
+    let adb = AdbServer::start();
+    let s = device.serial();
+    adb.connect(&s);
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("tree");
+    std::fs::create_dir_all(src.join("sub/deeper")).unwrap();
+    std::fs::write(src.join("a.txt"), b"a").unwrap();
+    std::fs::write(src.join("sub/b.txt"), b"bb").unwrap();
+    std::fs::write(src.join("sub/deeper/c.txt"), b"ccc").unwrap();
+    let o = adb.adb_s(&s, &["push", src.to_str().unwrap(), "/sdcard/"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    assert_eq!(adb.shell(&s, "cat /sdcard/tree/sub/deeper/c.txt").0, "ccc");
+    let ls = String::from_utf8_lossy(&adb.adb_s(&s, &["ls", "/sdcard/tree"]).stdout).into_owned();
+    let names: Vec<&str> = ls
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(3))
+        .collect();
+    assert_eq!(names, [".", "..", "a.txt", "sub"], "{ls}");
+    let back = tmp.path().join("back");
+    let o = adb.adb_s(&s, &["pull", "/sdcard/tree", back.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    assert_eq!(std::fs::read(back.join("a.txt")).unwrap(), b"a");
+    assert_eq!(std::fs::read(back.join("sub/b.txt")).unwrap(), b"bb");
+    assert_eq!(
+        std::fs::read(back.join("sub/deeper/c.txt")).unwrap(),
+        b"ccc"
+    );
+}

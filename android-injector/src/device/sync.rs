@@ -45,7 +45,7 @@ pub async fn serve(device: &Arc<Device>, mut stream: AdbStream) {
             ),
             Request::List(p) => {
                 let mut out = Vec::new();
-                for (name, st) in fs.read_dir("/", &p).unwrap_or_default() {
+                for (name, st) in list_with_dots(device, &p) {
                     out.extend(proto::dent_v1(&st, &name));
                 }
                 out.extend(proto::dent_v1_done());
@@ -53,7 +53,7 @@ pub async fn serve(device: &Arc<Device>, mut stream: AdbStream) {
             }
             Request::List2(p) => {
                 let mut out = Vec::new();
-                for (name, st) in fs.read_dir("/", &p).unwrap_or_default() {
+                for (name, st) in list_with_dots(device, &p) {
                     out.extend(proto::dent_v2(&st, &name));
                 }
                 out.extend(proto::dent_v2_done());
@@ -89,6 +89,24 @@ pub async fn serve(device: &Arc<Device>, mut stream: AdbStream) {
             return;
         }
     }
+}
+
+/// A directory's entries as readdir(3) gives them to adbd: `.` and `..` first. A directory
+/// that cannot be listed (missing, refused) gives nothing, and the reply is just `DONE`.
+fn list_with_dots(device: &Device, path: &str) -> Vec<(String, proto::Stat)> {
+    let Ok(entries) = device.fs.read_dir("/", path) else {
+        return Vec::new();
+    };
+    let mut out = Vec::with_capacity(entries.len() + 2);
+    if let Ok(st) = device.fs.stat("/", path) {
+        out.push((".".to_string(), st));
+    }
+    let parent = super::fs::normalize(path, "..");
+    if let Ok(st) = device.fs.stat("/", &parent) {
+        out.push(("..".to_string(), st));
+    }
+    out.extend(entries);
+    out
 }
 
 async fn next_request(
