@@ -655,6 +655,8 @@ fn help_explains_every_option() {
         ("rate-limit-ip", "PLAYRACK_RATE_LIMIT_IP"),
         ("rate-limit-key", "PLAYRACK_RATE_LIMIT_KEY"),
         ("cors-origins", "PLAYRACK_CORS_ORIGINS"),
+        ("agent-heartbeat-secs", "PLAYRACK_AGENT_HEARTBEAT_SECS"),
+        ("agent-lease-secs", "PLAYRACK_AGENT_LEASE_SECS"),
         ("log-format", "PLAYRACK_LOG_FORMAT"),
         ("demo", "PLAYRACK_DEMO"),
     ];
