@@ -90,7 +90,7 @@ fn unknown_services_are_closed_and_the_connection_goes_on() {
         "{banner}"
     );
     assert_eq!(raw.open(1, "frobnicate:now"), None);
-    assert_eq!(raw.open(2, "reboot:bootloader"), None);
+    assert_eq!(raw.open(2, "jdwp:1234"), None);
     assert_eq!(raw.open(3, "localabstract:nobody"), None);
     // The connection still serves a v1 shell: output, then CLSE.
     let id = raw.open(4, "shell:echo hi").expect("shell opens");

@@ -135,6 +135,26 @@ fn boot_completes_after_the_configured_delay() {
     assert_eq!(early, "\n", "boot completed before the delay");
     assert_eq!(adb.shell(&s, "wm size").0, "Physical size: 540x960\n");
     assert_eq!(adb.shell(&s, "getprop ro.sf.lcd_density").0, "240\n");
+
+    // `adb reboot`: the connection drops, adb re-connects by itself (its CNXN then carries a
+    // zero checksum), and Android boots again. Files survive.
+    assert_eq!(adb.shell(&s, "echo kept > /data/local/tmp/f").2, 0);
+    assert!(adb.adb_s(&s, &["reboot"]).status.success());
+    assert!(
+        wait_for(TIMEOUT, || adb.state(&s).as_deref() == Some("device")),
+        "no re-connect after reboot"
+    );
+    let (boot, _, code) = adb.shell(&s, "getprop sys.boot_completed");
+    assert_eq!(
+        (boot.as_str(), code),
+        ("\n", 0),
+        "boot_completed right after the reboot"
+    );
+    assert!(wait_for(TIMEOUT, || adb
+        .shell(&s, "getprop sys.boot_completed")
+        .0
+        == "1\n"));
+    assert_eq!(adb.shell(&s, "cat /data/local/tmp/f").0, "kept\n");
 }
 
 fn sha256(bytes: &[u8]) -> Vec<u8> {

@@ -150,6 +150,19 @@ pub enum PacketError {
     UnknownCommand(u32),
 }
 
+/// Whether a packet's `data_check` is verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checksum {
+    /// Always (a version-1 peer after negotiation).
+    Verify,
+    /// Unless it is 0. Before negotiation: a fresh host checksums its CNXN and AUTH, but a
+    /// host re-connecting a transport it already negotiated at 0x01000001 (adb's reconnect of
+    /// a TCP device, e.g. after a reboot) sends 0.
+    VerifyUnlessZero,
+    /// Never (0x01000001 and later).
+    Skip,
+}
+
 /// Splits a byte stream into packets. Bytes may arrive in any fragmentation.
 #[derive(Debug, Default)]
 pub struct PacketDecoder {
@@ -173,14 +186,14 @@ impl PacketDecoder {
 
     /// The next complete packet, `Ok(None)` if more bytes are needed.
     ///
-    /// `max_payload` is the payload limit currently in force; `verify_checksum` says whether
-    /// the peer's protocol version still promises a correct `data_check`. The header is
+    /// `max_payload` is the payload limit currently in force; `checksum` says whether the
+    /// peer's protocol version still promises a correct `data_check`. The header is
     /// validated as soon as it is complete, so an oversize length is refused before its
     /// payload is buffered.
     pub fn next_packet(
         &mut self,
         max_payload: u32,
-        verify_checksum: bool,
+        checksum: Checksum,
     ) -> Result<Option<Packet>, PacketError> {
         if self.buf.len() < HEADER_LEN {
             return Ok(None);
@@ -209,8 +222,13 @@ impl PacketDecoder {
         }
         let data = self.buf[HEADER_LEN..total].to_vec();
         self.buf.drain(..total);
-        if verify_checksum {
-            let got = checksum(&data);
+        let verify = match checksum {
+            Checksum::Verify => true,
+            Checksum::VerifyUnlessZero => check != 0,
+            Checksum::Skip => false,
+        };
+        if verify {
+            let got = self::checksum(&data);
             if got != check {
                 return Err(PacketError::BadChecksum {
                     expected: check,
@@ -271,7 +289,7 @@ mod tests {
         let mut got = Vec::new();
         for b in bytes {
             d.feed(&[b]);
-            while let Some(p) = d.next_packet(MAX_PAYLOAD, true).unwrap() {
+            while let Some(p) = d.next_packet(MAX_PAYLOAD, Checksum::Verify).unwrap() {
                 got.push(p);
             }
         }
@@ -286,7 +304,7 @@ mod tests {
         let mut d = PacketDecoder::new();
         d.feed(&bytes);
         assert!(matches!(
-            d.next_packet(MAX_PAYLOAD, true),
+            d.next_packet(MAX_PAYLOAD, Checksum::Verify),
             Err(PacketError::BadMagic { .. })
         ));
     }
@@ -298,7 +316,7 @@ mod tests {
         let mut d = PacketDecoder::new();
         d.feed(&bytes[..HEADER_LEN]);
         assert_eq!(
-            d.next_packet(MAX_PAYLOAD, false),
+            d.next_packet(MAX_PAYLOAD, Checksum::Skip),
             Err(PacketError::Oversize {
                 length: MAX_PAYLOAD + 1,
                 limit: MAX_PAYLOAD
@@ -313,15 +331,50 @@ mod tests {
         let mut d = PacketDecoder::new();
         d.feed(&bytes);
         assert!(matches!(
-            d.next_packet(MAX_PAYLOAD, true),
+            d.next_packet(MAX_PAYLOAD, Checksum::Verify),
             Err(PacketError::BadChecksum { .. })
         ));
         let mut d = PacketDecoder::new();
         d.feed(&bytes);
         assert_eq!(
-            d.next_packet(MAX_PAYLOAD, false).unwrap().unwrap().data,
+            d.next_packet(MAX_PAYLOAD, Checksum::Skip)
+                .unwrap()
+                .unwrap()
+                .data,
             b"xyz"
         );
+    }
+
+    #[test]
+    fn zero_checksum_is_accepted_only_when_allowed() {
+        let mut bytes = encode(&Packet::new(
+            A_CNXN,
+            A_VERSION,
+            MAX_PAYLOAD,
+            b"host::\0".to_vec(),
+        ));
+        bytes[16..20].copy_from_slice(&[0; 4]);
+        let mut d = PacketDecoder::new();
+        d.feed(&bytes);
+        assert!(
+            d.next_packet(MAX_PAYLOAD, Checksum::VerifyUnlessZero)
+                .unwrap()
+                .is_some()
+        );
+        let mut d = PacketDecoder::new();
+        d.feed(&bytes);
+        assert!(matches!(
+            d.next_packet(MAX_PAYLOAD, Checksum::Verify),
+            Err(PacketError::BadChecksum { .. })
+        ));
+        // A wrong non-zero checksum is still refused before negotiation.
+        bytes[16] = 1;
+        let mut d = PacketDecoder::new();
+        d.feed(&bytes);
+        assert!(matches!(
+            d.next_packet(MAX_PAYLOAD, Checksum::VerifyUnlessZero),
+            Err(PacketError::BadChecksum { .. })
+        ));
     }
 
     #[test]
@@ -329,7 +382,7 @@ mod tests {
         let mut d = PacketDecoder::new();
         d.feed(&encode(&Packet::new(0x5858_5858, 0, 0, Vec::new())));
         assert_eq!(
-            d.next_packet(MAX_PAYLOAD, true),
+            d.next_packet(MAX_PAYLOAD, Checksum::Verify),
             Err(PacketError::UnknownCommand(0x5858_5858))
         );
     }

@@ -19,7 +19,9 @@
 //!   ([`Connection::open`]); the host answers OKAY or CLSE.
 //! - Checksums: before version 0x01000001 (and for CNXN/AUTH, sent while the peer still assumes
 //!   the minimum version) `data_check` is the byte sum of the payload and is verified; after
-//!   negotiation to 0x01000001 it is not verified. Outgoing packets always carry it.
+//!   negotiation to 0x01000001 it is not verified. A host re-connecting a transport it had
+//!   already negotiated sends 0 in its CNXN/AUTH, which is accepted. Outgoing packets always
+//!   carry the checksum.
 //!
 //! Errors from [`Connection::handle_input`] are fatal: the caller drops the connection.
 
@@ -184,15 +186,17 @@ impl Connection {
     pub fn handle_input(&mut self, bytes: &[u8]) -> Result<(), TransportError> {
         self.decoder.feed(bytes);
         loop {
-            let (limit, verify) = match self.state {
+            let (limit, checksum) = match self.state {
                 State::Online {
                     version,
                     max_payload,
-                } => (max_payload, version < A_VERSION_SKIP_CHECKSUM),
-                // Before our CNXN the host still assumes the minimum version and checksums.
-                _ => (self.config.max_payload, true),
+                } if version < A_VERSION_SKIP_CHECKSUM => (max_payload, Checksum::Verify),
+                State::Online { max_payload, .. } => (max_payload, Checksum::Skip),
+                // Before our CNXN the host still assumes the minimum version and checksums,
+                // unless it is re-connecting a transport it had negotiated (then it sends 0).
+                _ => (self.config.max_payload, Checksum::VerifyUnlessZero),
             };
-            match self.decoder.next_packet(limit, verify)? {
+            match self.decoder.next_packet(limit, checksum)? {
                 Some(p) => self.handle_packet(p)?,
                 None => return Ok(()),
             }
@@ -560,7 +564,7 @@ mod tests {
             d.feed(&b);
         }
         let mut out = Vec::new();
-        while let Some(p) = d.next_packet(u32::MAX, true).unwrap() {
+        while let Some(p) = d.next_packet(u32::MAX, Checksum::Verify).unwrap() {
             out.push(p);
         }
         out

@@ -8,7 +8,7 @@
 //! once the service has taken it, and [`AdbStream::write`] returns once the data is handed
 //! to the wire with at most one WRTE awaiting its OKAY.
 //!
-//! Services: `shell` (v1, v2, pty), `exec`, `sync`, `localabstract`, `tcp`, and `reverse`
+//! Services: `shell` (v1, v2, pty), `exec`, `sync`, `localabstract`, `tcp`, `reboot`, and `reverse`
 //! (`adb reverse localabstract:NAME tcp:N`: a listener in the device's abstract namespace whose
 //! connections the device opens as streams towards the host; rules live and die with their
 //! connection). Anything else is refused with CLSE.
@@ -54,6 +54,8 @@ enum Cmd {
     },
     Ack(u32),
     Close(u32),
+    /// Reboot the device once everything queued so far is on the wire.
+    Reboot,
 }
 
 /// One stream, from the service's side. Dropping it closes the stream.
@@ -154,6 +156,8 @@ where
     // `adb reverse` listeners belong to this connection and stop with it.
     let reverses = Reverses::default();
     let _stop_reverses = ClearOnDrop(reverses.clone());
+    // A reboot ends every connection.
+    let mut reboots = device.reboot_signal();
     // Service tasks die with the connection.
     let mut tasks = JoinSet::new();
     let mut buf = vec![0u8; 256 * 1024];
@@ -256,6 +260,13 @@ where
                     inbound.remove(&id);
                     conn.close(id);
                 }
+                Cmd::Reboot => {
+                    while let Some(bytes) = conn.poll_transmit() {
+                        wr.write_all(&bytes).await?;
+                    }
+                    device.reboot();
+                    return Ok(());
+                }
                 Cmd::Open { service, reply } => match conn.open(&service) {
                     Some(id) => {
                         let (tx, rx) = mpsc::unbounded_channel();
@@ -268,6 +279,10 @@ where
                 },
             },
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+            _ = reboots.changed() => {
+                tracing::info!(%peer, "closing the connection for a reboot");
+                return Ok(());
+            }
         }
     }
 }
@@ -338,7 +353,17 @@ async fn run_service(
             let reply = reverse.handle(&device, &request);
             let _ = stream.write(&reply).await;
         }
-        Service::Reboot(_) | Service::Unknown(_) => {
+        Service::Reboot(target) => {
+            // adbd acknowledges, then the device goes down (bootloader/recovery targets are
+            // treated as a plain reboot: there is no other mode to go to).
+            stream.accept();
+            tracing::info!(target = %target, "reboot requested");
+            let cmds = stream.cmds.clone();
+            drop(stream);
+            // Queued after the OKAY and CLSE, so the host sees both before the connection goes.
+            let _ = cmds.send(Cmd::Reboot);
+        }
+        Service::Unknown(_) => {
             tracing::info!(service = %name, "refusing unsupported service");
             stream.refuse();
         }

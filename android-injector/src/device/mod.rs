@@ -139,6 +139,8 @@ pub struct Device {
     display: Mutex<Display>,
     foreground: Mutex<Option<(String, String)>>,
     owners: Mutex<BTreeMap<String, String>>,
+    /// Bumped by every reboot; adb connections end when it changes.
+    reboots: tokio::sync::watch::Sender<u64>,
 }
 
 impl std::fmt::Debug for Device {
@@ -176,6 +178,7 @@ impl Device {
             display: Mutex::new(display),
             foreground: Mutex::new(None),
             owners: Mutex::new(BTreeMap::new()),
+            reboots: tokio::sync::watch::channel(0).0,
         });
         shell::builtins::register(&device);
         shell::pm::register(&device);
@@ -264,6 +267,23 @@ impl Device {
     /// Forwards injected input to the hooks.
     pub fn input(&self, event: &InputEvent) {
         self.hooks().input(self, event);
+    }
+
+    /// `adb reboot`: the foreground app stops, every adb connection is dropped (hosts
+    /// reconnect, as to a real device coming back), and `sys.boot_completed` turns 1 again
+    /// one boot delay later. Files and installed packages stay.
+    pub fn reboot(&self) {
+        tracing::info!("reboot");
+        if let Some((package, _)) = self.foreground() {
+            self.force_stop(&package);
+        }
+        self.props.restart_boot(Instant::now());
+        self.reboots.send_modify(|n| *n += 1);
+    }
+
+    /// A receiver that changes on every reboot.
+    pub fn reboot_signal(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.reboots.subscribe()
     }
 
     /// Records a `chown` (the sandbox has a single real owner).

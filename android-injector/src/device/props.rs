@@ -42,7 +42,8 @@ pub enum SetPropError {
 #[derive(Debug)]
 pub struct Props {
     values: Mutex<BTreeMap<String, String>>,
-    booted_at: Instant,
+    booted_at: Mutex<Instant>,
+    boot_delay: Duration,
 }
 
 impl Props {
@@ -90,7 +91,8 @@ impl Props {
         set("persist.sys.locale", "en-US".into());
         Props {
             values: Mutex::new(v),
-            booted_at: started + boot_delay,
+            booted_at: Mutex::new(started + boot_delay),
+            boot_delay,
         }
     }
 
@@ -108,7 +110,7 @@ impl Props {
     }
 
     fn computed(&self, name: &str, now: Instant) -> Option<Option<String>> {
-        let booted = now >= self.booted_at;
+        let booted = now >= *self.booted_at.lock().unwrap();
         match name {
             "sys.boot_completed" | "dev.bootcomplete" => Some(booted.then(|| "1".to_string())),
             "init.svc.bootanim" => {
@@ -132,6 +134,11 @@ impl Props {
             };
         }
         all.into_iter().collect()
+    }
+
+    /// A reboot at `now`: boot completes again one boot delay later.
+    pub fn restart_boot(&self, now: Instant) {
+        *self.booted_at.lock().unwrap() = now + self.boot_delay;
     }
 
     /// `setprop`: `ro.*` properties are write-once, as on Android.
@@ -198,6 +205,24 @@ mod tests {
         assert!(
             p.all_at(t0 + Duration::from_secs(6))
                 .contains(&("sys.boot_completed".into(), "1".into()))
+        );
+    }
+
+    #[test]
+    fn a_reboot_restarts_the_boot_clock() {
+        let t0 = Instant::now();
+        let p = Props::new(&identity(), t0, Duration::from_secs(2));
+        let t1 = t0 + Duration::from_secs(10);
+        assert_eq!(p.get_at("sys.boot_completed", t1).as_deref(), Some("1"));
+        p.restart_boot(t1);
+        assert_eq!(
+            p.get_at("sys.boot_completed", t1 + Duration::from_secs(1)),
+            None
+        );
+        assert_eq!(
+            p.get_at("sys.boot_completed", t1 + Duration::from_secs(2))
+                .as_deref(),
+            Some("1")
         );
     }
 

@@ -291,7 +291,11 @@ impl RawHost {
     /// The next packet; `None` if the device closed the connection.
     pub fn recv(&mut self) -> Option<Packet> {
         loop {
-            if let Some(p) = self.decoder.next_packet(u32::MAX, false).unwrap() {
+            if let Some(p) = self
+                .decoder
+                .next_packet(u32::MAX, packet::Checksum::Skip)
+                .unwrap()
+            {
                 return Some(p);
             }
             let mut buf = [0u8; 65536];
