@@ -12,7 +12,9 @@
 //!   framing), spoken by the virtual device's adbd.
 //! - `device`: the virtual Android device — sandboxed file system, properties, packages, the
 //!   shell and its commands, abstract sockets, and `device::adbd`, the async edge that serves
-//!   the `adb` protocol on TCP.
+//!   the `adb` protocol on TCP. The two halves meet in `device::sockets`: the scrcpy server
+//!   listens on `scrcpy_%08x` there, and adbd's `localabstract:` (adb forward) and `reverse:`
+//!   streams connect the host to it.
 //! - `bin/virtual-device`: the binary that stands in for redroid (one process per instance).
 pub mod adb;
 pub mod device;
