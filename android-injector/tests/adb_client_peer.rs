@@ -1,5 +1,6 @@
-//! The `adb_client` crate (3.2.3) as a second real peer, through the real adb server:
-//! shell with exit status, push, pull, stat and list against the virtual-device binary.
+//! The `adb_client` crate (3.2.3) as a second real peer: through the real adb server (shell,
+//! push, pull, stat, list), and directly over TCP with its own CNXN/AUTH implementation, its
+//! key listed in the device's `adb_keys` (so the device verifies adb_client's signature).
 
 mod adb_support;
 
@@ -66,4 +67,32 @@ fn adb_client_shell_push_pull_through_the_adb_server() {
         names.iter().any(|n| n.contains("from-adb-client.bin")),
         "{names:?}"
     );
+}
+
+#[test]
+fn adb_client_talks_to_adbd_directly_over_tcp() {
+    use adb_client::tcp::ADBTcpDevice;
+    // No adb server in between: adb_client's own transport does CNXN/AUTH with its key.
+    let adb = AdbServer::start(); // only to have adb generate a key pair in its HOME
+    let key = adb.home.path().join(".android/adbkey");
+    adb.public_key();
+    let tmp = tempfile::tempdir().unwrap();
+    let keys = tmp.path().join("adb_keys");
+    std::fs::write(&keys, adb.public_key()).unwrap();
+    let device = DeviceProcess::start(&["--adb-keys", keys.to_str().unwrap()]);
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], device.port));
+    let mut dev = ADBTcpDevice::new_with_custom_private_key(addr, &key).expect("direct connect");
+    let mut out = Vec::new();
+    dev.shell_command(&"getprop ro.build.version.sdk", Some(&mut out), None)
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out), "33\n");
+    let payload: Vec<u8> = (0..200_000u32).flat_map(|i| i.to_be_bytes()).collect();
+    dev.push(
+        &mut Cursor::new(payload.clone()),
+        &"/data/local/tmp/direct.bin",
+    )
+    .unwrap();
+    let mut back = Vec::new();
+    dev.pull(&"/data/local/tmp/direct.bin", &mut back).unwrap();
+    assert_eq!(back, payload);
 }
