@@ -79,6 +79,34 @@ fn install_list_launch_upgrade_and_survive_a_restart() {
     let (out, _, code) = adb.shell(&s, &format!("am start -n {short}"));
     assert_eq!(code, 0);
     assert_eq!(out, format!("Starting: Intent {{ cmp={short} }}\n"));
+    // What automation greps for to see the foreground app and the installed version.
+    let resumed = adb.shell(&s, "dumpsys activity activities").0;
+    assert!(
+        resumed.contains(&format!(
+            "mResumedActivity: ActivityRecord{{1 u0 {short} t1}}"
+        )),
+        "{resumed}"
+    );
+    let window = adb.shell(&s, "dumpsys window windows").0;
+    assert!(
+        window.contains(&format!("mCurrentFocus=Window{{1 u0 {pkg}/{activity}}}")),
+        "{window}"
+    );
+    let dump = adb.shell(&s, &format!("dumpsys package {pkg}")).0;
+    assert!(
+        dump.contains(&format!("versionCode={} ", info1.version_code)),
+        "{dump}"
+    );
+    let after_stop = adb
+        .shell(
+            &s,
+            &format!("am force-stop {pkg} && dumpsys activity activities"),
+        )
+        .0;
+    assert!(
+        after_stop.contains("mResumedActivity: null"),
+        "{after_stop}"
+    );
     let (_, err, code) = adb.shell(&s, "am start -n com.not.installed/.Main");
     assert_eq!(code, 1);
     assert!(err.contains("does not exist"), "{err}");

@@ -1,4 +1,5 @@
-//! Package and activity management: `pm`, `cmd`, `am`, `monkey`.
+//! Package and activity management: `pm`, `cmd`, `am`, `monkey`, and the `dumpsys` lines
+//! automation reads (resumed activity, focused window, package version).
 //!
 //! `pm install` parses the APK with `playrack-apk` (the same parser the controller uses),
 //! copies it to `/data/app/<pkg>-1/base.apk`, creates `/data/data/<pkg>` and records the
@@ -31,6 +32,58 @@ pub fn register(device: &crate::device::Device) {
     device.register_command("cmd", cmd);
     device.register_command("am", am);
     device.register_command("monkey", monkey);
+    device.register_command("dumpsys", dumpsys);
+}
+
+/// `dumpsys activity activities|top`, `dumpsys window [windows|displays]`,
+/// `dumpsys package PKG`: the lines automation greps for (`mResumedActivity`,
+/// `mCurrentFocus`, `versionCode=`, display size).
+async fn dumpsys(mut ctx: Context) -> i32 {
+    let args: Vec<String> = ctx.args().to_vec();
+    let device = ctx.device.clone();
+    let fg = device.foreground();
+    let record = |(pkg, act): &(String, String)| short_component(pkg, act);
+    let out = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["activity", "activities" | "top", ..] | ["activity"] => match &fg {
+            Some(f) => format!(
+                "ACTIVITY MANAGER ACTIVITIES (dumpsys activity activities)\n  mResumedActivity: ActivityRecord{{1 u0 {} t1}}\n  ResumedActivity: ActivityRecord{{1 u0 {} t1}}\n",
+                record(f),
+                record(f)
+            ),
+            None => "ACTIVITY MANAGER ACTIVITIES (dumpsys activity activities)\n  mResumedActivity: null\n".to_string(),
+        },
+        ["window", ..] => {
+            let d = device.display();
+            let (w, h) = d.effective_size();
+            let focus = match &fg {
+                Some((pkg, act)) => format!("Window{{1 u0 {pkg}/{act}}}"),
+                None => "Window{1 u0 com.android.launcher3/com.android.launcher3.Launcher}".to_string(),
+            };
+            format!(
+                "WINDOW MANAGER DISPLAY CONTENTS (dumpsys window displays)\n  Display: mDisplayId=0\n    init={}x{} {}dpi cur={w}x{h} app={w}x{h}\n  mCurrentFocus={focus}\n  mFocusedApp=ActivityRecord{{1 u0 {}}}\n",
+                d.width,
+                d.height,
+                d.density_override.unwrap_or(d.density),
+                fg.as_ref().map(record).unwrap_or_default()
+            )
+        }
+        ["package", pkg] => match device.packages.get(pkg) {
+            Some(p) => format!(
+                "Packages:\n  Package [{}]:\n    codePath={}\n    versionCode={} minSdk=1 targetSdk=33\n    versionName={}\n    dataDir=/data/data/{}\n",
+                p.package,
+                p.apk_path.rsplit_once('/').map(|x| x.0).unwrap_or(""),
+                p.version_code,
+                p.version_name.clone().unwrap_or_default(),
+                p.package
+            ),
+            None => format!("Unable to find package: {pkg}\n"),
+        },
+        _ => {
+            return ctx.fail(1, "only activity, window and package PKG are available on this device").await;
+        }
+    };
+    ctx.out(out).await;
+    0
 }
 
 /// `cmd SERVICE ARGS…`: the binder-shell front end; `package`, `activity`, `window` and
