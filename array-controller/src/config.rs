@@ -77,6 +77,16 @@ pub struct Args {
     #[arg(long, env = "PLAYRACK_AGENT_LEASE_SECS")]
     pub agent_lease_secs: Option<u32>,
 
+    /// A queued player whose client stops polling (or listening) for this many seconds loses
+    /// their place.
+    #[arg(long, env = "PLAYRACK_TICKET_TIMEOUT_SECS")]
+    pub ticket_timeout_secs: Option<u32>,
+
+    /// A player promoted from the queue must claim the reserved instance within this many
+    /// seconds, else the next player is promoted.
+    #[arg(long, env = "PLAYRACK_CLAIM_TTL_SECS")]
+    pub claim_ttl_secs: Option<u32>,
+
     /// Log format: `text` for people, `json` for log collectors.
     #[arg(long, env = "PLAYRACK_LOG_FORMAT")]
     pub log_format: Option<LogFormat>,
@@ -110,6 +120,8 @@ struct FileConfig {
     cors_origins: Option<Vec<String>>,
     agent_heartbeat_secs: Option<u32>,
     agent_lease_secs: Option<u32>,
+    ticket_timeout_secs: Option<u32>,
+    claim_ttl_secs: Option<u32>,
     log_format: Option<LogFormat>,
     demo: Option<bool>,
 }
@@ -129,6 +141,8 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     pub agent_heartbeat_secs: u32,
     pub agent_lease_secs: u32,
+    pub ticket_timeout_secs: u32,
+    pub claim_ttl_secs: u32,
     pub log_format: LogFormat,
     pub demo: bool,
 }
@@ -166,6 +180,8 @@ impl Config {
             cors_origins: Vec::new(),
             agent_heartbeat_secs: 5,
             agent_lease_secs: 15,
+            ticket_timeout_secs: 30,
+            claim_ttl_secs: 30,
             log_format: LogFormat::Text,
             demo: false,
         }
@@ -223,6 +239,12 @@ impl Config {
         }
         if let Some(v) = args.agent_lease_secs.or(file.agent_lease_secs) {
             c.agent_lease_secs = v;
+        }
+        if let Some(v) = args.ticket_timeout_secs.or(file.ticket_timeout_secs) {
+            c.ticket_timeout_secs = v.max(1);
+        }
+        if let Some(v) = args.claim_ttl_secs.or(file.claim_ttl_secs) {
+            c.claim_ttl_secs = v.max(1);
         }
         if let Some(v) = args.log_format.or(file.log_format) {
             c.log_format = v;

@@ -107,6 +107,21 @@ impl Db {
         Ok(WriteTx { tx, _writer: guard })
     }
 
+    /// Begins a write transaction that is also serialised against every other transaction
+    /// taking the same `lock` (SQLite's single writer does that already; PostgreSQL takes a
+    /// transaction-scoped advisory lock). Used where a read-then-write decision must not race,
+    /// such as reserving slots.
+    pub async fn write_serialized(&self, lock: i64) -> Result<WriteTx, sqlx::Error> {
+        let mut tx = self.write().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(lock)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(tx)
+    }
+
     /// Cheap liveness query for `/readyz`.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         sqlx::query("SELECT 1")

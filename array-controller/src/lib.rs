@@ -11,6 +11,8 @@
 //! - [`ingest`]: resumable APK uploads (tus 1.0), the content-addressed package store, and the
 //!   parse step (through `playrack-apk`) that moves a version to READY or FAILED.
 //! - [`http`], [`error`], [`ratelimit`]: request ids, problem+json errors, rate limits.
+//! - [`play`]: acquire (assign or queue), the queue's promotions, claims and evictions, and
+//!   the sessions the coordinator records.
 //! - [`scheduler`]: sans-IO placement, session timers and queue ETAs (the acquire path of
 //!   issue 3 will drive them from the store).
 //! - [`seed`]: the demo operator and tenant of embedded mode.
@@ -26,6 +28,7 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod ingest;
+pub mod play;
 pub mod ratelimit;
 pub mod scheduler;
 pub mod seed;
@@ -119,6 +122,7 @@ pub async fn serve(state: AppState) -> anyhow::Result<Running> {
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     ingest::spawn_sweeper(state.clone());
     agents::spawn_lease_watchdog(state.clone());
+    play::spawn_sweeper(state.clone());
     let task = tokio::spawn(async move {
         axum::serve(
             listener,

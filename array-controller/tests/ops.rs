@@ -657,6 +657,8 @@ fn help_explains_every_option() {
         ("cors-origins", "PLAYRACK_CORS_ORIGINS"),
         ("agent-heartbeat-secs", "PLAYRACK_AGENT_HEARTBEAT_SECS"),
         ("agent-lease-secs", "PLAYRACK_AGENT_LEASE_SECS"),
+        ("ticket-timeout-secs", "PLAYRACK_TICKET_TIMEOUT_SECS"),
+        ("claim-ttl-secs", "PLAYRACK_CLAIM_TTL_SECS"),
         ("log-format", "PLAYRACK_LOG_FORMAT"),
         ("demo", "PLAYRACK_DEMO"),
     ];

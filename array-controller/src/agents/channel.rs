@@ -102,6 +102,8 @@ pub async fn run(state: AppState, board_id: String, mut socket: WebSocket) {
         return;
     }
     let (generation, mut commands) = state.agents.register(&board_id);
+    // New capacity: someone in the queue may fit now.
+    promote(&state).await;
     tracing::info!(board = %board_id, %agent_version, instances = instances.len(), "agent connected");
     metrics::counter!("playrack_agent_connections_total").increment(1);
     let welcome = ControllerMessage::Welcome {
@@ -240,6 +242,36 @@ async fn on_message(
                 .await?;
             tx.commit().await?;
         }
+        AgentMessage::Deployment {
+            sha256,
+            state: dstate,
+            progress_percent,
+            error,
+        } => {
+            // A board's report moves its room's deployment of every version with these bytes;
+            // once a room is ready it stays ready (one board with the package is enough).
+            let dstate = serde_json::to_value(dstate)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            sqlx::query(
+                "UPDATE deployments SET state = $1, progress_percent = $2, error = $3, updated_at = $4                  WHERE state <> 'ready' AND room_id = (SELECT a.room_id FROM boards b JOIN arrays a ON a.id = b.array_id WHERE b.id = $5)                  AND version_id IN (SELECT id FROM versions WHERE sha256 = $6)",
+            )
+            .bind(dstate)
+            .bind(i64::from(progress_percent.min(100)))
+            .bind(error)
+            .bind(now)
+            .bind(board_id)
+            .bind(sha256)
+            .execute(&state.db.pool)
+            .await?;
+            sqlx::query("UPDATE boards SET last_seen_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(board_id)
+                .execute(&state.db.pool)
+                .await?;
+            promote(state).await;
+        }
         AgentMessage::Hello { .. } => {
             tracing::warn!(board = %board_id, "second hello on one connection ignored");
         }
@@ -255,4 +287,10 @@ async fn on_message(
         }
     }
     Ok(())
+}
+
+async fn promote(state: &AppState) {
+    if let Err(e) = crate::play::queue::promote(state).await {
+        tracing::warn!("promotion after new capacity failed: {e}");
+    }
 }

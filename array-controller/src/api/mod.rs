@@ -14,6 +14,7 @@ pub mod agents;
 pub mod audit;
 pub mod catalog;
 pub mod ops;
+pub mod play;
 pub mod tenants;
 pub mod topology;
 pub mod uploads;
@@ -35,6 +36,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "uploads", description = "Resumable APK uploads (tus 1.0)"),
         (name = "topology", description = "Regions, machine rooms, arrays, boards; orders"),
         (name = "audit", description = "The audit log"),
+        (name = "play", description = "Acquire, the queue, sessions"),
     )
 )]
 struct ApiDoc;
@@ -49,6 +51,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .merge(uploads::routes())
         .merge(topology::routes())
         .merge(audit::routes())
+        .merge(play::routes())
 }
 
 /// The complete application.

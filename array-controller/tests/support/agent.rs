@@ -20,12 +20,23 @@ pub struct TestAgent {
 }
 
 impl TestAgent {
-    /// Enrols `serial` with the room's enrolment token.
+    /// Enrols `serial` with the room's enrolment token (2 slots of `hd-60`).
     pub async fn enrol(
         http: &reqwest::Client,
         base_url: &str,
         token: &str,
         serial: &str,
+    ) -> TestAgent {
+        Self::enrol_with(http, base_url, token, serial, 2).await
+    }
+
+    /// Enrols `serial` offering `slots` slots of `hd-60`.
+    pub async fn enrol_with(
+        http: &reqwest::Client,
+        base_url: &str,
+        token: &str,
+        serial: &str,
+        slots: u32,
     ) -> TestAgent {
         let resp = http
             .post(format!("{base_url}/v1/agents/enrol"))
@@ -33,7 +44,7 @@ impl TestAgent {
                 enrolment_token: token.into(),
                 serial: serial.into(),
                 model: "RK3588".into(),
-                capacity: BTreeMap::from([("hd-60".to_owned(), 2)]),
+                capacity: BTreeMap::from([("hd-60".to_owned(), slots)]),
                 agent_version: "test-agent/1".into(),
             })
             .send()

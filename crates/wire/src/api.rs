@@ -725,3 +725,142 @@ pub struct AuditEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
+
+// ---------------------------------------------------------------------------------------------
+// Playing: acquire, queue tickets, sessions
+// ---------------------------------------------------------------------------------------------
+
+/// What the player's device says about itself (recorded with the session).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct DeviceInfo {
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub os: Option<String>,
+    #[serde(default)]
+    pub user_agent: Option<String>,
+}
+
+/// Ask for a play. Send it with an `Idempotency-Key` header: a repeat returns the same answer.
+/// The session and ticket ids in the answer are the player's capabilities (unguessable), used
+/// to poll, claim, cancel and leave.
+/// Identify the play either with a try-play `link` code and the device's anonymous `device_id`,
+/// or with a `game_id` and a `player_token` signed by the tenant's backend.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcquireRequest {
+    #[serde(default)]
+    pub link: Option<String>,
+    /// A random id the device keeps (16–64 characters of letters, digits, `-` and `_`).
+    #[serde(default)]
+    pub device_id: Option<String>,
+    #[serde(default)]
+    pub game_id: Option<String>,
+    #[serde(default)]
+    pub player_token: Option<String>,
+    /// A preferred spec (must be one of the game's); the game's fallback order follows it.
+    #[serde(default)]
+    pub spec_id: Option<String>,
+    /// The client's measured round-trip time to each candidate room's probe endpoint.
+    #[serde(default)]
+    pub rtt_ms: BTreeMap<String, u32>,
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub device: Option<DeviceInfo>,
+    /// Restore this archive instead of the newest one.
+    #[serde(default)]
+    pub archive_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+#[serde(tag = "status", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AcquireResponse {
+    /// An instance is reserved: follow the session until it is ready.
+    Assigned {
+        session_id: String,
+        room_id: String,
+        board_id: String,
+        spec_id: String,
+        /// True when the game's first spec had no capacity and a fallback was used.
+        downgraded: bool,
+    },
+    /// No capacity now: wait in line.
+    Queued {
+        ticket_id: String,
+        /// 1-based.
+        position: u32,
+        queue_length: u32,
+        eta_secs: u32,
+        /// `TENANT_QUOTA_FULL` or `ROOM_FULL`.
+        reason: String,
+        /// Poll (or keep the event stream open) at least this often, or the ticket is evicted.
+        poll_after_ms: u32,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketState {
+    Waiting,
+    /// A slot was reserved for it: claim it (poll) before `claim_deadline`.
+    Promoted,
+    /// Claimed: the session is the player's.
+    Claimed,
+    Cancelled,
+    /// Its client stopped polling.
+    Evicted,
+    /// Promoted but not claimed in time.
+    Expired,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct Ticket {
+    pub id: String,
+    pub state: TicketState,
+    pub reason: String,
+    /// While waiting: 1-based place in line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<u32>,
+    pub queue_length: u32,
+    pub eta_secs: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim_deadline: Option<Timestamp>,
+    pub poll_after_ms: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionState {
+    Reserved,
+    Preparing,
+    Ready,
+    Playing,
+    Ending,
+    Ended,
+}
+
+/// A play as the coordinator records it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct Session {
+    pub id: String,
+    pub tenant_id: String,
+    pub game_id: String,
+    pub version_id: String,
+    /// `anon:<device id>` for link players, `user:<id>` for tenant players.
+    pub user: String,
+    pub spec_id: String,
+    pub room_id: String,
+    pub board_id: String,
+    pub state: SessionState,
+    /// `USER_LEFT`, `TRIAL_OVER`, `IDLE`, `KICKED`, `BOARD_LOST`, `APP_CRASHED`, `MAINTENANCE`,
+    /// `CLAIM_EXPIRED`, `ERROR`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_reason: Option<String>,
+    pub downgraded: bool,
+    pub created_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<Timestamp>,
+}

@@ -1,0 +1,226 @@
+//! Playing over HTTP. Players (no account) acquire with a link or a player token and then use
+//! the ticket and session ids they were given — unguessable capabilities — to poll, cancel and
+//! leave. Tenants see and kick their sessions; operators see all; tenant admins issue the
+//! player-token key their backend signs with.
+
+use crate::audit;
+use crate::auth::Caller;
+use crate::db::{self, PageParams, page_from, ts, ts_opt};
+use crate::error::{ApiError, ApiResult};
+use crate::http::{Json, Query};
+use crate::play::{acquire, queue};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use playrack_wire::api::*;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(acquire_play))
+        .routes(routes!(poll_ticket, cancel_ticket))
+        .routes(routes!(get_play_session, leave_session))
+        .routes(routes!(list_sessions))
+        .routes(routes!(kick_session))
+        .routes(routes!(create_player_key))
+}
+
+/// Asks for a play: `ASSIGNED` with a reserved session, or `QUEUED` with a ticket.
+#[utoipa::path(post, path = "/v1/play/acquire", tag = "play", request_body = AcquireRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "A repeat with the same key returns the same answer")),
+    responses((status = 200, body = AcquireResponse), (status = 410, body = playrack_wire::Problem)))]
+async fn acquire_play(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(req): Json<AcquireRequest>,
+) -> ApiResult<axum::Json<AcquireResponse>> {
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    Ok(axum::Json(acquire::acquire(&state, key, req).await?))
+}
+
+/// Polls a ticket: keeps it in line; a promoted ticket is claimed by this poll.
+#[utoipa::path(get, path = "/v1/play/tickets/{id}", tag = "play", responses((status = 200, body = Ticket)))]
+async fn poll_ticket(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Ticket>> {
+    Ok(axum::Json(queue::poll(&state, &id).await?))
+}
+
+/// Leaves the queue (or gives back an unclaimed reservation).
+#[utoipa::path(delete, path = "/v1/play/tickets/{id}", tag = "play", responses((status = 200, body = Ticket)))]
+async fn cancel_ticket(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Ticket>> {
+    Ok(axum::Json(queue::cancel(&state, &id).await?))
+}
+
+pub(crate) fn session_from(r: &AnyRow) -> Result<Session, sqlx::Error> {
+    Ok(Session {
+        id: r.try_get("id")?,
+        tenant_id: r.try_get("tenant_id")?,
+        game_id: r.try_get("game_id")?,
+        version_id: r.try_get("version_id")?,
+        user: r.try_get("user_key")?,
+        spec_id: r.try_get("spec_id")?,
+        room_id: r.try_get("room_id")?,
+        board_id: r.try_get("board_id")?,
+        state: match r.try_get::<String, _>("state")?.as_str() {
+            "preparing" => SessionState::Preparing,
+            "ready" => SessionState::Ready,
+            "playing" => SessionState::Playing,
+            "ending" => SessionState::Ending,
+            "ended" => SessionState::Ended,
+            _ => SessionState::Reserved,
+        },
+        end_reason: r.try_get("end_reason")?,
+        downgraded: r.try_get::<i64, _>("downgraded")? != 0,
+        created_at: ts(r, "created_at")?,
+        ended_at: ts_opt(r, "ended_at")?,
+    })
+}
+
+async fn load_session(state: &AppState, id: &str) -> ApiResult<Session> {
+    let r = sqlx::query("SELECT * FROM sessions WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&state.db.pool)
+        .await?
+        .ok_or(ApiError::NotFound("session"))?;
+    Ok(session_from(&r)?)
+}
+
+/// The player's view of their session.
+#[utoipa::path(get, path = "/v1/play/sessions/{id}", tag = "play", responses((status = 200, body = Session)))]
+async fn get_play_session(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Session>> {
+    Ok(axum::Json(load_session(&state, &id).await?))
+}
+
+/// The player leaves: the session ends (`USER_LEFT`) and its slot goes to the queue.
+#[utoipa::path(delete, path = "/v1/play/sessions/{id}", tag = "play", responses((status = 200, body = Session)))]
+async fn leave_session(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Session>> {
+    load_session(&state, &id).await?;
+    queue::end_session(&state, &id, "USER_LEFT").await?;
+    Ok(axum::Json(load_session(&state, &id).await?))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListSessionsParams {
+    /// Only live sessions (not ended).
+    pub live: Option<bool>,
+    pub game_id: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// Lists sessions: a tenant's own, every tenant's for operators.
+#[utoipa::path(get, path = "/v1/sessions", tag = "play", params(ListSessionsParams), responses((status = 200, body = Page<Session>)))]
+async fn list_sessions(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ListSessionsParams>,
+) -> ApiResult<axum::Json<Page<Session>>> {
+    let page = PageParams {
+        limit: q.limit,
+        cursor: q.cursor,
+    };
+    let rows = sqlx::query(
+        "SELECT * FROM sessions WHERE ($1 = '' OR tenant_id = $1) AND ($2 = '' OR game_id = $2) AND ($3 = 0 OR state <> 'ended') \
+         AND id > $4 ORDER BY id LIMIT $5",
+    )
+    .bind(caller.tenant_scope().unwrap_or(""))
+    .bind(q.game_id.unwrap_or_default())
+    .bind(i64::from(q.live.unwrap_or(false)))
+    .bind(page.cursor())
+    .bind(page.limit() + 1)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let items = rows
+        .iter()
+        .map(session_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(axum::Json(page_from(items, &page, |s| s.id.clone())))
+}
+
+/// Ends a session (`KICKED`).
+#[utoipa::path(post, path = "/v1/sessions/{id}/kick", tag = "play", responses((status = 200, body = Session)))]
+async fn kick_session(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Session>> {
+    let s = load_session(&state, &id).await?;
+    caller.require_tenant_write(&s.tenant_id, "session")?;
+    if queue::end_session(&state, &id, "KICKED").await? {
+        let mut tx = state.db.write().await?;
+        audit::record(
+            &mut tx,
+            &caller,
+            Some(&s.tenant_id),
+            "session.kick",
+            &id,
+            serde_json::json!({"user": s.user}),
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    Ok(axum::Json(load_session(&state, &id).await?))
+}
+
+/// The key a tenant's backend signs player tokens with (shown once).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PlayerKey {
+    pub tenant_id: String,
+    pub secret: String,
+}
+
+/// Issues (or rotates) the tenant's player-token key; tokens signed with the old key stop working.
+#[utoipa::path(post, path = "/v1/tenants/{id}/player-key", tag = "play", responses((status = 201, body = PlayerKey)))]
+async fn create_player_key(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(tenant_id): Path<String>,
+) -> ApiResult<(StatusCode, axum::Json<PlayerKey>)> {
+    caller.require_tenant_admin(&tenant_id, "tenant")?;
+    let secret = db::random_token(48);
+    let mut tx = state.db.write().await?;
+    super::accounts::ensure_tenant(&mut tx, &tenant_id).await?;
+    sqlx::query("DELETE FROM player_keys WHERE tenant_id = $1")
+        .bind(&tenant_id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("INSERT INTO player_keys (tenant_id, secret, created_at) VALUES ($1, $2, $3)")
+        .bind(&tenant_id)
+        .bind(&secret)
+        .bind(crate::now().millis())
+        .execute(&mut **tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        &caller,
+        Some(&tenant_id),
+        "tenant.player_key",
+        &tenant_id,
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(PlayerKey { tenant_id, secret }),
+    ))
+}

@@ -1,0 +1,528 @@
+//! Acquire, the queue and sessions end to end on SQLite and PostgreSQL, with real board agents
+//! connected over the agent channel: atomic reservation under 200 concurrent acquires,
+//! quota-full versus room-full, priority before FIFO, claim expiry, eviction, idempotency.
+
+mod support;
+
+use playrack_wire::agent::*;
+use playrack_wire::api::*;
+use reqwest::{Method, StatusCode};
+use std::collections::BTreeSet;
+use support::agent::{self, Socket, TestAgent};
+use support::{Ctl, backends, fixture};
+
+/// A playable world: a tenant with a published game deployed (and reported ready) in one room
+/// of `boards` × `slots` hd-60 slots, an order of `concurrency`, and a try-play link.
+struct World {
+    tenant: Tenant,
+    tenant_token: String,
+    game: Game,
+    link: Link,
+    _agents: Vec<Socket>,
+}
+
+async fn world(ctl: &Ctl, boards: u32, slots: u32, concurrency: u32) -> World {
+    ctl.specs().await;
+    let (tenant, t) = ctl.tenant("Acme").await;
+    let game = ctl.game(&t, "tapper").await;
+    let v = ctl.upload(&t, &game.id, &fixture("tapper-v1.apk")).await;
+    let _: Version = ctl
+        .ok::<(), _>(
+            Method::POST,
+            &format!("/v1/versions/{}/publish", v.id),
+            &t,
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    let region: Region = ctl
+        .ok(
+            Method::POST,
+            "/v1/regions",
+            &ctl.op,
+            Some(&CreateRegion {
+                name: "east".into(),
+            }),
+            StatusCode::CREATED,
+        )
+        .await;
+    let room: Room = ctl
+        .ok(
+            Method::POST,
+            "/v1/rooms",
+            &ctl.op,
+            Some(&CreateRoom {
+                region_id: region.id.clone(),
+                name: "r1".into(),
+                instance_cap: 10_000,
+                shared_volume: "/mnt/p".into(),
+                probe_url: "http://127.0.0.1:1/probe".into(),
+                placement: Placement::Spread,
+            }),
+            StatusCode::CREATED,
+        )
+        .await;
+    let token: EnrolmentToken = ctl
+        .ok::<(), _>(
+            Method::POST,
+            &format!("/v1/rooms/{}/enrolment-token", room.id),
+            &ctl.op,
+            None,
+            StatusCode::CREATED,
+        )
+        .await;
+    let _: Deployment = ctl
+        .ok(
+            Method::PUT,
+            &format!("/v1/versions/{}/deployment", v.id),
+            &t,
+            Some(&SetDeployment {
+                room_ids: vec![room.id.clone()],
+            }),
+            StatusCode::OK,
+        )
+        .await;
+    let mut sockets = Vec::new();
+    for i in 0..boards {
+        let a = TestAgent::enrol_with(
+            &ctl.http,
+            &ctl.url,
+            &token.token,
+            &format!("RK-{i:04}"),
+            slots,
+        )
+        .await;
+        let (mut ws, _) = a.connect(vec![]).await;
+        agent::send(
+            &mut ws,
+            &AgentMessage::Deployment {
+                sha256: v.sha256.clone().unwrap(),
+                state: DeploymentRoomState::Ready,
+                progress_percent: 100,
+                error: None,
+            },
+        )
+        .await;
+        sockets.push(ws);
+    }
+    // Wait until the room's deployment is ready and every board is online.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let d: Deployment = ctl
+            .ok::<(), _>(
+                Method::GET,
+                &format!("/v1/versions/{}/deployment", v.id),
+                &t,
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        let online: Page<Board> = ctl
+            .ok::<(), _>(
+                Method::GET,
+                "/v1/boards?limit=200",
+                &ctl.op,
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        if d.rooms
+            .iter()
+            .all(|r| r.state == DeploymentRoomState::Ready)
+            && online
+                .items
+                .iter()
+                .filter(|b| b.agent_state == AgentState::Online)
+                .count()
+                == boards as usize
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "world never became ready"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let now = array_controller::now();
+    let _: Order = ctl
+        .ok(
+            Method::POST,
+            "/v1/orders",
+            &ctl.op,
+            Some(&CreateOrder {
+                tenant_id: tenant.id.clone(),
+                spec_id: "hd-60".into(),
+                region_id: Some(region.id),
+                room_ids: vec![],
+                concurrency,
+                valid_from: now.plus_secs(-60),
+                valid_until: now.plus_secs(3600),
+                priority: 0,
+            }),
+            StatusCode::CREATED,
+        )
+        .await;
+    let link: Link = ctl
+        .ok(
+            Method::POST,
+            "/v1/links",
+            &t,
+            Some(&CreateLink {
+                game_id: game.id.clone(),
+                trial_seconds: Some(120),
+                expires_at: None,
+                max_plays: None,
+                campaign: None,
+            }),
+            StatusCode::CREATED,
+        )
+        .await;
+    World {
+        tenant,
+        tenant_token: t,
+        game,
+        link,
+        _agents: sockets,
+    }
+}
+
+fn device(i: usize) -> String {
+    format!("device-{i:012}")
+}
+
+async fn acquire(ctl: &Ctl, req: &AcquireRequest, key: Option<&str>) -> AcquireResponse {
+    let mut r = ctl
+        .http
+        .post(format!("{}/v1/play/acquire", ctl.url))
+        .json(req);
+    if let Some(k) = key {
+        r = r.header("idempotency-key", k);
+    }
+    let resp = r.send().await.unwrap();
+    assert_eq!(
+        resp.status(),
+        StatusCode::OK,
+        "{}",
+        resp.text().await.unwrap_or_default()
+    );
+    resp.json().await.unwrap()
+}
+
+fn by_link(w: &World, i: usize) -> AcquireRequest {
+    AcquireRequest {
+        link: Some(w.link.code.clone()),
+        device_id: Some(device(i)),
+        ..Default::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hundred_concurrent_acquires_fill_fifty_slots_and_queue_the_rest_in_order() {
+    for backend in backends() {
+        let ctl = Ctl::start(backend).await;
+        let w = world(&ctl, 5, 10, 1_000).await;
+        let answers = futures_util::future::join_all((0..200).map(|i| {
+            let (ctl, req) = (&ctl, by_link(&w, i));
+            async move { acquire(ctl, &req, Some(&format!("k{i}"))).await }
+        }))
+        .await;
+        let mut sessions = BTreeSet::new();
+        let mut positions = Vec::new();
+        for a in &answers {
+            match a {
+                AcquireResponse::Assigned { session_id, .. } => {
+                    assert!(sessions.insert(session_id.clone()))
+                }
+                AcquireResponse::Queued {
+                    position, reason, ..
+                } => {
+                    assert_eq!(reason, "ROOM_FULL");
+                    positions.push(*position);
+                }
+            }
+        }
+        assert_eq!(
+            sessions.len(),
+            50,
+            "{backend}: exactly the 50 slots are given"
+        );
+        positions.sort();
+        assert_eq!(
+            positions,
+            (1..=150).collect::<Vec<u32>>(),
+            "{backend}: positions 1..150, no gaps, no duplicates"
+        );
+        // No board holds more sessions than its slots.
+        let live: Page<Session> = ctl
+            .ok::<(), _>(
+                Method::GET,
+                "/v1/sessions?live=true&limit=200",
+                &ctl.op,
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        assert_eq!(live.items.len(), 50);
+        let mut per_board = std::collections::BTreeMap::<String, u32>::new();
+        for s in &live.items {
+            *per_board.entry(s.board_id.clone()).or_default() += 1;
+        }
+        assert!(per_board.values().all(|n| *n == 10), "{per_board:?}");
+        ctl.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quota_full_and_room_full_are_told_apart_and_repeats_are_idempotent() {
+    for backend in backends() {
+        // Quota 2, slots 10: the third play waits for the tenant's quota.
+        let ctl = Ctl::start(backend).await;
+        let w = world(&ctl, 1, 10, 2).await;
+        for i in 0..2 {
+            assert!(matches!(
+                acquire(&ctl, &by_link(&w, i), None).await,
+                AcquireResponse::Assigned { .. }
+            ));
+        }
+        match acquire(&ctl, &by_link(&w, 2), Some("again")).await {
+            AcquireResponse::Queued {
+                reason, position, ..
+            } => {
+                assert_eq!(reason, "TENANT_QUOTA_FULL");
+                assert_eq!(position, 1);
+            }
+            other => panic!("{other:?}"),
+        }
+        // The same key gives the same answer; the same player without a key gets their ticket back.
+        let a = acquire(&ctl, &by_link(&w, 2), Some("again")).await;
+        let b = acquire(&ctl, &by_link(&w, 2), None).await;
+        assert_eq!(a, b);
+        // A player already playing gets their session back.
+        let first = acquire(&ctl, &by_link(&w, 0), None).await;
+        assert!(matches!(first, AcquireResponse::Assigned { .. }));
+        assert_eq!(acquire(&ctl, &by_link(&w, 0), None).await, first);
+        ctl.stop().await;
+
+        // Quota 10, slots 2: the third play waits for a room.
+        let ctl = Ctl::start(backend).await;
+        let w = world(&ctl, 1, 2, 10).await;
+        for i in 0..2 {
+            assert!(matches!(
+                acquire(&ctl, &by_link(&w, i), None).await,
+                AcquireResponse::Assigned { .. }
+            ));
+        }
+        assert!(
+            matches!(acquire(&ctl, &by_link(&w, 2), None).await, AcquireResponse::Queued { reason, .. } if reason == "ROOM_FULL")
+        );
+        ctl.stop().await;
+    }
+}
+
+async fn poll(ctl: &Ctl, ticket: &str) -> Ticket {
+    ctl.ok::<(), _>(
+        Method::GET,
+        &format!("/v1/play/tickets/{ticket}"),
+        "unused",
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+fn ticket_of(a: &AcquireResponse) -> String {
+    match a {
+        AcquireResponse::Queued { ticket_id, .. } => ticket_id.clone(),
+        other => panic!("expected a ticket: {other:?}"),
+    }
+}
+
+fn session_of(a: &AcquireResponse) -> String {
+    match a {
+        AcquireResponse::Assigned { session_id, .. } => session_id.clone(),
+        other => panic!("expected a session: {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn priority_beats_fifo_and_a_freed_slot_goes_to_the_head_at_once() {
+    for backend in backends() {
+        let ctl = Ctl::start(backend).await;
+        let w = world(&ctl, 1, 1, 10).await;
+        let key: serde_json::Value = ctl
+            .ok::<(), _>(
+                Method::POST,
+                &format!("/v1/tenants/{}/player-key", w.tenant.id),
+                &w.tenant_token,
+                None,
+                StatusCode::CREATED,
+            )
+            .await;
+        let key = key["secret"].as_str().unwrap().to_owned();
+        let token = |user: &str, level: i32| {
+            array_controller::play::identity::sign(
+                &key,
+                &array_controller::play::identity::TokenPayload {
+                    tenant: w.tenant.id.clone(),
+                    user: user.into(),
+                    exp: array_controller::now().millis() / 1000 + 600,
+                    level,
+                },
+            )
+        };
+        let by_token = |user: &str, level: i32| AcquireRequest {
+            game_id: Some(w.game.id.clone()),
+            player_token: Some(token(user, level)),
+            ..Default::default()
+        };
+
+        let playing = session_of(&acquire(&ctl, &by_token("alice", 0), None).await);
+        let early = ticket_of(&acquire(&ctl, &by_token("bob", 0), None).await);
+        let vip = ticket_of(&acquire(&ctl, &by_token("carol", 5), None).await);
+        assert_eq!(
+            poll(&ctl, &vip).await.position,
+            Some(1),
+            "a higher level goes first"
+        );
+        assert_eq!(poll(&ctl, &early).await.position, Some(2));
+
+        // Alice leaves: the VIP is promoted before the leave call returns.
+        let _: Session = ctl
+            .ok::<(), _>(
+                Method::DELETE,
+                &format!("/v1/play/sessions/{playing}"),
+                "unused",
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        let t = poll(&ctl, &vip).await;
+        assert_eq!(
+            t.state,
+            TicketState::Claimed,
+            "promoted, then claimed by this poll"
+        );
+        let s: Session = ctl
+            .ok::<(), _>(
+                Method::GET,
+                &format!("/v1/play/sessions/{}", t.session_id.unwrap()),
+                "unused",
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        assert_eq!(s.user, "user:carol");
+        assert_eq!(poll(&ctl, &early).await.position, Some(1));
+
+        // A forged token is refused.
+        let forged = AcquireRequest {
+            player_token: Some(array_controller::play::identity::sign(
+                "wrong",
+                &array_controller::play::identity::TokenPayload {
+                    tenant: w.tenant.id.clone(),
+                    user: "eve".into(),
+                    exp: i64::MAX / 2,
+                    level: 9,
+                },
+            )),
+            game_id: Some(w.game.id.clone()),
+            ..Default::default()
+        };
+        let resp = ctl
+            .http
+            .post(format!("{}/v1/play/acquire", ctl.url))
+            .json(&forged)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+        ctl.stop().await;
+    }
+}
+
+/// The state of a ticket, read without polling it (a poll would claim a promotion).
+async fn ticket_state(ctl: &Ctl, id: &str) -> String {
+    let state = ctl.running.as_ref().unwrap().state.clone();
+    sqlx::query_scalar("SELECT state FROM tickets WHERE id = $1")
+        .bind(id)
+        .fetch_one(&state.db.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unclaimed_promotions_expire_and_quiet_tickets_are_evicted() {
+    for backend in backends() {
+        let ctl = Ctl::start_with(backend, |c| {
+            c.claim_ttl_secs = 1;
+            c.ticket_timeout_secs = 4;
+        })
+        .await;
+        let w = world(&ctl, 1, 1, 10).await;
+        let playing = session_of(&acquire(&ctl, &by_link(&w, 0), None).await);
+        let a = ticket_of(&acquire(&ctl, &by_link(&w, 1), None).await);
+        let b = ticket_of(&acquire(&ctl, &by_link(&w, 2), None).await);
+        let c = ticket_of(&acquire(&ctl, &by_link(&w, 3), None).await);
+
+        // The slot frees: A (head of the line) is promoted at once, but never claims it.
+        let _: Session = ctl
+            .ok::<(), _>(
+                Method::DELETE,
+                &format!("/v1/play/sessions/{playing}"),
+                "x",
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        assert_eq!(ticket_state(&ctl, &a).await, "promoted");
+        // B keeps polling; C goes quiet. After A's claim deadline (1 s) the sweeper expires A and
+        // promotes B, which B's next poll claims.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let claimed = loop {
+            let t = poll(&ctl, &b).await;
+            if t.state == TicketState::Claimed {
+                break t;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "B was never promoted: {t:?}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        };
+        assert_eq!(ticket_state(&ctl, &a).await, "expired");
+        let s: Session = ctl
+            .ok::<(), _>(
+                Method::GET,
+                &format!("/v1/play/sessions/{}", claimed.session_id.unwrap()),
+                "x",
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        assert_eq!(s.user, format!("anon:{}", device(2)));
+        // C stopped polling 4 s ago at most: it is evicted.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while ticket_state(&ctl, &c).await != "evicted" {
+            assert!(std::time::Instant::now() < deadline, "C was never evicted");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        // A's reservation ended with its reason.
+        let ended: Page<Session> = ctl
+            .ok::<(), _>(
+                Method::GET,
+                "/v1/sessions?limit=50",
+                &ctl.op,
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        assert!(
+            ended
+                .items
+                .iter()
+                .any(|s| s.end_reason.as_deref() == Some("CLAIM_EXPIRED"))
+        );
+        ctl.stop().await;
+    }
+}
