@@ -91,6 +91,8 @@ pub struct Running {
     pub state: AppState,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// Background jobs (sweepers, watchdogs, workers), stopped with the server.
+    jobs: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Running {
@@ -100,6 +102,9 @@ impl Running {
 
     /// Stops accepting requests, lets in-flight ones finish, and waits.
     pub async fn stop(mut self) {
+        for job in &self.jobs {
+            job.abort();
+        }
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -120,9 +125,11 @@ pub async fn serve(state: AppState) -> anyhow::Result<Running> {
     let addr = listener.local_addr()?;
     let app = api::router(state.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    ingest::spawn_sweeper(state.clone());
-    agents::spawn_lease_watchdog(state.clone());
-    play::spawn_sweeper(state.clone());
+    let jobs = vec![
+        ingest::spawn_sweeper(state.clone()),
+        agents::spawn_lease_watchdog(state.clone()),
+        play::spawn_sweeper(state.clone()),
+    ];
     let task = tokio::spawn(async move {
         axum::serve(
             listener,
@@ -138,5 +145,6 @@ pub async fn serve(state: AppState) -> anyhow::Result<Running> {
         state,
         shutdown: Some(tx),
         task,
+        jobs,
     })
 }

@@ -88,7 +88,7 @@ impl Agents {
 }
 
 /// Every second: boards past their lease become LOST and lose their connection.
-pub fn spawn_lease_watchdog(state: AppState) {
+pub fn spawn_lease_watchdog(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
@@ -103,5 +103,5 @@ pub fn spawn_lease_watchdog(state: AppState) {
                 Err(e) => tracing::warn!("lease sweep failed: {e}"),
             }
         }
-    });
+    })
 }

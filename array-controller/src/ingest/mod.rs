@@ -104,7 +104,7 @@ pub async fn recover(state: &AppState) -> anyhow::Result<()> {
 }
 
 /// Runs [`upload::expire`] every [`SWEEP_EVERY`] for the life of the process.
-pub fn spawn_sweeper(state: AppState) {
+pub fn spawn_sweeper(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(SWEEP_EVERY);
         loop {
@@ -113,5 +113,5 @@ pub fn spawn_sweeper(state: AppState) {
                 tracing::warn!("upload sweep failed: {e}");
             }
         }
-    });
+    })
 }

@@ -23,6 +23,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 /// loses at most this much.
 const PERSIST_EVERY: u64 = 16 << 20;
 
+/// How long a PATCH waits for a previous one on the same upload to finish.
+const BUSY_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The in-memory half of an upload: hash state and offset, always consistent with the file.
 pub struct Live {
     hasher: Sha256,
@@ -116,9 +119,13 @@ async fn append_task(
     body: Body,
 ) -> ApiResult<Appended> {
     let slot = state.ingest.live_slot(&row.id);
-    let mut guard = slot.live.try_lock().map_err(|_| {
-        ApiError::conflict("UPLOAD_BUSY", "another PATCH to this upload is in progress")
-    })?;
+    // A PATCH whose connection just broke may still be recording what arrived: wait for it
+    // briefly rather than refusing the client's immediate resume.
+    let mut guard = tokio::time::timeout(BUSY_WAIT, slot.live.lock())
+        .await
+        .map_err(|_| {
+            ApiError::conflict("UPLOAD_BUSY", "another PATCH to this upload is in progress")
+        })?;
     let part = state.ingest.store.part_path(&row.id)?;
     if guard.is_none() {
         *guard = Some(rebuild(&part, row.offset).await?);

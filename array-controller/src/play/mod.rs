@@ -21,7 +21,7 @@ pub const POLL_AFTER_MS: u32 = 2_000;
 pub const PRIOR_SESSION_SECS: u32 = 300;
 
 /// Every second: evict quiet tickets, expire unclaimed promotions, promote.
-pub fn spawn_sweeper(state: crate::state::AppState) {
+pub fn spawn_sweeper(state: crate::state::AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
         loop {
@@ -30,5 +30,5 @@ pub fn spawn_sweeper(state: crate::state::AppState) {
                 tracing::warn!("queue sweep failed: {e}");
             }
         }
-    });
+    })
 }
