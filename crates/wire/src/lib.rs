@@ -7,6 +7,7 @@
 //! - [`agent`]: the agent channel between a board's node agent and the controller.
 //! - [`signaling`]: WebRTC signaling between a player (or spectator) and a node agent.
 //! - [`input`]: player input on the DataChannel, normalised to the video.
+//! - [`session_token`]: the controller-signed tokens agents check offline.
 //!
 //! The controller, the node agent, the SDKs and the portal all read these definitions. The H5
 //! SDK's TypeScript types are generated from them (through their JSON schemas), never copied.
@@ -15,6 +16,7 @@ pub mod agent;
 pub mod api;
 pub mod input;
 pub mod problem;
+pub mod session_token;
 pub mod signaling;
 pub mod time;
 
