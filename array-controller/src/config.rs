@@ -87,6 +87,27 @@ pub struct Args {
     #[arg(long, env = "PLAYRACK_CLAIM_TTL_SECS")]
     pub claim_ttl_secs: Option<u32>,
 
+    /// Largest save archive a board agent may upload, in bytes.
+    #[arg(long, env = "PLAYRACK_ARCHIVE_MAX_BYTES")]
+    pub archive_max_bytes: Option<u64>,
+
+    /// How many unpinned save archives to keep per player and game (older ones are deleted).
+    #[arg(long, env = "PLAYRACK_ARCHIVE_KEEP")]
+    pub archive_keep: Option<u32>,
+
+    /// Delay before the first retry of a failed webhook delivery, in milliseconds; each later
+    /// retry waits twice as long as the one before.
+    #[arg(long, env = "PLAYRACK_WEBHOOK_RETRY_BASE_MS")]
+    pub webhook_retry_base_ms: Option<u64>,
+
+    /// A webhook delivery is given up after this many failed attempts.
+    #[arg(long, env = "PLAYRACK_WEBHOOK_MAX_ATTEMPTS")]
+    pub webhook_max_attempts: Option<u32>,
+
+    /// How often a live session sends a `session.duration` webhook event, in seconds of play.
+    #[arg(long, env = "PLAYRACK_WEBHOOK_DURATION_SECS")]
+    pub webhook_duration_secs: Option<u32>,
+
     /// Log format: `text` for people, `json` for log collectors.
     #[arg(long, env = "PLAYRACK_LOG_FORMAT")]
     pub log_format: Option<LogFormat>,
@@ -122,6 +143,11 @@ struct FileConfig {
     agent_lease_secs: Option<u32>,
     ticket_timeout_secs: Option<u32>,
     claim_ttl_secs: Option<u32>,
+    archive_max_bytes: Option<u64>,
+    archive_keep: Option<u32>,
+    webhook_retry_base_ms: Option<u64>,
+    webhook_max_attempts: Option<u32>,
+    webhook_duration_secs: Option<u32>,
     log_format: Option<LogFormat>,
     demo: Option<bool>,
 }
@@ -143,6 +169,11 @@ pub struct Config {
     pub agent_lease_secs: u32,
     pub ticket_timeout_secs: u32,
     pub claim_ttl_secs: u32,
+    pub archive_max_bytes: u64,
+    pub archive_keep: u32,
+    pub webhook_retry_base_ms: u64,
+    pub webhook_max_attempts: u32,
+    pub webhook_duration_secs: u32,
     pub log_format: LogFormat,
     pub demo: bool,
 }
@@ -182,6 +213,11 @@ impl Config {
             agent_lease_secs: 15,
             ticket_timeout_secs: 30,
             claim_ttl_secs: 30,
+            archive_max_bytes: 512 << 20,
+            archive_keep: 5,
+            webhook_retry_base_ms: 10_000,
+            webhook_max_attempts: 8,
+            webhook_duration_secs: 300,
             log_format: LogFormat::Text,
             demo: false,
         }
@@ -246,6 +282,21 @@ impl Config {
         if let Some(v) = args.claim_ttl_secs.or(file.claim_ttl_secs) {
             c.claim_ttl_secs = v.max(1);
         }
+        if let Some(v) = args.archive_max_bytes.or(file.archive_max_bytes) {
+            c.archive_max_bytes = v;
+        }
+        if let Some(v) = args.archive_keep.or(file.archive_keep) {
+            c.archive_keep = v;
+        }
+        if let Some(v) = args.webhook_retry_base_ms.or(file.webhook_retry_base_ms) {
+            c.webhook_retry_base_ms = v.max(1);
+        }
+        if let Some(v) = args.webhook_max_attempts.or(file.webhook_max_attempts) {
+            c.webhook_max_attempts = v.max(1);
+        }
+        if let Some(v) = args.webhook_duration_secs.or(file.webhook_duration_secs) {
+            c.webhook_duration_secs = v.max(1);
+        }
         if let Some(v) = args.log_format.or(file.log_format) {
             c.log_format = v;
         }
@@ -267,6 +318,11 @@ impl Config {
         if self.max_upload_bytes == 0 {
             return Err(ConfigError::Invalid(
                 "max_upload_bytes must be greater than 0".into(),
+            ));
+        }
+        if self.archive_max_bytes == 0 {
+            return Err(ConfigError::Invalid(
+                "archive_max_bytes must be greater than 0".into(),
             ));
         }
         if self.agent_heartbeat_secs == 0 || self.agent_lease_secs <= self.agent_heartbeat_secs {

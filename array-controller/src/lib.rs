@@ -21,6 +21,7 @@
 
 pub mod agents;
 pub mod api;
+pub mod archives;
 pub mod audit;
 pub mod auth;
 pub mod config;
@@ -28,11 +29,13 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod ingest;
+pub mod metering;
 pub mod play;
 pub mod ratelimit;
 pub mod scheduler;
 pub mod seed;
 pub mod state;
+pub mod webhooks;
 
 use crate::config::Config;
 use crate::state::{AppState, Inner};
@@ -80,6 +83,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         config,
         metrics,
         agents: agents::Agents::default(),
+        signing_key: std::sync::OnceLock::new(),
     });
     ingest::recover(&state).await?;
     Ok(state)
@@ -129,6 +133,7 @@ pub async fn serve(state: AppState) -> anyhow::Result<Running> {
         ingest::spawn_sweeper(state.clone()),
         agents::spawn_lease_watchdog(state.clone()),
         play::spawn_sweeper(state.clone()),
+        webhooks::spawn_worker(state.clone()),
     ];
     let task = tokio::spawn(async move {
         axum::serve(

@@ -659,6 +659,11 @@ fn help_explains_every_option() {
         ("agent-lease-secs", "PLAYRACK_AGENT_LEASE_SECS"),
         ("ticket-timeout-secs", "PLAYRACK_TICKET_TIMEOUT_SECS"),
         ("claim-ttl-secs", "PLAYRACK_CLAIM_TTL_SECS"),
+        ("archive-max-bytes", "PLAYRACK_ARCHIVE_MAX_BYTES"),
+        ("archive-keep", "PLAYRACK_ARCHIVE_KEEP"),
+        ("webhook-retry-base-ms", "PLAYRACK_WEBHOOK_RETRY_BASE_MS"),
+        ("webhook-max-attempts", "PLAYRACK_WEBHOOK_MAX_ATTEMPTS"),
+        ("webhook-duration-secs", "PLAYRACK_WEBHOOK_DURATION_SECS"),
         ("log-format", "PLAYRACK_LOG_FORMAT"),
         ("demo", "PLAYRACK_DEMO"),
     ];

@@ -168,7 +168,7 @@ async fn enrol(
 const BAD_CREDENTIAL: ApiError = ApiError::Unauthenticated("the board credential is not valid");
 
 /// Resolves a board credential (`pbc_<board>_<secret>`) to its board id.
-async fn board_of(state: &AppState, headers: &HeaderMap) -> ApiResult<String> {
+pub(crate) async fn board_of(state: &AppState, headers: &HeaderMap) -> ApiResult<String> {
     let bearer = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

@@ -11,13 +11,16 @@
 
 pub mod accounts;
 pub mod agents;
+pub mod archives;
 pub mod audit;
 pub mod catalog;
+pub mod metering;
 pub mod ops;
 pub mod play;
 pub mod tenants;
 pub mod topology;
 pub mod uploads;
+pub mod webhooks;
 
 use crate::state::AppState;
 use axum::Router;
@@ -52,6 +55,9 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .merge(topology::routes())
         .merge(audit::routes())
         .merge(play::routes())
+        .merge(archives::routes())
+        .merge(metering::routes())
+        .merge(webhooks::routes())
 }
 
 /// The complete application.

@@ -1,0 +1,540 @@
+//! Save archives: a player's game data between plays, per (tenant, user, game).
+//!
+//! A board agent uploads an archive at the end of a play (`PUT
+//! /v1/agent/sessions/{session}/archive`, see [`crate::api::archives`]); the next acquire
+//! restores the newest one unless the player chooses another ([`to_restore`]).
+//!
+//! # Storage
+//! ```text
+//! <package store>/archives/<archive id>.bin      one file per archive row
+//! <package store>/archives/.tmp/<random>.part    uploads in progress
+//! ```
+//! Names are built only from generated ids (nothing a client sends becomes a path). An upload is
+//! streamed into a scratch file while its SHA-256 is computed and its size limited; only when the
+//! hash matches the one the agent declared is the file fsynced, renamed to its final name and its
+//! row inserted, in one transaction — so a row never exists without its file, and a refused
+//! upload (hash mismatch, truncated body, too large) leaves neither. Deleting removes the row
+//! first, then the file; files without a row (a crash in between) are removed at start-up by
+//! [`recover`].
+//!
+//! # Retention
+//! The newest [`crate::config::Config::archive_keep`] unpinned archives of each (tenant, user,
+//! game) are kept; older unpinned ones are deleted when a new one arrives or one is unpinned.
+//! Pinned archives are kept until deleted.
+//!
+//! # Compatibility rule
+//! An archive saved on Android API level `a` can be restored on an instance of level `d` only if
+//! `a <= d`: app data moves forward across Android versions but not back (Android's own
+//! backup/restore refuses downgrades the same way). [`to_restore`] refuses anything else with
+//! `ARCHIVE_INCOMPATIBLE`; the player may then choose an older, compatible archive explicitly.
+
+use crate::db::{self, WriteTx};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use axum::body::Body;
+use axum::http::StatusCode;
+use futures_util::StreamExt;
+use playrack_wire::Timestamp;
+use playrack_wire::agent::ArchiveRef;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use std::path::{Path, PathBuf};
+use tokio::io::AsyncWriteExt;
+
+/// A stored save archive.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, PartialEq)]
+pub struct Archive {
+    pub id: String,
+    pub tenant_id: String,
+    /// The player (`anon:<device>` or `user:<id>`).
+    pub user: String,
+    pub game_id: String,
+    /// The play that saved it.
+    pub session_id: String,
+    pub sha256: String,
+    pub size_bytes: u64,
+    /// Android API level of the instance that saved it.
+    pub android_sdk: u32,
+    #[serde(default)]
+    pub tag: Option<String>,
+    /// Pinned archives are never deleted by the keep-newest rule.
+    pub pinned: bool,
+    pub created_at: Timestamp,
+}
+
+/// Changes to an archive: pin or unpin it, set or clear (`""`) its tag.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateArchive {
+    #[serde(default)]
+    pub pinned: Option<bool>,
+    /// Up to 100 characters; `""` clears the tag.
+    #[serde(default)]
+    pub tag: Option<String>,
+}
+
+pub(crate) fn archive_from(r: &AnyRow) -> Result<Archive, sqlx::Error> {
+    Ok(Archive {
+        id: r.try_get("id")?,
+        tenant_id: r.try_get("tenant_id")?,
+        user: r.try_get("user_key")?,
+        game_id: r.try_get("game_id")?,
+        session_id: r.try_get("session_id")?,
+        sha256: r.try_get("sha256")?,
+        size_bytes: r.try_get::<i64, _>("size_bytes")?.max(0) as u64,
+        android_sdk: db::u32_col(r, "android_sdk")?,
+        tag: r.try_get("tag")?,
+        pinned: r.try_get::<i64, _>("pinned")? != 0,
+        created_at: db::ts(r, "created_at")?,
+    })
+}
+
+/// Where an agent downloads an archive (relative to the controller URL it dialled).
+pub fn download_path(id: &str) -> String {
+    format!("/v1/agent/archives/{id}")
+}
+
+/// What an agent is told to restore.
+pub fn to_ref(a: &Archive) -> ArchiveRef {
+    ArchiveRef {
+        id: a.id.clone(),
+        sha256: a.sha256.clone(),
+        size_bytes: a.size_bytes,
+        url: download_path(&a.id),
+    }
+}
+
+/// Ids the controller generates: `arc_<base32>`.
+fn is_archive_id(s: &str) -> bool {
+    s.len() <= 64
+        && s.strip_prefix("arc_")
+            .is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+fn dir(state: &AppState) -> PathBuf {
+    state.ingest.store.root().join("archives")
+}
+
+/// The file of archive `id` (only generated ids are accepted).
+pub fn file_path(state: &AppState, id: &str) -> ApiResult<PathBuf> {
+    if !is_archive_id(id) {
+        return Err(ApiError::NotFound("archive"));
+    }
+    Ok(dir(state).join(format!("{id}.bin")))
+}
+
+/// The archive to restore for a new play of `game` by `user_key`: the `requested` one, or the
+/// newest; `None` when the player has none. Refuses (`ARCHIVE_INCOMPATIBLE`, 409) an archive
+/// saved on a newer Android than the instance's `device_sdk` (see the module docs), and a
+/// requested archive that is not the player's (`ARCHIVE_NOT_FOUND`, 404).
+///
+/// Takes any executor: `&mut **tx` inside a transaction, or `&state.db.pool`.
+pub async fn to_restore<'e, E>(
+    db: E,
+    tenant: &str,
+    user_key: &str,
+    game: &str,
+    requested: Option<&str>,
+    device_sdk: u32,
+) -> ApiResult<Option<ArchiveRef>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let row = match requested {
+        Some(id) => {
+            let row = sqlx::query(
+                "SELECT * FROM archives WHERE id = $1 AND tenant_id = $2 AND user_key = $3 AND game_id = $4",
+            )
+            .bind(id)
+            .bind(tenant)
+            .bind(user_key)
+            .bind(game)
+            .fetch_optional(db)
+            .await?;
+            Some(row.ok_or_else(|| {
+                ApiError::coded(
+                    StatusCode::NOT_FOUND,
+                    "ARCHIVE_NOT_FOUND",
+                    format!("the player has no archive {id} of this game"),
+                )
+            })?)
+        }
+        None => {
+            sqlx::query(
+                "SELECT * FROM archives WHERE tenant_id = $1 AND user_key = $2 AND game_id = $3 \
+                 ORDER BY created_at DESC, id DESC LIMIT 1",
+            )
+            .bind(tenant)
+            .bind(user_key)
+            .bind(game)
+            .fetch_optional(db)
+            .await?
+        }
+    };
+    let Some(row) = row else { return Ok(None) };
+    let a = archive_from(&row)?;
+    if a.android_sdk > device_sdk {
+        return Err(ApiError::coded(
+            StatusCode::CONFLICT,
+            "ARCHIVE_INCOMPATIBLE",
+            format!(
+                "archive {} was saved on Android API level {}, newer than this instance's {device_sdk}; \
+                 choose an archive saved on level {device_sdk} or lower",
+                a.id, a.android_sdk
+            ),
+        ));
+    }
+    Ok(Some(to_ref(&a)))
+}
+
+/// What an agent declares about an upload.
+pub struct Declared {
+    pub sha256: String,
+    pub android_sdk: u32,
+    pub content_length: Option<u64>,
+}
+
+/// Removes a file when dropped, unless disarmed: a refused or interrupted upload leaves nothing.
+struct FileGuard(Option<PathBuf>);
+
+impl FileGuard {
+    fn disarm(&mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for FileGuard {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+/// Receives an archive of `session_id` from `board_id`: streams, verifies, stores, records,
+/// prunes. Returns the archive and whether it is new (a repeat of an upload already stored
+/// returns the stored one).
+pub async fn receive(
+    state: &AppState,
+    board_id: &str,
+    session_id: &str,
+    declared: Declared,
+    body: Body,
+) -> ApiResult<(Archive, bool)> {
+    let session = sqlx::query(
+        "SELECT s.tenant_id, s.user_key, s.game_id, s.board_id, g.archive_policy FROM sessions s \
+         JOIN games g ON g.id = s.game_id WHERE s.id = $1",
+    )
+    .bind(session_id)
+    .fetch_optional(&state.db.pool)
+    .await?
+    .ok_or(ApiError::NotFound("session"))?;
+    if session.try_get::<String, _>("board_id")? != board_id {
+        return Err(ApiError::NotFound("session"));
+    }
+    if session.try_get::<String, _>("archive_policy")? == "online" {
+        return Err(ApiError::conflict(
+            "ARCHIVE_NOT_KEPT",
+            "this game keeps its state online; the platform stores no archives for it",
+        ));
+    }
+    if let Some(existing) = find_upload(state, session_id, &declared.sha256).await? {
+        return Ok((existing, false));
+    }
+    let max = state.config.archive_max_bytes;
+    if declared.content_length.is_some_and(|n| n > max) {
+        return Err(too_large(max));
+    }
+    let owner = (
+        session.try_get::<String, _>("tenant_id")?,
+        session.try_get::<String, _>("user_key")?,
+        session.try_get::<String, _>("game_id")?,
+    );
+    // The work runs in its own task: if the agent goes away mid-body, axum drops the handler's
+    // future, but the task still cleans up after itself.
+    let task = store_task(
+        state.clone(),
+        board_id.to_owned(),
+        session_id.to_owned(),
+        owner,
+        declared,
+        body,
+    );
+    tokio::spawn(crate::http::with_current_request_id(task))
+        .await
+        .map_err(|e| ApiError::Internal(format!("archive task failed: {e}")))?
+}
+
+fn too_large(max: u64) -> ApiError {
+    ApiError::coded(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "ARCHIVE_TOO_LARGE",
+        format!("archives are limited to {max} bytes"),
+    )
+}
+
+async fn find_upload(state: &AppState, session_id: &str, sha: &str) -> ApiResult<Option<Archive>> {
+    let row = sqlx::query("SELECT * FROM archives WHERE session_id = $1 AND sha256 = $2")
+        .bind(session_id)
+        .bind(sha)
+        .fetch_optional(&state.db.pool)
+        .await?;
+    Ok(row.as_ref().map(archive_from).transpose()?)
+}
+
+async fn store_task(
+    state: AppState,
+    board_id: String,
+    session_id: String,
+    (tenant_id, user_key, game_id): (String, String, String),
+    declared: Declared,
+    body: Body,
+) -> ApiResult<(Archive, bool)> {
+    let dir = dir(&state);
+    let tmp_dir = dir.join(".tmp");
+    tokio::fs::create_dir_all(&tmp_dir).await?;
+    let tmp = tmp_dir.join(format!("{}.part", db::random_token(26)));
+    let mut guard = FileGuard(Some(tmp.clone()));
+    let mut file = tokio::fs::File::create(&tmp).await?;
+    let mut hasher = Sha256::new();
+    let mut size: u64 = 0;
+    let max = state.config.archive_max_bytes;
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::coded(
+                StatusCode::BAD_REQUEST,
+                "ARCHIVE_TRUNCATED",
+                format!("the archive body ended early after {size} bytes: {e}"),
+            )
+        })?;
+        size += chunk.len() as u64;
+        if size > max {
+            return Err(too_large(max));
+        }
+        hasher.update(&chunk);
+        file.write_all(&chunk).await?;
+    }
+    if declared.content_length.is_some_and(|n| n != size) {
+        return Err(ApiError::coded(
+            StatusCode::BAD_REQUEST,
+            "ARCHIVE_TRUNCATED",
+            format!(
+                "Content-Length said {} bytes but {size} arrived",
+                declared.content_length.unwrap_or_default()
+            ),
+        ));
+    }
+    let sha = hex::encode(hasher.finalize());
+    if sha != declared.sha256 {
+        return Err(ApiError::coded(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "ARCHIVE_HASH_MISMATCH",
+            format!(
+                "the body's SHA-256 is {sha}, not the declared {}; nothing was stored",
+                declared.sha256
+            ),
+        ));
+    }
+    file.flush().await?;
+    file.sync_all().await?;
+    drop(file);
+
+    let now = crate::now();
+    let archive = Archive {
+        id: db::new_id("arc"),
+        tenant_id,
+        user: user_key,
+        game_id,
+        session_id,
+        sha256: sha,
+        size_bytes: size,
+        android_sdk: declared.android_sdk,
+        tag: None,
+        pinned: false,
+        created_at: now,
+    };
+    let dest = file_path(&state, &archive.id)?;
+    let mut tx = state.db.write().await?;
+    let raced = sqlx::query("SELECT * FROM archives WHERE session_id = $1 AND sha256 = $2")
+        .bind(&archive.session_id)
+        .bind(&archive.sha256)
+        .fetch_optional(&mut **tx)
+        .await?;
+    if let Some(existing) = raced {
+        // The same upload finished meanwhile (an agent's retry raced its first attempt).
+        return Ok((archive_from(&existing)?, false));
+    }
+    tokio::fs::rename(&tmp, &dest).await?;
+    guard.0 = Some(dest.clone());
+    std::fs::File::open(&dir)?.sync_all()?;
+    sqlx::query(
+        "INSERT INTO archives (id, tenant_id, user_key, game_id, session_id, board_id, sha256, size_bytes, android_sdk, tag, pinned, created_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,NULL,0,$10)",
+    )
+    .bind(&archive.id)
+    .bind(&archive.tenant_id)
+    .bind(&archive.user)
+    .bind(&archive.game_id)
+    .bind(&archive.session_id)
+    .bind(&board_id)
+    .bind(&archive.sha256)
+    .bind(size as i64)
+    .bind(i64::from(archive.android_sdk))
+    .bind(now.millis())
+    .execute(&mut **tx)
+    .await?;
+    let pruned = prune(
+        &mut tx,
+        state.config.archive_keep,
+        &archive.tenant_id,
+        &archive.user,
+        &archive.game_id,
+    )
+    .await?;
+    crate::audit::record_as(
+        &mut tx,
+        &board_id,
+        Some(&archive.tenant_id),
+        "archive.create",
+        &archive.id,
+        serde_json::json!({"session_id": archive.session_id, "size_bytes": size, "pruned": pruned}),
+    )
+    .await?;
+    tx.commit().await?;
+    guard.disarm();
+    remove_files(&state, &pruned);
+    metrics::counter!("playrack_archives_stored_total").increment(1);
+    Ok((archive, true))
+}
+
+/// Deletes the unpinned archives of (tenant, user, game) beyond the newest `keep` (rows only;
+/// the caller removes the returned ids' files after committing).
+pub async fn prune(
+    tx: &mut WriteTx,
+    keep: u32,
+    tenant: &str,
+    user_key: &str,
+    game: &str,
+) -> ApiResult<Vec<String>> {
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM archives WHERE tenant_id = $1 AND user_key = $2 AND game_id = $3 AND pinned = 0 \
+         ORDER BY created_at DESC, id DESC",
+    )
+    .bind(tenant)
+    .bind(user_key)
+    .bind(game)
+    .fetch_all(&mut ***tx)
+    .await?;
+    let old: Vec<String> = ids.into_iter().skip(keep as usize).collect();
+    for id in &old {
+        sqlx::query("DELETE FROM archives WHERE id = $1")
+            .bind(id)
+            .execute(&mut ***tx)
+            .await?;
+    }
+    Ok(old)
+}
+
+/// Removes the files of deleted archives (after their rows' deletion is committed). A failure
+/// only leaves an orphan file, which [`recover`] removes at the next start.
+pub fn remove_files(state: &AppState, ids: &[String]) {
+    for id in ids {
+        if let Ok(p) = file_path(state, id) {
+            match std::fs::remove_file(&p) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    tracing::warn!(archive = %id, "cannot remove archive file: {e}");
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// An archive's row, for a board that is about to restore it: allowed only while the board runs
+/// a live session of the archive's player and game.
+pub async fn for_board(
+    state: &AppState,
+    board_id: &str,
+    id: &str,
+) -> ApiResult<(Archive, PathBuf)> {
+    let row = sqlx::query("SELECT * FROM archives WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&state.db.pool)
+        .await?
+        .ok_or(ApiError::NotFound("archive"))?;
+    let a = archive_from(&row)?;
+    let live: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sessions WHERE board_id = $1 AND tenant_id = $2 AND user_key = $3 AND game_id = $4 \
+         AND state <> 'ended'",
+    )
+    .bind(board_id)
+    .bind(&a.tenant_id)
+    .bind(&a.user)
+    .bind(&a.game_id)
+    .fetch_one(&state.db.pool)
+    .await?;
+    if live == 0 {
+        return Err(ApiError::NotFound("archive"));
+    }
+    let path = file_path(state, &a.id)?;
+    Ok((a, path))
+}
+
+/// Start-up repair: removes scratch files left by interrupted uploads and archive files whose row
+/// is gone. Only files older than `before` are touched, so uploads of this process are safe.
+pub async fn recover(state: &AppState, before: std::time::SystemTime) -> anyhow::Result<usize> {
+    let dir = dir(state);
+    tokio::fs::create_dir_all(dir.join(".tmp")).await?;
+    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM archives")
+        .fetch_all(&state.db.pool)
+        .await?;
+    let ids: std::collections::HashSet<String> = ids.into_iter().collect();
+    let old = |p: &Path| {
+        std::fs::metadata(p)
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t < before)
+    };
+    let mut removed = 0;
+    for entry in std::fs::read_dir(dir.join(".tmp"))? {
+        let p = entry?.path();
+        if old(&p) {
+            std::fs::remove_file(&p)?;
+            removed += 1;
+        }
+    }
+    for entry in std::fs::read_dir(&dir)? {
+        let p = entry?.path();
+        if !p.is_file() {
+            continue;
+        }
+        let id = p
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        if !ids.contains(&id) && old(&p) {
+            std::fs::remove_file(&p)?;
+            removed += 1;
+        }
+    }
+    if removed > 0 {
+        tracing::info!(removed, "archive store cleaned at start-up");
+    }
+    Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_generated_ids_name_files() {
+        assert!(is_archive_id("arc_0123abcd"));
+        for bad in ["arc_", "../arc_x", "arc_a/b", "arc_a.b", "x_abc", ""] {
+            assert!(!is_archive_id(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,372 @@
+//! Metering: the usage ledger, and the session events tenants receive as webhooks.
+//!
+//! # The ledger
+//! One row per session in `usage_ledger`, written by [`record_end`] inside the transaction that
+//! ends the session (`play::queue::end_in` calls [`on_session_end`] exactly when its update ended
+//! the session). The primary key is the session id, so even a second call — an end reported
+//! twice, or again after a restart — can never add a second row; it is skipped.
+//!
+//! Billing rule: a session is billed from the moment it started playing ([`on_session_start`])
+//! to its end, in whole seconds rounded down; a session that never started playing (an unclaimed
+//! reservation, a failed preparation) is recorded with 0 billable seconds. The price is the spec's
+//! `price_per_minute_micros` when play started (the price at the end if no start was recorded),
+//! and the amount is `floor(billable_secs × price_per_minute_micros / 60)` micro-units.
+//!
+//! # Events
+//! `session.started` (from [`on_session_start`]), `session.ended` (from [`on_session_end`]) and
+//! `session.duration` (every `webhook_duration_secs` of a live session's play, from the webhook
+//! worker, see [`crate::webhooks`]) go to the tenant's endpoints through the durable outbox; each
+//! has a stable event id, so an event is never queued twice for one endpoint.
+//!
+//! # Usage
+//! [`usage`] aggregates the ledger by UTC day (`ended_at / 86400000`), game and spec.
+
+use crate::db::WriteTx;
+use crate::error::{ApiError, ApiResult};
+use crate::webhooks;
+use playrack_wire::Timestamp;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+/// Milliseconds in a UTC day.
+pub const DAY_MS: i64 = 86_400_000;
+
+/// A session started playing: records when (and the spec's price then) for the ledger, and
+/// queues `session.started` for the tenant's endpoints. Idempotent: only the first call counts.
+pub async fn on_session_start(tx: &mut WriteTx, session_id: &str) -> ApiResult<()> {
+    on_session_start_at(tx, session_id, crate::now()).await
+}
+
+/// [`on_session_start`] with the start instant given.
+pub async fn on_session_start_at(
+    tx: &mut WriteTx,
+    session_id: &str,
+    at: Timestamp,
+) -> ApiResult<()> {
+    let s = sqlx::query(
+        "SELECT s.tenant_id, s.state, p.price_per_minute_micros FROM sessions s \
+         JOIN specs p ON p.id = s.spec_id WHERE s.id = $1",
+    )
+    .bind(session_id)
+    .fetch_optional(&mut ***tx)
+    .await?
+    .ok_or(ApiError::NotFound("session"))?;
+    if s.try_get::<String, _>("state")? == "ended" {
+        return Ok(());
+    }
+    let inserted = sqlx::query(
+        "INSERT INTO session_meter (session_id, started_at, price_per_minute_micros, duration_marks, live) \
+         VALUES ($1, $2, $3, 0, 1) ON CONFLICT (session_id) DO NOTHING",
+    )
+    .bind(session_id)
+    .bind(at.millis())
+    .bind(s.try_get::<i64, _>("price_per_minute_micros")?)
+    .execute(&mut ***tx)
+    .await?
+    .rows_affected();
+    if inserted == 1 {
+        let tenant: String = s.try_get("tenant_id")?;
+        let data = session_data(tx, session_id).await?;
+        webhooks::emit(
+            tx,
+            &tenant,
+            webhooks::SESSION_STARTED,
+            &format!("{session_id}.started"),
+            data,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// A session ended (called once, by `end_in`, in its transaction): writes the ledger row and
+/// queues `session.ended`.
+pub async fn on_session_end(tx: &mut WriteTx, session_id: &str) -> ApiResult<()> {
+    if let Some(entry) = record_end(tx, session_id).await? {
+        let mut data = session_data(tx, session_id).await?;
+        data["billable_secs"] = entry.billable_secs.into();
+        data["amount_micros"] = entry.amount_micros.into();
+        webhooks::emit(
+            tx,
+            &entry.tenant_id,
+            webhooks::SESSION_ENDED,
+            &format!("{session_id}.ended"),
+            data,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// One row of the usage ledger.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, PartialEq)]
+pub struct LedgerEntry {
+    pub session_id: String,
+    pub tenant_id: String,
+    pub game_id: String,
+    pub spec_id: String,
+    pub room_id: String,
+    pub board_id: String,
+    pub user: String,
+    pub end_reason: String,
+    pub reserved_at: Timestamp,
+    #[serde(default)]
+    pub started_at: Option<Timestamp>,
+    pub ended_at: Timestamp,
+    pub billable_secs: u64,
+    pub price_per_minute_micros: i64,
+    pub amount_micros: i64,
+}
+
+/// Billable whole seconds (rounded down) and the amount, per the module's billing rule.
+pub fn bill(started_at: Option<i64>, ended_at: i64, price_per_minute_micros: i64) -> (u64, i64) {
+    let secs = started_at.map_or(0, |s| ((ended_at - s).max(0) / 1000) as u64);
+    let amount = (i128::from(secs as i64) * i128::from(price_per_minute_micros) / 60) as i64;
+    (secs, amount)
+}
+
+/// Writes the ledger row of an ended session; `None` when the session is not ended or its row
+/// already exists (the primary key keeps it to one).
+pub async fn record_end(tx: &mut WriteTx, session_id: &str) -> ApiResult<Option<LedgerEntry>> {
+    let Some(r) = sqlx::query(
+        "SELECT s.tenant_id, s.game_id, s.spec_id, s.room_id, s.board_id, s.user_key, s.end_reason, s.created_at, \
+         s.ended_at, m.started_at, COALESCE(m.price_per_minute_micros, p.price_per_minute_micros, 0) AS price \
+         FROM sessions s LEFT JOIN session_meter m ON m.session_id = s.id LEFT JOIN specs p ON p.id = s.spec_id \
+         WHERE s.id = $1 AND s.state = 'ended'",
+    )
+    .bind(session_id)
+    .fetch_optional(&mut ***tx)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let ended_at: i64 = r
+        .try_get::<Option<i64>, _>("ended_at")?
+        .unwrap_or_else(|| crate::now().millis());
+    let started_at: Option<i64> = r.try_get("started_at")?;
+    let price: i64 = r.try_get("price")?;
+    let (billable_secs, amount_micros) = bill(started_at, ended_at, price);
+    let entry = LedgerEntry {
+        session_id: session_id.to_owned(),
+        tenant_id: r.try_get("tenant_id")?,
+        game_id: r.try_get("game_id")?,
+        spec_id: r.try_get("spec_id")?,
+        room_id: r.try_get("room_id")?,
+        board_id: r.try_get("board_id")?,
+        user: r.try_get("user_key")?,
+        end_reason: r
+            .try_get::<Option<String>, _>("end_reason")?
+            .unwrap_or_default(),
+        reserved_at: Timestamp(r.try_get("created_at")?),
+        started_at: started_at.map(Timestamp),
+        ended_at: Timestamp(ended_at),
+        billable_secs,
+        price_per_minute_micros: price,
+        amount_micros,
+    };
+    let inserted = sqlx::query(
+        "INSERT INTO usage_ledger (session_id, tenant_id, game_id, spec_id, room_id, board_id, user_key, end_reason, \
+         reserved_at, started_at, ended_at, billable_secs, price_per_minute_micros, amount_micros) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) ON CONFLICT (session_id) DO NOTHING",
+    )
+    .bind(&entry.session_id)
+    .bind(&entry.tenant_id)
+    .bind(&entry.game_id)
+    .bind(&entry.spec_id)
+    .bind(&entry.room_id)
+    .bind(&entry.board_id)
+    .bind(&entry.user)
+    .bind(&entry.end_reason)
+    .bind(entry.reserved_at.millis())
+    .bind(started_at)
+    .bind(ended_at)
+    .bind(billable_secs as i64)
+    .bind(price)
+    .bind(amount_micros)
+    .execute(&mut ***tx)
+    .await?
+    .rows_affected();
+    // No more duration events for an ended session.
+    sqlx::query("UPDATE session_meter SET live = 0 WHERE session_id = $1")
+        .bind(session_id)
+        .execute(&mut ***tx)
+        .await?;
+    if inserted == 0 {
+        return Ok(None);
+    }
+    metrics::counter!("playrack_ledger_entries_total").increment(1);
+    Ok(Some(entry))
+}
+
+/// The session facts every event carries.
+pub(crate) async fn session_data(
+    tx: &mut WriteTx,
+    session_id: &str,
+) -> ApiResult<serde_json::Value> {
+    let r = sqlx::query(
+        "SELECT s.id, s.game_id, s.version_id, s.spec_id, s.room_id, s.user_key, s.state, s.end_reason, s.created_at, \
+         s.ended_at, m.started_at FROM sessions s LEFT JOIN session_meter m ON m.session_id = s.id WHERE s.id = $1",
+    )
+    .bind(session_id)
+    .fetch_optional(&mut ***tx)
+    .await?
+    .ok_or(ApiError::NotFound("session"))?;
+    let ts = |v: Option<i64>| v.map(|t| Timestamp(t).to_string());
+    Ok(serde_json::json!({
+        "session_id": r.try_get::<String, _>("id")?,
+        "game_id": r.try_get::<String, _>("game_id")?,
+        "version_id": r.try_get::<String, _>("version_id")?,
+        "spec_id": r.try_get::<String, _>("spec_id")?,
+        "room_id": r.try_get::<String, _>("room_id")?,
+        "user": r.try_get::<String, _>("user_key")?,
+        "state": r.try_get::<String, _>("state")?,
+        "end_reason": r.try_get::<Option<String>, _>("end_reason")?,
+        "reserved_at": ts(Some(r.try_get::<i64, _>("created_at")?)),
+        "started_at": ts(r.try_get("started_at")?),
+        "ended_at": ts(r.try_get("ended_at")?),
+    }))
+}
+
+/// How usage is grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Grouping {
+    pub day: bool,
+    pub game: bool,
+    pub spec: bool,
+}
+
+impl Grouping {
+    /// Parses `day,game,spec` (any non-empty subset; empty means all three).
+    pub fn parse(text: Option<&str>) -> ApiResult<Self> {
+        let text = text.unwrap_or("").trim();
+        if text.is_empty() {
+            return Ok(Self {
+                day: true,
+                game: true,
+                spec: true,
+            });
+        }
+        let mut g = Self {
+            day: false,
+            game: false,
+            spec: false,
+        };
+        for part in text.split(',').map(str::trim) {
+            match part {
+                "day" => g.day = true,
+                "game" => g.game = true,
+                "spec" => g.spec = true,
+                other => {
+                    return Err(ApiError::Validation(format!(
+                        "group_by takes day, game and spec (comma-separated), not `{other}`"
+                    )));
+                }
+            }
+        }
+        Ok(g)
+    }
+}
+
+/// One aggregate of the ledger.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, PartialEq)]
+pub struct UsageRow {
+    /// The UTC day (`YYYY-MM-DD`), when grouped by day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub game_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec_id: Option<String>,
+    pub sessions: u64,
+    pub billable_secs: u64,
+    pub amount_micros: i64,
+}
+
+/// The UTC date of a day number (days since the Unix epoch).
+pub fn day_name(day: i64) -> String {
+    let mut s = Timestamp(day * DAY_MS).to_string();
+    s.truncate(10);
+    s
+}
+
+/// Aggregates the ledger of `tenant` (every tenant for `None`) for sessions ended in
+/// `[from, to)`, grouped as asked, ordered by day, game, spec.
+pub async fn usage(
+    pool: &sqlx::AnyPool,
+    tenant: Option<&str>,
+    from: Timestamp,
+    to: Timestamp,
+    grouping: Grouping,
+) -> ApiResult<Vec<UsageRow>> {
+    let rows = sqlx::query(
+        "SELECT ended_at / 86400000 AS day, game_id, spec_id, COUNT(*) AS sessions, \
+         CAST(SUM(billable_secs) AS BIGINT) AS secs, CAST(SUM(amount_micros) AS BIGINT) AS amount \
+         FROM usage_ledger WHERE ($1 = '' OR tenant_id = $1) AND ended_at >= $2 AND ended_at < $3 \
+         GROUP BY ended_at / 86400000, game_id, spec_id",
+    )
+    .bind(tenant.unwrap_or(""))
+    .bind(from.millis())
+    .bind(to.millis())
+    .fetch_all(pool)
+    .await?;
+    let mut out: std::collections::BTreeMap<
+        (Option<i64>, Option<String>, Option<String>),
+        UsageRow,
+    > = Default::default();
+    for r in rows {
+        let day: i64 = r.try_get("day")?;
+        let game: String = r.try_get("game_id")?;
+        let spec: String = r.try_get("spec_id")?;
+        let key = (
+            grouping.day.then_some(day),
+            grouping.game.then_some(game),
+            grouping.spec.then_some(spec),
+        );
+        let row = out.entry(key.clone()).or_insert_with(|| UsageRow {
+            day: key.0.map(day_name),
+            game_id: key.1.clone(),
+            spec_id: key.2.clone(),
+            sessions: 0,
+            billable_secs: 0,
+            amount_micros: 0,
+        });
+        row.sessions += r.try_get::<i64, _>("sessions")?.max(0) as u64;
+        row.billable_secs += r.try_get::<i64, _>("secs")?.max(0) as u64;
+        row.amount_micros += r.try_get::<i64, _>("amount")?;
+    }
+    Ok(out.into_values().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn billing_rounds_down_and_needs_a_start() {
+        assert_eq!(bill(None, 10_000, 600), (0, 0));
+        assert_eq!(bill(Some(0), 90_999, 600), (90, 900));
+        // 61 s at 100 µ/min: 101.66… → 101.
+        assert_eq!(bill(Some(1_000), 62_000, 100), (61, 101));
+        assert_eq!(bill(Some(5_000), 1_000, 600), (0, 0));
+    }
+
+    #[test]
+    fn days_are_utc_dates() {
+        assert_eq!(day_name(0), "1970-01-01");
+        assert_eq!(day_name(20_414), "2025-11-22");
+    }
+
+    #[test]
+    fn grouping_parses_subsets() {
+        assert_eq!(
+            Grouping::parse(Some("day")).unwrap(),
+            Grouping {
+                day: true,
+                game: false,
+                spec: false
+            }
+        );
+        assert!(Grouping::parse(Some("day,room")).is_err());
+        assert!(Grouping::parse(None).unwrap().spec);
+    }
+}
