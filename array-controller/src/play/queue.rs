@@ -197,6 +197,7 @@ pub async fn end_in(tx: &mut WriteTx, session_id: &str, reason: &str) -> ApiResu
     .execute(&mut ***tx)
     .await?;
     if ended.rows_affected() == 1 {
+        crate::metering::on_session_end(tx, session_id).await?;
         metrics::counter!("playrack_sessions_ended_total", "reason" => reason.to_owned())
             .increment(1);
     }
