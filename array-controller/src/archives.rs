@@ -19,8 +19,8 @@
 //!
 //! # Retention
 //! The newest [`crate::config::Config::archive_keep`] unpinned archives of each (tenant, user,
-//! game) are kept; older unpinned ones are deleted when a new one arrives or one is unpinned.
-//! Pinned archives are kept until deleted.
+//! game) are kept; older unpinned ones are deleted when a new one is stored. Pinned archives are
+//! kept until deleted (and count again once unpinned, from the next save on).
 //!
 //! # Compatibility rule
 //! An archive saved on Android API level `a` can be restored on an instance of level `d` only if
@@ -214,8 +214,8 @@ impl Drop for FileGuard {
 }
 
 /// Receives an archive of `session_id` from `board_id`: streams, verifies, stores, records,
-/// prunes. Returns the archive and whether it is new (a repeat of an upload already stored
-/// returns the stored one).
+/// prunes. Returns the archive and whether it is new (a verified repeat of an upload already
+/// stored — an agent's retry — returns the stored one).
 pub async fn receive(
     state: &AppState,
     board_id: &str,
@@ -239,9 +239,6 @@ pub async fn receive(
             "ARCHIVE_NOT_KEPT",
             "this game keeps its state online; the platform stores no archives for it",
         ));
-    }
-    if let Some(existing) = find_upload(state, session_id, &declared.sha256).await? {
-        return Ok((existing, false));
     }
     let max = state.config.archive_max_bytes;
     if declared.content_length.is_some_and(|n| n > max) {
@@ -273,15 +270,6 @@ fn too_large(max: u64) -> ApiError {
         "ARCHIVE_TOO_LARGE",
         format!("archives are limited to {max} bytes"),
     )
-}
-
-async fn find_upload(state: &AppState, session_id: &str, sha: &str) -> ApiResult<Option<Archive>> {
-    let row = sqlx::query("SELECT * FROM archives WHERE session_id = $1 AND sha256 = $2")
-        .bind(session_id)
-        .bind(sha)
-        .fetch_optional(&state.db.pool)
-        .await?;
-    Ok(row.as_ref().map(archive_from).transpose()?)
 }
 
 async fn store_task(

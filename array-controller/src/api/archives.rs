@@ -199,8 +199,8 @@ async fn get_archive(
     Ok(axum::Json(load(&state, &caller, &id).await?))
 }
 
-/// Pins or unpins an archive, or sets its tag. Unpinning may delete archives beyond the newest
-/// N unpinned ones of that player and game.
+/// Pins or unpins an archive, or sets its tag. (An unpinned archive counts again towards the
+/// newest N kept, from the next save of that player and game.)
 #[utoipa::path(patch, path = "/v1/archives/{id}", tag = "archives", request_body = UpdateArchive,
     responses((status = 200, body = Archive)))]
 async fn update_archive(
@@ -222,7 +222,6 @@ async fn update_archive(
         None => None,
     };
     let mut tx = state.db.write().await?;
-    let mut pruned = Vec::new();
     if let Some(tag) = &tag {
         sqlx::query("UPDATE archives SET tag = $1 WHERE id = $2")
             .bind(tag.clone())
@@ -231,24 +230,11 @@ async fn update_archive(
             .await?;
     }
     if let Some(pinned) = req.pinned {
-        let n = sqlx::query("UPDATE archives SET pinned = $1 WHERE id = $2")
+        sqlx::query("UPDATE archives SET pinned = $1 WHERE id = $2")
             .bind(i64::from(pinned))
             .bind(&id)
             .execute(&mut **tx)
             .await?;
-        if n.rows_affected() == 0 {
-            return Err(ApiError::NotFound("archive"));
-        }
-        if !pinned {
-            pruned = archives::prune(
-                &mut tx,
-                state.config.archive_keep,
-                &a.tenant_id,
-                &a.user,
-                &a.game_id,
-            )
-            .await?;
-        }
     }
     audit::record(
         &mut tx,
@@ -256,14 +242,10 @@ async fn update_archive(
         Some(&a.tenant_id),
         "archive.update",
         &id,
-        serde_json::json!({"pinned": req.pinned, "tag": req.tag, "pruned": pruned}),
+        serde_json::json!({"pinned": req.pinned, "tag": req.tag}),
     )
     .await?;
     tx.commit().await?;
-    archives::remove_files(&state, &pruned);
-    if pruned.contains(&id) {
-        return Err(ApiError::NotFound("archive"));
-    }
     Ok(axum::Json(load(&state, &caller, &id).await?))
 }
 

@@ -584,3 +584,238 @@ impl Ctl {
         .await
     }
 }
+
+// --- a playable world (shared by the play, archive, metering and webhook suites) ------------
+
+/// A playable world: a tenant with a published game deployed (and reported ready) in one room
+/// of `boards` × `slots` hd-60 slots, an order of `concurrency`, and a try-play link. The boards'
+/// agents stay connected for as long as the world lives.
+pub struct World {
+    pub tenant: Tenant,
+    pub tenant_token: String,
+    pub game: Game,
+    pub version: Version,
+    pub link: Link,
+    pub room: Room,
+    /// The enrolled boards (ids and credentials), in the order of `sockets`.
+    pub agents: Vec<agent::TestAgent>,
+    pub sockets: Vec<agent::Socket>,
+}
+
+pub async fn world(ctl: &Ctl, boards: u32, slots: u32, concurrency: u32) -> World {
+    use playrack_wire::agent::{AgentMessage, EnrolmentToken};
+    ctl.specs().await;
+    let (tenant, t) = ctl.tenant("Acme").await;
+    let game = ctl.game(&t, "tapper").await;
+    let v = ctl.upload(&t, &game.id, &fixture("tapper-v1.apk")).await;
+    let version: Version = ctl
+        .ok::<(), _>(
+            Method::POST,
+            &format!("/v1/versions/{}/publish", v.id),
+            &t,
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    let region = ctl.region("east").await;
+    let room: Room = ctl
+        .ok(
+            Method::POST,
+            "/v1/rooms",
+            &ctl.op,
+            Some(&CreateRoom {
+                region_id: region.id.clone(),
+                name: "r1".into(),
+                instance_cap: 10_000,
+                shared_volume: "/mnt/p".into(),
+                probe_url: "http://127.0.0.1:1/probe".into(),
+                placement: Placement::Spread,
+            }),
+            StatusCode::CREATED,
+        )
+        .await;
+    let token: EnrolmentToken = ctl
+        .ok::<(), _>(
+            Method::POST,
+            &format!("/v1/rooms/{}/enrolment-token", room.id),
+            &ctl.op,
+            None,
+            StatusCode::CREATED,
+        )
+        .await;
+    let _: Deployment = ctl
+        .ok(
+            Method::PUT,
+            &format!("/v1/versions/{}/deployment", v.id),
+            &t,
+            Some(&SetDeployment {
+                room_ids: vec![room.id.clone()],
+            }),
+            StatusCode::OK,
+        )
+        .await;
+    let mut agents = Vec::new();
+    let mut sockets = Vec::new();
+    for i in 0..boards {
+        let a = agent::TestAgent::enrol_with(
+            &ctl.http,
+            &ctl.url,
+            &token.token,
+            &format!("RK-{i:04}"),
+            slots,
+        )
+        .await;
+        let (mut ws, _) = a.connect(vec![]).await;
+        agent::send(
+            &mut ws,
+            &AgentMessage::Deployment {
+                sha256: v.sha256.clone().unwrap(),
+                state: DeploymentRoomState::Ready,
+                progress_percent: 100,
+                error: None,
+            },
+        )
+        .await;
+        agents.push(a);
+        sockets.push(ws);
+    }
+    // Wait until the room's deployment is ready and every board is online.
+    wait_for(
+        "the world to become ready",
+        Duration::from_secs(20),
+        || async {
+            let d: Deployment = ctl
+                .get(&format!("/v1/versions/{}/deployment", v.id), &t)
+                .await;
+            let online: Page<Board> = ctl.get("/v1/boards?limit=200", &ctl.op).await;
+            d.rooms
+                .iter()
+                .all(|r| r.state == DeploymentRoomState::Ready)
+                && online
+                    .items
+                    .iter()
+                    .filter(|b| b.agent_state == AgentState::Online)
+                    .count()
+                    == boards as usize
+        },
+    )
+    .await;
+    let now = array_controller::now();
+    let _: Order = ctl
+        .ok(
+            Method::POST,
+            "/v1/orders",
+            &ctl.op,
+            Some(&CreateOrder {
+                tenant_id: tenant.id.clone(),
+                spec_id: "hd-60".into(),
+                region_id: Some(region.id),
+                room_ids: vec![],
+                concurrency,
+                valid_from: now.plus_secs(-60),
+                valid_until: now.plus_secs(3600),
+                priority: 0,
+            }),
+            StatusCode::CREATED,
+        )
+        .await;
+    let link: Link = ctl
+        .ok(
+            Method::POST,
+            "/v1/links",
+            &t,
+            Some(&CreateLink {
+                game_id: game.id.clone(),
+                trial_seconds: Some(120),
+                expires_at: None,
+                max_plays: None,
+                campaign: None,
+            }),
+            StatusCode::CREATED,
+        )
+        .await;
+    World {
+        tenant,
+        tenant_token: t,
+        game,
+        version,
+        link,
+        room,
+        agents,
+        sockets,
+    }
+}
+
+/// The anonymous device id of test player `i`.
+pub fn device(i: usize) -> String {
+    format!("device-{i:012}")
+}
+
+impl World {
+    /// The acquire request of anonymous player `i` through the world's link.
+    pub fn by_link(&self, i: usize) -> AcquireRequest {
+        AcquireRequest {
+            link: Some(self.link.code.clone()),
+            device_id: Some(device(i)),
+            ..Default::default()
+        }
+    }
+
+    /// The enrolled board with this id.
+    pub fn agent(&self, board_id: &str) -> &agent::TestAgent {
+        self.agents
+            .iter()
+            .find(|a| a.board_id == board_id)
+            .unwrap_or_else(|| panic!("no board {board_id} in this world"))
+    }
+
+    /// Anonymous player `i` acquires a play and gets a session: (session id, board id).
+    pub async fn play(&self, ctl: &Ctl, i: usize) -> (String, String) {
+        match acquire(ctl, &self.by_link(i), None).await {
+            AcquireResponse::Assigned {
+                session_id,
+                board_id,
+                ..
+            } => (session_id, board_id),
+            other => panic!("{}: expected a session: {other:?}", ctl.backend),
+        }
+    }
+}
+
+/// `POST /v1/play/acquire` (with an Idempotency-Key when given), expecting 200.
+pub async fn acquire(ctl: &Ctl, req: &AcquireRequest, key: Option<&str>) -> AcquireResponse {
+    let mut r = ctl
+        .http
+        .post(format!("{}/v1/play/acquire", ctl.url))
+        .json(req);
+    if let Some(k) = key {
+        r = r.header("idempotency-key", k);
+    }
+    let resp = r.send().await.unwrap();
+    assert_eq!(
+        resp.status(),
+        StatusCode::OK,
+        "{}",
+        resp.text().await.unwrap_or_default()
+    );
+    resp.json().await.unwrap()
+}
+
+/// Polls `check` until it holds, failing the test after `timeout`.
+pub async fn wait_for<F, Fut>(what: &str, timeout: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if check().await {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
