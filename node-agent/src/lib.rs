@@ -1,6 +1,34 @@
 //! The node agent: one per ARM board.
 //!
-//! It runs containerized Android instances, keeps a warm pool, syncs APKs from the room's shared
-//! volume, drives each instance through adb and relays its H.264 to players over WebRTC.
-//! Its pieces arrive with the node-agent issue; today the crate only reserves its place in the
-//! workspace.
+//! It runs the board's Android instances, keeps a warm pool of booted ones, syncs APKs from
+//! the room's shared volume, and turns a warm instance into a player's game when the array
+//! controller says so. (Relaying the instance's H.264 to players over WebRTC comes next.)
+//!
+//! # Layout
+//! - [`config`]: file < environment < flags, merged into one [`config::Config`].
+//! - [`link`]: the controller link — a sans-IO state machine ([`link::Link`]: enrol, hello,
+//!   heartbeat, backoff, idempotent commands) and its thin WebSocket shell; [`link::telemetry`]
+//!   reads board health from /proc and /sys.
+//! - [`runtime`]: the [`runtime::Runtime`] trait and its drivers, `process` (virtual devices as
+//!   child processes) and `docker` (redroid-style containers).
+//! - [`pool`]: the warm pool — a pure policy (what to boot, what to remove) and the manager
+//!   that applies it in the background.
+//! - [`packages`]: the package cache — rsync from the shared volume, SHA-256 check, LRU budget.
+//! - [`adb`]: the agent's own adb server, driven through the real `adb` binary.
+//! - [`play`]: one play's preparation — install, archive restore, the scrcpy server and its
+//!   sockets.
+//! - [`agent`]: ties them together and executes the controller's commands.
+//!
+//! Start reading at [`agent::Agent`], then [`link::Link`] and [`play::prepare`].
+
+pub mod adb;
+pub mod agent;
+pub mod config;
+pub mod link;
+pub mod packages;
+pub mod play;
+pub mod pool;
+pub mod runtime;
+
+/// Reported to the controller in the enrolment and the hello.
+pub const AGENT_VERSION: &str = concat!("node-agent/", env!("CARGO_PKG_VERSION"));

@@ -1,0 +1,471 @@
+//! The agent: wires the runtime driver, the warm pool, the package cache, adb and the
+//! controller link together, and executes the controller's commands.
+//!
+//! [`Agent::start`] brings everything up in dependency order (driver → pool, adopting what
+//! the driver already runs → adb server → package cache → enrolment → link) and returns a
+//! [`RunningAgent`]. Each command from the link runs in its own task through
+//! [`Agent::execute`], and its outcome goes back through the link, which remembers it by
+//! command id (so a repeated command is answered, not run twice).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use anyhow::{Context, bail, ensure};
+use playrack_wire::agent::{
+    AgentMessage, AgentSessionState, ArchiveRef, Command, InstanceReport, InstanceState,
+    OutputStream, Telemetry,
+};
+use playrack_wire::api::{DeploymentRoomState, Spec};
+
+use crate::adb::Adb;
+use crate::config::{Config, RuntimeKind};
+use crate::link::Identity;
+use crate::link::shell::{self, Board, Credential, Enrolment, LinkHandle};
+use crate::link::telemetry::Sampler;
+use crate::packages::{PROGRESS_INTERVAL, PackageCache};
+use crate::play::{self, Injector, Play, PlayRequest};
+use crate::pool::Pool;
+use crate::runtime::docker::DockerDriver;
+use crate::runtime::process::ProcessDriver;
+use crate::runtime::{Driver, InstanceSpec};
+
+/// What the link reads for hellos and heartbeats.
+struct BoardState {
+    pool: Arc<Pool<Driver>>,
+    sampler: Mutex<Sampler>,
+}
+
+impl Board for BoardState {
+    fn instances(&self) -> Vec<InstanceReport> {
+        self.pool.reports()
+    }
+
+    fn telemetry(&self) -> Telemetry {
+        let slots = self.pool.slots();
+        let warm = slots
+            .iter()
+            .filter(|s| s.state == InstanceState::Warm)
+            .count() as u32;
+        self.sampler
+            .lock()
+            .unwrap()
+            .sample(slots.len() as u32, warm)
+    }
+}
+
+/// The board agent.
+pub struct Agent {
+    pub config: Config,
+    pub pool: Arc<Pool<Driver>>,
+    pub packages: Arc<PackageCache>,
+    pub adb: Adb,
+    pub credential: Credential,
+    link: LinkHandle,
+    http: reqwest::Client,
+    /// Prepared plays by session id (the WebRTC relay reads their sockets).
+    plays: tokio::sync::Mutex<HashMap<String, Play>>,
+    draining: AtomicBool,
+}
+
+/// A started agent and its background tasks.
+pub struct RunningAgent {
+    pub agent: Arc<Agent>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl RunningAgent {
+    /// Stops the link and the pool, removes the instances and stops the adb server.
+    pub async fn stop(self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+        let plays: Vec<Play> = self.agent.plays.lock().await.drain().map(|p| p.1).collect();
+        for p in plays {
+            play::stop(&self.agent.adb, p).await;
+        }
+        self.agent.pool.shutdown().await;
+        self.agent.adb.kill_server().await;
+    }
+}
+
+impl Agent {
+    /// Starts the agent (see the module doc).
+    pub async fn start(config: Config) -> anyhow::Result<RunningAgent> {
+        tokio::fs::create_dir_all(&config.data_dir)
+            .await
+            .with_context(|| format!("creating {}", config.data_dir.display()))?;
+        let instances_dir = config.data_dir.join("instances");
+        let driver = match config.runtime {
+            RuntimeKind::Process => Driver::Process(ProcessDriver::new(
+                config.virtual_device.clone(),
+                instances_dir,
+            )),
+            RuntimeKind::Docker => Driver::Docker(DockerDriver::new(
+                config.docker_image.clone(),
+                config.docker_privileged,
+                config.serial.clone(),
+                instances_dir,
+            )?),
+        };
+        let pool = Pool::new(
+            Arc::new(driver),
+            config.specs.clone(),
+            config.warm.clone(),
+            config.capacity.clone(),
+            config.data_dir.clone(),
+        );
+        pool.adopt().await.context("adopting running instances")?;
+        let adb = Adb::start(
+            config.adb.clone(),
+            config.adb_port,
+            config.data_dir.join("adb-home"),
+        )
+        .await?;
+        let packages = Arc::new(PackageCache::open(
+            config.package_cache.clone(),
+            config.package_cache_bytes,
+            config.shared_volume.clone(),
+        )?);
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(60))
+            .build()?;
+        let credential = shell::enrol_once(
+            &http,
+            &Enrolment {
+                controller_url: config.controller_url.clone(),
+                token: config.enrolment_token.clone(),
+                serial: config.serial.clone(),
+                model: config.model.clone(),
+                capacity: config.capacity.clone(),
+                agent_version: crate::AGENT_VERSION.into(),
+            },
+            &config.credential_path(),
+        )
+        .await?;
+        let board = Arc::new(BoardState {
+            pool: pool.clone(),
+            sampler: Mutex::new(Sampler::new(config.data_dir.clone())),
+        });
+        let (link, mut commands, link_task) = shell::spawn(
+            &config.controller_url,
+            credential.clone(),
+            Identity {
+                board_id: credential.board_id.clone(),
+                agent_version: crate::AGENT_VERSION.into(),
+                capacity: config.capacity.clone(),
+                signaling_url: config.signaling_url.clone(),
+            },
+            board,
+        );
+        let agent = Arc::new(Agent {
+            config,
+            pool: pool.clone(),
+            packages,
+            adb,
+            credential,
+            link,
+            http,
+            plays: tokio::sync::Mutex::new(HashMap::new()),
+            draining: AtomicBool::new(false),
+        });
+        let pool_task = tokio::spawn(pool.run());
+        let a = agent.clone();
+        let command_task = tokio::spawn(async move {
+            while let Some((id, command)) = commands.recv().await {
+                let a = a.clone();
+                tokio::spawn(async move {
+                    let r = a.execute(&id, command).await;
+                    if let Err(e) = &r {
+                        tracing::warn!(%id, error = %format!("{e:#}"), "command failed");
+                    }
+                    a.link.finished(&id, r);
+                });
+            }
+        });
+        Ok(RunningAgent {
+            agent,
+            tasks: vec![link_task, pool_task, command_task],
+        })
+    }
+
+    /// The link to the controller.
+    pub fn link(&self) -> &LinkHandle {
+        &self.link
+    }
+
+    /// The prepared plays, by session id.
+    pub fn plays(&self) -> &tokio::sync::Mutex<HashMap<String, Play>> {
+        &self.plays
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::Relaxed)
+    }
+
+    /// Runs one command.
+    pub async fn execute(&self, id: &str, command: Command) -> anyhow::Result<()> {
+        match command {
+            Command::SyncPackage {
+                sha256,
+                size_bytes,
+                source,
+            } => self.sync_package(&sha256, size_bytes, &source).await,
+            Command::PrepareSession {
+                session_id,
+                package_sha256,
+                package_name,
+                launch_activity: _,
+                spec,
+                archive,
+            } => {
+                self.prepare_session(&session_id, &package_sha256, &package_name, &spec, archive)
+                    .await
+            }
+            Command::EndSession {
+                session_id, reason, ..
+            } => self.end_session(&session_id, &reason).await,
+            Command::Drain { draining, .. } => {
+                self.draining.store(draining, Ordering::Relaxed);
+                Ok(())
+            }
+            Command::Shell {
+                instance_id,
+                command,
+                timeout_secs,
+            } => self.shell(id, &instance_id, &command, timeout_secs).await,
+        }
+    }
+
+    fn deployment(&self, sha256: &str, state: DeploymentRoomState, pct: u8, error: Option<String>) {
+        self.link.send(AgentMessage::Deployment {
+            sha256: sha256.to_owned(),
+            state,
+            progress_percent: pct,
+            error,
+        });
+    }
+
+    /// `sync_package`: rsync into the cache, with progress reports.
+    pub async fn sync_package(&self, sha256: &str, size: u64, source: &str) -> anyhow::Result<()> {
+        self.deployment(sha256, DeploymentRoomState::Syncing, 0, None);
+        let mut last = Instant::now();
+        let r = self
+            .packages
+            .sync(sha256, size, source, |pct| {
+                if last.elapsed() >= PROGRESS_INTERVAL && pct < 100 {
+                    last = Instant::now();
+                    self.deployment(sha256, DeploymentRoomState::Syncing, pct, None);
+                }
+            })
+            .await;
+        match r {
+            Ok(_) => {
+                self.deployment(sha256, DeploymentRoomState::Ready, 100, None);
+                Ok(())
+            }
+            Err(e) => {
+                self.deployment(
+                    sha256,
+                    DeploymentRoomState::Failed,
+                    0,
+                    Some(format!("{e:#}")),
+                );
+                Err(e)
+            }
+        }
+    }
+
+    fn report_instance(&self, id: &str) {
+        if let Some(r) = self
+            .pool
+            .reports()
+            .into_iter()
+            .find(|r| r.instance_id == id)
+        {
+            self.link.send(AgentMessage::Instance { instance: r });
+        }
+    }
+
+    fn report_session(&self, session_id: &str, state: AgentSessionState, reason: Option<String>) {
+        self.link.send(AgentMessage::Session {
+            session_id: session_id.to_owned(),
+            state,
+            reason,
+            connected: false,
+            last_input_at: None,
+            stats: None,
+        });
+    }
+
+    /// `prepare_session`: a warm instance becomes this play (see [`play::prepare`]).
+    pub async fn prepare_session(
+        &self,
+        session_id: &str,
+        sha256: &str,
+        package_name: &str,
+        spec: &Spec,
+        archive: Option<ArchiveRef>,
+    ) -> anyhow::Result<()> {
+        if self.plays.lock().await.contains_key(session_id) {
+            return Ok(()); // already prepared (a repeat under another command id)
+        }
+        ensure!(!self.is_draining(), "the board is draining");
+        let jar = self
+            .config
+            .injector_jar
+            .clone()
+            .context("no injector jar configured")?;
+        // Packages arrive through deployments (`sync_package`) before any play of them.
+        let apk = self
+            .packages
+            .get(sha256)
+            .with_context(|| format!("package {sha256} is not in the board's cache"))?;
+        self.packages.pin(sha256);
+        let ispec = self
+            .config
+            .specs
+            .get(&spec.id)
+            .cloned()
+            .unwrap_or_else(|| InstanceSpec::from(spec));
+        self.report_session(session_id, AgentSessionState::Preparing, None);
+        let result = async {
+            let instance = self.pool.take(&ispec, session_id).await?;
+            self.report_instance(&instance.id);
+            let r = async {
+                let archive_path = match &archive {
+                    Some(a) => {
+                        let dir = self.config.data_dir.join("archives");
+                        tokio::fs::create_dir_all(&dir).await?;
+                        ensure!(
+                            crate::packages::is_sha256_hex(&a.sha256),
+                            "archive hash {:?} is not a SHA-256",
+                            a.sha256
+                        );
+                        let dest = dir.join(format!("{}.tar.gz", a.sha256));
+                        play::fetch_archive(&self.http, &a.url, &a.sha256, &dest).await?;
+                        Some(dest)
+                    }
+                    None => None,
+                };
+                let req = PlayRequest {
+                    session_id: session_id.to_owned(),
+                    package_name: package_name.to_owned(),
+                    apk: apk.clone(),
+                    archive: archive_path.clone(),
+                    width: spec.width,
+                    height: spec.height,
+                    fps: spec.fps,
+                    bitrate_bps: spec.bitrate_max_kbps.saturating_mul(1000),
+                    scid: rand::random::<u32>() & 0x7fff_ffff,
+                };
+                let injector = Injector {
+                    jar,
+                    version: self.config.injector_version.clone(),
+                };
+                let p = play::prepare(&self.adb, &instance, &injector, &req).await;
+                if let Some(a) = archive_path {
+                    let _ = tokio::fs::remove_file(a).await;
+                }
+                p
+            }
+            .await;
+            match r {
+                Ok(p) => {
+                    self.pool.update(&instance.id, |s| {
+                        s.state = InstanceState::Busy;
+                        s.package = Some(package_name.to_owned());
+                    });
+                    self.report_instance(&instance.id);
+                    self.plays.lock().await.insert(session_id.to_owned(), p);
+                    Ok(())
+                }
+                Err(e) => {
+                    let _ = self.pool.release(&instance.id).await;
+                    self.adb.disconnect(&instance.serial()).await;
+                    Err(e)
+                }
+            }
+        }
+        .await;
+        self.packages.unpin(sha256);
+        match &result {
+            Ok(()) => self.report_session(session_id, AgentSessionState::Ready, None),
+            Err(e) => self.report_session(
+                session_id,
+                AgentSessionState::Ended,
+                Some(format!("prepare_failed: {e:#}")),
+            ),
+        }
+        result
+    }
+
+    /// `end_session`: stop the server and reset the instance.
+    pub async fn end_session(&self, session_id: &str, reason: &str) -> anyhow::Result<()> {
+        let Some(p) = self.plays.lock().await.remove(session_id) else {
+            return Ok(()); // already ended (or never prepared here)
+        };
+        let id = p.instance.id.clone();
+        play::stop(&self.adb, p).await;
+        self.pool.release(&id).await?;
+        self.report_session(
+            session_id,
+            AgentSessionState::Ended,
+            Some(reason.to_owned()),
+        );
+        Ok(())
+    }
+
+    /// `shell`: run a command in an instance; its output goes back as `shell_output`.
+    pub async fn shell(
+        &self,
+        command_id: &str,
+        instance_id: &str,
+        command: &str,
+        timeout_secs: u32,
+    ) -> anyhow::Result<()> {
+        let Some(inst) = self
+            .pool
+            .slots()
+            .into_iter()
+            .find(|s| s.id == instance_id)
+            .and_then(|s| s.instance)
+        else {
+            bail!("no instance {instance_id:?} on this board");
+        };
+        let serial = inst.serial();
+        self.adb.connect(&serial, play::BOOT_TIMEOUT).await?;
+        let run = self
+            .adb
+            .command()
+            .args(["-s", &serial, "shell", command])
+            .output();
+        let out = tokio::time::timeout(
+            std::time::Duration::from_secs(u64::from(timeout_secs.max(1))),
+            run,
+        )
+        .await
+        .context("the command timed out")??;
+        for (stream, data) in [
+            (OutputStream::Stdout, &out.stdout),
+            (OutputStream::Stderr, &out.stderr),
+        ] {
+            if !data.is_empty() {
+                self.link.send(AgentMessage::ShellOutput {
+                    command_id: command_id.to_owned(),
+                    stream,
+                    data: String::from_utf8_lossy(data).into_owned(),
+                    exit_code: None,
+                });
+            }
+        }
+        self.link.send(AgentMessage::ShellOutput {
+            command_id: command_id.to_owned(),
+            stream: OutputStream::Stdout,
+            data: String::new(),
+            exit_code: Some(out.status.code().unwrap_or(-1)),
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,439 @@
+//! Configuration: a TOML file, `PLAYRACK_AGENT_*` environment variables and command-line flags,
+//! in rising order of precedence, merged into one [`Config`].
+//!
+//! Every option is a flag (see `node-agent --help`), an environment variable and a key in the
+//! file, with the same name in the three spellings (`--adb-port`, `PLAYRACK_AGENT_ADB_PORT`,
+//! `adb_port`). Lists (`--capacity`, `--spec`, `--warm`, `--stun`, `--turn`) are comma-separated
+//! in flags and variables and arrays in the file.
+
+use clap::Parser;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use crate::runtime::InstanceSpec;
+
+/// Default adb server port of the agent's own adb server: not adb's usual 5037, so the agent
+/// never shares (or kills) a developer's adb server on the same machine.
+pub const DEFAULT_ADB_PORT: u16 = 5137;
+/// Default package cache budget: 20 GiB, room for a few dozen large games.
+pub const DEFAULT_PACKAGE_CACHE_BYTES: u64 = 20 << 30;
+/// Default scrcpy server version, the protocol `android-injector` speaks.
+pub const DEFAULT_INJECTOR_VERSION: &str = android_injector::scrcpy::SCRCPY_VERSION;
+/// Default WebRTC UDP port (one socket for every session on the board).
+pub const DEFAULT_WEBRTC_PORT: u16 = 7700;
+/// The image the Docker driver runs when none is configured (built by
+/// `android-injector/docker/build-image.sh`).
+pub const DEFAULT_DOCKER_IMAGE: &str = "playrack/virtual-device:dev";
+
+/// Playrack's node agent: runs the Android instances of one board, keeps a warm pool, syncs
+/// packages from the room's shared volume and prepares plays for the array controller.
+#[derive(Debug, Parser, Default)]
+#[command(name = "node-agent", version, about, long_about = None)]
+pub struct Args {
+    /// A TOML file with any of the options below (keys in snake_case).
+    #[arg(long, env = "PLAYRACK_AGENT_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// The array controller's base URL, e.g. `https://controller.example:7600`.
+    #[arg(long, env = "PLAYRACK_AGENT_CONTROLLER_URL")]
+    pub controller_url: Option<String>,
+
+    /// The machine room's enrolment token (from the operator). Used once: the board credential
+    /// it is traded for is kept in the data directory.
+    #[arg(long, env = "PLAYRACK_AGENT_ENROLMENT_TOKEN")]
+    pub enrolment_token: Option<String>,
+
+    /// The board's serial number (its identity in the controller). Defaults to the host name.
+    #[arg(long, env = "PLAYRACK_AGENT_SERIAL")]
+    pub serial: Option<String>,
+
+    /// The board's model, e.g. `RK3588`.
+    #[arg(long, env = "PLAYRACK_AGENT_MODEL")]
+    pub model: Option<String>,
+
+    /// How many instances of each spec the board offers: `hd-60=8,sd-30=16`.
+    #[arg(long, env = "PLAYRACK_AGENT_CAPACITY", value_delimiter = ',')]
+    pub capacity: Option<Vec<String>>,
+
+    /// The displays of the specs the warm pool boots ahead of any play:
+    /// `hd-60=720x1280@60` (optionally `:DPI`, `/CPU_MILLIS`, `/MEMORY_MB`, e.g.
+    /// `hd-60=720x1280@60:320/2000/2048`). A play for another spec boots an instance on demand.
+    #[arg(long, env = "PLAYRACK_AGENT_SPEC", value_delimiter = ',')]
+    pub spec: Option<Vec<String>>,
+
+    /// Warm pool size per spec: `hd-60=2` keeps two booted idle `hd-60` instances.
+    #[arg(long, env = "PLAYRACK_AGENT_WARM", value_delimiter = ',')]
+    pub warm: Option<Vec<String>>,
+
+    /// How instances run: `process` (virtual devices as child processes) or `docker`
+    /// (redroid-style containers).
+    #[arg(long, env = "PLAYRACK_AGENT_RUNTIME")]
+    pub runtime: Option<RuntimeKind>,
+
+    /// The `virtual-device` binary the process driver starts.
+    #[arg(long, env = "PLAYRACK_AGENT_VIRTUAL_DEVICE")]
+    pub virtual_device: Option<PathBuf>,
+
+    /// The image the docker driver runs (redroid or the virtual device's image).
+    #[arg(long, env = "PLAYRACK_AGENT_DOCKER_IMAGE")]
+    pub docker_image: Option<String>,
+
+    /// Run containers privileged, as redroid needs (`--docker-privileged false` for images that
+    /// do not, or engines that refuse it).
+    #[arg(long, env = "PLAYRACK_AGENT_DOCKER_PRIVILEGED")]
+    pub docker_privileged: Option<bool>,
+
+    /// The `adb` binary.
+    #[arg(long, env = "PLAYRACK_AGENT_ADB")]
+    pub adb: Option<PathBuf>,
+
+    /// Port of the agent's own adb server (started and owned by the agent).
+    #[arg(long, env = "PLAYRACK_AGENT_ADB_PORT")]
+    pub adb_port: Option<u16>,
+
+    /// The injector (scrcpy server) jar pushed into every instance.
+    #[arg(long, env = "PLAYRACK_AGENT_INJECTOR_JAR")]
+    pub injector_jar: Option<PathBuf>,
+
+    /// The injector's version: the first argument the server must match byte for byte.
+    #[arg(long, env = "PLAYRACK_AGENT_INJECTOR_VERSION")]
+    pub injector_version: Option<String>,
+
+    /// Where synced APKs are cached (named by SHA-256). Defaults to `<data-dir>/packages`.
+    #[arg(long, env = "PLAYRACK_AGENT_PACKAGE_CACHE")]
+    pub package_cache: Option<PathBuf>,
+
+    /// Size budget of the package cache in bytes; least recently used packages are evicted
+    /// past it.
+    #[arg(long, env = "PLAYRACK_AGENT_PACKAGE_CACHE_BYTES")]
+    pub package_cache_bytes: Option<u64>,
+
+    /// The room's shared volume where packages live: a mounted path or an `rsync://host/module`
+    /// URL.
+    #[arg(long, env = "PLAYRACK_AGENT_SHARED_VOLUME")]
+    pub shared_volume: Option<String>,
+
+    /// The agent's state: the board credential, instance data directories.
+    #[arg(long, env = "PLAYRACK_AGENT_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// UDP port of the WebRTC socket shared by every session on the board.
+    #[arg(long, env = "PLAYRACK_AGENT_WEBRTC_PORT")]
+    pub webrtc_port: Option<u16>,
+
+    /// The address players reach the board at (the host ICE candidate).
+    #[arg(long, env = "PLAYRACK_AGENT_PUBLIC_ADDRESS")]
+    pub public_address: Option<IpAddr>,
+
+    /// Where players' SDKs open the signaling WebSocket (told to the controller in the hello).
+    #[arg(long, env = "PLAYRACK_AGENT_SIGNALING_URL")]
+    pub signaling_url: Option<String>,
+
+    /// STUN servers offered to players (`stun:host:port`).
+    #[arg(long, env = "PLAYRACK_AGENT_STUN", value_delimiter = ',')]
+    pub stun: Option<Vec<String>>,
+
+    /// TURN servers offered to players (`turn:user:password@host:port`).
+    #[arg(long, env = "PLAYRACK_AGENT_TURN", value_delimiter = ',')]
+    pub turn: Option<Vec<String>>,
+}
+
+/// Which runtime driver runs the instances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum RuntimeKind {
+    /// `virtual-device` child processes: the embedded default and what tests use.
+    #[default]
+    Process,
+    /// redroid-style containers through the Docker engine.
+    Docker,
+}
+
+/// The same options as [`Args`], as they appear in the TOML file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    controller_url: Option<String>,
+    enrolment_token: Option<String>,
+    serial: Option<String>,
+    model: Option<String>,
+    capacity: Option<Vec<String>>,
+    spec: Option<Vec<String>>,
+    warm: Option<Vec<String>>,
+    runtime: Option<RuntimeKind>,
+    virtual_device: Option<PathBuf>,
+    docker_image: Option<String>,
+    docker_privileged: Option<bool>,
+    adb: Option<PathBuf>,
+    adb_port: Option<u16>,
+    injector_jar: Option<PathBuf>,
+    injector_version: Option<String>,
+    package_cache: Option<PathBuf>,
+    package_cache_bytes: Option<u64>,
+    shared_volume: Option<String>,
+    data_dir: Option<PathBuf>,
+    webrtc_port: Option<u16>,
+    public_address: Option<IpAddr>,
+    signaling_url: Option<String>,
+    stun: Option<Vec<String>>,
+    turn: Option<Vec<String>>,
+}
+
+/// The merged configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub controller_url: String,
+    pub enrolment_token: Option<String>,
+    pub serial: String,
+    pub model: String,
+    pub capacity: BTreeMap<String, u32>,
+    pub specs: BTreeMap<String, InstanceSpec>,
+    pub warm: BTreeMap<String, u32>,
+    pub runtime: RuntimeKind,
+    pub virtual_device: PathBuf,
+    pub docker_image: String,
+    pub docker_privileged: bool,
+    pub adb: PathBuf,
+    pub adb_port: u16,
+    pub injector_jar: Option<PathBuf>,
+    pub injector_version: String,
+    pub package_cache: PathBuf,
+    pub package_cache_bytes: u64,
+    pub shared_volume: String,
+    pub data_dir: PathBuf,
+    pub webrtc_port: u16,
+    pub public_address: Option<IpAddr>,
+    pub signaling_url: String,
+    pub stun: Vec<String>,
+    pub turn: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("reading {0}: {1}")]
+    Read(PathBuf, std::io::Error),
+    #[error("parsing {0}: {1}")]
+    Parse(PathBuf, toml::de::Error),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Defaults around a data directory (tests start from this and adjust fields).
+    pub fn with_data_dir(data_dir: PathBuf) -> Config {
+        Config {
+            controller_url: "http://127.0.0.1:7600".into(),
+            enrolment_token: None,
+            serial: hostname(),
+            model: "unknown".into(),
+            capacity: BTreeMap::new(),
+            specs: BTreeMap::new(),
+            warm: BTreeMap::new(),
+            runtime: RuntimeKind::Process,
+            virtual_device: PathBuf::from("virtual-device"),
+            docker_image: DEFAULT_DOCKER_IMAGE.into(),
+            docker_privileged: true,
+            adb: PathBuf::from("adb"),
+            adb_port: DEFAULT_ADB_PORT,
+            injector_jar: None,
+            injector_version: DEFAULT_INJECTOR_VERSION.into(),
+            package_cache: data_dir.join("packages"),
+            package_cache_bytes: DEFAULT_PACKAGE_CACHE_BYTES,
+            shared_volume: String::new(),
+            webrtc_port: DEFAULT_WEBRTC_PORT,
+            public_address: None,
+            signaling_url: String::new(),
+            stun: Vec::new(),
+            turn: Vec::new(),
+            data_dir,
+        }
+    }
+
+    /// Reads the file named by `--config` (if any) and overlays environment and flags.
+    pub fn load(args: Args) -> Result<Config, ConfigError> {
+        let file = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| ConfigError::Read(path.clone(), e))?;
+                toml::from_str(&text).map_err(|e| ConfigError::Parse(path.clone(), e))?
+            }
+            None => FileConfig::default(),
+        };
+        Self::merge(args, file)
+    }
+
+    fn merge(a: Args, f: FileConfig) -> Result<Config, ConfigError> {
+        let data_dir = a
+            .data_dir
+            .or(f.data_dir)
+            .unwrap_or_else(|| PathBuf::from("/var/lib/playrack-agent"));
+        let mut c = Config::with_data_dir(data_dir);
+        macro_rules! pick {
+            ($field:ident) => {
+                a.$field.or(f.$field)
+            };
+        }
+        if let Some(v) = pick!(controller_url) {
+            c.controller_url = v.trim_end_matches('/').to_owned();
+        }
+        c.enrolment_token = pick!(enrolment_token);
+        if let Some(v) = pick!(serial) {
+            c.serial = v;
+        }
+        if let Some(v) = pick!(model) {
+            c.model = v;
+        }
+        if let Some(v) = pick!(capacity) {
+            c.capacity = parse_counts("capacity", &v)?;
+        }
+        if let Some(v) = pick!(spec) {
+            for s in v {
+                let spec = InstanceSpec::parse(&s).map_err(ConfigError::Invalid)?;
+                c.specs.insert(spec.id.clone(), spec);
+            }
+        }
+        if let Some(v) = pick!(warm) {
+            c.warm = parse_counts("warm", &v)?;
+        }
+        for id in c.warm.keys() {
+            if !c.specs.contains_key(id) {
+                return Err(ConfigError::Invalid(format!(
+                    "warm pool for spec {id:?}, which no --spec describes"
+                )));
+            }
+        }
+        if let Some(v) = pick!(runtime) {
+            c.runtime = v;
+        }
+        if let Some(v) = pick!(virtual_device) {
+            c.virtual_device = v;
+        }
+        if let Some(v) = pick!(docker_image) {
+            c.docker_image = v;
+        }
+        if let Some(v) = pick!(docker_privileged) {
+            c.docker_privileged = v;
+        }
+        if let Some(v) = pick!(adb) {
+            c.adb = v;
+        }
+        if let Some(v) = pick!(adb_port) {
+            c.adb_port = v;
+        }
+        c.injector_jar = pick!(injector_jar);
+        if let Some(v) = pick!(injector_version) {
+            c.injector_version = v;
+        }
+        if let Some(v) = pick!(package_cache) {
+            c.package_cache = v;
+        }
+        if let Some(v) = pick!(package_cache_bytes) {
+            c.package_cache_bytes = v;
+        }
+        if let Some(v) = pick!(shared_volume) {
+            c.shared_volume = v;
+        }
+        if let Some(v) = pick!(webrtc_port) {
+            c.webrtc_port = v;
+        }
+        c.public_address = pick!(public_address);
+        if let Some(v) = pick!(signaling_url) {
+            c.signaling_url = v;
+        } else if let Some(ip) = c.public_address {
+            c.signaling_url = format!("ws://{ip}:{}/v1/signal", c.webrtc_port);
+        }
+        if let Some(v) = pick!(stun) {
+            c.stun = v;
+        }
+        if let Some(v) = pick!(turn) {
+            c.turn = v;
+        }
+        Ok(c)
+    }
+
+    /// Where the board credential is kept once enrolled.
+    pub fn credential_path(&self) -> PathBuf {
+        self.data_dir.join("credential.json")
+    }
+}
+
+/// `id=N` pairs.
+fn parse_counts(what: &str, items: &[String]) -> Result<BTreeMap<String, u32>, ConfigError> {
+    let mut out = BTreeMap::new();
+    for item in items.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        let parsed = item
+            .split_once('=')
+            .and_then(|(id, n)| Some((id.trim().to_owned(), n.trim().parse::<u32>().ok()?)));
+        match parsed {
+            Some((id, n)) if !id.is_empty() => {
+                out.insert(id, n);
+            }
+            _ => {
+                return Err(ConfigError::Invalid(format!(
+                    "{what}: {item:?} is not SPEC=COUNT"
+                )));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|s| s.trim().to_owned())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "board".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_the_file_and_lists_parse() {
+        let args = Args::parse_from([
+            "node-agent",
+            "--capacity",
+            "hd-60=8,sd-30=16",
+            "--spec",
+            "hd-60=720x1280@60:320/2000/2048",
+            "--warm",
+            "hd-60=2",
+            "--runtime",
+            "docker",
+            "--docker-privileged",
+            "false",
+        ]);
+        let file: FileConfig = toml::from_str(
+            r#"
+            controller_url = "http://c:7600/"
+            runtime = "process"
+            adb_port = 6000
+            data_dir = "/tmp/agent"
+            "#,
+        )
+        .unwrap();
+        let c = Config::merge(args, file).unwrap();
+        assert_eq!(c.controller_url, "http://c:7600");
+        assert_eq!(c.runtime, RuntimeKind::Docker);
+        assert!(!c.docker_privileged);
+        assert_eq!(c.adb_port, 6000);
+        assert_eq!(c.capacity["sd-30"], 16);
+        assert_eq!(c.warm["hd-60"], 2);
+        let s = &c.specs["hd-60"];
+        assert_eq!((s.width, s.height, s.fps, s.dpi), (720, 1280, 60, 320));
+        assert_eq!((s.cpu_millis, s.memory_mb), (2000, 2048));
+        assert_eq!(c.package_cache, PathBuf::from("/tmp/agent/packages"));
+    }
+
+    #[test]
+    fn a_warm_pool_needs_its_spec() {
+        let args = Args::parse_from(["node-agent", "--warm", "hd-60=2"]);
+        assert!(Config::merge(args, FileConfig::default()).is_err());
+        let args = Args::parse_from(["node-agent", "--capacity", "hd-60"]);
+        assert!(Config::merge(args, FileConfig::default()).is_err());
+    }
+}

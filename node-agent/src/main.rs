@@ -1,0 +1,26 @@
+//! `node-agent`: the board agent's binary. Reads the configuration (file < environment <
+//! flags; `node-agent --help`), starts the agent and runs until SIGINT or SIGTERM, then removes
+//! its instances and stops its adb server.
+
+use clap::Parser;
+use node_agent::agent::Agent;
+use node_agent::config::{Args, Config};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let config = Config::load(Args::parse())?;
+    tracing::info!(serial = %config.serial, controller = %config.controller_url, runtime = ?config.runtime, "node agent starting");
+    let running = Agent::start(config).await?;
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::info!("interrupted"),
+        _ = term.recv() => tracing::info!("terminated"),
+    }
+    running.stop().await;
+    Ok(())
+}

@@ -1,0 +1,228 @@
+//! The Docker driver: each instance is a redroid-style container started from the configured
+//! image with redroid's boot arguments (`androidboot.redroid_width/height/fps/dpi`) as its
+//! command, a per-instance data directory bind-mounted at `/data`, the spec's CPU and memory
+//! limits, adbd's port 5555 published on 127.0.0.1 with an ephemeral host port, and labels
+//! that let the agent find its containers again after a restart:
+//!
+//! - `org.playrack.agent=<board serial>` — whose container it is;
+//! - `org.playrack.instance=<id>` and `org.playrack.spec=<spec id>` — what it is.
+//!
+//! redroid needs `--privileged`; it is a configuration flag (default on) because some engines
+//! (and the test sandbox) refuse privileged containers, and the virtual device does not need it.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use bollard::Docker;
+use bollard::models::{ContainerCreateBody, HostConfig, PortBinding};
+use bollard::query_parameters::{
+    CreateContainerOptions, InspectContainerOptions, ListContainersOptions, RemoveContainerOptions,
+};
+
+use super::{Instance, InstanceSpec, Runtime, adbd_answers, check_id};
+
+pub const LABEL_AGENT: &str = "org.playrack.agent";
+pub const LABEL_INSTANCE: &str = "org.playrack.instance";
+pub const LABEL_SPEC: &str = "org.playrack.spec";
+/// adbd's port inside the container (redroid's).
+pub const ADB_PORT: &str = "5555/tcp";
+/// How long a container may take until its adbd answers.
+pub const BOOT_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub struct DockerDriver {
+    docker: Docker,
+    image: String,
+    privileged: bool,
+    /// The board's identity, the value of [`LABEL_AGENT`].
+    agent: String,
+    /// Host directory holding each instance's `/data`.
+    root: PathBuf,
+}
+
+impl DockerDriver {
+    /// Connects to the local engine (`DOCKER_HOST` or the default socket).
+    pub fn new(
+        image: String,
+        privileged: bool,
+        agent: String,
+        root: PathBuf,
+    ) -> anyhow::Result<DockerDriver> {
+        let docker = Docker::connect_with_defaults().context("connecting to the Docker engine")?;
+        Ok(DockerDriver {
+            docker,
+            image,
+            privileged,
+            agent,
+            root,
+        })
+    }
+
+    /// The container's name: unique per board and instance.
+    fn name(&self, id: &str) -> String {
+        let agent: String = self
+            .agent
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        format!("playrack-{agent}-{id}")
+    }
+
+    /// The host port 5555 is published on, once the container runs.
+    async fn host_port(&self, name: &str) -> anyhow::Result<Option<u16>> {
+        let info = self
+            .docker
+            .inspect_container(name, None::<InspectContainerOptions>)
+            .await?;
+        let port = info
+            .network_settings
+            .and_then(|n| n.ports)
+            .and_then(|p| p.get(ADB_PORT).cloned().flatten())
+            .and_then(|bindings| {
+                bindings
+                    .into_iter()
+                    .find_map(|b| b.host_port.and_then(|p| p.parse::<u16>().ok()))
+            });
+        Ok(port)
+    }
+}
+
+impl Runtime for DockerDriver {
+    async fn create(&self, id: &str, spec: &InstanceSpec) -> anyhow::Result<Instance> {
+        check_id(id)?;
+        let name = self.name(id);
+        // A leftover with the same name (a crash between create and record) goes first.
+        self.remove(id).await?;
+        let data = self.root.join(id);
+        tokio::fs::create_dir_all(&data)
+            .await
+            .with_context(|| format!("creating {}", data.display()))?;
+        let data = tokio::fs::canonicalize(&data).await?;
+        let labels = HashMap::from([
+            (LABEL_AGENT.to_owned(), self.agent.clone()),
+            (LABEL_INSTANCE.to_owned(), id.to_owned()),
+            (LABEL_SPEC.to_owned(), spec.id.clone()),
+        ]);
+        let host_config = HostConfig {
+            privileged: Some(self.privileged),
+            binds: Some(vec![format!("{}:/data", data.display())]),
+            port_bindings: Some(HashMap::from([(
+                ADB_PORT.to_owned(),
+                Some(vec![PortBinding {
+                    host_ip: Some("127.0.0.1".into()),
+                    host_port: Some(String::new()),
+                }]),
+            )])),
+            nano_cpus: (spec.cpu_millis > 0).then(|| i64::from(spec.cpu_millis) * 1_000_000),
+            memory: (spec.memory_mb > 0).then(|| i64::from(spec.memory_mb) << 20),
+            ..Default::default()
+        };
+        let body = ContainerCreateBody {
+            image: Some(self.image.clone()),
+            cmd: Some(spec.boot_args()),
+            labels: Some(labels),
+            exposed_ports: Some(vec![ADB_PORT.to_owned()]),
+            host_config: Some(host_config),
+            ..Default::default()
+        };
+        self.docker
+            .create_container(
+                Some(CreateContainerOptions {
+                    name: Some(name.clone()),
+                    ..Default::default()
+                }),
+                body,
+            )
+            .await
+            .with_context(|| format!("creating container {name} from {}", self.image))?;
+        self.docker
+            .start_container(&name, None)
+            .await
+            .with_context(|| format!("starting container {name}"))?;
+        let deadline = Instant::now() + BOOT_TIMEOUT;
+        loop {
+            if let Some(port) = self.host_port(&name).await? {
+                let addr = SocketAddr::from(([127, 0, 0, 1], port));
+                if adbd_answers(addr).await {
+                    tracing::info!(id, %addr, container = %name, "container started");
+                    return Ok(Instance {
+                        id: id.to_owned(),
+                        spec_id: spec.id.clone(),
+                        adb_addr: addr,
+                    });
+                }
+            }
+            if Instant::now() > deadline {
+                let _ = self.remove(id).await;
+                bail!("container {name}: adbd did not answer within {BOOT_TIMEOUT:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn list(&self) -> anyhow::Result<Vec<Instance>> {
+        let filters = HashMap::from([(
+            "label".to_owned(),
+            vec![format!("{LABEL_AGENT}={}", self.agent)],
+        )]);
+        let containers = self
+            .docker
+            .list_containers(Some(ListContainersOptions {
+                all: false,
+                filters: Some(filters),
+                ..Default::default()
+            }))
+            .await?;
+        let mut out = Vec::new();
+        for c in containers {
+            let labels = c.labels.unwrap_or_default();
+            let (Some(id), Some(spec)) = (labels.get(LABEL_INSTANCE), labels.get(LABEL_SPEC))
+            else {
+                continue;
+            };
+            let port = c.ports.unwrap_or_default().into_iter().find_map(|p| {
+                (p.private_port == 5555 && p.ip.as_deref() == Some("127.0.0.1"))
+                    .then_some(p.public_port)
+                    .flatten()
+            });
+            if let Some(port) = port {
+                out.push(Instance {
+                    id: id.clone(),
+                    spec_id: spec.clone(),
+                    adb_addr: SocketAddr::from(([127, 0, 0, 1], port)),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    async fn remove(&self, id: &str) -> anyhow::Result<()> {
+        check_id(id)?;
+        let name = self.name(id);
+        match self
+            .docker
+            .remove_container(
+                &name,
+                Some(RemoveContainerOptions {
+                    force: true,
+                    v: true,
+                    ..Default::default()
+                }),
+            )
+            .await
+        {
+            Ok(()) => {}
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => {}
+            Err(e) => return Err(e).with_context(|| format!("removing container {name}")),
+        }
+        match tokio::fs::remove_dir_all(self.root.join(id)).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e).context("removing the instance's data"),
+        }
+    }
+}
