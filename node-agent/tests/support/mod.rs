@@ -1,0 +1,124 @@
+//! Test support: a real `rsync --daemon` on loopback, the `virtual-device` binary, and
+//! waiting on conditions with deadlines.
+#![allow(dead_code)]
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Polls `cond` every 25 ms until it holds or `timeout` passes; says which.
+pub async fn wait_until(timeout: Duration, mut cond: impl AsyncFnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if cond().await {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `rsync --daemon --no-detach` serving `root` as module `packages` on 127.0.0.1.
+pub struct RsyncDaemon {
+    child: Child,
+    port: u16,
+    _conf: tempfile::TempDir,
+}
+
+impl RsyncDaemon {
+    pub fn start(root: &Path) -> RsyncDaemon {
+        let conf = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let conf_file = conf.path().join("rsyncd.conf");
+        std::fs::write(
+            &conf_file,
+            format!(
+                "use chroot = no\nport = {port}\naddress = 127.0.0.1\npid file = {pid}\nlog file = {log}\n\
+                 [packages]\n  path = {root}\n  read only = yes\n  uid = {uid}\n  gid = {gid}\n",
+                pid = conf.path().join("rsyncd.pid").display(),
+                log = conf.path().join("rsyncd.log").display(),
+                root = root.display(),
+                uid = unsafe { libc::getuid() },
+                gid = unsafe { libc::getgid() },
+            ),
+        )
+        .unwrap();
+        let child = Command::new("rsync")
+            .args(["--daemon", "--no-detach", "--config"])
+            .arg(&conf_file)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("rsync is installed (scripts/install-deps.sh)");
+        let d = RsyncDaemon {
+            child,
+            port,
+            _conf: conf,
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "rsync daemon did not listen");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        d
+    }
+
+    pub fn url(&self) -> String {
+        format!("rsync://127.0.0.1:{}/packages", self.port)
+    }
+}
+
+impl Drop for RsyncDaemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking()
+            && let Some(mut e) = self.child.stderr.take()
+        {
+            let mut s = String::new();
+            let _ = e.read_to_string(&mut s);
+            eprintln!("rsync daemon stderr: {s}");
+        }
+    }
+}
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The debug `virtual-device` binary, built once if missing (it lives in another crate, so
+/// `CARGO_BIN_EXE_*` does not name it).
+pub fn virtual_device() -> PathBuf {
+    static BUILT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _once = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target"));
+    let bin = target.join("debug/virtual-device");
+    if !bin.exists() {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-p", "android-injector", "--bin", "virtual-device"])
+            .current_dir(workspace())
+            .status()
+            .expect("run cargo");
+        assert!(status.success(), "building virtual-device");
+    }
+    assert!(bin.exists(), "{} missing", bin.display());
+    bin
+}
