@@ -289,6 +289,9 @@ pub fn day_name(day: i64) -> String {
     s
 }
 
+/// An aggregate's key: (day, game, spec), each present when grouped by it.
+type UsageKey = (Option<i64>, Option<String>, Option<String>);
+
 /// Aggregates the ledger of `tenant` (every tenant for `None`) for sessions ended in
 /// `[from, to)`, grouped as asked, ordered by day, game, spec.
 pub async fn usage(
@@ -309,10 +312,7 @@ pub async fn usage(
     .bind(to.millis())
     .fetch_all(pool)
     .await?;
-    let mut out: std::collections::BTreeMap<
-        (Option<i64>, Option<String>, Option<String>),
-        UsageRow,
-    > = Default::default();
+    let mut out: std::collections::BTreeMap<UsageKey, UsageRow> = Default::default();
     for r in rows {
         let day: i64 = r.try_get("day")?;
         let game: String = r.try_get("game_id")?;
