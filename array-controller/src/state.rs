@@ -19,4 +19,6 @@ pub struct Inner {
     pub key_limiter: RateLimiter<String>,
     pub metrics: PrometheusHandle,
     pub agents: crate::agents::Agents,
+    /// The session-token signing key, loaded on first use (`play::lifecycle::signing_key`).
+    pub signing_key: std::sync::OnceLock<[u8; 32]>,
 }

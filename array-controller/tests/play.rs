@@ -18,7 +18,7 @@ struct World {
     tenant_token: String,
     game: Game,
     link: Link,
-    _agents: Vec<Socket>,
+    agents: Vec<(TestAgent, Socket)>,
 }
 
 async fn world(ctl: &Ctl, boards: u32, slots: u32, concurrency: u32) -> World {
@@ -103,7 +103,7 @@ async fn world(ctl: &Ctl, boards: u32, slots: u32, concurrency: u32) -> World {
             },
         )
         .await;
-        sockets.push(ws);
+        sockets.push((a, ws));
     }
     // Wait until the room's deployment is ready and every board is online.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
@@ -183,7 +183,7 @@ async fn world(ctl: &Ctl, boards: u32, slots: u32, concurrency: u32) -> World {
         tenant_token: t,
         game,
         link,
-        _agents: sockets,
+        agents: sockets,
     }
 }
 
@@ -209,9 +209,9 @@ async fn acquire(ctl: &Ctl, req: &AcquireRequest, key: Option<&str>) -> AcquireR
     resp.json().await.unwrap()
 }
 
-fn by_link(w: &World, i: usize) -> AcquireRequest {
+fn by_link(w: &impl HasLink, i: usize) -> AcquireRequest {
     AcquireRequest {
-        link: Some(w.link.code.clone()),
+        link: Some(w.link().code.clone()),
         device_id: Some(device(i)),
         ..Default::default()
     }
@@ -403,7 +403,7 @@ async fn priority_beats_fifo_and_a_freed_slot_goes_to_the_head_at_once() {
             TicketState::Claimed,
             "promoted, then claimed by this poll"
         );
-        let s: Session = ctl
+        let s: PlaySession = ctl
             .ok::<(), _>(
                 Method::GET,
                 &format!("/v1/play/sessions/{}", t.session_id.unwrap()),
@@ -412,7 +412,7 @@ async fn priority_beats_fifo_and_a_freed_slot_goes_to_the_head_at_once() {
                 StatusCode::OK,
             )
             .await;
-        assert_eq!(s.user, "user:carol");
+        assert_eq!(s.session.user, "user:carol");
         assert_eq!(poll(&ctl, &early).await.position, Some(1));
 
         // A forged token is refused.
@@ -491,7 +491,7 @@ async fn unclaimed_promotions_expire_and_quiet_tickets_are_evicted() {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         };
         assert_eq!(ticket_state(&ctl, &a).await, "expired");
-        let s: Session = ctl
+        let s: PlaySession = ctl
             .ok::<(), _>(
                 Method::GET,
                 &format!("/v1/play/sessions/{}", claimed.session_id.unwrap()),
@@ -500,7 +500,7 @@ async fn unclaimed_promotions_expire_and_quiet_tickets_are_evicted() {
                 StatusCode::OK,
             )
             .await;
-        assert_eq!(s.user, format!("anon:{}", device(2)));
+        assert_eq!(s.session.user, format!("anon:{}", device(2)));
         // C stopped polling 4 s ago at most: it is evicted.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
         while ticket_state(&ctl, &c).await != "evicted" {
@@ -522,6 +522,359 @@ async fn unclaimed_promotions_expire_and_quiet_tickets_are_evicted() {
                 .items
                 .iter()
                 .any(|s| s.end_reason.as_deref() == Some("CLAIM_EXPIRED"))
+        );
+        ctl.stop().await;
+    }
+}
+
+async fn play_session(ctl: &Ctl, id: &str) -> PlaySession {
+    ctl.ok::<(), _>(
+        Method::GET,
+        &format!("/v1/play/sessions/{id}"),
+        "x",
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// Polls the player's view of a session until `cond` holds (20 s at most).
+async fn wait_session(
+    ctl: &Ctl,
+    id: &str,
+    what: &str,
+    cond: impl Fn(&PlaySession) -> bool,
+) -> PlaySession {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let s = play_session(ctl, id).await;
+        if cond(&s) {
+            return s;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "session never became {what}: {s:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+}
+
+fn report(session: &str, state: AgentSessionState, connected: bool) -> AgentMessage {
+    AgentMessage::Session {
+        session_id: session.into(),
+        state,
+        reason: None,
+        connected,
+        last_input_at: Some(array_controller::now()),
+        stats: None,
+    }
+}
+
+/// Sets the game's timers.
+async fn timers(ctl: &Ctl, w: &World, max_play: u32, grace: u32, idle: u32) {
+    let _: Game = ctl
+        .ok(
+            Method::PATCH,
+            &format!("/v1/games/{}", w.game.id),
+            &w.tenant_token,
+            Some(&UpdateGame {
+                trial_defaults: Some(TrialDefaults {
+                    max_play_seconds: max_play,
+                    reconnect_grace_seconds: grace,
+                    idle_kick_seconds: idle,
+                }),
+                ..Default::default()
+            }),
+            StatusCode::OK,
+        )
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agent_prepares_the_player_connects_and_each_timer_ends_the_play_with_its_reason() {
+    for backend in backends() {
+        let ctl = Ctl::start(backend).await;
+        let mut w = world(&ctl, 1, 4, 10).await;
+        timers(&ctl, &w, 600, 2, 3).await;
+        let game_id = w.game.id.clone();
+        let (agent, ws) = &mut w.agents[0];
+
+        // Acquire → the board is told to prepare exactly this play.
+        let first = w_link(&ctl, &game_id, &w.tenant_token, None).await;
+        let sid = session_of(&acquire(&ctl, &by_link(&first, 0), None).await);
+        match agent::command(ws, |c| matches!(c, Command::PrepareSession { .. })).await {
+            Command::PrepareSession {
+                session_id,
+                package_name,
+                spec,
+                ..
+            } => {
+                assert_eq!(session_id, sid);
+                assert_eq!(package_name, "com.playrack.demo.tapper");
+                assert_eq!((spec.width, spec.height, spec.fps), (720, 1280, 60));
+            }
+            _ => unreachable!(),
+        }
+        let s = wait_session(&ctl, &sid, "preparing", |s| {
+            s.session.state == SessionState::Preparing
+        })
+        .await;
+        assert!(
+            s.connect.is_none(),
+            "no connect info before the instance is ready"
+        );
+
+        // Ready → the player gets the signaling URL and a token the agent verifies offline.
+        agent::send(ws, &report(&sid, AgentSessionState::Ready, false)).await;
+        let s = wait_session(&ctl, &sid, "ready", |s| {
+            s.session.state == SessionState::Ready
+        })
+        .await;
+        let connect = s.connect.expect("connect info");
+        let claims = playrack_wire::session_token::verify(
+            agent.session_token_key.as_deref().unwrap(),
+            &connect.token,
+            &agent.board_id,
+            array_controller::now().millis() / 1000,
+        )
+        .unwrap();
+        assert_eq!(claims.session, sid);
+        assert!(
+            playrack_wire::session_token::verify(
+                agent.session_token_key.as_deref().unwrap(),
+                &connect.token,
+                "brd_other",
+                0
+            )
+            .is_err()
+        );
+
+        // Playing, then no input: the idle timer (3 s) ends it, and the board is told to stop and save.
+        agent::send(ws, &report(&sid, AgentSessionState::Playing, true)).await;
+        wait_session(&ctl, &sid, "playing", |s| {
+            s.session.state == SessionState::Playing
+        })
+        .await;
+        let s = wait_session(&ctl, &sid, "ended", |s| {
+            s.session.state == SessionState::Ended
+        })
+        .await;
+        assert_eq!(s.session.end_reason.as_deref(), Some("IDLE"));
+        match agent::command(ws, |c| matches!(c, Command::EndSession { .. })).await {
+            Command::EndSession {
+                session_id,
+                reason,
+                save_archive,
+            } => {
+                assert_eq!(
+                    (session_id.as_str(), reason.as_str(), save_archive),
+                    (sid.as_str(), "IDLE", true)
+                );
+            }
+            _ => unreachable!(),
+        }
+
+        // A 2-second trial ends as TRIAL_OVER even with input flowing.
+        let short = w_link(&ctl, &game_id, &w.tenant_token, Some(2)).await;
+        let sid = session_of(&acquire(&ctl, &by_link(&short, 1), None).await);
+        agent::send(ws, &report(&sid, AgentSessionState::Playing, true)).await;
+        let s = wait_session(&ctl, &sid, "over", |s| {
+            s.session.state == SessionState::Ended
+        })
+        .await;
+        assert_eq!(s.session.end_reason.as_deref(), Some("TRIAL_OVER"));
+
+        // Dropped: a reconnect inside the grace (2 s) gets the same instance; after it, the play ends.
+        let link = w_link(&ctl, &game_id, &w.tenant_token, None).await;
+        let sid = session_of(&acquire(&ctl, &by_link(&link, 2), None).await);
+        agent::send(ws, &report(&sid, AgentSessionState::Playing, true)).await;
+        wait_session(&ctl, &sid, "playing", |s| {
+            s.session.state == SessionState::Playing
+        })
+        .await;
+        agent::send(ws, &report(&sid, AgentSessionState::Playing, false)).await;
+        assert_eq!(
+            session_of(&acquire(&ctl, &by_link(&link, 2), None).await),
+            sid,
+            "same session inside the grace"
+        );
+        let s = wait_session(&ctl, &sid, "ended", |s| {
+            s.session.state == SessionState::Ended
+        })
+        .await;
+        assert_eq!(s.session.end_reason.as_deref(), Some("USER_LEFT"));
+        assert_ne!(
+            session_of(&acquire(&ctl, &by_link(&link, 2), None).await),
+            sid,
+            "a new play after the grace"
+        );
+
+        // The app crashed: the agent's report ends the play with its reason.
+        let sid = session_of(&acquire(&ctl, &by_link(&link, 3), None).await);
+        agent::send(
+            ws,
+            &AgentMessage::Session {
+                session_id: sid.clone(),
+                state: AgentSessionState::Ended,
+                reason: Some("APP_CRASHED".into()),
+                connected: false,
+                last_input_at: None,
+                stats: None,
+            },
+        )
+        .await;
+        let s = wait_session(&ctl, &sid, "ended", |s| {
+            s.session.state == SessionState::Ended
+        })
+        .await;
+        assert_eq!(s.session.end_reason.as_deref(), Some("APP_CRASHED"));
+        ctl.stop().await;
+    }
+}
+
+/// A fresh link for the world's game (`trial` seconds, else the game's default).
+async fn w_link(ctl: &Ctl, game_id: &str, token: &str, trial: Option<u32>) -> World1 {
+    let link: Link = ctl
+        .ok(
+            Method::POST,
+            "/v1/links",
+            token,
+            Some(&CreateLink {
+                game_id: game_id.into(),
+                trial_seconds: trial,
+                expires_at: None,
+                max_plays: None,
+                campaign: None,
+            }),
+            StatusCode::CREATED,
+        )
+        .await;
+    World1 { link }
+}
+
+/// Just a link, for `by_link`.
+struct World1 {
+    link: Link,
+}
+
+trait HasLink {
+    fn link(&self) -> &Link;
+}
+impl HasLink for World {
+    fn link(&self) -> &Link {
+        &self.link
+    }
+}
+impl HasLink for World1 {
+    fn link(&self) -> &Link {
+        &self.link
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_board_ends_its_plays_and_reconnects_are_reconciled() {
+    for backend in backends() {
+        let ctl = Ctl::start_with(backend, |c| {
+            c.agent_heartbeat_secs = 1;
+            c.agent_lease_secs = 2;
+        })
+        .await;
+        let mut w = world(&ctl, 1, 1, 10).await;
+        let sid = session_of(&acquire(&ctl, &by_link(&w, 0), None).await);
+        let ticket = ticket_of(&acquire(&ctl, &by_link(&w, 1), None).await);
+        {
+            let (_, ws) = &mut w.agents[0];
+            agent::send(ws, &report(&sid, AgentSessionState::Playing, true)).await;
+        }
+        wait_session(&ctl, &sid, "playing", |s| {
+            s.session.state == SessionState::Playing
+        })
+        .await;
+        // The board goes silent past its lease: its plays end as BOARD_LOST.
+        let s = wait_session(&ctl, &sid, "lost", |s| {
+            s.session.state == SessionState::Ended
+        })
+        .await;
+        assert_eq!(s.session.end_reason.as_deref(), Some("BOARD_LOST"));
+        // The waiting player keeps waiting (no capacity) …
+        assert_eq!(poll(&ctl, &ticket).await.state, TicketState::Waiting);
+        // … until the board comes back: its hello adds capacity and the queue is re-evaluated.
+        let (a, _) = w.agents.remove(0);
+        let (mut ws, _) = a.connect(vec![]).await;
+        agent::send(
+            &mut ws,
+            &AgentMessage::Heartbeat {
+                telemetry: agent::telemetry(1.0),
+            },
+        )
+        .await;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let t = poll(&ctl, &ticket).await;
+            if t.state == TicketState::Claimed {
+                break;
+            }
+            agent::send(
+                &mut ws,
+                &AgentMessage::Heartbeat {
+                    telemetry: agent::telemetry(1.0),
+                },
+            )
+            .await;
+            assert!(
+                std::time::Instant::now() < deadline,
+                "never promoted: {t:?}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let promoted = session_of(&acquire(&ctl, &by_link(&w, 1), None).await);
+        // The board reconnects again reporting a session the controller never gave it, and
+        // not the one it has: the unknown one is stopped, the missing one ends as BOARD_LOST.
+        drop(ws);
+        let mut unknown = agent::instance("i-9", InstanceState::Busy);
+        unknown.session_id = Some("ses_unknown".into());
+        let (mut ws, _) = a.connect(vec![unknown]).await;
+        match agent::command(
+            &mut ws,
+            |c| matches!(c, Command::EndSession { session_id, .. } if session_id == "ses_unknown"),
+        )
+        .await
+        {
+            Command::EndSession { .. } => {}
+            _ => unreachable!(),
+        }
+        let s = wait_session(&ctl, &promoted, "ended", |s| {
+            s.session.state == SessionState::Ended
+        })
+        .await;
+        assert_eq!(s.session.end_reason.as_deref(), Some("BOARD_LOST"));
+
+        // Draining tells the agent and stops new placements there.
+        let _: Board = ctl
+            .ok(
+                Method::PATCH,
+                &format!("/v1/boards/{}", a.board_id),
+                &ctl.op,
+                Some(&UpdateBoard {
+                    status: Some(BoardStatus::Draining),
+                    ..Default::default()
+                }),
+                StatusCode::OK,
+            )
+            .await;
+        match agent::command(&mut ws, |c| matches!(c, Command::Drain { .. })).await {
+            Command::Drain { draining, notice } => assert!(draining && notice.is_some()),
+            _ => unreachable!(),
+        }
+        agent::send(
+            &mut ws,
+            &AgentMessage::Heartbeat {
+                telemetry: agent::telemetry(1.0),
+            },
+        )
+        .await;
+        assert!(
+            matches!(acquire(&ctl, &by_link(&w, 5), None).await, AcquireResponse::Queued { reason, .. } if reason == "ROOM_FULL")
         );
         ctl.stop().await;
     }

@@ -102,6 +102,10 @@ pub async fn run(state: AppState, board_id: String, mut socket: WebSocket) {
         return;
     }
     let (generation, mut commands) = state.agents.register(&board_id);
+    // The hello is the board's truth: settle sessions it lost or does not know.
+    if let Err(e) = crate::play::lifecycle::reconcile(&state, &board_id, &instances).await {
+        tracing::warn!(board = %board_id, "reconcile failed: {e}");
+    }
     // New capacity: someone in the queue may fit now.
     promote(&state).await;
     tracing::info!(board = %board_id, %agent_version, instances = instances.len(), "agent connected");
@@ -271,6 +275,33 @@ async fn on_message(
                 .execute(&state.db.pool)
                 .await?;
             promote(state).await;
+        }
+        AgentMessage::Session {
+            session_id,
+            state: agent_state,
+            reason,
+            connected,
+            last_input_at,
+            ..
+        } => {
+            sqlx::query("UPDATE boards SET last_seen_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(board_id)
+                .execute(&state.db.pool)
+                .await?;
+            if let Err(e) = crate::play::lifecycle::on_agent_session(
+                state,
+                board_id,
+                &session_id,
+                agent_state,
+                reason,
+                connected,
+                last_input_at,
+            )
+            .await
+            {
+                tracing::warn!(board = %board_id, session = %session_id, "session report not applied: {e}");
+            }
         }
         AgentMessage::Hello { .. } => {
             tracing::warn!(board = %board_id, "second hello on one connection ignored");

@@ -98,6 +98,9 @@ pub fn spawn_lease_watchdog(state: AppState) -> tokio::task::JoinHandle<()> {
                     for board in lost {
                         tracing::warn!(%board, "board lost: no heartbeat within the lease");
                         state.agents.disconnect(&board);
+                        if let Err(e) = crate::play::lifecycle::board_lost(&state, &board).await {
+                            tracing::warn!(%board, "ending a lost board's sessions failed: {e}");
+                        }
                     }
                 }
                 Err(e) => tracing::warn!("lease sweep failed: {e}"),

@@ -157,11 +157,12 @@ async fn enrol(
     )
     .await?;
     tx.commit().await?;
+    let key = crate::play::lifecycle::signing_key(&state).await?;
     Ok(axum::Json(EnrolResponse {
         board_id,
         room_id,
         credential,
-        session_token_key: None,
+        session_token_key: Some(playrack_wire::session_token::public_key(&key)),
     }))
 }
 

@@ -8,7 +8,7 @@ use crate::auth::Caller;
 use crate::db::{self, PageParams, page_from, ts, ts_opt};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Json, Query};
-use crate::play::{acquire, queue};
+use crate::play::{acquire, lifecycle, queue};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -27,6 +27,48 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_sessions))
         .routes(routes!(kick_session))
         .routes(routes!(create_player_key))
+        .routes(routes!(online))
+}
+
+/// The coordinator's live view: who plays what, where, and whether they are connected.
+/// Tenants see their own plays; operators see all.
+#[utoipa::path(get, path = "/v1/online", tag = "play", params(PageParams), responses((status = 200, body = Page<OnlineEntry>)))]
+async fn online(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(page): Query<PageParams>,
+) -> ApiResult<axum::Json<Page<OnlineEntry>>> {
+    let rows = sqlx::query(
+        "SELECT * FROM sessions WHERE state <> 'ended' AND ($1 = '' OR tenant_id = $1) AND id > $2 ORDER BY id LIMIT $3",
+    )
+    .bind(caller.tenant_scope().unwrap_or(""))
+    .bind(page.cursor())
+    .bind(page.limit() + 1)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let items = rows
+        .iter()
+        .map(|r| {
+            let s = session_from(r)?;
+            Ok(OnlineEntry {
+                session_id: s.id,
+                tenant_id: s.tenant_id,
+                user: s.user,
+                game_id: s.game_id,
+                version_id: s.version_id,
+                spec_id: s.spec_id,
+                room_id: s.room_id,
+                board_id: s.board_id,
+                instance_id: r.try_get("instance_id")?,
+                state: s.state,
+                connected: r.try_get::<i64, _>("connected")? != 0,
+                since: s.created_at,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    Ok(axum::Json(page_from(items, &page, |e| {
+        e.session_id.clone()
+    })))
 }
 
 /// Asks for a play: `ASSIGNED` with a reserved session, or `QUEUED` with a ticket.
@@ -97,13 +139,16 @@ async fn load_session(state: &AppState, id: &str) -> ApiResult<Session> {
     Ok(session_from(&r)?)
 }
 
-/// The player's view of their session.
-#[utoipa::path(get, path = "/v1/play/sessions/{id}", tag = "play", responses((status = 200, body = Session)))]
+/// The player's view of their session; once it is ready, how to connect (signaling URL and a
+/// session token signed for the board's agent).
+#[utoipa::path(get, path = "/v1/play/sessions/{id}", tag = "play", responses((status = 200, body = PlaySession)))]
 async fn get_play_session(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> ApiResult<axum::Json<Session>> {
-    Ok(axum::Json(load_session(&state, &id).await?))
+) -> ApiResult<axum::Json<PlaySession>> {
+    let session = load_session(&state, &id).await?;
+    let connect = lifecycle::connect_info(&state, &id).await?;
+    Ok(axum::Json(PlaySession { session, connect }))
 }
 
 /// The player leaves: the session ends (`USER_LEFT`) and its slot goes to the queue.
@@ -112,8 +157,7 @@ async fn leave_session(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Session>> {
-    load_session(&state, &id).await?;
-    queue::end_session(&state, &id, "USER_LEFT").await?;
+    lifecycle::end(&state, &id, "USER_LEFT").await?;
     Ok(axum::Json(load_session(&state, &id).await?))
 }
 
@@ -165,7 +209,7 @@ async fn kick_session(
 ) -> ApiResult<axum::Json<Session>> {
     let s = load_session(&state, &id).await?;
     caller.require_tenant_write(&s.tenant_id, "session")?;
-    if queue::end_session(&state, &id, "KICKED").await? {
+    if lifecycle::end(&state, &id, "KICKED").await? {
         let mut tx = state.db.write().await?;
         audit::record(
             &mut tx,

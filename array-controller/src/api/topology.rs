@@ -554,6 +554,10 @@ async fn update_board(
     )
     .await?;
     tx.commit().await?;
+    if let Some(status) = req.status {
+        // Tell the agent: a draining board takes no new plays and warns the players it has.
+        crate::play::lifecycle::drain(&state, &id, status == BoardStatus::Draining);
+    }
     Ok(axum::Json(board))
 }
 

@@ -189,9 +189,9 @@ pub async fn acquire(
             return serde_json::from_str(&s).map_err(|e| ApiError::Internal(e.to_string()));
         }
     }
-    let answer = match existing(&mut tx, &play).await? {
-        Some(a) => a,
-        None => place_or_queue(&mut tx, &play, now.millis()).await?,
+    let (answer, fresh) = match existing(&mut tx, &play).await? {
+        Some(a) => (a, false),
+        None => (place_or_queue(&mut tx, &play, now.millis()).await?, true),
     };
     if let Some(k) = &idempotency_key {
         sqlx::query(
@@ -205,6 +205,9 @@ pub async fn acquire(
         .await?;
     }
     tx.commit().await?;
+    if let (true, AcquireResponse::Assigned { session_id, .. }) = (fresh, &answer) {
+        super::lifecycle::dispatch_prepare(state, std::slice::from_ref(session_id)).await?;
+    }
     let outcome = if matches!(answer, AcquireResponse::Assigned { .. }) {
         "assigned"
     } else {

@@ -9,6 +9,7 @@
 
 pub mod acquire;
 pub mod identity;
+pub mod lifecycle;
 pub mod queue;
 pub mod snapshot;
 
@@ -20,7 +21,8 @@ pub const POLL_AFTER_MS: u32 = 2_000;
 /// Session length assumed for ETAs before any session has ended.
 pub const PRIOR_SESSION_SECS: u32 = 300;
 
-/// Every second: evict quiet tickets, expire unclaimed promotions, promote.
+/// Every second: evict quiet tickets, expire unclaimed promotions, promote; run the session
+/// timers.
 pub fn spawn_sweeper(state: crate::state::AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
@@ -28,6 +30,9 @@ pub fn spawn_sweeper(state: crate::state::AppState) -> tokio::task::JoinHandle<(
             tick.tick().await;
             if let Err(e) = queue::sweep(&state, crate::now()).await {
                 tracing::warn!("queue sweep failed: {e}");
+            }
+            if let Err(e) = lifecycle::tick(&state, crate::now()).await {
+                tracing::warn!("session timers failed: {e}");
             }
         }
     })

@@ -225,7 +225,7 @@ pub async fn promote(state: &AppState) -> ApiResult<usize> {
     .bind(PROMOTE_SCAN)
     .fetch_all(&mut **tx)
     .await?;
-    let mut promoted = 0;
+    let mut promoted = Vec::new();
     for t in waiting {
         let id: String = t.try_get("id")?;
         let request: AcquireRequest = serde_json::from_str(&t.try_get::<String, _>("request")?)
@@ -274,14 +274,15 @@ pub async fn promote(state: &AppState) -> ApiResult<usize> {
                 .bind(&id)
                 .execute(&mut **tx)
                 .await?;
-            promoted += 1;
+            promoted.push(session);
         }
     }
     tx.commit().await?;
-    if promoted > 0 {
-        metrics::counter!("playrack_tickets_promoted_total").increment(promoted as u64);
+    if !promoted.is_empty() {
+        metrics::counter!("playrack_tickets_promoted_total").increment(promoted.len() as u64);
+        super::lifecycle::dispatch_prepare(state, &promoted).await?;
     }
-    Ok(promoted)
+    Ok(promoted.len())
 }
 
 /// Evicts tickets whose clients went quiet, expires unclaimed promotions, then promotes.

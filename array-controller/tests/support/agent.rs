@@ -17,6 +17,8 @@ pub struct TestAgent {
     pub base_url: String,
     pub board_id: String,
     pub credential: String,
+    /// The controller's public key for session tokens.
+    pub session_token_key: Option<String>,
 }
 
 impl TestAgent {
@@ -61,6 +63,7 @@ impl TestAgent {
             base_url: base_url.into(),
             board_id: r.board_id,
             credential: r.credential,
+            session_token_key: r.session_token_key,
         }
     }
 
@@ -122,6 +125,17 @@ pub async fn recv(ws: &mut Socket) -> Option<ControllerMessage> {
             }
             Ok(Message::Close(_)) | Err(_) => return None,
             Ok(_) => continue,
+        }
+    }
+}
+
+/// Reads controller messages until one is a command matching `pred` (10 s per message).
+pub async fn command(ws: &mut Socket, pred: impl Fn(&Command) -> bool) -> Command {
+    loop {
+        match recv(ws).await {
+            Some(ControllerMessage::Command { command, .. }) if pred(&command) => return command,
+            Some(_) => continue,
+            None => panic!("the controller never sent the expected command"),
         }
     }
 }

@@ -864,3 +864,40 @@ pub struct Session {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ended_at: Option<Timestamp>,
 }
+
+/// How a player reaches their instance once the session is ready.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct ConnectInfo {
+    /// The board agent's signaling WebSocket.
+    pub signaling_url: String,
+    /// A session token signed for that agent (see `session_token`); send it in the hello.
+    pub token: String,
+    pub expires_at: Timestamp,
+}
+
+/// The player's view of their play: the session, and how to connect once it is ready.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct PlaySession {
+    pub session: Session,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect: Option<ConnectInfo>,
+}
+
+/// One live play, as the coordinator's "online" view shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct OnlineEntry {
+    pub session_id: String,
+    pub tenant_id: String,
+    pub user: String,
+    pub game_id: String,
+    pub version_id: String,
+    pub spec_id: String,
+    pub room_id: String,
+    pub board_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+    pub state: SessionState,
+    /// Whether the player's peer is connected to the agent right now.
+    pub connected: bool,
+    pub since: Timestamp,
+}
