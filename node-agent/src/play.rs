@@ -168,8 +168,15 @@ pub async fn prepare(
         CONNECT_ATTEMPTS,
         CONNECT_DELAY,
     )
-    .await
-    .context("connecting to the injector")?;
+    .await;
+    let c = match c {
+        Ok(c) => c,
+        Err(e) => {
+            let said = started.server_stderr().await;
+            return Err(anyhow::Error::new(e)
+                .context(format!("connecting to the injector (it said: {said:?})")));
+        }
+    };
     let mut video = c.video.context("no video socket")?;
     let (video_codec, width, height) = tokio::time::timeout(HEADER_TIMEOUT, async {
         let mut codec = None;
@@ -230,6 +237,23 @@ struct Started<'a> {
     serial: &'a str,
     port: u16,
     server: Option<Child>,
+}
+
+impl Started<'_> {
+    /// Stops the server and returns what it wrote on stderr (for the error report).
+    async fn server_stderr(&mut self) -> String {
+        use tokio::io::AsyncReadExt;
+        let Some(server) = self.server.as_mut() else {
+            return String::new();
+        };
+        let _ = server.start_kill();
+        let mut text = String::new();
+        if let Some(mut err) = server.stderr.take() {
+            let _ =
+                tokio::time::timeout(Duration::from_secs(2), err.read_to_string(&mut text)).await;
+        }
+        text.trim().to_owned()
+    }
 }
 
 impl Drop for Started<'_> {

@@ -61,7 +61,11 @@ fn hello_carries_the_instances_and_heartbeats_follow_the_welcome() {
     assert_eq!(link.poll_timeout(), Some(t0));
     link.handle_timeout(t0);
     assert_eq!(drain(&mut link), [Output::Connect]);
-    assert_eq!(link.poll_timeout(), None, "nothing to time while connecting");
+    assert_eq!(
+        link.poll_timeout(),
+        None,
+        "nothing to time while connecting"
+    );
     let inst = InstanceReport {
         instance_id: "i-1".into(),
         spec_id: "hd-60".into(),

@@ -21,7 +21,9 @@ fn put(volume: &std::path::Path, bytes: &[u8]) -> String {
 }
 
 fn bytes(n: usize, seed: u8) -> Vec<u8> {
-    (0..n).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect()
+    (0..n)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect()
 }
 
 fn entries(dir: &std::path::Path) -> Vec<String> {
@@ -52,7 +54,10 @@ async fn check_source(volume_url: String, volume: &std::path::Path) {
     assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
     assert_eq!(cache.get(&sha), Some(path.clone()));
     // Syncing it again is a no-op.
-    cache.sync(&sha, good.len() as u64, "", |_| {}).await.unwrap();
+    cache
+        .sync(&sha, good.len() as u64, "", |_| {})
+        .await
+        .unwrap();
 
     // A corrupt file (right name and size, wrong bytes) is refused and not kept.
     let other = bytes(1 << 20, 2);
@@ -83,12 +88,22 @@ async fn check_source(volume_url: String, volume: &std::path::Path) {
     // A missing one fails cleanly; a path outside the volume is refused before rsync runs.
     let missing = "0".repeat(64);
     assert!(cache.sync(&missing, 1, "", |_| {}).await.is_err());
-    assert!(cache.sync(&sha, 1, "../../etc/passwd", |_| {}).await.is_err());
+    assert!(
+        cache
+            .sync(&sha, 1, "../../etc/passwd", |_| {})
+            .await
+            .is_err()
+    );
     assert!(cache.sync("not-a-hash", 1, "", |_| {}).await.is_err());
     // Once repaired, it syncs; from an explicit path too.
     std::fs::write(&src, &other).unwrap();
     cache
-        .sync(&other_sha, other.len() as u64, &default_source(&other_sha), |_| {})
+        .sync(
+            &other_sha,
+            other.len() as u64,
+            &default_source(&other_sha),
+            |_| {},
+        )
         .await
         .unwrap();
     assert_eq!(entries(cache_dir.path()).len(), 2);
@@ -125,14 +140,23 @@ async fn evicts_the_least_recently_used_over_the_budget() {
         })
         .collect();
     let (a, b, c) = (&pkgs[0], &pkgs[1], &pkgs[2]);
-    let pa = cache.sync(&a.0, a.1.len() as u64, "", |_| {}).await.unwrap();
-    let pb = cache.sync(&b.0, b.1.len() as u64, "", |_| {}).await.unwrap();
+    let pa = cache
+        .sync(&a.0, a.1.len() as u64, "", |_| {})
+        .await
+        .unwrap();
+    let pb = cache
+        .sync(&b.0, b.1.len() as u64, "", |_| {})
+        .await
+        .unwrap();
     // `a` was used after `b`, so `b` is the least recently used.
     let now = SystemTime::now();
     set_last_use(&pa, now - Duration::from_secs(100)).unwrap();
     set_last_use(&pb, now - Duration::from_secs(200)).unwrap();
     assert!(cache.get(&a.0).is_some()); // marks `a` used now
-    cache.sync(&c.0, c.1.len() as u64, "", |_| {}).await.unwrap();
+    cache
+        .sync(&c.0, c.1.len() as u64, "", |_| {})
+        .await
+        .unwrap();
     assert!(cache.get(&a.0).is_some());
     assert!(cache.get(&b.0).is_none(), "b was evicted");
     assert!(cache.get(&c.0).is_some());
@@ -140,7 +164,10 @@ async fn evicts_the_least_recently_used_over_the_budget() {
     cache.pin(&a.0);
     let pa = cache.get(&a.0).unwrap();
     set_last_use(&pa, now - Duration::from_secs(1000)).unwrap();
-    cache.sync(&b.0, b.1.len() as u64, "", |_| {}).await.unwrap();
+    cache
+        .sync(&b.0, b.1.len() as u64, "", |_| {})
+        .await
+        .unwrap();
     assert!(cache.get(&a.0).is_some(), "pinned");
     assert!(cache.get(&c.0).is_none(), "c was the oldest unpinned");
     assert!(cache.get(&b.0).is_some());
@@ -148,5 +175,10 @@ async fn evicts_the_least_recently_used_over_the_budget() {
     // A package larger than the whole budget is refused outright.
     let big = bytes(3 << 20, 99);
     let big_sha = put(volume.path(), &big);
-    assert!(cache.sync(&big_sha, big.len() as u64, "", |_| {}).await.is_err());
+    assert!(
+        cache
+            .sync(&big_sha, big.len() as u64, "", |_| {})
+            .await
+            .is_err()
+    );
 }
