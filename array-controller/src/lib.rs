@@ -84,6 +84,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         metrics,
         agents: agents::Agents::default(),
         signing_key: std::sync::OnceLock::new(),
+        queue_changed: tokio::sync::broadcast::channel(16).0,
     });
     ingest::recover(&state).await?;
     Ok(state)

@@ -21,4 +21,7 @@ pub struct Inner {
     pub agents: crate::agents::Agents,
     /// The session-token signing key, loaded on first use (`play::lifecycle::signing_key`).
     pub signing_key: std::sync::OnceLock<[u8; 32]>,
+    /// Fired whenever queue positions may have changed (a promotion, a cancel, an eviction), so
+    /// ticket event streams push at once instead of on their next tick.
+    pub queue_changed: tokio::sync::broadcast::Sender<()>,
 }

@@ -879,3 +879,94 @@ async fn a_lost_board_ends_its_plays_and_reconnects_are_reconciled() {
         ctl.stop().await;
     }
 }
+
+/// Reads server-sent `ticket` events from a response body.
+struct TicketEvents {
+    body: std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
+    buf: String,
+}
+
+impl TicketEvents {
+    async fn open(ctl: &Ctl, ticket: &str) -> TicketEvents {
+        let resp = ctl
+            .http
+            .get(format!("{}/v1/play/tickets/{ticket}/events", ctl.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert!(
+            resp.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/event-stream")
+        );
+        TicketEvents {
+            body: Box::pin(resp.bytes_stream()),
+            buf: String::new(),
+        }
+    }
+
+    /// The next ticket event (10 s at most).
+    async fn next(&mut self) -> Ticket {
+        use futures_util::StreamExt;
+        loop {
+            if let Some(end) = self.buf.find("\n\n") {
+                let block: String = self.buf.drain(..end + 2).collect();
+                if let Some(data) = block.lines().find_map(|l| l.strip_prefix("data: ")) {
+                    return serde_json::from_str(data).unwrap();
+                }
+                continue;
+            }
+            let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), self.body.next())
+                .await
+                .expect("an event within 10 s")
+                .expect("stream open")
+                .unwrap();
+            self.buf.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queue_positions_are_pushed_live_and_a_promotion_arrives_at_once() {
+    for backend in backends() {
+        let ctl = Ctl::start(backend).await;
+        let w = world(&ctl, 1, 1, 10).await;
+        let playing = session_of(&acquire(&ctl, &by_link(&w, 0), None).await);
+        let first = ticket_of(&acquire(&ctl, &by_link(&w, 1), None).await);
+        let second = ticket_of(&acquire(&ctl, &by_link(&w, 2), None).await);
+        let mut events = TicketEvents::open(&ctl, &second).await;
+        let t = events.next().await;
+        assert_eq!(
+            (t.state, t.position, t.queue_length),
+            (TicketState::Waiting, Some(2), 2)
+        );
+        // The one ahead gives up: the new position is pushed.
+        let _: Ticket = ctl
+            .ok::<(), _>(
+                Method::DELETE,
+                &format!("/v1/play/tickets/{first}"),
+                "x",
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        let t = events.next().await;
+        assert_eq!(t.position, Some(1), "{t:?}");
+        // The player leaves: the promotion (claimed by listening) is pushed, and the stream ends.
+        let _: Session = ctl
+            .ok::<(), _>(
+                Method::DELETE,
+                &format!("/v1/play/sessions/{playing}"),
+                "x",
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        let t = events.next().await;
+        assert_eq!(t.state, TicketState::Claimed, "{t:?}");
+        assert!(t.session_id.is_some());
+        ctl.stop().await;
+    }
+}

@@ -23,6 +23,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(acquire_play))
         .routes(routes!(poll_ticket, cancel_ticket))
+        .routes(routes!(ticket_events))
         .routes(routes!(get_play_session, leave_session))
         .routes(routes!(list_sessions))
         .routes(routes!(kick_session))
@@ -267,4 +268,67 @@ async fn create_player_key(
         StatusCode::CREATED,
         axum::Json(PlayerKey { tenant_id, secret }),
     ))
+}
+
+/// How often a ticket's event stream re-reads the ticket when nothing was announced.
+const TICKET_EVENT_TICK: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Live queue position: server-sent events, one `ticket` event (a [`Ticket`] as JSON) whenever
+/// it changes. Listening keeps the ticket in line (as polling does) and claims a promotion; the
+/// stream ends after the ticket leaves the line.
+#[utoipa::path(get, path = "/v1/play/tickets/{id}/events", tag = "play", responses((status = 200, content_type = "text/event-stream", body = Ticket)))]
+async fn ticket_events(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<
+    axum::response::sse::Sse<
+        impl futures_util::Stream<Item = Result<axum::response::sse::Event, std::convert::Infallible>>,
+    >,
+> {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    let first = queue::poll(&state, &id).await?;
+    let rx = state.queue_changed.subscribe();
+    struct Cursor {
+        state: AppState,
+        id: String,
+        rx: tokio::sync::broadcast::Receiver<()>,
+        last: Option<Ticket>,
+        pending: Option<Ticket>,
+        done: bool,
+    }
+    let cursor = Cursor {
+        state,
+        id,
+        rx,
+        last: None,
+        pending: Some(first),
+        done: false,
+    };
+    let stream = futures_util::stream::unfold(cursor, |mut c| async move {
+        loop {
+            if c.done {
+                return None;
+            }
+            if let Some(t) = c.pending.take() {
+                if c.last.as_ref() != Some(&t) {
+                    c.done = !matches!(t.state, TicketState::Waiting | TicketState::Promoted);
+                    c.last = Some(t.clone());
+                    let event = Event::default()
+                        .event("ticket")
+                        .json_data(&t)
+                        .unwrap_or_default();
+                    return Some((Ok(event), c));
+                }
+            }
+            tokio::select! {
+                _ = c.rx.recv() => {}
+                _ = tokio::time::sleep(TICKET_EVENT_TICK) => {}
+            }
+            match queue::poll(&c.state, &c.id).await {
+                Ok(t) => c.pending = Some(t),
+                Err(_) => return None,
+            }
+        }
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }

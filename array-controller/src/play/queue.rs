@@ -278,6 +278,7 @@ pub async fn promote(state: &AppState) -> ApiResult<usize> {
         }
     }
     tx.commit().await?;
+    let _ = state.queue_changed.send(());
     if !promoted.is_empty() {
         metrics::counter!("playrack_tickets_promoted_total").increment(promoted.len() as u64);
         super::lifecycle::dispatch_prepare(state, &promoted).await?;
