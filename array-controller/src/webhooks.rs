@@ -11,7 +11,8 @@
 //! retried after `webhook_retry_base_ms × 2^(failures − 1)` (capped at six hours) until
 //! `webhook_max_attempts` attempts have failed, when the delivery is `failed`. Redirects are not
 //! followed. The worker also announces `session.duration` every `webhook_duration_secs` of a
-//! live session's play.
+//! live session's play, and trims settled deliveries older than [`LOG_RETENTION_DAYS`] from the
+//! log.
 //!
 //! # Signature
 //! `x-playrack-signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`, computed
@@ -44,6 +45,10 @@ const LEASE_MS: i64 = 60_000;
 const MAX_BACKOFF_MS: u64 = 6 * 3600 * 1000;
 /// Deliveries sent per worker pass.
 const BATCH: i64 = 32;
+/// Settled deliveries (and their attempts) are kept in the log this long.
+pub const LOG_RETENTION_DAYS: i64 = 30;
+/// How often the log is trimmed.
+const TRIM_EVERY: Duration = Duration::from_secs(3600);
 
 /// A registered endpoint (its secret is shown only at creation).
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, PartialEq)]
@@ -228,8 +233,15 @@ pub fn spawn_worker(state: AppState) -> tokio::task::JoinHandle<()> {
         let every = Duration::from_millis((state.config.webhook_retry_base_ms / 2).clamp(50, 1000));
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut trimmed: Option<std::time::Instant> = None;
         loop {
             tick.tick().await;
+            if trimmed.is_none_or(|t| t.elapsed() >= TRIM_EVERY) {
+                trimmed = Some(std::time::Instant::now());
+                if let Err(e) = trim_log(&state, crate::now()).await {
+                    tracing::warn!("webhook log trim failed: {e}");
+                }
+            }
             if let Err(e) = announce_durations(&state, crate::now()).await {
                 tracing::warn!("session.duration pass failed: {e}");
             }
@@ -238,6 +250,28 @@ pub fn spawn_worker(state: AppState) -> tokio::task::JoinHandle<()> {
             }
         }
     })
+}
+
+/// Deletes delivered and failed deliveries older than [`LOG_RETENTION_DAYS`], with their
+/// attempts; returns how many deliveries.
+pub async fn trim_log(state: &AppState, now: Timestamp) -> ApiResult<u64> {
+    let before = now.plus_secs(-LOG_RETENTION_DAYS * 86_400).millis();
+    let mut tx = state.db.write().await?;
+    sqlx::query(
+        "DELETE FROM webhook_attempts WHERE delivery_id IN \
+         (SELECT id FROM webhook_deliveries WHERE state <> 'pending' AND created_at < $1)",
+    )
+    .bind(before)
+    .execute(&mut **tx)
+    .await?;
+    let n =
+        sqlx::query("DELETE FROM webhook_deliveries WHERE state <> 'pending' AND created_at < $1")
+            .bind(before)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+    tx.commit().await?;
+    Ok(n)
 }
 
 /// Queues `session.duration` for live sessions that completed another period of play.

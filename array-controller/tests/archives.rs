@@ -408,7 +408,8 @@ async fn restores_pick_the_chosen_or_newest_archive_and_refuse_a_newer_android()
         let w = world(&ctl, 1, 4, 10).await;
         let (session, board) = w.play(&ctl, 0).await;
         let old = upload(&ctl, &w, &session, &board, &bytes(1, 5000), 30).await;
-        let new = upload(&ctl, &w, &session, &board, &bytes(2, 5000), 33).await;
+        // (3 MB: larger than any default request-body limit, well under the archive limit.)
+        let new = upload(&ctl, &w, &session, &board, &bytes(2, 3 << 20), 33).await;
         let user = format!("anon:{}", support::device(0));
         let restore = |requested: Option<String>, sdk: u32| {
             let (ctl, w, user) = (&ctl, &w, user.clone());
@@ -427,7 +428,7 @@ async fn restores_pick_the_chosen_or_newest_archive_and_refuse_a_newer_android()
         // The newest, when nothing is chosen.
         let r = restore(None, 33).await.unwrap().unwrap();
         assert_eq!((&r.id, &r.sha256), (&new.id, &new.sha256));
-        assert_eq!(r.size_bytes, 5000);
+        assert_eq!(r.size_bytes, 3 << 20);
         assert_eq!(r.url, format!("/v1/agent/archives/{}", new.id));
         // The newest was saved on API 33: an API 30 instance refuses it.
         let e = restore(None, 30).await.unwrap_err();

@@ -365,6 +365,21 @@ async fn signed_events_arrive_and_failed_deliveries_are_retried_with_backoff() {
             )
             .await;
         assert_eq!(op_hook.webhook.tenant_id, w.tenant.id);
+        // Settled deliveries leave the log after the retention period.
+        let later = array_controller::now()
+            .plus_secs((array_controller::webhooks::LOG_RETENTION_DAYS + 1) * 86_400);
+        assert!(
+            array_controller::webhooks::trim_log(ctl.state(), later)
+                .await
+                .unwrap()
+                >= 2
+        );
+        assert!(
+            deliveries(&ctl, t, &ok.webhook.id)
+                .await
+                .iter()
+                .all(|d| d.state == "pending")
+        );
         ctl.stop().await;
     }
 }
