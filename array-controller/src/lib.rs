@@ -8,6 +8,7 @@
 //!   OpenAPI document. Handlers check the caller, run their SQL in one transaction, and write
 //!   an [`audit`] entry in that same transaction.
 //! - [`agents`]: board agents — the WebSocket agent channel, who is connected, the lease.
+//! - [`deploy`]: tells boards to sync deployed packages from their room's shared volume.
 //! - [`ingest`]: resumable APK uploads (tus 1.0), the content-addressed package store, and the
 //!   parse step (through `playrack-apk`) that moves a version to READY or FAILED.
 //! - [`http`], [`error`], [`ratelimit`]: request ids, problem+json errors, rate limits.
@@ -26,6 +27,7 @@ pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod db;
+pub mod deploy;
 pub mod error;
 pub mod http;
 pub mod ingest;

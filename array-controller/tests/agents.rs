@@ -260,3 +260,94 @@ async fn bad_credentials_and_bad_messages_are_refused_without_harming_other_boar
         ctl.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deploying_tells_the_rooms_boards_to_sync_and_their_reports_move_the_deployment() {
+    for backend in backends() {
+        let ctl = Ctl::start(backend).await;
+        ctl.specs().await;
+        let (room, token) = room(&ctl).await;
+        let (_, t) = ctl.tenant("Acme").await;
+        let game = ctl.game(&t, "tapper").await;
+        let v = ctl
+            .upload(&t, &game.id, &support::fixture("tapper-v1.apk"))
+            .await;
+        let sha = v.sha256.clone().unwrap();
+        let a = TestAgent::enrol(&ctl.http, &ctl.url, &token, "RK-0001").await;
+        let (mut ws, _) = a.connect(vec![]).await;
+
+        let d: Deployment = ctl
+            .ok(
+                Method::PUT,
+                &format!("/v1/versions/{}/deployment", v.id),
+                &t,
+                Some(&SetDeployment {
+                    room_ids: vec![room.id.clone()],
+                }),
+                StatusCode::OK,
+            )
+            .await;
+        assert_eq!(d.rooms[0].state, DeploymentRoomState::Pending);
+        // The connected board is told where the package is on the room's shared volume.
+        match agent::command(&mut ws, |c| matches!(c, Command::SyncPackage { .. })).await {
+            Command::SyncPackage {
+                sha256,
+                size_bytes,
+                source,
+            } => {
+                assert_eq!(sha256, sha);
+                assert_eq!(size_bytes, v.size_bytes);
+                assert_eq!(source, format!("/mnt/packages/apk/{}/{sha}.apk", &sha[..2]));
+            }
+            _ => unreachable!(),
+        }
+        // Its progress moves the room's state; once ready it stays ready.
+        let report = |state, pct| AgentMessage::Deployment {
+            sha256: sha.clone(),
+            state,
+            progress_percent: pct,
+            error: None,
+        };
+        agent::send(&mut ws, &report(DeploymentRoomState::Syncing, 40)).await;
+        let path = format!("/v1/versions/{}/deployment", v.id);
+        let wait = |want: DeploymentRoomState, pct: u8| {
+            let (ctl, t, path) = (&ctl, &t, &path);
+            async move {
+                let deadline = Instant::now() + Duration::from_secs(20);
+                loop {
+                    let d: Deployment = ctl
+                        .ok::<(), _>(Method::GET, path, t, None, StatusCode::OK)
+                        .await;
+                    if d.rooms[0].state == want && d.rooms[0].progress_percent == pct {
+                        return;
+                    }
+                    assert!(
+                        Instant::now() < deadline,
+                        "deployment never reached {want:?} {pct}: {d:?}"
+                    );
+                    tokio::time::sleep(Duration::from_millis(25)).await;
+                }
+            }
+        };
+        wait(DeploymentRoomState::Syncing, 40).await;
+        agent::send(&mut ws, &report(DeploymentRoomState::Ready, 100)).await;
+        wait(DeploymentRoomState::Ready, 100).await;
+        agent::send(&mut ws, &report(DeploymentRoomState::Failed, 0)).await;
+        agent::send(
+            &mut ws,
+            &AgentMessage::Heartbeat {
+                telemetry: agent::telemetry(1.0),
+            },
+        )
+        .await;
+        wait(DeploymentRoomState::Ready, 100).await;
+
+        // A board of the room that connects later is told too.
+        let b = TestAgent::enrol(&ctl.http, &ctl.url, &token, "RK-0002").await;
+        let (mut ws2, _) = b.connect(vec![]).await;
+        assert!(
+            matches!(agent::command(&mut ws2, |c| matches!(c, Command::SyncPackage { .. })).await, Command::SyncPackage { sha256, .. } if sha256 == sha)
+        );
+        ctl.stop().await;
+    }
+}

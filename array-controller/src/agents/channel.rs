@@ -106,6 +106,9 @@ pub async fn run(state: AppState, board_id: String, mut socket: WebSocket) {
     if let Err(e) = crate::play::lifecycle::reconcile(&state, &board_id, &instances).await {
         tracing::warn!(board = %board_id, "reconcile failed: {e}");
     }
+    if let Err(e) = crate::deploy::sync_board(&state, &board_id).await {
+        tracing::warn!(board = %board_id, "package sync dispatch failed: {e}");
+    }
     // New capacity: someone in the queue may fit now.
     promote(&state).await;
     tracing::info!(board = %board_id, %agent_version, instances = instances.len(), "agent connected");

@@ -766,6 +766,9 @@ async fn set_deployment(
     )
     .await?;
     tx.commit().await?;
+    for room in &rooms {
+        crate::deploy::sync_room(&state, room, &id).await?;
+    }
     Ok(axum::Json(load_deployment(&state, &version).await?))
 }
 
