@@ -309,16 +309,14 @@ async fn ticket_events(
             if c.done {
                 return None;
             }
-            if let Some(t) = c.pending.take() {
-                if c.last.as_ref() != Some(&t) {
-                    c.done = !matches!(t.state, TicketState::Waiting | TicketState::Promoted);
-                    c.last = Some(t.clone());
-                    let event = Event::default()
-                        .event("ticket")
-                        .json_data(&t)
-                        .unwrap_or_default();
-                    return Some((Ok(event), c));
-                }
+            if let Some(t) = c.pending.take().filter(|t| c.last.as_ref() != Some(t)) {
+                c.done = !matches!(t.state, TicketState::Waiting | TicketState::Promoted);
+                c.last = Some(t.clone());
+                let event = Event::default()
+                    .event("ticket")
+                    .json_data(&t)
+                    .unwrap_or_default();
+                return Some((Ok(event), c));
             }
             tokio::select! {
                 _ = c.rx.recv() => {}
