@@ -61,7 +61,7 @@ impl DockerDriver {
     }
 
     /// The container's name: unique per board and instance.
-    fn name(&self, id: &str) -> String {
+    pub fn container_name(&self, id: &str) -> String {
         let agent: String = self
             .agent
             .chars()
@@ -92,7 +92,7 @@ impl DockerDriver {
 impl Runtime for DockerDriver {
     async fn create(&self, id: &str, spec: &InstanceSpec) -> anyhow::Result<Instance> {
         check_id(id)?;
-        let name = self.name(id);
+        let name = self.container_name(id);
         // A leftover with the same name (a crash between create and record) goes first.
         self.remove(id).await?;
         let data = self.root.join(id);
@@ -200,7 +200,7 @@ impl Runtime for DockerDriver {
 
     async fn remove(&self, id: &str) -> anyhow::Result<()> {
         check_id(id)?;
-        let name = self.name(id);
+        let name = self.container_name(id);
         match self
             .docker
             .remove_container(
