@@ -970,3 +970,205 @@ async fn queue_positions_are_pushed_live_and_a_promotion_arrives_at_once() {
         ctl.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_kicks_need_a_confirm_token_and_shell_runs_are_audited_and_streamed_back() {
+    for backend in backends() {
+        let ctl = Ctl::start(backend).await;
+        let mut w = world(&ctl, 2, 2, 10).await;
+        let ids: Vec<String> = futures_util::future::join_all((0..3).map(|i| {
+            let (ctl, req) = (&ctl, by_link(&w, i));
+            async move { session_of(&acquire(ctl, &req, None).await) }
+        }))
+        .await;
+        // Count first: nothing is ended, a token comes back.
+        let filter = BulkKick {
+            game_id: Some(w.game.id.clone()),
+            ..Default::default()
+        };
+        let counted: BulkKickAnswer = ctl
+            .ok(
+                Method::POST,
+                "/v1/sessions/kick",
+                &w.tenant_token,
+                Some(&filter),
+                StatusCode::OK,
+            )
+            .await;
+        assert_eq!((counted.matched, counted.kicked), (3, 0));
+        // Another tenant sees none of them; a forged token or another filter is refused.
+        let (_, other) = ctl.tenant("Other").await;
+        let theirs: BulkKickAnswer = ctl
+            .ok(
+                Method::POST,
+                "/v1/sessions/kick",
+                &other,
+                Some(&filter),
+                StatusCode::OK,
+            )
+            .await;
+        assert_eq!(theirs.matched, 0);
+        let forged = BulkKick {
+            confirm: Some("00".repeat(32)),
+            ..filter.clone()
+        };
+        ctl.problem(
+            Method::POST,
+            "/v1/sessions/kick",
+            Some(&w.tenant_token),
+            Some(&forged),
+            StatusCode::CONFLICT,
+            "CONFIRM_TOKEN_INVALID",
+        )
+        .await;
+        let widened = BulkKick {
+            game_id: None,
+            confirm: counted.confirm_token.clone(),
+            ..Default::default()
+        };
+        ctl.problem(
+            Method::POST,
+            "/v1/sessions/kick",
+            Some(&w.tenant_token),
+            Some(&widened),
+            StatusCode::CONFLICT,
+            "CONFIRM_TOKEN_INVALID",
+        )
+        .await;
+        // With the token: all three end as KICKED, audited once.
+        let confirmed = BulkKick {
+            confirm: counted.confirm_token,
+            ..filter
+        };
+        let done: BulkKickAnswer = ctl
+            .ok(
+                Method::POST,
+                "/v1/sessions/kick",
+                &w.tenant_token,
+                Some(&confirmed),
+                StatusCode::OK,
+            )
+            .await;
+        assert_eq!(done.kicked, 3);
+        for id in &ids {
+            assert_eq!(
+                play_session(&ctl, id).await.session.end_reason.as_deref(),
+                Some("KICKED")
+            );
+        }
+        let audit: Page<AuditEntry> = ctl
+            .ok::<(), _>(
+                Method::GET,
+                "/v1/audit?action=session.bulk_kick",
+                &w.tenant_token,
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        assert_eq!(audit.items.len(), 1);
+
+        // Shell: tenants may not; operators' commands reach the agent and the output comes back.
+        let (agent, ws) = &mut w.agents[0];
+        let board = agent.board_id.clone();
+        let cmd = CreateShellRun {
+            instance_id: "i-1".into(),
+            command: "getprop ro.product.model".into(),
+            timeout_secs: None,
+        };
+        ctl.problem(
+            Method::POST,
+            &format!("/v1/boards/{board}/shell"),
+            Some(&w.tenant_token),
+            Some(&cmd),
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+        )
+        .await;
+        let run: ShellRun = ctl
+            .ok(
+                Method::POST,
+                &format!("/v1/boards/{board}/shell"),
+                &ctl.op,
+                Some(&cmd),
+                StatusCode::ACCEPTED,
+            )
+            .await;
+        assert_eq!(run.status, "running");
+        let command_id = loop {
+            match agent::recv(ws).await.expect("a command") {
+                ControllerMessage::Command {
+                    id,
+                    command:
+                        Command::Shell {
+                            instance_id,
+                            command,
+                            timeout_secs,
+                        },
+                } => {
+                    assert_eq!(
+                        (instance_id.as_str(), command.as_str(), timeout_secs),
+                        ("i-1", "getprop ro.product.model", 30)
+                    );
+                    break id;
+                }
+                _ => continue,
+            }
+        };
+        agent::send(
+            ws,
+            &AgentMessage::ShellOutput {
+                command_id: command_id.clone(),
+                stream: OutputStream::Stdout,
+                data: "Playrack ".into(),
+                exit_code: None,
+            },
+        )
+        .await;
+        agent::send(
+            ws,
+            &AgentMessage::ShellOutput {
+                command_id,
+                stream: OutputStream::Stdout,
+                data: "Virtual Device\n".into(),
+                exit_code: Some(0),
+            },
+        )
+        .await;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let done = loop {
+            let r: ShellRun = ctl
+                .ok::<(), _>(
+                    Method::GET,
+                    &format!("/v1/shell-runs/{}", run.id),
+                    &ctl.op,
+                    None,
+                    StatusCode::OK,
+                )
+                .await;
+            if r.status == "done" {
+                break r;
+            }
+            assert!(std::time::Instant::now() < deadline, "{r:?}");
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        };
+        assert_eq!(
+            (done.output.as_str(), done.exit_code),
+            ("Playrack Virtual Device\n", Some(0))
+        );
+        let audit: Page<AuditEntry> = ctl
+            .ok::<(), _>(
+                Method::GET,
+                &format!("/v1/audit?object_id={}", run.id),
+                &ctl.op,
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        assert_eq!(audit.items[0].action, "shell.run");
+        assert_eq!(
+            audit.items[0].summary["command"],
+            "getprop ro.product.model"
+        );
+        ctl.stop().await;
+    }
+}

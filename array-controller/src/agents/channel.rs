@@ -306,6 +306,38 @@ async fn on_message(
                 tracing::warn!(board = %board_id, session = %session_id, "session report not applied: {e}");
             }
         }
+        AgentMessage::ShellOutput {
+            command_id,
+            stream,
+            data,
+            exit_code,
+        } => {
+            if let Err(e) = crate::api::operations::on_shell_output(
+                state,
+                board_id,
+                &command_id,
+                stream,
+                &data,
+                exit_code,
+            )
+            .await
+            {
+                tracing::warn!(board = %board_id, "shell output not recorded: {e}");
+            }
+        }
+        AgentMessage::Result {
+            command_id,
+            ok: false,
+            error,
+        } => {
+            let error = error.unwrap_or_else(|| "failed".into());
+            tracing::warn!(board = %board_id, %command_id, %error, "command failed on the board");
+            if let Err(e) =
+                crate::api::operations::on_shell_failed(state, board_id, &command_id, &error).await
+            {
+                tracing::warn!(board = %board_id, "command failure not recorded: {e}");
+            }
+        }
         AgentMessage::Hello { .. } => {
             tracing::warn!(board = %board_id, "second hello on one connection ignored");
         }

@@ -15,6 +15,7 @@ pub mod archives;
 pub mod audit;
 pub mod catalog;
 pub mod metering;
+pub mod operations;
 pub mod ops;
 pub mod play;
 pub mod tenants;
@@ -55,6 +56,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .merge(topology::routes())
         .merge(audit::routes())
         .merge(play::routes())
+        .merge(operations::routes())
         .merge(archives::routes())
         .merge(metering::routes())
         .merge(webhooks::routes())

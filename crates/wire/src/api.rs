@@ -901,3 +901,56 @@ pub struct OnlineEntry {
     pub connected: bool,
     pub since: Timestamp,
 }
+
+/// Ends many sessions at once. The first call (without `confirm`) only counts the matching
+/// sessions and returns a confirm token; repeating it with that token (within a minute) kicks.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct BulkKick {
+    #[serde(default)]
+    pub game_id: Option<String>,
+    #[serde(default)]
+    pub board_id: Option<String>,
+    #[serde(default)]
+    pub room_id: Option<String>,
+    /// `KICKED` (default) or `MAINTENANCE`.
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub confirm: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct BulkKickAnswer {
+    pub matched: u32,
+    pub kicked: u32,
+    /// Present on the counting call: send it back as `confirm` to kick.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirm_token: Option<String>,
+}
+
+/// A shell command an operator runs in an instance (audited), and its output so far.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct ShellRun {
+    pub id: String,
+    pub board_id: String,
+    pub instance_id: String,
+    pub command: String,
+    pub requested_by: String,
+    /// `running`, `done` or `failed`.
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    pub output: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreateShellRun {
+    pub instance_id: String,
+    pub command: String,
+    /// 1–600 seconds (default 30).
+    #[serde(default)]
+    pub timeout_secs: Option<u32>,
+}
