@@ -34,6 +34,35 @@ pub fn spawn_sweeper(state: crate::state::AppState) -> tokio::task::JoinHandle<(
             if let Err(e) = lifecycle::tick(&state, crate::now()).await {
                 tracing::warn!("session timers failed: {e}");
             }
+            if let Err(e) = gauges(&state).await {
+                tracing::warn!("gauges failed: {e}");
+            }
         }
     })
+}
+
+/// Live counts for `/metrics`: plays by state, tickets waiting, boards by agent state.
+async fn gauges(state: &crate::state::AppState) -> Result<(), sqlx::Error> {
+    use sqlx::Row;
+    for r in sqlx::query(
+        "SELECT state, COUNT(*) AS n FROM sessions WHERE state <> 'ended' GROUP BY state",
+    )
+    .fetch_all(&state.db.pool)
+    .await?
+    {
+        metrics::gauge!("playrack_sessions", "state" => r.try_get::<String, _>("state")?)
+            .set(r.try_get::<i64, _>("n")? as f64);
+    }
+    let waiting: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tickets WHERE state = 'waiting'")
+        .fetch_one(&state.db.pool)
+        .await?;
+    metrics::gauge!("playrack_queue_waiting").set(waiting as f64);
+    for r in sqlx::query("SELECT agent_state, COUNT(*) AS n FROM boards GROUP BY agent_state")
+        .fetch_all(&state.db.pool)
+        .await?
+    {
+        metrics::gauge!("playrack_boards", "agent_state" => r.try_get::<String, _>("agent_state")?)
+            .set(r.try_get::<i64, _>("n")? as f64);
+    }
+    Ok(())
 }
