@@ -416,7 +416,8 @@ pub async fn prune(
     .bind(game)
     .fetch_all(&mut ***tx)
     .await?;
-    let old: Vec<String> = ids.into_iter().skip(keep as usize).collect();
+    // At least the newest one is kept: it may be the archive just stored.
+    let old: Vec<String> = ids.into_iter().skip(keep.max(1) as usize).collect();
     for id in &old {
         sqlx::query("DELETE FROM archives WHERE id = $1")
             .bind(id)

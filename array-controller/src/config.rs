@@ -286,7 +286,7 @@ impl Config {
             c.archive_max_bytes = v;
         }
         if let Some(v) = args.archive_keep.or(file.archive_keep) {
-            c.archive_keep = v;
+            c.archive_keep = v.max(1);
         }
         if let Some(v) = args.webhook_retry_base_ms.or(file.webhook_retry_base_ms) {
             c.webhook_retry_base_ms = v.max(1);
