@@ -158,6 +158,26 @@ pub fn check_id(id: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether an adbd answers at `addr`: sends adb's `CNXN` and waits for any packet back. (A
+/// published Docker port accepts TCP before the container listens, so a bare connect proves
+/// nothing.)
+pub async fn adbd_answers(addr: SocketAddr) -> bool {
+    use android_injector::adb::packet::{self, A_CNXN, A_VERSION, MAX_PAYLOAD, Packet};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let probe = async {
+        let mut s = tokio::net::TcpStream::connect(addr).await?;
+        let hello = Packet::new(A_CNXN, A_VERSION, MAX_PAYLOAD, b"host::\0".to_vec());
+        s.write_all(&packet::encode(&hello)).await?;
+        let mut header = [0u8; packet::HEADER_LEN];
+        s.read_exact(&mut header).await?;
+        Ok::<_, std::io::Error>(())
+    };
+    matches!(
+        tokio::time::timeout(std::time::Duration::from_secs(2), probe).await,
+        Ok(Ok(()))
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,24 +205,4 @@ mod tests {
         assert!(check_id("i-1.a_b").is_ok());
         assert!(check_id("../x").is_err());
     }
-}
-
-/// Whether an adbd answers at `addr`: sends adb's `CNXN` and waits for any packet back. (A
-/// published Docker port accepts TCP before the container listens, so a bare connect proves
-/// nothing.)
-pub async fn adbd_answers(addr: SocketAddr) -> bool {
-    use android_injector::adb::packet::{self, A_CNXN, A_VERSION, MAX_PAYLOAD, Packet};
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let probe = async {
-        let mut s = tokio::net::TcpStream::connect(addr).await?;
-        let hello = Packet::new(A_CNXN, A_VERSION, MAX_PAYLOAD, b"host::\0".to_vec());
-        s.write_all(&packet::encode(&hello)).await?;
-        let mut header = [0u8; packet::HEADER_LEN];
-        s.read_exact(&mut header).await?;
-        Ok::<_, std::io::Error>(())
-    };
-    matches!(
-        tokio::time::timeout(std::time::Duration::from_secs(2), probe).await,
-        Ok(Ok(()))
-    )
 }
