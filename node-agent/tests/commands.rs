@@ -1,0 +1,309 @@
+//! The agent executing the controller's commands over its real link, against a scripted
+//! controller end of the agent channel (a WebSocket server in the test): the package is synced
+//! with progress reports and a result; a repeated command id is answered with the same result
+//! without running again; a shell command streams its output and exit code; a prepare for a
+//! package the board does not have fails with a reason, and draining refuses new plays.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use node_agent::agent::Agent;
+use node_agent::config::{Config, RuntimeKind};
+use node_agent::packages::default_source;
+use node_agent::runtime::InstanceSpec;
+use playrack_wire::agent::*;
+use playrack_wire::api::{DeploymentRoomState, Spec};
+use sha2::{Digest, Sha256};
+use support::virtual_device;
+use tokio_tungstenite::tungstenite::Message;
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
+
+async fn recv(ws: &mut Ws) -> AgentMessage {
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(60), ws.next())
+            .await
+            .expect("a message in time")
+            .expect("open")
+            .unwrap();
+        if let Message::Text(t) = frame {
+            return serde_json::from_str(t.as_str()).unwrap();
+        }
+    }
+}
+
+/// The next message that is not a heartbeat or an instance report.
+async fn recv_event(ws: &mut Ws) -> AgentMessage {
+    loop {
+        match recv(ws).await {
+            AgentMessage::Heartbeat { .. } | AgentMessage::Instance { .. } => continue,
+            m => return m,
+        }
+    }
+}
+
+async fn send(ws: &mut Ws, m: &ControllerMessage) {
+    ws.send(Message::Text(serde_json::to_string(m).unwrap().into()))
+        .await
+        .unwrap();
+}
+
+async fn command(ws: &mut Ws, id: &str, command: Command) {
+    send(
+        ws,
+        &ControllerMessage::Command {
+            id: id.into(),
+            command,
+        },
+    )
+    .await;
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_from_the_controller_run_once_and_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let ctl_addr = listener.local_addr().unwrap();
+
+    // An enrolled board: the credential is already in the data directory.
+    let data = dir.path().join("agent");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(
+        data.join("credential.json"),
+        r#"{"board_id":"brd_1","room_id":"room_1","credential":"secret-1"}"#,
+    )
+    .unwrap();
+    let volume = dir.path().join("volume");
+    let apk = playrack_apk::fixtures::apk_bytes("tapper-v1");
+    let sha = hex::encode(Sha256::digest(&apk));
+    let src = volume.join(default_source(&sha));
+    std::fs::create_dir_all(src.parent().unwrap()).unwrap();
+    std::fs::write(&src, &apk).unwrap();
+
+    let mut config = Config::with_data_dir(data);
+    config.controller_url = format!("http://{ctl_addr}");
+    config.serial = "RK-CMD-1".into();
+    let spec = InstanceSpec::parse("sd-30=360x640@30").unwrap();
+    config.specs = BTreeMap::from([(spec.id.clone(), spec)]);
+    config.warm = BTreeMap::from([("sd-30".to_owned(), 1)]);
+    config.capacity = BTreeMap::from([("sd-30".to_owned(), 2)]);
+    config.runtime = RuntimeKind::Process;
+    config.virtual_device = virtual_device();
+    config.adb_port = free_port();
+    config.shared_volume = volume.to_string_lossy().into_owned();
+    let jar = dir.path().join("scrcpy-server.jar");
+    std::fs::write(&jar, b"PK").unwrap();
+    config.injector_jar = Some(jar);
+    let running = Agent::start(config).await.unwrap();
+
+    // The agent dials in with its credential and says hello.
+    let (tcp, _) = tokio::time::timeout(Duration::from_secs(30), listener.accept())
+        .await
+        .unwrap()
+        .unwrap();
+    let mut auth = None;
+    let mut ws = tokio_tungstenite::accept_hdr_async(
+        tcp,
+        |req: &tokio_tungstenite::tungstenite::handshake::server::Request, resp| {
+            assert_eq!(req.uri().path(), "/v1/agents/connect");
+            auth = req
+                .headers()
+                .get("authorization")
+                .map(|v| v.to_str().unwrap().to_owned());
+            Ok(resp)
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(auth.as_deref(), Some("Bearer secret-1"));
+    match recv(&mut ws).await {
+        AgentMessage::Hello {
+            board_id, protocol, ..
+        } => {
+            assert_eq!(board_id, "brd_1");
+            assert_eq!(protocol, AGENT_PROTOCOL_VERSION);
+        }
+        other => panic!("expected hello, got {other:?}"),
+    }
+    send(
+        &mut ws,
+        &ControllerMessage::Welcome {
+            heartbeat_secs: 1,
+            lease_secs: 3,
+        },
+    )
+    .await;
+    assert!(matches!(
+        recv(&mut ws).await,
+        AgentMessage::Heartbeat { .. }
+    ));
+
+    // sync_package: syncing → ready, then the result.
+    let sync = Command::SyncPackage {
+        sha256: sha.clone(),
+        size_bytes: apk.len() as u64,
+        source: String::new(),
+    };
+    command(&mut ws, "c1", sync.clone()).await;
+    let mut states = Vec::new();
+    let result = loop {
+        match recv_event(&mut ws).await {
+            AgentMessage::Deployment {
+                sha256,
+                state,
+                progress_percent,
+                ..
+            } => {
+                assert_eq!(sha256, sha);
+                states.push((state, progress_percent));
+            }
+            m @ AgentMessage::Result { .. } => break m,
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    assert_eq!(states.first(), Some(&(DeploymentRoomState::Syncing, 0)));
+    assert_eq!(states.last(), Some(&(DeploymentRoomState::Ready, 100)));
+    let ok = AgentMessage::Result {
+        command_id: "c1".into(),
+        ok: true,
+        error: None,
+    };
+    assert_eq!(result, ok);
+    assert!(running.agent.packages.get(&sha).is_some());
+    // The same id again: the same result, and nothing runs (no deployment report).
+    command(&mut ws, "c1", sync).await;
+    assert_eq!(recv_event(&mut ws).await, ok);
+
+    // shell on the warm instance: output, exit code, result.
+    let warm = loop {
+        if let Some(s) = running
+            .agent
+            .pool
+            .slots()
+            .into_iter()
+            .find(|s| s.state == InstanceState::Warm)
+        {
+            break s;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    };
+    command(
+        &mut ws,
+        "c2",
+        Command::Shell {
+            instance_id: warm.id.clone(),
+            command: "getprop ro.serialno".into(),
+            timeout_secs: 30,
+        },
+    )
+    .await;
+    let mut out = String::new();
+    loop {
+        match recv_event(&mut ws).await {
+            AgentMessage::ShellOutput {
+                command_id,
+                data,
+                exit_code,
+                ..
+            } => {
+                assert_eq!(command_id, "c2");
+                out.push_str(&data);
+                if let Some(code) = exit_code {
+                    assert_eq!(code, 0);
+                    break;
+                }
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(out.trim(), warm.id);
+    assert!(
+        matches!(recv_event(&mut ws).await, AgentMessage::Result { ok: true, command_id, .. } if command_id == "c2")
+    );
+
+    // A prepare for a package the board does not have fails, with the session ended.
+    let spec = Spec {
+        id: "sd-30".into(),
+        name: "SD".into(),
+        width: 360,
+        height: 640,
+        fps: 30,
+        bitrate_min_kbps: 1000,
+        bitrate_max_kbps: 2000,
+        cpu_millis: 0,
+        memory_mb: 0,
+        price_per_minute_micros: 0,
+    };
+    let prepare = |sha: &str| Command::PrepareSession {
+        session_id: "ses_1".into(),
+        package_sha256: sha.into(),
+        package_name: "com.example.nothere".into(),
+        launch_activity: None,
+        spec: Box::new(spec.clone()),
+        archive: None,
+    };
+    command(&mut ws, "c3", prepare(&"1".repeat(64))).await;
+    match recv_event(&mut ws).await {
+        AgentMessage::Result {
+            command_id,
+            ok: false,
+            error: Some(e),
+        } => {
+            assert_eq!(command_id, "c3");
+            assert!(e.contains("not in the board's cache"), "{e}");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    // Draining refuses new plays.
+    command(
+        &mut ws,
+        "c4",
+        Command::Drain {
+            draining: true,
+            notice: None,
+        },
+    )
+    .await;
+    assert!(matches!(
+        recv_event(&mut ws).await,
+        AgentMessage::Result { ok: true, .. }
+    ));
+    assert!(running.agent.is_draining());
+    command(&mut ws, "c5", prepare(&sha)).await;
+    match recv_event(&mut ws).await {
+        AgentMessage::Result {
+            ok: false,
+            error: Some(e),
+            ..
+        } => assert!(e.contains("draining"), "{e}"),
+        other => panic!("unexpected {other:?}"),
+    }
+    // Ending a session the board never prepared is a no-op success.
+    command(
+        &mut ws,
+        "c6",
+        Command::EndSession {
+            session_id: "ses_x".into(),
+            reason: "player_left".into(),
+            save_archive: false,
+        },
+    )
+    .await;
+    assert!(matches!(
+        recv_event(&mut ws).await,
+        AgentMessage::Result { ok: true, .. }
+    ));
+
+    running.stop().await;
+}
