@@ -6,9 +6,10 @@
 //! the session). The primary key is the session id, so even a second call — an end reported
 //! twice, or again after a restart — can never add a second row; it is skipped.
 //!
-//! Billing rule: a session is billed from the moment it started playing ([`on_session_start`])
-//! to its end, in whole seconds rounded down; a session that never started playing (an unclaimed
-//! reservation, a failed preparation) is recorded with 0 billable seconds. The price is the spec's
+//! Billing rule: a session is billed from the moment it started playing ([`on_session_start`], or
+//! else the session's own `playing_since`) to its end, in whole seconds rounded down; a session
+//! that never started playing (an unclaimed reservation, a failed preparation) is recorded with 0
+//! billable seconds. The price is the spec's
 //! `price_per_minute_micros` when play started (the price at the end if no start was recorded),
 //! and the amount is `floor(billable_secs × price_per_minute_micros / 60)` micro-units.
 //!
@@ -130,7 +131,8 @@ pub fn bill(started_at: Option<i64>, ended_at: i64, price_per_minute_micros: i64
 pub async fn record_end(tx: &mut WriteTx, session_id: &str) -> ApiResult<Option<LedgerEntry>> {
     let Some(r) = sqlx::query(
         "SELECT s.tenant_id, s.game_id, s.spec_id, s.room_id, s.board_id, s.user_key, s.end_reason, s.created_at, \
-         s.ended_at, m.started_at, COALESCE(m.price_per_minute_micros, p.price_per_minute_micros, 0) AS price \
+         s.ended_at, COALESCE(m.started_at, s.playing_since) AS started_at, \
+         COALESCE(m.price_per_minute_micros, p.price_per_minute_micros, 0) AS price \
          FROM sessions s LEFT JOIN session_meter m ON m.session_id = s.id LEFT JOIN specs p ON p.id = s.spec_id \
          WHERE s.id = $1 AND s.state = 'ended'",
     )
@@ -205,7 +207,8 @@ pub(crate) async fn session_data(
 ) -> ApiResult<serde_json::Value> {
     let r = sqlx::query(
         "SELECT s.id, s.game_id, s.version_id, s.spec_id, s.room_id, s.user_key, s.state, s.end_reason, s.created_at, \
-         s.ended_at, m.started_at FROM sessions s LEFT JOIN session_meter m ON m.session_id = s.id WHERE s.id = $1",
+         s.ended_at, COALESCE(m.started_at, s.playing_since) AS started_at FROM sessions s \
+         LEFT JOIN session_meter m ON m.session_id = s.id WHERE s.id = $1",
     )
     .bind(session_id)
     .fetch_optional(&mut ***tx)

@@ -84,6 +84,15 @@ async fn each_session_is_in_the_ledger_exactly_once() {
             "{backend}: still live"
         );
 
+        // The third play's start was recorded only by the session itself (no start hook).
+        let survivor_began = array_controller::now().plus_secs(-30);
+        sqlx::query("UPDATE sessions SET playing_since = $1 WHERE id = $2")
+            .bind(survivor_began.millis())
+            .bind(&survivor)
+            .execute(&ctl.state().db.pool)
+            .await
+            .unwrap();
+
         // A restart, then the ends are reported again (and the live one ends).
         drop(std::mem::take(&mut w.sockets));
         ctl.restart().await;
@@ -148,6 +157,15 @@ async fn each_session_is_in_the_ledger_exactly_once() {
         assert_eq!(r.try_get::<i64, _>("amount_micros").unwrap(), secs * p / 60);
         assert_eq!(r.try_get::<String, _>("end_reason").unwrap(), "USER_LEFT");
         assert_eq!(r.try_get::<String, _>("room_id").unwrap(), w.room.id);
+        let (started, secs): (Option<i64>, i64) = sqlx::query_as(
+            "SELECT started_at, billable_secs FROM usage_ledger WHERE session_id = $1",
+        )
+        .bind(&survivor)
+        .fetch_one(&ctl.state().db.pool)
+        .await
+        .unwrap();
+        assert_eq!(started, Some(survivor_began.millis()));
+        assert!((30..40).contains(&secs), "{backend}: {secs}");
         // The kicked session never started playing: recorded, with nothing to bill.
         let r = sqlx::query("SELECT * FROM usage_ledger WHERE session_id = $1")
             .bind(&kicked)
