@@ -71,6 +71,8 @@ fn free_port() -> u16 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// tungstenite's handshake callback type returns its large error response by value.
+#[allow(clippy::result_large_err)]
 async fn commands_from_the_controller_run_once_and_report() {
     let dir = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

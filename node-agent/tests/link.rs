@@ -92,7 +92,8 @@ fn hello_carries_the_instances_and_heartbeats_follow_the_welcome() {
         other => panic!("expected a hello, got {other:?}"),
     }
     link.handle_text(t0, &welcome(5)).unwrap();
-    // The first heartbeat goes at once, then one every 5 s of simulated time.
+    // The first heartbeat goes at once, then one every 5 s of simulated time (answered, so the
+    // connection stays up).
     assert_eq!(drain(&mut link), [Output::Heartbeat]);
     assert_eq!(link.heartbeat_period(), Duration::from_secs(5));
     let mut beats = 0;
@@ -102,10 +103,13 @@ fn hello_carries_the_instances_and_heartbeats_follow_the_welcome() {
         if link.poll_timeout().is_some_and(|d| t >= d) {
             link.handle_timeout(t);
         }
-        beats += drain(&mut link)
-            .iter()
-            .filter(|o| **o == Output::Heartbeat)
-            .count();
+        let out = drain(&mut link);
+        assert!(!out.contains(&Output::Close), "pongs keep it alive");
+        let n = out.iter().filter(|o| **o == Output::Heartbeat).count();
+        if n > 0 {
+            link.handle_heard(t); // the controller's pong to the heartbeat's ping
+        }
+        beats += n;
     }
     // 360 s at one per 5 s
     assert_eq!(beats, 72);
@@ -238,4 +242,43 @@ fn results_and_reports_made_while_down_are_sent_after_the_next_welcome() {
         Output::Send(AgentMessage::Deployment { .. })
     ));
     assert_eq!(out.len(), 3);
+}
+
+#[test]
+fn a_connection_silent_for_a_lease_is_closed_and_redialled() {
+    let t0 = Instant::now();
+    let mut link = Link::new(identity(), t0, 5);
+    link.handle_timeout(t0);
+    drain(&mut link);
+    link.handle_connected(t0, vec![]);
+    drain(&mut link);
+    // heartbeat 1 s, lease 3 s
+    let w = serde_json::to_string(&ControllerMessage::Welcome {
+        heartbeat_secs: 1,
+        lease_secs: 3,
+    })
+    .unwrap();
+    link.handle_text(t0, &w).unwrap();
+    drain(&mut link);
+    // Pongs keep it alive well past the lease.
+    let mut t = t0;
+    for _ in 0..100 {
+        t += Duration::from_millis(500);
+        link.handle_heard(t);
+        link.handle_timeout(t);
+        assert!(!drain(&mut link).contains(&Output::Close));
+    }
+    assert!(link.is_up());
+    // Then silence: closed at the lease, not before, and a reconnect is scheduled.
+    link.handle_timeout(t + Duration::from_millis(2900));
+    assert!(!drain(&mut link).contains(&Output::Close));
+    let dead = t + Duration::from_secs(3);
+    assert!(link.poll_timeout().unwrap() <= dead);
+    link.handle_timeout(dead);
+    assert_eq!(drain(&mut link), [Output::Close]);
+    assert!(!link.is_up());
+    let retry = link.poll_timeout().unwrap();
+    assert!(retry > dead && retry <= dead + BACKOFF_INITIAL);
+    link.handle_timeout(retry);
+    assert_eq!(drain(&mut link), [Output::Connect]);
 }

@@ -8,6 +8,8 @@
 //!
 //! - the handshake: `hello` (with the instances running now) on every connect, then the
 //!   controller's `welcome` sets the heartbeat period;
+//! - liveness: the shell pings with every heartbeat, and a connection silent for a whole lease
+//!   (the welcome's `lease_secs`) is closed and redialled ([`Output::Close`]);
 //! - reconnecting: exponential backoff from [`BACKOFF_INITIAL`] to [`BACKOFF_MAX`] with
 //!   "equal jitter" (a delay in `[base/2, base]`), reset by a welcome;
 //! - idempotent commands: a command id seen before is answered with the same `result`, a
@@ -62,6 +64,9 @@ pub enum Output {
     Heartbeat,
     /// Run this command; report with [`Link::command_finished`].
     Execute { id: String, command: Command },
+    /// Nothing came from the controller for a whole lease: the connection is dead even if
+    /// TCP has not noticed (a NAT dropped it). Close it; the link already counts it as down.
+    Close,
 }
 
 /// Exponential backoff with equal jitter.
@@ -111,8 +116,11 @@ enum State {
     Connecting,
     /// Hello sent, waiting for the welcome.
     Greeting,
-    /// Welcomed: heartbeats run.
-    Up { next_heartbeat: Instant },
+    /// Welcomed: heartbeats run; silent past `dead_at`, the connection is given up.
+    Up {
+        next_heartbeat: Instant,
+        dead_at: Instant,
+    },
 }
 
 /// The sans-IO controller link.
@@ -122,6 +130,7 @@ pub struct Link {
     state: State,
     backoff: Backoff,
     heartbeat: Duration,
+    lease: Duration,
     out: VecDeque<Output>,
     /// Messages to send once welcomed.
     pending: VecDeque<AgentMessage>,
@@ -138,6 +147,7 @@ impl Link {
             state: State::Down { retry_at: now },
             backoff: Backoff::new(BACKOFF_INITIAL, BACKOFF_MAX, seed),
             heartbeat: DEFAULT_HEARTBEAT,
+            lease: DEFAULT_HEARTBEAT * 3,
             out: VecDeque::new(),
             pending: VecDeque::new(),
             running: HashSet::new(),
@@ -160,7 +170,10 @@ impl Link {
     pub fn poll_timeout(&self) -> Option<Instant> {
         match self.state {
             State::Down { retry_at } => Some(retry_at),
-            State::Up { next_heartbeat } => Some(next_heartbeat),
+            State::Up {
+                next_heartbeat,
+                dead_at,
+            } => Some(next_heartbeat.min(dead_at)),
             State::Connecting | State::Greeting => None,
         }
     }
@@ -177,10 +190,18 @@ impl Link {
                 self.state = State::Connecting;
                 self.out.push_back(Output::Connect);
             }
-            State::Up { next_heartbeat } if now >= next_heartbeat => {
+            State::Up { dead_at, .. } if now >= dead_at => {
+                self.handle_disconnected(now);
+                self.out.push_back(Output::Close);
+            }
+            State::Up {
+                next_heartbeat,
+                dead_at,
+            } if now >= next_heartbeat => {
                 self.out.push_back(Output::Heartbeat);
                 self.state = State::Up {
                     next_heartbeat: now + self.heartbeat,
+                    dead_at,
                 };
             }
             _ => {}
@@ -211,7 +232,10 @@ impl Link {
         let mut requeue = Vec::new();
         self.out.retain(|o| match o {
             Output::Execute { .. } => true,
-            Output::Send(AgentMessage::Hello { .. }) | Output::Heartbeat | Output::Connect => false,
+            Output::Send(AgentMessage::Hello { .. })
+            | Output::Heartbeat
+            | Output::Connect
+            | Output::Close => false,
             Output::Send(m) => {
                 requeue.push(m.clone());
                 false
@@ -223,17 +247,35 @@ impl Link {
         delay
     }
 
+    /// Anything arrived from the controller (a frame of any kind, a pong): it is alive.
+    pub fn handle_heard(&mut self, now: Instant) {
+        if let State::Up { next_heartbeat, .. } = self.state {
+            self.state = State::Up {
+                next_heartbeat,
+                dead_at: now + self.lease,
+            };
+        }
+    }
+
     /// A text frame from the controller.
     pub fn handle_text(&mut self, now: Instant, text: &str) -> Result<(), serde_json::Error> {
         let msg: ControllerMessage = serde_json::from_str(text)?;
+        self.handle_heard(now);
         match msg {
-            ControllerMessage::Welcome { heartbeat_secs, .. } => {
+            ControllerMessage::Welcome {
+                heartbeat_secs,
+                lease_secs,
+            } => {
                 self.heartbeat = Duration::from_secs(u64::from(heartbeat_secs.max(1)));
+                // The controller answers every heartbeat's ping; a whole lease without a word
+                // means the connection is gone.
+                self.lease = Duration::from_secs(u64::from(lease_secs)).max(self.heartbeat * 2);
                 self.backoff.reset();
                 // The first heartbeat goes at once, so the board shows its health right away.
                 self.out.push_back(Output::Heartbeat);
                 self.state = State::Up {
                     next_heartbeat: now + self.heartbeat,
+                    dead_at: now + self.lease,
                 };
                 while let Some(m) = self.pending.pop_front() {
                     self.out.push_back(Output::Send(m));

@@ -221,6 +221,18 @@ async fn run(
                         telemetry: board.telemetry(),
                     };
                     send(&mut ws, &m).await;
+                    // The controller's pong proves the connection is alive (see `Output::Close`).
+                    if let Some(s) = ws.as_mut() {
+                        let _ = s.send(Message::Ping(Vec::new().into())).await;
+                    }
+                }
+                Output::Close => {
+                    if let Some(mut s) = ws.take() {
+                        let _ =
+                            tokio::time::timeout(std::time::Duration::from_secs(1), s.close(None))
+                                .await;
+                    }
+                    tracing::warn!("controller silent for a whole lease; reconnecting");
                 }
                 Output::Execute { id, command } => {
                     let _ = commands.send((id, command));
@@ -247,6 +259,9 @@ async fn run(
         tokio::select! {
             _ = sleep => link.handle_timeout(Instant::now()),
             frame = incoming => match frame {
+                Some(Ok(Message::Pong(_))) | Some(Ok(Message::Ping(_))) => {
+                    link.handle_heard(Instant::now());
+                }
                 Some(Ok(Message::Text(t))) => {
                     if let Err(e) = link.handle_text(Instant::now(), t.as_str()) {
                         tracing::warn!(error = %e, "ignoring a malformed controller message");
