@@ -23,6 +23,20 @@ use std::sync::atomic::{AtomicI64, Ordering};
 /// loses at most this much.
 const PERSIST_EVERY: u64 = 16 << 20;
 
+/// Bytes gathered before a batch is handed to the writer and hasher threads.
+const BATCH: usize = 1 << 20;
+
+/// Hands the batch to both threads; false when one of them stopped (its error is reported
+/// when it is joined).
+async fn send_batch(
+    batch: &mut bytes::BytesMut,
+    to_writer: &tokio::sync::mpsc::Sender<Bytes>,
+    to_hasher: &tokio::sync::mpsc::Sender<Bytes>,
+) -> bool {
+    let bytes = batch.split().freeze();
+    to_hasher.send(bytes.clone()).await.is_ok() && to_writer.send(bytes).await.is_ok()
+}
+
 /// How long a PATCH waits for a previous one on the same upload to finish.
 const BUSY_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -212,7 +226,21 @@ async fn write_body(
     let mut received = live.offset;
     let mut persisted = live.offset;
     let mut outcome = Ok(());
-    while let Some(chunk) = stream.next().await {
+    // Small network chunks are gathered into batches of up to BATCH bytes before they go to the
+    // threads (one wake-up per batch, not per chunk); a batch goes out as soon as the socket has
+    // nothing more ready, so a slow or stalled client still sees its bytes counted.
+    let mut batch = bytes::BytesMut::new();
+    loop {
+        let next = match futures_util::FutureExt::now_or_never(stream.next()) {
+            Some(n) => n,
+            None => {
+                if !batch.is_empty() && !send_batch(&mut batch, &to_writer, &to_hasher).await {
+                    break;
+                }
+                stream.next().await
+            }
+        };
+        let Some(chunk) = next else { break };
         let chunk = match chunk {
             Ok(c) => c,
             Err(e) => {
@@ -233,8 +261,8 @@ async fn write_body(
         }
         received += chunk.len() as u64;
         metrics::counter!("playrack_upload_bytes_total").increment(chunk.len() as u64);
-        // A closed channel means the thread stopped on an error; joining below reports it.
-        if to_hasher.send(chunk.clone()).await.is_err() || to_writer.send(chunk).await.is_err() {
+        batch.extend_from_slice(&chunk);
+        if batch.len() >= BATCH && !send_batch(&mut batch, &to_writer, &to_hasher).await {
             break;
         }
         let written = slot.progress.load(Ordering::Acquire).max(0) as u64;
@@ -242,6 +270,9 @@ async fn write_body(
             record_offset(state, &row.id, written).await?;
             persisted = written;
         }
+    }
+    if !batch.is_empty() {
+        send_batch(&mut batch, &to_writer, &to_hasher).await;
     }
     drop((to_writer, to_hasher));
     let (written, hasher) =
