@@ -1172,3 +1172,102 @@ async fn bulk_kicks_need_a_confirm_token_and_shell_runs_are_audited_and_streamed
         ctl.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_next_play_restores_the_players_newest_archive_and_a_missing_choice_is_refused() {
+    for backend in backends() {
+        let ctl = Ctl::start(backend).await;
+        let mut w = world(&ctl, 1, 2, 10).await;
+        let link = w_link_of(&w);
+        let (agent, ws) = &mut w.agents[0];
+        // First play: nothing to restore.
+        let sid = session_of(&acquire(&ctl, &by_link(&link, 0), None).await);
+        match agent::command(ws, |c| matches!(c, Command::PrepareSession { .. })).await {
+            Command::PrepareSession { archive, .. } => assert!(archive.is_none()),
+            _ => unreachable!(),
+        }
+        // The board saves the player's data at the end and uploads it with its hash.
+        let tar = b"pretend this is data/data/com.playrack.demo.tapper as a tar.gz".to_vec();
+        let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&tar));
+        let resp = ctl
+            .http
+            .put(format!("{}/v1/agent/sessions/{sid}/archive", ctl.url))
+            .bearer_auth(&agent.credential)
+            .header("x-archive-sha256", &sha)
+            .header("x-android-sdk", "33")
+            .body(tar.clone())
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            resp.status().is_success(),
+            "{}",
+            resp.text().await.unwrap_or_default()
+        );
+        let _: Session = ctl
+            .ok::<(), _>(
+                Method::DELETE,
+                &format!("/v1/play/sessions/{sid}"),
+                "x",
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        // Next play of the same player: the prepare command carries that archive.
+        let sid2 = session_of(&acquire(&ctl, &by_link(&link, 0), None).await);
+        assert_ne!(sid2, sid);
+        match agent::command(
+            ws,
+            |c| matches!(c, Command::PrepareSession { session_id, .. } if *session_id == sid2),
+        )
+        .await
+        {
+            Command::PrepareSession {
+                archive: Some(a), ..
+            } => {
+                assert_eq!(
+                    (a.sha256.as_str(), a.size_bytes),
+                    (sha.as_str(), tar.len() as u64)
+                );
+                let got = ctl
+                    .http
+                    .get(format!("{}{}", ctl.url, a.url))
+                    .bearer_auth(&agent.credential)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    got.bytes().await.unwrap().to_vec(),
+                    tar,
+                    "the board can fetch it"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        // Asking for an archive that is not the player's is refused before anything is reserved.
+        let req = AcquireRequest {
+            archive_id: Some("arc_nope".into()),
+            ..by_link(&link, 7)
+        };
+        let resp = ctl
+            .http
+            .post(format!("{}/v1/play/acquire", ctl.url))
+            .json(&req)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            resp.status(),
+            StatusCode::NOT_FOUND,
+            "{}",
+            resp.text().await.unwrap_or_default()
+        );
+        ctl.stop().await;
+    }
+}
+
+fn w_link_of(w: &World) -> World1 {
+    World1 {
+        link: w.link.clone(),
+    }
+}

@@ -144,6 +144,18 @@ pub async fn resolve(state: &AppState, req: AcquireRequest) -> ApiResult<Play> {
     .fetch_optional(&state.db.pool)
     .await?
     .ok_or_else(|| ApiError::conflict("GAME_NOT_PLAYABLE", "the game has no published version"))?;
+    if let Some(archive) = req.archive_id.as_deref() {
+        // A chosen archive must exist for this player and fit the instances' Android version.
+        crate::archives::to_restore(
+            &state.db.pool,
+            &tenant_id,
+            &user_key,
+            &game_id,
+            Some(archive),
+            super::lifecycle::INSTANCE_SDK,
+        )
+        .await?;
+    }
     Ok(Play {
         version_id: version.try_get("id")?,
         package: row
@@ -327,8 +339,8 @@ pub async fn reserve(
     let id = db::new_id("ses");
     sqlx::query(
         "INSERT INTO sessions (id, tenant_id, game_id, version_id, user_key, link_id, spec_id, order_id, room_id, board_id, \
-         state, downgraded, max_play_secs, reconnect_grace_secs, idle_kick_secs, device, created_at, live_key) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,'reserved',$11,$12,$13,$14,$15,$16,$17)",
+         state, downgraded, max_play_secs, reconnect_grace_secs, idle_kick_secs, device, created_at, live_key, archive_id) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,'reserved',$11,$12,$13,$14,$15,$16,$17,$18)",
     )
     .bind(&id)
     .bind(&play.tenant_id)
@@ -347,6 +359,7 @@ pub async fn reserve(
     .bind(play.request.device.as_ref().map(|d| serde_json::to_string(d).expect("json")))
     .bind(now)
     .bind(play.live_key())
+    .bind(&play.request.archive_id)
     .execute(&mut ***tx)
     .await?;
     Ok(id)

@@ -21,6 +21,10 @@ use playrack_wire::session_token::{self, SessionClaims};
 use playrack_wire::signaling::PeerRole;
 use sqlx::Row;
 
+/// The Android API level of the instances boards run (redroid 13 images and the virtual device
+/// report 33); archives saved on a newer level are not restored onto them.
+pub const INSTANCE_SDK: u32 = 33;
+
 /// Lifetime of a session token handed to a player.
 pub const TOKEN_TTL_SECS: i64 = 300;
 
@@ -67,7 +71,8 @@ pub async fn signing_key(state: &AppState) -> ApiResult<[u8; 32]> {
 pub async fn dispatch_prepare(state: &AppState, session_ids: &[String]) -> ApiResult<()> {
     for id in session_ids {
         let row = sqlx::query(
-            "SELECT s.board_id, s.spec_id, v.sha256, v.apk FROM sessions s JOIN versions v ON v.id = s.version_id \
+            "SELECT s.board_id, s.spec_id, s.tenant_id, s.user_key, s.game_id, s.archive_id, g.archive_policy, v.sha256, v.apk \
+             FROM sessions s JOIN versions v ON v.id = s.version_id JOIN games g ON g.id = s.game_id \
              WHERE s.id = $1 AND s.state = 'reserved'",
         )
         .bind(id)
@@ -93,6 +98,25 @@ pub async fn dispatch_prepare(state: &AppState, session_ids: &[String]) -> ApiRe
             price_per_minute_micros: spec_row.try_get("price_per_minute_micros")?,
         };
         let apk: playrack_wire::api::ApkSummary = crate::db::json_col(&row, "apk")?;
+        let archive = if row.try_get::<String, _>("archive_policy")? == "single_player" {
+            let requested: Option<String> = row.try_get("archive_id")?;
+            crate::archives::to_restore(
+                &state.db.pool,
+                &row.try_get::<String, _>("tenant_id")?,
+                &row.try_get::<String, _>("user_key")?,
+                &row.try_get::<String, _>("game_id")?,
+                requested.as_deref(),
+                INSTANCE_SDK,
+            )
+            .await
+            .unwrap_or_else(|e| {
+                // The newest save does not fit this instance: start fresh rather than fail.
+                tracing::warn!(session = %id, "no archive restored: {e}");
+                None
+            })
+        } else {
+            None
+        };
         let command = Command::PrepareSession {
             session_id: id.clone(),
             package_sha256: row
@@ -101,7 +125,7 @@ pub async fn dispatch_prepare(state: &AppState, session_ids: &[String]) -> ApiRe
             package_name: apk.package,
             launch_activity: apk.launchable_activity,
             spec: Box::new(spec),
-            archive: None,
+            archive,
         };
         let msg = ControllerMessage::Command {
             id: format!("prep-{id}"),
@@ -202,6 +226,12 @@ pub async fn on_agent_session(
             .bind(session_id)
             .execute(&state.db.pool)
             .await?;
+            if agent_state == AgentSessionState::Playing {
+                // The billable play starts now (idempotent: only the first report counts).
+                let mut tx = state.db.write().await?;
+                crate::metering::on_session_start(&mut tx, session_id).await?;
+                tx.commit().await?;
+            }
         }
     }
     Ok(())
