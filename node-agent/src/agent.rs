@@ -358,6 +358,7 @@ impl Agent {
                     height: spec.height,
                     fps: spec.fps,
                     bitrate_bps: spec.bitrate_max_kbps.saturating_mul(1000),
+                    audio: false,
                     scid: rand::random::<u32>() & 0x7fff_ffff,
                 };
                 let injector = Injector {

@@ -54,6 +54,11 @@ pub struct PlayRequest {
     pub height: u32,
     pub fps: u32,
     pub bitrate_bps: u32,
+    /// Open the audio socket too. Off for now: the virtual device's adbd opens forwarded
+    /// connections in separate tasks, so the audio and control sockets (connected back to back,
+    /// with nothing on the wire to tell them apart until all are open) can be swapped; with
+    /// video and control only, the order is fixed by the dummy byte on the first socket.
+    pub audio: bool,
     /// The scrcpy session id: names the device's abstract socket.
     pub scid: u32,
 }
@@ -99,7 +104,7 @@ pub fn options(req: &PlayRequest) -> Options {
         log_level: LogLevel::Info,
         scid: Some(req.scid & 0x7fff_ffff),
         video: true,
-        audio: true,
+        audio: req.audio,
         control: true,
         max_size: req.width.max(req.height),
         max_fps: req.fps as f32,
@@ -360,6 +365,7 @@ mod tests {
             height: 1280,
             fps: 30,
             bitrate_bps: 4_000_000,
+            audio: false,
             scid: 0x12ab34cd,
         };
         let o = options(&req);

@@ -238,6 +238,7 @@ async fn a_play_is_prepared_end_to_end_on_a_virtual_device() {
         height: 640,
         fps: 30,
         bitrate_bps: 2_000_000,
+        audio: false,
         scid: 0x0bad_cafe,
     };
     let injector = Injector {
@@ -255,6 +256,7 @@ async fn a_play_is_prepared_end_to_end_on_a_virtual_device() {
     assert_eq!((p.width, p.height), (360, 640));
     assert!(p.device_name.is_some());
     assert!(p.control.is_some());
+    assert!(p.audio.is_none() && p.audio_codec.is_none());
 
     // The APK is installed and the archive restored.
     let serial = instance.serial();
