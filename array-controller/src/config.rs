@@ -104,6 +104,11 @@ pub struct Args {
     #[arg(long, env = "PLAYRACK_WEBHOOK_MAX_ATTEMPTS")]
     pub webhook_max_attempts: Option<u32>,
 
+    /// Allow webhook endpoints on loopback, private and link-local addresses (off: such
+    /// endpoints are refused, so tenants cannot make the controller call into its own network).
+    #[arg(long, env = "PLAYRACK_WEBHOOK_ALLOW_PRIVATE_TARGETS")]
+    pub webhook_allow_private_targets: bool,
+
     /// How often a live session sends a `session.duration` webhook event, in seconds of play.
     #[arg(long, env = "PLAYRACK_WEBHOOK_DURATION_SECS")]
     pub webhook_duration_secs: Option<u32>,
@@ -147,6 +152,7 @@ struct FileConfig {
     archive_keep: Option<u32>,
     webhook_retry_base_ms: Option<u64>,
     webhook_max_attempts: Option<u32>,
+    webhook_allow_private_targets: Option<bool>,
     webhook_duration_secs: Option<u32>,
     log_format: Option<LogFormat>,
     demo: Option<bool>,
@@ -173,6 +179,7 @@ pub struct Config {
     pub archive_keep: u32,
     pub webhook_retry_base_ms: u64,
     pub webhook_max_attempts: u32,
+    pub webhook_allow_private_targets: bool,
     pub webhook_duration_secs: u32,
     pub log_format: LogFormat,
     pub demo: bool,
@@ -217,6 +224,7 @@ impl Config {
             archive_keep: 5,
             webhook_retry_base_ms: 10_000,
             webhook_max_attempts: 8,
+            webhook_allow_private_targets: false,
             webhook_duration_secs: 300,
             log_format: LogFormat::Text,
             demo: false,
@@ -294,6 +302,8 @@ impl Config {
         if let Some(v) = args.webhook_max_attempts.or(file.webhook_max_attempts) {
             c.webhook_max_attempts = v.max(1);
         }
+        c.webhook_allow_private_targets = args.webhook_allow_private_targets
+            || file.webhook_allow_private_targets.unwrap_or(false);
         if let Some(v) = args.webhook_duration_secs.or(file.webhook_duration_secs) {
             c.webhook_duration_secs = v.max(1);
         }

@@ -8,6 +8,9 @@
 //!   OpenAPI document. Handlers check the caller, run their SQL in one transaction, and write
 //!   an [`audit`] entry in that same transaction.
 //! - [`agents`]: board agents — the WebSocket agent channel, who is connected, the lease.
+//! - [`archives`]: players' save archives (uploaded by boards, restored on the next play).
+//! - [`metering`]: the usage ledger (one row per session, exactly once) and usage aggregates.
+//! - [`webhooks`]: tenants' signed event deliveries (outbox, retries with backoff, delivery log).
 //! - [`deploy`]: tells boards to sync deployed packages from their room's shared volume.
 //! - [`ingest`]: resumable APK uploads (tus 1.0), the content-addressed package store, and the
 //!   parse step (through `playrack-apk`) that moves a version to READY or FAILED.

@@ -386,6 +386,12 @@ async fn attempt(state: &AppState, client: &reqwest::Client, id: &str) -> ApiRes
     let attempt_no = row.try_get::<i64, _>("attempts")? + 1;
     let sent_at = crate::now();
     let signature = sign(&secret, sent_at.millis().div_euclid(1000), body.as_bytes());
+    // Refused targets count as failed attempts (logged), never as calls into our network.
+    let blocked = if state.config.webhook_allow_private_targets {
+        None
+    } else {
+        check_public_target(&url).await.err()
+    };
     let started = std::time::Instant::now();
     let outcome = client
         .post(&url)
@@ -393,20 +399,23 @@ async fn attempt(state: &AppState, client: &reqwest::Client, id: &str) -> ApiRes
         .header("x-playrack-signature", signature)
         .header("x-playrack-event", &event_type)
         .header("x-playrack-delivery", id)
-        .body(body)
-        .send()
-        .await;
+        .body(body);
+    let outcome = match &blocked {
+        Some(_) => None,
+        None => Some(outcome.send().await),
+    };
     let duration_ms = started.elapsed().as_millis() as i64;
     let (status, error) = match outcome {
-        Ok(resp) if resp.status().is_success() => (Some(resp.status().as_u16()), None),
-        Ok(resp) => (
+        None => (None, blocked),
+        Some(Ok(resp)) if resp.status().is_success() => (Some(resp.status().as_u16()), None),
+        Some(Ok(resp)) => (
             Some(resp.status().as_u16()),
             Some(format!(
                 "the endpoint answered HTTP {}",
                 resp.status().as_u16()
             )),
         ),
-        Err(e) => {
+        Some(Err(e)) => {
             let mut text = format!("{e}");
             let mut source = std::error::Error::source(&e);
             while let Some(s) = source {
@@ -529,5 +538,76 @@ mod tests {
         assert_eq!(backoff_ms(100, 2), 200);
         assert_eq!(backoff_ms(100, 4), 800);
         assert_eq!(backoff_ms(10_000, 40), MAX_BACKOFF_MS);
+    }
+}
+
+/// Whether an address is one a tenant must not make the controller call (loopback, private,
+/// link-local, unspecified, multicast, unique-local).
+pub fn is_private(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_multicast()
+                || v4.is_broadcast()
+                || v4.octets()[0] == 100 && (v4.octets()[1] & 0xC0) == 64 // 100.64/10 shared address space
+        }
+        std::net::IpAddr::V6(v6) => {
+            v6.is_loopback() || v6.is_unspecified() || v6.is_multicast()
+                || (v6.segments()[0] & 0xfe00) == 0xfc00 // fc00::/7 unique local
+                || (v6.segments()[0] & 0xffc0) == 0xfe80 // fe80::/10 link local
+                || v6.to_ipv4_mapped().is_some_and(|v4| is_private(std::net::IpAddr::V4(v4)))
+        }
+    }
+}
+
+/// Resolves a webhook URL's host and refuses private targets.
+pub async fn check_public_target(url: &str) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| e.to_string())?;
+    let host = parsed
+        .host_str()
+        .ok_or("no host")?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    let port = parsed.port_or_known_default().unwrap_or(443);
+    let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), port))
+        .await
+        .map_err(|e| format!("cannot resolve {host}: {e}"))?
+        .collect();
+    if addrs.is_empty() || addrs.iter().any(|a| is_private(a.ip())) {
+        return Err(format!(
+            "{host} resolves to a private or loopback address; webhooks go only to public endpoints"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod target_tests {
+    use super::*;
+
+    #[test]
+    fn private_and_loopback_addresses_are_recognised() {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fc00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(is_private(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["93.184.216.34", "1.1.1.1", "2606:4700::1111"] {
+            assert!(!is_private(ip.parse().unwrap()), "{ip}");
+        }
     }
 }

@@ -663,6 +663,10 @@ fn help_explains_every_option() {
         ("archive-keep", "PLAYRACK_ARCHIVE_KEEP"),
         ("webhook-retry-base-ms", "PLAYRACK_WEBHOOK_RETRY_BASE_MS"),
         ("webhook-max-attempts", "PLAYRACK_WEBHOOK_MAX_ATTEMPTS"),
+        (
+            "webhook-allow-private-targets",
+            "PLAYRACK_WEBHOOK_ALLOW_PRIVATE_TARGETS",
+        ),
         ("webhook-duration-secs", "PLAYRACK_WEBHOOK_DURATION_SECS"),
         ("log-format", "PLAYRACK_LOG_FORMAT"),
         ("demo", "PLAYRACK_DEMO"),

@@ -147,6 +147,7 @@ async fn deliveries(ctl: &Ctl, token: &str, hook: &str) -> Vec<WebhookDelivery> 
 async fn signed_events_arrive_and_failed_deliveries_are_retried_with_backoff() {
     for backend in backends() {
         let ctl = Ctl::start_with(backend, |c| {
+            c.webhook_allow_private_targets = true;
             c.webhook_retry_base_ms = 200;
             c.webhook_max_attempts = 3;
             c.webhook_duration_secs = 1;
@@ -402,4 +403,27 @@ fn the_controller_signature_is_what_receivers_check() {
     assert!(array_controller::webhooks::verify(
         "whsec_x", &header, body, now, 300
     ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endpoints_inside_the_controllers_network_are_refused_by_default() {
+    for backend in backends() {
+        let ctl = Ctl::start(backend).await;
+        let (_, t) = ctl.tenant("Acme").await;
+        for url in [
+            "http://127.0.0.1:8080/hook",
+            "http://localhost/hook",
+            "http://[::1]/hook",
+            "http://169.254.169.254/latest",
+            "http://10.0.0.7/x",
+        ] {
+            let body = serde_json::json!({"url": url, "events": ["session.ended"]});
+            let (status, text) = ctl
+                .raw(Method::POST, "/v1/webhooks", Some(&t), Some(&body))
+                .await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{url}: {text}");
+            assert!(text.contains("private or loopback"), "{text}");
+        }
+        ctl.stop().await;
+    }
 }

@@ -41,6 +41,9 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "topology", description = "Regions, machine rooms, arrays, boards; orders"),
         (name = "audit", description = "The audit log"),
         (name = "play", description = "Acquire, the queue, sessions"),
+        (name = "archives", description = "Players' save archives"),
+        (name = "metering", description = "Usage and billing"),
+        (name = "webhooks", description = "Tenants' event webhooks"),
     )
 )]
 struct ApiDoc;

@@ -97,6 +97,25 @@ async fn create_webhook(
     };
     caller.require_tenant_write(&tenant_id, "tenant")?;
     let (url, events) = validate(&req)?;
+    if !state.config.webhook_allow_private_targets {
+        let host = reqwest::Url::parse(&url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_default();
+        let literal = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .ok();
+        if host == "localhost"
+            || host.ends_with(".localhost")
+            || literal.is_some_and(crate::webhooks::is_private)
+        {
+            return Err(ApiError::Validation(format!(
+                "{host} is a private or loopback address; webhooks go only to public endpoints"
+            )));
+        }
+    }
     let webhook = Webhook {
         id: db::new_id("whk"),
         tenant_id,
