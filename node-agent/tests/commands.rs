@@ -108,6 +108,7 @@ async fn commands_from_the_controller_run_once_and_report() {
     std::fs::write(&jar, b"PK").unwrap();
     config.injector_jar = Some(jar);
     let running = Agent::start(config).await.unwrap();
+    let _adb_guard = support::AdbGuard(running.agent.adb.clone());
 
     // The agent dials in with its credential and says hello.
     let (tcp, _) = tokio::time::timeout(Duration::from_secs(30), listener.accept())

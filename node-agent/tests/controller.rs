@@ -202,6 +202,7 @@ async fn the_agent_enrols_and_its_board_is_online_with_telemetry() {
     config.shared_volume = dir.path().join("volume").to_string_lossy().into_owned();
     config.signaling_url = "ws://127.0.0.1:7700/v1/signal".into();
     let running = Agent::start(config.clone()).await.unwrap();
+    let _adb_guard = support::AdbGuard(running.agent.adb.clone());
     assert!(
         config.credential_path().exists(),
         "the credential is kept in the data directory"

@@ -113,6 +113,7 @@ async fn the_docker_driver_runs_adopts_and_removes_redroid_style_containers() {
     let adb = Adb::start("adb".into(), free_port(), dir.path().join("adb-home"))
         .await
         .unwrap();
+    let _adb_guard = support::AdbGuard(adb.clone());
     let serial = inst.serial();
     adb.connect(&serial, Duration::from_secs(30)).await.unwrap();
     adb.wait_boot(&serial, Duration::from_secs(30))

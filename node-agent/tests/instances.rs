@@ -174,6 +174,7 @@ async fn a_play_is_prepared_end_to_end_on_a_virtual_device() {
     let adb = Adb::start("adb".into(), free_port(), dir.path().join("adb-home"))
         .await
         .unwrap();
+    let _adb_guard = support::AdbGuard(adb.clone());
 
     // The package comes through the cache from the shared volume.
     let apk_bytes = playrack_apk::fixtures::apk_bytes("tapper-v1");

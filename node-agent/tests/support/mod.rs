@@ -122,3 +122,19 @@ pub fn virtual_device() -> PathBuf {
     assert!(bin.exists(), "{} missing", bin.display());
     bin
 }
+
+/// Stops an adb server started by a test however the test ends (a panic included).
+pub struct AdbGuard(pub node_agent::adb::Adb);
+
+impl Drop for AdbGuard {
+    fn drop(&mut self) {
+        let _ = self
+            .0
+            .command()
+            .arg("kill-server")
+            .as_std_mut()
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
