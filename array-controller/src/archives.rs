@@ -34,46 +34,14 @@ use crate::state::AppState;
 use axum::body::Body;
 use axum::http::StatusCode;
 use futures_util::StreamExt;
-use playrack_wire::Timestamp;
 use playrack_wire::agent::ArchiveRef;
-use serde::{Deserialize, Serialize};
+pub use playrack_wire::api::{Archive, UpdateArchive};
+
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use std::path::{Path, PathBuf};
 use tokio::io::AsyncWriteExt;
-
-/// A stored save archive.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, PartialEq)]
-pub struct Archive {
-    pub id: String,
-    pub tenant_id: String,
-    /// The player (`anon:<device>` or `user:<id>`).
-    pub user: String,
-    pub game_id: String,
-    /// The play that saved it.
-    pub session_id: String,
-    pub sha256: String,
-    pub size_bytes: u64,
-    /// Android API level of the instance that saved it.
-    pub android_sdk: u32,
-    #[serde(default)]
-    pub tag: Option<String>,
-    /// Pinned archives are never deleted by the keep-newest rule.
-    pub pinned: bool,
-    pub created_at: Timestamp,
-}
-
-/// Changes to an archive: pin or unpin it, set or clear (`""`) its tag.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateArchive {
-    #[serde(default)]
-    pub pinned: Option<bool>,
-    /// Up to 100 characters; `""` clears the tag.
-    #[serde(default)]
-    pub tag: Option<String>,
-}
 
 pub(crate) fn archive_from(r: &AnyRow) -> Result<Archive, sqlx::Error> {
     Ok(Archive {

@@ -26,7 +26,8 @@ use crate::db::WriteTx;
 use crate::error::{ApiError, ApiResult};
 use crate::webhooks;
 use playrack_wire::Timestamp;
-use serde::{Deserialize, Serialize};
+pub use playrack_wire::api::{LedgerEntry, UsageRow};
+
 use sqlx::Row;
 
 /// Milliseconds in a UTC day.
@@ -97,26 +98,6 @@ pub async fn on_session_end(tx: &mut WriteTx, session_id: &str) -> ApiResult<()>
         .await?;
     }
     Ok(())
-}
-
-/// One row of the usage ledger.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, PartialEq)]
-pub struct LedgerEntry {
-    pub session_id: String,
-    pub tenant_id: String,
-    pub game_id: String,
-    pub spec_id: String,
-    pub room_id: String,
-    pub board_id: String,
-    pub user: String,
-    pub end_reason: String,
-    pub reserved_at: Timestamp,
-    #[serde(default)]
-    pub started_at: Option<Timestamp>,
-    pub ended_at: Timestamp,
-    pub billable_secs: u64,
-    pub price_per_minute_micros: i64,
-    pub amount_micros: i64,
 }
 
 /// Billable whole seconds (rounded down) and the amount, per the module's billing rule.
@@ -268,21 +249,6 @@ impl Grouping {
         }
         Ok(g)
     }
-}
-
-/// One aggregate of the ledger.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, PartialEq)]
-pub struct UsageRow {
-    /// The UTC day (`YYYY-MM-DD`), when grouped by day.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub day: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub game_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub spec_id: Option<String>,
-    pub sessions: u64,
-    pub billable_secs: u64,
-    pub amount_micros: i64,
 }
 
 /// The UTC date of a day number (days since the Unix epoch).

@@ -8,11 +8,12 @@
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::http::Query;
-use crate::metering::{self, Grouping, UsageRow};
+use crate::metering::{self, Grouping};
 use crate::state::AppState;
 use axum::extract::State;
 use playrack_wire::Timestamp;
-use serde::{Deserialize, Serialize};
+pub use playrack_wire::api::UsageReport;
+use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -31,17 +32,6 @@ pub struct UsageParams {
     pub group_by: Option<String>,
     /// Operators: only this tenant.
     pub tenant_id: Option<String>,
-}
-
-/// Aggregated usage.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, PartialEq)]
-pub struct UsageReport {
-    /// The tenant reported on (absent: every tenant, for operators).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tenant_id: Option<String>,
-    pub from: Timestamp,
-    pub to: Timestamp,
-    pub items: Vec<UsageRow>,
 }
 
 fn instant(name: &str, text: &str) -> ApiResult<Timestamp> {

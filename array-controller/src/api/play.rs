@@ -12,8 +12,9 @@ use crate::play::{acquire, lifecycle, queue};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
+pub use playrack_wire::api::PlayerKey;
 use playrack_wire::api::*;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use utoipa_axum::router::OpenApiRouter;
@@ -224,13 +225,6 @@ async fn kick_session(
         tx.commit().await?;
     }
     Ok(axum::Json(load_session(&state, &id).await?))
-}
-
-/// The key a tenant's backend signs player tokens with (shown once).
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct PlayerKey {
-    pub tenant_id: String,
-    pub secret: String,
 }
 
 /// Issues (or rotates) the tenant's player-token key; tokens signed with the old key stop working.

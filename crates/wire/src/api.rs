@@ -954,3 +954,163 @@ pub struct CreateShellRun {
     #[serde(default)]
     pub timeout_secs: Option<u32>,
 }
+
+// ---------------------------------------------------------------------------------------------
+// Archives, usage and webhooks
+// ---------------------------------------------------------------------------------------------
+
+/// A stored save archive.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct Archive {
+    pub id: String,
+    pub tenant_id: String,
+    /// The player (`anon:<device>` or `user:<id>`).
+    pub user: String,
+    pub game_id: String,
+    /// The play that saved it.
+    pub session_id: String,
+    pub sha256: String,
+    pub size_bytes: u64,
+    /// Android API level of the instance that saved it.
+    pub android_sdk: u32,
+    #[serde(default)]
+    pub tag: Option<String>,
+    /// Pinned archives are never deleted by the keep-newest rule.
+    pub pinned: bool,
+    pub created_at: Timestamp,
+}
+
+/// Changes to an archive: pin or unpin it, set or clear (`""`) its tag.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateArchive {
+    #[serde(default)]
+    pub pinned: Option<bool>,
+    /// Up to 100 characters; `""` clears the tag.
+    #[serde(default)]
+    pub tag: Option<String>,
+}
+
+/// One row of the usage ledger.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct LedgerEntry {
+    pub session_id: String,
+    pub tenant_id: String,
+    pub game_id: String,
+    pub spec_id: String,
+    pub room_id: String,
+    pub board_id: String,
+    pub user: String,
+    pub end_reason: String,
+    pub reserved_at: Timestamp,
+    #[serde(default)]
+    pub started_at: Option<Timestamp>,
+    pub ended_at: Timestamp,
+    pub billable_secs: u64,
+    pub price_per_minute_micros: i64,
+    pub amount_micros: i64,
+}
+
+/// One aggregate of the ledger.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct UsageRow {
+    /// The UTC day (`YYYY-MM-DD`), when grouped by day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub game_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec_id: Option<String>,
+    pub sessions: u64,
+    pub billable_secs: u64,
+    pub amount_micros: i64,
+}
+
+/// Aggregated usage.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct UsageReport {
+    /// The tenant reported on (absent: every tenant, for operators).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    pub from: Timestamp,
+    pub to: Timestamp,
+    pub items: Vec<UsageRow>,
+}
+
+/// A registered endpoint (its secret is shown only at creation).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct Webhook {
+    pub id: String,
+    pub tenant_id: String,
+    pub url: String,
+    /// Subscribed event types: `session.started`, `session.ended`, `session.duration`.
+    pub events: Vec<String>,
+    pub created_at: Timestamp,
+}
+
+/// Registers an endpoint.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateWebhook {
+    /// An `http` or `https` URL.
+    pub url: String,
+    /// A non-empty subset of `session.started`, `session.ended`, `session.duration`.
+    pub events: Vec<String>,
+    /// Operators: the tenant to register it for (tenants register for themselves).
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+}
+
+/// A new endpoint with its signing secret — the only time the secret is shown.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreatedWebhook {
+    #[serde(flatten)]
+    pub webhook: Webhook,
+    pub secret: String,
+}
+
+/// One attempt to deliver an event.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct DeliveryAttempt {
+    /// 1-based.
+    pub attempt: u32,
+    pub at: Timestamp,
+    /// The HTTP status the endpoint answered, if it answered.
+    #[serde(default)]
+    pub status_code: Option<u16>,
+    #[serde(default)]
+    pub error: Option<String>,
+    pub duration_ms: u64,
+    /// When the next attempt is due (none after a success or the last attempt).
+    #[serde(default)]
+    pub next_retry_at: Option<Timestamp>,
+}
+
+/// An event's delivery to one endpoint, with its attempts.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct WebhookDelivery {
+    pub id: String,
+    pub webhook_id: String,
+    pub event_id: String,
+    pub event_type: String,
+    /// `pending`, `delivered` or `failed` (gave up).
+    pub state: String,
+    pub attempts: u32,
+    #[serde(default)]
+    pub last_status: Option<u16>,
+    #[serde(default)]
+    pub last_error: Option<String>,
+    #[serde(default)]
+    pub next_retry_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    #[serde(default)]
+    pub delivered_at: Option<Timestamp>,
+    pub log: Vec<DeliveryAttempt>,
+}
+
+/// The key a tenant's backend signs player tokens with (shown once).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PlayerKey {
+    pub tenant_id: String,
+    pub secret: String,
+}
