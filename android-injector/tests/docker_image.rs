@@ -119,6 +119,17 @@ fn the_image_starts_like_redroid_and_real_adb_reaches_it() {
         .0
         .trim()
         == "1"));
+    // The binary carries the scrcpy-compatible server: scrcpy's launch line reaches it (and,
+    // without the pushed jar, fails the way scrcpy's does) instead of "not found".
+    let (out, err, code) = adb.shell(
+        &serial,
+        "CLASSPATH=/data/local/tmp/scrcpy-server.jar app_process / com.genymobile.scrcpy.Server 4.1",
+    );
+    assert_ne!(
+        code, 127,
+        "app_process is missing from the image: {out}{err}"
+    );
+    assert!(!format!("{out}{err}").contains("not found"), "{out}{err}");
 
     // The data partition is the volume: what is written survives a container restart.
     let file = volume.path().join("payload.bin");

@@ -135,6 +135,9 @@ async fn main() -> anyhow::Result<()> {
     };
     let device = Device::open(config)
         .with_context(|| format!("opening data dir {}", args.data_dir.display()))?;
+    // The scrcpy-compatible server (`app_process … com.genymobile.scrcpy.Server`) and the
+    // synthetic game, started by `am start` / `monkey`.
+    let _screen = android_injector::scrcpy::app_process::install(&device);
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.listen, args.adb_port))
         .await
         .with_context(|| format!("binding {}:{}", args.listen, args.adb_port))?;

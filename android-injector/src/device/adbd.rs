@@ -191,7 +191,14 @@ where
                         cmds: cmd_tx.clone(),
                         reverses: reverses.clone(),
                     };
-                    tasks.spawn(run_service(device.clone(), service, stream, reverse));
+                    // Abstract sockets are connected here, in packet order, not in the service's
+                    // task: scrcpy's client connects video, audio and control back to back and
+                    // the server must accept them in that order.
+                    let pipe = match Service::parse(&service) {
+                        Service::LocalAbstract(name) => Some(device.sockets().connect(&name)),
+                        _ => None,
+                    };
+                    tasks.spawn(run_service(device.clone(), service, stream, reverse, pipe));
                 }
                 Event::Data { local_id, data } => {
                     let delivered = inbound
@@ -292,6 +299,7 @@ async fn run_service(
     name: String,
     mut stream: AdbStream,
     reverse: ReverseContext,
+    abstract_pipe: Option<io::Result<tokio::io::DuplexStream>>,
 ) {
     match Service::parse(&name) {
         Service::Shell {
@@ -328,16 +336,18 @@ async fn run_service(
             stream.accept();
             super::sync::serve(&device, stream).await;
         }
-        Service::LocalAbstract(socket) => match device.sockets().connect(&socket) {
-            Ok(pipe) => {
-                stream.accept();
-                bridge(stream, pipe).await;
+        Service::LocalAbstract(socket) => {
+            match abstract_pipe.unwrap_or_else(|| device.sockets().connect(&socket)) {
+                Ok(pipe) => {
+                    stream.accept();
+                    bridge(stream, pipe).await;
+                }
+                Err(e) => {
+                    tracing::info!(socket = %socket, error = %e, "localabstract: nothing listening");
+                    stream.refuse();
+                }
             }
-            Err(e) => {
-                tracing::info!(socket = %socket, error = %e, "localabstract: nothing listening");
-                stream.refuse();
-            }
-        },
+        }
         Service::Tcp(port) => match TcpStream::connect(("127.0.0.1", port)).await {
             Ok(sock) => {
                 stream.accept();
