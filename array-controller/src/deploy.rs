@@ -8,14 +8,10 @@ use crate::state::AppState;
 use playrack_wire::agent::{Command, ControllerMessage};
 use sqlx::Row;
 
-/// Where a package lives on a room's shared volume: the package store's own layout under the
-/// volume's path or rsync URL.
-pub fn package_source(shared_volume: &str, sha256: &str) -> String {
-    format!(
-        "{}/apk/{}/{sha256}.apk",
-        shared_volume.trim_end_matches('/'),
-        &sha256[..2.min(sha256.len())]
-    )
+/// Where a package lives on a room's shared volume, relative to the volume: the package
+/// store's own layout (the board joins it to the volume path or rsync URL it is configured with).
+pub fn package_source(sha256: &str) -> String {
+    format!("apk/{}/{sha256}.apk", &sha256[..2.min(sha256.len())])
 }
 
 fn sync_message(sha256: &str, size: i64, source: String) -> ControllerMessage {
@@ -31,16 +27,15 @@ fn sync_message(sha256: &str, size: i64, source: String) -> ControllerMessage {
 
 /// Tells the connected boards of `room_id` to sync `version_id`'s package.
 pub async fn sync_room(state: &AppState, room_id: &str, version_id: &str) -> ApiResult<usize> {
-    let v = sqlx::query("SELECT v.sha256, v.size_bytes, r.shared_volume FROM versions v, rooms r WHERE v.id = $1 AND r.id = $2")
+    let v = sqlx::query("SELECT sha256, size_bytes FROM versions WHERE id = $1")
         .bind(version_id)
-        .bind(room_id)
         .fetch_optional(&state.db.pool)
         .await?;
     let Some(v) = v else { return Ok(0) };
     let Some(sha) = v.try_get::<Option<String>, _>("sha256")? else {
         return Ok(0);
     };
-    let source = package_source(&v.try_get::<String, _>("shared_volume")?, &sha);
+    let source = package_source(&sha);
     let size: i64 = v.try_get("size_bytes")?;
     let boards: Vec<String> = sqlx::query_scalar(
         "SELECT b.id FROM boards b JOIN arrays a ON a.id = b.array_id WHERE a.room_id = $1",
@@ -62,7 +57,7 @@ pub async fn sync_room(state: &AppState, room_id: &str, version_id: &str) -> Api
 /// its room.
 pub async fn sync_board(state: &AppState, board_id: &str) -> ApiResult<usize> {
     let rows = sqlx::query(
-        "SELECT DISTINCT v.sha256, v.size_bytes, r.shared_volume FROM boards b JOIN arrays a ON a.id = b.array_id \
+        "SELECT DISTINCT v.sha256, v.size_bytes FROM boards b JOIN arrays a ON a.id = b.array_id \
          JOIN rooms r ON r.id = a.room_id JOIN deployments d ON d.room_id = r.id JOIN versions v ON v.id = d.version_id \
          WHERE b.id = $1 AND v.sha256 IS NOT NULL",
     )
@@ -72,7 +67,7 @@ pub async fn sync_board(state: &AppState, board_id: &str) -> ApiResult<usize> {
     let mut sent = 0;
     for r in rows {
         let sha: String = r.try_get("sha256")?;
-        let source = package_source(&r.try_get::<String, _>("shared_volume")?, &sha);
+        let source = package_source(&sha);
         if state.agents.send(
             board_id,
             sync_message(&sha, r.try_get("size_bytes")?, source),
@@ -90,13 +85,6 @@ mod tests {
     #[test]
     fn sources_follow_the_store_layout() {
         let sha = "ab".repeat(32);
-        assert_eq!(
-            package_source("/mnt/packages/", &sha),
-            format!("/mnt/packages/apk/ab/{sha}.apk")
-        );
-        assert_eq!(
-            package_source("rsync://10.0.0.5/packages", &sha),
-            format!("rsync://10.0.0.5/packages/apk/ab/{sha}.apk")
-        );
+        assert_eq!(package_source(&sha), format!("apk/ab/{sha}.apk"));
     }
 }

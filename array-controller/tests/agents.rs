@@ -297,7 +297,7 @@ async fn deploying_tells_the_rooms_boards_to_sync_and_their_reports_move_the_dep
             } => {
                 assert_eq!(sha256, sha);
                 assert_eq!(size_bytes, v.size_bytes);
-                assert_eq!(source, format!("/mnt/packages/apk/{}/{sha}.apk", &sha[..2]));
+                assert_eq!(source, format!("apk/{}/{sha}.apk", &sha[..2]));
             }
             _ => unreachable!(),
         }

@@ -25,6 +25,19 @@ use sqlx::Row;
 /// report 33); archives saved on a newer level are not restored onto them.
 pub const INSTANCE_SDK: u32 = 33;
 
+/// Why a session ended: the reasons the API reports.
+pub const END_REASONS: [&str; 9] = [
+    "USER_LEFT",
+    "TRIAL_OVER",
+    "IDLE",
+    "KICKED",
+    "BOARD_LOST",
+    "APP_CRASHED",
+    "MAINTENANCE",
+    "CLAIM_EXPIRED",
+    "ERROR",
+];
+
 /// Lifetime of a session token handed to a player.
 pub const TOKEN_TTL_SECS: i64 = 300;
 
@@ -201,7 +214,17 @@ pub async fn on_agent_session(
     }
     match agent_state {
         AgentSessionState::Ended | AgentSessionState::Ending => {
-            queue::end_session(state, session_id, reason.as_deref().unwrap_or("ERROR")).await?;
+            // Boards may explain more ("prepare_failed: …"); the session keeps a known reason.
+            let reason = reason.as_deref().unwrap_or("ERROR");
+            let known = END_REASONS
+                .iter()
+                .find(|r| **r == reason)
+                .copied()
+                .unwrap_or_else(|| {
+                    tracing::warn!(session = %session_id, %reason, "session ended by its board");
+                    "ERROR"
+                });
+            queue::end_session(state, session_id, known).await?;
         }
         AgentSessionState::Preparing => {}
         AgentSessionState::Ready | AgentSessionState::Playing => {

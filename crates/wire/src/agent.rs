@@ -183,6 +183,8 @@ pub enum Command {
     SyncPackage {
         sha256: String,
         size_bytes: u64,
+        /// The package's path relative to the room's shared volume (which the board knows from
+        /// its configuration, as a path or an rsync URL): `apk/<sha[0..2]>/<sha>.apk`.
         source: String,
     },
     /// Stop (or resume) taking new sessions; tell players in session when `notice` is set.
