@@ -1271,3 +1271,89 @@ fn w_link_of(w: &World) -> World1 {
         link: w.link.clone(),
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_spec_falls_back_along_the_games_list_and_the_answer_says_so() {
+    for backend in backends() {
+        let ctl = Ctl::start(backend).await;
+        let w = world(&ctl, 1, 1, 10).await;
+        let board = w.agents[0].0.board_id.clone();
+        let capacity =
+            std::collections::BTreeMap::from([("hd-60".to_owned(), 1), ("sd-30".to_owned(), 1)]);
+        let _: Board = ctl
+            .ok(
+                Method::PATCH,
+                &format!("/v1/boards/{board}"),
+                &ctl.op,
+                Some(&UpdateBoard {
+                    capacity: Some(capacity),
+                    ..Default::default()
+                }),
+                StatusCode::OK,
+            )
+            .await;
+        let now = array_controller::now();
+        let _: Order = ctl
+            .ok(
+                Method::POST,
+                "/v1/orders",
+                &ctl.op,
+                Some(&CreateOrder {
+                    tenant_id: w.tenant.id.clone(),
+                    spec_id: "sd-30".into(),
+                    region_id: None,
+                    room_ids: vec![play_session_room(&ctl, &w).await],
+                    concurrency: 5,
+                    valid_from: now.plus_secs(-60),
+                    valid_until: now.plus_secs(3600),
+                    priority: 0,
+                }),
+                StatusCode::CREATED,
+            )
+            .await;
+        match acquire(&ctl, &by_link(&w, 0), None).await {
+            AcquireResponse::Assigned {
+                spec_id,
+                downgraded,
+                ..
+            } => assert_eq!((spec_id.as_str(), downgraded), ("hd-60", false)),
+            other => panic!("{other:?}"),
+        }
+        match acquire(&ctl, &by_link(&w, 1), None).await {
+            AcquireResponse::Assigned {
+                spec_id,
+                downgraded,
+                ..
+            } => assert_eq!((spec_id.as_str(), downgraded), ("sd-30", true)),
+            other => panic!("{other:?}"),
+        }
+        ctl.stop().await;
+    }
+}
+
+/// The room of the world's only board.
+async fn play_session_room(ctl: &Ctl, w: &World) -> String {
+    let b: Board = ctl
+        .ok::<(), _>(
+            Method::GET,
+            &format!("/v1/boards/{}", w.agents[0].0.board_id),
+            &ctl.op,
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    let a: Page<Array> = ctl
+        .ok::<(), _>(
+            Method::GET,
+            "/v1/arrays?limit=200",
+            &ctl.op,
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    a.items
+        .into_iter()
+        .find(|x| x.id == b.array_id)
+        .unwrap()
+        .room_id
+}
