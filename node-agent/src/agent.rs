@@ -353,7 +353,15 @@ impl Agent {
                             a.sha256
                         );
                         let dest = dir.join(format!("{}.tar.gz", a.sha256));
-                        play::fetch_archive(&self.http, &a.url, &a.sha256, &dest).await?;
+                        let url = play::resolve_archive_url(&self.config.controller_url, &a.url);
+                        play::fetch_archive(
+                            &self.http,
+                            &url,
+                            Some(&self.credential.credential),
+                            &a.sha256,
+                            &dest,
+                        )
+                        .await?;
                         Some(dest)
                     }
                     None => None,
@@ -367,7 +375,7 @@ impl Agent {
                     height: spec.height,
                     fps: spec.fps,
                     bitrate_bps: spec.bitrate_max_kbps.saturating_mul(1000),
-                    audio: false,
+                    audio: true,
                     scid: rand::random::<u32>() & 0x7fff_ffff,
                 };
                 let injector = Injector {

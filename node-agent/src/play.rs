@@ -54,10 +54,8 @@ pub struct PlayRequest {
     pub height: u32,
     pub fps: u32,
     pub bitrate_bps: u32,
-    /// Open the audio socket too. Off for now: the virtual device's adbd opens forwarded
-    /// connections in separate tasks, so the audio and control sockets (connected back to back,
-    /// with nothing on the wire to tell them apart until all are open) can be swapped; with
-    /// video and control only, the order is fixed by the dummy byte on the first socket.
+    /// Open the audio socket too (video → audio → control; the device's adbd connects the
+    /// forwarded abstract sockets in packet order, so the three cannot be swapped).
     pub audio: bool,
     /// The scrcpy session id: names the device's abstract socket.
     pub scid: u32,
@@ -315,18 +313,34 @@ pub async fn stop(adb: &Adb, mut play: Play) {
     adb.disconnect(&play.serial).await;
 }
 
-/// Fetches a player's archive to `dest` (a `file://` URL or a path, or `http(s)://`), and
+/// Where an [`ArchiveRef`](playrack_wire::agent::ArchiveRef)'s `url` points: the controller
+/// names archives by a path relative to itself (`/v1/agent/archives/{id}`), resolved here
+/// against the controller's URL; absolute `http(s)://` and `file://` URLs pass unchanged.
+pub fn resolve_archive_url(controller_url: &str, url: &str) -> String {
+    if url.starts_with('/') && !url.starts_with("//") {
+        format!("{}{url}", controller_url.trim_end_matches('/'))
+    } else {
+        url.to_owned()
+    }
+}
+
+/// Fetches a player's archive to `dest` (an `http(s)://` URL, sent with `bearer` if given —
+/// the board's credential for the controller's archive downloads — or a `file://` URL), and
 /// checks its SHA-256; a mismatch deletes it.
 pub async fn fetch_archive(
     http: &reqwest::Client,
     url: &str,
+    bearer: Option<&str>,
     sha256: &str,
     dest: &Path,
 ) -> anyhow::Result<()> {
     use tokio::io::AsyncWriteExt;
     if url.starts_with("http://") || url.starts_with("https://") {
-        let mut resp = http
-            .get(url)
+        let mut req = http.get(url);
+        if let Some(b) = bearer {
+            req = req.bearer_auth(b);
+        }
+        let mut resp = req
             .send()
             .await
             .and_then(|r| r.error_for_status())
@@ -337,7 +351,9 @@ pub async fn fetch_archive(
         }
         f.sync_all().await?;
     } else {
-        let path = url.strip_prefix("file://").unwrap_or(url);
+        let path = url
+            .strip_prefix("file://")
+            .with_context(|| format!("archive URL {url:?} is neither http(s) nor file"))?;
         tokio::fs::copy(path, dest)
             .await
             .with_context(|| format!("copying {path}"))?;
@@ -384,6 +400,14 @@ mod tests {
             assert!(cmd.split(' ').any(|a| a == arg), "{arg} in {cmd}");
         }
         let parsed = android_injector::scrcpy::options::parse_command_line(&cmd).unwrap();
+        assert_eq!(
+            resolve_archive_url("http://ctl:8080/", "/v1/agent/archives/arc_1"),
+            "http://ctl:8080/v1/agent/archives/arc_1"
+        );
+        assert_eq!(
+            resolve_archive_url("http://ctl:8080", "https://cdn/x.tar.gz"),
+            "https://cdn/x.tar.gz"
+        );
         assert_eq!(parsed.options, o);
         assert!(check_package_name("com.example.game").is_ok());
         for bad in ["", "com..x", "a;rm -rf /", "1a.b", "a.b c"] {

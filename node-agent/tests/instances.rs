@@ -1,8 +1,9 @@
 //! Instances for real: with the process driver, virtual devices boot, the warm pool fills and
 //! refills, and busy instances are reset on adoption; and a whole play is prepared end to end —
 //! the APK synced into the cache and `adb install`ed (real `adb`), the player's archive
-//! restored, the scrcpy server started through `app_process` and its forwarded video socket
-//! read for ≥ 30 H.264 frames, one decoded with openh264.
+//! restored, the scrcpy server started through `app_process` on a process-driver instance (the
+//! real `virtual-device` binary), its forwarded video socket read for ≥ 30 H.264 frames (one
+//! decoded with openh264) and its audio socket for Opus packets.
 
 mod support;
 
@@ -11,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use android_injector::scrcpy::StreamEvent;
-use android_injector::scrcpy::stream::{CODEC_ID_H264, PacketMerger};
+use android_injector::scrcpy::stream::{CODEC_ID_H264, CODEC_ID_OPUS, PacketMerger};
 use node_agent::adb::Adb;
 use node_agent::packages::{PackageCache, default_source};
 use node_agent::play::{self, Injector, PlayRequest};
@@ -115,62 +116,15 @@ async fn the_pool_boots_warm_virtual_devices_refills_and_resets_on_adoption() {
     assert!(driver.list().await.unwrap().is_empty());
 }
 
-/// A virtual device served in this process with the scrcpy server (`app_process`) registered.
-///
-/// The `virtual-device` binary at this commit does not register `app_process` (its doc says it
-/// does; `android_injector::scrcpy::app_process::install` is never called in `main`), so a
-/// process-driver instance cannot start the injector yet. Until that is fixed in
-/// android-injector, the play is prepared against the same device code served here; the
-/// process driver itself is exercised by the pool test above.
-struct ScrcpyDevice {
-    addr: std::net::SocketAddr,
-    task: tokio::task::JoinHandle<()>,
-    _dir: tempfile::TempDir,
-}
-
-impl ScrcpyDevice {
-    async fn start(width: u32, height: u32, fps: u32) -> ScrcpyDevice {
-        use android_injector::device::{AuthConfig, Device, DeviceConfig, Identity};
-        let dir = tempfile::tempdir().unwrap();
-        let device = Device::open(DeviceConfig {
-            data_dir: dir.path().to_path_buf(),
-            identity: Identity {
-                serial: "play-1".into(),
-                model: "Playrack Virtual Device".into(),
-                product: "playrack_arm64".into(),
-                width,
-                height,
-                dpi: 320,
-                fps,
-            },
-            boot_delay: Duration::from_millis(300),
-            storage_quota: 1 << 30,
-            auth: AuthConfig::Disabled,
-        })
-        .unwrap();
-        android_injector::scrcpy::app_process::install(&device);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let task = tokio::spawn(async move {
-            let _ = android_injector::device::adbd::serve(device, listener).await;
-        });
-        ScrcpyDevice {
-            addr,
-            task,
-            _dir: dir,
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_play_is_prepared_end_to_end_on_a_virtual_device() {
     let dir = tempfile::tempdir().unwrap();
-    let device = ScrcpyDevice::start(360, 640, 30).await;
-    let instance = node_agent::runtime::Instance {
-        id: "play-1".into(),
-        spec_id: "sd-30".into(),
-        adb_addr: device.addr,
-    };
+    // A process-driver instance: the real `virtual-device` binary (scrcpy server included).
+    let driver = ProcessDriver::new(virtual_device(), dir.path().join("instances"));
+    let instance = driver
+        .create("play-1", &spec("sd-30", 360, 640, 30))
+        .await
+        .unwrap();
     let adb = Adb::start("adb".into(), free_port(), dir.path().join("adb-home"))
         .await
         .unwrap();
@@ -218,13 +172,13 @@ async fn a_play_is_prepared_end_to_end_on_a_virtual_device() {
     let http = reqwest::Client::new();
     let url = format!("file://{}", tarball.display());
     assert!(
-        play::fetch_archive(&http, &url, &"0".repeat(64), &fetched)
+        play::fetch_archive(&http, &url, None, &"0".repeat(64), &fetched)
             .await
             .is_err(),
         "a wrong hash is refused"
     );
     assert!(!fetched.exists());
-    play::fetch_archive(&http, &url, &tar_sha, &fetched)
+    play::fetch_archive(&http, &url, None, &tar_sha, &fetched)
         .await
         .unwrap();
 
@@ -239,7 +193,7 @@ async fn a_play_is_prepared_end_to_end_on_a_virtual_device() {
         height: 640,
         fps: 30,
         bitrate_bps: 2_000_000,
-        audio: false,
+        audio: true,
         scid: 0x0bad_cafe,
     };
     let injector = Injector {
@@ -257,7 +211,8 @@ async fn a_play_is_prepared_end_to_end_on_a_virtual_device() {
     assert_eq!((p.width, p.height), (360, 640));
     assert!(p.device_name.is_some());
     assert!(p.control.is_some());
-    assert!(p.audio.is_none() && p.audio_codec.is_none());
+    assert_eq!(p.audio_codec, Some(CODEC_ID_OPUS));
+    assert!(p.audio.is_some());
 
     // The APK is installed and the archive restored.
     let serial = instance.serial();
@@ -303,10 +258,29 @@ async fn a_play_is_prepared_end_to_end_on_a_virtual_device() {
     }
     assert!(decoded > 0, "no frame decoded");
 
+    // Audio packets (Opus) arrive on the audio socket too, in order after its codec id.
+    let audio = p.audio.as_mut().unwrap();
+    let mut audio_frames = 0;
+    while audio_frames < 5 {
+        let ev = tokio::time::timeout(Duration::from_secs(20), audio.next())
+            .await
+            .expect("an audio packet in time")
+            .unwrap()
+            .expect("audio open");
+        match ev {
+            StreamEvent::Config(_) => {}
+            StreamEvent::Frame { data, .. } => {
+                assert!(!data.is_empty());
+                audio_frames += 1;
+            }
+            other => panic!("unexpected audio event {other:?}"),
+        }
+    }
+
     let port = p.forward_port;
     play::stop(&adb, p).await;
     let o = adb.run(&["forward", "--list"]).await.unwrap();
     assert!(!o.stdout.contains(&format!("tcp:{port}")), "{}", o.stdout);
     adb.kill_server().await;
-    device.task.abort();
+    driver.remove("play-1").await.unwrap();
 }

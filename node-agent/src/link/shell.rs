@@ -23,6 +23,10 @@ pub struct Credential {
     pub board_id: String,
     pub room_id: String,
     pub credential: String,
+    /// The public key (base64) that verifies the session tokens players bring; absent from
+    /// credentials stored before the controller signed session tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_token_key: Option<String>,
 }
 
 /// What an enrolment asks for.
@@ -77,6 +81,7 @@ pub async fn enrol_once(
         board_id: r.board_id,
         room_id: r.room_id,
         credential: r.credential,
+        session_token_key: r.session_token_key,
     };
     if let Some(dir) = path.parent() {
         tokio::fs::create_dir_all(dir).await?;
