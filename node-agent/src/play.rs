@@ -414,4 +414,66 @@ mod tests {
             assert!(check_package_name(bad).is_err(), "{bad}");
         }
     }
+
+    /// A controller-relative archive URL is fetched from the controller with the board's
+    /// credential as the bearer, and the bytes are checked against the hash.
+    #[tokio::test]
+    async fn an_archive_is_fetched_from_the_controller_with_the_board_credential() {
+        use sha2::{Digest, Sha256};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let body = b"an archive's bytes".to_vec();
+        let sha = hex::encode(Sha256::digest(&body));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}/", listener.local_addr().unwrap());
+        let served = body.clone();
+        let server = tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut req = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = s.read(&mut buf).await.unwrap();
+                assert!(n > 0);
+                req.extend_from_slice(&buf[..n]);
+            }
+            let req = String::from_utf8(req).unwrap().to_ascii_lowercase();
+            let ok = req.starts_with("get /v1/agent/archives/arc_1 ")
+                && req.contains("authorization: bearer board-secret\r\n");
+            let head = if ok {
+                format!(
+                    "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    served.len()
+                )
+            } else {
+                "HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                    .to_owned()
+            };
+            s.write_all(head.as_bytes()).await.unwrap();
+            if ok {
+                s.write_all(&served).await.unwrap();
+            }
+            s.shutdown().await.unwrap();
+            req
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("a.tar.gz");
+        let url = resolve_archive_url(&base, "/v1/agent/archives/arc_1");
+        fetch_archive(
+            &reqwest::Client::new(),
+            &url,
+            Some("board-secret"),
+            &sha,
+            &dest,
+        )
+        .await
+        .unwrap();
+        assert_eq!(std::fs::read(&dest).unwrap(), body);
+        let req = server.await.unwrap();
+        assert!(req.contains("authorization: bearer board-secret"), "{req}");
+        // A bare path that is not a URL is refused rather than read from the board's disk.
+        assert!(
+            fetch_archive(&reqwest::Client::new(), "/etc/passwd", None, &sha, &dest)
+                .await
+                .is_err()
+        );
+    }
 }

@@ -10,7 +10,7 @@
 
 mod support;
 
-#[allow(dead_code, unused_imports)]
+#[allow(unused_imports)]
 #[path = "../../array-controller/tests/support/mod.rs"]
 mod ctl;
 
