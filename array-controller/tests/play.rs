@@ -8,206 +8,8 @@ use playrack_wire::agent::*;
 use playrack_wire::api::*;
 use reqwest::{Method, StatusCode};
 use std::collections::BTreeSet;
-use support::agent::{self, Socket, TestAgent};
-use support::{Ctl, backends, fixture};
-
-/// A playable world: a tenant with a published game deployed (and reported ready) in one room
-/// of `boards` × `slots` hd-60 slots, an order of `concurrency`, and a try-play link.
-struct World {
-    tenant: Tenant,
-    tenant_token: String,
-    game: Game,
-    link: Link,
-    agents: Vec<(TestAgent, Socket)>,
-}
-
-async fn world(ctl: &Ctl, boards: u32, slots: u32, concurrency: u32) -> World {
-    ctl.specs().await;
-    let (tenant, t) = ctl.tenant("Acme").await;
-    let game = ctl.game(&t, "tapper").await;
-    let v = ctl.upload(&t, &game.id, &fixture("tapper-v1.apk")).await;
-    let _: Version = ctl
-        .ok::<(), _>(
-            Method::POST,
-            &format!("/v1/versions/{}/publish", v.id),
-            &t,
-            None,
-            StatusCode::OK,
-        )
-        .await;
-    let region: Region = ctl
-        .ok(
-            Method::POST,
-            "/v1/regions",
-            &ctl.op,
-            Some(&CreateRegion {
-                name: "east".into(),
-            }),
-            StatusCode::CREATED,
-        )
-        .await;
-    let room: Room = ctl
-        .ok(
-            Method::POST,
-            "/v1/rooms",
-            &ctl.op,
-            Some(&CreateRoom {
-                region_id: region.id.clone(),
-                name: "r1".into(),
-                instance_cap: 10_000,
-                shared_volume: "/mnt/p".into(),
-                probe_url: "http://127.0.0.1:1/probe".into(),
-                placement: Placement::Spread,
-            }),
-            StatusCode::CREATED,
-        )
-        .await;
-    let token: EnrolmentToken = ctl
-        .ok::<(), _>(
-            Method::POST,
-            &format!("/v1/rooms/{}/enrolment-token", room.id),
-            &ctl.op,
-            None,
-            StatusCode::CREATED,
-        )
-        .await;
-    let _: Deployment = ctl
-        .ok(
-            Method::PUT,
-            &format!("/v1/versions/{}/deployment", v.id),
-            &t,
-            Some(&SetDeployment {
-                room_ids: vec![room.id.clone()],
-            }),
-            StatusCode::OK,
-        )
-        .await;
-    let mut sockets = Vec::new();
-    for i in 0..boards {
-        let a = TestAgent::enrol_with(
-            &ctl.http,
-            &ctl.url,
-            &token.token,
-            &format!("RK-{i:04}"),
-            slots,
-        )
-        .await;
-        let (mut ws, _) = a.connect(vec![]).await;
-        agent::send(
-            &mut ws,
-            &AgentMessage::Deployment {
-                sha256: v.sha256.clone().unwrap(),
-                state: DeploymentRoomState::Ready,
-                progress_percent: 100,
-                error: None,
-            },
-        )
-        .await;
-        sockets.push((a, ws));
-    }
-    // Wait until the room's deployment is ready and every board is online.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        let d: Deployment = ctl
-            .ok::<(), _>(
-                Method::GET,
-                &format!("/v1/versions/{}/deployment", v.id),
-                &t,
-                None,
-                StatusCode::OK,
-            )
-            .await;
-        let online: Page<Board> = ctl
-            .ok::<(), _>(
-                Method::GET,
-                "/v1/boards?limit=200",
-                &ctl.op,
-                None,
-                StatusCode::OK,
-            )
-            .await;
-        if d.rooms
-            .iter()
-            .all(|r| r.state == DeploymentRoomState::Ready)
-            && online
-                .items
-                .iter()
-                .filter(|b| b.agent_state == AgentState::Online)
-                .count()
-                == boards as usize
-        {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "world never became ready"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    let now = array_controller::now();
-    let _: Order = ctl
-        .ok(
-            Method::POST,
-            "/v1/orders",
-            &ctl.op,
-            Some(&CreateOrder {
-                tenant_id: tenant.id.clone(),
-                spec_id: "hd-60".into(),
-                region_id: Some(region.id),
-                room_ids: vec![],
-                concurrency,
-                valid_from: now.plus_secs(-60),
-                valid_until: now.plus_secs(3600),
-                priority: 0,
-            }),
-            StatusCode::CREATED,
-        )
-        .await;
-    let link: Link = ctl
-        .ok(
-            Method::POST,
-            "/v1/links",
-            &t,
-            Some(&CreateLink {
-                game_id: game.id.clone(),
-                trial_seconds: Some(120),
-                expires_at: None,
-                max_plays: None,
-                campaign: None,
-            }),
-            StatusCode::CREATED,
-        )
-        .await;
-    World {
-        tenant,
-        tenant_token: t,
-        game,
-        link,
-        agents: sockets,
-    }
-}
-
-fn device(i: usize) -> String {
-    format!("device-{i:012}")
-}
-
-async fn acquire(ctl: &Ctl, req: &AcquireRequest, key: Option<&str>) -> AcquireResponse {
-    let mut r = ctl
-        .http
-        .post(format!("{}/v1/play/acquire", ctl.url))
-        .json(req);
-    if let Some(k) = key {
-        r = r.header("idempotency-key", k);
-    }
-    let resp = r.send().await.unwrap();
-    assert_eq!(
-        resp.status(),
-        StatusCode::OK,
-        "{}",
-        resp.text().await.unwrap_or_default()
-    );
-    resp.json().await.unwrap()
-}
+use support::agent;
+use support::{Ctl, World, acquire, backends, device, world};
 
 fn by_link(w: &impl HasLink, i: usize) -> AcquireRequest {
     AcquireRequest {
@@ -597,7 +399,7 @@ async fn the_agent_prepares_the_player_connects_and_each_timer_ends_the_play_wit
         let mut w = world(&ctl, 1, 4, 10).await;
         timers(&ctl, &w, 600, 2, 3).await;
         let game_id = w.game.id.clone();
-        let (agent, ws) = &mut w.agents[0];
+        let (agent, ws) = (&w.agents[0], &mut w.sockets[0]);
 
         // Acquire → the board is told to prepare exactly this play.
         let first = w_link(&ctl, &game_id, &w.tenant_token, None).await;
@@ -783,7 +585,7 @@ async fn a_lost_board_ends_its_plays_and_reconnects_are_reconciled() {
         let sid = session_of(&acquire(&ctl, &by_link(&w, 0), None).await);
         let ticket = ticket_of(&acquire(&ctl, &by_link(&w, 1), None).await);
         {
-            let (_, ws) = &mut w.agents[0];
+            let ws = &mut w.sockets[0];
             agent::send(ws, &report(&sid, AgentSessionState::Playing, true)).await;
         }
         wait_session(&ctl, &sid, "playing", |s| {
@@ -799,7 +601,8 @@ async fn a_lost_board_ends_its_plays_and_reconnects_are_reconciled() {
         // The waiting player keeps waiting (no capacity) …
         assert_eq!(poll(&ctl, &ticket).await.state, TicketState::Waiting);
         // … until the board comes back: its hello adds capacity and the queue is re-evaluated.
-        let (a, _) = w.agents.remove(0);
+        let a = w.agents.remove(0);
+        drop(w.sockets.remove(0));
         let (mut ws, _) = a.connect(vec![]).await;
         agent::send(
             &mut ws,
@@ -1068,7 +871,7 @@ async fn bulk_kicks_need_a_confirm_token_and_shell_runs_are_audited_and_streamed
         assert_eq!(audit.items.len(), 1);
 
         // Shell: tenants may not; operators' commands reach the agent and the output comes back.
-        let (agent, ws) = &mut w.agents[0];
+        let (agent, ws) = (&w.agents[0], &mut w.sockets[0]);
         let board = agent.board_id.clone();
         let cmd = CreateShellRun {
             instance_id: "i-1".into(),
@@ -1179,7 +982,7 @@ async fn the_next_play_restores_the_players_newest_archive_and_a_missing_choice_
         let ctl = Ctl::start(backend).await;
         let mut w = world(&ctl, 1, 2, 10).await;
         let link = w_link_of(&w);
-        let (agent, ws) = &mut w.agents[0];
+        let (agent, ws) = (&w.agents[0], &mut w.sockets[0]);
         // First play: nothing to restore.
         let sid = session_of(&acquire(&ctl, &by_link(&link, 0), None).await);
         match agent::command(ws, |c| matches!(c, Command::PrepareSession { .. })).await {
@@ -1277,7 +1080,7 @@ async fn a_full_spec_falls_back_along_the_games_list_and_the_answer_says_so() {
     for backend in backends() {
         let ctl = Ctl::start(backend).await;
         let w = world(&ctl, 1, 1, 10).await;
-        let board = w.agents[0].0.board_id.clone();
+        let board = w.agents[0].board_id.clone();
         let capacity =
             std::collections::BTreeMap::from([("hd-60".to_owned(), 1), ("sd-30".to_owned(), 1)]);
         let _: Board = ctl
@@ -1336,7 +1139,7 @@ async fn play_session_room(ctl: &Ctl, w: &World) -> String {
     let b: Board = ctl
         .ok::<(), _>(
             Method::GET,
-            &format!("/v1/boards/{}", w.agents[0].0.board_id),
+            &format!("/v1/boards/{}", w.agents[0].board_id),
             &ctl.op,
             None,
             StatusCode::OK,
