@@ -17,6 +17,8 @@
 //! - [`adb`]: the agent's own adb server, driven through the real `adb` binary.
 //! - [`play`]: one play's preparation — install, archive restore, the scrcpy server and its
 //!   sockets.
+//! - [`signaling`]: the gate every player or spectator passes: offline session-token checks
+//!   and replay refusal.
 //! - [`agent`]: ties them together and executes the controller's commands.
 //!
 //! Start reading at [`agent::Agent`], then [`link::Link`] and [`play::prepare`].
@@ -29,6 +31,7 @@ pub mod packages;
 pub mod play;
 pub mod pool;
 pub mod runtime;
+pub mod signaling;
 
 /// Reported to the controller in the enrolment and the hello.
 pub const AGENT_VERSION: &str = concat!("node-agent/", env!("CARGO_PKG_VERSION"));
