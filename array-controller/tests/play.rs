@@ -547,6 +547,7 @@ async fn w_link(ctl: &Ctl, game_id: &str, token: &str, trial: Option<u32>) -> Wo
                 expires_at: None,
                 max_plays: None,
                 campaign: None,
+                cta: None,
             }),
             StatusCode::CREATED,
         )
@@ -1159,4 +1160,131 @@ async fn play_session_room(ctl: &Ctl, w: &World) -> String {
         .find(|x| x.id == b.array_id)
         .unwrap()
         .room_id
+}
+
+/// The public link card: game name, public icon, trial, call to action and the ready rooms'
+/// probe URLs; revoked links are 410 with a stable code, unknown ones 404, and a bad call to
+/// action is refused without creating a link.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_link_card_shows_the_game_and_the_rooms_to_probe() {
+    for backend in backends() {
+        let ctl = Ctl::start(backend).await;
+        let w = world(&ctl, 1, 1, 1).await;
+        let cta = CallToAction {
+            label: "Get the full game".into(),
+            url: "https://example.com/store".into(),
+        };
+        let link: Link = ctl
+            .ok(
+                Method::POST,
+                "/v1/links",
+                &w.tenant_token,
+                Some(&CreateLink {
+                    game_id: w.game.id.clone(),
+                    trial_seconds: Some(90),
+                    expires_at: None,
+                    max_plays: None,
+                    campaign: None,
+                    cta: Some(cta.clone()),
+                }),
+                StatusCode::CREATED,
+            )
+            .await;
+        assert_eq!(link.cta.as_ref(), Some(&cta));
+        // No account needed.
+        let (status, card) = ctl
+            .call::<(), LinkCard>(
+                Method::GET,
+                &format!("/v1/play/links/{}", link.code),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let card = card.unwrap();
+        assert_eq!(card.game_name, w.game.name);
+        assert_eq!(card.trial_seconds, 90);
+        assert_eq!(card.cta, Some(cta));
+        assert_eq!(
+            card.rooms,
+            vec![RoomProbe {
+                room_id: w.room.id.clone(),
+                probe_url: w.room.probe_url.clone(),
+            }]
+        );
+        let icon = card.icon_url.expect("the tapper fixture has an icon");
+        let resp = ctl
+            .http
+            .get(format!("{}{icon}", ctl.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert!(resp.bytes().await.unwrap().starts_with(b"\x89PNG"));
+
+        let (status, body) = ctl
+            .raw::<()>(Method::GET, "/v1/play/links/nosuchcode", None, None)
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+        let _: Link = ctl
+            .ok::<(), _>(
+                Method::POST,
+                &format!("/v1/links/{}/revoke", link.id),
+                &w.tenant_token,
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        let (status, body) = ctl
+            .raw::<()>(
+                Method::GET,
+                &format!("/v1/play/links/{}", link.code),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::GONE);
+        assert!(body.contains("LINK_REVOKED"), "{body}");
+        let (status, _) = ctl
+            .raw::<()>(
+                Method::GET,
+                &format!("/v1/play/links/{}/icon", link.code),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::GONE);
+
+        let links_before: Page<Link> = ctl.get("/v1/links", &w.tenant_token).await;
+        for bad in [
+            CallToAction {
+                label: "".into(),
+                url: "https://x.example".into(),
+            },
+            CallToAction {
+                label: "ok".into(),
+                url: "javascript:alert(1)".into(),
+            },
+        ] {
+            let (status, body) = ctl
+                .raw(
+                    Method::POST,
+                    "/v1/links",
+                    Some(&w.tenant_token),
+                    Some(&CreateLink {
+                        game_id: w.game.id.clone(),
+                        trial_seconds: None,
+                        expires_at: None,
+                        max_plays: None,
+                        campaign: None,
+                        cta: Some(bad),
+                    }),
+                )
+                .await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        }
+        let links_after: Page<Link> = ctl.get("/v1/links", &w.tenant_token).await;
+        assert_eq!(links_before.items.len(), links_after.items.len());
+        ctl.stop().await;
+    }
 }

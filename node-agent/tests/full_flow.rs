@@ -190,6 +190,7 @@ async fn a_player_acquires_a_play_the_real_agent_prepares_it_and_leaving_release
                 expires_at: None,
                 max_plays: None,
                 campaign: None,
+                cta: None,
             }),
             StatusCode::CREATED,
         )

@@ -480,7 +480,7 @@ async fn game_icon(
     icon_response(&state, &version).await
 }
 
-async fn icon_response(state: &AppState, version_id: &str) -> ApiResult<Response> {
+pub(crate) async fn icon_response(state: &AppState, version_id: &str) -> ApiResult<Response> {
     let row =
         sqlx::query("SELECT sha256, icon_mime FROM versions WHERE id = $1 AND state = 'READY'")
             .bind(version_id)
@@ -789,8 +789,37 @@ fn link_from(row: &AnyRow) -> Result<Link, sqlx::Error> {
         plays_used: u32_col(row, "plays_used")?,
         campaign: row.try_get("campaign")?,
         revoked_at: ts_opt(row, "revoked_at")?,
+        cta: cta_from(row)?,
         created_at: ts(row, "created_at")?,
     })
+}
+
+/// A link's call to action, stored as two nullable columns.
+pub(crate) fn cta_from(row: &AnyRow) -> Result<Option<CallToAction>, sqlx::Error> {
+    let label: Option<String> = row.try_get("cta_label")?;
+    let url: Option<String> = row.try_get("cta_url")?;
+    Ok(label
+        .zip(url)
+        .map(|(label, url)| CallToAction { label, url }))
+}
+
+fn check_cta(cta: &CallToAction) -> ApiResult<()> {
+    let label = cta.label.trim();
+    if label.is_empty() || label.chars().count() > 60 {
+        return Err(ApiError::Validation(
+            "cta.label must be 1–60 characters".into(),
+        ));
+    }
+    let scheme_ok = cta.url.starts_with("https://") || cta.url.starts_with("http://");
+    if !scheme_ok
+        || cta.url.len() > 2048
+        || cta.url.chars().any(|c| c.is_control() || c.is_whitespace())
+    {
+        return Err(ApiError::Validation(
+            "cta.url must be an http(s) URL of at most 2048 characters without spaces".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Creates a try-play link for a game.
@@ -823,12 +852,15 @@ async fn create_link(
             "campaign must be at most 64 characters".into(),
         ));
     }
+    if let Some(cta) = &req.cta {
+        check_cta(cta)?;
+    }
     let id = db::new_id("lnk");
     let code = db::random_token(10);
     let mut tx = state.db.write().await?;
     sqlx::query(
-        "INSERT INTO links (id, code, game_id, tenant_id, trial_seconds, expires_at, max_plays, plays_used, campaign, created_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,0,$8,$9)",
+        "INSERT INTO links (id, code, game_id, tenant_id, trial_seconds, expires_at, max_plays, plays_used, campaign, created_at, cta_label, cta_url) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,0,$8,$9,$10,$11)",
     )
     .bind(&id)
     .bind(&code)
@@ -839,6 +871,8 @@ async fn create_link(
     .bind(req.max_plays.map(i64::from))
     .bind(&req.campaign)
     .bind(crate::now().millis())
+    .bind(req.cta.as_ref().map(|c| c.label.trim().to_owned()))
+    .bind(req.cta.as_ref().map(|c| c.url.clone()))
     .execute(&mut **tx)
     .await?;
     audit::record(

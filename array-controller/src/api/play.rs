@@ -22,6 +22,8 @@ use utoipa_axum::routes;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(link_card))
+        .routes(routes!(link_icon))
         .routes(routes!(acquire_play))
         .routes(routes!(poll_ticket, cancel_ticket))
         .routes(routes!(ticket_events))
@@ -71,6 +73,62 @@ async fn online(
     Ok(axum::Json(page_from(items, &page, |e| {
         e.session_id.clone()
     })))
+}
+
+/// The player page's view of a try-play link (public): the game card, the trial length, the
+/// call to action, and the rooms where the game is ready (whose probe URLs the SDK times).
+#[utoipa::path(get, path = "/v1/play/links/{code}", tag = "play",
+    responses((status = 200, body = LinkCard), (status = 404, body = playrack_wire::Problem), (status = 410, body = playrack_wire::Problem)))]
+async fn link_card(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> ApiResult<axum::Json<LinkCard>> {
+    let link = acquire::open_link(&state, &code).await?;
+    let game_id: String = link.try_get("game_id")?;
+    let game = crate::api::catalog::load_game(&state, &game_id).await?;
+    let default_version = game.default_version_id.clone();
+    let rooms = sqlx::query(
+        "SELECT r.id, r.probe_url FROM deployments d JOIN rooms r ON r.id = d.room_id \
+         WHERE d.version_id = $1 AND d.state = 'ready' ORDER BY r.id",
+    )
+    .bind(default_version.as_deref().unwrap_or(""))
+    .fetch_all(&state.db.pool)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(RoomProbe {
+            room_id: r.try_get("id")?,
+            probe_url: r.try_get("probe_url")?,
+        })
+    })
+    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    Ok(axum::Json(LinkCard {
+        icon_url: game
+            .icon_url
+            .is_some()
+            .then(|| format!("/v1/play/links/{code}/icon")),
+        code,
+        game_id,
+        game_name: game.name,
+        trial_seconds: link
+            .try_get::<i64, _>("trial_seconds")?
+            .clamp(0, u32::MAX as i64) as u32,
+        cta: crate::api::catalog::cta_from(&link)?,
+        rooms,
+    }))
+}
+
+/// The icon of a try-play link's game (public while the link can be played).
+#[utoipa::path(get, path = "/v1/play/links/{code}/icon", tag = "play", responses((status = 200, content_type = "image/png")))]
+async fn link_icon(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> ApiResult<axum::response::Response> {
+    let link = acquire::open_link(&state, &code).await?;
+    let game =
+        crate::api::catalog::load_game(&state, &link.try_get::<String, _>("game_id")?).await?;
+    let version = game.default_version_id.ok_or(ApiError::NotFound("icon"))?;
+    crate::api::catalog::icon_response(&state, &version).await
 }
 
 /// Asks for a play: `ASSIGNED` with a reserved session, or `QUEUED` with a ticket.

@@ -10,6 +10,7 @@ use crate::state::AppState;
 use axum::http::StatusCode;
 use playrack_wire::api::{AcquireRequest, AcquireResponse, TrialDefaults};
 use sqlx::Row;
+use sqlx::any::AnyRow;
 
 /// A play request resolved to its tenant, game, version and player.
 #[derive(Debug, Clone)]
@@ -47,6 +48,26 @@ fn gone(code: &'static str, detail: &str) -> ApiError {
 }
 
 /// Resolves who plays what (outside the reserving transaction: reads only).
+/// A try-play link by its code, if it can still be played: unknown codes are 404, revoked or
+/// expired links 410 (`LINK_REVOKED`, `LINK_EXPIRED`).
+pub async fn open_link(state: &AppState, code: &str) -> ApiResult<AnyRow> {
+    let link = sqlx::query("SELECT * FROM links WHERE code = $1")
+        .bind(code)
+        .fetch_optional(&state.db.pool)
+        .await?
+        .ok_or(ApiError::NotFound("link"))?;
+    if link.try_get::<Option<i64>, _>("revoked_at")?.is_some() {
+        return Err(gone("LINK_REVOKED", "this try-play link was revoked"));
+    }
+    if link
+        .try_get::<Option<i64>, _>("expires_at")?
+        .is_some_and(|e| e <= crate::now().millis())
+    {
+        return Err(gone("LINK_EXPIRED", "this try-play link has expired"));
+    }
+    Ok(link)
+}
+
 pub async fn resolve(state: &AppState, req: AcquireRequest) -> ApiResult<Play> {
     let now = crate::now();
     let (tenant_id, game_id, user_key, user_level, link_id, trial_secs) =
@@ -58,20 +79,7 @@ pub async fn resolve(state: &AppState, req: AcquireRequest) -> ApiResult<Play> {
                         "device_id must be 16–64 characters of letters, digits, - and _".into(),
                     ));
                 }
-                let link = sqlx::query("SELECT * FROM links WHERE code = $1")
-                    .bind(code)
-                    .fetch_optional(&state.db.pool)
-                    .await?
-                    .ok_or(ApiError::NotFound("link"))?;
-                if link.try_get::<Option<i64>, _>("revoked_at")?.is_some() {
-                    return Err(gone("LINK_REVOKED", "this try-play link was revoked"));
-                }
-                if link
-                    .try_get::<Option<i64>, _>("expires_at")?
-                    .is_some_and(|e| e <= now.millis())
-                {
-                    return Err(gone("LINK_EXPIRED", "this try-play link has expired"));
-                }
+                let link = open_link(state, code).await?;
                 (
                     link.try_get::<String, _>("tenant_id")?,
                     link.try_get::<String, _>("game_id")?,

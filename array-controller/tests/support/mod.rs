@@ -730,6 +730,7 @@ pub async fn world(ctl: &Ctl, boards: u32, slots: u32, concurrency: u32) -> Worl
                 expires_at: None,
                 max_plays: None,
                 campaign: None,
+                cta: None,
             }),
             StatusCode::CREATED,
         )
