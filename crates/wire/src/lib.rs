@@ -19,6 +19,7 @@ pub mod problem;
 pub mod session_token;
 pub mod signaling;
 pub mod time;
+pub mod ts;
 
 pub use problem::Problem;
 pub use time::Timestamp;

@@ -1,0 +1,53 @@
+// Builds the SDK: type-checks against the generated wire types and writes the declarations
+// (tsc), bundles `src/index.ts` into one minified ESM file (esbuild), and fails when the bundle
+// is over its gzipped size budget.
+import { build } from "esbuild";
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const BUDGET_BYTES = 30 * 1024;
+const generated = join(root, "src/generated/wire.ts");
+
+if (!existsSync(generated)) {
+  console.error(
+    "src/generated/wire.ts is missing: generate it from the Rust wire types with\n" +
+      "  PLAYRACK_UPDATE_TS=1 cargo test -p playrack-wire ts::",
+  );
+  process.exit(1);
+}
+
+rmSync(join(root, "dist"), { recursive: true, force: true });
+try {
+  execFileSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.json")], {
+    stdio: "inherit",
+  });
+} catch {
+  console.error("type check failed (if the wire types changed, adapt the SDK to src/generated/wire.ts)");
+  process.exit(1);
+}
+
+const out = join(root, "dist/playrack.js");
+await build({
+  entryPoints: [join(root, "src/index.ts")],
+  bundle: true,
+  format: "esm",
+  platform: "browser",
+  target: ["es2020", "chrome90", "safari15", "firefox90"],
+  minify: true,
+  sourcemap: true,
+  legalComments: "none",
+  outfile: out,
+  logLevel: "warning",
+});
+
+const raw = readFileSync(out);
+const gz = gzipSync(raw, { level: 9 }).length;
+console.log(`dist/playrack.js: ${(raw.length / 1024).toFixed(1)} kB, ${(gz / 1024).toFixed(1)} kB gzipped (budget ${BUDGET_BYTES / 1024} kB)`);
+if (gz > BUDGET_BYTES) {
+  console.error(`dist/playrack.js is ${gz} bytes gzipped, over the ${BUDGET_BYTES}-byte budget`);
+  process.exit(1);
+}

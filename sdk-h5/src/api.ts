@@ -1,0 +1,171 @@
+/**
+ * The controller's player API (`/v1/play/…`) as a small REST client: link cards, acquire,
+ * queue tickets, play sessions. Errors come back as `application/problem+json` and are raised
+ * as {@link PlayrackError}s carrying the problem's stable `code`. `fetch` is injected, so tests
+ * run without a network.
+ */
+import { PlayrackError, SdkCode } from "./errors.js";
+import type {
+  AcquireRequest,
+  AcquireResponse,
+  LinkCard,
+  PlaySession,
+  Problem,
+  Session,
+  Ticket,
+} from "./generated/wire.js";
+
+export type FetchFn = (input: string, init?: RequestInit) => Promise<Response>;
+
+export class ApiClient {
+  /** `base` is the controller's origin (or a path prefix); `""` means the page's own origin. */
+  constructor(
+    readonly base: string,
+    private readonly fetchFn: FetchFn,
+  ) {}
+
+  /** An absolute or base-relative URL for a controller path (`/v1/…`) or a URL the controller gave. */
+  url(path: string): string {
+    if (/^[a-z][a-z0-9+.-]*:/i.test(path)) return path;
+    return this.base.replace(/\/+$/, "") + (path.startsWith("/") ? path : `/${path}`);
+  }
+
+  /** `GET /v1/play/links/{code}`: the game card and the rooms to measure. */
+  linkCard(code: string): Promise<LinkCard> {
+    return this.request<LinkCard>("GET", `/v1/play/links/${encodeURIComponent(code)}`, undefined, {}, isLinkCard);
+  }
+
+  /** `POST /v1/play/acquire` with an `Idempotency-Key` (a retry with the same key is safe). */
+  acquire(body: AcquireRequest, idempotencyKey: string): Promise<AcquireResponse> {
+    return this.request<AcquireResponse>(
+      "POST",
+      "/v1/play/acquire",
+      body,
+      { "Idempotency-Key": idempotencyKey },
+      isAcquireResponse,
+    );
+  }
+
+  /** `GET /v1/play/tickets/{id}`: keeps the ticket in line; claims a promoted one. */
+  pollTicket(id: string): Promise<Ticket> {
+    return this.request<Ticket>("GET", ticketPath(id), undefined, {}, isTicket);
+  }
+
+  /** `DELETE /v1/play/tickets/{id}`: leaves the line. */
+  cancelTicket(id: string): Promise<Ticket> {
+    return this.request<Ticket>("DELETE", ticketPath(id), undefined, {}, isTicket);
+  }
+
+  /** The server-sent-events URL of a ticket (events named `ticket`, data a Ticket). */
+  ticketEventsUrl(id: string): string {
+    return this.url(`${ticketPath(id)}/events`);
+  }
+
+  /** `GET /v1/play/sessions/{id}`: the session and, once ready, a fresh single-use connect token. */
+  playSession(id: string): Promise<PlaySession> {
+    return this.request<PlaySession>("GET", sessionPath(id), undefined, {}, isPlaySession);
+  }
+
+  /** `DELETE /v1/play/sessions/{id}`: the player leaves (`USER_LEFT`). */
+  leave(id: string): Promise<Session> {
+    return this.request<Session>("DELETE", sessionPath(id), undefined, {}, isSession);
+  }
+
+  private async request<T>(
+    method: string,
+    path: string,
+    body: unknown,
+    headers: Record<string, string>,
+    check: (v: unknown) => boolean,
+  ): Promise<T> {
+    const init: RequestInit = { method, headers: { accept: "application/json", ...headers }, cache: "no-store" };
+    if (body !== undefined) {
+      init.body = JSON.stringify(body);
+      (init.headers as Record<string, string>)["content-type"] = "application/json";
+    }
+    let res: Response;
+    try {
+      res = await this.fetchFn(this.url(path), init);
+    } catch (e) {
+      throw new PlayrackError(SdkCode.NETWORK, `${method} ${path}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const text = await res.text().catch(() => "");
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    if (!res.ok) {
+      if (isProblem(json)) throw new PlayrackError(json.code, json.detail || json.title, res.status);
+      throw new PlayrackError(`HTTP_${res.status}`, `${method} ${path}: HTTP ${res.status}`, res.status);
+    }
+    if (!check(json)) {
+      throw new PlayrackError(SdkCode.BAD_RESPONSE, `${method} ${path}: unexpected answer ${text.slice(0, 200)}`);
+    }
+    return json as T;
+  }
+}
+
+const ticketPath = (id: string) => `/v1/play/tickets/${encodeURIComponent(id)}`;
+const sessionPath = (id: string) => `/v1/play/sessions/${encodeURIComponent(id)}`;
+
+// Shape checks: enough of each body to rely on what the SDK reads.
+
+export const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+const isStr = (v: unknown): v is string => typeof v === "string";
+const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+const optStr = (v: unknown) => v === undefined || v === null || isStr(v);
+
+export function isProblem(v: unknown): v is Problem {
+  return isRecord(v) && isStr(v.code) && (isStr(v.detail) || isStr(v.title));
+}
+
+export function isLinkCard(v: unknown): v is LinkCard {
+  return (
+    isRecord(v) &&
+    isStr(v.code) &&
+    isStr(v.game_id) &&
+    isStr(v.game_name) &&
+    isNum(v.trial_seconds) &&
+    optStr(v.icon_url) &&
+    Array.isArray(v.rooms) &&
+    v.rooms.every((r) => isRecord(r) && isStr(r.room_id) && isStr(r.probe_url))
+  );
+}
+
+export function isAcquireResponse(v: unknown): v is AcquireResponse {
+  if (!isRecord(v)) return false;
+  if (v.status === "ASSIGNED") return isStr(v.session_id);
+  if (v.status === "QUEUED")
+    return isStr(v.ticket_id) && isNum(v.position) && isNum(v.queue_length) && isNum(v.eta_secs) && isNum(v.poll_after_ms);
+  return false;
+}
+
+const TICKET_STATES = ["waiting", "promoted", "claimed", "cancelled", "evicted", "expired"];
+
+export function isTicket(v: unknown): v is Ticket {
+  return (
+    isRecord(v) &&
+    isStr(v.id) &&
+    isStr(v.state) &&
+    TICKET_STATES.includes(v.state) &&
+    isNum(v.queue_length) &&
+    isNum(v.eta_secs) &&
+    isNum(v.poll_after_ms) &&
+    optStr(v.session_id)
+  );
+}
+
+const SESSION_STATES = ["reserved", "preparing", "ready", "playing", "ending", "ended"];
+
+export function isSession(v: unknown): v is Session {
+  return isRecord(v) && isStr(v.id) && isStr(v.state) && SESSION_STATES.includes(v.state) && optStr(v.end_reason);
+}
+
+export function isPlaySession(v: unknown): v is PlaySession {
+  if (!isRecord(v) || !isSession(v.session)) return false;
+  const c = v.connect;
+  return c === undefined || c === null || (isRecord(c) && isStr(c.signaling_url) && isStr(c.token));
+}

@@ -1,0 +1,103 @@
+/**
+ * The WebRTC side of a connection: a receive-only peer (video + audio) with the `input`
+ * DataChannel, offered to the agent over signaling. The agent is ICE-lite and puts its
+ * candidate in the answer; the SDK sends its offer once ICE gathering completes (or after a
+ * short wait, trickling later candidates as `candidate` signals). The peer-connection
+ * constructor is injected.
+ */
+import { PlayrackError, SdkCode } from "./errors.js";
+import { withTimeout, type Clock } from "./clock.js";
+import type { IceServer } from "./generated/wire.js";
+import type { Signaling } from "./signaling.js";
+
+export type PeerFactory = (config: RTCConfiguration) => RTCPeerConnection;
+
+export interface Negotiated {
+  pc: RTCPeerConnection;
+  input: RTCDataChannel;
+}
+
+export interface NegotiateOptions {
+  clock: Clock;
+  /** How long to wait for ICE gathering before offering anyway. Default 1000 ms. */
+  gatherMs?: number;
+  /** How long to wait for the answer. Default 10 s. */
+  answerMs?: number;
+  /** The agent's answer SDP (the caller routes the `answer` signal here). */
+  answer: Promise<string>;
+  /** Called when remote tracks arrive. */
+  onStream: (stream: MediaStream) => void;
+}
+
+/** Feeds an agent `candidate` signal to a peer (the agent's candidates have no mid: bundled). */
+export function addRemoteCandidate(pc: RTCPeerConnection, candidate: string): void {
+  pc.addIceCandidate({ candidate, sdpMLineIndex: 0 }).catch(() => undefined);
+}
+
+export function rtcIceServers(servers: IceServer[]): RTCIceServer[] {
+  return servers.map((s) => {
+    const out: RTCIceServer = { urls: s.urls };
+    if (s.username) out.username = s.username;
+    if (s.credential) out.credential = s.credential;
+    return out;
+  });
+}
+
+/** Creates the peer, sends the offer and applies the answer. */
+export async function negotiate(
+  factory: PeerFactory,
+  signaling: Signaling,
+  iceServers: IceServer[],
+  o: NegotiateOptions,
+): Promise<Negotiated> {
+  const pc = factory({ iceServers: rtcIceServers(iceServers), bundlePolicy: "max-bundle" });
+  pc.addTransceiver("video", { direction: "recvonly" });
+  pc.addTransceiver("audio", { direction: "recvonly" });
+  const input = pc.createDataChannel("input", { ordered: true });
+  let stream: MediaStream | undefined;
+  pc.ontrack = (ev: RTCTrackEvent) => {
+    const s = ev.streams[0] ?? stream ?? new MediaStream();
+    if (!ev.streams[0] && !s.getTracks().includes(ev.track)) s.addTrack(ev.track);
+    stream = s;
+    o.onStream(s);
+  };
+  let offered = false;
+  pc.onicecandidate = (ev: RTCPeerConnectionIceEvent) => {
+    // after the offer went out, trickle what gathering still finds
+    if (offered && ev.candidate && ev.candidate.candidate) {
+      signaling.send({ type: "candidate", candidate: ev.candidate.candidate, sdp_mid: ev.candidate.sdpMid ?? null });
+    }
+  };
+  try {
+    const offer = await pc.createOffer();
+    await pc.setLocalDescription(offer);
+    await gathered(pc, o.clock, o.gatherMs ?? 1000);
+    const sdp = pc.localDescription?.sdp ?? offer.sdp ?? "";
+    offered = true;
+    if (!signaling.send({ type: "offer", sdp })) throw new PlayrackError(SdkCode.NETWORK, "signaling closed before the offer");
+    const remote = await withTimeout(o.clock, o.answer, o.answerMs ?? 10_000, SdkCode.WEBRTC_FAILED, "answer");
+    await pc.setRemoteDescription({ type: "answer", sdp: remote });
+  } catch (e) {
+    pc.close();
+    if (e instanceof PlayrackError) throw e;
+    throw new PlayrackError(SdkCode.WEBRTC_FAILED, `negotiation failed: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return { pc, input };
+}
+
+/** Resolves when ICE gathering completes, or after `ms`. */
+function gathered(pc: RTCPeerConnection, clock: Clock, ms: number): Promise<void> {
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clock.clearTimeout(h);
+      pc.removeEventListener("icegatheringstatechange", check);
+      resolve();
+    };
+    const check = () => {
+      if (pc.iceGatheringState === "complete") done();
+    };
+    const h = clock.setTimeout(done, ms);
+    pc.addEventListener("icegatheringstatechange", check);
+  });
+}

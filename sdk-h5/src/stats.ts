@@ -1,0 +1,136 @@
+/**
+ * Stream statistics, pure: folds successive `RTCPeerConnection.getStats()` reports (inbound
+ * video `inbound-rtp`, the selected `candidate-pair`) and the agent's `stats` signals into what
+ * `player.stats()` returns — frames decoded, fps, bitrate, RTT, jitter, loss, and the last
+ * probe latency — and notices a frozen picture (no new frame for a while).
+ */
+import type { StreamStats } from "./generated/wire.js";
+
+export interface PlayerStats {
+  framesDecoded: number;
+  /** Frames decoded per second over the last interval. */
+  fps: number;
+  bitrateKbps: number;
+  /** Round trip to the board (ICE candidate pair, else the agent's figure). */
+  rttMs: number;
+  jitterMs: number;
+  /** Fraction of packets lost over the last interval, 0..1. */
+  loss: number;
+  /** The last latency probe: input sent → frame shown, ms. */
+  lastInputToFrameMs?: number;
+  /** Video size as decoded. */
+  width?: number;
+  height?: number;
+  /** The agent's own report, when one came. */
+  agent?: StreamStats;
+}
+
+/** One entry of an RTCStatsReport, loosely typed (browsers differ). */
+export type StatsEntry = { type: string; [k: string]: unknown };
+
+interface Sample {
+  time: number;
+  framesDecoded: number;
+  bytes: number;
+  packetsReceived: number;
+  packetsLost: number;
+}
+
+const n = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
+
+export class StatsTracker {
+  private prev: Sample | undefined;
+  private current: PlayerStats = { framesDecoded: 0, fps: 0, bitrateKbps: 0, rttMs: 0, jitterMs: 0, loss: 0 };
+  private lastFrameAt: number | undefined;
+
+  /** Folds one getStats() report taken at `time` (ms). */
+  addReport(entries: Iterable<StatsEntry>, time: number): PlayerStats {
+    let video: StatsEntry | undefined;
+    let pair: StatsEntry | undefined;
+    let selectedPairId: string | undefined;
+    const pairs = new Map<string, StatsEntry>();
+    for (const e of entries) {
+      if (e.type === "inbound-rtp" && (e.kind === "video" || e.mediaType === "video")) video = e;
+      else if (e.type === "candidate-pair") {
+        pairs.set(String(e.id), e);
+        if (e.selected === true || (e.nominated === true && e.state === "succeeded" && !pair)) pair = e;
+      } else if (e.type === "transport" && typeof e.selectedCandidatePairId === "string") {
+        selectedPairId = e.selectedCandidatePairId;
+      }
+    }
+    if (selectedPairId && pairs.has(selectedPairId)) pair = pairs.get(selectedPairId);
+    const s = { ...this.current };
+    if (pair) {
+      const rtt = n(pair.currentRoundTripTime);
+      if (rtt !== undefined) s.rttMs = Math.round(rtt * 1000);
+    }
+    if (video) {
+      const sample: Sample = {
+        time,
+        framesDecoded: n(video.framesDecoded) ?? 0,
+        bytes: n(video.bytesReceived) ?? 0,
+        packetsReceived: n(video.packetsReceived) ?? 0,
+        packetsLost: n(video.packetsLost) ?? 0,
+      };
+      s.framesDecoded = sample.framesDecoded;
+      const jitter = n(video.jitter);
+      if (jitter !== undefined) s.jitterMs = Math.round(jitter * 1000 * 10) / 10;
+      const w = n(video.frameWidth);
+      const h = n(video.frameHeight);
+      if (w && h) {
+        s.width = w;
+        s.height = h;
+      }
+      const p = this.prev;
+      if (p && time > p.time) {
+        const dt = (time - p.time) / 1000;
+        s.fps = Math.round((Math.max(0, sample.framesDecoded - p.framesDecoded) / dt) * 10) / 10;
+        s.bitrateKbps = Math.round((Math.max(0, sample.bytes - p.bytes) * 8) / 1000 / dt);
+        const got = Math.max(0, sample.packetsReceived - p.packetsReceived);
+        const lost = Math.max(0, sample.packetsLost - p.packetsLost);
+        s.loss = got + lost > 0 ? Math.round((lost / (got + lost)) * 1000) / 1000 : 0;
+      }
+      if (sample.framesDecoded > (p?.framesDecoded ?? 0)) this.lastFrameAt = time;
+      this.prev = sample;
+    }
+    this.current = s;
+    return this.get();
+  }
+
+  /** Folds the agent's report; its RTT and loss fill in what the browser did not measure. */
+  addAgentStats(a: StreamStats): void {
+    this.current.agent = a;
+    if (!this.current.rttMs && a.rtt_ms) this.current.rttMs = a.rtt_ms;
+    if (!this.prev) this.current.loss = a.loss;
+  }
+
+  /** A frame was shown (requestVideoFrameCallback), at `time`. */
+  frameShown(time: number): void {
+    this.lastFrameAt = time;
+  }
+
+  setLastProbe(ms: number): void {
+    this.current.lastInputToFrameMs = ms;
+  }
+
+  /** Milliseconds since the last decoded frame, or undefined before the first. */
+  sinceLastFrame(time: number): number | undefined {
+    return this.lastFrameAt === undefined ? undefined : time - this.lastFrameAt;
+  }
+
+  /** The picture is frozen: frames came, then none for `thresholdMs`. */
+  frozen(time: number, thresholdMs = 2000): boolean {
+    const since = this.sinceLastFrame(time);
+    return since !== undefined && since > thresholdMs;
+  }
+
+  /** Forgets the frame history (after a reconnect the counters restart). */
+  resetCounters(): void {
+    this.prev = undefined;
+    this.lastFrameAt = undefined;
+  }
+
+  get(): PlayerStats {
+    return { ...this.current };
+  }
+}
