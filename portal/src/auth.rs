@@ -1,0 +1,293 @@
+//! Sign-in and sign-out, the [`SignedIn`] extractor the console pages use, and the CSRF check
+//! every state-changing request passes.
+//!
+//! - `GET /signin` sets a short-lived `playrack_signin` cookie and puts the same random value in
+//!   the form, so a sign-in can only be posted from a page this browser loaded (login CSRF).
+//! - `POST /signin` signs in at the controller (`/v1/auth/login`), keeps the token in the
+//!   session store and sets `playrack_session` (HttpOnly, SameSite=Strict, Path=/, Secure when
+//!   configured). Wrong credentials answer 401 with the form again.
+//! - `POST /signout` (CSRF-checked) ends the token at the controller and forgets the session.
+
+use crate::AppState;
+use crate::controller::CtlError;
+use crate::html::{Html, attr, esc};
+use crate::layout::{self, Page};
+use crate::session::{self, COOKIE, SIGNIN_COOKIE, Session, constant_time_eq};
+use axum::Form;
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+/// The header page scripts send the CSRF token in.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// The form field forms send it in.
+pub const CSRF_FIELD: &str = "csrf";
+
+/// A signed-in browser: its session id and session.
+#[derive(Clone)]
+pub struct SignedIn {
+    pub id: String,
+    pub session: Session,
+}
+
+impl SignedIn {
+    /// The signed-in account's tenant, if it has one.
+    pub fn tenant_id(&self) -> Option<&str> {
+        self.session.principal.tenant_id.as_deref()
+    }
+
+    pub fn token(&self) -> &str {
+        &self.session.token
+    }
+
+    pub fn is_operator(&self) -> bool {
+        self.session.principal.role.is_operator()
+    }
+}
+
+/// The session of a request, if it has a live one.
+pub fn session_of(state: &AppState, headers: &HeaderMap) -> Option<SignedIn> {
+    let id = session::cookie_value(headers, COOKIE)?;
+    let session = state.sessions.get(&id)?;
+    Some(SignedIn { id, session })
+}
+
+/// Pages that need an account send the browser to sign in (and back afterwards).
+pub struct ToSignIn(String);
+
+impl IntoResponse for ToSignIn {
+    fn into_response(self) -> Response {
+        Redirect::to(&format!("/signin?next={}", crate::html::pct(&self.0))).into_response()
+    }
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = ToSignIn;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ToSignIn> {
+        session_of(state, &parts.headers).ok_or_else(|| {
+            ToSignIn(
+                parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.as_str().to_owned())
+                    .unwrap_or_else(|| "/".into()),
+            )
+        })
+    }
+}
+
+/// Checks a state-changing request: the session's CSRF token must come in the `x-csrf-token`
+/// header or the `csrf` form field, and a browser's `Sec-Fetch-Site` must not say cross-site.
+pub fn csrf_ok(session: &Session, headers: &HeaderMap, form_value: Option<&str>) -> bool {
+    if headers
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes() == b"cross-site")
+    {
+        return false;
+    }
+    let sent = headers
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .or(form_value);
+    sent.is_some_and(|s| constant_time_eq(s.as_bytes(), session.csrf.as_bytes()))
+}
+
+/// Where to go after signing in: a local path only (never `//host` or a full URL).
+fn safe_next(next: Option<&str>, operator: bool) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        _ if operator => "/operator".to_owned(),
+        _ => "/console".to_owned(),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct NextParam {
+    pub next: Option<String>,
+}
+
+fn signin_form(next: Option<&str>, nonce: &str, email: &str, error: Option<&str>) -> Html {
+    let error = match error {
+        Some(e) => format!(
+            "<p class=\"error\" role=\"alert\" data-testid=\"signin-error\">{}</p>",
+            esc(e)
+        ),
+        None => String::new(),
+    };
+    Html::trusted(format!(
+        r#"<section class="card narrow">
+<h1>Sign in</h1>
+{error}
+<form method="post" action="/signin" data-testid="signin-form">
+<input type="hidden" name="signin_csrf" value="{nonce}">
+<input type="hidden" name="next" value="{next}">
+<label for="email">Email</label>
+<input id="email" name="email" type="email" autocomplete="username" required value="{email}" data-testid="signin-email">
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required data-testid="signin-password">
+<button type="submit" class="primary" data-testid="signin-submit">Sign in</button>
+</form>
+</section>"#,
+        nonce = attr(nonce),
+        next = attr(next.unwrap_or("")),
+        email = attr(email),
+    ))
+}
+
+fn signin_response(
+    state: &AppState,
+    status: StatusCode,
+    next: Option<&str>,
+    email: &str,
+    error: Option<&str>,
+) -> Response {
+    let nonce = session::random_token();
+    let mut resp = layout::render(
+        Page::new("Sign in", signin_form(next, &nonce, email, error)).page_id("signin"),
+    );
+    *resp.status_mut() = status;
+    let cookie = session::set_cookie(
+        SIGNIN_COOKIE,
+        &nonce,
+        state.config.secure_cookies,
+        Some(3600),
+    );
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).expect("ascii cookie"),
+    );
+    resp
+}
+
+/// `GET /signin`.
+pub async fn signin_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<NextParam>,
+) -> Response {
+    if let Some(s) = session_of(&state, &headers) {
+        return Redirect::to(&safe_next(q.next.as_deref(), s.is_operator())).into_response();
+    }
+    signin_response(&state, StatusCode::OK, q.next.as_deref(), "", None)
+}
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    email: String,
+    password: String,
+    #[serde(default)]
+    signin_csrf: String,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+/// `POST /signin`.
+pub async fn signin(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<SignInForm>,
+) -> Response {
+    let next = form.next.as_deref().filter(|n| !n.is_empty());
+    let nonce = session::cookie_value(&headers, SIGNIN_COOKIE).unwrap_or_default();
+    if nonce.is_empty() || !constant_time_eq(nonce.as_bytes(), form.signin_csrf.as_bytes()) {
+        tracing::info!("sign-in refused: the form did not come from this browser's sign-in page");
+        return signin_response(
+            &state,
+            StatusCode::FORBIDDEN,
+            next,
+            &form.email,
+            Some("This sign-in form expired. Please try again."),
+        );
+    }
+    match state.ctl.login(form.email.trim(), &form.password).await {
+        Ok(login) => {
+            let operator = login.principal.role.is_operator();
+            tracing::info!(account = %login.principal.id, role = login.principal.role.as_str(), "signed in");
+            let id = state
+                .sessions
+                .create(login.token, login.principal, login.expires_at);
+            let mut resp = Redirect::to(&safe_next(next, operator)).into_response();
+            let secure = state.config.secure_cookies;
+            for c in [
+                session::set_cookie(COOKIE, &id, secure, None),
+                session::set_cookie(SIGNIN_COOKIE, "", secure, Some(0)),
+            ] {
+                resp.headers_mut().append(
+                    header::SET_COOKIE,
+                    HeaderValue::from_str(&c).expect("ascii cookie"),
+                );
+            }
+            resp
+        }
+        Err(CtlError::Problem { status, problem })
+            if status == StatusCode::UNAUTHORIZED || status == StatusCode::UNPROCESSABLE_ENTITY =>
+        {
+            tracing::info!(code = %problem.code, "sign-in refused by the controller");
+            signin_response(
+                &state,
+                StatusCode::UNAUTHORIZED,
+                next,
+                &form.email,
+                Some("Wrong email or password."),
+            )
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "sign-in failed");
+            let msg = match &e {
+                CtlError::Problem { status, .. } if *status == StatusCode::TOO_MANY_REQUESTS => {
+                    "Too many attempts. Please wait a moment and try again.".to_owned()
+                }
+                _ => format!("Signing in is not possible right now ({}).", e.problem().code),
+            };
+            signin_response(&state, e.status(), next, &form.email, Some(&msg))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /signout`.
+pub async fn signout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if let Some(s) = session_of(&state, &headers) {
+        if !csrf_ok(&s.session, &headers, Some(&form.csrf)) {
+            return crate::security::problem(
+                StatusCode::FORBIDDEN,
+                "CSRF_REFUSED",
+                "the request did not carry this session's CSRF token",
+            );
+        }
+        state.sessions.remove(&s.id);
+        state.ctl.logout(&s.session.token).await;
+        tracing::info!(account = %s.session.principal.id, "signed out");
+    }
+    let mut resp = Redirect::to("/signin").into_response();
+    let c = session::set_cookie(COOKIE, "", state.config.secure_cookies, Some(0));
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&c).expect("ascii cookie"),
+    );
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn next_is_local_only() {
+        assert_eq!(super::safe_next(Some("/console/games"), false), "/console/games");
+        assert_eq!(super::safe_next(Some("//evil.example"), false), "/console");
+        assert_eq!(super::safe_next(Some("https://evil.example"), true), "/operator");
+        assert_eq!(super::safe_next(Some("/\\evil.example"), false), "/console");
+        assert_eq!(super::safe_next(None, false), "/console");
+    }
+}

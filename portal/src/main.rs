@@ -1,0 +1,81 @@
+//! The `portal` binary: flags and `PLAYRACK_PORTAL_*` environment variables → [`portal::Config`],
+//! logging, and serving until Ctrl-C.
+
+use clap::Parser;
+use portal::{Config, Portal};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Playrack's web pages: the try-play page and the tenant console.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, env = "PLAYRACK_PORTAL_LISTEN", default_value = "127.0.0.1:7700")]
+    listen: SocketAddr,
+    /// The array controller's base URL.
+    #[arg(long, env = "PLAYRACK_PORTAL_CONTROLLER_URL", default_value = "http://127.0.0.1:7600")]
+    controller_url: String,
+    /// The URL people reach the portal at (e.g. behind a TLS proxy); used in try-play links
+    /// and QR codes. Default: the listen address.
+    #[arg(long, env = "PLAYRACK_PORTAL_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// The H5 SDK's built bundle (served at /assets/sdk/).
+    #[arg(long, env = "PLAYRACK_PORTAL_ASSETS_DIR", default_value = "sdk-h5/dist")]
+    assets_dir: PathBuf,
+    /// Mark the session cookie `Secure`. Default: on, unless the public URL (or, without one,
+    /// the listen address) is plain http on loopback, where browsers would not send a Secure
+    /// cookie and nothing leaves the machine anyway.
+    #[arg(long, env = "PLAYRACK_PORTAL_SECURE_COOKIES", num_args = 0..=1, default_missing_value = "true")]
+    secure_cookies: Option<bool>,
+    /// Sign a session out after this many idle minutes.
+    #[arg(long, env = "PLAYRACK_PORTAL_SESSION_IDLE_MINUTES", default_value_t = 120)]
+    session_idle_minutes: u64,
+    /// Sign a session out this many hours after sign-in.
+    #[arg(long, env = "PLAYRACK_PORTAL_SESSION_MAX_HOURS", default_value_t = 12)]
+    session_max_hours: u64,
+    /// Largest proxied request body in bytes (APK upload chunks stream and are not limited).
+    #[arg(long, env = "PLAYRACK_PORTAL_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    max_body_bytes: usize,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=warn".into()),
+        )
+        .init();
+    let args = Args::parse();
+    let secure = args.secure_cookies.unwrap_or_else(|| {
+        portal::config::default_secure_cookies(args.listen, args.public_url.as_deref())
+    });
+    if secure && args.public_url.as_deref().is_none_or(|u| u.starts_with("http://")) {
+        tracing::warn!(
+            "session cookies are Secure but the portal is reached over plain http: browsers will \
+             not keep them. Put it behind HTTPS (and pass --public-url https://…), or use loopback."
+        );
+    }
+    let config = Config {
+        listen: args.listen,
+        controller_url: args.controller_url,
+        public_url: args.public_url,
+        sdk_dir: args.assets_dir,
+        secure_cookies: secure,
+        session_idle: Duration::from_secs(args.session_idle_minutes * 60),
+        session_max: Duration::from_secs(args.session_max_hours * 3600),
+        max_body_bytes: args.max_body_bytes,
+    };
+    let running = Portal::start(config).await?;
+    println!("portal: {}", running.url);
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => {
+            r?;
+            tracing::info!("stopping");
+            running.stop().await;
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! The pages: [`player`] (the public try-play page) and [`tenant`] (the tenant console); the
+//! operator console will be `operator`. Shared here: the start page, the not-found page, and
+//! turning a failed controller read into the right page.
+
+pub mod player;
+pub mod tenant;
+
+use crate::AppState;
+use crate::auth::{SignedIn, session_of};
+use crate::controller::CtlError;
+use crate::html::Html;
+use crate::layout::{self, Page};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+
+/// `GET /`: the console for a signed-in user, else the sign-in page.
+pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match session_of(&state, &headers) {
+        Some(s) if s.is_operator() => Redirect::to("/operator").into_response(),
+        Some(_) => Redirect::to("/console").into_response(),
+        None => Redirect::to("/signin").into_response(),
+    }
+}
+
+/// Unknown paths.
+pub async fn not_found() -> Response {
+    layout::render(layout::error_page(
+        StatusCode::NOT_FOUND,
+        "Page not found",
+        "There is nothing at this address.",
+        None,
+    ))
+}
+
+/// `GET /operator`: where operators land until the operator console is built.
+pub async fn operator_placeholder(user: SignedIn) -> Response {
+    let mut page = Page::new(
+        "Operator console",
+        Html::trusted(
+            "<section class=\"card\"><h1>Operator console</h1>\
+             <p data-testid=\"operator-placeholder\">The operator console is not available in \
+             this portal yet. Use the controller's API (<code>/v1</code>) meanwhile.</p></section>",
+        ),
+    )
+    .page_id("operator");
+    page.user = Some(user);
+    layout::render(page)
+}
+
+/// The page for a controller read that failed: sign in again on 401 (the session is dropped),
+/// a not-found page on 404, else an error page with the problem's code.
+pub fn failed(state: &AppState, user: &SignedIn, e: CtlError) -> Response {
+    let status = e.status();
+    if status == StatusCode::UNAUTHORIZED {
+        state.sessions.remove(&user.id);
+        return Redirect::to("/signin").into_response();
+    }
+    let problem = e.problem();
+    tracing::warn!(code = %problem.code, status = %status, "a page's controller read failed");
+    let (heading, text) = match status {
+        StatusCode::NOT_FOUND => ("Not found", "It does not exist, or it is not yours to see."),
+        StatusCode::FORBIDDEN => ("Not allowed", "Your role does not allow this."),
+        _ if status.is_server_error() => (
+            "Something went wrong",
+            "The platform could not answer. Please try again in a moment.",
+        ),
+        _ => ("That did not work", problem.detail.as_str()),
+    };
+    let mut page = layout::error_page(status, heading, text, Some(&problem));
+    page.user = Some(user.clone());
+    page.console_nav = !user.is_operator();
+    page.scripts.push("app.js");
+    layout::render(page)
+}
+
+/// Whether a request came from a signed-in browser (used by the player page's header).
+pub fn signed_in(state: &AppState, headers: &HeaderMap) -> Option<SignedIn> {
+    session_of(state, headers)
+}
