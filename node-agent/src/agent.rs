@@ -21,12 +21,14 @@ use playrack_wire::api::{DeploymentRoomState, Spec};
 
 use crate::adb::Adb;
 use crate::config::{Config, RuntimeKind};
+use crate::http::{self, HttpState};
 use crate::link::Identity;
 use crate::link::shell::{self, Board, Credential, Enrolment, LinkHandle};
 use crate::link::telemetry::Sampler;
 use crate::packages::{PROGRESS_INTERVAL, PackageCache};
 use crate::play::{self, Injector, Play, PlayRequest};
 use crate::pool::Pool;
+use crate::relay::{self, Relay};
 use crate::runtime::docker::DockerDriver;
 use crate::runtime::process::ProcessDriver;
 use crate::runtime::{Driver, InstanceSpec};
@@ -64,9 +66,13 @@ pub struct Agent {
     pub credential: Credential,
     link: LinkHandle,
     http: reqwest::Client,
-    /// Prepared plays by session id (the WebRTC relay reads their sockets).
+    /// Prepared plays by session id (their media sockets are the relay's).
     plays: tokio::sync::Mutex<HashMap<String, Play>>,
     draining: AtomicBool,
+    /// The WebRTC relay every play streams through.
+    pub relay: Relay,
+    /// The HTTP server's address (signaling, probe, health, metrics).
+    pub http_addr: std::net::SocketAddr,
 }
 
 /// A started agent and its background tasks.
@@ -81,6 +87,7 @@ impl RunningAgent {
         for t in &self.tasks {
             t.abort();
         }
+        self.agent.relay.shutdown();
         let plays: Vec<Play> = self.agent.plays.lock().await.drain().map(|p| p.1).collect();
         for p in plays {
             play::stop(&self.agent.adb, p).await;
@@ -144,6 +151,46 @@ impl Agent {
             &config.credential_path(),
         )
         .await?;
+        // The relay and the HTTP server are bound before the hello, which carries the
+        // signaling URL.
+        let (reports_tx, reports_rx) = tokio::sync::mpsc::unbounded_channel();
+        let relay = Relay::start(
+            std::net::SocketAddr::new(config.listen_address, config.webrtc_port),
+            config.public_address,
+            reports_tx,
+        )
+        .await
+        .with_context(|| format!("binding the WebRTC port {}", config.webrtc_port))?;
+        let listener = http::bind(config.listen_address, config.http_port)
+            .await
+            .with_context(|| format!("binding the HTTP port {}", config.http_port))?;
+        let http_addr = listener.local_addr()?;
+        let mut config = config;
+        if config.signaling_url.is_empty() {
+            let host = config
+                .public_address
+                .unwrap_or(if http_addr.ip().is_unspecified() {
+                    std::net::Ipv4Addr::LOCALHOST.into()
+                } else {
+                    http_addr.ip()
+                });
+            config.signaling_url = format!(
+                "ws://{}/v1/signal",
+                std::net::SocketAddr::new(host, http_addr.port())
+            );
+        }
+        let http_task = http::serve(
+            listener,
+            HttpState {
+                gate: Arc::new(Mutex::new(crate::signaling::Gate::new(
+                    credential.board_id.clone(),
+                    credential.session_token_key.clone(),
+                ))),
+                relay: relay.clone(),
+                ice_servers: http::ice_servers(&config.stun, &config.turn),
+                refused: Arc::default(),
+            },
+        );
         let board = Arc::new(BoardState {
             pool: pool.clone(),
             sampler: Mutex::new(Sampler::new(config.data_dir.clone())),
@@ -169,7 +216,10 @@ impl Agent {
             http,
             plays: tokio::sync::Mutex::new(HashMap::new()),
             draining: AtomicBool::new(false),
+            relay,
+            http_addr,
         });
+        let reports_task = tokio::spawn(forward_reports(agent.link.clone(), reports_rx));
         let pool_task = tokio::spawn(pool.run());
         let a = agent.clone();
         let command_task = tokio::spawn(async move {
@@ -186,7 +236,7 @@ impl Agent {
         });
         Ok(RunningAgent {
             agent,
-            tasks: vec![link_task, pool_task, command_task],
+            tasks: vec![link_task, pool_task, command_task, http_task, reports_task],
         })
     }
 
@@ -390,7 +440,17 @@ impl Agent {
             }
             .await;
             match r {
-                Ok(p) => {
+                Ok(mut p) => {
+                    if let Some(video) = p.video.take() {
+                        self.relay.attach(
+                            session_id,
+                            p.width,
+                            p.height,
+                            video,
+                            p.audio.take(),
+                            p.control.take(),
+                        );
+                    }
                     self.pool.update(&instance.id, |s| {
                         s.state = InstanceState::Busy;
                         s.package = Some(package_name.to_owned());
@@ -424,6 +484,7 @@ impl Agent {
         let Some(p) = self.plays.lock().await.remove(session_id) else {
             return Ok(()); // already ended (or never prepared here)
         };
+        self.relay.detach(session_id, reason);
         let id = p.instance.id.clone();
         play::stop(&self.adb, p).await;
         self.pool.release(&id).await?;
@@ -485,5 +546,31 @@ impl Agent {
             exit_code: Some(out.status.code().unwrap_or(-1)),
         });
         Ok(())
+    }
+}
+
+/// Turns the relay's session reports into `session` messages for the controller: `playing`
+/// from the player's first connection on, with the connection state and the last input.
+async fn forward_reports(
+    link: LinkHandle,
+    mut reports: tokio::sync::mpsc::UnboundedReceiver<relay::Report>,
+) {
+    while let Some(r) = reports.recv().await {
+        let state = if r.played {
+            AgentSessionState::Playing
+        } else {
+            AgentSessionState::Ready
+        };
+        let last_input_at = r.last_input.map(|t| {
+            playrack_wire::time::Timestamp::from(std::time::SystemTime::now() - t.elapsed())
+        });
+        link.send(AgentMessage::Session {
+            session_id: r.session,
+            state,
+            reason: None,
+            connected: r.connected,
+            last_input_at,
+            stats: r.stats,
+        });
     }
 }

@@ -119,9 +119,18 @@ pub struct Args {
     #[arg(long, env = "PLAYRACK_AGENT_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
 
-    /// UDP port of the WebRTC socket shared by every session on the board.
+    /// UDP port of the WebRTC socket shared by every session on the board (0: any free port).
     #[arg(long, env = "PLAYRACK_AGENT_WEBRTC_PORT")]
     pub webrtc_port: Option<u16>,
+
+    /// TCP port of the agent's HTTP server: the signaling WebSocket (`/v1/signal`), the RTT
+    /// probe (`/probe`), `/healthz` and `/metrics`. Defaults to the WebRTC port's number.
+    #[arg(long, env = "PLAYRACK_AGENT_HTTP_PORT")]
+    pub http_port: Option<u16>,
+
+    /// The address the HTTP server and the WebRTC socket bind to.
+    #[arg(long, env = "PLAYRACK_AGENT_LISTEN_ADDRESS")]
+    pub listen_address: Option<IpAddr>,
 
     /// The address players reach the board at (the host ICE candidate).
     #[arg(long, env = "PLAYRACK_AGENT_PUBLIC_ADDRESS")]
@@ -175,6 +184,8 @@ struct FileConfig {
     shared_volume: Option<String>,
     data_dir: Option<PathBuf>,
     webrtc_port: Option<u16>,
+    http_port: Option<u16>,
+    listen_address: Option<IpAddr>,
     public_address: Option<IpAddr>,
     signaling_url: Option<String>,
     stun: Option<Vec<String>>,
@@ -204,7 +215,10 @@ pub struct Config {
     pub shared_volume: String,
     pub data_dir: PathBuf,
     pub webrtc_port: u16,
+    pub http_port: u16,
+    pub listen_address: IpAddr,
     pub public_address: Option<IpAddr>,
+    /// Empty: derived once the HTTP server is bound (`ws://<public address>:<port>/v1/signal`).
     pub signaling_url: String,
     pub stun: Vec<String>,
     pub turn: Vec<String>,
@@ -243,6 +257,8 @@ impl Config {
             package_cache_bytes: DEFAULT_PACKAGE_CACHE_BYTES,
             shared_volume: String::new(),
             webrtc_port: DEFAULT_WEBRTC_PORT,
+            http_port: DEFAULT_WEBRTC_PORT,
+            listen_address: IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
             public_address: None,
             signaling_url: String::new(),
             stun: Vec::new(),
@@ -338,11 +354,13 @@ impl Config {
         if let Some(v) = pick!(webrtc_port) {
             c.webrtc_port = v;
         }
+        c.http_port = pick!(http_port).unwrap_or(c.webrtc_port);
+        if let Some(v) = pick!(listen_address) {
+            c.listen_address = v;
+        }
         c.public_address = pick!(public_address);
         if let Some(v) = pick!(signaling_url) {
             c.signaling_url = v;
-        } else if let Some(ip) = c.public_address {
-            c.signaling_url = format!("ws://{ip}:{}/v1/signal", c.webrtc_port);
         }
         if let Some(v) = pick!(stun) {
             c.stun = v;

@@ -2,7 +2,8 @@
 //!
 //! It runs the board's Android instances, keeps a warm pool of booted ones, syncs APKs from
 //! the room's shared volume, and turns a warm instance into a player's game when the array
-//! controller says so. (Relaying the instance's H.264 to players over WebRTC comes next.)
+//! controller says so, and relays the instance's own H.264 and Opus to players over WebRTC,
+//! injecting their touches back.
 //!
 //! # Layout
 //! - [`config`]: file < environment < flags, merged into one [`config::Config`].
@@ -19,6 +20,11 @@
 //!   sockets.
 //! - [`signaling`]: the gate every player or spectator passes: offline session-token checks
 //!   and replay refusal.
+//! - [`relay`]: the WebRTC relay — a sans-IO engine over str0m (one UDP socket for every
+//!   session, media fan-out to players and spectators, input → scrcpy control messages) and
+//!   its async shell.
+//! - [`http`]: the agent's HTTP server — the signaling WebSocket, the RTT probe, health and
+//!   metrics.
 //! - [`agent`]: ties them together and executes the controller's commands.
 //!
 //! Start reading at [`agent::Agent`], then [`link::Link`] and [`play::prepare`].
@@ -26,10 +32,12 @@
 pub mod adb;
 pub mod agent;
 pub mod config;
+pub mod http;
 pub mod link;
 pub mod packages;
 pub mod play;
 pub mod pool;
+pub mod relay;
 pub mod runtime;
 pub mod signaling;
 

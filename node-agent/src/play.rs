@@ -74,7 +74,8 @@ pub struct Play {
     /// The video size the server encodes at.
     pub width: u32,
     pub height: u32,
-    pub video: MediaReader<TcpStream>,
+    /// The video socket (taken by the relay when the play starts streaming).
+    pub video: Option<MediaReader<TcpStream>>,
     pub audio_codec: Option<u32>,
     pub audio: Option<MediaReader<TcpStream>>,
     pub control: Option<TcpStream>,
@@ -227,7 +228,7 @@ pub async fn prepare(
         video_codec,
         width,
         height,
-        video,
+        video: Some(video),
         audio_codec,
         audio,
         control: c.control,

@@ -1,0 +1,815 @@
+//! The relay's sans-IO core: every WebRTC peer on the board, fed datagrams, media packets and
+//! time, answering with datagrams to send, control messages for the injectors and signals for
+//! the peers. No sockets, no tasks, no clocks of its own — [`super::Relay`] is the thin async
+//! shell around it, and tests drive it directly.
+//!
+//! ```text
+//!  injector video/audio ──▶ media() ──┐                 ┌──▶ Output::Transmit (UDP)
+//!  UDP datagram ─────────▶ receive() ─┼─▶ Engine ─▶ poll ┼──▶ Output::Control (scrcpy)
+//!  offer (signaling) ────▶ add_peer()─┘   (str0m Rtc     ├──▶ Output::Signal (to a peer)
+//!  time ─────────────────▶ timeout()      per peer)      └──▶ Output::Report (controller)
+//! ```
+//!
+//! Invariants:
+//! - The injector's H.264 goes into RTP as it is (Annex-B, packetization-mode 1); nothing is
+//!   decoded or re-encoded. A key frame is sent with the session's SPS/PPS in front, so any
+//!   peer can start decoding from it.
+//! - A peer gets no frame until its first key frame: a joining peer (a spectator, or a player
+//!   back after a network drop) asks for one, and so do the peers' PLI/FIR — together at most
+//!   one RESET_VIDEO per session per second ([`RESET_INTERVAL`]).
+//! - Only the session's player sends input; a spectator's input, and malformed or oversized
+//!   messages, are dropped (and counted) without touching the session.
+//! - One player per session: a second player connection (the same player reconnecting)
+//!   replaces the first.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use android_injector::scrcpy::control_msg::ControlMsg;
+use playrack_wire::input::InputMessage;
+use playrack_wire::signaling::{AgentSignal, PeerRole, StreamStats};
+use str0m::change::SdpOffer;
+use str0m::channel::ChannelId;
+use str0m::config::CryptoProvider;
+use str0m::format::Codec;
+use str0m::media::{MediaKind, MediaTime, Mid, Pt};
+use str0m::net::{Protocol, Receive};
+use str0m::{Candidate, Event, IceConnectionState, Input, Output as RtcOutput, Rtc, RtcConfig};
+
+use super::input::to_control;
+
+/// At most one RESET_VIDEO per session in this interval.
+pub const RESET_INTERVAL: Duration = Duration::from_secs(1);
+/// How often peers get `stats` and the controller a session report.
+pub const STATS_INTERVAL: Duration = Duration::from_secs(1);
+/// How often a session's report reaches the controller when nothing changed.
+pub const REPORT_INTERVAL: Duration = Duration::from_secs(5);
+/// The H.264 profile the relay offers: Constrained Baseline 3.1, what the injector encodes.
+pub const H264_PROFILE_LEVEL_ID: u32 = 0x42e01f;
+
+/// A peer's handle.
+pub type PeerId = u64;
+
+/// Why a peer could not be added.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerRefused {
+    /// `NO_SESSION`, `BAD_SDP`, `NO_VIDEO` …
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// What the engine asks its shell to do.
+#[derive(Debug)]
+pub enum Output {
+    /// Send a datagram from the relay's socket.
+    Transmit {
+        destination: SocketAddr,
+        contents: Vec<u8>,
+    },
+    /// Write a control message to the session's injector.
+    Control {
+        session: String,
+        message: ControlMsg,
+    },
+    /// Send a signal to a peer's signaling socket.
+    Signal { peer: PeerId, signal: AgentSignal },
+    /// The peer is gone (closed, timed out or replaced): close its signaling socket.
+    PeerGone { peer: PeerId },
+    /// Tell the controller about a session's player.
+    Report {
+        session: String,
+        connected: bool,
+        /// Whether a player has connected at least once (the play has started).
+        played: bool,
+        last_input: Option<Instant>,
+        stats: Option<StreamStats>,
+    },
+}
+
+/// Counters for `/metrics`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Counters {
+    pub video_frames_in: u64,
+    pub audio_frames_in: u64,
+    pub media_bytes_in: u64,
+    pub datagrams_out: u64,
+    pub bytes_out: u64,
+    pub datagrams_unmatched: u64,
+    pub inputs: u64,
+    pub inputs_dropped: u64,
+    pub video_resets: u64,
+}
+
+struct Session {
+    width: u16,
+    height: u16,
+    /// The last H.264 config packet (SPS/PPS, Annex-B).
+    config: Option<Vec<u8>>,
+    last_reset: Option<Instant>,
+    reset_wanted: bool,
+    last_input: Option<Instant>,
+    connected: bool,
+    played: bool,
+    next_report: Instant,
+    /// Frames and bytes since `window_start`, for fps and bitrate.
+    window_start: Instant,
+    window_frames: u32,
+    window_bytes: u64,
+    stats: StreamStats,
+}
+
+struct Peer {
+    session: String,
+    role: PeerRole,
+    rtc: Rtc,
+    video: Option<(Mid, Pt)>,
+    audio: Option<(Mid, Pt)>,
+    input: Option<ChannelId>,
+    connected: bool,
+    waiting_keyframe: bool,
+    rtt: Option<Duration>,
+    loss: Option<f32>,
+    last_input_error: Option<Instant>,
+    /// When its `Rtc` wants time next.
+    deadline: Instant,
+}
+
+/// See the module doc.
+pub struct Engine {
+    /// The address peers send to (the host candidate): the public address and the port.
+    host: SocketAddr,
+    crypto: Arc<CryptoProvider>,
+    sessions: HashMap<String, Session>,
+    peers: HashMap<PeerId, Peer>,
+    next_peer: PeerId,
+    out: VecDeque<Output>,
+    next_stats: Instant,
+    counters: Counters,
+}
+
+impl Engine {
+    /// An engine whose peers reach it at `host`.
+    pub fn new(host: SocketAddr, now: Instant) -> Engine {
+        Engine {
+            host,
+            crypto: Arc::new(str0m::crypto::from_feature_flags()),
+            sessions: HashMap::new(),
+            peers: HashMap::new(),
+            next_peer: 1,
+            out: VecDeque::new(),
+            next_stats: now + STATS_INTERVAL,
+            counters: Counters::default(),
+        }
+    }
+
+    pub fn counters(&self) -> Counters {
+        self.counters
+    }
+
+    pub fn session_count(&self) -> usize {
+        self.sessions.len()
+    }
+
+    pub fn peer_count(&self) -> usize {
+        self.peers.len()
+    }
+
+    /// Whether `session` has a connected player.
+    pub fn is_connected(&self, session: &str) -> bool {
+        self.sessions.get(session).is_some_and(|s| s.connected)
+    }
+
+    /// A prepared play whose media will arrive through [`Engine::video`] and
+    /// [`Engine::audio`]. Adding it again keeps its peers.
+    pub fn add_session(&mut self, id: &str, width: u16, height: u16, now: Instant) {
+        self.sessions.entry(id.to_owned()).or_insert(Session {
+            width,
+            height,
+            config: None,
+            last_reset: None,
+            reset_wanted: false,
+            last_input: None,
+            connected: false,
+            played: false,
+            next_report: now + REPORT_INTERVAL,
+            window_start: now,
+            window_frames: 0,
+            window_bytes: 0,
+            stats: StreamStats {
+                width: width.into(),
+                height: height.into(),
+                ..StreamStats::default()
+            },
+        });
+    }
+
+    /// The play ended: its peers get `ended {reason}` and are closed.
+    pub fn remove_session(&mut self, id: &str, reason: &str) {
+        if self.sessions.remove(id).is_none() {
+            return;
+        }
+        let gone: Vec<PeerId> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.session == id)
+            .map(|(k, _)| *k)
+            .collect();
+        for peer in gone {
+            self.out.push_back(Output::Signal {
+                peer,
+                signal: AgentSignal::Ended {
+                    reason: reason.to_owned(),
+                },
+            });
+            self.close_peer(peer);
+        }
+    }
+
+    /// Answers a peer's SDP offer for `session`. The answer carries the relay's only
+    /// candidate (the relay is ICE-lite: the peer runs the checks).
+    pub fn add_peer(
+        &mut self,
+        session: &str,
+        role: PeerRole,
+        offer_sdp: &str,
+        now: Instant,
+    ) -> Result<(PeerId, String), PeerRefused> {
+        let refuse = |code, message: String| PeerRefused { code, message };
+        if !self.sessions.contains_key(session) {
+            return Err(refuse(
+                "NO_SESSION",
+                format!("session {session} is not streaming on this board"),
+            ));
+        }
+        let offer = SdpOffer::from_sdp_string(offer_sdp)
+            .map_err(|e| refuse("BAD_SDP", format!("the offer is not valid SDP: {e}")))?;
+        let mut rtc = RtcConfig::new()
+            .set_crypto_provider(self.crypto.clone())
+            .set_ice_lite(true)
+            .clear_codecs()
+            .enable_h264(true)
+            .enable_opus(true, false)
+            .set_stats_interval(Some(STATS_INTERVAL))
+            .build(now);
+        let candidate = Candidate::host(self.host, "udp")
+            .map_err(|e| refuse("INTERNAL", format!("host candidate {}: {e}", self.host)))?;
+        rtc.add_local_candidate(candidate);
+        let answer = rtc
+            .sdp_api()
+            .accept_offer(offer)
+            .map_err(|e| refuse("BAD_SDP", format!("the offer cannot be answered: {e}")))?;
+        let answer_sdp = answer.to_sdp_string();
+        if !answer_sdp.contains("m=video") {
+            return Err(refuse(
+                "NO_VIDEO",
+                "the offer has no video to receive".into(),
+            ));
+        }
+        let id = self.next_peer;
+        self.next_peer += 1;
+        if role == PeerRole::Player {
+            // The same player again (a reconnect, another tab): the newest connection wins.
+            let old: Vec<PeerId> = self
+                .peers
+                .iter()
+                .filter(|(_, p)| p.session == session && p.role == PeerRole::Player)
+                .map(|(k, _)| *k)
+                .collect();
+            for peer in old {
+                self.out.push_back(Output::Signal {
+                    peer,
+                    signal: AgentSignal::Notice {
+                        code: "REPLACED".into(),
+                        message: "the player connected again elsewhere".into(),
+                    },
+                });
+                self.close_peer(peer);
+            }
+        }
+        self.peers.insert(
+            id,
+            Peer {
+                session: session.to_owned(),
+                role,
+                rtc,
+                video: None,
+                audio: None,
+                input: None,
+                connected: false,
+                waiting_keyframe: true,
+                rtt: None,
+                loss: None,
+                last_input_error: None,
+                deadline: now,
+            },
+        );
+        Ok((id, answer_sdp))
+    }
+
+    /// The peer said bye or its signaling socket closed.
+    pub fn remove_peer(&mut self, peer: PeerId) {
+        self.close_peer(peer);
+    }
+
+    fn close_peer(&mut self, id: PeerId) {
+        let Some(mut peer) = self.peers.remove(&id) else {
+            return;
+        };
+        peer.rtc.disconnect();
+        self.out.push_back(Output::PeerGone { peer: id });
+        if peer.role == PeerRole::Player && peer.connected {
+            self.update_connected(&peer.session);
+        }
+    }
+
+    /// A datagram arrived on the relay's socket. Returns whether a peer took it.
+    pub fn receive(&mut self, now: Instant, source: SocketAddr, contents: &[u8]) -> bool {
+        let Ok(contents) = contents.try_into() else {
+            self.counters.datagrams_unmatched += 1;
+            return false;
+        };
+        let input = Input::Receive(
+            now,
+            Receive {
+                proto: Protocol::Udp,
+                source,
+                destination: self.host,
+                contents,
+            },
+        );
+        let Some((&id, _)) = self.peers.iter().find(|(_, p)| p.rtc.accepts(&input)) else {
+            self.counters.datagrams_unmatched += 1;
+            return false;
+        };
+        let peer = self.peers.get_mut(&id).expect("found above");
+        if let Err(e) = peer.rtc.handle_input(input) {
+            tracing::debug!(peer = id, "peer input failed: {e}");
+            self.close_peer(id);
+        }
+        self.drain(id, now);
+        true
+    }
+
+    /// One event of a session's video socket.
+    pub fn video(&mut self, now: Instant, session: &str, event: VideoEvent) {
+        let Some(s) = self.sessions.get_mut(session) else {
+            return;
+        };
+        match event {
+            VideoEvent::Size { width, height } => {
+                s.width = width;
+                s.height = height;
+                s.stats.width = width.into();
+                s.stats.height = height.into();
+            }
+            VideoEvent::Config(config) => s.config = Some(config),
+            VideoEvent::Frame { pts_us, key, data } => {
+                self.counters.video_frames_in += 1;
+                self.counters.media_bytes_in += data.len() as u64;
+                s.window_frames += 1;
+                s.window_bytes += data.len() as u64;
+                let payload: Arc<[u8]> = match (&s.config, key) {
+                    (Some(config), true) if !starts_with_sps(&data) => {
+                        let mut v = Vec::with_capacity(config.len() + data.len());
+                        v.extend_from_slice(config);
+                        v.extend_from_slice(&data);
+                        v.into()
+                    }
+                    _ => data.into(),
+                };
+                let time = MediaTime::new(pts_us * 9 / 100, str0m::media::Frequency::NINETY_KHZ);
+                let ids: Vec<PeerId> = self
+                    .peers
+                    .iter()
+                    .filter(|(_, p)| p.session == session && p.connected)
+                    .map(|(k, _)| *k)
+                    .collect();
+                for id in ids {
+                    let peer = self.peers.get_mut(&id).expect("listed above");
+                    if peer.waiting_keyframe && !key {
+                        continue;
+                    }
+                    peer.waiting_keyframe = false;
+                    if let Some((mid, pt)) = peer.video
+                        && let Some(w) = peer.rtc.writer(mid)
+                        && let Err(e) = w.write(pt, now, time, payload.clone())
+                    {
+                        tracing::debug!(peer = id, "video write: {e}");
+                    }
+                    self.drain(id, now);
+                }
+            }
+        }
+    }
+
+    /// One Opus packet of a session's audio socket.
+    pub fn audio(&mut self, now: Instant, session: &str, pts_us: u64, data: Vec<u8>) {
+        let Some(s) = self.sessions.get_mut(session) else {
+            return;
+        };
+        self.counters.audio_frames_in += 1;
+        self.counters.media_bytes_in += data.len() as u64;
+        s.window_bytes += data.len() as u64;
+        let payload: Arc<[u8]> = data.into();
+        let time = MediaTime::new(pts_us * 48 / 1000, str0m::media::Frequency::FORTY_EIGHT_KHZ);
+        let ids: Vec<PeerId> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.session == session && p.connected)
+            .map(|(k, _)| *k)
+            .collect();
+        for id in ids {
+            let peer = self.peers.get_mut(&id).expect("listed above");
+            if let Some((mid, pt)) = peer.audio
+                && let Some(w) = peer.rtc.writer(mid)
+                && let Err(e) = w.write(pt, now, time, payload.clone())
+            {
+                tracing::debug!(peer = id, "audio write: {e}");
+            }
+            self.drain(id, now);
+        }
+    }
+
+    /// Drives time: the peers whose deadline passed (retransmissions, ICE consent, pacing),
+    /// stats, the reset throttle. Call at [`Engine::next_deadline`].
+    pub fn timeout(&mut self, now: Instant) {
+        let due: Vec<PeerId> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.deadline <= now)
+            .map(|(k, _)| *k)
+            .collect();
+        for id in due {
+            if let Some(p) = self.peers.get_mut(&id)
+                && let Err(e) = p.rtc.handle_input(Input::Timeout(now))
+            {
+                tracing::debug!(peer = id, "peer timeout failed: {e}");
+                self.close_peer(id);
+            }
+            self.drain(id, now);
+        }
+        if now >= self.next_stats {
+            self.next_stats = now + STATS_INTERVAL;
+            self.tick_stats(now);
+        }
+        let sessions: Vec<String> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.reset_wanted)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for s in sessions {
+            self.want_keyframe(&s, now);
+        }
+    }
+
+    /// When [`Engine::timeout`] must run next.
+    pub fn next_deadline(&self) -> Instant {
+        let mut next = self.next_stats;
+        for p in self.peers.values() {
+            next = next.min(p.deadline);
+        }
+        for s in self.sessions.values() {
+            if s.reset_wanted
+                && let Some(t) = s.last_reset
+            {
+                next = next.min(t + RESET_INTERVAL);
+            }
+        }
+        next
+    }
+
+    /// The next output for the shell.
+    pub fn poll(&mut self) -> Option<Output> {
+        self.out.pop_front()
+    }
+
+    /// Polls one peer's `Rtc` until it wants time (kept as the peer's deadline).
+    fn drain(&mut self, id: PeerId, now: Instant) {
+        loop {
+            let Some(peer) = self.peers.get_mut(&id) else {
+                return;
+            };
+            if !peer.rtc.is_alive() {
+                self.close_peer(id);
+                return;
+            }
+            let output = match peer.rtc.poll_output() {
+                Ok(o) => o,
+                Err(e) => {
+                    tracing::debug!(peer = id, "peer failed: {e}");
+                    self.close_peer(id);
+                    return;
+                }
+            };
+            match output {
+                RtcOutput::Timeout(t) => {
+                    peer.deadline = t;
+                    return;
+                }
+                RtcOutput::Transmit(t) => {
+                    self.counters.datagrams_out += 1;
+                    self.counters.bytes_out += t.contents.len() as u64;
+                    self.out.push_back(Output::Transmit {
+                        destination: t.destination,
+                        contents: t.contents.to_vec(),
+                    });
+                }
+                RtcOutput::Event(e) => self.on_event(id, e, now),
+            }
+        }
+    }
+
+    fn on_event(&mut self, id: PeerId, event: Event, now: Instant) {
+        let Some(peer) = self.peers.get_mut(&id) else {
+            return;
+        };
+        match event {
+            Event::Connected => {
+                peer.connected = true;
+                peer.waiting_keyframe = true;
+                let (session, role) = (peer.session.clone(), peer.role);
+                tracing::info!(peer = id, %session, ?role, "peer connected");
+                self.want_keyframe(&session, now);
+                if role == PeerRole::Player {
+                    self.update_connected(&session);
+                }
+            }
+            Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
+                tracing::info!(peer = id, "peer disconnected");
+                self.close_peer(id);
+            }
+            Event::MediaAdded(m) => {
+                let pt = peer.rtc.writer(m.mid).and_then(|w| {
+                    let params: Vec<_> = w.payload_params().cloned().collect();
+                    pick_pt(m.kind, &params)
+                });
+                match (m.kind, pt) {
+                    (MediaKind::Video, Some(pt)) => peer.video = Some((m.mid, pt)),
+                    (MediaKind::Audio, Some(pt)) => peer.audio = Some((m.mid, pt)),
+                    (kind, None) => tracing::info!(peer = id, ?kind, "no usable codec offered"),
+                }
+            }
+            Event::ChannelOpen(cid, label) => {
+                if label == "input" {
+                    peer.input = Some(cid);
+                }
+            }
+            Event::ChannelData(d) => {
+                if Some(d.id) != peer.input {
+                    return;
+                }
+                self.counters.inputs += 1;
+                let session = peer.session.clone();
+                let refusal = if peer.role != PeerRole::Player {
+                    Some((
+                        "INPUT_NOT_ALLOWED",
+                        "spectators cannot send input".to_owned(),
+                    ))
+                } else {
+                    match InputMessage::parse(&d.data) {
+                        Ok(msg) => {
+                            if let Some(s) = self.sessions.get_mut(&session) {
+                                s.last_input = Some(now);
+                                for message in to_control(&msg, s.width, s.height) {
+                                    self.out.push_back(Output::Control {
+                                        session: session.clone(),
+                                        message,
+                                    });
+                                }
+                            }
+                            None
+                        }
+                        Err(e) => Some(("BAD_INPUT", e.to_string())),
+                    }
+                };
+                if let Some((code, message)) = refusal {
+                    self.counters.inputs_dropped += 1;
+                    let peer = self.peers.get_mut(&id).expect("still here");
+                    // Tell the peer, at most once a second.
+                    if peer
+                        .last_input_error
+                        .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1))
+                    {
+                        peer.last_input_error = Some(now);
+                        self.out.push_back(Output::Signal {
+                            peer: id,
+                            signal: AgentSignal::Error {
+                                code: code.into(),
+                                message,
+                            },
+                        });
+                    }
+                }
+            }
+            Event::KeyframeRequest(_) => {
+                let session = peer.session.clone();
+                self.want_keyframe(&session, now);
+            }
+            Event::MediaEgressStats(s) => {
+                if peer.video.is_some_and(|(mid, _)| mid == s.mid) {
+                    peer.rtt = s.rtt.or(peer.rtt);
+                    peer.loss = s.loss.or(peer.loss);
+                }
+            }
+            Event::PeerStats(s) => {
+                peer.rtt = s.rtt.or(peer.rtt);
+                peer.loss = s.egress_loss_fraction.or(peer.loss);
+            }
+            _ => {}
+        }
+    }
+
+    /// Asks the session's injector for a key frame, at most once per [`RESET_INTERVAL`];
+    /// a request inside the interval is remembered and sent when it ends.
+    fn want_keyframe(&mut self, session: &str, now: Instant) {
+        let Some(s) = self.sessions.get_mut(session) else {
+            return;
+        };
+        if s.last_reset
+            .is_some_and(|t| now.duration_since(t) < RESET_INTERVAL)
+        {
+            s.reset_wanted = true;
+            return;
+        }
+        s.reset_wanted = false;
+        s.last_reset = Some(now);
+        self.counters.video_resets += 1;
+        self.out.push_back(Output::Control {
+            session: session.to_owned(),
+            message: ControlMsg::ResetVideo,
+        });
+    }
+
+    /// Recomputes whether the session's player is connected and reports a change.
+    fn update_connected(&mut self, session: &str) {
+        let connected = self
+            .peers
+            .values()
+            .any(|p| p.session == session && p.role == PeerRole::Player && p.connected);
+        let Some(s) = self.sessions.get_mut(session) else {
+            return;
+        };
+        if s.connected != connected {
+            s.connected = connected;
+            s.played |= connected;
+            self.out.push_back(Output::Report {
+                session: session.to_owned(),
+                connected,
+                played: s.played,
+                last_input: s.last_input,
+                stats: None,
+            });
+        }
+    }
+
+    /// Once per [`STATS_INTERVAL`]: stats to every peer, and a report to the controller every
+    /// [`REPORT_INTERVAL`].
+    fn tick_stats(&mut self, now: Instant) {
+        for (id, s) in self.sessions.iter_mut() {
+            let secs = now.duration_since(s.window_start).as_secs_f32().max(0.001);
+            let player = self
+                .peers
+                .values()
+                .find(|p| &p.session == id && p.role == PeerRole::Player && p.connected);
+            s.stats = StreamStats {
+                bitrate_kbps: (s.window_bytes as f32 * 8.0 / 1000.0 / secs) as u32,
+                fps: s.window_frames as f32 / secs,
+                rtt_ms: player
+                    .and_then(|p| p.rtt)
+                    .map_or(0, |r| r.as_millis() as u32),
+                loss: player.and_then(|p| p.loss).unwrap_or(0.0),
+                width: s.width.into(),
+                height: s.height.into(),
+            };
+            s.window_start = now;
+            s.window_frames = 0;
+            s.window_bytes = 0;
+            for (peer, p) in &self.peers {
+                if &p.session == id && p.connected {
+                    self.out.push_back(Output::Signal {
+                        peer: *peer,
+                        signal: AgentSignal::Stats {
+                            stats: s.stats.clone(),
+                        },
+                    });
+                }
+            }
+            if now >= s.next_report {
+                s.next_report = now + REPORT_INTERVAL;
+                self.out.push_back(Output::Report {
+                    session: id.clone(),
+                    connected: s.connected,
+                    played: s.played,
+                    last_input: s.last_input,
+                    stats: Some(s.stats.clone()),
+                });
+            }
+        }
+    }
+}
+
+/// What a session's video socket carries, as the relay needs it.
+#[derive(Debug, Clone)]
+pub enum VideoEvent {
+    /// The encoder's (new) size, from the session packet.
+    Size { width: u16, height: u16 },
+    /// SPS/PPS (Annex-B).
+    Config(Vec<u8>),
+    /// One access unit (Annex-B) with its presentation time in microseconds.
+    Frame {
+        pts_us: u64,
+        key: bool,
+        data: Vec<u8>,
+    },
+}
+
+/// The payload type to send `kind` with: H.264 Constrained Baseline, packetization-mode 1
+/// for video; Opus for audio.
+fn pick_pt(kind: MediaKind, params: &[str0m::format::PayloadParams]) -> Option<Pt> {
+    match kind {
+        MediaKind::Video => params
+            .iter()
+            .filter(|p| p.spec().codec == Codec::H264)
+            .filter(|p| p.spec().format.packetization_mode == Some(1))
+            .max_by_key(|p| p.spec().format.profile_level_id == Some(H264_PROFILE_LEVEL_ID))
+            .map(|p| p.pt()),
+        MediaKind::Audio => params
+            .iter()
+            .find(|p| p.spec().codec == Codec::Opus)
+            .map(|p| p.pt()),
+    }
+}
+
+/// Whether an Annex-B buffer begins with an SPS NAL unit.
+fn starts_with_sps(data: &[u8]) -> bool {
+    let nal = match data {
+        [0, 0, 0, 1, n, ..] | [0, 0, 1, n, ..] => *n,
+        _ => return false,
+    };
+    nal & 0x1f == 7
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_frames_get_parameter_sets_only_when_missing() {
+        assert!(starts_with_sps(&[0, 0, 0, 1, 0x67, 1]));
+        assert!(starts_with_sps(&[0, 0, 1, 0x27]));
+        assert!(!starts_with_sps(&[0, 0, 0, 1, 0x65]));
+        assert!(!starts_with_sps(&[1, 2]));
+    }
+
+    #[test]
+    fn offers_for_unknown_sessions_and_bad_sdp_are_refused() {
+        let now = Instant::now();
+        let mut e = Engine::new("127.0.0.1:9".parse().unwrap(), now);
+        let err = e
+            .add_peer("ses_x", PeerRole::Player, "v=0", now)
+            .unwrap_err();
+        assert_eq!(err.code, "NO_SESSION");
+        e.add_session("ses_x", 360, 640, now);
+        for bad in ["", "v=0", "hello\r\nworld", "v=0\r\nm=video 9 UDP 96\r\n"] {
+            let err = e.add_peer("ses_x", PeerRole::Player, bad, now).unwrap_err();
+            assert_eq!(err.code, "BAD_SDP", "{bad:?}");
+        }
+        assert_eq!(e.peer_count(), 0);
+    }
+
+    #[test]
+    fn resets_are_throttled_to_one_a_second_and_the_wanted_one_follows() {
+        let t0 = Instant::now();
+        let mut e = Engine::new("127.0.0.1:9".parse().unwrap(), t0);
+        e.add_session("s", 360, 640, t0);
+        e.want_keyframe("s", t0);
+        e.want_keyframe("s", t0 + Duration::from_millis(100));
+        e.want_keyframe("s", t0 + Duration::from_millis(200));
+        let resets = |e: &mut Engine| {
+            std::iter::from_fn(|| e.poll())
+                .filter(|o| {
+                    matches!(
+                        o,
+                        Output::Control {
+                            message: ControlMsg::ResetVideo,
+                            ..
+                        }
+                    )
+                })
+                .count()
+        };
+        assert_eq!(resets(&mut e), 1);
+        e.timeout(t0 + Duration::from_millis(300));
+        assert!(
+            e.next_deadline() <= t0 + RESET_INTERVAL,
+            "wakes for the pending reset"
+        );
+        assert_eq!(resets(&mut e), 0);
+        e.timeout(t0 + RESET_INTERVAL);
+        assert_eq!(resets(&mut e), 1);
+        assert_eq!(e.counters().video_resets, 2);
+    }
+}

@@ -1,0 +1,171 @@
+//! Player input → scrcpy control messages.
+//!
+//! The SDKs send [`InputMessage`]s on the DataChannel `input`, with coordinates normalised to
+//! the video (0.0–1.0). [`to_control`] turns one into the control messages the injector
+//! understands, in pixels of the *current* video size: scrcpy's server drops a touch whose
+//! size is not the size it encodes at, so the relay keeps that size from the video stream's
+//! session packets and converts at the last moment.
+
+use android_injector::scrcpy::control_msg::{
+    AKEY_EVENT_ACTION_DOWN, AKEY_EVENT_ACTION_UP, AKEYCODE_BACK, AKEYCODE_F12, AKEYCODE_HOME,
+    AMOTION_EVENT_ACTION_DOWN, AMOTION_EVENT_ACTION_MOVE, AMOTION_EVENT_ACTION_UP, ControlMsg,
+    Position,
+};
+use playrack_wire::input::{InputMessage, KeyAction, TouchPhase};
+
+/// The control messages for one input message at video size `width`×`height`.
+pub fn to_control(msg: &InputMessage, width: u16, height: u16) -> Vec<ControlMsg> {
+    match msg {
+        InputMessage::Touch {
+            phase,
+            pointer,
+            x,
+            y,
+            pressure,
+        } => {
+            let action = match phase {
+                TouchPhase::Down => AMOTION_EVENT_ACTION_DOWN,
+                TouchPhase::Move => AMOTION_EVENT_ACTION_MOVE,
+                // A cancelled gesture lifts the finger where it was.
+                TouchPhase::Up | TouchPhase::Cancel => AMOTION_EVENT_ACTION_UP,
+            };
+            let lifted = action == AMOTION_EVENT_ACTION_UP;
+            vec![ControlMsg::InjectTouchEvent {
+                action,
+                pointer_id: u64::from(*pointer),
+                position: Position {
+                    x: to_pixel(*x, width),
+                    y: to_pixel(*y, height),
+                    width,
+                    height,
+                },
+                pressure: pressure.unwrap_or(if lifted { 0.0 } else { 1.0 }),
+                action_button: 0,
+                buttons: 0,
+            }]
+        }
+        InputMessage::Key {
+            action,
+            keycode,
+            meta,
+        } => vec![key(
+            match action {
+                KeyAction::Down => AKEY_EVENT_ACTION_DOWN,
+                KeyAction::Up => AKEY_EVENT_ACTION_UP,
+            },
+            *keycode as i32,
+            *meta as i32,
+        )],
+        InputMessage::Text { text } => vec![ControlMsg::InjectText { text: text.clone() }],
+        InputMessage::Back {} => press(AKEYCODE_BACK),
+        InputMessage::Home {} => press(AKEYCODE_HOME),
+        // The game flips its probe square on F12 DOWN; the SDK times the frame that shows it.
+        InputMessage::Probe { .. } => press(AKEYCODE_F12),
+    }
+}
+
+/// A normalised coordinate (already validated to 0.0–1.0) in pixels of a `size`-pixel axis.
+fn to_pixel(v: f32, size: u16) -> i32 {
+    let max = i32::from(size.max(1)) - 1;
+    ((v * f32::from(size)) as i32).clamp(0, max)
+}
+
+fn key(action: u8, keycode: i32, metastate: i32) -> ControlMsg {
+    ControlMsg::InjectKeycode {
+        action,
+        keycode,
+        repeat: 0,
+        metastate,
+    }
+}
+
+/// A key pressed and released.
+fn press(keycode: i32) -> Vec<ControlMsg> {
+    vec![
+        key(AKEY_EVENT_ACTION_DOWN, keycode, 0),
+        key(AKEY_EVENT_ACTION_UP, keycode, 0),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> InputMessage {
+        InputMessage::parse(s.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn touches_land_in_pixels_of_the_current_video_size() {
+        let m = to_control(
+            &parse(r#"{"t":"touch","phase":"down","pointer":2,"x":0.5,"y":0.25}"#),
+            720,
+            1280,
+        );
+        assert_eq!(
+            m,
+            vec![ControlMsg::InjectTouchEvent {
+                action: AMOTION_EVENT_ACTION_DOWN,
+                pointer_id: 2,
+                position: Position {
+                    x: 360,
+                    y: 320,
+                    width: 720,
+                    height: 1280
+                },
+                pressure: 1.0,
+                action_button: 0,
+                buttons: 0,
+            }]
+        );
+        // The far edge stays inside the screen; a cancel lifts the finger with no pressure.
+        let m = to_control(
+            &parse(r#"{"t":"touch","phase":"cancel","pointer":0,"x":1.0,"y":1.0}"#),
+            360,
+            640,
+        );
+        let ControlMsg::InjectTouchEvent {
+            action,
+            position,
+            pressure,
+            ..
+        } = &m[0]
+        else {
+            panic!("{m:?}")
+        };
+        assert_eq!(*action, AMOTION_EVENT_ACTION_UP);
+        assert_eq!((position.x, position.y), (359, 639));
+        assert_eq!(*pressure, 0.0);
+    }
+
+    #[test]
+    fn buttons_are_presses_and_the_probe_is_f12() {
+        for (msg, code) in [
+            (r#"{"t":"back"}"#, AKEYCODE_BACK),
+            (r#"{"t":"home"}"#, AKEYCODE_HOME),
+            (r#"{"t":"probe","seq":7}"#, AKEYCODE_F12),
+        ] {
+            let m = to_control(&parse(msg), 100, 100);
+            assert_eq!(
+                m,
+                vec![
+                    key(AKEY_EVENT_ACTION_DOWN, code, 0),
+                    key(AKEY_EVENT_ACTION_UP, code, 0)
+                ],
+                "{msg}"
+            );
+        }
+        assert_eq!(
+            to_control(&parse(r#"{"t":"text","text":"hi"}"#), 1, 1),
+            vec![ControlMsg::InjectText { text: "hi".into() }]
+        );
+        assert_eq!(
+            to_control(
+                &parse(r#"{"t":"key","action":"up","keycode":66,"meta":1}"#),
+                1,
+                1
+            ),
+            vec![key(AKEY_EVENT_ACTION_UP, 66, 1)]
+        );
+    }
+}

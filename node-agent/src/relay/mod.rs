@@ -1,0 +1,388 @@
+//! The WebRTC relay: the injector's H.264 and Opus to players' browsers, their input back.
+//!
+//! One UDP socket carries every session on the board. [`engine::Engine`] (sans-IO, str0m
+//! inside) holds every peer; this module is its async shell — one task owning the engine and
+//! the socket, fed by commands (sessions attached, peers offered, media packets) and driven by
+//! the engine's deadlines. Per play, [`Relay::attach`] starts two media pumps (video and audio
+//! sockets → engine) and a control writer (engine → control socket).
+//!
+//! - [`input`]: wire input messages → scrcpy control messages.
+//! - [`engine`]: peers, media fan-out, key-frame throttle, stats.
+
+pub mod engine;
+pub mod input;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use android_injector::scrcpy::StreamEvent;
+use android_injector::scrcpy::client::MediaReader;
+use android_injector::scrcpy::control_msg::ControlMsg;
+use playrack_wire::signaling::{AgentSignal, PeerRole, StreamStats};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpStream, UdpSocket};
+use tokio::sync::{mpsc, oneshot};
+
+pub use engine::{Counters, PeerId, PeerRefused, VideoEvent};
+use engine::{Engine, Output};
+
+/// A session's player state for the controller (connection and last input).
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub session: String,
+    pub connected: bool,
+    /// A player has connected at least once.
+    pub played: bool,
+    pub last_input: Option<Instant>,
+    pub stats: Option<StreamStats>,
+}
+
+enum Cmd {
+    Attach {
+        session: String,
+        width: u16,
+        height: u16,
+        control: Option<mpsc::UnboundedSender<ControlMsg>>,
+    },
+    Detach {
+        session: String,
+        reason: String,
+    },
+    AddPeer {
+        session: String,
+        role: PeerRole,
+        offer: String,
+        signals: mpsc::UnboundedSender<AgentSignal>,
+        reply: oneshot::Sender<Result<(PeerId, String), PeerRefused>>,
+    },
+    RemovePeer(PeerId),
+    Video(String, VideoEvent),
+    Audio(String, u64, Vec<u8>),
+}
+
+/// What `/metrics` shows.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Snapshot {
+    pub sessions: usize,
+    pub peers: usize,
+    pub counters: Counters,
+}
+
+/// A running relay (see the module doc). Cheap to clone.
+#[derive(Clone)]
+pub struct Relay {
+    cmd: mpsc::UnboundedSender<Cmd>,
+    local: SocketAddr,
+    snapshot: Arc<Mutex<Snapshot>>,
+    /// The attached sessions (kept here too, so signaling can check without a round trip).
+    sessions: Arc<Mutex<std::collections::HashSet<String>>>,
+    task: Arc<tokio::task::JoinHandle<()>>,
+}
+
+impl Relay {
+    /// Binds the UDP socket at `bind` and starts the relay; peers are told to send to
+    /// `public_ip` (or the bound address) at the bound port. Session reports go to `reports`.
+    pub async fn start(
+        bind: SocketAddr,
+        public_ip: Option<std::net::IpAddr>,
+        reports: mpsc::UnboundedSender<Report>,
+    ) -> std::io::Result<Relay> {
+        let socket = UdpSocket::bind(bind).await?;
+        let local = socket.local_addr()?;
+        let host = SocketAddr::new(
+            public_ip.unwrap_or(if local.ip().is_unspecified() {
+                std::net::Ipv4Addr::LOCALHOST.into()
+            } else {
+                local.ip()
+            }),
+            local.port(),
+        );
+        let (tx, rx) = mpsc::unbounded_channel();
+        let snapshot = Arc::new(Mutex::new(Snapshot::default()));
+        let task = tokio::spawn(run(socket, host, rx, reports, snapshot.clone()));
+        tracing::info!(%local, %host, "WebRTC relay listening");
+        Ok(Relay {
+            cmd: tx,
+            local,
+            snapshot,
+            sessions: Arc::default(),
+            task: Arc::new(task),
+        })
+    }
+
+    /// The bound UDP address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        *self.snapshot.lock().unwrap()
+    }
+
+    /// Streams a prepared play: pumps its video and audio sockets into the relay and writes
+    /// control messages to its control socket. The pumps end when the sockets close.
+    pub fn attach(
+        &self,
+        session: &str,
+        width: u32,
+        height: u32,
+        video: MediaReader<TcpStream>,
+        audio: Option<MediaReader<TcpStream>>,
+        control: Option<TcpStream>,
+    ) {
+        let control_tx = control.map(|sock| {
+            let (tx, rx) = mpsc::unbounded_channel();
+            tokio::spawn(control_writer(session.to_owned(), sock, rx));
+            tx
+        });
+        self.sessions.lock().unwrap().insert(session.to_owned());
+        let _ = self.cmd.send(Cmd::Attach {
+            session: session.to_owned(),
+            width: clamp_u16(width),
+            height: clamp_u16(height),
+            control: control_tx,
+        });
+        tokio::spawn(pump_video(session.to_owned(), video, self.cmd.clone()));
+        if let Some(audio) = audio {
+            tokio::spawn(pump_audio(session.to_owned(), audio, self.cmd.clone()));
+        }
+    }
+
+    /// The play ended: its peers get `ended {reason}`.
+    pub fn detach(&self, session: &str, reason: &str) {
+        self.sessions.lock().unwrap().remove(session);
+        let _ = self.cmd.send(Cmd::Detach {
+            session: session.to_owned(),
+            reason: reason.to_owned(),
+        });
+    }
+
+    /// Answers a peer's offer; the peer's later signals (stats, ended, errors) arrive on
+    /// `signals`, which closes when the peer is gone.
+    pub async fn add_peer(
+        &self,
+        session: &str,
+        role: PeerRole,
+        offer: String,
+        signals: mpsc::UnboundedSender<AgentSignal>,
+    ) -> Result<(PeerId, String), PeerRefused> {
+        let (reply, rx) = oneshot::channel();
+        let gone = || PeerRefused {
+            code: "UNAVAILABLE",
+            message: "the relay is shutting down".into(),
+        };
+        self.cmd
+            .send(Cmd::AddPeer {
+                session: session.to_owned(),
+                role,
+                offer,
+                signals,
+                reply,
+            })
+            .map_err(|_| gone())?;
+        rx.await.map_err(|_| gone())?
+    }
+
+    /// Whether `session` is attached (streaming on this board).
+    pub fn has_session(&self, session: &str) -> bool {
+        self.sessions.lock().unwrap().contains(session)
+    }
+
+    pub fn remove_peer(&self, peer: PeerId) {
+        let _ = self.cmd.send(Cmd::RemovePeer(peer));
+    }
+
+    /// Stops the relay task.
+    pub fn shutdown(&self) {
+        self.task.abort();
+    }
+}
+
+fn clamp_u16(v: u32) -> u16 {
+    v.min(u32::from(u16::MAX)) as u16
+}
+
+/// The relay task: the engine, the socket, and the routes to sessions and peers.
+async fn run(
+    socket: UdpSocket,
+    host: SocketAddr,
+    mut cmds: mpsc::UnboundedReceiver<Cmd>,
+    reports: mpsc::UnboundedSender<Report>,
+    snapshot: Arc<Mutex<Snapshot>>,
+) {
+    let mut engine = Engine::new(host, Instant::now());
+    let mut controls: HashMap<String, mpsc::UnboundedSender<ControlMsg>> = HashMap::new();
+    let mut signals: HashMap<PeerId, mpsc::UnboundedSender<AgentSignal>> = HashMap::new();
+    let mut buf = vec![0u8; 2048];
+    let mut deadline = Instant::now();
+    loop {
+        tokio::select! {
+            r = socket.recv_from(&mut buf) => match r {
+                Ok((n, source)) => {
+                    engine.receive(Instant::now(), source, &buf[..n]);
+                }
+                // ICMP port unreachable from a gone peer, and the like.
+                Err(e) => tracing::debug!("relay socket: {e}"),
+            },
+            cmd = cmds.recv() => {
+                let Some(cmd) = cmd else { break };
+                let now = Instant::now();
+                match cmd {
+                    Cmd::Attach { session, width, height, control } => {
+                        engine.add_session(&session, width, height, now);
+                        if let Some(c) = control {
+                            controls.insert(session, c);
+                        }
+                    }
+                    Cmd::Detach { session, reason } => {
+                        engine.remove_session(&session, &reason);
+                        controls.remove(&session);
+                    }
+                    Cmd::AddPeer { session, role, offer, signals: tx, reply } => {
+                        let r = engine.add_peer(&session, role, &offer, now);
+                        if let Ok((id, _)) = &r {
+                            signals.insert(*id, tx);
+                        }
+                        let _ = reply.send(r);
+                    }
+                    Cmd::RemovePeer(id) => engine.remove_peer(id),
+                    Cmd::Video(session, event) => engine.video(now, &session, event),
+                    Cmd::Audio(session, pts, data) => engine.audio(now, &session, pts, data),
+                }
+            }
+            _ = tokio::time::sleep_until(deadline.into()) => {}
+        }
+        let now = Instant::now();
+        if now >= engine.next_deadline() {
+            engine.timeout(now);
+        }
+        // never spin on a deadline that has already passed
+        deadline = engine.next_deadline().max(now + Duration::from_micros(500));
+        while let Some(out) = engine.poll() {
+            match out {
+                Output::Transmit {
+                    destination,
+                    contents,
+                } => {
+                    if let Err(e) = socket.send_to(&contents, destination).await {
+                        tracing::debug!(%destination, "relay send: {e}");
+                    }
+                }
+                Output::Control { session, message } => {
+                    if let Some(c) = controls.get(&session) {
+                        let _ = c.send(message);
+                    }
+                }
+                Output::Signal { peer, signal } => {
+                    if let Some(s) = signals.get(&peer) {
+                        let _ = s.send(signal);
+                    }
+                }
+                Output::PeerGone { peer } => {
+                    signals.remove(&peer);
+                }
+                Output::Report {
+                    session,
+                    connected,
+                    played,
+                    last_input,
+                    stats,
+                } => {
+                    let _ = reports.send(Report {
+                        session,
+                        connected,
+                        played,
+                        last_input,
+                        stats,
+                    });
+                }
+            }
+        }
+        *snapshot.lock().unwrap() = Snapshot {
+            sessions: engine.session_count(),
+            peers: engine.peer_count(),
+            counters: engine.counters(),
+        };
+    }
+}
+
+async fn pump_video(
+    session: String,
+    mut video: MediaReader<TcpStream>,
+    cmd: mpsc::UnboundedSender<Cmd>,
+) {
+    loop {
+        let event = match video.next().await {
+            Ok(Some(e)) => e,
+            Ok(None) => break,
+            Err(e) => {
+                tracing::warn!(%session, "video socket: {e}");
+                break;
+            }
+        };
+        let v = match event {
+            StreamEvent::Session(s) => VideoEvent::Size {
+                width: clamp_u16(s.width),
+                height: clamp_u16(s.height),
+            },
+            StreamEvent::Config(c) => VideoEvent::Config(c),
+            StreamEvent::Frame { pts, key, data } => VideoEvent::Frame {
+                pts_us: pts,
+                key,
+                data,
+            },
+            _ => continue,
+        };
+        if cmd.send(Cmd::Video(session.clone(), v)).is_err() {
+            break;
+        }
+    }
+    tracing::debug!(%session, "video pump ended");
+}
+
+async fn pump_audio(
+    session: String,
+    mut audio: MediaReader<TcpStream>,
+    cmd: mpsc::UnboundedSender<Cmd>,
+) {
+    loop {
+        match audio.next().await {
+            Ok(Some(StreamEvent::Frame { pts, data, .. })) => {
+                if cmd.send(Cmd::Audio(session.clone(), pts, data)).is_err() {
+                    break;
+                }
+            }
+            // OpusHead config packets are not sent over RTP.
+            Ok(Some(_)) => {}
+            Ok(None) => break,
+            Err(e) => {
+                tracing::warn!(%session, "audio socket: {e}");
+                break;
+            }
+        }
+    }
+}
+
+/// Writes control messages to the injector; drains what the device sends back (clipboard).
+async fn control_writer(
+    session: String,
+    sock: TcpStream,
+    mut rx: mpsc::UnboundedReceiver<ControlMsg>,
+) {
+    let (mut read, mut write) = sock.into_split();
+    tokio::spawn(async move {
+        let mut buf = [0u8; 4096];
+        while matches!(read.read(&mut buf).await, Ok(n) if n > 0) {}
+    });
+    let mut bytes = Vec::new();
+    while let Some(msg) = rx.recv().await {
+        bytes.clear();
+        msg.serialize(&mut bytes);
+        if let Err(e) = write.write_all(&bytes).await {
+            tracing::warn!(%session, "control socket: {e}");
+            break;
+        }
+    }
+}
