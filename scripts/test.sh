@@ -18,6 +18,9 @@ trap 'scripts/postgres.sh stop' EXIT
 echo "== Docker engine"
 scripts/dockerd.sh
 
+echo "== sdk-h5"
+(cd sdk-h5 && npm ci --no-audit --no-fund && npm run build && npm test)
+
 echo "== cargo fmt --check"
 cargo fmt --all --check
 echo "== cargo clippy -D warnings"

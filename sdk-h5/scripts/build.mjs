@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const BUDGET_BYTES = 30 * 1024;
@@ -43,6 +43,15 @@ await build({
   outfile: out,
   logLevel: "warning",
 });
+
+// the bundle loads as an ES module without a DOM (nothing touches the page until createPlayer)
+const mod = await import(pathToFileURL(out).href);
+for (const name of ["createPlayer", "Player", "PlayrackError", "probeSquare", "MAX_POINTERS"]) {
+  if (mod[name] === undefined) {
+    console.error(`dist/playrack.js does not export ${name}`);
+    process.exit(1);
+  }
+}
 
 const raw = readFileSync(out);
 const gz = gzipSync(raw, { level: 9 }).length;

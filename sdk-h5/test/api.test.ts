@@ -1,0 +1,72 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { ApiClient } from "../src/api.js";
+import { PlayrackError } from "../src/errors.js";
+
+type Call = { url: string; init: RequestInit | undefined };
+
+function client(respond: (c: Call) => Response | Promise<Response>) {
+  const calls: Call[] = [];
+  const api = new ApiClient("https://ctl.example/", async (url, init) => {
+    const c = { url, init };
+    calls.push(c);
+    return respond(c);
+  });
+  return { api, calls };
+}
+
+const json = (body: unknown, status = 200, type = "application/json") =>
+  new Response(JSON.stringify(body), { status, headers: { "content-type": type } });
+
+test("acquire posts the body with an Idempotency-Key and returns the tagged answer", async () => {
+  const { api, calls } = client(() =>
+    json({ status: "QUEUED", ticket_id: "tkt_1", position: 2, queue_length: 5, eta_secs: 40, reason: "ROOM_FULL", poll_after_ms: 10000 }),
+  );
+  const res = await api.acquire({ link: "abc", device_id: "d".repeat(20), rtt_ms: { room_a: 12 } }, "key-1");
+  assert.equal(res.status, "QUEUED");
+  const c = calls[0]!;
+  assert.equal(c.url, "https://ctl.example/v1/play/acquire");
+  assert.equal(c.init?.method, "POST");
+  const headers = c.init?.headers as Record<string, string>;
+  assert.equal(headers["Idempotency-Key"], "key-1");
+  assert.equal(headers["content-type"], "application/json");
+  assert.deepEqual(JSON.parse(String(c.init?.body)), { link: "abc", device_id: "d".repeat(20), rtt_ms: { room_a: 12 } });
+});
+
+test("problem+json answers become PlayrackErrors with the stable code", async () => {
+  const { api } = client(() =>
+    json(
+      { type: "https://playrack.dev/problems/link_expired", title: "Gone", status: 410, code: "LINK_EXPIRED", detail: "this link expired" },
+      410,
+      "application/problem+json",
+    ),
+  );
+  await assert.rejects(
+    api.linkCard("old"),
+    (e: unknown) => e instanceof PlayrackError && e.code === "LINK_EXPIRED" && e.status === 410 && e.message === "this link expired",
+  );
+});
+
+test("network failures, non-problem errors and wrong shapes have their own codes", async () => {
+  const down = client(() => {
+    throw new TypeError("Failed to fetch");
+  });
+  await assert.rejects(down.api.pollTicket("t"), (e: unknown) => e instanceof PlayrackError && e.code === "NETWORK");
+  const html = client(() => new Response("<html>bad gateway</html>", { status: 502 }));
+  await assert.rejects(html.api.pollTicket("t"), (e: unknown) => e instanceof PlayrackError && e.code === "HTTP_502" && e.status === 502);
+  const shape = client(() => json({ status: "MAYBE" }));
+  await assert.rejects(shape.api.acquire({}, "k"), (e: unknown) => e instanceof PlayrackError && e.code === "BAD_RESPONSE");
+  const session = client(() => json({ session: { id: "s", state: "ready" }, connect: { signaling_url: 5 } }));
+  await assert.rejects(session.api.playSession("s"), (e: unknown) => e instanceof PlayrackError && e.code === "BAD_RESPONSE");
+});
+
+test("ids are escaped in paths; URLs the controller gives are kept absolute", async () => {
+  const { api, calls } = client(() => json({ id: "a/b", state: "cancelled", reason: "", queue_length: 0, eta_secs: 0, poll_after_ms: 0 }));
+  await api.cancelTicket("a/b");
+  assert.equal(calls[0]!.url, "https://ctl.example/v1/play/tickets/a%2Fb");
+  assert.equal(calls[0]!.init?.method, "DELETE");
+  assert.equal(api.url("wss://board:7700/v1/signal"), "wss://board:7700/v1/signal");
+  assert.equal(api.url("/probe"), "https://ctl.example/probe");
+  assert.equal(new ApiClient("", fetch).url("/v1/x"), "/v1/x");
+  assert.equal(api.ticketEventsUrl("t1"), "https://ctl.example/v1/play/tickets/t1/events");
+});
