@@ -10,10 +10,26 @@ use axum::response::{IntoResponse, Response};
 
 /// The portal's own assets: (name, content type, bytes).
 const OWN: &[(&str, &str, &str)] = &[
-    ("portal.css", "text/css; charset=utf-8", include_str!("../assets/portal.css")),
-    ("app.js", "text/javascript; charset=utf-8", include_str!("../assets/app.js")),
-    ("upload.js", "text/javascript; charset=utf-8", include_str!("../assets/upload.js")),
-    ("player.js", "text/javascript; charset=utf-8", include_str!("../assets/player.js")),
+    (
+        "portal.css",
+        "text/css; charset=utf-8",
+        include_str!("../assets/portal.css"),
+    ),
+    (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/app.js"),
+    ),
+    (
+        "upload.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/upload.js"),
+    ),
+    (
+        "player.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/player.js"),
+    ),
 ];
 
 /// The SDK's entry module, relative to the SDK directory.

@@ -240,7 +240,10 @@ pub async fn signin(
                 CtlError::Problem { status, .. } if *status == StatusCode::TOO_MANY_REQUESTS => {
                     "Too many attempts. Please wait a moment and try again.".to_owned()
                 }
-                _ => format!("Signing in is not possible right now ({}).", e.problem().code),
+                _ => format!(
+                    "Signing in is not possible right now ({}).",
+                    e.problem().code
+                ),
             };
             signin_response(&state, e.status(), next, &form.email, Some(&msg))
         }
@@ -284,9 +287,15 @@ pub async fn signout(
 mod tests {
     #[test]
     fn next_is_local_only() {
-        assert_eq!(super::safe_next(Some("/console/games"), false), "/console/games");
+        assert_eq!(
+            super::safe_next(Some("/console/games"), false),
+            "/console/games"
+        );
         assert_eq!(super::safe_next(Some("//evil.example"), false), "/console");
-        assert_eq!(super::safe_next(Some("https://evil.example"), true), "/operator");
+        assert_eq!(
+            super::safe_next(Some("https://evil.example"), true),
+            "/operator"
+        );
         assert_eq!(super::safe_next(Some("/\\evil.example"), false), "/console");
         assert_eq!(super::safe_next(None, false), "/console");
     }

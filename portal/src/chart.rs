@@ -26,7 +26,11 @@ pub fn bars(title: &str, unit: &str, testid: &str, data: &[Bar]) -> Html {
     let value_w = 90.0;
     let width = label_w + bar_w + value_w;
     let height = row_h * data.len() as f64 + 8.0;
-    let max = data.iter().map(|b| b.value).fold(0.0_f64, f64::max).max(1e-9);
+    let max = data
+        .iter()
+        .map(|b| b.value)
+        .fold(0.0_f64, f64::max)
+        .max(1e-9);
     let mut s = format!(
         "<figure class=\"chart\"><svg role=\"img\" aria-labelledby=\"{id}-t\" data-testid=\"{id}\" \
          viewBox=\"0 0 {width} {height}\" width=\"100%\" preserveAspectRatio=\"xMinYMin meet\">\
@@ -78,8 +82,14 @@ mod tests {
             "min",
             "c",
             &[
-                Bar { label: "<b>".into(), value: 10.0 },
-                Bar { label: "two".into(), value: 5.0 },
+                Bar {
+                    label: "<b>".into(),
+                    value: 10.0,
+                },
+                Bar {
+                    label: "two".into(),
+                    value: 5.0,
+                },
             ],
         );
         assert!(svg.as_str().contains("&lt;b&gt;"));

@@ -89,6 +89,9 @@ mod tests {
         assert!(!default_secure_cookies(any, Some("http://[::1]:7700/")));
         assert!(default_secure_cookies(lo, Some("https://play.example.com")));
         assert!(default_secure_cookies(lo, Some("http://play.example.com")));
-        assert!(default_secure_cookies(lo, Some("http://127.0.0.1.evil.example/")));
+        assert!(default_secure_cookies(
+            lo,
+            Some("http://127.0.0.1.evil.example/")
+        ));
     }
 }

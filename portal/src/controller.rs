@@ -90,7 +90,10 @@ impl Controller {
                 status.as_u16(),
                 "UPSTREAM_ERROR",
                 status.canonical_reason().unwrap_or("Error"),
-                String::from_utf8_lossy(&bytes).chars().take(300).collect::<String>(),
+                String::from_utf8_lossy(&bytes)
+                    .chars()
+                    .take(300)
+                    .collect::<String>(),
             )
         });
         Err(CtlError::Problem {
@@ -128,7 +131,8 @@ impl Controller {
         token: &str,
     ) -> Result<T, CtlError> {
         let path = path.into();
-        self.call::<(), T>(Method::GET, &path, Some(token), None).await
+        self.call::<(), T>(Method::GET, &path, Some(token), None)
+            .await
     }
 
     /// `GET path` without an account (the public play endpoints).

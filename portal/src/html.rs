@@ -127,7 +127,11 @@ pub fn time(ts: &playrack_wire::Timestamp) -> Html {
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default();
     let short = text.replace('T', " ");
-    let short = short.split('.').next().unwrap_or(&short).trim_end_matches('Z');
+    let short = short
+        .split('.')
+        .next()
+        .unwrap_or(&short)
+        .trim_end_matches('Z');
     Html::trusted(format!(
         "<time datetime=\"{}\">{} UTC</time>",
         attr(&text),
@@ -165,8 +169,14 @@ mod tests {
         assert_eq!(url("javascript:alert(1)").as_str(), "#");
         assert_eq!(url("//evil.example/x").as_str(), "#");
         assert_eq!(url(" data:text/html,x").as_str(), "#");
-        assert_eq!(url("https://a.example/?q=\"").as_str(), "https://a.example/?q=&quot;");
-        assert_eq!(url("/v1/play/links/abc/icon").as_str(), "/v1/play/links/abc/icon");
+        assert_eq!(
+            url("https://a.example/?q=\"").as_str(),
+            "https://a.example/?q=&quot;"
+        );
+        assert_eq!(
+            url("/v1/play/links/abc/icon").as_str(),
+            "/v1/play/links/abc/icon"
+        );
     }
 
     #[test]

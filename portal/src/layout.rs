@@ -55,7 +55,12 @@ impl Page {
     }
 
     /// A console page: navigation, account, CSRF token and the console script.
-    pub fn console(title: impl Into<String>, user: &SignedIn, current: &'static str, body: Html) -> Page {
+    pub fn console(
+        title: impl Into<String>,
+        user: &SignedIn,
+        current: &'static str,
+        body: Html,
+    ) -> Page {
         let mut p = Page::new(title, body);
         p.user = Some(user.clone());
         p.current = Some(current);
@@ -127,7 +132,12 @@ pub fn render(page: Page) -> Response {
     let csrf = page
         .user
         .as_ref()
-        .map(|u| format!("<meta name=\"csrf-token\" content=\"{}\">", attr(&u.session.csrf)))
+        .map(|u| {
+            format!(
+                "<meta name=\"csrf-token\" content=\"{}\">",
+                attr(&u.session.csrf)
+            )
+        })
         .unwrap_or_default();
     let scripts: String = page
         .scripts
@@ -159,7 +169,12 @@ pub fn render(page: Page) -> Response {
 }
 
 /// A friendly error page for a problem (its code shown for support).
-pub fn error_page(status: StatusCode, heading: &str, text: &str, problem: Option<&Problem>) -> Page {
+pub fn error_page(
+    status: StatusCode,
+    heading: &str,
+    text: &str,
+    problem: Option<&Problem>,
+) -> Page {
     let code = problem
         .map(|p| {
             format!(

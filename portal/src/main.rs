@@ -15,14 +15,22 @@ struct Args {
     #[arg(long, env = "PLAYRACK_PORTAL_LISTEN", default_value = "127.0.0.1:7700")]
     listen: SocketAddr,
     /// The array controller's base URL.
-    #[arg(long, env = "PLAYRACK_PORTAL_CONTROLLER_URL", default_value = "http://127.0.0.1:7600")]
+    #[arg(
+        long,
+        env = "PLAYRACK_PORTAL_CONTROLLER_URL",
+        default_value = "http://127.0.0.1:7600"
+    )]
     controller_url: String,
     /// The URL people reach the portal at (e.g. behind a TLS proxy); used in try-play links
     /// and QR codes. Default: the listen address.
     #[arg(long, env = "PLAYRACK_PORTAL_PUBLIC_URL")]
     public_url: Option<String>,
     /// The H5 SDK's built bundle (served at /assets/sdk/).
-    #[arg(long, env = "PLAYRACK_PORTAL_ASSETS_DIR", default_value = "sdk-h5/dist")]
+    #[arg(
+        long,
+        env = "PLAYRACK_PORTAL_ASSETS_DIR",
+        default_value = "sdk-h5/dist"
+    )]
     assets_dir: PathBuf,
     /// Mark the session cookie `Secure`. Default: on, unless the public URL (or, without one,
     /// the listen address) is plain http on loopback, where browsers would not send a Secure
@@ -30,7 +38,11 @@ struct Args {
     #[arg(long, env = "PLAYRACK_PORTAL_SECURE_COOKIES", num_args = 0..=1, default_missing_value = "true")]
     secure_cookies: Option<bool>,
     /// Sign a session out after this many idle minutes.
-    #[arg(long, env = "PLAYRACK_PORTAL_SESSION_IDLE_MINUTES", default_value_t = 120)]
+    #[arg(
+        long,
+        env = "PLAYRACK_PORTAL_SESSION_IDLE_MINUTES",
+        default_value_t = 120
+    )]
     session_idle_minutes: u64,
     /// Sign a session out this many hours after sign-in.
     #[arg(long, env = "PLAYRACK_PORTAL_SESSION_MAX_HOURS", default_value_t = 12)]
@@ -52,7 +64,12 @@ async fn main() -> anyhow::Result<()> {
     let secure = args.secure_cookies.unwrap_or_else(|| {
         portal::config::default_secure_cookies(args.listen, args.public_url.as_deref())
     });
-    if secure && args.public_url.as_deref().is_none_or(|u| u.starts_with("http://")) {
+    if secure
+        && args
+            .public_url
+            .as_deref()
+            .is_none_or(|u| u.starts_with("http://"))
+    {
         tracing::warn!(
             "session cookies are Secure but the portal is reached over plain http: browsers will \
              not keep them. Put it behind HTTPS (and pass --public-url https://…), or use loopback."

@@ -67,10 +67,7 @@ fn clean_path(rest: &str) -> bool {
 
 /// `/api/…` paths that are not for browsers (board agents use their own credentials).
 fn blocked(rest: &str) -> bool {
-    rest == "agents"
-        || rest.starts_with("agents/")
-        || rest == "agent"
-        || rest.starts_with("agent/")
+    rest == "agents" || rest.starts_with("agents/") || rest == "agent" || rest.starts_with("agent/")
 }
 
 /// Whether a request streams its body instead of buffering it (tus chunks).

@@ -12,8 +12,8 @@ const ECC_PER_BLOCK: [usize; 41] = [
 ];
 /// Error-correction blocks at level M, by version.
 const BLOCKS: [usize; 41] = [
-    0, 1, 1, 1, 2, 2, 4, 4, 4, 5, 5, 5, 8, 9, 9, 10, 10, 11, 13, 14, 16, 17, 17, 18, 20, 21, 23, 25,
-    26, 28, 29, 31, 33, 35, 37, 38, 40, 43, 45, 47, 49,
+    0, 1, 1, 1, 2, 2, 4, 4, 4, 5, 5, 5, 8, 9, 9, 10, 10, 11, 13, 14, 16, 17, 17, 18, 20, 21, 23,
+    25, 26, 28, 29, 31, 33, 35, 37, 38, 40, 43, 45, 47, 49,
 ];
 /// Level M's two format bits.
 const ECL_M_BITS: u32 = 0;
@@ -108,7 +108,8 @@ impl Qr {
         let bytes = text.as_bytes();
         let ver = (1..=40).find(|&v| {
             let count_bits = if v <= 9 { 8 } else { 16 };
-            4 + count_bits + bytes.len() * 8 <= data_codewords(v) * 8 && bytes.len() < (1 << count_bits)
+            4 + count_bits + bytes.len() * 8 <= data_codewords(v) * 8
+                && bytes.len() < (1 << count_bits)
         })?;
         let capacity = data_codewords(ver) * 8;
         let mut bits: Vec<bool> = Vec::with_capacity(capacity);
@@ -221,7 +222,8 @@ impl Qr {
         let n = pos.len();
         for i in 0..n {
             for j in 0..n {
-                if (i == 0 && j == 0) || (i == 0 && j == n - 1) || (i == n - 1 && j == 0) {
+                let corner = (i == 0 && (j == 0 || j == n - 1)) || (i == n - 1 && j == 0);
+                if corner {
                     continue;
                 }
                 for dy in -2i32..=2 {
@@ -360,14 +362,17 @@ impl Qr {
         for y in 0..n - 1 {
             for x in 0..n - 1 {
                 let c = self.get(x, y);
-                if c == self.get(x + 1, y) && c == self.get(x, y + 1) && c == self.get(x + 1, y + 1) {
+                if c == self.get(x + 1, y) && c == self.get(x, y + 1) && c == self.get(x + 1, y + 1)
+                {
                     p += 3;
                 }
             }
         }
         let dark = self.modules.iter().filter(|&&d| d).count() as u32;
         let total = (n * n) as u32;
-        let k = ((dark * 20).abs_diff(total * 10)).div_ceil(total).saturating_sub(1);
+        let k = ((dark * 20).abs_diff(total * 10))
+            .div_ceil(total)
+            .saturating_sub(1);
         p + k * 10
     }
 }
@@ -398,7 +403,9 @@ mod tests {
     #[test]
     fn reed_solomon_matches_the_standard_example() {
         // "HELLO WORLD" at 1-M (ISO/IEC 18004 annex / the well-known tutorial example).
-        let data = [32, 91, 11, 120, 209, 114, 220, 77, 67, 64, 236, 17, 236, 17, 236, 17];
+        let data = [
+            32, 91, 11, 120, 209, 114, 220, 77, 67, 64, 236, 17, 236, 17, 236, 17,
+        ];
         assert_eq!(
             rs_remainder(&data, 10),
             vec![196, 35, 39, 119, 235, 215, 231, 226, 93, 23]
@@ -429,6 +436,11 @@ mod tests {
         }
         assert!(qr.get(8, qr.size - 8), "dark module");
         assert!(Qr::encode(&"x".repeat(3000)).is_none());
-        assert!(svg("hi", "<label>").unwrap().as_str().contains("&lt;label&gt;"));
+        assert!(
+            svg("hi", "<label>")
+                .unwrap()
+                .as_str()
+                .contains("&lt;label&gt;")
+        );
     }
 }

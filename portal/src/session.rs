@@ -162,7 +162,10 @@ mod tests {
     fn sessions_expire_when_idle_and_with_the_token() {
         let s = Sessions::new(Duration::from_millis(0), Duration::from_secs(60));
         let id = s.create("t".into(), principal(), Timestamp::now().plus_secs(60));
-        assert!(s.get(&id).is_none(), "an idle limit of zero ends it at once");
+        assert!(
+            s.get(&id).is_none(),
+            "an idle limit of zero ends it at once"
+        );
         let s = Sessions::new(Duration::from_secs(60), Duration::from_secs(60));
         let id = s.create("t".into(), principal(), Timestamp::now().plus_secs(-1));
         assert!(s.get(&id).is_none(), "an expired controller token ends it");
@@ -184,6 +187,9 @@ mod tests {
         assert!(!constant_time_eq(b"abc", b"abd"));
         assert!(!constant_time_eq(b"abc", b"ab"));
         let c = set_cookie(COOKIE, "v", true, None);
-        assert_eq!(c, "playrack_session=v; Path=/; HttpOnly; SameSite=Strict; Secure");
+        assert_eq!(
+            c,
+            "playrack_session=v; Path=/; HttpOnly; SameSite=Strict; Secure"
+        );
     }
 }

@@ -25,13 +25,20 @@ fn plausible_code(code: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
-fn link_error(status: StatusCode, code: &str, problem: Option<&playrack_wire::Problem>) -> Response {
+fn link_error(
+    status: StatusCode,
+    code: &str,
+    problem: Option<&playrack_wire::Problem>,
+) -> Response {
     let (heading, text) = match code {
         "LINK_REVOKED" => (
             "This link has been withdrawn",
             "The publisher no longer offers this try-play link.",
         ),
-        "LINK_EXPIRED" => ("This link has expired", "The try-play period for this link is over."),
+        "LINK_EXPIRED" => (
+            "This link has expired",
+            "The try-play period for this link is over.",
+        ),
         "LINK_EXHAUSTED" | "LINK_USED_UP" => (
             "This link has been used up",
             "Every play this link offered has been taken.",
@@ -44,7 +51,10 @@ fn link_error(status: StatusCode, code: &str, problem: Option<&playrack_wire::Pr
             "The game service is unavailable",
             "Please try again in a moment.",
         ),
-        _ => ("This link cannot be played", "The link is not playable right now."),
+        _ => (
+            "This link cannot be played",
+            "The link is not playable right now.",
+        ),
     };
     let mut page = layout::error_page(status, heading, text, problem);
     page.page_id = "player-error";

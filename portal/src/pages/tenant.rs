@@ -80,16 +80,14 @@ fn next_link(base: &str, next: Option<&String>) -> Html {
 }
 
 /// Tenant pages only: operators go to their console.
-fn tenant_only(user: &SignedIn) -> Result<(), Response> {
-    if user.is_operator() || user.tenant_id().is_none() {
-        return Err(Redirect::to("/operator").into_response());
-    }
-    Ok(())
+fn tenant_only(user: &SignedIn) -> Option<Response> {
+    (user.is_operator() || user.tenant_id().is_none())
+        .then(|| Redirect::to("/operator").into_response())
 }
 
 macro_rules! tenant {
     ($user:expr) => {
-        if let Err(r) = tenant_only(&$user) {
+        if let Some(r) = tenant_only(&$user) {
             return r;
         }
     };
@@ -105,7 +103,10 @@ macro_rules! load {
 }
 
 /// Game id → name, for tables that show game ids.
-async fn game_names(state: &AppState, user: &SignedIn) -> Result<HashMap<String, String>, CtlError> {
+async fn game_names(
+    state: &AppState,
+    user: &SignedIn,
+) -> Result<HashMap<String, String>, CtlError> {
     let page: playrack_wire::api::Page<Game> = list(state, user, "/v1/games", 200, None).await?;
     Ok(page.items.into_iter().map(|g| (g.id, g.name)).collect())
 }
@@ -128,7 +129,14 @@ fn api_form(api: &str, method: &str, then: &str, testid: &str, inner: &str) -> S
 }
 
 /// A button that `app.js` turns into a `/api` call (with an optional confirmation).
-fn api_button(label: &str, api: &str, method: &str, confirm: Option<&str>, testid: &str, class: &str) -> Html {
+fn api_button(
+    label: &str,
+    api: &str,
+    method: &str,
+    confirm: Option<&str>,
+    testid: &str,
+    class: &str,
+) -> Html {
     Html::trusted(format!(
         "<button type=\"button\" class=\"{}\" data-api=\"{}\" data-method=\"{}\" data-then=\"reload\"{} data-testid=\"{}\">{}</button>",
         attr(class),
@@ -168,7 +176,11 @@ async fn index(user: SignedIn) -> Response {
 fn spec_checks(specs: &[Spec], chosen: &[String]) -> String {
     let mut s = String::from("<fieldset><legend>Specs, most wanted first</legend>");
     for sp in specs {
-        let checked = if chosen.contains(&sp.id) { " checked" } else { "" };
+        let checked = if chosen.contains(&sp.id) {
+            " checked"
+        } else {
+            ""
+        };
         s.push_str(&format!(
             "<label class=\"check\"><input type=\"checkbox\" name=\"spec_ids\" value=\"{}\" data-kind=\"checks\"{checked} data-testid=\"spec-{}\"> {} ({}×{} @ {} fps, {}/min)</label>",
             attr(&sp.id),
@@ -185,7 +197,11 @@ fn spec_checks(specs: &[Spec], chosen: &[String]) -> String {
 }
 
 /// `GET /console/games`.
-async fn games(State(state): State<AppState>, user: SignedIn, Query(q): Query<CursorQ>) -> Response {
+async fn games(
+    State(state): State<AppState>,
+    user: SignedIn,
+    Query(q): Query<CursorQ>,
+) -> Response {
     tenant!(user);
     let (games, specs) = tokio::join!(
         list::<Game>(&state, &user, "/v1/games", 50, q.cursor.as_deref()),
@@ -205,12 +221,20 @@ async fn games(State(state): State<AppState>, user: SignedIn, Query(q): Query<Cu
                 )),
                 esc(&g.slug),
                 esc(g.package_name.as_deref().unwrap_or("—")),
-                esc(if g.default_version_id.is_some() { "published" } else { "not published" }),
+                esc(if g.default_version_id.is_some() {
+                    "published"
+                } else {
+                    "not published"
+                }),
                 time(&g.created_at),
             ]
         })
         .collect();
-    let default_specs: Vec<String> = specs.items.first().map(|s| vec![s.id.clone()]).unwrap_or_default();
+    let default_specs: Vec<String> = specs
+        .items
+        .first()
+        .map(|s| vec![s.id.clone()])
+        .unwrap_or_default();
     let create = api_form(
         "/api/games",
         "POST",
@@ -228,7 +252,12 @@ async fn games(State(state): State<AppState>, user: SignedIn, Query(q): Query<Cu
     );
     let body = Html::trusted(format!(
         "<h1>Games</h1>{}{}<section class=\"card\"><h2>New game</h2>{create}</section>",
-        table("Your games", "games", &["Name", "Slug", "Package", "Status", "Created"], rows),
+        table(
+            "Your games",
+            "games",
+            &["Name", "Slug", "Package", "Status", "Created"],
+            rows
+        ),
         next_link("/console/games", games.next_cursor.as_ref()),
     ));
     render(Page::console("Games", &user, "/console/games", body).page_id("games"))
@@ -337,13 +366,24 @@ fn links_table(state: &AppState, links: &[Link], names: Option<&HashMap<String, 
 
 fn link_form(games: &[Game], fixed_game: Option<&Game>) -> String {
     let game_field = match fixed_game {
-        Some(g) => format!("<input type=\"hidden\" name=\"game_id\" value=\"{}\">", attr(&g.id)),
+        Some(g) => format!(
+            "<input type=\"hidden\" name=\"game_id\" value=\"{}\">",
+            attr(&g.id)
+        ),
         None => {
             let opts: String = games
                 .iter()
-                .map(|g| format!("<option value=\"{}\">{}</option>", attr(&g.id), esc(&g.name)))
+                .map(|g| {
+                    format!(
+                        "<option value=\"{}\">{}</option>",
+                        attr(&g.id),
+                        esc(&g.name)
+                    )
+                })
                 .collect();
-            format!("<label for=\"l-game\">Game</label><select id=\"l-game\" name=\"game_id\" required data-testid=\"link-game-input\">{opts}</select>")
+            format!(
+                "<label for=\"l-game\">Game</label><select id=\"l-game\" name=\"game_id\" required data-testid=\"link-game-input\">{opts}</select>"
+            )
         }
     };
     api_form(
@@ -370,8 +410,16 @@ async fn game(State(state): State<AppState>, user: SignedIn, Path(id): Path<Stri
     tenant!(user);
     let gid = pct(&id);
     let (game, versions, links, specs) = tokio::join!(
-        state.ctl.get::<Game>(format!("/v1/games/{gid}"), user.token()),
-        list::<Version>(&state, &user, format!("/v1/games/{gid}/versions"), 200, None),
+        state
+            .ctl
+            .get::<Game>(format!("/v1/games/{gid}"), user.token()),
+        list::<Version>(
+            &state,
+            &user,
+            format!("/v1/games/{gid}/versions"),
+            200,
+            None
+        ),
         list::<Link>(&state, &user, format!("/v1/links?game_id={gid}"), 200, None),
         list::<Spec>(&state, &user, "/v1/specs", 200, None),
     );
@@ -485,11 +533,22 @@ async fn game(State(state): State<AppState>, user: SignedIn, Path(id): Path<Stri
         name = esc(&game.name),
         id = esc(&game.id),
         slug = esc(&game.slug),
-        pkg = esc(game.package_name.as_deref().unwrap_or("— (set by the first ready version)")),
+        pkg = esc(game
+            .package_name
+            .as_deref()
+            .unwrap_or("— (set by the first ready version)")),
         versions = table(
             "Versions, newest first",
             "versions",
-            &["Version", "State", "APK version", "Size", "Published", "Uploaded", "Actions"],
+            &[
+                "Version",
+                "State",
+                "APK version",
+                "Size",
+                "Published",
+                "Uploaded",
+                "Actions"
+            ],
             rows
         ),
         links = links_table(&state, &links.items, None),
@@ -507,15 +566,22 @@ async fn deploy(State(state): State<AppState>, user: SignedIn, Path(id): Path<St
     tenant!(user);
     let vid = pct(&id);
     let (version, deployment, rooms) = tokio::join!(
-        state.ctl.get::<Version>(format!("/v1/versions/{vid}"), user.token()),
-        state.ctl.get::<Deployment>(format!("/v1/versions/{vid}/deployment"), user.token()),
+        state
+            .ctl
+            .get::<Version>(format!("/v1/versions/{vid}"), user.token()),
+        state
+            .ctl
+            .get::<Deployment>(format!("/v1/versions/{vid}/deployment"), user.token()),
         list::<Room>(&state, &user, "/v1/rooms", 200, None),
     );
     let version = load!(state, user, version);
     let deployment = load!(state, user, deployment);
     let rooms = load!(state, user, rooms);
-    let by_room: BTreeMap<&str, &DeploymentRoom> =
-        deployment.rooms.iter().map(|r| (r.room_id.as_str(), r)).collect();
+    let by_room: BTreeMap<&str, &DeploymentRoom> = deployment
+        .rooms
+        .iter()
+        .map(|r| (r.room_id.as_str(), r))
+        .collect();
     let mut checks = String::from("<fieldset><legend>Machine rooms</legend>");
     let mut rows = Vec::new();
     for room in &rooms.items {
@@ -556,7 +622,9 @@ async fn deploy(State(state): State<AppState>, user: SignedIn, Path(id): Path<St
             "PUT",
             "reload",
             "set-deployment",
-            &format!("{checks}<button type=\"submit\" class=\"primary\" data-testid=\"set-deployment-submit\">Deploy to the checked rooms</button>"),
+            &format!(
+                "{checks}<button type=\"submit\" class=\"primary\" data-testid=\"set-deployment-submit\">Deploy to the checked rooms</button>"
+            ),
         )
     } else {
         "<p>Only READY versions can be deployed.</p>".to_owned()
@@ -568,7 +636,12 @@ async fn deploy(State(state): State<AppState>, user: SignedIn, Path(id): Path<St
         gid = attr(pct(&version.game_id)),
         id = esc(&version.id),
         vid = attr(&vid),
-        progress = table("Progress per room", "deployment", &["Room", "State", "Progress", "Error"], rows),
+        progress = table(
+            "Progress per room",
+            "deployment",
+            &["Room", "State", "Progress", "Error"],
+            rows
+        ),
     ));
     render(Page::console("Deploy", &user, "/console/games", body).page_id("deploy"))
 }
@@ -578,7 +651,11 @@ async fn deploy(State(state): State<AppState>, user: SignedIn, Path(id): Path<St
 // ---------------------------------------------------------------------------------------------
 
 /// `GET /console/links`.
-async fn links(State(state): State<AppState>, user: SignedIn, Query(q): Query<CursorQ>) -> Response {
+async fn links(
+    State(state): State<AppState>,
+    user: SignedIn,
+    Query(q): Query<CursorQ>,
+) -> Response {
     tenant!(user);
     let (links, games) = tokio::join!(
         list::<Link>(&state, &user, "/v1/links", 50, q.cursor.as_deref()),
@@ -586,7 +663,11 @@ async fn links(State(state): State<AppState>, user: SignedIn, Query(q): Query<Cu
     );
     let links = load!(state, user, links);
     let games = load!(state, user, games);
-    let names: HashMap<String, String> = games.items.iter().map(|g| (g.id.clone(), g.name.clone())).collect();
+    let names: HashMap<String, String> = games
+        .items
+        .iter()
+        .map(|g| (g.id.clone(), g.name.clone()))
+        .collect();
     let form = if games.items.is_empty() {
         "<p>Create a game first.</p>".to_owned()
     } else {
@@ -634,7 +715,21 @@ async fn sessions(State(state): State<AppState>, user: SignedIn) -> Response {
         .collect();
     let body = Html::trusted(format!(
         "<h1>Live sessions</h1><p class=\"muted\"><label class=\"check\"><input type=\"checkbox\" data-autoreload=\"5\" checked data-testid=\"autoreload\"> Refresh every 5 seconds</label></p>{}",
-        table("Plays in progress", "sessions", &["Session", "Game", "Player", "Spec", "State", "Connected", "Since", ""], rows),
+        table(
+            "Plays in progress",
+            "sessions",
+            &[
+                "Session",
+                "Game",
+                "Player",
+                "Spec",
+                "State",
+                "Connected",
+                "Since",
+                ""
+            ],
+            rows
+        ),
     ));
     render(Page::console("Live sessions", &user, "/console/sessions", body).page_id("sessions"))
 }
@@ -651,9 +746,13 @@ pub struct UsageQ {
 
 fn plain_date(s: &str) -> Option<&str> {
     let ok = s.len() == 10
-        && s.chars()
-            .enumerate()
-            .all(|(i, c)| if i == 4 || i == 7 { c == '-' } else { c.is_ascii_digit() });
+        && s.chars().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                c == '-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
     ok.then_some(s)
 }
 
@@ -669,9 +768,17 @@ async fn usage(State(state): State<AppState>, user: SignedIn, Query(q): Query<Us
     if let Some(t) = to {
         range.push_str(&format!("&to={t}"));
     }
-    let get = |g: &str| state.ctl.get::<UsageReport>(format!("/v1/usage?group_by={g}{range}"), user.token());
-    let (by_day, by_game, by_spec, names) =
-        tokio::join!(get("day"), get("game"), get("spec"), game_names(&state, &user));
+    let get = |g: &str| {
+        state
+            .ctl
+            .get::<UsageReport>(format!("/v1/usage?group_by={g}{range}"), user.token())
+    };
+    let (by_day, by_game, by_spec, names) = tokio::join!(
+        get("day"),
+        get("game"),
+        get("spec"),
+        game_names(&state, &user)
+    );
     let by_day = load!(state, user, by_day);
     let by_game = load!(state, user, by_game);
     let by_spec = load!(state, user, by_spec);
@@ -680,7 +787,10 @@ async fn usage(State(state): State<AppState>, user: SignedIn, Query(q): Query<Us
     let day_bars: Vec<Bar> = by_day
         .items
         .iter()
-        .map(|r| Bar { label: r.day.clone().unwrap_or_default(), value: (mins(r) * 100.0).round() / 100.0 })
+        .map(|r| Bar {
+            label: r.day.clone().unwrap_or_default(),
+            value: (mins(r) * 100.0).round() / 100.0,
+        })
         .collect();
     let game_bars: Vec<Bar> = by_game
         .items
@@ -693,7 +803,10 @@ async fn usage(State(state): State<AppState>, user: SignedIn, Query(q): Query<Us
     let spec_bars: Vec<Bar> = by_spec
         .items
         .iter()
-        .map(|r| Bar { label: r.spec_id.clone().unwrap_or_default(), value: (mins(r) * 100.0).round() / 100.0 })
+        .map(|r| Bar {
+            label: r.spec_id.clone().unwrap_or_default(),
+            value: (mins(r) * 100.0).round() / 100.0,
+        })
         .collect();
     let rows = by_day
         .items
@@ -724,7 +837,12 @@ async fn usage(State(state): State<AppState>, user: SignedIn, Query(q): Query<Us
         day = chart::bars("Billable minutes per day", "min", "chart-day", &day_bars),
         game = chart::bars("Billable minutes per game", "min", "chart-game", &game_bars),
         spec = chart::bars("Billable minutes per spec", "min", "chart-spec", &spec_bars),
-        table = table("Usage per day", "usage", &["Day", "Sessions", "Minutes", "Amount"], rows),
+        table = table(
+            "Usage per day",
+            "usage",
+            &["Day", "Sessions", "Minutes", "Amount"],
+            rows
+        ),
     ));
     render(Page::console("Usage", &user, "/console/usage", body).page_id("usage"))
 }
@@ -791,8 +909,27 @@ async fn orders(State(state): State<AppState>, user: SignedIn) -> Response {
     let body = Html::trusted(format!(
         "<h1>Orders &amp; quota</h1><p class=\"muted\">Orders are placed with the platform operator. Plays beyond the ordered concurrency wait in the queue.</p>\
          <section><h2>In use now</h2>{}</section><section><h2>Orders</h2>{}</section>",
-        table("Concurrency per spec", "quota", &["Spec", "In use", "Ordered now", ""], quota_rows),
-        table("Orders", "orders", &["Order", "Spec", "Where", "Concurrency", "From", "Until", "Priority", "Status"], rows),
+        table(
+            "Concurrency per spec",
+            "quota",
+            &["Spec", "In use", "Ordered now", ""],
+            quota_rows
+        ),
+        table(
+            "Orders",
+            "orders",
+            &[
+                "Order",
+                "Spec",
+                "Where",
+                "Concurrency",
+                "From",
+                "Until",
+                "Priority",
+                "Status"
+            ],
+            rows
+        ),
     ));
     render(Page::console("Orders & quota", &user, "/console/orders", body).page_id("orders"))
 }
@@ -802,7 +939,11 @@ async fn orders(State(state): State<AppState>, user: SignedIn) -> Response {
 // ---------------------------------------------------------------------------------------------
 
 /// `GET /console/archives`.
-async fn archives(State(state): State<AppState>, user: SignedIn, Query(q): Query<CursorQ>) -> Response {
+async fn archives(
+    State(state): State<AppState>,
+    user: SignedIn,
+    Query(q): Query<CursorQ>,
+) -> Response {
     tenant!(user);
     let (archives, names) = tokio::join!(
         list::<Archive>(&state, &user, "/v1/archives", 50, q.cursor.as_deref()),
@@ -820,7 +961,11 @@ async fn archives(State(state): State<AppState>, user: SignedIn, Query(q): Query
                 &format!("/api/archives/{aid}"),
                 "PATCH",
                 None,
-                if a.pinned { "unpin-archive" } else { "pin-archive" },
+                if a.pinned {
+                    "unpin-archive"
+                } else {
+                    "pin-archive"
+                },
                 "small",
             );
             // The body of the pin toggle.
@@ -851,7 +996,14 @@ async fn archives(State(state): State<AppState>, user: SignedIn, Query(q): Query
         .collect();
     let body = Html::trusted(format!(
         "<h1>Save archives</h1><p class=\"muted\">Single-player games' saves, kept between plays. Pinned saves are never removed by the keep-newest rule.</p>{}{}",
-        table("Archives", "archives", &["Archive", "Game", "Player", "Size", "Tag", "Pinned", "Saved", ""], rows),
+        table(
+            "Archives",
+            "archives",
+            &[
+                "Archive", "Game", "Player", "Size", "Tag", "Pinned", "Saved", ""
+            ],
+            rows
+        ),
         next_link("/console/archives", archives.next_cursor.as_ref()),
     ));
     render(Page::console("Save archives", &user, "/console/archives", body).page_id("archives"))
@@ -860,7 +1012,11 @@ async fn archives(State(state): State<AppState>, user: SignedIn, Query(q): Query
 /// `GET /console/keys`.
 async fn keys(State(state): State<AppState>, user: SignedIn) -> Response {
     tenant!(user);
-    let keys = load!(state, user, list::<ApiKey>(&state, &user, "/v1/api-keys", 200, None).await);
+    let keys = load!(
+        state,
+        user,
+        list::<ApiKey>(&state, &user, "/v1/api-keys", 200, None).await
+    );
     let rows = keys
         .items
         .iter()
@@ -905,7 +1061,20 @@ async fn keys(State(state): State<AppState>, user: SignedIn) -> Response {
     );
     let body = Html::trusted(format!(
         "<h1>API keys</h1>{}<section class=\"card\"><h2>New key</h2>{form}{}</section>",
-        table("Keys", "keys", &["Name", "Prefix", "Role", "Created", "Last used", "Expires", ""], rows),
+        table(
+            "Keys",
+            "keys",
+            &[
+                "Name",
+                "Prefix",
+                "Role",
+                "Created",
+                "Last used",
+                "Expires",
+                ""
+            ],
+            rows
+        ),
         SECRET_BOX,
     ));
     render(Page::console("API keys", &user, "/console/keys", body).page_id("keys"))
@@ -920,7 +1089,11 @@ const SECRET_BOX: &str = "<div class=\"secret\" data-secret-box hidden data-test
 /// `GET /console/webhooks`.
 async fn webhooks(State(state): State<AppState>, user: SignedIn) -> Response {
     tenant!(user);
-    let hooks = load!(state, user, list::<Webhook>(&state, &user, "/v1/webhooks", 200, None).await);
+    let hooks = load!(
+        state,
+        user,
+        list::<Webhook>(&state, &user, "/v1/webhooks", 200, None).await
+    );
     let rows = hooks
         .items
         .iter()
@@ -965,7 +1138,12 @@ async fn webhooks(State(state): State<AppState>, user: SignedIn) -> Response {
     );
     let body = Html::trusted(format!(
         "<h1>Webhooks</h1><p class=\"muted\">Deliveries are signed with the endpoint's secret.</p>{}<section class=\"card\"><h2>New endpoint</h2>{form}{}</section>",
-        table("Endpoints", "webhooks", &["URL", "Events", "Created", ""], rows),
+        table(
+            "Endpoints",
+            "webhooks",
+            &["URL", "Events", "Created", ""],
+            rows
+        ),
         SECRET_BOX,
     ));
     render(Page::console("Webhooks", &user, "/console/webhooks", body).page_id("webhooks"))
@@ -981,8 +1159,16 @@ async fn webhook(
     tenant!(user);
     let wid = pct(&id);
     let (hook, deliveries) = tokio::join!(
-        state.ctl.get::<Webhook>(format!("/v1/webhooks/{wid}"), user.token()),
-        list::<WebhookDelivery>(&state, &user, format!("/v1/webhooks/{wid}/deliveries"), 50, q.cursor.as_deref()),
+        state
+            .ctl
+            .get::<Webhook>(format!("/v1/webhooks/{wid}"), user.token()),
+        list::<WebhookDelivery>(
+            &state,
+            &user,
+            format!("/v1/webhooks/{wid}/deliveries"),
+            50,
+            q.cursor.as_deref()
+        ),
     );
     let hook = load!(state, user, hook);
     let deliveries = load!(state, user, deliveries);
@@ -998,19 +1184,33 @@ async fn webhook(
                         "<li>#{} {} → {} ({} ms){}</li>",
                         a.attempt,
                         time(&a.at),
-                        esc(a.status_code.map(|s| s.to_string()).unwrap_or_else(|| "no answer".into())),
+                        esc(a
+                            .status_code
+                            .map(|s| s.to_string())
+                            .unwrap_or_else(|| "no answer".into())),
                         a.duration_ms,
-                        a.error.as_deref().map(|e| format!(": {}", esc(e))).unwrap_or_default()
+                        a.error
+                            .as_deref()
+                            .map(|e| format!(": {}", esc(e)))
+                            .unwrap_or_default()
                     )
                 })
                 .collect();
             vec![
                 esc(&d.event_type),
-                Html::trusted(format!("<span class=\"badge\" data-testid=\"delivery-state\">{}</span>", esc(&d.state))),
+                Html::trusted(format!(
+                    "<span class=\"badge\" data-testid=\"delivery-state\">{}</span>",
+                    esc(&d.state)
+                )),
                 esc(d.attempts),
-                esc(d.last_status.map(|s| s.to_string()).unwrap_or_else(|| "—".into())),
+                esc(d
+                    .last_status
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| "—".into())),
                 time_opt(d.next_retry_at.as_ref()),
-                Html::trusted(format!("<details><summary>Attempts</summary><ul>{attempts}</ul></details>")),
+                Html::trusted(format!(
+                    "<details><summary>Attempts</summary><ul>{attempts}</ul></details>"
+                )),
                 time(&d.created_at),
             ]
         })
@@ -1018,8 +1218,24 @@ async fn webhook(
     let body = Html::trusted(format!(
         "<p><a href=\"/console/webhooks\">← Webhooks</a></p><h1>Deliveries to <code>{}</code></h1>{}{}",
         esc(&hook.url),
-        table("Delivery log, oldest first", "deliveries", &["Event", "State", "Attempts", "Last status", "Next retry", "Log", "Created"], rows),
-        next_link(&format!("/console/webhooks/{wid}"), deliveries.next_cursor.as_ref()),
+        table(
+            "Delivery log, oldest first",
+            "deliveries",
+            &[
+                "Event",
+                "State",
+                "Attempts",
+                "Last status",
+                "Next retry",
+                "Log",
+                "Created"
+            ],
+            rows
+        ),
+        next_link(
+            &format!("/console/webhooks/{wid}"),
+            deliveries.next_cursor.as_ref()
+        ),
     ));
     render(Page::console("Webhook deliveries", &user, "/console/webhooks", body).page_id("webhook"))
 }
