@@ -102,6 +102,9 @@ async function main() {
     setState("ended");
   });
   on(player, "error", (e) => showError(e?.code, e?.message));
+  on(player, "notice", (n) => {
+    $("notice").textContent = n?.code === "RECOVERED" ? "" : (n?.message ?? "");
+  });
 
   const start = async () => {
     $("player-error").textContent = "";

@@ -205,6 +205,12 @@ pub async fn signin(
     match state.ctl.login(form.email.trim(), &form.password).await {
         Ok(login) => {
             let operator = login.principal.role.is_operator();
+            // A sign-in always starts a fresh session id (no fixation); the old one ends.
+            if let Some(old) = session::cookie_value(&headers, COOKIE)
+                && let Some(prev) = state.sessions.remove(&old)
+            {
+                state.ctl.logout(&prev.token).await;
+            }
             tracing::info!(account = %login.principal.id, role = login.principal.role.as_str(), "signed in");
             let id = state
                 .sessions

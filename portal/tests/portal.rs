@@ -29,8 +29,14 @@ async fn env() -> Env {
 }
 
 async fn env_with(sdk: bool, tweak: impl FnOnce(&mut Config)) -> Env {
+    let env = bare_env(sdk, tweak).await;
+    env.ctl.specs().await;
+    env
+}
+
+/// Without the standard specs (for the support module's `world`, which creates them).
+async fn bare_env(sdk: bool, tweak: impl FnOnce(&mut Config)) -> Env {
     let ctl = Ctl::start("sqlite").await;
-    ctl.specs().await;
     let dir = tempfile::tempdir().unwrap();
     if sdk {
         std::fs::write(
@@ -824,5 +830,79 @@ async fn every_console_page_renders() {
     // The failed version's code is on the game page.
     let (_, html) = b.page(&format!("/console/games/{}", game.id)).await;
     assert!(html.contains("data-testid=\"failure-code\">APK_"), "{html}");
+    env.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn players_acquire_and_follow_the_queue_through_the_play_proxy() {
+    let env = bare_env(true, |_| {}).await;
+    // One board with one slot and an order of one: the second player waits in line.
+    let world = ctl::world(&env.ctl, 1, 1, 1).await;
+    let b = env.browser();
+    let acquire = |i: usize| {
+        b.http
+            .post(format!("{}/v1/play/acquire", b.base))
+            .header("idempotency-key", format!("k-{i}"))
+            .json(&world.by_link(i))
+    };
+    let first: AcquireResponse = b.send(acquire(1)).await.json().await.unwrap();
+    assert!(
+        matches!(first, AcquireResponse::Assigned { .. }),
+        "{first:?}"
+    );
+    let second: AcquireResponse = b.send(acquire(2)).await.json().await.unwrap();
+    let AcquireResponse::Queued {
+        ticket_id,
+        position,
+        ..
+    } = second
+    else {
+        panic!("expected a queue ticket: {second:?}");
+    };
+    assert_eq!(position, 1);
+    // The same idempotency key gives the same answer (the header reaches the controller).
+    let again: AcquireResponse = b.send(acquire(2)).await.json().await.unwrap();
+    assert!(matches!(again, AcquireResponse::Queued { ticket_id: ref t, .. } if *t == ticket_id));
+
+    // The ticket's event stream arrives while it is still open (streamed, not buffered).
+    let mut resp = b
+        .send(
+            b.http
+                .get(format!("{}/v1/play/tickets/{ticket_id}/events", b.base))
+                .header("accept", "text/event-stream"),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let mut seen = String::new();
+    let deadline = std::time::Duration::from_secs(10);
+    tokio::time::timeout(deadline, async {
+        while !seen.contains("\n\n") {
+            let chunk = resp.chunk().await.unwrap().expect("the stream stays open");
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    })
+    .await
+    .expect("the first event arrives through the proxy");
+    assert!(seen.contains("event: ticket"), "{seen}");
+    assert!(seen.contains(&ticket_id), "{seen}");
+    drop(resp);
+
+    // Leaving the line through the proxy.
+    let resp = b
+        .send(
+            b.http
+                .delete(format!("{}/v1/play/tickets/{ticket_id}", b.base)),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let t: Ticket = resp.json().await.unwrap();
+    assert_eq!(t.state, TicketState::Cancelled);
+    drop(world);
     env.stop().await;
 }

@@ -116,6 +116,7 @@ pub fn render(card: &LinkCard, sdk_present: bool) -> Response {
 </section>
 <section id="stage" class="stage" data-show="connecting playing" aria-label="Game" data-testid="stage">
 <div id="stream" class="stream" data-testid="stream"></div>
+<p id="notice" class="notice" role="status" aria-live="polite" data-testid="player-notice"></p>
 <div class="controls" data-show="playing">
 <button type="button" id="mute" aria-pressed="false" data-testid="mute">Mute</button>
 <button type="button" id="fullscreen" data-testid="fullscreen">Full screen</button>
