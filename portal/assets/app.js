@@ -86,6 +86,7 @@ export function formJson(form) {
 
 function showSecret(scope, answer) {
   const box = scope.querySelector("[data-secret-box]") || document.querySelector("[data-secret-box]");
+  document.querySelectorAll("[data-secret-box]").forEach((b) => { if (b !== box) b.hidden = true; });
   const secret = answer?.secret;
   if (!box || !secret) { location.reload(); return; }
   box.querySelector("[data-secret]").textContent = secret;

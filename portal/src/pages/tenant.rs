@@ -1059,8 +1059,17 @@ async fn keys(State(state): State<AppState>, user: SignedIn) -> Response {
              <button type=\"submit\" class=\"primary\" data-testid=\"create-key-submit\">Create key</button>"
         ),
     );
+    let player_key = format!(
+        "<button type=\"button\" data-api=\"/api/tenants/{}/player-key\" data-method=\"POST\" data-then=\"secret\" \
+         data-confirm=\"Issue a new player-token key? Tokens signed with the old key stop working.\" \
+         data-testid=\"issue-player-key\">Issue player-token key</button>{SECRET_BOX}",
+        attr(pct(user.tenant_id().unwrap_or_default()))
+    );
     let body = Html::trusted(format!(
-        "<h1>API keys</h1>{}<section class=\"card\"><h2>New key</h2>{form}{}</section>",
+        "<h1>API keys</h1>{}<section class=\"card\"><h2>New key</h2>{form}{}</section>\
+         <section class=\"card\"><h2>Player-token key</h2><p class=\"muted\">Your backend signs player \
+         tokens with this key (plays by game id instead of try-play links). Tenant admins only; shown once.</p>\
+         {player_key}</section>",
         table(
             "Keys",
             "keys",
