@@ -66,9 +66,9 @@ export class ApiClient {
     return this.request<PlaySession>("GET", sessionPath(id), undefined, {}, isPlaySession);
   }
 
-  /** `DELETE /v1/play/sessions/{id}`: the player leaves (`USER_LEFT`). */
+  /** `DELETE /v1/play/sessions/{id}`: the player leaves (`USER_LEFT`); survives the page closing. */
   leave(id: string): Promise<Session> {
-    return this.request<Session>("DELETE", sessionPath(id), undefined, {}, isSession);
+    return this.request<Session>("DELETE", sessionPath(id), undefined, {}, isSession, true);
   }
 
   private async request<T>(
@@ -77,8 +77,10 @@ export class ApiClient {
     body: unknown,
     headers: Record<string, string>,
     check: (v: unknown) => boolean,
+    keepalive = false,
   ): Promise<T> {
     const init: RequestInit = { method, headers: { accept: "application/json", ...headers }, cache: "no-store" };
+    if (keepalive) init.keepalive = true;
     if (body !== undefined) {
       init.body = JSON.stringify(body);
       (init.headers as Record<string, string>)["content-type"] = "application/json";

@@ -45,8 +45,13 @@ export interface PlayerEvents {
   /** The agent's notices (e.g. maintenance), and the SDK's own `RECOVERING` / `RECOVERED`. */
   notice: { code: string; message: string };
   ended: { reason: string; cta?: CallToAction };
-  /** `fatal` errors end the play (state `error`); others are reports (e.g. a malformed agent message). */
-  error: { code: string; message: string; fatal: boolean };
+  /** The play failed (state `error`). */
+  error: { code: string; message: string; fatal: true };
+  /**
+   * Something went wrong that does not end the play: a malformed agent message (`BAD_SIGNAL`),
+   * the agent refusing an input message, …
+   */
+  warning: { code: string; message: string };
 }
 
 /** What a play starts from: a try-play link, or a game and a token the tenant's backend signed. */
@@ -265,7 +270,7 @@ export class Player {
     return playing;
   }
 
-  /** Leaves the queue (or the play, once assigned). */
+  /** Leaves the queue (state back to `idle`; `play()` rejects with `CANCELLED`), or the play once assigned. */
   async cancel(): Promise<void> {
     if (this.sessionId) return this.leave();
     if (this._state === "idle" || this._state === "ended" || this._state === "error") return;
@@ -273,7 +278,10 @@ export class Player {
     this.playAbort?.abort(new PlayrackError(SdkCode.CANCELLED, "cancelled"));
     this.follow?.stop();
     if (ticket) await this.api.cancelTicket(ticket).catch(() => undefined);
-    this.finishEnded("CANCELLED");
+    this.closeConnection();
+    this.setState("idle");
+    this.rejectPlaying?.(new PlayrackError(SdkCode.CANCELLED, "cancelled"));
+    this.clearPlayPromise();
   }
 
   /** Ends the play: says bye to the agent, frees the instance, emits `ended` (`USER_LEFT`). */
@@ -478,7 +486,7 @@ export class Player {
     };
     conn.signaling = new Signaling(this.env.webSocket, {
       onSignal: (s) => this.onSignal(conn, s),
-      onBadMessage: (e) => this.emitter.emit("error", { code: e.code, message: e.message, fatal: false }),
+      onBadMessage: (e) => this.emitter.emit("warning", { code: e.code, message: e.message }),
       onClose: (code, reason) => {
         const why = `signaling closed (${code}${reason ? `: ${reason}` : ""})`;
         if (conn.established) this.onDrop(conn, why);
@@ -546,16 +554,19 @@ export class Player {
         return;
       case "notice":
         this.emitter.emit("notice", { code: s.code, message: s.message });
+        // the player connected again elsewhere (another tab): do not take the stream back
+        if (s.code === "REPLACED") this.finishEnded("REPLACED");
         return;
       case "ended":
         this.closeConnection();
         this.finishEnded(s.reason);
         return;
       case "error":
-        this.emitter.emit("error", { code: s.code, message: s.message, fatal: false });
+        // e.g. refused input: the play goes on
+        this.emitter.emit("warning", { code: s.code, message: s.message });
         return;
       case "welcome":
-        this.emitter.emit("error", { code: SdkCode.BAD_SIGNAL, message: "a second welcome", fatal: false });
+        this.emitter.emit("warning", { code: SdkCode.BAD_SIGNAL, message: "a second welcome" });
         return;
     }
   }
@@ -669,7 +680,7 @@ export class Player {
     const payload: PlayerEvents["ended"] = { reason };
     if (this.card?.cta) payload.cta = this.card.cta;
     this.emitter.emit("ended", payload);
-    this.rejectPlaying?.(new PlayrackError(reason === "CANCELLED" ? SdkCode.CANCELLED : "ENDED", `the play ended (${reason})`));
+    this.rejectPlaying?.(new PlayrackError("ENDED", `the play ended (${reason})`));
     this.clearPlayPromise();
   }
 

@@ -1,6 +1,6 @@
 /**
  * The whole player flow against fakes: a fake controller (fetch), fake agent sockets, fake
- * peers and a fake view, on a clock 20× faster than real time.
+ * peers and a fake view, on a clock 10× faster than real time.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -142,10 +142,12 @@ function setup(opts: { reconnectGraceMs?: number; freezeMs?: number } = {}) {
   const peers: FakePeer[] = [];
   const view = new FakeView();
   const store = new Map<string, string>();
-  const clock = fastClock(20);
+  const clock = fastClock(10);
   const player = createPlayer({} as HTMLElement, {
     apiBase: "https://ctl.example",
     ...opts,
+    // the fake view shows frames only when a test says so: no freeze handling unless asked for
+    freezeMs: opts.freezeMs ?? 1e9,
     env: {
       fetch: controller.fetch,
       webSocket: (url) => {
@@ -168,7 +170,7 @@ function setup(opts: { reconnectGraceMs?: number; freezeMs?: number } = {}) {
     },
   });
   const events: { name: keyof PlayerEvents; payload: unknown }[] = [];
-  for (const name of ["state", "link", "queued", "assigned", "connecting", "playing", "notice", "ended", "error"] as const) {
+  for (const name of ["state", "link", "queued", "assigned", "connecting", "playing", "notice", "ended", "error", "warning"] as const) {
     player.on(name, (payload) => events.push({ name, payload }));
   }
   const states = () => events.filter((e) => e.name === "state").map((e) => e.payload);
@@ -276,14 +278,17 @@ test("a link play: card, RTTs, queue, claim, ready, signaling, playing, input, r
   t.view.handlers!.gesture();
   assert.equal(t.view.muted, true);
 
-  // the agent's stats and a malformed message: reported, not fatal
+  // the agent's stats; malformed messages and a refused input: warnings, the play goes on
   ws.receive({ type: "stats", stats: { bitrate_kbps: 2500, fps: 60, rtt_ms: 8, loss: 0, width: 720, height: 1280 } });
   ws.receive('{"type":"answer"}');
   ws.receive("\u0000garbage");
+  ws.receive({ type: "error", code: "INPUT_REFUSED", message: "pointer out of range" });
   assert.equal(t.player.stats().agent?.bitrate_kbps, 2500);
-  const errors = t.of("error");
-  assert.equal(errors.length, 2);
-  assert.ok(errors.every((e) => e.code === "BAD_SIGNAL" && !e.fatal));
+  assert.deepEqual(
+    t.of("warning").map((w) => w.code),
+    ["BAD_SIGNAL", "BAD_SIGNAL", "INPUT_REFUSED"],
+  );
+  assert.deepEqual(t.of("error"), []);
   assert.equal(t.player.state, "playing");
 
   // the socket drops: a fresh token, a new connection, playing again
@@ -349,7 +354,7 @@ test("a refused acquire is a fatal error with the controller's code; play() reje
   await assert.rejects(p, (e: unknown) => e instanceof PlayrackError);
 });
 
-test("cancel while queued leaves the line", async () => {
+test("cancel while queued leaves the line and goes back to idle", async () => {
   const t = setup();
   t.controller.acquire = { status: "QUEUED", ticket_id: "tkt_1", position: 4, queue_length: 4, eta_secs: 90, reason: "TENANT_QUOTA_FULL", poll_after_ms: 10000 };
   t.controller.tickets = [{ id: "tkt_1", state: "waiting", position: 4, queue_length: 4, eta_secs: 90, reason: "TENANT_QUOTA_FULL", poll_after_ms: 10000 }];
@@ -359,10 +364,10 @@ test("cancel while queued leaves the line", async () => {
   await t.player.cancel();
   await assert.rejects(p, (e: unknown) => e instanceof PlayrackError && e.code === "CANCELLED");
   assert.equal(t.controller.count("DELETE", "/v1/play/tickets/tkt_1"), 1);
-  assert.equal(t.player.state, "ended");
-  assert.equal(t.of("ended")[0]!.reason, "CANCELLED");
+  assert.equal(t.player.state, "idle");
+  assert.deepEqual(t.of("ended"), []);
   const polls = t.controller.count("GET", "/v1/play/tickets/tkt_1");
-  await new Promise((r) => setTimeout(r, 600)); // 12 s of player time: two poll intervals
+  await new Promise((r) => setTimeout(r, 1100)); // 11 s of player time: two poll intervals
   assert.equal(t.controller.count("GET", "/v1/play/tickets/tkt_1"), polls, "no polling after cancel");
 });
 
@@ -417,7 +422,7 @@ test("a frozen picture is reported as recovering, then recovered", async () => {
   peer.framesDecoded = 10;
   t.view.frame(t.clock.now());
   await playing;
-  // frames stop: after 2 s of player time (100 ms real) the stats tick notices
+  // frames stop: after 2 s of player time (200 ms real) the stats tick notices
   await until(() => t.of("notice").some((n) => n.code === "RECOVERING"), "a RECOVERING notice");
   assert.equal(t.player.state, "playing");
   t.view.frame(t.clock.now());
@@ -460,4 +465,21 @@ test("probeLatency times the probe square's flips", async () => {
   }
   await t.player.leave();
   await assert.rejects(t.player.probeLatency(1), (e: unknown) => e instanceof PlayrackError && e.code === "INVALID_STATE");
+});
+
+test("a player replaced by another connection ends without taking the stream back", async () => {
+  const t = setup();
+  t.controller.sessions = ["ready"];
+  const playing = t.player.play({ game: "gam_1", playerToken: "tok" });
+  const { ws } = await agentAccepts(t.sockets, 0, t.peers);
+  await until(() => t.view.hasFrameCallback, "frame callback");
+  t.view.frame(t.clock.now());
+  await playing;
+  ws.receive({ type: "notice", code: "REPLACED", message: "the player connected again elsewhere" });
+  ws.drop(1000);
+  assert.equal(t.player.state, "ended");
+  assert.deepEqual(t.of("ended"), [{ reason: "REPLACED" }]);
+  assert.equal(t.controller.count("DELETE", "/v1/play/sessions/ses_1"), 0, "the other connection keeps the session");
+  await new Promise((r) => setTimeout(r, 200)); // 2 s of player time: any reconnect would have started
+  assert.equal(t.sockets.length, 1);
 });
