@@ -90,6 +90,11 @@ export interface SignalingHandlers {
   onClose(code: number, reason: string): void;
 }
 
+/** A WebSocket URL for a signaling URL (`http(s)://` becomes `ws(s)://`). */
+export function webSocketUrl(url: string): string {
+  return url.replace(/^http(s?):/i, (_, s: string) => (s ? "wss:" : "ws:"));
+}
+
 /** One signaling connection (one token: tokens are single use). */
 export class Signaling {
   private socket: SocketLike | undefined;
@@ -106,7 +111,7 @@ export class Signaling {
       let welcomed = false;
       let socket: SocketLike;
       try {
-        socket = this.factory(url);
+        socket = this.factory(webSocketUrl(url));
       } catch (e) {
         reject(new PlayrackError(SdkCode.NETWORK, `cannot open ${url}: ${String(e)}`));
         return;

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseAgentSignal, Signaling } from "../src/signaling.js";
+import { parseAgentSignal, Signaling, webSocketUrl } from "../src/signaling.js";
 import { PlayrackError } from "../src/errors.js";
 import type { AgentSignal } from "../src/generated/wire.js";
 import { FakeSocket } from "./helpers.js";
@@ -112,4 +112,11 @@ test("a socket that closes before welcome rejects; our own close is not reported
   b.sockets[0]!.onclose?.({ code: 1000 });
   assert.deepEqual(b.events.closes, []);
   assert.equal(b.sig.send({ type: "bye" }), false);
+});
+
+test("http signaling URLs are dialled as WebSockets", () => {
+  assert.equal(webSocketUrl("http://10.0.0.5:7700/v1/signal"), "ws://10.0.0.5:7700/v1/signal");
+  assert.equal(webSocketUrl("HTTPS://board.example/v1/signal"), "wss://board.example/v1/signal");
+  assert.equal(webSocketUrl("ws://board/v1/signal"), "ws://board/v1/signal");
+  assert.equal(webSocketUrl("wss://board/v1/signal"), "wss://board/v1/signal");
 });
