@@ -706,7 +706,8 @@ export class Player {
   private emitQueued(t: Ticket): void {
     this.emitter.emit("queued", {
       ticketId: t.id,
-      position: t.position ?? 0,
+      // a promoted ticket has no place in line any more: it is next
+      position: t.position ?? 1,
       queueLength: t.queue_length,
       etaSecs: t.eta_secs,
       reason: t.reason,
