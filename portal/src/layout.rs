@@ -20,6 +20,19 @@ pub const TENANT_NAV: &[(&str, &str, &str)] = &[
     ("/console/webhooks", "Webhooks", "nav-webhooks"),
 ];
 
+/// The operator console's sections: (path, label, test id).
+pub const OPERATOR_NAV: &[(&str, &str, &str)] = &[
+    ("/operator", "Topology", "nav-op-topology"),
+    ("/operator/queue", "Live plays & queue", "nav-op-queue"),
+    ("/operator/tenants", "Tenants", "nav-op-tenants"),
+    ("/operator/orders", "Orders", "nav-op-orders"),
+    ("/operator/specs", "Specs", "nav-op-specs"),
+    ("/operator/audit", "Audit log", "nav-op-audit"),
+];
+
+/// The operator console's own stylesheet (served by `pages::operator`).
+const OPERATOR_CSS: &str = "<link rel=\"stylesheet\" href=\"/assets/operator/operator.css\">";
+
 /// A page to render.
 pub struct Page {
     pub title: String,
@@ -85,11 +98,21 @@ impl Page {
     }
 }
 
+/// Whether the page is shown to an operator (operator navigation and stylesheet).
+fn operator_page(page: &Page) -> bool {
+    page.user.as_ref().is_some_and(SignedIn::is_operator)
+}
+
 fn header_html(page: &Page) -> Html {
     let mut nav = String::new();
     if page.console_nav {
+        let items = if operator_page(page) {
+            OPERATOR_NAV
+        } else {
+            TENANT_NAV
+        };
         nav.push_str("<nav aria-label=\"Console\"><ul>");
-        for (path, label, testid) in TENANT_NAV {
+        for (path, label, testid) in items {
             let current = if page.current == Some(*path) {
                 " aria-current=\"page\""
             } else {
@@ -144,11 +167,16 @@ pub fn render(page: Page) -> Response {
         .iter()
         .map(|s| format!("<script type=\"module\" src=\"/assets/{s}\"></script>"))
         .collect();
+    let extra_css = if page.console_nav && operator_page(&page) {
+        OPERATOR_CSS
+    } else {
+        ""
+    };
     let html = format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1, viewport-fit=cover\">\
 {csrf}<title>{title} · Playrack</title>\
-<link rel=\"stylesheet\" href=\"/assets/portal.css\">{scripts}</head>\
+<link rel=\"stylesheet\" href=\"/assets/portal.css\">{extra_css}{scripts}</head>\
 <body data-page=\"{page_id}\"{body_attrs}><a class=\"skip\" href=\"#main\">Skip to content</a>\
 {header}<main id=\"main\" tabindex=\"-1\">{body}</main>\
 <div id=\"toast\" role=\"status\" aria-live=\"polite\" data-testid=\"toast\"></div></body></html>",

@@ -1,5 +1,6 @@
-//! Playrack's web pages: the player's try-play page (`/play/{code}`) and the tenant console
-//! (`/console/…`), served by one axum server that talks to the array controller over HTTP.
+//! Playrack's web pages: the player's try-play page (`/play/{code}`), the tenant console
+//! (`/console/…`) and the operator console (`/operator/…`), served by one axum server that
+//! talks to the array controller over HTTP.
 //!
 //! How it fits together:
 //! - [`auth`]: sign-in/out; the controller's bearer token stays server-side in [`session`];
@@ -66,8 +67,8 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/{name}", get(assets::own))
         .route("/api/{*rest}", any(proxy::api))
         .route("/v1/play/{*rest}", any(proxy::play))
-        .route("/operator", get(pages::operator_placeholder))
         .merge(pages::tenant::routes())
+        .merge(pages::operator::routes())
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn(security::headers))
         .layer(tower_http::trace::TraceLayer::new_for_http())

@@ -1,15 +1,15 @@
-//! The pages: [`player`] (the public try-play page) and [`tenant`] (the tenant console); the
-//! operator console will be `operator`. Shared here: the start page, the not-found page, and
+//! The pages: [`player`] (the public try-play page), [`tenant`] (the tenant console) and
+//! [`operator`] (the operator console). Shared here: the start page, the not-found page, and
 //! turning a failed controller read into the right page.
 
+pub mod operator;
 pub mod player;
 pub mod tenant;
 
 use crate::AppState;
 use crate::auth::{SignedIn, session_of};
 use crate::controller::CtlError;
-use crate::html::Html;
-use crate::layout::{self, Page};
+use crate::layout;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -33,21 +33,6 @@ pub async fn not_found() -> Response {
     ))
 }
 
-/// `GET /operator`: where operators land until the operator console is built.
-pub async fn operator_placeholder(user: SignedIn) -> Response {
-    let mut page = Page::new(
-        "Operator console",
-        Html::trusted(
-            "<section class=\"card\"><h1>Operator console</h1>\
-             <p data-testid=\"operator-placeholder\">The operator console is not available in \
-             this portal yet. Use the controller's API (<code>/v1</code>) meanwhile.</p></section>",
-        ),
-    )
-    .page_id("operator");
-    page.user = Some(user);
-    layout::render(page)
-}
-
 /// The page for a controller read that failed: sign in again on 401 (the session is dropped),
 /// a not-found page on 404, else an error page with the problem's code.
 pub fn failed(state: &AppState, user: &SignedIn, e: CtlError) -> Response {
@@ -69,7 +54,7 @@ pub fn failed(state: &AppState, user: &SignedIn, e: CtlError) -> Response {
     };
     let mut page = layout::error_page(status, heading, text, Some(&problem));
     page.user = Some(user.clone());
-    page.console_nav = !user.is_operator();
+    page.console_nav = true;
     page.scripts.push("app.js");
     layout::render(page)
 }

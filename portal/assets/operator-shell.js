@@ -1,0 +1,65 @@
+// Operator console: the audited shell. <form data-shell="/api/boards/{id}/shell"> with
+// instance_id, command and timeout_secs fields: submitting starts a run
+// (POST → ShellRun, 202) and polls /api/shell-runs/{id} until it is done or failed, writing the
+// output into the form's [data-shell-output] <pre> (as text) and the state into
+// [data-shell-status]. Errors land in the form's role=alert element.
+// Test hook: form.dataset.run is the current run id, form.dataset.runStatus its status.
+
+import { api, ApiError } from "../app.js";
+
+const POLL_MS = 700;
+
+for (const form of document.querySelectorAll("form[data-shell]")) {
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    run(form);
+  });
+}
+
+function describe(e) {
+  return e instanceof ApiError ? `${e.message} (${e.code})` : String(e?.message || e);
+}
+
+async function run(form) {
+  const out = form.querySelector("[data-shell-output]");
+  const status = form.querySelector("[data-shell-status]");
+  const error = form.querySelector("[role=alert]");
+  const submit = form.querySelector("[type=submit]");
+  const field = (name) => form.elements.namedItem(name)?.value?.trim() ?? "";
+  const body = {
+    instance_id: field("instance_id"),
+    command: form.elements.namedItem("command").value,
+  };
+  const timeout = Number.parseInt(field("timeout_secs"), 10);
+  if (Number.isFinite(timeout)) body.timeout_secs = timeout;
+  error.textContent = "";
+  out.textContent = "";
+  status.textContent = "Starting…";
+  submit.disabled = true;
+  try {
+    let r = await api("POST", form.dataset.shell, body);
+    form.dataset.run = r.id;
+    const deadline = Date.now() + ((body.timeout_secs || 30) + 15) * 1000;
+    while (true) {
+      out.textContent = r.output;
+      form.dataset.runStatus = r.status;
+      if (r.status !== "running") break;
+      status.textContent = `Running ${r.id}…`;
+      if (Date.now() > deadline) {
+        status.textContent = `Run ${r.id} is still going: its output so far is shown.`;
+        return;
+      }
+      await new Promise((res) => setTimeout(res, POLL_MS));
+      r = await api("GET", `/api/shell-runs/${encodeURIComponent(r.id)}`);
+    }
+    out.scrollTop = out.scrollHeight;
+    status.textContent = r.status === "done"
+      ? `Run ${r.id} finished with exit code ${r.exit_code ?? "?"}.`
+      : `Run ${r.id} failed${r.error ? `: ${r.error}` : "."}`;
+  } catch (e) {
+    status.textContent = "";
+    error.textContent = describe(e);
+  } finally {
+    submit.disabled = false;
+  }
+}

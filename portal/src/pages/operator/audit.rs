@@ -1,0 +1,124 @@
+//! `GET /operator/audit`: the audit log, oldest first as the controller pages it, filtered by
+//! tenant, object and action (a plain GET form, so filters are in the address and bookmarkable).
+
+use super::{console, list, load, object_link, operator};
+use crate::AppState;
+use crate::auth::SignedIn;
+use crate::html::{Html, attr, esc, pct, table, time};
+use crate::layout;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use playrack_wire::api::AuditEntry;
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct AuditQ {
+    pub tenant_id: Option<String>,
+    pub object_id: Option<String>,
+    pub action: Option<String>,
+    pub cursor: Option<String>,
+}
+
+/// The longest summary shown in full; longer ones are cut (the API has them whole).
+const SUMMARY_CHARS: usize = 400;
+
+/// `GET /operator/audit`.
+pub async fn audit(
+    State(state): State<AppState>,
+    user: SignedIn,
+    Query(q): Query<AuditQ>,
+) -> Response {
+    operator!(user);
+    let filters: Vec<(&str, &str)> = [
+        ("tenant_id", q.tenant_id.as_deref()),
+        ("object_id", q.object_id.as_deref()),
+        ("action", q.action.as_deref()),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.map(str::trim).filter(|v| !v.is_empty()).map(|v| (k, v)))
+    .collect();
+    let query: String = filters
+        .iter()
+        .map(|(k, v)| format!("{k}={}", pct(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let api = if query.is_empty() {
+        "/v1/audit".to_owned()
+    } else {
+        format!("/v1/audit?{query}")
+    };
+    let page = load!(
+        state,
+        user,
+        list::<AuditEntry>(&state, &user, &api, 100, q.cursor.as_deref()).await
+    );
+    let rows = page
+        .items
+        .iter()
+        .map(|e| {
+            let mut summary = serde_json::to_string(&e.summary).unwrap_or_default();
+            if summary.chars().count() > SUMMARY_CHARS {
+                summary = summary.chars().take(SUMMARY_CHARS).collect::<String>() + "…";
+            }
+            vec![
+                time(&e.at),
+                Html::trusted(format!("<code>{}</code>", esc(&e.actor))),
+                match &e.tenant_id {
+                    Some(t) => Html::trusted(format!(
+                        "<a href=\"/operator/audit?tenant_id={}\"><code>{}</code></a>",
+                        attr(pct(t)),
+                        esc(t)
+                    )),
+                    None => Html::trusted("—"),
+                },
+                Html::trusted(format!(
+                    "<a href=\"/operator/audit?action={}\" data-testid=\"audit-action\">{}</a>",
+                    attr(pct(&e.action)),
+                    esc(&e.action)
+                )),
+                object_link(&e.object_id),
+                Html::trusted(format!(
+                    "<code class=\"summary\" data-testid=\"audit-summary\">{}</code>",
+                    esc(summary)
+                )),
+                esc(e.request_id.as_deref().unwrap_or("—")),
+            ]
+        })
+        .collect();
+    let value = |k: &str| {
+        filters
+            .iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| attr(v))
+            .unwrap_or_default()
+    };
+    let form = format!(
+        "<form method=\"get\" action=\"/operator/audit\" class=\"inline-form filters\" data-testid=\"audit-filter\">\
+         <div><label for=\"a-tenant\">Tenant id</label><input id=\"a-tenant\" name=\"tenant_id\" value=\"{}\" data-testid=\"audit-tenant-input\"></div>\
+         <div><label for=\"a-object\">Object id</label><input id=\"a-object\" name=\"object_id\" value=\"{}\" data-testid=\"audit-object-input\"></div>\
+         <div><label for=\"a-action\">Action (e.g. <code>board.update</code>)</label><input id=\"a-action\" name=\"action\" value=\"{}\" data-testid=\"audit-action-input\"></div>\
+         <button type=\"submit\" data-testid=\"audit-filter-submit\">Filter</button> \
+         <a href=\"/operator/audit\" class=\"button\" data-testid=\"audit-filter-clear\">Clear</a></form>",
+        value("tenant_id"),
+        value("object_id"),
+        value("action"),
+    );
+    let base = if query.is_empty() {
+        "/operator/audit".to_owned()
+    } else {
+        format!("/operator/audit?{query}")
+    };
+    let body = Html::trusted(format!(
+        "<h1>Audit log</h1><p class=\"muted\">Every change, oldest first: who did what to which object.</p>{form}{}{}",
+        table(
+            "Audit entries",
+            "audit",
+            &[
+                "When", "Actor", "Tenant", "Action", "Object", "Summary", "Request"
+            ],
+            rows
+        ),
+        super::next_link(&base, page.next_cursor.as_ref()),
+    ));
+    layout::render(console("Audit log", &user, "/operator/audit", body).page_id("op-audit"))
+}

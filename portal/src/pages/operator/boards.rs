@@ -1,0 +1,525 @@
+//! An array's boards as a heat-map grid (`/operator/arrays/{id}`) and one board's page
+//! (`/operator/boards/{id}`): live telemetry charts, the plays on it, drain / undrain and the
+//! audited shell.
+//!
+//! Load on the grid is the board's own report: instances running out of its slots (the sum of
+//! its capacity, as placement counts it) and its CPU; the cell's heat is the larger of the two.
+//! Every cell is a link whose text says the state and the numbers, so colour is never the only
+//! signal.
+
+use super::{
+    agent_state_str, all, api_button, board_status_str, console, is_admin, load, name_of, names,
+    operator, truncated_note, viewer_note, wire_name,
+};
+use crate::AppState;
+use crate::auth::SignedIn;
+use crate::html::{Html, attr, esc, pct, table, time, time_opt};
+use crate::layout;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use playrack_wire::api::{AgentState, Array, Board, BoardStatus, OnlineEntry, Room, Tenant};
+use std::fmt::Write;
+
+/// The board's slots (spec → slots, summed as placement does).
+pub(super) fn slots(b: &Board) -> u32 {
+    b.capacity.values().sum()
+}
+
+/// Instances running, as the board last reported (none without telemetry).
+fn busy(b: &Board) -> Option<u32> {
+    b.telemetry.as_ref().map(|t| t.instances_running)
+}
+
+/// 0–4 (the heat), or `None` when the board is not online or has not reported.
+pub(super) fn heat(b: &Board) -> Option<u8> {
+    if b.agent_state != AgentState::Online {
+        return None;
+    }
+    let t = b.telemetry.as_ref()?;
+    let total = slots(b);
+    let used = if total == 0 {
+        0.0
+    } else {
+        f64::from(t.instances_running) / f64::from(total)
+    };
+    let cpu = f64::from(t.cpu_percent) / 100.0;
+    let f = used.max(cpu).clamp(0.0, 1.0);
+    Some(((f * 5.0) as u8).min(4))
+}
+
+const HEAT_LABELS: [&str; 5] = ["under 20%", "20–40%", "40–60%", "60–80%", "80% or more"];
+
+fn cell(b: &Board) -> Html {
+    let st = agent_state_str(b.agent_state);
+    let status = board_status_str(b.status);
+    let heat = heat(b);
+    let load = match busy(b) {
+        Some(n) => format!("{n}/{} busy", slots(b)),
+        None => format!("–/{} busy", slots(b)),
+    };
+    let cpu = b
+        .telemetry
+        .as_ref()
+        .map(|t| format!("CPU {:.0}%", t.cpu_percent))
+        .unwrap_or_else(|| "CPU –".into());
+    Html::trusted(format!(
+        "<li><a class=\"cell agent-{st} status-{status} heat-{h}\" href=\"/operator/boards/{id}\" \
+         data-testid=\"board-cell\" data-board-id=\"{aid}\" data-state=\"{st}\" data-status=\"{status}\">\
+         <span class=\"serial\">{serial}</span>\
+         <span class=\"state\">{st}{drain}</span>\
+         <span class=\"load\">{load}</span><span class=\"cpu\">{cpu}</span>\
+         <span class=\"visually-hidden\">, load {heat_label}</span></a></li>",
+        h = heat.map(|h| h.to_string()).unwrap_or_else(|| "none".into()),
+        id = attr(pct(&b.id)),
+        aid = attr(&b.id),
+        serial = esc(&b.serial),
+        drain = if b.status == BoardStatus::Active {
+            String::new()
+        } else {
+            format!(" · {status}")
+        },
+        load = esc(load),
+        cpu = esc(cpu),
+        heat_label = heat
+            .map(|h| HEAT_LABELS[h as usize])
+            .unwrap_or("unknown (no live telemetry)"),
+    ))
+}
+
+fn legend() -> Html {
+    let mut s = String::from(
+        "<section class=\"legend\" aria-labelledby=\"legend-h\" data-testid=\"grid-legend\">\
+         <h2 id=\"legend-h\">Legend</h2><ul>",
+    );
+    for (i, l) in HEAT_LABELS.iter().enumerate() {
+        let _ = write!(
+            s,
+            "<li><span class=\"swatch heat-{i}\" aria-hidden=\"true\"></span> Load {l} (the larger of slots busy and CPU)</li>"
+        );
+    }
+    s.push_str(
+        "<li><span class=\"swatch heat-none\" aria-hidden=\"true\"></span> Offline, lost or no telemetry yet</li>\
+         <li><span class=\"swatch status-draining\" aria-hidden=\"true\"></span> Draining (dashed border): keeps its plays, takes no new ones</li>\
+         <li><span class=\"swatch status-disabled\" aria-hidden=\"true\"></span> Disabled (dotted border): out of service</li>\
+         </ul></section>",
+    );
+    Html::trusted(s)
+}
+
+/// `GET /operator/arrays/{id}`.
+pub async fn array(
+    State(state): State<AppState>,
+    user: SignedIn,
+    Path(id): Path<String>,
+) -> Response {
+    operator!(user);
+    let boards_path = format!("/v1/boards?parent_id={}", pct(&id));
+    let (arrays, rooms, boards) = tokio::join!(
+        all::<Array>(&state, &user, "/v1/arrays", 50),
+        all::<Room>(&state, &user, "/v1/rooms", 20),
+        all::<Board>(&state, &user, &boards_path, 20),
+    );
+    let (arrays, _) = load!(state, user, arrays);
+    let (rooms, _) = load!(state, user, rooms);
+    let (boards, cut) = load!(state, user, boards);
+    let Some(array) = arrays.iter().find(|a| a.id == id) else {
+        return not_found(&user, "There is no such array.");
+    };
+    let room = rooms.iter().find(|r| r.id == array.room_id);
+    let online = boards
+        .iter()
+        .filter(|b| b.agent_state == AgentState::Online)
+        .count();
+    let running: u32 = boards.iter().filter_map(busy).sum();
+    let total: u32 = boards.iter().map(slots).sum();
+    let grid = if boards.is_empty() {
+        Html::trusted(
+            "<p class=\"empty\" data-testid=\"board-grid-empty\">No boards in this array yet.</p>",
+        )
+    } else {
+        let cells: Html = boards.iter().map(cell).collect();
+        Html::trusted(format!(
+            "<ul class=\"grid\" data-testid=\"board-grid\" aria-label=\"Boards of {}\">{cells}</ul>",
+            attr(&array.name)
+        ))
+    };
+    let body = Html::trusted(format!(
+        "<p><a href=\"/operator#room-{room_id}\">← {room_name}</a></p>\
+         <h1>Array <span data-testid=\"array-name\">{name}</span></h1>\
+         <p class=\"muted\" data-testid=\"array-summary\">{n} board{s} · {online} online · {running} of {total} slots busy</p>\
+         <p class=\"muted\"><label class=\"check\"><input type=\"checkbox\" data-autoreload=\"10\" data-testid=\"autoreload\"> Refresh every 10 seconds</label></p>\
+         {grid}{cut}{legend}",
+        room_id = attr(&array.room_id),
+        room_name = esc(room.map(|r| r.name.as_str()).unwrap_or("Topology")),
+        name = esc(&array.name),
+        n = boards.len(),
+        s = if boards.len() == 1 { "" } else { "s" },
+        cut = truncated_note(cut, "4,000 boards"),
+        legend = legend(),
+    ));
+    layout::render(
+        console(format!("Array {}", array.name), &user, "/operator", body).page_id("op-array"),
+    )
+}
+
+fn not_found(user: &SignedIn, text: &str) -> Response {
+    let mut page = layout::error_page(StatusCode::NOT_FOUND, "Not found", text, None);
+    page.user = Some(user.clone());
+    page.console_nav = true;
+    page.scripts.push("app.js");
+    layout::render(page)
+}
+
+/// The table of plays (on a board, or everywhere).
+pub(super) fn plays_table(
+    caption: &str,
+    plays: &[&OnlineEntry],
+    tenants: &std::collections::HashMap<String, String>,
+    games: &std::collections::HashMap<String, String>,
+    admin: bool,
+    show_board: bool,
+) -> Html {
+    let rows = plays
+        .iter()
+        .map(|p| {
+            let mut row = vec![
+                Html::trusted(format!(
+                    "<a href=\"/operator/sessions/{}\" data-testid=\"session-link\"><code>{}</code></a>",
+                    attr(pct(&p.session_id)),
+                    esc(&p.session_id)
+                )),
+                esc(name_of(tenants, &p.tenant_id)),
+                esc(name_of(games, &p.game_id)),
+                esc(&p.user),
+                esc(&p.spec_id),
+            ];
+            if show_board {
+                row.push(Html::trusted(format!(
+                    "<a href=\"/operator/boards/{}\"><code>{}</code></a>",
+                    attr(pct(&p.board_id)),
+                    esc(&p.board_id)
+                )));
+            }
+            row.extend([
+                Html::trusted(format!(
+                    "<code>{}</code>",
+                    esc(p.instance_id.as_deref().unwrap_or("—"))
+                )),
+                esc(wire_name(&p.state)),
+                esc(if p.connected { "yes" } else { "no" }),
+                time(&p.since),
+                if admin {
+                    api_button(
+                        "Kick",
+                        &format!("/api/sessions/{}/kick", pct(&p.session_id)),
+                        "POST",
+                        None,
+                        Some("End this play now? The player sees that it was ended."),
+                        "kick-session",
+                        "danger small",
+                    )
+                } else {
+                    Html::default()
+                },
+            ]);
+            row
+        })
+        .collect();
+    let mut head = vec!["Session", "Tenant", "Game", "Player", "Spec"];
+    if show_board {
+        head.push("Board");
+    }
+    head.extend(["Instance", "State", "Connected", "Since", ""]);
+    table(caption, "plays", &head, rows)
+}
+
+/// The shell form (operator admins): a command in an instance of a board, its output polled
+/// into a `<pre>` by `operator-shell.js`. `instances` offers known instance ids; `fixed` pins one.
+pub(super) fn shell_form(board_id: &str, instances: &[&str], fixed: Option<&str>) -> Html {
+    let instance_field = match fixed {
+        Some(i) => format!(
+            "<input type=\"hidden\" name=\"instance_id\" value=\"{}\"><p>Instance <code>{}</code></p>",
+            attr(i),
+            esc(i)
+        ),
+        None => {
+            let opts: String = instances
+                .iter()
+                .map(|i| format!("<option value=\"{}\"></option>", attr(i)))
+                .collect();
+            format!(
+                "<label for=\"sh-instance\">Instance id</label>\
+                 <input id=\"sh-instance\" name=\"instance_id\" required maxlength=\"100\" list=\"sh-instances\" autocomplete=\"off\" data-testid=\"shell-instance\">\
+                 <datalist id=\"sh-instances\">{opts}</datalist>"
+            )
+        }
+    };
+    Html::trusted(format!(
+        "<form class=\"shell\" data-shell=\"/api/boards/{bid}/shell\" data-testid=\"shell-form\">\
+         {instance_field}\
+         <label for=\"sh-command\">Command</label>\
+         <input id=\"sh-command\" name=\"command\" required maxlength=\"4096\" autocomplete=\"off\" spellcheck=\"false\" class=\"mono\" data-testid=\"shell-command\">\
+         <label for=\"sh-timeout\">Time limit (seconds, 1–600)</label>\
+         <input id=\"sh-timeout\" name=\"timeout_secs\" type=\"number\" min=\"1\" max=\"600\" value=\"30\" data-testid=\"shell-timeout\">\
+         <button type=\"submit\" class=\"primary\" data-testid=\"shell-run\">Run</button>\
+         <p class=\"muted\">Every command is recorded in the audit log with your account.</p>\
+         <p class=\"status\" role=\"status\" data-shell-status data-testid=\"shell-status\"></p>\
+         <p class=\"error\" role=\"alert\" data-testid=\"shell-error\"></p>\
+         <pre class=\"shell-output\" data-shell-output tabindex=\"0\" aria-label=\"Command output\" data-testid=\"shell-output\"></pre>\
+         </form>",
+        bid = attr(pct(board_id)),
+    ))
+}
+
+/// Every live play (at most 20 pages of 200) and whether the list was cut short.
+pub(super) async fn online(
+    state: &AppState,
+    user: &SignedIn,
+) -> Result<(Vec<OnlineEntry>, bool), crate::controller::CtlError> {
+    all::<OnlineEntry>(state, user, "/v1/online", 20).await
+}
+
+/// Tenant id → name and game id → name (best effort: ids are shown when a read fails).
+pub(super) async fn tenant_and_game_names(
+    state: &AppState,
+    user: &SignedIn,
+) -> (
+    std::collections::HashMap<String, String>,
+    std::collections::HashMap<String, String>,
+) {
+    let (tenants, games) = tokio::join!(
+        all::<Tenant>(state, user, "/v1/tenants", 10),
+        all::<playrack_wire::api::Game>(state, user, "/v1/games", 10),
+    );
+    (
+        tenants
+            .map(|(t, _)| names(&t, |t| (&t.id, &t.name)))
+            .unwrap_or_default(),
+        games
+            .map(|(g, _)| names(&g, |g| (&g.id, &g.name)))
+            .unwrap_or_default(),
+    )
+}
+
+/// `GET /operator/boards/{id}`.
+pub async fn board(
+    State(state): State<AppState>,
+    user: SignedIn,
+    Path(id): Path<String>,
+) -> Response {
+    operator!(user);
+    let bid = pct(&id);
+    let (board, arrays, plays, (tenants, games)) = tokio::join!(
+        state
+            .ctl
+            .get::<Board>(format!("/v1/boards/{bid}"), user.token()),
+        all::<Array>(&state, &user, "/v1/arrays", 50),
+        online(&state, &user),
+        tenant_and_game_names(&state, &user),
+    );
+    let board = load!(state, user, board);
+    let (arrays, _) = load!(state, user, arrays);
+    let (plays, plays_cut) = load!(state, user, plays);
+    let array = arrays.iter().find(|a| a.id == board.array_id);
+    let here: Vec<&OnlineEntry> = plays.iter().filter(|p| p.board_id == board.id).collect();
+    let admin = is_admin(&user);
+    let api = format!("/api/boards/{bid}");
+
+    let actions = if !admin {
+        viewer_note()
+    } else {
+        match board.status {
+            BoardStatus::Active => api_button(
+                "Drain",
+                &api,
+                "PATCH",
+                Some(r#"{"status":"draining"}"#),
+                Some(
+                    "Drain this board? It keeps its plays but takes no new ones, and its players are warned.",
+                ),
+                "drain-board",
+                "danger",
+            ),
+            BoardStatus::Draining => api_button(
+                "Undrain",
+                &api,
+                "PATCH",
+                Some(r#"{"status":"active"}"#),
+                None,
+                "undrain-board",
+                "primary",
+            ),
+            BoardStatus::Disabled => api_button(
+                "Return to service",
+                &api,
+                "PATCH",
+                Some(r#"{"status":"active"}"#),
+                Some("Put this board back into service? It starts taking plays."),
+                "enable-board",
+                "primary",
+            ),
+        }
+    };
+    let capacity: String = board
+        .capacity
+        .iter()
+        .map(|(spec, n)| format!("{} × {}", n, esc(spec)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let t = board.telemetry.as_ref();
+    let fmt = |v: Option<String>| v.unwrap_or_else(|| "—".into());
+    let temps = t
+        .map(|t| {
+            t.temperatures_c
+                .iter()
+                .map(|c| format!("{c:.0} °C"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .filter(|s| !s.is_empty());
+    let charts: String = [
+        ("cpu", "CPU", "%", "0", "100"),
+        ("mem", "Memory in use", "%", "0", "100"),
+        ("temp", "Hottest sensor", "°C", "20", "100"),
+    ]
+    .iter()
+    .map(|(key, label, unit, lo, hi)| {
+        format!(
+            "<figure class=\"spark\" data-testid=\"chart-{key}\"><figcaption>{label} \
+             <strong data-now=\"{key}\">—</strong></figcaption>\
+             <svg role=\"img\" aria-label=\"{label}, the last few minutes ({unit})\" viewBox=\"0 0 300 100\" preserveAspectRatio=\"none\" data-chart=\"{key}\" data-min=\"{lo}\" data-max=\"{hi}\">\
+             <line class=\"grid-line\" x1=\"0\" y1=\"50\" x2=\"300\" y2=\"50\"></line>\
+             <polyline class=\"line\" points=\"\"></polyline></svg>\
+             <p class=\"axis muted\"><span>{hi}{unit}</span><span>{lo}{unit}</span></p></figure>"
+        )
+    })
+    .collect();
+    let instances: Vec<&str> = here
+        .iter()
+        .filter_map(|p| p.instance_id.as_deref())
+        .collect();
+    let shell = if admin {
+        if board.agent_state == AgentState::Online {
+            shell_form(&board.id, &instances, None)
+        } else {
+            Html::trusted(
+                "<p class=\"muted\" data-testid=\"shell-offline\">The board's agent is not connected: commands cannot run now.</p>",
+            )
+        }
+    } else {
+        viewer_note()
+    };
+    let body = Html::trusted(format!(
+        "<p><a href=\"/operator/arrays/{aid}\">← Array {aname}</a></p>\
+         <h1>Board <span data-testid=\"board-serial\">{serial}</span></h1>\
+         <dl class=\"facts\">\
+         <dt>Agent</dt><dd><span class=\"badge agent-{st}\" data-board-state data-testid=\"board-agent-state\">{st}</span></dd>\
+         <dt>Status</dt><dd><span class=\"badge status-{status}\" data-testid=\"board-status\">{status}</span></dd>\
+         <dt>Id</dt><dd><code>{id}</code></dd>\
+         <dt>Model</dt><dd>{model}</dd>\
+         <dt>Slots</dt><dd>{capacity}</dd>\
+         <dt>Agent version</dt><dd>{version}</dd>\
+         <dt>Last seen</dt><dd data-last-seen>{seen}</dd>\
+         </dl>\
+         <div class=\"actions\">{actions}</div>\
+         <section aria-labelledby=\"tele-h\" data-board-telemetry=\"{api}\" data-interval=\"3000\" data-testid=\"telemetry\">\
+         <h2 id=\"tele-h\">Telemetry</h2>\
+         <p class=\"muted\"><label class=\"check\"><input type=\"checkbox\" data-telemetry-live checked data-testid=\"telemetry-live\"> Update every 3 seconds</label></p>\
+         <dl class=\"facts\">\
+         <dt>CPU</dt><dd data-t=\"cpu\">{cpu}</dd>\
+         <dt>Load (1 min)</dt><dd data-t=\"load1\">{load1}</dd>\
+         <dt>Memory</dt><dd data-t=\"mem\">{mem}</dd>\
+         <dt>Temperatures</dt><dd data-t=\"temps\">{temps}</dd>\
+         <dt>Disk free</dt><dd data-t=\"disk\">{disk}</dd>\
+         <dt>Instances</dt><dd data-t=\"instances\">{inst}</dd>\
+         </dl>\
+         <div class=\"charts\">{charts}</div>\
+         <p class=\"error\" role=\"alert\" data-telemetry-error></p></section>\
+         <section><h2>Plays on this board</h2>{plays}{cut}</section>\
+         <section class=\"card\"><h2>Shell</h2>{shell}</section>",
+        aid = attr(pct(&board.array_id)),
+        aname = esc(array.map(|a| a.name.as_str()).unwrap_or(&board.array_id)),
+        serial = esc(&board.serial),
+        st = agent_state_str(board.agent_state),
+        status = board_status_str(board.status),
+        id = esc(&board.id),
+        model = esc(&board.model),
+        capacity = if capacity.is_empty() {
+            "—".into()
+        } else {
+            capacity
+        },
+        version = esc(board.agent_version.as_deref().unwrap_or("—")),
+        seen = time_opt(board.last_seen_at.as_ref()),
+        api = attr(&api),
+        cpu = esc(fmt(t.map(|t| format!("{:.0}%", t.cpu_percent)))),
+        load1 = esc(fmt(t.map(|t| format!("{:.2}", t.load1)))),
+        mem = esc(fmt(
+            t.map(|t| format!("{} of {} MB", t.mem_used_mb, t.mem_total_mb))
+        )),
+        temps = esc(fmt(temps)),
+        disk = esc(fmt(t.map(|t| format!("{} MB", t.disk_free_mb)))),
+        inst = esc(fmt(t.map(|t| format!(
+            "{} running, {} warm, {} slots",
+            t.instances_running,
+            t.instances_warm,
+            slots(&board)
+        )))),
+        plays = plays_table("Live plays", &here, &tenants, &games, admin, false),
+        cut = truncated_note(plays_cut, "4,000 live plays were searched"),
+    ));
+    layout::render(
+        console(format!("Board {}", board.serial), &user, "/operator", body)
+            .page_id("op-board")
+            .script("operator/operator-board.js")
+            .script("operator/operator-shell.js"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use playrack_wire::Timestamp;
+    use playrack_wire::agent::Telemetry;
+
+    fn board(state: AgentState, running: u32, cpu: f32) -> Board {
+        Board {
+            id: "brd_1".into(),
+            array_id: "arr_1".into(),
+            serial: "<b>S</b>".into(),
+            model: "RK3588".into(),
+            capacity: [("hd-60".to_owned(), 4)].into(),
+            status: BoardStatus::Draining,
+            agent_state: state,
+            last_seen_at: None,
+            agent_version: None,
+            telemetry: Some(Telemetry {
+                cpu_percent: cpu,
+                instances_running: running,
+                ..Default::default()
+            }),
+            created_at: Timestamp::now(),
+        }
+    }
+
+    #[test]
+    fn heat_is_the_larger_of_slots_and_cpu_and_none_offline() {
+        assert_eq!(heat(&board(AgentState::Online, 0, 5.0)), Some(0));
+        assert_eq!(heat(&board(AgentState::Online, 2, 5.0)), Some(2));
+        assert_eq!(heat(&board(AgentState::Online, 1, 95.0)), Some(4));
+        assert_eq!(heat(&board(AgentState::Online, 4, 0.0)), Some(4));
+        assert_eq!(heat(&board(AgentState::Offline, 4, 90.0)), None);
+    }
+
+    #[test]
+    fn cells_say_everything_in_text_and_escape_the_serial() {
+        let c = cell(&board(AgentState::Online, 1, 35.0));
+        let s = c.as_str();
+        assert!(s.contains("&lt;b&gt;S&lt;/b&gt;"), "{s}");
+        assert!(s.contains("online · draining"), "{s}");
+        assert!(s.contains("1/4 busy"), "{s}");
+        assert!(s.contains("CPU 35%"), "{s}");
+        assert!(s.contains("heat-1"), "{s}");
+    }
+}

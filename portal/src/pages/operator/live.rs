@@ -1,0 +1,173 @@
+//! Live plays: `/operator/queue` (every live play, grouped per tenant and game) and
+//! `/operator/sessions/{id}` (one play: where it runs, a live spectator thumbnail, kick, and the
+//! shell in its instance).
+//!
+//! The controller has no endpoint listing the players waiting in line (tickets), nor a single
+//! session read for operators: the queue page shows `/v1/online` (live plays, connected or
+//! not), and the session page finds its play in that list.
+
+use super::boards::{online, plays_table, shell_form, tenant_and_game_names};
+use super::{api_button, console, is_admin, load, name_of, operator, truncated_note, wire_name};
+use crate::AppState;
+use crate::auth::SignedIn;
+use crate::html::{Html, attr, esc, pct, table, time};
+use crate::layout;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use playrack_wire::api::{OnlineEntry, SessionState};
+use std::collections::BTreeMap;
+
+/// `GET /operator/queue`.
+pub async fn queue(State(state): State<AppState>, user: SignedIn) -> Response {
+    operator!(user);
+    let (plays, (tenants, games)) =
+        tokio::join!(online(&state, &user), tenant_and_game_names(&state, &user));
+    let (plays, cut) = load!(state, user, plays);
+    // (tenant, game) → (plays, connected, not yet playing)
+    let mut groups: BTreeMap<(&str, &str), (u32, u32, u32)> = BTreeMap::new();
+    for p in &plays {
+        let g = groups
+            .entry((p.tenant_id.as_str(), p.game_id.as_str()))
+            .or_default();
+        g.0 += 1;
+        if p.connected {
+            g.1 += 1;
+        }
+        if matches!(
+            p.state,
+            SessionState::Reserved | SessionState::Preparing | SessionState::Ready
+        ) {
+            g.2 += 1;
+        }
+    }
+    let rows = groups
+        .iter()
+        .map(|((t, g), (n, c, starting))| {
+            vec![
+                esc(name_of(&tenants, t)),
+                esc(name_of(&games, g)),
+                Html::trusted(format!("<span data-testid=\"group-plays\">{n}</span>")),
+                esc(c),
+                esc(n - c),
+                esc(starting),
+            ]
+        })
+        .collect();
+    let all: Vec<&OnlineEntry> = plays.iter().collect();
+    let body = Html::trusted(format!(
+        "<h1>Live plays &amp; queue</h1>\
+         <p class=\"notice-box\" data-testid=\"queue-missing\">The controller does not list the players \
+         waiting in line yet, so this page shows the live plays (connected or not). Players in line \
+         see their place on their own page.</p>\
+         <p class=\"muted\"><label class=\"check\"><input type=\"checkbox\" data-autoreload=\"5\" checked data-testid=\"autoreload\"> Refresh every 5 seconds</label></p>\
+         <section><h2>Per tenant and game</h2>{}</section>\
+         <section><h2>Every live play</h2>{}{}</section>",
+        table(
+            "Live plays per tenant and game",
+            "play-groups",
+            &[
+                "Tenant",
+                "Game",
+                "Plays",
+                "Connected",
+                "Not connected",
+                "Starting"
+            ],
+            rows
+        ),
+        plays_table("Live plays", &all, &tenants, &games, is_admin(&user), true),
+        truncated_note(cut, "4,000 live plays"),
+    ));
+    layout::render(console("Live plays", &user, "/operator/queue", body).page_id("op-queue"))
+}
+
+/// `GET /operator/sessions/{id}`.
+pub async fn session(
+    State(state): State<AppState>,
+    user: SignedIn,
+    Path(id): Path<String>,
+) -> Response {
+    operator!(user);
+    let (plays, (tenants, games)) =
+        tokio::join!(online(&state, &user), tenant_and_game_names(&state, &user));
+    let (plays, _) = load!(state, user, plays);
+    let Some(p) = plays.iter().find(|p| p.session_id == id) else {
+        let mut page = layout::error_page(
+            StatusCode::NOT_FOUND,
+            "Not a live play",
+            "This play has ended, or there is no such session.",
+            None,
+        );
+        page.user = Some(user.clone());
+        page.console_nav = true;
+        page.scripts.push("app.js");
+        return layout::render(page);
+    };
+    let admin = is_admin(&user);
+    let sid = pct(&p.session_id);
+    let kick = if admin {
+        api_button(
+            "Kick",
+            &format!("/api/sessions/{sid}/kick"),
+            "POST",
+            None,
+            Some("End this play now? The player sees that it was ended."),
+            "kick-session",
+            "danger",
+        )
+    } else {
+        Html::default()
+    };
+    let shell = match (&p.instance_id, admin) {
+        (Some(i), true) => Html::trusted(format!(
+            "<section class=\"card\"><h2>Shell in this instance</h2>{}</section>",
+            shell_form(&p.board_id, &[], Some(i))
+        )),
+        _ => Html::default(),
+    };
+    let body = Html::trusted(format!(
+        "<p><a href=\"/operator/boards/{bid}\">← Board <code>{board}</code></a></p>\
+         <h1>Play <code data-testid=\"session-id\">{id}</code></h1>\
+         <div class=\"live-view\">\
+         <section class=\"card spectate\" data-spectate=\"/api/sessions/{sid}/spectate\" aria-labelledby=\"spec-h\" data-testid=\"spectate\">\
+         <h2 id=\"spec-h\">Live view</h2>\
+         <video muted autoplay playsinline data-spectate-video aria-label=\"Live view of the play (no sound)\" data-testid=\"spectate-video\"></video>\
+         <p><button type=\"button\" class=\"primary\" data-spectate-start data-testid=\"spectate-start\">Watch live</button>\
+         <button type=\"button\" data-spectate-stop hidden data-testid=\"spectate-stop\">Stop watching</button></p>\
+         <p class=\"muted\">Watching is recorded in the audit log. The player is not told and cannot be disturbed.</p>\
+         <p class=\"status\" role=\"status\" data-spectate-status data-testid=\"spectate-status\"></p></section>\
+         <dl class=\"facts\">\
+         <dt>Tenant</dt><dd>{tenant}</dd><dt>Game</dt><dd>{game}</dd><dt>Player</dt><dd>{player}</dd>\
+         <dt>Spec</dt><dd>{spec}</dd><dt>Room</dt><dd><code>{room}</code></dd>\
+         <dt>Board</dt><dd><a href=\"/operator/boards/{bid}\"><code>{board}</code></a></dd>\
+         <dt>Instance</dt><dd><code data-testid=\"session-instance\">{instance}</code></dd>\
+         <dt>State</dt><dd data-testid=\"session-state\">{st}</dd><dt>Connected</dt><dd>{conn}</dd>\
+         <dt>Since</dt><dd>{since}</dd></dl></div>\
+         <div class=\"actions\">{kick}</div>{shell}",
+        bid = attr(pct(&p.board_id)),
+        board = esc(&p.board_id),
+        id = esc(&p.session_id),
+        sid = attr(&sid),
+        tenant = esc(name_of(&tenants, &p.tenant_id)),
+        game = esc(name_of(&games, &p.game_id)),
+        player = esc(&p.user),
+        spec = esc(&p.spec_id),
+        room = esc(&p.room_id),
+        instance = esc(p.instance_id.as_deref().unwrap_or("—")),
+        st = esc(wire_name(&p.state)),
+        conn = if p.connected { "yes" } else { "no" },
+        since = time(&p.since),
+    ));
+    layout::render(
+        console(
+            format!("Play {}", p.session_id),
+            &user,
+            "/operator/queue",
+            body,
+        )
+        .page_id("op-session")
+        .script("operator/spectate.js")
+        .script("operator/operator-shell.js"),
+    )
+}
