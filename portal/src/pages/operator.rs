@@ -302,7 +302,7 @@ fn object_link(id: &str) -> Html {
     };
     match path {
         Some(p) => Html::trusted(format!(
-            "<a href=\"/operator/{p}/{}\"><code>{}</code></a>",
+            "<a href=\"/operator/{p}/{}\" data-testid=\"object-link\"><code>{}</code></a>",
             attr(pct(id)),
             esc(id)
         )),
@@ -332,7 +332,7 @@ mod tests {
         );
         assert_eq!(
             object_link("brd_<x>").as_str(),
-            "<a href=\"/operator/boards/brd_%3Cx%3E\"><code>brd_&lt;x&gt;</code></a>"
+            "<a href=\"/operator/boards/brd_%3Cx%3E\" data-testid=\"object-link\"><code>brd_&lt;x&gt;</code></a>"
         );
         assert_eq!(object_link("ten_1").as_str(), "<code>ten_1</code>");
     }

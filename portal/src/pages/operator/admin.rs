@@ -77,8 +77,8 @@ pub async fn tenants(
                 esc(t.priority_tier),
                 time(&t.created_at),
                 Html::trusted(format!(
-                    "<a href=\"/operator/orders?tenant_id={tid}\">Orders</a> · \
-                     <a href=\"/operator/audit?tenant_id={tid}\">Audit</a>",
+                    "<a href=\"/operator/orders?tenant_id={tid}\" data-testid=\"tenant-orders-link\">Orders</a> · \
+                     <a href=\"/operator/audit?tenant_id={tid}\" data-testid=\"tenant-audit-link\">Audit</a>",
                     tid = attr(&tid)
                 )),
                 action,

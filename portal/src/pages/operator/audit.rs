@@ -65,7 +65,7 @@ pub async fn audit(
                 Html::trusted(format!("<code>{}</code>", esc(&e.actor))),
                 match &e.tenant_id {
                     Some(t) => Html::trusted(format!(
-                        "<a href=\"/operator/audit?tenant_id={}\"><code>{}</code></a>",
+                        "<a href=\"/operator/audit?tenant_id={}\" data-testid=\"audit-tenant\"><code>{}</code></a>",
                         attr(pct(t)),
                         esc(t)
                     )),

@@ -90,12 +90,13 @@ fn cell(b: &Board) -> Html {
 fn legend() -> Html {
     let mut s = String::from(
         "<section class=\"legend\" aria-labelledby=\"legend-h\" data-testid=\"grid-legend\">\
-         <h2 id=\"legend-h\">Legend</h2><ul>",
+         <h2 id=\"legend-h\">Legend</h2>\
+         <p class=\"muted\">Colour shows load: the larger of the share of slots busy and the CPU.</p><ul>",
     );
     for (i, l) in HEAT_LABELS.iter().enumerate() {
         let _ = write!(
             s,
-            "<li><span class=\"swatch heat-{i}\" aria-hidden=\"true\"></span> Load {l} (the larger of slots busy and CPU)</li>"
+            "<li><span class=\"swatch heat-{i}\" aria-hidden=\"true\"></span> Load {l}</li>"
         );
     }
     s.push_str(
@@ -145,7 +146,7 @@ pub async fn array(
         ))
     };
     let body = Html::trusted(format!(
-        "<p><a href=\"/operator#room-{room_id}\">← {room_name}</a></p>\
+        "<p><a href=\"/operator#room-{room_id}\" data-testid=\"back-link\">← {room_name}</a></p>\
          <h1>Array <span data-testid=\"array-name\">{name}</span></h1>\
          <p class=\"muted\" data-testid=\"array-summary\">{n} board{s} · {online} online · {running} of {total} slots busy</p>\
          <p class=\"muted\"><label class=\"check\"><input type=\"checkbox\" data-autoreload=\"10\" data-testid=\"autoreload\"> Refresh every 10 seconds</label></p>\
@@ -196,7 +197,7 @@ pub(super) fn plays_table(
             ];
             if show_board {
                 row.push(Html::trusted(format!(
-                    "<a href=\"/operator/boards/{}\"><code>{}</code></a>",
+                    "<a href=\"/operator/boards/{}\" data-testid=\"board-link\"><code>{}</code></a>",
                     attr(pct(&p.board_id)),
                     esc(&p.board_id)
                 )));
@@ -391,7 +392,7 @@ pub async fn board(
              <svg role=\"img\" aria-label=\"{label}, the last few minutes ({unit})\" viewBox=\"0 0 300 100\" preserveAspectRatio=\"none\" data-chart=\"{key}\" data-min=\"{lo}\" data-max=\"{hi}\">\
              <line class=\"grid-line\" x1=\"0\" y1=\"50\" x2=\"300\" y2=\"50\"></line>\
              <polyline class=\"line\" points=\"\"></polyline></svg>\
-             <p class=\"axis muted\"><span>{hi}{unit}</span><span>{lo}{unit}</span></p></figure>"
+             <p class=\"axis muted\">Scale {lo}–{hi}{unit}; newest on the right</p></figure>"
         )
     })
     .collect();
@@ -411,7 +412,7 @@ pub async fn board(
         viewer_note()
     };
     let body = Html::trusted(format!(
-        "<p><a href=\"/operator/arrays/{aid}\">← Array {aname}</a></p>\
+        "<p><a href=\"/operator/arrays/{aid}\" data-testid=\"back-link\">← Array {aname}</a></p>\
          <h1>Board <span data-testid=\"board-serial\">{serial}</span></h1>\
          <dl class=\"facts\">\
          <dt>Agent</dt><dd><span class=\"badge agent-{st}\" data-board-state data-testid=\"board-agent-state\">{st}</span></dd>\

@@ -127,7 +127,7 @@ pub async fn session(
         _ => Html::default(),
     };
     let body = Html::trusted(format!(
-        "<p><a href=\"/operator/boards/{bid}\">← Board <code>{board}</code></a></p>\
+        "<p><a href=\"/operator/boards/{bid}\" data-testid=\"back-link\">← Board <code>{board}</code></a></p>\
          <h1>Play <code data-testid=\"session-id\">{id}</code></h1>\
          <div class=\"live-view\">\
          <section class=\"card spectate\" data-spectate=\"/api/sessions/{sid}/spectate\" aria-labelledby=\"spec-h\" data-testid=\"spectate\">\
@@ -140,7 +140,7 @@ pub async fn session(
          <dl class=\"facts\">\
          <dt>Tenant</dt><dd>{tenant}</dd><dt>Game</dt><dd>{game}</dd><dt>Player</dt><dd>{player}</dd>\
          <dt>Spec</dt><dd>{spec}</dd><dt>Room</dt><dd><code>{room}</code></dd>\
-         <dt>Board</dt><dd><a href=\"/operator/boards/{bid}\"><code>{board}</code></a></dd>\
+         <dt>Board</dt><dd><a href=\"/operator/boards/{bid}\" data-testid=\"board-link\"><code>{board}</code></a></dd>\
          <dt>Instance</dt><dd><code data-testid=\"session-instance\">{instance}</code></dd>\
          <dt>State</dt><dd data-testid=\"session-state\">{st}</dd><dt>Connected</dt><dd>{conn}</dd>\
          <dt>Since</dt><dd>{since}</dd></dl></div>\

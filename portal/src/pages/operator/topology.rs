@@ -115,7 +115,7 @@ pub async fn index(State(state): State<AppState>, user: SignedIn) -> Response {
             let _ = write!(
                 tree,
                 "<li id=\"region-{id}\" data-testid=\"tree-region\"><span class=\"node\"><span class=\"kind\">Region</span> \
-                 <a href=\"#region-{id}\" class=\"name\">{name}</a> {counts}</span>",
+                 <a href=\"#region-{id}\" class=\"name\" data-testid=\"region-link\">{name}</a> {counts}</span>",
                 id = attr(&region.id),
                 name = esc(&region.name),
                 counts = counts.html(),
@@ -129,7 +129,7 @@ pub async fn index(State(state): State<AppState>, user: SignedIn) -> Response {
                 let _ = write!(
                     tree,
                     "<li id=\"room-{id}\" data-testid=\"tree-room\"><span class=\"node\"><span class=\"kind\">Room</span> \
-                     <a href=\"#room-{id}\" class=\"name\">{name}</a> {counts} \
+                     <a href=\"#room-{id}\" class=\"name\" data-testid=\"room-link\">{name}</a> {counts} \
                      <span class=\"muted\">· cap {cap} instances · {placement}</span></span>",
                     id = attr(&room.id),
                     name = esc(&room.name),
