@@ -115,6 +115,9 @@ impl Running {
         for job in &self.jobs {
             job.abort();
         }
+        // Upgraded connections outlive a graceful shutdown: close the agent channels
+        // explicitly, so boards notice and reconnect (to this process's successor).
+        self.state.agents.disconnect_all();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }

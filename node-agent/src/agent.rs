@@ -266,25 +266,25 @@ impl Agent {
                 session_id,
                 package_sha256,
                 package_name,
-                launch_activity: _,
+                launch_activity,
                 spec,
                 archive,
             } => {
-                self.prepare_session(&session_id, &package_sha256, &package_name, &spec, archive)
-                    .await
+                self.prepare_session(
+                    &session_id,
+                    &package_sha256,
+                    &package_name,
+                    launch_activity.as_deref(),
+                    &spec,
+                    archive,
+                )
+                .await
             }
             Command::EndSession {
                 session_id,
                 reason,
                 save_archive,
-            } => {
-                if save_archive {
-                    // Saving (tar through exec-out, upload with its hash) arrives with the
-                    // end-of-play work; until then the play ends without a new archive.
-                    tracing::warn!(%session_id, "archive saving is not implemented yet");
-                }
-                self.end_session(&session_id, &reason).await
-            }
+            } => self.end_session(&session_id, &reason, save_archive).await,
             Command::Drain { draining, .. } => {
                 self.draining.store(draining, Ordering::Relaxed);
                 Ok(())
@@ -364,6 +364,7 @@ impl Agent {
         session_id: &str,
         sha256: &str,
         package_name: &str,
+        launch_activity: Option<&str>,
         spec: &Spec,
         archive: Option<ArchiveRef>,
     ) -> anyhow::Result<()> {
@@ -388,6 +389,12 @@ impl Agent {
             .get(&spec.id)
             .cloned()
             .unwrap_or_else(|| InstanceSpec::from(spec));
+        tracing::info!(
+            session = %session_id,
+            package = %package_name,
+            archive = ?archive.as_ref().map(|a| &a.sha256),
+            "preparing a play"
+        );
         self.report_session(session_id, AgentSessionState::Preparing, None);
         let result = async {
             let instance = self.pool.take(&ispec, session_id).await?;
@@ -403,8 +410,8 @@ impl Agent {
                             a.sha256
                         );
                         let dest = dir.join(format!("{}.tar.gz", a.sha256));
-                        let url = play::resolve_archive_url(&self.config.controller_url, &a.url);
-                        play::fetch_archive(
+                        let url = crate::archive::resolve_url(&self.config.controller_url, &a.url);
+                        crate::archive::fetch(
                             &self.http,
                             &url,
                             Some(&self.credential.credential),
@@ -419,6 +426,7 @@ impl Agent {
                 let req = PlayRequest {
                     session_id: session_id.to_owned(),
                     package_name: package_name.to_owned(),
+                    launch_activity: launch_activity.map(str::to_owned),
                     apk: apk.clone(),
                     archive: archive_path.clone(),
                     width: spec.width,
@@ -479,12 +487,25 @@ impl Agent {
         result
     }
 
-    /// `end_session`: stop the server and reset the instance.
-    pub async fn end_session(&self, session_id: &str, reason: &str) -> anyhow::Result<()> {
+    /// `end_session`: stop streaming, save the player's archive when asked, stop the server
+    /// and reset the instance.
+    pub async fn end_session(
+        &self,
+        session_id: &str,
+        reason: &str,
+        save_archive: bool,
+    ) -> anyhow::Result<()> {
         let Some(p) = self.plays.lock().await.remove(session_id) else {
             return Ok(()); // already ended (or never prepared here)
         };
         self.relay.detach(session_id, reason);
+        // The instance is on its way back: a play waiting for one waits for it.
+        self.pool
+            .update(&p.instance.id, |s| s.state = InstanceState::Resetting);
+        if save_archive && let Err(e) = self.save_archive(&p).await {
+            // The play still ends; the player keeps their previous archive.
+            tracing::warn!(%session_id, error = %format!("{e:#}"), "archive not saved");
+        }
         let id = p.instance.id.clone();
         play::stop(&self.adb, p).await;
         self.pool.release(&id).await?;
@@ -494,6 +515,33 @@ impl Agent {
             Some(reason.to_owned()),
         );
         Ok(())
+    }
+
+    /// Saves the play's app data and uploads it to the controller.
+    async fn save_archive(&self, p: &Play) -> anyhow::Result<()> {
+        let dir = self.config.data_dir.join("archives");
+        tokio::fs::create_dir_all(&dir).await?;
+        let dest = dir.join(format!("save-{}.tar.gz", p.session_id));
+        let r = async {
+            let (sha, size) =
+                crate::archive::save(&self.adb, &p.serial, &p.package_name, &dest).await?;
+            let sdk = crate::archive::sdk_level(&self.adb, &p.serial).await?;
+            crate::archive::upload(
+                &self.http,
+                &self.config.controller_url,
+                &self.credential.credential,
+                &p.session_id,
+                &dest,
+                &sha,
+                sdk,
+            )
+            .await?;
+            tracing::info!(session = %p.session_id, %sha, size, "archive saved");
+            Ok(())
+        }
+        .await;
+        let _ = tokio::fs::remove_file(&dest).await;
+        r
     }
 
     /// `shell`: run a command in an instance; its output goes back as `shell_output`.

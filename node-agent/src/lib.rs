@@ -31,6 +31,7 @@
 
 pub mod adb;
 pub mod agent;
+pub mod archive;
 pub mod config;
 pub mod http;
 pub mod link;

@@ -4,18 +4,18 @@
 //! [`prepare`] runs, in order:
 //! 1. `adb connect` to the instance and wait for `sys.boot_completed=1`;
 //! 2. `adb install -r` the package from the cache;
-//! 3. if the player has an archive: push the tar, extract it into `/data/data/<pkg>` and give
-//!    the files back to the app's owner;
-//! 4. push the injector (scrcpy server) jar, `adb forward tcp:0 localabstract:scrcpy_<scid>`,
+//! 3. if the player has an archive: restore it (see [`crate::archive`]);
+//! 4. start the game (`am start -W -S -n <pkg>/<activity>`, or the launcher intent);
+//! 5. push the injector (scrcpy server) jar, `adb forward tcp:0 localabstract:scrcpy_<scid>`,
 //!    start the server through `adb shell CLASSPATH=… app_process / com.genymobile.scrcpy.Server
 //!    <version> …` with the spec's size, bitrate and fps and `tunnel_forward=true`;
-//! 5. connect the forwarded sockets (video → audio → control) and read the device name, the
+//! 6. connect the forwarded sockets (video → audio → control) and read the device name, the
 //!    codec ids and the video session packet.
 //!
 //! What comes back, a [`Play`], holds the open sockets the WebRTC relay will read (video and
 //! audio packets) and write (control messages). [`stop`] undoes it.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use android_injector::scrcpy::client::{self, CONNECT_ATTEMPTS, CONNECT_DELAY, MediaReader};
@@ -46,6 +46,9 @@ pub struct Injector {
 pub struct PlayRequest {
     pub session_id: String,
     pub package_name: String,
+    /// The activity to start (the APK's launchable activity); `None` asks for the launcher
+    /// intent.
+    pub launch_activity: Option<String>,
     /// The verified APK in the package cache.
     pub apk: PathBuf,
     /// The player's archive (a `.tar.gz` of the app's data directory), already fetched.
@@ -64,6 +67,7 @@ pub struct PlayRequest {
 /// A prepared play: the server running and its sockets open.
 pub struct Play {
     pub session_id: String,
+    pub package_name: String,
     pub instance: Instance,
     pub serial: String,
     pub forward_port: u16,
@@ -93,6 +97,21 @@ pub fn check_package_name(name: &str) -> anyhow::Result<()> {
                     && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
             }),
         "{name:?} is not a package name"
+    );
+    Ok(())
+}
+
+/// An activity name from the APK (`.MainActivity` or `com.x.MainActivity`, `$` for nested
+/// classes). Checked because it reaches a shell.
+pub fn check_activity_name(name: &str) -> anyhow::Result<()> {
+    ensure!(
+        !name.is_empty()
+            && name.len() <= 255
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '$'))
+            && !name.contains(".."),
+        "{name:?} is not an activity name"
     );
     Ok(())
 }
@@ -136,10 +155,30 @@ pub async fn prepare(
     adb.install(&serial, &req.apk).await?;
 
     if let Some(archive) = &req.archive {
-        restore_archive(adb, &serial, &req.package_name, archive, req.scid)
+        crate::archive::restore(adb, &serial, &req.package_name, archive, req.scid)
             .await
             .context("restoring the player's archive")?;
     }
+
+    // The game comes to the foreground before the capture starts.
+    let start = match &req.launch_activity {
+        Some(activity) => {
+            check_activity_name(activity)?;
+            format!("am start -W -S -n {}/{activity}", req.package_name)
+        }
+        None => format!(
+            "monkey -p {} -c android.intent.category.LAUNCHER 1",
+            req.package_name
+        ),
+    };
+    let o = adb.shell(&serial, &start).await?;
+    ensure!(
+        o.ok() && !o.stdout.contains("Error"),
+        "starting {}: {} {}",
+        req.package_name,
+        o.stdout.trim(),
+        o.stderr.trim()
+    );
 
     adb.push(&serial, &injector.jar, SERVER_PATH)
         .await
@@ -220,6 +259,7 @@ pub async fn prepare(
     let server = started.server.take().expect("still held");
     Ok(Play {
         session_id: req.session_id.clone(),
+        package_name: req.package_name.clone(),
         instance: instance.clone(),
         serial: serial.clone(),
         forward_port: port,
@@ -272,99 +312,12 @@ impl Drop for Started<'_> {
     }
 }
 
-/// Pushes the archive, extracts it into the app's data directory, and gives the files to the
-/// directory's owner (the app's uid).
-async fn restore_archive(
-    adb: &Adb,
-    serial: &str,
-    package: &str,
-    archive: &Path,
-    scid: u32,
-) -> anyhow::Result<()> {
-    let remote = format!("/data/local/tmp/playrack-archive-{scid:08x}.tar.gz");
-    let dir = format!("/data/data/{package}");
-    adb.push(serial, archive, &remote).await?;
-    let o = adb.shell(serial, &format!("mkdir -p {dir}")).await?;
-    ensure!(o.ok(), "mkdir {dir}: {}", o.stderr.trim());
-    let o = adb.shell(serial, &format!("stat -c %u:%g {dir}")).await?;
-    let owner = o.stdout.trim().to_owned();
-    ensure!(
-        o.ok() && owner.split(':').all(|p| p.parse::<u32>().is_ok()),
-        "owner of {dir}: {:?} {}",
-        owner,
-        o.stderr.trim()
-    );
-    let o = adb
-        .shell(serial, &format!("tar -xzf {remote} -C {dir}"))
-        .await?;
-    ensure!(o.ok(), "tar -xzf: {} {}", o.stdout.trim(), o.stderr.trim());
-    let o = adb
-        .shell(serial, &format!("chown -R {owner} {dir}"))
-        .await?;
-    ensure!(o.ok(), "chown: {}", o.stderr.trim());
-    let _ = adb.shell(serial, &format!("rm -f {remote}")).await;
-    Ok(())
-}
-
 /// Stops the server and removes the forward; the instance itself goes back to the pool.
 pub async fn stop(adb: &Adb, mut play: Play) {
     let _ = play.server.start_kill();
     let _ = play.server.wait().await;
     adb.remove_forward(&play.serial, play.forward_port).await;
     adb.disconnect(&play.serial).await;
-}
-
-/// Where an [`ArchiveRef`](playrack_wire::agent::ArchiveRef)'s `url` points: the controller
-/// names archives by a path relative to itself (`/v1/agent/archives/{id}`), resolved here
-/// against the controller's URL; absolute `http(s)://` and `file://` URLs pass unchanged.
-pub fn resolve_archive_url(controller_url: &str, url: &str) -> String {
-    if url.starts_with('/') && !url.starts_with("//") {
-        format!("{}{url}", controller_url.trim_end_matches('/'))
-    } else {
-        url.to_owned()
-    }
-}
-
-/// Fetches a player's archive to `dest` (an `http(s)://` URL, sent with `bearer` if given —
-/// the board's credential for the controller's archive downloads — or a `file://` URL), and
-/// checks its SHA-256; a mismatch deletes it.
-pub async fn fetch_archive(
-    http: &reqwest::Client,
-    url: &str,
-    bearer: Option<&str>,
-    sha256: &str,
-    dest: &Path,
-) -> anyhow::Result<()> {
-    use tokio::io::AsyncWriteExt;
-    if url.starts_with("http://") || url.starts_with("https://") {
-        let mut req = http.get(url);
-        if let Some(b) = bearer {
-            req = req.bearer_auth(b);
-        }
-        let mut resp = req
-            .send()
-            .await
-            .and_then(|r| r.error_for_status())
-            .with_context(|| format!("fetching {url}"))?;
-        let mut f = tokio::fs::File::create(dest).await?;
-        while let Some(chunk) = resp.chunk().await? {
-            f.write_all(&chunk).await?;
-        }
-        f.sync_all().await?;
-    } else {
-        let path = url
-            .strip_prefix("file://")
-            .with_context(|| format!("archive URL {url:?} is neither http(s) nor file"))?;
-        tokio::fs::copy(path, dest)
-            .await
-            .with_context(|| format!("copying {path}"))?;
-    }
-    let (got, _) = crate::packages::hash_file(dest).await?;
-    if got != sha256 {
-        let _ = tokio::fs::remove_file(dest).await;
-        bail!("archive {url} has SHA-256 {got}, expected {sha256}");
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -376,6 +329,7 @@ mod tests {
         let req = PlayRequest {
             session_id: "s".into(),
             package_name: "com.example.game".into(),
+            launch_activity: None,
             apk: "x.apk".into(),
             archive: None,
             width: 720,
@@ -401,80 +355,16 @@ mod tests {
             assert!(cmd.split(' ').any(|a| a == arg), "{arg} in {cmd}");
         }
         let parsed = android_injector::scrcpy::options::parse_command_line(&cmd).unwrap();
-        assert_eq!(
-            resolve_archive_url("http://ctl:8080/", "/v1/agent/archives/arc_1"),
-            "http://ctl:8080/v1/agent/archives/arc_1"
-        );
-        assert_eq!(
-            resolve_archive_url("http://ctl:8080", "https://cdn/x.tar.gz"),
-            "https://cdn/x.tar.gz"
-        );
         assert_eq!(parsed.options, o);
         assert!(check_package_name("com.example.game").is_ok());
+        for ok in [".MainActivity", "com.x.Main$Inner", "a_b.C1"] {
+            assert!(check_activity_name(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "a b", ".Main; reboot", "a/../b", "$(id)", "a..b"] {
+            assert!(check_activity_name(bad).is_err(), "{bad}");
+        }
         for bad in ["", "com..x", "a;rm -rf /", "1a.b", "a.b c"] {
             assert!(check_package_name(bad).is_err(), "{bad}");
         }
-    }
-
-    /// A controller-relative archive URL is fetched from the controller with the board's
-    /// credential as the bearer, and the bytes are checked against the hash.
-    #[tokio::test]
-    async fn an_archive_is_fetched_from_the_controller_with_the_board_credential() {
-        use sha2::{Digest, Sha256};
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let body = b"an archive's bytes".to_vec();
-        let sha = hex::encode(Sha256::digest(&body));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}/", listener.local_addr().unwrap());
-        let served = body.clone();
-        let server = tokio::spawn(async move {
-            let (mut s, _) = listener.accept().await.unwrap();
-            let mut req = Vec::new();
-            let mut buf = [0u8; 1024];
-            while !req.windows(4).any(|w| w == b"\r\n\r\n") {
-                let n = s.read(&mut buf).await.unwrap();
-                assert!(n > 0);
-                req.extend_from_slice(&buf[..n]);
-            }
-            let req = String::from_utf8(req).unwrap().to_ascii_lowercase();
-            let ok = req.starts_with("get /v1/agent/archives/arc_1 ")
-                && req.contains("authorization: bearer board-secret\r\n");
-            let head = if ok {
-                format!(
-                    "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                    served.len()
-                )
-            } else {
-                "HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-                    .to_owned()
-            };
-            s.write_all(head.as_bytes()).await.unwrap();
-            if ok {
-                s.write_all(&served).await.unwrap();
-            }
-            s.shutdown().await.unwrap();
-            req
-        });
-        let dir = tempfile::tempdir().unwrap();
-        let dest = dir.path().join("a.tar.gz");
-        let url = resolve_archive_url(&base, "/v1/agent/archives/arc_1");
-        fetch_archive(
-            &reqwest::Client::new(),
-            &url,
-            Some("board-secret"),
-            &sha,
-            &dest,
-        )
-        .await
-        .unwrap();
-        assert_eq!(std::fs::read(&dest).unwrap(), body);
-        let req = server.await.unwrap();
-        assert!(req.contains("authorization: bearer board-secret"), "{req}");
-        // A bare path that is not a URL is refused rather than read from the board's disk.
-        assert!(
-            fetch_archive(&reqwest::Client::new(), "/etc/passwd", None, &sha, &dest)
-                .await
-                .is_err()
-        );
     }
 }

@@ -24,6 +24,10 @@ use crate::runtime::{Instance, InstanceSpec, Runtime};
 
 /// How long a failed boot waits before the pool tries again.
 pub const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(2);
+/// How long a play may wait for an instance that is being reset or booted for it.
+pub const TAKE_WAIT: Duration = Duration::from_secs(90);
+/// How often a waiting play looks again.
+const TAKE_POLL: Duration = Duration::from_millis(25);
 
 /// One instance the pool knows.
 #[derive(Debug, Clone, PartialEq)]
@@ -203,16 +207,32 @@ impl<R: Runtime> Pool<R> {
 
     /// Takes a warm instance of `spec` for a play, or boots one on demand if none is warm.
     pub async fn take(&self, spec: &InstanceSpec, session_id: &str) -> anyhow::Result<Instance> {
-        let taken = {
-            let mut slots = self.slots.lock().unwrap();
-            slots
-                .iter_mut()
-                .find(|s| s.spec_id == spec.id && s.state == InstanceState::Warm)
-                .map(|s| {
-                    s.state = InstanceState::Preparing;
-                    s.session_id = Some(session_id.to_owned());
-                    s.instance.clone().expect("a warm slot has its instance")
-                })
+        // A play that follows another on a full board finds the instance still being reset
+        // or rebooted by the refill: wait for it rather than refuse.
+        let deadline = std::time::Instant::now() + TAKE_WAIT;
+        let taken = loop {
+            let (taken, coming) = {
+                let mut slots = self.slots.lock().unwrap();
+                // booting for the warm pool, or being reset after a play that ended
+                let coming = slots.iter().any(|s| {
+                    s.spec_id == spec.id
+                        && (s.state == InstanceState::Resetting
+                            || (s.state == InstanceState::Booting && s.session_id.is_none()))
+                });
+                let taken = slots
+                    .iter_mut()
+                    .find(|s| s.spec_id == spec.id && s.state == InstanceState::Warm)
+                    .map(|s| {
+                        s.state = InstanceState::Preparing;
+                        s.session_id = Some(session_id.to_owned());
+                        s.instance.clone().expect("a warm slot has its instance")
+                    });
+                (taken, coming)
+            };
+            if taken.is_some() || !coming || std::time::Instant::now() >= deadline {
+                break taken;
+            }
+            tokio::time::sleep(TAKE_POLL).await;
         };
         let inst = match taken {
             Some(i) => i,

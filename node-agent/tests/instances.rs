@@ -150,10 +150,12 @@ async fn a_play_is_prepared_end_to_end_on_a_virtual_device() {
         .unwrap();
 
     // The player's archive: a save file, fetched by URL and checked by hash.
+    // Members are named from the root, as the agent saves them.
     let save = dir.path().join("save");
-    std::fs::create_dir_all(save.join("shared_prefs")).unwrap();
+    let prefs = save.join(format!("data/data/{}/shared_prefs", info.package));
+    std::fs::create_dir_all(&prefs).unwrap();
     std::fs::write(
-        save.join("shared_prefs/save.xml"),
+        prefs.join("save.xml"),
         "<map><int name=\"taps\" value=\"7\"/></map>",
     )
     .unwrap();
@@ -163,7 +165,7 @@ async fn a_play_is_prepared_end_to_end_on_a_virtual_device() {
         .arg(&tarball)
         .arg("-C")
         .arg(&save)
-        .arg(".")
+        .arg("data")
         .status()
         .unwrap();
     assert!(st.success());
@@ -172,13 +174,13 @@ async fn a_play_is_prepared_end_to_end_on_a_virtual_device() {
     let http = reqwest::Client::new();
     let url = format!("file://{}", tarball.display());
     assert!(
-        play::fetch_archive(&http, &url, None, &"0".repeat(64), &fetched)
+        node_agent::archive::fetch(&http, &url, None, &"0".repeat(64), &fetched)
             .await
             .is_err(),
         "a wrong hash is refused"
     );
     assert!(!fetched.exists());
-    play::fetch_archive(&http, &url, None, &tar_sha, &fetched)
+    node_agent::archive::fetch(&http, &url, None, &tar_sha, &fetched)
         .await
         .unwrap();
 
@@ -187,6 +189,7 @@ async fn a_play_is_prepared_end_to_end_on_a_virtual_device() {
     let req = PlayRequest {
         session_id: "ses_1".into(),
         package_name: info.package.clone(),
+        launch_activity: info.launchable_activity.clone(),
         apk,
         archive: Some(fetched),
         width: 360,
@@ -239,7 +242,7 @@ async fn a_play_is_prepared_end_to_end_on_a_virtual_device() {
     let mut decoder = Decoder::new().unwrap();
     let mut merger = PacketMerger::new();
     while frames < 30 {
-        let ev = tokio::time::timeout(Duration::from_secs(20), p.video.next())
+        let ev = tokio::time::timeout(Duration::from_secs(20), p.video.as_mut().unwrap().next())
             .await
             .expect("a packet in time")
             .unwrap()

@@ -127,6 +127,41 @@ pub fn read_frame_number(luma: LumaRef<'_>) -> u32 {
     n
 }
 
+/// Reads the tap counter's six 7-segment digits from a decoded frame (its luma plane);
+/// `None` when a digit shows no valid pattern (e.g. a frame too blurred to read).
+pub fn read_tap_counter(luma: LumaRef<'_>) -> Option<u64> {
+    // Segment bits as `frame::draw_digit` draws them: a..g = bits 0..6.
+    const SEGMENTS: [u8; 10] = [
+        0b011_1111, 0b000_0110, 0b101_1011, 0b100_1111, 0b110_0110, 0b110_1101, 0b111_1101,
+        0b000_0111, 0b111_1111, 0b110_1111,
+    ];
+    let l = Layout::new(luma.width, luma.height);
+    let (x0, y, h) = l.counter;
+    let (w, gap, t) = (h / 2, (h / 6).max(2), (h / 8).max(2));
+    let lit = |x0: usize, y0: usize, x1: usize, y1: usize| luma.mean(x0, y0, x1, y1) >= 128;
+    let mut value = 0u64;
+    for i in 0..6 {
+        let x = x0 + i * (w + gap);
+        let mid = y + h / 2 - t / 2;
+        // the middle of each segment, clear of the corners where segments meet
+        let samples = [
+            (x + t, y, x + w - t, y + t),
+            (x + w - t, y + t, x + w, y + h / 2 - t),
+            (x + w - t, y + h / 2 + t, x + w, y + h - t),
+            (x + t, y + h - t, x + w - t, y + h),
+            (x, y + h / 2 + t, x + t, y + h - t),
+            (x, y + t, x + t, y + h / 2 - t),
+            (x + t, mid, x + w - t, mid + t),
+        ];
+        let bits = samples.iter().enumerate().fold(0u8, |acc, (b, r)| {
+            acc | (u8::from(lit(r.0, r.1, r.2, r.3)) << b)
+        });
+        let digit = SEGMENTS.iter().position(|&s| s == bits)?;
+        value = value * 10 + digit as u64;
+    }
+    Some(value)
+}
+
 /// Reads the latency-probe square: true when it is lit (white).
 pub fn read_probe_block(luma: LumaRef<'_>) -> bool {
     let l = Layout::new(luma.width, luma.height);
@@ -527,6 +562,24 @@ mod tests {
             assert_eq!(read_frame_number(small.luma()), info.number);
             assert!(Layout::new(w, h).block >= STRIPE_MIN_BLOCK);
         }
+    }
+
+    #[test]
+    fn the_tap_counter_reads_back_at_every_size() {
+        for (taps, w, h) in [
+            (0, 720, 1280),
+            (123_456, 720, 1280),
+            (907_381, 360, 640),
+            (42, 184, 320),
+        ] {
+            let mut g = Game::new(GameConfig::new("com.example.game"), taps);
+            let mut f = I420::new(w, h);
+            g.render(&mut f, 0);
+            assert_eq!(read_tap_counter(f.luma()), Some(taps), "{w}x{h}");
+        }
+        // a frame without a counter (all grey) is not misread
+        let grey = I420::new(360, 640);
+        assert_eq!(read_tap_counter(grey.luma()), None);
     }
 
     #[test]

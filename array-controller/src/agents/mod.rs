@@ -68,6 +68,12 @@ impl Agents {
             .remove(board_id);
     }
 
+    /// Drops every connection (the controller is stopping; agents will reconnect to the
+    /// next one).
+    pub fn disconnect_all(&self) {
+        self.connections.lock().expect("agents poisoned").clear();
+    }
+
     pub fn is_connected(&self, board_id: &str) -> bool {
         self.connections
             .lock()

@@ -30,6 +30,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_play_session, leave_session))
         .routes(routes!(list_sessions))
         .routes(routes!(kick_session))
+        .routes(routes!(spectate_session))
         .routes(routes!(create_player_key))
         .routes(routes!(online))
 }
@@ -207,7 +208,8 @@ async fn get_play_session(
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<PlaySession>> {
     let session = load_session(&state, &id).await?;
-    let connect = lifecycle::connect_info(&state, &id).await?;
+    let connect =
+        lifecycle::connect_info(&state, &id, playrack_wire::signaling::PeerRole::Player).await?;
     Ok(axum::Json(PlaySession { session, connect }))
 }
 
@@ -283,6 +285,41 @@ async fn kick_session(
         tx.commit().await?;
     }
     Ok(axum::Json(load_session(&state, &id).await?))
+}
+
+/// A read-only view of a live play (the operator console's thumbnail, a tenant's support
+/// desk): connect info with a spectator token for the session's board. `409 NOT_STREAMING`
+/// until the session is ready. Audited.
+#[utoipa::path(post, path = "/v1/sessions/{id}/spectate", tag = "play",
+    responses((status = 200, body = ConnectInfo), (status = 409, body = playrack_wire::Problem)))]
+async fn spectate_session(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<ConnectInfo>> {
+    let s = load_session(&state, &id).await?;
+    caller.require_tenant_write(&s.tenant_id, "session")?;
+    let connect =
+        lifecycle::connect_info(&state, &id, playrack_wire::signaling::PeerRole::Spectator)
+            .await?
+            .ok_or_else(|| {
+                ApiError::conflict(
+                    "NOT_STREAMING",
+                    "the session is not streaming yet (or any more)",
+                )
+            })?;
+    let mut tx = state.db.write().await?;
+    audit::record(
+        &mut tx,
+        &caller,
+        Some(&s.tenant_id),
+        "session.spectate",
+        &id,
+        serde_json::json!({"user": s.user}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(axum::Json(connect))
 }
 
 /// Issues (or rotates) the tenant's player-token key; tokens signed with the old key stop working.

@@ -159,7 +159,11 @@ pub async fn dispatch_prepare(state: &AppState, session_ids: &[String]) -> ApiRe
 }
 
 /// How the player connects, once the agent says the session is ready.
-pub async fn connect_info(state: &AppState, session_id: &str) -> ApiResult<Option<ConnectInfo>> {
+pub async fn connect_info(
+    state: &AppState,
+    session_id: &str,
+    role: PeerRole,
+) -> ApiResult<Option<ConnectInfo>> {
     let row = sqlx::query(
         "SELECT s.board_id, s.state, b.signaling_url FROM sessions s JOIN boards b ON b.id = s.board_id WHERE s.id = $1",
     )
@@ -177,7 +181,7 @@ pub async fn connect_info(state: &AppState, session_id: &str) -> ApiResult<Optio
     let claims = SessionClaims {
         session: session_id.to_owned(),
         board,
-        role: PeerRole::Player,
+        role,
         exp: expires_at.millis() / 1000,
         jti: crate::db::random_token(16),
     };
@@ -354,7 +358,8 @@ pub async fn board_lost(state: &AppState, board_id: &str) -> ApiResult<usize> {
 }
 
 /// After a board's hello: sessions it no longer runs end as BOARD_LOST; sessions it runs that
-/// the controller does not know as live are stopped on the board (the instance is recycled);
+/// the controller does not know as live are stopped on the board (the instance is recycled;
+/// one that ended while the board was away ends with its reason and archive save);
 /// reserved sessions still waiting for their prepare command get it now.
 pub async fn reconcile(
     state: &AppState,
@@ -383,8 +388,29 @@ pub async fn reconcile(
         known.push(id);
     }
     for s in reported {
-        if !known.iter().any(|k| k == s) {
-            end_on_board(state, board_id, s, "ERROR", false);
+        if known.iter().any(|k| k == s) {
+            continue;
+        }
+        // It ended while the board was away (the EndSession was lost): end it on the board
+        // the way it ended here, saving the archive when the game keeps one.
+        let ended = sqlx::query(
+            "SELECT s.end_reason, g.archive_policy FROM sessions s JOIN games g ON g.id = s.game_id \
+             WHERE s.id = $1 AND s.board_id = $2 AND s.state = 'ended'",
+        )
+        .bind(s)
+        .bind(board_id)
+        .fetch_optional(&state.db.pool)
+        .await?;
+        match ended {
+            Some(row) => {
+                let reason: String = row
+                    .try_get::<Option<String>, _>("end_reason")?
+                    .unwrap_or_else(|| "ERROR".into());
+                let save = row.try_get::<String, _>("archive_policy")? == "single_player"
+                    && reason != "BOARD_LOST";
+                end_on_board(state, board_id, s, &reason, save);
+            }
+            None => end_on_board(state, board_id, s, "ERROR", false),
         }
     }
     dispatch_prepare(state, &pending).await

@@ -318,6 +318,7 @@ impl Engine {
             return;
         };
         peer.rtc.disconnect();
+        tracing::info!(peer = id, session = %peer.session, role = ?peer.role, "peer closed");
         self.out.push_back(Output::PeerGone { peer: id });
         if peer.role == PeerRole::Player && peer.connected {
             self.update_connected(&peer.session);
@@ -552,11 +553,7 @@ impl Engine {
                     (kind, None) => tracing::info!(peer = id, ?kind, "no usable codec offered"),
                 }
             }
-            Event::ChannelOpen(cid, label) => {
-                if label == "input" {
-                    peer.input = Some(cid);
-                }
-            }
+            Event::ChannelOpen(cid, label) if label == "input" => peer.input = Some(cid),
             Event::ChannelData(d) => {
                 if Some(d.id) != peer.input {
                     return;
@@ -608,11 +605,9 @@ impl Engine {
                 let session = peer.session.clone();
                 self.want_keyframe(&session, now);
             }
-            Event::MediaEgressStats(s) => {
-                if peer.video.is_some_and(|(mid, _)| mid == s.mid) {
-                    peer.rtt = s.rtt.or(peer.rtt);
-                    peer.loss = s.loss.or(peer.loss);
-                }
+            Event::MediaEgressStats(s) if peer.video.is_some_and(|(mid, _)| mid == s.mid) => {
+                peer.rtt = s.rtt.or(peer.rtt);
+                peer.loss = s.loss.or(peer.loss);
             }
             Event::PeerStats(s) => {
                 peer.rtt = s.rtt.or(peer.rtt);

@@ -138,3 +138,13 @@ impl Drop for AdbGuard {
             .status();
     }
 }
+
+/// Logs for a test run, filtered by `RUST_LOG` (nothing when it is unset).
+pub fn init_logs() {
+    if let Ok(filter) = std::env::var("RUST_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter(filter)
+            .try_init();
+    }
+}

@@ -1,0 +1,585 @@
+//! Streaming end to end: a real controller, the real agent with virtual devices, and a native
+//! WebRTC client (str0m) that decodes what it receives with openh264.
+//!
+//! One play walks the whole path: acquire → ready → signaling with the controller-signed token
+//! → ≥ 120 decoded H.264 frames → a touch on the DataChannel lights the pixels where it landed
+//! → Opus packets arrive → the controller sees the play as playing and connected → a spectator
+//! gets the same stream and cannot touch → the controller is stopped and the video goes on →
+//! the player leaves, the agent saves the archive → the same player's next play shows the
+//! restored tap counter.
+
+mod support;
+
+#[allow(unused_imports)]
+#[path = "../../array-controller/tests/support/mod.rs"]
+mod ctl;
+#[path = "support/peer.rs"]
+mod peer;
+#[path = "support/stack.rs"]
+mod stack;
+
+use std::time::Duration;
+
+use android_injector::game::read_tap_counter;
+use peer::Peer;
+use playrack_wire::agent::InstanceState;
+use playrack_wire::api::*;
+use playrack_wire::signaling::{AgentSignal, PeerRole};
+use reqwest::{Method, StatusCode};
+use stack::{Options, stack};
+use support::wait_until;
+
+/// A point of the 360×640 video in the lower half, where the game draws only background.
+const TOUCH: (f32, f32) = (0.5, 0.75);
+
+fn touch_json(phase: &str, x: f32, y: f32) -> String {
+    format!(r#"{{"t":"touch","phase":"{phase}","pointer":0,"x":{x},"y":{y}}}"#)
+}
+
+fn luma_at(p: &Peer, x: f32, y: f32) -> u8 {
+    let pic = p.picture.as_ref().expect("a decoded picture");
+    pic.luma().at(
+        (x * pic.width as f32) as usize,
+        (y * pic.height as f32) as usize,
+    )
+}
+
+/// Runs `f` while keeping `other` connected (a peer that is not driven stops answering ICE).
+async fn while_driving<T>(other: &mut Peer, f: impl std::future::Future<Output = T>) -> T {
+    tokio::select! {
+        r = f => r,
+        _ = other.run_until(Duration::from_secs(3600), |_| false) => unreachable!(),
+    }
+}
+
+fn taps(p: &Peer) -> Option<u64> {
+    p.picture
+        .as_ref()
+        .and_then(|pic| read_tap_counter(pic.luma()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_play_streams_reacts_to_touch_survives_the_controller_and_restores_its_archive() {
+    let mut st = stack(Options::default()).await;
+    let sid = st.acquire(1).await;
+    let info = st.connect_info(&sid).await;
+
+    // The player connects and decodes ≥ 120 frames of the instance's own H.264.
+    let mut p = Peer::connect(&info.signaling_url, &info.token, PeerRole::Player)
+        .await
+        .expect("admitted");
+    assert!(
+        p.run_until(Duration::from_secs(60), |p| p.decoded >= 120)
+            .await,
+        "decoded {} of {} frames ({} key, {} errors)",
+        p.decoded,
+        p.video_frames,
+        p.keyframes,
+        p.decode_errors
+    );
+    let pic = p.picture.as_ref().unwrap();
+    assert_eq!((pic.width, pic.height), (360, 640));
+    assert!(p.keyframes >= 1, "the stream starts on a key frame");
+    assert_eq!(p.decode_errors, 0);
+    assert!(p.audio_packets > 0, "Opus packets arrive");
+    assert_eq!(taps(&p), Some(0), "a fresh player has no taps");
+
+    // A touch on the DataChannel lights the pixels where it landed.
+    let before = luma_at(&p, TOUCH.0, TOUCH.1);
+    assert!(before < 150, "background before the touch: {before}");
+    assert!(
+        p.run_until(Duration::from_secs(10), |p| p.channel_open)
+            .await
+    );
+    assert!(p.send_input(&touch_json("down", TOUCH.0, TOUCH.1)));
+    assert!(p.send_input(&touch_json("up", TOUCH.0, TOUCH.1)));
+    assert!(
+        p.run_until(Duration::from_secs(10), |p| luma_at(p, TOUCH.0, TOUCH.1)
+            >= 200)
+            .await,
+        "the touch mark never showed (luma {})",
+        luma_at(&p, TOUCH.0, TOUCH.1)
+    );
+    assert!(
+        p.run_until(Duration::from_secs(10), |p| taps(p) == Some(1))
+            .await,
+        "the tap counter shows 1"
+    );
+
+    // The controller sees the play: playing, connected, with a recent input.
+    assert!(
+        p.run_until(Duration::from_secs(15), |p| p
+            .last_stats()
+            .is_some_and(|s| s.fps > 0.0 && s.width == 360))
+            .await,
+        "stats signals arrive"
+    );
+    let online_ok = async || {
+        let page: Page<OnlineEntry> = st.ctl.get("/v1/online", &st.tenant_token).await;
+        page.items
+            .iter()
+            .any(|e| e.session_id == sid && e.connected && e.state == SessionState::Playing)
+    };
+    let mut seen = false;
+    for _ in 0..100 {
+        if online_ok().await {
+            seen = true;
+            break;
+        }
+        p.run_until(Duration::from_millis(100), |_| false).await;
+    }
+    assert!(
+        seen,
+        "the controller shows the play as playing and connected"
+    );
+
+    // A spectator (a tenant's support desk) gets the same stream and cannot touch.
+    let spec: ConnectInfo = st
+        .ctl
+        .ok::<(), _>(
+            Method::POST,
+            &format!("/v1/sessions/{sid}/spectate"),
+            &st.tenant_token,
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    let mut s = Peer::connect(&spec.signaling_url, &spec.token, PeerRole::Spectator)
+        .await
+        .expect("spectator admitted");
+    let ok_s = while_driving(
+        &mut p,
+        s.run_until(Duration::from_secs(30), |s| {
+            s.decoded >= 30 && s.channel_open
+        }),
+    )
+    .await;
+    assert!(
+        ok_s,
+        "the spectator decodes the stream ({} frames)",
+        s.decoded
+    );
+    assert_eq!(
+        s.picture.as_ref().map(|p| (p.width, p.height)),
+        Some((360, 640))
+    );
+    assert!(s.send_input(&touch_json("down", 0.2, 0.9)));
+    let refused = while_driving(
+        &mut p,
+        s.run_until(Duration::from_secs(10), |s| {
+            s.signals.iter().any(
+                |x| matches!(x, AgentSignal::Error { code, .. } if code == "INPUT_NOT_ALLOWED"),
+            )
+        }),
+    )
+    .await;
+    assert!(
+        refused,
+        "the spectator is told its input is not allowed: {:?} {:?}",
+        s.signals
+            .iter()
+            .filter(|x| !matches!(x, AgentSignal::Stats { .. }))
+            .collect::<Vec<_>>(),
+        st.agent.agent.relay.snapshot()
+    );
+    assert_eq!(
+        taps(&p),
+        Some(1),
+        "a spectator's touch does not reach the game"
+    );
+    s.bye().await;
+
+    // The controller goes away: the stream does not.
+    let before = p.decoded;
+    let running = st.ctl.running.take().expect("running");
+    running.stop().await;
+    assert!(
+        p.run_until(Duration::from_secs(30), |p| p.decoded >= before + 60)
+            .await,
+        "the video stopped with the controller ({} → {})",
+        before,
+        p.decoded
+    );
+    st.ctl.restart().await;
+    // the agent reconnects; the play is still this board's
+    let agent = st.agent.agent.clone();
+    assert!(
+        !agent.link().is_up(),
+        "the agent noticed the controller was gone"
+    );
+    assert!(
+        wait_until(Duration::from_secs(30), async || agent.link().is_up()).await,
+        "the agent reconnects to the restarted controller"
+    );
+    assert_eq!(agent.relay.snapshot().sessions, 1);
+
+    // The player leaves: the agent saves the archive on the way out, stops the server,
+    // removes the forward and puts a fresh instance back in the warm pool.
+    p.bye().await;
+    st.leave(&sid).await;
+    let archives = async || -> Vec<serde_json::Value> {
+        let page: serde_json::Value = st
+            .ctl
+            .get(
+                &format!("/v1/archives?game_id={}", st.game.id),
+                &st.tenant_token,
+            )
+            .await;
+        page["items"].as_array().cloned().unwrap_or_default()
+    };
+    let mut saved = Vec::new();
+    assert!(
+        wait_until(Duration::from_secs(30), async || {
+            saved = archives().await;
+            !saved.is_empty()
+        })
+        .await,
+        "the archive reached the controller"
+    );
+    assert!(
+        wait_until(Duration::from_secs(60), async || {
+            agent.plays().lock().await.is_empty()
+                && agent
+                    .pool
+                    .slots()
+                    .iter()
+                    .all(|s| s.session_id.is_none() && s.state == InstanceState::Warm)
+        })
+        .await,
+        "the play never ended on the agent: {:?}",
+        agent.pool.slots()
+    );
+    let o = agent.adb.run(&["forward", "--list"]).await.unwrap();
+    assert!(o.stdout.trim().is_empty(), "{}", o.stdout);
+    assert_eq!(st.session(&sid).await.session.state, SessionState::Ended);
+    assert_eq!(agent.relay.snapshot().sessions, 0);
+
+    // The same player plays again: the archive is restored, the counter shows their tap.
+    let sid2 = st.acquire(1).await;
+    assert_ne!(sid2, sid);
+    let info = st.connect_info(&sid2).await;
+    let mut p2 = Peer::connect(&info.signaling_url, &info.token, PeerRole::Player)
+        .await
+        .expect("admitted again");
+    assert!(
+        p2.run_until(Duration::from_secs(60), |p| p.decoded >= 10
+            && taps(p) == Some(1))
+            .await,
+        "the restored tap counter shows 1 (read {:?})",
+        taps(&p2)
+    );
+    // The first play's token cannot be used again, here or for the new session.
+    match Peer::connect(&info.signaling_url, &info.token, PeerRole::Player).await {
+        Err(AgentSignal::Error { code, .. }) => assert_eq!(code, "TOKEN_REPLAYED"),
+        Err(other) => panic!("unexpected refusal {other:?}"),
+        Ok(_) => panic!("a replayed token was admitted"),
+    }
+    p2.bye().await;
+    st.stop().await;
+}
+
+/// Bad signaling and bad input are refused with stable codes, and nothing else notices: a
+/// playing session keeps streaming and the refused session can still be joined properly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_signaling_and_bad_input_are_refused_and_other_sessions_go_on() {
+    use playrack_wire::session_token::{self, SessionClaims};
+    let st = stack(Options {
+        slots: 2,
+        serial: "RK-E2E-0002".into(),
+        ..Options::default()
+    })
+    .await;
+    let sid1 = st.acquire(1).await;
+    let sid2 = st.acquire(2).await;
+    let info1 = st.connect_info(&sid1).await;
+    let info2 = st.connect_info(&sid2).await;
+    let url = info1.signaling_url.clone();
+    let mut p = Peer::connect(&url, &info1.token, PeerRole::Player)
+        .await
+        .expect("admitted");
+    assert!(
+        p.run_until(Duration::from_secs(60), |p| p.decoded >= 30
+            && p.channel_open)
+            .await
+    );
+
+    // Tokens forged with the controller's own key, to reach each check.
+    let key =
+        array_controller::play::lifecycle::signing_key(&st.ctl.running.as_ref().unwrap().state)
+            .await
+            .unwrap();
+    let now = array_controller::now().millis() / 1000;
+    let forge = |session: &str, board: &str, exp: i64, jti: &str| {
+        session_token::sign(
+            &key,
+            &SessionClaims {
+                session: session.into(),
+                board: board.into(),
+                role: PeerRole::Player,
+                exp,
+                jti: jti.into(),
+            },
+        )
+    };
+    let mut tampered = info2.token.clone();
+    let last = tampered.pop().unwrap();
+    tampered.push(if last == 'A' { 'B' } else { 'A' });
+    let cases = [
+        (tampered, "TOKEN_INVALID"),
+        ("pst1.garbage".to_owned(), "TOKEN_INVALID"),
+        (
+            forge(&sid2, &st.board_id, now - 5, "j-exp"),
+            "TOKEN_EXPIRED",
+        ),
+        (
+            forge(&sid2, "brd_other", now + 60, "j-brd"),
+            "TOKEN_WRONG_BOARD",
+        ),
+        (
+            forge("ses_nowhere", &st.board_id, now + 60, "j-ses"),
+            "NO_SESSION",
+        ),
+        // the first player's token, already used
+        (info1.token.clone(), "TOKEN_REPLAYED"),
+    ];
+    for (token, code) in cases {
+        let refused = while_driving(&mut p, Peer::connect(&url, &token, PeerRole::Player)).await;
+        match refused {
+            Err(AgentSignal::Error { code: got, .. }) => assert_eq!(got, code),
+            Err(other) => panic!("{code}: unexpected {other:?}"),
+            Ok(_) => panic!("{code}: admitted"),
+        }
+    }
+
+    // Malformed messages: each socket gets an error with a code and is closed.
+    for (first, code) in [
+        ("not json", "BAD_MESSAGE"),
+        (r#"{"type":"offer","sdp":"v=0"}"#, "HELLO_FIRST"),
+        (
+            r#"{"type":"hello","token":"x","role":"king"}"#,
+            "BAD_MESSAGE",
+        ),
+    ] {
+        let got = while_driving(&mut p, async {
+            let mut ws = peer::open(&url).await;
+            peer::send_raw(&mut ws, first).await;
+            let signal = peer::recv(&mut ws).await;
+            (signal, peer::recv(&mut ws).await)
+        })
+        .await;
+        match got {
+            (Some(AgentSignal::Error { code: c, .. }), None) => assert_eq!(c, code, "{first}"),
+            other => panic!("{first}: {other:?}"),
+        }
+    }
+    // An oversized message closes the socket.
+    let closed = while_driving(&mut p, async {
+        let mut ws = peer::open(&url).await;
+        let big = format!(
+            r#"{{"type":"hello","token":"{}","role":"player"}}"#,
+            "a".repeat(70_000)
+        );
+        let _ = futures_util::SinkExt::send(
+            &mut ws,
+            tokio_tungstenite::tungstenite::Message::Text(big.into()),
+        )
+        .await;
+        peer::recv(&mut ws).await
+    })
+    .await;
+    assert!(
+        !matches!(closed, Some(AgentSignal::Welcome { .. })),
+        "{closed:?}"
+    );
+    // A valid hello followed by an SDP that is not one.
+    let fresh = st.session(&sid2).await.connect.unwrap();
+    let got = while_driving(&mut p, async {
+        let mut ws = peer::open(&url).await;
+        peer::send(
+            &mut ws,
+            &playrack_wire::signaling::ClientSignal::Hello {
+                token: fresh.token.clone(),
+                role: PeerRole::Player,
+            },
+        )
+        .await;
+        let welcome = peer::recv(&mut ws).await;
+        peer::send_raw(
+            &mut ws,
+            r#"{"type":"offer","sdp":"v=0\r\nm=video nonsense\r\n"}"#,
+        )
+        .await;
+        (welcome, peer::recv(&mut ws).await)
+    })
+    .await;
+    assert!(
+        matches!(got.0, Some(AgentSignal::Welcome { .. })),
+        "{got:?}"
+    );
+    assert!(
+        matches!(&got.1, Some(AgentSignal::Error { code, .. }) if code == "BAD_SDP"),
+        "{got:?}"
+    );
+
+    // Bad input on the player's DataChannel: refused (told once a second), the play goes on.
+    let inputs_before = st.agent.agent.relay.snapshot().counters.inputs_dropped;
+    assert!(p.send_input(r#"{"t":"touch","phase":"down","pointer":99,"x":0.5,"y":0.5}"#));
+    assert!(p.send_input(&format!(r#"{{"t":"text","text":"{}"}}"#, "x".repeat(2000))));
+    assert!(p.send_input("\u{0}garbage"));
+    assert!(
+        p.run_until(Duration::from_secs(10), |p| p.signals.iter().any(
+            |s| matches!(s, AgentSignal::Error { code, .. } if code == "BAD_INPUT")
+        ))
+        .await
+    );
+    let decoded = p.decoded;
+    assert!(
+        p.run_until(Duration::from_secs(20), |p| p.decoded >= decoded + 30)
+            .await,
+        "the player's stream went on"
+    );
+    assert_eq!(
+        st.agent.agent.relay.snapshot().counters.inputs_dropped,
+        inputs_before + 3
+    );
+    assert_eq!(taps(&p), Some(0), "no refused input reached the game");
+
+    // The refused session is fine: its player joins with a good token.
+    let fresh = st.session(&sid2).await.connect.unwrap();
+    let mut p2 = while_driving(&mut p, Peer::connect(&url, &fresh.token, PeerRole::Player))
+        .await
+        .expect("admitted");
+    let ok = while_driving(
+        &mut p,
+        p2.run_until(Duration::from_secs(60), |p| p.decoded >= 10),
+    )
+    .await;
+    assert!(ok, "the second session streams");
+    st.stop().await;
+}
+
+/// The same play with the docker driver: the instance is a redroid-style container of the
+/// virtual device's image (built with `docker import`), reached through adbd published on
+/// 127.0.0.1. Frames, touch, archive save and restore, as above.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_play_streams_from_a_docker_instance() {
+    if std::env::var("PLAYRACK_TEST_DOCKER").as_deref() == Ok("off") {
+        eprintln!("warning: PLAYRACK_TEST_DOCKER=off: streaming from Docker is not tested");
+        return;
+    }
+    let docker = |args: &[&str]| {
+        std::process::Command::new("docker")
+            .args(args)
+            .output()
+            .expect("run docker")
+    };
+    assert!(
+        docker(&["info"]).status.success(),
+        "no Docker engine answers: run scripts/dockerd.sh (or set PLAYRACK_TEST_DOCKER=off)"
+    );
+    let tag = format!("playrack/virtual-device:stream-test-{}", std::process::id());
+    let serial = format!("RK-E2E-DOCKER-{}", std::process::id());
+    struct Cleanup(String, String);
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            let run = |args: &[&str]| std::process::Command::new("docker").args(args).output();
+            if let Ok(o) = run(&[
+                "ps",
+                "-aq",
+                "--filter",
+                &format!(
+                    "label={}={}",
+                    node_agent::runtime::docker::LABEL_AGENT,
+                    self.1
+                ),
+            ]) {
+                for id in String::from_utf8_lossy(&o.stdout).split_whitespace() {
+                    let _ = run(&["rm", "-f", id]);
+                }
+            }
+            let _ = run(&["rmi", "-f", &self.0]);
+        }
+    }
+    let _cleanup = Cleanup(tag.clone(), serial.clone());
+    let built = std::process::Command::new(
+        support::workspace().join("android-injector/docker/build-image.sh"),
+    )
+    .arg(support::virtual_device())
+    .arg(&tag)
+    .output()
+    .unwrap();
+    assert!(
+        built.status.success(),
+        "build-image.sh: {}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let image = tag.clone();
+    let st = stack(Options {
+        runtime: node_agent::config::RuntimeKind::Docker,
+        serial: serial.clone(),
+        tweak: Box::new(move |c| {
+            c.docker_image = image;
+            // this sandbox's engine refuses --privileged (redroid needs it on real boards)
+            c.docker_privileged = false;
+        }),
+        ..Options::default()
+    })
+    .await;
+    let agent = st.agent.agent.clone();
+    let instance = agent.pool.slots()[0]
+        .instance
+        .clone()
+        .expect("a warm container");
+    assert_eq!(instance.adb_addr.ip().to_string(), "127.0.0.1");
+
+    let sid = st.acquire(1).await;
+    let info = st.connect_info(&sid).await;
+    let mut p = Peer::connect(&info.signaling_url, &info.token, PeerRole::Player)
+        .await
+        .expect("admitted");
+    assert!(
+        p.run_until(Duration::from_secs(60), |p| p.decoded >= 120
+            && p.channel_open)
+            .await,
+        "decoded {} frames from the container",
+        p.decoded
+    );
+    assert!(p.audio_packets > 0);
+    assert!(p.send_input(&touch_json("down", TOUCH.0, TOUCH.1)));
+    assert!(p.send_input(&touch_json("up", TOUCH.0, TOUCH.1)));
+    assert!(
+        p.run_until(Duration::from_secs(10), |p| luma_at(p, TOUCH.0, TOUCH.1)
+            >= 200
+            && taps(p) == Some(1))
+            .await,
+        "the touch reached the container's game"
+    );
+    p.bye().await;
+    st.leave(&sid).await;
+    let tenant = st.tenant_token.clone();
+    assert!(
+        wait_until(Duration::from_secs(60), async || {
+            let page: serde_json::Value = st
+                .ctl
+                .get(&format!("/v1/archives?game_id={}", st.game.id), &tenant)
+                .await;
+            page["items"].as_array().is_some_and(|a| !a.is_empty())
+        })
+        .await,
+        "the container's archive reached the controller"
+    );
+    let sid2 = st.acquire(1).await;
+    let info = st.connect_info(&sid2).await;
+    let mut p2 = Peer::connect(&info.signaling_url, &info.token, PeerRole::Player)
+        .await
+        .expect("admitted again");
+    assert!(
+        p2.run_until(Duration::from_secs(60), |p| p.decoded >= 10
+            && taps(p) == Some(1))
+            .await,
+        "the restored tap counter shows 1 in a new container (read {:?})",
+        taps(&p2)
+    );
+    p2.bye().await;
+    st.stop().await;
+}

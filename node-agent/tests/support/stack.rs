@@ -1,0 +1,293 @@
+//! A whole platform for end-to-end tests: a real controller (SQLite, in-process), an operator's
+//! region and room whose shared volume is the controller's package store, a tenant with
+//! `tapper-v1.apk` uploaded, published and deployed, the real agent (process or docker driver,
+//! warm instances of a small spec) enrolled and synced, an order and a try-play link.
+//!
+//! Include it next to the controller's test support:
+//! `#[path = "../../array-controller/tests/support/mod.rs"] mod ctl;` and
+//! `#[path = "support/stack.rs"] mod stack;`.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use node_agent::agent::{Agent, RunningAgent};
+use node_agent::config::{Config, RuntimeKind};
+use node_agent::runtime::InstanceSpec;
+use playrack_wire::agent::EnrolmentToken;
+use playrack_wire::api::*;
+use reqwest::{Method, StatusCode};
+
+use crate::ctl::{self, Ctl};
+use crate::support::{AdbGuard, virtual_device, wait_until};
+
+/// What the stack is built with.
+pub struct Options {
+    pub runtime: RuntimeKind,
+    /// Instances of the `hd-60` spec (360×640@30 here) the board offers and keeps warm.
+    pub slots: u32,
+    /// Adjusts the agent's configuration before it starts (e.g. the docker image).
+    pub tweak: Box<dyn FnOnce(&mut Config)>,
+    /// The board's serial (also the label the docker driver finds its containers by).
+    pub serial: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            runtime: RuntimeKind::Process,
+            slots: 1,
+            tweak: Box::new(|_| {}),
+            serial: "RK-E2E-0001".into(),
+        }
+    }
+}
+
+pub struct Stack {
+    pub ctl: Ctl,
+    pub agent: RunningAgent,
+    pub tenant: Tenant,
+    pub tenant_token: String,
+    pub game: Game,
+    pub version: Version,
+    pub room: Room,
+    pub link: Link,
+    pub board_id: String,
+    _adb_guard: AdbGuard,
+    _dir: tempfile::TempDir,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Builds the stack (see the module doc) and waits until it can play.
+pub async fn stack(opts: Options) -> Stack {
+    crate::support::init_logs();
+    // A fixed port, so a restarted controller is where the agent looks for it.
+    let port = free_port();
+    let ctl = Ctl::start_with("sqlite", |c| {
+        c.listen = format!("127.0.0.1:{port}").parse().unwrap();
+    })
+    .await;
+    let store = ctl.config.package_store.clone();
+    ctl.specs().await;
+    let region = ctl.region("east").await;
+    let room: Room = ctl
+        .ok(
+            Method::POST,
+            "/v1/rooms",
+            &ctl.op,
+            Some(&CreateRoom {
+                region_id: region.id.clone(),
+                name: "r1".into(),
+                instance_cap: 100,
+                shared_volume: store.to_string_lossy().into_owned(),
+                probe_url: "http://127.0.0.1:1/probe".into(),
+                placement: Placement::Spread,
+            }),
+            StatusCode::CREATED,
+        )
+        .await;
+    let token: EnrolmentToken = ctl
+        .ok::<(), _>(
+            Method::POST,
+            &format!("/v1/rooms/{}/enrolment-token", room.id),
+            &ctl.op,
+            None,
+            StatusCode::CREATED,
+        )
+        .await;
+    let (tenant, t) = ctl.tenant("Acme").await;
+    let game = ctl.game(&t, "tapper").await;
+    let v = ctl
+        .upload(&t, &game.id, &ctl::fixture("tapper-v1.apk"))
+        .await;
+    let version: Version = ctl
+        .ok::<(), _>(
+            Method::POST,
+            &format!("/v1/versions/{}/publish", v.id),
+            &t,
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    let sha = v.sha256.clone().expect("a READY version has its hash");
+    let _: Deployment = ctl
+        .ok(
+            Method::PUT,
+            &format!("/v1/versions/{}/deployment", v.id),
+            &t,
+            Some(&SetDeployment {
+                room_ids: vec![room.id.clone()],
+            }),
+            StatusCode::OK,
+        )
+        .await;
+
+    // The real agent: warm instances of a small spec (so the debug-built encoder keeps up),
+    // the package store as a plain-path shared volume, every port picked by the system.
+    let dir = tempfile::tempdir().unwrap();
+    let jar = dir.path().join("scrcpy-server.jar");
+    std::fs::write(&jar, b"PK\x03\x04 the injector").unwrap();
+    let mut config = Config::with_data_dir(dir.path().join("agent"));
+    config.controller_url = ctl.url.clone();
+    config.enrolment_token = Some(token.token.clone());
+    config.serial = opts.serial.clone();
+    config.model = "RK3588".into();
+    config.capacity = BTreeMap::from([("hd-60".to_owned(), opts.slots)]);
+    let spec = InstanceSpec::parse("hd-60=360x640@30").unwrap();
+    config.specs = BTreeMap::from([(spec.id.clone(), spec)]);
+    config.warm = BTreeMap::from([("hd-60".to_owned(), opts.slots)]);
+    config.runtime = opts.runtime;
+    config.virtual_device = virtual_device();
+    config.adb_port = free_port();
+    config.injector_jar = Some(jar);
+    config.shared_volume = store.to_string_lossy().into_owned();
+    config.listen_address = std::net::Ipv4Addr::LOCALHOST.into();
+    config.webrtc_port = 0;
+    config.http_port = 0;
+    (opts.tweak)(&mut config);
+    let agent = Agent::start(config).await.unwrap();
+    let adb_guard = AdbGuard(agent.agent.adb.clone());
+    let board_id = agent.agent.credential.board_id.clone();
+    let a = agent.agent.clone();
+    assert!(
+        wait_until(Duration::from_secs(90), async || {
+            let d: Deployment = ctl
+                .get(&format!("/v1/versions/{}/deployment", v.id), &t)
+                .await;
+            let boards: Page<Board> = ctl.get("/v1/boards", &ctl.op).await;
+            a.packages.get(&sha).is_some()
+                && d.rooms
+                    .iter()
+                    .all(|r| r.state == DeploymentRoomState::Ready)
+                && boards.items.iter().any(|b| {
+                    b.id == board_id
+                        && b.agent_state == AgentState::Online
+                        && b.telemetry
+                            .as_ref()
+                            .is_some_and(|t| t.instances_warm == opts.slots)
+                })
+        })
+        .await,
+        "package synced, deployment ready, board online with its warm instances"
+    );
+    let now = array_controller::now();
+    let _: Order = ctl
+        .ok(
+            Method::POST,
+            "/v1/orders",
+            &ctl.op,
+            Some(&CreateOrder {
+                tenant_id: tenant.id.clone(),
+                spec_id: "hd-60".into(),
+                region_id: Some(region.id.clone()),
+                room_ids: vec![],
+                concurrency: opts.slots,
+                valid_from: now.plus_secs(-60),
+                valid_until: now.plus_secs(3600),
+                priority: 0,
+            }),
+            StatusCode::CREATED,
+        )
+        .await;
+    let link: Link = ctl
+        .ok(
+            Method::POST,
+            "/v1/links",
+            &t,
+            Some(&CreateLink {
+                game_id: game.id.clone(),
+                trial_seconds: Some(600),
+                expires_at: None,
+                max_plays: None,
+                campaign: None,
+                cta: None,
+            }),
+            StatusCode::CREATED,
+        )
+        .await;
+    Stack {
+        ctl,
+        agent,
+        tenant,
+        tenant_token: t,
+        game,
+        version,
+        room,
+        link,
+        board_id,
+        _adb_guard: adb_guard,
+        _dir: dir,
+    }
+}
+
+impl Stack {
+    /// Anonymous player `i` acquires through the link; returns the session id.
+    pub async fn acquire(&self, i: usize) -> String {
+        let req = AcquireRequest {
+            link: Some(self.link.code.clone()),
+            device_id: Some(ctl::device(i)),
+            ..Default::default()
+        };
+        match ctl::acquire(&self.ctl, &req, None).await {
+            AcquireResponse::Assigned { session_id, .. } => session_id,
+            other => panic!("expected a session: {other:?}"),
+        }
+    }
+
+    /// The player's view of a session.
+    pub async fn session(&self, id: &str) -> PlaySession {
+        self.ctl
+            .ok::<(), _>(
+                Method::GET,
+                &format!("/v1/play/sessions/{id}"),
+                "player",
+                None,
+                StatusCode::OK,
+            )
+            .await
+    }
+
+    /// Waits until the session is ready (or playing) and returns its connect info.
+    pub async fn connect_info(&self, id: &str) -> ConnectInfo {
+        let mut info = None;
+        assert!(
+            wait_until(Duration::from_secs(60), async || {
+                let s = self.session(id).await;
+                if matches!(s.session.state, SessionState::Ready | SessionState::Playing) {
+                    info = s.connect;
+                }
+                info.is_some()
+            })
+            .await,
+            "the session never became ready: {:?}",
+            self.session(id).await
+        );
+        info.unwrap()
+    }
+
+    /// The player leaves.
+    pub async fn leave(&self, id: &str) {
+        let _: Session = self
+            .ctl
+            .ok::<(), _>(
+                Method::DELETE,
+                &format!("/v1/play/sessions/{id}"),
+                "player",
+                None,
+                StatusCode::OK,
+            )
+            .await;
+    }
+
+    pub async fn stop(self) {
+        self.agent.stop().await;
+        self.ctl.stop().await;
+    }
+}
