@@ -33,6 +33,9 @@ use crate::runtime::docker::DockerDriver;
 use crate::runtime::process::ProcessDriver;
 use crate::runtime::{Driver, InstanceSpec};
 
+/// Most output one shell command sends back per stream (the rest is read and dropped).
+pub const SHELL_OUTPUT_LIMIT: usize = 1 << 20;
+
 /// What the link reads for hellos and heartbeats.
 struct BoardState {
     pool: Arc<Pool<Driver>>,
@@ -563,35 +566,69 @@ impl Agent {
         };
         let serial = inst.serial();
         self.adb.connect(&serial, play::BOOT_TIMEOUT).await?;
-        let run = self
+        let mut child = self
             .adb
             .command()
             .args(["-s", &serial, "shell", command])
-            .output();
-        let out = tokio::time::timeout(
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting adb shell")?;
+        // Both streams are forwarded chunk by chunk as they come, up to SHELL_OUTPUT_LIMIT.
+        let pump = |stream: OutputStream, mut r: Box<dyn tokio::io::AsyncRead + Send + Unpin>| {
+            let link = self.link.clone();
+            let id = command_id.to_owned();
+            async move {
+                use tokio::io::AsyncReadExt;
+                let mut buf = vec![0u8; 8192];
+                let mut sent = 0usize;
+                loop {
+                    let n = match r.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    if sent >= SHELL_OUTPUT_LIMIT {
+                        continue; // keep draining so the command is not blocked
+                    }
+                    let take = n.min(SHELL_OUTPUT_LIMIT - sent);
+                    sent += take;
+                    link.send(AgentMessage::ShellOutput {
+                        command_id: id.clone(),
+                        stream,
+                        data: String::from_utf8_lossy(&buf[..take]).into_owned(),
+                        exit_code: None,
+                    });
+                }
+            }
+        };
+        let out = pump(
+            OutputStream::Stdout,
+            Box::new(child.stdout.take().expect("piped")),
+        );
+        let err = pump(
+            OutputStream::Stderr,
+            Box::new(child.stderr.take().expect("piped")),
+        );
+        let run = async {
+            let ((), (), status) = tokio::join!(out, err, child.wait());
+            status
+        };
+        let status = match tokio::time::timeout(
             std::time::Duration::from_secs(u64::from(timeout_secs.max(1))),
             run,
         )
         .await
-        .context("the command timed out")??;
-        for (stream, data) in [
-            (OutputStream::Stdout, &out.stdout),
-            (OutputStream::Stderr, &out.stderr),
-        ] {
-            if !data.is_empty() {
-                self.link.send(AgentMessage::ShellOutput {
-                    command_id: command_id.to_owned(),
-                    stream,
-                    data: String::from_utf8_lossy(data).into_owned(),
-                    exit_code: None,
-                });
-            }
-        }
+        {
+            Ok(status) => status?,
+            Err(_) => bail!("the command timed out after {timeout_secs} s"),
+        };
         self.link.send(AgentMessage::ShellOutput {
             command_id: command_id.to_owned(),
             stream: OutputStream::Stdout,
             data: String::new(),
-            exit_code: Some(out.status.code().unwrap_or(-1)),
+            exit_code: Some(status.code().unwrap_or(-1)),
         });
         Ok(())
     }

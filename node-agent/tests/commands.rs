@@ -235,6 +235,59 @@ async fn commands_from_the_controller_run_once_and_report() {
         matches!(recv_event(&mut ws).await, AgentMessage::Result { ok: true, command_id, .. } if command_id == "c2")
     );
 
+    // Output streams while the command runs: the first line arrives on its own, before the
+    // second is even printed; stderr is kept apart; the exit code comes last.
+    command(
+        &mut ws,
+        "c2b",
+        Command::Shell {
+            instance_id: warm.id.clone(),
+            command: "echo first; sleep 1; echo second; cat /nonexistent; false".into(),
+            timeout_secs: 30,
+        },
+    )
+    .await;
+    let mut chunks = Vec::new();
+    let code = loop {
+        match recv_event(&mut ws).await {
+            AgentMessage::ShellOutput {
+                command_id,
+                stream,
+                data,
+                exit_code,
+            } => {
+                assert_eq!(command_id, "c2b");
+                if let Some(code) = exit_code {
+                    break code;
+                }
+                chunks.push((stream, data));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    assert_ne!(code, 0);
+    let stdout: Vec<&str> = chunks
+        .iter()
+        .filter(|c| c.0 == OutputStream::Stdout)
+        .map(|c| c.1.as_str())
+        .collect();
+    assert_eq!(
+        stdout.first().map(|s| s.trim()),
+        Some("first"),
+        "{chunks:?}"
+    );
+    assert_eq!(stdout.concat(), "first\nsecond\n");
+    assert!(
+        chunks
+            .iter()
+            .any(|c| c.0 == OutputStream::Stderr && c.1.contains("nonexistent")),
+        "{chunks:?}"
+    );
+    assert!(matches!(
+        recv_event(&mut ws).await,
+        AgentMessage::Result { ok: true, .. }
+    ));
+
     // A prepare for a package the board does not have fails, with the session ended.
     let spec = Spec {
         id: "sd-30".into(),
