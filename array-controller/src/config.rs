@@ -64,6 +64,11 @@ pub struct Args {
     #[arg(long, env = "PLAYRACK_RATE_LIMIT_KEY")]
     pub rate_limit_key: Option<u32>,
 
+    /// Reverse proxies (e.g. the portal) whose `X-Forwarded-For` names the real client for
+    /// per-IP rate limits; comma-separated IPs. Nobody else's header is believed.
+    #[arg(long, env = "PLAYRACK_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Option<Vec<std::net::IpAddr>>,
+
     /// Origins allowed to call the API from a browser (comma-separated; `*` for any).
     #[arg(long, env = "PLAYRACK_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Option<Vec<String>>,
@@ -143,6 +148,7 @@ struct FileConfig {
     token_ttl_secs: Option<u64>,
     rate_limit_ip: Option<u32>,
     rate_limit_key: Option<u32>,
+    trusted_proxies: Option<Vec<std::net::IpAddr>>,
     cors_origins: Option<Vec<String>>,
     agent_heartbeat_secs: Option<u32>,
     agent_lease_secs: Option<u32>,
@@ -170,6 +176,7 @@ pub struct Config {
     pub token_ttl_secs: u64,
     pub rate_limit_ip: u32,
     pub rate_limit_key: u32,
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     pub cors_origins: Vec<String>,
     pub agent_heartbeat_secs: u32,
     pub agent_lease_secs: u32,
@@ -215,6 +222,7 @@ impl Config {
             token_ttl_secs: 12 * 3600,
             rate_limit_ip: 100,
             rate_limit_key: 200,
+            trusted_proxies: Vec::new(),
             cors_origins: Vec::new(),
             agent_heartbeat_secs: 5,
             agent_lease_secs: 15,
@@ -271,6 +279,9 @@ impl Config {
         }
         if let Some(v) = args.rate_limit_ip.or(file.rate_limit_ip) {
             c.rate_limit_ip = v;
+        }
+        if let Some(v) = args.trusted_proxies.or(file.trusted_proxies) {
+            c.trusted_proxies = v;
         }
         if let Some(v) = args.rate_limit_key.or(file.rate_limit_key) {
             c.rate_limit_key = v;

@@ -80,19 +80,36 @@ pub async fn http_metrics(req: Request, next: Next) -> Response {
     resp
 }
 
-/// The client's IP: the socket peer (proxies are not trusted for this by default).
-pub fn client_ip(parts: &Parts) -> IpAddr {
-    parts
+/// The client's IP: the socket peer, unless the peer is a trusted proxy — then the last
+/// address in `X-Forwarded-For` that is not itself a trusted proxy.
+pub fn client_ip(parts: &Parts, trusted: &[IpAddr]) -> IpAddr {
+    let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip())
-        .unwrap_or(IpAddr::from([127, 0, 0, 1]))
+        .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let forwarded = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+        .collect::<Vec<_>>();
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|ip| !trusted.contains(ip))
+        .unwrap_or(peer)
 }
 
 /// Refuses a client IP that is over its request rate.
 pub async fn rate_limit_ip(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();
-    let ip = client_ip(&parts);
+    let ip = client_ip(&parts, &state.config.trusted_proxies);
     if let Err(wait) = state.ip_limiter.check(&ip, Instant::now()) {
         metrics::counter!("playrack_rate_limited_total", "by" => "ip").increment(1);
         return axum::response::IntoResponse::into_response(ApiError::RateLimited {
@@ -100,6 +117,47 @@ pub async fn rate_limit_ip(State(state): State<AppState>, req: Request, next: Ne
         });
     }
     next.run(Request::from_parts(parts, body)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_for_counts_only_from_trusted_proxies() {
+        let parts = |peer: &str, xff: Option<&str>| {
+            let mut req = axum::http::Request::builder();
+            if let Some(x) = xff {
+                req = req.header("x-forwarded-for", x);
+            }
+            let (mut parts, _) = req.body(()).unwrap().into_parts();
+            parts
+                .extensions
+                .insert(ConnectInfo::<SocketAddr>(peer.parse().unwrap()));
+            parts
+        };
+        let proxy: IpAddr = "127.0.0.1".parse().unwrap();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        // an untrusted peer cannot choose its address
+        assert_eq!(
+            client_ip(&parts("10.0.0.9:1", Some("1.2.3.4")), &[proxy]),
+            ip("10.0.0.9")
+        );
+        // the proxy's header names the client; spoofed entries to its left do not count
+        assert_eq!(
+            client_ip(&parts("127.0.0.1:1", Some("6.6.6.6, 1.2.3.4")), &[proxy]),
+            ip("1.2.3.4")
+        );
+        assert_eq!(client_ip(&parts("127.0.0.1:1", None), &[proxy]), proxy);
+        assert_eq!(
+            client_ip(&parts("127.0.0.1:1", Some("junk")), &[proxy]),
+            proxy
+        );
+        assert_eq!(
+            client_ip(&parts("127.0.0.1:1", Some("1.2.3.4")), &[]),
+            proxy
+        );
+    }
 }
 
 /// `Json<T>` whose rejections are problem+json with code `VALIDATION_FAILED` (or

@@ -653,6 +653,7 @@ fn help_explains_every_option() {
         ("upload-expiry-secs", "PLAYRACK_UPLOAD_EXPIRY_SECS"),
         ("token-ttl-secs", "PLAYRACK_TOKEN_TTL_SECS"),
         ("rate-limit-ip", "PLAYRACK_RATE_LIMIT_IP"),
+        ("trusted-proxies", "PLAYRACK_TRUSTED_PROXIES"),
         ("rate-limit-key", "PLAYRACK_RATE_LIMIT_KEY"),
         ("cors-origins", "PLAYRACK_CORS_ORIGINS"),
         ("agent-heartbeat-secs", "PLAYRACK_AGENT_HEARTBEAT_SECS"),
