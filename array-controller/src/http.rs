@@ -119,47 +119,6 @@ pub async fn rate_limit_ip(State(state): State<AppState>, req: Request, next: Ne
     next.run(Request::from_parts(parts, body)).await
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn forwarded_for_counts_only_from_trusted_proxies() {
-        let parts = |peer: &str, xff: Option<&str>| {
-            let mut req = axum::http::Request::builder();
-            if let Some(x) = xff {
-                req = req.header("x-forwarded-for", x);
-            }
-            let (mut parts, _) = req.body(()).unwrap().into_parts();
-            parts
-                .extensions
-                .insert(ConnectInfo::<SocketAddr>(peer.parse().unwrap()));
-            parts
-        };
-        let proxy: IpAddr = "127.0.0.1".parse().unwrap();
-        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
-        // an untrusted peer cannot choose its address
-        assert_eq!(
-            client_ip(&parts("10.0.0.9:1", Some("1.2.3.4")), &[proxy]),
-            ip("10.0.0.9")
-        );
-        // the proxy's header names the client; spoofed entries to its left do not count
-        assert_eq!(
-            client_ip(&parts("127.0.0.1:1", Some("6.6.6.6, 1.2.3.4")), &[proxy]),
-            ip("1.2.3.4")
-        );
-        assert_eq!(client_ip(&parts("127.0.0.1:1", None), &[proxy]), proxy);
-        assert_eq!(
-            client_ip(&parts("127.0.0.1:1", Some("junk")), &[proxy]),
-            proxy
-        );
-        assert_eq!(
-            client_ip(&parts("127.0.0.1:1", Some("1.2.3.4")), &[]),
-            proxy
-        );
-    }
-}
-
 /// `Json<T>` whose rejections are problem+json with code `VALIDATION_FAILED` (or
 /// `UNSUPPORTED_MEDIA_TYPE`, or `PAYLOAD_TOO_LARGE` past the body limit), saying which field
 /// was wrong.
@@ -203,5 +162,46 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
             .await
             .map(|q| Query(q.0))
             .map_err(|rej| ApiError::Validation(rej.body_text()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_for_counts_only_from_trusted_proxies() {
+        let parts = |peer: &str, xff: Option<&str>| {
+            let mut req = axum::http::Request::builder();
+            if let Some(x) = xff {
+                req = req.header("x-forwarded-for", x);
+            }
+            let (mut parts, _) = req.body(()).unwrap().into_parts();
+            parts
+                .extensions
+                .insert(ConnectInfo::<SocketAddr>(peer.parse().unwrap()));
+            parts
+        };
+        let proxy: IpAddr = "127.0.0.1".parse().unwrap();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        // an untrusted peer cannot choose its address
+        assert_eq!(
+            client_ip(&parts("10.0.0.9:1", Some("1.2.3.4")), &[proxy]),
+            ip("10.0.0.9")
+        );
+        // the proxy's header names the client; spoofed entries to its left do not count
+        assert_eq!(
+            client_ip(&parts("127.0.0.1:1", Some("6.6.6.6, 1.2.3.4")), &[proxy]),
+            ip("1.2.3.4")
+        );
+        assert_eq!(client_ip(&parts("127.0.0.1:1", None), &[proxy]), proxy);
+        assert_eq!(
+            client_ip(&parts("127.0.0.1:1", Some("junk")), &[proxy]),
+            proxy
+        );
+        assert_eq!(
+            client_ip(&parts("127.0.0.1:1", Some("1.2.3.4")), &[]),
+            proxy
+        );
     }
 }
