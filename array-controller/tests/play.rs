@@ -1288,3 +1288,43 @@ async fn the_link_card_shows_the_game_and_the_rooms_to_probe() {
         ctl.stop().await;
     }
 }
+
+/// The queue monitor: waiting players in line order with their reason; tenants see their own
+/// line only, operators every line (or one tenant's).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_queue_monitor_lists_waiting_players_in_order() {
+    for backend in backends() {
+        let ctl = Ctl::start(backend).await;
+        let w = world(&ctl, 1, 1, 1).await;
+        let mut tickets = Vec::new();
+        for i in 0..3 {
+            if let AcquireResponse::Queued { ticket_id, .. } =
+                acquire(&ctl, &by_link(&w, i), Some(&format!("q{i}"))).await
+            {
+                tickets.push(ticket_id);
+            }
+        }
+        assert_eq!(tickets.len(), 2, "one plays, two wait");
+        let view: QueueView = ctl.get("/v1/queue", &w.tenant_token).await;
+        assert_eq!(view.total, 2);
+        let got: Vec<(String, u32)> = view
+            .entries
+            .iter()
+            .map(|e| (e.ticket_id.clone(), e.position))
+            .collect();
+        assert_eq!(got, vec![(tickets[0].clone(), 1), (tickets[1].clone(), 2)]);
+        assert!(view.entries.iter().all(|e| e.reason == "TENANT_QUOTA_FULL"
+            && e.game_id == w.game.id
+            && e.tenant_id == w.tenant.id));
+        let all: QueueView = ctl.get("/v1/queue", &ctl.op).await;
+        assert_eq!(all.total, 2);
+        let other: QueueView = ctl.get("/v1/queue?tenant_id=ten_nobody", &ctl.op).await;
+        assert_eq!(other.total, 0);
+        let (_, t2) = ctl.tenant("Other").await;
+        let theirs: QueueView = ctl.get("/v1/queue", &t2).await;
+        assert!(theirs.entries.is_empty(), "another tenant sees nothing");
+        let (status, _) = ctl.raw::<()>(Method::GET, "/v1/queue", None, None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        ctl.stop().await;
+    }
+}

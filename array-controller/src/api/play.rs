@@ -33,6 +33,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(spectate_session))
         .routes(routes!(create_player_key))
         .routes(routes!(online))
+        .routes(routes!(queue_view))
 }
 
 /// The coordinator's live view: who plays what, where, and whether they are connected.
@@ -130,6 +131,64 @@ async fn link_icon(
         crate::api::catalog::load_game(&state, &link.try_get::<String, _>("game_id")?).await?;
     let version = game.default_version_id.ok_or(ApiError::NotFound("icon"))?;
     crate::api::catalog::icon_response(&state, &version).await
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct QueueParams {
+    /// Operators: one tenant's line.
+    pub tenant_id: Option<String>,
+    pub game_id: Option<String>,
+}
+
+/// The queue monitor: who waits, where in line and why — a tenant's own line, or every
+/// tenant's for operators.
+#[utoipa::path(get, path = "/v1/queue", tag = "play", params(QueueParams), responses((status = 200, body = QueueView)))]
+async fn queue_view(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<QueueParams>,
+) -> ApiResult<axum::Json<QueueView>> {
+    let tenant = match caller.tenant_scope() {
+        Some(own) => own.to_owned(),
+        None => q.tenant_id.clone().unwrap_or_default(),
+    };
+    let rows = sqlx::query(
+        "SELECT id, tenant_id, game_id, user_key, reason, created_at FROM tickets \
+         WHERE state = 'waiting' AND ($1 = '' OR tenant_id = $1) \
+         ORDER BY tenant_id, priority_tier DESC, user_level DESC, seq",
+    )
+    .bind(&tenant)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let game = q.game_id.unwrap_or_default();
+    let mut entries = Vec::new();
+    let mut total = 0u32;
+    let (mut current, mut position) = (String::new(), 0u32);
+    for r in &rows {
+        let tenant_id: String = r.try_get("tenant_id")?;
+        if tenant_id != current {
+            current = tenant_id.clone();
+            position = 0;
+        }
+        position += 1;
+        let game_id: String = r.try_get("game_id")?;
+        if !game.is_empty() && game_id != game {
+            continue;
+        }
+        total += 1;
+        if entries.len() < QUEUE_VIEW_MAX {
+            entries.push(QueueEntry {
+                ticket_id: r.try_get("id")?,
+                tenant_id,
+                game_id,
+                user: r.try_get("user_key")?,
+                position,
+                reason: r.try_get("reason")?,
+                waiting_since: ts(r, "created_at")?,
+            });
+        }
+    }
+    Ok(axum::Json(QueueView { entries, total }))
 }
 
 /// Asks for a play: `ASSIGNED` with a reserved session, or `QUEUED` with a ticket.

@@ -882,6 +882,32 @@ pub enum SessionState {
     Ended,
 }
 
+/// One waiting player, as the queue monitor shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct QueueEntry {
+    pub ticket_id: String,
+    pub tenant_id: String,
+    pub game_id: String,
+    /// `anon:<device id>` or `user:<id>`.
+    pub user: String,
+    /// 1-based place in the tenant's line (priority tier, then player level, then arrival).
+    pub position: u32,
+    /// `TENANT_QUOTA_FULL` or `ROOM_FULL`.
+    pub reason: String,
+    pub waiting_since: Timestamp,
+}
+
+/// The waiting lines the caller may see (a tenant's own; every tenant's for operators), in
+/// order. At most [`QUEUE_VIEW_MAX`] entries; `total` counts them all.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct QueueView {
+    pub entries: Vec<QueueEntry>,
+    pub total: u32,
+}
+
+/// Most entries a [`QueueView`] lists.
+pub const QUEUE_VIEW_MAX: usize = 1000;
+
 /// A play as the coordinator records it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
 pub struct Session {
