@@ -2,9 +2,9 @@
 //! `/operator/sessions/{id}` (one play: where it runs, a live spectator thumbnail, kick, and the
 //! shell in its instance).
 //!
-//! The controller has no endpoint listing the players waiting in line (tickets), nor a single
-//! session read for operators: the queue page shows `/v1/online` (live plays, connected or
-//! not), and the session page finds its play in that list.
+//! The queue page shows the waiting lines (`/v1/queue`: every tenant's players in line order,
+//! with the reason they wait) above the live plays (`/v1/online`). There is no single-session
+//! read for operators: the session page finds its play in the live list.
 
 use super::boards::{online, plays_table, shell_form, tenant_and_game_names};
 use super::{api_button, console, is_admin, load, name_of, operator, truncated_note, wire_name};
@@ -15,15 +15,36 @@ use crate::layout;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use playrack_wire::api::{OnlineEntry, SessionState};
+use playrack_wire::api::{OnlineEntry, QueueView, SessionState};
 use std::collections::BTreeMap;
 
 /// `GET /operator/queue`.
 pub async fn queue(State(state): State<AppState>, user: SignedIn) -> Response {
     operator!(user);
-    let (plays, (tenants, games)) =
-        tokio::join!(online(&state, &user), tenant_and_game_names(&state, &user));
+    let (plays, (tenants, games), waiting) = tokio::join!(
+        online(&state, &user),
+        tenant_and_game_names(&state, &user),
+        state.ctl.get::<QueueView>("/v1/queue", user.token())
+    );
     let (plays, cut) = load!(state, user, plays);
+    let waiting = load!(state, user, waiting);
+    let line_rows = waiting
+        .entries
+        .iter()
+        .map(|e| {
+            vec![
+                Html::trusted(format!(
+                    "<span data-testid=\"queue-position\">{}</span>",
+                    e.position
+                )),
+                esc(name_of(&tenants, &e.tenant_id)),
+                esc(name_of(&games, &e.game_id)),
+                esc(&e.user),
+                esc(&e.reason),
+                time(&e.waiting_since),
+            ]
+        })
+        .collect();
     // (tenant, game) → (plays, connected, not yet playing)
     let mut groups: BTreeMap<(&str, &str), (u32, u32, u32)> = BTreeMap::new();
     for p in &plays {
@@ -57,12 +78,17 @@ pub async fn queue(State(state): State<AppState>, user: SignedIn) -> Response {
     let all: Vec<&OnlineEntry> = plays.iter().collect();
     let body = Html::trusted(format!(
         "<h1>Live plays &amp; queue</h1>\
-         <p class=\"notice-box\" data-testid=\"queue-missing\">The controller does not list the players \
-         waiting in line yet, so this page shows the live plays (connected or not). Players in line \
-         see their place on their own page.</p>\
          <p class=\"muted\"><label class=\"check\"><input type=\"checkbox\" data-autoreload=\"5\" checked data-testid=\"autoreload\"> Refresh every 5 seconds</label></p>\
+         <section><h2>Waiting in line (<span data-testid=\"queue-total\">{}</span>)</h2>{}</section>\
          <section><h2>Per tenant and game</h2>{}</section>\
          <section><h2>Every live play</h2>{}{}</section>",
+        waiting.total,
+        table(
+            "Players waiting, in line order per tenant",
+            "queue-entries",
+            &["Place", "Tenant", "Game", "Player", "Why", "Waiting since"],
+            line_rows
+        ),
         table(
             "Live plays per tenant and game",
             "play-groups",
