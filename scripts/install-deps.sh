@@ -11,8 +11,9 @@
 #   rsync                      package sync from a room's shared volume
 #   docker.io                  the engine the virtual-device image (and the agent's Docker
 #                              driver) run on; scripts/dockerd.sh starts it
+#   chromium                   the browser the Playwright suite drives (tests/browser)
 set -euo pipefail
-packages=(postgresql adb aapt apksigner zipalign android-framework-res nasm libopus-dev pkg-config rsync docker.io)
+packages=(postgresql adb aapt apksigner zipalign android-framework-res nasm libopus-dev pkg-config rsync docker.io chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -21,6 +21,9 @@ scripts/dockerd.sh
 echo "== sdk-h5"
 (cd sdk-h5 && npm ci --no-audit --no-fund && npm run build && npm test)
 
+echo "== tests/browser: playwright-core (drives Debian's chromium; no browser download)"
+(cd tests/browser && npm ci --no-audit --no-fund)
+
 echo "== cargo fmt --check"
 cargo fmt --all --check
 echo "== cargo clippy -D warnings"

@@ -1,3 +1,12 @@
-//! Cross-crate end-to-end tests and benchmarks live under `tests/tests` and `tests/benches`.
+//! Cross-crate end-to-end tests, benchmarks and the one-command demo.
 //!
-//! This library holds the helpers they share (processes to start, fixtures to find).
+//! - [`demo`]: [`demo::DemoStack`], the whole platform in one process (controller, portal,
+//!   node agents with virtual devices, a seeded game, order and try-play link). The
+//!   `playrack-demo` binary (`scripts/up.sh`) runs it until Ctrl-C; `tests/tests/browser.rs`
+//!   starts it in-process and drives it with Chromium (`tests/browser/`).
+//! - [`api`]: a small client of the controller's `/v1` API used by both.
+//!
+//! The tests themselves live under `tests/tests`.
+
+pub mod api;
+pub mod demo;

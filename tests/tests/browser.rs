@@ -1,0 +1,195 @@
+//! The browser suite (`tests/browser/*.test.mjs`): Debian's Chromium, driven by playwright-core,
+//! against a whole [`DemoStack`] started here in-process — the tenant console's upload, deploy
+//! and link; a player reaching `playing`, a tap lighting the video within 500 ms, latency
+//! probes, the archive restored on replay; the queue at capacity 1; a trial running out; the
+//! operator's heat map and drain.
+//!
+//! One stack serves every scenario: this test builds it (2 boards × 2 slots of 360×640@30, plus
+//! a second tenant whose order allows one play at once, and a 5-second-trial link), runs
+//! `node --test` once over the files in order with the URLs and credentials in `PLAYRACK_*`
+//! environment variables, and fails when node does. Screenshots go to
+//! `<target>/browser-artifacts/`.
+//!
+//! Needs `/usr/bin/chromium` (`scripts/install-deps.sh`), `tests/browser/node_modules`
+//! (`npm ci` there; done here when missing) and the SDK bundle `sdk-h5/dist/playrack.js`
+//! (built here when missing). `PLAYRACK_TEST_BROWSER=off` skips the suite with a warning.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use playrack_tests::demo::{DemoOptions, DemoStack, sibling_binary, workspace};
+
+/// Every scenario together stays well under this.
+const SUITE_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|p| {
+            if p.is_absolute() {
+                p
+            } else {
+                workspace().join(p)
+            }
+        })
+        .unwrap_or_else(|| workspace().join("target"))
+}
+
+/// Runs `cmd` in `dir`, failing the test with its output when it fails.
+fn run(dir: &Path, cmd: &str, args: &[&str]) {
+    let out = Command::new(cmd)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd} {args:?} in {}: {e}", dir.display()));
+    assert!(
+        out.status.success(),
+        "{cmd} {args:?} in {} failed:\n{}\n{}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The debug `virtual-device`, built once if missing (another crate's binary).
+fn virtual_device() -> PathBuf {
+    let bin = sibling_binary("virtual-device");
+    if !bin.exists() {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-p", "android-injector", "--bin", "virtual-device"])
+            .current_dir(workspace())
+            .status()
+            .expect("run cargo");
+        assert!(status.success(), "building virtual-device");
+    }
+    assert!(bin.exists(), "{} missing", bin.display());
+    bin
+}
+
+/// The SDK bundle and the suite's node modules, installed when missing.
+fn prerequisites() -> PathBuf {
+    let root = workspace();
+    let sdk = root.join("sdk-h5");
+    if !sdk.join("dist/playrack.js").exists() {
+        eprintln!("browser: building the H5 SDK bundle (sdk-h5/dist)");
+        run(&sdk, "npm", &["ci", "--no-audit", "--no-fund"]);
+        run(&sdk, "npm", &["run", "build"]);
+    }
+    let suite = root.join("tests/browser");
+    if !suite.join("node_modules/playwright-core").exists() {
+        eprintln!("browser: npm ci in tests/browser");
+        run(&suite, "npm", &["ci", "--no-audit", "--no-fund"]);
+    }
+    suite
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_browser_suite_passes_against_a_demo_stack() {
+    if std::env::var("PLAYRACK_TEST_BROWSER").as_deref() == Ok("off") {
+        eprintln!("warning: PLAYRACK_TEST_BROWSER=off: the browser suite is not run");
+        return;
+    }
+    let chromium =
+        std::env::var("PLAYRACK_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        Path::new(&chromium).exists(),
+        "{chromium} is missing: run scripts/install-deps.sh (Debian's chromium), or set PLAYRACK_TEST_BROWSER=off"
+    );
+    let suite = prerequisites();
+    if let Ok(filter) = std::env::var("RUST_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter(filter)
+            .try_init();
+    }
+
+    let started = Instant::now();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut options = DemoOptions::new(dir.path().join("demo"));
+    options.virtual_device = virtual_device();
+    options.sdk_dir = workspace().join("sdk-h5/dist");
+    options.apk = playrack_apk::fixtures::apk("tapper-v1");
+    let mut stack = DemoStack::start(options.clone())
+        .await
+        .expect("the demo stack starts");
+    // A second tenant whose order allows one play at once (the queue), and a short trial.
+    let queue_link = stack
+        .tenant_with_capacity("Queue Test Games", 1, 300)
+        .await
+        .expect("a tenant with capacity 1");
+    let trial_link = stack.link_with_trial(5).await.expect("a 5 s trial link");
+    eprintln!("browser: stack ready in {:.1?}", started.elapsed());
+
+    let artifacts = target_dir().join("browser-artifacts");
+    let _ = std::fs::remove_dir_all(&artifacts);
+    std::fs::create_dir_all(&artifacts).expect("the artifacts directory");
+    eprintln!("browser: screenshots go to {}", artifacts.display());
+
+    let spec = node_agent::runtime::InstanceSpec::parse(&options.spec).expect("the demo spec");
+    let mut files: Vec<String> = std::fs::read_dir(&suite)
+        .expect("tests/browser")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".test.mjs"))
+        .collect();
+    files.sort();
+    let envs: Vec<(&str, String)> = vec![
+        ("PLAYRACK_PORTAL_URL", stack.portal_url.clone()),
+        ("PLAYRACK_CONTROLLER_URL", stack.controller_url.clone()),
+        (
+            "PLAYRACK_TENANT_EMAIL",
+            array_controller::seed::DEMO_TENANT_EMAIL.into(),
+        ),
+        (
+            "PLAYRACK_TENANT_PASSWORD",
+            stack.credentials.tenant_password.clone(),
+        ),
+        ("PLAYRACK_TENANT_TOKEN", stack.tenant_token.clone()),
+        (
+            "PLAYRACK_OPERATOR_EMAIL",
+            array_controller::seed::DEMO_OPERATOR_EMAIL.into(),
+        ),
+        (
+            "PLAYRACK_OPERATOR_PASSWORD",
+            stack.credentials.operator_password.clone(),
+        ),
+        ("PLAYRACK_LINK_URL", stack.play_url(&stack.link)),
+        ("PLAYRACK_QUEUE_LINK_URL", stack.play_url(&queue_link)),
+        ("PLAYRACK_TRIAL_LINK_URL", stack.play_url(&trial_link)),
+        ("PLAYRACK_GAME_ID", stack.game.id.clone()),
+        ("PLAYRACK_ROOM_ID", stack.room.id.clone()),
+        ("PLAYRACK_SPEC_ID", stack.spec_id().to_owned()),
+        ("PLAYRACK_BOARDS", stack.agents.len().to_string()),
+        ("PLAYRACK_VIDEO_WIDTH", spec.width.to_string()),
+        ("PLAYRACK_VIDEO_HEIGHT", spec.height.to_string()),
+        ("PLAYRACK_APK", options.apk.to_string_lossy().into_owned()),
+        (
+            "PLAYRACK_ARTIFACTS",
+            artifacts.to_string_lossy().into_owned(),
+        ),
+        ("PLAYRACK_CHROMIUM", chromium.clone()),
+    ];
+    let mut node = tokio::process::Command::new("node");
+    node.args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
+        .args(&files)
+        .current_dir(&suite)
+        .envs(envs)
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    let t0 = Instant::now();
+    let status = tokio::time::timeout(SUITE_TIMEOUT, node.status()).await;
+    eprintln!(
+        "browser: node --test took {:.1?}; screenshots in {}",
+        t0.elapsed(),
+        artifacts.display()
+    );
+    stack.stop().await;
+    let status = status
+        .unwrap_or_else(|_| panic!("the browser suite ran past {SUITE_TIMEOUT:?}"))
+        .expect("run node");
+    assert!(
+        status.success(),
+        "the browser suite failed ({status}); screenshots in {}",
+        artifacts.display()
+    );
+}
