@@ -583,3 +583,48 @@ async fn the_same_play_streams_from_a_docker_instance() {
     p2.bye().await;
     st.stop().await;
 }
+
+/// On a lossy network (every 10th datagram dropped) the player's NACKs are answered from the
+/// relay's send buffer: the stream keeps decoding and the relay counts the NACKs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_packets_are_retransmitted_on_nack() {
+    let st = stack(Options {
+        serial: "RK-E2E-0003".into(),
+        ..Options::default()
+    })
+    .await;
+    let sid = st.acquire(1).await;
+    let info = st.connect_info(&sid).await;
+    let mut p = Peer::connect(&info.signaling_url, &info.token, PeerRole::Player)
+        .await
+        .expect("admitted");
+    p.drop_one_in = Some(10);
+    assert!(
+        p.run_until(Duration::from_secs(60), |p| p.decoded >= 150)
+            .await,
+        "decoded {} of {} frames with {} datagrams dropped",
+        p.decoded,
+        p.video_frames,
+        p.dropped
+    );
+    assert!(
+        p.dropped > 20,
+        "the network was lossy ({} dropped)",
+        p.dropped
+    );
+    let relay = st.agent.agent.relay.clone();
+    assert!(
+        p.run_until(Duration::from_secs(15), |_| relay.snapshot().counters.nacks
+            > 0)
+            .await,
+        "the relay saw NACKs"
+    );
+    // Repaired, not skipped: nearly every frame that arrived decoded.
+    assert!(
+        p.decoded * 10 >= p.video_frames * 9,
+        "{} of {} frames decoded",
+        p.decoded,
+        p.video_frames
+    );
+    st.stop().await;
+}

@@ -100,6 +100,8 @@ pub struct Counters {
     pub inputs: u64,
     pub inputs_dropped: u64,
     pub video_resets: u64,
+    /// NACKs peers sent (each answered from the send buffer, over RTX when negotiated).
+    pub nacks: u64,
 }
 
 struct Session {
@@ -131,6 +133,8 @@ struct Peer {
     waiting_keyframe: bool,
     rtt: Option<Duration>,
     loss: Option<f32>,
+    /// NACKs counted so far (str0m's egress stats are cumulative).
+    nacks: u64,
     last_input_error: Option<Instant>,
     /// When its `Rtc` wants time next.
     deadline: Instant,
@@ -301,6 +305,7 @@ impl Engine {
                 waiting_keyframe: true,
                 rtt: None,
                 loss: None,
+                nacks: 0,
                 last_input_error: None,
                 deadline: now,
             },
@@ -608,6 +613,8 @@ impl Engine {
             Event::MediaEgressStats(s) if peer.video.is_some_and(|(mid, _)| mid == s.mid) => {
                 peer.rtt = s.rtt.or(peer.rtt);
                 peer.loss = s.loss.or(peer.loss);
+                self.counters.nacks += s.nacks.saturating_sub(peer.nacks);
+                peer.nacks = peer.nacks.max(s.nacks);
             }
             Event::PeerStats(s) => {
                 peer.rtt = s.rtt.or(peer.rtt);

@@ -61,6 +61,10 @@ pub struct Peer {
     /// Signals received while driving (stats, notices, errors, ended).
     pub signals: Vec<AgentSignal>,
     pub ws_closed: bool,
+    /// Once connected, drop every n-th datagram that arrives (a lossy network).
+    pub drop_one_in: Option<u32>,
+    received: u64,
+    pub dropped: u64,
 }
 
 impl Peer {
@@ -98,6 +102,9 @@ impl Peer {
             ws: None,
             signals: Vec::new(),
             ws_closed: false,
+            drop_one_in: None,
+            received: 0,
+            dropped: 0,
         };
         (peer, offer.to_sdp_string())
     }
@@ -191,7 +198,12 @@ impl Peer {
             };
             tokio::select! {
                 r = self.socket.recv_from(&mut buf) => {
-                    if let Ok((n, source)) = r
+                    self.received += 1;
+                    let lost = self.connected
+                        && self.drop_one_in.is_some_and(|n| self.received % u64::from(n) == 0);
+                    if lost {
+                        self.dropped += 1;
+                    } else if let Ok((n, source)) = r
                         && let Ok(contents) = buf[..n].try_into()
                     {
                         let input = Input::Receive(Instant::now(), Receive {
