@@ -200,7 +200,7 @@ impl Peer {
                 r = self.socket.recv_from(&mut buf) => {
                     self.received += 1;
                     let lost = self.connected
-                        && self.drop_one_in.is_some_and(|n| self.received % u64::from(n) == 0);
+                        && self.drop_one_in.is_some_and(|n| self.received.is_multiple_of(u64::from(n)));
                     if lost {
                         self.dropped += 1;
                     } else if let Ok((n, source)) = r
