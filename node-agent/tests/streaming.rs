@@ -3,7 +3,8 @@
 //!
 //! One play walks the whole path: acquire → ready → signaling with the controller-signed token
 //! → ≥ 120 decoded H.264 frames → a touch on the DataChannel lights the pixels where it landed
-//! → Opus packets arrive → the controller sees the play as playing and connected → a spectator
+//! → the latency probe flips the probe square and a PLI brings a key frame → Opus packets
+//! arrive → the controller sees the play as playing and connected → a spectator
 //! gets the same stream and cannot touch → the controller is stopped and the video goes on →
 //! the player leaves, the agent saves the archive → the same player's next play shows the
 //! restored tap counter.
@@ -105,6 +106,33 @@ async fn a_play_streams_reacts_to_touch_survives_the_controller_and_restores_its
             .await,
         "the tap counter shows 1"
     );
+
+    // The latency probe flips the game's probe square on the next frame; back and home light
+    // their indicators; a PLI brings a fresh key frame (RESET_VIDEO on the device).
+    let lit = |p: &Peer| {
+        p.picture
+            .as_ref()
+            .is_some_and(|pic| android_injector::game::read_probe_block(pic.luma()))
+    };
+    let before = lit(&p);
+    assert!(p.send_input(r#"{"t":"probe","seq":1}"#));
+    assert!(
+        p.run_until(Duration::from_secs(10), |p| lit(p) != before)
+            .await,
+        "the probe square flipped"
+    );
+    let (keys, resets) = (
+        p.keyframes,
+        st.agent.agent.relay.snapshot().counters.video_resets,
+    );
+    p.request_keyframe();
+    assert!(
+        p.run_until(Duration::from_secs(10), |p| p.keyframes > keys)
+            .await,
+        "a PLI brought a key frame"
+    );
+    assert!(st.agent.agent.relay.snapshot().counters.video_resets > resets);
+    assert_eq!(p.decode_errors, 0);
 
     // The controller sees the play: playing, connected, with a recent input.
     assert!(
