@@ -1,7 +1,8 @@
-// (a) A tenant signs in to the console, creates a game, uploads the fixture APK through the
+// (a) A tenant signs in to the console, creates a game, uploads a fixture APK through the
 // console's upload form (the progress bar reaches 100%), publishes it, deploys it to the room
 // (the room's state reaches "ready") and creates a try-play link, whose player page then
-// shows the game. Screenshots of every tenant console page.
+// shows the game. Screenshots of every tenant console page. The APK is tapper-v2: bytes no
+// board holds yet (see DemoStack::tenant_with_capacity for why that matters).
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -58,7 +59,7 @@ test("the APK uploads with visible progress up to 100% and becomes READY", async
   await page.waitForFunction(() => /Ready:/.test(document.querySelector("[data-testid=upload-status]").textContent), null, { timeout: 30_000 });
   const seen = await page.evaluate(() => window.__progress);
   assert.ok(seen.includes(100), `the bar reached 100%: ${seen}`);
-  assert.match(await page.getByTestId("upload-status").textContent(), /com\.playrack\.demo\.tapper 1\.0 \(1\)/);
+  assert.match(await page.getByTestId("upload-status").textContent(), /com\.playrack\.demo\.tapper 1\.1 \(2\)/);
   await shot(page, "tenant-02-upload-done");
   // the page reloads itself and lists the version as READY
   await page.waitForFunction(() => document.querySelector("[data-testid=version-state]")?.textContent === "READY", null, { timeout: 15_000 });

@@ -30,7 +30,7 @@ use array_controller::seed::{self, DemoCredentials};
 use node_agent::agent::{Agent, RunningAgent};
 use node_agent::runtime::InstanceSpec;
 use playrack_wire::Timestamp;
-use playrack_wire::agent::EnrolmentToken;
+use playrack_wire::agent::{EnrolmentToken, InstanceState};
 use playrack_wire::api::*;
 use reqwest::Method;
 
@@ -185,6 +185,8 @@ impl DemoStack {
         std::fs::create_dir_all(&options.data_dir)
             .with_context(|| format!("creating {}", options.data_dir.display()))?;
         let data_dir = std::fs::canonicalize(&options.data_dir)?;
+        // Reports older than this are a previous run's (the controller's clock is this one).
+        let since = Timestamp::now().plus_secs(-1);
 
         // 1. The controller, seeded.
         let boards_dir = data_dir.join("boards");
@@ -277,7 +279,7 @@ impl DemoStack {
             let order = seeder
                 .ensure_order(&credentials.tenant_id, concurrency)
                 .await?;
-            seeder.wait_ready(t, &version.id).await?;
+            seeder.wait_ready(t, &version, &agents, since).await?;
             let existing = api
                 .all::<Link>(&format!("/v1/links?game_id={}", game.id), t)
                 .await?
@@ -345,13 +347,19 @@ impl DemoStack {
     }
 
     /// Another tenant (`name`, unique) whose order allows `concurrency` plays at once, with
-    /// its own copy of the demo game deployed to the room and a link of `trial_seconds`:
-    /// what a test of the queue needs. Answers the link.
+    /// a game made of `apk` deployed to the room and a link of `trial_seconds`: what a test of
+    /// the queue needs. Answers the link.
+    ///
+    /// `apk` should differ from every APK already deployed to the room: a package the boards
+    /// already synced is never reported again, so its deployment would stay pending (the
+    /// controller's `SyncPackage` id is `sync-<sha256>` and the agent answers a repeated id
+    /// from its cache without a new deployment report).
     pub async fn tenant_with_capacity(
         &self,
         name: &str,
         concurrency: u32,
         trial_seconds: u32,
+        apk: &Path,
     ) -> Result<Link> {
         let api = &self.api;
         let op = &self.operator_token;
@@ -381,10 +389,17 @@ impl DemoStack {
             .await?;
         let t = api.login(&email, &password).await?;
         let game = self.seeder.game(&t, &format!("Tap Tap ({name})")).await?;
-        let apk = std::fs::read(&self.options.apk)?;
+        let apk = std::fs::read(apk).with_context(|| format!("reading {}", apk.display()))?;
         let version = self.seeder.ready_version(&t, &game.id, &apk).await?;
         self.seeder.ensure_order(&tenant.id, concurrency).await?;
-        self.seeder.wait_ready(&t, &version.id).await?;
+        self.seeder
+            .wait_ready(
+                &t,
+                &version,
+                &self.agents,
+                Timestamp::now().plus_secs(-3600),
+            )
+            .await?;
         self.seeder.link(&t, &game.id, trial_seconds, None).await
     }
 
@@ -665,45 +680,68 @@ impl Seeder {
         }
     }
 
-    /// Waits until `version_id` is READY in the room and every board is online with all its
-    /// instances warm.
-    async fn wait_ready(&self, token: &str, version_id: &str) -> Result<()> {
+    /// Waits until `version` is READY in the room and every board is ready to play: its agent
+    /// holds the package, has all its instances warm and its link up, and the controller has
+    /// heard from it since `since` (a reused database still shows the last run's boards as
+    /// online until their lease runs out).
+    async fn wait_ready(
+        &self,
+        token: &str,
+        version: &Version,
+        agents: &[RunningAgent],
+        since: Timestamp,
+    ) -> Result<()> {
         let api = &self.api;
+        let sha = version.sha256.clone().unwrap_or_default();
         let mut last = String::new();
         let r = wait_for(
             Duration::from_secs(180),
             "the demo to be ready",
             async || {
                 let d: Deployment = api
-                    .get(&format!("/v1/versions/{version_id}/deployment"), token)
+                    .get(&format!("/v1/versions/{}/deployment", version.id), token)
                     .await?;
                 let boards: Vec<Board> = api.all("/v1/boards", &self.op).await?;
                 let deployed = !d.rooms.is_empty()
                     && d.rooms
                         .iter()
                         .all(|r| r.state == DeploymentRoomState::Ready);
-                let warm = self.serials.iter().all(|s| {
+                let local: Vec<(bool, usize, bool)> = agents
+                    .iter()
+                    .map(|a| {
+                        let warm = a
+                            .agent
+                            .pool
+                            .slots()
+                            .iter()
+                            .filter(|s| s.state == InstanceState::Warm && s.session_id.is_none())
+                            .count();
+                        (
+                            a.agent.packages.get(&sha).is_some(),
+                            warm,
+                            a.agent.link().is_up(),
+                        )
+                    })
+                    .collect();
+                let local_ok = local
+                    .iter()
+                    .all(|&(pkg, warm, up)| pkg && up && warm >= self.slots as usize);
+                let online = self.serials.iter().all(|s| {
                     boards.iter().any(|b| {
                         &b.serial == s
                             && b.agent_state == AgentState::Online
-                            && b.telemetry
-                                .as_ref()
-                                .is_some_and(|t| t.instances_warm >= self.slots)
+                            && b.last_seen_at.is_some_and(|t| t >= since)
                     })
                 });
                 last = format!(
-                    "deployment {:?}; boards {:?}",
+                    "deployment {:?}; agents (package, warm, link up) {local:?}; boards {:?}",
                     d.rooms.iter().map(|r| r.state).collect::<Vec<_>>(),
                     boards
                         .iter()
-                        .map(|b| (
-                            &b.serial,
-                            b.agent_state,
-                            b.telemetry.as_ref().map(|t| t.instances_warm)
-                        ))
+                        .map(|b| (&b.serial, b.agent_state))
                         .collect::<Vec<_>>()
                 );
-                Ok(deployed && warm)
+                Ok(deployed && local_ok && online)
             },
         )
         .await;

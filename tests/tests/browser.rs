@@ -114,8 +114,15 @@ async fn the_browser_suite_passes_against_a_demo_stack() {
         .await
         .expect("the demo stack starts");
     // A second tenant whose order allows one play at once (the queue), and a short trial.
+    // Each tenant's game is a different APK (see `tenant_with_capacity`): the demo game is
+    // tapper-v1, the queue tenant's runner-v1, and the console test uploads tapper-v2.
     let queue_link = stack
-        .tenant_with_capacity("Queue Test Games", 1, 300)
+        .tenant_with_capacity(
+            "Queue Test Games",
+            1,
+            300,
+            &playrack_apk::fixtures::apk("runner-v1"),
+        )
         .await
         .expect("a tenant with capacity 1");
     let trial_link = stack.link_with_trial(5).await.expect("a 5 s trial link");
@@ -162,7 +169,12 @@ async fn the_browser_suite_passes_against_a_demo_stack() {
         ("PLAYRACK_BOARDS", stack.agents.len().to_string()),
         ("PLAYRACK_VIDEO_WIDTH", spec.width.to_string()),
         ("PLAYRACK_VIDEO_HEIGHT", spec.height.to_string()),
-        ("PLAYRACK_APK", options.apk.to_string_lossy().into_owned()),
+        (
+            "PLAYRACK_APK",
+            playrack_apk::fixtures::apk("tapper-v2")
+                .to_string_lossy()
+                .into_owned(),
+        ),
         (
             "PLAYRACK_ARTIFACTS",
             artifacts.to_string_lossy().into_owned(),

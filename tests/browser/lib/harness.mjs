@@ -97,7 +97,10 @@ export async function shot(page, name) {
 /** Pipes the page's console errors and failures to the test log (they explain failures). */
 export function logConsole(page, label) {
   page.on("console", (m) => {
-    if (m.type() === "error" || m.type() === "warning") console.log(`[${label} console.${m.type()}] ${m.text()}`);
+    if (m.type() === "error" || m.type() === "warning") {
+      const where = m.location()?.url ? ` (${m.location().url})` : "";
+      console.log(`[${label} console.${m.type()}] ${m.text()}${where}`);
+    }
   });
   page.on("pageerror", (e) => console.log(`[${label} pageerror] ${e.message}`));
 }
