@@ -21,5 +21,6 @@ cargo build --release --locked -p playrack-tests --bin playrack-demo -p android-
 echo "== sdk-h5: the player's SDK bundle" >&2
 (cd sdk-h5 && npm ci --no-audit --no-fund && npm run build) >&2
 
-target="${CARGO_TARGET_DIR:-target}"
-exec "$target/release/playrack-demo" --data-dir .playrack --apk "$PLAYRACK_FIXTURES/tapper-v1.apk" "$@"
+# The demo finds the APK through $PLAYRACK_FIXTURES and virtual-device next to itself; its
+# data directory defaults to .playrack/ here.
+exec "${CARGO_TARGET_DIR:-target}/release/playrack-demo" "$@"

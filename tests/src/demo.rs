@@ -388,7 +388,7 @@ impl DemoStack {
             )
             .await?;
         let t = api.login(&email, &password).await?;
-        let game = self.seeder.game(&t, &format!("Tap Tap ({name})")).await?;
+        let game = self.seeder.game(&t, &format!("Demo game ({name})")).await?;
         let apk = std::fs::read(apk).with_context(|| format!("reading {}", apk.display()))?;
         let version = self.seeder.ready_version(&t, &game.id, &apk).await?;
         self.seeder.ensure_order(&tenant.id, concurrency).await?;
