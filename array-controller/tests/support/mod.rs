@@ -554,6 +554,107 @@ impl Ctl {
         .await
     }
 
+    /// A room of 10,000 instances whose shared volume is `shared_volume`.
+    pub async fn room_at(&self, region_id: &str, name: &str, shared_volume: &str) -> Room {
+        self.ok(
+            Method::POST,
+            "/v1/rooms",
+            &self.op,
+            Some(&CreateRoom {
+                region_id: region_id.into(),
+                name: name.into(),
+                instance_cap: 10_000,
+                shared_volume: shared_volume.into(),
+                probe_url: "http://127.0.0.1:1/probe".into(),
+                placement: Placement::Spread,
+            }),
+            StatusCode::CREATED,
+        )
+        .await
+    }
+
+    /// A room's enrolment token for boards.
+    pub async fn enrolment_token(&self, room_id: &str) -> String {
+        let t: playrack_wire::agent::EnrolmentToken = self
+            .ok::<(), _>(
+                Method::POST,
+                &format!("/v1/rooms/{room_id}/enrolment-token"),
+                &self.op,
+                None,
+                StatusCode::CREATED,
+            )
+            .await;
+        t.token
+    }
+
+    /// Uploads the APK bytes as a new version of the game and publishes it.
+    pub async fn published(&self, token: &str, game_id: &str, apk: &[u8]) -> Version {
+        let v = self.upload(token, game_id, apk).await;
+        self.ok::<(), _>(
+            Method::POST,
+            &format!("/v1/versions/{}/publish", v.id),
+            token,
+            None,
+            StatusCode::OK,
+        )
+        .await
+    }
+
+    /// Deploys a version to rooms.
+    pub async fn deploy(&self, token: &str, version_id: &str, room_ids: &[&str]) -> Deployment {
+        self.ok(
+            Method::PUT,
+            &format!("/v1/versions/{version_id}/deployment"),
+            token,
+            Some(&SetDeployment {
+                room_ids: room_ids.iter().map(|r| r.to_string()).collect(),
+            }),
+            StatusCode::OK,
+        )
+        .await
+    }
+
+    /// An hour-long order of `concurrency` `hd-60` instances in a region.
+    pub async fn order(&self, tenant_id: &str, region_id: &str, concurrency: u32) -> Order {
+        let now = array_controller::now();
+        self.ok(
+            Method::POST,
+            "/v1/orders",
+            &self.op,
+            Some(&CreateOrder {
+                tenant_id: tenant_id.into(),
+                spec_id: "hd-60".into(),
+                region_id: Some(region_id.into()),
+                room_ids: vec![],
+                concurrency,
+                valid_from: now.plus_secs(-60),
+                valid_until: now.plus_secs(3600),
+                priority: 0,
+            }),
+            StatusCode::CREATED,
+        )
+        .await
+    }
+
+    /// A try-play link for a game (`trial` seconds, else the game's default).
+    pub async fn link(&self, token: &str, game_id: &str, trial: Option<u32>) -> Link {
+        self.ok(
+            Method::POST,
+            "/v1/links",
+            token,
+            Some(&CreateLink {
+                game_id: game_id.into(),
+                trial_seconds: trial,
+                expires_at: None,
+                max_plays: None,
+                campaign: None,
+                cta: None,
+            }),
+            StatusCode::CREATED,
+        )
+        .await
+    }
+
     pub async fn array(&self, room_id: &str, name: &str) -> Array {
         self.ok(
             Method::POST,
@@ -603,68 +704,22 @@ pub struct World {
 }
 
 pub async fn world(ctl: &Ctl, boards: u32, slots: u32, concurrency: u32) -> World {
-    use playrack_wire::agent::{AgentMessage, EnrolmentToken};
+    use playrack_wire::agent::AgentMessage;
     ctl.specs().await;
     let (tenant, t) = ctl.tenant("Acme").await;
     let game = ctl.game(&t, "tapper").await;
-    let v = ctl.upload(&t, &game.id, &fixture("tapper-v1.apk")).await;
-    let version: Version = ctl
-        .ok::<(), _>(
-            Method::POST,
-            &format!("/v1/versions/{}/publish", v.id),
-            &t,
-            None,
-            StatusCode::OK,
-        )
-        .await;
+    let version = ctl.published(&t, &game.id, &fixture("tapper-v1.apk")).await;
+    let v = version.clone();
     let region = ctl.region("east").await;
-    let room: Room = ctl
-        .ok(
-            Method::POST,
-            "/v1/rooms",
-            &ctl.op,
-            Some(&CreateRoom {
-                region_id: region.id.clone(),
-                name: "r1".into(),
-                instance_cap: 10_000,
-                shared_volume: "/mnt/p".into(),
-                probe_url: "http://127.0.0.1:1/probe".into(),
-                placement: Placement::Spread,
-            }),
-            StatusCode::CREATED,
-        )
-        .await;
-    let token: EnrolmentToken = ctl
-        .ok::<(), _>(
-            Method::POST,
-            &format!("/v1/rooms/{}/enrolment-token", room.id),
-            &ctl.op,
-            None,
-            StatusCode::CREATED,
-        )
-        .await;
-    let _: Deployment = ctl
-        .ok(
-            Method::PUT,
-            &format!("/v1/versions/{}/deployment", v.id),
-            &t,
-            Some(&SetDeployment {
-                room_ids: vec![room.id.clone()],
-            }),
-            StatusCode::OK,
-        )
-        .await;
+    let room = ctl.room_at(&region.id, "r1", "/mnt/p").await;
+    let token = ctl.enrolment_token(&room.id).await;
+    ctl.deploy(&t, &v.id, &[&room.id]).await;
     let mut agents = Vec::new();
     let mut sockets = Vec::new();
     for i in 0..boards {
-        let a = agent::TestAgent::enrol_with(
-            &ctl.http,
-            &ctl.url,
-            &token.token,
-            &format!("RK-{i:04}"),
-            slots,
-        )
-        .await;
+        let a =
+            agent::TestAgent::enrol_with(&ctl.http, &ctl.url, &token, &format!("RK-{i:04}"), slots)
+                .await;
         let (mut ws, _) = a.connect(vec![]).await;
         agent::send(
             &mut ws,
@@ -700,41 +755,8 @@ pub async fn world(ctl: &Ctl, boards: u32, slots: u32, concurrency: u32) -> Worl
         },
     )
     .await;
-    let now = array_controller::now();
-    let _: Order = ctl
-        .ok(
-            Method::POST,
-            "/v1/orders",
-            &ctl.op,
-            Some(&CreateOrder {
-                tenant_id: tenant.id.clone(),
-                spec_id: "hd-60".into(),
-                region_id: Some(region.id),
-                room_ids: vec![],
-                concurrency,
-                valid_from: now.plus_secs(-60),
-                valid_until: now.plus_secs(3600),
-                priority: 0,
-            }),
-            StatusCode::CREATED,
-        )
-        .await;
-    let link: Link = ctl
-        .ok(
-            Method::POST,
-            "/v1/links",
-            &t,
-            Some(&CreateLink {
-                game_id: game.id.clone(),
-                trial_seconds: Some(120),
-                expires_at: None,
-                max_plays: None,
-                campaign: None,
-                cta: None,
-            }),
-            StatusCode::CREATED,
-        )
-        .await;
+    ctl.order(&tenant.id, &region.id, concurrency).await;
+    let link = ctl.link(&t, &game.id, Some(120)).await;
     World {
         tenant,
         tenant_token: t,

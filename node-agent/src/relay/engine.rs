@@ -386,26 +386,7 @@ impl Engine {
                     _ => data.into(),
                 };
                 let time = MediaTime::new(pts_us * 9 / 100, str0m::media::Frequency::NINETY_KHZ);
-                let ids: Vec<PeerId> = self
-                    .peers
-                    .iter()
-                    .filter(|(_, p)| p.session == session && p.connected)
-                    .map(|(k, _)| *k)
-                    .collect();
-                for id in ids {
-                    let peer = self.peers.get_mut(&id).expect("listed above");
-                    if peer.waiting_keyframe && !key {
-                        continue;
-                    }
-                    peer.waiting_keyframe = false;
-                    if let Some((mid, pt)) = peer.video
-                        && let Some(w) = peer.rtc.writer(mid)
-                        && let Err(e) = w.write(pt, now, time, payload.clone())
-                    {
-                        tracing::debug!(peer = id, "video write: {e}");
-                    }
-                    self.drain(id, now);
-                }
+                self.fan_out(now, session, MediaKind::Video, key, time, payload);
             }
         }
     }
@@ -418,8 +399,21 @@ impl Engine {
         self.counters.audio_frames_in += 1;
         self.counters.media_bytes_in += data.len() as u64;
         s.window_bytes += data.len() as u64;
-        let payload: Arc<[u8]> = data.into();
         let time = MediaTime::new(pts_us * 48 / 1000, str0m::media::Frequency::FORTY_EIGHT_KHZ);
+        self.fan_out(now, session, MediaKind::Audio, true, time, data.into());
+    }
+
+    /// Writes one frame to every connected peer of `session` (video: from a peer's first key
+    /// frame on) and drains them.
+    fn fan_out(
+        &mut self,
+        now: Instant,
+        session: &str,
+        kind: MediaKind,
+        key: bool,
+        time: MediaTime,
+        payload: Arc<[u8]>,
+    ) {
         let ids: Vec<PeerId> = self
             .peers
             .iter()
@@ -428,11 +422,21 @@ impl Engine {
             .collect();
         for id in ids {
             let peer = self.peers.get_mut(&id).expect("listed above");
-            if let Some((mid, pt)) = peer.audio
+            let track = match kind {
+                MediaKind::Video => {
+                    if peer.waiting_keyframe && !key {
+                        continue;
+                    }
+                    peer.waiting_keyframe = false;
+                    peer.video
+                }
+                MediaKind::Audio => peer.audio,
+            };
+            if let Some((mid, pt)) = track
                 && let Some(w) = peer.rtc.writer(mid)
                 && let Err(e) = w.write(pt, now, time, payload.clone())
             {
-                tracing::debug!(peer = id, "audio write: {e}");
+                tracing::debug!(peer = id, ?kind, "media write: {e}");
             }
             self.drain(id, now);
         }

@@ -14,7 +14,6 @@ use std::time::Duration;
 use node_agent::agent::{Agent, RunningAgent};
 use node_agent::config::{Config, RuntimeKind};
 use node_agent::runtime::InstanceSpec;
-use playrack_wire::agent::EnrolmentToken;
 use playrack_wire::api::*;
 use reqwest::{Method, StatusCode};
 
@@ -77,57 +76,18 @@ pub async fn stack(opts: Options) -> Stack {
     let store = ctl.config.package_store.clone();
     ctl.specs().await;
     let region = ctl.region("east").await;
-    let room: Room = ctl
-        .ok(
-            Method::POST,
-            "/v1/rooms",
-            &ctl.op,
-            Some(&CreateRoom {
-                region_id: region.id.clone(),
-                name: "r1".into(),
-                instance_cap: 100,
-                shared_volume: store.to_string_lossy().into_owned(),
-                probe_url: "http://127.0.0.1:1/probe".into(),
-                placement: Placement::Spread,
-            }),
-            StatusCode::CREATED,
-        )
+    let room = ctl
+        .room_at(&region.id, "r1", &store.to_string_lossy())
         .await;
-    let token: EnrolmentToken = ctl
-        .ok::<(), _>(
-            Method::POST,
-            &format!("/v1/rooms/{}/enrolment-token", room.id),
-            &ctl.op,
-            None,
-            StatusCode::CREATED,
-        )
-        .await;
+    let token = ctl.enrolment_token(&room.id).await;
     let (tenant, t) = ctl.tenant("Acme").await;
     let game = ctl.game(&t, "tapper").await;
-    let v = ctl
-        .upload(&t, &game.id, &ctl::fixture("tapper-v1.apk"))
+    let version = ctl
+        .published(&t, &game.id, &ctl::fixture("tapper-v1.apk"))
         .await;
-    let version: Version = ctl
-        .ok::<(), _>(
-            Method::POST,
-            &format!("/v1/versions/{}/publish", v.id),
-            &t,
-            None,
-            StatusCode::OK,
-        )
-        .await;
+    let v = version.clone();
     let sha = v.sha256.clone().expect("a READY version has its hash");
-    let _: Deployment = ctl
-        .ok(
-            Method::PUT,
-            &format!("/v1/versions/{}/deployment", v.id),
-            &t,
-            Some(&SetDeployment {
-                room_ids: vec![room.id.clone()],
-            }),
-            StatusCode::OK,
-        )
-        .await;
+    ctl.deploy(&t, &v.id, &[&room.id]).await;
 
     // The real agent: warm instances of a small spec (so the debug-built encoder keeps up),
     // the package store as a plain-path shared volume, every port picked by the system.
@@ -136,7 +96,7 @@ pub async fn stack(opts: Options) -> Stack {
     std::fs::write(&jar, b"PK\x03\x04 the injector").unwrap();
     let mut config = Config::with_data_dir(dir.path().join("agent"));
     config.controller_url = ctl.url.clone();
-    config.enrolment_token = Some(token.token.clone());
+    config.enrolment_token = Some(token);
     config.serial = opts.serial.clone();
     config.model = "RK3588".into();
     config.capacity = BTreeMap::from([("hd-60".to_owned(), opts.slots)]);
@@ -177,41 +137,8 @@ pub async fn stack(opts: Options) -> Stack {
         .await,
         "package synced, deployment ready, board online with its warm instances"
     );
-    let now = array_controller::now();
-    let _: Order = ctl
-        .ok(
-            Method::POST,
-            "/v1/orders",
-            &ctl.op,
-            Some(&CreateOrder {
-                tenant_id: tenant.id.clone(),
-                spec_id: "hd-60".into(),
-                region_id: Some(region.id.clone()),
-                room_ids: vec![],
-                concurrency: opts.slots,
-                valid_from: now.plus_secs(-60),
-                valid_until: now.plus_secs(3600),
-                priority: 0,
-            }),
-            StatusCode::CREATED,
-        )
-        .await;
-    let link: Link = ctl
-        .ok(
-            Method::POST,
-            "/v1/links",
-            &t,
-            Some(&CreateLink {
-                game_id: game.id.clone(),
-                trial_seconds: Some(600),
-                expires_at: None,
-                max_plays: None,
-                campaign: None,
-                cta: None,
-            }),
-            StatusCode::CREATED,
-        )
-        .await;
+    ctl.order(&tenant.id, &region.id, opts.slots).await;
+    let link = ctl.link(&t, &game.id, Some(600)).await;
     Stack {
         ctl,
         agent,
