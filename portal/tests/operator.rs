@@ -4,10 +4,13 @@
 //! `/api` call (the agent is told, the audit log page shows it), the audited shell, a live play
 //! with its spectator pass, tenants / orders / specs / live plays pages, and tenants kept out.
 
+#[path = "support/browser.rs"]
+mod browser;
 #[allow(unused_imports)]
 #[path = "../../array-controller/tests/support/mod.rs"]
 mod ctl;
 
+use browser::{Browser, attr_after};
 use ctl::agent::{self, TestAgent};
 use ctl::{Ctl, PASSWORD};
 use playrack_wire::agent::{
@@ -15,7 +18,6 @@ use playrack_wire::agent::{
 };
 use playrack_wire::api::*;
 use portal::{Config, Portal, Running};
-use reqwest::header::{HeaderMap, SET_COOKIE};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -77,133 +79,6 @@ impl Env {
     async fn stop(self) {
         self.portal.stop().await;
         self.ctl.stop().await;
-    }
-}
-
-/// A browser: keeps cookies by hand (name → value), follows no redirects.
-struct Browser {
-    base: String,
-    http: reqwest::Client,
-    cookies: Mutex<BTreeMap<String, String>>,
-}
-
-fn set_cookies(h: &HeaderMap) -> Vec<String> {
-    h.get_all(SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .collect()
-}
-
-/// The value of `<meta name="csrf-token">` or of the hidden `name=…` input in a page.
-fn attr_after(html: &str, marker: &str) -> Option<String> {
-    let at = html.find(marker)?;
-    let rest = &html[at..];
-    let v = rest.find(" value=\"").map(|i| (i, 8));
-    let c = rest.find(" content=\"").map(|i| (i, 10));
-    let (i, n) = [v, c].into_iter().flatten().min_by_key(|(i, _)| *i)?;
-    let rest = &rest[i + n..];
-    Some(rest[..rest.find('"')?].to_owned())
-}
-
-impl Browser {
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    fn keep(&self, resp: &reqwest::Response) {
-        for c in set_cookies(resp.headers()) {
-            let first = c.split(';').next().unwrap();
-            let (k, v) = first.split_once('=').unwrap();
-            let mut jar = self.cookies.lock().unwrap();
-            if c.contains("Max-Age=0") || v.is_empty() {
-                jar.remove(k);
-            } else {
-                jar.insert(k.to_owned(), v.to_owned());
-            }
-        }
-    }
-
-    async fn send(&self, req: reqwest::RequestBuilder) -> reqwest::Response {
-        let resp = req
-            .header("cookie", self.cookie_header())
-            .send()
-            .await
-            .expect("request");
-        self.keep(&resp);
-        resp
-    }
-
-    async fn page(&self, path: &str) -> (StatusCode, String) {
-        let r = self
-            .send(self.http.get(format!("{}{path}", self.base)))
-            .await;
-        (r.status(), r.text().await.unwrap())
-    }
-
-    /// A page that must load (200).
-    async fn ok_page(&self, path: &str) -> String {
-        let (status, html) = self.page(path).await;
-        assert_eq!(status, StatusCode::OK, "{path}: {html}");
-        html
-    }
-
-    async fn sign_in(&self, email: &str, password: &str) -> reqwest::Response {
-        let (status, html) = self.page("/signin").await;
-        assert_eq!(status, StatusCode::OK);
-        let nonce = attr_after(&html, "name=\"signin_csrf\"").expect("sign-in nonce");
-        self.send(self.http.post(format!("{}/signin", self.base)).form(&[
-            ("email", email),
-            ("password", password),
-            ("signin_csrf", &nonce),
-            ("next", ""),
-        ]))
-        .await
-    }
-
-    /// The CSRF token of the operator console.
-    async fn csrf(&self) -> String {
-        let html = self.ok_page("/operator").await;
-        attr_after(&html, "name=\"csrf-token\"").expect("csrf meta tag")
-    }
-
-    /// A call through the portal's `/api` proxy (as `app.js` makes it).
-    async fn api(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-        csrf: Option<&str>,
-    ) -> reqwest::Response {
-        let mut req = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        if let Some(c) = csrf {
-            req = req.header("x-csrf-token", c);
-        }
-        self.send(req).await
-    }
-
-    /// An `/api` call that must answer `status`; its JSON body.
-    async fn api_ok(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-        csrf: &str,
-        status: StatusCode,
-    ) -> Value {
-        let resp = self.api(method.clone(), path, body, Some(csrf)).await;
-        let got = resp.status();
-        let text = resp.text().await.unwrap();
-        assert_eq!(got, status, "{method} {path}: {text}");
-        serde_json::from_str(&text).unwrap_or(Value::Null)
     }
 }
 

@@ -3,15 +3,17 @@
 //! uploads streamed and resumed, tenant isolation), security headers, the player page (game
 //! card, friendly errors, escaping, missing SDK) and every console page.
 
+#[path = "support/browser.rs"]
+mod browser;
 #[allow(unused_imports)]
 #[path = "../../array-controller/tests/support/mod.rs"]
 mod ctl;
 
+use browser::{Browser, set_cookies};
 use ctl::{Ctl, PASSWORD};
 use playrack_wire::Problem;
 use playrack_wire::api::*;
 use portal::{Config, Portal, Running};
-use reqwest::header::{HeaderMap, SET_COOKIE};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -71,130 +73,6 @@ impl Env {
     async fn stop(self) {
         self.portal.stop().await;
         self.ctl.stop().await;
-    }
-}
-
-/// A browser: keeps cookies by hand (name → value), follows no redirects.
-struct Browser {
-    base: String,
-    http: reqwest::Client,
-    cookies: Mutex<BTreeMap<String, String>>,
-}
-
-fn set_cookies(h: &HeaderMap) -> Vec<String> {
-    h.get_all(SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .collect()
-}
-
-/// The value of `<meta name="csrf-token">` or of the hidden `name=…` input in a page.
-fn attr_after(html: &str, marker: &str) -> Option<String> {
-    let at = html.find(marker)?;
-    let rest = &html[at..];
-    let v = rest.find(" value=\"").map(|i| (i, 8));
-    let c = rest.find(" content=\"").map(|i| (i, 10));
-    let (i, n) = [v, c].into_iter().flatten().min_by_key(|(i, _)| *i)?;
-    let rest = &rest[i + n..];
-    Some(rest[..rest.find('"')?].to_owned())
-}
-
-impl Browser {
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    fn keep(&self, resp: &reqwest::Response) {
-        for c in set_cookies(resp.headers()) {
-            let first = c.split(';').next().unwrap();
-            let (k, v) = first.split_once('=').unwrap();
-            let expired = c.contains("Max-Age=0");
-            let mut jar = self.cookies.lock().unwrap();
-            if expired || v.is_empty() {
-                jar.remove(k);
-            } else {
-                jar.insert(k.to_owned(), v.to_owned());
-            }
-        }
-    }
-
-    fn has_session(&self) -> bool {
-        self.cookies
-            .lock()
-            .unwrap()
-            .contains_key("playrack_session")
-    }
-
-    async fn send(&self, req: reqwest::RequestBuilder) -> reqwest::Response {
-        let resp = req
-            .header("cookie", self.cookie_header())
-            .send()
-            .await
-            .expect("request");
-        self.keep(&resp);
-        resp
-    }
-
-    async fn get(&self, path: &str) -> reqwest::Response {
-        self.send(self.http.get(format!("{}{path}", self.base)))
-            .await
-    }
-
-    async fn page(&self, path: &str) -> (StatusCode, String) {
-        let r = self.get(path).await;
-        (r.status(), r.text().await.unwrap())
-    }
-
-    async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        self.send(self.http.post(format!("{}{path}", self.base)).form(form))
-            .await
-    }
-
-    /// Loads the sign-in page and posts it.
-    async fn sign_in(&self, email: &str, password: &str) -> reqwest::Response {
-        let (status, html) = self.page("/signin").await;
-        assert_eq!(status, StatusCode::OK);
-        let nonce = attr_after(&html, "name=\"signin_csrf\"").expect("sign-in nonce");
-        self.post_form(
-            "/signin",
-            &[
-                ("email", email),
-                ("password", password),
-                ("signin_csrf", &nonce),
-                ("next", ""),
-            ],
-        )
-        .await
-    }
-
-    /// The CSRF token of a console page.
-    async fn csrf(&self) -> String {
-        let (status, html) = self.page("/console/games").await;
-        assert_eq!(status, StatusCode::OK, "{html}");
-        attr_after(&html, "name=\"csrf-token\"").expect("csrf meta tag")
-    }
-
-    async fn api(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-        csrf: Option<&str>,
-    ) -> reqwest::Response {
-        let mut req = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        if let Some(c) = csrf {
-            req = req.header("x-csrf-token", c);
-        }
-        self.send(req).await
     }
 }
 
