@@ -1297,11 +1297,11 @@ async fn the_queue_monitor_lists_waiting_players_in_order() {
         let ctl = Ctl::start(backend).await;
         let w = world(&ctl, 1, 1, 1).await;
         let mut tickets = Vec::new();
+        let mut sessions = Vec::new();
         for i in 0..3 {
-            if let AcquireResponse::Queued { ticket_id, .. } =
-                acquire(&ctl, &by_link(&w, i), Some(&format!("q{i}"))).await
-            {
-                tickets.push(ticket_id);
+            match acquire(&ctl, &by_link(&w, i), Some(&format!("q{i}"))).await {
+                AcquireResponse::Queued { ticket_id, .. } => tickets.push(ticket_id),
+                AcquireResponse::Assigned { session_id, .. } => sessions.push(session_id),
             }
         }
         assert_eq!(tickets.len(), 2, "one plays, two wait");
@@ -1323,6 +1323,16 @@ async fn the_queue_monitor_lists_waiting_players_in_order() {
         let (_, t2) = ctl.tenant("Other").await;
         let theirs: QueueView = ctl.get("/v1/queue", &t2).await;
         assert!(theirs.entries.is_empty(), "another tenant sees nothing");
+        // The one playing, read by id: its tenant and operators see it, nobody else.
+        let path = format!("/v1/sessions/{}", sessions[0]);
+        let s: Session = ctl.get(&path, &w.tenant_token).await;
+        assert_eq!(
+            (s.id.as_str(), s.game_id.as_str()),
+            (sessions[0].as_str(), w.game.id.as_str())
+        );
+        let _: Session = ctl.get(&path, &ctl.op).await;
+        let (status, _) = ctl.raw::<()>(Method::GET, &path, Some(&t2), None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
         let (status, _) = ctl.raw::<()>(Method::GET, "/v1/queue", None, None).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         ctl.stop().await;

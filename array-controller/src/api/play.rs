@@ -29,6 +29,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(ticket_events))
         .routes(routes!(get_play_session, leave_session))
         .routes(routes!(list_sessions))
+        .routes(routes!(get_session))
         .routes(routes!(kick_session))
         .routes(routes!(spectate_session))
         .routes(routes!(create_player_key))
@@ -257,6 +258,18 @@ async fn load_session(state: &AppState, id: &str) -> ApiResult<Session> {
         .await?
         .ok_or(ApiError::NotFound("session"))?;
     Ok(session_from(&r)?)
+}
+
+/// One session as the coordinator records it: the tenant's own, any for operators.
+#[utoipa::path(get, path = "/v1/sessions/{id}", tag = "play", responses((status = 200, body = Session), (status = 404, body = playrack_wire::Problem)))]
+async fn get_session(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Session>> {
+    let s = load_session(&state, &id).await?;
+    caller.require_tenant_read(&s.tenant_id, "session")?;
+    Ok(axum::Json(s))
 }
 
 /// The player's view of their session; once it is ready, how to connect (signaling URL and a
