@@ -4,6 +4,8 @@
 # (each store test runs on SQLite and on PostgreSQL).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# One clean build per run: incremental state would only cost disk and time here.
+export CARGO_INCREMENTAL=0
 scripts/install-deps.sh
 
 echo "== fixtures: real APKs built with aapt and apksigner"
