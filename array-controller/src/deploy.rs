@@ -14,9 +14,12 @@ pub fn package_source(sha256: &str) -> String {
     format!("apk/{}/{sha256}.apk", &sha256[..2.min(sha256.len())])
 }
 
+/// A sync command. Each request has its own id: boards answer a repeated id from their command
+/// cache without running it (and so without a new deployment report), but a deployment of a
+/// package a board already holds must still be reported ready — syncing it again is a no-op.
 fn sync_message(sha256: &str, size: i64, source: String) -> ControllerMessage {
     ControllerMessage::Command {
-        id: format!("sync-{sha256}"),
+        id: format!("sync-{sha256}-{}", crate::db::random_token(8)),
         command: Command::SyncPackage {
             sha256: sha256.to_owned(),
             size_bytes: size.max(0) as u64,

@@ -54,12 +54,14 @@ export async function negotiate(
   pc.addTransceiver("video", { direction: "recvonly" });
   pc.addTransceiver("audio", { direction: "recvonly" });
   const input = pc.createDataChannel("input", { ordered: true });
+  // One stream for every track: the board may announce video and audio in two streams (two
+  // msid stream ids), and the <video> must hold both, not whichever track came last.
   let stream: MediaStream | undefined;
   pc.ontrack = (ev: RTCTrackEvent) => {
-    const s = ev.streams[0] ?? stream ?? new MediaStream();
-    if (!ev.streams[0] && !s.getTracks().includes(ev.track)) s.addTrack(ev.track);
-    stream = s;
-    o.onStream(s);
+    stream ??= typeof MediaStream === "function" ? new MediaStream() : ev.streams[0];
+    if (!stream) return;
+    if (!stream.getTracks().includes(ev.track)) stream.addTrack(ev.track);
+    o.onStream(stream);
   };
   let offered = false;
   pc.onicecandidate = (ev: RTCPeerConnectionIceEvent) => {

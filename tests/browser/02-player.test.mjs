@@ -27,8 +27,8 @@ after(async () => {
   await browser?.close();
 });
 
-test("the SDK shows the stream in the page's video element (no test workaround)", async () => {
-  const plain = await (await context(browser, { splitStreamWorkaround: false })).newPage();
+test("the SDK shows the stream in the page's video element", async () => {
+  const plain = await (await context(browser)).newPage();
   logConsole(plain, "plain");
   await play(plain, env("PLAYRACK_LINK_URL"));
   try {
@@ -39,7 +39,7 @@ test("the SDK shows the stream in the page's video element (no test workaround)"
   } finally {
     const tracks = await plain.evaluate(() => document.querySelector("[data-testid=stream] video").srcObject?.getTracks().map((t) => t.kind));
     console.log(`tracks on the page's <video>: ${JSON.stringify(tracks)}`);
-    await shot(plain, "player-00-sdk-without-workaround");
+    await shot(plain, "player-00-picture");
     await plain.getByTestId("leave").click();
     await waitState(plain, "ended", 30_000);
     await plain.context().close();

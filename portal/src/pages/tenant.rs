@@ -242,7 +242,7 @@ async fn games(
         "create-game",
         &format!(
             "<label for=\"g-name\">Name</label><input id=\"g-name\" name=\"name\" required maxlength=\"100\" data-testid=\"game-name-input\">\
-             <label for=\"g-slug\">Slug (URL-safe, unique)</label><input id=\"g-slug\" name=\"slug\" required pattern=\"[a-z0-9][a-z0-9-]*\" data-testid=\"game-slug-input\">\
+             <label for=\"g-slug\">Slug (URL-safe, unique)</label><input id=\"g-slug\" name=\"slug\" required pattern=\"[a-z0-9][a-z0-9\\-]*\" data-testid=\"game-slug-input\">\
              <label for=\"g-archive\">Saves</label><select id=\"g-archive\" name=\"archive_policy\" data-testid=\"game-archive-input\">\
              <option value=\"single_player\">Single-player: keep the player's saves between plays</option>\
              <option value=\"online\">Online: the game keeps its own state</option></select>\

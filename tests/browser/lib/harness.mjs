@@ -47,43 +47,10 @@ export async function launch() {
   });
 }
 
-/**
- * A fresh context (its own cookies and localStorage: a new device id for the SDK).
- *
- * `splitStreamWorkaround` (default on): the board's SDP answer puts the video and the audio
- * track in two different streams (two `a=msid` stream ids), and the SDK's `ontrack`
- * (sdk-h5/src/peer.ts, `ev.streams[0] ?? …`) attaches each event's stream to the <video> in
- * turn, so the audio-only stream replaces the video one and the page shows no picture
- * (videoWidth 0) while frames are decoded. The workaround hands the SDK one shared stream per
- * peer connection holding every track. `02-player.test.mjs` checks the SDK without it.
- */
-export async function context(browser, { splitStreamWorkaround = true } = {}) {
+/** A fresh context (its own cookies and localStorage: a new device id for the SDK). */
+export async function context(browser) {
   const ctx = await browser.newContext({ viewport: { width: 1000, height: 900 } });
   ctx.setDefaultTimeout(30_000);
-  if (splitStreamWorkaround) {
-    await ctx.addInitScript(() => {
-      const Native = window.RTCPeerConnection;
-      const desc = Object.getOwnPropertyDescriptor(Native.prototype, "ontrack");
-      class OneStream extends Native {
-        constructor(...args) {
-          super(...args);
-          this.__oneStream = new MediaStream();
-        }
-        set ontrack(fn) {
-          const shared = this.__oneStream;
-          desc.set.call(this, fn && ((ev) => {
-            if (!shared.getTracks().includes(ev.track)) shared.addTrack(ev.track);
-            fn({ track: ev.track, receiver: ev.receiver, transceiver: ev.transceiver, streams: [shared] });
-          }));
-        }
-        get ontrack() {
-          return desc.get.call(this);
-        }
-      }
-      window.RTCPeerConnection = OneStream;
-      window.__playrackSplitStreamWorkaround = true;
-    });
-  }
   return ctx;
 }
 

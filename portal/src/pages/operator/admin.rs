@@ -352,7 +352,7 @@ pub async fn specs(State(state): State<AppState>, user: SignedIn) -> Response {
             "create-spec",
             &format!(
                 "<label for=\"s-id\">Id (lowercase letters, digits and dashes, e.g. <code>hd-60</code>; it cannot change)</label>\
-                 <input id=\"s-id\" name=\"id\" required pattern=\"[a-z0-9][a-z0-9-]*\" maxlength=\"64\" data-testid=\"spec-id-input\">\
+                 <input id=\"s-id\" name=\"id\" required pattern=\"[a-z0-9][a-z0-9\\-]*\" maxlength=\"64\" data-testid=\"spec-id-input\">\
                  <label for=\"s-name\">Name</label><input id=\"s-name\" name=\"name\" required maxlength=\"100\" data-testid=\"spec-name-input\">\
                  {}{}{}{}{}{}{}{}\
                  <p class=\"muted\">Price in micro-units of the platform currency: 1.00 is 1000000.</p>\

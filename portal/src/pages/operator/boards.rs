@@ -26,9 +26,12 @@ pub(super) fn slots(b: &Board) -> u32 {
     b.capacity.values().sum()
 }
 
-/// Instances running, as the board last reported (none without telemetry).
+/// Instances in play, as the board last reported (none without telemetry): the running ones
+/// less the warm pool, which waits idle.
 fn busy(b: &Board) -> Option<u32> {
-    b.telemetry.as_ref().map(|t| t.instances_running)
+    b.telemetry
+        .as_ref()
+        .map(|t| t.instances_running.saturating_sub(t.instances_warm))
 }
 
 /// 0–4 (the heat), or `None` when the board is not online or has not reported.
@@ -41,7 +44,7 @@ pub(super) fn heat(b: &Board) -> Option<u8> {
     let used = if total == 0 {
         0.0
     } else {
-        f64::from(t.instances_running) / f64::from(total)
+        f64::from(busy(b).unwrap_or(0)) / f64::from(total)
     };
     let cpu = f64::from(t.cpu_percent) / 100.0;
     let f = used.max(cpu).clamp(0.0, 1.0);
@@ -511,6 +514,13 @@ mod tests {
         assert_eq!(heat(&board(AgentState::Online, 1, 95.0)), Some(4));
         assert_eq!(heat(&board(AgentState::Online, 4, 0.0)), Some(4));
         assert_eq!(heat(&board(AgentState::Offline, 4, 90.0)), None);
+        let mut idle = board(AgentState::Online, 4, 0.0);
+        idle.telemetry.as_mut().unwrap().instances_warm = 4;
+        assert_eq!(
+            heat(&idle),
+            Some(0),
+            "a warm pool waits idle; it is not load"
+        );
     }
 
     #[test]
