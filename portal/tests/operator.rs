@@ -116,7 +116,12 @@ async fn topology(env: &Env) -> Topo {
     agent::send(
         &mut ws,
         &AgentMessage::Heartbeat {
-            telemetry: agent::telemetry(35.0),
+            // two instances up: one in play, one warm and idle
+            telemetry: playrack_wire::agent::Telemetry {
+                instances_running: 2,
+                instances_warm: 1,
+                ..agent::telemetry(35.0)
+            },
         },
     )
     .await;
