@@ -139,12 +139,13 @@ impl Drop for AdbGuard {
     }
 }
 
-/// Logs for a test run, filtered by `RUST_LOG` (nothing when it is unset).
+/// Logs for a test run, filtered by `RUST_LOG` (default: the agent's and the controller's
+/// info). The test harness shows them only for a test that fails.
 pub fn init_logs() {
-    if let Ok(filter) = std::env::var("RUST_LOG") {
-        let _ = tracing_subscriber::fmt()
-            .with_test_writer()
-            .with_env_filter(filter)
-            .try_init();
-    }
+    let filter = std::env::var("RUST_LOG")
+        .unwrap_or_else(|_| "node_agent=info,array_controller=warn".into());
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter(filter)
+        .try_init();
 }

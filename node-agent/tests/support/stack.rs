@@ -42,6 +42,10 @@ impl Default for Options {
     }
 }
 
+/// One stack at a time per test binary: each runs a controller, an agent and Android
+/// instances that encode video, which is all two cores can carry with room to spare.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 pub struct Stack {
     pub ctl: Ctl,
     pub agent: RunningAgent,
@@ -54,6 +58,7 @@ pub struct Stack {
     pub board_id: String,
     _adb_guard: AdbGuard,
     _dir: tempfile::TempDir,
+    _turn: tokio::sync::MutexGuard<'static, ()>,
 }
 
 fn free_port() -> u16 {
@@ -67,6 +72,7 @@ fn free_port() -> u16 {
 /// Builds the stack (see the module doc) and waits until it can play.
 pub async fn stack(opts: Options) -> Stack {
     crate::support::init_logs();
+    let turn = ONE_AT_A_TIME.lock().await;
     // A fixed port, so a restarted controller is where the agent looks for it.
     let port = free_port();
     let ctl = Ctl::start_with("sqlite", |c| {
@@ -151,6 +157,7 @@ pub async fn stack(opts: Options) -> Stack {
         board_id,
         _adb_guard: adb_guard,
         _dir: dir,
+        _turn: turn,
     }
 }
 
