@@ -524,7 +524,7 @@ impl Engine {
                     self.counters.bytes_out += t.contents.len() as u64;
                     self.out.push_back(Output::Transmit {
                         destination: t.destination,
-                        contents: t.contents.to_vec(),
+                        contents: t.contents.into(),
                     });
                 }
                 RtcOutput::Event(e) => self.on_event(id, e, now),
