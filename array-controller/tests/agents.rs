@@ -7,9 +7,9 @@ mod support;
 use playrack_wire::agent::*;
 use playrack_wire::api::*;
 use reqwest::{Method, StatusCode};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use support::agent::{self, TestAgent};
-use support::{Ctl, backends};
+use support::{Ctl, backends, wait_value};
 
 /// A region and a room, and the room's enrolment token.
 async fn room(ctl: &Ctl) -> (Room, String) {
@@ -65,18 +65,15 @@ async fn board(ctl: &Ctl, id: &str) -> Board {
 
 /// Polls the board until `cond` holds (or fails after 20 s).
 async fn wait_board(ctl: &Ctl, id: &str, what: &str, cond: impl Fn(&Board) -> bool) -> Board {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let b = board(ctl, id).await;
-        if cond(&b) {
-            return b;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "board never became {what}: {b:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    wait_value(
+        &format!("the board to become {what}"),
+        Duration::from_secs(20),
+        || async {
+            let b = board(ctl, id).await;
+            if cond(&b) { Ok(b) } else { Err(b) }
+        },
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -313,20 +310,17 @@ async fn deploying_tells_the_rooms_boards_to_sync_and_their_reports_move_the_dep
         let wait = |want: DeploymentRoomState, pct: u8| {
             let (ctl, t, path) = (&ctl, &t, &path);
             async move {
-                let deadline = Instant::now() + Duration::from_secs(20);
-                loop {
-                    let d: Deployment = ctl
-                        .ok::<(), _>(Method::GET, path, t, None, StatusCode::OK)
-                        .await;
-                    if d.rooms[0].state == want && d.rooms[0].progress_percent == pct {
-                        return;
+                let what = format!("the deployment to reach {want:?} {pct}");
+                wait_value(&what, Duration::from_secs(20), || async {
+                    let d: Deployment = ctl.get(path, t).await;
+                    let r = &d.rooms[0];
+                    if r.state == want && r.progress_percent == pct {
+                        Ok(())
+                    } else {
+                        Err(d)
                     }
-                    assert!(
-                        Instant::now() < deadline,
-                        "deployment never reached {want:?} {pct}: {d:?}"
-                    );
-                    tokio::time::sleep(Duration::from_millis(25)).await;
-                }
+                })
+                .await
             }
         };
         wait(DeploymentRoomState::Syncing, 40).await;

@@ -9,7 +9,10 @@ use playrack_wire::api::*;
 use reqwest::{Method, StatusCode};
 use std::collections::BTreeSet;
 use support::agent;
-use support::{Ctl, World, acquire, backends, device, world};
+use support::{Ctl, World, acquire, backends, device, wait_for, wait_value, world};
+
+/// How long a test waits for something the platform does on its own.
+const SECS_20: std::time::Duration = std::time::Duration::from_secs(20);
 
 fn by_link(w: &impl HasLink, i: usize) -> AcquireRequest {
     AcquireRequest {
@@ -280,18 +283,15 @@ async fn unclaimed_promotions_expire_and_quiet_tickets_are_evicted() {
         assert_eq!(ticket_state(&ctl, &a).await, "promoted");
         // B keeps polling; C goes quiet. After A's claim deadline (1 s) the sweeper expires A and
         // promotes B, which B's next poll claims.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        let claimed = loop {
+        let claimed = wait_value("B to be promoted and claim", SECS_20, || async {
             let t = poll(&ctl, &b).await;
             if t.state == TicketState::Claimed {
-                break t;
+                Ok(t)
+            } else {
+                Err(t)
             }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "B was never promoted: {t:?}"
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        };
+        })
+        .await;
         assert_eq!(ticket_state(&ctl, &a).await, "expired");
         let s: PlaySession = ctl
             .ok::<(), _>(
@@ -304,11 +304,10 @@ async fn unclaimed_promotions_expire_and_quiet_tickets_are_evicted() {
             .await;
         assert_eq!(s.session.user, format!("anon:{}", device(2)));
         // C stopped polling 4 s ago at most: it is evicted.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while ticket_state(&ctl, &c).await != "evicted" {
-            assert!(std::time::Instant::now() < deadline, "C was never evicted");
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
+        wait_for("C to be evicted", SECS_20, || async {
+            ticket_state(&ctl, &c).await == "evicted"
+        })
+        .await;
         // A's reservation ended with its reason.
         let ended: Page<Session> = ctl
             .ok::<(), _>(
@@ -347,18 +346,15 @@ async fn wait_session(
     what: &str,
     cond: impl Fn(&PlaySession) -> bool,
 ) -> PlaySession {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        let s = play_session(ctl, id).await;
-        if cond(&s) {
-            return s;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "session never became {what}: {s:?}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
+    wait_value(
+        &format!("the session to become {what}"),
+        SECS_20,
+        || async {
+            let s = play_session(ctl, id).await;
+            if cond(&s) { Ok(s) } else { Err(s) }
+        },
+    )
+    .await
 }
 
 fn report(session: &str, state: AgentSessionState, connected: bool) -> AgentMessage {
@@ -938,23 +934,13 @@ async fn bulk_kicks_need_a_confirm_token_and_shell_runs_are_audited_and_streamed
             },
         )
         .await;
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        let done = loop {
+        let done = wait_value("the shell run to finish", SECS_20, || async {
             let r: ShellRun = ctl
-                .ok::<(), _>(
-                    Method::GET,
-                    &format!("/v1/shell-runs/{}", run.id),
-                    &ctl.op,
-                    None,
-                    StatusCode::OK,
-                )
+                .get(&format!("/v1/shell-runs/{}", run.id), &ctl.op)
                 .await;
-            if r.status == "done" {
-                break r;
-            }
-            assert!(std::time::Instant::now() < deadline, "{r:?}");
-            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-        };
+            if r.status == "done" { Ok(r) } else { Err(r) }
+        })
+        .await;
         assert_eq!(
             (done.output.as_str(), done.exit_code),
             ("Playrack Virtual Device\n", Some(0))

@@ -189,18 +189,20 @@ async fn commands_from_the_controller_run_once_and_report() {
     assert_eq!(recv_event(&mut ws).await, ok);
 
     // shell on the warm instance: output, exit code, result.
-    let warm = loop {
-        if let Some(s) = running
+    let warm_slot = || {
+        running
             .agent
             .pool
             .slots()
             .into_iter()
             .find(|s| s.state == InstanceState::Warm)
-        {
-            break s;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
     };
+    assert!(
+        support::wait_until(Duration::from_secs(60), async || warm_slot().is_some()).await,
+        "no warm instance: {:?}",
+        running.agent.pool.slots()
+    );
+    let warm = warm_slot().expect("warm above");
     command(
         &mut ws,
         "c2",

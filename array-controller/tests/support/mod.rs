@@ -830,14 +830,30 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
+    wait_value(what, timeout, || {
+        let f = check();
+        async move { if f.await { Ok(()) } else { Err("not yet") } }
+    })
+    .await
+}
+
+/// Polls `check` until it answers `Ok(value)`; fails after `timeout`, naming `what` and the
+/// last `Err(state)` it saw.
+pub async fn wait_value<T, D, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    D: std::fmt::Debug,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, D>>,
+{
     let deadline = std::time::Instant::now() + timeout;
     loop {
-        if check().await {
-            return;
-        }
+        let last = match check().await {
+            Ok(v) => return v,
+            Err(last) => last,
+        };
         assert!(
             std::time::Instant::now() < deadline,
-            "timed out after {timeout:?} waiting for {what}"
+            "timed out after {timeout:?} waiting for {what}; last: {last:?}"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
