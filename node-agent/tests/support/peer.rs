@@ -63,6 +63,9 @@ pub struct Peer {
     pub ws_closed: bool,
     /// Once connected, drop every n-th datagram that arrives (a lossy network).
     pub drop_one_in: Option<u32>,
+    /// When the client last asked for a key frame (as browsers do after a loss they could not
+    /// repair: at most once a second).
+    last_pli: Option<Instant>,
     received: u64,
     pub dropped: u64,
 }
@@ -103,6 +106,7 @@ impl Peer {
             signals: Vec::new(),
             ws_closed: false,
             drop_one_in: None,
+            last_pli: None,
             received: 0,
             dropped: 0,
         };
@@ -152,6 +156,17 @@ impl Peer {
         match self.rtc.channel(self.channel) {
             Some(mut c) => c.write(false, text.as_bytes()).is_ok(),
             None => false,
+        }
+    }
+
+    /// A PLI, at most once a second.
+    fn recover(&mut self) {
+        if self
+            .last_pli
+            .is_none_or(|t| t.elapsed() >= Duration::from_secs(1))
+        {
+            self.last_pli = Some(Instant::now());
+            self.request_keyframe();
         }
     }
 
@@ -252,6 +267,10 @@ impl Peer {
             Event::MediaData(d) => {
                 if d.mid == self.video_mid {
                     self.video_frames += 1;
+                    // A gap the retransmissions did not fill: ask for a key frame.
+                    if !d.contiguous {
+                        self.recover();
+                    }
                     if d.is_keyframe() {
                         self.keyframes += 1;
                     }
@@ -272,7 +291,10 @@ impl Peer {
                             });
                         }
                         Ok(None) => {}
-                        Err(_) => self.decode_errors += 1,
+                        Err(_) => {
+                            self.decode_errors += 1;
+                            self.recover();
+                        }
                     }
                 } else {
                     self.audio_packets += 1;
