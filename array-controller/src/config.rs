@@ -92,6 +92,11 @@ pub struct Args {
     #[arg(long, env = "PLAYRACK_CLAIM_TTL_SECS")]
     pub claim_ttl_secs: Option<u32>,
 
+    /// A reserved play whose player has not connected within this many seconds ends
+    /// (`NO_SHOW`, not billed) and frees its slot; a game's trial defaults may set their own.
+    #[arg(long, env = "PLAYRACK_CONNECT_DEADLINE_SECS")]
+    pub connect_deadline_secs: Option<u32>,
+
     /// Largest save archive a board agent may upload, in bytes.
     #[arg(long, env = "PLAYRACK_ARCHIVE_MAX_BYTES")]
     pub archive_max_bytes: Option<u64>,
@@ -154,6 +159,7 @@ struct FileConfig {
     agent_lease_secs: Option<u32>,
     ticket_timeout_secs: Option<u32>,
     claim_ttl_secs: Option<u32>,
+    connect_deadline_secs: Option<u32>,
     archive_max_bytes: Option<u64>,
     archive_keep: Option<u32>,
     webhook_retry_base_ms: Option<u64>,
@@ -182,6 +188,7 @@ pub struct Config {
     pub agent_lease_secs: u32,
     pub ticket_timeout_secs: u32,
     pub claim_ttl_secs: u32,
+    pub connect_deadline_secs: u32,
     pub archive_max_bytes: u64,
     pub archive_keep: u32,
     pub webhook_retry_base_ms: u64,
@@ -228,6 +235,7 @@ impl Config {
             agent_lease_secs: 15,
             ticket_timeout_secs: 30,
             claim_ttl_secs: 30,
+            connect_deadline_secs: 60,
             archive_max_bytes: 512 << 20,
             archive_keep: 5,
             webhook_retry_base_ms: 10_000,
@@ -300,6 +308,9 @@ impl Config {
         }
         if let Some(v) = args.claim_ttl_secs.or(file.claim_ttl_secs) {
             c.claim_ttl_secs = v.max(1);
+        }
+        if let Some(v) = args.connect_deadline_secs.or(file.connect_deadline_secs) {
+            c.connect_deadline_secs = v.max(1);
         }
         if let Some(v) = args.archive_max_bytes.or(file.archive_max_bytes) {
             c.archive_max_bytes = v;

@@ -40,6 +40,10 @@ impl WriteTx {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         self.tx.commit().await
     }
+
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
 }
 
 impl std::ops::Deref for WriteTx {
@@ -105,6 +109,16 @@ impl Db {
             Backend::Postgres => (None, self.pool.begin().await?),
         };
         Ok(WriteTx { tx, _writer: guard })
+    }
+
+    /// Begins a transaction for consistent reads. It never takes the writer lock (WAL readers
+    /// run beside the writer on SQLite), so reading never waits for the write path; writing in
+    /// it is a mistake (on SQLite it may fail with `SQLITE_BUSY`).
+    pub async fn read(&self) -> Result<WriteTx, sqlx::Error> {
+        Ok(WriteTx {
+            tx: self.pool.begin().await?,
+            _writer: None,
+        })
     }
 
     /// Begins a write transaction that is also serialised against every other transaction

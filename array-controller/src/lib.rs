@@ -17,8 +17,9 @@
 //! - [`http`], [`error`], [`ratelimit`]: request ids, problem+json errors, rate limits.
 //! - [`play`]: acquire (assign or queue), the queue's promotions, claims and evictions, and
 //!   the sessions the coordinator records.
-//! - [`scheduler`]: sans-IO placement, session timers and queue ETAs (the acquire path of
-//!   issue 3 will drive them from the store).
+//! - [`scheduler`]: sans-IO placement, session timers and queue ETAs.
+//! - [`store`]: the session core's SQL — typed rows, state enums mapped to text once, counts
+//!   of capacity in use, live sessions and the waiting line found by index.
 //! - [`seed`]: the demo operator and tenant of embedded mode.
 //!
 //! [`serve`] wires them together; `main.rs` only parses flags and calls it.
@@ -40,6 +41,7 @@ pub mod ratelimit;
 pub mod scheduler;
 pub mod seed;
 pub mod state;
+pub mod store;
 pub mod webhooks;
 
 use crate::config::Config;

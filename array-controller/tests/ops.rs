@@ -660,6 +660,7 @@ fn help_explains_every_option() {
         ("agent-lease-secs", "PLAYRACK_AGENT_LEASE_SECS"),
         ("ticket-timeout-secs", "PLAYRACK_TICKET_TIMEOUT_SECS"),
         ("claim-ttl-secs", "PLAYRACK_CLAIM_TTL_SECS"),
+        ("connect-deadline-secs", "PLAYRACK_CONNECT_DEADLINE_SECS"),
         ("archive-max-bytes", "PLAYRACK_ARCHIVE_MAX_BYTES"),
         ("archive-keep", "PLAYRACK_ARCHIVE_KEEP"),
         ("webhook-retry-base-ms", "PLAYRACK_WEBHOOK_RETRY_BASE_MS"),

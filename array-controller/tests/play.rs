@@ -9,10 +9,8 @@ use playrack_wire::api::*;
 use reqwest::{Method, StatusCode};
 use std::collections::BTreeSet;
 use support::agent;
+use support::play::*;
 use support::{Ctl, World, acquire, backends, device, wait_for, wait_value, world};
-
-/// How long a test waits for something the platform does on its own.
-const SECS_20: std::time::Duration = std::time::Duration::from_secs(20);
 
 fn by_link(w: &impl HasLink, i: usize) -> AcquireRequest {
     AcquireRequest {
@@ -125,36 +123,12 @@ async fn quota_full_and_room_full_are_told_apart_and_repeats_are_idempotent() {
     }
 }
 
-async fn poll(ctl: &Ctl, ticket: &str) -> Ticket {
-    ctl.ok::<(), _>(
-        Method::GET,
-        &format!("/v1/play/tickets/{ticket}"),
-        "unused",
-        None,
-        StatusCode::OK,
-    )
-    .await
-}
-
-fn ticket_of(a: &AcquireResponse) -> String {
-    match a {
-        AcquireResponse::Queued { ticket_id, .. } => ticket_id.clone(),
-        other => panic!("expected a ticket: {other:?}"),
-    }
-}
-
-fn session_of(a: &AcquireResponse) -> String {
-    match a {
-        AcquireResponse::Assigned { session_id, .. } => session_id.clone(),
-        other => panic!("expected a session: {other:?}"),
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn priority_beats_fifo_and_a_freed_slot_goes_to_the_head_at_once() {
     for backend in backends() {
         let ctl = Ctl::start(backend).await;
-        let w = world(&ctl, 1, 1, 10).await;
+        let mut w = world(&ctl, 1, 1, 10).await;
+        w.answer_ends();
         let key: serde_json::Value = ctl
             .ok::<(), _>(
                 Method::POST,
@@ -192,7 +166,8 @@ async fn priority_beats_fifo_and_a_freed_slot_goes_to_the_head_at_once() {
         );
         assert_eq!(poll(&ctl, &early).await.position, Some(2));
 
-        // Alice leaves: the VIP is promoted before the leave call returns.
+        // Alice leaves: once the board has her instance back, the VIP is promoted (and
+        // claims it by polling); the early bird stays in line.
         let _: Session = ctl
             .ok::<(), _>(
                 Method::DELETE,
@@ -202,12 +177,15 @@ async fn priority_beats_fifo_and_a_freed_slot_goes_to_the_head_at_once() {
                 StatusCode::OK,
             )
             .await;
-        let t = poll(&ctl, &vip).await;
-        assert_eq!(
-            t.state,
-            TicketState::Claimed,
-            "promoted, then claimed by this poll"
-        );
+        let t = wait_value("the VIP to be promoted", SECS_20, || async {
+            let t = poll(&ctl, &vip).await;
+            if t.state == TicketState::Claimed {
+                Ok(t)
+            } else {
+                Err(t)
+            }
+        })
+        .await;
         let s: PlaySession = ctl
             .ok::<(), _>(
                 Method::GET,
@@ -246,16 +224,6 @@ async fn priority_beats_fifo_and_a_freed_slot_goes_to_the_head_at_once() {
     }
 }
 
-/// The state of a ticket, read without polling it (a poll would claim a promotion).
-async fn ticket_state(ctl: &Ctl, id: &str) -> String {
-    let state = ctl.running.as_ref().unwrap().state.clone();
-    sqlx::query_scalar("SELECT state FROM tickets WHERE id = $1")
-        .bind(id)
-        .fetch_one(&state.db.pool)
-        .await
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unclaimed_promotions_expire_and_quiet_tickets_are_evicted() {
     for backend in backends() {
@@ -264,13 +232,15 @@ async fn unclaimed_promotions_expire_and_quiet_tickets_are_evicted() {
             c.ticket_timeout_secs = 4;
         })
         .await;
-        let w = world(&ctl, 1, 1, 10).await;
+        let mut w = world(&ctl, 1, 1, 10).await;
+        w.answer_ends();
         let playing = session_of(&acquire(&ctl, &by_link(&w, 0), None).await);
         let a = ticket_of(&acquire(&ctl, &by_link(&w, 1), None).await);
         let b = ticket_of(&acquire(&ctl, &by_link(&w, 2), None).await);
         let c = ticket_of(&acquire(&ctl, &by_link(&w, 3), None).await);
 
-        // The slot frees: A (head of the line) is promoted at once, but never claims it.
+        // The slot frees: A (head of the line) is promoted as soon as the board has the
+        // instance back, but never claims it.
         let _: Session = ctl
             .ok::<(), _>(
                 Method::DELETE,
@@ -280,7 +250,14 @@ async fn unclaimed_promotions_expire_and_quiet_tickets_are_evicted() {
                 StatusCode::OK,
             )
             .await;
-        assert_eq!(ticket_state(&ctl, &a).await, "promoted");
+        wait_for("A to be promoted", SECS_20, || async {
+            ticket_state(&ctl, &a).await != "waiting"
+        })
+        .await;
+        assert!(
+            ["promoted", "expired"].contains(&ticket_state(&ctl, &a).await.as_str()),
+            "A was promoted, not claimed"
+        );
         // B keeps polling; C goes quiet. After A's claim deadline (1 s) the sweeper expires A and
         // promotes B, which B's next poll claims.
         let claimed = wait_value("B to be promoted and claim", SECS_20, || async {
@@ -328,35 +305,6 @@ async fn unclaimed_promotions_expire_and_quiet_tickets_are_evicted() {
     }
 }
 
-async fn play_session(ctl: &Ctl, id: &str) -> PlaySession {
-    ctl.ok::<(), _>(
-        Method::GET,
-        &format!("/v1/play/sessions/{id}"),
-        "x",
-        None,
-        StatusCode::OK,
-    )
-    .await
-}
-
-/// Polls the player's view of a session until `cond` holds (20 s at most).
-async fn wait_session(
-    ctl: &Ctl,
-    id: &str,
-    what: &str,
-    cond: impl Fn(&PlaySession) -> bool,
-) -> PlaySession {
-    wait_value(
-        &format!("the session to become {what}"),
-        SECS_20,
-        || async {
-            let s = play_session(ctl, id).await;
-            if cond(&s) { Ok(s) } else { Err(s) }
-        },
-    )
-    .await
-}
-
 fn report(session: &str, state: AgentSessionState, connected: bool) -> AgentMessage {
     AgentMessage::Session {
         session_id: session.into(),
@@ -380,6 +328,7 @@ async fn timers(ctl: &Ctl, w: &World, max_play: u32, grace: u32, idle: u32) {
                     max_play_seconds: max_play,
                     reconnect_grace_seconds: grace,
                     idle_kick_seconds: idle,
+                    connect_deadline_seconds: None,
                 }),
                 ..Default::default()
             }),
@@ -471,6 +420,8 @@ async fn the_agent_prepares_the_player_connects_and_each_timer_ends_the_play_wit
             }
             _ => unreachable!(),
         }
+        // The board resets the instance and says so: the slot is free again.
+        agent::send(ws, &agent::ended(&sid, "IDLE")).await;
 
         // A 2-second trial ends as TRIAL_OVER even with input flowing.
         let short = w_link(&ctl, &game_id, &w.tenant_token, Some(2)).await;
@@ -481,6 +432,7 @@ async fn the_agent_prepares_the_player_connects_and_each_timer_ends_the_play_wit
         })
         .await;
         assert_eq!(s.session.end_reason.as_deref(), Some("TRIAL_OVER"));
+        agent::send(ws, &agent::ended(&sid, "TRIAL_OVER")).await;
 
         // Dropped: a reconnect inside the grace (2 s) gets the same instance; after it, the play ends.
         let link = w_link(&ctl, &game_id, &w.tenant_token, None).await;
@@ -680,59 +632,12 @@ async fn a_lost_board_ends_its_plays_and_reconnects_are_reconciled() {
     }
 }
 
-/// Reads server-sent `ticket` events from a response body.
-struct TicketEvents {
-    body: std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
-    buf: String,
-}
-
-impl TicketEvents {
-    async fn open(ctl: &Ctl, ticket: &str) -> TicketEvents {
-        let resp = ctl
-            .http
-            .get(format!("{}/v1/play/tickets/{ticket}/events", ctl.url))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), StatusCode::OK);
-        assert!(
-            resp.headers()["content-type"]
-                .to_str()
-                .unwrap()
-                .starts_with("text/event-stream")
-        );
-        TicketEvents {
-            body: Box::pin(resp.bytes_stream()),
-            buf: String::new(),
-        }
-    }
-
-    /// The next ticket event (10 s at most).
-    async fn next(&mut self) -> Ticket {
-        use futures_util::StreamExt;
-        loop {
-            if let Some(end) = self.buf.find("\n\n") {
-                let block: String = self.buf.drain(..end + 2).collect();
-                if let Some(data) = block.lines().find_map(|l| l.strip_prefix("data: ")) {
-                    return serde_json::from_str(data).unwrap();
-                }
-                continue;
-            }
-            let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), self.body.next())
-                .await
-                .expect("an event within 10 s")
-                .expect("stream open")
-                .unwrap();
-            self.buf.push_str(&String::from_utf8_lossy(&chunk));
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queue_positions_are_pushed_live_and_a_promotion_arrives_at_once() {
     for backend in backends() {
         let ctl = Ctl::start(backend).await;
-        let w = world(&ctl, 1, 1, 10).await;
+        let mut w = world(&ctl, 1, 1, 10).await;
+        w.answer_ends();
         let playing = session_of(&acquire(&ctl, &by_link(&w, 0), None).await);
         let first = ticket_of(&acquire(&ctl, &by_link(&w, 1), None).await);
         let second = ticket_of(&acquire(&ctl, &by_link(&w, 2), None).await);
@@ -764,7 +669,14 @@ async fn queue_positions_are_pushed_live_and_a_promotion_arrives_at_once() {
                 StatusCode::OK,
             )
             .await;
-        let t = events.next().await;
+        // (Until the board has the instance back, the ticket is still first in line.)
+        let t = loop {
+            let t = events.next().await;
+            if t.state != TicketState::Waiting {
+                break t;
+            }
+            assert_eq!(t.position, Some(1), "{t:?}");
+        };
         assert_eq!(t.state, TicketState::Claimed, "{t:?}");
         assert!(t.session_id.is_some());
         ctl.stop().await;

@@ -154,6 +154,23 @@ fn reconnects_back_off_exponentially_with_bounded_jitter_and_reset_on_welcome() 
 }
 
 #[test]
+fn once_welcomed_a_board_comes_back_within_a_third_of_the_lease() {
+    // The controller restarts: it judges boards only after hearing them for a whole lease
+    // (15 s here), so the agent must retry well inside it, however long the outage lasts.
+    let t0 = Instant::now();
+    let mut link = Link::new(identity(), t0, 11);
+    up(&mut link, t0); // welcome(5): heartbeat 5 s, lease 15 s
+    let mut t = t0;
+    for _ in 0..20 {
+        let d = link.handle_disconnected(t);
+        assert!(d <= Duration::from_secs(5), "{d:?}");
+        t += d;
+        link.handle_timeout(t);
+        assert_eq!(drain(&mut link), [Output::Connect]);
+    }
+}
+
+#[test]
 fn jitter_spreads_boards_apart() {
     // Many boards (different seeds) dropped at once do not all come back at the same instant.
     let mut firsts: Vec<Duration> = (0..200)

@@ -136,6 +136,8 @@ pub async fn run(state: AppState, board_id: String, mut socket: WebSocket) {
                 match parse(&msg) {
                     Ok(Some(m)) => {
                         if let Err(e) = on_message(&state, &board_id, m).await {
+                            // Unrecorded heartbeats must not count as silence.
+                            state.agents.hearing.deaf();
                             tracing::warn!(board = %board_id, "agent message not recorded: {e}");
                         }
                     }
@@ -160,15 +162,25 @@ pub async fn run(state: AppState, board_id: String, mut socket: WebSocket) {
             }
         }
     }
-    if state.agents.unregister(&board_id, generation) {
-        let _ = sqlx::query(
-            "UPDATE boards SET agent_state = 'offline' WHERE id = $1 AND agent_state = 'online'",
-        )
-        .bind(&board_id)
-        .execute(&state.db.pool)
-        .await;
+    if state.agents.unregister(&board_id, generation)
+        && let Err(e) = went_offline(&state, &board_id).await
+    {
+        tracing::warn!(board = %board_id, "recording the disconnect failed: {e}");
     }
     tracing::info!(board = %board_id, "agent disconnected");
+}
+
+/// The board's connection closed: it takes no new plays until it says hello again.
+async fn went_offline(state: &AppState, board_id: &str) -> Result<(), sqlx::Error> {
+    let mut tx = state.db.write().await?;
+    sqlx::query(
+        "UPDATE boards SET agent_state = 'offline' WHERE id = $1 AND agent_state = 'online'",
+    )
+    .bind(board_id)
+    .execute(&mut **tx)
+    .await?;
+    crate::store::slots::sync_board(&mut tx, board_id).await?;
+    tx.commit().await
 }
 
 async fn on_hello(
@@ -242,6 +254,7 @@ async fn on_message(
         AgentMessage::Instance { instance } => {
             let mut tx = state.db.write().await?;
             upsert_instance(&mut tx, board_id, &instance, now).await?;
+            crate::store::slots::recount_warm(&mut tx, board_id, &instance.spec_id).await?;
             sqlx::query("UPDATE boards SET last_seen_at = $1 WHERE id = $2")
                 .bind(now)
                 .bind(board_id)

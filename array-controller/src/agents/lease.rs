@@ -1,8 +1,43 @@
-//! The board lease: a board whose agent has been silent for longer than the lease is LOST.
+//! The board lease: a board whose agent has been silent for longer than the lease is LOST —
+//! judged only once this controller has itself been able to hear boards for a whole lease.
+//!
+//! Like a Kubernetes node lease, silence counts only while the listener could hear: not during
+//! the first lease after the controller starts (agents are still reconnecting; they retry
+//! within a third of the lease), and not while the database was unreachable (heartbeats could
+//! not be recorded). [`Hearing`] keeps that instant; after an outage it starts again.
 
 use crate::error::ApiResult;
 use crate::state::AppState;
 use playrack_wire::Timestamp;
+
+/// Since when this controller has been able to hear boards without a break (`None`: it
+/// cannot now — the database is unreachable).
+#[derive(Debug, Default)]
+pub struct Hearing {
+    since: std::sync::Mutex<Option<Timestamp>>,
+}
+
+impl Hearing {
+    /// Recording worked at `now`: hearing goes on, or starts again after a break.
+    pub fn heard(&self, now: Timestamp) {
+        let mut since = self.since.lock().unwrap_or_else(|e| e.into_inner());
+        since.get_or_insert(now);
+    }
+
+    /// Recording failed: what boards say is not being heard.
+    pub fn deaf(&self) {
+        *self.since.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    pub fn since(&self) -> Option<Timestamp> {
+        *self.since.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Whether boards may be judged at `now`: hearing has lasted a whole lease.
+pub fn may_judge(hearing_since: Option<Timestamp>, now: Timestamp, lease_secs: u32) -> bool {
+    hearing_since.is_some_and(|since| expired(since, now, lease_secs))
+}
 
 /// Whether a board last heard from at `last_seen` is past its lease at `now`.
 pub fn expired(last_seen: Timestamp, now: Timestamp, lease_secs: u32) -> bool {
@@ -11,6 +46,13 @@ pub fn expired(last_seen: Timestamp, now: Timestamp, lease_secs: u32) -> bool {
 
 /// Marks every board past its lease as LOST; returns their ids.
 pub async fn sweep(state: &AppState, now: Timestamp) -> ApiResult<Vec<String>> {
+    if !may_judge(
+        state.agents.hearing.since(),
+        now,
+        state.config.agent_lease_secs,
+    ) {
+        return Ok(Vec::new());
+    }
     let cutoff = now.plus_secs(-i64::from(state.config.agent_lease_secs));
     let stale: Vec<String> = sqlx::query_scalar(
         "SELECT id FROM boards WHERE agent_state <> 'lost' AND last_seen_at IS NOT NULL AND last_seen_at < $1",
@@ -52,6 +94,23 @@ pub async fn sweep(state: &AppState, now: Timestamp) -> ApiResult<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn boards_are_judged_only_after_a_whole_lease_of_hearing() {
+        let h = Hearing::default();
+        assert!(!may_judge(h.since(), Timestamp(100_000), 15), "never heard");
+        h.heard(Timestamp(100_000));
+        h.heard(Timestamp(101_000)); // hearing goes on from its start
+        assert_eq!(h.since(), Some(Timestamp(100_000)));
+        assert!(!may_judge(h.since(), Timestamp(115_000), 15), "first lease");
+        assert!(may_judge(h.since(), Timestamp(115_001), 15));
+        // The database stalls: no judging until a whole lease after it came back.
+        h.deaf();
+        assert!(!may_judge(h.since(), Timestamp(130_000), 15));
+        h.heard(Timestamp(140_000));
+        assert!(!may_judge(h.since(), Timestamp(150_000), 15));
+        assert!(may_judge(h.since(), Timestamp(155_001), 15));
+    }
 
     #[test]
     fn the_lease_is_strict() {

@@ -26,6 +26,8 @@ pub const ENROLMENT_TOKEN_PREFIX: &str = "pre_";
 pub struct Agents {
     connections: Mutex<HashMap<String, Connection>>,
     next_generation: AtomicU64,
+    /// Since when this controller could hear boards (see [`lease`]).
+    pub hearing: lease::Hearing,
 }
 
 struct Connection {
@@ -99,6 +101,15 @@ pub fn spawn_lease_watchdog(state: AppState) -> tokio::task::JoinHandle<()> {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             tick.tick().await;
+            // The database answers: boards' reports can be recorded (from now, if it did not).
+            match state.db.ping().await {
+                Ok(()) => state.agents.hearing.heard(crate::now()),
+                Err(e) => {
+                    tracing::warn!("database unreachable; boards are not judged: {e}");
+                    state.agents.hearing.deaf();
+                    continue;
+                }
+            }
             match lease::sweep(&state, crate::now()).await {
                 Ok(lost) => {
                     for board in lost {
@@ -109,7 +120,10 @@ pub fn spawn_lease_watchdog(state: AppState) -> tokio::task::JoinHandle<()> {
                         }
                     }
                 }
-                Err(e) => tracing::warn!("lease sweep failed: {e}"),
+                Err(e) => {
+                    state.agents.hearing.deaf();
+                    tracing::warn!("lease sweep failed: {e}");
+                }
             }
         }
     })

@@ -432,6 +432,7 @@ pub(crate) async fn insert_board(tx: &mut db::WriteTx, b: &Board) -> ApiResult<(
             ApiError::Conflict { .. } => ApiError::conflict("SERIAL_TAKEN", format!("a board with serial `{}` exists", b.serial)),
             other => other,
         })?;
+    crate::store::slots::sync_board(tx, &b.id).await?;
     Ok(())
 }
 
@@ -544,6 +545,7 @@ async fn update_board(
         .bind(&id)
         .execute(&mut **tx)
         .await?;
+    crate::store::slots::sync_board(&mut tx, &id).await?;
     audit::record(
         &mut tx,
         &caller,
@@ -654,6 +656,12 @@ async fn import_topology(
                         .execute(&mut **tx)
                         .await?;
                     if updated.rows_affected() > 0 {
+                        let id: String =
+                            sqlx::query_scalar("SELECT id FROM boards WHERE serial = $1")
+                                .bind(b.serial.trim())
+                                .fetch_one(&mut **tx)
+                                .await?;
+                        crate::store::slots::sync_board(&mut tx, &id).await?;
                         report.updated += 1;
                     } else {
                         let board = Board {

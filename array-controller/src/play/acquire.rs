@@ -1,12 +1,17 @@
-//! Acquire: resolve the player and the game, then — in one serialised transaction — return the
-//! player's live session or ticket if there is one, else place the play (a reserved session) or
-//! queue it (a ticket). Idempotent per `Idempotency-Key`.
+//! Acquire: resolve the player and the game (reads only), then in one short write transaction
+//! return the player's live session or ticket if there is one, else place the play (a reserved
+//! session) or queue it (a ticket). Idempotent per `Idempotency-Key`.
+//!
+//! No global lock: the transaction counts the chosen board slot, room and order with
+//! conditional updates (PostgreSQL locks just those rows; candidate boards another acquire is
+//! deciding on are skipped, not waited for), and only the same player's requests serialise.
 
-use super::{POLL_AFTER_MS, SLOTS_LOCK, identity, queue, snapshot};
+use super::{POLL_AFTER_MS, identity, queue};
 use crate::db::{self, WriteTx};
 use crate::error::{ApiError, ApiResult};
-use crate::scheduler::placement::{self, Decision, PlayRequest};
+use crate::scheduler::placement::{self, BoardView, Decision, PlayRequest, QueueReason};
 use crate::state::AppState;
+use crate::store;
 use axum::http::StatusCode;
 use playrack_wire::api::{AcquireRequest, AcquireResponse, TrialDefaults};
 use sqlx::Row;
@@ -181,6 +186,17 @@ pub async fn resolve(state: &AppState, req: AcquireRequest) -> ApiResult<Play> {
     })
 }
 
+/// How many times a reservation is retried when a concurrent one took the room's or the
+/// order's last place between the read and the write (PostgreSQL only: SQLite's single writer
+/// never races).
+const RACE_RETRIES: usize = 4;
+/// How many (spec, room) places one acquire looks at before it queues: the rooms are ranked by
+/// the player's RTT first, so the rest would be too far anyway, and the work stays bounded.
+const MAX_TRIES: usize = 16;
+/// Boards read (and on PostgreSQL locked) per tried room: the least or most loaded, by the
+/// room's policy, among which a warm one is preferred.
+const BOARDS_PER_ROOM: i64 = 4;
+
 /// Acquire, end to end.
 pub async fn acquire(
     state: &AppState,
@@ -196,63 +212,91 @@ pub async fn acquire(
         ));
     }
     let play = resolve(state, req).await?;
-    let now = crate::now();
-    let mut tx = state.db.write_serialized(SLOTS_LOCK).await?;
-    if let Some(k) = &idempotency_key {
-        let stored: Option<String> =
-            sqlx::query_scalar("SELECT response FROM idempotency WHERE scope = $1 AND key = $2")
-                .bind(&play.user_key)
-                .bind(k)
-                .fetch_optional(&mut **tx)
-                .await?;
-        if let Some(s) = stored {
-            return serde_json::from_str(&s).map_err(|e| ApiError::Internal(e.to_string()));
+    let started = std::time::Instant::now();
+    for _ in 0..RACE_RETRIES {
+        let now = crate::now();
+        let mut tx = begin_for_player(state, &play).await?;
+        if let Some(k) = &idempotency_key {
+            let stored: Option<String> = sqlx::query_scalar(
+                "SELECT response FROM idempotency WHERE scope = $1 AND key = $2",
+            )
+            .bind(&play.user_key)
+            .bind(k)
+            .fetch_optional(&mut **tx)
+            .await?;
+            if let Some(s) = stored {
+                return serde_json::from_str(&s).map_err(|e| ApiError::Internal(e.to_string()));
+            }
         }
+        let (answer, fresh) = match existing(&mut tx, &play).await? {
+            Some(a) => (a, false),
+            None => match place_or_queue(state, &mut tx, &play, now.millis()).await? {
+                Some(a) => (a, true),
+                None => continue, // raced: read again
+            },
+        };
+        if let Some(k) = &idempotency_key {
+            sqlx::query(
+                "INSERT INTO idempotency (scope, key, response, created_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&play.user_key)
+            .bind(k)
+            .bind(serde_json::to_string(&answer).expect("json"))
+            .bind(now.millis())
+            .execute(&mut **tx)
+            .await?;
+        }
+        tx.commit().await?;
+        if let (true, AcquireResponse::Assigned { session_id, .. }) = (fresh, &answer) {
+            super::lifecycle::dispatch_prepare(state, std::slice::from_ref(session_id)).await?;
+        }
+        let outcome = if matches!(answer, AcquireResponse::Assigned { .. }) {
+            "assigned"
+        } else {
+            "queued"
+        };
+        metrics::counter!("playrack_acquires_total", "outcome" => outcome).increment(1);
+        metrics::histogram!("playrack_acquire_seconds").record(started.elapsed().as_secs_f64());
+        return Ok(answer);
     }
-    let (answer, fresh) = match existing(&mut tx, &play).await? {
-        Some(a) => (a, false),
-        None => (place_or_queue(&mut tx, &play, now.millis()).await?, true),
-    };
-    if let Some(k) = &idempotency_key {
-        sqlx::query(
-            "INSERT INTO idempotency (scope, key, response, created_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(&play.user_key)
-        .bind(k)
-        .bind(serde_json::to_string(&answer).expect("json"))
-        .bind(now.millis())
-        .execute(&mut **tx)
-        .await?;
+    Err(ApiError::coded(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "BUSY",
+        "capacity changed too fast to decide; try again",
+    ))
+}
+
+/// A write transaction in which this player's plays cannot change under us: SQLite's single
+/// writer, or on PostgreSQL a transaction-scoped advisory lock on the player's live key (only
+/// the same player's concurrent requests ever wait on it).
+pub async fn begin_for_player(state: &AppState, play: &Play) -> ApiResult<WriteTx> {
+    let mut tx = state.db.write().await?;
+    if state.db.backend == store::Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(lock_key(&format!("player|{}", play.live_key())))
+            .execute(&mut **tx)
+            .await?;
     }
-    tx.commit().await?;
-    if let (true, AcquireResponse::Assigned { session_id, .. }) = (fresh, &answer) {
-        super::lifecycle::dispatch_prepare(state, std::slice::from_ref(session_id)).await?;
-    }
-    let outcome = if matches!(answer, AcquireResponse::Assigned { .. }) {
-        "assigned"
-    } else {
-        "queued"
-    };
-    metrics::counter!("playrack_acquires_total", "outcome" => outcome).increment(1);
-    Ok(answer)
+    Ok(tx)
+}
+
+/// The PostgreSQL advisory-lock key of a name (a player, a tenant's line).
+pub fn lock_key(name: &str) -> i64 {
+    use sha2::Digest;
+    let d = sha2::Sha256::digest(name.as_bytes());
+    i64::from_be_bytes(d[..8].try_into().expect("8 bytes"))
 }
 
 /// The player's live session or ticket for this game, if any ("already playing" returns it).
 async fn existing(tx: &mut WriteTx, play: &Play) -> ApiResult<Option<AcquireResponse>> {
     let key = play.live_key();
-    if let Some(r) = sqlx::query(
-        "SELECT id, room_id, board_id, spec_id, downgraded FROM sessions WHERE live_key = $1",
-    )
-    .bind(&key)
-    .fetch_optional(&mut ***tx)
-    .await?
-    {
+    if let Some(r) = store::sessions::live_by_key(tx, &key).await? {
         return Ok(Some(AcquireResponse::Assigned {
-            session_id: r.try_get("id")?,
-            room_id: r.try_get("room_id")?,
-            board_id: r.try_get("board_id")?,
-            spec_id: r.try_get("spec_id")?,
-            downgraded: r.try_get::<i64, _>("downgraded")? != 0,
+            session_id: r.id,
+            room_id: r.room_id,
+            board_id: r.board_id,
+            spec_id: r.spec_id,
+            downgraded: r.downgraded != 0,
         }));
     }
     if let Some(id) = sqlx::query_scalar::<_, String>("SELECT id FROM tickets WHERE live_key = $1")
@@ -277,58 +321,129 @@ pub fn queued_answer(t: &playrack_wire::api::Ticket) -> AcquireResponse {
     }
 }
 
-async fn place_or_queue(tx: &mut WriteTx, play: &Play, now: i64) -> ApiResult<AcquireResponse> {
-    match decide(tx, play, now).await? {
-        Decision::Assign {
+/// Places the play (a reserved session) or queues it; `None` when a concurrent reservation
+/// took the place chosen (the caller starts over).
+async fn place_or_queue(
+    state: &AppState,
+    tx: &mut WriteTx,
+    play: &Play,
+    now: i64,
+) -> ApiResult<Option<AcquireResponse>> {
+    match place(state, tx, play, now).await? {
+        Placed::Raced => Ok(None),
+        Placed::Assigned(a) => {
+            let session_id = reserve(state, tx, play, &a, now, None).await?;
+            Ok(Some(AcquireResponse::Assigned {
+                session_id,
+                room_id: a.room_id,
+                board_id: a.board_id,
+                spec_id: a.spec_id,
+                downgraded: a.downgraded,
+            }))
+        }
+        Placed::Queue(reason) => {
+            let id = queue::enqueue(state, tx, play, reason.as_str()).await?;
+            let t = queue::view(tx, &id).await?;
+            Ok(Some(queued_answer(&t)))
+        }
+    }
+}
+
+/// A place with its slot, room and order already counted in the transaction.
+#[derive(Debug, Clone)]
+pub struct Assignment {
+    pub spec_id: String,
+    pub order_id: String,
+    pub room_id: String,
+    pub board_id: String,
+    pub downgraded: bool,
+}
+
+pub enum Placed {
+    Assigned(Assignment),
+    Queue(QueueReason),
+    /// The room's or order's last place went to a concurrent transaction: roll back, retry.
+    Raced,
+}
+
+/// Chooses a place with the placement core and takes it: the tenant's orders and the rooms
+/// where the version is ready are read with their counts, then only the tried rooms' best
+/// boards (locked, skipping locked ones, on PostgreSQL). O(orders + rooms + tries), never
+/// O(boards) or O(history).
+pub async fn place(state: &AppState, tx: &mut WriteTx, play: &Play, now: i64) -> ApiResult<Placed> {
+    let orders = store::capacity::orders(tx, &play.tenant_id, now).await?;
+    let rooms = store::capacity::rooms(tx, &play.version_id).await?;
+    let request = play.placement_request();
+    let (tries, reason) = placement::tries(&request, &orders, &rooms);
+    for t in tries.iter().take(MAX_TRIES) {
+        let binpack = t.room.placement == playrack_wire::api::Placement::Binpack;
+        let mut rows = store::slots::candidates(
+            tx,
+            state.db.backend,
+            &t.room.id,
+            t.spec,
+            binpack,
+            BOARDS_PER_ROOM,
+        )
+        .await?;
+        if rows.is_empty() && state.db.backend == store::Backend::Postgres {
+            // Every free board may be locked by a reservation in flight: wait for one.
+            rows.extend(store::slots::first_free_waiting(tx, &t.room.id, t.spec).await?);
+        }
+        let boards: Vec<BoardView> = rows
+            .into_iter()
+            .map(|c| BoardView {
+                id: c.board_id,
+                healthy: true,
+                draining: false,
+                capacity: [(t.spec.to_owned(), c.capacity.max(0) as u32)].into(),
+                in_use: [(t.spec.to_owned(), c.in_use.max(0) as u32)].into(),
+                warm_specs: if c.warm > 0 {
+                    [t.spec.to_owned()].into()
+                } else {
+                    Default::default()
+                },
+            })
+            .collect();
+        let Some(board) = placement::choose_among(&boards, t.room.placement, t.spec) else {
+            continue;
+        };
+        let Decision::Assign {
             spec_id,
             order_id,
             room_id,
             board_id,
             downgraded,
             ..
-        } => {
-            let session_id = reserve(
-                tx, play, &spec_id, &order_id, &room_id, &board_id, downgraded, now,
-            )
-            .await?;
-            Ok(AcquireResponse::Assigned {
-                session_id,
-                room_id,
-                board_id,
-                spec_id,
-                downgraded,
-            })
+        } = t.assign(board)
+        else {
+            unreachable!("assign always assigns")
+        };
+        if !store::slots::take(tx, &board_id, &spec_id).await?
+            || !store::capacity::take_room(tx, &room_id).await?
+            || !store::capacity::take_order(tx, &order_id).await?
+        {
+            return Ok(Placed::Raced);
         }
-        Decision::Queue(reason) => {
-            let id = queue::enqueue(tx, play, reason.as_str(), now).await?;
-            let t = queue::view(tx, &id).await?;
-            Ok(queued_answer(&t))
-        }
+        return Ok(Placed::Assigned(Assignment {
+            spec_id,
+            order_id,
+            room_id,
+            board_id,
+            downgraded,
+        }));
     }
+    Ok(Placed::Queue(reason))
 }
 
-/// Asks the placement core, on a snapshot read in `tx`.
-pub async fn decide(tx: &mut WriteTx, play: &Play, now: i64) -> ApiResult<Decision> {
-    let orders = snapshot::orders(tx, &play.tenant_id, now).await?;
-    let rooms = snapshot::rooms(tx, &play.version_id, &play.package).await?;
-    Ok(placement::decide(
-        &play.placement_request(),
-        &orders,
-        &rooms,
-    ))
-}
-
-/// Inserts a reserved session (and counts a link play).
-#[allow(clippy::too_many_arguments)]
+/// Inserts the reserved session of an assignment (and counts a link play).
 pub async fn reserve(
+    state: &AppState,
     tx: &mut WriteTx,
     play: &Play,
-    spec_id: &str,
-    order_id: &str,
-    room_id: &str,
-    board_id: &str,
-    downgraded: bool,
+    a: &Assignment,
     now: i64,
+    ticket_id: Option<&str>,
 ) -> ApiResult<String> {
     if let Some(link) = &play.link_id {
         let used = sqlx::query(
@@ -345,30 +460,41 @@ pub async fn reserve(
         }
     }
     let id = db::new_id("ses");
-    sqlx::query(
-        "INSERT INTO sessions (id, tenant_id, game_id, version_id, user_key, link_id, spec_id, order_id, room_id, board_id, \
-         state, downgraded, max_play_secs, reconnect_grace_secs, idle_kick_secs, device, created_at, live_key, archive_id) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,'reserved',$11,$12,$13,$14,$15,$16,$17,$18)",
+    let key = play.live_key();
+    let device = play
+        .request
+        .device
+        .as_ref()
+        .map(|d| serde_json::to_string(d).expect("json"));
+    let connect_secs = play
+        .timers
+        .connect_deadline_seconds
+        .unwrap_or(state.config.connect_deadline_secs);
+    store::sessions::insert_reserved(
+        tx,
+        &store::sessions::NewSession {
+            id: &id,
+            tenant_id: &play.tenant_id,
+            game_id: &play.game_id,
+            version_id: &play.version_id,
+            user_key: &play.user_key,
+            link_id: play.link_id.as_deref(),
+            spec_id: &a.spec_id,
+            order_id: &a.order_id,
+            room_id: &a.room_id,
+            board_id: &a.board_id,
+            downgraded: a.downgraded,
+            max_play_secs: play.timers.max_play_seconds,
+            reconnect_grace_secs: play.timers.reconnect_grace_seconds,
+            idle_kick_secs: play.timers.idle_kick_seconds,
+            device,
+            created_at: now,
+            connect_deadline: now + i64::from(connect_secs) * 1000,
+            live_key: &key,
+            archive_id: play.request.archive_id.as_deref(),
+            ticket_id,
+        },
     )
-    .bind(&id)
-    .bind(&play.tenant_id)
-    .bind(&play.game_id)
-    .bind(&play.version_id)
-    .bind(&play.user_key)
-    .bind(&play.link_id)
-    .bind(spec_id)
-    .bind(order_id)
-    .bind(room_id)
-    .bind(board_id)
-    .bind(i64::from(downgraded))
-    .bind(i64::from(play.timers.max_play_seconds))
-    .bind(i64::from(play.timers.reconnect_grace_seconds))
-    .bind(i64::from(play.timers.idle_kick_seconds))
-    .bind(play.request.device.as_ref().map(|d| serde_json::to_string(d).expect("json")))
-    .bind(now)
-    .bind(play.live_key())
-    .bind(&play.request.archive_id)
-    .execute(&mut ***tx)
     .await?;
     Ok(id)
 }

@@ -6,14 +6,21 @@
 //!     │                                                                            │
 //!     └──────────── any end (reason) ─▶ ended ◀── timers / kick / leave / agent ───┘
 //! ```
-//! Ends go through `queue::end_in` (which frees the slot and promotes the queue); this module
-//! also tells the board to stop the play (`EndSession`), saving the archive when the game's
-//! policy says so.
+//! Ends go through `queue::end_in` (which frees the room and order and promotes the queue); this
+//! module also tells the board to stop the play (`EndSession`), saving the archive whenever the
+//! game keeps one. The board slot stays held until the board reports the play `ended` (its
+//! instance is on its way back to the pool), so the next play is never sent to an instance
+//! that is still resetting.
+//!
+//! Every session ends: a reservation the player never connects to ends `NO_SHOW` at its
+//! connect deadline; a playing one by its timers. The sweeper finds both by index
+//! (`connect_deadline`, `next_timer_at`), so a tick costs what is due, not what is live.
 
 use super::queue;
 use crate::error::{ApiError, ApiResult};
 use crate::scheduler::timers::{self, SessionClock};
 use crate::state::AppState;
+use crate::store;
 use playrack_wire::Timestamp;
 use playrack_wire::agent::{AgentSessionState, Command, ControllerMessage, InstanceReport};
 use playrack_wire::api::{ConnectInfo, Spec};
@@ -26,7 +33,7 @@ use sqlx::Row;
 pub const INSTANCE_SDK: u32 = 33;
 
 /// Why a session ended: the reasons the API reports.
-pub const END_REASONS: [&str; 9] = [
+pub const END_REASONS: [&str; 10] = [
     "USER_LEFT",
     "TRIAL_OVER",
     "IDLE",
@@ -35,6 +42,7 @@ pub const END_REASONS: [&str; 9] = [
     "APP_CRASHED",
     "MAINTENANCE",
     "CLAIM_EXPIRED",
+    "NO_SHOW",
     "ERROR",
 ];
 
@@ -206,8 +214,11 @@ pub async fn on_agent_session(
     last_input_at: Option<Timestamp>,
 ) -> ApiResult<()> {
     let now = crate::now().millis();
+    if agent_state == AgentSessionState::Ended {
+        return on_board_ended(state, board_id, session_id, reason.as_deref()).await;
+    }
     let owner: Option<String> =
-        sqlx::query_scalar("SELECT board_id FROM sessions WHERE id = $1 AND state <> 'ended'")
+        sqlx::query_scalar("SELECT board_id FROM sessions WHERE id = $1 AND live_key IS NOT NULL")
             .bind(session_id)
             .fetch_optional(&state.db.pool)
             .await?;
@@ -217,17 +228,10 @@ pub async fn on_agent_session(
         return Ok(());
     }
     match agent_state {
-        AgentSessionState::Ended | AgentSessionState::Ending => {
-            // Boards may explain more ("prepare_failed: …"); the session keeps a known reason.
-            let reason = reason.as_deref().unwrap_or("ERROR");
-            let known = END_REASONS
-                .iter()
-                .find(|r| **r == reason)
-                .copied()
-                .unwrap_or_else(|| {
-                    tracing::warn!(session = %session_id, %reason, "session ended by its board");
-                    "ERROR"
-                });
+        AgentSessionState::Ended => unreachable!("handled above"),
+        AgentSessionState::Ending => {
+            // The board is ending it on its own (it keeps the slot until it says `ended`).
+            let known = known_reason(session_id, reason.as_deref());
             queue::end_session(state, session_id, known).await?;
         }
         AgentSessionState::Preparing => {}
@@ -237,14 +241,19 @@ pub async fn on_agent_session(
             } else {
                 "playing"
             };
+            // Playing: the player connected, so the connect deadline is over; a change of
+            // connection (or the first playing report) asks the timers to look at it now.
             sqlx::query(
                 "UPDATE sessions SET state = CASE WHEN state = 'playing' THEN 'playing' ELSE $1 END, \
                  ready_at = COALESCE(ready_at, $2), \
                  playing_since = CASE WHEN $1 = 'playing' THEN COALESCE(playing_since, $2) ELSE playing_since END, \
+                 connect_deadline = CASE WHEN $1 = 'playing' OR state = 'playing' THEN NULL ELSE connect_deadline END, \
+                 next_timer_at = CASE WHEN $1 = 'playing' OR state = 'playing' THEN \
+                   (CASE WHEN next_timer_at IS NULL OR connected <> $3 THEN $2 ELSE next_timer_at END) ELSE NULL END, \
                  connected = $3, \
                  disconnected_at = CASE WHEN $3 = 1 THEN NULL ELSE COALESCE(disconnected_at, $2) END, \
                  last_input_at = COALESCE($4, last_input_at) \
-                 WHERE id = $5 AND state <> 'ended'",
+                 WHERE id = $5 AND live_key IS NOT NULL",
             )
             .bind(new_state)
             .bind(now)
@@ -262,6 +271,140 @@ pub async fn on_agent_session(
         }
     }
     Ok(())
+}
+
+/// A reason a board gave, as one the API reports (boards may explain more:
+/// "prepare_failed: …").
+fn known_reason(session_id: &str, reason: Option<&str>) -> &'static str {
+    let reason = reason.unwrap_or("ERROR");
+    END_REASONS
+        .iter()
+        .find(|r| **r == reason)
+        .copied()
+        .unwrap_or_else(|| {
+            tracing::warn!(session = %session_id, %reason, "session ended by its board");
+            "ERROR"
+        })
+}
+
+/// The board says a play is over on its side: its instance is released, so the slot comes
+/// back. A play still live here ends with the board's reason — except a preparation the board
+/// refused, which is placed again elsewhere so the player never sees the refusal.
+async fn on_board_ended(
+    state: &AppState,
+    board_id: &str,
+    session_id: &str,
+    reason: Option<&str>,
+) -> ApiResult<()> {
+    let live: Option<(String, String)> = sqlx::query_as(
+        "SELECT state, spec_id FROM sessions WHERE id = $1 AND board_id = $2 AND live_key IS NOT NULL",
+    )
+    .bind(session_id)
+    .bind(board_id)
+    .fetch_optional(&state.db.pool)
+    .await?;
+    let refused = reason.is_some_and(|r| r.starts_with("prepare_failed"));
+    let mut moved = false;
+    if let (Some((st, _)), true) = (&live, refused)
+        && (st == "reserved" || st == "preparing")
+    {
+        moved = place_again(state, board_id, session_id).await?;
+    }
+    let mut tx = state.db.write().await?;
+    if !moved {
+        // (A moved session no longer names this board; its slot here was given back.)
+        store::slots::release(&mut tx, session_id).await?;
+    }
+    let ended = match (&live, moved) {
+        (Some(_), false) => {
+            queue::end_in(state, &mut tx, session_id, known_reason(session_id, reason))
+                .await?
+                .is_some()
+        }
+        _ => false,
+    };
+    tx.commit().await?;
+    let _ = ended;
+    // A slot came back (and perhaps a room and order place): the queue may move.
+    queue::promote(state).await?;
+    if moved {
+        dispatch_prepare(state, &[session_id.to_owned()]).await?;
+    }
+    Ok(())
+}
+
+/// Moves a reservation the board refused to another board with a free slot of the same spec
+/// (in any room where the version is ready and an order covers it). False if there is none
+/// now; the caller then ends it.
+async fn place_again(state: &AppState, board_id: &str, session_id: &str) -> ApiResult<bool> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        tenant_id: String,
+        game_id: String,
+        version_id: String,
+        user_key: String,
+        spec_id: String,
+        room_id: String,
+        order_id: String,
+    }
+    let Some(r): Option<Row> = sqlx::query_as(
+        "SELECT tenant_id, game_id, version_id, user_key, spec_id, room_id, order_id FROM sessions \
+         WHERE id = $1 AND board_id = $2 AND live_key IS NOT NULL",
+    )
+    .bind(session_id)
+    .bind(board_id)
+    .fetch_optional(&state.db.pool)
+    .await?
+    else {
+        return Ok(false);
+    };
+    let play = super::acquire::Play {
+        tenant_id: r.tenant_id,
+        game_id: r.game_id,
+        version_id: r.version_id,
+        package: String::new(),
+        specs: vec![r.spec_id],
+        user_key: r.user_key,
+        user_level: 0,
+        priority_tier: 0,
+        link_id: None,
+        timers: Default::default(),
+        request: Default::default(),
+    };
+    for _ in 0..4 {
+        let mut tx = state.db.write().await?;
+        // Its current room and order stop counting it while it looks for a place; its slot on
+        // the refusing board stays counted until it has one, so that board is not chosen again
+        // for it on the strength of that slot.
+        store::capacity::give_back(&mut tx, &r.room_id, &r.order_id).await?;
+        match super::acquire::place(state, &mut tx, &play, crate::now().millis()).await? {
+            super::acquire::Placed::Raced => continue,
+            super::acquire::Placed::Queue(_) => return Ok(false),
+            super::acquire::Placed::Assigned(a) => {
+                store::slots::release(&mut tx, session_id).await?;
+                let moved = sqlx::query(
+                    "UPDATE sessions SET board_id = $1, room_id = $2, order_id = $3, spec_id = $4, state = 'reserved', \
+                     slot_held = 1 WHERE id = $5 AND board_id = $6 AND live_key IS NOT NULL",
+                )
+                .bind(&a.board_id)
+                .bind(&a.room_id)
+                .bind(&a.order_id)
+                .bind(&a.spec_id)
+                .bind(session_id)
+                .bind(board_id)
+                .execute(&mut **tx)
+                .await?;
+                if moved.rows_affected() != 1 {
+                    return Ok(false);
+                }
+                tx.commit().await?;
+                tracing::info!(session = %session_id, from = %board_id, to = %a.board_id, "refused preparation placed again");
+                metrics::counter!("playrack_sessions_replaced_total").increment(1);
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
 }
 
 /// Asks a board to stop a play (fire and forget: the board confirms with a session report).
@@ -285,56 +428,65 @@ pub fn end_on_board(
 
 /// Ends a session for `reason` and tells its board, saving the archive for single-player games.
 pub async fn end(state: &AppState, session_id: &str, reason: &str) -> ApiResult<bool> {
+    let ended = queue::end_session(state, session_id, reason).await?;
+    if ended {
+        tell_board(state, session_id, reason).await?;
+    }
+    Ok(ended)
+}
+
+/// Tells the board of a session the controller ended to stop it, saving the archive when the
+/// game keeps one. The board answers `ended` once the instance is released, which gives the
+/// slot back.
+pub async fn tell_board(state: &AppState, session_id: &str, reason: &str) -> ApiResult<()> {
     let row = sqlx::query("SELECT s.board_id, g.archive_policy FROM sessions s JOIN games g ON g.id = s.game_id WHERE s.id = $1")
         .bind(session_id)
         .fetch_optional(&state.db.pool)
         .await?
         .ok_or(ApiError::NotFound("session"))?;
-    let ended = queue::end_session(state, session_id, reason).await?;
-    if ended {
-        let save = row.try_get::<String, _>("archive_policy")? == "single_player"
-            && reason != "BOARD_LOST";
-        end_on_board(
-            state,
-            &row.try_get::<String, _>("board_id")?,
-            session_id,
-            reason,
-            save,
-        );
-    }
-    Ok(ended)
+    let save = row.try_get::<String, _>("archive_policy")? == "single_player";
+    end_on_board(
+        state,
+        &row.try_get::<String, _>("board_id")?,
+        session_id,
+        reason,
+        save,
+    );
+    Ok(())
 }
 
-/// Runs the three timers of every playing session at `now`, ending those that fired.
+/// How many due sessions one tick handles (the rest are due on the next).
+const TICK_BATCH: i64 = 512;
+
+/// Ends reservations past their connect deadline (`NO_SHOW`) and runs the timers of the
+/// playing sessions that may be due at `now`. Only due rows are read.
 pub async fn tick(state: &AppState, now: Timestamp) -> ApiResult<usize> {
-    let rows = sqlx::query(
-        "SELECT id, playing_since, max_play_secs, reconnect_grace_secs, idle_kick_secs, last_input_at, disconnected_at \
-         FROM sessions WHERE state = 'playing'",
-    )
-    .fetch_all(&state.db.pool)
-    .await?;
     let mut ended = 0;
-    for r in rows {
-        let since: i64 = r
-            .try_get::<Option<i64>, _>("playing_since")?
-            .unwrap_or(now.millis());
+    for id in store::sessions::no_shows(&state.db.pool, now.millis(), TICK_BATCH).await? {
+        if end(state, &id, "NO_SHOW").await? {
+            ended += 1;
+        }
+    }
+    for r in store::sessions::timers_due(&state.db.pool, now.millis(), TICK_BATCH).await? {
+        let since = r.playing_since.unwrap_or(now.millis());
         let clock = SessionClock {
             playing_since: Timestamp(since),
-            max_play_secs: r.try_get::<i64, _>("max_play_secs")? as u32,
-            reconnect_grace_secs: r.try_get::<i64, _>("reconnect_grace_secs")? as u32,
-            idle_kick_secs: r.try_get::<i64, _>("idle_kick_secs")? as u32,
-            last_input_at: Timestamp(
-                r.try_get::<Option<i64>, _>("last_input_at")?
-                    .unwrap_or(since),
-            ),
-            disconnected_at: r
-                .try_get::<Option<i64>, _>("disconnected_at")?
-                .map(Timestamp),
+            max_play_secs: r.max_play_secs.max(0) as u32,
+            reconnect_grace_secs: r.reconnect_grace_secs.max(0) as u32,
+            idle_kick_secs: r.idle_kick_secs.max(0) as u32,
+            last_input_at: Timestamp(r.last_input_at.unwrap_or(since)),
+            disconnected_at: r.disconnected_at.map(Timestamp),
         };
-        if let Some(expiry) = timers::due(&clock, now) {
-            let id: String = r.try_get("id")?;
-            if end(state, &id, expiry.reason()).await? {
-                ended += 1;
+        match timers::due(&clock, now) {
+            Some(expiry) => {
+                if end(state, &r.id, expiry.reason()).await? {
+                    ended += 1;
+                }
+            }
+            None => {
+                // Inputs moved the deadlines on: look again when the next one can fire.
+                let next = timers::next_deadline(&clock).millis();
+                store::sessions::set_next_timer(&state.db.pool, &r.id, next).await?;
             }
         }
     }
@@ -343,24 +495,28 @@ pub async fn tick(state: &AppState, now: Timestamp) -> ApiResult<usize> {
 
 /// Ends every live session of a board that was lost.
 pub async fn board_lost(state: &AppState, board_id: &str) -> ApiResult<usize> {
-    let ids: Vec<String> =
-        sqlx::query_scalar("SELECT id FROM sessions WHERE board_id = $1 AND state <> 'ended'")
-            .bind(board_id)
-            .fetch_all(&state.db.pool)
-            .await?;
+    let live = store::sessions::live_on_board(&state.db.pool, board_id).await?;
     let mut n = 0;
-    for id in ids {
-        if queue::end_session(state, &id, "BOARD_LOST").await? {
+    for s in live {
+        if queue::end_session(state, &s.id, "BOARD_LOST").await? {
             n += 1;
         }
     }
+    // Its instances went with it: every slot it held comes back (a hello re-counts them).
+    let mut tx = state.db.write().await?;
+    store::slots::release_board(&mut tx, board_id).await?;
+    store::slots::sync_board(&mut tx, board_id).await?;
+    tx.commit().await?;
     Ok(n)
 }
 
-/// After a board's hello: sessions it no longer runs end as BOARD_LOST; sessions it runs that
-/// the controller does not know as live are stopped on the board (the instance is recycled;
-/// one that ended while the board was away ends with its reason and archive save);
-/// reserved sessions still waiting for their prepare command get it now.
+/// After a board's hello — the board is the truth about its instances, the database about
+/// sessions. A play both still have is adopted as it is (a controller restart or a database
+/// stall ends nothing). A live play the board no longer runs ends `BOARD_LOST`; a play the
+/// board runs that ended here meanwhile (its `EndSession` was lost) is ended on the board the
+/// way it ended, saving the archive when the game keeps one; one the controller never knew is
+/// stopped. Reserved plays still waiting for their prepare command get it now. Finally the
+/// board's held slots are re-counted from what it runs.
 pub async fn reconcile(
     state: &AppState,
     board_id: &str,
@@ -370,49 +526,70 @@ pub async fn reconcile(
         .iter()
         .filter_map(|i| i.session_id.as_deref())
         .collect();
-    let live =
-        sqlx::query("SELECT id, state FROM sessions WHERE board_id = $1 AND state <> 'ended'")
-            .bind(board_id)
-            .fetch_all(&state.db.pool)
-            .await?;
+    let live = store::sessions::live_on_board(&state.db.pool, board_id).await?;
     let mut pending = Vec::new();
-    let mut known = Vec::new();
-    for r in &live {
-        let id: String = r.try_get("id")?;
-        let st: String = r.try_get("state")?;
-        if st == "reserved" {
-            pending.push(id.clone());
-        } else if !reported.contains(&id.as_str()) {
-            queue::end_session(state, &id, "BOARD_LOST").await?;
+    let mut adopted = 0;
+    for s in &live {
+        if reported.contains(&s.id.as_str()) {
+            adopted += 1;
+        } else if s.state == "reserved" {
+            pending.push(s.id.clone());
+        } else {
+            queue::end_session(state, &s.id, "BOARD_LOST").await?;
         }
-        known.push(id);
     }
-    for s in reported {
-        if known.iter().any(|k| k == s) {
+    if adopted > 0 {
+        tracing::info!(board = %board_id, adopted, "plays adopted after the board came back");
+    }
+    let mut tx = state.db.write().await?;
+    for s in &reported {
+        if live.iter().any(|l| l.id == *s) {
+            // Adopted: it holds its slot.
+            sqlx::query("UPDATE sessions SET slot_held = 1 WHERE id = $1 AND board_id = $2")
+                .bind(s)
+                .bind(board_id)
+                .execute(&mut **tx)
+                .await?;
             continue;
         }
         // It ended while the board was away (the EndSession was lost): end it on the board
-        // the way it ended here, saving the archive when the game keeps one.
+        // the way it ended, saving the archive when the game keeps one. Its instance is busy
+        // until the board says so.
         let ended = sqlx::query(
             "SELECT s.end_reason, g.archive_policy FROM sessions s JOIN games g ON g.id = s.game_id \
              WHERE s.id = $1 AND s.board_id = $2 AND s.state = 'ended'",
         )
         .bind(s)
         .bind(board_id)
-        .fetch_optional(&state.db.pool)
+        .fetch_optional(&mut **tx)
         .await?;
         match ended {
             Some(row) => {
+                sqlx::query("UPDATE sessions SET slot_held = 1 WHERE id = $1")
+                    .bind(s)
+                    .execute(&mut **tx)
+                    .await?;
                 let reason: String = row
                     .try_get::<Option<String>, _>("end_reason")?
                     .unwrap_or_else(|| "ERROR".into());
-                let save = row.try_get::<String, _>("archive_policy")? == "single_player"
-                    && reason != "BOARD_LOST";
+                let save = row.try_get::<String, _>("archive_policy")? == "single_player";
                 end_on_board(state, board_id, s, &reason, save);
             }
             None => end_on_board(state, board_id, s, "ERROR", false),
         }
     }
+    // Ended plays the board no longer runs hold nothing.
+    for id in store::sessions::held_ended_on_board(&state.db.pool, board_id).await? {
+        if !reported.contains(&id.as_str()) {
+            sqlx::query("UPDATE sessions SET slot_held = 0 WHERE id = $1")
+                .bind(&id)
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    store::slots::sync_board(&mut tx, board_id).await?;
+    store::slots::recount(&mut tx, board_id).await?;
+    tx.commit().await?;
     dispatch_prepare(state, &pending).await
 }
 

@@ -1,20 +1,17 @@
 //! Playing: who the player is, acquire (assign or queue), the queue's promotions and evictions,
 //! and the coordinator's record of sessions.
 //!
-//! Every decision that reserves capacity runs in one transaction serialised on
-//! [`SLOTS_LOCK`] (SQLite's single writer; a PostgreSQL advisory lock), so under any number of
-//! concurrent acquires no slot is given twice and no order's quota is exceeded. The decision
-//! itself is the sans-IO [`crate::scheduler::placement`] core fed a snapshot read inside that
-//! transaction ([`snapshot`]).
+//! No slot is given twice and no order's quota is exceeded, under any number of concurrent
+//! acquires and promotions, without a global lock: each reservation counts its board slot, room
+//! and order with conditional updates in its own transaction (`store::slots`,
+//! `store::capacity`), which on PostgreSQL lock only those rows and on SQLite run under the
+//! single writer. The decision itself is the sans-IO [`crate::scheduler::placement`] core fed
+//! the rows read in that transaction.
 
 pub mod acquire;
 pub mod identity;
 pub mod lifecycle;
 pub mod queue;
-pub mod snapshot;
-
-/// The advisory lock id of every slot-reserving transaction.
-pub const SLOTS_LOCK: i64 = 7_600_001;
 
 /// How often a queued client must poll (or keep listening) before its ticket is evicted.
 pub const POLL_AFTER_MS: u32 = 2_000;
@@ -44,14 +41,8 @@ pub fn spawn_sweeper(state: crate::state::AppState) -> tokio::task::JoinHandle<(
 /// Live counts for `/metrics`: plays by state, tickets waiting, boards by agent state.
 async fn gauges(state: &crate::state::AppState) -> Result<(), sqlx::Error> {
     use sqlx::Row;
-    for r in sqlx::query(
-        "SELECT state, COUNT(*) AS n FROM sessions WHERE state <> 'ended' GROUP BY state",
-    )
-    .fetch_all(&state.db.pool)
-    .await?
-    {
-        metrics::gauge!("playrack_sessions", "state" => r.try_get::<String, _>("state")?)
-            .set(r.try_get::<i64, _>("n")? as f64);
+    for (st, n) in crate::store::sessions::live_counts(&state.db.pool).await? {
+        metrics::gauge!("playrack_sessions", "state" => st).set(n as f64);
     }
     let waiting: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tickets WHERE state = 'waiting'")
         .fetch_one(&state.db.pool)

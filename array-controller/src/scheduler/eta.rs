@@ -37,6 +37,30 @@ pub fn eta_secs(position: u32, running_elapsed_secs: &[u32], avg_len_secs: f64) 
     (f64::from(rounds) * avg_len_secs + remaining[idx]).ceil() as u32
 }
 
+/// [`eta_secs`] from a sample: the elapsed times of the `sampled` oldest running sessions (the
+/// first expected to end) out of `running` busy slots. Positions past the sample count the
+/// remaining slots as a fresh average session each, which is what a bounded read can know.
+pub fn eta_secs_sampled(
+    position: u32,
+    oldest_elapsed_secs: &[u32],
+    running: u32,
+    avg_len_secs: f64,
+) -> u32 {
+    let n = running.max(oldest_elapsed_secs.len() as u32);
+    if position == 0 || n == 0 || oldest_elapsed_secs.len() as u32 >= n {
+        return eta_secs(position, oldest_elapsed_secs, avg_len_secs);
+    }
+    let mut remaining: Vec<f64> = oldest_elapsed_secs
+        .iter()
+        .map(|e| (avg_len_secs - f64::from(*e)).max(OVERDUE_FLOOR_SECS))
+        .collect();
+    remaining.sort_by(f64::total_cmp);
+    let rounds = (position - 1) / n;
+    let idx = ((position - 1) % n) as usize;
+    let next = remaining.get(idx).copied().unwrap_or(avg_len_secs);
+    (f64::from(rounds) * avg_len_secs + next).ceil() as u32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,6 +75,20 @@ mod tests {
         assert_eq!(eta_secs(0, &[100], 300.0), 0);
         // An overdue session is expected to end soon.
         assert_eq!(eta_secs(1, &[900], 300.0), OVERDUE_FLOOR_SECS as u32);
+    }
+
+    #[test]
+    fn a_sample_of_the_oldest_sessions_gives_the_same_eta_where_it_reaches() {
+        // All running sessions sampled: exactly eta_secs.
+        assert_eq!(eta_secs_sampled(2, &[250, 100], 2, 300.0), 200);
+        // Two of ten sampled: positions 1–2 follow them, later ones assume a whole session.
+        assert_eq!(eta_secs_sampled(1, &[250, 100], 10, 300.0), 50);
+        assert_eq!(eta_secs_sampled(2, &[250, 100], 10, 300.0), 200);
+        assert_eq!(eta_secs_sampled(5, &[250, 100], 10, 300.0), 300);
+        // Past every slot, whole rounds of average sessions are added.
+        assert_eq!(eta_secs_sampled(11, &[250, 100], 10, 300.0), 350);
+        // Nothing running: one average session per position.
+        assert_eq!(eta_secs_sampled(2, &[], 0, 300.0), 600);
     }
 
     #[test]

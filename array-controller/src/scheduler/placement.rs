@@ -129,9 +129,28 @@ pub enum Decision {
     Queue(QueueReason),
 }
 
-/// Decides where a play goes. Pure: same inputs, same answer.
-pub fn decide(req: &PlayRequest, orders: &[OrderView], rooms: &[RoomView]) -> Decision {
+/// One place to try: a spec (its index in the request's fallback list), a room and the order
+/// that would pay for it.
+#[derive(Debug, Clone, Copy)]
+pub struct Try<'a> {
+    pub spec_index: usize,
+    pub spec: &'a str,
+    pub room: &'a RoomView,
+    pub order: &'a OrderView,
+}
+
+/// Where to look for a board, best first, with the reason to queue if none of them has one.
+///
+/// Rooms need not carry their boards: the shell asks the store for a room's free boards only
+/// for the tries it gets to (rules 1–3 rank without them), so the work of one acquire is
+/// bounded by the rooms it tries, not by the boards of the platform.
+pub fn tries<'a>(
+    req: &'a PlayRequest,
+    orders: &'a [OrderView],
+    rooms: &'a [RoomView],
+) -> (Vec<Try<'a>>, QueueReason) {
     let mut any_quota = false;
+    let mut out = Vec::new();
     for (i, spec) in req.specs.iter().enumerate() {
         let mut usable: Vec<&OrderView> = orders
             .iter()
@@ -145,7 +164,6 @@ pub fn decide(req: &PlayRequest, orders: &[OrderView], rooms: &[RoomView]) -> De
         let mut candidates: Vec<(&RoomView, &OrderView)> = rooms
             .iter()
             .filter(|r| r.deployed && r.in_use < r.instance_cap)
-            .filter(|r| r.boards.iter().any(|b| board_ok(b, spec)))
             .filter_map(|r| usable.iter().find(|o| o.covers(r)).map(|o| (r, *o)))
             .collect();
         candidates.sort_by(|(a, _), (b, _)| {
@@ -158,23 +176,42 @@ pub fn decide(req: &PlayRequest, orders: &[OrderView], rooms: &[RoomView]) -> De
                 .then(load(a).total_cmp(&load(b)))
                 .then(a.id.cmp(&b.id))
         });
-        if let Some((room, order)) = candidates.first() {
-            let board = choose_board(room, spec).expect("candidate rooms have a usable board");
-            return Decision::Assign {
-                spec_id: spec.clone(),
-                order_id: order.id.clone(),
-                room_id: room.id.clone(),
-                board_id: board.id.clone(),
-                downgraded: i > 0,
-                warm: board.warm_specs.contains(spec),
-            };
-        }
+        out.extend(candidates.into_iter().map(|(room, order)| Try {
+            spec_index: i,
+            spec,
+            room,
+            order,
+        }));
     }
-    Decision::Queue(if any_quota {
+    let reason = if any_quota {
         QueueReason::RoomFull
     } else {
         QueueReason::TenantQuotaFull
-    })
+    };
+    (out, reason)
+}
+
+impl Try<'_> {
+    /// The assignment to `board`.
+    pub fn assign(&self, board: &BoardView) -> Decision {
+        Decision::Assign {
+            spec_id: self.spec.to_owned(),
+            order_id: self.order.id.clone(),
+            room_id: self.room.id.clone(),
+            board_id: board.id.clone(),
+            downgraded: self.spec_index > 0,
+            warm: board.warm_specs.contains(self.spec),
+        }
+    }
+}
+
+/// Decides where a play goes, given every room's boards. Pure: same inputs, same answer.
+pub fn decide(req: &PlayRequest, orders: &[OrderView], rooms: &[RoomView]) -> Decision {
+    let (tries, reason) = tries(req, orders, rooms);
+    tries
+        .iter()
+        .find_map(|t| choose_board(t.room, t.spec).map(|b| t.assign(b)))
+        .unwrap_or(Decision::Queue(reason))
 }
 
 fn board_ok(b: &BoardView, spec: &str) -> bool {
@@ -183,10 +220,19 @@ fn board_ok(b: &BoardView, spec: &str) -> bool {
 
 /// The best board of a room for `spec`, if any.
 pub fn choose_board<'a>(room: &'a RoomView, spec: &str) -> Option<&'a BoardView> {
-    let mut boards: Vec<&BoardView> = room.boards.iter().filter(|b| board_ok(b, spec)).collect();
+    choose_among(&room.boards, room.placement, spec)
+}
+
+/// The best of `boards` for `spec` under a room's `placement` policy, if any.
+pub fn choose_among<'a>(
+    boards: &'a [BoardView],
+    placement: Placement,
+    spec: &str,
+) -> Option<&'a BoardView> {
+    let mut boards: Vec<&BoardView> = boards.iter().filter(|b| board_ok(b, spec)).collect();
     boards.sort_by(|a, b| {
         let warm = |x: &BoardView| !x.warm_specs.contains(spec);
-        let by_load = match room.placement {
+        let by_load = match placement {
             Placement::Spread => a.load().total_cmp(&b.load()),
             Placement::Binpack => b.load().total_cmp(&a.load()),
         };

@@ -178,3 +178,41 @@ pub fn instance(id: &str, state: InstanceState) -> InstanceReport {
         package: None,
     }
 }
+
+/// The board's report that a play is over on its side (its instance is released).
+pub fn ended(session_id: &str, reason: &str) -> AgentMessage {
+    AgentMessage::Session {
+        session_id: session_id.into(),
+        state: AgentSessionState::Ended,
+        reason: Some(reason.into()),
+        connected: false,
+        last_input_at: None,
+        stats: None,
+    }
+}
+
+/// Serves a board's channel the way a real agent ends plays: every `EndSession` is answered
+/// with the play `ended` (the instance reset and back in the pool), which gives its slot back.
+/// Other commands are left unanswered. Runs until the controller closes the connection.
+pub fn answer_ends(mut ws: Socket) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        while let Some(msg) = ws.next().await {
+            let Ok(Message::Text(t)) = msg else {
+                if matches!(msg, Ok(Message::Close(_)) | Err(_)) {
+                    return;
+                }
+                continue;
+            };
+            if let Ok(ControllerMessage::Command {
+                command:
+                    Command::EndSession {
+                        session_id, reason, ..
+                    },
+                ..
+            }) = serde_json::from_str(t.as_str())
+            {
+                send(&mut ws, &ended(&session_id, &reason)).await;
+            }
+        }
+    })
+}

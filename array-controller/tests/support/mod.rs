@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub mod agent;
+pub mod play;
 
 /// Which databases to run on. PostgreSQL is required unless `PLAYRACK_TEST_PG=off` says
 /// otherwise, so a suite never passes on SQLite alone by accident.
@@ -77,6 +78,13 @@ impl Ctl {
 
     /// Starts a controller; `tweak` adjusts the configuration first.
     pub async fn start_with(backend: &'static str, tweak: impl FnOnce(&mut Config)) -> Ctl {
+        // `PLAYRACK_TEST_LOG=warn` (an env filter) shows the controller's logs of a test run.
+        if let Ok(filter) = std::env::var("PLAYRACK_TEST_LOG") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_test_writer()
+                .try_init();
+        }
         let dir = tempfile::tempdir().expect("tempdir");
         let mut config = Config::with_data_dir(dir.path().join("data"));
         config.listen = "127.0.0.1:0".parse().unwrap();
@@ -781,6 +789,14 @@ impl World {
             link: Some(self.link.code.clone()),
             device_id: Some(device(i)),
             ..Default::default()
+        }
+    }
+
+    /// From now on the boards end plays as real agents do (see [`agent::answer_ends`]); their
+    /// sockets are handed to those tasks.
+    pub fn answer_ends(&mut self) {
+        for ws in std::mem::take(&mut self.sockets) {
+            agent::answer_ends(ws);
         }
     }
 

@@ -260,6 +260,10 @@ pub struct TrialDefaults {
     pub reconnect_grace_seconds: u32,
     /// A play with no input for this long is ended.
     pub idle_kick_seconds: u32,
+    /// A reserved play whose player has not connected this long after the reservation ends
+    /// with `NO_SHOW` (not billed); absent: the controller's default (60 s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect_deadline_seconds: Option<u32>,
 }
 
 impl Default for TrialDefaults {
@@ -268,6 +272,7 @@ impl Default for TrialDefaults {
             max_play_seconds: 600,
             reconnect_grace_seconds: 60,
             idle_kick_seconds: 120,
+            connect_deadline_seconds: None,
         }
     }
 }

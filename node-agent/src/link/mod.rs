@@ -33,7 +33,8 @@ use rand::{Rng, SeedableRng};
 
 /// First reconnect delay (before jitter).
 pub const BACKOFF_INITIAL: Duration = Duration::from_millis(500);
-/// Longest reconnect delay (before jitter): a board never waits more than this to come back.
+/// Longest reconnect delay (before jitter) until a welcome names the lease; after one, a third
+/// of the lease (a board never waits more than this to come back).
 pub const BACKOFF_MAX: Duration = Duration::from_secs(30);
 /// How many command results are remembered for repeated ids. The controller repeats a command
 /// only while it waits for its result, so a few thousand covers any backlog.
@@ -105,6 +106,11 @@ impl Backoff {
 
     pub fn reset(&mut self) {
         self.attempt = 0;
+    }
+
+    /// Lowers (or raises) the longest delay, never below the first one.
+    pub fn set_max(&mut self, max: Duration) {
+        self.max = max.max(self.initial);
     }
 }
 
@@ -271,6 +277,10 @@ impl Link {
                 // means the connection is gone.
                 self.lease = Duration::from_secs(u64::from(lease_secs)).max(self.heartbeat * 2);
                 self.backoff.reset();
+                // Come back well inside a lease: a controller that restarts (or whose database
+                // stalled) hears every board again before it may judge any of them lost.
+                self.backoff
+                    .set_max(BACKOFF_MAX.min(Duration::from_secs(u64::from(lease_secs)) / 3));
                 // The first heartbeat goes at once, so the board shows its health right away.
                 self.out.push_back(Output::Heartbeat);
                 self.state = State::Up {

@@ -1,0 +1,101 @@
+//! Capacity in use by orders and rooms: read for placement, counted up in the reserving
+//! transaction and down in the ending one (never recounted on the acquire path).
+//!
+//! Lock order, on PostgreSQL, in every transaction that takes more than one: board slot, then
+//! room, then order — so a reservation and an end can never wait on each other in a cycle.
+
+use crate::db::{WriteTx, json_col};
+use crate::scheduler::placement::{OrderView, RoomView};
+use playrack_wire::api::Placement;
+use sqlx::Row;
+
+/// The tenant's orders that are active now, with their use.
+pub async fn orders(
+    tx: &mut WriteTx,
+    tenant_id: &str,
+    now: i64,
+) -> Result<Vec<OrderView>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id, spec_id, region_id, room_ids, concurrency, in_use, priority FROM orders \
+         WHERE tenant_id = $1 AND status = 'active' AND valid_from <= $2 AND valid_until > $2",
+    )
+    .bind(tenant_id)
+    .bind(now)
+    .fetch_all(&mut ***tx)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(OrderView {
+                id: r.try_get("id")?,
+                spec_id: r.try_get("spec_id")?,
+                region_id: r.try_get("region_id")?,
+                room_ids: json_col(r, "room_ids")?,
+                concurrency: r.try_get::<i64, _>("concurrency")?.max(0) as u32,
+                in_use: r.try_get::<i64, _>("in_use")?.max(0) as u32,
+                priority: r.try_get::<i64, _>("priority")? as i32,
+            })
+        })
+        .collect()
+}
+
+/// The rooms where `version_id` is deployed and ready, with their use (boards are not read
+/// here: see `slots::candidates`).
+pub async fn rooms(tx: &mut WriteTx, version_id: &str) -> Result<Vec<RoomView>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT r.id, r.region_id, r.instance_cap, r.in_use, r.placement FROM rooms r \
+         JOIN deployments d ON d.room_id = r.id WHERE d.version_id = $1 AND d.state = 'ready'",
+    )
+    .bind(version_id)
+    .fetch_all(&mut ***tx)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(RoomView {
+                id: r.try_get("id")?,
+                region_id: r.try_get("region_id")?,
+                instance_cap: r.try_get::<i64, _>("instance_cap")?.max(0) as u32,
+                in_use: r.try_get::<i64, _>("in_use")?.max(0) as u32,
+                placement: if r.try_get::<String, _>("placement")? == "binpack" {
+                    Placement::Binpack
+                } else {
+                    Placement::Spread
+                },
+                deployed: true,
+                boards: Vec::new(),
+            })
+        })
+        .collect()
+}
+
+/// Counts one more play in a room, if it is under its cap.
+pub async fn take_room(tx: &mut WriteTx, room_id: &str) -> Result<bool, sqlx::Error> {
+    let r =
+        sqlx::query("UPDATE rooms SET in_use = in_use + 1 WHERE id = $1 AND in_use < instance_cap")
+            .bind(room_id)
+            .execute(&mut ***tx)
+            .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Counts one more play against an order, if it has quota left.
+pub async fn take_order(tx: &mut WriteTx, order_id: &str) -> Result<bool, sqlx::Error> {
+    let r =
+        sqlx::query("UPDATE orders SET in_use = in_use + 1 WHERE id = $1 AND in_use < concurrency")
+            .bind(order_id)
+            .execute(&mut ***tx)
+            .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// A play ended: its room and order count it no longer.
+pub async fn give_back(tx: &mut WriteTx, room_id: &str, order_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE rooms SET in_use = in_use - 1 WHERE id = $1 AND in_use > 0")
+        .bind(room_id)
+        .execute(&mut ***tx)
+        .await?;
+    sqlx::query("UPDATE orders SET in_use = in_use - 1 WHERE id = $1 AND in_use > 0")
+        .bind(order_id)
+        .execute(&mut ***tx)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,290 @@
+//! Sessions: the live ones found by index (never by scanning history), the reservation, the
+//! end, and the deadlines the sweeper looks at.
+//!
+//! A session is live exactly while `live_key` is set (`tenant|user|game`, unique: one live play
+//! per player and game); every query over live sessions says `live_key IS NOT NULL`, which the
+//! partial indexes of migration 0009 match on both databases.
+
+use super::{Backend, slots};
+use crate::db::WriteTx;
+use playrack_wire::api::SessionState;
+use sqlx::AnyPool;
+
+/// A session state as the `sessions.state` column spells it.
+pub fn state_str(s: SessionState) -> &'static str {
+    match s {
+        SessionState::Reserved => "reserved",
+        SessionState::Preparing => "preparing",
+        SessionState::Ready => "ready",
+        SessionState::Playing => "playing",
+        SessionState::Ending => "ending",
+        SessionState::Ended => "ended",
+    }
+}
+
+/// The state a `sessions.state` value names (unknown text reads as `reserved`, which the
+/// controller never writes).
+pub fn parse_state(s: &str) -> SessionState {
+    match s {
+        "preparing" => SessionState::Preparing,
+        "ready" => SessionState::Ready,
+        "playing" => SessionState::Playing,
+        "ending" => SessionState::Ending,
+        "ended" => SessionState::Ended,
+        _ => SessionState::Reserved,
+    }
+}
+
+/// The player's live play, as acquire answers it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LivePlay {
+    pub id: String,
+    pub room_id: String,
+    pub board_id: String,
+    pub spec_id: String,
+    pub downgraded: i64,
+}
+
+pub async fn live_by_key(
+    tx: &mut WriteTx,
+    live_key: &str,
+) -> Result<Option<LivePlay>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, room_id, board_id, spec_id, downgraded FROM sessions WHERE live_key = $1",
+    )
+    .bind(live_key)
+    .fetch_optional(&mut ***tx)
+    .await
+}
+
+/// A reservation to insert.
+#[derive(Debug, Clone)]
+pub struct NewSession<'a> {
+    pub id: &'a str,
+    pub tenant_id: &'a str,
+    pub game_id: &'a str,
+    pub version_id: &'a str,
+    pub user_key: &'a str,
+    pub link_id: Option<&'a str>,
+    pub spec_id: &'a str,
+    pub order_id: &'a str,
+    pub room_id: &'a str,
+    pub board_id: &'a str,
+    pub downgraded: bool,
+    pub max_play_secs: u32,
+    pub reconnect_grace_secs: u32,
+    pub idle_kick_secs: u32,
+    /// JSON `DeviceInfo`.
+    pub device: Option<String>,
+    pub created_at: i64,
+    pub connect_deadline: i64,
+    pub live_key: &'a str,
+    pub archive_id: Option<&'a str>,
+    pub ticket_id: Option<&'a str>,
+}
+
+/// Inserts a reserved session that holds its board slot (the caller took the slot, the room
+/// and the order in the same transaction).
+pub async fn insert_reserved(tx: &mut WriteTx, s: &NewSession<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO sessions (id, tenant_id, game_id, version_id, user_key, link_id, spec_id, order_id, room_id, board_id, \
+         state, downgraded, max_play_secs, reconnect_grace_secs, idle_kick_secs, device, created_at, live_key, archive_id, \
+         slot_held, connect_deadline, ticket_id) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,'reserved',$11,$12,$13,$14,$15,$16,$17,$18,1,$19,$20)",
+    )
+    .bind(s.id)
+    .bind(s.tenant_id)
+    .bind(s.game_id)
+    .bind(s.version_id)
+    .bind(s.user_key)
+    .bind(s.link_id)
+    .bind(s.spec_id)
+    .bind(s.order_id)
+    .bind(s.room_id)
+    .bind(s.board_id)
+    .bind(i64::from(s.downgraded))
+    .bind(i64::from(s.max_play_secs))
+    .bind(i64::from(s.reconnect_grace_secs))
+    .bind(i64::from(s.idle_kick_secs))
+    .bind(s.device.as_deref())
+    .bind(s.created_at)
+    .bind(s.live_key)
+    .bind(s.archive_id)
+    .bind(s.connect_deadline)
+    .bind(s.ticket_id)
+    .execute(&mut ***tx)
+    .await?;
+    Ok(())
+}
+
+/// What an end changed.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Ended {
+    pub board_id: String,
+    pub room_id: String,
+    pub order_id: String,
+    /// The state it ended from.
+    pub state: String,
+    pub ticket_id: Option<String>,
+}
+
+/// Ends a live session: state, reason and time, its live key freed, its room and order no
+/// longer counting it. A reservation the board was never asked to prepare gives its slot back
+/// at once; any other keeps it until the board reports the instance released
+/// ([`slots::release`]). `None` if it had already ended (ends are idempotent).
+pub async fn end(
+    tx: &mut WriteTx,
+    backend: Backend,
+    id: &str,
+    reason: &str,
+    now: i64,
+) -> Result<Option<Ended>, sqlx::Error> {
+    let sql = match backend {
+        Backend::Sqlite => {
+            "SELECT board_id, room_id, order_id, state, ticket_id FROM sessions WHERE id = $1 AND live_key IS NOT NULL"
+        }
+        Backend::Postgres => {
+            "SELECT board_id, room_id, order_id, state, ticket_id FROM sessions WHERE id = $1 AND live_key IS NOT NULL FOR UPDATE"
+        }
+    };
+    let Some(row): Option<Ended> = sqlx::query_as(sql)
+        .bind(id)
+        .fetch_optional(&mut ***tx)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let done = sqlx::query(
+        "UPDATE sessions SET state = 'ended', end_reason = $1, ended_at = $2, live_key = NULL, \
+         connect_deadline = NULL, next_timer_at = NULL WHERE id = $3 AND live_key IS NOT NULL",
+    )
+    .bind(reason)
+    .bind(now)
+    .bind(id)
+    .execute(&mut ***tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Ok(None);
+    }
+    if row.state == "reserved" {
+        slots::release(tx, id).await?;
+    }
+    super::capacity::give_back(tx, &row.room_id, &row.order_id).await?;
+    Ok(Some(row))
+}
+
+/// Live sessions whose connect deadline has passed (reserved, preparing or ready too long).
+pub async fn no_shows(pool: &AnyPool, now: i64, limit: i64) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT id FROM sessions WHERE connect_deadline < $1 ORDER BY connect_deadline LIMIT $2",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// A playing session's clock, for the timers.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TimerRow {
+    pub id: String,
+    pub playing_since: Option<i64>,
+    pub max_play_secs: i64,
+    pub reconnect_grace_secs: i64,
+    pub idle_kick_secs: i64,
+    pub last_input_at: Option<i64>,
+    pub disconnected_at: Option<i64>,
+}
+
+/// Playing sessions whose next timer may have fired by `now`.
+pub async fn timers_due(
+    pool: &AnyPool,
+    now: i64,
+    limit: i64,
+) -> Result<Vec<TimerRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, playing_since, max_play_secs, reconnect_grace_secs, idle_kick_secs, last_input_at, disconnected_at \
+         FROM sessions WHERE next_timer_at <= $1 ORDER BY next_timer_at LIMIT $2",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// No timer of this playing session fires before `at`.
+pub async fn set_next_timer(pool: &AnyPool, id: &str, at: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sessions SET next_timer_at = $1 WHERE id = $2 AND live_key IS NOT NULL")
+        .bind(at)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// A live session of a board, for reconcile.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BoardPlay {
+    pub id: String,
+    pub state: String,
+}
+
+pub async fn live_on_board(pool: &AnyPool, board_id: &str) -> Result<Vec<BoardPlay>, sqlx::Error> {
+    sqlx::query_as("SELECT id, state FROM sessions WHERE board_id = $1 AND live_key IS NOT NULL")
+        .bind(board_id)
+        .fetch_all(pool)
+        .await
+}
+
+/// Ended sessions of a board that still hold a slot (the board has not said it let go).
+pub async fn held_ended_on_board(
+    pool: &AnyPool,
+    board_id: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT id FROM sessions WHERE board_id = $1 AND slot_held = 1 AND live_key IS NULL",
+    )
+    .bind(board_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// When the tenant's `limit` oldest live plays were reserved (the first to end, for ETAs).
+pub async fn oldest_live(
+    tx: &mut WriteTx,
+    tenant_id: &str,
+    limit: i64,
+) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT created_at FROM sessions WHERE tenant_id = $1 AND live_key IS NOT NULL ORDER BY created_at LIMIT $2",
+    )
+    .bind(tenant_id)
+    .bind(limit)
+    .fetch_all(&mut ***tx)
+    .await
+}
+
+/// The lengths (ms) of the tenant's `limit` most recently ended plays.
+pub async fn recent_lengths(
+    tx: &mut WriteTx,
+    tenant_id: &str,
+    limit: i64,
+) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT ended_at - created_at FROM sessions WHERE tenant_id = $1 AND ended_at IS NOT NULL \
+         ORDER BY ended_at DESC LIMIT $2",
+    )
+    .bind(tenant_id)
+    .bind(limit)
+    .fetch_all(&mut ***tx)
+    .await
+}
+
+/// Live sessions by state, for the gauges.
+pub async fn live_counts(pool: &AnyPool) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT state, COUNT(*) AS n FROM sessions WHERE live_key IS NOT NULL GROUP BY state",
+    )
+    .fetch_all(pool)
+    .await
+}
