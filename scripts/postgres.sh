@@ -3,6 +3,7 @@
 #
 #   scripts/postgres.sh start   → prints the admin URL (postgres://playrack@127.0.0.1:PORT/postgres)
 #   scripts/postgres.sh stop
+#   scripts/postgres.sh suspend | resume   (an outage for fault drills; the data is kept)
 #
 # Uses Debian's postgresql binaries (scripts/install-deps.sh installs them). PostgreSQL refuses
 # to run as root, so as root the cluster belongs to the `postgres` system user.
@@ -17,6 +18,11 @@ fi
 as_owner() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
+server_start() {
+  as_owner "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" \
+    start >/dev/null
+}
 case "${1:-start}" in
   start)
     if ! as_owner "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
@@ -25,14 +31,19 @@ case "${1:-start}" in
       [ "$(id -u)" = 0 ] && chown postgres:postgres "$dir"
       as_owner "$bin/initdb" -D "$dir" -A trust -U playrack -E UTF8 >"$dir.initdb.log" 2>&1 \
         || { cat "$dir.initdb.log" >&2; exit 1; }
-      as_owner "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
-        -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" \
-        start >/dev/null
+      server_start
     fi
     echo "postgres://playrack@127.0.0.1:$port/postgres"
     ;;
   stop)
     as_owner "$bin/pg_ctl" -D "$dir" -m fast stop >/dev/null 2>&1 || true
     ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  suspend)
+    # An outage for fault drills: the server stops, its data stays (resume brings it back).
+    as_owner "$bin/pg_ctl" -D "$dir" -m fast stop >/dev/null
+    ;;
+  resume)
+    server_start
+    ;;
+  *) echo "usage: $0 start|stop|suspend|resume" >&2; exit 2 ;;
 esac

@@ -499,7 +499,22 @@ impl Agent {
         save_archive: bool,
     ) -> anyhow::Result<()> {
         let Some(p) = self.plays.lock().await.remove(session_id) else {
-            return Ok(()); // already ended (or never prepared here)
+            // Not playing here. While a preparation for it is still running, that path ends
+            // it (the controller repeats the end once it hears `ready`); otherwise say so, so
+            // the controller gives back a slot it may still count as held here.
+            let preparing = self
+                .pool
+                .slots()
+                .iter()
+                .any(|s| s.session_id.as_deref() == Some(session_id));
+            if !preparing {
+                self.report_session(
+                    session_id,
+                    AgentSessionState::Ended,
+                    Some(reason.to_owned()),
+                );
+            }
+            return Ok(());
         };
         self.relay.detach(session_id, reason);
         // The instance is on its way back: a play waiting for one waits for it.

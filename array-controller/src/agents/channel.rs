@@ -135,10 +135,17 @@ pub async fn run(state: AppState, board_id: String, mut socket: WebSocket) {
                 }
                 match parse(&msg) {
                     Ok(Some(m)) => {
-                        if let Err(e) = on_message(&state, &board_id, m).await {
+                        let started = std::time::Instant::now();
+                        let recording = state.agents.hearing.recording();
+                        let recorded = on_message(&state, &board_id, m).await;
+                        drop(recording);
+                        if let Err(e) = recorded {
                             // Unrecorded heartbeats must not count as silence.
                             state.agents.hearing.deaf();
                             tracing::warn!(board = %board_id, "agent message not recorded: {e}");
+                        } else if started.elapsed() > super::PROMPT {
+                            // Recorded late: others may be later still; judge again after a lease.
+                            state.agents.hearing.interrupted(crate::now());
                         }
                     }
                     Ok(None) => {}

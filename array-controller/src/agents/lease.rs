@@ -15,6 +15,25 @@ use playrack_wire::Timestamp;
 #[derive(Debug, Default)]
 pub struct Hearing {
     since: std::sync::Mutex<Option<Timestamp>>,
+    /// Agent messages being recorded now, by when they started.
+    recording: std::sync::Mutex<std::collections::HashMap<u64, std::time::Instant>>,
+    next_recording: std::sync::atomic::AtomicU64,
+}
+
+/// An agent message being recorded (see [`Hearing::recording`]).
+pub struct Recording<'a> {
+    hearing: &'a Hearing,
+    id: u64,
+}
+
+impl Drop for Recording<'_> {
+    fn drop(&mut self) {
+        self.hearing
+            .recording
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.id);
+    }
 }
 
 impl Hearing {
@@ -27,6 +46,33 @@ impl Hearing {
     /// Recording failed: what boards say is not being heard.
     pub fn deaf(&self) {
         *self.since.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    /// Marks an agent message as being recorded until the guard drops.
+    pub fn recording(&self) -> Recording<'_> {
+        let id = self
+            .next_recording
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.recording
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id, std::time::Instant::now());
+        Recording { hearing: self, id }
+    }
+
+    /// Whether some agent message has been waiting longer than `prompt` to be recorded (the
+    /// database is stalled for it, whatever a fresh query says).
+    pub fn stalled(&self, prompt: std::time::Duration) -> bool {
+        self.recording
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .any(|t| t.elapsed() > prompt)
+    }
+
+    /// Reports were recorded late (the database stalled): hearing starts again at `now`.
+    pub fn interrupted(&self, now: Timestamp) {
+        *self.since.lock().unwrap_or_else(|e| e.into_inner()) = Some(now);
     }
 
     pub fn since(&self) -> Option<Timestamp> {

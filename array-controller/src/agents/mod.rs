@@ -95,17 +95,45 @@ impl Agents {
     }
 }
 
+/// How fast the database must answer the watchdog, and record what an agent says, for boards
+/// to count as heard.
+pub const PROMPT: Duration = Duration::from_secs(1);
+/// A longer gap between two watchdog ticks means this controller was not listening.
+const MAX_TICK_GAP: Duration = Duration::from_secs(3);
+
 /// Every second: boards past their lease become LOST and lose their connection.
 pub fn spawn_lease_watchdog(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
+        let mut last_tick: Option<std::time::Instant> = None;
         loop {
             tick.tick().await;
-            // The database answers: boards' reports can be recorded (from now, if it did not).
-            match state.db.ping().await {
-                Ok(()) => state.agents.hearing.heard(crate::now()),
-                Err(e) => {
+            // The database answers promptly: boards' reports can be recorded (from now, if they
+            // could not be). A slow or failed answer, or a gap in these ticks (the process or the
+            // database stalled), means what boards said meanwhile may not have been recorded.
+            let asked = std::time::Instant::now();
+            let answer = tokio::time::timeout(PROMPT, state.db.ping()).await;
+            let gap = last_tick.replace(asked).map(|t| asked - t);
+            match answer {
+                Ok(Ok(())) if state.agents.hearing.stalled(PROMPT) => {
+                    tracing::warn!("agent reports wait to be recorded; boards are not judged");
+                    state.agents.hearing.interrupted(crate::now());
+                    continue;
+                }
+                Ok(Ok(())) if gap.is_none_or(|g| g <= MAX_TICK_GAP) => {
+                    state.agents.hearing.heard(crate::now())
+                }
+                Ok(Ok(())) => {
+                    tracing::warn!(gap = ?gap, "the lease watchdog stalled; boards are judged again after a lease");
+                    state.agents.hearing.interrupted(crate::now());
+                }
+                Ok(Err(e)) => {
                     tracing::warn!("database unreachable; boards are not judged: {e}");
+                    state.agents.hearing.deaf();
+                    continue;
+                }
+                Err(_) => {
+                    tracing::warn!("database slower than {PROMPT:?}; boards are not judged");
                     state.agents.hearing.deaf();
                     continue;
                 }

@@ -216,3 +216,66 @@ pub fn answer_ends(mut ws: Socket) -> tokio::task::JoinHandle<()> {
         }
     })
 }
+
+/// A board that keeps its channel alive on its own, as a real agent does: a heartbeat every
+/// `heartbeat`, every command it is sent recorded, and messages from the test sent on.
+pub struct LiveBoard {
+    pub outbox: tokio::sync::mpsc::Sender<AgentMessage>,
+    pub commands: std::sync::Arc<std::sync::Mutex<Vec<Command>>>,
+    pub task: tokio::task::JoinHandle<()>,
+}
+
+impl LiveBoard {
+    pub fn spawn(mut ws: Socket, heartbeat: Duration) -> LiveBoard {
+        let (outbox, mut rx) = tokio::sync::mpsc::channel::<AgentMessage>(64);
+        let commands = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = commands.clone();
+        let task = tokio::spawn(async move {
+            let mut beat = tokio::time::interval(heartbeat);
+            loop {
+                tokio::select! {
+                    _ = beat.tick() => {
+                        let m = AgentMessage::Heartbeat { telemetry: telemetry(5.0) };
+                        if ws.send(Message::Text(serde_json::to_string(&m).unwrap().into())).await.is_err() {
+                            return;
+                        }
+                    }
+                    Some(m) = rx.recv() => {
+                        if ws.send(Message::Text(serde_json::to_string(&m).unwrap().into())).await.is_err() {
+                            return;
+                        }
+                    }
+                    incoming = ws.next() => match incoming {
+                        Some(Ok(Message::Text(t))) => {
+                            if let Ok(ControllerMessage::Command { command, .. }) = serde_json::from_str(t.as_str()) {
+                                seen.lock().unwrap().push(command);
+                            }
+                        }
+                        Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
+                        Some(Ok(_)) => {}
+                    }
+                }
+            }
+        });
+        LiveBoard {
+            outbox,
+            commands,
+            task,
+        }
+    }
+
+    pub async fn send(&self, m: AgentMessage) {
+        self.outbox.send(m).await.expect("board task running");
+    }
+
+    /// The commands received so far that match `pred`.
+    pub fn received(&self, pred: impl Fn(&Command) -> bool) -> Vec<Command> {
+        self.commands
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|c| pred(c))
+            .cloned()
+            .collect()
+    }
+}
