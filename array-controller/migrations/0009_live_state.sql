@@ -39,6 +39,7 @@ UPDATE sessions SET slot_held = 1 WHERE state <> 'ended';
 UPDATE sessions SET next_timer_at = 0 WHERE state = 'playing';
 
 CREATE INDEX sessions_live_board ON sessions (board_id) WHERE live_key IS NOT NULL;
+CREATE INDEX sessions_live_id ON sessions (id) WHERE live_key IS NOT NULL;
 CREATE INDEX sessions_live_state ON sessions (state) WHERE live_key IS NOT NULL;
 CREATE INDEX sessions_live_tenant ON sessions (tenant_id, created_at) WHERE live_key IS NOT NULL;
 CREATE INDEX sessions_held ON sessions (board_id, spec_id) WHERE slot_held = 1;

@@ -425,7 +425,7 @@ pub async fn for_board(
     let a = archive_from(&row)?;
     let live: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM sessions WHERE board_id = $1 AND tenant_id = $2 AND user_key = $3 AND game_id = $4 \
-         AND state <> 'ended'",
+         AND live_key IS NOT NULL",
     )
     .bind(board_id)
     .bind(&a.tenant_id)

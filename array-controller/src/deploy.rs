@@ -3,9 +3,10 @@
 //! volume (`SyncPackage`); their progress reports move the room's deployment state
 //! (`agents::channel`).
 
+use crate::agents::outbox;
 use crate::error::ApiResult;
 use crate::state::AppState;
-use playrack_wire::agent::{Command, ControllerMessage};
+use playrack_wire::agent::Command;
 use sqlx::Row;
 
 /// Where a package lives on a room's shared volume, relative to the volume: the package
@@ -17,18 +18,25 @@ pub fn package_source(sha256: &str) -> String {
 /// A sync command. Each request has its own id: boards answer a repeated id from their command
 /// cache without running it (and so without a new deployment report), but a deployment of a
 /// package a board already holds must still be reported ready — syncing it again is a no-op.
-fn sync_message(sha256: &str, size: i64, source: String) -> ControllerMessage {
-    ControllerMessage::Command {
-        id: format!("sync-{sha256}-{}", crate::db::random_token(8)),
-        command: Command::SyncPackage {
-            sha256: sha256.to_owned(),
-            size_bytes: size.max(0) as u64,
-            source,
-        },
-    }
+async fn send_sync(
+    state: &AppState,
+    board_id: &str,
+    sha256: &str,
+    size: i64,
+    source: String,
+) -> ApiResult<()> {
+    let id = format!("sync-{sha256}-{}", crate::db::random_token(8));
+    let command = Command::SyncPackage {
+        sha256: sha256.to_owned(),
+        size_bytes: size.max(0) as u64,
+        source,
+    };
+    outbox::send(state, board_id, &id, command, outbox::DEFAULT_TTL).await?;
+    Ok(())
 }
 
-/// Tells the connected boards of `room_id` to sync `version_id`'s package.
+/// Tells the online boards of `room_id` (connected to any replica) to sync `version_id`'s
+/// package; the others sync it when they connect ([`sync_board`]).
 pub async fn sync_room(state: &AppState, room_id: &str, version_id: &str) -> ApiResult<usize> {
     let v = sqlx::query("SELECT sha256, size_bytes FROM versions WHERE id = $1")
         .bind(version_id)
@@ -41,19 +49,15 @@ pub async fn sync_room(state: &AppState, room_id: &str, version_id: &str) -> Api
     let source = package_source(&sha);
     let size: i64 = v.try_get("size_bytes")?;
     let boards: Vec<String> = sqlx::query_scalar(
-        "SELECT b.id FROM boards b JOIN arrays a ON a.id = b.array_id WHERE a.room_id = $1",
+        "SELECT b.id FROM boards b JOIN arrays a ON a.id = b.array_id WHERE a.room_id = $1 AND b.agent_state = 'online'",
     )
     .bind(room_id)
     .fetch_all(&state.db.pool)
     .await?;
-    Ok(boards
-        .iter()
-        .filter(|b| {
-            state
-                .agents
-                .send(b, sync_message(&sha, size, source.clone()))
-        })
-        .count())
+    for b in &boards {
+        send_sync(state, b, &sha, size, source.clone()).await?;
+    }
+    Ok(boards.len())
 }
 
 /// Tells a board that just connected to sync every package deployed (and not yet ready) in
@@ -67,18 +71,12 @@ pub async fn sync_board(state: &AppState, board_id: &str) -> ApiResult<usize> {
     .bind(board_id)
     .fetch_all(&state.db.pool)
     .await?;
-    let mut sent = 0;
-    for r in rows {
+    for r in &rows {
         let sha: String = r.try_get("sha256")?;
         let source = package_source(&sha);
-        if state.agents.send(
-            board_id,
-            sync_message(&sha, r.try_get("size_bytes")?, source),
-        ) {
-            sent += 1;
-        }
+        send_sync(state, board_id, &sha, r.try_get("size_bytes")?, source).await?;
     }
-    Ok(sent)
+    Ok(rows.len())
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@
 //! - [`store`]: the session core's SQL — typed rows, state enums mapped to text once, counts
 //!   of capacity in use, live sessions and the waiting line found by index.
 //! - [`seed`]: the demo operator and tenant of embedded mode.
+//! - [`leader`]: which replica runs the periodic work that must run once across replicas.
 //!
 //! [`serve`] wires them together; `main.rs` only parses flags and calls it.
 
@@ -35,6 +36,7 @@ pub mod deploy;
 pub mod error;
 pub mod http;
 pub mod ingest;
+pub mod leader;
 pub mod metering;
 pub mod play;
 pub mod ratelimit;
@@ -92,6 +94,8 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         agents: agents::Agents::default(),
         signing_key: std::sync::OnceLock::new(),
         queue_changed: tokio::sync::broadcast::channel(16).0,
+        replica_id: db::new_id("ctl"),
+        leader: leader::Leader::default(),
     });
     ingest::recover(&state).await?;
     Ok(state)
@@ -140,12 +144,14 @@ pub async fn serve(state: AppState) -> anyhow::Result<Running> {
     let addr = listener.local_addr()?;
     let app = api::router(state.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let jobs = vec![
+    let mut jobs = vec![
+        leader::spawn(state.clone()),
         ingest::spawn_sweeper(state.clone()),
         agents::spawn_lease_watchdog(state.clone()),
         play::spawn_sweeper(state.clone()),
         webhooks::spawn_worker(state.clone()),
     ];
+    jobs.extend(agents::outbox::spawn_listener(state.clone()));
     let task = tokio::spawn(async move {
         axum::serve(
             listener,

@@ -139,7 +139,8 @@ pub async fn record_end(tx: &mut WriteTx, session_id: &str) -> ApiResult<Option<
         user: r.try_get("user_key")?,
         end_reason: r
             .try_get::<Option<String>, _>("end_reason")?
-            .unwrap_or_default(),
+            .and_then(|s| playrack_wire::api::EndReason::parse(&s))
+            .unwrap_or(playrack_wire::api::EndReason::Error),
         reserved_at: Timestamp(r.try_get("created_at")?),
         started_at: started_at.map(Timestamp),
         ended_at: Timestamp(ended_at),
@@ -159,7 +160,7 @@ pub async fn record_end(tx: &mut WriteTx, session_id: &str) -> ApiResult<Option<
     .bind(&entry.room_id)
     .bind(&entry.board_id)
     .bind(&entry.user)
-    .bind(&entry.end_reason)
+    .bind(entry.end_reason.as_str())
     .bind(entry.reserved_at.millis())
     .bind(started_at)
     .bind(ended_at)

@@ -24,4 +24,8 @@ pub struct Inner {
     /// Fired whenever queue positions may have changed (a promotion, a cancel, an eviction), so
     /// ticket event streams push at once instead of on their next tick.
     pub queue_changed: tokio::sync::broadcast::Sender<()>,
+    /// This replica's id (its row in `controllers`; boards connected here name it).
+    pub replica_id: String,
+    /// Whether this replica runs the once-across-replicas periodic work.
+    pub leader: crate::leader::Leader,
 }

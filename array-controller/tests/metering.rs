@@ -8,6 +8,7 @@ mod support;
 use array_controller::metering::{self, UsageRow};
 use array_controller::play::queue;
 use playrack_wire::Timestamp;
+use playrack_wire::api::EndReason;
 use reqwest::{Method, StatusCode};
 use sqlx::Row;
 use support::{Ctl, backends, world};
@@ -50,12 +51,12 @@ async fn each_session_is_in_the_ledger_exactly_once() {
 
         // Ended twice through the queue.
         assert!(
-            queue::end_session(ctl.state(), &played, "USER_LEFT")
+            queue::end_session(ctl.state(), &played, EndReason::UserLeft)
                 .await
                 .unwrap()
         );
         assert!(
-            !queue::end_session(ctl.state(), &played, "USER_LEFT")
+            !queue::end_session(ctl.state(), &played, EndReason::UserLeft)
                 .await
                 .unwrap()
         );
@@ -72,7 +73,7 @@ async fn each_session_is_in_the_ledger_exactly_once() {
                 .await;
         }
         assert!(
-            !queue::end_session(ctl.state(), &kicked, "USER_LEFT")
+            !queue::end_session(ctl.state(), &kicked, EndReason::UserLeft)
                 .await
                 .unwrap()
         );
@@ -97,14 +98,14 @@ async fn each_session_is_in_the_ledger_exactly_once() {
         drop(std::mem::take(&mut w.sockets));
         ctl.restart().await;
         assert!(
-            !queue::end_session(ctl.state(), &played, "BOARD_LOST")
+            !queue::end_session(ctl.state(), &played, EndReason::BoardLost)
                 .await
                 .unwrap()
         );
-        queue::end_session(ctl.state(), &survivor, "USER_LEFT")
+        queue::end_session(ctl.state(), &survivor, EndReason::UserLeft)
             .await
             .unwrap();
-        queue::end_session(ctl.state(), &survivor, "USER_LEFT")
+        queue::end_session(ctl.state(), &survivor, EndReason::UserLeft)
             .await
             .unwrap();
         for s in [&played, &kicked, &survivor] {
@@ -198,7 +199,7 @@ async fn usage_is_aggregated_per_day_game_and_spec_for_the_callers_tenant() {
                 start(&ctl, &s, now.plus_secs(-secs)).await;
             }
             assert!(
-                queue::end_session(ctl.state(), &s, "USER_LEFT")
+                queue::end_session(ctl.state(), &s, EndReason::UserLeft)
                     .await
                     .unwrap()
             );

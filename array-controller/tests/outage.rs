@@ -164,7 +164,7 @@ async fn a_controller_restart_and_a_database_outage_end_no_play() {
         })
         .await;
         let s = play_session(&ctl, &session).await;
-        assert_eq!(s.session.end_reason.as_deref(), Some("USER_LEFT"));
+        assert_eq!(s.session.end_reason.map(|r| r.as_str()), Some("USER_LEFT"));
         board.task.abort();
         ctl.stop().await;
     }

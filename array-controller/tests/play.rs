@@ -299,7 +299,7 @@ async fn unclaimed_promotions_expire_and_quiet_tickets_are_evicted() {
             ended
                 .items
                 .iter()
-                .any(|s| s.end_reason.as_deref() == Some("CLAIM_EXPIRED"))
+                .any(|s| s.end_reason.map(|r| r.as_str()) == Some("CLAIM_EXPIRED"))
         );
         ctl.stop().await;
     }
@@ -406,7 +406,7 @@ async fn the_agent_prepares_the_player_connects_and_each_timer_ends_the_play_wit
             s.session.state == SessionState::Ended
         })
         .await;
-        assert_eq!(s.session.end_reason.as_deref(), Some("IDLE"));
+        assert_eq!(s.session.end_reason.map(|r| r.as_str()), Some("IDLE"));
         match agent::command(ws, |c| matches!(c, Command::EndSession { .. })).await {
             Command::EndSession {
                 session_id,
@@ -431,7 +431,7 @@ async fn the_agent_prepares_the_player_connects_and_each_timer_ends_the_play_wit
             s.session.state == SessionState::Ended
         })
         .await;
-        assert_eq!(s.session.end_reason.as_deref(), Some("TRIAL_OVER"));
+        assert_eq!(s.session.end_reason.map(|r| r.as_str()), Some("TRIAL_OVER"));
         agent::send(ws, &agent::ended(&sid, "TRIAL_OVER")).await;
 
         // Dropped: a reconnect inside the grace (2 s) gets the same instance; after it, the play ends.
@@ -452,7 +452,7 @@ async fn the_agent_prepares_the_player_connects_and_each_timer_ends_the_play_wit
             s.session.state == SessionState::Ended
         })
         .await;
-        assert_eq!(s.session.end_reason.as_deref(), Some("USER_LEFT"));
+        assert_eq!(s.session.end_reason.map(|r| r.as_str()), Some("USER_LEFT"));
         assert_ne!(
             session_of(&acquire(&ctl, &by_link(&link, 2), None).await),
             sid,
@@ -477,7 +477,10 @@ async fn the_agent_prepares_the_player_connects_and_each_timer_ends_the_play_wit
             s.session.state == SessionState::Ended
         })
         .await;
-        assert_eq!(s.session.end_reason.as_deref(), Some("APP_CRASHED"));
+        assert_eq!(
+            s.session.end_reason.map(|r| r.as_str()),
+            Some("APP_CRASHED")
+        );
         ctl.stop().await;
     }
 }
@@ -546,7 +549,7 @@ async fn a_lost_board_ends_its_plays_and_reconnects_are_reconciled() {
             s.session.state == SessionState::Ended
         })
         .await;
-        assert_eq!(s.session.end_reason.as_deref(), Some("BOARD_LOST"));
+        assert_eq!(s.session.end_reason.map(|r| r.as_str()), Some("BOARD_LOST"));
         // The waiting player keeps waiting (no capacity) …
         assert_eq!(poll(&ctl, &ticket).await.state, TicketState::Waiting);
         // … until the board comes back: its hello adds capacity and the queue is re-evaluated.
@@ -599,7 +602,7 @@ async fn a_lost_board_ends_its_plays_and_reconnects_are_reconciled() {
             s.session.state == SessionState::Ended
         })
         .await;
-        assert_eq!(s.session.end_reason.as_deref(), Some("BOARD_LOST"));
+        assert_eq!(s.session.end_reason.map(|r| r.as_str()), Some("BOARD_LOST"));
 
         // Draining tells the agent and stops new placements there.
         let _: Board = ctl
@@ -764,7 +767,11 @@ async fn bulk_kicks_need_a_confirm_token_and_shell_runs_are_audited_and_streamed
         assert_eq!(done.kicked, 3);
         for id in &ids {
             assert_eq!(
-                play_session(&ctl, id).await.session.end_reason.as_deref(),
+                play_session(&ctl, id)
+                    .await
+                    .session
+                    .end_reason
+                    .map(|r| r.as_str()),
                 Some("KICKED")
             );
         }

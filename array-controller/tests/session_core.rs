@@ -68,7 +68,7 @@ async fn a_player_who_never_connects_frees_the_slot_at_the_deadline_unbilled() {
         })
         .await;
         assert_eq!(
-            s.session.end_reason.as_deref(),
+            s.session.end_reason.map(|r| r.as_str()),
             Some("NO_SHOW"),
             "{backend}"
         );

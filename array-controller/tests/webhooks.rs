@@ -13,6 +13,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode as AxumStatus};
 use hmac::{Hmac, Mac};
+use playrack_wire::api::EndReason;
 use reqwest::{Method, StatusCode};
 use sha2::Sha256;
 use std::collections::HashMap;
@@ -227,7 +228,7 @@ async fn signed_events_arrive_and_failed_deliveries_are_retried_with_backoff() {
 
         // It ends: /ok answers 500 twice, then 200; /fail always 500 and is given up after 3.
         assert!(
-            queue::end_session(ctl.state(), &session, "USER_LEFT")
+            queue::end_session(ctl.state(), &session, EndReason::UserLeft)
                 .await
                 .unwrap()
         );

@@ -347,17 +347,30 @@ async fn commands_from_the_controller_run_once_and_report() {
         } => assert!(e.contains("draining"), "{e}"),
         other => panic!("unexpected {other:?}"),
     }
-    // Ending a session the board never prepared is a no-op success.
+    // Ending a session the board never prepared succeeds, and the board says it has no such
+    // play (so the controller gives back a slot it may still count as held here).
     command(
         &mut ws,
         "c6",
         Command::EndSession {
             session_id: "ses_x".into(),
-            reason: "player_left".into(),
+            reason: "USER_LEFT".into(),
             save_archive: false,
         },
     )
     .await;
+    match recv_event(&mut ws).await {
+        AgentMessage::Session {
+            session_id,
+            state: AgentSessionState::Ended,
+            reason,
+            ..
+        } => assert_eq!(
+            (session_id.as_str(), reason.as_deref()),
+            ("ses_x", Some("USER_LEFT"))
+        ),
+        other => panic!("unexpected {other:?}"),
+    }
     assert!(matches!(
         recv_event(&mut ws).await,
         AgentMessage::Result { ok: true, .. }

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createPlayer, type Player, type PlayerEvents } from "../src/player.js";
 import { PlayrackError } from "../src/errors.js";
-import type { AcquireResponse, PlaySession, Ticket } from "../src/generated/wire.js";
+import type { AcquireResponse, EndReason, PlaySession, Ticket } from "../src/generated/wire.js";
 import type { InputHandlers, View } from "../src/view.js";
 import { FakePeer, FakeSocket, fastClock, until } from "./helpers.js";
 
@@ -88,7 +88,7 @@ class FakeController {
   tickets: Ticket[] = [];
   /** Session states answered in turn (the last repeats); ready/playing carry a fresh token. */
   sessions: PlaySession["session"]["state"][] = ["preparing", "ready"];
-  endReason = "TRIAL_OVER";
+  endReason: EndReason = "TRIAL_OVER";
   tokens = 0;
 
   fetch = async (url: string, init?: RequestInit): Promise<Response> => {

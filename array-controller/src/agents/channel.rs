@@ -101,7 +101,7 @@ pub async fn run(state: AppState, board_id: String, mut socket: WebSocket) {
         close(&mut socket, 1011, "internal error").await;
         return;
     }
-    let (generation, mut commands) = state.agents.register(&board_id);
+    let (generation, mut wakes) = state.agents.register(&board_id);
     // The hello is the board's truth: settle sessions it lost or does not know.
     if let Err(e) = crate::play::lifecycle::reconcile(&state, &board_id, &instances).await {
         tracing::warn!(board = %board_id, "reconcile failed: {e}");
@@ -117,13 +117,27 @@ pub async fn run(state: AppState, board_id: String, mut socket: WebSocket) {
         heartbeat_secs: state.config.agent_heartbeat_secs,
         lease_secs: state.config.agent_lease_secs,
     };
-    let mut alive = socket
+    let welcomed = socket
         .send(Message::Text(
             serde_json::to_string(&welcome).expect("json").into(),
         ))
         .await
         .is_ok();
-    while alive {
+    // Commands waiting for this board (written by any replica, before or while it was away).
+    let mut waiting = match deliver(&state, &board_id, &mut socket).await {
+        Ok(w) => w,
+        Err(e) => {
+            tracing::warn!(board = %board_id, "command delivery failed: {e}");
+            true
+        }
+    };
+    let mut resend = tokio::time::interval(super::outbox::RESEND / 2);
+    resend.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The loop ends by `break`: the board went away or was superseded.
+    if !welcomed {
+        return on_gone(&state, &board_id, generation).await;
+    }
+    loop {
         tokio::select! {
             incoming = socket.next() => {
                 let msg = match incoming {
@@ -157,33 +171,83 @@ pub async fn run(state: AppState, board_id: String, mut socket: WebSocket) {
                     }
                 }
             }
-            outgoing = commands.recv() => {
-                match outgoing {
-                    Some(m) => alive = socket.send(Message::Text(serde_json::to_string(&m).expect("json").into())).await.is_ok(),
+            wake = wakes.recv() => {
+                if wake.is_none() {
                     // Replaced by a newer connection or disconnected by the lease: close.
-                    None => {
-                        close(&mut socket, 1000, "superseded").await;
-                        break;
-                    }
+                    close(&mut socket, 1000, "superseded").await;
+                    break;
+                }
+                match deliver(&state, &board_id, &mut socket).await {
+                    Ok(w) => waiting = w,
+                    Err(e) => tracing::warn!(board = %board_id, "command delivery failed: {e}"),
+                }
+            }
+            // Unacknowledged commands are sent again; nothing is read while none wait.
+            _ = resend.tick(), if waiting => {
+                match deliver(&state, &board_id, &mut socket).await {
+                    Ok(w) => waiting = w,
+                    Err(e) => tracing::warn!(board = %board_id, "command delivery failed: {e}"),
                 }
             }
         }
     }
-    if state.agents.unregister(&board_id, generation)
-        && let Err(e) = went_offline(&state, &board_id).await
+    on_gone(&state, &board_id, generation).await;
+}
+
+/// The connection is over: unless a newer one replaced it, the board is offline.
+async fn on_gone(state: &AppState, board_id: &str, generation: u64) {
+    if state.agents.unregister(board_id, generation)
+        && let Err(e) = went_offline(state, board_id).await
     {
         tracing::warn!(board = %board_id, "recording the disconnect failed: {e}");
     }
     tracing::info!(board = %board_id, "agent disconnected");
 }
 
+/// Sends the board's waiting commands that are due (new, or unacknowledged for a while) and
+/// drops expired ones. Returns whether any still wait for an acknowledgement. A send error is
+/// left to the read side, which sees the connection close.
+async fn deliver(
+    state: &AppState,
+    board_id: &str,
+    socket: &mut WebSocket,
+) -> Result<bool, sqlx::Error> {
+    use super::outbox::{self, Delivery};
+    let now = crate::now().millis();
+    let pending = outbox::pending(&state.db.pool, board_id).await?;
+    let mut waiting = false;
+    for p in &pending {
+        match outbox::decide(p, now) {
+            Delivery::Expired => {
+                tracing::info!(board = %board_id, command = %p.id, "command expired unsent");
+                outbox::done(&state.db.pool, board_id, &p.id).await?;
+            }
+            Delivery::Wait => waiting = true,
+            Delivery::Send => {
+                waiting = true;
+                if socket
+                    .send(Message::Text(p.body.clone().into()))
+                    .await
+                    .is_err()
+                {
+                    return Ok(true);
+                }
+                outbox::mark_sent(&state.db.pool, &p.id, now).await?;
+            }
+        }
+    }
+    Ok(waiting)
+}
+
 /// The board's connection closed: it takes no new plays until it says hello again.
 async fn went_offline(state: &AppState, board_id: &str) -> Result<(), sqlx::Error> {
     let mut tx = state.db.write().await?;
+    // (Unless it is connected to another replica by now.)
     sqlx::query(
-        "UPDATE boards SET agent_state = 'offline' WHERE id = $1 AND agent_state = 'online'",
+        "UPDATE boards SET agent_state = 'offline' WHERE id = $1 AND agent_state = 'online' AND controller_id = $2",
     )
     .bind(board_id)
+    .bind(&state.replica_id)
     .execute(&mut **tx)
     .await?;
     crate::store::slots::sync_board(&mut tx, board_id).await?;
@@ -200,11 +264,12 @@ async fn on_hello(
     let now = crate::now().millis();
     let mut tx = state.db.write().await?;
     sqlx::query(
-        "UPDATE boards SET agent_state = 'online', last_seen_at = $1, agent_version = $2, signaling_url = $3 WHERE id = $4",
+        "UPDATE boards SET agent_state = 'online', last_seen_at = $1, agent_version = $2, signaling_url = $3, controller_id = $4 WHERE id = $5",
     )
     .bind(now)
     .bind(agent_version)
     .bind(signaling_url)
+    .bind(&state.replica_id)
     .bind(board_id)
     .execute(&mut **tx)
     .await?;
@@ -248,6 +313,12 @@ async fn on_message(
     msg: AgentMessage,
 ) -> Result<(), sqlx::Error> {
     let now = crate::now().millis();
+    if let AgentMessage::Result { command_id, .. } = &msg {
+        // Acknowledged: it leaves the outbox; more may wait behind it.
+        super::outbox::done(&state.db.pool, board_id, command_id).await?;
+        state.agents.wake(board_id);
+    }
+
     match msg {
         AgentMessage::Heartbeat { telemetry } => {
             sqlx::query("UPDATE boards SET agent_state = 'online', last_seen_at = $1, telemetry = $2 WHERE id = $3")

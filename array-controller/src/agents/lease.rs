@@ -90,7 +90,22 @@ pub fn expired(last_seen: Timestamp, now: Timestamp, lease_secs: u32) -> bool {
     now.millis() - last_seen.millis() > i64::from(lease_secs) * 1000
 }
 
-/// Marks every board past its lease as LOST; returns their ids.
+/// Records that this replica is alive and since when it has heard boards, for the leader's
+/// judgement of the boards connected here.
+pub async fn report_hearing(state: &AppState, now: Timestamp) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO controllers (id, started_at, seen_at, hearing_since) VALUES ($1, $2, $2, $3) \
+         ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at, hearing_since = excluded.hearing_since",
+    )
+    .bind(&state.replica_id)
+    .bind(now.millis())
+    .bind(state.agents.hearing.since().map(|t| t.millis()))
+    .execute(&state.db.pool)
+    .await?;
+    Ok(())
+}
+
+/// Marks every board past its lease as LOST (on the leader); returns their ids.
 pub async fn sweep(state: &AppState, now: Timestamp) -> ApiResult<Vec<String>> {
     if !may_judge(
         state.agents.hearing.since(),
@@ -100,8 +115,13 @@ pub async fn sweep(state: &AppState, now: Timestamp) -> ApiResult<Vec<String>> {
         return Ok(Vec::new());
     }
     let cutoff = now.plus_secs(-i64::from(state.config.agent_lease_secs));
+    // A board connected to a replica that is alive but has not heard boards for a whole lease
+    // (its database access stalled) is not judged; one whose replica is gone is (its agent
+    // would have reconnected to another within the lease).
     let stale: Vec<String> = sqlx::query_scalar(
-        "SELECT id FROM boards WHERE agent_state <> 'lost' AND last_seen_at IS NOT NULL AND last_seen_at < $1",
+        "SELECT b.id FROM boards b LEFT JOIN controllers c ON c.id = b.controller_id \
+         WHERE b.last_seen_at < $1 AND b.agent_state <> 'lost' \
+         AND (c.id IS NULL OR c.seen_at < $1 OR (c.hearing_since IS NOT NULL AND c.hearing_since <= $1))",
     )
     .bind(cutoff.millis())
     .fetch_all(&state.db.pool)

@@ -2,16 +2,17 @@
 //! silent board into a LOST one.
 //!
 //! Boards dial in (they sit behind NAT): an agent enrols once with its room's enrolment token
-//! and gets a per-board credential (`api::agents`), then holds a WebSocket open ([`channel`]).
-//! [`Agents`] maps each connected board to the sender of its connection, so other parts of the
-//! controller can send commands. [`lease`] decides, from `last_seen_at` alone, which boards
-//! are lost; the watchdog applies it every second.
+//! and gets a per-board credential (`api::agents`), then holds a WebSocket open ([`channel`])
+//! to one controller replica. Commands go through the [`outbox`] (a table every replica
+//! shares); [`Agents`] maps each board connected to this replica to a wake-up of its
+//! connection, which delivers them. [`lease`] decides which boards are lost; the watchdog
+//! applies it every second on the leader.
 
 pub mod channel;
 pub mod lease;
+pub mod outbox;
 
 use crate::state::AppState;
-use playrack_wire::agent::ControllerMessage;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -32,19 +33,22 @@ pub struct Agents {
 
 struct Connection {
     generation: u64,
-    tx: mpsc::Sender<ControllerMessage>,
+    /// Wakes the connection to deliver the board's waiting commands ([`outbox`]). One
+    /// pending wake is enough: a full channel already has one.
+    wake: mpsc::Sender<()>,
 }
 
 impl Agents {
     /// Registers a new connection for `board_id`, replacing (and so closing) an older one.
-    /// Returns the connection's generation and its receiving end.
-    pub fn register(&self, board_id: &str) -> (u64, mpsc::Receiver<ControllerMessage>) {
-        let (tx, rx) = mpsc::channel(256);
+    /// Returns the connection's generation and its wake-ups (closed when it is replaced or
+    /// disconnected).
+    pub fn register(&self, board_id: &str) -> (u64, mpsc::Receiver<()>) {
+        let (wake, rx) = mpsc::channel(1);
         let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
         self.connections
             .lock()
             .expect("agents poisoned")
-            .insert(board_id.to_owned(), Connection { generation, tx });
+            .insert(board_id.to_owned(), Connection { generation, wake });
         (generation, rx)
     }
 
@@ -83,15 +87,25 @@ impl Agents {
             .contains_key(board_id)
     }
 
-    /// Queues a message to a connected board; false if it is not connected here.
-    pub fn send(&self, board_id: &str, msg: ControllerMessage) -> bool {
-        let tx = self
-            .connections
-            .lock()
-            .expect("agents poisoned")
-            .get(board_id)
-            .map(|c| c.tx.clone());
-        tx.is_some_and(|tx| tx.try_send(msg).is_ok())
+    /// Wakes a board's connection to deliver its waiting commands; false if it is not
+    /// connected here.
+    pub fn wake(&self, board_id: &str) -> bool {
+        let map = self.connections.lock().expect("agents poisoned");
+        match map.get(board_id) {
+            Some(c) => {
+                // Full: a wake is already pending, which delivers everything waiting.
+                let _ = c.wake.try_send(());
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Wakes every connection here (a notification may have been missed).
+    pub fn wake_all(&self) {
+        for c in self.connections.lock().expect("agents poisoned").values() {
+            let _ = c.wake.try_send(());
+        }
     }
 }
 
@@ -137,6 +151,12 @@ pub fn spawn_lease_watchdog(state: AppState) -> tokio::task::JoinHandle<()> {
                     state.agents.hearing.deaf();
                     continue;
                 }
+            }
+            if let Err(e) = lease::report_hearing(&state, crate::now()).await {
+                tracing::warn!("recording this replica's hearing failed: {e}");
+            }
+            if !state.leader.is_leader() {
+                continue;
             }
             match lease::sweep(&state, crate::now()).await {
                 Ok(lost) => {

@@ -12,8 +12,8 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use hmac::{Hmac, Mac};
-use playrack_wire::agent::{Command, ControllerMessage, OutputStream};
-use playrack_wire::api::{BulkKick, BulkKickAnswer, CreateShellRun, ShellRun};
+use playrack_wire::agent::{Command, OutputStream};
+use playrack_wire::api::{BulkKick, BulkKickAnswer, CreateShellRun, EndReason, ShellRun};
 use sha2::Sha256;
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -54,18 +54,21 @@ async fn bulk_kick(
     caller: Caller,
     Json(req): Json<BulkKick>,
 ) -> ApiResult<axum::Json<BulkKickAnswer>> {
-    let reason = req.reason.clone().unwrap_or_else(|| "KICKED".into());
-    if reason != "KICKED" && reason != "MAINTENANCE" {
-        return Err(ApiError::Validation(
-            "reason must be KICKED or MAINTENANCE".into(),
-        ));
-    }
+    let reason = match req.reason.as_deref().map(EndReason::parse) {
+        None => EndReason::Kicked,
+        Some(Some(r @ (EndReason::Kicked | EndReason::Maintenance))) => r,
+        Some(_) => {
+            return Err(ApiError::Validation(
+                "reason must be KICKED or MAINTENANCE".into(),
+            ));
+        }
+    };
     match caller.tenant_scope() {
         None => caller.require_operator_admin()?,
         Some(t) => caller.require_tenant_write(t, "tenant")?,
     }
     let ids: Vec<String> = sqlx::query_scalar(
-        "SELECT id FROM sessions WHERE state <> 'ended' AND ($1 = '' OR tenant_id = $1) AND ($2 = '' OR game_id = $2) \
+        "SELECT id FROM sessions WHERE live_key IS NOT NULL AND ($1 = '' OR tenant_id = $1) AND ($2 = '' OR game_id = $2) \
          AND ($3 = '' OR board_id = $3) AND ($4 = '' OR room_id = $4)",
     )
     .bind(caller.tenant_scope().unwrap_or(""))
@@ -94,7 +97,7 @@ async fn bulk_kick(
     }
     let mut kicked = 0;
     for id in &ids {
-        if lifecycle::end(&state, id, &reason).await? {
+        if lifecycle::end(&state, id, reason).await? {
             kicked += 1;
         }
     }
@@ -150,10 +153,15 @@ async fn create_shell_run(
     if !(1..=600).contains(&timeout) {
         return Err(ApiError::Validation("timeout_secs must be 1–600".into()));
     }
-    if !state.agents.is_connected(&board_id) {
+    let online: Option<String> =
+        sqlx::query_scalar("SELECT id FROM boards WHERE id = $1 AND agent_state = 'online'")
+            .bind(&board_id)
+            .fetch_optional(&state.db.pool)
+            .await?;
+    if online.is_none() {
         return Err(ApiError::conflict(
             "BOARD_NOT_CONNECTED",
-            "the board's agent is not connected to this controller",
+            "the board's agent is not connected",
         ));
     }
     let id = db::new_id("sh");
@@ -175,20 +183,20 @@ async fn create_shell_run(
         .fetch_one(&mut **tx)
         .await?;
     tx.commit().await?;
-    let msg = ControllerMessage::Command {
-        id: format!("shell-{id}"),
-        command: Command::Shell {
-            instance_id: req.instance_id,
-            command: req.command,
-            timeout_secs: timeout,
-        },
+    let command = Command::Shell {
+        instance_id: req.instance_id,
+        command: req.command,
+        timeout_secs: timeout,
     };
-    if !state.agents.send(&board_id, msg) {
-        return Err(ApiError::conflict(
-            "BOARD_NOT_CONNECTED",
-            "the board's agent went away",
-        ));
-    }
+    // A run not started within its own timeout is not started at all.
+    crate::agents::outbox::send(
+        &state,
+        &board_id,
+        &format!("shell-{id}"),
+        command,
+        std::time::Duration::from_secs(u64::from(timeout)),
+    )
+    .await?;
     Ok((StatusCode::ACCEPTED, axum::Json(run_from(&row)?)))
 }
 

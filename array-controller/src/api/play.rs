@@ -46,7 +46,7 @@ async fn online(
     Query(page): Query<PageParams>,
 ) -> ApiResult<axum::Json<Page<OnlineEntry>>> {
     let rows = sqlx::query(
-        "SELECT * FROM sessions WHERE state <> 'ended' AND ($1 = '' OR tenant_id = $1) AND id > $2 ORDER BY id LIMIT $3",
+        "SELECT * FROM sessions WHERE live_key IS NOT NULL AND ($1 = '' OR tenant_id = $1) AND id > $2 ORDER BY id LIMIT $3",
     )
     .bind(caller.tenant_scope().unwrap_or(""))
     .bind(page.cursor())
@@ -244,7 +244,9 @@ pub(crate) fn session_from(r: &AnyRow) -> Result<Session, sqlx::Error> {
             "ended" => SessionState::Ended,
             _ => SessionState::Reserved,
         },
-        end_reason: r.try_get("end_reason")?,
+        end_reason: r
+            .try_get::<Option<String>, _>("end_reason")?
+            .map(|s| EndReason::parse(&s).unwrap_or(EndReason::Error)),
         downgraded: r.try_get::<i64, _>("downgraded")? != 0,
         created_at: ts(r, "created_at")?,
         ended_at: ts_opt(r, "ended_at")?,
@@ -291,7 +293,7 @@ async fn leave_session(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Session>> {
-    lifecycle::end(&state, &id, "USER_LEFT").await?;
+    lifecycle::end(&state, &id, EndReason::UserLeft).await?;
     Ok(axum::Json(load_session(&state, &id).await?))
 }
 
@@ -343,7 +345,7 @@ async fn kick_session(
 ) -> ApiResult<axum::Json<Session>> {
     let s = load_session(&state, &id).await?;
     caller.require_tenant_write(&s.tenant_id, "session")?;
-    if lifecycle::end(&state, &id, "KICKED").await? {
+    if lifecycle::end(&state, &id, EndReason::Kicked).await? {
         let mut tx = state.db.write().await?;
         audit::record(
             &mut tx,

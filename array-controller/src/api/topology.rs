@@ -558,7 +558,7 @@ async fn update_board(
     tx.commit().await?;
     if let Some(status) = req.status {
         // Tell the agent: a draining board takes no new plays and warns the players it has.
-        crate::play::lifecycle::drain(&state, &id, status == BoardStatus::Draining);
+        crate::play::lifecycle::drain(&state, &id, status == BoardStatus::Draining).await?;
     }
     Ok(axum::Json(board))
 }

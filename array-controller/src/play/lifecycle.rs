@@ -22,8 +22,8 @@ use crate::scheduler::timers::{self, SessionClock};
 use crate::state::AppState;
 use crate::store;
 use playrack_wire::Timestamp;
-use playrack_wire::agent::{AgentSessionState, Command, ControllerMessage, InstanceReport};
-use playrack_wire::api::{ConnectInfo, Spec};
+use playrack_wire::agent::{AgentSessionState, Command, InstanceReport};
+use playrack_wire::api::{ConnectInfo, EndReason, Spec};
 use playrack_wire::session_token::{self, SessionClaims};
 use playrack_wire::signaling::PeerRole;
 use sqlx::Row;
@@ -31,20 +31,6 @@ use sqlx::Row;
 /// The Android API level of the instances boards run (redroid 13 images and the virtual device
 /// report 33); archives saved on a newer level are not restored onto them.
 pub const INSTANCE_SDK: u32 = 33;
-
-/// Why a session ended: the reasons the API reports.
-pub const END_REASONS: [&str; 10] = [
-    "USER_LEFT",
-    "TRIAL_OVER",
-    "IDLE",
-    "KICKED",
-    "BOARD_LOST",
-    "APP_CRASHED",
-    "MAINTENANCE",
-    "CLAIM_EXPIRED",
-    "NO_SHOW",
-    "ERROR",
-];
 
 /// Lifetime of a session token handed to a player.
 pub const TOKEN_TTL_SECS: i64 = 300;
@@ -148,20 +134,14 @@ pub async fn dispatch_prepare(state: &AppState, session_ids: &[String]) -> ApiRe
             spec: Box::new(spec),
             archive,
         };
-        let msg = ControllerMessage::Command {
-            id: format!("prep-{id}"),
-            command,
-        };
-        if state.agents.send(&board, msg) {
-            sqlx::query(
-                "UPDATE sessions SET state = 'preparing' WHERE id = $1 AND state = 'reserved'",
-            )
+        // Pointless once the player's connect deadline has passed (the play ends NO_SHOW).
+        let ttl = std::time::Duration::from_secs(u64::from(state.config.connect_deadline_secs));
+        let command_id = format!("prep-{id}");
+        crate::agents::outbox::send(state, &board, &command_id, command, ttl).await?;
+        sqlx::query("UPDATE sessions SET state = 'preparing' WHERE id = $1 AND state = 'reserved'")
             .bind(id)
             .execute(&state.db.pool)
             .await?;
-        } else {
-            tracing::warn!(session = %id, %board, "board not connected here: prepare deferred to its reconnect");
-        }
     }
     Ok(())
 }
@@ -224,7 +204,7 @@ pub async fn on_agent_session(
             .await?;
     if owner.as_deref() != Some(board_id) {
         // Not a live session of this board: tell it to let go.
-        end_on_board(state, board_id, session_id, "ERROR", false);
+        end_on_board(state, board_id, session_id, EndReason::Error, false).await?;
         return Ok(());
     }
     match agent_state {
@@ -274,17 +254,13 @@ pub async fn on_agent_session(
 }
 
 /// A reason a board gave, as one the API reports (boards may explain more:
-/// "prepare_failed: …").
-fn known_reason(session_id: &str, reason: Option<&str>) -> &'static str {
+/// "prepare_failed: …", which reads as `ERROR`).
+fn known_reason(session_id: &str, reason: Option<&str>) -> EndReason {
     let reason = reason.unwrap_or("ERROR");
-    END_REASONS
-        .iter()
-        .find(|r| **r == reason)
-        .copied()
-        .unwrap_or_else(|| {
-            tracing::warn!(session = %session_id, %reason, "session ended by its board");
-            "ERROR"
-        })
+    EndReason::parse(reason).unwrap_or_else(|| {
+        tracing::warn!(session = %session_id, %reason, "session ended by its board");
+        EndReason::Error
+    })
 }
 
 /// The board says a play is over on its side: its instance is released, so the slot comes
@@ -407,27 +383,34 @@ async fn place_again(state: &AppState, board_id: &str, session_id: &str) -> ApiR
     Ok(false)
 }
 
-/// Asks a board to stop a play (fire and forget: the board confirms with a session report).
-pub fn end_on_board(
+/// Asks a board to stop a play, through the outbox (the board confirms with a session report,
+/// which gives the slot back).
+pub async fn end_on_board(
     state: &AppState,
     board_id: &str,
     session_id: &str,
-    reason: &str,
+    reason: EndReason,
     save_archive: bool,
-) {
-    let msg = ControllerMessage::Command {
-        id: format!("end-{session_id}"),
-        command: Command::EndSession {
-            session_id: session_id.to_owned(),
-            reason: reason.to_owned(),
-            save_archive,
-        },
+) -> ApiResult<()> {
+    let command = Command::EndSession {
+        session_id: session_id.to_owned(),
+        reason: reason.as_str().to_owned(),
+        save_archive,
     };
-    state.agents.send(board_id, msg);
+    let id = format!("end-{session_id}");
+    crate::agents::outbox::send(
+        state,
+        board_id,
+        &id,
+        command,
+        crate::agents::outbox::DEFAULT_TTL,
+    )
+    .await?;
+    Ok(())
 }
 
 /// Ends a session for `reason` and tells its board, saving the archive for single-player games.
-pub async fn end(state: &AppState, session_id: &str, reason: &str) -> ApiResult<bool> {
+pub async fn end(state: &AppState, session_id: &str, reason: EndReason) -> ApiResult<bool> {
     let ended = queue::end_session(state, session_id, reason).await?;
     if ended {
         tell_board(state, session_id, reason).await?;
@@ -438,7 +421,7 @@ pub async fn end(state: &AppState, session_id: &str, reason: &str) -> ApiResult<
 /// Tells the board of a session the controller ended to stop it, saving the archive when the
 /// game keeps one. The board answers `ended` once the instance is released, which gives the
 /// slot back.
-pub async fn tell_board(state: &AppState, session_id: &str, reason: &str) -> ApiResult<()> {
+pub async fn tell_board(state: &AppState, session_id: &str, reason: EndReason) -> ApiResult<()> {
     let row = sqlx::query("SELECT s.board_id, g.archive_policy FROM sessions s JOIN games g ON g.id = s.game_id WHERE s.id = $1")
         .bind(session_id)
         .fetch_optional(&state.db.pool)
@@ -451,8 +434,8 @@ pub async fn tell_board(state: &AppState, session_id: &str, reason: &str) -> Api
         session_id,
         reason,
         save,
-    );
-    Ok(())
+    )
+    .await
 }
 
 /// How many due sessions one tick handles (the rest are due on the next).
@@ -463,7 +446,7 @@ const TICK_BATCH: i64 = 512;
 pub async fn tick(state: &AppState, now: Timestamp) -> ApiResult<usize> {
     let mut ended = 0;
     for id in store::sessions::no_shows(&state.db.pool, now.millis(), TICK_BATCH).await? {
-        if end(state, &id, "NO_SHOW").await? {
+        if end(state, &id, EndReason::NoShow).await? {
             ended += 1;
         }
     }
@@ -498,7 +481,7 @@ pub async fn board_lost(state: &AppState, board_id: &str) -> ApiResult<usize> {
     let live = store::sessions::live_on_board(&state.db.pool, board_id).await?;
     let mut n = 0;
     for s in live {
-        if queue::end_session(state, &s.id, "BOARD_LOST").await? {
+        if queue::end_session(state, &s.id, EndReason::BoardLost).await? {
             n += 1;
         }
     }
@@ -535,13 +518,14 @@ pub async fn reconcile(
         } else if s.state == "reserved" {
             pending.push(s.id.clone());
         } else {
-            queue::end_session(state, &s.id, "BOARD_LOST").await?;
+            queue::end_session(state, &s.id, EndReason::BoardLost).await?;
         }
     }
     if adopted > 0 {
         tracing::info!(board = %board_id, adopted, "plays adopted after the board came back");
     }
     let mut tx = state.db.write().await?;
+    let mut to_end = Vec::new();
     for s in &reported {
         if live.iter().any(|l| l.id == *s) {
             // Adopted: it holds its slot.
@@ -569,13 +553,14 @@ pub async fn reconcile(
                     .bind(s)
                     .execute(&mut **tx)
                     .await?;
-                let reason: String = row
+                let reason = row
                     .try_get::<Option<String>, _>("end_reason")?
-                    .unwrap_or_else(|| "ERROR".into());
+                    .and_then(|r| EndReason::parse(&r))
+                    .unwrap_or(EndReason::Error);
                 let save = row.try_get::<String, _>("archive_policy")? == "single_player";
-                end_on_board(state, board_id, s, &reason, save);
+                to_end.push((s.to_string(), reason, save));
             }
-            None => end_on_board(state, board_id, s, "ERROR", false),
+            None => to_end.push((s.to_string(), EndReason::Error, false)),
         }
     }
     // Ended plays the board no longer runs hold nothing.
@@ -590,17 +575,25 @@ pub async fn reconcile(
     store::slots::sync_board(&mut tx, board_id).await?;
     store::slots::recount(&mut tx, board_id).await?;
     tx.commit().await?;
+    for (s, reason, save) in to_end {
+        end_on_board(state, board_id, &s, reason, save).await?;
+    }
     dispatch_prepare(state, &pending).await
 }
 
 /// Drains (or undrains) a board: it takes no new sessions; players in session are told.
-pub fn drain(state: &AppState, board_id: &str, draining: bool) {
+pub async fn drain(state: &AppState, board_id: &str, draining: bool) -> ApiResult<()> {
     let notice = draining.then(|| {
         "This machine is going into maintenance; your play will continue until it ends.".to_owned()
     });
-    let msg = ControllerMessage::Command {
-        id: format!("drain-{board_id}-{}", crate::now().millis()),
-        command: Command::Drain { draining, notice },
-    };
-    state.agents.send(board_id, msg);
+    let id = crate::db::new_id("drain");
+    crate::agents::outbox::send(
+        state,
+        board_id,
+        &id,
+        Command::Drain { draining, notice },
+        crate::agents::outbox::DEFAULT_TTL,
+    )
+    .await?;
+    Ok(())
 }

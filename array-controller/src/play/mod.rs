@@ -25,6 +25,9 @@ pub fn spawn_sweeper(state: crate::state::AppState) -> tokio::task::JoinHandle<(
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
         loop {
             tick.tick().await;
+            if !state.leader.is_leader() {
+                continue;
+            }
             if let Err(e) = queue::sweep(&state, crate::now()).await {
                 tracing::warn!("queue sweep failed: {e}");
             }

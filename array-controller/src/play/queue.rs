@@ -20,7 +20,7 @@ use crate::scheduler::eta;
 use crate::state::AppState;
 use crate::store::{self, tickets};
 use playrack_wire::Timestamp;
-use playrack_wire::api::{AcquireRequest, Ticket, TicketState};
+use playrack_wire::api::{AcquireRequest, EndReason, Ticket, TicketState};
 
 /// How many waiting tickets of one tenant's line one promotion pass may promote.
 const PROMOTE_PER_TENANT: i64 = 32;
@@ -160,16 +160,16 @@ pub async fn cancel(state: &AppState, id: &str) -> ApiResult<Ticket> {
     if matches!(st, TicketState::Waiting | TicketState::Promoted) {
         tickets::close(&mut tx, id, TicketState::Cancelled).await?;
         if let (TicketState::Promoted, Some(session)) = (st, &row.session_id) {
-            freed = end_in(state, &mut tx, session, "USER_LEFT")
+            freed = end_in(state, &mut tx, session, EndReason::UserLeft)
                 .await?
                 .is_some();
         }
     }
     let t = view(&mut tx, id).await?;
     tx.commit().await?;
-    let _ = state.queue_changed.send(());
+    crate::agents::outbox::announce_queue(state).await;
     if let (true, Some(session)) = (freed, &row.session_id) {
-        super::lifecycle::tell_board(state, session, "USER_LEFT").await?;
+        super::lifecycle::tell_board(state, session, EndReason::UserLeft).await?;
         promote(state).await?;
     }
     Ok(t)
@@ -181,7 +181,7 @@ pub async fn end_in(
     state: &AppState,
     tx: &mut WriteTx,
     session_id: &str,
-    reason: &str,
+    reason: EndReason,
 ) -> ApiResult<Option<store::sessions::Ended>> {
     let ended = store::sessions::end(
         tx,
@@ -193,14 +193,14 @@ pub async fn end_in(
     .await?;
     if ended.is_some() {
         crate::metering::on_session_end(tx, session_id).await?;
-        metrics::counter!("playrack_sessions_ended_total", "reason" => reason.to_owned())
+        metrics::counter!("playrack_sessions_ended_total", "reason" => reason.as_str())
             .increment(1);
     }
     Ok(ended)
 }
 
 /// Ends a session and promotes whoever can use the freed capacity.
-pub async fn end_session(state: &AppState, session_id: &str, reason: &str) -> ApiResult<bool> {
+pub async fn end_session(state: &AppState, session_id: &str, reason: EndReason) -> ApiResult<bool> {
     let mut tx = state.db.write().await?;
     let ended = end_in(state, &mut tx, session_id, reason).await?;
     tx.commit().await?;
@@ -225,7 +225,7 @@ pub async fn promote(state: &AppState) -> ApiResult<usize> {
             }
         }
     }
-    let _ = state.queue_changed.send(());
+    crate::agents::outbox::announce_queue(state).await;
     if !promoted.is_empty() {
         metrics::counter!("playrack_tickets_promoted_total").increment(promoted.len() as u64);
         super::lifecycle::dispatch_prepare(state, &promoted).await?;
@@ -324,14 +324,16 @@ pub async fn sweep(state: &AppState, now: Timestamp) -> ApiResult<()> {
         .execute(&mut **tx)
         .await?;
         if let (1, Some(s)) = (r.rows_affected(), session)
-            && end_in(state, &mut tx, s, "CLAIM_EXPIRED").await?.is_some()
+            && end_in(state, &mut tx, s, EndReason::ClaimExpired)
+                .await?
+                .is_some()
         {
             expired.push(s.clone());
         }
     }
     tx.commit().await?;
     for s in &expired {
-        super::lifecycle::tell_board(state, s, "CLAIM_EXPIRED").await?;
+        super::lifecycle::tell_board(state, s, EndReason::ClaimExpired).await?;
     }
     if evicted > 0 {
         metrics::counter!("playrack_tickets_evicted_total").increment(evicted);

@@ -8,6 +8,7 @@
 //! when to look again, so the shell sleeps exactly until then.
 
 use playrack_wire::Timestamp;
+use playrack_wire::api::EndReason;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionClock {
@@ -30,11 +31,11 @@ pub enum Expiry {
 
 impl Expiry {
     /// The session end reason it causes.
-    pub fn reason(self) -> &'static str {
+    pub fn reason(self) -> EndReason {
         match self {
-            Expiry::TrialOver => "TRIAL_OVER",
-            Expiry::ReconnectGraceOver => "USER_LEFT",
-            Expiry::Idle => "IDLE",
+            Expiry::TrialOver => EndReason::TrialOver,
+            Expiry::ReconnectGraceOver => EndReason::UserLeft,
+            Expiry::Idle => EndReason::Idle,
         }
     }
 }
@@ -122,7 +123,7 @@ mod tests {
             due(&c, Timestamp(160_000)),
             Some(Expiry::ReconnectGraceOver)
         );
-        assert_eq!(Expiry::ReconnectGraceOver.reason(), "USER_LEFT");
+        assert_eq!(Expiry::ReconnectGraceOver.reason(), EndReason::UserLeft);
     }
 
     #[test]

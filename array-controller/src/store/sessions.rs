@@ -7,8 +7,32 @@
 
 use super::{Backend, slots};
 use crate::db::WriteTx;
-use playrack_wire::api::SessionState;
+use playrack_wire::api::{EndReason, SessionState};
 use sqlx::AnyPool;
+
+/// The SQL of [`live_by_key`].
+pub const LIVE_BY_KEY: &str =
+    "SELECT id, room_id, board_id, spec_id, downgraded FROM sessions WHERE live_key = $1";
+/// The SQL of [`no_shows`].
+pub const NO_SHOWS: &str =
+    "SELECT id FROM sessions WHERE connect_deadline < $1 ORDER BY connect_deadline LIMIT $2";
+/// The SQL of [`timers_due`].
+pub const TIMERS_DUE: &str = "SELECT id, playing_since, max_play_secs, reconnect_grace_secs, idle_kick_secs, last_input_at, disconnected_at \
+         FROM sessions WHERE next_timer_at <= $1 ORDER BY next_timer_at LIMIT $2";
+/// The SQL of [`live_on_board`].
+pub const LIVE_ON_BOARD: &str =
+    "SELECT id, state FROM sessions WHERE board_id = $1 AND live_key IS NOT NULL";
+/// The SQL of [`held_ended_on_board`].
+pub const HELD_ENDED_ON_BOARD: &str =
+    "SELECT id FROM sessions WHERE board_id = $1 AND slot_held = 1 AND live_key IS NULL";
+/// The SQL of [`oldest_live`].
+pub const OLDEST_LIVE: &str = "SELECT created_at FROM sessions WHERE tenant_id = $1 AND live_key IS NOT NULL ORDER BY created_at LIMIT $2";
+/// The SQL of [`recent_lengths`].
+pub const RECENT_LENGTHS: &str = "SELECT ended_at - created_at FROM sessions WHERE tenant_id = $1 AND ended_at IS NOT NULL \
+         ORDER BY ended_at DESC LIMIT $2";
+/// The SQL of [`live_counts`].
+pub const LIVE_COUNTS: &str =
+    "SELECT state, COUNT(*) AS n FROM sessions WHERE live_key IS NOT NULL GROUP BY state";
 
 /// A session state as the `sessions.state` column spells it.
 pub fn state_str(s: SessionState) -> &'static str {
@@ -49,12 +73,10 @@ pub async fn live_by_key(
     tx: &mut WriteTx,
     live_key: &str,
 ) -> Result<Option<LivePlay>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, room_id, board_id, spec_id, downgraded FROM sessions WHERE live_key = $1",
-    )
-    .bind(live_key)
-    .fetch_optional(&mut ***tx)
-    .await
+    sqlx::query_as(LIVE_BY_KEY)
+        .bind(live_key)
+        .fetch_optional(&mut ***tx)
+        .await
 }
 
 /// A reservation to insert.
@@ -136,7 +158,7 @@ pub async fn end(
     tx: &mut WriteTx,
     backend: Backend,
     id: &str,
-    reason: &str,
+    reason: EndReason,
     now: i64,
 ) -> Result<Option<Ended>, sqlx::Error> {
     let sql = match backend {
@@ -158,7 +180,7 @@ pub async fn end(
         "UPDATE sessions SET state = 'ended', end_reason = $1, ended_at = $2, live_key = NULL, \
          connect_deadline = NULL, next_timer_at = NULL WHERE id = $3 AND live_key IS NOT NULL",
     )
-    .bind(reason)
+    .bind(reason.as_str())
     .bind(now)
     .bind(id)
     .execute(&mut ***tx)
@@ -175,13 +197,11 @@ pub async fn end(
 
 /// Live sessions whose connect deadline has passed (reserved, preparing or ready too long).
 pub async fn no_shows(pool: &AnyPool, now: i64, limit: i64) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT id FROM sessions WHERE connect_deadline < $1 ORDER BY connect_deadline LIMIT $2",
-    )
-    .bind(now)
-    .bind(limit)
-    .fetch_all(pool)
-    .await
+    sqlx::query_scalar(NO_SHOWS)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
 }
 
 /// A playing session's clock, for the timers.
@@ -202,14 +222,11 @@ pub async fn timers_due(
     now: i64,
     limit: i64,
 ) -> Result<Vec<TimerRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, playing_since, max_play_secs, reconnect_grace_secs, idle_kick_secs, last_input_at, disconnected_at \
-         FROM sessions WHERE next_timer_at <= $1 ORDER BY next_timer_at LIMIT $2",
-    )
-    .bind(now)
-    .bind(limit)
-    .fetch_all(pool)
-    .await
+    sqlx::query_as(TIMERS_DUE)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
 }
 
 /// No timer of this playing session fires before `at`.
@@ -230,7 +247,7 @@ pub struct BoardPlay {
 }
 
 pub async fn live_on_board(pool: &AnyPool, board_id: &str) -> Result<Vec<BoardPlay>, sqlx::Error> {
-    sqlx::query_as("SELECT id, state FROM sessions WHERE board_id = $1 AND live_key IS NOT NULL")
+    sqlx::query_as(LIVE_ON_BOARD)
         .bind(board_id)
         .fetch_all(pool)
         .await
@@ -241,12 +258,10 @@ pub async fn held_ended_on_board(
     pool: &AnyPool,
     board_id: &str,
 ) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT id FROM sessions WHERE board_id = $1 AND slot_held = 1 AND live_key IS NULL",
-    )
-    .bind(board_id)
-    .fetch_all(pool)
-    .await
+    sqlx::query_scalar(HELD_ENDED_ON_BOARD)
+        .bind(board_id)
+        .fetch_all(pool)
+        .await
 }
 
 /// When the tenant's `limit` oldest live plays were reserved (the first to end, for ETAs).
@@ -255,13 +270,11 @@ pub async fn oldest_live(
     tenant_id: &str,
     limit: i64,
 ) -> Result<Vec<i64>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT created_at FROM sessions WHERE tenant_id = $1 AND live_key IS NOT NULL ORDER BY created_at LIMIT $2",
-    )
-    .bind(tenant_id)
-    .bind(limit)
-    .fetch_all(&mut ***tx)
-    .await
+    sqlx::query_scalar(OLDEST_LIVE)
+        .bind(tenant_id)
+        .bind(limit)
+        .fetch_all(&mut ***tx)
+        .await
 }
 
 /// The lengths (ms) of the tenant's `limit` most recently ended plays.
@@ -270,21 +283,14 @@ pub async fn recent_lengths(
     tenant_id: &str,
     limit: i64,
 ) -> Result<Vec<i64>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT ended_at - created_at FROM sessions WHERE tenant_id = $1 AND ended_at IS NOT NULL \
-         ORDER BY ended_at DESC LIMIT $2",
-    )
-    .bind(tenant_id)
-    .bind(limit)
-    .fetch_all(&mut ***tx)
-    .await
+    sqlx::query_scalar(RECENT_LENGTHS)
+        .bind(tenant_id)
+        .bind(limit)
+        .fetch_all(&mut ***tx)
+        .await
 }
 
 /// Live sessions by state, for the gauges.
 pub async fn live_counts(pool: &AnyPool) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT state, COUNT(*) AS n FROM sessions WHERE live_key IS NOT NULL GROUP BY state",
-    )
-    .fetch_all(pool)
-    .await
+    sqlx::query_as(LIVE_COUNTS).fetch_all(pool).await
 }

@@ -6,6 +6,17 @@ use crate::db::WriteTx;
 use playrack_wire::api::TicketState;
 use sqlx::AnyPool;
 
+/// The SQL of [`waiting_tenants`].
+pub const WAITING_TENANTS: &str = "SELECT DISTINCT tenant_id FROM tickets WHERE state = 'waiting'";
+/// The SQL of [`heads`].
+pub const HEADS: &str = "SELECT id, request FROM tickets WHERE tenant_id = $1 AND state = 'waiting' ORDER BY priority_tier DESC, user_level DESC, seq, id LIMIT $2";
+/// The SQL of [`quiet`].
+pub const QUIET: &str =
+    "SELECT id FROM tickets WHERE state = 'waiting' AND last_seen_at < $1 LIMIT $2";
+/// The SQL of [`unclaimed`].
+pub const UNCLAIMED: &str =
+    "SELECT id, session_id FROM tickets WHERE state = 'promoted' AND claim_deadline < $1 LIMIT $2";
+
 /// A ticket state as the `tickets.state` column spells it.
 pub fn state_str(s: TicketState) -> &'static str {
     match s {
@@ -128,9 +139,7 @@ pub async fn line_position(tx: &mut WriteTx, t: &TicketRow) -> Result<(i64, i64)
 
 /// Tenants with anyone waiting.
 pub async fn waiting_tenants(pool: &AnyPool) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT DISTINCT tenant_id FROM tickets WHERE state = 'waiting'")
-        .fetch_all(pool)
-        .await
+    sqlx::query_scalar(WAITING_TENANTS).fetch_all(pool).await
 }
 
 /// The head of a tenant's line: its first `limit` waiting tickets (id, request JSON).
@@ -139,14 +148,11 @@ pub async fn heads(
     tenant_id: &str,
     limit: i64,
 ) -> Result<Vec<(String, String)>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, request FROM tickets WHERE tenant_id = $1 AND state = 'waiting' \
-         ORDER BY priority_tier DESC, user_level DESC, seq, id LIMIT $2",
-    )
-    .bind(tenant_id)
-    .bind(limit)
-    .fetch_all(pool)
-    .await
+    sqlx::query_as(HEADS)
+        .bind(tenant_id)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
 }
 
 /// Locks a ticket for promotion if it is still waiting (on PostgreSQL skipping one another
@@ -235,13 +241,11 @@ pub async fn claim(pool: &AnyPool, id: &str) -> Result<bool, sqlx::Error> {
 
 /// Waiting tickets whose clients went quiet before `cutoff`.
 pub async fn quiet(pool: &AnyPool, cutoff: i64, limit: i64) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT id FROM tickets WHERE state = 'waiting' AND last_seen_at < $1 LIMIT $2",
-    )
-    .bind(cutoff)
-    .bind(limit)
-    .fetch_all(pool)
-    .await
+    sqlx::query_scalar(QUIET)
+        .bind(cutoff)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
 }
 
 /// Promoted tickets not claimed by `now`: (ticket, session).
@@ -250,11 +254,9 @@ pub async fn unclaimed(
     now: i64,
     limit: i64,
 ) -> Result<Vec<(String, Option<String>)>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, session_id FROM tickets WHERE state = 'promoted' AND claim_deadline < $1 LIMIT $2",
-    )
-    .bind(now)
-    .bind(limit)
-    .fetch_all(pool)
-    .await
+    sqlx::query_as(UNCLAIMED)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
 }

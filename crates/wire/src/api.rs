@@ -926,14 +926,80 @@ pub struct Session {
     pub room_id: String,
     pub board_id: String,
     pub state: SessionState,
-    /// `USER_LEFT`, `TRIAL_OVER`, `IDLE`, `KICKED`, `BOARD_LOST`, `APP_CRASHED`, `MAINTENANCE`,
-    /// `CLAIM_EXPIRED`, `ERROR`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub end_reason: Option<String>,
+    pub end_reason: Option<EndReason>,
     pub downgraded: bool,
     pub created_at: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ended_at: Option<Timestamp>,
+}
+
+/// Why a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum EndReason {
+    /// The player left (or did not come back within the reconnect grace).
+    UserLeft,
+    /// The trial's or the order's longest play was reached.
+    TrialOver,
+    /// No input for the idle-kick time.
+    Idle,
+    /// An operator or the tenant ended it.
+    Kicked,
+    /// Its board stopped answering for a whole lease.
+    BoardLost,
+    /// The game crashed or stopped on the instance.
+    AppCrashed,
+    /// Ended for maintenance of its board.
+    Maintenance,
+    /// A promotion from the queue was not claimed in time.
+    ClaimExpired,
+    /// The player never connected before the connect deadline (not billed).
+    NoShow,
+    /// Anything else (the board's report says more).
+    Error,
+}
+
+impl EndReason {
+    pub const ALL: [EndReason; 10] = [
+        EndReason::UserLeft,
+        EndReason::TrialOver,
+        EndReason::Idle,
+        EndReason::Kicked,
+        EndReason::BoardLost,
+        EndReason::AppCrashed,
+        EndReason::Maintenance,
+        EndReason::ClaimExpired,
+        EndReason::NoShow,
+        EndReason::Error,
+    ];
+
+    /// The reason as the API and the store spell it (`USER_LEFT`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndReason::UserLeft => "USER_LEFT",
+            EndReason::TrialOver => "TRIAL_OVER",
+            EndReason::Idle => "IDLE",
+            EndReason::Kicked => "KICKED",
+            EndReason::BoardLost => "BOARD_LOST",
+            EndReason::AppCrashed => "APP_CRASHED",
+            EndReason::Maintenance => "MAINTENANCE",
+            EndReason::ClaimExpired => "CLAIM_EXPIRED",
+            EndReason::NoShow => "NO_SHOW",
+            EndReason::Error => "ERROR",
+        }
+    }
+
+    /// The reason a text names, if it names one exactly.
+    pub fn parse(s: &str) -> Option<EndReason> {
+        EndReason::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for EndReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// How a player reaches their instance once the session is ready.
@@ -1072,7 +1138,7 @@ pub struct LedgerEntry {
     pub room_id: String,
     pub board_id: String,
     pub user: String,
-    pub end_reason: String,
+    pub end_reason: EndReason,
     pub reserved_at: Timestamp,
     #[serde(default)]
     pub started_at: Option<Timestamp>,
@@ -1184,4 +1250,21 @@ pub struct WebhookDelivery {
 pub struct PlayerKey {
     pub tenant_id: String,
     pub secret: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EndReason;
+
+    #[test]
+    fn end_reasons_read_back_as_they_are_written() {
+        for r in EndReason::ALL {
+            assert_eq!(EndReason::parse(r.as_str()), Some(r));
+            assert_eq!(
+                serde_json::to_string(&r).unwrap(),
+                format!("\"{}\"", r.as_str())
+            );
+        }
+        assert_eq!(EndReason::parse("prepare_failed: no capacity"), None);
+    }
 }

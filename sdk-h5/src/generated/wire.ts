@@ -167,6 +167,9 @@ export interface DeviceInfo {
   user_agent?: string | null;
 }
 
+/** Why a session ended. */
+export type EndReason = "USER_LEFT" | "TRIAL_OVER" | "IDLE" | "KICKED" | "BOARD_LOST" | "APP_CRASHED" | "MAINTENANCE" | "CLAIM_EXPIRED" | "NO_SHOW" | "ERROR";
+
 export interface IceServer {
   credential?: string | null;
   urls: string[];
@@ -281,11 +284,7 @@ export interface Session {
   board_id: string;
   created_at: Timestamp;
   downgraded: boolean;
-  /**
-   * `USER_LEFT`, `TRIAL_OVER`, `IDLE`, `KICKED`, `BOARD_LOST`, `APP_CRASHED`, `MAINTENANCE`,
-   * `CLAIM_EXPIRED`, `ERROR`.
-   */
-  end_reason?: string | null;
+  end_reason?: EndReason | null;
   ended_at?: Timestamp | null;
   game_id: string;
   id: string;

@@ -1,0 +1,214 @@
+//! The command outbox: every command to a board is first a row in `board_commands`; the
+//! controller replica that holds the board's WebSocket delivers it, sends it again until the
+//! board acknowledges it (its `result`), and deletes it then. So no command is lost when a
+//! channel is full, a board is away, or the replica that wrote it is not the one the board is
+//! connected to (or dies): the row waits for whichever replica holds the board next.
+//!
+//! Boards run each command id once (they remember results), so sending again is safe. A
+//! command that is pointless after a while (a preparation past the player's connect deadline)
+//! carries an expiry and is dropped unsent after it.
+//!
+//! Waking the holder: the writer wakes the board's connection if it is here, and on PostgreSQL
+//! also `NOTIFY`s every replica (`LISTEN` in [`spawn_listener`]); the connection also looks
+//! again every [`RESEND`] while anything is unacknowledged, so a lost notification delays a
+//! command, never drops it.
+
+use crate::state::AppState;
+use crate::store::Backend;
+use playrack_wire::agent::{Command, ControllerMessage};
+use sqlx::AnyPool;
+use std::time::Duration;
+
+/// An unacknowledged command is sent again after this long.
+pub const RESEND: Duration = Duration::from_secs(10);
+/// Commands sent to a board in one pass.
+const BATCH: i64 = 64;
+/// The PostgreSQL notification channels: a board has commands; queue positions changed.
+pub const COMMANDS_CHANNEL: &str = "playrack_commands";
+pub const QUEUE_CHANNEL: &str = "playrack_queue";
+
+/// Lifetime of a command unless it says otherwise: long enough for any outage a board
+/// survives (after that its hello reconciles everything anyway).
+pub const DEFAULT_TTL: Duration = Duration::from_secs(24 * 3600);
+
+/// Writes a command for a board and wakes whoever holds its connection. Idempotent by `id`:
+/// a command already waiting is not written twice.
+pub async fn send(
+    state: &AppState,
+    board_id: &str,
+    id: &str,
+    command: Command,
+    ttl: Duration,
+) -> Result<(), sqlx::Error> {
+    let now = crate::now().millis();
+    let body = serde_json::to_string(&ControllerMessage::Command {
+        id: id.to_owned(),
+        command,
+    })
+    .expect("json");
+    sqlx::query(
+        "INSERT INTO board_commands (id, board_id, body, created_at, expires_at, attempts) \
+         VALUES ($1, $2, $3, $4, $5, 0) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(id)
+    .bind(board_id)
+    .bind(body)
+    .bind(now)
+    .bind(now + ttl.as_millis() as i64)
+    .execute(&state.db.pool)
+    .await?;
+    metrics::counter!("playrack_board_commands_total").increment(1);
+    wake(state, board_id).await;
+    Ok(())
+}
+
+/// Wakes the holder of a board's connection: here directly, elsewhere by notification.
+pub async fn wake(state: &AppState, board_id: &str) {
+    if state.agents.wake(board_id) {
+        return;
+    }
+    if state.db.backend == Backend::Postgres
+        && let Err(e) = sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(COMMANDS_CHANNEL)
+            .bind(board_id)
+            .execute(&state.db.pool)
+            .await
+    {
+        // The row is written; the holder finds it on its next look.
+        tracing::warn!(board = %board_id, "command notification failed: {e}");
+    }
+}
+
+/// Tells every replica's ticket event streams that queue positions may have changed.
+pub async fn announce_queue(state: &AppState) {
+    let _ = state.queue_changed.send(());
+    if state.db.backend == Backend::Postgres {
+        let _ = sqlx::query("SELECT pg_notify($1, '')")
+            .bind(QUEUE_CHANNEL)
+            .execute(&state.db.pool)
+            .await;
+    }
+}
+
+/// A waiting command.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Pending {
+    pub id: String,
+    pub body: String,
+    pub expires_at: i64,
+    pub sent_at: Option<i64>,
+}
+
+/// The board's waiting commands, oldest first.
+pub async fn pending(pool: &AnyPool, board_id: &str) -> Result<Vec<Pending>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, body, expires_at, sent_at FROM board_commands WHERE board_id = $1 \
+         ORDER BY created_at, id LIMIT $2",
+    )
+    .bind(board_id)
+    .bind(BATCH)
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn mark_sent(pool: &AnyPool, id: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE board_commands SET sent_at = $1, attempts = attempts + 1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// The board ran the command (or dropped an expired one): it is done.
+pub async fn done(pool: &AnyPool, board_id: &str, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM board_commands WHERE id = $1 AND board_id = $2")
+        .bind(id)
+        .bind(board_id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// What one delivery pass decided for each waiting command, given the time: send it now,
+/// drop it (expired), or leave it (sent recently, not yet acknowledged). Pure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    Send,
+    Expired,
+    Wait,
+}
+
+pub fn decide(p: &Pending, now: i64) -> Delivery {
+    if p.expires_at <= now {
+        Delivery::Expired
+    } else if p
+        .sent_at
+        .is_none_or(|s| now - s >= RESEND.as_millis() as i64)
+    {
+        Delivery::Send
+    } else {
+        Delivery::Wait
+    }
+}
+
+/// On PostgreSQL: listens for command and queue notifications from every replica and wakes
+/// the local connections and ticket streams they concern. Reconnects after a failure, and
+/// then wakes every local connection (a notification may have been missed meanwhile).
+pub fn spawn_listener(state: AppState) -> Option<tokio::task::JoinHandle<()>> {
+    if state.db.backend != Backend::Postgres {
+        return None;
+    }
+    Some(tokio::spawn(async move {
+        loop {
+            match sqlx::postgres::PgListener::connect(&state.config.database_url).await {
+                Ok(mut listener) => {
+                    if let Err(e) = listener.listen_all([COMMANDS_CHANNEL, QUEUE_CHANNEL]).await {
+                        tracing::warn!("LISTEN failed: {e}");
+                    } else {
+                        state.agents.wake_all();
+                        let _ = state.queue_changed.send(());
+                        loop {
+                            match listener.recv().await {
+                                Ok(n) if n.channel() == COMMANDS_CHANNEL => {
+                                    state.agents.wake(n.payload());
+                                }
+                                Ok(_) => {
+                                    let _ = state.queue_changed.send(());
+                                }
+                                Err(e) => {
+                                    tracing::warn!("notification listener lost: {e}");
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!("notification listener cannot connect: {e}"),
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(sent_at: Option<i64>, expires_at: i64) -> Pending {
+        Pending {
+            id: "c".into(),
+            body: String::new(),
+            expires_at,
+            sent_at,
+        }
+    }
+
+    #[test]
+    fn commands_are_sent_once_then_again_until_acknowledged_and_dropped_when_expired() {
+        assert_eq!(decide(&p(None, 100_000), 0), Delivery::Send);
+        assert_eq!(decide(&p(Some(0), 100_000), 9_999), Delivery::Wait);
+        assert_eq!(decide(&p(Some(0), 100_000), 10_000), Delivery::Send);
+        assert_eq!(decide(&p(None, 100_000), 100_000), Delivery::Expired);
+    }
+}
