@@ -324,3 +324,32 @@ async fn forty_queue_listeners_do_not_stall_promotion_or_acquire() {
         ctl.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idempotency_keys_are_forgotten_after_a_day_and_not_before() {
+    for backend in backends() {
+        let ctl = Ctl::start(backend).await;
+        let pool = &ctl.state().db.pool;
+        let now = array_controller::now().millis();
+        for (key, at) in [("old", now - 25 * 3600 * 1000), ("new", now - 3600 * 1000)] {
+            sqlx::query(
+                "INSERT INTO idempotency (scope, key, response, created_at) VALUES ('anon:x', $1, '{}', $2)",
+            )
+            .bind(key)
+            .bind(at)
+            .execute(pool)
+            .await
+            .unwrap();
+        }
+        let n = array_controller::play::forget_idempotency(ctl.state())
+            .await
+            .unwrap();
+        assert_eq!(n, 1, "{backend}");
+        let left: Vec<String> = sqlx::query_scalar("SELECT key FROM idempotency")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+        assert_eq!(left, ["new"]);
+        ctl.stop().await;
+    }
+}

@@ -4,7 +4,9 @@
 //! channel is full, a board is away, or the replica that wrote it is not the one the board is
 //! connected to (or dies): the row waits for whichever replica holds the board next.
 //!
-//! Boards run each command id once (they remember results), so sending again is safe. A
+//! Boards run each command id once (they remember results), so sending again is safe; ids
+//! name their board too (`prep-<session>-<board>`), so a play placed again elsewhere gets a
+//! command of its own rather than colliding with the refused one. A
 //! command that is pointless after a while (a preparation past the player's connect deadline)
 //! carries an expiry and is dropped unsent after it.
 //!

@@ -141,7 +141,9 @@ async fn append_task(
             ApiError::conflict("UPLOAD_BUSY", "another PATCH to this upload is in progress")
         })?;
     let part = state.ingest.store.part_path(&row.id)?;
-    if guard.is_none() {
+    // No live state here, or it is behind the recorded offset (another controller replica
+    // took PATCHes meanwhile): rebuild it from the file and the recorded offset.
+    if guard.as_ref().is_none_or(|l| l.offset != row.offset) {
         *guard = Some(rebuild(&part, row.offset).await?);
         slot.progress.store(row.offset as i64, Ordering::Release);
     }

@@ -136,7 +136,7 @@ pub async fn dispatch_prepare(state: &AppState, session_ids: &[String]) -> ApiRe
         };
         // Pointless once the player's connect deadline has passed (the play ends NO_SHOW).
         let ttl = std::time::Duration::from_secs(u64::from(state.config.connect_deadline_secs));
-        let command_id = format!("prep-{id}");
+        let command_id = format!("prep-{id}-{board}");
         crate::agents::outbox::send(state, &board, &command_id, command, ttl).await?;
         sqlx::query("UPDATE sessions SET state = 'preparing' WHERE id = $1 AND state = 'reserved'")
             .bind(id)
@@ -397,7 +397,7 @@ pub async fn end_on_board(
         reason: reason.as_str().to_owned(),
         save_archive,
     };
-    let id = format!("end-{session_id}");
+    let id = format!("end-{session_id}-{board_id}");
     crate::agents::outbox::send(
         state,
         board_id,

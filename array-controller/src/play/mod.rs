@@ -18,15 +18,26 @@ pub const POLL_AFTER_MS: u32 = 2_000;
 /// Session length assumed for ETAs before any session has ended.
 pub const PRIOR_SESSION_SECS: u32 = 300;
 
-/// Every second: evict quiet tickets, expire unclaimed promotions, promote; run the session
-/// timers.
+/// How long an acquire's `Idempotency-Key` is remembered.
+pub const IDEMPOTENCY_KEEP_MS: i64 = 24 * 3600 * 1000;
+
+/// Every second, on the leader: evict quiet tickets, expire unclaimed promotions, promote; end
+/// reservations past their connect deadline and run the session timers; once a minute, forget
+/// old idempotency keys.
 pub fn spawn_sweeper(state: crate::state::AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        let mut ticks: u64 = 0;
         loop {
             tick.tick().await;
             if !state.leader.is_leader() {
                 continue;
+            }
+            ticks += 1;
+            if ticks % 60 == 1
+                && let Err(e) = forget_idempotency(&state).await
+            {
+                tracing::warn!("idempotency retention failed: {e}");
             }
             if let Err(e) = queue::sweep(&state, crate::now()).await {
                 tracing::warn!("queue sweep failed: {e}");
@@ -39,6 +50,22 @@ pub fn spawn_sweeper(state: crate::state::AppState) -> tokio::task::JoinHandle<(
             }
         }
     })
+}
+
+/// Deletes idempotency keys past [`IDEMPOTENCY_KEEP_MS`], a bounded batch at a time.
+pub async fn forget_idempotency(state: &crate::state::AppState) -> Result<u64, sqlx::Error> {
+    let cutoff = crate::now().millis() - IDEMPOTENCY_KEEP_MS;
+    let mut tx = state.db.write().await?;
+    let n = sqlx::query(
+        "DELETE FROM idempotency WHERE (scope, key) IN \
+         (SELECT scope, key FROM idempotency WHERE created_at < $1 LIMIT 5000)",
+    )
+    .bind(cutoff)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok(n)
 }
 
 /// Live counts for `/metrics`: plays by state, tickets waiting, boards by agent state.
