@@ -499,6 +499,7 @@ async fn w_link(ctl: &Ctl, game_id: &str, token: &str, trial: Option<u32>) -> Wo
                 max_plays: None,
                 campaign: None,
                 cta: None,
+                connect_deadline_seconds: None,
             }),
             StatusCode::CREATED,
         )
@@ -1091,6 +1092,7 @@ async fn the_link_card_shows_the_game_and_the_rooms_to_probe() {
                     max_plays: None,
                     campaign: None,
                     cta: Some(cta.clone()),
+                    connect_deadline_seconds: None,
                 }),
                 StatusCode::CREATED,
             )
@@ -1183,6 +1185,7 @@ async fn the_link_card_shows_the_game_and_the_rooms_to_probe() {
                         max_plays: None,
                         campaign: None,
                         cta: Some(bad),
+                        connect_deadline_seconds: None,
                     }),
                 )
                 .await;

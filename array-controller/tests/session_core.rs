@@ -57,12 +57,36 @@ async fn ledger(ctl: &Ctl, session: &str) -> (i64, i64, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_player_who_never_connects_frees_the_slot_at_the_deadline_unbilled() {
     for backend in backends() {
-        let ctl = Ctl::start_with(backend, |c| c.connect_deadline_secs = 2).await;
+        let ctl = Ctl::start(backend).await;
         let mut w = world(&ctl, 1, 1, 10).await;
         w.answer_ends();
+        // A link whose players must connect within 2 s (the default is a minute).
+        let link: Link = ctl
+            .ok(
+                Method::POST,
+                "/v1/links",
+                &w.tenant_token,
+                Some(&CreateLink {
+                    game_id: w.game.id.clone(),
+                    trial_seconds: None,
+                    expires_at: None,
+                    max_plays: None,
+                    campaign: None,
+                    cta: None,
+                    connect_deadline_seconds: Some(2),
+                }),
+                StatusCode::CREATED,
+            )
+            .await;
+        assert_eq!(link.connect_deadline_seconds, Some(2));
+        let by_link = |i: usize| AcquireRequest {
+            link: Some(link.code.clone()),
+            device_id: Some(support::device(i)),
+            ..Default::default()
+        };
         // A made-up device takes the only slot and never connects; the next player queues.
-        let squatter = session_of(&acquire(&ctl, &w.by_link(0), None).await);
-        let next = ticket_of(&acquire(&ctl, &w.by_link(1), None).await);
+        let squatter = session_of(&acquire(&ctl, &by_link(0), None).await);
+        let next = ticket_of(&acquire(&ctl, &by_link(1), None).await);
         let s = wait_session(&ctl, &squatter, "ended", |s| {
             s.session.state == SessionState::Ended
         })
@@ -85,6 +109,25 @@ async fn a_player_who_never_connects_frees_the_slot_at_the_deadline_unbilled() {
         })
         .await;
         assert!(t.session_id.is_some());
+        // A deadline out of range is refused.
+        let (status, body) = ctl
+            .raw(
+                Method::POST,
+                "/v1/links",
+                Some(&w.tenant_token),
+                Some(&CreateLink {
+                    game_id: w.game.id.clone(),
+                    trial_seconds: None,
+                    expires_at: None,
+                    max_plays: None,
+                    campaign: None,
+                    cta: None,
+                    connect_deadline_seconds: Some(0),
+                }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert!(body.contains("connect_deadline_seconds"), "{body}");
         ctl.stop().await;
     }
 }

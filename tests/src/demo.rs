@@ -767,6 +767,7 @@ impl Seeder {
                     max_plays: None,
                     campaign: campaign.map(str::to_owned),
                     cta: None,
+                    connect_deadline_seconds: None,
                 },
             )
             .await

@@ -790,6 +790,9 @@ fn link_from(row: &AnyRow) -> Result<Link, sqlx::Error> {
         campaign: row.try_get("campaign")?,
         revoked_at: ts_opt(row, "revoked_at")?,
         cta: cta_from(row)?,
+        connect_deadline_seconds: row
+            .try_get::<Option<i64>, _>("connect_deadline_seconds")?
+            .map(|v| v.clamp(0, u32::MAX as i64) as u32),
         created_at: ts(row, "created_at")?,
     })
 }
@@ -855,12 +858,20 @@ async fn create_link(
     if let Some(cta) = &req.cta {
         check_cta(cta)?;
     }
+    if req
+        .connect_deadline_seconds
+        .is_some_and(|s| !(1..=3600).contains(&s))
+    {
+        return Err(ApiError::Validation(
+            "connect_deadline_seconds must be 1–3600".into(),
+        ));
+    }
     let id = db::new_id("lnk");
     let code = db::random_token(10);
     let mut tx = state.db.write().await?;
     sqlx::query(
-        "INSERT INTO links (id, code, game_id, tenant_id, trial_seconds, expires_at, max_plays, plays_used, campaign, created_at, cta_label, cta_url) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,0,$8,$9,$10,$11)",
+        "INSERT INTO links (id, code, game_id, tenant_id, trial_seconds, expires_at, max_plays, plays_used, campaign, created_at, cta_label, cta_url, \
+         connect_deadline_seconds) VALUES ($1,$2,$3,$4,$5,$6,$7,0,$8,$9,$10,$11,$12)",
     )
     .bind(&id)
     .bind(&code)
@@ -873,6 +884,7 @@ async fn create_link(
     .bind(crate::now().millis())
     .bind(req.cta.as_ref().map(|c| c.label.trim().to_owned()))
     .bind(req.cta.as_ref().map(|c| c.url.clone()))
+    .bind(req.connect_deadline_seconds.map(i64::from))
     .execute(&mut **tx)
     .await?;
     audit::record(

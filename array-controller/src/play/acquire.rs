@@ -75,7 +75,7 @@ pub async fn open_link(state: &AppState, code: &str) -> ApiResult<AnyRow> {
 
 pub async fn resolve(state: &AppState, req: AcquireRequest) -> ApiResult<Play> {
     let now = crate::now();
-    let (tenant_id, game_id, user_key, user_level, link_id, trial_secs) =
+    let (tenant_id, game_id, user_key, user_level, link_id, trial_secs, link_deadline) =
         match (&req.link, &req.player_token) {
             (Some(code), None) => {
                 let device = req.device_id.as_deref().unwrap_or_default();
@@ -92,6 +92,8 @@ pub async fn resolve(state: &AppState, req: AcquireRequest) -> ApiResult<Play> {
                     0,
                     Some(link.try_get::<String, _>("id")?),
                     Some(link.try_get::<i64, _>("trial_seconds")? as u32),
+                    link.try_get::<Option<i64>, _>("connect_deadline_seconds")?
+                        .map(|s| s.clamp(1, 3600) as u32),
                 )
             }
             (None, Some(token)) => {
@@ -114,6 +116,7 @@ pub async fn resolve(state: &AppState, req: AcquireRequest) -> ApiResult<Play> {
                     game_id,
                     format!("user:{}", payload.user),
                     payload.level,
+                    None,
                     None,
                     None,
                 )
@@ -149,6 +152,9 @@ pub async fn resolve(state: &AppState, req: AcquireRequest) -> ApiResult<Play> {
     let mut timers: TrialDefaults = db::json_col(&row, "trial_defaults")?;
     if let Some(t) = trial_secs {
         timers.max_play_seconds = t;
+    }
+    if link_deadline.is_some() {
+        timers.connect_deadline_seconds = link_deadline;
     }
     let version = sqlx::query(
         "SELECT id FROM versions WHERE game_id = $1 AND state = 'READY' AND published_at IS NOT NULL ORDER BY ready_version_code DESC LIMIT 1",

@@ -657,6 +657,7 @@ impl Ctl {
                 max_plays: None,
                 campaign: None,
                 cta: None,
+                connect_deadline_seconds: None,
             }),
             StatusCode::CREATED,
         )

@@ -695,6 +695,9 @@ pub struct Link {
     /// What the player page offers when a play ends (e.g. "Install the full game").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cta: Option<CallToAction>,
+    /// The link's own connect deadline, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect_deadline_seconds: Option<u32>,
     pub created_at: Timestamp,
 }
 
@@ -747,6 +750,10 @@ pub struct CreateLink {
     pub campaign: Option<String>,
     #[serde(default)]
     pub cta: Option<CallToAction>,
+    /// Seconds a player of this link has to connect after a reservation before it ends
+    /// `NO_SHOW` (1–3600); absent: the game's trial defaults, else the controller's default.
+    #[serde(default)]
+    pub connect_deadline_seconds: Option<u32>,
 }
 
 // ---------------------------------------------------------------------------------------------
