@@ -433,8 +433,8 @@ async fn on_message(
             tracing::warn!(board = %board_id, "second hello on one connection ignored");
         }
         other => {
-            // Sessions, deployments, command results and shell output are recorded by the
-            // session coordinator (issue 3); until then they only refresh the lease.
+            // Everything else an agent says (heartbeats, acknowledged commands) only shows it
+            // is alive.
             tracing::debug!(board = %board_id, message = ?other, "agent report");
             sqlx::query("UPDATE boards SET last_seen_at = $1 WHERE id = $2")
                 .bind(now)

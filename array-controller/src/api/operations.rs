@@ -95,23 +95,19 @@ async fn bulk_kick(
             "the confirm token does not match this filter or has expired; count again",
         ));
     }
-    let mut kicked = 0;
-    for id in &ids {
-        if lifecycle::end(&state, id, reason).await? {
-            kicked += 1;
-        }
-    }
-    let mut tx = state.db.write().await?;
-    audit::record(
-        &mut tx,
-        &caller,
-        caller.tenant_scope(),
-        "session.bulk_kick",
-        "sessions",
-        serde_json::json!({"filter": BulkKick { confirm: None, ..req }, "kicked": kicked}),
-    )
-    .await?;
-    tx.commit().await?;
+    let filter = BulkKick {
+        confirm: None,
+        ..req
+    };
+    let kicked = lifecycle::end_audited(&state, &ids, reason, |ended| lifecycle::AuditEntry {
+        actor: caller.id().to_owned(),
+        tenant_id: caller.tenant_scope().map(str::to_owned),
+        action: "session.bulk_kick",
+        object_id: "sessions".into(),
+        summary: serde_json::json!({"filter": filter, "kicked": ended.len()}),
+    })
+    .await?
+    .len() as u32;
     Ok(axum::Json(BulkKickAnswer {
         matched: ids.len() as u32,
         kicked,

@@ -345,19 +345,16 @@ async fn kick_session(
 ) -> ApiResult<axum::Json<Session>> {
     let s = load_session(&state, &id).await?;
     caller.require_tenant_write(&s.tenant_id, "session")?;
-    if lifecycle::end(&state, &id, EndReason::Kicked).await? {
-        let mut tx = state.db.write().await?;
-        audit::record(
-            &mut tx,
-            &caller,
-            Some(&s.tenant_id),
-            "session.kick",
-            &id,
-            serde_json::json!({"user": s.user}),
-        )
-        .await?;
-        tx.commit().await?;
-    }
+    lifecycle::end_audited(&state, std::slice::from_ref(&id), EndReason::Kicked, |_| {
+        lifecycle::AuditEntry {
+            actor: caller.id().to_owned(),
+            tenant_id: Some(s.tenant_id.clone()),
+            action: "session.kick",
+            object_id: id.clone(),
+            summary: serde_json::json!({"user": s.user}),
+        }
+    })
+    .await?;
     Ok(axum::Json(load_session(&state, &id).await?))
 }
 

@@ -418,6 +418,53 @@ pub async fn end(state: &AppState, session_id: &str, reason: EndReason) -> ApiRe
     Ok(ended)
 }
 
+/// An audit entry, made from the ids a call actually ended.
+pub struct AuditEntry {
+    pub actor: String,
+    pub tenant_id: Option<String>,
+    pub action: &'static str,
+    pub object_id: String,
+    pub summary: serde_json::Value,
+}
+
+/// Ends sessions for `reason` in one transaction that also writes the audit entry `audit`
+/// makes of the ids it ended (none if it ended none), then tells their boards and promotes
+/// the queue. Returns the ids ended.
+pub async fn end_audited(
+    state: &AppState,
+    ids: &[String],
+    reason: EndReason,
+    audit: impl FnOnce(&[String]) -> AuditEntry,
+) -> ApiResult<Vec<String>> {
+    let mut tx = state.db.write().await?;
+    let mut ended = Vec::new();
+    for id in ids {
+        if queue::end_in(state, &mut tx, id, reason).await?.is_some() {
+            ended.push(id.clone());
+        }
+    }
+    if !ended.is_empty() {
+        let a = audit(&ended);
+        crate::audit::record_as(
+            &mut tx,
+            &a.actor,
+            a.tenant_id.as_deref(),
+            a.action,
+            &a.object_id,
+            a.summary,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    for id in &ended {
+        tell_board(state, id, reason).await?;
+    }
+    if !ended.is_empty() {
+        queue::promote(state).await?;
+    }
+    Ok(ended)
+}
+
 /// Tells the board of a session the controller ended to stop it, saving the archive when the
 /// game keeps one. The board answers `ended` once the instance is released, which gives the
 /// slot back.

@@ -1,7 +1,7 @@
 //! The scheduler's decisions as a sans-IO core: plain data in, a decision out, time passed in.
 //! Nothing here touches the database, a socket or the clock, so tests can run hours of queueing
-//! and timers in microseconds. The acquire handler (issue 3) loads the views from the store
-//! inside its transaction, asks these functions, and writes what they decide.
+//! and timers in microseconds. `play::acquire` reads the views through `store` inside its
+//! transaction, asks these functions, and writes what they decide.
 //!
 //! - [`placement`]: where a play goes — spec fallback, room choice (RTT, region, load), board
 //!   choice (warm instance first, then spread or binpack) — or why it must queue.
