@@ -128,6 +128,22 @@ async fn a_player_who_never_connects_frees_the_slot_at_the_deadline_unbilled() {
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         assert!(body.contains("connect_deadline_seconds"), "{body}");
+        // So is one in a game's trial defaults.
+        let (status, body) = ctl
+            .raw(
+                Method::PATCH,
+                &format!("/v1/games/{}", w.game.id),
+                Some(&w.tenant_token),
+                Some(&UpdateGame {
+                    trial_defaults: Some(TrialDefaults {
+                        connect_deadline_seconds: Some(7200),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         ctl.stop().await;
     }
 }

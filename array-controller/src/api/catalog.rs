@@ -305,6 +305,13 @@ fn validate_trial(t: &TrialDefaults) -> ApiResult<()> {
             "max_play_seconds and idle_kick_seconds must be > 0".into(),
         ));
     }
+    if t.connect_deadline_seconds
+        .is_some_and(|s| !(1..=3600).contains(&s))
+    {
+        return Err(ApiError::Validation(
+            "connect_deadline_seconds must be 1–3600".into(),
+        ));
+    }
     Ok(())
 }
 
