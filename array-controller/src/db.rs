@@ -8,6 +8,9 @@
 //! SQLite allows one writer at a time. Rather than letting concurrent write transactions race for
 //! the lock (and fail with `SQLITE_BUSY` when a reader upgrades), [`Db::write`] takes an
 //! in-process writer lock first when the backend is SQLite. PostgreSQL needs no such lock.
+//! A write transaction uses only its own connection: single-statement writes outside the lock
+//! may hold every other pooled connection while they wait for SQLite's lock, so a transaction
+//! that asked the pool for another one while holding the lock would wait for itself.
 
 use rand::Rng;
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -72,7 +75,7 @@ impl Db {
         };
         let mut options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
         options = match backend {
-            Backend::Sqlite => options.max_connections(8).after_connect(|conn, _| {
+            Backend::Sqlite => options.max_connections(16).after_connect(|conn, _| {
                 Box::pin(async move {
                     // WAL lets readers run beside the writer; the busy timeout covers other
                     // processes (the in-process writer lock covers this one).

@@ -96,6 +96,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         queue_changed: tokio::sync::broadcast::channel(16).0,
         replica_id: db::new_id("ctl"),
         leader: leader::Leader::default(),
+        promote_wanted: tokio::sync::Notify::new(),
     });
     ingest::recover(&state).await?;
     Ok(state)
@@ -149,6 +150,7 @@ pub async fn serve(state: AppState) -> anyhow::Result<Running> {
         ingest::spawn_sweeper(state.clone()),
         agents::spawn_lease_watchdog(state.clone()),
         play::spawn_sweeper(state.clone()),
+        play::spawn_promoter(state.clone()),
         webhooks::spawn_worker(state.clone()),
     ];
     jobs.extend(agents::outbox::spawn_listener(state.clone()));

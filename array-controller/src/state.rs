@@ -26,6 +26,9 @@ pub struct Inner {
     pub queue_changed: tokio::sync::broadcast::Sender<()>,
     /// This replica's id (its row in `controllers`; boards connected here name it).
     pub replica_id: String,
+    /// Set when capacity may have freed; the promoter task runs one promotion pass for any
+    /// number of requests (`play::queue::request_promotion`).
+    pub promote_wanted: tokio::sync::Notify,
     /// Whether this replica runs the once-across-replicas periodic work.
     pub leader: crate::leader::Leader,
 }

@@ -110,7 +110,7 @@ pub async fn run(state: AppState, board_id: String, mut socket: WebSocket) {
         tracing::warn!(board = %board_id, "package sync dispatch failed: {e}");
     }
     // New capacity: someone in the queue may fit now.
-    promote(&state).await;
+    crate::play::queue::request_promotion(&state);
     tracing::info!(board = %board_id, %agent_version, instances = instances.len(), "agent connected");
     metrics::counter!("playrack_agent_connections_total").increment(1);
     let welcome = ControllerMessage::Welcome {
@@ -368,7 +368,7 @@ async fn on_message(
                 .bind(board_id)
                 .execute(&state.db.pool)
                 .await?;
-            promote(state).await;
+            crate::play::queue::request_promotion(state);
         }
         AgentMessage::Session {
             session_id,
@@ -444,10 +444,4 @@ async fn on_message(
         }
     }
     Ok(())
-}
-
-async fn promote(state: &AppState) {
-    if let Err(e) = crate::play::queue::promote(state).await {
-        tracing::warn!("promotion after new capacity failed: {e}");
-    }
 }

@@ -100,25 +100,22 @@ async fn enrol(
             row.try_get::<String, _>("id")?
         }
         None => {
-            let array_id = match sqlx::query_scalar::<_, String>(
+            // Concurrent first enrolments into a room agree on one `enrolled` array.
+            sqlx::query(
+                "INSERT INTO arrays (id, room_id, name, created_at) VALUES ($1, $2, 'enrolled', $3) \
+                 ON CONFLICT (room_id, name) DO NOTHING",
+            )
+            .bind(db::new_id("arr"))
+            .bind(&room_id)
+            .bind(now.millis())
+            .execute(&mut **tx)
+            .await?;
+            let array_id: String = sqlx::query_scalar(
                 "SELECT id FROM arrays WHERE room_id = $1 AND name = 'enrolled'",
             )
             .bind(&room_id)
-            .fetch_optional(&mut **tx)
-            .await?
-            {
-                Some(id) => id,
-                None => {
-                    let id = db::new_id("arr");
-                    sqlx::query("INSERT INTO arrays (id, room_id, name, created_at) VALUES ($1, $2, 'enrolled', $3)")
-                        .bind(&id)
-                        .bind(&room_id)
-                        .bind(now.millis())
-                        .execute(&mut **tx)
-                        .await?;
-                    id
-                }
-            };
+            .fetch_one(&mut **tx)
+            .await?;
             let board = playrack_wire::api::Board {
                 id: db::new_id("brd"),
                 array_id,

@@ -302,7 +302,7 @@ async fn on_board_ended(
     tx.commit().await?;
     let _ = ended;
     // A slot came back (and perhaps a room and order place): the queue may move.
-    queue::promote(state).await?;
+    queue::request_promotion(state);
     if moved {
         dispatch_prepare(state, &[session_id.to_owned()]).await?;
     }
@@ -460,7 +460,7 @@ pub async fn end_audited(
         tell_board(state, id, reason).await?;
     }
     if !ended.is_empty() {
-        queue::promote(state).await?;
+        queue::request_promotion(state);
     }
     Ok(ended)
 }
@@ -571,6 +571,9 @@ pub async fn reconcile(
     if adopted > 0 {
         tracing::info!(board = %board_id, adopted, "plays adopted after the board came back");
     }
+    // Read before the write transaction: on SQLite a transaction that holds the writer lock
+    // must never wait for another pooled connection (those may all be waiting for the lock).
+    let held_ended = store::sessions::held_ended_on_board(&state.db.pool, board_id).await?;
     let mut tx = state.db.write().await?;
     let mut to_end = Vec::new();
     for s in &reported {
@@ -611,7 +614,7 @@ pub async fn reconcile(
         }
     }
     // Ended plays the board no longer runs hold nothing.
-    for id in store::sessions::held_ended_on_board(&state.db.pool, board_id).await? {
+    for id in held_ended {
         if !reported.contains(&id.as_str()) {
             sqlx::query("UPDATE sessions SET slot_held = 0 WHERE id = $1")
                 .bind(&id)

@@ -18,6 +18,19 @@ pub const POLL_AFTER_MS: u32 = 2_000;
 /// Session length assumed for ETAs before any session has ended.
 pub const PRIOR_SESSION_SECS: u32 = 300;
 
+/// Runs a promotion pass whenever one was requested (any number of requests while a pass runs
+/// make one more pass), off the request or agent message that freed the capacity.
+pub fn spawn_promoter(state: crate::state::AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            state.promote_wanted.notified().await;
+            if let Err(e) = queue::promote(&state).await {
+                tracing::warn!("promotion failed: {e}");
+            }
+        }
+    })
+}
+
 /// How long an acquire's `Idempotency-Key` is remembered.
 pub const IDEMPOTENCY_KEEP_MS: i64 = 24 * 3600 * 1000;
 

@@ -170,7 +170,7 @@ pub async fn cancel(state: &AppState, id: &str) -> ApiResult<Ticket> {
     crate::agents::outbox::announce_queue(state).await;
     if let (true, Some(session)) = (freed, &row.session_id) {
         super::lifecycle::tell_board(state, session, EndReason::UserLeft).await?;
-        promote(state).await?;
+        request_promotion(state);
     }
     Ok(t)
 }
@@ -205,9 +205,15 @@ pub async fn end_session(state: &AppState, session_id: &str, reason: EndReason) 
     let ended = end_in(state, &mut tx, session_id, reason).await?;
     tx.commit().await?;
     if ended.is_some() {
-        promote(state).await?;
+        request_promotion(state);
     }
     Ok(ended.is_some())
+}
+
+/// Asks the promoter task for a promotion pass soon (capacity may have freed). Many requests
+/// while a pass runs make one more pass, never a pass each.
+pub fn request_promotion(state: &AppState) {
+    state.promote_wanted.notify_one();
 }
 
 /// Promotes waiting tickets, line by line, as far as the placement core finds room: one
