@@ -615,7 +615,7 @@ async fn the_same_play_streams_from_a_docker_instance() {
 /// On a lossy network (every 10th datagram dropped) the player's NACKs are answered from the
 /// relay's send buffer: the stream keeps decoding and the relay counts the NACKs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn lost_packets_are_retransmitted_on_nack() {
+async fn lost_packets_are_retransmitted_and_a_queued_player_plays_on_the_freed_board() {
     let st = stack(Options {
         serial: "RK-E2E-0003".into(),
         ..Options::default()
@@ -655,6 +655,57 @@ async fn lost_packets_are_retransmitted_on_nack() {
         "{} of {} frames decoded",
         p.decoded,
         p.video_frames
+    );
+
+    // The board's one slot is taken (the tenant may run more: the board is the limit), so the
+    // next player queues. When the first leaves, the board resets the instance, says so, and
+    // only then is the waiting player promoted onto it — and plays.
+    st.ctl.order(&st.tenant.id, &st.room.region_id, 1).await;
+    let req = AcquireRequest {
+        link: Some(st.link.code.clone()),
+        device_id: Some(ctl::device(2)),
+        ..Default::default()
+    };
+    let ticket = match ctl::acquire(&st.ctl, &req, None).await {
+        AcquireResponse::Queued {
+            ticket_id, reason, ..
+        } => {
+            assert_eq!(reason, "ROOM_FULL");
+            ticket_id
+        }
+        other => panic!("the full board took a second play: {other:?}"),
+    };
+    p.bye().await;
+    st.leave(&sid).await;
+    let mut promoted = None;
+    assert!(
+        wait_until(Duration::from_secs(60), async || {
+            let t: Ticket = st
+                .ctl
+                .ok::<(), _>(
+                    Method::GET,
+                    &format!("/v1/play/tickets/{ticket}"),
+                    "player",
+                    None,
+                    StatusCode::OK,
+                )
+                .await;
+            promoted = t.session_id.filter(|_| t.state == TicketState::Claimed);
+            promoted.is_some()
+        })
+        .await,
+        "the waiting player was promoted"
+    );
+    let second = promoted.expect("claimed");
+    let info = st.connect_info(&second).await;
+    let mut p2 = Peer::connect(&info.signaling_url, &info.token, PeerRole::Player)
+        .await
+        .expect("admitted");
+    assert!(
+        p2.run_until(Duration::from_secs(60), |p| p.decoded >= 60)
+            .await,
+        "the promoted player decoded {} frames",
+        p2.decoded
     );
     st.stop().await;
 }
