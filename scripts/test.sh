@@ -32,3 +32,6 @@ echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --locked
+echo "== scheduler benchmark, short form (correctness only; figures printed, never asserted)"
+cargo test -p array-controller --bench scheduler --locked -- --short
+cargo test -p array-controller --bench scheduler --locked -- --short --pg
