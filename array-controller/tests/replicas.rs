@@ -47,6 +47,22 @@ async fn receives(board: &LiveBoard, what: &str, pred: impl Fn(&Command) -> bool
     .await;
 }
 
+/// Sets a board's status through the controller `ctl.url` names.
+async fn set_status(ctl: &Ctl, board_id: &str, status: BoardStatus) {
+    let _: Board = ctl
+        .ok(
+            Method::PATCH,
+            &format!("/v1/boards/{board_id}"),
+            &ctl.op,
+            Some(&UpdateBoard {
+                status: Some(status),
+                ..Default::default()
+            }),
+            StatusCode::OK,
+        )
+        .await;
+}
+
 async fn online_on(ctl: &Ctl, board_id: &str, replica_id: &str) -> bool {
     let r: Option<(String, Option<String>)> =
         sqlx::query_as("SELECT agent_state, controller_id FROM boards WHERE id = $1")
@@ -135,18 +151,7 @@ async fn two_replicas_serve_every_command_through_either_and_a_dead_one_loses_no
 
     // A drain and a shell run through B for board 0 (on A).
     ctl.url = b_url.clone();
-    let _: Board = ctl
-        .ok(
-            Method::PATCH,
-            &format!("/v1/boards/{id0}"),
-            &ctl.op,
-            Some(&UpdateBoard {
-                status: Some(BoardStatus::Draining),
-                ..Default::default()
-            }),
-            StatusCode::OK,
-        )
-        .await;
+    set_status(&ctl, &id0, BoardStatus::Draining).await;
     receives(&board0, "the drain", |c| {
         matches!(c, Command::Drain { draining: true, .. })
     })
@@ -203,18 +208,7 @@ async fn two_replicas_serve_every_command_through_either_and_a_dead_one_loses_no
     ctl.running.take().unwrap().stop().await;
     let _ = board0.task.await;
     ctl.url = b_url.clone();
-    let _: Board = ctl
-        .ok(
-            Method::PATCH,
-            &format!("/v1/boards/{id0}"),
-            &ctl.op,
-            Some(&UpdateBoard {
-                status: Some(BoardStatus::Active),
-                ..Default::default()
-            }),
-            StatusCode::OK,
-        )
-        .await;
+    set_status(&ctl, &id0, BoardStatus::Active).await;
     let board0 = connect(&w.agents[0], &b_url, vec![]).await;
     receives(&board0, "the drain written while it was away", |c| {
         matches!(

@@ -44,6 +44,25 @@ async fn ended_on_board(ws: &mut agent::Socket) -> (String, String, bool) {
     }
 }
 
+/// Creates a link of the world's game whose players must connect within `secs`.
+async fn link_with_deadline(ctl: &Ctl, w: &support::World, secs: u32) -> (StatusCode, String) {
+    ctl.raw(
+        Method::POST,
+        "/v1/links",
+        Some(&w.tenant_token),
+        Some(&CreateLink {
+            game_id: w.game.id.clone(),
+            trial_seconds: None,
+            expires_at: None,
+            max_plays: None,
+            campaign: None,
+            cta: None,
+            connect_deadline_seconds: Some(secs),
+        }),
+    )
+    .await
+}
+
 async fn ledger(ctl: &Ctl, session: &str) -> (i64, i64, String) {
     sqlx::query_as(
         "SELECT billable_secs, amount_micros, end_reason FROM usage_ledger WHERE session_id = $1",
@@ -61,23 +80,9 @@ async fn a_player_who_never_connects_frees_the_slot_at_the_deadline_unbilled() {
         let mut w = world(&ctl, 1, 1, 10).await;
         w.answer_ends();
         // A link whose players must connect within 2 s (the default is a minute).
-        let link: Link = ctl
-            .ok(
-                Method::POST,
-                "/v1/links",
-                &w.tenant_token,
-                Some(&CreateLink {
-                    game_id: w.game.id.clone(),
-                    trial_seconds: None,
-                    expires_at: None,
-                    max_plays: None,
-                    campaign: None,
-                    cta: None,
-                    connect_deadline_seconds: Some(2),
-                }),
-                StatusCode::CREATED,
-            )
-            .await;
+        let (status, body) = link_with_deadline(&ctl, &w, 2).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let link: Link = serde_json::from_str(&body).unwrap();
         assert_eq!(link.connect_deadline_seconds, Some(2));
         let by_link = |i: usize| AcquireRequest {
             link: Some(link.code.clone()),
@@ -110,22 +115,7 @@ async fn a_player_who_never_connects_frees_the_slot_at_the_deadline_unbilled() {
         .await;
         assert!(t.session_id.is_some());
         // A deadline out of range is refused.
-        let (status, body) = ctl
-            .raw(
-                Method::POST,
-                "/v1/links",
-                Some(&w.tenant_token),
-                Some(&CreateLink {
-                    game_id: w.game.id.clone(),
-                    trial_seconds: None,
-                    expires_at: None,
-                    max_plays: None,
-                    campaign: None,
-                    cta: None,
-                    connect_deadline_seconds: Some(0),
-                }),
-            )
-            .await;
+        let (status, body) = link_with_deadline(&ctl, &w, 0).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         assert!(body.contains("connect_deadline_seconds"), "{body}");
         // So is one in a game's trial defaults.

@@ -677,26 +677,7 @@ async fn lost_packets_are_retransmitted_and_a_queued_player_plays_on_the_freed_b
     };
     p.bye().await;
     st.leave(&sid).await;
-    let mut promoted = None;
-    assert!(
-        wait_until(Duration::from_secs(60), async || {
-            let t: Ticket = st
-                .ctl
-                .ok::<(), _>(
-                    Method::GET,
-                    &format!("/v1/play/tickets/{ticket}"),
-                    "player",
-                    None,
-                    StatusCode::OK,
-                )
-                .await;
-            promoted = t.session_id.filter(|_| t.state == TicketState::Claimed);
-            promoted.is_some()
-        })
-        .await,
-        "the waiting player was promoted"
-    );
-    let second = promoted.expect("claimed");
+    let second = st.claimed(&ticket).await;
     let info = st.connect_info(&second).await;
     let mut p2 = Peer::connect(&info.signaling_url, &info.token, PeerRole::Player)
         .await

@@ -236,14 +236,7 @@ pub(crate) fn session_from(r: &AnyRow) -> Result<Session, sqlx::Error> {
         spec_id: r.try_get("spec_id")?,
         room_id: r.try_get("room_id")?,
         board_id: r.try_get("board_id")?,
-        state: match r.try_get::<String, _>("state")?.as_str() {
-            "preparing" => SessionState::Preparing,
-            "ready" => SessionState::Ready,
-            "playing" => SessionState::Playing,
-            "ending" => SessionState::Ending,
-            "ended" => SessionState::Ended,
-            _ => SessionState::Reserved,
-        },
+        state: crate::store::sessions::parse_state(&r.try_get::<String, _>("state")?),
         end_reason: r
             .try_get::<Option<String>, _>("end_reason")?
             .map(|s| EndReason::parse(&s).unwrap_or(EndReason::Error)),

@@ -199,6 +199,8 @@ const RACE_RETRIES: usize = 4;
 /// How many (spec, room) places one acquire looks at before it queues: the rooms are ranked by
 /// the player's RTT first, so the rest would be too far anyway, and the work stays bounded.
 const MAX_TRIES: usize = 16;
+/// How often a reservation that found every free board locked looks again before it waits.
+const SKIPPED_RETRIES: usize = 3;
 /// Boards read (and on PostgreSQL locked) per tried room: the least or most loaded, by the
 /// room's policy, among which a warm one is preferred.
 const BOARDS_PER_ROOM: i64 = 4;
@@ -393,8 +395,28 @@ pub async fn place(state: &AppState, tx: &mut WriteTx, play: &Play, now: i64) ->
         )
         .await?;
         if rows.is_empty() && state.db.backend == store::Backend::Postgres {
-            // Every free board may be locked by a reservation in flight: wait for one.
-            rows.extend(store::slots::first_free_waiting(tx, &t.room.id, t.spec).await?);
+            // Every free board may be locked by a reservation in flight (each lasts a few
+            // milliseconds): look again after a short random pause, so waiters spread over
+            // the boards instead of queueing on one; only then wait for a locked one.
+            for _ in 0..SKIPPED_RETRIES {
+                let pause = rand::random_range(1..=4);
+                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+                rows = store::slots::candidates(
+                    tx,
+                    state.db.backend,
+                    &t.room.id,
+                    t.spec,
+                    binpack,
+                    BOARDS_PER_ROOM,
+                )
+                .await?;
+                if !rows.is_empty() {
+                    break;
+                }
+            }
+            if rows.is_empty() {
+                rows.extend(store::slots::first_free_waiting(tx, &t.room.id, t.spec).await?);
+            }
         }
         let boards: Vec<BoardView> = rows
             .into_iter()

@@ -173,29 +173,33 @@ impl Stack {
             AcquireResponse::Assigned { session_id, .. } => session_id,
             // The board's instance is still on its way back from the last play: wait in line,
             // as a player's SDK does, until the promotion is claimed.
-            AcquireResponse::Queued { ticket_id, .. } => {
-                let mut session = None;
-                assert!(
-                    wait_until(Duration::from_secs(60), async || {
-                        let t: Ticket = self
-                            .ctl
-                            .ok::<(), _>(
-                                Method::GET,
-                                &format!("/v1/play/tickets/{ticket_id}"),
-                                "player",
-                                None,
-                                StatusCode::OK,
-                            )
-                            .await;
-                        session = t.session_id.filter(|_| t.state == TicketState::Claimed);
-                        session.is_some()
-                    })
-                    .await,
-                    "the queued play was promoted"
-                );
-                session.expect("claimed")
-            }
+            AcquireResponse::Queued { ticket_id, .. } => self.claimed(&ticket_id).await,
         }
+    }
+
+    /// Follows a queue ticket (as a player's SDK does) until its promotion is claimed; the
+    /// session id.
+    pub async fn claimed(&self, ticket_id: &str) -> String {
+        let mut session = None;
+        assert!(
+            wait_until(Duration::from_secs(60), async || {
+                let t: Ticket = self
+                    .ctl
+                    .ok::<(), _>(
+                        Method::GET,
+                        &format!("/v1/play/tickets/{ticket_id}"),
+                        "player",
+                        None,
+                        StatusCode::OK,
+                    )
+                    .await;
+                session = t.session_id.filter(|_| t.state == TicketState::Claimed);
+                session.is_some()
+            })
+            .await,
+            "the queued play was promoted"
+        );
+        session.expect("claimed")
     }
 
     /// The player's view of a session.
