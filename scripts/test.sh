@@ -33,5 +33,5 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --locked
 echo "== scheduler benchmark, short form (correctness only; figures printed, never asserted)"
-cargo test -p array-controller --bench scheduler --locked -- --short
-cargo test -p array-controller --bench scheduler --locked -- --short --pg
+cargo test --workspace --locked --bench scheduler -- --short
+cargo test --workspace --locked --bench scheduler -- --short --pg
