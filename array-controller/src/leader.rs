@@ -41,42 +41,49 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
             state.leader.set(true);
             return;
         }
-        let mut held: Option<sqlx::AnyConnection> = None;
+        // One connection of its own, kept: the lock (once won) lives as long as it does.
+        let mut conn: Option<sqlx::AnyConnection> = None;
         let mut tick = tokio::time::interval(TICK);
         loop {
             tick.tick().await;
             use sqlx::Connection;
-            match held.as_mut() {
-                Some(conn) => {
-                    let alive =
-                        tokio::time::timeout(TICK, sqlx::query("SELECT 1").execute(&mut *conn))
-                            .await
-                            .is_ok_and(|r| r.is_ok());
-                    if !alive {
-                        // The lock went (or goes) with the connection.
-                        state.leader.set(false);
-                        held = None;
-                    }
-                }
-                None => {
-                    let Ok(Ok(mut conn)) = tokio::time::timeout(
-                        TICK,
-                        sqlx::AnyConnection::connect(&state.config.database_url),
-                    )
-                    .await
-                    else {
-                        continue;
-                    };
-                    let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            if conn.is_none() {
+                conn = tokio::time::timeout(
+                    TICK,
+                    sqlx::AnyConnection::connect(&state.config.database_url),
+                )
+                .await
+                .ok()
+                .and_then(Result::ok);
+            }
+            let Some(c) = conn.as_mut() else {
+                state.leader.set(false);
+                continue;
+            };
+            let answer = if state.leader.is_leader() {
+                // Still connected, so still holding the lock.
+                tokio::time::timeout(
+                    TICK,
+                    sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&mut *c),
+                )
+                .await
+                .map(|r| r.map(|_| true))
+            } else {
+                tokio::time::timeout(
+                    TICK,
+                    sqlx::query_scalar::<_, bool>("SELECT pg_try_advisory_lock($1)")
                         .bind(LEADER_LOCK)
-                        .fetch_one(&mut conn)
-                        .await
-                        .unwrap_or(false);
-                    if got {
-                        held = Some(conn);
-                        state.leader.set(true);
-                    } else {
-                        let _ = conn.close().await;
+                        .fetch_one(&mut *c),
+                )
+                .await
+            };
+            match answer {
+                Ok(Ok(leading)) => state.leader.set(leading),
+                _ => {
+                    // The lock went (or goes) with the connection.
+                    state.leader.set(false);
+                    if let Some(c) = conn.take() {
+                        let _ = c.close().await;
                     }
                 }
             }

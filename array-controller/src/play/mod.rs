@@ -69,6 +69,11 @@ pub fn spawn_sweeper(state: crate::state::AppState) -> tokio::task::JoinHandle<(
 pub async fn forget_idempotency(state: &crate::state::AppState) -> Result<u64, sqlx::Error> {
     let cutoff = crate::now().millis() - IDEMPOTENCY_KEEP_MS;
     let mut tx = state.db.write().await?;
+    // (Replicas gone as long ago leave their rows too.)
+    sqlx::query("DELETE FROM controllers WHERE seen_at < $1")
+        .bind(cutoff)
+        .execute(&mut **tx)
+        .await?;
     let n = sqlx::query(
         "DELETE FROM idempotency WHERE (scope, key) IN \
          (SELECT scope, key FROM idempotency WHERE created_at < $1 LIMIT 5000)",
