@@ -39,7 +39,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 // Specs
 // ---------------------------------------------------------------------------------------------
 
-fn spec_from(row: &AnyRow) -> Result<Spec, sqlx::Error> {
+pub(crate) fn spec_from(row: &AnyRow) -> Result<Spec, sqlx::Error> {
     Ok(Spec {
         id: row.try_get("id")?,
         name: row.try_get("name")?,

@@ -23,10 +23,9 @@ use crate::state::AppState;
 use crate::store;
 use playrack_wire::Timestamp;
 use playrack_wire::agent::{AgentSessionState, Command, InstanceReport};
-use playrack_wire::api::{ConnectInfo, EndReason, Spec};
+use playrack_wire::api::{ConnectInfo, EndReason, SessionState};
 use playrack_wire::session_token::{self, SessionClaims};
 use playrack_wire::signaling::PeerRole;
-use sqlx::Row;
 
 /// The Android API level of the instances boards run (redroid 13 images and the virtual device
 /// report 33); archives saved on a newer level are not restored onto them.
@@ -77,42 +76,24 @@ pub async fn signing_key(state: &AppState) -> ApiResult<[u8; 32]> {
 /// Sends the prepare command for freshly reserved sessions (after their transaction committed).
 pub async fn dispatch_prepare(state: &AppState, session_ids: &[String]) -> ApiResult<()> {
     for id in session_ids {
-        let row = sqlx::query(
-            "SELECT s.board_id, s.spec_id, s.tenant_id, s.user_key, s.game_id, s.archive_id, g.archive_policy, v.sha256, v.apk \
-             FROM sessions s JOIN versions v ON v.id = s.version_id JOIN games g ON g.id = s.game_id \
-             WHERE s.id = $1 AND s.state = 'reserved'",
-        )
-        .bind(id)
-        .fetch_optional(&state.db.pool)
-        .await?;
-        let Some(row) = row else { continue };
-        let board: String = row.try_get("board_id")?;
-        let spec_id: String = row.try_get("spec_id")?;
+        let Some(row) = store::sessions::prepare_view(&state.db.pool, id).await? else {
+            continue;
+        };
+        let board = row.board_id.clone();
         let spec_row = sqlx::query("SELECT * FROM specs WHERE id = $1")
-            .bind(&spec_id)
+            .bind(&row.spec_id)
             .fetch_one(&state.db.pool)
             .await?;
-        let spec = Spec {
-            id: spec_id,
-            name: spec_row.try_get("name")?,
-            width: spec_row.try_get::<i64, _>("width")? as u32,
-            height: spec_row.try_get::<i64, _>("height")? as u32,
-            fps: spec_row.try_get::<i64, _>("fps")? as u32,
-            bitrate_min_kbps: spec_row.try_get::<i64, _>("bitrate_min_kbps")? as u32,
-            bitrate_max_kbps: spec_row.try_get::<i64, _>("bitrate_max_kbps")? as u32,
-            cpu_millis: spec_row.try_get::<i64, _>("cpu_millis")? as u32,
-            memory_mb: spec_row.try_get::<i64, _>("memory_mb")? as u32,
-            price_per_minute_micros: spec_row.try_get("price_per_minute_micros")?,
-        };
-        let apk: playrack_wire::api::ApkSummary = crate::db::json_col(&row, "apk")?;
-        let archive = if row.try_get::<String, _>("archive_policy")? == "single_player" {
-            let requested: Option<String> = row.try_get("archive_id")?;
+        let spec = crate::api::catalog::spec_from(&spec_row)?;
+        let apk: playrack_wire::api::ApkSummary =
+            serde_json::from_str(&row.apk).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let archive = if row.archive_policy == "single_player" {
             crate::archives::to_restore(
                 &state.db.pool,
-                &row.try_get::<String, _>("tenant_id")?,
-                &row.try_get::<String, _>("user_key")?,
-                &row.try_get::<String, _>("game_id")?,
-                requested.as_deref(),
+                &row.tenant_id,
+                &row.user_key,
+                &row.game_id,
+                row.archive_id.as_deref(),
                 INSTANCE_SDK,
             )
             .await
@@ -126,22 +107,22 @@ pub async fn dispatch_prepare(state: &AppState, session_ids: &[String]) -> ApiRe
         };
         let command = Command::PrepareSession {
             session_id: id.clone(),
-            package_sha256: row
-                .try_get::<Option<String>, _>("sha256")?
-                .unwrap_or_default(),
+            package_sha256: row.sha256.clone().unwrap_or_default(),
             package_name: apk.package,
             launch_activity: apk.launchable_activity,
             spec: Box::new(spec),
             archive,
         };
         // Pointless once the player's connect deadline has passed (the play ends NO_SHOW).
-        let ttl = std::time::Duration::from_secs(u64::from(state.config.connect_deadline_secs));
+        let left_ms = row
+            .connect_deadline
+            .map_or(i64::from(state.config.connect_deadline_secs) * 1000, |d| {
+                d - crate::now().millis()
+            });
+        let ttl = std::time::Duration::from_millis(left_ms.max(1000) as u64);
         let command_id = format!("prep-{id}-{board}");
         crate::agents::outbox::send(state, &board, &command_id, command, ttl).await?;
-        sqlx::query("UPDATE sessions SET state = 'preparing' WHERE id = $1 AND state = 'reserved'")
-            .bind(id)
-            .execute(&state.db.pool)
-            .await?;
+        store::sessions::mark_preparing(&state.db.pool, id).await?;
     }
     Ok(())
 }
@@ -152,18 +133,16 @@ pub async fn connect_info(
     session_id: &str,
     role: PeerRole,
 ) -> ApiResult<Option<ConnectInfo>> {
-    let row = sqlx::query(
-        "SELECT s.board_id, s.state, b.signaling_url FROM sessions s JOIN boards b ON b.id = s.board_id WHERE s.id = $1",
-    )
-    .bind(session_id)
-    .fetch_optional(&state.db.pool)
-    .await?
-    .ok_or(ApiError::NotFound("session"))?;
-    let st: String = row.try_get("state")?;
-    if st != "ready" && st != "playing" {
+    let view = store::sessions::connect_view(&state.db.pool, session_id)
+        .await?
+        .ok_or(ApiError::NotFound("session"))?;
+    if !matches!(
+        store::sessions::parse_state(&view.state),
+        SessionState::Ready | SessionState::Playing
+    ) {
         return Ok(None);
     }
-    let board: String = row.try_get("board_id")?;
+    let board = view.board_id;
     let secret = signing_key(state).await?;
     let expires_at = crate::now().plus_secs(TOKEN_TTL_SECS);
     let claims = SessionClaims {
@@ -174,9 +153,7 @@ pub async fn connect_info(
         jti: crate::db::random_token(16),
     };
     Ok(Some(ConnectInfo {
-        signaling_url: row
-            .try_get::<Option<String>, _>("signaling_url")?
-            .unwrap_or_default(),
+        signaling_url: view.signaling_url.unwrap_or_default(),
         token: session_token::sign(&secret, &claims),
         expires_at,
     }))
@@ -197,11 +174,7 @@ pub async fn on_agent_session(
     if agent_state == AgentSessionState::Ended {
         return on_board_ended(state, board_id, session_id, reason.as_deref()).await;
     }
-    let owner: Option<String> =
-        sqlx::query_scalar("SELECT board_id FROM sessions WHERE id = $1 AND live_key IS NOT NULL")
-            .bind(session_id)
-            .fetch_optional(&state.db.pool)
-            .await?;
+    let owner = store::sessions::live_board(&state.db.pool, session_id).await?;
     if owner.as_deref() != Some(board_id) {
         // Not a live session of this board: tell it to let go.
         end_on_board(state, board_id, session_id, EndReason::Error, false).await?;
@@ -216,31 +189,14 @@ pub async fn on_agent_session(
         }
         AgentSessionState::Preparing => {}
         AgentSessionState::Ready | AgentSessionState::Playing => {
-            let new_state = if agent_state == AgentSessionState::Ready {
-                "ready"
-            } else {
-                "playing"
-            };
-            // Playing: the player connected, so the connect deadline is over; a change of
-            // connection (or the first playing report) asks the timers to look at it now.
-            sqlx::query(
-                "UPDATE sessions SET state = CASE WHEN state = 'playing' THEN 'playing' ELSE $1 END, \
-                 ready_at = COALESCE(ready_at, $2), \
-                 playing_since = CASE WHEN $1 = 'playing' THEN COALESCE(playing_since, $2) ELSE playing_since END, \
-                 connect_deadline = CASE WHEN $1 = 'playing' OR state = 'playing' THEN NULL ELSE connect_deadline END, \
-                 next_timer_at = CASE WHEN $1 = 'playing' OR state = 'playing' THEN \
-                   (CASE WHEN next_timer_at IS NULL OR connected <> $3 THEN $2 ELSE next_timer_at END) ELSE NULL END, \
-                 connected = $3, \
-                 disconnected_at = CASE WHEN $3 = 1 THEN NULL ELSE COALESCE(disconnected_at, $2) END, \
-                 last_input_at = COALESCE($4, last_input_at) \
-                 WHERE id = $5 AND live_key IS NOT NULL",
+            store::sessions::record_report(
+                &state.db.pool,
+                session_id,
+                agent_state == AgentSessionState::Playing,
+                connected,
+                last_input_at.map(|t| t.millis()),
+                now,
             )
-            .bind(new_state)
-            .bind(now)
-            .bind(i64::from(connected))
-            .bind(last_input_at.map(|t| t.millis()))
-            .bind(session_id)
-            .execute(&state.db.pool)
             .await?;
             if agent_state == AgentSessionState::Playing {
                 // The billable play starts now (idempotent: only the first report counts).
@@ -272,13 +228,7 @@ async fn on_board_ended(
     session_id: &str,
     reason: Option<&str>,
 ) -> ApiResult<()> {
-    let live: Option<(String, String)> = sqlx::query_as(
-        "SELECT state, spec_id FROM sessions WHERE id = $1 AND board_id = $2 AND live_key IS NOT NULL",
-    )
-    .bind(session_id)
-    .bind(board_id)
-    .fetch_optional(&state.db.pool)
-    .await?;
+    let live = store::sessions::live_on(&state.db.pool, session_id, board_id).await?;
     let refused = reason.is_some_and(|r| r.starts_with("prepare_failed"));
     let mut moved = false;
     if let (Some((st, _)), true) = (&live, refused)
@@ -313,25 +263,7 @@ async fn on_board_ended(
 /// (in any room where the version is ready and an order covers it). False if there is none
 /// now; the caller then ends it.
 async fn place_again(state: &AppState, board_id: &str, session_id: &str) -> ApiResult<bool> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        tenant_id: String,
-        game_id: String,
-        version_id: String,
-        user_key: String,
-        spec_id: String,
-        room_id: String,
-        order_id: String,
-    }
-    let Some(r): Option<Row> = sqlx::query_as(
-        "SELECT tenant_id, game_id, version_id, user_key, spec_id, room_id, order_id FROM sessions \
-         WHERE id = $1 AND board_id = $2 AND live_key IS NOT NULL",
-    )
-    .bind(session_id)
-    .bind(board_id)
-    .fetch_optional(&state.db.pool)
-    .await?
-    else {
+    let Some(r) = store::sessions::placed(&state.db.pool, session_id, board_id).await? else {
         return Ok(false);
     };
     let play = super::acquire::Play {
@@ -358,19 +290,14 @@ async fn place_again(state: &AppState, board_id: &str, session_id: &str) -> ApiR
             super::acquire::Placed::Queue(_) => return Ok(false),
             super::acquire::Placed::Assigned(a) => {
                 store::slots::release(&mut tx, session_id).await?;
-                let moved = sqlx::query(
-                    "UPDATE sessions SET board_id = $1, room_id = $2, order_id = $3, spec_id = $4, state = 'reserved', \
-                     slot_held = 1 WHERE id = $5 AND board_id = $6 AND live_key IS NOT NULL",
-                )
-                .bind(&a.board_id)
-                .bind(&a.room_id)
-                .bind(&a.order_id)
-                .bind(&a.spec_id)
-                .bind(session_id)
-                .bind(board_id)
-                .execute(&mut **tx)
-                .await?;
-                if moved.rows_affected() != 1 {
+                let to = (
+                    a.board_id.as_str(),
+                    a.room_id.as_str(),
+                    a.order_id.as_str(),
+                    a.spec_id.as_str(),
+                );
+                let moved = store::sessions::move_to(&mut tx, session_id, board_id, to).await?;
+                if !moved {
                     return Ok(false);
                 }
                 tx.commit().await?;
@@ -469,20 +396,10 @@ pub async fn end_audited(
 /// game keeps one. The board answers `ended` once the instance is released, which gives the
 /// slot back.
 pub async fn tell_board(state: &AppState, session_id: &str, reason: EndReason) -> ApiResult<()> {
-    let row = sqlx::query("SELECT s.board_id, g.archive_policy FROM sessions s JOIN games g ON g.id = s.game_id WHERE s.id = $1")
-        .bind(session_id)
-        .fetch_optional(&state.db.pool)
+    let (board, policy) = store::sessions::board_and_policy(&state.db.pool, session_id)
         .await?
         .ok_or(ApiError::NotFound("session"))?;
-    let save = row.try_get::<String, _>("archive_policy")? == "single_player";
-    end_on_board(
-        state,
-        &row.try_get::<String, _>("board_id")?,
-        session_id,
-        reason,
-        save,
-    )
-    .await
+    end_on_board(state, &board, session_id, reason, policy == "single_player").await
 }
 
 /// How many due sessions one tick handles (the rest are due on the next).
@@ -579,36 +496,19 @@ pub async fn reconcile(
     for s in &reported {
         if live.iter().any(|l| l.id == *s) {
             // Adopted: it holds its slot.
-            sqlx::query("UPDATE sessions SET slot_held = 1 WHERE id = $1 AND board_id = $2")
-                .bind(s)
-                .bind(board_id)
-                .execute(&mut **tx)
-                .await?;
+            store::sessions::set_held(&mut tx, s, true).await?;
             continue;
         }
         // It ended while the board was away (the EndSession was lost): end it on the board
         // the way it ended, saving the archive when the game keeps one. Its instance is busy
         // until the board says so.
-        let ended = sqlx::query(
-            "SELECT s.end_reason, g.archive_policy FROM sessions s JOIN games g ON g.id = s.game_id \
-             WHERE s.id = $1 AND s.board_id = $2 AND s.state = 'ended'",
-        )
-        .bind(s)
-        .bind(board_id)
-        .fetch_optional(&mut **tx)
-        .await?;
-        match ended {
-            Some(row) => {
-                sqlx::query("UPDATE sessions SET slot_held = 1 WHERE id = $1")
-                    .bind(s)
-                    .execute(&mut **tx)
-                    .await?;
-                let reason = row
-                    .try_get::<Option<String>, _>("end_reason")?
+        match store::sessions::how_it_ended(&mut tx, s, board_id).await? {
+            Some((reason, policy)) => {
+                store::sessions::set_held(&mut tx, s, true).await?;
+                let reason = reason
                     .and_then(|r| EndReason::parse(&r))
                     .unwrap_or(EndReason::Error);
-                let save = row.try_get::<String, _>("archive_policy")? == "single_player";
-                to_end.push((s.to_string(), reason, save));
+                to_end.push((s.to_string(), reason, policy == "single_player"));
             }
             None => to_end.push((s.to_string(), EndReason::Error, false)),
         }
@@ -616,10 +516,7 @@ pub async fn reconcile(
     // Ended plays the board no longer runs hold nothing.
     for id in held_ended {
         if !reported.contains(&id.as_str()) {
-            sqlx::query("UPDATE sessions SET slot_held = 0 WHERE id = $1")
-                .bind(&id)
-                .execute(&mut **tx)
-                .await?;
+            store::sessions::set_held(&mut tx, &id, false).await?;
         }
     }
     store::slots::sync_board(&mut tx, board_id).await?;

@@ -34,6 +34,211 @@ pub const RECENT_LENGTHS: &str = "SELECT ended_at - created_at FROM sessions WHE
 pub const LIVE_COUNTS: &str =
     "SELECT state, COUNT(*) AS n FROM sessions WHERE live_key IS NOT NULL GROUP BY state";
 
+/// What the prepare command of a reserved session is made of.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PrepareView {
+    pub board_id: String,
+    pub spec_id: String,
+    pub tenant_id: String,
+    pub user_key: String,
+    pub game_id: String,
+    pub archive_id: Option<String>,
+    pub archive_policy: String,
+    pub sha256: Option<String>,
+    /// JSON `ApkSummary`.
+    pub apk: String,
+    pub connect_deadline: Option<i64>,
+}
+
+/// A reserved session's prepare command inputs (`None` unless it is still reserved).
+pub async fn prepare_view(pool: &AnyPool, id: &str) -> Result<Option<PrepareView>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT s.board_id, s.spec_id, s.tenant_id, s.user_key, s.game_id, s.archive_id, g.archive_policy, \
+         v.sha256, v.apk, s.connect_deadline \
+         FROM sessions s JOIN versions v ON v.id = s.version_id JOIN games g ON g.id = s.game_id \
+         WHERE s.id = $1 AND s.state = 'reserved'",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// The prepare command is on its way to the board.
+pub async fn mark_preparing(pool: &AnyPool, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sessions SET state = 'preparing' WHERE id = $1 AND state = 'reserved'")
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Where a session's player connects: its board, its state, the board's signaling URL.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ConnectView {
+    pub board_id: String,
+    pub state: String,
+    pub signaling_url: Option<String>,
+}
+
+pub async fn connect_view(pool: &AnyPool, id: &str) -> Result<Option<ConnectView>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT s.board_id, s.state, b.signaling_url FROM sessions s JOIN boards b ON b.id = s.board_id WHERE s.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// The board of a live session.
+pub async fn live_board(pool: &AnyPool, id: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT board_id FROM sessions WHERE id = $1 AND live_key IS NOT NULL")
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Records a board's `ready` or `playing` report. Playing means the player connected, so the
+/// connect deadline is over; a change of connection (or the first playing report) asks the
+/// timers to look at the session now (`next_timer_at`).
+pub async fn record_report(
+    pool: &AnyPool,
+    id: &str,
+    playing: bool,
+    connected: bool,
+    last_input_at: Option<i64>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE sessions SET state = CASE WHEN state = 'playing' THEN 'playing' ELSE $1 END, \
+         ready_at = COALESCE(ready_at, $2), \
+         playing_since = CASE WHEN $1 = 'playing' THEN COALESCE(playing_since, $2) ELSE playing_since END, \
+         connect_deadline = CASE WHEN $1 = 'playing' OR state = 'playing' THEN NULL ELSE connect_deadline END, \
+         next_timer_at = CASE WHEN $1 = 'playing' OR state = 'playing' THEN \
+           (CASE WHEN next_timer_at IS NULL OR connected <> $3 THEN $2 ELSE next_timer_at END) ELSE NULL END, \
+         connected = $3, \
+         disconnected_at = CASE WHEN $3 = 1 THEN NULL ELSE COALESCE(disconnected_at, $2) END, \
+         last_input_at = COALESCE($4, last_input_at) \
+         WHERE id = $5 AND live_key IS NOT NULL",
+    )
+    .bind(state_str(if playing {
+        SessionState::Playing
+    } else {
+        SessionState::Ready
+    }))
+    .bind(now)
+    .bind(i64::from(connected))
+    .bind(last_input_at)
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Sets whether a session holds its board slot (after a board's hello said what it runs; the
+/// board's counts are re-counted from these by `slots::recount`).
+pub async fn set_held(tx: &mut WriteTx, id: &str, held: bool) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sessions SET slot_held = $1 WHERE id = $2")
+        .bind(i64::from(held))
+        .bind(id)
+        .execute(&mut ***tx)
+        .await?;
+    Ok(())
+}
+
+/// How a session of a board ended, with its game's archive policy (`None` unless ended).
+pub async fn how_it_ended(
+    tx: &mut WriteTx,
+    id: &str,
+    board_id: &str,
+) -> Result<Option<(Option<String>, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT s.end_reason, g.archive_policy FROM sessions s JOIN games g ON g.id = s.game_id \
+         WHERE s.id = $1 AND s.board_id = $2 AND s.state = 'ended'",
+    )
+    .bind(id)
+    .bind(board_id)
+    .fetch_optional(&mut ***tx)
+    .await
+}
+
+/// A session's board and its game's archive policy.
+pub async fn board_and_policy(
+    pool: &AnyPool,
+    id: &str,
+) -> Result<Option<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT s.board_id, g.archive_policy FROM sessions s JOIN games g ON g.id = s.game_id WHERE s.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// A live session of a board: its state and spec.
+pub async fn live_on(
+    pool: &AnyPool,
+    id: &str,
+    board_id: &str,
+) -> Result<Option<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT state, spec_id FROM sessions WHERE id = $1 AND board_id = $2 AND live_key IS NOT NULL",
+    )
+    .bind(id)
+    .bind(board_id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Where a live session of a board is placed, and for whom.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Placed {
+    pub tenant_id: String,
+    pub game_id: String,
+    pub version_id: String,
+    pub user_key: String,
+    pub spec_id: String,
+    pub room_id: String,
+    pub order_id: String,
+}
+
+pub async fn placed(
+    pool: &AnyPool,
+    id: &str,
+    board_id: &str,
+) -> Result<Option<Placed>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT tenant_id, game_id, version_id, user_key, spec_id, room_id, order_id FROM sessions \
+         WHERE id = $1 AND board_id = $2 AND live_key IS NOT NULL",
+    )
+    .bind(id)
+    .bind(board_id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Moves a live reservation from one board to another place (whose slot, room and order the
+/// caller took in `tx`); it is reserved again there. False if it is no longer on `from_board`.
+pub async fn move_to(
+    tx: &mut WriteTx,
+    id: &str,
+    from_board: &str,
+    (board_id, room_id, order_id, spec_id): (&str, &str, &str, &str),
+) -> Result<bool, sqlx::Error> {
+    let moved = sqlx::query(
+        "UPDATE sessions SET board_id = $1, room_id = $2, order_id = $3, spec_id = $4, state = 'reserved', \
+         slot_held = 1 WHERE id = $5 AND board_id = $6 AND live_key IS NOT NULL",
+    )
+    .bind(board_id)
+    .bind(room_id)
+    .bind(order_id)
+    .bind(spec_id)
+    .bind(id)
+    .bind(from_board)
+    .execute(&mut ***tx)
+    .await?;
+    Ok(moved.rows_affected() == 1)
+}
+
 /// A session state as the `sessions.state` column spells it.
 pub fn state_str(s: SessionState) -> &'static str {
     match s {
