@@ -225,13 +225,7 @@ pub async fn acquire(
         let now = crate::now();
         let mut tx = begin_for_player(state, &play).await?;
         if let Some(k) = &idempotency_key {
-            let stored: Option<String> = sqlx::query_scalar(
-                "SELECT response FROM idempotency WHERE scope = $1 AND key = $2",
-            )
-            .bind(&play.user_key)
-            .bind(k)
-            .fetch_optional(&mut **tx)
-            .await?;
+            let stored = store::idempotency::get(&mut tx, &play.user_key, k).await?;
             if let Some(s) = stored {
                 return serde_json::from_str(&s).map_err(|e| ApiError::Internal(e.to_string()));
             }
@@ -244,15 +238,8 @@ pub async fn acquire(
             },
         };
         if let Some(k) = &idempotency_key {
-            sqlx::query(
-                "INSERT INTO idempotency (scope, key, response, created_at) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(&play.user_key)
-            .bind(k)
-            .bind(serde_json::to_string(&answer).expect("json"))
-            .bind(now.millis())
-            .execute(&mut **tx)
-            .await?;
+            let answer_json = serde_json::to_string(&answer).expect("json");
+            store::idempotency::put(&mut tx, &play.user_key, k, &answer_json, now.millis()).await?;
         }
         tx.commit().await?;
         if let (true, AcquireResponse::Assigned { session_id, .. }) = (fresh, &answer) {
@@ -279,20 +266,13 @@ pub async fn acquire(
 /// the same player's concurrent requests ever wait on it).
 pub async fn begin_for_player(state: &AppState, play: &Play) -> ApiResult<WriteTx> {
     let mut tx = state.db.write().await?;
-    if state.db.backend == store::Backend::Postgres {
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(lock_key(&format!("player|{}", play.live_key())))
-            .execute(&mut **tx)
-            .await?;
-    }
+    store::advisory_lock(
+        &mut tx,
+        state.db.backend,
+        &format!("player|{}", play.live_key()),
+    )
+    .await?;
     Ok(tx)
-}
-
-/// The PostgreSQL advisory-lock key of a name (a player, a tenant's line).
-pub fn lock_key(name: &str) -> i64 {
-    use sha2::Digest;
-    let d = sha2::Sha256::digest(name.as_bytes());
-    i64::from_be_bytes(d[..8].try_into().expect("8 bytes"))
 }
 
 /// The player's live session or ticket for this game, if any ("already playing" returns it).
@@ -307,11 +287,7 @@ async fn existing(tx: &mut WriteTx, play: &Play) -> ApiResult<Option<AcquireResp
             downgraded: r.downgraded != 0,
         }));
     }
-    if let Some(id) = sqlx::query_scalar::<_, String>("SELECT id FROM tickets WHERE live_key = $1")
-        .bind(&key)
-        .fetch_optional(&mut ***tx)
-        .await?
-    {
+    if let Some(id) = store::tickets::live_by_key(tx, &key).await? {
         let t = queue::view(tx, &id).await?;
         return Ok(Some(queued_answer(&t)));
     }
@@ -474,13 +450,8 @@ pub async fn reserve(
     ticket_id: Option<&str>,
 ) -> ApiResult<String> {
     if let Some(link) = &play.link_id {
-        let used = sqlx::query(
-            "UPDATE links SET plays_used = plays_used + 1 WHERE id = $1 AND (max_plays IS NULL OR plays_used < max_plays)",
-        )
-        .bind(link)
-        .execute(&mut ***tx)
-        .await?;
-        if used.rows_affected() == 0 {
+        let used = store::capacity::take_link_play(tx, link).await?;
+        if !used {
             return Err(gone(
                 "LINK_EXHAUSTED",
                 "this try-play link has no plays left",

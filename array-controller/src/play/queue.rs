@@ -38,12 +38,7 @@ pub async fn enqueue(
     play: &Play,
     reason: &str,
 ) -> ApiResult<String> {
-    if state.db.backend == store::Backend::Postgres {
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(acquire::lock_key(&format!("line|{}", play.tenant_id)))
-            .execute(&mut ***tx)
-            .await?;
-    }
+    store::advisory_lock(tx, state.db.backend, &format!("line|{}", play.tenant_id)).await?;
     let now = crate::now().millis();
     let id = db::new_id("tkt");
     tickets::insert(
@@ -97,12 +92,7 @@ pub async fn view(tx: &mut WriteTx, id: &str) -> ApiResult<Ticket> {
 /// (its orders' counts) and the lengths of its recent plays.
 async fn estimate(tx: &mut WriteTx, tenant: &str, position: u32) -> ApiResult<u32> {
     let now = crate::now().millis();
-    let running: i64 = sqlx::query_scalar(
-        "SELECT CAST(COALESCE(SUM(in_use), 0) AS BIGINT) FROM orders WHERE tenant_id = $1 AND status = 'active'",
-    )
-    .bind(tenant)
-    .fetch_one(&mut ***tx)
-    .await?;
+    let running = store::capacity::tenant_in_use(tx, tenant).await?;
     let oldest =
         store::sessions::oldest_live(tx, tenant, ETA_SAMPLE.min(i64::from(position))).await?;
     let lengths = store::sessions::recent_lengths(tx, tenant, 20).await?;
@@ -313,23 +303,11 @@ pub async fn sweep(state: &AppState, now: Timestamp) -> ApiResult<()> {
     let mut expired = Vec::new();
     for id in &quiet {
         // Still waiting and still quiet (a poll may have come in since the read).
-        let r = sqlx::query(
-            "UPDATE tickets SET state = 'evicted', live_key = NULL WHERE id = $1 AND state = 'waiting' AND last_seen_at < $2",
-        )
-        .bind(id)
-        .bind(cutoff)
-        .execute(&mut **tx)
-        .await?;
-        evicted += r.rows_affected();
+        evicted += u64::from(tickets::evict_if_quiet(&mut tx, id, cutoff).await?);
     }
     for (ticket, session) in &unclaimed {
-        let r = sqlx::query(
-            "UPDATE tickets SET state = 'expired', live_key = NULL WHERE id = $1 AND state = 'promoted'",
-        )
-        .bind(ticket)
-        .execute(&mut **tx)
-        .await?;
-        if let (1, Some(s)) = (r.rows_affected(), session)
+        let expired_now = tickets::expire_promoted(&mut tx, ticket).await?;
+        if let (true, Some(s)) = (expired_now, session)
             && end_in(state, &mut tx, s, EndReason::ClaimExpired)
                 .await?
                 .is_some()

@@ -87,6 +87,27 @@ pub async fn take_order(tx: &mut WriteTx, order_id: &str) -> Result<bool, sqlx::
     Ok(r.rows_affected() == 1)
 }
 
+/// Plays the tenant runs now, over all its active orders.
+pub async fn tenant_in_use(tx: &mut WriteTx, tenant_id: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(in_use), 0) AS BIGINT) FROM orders WHERE tenant_id = $1 AND status = 'active'",
+    )
+    .bind(tenant_id)
+    .fetch_one(&mut ***tx)
+    .await
+}
+
+/// Counts one play of a try-play link, if it has plays left.
+pub async fn take_link_play(tx: &mut WriteTx, link_id: &str) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE links SET plays_used = plays_used + 1 WHERE id = $1 AND (max_plays IS NULL OR plays_used < max_plays)",
+    )
+    .bind(link_id)
+    .execute(&mut ***tx)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
 /// A play ended: its room and order count it no longer.
 pub async fn give_back(tx: &mut WriteTx, room_id: &str, order_id: &str) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE rooms SET in_use = in_use - 1 WHERE id = $1 AND in_use > 0")

@@ -239,6 +239,37 @@ pub async fn claim(pool: &AnyPool, id: &str) -> Result<bool, sqlx::Error> {
     Ok(r.rows_affected() == 1)
 }
 
+/// The player's open ticket (waiting or promoted), by live key.
+pub async fn live_by_key(tx: &mut WriteTx, live_key: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM tickets WHERE live_key = $1")
+        .bind(live_key)
+        .fetch_optional(&mut ***tx)
+        .await
+}
+
+/// Evicts a ticket if it is still waiting and still quiet since `cutoff`; true if it did.
+pub async fn evict_if_quiet(tx: &mut WriteTx, id: &str, cutoff: i64) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE tickets SET state = 'evicted', live_key = NULL WHERE id = $1 AND state = 'waiting' AND last_seen_at < $2",
+    )
+    .bind(id)
+    .bind(cutoff)
+    .execute(&mut ***tx)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Expires a promotion nobody claimed; true if it was still promoted.
+pub async fn expire_promoted(tx: &mut WriteTx, id: &str) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "UPDATE tickets SET state = 'expired', live_key = NULL WHERE id = $1 AND state = 'promoted'",
+    )
+    .bind(id)
+    .execute(&mut ***tx)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
 /// Waiting tickets whose clients went quiet before `cutoff`.
 pub async fn quiet(pool: &AnyPool, cutoff: i64, limit: i64) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar(QUIET)
