@@ -168,24 +168,8 @@ async fn priority_beats_fifo_and_a_freed_slot_goes_to_the_head_at_once() {
 
         // Alice leaves: once the board has her instance back, the VIP is promoted (and
         // claims it by polling); the early bird stays in line.
-        let _: Session = ctl
-            .ok::<(), _>(
-                Method::DELETE,
-                &format!("/v1/play/sessions/{playing}"),
-                "unused",
-                None,
-                StatusCode::OK,
-            )
-            .await;
-        let t = wait_value("the VIP to be promoted", SECS_20, || async {
-            let t = poll(&ctl, &vip).await;
-            if t.state == TicketState::Claimed {
-                Ok(t)
-            } else {
-                Err(t)
-            }
-        })
-        .await;
+        leave(&ctl, &playing).await;
+        let t = claimed(&ctl, &vip, "the VIP to be promoted").await;
         let s: PlaySession = ctl
             .ok::<(), _>(
                 Method::GET,
@@ -241,15 +225,7 @@ async fn unclaimed_promotions_expire_and_quiet_tickets_are_evicted() {
 
         // The slot frees: A (head of the line) is promoted as soon as the board has the
         // instance back, but never claims it.
-        let _: Session = ctl
-            .ok::<(), _>(
-                Method::DELETE,
-                &format!("/v1/play/sessions/{playing}"),
-                "x",
-                None,
-                StatusCode::OK,
-            )
-            .await;
+        leave(&ctl, &playing).await;
         wait_for("A to be promoted", SECS_20, || async {
             ticket_state(&ctl, &a).await != "waiting"
         })
@@ -260,15 +236,7 @@ async fn unclaimed_promotions_expire_and_quiet_tickets_are_evicted() {
         );
         // B keeps polling; C goes quiet. After A's claim deadline (1 s) the sweeper expires A and
         // promotes B, which B's next poll claims.
-        let claimed = wait_value("B to be promoted and claim", SECS_20, || async {
-            let t = poll(&ctl, &b).await;
-            if t.state == TicketState::Claimed {
-                Ok(t)
-            } else {
-                Err(t)
-            }
-        })
-        .await;
+        let claimed = claimed(&ctl, &b, "B to be promoted and claim").await;
         assert_eq!(ticket_state(&ctl, &a).await, "expired");
         let s: PlaySession = ctl
             .ok::<(), _>(
@@ -664,15 +632,7 @@ async fn queue_positions_are_pushed_live_and_a_promotion_arrives_at_once() {
         let t = events.next().await;
         assert_eq!(t.position, Some(1), "{t:?}");
         // The player leaves: the promotion (claimed by listening) is pushed, and the stream ends.
-        let _: Session = ctl
-            .ok::<(), _>(
-                Method::DELETE,
-                &format!("/v1/play/sessions/{playing}"),
-                "x",
-                None,
-                StatusCode::OK,
-            )
-            .await;
+        leave(&ctl, &playing).await;
         // (Until the board has the instance back, the ticket is still first in line.)
         let t = loop {
             let t = events.next().await;
@@ -914,15 +874,7 @@ async fn the_next_play_restores_the_players_newest_archive_and_a_missing_choice_
             "{}",
             resp.text().await.unwrap_or_default()
         );
-        let _: Session = ctl
-            .ok::<(), _>(
-                Method::DELETE,
-                &format!("/v1/play/sessions/{sid}"),
-                "x",
-                None,
-                StatusCode::OK,
-            )
-            .await;
+        leave(&ctl, &sid).await;
         // Next play of the same player: the prepare command carries that archive.
         let sid2 = session_of(&acquire(&ctl, &by_link(&link, 0), None).await);
         assert_ne!(sid2, sid);

@@ -11,7 +11,7 @@ use playrack_wire::api::*;
 use reqwest::{Method, StatusCode};
 use support::agent;
 use support::play::*;
-use support::{Ctl, acquire, backends, wait_for, wait_value, world};
+use support::{Ctl, acquire, backends, wait_for, world};
 
 fn report(session: &str, state: AgentSessionState, connected: bool) -> AgentMessage {
     AgentMessage::Session {
@@ -104,15 +104,7 @@ async fn a_player_who_never_connects_frees_the_slot_at_the_deadline_unbilled() {
         let (billable, amount, reason) = ledger(&ctl, &squatter).await;
         assert_eq!((billable, amount, reason.as_str()), (0, 0, "NO_SHOW"));
         // The slot came back (the board let the instance go) and went to the queue.
-        let t = wait_value("the next player to be promoted", SECS_20, || async {
-            let t = poll(&ctl, &next).await;
-            if t.state == TicketState::Claimed {
-                Ok(t)
-            } else {
-                Err(t)
-            }
-        })
-        .await;
+        let t = claimed(&ctl, &next, "the next player to be promoted").await;
         assert!(t.session_id.is_some());
         // A deadline out of range is refused.
         let (status, body) = link_with_deadline(&ctl, &w, 0).await;
@@ -153,15 +145,7 @@ async fn a_promotion_on_a_full_board_waits_for_the_instance_and_plays() {
         let waiting = ticket_of(&acquire(&ctl, &second_req, None).await);
 
         // The first player leaves: the board is told, and resets the instance.
-        let _: Session = ctl
-            .ok::<(), _>(
-                Method::DELETE,
-                &format!("/v1/play/sessions/{first}"),
-                "x",
-                None,
-                StatusCode::OK,
-            )
-            .await;
+        leave(&ctl, &first).await;
         let (id, reason, save) = ended_on_board(ws).await;
         assert_eq!(
             (id.as_str(), reason.as_str(), save),
@@ -292,24 +276,8 @@ async fn a_tenant_at_quota_does_not_starve_another_tenants_line() {
         let beta_next = ticket_of(&acquire(&ctl, &by_beta(1), None).await);
 
         // Beta's first play ends: Beta's line moves, whatever Acme's says.
-        let _: Session = ctl
-            .ok::<(), _>(
-                Method::DELETE,
-                &format!("/v1/play/sessions/{beta_first}"),
-                "x",
-                None,
-                StatusCode::OK,
-            )
-            .await;
-        let t = wait_value("Beta's next player to be promoted", SECS_20, || async {
-            let t = poll(&ctl, &beta_next).await;
-            if t.state == TicketState::Claimed {
-                Ok(t)
-            } else {
-                Err(t)
-            }
-        })
-        .await;
+        leave(&ctl, &beta_first).await;
+        let t = claimed(&ctl, &beta_next, "Beta's next player to be promoted").await;
         let s = play_session(&ctl, t.session_id.as_deref().unwrap()).await;
         assert_eq!(s.session.tenant_id, beta.id, "{backend}");
         ctl.stop().await;
@@ -338,15 +306,7 @@ async fn forty_queue_listeners_do_not_stall_promotion_or_acquire() {
         let started = std::time::Instant::now();
         ticket_of(&acquire(&ctl, &w.by_link(41), None).await);
         // The play ends: the head of the line gets the slot, seen on its own stream.
-        let _: Session = ctl
-            .ok::<(), _>(
-                Method::DELETE,
-                &format!("/v1/play/sessions/{playing}"),
-                "x",
-                None,
-                StatusCode::OK,
-            )
-            .await;
+        leave(&ctl, &playing).await;
         let head = &mut streams[0];
         let t = loop {
             let t = head.next().await;

@@ -361,31 +361,21 @@ pub async fn place(state: &AppState, tx: &mut WriteTx, play: &Play, now: i64) ->
     let (tries, reason) = placement::tries(&request, &orders, &rooms);
     for t in tries.iter().take(MAX_TRIES) {
         let binpack = t.room.placement == playrack_wire::api::Placement::Binpack;
-        let mut rows = store::slots::candidates(
-            tx,
-            state.db.backend,
-            &t.room.id,
-            t.spec,
-            binpack,
-            BOARDS_PER_ROOM,
-        )
-        .await?;
-        if rows.is_empty() && state.db.backend == store::Backend::Postgres {
+        let backend = state.db.backend;
+        let mut rows =
+            store::slots::candidates(tx, backend, &t.room.id, t.spec, binpack, BOARDS_PER_ROOM)
+                .await?;
+        if rows.is_empty() && backend == store::Backend::Postgres {
             // Every free board may be locked by a reservation in flight (each lasts a few
             // milliseconds): look again after a short random pause, so waiters spread over
             // the boards instead of queueing on one; only then wait for a locked one.
             for _ in 0..SKIPPED_RETRIES {
                 let pause = rand::random_range(1..=4);
                 tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
-                rows = store::slots::candidates(
-                    tx,
-                    state.db.backend,
-                    &t.room.id,
-                    t.spec,
-                    binpack,
-                    BOARDS_PER_ROOM,
-                )
-                .await?;
+                let room = &t.room.id;
+                rows =
+                    store::slots::candidates(tx, backend, room, t.spec, binpack, BOARDS_PER_ROOM)
+                        .await?;
                 if !rows.is_empty() {
                     break;
                 }

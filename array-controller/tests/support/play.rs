@@ -123,3 +123,29 @@ impl TicketEvents {
         }
     }
 }
+
+/// `DELETE /v1/play/sessions/{id}`: the player leaves.
+pub async fn leave(ctl: &Ctl, session: &str) -> Session {
+    ctl.ok::<(), _>(
+        Method::DELETE,
+        &format!("/v1/play/sessions/{session}"),
+        "player",
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// Polls a ticket (as a player's SDK does) until its promotion is claimed, failing after
+/// [`SECS_20`] with `what` and the last state seen.
+pub async fn claimed(ctl: &Ctl, ticket: &str, what: &str) -> Ticket {
+    super::wait_value(what, SECS_20, || async {
+        let t = poll(ctl, ticket).await;
+        if t.state == TicketState::Claimed {
+            Ok(t)
+        } else {
+            Err(t)
+        }
+    })
+    .await
+}
