@@ -523,7 +523,8 @@ async fn build_world(ctl: &Ctl, args: &Args, replica_urls: &[String]) -> BenchWo
     let counters = Arc::new(BoardCounters::default());
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     let handshakes = Arc::new(tokio::sync::Semaphore::new(HANDSHAKE_CONCURRENCY));
-    let (up_tx, mut up_rx) = tokio::sync::mpsc::unbounded_channel::<Result<(), String>>();
+    // Each board sends exactly one message on it: room for all of them, so none waits.
+    let (up_tx, mut up_rx) = tokio::sync::mpsc::channel::<Result<(), String>>(agents.len().max(1));
     let sha256 = version
         .sha256
         .clone()
@@ -548,7 +549,7 @@ async fn build_world(ctl: &Ctl, args: &Args, replica_urls: &[String]) -> BenchWo
             let (mut ws, heartbeat_secs, early) = match connected {
                 Ok(c) => c,
                 Err(e) => {
-                    let _ = up.send(Err(e));
+                    let _ = up.send(Err(e)).await;
                     return;
                 }
             };
@@ -560,11 +561,13 @@ async fn build_world(ctl: &Ctl, args: &Args, replica_urls: &[String]) -> BenchWo
                     error: None,
                 };
                 if send(&mut ws, &report).await.is_err() {
-                    let _ = up.send(Err(format!("{}: deployment report", agent.board_id)));
+                    let _ = up
+                        .send(Err(format!("{}: deployment report", agent.board_id)))
+                        .await;
                     return;
                 }
             }
-            let _ = up.send(Ok(()));
+            let _ = up.send(Ok(())).await;
             run_board(ws, heartbeat_secs, early, counters, stop).await;
         }));
     }
@@ -1113,10 +1116,11 @@ fn rss_mb() -> Option<f64> {
 /// Live (not ended) sessions and waiting or promoted tickets, straight from the database.
 async fn live_counts(ctl: &Ctl) -> (i64, i64) {
     let pool = &ctl.state().db.pool;
-    let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE state <> 'ended'")
-        .fetch_one(pool)
-        .await
-        .expect("count live sessions");
+    let sessions: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE live_key IS NOT NULL")
+            .fetch_one(pool)
+            .await
+            .expect("count live sessions");
     let tickets: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM tickets WHERE state IN ('waiting', 'promoted')")
             .fetch_one(pool)
@@ -1131,7 +1135,7 @@ async fn live_rows(ctl: &Ctl) -> String {
     let pool = &ctl.state().db.pool;
     let mut out = Vec::new();
     for r in sqlx::query(
-        "SELECT id, state, board_id, created_at FROM sessions WHERE state <> 'ended' LIMIT 5",
+        "SELECT id, state, board_id, created_at FROM sessions WHERE live_key IS NOT NULL LIMIT 5",
     )
     .fetch_all(pool)
     .await

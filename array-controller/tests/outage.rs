@@ -12,7 +12,7 @@ use playrack_wire::agent::*;
 use playrack_wire::api::*;
 use reqwest::{Method, StatusCode};
 use std::time::Duration;
-use support::agent::{LiveBoard, TestAgent};
+use support::agent::{LiveBoard, TestAgent, report};
 use support::play::*;
 use support::{Ctl, acquire, backends, wait_for, world};
 
@@ -20,17 +20,6 @@ use support::{Ctl, acquire, backends, wait_for, world};
 /// the same way: "45 s" is three leases).
 const HEARTBEAT_SECS: u32 = 1;
 const LEASE_SECS: u32 = 3;
-
-fn report(session: &str, state: AgentSessionState) -> AgentMessage {
-    AgentMessage::Session {
-        session_id: session.into(),
-        state,
-        reason: None,
-        connected: true,
-        last_input_at: Some(array_controller::now()),
-        stats: None,
-    }
-}
 
 /// The board's one instance, running `session`.
 fn running(session: &str) -> Vec<InstanceReport> {
@@ -52,9 +41,11 @@ async fn start_play(ctl: &Ctl, board: &LiveBoard, req: &AcquireRequest) -> Strin
             .is_empty()
     })
     .await;
-    board.send(report(&session, AgentSessionState::Ready)).await;
     board
-        .send(report(&session, AgentSessionState::Playing))
+        .send(report(&session, AgentSessionState::Ready, true))
+        .await;
+    board
+        .send(report(&session, AgentSessionState::Playing, true))
         .await;
     wait_session(ctl, &session, "playing", |s| {
         s.session.state == SessionState::Playing
@@ -66,6 +57,18 @@ async fn start_play(ctl: &Ctl, board: &LiveBoard, req: &AcquireRequest) -> Strin
 async fn board_state(ctl: &Ctl, id: &str) -> AgentState {
     let b: Board = ctl.get(&format!("/v1/boards/{id}"), &ctl.op).await;
     b.agent_state
+}
+
+/// Waits until the controller has heard boards for a whole lease and one more watchdog tick:
+/// from then on, a board it had not heard would have been judged lost.
+async fn judged(ctl: &Ctl, lease: Duration) {
+    let tick = Duration::from_secs(1);
+    wait_for("the controller to judge boards", SECS_20, || async {
+        let now = array_controller::now().plus_secs(-(tick.as_secs() as i64));
+        let since = ctl.state().agents.hearing.since();
+        array_controller::agents::lease::may_judge(since, now, lease.as_secs() as u32)
+    })
+    .await;
 }
 
 fn postgres_script(cmd: &str) {
@@ -91,15 +94,39 @@ async fn a_controller_restart_and_a_database_outage_end_no_play() {
         let board = LiveBoard::spawn(w.sockets.remove(0), lease / 3);
         let session = start_play(&ctl, &board, &w.by_link(0)).await;
 
-        // The controller is stopped for three leases; the play goes on on the board.
+        // The controller is stopped until the board was last heard three leases ago; the play
+        // goes on on the board.
         ctl.running.take().unwrap().stop().await;
         let _ = board.task.await;
-        tokio::time::sleep(lease * 3).await;
+        let db = sqlx::AnyPool::connect(&ctl.config.database_url)
+            .await
+            .unwrap();
+        wait_for(
+            "the board's last report to be three leases old",
+            SECS_20,
+            || async {
+                let seen: Option<i64> =
+                    sqlx::query_scalar("SELECT last_seen_at FROM boards WHERE id = $1")
+                        .bind(&board_id)
+                        .fetch_one(&db)
+                        .await
+                        .unwrap();
+                seen.is_some_and(|t| {
+                    array_controller::now().millis() - t > 3 * lease.as_millis() as i64
+                })
+            },
+        )
+        .await;
+        db.close().await;
         ctl.restart().await;
-        // The agent comes back within a third of a lease of the controller (it retries that
-        // often), after the controller's own sweeper has run: the stale last-seen time must
-        // not count against a board the controller could not hear.
-        tokio::time::sleep(lease / 3).await;
+        // The agent comes back after the controller's own watchdog has run: the stale
+        // last-seen time must not count against a board the controller could not hear.
+        wait_for(
+            "the restarted controller's watchdog to run",
+            SECS_20,
+            || async { ctl.state().agents.hearing.since().is_some() },
+        )
+        .await;
         let agent = TestAgent {
             base_url: ctl.url.clone(),
             board_id: w.agents[0].board_id.clone(),
@@ -109,10 +136,11 @@ async fn a_controller_restart_and_a_database_outage_end_no_play() {
         let (ws, _) = agent.connect(running(&session)).await;
         let board = LiveBoard::spawn(ws, lease / 3);
         board
-            .send(report(&session, AgentSessionState::Playing))
+            .send(report(&session, AgentSessionState::Playing, true))
             .await;
-        // Two leases later the play is still on and the board online: it was adopted.
-        tokio::time::sleep(lease * 2).await;
+        // Once the controller may judge boards (and has had a tick to), the play is still on
+        // and the board online: it was adopted.
+        judged(&ctl, lease).await;
         let s = play_session(&ctl, &session).await;
         assert_eq!(s.session.state, SessionState::Playing, "{backend}: {s:?}");
         assert_eq!(board_state(&ctl, &board_id).await, AgentState::Online);
@@ -124,18 +152,27 @@ async fn a_controller_restart_and_a_database_outage_end_no_play() {
         );
 
         if backend == "postgres" {
-            // The database is gone for two leases: heartbeats cannot be recorded meanwhile.
+            // The database goes away for two leases, and the controller notices (it cannot
+            // hear boards meanwhile).
             postgres_script("suspend");
-            tokio::time::sleep(lease * 2).await;
+            let down = std::time::Instant::now();
+            wait_for(
+                "two leases of an outage the controller noticed",
+                SECS_20,
+                || async {
+                    ctl.state().agents.hearing.since().is_none() && down.elapsed() >= lease * 2
+                },
+            )
+            .await;
             postgres_script("resume");
-            // A lease and a half after it is back, nothing was judged lost.
+            // Once it is back and the controller may judge boards again, nothing was lost.
             wait_for(
                 "the controller to reach the database again",
                 SECS_20,
                 || async { ctl.state().db.ping().await.is_ok() },
             )
             .await;
-            tokio::time::sleep(lease + lease / 2).await;
+            judged(&ctl, lease).await;
             let s = play_session(&ctl, &session).await;
             assert_eq!(
                 s.session.state,

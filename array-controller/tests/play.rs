@@ -8,7 +8,7 @@ use playrack_wire::agent::*;
 use playrack_wire::api::*;
 use reqwest::{Method, StatusCode};
 use std::collections::BTreeSet;
-use support::agent;
+use support::agent::{self, report};
 use support::play::*;
 use support::{Ctl, World, acquire, backends, device, wait_for, wait_value, world};
 
@@ -270,17 +270,6 @@ async fn unclaimed_promotions_expire_and_quiet_tickets_are_evicted() {
                 .any(|s| s.end_reason.map(|r| r.as_str()) == Some("CLAIM_EXPIRED"))
         );
         ctl.stop().await;
-    }
-}
-
-fn report(session: &str, state: AgentSessionState, connected: bool) -> AgentMessage {
-    AgentMessage::Session {
-        session_id: session.into(),
-        state,
-        reason: None,
-        connected,
-        last_input_at: Some(array_controller::now()),
-        stats: None,
     }
 }
 

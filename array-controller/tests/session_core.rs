@@ -9,20 +9,9 @@ mod support;
 use playrack_wire::agent::*;
 use playrack_wire::api::*;
 use reqwest::{Method, StatusCode};
-use support::agent;
+use support::agent::{self, report};
 use support::play::*;
 use support::{Ctl, acquire, backends, wait_for, world};
-
-fn report(session: &str, state: AgentSessionState, connected: bool) -> AgentMessage {
-    AgentMessage::Session {
-        session_id: session.into(),
-        state,
-        reason: None,
-        connected,
-        last_input_at: None,
-        stats: None,
-    }
-}
 
 /// The next `PrepareSession` a board is sent: its session id.
 async fn prepared(ws: &mut agent::Socket) -> String {

@@ -179,6 +179,18 @@ pub fn instance(id: &str, state: InstanceState) -> InstanceReport {
     }
 }
 
+/// The board's report on a play: its state, whether the player is connected (input now).
+pub fn report(session_id: &str, state: AgentSessionState, connected: bool) -> AgentMessage {
+    AgentMessage::Session {
+        session_id: session_id.into(),
+        state,
+        reason: None,
+        connected,
+        last_input_at: Some(array_controller::now()),
+        stats: None,
+    }
+}
+
 /// The board's report that a play is over on its side (its instance is released).
 pub fn ended(session_id: &str, reason: &str) -> AgentMessage {
     AgentMessage::Session {
