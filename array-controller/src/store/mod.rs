@@ -6,6 +6,17 @@
 //! - [`sessions`]: live sessions by index, the reservation, the end, the sweeper's deadlines.
 //! - [`tickets`]: the per-tenant waiting line.
 //! - [`idempotency`]: acquire answers remembered per player and `Idempotency-Key`.
+//! - [`keys`]: the tenants' player-token keys and the controller's session signing key.
+//! - [`plays`]: what an acquire resolves before it reserves (the link, the game, its version).
+//! - [`accounts`]: tenants, accounts, sign-in tokens and API keys.
+//! - [`catalog`]: specs, games, versions, uploads and deployments.
+//! - [`links`]: try-play links.
+//! - [`archives`]: players' saved archives.
+//! - [`topology`]: regions, rooms, arrays, boards, orders and instances.
+//! - [`agents`]: what boards report, the command outbox, controllers and shell runs.
+//! - [`metering`]: per-session meters and the usage ledger.
+//! - [`webhooks`]: webhook subscriptions, deliveries and attempts.
+//! - [`audit`]: the audit log.
 //!
 //! [`advisory_lock`] takes a PostgreSQL transaction-scoped lock on a name (a player, a line).
 //!
@@ -15,11 +26,22 @@
 //! the function picks the string by [`Backend`] — SQLite's single writer serialises the same
 //! transactions anyway.
 
+pub mod accounts;
+pub mod agents;
+pub mod archives;
+pub mod audit;
 pub mod capacity;
+pub mod catalog;
 pub mod idempotency;
+pub mod keys;
+pub mod links;
+pub mod metering;
+pub mod plays;
 pub mod sessions;
 pub mod slots;
 pub mod tickets;
+pub mod topology;
+pub mod webhooks;
 
 pub use crate::db::Backend;
 

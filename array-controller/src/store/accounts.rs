@@ -1,0 +1,1 @@
+//! Tenants, accounts, sign-in tokens and API keys.

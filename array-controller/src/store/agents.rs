@@ -1,0 +1,1 @@
+//! What boards report, the command outbox, the controllers table and shell runs.

@@ -1,0 +1,1 @@
+//! Specs, games, versions, uploads and deployments.

@@ -1,0 +1,1 @@
+//! The tenants' player-token keys and the controller's session signing key.

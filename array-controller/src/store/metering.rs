@@ -1,0 +1,1 @@
+//! Per-session meters and the usage ledger.

@@ -1,0 +1,1 @@
+//! Regions, rooms, arrays, boards, orders and instances.
