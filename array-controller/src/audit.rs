@@ -4,6 +4,7 @@
 use crate::auth::Caller;
 use crate::db::{self, WriteTx};
 use crate::error::ApiResult;
+use crate::store;
 use serde_json::Value;
 
 /// Records `action` (`<object type>.<verb>`) on `object_id`, owned by `tenant_id` if any.
@@ -27,19 +28,22 @@ pub async fn record_as(
     object_id: &str,
     summary: Value,
 ) -> ApiResult<()> {
-    sqlx::query(
-        "INSERT INTO audit_log (id, at, actor, tenant_id, action, object_id, summary, request_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    let id = db::new_id("aud");
+    let summary = summary.to_string();
+    let request_id = crate::http::current_request_id();
+    store::audit::insert(
+        tx,
+        &store::audit::NewEntry {
+            id: &id,
+            at: crate::now().millis(),
+            actor,
+            tenant_id,
+            action,
+            object_id,
+            summary: &summary,
+            request_id: request_id.as_deref(),
+        },
     )
-    .bind(db::new_id("aud"))
-    .bind(crate::now().millis())
-    .bind(actor)
-    .bind(tenant_id)
-    .bind(action)
-    .bind(object_id)
-    .bind(summary.to_string())
-    .bind(crate::http::current_request_id())
-    .execute(&mut ***tx)
     .await?;
     metrics::counter!("playrack_audit_entries_total").increment(1);
     Ok(())

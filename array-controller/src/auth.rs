@@ -10,14 +10,14 @@
 use crate::db::{self, Db};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::store::accounts;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use playrack_wire::Timestamp;
-use playrack_wire::api::{Principal, PrincipalKind, Role};
+use playrack_wire::api::{Principal, PrincipalKind, Role, TenantStatus};
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 use std::time::Instant;
 
 pub const TOKEN_PREFIX: &str = "prt_";
@@ -74,12 +74,7 @@ pub async fn login(
     password: &str,
     ttl_secs: u64,
 ) -> ApiResult<Option<(String, Timestamp, Principal)>> {
-    let row = sqlx::query(
-        "SELECT id, email, password_hash, role, tenant_id FROM accounts WHERE email = $1",
-    )
-    .bind(email.trim().to_lowercase())
-    .fetch_optional(&db.pool)
-    .await?;
+    let row = accounts::sign_in_account(&db.pool, &email.trim().to_lowercase()).await?;
     let Some(row) = row else {
         // Spend the same time as a real check so response times do not reveal accounts.
         let _ = verify_password(
@@ -88,41 +83,33 @@ pub async fn login(
         );
         return Ok(None);
     };
-    let hash: String = row.try_get("password_hash")?;
-    if !verify_password(&hash, password) {
+    if !verify_password(&row.password_hash, password) {
         return Ok(None);
     }
     let principal = Principal {
-        id: row.try_get("id")?,
+        role: accounts::parse_role(&row.role)?,
+        id: row.id,
         kind: PrincipalKind::Account,
-        role: parse_role(&row.try_get::<String, _>("role")?)?,
-        tenant_id: row.try_get("tenant_id")?,
-        email: Some(row.try_get("email")?),
+        tenant_id: row.tenant_id,
+        email: Some(row.email),
     };
     let token = format!("{TOKEN_PREFIX}{}", db::random_token(40));
     let now = crate::now();
     let expires_at = now.plus_secs(ttl_secs as i64);
     let mut tx = db.write().await?;
-    sqlx::query("DELETE FROM auth_tokens WHERE expires_at < $1")
-        .bind(now.millis())
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("INSERT INTO auth_tokens (token_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-        .bind(sha256_hex(token.as_bytes()))
-        .bind(&principal.id)
-        .bind(now.millis())
-        .bind(expires_at.millis())
-        .execute(&mut **tx)
-        .await?;
+    accounts::insert_token(
+        &mut tx,
+        &sha256_hex(token.as_bytes()),
+        &principal.id,
+        now.millis(),
+        expires_at.millis(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Some((token, expires_at, principal)))
 }
 
 static DUMMY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-
-pub fn parse_role(s: &str) -> Result<Role, sqlx::Error> {
-    Role::parse(s).ok_or_else(|| sqlx::Error::Decode(format!("unknown role `{s}`").into()))
-}
 
 /// The authenticated caller of a request.
 #[derive(Debug, Clone)]
@@ -265,6 +252,11 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// Whether a caller's tenant status (none for operators) is suspended.
+fn suspended(tenant_status: Option<&str>) -> bool {
+    tenant_status.map(accounts::parse_tenant_status) == Some(TenantStatus::Suspended)
+}
+
 const INVALID: ApiError = ApiError::Unauthenticated("the token or API key is invalid or expired");
 
 /// Resolves a bearer secret to its caller.
@@ -272,71 +264,49 @@ pub async fn authenticate(db: &Db, bearer: &str) -> ApiResult<Caller> {
     let now = crate::now();
     let token_hash = sha256_hex(bearer.as_bytes());
     if bearer.starts_with(TOKEN_PREFIX) {
-        let row = sqlx::query(
-            "SELECT a.id, a.email, a.role, a.tenant_id, t.status AS tenant_status \
-             FROM auth_tokens k JOIN accounts a ON a.id = k.account_id \
-             LEFT JOIN tenants t ON t.id = a.tenant_id \
-             WHERE k.token_hash = $1 AND k.expires_at > $2",
-        )
-        .bind(&token_hash)
-        .bind(now.millis())
-        .fetch_optional(&db.pool)
-        .await?
-        .ok_or(INVALID)?;
+        let row = accounts::token_caller(&db.pool, &token_hash, now.millis())
+            .await?
+            .ok_or(INVALID)?;
+        let tenant_suspended = suspended(row.tenant_status.as_deref());
         let principal = Principal {
-            id: row.try_get("id")?,
+            role: accounts::parse_role(&row.role)?,
+            id: row.id,
             kind: PrincipalKind::Account,
-            role: parse_role(&row.try_get::<String, _>("role")?)?,
-            tenant_id: row.try_get("tenant_id")?,
-            email: Some(row.try_get("email")?),
+            tenant_id: row.tenant_id,
+            email: Some(row.email),
         };
-        let status: Option<String> = row.try_get("tenant_status")?;
         return Ok(Caller {
             principal,
-            tenant_suspended: status.as_deref() == Some("suspended"),
+            tenant_suspended,
             token_hash,
         });
     }
     if let Some(rest) = bearer.strip_prefix(API_KEY_PREFIX) {
         let (key_suffix, secret) = rest.split_once('_').ok_or(INVALID)?;
         let key_id = format!("key_{key_suffix}");
-        let row = sqlx::query(
-            "SELECT k.id, k.secret_hash, k.role, k.tenant_id, k.expires_at, k.revoked_at, k.last_used_at, \
-             t.status AS tenant_status FROM api_keys k LEFT JOIN tenants t ON t.id = k.tenant_id WHERE k.id = $1",
-        )
-        .bind(&key_id)
-        .fetch_optional(&db.pool)
-        .await?
-        .ok_or(INVALID)?;
-        let stored: String = row.try_get("secret_hash")?;
-        if !constant_time_eq(&stored, &sha256_hex(secret.as_bytes())) {
+        let row = accounts::key_caller(&db.pool, &key_id)
+            .await?
+            .ok_or(INVALID)?;
+        if !constant_time_eq(&row.secret_hash, &sha256_hex(secret.as_bytes())) {
             return Err(INVALID);
         }
-        let expires_at: Option<i64> = row.try_get("expires_at")?;
-        let revoked_at: Option<i64> = row.try_get("revoked_at")?;
-        if revoked_at.is_some() || expires_at.is_some_and(|e| e <= now.millis()) {
+        if row.revoked_at.is_some() || row.expires_at.is_some_and(|e| e <= now.millis()) {
             return Err(INVALID);
         }
         // Record use at most once a minute per key, to keep reads cheap.
-        let last_used: Option<i64> = row.try_get("last_used_at")?;
-        if last_used.is_none_or(|t| now.millis() - t > 60_000) {
-            sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
-                .bind(now.millis())
-                .bind(&key_id)
-                .execute(&db.pool)
-                .await?;
+        if row.last_used_at.is_none_or(|t| now.millis() - t > 60_000) {
+            accounts::touch_api_key(&db.pool, &key_id, now.millis()).await?;
         }
         let principal = Principal {
             id: key_id,
             kind: PrincipalKind::ApiKey,
-            role: parse_role(&row.try_get::<String, _>("role")?)?,
-            tenant_id: row.try_get("tenant_id")?,
+            role: accounts::parse_role(&row.role)?,
+            tenant_id: row.tenant_id,
             email: None,
         };
-        let status: Option<String> = row.try_get("tenant_status")?;
         return Ok(Caller {
             principal,
-            tenant_suspended: status.as_deref() == Some("suspended"),
+            tenant_suspended: suspended(row.tenant_status.as_deref()),
             token_hash,
         });
     }

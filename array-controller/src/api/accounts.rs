@@ -2,15 +2,15 @@
 
 use crate::audit;
 use crate::auth::{self, Caller};
-use crate::db::{self, PageParams, page_from, ts, ts_opt};
+use crate::db::{self, PageParams, page_from};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Json, Query};
 use crate::state::AppState;
+use crate::store::accounts::{self, AccountRow, ApiKeyRow, NewAccount, NewApiKey};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use playrack_wire::Timestamp;
 use playrack_wire::api::*;
-use sqlx::Row;
-use sqlx::any::AnyRow;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -58,10 +58,7 @@ async fn login(
 /// Ends the current sign-in token.
 #[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", responses((status = 204)))]
 async fn logout(State(state): State<AppState>, caller: Caller) -> ApiResult<StatusCode> {
-    sqlx::query("DELETE FROM auth_tokens WHERE token_hash = $1")
-        .bind(&caller.token_hash)
-        .execute(&state.db.pool)
-        .await?;
+    accounts::delete_token(&state.db.pool, &caller.token_hash).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -71,13 +68,13 @@ async fn me(caller: Caller) -> axum::Json<Principal> {
     axum::Json(caller.principal)
 }
 
-fn account_from(row: &AnyRow) -> Result<Account, sqlx::Error> {
+fn account_from(row: AccountRow) -> Result<Account, sqlx::Error> {
     Ok(Account {
-        id: row.try_get("id")?,
-        email: row.try_get("email")?,
-        role: auth::parse_role(&row.try_get::<String, _>("role")?)?,
-        tenant_id: row.try_get("tenant_id")?,
-        created_at: ts(row, "created_at")?,
+        role: accounts::parse_role(&row.role)?,
+        id: row.id,
+        email: row.email,
+        tenant_id: row.tenant_id,
+        created_at: Timestamp(row.created_at),
     })
 }
 
@@ -152,17 +149,20 @@ async fn create_account(
     if let Some(t) = &account.tenant_id {
         ensure_tenant(&mut tx, t).await?;
     }
-    sqlx::query("INSERT INTO accounts (id, email, password_hash, role, tenant_id, created_at) VALUES ($1,$2,$3,$4,$5,$6)")
-        .bind(&account.id)
-        .bind(&account.email)
-        .bind(hash)
-        .bind(account.role.as_str())
-        .bind(&account.tenant_id)
-        .bind(account.created_at.millis())
-        .execute(&mut **tx)
+    let new = NewAccount {
+        id: &account.id,
+        email: &account.email,
+        password_hash: &hash,
+        role: account.role,
+        tenant_id: account.tenant_id.as_deref(),
+        created_at: account.created_at.millis(),
+    };
+    accounts::insert_account(&mut tx, &new)
         .await
         .map_err(|e| match ApiError::from(e) {
-            ApiError::Conflict { .. } => ApiError::conflict("EMAIL_TAKEN", "an account with that email exists"),
+            ApiError::Conflict { .. } => {
+                ApiError::conflict("EMAIL_TAKEN", "an account with that email exists")
+            }
             other => other,
         })?;
     audit::record(
@@ -179,14 +179,10 @@ async fn create_account(
 }
 
 pub(crate) async fn ensure_tenant(tx: &mut db::WriteTx, tenant_id: &str) -> ApiResult<()> {
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tenants WHERE id = $1")
-        .bind(tenant_id)
-        .fetch_one(&mut ***tx)
-        .await?;
-    if n == 0 {
-        Err(ApiError::NotFound("tenant"))
-    } else {
+    if accounts::tenant_exists(tx, tenant_id).await? {
         Ok(())
+    } else {
+        Err(ApiError::NotFound("tenant"))
     }
 }
 
@@ -202,16 +198,15 @@ async fn list_accounts(
         None => caller.require_operator()?,
         Some(t) => caller.require_tenant_admin(t, "tenant")?,
     }
-    let rows = sqlx::query(
-        "SELECT * FROM accounts WHERE ($1 = '' OR tenant_id = $1) AND id > $2 ORDER BY id LIMIT $3",
+    let rows = accounts::accounts_page(
+        &state.db.pool,
+        caller.tenant_scope().unwrap_or(""),
+        &page.cursor(),
+        page.limit() + 1,
     )
-    .bind(caller.tenant_scope().unwrap_or(""))
-    .bind(page.cursor())
-    .bind(page.limit() + 1)
-    .fetch_all(&state.db.pool)
     .await?;
     let items = rows
-        .iter()
+        .into_iter()
         .map(account_from)
         .collect::<Result<Vec<_>, _>>()?;
     Ok(axum::Json(page_from(items, &page, |a| a.id.clone())))
@@ -224,12 +219,10 @@ async fn delete_account(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let row = sqlx::query("SELECT * FROM accounts WHERE id = $1")
-        .bind(&id)
-        .fetch_optional(&state.db.pool)
+    let row = accounts::account(&state.db.pool, &id)
         .await?
         .ok_or(ApiError::NotFound("account"))?;
-    let account = account_from(&row)?;
+    let account = account_from(row)?;
     match &account.tenant_id {
         Some(t) => caller.require_tenant_admin(t, "account")?,
         None => caller.require_operator_admin()?,
@@ -241,14 +234,7 @@ async fn delete_account(
         ));
     }
     let mut tx = state.db.write().await?;
-    sqlx::query("DELETE FROM auth_tokens WHERE account_id = $1")
-        .bind(&id)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("DELETE FROM accounts WHERE id = $1")
-        .bind(&id)
-        .execute(&mut **tx)
-        .await?;
+    accounts::delete_account(&mut tx, &id).await?;
     audit::record(
         &mut tx,
         &caller,
@@ -262,18 +248,21 @@ async fn delete_account(
     Ok(StatusCode::NO_CONTENT)
 }
 
-fn key_from(row: &AnyRow) -> Result<ApiKey, sqlx::Error> {
-    let id: String = row.try_get("id")?;
+fn key_from(row: ApiKeyRow) -> Result<ApiKey, sqlx::Error> {
     Ok(ApiKey {
-        prefix: format!("{}{}", auth::API_KEY_PREFIX, id.trim_start_matches("key_")),
-        id,
-        name: row.try_get("name")?,
-        role: auth::parse_role(&row.try_get::<String, _>("role")?)?,
-        tenant_id: row.try_get("tenant_id")?,
-        created_at: ts(row, "created_at")?,
-        expires_at: ts_opt(row, "expires_at")?,
-        last_used_at: ts_opt(row, "last_used_at")?,
-        revoked_at: ts_opt(row, "revoked_at")?,
+        prefix: format!(
+            "{}{}",
+            auth::API_KEY_PREFIX,
+            row.id.trim_start_matches("key_")
+        ),
+        role: accounts::parse_role(&row.role)?,
+        id: row.id,
+        name: row.name,
+        tenant_id: row.tenant_id,
+        created_at: Timestamp(row.created_at),
+        expires_at: row.expires_at.map(Timestamp),
+        last_used_at: row.last_used_at.map(Timestamp),
+        revoked_at: row.revoked_at.map(Timestamp),
     })
 }
 
@@ -303,20 +292,18 @@ async fn create_api_key(
     );
     let now = crate::now();
     let mut tx = state.db.write().await?;
-    sqlx::query(
-        "INSERT INTO api_keys (id, name, secret_hash, role, tenant_id, created_by, created_at, expires_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
-    )
-    .bind(&id)
-    .bind(req.name.trim())
-    .bind(auth::sha256_hex(secret.as_bytes()))
-    .bind(req.role.as_str())
-    .bind(&tenant)
-    .bind(caller.id())
-    .bind(now.millis())
-    .bind(req.expires_at.map(|t| t.millis()))
-    .execute(&mut **tx)
-    .await?;
+    let secret_hash = auth::sha256_hex(secret.as_bytes());
+    let new = NewApiKey {
+        id: &id,
+        name: req.name.trim(),
+        secret_hash: &secret_hash,
+        role: req.role,
+        tenant_id: tenant.as_deref(),
+        created_by: caller.id(),
+        created_at: now.millis(),
+        expires_at: req.expires_at.map(|t| t.millis()),
+    };
+    let key = key_from(accounts::insert_api_key(&mut tx, &new).await?)?;
     audit::record(
         &mut tx,
         &caller,
@@ -326,11 +313,6 @@ async fn create_api_key(
         serde_json::json!({"name": req.name, "role": req.role}),
     )
     .await?;
-    let row = sqlx::query("SELECT * FROM api_keys WHERE id = $1")
-        .bind(&id)
-        .fetch_one(&mut **tx)
-        .await?;
-    let key = key_from(&row)?;
     tx.commit().await?;
     Ok((
         StatusCode::CREATED,
@@ -350,15 +332,17 @@ async fn list_api_keys(
         None => caller.require_operator()?,
         Some(t) => caller.require_tenant_admin(t, "tenant")?,
     }
-    let rows = sqlx::query(
-        "SELECT * FROM api_keys WHERE ($1 = '' OR tenant_id = $1) AND id > $2 ORDER BY id LIMIT $3",
+    let rows = accounts::api_keys_page(
+        &state.db.pool,
+        caller.tenant_scope().unwrap_or(""),
+        &page.cursor(),
+        page.limit() + 1,
     )
-    .bind(caller.tenant_scope().unwrap_or(""))
-    .bind(page.cursor())
-    .bind(page.limit() + 1)
-    .fetch_all(&state.db.pool)
     .await?;
-    let items = rows.iter().map(key_from).collect::<Result<Vec<_>, _>>()?;
+    let items = rows
+        .into_iter()
+        .map(key_from)
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(axum::Json(page_from(items, &page, |k| k.id.clone())))
 }
 
@@ -369,22 +353,16 @@ async fn revoke_api_key(
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<ApiKey>> {
-    let row = sqlx::query("SELECT * FROM api_keys WHERE id = $1")
-        .bind(&id)
-        .fetch_optional(&state.db.pool)
+    let row = accounts::api_key(&state.db.pool, &id)
         .await?
         .ok_or(ApiError::NotFound("API key"))?;
-    let key = key_from(&row)?;
+    let key = key_from(row)?;
     match &key.tenant_id {
         Some(t) => caller.require_tenant_admin(t, "API key")?,
         None => caller.require_operator_admin()?,
     }
     let mut tx = state.db.write().await?;
-    sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-        .bind(crate::now().millis())
-        .bind(&id)
-        .execute(&mut **tx)
-        .await?;
+    let revoked = accounts::revoke_api_key(&mut tx, &id, crate::now().millis()).await?;
     audit::record(
         &mut tx,
         &caller,
@@ -394,10 +372,6 @@ async fn revoke_api_key(
         serde_json::json!({"name": key.name}),
     )
     .await?;
-    let row = sqlx::query("SELECT * FROM api_keys WHERE id = $1")
-        .bind(&id)
-        .fetch_one(&mut **tx)
-        .await?;
     tx.commit().await?;
-    Ok(axum::Json(key_from(&row)?))
+    Ok(axum::Json(key_from(revoked)?))
 }

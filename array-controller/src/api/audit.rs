@@ -1,14 +1,15 @@
 //! Reading the audit log: operators see every entry, tenants the entries of their own objects.
 
 use crate::auth::Caller;
-use crate::db::{PageParams, page_from, ts};
+use crate::db::{PageParams, page_from};
 use crate::error::ApiResult;
 use crate::http::Query;
 use crate::state::AppState;
+use crate::store;
 use axum::extract::State;
+use playrack_wire::Timestamp;
 use playrack_wire::api::{AuditEntry, Page};
 use serde::Deserialize;
-use sqlx::Row;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -45,32 +46,27 @@ async fn list_audit(
         .map(str::to_owned)
         .or(q.tenant_id)
         .unwrap_or_default();
-    let rows = sqlx::query(
-        "SELECT * FROM audit_log WHERE ($1 = '' OR tenant_id = $1) AND ($2 = '' OR object_id = $2) \
-         AND ($3 = '' OR action = $3) AND id > $4 ORDER BY id LIMIT $5",
-    )
-    .bind(&tenant)
-    .bind(q.object_id.unwrap_or_default())
-    .bind(q.action.unwrap_or_default())
-    .bind(page.cursor())
-    .bind(page.limit() + 1)
-    .fetch_all(&state.db.pool)
-    .await?;
+    let object_id = q.object_id.unwrap_or_default();
+    let action = q.action.unwrap_or_default();
+    let filter = store::audit::Filter {
+        tenant_id: &tenant,
+        object_id: &object_id,
+        action: &action,
+    };
+    let rows =
+        store::audit::page(&state.db.pool, &filter, &page.cursor(), page.limit() + 1).await?;
     let items = rows
-        .iter()
-        .map(|r| {
-            let summary: String = r.try_get("summary")?;
-            Ok(AuditEntry {
-                id: r.try_get("id")?,
-                at: ts(r, "at")?,
-                actor: r.try_get("actor")?,
-                tenant_id: r.try_get("tenant_id")?,
-                action: r.try_get("action")?,
-                object_id: r.try_get("object_id")?,
-                summary: serde_json::from_str(&summary).unwrap_or(serde_json::Value::Null),
-                request_id: r.try_get("request_id")?,
-            })
+        .into_iter()
+        .map(|r| AuditEntry {
+            id: r.id,
+            at: Timestamp(r.at),
+            actor: r.actor,
+            tenant_id: r.tenant_id,
+            action: r.action,
+            object_id: r.object_id,
+            summary: serde_json::from_str(&r.summary).unwrap_or(serde_json::Value::Null),
+            request_id: r.request_id,
         })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        .collect();
     Ok(axum::Json(page_from(items, &page, |e| e.id.clone())))
 }

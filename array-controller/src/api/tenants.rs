@@ -2,15 +2,15 @@
 
 use crate::audit;
 use crate::auth::Caller;
-use crate::db::{self, PageParams, page_from, ts};
+use crate::db::{self, PageParams, page_from};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Json, Query};
 use crate::state::AppState;
+use crate::store::accounts::{self, TenantRow};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use playrack_wire::Timestamp;
 use playrack_wire::api::*;
-use sqlx::Row;
-use sqlx::any::AnyRow;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -20,25 +20,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_tenant, update_tenant))
 }
 
-pub(crate) fn tenant_from(row: &AnyRow) -> Result<Tenant, sqlx::Error> {
-    let status: String = row.try_get("status")?;
-    Ok(Tenant {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        status: if status == "suspended" {
-            TenantStatus::Suspended
-        } else {
-            TenantStatus::Active
-        },
-        priority_tier: row.try_get::<i64, _>("priority_tier")? as i32,
-        created_at: ts(row, "created_at")?,
-    })
-}
-
-fn status_str(s: TenantStatus) -> &'static str {
-    match s {
-        TenantStatus::Active => "active",
-        TenantStatus::Suspended => "suspended",
+fn tenant_from(row: TenantRow) -> Tenant {
+    Tenant {
+        id: row.id,
+        name: row.name,
+        status: accounts::parse_tenant_status(&row.status),
+        priority_tier: row.priority_tier as i32,
+        created_at: Timestamp(row.created_at),
     }
 }
 
@@ -67,13 +55,15 @@ async fn create_tenant(
         created_at: crate::now(),
     };
     let mut tx = state.db.write().await?;
-    sqlx::query("INSERT INTO tenants (id, name, status, priority_tier, created_at) VALUES ($1, $2, 'active', $3, $4)")
-        .bind(&tenant.id)
-        .bind(&tenant.name)
-        .bind(i64::from(tenant.priority_tier))
-        .bind(tenant.created_at.millis())
-        .execute(&mut **tx)
-        .await?;
+    accounts::insert_tenant(
+        &mut tx,
+        &tenant.id,
+        &tenant.name,
+        tenant.status,
+        i64::from(tenant.priority_tier),
+        tenant.created_at.millis(),
+    )
+    .await?;
     audit::record(
         &mut tx,
         &caller,
@@ -95,25 +85,16 @@ async fn list_tenants(
     Query(page): Query<PageParams>,
 ) -> ApiResult<axum::Json<Page<Tenant>>> {
     caller.require_operator()?;
-    let rows = sqlx::query("SELECT * FROM tenants WHERE id > $1 ORDER BY id LIMIT $2")
-        .bind(page.cursor())
-        .bind(page.limit() + 1)
-        .fetch_all(&state.db.pool)
-        .await?;
-    let items = rows
-        .iter()
-        .map(tenant_from)
-        .collect::<Result<Vec<_>, _>>()?;
+    let rows = accounts::tenants_page(&state.db.pool, &page.cursor(), page.limit() + 1).await?;
+    let items = rows.into_iter().map(tenant_from).collect();
     Ok(axum::Json(page_from(items, &page, |t| t.id.clone())))
 }
 
 pub(crate) async fn load_tenant(state: &AppState, id: &str) -> ApiResult<Tenant> {
-    let row = sqlx::query("SELECT * FROM tenants WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&state.db.pool)
+    let row = accounts::tenant(&state.db.pool, id)
         .await?
         .ok_or(ApiError::NotFound("tenant"))?;
-    Ok(tenant_from(&row)?)
+    Ok(tenant_from(row))
 }
 
 /// Reads a tenant (operators, or the tenant's own users).
@@ -148,13 +129,14 @@ async fn update_tenant(
         tenant.priority_tier = t;
     }
     let mut tx = state.db.write().await?;
-    sqlx::query("UPDATE tenants SET name = $1, status = $2, priority_tier = $3 WHERE id = $4")
-        .bind(&tenant.name)
-        .bind(status_str(tenant.status))
-        .bind(i64::from(tenant.priority_tier))
-        .bind(&id)
-        .execute(&mut **tx)
-        .await?;
+    accounts::update_tenant(
+        &mut tx,
+        &id,
+        &tenant.name,
+        tenant.status,
+        i64::from(tenant.priority_tier),
+    )
+    .await?;
     audit::record(
         &mut tx,
         &caller,
