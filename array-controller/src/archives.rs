@@ -35,29 +35,13 @@ use axum::body::Body;
 use axum::http::StatusCode;
 use futures_util::StreamExt;
 use playrack_wire::agent::ArchiveRef;
+use playrack_wire::api::ArchivePolicy;
 pub use playrack_wire::api::{Archive, UpdateArchive};
 
+use crate::store;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
-use sqlx::any::AnyRow;
 use std::path::{Path, PathBuf};
 use tokio::io::AsyncWriteExt;
-
-pub(crate) fn archive_from(r: &AnyRow) -> Result<Archive, sqlx::Error> {
-    Ok(Archive {
-        id: r.try_get("id")?,
-        tenant_id: r.try_get("tenant_id")?,
-        user: r.try_get("user_key")?,
-        game_id: r.try_get("game_id")?,
-        session_id: r.try_get("session_id")?,
-        sha256: r.try_get("sha256")?,
-        size_bytes: r.try_get::<i64, _>("size_bytes")?.max(0) as u64,
-        android_sdk: db::u32_col(r, "android_sdk")?,
-        tag: r.try_get("tag")?,
-        pinned: r.try_get::<i64, _>("pinned")? != 0,
-        created_at: db::ts(r, "created_at")?,
-    })
-}
 
 /// Where an agent downloads an archive (relative to the controller URL it dialled).
 pub fn download_path(id: &str) -> String {
@@ -110,18 +94,10 @@ pub async fn to_restore<'e, E>(
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let row = match requested {
+    let found = match requested {
         Some(id) => {
-            let row = sqlx::query(
-                "SELECT * FROM archives WHERE id = $1 AND tenant_id = $2 AND user_key = $3 AND game_id = $4",
-            )
-            .bind(id)
-            .bind(tenant)
-            .bind(user_key)
-            .bind(game)
-            .fetch_optional(db)
-            .await?;
-            Some(row.ok_or_else(|| {
+            let found = store::archives::owned(db, id, tenant, user_key, game).await?;
+            Some(found.ok_or_else(|| {
                 ApiError::coded(
                     StatusCode::NOT_FOUND,
                     "ARCHIVE_NOT_FOUND",
@@ -129,20 +105,9 @@ where
                 )
             })?)
         }
-        None => {
-            sqlx::query(
-                "SELECT * FROM archives WHERE tenant_id = $1 AND user_key = $2 AND game_id = $3 \
-                 ORDER BY created_at DESC, id DESC LIMIT 1",
-            )
-            .bind(tenant)
-            .bind(user_key)
-            .bind(game)
-            .fetch_optional(db)
-            .await?
-        }
+        None => store::archives::newest(db, tenant, user_key, game).await?,
     };
-    let Some(row) = row else { return Ok(None) };
-    let a = archive_from(&row)?;
+    let Some(a) = found else { return Ok(None) };
     if a.android_sdk > device_sdk {
         return Err(ApiError::coded(
             StatusCode::CONFLICT,
@@ -191,18 +156,13 @@ pub async fn receive(
     declared: Declared,
     body: Body,
 ) -> ApiResult<(Archive, bool)> {
-    let session = sqlx::query(
-        "SELECT s.tenant_id, s.user_key, s.game_id, s.board_id, g.archive_policy FROM sessions s \
-         JOIN games g ON g.id = s.game_id WHERE s.id = $1",
-    )
-    .bind(session_id)
-    .fetch_optional(&state.db.pool)
-    .await?
-    .ok_or(ApiError::NotFound("session"))?;
-    if session.try_get::<String, _>("board_id")? != board_id {
+    let session = store::archives::session_owner(&state.db.pool, session_id)
+        .await?
+        .ok_or(ApiError::NotFound("session"))?;
+    if session.board_id != board_id {
         return Err(ApiError::NotFound("session"));
     }
-    if session.try_get::<String, _>("archive_policy")? == "online" {
+    if session.policy() == ArchivePolicy::Online {
         return Err(ApiError::conflict(
             "ARCHIVE_NOT_KEPT",
             "this game keeps its state online; the platform stores no archives for it",
@@ -212,11 +172,7 @@ pub async fn receive(
     if declared.content_length.is_some_and(|n| n > max) {
         return Err(too_large(max));
     }
-    let owner = (
-        session.try_get::<String, _>("tenant_id")?,
-        session.try_get::<String, _>("user_key")?,
-        session.try_get::<String, _>("game_id")?,
-    );
+    let owner = (session.tenant_id, session.user_key, session.game_id);
     // The work runs in its own task: if the agent goes away mid-body, axum drops the handler's
     // future, but the task still cleans up after itself.
     let task = store_task(
@@ -314,34 +270,16 @@ async fn store_task(
     };
     let dest = file_path(&state, &archive.id)?;
     let mut tx = state.db.write().await?;
-    let raced = sqlx::query("SELECT * FROM archives WHERE session_id = $1 AND sha256 = $2")
-        .bind(&archive.session_id)
-        .bind(&archive.sha256)
-        .fetch_optional(&mut **tx)
-        .await?;
+    let raced =
+        store::archives::stored_upload(&mut tx, &archive.session_id, &archive.sha256).await?;
     if let Some(existing) = raced {
         // The same upload finished meanwhile (an agent's retry raced its first attempt).
-        return Ok((archive_from(&existing)?, false));
+        return Ok((existing, false));
     }
     tokio::fs::rename(&tmp, &dest).await?;
     guard.0 = Some(dest.clone());
     std::fs::File::open(&dir)?.sync_all()?;
-    sqlx::query(
-        "INSERT INTO archives (id, tenant_id, user_key, game_id, session_id, board_id, sha256, size_bytes, android_sdk, tag, pinned, created_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,NULL,0,$10)",
-    )
-    .bind(&archive.id)
-    .bind(&archive.tenant_id)
-    .bind(&archive.user)
-    .bind(&archive.game_id)
-    .bind(&archive.session_id)
-    .bind(&board_id)
-    .bind(&archive.sha256)
-    .bind(size as i64)
-    .bind(i64::from(archive.android_sdk))
-    .bind(now.millis())
-    .execute(&mut **tx)
-    .await?;
+    store::archives::insert(&mut tx, &archive, &board_id).await?;
     let pruned = prune(
         &mut tx,
         state.config.archive_keep,
@@ -375,22 +313,11 @@ pub async fn prune(
     user_key: &str,
     game: &str,
 ) -> ApiResult<Vec<String>> {
-    let ids: Vec<String> = sqlx::query_scalar(
-        "SELECT id FROM archives WHERE tenant_id = $1 AND user_key = $2 AND game_id = $3 AND pinned = 0 \
-         ORDER BY created_at DESC, id DESC",
-    )
-    .bind(tenant)
-    .bind(user_key)
-    .bind(game)
-    .fetch_all(&mut ***tx)
-    .await?;
+    let ids = store::archives::unpinned(tx, tenant, user_key, game).await?;
     // At least the newest one is kept: it may be the archive just stored.
     let old: Vec<String> = ids.into_iter().skip(keep.max(1) as usize).collect();
     for id in &old {
-        sqlx::query("DELETE FROM archives WHERE id = $1")
-            .bind(id)
-            .execute(&mut ***tx)
-            .await?;
+        store::archives::delete(tx, id).await?;
     }
     Ok(old)
 }
@@ -417,23 +344,18 @@ pub async fn for_board(
     board_id: &str,
     id: &str,
 ) -> ApiResult<(Archive, PathBuf)> {
-    let row = sqlx::query("SELECT * FROM archives WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&state.db.pool)
+    let a = store::archives::get(&state.db.pool, id)
         .await?
         .ok_or(ApiError::NotFound("archive"))?;
-    let a = archive_from(&row)?;
-    let live: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM sessions WHERE board_id = $1 AND tenant_id = $2 AND user_key = $3 AND game_id = $4 \
-         AND live_key IS NOT NULL",
+    let live = store::archives::player_live_on_board(
+        &state.db.pool,
+        board_id,
+        &a.tenant_id,
+        &a.user,
+        &a.game_id,
     )
-    .bind(board_id)
-    .bind(&a.tenant_id)
-    .bind(&a.user)
-    .bind(&a.game_id)
-    .fetch_one(&state.db.pool)
     .await?;
-    if live == 0 {
+    if !live {
         return Err(ApiError::NotFound("archive"));
     }
     let path = file_path(state, &a.id)?;
@@ -445,9 +367,7 @@ pub async fn for_board(
 pub async fn recover(state: &AppState, before: std::time::SystemTime) -> anyhow::Result<usize> {
     let dir = dir(state);
     tokio::fs::create_dir_all(dir.join(".tmp")).await?;
-    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM archives")
-        .fetch_all(&state.db.pool)
-        .await?;
+    let ids = store::archives::ids(&state.db.pool).await?;
     let ids: std::collections::HashSet<String> = ids.into_iter().collect();
     let old = |p: &Path| {
         std::fs::metadata(p)

@@ -6,8 +6,8 @@
 use crate::agents::outbox;
 use crate::error::ApiResult;
 use crate::state::AppState;
+use crate::store;
 use playrack_wire::agent::Command;
-use sqlx::Row;
 
 /// Where a package lives on a room's shared volume, relative to the volume: the package
 /// store's own layout (the board joins it to the volume path or rsync URL it is configured with).
@@ -38,24 +38,16 @@ async fn send_sync(
 /// Tells the online boards of `room_id` (connected to any replica) to sync `version_id`'s
 /// package; the others sync it when they connect ([`sync_board`]).
 pub async fn sync_room(state: &AppState, room_id: &str, version_id: &str) -> ApiResult<usize> {
-    let v = sqlx::query("SELECT sha256, size_bytes FROM versions WHERE id = $1")
-        .bind(version_id)
-        .fetch_optional(&state.db.pool)
-        .await?;
-    let Some(v) = v else { return Ok(0) };
-    let Some(sha) = v.try_get::<Option<String>, _>("sha256")? else {
+    let Some(package) = store::catalog::package(&state.db.pool, version_id).await? else {
+        return Ok(0);
+    };
+    let Some(sha) = package.sha256 else {
         return Ok(0);
     };
     let source = package_source(&sha);
-    let size: i64 = v.try_get("size_bytes")?;
-    let boards: Vec<String> = sqlx::query_scalar(
-        "SELECT b.id FROM boards b JOIN arrays a ON a.id = b.array_id WHERE a.room_id = $1 AND b.agent_state = 'online'",
-    )
-    .bind(room_id)
-    .fetch_all(&state.db.pool)
-    .await?;
+    let boards = store::catalog::online_boards_in_room(&state.db.pool, room_id).await?;
     for b in &boards {
-        send_sync(state, b, &sha, size, source.clone()).await?;
+        send_sync(state, b, &sha, package.size_bytes, source.clone()).await?;
     }
     Ok(boards.len())
 }
@@ -63,20 +55,12 @@ pub async fn sync_room(state: &AppState, room_id: &str, version_id: &str) -> Api
 /// Tells a board that just connected to sync every package deployed (and not yet ready) in
 /// its room.
 pub async fn sync_board(state: &AppState, board_id: &str) -> ApiResult<usize> {
-    let rows = sqlx::query(
-        "SELECT DISTINCT v.sha256, v.size_bytes FROM boards b JOIN arrays a ON a.id = b.array_id \
-         JOIN rooms r ON r.id = a.room_id JOIN deployments d ON d.room_id = r.id JOIN versions v ON v.id = d.version_id \
-         WHERE b.id = $1 AND v.sha256 IS NOT NULL",
-    )
-    .bind(board_id)
-    .fetch_all(&state.db.pool)
-    .await?;
-    for r in &rows {
-        let sha: String = r.try_get("sha256")?;
-        let source = package_source(&sha);
-        send_sync(state, board_id, &sha, r.try_get("size_bytes")?, source).await?;
+    let packages = store::catalog::packages_for_board(&state.db.pool, board_id).await?;
+    for p in &packages {
+        let source = package_source(&p.sha256);
+        send_sync(state, board_id, &p.sha256, p.size_bytes, source).await?;
     }
-    Ok(rows.len())
+    Ok(packages.len())
 }
 
 #[cfg(test)]

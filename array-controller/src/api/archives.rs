@@ -19,6 +19,7 @@ use crate::db::{PageParams, page_from};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Json, Query};
 use crate::state::AppState;
+use crate::store;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -160,31 +161,22 @@ async fn list_archives(
         limit: q.limit,
         cursor: q.cursor,
     };
-    let rows = sqlx::query(
-        "SELECT * FROM archives WHERE ($1 = '' OR tenant_id = $1) AND ($2 = '' OR user_key = $2) \
-         AND ($3 = '' OR game_id = $3) AND id > $4 ORDER BY id LIMIT $5",
+    let items = store::archives::page(
+        &state.db.pool,
+        &tenant,
+        q.user.as_deref().unwrap_or_default(),
+        q.game_id.as_deref().unwrap_or_default(),
+        &page.cursor(),
+        page.limit() + 1,
     )
-    .bind(&tenant)
-    .bind(q.user.unwrap_or_default())
-    .bind(q.game_id.unwrap_or_default())
-    .bind(page.cursor())
-    .bind(page.limit() + 1)
-    .fetch_all(&state.db.pool)
     .await?;
-    let items = rows
-        .iter()
-        .map(archives::archive_from)
-        .collect::<Result<Vec<_>, _>>()?;
     Ok(axum::Json(page_from(items, &page, |a| a.id.clone())))
 }
 
 async fn load(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Archive> {
-    let row = sqlx::query("SELECT * FROM archives WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&state.db.pool)
+    let a = store::archives::get(&state.db.pool, id)
         .await?
         .ok_or(ApiError::NotFound("archive"))?;
-    let a = archives::archive_from(&row)?;
     caller.require_tenant_read(&a.tenant_id, "archive")?;
     Ok(a)
 }
@@ -223,18 +215,10 @@ async fn update_archive(
     };
     let mut tx = state.db.write().await?;
     if let Some(tag) = &tag {
-        sqlx::query("UPDATE archives SET tag = $1 WHERE id = $2")
-            .bind(tag.clone())
-            .bind(&id)
-            .execute(&mut **tx)
-            .await?;
+        store::archives::set_tag(&mut tx, &id, tag.as_deref()).await?;
     }
     if let Some(pinned) = req.pinned {
-        sqlx::query("UPDATE archives SET pinned = $1 WHERE id = $2")
-            .bind(i64::from(pinned))
-            .bind(&id)
-            .execute(&mut **tx)
-            .await?;
+        store::archives::set_pinned(&mut tx, &id, pinned).await?;
     }
     audit::record(
         &mut tx,
@@ -259,11 +243,7 @@ async fn delete_archive(
     let a = load(&state, &caller, &id).await?;
     caller.require_tenant_write(&a.tenant_id, "archive")?;
     let mut tx = state.db.write().await?;
-    let n = sqlx::query("DELETE FROM archives WHERE id = $1")
-        .bind(&id)
-        .execute(&mut **tx)
-        .await?;
-    if n.rows_affected() == 0 {
+    if store::archives::delete(&mut tx, &id).await? == 0 {
         return Err(ApiError::NotFound("archive"));
     }
     audit::record(

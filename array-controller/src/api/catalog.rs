@@ -3,16 +3,16 @@
 
 use crate::audit;
 use crate::auth::Caller;
-use crate::db::{self, PageParams, json_col, page_from, ts, ts_opt, u32_col};
+use crate::db::{self, PageParams, page_from};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Json, Query};
 use crate::state::AppState;
+use crate::store::{self, catalog::VersionIcon};
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use playrack_wire::api::*;
 use serde::Deserialize;
-use sqlx::Row;
 use sqlx::any::AnyRow;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -39,19 +39,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
 // Specs
 // ---------------------------------------------------------------------------------------------
 
+/// A spec from a `specs` row read elsewhere.
 pub(crate) fn spec_from(row: &AnyRow) -> Result<Spec, sqlx::Error> {
-    Ok(Spec {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        width: u32_col(row, "width")?,
-        height: u32_col(row, "height")?,
-        fps: u32_col(row, "fps")?,
-        bitrate_min_kbps: u32_col(row, "bitrate_min_kbps")?,
-        bitrate_max_kbps: u32_col(row, "bitrate_max_kbps")?,
-        cpu_millis: u32_col(row, "cpu_millis")?,
-        memory_mb: u32_col(row, "memory_mb")?,
-        price_per_minute_micros: row.try_get("price_per_minute_micros")?,
-    })
+    use sqlx::FromRow;
+    Ok(store::catalog::SpecRow::from_row(row)?.into())
 }
 
 /// A slug: lower-case letters, digits and dashes, 1–40 characters, starting with a letter or digit.
@@ -96,31 +87,6 @@ fn validate_spec(s: &Spec) -> ApiResult<()> {
     Ok(())
 }
 
-async fn write_spec(tx: &mut db::WriteTx, s: &Spec, insert: bool) -> ApiResult<()> {
-    let sql = if insert {
-        "INSERT INTO specs (name, width, height, fps, bitrate_min_kbps, bitrate_max_kbps, cpu_millis, memory_mb, \
-         price_per_minute_micros, id, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)"
-    } else {
-        "UPDATE specs SET name=$1, width=$2, height=$3, fps=$4, bitrate_min_kbps=$5, bitrate_max_kbps=$6, \
-         cpu_millis=$7, memory_mb=$8, price_per_minute_micros=$9 WHERE id=$10 AND created_at <= $11"
-    };
-    sqlx::query(sql)
-        .bind(&s.name)
-        .bind(i64::from(s.width))
-        .bind(i64::from(s.height))
-        .bind(i64::from(s.fps))
-        .bind(i64::from(s.bitrate_min_kbps))
-        .bind(i64::from(s.bitrate_max_kbps))
-        .bind(i64::from(s.cpu_millis))
-        .bind(i64::from(s.memory_mb))
-        .bind(s.price_per_minute_micros)
-        .bind(&s.id)
-        .bind(crate::now().millis())
-        .execute(&mut ***tx)
-        .await?;
-    Ok(())
-}
-
 /// Creates a spec (a billable SKU).
 #[utoipa::path(post, path = "/v1/specs", tag = "catalog", request_body = Spec, responses((status = 201, body = Spec)))]
 async fn create_spec(
@@ -131,7 +97,7 @@ async fn create_spec(
     caller.require_operator_admin()?;
     validate_spec(&spec)?;
     let mut tx = state.db.write().await?;
-    write_spec(&mut tx, &spec, true).await?;
+    store::catalog::insert_spec(&mut tx, &spec, crate::now().millis()).await?;
     audit::record(
         &mut tx,
         &caller,
@@ -152,22 +118,15 @@ async fn list_specs(
     _caller: Caller,
     Query(page): Query<PageParams>,
 ) -> ApiResult<axum::Json<Page<Spec>>> {
-    let rows = sqlx::query("SELECT * FROM specs WHERE id > $1 ORDER BY id LIMIT $2")
-        .bind(page.cursor())
-        .bind(page.limit() + 1)
-        .fetch_all(&state.db.pool)
-        .await?;
-    let items = rows.iter().map(spec_from).collect::<Result<Vec<_>, _>>()?;
+    let items =
+        store::catalog::specs_page(&state.db.pool, &page.cursor(), page.limit() + 1).await?;
     Ok(axum::Json(page_from(items, &page, |s| s.id.clone())))
 }
 
 async fn load_spec(state: &AppState, id: &str) -> ApiResult<Spec> {
-    let row = sqlx::query("SELECT * FROM specs WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&state.db.pool)
+    store::catalog::spec(&state.db.pool, id)
         .await?
-        .ok_or(ApiError::NotFound("spec"))?;
-    Ok(spec_from(&row)?)
+        .ok_or(ApiError::NotFound("spec"))
 }
 
 #[utoipa::path(get, path = "/v1/specs/{id}", tag = "catalog", responses((status = 200, body = Spec)))]
@@ -210,7 +169,7 @@ async fn update_spec(
     }
     validate_spec(&spec)?;
     let mut tx = state.db.write().await?;
-    write_spec(&mut tx, &spec, false).await?;
+    store::catalog::update_spec(&mut tx, &spec, crate::now().millis()).await?;
     audit::record(
         &mut tx,
         &caller,
@@ -228,58 +187,10 @@ async fn update_spec(
 // Games
 // ---------------------------------------------------------------------------------------------
 
-fn archive_str(p: ArchivePolicy) -> &'static str {
-    match p {
-        ArchivePolicy::SinglePlayer => "single_player",
-        ArchivePolicy::Online => "online",
-    }
-}
-
-/// Reads a game row; `default_version_id` is the newest published READY version.
-pub(crate) fn game_from(row: &AnyRow) -> Result<Game, sqlx::Error> {
-    let id: String = row.try_get("id")?;
-    let default_version_id: Option<String> = row.try_get("default_version_id")?;
-    let has_icon: i64 = row.try_get("default_has_icon")?;
-    Ok(Game {
-        icon_url: (has_icon > 0).then(|| format!("/v1/games/{id}/icon")),
-        id,
-        tenant_id: row.try_get("tenant_id")?,
-        slug: row.try_get("slug")?,
-        name: row.try_get("name")?,
-        archive_policy: if row.try_get::<String, _>("archive_policy")? == "online" {
-            ArchivePolicy::Online
-        } else {
-            ArchivePolicy::SinglePlayer
-        },
-        spec_ids: json_col(row, "spec_ids")?,
-        trial_defaults: json_col(row, "trial_defaults")?,
-        package_name: row.try_get("package_name")?,
-        default_version_id,
-        created_at: ts(row, "created_at")?,
-    })
-}
-
-/// The game columns plus its default version (newest published by versionCode).
-const GAME_SELECT: &str = "SELECT g.*, \
-    (SELECT v.id FROM versions v WHERE v.game_id = g.id AND v.state = 'READY' AND v.published_at IS NOT NULL \
-     ORDER BY v.ready_version_code DESC LIMIT 1) AS default_version_id, \
-    (SELECT CASE WHEN v.icon_mime IS NULL THEN 0 ELSE 1 END FROM versions v WHERE v.game_id = g.id AND v.state = 'READY' \
-     AND v.published_at IS NOT NULL ORDER BY v.ready_version_code DESC LIMIT 1) AS default_has_icon_raw \
-    FROM games g";
-
-fn game_query(filter: &str) -> String {
-    format!(
-        "SELECT q.*, COALESCE(q.default_has_icon_raw, 0) AS default_has_icon FROM ({GAME_SELECT}) q WHERE {filter}"
-    )
-}
-
 pub(crate) async fn load_game(state: &AppState, id: &str) -> ApiResult<Game> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(game_query("q.id = $1")))
-        .bind(id)
-        .fetch_optional(&state.db.pool)
+    store::catalog::game(&state.db.pool, id)
         .await?
-        .ok_or(ApiError::NotFound("game"))?;
-    Ok(game_from(&row)?)
+        .ok_or(ApiError::NotFound("game"))
 }
 
 async fn check_specs(state: &AppState, spec_ids: &[String]) -> ApiResult<()> {
@@ -336,24 +247,25 @@ async fn create_game(
     let id = db::new_id("gam");
     let mut tx = state.db.write().await?;
     super::accounts::ensure_tenant(&mut tx, &tenant_id).await?;
-    sqlx::query(
-        "INSERT INTO games (id, tenant_id, slug, name, archive_policy, spec_ids, trial_defaults, created_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
-    )
-    .bind(&id)
-    .bind(&tenant_id)
-    .bind(&req.slug)
-    .bind(req.name.trim())
-    .bind(archive_str(req.archive_policy))
-    .bind(serde_json::to_string(&req.spec_ids).expect("json"))
-    .bind(serde_json::to_string(&trial).expect("json"))
-    .bind(crate::now().millis())
-    .execute(&mut **tx)
-    .await
-    .map_err(|e| match ApiError::from(e) {
-        ApiError::Conflict { .. } => ApiError::conflict("SLUG_TAKEN", format!("the tenant already has a game `{}`", req.slug)),
-        other => other,
-    })?;
+    let game = store::catalog::NewGame {
+        id: &id,
+        tenant_id: &tenant_id,
+        slug: &req.slug,
+        name: req.name.trim(),
+        archive_policy: req.archive_policy,
+        spec_ids: &req.spec_ids,
+        trial_defaults: &trial,
+        created_at: crate::now().millis(),
+    };
+    store::catalog::insert_game(&mut tx, &game)
+        .await
+        .map_err(|e| match ApiError::from(e) {
+            ApiError::Conflict { .. } => ApiError::conflict(
+                "SLUG_TAKEN",
+                format!("the tenant already has a game `{}`", req.slug),
+            ),
+            other => other,
+        })?;
     audit::record(
         &mut tx,
         &caller,
@@ -412,15 +324,9 @@ async fn list_games(
         Some(mine) => mine.to_owned(),
         None => q.tenant_id.unwrap_or_default(),
     };
-    let rows = sqlx::query(sqlx::AssertSqlSafe(game_query(
-        "($1 = '' OR q.tenant_id = $1) AND q.id > $2 ORDER BY q.id LIMIT $3",
-    )))
-    .bind(&tenant)
-    .bind(page.cursor())
-    .bind(page.limit() + 1)
-    .fetch_all(&state.db.pool)
-    .await?;
-    let items = rows.iter().map(game_from).collect::<Result<Vec<_>, _>>()?;
+    let items =
+        store::catalog::games_page(&state.db.pool, &tenant, &page.cursor(), page.limit() + 1)
+            .await?;
     Ok(axum::Json(page_from(items, &page, |g| g.id.clone())))
 }
 
@@ -453,14 +359,15 @@ async fn update_game(
     let trial = req.trial_defaults.unwrap_or(game.trial_defaults);
     validate_trial(&trial)?;
     let mut tx = state.db.write().await?;
-    sqlx::query("UPDATE games SET name = $1, archive_policy = $2, spec_ids = $3, trial_defaults = $4 WHERE id = $5")
-        .bind(name.trim())
-        .bind(archive_str(req.archive_policy.unwrap_or(game.archive_policy)))
-        .bind(serde_json::to_string(&specs).expect("json"))
-        .bind(serde_json::to_string(&trial).expect("json"))
-        .bind(&id)
-        .execute(&mut **tx)
-        .await?;
+    store::catalog::update_game(
+        &mut tx,
+        &id,
+        name.trim(),
+        req.archive_policy.unwrap_or(game.archive_policy),
+        &specs,
+        &trial,
+    )
+    .await?;
     audit::record(
         &mut tx,
         &caller,
@@ -488,15 +395,13 @@ async fn game_icon(
 }
 
 pub(crate) async fn icon_response(state: &AppState, version_id: &str) -> ApiResult<Response> {
-    let row =
-        sqlx::query("SELECT sha256, icon_mime FROM versions WHERE id = $1 AND state = 'READY'")
-            .bind(version_id)
-            .fetch_optional(&state.db.pool)
-            .await?
-            .ok_or(ApiError::NotFound("icon"))?;
-    let mime: Option<String> = row.try_get("icon_mime")?;
-    let sha: String = row.try_get("sha256")?;
-    let mime = mime.ok_or(ApiError::NotFound("icon"))?;
+    let VersionIcon {
+        sha256: sha,
+        icon_mime,
+    } = store::catalog::ready_icon(&state.db.pool, version_id)
+        .await?
+        .ok_or(ApiError::NotFound("icon"))?;
+    let mime = icon_mime.ok_or(ApiError::NotFound("icon"))?;
     let bytes = tokio::fs::read(state.ingest.store.icon_path(&sha)?).await?;
     Ok((
         [
@@ -512,47 +417,11 @@ pub(crate) async fn icon_response(state: &AppState, version_id: &str) -> ApiResu
 // Versions
 // ---------------------------------------------------------------------------------------------
 
-pub(crate) fn version_from(row: &AnyRow) -> Result<Version, sqlx::Error> {
-    let state = match row.try_get::<String, _>("state")?.as_str() {
-        "UPLOADING" => VersionState::Uploading,
-        "PARSING" => VersionState::Parsing,
-        "READY" => VersionState::Ready,
-        _ => VersionState::Failed,
-    };
-    let failure = match row.try_get::<Option<String>, _>("failure_code")? {
-        Some(code) => Some(Failure {
-            code,
-            message: row
-                .try_get::<Option<String>, _>("failure_message")?
-                .unwrap_or_default(),
-        }),
-        None => None,
-    };
-    let apk: Option<String> = row.try_get("apk")?;
-    Ok(Version {
-        id: row.try_get("id")?,
-        game_id: row.try_get("game_id")?,
-        state,
-        failure,
-        sha256: row.try_get("sha256")?,
-        size_bytes: row.try_get::<i64, _>("size_bytes")? as u64,
-        apk: apk
-            .map(|a| serde_json::from_str(&a))
-            .transpose()
-            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
-        published_at: ts_opt(row, "published_at")?,
-        created_at: ts(row, "created_at")?,
-    })
-}
-
 /// A version and the tenant that owns it.
 pub(crate) async fn load_version(state: &AppState, id: &str) -> ApiResult<(Version, String)> {
-    let row = sqlx::query("SELECT * FROM versions WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&state.db.pool)
+    store::catalog::version(&state.db.pool, id)
         .await?
-        .ok_or(ApiError::NotFound("version"))?;
-    Ok((version_from(&row)?, row.try_get("tenant_id")?))
+        .ok_or(ApiError::NotFound("version"))
 }
 
 /// Lists a game's versions, oldest first.
@@ -565,17 +434,9 @@ async fn list_versions(
 ) -> ApiResult<axum::Json<Page<Version>>> {
     let game = load_game(&state, &id).await?;
     caller.require_tenant_read(&game.tenant_id, "game")?;
-    let rows =
-        sqlx::query("SELECT * FROM versions WHERE game_id = $1 AND id > $2 ORDER BY id LIMIT $3")
-            .bind(&id)
-            .bind(page.cursor())
-            .bind(page.limit() + 1)
-            .fetch_all(&state.db.pool)
+    let items =
+        store::catalog::versions_page(&state.db.pool, &id, &page.cursor(), page.limit() + 1)
             .await?;
-    let items = rows
-        .iter()
-        .map(version_from)
-        .collect::<Result<Vec<_>, _>>()?;
     Ok(axum::Json(page_from(items, &page, |v| v.id.clone())))
 }
 
@@ -619,11 +480,7 @@ async fn set_published(
         ));
     }
     let mut tx = state.db.write().await?;
-    sqlx::query("UPDATE versions SET published_at = $1 WHERE id = $2")
-        .bind(publish.then(|| crate::now().millis()))
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+    store::catalog::set_published(&mut tx, id, publish.then(|| crate::now().millis())).await?;
     let action = if publish {
         "version.publish"
     } else {
@@ -669,27 +526,7 @@ async fn revoke_version(
 // ---------------------------------------------------------------------------------------------
 
 async fn load_deployment(state: &AppState, version: &Version) -> ApiResult<Deployment> {
-    let rows = sqlx::query("SELECT * FROM deployments WHERE version_id = $1 ORDER BY room_id")
-        .bind(&version.id)
-        .fetch_all(&state.db.pool)
-        .await?;
-    let rooms = rows
-        .iter()
-        .map(|r| {
-            Ok(DeploymentRoom {
-                room_id: r.try_get("room_id")?,
-                state: match r.try_get::<String, _>("state")?.as_str() {
-                    "syncing" => DeploymentRoomState::Syncing,
-                    "ready" => DeploymentRoomState::Ready,
-                    "failed" => DeploymentRoomState::Failed,
-                    _ => DeploymentRoomState::Pending,
-                },
-                progress_percent: r.try_get::<i64, _>("progress_percent")?.clamp(0, 100) as u8,
-                error: r.try_get("error")?,
-                updated_at: ts(r, "updated_at")?,
-            })
-        })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let rooms = store::catalog::deployment(&state.db.pool, &version.id).await?;
     Ok(Deployment {
         version_id: version.id.clone(),
         game_id: version.game_id.clone(),
@@ -732,36 +569,14 @@ async fn set_deployment(
     let now = crate::now().millis();
     let mut tx = state.db.write().await?;
     for room in &rooms {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rooms WHERE id = $1")
-            .bind(room)
-            .fetch_one(&mut **tx)
-            .await?;
-        if n == 0 {
+        if !store::catalog::room_exists(&mut tx, room).await? {
             return Err(ApiError::Validation(format!("there is no room `{room}`")));
         }
-        sqlx::query(
-            "INSERT INTO deployments (version_id, room_id, game_id, tenant_id, state, progress_percent, updated_at) \
-             VALUES ($1,$2,$3,$4,'pending',0,$5) ON CONFLICT (version_id, room_id) DO NOTHING",
-        )
-        .bind(&id)
-        .bind(room)
-        .bind(&version.game_id)
-        .bind(&tenant)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
+        store::catalog::add_deployment(&mut tx, &id, room, &version.game_id, &tenant, now).await?;
     }
-    let existing: Vec<String> =
-        sqlx::query_scalar("SELECT room_id FROM deployments WHERE version_id = $1")
-            .bind(&id)
-            .fetch_all(&mut **tx)
-            .await?;
+    let existing = store::catalog::deployed_rooms(&mut tx, &id).await?;
     for room in existing.iter().filter(|r| !rooms.contains(r)) {
-        sqlx::query("DELETE FROM deployments WHERE version_id = $1 AND room_id = $2")
-            .bind(&id)
-            .bind(room)
-            .execute(&mut **tx)
-            .await?;
+        store::catalog::remove_deployment(&mut tx, &id, room).await?;
     }
     audit::record(
         &mut tx,
@@ -782,36 +597,6 @@ async fn set_deployment(
 // ---------------------------------------------------------------------------------------------
 // Try-play links
 // ---------------------------------------------------------------------------------------------
-
-fn link_from(row: &AnyRow) -> Result<Link, sqlx::Error> {
-    Ok(Link {
-        id: row.try_get("id")?,
-        code: row.try_get("code")?,
-        game_id: row.try_get("game_id")?,
-        trial_seconds: u32_col(row, "trial_seconds")?,
-        expires_at: ts_opt(row, "expires_at")?,
-        max_plays: row
-            .try_get::<Option<i64>, _>("max_plays")?
-            .map(|v| v.clamp(0, u32::MAX as i64) as u32),
-        plays_used: u32_col(row, "plays_used")?,
-        campaign: row.try_get("campaign")?,
-        revoked_at: ts_opt(row, "revoked_at")?,
-        cta: cta_from(row)?,
-        connect_deadline_seconds: row
-            .try_get::<Option<i64>, _>("connect_deadline_seconds")?
-            .map(|v| v.clamp(0, u32::MAX as i64) as u32),
-        created_at: ts(row, "created_at")?,
-    })
-}
-
-/// A link's call to action, stored as two nullable columns.
-pub(crate) fn cta_from(row: &AnyRow) -> Result<Option<CallToAction>, sqlx::Error> {
-    let label: Option<String> = row.try_get("cta_label")?;
-    let url: Option<String> = row.try_get("cta_url")?;
-    Ok(label
-        .zip(url)
-        .map(|(label, url)| CallToAction { label, url }))
-}
 
 fn check_cta(cta: &CallToAction) -> ApiResult<()> {
     let label = cta.label.trim();
@@ -876,24 +661,24 @@ async fn create_link(
     let id = db::new_id("lnk");
     let code = db::random_token(10);
     let mut tx = state.db.write().await?;
-    sqlx::query(
-        "INSERT INTO links (id, code, game_id, tenant_id, trial_seconds, expires_at, max_plays, plays_used, campaign, created_at, cta_label, cta_url, \
-         connect_deadline_seconds) VALUES ($1,$2,$3,$4,$5,$6,$7,0,$8,$9,$10,$11,$12)",
-    )
-    .bind(&id)
-    .bind(&code)
-    .bind(&game.id)
-    .bind(&game.tenant_id)
-    .bind(i64::from(trial))
-    .bind(req.expires_at.map(|t| t.millis()))
-    .bind(req.max_plays.map(i64::from))
-    .bind(&req.campaign)
-    .bind(crate::now().millis())
-    .bind(req.cta.as_ref().map(|c| c.label.trim().to_owned()))
-    .bind(req.cta.as_ref().map(|c| c.url.clone()))
-    .bind(req.connect_deadline_seconds.map(i64::from))
-    .execute(&mut **tx)
-    .await?;
+    let cta = req.cta.as_ref().map(|c| CallToAction {
+        label: c.label.trim().to_owned(),
+        url: c.url.clone(),
+    });
+    let link = store::links::NewLink {
+        id: &id,
+        code: &code,
+        game_id: &game.id,
+        tenant_id: &game.tenant_id,
+        trial_seconds: trial,
+        expires_at: req.expires_at,
+        max_plays: req.max_plays,
+        campaign: req.campaign.as_deref(),
+        cta: cta.as_ref(),
+        connect_deadline_seconds: req.connect_deadline_seconds,
+        created_at: crate::now().millis(),
+    };
+    let row = store::links::create(&mut tx, &link).await?;
     audit::record(
         &mut tx,
         &caller,
@@ -903,12 +688,8 @@ async fn create_link(
         serde_json::json!({"code": code, "game_id": game.id}),
     )
     .await?;
-    let row = sqlx::query("SELECT * FROM links WHERE id = $1")
-        .bind(&id)
-        .fetch_one(&mut **tx)
-        .await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, axum::Json(link_from(&row)?)))
+    Ok((StatusCode::CREATED, axum::Json(Link::from(row))))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -930,26 +711,23 @@ async fn list_links(
         limit: q.limit,
         cursor: q.cursor,
     };
-    let rows = sqlx::query(
-        "SELECT * FROM links WHERE ($1 = '' OR tenant_id = $1) AND ($2 = '' OR game_id = $2) AND id > $3 ORDER BY id LIMIT $4",
+    let items = store::links::page(
+        &state.db.pool,
+        caller.tenant_scope().unwrap_or(""),
+        q.game_id.as_deref().unwrap_or_default(),
+        &page.cursor(),
+        page.limit() + 1,
     )
-    .bind(caller.tenant_scope().unwrap_or(""))
-    .bind(q.game_id.unwrap_or_default())
-    .bind(page.cursor())
-    .bind(page.limit() + 1)
-    .fetch_all(&state.db.pool)
     .await?;
-    let items = rows.iter().map(link_from).collect::<Result<Vec<_>, _>>()?;
     Ok(axum::Json(page_from(items, &page, |l| l.id.clone())))
 }
 
 async fn load_link(state: &AppState, id: &str) -> ApiResult<(Link, String)> {
-    let row = sqlx::query("SELECT * FROM links WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&state.db.pool)
+    let row = store::links::get(&state.db.pool, id)
         .await?
         .ok_or(ApiError::NotFound("link"))?;
-    Ok((link_from(&row)?, row.try_get("tenant_id")?))
+    let tenant = row.tenant_id.clone();
+    Ok((Link::from(row), tenant))
 }
 
 #[utoipa::path(get, path = "/v1/links/{id}", tag = "catalog", responses((status = 200, body = Link)))]
@@ -973,11 +751,7 @@ async fn revoke_link(
     let (_, tenant) = load_link(&state, &id).await?;
     caller.require_tenant_write(&tenant, "link")?;
     let mut tx = state.db.write().await?;
-    sqlx::query("UPDATE links SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-        .bind(crate::now().millis())
-        .bind(&id)
-        .execute(&mut **tx)
-        .await?;
+    store::links::revoke(&mut tx, &id, crate::now().millis()).await?;
     audit::record(
         &mut tx,
         &caller,

@@ -17,6 +17,7 @@ use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::ingest::upload;
 use crate::state::AppState;
+use crate::store::catalog;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -106,23 +107,25 @@ async fn create_upload(
     let expires_at = now.plus_secs(state.ingest.expiry_secs as i64);
     std::fs::File::create(state.ingest.store.part_path(&upload_id)?)?;
     let mut tx = state.db.write().await?;
-    sqlx::query("INSERT INTO versions (id, game_id, tenant_id, state, size_bytes, created_at) VALUES ($1,$2,$3,'UPLOADING',$4,$5)")
-        .bind(&version_id)
-        .bind(&game.id)
-        .bind(&game.tenant_id)
-        .bind(length as i64)
-        .bind(now.millis())
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("INSERT INTO uploads (id, version_id, tenant_id, length, offset_bytes, expires_at, created_at) VALUES ($1,$2,$3,$4,0,$5,$6)")
-        .bind(&upload_id)
-        .bind(&version_id)
-        .bind(&game.tenant_id)
-        .bind(length as i64)
-        .bind(expires_at.millis())
-        .bind(now.millis())
-        .execute(&mut **tx)
-        .await?;
+    catalog::insert_uploading_version(
+        &mut tx,
+        &version_id,
+        &game.id,
+        &game.tenant_id,
+        length as i64,
+        now.millis(),
+    )
+    .await?;
+    catalog::insert_upload(
+        &mut tx,
+        &upload_id,
+        &version_id,
+        &game.tenant_id,
+        length as i64,
+        expires_at.millis(),
+        now.millis(),
+    )
+    .await?;
     crate::audit::record(
         &mut tx,
         &caller,

@@ -3,8 +3,8 @@
 use super::upload::UploadRow;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use playrack_wire::api::ApkSummary;
-use sqlx::Row;
+use crate::store::catalog;
+use playrack_wire::api::{ApkSummary, VersionState};
 
 /// Moves the finished scratch file into the store, marks the version PARSING, and settles it.
 pub async fn complete(state: &AppState, row: &UploadRow, sha256: &str) -> ApiResult<()> {
@@ -16,15 +16,8 @@ pub async fn complete(state: &AppState, row: &UploadRow, sha256: &str) -> ApiRes
             .await
             .map_err(|e| ApiError::Internal(e.to_string()))??;
         let mut tx = state.db.write().await?;
-        sqlx::query("UPDATE versions SET state = 'PARSING', sha256 = $1 WHERE id = $2")
-            .bind(sha256)
-            .bind(&row.version_id)
-            .execute(&mut **tx)
-            .await?;
-        sqlx::query("DELETE FROM uploads WHERE id = $1")
-            .bind(&row.id)
-            .execute(&mut **tx)
-            .await?;
+        catalog::mark_parsing(&mut tx, &row.version_id, sha256).await?;
+        catalog::delete_upload(&mut tx, &row.id).await?;
         tx.commit().await?;
     }
     settle(state, &row.version_id).await
@@ -32,18 +25,14 @@ pub async fn complete(state: &AppState, row: &UploadRow, sha256: &str) -> ApiRes
 
 /// Parses a PARSING version's package and records the outcome.
 pub async fn settle(state: &AppState, version_id: &str) -> ApiResult<()> {
-    let row = sqlx::query(
-        "SELECT v.sha256, v.game_id, v.tenant_id, g.package_name FROM versions v JOIN games g ON g.id = v.game_id \
-         WHERE v.id = $1 AND v.state = 'PARSING'",
-    )
-    .bind(version_id)
-    .fetch_optional(&state.db.pool)
-    .await?
-    .ok_or(ApiError::NotFound("version"))?;
-    let sha: String = row.try_get("sha256")?;
-    let game_id: String = row.try_get("game_id")?;
-    let tenant_id: String = row.try_get("tenant_id")?;
-    let game_package: Option<String> = row.try_get("package_name")?;
+    let catalog::ParsingVersion {
+        sha256: sha,
+        game_id,
+        tenant_id,
+        package_name: game_package,
+    } = catalog::parsing(&state.db.pool, version_id)
+        .await?
+        .ok_or(ApiError::NotFound("version"))?;
 
     let path = state.ingest.store.apk_path(&sha)?;
     let limits = state.ingest.limits.clone();
@@ -108,26 +97,12 @@ pub async fn settle(state: &AppState, version_id: &str) -> ApiResult<()> {
     };
 
     let mut tx = state.db.write().await?;
-    let duplicate: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM versions WHERE game_id = $1 AND ready_version_code = $2",
-    )
-    .bind(&game_id)
-    .bind(info.version_code)
-    .fetch_one(&mut **tx)
-    .await?;
+    let duplicate = catalog::version_code_taken(&mut tx, &game_id, info.version_code).await?;
     // Fix the game's package on its first READY version; a concurrent first version with another
     // package loses here.
-    sqlx::query("UPDATE games SET package_name = $1 WHERE id = $2 AND package_name IS NULL")
-        .bind(&info.package)
-        .bind(&game_id)
-        .execute(&mut **tx)
-        .await?;
-    let package_now: Option<String> =
-        sqlx::query_scalar("SELECT package_name FROM games WHERE id = $1")
-            .bind(&game_id)
-            .fetch_one(&mut **tx)
-            .await?;
-    let reject = if duplicate > 0 {
+    catalog::fix_package(&mut tx, &game_id, &info.package).await?;
+    let package_now = catalog::game_package(&mut tx, &game_id).await?;
+    let reject = if duplicate {
         Some((
             "DUPLICATE_VERSION_CODE",
             format!(
@@ -151,14 +126,14 @@ pub async fn settle(state: &AppState, version_id: &str) -> ApiResult<()> {
         drop(tx); // roll back
         return fail(state, version_id, &tenant_id, &sha, code, &msg).await;
     }
-    let updated = sqlx::query(
-        "UPDATE versions SET state = 'READY', apk = $1, ready_version_code = $2, icon_mime = $3 WHERE id = $4 AND state = 'PARSING'",
+    let icon_mime = info.icon.as_ref().map(|i| i.mime.to_string());
+    let updated = catalog::mark_ready(
+        &mut tx,
+        version_id,
+        &summary,
+        info.version_code,
+        icon_mime.as_deref(),
     )
-    .bind(serde_json::to_string(&summary).expect("summary serialises"))
-    .bind(info.version_code)
-    .bind(info.icon.as_ref().map(|i| i.mime.to_string()))
-    .bind(version_id)
-    .execute(&mut **tx)
     .await;
     match updated {
         Ok(_) => {}
@@ -190,7 +165,7 @@ pub async fn settle(state: &AppState, version_id: &str) -> ApiResult<()> {
     )
     .await?;
     tx.commit().await?;
-    metrics::counter!("playrack_versions_settled_total", "state" => "READY").increment(1);
+    metrics::counter!("playrack_versions_settled_total", "state" => catalog::version_state_text(VersionState::Ready)).increment(1);
     Ok(())
 }
 
@@ -209,19 +184,8 @@ async fn fail(
 ) -> ApiResult<()> {
     let _store = state.ingest.store_lock.lock().await;
     let mut tx = state.db.write().await?;
-    sqlx::query("UPDATE versions SET state = 'FAILED', failure_code = $1, failure_message = $2 WHERE id = $3")
-        .bind(code)
-        .bind(message)
-        .bind(version_id)
-        .execute(&mut **tx)
-        .await?;
-    let others: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM versions WHERE sha256 = $1 AND id <> $2 AND state <> 'FAILED'",
-    )
-    .bind(sha)
-    .bind(version_id)
-    .fetch_one(&mut **tx)
-    .await?;
+    catalog::mark_failed(&mut tx, version_id, code, message).await?;
+    let shared = catalog::package_shared(&mut tx, sha, version_id).await?;
     crate::audit::record_as(
         &mut tx,
         "system",
@@ -232,9 +196,9 @@ async fn fail(
     )
     .await?;
     tx.commit().await?;
-    if others == 0 {
+    if !shared {
         state.ingest.store.remove(sha)?;
     }
-    metrics::counter!("playrack_versions_settled_total", "state" => "FAILED").increment(1);
+    metrics::counter!("playrack_versions_settled_total", "state" => catalog::version_state_text(VersionState::Failed)).increment(1);
     Ok(())
 }

@@ -23,6 +23,7 @@ pub mod upload;
 
 use crate::config::Config;
 use crate::state::AppState;
+use crate::store::catalog;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -76,22 +77,13 @@ impl Ingest {
 /// Start-up repair after a crash or restart: finish parses that were cut short, delete scratch
 /// files without an upload, and delete stored packages no live version references.
 pub async fn recover(state: &AppState) -> anyhow::Result<()> {
-    let uploads: Vec<String> = sqlx::query_scalar("SELECT id FROM uploads")
-        .fetch_all(&state.db.pool)
-        .await?;
+    let uploads = catalog::upload_ids(&state.db.pool).await?;
     let removed_parts = state.ingest.store.remove_parts_except(&uploads)?;
-    let parsing: Vec<String> =
-        sqlx::query_scalar("SELECT id FROM versions WHERE state = 'PARSING'")
-            .fetch_all(&state.db.pool)
-            .await?;
+    let parsing = catalog::parsing_ids(&state.db.pool).await?;
     for version_id in parsing {
         finalize::settle(state, &version_id).await?;
     }
-    let referenced: Vec<String> = sqlx::query_scalar(
-        "SELECT DISTINCT sha256 FROM versions WHERE sha256 IS NOT NULL AND state <> 'FAILED'",
-    )
-    .fetch_all(&state.db.pool)
-    .await?;
+    let referenced = catalog::live_packages(&state.db.pool).await?;
     let removed_apks = state.ingest.store.remove_apks_except(&referenced)?;
     if removed_parts + removed_apks > 0 {
         tracing::info!(

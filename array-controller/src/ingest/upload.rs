@@ -8,13 +8,13 @@ use super::finalize;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::store::catalog;
 use axum::body::Body;
 use axum::http::StatusCode;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use playrack_wire::Timestamp;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 use std::io::{Read, Seek, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -75,18 +75,16 @@ pub struct UploadRow {
 }
 
 pub async fn load(state: &AppState, upload_id: &str) -> ApiResult<UploadRow> {
-    let row = sqlx::query("SELECT id, version_id, tenant_id, length, offset_bytes, expires_at FROM uploads WHERE id = $1")
-        .bind(upload_id)
-        .fetch_optional(&state.db.pool)
+    let row = catalog::upload(&state.db.pool, upload_id)
         .await?
         .ok_or(ApiError::NotFound("upload"))?;
     Ok(UploadRow {
-        id: row.try_get("id")?,
-        version_id: row.try_get("version_id")?,
-        tenant_id: row.try_get("tenant_id")?,
-        length: row.try_get::<i64, _>("length")? as u64,
-        offset: row.try_get::<i64, _>("offset_bytes")? as u64,
-        expires_at: Timestamp(row.try_get("expires_at")?),
+        id: row.id,
+        version_id: row.version_id,
+        tenant_id: row.tenant_id,
+        length: row.length as u64,
+        offset: row.offset_bytes as u64,
+        expires_at: Timestamp(row.expires_at),
     })
 }
 
@@ -295,12 +293,7 @@ async fn write_body(
 
 async fn record_offset(state: &AppState, upload_id: &str, offset: u64) -> ApiResult<()> {
     let expires = crate::now().plus_secs(state.ingest.expiry_secs as i64);
-    sqlx::query("UPDATE uploads SET offset_bytes = $1, expires_at = $2 WHERE id = $3")
-        .bind(offset as i64)
-        .bind(expires.millis())
-        .bind(upload_id)
-        .execute(&state.db.pool)
-        .await?;
+    catalog::record_offset(&state.db.pool, upload_id, offset as i64, expires.millis()).await?;
     Ok(())
 }
 
@@ -353,19 +346,10 @@ pub async fn abandon(
         .try_lock()
         .map_err(|_| ApiError::conflict("UPLOAD_BUSY", "a PATCH to this upload is in progress"))?;
     let mut tx = state.db.write().await?;
-    let deleted = sqlx::query("DELETE FROM uploads WHERE id = $1")
-        .bind(&row.id)
-        .execute(&mut **tx)
-        .await?;
-    if deleted.rows_affected() == 0 {
+    if catalog::delete_upload(&mut tx, &row.id).await? == 0 {
         return Err(ApiError::NotFound("upload"));
     }
-    sqlx::query("UPDATE versions SET state = 'FAILED', failure_code = $1, failure_message = $2 WHERE id = $3")
-        .bind(code)
-        .bind(message)
-        .bind(&row.version_id)
-        .execute(&mut **tx)
-        .await?;
+    catalog::mark_failed(&mut tx, &row.version_id, code, message).await?;
     crate::audit::record_as(
         &mut tx,
         actor,
@@ -388,10 +372,7 @@ pub async fn abandon(
 
 /// Abandons every upload that has made no progress since its expiry.
 pub async fn expire(state: &AppState, now: Timestamp) -> ApiResult<usize> {
-    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM uploads WHERE expires_at < $1")
-        .bind(now.millis())
-        .fetch_all(&state.db.pool)
-        .await?;
+    let ids = catalog::expired_uploads(&state.db.pool, now.millis()).await?;
     let mut n = 0;
     for id in ids {
         let row = load(state, &id).await?;
