@@ -24,11 +24,11 @@
 
 use crate::db::WriteTx;
 use crate::error::{ApiError, ApiResult};
+use crate::store;
 use crate::webhooks;
 use playrack_wire::Timestamp;
+use playrack_wire::api::{EndReason, SessionState};
 pub use playrack_wire::api::{LedgerEntry, UsageRow};
-
-use sqlx::Row;
 
 /// Milliseconds in a UTC day.
 pub const DAY_MS: i64 = 86_400_000;
@@ -45,33 +45,17 @@ pub async fn on_session_start_at(
     session_id: &str,
     at: Timestamp,
 ) -> ApiResult<()> {
-    let s = sqlx::query(
-        "SELECT s.tenant_id, s.state, p.price_per_minute_micros FROM sessions s \
-         JOIN specs p ON p.id = s.spec_id WHERE s.id = $1",
-    )
-    .bind(session_id)
-    .fetch_optional(&mut ***tx)
-    .await?
-    .ok_or(ApiError::NotFound("session"))?;
-    if s.try_get::<String, _>("state")? == "ended" {
+    let s = store::metering::start_facts(tx, session_id)
+        .await?
+        .ok_or(ApiError::NotFound("session"))?;
+    if store::sessions::parse_state(&s.state) == SessionState::Ended {
         return Ok(());
     }
-    let inserted = sqlx::query(
-        "INSERT INTO session_meter (session_id, started_at, price_per_minute_micros, duration_marks, live) \
-         VALUES ($1, $2, $3, 0, 1) ON CONFLICT (session_id) DO NOTHING",
-    )
-    .bind(session_id)
-    .bind(at.millis())
-    .bind(s.try_get::<i64, _>("price_per_minute_micros")?)
-    .execute(&mut ***tx)
-    .await?
-    .rows_affected();
-    if inserted == 1 {
-        let tenant: String = s.try_get("tenant_id")?;
+    if store::metering::start_meter(tx, session_id, at.millis(), s.price_per_minute_micros).await? {
         let data = session_data(tx, session_id).await?;
         webhooks::emit(
             tx,
-            &tenant,
+            &s.tenant_id,
             webhooks::SESSION_STARTED,
             &format!("{session_id}.started"),
             data,
@@ -110,72 +94,31 @@ pub fn bill(started_at: Option<i64>, ended_at: i64, price_per_minute_micros: i64
 /// Writes the ledger row of an ended session; `None` when the session is not ended or its row
 /// already exists (the primary key keeps it to one).
 pub async fn record_end(tx: &mut WriteTx, session_id: &str) -> ApiResult<Option<LedgerEntry>> {
-    let Some(r) = sqlx::query(
-        "SELECT s.tenant_id, s.game_id, s.spec_id, s.room_id, s.board_id, s.user_key, s.end_reason, s.created_at, \
-         s.ended_at, COALESCE(m.started_at, s.playing_since) AS started_at, \
-         COALESCE(m.price_per_minute_micros, p.price_per_minute_micros, 0) AS price \
-         FROM sessions s LEFT JOIN session_meter m ON m.session_id = s.id LEFT JOIN specs p ON p.id = s.spec_id \
-         WHERE s.id = $1 AND s.state = 'ended'",
-    )
-    .bind(session_id)
-    .fetch_optional(&mut ***tx)
-    .await?
-    else {
+    let Some(r) = store::metering::end_facts(tx, session_id).await? else {
         return Ok(None);
     };
-    let ended_at: i64 = r
-        .try_get::<Option<i64>, _>("ended_at")?
-        .unwrap_or_else(|| crate::now().millis());
-    let started_at: Option<i64> = r.try_get("started_at")?;
-    let price: i64 = r.try_get("price")?;
-    let (billable_secs, amount_micros) = bill(started_at, ended_at, price);
+    let ended_at = r.ended_at.unwrap_or_else(|| crate::now().millis());
+    let (billable_secs, amount_micros) = bill(r.started_at, ended_at, r.price);
     let entry = LedgerEntry {
         session_id: session_id.to_owned(),
-        tenant_id: r.try_get("tenant_id")?,
-        game_id: r.try_get("game_id")?,
-        spec_id: r.try_get("spec_id")?,
-        room_id: r.try_get("room_id")?,
-        board_id: r.try_get("board_id")?,
-        user: r.try_get("user_key")?,
+        tenant_id: r.tenant_id,
+        game_id: r.game_id,
+        spec_id: r.spec_id,
+        room_id: r.room_id,
+        board_id: r.board_id,
+        user: r.user_key,
         end_reason: r
-            .try_get::<Option<String>, _>("end_reason")?
-            .and_then(|s| playrack_wire::api::EndReason::parse(&s))
-            .unwrap_or(playrack_wire::api::EndReason::Error),
-        reserved_at: Timestamp(r.try_get("created_at")?),
-        started_at: started_at.map(Timestamp),
+            .end_reason
+            .and_then(|s| EndReason::parse(&s))
+            .unwrap_or(EndReason::Error),
+        reserved_at: Timestamp(r.created_at),
+        started_at: r.started_at.map(Timestamp),
         ended_at: Timestamp(ended_at),
         billable_secs,
-        price_per_minute_micros: price,
+        price_per_minute_micros: r.price,
         amount_micros,
     };
-    let inserted = sqlx::query(
-        "INSERT INTO usage_ledger (session_id, tenant_id, game_id, spec_id, room_id, board_id, user_key, end_reason, \
-         reserved_at, started_at, ended_at, billable_secs, price_per_minute_micros, amount_micros) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) ON CONFLICT (session_id) DO NOTHING",
-    )
-    .bind(&entry.session_id)
-    .bind(&entry.tenant_id)
-    .bind(&entry.game_id)
-    .bind(&entry.spec_id)
-    .bind(&entry.room_id)
-    .bind(&entry.board_id)
-    .bind(&entry.user)
-    .bind(entry.end_reason.as_str())
-    .bind(entry.reserved_at.millis())
-    .bind(started_at)
-    .bind(ended_at)
-    .bind(billable_secs as i64)
-    .bind(price)
-    .bind(amount_micros)
-    .execute(&mut ***tx)
-    .await?
-    .rows_affected();
-    // No more duration events for an ended session.
-    sqlx::query("UPDATE session_meter SET live = 0 WHERE session_id = $1")
-        .bind(session_id)
-        .execute(&mut ***tx)
-        .await?;
-    if inserted == 0 {
+    if !store::metering::insert_ledger(tx, &entry).await? {
         return Ok(None);
     }
     metrics::counter!("playrack_ledger_entries_total").increment(1);
@@ -187,28 +130,22 @@ pub(crate) async fn session_data(
     tx: &mut WriteTx,
     session_id: &str,
 ) -> ApiResult<serde_json::Value> {
-    let r = sqlx::query(
-        "SELECT s.id, s.game_id, s.version_id, s.spec_id, s.room_id, s.user_key, s.state, s.end_reason, s.created_at, \
-         s.ended_at, COALESCE(m.started_at, s.playing_since) AS started_at FROM sessions s \
-         LEFT JOIN session_meter m ON m.session_id = s.id WHERE s.id = $1",
-    )
-    .bind(session_id)
-    .fetch_optional(&mut ***tx)
-    .await?
-    .ok_or(ApiError::NotFound("session"))?;
+    let r = store::metering::event_facts(tx, session_id)
+        .await?
+        .ok_or(ApiError::NotFound("session"))?;
     let ts = |v: Option<i64>| v.map(|t| Timestamp(t).to_string());
     Ok(serde_json::json!({
-        "session_id": r.try_get::<String, _>("id")?,
-        "game_id": r.try_get::<String, _>("game_id")?,
-        "version_id": r.try_get::<String, _>("version_id")?,
-        "spec_id": r.try_get::<String, _>("spec_id")?,
-        "room_id": r.try_get::<String, _>("room_id")?,
-        "user": r.try_get::<String, _>("user_key")?,
-        "state": r.try_get::<String, _>("state")?,
-        "end_reason": r.try_get::<Option<String>, _>("end_reason")?,
-        "reserved_at": ts(Some(r.try_get::<i64, _>("created_at")?)),
-        "started_at": ts(r.try_get("started_at")?),
-        "ended_at": ts(r.try_get("ended_at")?),
+        "session_id": r.id,
+        "game_id": r.game_id,
+        "version_id": r.version_id,
+        "spec_id": r.spec_id,
+        "room_id": r.room_id,
+        "user": r.user_key,
+        "state": r.state,
+        "end_reason": r.end_reason,
+        "reserved_at": ts(Some(r.created_at)),
+        "started_at": ts(r.started_at),
+        "ended_at": ts(r.ended_at),
     }))
 }
 
@@ -271,26 +208,14 @@ pub async fn usage(
     to: Timestamp,
     grouping: Grouping,
 ) -> ApiResult<Vec<UsageRow>> {
-    let rows = sqlx::query(
-        "SELECT ended_at / 86400000 AS day, game_id, spec_id, COUNT(*) AS sessions, \
-         CAST(SUM(billable_secs) AS BIGINT) AS secs, CAST(SUM(amount_micros) AS BIGINT) AS amount \
-         FROM usage_ledger WHERE ($1 = '' OR tenant_id = $1) AND ended_at >= $2 AND ended_at < $3 \
-         GROUP BY ended_at / 86400000, game_id, spec_id",
-    )
-    .bind(tenant.unwrap_or(""))
-    .bind(from.millis())
-    .bind(to.millis())
-    .fetch_all(pool)
-    .await?;
+    let rows =
+        store::metering::usage(pool, tenant.unwrap_or(""), from.millis(), to.millis()).await?;
     let mut out: std::collections::BTreeMap<UsageKey, UsageRow> = Default::default();
     for r in rows {
-        let day: i64 = r.try_get("day")?;
-        let game: String = r.try_get("game_id")?;
-        let spec: String = r.try_get("spec_id")?;
         let key = (
-            grouping.day.then_some(day),
-            grouping.game.then_some(game),
-            grouping.spec.then_some(spec),
+            grouping.day.then_some(r.day),
+            grouping.game.then_some(r.game_id),
+            grouping.spec.then_some(r.spec_id),
         );
         let row = out.entry(key.clone()).or_insert_with(|| UsageRow {
             day: key.0.map(day_name),
@@ -300,9 +225,9 @@ pub async fn usage(
             billable_secs: 0,
             amount_micros: 0,
         });
-        row.sessions += r.try_get::<i64, _>("sessions")?.max(0) as u64;
-        row.billable_secs += r.try_get::<i64, _>("secs")?.max(0) as u64;
-        row.amount_micros += r.try_get::<i64, _>("amount")?;
+        row.sessions += r.sessions.max(0) as u64;
+        row.billable_secs += r.secs.max(0) as u64;
+        row.amount_micros += r.amount;
     }
     Ok(out.into_values().collect())
 }
