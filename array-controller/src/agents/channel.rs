@@ -14,6 +14,7 @@
 //! touches another board.
 
 use crate::state::AppState;
+use crate::store::agents as store;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::StreamExt;
 use playrack_wire::agent::{
@@ -214,13 +215,13 @@ async fn deliver(
 ) -> Result<bool, sqlx::Error> {
     use super::outbox::{self, Delivery};
     let now = crate::now().millis();
-    let pending = outbox::pending(&state.db.pool, board_id).await?;
+    let pending = outbox::pending(state, board_id).await?;
     let mut waiting = false;
     for p in &pending {
         match outbox::decide(p, now) {
             Delivery::Expired => {
                 tracing::info!(board = %board_id, command = %p.id, "command expired unsent");
-                outbox::done(&state.db.pool, board_id, &p.id).await?;
+                store::command_done(&state.db.pool, board_id, &p.id).await?;
             }
             Delivery::Wait => waiting = true,
             Delivery::Send => {
@@ -232,7 +233,7 @@ async fn deliver(
                 {
                     return Ok(true);
                 }
-                outbox::mark_sent(&state.db.pool, &p.id, now).await?;
+                store::command_sent(&state.db.pool, &p.id, now).await?;
             }
         }
     }
@@ -243,14 +244,7 @@ async fn deliver(
 async fn went_offline(state: &AppState, board_id: &str) -> Result<(), sqlx::Error> {
     let mut tx = state.db.write().await?;
     // (Unless it is connected to another replica by now.)
-    sqlx::query(
-        "UPDATE boards SET agent_state = 'offline' WHERE id = $1 AND agent_state = 'online' AND controller_id = $2",
-    )
-    .bind(board_id)
-    .bind(&state.replica_id)
-    .execute(&mut **tx)
-    .await?;
-    crate::store::slots::sync_board(&mut tx, board_id).await?;
+    store::went_offline(&mut tx, board_id, &state.replica_id).await?;
     tx.commit().await
 }
 
@@ -263,48 +257,18 @@ async fn on_hello(
 ) -> Result<(), sqlx::Error> {
     let now = crate::now().millis();
     let mut tx = state.db.write().await?;
-    sqlx::query(
-        "UPDATE boards SET agent_state = 'online', last_seen_at = $1, agent_version = $2, signaling_url = $3, controller_id = $4 WHERE id = $5",
-    )
-    .bind(now)
-    .bind(agent_version)
-    .bind(signaling_url)
-    .bind(&state.replica_id)
-    .bind(board_id)
-    .execute(&mut **tx)
-    .await?;
     // The hello is the board's whole truth: what it no longer reports is gone.
-    sqlx::query("DELETE FROM instances WHERE board_id = $1")
-        .bind(board_id)
-        .execute(&mut **tx)
-        .await?;
-    for i in instances {
-        upsert_instance(&mut tx, board_id, i, now).await?;
-    }
-    tx.commit().await
-}
-
-async fn upsert_instance(
-    tx: &mut crate::db::WriteTx,
-    board_id: &str,
-    i: &InstanceReport,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO instances (board_id, id, spec_id, state, session_id, package, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7) \
-         ON CONFLICT (board_id, id) DO UPDATE SET spec_id = excluded.spec_id, state = excluded.state, \
-         session_id = excluded.session_id, package = excluded.package, updated_at = excluded.updated_at",
+    store::hello(
+        &mut tx,
+        board_id,
+        &state.replica_id,
+        agent_version,
+        signaling_url,
+        instances,
+        now,
     )
-    .bind(board_id)
-    .bind(&i.instance_id)
-    .bind(&i.spec_id)
-    .bind(serde_json::to_value(i.state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())
-    .bind(&i.session_id)
-    .bind(&i.package)
-    .bind(now)
-    .execute(&mut ***tx)
     .await?;
-    Ok(())
+    tx.commit().await
 }
 
 async fn on_message(
@@ -315,29 +279,19 @@ async fn on_message(
     let now = crate::now().millis();
     if let AgentMessage::Result { command_id, .. } = &msg {
         // Acknowledged: it leaves the outbox; more may wait behind it.
-        super::outbox::done(&state.db.pool, board_id, command_id).await?;
+        store::command_done(&state.db.pool, board_id, command_id).await?;
         state.agents.wake(board_id);
     }
 
     match msg {
         AgentMessage::Heartbeat { telemetry } => {
-            sqlx::query("UPDATE boards SET agent_state = 'online', last_seen_at = $1, telemetry = $2 WHERE id = $3")
-                .bind(now)
-                .bind(serde_json::to_string(&telemetry).expect("json"))
-                .bind(board_id)
-                .execute(&state.db.pool)
-                .await?;
+            let telemetry = serde_json::to_string(&telemetry).expect("json");
+            store::heartbeat(&state.db.pool, board_id, &telemetry, now).await?;
             metrics::counter!("playrack_agent_heartbeats_total").increment(1);
         }
         AgentMessage::Instance { instance } => {
             let mut tx = state.db.write().await?;
-            upsert_instance(&mut tx, board_id, &instance, now).await?;
-            crate::store::slots::recount_warm(&mut tx, board_id, &instance.spec_id).await?;
-            sqlx::query("UPDATE boards SET last_seen_at = $1 WHERE id = $2")
-                .bind(now)
-                .bind(board_id)
-                .execute(&mut **tx)
-                .await?;
+            store::instance_report(&mut tx, board_id, &instance, now).await?;
             tx.commit().await?;
         }
         AgentMessage::Deployment {
@@ -346,28 +300,14 @@ async fn on_message(
             progress_percent,
             error,
         } => {
-            // A board's report moves its room's deployment of every version with these bytes;
-            // once a room is ready it stays ready (one board with the package is enough).
-            let dstate = serde_json::to_value(dstate)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
-            sqlx::query(
-                "UPDATE deployments SET state = $1, progress_percent = $2, error = $3, updated_at = $4                  WHERE state <> 'ready' AND room_id = (SELECT a.room_id FROM boards b JOIN arrays a ON a.id = b.array_id WHERE b.id = $5)                  AND version_id IN (SELECT id FROM versions WHERE sha256 = $6)",
-            )
-            .bind(dstate)
-            .bind(i64::from(progress_percent.min(100)))
-            .bind(error)
-            .bind(now)
-            .bind(board_id)
-            .bind(sha256)
-            .execute(&state.db.pool)
-            .await?;
-            sqlx::query("UPDATE boards SET last_seen_at = $1 WHERE id = $2")
-                .bind(now)
-                .bind(board_id)
-                .execute(&state.db.pool)
-                .await?;
+            let report = store::DeploymentReport {
+                sha256: &sha256,
+                state: dstate,
+                progress_percent,
+                error: error.as_deref(),
+            };
+            store::deployment_report(&state.db.pool, board_id, &report, now).await?;
+            store::touch(&state.db.pool, board_id, now).await?;
             crate::play::queue::request_promotion(state);
         }
         AgentMessage::Session {
@@ -378,11 +318,7 @@ async fn on_message(
             last_input_at,
             ..
         } => {
-            sqlx::query("UPDATE boards SET last_seen_at = $1 WHERE id = $2")
-                .bind(now)
-                .bind(board_id)
-                .execute(&state.db.pool)
-                .await?;
+            store::touch(&state.db.pool, board_id, now).await?;
             if let Err(e) = crate::play::lifecycle::on_agent_session(
                 state,
                 board_id,
@@ -436,11 +372,7 @@ async fn on_message(
             // Everything else an agent says (heartbeats, acknowledged commands) only shows it
             // is alive.
             tracing::debug!(board = %board_id, message = ?other, "agent report");
-            sqlx::query("UPDATE boards SET last_seen_at = $1 WHERE id = $2")
-                .bind(now)
-                .bind(board_id)
-                .execute(&state.db.pool)
-                .await?;
+            store::touch(&state.db.pool, board_id, now).await?;
         }
     }
     Ok(())

@@ -8,6 +8,7 @@
 
 use crate::error::ApiResult;
 use crate::state::AppState;
+use crate::store::agents as store;
 use playrack_wire::Timestamp;
 
 /// Since when this controller has been able to hear boards without a break (`None`: it
@@ -93,16 +94,13 @@ pub fn expired(last_seen: Timestamp, now: Timestamp, lease_secs: u32) -> bool {
 /// Records that this replica is alive and since when it has heard boards, for the leader's
 /// judgement of the boards connected here.
 pub async fn report_hearing(state: &AppState, now: Timestamp) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO controllers (id, started_at, seen_at, hearing_since) VALUES ($1, $2, $2, $3) \
-         ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at, hearing_since = excluded.hearing_since",
+    store::report_hearing(
+        &state.db.pool,
+        &state.replica_id,
+        now,
+        state.agents.hearing.since(),
     )
-    .bind(&state.replica_id)
-    .bind(now.millis())
-    .bind(state.agents.hearing.since().map(|t| t.millis()))
-    .execute(&state.db.pool)
-    .await?;
-    Ok(())
+    .await
 }
 
 /// Marks every board past its lease as LOST (on the leader); returns their ids.
@@ -118,28 +116,14 @@ pub async fn sweep(state: &AppState, now: Timestamp) -> ApiResult<Vec<String>> {
     // A board connected to a replica that is alive but has not heard boards for a whole lease
     // (its database access stalled) is not judged; one whose replica is gone is (its agent
     // would have reconnected to another within the lease).
-    let stale: Vec<String> = sqlx::query_scalar(
-        "SELECT b.id FROM boards b LEFT JOIN controllers c ON c.id = b.controller_id \
-         WHERE b.last_seen_at < $1 AND b.agent_state <> 'lost' \
-         AND (c.id IS NULL OR c.seen_at < $1 OR (c.hearing_since IS NOT NULL AND c.hearing_since <= $1))",
-    )
-    .bind(cutoff.millis())
-    .fetch_all(&state.db.pool)
-    .await?;
+    let stale = store::stale_boards(&state.db.pool, cutoff).await?;
     if stale.is_empty() {
         return Ok(stale);
     }
     let mut tx = state.db.write().await?;
     let mut lost = Vec::new();
     for board in stale {
-        let changed = sqlx::query(
-            "UPDATE boards SET agent_state = 'lost' WHERE id = $1 AND agent_state <> 'lost' AND last_seen_at < $2",
-        )
-        .bind(&board)
-        .bind(cutoff.millis())
-        .execute(&mut **tx)
-        .await?;
-        if changed.rows_affected() == 1 {
+        if store::mark_lost(&mut tx, &board, cutoff).await? {
             crate::audit::record_as(
                 &mut tx,
                 "system",

@@ -17,8 +17,8 @@
 
 use crate::state::AppState;
 use crate::store::Backend;
+use crate::store::agents::{self as store, Pending};
 use playrack_wire::agent::{Command, ControllerMessage};
-use sqlx::AnyPool;
 use std::time::Duration;
 
 /// An unacknowledged command is sent again after this long.
@@ -48,16 +48,14 @@ pub async fn send(
         command,
     })
     .expect("json");
-    sqlx::query(
-        "INSERT INTO board_commands (id, board_id, body, created_at, expires_at, attempts) \
-         VALUES ($1, $2, $3, $4, $5, 0) ON CONFLICT (id) DO NOTHING",
+    store::insert_command(
+        &state.db.pool,
+        id,
+        board_id,
+        &body,
+        now,
+        now + ttl.as_millis() as i64,
     )
-    .bind(id)
-    .bind(board_id)
-    .bind(body)
-    .bind(now)
-    .bind(now + ttl.as_millis() as i64)
-    .execute(&state.db.pool)
     .await?;
     metrics::counter!("playrack_board_commands_total").increment(1);
     wake(state, board_id).await;
@@ -70,11 +68,7 @@ pub async fn wake(state: &AppState, board_id: &str) {
         return;
     }
     if state.db.backend == Backend::Postgres
-        && let Err(e) = sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(COMMANDS_CHANNEL)
-            .bind(board_id)
-            .execute(&state.db.pool)
-            .await
+        && let Err(e) = store::notify(&state.db.pool, COMMANDS_CHANNEL, board_id).await
     {
         // The row is written; the holder finds it on its next look.
         tracing::warn!(board = %board_id, "command notification failed: {e}");
@@ -85,51 +79,13 @@ pub async fn wake(state: &AppState, board_id: &str) {
 pub async fn announce_queue(state: &AppState) {
     let _ = state.queue_changed.send(());
     if state.db.backend == Backend::Postgres {
-        let _ = sqlx::query("SELECT pg_notify($1, '')")
-            .bind(QUEUE_CHANNEL)
-            .execute(&state.db.pool)
-            .await;
+        let _ = store::notify(&state.db.pool, QUEUE_CHANNEL, "").await;
     }
 }
 
-/// A waiting command.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Pending {
-    pub id: String,
-    pub body: String,
-    pub expires_at: i64,
-    pub sent_at: Option<i64>,
-}
-
-/// The board's waiting commands, oldest first.
-pub async fn pending(pool: &AnyPool, board_id: &str) -> Result<Vec<Pending>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, body, expires_at, sent_at FROM board_commands WHERE board_id = $1 \
-         ORDER BY created_at, id LIMIT $2",
-    )
-    .bind(board_id)
-    .bind(BATCH)
-    .fetch_all(pool)
-    .await
-}
-
-pub async fn mark_sent(pool: &AnyPool, id: &str, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE board_commands SET sent_at = $1, attempts = attempts + 1 WHERE id = $2")
-        .bind(now)
-        .bind(id)
-        .execute(pool)
-        .await?;
-    Ok(())
-}
-
-/// The board ran the command (or dropped an expired one): it is done.
-pub async fn done(pool: &AnyPool, board_id: &str, id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM board_commands WHERE id = $1 AND board_id = $2")
-        .bind(id)
-        .bind(board_id)
-        .execute(pool)
-        .await?;
-    Ok(())
+/// The board's waiting commands for one delivery pass, oldest first.
+pub async fn pending(state: &AppState, board_id: &str) -> Result<Vec<Pending>, sqlx::Error> {
+    store::pending_commands(&state.db.pool, board_id, BATCH).await
 }
 
 /// What one delivery pass decided for each waiting command, given the time: send it now,

@@ -8,12 +8,12 @@ use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::http::Json;
 use crate::state::AppState;
+use crate::store::{agents as store, topology};
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use playrack_wire::agent::{EnrolRequest, EnrolResponse, EnrolmentToken};
-use sqlx::Row;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -34,12 +34,7 @@ async fn create_enrolment_token(
     caller.require_operator_admin()?;
     let token = format!("{ENROLMENT_TOKEN_PREFIX}{}", db::random_token(40));
     let mut tx = state.db.write().await?;
-    let updated = sqlx::query("UPDATE rooms SET enrolment_token_hash = $1 WHERE id = $2")
-        .bind(auth::sha256_hex(token.as_bytes()))
-        .bind(&room_id)
-        .execute(&mut **tx)
-        .await?;
-    if updated.rows_affected() == 0 {
+    if !store::set_enrolment_token(&mut tx, &room_id, &auth::sha256_hex(token.as_bytes())).await? {
         return Err(ApiError::NotFound("room"));
     }
     audit::record(
@@ -78,44 +73,22 @@ async fn enrol(
     }
     let now = crate::now();
     let mut tx = state.db.write().await?;
-    let room_id: String =
-        sqlx::query_scalar("SELECT id FROM rooms WHERE enrolment_token_hash = $1")
-            .bind(auth::sha256_hex(req.enrolment_token.as_bytes()))
-            .fetch_optional(&mut **tx)
+    let room_id =
+        store::room_of_enrolment_token(&mut tx, &auth::sha256_hex(req.enrolment_token.as_bytes()))
             .await?
             .ok_or(BAD_ENROLMENT)?;
-    let existing = sqlx::query("SELECT b.id, a.room_id FROM boards b JOIN arrays a ON a.id = b.array_id WHERE b.serial = $1")
-        .bind(serial)
-        .fetch_optional(&mut **tx)
-        .await?;
-    let board_id = match existing {
-        Some(row) => {
-            let in_room: String = row.try_get("room_id")?;
+    let board_id = match topology::board_by_serial(&mut tx, serial).await? {
+        Some((board_id, in_room)) => {
             if in_room != room_id {
                 return Err(ApiError::conflict(
                     "BOARD_IN_OTHER_ROOM",
                     format!("board {serial} belongs to another room"),
                 ));
             }
-            row.try_get::<String, _>("id")?
+            board_id
         }
         None => {
-            // Concurrent first enrolments into a room agree on one `enrolled` array.
-            sqlx::query(
-                "INSERT INTO arrays (id, room_id, name, created_at) VALUES ($1, $2, 'enrolled', $3) \
-                 ON CONFLICT (room_id, name) DO NOTHING",
-            )
-            .bind(db::new_id("arr"))
-            .bind(&room_id)
-            .bind(now.millis())
-            .execute(&mut **tx)
-            .await?;
-            let array_id: String = sqlx::query_scalar(
-                "SELECT id FROM arrays WHERE room_id = $1 AND name = 'enrolled'",
-            )
-            .bind(&room_id)
-            .fetch_one(&mut **tx)
-            .await?;
+            let array_id = topology::enrolled_array(&mut tx, &room_id, now).await?;
             let board = playrack_wire::api::Board {
                 id: db::new_id("brd"),
                 array_id,
@@ -138,12 +111,13 @@ async fn enrol(
         board_id.trim_start_matches("brd_"),
         db::random_token(40)
     );
-    sqlx::query("UPDATE boards SET credential_hash = $1, agent_version = $2 WHERE id = $3")
-        .bind(auth::sha256_hex(credential.as_bytes()))
-        .bind(&req.agent_version)
-        .bind(&board_id)
-        .execute(&mut **tx)
-        .await?;
+    store::set_credential(
+        &mut tx,
+        &board_id,
+        &auth::sha256_hex(credential.as_bytes()),
+        &req.agent_version,
+    )
+    .await?;
     audit::record_as(
         &mut tx,
         &board_id,
@@ -177,13 +151,7 @@ pub(crate) async fn board_of(state: &AppState, headers: &HeaderMap) -> ApiResult
         .ok_or(BAD_CREDENTIAL)?;
     let (suffix, _) = rest.split_once('_').ok_or(BAD_CREDENTIAL)?;
     let board_id = format!("brd_{suffix}");
-    let stored: Option<String> =
-        sqlx::query_scalar("SELECT credential_hash FROM boards WHERE id = $1")
-            .bind(&board_id)
-            .fetch_optional(&state.db.pool)
-            .await?
-            .flatten();
-    match stored {
+    match store::credential_hash(&state.db.pool, &board_id).await? {
         Some(hash) if auth::constant_time_eq(&hash, &auth::sha256_hex(bearer.as_bytes())) => {
             Ok(board_id)
         }

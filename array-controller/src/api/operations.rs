@@ -4,19 +4,18 @@
 
 use crate::audit;
 use crate::auth::Caller;
-use crate::db::{self, ts};
+use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::http::Json;
 use crate::play::lifecycle;
 use crate::state::AppState;
+use crate::store::{agents as store, topology};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use hmac::{Hmac, Mac};
 use playrack_wire::agent::{Command, OutputStream};
 use playrack_wire::api::{BulkKick, BulkKickAnswer, CreateShellRun, EndReason, ShellRun};
 use sha2::Sha256;
-use sqlx::Row;
-use sqlx::any::AnyRow;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -67,15 +66,15 @@ async fn bulk_kick(
         None => caller.require_operator_admin()?,
         Some(t) => caller.require_tenant_write(t, "tenant")?,
     }
-    let ids: Vec<String> = sqlx::query_scalar(
-        "SELECT id FROM sessions WHERE live_key IS NOT NULL AND ($1 = '' OR tenant_id = $1) AND ($2 = '' OR game_id = $2) \
-         AND ($3 = '' OR board_id = $3) AND ($4 = '' OR room_id = $4)",
+    let ids = topology::live_sessions(
+        &state.db.pool,
+        &topology::LiveFilter {
+            tenant_id: caller.tenant_scope().unwrap_or(""),
+            game_id: req.game_id.as_deref().unwrap_or(""),
+            board_id: req.board_id.as_deref().unwrap_or(""),
+            room_id: req.room_id.as_deref().unwrap_or(""),
+        },
     )
-    .bind(caller.tenant_scope().unwrap_or(""))
-    .bind(req.game_id.clone().unwrap_or_default())
-    .bind(req.board_id.clone().unwrap_or_default())
-    .bind(req.room_id.clone().unwrap_or_default())
-    .fetch_all(&state.db.pool)
     .await?;
     let key = lifecycle::signing_key(&state).await?;
     let minute = crate::now().millis() / 60_000;
@@ -115,21 +114,6 @@ async fn bulk_kick(
     }))
 }
 
-fn run_from(r: &AnyRow) -> Result<ShellRun, sqlx::Error> {
-    Ok(ShellRun {
-        id: r.try_get("id")?,
-        board_id: r.try_get("board_id")?,
-        instance_id: r.try_get("instance_id")?,
-        command: r.try_get("command")?,
-        requested_by: r.try_get("requested_by")?,
-        status: r.try_get("status")?,
-        exit_code: r.try_get::<Option<i64>, _>("exit_code")?.map(|c| c as i32),
-        output: r.try_get("output")?,
-        error: r.try_get("error")?,
-        created_at: ts(r, "created_at")?,
-    })
-}
-
 /// Runs a shell command in an instance of a board (operator admins; audited). The board must be
 /// connected; poll the run for its output.
 #[utoipa::path(post, path = "/v1/boards/{id}/shell", tag = "topology", request_body = CreateShellRun, responses((status = 202, body = ShellRun)))]
@@ -149,12 +133,7 @@ async fn create_shell_run(
     if !(1..=600).contains(&timeout) {
         return Err(ApiError::Validation("timeout_secs must be 1–600".into()));
     }
-    let online: Option<String> =
-        sqlx::query_scalar("SELECT id FROM boards WHERE id = $1 AND agent_state = 'online'")
-            .bind(&board_id)
-            .fetch_optional(&state.db.pool)
-            .await?;
-    if online.is_none() {
+    if !topology::is_online(&state.db.pool, &board_id).await? {
         return Err(ApiError::conflict(
             "BOARD_NOT_CONNECTED",
             "the board's agent is not connected",
@@ -162,22 +141,19 @@ async fn create_shell_run(
     }
     let id = db::new_id("sh");
     let mut tx = state.db.write().await?;
-    sqlx::query(
-        "INSERT INTO shell_runs (id, board_id, instance_id, command, requested_by, status, output, created_at) VALUES ($1,$2,$3,$4,$5,'running','',$6)",
+    let run = store::insert_shell_run(
+        &mut tx,
+        &store::NewShellRun {
+            id: &id,
+            board_id: &board_id,
+            instance_id: &req.instance_id,
+            command: &req.command,
+            requested_by: caller.id(),
+            created_at: crate::now(),
+        },
     )
-    .bind(&id)
-    .bind(&board_id)
-    .bind(&req.instance_id)
-    .bind(&req.command)
-    .bind(caller.id())
-    .bind(crate::now().millis())
-    .execute(&mut **tx)
     .await?;
     audit::record(&mut tx, &caller, None, "shell.run", &id, serde_json::json!({"board_id": board_id, "instance_id": req.instance_id, "command": req.command})).await?;
-    let row = sqlx::query("SELECT * FROM shell_runs WHERE id = $1")
-        .bind(&id)
-        .fetch_one(&mut **tx)
-        .await?;
     tx.commit().await?;
     let command = Command::Shell {
         instance_id: req.instance_id,
@@ -193,7 +169,7 @@ async fn create_shell_run(
         std::time::Duration::from_secs(u64::from(timeout)),
     )
     .await?;
-    Ok((StatusCode::ACCEPTED, axum::Json(run_from(&row)?)))
+    Ok((StatusCode::ACCEPTED, axum::Json(run)))
 }
 
 /// A shell run and its output so far.
@@ -204,12 +180,10 @@ async fn get_shell_run(
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<ShellRun>> {
     caller.require_operator()?;
-    let row = sqlx::query("SELECT * FROM shell_runs WHERE id = $1")
-        .bind(&id)
-        .fetch_optional(&state.db.pool)
+    let run = store::shell_run(&state.db.pool, &id)
         .await?
         .ok_or(ApiError::NotFound("shell run"))?;
-    Ok(axum::Json(run_from(&row)?))
+    Ok(axum::Json(run))
 }
 
 /// Records output a board streamed back for a shell command (`command_id` = `shell-<run id>`).
@@ -224,15 +198,9 @@ pub async fn on_shell_output(
     let Some(run) = command_id.strip_prefix("shell-") else {
         return Ok(());
     };
-    let row = sqlx::query(
-        "SELECT output FROM shell_runs WHERE id = $1 AND board_id = $2 AND status = 'running'",
-    )
-    .bind(run)
-    .bind(board_id)
-    .fetch_optional(&state.db.pool)
-    .await?;
-    let Some(row) = row else { return Ok(()) };
-    let mut output: String = row.try_get("output")?;
+    let Some(mut output) = store::running_output(&state.db.pool, run, board_id).await? else {
+        return Ok(());
+    };
     if output.len() < MAX_SHELL_OUTPUT {
         if stream == OutputStream::Stderr && !data.is_empty() {
             output.push_str("[stderr] ");
@@ -240,14 +208,7 @@ pub async fn on_shell_output(
         output.push_str(data);
         output.truncate(MAX_SHELL_OUTPUT.min(output.len()));
     }
-    sqlx::query("UPDATE shell_runs SET output = $1, exit_code = $2, status = $3, finished_at = $4 WHERE id = $5")
-        .bind(output)
-        .bind(exit_code.map(i64::from))
-        .bind(if exit_code.is_some() { "done" } else { "running" })
-        .bind(exit_code.map(|_| crate::now().millis()))
-        .bind(run)
-        .execute(&state.db.pool)
-        .await?;
+    store::record_output(&state.db.pool, run, &output, exit_code, crate::now()).await?;
     Ok(())
 }
 
@@ -261,12 +222,6 @@ pub async fn on_shell_failed(
     let Some(run) = command_id.strip_prefix("shell-") else {
         return Ok(());
     };
-    sqlx::query("UPDATE shell_runs SET status = 'failed', error = $1, finished_at = $2 WHERE id = $3 AND board_id = $4 AND status = 'running'")
-        .bind(error)
-        .bind(crate::now().millis())
-        .bind(run)
-        .bind(board_id)
-        .execute(&state.db.pool)
-        .await?;
+    store::fail_shell_run(&state.db.pool, run, board_id, error, crate::now()).await?;
     Ok(())
 }

@@ -3,16 +3,15 @@
 
 use crate::audit;
 use crate::auth::Caller;
-use crate::db::{self, PageParams, json_col, page_from, ts, u32_col};
+use crate::db::{self, PageParams, page_from};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Json, Query};
 use crate::state::AppState;
+use crate::store::topology as store;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use playrack_wire::api::*;
 use serde::Deserialize;
-use sqlx::Row;
-use sqlx::any::AnyRow;
 use std::collections::BTreeMap;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -37,21 +36,6 @@ fn name_ok(what: &str, s: &str) -> ApiResult<()> {
         )));
     }
     Ok(())
-}
-
-fn placement_str(p: Placement) -> &'static str {
-    match p {
-        Placement::Spread => "spread",
-        Placement::Binpack => "binpack",
-    }
-}
-
-fn board_status_str(s: BoardStatus) -> &'static str {
-    match s {
-        BoardStatus::Active => "active",
-        BoardStatus::Draining => "draining",
-        BoardStatus::Disabled => "disabled",
-    }
 }
 
 /// A shared volume is an absolute path or an `rsync://` URL.
@@ -84,14 +68,6 @@ fn capacity_ok(c: &BTreeMap<String, u32>) -> ApiResult<()> {
 
 // --- regions ---------------------------------------------------------------------------------
 
-fn region_from(row: &AnyRow) -> Result<Region, sqlx::Error> {
-    Ok(Region {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        created_at: ts(row, "created_at")?,
-    })
-}
-
 #[utoipa::path(post, path = "/v1/regions", tag = "topology", request_body = CreateRegion, responses((status = 201, body = Region)))]
 async fn create_region(
     State(state): State<AppState>,
@@ -106,12 +82,7 @@ async fn create_region(
         created_at: crate::now(),
     };
     let mut tx = state.db.write().await?;
-    sqlx::query("INSERT INTO regions (id, name, created_at) VALUES ($1,$2,$3)")
-        .bind(&region.id)
-        .bind(&region.name)
-        .bind(region.created_at.millis())
-        .execute(&mut **tx)
-        .await?;
+    store::insert_region(&mut tx, &region).await?;
     audit::record(
         &mut tx,
         &caller,
@@ -131,67 +102,11 @@ async fn list_regions(
     _caller: Caller,
     Query(page): Query<PageParams>,
 ) -> ApiResult<axum::Json<Page<Region>>> {
-    let rows = sqlx::query("SELECT * FROM regions WHERE id > $1 ORDER BY id LIMIT $2")
-        .bind(page.cursor())
-        .bind(page.limit() + 1)
-        .fetch_all(&state.db.pool)
-        .await?;
-    let items = rows
-        .iter()
-        .map(region_from)
-        .collect::<Result<Vec<_>, _>>()?;
+    let items = store::regions(&state.db.pool, &page.cursor(), page.limit() + 1).await?;
     Ok(axum::Json(page_from(items, &page, |r| r.id.clone())))
 }
 
 // --- rooms -----------------------------------------------------------------------------------
-
-fn room_from(row: &AnyRow) -> Result<Room, sqlx::Error> {
-    Ok(Room {
-        id: row.try_get("id")?,
-        region_id: row.try_get("region_id")?,
-        name: row.try_get("name")?,
-        instance_cap: u32_col(row, "instance_cap")?,
-        shared_volume: row.try_get("shared_volume")?,
-        probe_url: row.try_get("probe_url")?,
-        placement: if row.try_get::<String, _>("placement")? == "binpack" {
-            Placement::Binpack
-        } else {
-            Placement::Spread
-        },
-        created_at: ts(row, "created_at")?,
-    })
-}
-
-async fn insert_room(tx: &mut db::WriteTx, room: &Room) -> ApiResult<()> {
-    sqlx::query(
-        "INSERT INTO rooms (id, region_id, name, instance_cap, shared_volume, probe_url, placement, created_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
-    )
-    .bind(&room.id)
-    .bind(&room.region_id)
-    .bind(&room.name)
-    .bind(i64::from(room.instance_cap))
-    .bind(&room.shared_volume)
-    .bind(&room.probe_url)
-    .bind(placement_str(room.placement))
-    .bind(room.created_at.millis())
-    .execute(&mut ***tx)
-    .await?;
-    Ok(())
-}
-
-async fn update_room_row(tx: &mut db::WriteTx, room: &Room) -> ApiResult<()> {
-    sqlx::query("UPDATE rooms SET name=$1, instance_cap=$2, shared_volume=$3, probe_url=$4, placement=$5 WHERE id=$6")
-        .bind(&room.name)
-        .bind(i64::from(room.instance_cap))
-        .bind(&room.shared_volume)
-        .bind(&room.probe_url)
-        .bind(placement_str(room.placement))
-        .bind(&room.id)
-        .execute(&mut ***tx)
-        .await?;
-    Ok(())
-}
 
 #[utoipa::path(post, path = "/v1/rooms", tag = "topology", request_body = CreateRoom, responses((status = 201, body = Room)))]
 async fn create_room(
@@ -214,7 +129,7 @@ async fn create_room(
         created_at: crate::now(),
     };
     let mut tx = state.db.write().await?;
-    insert_room(&mut tx, &room).await?;
+    store::insert_room(&mut tx, &room).await?;
     audit::record(
         &mut tx,
         &caller,
@@ -248,25 +163,20 @@ async fn list_rooms(
         limit: q.limit,
         cursor: q.cursor,
     };
-    let rows = sqlx::query(
-        "SELECT * FROM rooms WHERE ($1 = '' OR region_id = $1) AND id > $2 ORDER BY id LIMIT $3",
+    let items = store::rooms(
+        &state.db.pool,
+        &q.parent_id.unwrap_or_default(),
+        &page.cursor(),
+        page.limit() + 1,
     )
-    .bind(q.parent_id.unwrap_or_default())
-    .bind(page.cursor())
-    .bind(page.limit() + 1)
-    .fetch_all(&state.db.pool)
     .await?;
-    let items = rows.iter().map(room_from).collect::<Result<Vec<_>, _>>()?;
     Ok(axum::Json(page_from(items, &page, |r| r.id.clone())))
 }
 
 async fn load_room(state: &AppState, id: &str) -> ApiResult<Room> {
-    let row = sqlx::query("SELECT * FROM rooms WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&state.db.pool)
+    store::room(&state.db.pool, id)
         .await?
-        .ok_or(ApiError::NotFound("room"))?;
-    Ok(room_from(&row)?)
+        .ok_or(ApiError::NotFound("room"))
 }
 
 #[utoipa::path(get, path = "/v1/rooms/{id}", tag = "topology", responses((status = 200, body = Room)))]
@@ -306,7 +216,7 @@ async fn update_room(
         room.placement = v;
     }
     let mut tx = state.db.write().await?;
-    update_room_row(&mut tx, &room).await?;
+    store::update_room(&mut tx, &room).await?;
     audit::record(
         &mut tx,
         &caller,
@@ -321,15 +231,6 @@ async fn update_room(
 }
 
 // --- arrays ----------------------------------------------------------------------------------
-
-fn array_from(row: &AnyRow) -> Result<Array, sqlx::Error> {
-    Ok(Array {
-        id: row.try_get("id")?,
-        room_id: row.try_get("room_id")?,
-        name: row.try_get("name")?,
-        created_at: ts(row, "created_at")?,
-    })
-}
 
 #[utoipa::path(post, path = "/v1/arrays", tag = "topology", request_body = CreateArray, responses((status = 201, body = Array)))]
 async fn create_array(
@@ -346,13 +247,7 @@ async fn create_array(
         created_at: crate::now(),
     };
     let mut tx = state.db.write().await?;
-    sqlx::query("INSERT INTO arrays (id, room_id, name, created_at) VALUES ($1,$2,$3,$4)")
-        .bind(&array.id)
-        .bind(&array.room_id)
-        .bind(&array.name)
-        .bind(array.created_at.millis())
-        .execute(&mut **tx)
-        .await?;
+    store::insert_array(&mut tx, &array).await?;
     audit::record(
         &mut tx,
         &caller,
@@ -377,63 +272,29 @@ async fn list_arrays(
         limit: q.limit,
         cursor: q.cursor,
     };
-    let rows = sqlx::query(
-        "SELECT * FROM arrays WHERE ($1 = '' OR room_id = $1) AND id > $2 ORDER BY id LIMIT $3",
+    let items = store::arrays(
+        &state.db.pool,
+        &q.parent_id.unwrap_or_default(),
+        &page.cursor(),
+        page.limit() + 1,
     )
-    .bind(q.parent_id.unwrap_or_default())
-    .bind(page.cursor())
-    .bind(page.limit() + 1)
-    .fetch_all(&state.db.pool)
     .await?;
-    let items = rows.iter().map(array_from).collect::<Result<Vec<_>, _>>()?;
     Ok(axum::Json(page_from(items, &page, |a| a.id.clone())))
 }
 
 // --- boards ----------------------------------------------------------------------------------
 
-pub(crate) fn board_from(row: &AnyRow) -> Result<Board, sqlx::Error> {
-    Ok(Board {
-        id: row.try_get("id")?,
-        array_id: row.try_get("array_id")?,
-        serial: row.try_get("serial")?,
-        model: row.try_get("model")?,
-        capacity: json_col(row, "capacity")?,
-        status: match row.try_get::<String, _>("status")?.as_str() {
-            "draining" => BoardStatus::Draining,
-            "disabled" => BoardStatus::Disabled,
-            _ => BoardStatus::Active,
-        },
-        agent_state: match row.try_get::<String, _>("agent_state")?.as_str() {
-            "online" => AgentState::Online,
-            "lost" => AgentState::Lost,
-            _ => AgentState::Offline,
-        },
-        last_seen_at: db::ts_opt(row, "last_seen_at")?,
-        agent_version: row.try_get("agent_version")?,
-        telemetry: row
-            .try_get::<Option<String>, _>("telemetry")?
-            .and_then(|t| serde_json::from_str(&t).ok()),
-        created_at: ts(row, "created_at")?,
-    })
-}
-
+/// Inserts a board; a serial another board has is a `SERIAL_TAKEN` conflict.
 pub(crate) async fn insert_board(tx: &mut db::WriteTx, b: &Board) -> ApiResult<()> {
-    sqlx::query("INSERT INTO boards (id, array_id, serial, model, capacity, status, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7)")
-        .bind(&b.id)
-        .bind(&b.array_id)
-        .bind(&b.serial)
-        .bind(&b.model)
-        .bind(serde_json::to_string(&b.capacity).expect("json"))
-        .bind(board_status_str(b.status))
-        .bind(b.created_at.millis())
-        .execute(&mut ***tx)
+    store::insert_board(tx, b)
         .await
         .map_err(|e| match ApiError::from(e) {
-            ApiError::Conflict { .. } => ApiError::conflict("SERIAL_TAKEN", format!("a board with serial `{}` exists", b.serial)),
+            ApiError::Conflict { .. } => ApiError::conflict(
+                "SERIAL_TAKEN",
+                format!("a board with serial `{}` exists", b.serial),
+            ),
             other => other,
-        })?;
-    crate::store::slots::sync_board(tx, &b.id).await?;
-    Ok(())
+        })
 }
 
 #[utoipa::path(post, path = "/v1/boards", tag = "topology", request_body = CreateBoard, responses((status = 201, body = Board)))]
@@ -485,25 +346,20 @@ async fn list_boards(
         limit: q.limit,
         cursor: q.cursor,
     };
-    let rows = sqlx::query(
-        "SELECT * FROM boards WHERE ($1 = '' OR array_id = $1) AND id > $2 ORDER BY id LIMIT $3",
+    let items = store::boards(
+        &state.db.pool,
+        &q.parent_id.unwrap_or_default(),
+        &page.cursor(),
+        page.limit() + 1,
     )
-    .bind(q.parent_id.unwrap_or_default())
-    .bind(page.cursor())
-    .bind(page.limit() + 1)
-    .fetch_all(&state.db.pool)
     .await?;
-    let items = rows.iter().map(board_from).collect::<Result<Vec<_>, _>>()?;
     Ok(axum::Json(page_from(items, &page, |b| b.id.clone())))
 }
 
 async fn load_board(state: &AppState, id: &str) -> ApiResult<Board> {
-    let row = sqlx::query("SELECT * FROM boards WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&state.db.pool)
+    store::board(&state.db.pool, id)
         .await?
-        .ok_or(ApiError::NotFound("board"))?;
-    Ok(board_from(&row)?)
+        .ok_or(ApiError::NotFound("board"))
 }
 
 #[utoipa::path(get, path = "/v1/boards/{id}", tag = "topology", responses((status = 200, body = Board)))]
@@ -538,14 +394,7 @@ async fn update_board(
         board.status = v;
     }
     let mut tx = state.db.write().await?;
-    sqlx::query("UPDATE boards SET model = $1, capacity = $2, status = $3 WHERE id = $4")
-        .bind(&board.model)
-        .bind(serde_json::to_string(&board.capacity).expect("json"))
-        .bind(board_status_str(board.status))
-        .bind(&id)
-        .execute(&mut **tx)
-        .await?;
-    crate::store::slots::sync_board(&mut tx, &id).await?;
+    store::update_board(&mut tx, &id, &board.model, &board.capacity, board.status).await?;
     audit::record(
         &mut tx,
         &caller,
@@ -579,36 +428,24 @@ async fn import_topology(
     let mut tx = state.db.write().await?;
     for region in &doc.regions {
         name_ok("region name", &region.name)?;
-        let region_id =
-            match sqlx::query_scalar::<_, String>("SELECT id FROM regions WHERE name = $1")
-                .bind(region.name.trim())
-                .fetch_optional(&mut **tx)
-                .await?
-            {
-                Some(id) => id,
-                None => {
-                    let id = db::new_id("reg");
-                    sqlx::query("INSERT INTO regions (id, name, created_at) VALUES ($1,$2,$3)")
-                        .bind(&id)
-                        .bind(region.name.trim())
-                        .bind(now.millis())
-                        .execute(&mut **tx)
-                        .await?;
-                    report.created += 1;
-                    id
-                }
-            };
+        let region_id = match store::region_named(&mut tx, region.name.trim()).await? {
+            Some(id) => id,
+            None => {
+                let new = Region {
+                    id: db::new_id("reg"),
+                    name: region.name.trim().to_owned(),
+                    created_at: now,
+                };
+                store::insert_region(&mut tx, &new).await?;
+                report.created += 1;
+                new.id
+            }
+        };
         for r in &region.rooms {
             name_ok("room name", &r.name)?;
             volume_ok(&r.shared_volume)?;
             probe_ok(&r.probe_url)?;
-            let existing = sqlx::query_scalar::<_, String>(
-                "SELECT id FROM rooms WHERE region_id = $1 AND name = $2",
-            )
-            .bind(&region_id)
-            .bind(r.name.trim())
-            .fetch_optional(&mut **tx)
-            .await?;
+            let existing = store::room_named(&mut tx, &region_id, r.name.trim()).await?;
             let room = Room {
                 id: existing.clone().unwrap_or_else(|| db::new_id("room")),
                 region_id: region_id.clone(),
@@ -620,48 +457,41 @@ async fn import_topology(
                 created_at: now,
             };
             if existing.is_some() {
-                update_room_row(&mut tx, &room).await?;
+                store::update_room(&mut tx, &room).await?;
                 report.updated += 1;
             } else {
-                insert_room(&mut tx, &room).await?;
+                store::insert_room(&mut tx, &room).await?;
                 report.created += 1;
             }
             for a in &r.arrays {
                 name_ok("array name", &a.name)?;
-                let array_id = match sqlx::query_scalar::<_, String>(
-                    "SELECT id FROM arrays WHERE room_id = $1 AND name = $2",
-                )
-                .bind(&room.id)
-                .bind(a.name.trim())
-                .fetch_optional(&mut **tx)
-                .await?
-                {
+                let array_id = match store::array_named(&mut tx, &room.id, a.name.trim()).await? {
                     Some(id) => id,
                     None => {
-                        let id = db::new_id("arr");
-                        sqlx::query("INSERT INTO arrays (id, room_id, name, created_at) VALUES ($1,$2,$3,$4)").bind(&id).bind(&room.id).bind(a.name.trim()).bind(now.millis()).execute(&mut **tx).await?;
+                        let new = Array {
+                            id: db::new_id("arr"),
+                            room_id: room.id.clone(),
+                            name: a.name.trim().to_owned(),
+                            created_at: now,
+                        };
+                        store::insert_array(&mut tx, &new).await?;
                         report.created += 1;
-                        id
+                        new.id
                     }
                 };
                 for b in &a.boards {
                     name_ok("board serial", &b.serial)?;
                     name_ok("board model", &b.model)?;
                     capacity_ok(&b.capacity)?;
-                    let updated = sqlx::query("UPDATE boards SET array_id = $1, model = $2, capacity = $3 WHERE serial = $4")
-                        .bind(&array_id)
-                        .bind(b.model.trim())
-                        .bind(serde_json::to_string(&b.capacity).expect("json"))
-                        .bind(b.serial.trim())
-                        .execute(&mut **tx)
-                        .await?;
-                    if updated.rows_affected() > 0 {
-                        let id: String =
-                            sqlx::query_scalar("SELECT id FROM boards WHERE serial = $1")
-                                .bind(b.serial.trim())
-                                .fetch_one(&mut **tx)
-                                .await?;
-                        crate::store::slots::sync_board(&mut tx, &id).await?;
+                    let updated = store::update_board_by_serial(
+                        &mut tx,
+                        b.serial.trim(),
+                        &array_id,
+                        b.model.trim(),
+                        &b.capacity,
+                    )
+                    .await?;
+                    if updated.is_some() {
                         report.updated += 1;
                     } else {
                         let board = Board {
@@ -699,26 +529,6 @@ async fn import_topology(
 
 // --- orders ----------------------------------------------------------------------------------
 
-fn order_from(row: &AnyRow) -> Result<Order, sqlx::Error> {
-    Ok(Order {
-        id: row.try_get("id")?,
-        tenant_id: row.try_get("tenant_id")?,
-        spec_id: row.try_get("spec_id")?,
-        region_id: row.try_get("region_id")?,
-        room_ids: json_col(row, "room_ids")?,
-        concurrency: u32_col(row, "concurrency")?,
-        valid_from: ts(row, "valid_from")?,
-        valid_until: ts(row, "valid_until")?,
-        priority: row.try_get::<i64, _>("priority")? as i32,
-        status: if row.try_get::<String, _>("status")? == "cancelled" {
-            OrderStatus::Cancelled
-        } else {
-            OrderStatus::Active
-        },
-        created_at: ts(row, "created_at")?,
-    })
-}
-
 /// Creates an order for a tenant: concurrency of one spec in a region or a set of rooms.
 #[utoipa::path(post, path = "/v1/orders", tag = "topology", request_body = CreateOrder, responses((status = 201, body = Order)))]
 async fn create_order(
@@ -745,11 +555,7 @@ async fn create_order(
     let mut tx = state.db.write().await?;
     super::accounts::ensure_tenant(&mut tx, &req.tenant_id).await?;
     for room in &req.room_ids {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rooms WHERE id = $1")
-            .bind(room)
-            .fetch_one(&mut **tx)
-            .await?;
-        if n == 0 {
+        if !store::room_exists(&mut tx, room).await? {
             return Err(ApiError::Validation(format!("there is no room `{room}`")));
         }
     }
@@ -766,22 +572,7 @@ async fn create_order(
         status: OrderStatus::Active,
         created_at: crate::now(),
     };
-    sqlx::query(
-        "INSERT INTO orders (id, tenant_id, spec_id, region_id, room_ids, concurrency, valid_from, valid_until, priority, status, created_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,'active',$10)",
-    )
-    .bind(&order.id)
-    .bind(&order.tenant_id)
-    .bind(&order.spec_id)
-    .bind(&order.region_id)
-    .bind(serde_json::to_string(&order.room_ids).expect("json"))
-    .bind(i64::from(order.concurrency))
-    .bind(order.valid_from.millis())
-    .bind(order.valid_until.millis())
-    .bind(i64::from(order.priority))
-    .bind(order.created_at.millis())
-    .execute(&mut **tx)
-    .await?;
+    store::insert_order(&mut tx, &order).await?;
     audit::record(
         &mut tx,
         &caller,
@@ -819,25 +610,14 @@ async fn list_orders(
         .map(str::to_owned)
         .or(q.tenant_id)
         .unwrap_or_default();
-    let rows = sqlx::query(
-        "SELECT * FROM orders WHERE ($1 = '' OR tenant_id = $1) AND id > $2 ORDER BY id LIMIT $3",
-    )
-    .bind(&tenant)
-    .bind(page.cursor())
-    .bind(page.limit() + 1)
-    .fetch_all(&state.db.pool)
-    .await?;
-    let items = rows.iter().map(order_from).collect::<Result<Vec<_>, _>>()?;
+    let items = store::orders(&state.db.pool, &tenant, &page.cursor(), page.limit() + 1).await?;
     Ok(axum::Json(page_from(items, &page, |o| o.id.clone())))
 }
 
 async fn load_order(state: &AppState, id: &str) -> ApiResult<Order> {
-    let row = sqlx::query("SELECT * FROM orders WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&state.db.pool)
+    store::order(&state.db.pool, id)
         .await?
-        .ok_or(ApiError::NotFound("order"))?;
-    Ok(order_from(&row)?)
+        .ok_or(ApiError::NotFound("order"))
 }
 
 #[utoipa::path(get, path = "/v1/orders/{id}", tag = "topology", responses((status = 200, body = Order)))]
@@ -879,14 +659,7 @@ async fn update_order(
         ));
     }
     let mut tx = state.db.write().await?;
-    sqlx::query("UPDATE orders SET concurrency = $1, valid_until = $2, priority = $3, status = $4 WHERE id = $5")
-        .bind(i64::from(order.concurrency))
-        .bind(order.valid_until.millis())
-        .bind(i64::from(order.priority))
-        .bind(if order.status == OrderStatus::Cancelled { "cancelled" } else { "active" })
-        .bind(&id)
-        .execute(&mut **tx)
-        .await?;
+    store::update_order(&mut tx, &order).await?;
     audit::record(
         &mut tx,
         &caller,
