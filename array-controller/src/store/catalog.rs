@@ -57,8 +57,8 @@ pub fn version_state_text(s: VersionState) -> &'static str {
     }
 }
 
-/// The state a `versions.state` value names (unknown text reads as FAILED, which the
-/// controller never leaves half-done).
+/// The state a `versions.state` value names (unknown text, which the controller never writes,
+/// reads as FAILED).
 pub fn parse_version_state(s: &str) -> VersionState {
     match s {
         "UPLOADING" => VersionState::Uploading,
@@ -78,7 +78,8 @@ pub fn deployment_state_text(s: DeploymentRoomState) -> &'static str {
     }
 }
 
-/// The state a `deployments.state` value names (unknown text reads as pending).
+/// The state a `deployments.state` value names (unknown text, which the controller never
+/// writes, reads as pending).
 pub fn parse_deployment_state(s: &str) -> DeploymentRoomState {
     match s {
         "syncing" => DeploymentRoomState::Syncing,
