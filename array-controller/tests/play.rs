@@ -224,9 +224,11 @@ async fn unclaimed_promotions_expire_and_quiet_tickets_are_evicted() {
         let c = ticket_of(&acquire(&ctl, &by_link(&w, 3), None).await);
 
         // The slot frees: A (head of the line) is promoted as soon as the board has the
-        // instance back, but never claims it.
+        // instance back, but never claims it. B keeps polling all along (however long that
+        // takes on a loaded machine, B must not go quiet); C stops.
         leave(&ctl, &playing).await;
         wait_for("A to be promoted", SECS_20, || async {
+            poll(&ctl, &b).await;
             ticket_state(&ctl, &a).await != "waiting"
         })
         .await;

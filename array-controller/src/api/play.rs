@@ -5,18 +5,17 @@
 
 use crate::audit;
 use crate::auth::Caller;
-use crate::db::{self, PageParams, page_from, ts, ts_opt};
+use crate::db::{self, PageParams, page_from};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Json, Query};
 use crate::play::{acquire, lifecycle, queue};
 use crate::state::AppState;
+use crate::store;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 pub use playrack_wire::api::PlayerKey;
 use playrack_wire::api::*;
 use serde::Deserialize;
-use sqlx::Row;
-use sqlx::any::AnyRow;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -45,19 +44,22 @@ async fn online(
     caller: Caller,
     Query(page): Query<PageParams>,
 ) -> ApiResult<axum::Json<Page<OnlineEntry>>> {
-    let rows = sqlx::query(
-        "SELECT * FROM sessions WHERE live_key IS NOT NULL AND ($1 = '' OR tenant_id = $1) AND id > $2 ORDER BY id LIMIT $3",
+    let rows = store::sessions::page(
+        &state.db.pool,
+        store::sessions::Filter {
+            tenant: caller.tenant_scope(),
+            game: None,
+            live: true,
+        },
+        &page.cursor(),
+        page.limit() + 1,
     )
-    .bind(caller.tenant_scope().unwrap_or(""))
-    .bind(page.cursor())
-    .bind(page.limit() + 1)
-    .fetch_all(&state.db.pool)
     .await?;
     let items = rows
         .iter()
         .map(|r| {
-            let s = session_from(r)?;
-            Ok(OnlineEntry {
+            let s = r.to_wire();
+            OnlineEntry {
                 session_id: s.id,
                 tenant_id: s.tenant_id,
                 user: s.user,
@@ -66,13 +68,13 @@ async fn online(
                 spec_id: s.spec_id,
                 room_id: s.room_id,
                 board_id: s.board_id,
-                instance_id: r.try_get("instance_id")?,
+                instance_id: r.instance_id.clone(),
                 state: s.state,
-                connected: r.try_get::<i64, _>("connected")? != 0,
+                connected: r.connected != 0,
                 since: s.created_at,
-            })
+            }
         })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        .collect();
     Ok(axum::Json(page_from(items, &page, |e| {
         e.session_id.clone()
     })))
@@ -87,36 +89,30 @@ async fn link_card(
     Path(code): Path<String>,
 ) -> ApiResult<axum::Json<LinkCard>> {
     let link = acquire::open_link(&state, &code).await?;
-    let game_id: String = link.try_get("game_id")?;
-    let game = crate::api::catalog::load_game(&state, &game_id).await?;
-    let default_version = game.default_version_id.clone();
-    let rooms = sqlx::query(
-        "SELECT r.id, r.probe_url FROM deployments d JOIN rooms r ON r.id = d.room_id \
-         WHERE d.version_id = $1 AND d.state = 'ready' ORDER BY r.id",
-    )
-    .bind(default_version.as_deref().unwrap_or(""))
-    .fetch_all(&state.db.pool)
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(RoomProbe {
-            room_id: r.try_get("id")?,
-            probe_url: r.try_get("probe_url")?,
-        })
+    let game = crate::api::catalog::load_game(&state, &link.game_id).await?;
+    let rooms = match game.default_version_id.as_deref() {
+        Some(version) => store::plays::ready_rooms(&state.db.pool, version).await?,
+        None => Vec::new(),
+    }
+    .into_iter()
+    .map(|r| RoomProbe {
+        room_id: r.id,
+        probe_url: r.probe_url,
     })
-    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    .collect();
     Ok(axum::Json(LinkCard {
         icon_url: game
             .icon_url
             .is_some()
             .then(|| format!("/v1/play/links/{code}/icon")),
         code,
-        game_id,
+        game_id: link.game_id,
         game_name: game.name,
-        trial_seconds: link
-            .try_get::<i64, _>("trial_seconds")?
-            .clamp(0, u32::MAX as i64) as u32,
-        cta: crate::api::catalog::cta_from(&link)?,
+        trial_seconds: link.trial_seconds.clamp(0, u32::MAX as i64) as u32,
+        cta: link
+            .cta_label
+            .zip(link.cta_url)
+            .map(|(label, url)| CallToAction { label, url }),
         rooms,
     }))
 }
@@ -128,8 +124,7 @@ async fn link_icon(
     Path(code): Path<String>,
 ) -> ApiResult<axum::response::Response> {
     let link = acquire::open_link(&state, &code).await?;
-    let game =
-        crate::api::catalog::load_game(&state, &link.try_get::<String, _>("game_id")?).await?;
+    let game = crate::api::catalog::load_game(&state, &link.game_id).await?;
     let version = game.default_version_id.ok_or(ApiError::NotFound("icon"))?;
     crate::api::catalog::icon_response(&state, &version).await
 }
@@ -140,6 +135,9 @@ pub struct QueueParams {
     pub tenant_id: Option<String>,
     pub game_id: Option<String>,
 }
+
+/// How many waiting tickets the queue monitor reads at most to number the line.
+const QUEUE_VIEW_SCAN: i64 = 10_000;
 
 /// The queue monitor: who waits, where in line and why — a tenant's own line, or every
 /// tenant's for operators.
@@ -153,42 +151,36 @@ async fn queue_view(
         Some(own) => own.to_owned(),
         None => q.tenant_id.clone().unwrap_or_default(),
     };
-    let rows = sqlx::query(
-        "SELECT id, tenant_id, game_id, user_key, reason, created_at FROM tickets \
-         WHERE state = 'waiting' AND ($1 = '' OR tenant_id = $1) \
-         ORDER BY tenant_id, priority_tier DESC, user_level DESC, seq",
-    )
-    .bind(&tenant)
-    .fetch_all(&state.db.pool)
-    .await?;
-    let game = q.game_id.unwrap_or_default();
+    let tenant = (!tenant.is_empty()).then_some(tenant.as_str());
+    let game = q.game_id.as_deref().filter(|g| !g.is_empty());
+    // Positions are counted over the whole line, so the read goes past the entries shown, but
+    // never past QUEUE_VIEW_SCAN tickets; `total` is counted by the database.
+    let rows = store::tickets::waiting_in_line(&state.db.pool, tenant, QUEUE_VIEW_SCAN).await?;
+    let total = store::tickets::count_waiting(&state.db.pool, tenant, game).await?;
     let mut entries = Vec::new();
-    let mut total = 0u32;
     let (mut current, mut position) = (String::new(), 0u32);
-    for r in &rows {
-        let tenant_id: String = r.try_get("tenant_id")?;
-        if tenant_id != current {
-            current = tenant_id.clone();
+    for r in rows {
+        if r.tenant_id != current {
+            current = r.tenant_id.clone();
             position = 0;
         }
         position += 1;
-        let game_id: String = r.try_get("game_id")?;
-        if !game.is_empty() && game_id != game {
+        if game.is_some_and(|g| g != r.game_id) {
             continue;
         }
-        total += 1;
         if entries.len() < QUEUE_VIEW_MAX {
             entries.push(QueueEntry {
-                ticket_id: r.try_get("id")?,
-                tenant_id,
-                game_id,
-                user: r.try_get("user_key")?,
+                ticket_id: r.id,
+                tenant_id: r.tenant_id,
+                game_id: r.game_id,
+                user: r.user_key,
                 position,
-                reason: r.try_get("reason")?,
-                waiting_since: ts(r, "created_at")?,
+                reason: r.reason,
+                waiting_since: playrack_wire::Timestamp(r.created_at),
             });
         }
     }
+    let total = total.clamp(0, i64::from(u32::MAX)) as u32;
     Ok(axum::Json(QueueView { entries, total }))
 }
 
@@ -226,33 +218,11 @@ async fn cancel_ticket(
     Ok(axum::Json(queue::cancel(&state, &id).await?))
 }
 
-pub(crate) fn session_from(r: &AnyRow) -> Result<Session, sqlx::Error> {
-    Ok(Session {
-        id: r.try_get("id")?,
-        tenant_id: r.try_get("tenant_id")?,
-        game_id: r.try_get("game_id")?,
-        version_id: r.try_get("version_id")?,
-        user: r.try_get("user_key")?,
-        spec_id: r.try_get("spec_id")?,
-        room_id: r.try_get("room_id")?,
-        board_id: r.try_get("board_id")?,
-        state: crate::store::sessions::parse_state(&r.try_get::<String, _>("state")?),
-        end_reason: r
-            .try_get::<Option<String>, _>("end_reason")?
-            .map(|s| EndReason::parse(&s).unwrap_or(EndReason::Error)),
-        downgraded: r.try_get::<i64, _>("downgraded")? != 0,
-        created_at: ts(r, "created_at")?,
-        ended_at: ts_opt(r, "ended_at")?,
-    })
-}
-
 async fn load_session(state: &AppState, id: &str) -> ApiResult<Session> {
-    let r = sqlx::query("SELECT * FROM sessions WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&state.db.pool)
+    Ok(store::sessions::get(&state.db.pool, id)
         .await?
-        .ok_or(ApiError::NotFound("session"))?;
-    Ok(session_from(&r)?)
+        .ok_or(ApiError::NotFound("session"))?
+        .to_wire())
 }
 
 /// One session as the coordinator records it: the tenant's own, any for operators.
@@ -311,21 +281,21 @@ async fn list_sessions(
         limit: q.limit,
         cursor: q.cursor,
     };
-    let rows = sqlx::query(
-        "SELECT * FROM sessions WHERE ($1 = '' OR tenant_id = $1) AND ($2 = '' OR game_id = $2) AND ($3 = 0 OR state <> 'ended') \
-         AND id > $4 ORDER BY id LIMIT $5",
+    let rows = store::sessions::page(
+        &state.db.pool,
+        store::sessions::Filter {
+            tenant: caller.tenant_scope(),
+            game: q.game_id.as_deref().filter(|g| !g.is_empty()),
+            live: q.live.unwrap_or(false),
+        },
+        &page.cursor(),
+        page.limit() + 1,
     )
-    .bind(caller.tenant_scope().unwrap_or(""))
-    .bind(q.game_id.unwrap_or_default())
-    .bind(i64::from(q.live.unwrap_or(false)))
-    .bind(page.cursor())
-    .bind(page.limit() + 1)
-    .fetch_all(&state.db.pool)
     .await?;
     let items = rows
         .iter()
-        .map(session_from)
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(store::sessions::SessionRow::to_wire)
+        .collect();
     Ok(axum::Json(page_from(items, &page, |s| s.id.clone())))
 }
 
@@ -397,16 +367,7 @@ async fn create_player_key(
     let secret = db::random_token(48);
     let mut tx = state.db.write().await?;
     super::accounts::ensure_tenant(&mut tx, &tenant_id).await?;
-    sqlx::query("DELETE FROM player_keys WHERE tenant_id = $1")
-        .bind(&tenant_id)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("INSERT INTO player_keys (tenant_id, secret, created_at) VALUES ($1, $2, $3)")
-        .bind(&tenant_id)
-        .bind(&secret)
-        .bind(crate::now().millis())
-        .execute(&mut **tx)
-        .await?;
+    store::keys::set_player_key(&mut tx, &tenant_id, &secret, crate::now().millis()).await?;
     audit::record(
         &mut tx,
         &caller,

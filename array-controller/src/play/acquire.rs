@@ -6,16 +6,13 @@
 //! conditional updates (PostgreSQL locks just those rows; candidate boards another acquire is
 //! deciding on are skipped, not waited for), and only the same player's requests serialise.
 
+use super::error::{PlayError, PlayResult};
 use super::{POLL_AFTER_MS, identity, queue};
 use crate::db::{self, WriteTx};
-use crate::error::{ApiError, ApiResult};
 use crate::scheduler::placement::{self, BoardView, Decision, PlayRequest, QueueReason};
 use crate::state::AppState;
 use crate::store;
-use axum::http::StatusCode;
 use playrack_wire::api::{AcquireRequest, AcquireResponse, TrialDefaults};
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
 /// A play request resolved to its tenant, game, version and player.
 #[derive(Debug, Clone)]
@@ -48,68 +45,54 @@ impl Play {
     }
 }
 
-fn gone(code: &'static str, detail: &str) -> ApiError {
-    ApiError::coded(StatusCode::GONE, code, detail)
-}
-
-/// Resolves who plays what (outside the reserving transaction: reads only).
-/// A try-play link by its code, if it can still be played: unknown codes are 404, revoked or
-/// expired links 410 (`LINK_REVOKED`, `LINK_EXPIRED`).
-pub async fn open_link(state: &AppState, code: &str) -> ApiResult<AnyRow> {
-    let link = sqlx::query("SELECT * FROM links WHERE code = $1")
-        .bind(code)
-        .fetch_optional(&state.db.pool)
+/// A try-play link by its code, if it can still be played.
+pub async fn open_link(state: &AppState, code: &str) -> PlayResult<store::plays::OpenLink> {
+    let link = store::plays::link_by_code(&state.db.pool, code)
         .await?
-        .ok_or(ApiError::NotFound("link"))?;
-    if link.try_get::<Option<i64>, _>("revoked_at")?.is_some() {
-        return Err(gone("LINK_REVOKED", "this try-play link was revoked"));
+        .ok_or(PlayError::NotFound("link"))?;
+    if link.revoked_at.is_some() {
+        return Err(PlayError::LinkRevoked);
     }
-    if link
-        .try_get::<Option<i64>, _>("expires_at")?
-        .is_some_and(|e| e <= crate::now().millis())
-    {
-        return Err(gone("LINK_EXPIRED", "this try-play link has expired"));
+    if link.expires_at.is_some_and(|e| e <= crate::now().millis()) {
+        return Err(PlayError::LinkExpired);
     }
     Ok(link)
 }
 
-pub async fn resolve(state: &AppState, req: AcquireRequest) -> ApiResult<Play> {
+/// Resolves who plays what (outside the reserving transaction: reads only).
+pub async fn resolve(state: &AppState, req: AcquireRequest) -> PlayResult<Play> {
     let now = crate::now();
     let (tenant_id, game_id, user_key, user_level, link_id, trial_secs, link_deadline) =
         match (&req.link, &req.player_token) {
             (Some(code), None) => {
                 let device = req.device_id.as_deref().unwrap_or_default();
                 if !identity::valid_device_id(device) {
-                    return Err(ApiError::Validation(
+                    return Err(PlayError::BadRequest(
                         "device_id must be 16–64 characters of letters, digits, - and _".into(),
                     ));
                 }
                 let link = open_link(state, code).await?;
                 (
-                    link.try_get::<String, _>("tenant_id")?,
-                    link.try_get::<String, _>("game_id")?,
+                    link.tenant_id,
+                    link.game_id,
                     format!("anon:{device}"),
                     0,
-                    Some(link.try_get::<String, _>("id")?),
-                    Some(link.try_get::<i64, _>("trial_seconds")? as u32),
-                    link.try_get::<Option<i64>, _>("connect_deadline_seconds")?
+                    Some(link.id),
+                    Some(link.trial_seconds.clamp(0, u32::MAX as i64) as u32),
+                    link.connect_deadline_seconds
                         .map(|s| s.clamp(1, 3600) as u32),
                 )
             }
             (None, Some(token)) => {
-                let game_id = req
-                    .game_id
-                    .clone()
-                    .ok_or_else(|| ApiError::Validation("a player_token needs a game_id".into()))?;
+                let game_id = req.game_id.clone().ok_or_else(|| {
+                    PlayError::BadRequest("a player_token needs a game_id".into())
+                })?;
                 let claimed = identity::peek(token)?;
-                let key: String =
-                    sqlx::query_scalar("SELECT secret FROM player_keys WHERE tenant_id = $1")
-                        .bind(&claimed.tenant)
-                        .fetch_optional(&state.db.pool)
-                        .await?
-                        .ok_or(ApiError::Unauthenticated(
-                            "the player token's tenant has no player key",
-                        ))?;
+                let key = store::keys::player_key(&state.db.pool, &claimed.tenant)
+                    .await?
+                    .ok_or(PlayError::BadPlayerToken(
+                        "the player token's tenant has no player key",
+                    ))?;
                 let payload = identity::verify(&key, token, now.millis() / 1000)?;
                 (
                     payload.tenant,
@@ -122,47 +105,35 @@ pub async fn resolve(state: &AppState, req: AcquireRequest) -> ApiResult<Play> {
                 )
             }
             _ => {
-                return Err(ApiError::Validation(
+                return Err(PlayError::BadRequest(
                     "send either link (with device_id) or game_id with player_token".into(),
                 ));
             }
         };
-    let row = sqlx::query(
-        "SELECT g.spec_ids, g.trial_defaults, g.package_name, t.status, t.priority_tier FROM games g JOIN tenants t ON t.id = g.tenant_id \
-         WHERE g.id = $1 AND g.tenant_id = $2",
-    )
-    .bind(&game_id)
-    .bind(&tenant_id)
-    .fetch_optional(&state.db.pool)
-    .await?
-    .ok_or(ApiError::NotFound("game"))?;
-    if row.try_get::<String, _>("status")? != "active" {
-        return Err(ApiError::Forbidden(
-            "the game's publisher is suspended".into(),
-        ));
+    let game = store::plays::game(&state.db.pool, &game_id, &tenant_id)
+        .await?
+        .ok_or(PlayError::NotFound("game"))?;
+    if game.status != "active" {
+        return Err(PlayError::PublisherSuspended);
     }
-    let mut specs: Vec<String> = db::json_col(&row, "spec_ids")?;
+    let mut specs: Vec<String> = serde_json::from_str(&game.spec_ids)?;
     if let Some(pref) = &req.spec_id {
         let i = specs.iter().position(|s| s == pref).ok_or_else(|| {
-            ApiError::Validation(format!("spec `{pref}` is not allowed for this game"))
+            PlayError::BadRequest(format!("spec `{pref}` is not allowed for this game"))
         })?;
         let s = specs.remove(i);
         specs.insert(0, s);
     }
-    let mut timers: TrialDefaults = db::json_col(&row, "trial_defaults")?;
+    let mut timers: TrialDefaults = serde_json::from_str(&game.trial_defaults)?;
     if let Some(t) = trial_secs {
         timers.max_play_seconds = t;
     }
     if link_deadline.is_some() {
         timers.connect_deadline_seconds = link_deadline;
     }
-    let version = sqlx::query(
-        "SELECT id FROM versions WHERE game_id = $1 AND state = 'READY' AND published_at IS NOT NULL ORDER BY ready_version_code DESC LIMIT 1",
-    )
-    .bind(&game_id)
-    .fetch_optional(&state.db.pool)
-    .await?
-    .ok_or_else(|| ApiError::conflict("GAME_NOT_PLAYABLE", "the game has no published version"))?;
+    let version_id = store::plays::published_version(&state.db.pool, &game_id)
+        .await?
+        .ok_or(PlayError::GameNotPlayable)?;
     if let Some(archive) = req.archive_id.as_deref() {
         // A chosen archive must exist for this player and fit the instances' Android version.
         crate::archives::to_restore(
@@ -176,11 +147,9 @@ pub async fn resolve(state: &AppState, req: AcquireRequest) -> ApiResult<Play> {
         .await?;
     }
     Ok(Play {
-        version_id: version.try_get("id")?,
-        package: row
-            .try_get::<Option<String>, _>("package_name")?
-            .unwrap_or_default(),
-        priority_tier: row.try_get::<i64, _>("priority_tier")? as i32,
+        version_id,
+        package: game.package_name.unwrap_or_default(),
+        priority_tier: game.priority_tier as i32,
         tenant_id,
         game_id,
         specs,
@@ -210,12 +179,12 @@ pub async fn acquire(
     state: &AppState,
     idempotency_key: Option<String>,
     req: AcquireRequest,
-) -> ApiResult<AcquireResponse> {
+) -> PlayResult<AcquireResponse> {
     if idempotency_key
         .as_ref()
         .is_some_and(|k| k.is_empty() || k.len() > 128)
     {
-        return Err(ApiError::Validation(
+        return Err(PlayError::BadRequest(
             "Idempotency-Key must be 1–128 characters".into(),
         ));
     }
@@ -227,7 +196,7 @@ pub async fn acquire(
         if let Some(k) = &idempotency_key {
             let stored = store::idempotency::get(&mut tx, &play.user_key, k).await?;
             if let Some(s) = stored {
-                return serde_json::from_str(&s).map_err(|e| ApiError::Internal(e.to_string()));
+                return Ok(serde_json::from_str(&s)?);
             }
         }
         let (answer, fresh) = match existing(&mut tx, &play).await? {
@@ -254,17 +223,13 @@ pub async fn acquire(
         metrics::histogram!("playrack_acquire_seconds").record(started.elapsed().as_secs_f64());
         return Ok(answer);
     }
-    Err(ApiError::coded(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "BUSY",
-        "capacity changed too fast to decide; try again",
-    ))
+    Err(PlayError::Busy)
 }
 
 /// A write transaction in which this player's plays cannot change under us: SQLite's single
 /// writer, or on PostgreSQL a transaction-scoped advisory lock on the player's live key (only
 /// the same player's concurrent requests ever wait on it).
-pub async fn begin_for_player(state: &AppState, play: &Play) -> ApiResult<WriteTx> {
+pub async fn begin_for_player(state: &AppState, play: &Play) -> PlayResult<WriteTx> {
     let mut tx = state.db.write().await?;
     store::advisory_lock(
         &mut tx,
@@ -276,7 +241,7 @@ pub async fn begin_for_player(state: &AppState, play: &Play) -> ApiResult<WriteT
 }
 
 /// The player's live session or ticket for this game, if any ("already playing" returns it).
-async fn existing(tx: &mut WriteTx, play: &Play) -> ApiResult<Option<AcquireResponse>> {
+async fn existing(tx: &mut WriteTx, play: &Play) -> PlayResult<Option<AcquireResponse>> {
     let key = play.live_key();
     if let Some(r) = store::sessions::live_by_key(tx, &key).await? {
         return Ok(Some(AcquireResponse::Assigned {
@@ -312,7 +277,7 @@ async fn place_or_queue(
     tx: &mut WriteTx,
     play: &Play,
     now: i64,
-) -> ApiResult<Option<AcquireResponse>> {
+) -> PlayResult<Option<AcquireResponse>> {
     match place(state, tx, play, now).await? {
         Placed::Raced => Ok(None),
         Placed::Assigned(a) => {
@@ -354,7 +319,12 @@ pub enum Placed {
 /// where the version is ready are read with their counts, then only the tried rooms' best
 /// boards (locked, skipping locked ones, on PostgreSQL). O(orders + rooms + tries), never
 /// O(boards) or O(history).
-pub async fn place(state: &AppState, tx: &mut WriteTx, play: &Play, now: i64) -> ApiResult<Placed> {
+pub async fn place(
+    state: &AppState,
+    tx: &mut WriteTx,
+    play: &Play,
+    now: i64,
+) -> PlayResult<Placed> {
     let orders = store::capacity::orders(tx, &play.tenant_id, now).await?;
     let rooms = store::capacity::rooms(tx, &play.version_id).await?;
     let request = play.placement_request();
@@ -438,14 +408,11 @@ pub async fn reserve(
     a: &Assignment,
     now: i64,
     ticket_id: Option<&str>,
-) -> ApiResult<String> {
+) -> PlayResult<String> {
     if let Some(link) = &play.link_id {
         let used = store::capacity::take_link_play(tx, link).await?;
         if !used {
-            return Err(gone(
-                "LINK_EXHAUSTED",
-                "this try-play link has no plays left",
-            ));
+            return Err(PlayError::LinkExhausted);
         }
     }
     let id = db::new_id("ses");

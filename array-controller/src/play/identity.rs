@@ -5,7 +5,7 @@
 //! `{"tenant": …, "user": …, "exp": <unix seconds>, "level": <optional int>}`, the signature is
 //! base64url HMAC-SHA256 of the `<payload>` text under the tenant's player key.
 
-use crate::error::{ApiError, ApiResult};
+use super::error::{PlayError, PlayResult};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
@@ -33,36 +33,36 @@ pub fn sign(key: &str, payload: &TokenPayload) -> String {
 }
 
 /// The payload of a token, unverified (to find the tenant whose key verifies it).
-pub fn peek(token: &str) -> ApiResult<TokenPayload> {
+pub fn peek(token: &str) -> PlayResult<TokenPayload> {
     let mut parts = token.split('.');
     let (Some("v1"), Some(body), Some(_), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Err(ApiError::Unauthenticated("the player token is malformed"));
+        return Err(PlayError::BadPlayerToken("the player token is malformed"));
     };
     let bytes = URL_SAFE_NO_PAD
         .decode(body)
-        .map_err(|_| ApiError::Unauthenticated("the player token is malformed"))?;
+        .map_err(|_| PlayError::BadPlayerToken("the player token is malformed"))?;
     serde_json::from_slice(&bytes)
-        .map_err(|_| ApiError::Unauthenticated("the player token is malformed"))
+        .map_err(|_| PlayError::BadPlayerToken("the player token is malformed"))
 }
 
 /// Verifies signature and expiry.
-pub fn verify(key: &str, token: &str, now_secs: i64) -> ApiResult<TokenPayload> {
+pub fn verify(key: &str, token: &str, now_secs: i64) -> PlayResult<TokenPayload> {
     let payload = peek(token)?;
     let (body, sig) = token[3..].split_once('.').expect("peek checked the shape");
     let sig = URL_SAFE_NO_PAD
         .decode(sig)
-        .map_err(|_| ApiError::Unauthenticated("the player token is malformed"))?;
+        .map_err(|_| PlayError::BadPlayerToken("the player token is malformed"))?;
     let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("any key length");
     mac.update(body.as_bytes());
     mac.verify_slice(&sig)
-        .map_err(|_| ApiError::Unauthenticated("the player token's signature does not verify"))?;
+        .map_err(|_| PlayError::BadPlayerToken("the player token's signature does not verify"))?;
     if payload.exp <= now_secs {
-        return Err(ApiError::Unauthenticated("the player token has expired"));
+        return Err(PlayError::BadPlayerToken("the player token has expired"));
     }
     if payload.user.is_empty() || payload.user.len() > 128 {
-        return Err(ApiError::Unauthenticated(
+        return Err(PlayError::BadPlayerToken(
             "the player token names no valid user",
         ));
     }

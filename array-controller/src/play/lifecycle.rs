@@ -16,8 +16,8 @@
 //! connect deadline; a playing one by its timers. The sweeper finds both by index
 //! (`connect_deadline`, `next_timer_at`), so a tick costs what is due, not what is live.
 
+use super::error::{PlayError, PlayResult};
 use super::queue;
-use crate::error::{ApiError, ApiResult};
 use crate::scheduler::timers::{self, SessionClock};
 use crate::state::AppState;
 use crate::store;
@@ -36,45 +36,37 @@ pub const TOKEN_TTL_SECS: i64 = 300;
 
 /// The controller's Ed25519 session-token key, created on first use and shared by every
 /// controller on the same database.
-pub async fn signing_key(state: &AppState) -> ApiResult<[u8; 32]> {
+pub async fn signing_key(state: &AppState) -> PlayResult<[u8; 32]> {
     if let Some(k) = state.signing_key.get() {
         return Ok(*k);
     }
-    let existing: Option<String> =
-        sqlx::query_scalar("SELECT secret FROM signing_keys ORDER BY created_at LIMIT 1")
-            .fetch_optional(&state.db.pool)
-            .await?;
-    let secret = match existing {
-        Some(hex) => hex::decode(hex)
-            .ok()
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| ApiError::Internal("bad signing key".into()))?,
+    let bad = || PlayError::Internal("the stored session signing key is not 32 hex bytes".into());
+    let hex_secret = match store::keys::session_key(&state.db.pool).await? {
+        Some(hex) => hex,
         None => {
             let secret: [u8; 32] = rand::random();
             let mut tx = state.db.write().await?;
-            sqlx::query("INSERT INTO signing_keys (id, secret, public_key, created_at) VALUES ('session', $1, $2, $3) ON CONFLICT (id) DO NOTHING")
-                .bind(hex::encode(secret))
-                .bind(session_token::public_key(&secret))
-                .bind(crate::now().millis())
-                .execute(&mut **tx)
-                .await?;
-            let stored: String =
-                sqlx::query_scalar("SELECT secret FROM signing_keys WHERE id = 'session'")
-                    .fetch_one(&mut **tx)
-                    .await?;
+            let stored = store::keys::create_session_key(
+                &mut tx,
+                &hex::encode(secret),
+                &session_token::public_key(&secret),
+                crate::now().millis(),
+            )
+            .await?;
             tx.commit().await?;
-            hex::decode(stored)
-                .ok()
-                .and_then(|b| b.try_into().ok())
-                .ok_or_else(|| ApiError::Internal("bad signing key".into()))?
+            stored
         }
     };
+    let secret: [u8; 32] = hex::decode(hex_secret)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(bad)?;
     let _ = state.signing_key.set(secret);
     Ok(secret)
 }
 
 /// Sends the prepare command for freshly reserved sessions (after their transaction committed).
-pub async fn dispatch_prepare(state: &AppState, session_ids: &[String]) -> ApiResult<()> {
+pub async fn dispatch_prepare(state: &AppState, session_ids: &[String]) -> PlayResult<()> {
     for id in session_ids {
         let Some(row) = store::sessions::prepare_view(&state.db.pool, id).await? else {
             continue;
@@ -85,8 +77,7 @@ pub async fn dispatch_prepare(state: &AppState, session_ids: &[String]) -> ApiRe
             .fetch_one(&state.db.pool)
             .await?;
         let spec = crate::api::catalog::spec_from(&spec_row)?;
-        let apk: playrack_wire::api::ApkSummary =
-            serde_json::from_str(&row.apk).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let apk: playrack_wire::api::ApkSummary = serde_json::from_str(&row.apk)?;
         let archive = if row.archive_policy == "single_player" {
             crate::archives::to_restore(
                 &state.db.pool,
@@ -132,10 +123,10 @@ pub async fn connect_info(
     state: &AppState,
     session_id: &str,
     role: PeerRole,
-) -> ApiResult<Option<ConnectInfo>> {
+) -> PlayResult<Option<ConnectInfo>> {
     let view = store::sessions::connect_view(&state.db.pool, session_id)
         .await?
-        .ok_or(ApiError::NotFound("session"))?;
+        .ok_or(PlayError::NotFound("session"))?;
     if !matches!(
         store::sessions::parse_state(&view.state),
         SessionState::Ready | SessionState::Playing
@@ -169,7 +160,7 @@ pub async fn on_agent_session(
     reason: Option<String>,
     connected: bool,
     last_input_at: Option<Timestamp>,
-) -> ApiResult<()> {
+) -> PlayResult<()> {
     let now = crate::now().millis();
     if agent_state == AgentSessionState::Ended {
         return on_board_ended(state, board_id, session_id, reason.as_deref()).await;
@@ -227,7 +218,7 @@ async fn on_board_ended(
     board_id: &str,
     session_id: &str,
     reason: Option<&str>,
-) -> ApiResult<()> {
+) -> PlayResult<()> {
     let live = store::sessions::live_on(&state.db.pool, session_id, board_id).await?;
     let refused = reason.is_some_and(|r| r.starts_with("prepare_failed"));
     let mut moved = false;
@@ -262,7 +253,7 @@ async fn on_board_ended(
 /// Moves a reservation the board refused to another board with a free slot of the same spec
 /// (in any room where the version is ready and an order covers it). False if there is none
 /// now; the caller then ends it.
-async fn place_again(state: &AppState, board_id: &str, session_id: &str) -> ApiResult<bool> {
+async fn place_again(state: &AppState, board_id: &str, session_id: &str) -> PlayResult<bool> {
     let Some(r) = store::sessions::placed(&state.db.pool, session_id, board_id).await? else {
         return Ok(false);
     };
@@ -318,7 +309,7 @@ pub async fn end_on_board(
     session_id: &str,
     reason: EndReason,
     save_archive: bool,
-) -> ApiResult<()> {
+) -> PlayResult<()> {
     let command = Command::EndSession {
         session_id: session_id.to_owned(),
         reason: reason.as_str().to_owned(),
@@ -337,7 +328,7 @@ pub async fn end_on_board(
 }
 
 /// Ends a session for `reason` and tells its board, saving the archive for single-player games.
-pub async fn end(state: &AppState, session_id: &str, reason: EndReason) -> ApiResult<bool> {
+pub async fn end(state: &AppState, session_id: &str, reason: EndReason) -> PlayResult<bool> {
     let ended = queue::end_session(state, session_id, reason).await?;
     if ended {
         tell_board(state, session_id, reason).await?;
@@ -362,7 +353,7 @@ pub async fn end_audited(
     ids: &[String],
     reason: EndReason,
     audit: impl FnOnce(&[String]) -> AuditEntry,
-) -> ApiResult<Vec<String>> {
+) -> PlayResult<Vec<String>> {
     let mut tx = state.db.write().await?;
     let mut ended = Vec::new();
     for id in ids {
@@ -395,10 +386,10 @@ pub async fn end_audited(
 /// Tells the board of a session the controller ended to stop it, saving the archive when the
 /// game keeps one. The board answers `ended` once the instance is released, which gives the
 /// slot back.
-pub async fn tell_board(state: &AppState, session_id: &str, reason: EndReason) -> ApiResult<()> {
+pub async fn tell_board(state: &AppState, session_id: &str, reason: EndReason) -> PlayResult<()> {
     let (board, policy) = store::sessions::board_and_policy(&state.db.pool, session_id)
         .await?
-        .ok_or(ApiError::NotFound("session"))?;
+        .ok_or(PlayError::NotFound("session"))?;
     end_on_board(state, &board, session_id, reason, policy == "single_player").await
 }
 
@@ -407,7 +398,7 @@ const TICK_BATCH: i64 = 512;
 
 /// Ends reservations past their connect deadline (`NO_SHOW`) and runs the timers of the
 /// playing sessions that may be due at `now`. Only due rows are read.
-pub async fn tick(state: &AppState, now: Timestamp) -> ApiResult<usize> {
+pub async fn tick(state: &AppState, now: Timestamp) -> PlayResult<usize> {
     let mut ended = 0;
     for id in store::sessions::no_shows(&state.db.pool, now.millis(), TICK_BATCH).await? {
         if end(state, &id, EndReason::NoShow).await? {
@@ -441,7 +432,7 @@ pub async fn tick(state: &AppState, now: Timestamp) -> ApiResult<usize> {
 }
 
 /// Ends every live session of a board that was lost.
-pub async fn board_lost(state: &AppState, board_id: &str) -> ApiResult<usize> {
+pub async fn board_lost(state: &AppState, board_id: &str) -> PlayResult<usize> {
     let live = store::sessions::live_on_board(&state.db.pool, board_id).await?;
     let mut n = 0;
     for s in live {
@@ -468,7 +459,7 @@ pub async fn reconcile(
     state: &AppState,
     board_id: &str,
     instances: &[InstanceReport],
-) -> ApiResult<()> {
+) -> PlayResult<()> {
     let reported: Vec<&str> = instances
         .iter()
         .filter_map(|i| i.session_id.as_deref())
@@ -529,7 +520,7 @@ pub async fn reconcile(
 }
 
 /// Drains (or undrains) a board: it takes no new sessions; players in session are told.
-pub async fn drain(state: &AppState, board_id: &str, draining: bool) -> ApiResult<()> {
+pub async fn drain(state: &AppState, board_id: &str, draining: bool) -> PlayResult<()> {
     let notice = draining.then(|| {
         "This machine is going into maintenance; your play will continue until it ends.".to_owned()
     });

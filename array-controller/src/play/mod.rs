@@ -9,6 +9,7 @@
 //! the rows read in that transaction.
 
 pub mod acquire;
+pub mod error;
 pub mod identity;
 pub mod lifecycle;
 pub mod queue;
@@ -74,14 +75,7 @@ pub async fn forget_idempotency(state: &crate::state::AppState) -> Result<u64, s
         .bind(cutoff)
         .execute(&mut **tx)
         .await?;
-    let n = sqlx::query(
-        "DELETE FROM idempotency WHERE (scope, key) IN \
-         (SELECT scope, key FROM idempotency WHERE created_at < $1 LIMIT 5000)",
-    )
-    .bind(cutoff)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
+    let n = crate::store::idempotency::forget_before(&mut tx, cutoff, 5_000).await?;
     tx.commit().await?;
     Ok(n)
 }
@@ -92,9 +86,7 @@ async fn gauges(state: &crate::state::AppState) -> Result<(), sqlx::Error> {
     for (st, n) in crate::store::sessions::live_counts(&state.db.pool).await? {
         metrics::gauge!("playrack_sessions", "state" => st).set(n as f64);
     }
-    let waiting: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tickets WHERE state = 'waiting'")
-        .fetch_one(&state.db.pool)
-        .await?;
+    let waiting = crate::store::tickets::count_waiting(&state.db.pool, None, None).await?;
     metrics::gauge!("playrack_queue_waiting").set(waiting as f64);
     for r in sqlx::query("SELECT agent_state, COUNT(*) AS n FROM boards GROUP BY agent_state")
         .fetch_all(&state.db.pool)

@@ -13,9 +13,9 @@
 //! keep-alive is getting old, or to claim a promotion, each one single-row statement.
 
 use super::acquire::{self, Placed, Play};
+use super::error::{PlayError, PlayResult};
 use super::{POLL_AFTER_MS, PRIOR_SESSION_SECS};
 use crate::db::{self, WriteTx};
-use crate::error::{ApiError, ApiResult};
 use crate::scheduler::eta;
 use crate::state::AppState;
 use crate::store::{self, tickets};
@@ -37,7 +37,7 @@ pub async fn enqueue(
     tx: &mut WriteTx,
     play: &Play,
     reason: &str,
-) -> ApiResult<String> {
+) -> PlayResult<String> {
     store::advisory_lock(tx, state.db.backend, &format!("line|{}", play.tenant_id)).await?;
     let now = crate::now().millis();
     let id = db::new_id("tkt");
@@ -63,10 +63,10 @@ pub async fn enqueue(
 }
 
 /// A ticket as its player sees it: place in line, line length and ETA while waiting.
-pub async fn view(tx: &mut WriteTx, id: &str) -> ApiResult<Ticket> {
+pub async fn view(tx: &mut WriteTx, id: &str) -> PlayResult<Ticket> {
     let t = tickets::get_in(tx, id)
         .await?
-        .ok_or(ApiError::NotFound("ticket"))?;
+        .ok_or(PlayError::NotFound("ticket"))?;
     let state = tickets::parse_state(&t.state);
     let (queue_length, ahead) = tickets::line_position(tx, &t).await?;
     let (position, eta_secs) = if state == TicketState::Waiting {
@@ -90,7 +90,7 @@ pub async fn view(tx: &mut WriteTx, id: &str) -> ApiResult<Ticket> {
 
 /// ETA from the tenant's oldest running sessions (the first expected to end), how many it runs
 /// (its orders' counts) and the lengths of its recent plays.
-async fn estimate(tx: &mut WriteTx, tenant: &str, position: u32) -> ApiResult<u32> {
+async fn estimate(tx: &mut WriteTx, tenant: &str, position: u32) -> PlayResult<u32> {
     let now = crate::now().millis();
     let running = store::capacity::tenant_in_use(tx, tenant).await?;
     let oldest =
@@ -110,7 +110,7 @@ async fn estimate(tx: &mut WriteTx, tenant: &str, position: u32) -> ApiResult<u3
 }
 
 /// A read-only view of a ticket (its own short transaction on the pool's read path).
-async fn read_view(state: &AppState, id: &str) -> ApiResult<Ticket> {
+async fn read_view(state: &AppState, id: &str) -> PlayResult<Ticket> {
     let mut conn = state.db.read().await?;
     let t = view(&mut conn, id).await?;
     conn.rollback().await?;
@@ -118,11 +118,11 @@ async fn read_view(state: &AppState, id: &str) -> ApiResult<Ticket> {
 }
 
 /// A client's poll: keeps the ticket alive; a promoted ticket becomes claimed.
-pub async fn poll(state: &AppState, id: &str) -> ApiResult<Ticket> {
+pub async fn poll(state: &AppState, id: &str) -> PlayResult<Ticket> {
     let now = crate::now().millis();
     let row = tickets::get(&state.db.pool, id)
         .await?
-        .ok_or(ApiError::NotFound("ticket"))?;
+        .ok_or(PlayError::NotFound("ticket"))?;
     match tickets::parse_state(&row.state) {
         TicketState::Waiting => {
             // Refresh the keep-alive once a third of the timeout has passed, not every poll.
@@ -140,11 +140,11 @@ pub async fn poll(state: &AppState, id: &str) -> ApiResult<Ticket> {
 }
 
 /// The player gives up their place (or their unclaimed reservation).
-pub async fn cancel(state: &AppState, id: &str) -> ApiResult<Ticket> {
+pub async fn cancel(state: &AppState, id: &str) -> PlayResult<Ticket> {
     let mut tx = state.db.write().await?;
     let row = tickets::get_in(&mut tx, id)
         .await?
-        .ok_or(ApiError::NotFound("ticket"))?;
+        .ok_or(PlayError::NotFound("ticket"))?;
     let st = tickets::parse_state(&row.state);
     let mut freed = false;
     if matches!(st, TicketState::Waiting | TicketState::Promoted) {
@@ -172,7 +172,7 @@ pub async fn end_in(
     tx: &mut WriteTx,
     session_id: &str,
     reason: EndReason,
-) -> ApiResult<Option<store::sessions::Ended>> {
+) -> PlayResult<Option<store::sessions::Ended>> {
     let ended = store::sessions::end(
         tx,
         state.db.backend,
@@ -190,7 +190,11 @@ pub async fn end_in(
 }
 
 /// Ends a session and promotes whoever can use the freed capacity.
-pub async fn end_session(state: &AppState, session_id: &str, reason: EndReason) -> ApiResult<bool> {
+pub async fn end_session(
+    state: &AppState,
+    session_id: &str,
+    reason: EndReason,
+) -> PlayResult<bool> {
     let mut tx = state.db.write().await?;
     let ended = end_in(state, &mut tx, session_id, reason).await?;
     tx.commit().await?;
@@ -209,7 +213,7 @@ pub fn request_promotion(state: &AppState) {
 /// Promotes waiting tickets, line by line, as far as the placement core finds room: one
 /// transaction per promotion, a tenant's line stopping at its first ticket that cannot be
 /// placed. Returns how many were promoted.
-pub async fn promote(state: &AppState) -> ApiResult<usize> {
+pub async fn promote(state: &AppState) -> PlayResult<usize> {
     let mut promoted = Vec::new();
     let tenants = tickets::waiting_tenants(&state.db.pool).await?;
     for tenant in tenants {
@@ -235,13 +239,12 @@ async fn promote_one(
     state: &AppState,
     id: &str,
     request: &str,
-) -> ApiResult<Option<Option<String>>> {
-    let request: AcquireRequest =
-        serde_json::from_str(request).map_err(|e| ApiError::Internal(e.to_string()))?;
+) -> PlayResult<Option<Option<String>>> {
+    let request: AcquireRequest = serde_json::from_str(request)?;
     // Resolved before the transaction: no pool connection is held while others are needed.
     let play = match acquire::resolve(state, request).await {
         Ok(p) => p,
-        Err(e) => {
+        Err(e) if e.is_permanent() => {
             // The link was revoked, the game unpublished, …: the ticket cannot be served.
             tracing::info!(ticket = %id, "ticket can no longer be served: {e}");
             let mut tx = state.db.write().await?;
@@ -251,6 +254,7 @@ async fn promote_one(
             tx.commit().await?;
             return Ok(Some(None));
         }
+        Err(e) => return Err(e),
     };
     for _ in 0..4 {
         let now = crate::now().millis();
@@ -265,7 +269,7 @@ async fn promote_one(
                 let session = match acquire::reserve(state, &mut tx, &play, &a, now, Some(id)).await
                 {
                     Ok(s) => s,
-                    Err(ApiError::Coded { .. }) => {
+                    Err(PlayError::LinkExhausted) => {
                         // The link ran out of plays meanwhile.
                         drop(tx);
                         let mut tx = state.db.write().await?;
@@ -288,7 +292,7 @@ async fn promote_one(
 }
 
 /// Evicts tickets whose clients went quiet, expires unclaimed promotions, then promotes.
-pub async fn sweep(state: &AppState, now: Timestamp) -> ApiResult<()> {
+pub async fn sweep(state: &AppState, now: Timestamp) -> PlayResult<()> {
     let cutoff = now.millis() - i64::from(state.config.ticket_timeout_secs) * 1000;
     let quiet = tickets::quiet(&state.db.pool, cutoff, SWEEP_BATCH).await?;
     let unclaimed = tickets::unclaimed(&state.db.pool, now.millis(), SWEEP_BATCH).await?;

@@ -29,3 +29,16 @@ pub async fn put(
     .await?;
     Ok(())
 }
+
+/// Forgets up to `batch` answers remembered before `cutoff`; answers how many.
+pub async fn forget_before(tx: &mut WriteTx, cutoff: i64, batch: i64) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "DELETE FROM idempotency WHERE (scope, key) IN \
+         (SELECT scope, key FROM idempotency WHERE created_at < $1 LIMIT $2)",
+    )
+    .bind(cutoff)
+    .bind(batch)
+    .execute(&mut ***tx)
+    .await?
+    .rows_affected())
+}

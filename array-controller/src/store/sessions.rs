@@ -499,3 +499,99 @@ pub async fn recent_lengths(
 pub async fn live_counts(pool: &AnyPool) -> Result<Vec<(String, i64)>, sqlx::Error> {
     sqlx::query_as(LIVE_COUNTS).fetch_all(pool).await
 }
+
+/// A session as the API shows it (the coordinator's record, live or ended).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub game_id: String,
+    pub version_id: String,
+    pub user_key: String,
+    pub spec_id: String,
+    pub room_id: String,
+    pub board_id: String,
+    pub state: String,
+    pub end_reason: Option<String>,
+    pub downgraded: i64,
+    pub created_at: i64,
+    pub ended_at: Option<i64>,
+    pub instance_id: Option<String>,
+    pub connected: i64,
+}
+
+impl SessionRow {
+    pub fn to_wire(&self) -> playrack_wire::api::Session {
+        playrack_wire::api::Session {
+            id: self.id.clone(),
+            tenant_id: self.tenant_id.clone(),
+            game_id: self.game_id.clone(),
+            version_id: self.version_id.clone(),
+            user: self.user_key.clone(),
+            spec_id: self.spec_id.clone(),
+            room_id: self.room_id.clone(),
+            board_id: self.board_id.clone(),
+            state: parse_state(&self.state),
+            end_reason: self
+                .end_reason
+                .as_deref()
+                .map(|s| EndReason::parse(s).unwrap_or(EndReason::Error)),
+            downgraded: self.downgraded != 0,
+            created_at: playrack_wire::Timestamp(self.created_at),
+            ended_at: self.ended_at.map(playrack_wire::Timestamp),
+        }
+    }
+}
+
+const SESSION_COLUMNS: &str = "id, tenant_id, game_id, version_id, user_key, spec_id, room_id, board_id, state, \
+     end_reason, downgraded, created_at, ended_at, instance_id, connected";
+
+/// One session by id.
+pub async fn get(pool: &AnyPool, id: &str) -> Result<Option<SessionRow>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Which sessions a page lists.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Filter<'a> {
+    /// One tenant's (else every tenant's).
+    pub tenant: Option<&'a str>,
+    /// One game's.
+    pub game: Option<&'a str>,
+    /// Only live ones (found through the live partial indexes, never among history).
+    pub live: bool,
+}
+
+/// A page of sessions by id after `after`, at most `limit`. Each combination of filters has
+/// its own statement, so each can use its index (`sessions_tenant`, the live partial indexes).
+pub async fn page(
+    pool: &AnyPool,
+    filter: Filter<'_>,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<SessionRow>, sqlx::Error> {
+    let mut sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id > $1");
+    if filter.live {
+        sql.push_str(" AND live_key IS NOT NULL");
+    }
+    let mut n = 2;
+    for (col, value) in [("tenant_id", filter.tenant), ("game_id", filter.game)] {
+        if value.is_some() {
+            n += 1;
+            sql.push_str(&format!(" AND {col} = ${n}"));
+        }
+    }
+    sql.push_str(" ORDER BY id LIMIT $2");
+    let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(after.to_owned())
+        .bind(limit);
+    for value in [filter.tenant, filter.game].into_iter().flatten() {
+        q = q.bind(value.to_owned());
+    }
+    q.fetch_all(pool).await
+}

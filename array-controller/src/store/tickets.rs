@@ -291,3 +291,63 @@ pub async fn unclaimed(
         .fetch_all(pool)
         .await
 }
+
+/// A waiting ticket as the queue monitor shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct WaitingRow {
+    pub id: String,
+    pub tenant_id: String,
+    pub game_id: String,
+    pub user_key: String,
+    pub reason: String,
+    pub created_at: i64,
+}
+
+/// Waiting tickets in line order (per tenant: tier, level, arrival), one tenant's or all, at
+/// most `limit`.
+pub async fn waiting_in_line(
+    pool: &AnyPool,
+    tenant: Option<&str>,
+    limit: i64,
+) -> Result<Vec<WaitingRow>, sqlx::Error> {
+    const COLS: &str = "SELECT id, tenant_id, game_id, user_key, reason, created_at FROM tickets WHERE state = 'waiting'";
+    const ORDER: &str = "ORDER BY tenant_id, priority_tier DESC, user_level DESC, seq, id LIMIT";
+    match tenant {
+        Some(t) => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "{COLS} AND tenant_id = $1 {ORDER} $2"
+            )))
+            .bind(t.to_owned())
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+        }
+        None => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("{COLS} {ORDER} $1")))
+                .bind(limit)
+                .fetch_all(pool)
+                .await
+        }
+    }
+}
+
+/// How many tickets wait, one tenant's or all, one game's or all.
+pub async fn count_waiting(
+    pool: &AnyPool,
+    tenant: Option<&str>,
+    game: Option<&str>,
+) -> Result<i64, sqlx::Error> {
+    let mut sql = String::from("SELECT COUNT(*) FROM tickets WHERE state = 'waiting'");
+    let mut n = 0;
+    for (col, value) in [("tenant_id", tenant), ("game_id", game)] {
+        if value.is_some() {
+            n += 1;
+            sql.push_str(&format!(" AND {col} = ${n}"));
+        }
+    }
+    let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
+    for value in [tenant, game].into_iter().flatten() {
+        q = q.bind(value.to_owned());
+    }
+    q.fetch_one(pool).await
+}
