@@ -24,6 +24,10 @@
 use crate::db::{self, WriteTx};
 use crate::error::ApiResult;
 use crate::state::AppState;
+use crate::store;
+use crate::store::webhooks::{
+    DeliveryRow, DeliveryState, delivery_state_text, parse_delivery_state,
+};
 use hmac::{Hmac, Mac};
 use playrack_wire::Timestamp;
 pub use playrack_wire::api::{
@@ -31,7 +35,6 @@ pub use playrack_wire::api::{
 };
 
 use sha2::Sha256;
-use sqlx::Row;
 use std::time::Duration;
 
 pub const SESSION_STARTED: &str = "session.started";
@@ -48,6 +51,8 @@ const LEASE_MS: i64 = 60_000;
 const MAX_BACKOFF_MS: u64 = 6 * 3600 * 1000;
 /// Deliveries sent per worker pass.
 const BATCH: i64 = 32;
+/// Sessions looked at per `session.duration` pass.
+const DURATIONS_BATCH: i64 = 200;
 /// Settled deliveries (and their attempts) are kept in the log this long.
 pub const LOG_RETENTION_DAYS: i64 = 30;
 /// How often the log is trimmed.
@@ -62,10 +67,7 @@ pub async fn emit(
     event_id: &str,
     data: serde_json::Value,
 ) -> ApiResult<usize> {
-    let hooks = sqlx::query("SELECT id, events FROM webhooks WHERE tenant_id = $1")
-        .bind(tenant)
-        .fetch_all(&mut ***tx)
-        .await?;
+    let hooks = store::webhooks::subscriptions(tx, tenant).await?;
     let now = crate::now();
     let body = serde_json::json!({
         "id": event_id,
@@ -77,26 +79,23 @@ pub async fn emit(
     .to_string();
     let mut queued = 0;
     for h in hooks {
-        let events: Vec<String> = db::json_col(&h, "events")?;
+        let events: Vec<String> =
+            serde_json::from_str(&h.events).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
         if !events.iter().any(|e| e == event_type) {
             continue;
         }
-        let webhook_id: String = h.try_get("id")?;
-        queued += sqlx::query(
-            "INSERT INTO webhook_deliveries (id, webhook_id, tenant_id, event_id, event_type, payload, state, attempts, \
-             next_attempt_at, created_at) VALUES ($1,$2,$3,$4,$5,$6,'pending',0,$7,$7) \
-             ON CONFLICT (event_id, webhook_id) DO NOTHING",
-        )
-        .bind(db::new_id("whd"))
-        .bind(&webhook_id)
-        .bind(tenant)
-        .bind(event_id)
-        .bind(event_type)
-        .bind(&body)
-        .bind(now.millis())
-        .execute(&mut ***tx)
-        .await?
-        .rows_affected() as usize;
+        let delivery = store::webhooks::NewDelivery {
+            id: &db::new_id("whd"),
+            webhook_id: &h.id,
+            tenant_id: tenant,
+            event_id,
+            event_type,
+            payload: &body,
+            now: now.millis(),
+        };
+        if store::webhooks::queue(tx, &delivery).await? {
+            queued += 1;
+        }
     }
     if queued > 0 {
         metrics::counter!("playrack_webhook_events_total", "type" => event_type.to_owned())
@@ -189,19 +188,7 @@ pub fn spawn_worker(state: AppState) -> tokio::task::JoinHandle<()> {
 pub async fn trim_log(state: &AppState, now: Timestamp) -> ApiResult<u64> {
     let before = now.plus_secs(-LOG_RETENTION_DAYS * 86_400).millis();
     let mut tx = state.db.write().await?;
-    sqlx::query(
-        "DELETE FROM webhook_attempts WHERE delivery_id IN \
-         (SELECT id FROM webhook_deliveries WHERE state <> 'pending' AND created_at < $1)",
-    )
-    .bind(before)
-    .execute(&mut **tx)
-    .await?;
-    let n =
-        sqlx::query("DELETE FROM webhook_deliveries WHERE state <> 'pending' AND created_at < $1")
-            .bind(before)
-            .execute(&mut **tx)
-            .await?
-            .rows_affected();
+    let n = store::webhooks::trim(&mut tx, before).await?;
     tx.commit().await?;
     Ok(n)
 }
@@ -209,38 +196,20 @@ pub async fn trim_log(state: &AppState, now: Timestamp) -> ApiResult<u64> {
 /// Queues `session.duration` for live sessions that completed another period of play.
 pub async fn announce_durations(state: &AppState, now: Timestamp) -> ApiResult<usize> {
     let period = i64::from(state.config.webhook_duration_secs.max(1)) * 1000;
-    let due = sqlx::query(
-        "SELECT m.session_id, m.started_at, m.duration_marks, s.tenant_id FROM session_meter m \
-         JOIN sessions s ON s.id = m.session_id WHERE m.live = 1 AND s.state <> 'ended' \
-         AND m.started_at + (m.duration_marks + 1) * $1 <= $2 LIMIT 200",
-    )
-    .bind(period)
-    .bind(now.millis())
-    .fetch_all(&state.db.pool)
-    .await?;
+    let due = store::metering::durations_due(&state.db.pool, period, now.millis(), DURATIONS_BATCH)
+        .await?;
     let mut n = 0;
     for r in due {
-        let session_id: String = r.try_get("session_id")?;
-        let started: i64 = r.try_get("started_at")?;
-        let marks: i64 = r.try_get("duration_marks")?;
-        let tenant: String = r.try_get("tenant_id")?;
+        let session_id = r.session_id;
+        let tenant = r.tenant_id;
         // Only the latest completed period is announced (a worker that was down does not
         // replay every period it missed).
-        let mark = (now.millis() - started) / period;
-        if mark <= marks {
+        let mark = (now.millis() - r.started_at) / period;
+        if mark <= r.duration_marks {
             continue;
         }
         let mut tx = state.db.write().await?;
-        let claimed = sqlx::query(
-            "UPDATE session_meter SET duration_marks = $1 WHERE session_id = $2 AND duration_marks = $3 AND live = 1",
-        )
-        .bind(mark)
-        .bind(&session_id)
-        .bind(marks)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
-        if claimed == 1 {
+        if store::metering::mark_duration(&mut tx, &session_id, r.duration_marks, mark).await? {
             let mut data = crate::metering::session_data(&mut tx, &session_id).await?;
             data["elapsed_secs"] = (mark * period / 1000).into();
             data["period"] = mark.into();
@@ -265,26 +234,12 @@ pub async fn deliver_due(
     client: &reqwest::Client,
     now: Timestamp,
 ) -> ApiResult<usize> {
-    let due: Vec<String> = sqlx::query_scalar(
-        "SELECT id FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= $1 \
-         AND (lease_until IS NULL OR lease_until < $1) ORDER BY next_attempt_at LIMIT $2",
-    )
-    .bind(now.millis())
-    .bind(BATCH)
-    .fetch_all(&state.db.pool)
-    .await?;
+    let due = store::webhooks::due(&state.db.pool, now.millis(), BATCH).await?;
     let mut claimed = Vec::new();
     for id in due {
-        let n = sqlx::query(
-            "UPDATE webhook_deliveries SET lease_until = $1 WHERE id = $2 AND state = 'pending' \
-             AND (lease_until IS NULL OR lease_until < $3)",
-        )
-        .bind(now.millis() + LEASE_MS)
-        .bind(&id)
-        .bind(now.millis())
-        .execute(&state.db.pool)
-        .await?;
-        if n.rows_affected() == 1 {
+        if store::webhooks::claim(&state.db.pool, &id, now.millis(), now.millis() + LEASE_MS)
+            .await?
+        {
             claimed.push(id);
         }
     }
@@ -301,21 +256,14 @@ pub async fn deliver_due(
 
 /// One attempt of one claimed delivery.
 async fn attempt(state: &AppState, client: &reqwest::Client, id: &str) -> ApiResult<()> {
-    let Some(row) = sqlx::query(
-        "SELECT d.payload, d.attempts, d.event_type, w.url, w.secret FROM webhook_deliveries d \
-         JOIN webhooks w ON w.id = d.webhook_id WHERE d.id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&state.db.pool)
-    .await?
-    else {
+    let Some(out) = store::webhooks::outgoing(&state.db.pool, id).await? else {
         return Ok(()); // the endpoint was deleted meanwhile
     };
-    let body: String = row.try_get("payload")?;
-    let url: String = row.try_get("url")?;
-    let secret: String = row.try_get("secret")?;
-    let event_type: String = row.try_get("event_type")?;
-    let attempt_no = row.try_get::<i64, _>("attempts")? + 1;
+    let body = out.payload;
+    let url = out.url;
+    let secret = out.secret;
+    let event_type = out.event_type;
+    let attempt_no = out.attempts + 1;
     let sent_at = crate::now();
     let signature = sign(&secret, sent_at.millis().div_euclid(1000), body.as_bytes());
     // Refused targets count as failed attempts (logged), never as calls into our network.
@@ -361,90 +309,67 @@ async fn attempt(state: &AppState, client: &reqwest::Client, id: &str) -> ApiRes
     let now = crate::now().millis();
     let max = i64::from(state.config.webhook_max_attempts.max(1));
     let (new_state, next) = match (&error, attempt_no >= max) {
-        (None, _) => ("delivered", None),
-        (Some(_), true) => ("failed", None),
+        (None, _) => (DeliveryState::Delivered, None),
+        (Some(_), true) => (DeliveryState::Failed, None),
         (Some(_), false) => (
-            "pending",
+            DeliveryState::Pending,
             Some(now + backoff_ms(state.config.webhook_retry_base_ms, attempt_no as u32) as i64),
         ),
     };
     let mut tx = state.db.write().await?;
-    let updated = sqlx::query(
-        "UPDATE webhook_deliveries SET state = $1, attempts = $2, next_attempt_at = $3, lease_until = NULL, \
-         last_status = $4, last_error = $5, delivered_at = $6 WHERE id = $7 AND attempts = $8",
+    store::webhooks::record_attempt(
+        &mut tx,
+        &store::webhooks::Attempt {
+            delivery_id: id,
+            attempt: attempt_no,
+            sent_at: sent_at.millis(),
+            status_code: status.map(i64::from),
+            error: error.as_deref(),
+            duration_ms,
+            state: new_state,
+            next_attempt_at: next,
+            delivered_at: (new_state == DeliveryState::Delivered).then_some(now),
+        },
     )
-    .bind(new_state)
-    .bind(attempt_no)
-    .bind(next)
-    .bind(status.map(i64::from))
-    .bind(error.clone())
-    .bind((new_state == "delivered").then_some(now))
-    .bind(id)
-    .bind(attempt_no - 1)
-    .execute(&mut **tx)
     .await?;
-    if updated.rows_affected() == 1 {
-        sqlx::query(
-            "INSERT INTO webhook_attempts (delivery_id, attempt, at, status_code, error, duration_ms, next_retry_at) \
-             VALUES ($1,$2,$3,$4,$5,$6,$7)",
-        )
-        .bind(id)
-        .bind(attempt_no)
-        .bind(sent_at.millis())
-        .bind(status.map(i64::from))
-        .bind(error)
-        .bind(duration_ms)
-        .bind(next)
-        .execute(&mut **tx)
-        .await?;
-    }
     tx.commit().await?;
-    metrics::counter!("playrack_webhook_attempts_total", "outcome" => new_state).increment(1);
+    metrics::counter!("playrack_webhook_attempts_total", "outcome" => delivery_state_text(new_state))
+        .increment(1);
     Ok(())
 }
 
-/// Reads a delivery row and its attempts.
-pub(crate) async fn delivery_from(
-    state: &AppState,
-    r: &sqlx::any::AnyRow,
-) -> ApiResult<WebhookDelivery> {
-    let id: String = r.try_get("id")?;
-    let attempts =
-        sqlx::query("SELECT * FROM webhook_attempts WHERE delivery_id = $1 ORDER BY attempt")
-            .bind(&id)
-            .fetch_all(&state.db.pool)
-            .await?;
+/// A delivery of the log with its attempts.
+pub(crate) async fn delivery_from(state: &AppState, r: DeliveryRow) -> ApiResult<WebhookDelivery> {
+    let attempts = store::webhooks::attempts(&state.db.pool, &r.id).await?;
     let status = |v: Option<i64>| v.and_then(|s| u16::try_from(s).ok());
     let log = attempts
-        .iter()
-        .map(|a| {
-            Ok(DeliveryAttempt {
-                attempt: db::u32_col(a, "attempt")?,
-                at: db::ts(a, "at")?,
-                status_code: status(a.try_get("status_code")?),
-                error: a.try_get("error")?,
-                duration_ms: a.try_get::<i64, _>("duration_ms")?.max(0) as u64,
-                next_retry_at: db::ts_opt(a, "next_retry_at")?,
-            })
+        .into_iter()
+        .map(|a| DeliveryAttempt {
+            attempt: a.attempt.clamp(0, u32::MAX as i64) as u32,
+            at: Timestamp(a.at),
+            status_code: status(a.status_code),
+            error: a.error,
+            duration_ms: a.duration_ms.max(0) as u64,
+            next_retry_at: a.next_retry_at.map(Timestamp),
         })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    let state_text: String = r.try_get("state")?;
+        .collect();
+    let delivery_state = parse_delivery_state(&r.state);
     Ok(WebhookDelivery {
-        id,
-        webhook_id: r.try_get("webhook_id")?,
-        event_id: r.try_get("event_id")?,
-        event_type: r.try_get("event_type")?,
-        next_retry_at: if state_text == "pending" {
-            db::ts_opt(r, "next_attempt_at")?
+        id: r.id,
+        webhook_id: r.webhook_id,
+        event_id: r.event_id,
+        event_type: r.event_type,
+        next_retry_at: if delivery_state == DeliveryState::Pending {
+            r.next_attempt_at.map(Timestamp)
         } else {
             None
         },
-        state: state_text,
-        attempts: db::u32_col(r, "attempts")?,
-        last_status: status(r.try_get("last_status")?),
-        last_error: r.try_get("last_error")?,
-        created_at: db::ts(r, "created_at")?,
-        delivered_at: db::ts_opt(r, "delivered_at")?,
+        state: r.state,
+        attempts: r.attempts.clamp(0, u32::MAX as i64) as u32,
+        last_status: status(r.last_status),
+        last_error: r.last_error,
+        created_at: Timestamp(r.created_at),
+        delivered_at: r.delivered_at.map(Timestamp),
         log,
     })
 }

@@ -14,13 +14,14 @@ use crate::db::{self, PageParams, page_from};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Json, Query};
 use crate::state::AppState;
+use crate::store;
+use crate::store::webhooks::WebhookRow;
 use crate::webhooks::{CreateWebhook, CreatedWebhook, EVENT_TYPES, Webhook, WebhookDelivery};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use playrack_wire::Timestamp;
 use playrack_wire::api::Page;
 use serde::Deserialize;
-use sqlx::Row;
-use sqlx::any::AnyRow;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -34,13 +35,13 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// Endpoints per tenant.
 const MAX_WEBHOOKS: i64 = 20;
 
-fn webhook_from(r: &AnyRow) -> Result<Webhook, sqlx::Error> {
+fn webhook_from(r: WebhookRow) -> Result<Webhook, sqlx::Error> {
     Ok(Webhook {
-        id: r.try_get("id")?,
-        tenant_id: r.try_get("tenant_id")?,
-        url: r.try_get("url")?,
-        events: db::json_col(r, "events")?,
-        created_at: db::ts(r, "created_at")?,
+        events: serde_json::from_str(&r.events).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+        id: r.id,
+        tenant_id: r.tenant_id,
+        url: r.url,
+        created_at: Timestamp(r.created_at),
     })
 }
 
@@ -126,27 +127,23 @@ async fn create_webhook(
     let secret = format!("whsec_{}", db::random_token(40));
     let mut tx = state.db.write().await?;
     super::accounts::ensure_tenant(&mut tx, &webhook.tenant_id).await?;
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhooks WHERE tenant_id = $1")
-        .bind(&webhook.tenant_id)
-        .fetch_one(&mut **tx)
-        .await?;
+    let n = store::webhooks::count_for_tenant(&mut tx, &webhook.tenant_id).await?;
     if n >= MAX_WEBHOOKS {
         return Err(ApiError::conflict(
             "WEBHOOK_LIMIT",
             format!("a tenant may register at most {MAX_WEBHOOKS} endpoints"),
         ));
     }
-    sqlx::query(
-        "INSERT INTO webhooks (id, tenant_id, url, events, secret, created_at) VALUES ($1,$2,$3,$4,$5,$6)",
-    )
-    .bind(&webhook.id)
-    .bind(&webhook.tenant_id)
-    .bind(&webhook.url)
-    .bind(serde_json::to_string(&webhook.events).expect("json"))
-    .bind(&secret)
-    .bind(webhook.created_at.millis())
-    .execute(&mut **tx)
-    .await?;
+    let events = serde_json::to_string(&webhook.events).expect("json");
+    let new = store::webhooks::NewWebhook {
+        id: &webhook.id,
+        tenant_id: &webhook.tenant_id,
+        url: &webhook.url,
+        events: &events,
+        secret: &secret,
+        created_at: webhook.created_at.millis(),
+    };
+    store::webhooks::insert(&mut tx, &new).await?;
     audit::record(
         &mut tx,
         &caller,
@@ -189,28 +186,20 @@ async fn list_webhooks(
         limit: q.limit,
         cursor: q.cursor,
     };
-    let rows = sqlx::query(
-        "SELECT * FROM webhooks WHERE ($1 = '' OR tenant_id = $1) AND id > $2 ORDER BY id LIMIT $3",
-    )
-    .bind(&tenant)
-    .bind(page.cursor())
-    .bind(page.limit() + 1)
-    .fetch_all(&state.db.pool)
-    .await?;
+    let rows =
+        store::webhooks::page(&state.db.pool, &tenant, &page.cursor(), page.limit() + 1).await?;
     let items = rows
-        .iter()
+        .into_iter()
         .map(webhook_from)
         .collect::<Result<Vec<_>, _>>()?;
     Ok(axum::Json(page_from(items, &page, |w| w.id.clone())))
 }
 
 async fn load(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Webhook> {
-    let row = sqlx::query("SELECT * FROM webhooks WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&state.db.pool)
+    let row = store::webhooks::get(&state.db.pool, id)
         .await?
         .ok_or(ApiError::NotFound("webhook"))?;
-    let w = webhook_from(&row)?;
+    let w = webhook_from(row)?;
     caller.require_tenant_read(&w.tenant_id, "webhook")?;
     Ok(w)
 }
@@ -235,21 +224,7 @@ async fn delete_webhook(
     let w = load(&state, &caller, &id).await?;
     caller.require_tenant_write(&w.tenant_id, "webhook")?;
     let mut tx = state.db.write().await?;
-    sqlx::query(
-        "DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM webhook_deliveries WHERE webhook_id = $1)",
-    )
-    .bind(&id)
-    .execute(&mut **tx)
-    .await?;
-    sqlx::query("DELETE FROM webhook_deliveries WHERE webhook_id = $1")
-        .bind(&id)
-        .execute(&mut **tx)
-        .await?;
-    let n = sqlx::query("DELETE FROM webhooks WHERE id = $1")
-        .bind(&id)
-        .execute(&mut **tx)
-        .await?;
-    if n.rows_affected() == 0 {
+    if !store::webhooks::delete(&mut tx, &id).await? {
         return Err(ApiError::NotFound("webhook"));
     }
     audit::record(
@@ -275,16 +250,11 @@ async fn list_deliveries(
     Query(page): Query<PageParams>,
 ) -> ApiResult<axum::Json<Page<WebhookDelivery>>> {
     load(&state, &caller, &id).await?;
-    let rows = sqlx::query(
-        "SELECT * FROM webhook_deliveries WHERE webhook_id = $1 AND id > $2 ORDER BY id LIMIT $3",
-    )
-    .bind(&id)
-    .bind(page.cursor())
-    .bind(page.limit() + 1)
-    .fetch_all(&state.db.pool)
-    .await?;
+    let rows =
+        store::webhooks::deliveries_page(&state.db.pool, &id, &page.cursor(), page.limit() + 1)
+            .await?;
     let mut items = Vec::with_capacity(rows.len());
-    for r in &rows {
+    for r in rows {
         items.push(crate::webhooks::delivery_from(&state, r).await?);
     }
     Ok(axum::Json(page_from(items, &page, |d| d.id.clone())))
