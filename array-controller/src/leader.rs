@@ -5,6 +5,10 @@
 //! connection of its own; the lock goes with the connection, so a replica that dies or loses
 //! the database loses it within a second or two, and another takes over on its next try. On
 //! SQLite there is one controller process per database, always the leader.
+//!
+//! Its two statements (try the lock, check the connection) stay here rather than in the store:
+//! they run on that one connection, never the pool or a transaction (a session-level lock taken
+//! on a pooled connection would outlive its caller), and read no table.
 
 use crate::state::AppState;
 use crate::store::Backend;
