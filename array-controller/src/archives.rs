@@ -31,6 +31,7 @@
 use crate::db::{self, WriteTx};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::store;
 use axum::body::Body;
 use axum::http::StatusCode;
 use futures_util::StreamExt;
@@ -38,7 +39,6 @@ use playrack_wire::agent::ArchiveRef;
 use playrack_wire::api::ArchivePolicy;
 pub use playrack_wire::api::{Archive, UpdateArchive};
 
-use crate::store;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use tokio::io::AsyncWriteExt;
