@@ -5,6 +5,7 @@
 use crate::auth;
 use crate::db;
 use crate::state::AppState;
+use crate::store::accounts;
 use playrack_wire::api::{Role, Spec};
 
 pub const DEMO_OPERATOR_EMAIL: &str = "operator@playrack.local";
@@ -92,39 +93,10 @@ pub async fn demo(state: &AppState) -> anyhow::Result<DemoCredentials> {
     let now = crate::now().millis();
     let mut tx = db.write().await?;
     for s in standard_specs() {
-        sqlx::query(
-            "INSERT INTO specs (id, name, width, height, fps, bitrate_min_kbps, bitrate_max_kbps, cpu_millis, \
-             memory_mb, price_per_minute_micros, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) \
-             ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(&s.id)
-        .bind(&s.name)
-        .bind(i64::from(s.width))
-        .bind(i64::from(s.height))
-        .bind(i64::from(s.fps))
-        .bind(i64::from(s.bitrate_min_kbps))
-        .bind(i64::from(s.bitrate_max_kbps))
-        .bind(i64::from(s.cpu_millis))
-        .bind(i64::from(s.memory_mb))
-        .bind(s.price_per_minute_micros)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
+        accounts::seed_spec(&mut tx, &s, now).await?;
     }
-    let tenant_id = db::new_id("ten");
-    sqlx::query(
-        "INSERT INTO tenants (id, name, status, priority_tier, created_at) VALUES ($1, $2, 'active', 0, $3) \
-         ON CONFLICT (name) DO NOTHING",
-    )
-    .bind(&tenant_id)
-    .bind(DEMO_TENANT_NAME)
-    .bind(now)
-    .execute(&mut **tx)
-    .await?;
-    let tenant_id: String = sqlx::query_scalar("SELECT id FROM tenants WHERE name = $1")
-        .bind(DEMO_TENANT_NAME)
-        .fetch_one(&mut **tx)
-        .await?;
+    let tenant_id =
+        accounts::ensure_named_tenant(&mut tx, &db::new_id("ten"), DEMO_TENANT_NAME, now).await?;
     let operator_password = db::random_token(16);
     let tenant_password = db::random_token(16);
     for (email, role, tenant, password) in [
@@ -142,18 +114,15 @@ pub async fn demo(state: &AppState) -> anyhow::Result<DemoCredentials> {
         ),
     ] {
         let hash = auth::hash_password(password);
-        sqlx::query(
-            "INSERT INTO accounts (id, email, password_hash, role, tenant_id, created_at) VALUES ($1,$2,$3,$4,$5,$6) \
-             ON CONFLICT (email) DO UPDATE SET password_hash = excluded.password_hash",
-        )
-        .bind(db::new_id("acc"))
-        .bind(email)
-        .bind(hash)
-        .bind(role.as_str())
-        .bind(tenant)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
+        let account = accounts::NewAccount {
+            id: &db::new_id("acc"),
+            email,
+            password_hash: &hash,
+            role,
+            tenant_id: tenant,
+            created_at: now,
+        };
+        accounts::upsert_account_password(&mut tx, &account).await?;
     }
     crate::audit::record_as(
         &mut tx,

@@ -4,9 +4,12 @@
 //! nowhere else: [`tenant_status_text`] / [`parse_tenant_status`] and [`role_text`] /
 //! [`parse_role`]. Tokens and keys are stored only as hashes; what a bearer resolves to is read
 //! by [`token_caller`] and [`key_caller`].
+//!
+//! The demo seed's one write to the catalog's `specs` table ([`seed_spec`]) is here too, beside
+//! the demo tenant and accounts it is written with.
 
 use crate::db::WriteTx;
-use playrack_wire::api::{Role, TenantStatus};
+use playrack_wire::api::{Role, Spec, TenantStatus};
 use sqlx::AnyPool;
 
 /// A tenant status as the `tenants.status` column spells it.
@@ -461,5 +464,28 @@ pub async fn touch_api_key(pool: &AnyPool, id: &str, now: i64) -> Result<(), sql
         .bind(id)
         .execute(pool)
         .await?;
+    Ok(())
+}
+
+/// Adds a spec unless one with its id exists (which is left as it is).
+pub async fn seed_spec(tx: &mut WriteTx, s: &Spec, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO specs (id, name, width, height, fps, bitrate_min_kbps, bitrate_max_kbps, cpu_millis, \
+         memory_mb, price_per_minute_micros, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) \
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(&s.id)
+    .bind(&s.name)
+    .bind(i64::from(s.width))
+    .bind(i64::from(s.height))
+    .bind(i64::from(s.fps))
+    .bind(i64::from(s.bitrate_min_kbps))
+    .bind(i64::from(s.bitrate_max_kbps))
+    .bind(i64::from(s.cpu_millis))
+    .bind(i64::from(s.memory_mb))
+    .bind(s.price_per_minute_micros)
+    .bind(now)
+    .execute(&mut ***tx)
+    .await?;
     Ok(())
 }
