@@ -1,5 +1,5 @@
-//! The audit log: one entry per mutation, written in the same transaction as the mutation so an
-//! entry exists exactly when the change does.
+//! The audit log: one entry per mutation, written (through [`crate::store::audit`]) in the same
+//! transaction as the mutation so an entry exists exactly when the change does.
 
 use crate::auth::Caller;
 use crate::db::{self, WriteTx};

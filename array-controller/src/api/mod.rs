@@ -2,8 +2,8 @@
 //! document at `/v1/openapi.json` (generated from the handlers' annotations).
 //!
 //! One module per resource. Every handler follows the same shape: extract the [`Caller`],
-//! check it with one `require_*` call, run its SQL (mutations in one [`Db::write`] transaction
-//! that also writes the audit entry), answer JSON or an [`ApiError`].
+//! check it with one `require_*` call, read and write through [`crate::store`] (mutations in one
+//! [`Db::write`] transaction that also writes the audit entry), answer JSON or an [`ApiError`].
 //!
 //! [`Caller`]: crate::auth::Caller
 //! [`Db::write`]: crate::db::Db::write

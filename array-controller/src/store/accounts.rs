@@ -394,6 +394,7 @@ pub async fn revoke_api_key(
     api_key_in(tx, id).await
 }
 
+/// One API key, read in the transaction that just wrote it.
 async fn api_key_in(tx: &mut WriteTx, id: &str) -> Result<ApiKeyRow, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, name, role, tenant_id, created_at, expires_at, last_used_at, revoked_at \
