@@ -272,8 +272,8 @@ pub struct Attempt<'a> {
 }
 
 /// Records an attempt: settles the delivery (its lease released) and logs the attempt, unless
-/// another attempt was recorded for it meanwhile; false then.
-pub async fn record_attempt(tx: &mut WriteTx, a: &Attempt<'_>) -> Result<bool, sqlx::Error> {
+/// another attempt was recorded for it meanwhile (then nothing is written).
+pub async fn record_attempt(tx: &mut WriteTx, a: &Attempt<'_>) -> Result<(), sqlx::Error> {
     let updated = sqlx::query(
         "UPDATE webhook_deliveries SET state = $1, attempts = $2, next_attempt_at = $3, lease_until = NULL, \
          last_status = $4, last_error = $5, delivered_at = $6 WHERE id = $7 AND attempts = $8",
@@ -289,7 +289,7 @@ pub async fn record_attempt(tx: &mut WriteTx, a: &Attempt<'_>) -> Result<bool, s
     .execute(&mut ***tx)
     .await?;
     if updated.rows_affected() != 1 {
-        return Ok(false);
+        return Ok(());
     }
     sqlx::query(
         "INSERT INTO webhook_attempts (delivery_id, attempt, at, status_code, error, duration_ms, next_retry_at) \
@@ -304,7 +304,7 @@ pub async fn record_attempt(tx: &mut WriteTx, a: &Attempt<'_>) -> Result<bool, s
     .bind(a.next_attempt_at)
     .execute(&mut ***tx)
     .await?;
-    Ok(true)
+    Ok(())
 }
 
 /// A delivery as listed in its endpoint's log.
