@@ -272,14 +272,18 @@ impl DemoStack {
                 Some(g) => g,
                 None => seeder.game(t, "Tap Tap Demo").await?,
             };
-            let version = seeder.ready_version(t, &game.id, &apk).await?;
+            let version = seeder
+                .ready_version(t, &game.id, &apk, &seeder.room_id)
+                .await?;
             let concurrency = options
                 .order_concurrency
                 .unwrap_or(options.boards * options.slots);
             let order = seeder
                 .ensure_order(&credentials.tenant_id, concurrency)
                 .await?;
-            seeder.wait_ready(t, &version, &agents, since).await?;
+            seeder
+                .wait_ready(t, &version, &agents, seeder.slots, since)
+                .await?;
             let existing = api
                 .all::<Link>(&format!("/v1/links?game_id={}", game.id), t)
                 .await?
@@ -361,6 +365,108 @@ impl DemoStack {
         trial_seconds: u32,
         apk: &Path,
     ) -> Result<Link> {
+        let (tenant_id, t) = self.new_tenant(name).await?;
+        let game = self.seeder.game(&t, &format!("Demo game ({name})")).await?;
+        let apk = std::fs::read(apk).with_context(|| format!("reading {}", apk.display()))?;
+        let version = self
+            .seeder
+            .ready_version(&t, &game.id, &apk, &self.seeder.room_id)
+            .await?;
+        self.seeder.ensure_order(&tenant_id, concurrency).await?;
+        self.seeder
+            .wait_ready(
+                &t,
+                &version,
+                &self.agents,
+                self.seeder.slots,
+                Timestamp::now().plus_secs(-3600),
+            )
+            .await?;
+        self.seeder.link(&t, &game.id, trial_seconds, None).await
+    }
+
+    /// A room `name` (unique) of one board with one slot (`<name>-01`, started here and stopped
+    /// with the stack), and a tenant `name` whose game, made of `apk`, is deployed only there,
+    /// with an order of several plays: the room is the limit, not the quota — what a test of a
+    /// full board needs. Answers the game's link. `apk` must not be the demo game's (see
+    /// [`DemoStack::tenant_with_capacity`]).
+    pub async fn one_slot_room(&mut self, name: &str, apk: &Path) -> Result<Link> {
+        let api = &self.api;
+        let op = &self.operator_token;
+        let store = self.room.shared_volume.clone();
+        let room: Room = api
+            .post(
+                "/v1/rooms",
+                op,
+                &CreateRoom {
+                    region_id: self.region.id.clone(),
+                    name: name.into(),
+                    instance_cap: 1,
+                    shared_volume: store.clone(),
+                    probe_url: "http://127.0.0.1:1/probe".into(),
+                    placement: Placement::Spread,
+                },
+            )
+            .await?;
+        let token: EnrolmentToken = api
+            .call::<(), _>(
+                Method::POST,
+                &format!("/v1/rooms/{}/enrolment-token", room.id),
+                Some(op),
+                None,
+            )
+            .await?;
+        let spec = InstanceSpec::parse(&self.options.spec).map_err(|e| anyhow!("--spec: {e}"))?;
+        let serial = format!("{name}-01");
+        let dir = self.options.data_dir.join("boards").join(&serial);
+        let agent = start_board(
+            &api.base,
+            &token.token,
+            &serial,
+            &dir,
+            &self.options,
+            &spec,
+            1,
+            &store,
+        )
+        .await
+        .with_context(|| format!("starting board {serial}"))?;
+        let probe = format!("http://{}/probe", agent.agent.http_addr);
+        self.agents.push(agent);
+        let _: Room = api
+            .call(
+                Method::PATCH,
+                &format!("/v1/rooms/{}", room.id),
+                Some(op),
+                Some(&UpdateRoom {
+                    probe_url: Some(probe),
+                    ..UpdateRoom::default()
+                }),
+            )
+            .await?;
+        let (tenant_id, t) = self.new_tenant(name).await?;
+        let game = self.seeder.game(&t, &format!("Demo game ({name})")).await?;
+        let apk = std::fs::read(apk).with_context(|| format!("reading {}", apk.display()))?;
+        let version = self
+            .seeder
+            .ready_version(&t, &game.id, &apk, &room.id)
+            .await?;
+        self.seeder.ensure_order(&tenant_id, 4).await?;
+        let board = self.agents.len() - 1;
+        self.seeder
+            .wait_ready(
+                &t,
+                &version,
+                &self.agents[board..],
+                1,
+                Timestamp::now().plus_secs(-3600),
+            )
+            .await?;
+        self.seeder.link(&t, &game.id, 600, None).await
+    }
+
+    /// A new tenant `name` with an admin account: its id and the admin's token.
+    async fn new_tenant(&self, name: &str) -> Result<(String, String)> {
         let api = &self.api;
         let op = &self.operator_token;
         let tenant: Tenant = api
@@ -387,20 +493,7 @@ impl DemoStack {
                 },
             )
             .await?;
-        let t = api.login(&email, &password).await?;
-        let game = self.seeder.game(&t, &format!("Demo game ({name})")).await?;
-        let apk = std::fs::read(apk).with_context(|| format!("reading {}", apk.display()))?;
-        let version = self.seeder.ready_version(&t, &game.id, &apk).await?;
-        self.seeder.ensure_order(&tenant.id, concurrency).await?;
-        self.seeder
-            .wait_ready(
-                &t,
-                &version,
-                &self.agents,
-                Timestamp::now().plus_secs(-3600),
-            )
-            .await?;
-        self.seeder.link(&t, &game.id, trial_seconds, None).await
+        Ok((tenant.id, api.login(&email, &password).await?))
     }
 
     /// The try-play page of `link`.
@@ -543,35 +636,59 @@ async fn start_boards(
         .await?;
     for i in 1..=options.boards {
         let serial = format!("DEMO-BOARD-{i:02}");
-        let dir = boards_dir.join(&serial);
-        std::fs::create_dir_all(&dir)?;
-        // The virtual devices accept any injector file: it only has to exist to be pushed.
-        let jar = dir.join("scrcpy-server.jar");
-        if !jar.exists() {
-            std::fs::write(&jar, b"PK\x03\x04 playrack demo injector")?;
-        }
-        let mut c = node_agent::config::Config::with_data_dir(dir.join("agent"));
-        c.controller_url = api.base.clone();
-        c.enrolment_token = Some(token.token.clone());
-        c.serial = serial;
-        c.model = "RK3588 (virtual)".into();
-        c.capacity = BTreeMap::from([(spec.id.clone(), options.slots)]);
-        c.specs = BTreeMap::from([(spec.id.clone(), spec.clone())]);
-        c.warm = BTreeMap::from([(spec.id.clone(), options.slots)]);
-        c.runtime = node_agent::config::RuntimeKind::Process;
-        c.virtual_device = options.virtual_device.clone();
-        c.adb_port = free_port()?;
-        c.injector_jar = Some(jar);
-        c.shared_volume = store.into();
-        c.listen_address = Ipv4Addr::LOCALHOST.into();
-        c.webrtc_port = 0;
-        c.http_port = 0;
-        let agent = Agent::start(c)
-            .await
-            .with_context(|| format!("starting board {i}"))?;
+        let agent = start_board(
+            &api.base,
+            &token.token,
+            &serial,
+            &boards_dir.join(&serial),
+            options,
+            spec,
+            options.slots,
+            store,
+        )
+        .await
+        .with_context(|| format!("starting board {i}"))?;
         agents.push(agent);
     }
     Ok((op, region, room))
+}
+
+/// One node agent enrolled with `enrolment_token`: `slots` warm instances of `spec` run by the
+/// process driver, its data under `dir`, every port picked on 127.0.0.1.
+#[allow(clippy::too_many_arguments)]
+async fn start_board(
+    controller_url: &str,
+    enrolment_token: &str,
+    serial: &str,
+    dir: &Path,
+    options: &DemoOptions,
+    spec: &InstanceSpec,
+    slots: u32,
+    store: &str,
+) -> Result<RunningAgent> {
+    std::fs::create_dir_all(dir)?;
+    // The virtual devices accept any injector file: it only has to exist to be pushed.
+    let jar = dir.join("scrcpy-server.jar");
+    if !jar.exists() {
+        std::fs::write(&jar, b"PK\x03\x04 playrack demo injector")?;
+    }
+    let mut c = node_agent::config::Config::with_data_dir(dir.join("agent"));
+    c.controller_url = controller_url.into();
+    c.enrolment_token = Some(enrolment_token.into());
+    c.serial = serial.into();
+    c.model = "RK3588 (virtual)".into();
+    c.capacity = BTreeMap::from([(spec.id.clone(), slots)]);
+    c.specs = BTreeMap::from([(spec.id.clone(), spec.clone())]);
+    c.warm = BTreeMap::from([(spec.id.clone(), slots)]);
+    c.runtime = node_agent::config::RuntimeKind::Process;
+    c.virtual_device = options.virtual_device.clone();
+    c.adb_port = free_port()?;
+    c.injector_jar = Some(jar);
+    c.shared_volume = store.into();
+    c.listen_address = Ipv4Addr::LOCALHOST.into();
+    c.webrtc_port = 0;
+    c.http_port = 0;
+    Agent::start(c).await
 }
 
 impl Seeder {
@@ -593,8 +710,14 @@ impl Seeder {
     }
 
     /// The game's newest READY version (uploading `apk` if there is none), published and
-    /// deployed to the demo room.
-    async fn ready_version(&self, token: &str, game_id: &str, apk: &[u8]) -> Result<Version> {
+    /// deployed to room `room_id`.
+    async fn ready_version(
+        &self,
+        token: &str,
+        game_id: &str,
+        apk: &[u8],
+        room_id: &str,
+    ) -> Result<Version> {
         let api = &self.api;
         let existing = api
             .all::<Version>(&format!("/v1/games/{game_id}/versions"), token)
@@ -622,7 +745,7 @@ impl Seeder {
                 &format!("/v1/versions/{}/deployment", v.id),
                 Some(token),
                 Some(&SetDeployment {
-                    room_ids: vec![self.room_id.clone()],
+                    room_ids: vec![room_id.to_owned()],
                 }),
             )
             .await?;
@@ -680,15 +803,16 @@ impl Seeder {
         }
     }
 
-    /// Waits until `version` is READY in the room and every board is ready to play: its agent
-    /// holds the package, has all its instances warm and its link up, and the controller has
-    /// heard from it since `since` (a reused database still shows the last run's boards as
-    /// online until their lease runs out).
+    /// Waits until `version` is READY where it is deployed and every board in `agents` is ready
+    /// to play: its agent holds the package, has `slots` instances warm and its link up, and
+    /// every demo board is online: the controller has heard from it since `since` (a reused
+    /// database still shows the last run's boards as online until their lease runs out).
     async fn wait_ready(
         &self,
         token: &str,
         version: &Version,
         agents: &[RunningAgent],
+        slots: u32,
         since: Timestamp,
     ) -> Result<()> {
         let api = &self.api;
@@ -725,7 +849,7 @@ impl Seeder {
                     .collect();
                 let local_ok = local
                     .iter()
-                    .all(|&(pkg, warm, up)| pkg && up && warm >= self.slots as usize);
+                    .all(|&(pkg, warm, up)| pkg && up && warm >= slots as usize);
                 let online = self.serials.iter().all(|s| {
                     boards.iter().any(|b| {
                         &b.serial == s

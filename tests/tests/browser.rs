@@ -2,10 +2,11 @@
 //! against a whole [`DemoStack`] started here in-process — the tenant console's upload, deploy
 //! and link; a player reaching `playing`, a tap lighting the video within 500 ms, latency
 //! probes, the archive restored on replay; the queue at capacity 1; a trial running out; the
-//! operator's heat map and drain.
+//! operator's heat map and drain; a queued player promoted onto a full one-slot board.
 //!
 //! One stack serves every scenario: this test builds it (2 boards × 2 slots of 360×640@30, plus
-//! a second tenant whose order allows one play at once, and a 5-second-trial link), runs
+//! a second tenant whose order allows one play at once, a 5-second-trial link, and a third
+//! tenant whose game is deployed only to a room of one board with one slot), runs
 //! `node --test` once over the files in order with the URLs and credentials in `PLAYRACK_*`
 //! environment variables, and fails when node does. Screenshots go to
 //! `<target>/browser-artifacts/`.
@@ -126,6 +127,11 @@ async fn the_browser_suite_passes_against_a_demo_stack() {
         .await
         .expect("a tenant with capacity 1");
     let trial_link = stack.link_with_trial(5).await.expect("a 5 s trial link");
+    // A room of one board with one slot, its tenant's game deployed only there (a full board).
+    let full_link = stack
+        .one_slot_room("full-room", &playrack_apk::fixtures::apk("tapper-v2"))
+        .await
+        .expect("a room of one one-slot board");
     eprintln!("browser: stack ready in {:.1?}", started.elapsed());
 
     let artifacts = target_dir().join("browser-artifacts");
@@ -163,10 +169,11 @@ async fn the_browser_suite_passes_against_a_demo_stack() {
         ("PLAYRACK_LINK_URL", stack.play_url(&stack.link)),
         ("PLAYRACK_QUEUE_LINK_URL", stack.play_url(&queue_link)),
         ("PLAYRACK_TRIAL_LINK_URL", stack.play_url(&trial_link)),
+        ("PLAYRACK_FULL_BOARD_LINK_URL", stack.play_url(&full_link)),
         ("PLAYRACK_GAME_ID", stack.game.id.clone()),
         ("PLAYRACK_ROOM_ID", stack.room.id.clone()),
         ("PLAYRACK_SPEC_ID", stack.spec_id().to_owned()),
-        ("PLAYRACK_BOARDS", stack.agents.len().to_string()),
+        ("PLAYRACK_BOARDS", stack.options.boards.to_string()),
         ("PLAYRACK_VIDEO_WIDTH", spec.width.to_string()),
         ("PLAYRACK_VIDEO_HEIGHT", spec.height.to_string()),
         (

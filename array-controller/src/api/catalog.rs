@@ -13,7 +13,6 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use playrack_wire::api::*;
 use serde::Deserialize;
-use sqlx::any::AnyRow;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -38,12 +37,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
 // ---------------------------------------------------------------------------------------------
 // Specs
 // ---------------------------------------------------------------------------------------------
-
-/// A spec from a `specs` row read elsewhere.
-pub(crate) fn spec_from(row: &AnyRow) -> Result<Spec, sqlx::Error> {
-    use sqlx::FromRow;
-    Ok(store::catalog::SpecRow::from_row(row)?.into())
-}
 
 /// A slug: lower-case letters, digits and dashes, 1–40 characters, starting with a letter or digit.
 pub(crate) fn validate_slug(what: &str, s: &str) -> ApiResult<()> {

@@ -113,7 +113,7 @@ pub async fn resolve(state: &AppState, req: AcquireRequest) -> PlayResult<Play> 
     let game = store::plays::game(&state.db.pool, &game_id, &tenant_id)
         .await?
         .ok_or(PlayError::NotFound("game"))?;
-    if game.status != "active" {
+    if !game.publisher_active() {
         return Err(PlayError::PublisherSuspended);
     }
     let mut specs: Vec<String> = serde_json::from_str(&game.spec_ids)?;

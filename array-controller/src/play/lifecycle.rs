@@ -65,6 +65,12 @@ pub async fn signing_key(state: &AppState) -> PlayResult<[u8; 32]> {
     Ok(secret)
 }
 
+/// Whether a game of this archive policy keeps a save per player (restored at prepare, saved
+/// at every end).
+fn keeps_archive(policy: &str) -> bool {
+    store::catalog::parse_archive_policy(policy) == playrack_wire::api::ArchivePolicy::SinglePlayer
+}
+
 /// Sends the prepare command for freshly reserved sessions (after their transaction committed).
 pub async fn dispatch_prepare(state: &AppState, session_ids: &[String]) -> PlayResult<()> {
     for id in session_ids {
@@ -72,13 +78,11 @@ pub async fn dispatch_prepare(state: &AppState, session_ids: &[String]) -> PlayR
             continue;
         };
         let board = row.board_id.clone();
-        let spec_row = sqlx::query("SELECT * FROM specs WHERE id = $1")
-            .bind(&row.spec_id)
-            .fetch_one(&state.db.pool)
-            .await?;
-        let spec = crate::api::catalog::spec_from(&spec_row)?;
+        let spec = store::catalog::spec(&state.db.pool, &row.spec_id)
+            .await?
+            .ok_or(PlayError::NotFound("spec"))?;
         let apk: playrack_wire::api::ApkSummary = serde_json::from_str(&row.apk)?;
-        let archive = if row.archive_policy == "single_player" {
+        let archive = if keeps_archive(&row.archive_policy) {
             crate::archives::to_restore(
                 &state.db.pool,
                 &row.tenant_id,
@@ -390,7 +394,7 @@ pub async fn tell_board(state: &AppState, session_id: &str, reason: EndReason) -
     let (board, policy) = store::sessions::board_and_policy(&state.db.pool, session_id)
         .await?
         .ok_or(PlayError::NotFound("session"))?;
-    end_on_board(state, &board, session_id, reason, policy == "single_player").await
+    end_on_board(state, &board, session_id, reason, keeps_archive(&policy)).await
 }
 
 /// How many due sessions one tick handles (the rest are due on the next).
@@ -499,7 +503,7 @@ pub async fn reconcile(
                 let reason = reason
                     .and_then(|r| EndReason::parse(&r))
                     .unwrap_or(EndReason::Error);
-                to_end.push((s.to_string(), reason, policy == "single_player"));
+                to_end.push((s.to_string(), reason, keeps_archive(&policy)));
             }
             None => to_end.push((s.to_string(), EndReason::Error, false)),
         }

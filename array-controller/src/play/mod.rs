@@ -71,10 +71,7 @@ pub async fn forget_idempotency(state: &crate::state::AppState) -> Result<u64, s
     let cutoff = crate::now().millis() - IDEMPOTENCY_KEEP_MS;
     let mut tx = state.db.write().await?;
     // (Replicas gone as long ago leave their rows too.)
-    sqlx::query("DELETE FROM controllers WHERE seen_at < $1")
-        .bind(cutoff)
-        .execute(&mut **tx)
-        .await?;
+    crate::store::agents::forget_controllers(&mut tx, cutoff).await?;
     let n = crate::store::idempotency::forget_before(&mut tx, cutoff, 5_000).await?;
     tx.commit().await?;
     Ok(n)
@@ -82,18 +79,14 @@ pub async fn forget_idempotency(state: &crate::state::AppState) -> Result<u64, s
 
 /// Live counts for `/metrics`: plays by state, tickets waiting, boards by agent state.
 async fn gauges(state: &crate::state::AppState) -> Result<(), sqlx::Error> {
-    use sqlx::Row;
     for (st, n) in crate::store::sessions::live_counts(&state.db.pool).await? {
         metrics::gauge!("playrack_sessions", "state" => st).set(n as f64);
     }
     let waiting = crate::store::tickets::count_waiting(&state.db.pool, None, None).await?;
     metrics::gauge!("playrack_queue_waiting").set(waiting as f64);
-    for r in sqlx::query("SELECT agent_state, COUNT(*) AS n FROM boards GROUP BY agent_state")
-        .fetch_all(&state.db.pool)
-        .await?
-    {
-        metrics::gauge!("playrack_boards", "agent_state" => r.try_get::<String, _>("agent_state")?)
-            .set(r.try_get::<i64, _>("n")? as f64);
+    for (st, n) in crate::store::topology::boards_by_agent_state(&state.db.pool).await? {
+        let st = crate::store::topology::agent_state_text(st);
+        metrics::gauge!("playrack_boards", "agent_state" => st).set(n as f64);
     }
     Ok(())
 }

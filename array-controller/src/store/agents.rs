@@ -511,3 +511,12 @@ pub async fn fail_shell_run(
     .await?;
     Ok(())
 }
+
+/// Forgets replicas not seen since `cutoff` (long gone; their rows only say how they heard).
+pub async fn forget_controllers(tx: &mut WriteTx, cutoff: i64) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query("DELETE FROM controllers WHERE seen_at < $1")
+        .bind(cutoff)
+        .execute(&mut ***tx)
+        .await?
+        .rows_affected())
+}

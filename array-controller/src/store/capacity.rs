@@ -4,10 +4,23 @@
 //! Lock order, on PostgreSQL, in every transaction that takes more than one: board slot, then
 //! room, then order — so a reservation and an end can never wait on each other in a cycle.
 
-use crate::db::{WriteTx, json_col};
+use super::catalog::deployment_state_text;
+use super::topology::{order_status_text, parse_placement};
+use crate::db::WriteTx;
 use crate::scheduler::placement::{OrderView, RoomView};
-use playrack_wire::api::Placement;
-use sqlx::Row;
+use playrack_wire::api::{DeploymentRoomState, OrderStatus};
+
+#[derive(sqlx::FromRow)]
+struct OrderRow {
+    id: String,
+    spec_id: String,
+    region_id: Option<String>,
+    /// JSON array of room ids.
+    room_ids: String,
+    concurrency: i64,
+    in_use: i64,
+    priority: i64,
+}
 
 /// The tenant's orders that are active now, with their use.
 pub async fn orders(
@@ -15,56 +28,63 @@ pub async fn orders(
     tenant_id: &str,
     now: i64,
 ) -> Result<Vec<OrderView>, sqlx::Error> {
-    let rows = sqlx::query(
+    let rows: Vec<OrderRow> = sqlx::query_as(
         "SELECT id, spec_id, region_id, room_ids, concurrency, in_use, priority FROM orders \
-         WHERE tenant_id = $1 AND status = 'active' AND valid_from <= $2 AND valid_until > $2",
+         WHERE tenant_id = $1 AND status = $3 AND valid_from <= $2 AND valid_until > $2",
     )
     .bind(tenant_id)
     .bind(now)
+    .bind(order_status_text(OrderStatus::Active))
     .fetch_all(&mut ***tx)
     .await?;
-    rows.iter()
+    rows.into_iter()
         .map(|r| {
             Ok(OrderView {
-                id: r.try_get("id")?,
-                spec_id: r.try_get("spec_id")?,
-                region_id: r.try_get("region_id")?,
-                room_ids: json_col(r, "room_ids")?,
-                concurrency: r.try_get::<i64, _>("concurrency")?.max(0) as u32,
-                in_use: r.try_get::<i64, _>("in_use")?.max(0) as u32,
-                priority: r.try_get::<i64, _>("priority")? as i32,
+                room_ids: serde_json::from_str(&r.room_ids)
+                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+                id: r.id,
+                spec_id: r.spec_id,
+                region_id: r.region_id,
+                concurrency: r.concurrency.max(0) as u32,
+                in_use: r.in_use.max(0) as u32,
+                priority: r.priority as i32,
             })
         })
         .collect()
 }
 
+#[derive(sqlx::FromRow)]
+struct RoomRow {
+    id: String,
+    region_id: String,
+    instance_cap: i64,
+    in_use: i64,
+    placement: String,
+}
+
 /// The rooms where `version_id` is deployed and ready, with their use (boards are not read
 /// here: see `slots::candidates`).
 pub async fn rooms(tx: &mut WriteTx, version_id: &str) -> Result<Vec<RoomView>, sqlx::Error> {
-    let rows = sqlx::query(
+    let rows: Vec<RoomRow> = sqlx::query_as(
         "SELECT r.id, r.region_id, r.instance_cap, r.in_use, r.placement FROM rooms r \
-         JOIN deployments d ON d.room_id = r.id WHERE d.version_id = $1 AND d.state = 'ready'",
+         JOIN deployments d ON d.room_id = r.id WHERE d.version_id = $1 AND d.state = $2",
     )
     .bind(version_id)
+    .bind(deployment_state_text(DeploymentRoomState::Ready))
     .fetch_all(&mut ***tx)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(RoomView {
-                id: r.try_get("id")?,
-                region_id: r.try_get("region_id")?,
-                instance_cap: r.try_get::<i64, _>("instance_cap")?.max(0) as u32,
-                in_use: r.try_get::<i64, _>("in_use")?.max(0) as u32,
-                placement: if r.try_get::<String, _>("placement")? == "binpack" {
-                    Placement::Binpack
-                } else {
-                    Placement::Spread
-                },
-                deployed: true,
-                boards: Vec::new(),
-            })
+    Ok(rows
+        .into_iter()
+        .map(|r| RoomView {
+            placement: parse_placement(&r.placement),
+            id: r.id,
+            region_id: r.region_id,
+            instance_cap: r.instance_cap.max(0) as u32,
+            in_use: r.in_use.max(0) as u32,
+            deployed: true,
+            boards: Vec::new(),
         })
-        .collect()
+        .collect())
 }
 
 /// Counts one more play in a room, if it is under its cap.
@@ -90,9 +110,10 @@ pub async fn take_order(tx: &mut WriteTx, order_id: &str) -> Result<bool, sqlx::
 /// Plays the tenant runs now, over all its active orders.
 pub async fn tenant_in_use(tx: &mut WriteTx, tenant_id: &str) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
-        "SELECT CAST(COALESCE(SUM(in_use), 0) AS BIGINT) FROM orders WHERE tenant_id = $1 AND status = 'active'",
+        "SELECT CAST(COALESCE(SUM(in_use), 0) AS BIGINT) FROM orders WHERE tenant_id = $1 AND status = $2",
     )
     .bind(tenant_id)
+    .bind(order_status_text(OrderStatus::Active))
     .fetch_one(&mut ***tx)
     .await
 }

@@ -2,6 +2,8 @@
 //! try-play link by its code, the game with its publisher's standing, the newest published
 //! version, and the rooms where that version is ready (the link card's probes).
 
+use super::catalog::{deployment_state_text, version_state_text};
+use playrack_wire::api::{DeploymentRoomState, TenantStatus, VersionState};
 use sqlx::AnyPool;
 
 /// A try-play link as the player side sees it.
@@ -37,9 +39,16 @@ pub struct PlayableGame {
     /// JSON `TrialDefaults`.
     pub trial_defaults: String,
     pub package_name: Option<String>,
-    /// The tenant's status (`active` or `suspended`).
+    /// The tenant's status (see [`PlayableGame::publisher_active`]).
     pub status: String,
     pub priority_tier: i64,
+}
+
+impl PlayableGame {
+    /// Whether the publisher may serve plays (not suspended).
+    pub fn publisher_active(&self) -> bool {
+        super::accounts::parse_tenant_status(&self.status) == TenantStatus::Active
+    }
 }
 
 /// Game `game` of tenant `tenant` (`None` if there is none, or it is another tenant's).
@@ -61,10 +70,11 @@ pub async fn game(
 /// The game's newest published version that is ready to play.
 pub async fn published_version(pool: &AnyPool, game: &str) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar(
-        "SELECT id FROM versions WHERE game_id = $1 AND state = 'READY' AND published_at IS NOT NULL \
+        "SELECT id FROM versions WHERE game_id = $1 AND state = $2 AND published_at IS NOT NULL \
          ORDER BY ready_version_code DESC LIMIT 1",
     )
     .bind(game)
+    .bind(version_state_text(VersionState::Ready))
     .fetch_optional(pool)
     .await
 }
@@ -80,9 +90,10 @@ pub struct ReadyRoom {
 pub async fn ready_rooms(pool: &AnyPool, version: &str) -> Result<Vec<ReadyRoom>, sqlx::Error> {
     sqlx::query_as(
         "SELECT r.id, r.probe_url FROM deployments d JOIN rooms r ON r.id = d.room_id \
-         WHERE d.version_id = $1 AND d.state = 'ready' ORDER BY r.id",
+         WHERE d.version_id = $1 AND d.state = $2 ORDER BY r.id",
     )
     .bind(version)
+    .bind(deployment_state_text(DeploymentRoomState::Ready))
     .fetch_all(pool)
     .await
 }

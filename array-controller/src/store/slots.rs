@@ -8,7 +8,9 @@
 //! the held count against the sessions that hold slots after a board's hello.
 
 use super::Backend;
+use super::topology::{parse_agent_state, parse_board_status};
 use crate::db::WriteTx;
+use playrack_wire::api::{AgentState, BoardStatus};
 
 /// A candidate board for one spec in one room.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -23,8 +25,15 @@ pub struct SlotRow {
 /// longer offers keeps its row with capacity 0, so held slots stay counted), in its array's
 /// room, schedulable while its agent is online and its status active.
 pub async fn sync_board(tx: &mut WriteTx, board_id: &str) -> Result<(), sqlx::Error> {
-    use sqlx::Row;
-    let Some(b) = sqlx::query(
+    #[derive(sqlx::FromRow)]
+    struct BoardRow {
+        /// JSON map of spec id to slots.
+        capacity: String,
+        status: String,
+        agent_state: String,
+        room_id: String,
+    }
+    let Some(b): Option<BoardRow> = sqlx::query_as(
         "SELECT b.capacity, b.status, b.agent_state, a.room_id FROM boards b JOIN arrays a ON a.id = b.array_id WHERE b.id = $1",
     )
     .bind(board_id)
@@ -33,10 +42,11 @@ pub async fn sync_board(tx: &mut WriteTx, board_id: &str) -> Result<(), sqlx::Er
     else {
         return Ok(());
     };
-    let capacity: std::collections::BTreeMap<String, u32> = crate::db::json_col(&b, "capacity")?;
-    let schedulable = b.try_get::<String, _>("status")? == "active"
-        && b.try_get::<String, _>("agent_state")? == "online";
-    let room: String = b.try_get("room_id")?;
+    let capacity: std::collections::BTreeMap<String, u32> =
+        serde_json::from_str(&b.capacity).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    let schedulable = parse_board_status(&b.status) == BoardStatus::Active
+        && parse_agent_state(&b.agent_state) == AgentState::Online;
+    let room = b.room_id;
     sqlx::query(
         "UPDATE board_slots SET capacity = 0, room_id = $1, schedulable = $2 WHERE board_id = $3",
     )

@@ -689,3 +689,15 @@ pub async fn live_sessions(pool: &AnyPool, f: &LiveFilter<'_>) -> Result<Vec<Str
     .fetch_all(pool)
     .await
 }
+
+/// How many boards are in each agent state (for the gauges).
+pub async fn boards_by_agent_state(pool: &AnyPool) -> Result<Vec<(AgentState, i64)>, sqlx::Error> {
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT agent_state, COUNT(*) FROM boards GROUP BY agent_state")
+            .fetch_all(pool)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(s, n)| (parse_agent_state(&s), n))
+        .collect())
+}
