@@ -82,8 +82,13 @@ pub struct TicketEvents {
 
 impl TicketEvents {
     pub async fn open(ctl: &Ctl, ticket: &str) -> TicketEvents {
-        let resp = ctl
-            .http
+        // Not `ctl.http`: its whole-request timeout would cut a stream that outlives it (a
+        // slow run); each event has its own deadline in `next` instead.
+        let http = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .build()
+            .unwrap();
+        let resp = http
             .get(format!("{}/v1/play/tickets/{ticket}/events", ctl.url))
             .send()
             .await
