@@ -1,5 +1,6 @@
-//! The store: one connection pool over SQLite or PostgreSQL, the migrations, and the few
-//! helpers every query uses (ids, pagination, write transactions).
+//! The database: one connection pool over SQLite or PostgreSQL, the migrations, and the few
+//! helpers every query uses (ids, pagination, write transactions). The SQL itself lives in
+//! [`crate::store`].
 //!
 //! Queries go through sqlx's `Any` driver with `$N` placeholders, which both databases accept, so
 //! one SQL string serves both. The schema in `migrations/` is written in the common subset
@@ -13,7 +14,7 @@
 //! that asked the pool for another one while holding the lock would wait for itself.
 
 use rand::Rng;
-use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, AnyPool, Executor, Transaction};
 use std::sync::Arc;
 use std::time::Duration;
@@ -124,21 +125,6 @@ impl Db {
         })
     }
 
-    /// Begins a write transaction that is also serialised against every other transaction
-    /// taking the same `lock` (SQLite's single writer does that already; PostgreSQL takes a
-    /// transaction-scoped advisory lock). Used where a read-then-write decision must not race,
-    /// such as reserving slots.
-    pub async fn write_serialized(&self, lock: i64) -> Result<WriteTx, sqlx::Error> {
-        let mut tx = self.write().await?;
-        if self.backend == Backend::Postgres {
-            sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                .bind(lock)
-                .execute(&mut **tx)
-                .await?;
-        }
-        Ok(tx)
-    }
-
     /// Cheap liveness query for `/readyz`.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         sqlx::query("SELECT 1")
@@ -228,34 +214,6 @@ pub fn page_from<T>(
         None
     };
     playrack_wire::api::Page { items, next_cursor }
-}
-
-/// Reads an optional non-negative integer column as `u32` (negative or oversize values, which
-/// the API never writes, read as 0 / `u32::MAX`).
-pub fn u32_col(row: &AnyRow, col: &str) -> Result<u32, sqlx::Error> {
-    use sqlx::Row;
-    let v: i64 = row.try_get(col)?;
-    Ok(v.clamp(0, u32::MAX as i64) as u32)
-}
-
-/// Reads a JSON text column.
-pub fn json_col<T: serde::de::DeserializeOwned>(row: &AnyRow, col: &str) -> Result<T, sqlx::Error> {
-    use sqlx::Row;
-    let text: String = row.try_get(col)?;
-    serde_json::from_str(&text).map_err(|e| sqlx::Error::Decode(Box::new(e)))
-}
-
-/// Reads a nullable millisecond column as a timestamp.
-pub fn ts_opt(row: &AnyRow, col: &str) -> Result<Option<playrack_wire::Timestamp>, sqlx::Error> {
-    use sqlx::Row;
-    Ok(row
-        .try_get::<Option<i64>, _>(col)?
-        .map(playrack_wire::Timestamp))
-}
-
-pub fn ts(row: &AnyRow, col: &str) -> Result<playrack_wire::Timestamp, sqlx::Error> {
-    use sqlx::Row;
-    Ok(playrack_wire::Timestamp(row.try_get::<i64, _>(col)?))
 }
 
 #[cfg(test)]

@@ -79,8 +79,7 @@ pub async fn emit(
     .to_string();
     let mut queued = 0;
     for h in hooks {
-        let events: Vec<String> =
-            serde_json::from_str(&h.events).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        let events: Vec<String> = crate::store::json(&h.events)?;
         if !events.iter().any(|e| e == event_type) {
             continue;
         }

@@ -37,7 +37,7 @@ const MAX_WEBHOOKS: i64 = 20;
 
 fn webhook_from(r: WebhookRow) -> Result<Webhook, sqlx::Error> {
     Ok(Webhook {
-        events: serde_json::from_str(&r.events).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+        events: crate::store::json(&r.events)?,
         id: r.id,
         tenant_id: r.tenant_id,
         url: r.url,

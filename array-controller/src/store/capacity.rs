@@ -40,8 +40,7 @@ pub async fn orders(
     rows.into_iter()
         .map(|r| {
             Ok(OrderView {
-                room_ids: serde_json::from_str(&r.room_ids)
-                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+                room_ids: super::json(&r.room_ids)?,
                 id: r.id,
                 spec_id: r.spec_id,
                 region_id: r.region_id,

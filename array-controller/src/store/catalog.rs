@@ -8,6 +8,7 @@
 //! [`parse_archive_policy`]. An upload has no state of its own: its version is UPLOADING while
 //! the upload row exists.
 
+use super::json;
 use crate::db::WriteTx;
 use playrack_wire::Timestamp;
 use playrack_wire::api::{
@@ -20,11 +21,6 @@ use sqlx::AnyPool;
 /// writes, read as 0 / `u32::MAX`).
 pub(super) fn clamp_u32(v: i64) -> u32 {
     v.clamp(0, u32::MAX as i64) as u32
-}
-
-/// Decodes a JSON text column.
-fn json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, sqlx::Error> {
-    serde_json::from_str(text).map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
 
 // ---------------------------------------------------------------------------------------------

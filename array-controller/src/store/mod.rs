@@ -45,6 +45,11 @@ pub mod webhooks;
 
 pub use crate::db::Backend;
 
+/// Decodes a JSON text column (a decode error if the text is not what the row type says).
+pub fn json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, sqlx::Error> {
+    serde_json::from_str(text).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
 /// Takes a transaction-scoped advisory lock on `name` (PostgreSQL; a no-op on SQLite, whose
 /// single writer already serialises write transactions).
 pub async fn advisory_lock(

@@ -42,8 +42,7 @@ pub async fn sync_board(tx: &mut WriteTx, board_id: &str) -> Result<(), sqlx::Er
     else {
         return Ok(());
     };
-    let capacity: std::collections::BTreeMap<String, u32> =
-        serde_json::from_str(&b.capacity).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    let capacity: std::collections::BTreeMap<String, u32> = super::json(&b.capacity)?;
     let schedulable = parse_board_status(&b.status) == BoardStatus::Active
         && parse_agent_state(&b.agent_state) == AgentState::Online;
     let room = b.room_id;

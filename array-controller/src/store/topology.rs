@@ -10,6 +10,7 @@
 //! What a board's agent reports about the board itself (its liveness, telemetry, credential)
 //! is in [`super::agents`].
 
+use super::json;
 use super::slots;
 use crate::db::WriteTx;
 use playrack_wire::Timestamp;
@@ -24,11 +25,6 @@ use std::collections::BTreeMap;
 pub const UPSERT_INSTANCE: &str = "INSERT INTO instances (board_id, id, spec_id, state, session_id, package, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7) \
          ON CONFLICT (board_id, id) DO UPDATE SET spec_id = excluded.spec_id, state = excluded.state, \
          session_id = excluded.session_id, package = excluded.package, updated_at = excluded.updated_at";
-
-/// A JSON text column's value.
-fn json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, sqlx::Error> {
-    serde_json::from_str(text).map_err(|e| sqlx::Error::Decode(Box::new(e)))
-}
 
 /// A count column as the wire's `u32`.
 fn count(v: i64) -> u32 {
