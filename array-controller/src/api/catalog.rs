@@ -562,7 +562,7 @@ async fn set_deployment(
     let now = crate::now().millis();
     let mut tx = state.db.write().await?;
     for room in &rooms {
-        if !store::catalog::room_exists(&mut tx, room).await? {
+        if !store::topology::room_exists(&mut tx, room).await? {
             return Err(ApiError::Validation(format!("there is no room `{room}`")));
         }
         store::catalog::add_deployment(&mut tx, &id, room, &version.game_id, &tenant, now).await?;

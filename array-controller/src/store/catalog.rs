@@ -737,15 +737,6 @@ pub async fn deployment(pool: &AnyPool, version: &str) -> Result<Vec<DeploymentR
     Ok(rows.into_iter().map(DeploymentRoom::from).collect())
 }
 
-/// Whether a room exists (rooms).
-pub async fn room_exists(tx: &mut WriteTx, room: &str) -> Result<bool, sqlx::Error> {
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rooms WHERE id = $1")
-        .bind(room)
-        .fetch_one(&mut ***tx)
-        .await?;
-    Ok(n > 0)
-}
-
 /// Adds a room to a version's deployment, pending (a room already in it is left as it is).
 pub async fn add_deployment(
     tx: &mut WriteTx,
@@ -795,9 +786,10 @@ pub async fn remove_deployment(
 /// The boards of a room whose agent is online (boards, arrays).
 pub async fn online_boards_in_room(pool: &AnyPool, room: &str) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar(
-        "SELECT b.id FROM boards b JOIN arrays a ON a.id = b.array_id WHERE a.room_id = $1 AND b.agent_state = 'online'",
+        "SELECT b.id FROM boards b JOIN arrays a ON a.id = b.array_id WHERE a.room_id = $1 AND b.agent_state = $2",
     )
     .bind(room)
+    .bind(super::topology::agent_state_text(playrack_wire::api::AgentState::Online))
     .fetch_all(pool)
     .await
 }
