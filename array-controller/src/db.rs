@@ -63,6 +63,11 @@ impl std::ops::DerefMut for WriteTx {
     }
 }
 
+/// See [`Db::turn`]: held while a single-statement write runs.
+pub struct Turn {
+    _writer: Option<OwnedMutexGuard<()>>,
+}
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 impl Db {
@@ -113,6 +118,21 @@ impl Db {
             Backend::Postgres => (None, self.pool.begin().await?),
         };
         Ok(WriteTx { tx, _writer: guard })
+    }
+
+    /// A turn for one single-statement write outside any transaction. On SQLite it holds the
+    /// writer lock for the statement, so the statement waits in line with the write
+    /// transactions instead of racing them into SQLite's busy handler (which sleeps in
+    /// millisecond steps, up to the busy timeout, while the line keeps moving). On PostgreSQL
+    /// it holds nothing. Never ask for one while holding a [`WriteTx`] (on SQLite that waits
+    /// for itself).
+    pub async fn turn(&self) -> Turn {
+        Turn {
+            _writer: match self.backend {
+                Backend::Sqlite => Some(self.writer.clone().lock_owned().await),
+                Backend::Postgres => None,
+            },
+        }
     }
 
     /// Begins a transaction for consistent reads. It never takes the writer lock (WAL readers

@@ -236,9 +236,7 @@ pub async fn deliver_due(
     let due = store::webhooks::due(&state.db.pool, now.millis(), BATCH).await?;
     let mut claimed = Vec::new();
     for id in due {
-        if store::webhooks::claim(&state.db.pool, &id, now.millis(), now.millis() + LEASE_MS)
-            .await?
-        {
+        if store::webhooks::claim(&state.db, &id, now.millis(), now.millis() + LEASE_MS).await? {
             claimed.push(id);
         }
     }

@@ -125,7 +125,10 @@ pub async fn run(state: AppState, board_id: String, mut socket: WebSocket) {
         .await
         .is_ok();
     // Commands waiting for this board (written by any replica, before or while it was away).
-    let mut waiting = match deliver(&state, &board_id, &mut socket).await {
+    // What this connection sent, and when it last recorded hearing the board.
+    let mut sent = super::outbox::Sent::default();
+    let mut heard = Heard::default();
+    let mut waiting = match deliver(&state, &board_id, &mut socket, &mut sent).await {
         Ok(w) => w,
         Err(e) => {
             tracing::warn!(board = %board_id, "command delivery failed: {e}");
@@ -152,7 +155,7 @@ pub async fn run(state: AppState, board_id: String, mut socket: WebSocket) {
                     Ok(Some(m)) => {
                         let started = std::time::Instant::now();
                         let recording = state.agents.hearing.recording();
-                        let recorded = on_message(&state, &board_id, m).await;
+                        let recorded = on_message(&state, &board_id, m, &mut heard).await;
                         drop(recording);
                         if let Err(e) = recorded {
                             // Unrecorded heartbeats must not count as silence.
@@ -178,14 +181,14 @@ pub async fn run(state: AppState, board_id: String, mut socket: WebSocket) {
                     close(&mut socket, 1000, "superseded").await;
                     break;
                 }
-                match deliver(&state, &board_id, &mut socket).await {
+                match deliver(&state, &board_id, &mut socket, &mut sent).await {
                     Ok(w) => waiting = w,
                     Err(e) => tracing::warn!(board = %board_id, "command delivery failed: {e}"),
                 }
             }
             // Unacknowledged commands are sent again; nothing is read while none wait.
             _ = resend.tick(), if waiting => {
-                match deliver(&state, &board_id, &mut socket).await {
+                match deliver(&state, &board_id, &mut socket, &mut sent).await {
                     Ok(w) => waiting = w,
                     Err(e) => tracing::warn!(board = %board_id, "command delivery failed: {e}"),
                 }
@@ -212,16 +215,18 @@ async fn deliver(
     state: &AppState,
     board_id: &str,
     socket: &mut WebSocket,
+    sent: &mut super::outbox::Sent,
 ) -> Result<bool, sqlx::Error> {
     use super::outbox::{self, Delivery};
     let now = crate::now().millis();
     let pending = outbox::pending(state, board_id).await?;
+    sent.keep_only(&pending);
     let mut waiting = false;
     for p in &pending {
-        match outbox::decide(p, now) {
+        match outbox::decide(p, sent.at(&p.id), now) {
             Delivery::Expired => {
                 tracing::info!(board = %board_id, command = %p.id, "command expired unsent");
-                store::command_done(&state.db.pool, board_id, &p.id).await?;
+                store::command_done(&state.db, board_id, &p.id).await?;
             }
             Delivery::Wait => waiting = true,
             Delivery::Send => {
@@ -233,7 +238,7 @@ async fn deliver(
                 {
                     return Ok(true);
                 }
-                store::command_sent(&state.db.pool, &p.id, now).await?;
+                sent.sent(&p.id, now);
             }
         }
     }
@@ -271,22 +276,52 @@ async fn on_hello(
     tx.commit().await
 }
 
+/// When a connection last recorded hearing its board (`boards.last_seen_at`): every report
+/// shows the board is alive, but recording it once per [`Heard::EVERY_MS`] is enough for a
+/// lease of seconds, and saves a write per report.
+#[derive(Debug, Default)]
+struct Heard {
+    recorded_at: Option<i64>,
+}
+
+impl Heard {
+    const EVERY_MS: i64 = 1_000;
+
+    /// Records that the board was heard at `now`, unless that was done less than
+    /// [`Heard::EVERY_MS`] ago.
+    async fn touch(
+        &mut self,
+        state: &AppState,
+        board_id: &str,
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
+        if self.recorded_at.is_some_and(|t| now - t < Self::EVERY_MS) {
+            return Ok(());
+        }
+        store::touch(&state.db, board_id, now).await?;
+        self.recorded_at = Some(now);
+        Ok(())
+    }
+}
+
 async fn on_message(
     state: &AppState,
     board_id: &str,
     msg: AgentMessage,
+    heard: &mut Heard,
 ) -> Result<(), sqlx::Error> {
     let now = crate::now().millis();
     if let AgentMessage::Result { command_id, .. } = &msg {
         // Acknowledged: it leaves the outbox; more may wait behind it.
-        store::command_done(&state.db.pool, board_id, command_id).await?;
+        store::command_done(&state.db, board_id, command_id).await?;
         state.agents.wake(board_id);
     }
 
     match msg {
         AgentMessage::Heartbeat { telemetry } => {
             let telemetry = serde_json::to_string(&telemetry).expect("json");
-            store::heartbeat(&state.db.pool, board_id, &telemetry, now).await?;
+            store::heartbeat(&state.db, board_id, &telemetry, now).await?;
+            heard.recorded_at = Some(now);
             metrics::counter!("playrack_agent_heartbeats_total").increment(1);
         }
         AgentMessage::Instance { instance } => {
@@ -306,8 +341,8 @@ async fn on_message(
                 progress_percent,
                 error: error.as_deref(),
             };
-            store::deployment_report(&state.db.pool, board_id, &report, now).await?;
-            store::touch(&state.db.pool, board_id, now).await?;
+            store::deployment_report(&state.db, board_id, &report, now).await?;
+            heard.touch(state, board_id, now).await?;
             crate::play::queue::request_promotion(state);
         }
         AgentMessage::Session {
@@ -318,7 +353,7 @@ async fn on_message(
             last_input_at,
             ..
         } => {
-            store::touch(&state.db.pool, board_id, now).await?;
+            heard.touch(state, board_id, now).await?;
             if let Err(e) = crate::play::lifecycle::on_agent_session(
                 state,
                 board_id,
@@ -372,7 +407,7 @@ async fn on_message(
             // Everything else an agent says (heartbeats, acknowledged commands) only shows it
             // is alive.
             tracing::debug!(board = %board_id, message = ?other, "agent report");
-            store::touch(&state.db.pool, board_id, now).await?;
+            heard.touch(state, board_id, now).await?;
         }
     }
     Ok(())

@@ -95,7 +95,7 @@ pub fn expired(last_seen: Timestamp, now: Timestamp, lease_secs: u32) -> bool {
 /// judgement of the boards connected here.
 pub async fn report_hearing(state: &AppState, now: Timestamp) -> Result<(), sqlx::Error> {
     store::report_hearing(
-        &state.db.pool,
+        &state.db,
         &state.replica_id,
         now,
         state.agents.hearing.since(),

@@ -49,7 +49,7 @@ pub async fn send(
     })
     .expect("json");
     store::insert_command(
-        &state.db.pool,
+        &state.db,
         id,
         board_id,
         &body,
@@ -88,8 +88,10 @@ pub async fn pending(state: &AppState, board_id: &str) -> Result<Vec<Pending>, s
     store::pending_commands(&state.db.pool, board_id, BATCH).await
 }
 
-/// What one delivery pass decided for each waiting command, given the time: send it now,
-/// drop it (expired), or leave it (sent recently, not yet acknowledged). Pure.
+/// What one delivery pass decided for each waiting command, given when this connection last
+/// sent it (if it did) and the time: send it now, drop it (expired), or leave it (sent
+/// recently, not yet acknowledged). Pure. When a command was sent is the connection's own
+/// knowledge ([`Sent`]): a new connection sends every waiting command again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Delivery {
     Send,
@@ -97,16 +99,33 @@ pub enum Delivery {
     Wait,
 }
 
-pub fn decide(p: &Pending, now: i64) -> Delivery {
+pub fn decide(p: &Pending, sent_at: Option<i64>, now: i64) -> Delivery {
     if p.expires_at <= now {
         Delivery::Expired
-    } else if p
-        .sent_at
-        .is_none_or(|s| now - s >= RESEND.as_millis() as i64)
-    {
+    } else if sent_at.is_none_or(|s| now - s >= RESEND.as_millis() as i64) {
         Delivery::Send
     } else {
         Delivery::Wait
+    }
+}
+
+/// When one connection last sent each waiting command (bounded: only commands still waiting
+/// are remembered).
+#[derive(Debug, Default)]
+pub struct Sent(std::collections::HashMap<String, i64>);
+
+impl Sent {
+    pub fn at(&self, id: &str) -> Option<i64> {
+        self.0.get(id).copied()
+    }
+
+    pub fn sent(&mut self, id: &str, now: i64) {
+        self.0.insert(id.to_owned(), now);
+    }
+
+    /// Forgets the commands that no longer wait (acknowledged or expired).
+    pub fn keep_only(&mut self, pending: &[Pending]) {
+        self.0.retain(|id, _| pending.iter().any(|p| p.id == *id));
     }
 }
 
@@ -153,20 +172,29 @@ pub fn spawn_listener(state: AppState) -> Option<tokio::task::JoinHandle<()>> {
 mod tests {
     use super::*;
 
-    fn p(sent_at: Option<i64>, expires_at: i64) -> Pending {
+    fn p(expires_at: i64) -> Pending {
         Pending {
             id: "c".into(),
             body: String::new(),
             expires_at,
-            sent_at,
         }
     }
 
     #[test]
     fn commands_are_sent_once_then_again_until_acknowledged_and_dropped_when_expired() {
-        assert_eq!(decide(&p(None, 100_000), 0), Delivery::Send);
-        assert_eq!(decide(&p(Some(0), 100_000), 9_999), Delivery::Wait);
-        assert_eq!(decide(&p(Some(0), 100_000), 10_000), Delivery::Send);
-        assert_eq!(decide(&p(None, 100_000), 100_000), Delivery::Expired);
+        assert_eq!(decide(&p(100_000), None, 0), Delivery::Send);
+        assert_eq!(decide(&p(100_000), Some(0), 9_999), Delivery::Wait);
+        assert_eq!(decide(&p(100_000), Some(0), 10_000), Delivery::Send);
+        assert_eq!(decide(&p(100_000), None, 100_000), Delivery::Expired);
+    }
+
+    #[test]
+    fn a_connection_remembers_only_what_still_waits() {
+        let mut sent = Sent::default();
+        sent.sent("c", 1);
+        sent.sent("b", 2);
+        sent.keep_only(&[p(10)]);
+        assert_eq!(sent.at("c"), Some(1), "c still waits");
+        assert_eq!(sent.at("b"), None, "b was acknowledged");
     }
 }

@@ -58,7 +58,7 @@ async fn login(
 /// Ends the current sign-in token.
 #[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", responses((status = 204)))]
 async fn logout(State(state): State<AppState>, caller: Caller) -> ApiResult<StatusCode> {
-    accounts::delete_token(&state.db.pool, &caller.token_hash).await?;
+    accounts::delete_token(&state.db, &caller.token_hash).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

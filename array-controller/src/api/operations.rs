@@ -208,7 +208,7 @@ pub async fn on_shell_output(
         output.push_str(data);
         output.truncate(MAX_SHELL_OUTPUT.min(output.len()));
     }
-    store::record_output(&state.db.pool, run, &output, exit_code, crate::now()).await?;
+    store::record_output(&state.db, run, &output, exit_code, crate::now()).await?;
     Ok(())
 }
 
@@ -222,6 +222,6 @@ pub async fn on_shell_failed(
     let Some(run) = command_id.strip_prefix("shell-") else {
         return Ok(());
     };
-    store::fail_shell_run(&state.db.pool, run, board_id, error, crate::now()).await?;
+    store::fail_shell_run(&state.db, run, board_id, error, crate::now()).await?;
     Ok(())
 }

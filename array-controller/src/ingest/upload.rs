@@ -293,7 +293,7 @@ async fn write_body(
 
 async fn record_offset(state: &AppState, upload_id: &str, offset: u64) -> ApiResult<()> {
     let expires = crate::now().plus_secs(state.ingest.expiry_secs as i64);
-    catalog::record_offset(&state.db.pool, upload_id, offset as i64, expires.millis()).await?;
+    catalog::record_offset(&state.db, upload_id, offset as i64, expires.millis()).await?;
     Ok(())
 }
 

@@ -117,7 +117,7 @@ pub async fn dispatch_prepare(state: &AppState, session_ids: &[String]) -> PlayR
         let ttl = std::time::Duration::from_millis(left_ms.max(1000) as u64);
         let command_id = format!("prep-{id}-{board}");
         crate::agents::outbox::send(state, &board, &command_id, command, ttl).await?;
-        store::sessions::mark_preparing(&state.db.pool, id).await?;
+        store::sessions::mark_preparing(&state.db, id).await?;
     }
     Ok(())
 }
@@ -185,7 +185,7 @@ pub async fn on_agent_session(
         AgentSessionState::Preparing => {}
         AgentSessionState::Ready | AgentSessionState::Playing => {
             store::sessions::record_report(
-                &state.db.pool,
+                &state.db,
                 session_id,
                 agent_state == AgentSessionState::Playing,
                 connected,
@@ -428,7 +428,7 @@ pub async fn tick(state: &AppState, now: Timestamp) -> PlayResult<usize> {
             None => {
                 // Inputs moved the deadlines on: look again when the next one can fire.
                 let next = timers::next_deadline(&clock).millis();
-                store::sessions::set_next_timer(&state.db.pool, &r.id, next).await?;
+                store::sessions::set_next_timer(&state.db, &r.id, next).await?;
             }
         }
     }

@@ -128,11 +128,11 @@ pub async fn poll(state: &AppState, id: &str) -> PlayResult<Ticket> {
             // Refresh the keep-alive once a third of the timeout has passed, not every poll.
             let stale = i64::from(state.config.ticket_timeout_secs) * 1000 / 3;
             if row.last_seen_at < now - stale {
-                tickets::touch(&state.db.pool, id, now, stale).await?;
+                tickets::touch(&state.db, id, now, stale).await?;
             }
         }
         TicketState::Promoted => {
-            tickets::claim(&state.db.pool, id).await?;
+            tickets::claim(&state.db, id).await?;
         }
         _ => {}
     }

@@ -8,7 +8,7 @@
 //! The demo seed's one write to the catalog's `specs` table ([`seed_spec`]) is here too, beside
 //! the demo tenant and accounts it is written with.
 
-use crate::db::WriteTx;
+use crate::db::{Db, WriteTx};
 use playrack_wire::api::{Role, Spec, TenantStatus};
 use sqlx::AnyPool;
 
@@ -298,10 +298,11 @@ pub async fn insert_token(
 }
 
 /// Ends a sign-in token (sign-out).
-pub async fn delete_token(pool: &AnyPool, token_hash: &str) -> Result<(), sqlx::Error> {
+pub async fn delete_token(db: &Db, token_hash: &str) -> Result<(), sqlx::Error> {
+    let _turn = db.turn().await;
     sqlx::query("DELETE FROM auth_tokens WHERE token_hash = $1")
         .bind(token_hash)
-        .execute(pool)
+        .execute(&db.pool)
         .await?;
     Ok(())
 }
@@ -459,11 +460,12 @@ pub async fn key_caller(pool: &AnyPool, id: &str) -> Result<Option<KeyCaller>, s
 }
 
 /// Records that an API key was used at `now`.
-pub async fn touch_api_key(pool: &AnyPool, id: &str, now: i64) -> Result<(), sqlx::Error> {
+pub async fn touch_api_key(db: &Db, id: &str, now: i64) -> Result<(), sqlx::Error> {
+    let _turn = db.turn().await;
     sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
         .bind(now)
         .bind(id)
-        .execute(pool)
+        .execute(&db.pool)
         .await?;
     Ok(())
 }

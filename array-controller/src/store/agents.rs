@@ -9,7 +9,7 @@
 //! constants, so their plans can be checked.
 
 use super::{slots, topology};
-use crate::db::WriteTx;
+use crate::db::{Db, WriteTx};
 use playrack_wire::Timestamp;
 use playrack_wire::agent::InstanceReport;
 use playrack_wire::api::{AgentState, ShellRun};
@@ -25,11 +25,8 @@ pub const DEPLOYMENT_REPORT: &str = "UPDATE deployments SET state = $1, progress
          WHERE state <> $5 AND room_id = (SELECT a.room_id FROM boards b JOIN arrays a ON a.id = b.array_id WHERE b.id = $6) \
          AND version_id IN (SELECT id FROM versions WHERE sha256 = $7)";
 /// The SQL of [`pending_commands`].
-pub const PENDING_COMMANDS: &str = "SELECT id, body, expires_at, sent_at FROM board_commands WHERE board_id = $1 \
+pub const PENDING_COMMANDS: &str = "SELECT id, body, expires_at FROM board_commands WHERE board_id = $1 \
          ORDER BY created_at, id LIMIT $2";
-/// The SQL of [`command_sent`].
-pub const COMMAND_SENT: &str =
-    "UPDATE board_commands SET sent_at = $1, attempts = attempts + 1 WHERE id = $2";
 /// The SQL of [`command_done`].
 pub const COMMAND_DONE: &str = "DELETE FROM board_commands WHERE id = $1 AND board_id = $2";
 /// The SQL of [`stale_boards`] (the leader runs it every second).
@@ -144,27 +141,29 @@ pub async fn went_offline(
 
 /// A heartbeat: the board is online, heard at `now`, with this telemetry (JSON `Telemetry`).
 pub async fn heartbeat(
-    pool: &AnyPool,
+    db: &Db,
     board_id: &str,
     telemetry: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
+    let _turn = db.turn().await;
     sqlx::query(HEARTBEAT)
         .bind(topology::agent_state_text(AgentState::Online))
         .bind(now)
         .bind(telemetry)
         .bind(board_id)
-        .execute(pool)
+        .execute(&db.pool)
         .await?;
     Ok(())
 }
 
 /// The board was heard at `now`.
-pub async fn touch(pool: &AnyPool, board_id: &str, now: i64) -> Result<(), sqlx::Error> {
+pub async fn touch(db: &Db, board_id: &str, now: i64) -> Result<(), sqlx::Error> {
+    let _turn = db.turn().await;
     sqlx::query(TOUCH)
         .bind(now)
         .bind(board_id)
-        .execute(pool)
+        .execute(&db.pool)
         .await?;
     Ok(())
 }
@@ -199,11 +198,12 @@ pub struct DeploymentReport<'a> {
 /// A board's package report moves its room's deployment of every version with those bytes;
 /// once a room is ready it stays ready (one board with the package is enough).
 pub async fn deployment_report(
-    pool: &AnyPool,
+    db: &Db,
     board_id: &str,
     r: &DeploymentReport<'_>,
     now: i64,
 ) -> Result<(), sqlx::Error> {
+    let _turn = db.turn().await;
     use playrack_wire::api::DeploymentRoomState;
     sqlx::query(DEPLOYMENT_REPORT)
         .bind(super::catalog::deployment_state_text(r.state))
@@ -215,7 +215,7 @@ pub async fn deployment_report(
         ))
         .bind(board_id)
         .bind(r.sha256)
-        .execute(pool)
+        .execute(&db.pool)
         .await?;
     Ok(())
 }
@@ -225,23 +225,24 @@ pub async fn deployment_report(
 /// Writes a command for a board (`body`: the JSON message sent as is), unless one with its id
 /// is already waiting.
 pub async fn insert_command(
-    pool: &AnyPool,
+    db: &Db,
     id: &str,
     board_id: &str,
     body: &str,
     now: i64,
     expires_at: i64,
 ) -> Result<(), sqlx::Error> {
+    let _turn = db.turn().await;
     sqlx::query(
-        "INSERT INTO board_commands (id, board_id, body, created_at, expires_at, attempts) \
-         VALUES ($1, $2, $3, $4, $5, 0) ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO board_commands (id, board_id, body, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
     )
     .bind(id)
     .bind(board_id)
     .bind(body)
     .bind(now)
     .bind(expires_at)
-    .execute(pool)
+    .execute(&db.pool)
     .await?;
     Ok(())
 }
@@ -252,7 +253,6 @@ pub struct Pending {
     pub id: String,
     pub body: String,
     pub expires_at: i64,
-    pub sent_at: Option<i64>,
 }
 
 /// Up to `limit` of the board's waiting commands, oldest first.
@@ -268,22 +268,13 @@ pub async fn pending_commands(
         .await
 }
 
-/// A command was sent at `now` (once more).
-pub async fn command_sent(pool: &AnyPool, id: &str, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(COMMAND_SENT)
-        .bind(now)
-        .bind(id)
-        .execute(pool)
-        .await?;
-    Ok(())
-}
-
 /// A board's command is done (run, or dropped expired): it leaves the outbox.
-pub async fn command_done(pool: &AnyPool, board_id: &str, id: &str) -> Result<(), sqlx::Error> {
+pub async fn command_done(db: &Db, board_id: &str, id: &str) -> Result<(), sqlx::Error> {
+    let _turn = db.turn().await;
     sqlx::query(COMMAND_DONE)
         .bind(id)
         .bind(board_id)
-        .execute(pool)
+        .execute(&db.pool)
         .await?;
     Ok(())
 }
@@ -303,11 +294,12 @@ pub async fn notify(pool: &AnyPool, channel: &str, payload: &str) -> Result<(), 
 /// Records that a replica is alive at `now` and since when it has heard boards (`None`: it
 /// cannot now).
 pub async fn report_hearing(
-    pool: &AnyPool,
+    db: &Db,
     replica_id: &str,
     now: Timestamp,
     hearing_since: Option<Timestamp>,
 ) -> Result<(), sqlx::Error> {
+    let _turn = db.turn().await;
     sqlx::query(
         "INSERT INTO controllers (id, started_at, seen_at, hearing_since) VALUES ($1, $2, $2, $3) \
          ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at, hearing_since = excluded.hearing_since",
@@ -315,7 +307,7 @@ pub async fn report_hearing(
     .bind(replica_id)
     .bind(now.millis())
     .bind(hearing_since.map(Timestamp::millis))
-    .execute(pool)
+    .execute(&db.pool)
     .await?;
     Ok(())
 }
@@ -466,12 +458,13 @@ pub async fn running_output(
 
 /// Writes a shell run's output; with an exit code the run is done at `now`.
 pub async fn record_output(
-    pool: &AnyPool,
+    db: &Db,
     id: &str,
     output: &str,
     exit_code: Option<i32>,
     now: Timestamp,
 ) -> Result<(), sqlx::Error> {
+    let _turn = db.turn().await;
     let state = if exit_code.is_some() {
         ShellState::Done
     } else {
@@ -485,19 +478,20 @@ pub async fn record_output(
     .bind(shell_state_text(state))
     .bind(exit_code.map(|_| now.millis()))
     .bind(id)
-    .execute(pool)
+    .execute(&db.pool)
     .await?;
     Ok(())
 }
 
 /// A board's shell run that is still running failed at `now` with `error`.
 pub async fn fail_shell_run(
-    pool: &AnyPool,
+    db: &Db,
     id: &str,
     board_id: &str,
     error: &str,
     now: Timestamp,
 ) -> Result<(), sqlx::Error> {
+    let _turn = db.turn().await;
     sqlx::query(
         "UPDATE shell_runs SET status = $1, error = $2, finished_at = $3 WHERE id = $4 AND board_id = $5 AND status = $6",
     )
@@ -507,7 +501,7 @@ pub async fn fail_shell_run(
     .bind(id)
     .bind(board_id)
     .bind(shell_state_text(ShellState::Running))
-    .execute(pool)
+    .execute(&db.pool)
     .await?;
     Ok(())
 }

@@ -9,7 +9,7 @@
 //! the upload row exists.
 
 use super::json;
-use crate::db::WriteTx;
+use crate::db::{Db, WriteTx};
 use playrack_wire::Timestamp;
 use playrack_wire::api::{
     ApkSummary, ArchivePolicy, DeploymentRoom, DeploymentRoomState, Failure, Game, Spec,
@@ -662,16 +662,17 @@ pub async fn insert_upload(
 
 /// Records how far an upload got, and pushes its expiry out.
 pub async fn record_offset(
-    pool: &AnyPool,
+    db: &Db,
     id: &str,
     offset: i64,
     expires_at: i64,
 ) -> Result<(), sqlx::Error> {
+    let _turn = db.turn().await;
     sqlx::query("UPDATE uploads SET offset_bytes = $1, expires_at = $2 WHERE id = $3")
         .bind(offset)
         .bind(expires_at)
         .bind(id)
-        .execute(pool)
+        .execute(&db.pool)
         .await?;
     Ok(())
 }

@@ -6,7 +6,7 @@
 //! partial indexes of migration 0009 match on both databases.
 
 use super::{Backend, slots};
-use crate::db::WriteTx;
+use crate::db::{Db, WriteTx};
 use playrack_wire::api::{EndReason, SessionState};
 use sqlx::AnyPool;
 
@@ -64,10 +64,11 @@ pub async fn prepare_view(pool: &AnyPool, id: &str) -> Result<Option<PrepareView
 }
 
 /// The prepare command is on its way to the board.
-pub async fn mark_preparing(pool: &AnyPool, id: &str) -> Result<(), sqlx::Error> {
+pub async fn mark_preparing(db: &Db, id: &str) -> Result<(), sqlx::Error> {
+    let _turn = db.turn().await;
     sqlx::query("UPDATE sessions SET state = 'preparing' WHERE id = $1 AND state = 'reserved'")
         .bind(id)
-        .execute(pool)
+        .execute(&db.pool)
         .await?;
     Ok(())
 }
@@ -101,13 +102,14 @@ pub async fn live_board(pool: &AnyPool, id: &str) -> Result<Option<String>, sqlx
 /// connect deadline is over; a change of connection (or the first playing report) asks the
 /// timers to look at the session now (`next_timer_at`).
 pub async fn record_report(
-    pool: &AnyPool,
+    db: &Db,
     id: &str,
     playing: bool,
     connected: bool,
     last_input_at: Option<i64>,
     now: i64,
 ) -> Result<(), sqlx::Error> {
+    let _turn = db.turn().await;
     sqlx::query(
         "UPDATE sessions SET state = CASE WHEN state = 'playing' THEN 'playing' ELSE $1 END, \
          ready_at = COALESCE(ready_at, $2), \
@@ -129,7 +131,7 @@ pub async fn record_report(
     .bind(i64::from(connected))
     .bind(last_input_at)
     .bind(id)
-    .execute(pool)
+    .execute(&db.pool)
     .await?;
     Ok(())
 }
@@ -435,11 +437,12 @@ pub async fn timers_due(
 }
 
 /// No timer of this playing session fires before `at`.
-pub async fn set_next_timer(pool: &AnyPool, id: &str, at: i64) -> Result<(), sqlx::Error> {
+pub async fn set_next_timer(db: &Db, id: &str, at: i64) -> Result<(), sqlx::Error> {
+    let _turn = db.turn().await;
     sqlx::query("UPDATE sessions SET next_timer_at = $1 WHERE id = $2 AND live_key IS NOT NULL")
         .bind(at)
         .bind(id)
-        .execute(pool)
+        .execute(&db.pool)
         .await?;
     Ok(())
 }

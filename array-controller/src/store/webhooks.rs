@@ -4,7 +4,7 @@
 //! A delivery's state is mapped to its column text here and nowhere else
 //! ([`delivery_state_text`] / [`parse_delivery_state`]).
 
-use crate::db::WriteTx;
+use crate::db::{Db, WriteTx};
 use sqlx::AnyPool;
 
 /// Where a delivery is: waiting for its next attempt, delivered, or failed for good.
@@ -214,12 +214,8 @@ pub async fn due(pool: &AnyPool, now: i64, limit: i64) -> Result<Vec<String>, sq
 
 /// Takes a pending delivery's lease until `lease_until` unless another worker holds it at
 /// `now`; false if it could not.
-pub async fn claim(
-    pool: &AnyPool,
-    id: &str,
-    now: i64,
-    lease_until: i64,
-) -> Result<bool, sqlx::Error> {
+pub async fn claim(db: &Db, id: &str, now: i64, lease_until: i64) -> Result<bool, sqlx::Error> {
+    let _turn = db.turn().await;
     let n = sqlx::query(
         "UPDATE webhook_deliveries SET lease_until = $1 WHERE id = $2 AND state = $3 \
          AND (lease_until IS NULL OR lease_until < $4)",
@@ -228,7 +224,7 @@ pub async fn claim(
     .bind(id)
     .bind(delivery_state_text(DeliveryState::Pending))
     .bind(now)
-    .execute(pool)
+    .execute(&db.pool)
     .await?;
     Ok(n.rows_affected() == 1)
 }
