@@ -295,7 +295,7 @@ pub async fn authenticate(db: &Db, bearer: &str) -> ApiResult<Caller> {
         }
         // Record use at most once a minute per key, to keep reads cheap.
         if row.last_used_at.is_none_or(|t| now.millis() - t > 60_000) {
-            accounts::touch_api_key(&db, &key_id, now.millis()).await?;
+            accounts::touch_api_key(db, &key_id, now.millis()).await?;
         }
         let principal = Principal {
             id: key_id,
