@@ -570,14 +570,9 @@ pub struct Filter<'a> {
     pub live: bool,
 }
 
-/// A page of sessions by id after `after`, at most `limit`. Each combination of filters has
-/// its own statement, so each can use its index (`sessions_tenant`, the live partial indexes).
-pub async fn page(
-    pool: &AnyPool,
-    filter: Filter<'_>,
-    after: &str,
-    limit: i64,
-) -> Result<Vec<SessionRow>, sqlx::Error> {
+/// The SQL of [`page`] for `filter`: `$1` the cursor, `$2` the limit, then the tenant and the
+/// game where the filter names them.
+pub fn page_sql(filter: Filter<'_>) -> String {
     let mut sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id > $1");
     if filter.live {
         sql.push_str(" AND live_key IS NOT NULL");
@@ -590,6 +585,19 @@ pub async fn page(
         }
     }
     sql.push_str(" ORDER BY id LIMIT $2");
+    sql
+}
+
+/// A page of sessions by id after `after`, at most `limit`. Each combination of filters has
+/// its own statement ([`page_sql`]), so each can use its index (`sessions_tenant`, the live
+/// partial indexes).
+pub async fn page(
+    pool: &AnyPool,
+    filter: Filter<'_>,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<SessionRow>, sqlx::Error> {
+    let sql = page_sql(filter);
     let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(after.to_owned())
         .bind(limit);
