@@ -35,9 +35,13 @@ pub fn spawn_promoter(state: crate::state::AppState) -> tokio::task::JoinHandle<
 /// How long an acquire's `Idempotency-Key` is remembered.
 pub const IDEMPOTENCY_KEEP_MS: i64 = 24 * 3600 * 1000;
 
+/// How many sweeper ticks (seconds) apart the live gauges are read (the boards gauge counts
+/// every board).
+const GAUGE_TICKS: u64 = 5;
+
 /// Every second, on the leader: evict quiet tickets, expire unclaimed promotions, promote; end
-/// reservations past their connect deadline and run the session timers; once a minute, forget
-/// old idempotency keys.
+/// reservations past their connect deadline and run the session timers; every
+/// [`GAUGE_TICKS`] seconds, read the gauges; once a minute, forget old idempotency keys.
 pub fn spawn_sweeper(state: crate::state::AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
@@ -59,7 +63,9 @@ pub fn spawn_sweeper(state: crate::state::AppState) -> tokio::task::JoinHandle<(
             if let Err(e) = lifecycle::tick(&state, crate::now()).await {
                 tracing::warn!("session timers failed: {e}");
             }
-            if let Err(e) = gauges(&state).await {
+            if ticks % GAUGE_TICKS == 1
+                && let Err(e) = gauges(&state).await
+            {
                 tracing::warn!("gauges failed: {e}");
             }
         }
