@@ -80,7 +80,12 @@
 //! ulimit -n 65536; cargo bench -p array-controller --bench scheduler -- --boards 10000 --players 512
 //! # the short form for CI (4 × 2, 20,000 history, 12 players, 3 s): exits non-zero on any failure
 //! cargo test -p array-controller --bench scheduler --locked -- --short [--pg [--replicas N]]
+//! # every flag with its default and its short-form value
+//! cargo test -p array-controller --bench scheduler -- --help
 //! ```
+//! `--short` only changes the defaults: sizes given as well (`--short --boards 16`) override it.
+//! `--bench` (which `cargo bench` appends) and `--test`, `--nocapture`, `--quiet`/`-q` are
+//! accepted and ignored; any other unknown flag or argument is ignored with a warning.
 //! `--pg` needs `PLAYRACK_TEST_PG_URL` (an admin URL: `scripts/postgres.sh start` prints one).
 //! Fixtures come from `$PLAYRACK_FIXTURES` as in the test suites. `RUST_LOG=warn` shows the
 //! controller's own logs on stderr.
@@ -120,128 +125,169 @@ const HANDSHAKE_CONCURRENCY: usize = 4;
 
 // --- arguments ------------------------------------------------------------------------------
 
-#[derive(Debug, Clone)]
+/// Scheduler load: the acquire → (queue → promotion) → ready → leave path of the controller,
+/// driven only over its public HTTP API and the real agent WebSocket protocol.
+///
+/// One controller (or, with --pg --replicas N, N replicas on one PostgreSQL database) with
+/// --boards × --slots hd-60 slots of simulated boards, and --players concurrent players looping
+/// acquire → ready → hold → leave for --duration seconds: first on the empty database, then
+/// after --history ended sessions were bulk-inserted. One JSON object per workload on stdout,
+/// then a combined line; a short table on stderr. The module doc of
+/// array-controller/benches/scheduler.rs says exactly what runs and what is measured.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(
+    name = "scheduler",
+    bin_name = "cargo bench -p array-controller --bench scheduler --",
+    // A flag given twice: the last one counts.
+    args_override_self = true,
+    after_help = ENVIRONMENT,
+    after_long_help = ENVIRONMENT
+)]
 struct Args {
+    /// The short form for CI: 4 boards × 2 slots, 20,000 history, 12 players, 3 s (flags
+    /// given as well override these); exits non-zero on any failure
+    #[arg(long)]
     short: bool,
+    /// A fresh PostgreSQL database (needs PLAYRACK_TEST_PG_URL) instead of a fresh SQLite file
+    #[arg(long)]
     pg: bool,
+    /// Simulated boards, all in one room (--short: 4)
+    #[arg(long, value_name = "N", default_value_t = 200, default_value_if("short", "true", "4"))]
     boards: u32,
+    /// hd-60 slots per board (--short: 2)
+    #[arg(long, value_name = "M", default_value_t = 8, default_value_if("short", "true", "2"))]
     slots: u32,
+    /// Ended sessions (each with its usage_ledger row) inserted before the second workload
+    /// (--short: 20000)
+    #[arg(
+        long,
+        value_name = "H",
+        default_value_t = 1_000_000,
+        default_value_if("short", "true", "20000")
+    )]
     history: u64,
+    /// Concurrent players; more than boards × slots exercises the queue (--short: 12)
+    #[arg(long, value_name = "C", default_value_t = 64, default_value_if("short", "true", "12"))]
     players: usize,
+    /// Seconds each workload runs (--short: 3)
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 20.0,
+        default_value_if("short", "true", "3")
+    )]
     duration: f64,
+    /// The order's concurrency quota [default: boards × slots, so the room and not the quota
+    /// is the limit]
+    #[arg(long, value_name = "Q")]
     quota: Option<u32>,
+    /// Longest hold of a session before leaving (0 to MS ms, uniformly)
+    #[arg(long, value_name = "MS", default_value_t = 50)]
     hold_ms: u64,
-    /// Ticket poll interval.
+    /// Ticket poll interval of a queued player
+    #[arg(long, value_name = "MS", default_value_t = 20)]
     ticket_poll_ms: u64,
-    /// Controller replicas on the one database (more than 1 only with `--pg`).
+    /// Controller replicas on the one database (more than 1 only with --pg)
+    #[arg(long, value_name = "N", default_value_t = 1)]
     replicas: usize,
+    #[command(flatten)]
+    #[allow(dead_code)]
+    harness: HarnessFlags,
 }
 
-const USAGE: &str = "scheduler bench: [--short] [--pg] [--boards N] [--slots M] [--history H] \
-[--players C] [--duration SECS] [--quota Q] [--hold-ms MS] [--ticket-poll-ms MS] [--replicas N (N > 1 needs --pg)]";
+/// What cargo passes to a bench binary (`--bench`, under `cargo bench`) and the test-harness
+/// flags habit adds to `cargo test … --`: accepted, hidden and ignored. Any other unknown flag
+/// or argument is ignored with a warning (see `harness_tolerant`).
+#[derive(Debug, Clone, clap::Args)]
+#[allow(dead_code)]
+struct HarnessFlags {
+    #[arg(long, hide = true)]
+    bench: bool,
+    #[arg(long, hide = true)]
+    test: bool,
+    #[arg(long, hide = true)]
+    nocapture: bool,
+    #[arg(long, short, hide = true)]
+    quiet: bool,
+}
+
+const ENVIRONMENT: &str = "\
+Environment:
+  PLAYRACK_TEST_PG_URL  an admin URL of the PostgreSQL server --pg uses (scripts/postgres.sh start prints one)
+  PLAYRACK_FIXTURES     where the fixtures come from, as in the test suites
+  RUST_LOG              e.g. RUST_LOG=warn shows the controller's own logs on stderr";
 
 fn parse_args() -> Args {
-    let raw: Vec<String> = std::env::args().skip(1).collect();
-    let short = raw.iter().any(|a| a == "--short");
-    let mut args = if short {
-        Args {
-            short,
-            pg: false,
-            boards: 4,
-            slots: 2,
-            history: 20_000,
-            // More players than the 8 slots, so the queue and its promotions are exercised.
-            players: 12,
-            duration: 3.0,
-            quota: None,
-            hold_ms: 50,
-            ticket_poll_ms: 20,
-            replicas: 1,
-        }
-    } else {
-        Args {
-            short,
-            pg: false,
-            boards: 200,
-            slots: 8,
-            history: 1_000_000,
-            players: 64,
-            duration: 20.0,
-            quota: None,
-            hold_ms: 50,
-            ticket_poll_ms: 20,
-            replicas: 1,
-        }
-    };
-    let mut i = 0;
-    while i < raw.len() {
-        let arg = raw[i].clone();
-        i += 1;
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
-            _ => (arg.clone(), None),
-        };
-        // Flags that take a value: from `--flag=value` or the next argument.
-        let mut value = |name: &str| -> String {
-            if let Some(v) = inline.clone() {
-                return v;
-            }
-            match raw.get(i) {
-                Some(v) => {
-                    i += 1;
-                    v.clone()
-                }
-                None => die(&format!("{name} needs a value\n{USAGE}")),
-            }
-        };
-        fn num<T: std::str::FromStr>(name: &str, v: String) -> T {
-            v.parse()
-                .unwrap_or_else(|_| die(&format!("{name}: not a number: {v}\n{USAGE}")))
-        }
-        match flag.as_str() {
-            "--short" => {}
-            "--pg" => args.pg = true,
-            "--boards" => args.boards = num("--boards", value("--boards")),
-            "--slots" => args.slots = num("--slots", value("--slots")),
-            "--history" => args.history = num("--history", value("--history")),
-            "--players" => args.players = num("--players", value("--players")),
-            "--duration" => args.duration = num("--duration", value("--duration")),
-            "--quota" => args.quota = Some(num("--quota", value("--quota"))),
-            "--hold-ms" => args.hold_ms = num("--hold-ms", value("--hold-ms")),
-            "--ticket-poll-ms" => {
-                args.ticket_poll_ms = num("--ticket-poll-ms", value("--ticket-poll-ms"))
-            }
-            "--replicas" => args.replicas = num("--replicas", value("--replicas")),
-            "--help" | "-h" => {
-                eprintln!("{USAGE}");
-                std::process::exit(0);
-            }
-            // What cargo passes to bench and test binaries.
-            "--bench" | "--test" | "--nocapture" | "--quiet" | "-q" => {}
-            other if other.starts_with('-') => {
-                eprintln!("scheduler bench: ignoring unknown flag {other}");
-            }
-            other => eprintln!("scheduler bench: ignoring argument {other}"),
-        }
-    }
+    use clap::{CommandFactory, FromArgMatches, error::ErrorKind};
+    let mut cmd = Args::command();
+    let argv = harness_tolerant(&mut cmd, std::env::args().skip(1));
+    let args = cmd
+        .try_get_matches_from_mut(argv)
+        .and_then(|m| Args::from_arg_matches(&m))
+        .unwrap_or_else(|e| e.format(&mut cmd).exit());
     if args.boards == 0
         || args.slots == 0
         || args.players == 0
         || args.duration <= 0.0
         || args.replicas == 0
     {
-        die(&format!(
-            "boards, slots, players, duration and replicas must be positive\n{USAGE}"
-        ));
+        cmd.error(
+            ErrorKind::ValueValidation,
+            "boards, slots, players, duration and replicas must be positive",
+        )
+        .exit();
     }
     if args.replicas > 1 && !args.pg {
-        die(&format!(
-            "--replicas {}: several replicas share one PostgreSQL database; add --pg \
-             (a SQLite database has exactly one controller)\n{USAGE}",
-            args.replicas
-        ));
+        cmd.error(
+            ErrorKind::MissingRequiredArgument,
+            format!(
+                "--replicas {}: several replicas share one PostgreSQL database; add --pg \
+                 (a SQLite database has exactly one controller)",
+                args.replicas
+            ),
+        )
+        .exit();
     }
     args
+}
+
+/// The arguments for clap: `cmd`'s own flags (a value-taking one joined with its value as
+/// `--flag=value`, so the value is taken whatever it looks like); any other flag, `--`, or
+/// positional argument (e.g. a test-name filter after `cargo test`) is dropped with a warning,
+/// so whatever a harness adds never stops the bench.
+fn harness_tolerant(cmd: &mut clap::Command, raw: impl Iterator<Item = String>) -> Vec<String> {
+    cmd.build();
+    let mut out = vec![cmd.get_name().to_owned()];
+    let mut raw = raw;
+    while let Some(arg) = raw.next() {
+        let known = if let Some(long) = arg.strip_prefix("--") {
+            let name = long.split_once('=').map_or(long, |(name, _)| name);
+            cmd.get_arguments()
+                .find(|a| !name.is_empty() && a.get_long() == Some(name))
+        } else if let Some(short) = arg.strip_prefix('-') {
+            let mut chars = short.chars();
+            match (chars.next(), chars.next()) {
+                (Some(c), None) => cmd.get_arguments().find(|a| a.get_short() == Some(c)),
+                _ => None,
+            }
+        } else {
+            eprintln!("scheduler bench: ignoring argument {arg}");
+            continue;
+        };
+        let Some(known) = known else {
+            eprintln!("scheduler bench: ignoring unknown flag {arg}");
+            continue;
+        };
+        if known.get_action().takes_values()
+            && !arg.contains('=')
+            && let Some(value) = raw.next()
+        {
+            out.push(format!("--{}={value}", known.get_long().unwrap_or_default()));
+        } else {
+            out.push(arg);
+        }
+    }
+    out
 }
 
 fn die(msg: &str) -> ! {

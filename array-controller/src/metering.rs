@@ -2,7 +2,7 @@
 //!
 //! # The ledger
 //! One row per session in `usage_ledger`, written by [`record_end`] inside the transaction that
-//! ends the session (`play::queue::end_in` calls [`on_session_end`] exactly when its update ended
+//! ends the session (`play::lifecycle::end_in` calls [`on_session_end`] exactly when its update ended
 //! the session). The primary key is the session id, so even a second call — an end reported
 //! twice, or again after a restart — can never add a second row; it is skipped.
 //!

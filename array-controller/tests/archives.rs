@@ -497,7 +497,7 @@ async fn restores_pick_the_chosen_or_newest_archive_and_refuse_a_newer_android()
             download(&ctl, &cred, &old.id).await.status(),
             StatusCode::OK
         );
-        array_controller::play::queue::end_session(
+        array_controller::play::lifecycle::end_session(
             ctl.state(),
             &session,
             playrack_wire::api::EndReason::UserLeft,

@@ -6,7 +6,7 @@
 mod support;
 
 use array_controller::metering::{self, UsageRow};
-use array_controller::play::queue;
+use array_controller::play::lifecycle;
 use playrack_wire::Timestamp;
 use playrack_wire::api::EndReason;
 use reqwest::{Method, StatusCode};
@@ -51,12 +51,12 @@ async fn each_session_is_in_the_ledger_exactly_once() {
 
         // Ended twice through the queue.
         assert!(
-            queue::end_session(ctl.state(), &played, EndReason::UserLeft)
+            lifecycle::end_session(ctl.state(), &played, EndReason::UserLeft)
                 .await
                 .unwrap()
         );
         assert!(
-            !queue::end_session(ctl.state(), &played, EndReason::UserLeft)
+            !lifecycle::end_session(ctl.state(), &played, EndReason::UserLeft)
                 .await
                 .unwrap()
         );
@@ -73,7 +73,7 @@ async fn each_session_is_in_the_ledger_exactly_once() {
                 .await;
         }
         assert!(
-            !queue::end_session(ctl.state(), &kicked, EndReason::UserLeft)
+            !lifecycle::end_session(ctl.state(), &kicked, EndReason::UserLeft)
                 .await
                 .unwrap()
         );
@@ -98,14 +98,14 @@ async fn each_session_is_in_the_ledger_exactly_once() {
         drop(std::mem::take(&mut w.sockets));
         ctl.restart().await;
         assert!(
-            !queue::end_session(ctl.state(), &played, EndReason::BoardLost)
+            !lifecycle::end_session(ctl.state(), &played, EndReason::BoardLost)
                 .await
                 .unwrap()
         );
-        queue::end_session(ctl.state(), &survivor, EndReason::UserLeft)
+        lifecycle::end_session(ctl.state(), &survivor, EndReason::UserLeft)
             .await
             .unwrap();
-        queue::end_session(ctl.state(), &survivor, EndReason::UserLeft)
+        lifecycle::end_session(ctl.state(), &survivor, EndReason::UserLeft)
             .await
             .unwrap();
         for s in [&played, &kicked, &survivor] {
@@ -199,7 +199,7 @@ async fn usage_is_aggregated_per_day_game_and_spec_for_the_callers_tenant() {
                 start(&ctl, &s, now.plus_secs(-secs)).await;
             }
             assert!(
-                queue::end_session(ctl.state(), &s, EndReason::UserLeft)
+                lifecycle::end_session(ctl.state(), &s, EndReason::UserLeft)
                     .await
                     .unwrap()
             );

@@ -7,7 +7,7 @@
 mod support;
 
 use array_controller::metering;
-use array_controller::play::queue;
+use array_controller::play::lifecycle;
 use array_controller::webhooks::{CreatedWebhook, Webhook, WebhookDelivery};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -228,7 +228,7 @@ async fn signed_events_arrive_and_failed_deliveries_are_retried_with_backoff() {
 
         // It ends: /ok answers 500 twice, then 200; /fail always 500 and is given up after 3.
         assert!(
-            queue::end_session(ctl.state(), &session, EndReason::UserLeft)
+            lifecycle::end_session(ctl.state(), &session, EndReason::UserLeft)
                 .await
                 .unwrap()
         );

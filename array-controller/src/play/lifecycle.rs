@@ -6,9 +6,9 @@
 //!     │                                                                            │
 //!     └──────────── any end (reason) ─▶ ended ◀── timers / kick / leave / agent ───┘
 //! ```
-//! Ends go through `queue::end_in` (which frees the room and order and promotes the queue); this
-//! module also tells the board to stop the play (`EndSession`), saving the archive whenever the
-//! game keeps one. The board slot stays held until the board reports the play `ended` (its
+//! Sessions end here, and only here: every end goes through [`end_in`] (which frees the room
+//! and order and writes the ledger row; the queue is promoted after commit), and the board is
+//! told to stop the play (`EndSession`), saving the archive whenever the game keeps one. The board slot stays held until the board reports the play `ended` (its
 //! instance is on its way back to the pool), so the next play is never sent to an instance
 //! that is still resetting.
 //!
@@ -18,6 +18,7 @@
 
 use super::error::{PlayError, PlayResult};
 use super::queue;
+use crate::db::WriteTx;
 use crate::scheduler::timers::{self, SessionClock};
 use crate::state::AppState;
 use crate::store;
@@ -180,7 +181,7 @@ pub async fn on_agent_session(
         AgentSessionState::Ending => {
             // The board is ending it on its own (it keeps the slot until it says `ended`).
             let known = known_reason(session_id, reason.as_deref());
-            queue::end_session(state, session_id, known).await?;
+            end_session(state, session_id, known).await?;
         }
         AgentSessionState::Preparing => {}
         AgentSessionState::Ready | AgentSessionState::Playing => {
@@ -237,11 +238,9 @@ async fn on_board_ended(
         store::slots::release(&mut tx, session_id).await?;
     }
     let ended = match (&live, moved) {
-        (Some(_), false) => {
-            queue::end_in(state, &mut tx, session_id, known_reason(session_id, reason))
-                .await?
-                .is_some()
-        }
+        (Some(_), false) => end_in(state, &mut tx, session_id, known_reason(session_id, reason))
+            .await?
+            .is_some(),
         _ => false,
     };
     tx.commit().await?;
@@ -331,9 +330,48 @@ pub async fn end_on_board(
     Ok(())
 }
 
+/// Ends a session inside a transaction (idempotent: an ended session stays as it ended) and
+/// writes its ledger row. Returns what the end changed, if it ended it.
+pub async fn end_in(
+    state: &AppState,
+    tx: &mut WriteTx,
+    session_id: &str,
+    reason: EndReason,
+) -> PlayResult<Option<store::sessions::Ended>> {
+    let ended = store::sessions::end(
+        tx,
+        state.db.backend,
+        session_id,
+        reason,
+        crate::now().millis(),
+    )
+    .await?;
+    if ended.is_some() {
+        crate::metering::on_session_end(tx, session_id).await?;
+        metrics::counter!("playrack_sessions_ended_total", "reason" => reason.as_str())
+            .increment(1);
+    }
+    Ok(ended)
+}
+
+/// Ends a session and promotes whoever can use the freed capacity.
+pub async fn end_session(
+    state: &AppState,
+    session_id: &str,
+    reason: EndReason,
+) -> PlayResult<bool> {
+    let mut tx = state.db.write().await?;
+    let ended = end_in(state, &mut tx, session_id, reason).await?;
+    tx.commit().await?;
+    if ended.is_some() {
+        queue::request_promotion(state);
+    }
+    Ok(ended.is_some())
+}
+
 /// Ends a session for `reason` and tells its board, saving the archive for single-player games.
 pub async fn end(state: &AppState, session_id: &str, reason: EndReason) -> PlayResult<bool> {
-    let ended = queue::end_session(state, session_id, reason).await?;
+    let ended = end_session(state, session_id, reason).await?;
     if ended {
         tell_board(state, session_id, reason).await?;
     }
@@ -361,7 +399,7 @@ pub async fn end_audited(
     let mut tx = state.db.write().await?;
     let mut ended = Vec::new();
     for id in ids {
-        if queue::end_in(state, &mut tx, id, reason).await?.is_some() {
+        if end_in(state, &mut tx, id, reason).await?.is_some() {
             ended.push(id.clone());
         }
     }
@@ -440,7 +478,7 @@ pub async fn board_lost(state: &AppState, board_id: &str) -> PlayResult<usize> {
     let live = store::sessions::live_on_board(&state.db.pool, board_id).await?;
     let mut n = 0;
     for s in live {
-        if queue::end_session(state, &s.id, EndReason::BoardLost).await? {
+        if end_session(state, &s.id, EndReason::BoardLost).await? {
             n += 1;
         }
     }
@@ -477,7 +515,7 @@ pub async fn reconcile(
         } else if s.state == "reserved" {
             pending.push(s.id.clone());
         } else {
-            queue::end_session(state, &s.id, EndReason::BoardLost).await?;
+            end_session(state, &s.id, EndReason::BoardLost).await?;
         }
     }
     if adopted > 0 {

@@ -150,7 +150,7 @@ pub async fn cancel(state: &AppState, id: &str) -> PlayResult<Ticket> {
     if matches!(st, TicketState::Waiting | TicketState::Promoted) {
         tickets::close(&mut tx, id, TicketState::Cancelled).await?;
         if let (TicketState::Promoted, Some(session)) = (st, &row.session_id) {
-            freed = end_in(state, &mut tx, session, EndReason::UserLeft)
+            freed = super::lifecycle::end_in(state, &mut tx, session, EndReason::UserLeft)
                 .await?
                 .is_some();
         }
@@ -163,45 +163,6 @@ pub async fn cancel(state: &AppState, id: &str) -> PlayResult<Ticket> {
         request_promotion(state);
     }
     Ok(t)
-}
-
-/// Ends a session inside a transaction (idempotent: an ended session stays as it ended) and
-/// writes its ledger row. Returns what the end changed, if it ended it.
-pub async fn end_in(
-    state: &AppState,
-    tx: &mut WriteTx,
-    session_id: &str,
-    reason: EndReason,
-) -> PlayResult<Option<store::sessions::Ended>> {
-    let ended = store::sessions::end(
-        tx,
-        state.db.backend,
-        session_id,
-        reason,
-        crate::now().millis(),
-    )
-    .await?;
-    if ended.is_some() {
-        crate::metering::on_session_end(tx, session_id).await?;
-        metrics::counter!("playrack_sessions_ended_total", "reason" => reason.as_str())
-            .increment(1);
-    }
-    Ok(ended)
-}
-
-/// Ends a session and promotes whoever can use the freed capacity.
-pub async fn end_session(
-    state: &AppState,
-    session_id: &str,
-    reason: EndReason,
-) -> PlayResult<bool> {
-    let mut tx = state.db.write().await?;
-    let ended = end_in(state, &mut tx, session_id, reason).await?;
-    tx.commit().await?;
-    if ended.is_some() {
-        request_promotion(state);
-    }
-    Ok(ended.is_some())
 }
 
 /// Asks the promoter task for a promotion pass soon (capacity may have freed). Many requests
@@ -312,7 +273,7 @@ pub async fn sweep(state: &AppState, now: Timestamp) -> PlayResult<()> {
     for (ticket, session) in &unclaimed {
         let expired_now = tickets::expire_promoted(&mut tx, ticket).await?;
         if let (true, Some(s)) = (expired_now, session)
-            && end_in(state, &mut tx, s, EndReason::ClaimExpired)
+            && super::lifecycle::end_in(state, &mut tx, s, EndReason::ClaimExpired)
                 .await?
                 .is_some()
         {
