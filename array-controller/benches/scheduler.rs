@@ -152,10 +152,20 @@ struct Args {
     #[arg(long)]
     pg: bool,
     /// Simulated boards, all in one room (--short: 4)
-    #[arg(long, value_name = "N", default_value_t = 200, default_value_if("short", "true", "4"))]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 200,
+        default_value_if("short", "true", "4")
+    )]
     boards: u32,
     /// hd-60 slots per board (--short: 2)
-    #[arg(long, value_name = "M", default_value_t = 8, default_value_if("short", "true", "2"))]
+    #[arg(
+        long,
+        value_name = "M",
+        default_value_t = 8,
+        default_value_if("short", "true", "2")
+    )]
     slots: u32,
     /// Ended sessions (each with its usage_ledger row) inserted before the second workload
     /// (--short: 20000)
@@ -167,7 +177,12 @@ struct Args {
     )]
     history: u64,
     /// Concurrent players; more than boards × slots exercises the queue (--short: 12)
-    #[arg(long, value_name = "C", default_value_t = 64, default_value_if("short", "true", "12"))]
+    #[arg(
+        long,
+        value_name = "C",
+        default_value_t = 64,
+        default_value_if("short", "true", "12")
+    )]
     players: usize,
     /// Seconds each workload runs (--short: 3)
     #[arg(
@@ -255,10 +270,9 @@ fn parse_args() -> Args {
 /// `--flag=value`, so the value is taken whatever it looks like); any other flag, `--`, or
 /// positional argument (e.g. a test-name filter after `cargo test`) is dropped with a warning,
 /// so whatever a harness adds never stops the bench.
-fn harness_tolerant(cmd: &mut clap::Command, raw: impl Iterator<Item = String>) -> Vec<String> {
+fn harness_tolerant(cmd: &mut clap::Command, mut raw: impl Iterator<Item = String>) -> Vec<String> {
     cmd.build();
     let mut out = vec![cmd.get_name().to_owned()];
-    let mut raw = raw;
     while let Some(arg) = raw.next() {
         let known = if let Some(long) = arg.strip_prefix("--") {
             let name = long.split_once('=').map_or(long, |(name, _)| name);
@@ -282,7 +296,10 @@ fn harness_tolerant(cmd: &mut clap::Command, raw: impl Iterator<Item = String>) 
             && !arg.contains('=')
             && let Some(value) = raw.next()
         {
-            out.push(format!("--{}={value}", known.get_long().unwrap_or_default()));
+            out.push(format!(
+                "--{}={value}",
+                known.get_long().unwrap_or_default()
+            ));
         } else {
             out.push(arg);
         }
