@@ -31,6 +31,8 @@ cargo fmt --all --check
 echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
+# The controller's warnings go to each test's captured output: printed only when it fails.
+export PLAYRACK_TEST_LOG=${PLAYRACK_TEST_LOG:-warn}
 cargo test --workspace --locked
 echo "== scheduler benchmark, short form (correctness only; figures printed, never asserted)"
 cargo test --workspace --locked --bench scheduler -- --short

@@ -209,7 +209,8 @@ async fn on_gone(state: &AppState, board_id: &str, generation: u64) {
 }
 
 /// Sends the board's waiting commands that are due (new, or unacknowledged for a while) and
-/// drops expired ones. Returns whether any still wait for an acknowledgement. A send error is
+/// drops expired ones (while it waits on the database, the board counts as being recorded;
+/// see [`super::lease::Hearing::stalled`]). Returns whether any still wait for an acknowledgement. A send error is
 /// left to the read side, which sees the connection close.
 async fn deliver(
     state: &AppState,
@@ -219,13 +220,19 @@ async fn deliver(
 ) -> Result<bool, sqlx::Error> {
     use super::outbox::{self, Delivery};
     let now = crate::now().millis();
-    let pending = outbox::pending(state, board_id).await?;
+    // The board's reports are not read meanwhile: a read stuck on the database counts as
+    // reports waiting to be recorded, so the watchdog judges no board until it is done.
+    let pending = {
+        let _recording = state.agents.hearing.recording();
+        outbox::pending(state, board_id).await?
+    };
     sent.keep_only(&pending);
     let mut waiting = false;
     for p in &pending {
         match outbox::decide(p, sent.at(&p.id), now) {
             Delivery::Expired => {
                 tracing::info!(board = %board_id, command = %p.id, "command expired unsent");
+                let _recording = state.agents.hearing.recording();
                 store::command_done(&state.db, board_id, &p.id).await?;
             }
             Delivery::Wait => waiting = true,
