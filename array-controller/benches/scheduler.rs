@@ -85,7 +85,8 @@
 //! ```
 //! `--short` only changes the defaults: sizes given as well (`--short --boards 16`) override it.
 //! `--bench` (which `cargo bench` appends) and `--test`, `--nocapture`, `--quiet`/`-q` are
-//! accepted and ignored; any other unknown flag or argument is ignored with a warning.
+//! accepted and ignored; any other flag or argument is an error that says what to fix (so a
+//! typo never starts the long form).
 //! `--pg` needs `PLAYRACK_TEST_PG_URL` (an admin URL: `scripts/postgres.sh start` prints one).
 //! Fixtures come from `$PLAYRACK_FIXTURES` as in the test suites. `RUST_LOG=warn` shows the
 //! controller's own logs on stderr.
@@ -206,24 +207,21 @@ struct Args {
     #[arg(long, value_name = "N", default_value_t = 1)]
     replicas: usize,
     #[command(flatten)]
-    #[allow(dead_code)]
-    harness: HarnessFlags,
+    _harness: HarnessFlags,
 }
 
 /// What cargo passes to a bench binary (`--bench`, under `cargo bench`) and the test-harness
-/// flags habit adds to `cargo test … --`: accepted, hidden and ignored. Any other unknown flag
-/// or argument is ignored with a warning (see `harness_tolerant`).
+/// flags habit adds to `cargo test … --`: accepted (repeatable), hidden and ignored.
 #[derive(Debug, Clone, clap::Args)]
-#[allow(dead_code)]
 struct HarnessFlags {
-    #[arg(long, hide = true)]
-    bench: bool,
-    #[arg(long, hide = true)]
-    test: bool,
-    #[arg(long, hide = true)]
-    nocapture: bool,
-    #[arg(long, short, hide = true)]
-    quiet: bool,
+    #[arg(long = "bench", hide = true, action = clap::ArgAction::Count)]
+    _bench: u8,
+    #[arg(long = "test", hide = true, action = clap::ArgAction::Count)]
+    _test: u8,
+    #[arg(long = "nocapture", hide = true, action = clap::ArgAction::Count)]
+    _nocapture: u8,
+    #[arg(long = "quiet", short = 'q', hide = true, action = clap::ArgAction::Count)]
+    _quiet: u8,
 }
 
 const ENVIRONMENT: &str = "\
@@ -235,9 +233,8 @@ Environment:
 fn parse_args() -> Args {
     use clap::{CommandFactory, FromArgMatches, error::ErrorKind};
     let mut cmd = Args::command();
-    let argv = harness_tolerant(&mut cmd, std::env::args().skip(1));
     let args = cmd
-        .try_get_matches_from_mut(argv)
+        .try_get_matches_from_mut(std::env::args_os())
         .and_then(|m| Args::from_arg_matches(&m))
         .unwrap_or_else(|e| e.format(&mut cmd).exit());
     if args.boards == 0
@@ -264,47 +261,6 @@ fn parse_args() -> Args {
         .exit();
     }
     args
-}
-
-/// The arguments for clap: `cmd`'s own flags (a value-taking one joined with its value as
-/// `--flag=value`, so the value is taken whatever it looks like); any other flag, `--`, or
-/// positional argument (e.g. a test-name filter after `cargo test`) is dropped with a warning,
-/// so whatever a harness adds never stops the bench.
-fn harness_tolerant(cmd: &mut clap::Command, mut raw: impl Iterator<Item = String>) -> Vec<String> {
-    cmd.build();
-    let mut out = vec![cmd.get_name().to_owned()];
-    while let Some(arg) = raw.next() {
-        let known = if let Some(long) = arg.strip_prefix("--") {
-            let name = long.split_once('=').map_or(long, |(name, _)| name);
-            cmd.get_arguments()
-                .find(|a| !name.is_empty() && a.get_long() == Some(name))
-        } else if let Some(short) = arg.strip_prefix('-') {
-            let mut chars = short.chars();
-            match (chars.next(), chars.next()) {
-                (Some(c), None) => cmd.get_arguments().find(|a| a.get_short() == Some(c)),
-                _ => None,
-            }
-        } else {
-            eprintln!("scheduler bench: ignoring argument {arg}");
-            continue;
-        };
-        let Some(known) = known else {
-            eprintln!("scheduler bench: ignoring unknown flag {arg}");
-            continue;
-        };
-        if known.get_action().takes_values()
-            && !arg.contains('=')
-            && let Some(value) = raw.next()
-        {
-            out.push(format!(
-                "--{}={value}",
-                known.get_long().unwrap_or_default()
-            ));
-        } else {
-            out.push(arg);
-        }
-    }
-    out
 }
 
 fn die(msg: &str) -> ! {
