@@ -45,6 +45,21 @@ pub mod webhooks;
 
 pub use crate::db::Backend;
 
+/// Appends ` AND <column> = $<n>` to `sql` for each filter that is set, numbering after the
+/// `bound` placeholders it already has; answers the values to bind next, in order. (Each
+/// combination of filters is its own statement, so each can use its own index.)
+pub fn and_equal<'a>(
+    sql: &mut String,
+    bound: usize,
+    filters: &[(&str, Option<&'a str>)],
+) -> Vec<&'a str> {
+    let values: Vec<&'a str> = filters.iter().filter_map(|(_, v)| *v).collect();
+    for (i, (col, _)) in filters.iter().filter(|(_, v)| v.is_some()).enumerate() {
+        sql.push_str(&format!(" AND {col} = ${}", bound + i + 1));
+    }
+    values
+}
+
 /// Decodes a JSON text column (a decode error if the text is not what the row type says).
 pub fn json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, sqlx::Error> {
     serde_json::from_str(text).map_err(|e| sqlx::Error::Decode(Box::new(e)))

@@ -577,15 +577,15 @@ pub fn page_sql(filter: Filter<'_>) -> String {
     if filter.live {
         sql.push_str(" AND live_key IS NOT NULL");
     }
-    let mut n = 2;
-    for (col, value) in [("tenant_id", filter.tenant), ("game_id", filter.game)] {
-        if value.is_some() {
-            n += 1;
-            sql.push_str(&format!(" AND {col} = ${n}"));
-        }
-    }
+    super::and_equal(&mut sql, 2, &filter.columns());
     sql.push_str(" ORDER BY id LIMIT $2");
     sql
+}
+
+impl Filter<'_> {
+    fn columns(&self) -> [(&'static str, Option<&str>); 2] {
+        [("tenant_id", self.tenant), ("game_id", self.game)]
+    }
 }
 
 /// A page of sessions by id after `after`, at most `limit`. Each combination of filters has
@@ -601,7 +601,7 @@ pub async fn page(
     let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(after.to_owned())
         .bind(limit);
-    for value in [filter.tenant, filter.game].into_iter().flatten() {
+    for value in filter.columns().into_iter().filter_map(|(_, v)| v) {
         q = q.bind(value.to_owned());
     }
     q.fetch_all(pool).await

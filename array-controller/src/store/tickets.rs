@@ -340,15 +340,9 @@ pub async fn count_waiting(
     game: Option<&str>,
 ) -> Result<i64, sqlx::Error> {
     let mut sql = String::from("SELECT COUNT(*) FROM tickets WHERE state = 'waiting'");
-    let mut n = 0;
-    for (col, value) in [("tenant_id", tenant), ("game_id", game)] {
-        if value.is_some() {
-            n += 1;
-            sql.push_str(&format!(" AND {col} = ${n}"));
-        }
-    }
+    let values = super::and_equal(&mut sql, 0, &[("tenant_id", tenant), ("game_id", game)]);
     let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(sql));
-    for value in [tenant, game].into_iter().flatten() {
+    for value in values {
         q = q.bind(value.to_owned());
     }
     q.fetch_one(pool).await
