@@ -7,7 +7,8 @@
 //! arrive → the controller sees the play as playing and connected → a spectator
 //! gets the same stream and cannot touch → the controller is stopped and the video goes on →
 //! the player leaves, the agent saves the archive → the same player's next play shows the
-//! restored tap counter.
+//! restored tap counter. The fault drill runs on both databases with the default lease: the
+//! controller stopped for 45 s and (PostgreSQL) the database restarted under a live stream.
 
 mod support;
 
@@ -689,4 +690,154 @@ async fn lost_packets_are_retransmitted_and_a_queued_player_plays_on_the_freed_b
         p2.decoded
     );
     st.stop().await;
+}
+
+/// Drives the player for `span` and checks its video never stalled for `window` meanwhile:
+/// every window of the span decodes frames.
+async fn streams_throughout(p: &mut Peer, span: Duration, window: Duration, what: &str) {
+    let end = std::time::Instant::now() + span;
+    while std::time::Instant::now() < end {
+        let before = p.decoded;
+        let left = end.saturating_duration_since(std::time::Instant::now());
+        p.run_until(window.min(left), |_| false).await;
+        assert!(
+            p.decoded > before,
+            "{what}: the video stalled for {window:?} (at {before} frames)"
+        );
+    }
+}
+
+/// Runs `scripts/postgres.sh <cmd>` (the shared test server: `suspend` stops it, data kept).
+fn postgres_script(cmd: &str) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/postgres.sh");
+    let status = std::process::Command::new(script)
+        .arg(cmd)
+        .status()
+        .expect("scripts/postgres.sh runs");
+    assert!(status.success(), "scripts/postgres.sh {cmd} failed");
+}
+
+/// Waits until the controller has heard boards for a whole lease and one watchdog tick more:
+/// from then on a board it had not heard would have been judged lost.
+async fn judged(ctl: &ctl::Ctl) {
+    let lease = ctl.config.agent_lease_secs;
+    assert!(
+        wait_until(Duration::from_secs(u64::from(lease) + 30), async || {
+            let now = array_controller::now().plus_secs(-1);
+            let since = ctl.state().agents.hearing.since();
+            array_controller::agents::lease::may_judge(since, now, lease)
+        })
+        .await,
+        "the controller never heard boards for a whole lease"
+    );
+}
+
+/// The fault drill with real streams and the default heartbeat and lease (5 s, 15 s): the
+/// controller is stopped for 45 s while a player streams, then (on PostgreSQL) the database
+/// is stopped for longer than a lease and started again. The video never stalls, the session
+/// is never ended, the controller adopts the play after each fault, and the archive is saved
+/// when the player leaves. This test stops the shared PostgreSQL server: it must be the only
+/// one in this binary that uses PostgreSQL (the others run on SQLite; cargo runs test
+/// binaries one at a time).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_controller_and_a_database_restart_end_no_stream_and_lose_no_archive() {
+    for backend in ctl::backends() {
+        let mut st = stack(Options {
+            backend,
+            ..Options::default()
+        })
+        .await;
+        let sid = st.acquire(1).await;
+        let info = st.connect_info(&sid).await;
+        let mut p = Peer::connect(&info.signaling_url, &info.token, PeerRole::Player)
+            .await
+            .expect("admitted");
+        assert!(
+            p.run_until(Duration::from_secs(60), |p| p.decoded >= 30
+                && p.channel_open)
+                .await,
+            "{backend}: the stream starts"
+        );
+        // A tap, so the archive has something to keep.
+        assert!(p.send_input(&touch_json("down", TOUCH.0, TOUCH.1)));
+        assert!(p.send_input(&touch_json("up", TOUCH.0, TOUCH.1)));
+        assert!(
+            p.run_until(Duration::from_secs(10), |p| taps(p) == Some(1))
+                .await,
+            "{backend}: the tap counter shows 1"
+        );
+        let lease = Duration::from_secs(u64::from(st.ctl.config.agent_lease_secs));
+
+        // The controller is away for 45 s (three default leases); the video goes on.
+        st.ctl.running.take().expect("running").stop().await;
+        streams_throughout(
+            &mut p,
+            Duration::from_secs(45),
+            lease / 3,
+            "controller away",
+        )
+        .await;
+        st.ctl.restart().await;
+        let agent = st.agent.agent.clone();
+        let reconnected = while_driving(
+            &mut p,
+            wait_until(Duration::from_secs(30), async || agent.link().is_up()),
+        )
+        .await;
+        assert!(reconnected, "{backend}: the agent reconnects");
+        while_driving(&mut p, judged(&st.ctl)).await;
+        let s = st.session(&sid).await;
+        assert_eq!(
+            s.session.state,
+            SessionState::Playing,
+            "{backend}: after the controller came back: {s:?}"
+        );
+        assert_eq!(agent.relay.snapshot().sessions, 1);
+
+        if backend == "postgres" {
+            // The database restarts, down for longer than a lease; the video goes on.
+            postgres_script("suspend");
+            streams_throughout(&mut p, lease + lease / 3, lease / 3, "database away").await;
+            postgres_script("resume");
+            let db = st.ctl.state().db.clone();
+            let back = while_driving(
+                &mut p,
+                wait_until(Duration::from_secs(30), async || db.ping().await.is_ok()),
+            )
+            .await;
+            assert!(back, "the controller reaches the database again");
+            while_driving(&mut p, judged(&st.ctl)).await;
+            let s = st.session(&sid).await;
+            assert_eq!(
+                s.session.state,
+                SessionState::Playing,
+                "after the database restart: {s:?}"
+            );
+            streams_throughout(&mut p, lease / 3, lease / 3, "after the restart").await;
+        }
+
+        // The player leaves: the archive reaches the controller.
+        p.bye().await;
+        st.leave(&sid).await;
+        assert!(
+            wait_until(Duration::from_secs(30), async || {
+                let page: serde_json::Value = st
+                    .ctl
+                    .get(
+                        &format!("/v1/archives?game_id={}", st.game.id),
+                        &st.tenant_token,
+                    )
+                    .await;
+                page["items"].as_array().is_some_and(|a| !a.is_empty())
+            })
+            .await,
+            "{backend}: the archive was saved"
+        );
+        assert_eq!(
+            st.session(&sid).await.session.end_reason,
+            Some(EndReason::UserLeft),
+            "{backend}: the play ended only when the player left"
+        );
+        st.stop().await;
+    }
 }

@@ -1,7 +1,8 @@
-//! A whole platform for end-to-end tests: a real controller (SQLite, in-process), an operator's
-//! region and room whose shared volume is the controller's package store, a tenant with
-//! `tapper-v1.apk` uploaded, published and deployed, the real agent (process or docker driver,
-//! warm instances of a small spec) enrolled and synced, an order and a try-play link.
+//! A whole platform for end-to-end tests: a real controller (in-process, on SQLite unless the
+//! options name PostgreSQL), an operator's region and room whose shared volume is the
+//! controller's package store, a tenant with `tapper-v1.apk` uploaded, published and deployed,
+//! the real agent (process or docker driver, warm instances of a small spec) enrolled and
+//! synced, an order and a try-play link.
 //!
 //! Include it next to the controller's test support:
 //! `#[path = "../../array-controller/tests/support/mod.rs"] mod ctl;` and
@@ -29,6 +30,8 @@ pub struct Options {
     pub tweak: Box<dyn FnOnce(&mut Config)>,
     /// The board's serial (also the label the docker driver finds its containers by).
     pub serial: String,
+    /// The controller's database: `sqlite` or `postgres` (see the controller's test support).
+    pub backend: &'static str,
 }
 
 impl Default for Options {
@@ -38,6 +41,7 @@ impl Default for Options {
             slots: 1,
             tweak: Box::new(|_| {}),
             serial: "RK-E2E-0001".into(),
+            backend: "sqlite",
         }
     }
 }
@@ -75,7 +79,7 @@ pub async fn stack(opts: Options) -> Stack {
     let turn = ONE_AT_A_TIME.lock().await;
     // A fixed port, so a restarted controller is where the agent looks for it.
     let port = free_port();
-    let ctl = Ctl::start_with("sqlite", |c| {
+    let ctl = Ctl::start_with(opts.backend, |c| {
         c.listen = format!("127.0.0.1:{port}").parse().unwrap();
     })
     .await;
