@@ -746,7 +746,7 @@ async fn preload_history(ctl: &Ctl, w: &BenchWorld, total: u64) -> f64 {
                     let length = 30_000 + rand::random_range(0..600_000i64);
                     HistoryRow {
                         id: array_controller::db::new_id("ses"),
-                        user: format!("anon:history-device-{i:010}"),
+                        user: format!("device:history-{i:010}"),
                         board: w.board_ids[(i % w.board_ids.len() as u64) as usize].clone(),
                         created,
                         started: created + 2_000,
@@ -875,6 +875,22 @@ impl PlayerStats {
     }
 }
 
+/// A session as its player holds it: the id and the play key that proves it.
+struct Session {
+    id: String,
+    key: String,
+}
+
+impl Session {
+    /// The session named by `answer[id_field]` with the answer's `play_key`.
+    fn of(answer: &Value, id_field: &str) -> Option<Session> {
+        Some(Session {
+            id: answer[id_field].as_str()?.to_owned(),
+            key: answer["play_key"].as_str()?.to_owned(),
+        })
+    }
+}
+
 /// What every player shares.
 struct Client {
     http: reqwest::Client,
@@ -904,12 +920,13 @@ impl Player {
         &bases[(self.idx + k) % bases.len()]
     }
 
-    /// GET as JSON: `Err` carries the status or transport error.
-    async fn get(&self, path: &str) -> Result<Value, String> {
+    /// GET as JSON with the play key: `Err` carries the status or transport error.
+    async fn get(&self, path: &str, play_key: &str) -> Result<Value, String> {
         let resp = self
             .client
             .http
             .get(format!("{}{path}", self.base()))
+            .bearer_auth(play_key)
             .send()
             .await
             .map_err(|e| format!("GET {path}: {e}"))?;
@@ -922,11 +939,13 @@ impl Player {
     }
 
     /// Polls the session until it is ready (or playing); returns when that was seen.
-    async fn wait_ready(&self, session_id: &str) -> Result<(), String> {
+    async fn wait_ready(&self, session_id: &str, play_key: &str) -> Result<(), String> {
         let deadline = Instant::now() + DEADLINE;
         let mut pause = Duration::from_millis(2);
         loop {
-            let v = self.get(&format!("/v1/play/sessions/{session_id}")).await?;
+            let v = self
+                .get(&format!("/v1/play/sessions/{session_id}"), play_key)
+                .await?;
             match v["session"]["state"].as_str() {
                 Some("ready" | "playing") => return Ok(()),
                 Some("ended" | "ending") => {
@@ -950,23 +969,28 @@ impl Player {
     }
 
     /// Polls the ticket until it is promoted or claimed; returns when the promotion was first
-    /// seen and the session id. A ticket seen `promoted` is polled again at once to claim it,
+    /// seen, the session id and its play key. A ticket seen `promoted` is polled again at once to claim it,
     /// as the SDKs do (a poll claims a promoted ticket; one that raced the promotion may only
     /// report it).
-    async fn wait_promotion(&self, ticket_id: &str) -> Result<(Instant, String), String> {
+    async fn wait_promotion(
+        &self,
+        ticket_id: &str,
+        play_key: &str,
+    ) -> Result<(Instant, Session), String> {
         let deadline = Instant::now() + DEADLINE;
         let mut promoted_at = None;
         loop {
             if promoted_at.is_none() {
                 tokio::time::sleep(self.client.ticket_poll).await;
             }
-            let v = self.get(&format!("/v1/play/tickets/{ticket_id}")).await?;
+            let v = self
+                .get(&format!("/v1/play/tickets/{ticket_id}"), play_key)
+                .await?;
             match v["state"].as_str() {
                 Some("claimed") => {
                     let at = promoted_at.unwrap_or_else(Instant::now);
-                    return v["session_id"]
-                        .as_str()
-                        .map(|s| (at, s.to_owned()))
+                    return Session::of(&v, "session_id")
+                        .map(|s| (at, s))
                         .ok_or_else(|| {
                             format!("ticket {ticket_id} claimed without a session: {v}")
                         });
@@ -983,6 +1007,7 @@ impl Player {
                     .client
                     .http
                     .delete(format!("{}/v1/play/tickets/{ticket_id}", self.base()))
+                    .bearer_auth(play_key)
                     .send()
                     .await;
                 return Err(format!(
@@ -997,11 +1022,18 @@ impl Player {
         }
     }
 
-    async fn leave(&self, session_id: &str) -> Result<(), String> {
+    async fn leave(
+        &self,
+        Session {
+            id: session_id,
+            key,
+        }: &Session,
+    ) -> Result<(), String> {
         let resp = self
             .client
             .http
             .delete(format!("{}/v1/play/sessions/{session_id}", self.base()))
+            .bearer_auth(key)
             .send()
             .await
             .map_err(|e| format!("leave {session_id}: {e}"))?;
@@ -1053,15 +1085,19 @@ impl Player {
             };
             st.acquires += 1;
             st.acquire_ms.push(ms(answered - sent));
-            let session_id = match answer["status"].as_str() {
-                Some("ASSIGNED") => {
+            let session = match (
+                answer["status"].as_str(),
+                Session::of(&answer, "session_id"),
+            ) {
+                (Some("ASSIGNED"), Some(session)) => {
                     st.assigned += 1;
-                    answer["session_id"].as_str().unwrap_or_default().to_owned()
+                    session
                 }
-                Some("QUEUED") => {
+                (Some("QUEUED"), _) => {
                     st.queued += 1;
                     let ticket = answer["ticket_id"].as_str().unwrap_or_default().to_owned();
-                    match self.wait_promotion(&ticket).await {
+                    let key = answer["play_key"].as_str().unwrap_or_default().to_owned();
+                    match self.wait_promotion(&ticket, &key).await {
                         Ok((promoted_at, s)) => {
                             st.promotions += 1;
                             st.promotion_ms.push(ms(promoted_at - answered));
@@ -1081,7 +1117,7 @@ impl Player {
                 }
             };
             let known = Instant::now();
-            match self.wait_ready(&session_id).await {
+            match self.wait_ready(&session.id, &session.key).await {
                 Ok(()) => {
                     st.sessions_ready += 1;
                     st.ready_ms.push(ms(known.elapsed()));
@@ -1089,7 +1125,7 @@ impl Player {
                 Err(e) => {
                     st.failed_sessions += 1;
                     st.note(e);
-                    let _ = self.leave(&session_id).await;
+                    let _ = self.leave(&session).await;
                     continue;
                 }
             }
@@ -1097,7 +1133,7 @@ impl Player {
                 let hold = rand::random_range(0..=self.client.hold_ms);
                 tokio::time::sleep(Duration::from_millis(hold)).await;
             }
-            if let Err(e) = self.leave(&session_id).await {
+            if let Err(e) = self.leave(&session).await {
                 st.leave_errors += 1;
                 st.note(e);
             }

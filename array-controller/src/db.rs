@@ -96,11 +96,13 @@ impl Db {
         };
         let pool = options.connect(url).await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self {
+        let db = Self {
             pool,
             backend,
             writer: Arc::new(Mutex::new(())),
-        })
+        };
+        crate::upgrade::run(&db).await?;
+        Ok(db)
     }
 
     /// Begins a write transaction (see the module docs for SQLite's writer lock).

@@ -21,6 +21,7 @@
 //! - [`store`]: the session core's SQL — typed rows, state enums mapped to text once, counts
 //!   of capacity in use, live sessions and the waiting line found by index.
 //! - [`seed`]: the demo operator and tenant of embedded mode.
+//! - [`upgrade`]: data upgrades that need Rust, run once after the migrations.
 //! - [`leader`]: which replica runs the periodic work that must run once across replicas.
 //!
 //! [`serve`] wires them together; `main.rs` only parses flags and calls it.
@@ -44,6 +45,7 @@ pub mod scheduler;
 pub mod seed;
 pub mod state;
 pub mod store;
+pub mod upgrade;
 pub mod webhooks;
 
 use crate::config::Config;

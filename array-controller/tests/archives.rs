@@ -7,6 +7,7 @@
 mod support;
 
 use array_controller::archives::{self, Archive};
+use array_controller::play::identity::anonymous_user;
 use playrack_wire::api::Page;
 use reqwest::{Method, StatusCode};
 use sha2::{Digest, Sha256};
@@ -142,7 +143,7 @@ async fn archives_round_trip_and_corrupt_uploads_leave_nothing_behind() {
         assert_eq!(a.sha256, sha(&data));
         assert_eq!(a.size_bytes, data.len() as u64);
         assert_eq!((a.android_sdk, a.pinned), (30, false));
-        assert_eq!(a.user, format!("anon:{}", support::device(0)));
+        assert_eq!(a.user, anonymous_user(&support::device(0)));
         ctl.audited("archive.create", &a.id, &board).await;
         // The agent retries the same upload: the stored archive is returned, not a second one.
         let (status, text) = put(&ctl, &cred, &session, data.clone(), &sha(&data), "30").await;
@@ -151,8 +152,8 @@ async fn archives_round_trip_and_corrupt_uploads_leave_nothing_behind() {
         let listed: Page<Archive> = ctl
             .get(
                 &format!(
-                    "/v1/archives?user=anon:{}&game_id={}",
-                    support::device(0),
+                    "/v1/archives?user={}&game_id={}",
+                    anonymous_user(&support::device(0)),
                     w.game.id
                 ),
                 &w.tenant_token,
@@ -376,7 +377,7 @@ async fn the_newest_unpinned_archives_are_kept_and_leftovers_are_repaired() {
         let theirs = upload(&ctl, &w, &other_session, &board, &bytes(9, 1000), 30).await;
         let mut kept: Vec<String> = ctl
             .list_all::<Archive>(
-                &format!("/v1/archives?user=anon:{}", support::device(0)),
+                &format!("/v1/archives?user={}", anonymous_user(&support::device(0))),
                 &w.tenant_token,
             )
             .await
@@ -423,7 +424,7 @@ async fn restores_pick_the_chosen_or_newest_archive_and_refuse_a_newer_android()
         let old = upload(&ctl, &w, &session, &board, &bytes(1, 5000), 30).await;
         // (3 MB: larger than any default request-body limit, well under the archive limit.)
         let new = upload(&ctl, &w, &session, &board, &bytes(2, 3 << 20), 33).await;
-        let user = format!("anon:{}", support::device(0));
+        let user = anonymous_user(&support::device(0));
         let restore = |requested: Option<String>, sdk: u32| {
             let (ctl, w, user) = (&ctl, &w, user.clone());
             async move {
@@ -471,7 +472,7 @@ async fn restores_pick_the_chosen_or_newest_archive_and_refuse_a_newer_android()
         let none = archives::to_restore(
             &mut **tx,
             &w.tenant.id,
-            "anon:someone-else-000",
+            &anonymous_user("someone-else-000"),
             &w.game.id,
             None,
             34,
@@ -482,7 +483,7 @@ async fn restores_pick_the_chosen_or_newest_archive_and_refuse_a_newer_android()
         let stolen = archives::to_restore(
             &mut **tx,
             &w.tenant.id,
-            "anon:someone-else-000",
+            &anonymous_user("someone-else-000"),
             &w.game.id,
             Some(&new.id),
             34,
@@ -507,6 +508,63 @@ async fn restores_pick_the_chosen_or_newest_archive_and_refuse_a_newer_android()
         assert_eq!(
             download(&ctl, &cred, &old.id).await.status(),
             StatusCode::NOT_FOUND
+        );
+        ctl.stop().await;
+    }
+}
+
+/// Earlier versions keyed anonymous players by their device id itself; the upgrade at start
+/// moves every such key to the id's digest, so the player keeps their saves and their live
+/// play, and the id is no longer stored anywhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn device_keyed_rows_move_to_the_digest_on_upgrade_and_the_player_keeps_them() {
+    for backend in backends() {
+        let mut ctl = Ctl::start(backend).await;
+        let w = world(&ctl, 1, 4, 10).await;
+        let (session, board) = w.play(&ctl, 0).await;
+        let saved = upload(&ctl, &w, &session, &board, &bytes(3, 1000), 30).await;
+        let legacy = format!("anon:{}", support::device(0));
+        let pool = ctl.state().db.pool.clone();
+        for sql in [
+            "UPDATE archives SET user_key = $1",
+            "UPDATE sessions SET user_key = $1, live_key = $2 || '|' || $1 || '|' || $3",
+            "DELETE FROM upgrades WHERE $1 <> $2 AND $3 <> ''",
+        ] {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(&legacy)
+                .bind(&w.tenant.id)
+                .bind(&w.game.id)
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+        ctl.restart().await;
+
+        let pool = ctl.state().db.pool.clone();
+        for table in ["archives", "sessions"] {
+            let left: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT COUNT(*) FROM {table} WHERE user_key LIKE 'anon:%'"
+            )))
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            assert_eq!(left, 0, "{backend}: {table} still keyed by device ids");
+        }
+        let mine: Page<Archive> = ctl
+            .get(
+                &format!("/v1/archives?user={}", anonymous_user(&support::device(0))),
+                &w.tenant_token,
+            )
+            .await;
+        assert_eq!(
+            mine.items.iter().map(|a| &a.id).collect::<Vec<_>>(),
+            vec![&saved.id],
+            "{backend}"
+        );
+        assert_eq!(
+            w.play(&ctl, 0).await.0,
+            session,
+            "{backend}: the same device gets its live play back"
         );
         ctl.stop().await;
     }

@@ -187,7 +187,7 @@ async fn a_controller_restart_and_a_database_outage_end_no_play() {
             .ok::<(), _>(
                 Method::DELETE,
                 &format!("/v1/play/sessions/{session}"),
-                "x",
+                &key(&ctl, Held::Session(&session)).await,
                 None,
                 StatusCode::OK,
             )

@@ -4,6 +4,7 @@
 
 mod support;
 
+use array_controller::play::identity::anonymous_user;
 use playrack_wire::agent::*;
 use playrack_wire::api::*;
 use reqwest::{Method, StatusCode};
@@ -174,7 +175,9 @@ async fn priority_beats_fifo_and_a_freed_slot_goes_to_the_head_at_once() {
             .ok::<(), _>(
                 Method::GET,
                 &format!("/v1/play/sessions/{}", t.session_id.unwrap()),
-                "unused",
+                t.play_key
+                    .as_deref()
+                    .expect("the claim hands over the session's key"),
                 None,
                 StatusCode::OK,
             )
@@ -244,12 +247,15 @@ async fn unclaimed_promotions_expire_and_quiet_tickets_are_evicted() {
             .ok::<(), _>(
                 Method::GET,
                 &format!("/v1/play/sessions/{}", claimed.session_id.unwrap()),
-                "x",
+                claimed
+                    .play_key
+                    .as_deref()
+                    .expect("the claim hands over the session's key"),
                 None,
                 StatusCode::OK,
             )
             .await;
-        assert_eq!(s.session.user, format!("anon:{}", device(2)));
+        assert_eq!(s.session.user, anonymous_user(&device(2)));
         // C stopped polling 4 s ago at most: it is evicted.
         wait_for("C to be evicted", SECS_20, || async {
             ticket_state(&ctl, &c).await == "evicted"
@@ -615,7 +621,7 @@ async fn queue_positions_are_pushed_live_and_a_promotion_arrives_at_once() {
             .ok::<(), _>(
                 Method::DELETE,
                 &format!("/v1/play/tickets/{first}"),
-                "x",
+                &key(&ctl, Held::Ticket(&first)).await,
                 None,
                 StatusCode::OK,
             )
@@ -1186,6 +1192,137 @@ async fn the_queue_monitor_lists_waiting_players_in_order() {
         assert_eq!(status, StatusCode::NOT_FOUND);
         let (status, _) = ctl.raw::<()>(Method::GET, "/v1/queue", None, None).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
+        ctl.stop().await;
+    }
+}
+
+/// Ticket and session ids are shown to consoles, webhooks and audits; only the play key that
+/// acquire (or a claim) returned lets anyone poll, follow, cancel, read connect info or leave.
+/// The device id of an anonymous player is never shown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_play_is_acted_on_only_with_its_play_key() {
+    for backend in backends() {
+        let ctl = Ctl::start(backend).await;
+        let mut w = world(&ctl, 1, 1, 10).await;
+        w.answer_ends();
+        let (session, session_key) = match acquire(&ctl, &by_link(&w, 0), Some("k0")).await {
+            AcquireResponse::Assigned {
+                session_id,
+                play_key,
+                ..
+            } => (session_id, play_key),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(session_key, key(&ctl, Held::Session(&session)).await);
+        let (ticket, ticket_key) = match acquire(&ctl, &by_link(&w, 1), None).await {
+            AcquireResponse::Queued {
+                ticket_id,
+                play_key,
+                ..
+            } => (ticket_id, play_key),
+            other => panic!("{other:?}"),
+        };
+        assert_ne!(ticket_key, session_key);
+
+        // A viewer sees the ids, and neither device id.
+        let viewer = ctl.member(Some(&w.tenant.id), Role::TenantViewer).await;
+        let live: Page<Session> = ctl.get("/v1/sessions?live=true", &viewer).await;
+        assert_eq!(live.items[0].id, session);
+        let queue: QueueView = ctl.get("/v1/queue", &viewer).await;
+        assert_eq!(queue.entries[0].ticket_id, ticket);
+        let shown = format!("{live:?} {queue:?}");
+        assert!(
+            !shown.contains(&device(0)) && !shown.contains(&device(1)),
+            "{shown}"
+        );
+        assert_eq!(live.items[0].user, anonymous_user(&device(0)));
+
+        // Without the key, with another play's key, or with an account token: refused.
+        let sessions = format!("/v1/play/sessions/{session}");
+        let tickets = format!("/v1/play/tickets/{ticket}");
+        for token in [
+            None,
+            Some(ticket_key.as_str()),
+            Some(viewer.as_str()),
+            Some(ctl.op.as_str()),
+        ] {
+            for (method, path) in [
+                (Method::GET, &sessions),
+                (Method::DELETE, &sessions),
+                (Method::GET, &tickets),
+                (Method::DELETE, &tickets),
+            ] {
+                let token = if path == &tickets && token == Some(ticket_key.as_str()) {
+                    Some(session_key.as_str()) // the other play's key
+                } else {
+                    token
+                };
+                ctl.refused(
+                    method.clone(),
+                    path,
+                    token,
+                    None,
+                    StatusCode::FORBIDDEN,
+                    "NOT_YOUR_PLAY",
+                )
+                .await;
+            }
+        }
+        let (status, _) = ctl
+            .raw(
+                Method::GET,
+                &format!("{tickets}/events?key={session_key}"),
+                None,
+                None::<&()>,
+            )
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::FORBIDDEN,
+            "{backend}: events with another key"
+        );
+        // Nothing was ended or cancelled by the refused requests.
+        assert_ne!(
+            play_session(&ctl, &session).await.session.state,
+            SessionState::Ended
+        );
+        assert_eq!(poll(&ctl, &ticket).await.state, TicketState::Waiting);
+
+        // The holder's key works, the event stream takes it as `?key=`, and a repeated acquire
+        // (same idempotency key) answers with the same key, which the database does not keep.
+        let s: PlaySession = ctl.get(&sessions, &session_key).await;
+        assert_eq!(s.session.id, session);
+        let mut events = TicketEvents::open(&ctl, &ticket).await;
+        assert_eq!(events.next().await.id, ticket);
+        match acquire(&ctl, &by_link(&w, 0), Some("k0")).await {
+            AcquireResponse::Assigned { play_key, .. } => assert_eq!(play_key, session_key),
+            other => panic!("{other:?}"),
+        }
+        let stored: Vec<String> = sqlx::query_scalar("SELECT response FROM idempotency")
+            .fetch_all(&ctl.state().db.pool)
+            .await
+            .unwrap();
+        assert!(
+            !stored.is_empty() && stored.iter().all(|r| !r.contains("pk1_")),
+            "{stored:?}"
+        );
+
+        // The player leaves with the key; the promoted ticket's claim hands over its session's key.
+        let _: Session = ctl
+            .ok::<(), _>(
+                Method::DELETE,
+                &sessions,
+                &session_key,
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        let t = claimed(&ctl, &ticket, "the waiting player to be promoted").await;
+        let next = t.session_id.clone().unwrap();
+        assert_eq!(
+            t.play_key.as_deref(),
+            Some(key(&ctl, Held::Session(&next)).await.as_str())
+        );
         ctl.stop().await;
     }
 }

@@ -136,7 +136,7 @@ async fn two_replicas_serve_every_command_through_either_and_a_dead_one_loses_no
             .ok::<(), _>(
                 Method::DELETE,
                 &format!("/v1/play/sessions/{}", session.0),
-                "x",
+                &key(&ctl, Held::Session(&session.0)).await,
                 None,
                 StatusCode::OK,
             )

@@ -196,7 +196,7 @@ async fn hot_queries_read_live_rows_by_index_not_history() {
                 .bind(&w.tenant.id)
                 .bind(&w.game.id)
                 .bind(&w.version.id)
-                .bind(format!("anon:hist-{n}"))
+                .bind(format!("device:hist-{n}"))
                 .bind(&order)
                 .bind(&w.room.id)
                 .bind(board)
@@ -212,7 +212,7 @@ async fn hot_queries_read_live_rows_by_index_not_history() {
                 .bind(format!("tkt_hist_{n:08}"))
                 .bind(&w.tenant.id)
                 .bind(&w.game.id)
-                .bind(format!("anon:hist-{n}"))
+                .bind(format!("device:hist-{n}"))
                 .bind(n)
                 .execute(&mut *tx)
                 .await

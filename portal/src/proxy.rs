@@ -5,9 +5,10 @@
 //!   CSRF token. Bodies are buffered up to `max_body_bytes`, except tus `PATCH /api/uploads/…`,
 //!   which streams. Answers stream back unchanged (status, problem+json bodies, tus headers),
 //!   with `Location: /v1/…` rewritten to `/api/…`. A 401 from the controller ends the session.
-//! - `/v1/play/{path}` → `{controller}/v1/play/{path}` without any credentials: the public player
-//!   API (acquire, tickets and their event streams, sessions), so the player page's SDK can use
-//!   the page's own origin as its API base.
+//! - `/v1/play/{path}` → `{controller}/v1/play/{path}` with no credential but the player's play
+//!   key (`Authorization: Bearer pk1_…`, passed on as it came): the public player API (acquire,
+//!   tickets and their event streams, sessions), so the player page's SDK can use the page's own
+//!   origin as its API base.
 //!
 //! Only a fixed list of request headers is forwarded (never cookies), and the board-agent
 //! endpoints are not reachable through `/api`.
@@ -122,7 +123,14 @@ pub async fn play(State(state): State<AppState>, req: Request) -> Response {
         return problem(StatusCode::NOT_FOUND, "NOT_FOUND", "no such play path");
     }
     let target = format!("/v1/play/{rest}");
-    forward(&state, req, &target, None).await
+    let play_key = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .filter(|k| k.starts_with("pk1_"))
+        .map(str::to_owned);
+    forward(&state, req, &target, play_key.as_deref()).await
 }
 
 /// `Location: /v1/x` → `/api/x` (tus creation answers where to PATCH).

@@ -523,8 +523,8 @@ async fn a_live_play_shows_with_a_spectator_pass_and_in_the_live_plays() {
         "the session to be ready",
         Duration::from_secs(10),
         || async {
-            let s: PlaySession = ctl.get(&format!("/v1/play/sessions/{sid}"), &ctl.op).await;
-            s.session.state == SessionState::Ready
+            let s: Session = ctl.get(&format!("/v1/sessions/{sid}"), &ctl.op).await;
+            s.state == SessionState::Ready
         },
     )
     .await;

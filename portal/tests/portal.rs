@@ -732,6 +732,7 @@ async fn players_acquire_and_follow_the_queue_through_the_play_proxy() {
     let AcquireResponse::Queued {
         ticket_id,
         position,
+        play_key,
         ..
     } = second
     else {
@@ -747,6 +748,7 @@ async fn players_acquire_and_follow_the_queue_through_the_play_proxy() {
         .send(
             b.http
                 .get(format!("{}/v1/play/tickets/{ticket_id}/events", b.base))
+                .query(&[("key", &play_key)])
                 .header("accept", "text/event-stream"),
         )
         .await;
@@ -771,13 +773,11 @@ async fn players_acquire_and_follow_the_queue_through_the_play_proxy() {
     assert!(seen.contains(&ticket_id), "{seen}");
     drop(resp);
 
-    // Leaving the line through the proxy.
-    let resp = b
-        .send(
-            b.http
-                .delete(format!("{}/v1/play/tickets/{ticket_id}", b.base)),
-        )
-        .await;
+    // Leaving the line through the proxy takes the ticket's play key, which the proxy passes on.
+    let ticket = format!("{}/v1/play/tickets/{ticket_id}", b.base);
+    let resp = b.send(b.http.delete(&ticket)).await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN, "no play key");
+    let resp = b.send(b.http.delete(&ticket).bearer_auth(&play_key)).await;
     assert_eq!(resp.status(), StatusCode::OK);
     let t: Ticket = resp.json().await.unwrap();
     assert_eq!(t.state, TicketState::Cancelled);

@@ -3,6 +3,11 @@
  * queue tickets, play sessions. Errors come back as `application/problem+json` and are raised
  * as {@link PlayrackError}s carrying the problem's stable `code`. `fetch` is injected, so tests
  * run without a network.
+ *
+ * Tickets and sessions are acted on with the play key the controller gave their holder (acquire
+ * answers with it; a claimed ticket carries its session's). The client keeps the keys it was
+ * given, by id, and sends each as `Authorization: Bearer <play_key>` (the ticket's event stream,
+ * which browsers open without headers, as `?key=`); a key is forgotten when its play is left.
  */
 import { PlayrackError, SdkCode } from "./errors.js";
 import type {
@@ -18,6 +23,9 @@ import type {
 export type FetchFn = (input: string, init?: RequestInit) => Promise<Response>;
 
 export class ApiClient {
+  /** Play keys by ticket or session id. */
+  private readonly keys = new Map<string, string>();
+
   /** `base` is the controller's origin (or a path prefix); `""` means the page's own origin. */
   constructor(
     readonly base: string,
@@ -36,39 +44,59 @@ export class ApiClient {
   }
 
   /** `POST /v1/play/acquire` with an `Idempotency-Key` (a retry with the same key is safe). */
-  acquire(body: AcquireRequest, idempotencyKey: string): Promise<AcquireResponse> {
-    return this.request<AcquireResponse>(
+  async acquire(body: AcquireRequest, idempotencyKey: string): Promise<AcquireResponse> {
+    const res = await this.request<AcquireResponse>(
       "POST",
       "/v1/play/acquire",
       body,
       { "Idempotency-Key": idempotencyKey },
       isAcquireResponse,
     );
+    this.keys.set(res.status === "ASSIGNED" ? res.session_id : res.ticket_id, res.play_key);
+    return res;
+  }
+
+  /** Keeps the session key a claimed ticket hands over (polls do it; event streams call it). */
+  remember(t: Ticket): void {
+    if (t.session_id && t.play_key) this.keys.set(t.session_id, t.play_key);
   }
 
   /** `GET /v1/play/tickets/{id}`: keeps the ticket in line; claims a promoted one. */
-  pollTicket(id: string): Promise<Ticket> {
-    return this.request<Ticket>("GET", ticketPath(id), undefined, {}, isTicket);
+  async pollTicket(id: string): Promise<Ticket> {
+    const t = await this.request<Ticket>("GET", ticketPath(id), undefined, this.auth(id), isTicket);
+    this.remember(t);
+    return t;
   }
 
   /** `DELETE /v1/play/tickets/{id}`: leaves the line. */
-  cancelTicket(id: string): Promise<Ticket> {
-    return this.request<Ticket>("DELETE", ticketPath(id), undefined, {}, isTicket);
+  async cancelTicket(id: string): Promise<Ticket> {
+    const t = await this.request<Ticket>("DELETE", ticketPath(id), undefined, this.auth(id), isTicket);
+    this.keys.delete(id);
+    return t;
   }
 
   /** The server-sent-events URL of a ticket (events named `ticket`, data a Ticket). */
   ticketEventsUrl(id: string): string {
-    return this.url(`${ticketPath(id)}/events`);
+    const key = this.keys.get(id);
+    return this.url(`${ticketPath(id)}/events${key ? `?key=${encodeURIComponent(key)}` : ""}`);
   }
 
   /** `GET /v1/play/sessions/{id}`: the session and, once ready, a fresh single-use connect token. */
   playSession(id: string): Promise<PlaySession> {
-    return this.request<PlaySession>("GET", sessionPath(id), undefined, {}, isPlaySession);
+    return this.request<PlaySession>("GET", sessionPath(id), undefined, this.auth(id), isPlaySession);
   }
 
   /** `DELETE /v1/play/sessions/{id}`: the player leaves (`USER_LEFT`); survives the page closing. */
-  leave(id: string): Promise<Session> {
-    return this.request<Session>("DELETE", sessionPath(id), undefined, {}, isSession, true);
+  async leave(id: string): Promise<Session> {
+    const s = await this.request<Session>("DELETE", sessionPath(id), undefined, this.auth(id), isSession, true);
+    this.keys.delete(id);
+    return s;
+  }
+
+  /** The play key header for a ticket or session (none if this client was never given one). */
+  private auth(id: string): Record<string, string> {
+    const key = this.keys.get(id);
+    return key ? { authorization: `Bearer ${key}` } : {};
   }
 
   private async request<T>(
@@ -139,9 +167,16 @@ export function isLinkCard(v: unknown): v is LinkCard {
 
 export function isAcquireResponse(v: unknown): v is AcquireResponse {
   if (!isRecord(v)) return false;
-  if (v.status === "ASSIGNED") return isStr(v.session_id);
+  if (v.status === "ASSIGNED") return isStr(v.session_id) && isStr(v.play_key);
   if (v.status === "QUEUED")
-    return isStr(v.ticket_id) && isNum(v.position) && isNum(v.queue_length) && isNum(v.eta_secs) && isNum(v.poll_after_ms);
+    return (
+      isStr(v.ticket_id) &&
+      isStr(v.play_key) &&
+      isNum(v.position) &&
+      isNum(v.queue_length) &&
+      isNum(v.eta_secs) &&
+      isNum(v.poll_after_ms)
+    );
   return false;
 }
 
@@ -156,7 +191,8 @@ export function isTicket(v: unknown): v is Ticket {
     isNum(v.queue_length) &&
     isNum(v.eta_secs) &&
     isNum(v.poll_after_ms) &&
-    optStr(v.session_id)
+    optStr(v.session_id) &&
+    optStr(v.play_key)
   );
 }
 

@@ -50,7 +50,12 @@ export type OpenEvents = (
 export interface FollowOptions {
   ticketId: string;
   pollAfterMs: number;
-  api: { pollTicket(id: string): Promise<Ticket>; ticketEventsUrl(id: string): string };
+  api: {
+    pollTicket(id: string): Promise<Ticket>;
+    ticketEventsUrl(id: string): string;
+    /** Keeps the session key a ticket seen on the event stream hands over. */
+    remember?(t: Ticket): void;
+  };
   /** Absent: poll only. */
   openEvents?: OpenEvents;
   onUpdate: (t: Ticket) => void;
@@ -154,7 +159,10 @@ export function followTicket(o: FollowOptions): Follow {
         } catch {
           t = undefined;
         }
-        if (isTicket(t)) seen(t, true);
+        if (isTicket(t)) {
+          o.api.remember?.(t);
+          seen(t, true);
+        }
       },
       () => {
         // the stream failed: fall back to polling (which also keeps the ticket in line)

@@ -20,7 +20,7 @@ const json = (body: unknown, status = 200, type = "application/json") =>
 
 test("acquire posts the body with an Idempotency-Key and returns the tagged answer", async () => {
   const { api, calls } = client(() =>
-    json({ status: "QUEUED", ticket_id: "tkt_1", position: 2, queue_length: 5, eta_secs: 40, reason: "ROOM_FULL", poll_after_ms: 10000 }),
+    json({ status: "QUEUED", ticket_id: "tkt_1", position: 2, queue_length: 5, eta_secs: 40, reason: "ROOM_FULL", poll_after_ms: 10000, play_key: "pk1_t" }),
   );
   const res = await api.acquire({ link: "abc", device_id: "d".repeat(20), rtt_ms: { room_a: 12 } }, "key-1");
   assert.equal(res.status, "QUEUED");
@@ -31,6 +31,25 @@ test("acquire posts the body with an Idempotency-Key and returns the tagged answ
   assert.equal(headers["Idempotency-Key"], "key-1");
   assert.equal(headers["content-type"], "application/json");
   assert.deepEqual(JSON.parse(String(c.init?.body)), { link: "abc", device_id: "d".repeat(20), rtt_ms: { room_a: 12 } });
+});
+
+test("tickets and sessions are acted on with the play key their holder was given", async () => {
+  const ticket = { id: "tkt_1", state: "claimed", session_id: "ses_1", play_key: "pk1_s", queue_length: 0, eta_secs: 0, reason: "ROOM_FULL", poll_after_ms: 2000 };
+  const session = { id: "ses_1", state: "ended", end_reason: "USER_LEFT" };
+  const { api, calls } = client((c) => {
+    if (c.url.endsWith("/acquire"))
+      return json({ status: "QUEUED", ticket_id: "tkt_1", position: 1, queue_length: 1, eta_secs: 5, reason: "ROOM_FULL", poll_after_ms: 2000, play_key: "pk1_t" });
+    return json(c.url.includes("/tickets/") ? ticket : session);
+  });
+  const auth = (i: number) => (calls[i]!.init?.headers as Record<string, string>).authorization;
+  await api.acquire({ link: "abc", device_id: "d".repeat(20) }, "k");
+  assert.equal(api.ticketEventsUrl("tkt_1"), "https://ctl.example/v1/play/tickets/tkt_1/events?key=pk1_t");
+  await api.pollTicket("tkt_1");
+  assert.equal(auth(1), "Bearer pk1_t");
+  await api.leave("ses_1"); // the claimed ticket handed over the session's key
+  assert.equal(auth(2), "Bearer pk1_s");
+  await api.leave("ses_1"); // forgotten once left
+  assert.equal(auth(3), undefined);
 });
 
 test("problem+json answers become PlayrackErrors with the stable code", async () => {

@@ -84,6 +84,7 @@ class FakeController {
     board_id: "brd_1",
     spec_id: "hd",
     downgraded: false,
+    play_key: "pk1_s",
   };
   tickets: Ticket[] = [];
   /** Session states answered in turn (the last repeats); ready/playing carry a fresh token. */
@@ -115,6 +116,11 @@ class FakeController {
       }
       return json(this.acquire);
     }
+    // Tickets and sessions answer only their holder: the play key acquire (or the claim) gave.
+    const key = (p.startsWith("/v1/play/tickets/") ? "pk1_t" : "pk1_s");
+    const presented = headers.authorization ?? (u.searchParams.get("key") ? `Bearer ${u.searchParams.get("key")}` : undefined);
+    if ((p.startsWith("/v1/play/tickets/") || p.startsWith("/v1/play/sessions/")) && presented !== `Bearer ${key}`)
+      return json({ type: "x", title: "Forbidden", status: 403, code: "NOT_YOUR_PLAY", detail: `${p}: ${presented}` }, 403);
     if (p.startsWith("/v1/play/tickets/")) {
       if (method === "DELETE") return json({ ...this.tickets[0]!, state: "cancelled" });
       return json(this.tickets.length > 1 ? this.tickets.shift() : this.tickets[0]);
@@ -206,10 +212,11 @@ test("a link play: card, RTTs, queue, claim, ready, signaling, playing, input, r
     eta_secs: 30,
     reason: "ROOM_FULL",
     poll_after_ms: 2000,
+    play_key: "pk1_t",
   };
   t.controller.tickets = [
     { id: "tkt_1", state: "waiting", position: 1, queue_length: 1, eta_secs: 10, reason: "ROOM_FULL", poll_after_ms: 2000 },
-    { id: "tkt_1", state: "claimed", session_id: "ses_1", queue_length: 0, eta_secs: 0, reason: "ROOM_FULL", poll_after_ms: 2000 },
+    { id: "tkt_1", state: "claimed", session_id: "ses_1", play_key: "pk1_s", queue_length: 0, eta_secs: 0, reason: "ROOM_FULL", poll_after_ms: 2000 },
   ];
   let resolved = false;
   const playing = t.player.play({ link: "CODE1" }).then(() => (resolved = true));
@@ -347,7 +354,7 @@ test("a refused acquire is a fatal error with the controller's code; play() reje
   assert.equal(t.player.state, "error");
   assert.deepEqual(t.of("error"), [{ code: "LINK_EXPIRED", message: "refused: LINK_EXPIRED", fatal: true }]);
   // and a second play() while one runs is refused
-  t.controller.acquire = { status: "ASSIGNED", session_id: "ses_1", room_id: "r", board_id: "b", spec_id: "s", downgraded: false };
+  t.controller.acquire = { status: "ASSIGNED", session_id: "ses_1", room_id: "r", board_id: "b", spec_id: "s", downgraded: false, play_key: "pk1_s" };
   const p = t.player.play({ link: "CODE1" });
   await assert.rejects(t.player.play({ link: "CODE1" }), (e: unknown) => e instanceof PlayrackError && e.code === "INVALID_STATE");
   await t.player.leave();
@@ -356,7 +363,7 @@ test("a refused acquire is a fatal error with the controller's code; play() reje
 
 test("cancel while queued leaves the line and goes back to idle", async () => {
   const t = setup();
-  t.controller.acquire = { status: "QUEUED", ticket_id: "tkt_1", position: 4, queue_length: 4, eta_secs: 90, reason: "TENANT_QUOTA_FULL", poll_after_ms: 10000 };
+  t.controller.acquire = { status: "QUEUED", ticket_id: "tkt_1", position: 4, queue_length: 4, eta_secs: 90, reason: "TENANT_QUOTA_FULL", poll_after_ms: 10000, play_key: "pk1_t" };
   t.controller.tickets = [{ id: "tkt_1", state: "waiting", position: 4, queue_length: 4, eta_secs: 90, reason: "TENANT_QUOTA_FULL", poll_after_ms: 10000 }];
   const p = t.player.play({ link: "CODE1" });
   await untilState(t.player, "queued");

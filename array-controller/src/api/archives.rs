@@ -137,7 +137,7 @@ async fn download_archive(
 pub struct ListArchivesParams {
     /// Operators: only this tenant's archives.
     pub tenant_id: Option<String>,
-    /// Only this player's (`anon:<device>` or `user:<id>`).
+    /// Only this player's (`device:<digest>` for an anonymous device, `user:<id>`).
     pub user: Option<String>,
     pub game_id: Option<String>,
     pub limit: Option<u32>,

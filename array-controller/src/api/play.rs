@@ -1,13 +1,16 @@
-//! Playing over HTTP. Players (no account) acquire with a link or a player token and then use
-//! the ticket and session ids they were given — unguessable capabilities — to poll, cancel and
-//! leave. Tenants see and kick their sessions; operators see all; tenant admins issue the
-//! player-token key their backend signs with.
+//! Playing over HTTP. Players (no account) acquire with a link or a player token and then prove
+//! the ticket or session they were given with its play key (`Authorization: Bearer <play_key>`,
+//! or `?key=` on the event stream, which browsers open without headers) to poll, cancel, follow
+//! and leave it — ids alone are not enough, since consoles and webhooks show them. Tenants see
+//! and kick their sessions; operators see all; tenant admins issue the player-token key their
+//! backend signs with.
 
 use crate::audit;
 use crate::auth::Caller;
 use crate::db::{self, PageParams, page_from};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Json, Query};
+use crate::play::identity::Held;
 use crate::play::{acquire, lifecycle, queue};
 use crate::state::AppState;
 use crate::store;
@@ -200,21 +203,47 @@ async fn acquire_play(
     Ok(axum::Json(acquire::acquire(&state, key, req).await?))
 }
 
-/// Polls a ticket: keeps it in line; a promoted ticket is claimed by this poll.
-#[utoipa::path(get, path = "/v1/play/tickets/{id}", tag = "play", responses((status = 200, body = Ticket)))]
+/// The play key a player request carries: `Authorization: Bearer <play_key>`.
+fn presented_key(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+/// A ticket as its holder sees it: once it names a session, with that session's play key.
+async fn for_holder(state: &AppState, mut t: Ticket) -> ApiResult<Ticket> {
+    if let Some(session) = &t.session_id {
+        t.play_key = Some(lifecycle::play_key(state, Held::Session(session)).await?);
+    }
+    Ok(t)
+}
+
+/// Polls a ticket: keeps it in line; a promoted ticket is claimed by this poll (the answer
+/// then carries the session's id and play key).
+#[utoipa::path(get, path = "/v1/play/tickets/{id}", tag = "play",
+    responses((status = 200, body = Ticket), (status = 403, body = playrack_wire::Problem)))]
 async fn poll_ticket(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Ticket>> {
-    Ok(axum::Json(queue::poll(&state, &id).await?))
+    lifecycle::require_play_key(&state, Held::Ticket(&id), presented_key(&headers)).await?;
+    let t = queue::poll(&state, &id).await?;
+    Ok(axum::Json(for_holder(&state, t).await?))
 }
 
 /// Leaves the queue (or gives back an unclaimed reservation).
-#[utoipa::path(delete, path = "/v1/play/tickets/{id}", tag = "play", responses((status = 200, body = Ticket)))]
+#[utoipa::path(delete, path = "/v1/play/tickets/{id}", tag = "play",
+    responses((status = 200, body = Ticket), (status = 403, body = playrack_wire::Problem)))]
 async fn cancel_ticket(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Ticket>> {
+    lifecycle::require_play_key(&state, Held::Ticket(&id), presented_key(&headers)).await?;
     Ok(axum::Json(queue::cancel(&state, &id).await?))
 }
 
@@ -239,11 +268,14 @@ async fn get_session(
 
 /// The player's view of their session; once it is ready, how to connect (signaling URL and a
 /// session token signed for the board's agent).
-#[utoipa::path(get, path = "/v1/play/sessions/{id}", tag = "play", responses((status = 200, body = PlaySession)))]
+#[utoipa::path(get, path = "/v1/play/sessions/{id}", tag = "play",
+    responses((status = 200, body = PlaySession), (status = 403, body = playrack_wire::Problem)))]
 async fn get_play_session(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<PlaySession>> {
+    lifecycle::require_play_key(&state, Held::Session(&id), presented_key(&headers)).await?;
     let session = load_session(&state, &id).await?;
     let connect =
         lifecycle::connect_info(&state, &id, playrack_wire::signaling::PeerRole::Player).await?;
@@ -251,11 +283,14 @@ async fn get_play_session(
 }
 
 /// The player leaves: the session ends (`USER_LEFT`) and its slot goes to the queue.
-#[utoipa::path(delete, path = "/v1/play/sessions/{id}", tag = "play", responses((status = 200, body = Session)))]
+#[utoipa::path(delete, path = "/v1/play/sessions/{id}", tag = "play",
+    responses((status = 200, body = Session), (status = 403, body = playrack_wire::Problem)))]
 async fn leave_session(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Session>> {
+    lifecycle::require_play_key(&state, Held::Session(&id), presented_key(&headers)).await?;
     lifecycle::end(&state, &id, EndReason::UserLeft).await?;
     Ok(axum::Json(load_session(&state, &id).await?))
 }
@@ -387,20 +422,32 @@ async fn create_player_key(
 /// How often a ticket's event stream re-reads the ticket when nothing was announced.
 const TICKET_EVENT_TICK: std::time::Duration = std::time::Duration::from_secs(1);
 
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EventsParams {
+    /// The ticket's play key (or send it as `Authorization: Bearer <play_key>`).
+    pub key: Option<String>,
+}
+
 /// Live queue position: server-sent events, one `ticket` event (a [`Ticket`] as JSON) whenever
 /// it changes. Listening keeps the ticket in line (as polling does) and claims a promotion; the
 /// stream ends after the ticket leaves the line.
-#[utoipa::path(get, path = "/v1/play/tickets/{id}/events", tag = "play", responses((status = 200, content_type = "text/event-stream", body = Ticket)))]
+#[utoipa::path(get, path = "/v1/play/tickets/{id}/events", tag = "play", params(EventsParams),
+    responses((status = 200, content_type = "text/event-stream", body = Ticket), (status = 403, body = playrack_wire::Problem)))]
 async fn ticket_events(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Path(id): Path<String>,
+    Query(params): Query<EventsParams>,
 ) -> ApiResult<
     axum::response::sse::Sse<
         impl futures_util::Stream<Item = Result<axum::response::sse::Event, std::convert::Infallible>>,
     >,
 > {
     use axum::response::sse::{Event, KeepAlive, Sse};
-    let first = queue::poll(&state, &id).await?;
+    let presented = params.key.as_deref().or(presented_key(&headers));
+    lifecycle::require_play_key(&state, Held::Ticket(&id), presented).await?;
+    let first = for_holder(&state, queue::poll(&state, &id).await?).await?;
     let rx = state.queue_changed.subscribe();
     struct Cursor {
         state: AppState,
@@ -436,7 +483,11 @@ async fn ticket_events(
                 _ = c.rx.recv() => {}
                 _ = tokio::time::sleep(TICKET_EVENT_TICK) => {}
             }
-            match queue::poll(&c.state, &c.id).await {
+            let next = match queue::poll(&c.state, &c.id).await {
+                Ok(t) => for_holder(&c.state, t).await,
+                Err(e) => Err(e.into()),
+            };
+            match next {
                 Ok(t) => c.pending = Some(t),
                 Err(_) => return None,
             }

@@ -75,7 +75,7 @@ pub async fn resolve(state: &AppState, req: AcquireRequest) -> PlayResult<Play> 
                 (
                     link.tenant_id,
                     link.game_id,
-                    format!("anon:{device}"),
+                    identity::anonymous_user(device),
                     0,
                     Some(link.id),
                     Some(link.trial_seconds.clamp(0, u32::MAX as i64) as u32),
@@ -196,7 +196,7 @@ pub async fn acquire(
         if let Some(k) = &idempotency_key {
             let stored = store::idempotency::get(&mut tx, &play.user_key, k).await?;
             if let Some(s) = stored {
-                return Ok(serde_json::from_str(&s)?);
+                return keyed(state, serde_json::from_str(&s)?).await;
             }
         }
         let (answer, fresh) = match existing(&mut tx, &play).await? {
@@ -221,9 +221,28 @@ pub async fn acquire(
         };
         metrics::counter!("playrack_acquires_total", "outcome" => outcome).increment(1);
         metrics::histogram!("playrack_acquire_seconds").record(started.elapsed().as_secs_f64());
-        return Ok(answer);
+        return keyed(state, answer).await;
     }
     Err(PlayError::Busy)
+}
+
+/// The answer with its play key. Answers are stored (for idempotency) without it: the key is
+/// derived again on every answer, so no secret sits in the idempotency table.
+async fn keyed(state: &AppState, mut answer: AcquireResponse) -> PlayResult<AcquireResponse> {
+    let secret = super::lifecycle::signing_key(state).await?;
+    match &mut answer {
+        AcquireResponse::Assigned {
+            session_id,
+            play_key,
+            ..
+        } => *play_key = identity::play_key(&secret, identity::Held::Session(session_id)),
+        AcquireResponse::Queued {
+            ticket_id,
+            play_key,
+            ..
+        } => *play_key = identity::play_key(&secret, identity::Held::Ticket(ticket_id)),
+    }
+    Ok(answer)
 }
 
 /// A write transaction in which this player's plays cannot change under us: SQLite's single
@@ -250,6 +269,7 @@ async fn existing(tx: &mut WriteTx, play: &Play) -> PlayResult<Option<AcquireRes
             board_id: r.board_id,
             spec_id: r.spec_id,
             downgraded: r.downgraded != 0,
+            play_key: String::new(),
         }));
     }
     if let Some(id) = store::tickets::live_by_key(tx, &key).await? {
@@ -267,6 +287,7 @@ pub fn queued_answer(t: &playrack_wire::api::Ticket) -> AcquireResponse {
         eta_secs: t.eta_secs,
         reason: t.reason.clone(),
         poll_after_ms: POLL_AFTER_MS,
+        play_key: String::new(),
     }
 }
 
@@ -288,6 +309,7 @@ async fn place_or_queue(
                 board_id: a.board_id,
                 spec_id: a.spec_id,
                 downgraded: a.downgraded,
+                play_key: String::new(),
             }))
         }
         Placed::Queue(reason) => {

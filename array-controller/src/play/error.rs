@@ -18,6 +18,11 @@ pub enum PlayError {
     /// The player token is missing its key, malformed, forged or expired.
     #[error("{0}")]
     BadPlayerToken(&'static str),
+    /// The request does not carry the play key of the ticket or session it names.
+    #[error(
+        "this {0} is not yours: send the play key acquire returned as `Authorization: Bearer <play_key>`"
+    )]
+    NotYourPlay(&'static str),
     #[error("this try-play link was revoked")]
     LinkRevoked,
     #[error("this try-play link has expired")]
@@ -50,6 +55,7 @@ impl PlayError {
             PlayError::NotFound(_)
                 | PlayError::BadRequest(_)
                 | PlayError::BadPlayerToken(_)
+                | PlayError::NotYourPlay(_)
                 | PlayError::LinkRevoked
                 | PlayError::LinkExpired
                 | PlayError::LinkExhausted
@@ -82,6 +88,9 @@ impl From<PlayError> for ApiError {
             PlayError::NotFound(what) => ApiError::NotFound(what),
             PlayError::BadRequest(m) => ApiError::Validation(m),
             PlayError::BadPlayerToken(m) => ApiError::Unauthenticated(m),
+            PlayError::NotYourPlay(_) => {
+                ApiError::coded(StatusCode::FORBIDDEN, "NOT_YOUR_PLAY", detail)
+            }
             PlayError::LinkRevoked => ApiError::coded(StatusCode::GONE, "LINK_REVOKED", detail),
             PlayError::LinkExpired => ApiError::coded(StatusCode::GONE, "LINK_EXPIRED", detail),
             PlayError::LinkExhausted => ApiError::coded(StatusCode::GONE, "LINK_EXHAUSTED", detail),
@@ -110,6 +119,7 @@ mod tests {
             (PlayError::GameNotPlayable, 409, "GAME_NOT_PLAYABLE"),
             (PlayError::PublisherSuspended, 403, "FORBIDDEN"),
             (PlayError::Busy, 503, "BUSY"),
+            (PlayError::NotYourPlay("session"), 403, "NOT_YOUR_PLAY"),
             (PlayError::NotFound("ticket"), 404, "NOT_FOUND"),
             (PlayError::BadRequest("x".into()), 422, "VALIDATION_FAILED"),
             (PlayError::BadPlayerToken("x"), 401, "UNAUTHENTICATED"),

@@ -17,7 +17,7 @@
 //! (`connect_deadline`, `next_timer_at`), so a tick costs what is due, not what is live.
 
 use super::error::{PlayError, PlayResult};
-use super::queue;
+use super::{identity, queue};
 use crate::db::WriteTx;
 use crate::scheduler::timers::{self, SessionClock};
 use crate::state::AppState;
@@ -64,6 +64,27 @@ pub async fn signing_key(state: &AppState) -> PlayResult<[u8; 32]> {
         .ok_or_else(bad)?;
     let _ = state.signing_key.set(secret);
     Ok(secret)
+}
+
+/// The play key of a ticket or session (see [`super::identity`]).
+pub async fn play_key(state: &AppState, held: identity::Held<'_>) -> PlayResult<String> {
+    Ok(identity::play_key(&signing_key(state).await?, held))
+}
+
+/// Refuses a player request that does not carry the play key of what it names.
+pub async fn require_play_key(
+    state: &AppState,
+    held: identity::Held<'_>,
+    presented: Option<&str>,
+) -> PlayResult<()> {
+    let secret = signing_key(state).await?;
+    match presented {
+        Some(key) if identity::is_play_key(&secret, held, key) => Ok(()),
+        _ => Err(PlayError::NotYourPlay(match held {
+            identity::Held::Ticket(_) => "ticket",
+            identity::Held::Session(_) => "session",
+        })),
+    }
 }
 
 /// Whether a game of this archive policy keeps a save per player (restored at prepare, saved

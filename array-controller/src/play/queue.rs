@@ -85,6 +85,7 @@ pub async fn view(tx: &mut WriteTx, id: &str) -> PlayResult<Ticket> {
         session_id: t.session_id,
         claim_deadline: t.claim_deadline.map(Timestamp),
         poll_after_ms: POLL_AFTER_MS,
+        play_key: None,
     })
 }
 

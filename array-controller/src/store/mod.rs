@@ -17,6 +17,7 @@
 //! - [`metering`]: per-session meters and the usage ledger.
 //! - [`webhooks`]: webhook subscriptions, deliveries and attempts.
 //! - [`audit`]: the audit log.
+//! - [`upgrades`]: which Rust-side data upgrades are done, and the rows they rewrite.
 //!
 //! [`advisory_lock`] takes a PostgreSQL transaction-scoped lock on a name (a player, a line).
 //!
@@ -41,6 +42,7 @@ pub mod sessions;
 pub mod slots;
 pub mod tickets;
 pub mod topology;
+pub mod upgrades;
 pub mod webhooks;
 
 pub use crate::db::Backend;

@@ -2,18 +2,28 @@
 #![allow(dead_code)]
 
 use super::Ctl;
+pub use array_controller::play::identity::Held;
 use playrack_wire::api::*;
 use reqwest::{Method, StatusCode};
 
 /// How long a test waits for something the platform does on its own.
 pub const SECS_20: std::time::Duration = std::time::Duration::from_secs(20);
 
+/// The play key the controller hands the holder of a ticket or session (acquire returns it;
+/// `a_play_is_acted_on_only_with_its_play_key` checks that it is exactly this).
+pub async fn key(ctl: &Ctl, held: Held<'_>) -> String {
+    let state = ctl.running.as_ref().expect("running").state.clone();
+    array_controller::play::lifecycle::play_key(&state, held)
+        .await
+        .expect("the signing key")
+}
+
 /// `GET /v1/play/tickets/{id}`: keeps the ticket in line (and claims a promotion).
 pub async fn poll(ctl: &Ctl, ticket: &str) -> Ticket {
     ctl.ok::<(), _>(
         Method::GET,
         &format!("/v1/play/tickets/{ticket}"),
-        "unused",
+        &key(ctl, Held::Ticket(ticket)).await,
         None,
         StatusCode::OK,
     )
@@ -49,7 +59,7 @@ pub async fn play_session(ctl: &Ctl, id: &str) -> PlaySession {
     ctl.ok::<(), _>(
         Method::GET,
         &format!("/v1/play/sessions/{id}"),
-        "x",
+        &key(ctl, Held::Session(id)).await,
         None,
         StatusCode::OK,
     )
@@ -90,6 +100,7 @@ impl TicketEvents {
             .unwrap();
         let resp = http
             .get(format!("{}/v1/play/tickets/{ticket}/events", ctl.url))
+            .query(&[("key", key(ctl, Held::Ticket(ticket)).await)])
             .send()
             .await
             .unwrap();
@@ -134,7 +145,7 @@ pub async fn leave(ctl: &Ctl, session: &str) -> Session {
     ctl.ok::<(), _>(
         Method::DELETE,
         &format!("/v1/play/sessions/{session}"),
-        "player",
+        &key(ctl, Held::Session(session)).await,
         None,
         StatusCode::OK,
     )

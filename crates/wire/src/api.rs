@@ -836,6 +836,9 @@ pub enum AcquireResponse {
         spec_id: String,
         /// True when the game's first spec had no capacity and a fallback was used.
         downgraded: bool,
+        /// The player's proof of this play: sent as `Authorization: Bearer <play_key>` to read,
+        /// follow and leave the session (`/v1/play/sessions/{id}`). Only this answer carries it.
+        play_key: String,
     },
     /// No capacity now: wait in line.
     Queued {
@@ -848,6 +851,9 @@ pub enum AcquireResponse {
         reason: String,
         /// Poll (or keep the event stream open) at least this often, or the ticket is evicted.
         poll_after_ms: u32,
+        /// The player's proof of this ticket: sent as `Authorization: Bearer <play_key>` to poll,
+        /// cancel and follow it (the event stream takes it as `?key=`).
+        play_key: String,
     },
 }
 
@@ -881,6 +887,10 @@ pub struct Ticket {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claim_deadline: Option<Timestamp>,
     pub poll_after_ms: u32,
+    /// With `session_id`: the session's play key (see [`AcquireResponse`]), given only to
+    /// the ticket's holder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub play_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -900,7 +910,7 @@ pub struct QueueEntry {
     pub ticket_id: String,
     pub tenant_id: String,
     pub game_id: String,
-    /// `anon:<device id>` or `user:<id>`.
+    /// `device:<digest of the device id>` or `user:<id>`.
     pub user: String,
     /// 1-based place in the tenant's line (priority tier, then player level, then arrival).
     pub position: u32,
@@ -927,7 +937,7 @@ pub struct Session {
     pub tenant_id: String,
     pub game_id: String,
     pub version_id: String,
-    /// `anon:<device id>` for link players, `user:<id>` for tenant players.
+    /// `device:<digest of the device id>` for link players, `user:<id>` for tenant players.
     pub user: String,
     pub spec_id: String,
     pub room_id: String,
@@ -1108,7 +1118,7 @@ pub struct CreateShellRun {
 pub struct Archive {
     pub id: String,
     pub tenant_id: String,
-    /// The player (`anon:<device>` or `user:<id>`).
+    /// The player (`device:<digest>` or `user:<id>`).
     pub user: String,
     pub game_id: String,
     /// The play that saved it.

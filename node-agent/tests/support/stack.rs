@@ -12,6 +12,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use array_controller::play::identity::Held;
 use node_agent::agent::{Agent, RunningAgent};
 use node_agent::config::{Config, RuntimeKind};
 use node_agent::runtime::InstanceSpec;
@@ -166,6 +167,13 @@ pub async fn stack(opts: Options) -> Stack {
 }
 
 impl Stack {
+    /// The play key the controller handed the holder of a ticket or session.
+    pub async fn key(&self, held: Held<'_>) -> String {
+        array_controller::play::lifecycle::play_key(self.ctl.state(), held)
+            .await
+            .expect("the signing key")
+    }
+
     /// Anonymous player `i` acquires through the link; returns the session id.
     pub async fn acquire(&self, i: usize) -> String {
         let req = AcquireRequest {
@@ -192,7 +200,7 @@ impl Stack {
                     .ok::<(), _>(
                         Method::GET,
                         &format!("/v1/play/tickets/{ticket_id}"),
-                        "player",
+                        &self.key(Held::Ticket(ticket_id)).await,
                         None,
                         StatusCode::OK,
                     )
@@ -212,7 +220,7 @@ impl Stack {
             .ok::<(), _>(
                 Method::GET,
                 &format!("/v1/play/sessions/{id}"),
-                "player",
+                &self.key(Held::Session(id)).await,
                 None,
                 StatusCode::OK,
             )
@@ -244,7 +252,7 @@ impl Stack {
             .ok::<(), _>(
                 Method::DELETE,
                 &format!("/v1/play/sessions/{id}"),
-                "player",
+                &self.key(Held::Session(id)).await,
                 None,
                 StatusCode::OK,
             )

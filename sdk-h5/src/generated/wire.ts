@@ -46,6 +46,11 @@ export interface AcquireResponseAssigned {
   board_id: string;
   /** True when the game's first spec had no capacity and a fallback was used. */
   downgraded: boolean;
+  /**
+   * The player's proof of this play: sent as `Authorization: Bearer <play_key>` to read,
+   * follow and leave the session (`/v1/play/sessions/{id}`). Only this answer carries it.
+   */
+  play_key: string;
   room_id: string;
   session_id: string;
   spec_id: string;
@@ -55,6 +60,11 @@ export interface AcquireResponseAssigned {
 export interface AcquireResponseQueued {
   status: "QUEUED";
   eta_secs: number;
+  /**
+   * The player's proof of this ticket: sent as `Authorization: Bearer <play_key>` to poll,
+   * cancel and follow it (the event stream takes it as `?key=`).
+   */
+  play_key: string;
   /** Poll (or keep the event stream open) at least this often, or the ticket is evicted. */
   poll_after_ms: number;
   /** 1-based. */
@@ -292,7 +302,7 @@ export interface Session {
   spec_id: string;
   state: SessionState;
   tenant_id: string;
-  /** `anon:<device id>` for link players, `user:<id>` for tenant players. */
+  /** `device:<digest of the device id>` for link players, `user:<id>` for tenant players. */
   user: string;
   version_id: string;
 }
@@ -314,6 +324,11 @@ export interface Ticket {
   claim_deadline?: Timestamp | null;
   eta_secs: number;
   id: string;
+  /**
+   * With `session_id`: the session's play key (see [`AcquireResponse`]), given only to
+   * the ticket's holder.
+   */
+  play_key?: string | null;
   poll_after_ms: number;
   /** While waiting: 1-based place in line. */
   position?: number | null;
