@@ -292,16 +292,7 @@ async fn attempt(state: &AppState, client: &reqwest::Client, id: &str) -> ApiRes
                 resp.status().as_u16()
             )),
         ),
-        Some(Err(e)) => {
-            let mut text = format!("{e}");
-            let mut source = std::error::Error::source(&e);
-            while let Some(s) = source {
-                text.push_str(&format!(": {s}"));
-                source = s.source();
-            }
-            text.truncate(500);
-            (None, Some(text))
-        }
+        Some(Err(e)) => (None, Some(error_text(&e, 500))),
     };
     let now = crate::now().millis();
     let max = i64::from(state.config.webhook_max_attempts.max(1));
@@ -371,8 +362,28 @@ pub(crate) async fn delivery_from(state: &AppState, r: DeliveryRow) -> ApiResult
     })
 }
 
+/// An error and its sources as one line of at most `max` bytes (cut on a character boundary:
+/// endpoints' names and answers may hold any text).
+fn error_text(e: &dyn std::error::Error, max: usize) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    text.truncate(text.floor_char_boundary(max));
+    text
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn error_text_is_cut_on_a_character_boundary() {
+        let e = std::io::Error::other("é".repeat(300));
+        let text = super::error_text(&e, 501);
+        assert_eq!(text, "é".repeat(250));
+    }
+
     use super::*;
 
     #[test]

@@ -183,10 +183,93 @@ async fn bad_credentials_and_bad_messages_are_refused_without_harming_other_boar
         let forged = format!("{}x", good.credential);
         assert!(good.open(&forged).await.is_err());
         assert!(good.open("pbc_garbage").await.is_err());
-        // Re-enrolling rotates the credential: the old one stops working.
+        // Enrolling an enrolled serial again (an impostor with the room's token) is refused,
+        // and the board keeps its credential.
+        let enrol = |serial: &'static str, token: String| {
+            ctl.http
+                .post(format!("{}/v1/agents/enrol", ctl.url))
+                .json(&EnrolRequest {
+                    enrolment_token: token,
+                    serial: serial.into(),
+                    model: "RK3588".into(),
+                    capacity: Default::default(),
+                    agent_version: "1".into(),
+                })
+                .send()
+        };
+        let resp = enrol("RK-0002", token.clone()).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::CONFLICT);
+        let p: playrack_wire::Problem = resp.json().await.unwrap();
+        assert_eq!(p.code, "BOARD_ALREADY_ENROLLED", "{p:?}");
+        assert!(p.detail.contains("reset-enrolment"), "{p:?}");
+        drop(
+            other
+                .open(&other.credential)
+                .await
+                .expect("still its credential"),
+        );
+        // An operator resets the board (a tenant may not): the credential stops working at
+        // once and the board may enrol again, with a new one.
+        let reset = format!("/v1/boards/{}/reset-enrolment", other.board_id);
+        let viewer = ctl.member(None, Role::OperatorViewer).await;
+        ctl.problem::<()>(
+            Method::POST,
+            &reset,
+            Some(&viewer),
+            None,
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+        )
+        .await;
+        let (status, _) = ctl
+            .raw::<()>(Method::POST, &reset, Some(&ctl.op), None)
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        let op_id = ctl.me(&ctl.op).await.id;
+        ctl.audited("board.reset_enrolment", &other.board_id, &op_id)
+            .await;
+        assert!(other.open(&other.credential).await.is_err());
         let again = TestAgent::enrol(&ctl.http, &ctl.url, &token, "RK-0002").await;
         assert_eq!(again.board_id, other.board_id);
-        assert!(other.open(&other.credential).await.is_err());
+        assert_ne!(again.credential, other.credential);
+
+        // Tokens expire: an expired one enrols nobody, and says so.
+        let room_id: String = sqlx::query_scalar("SELECT id FROM rooms")
+            .fetch_one(&ctl.state().db.pool)
+            .await
+            .unwrap();
+        ctl.problem::<()>(
+            Method::POST,
+            &format!("/v1/rooms/{room_id}/enrolment-token?ttl_hours=0"),
+            Some(&ctl.op),
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "VALIDATION_FAILED",
+        )
+        .await;
+        let short: EnrolmentToken = ctl
+            .ok::<(), _>(
+                Method::POST,
+                &format!("/v1/rooms/{room_id}/enrolment-token?ttl_hours=1"),
+                &ctl.op,
+                None,
+                StatusCode::CREATED,
+            )
+            .await;
+        let in_an_hour = array_controller::now().plus_secs(3600).millis();
+        assert!(
+            (in_an_hour - short.expires_at.millis()).abs() < 60_000,
+            "{short:?}"
+        );
+        sqlx::query("UPDATE rooms SET enrolment_token_expires_at = $1")
+            .bind(array_controller::now().millis() - 1)
+            .execute(&ctl.state().db.pool)
+            .await
+            .unwrap();
+        let resp = enrol("RK-0003", short.token.clone()).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+        let p: playrack_wire::Problem = resp.json().await.unwrap();
+        assert_eq!(p.code, "ENROLMENT_TOKEN_EXPIRED", "{p:?}");
 
         let (mut healthy, _) = good.connect(vec![]).await;
         // A hello naming another board is refused.

@@ -1,5 +1,9 @@
-//! Board agents' HTTP side: operators issue a room's enrolment token; an agent trades it for a
-//! per-board credential (once per board), then opens the agent channel WebSocket with it.
+//! Board agents' HTTP side: operators issue a room's enrolment token (it expires); an agent
+//! trades it for a per-board credential, then opens the agent channel WebSocket with it.
+//!
+//! A board enrols once. A second enrolment of the same serial is refused until an operator
+//! resets the board's enrolment (a reimaged board that lost its credential): otherwise anyone
+//! with the room's token could take over a board's credential, commands and players.
 
 use crate::agents::{CREDENTIAL_PREFIX, ENROLMENT_TOKEN_PREFIX, channel};
 use crate::audit;
@@ -14,6 +18,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use playrack_wire::agent::{EnrolRequest, EnrolResponse, EnrolmentToken};
+use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -21,20 +26,48 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_enrolment_token))
         .routes(routes!(enrol))
+        .routes(routes!(reset_enrolment))
         .routes(routes!(connect))
 }
 
+/// How long an enrolment token lasts unless the operator asks otherwise, and at most.
+const ENROLMENT_TOKEN_HOURS: u32 = 24;
+const ENROLMENT_TOKEN_MAX_HOURS: u32 = 720;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EnrolmentTokenParams {
+    /// Hours the token enrols boards for: 1–720, 24 when absent.
+    pub ttl_hours: Option<u32>,
+}
+
 /// Issues (or rotates) a room's enrolment token; the previous one stops working.
-#[utoipa::path(post, path = "/v1/rooms/{id}/enrolment-token", tag = "topology", responses((status = 201, body = EnrolmentToken)))]
+#[utoipa::path(post, path = "/v1/rooms/{id}/enrolment-token", tag = "topology", params(EnrolmentTokenParams),
+    responses((status = 201, body = EnrolmentToken), (status = 422, body = playrack_wire::Problem)))]
 async fn create_enrolment_token(
     State(state): State<AppState>,
     caller: Caller,
     Path(room_id): Path<String>,
+    crate::http::Query(params): crate::http::Query<EnrolmentTokenParams>,
 ) -> ApiResult<(StatusCode, axum::Json<EnrolmentToken>)> {
     caller.require_operator_admin()?;
+    let hours = params.ttl_hours.unwrap_or(ENROLMENT_TOKEN_HOURS);
+    if !(1..=ENROLMENT_TOKEN_MAX_HOURS).contains(&hours) {
+        return Err(ApiError::Validation(format!(
+            "ttl_hours must be 1–{ENROLMENT_TOKEN_MAX_HOURS}"
+        )));
+    }
     let token = format!("{ENROLMENT_TOKEN_PREFIX}{}", db::random_token(40));
+    let expires_at = crate::now().plus_secs(i64::from(hours) * 3600);
     let mut tx = state.db.write().await?;
-    if !store::set_enrolment_token(&mut tx, &room_id, &auth::sha256_hex(token.as_bytes())).await? {
+    if !store::set_enrolment_token(
+        &mut tx,
+        &room_id,
+        &auth::sha256_hex(token.as_bytes()),
+        expires_at.millis(),
+    )
+    .await?
+    {
         return Err(ApiError::NotFound("room"));
     }
     audit::record(
@@ -43,20 +76,53 @@ async fn create_enrolment_token(
         None,
         "room.enrolment_token",
         &room_id,
-        serde_json::json!({}),
+        serde_json::json!({"expires_at": expires_at}),
     )
     .await?;
     tx.commit().await?;
     Ok((
         StatusCode::CREATED,
-        axum::Json(EnrolmentToken { room_id, token }),
+        axum::Json(EnrolmentToken {
+            room_id,
+            token,
+            expires_at,
+        }),
     ))
+}
+
+/// Forgets a board's credential so it can enrol again (a reimaged board that lost it, or one
+/// whose credential leaked). The board's agent channel on this replica is closed at once; the
+/// credential no longer opens one anywhere.
+#[utoipa::path(post, path = "/v1/boards/{id}/reset-enrolment", tag = "topology",
+    responses((status = 204), (status = 404, body = playrack_wire::Problem)))]
+async fn reset_enrolment(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(board_id): Path<String>,
+) -> ApiResult<StatusCode> {
+    caller.require_operator_admin()?;
+    let mut tx = state.db.write().await?;
+    if !store::reset_credential(&mut tx, &board_id).await? {
+        return Err(ApiError::NotFound("board"));
+    }
+    audit::record(
+        &mut tx,
+        &caller,
+        None,
+        "board.reset_enrolment",
+        &board_id,
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    state.agents.disconnect(&board_id);
+    Ok(StatusCode::NO_CONTENT)
 }
 
 const BAD_ENROLMENT: ApiError = ApiError::Unauthenticated("the enrolment token is not valid");
 
 /// A board agent enrols with its room's token: the board is found by serial (or created in the
-/// room's `enrolled` array) and gets a fresh credential. Enrolling again rotates it.
+/// room's `enrolled` array) and gets a fresh credential — once, until an operator resets it.
 #[utoipa::path(post, path = "/v1/agents/enrol", tag = "topology", request_body = EnrolRequest, responses((status = 200, body = EnrolResponse), (status = 401, body = playrack_wire::Problem)))]
 async fn enrol(
     State(state): State<AppState>,
@@ -73,16 +139,33 @@ async fn enrol(
     }
     let now = crate::now();
     let mut tx = state.db.write().await?;
-    let room_id =
+    let (room_id, expires_at) =
         store::room_of_enrolment_token(&mut tx, &auth::sha256_hex(req.enrolment_token.as_bytes()))
             .await?
             .ok_or(BAD_ENROLMENT)?;
+    if expires_at.is_none_or(|at| at <= now.millis()) {
+        return Err(ApiError::coded(
+            StatusCode::UNAUTHORIZED,
+            "ENROLMENT_TOKEN_EXPIRED",
+            "the enrolment token has expired: ask an operator for a new one \
+             (POST /v1/rooms/{id}/enrolment-token)",
+        ));
+    }
     let board_id = match topology::board_by_serial(&mut tx, serial).await? {
         Some((board_id, in_room)) => {
             if in_room != room_id {
                 return Err(ApiError::conflict(
                     "BOARD_IN_OTHER_ROOM",
                     format!("board {serial} belongs to another room"),
+                ));
+            }
+            if store::is_enrolled(&mut tx, &board_id).await? {
+                return Err(ApiError::conflict(
+                    "BOARD_ALREADY_ENROLLED",
+                    format!(
+                        "board {serial} is already enrolled; if it lost its credential, an \
+                         operator resets its enrolment first (POST /v1/boards/{board_id}/reset-enrolment)"
+                    ),
                 ));
             }
             board_id

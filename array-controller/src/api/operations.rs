@@ -201,15 +201,22 @@ pub async fn on_shell_output(
     let Some(mut output) = store::running_output(&state.db.pool, run, board_id).await? else {
         return Ok(());
     };
-    if output.len() < MAX_SHELL_OUTPUT {
-        if stream == OutputStream::Stderr && !data.is_empty() {
-            output.push_str("[stderr] ");
-        }
-        output.push_str(data);
-        output.truncate(MAX_SHELL_OUTPUT.min(output.len()));
-    }
+    append_output(&mut output, stream, data, MAX_SHELL_OUTPUT);
     store::record_output(&state.db, run, &output, exit_code, crate::now()).await?;
     Ok(())
+}
+
+/// Appends a chunk of a run's output (stderr marked), keeping at most `max` bytes: the cut
+/// falls on a character boundary, never inside one.
+fn append_output(output: &mut String, stream: OutputStream, data: &str, max: usize) {
+    if output.len() >= max {
+        return;
+    }
+    if stream == OutputStream::Stderr && !data.is_empty() {
+        output.push_str("[stderr] ");
+    }
+    output.push_str(data);
+    output.truncate(output.floor_char_boundary(max));
 }
 
 /// Records a failed command result for a shell run.
@@ -224,4 +231,21 @@ pub async fn on_shell_failed(
     };
     store::fail_shell_run(&state.db, run, board_id, error, crate::now()).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_is_capped_on_a_character_boundary() {
+        let mut out = String::from("abc");
+        append_output(&mut out, OutputStream::Stdout, "déjà vu", 5);
+        assert_eq!(out, "abcd", "the cut never splits the two-byte é");
+        append_output(&mut out, OutputStream::Stdout, "more", 5);
+        assert_eq!(out, "abcd", "a full output keeps what it has");
+        let mut out = String::new();
+        append_output(&mut out, OutputStream::Stderr, "日本", 100);
+        assert_eq!(out, "[stderr] 日本");
+    }
 }

@@ -36,30 +36,56 @@ pub const STALE_BOARDS: &str = "SELECT b.id FROM boards b LEFT JOIN controllers 
 
 // --- enrolment -------------------------------------------------------------------------------
 
-/// Sets a room's enrolment token (its hash), replacing the previous one; false if there is no
-/// such room.
+/// Sets a room's enrolment token (its hash) and when it expires, replacing the previous one;
+/// false if there is no such room.
 pub async fn set_enrolment_token(
     tx: &mut WriteTx,
     room_id: &str,
     token_hash: &str,
+    expires_at: i64,
 ) -> Result<bool, sqlx::Error> {
-    let updated = sqlx::query("UPDATE rooms SET enrolment_token_hash = $1 WHERE id = $2")
-        .bind(token_hash)
-        .bind(room_id)
-        .execute(&mut ***tx)
-        .await?;
+    let updated = sqlx::query(
+        "UPDATE rooms SET enrolment_token_hash = $1, enrolment_token_expires_at = $2 WHERE id = $3",
+    )
+    .bind(token_hash)
+    .bind(expires_at)
+    .bind(room_id)
+    .execute(&mut ***tx)
+    .await?;
     Ok(updated.rows_affected() > 0)
 }
 
-/// The room whose enrolment token has this hash.
+/// The room whose enrolment token has this hash, and when the token expires (`None`: issued
+/// before tokens expired, so expired).
 pub async fn room_of_enrolment_token(
     tx: &mut WriteTx,
     token_hash: &str,
-) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM rooms WHERE enrolment_token_hash = $1")
-        .bind(token_hash)
-        .fetch_optional(&mut ***tx)
-        .await
+) -> Result<Option<(String, Option<i64>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, enrolment_token_expires_at FROM rooms WHERE enrolment_token_hash = $1",
+    )
+    .bind(token_hash)
+    .fetch_optional(&mut ***tx)
+    .await
+}
+
+/// Whether a board holds a credential (it enrolled and no operator has reset it since).
+pub async fn is_enrolled(tx: &mut WriteTx, board_id: &str) -> Result<bool, sqlx::Error> {
+    let hash: Option<Option<String>> =
+        sqlx::query_scalar("SELECT credential_hash FROM boards WHERE id = $1")
+            .bind(board_id)
+            .fetch_optional(&mut ***tx)
+            .await?;
+    Ok(hash.flatten().is_some())
+}
+
+/// Forgets a board's credential, so the board can enrol again; false if there is no such board.
+pub async fn reset_credential(tx: &mut WriteTx, board_id: &str) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query("UPDATE boards SET credential_hash = NULL WHERE id = $1")
+        .bind(board_id)
+        .execute(&mut ***tx)
+        .await?;
+    Ok(updated.rows_affected() > 0)
 }
 
 /// Gives a board a new credential (its hash) and records the agent version that enrolled.

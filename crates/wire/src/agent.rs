@@ -43,6 +43,8 @@ pub struct EnrolResponse {
 pub struct EnrolmentToken {
     pub room_id: String,
     pub token: String,
+    /// After this the token enrols nobody (boards already enrolled keep their credentials).
+    pub expires_at: crate::Timestamp,
 }
 
 /// What one instance on the board is doing.
