@@ -243,7 +243,9 @@ mod tests {
         append_output(&mut out, OutputStream::Stdout, "déjà vu", 5);
         assert_eq!(out, "abcd", "the cut never splits the two-byte é");
         append_output(&mut out, OutputStream::Stdout, "more", 5);
-        assert_eq!(out, "abcd", "a full output keeps what it has");
+        assert_eq!(out, "abcdm");
+        append_output(&mut out, OutputStream::Stdout, "more", 5);
+        assert_eq!(out, "abcdm", "a full output keeps what it has");
         let mut out = String::new();
         append_output(&mut out, OutputStream::Stderr, "日本", 100);
         assert_eq!(out, "[stderr] 日本");
