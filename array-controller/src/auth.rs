@@ -1,6 +1,7 @@
 //! Who is calling and what they may do.
 //!
-//! - Passwords are hashed with argon2id (PHC strings in `accounts.password_hash`).
+//! - Passwords are hashed with argon2id (PHC strings in `accounts.password_hash`); sign-in is
+//!   guarded by [`SignInGuard`] (bounded password checks, failed sign-ins throttled).
 //! - Sign-in tokens (`prt_…`) and API keys (`prk_<key id>_<secret>`) are random; only their
 //!   SHA-256 is stored. Both are sent as `Authorization: Bearer …` and both expire.
 //! - [`Caller`] is the extractor every protected handler takes; its `require_*` methods are the
@@ -9,6 +10,7 @@
 
 use crate::db::{self, Db};
 use crate::error::{ApiError, ApiResult};
+use crate::ratelimit::RateLimiter;
 use crate::state::AppState;
 use crate::store::accounts;
 use argon2::Argon2;
@@ -18,6 +20,7 @@ use axum::http::request::Parts;
 use playrack_wire::Timestamp;
 use playrack_wire::api::{Principal, PrincipalKind, Role, TenantStatus};
 use sha2::{Digest, Sha256};
+use std::net::IpAddr;
 use std::time::Instant;
 
 pub const TOKEN_PREFIX: &str = "prt_";
@@ -70,20 +73,42 @@ pub fn validate_password(password: &str) -> ApiResult<()> {
 /// wrong (the two are not told apart).
 pub async fn login(
     db: &Db,
+    guard: &SignInGuard,
     email: &str,
     password: &str,
+    client: IpAddr,
     ttl_secs: u64,
 ) -> ApiResult<Option<(String, Timestamp, Principal)>> {
-    let row = accounts::sign_in_account(&db.pool, &email.trim().to_lowercase()).await?;
+    let email = email.trim().to_lowercase();
+    guard.admit(&email, client)?;
+    let row = accounts::sign_in_account(&db.pool, &email).await?;
+    // Spend the same time on an unknown account as on a real check, so response times do not
+    // reveal which accounts exist.
+    let hash = match &row {
+        Some(r) => r.password_hash.clone(),
+        None => DUMMY_HASH
+            .get_or_init(|| hash_password("not-a-password"))
+            .clone(),
+    };
+    let verified = guard.verify(hash, password.to_owned()).await?;
     let Some(row) = row else {
-        // Spend the same time as a real check so response times do not reveal accounts.
-        let _ = verify_password(
-            DUMMY_HASH.get_or_init(|| hash_password("not-a-password")),
-            password,
-        );
+        guard.failed(&email, client);
         return Ok(None);
     };
-    if !verify_password(&row.password_hash, password) {
+    if !verified {
+        guard.failed(&email, client);
+        // The account's owner and its tenant's admins see the attempts (few: throttled).
+        let mut tx = db.write().await?;
+        crate::audit::record_as(
+            &mut tx,
+            &row.id,
+            row.tenant_id.as_deref(),
+            "account.sign_in_failed",
+            &row.id,
+            serde_json::json!({"address": client.to_string()}),
+        )
+        .await?;
+        tx.commit().await?;
         return Ok(None);
     }
     let principal = Principal {
@@ -110,6 +135,80 @@ pub async fn login(
 }
 
 static DUMMY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// What keeps sign-in from being a way in or a way down:
+/// - argon2id runs on the blocking pool, at most one check per core at a time; a sign-in that
+///   waits longer than [`SignInGuard::QUEUE_WAIT`] for its turn is refused (`BUSY`) instead of
+///   queueing, so a flood of sign-ins never starves the async workers (agents' heartbeats,
+///   players' requests);
+/// - failed sign-ins are throttled per account and address (5, then one a minute: one address
+///   guesses slowly) and per account (20, then one every 5 s: many addresses together guess
+///   slowly too, and a real user waits seconds, not hours). A throttled sign-in is refused
+///   (`RATE_LIMITED`, `Retry-After`) before any password check.
+pub struct SignInGuard {
+    checks: tokio::sync::Semaphore,
+    by_pair: RateLimiter<(String, IpAddr)>,
+    by_account: RateLimiter<String>,
+}
+
+impl Default for SignInGuard {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        SignInGuard {
+            checks: tokio::sync::Semaphore::new(cores),
+            by_pair: RateLimiter::per(std::time::Duration::from_secs(60), 5),
+            by_account: RateLimiter::per(std::time::Duration::from_secs(5), 20),
+        }
+    }
+}
+
+impl SignInGuard {
+    /// How long a sign-in waits for a password check before it is refused as busy.
+    pub const QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+    fn admit(&self, email: &str, client: IpAddr) -> ApiResult<()> {
+        let now = std::time::Instant::now();
+        let pair = (email.to_owned(), client);
+        let wait = [
+            self.by_pair.peek(&pair, now),
+            self.by_account.peek(&email.to_owned(), now),
+        ]
+        .into_iter()
+        .filter_map(Result::err)
+        .max();
+        match wait {
+            Some(wait) => {
+                metrics::counter!("playrack_logins_total", "result" => "throttled").increment(1);
+                Err(ApiError::RateLimited {
+                    retry_after_secs: wait.as_secs().max(1),
+                })
+            }
+            None => Ok(()),
+        }
+    }
+
+    async fn verify(&self, hash: String, password: String) -> ApiResult<bool> {
+        let Ok(Ok(_permit)) = tokio::time::timeout(Self::QUEUE_WAIT, self.checks.acquire()).await
+        else {
+            metrics::counter!("playrack_logins_total", "result" => "busy").increment(1);
+            return Err(ApiError::coded(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "BUSY",
+                "too many sign-ins at once; try again in a few seconds",
+            ));
+        };
+        metrics::counter!("playrack_password_checks_total").increment(1);
+        tokio::task::spawn_blocking(move || verify_password(&hash, &password))
+            .await
+            .map_err(|e| ApiError::Internal(format!("password check: {e}")))
+    }
+
+    fn failed(&self, email: &str, client: IpAddr) {
+        let now = std::time::Instant::now();
+        let _ = self.by_pair.check(&(email.to_owned(), client), now);
+        let _ = self.by_account.check(&email.to_owned(), now);
+    }
+}
 
 /// The authenticated caller of a request.
 #[derive(Debug, Clone)]

@@ -106,6 +106,20 @@ pub fn client_ip(parts: &Parts, trusted: &[IpAddr]) -> IpAddr {
         .unwrap_or(peer)
 }
 
+/// The client's IP as [`client_ip`] finds it, for handlers.
+pub struct ClientIp(pub IpAddr);
+
+impl axum::extract::FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(client_ip(parts, &state.config.trusted_proxies)))
+    }
+}
+
 /// Refuses a client IP that is over its request rate.
 pub async fn rate_limit_ip(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let (parts, body) = req.into_parts();

@@ -89,6 +89,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
             config.rate_limit_key,
             config.rate_limit_key.saturating_mul(4),
         ),
+        sign_ins: auth::SignInGuard::default(),
         db,
         ingest,
         config,

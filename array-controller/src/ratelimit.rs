@@ -24,10 +24,30 @@ struct Bucket {
 
 impl<K: Hash + Eq + Clone> RateLimiter<K> {
     pub fn new(rate_per_sec: u32, burst: u32) -> Self {
+        Self::per(Duration::from_secs(1) / rate_per_sec.max(1), burst)
+    }
+
+    /// One token every `every`, holding at most `burst`.
+    pub fn per(every: Duration, burst: u32) -> Self {
         Self {
-            rate: f64::from(rate_per_sec.max(1)),
+            rate: 1.0 / every.as_secs_f64().max(1e-9),
             burst: f64::from(burst.max(1)),
             buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Whether `key` has a token at `now`, without taking it: `Err(wait)` as in [`Self::check`].
+    pub fn peek(&self, key: &K, now: Instant) -> Result<(), Duration> {
+        let buckets = self.buckets.lock().expect("rate limiter poisoned");
+        let Some(b) = buckets.get(key) else {
+            return Ok(());
+        };
+        let elapsed = now.saturating_duration_since(b.at).as_secs_f64();
+        let tokens = (b.tokens + elapsed * self.rate).min(self.burst);
+        if tokens >= 1.0 {
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64((1.0 - tokens) / self.rate))
         }
     }
 
@@ -60,6 +80,22 @@ impl<K: Hash + Eq + Clone> RateLimiter<K> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slow_rates_and_peeks() {
+        let limiter = RateLimiter::per(Duration::from_secs(60), 2);
+        let t0 = Instant::now();
+        assert!(limiter.peek(&"a", t0).is_ok());
+        limiter.check(&"a", t0).unwrap();
+        limiter.check(&"a", t0).unwrap();
+        let wait = limiter.peek(&"a", t0).unwrap_err();
+        assert!(
+            wait > Duration::from_secs(59) && wait <= Duration::from_secs(60),
+            "{wait:?}"
+        );
+        assert!(limiter.peek(&"a", t0).is_err(), "peeking takes nothing");
+        assert!(limiter.peek(&"a", t0 + Duration::from_secs(60)).is_ok());
+    }
 
     #[test]
     fn allows_the_burst_then_the_rate() {

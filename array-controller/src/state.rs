@@ -17,6 +17,7 @@ pub struct Inner {
     pub ingest: Ingest,
     pub ip_limiter: RateLimiter<IpAddr>,
     pub key_limiter: RateLimiter<String>,
+    pub sign_ins: crate::auth::SignInGuard,
     pub metrics: PrometheusHandle,
     pub agents: crate::agents::Agents,
     /// The session-token signing key, loaded on first use (`play::lifecycle::signing_key`).

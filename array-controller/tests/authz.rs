@@ -904,3 +904,75 @@ async fn tenant_a_can_neither_see_nor_touch_tenant_b() {
         ctl.stop().await;
     }
 }
+
+/// Failed sign-ins are throttled per account and address before any password check: one
+/// address guessing is stopped after five, the account's owner still signs in from elsewhere,
+/// and only the checked attempts are audited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_sign_ins_are_throttled_per_account_and_address() {
+    for backend in backends() {
+        let ctl = Ctl::start_with(backend, |c| {
+            c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+        })
+        .await;
+        let login = |from: &'static str, password: &str| {
+            ctl.http
+                .post(format!("{}/v1/auth/login", ctl.url))
+                .header("x-forwarded-for", from)
+                .json(&LoginRequest {
+                    email: support::ROOT_EMAIL.into(),
+                    password: password.into(),
+                })
+                .send()
+        };
+        let attacker = "203.0.113.7";
+        for i in 0..5 {
+            let r = login(attacker, "wrong-password").await.unwrap();
+            assert_eq!(
+                r.status(),
+                StatusCode::UNAUTHORIZED,
+                "{backend}: attempt {i}"
+            );
+        }
+        // Then the address is refused before any check, right password or not, all at once.
+        let flood = futures_util::future::join_all(
+            (0..40).map(|i| login(attacker, if i == 0 { PASSWORD } else { "wrong-again" })),
+        )
+        .await;
+        for r in flood {
+            let r = r.unwrap();
+            assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS, "{backend}");
+            let wait: u64 = r.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!((1..=60).contains(&wait), "{backend}: retry after {wait}");
+            let text = r.text().await.unwrap();
+            assert_eq!(problem_of(&text).code, "RATE_LIMITED", "{text}");
+        }
+        // The owner, from their own address, is not locked out.
+        let r = login("198.51.100.20", PASSWORD).await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{backend}");
+        // Exactly the five checked failures are audited, with the address.
+        let me = ctl.me(&ctl.op).await;
+        let failed: Page<AuditEntry> = ctl
+            .get(
+                &format!(
+                    "/v1/audit?object_id={}&action=account.sign_in_failed",
+                    me.id
+                ),
+                &ctl.op,
+            )
+            .await;
+        assert_eq!(failed.items.len(), 5, "{backend}: {failed:?}");
+        assert!(
+            failed
+                .items
+                .iter()
+                .all(|e| e.summary["address"] == attacker),
+            "{failed:?}"
+        );
+        ctl.stop().await;
+    }
+}

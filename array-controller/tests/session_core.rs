@@ -351,3 +351,38 @@ async fn idempotency_keys_are_forgotten_after_a_day_and_not_before() {
         ctl.stop().await;
     }
 }
+
+/// A board's report that races the end of its session (the player's peer closes just before
+/// they leave) lets the play go the way it ended: the archive is still saved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_racing_the_end_still_saves_the_archive() {
+    for backend in backends() {
+        let ctl = Ctl::start(backend).await;
+        let mut w = world(&ctl, 1, 1, 10).await;
+        let req = w.by_link(0);
+        let ws = &mut w.sockets[0];
+        let sid = session_of(&acquire(&ctl, &req, None).await);
+        assert_eq!(prepared(ws).await, sid);
+        agent::send(ws, &report(&sid, AgentSessionState::Ready, false)).await;
+        agent::send(ws, &report(&sid, AgentSessionState::Playing, true)).await;
+        wait_session(&ctl, &sid, "playing", |s| {
+            s.session.state == SessionState::Playing
+        })
+        .await;
+        // The session ends (as a leave ends it) before its board is told...
+        assert!(
+            array_controller::play::lifecycle::end_session(ctl.state(), &sid, EndReason::UserLeft)
+                .await
+                .unwrap()
+        );
+        // ...and the board's report of the closed peer arrives first.
+        agent::send(ws, &report(&sid, AgentSessionState::Playing, false)).await;
+        let (id, reason, save) = ended_on_board(ws).await;
+        assert_eq!(
+            (id.as_str(), reason.as_str(), save),
+            (sid.as_str(), "USER_LEFT", true),
+            "{backend}"
+        );
+        ctl.stop().await;
+    }
+}

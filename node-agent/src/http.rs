@@ -282,7 +282,7 @@ async fn signaling_socket(s: &HttpState, mut socket: WebSocket) -> Result<(), &'
     }
 
     // 2. the offer
-    let (tx, mut signals) = mpsc::unbounded_channel();
+    let (tx, mut signals) = mpsc::channel(crate::relay::SIGNAL_QUEUE);
     let peer = loop {
         let text = match next_text(&mut socket).await {
             Some(Ok(t)) => t,

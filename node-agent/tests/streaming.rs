@@ -473,6 +473,31 @@ async fn bad_signaling_and_bad_input_are_refused_and_other_sessions_go_on() {
     );
     assert_eq!(taps(&p), Some(0), "no refused input reached the game");
 
+    // A flood of input, far past what fingers send, is dropped at the engine (the peer is
+    // told): no queue behind it grows, and the play goes on.
+    let before = st.agent.agent.relay.snapshot().counters.inputs_dropped;
+    for _ in 0..3_000 {
+        assert!(p.send_input(r#"{"t":"text","text":"a"}"#));
+    }
+    assert!(
+        p.run_until(Duration::from_secs(20), |p| p.signals.iter().any(
+            |s| matches!(s, AgentSignal::Error { code, .. } if code == "INPUT_RATE_LIMITED")
+        ))
+        .await,
+        "the flood was refused"
+    );
+    let decoded = p.decoded;
+    assert!(
+        p.run_until(Duration::from_secs(20), |p| p.decoded >= decoded + 30)
+            .await,
+        "the player's stream went on through the flood"
+    );
+    let dropped = st.agent.agent.relay.snapshot().counters.inputs_dropped - before;
+    assert!(
+        dropped >= 1_000,
+        "only {dropped} of 3,000 flooded inputs were dropped"
+    );
+
     // The refused session is fine: its player joins with a good token.
     let fresh = st.session(&sid2).await.connect.unwrap();
     let mut p2 = while_driving(&mut p, Peer::connect(&url, &fresh.token, PeerRole::Player))

@@ -27,15 +27,20 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 /// Signs in with email and password.
 #[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = playrack_wire::Problem)))]
+    responses((status = 200, body = LoginResponse), (status = 401, body = playrack_wire::Problem),
+        (status = 429, body = playrack_wire::Problem, description = "too many failed sign-ins for this account"),
+        (status = 503, body = playrack_wire::Problem, description = "too many sign-ins at once")))]
 async fn login(
     State(state): State<AppState>,
+    crate::http::ClientIp(client): crate::http::ClientIp,
     Json(req): Json<LoginRequest>,
 ) -> ApiResult<axum::Json<LoginResponse>> {
     match auth::login(
         &state.db,
+        &state.sign_ins,
         &req.email,
         &req.password,
+        client,
         state.config.token_ttl_secs,
     )
     .await?

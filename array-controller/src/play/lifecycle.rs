@@ -193,8 +193,20 @@ pub async fn on_agent_session(
     }
     let owner = store::sessions::live_board(&state.db.pool, session_id).await?;
     if owner.as_deref() != Some(board_id) {
-        // Not a live session of this board: tell it to let go.
-        end_on_board(state, board_id, session_id, EndReason::Error, false).await?;
+        // Not a live session of this board: tell it to let go. One that has just ended here (a
+        // report racing the end, which sends this same command) is let go the way it ended,
+        // saving the archive when the game keeps one; anything else as an error.
+        let (reason, save) =
+            match store::sessions::how_it_ended_read(&state.db.pool, session_id, board_id).await? {
+                Some((reason, policy)) => (
+                    reason
+                        .and_then(|r| EndReason::parse(&r))
+                        .unwrap_or(EndReason::Error),
+                    keeps_archive(&policy),
+                ),
+                None => (EndReason::Error, false),
+            };
+        end_on_board(state, board_id, session_id, reason, save).await?;
         return Ok(());
     }
     match agent_state {

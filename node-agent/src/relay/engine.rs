@@ -19,6 +19,9 @@
 //!   one RESET_VIDEO per session per second ([`RESET_INTERVAL`]).
 //! - Only the session's player sends input; a spectator's input, and malformed or oversized
 //!   messages, are dropped (and counted) without touching the session.
+//! - A player's input is rate-limited ([`InputBudget`]: a sustained [`INPUT_RATE`] messages a
+//!   second, bursts of [`INPUT_BURST`]): a flood is dropped here, before it becomes control
+//!   messages, so no queue behind the engine grows with it.
 //! - One player per session: a second player connection (the same player reconnecting)
 //!   replaces the first.
 
@@ -48,6 +51,39 @@ pub const STATS_INTERVAL: Duration = Duration::from_secs(1);
 pub const REPORT_INTERVAL: Duration = Duration::from_secs(5);
 /// The H.264 profile the relay offers: Constrained Baseline 3.1, what the injector encodes.
 pub const H264_PROFILE_LEVEL_ID: u32 = 0x42e01f;
+/// Input messages a second a player may send, sustained (two fingers moving at 120 Hz, with
+/// room to spare), and in a burst.
+pub const INPUT_RATE: f64 = 300.0;
+pub const INPUT_BURST: f64 = 600.0;
+
+/// A token bucket fed by time: [`INPUT_RATE`] tokens a second, at most [`INPUT_BURST`].
+#[derive(Debug, Clone, Copy)]
+pub struct InputBudget {
+    tokens: f64,
+    at: Instant,
+}
+
+impl InputBudget {
+    pub fn new(now: Instant) -> Self {
+        InputBudget {
+            tokens: INPUT_BURST,
+            at: now,
+        }
+    }
+
+    /// Takes one message's token; false when the budget is spent.
+    pub fn take(&mut self, now: Instant) -> bool {
+        let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * INPUT_RATE).min(INPUT_BURST);
+        self.at = now.max(self.at);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
 
 /// A peer's handle.
 pub type PeerId = u64;
@@ -136,6 +172,7 @@ struct Peer {
     /// NACKs counted so far (str0m's egress stats are cumulative).
     nacks: u64,
     last_input_error: Option<Instant>,
+    input_budget: InputBudget,
     /// When its `Rtc` wants time next.
     deadline: Instant,
 }
@@ -307,6 +344,7 @@ impl Engine {
                 loss: None,
                 nacks: 0,
                 last_input_error: None,
+                input_budget: InputBudget::new(now),
                 deadline: now,
             },
         );
@@ -574,6 +612,11 @@ impl Engine {
                         "INPUT_NOT_ALLOWED",
                         "spectators cannot send input".to_owned(),
                     ))
+                } else if !peer.input_budget.take(now) {
+                    Some((
+                        "INPUT_RATE_LIMITED",
+                        format!("more than {INPUT_RATE} input messages a second"),
+                    ))
                 } else {
                     match InputMessage::parse(&d.data) {
                         Ok(msg) => {
@@ -756,6 +799,32 @@ fn starts_with_sps(data: &[u8]) -> bool {
         _ => return false,
     };
     nal & 0x1f == 7
+}
+
+#[cfg(test)]
+mod budget_tests {
+    use super::*;
+
+    #[test]
+    fn the_input_budget_allows_a_burst_then_the_sustained_rate() {
+        let t0 = Instant::now();
+        let mut b = InputBudget::new(t0);
+        let burst = (0..2 * INPUT_BURST as usize).filter(|_| b.take(t0)).count();
+        assert_eq!(burst, INPUT_BURST as usize);
+        assert!(!b.take(t0));
+        // A tenth of a second later, a tenth of a second's worth.
+        let t1 = t0 + Duration::from_millis(100);
+        let more = (0..1000).filter(|_| b.take(t1)).count();
+        assert_eq!(more, (INPUT_RATE / 10.0) as usize);
+        // An idle minute refills only up to the burst.
+        let t2 = t1 + Duration::from_secs(60);
+        assert_eq!(
+            (0..2000).filter(|_| b.take(t2)).count(),
+            INPUT_BURST as usize
+        );
+        // Time going backwards takes nothing away.
+        assert!(!b.take(t0));
+    }
 }
 
 #[cfg(test)]

@@ -28,6 +28,12 @@ use tokio::sync::{mpsc, oneshot};
 pub use engine::{Counters, PeerId, PeerRefused, VideoEvent};
 use engine::{Engine, Output};
 
+/// Control messages waiting for a session's device, at most (about a second of a flood at the
+/// engine's input rate; a device keeping up never has more than a few).
+const CONTROL_QUEUE: usize = 512;
+/// Signals waiting for a peer's signaling socket, at most.
+pub const SIGNAL_QUEUE: usize = 64;
+
 /// A session's player state for the controller (connection and last input).
 #[derive(Debug, Clone)]
 pub struct Report {
@@ -44,7 +50,7 @@ enum Cmd {
         session: String,
         width: u16,
         height: u16,
-        control: Option<mpsc::UnboundedSender<ControlMsg>>,
+        control: Option<mpsc::Sender<ControlMsg>>,
     },
     Detach {
         session: String,
@@ -54,7 +60,7 @@ enum Cmd {
         session: String,
         role: PeerRole,
         offer: String,
-        signals: mpsc::UnboundedSender<AgentSignal>,
+        signals: mpsc::Sender<AgentSignal>,
         reply: oneshot::Sender<Result<(PeerId, String), PeerRefused>>,
     },
     RemovePeer(PeerId),
@@ -133,7 +139,7 @@ impl Relay {
         control: Option<TcpStream>,
     ) {
         let control_tx = control.map(|sock| {
-            let (tx, rx) = mpsc::unbounded_channel();
+            let (tx, rx) = mpsc::channel(CONTROL_QUEUE);
             tokio::spawn(control_writer(session.to_owned(), sock, rx));
             tx
         });
@@ -166,7 +172,7 @@ impl Relay {
         session: &str,
         role: PeerRole,
         offer: String,
-        signals: mpsc::UnboundedSender<AgentSignal>,
+        signals: mpsc::Sender<AgentSignal>,
     ) -> Result<(PeerId, String), PeerRefused> {
         let (reply, rx) = oneshot::channel();
         let gone = || PeerRefused {
@@ -213,8 +219,8 @@ async fn run(
     snapshot: Arc<Mutex<Snapshot>>,
 ) {
     let mut engine = Engine::new(host, Instant::now());
-    let mut controls: HashMap<String, mpsc::UnboundedSender<ControlMsg>> = HashMap::new();
-    let mut signals: HashMap<PeerId, mpsc::UnboundedSender<AgentSignal>> = HashMap::new();
+    let mut controls: HashMap<String, mpsc::Sender<ControlMsg>> = HashMap::new();
+    let mut signals: HashMap<PeerId, mpsc::Sender<AgentSignal>> = HashMap::new();
     let mut buf = vec![0u8; 2048];
     let mut deadline = Instant::now();
     loop {
@@ -271,13 +277,19 @@ async fn run(
                     }
                 }
                 Output::Control { session, message } => {
-                    if let Some(c) = controls.get(&session) {
-                        let _ = c.send(message);
+                    // A device that reads its control socket slower than input arrives loses
+                    // the excess here rather than the agent growing a queue for it.
+                    if let Some(c) = controls.get(&session)
+                        && let Err(mpsc::error::TrySendError::Full(_)) = c.try_send(message)
+                    {
+                        tracing::debug!(%session, "control queue full: input dropped");
                     }
                 }
                 Output::Signal { peer, signal } => {
+                    // Likewise a signaling socket that does not drain loses signals (stats
+                    // and errors are sent again; `ended` closes the peer anyway).
                     if let Some(s) = signals.get(&peer) {
-                        let _ = s.send(signal);
+                        let _ = s.try_send(signal);
                     }
                 }
                 Output::PeerGone { peer } => {
@@ -366,11 +378,7 @@ async fn pump_audio(
 }
 
 /// Writes control messages to the injector; drains what the device sends back (clipboard).
-async fn control_writer(
-    session: String,
-    sock: TcpStream,
-    mut rx: mpsc::UnboundedReceiver<ControlMsg>,
-) {
+async fn control_writer(session: String, sock: TcpStream, mut rx: mpsc::Receiver<ControlMsg>) {
     let (mut read, mut write) = sock.into_split();
     tokio::spawn(async move {
         let mut buf = [0u8; 4096];
