@@ -73,6 +73,11 @@ pub struct Args {
     #[arg(long, env = "PLAYRACK_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Option<Vec<String>>,
 
+    /// The bearer token Prometheus sends to scrape `/metrics`. Without one, `/metrics`
+    /// answers only clients on this machine (loopback).
+    #[arg(long, env = "PLAYRACK_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
     /// How often board agents send a heartbeat, in seconds.
     #[arg(long, env = "PLAYRACK_AGENT_HEARTBEAT_SECS")]
     pub agent_heartbeat_secs: Option<u32>,
@@ -155,6 +160,7 @@ struct FileConfig {
     rate_limit_key: Option<u32>,
     trusted_proxies: Option<Vec<std::net::IpAddr>>,
     cors_origins: Option<Vec<String>>,
+    metrics_token: Option<String>,
     agent_heartbeat_secs: Option<u32>,
     agent_lease_secs: Option<u32>,
     ticket_timeout_secs: Option<u32>,
@@ -184,6 +190,8 @@ pub struct Config {
     pub rate_limit_key: u32,
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub cors_origins: Vec<String>,
+    /// See the flag: `None` serves `/metrics` to loopback clients only.
+    pub metrics_token: Option<String>,
     pub agent_heartbeat_secs: u32,
     pub agent_lease_secs: u32,
     pub ticket_timeout_secs: u32,
@@ -231,6 +239,7 @@ impl Config {
             rate_limit_key: 200,
             trusted_proxies: Vec::new(),
             cors_origins: Vec::new(),
+            metrics_token: None,
             agent_heartbeat_secs: 5,
             agent_lease_secs: 15,
             ticket_timeout_secs: 30,
@@ -293,6 +302,9 @@ impl Config {
         }
         if let Some(v) = args.rate_limit_key.or(file.rate_limit_key) {
             c.rate_limit_key = v;
+        }
+        if let Some(v) = args.metrics_token.or(file.metrics_token) {
+            c.metrics_token = Some(v).filter(|t| !t.is_empty());
         }
         if let Some(v) = args.cors_origins.or(file.cors_origins) {
             c.cors_origins = v.into_iter().filter(|o| !o.is_empty()).collect();

@@ -656,6 +656,7 @@ fn help_explains_every_option() {
         ("trusted-proxies", "PLAYRACK_TRUSTED_PROXIES"),
         ("rate-limit-key", "PLAYRACK_RATE_LIMIT_KEY"),
         ("cors-origins", "PLAYRACK_CORS_ORIGINS"),
+        ("metrics-token", "PLAYRACK_METRICS_TOKEN"),
         ("agent-heartbeat-secs", "PLAYRACK_AGENT_HEARTBEAT_SECS"),
         ("agent-lease-secs", "PLAYRACK_AGENT_LEASE_SECS"),
         ("ticket-timeout-secs", "PLAYRACK_TICKET_TIMEOUT_SECS"),
@@ -756,4 +757,29 @@ fn bad_configuration_is_explained_with_exit_code_2() {
         !dir.path().join(".playrack").exists(),
         "nothing is created when the configuration is bad"
     );
+}
+
+/// With a metrics token configured, `/metrics` answers only the scrape that sends it (even on
+/// this machine); without one it answers only this machine (checked in the unit tests).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_with_a_token_answer_only_its_holder() {
+    let ctl = Ctl::start_with("sqlite", |c| c.metrics_token = Some("scrape-s3cret".into())).await;
+    for (token, status) in [
+        (None, StatusCode::FORBIDDEN),
+        (Some("wrong"), StatusCode::FORBIDDEN),
+        (Some(ctl.op.as_str()), StatusCode::FORBIDDEN),
+        (Some("scrape-s3cret"), StatusCode::OK),
+    ] {
+        let resp = ctl.send(Method::GET, "/metrics", token, None, &[]).await;
+        assert_eq!(resp.status(), status, "{token:?}");
+        if status == StatusCode::FORBIDDEN {
+            let text = resp.text().await.unwrap();
+            assert_eq!(
+                support::problem_of(&text).code,
+                "METRICS_FORBIDDEN",
+                "{text}"
+            );
+        }
+    }
+    ctl.stop().await;
 }

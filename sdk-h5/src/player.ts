@@ -312,10 +312,6 @@ export class Player {
     return this.send({ t: "back" });
   }
 
-  /** Presses the Android home button. */
-  home(): boolean {
-    return this.send({ t: "home" });
-  }
 
   /** Types text into the focused Android field (split into messages the agent accepts). */
   type(text: string): boolean {

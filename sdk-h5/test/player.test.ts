@@ -264,18 +264,16 @@ test("a link play: card, RTTs, queue, claim, ready, signaling, playing, input, r
   await playing;
   assert.deepEqual(t.states(), ["connecting", "queued", "connecting", "playing"]);
 
-  // input: a touch through the letterboxing, keys, back/home
+  // input: a touch through the letterboxing, keys, back
   const g = { rect: { left: 0, top: 0, width: 720, height: 1280 }, videoWidth: 720, videoHeight: 1280 };
   t.view.handlers!.pointer({ type: "down", id: 5, pointerType: "touch", clientX: 360, clientY: 320 }, g);
   assert.equal(t.view.handlers!.key({ type: "keydown", key: "Enter" }), true);
   assert.ok(t.player.back());
-  assert.ok(t.player.home());
   assert.ok(t.player.type("hi"));
   assert.deepEqual(channel.messages, [
     { t: "touch", phase: "down", pointer: 0, x: 0.5, y: 0.25 },
     { t: "key", action: "down", keycode: 66, meta: 0 },
     { t: "back" },
-    { t: "home" },
     { t: "text", text: "hi" },
   ]);
   // the first gesture unmutes (autoplay policy), unless the page chose

@@ -17,8 +17,10 @@
 //! - A peer gets no frame until its first key frame: a joining peer (a spectator, or a player
 //!   back after a network drop) asks for one, and so do the peers' PLI/FIR — together at most
 //!   one RESET_VIDEO per session per second ([`RESET_INTERVAL`]).
-//! - Only the session's player sends input; a spectator's input, and malformed or oversized
-//!   messages, are dropped (and counted) without touching the session.
+//! - Only the session's player sends input; a spectator's input, malformed or oversized
+//!   messages, and keys that would leave the game (HOME, APP_SWITCH, POWER, …:
+//!   [`super::input::allowed_for_player`]) are dropped (and counted) without touching the
+//!   session.
 //! - A player's input is rate-limited ([`InputBudget`]: a sustained [`INPUT_RATE`] messages a
 //!   second, bursts of [`INPUT_BURST`]): a flood is dropped here, before it becomes control
 //!   messages, so no queue behind the engine grows with it.
@@ -41,7 +43,7 @@ use str0m::media::{MediaKind, MediaTime, Mid, Pt};
 use str0m::net::{Protocol, Receive};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output as RtcOutput, Rtc, RtcConfig};
 
-use super::input::to_control;
+use super::input::{allowed_for_player, to_control};
 
 /// At most one RESET_VIDEO per session in this interval.
 pub const RESET_INTERVAL: Duration = Duration::from_secs(1);
@@ -619,6 +621,10 @@ impl Engine {
                     ))
                 } else {
                     match InputMessage::parse(&d.data) {
+                        Ok(msg) if !allowed_for_player(&msg) => Some((
+                            "INPUT_NOT_ALLOWED",
+                            "this key would leave the game".to_owned(),
+                        )),
                         Ok(msg) => {
                             if let Some(s) = self.sessions.get_mut(&session) {
                                 s.last_input = Some(now);

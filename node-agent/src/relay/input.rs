@@ -13,6 +13,40 @@ use android_injector::scrcpy::control_msg::{
 };
 use playrack_wire::input::{InputMessage, KeyAction, TouchPhase};
 
+/// Whether a player may send this: input stays inside the game. HOME, APP_SWITCH, POWER, the
+/// assistant, notifications, settings and app-launching keys would take the player out of
+/// the game into the instance's launcher (another app, a shell of the board's instance), so
+/// only keys a game can use pass: BACK, MENU, text and editing keys, D-pad, gamepad, function
+/// and numpad keys, media and volume keys.
+pub fn allowed_for_player(msg: &InputMessage) -> bool {
+    match msg {
+        InputMessage::Home {} => false,
+        InputMessage::Key { keycode, .. } => game_key(*keycode),
+        _ => true,
+    }
+}
+
+/// The Android key codes a game may receive (see `KeyEvent.java`).
+fn game_key(code: u32) -> bool {
+    matches!(code,
+        4 // BACK
+        | 7..=18 // digits, * #
+        | 19..=23 // D-pad
+        | 24 | 25 | 164 // volume up/down, mute
+        | 29..=56 // letters, comma, period
+        | 57..=60 // alt, shift
+        | 61 | 62 | 66 | 67 // tab, space, enter, del
+        | 68..=78 | 81 // punctuation, plus
+        | 82 // MENU
+        | 85..=90 | 126 | 127 // media play/pause, stop, next, previous, rewind, fast forward
+        | 92 | 93 // page up/down
+        | 96..=110 // gamepad buttons
+        | 111..=124 // escape, forward delete, ctrl, caps/scroll lock, meta, function, sysrq excluded below
+        | 131..=163 // F1–F12, num lock, numpad
+        | 188..=203 // gamepad buttons 1–16
+    ) && code != 120 // SYSRQ
+}
+
 /// The control messages for one input message at video size `width`×`height`.
 pub fn to_control(msg: &InputMessage, width: u16, height: u16) -> Vec<ControlMsg> {
     match msg {
@@ -90,6 +124,29 @@ fn press(keycode: i32) -> Vec<ControlMsg> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn players_cannot_leave_the_game() {
+        let key = |keycode| InputMessage::Key {
+            action: KeyAction::Down,
+            keycode,
+            meta: 0,
+        };
+        // HOME, POWER, APP_SWITCH, ASSIST, SETTINGS, NOTIFICATION, SEARCH, ALL_APPS, SYSRQ,
+        // CALL, CAMERA, EXPLORER, CALCULATOR
+        for code in [3, 26, 187, 219, 176, 83, 84, 284, 120, 5, 27, 64, 210] {
+            assert!(!allowed_for_player(&key(code)), "{code}");
+        }
+        assert!(!allowed_for_player(&InputMessage::Home {}));
+        // BACK, ENTER, A, D-pad centre, gamepad A, F1, volume up
+        for code in [4, 66, 29, 23, 96, 131, 24] {
+            assert!(allowed_for_player(&key(code)), "{code}");
+        }
+        assert!(allowed_for_player(&InputMessage::Back {}));
+        assert!(allowed_for_player(&InputMessage::Text {
+            text: "hi".into()
+        }));
+    }
 
     fn parse(s: &str) -> InputMessage {
         InputMessage::parse(s.as_bytes()).unwrap()
