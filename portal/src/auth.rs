@@ -95,13 +95,26 @@ pub fn csrf_ok(session: &Session, headers: &HeaderMap, form_value: Option<&str>)
     sent.is_some_and(|s| constant_time_eq(s.as_bytes(), session.csrf.as_bytes()))
 }
 
-/// Where to go after signing in: a local path only (never `//host` or a full URL).
+/// Where to go after signing in: a local path only, else the console's home.
+///
+/// Accepted: a path that starts with one `/` followed by a character other than `/` or `\`,
+/// with no backslash and no control character anywhere. Browsers drop tabs and newlines from
+/// URLs and read `\` as `/`, so `/\t/evil.example` or `/\evil.example` would otherwise become
+/// the protocol-relative `//evil.example`.
 fn safe_next(next: Option<&str>, operator: bool) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        Some(n) if local_path(n) => n.to_owned(),
         _ if operator => "/operator".to_owned(),
         _ => "/console".to_owned(),
     }
+}
+
+/// Whether `n` is a same-site path (see [`safe_next`]).
+fn local_path(n: &str) -> bool {
+    let mut chars = n.chars();
+    chars.next() == Some('/')
+        && chars.next().is_some_and(|c| c != '/' && c != '\\')
+        && !n.chars().any(|c| c.is_control() || c == '\\')
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -304,5 +317,28 @@ mod tests {
         );
         assert_eq!(super::safe_next(Some("/\\evil.example"), false), "/console");
         assert_eq!(super::safe_next(None, false), "/console");
+    }
+
+    #[test]
+    fn next_refuses_what_browsers_read_as_another_host() {
+        for bad in [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r/evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "\\/evil.example",
+            "/",
+            "",
+            "/console\u{0}",
+            "/console/\x7f",
+        ] {
+            assert_eq!(super::safe_next(Some(bad), false), "/console", "{bad:?}");
+            assert_eq!(super::safe_next(Some(bad), true), "/operator", "{bad:?}");
+        }
+        assert_eq!(
+            super::safe_next(Some("/operator/boards/b1?x=1"), true),
+            "/operator/boards/b1?x=1"
+        );
     }
 }
