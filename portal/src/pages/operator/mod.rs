@@ -57,22 +57,22 @@ const ASSETS: &[(&str, &str, &str)] = &[
     (
         "operator.css",
         "text/css; charset=utf-8",
-        include_str!("../../assets/operator.css"),
+        include_str!("../../../assets/operator.css"),
     ),
     (
         "operator-board.js",
         "text/javascript; charset=utf-8",
-        include_str!("../../assets/operator-board.js"),
+        include_str!("../../../assets/operator-board.js"),
     ),
     (
         "operator-shell.js",
         "text/javascript; charset=utf-8",
-        include_str!("../../assets/operator-shell.js"),
+        include_str!("../../../assets/operator-shell.js"),
     ),
     (
         "spectate.js",
         "text/javascript; charset=utf-8",
-        include_str!("../../assets/spectate.js"),
+        include_str!("../../../assets/spectate.js"),
     ),
 ];
 
