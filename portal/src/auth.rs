@@ -10,7 +10,7 @@
 
 use crate::AppState;
 use crate::controller::CtlError;
-use crate::html::{Html, attr, esc};
+use crate::html::{Markup, Text, html};
 use crate::layout::{self, Page};
 use crate::session::{self, COOKIE, SIGNIN_COOKIE, Session, constant_time_eq};
 use axum::Form;
@@ -122,32 +122,26 @@ pub struct NextParam {
     pub next: Option<String>,
 }
 
-fn signin_form(next: Option<&str>, nonce: &str, email: &str, error: Option<&str>) -> Html {
-    let error = match error {
-        Some(e) => format!(
-            "<p class=\"error\" role=\"alert\" data-testid=\"signin-error\">{}</p>",
-            esc(e)
-        ),
-        None => String::new(),
-    };
-    Html::trusted(format!(
-        r#"<section class="card narrow">
-<h1>Sign in</h1>
-{error}
-<form method="post" action="/signin" data-testid="signin-form">
-<input type="hidden" name="signin_csrf" value="{nonce}">
-<input type="hidden" name="next" value="{next}">
-<label for="email">Email</label>
-<input id="email" name="email" type="email" autocomplete="username" required value="{email}" data-testid="signin-email">
-<label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required data-testid="signin-password">
-<button type="submit" class="primary" data-testid="signin-submit">Sign in</button>
-</form>
-</section>"#,
-        nonce = attr(nonce),
-        next = attr(next.unwrap_or("")),
-        email = attr(email),
-    ))
+fn signin_form(next: Option<&str>, nonce: &str, email: &str, error: Option<&str>) -> Markup {
+    html! {
+        section class="card narrow" {
+            h1 { "Sign in" }
+            @if let Some(e) = error {
+                p class="error" role="alert" data-testid="signin-error" { (Text(e)) }
+            }
+            form method="post" action="/signin" data-testid="signin-form" {
+                input type="hidden" name="signin_csrf" value=(nonce);
+                input type="hidden" name="next" value=(Text(next.unwrap_or("")));
+                label for="email" { "Email" }
+                input id="email" name="email" type="email" autocomplete="username" required
+                    value=(Text(email)) data-testid="signin-email";
+                label for="password" { "Password" }
+                input id="password" name="password" type="password"
+                    autocomplete="current-password" required data-testid="signin-password";
+                button type="submit" class="primary" data-testid="signin-submit" { "Sign in" }
+            }
+        }
+    }
 }
 
 fn signin_response(

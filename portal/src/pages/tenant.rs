@@ -11,7 +11,8 @@ use crate::AppState;
 use crate::auth::SignedIn;
 use crate::chart::{self, Bar};
 use crate::controller::CtlError;
-use crate::html::{Html, attr, esc, money, pct, table, time, time_opt};
+use crate::html::legacy::{Html, attr, esc, table, time, time_opt};
+use crate::html::{money, pct};
 use crate::layout::{self, Page};
 use crate::pages::failed;
 use crate::qr;
@@ -338,6 +339,7 @@ fn links_table(state: &AppState, links: &[Link], names: Option<&HashMap<String, 
                 Html::trusted(format!(
                     "<details class=\"qr\"><summary data-testid=\"show-qr\">QR code</summary>{}</details>",
                     qr::svg(&url, &format!("QR code for {url}"))
+                        .map(Html::from)
                         .unwrap_or_else(|| esc("(too long for a QR code)"))
                 )),
                 if l.revoked_at.is_none() {
@@ -834,9 +836,24 @@ async fn usage(State(state): State<AppState>, user: SignedIn, Query(q): Query<Us
         f = time(&by_day.from),
         t = time(&by_day.to),
         amount = esc(money(total)),
-        day = chart::bars("Billable minutes per day", "min", "chart-day", &day_bars),
-        game = chart::bars("Billable minutes per game", "min", "chart-game", &game_bars),
-        spec = chart::bars("Billable minutes per spec", "min", "chart-spec", &spec_bars),
+        day = Html::from(chart::bars(
+            "Billable minutes per day",
+            "min",
+            "chart-day",
+            &day_bars
+        )),
+        game = Html::from(chart::bars(
+            "Billable minutes per game",
+            "min",
+            "chart-game",
+            &game_bars
+        )),
+        spec = Html::from(chart::bars(
+            "Billable minutes per spec",
+            "min",
+            "chart-spec",
+            &spec_bars
+        )),
         table = table(
             "Usage per day",
             "usage",

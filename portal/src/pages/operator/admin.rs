@@ -8,7 +8,8 @@ use super::{
 };
 use crate::AppState;
 use crate::auth::SignedIn;
-use crate::html::{Html, attr, esc, money, pct, table, time};
+use crate::html::legacy::{Html, attr, esc, table, time};
+use crate::html::{money, pct};
 use crate::layout;
 use axum::extract::{Query, State};
 use axum::response::Response;

@@ -4,7 +4,8 @@
 use super::{console, list, load, object_link, operator};
 use crate::AppState;
 use crate::auth::SignedIn;
-use crate::html::{Html, attr, esc, pct, table, time};
+use crate::html::legacy::{Html, attr, esc, table, time};
+use crate::html::pct;
 use crate::layout;
 use axum::extract::{Query, State};
 use axum::response::Response;

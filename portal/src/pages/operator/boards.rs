@@ -13,7 +13,8 @@ use super::{
 };
 use crate::AppState;
 use crate::auth::SignedIn;
-use crate::html::{Html, attr, esc, pct, table, time, time_opt};
+use crate::html::legacy::{Html, attr, esc, table, time, time_opt};
+use crate::html::pct;
 use crate::layout;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

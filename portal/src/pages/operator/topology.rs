@@ -5,7 +5,8 @@
 use super::{agent_state_str, all, console, load, operator, truncated_note};
 use crate::AppState;
 use crate::auth::SignedIn;
-use crate::html::{Html, attr, esc, pct};
+use crate::html::legacy::{Html, attr, esc};
+use crate::html::pct;
 use crate::layout;
 use axum::extract::State;
 use axum::response::Response;

@@ -1,9 +1,9 @@
-//! Safe HTML building: every piece of text that reaches a page goes through [`esc`] (or
-//! [`attr`]), and pages are assembled with `format!` around already-escaped fragments.
-//!
-//! The rule the pages follow: a `String` is text (escape it); an [`Html`] is markup (built here
-//! or by the layout from escaped parts). Only `Html` is ever written into a page.
+//! The `format!`-era building blocks, kept only while the pages that still assemble HTML with
+//! `format!` are converted to maud: [`Html`] (markup as a string), [`esc`]/[`attr`] (escape
+//! text by hand) and the list helpers returning them. An [`Html`] splices into a maud template
+//! (and converts into [`Markup`]) as the markup it already is. New code never uses this module.
 
+use maud::{Markup, PreEscaped, Render};
 use std::fmt::{self, Display, Write};
 
 /// A fragment of markup that is safe to place in a page.
@@ -67,30 +67,6 @@ pub fn attr(text: impl Display) -> Html {
     esc(text)
 }
 
-/// A URL for an `href`/`src`: only `http(s)://`, root-relative `/…` and `#…` pass; anything else
-/// (`javascript:`, `data:`) becomes `#`.
-pub fn url(text: &str) -> Html {
-    let t = text.trim();
-    let ok = t.starts_with("https://")
-        || t.starts_with("http://")
-        || (t.starts_with('/') && !t.starts_with("//"))
-        || t.starts_with('#');
-    if ok { esc(t) } else { Html::trusted("#") }
-}
-
-/// Percent-encodes one path segment or query value (everything but unreserved characters).
-pub fn pct(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
-}
-
 /// A `<table>` with a caption, header cells and rows of cells (each cell already markup).
 pub fn table(caption: &str, testid: &str, head: &[&str], rows: Vec<Vec<Html>>) -> Html {
     if rows.is_empty() {
@@ -144,45 +120,20 @@ pub fn time_opt(ts: Option<&playrack_wire::Timestamp>) -> Html {
     ts.map(time).unwrap_or_else(|| Html::trusted("—"))
 }
 
-/// Micro-units of money as a decimal with two places.
-pub fn money(micros: i64) -> String {
-    let cents = micros / 10_000;
-    let sign = if cents < 0 { "-" } else { "" };
-    let cents = cents.abs();
-    format!("{sign}{}.{:02}", cents / 100, cents % 100)
+impl Render for Html {
+    fn render_to(&self, buffer: &mut String) {
+        buffer.push_str(&self.0);
+    }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escapes_markup_and_quotes() {
-        assert_eq!(
-            esc("<script>alert('x')</script> & \"y\"").as_str(),
-            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;y&quot;"
-        );
+impl From<Html> for Markup {
+    fn from(h: Html) -> Markup {
+        PreEscaped(h.0)
     }
+}
 
-    #[test]
-    fn urls_refuse_scripts_and_protocol_relative() {
-        assert_eq!(url("javascript:alert(1)").as_str(), "#");
-        assert_eq!(url("//evil.example/x").as_str(), "#");
-        assert_eq!(url(" data:text/html,x").as_str(), "#");
-        assert_eq!(
-            url("https://a.example/?q=\"").as_str(),
-            "https://a.example/?q=&quot;"
-        );
-        assert_eq!(
-            url("/v1/play/links/abc/icon").as_str(),
-            "/v1/play/links/abc/icon"
-        );
-    }
-
-    #[test]
-    fn money_and_pct() {
-        assert_eq!(money(1_234_567), "1.23");
-        assert_eq!(money(0), "0.00");
-        assert_eq!(pct("a b/ü"), "a%20b%2F%C3%BC");
+impl From<Markup> for Html {
+    fn from(m: Markup) -> Html {
+        Html(m.into_string())
     }
 }
