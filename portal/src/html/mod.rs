@@ -35,6 +35,11 @@ impl<T: Display> Render for Text<T> {
     }
 }
 
+/// [`Text`] as a piece of markup (a table cell, say).
+pub fn text(t: impl Display) -> Markup {
+    html! { (Text(t)) }
+}
+
 /// A URL for an `href`/`src`: only `http(s)://`, root-relative `/…` and `#…` pass; anything else
 /// (`javascript:`, `data:`, `//host`) becomes `#`. Splice the result as text: maud escapes it.
 pub fn url(text: &str) -> &str {
