@@ -9,8 +9,6 @@
 //! way inside double-quoted attributes, but it keeps such text reading exactly as it always has
 //! in the pages (and in the tests that check it).
 
-pub mod legacy;
-
 pub use maud::{Markup, html};
 
 use maud::Render;
