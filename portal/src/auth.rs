@@ -10,7 +10,7 @@
 
 use crate::AppState;
 use crate::controller::CtlError;
-use crate::html::{Html, attr, esc};
+use crate::html::{Markup, Text, html};
 use crate::layout::{self, Page};
 use crate::session::{self, COOKIE, SIGNIN_COOKIE, Session, constant_time_eq};
 use axum::Form;
@@ -95,13 +95,26 @@ pub fn csrf_ok(session: &Session, headers: &HeaderMap, form_value: Option<&str>)
     sent.is_some_and(|s| constant_time_eq(s.as_bytes(), session.csrf.as_bytes()))
 }
 
-/// Where to go after signing in: a local path only (never `//host` or a full URL).
+/// Where to go after signing in: a local path only, else the console's home.
+///
+/// Accepted: a path that starts with one `/` followed by a character other than `/` or `\`,
+/// with no backslash and no control character anywhere. Browsers drop tabs and newlines from
+/// URLs and read `\` as `/`, so `/\t/evil.example` or `/\evil.example` would otherwise become
+/// the protocol-relative `//evil.example`.
 fn safe_next(next: Option<&str>, operator: bool) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        Some(n) if local_path(n) => n.to_owned(),
         _ if operator => "/operator".to_owned(),
         _ => "/console".to_owned(),
     }
+}
+
+/// Whether `n` is a same-site path (see [`safe_next`]).
+fn local_path(n: &str) -> bool {
+    let mut chars = n.chars();
+    chars.next() == Some('/')
+        && chars.next().is_some_and(|c| c != '/' && c != '\\')
+        && !n.chars().any(|c| c.is_control() || c == '\\')
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -109,32 +122,26 @@ pub struct NextParam {
     pub next: Option<String>,
 }
 
-fn signin_form(next: Option<&str>, nonce: &str, email: &str, error: Option<&str>) -> Html {
-    let error = match error {
-        Some(e) => format!(
-            "<p class=\"error\" role=\"alert\" data-testid=\"signin-error\">{}</p>",
-            esc(e)
-        ),
-        None => String::new(),
-    };
-    Html::trusted(format!(
-        r#"<section class="card narrow">
-<h1>Sign in</h1>
-{error}
-<form method="post" action="/signin" data-testid="signin-form">
-<input type="hidden" name="signin_csrf" value="{nonce}">
-<input type="hidden" name="next" value="{next}">
-<label for="email">Email</label>
-<input id="email" name="email" type="email" autocomplete="username" required value="{email}" data-testid="signin-email">
-<label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required data-testid="signin-password">
-<button type="submit" class="primary" data-testid="signin-submit">Sign in</button>
-</form>
-</section>"#,
-        nonce = attr(nonce),
-        next = attr(next.unwrap_or("")),
-        email = attr(email),
-    ))
+fn signin_form(next: Option<&str>, nonce: &str, email: &str, error: Option<&str>) -> Markup {
+    html! {
+        section class="card narrow" {
+            h1 { "Sign in" }
+            @if let Some(e) = error {
+                p class="error" role="alert" data-testid="signin-error" { (Text(e)) }
+            }
+            form method="post" action="/signin" data-testid="signin-form" {
+                input type="hidden" name="signin_csrf" value=(nonce);
+                input type="hidden" name="next" value=(Text(next.unwrap_or("")));
+                label for="email" { "Email" }
+                input id="email" name="email" type="email" autocomplete="username" required
+                    value=(Text(email)) data-testid="signin-email";
+                label for="password" { "Password" }
+                input id="password" name="password" type="password"
+                    autocomplete="current-password" required data-testid="signin-password";
+                button type="submit" class="primary" data-testid="signin-submit" { "Sign in" }
+            }
+        }
+    }
 }
 
 fn signin_response(
@@ -304,5 +311,28 @@ mod tests {
         );
         assert_eq!(super::safe_next(Some("/\\evil.example"), false), "/console");
         assert_eq!(super::safe_next(None, false), "/console");
+    }
+
+    #[test]
+    fn next_refuses_what_browsers_read_as_another_host() {
+        for bad in [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r/evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "\\/evil.example",
+            "/",
+            "",
+            "/console\u{0}",
+            "/console/\x7f",
+        ] {
+            assert_eq!(super::safe_next(Some(bad), false), "/console", "{bad:?}");
+            assert_eq!(super::safe_next(Some(bad), true), "/operator", "{bad:?}");
+        }
+        assert_eq!(
+            super::safe_next(Some("/operator/boards/b1?x=1"), true),
+            "/operator/boards/b1?x=1"
+        );
     }
 }

@@ -2,8 +2,7 @@
 //! Each chart has a `<title>`/`<desc>` and comes with the same numbers as a table on the page,
 //! so screen-reader users get the data too.
 
-use crate::html::{Html, attr, esc};
-use std::fmt::Write;
+use crate::html::{Markup, Text, html};
 
 /// One bar: its label and value.
 pub struct Bar {
@@ -12,13 +11,11 @@ pub struct Bar {
 }
 
 /// A horizontal bar chart (labels left, bars right): reads well on phones and with long names.
-pub fn bars(title: &str, unit: &str, testid: &str, data: &[Bar]) -> Html {
+pub fn bars(title: &str, unit: &str, testid: &str, data: &[Bar]) -> Markup {
     if data.is_empty() {
-        return Html::trusted(format!(
-            "<p class=\"empty\" data-testid=\"{}-empty\">{}: no data for this period.</p>",
-            attr(testid),
-            esc(title)
-        ));
+        return html! {
+            p class="empty" data-testid={ (testid) "-empty" } { (title) ": no data for this period." }
+        };
     }
     let row_h = 22.0;
     let label_w = 150.0;
@@ -31,36 +28,33 @@ pub fn bars(title: &str, unit: &str, testid: &str, data: &[Bar]) -> Html {
         .map(|b| b.value)
         .fold(0.0_f64, f64::max)
         .max(1e-9);
-    let mut s = format!(
-        "<figure class=\"chart\"><svg role=\"img\" aria-labelledby=\"{id}-t\" data-testid=\"{id}\" \
-         viewBox=\"0 0 {width} {height}\" width=\"100%\" preserveAspectRatio=\"xMinYMin meet\">\
-         <title id=\"{id}-t\">{t}</title>",
-        id = attr(testid),
-        t = esc(title),
-    );
-    for (i, b) in data.iter().enumerate() {
-        let y = 4.0 + i as f64 * row_h;
-        let w = (b.value / max * bar_w).max(if b.value > 0.0 { 1.0 } else { 0.0 });
-        let label: String = b.label.chars().take(22).collect();
-        let _ = write!(
-            s,
-            "<text x=\"{lx}\" y=\"{ty}\" text-anchor=\"end\" class=\"chart-label\">{label}</text>\
-             <rect x=\"{bx}\" y=\"{y}\" width=\"{w:.1}\" height=\"{h}\" class=\"chart-bar\"><title>{full}: {v} {unit}</title></rect>\
-             <text x=\"{vx:.1}\" y=\"{ty}\" class=\"chart-value\">{v} {unit}</text>",
-            lx = label_w - 6.0,
-            ty = y + row_h * 0.65,
-            label = esc(label),
-            bx = label_w,
-            h = row_h - 6.0,
-            full = esc(&b.label),
-            v = esc(fmt_num(b.value)),
-            unit = esc(unit),
-            vx = label_w + w + 4.0,
-        );
+    html! {
+        figure class="chart" {
+            svg role="img" aria-labelledby={ (testid) "-t" } data-testid=(testid)
+                viewBox={ "0 0 " (width) " " (height) } width="100%"
+                preserveAspectRatio="xMinYMin meet"
+            {
+                title id={ (testid) "-t" } { (title) }
+                @for (i, b) in data.iter().enumerate() {
+                    @let y = 4.0 + i as f64 * row_h;
+                    @let ty = y + row_h * 0.65;
+                    @let w = (b.value / max * bar_w).max(if b.value > 0.0 { 1.0 } else { 0.0 });
+                    @let label: String = b.label.chars().take(22).collect();
+                    @let v = fmt_num(b.value);
+                    text x=(label_w - 6.0) y=(ty) text-anchor="end" class="chart-label" { (Text(label)) }
+                    rect x=(label_w) y=(y) width=(format!("{w:.1}")) height=(row_h - 6.0)
+                        class="chart-bar"
+                    {
+                        title { (Text(&b.label)) ": " (v) " " (unit) }
+                    }
+                    text x=(format!("{:.1}", label_w + w + 4.0)) y=(ty) class="chart-value" {
+                        (v) " " (unit)
+                    }
+                }
+            }
+            figcaption { (title) }
+        }
     }
-    s.push_str("</svg>");
-    let _ = write!(s, "<figcaption>{}</figcaption></figure>", esc(title));
-    Html::trusted(s)
 }
 
 fn fmt_num(v: f64) -> String {
@@ -92,9 +86,9 @@ mod tests {
                 },
             ],
         );
-        assert!(svg.as_str().contains("&lt;b&gt;"));
-        assert!(!svg.as_str().contains("<b>"));
-        assert!(svg.as_str().contains("width=\"300.0\""));
-        assert!(svg.as_str().contains("width=\"150.0\""));
+        assert!(svg.0.contains("&lt;b&gt;"));
+        assert!(!svg.0.contains("<b>"));
+        assert!(svg.0.contains("width=\"300.0\""));
+        assert!(svg.0.contains("width=\"150.0\""));
     }
 }

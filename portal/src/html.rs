@@ -1,81 +1,52 @@
-//! Safe HTML building: every piece of text that reaches a page goes through [`esc`] (or
-//! [`attr`]), and pages are assembled with `format!` around already-escaped fragments.
+//! Safe HTML building with [maud]: pages are `html! { … }` templates, checked when the crate
+//! compiles, and every `(value)` spliced into one is escaped by its type through maud's
+//! [`Render`](maud::Render) (text is always text; only a [`Markup`] is markup). Shared here:
+//! the list table, timestamps, money, and URL and percent-encoding helpers.
 //!
-//! The rule the pages follow: a `String` is text (escape it); an [`Html`] is markup (built here
-//! or by the layout from escaped parts). Only `Html` is ever written into a page.
+//! Nothing in the portal writes markup from a string: there is no "trusted" constructor. Data
+//! that comes from outside the portal (names, labels, URLs, e-mail addresses, ids, problem
+//! texts) is spliced as [`Text`], which escapes `'` as well as maud's `&<>"`: harmless either
+//! way inside double-quoted attributes, but it keeps such text reading exactly as it always has
+//! in the pages (and in the tests that check it).
 
-use std::fmt::{self, Display, Write};
+pub use maud::{Markup, html};
 
-/// A fragment of markup that is safe to place in a page.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Html(String);
+use maud::Render;
+use std::fmt::{Display, Write};
 
-impl Html {
-    /// Markup the caller vouches for (literal templates, or parts already escaped).
-    pub fn trusted(s: impl Into<String>) -> Html {
-        Html(s.into())
-    }
+/// Text from outside the portal, escaped for element content and quoted attribute values
+/// (`&<>"'`).
+pub struct Text<T>(pub T);
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    pub fn into_string(self) -> String {
-        self.0
-    }
-
-    pub fn push(&mut self, other: Html) {
-        self.0.push_str(&other.0);
-    }
-}
-
-impl Display for Html {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl FromIterator<Html> for Html {
-    fn from_iter<I: IntoIterator<Item = Html>>(iter: I) -> Html {
-        let mut out = String::new();
-        for h in iter {
-            out.push_str(&h.0);
-        }
-        Html(out)
-    }
-}
-
-/// Escapes text for element content and quoted attribute values (`&<>"'`).
-pub fn esc(text: impl Display) -> Html {
-    let text = text.to_string();
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
+impl<T: Display> Render for Text<T> {
+    fn render_to(&self, buffer: &mut String) {
+        for c in self.0.to_string().chars() {
+            match c {
+                '&' => buffer.push_str("&amp;"),
+                '<' => buffer.push_str("&lt;"),
+                '>' => buffer.push_str("&gt;"),
+                '"' => buffer.push_str("&quot;"),
+                '\'' => buffer.push_str("&#39;"),
+                c => buffer.push(c),
+            }
         }
     }
-    Html(out)
 }
 
-/// An escaped attribute value (same escaping; separate name for readability at call sites).
-pub fn attr(text: impl Display) -> Html {
-    esc(text)
+/// [`Text`] as a piece of markup (a table cell, say).
+pub fn text(t: impl Display) -> Markup {
+    html! { (Text(t)) }
 }
 
 /// A URL for an `href`/`src`: only `http(s)://`, root-relative `/…` and `#…` pass; anything else
-/// (`javascript:`, `data:`) becomes `#`.
-pub fn url(text: &str) -> Html {
+/// (`javascript:`, `data:`, `//host`) becomes `#`. Splice the result as text: maud escapes it.
+pub fn url(text: &str) -> &str {
     let t = text.trim();
     let ok = t.starts_with("https://")
         || t.starts_with("http://")
         || (t.starts_with('/') && !t.starts_with("//"))
         || t.starts_with('#');
-    if ok { esc(t) } else { Html::trusted("#") }
+    if ok { t } else { "#" }
 }
 
 /// Percent-encodes one path segment or query value (everything but unreserved characters).
@@ -91,37 +62,30 @@ pub fn pct(text: &str) -> String {
     out
 }
 
-/// A `<table>` with a caption, header cells and rows of cells (each cell already markup).
-pub fn table(caption: &str, testid: &str, head: &[&str], rows: Vec<Vec<Html>>) -> Html {
-    if rows.is_empty() {
-        return Html::trusted(format!(
-            "<p class=\"empty\" data-testid=\"{}-empty\">{}: none yet.</p>",
-            attr(testid),
-            esc(caption)
-        ));
-    }
-    let mut s = format!(
-        "<div class=\"table-wrap\"><table data-testid=\"{}\"><caption>{}</caption><thead><tr>",
-        attr(testid),
-        esc(caption)
-    );
-    for h in head {
-        let _ = write!(s, "<th scope=\"col\">{}</th>", esc(h));
-    }
-    s.push_str("</tr></thead><tbody>");
-    for row in rows {
-        s.push_str("<tr>");
-        for cell in row {
-            let _ = write!(s, "<td>{cell}</td>");
+/// A `<table>` with a caption, header cells and rows of cells, or a "none yet" line when there
+/// are no rows.
+pub fn table(caption: &str, testid: &str, head: &[&str], rows: Vec<Vec<Markup>>) -> Markup {
+    html! {
+        @if rows.is_empty() {
+            p class="empty" data-testid={ (testid) "-empty" } { (caption) ": none yet." }
+        } @else {
+            div class="table-wrap" {
+                table data-testid=(testid) {
+                    caption { (caption) }
+                    thead { tr { @for h in head { th scope="col" { (h) } } } }
+                    tbody {
+                        @for row in &rows {
+                            tr { @for cell in row { td { (cell) } } }
+                        }
+                    }
+                }
+            }
         }
-        s.push_str("</tr>");
     }
-    s.push_str("</tbody></table></div>");
-    Html(s)
 }
 
 /// A timestamp (RFC 3339 on the wire) as a `<time>` element.
-pub fn time(ts: &playrack_wire::Timestamp) -> Html {
+pub fn time(ts: &playrack_wire::Timestamp) -> Markup {
     let text = serde_json::to_value(ts)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
@@ -132,16 +96,12 @@ pub fn time(ts: &playrack_wire::Timestamp) -> Html {
         .next()
         .unwrap_or(&short)
         .trim_end_matches('Z');
-    Html::trusted(format!(
-        "<time datetime=\"{}\">{} UTC</time>",
-        attr(&text),
-        esc(short)
-    ))
+    html! { time datetime=(text) { (short) " UTC" } }
 }
 
 /// An optional timestamp, or a dash.
-pub fn time_opt(ts: Option<&playrack_wire::Timestamp>) -> Html {
-    ts.map(time).unwrap_or_else(|| Html::trusted("—"))
+pub fn time_opt(ts: Option<&playrack_wire::Timestamp>) -> Markup {
+    ts.map(time).unwrap_or_else(|| html! { "—" })
 }
 
 /// Micro-units of money as a decimal with two places.
@@ -157,26 +117,47 @@ mod tests {
     use super::*;
 
     #[test]
-    fn escapes_markup_and_quotes() {
+    fn splices_escape_markup_and_quotes() {
+        let text = "<script>alert('x')</script> & \"y\"";
+        let page = html! { p title=(text) { (text) } }.into_string();
         assert_eq!(
-            esc("<script>alert('x')</script> & \"y\"").as_str(),
-            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;y&quot;"
+            page,
+            "<p title=\"&lt;script&gt;alert('x')&lt;/script&gt; &amp; &quot;y&quot;\">\
+             &lt;script&gt;alert('x')&lt;/script&gt; &amp; &quot;y&quot;</p>"
+        );
+    }
+
+    #[test]
+    fn text_escapes_apostrophes_too() {
+        let name = "<i>O'Neil</i> & \"co\"";
+        assert_eq!(
+            html! { b title=(Text(name)) { (Text(name)) } }.into_string(),
+            "<b title=\"&lt;i&gt;O&#39;Neil&lt;/i&gt; &amp; &quot;co&quot;\">\
+             &lt;i&gt;O&#39;Neil&lt;/i&gt; &amp; &quot;co&quot;</b>"
         );
     }
 
     #[test]
     fn urls_refuse_scripts_and_protocol_relative() {
-        assert_eq!(url("javascript:alert(1)").as_str(), "#");
-        assert_eq!(url("//evil.example/x").as_str(), "#");
-        assert_eq!(url(" data:text/html,x").as_str(), "#");
+        assert_eq!(url("javascript:alert(1)"), "#");
+        assert_eq!(url("//evil.example/x"), "#");
+        assert_eq!(url(" data:text/html,x"), "#");
         assert_eq!(
-            url("https://a.example/?q=\"").as_str(),
-            "https://a.example/?q=&quot;"
+            html! { a href=(url("https://a.example/?q=\"")) {} }.into_string(),
+            "<a href=\"https://a.example/?q=&quot;\"></a>"
         );
+        assert_eq!(url("/v1/play/links/abc/icon"), "/v1/play/links/abc/icon");
+    }
+
+    #[test]
+    fn empty_tables_say_so_and_cells_are_markup() {
         assert_eq!(
-            url("/v1/play/links/abc/icon").as_str(),
-            "/v1/play/links/abc/icon"
+            table("Keys", "keys", &["Name"], vec![]).into_string(),
+            "<p class=\"empty\" data-testid=\"keys-empty\">Keys: none yet.</p>"
         );
+        let t = table("K", "k", &["<N>"], vec![vec![html! { b { "x" } }]]).into_string();
+        assert!(t.contains("<th scope=\"col\">&lt;N&gt;</th>"), "{t}");
+        assert!(t.contains("<td><b>x</b></td>"), "{t}");
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! The frame every page shares: `<head>` (viewport, CSRF meta tag, stylesheet), the skip link,
 //! the console navigation with the signed-in account and sign-out, `<main>`, and the page's
-//! module scripts. Also the friendly error page.
+//! module scripts. Also the friendly error page. Rendered with maud: see [`crate::html`].
 
 use crate::auth::SignedIn;
-use crate::html::{Html, attr, esc};
+use crate::html::{Markup, Text, html};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use playrack_wire::Problem;
@@ -31,12 +31,25 @@ pub const OPERATOR_NAV: &[(&str, &str, &str)] = &[
 ];
 
 /// The operator console's own stylesheet (served by `pages::operator`).
-const OPERATOR_CSS: &str = "<link rel=\"stylesheet\" href=\"/assets/operator/operator.css\">";
+const OPERATOR_CSS: &str = "/assets/operator/operator.css";
+
+/// The player page's `data-*` attributes on `<body>` (its script and tests key on them).
+#[derive(Debug, Clone, Default)]
+pub struct PlayerBody {
+    /// `data-player-state`: `idle` or `error` when served; the script moves it on.
+    pub state: &'static str,
+    /// `data-link`: the link code.
+    pub link: String,
+    /// `data-sdk`: `present` or `missing`.
+    pub sdk: &'static str,
+    /// `data-rooms`: the link card's rooms as JSON (for RTT probes).
+    pub rooms: String,
+}
 
 /// A page to render.
 pub struct Page {
     pub title: String,
-    pub body: Html,
+    pub body: Markup,
     /// The signed-in user (for the header, the CSRF meta tag and sign-out).
     pub user: Option<SignedIn>,
     /// Which navigation entry is current (its path).
@@ -47,22 +60,22 @@ pub struct Page {
     pub page_id: &'static str,
     /// Show the console navigation.
     pub console_nav: bool,
-    /// Extra attributes on `<body>` (already escaped).
-    pub body_attrs: Html,
+    /// The player page's attributes on `<body>`.
+    pub player: Option<PlayerBody>,
     pub status: StatusCode,
 }
 
 impl Page {
-    pub fn new(title: impl Into<String>, body: Html) -> Page {
+    pub fn new(title: impl Into<String>, body: impl Into<Markup>) -> Page {
         Page {
             title: title.into(),
-            body,
+            body: body.into(),
             user: None,
             current: None,
             scripts: Vec::new(),
             page_id: "page",
             console_nav: false,
-            body_attrs: Html::default(),
+            player: None,
             status: StatusCode::OK,
         }
     }
@@ -72,7 +85,7 @@ impl Page {
         title: impl Into<String>,
         user: &SignedIn,
         current: &'static str,
-        body: Html,
+        body: impl Into<Markup>,
     ) -> Page {
         let mut p = Page::new(title, body);
         p.user = Some(user.clone());
@@ -103,90 +116,84 @@ fn operator_page(page: &Page) -> bool {
     page.user.as_ref().is_some_and(SignedIn::is_operator)
 }
 
-fn header_html(page: &Page) -> Html {
-    let mut nav = String::new();
-    if page.console_nav {
-        let items = if operator_page(page) {
-            OPERATOR_NAV
-        } else {
-            TENANT_NAV
-        };
-        nav.push_str("<nav aria-label=\"Console\"><ul>");
-        for (path, label, testid) in items {
-            let current = if page.current == Some(*path) {
-                " aria-current=\"page\""
-            } else {
-                ""
-            };
-            nav.push_str(&format!(
-                "<li><a href=\"{path}\" data-testid=\"{testid}\"{current}>{}</a></li>",
-                esc(label)
-            ));
-        }
-        nav.push_str("</ul></nav>");
+/// The top bar: the console navigation and the signed-in account (nothing when neither).
+fn header(page: &Page) -> Markup {
+    if !page.console_nav && page.user.is_none() {
+        return Markup::default();
     }
-    let account = match &page.user {
-        Some(u) => {
-            let p = &u.session.principal;
-            let who = p.email.clone().unwrap_or_else(|| p.id.clone());
-            format!(
-                "<div class=\"account\"><span data-testid=\"account-email\">{}</span> \
-                 <span class=\"role\" data-testid=\"account-role\">{}</span>\
-                 <form method=\"post\" action=\"/signout\" class=\"inline\">\
-                 <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-                 <button type=\"submit\" data-testid=\"signout\">Sign out</button></form></div>",
-                esc(who),
-                esc(p.role.as_str()),
-                attr(&u.session.csrf)
-            )
-        }
-        None => String::new(),
+    let items = if operator_page(page) {
+        OPERATOR_NAV
+    } else {
+        TENANT_NAV
     };
-    if nav.is_empty() && account.is_empty() {
-        return Html::default();
+    html! {
+        header class="top" {
+            a class="brand" href="/" { "Playrack" }
+            @if page.console_nav {
+                nav aria-label="Console" {
+                    ul {
+                        @for (path, label, testid) in items {
+                            li {
+                                a href=(path) data-testid=(testid)
+                                    aria-current=[(page.current == Some(*path)).then_some("page")]
+                                    { (label) }
+                            }
+                        }
+                    }
+                }
+            }
+            @if let Some(u) = &page.user {
+                @let p = &u.session.principal;
+                div class="account" {
+                    span data-testid="account-email" { (Text(p.email.as_deref().unwrap_or(&p.id))) }
+                    " "
+                    span class="role" data-testid="account-role" { (p.role.as_str()) }
+                    form method="post" action="/signout" class="inline" {
+                        input type="hidden" name="csrf" value=(u.session.csrf);
+                        button type="submit" data-testid="signout" { "Sign out" }
+                    }
+                }
+            }
+        }
     }
-    Html::trusted(format!(
-        "<header class=\"top\"><a class=\"brand\" href=\"/\">Playrack</a>{nav}{account}</header>"
-    ))
 }
 
 /// Renders a page to a response (`no-store`: pages carry per-user data and CSRF tokens).
 pub fn render(page: Page) -> Response {
-    let csrf = page
-        .user
-        .as_ref()
-        .map(|u| {
-            format!(
-                "<meta name=\"csrf-token\" content=\"{}\">",
-                attr(&u.session.csrf)
-            )
-        })
-        .unwrap_or_default();
-    let scripts: String = page
-        .scripts
-        .iter()
-        .map(|s| format!("<script type=\"module\" src=\"/assets/{s}\"></script>"))
-        .collect();
-    let extra_css = if page.console_nav && operator_page(&page) {
-        OPERATOR_CSS
-    } else {
-        ""
+    let operator_css = page.console_nav && operator_page(&page);
+    let player = page.player.as_ref();
+    let doc = html! {
+        (maud::DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover";
+                @if let Some(u) = &page.user {
+                    meta name="csrf-token" content=(u.session.csrf);
+                }
+                title { (Text(&page.title)) " · Playrack" }
+                link rel="stylesheet" href="/assets/portal.css";
+                @if operator_css {
+                    link rel="stylesheet" href=(OPERATOR_CSS);
+                }
+                @for s in &page.scripts {
+                    script type="module" src={ "/assets/" (s) } {}
+                }
+            }
+            body data-page=(page.page_id)
+                data-player-state=[player.map(|p| p.state)]
+                data-link=[player.map(|p| Text(&p.link))]
+                data-sdk=[player.map(|p| p.sdk)]
+                data-rooms=[player.map(|p| Text(&p.rooms))]
+            {
+                a class="skip" href="#main" { "Skip to content" }
+                (header(&page))
+                main id="main" tabindex="-1" { (page.body) }
+                div id="toast" role="status" aria-live="polite" data-testid="toast" {}
+            }
+        }
     };
-    let html = format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width, initial-scale=1, viewport-fit=cover\">\
-{csrf}<title>{title} · Playrack</title>\
-<link rel=\"stylesheet\" href=\"/assets/portal.css\">{extra_css}{scripts}</head>\
-<body data-page=\"{page_id}\"{body_attrs}><a class=\"skip\" href=\"#main\">Skip to content</a>\
-{header}<main id=\"main\" tabindex=\"-1\">{body}</main>\
-<div id=\"toast\" role=\"status\" aria-live=\"polite\" data-testid=\"toast\"></div></body></html>",
-        title = esc(&page.title),
-        page_id = attr(page.page_id),
-        body_attrs = page.body_attrs,
-        header = header_html(&page),
-        body = page.body,
-    );
-    let mut resp = (page.status, html).into_response();
+    let mut resp = (page.status, doc.into_string()).into_response();
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -203,27 +210,20 @@ pub fn error_page(
     text: &str,
     problem: Option<&Problem>,
 ) -> Page {
-    let code = problem
-        .map(|p| {
-            format!(
-                "<p class=\"code\">Code: <code data-testid=\"error-code\">{}</code>{}</p>",
-                esc(&p.code),
-                p.request_id
-                    .as_deref()
-                    .map(|r| format!(" · request <code>{}</code>", esc(r)))
-                    .unwrap_or_default()
-            )
-        })
-        .unwrap_or_default();
-    Page::new(
-        heading,
-        Html::trusted(format!(
-            "<section class=\"card narrow error-page\" data-testid=\"error\"><h1>{}</h1><p>{}</p>{code}\
-             <p><a href=\"/\">Go to the start page</a></p></section>",
-            esc(heading),
-            esc(text)
-        )),
-    )
-    .page_id("error")
-    .status(status)
+    let body = html! {
+        section class="card narrow error-page" data-testid="error" {
+            h1 { (Text(heading)) }
+            p { (Text(text)) }
+            @if let Some(p) = problem {
+                p class="code" {
+                    "Code: " code data-testid="error-code" { (Text(&p.code)) }
+                    @if let Some(r) = &p.request_id {
+                        " · request " code { (Text(r)) }
+                    }
+                }
+            }
+            p { a href="/" { "Go to the start page" } }
+        }
+    };
+    Page::new(heading, body).page_id("error").status(status)
 }

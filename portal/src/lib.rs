@@ -8,8 +8,9 @@
 //! - [`proxy`]: page scripts call `/api/…`, forwarded to the controller's `/v1/…` with the
 //!   session's token (CSRF-checked, streamed); the public `/v1/play/…` is forwarded as-is so the
 //!   player page and its SDK are same-origin.
-//! - [`pages`]: server-rendered HTML ([`html`] escapes everything, [`layout`] is the frame);
-//!   small scripts under `portal/assets/` ([`assets`]) add interactivity; [`qr`] draws QR codes.
+//! - [`pages`]: server-rendered HTML written with maud templates ([`html`]: every spliced value
+//!   is escaped by its type; [`layout`] is the frame); small scripts under `portal/assets/`
+//!   ([`assets`]) add interactivity; [`qr`] draws QR codes, [`chart`] bar charts.
 //! - [`security`]: CSP and the other headers on every response.
 //!
 //! Start it in-process with [`Portal::start`] (tests, the demo launcher) or run the `portal`

@@ -197,6 +197,56 @@ async fn sign_in_sets_a_strict_http_only_cookie_and_refuses_wrong_passwords() {
     env.stop().await;
 }
 
+/// After signing in, `next` may only lead to a path on this site: anything a browser would read
+/// as another host (`//host`, `/\\host`, or `/`, tab, `/host`, whose tab browsers drop) goes
+/// to the console's home instead, both from the form and when already signed in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_never_redirects_off_site() {
+    let env = env().await;
+    let (tenant, _) = env.ctl.tenant("Acme").await;
+    let bad = [
+        "/\t/evil.example",
+        "//evil.example",
+        "/\\evil.example",
+        "/\n/evil.example",
+    ];
+    let mut b = env.browser();
+    for next in bad {
+        b = env.browser();
+        let (status, html) = b.page("/signin").await;
+        assert_eq!(status, StatusCode::OK);
+        let nonce = browser::attr_after(&html, "name=\"signin_csrf\"").unwrap();
+        let resp = b
+            .post_form(
+                "/signin",
+                &[
+                    ("email", &tenant_email(&tenant)),
+                    ("password", PASSWORD),
+                    ("signin_csrf", &nonce),
+                    ("next", next),
+                ],
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{next:?}");
+        assert_eq!(resp.headers()["location"], "/console", "{next:?}");
+    }
+    // Already signed in: GET /signin?next=… follows the same rule.
+    for next in bad {
+        let q = browser_pct(next);
+        let resp = b.get(&format!("/signin?next={q}")).await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{next:?}");
+        assert_eq!(resp.headers()["location"], "/console", "{next:?}");
+    }
+    let resp = b.get("/signin?next=%2Fconsole%2Fkeys").await;
+    assert_eq!(resp.headers()["location"], "/console/keys");
+    env.stop().await;
+}
+
+/// Percent-encodes a query value.
+fn browser_pct(s: &str) -> String {
+    s.bytes().map(|b| format!("%{b:02X}")).collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secure_cookies_when_configured() {
     let env = env_with(true, |c| c.secure_cookies = true).await;

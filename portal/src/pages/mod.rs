@@ -1,5 +1,5 @@
-//! The pages: [`player`] (the public try-play page), [`tenant`] (the tenant console) and
-//! [`operator`] (the operator console). Shared here: the start page, the not-found page, and
+//! The pages: [`player`] (the public try-play page), [`tenant`] (the tenant console, a folder of
+//! page groups) and [`operator`] (the operator console, likewise). Shared here: the start page, the not-found page, and
 //! turning a failed controller read into the right page.
 
 pub mod operator;

@@ -9,8 +9,8 @@
 use crate::AppState;
 use crate::assets;
 use crate::controller::CtlError;
-use crate::html::{Html, attr, esc, pct, url};
-use crate::layout::{self, Page};
+use crate::html::{Text, html, pct, url};
+use crate::layout::{self, Page, PlayerBody};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -72,82 +72,104 @@ fn minutes(secs: u32) -> String {
 
 /// Renders the page for a link card.
 pub fn render(card: &LinkCard, sdk_present: bool) -> Response {
-    let icon = match &card.icon_url {
-        Some(u) => format!(
-            "<img class=\"icon\" src=\"{}\" alt=\"\" width=\"96\" height=\"96\" data-testid=\"game-icon\">",
-            url(u)
-        ),
-        None => format!(
-            "<div class=\"icon placeholder\" aria-hidden=\"true\">{}</div>",
-            esc(card.game_name.chars().next().unwrap_or('?'))
-        ),
-    };
-    let cta = match &card.cta {
-        Some(c) => format!(
-            "<a class=\"button primary\" href=\"{}\" target=\"_blank\" rel=\"noopener noreferrer\" data-testid=\"cta\">{}</a>",
-            url(&c.url),
-            esc(&c.label)
-        ),
-        None => String::new(),
-    };
     let rooms = serde_json::to_string(&card.rooms).unwrap_or_else(|_| "[]".into());
-    let body = Html::trusted(format!(
-        r#"<div class="player">
-<section class="game-card" data-testid="game-card" aria-labelledby="game-name">
-{icon}
-<div class="game-info">
-<h1 id="game-name" data-testid="game-name">{name}</h1>
-<p class="trial" data-testid="trial">Free trial · {trial}</p>
-</div>
-<div class="actions" data-show="idle error">
-<button type="button" id="play" class="primary big" data-testid="play-button">Play</button>
-</div>
-<p id="player-error" class="error" role="alert" data-testid="player-error" data-show="error">{sdk_error}</p>
-</section>
-<section id="queue" class="card" data-show="queued" aria-labelledby="queue-h" data-testid="queue">
-<h2 id="queue-h">You're in line</h2>
-<p aria-live="polite">Position <strong data-testid="queue-position" id="queue-position">–</strong> of <span id="queue-length" data-testid="queue-length">–</span>
- · about <span id="queue-eta" data-testid="queue-eta">–</span></p>
-<p id="queue-reason" class="muted" data-testid="queue-reason"></p>
-<button type="button" id="cancel" data-testid="queue-cancel">Leave the line</button>
-</section>
-<section id="connecting" class="card" data-show="connecting" data-testid="connecting" aria-live="polite">
-<p><span class="spinner" aria-hidden="true"></span> <span id="connecting-text">Starting your game…</span></p>
-</section>
-<section id="stage" class="stage" data-show="connecting playing" aria-label="Game" data-testid="stage">
-<div id="stream" class="stream" data-testid="stream"></div>
-<p id="notice" class="notice" role="status" aria-live="polite" data-testid="player-notice"></p>
-<div class="controls" data-show="playing">
-<button type="button" id="mute" aria-pressed="false" data-testid="mute">Mute</button>
-<button type="button" id="fullscreen" data-testid="fullscreen">Full screen</button>
-<button type="button" id="leave" data-testid="leave">Leave</button>
-</div>
-</section>
-<section id="ended" class="card" data-show="ended" aria-labelledby="ended-h" data-testid="end-screen">
-<h2 id="ended-h">Thanks for playing</h2>
-<p id="end-reason" data-testid="end-reason"></p>
-<div class="actions">{cta}
-<button type="button" id="again" data-testid="play-again">Play again</button></div>
-</section>
-</div>"#,
-        name = esc(&card.game_name),
-        trial = esc(minutes(card.trial_seconds)),
-        sdk_error = if sdk_present {
-            ""
-        } else {
-            "The player could not be loaded. Please try again later. (SDK_MISSING)"
-        },
-    ));
+    let body = html! {
+        div class="player" {
+            section class="game-card" data-testid="game-card" aria-labelledby="game-name" {
+                @match &card.icon_url {
+                    Some(u) => {
+                        img class="icon" src=(Text(url(u))) alt="" width="96" height="96"
+                            data-testid="game-icon";
+                    }
+                    None => {
+                        div class="icon placeholder" aria-hidden="true" {
+                            (Text(card.game_name.chars().next().unwrap_or('?')))
+                        }
+                    }
+                }
+                div class="game-info" {
+                    h1 id="game-name" data-testid="game-name" { (Text(&card.game_name)) }
+                    p class="trial" data-testid="trial" {
+                        "Free trial · " (minutes(card.trial_seconds))
+                    }
+                }
+                div class="actions" data-show="idle error" {
+                    button type="button" id="play" class="primary big" data-testid="play-button" {
+                        "Play"
+                    }
+                }
+                p id="player-error" class="error" role="alert" data-testid="player-error"
+                    data-show="error"
+                {
+                    @if !sdk_present {
+                        "The player could not be loaded. Please try again later. (SDK_MISSING)"
+                    }
+                }
+            }
+            section id="queue" class="card" data-show="queued" aria-labelledby="queue-h"
+                data-testid="queue"
+            {
+                h2 id="queue-h" { "You're in line" }
+                p aria-live="polite" {
+                    "Position "
+                    strong data-testid="queue-position" id="queue-position" { "–" }
+                    " of "
+                    span id="queue-length" data-testid="queue-length" { "–" }
+                    " · about "
+                    span id="queue-eta" data-testid="queue-eta" { "–" }
+                }
+                p id="queue-reason" class="muted" data-testid="queue-reason" {}
+                button type="button" id="cancel" data-testid="queue-cancel" { "Leave the line" }
+            }
+            section id="connecting" class="card" data-show="connecting" data-testid="connecting"
+                aria-live="polite"
+            {
+                p {
+                    span class="spinner" aria-hidden="true" {}
+                    " "
+                    span id="connecting-text" { "Starting your game…" }
+                }
+            }
+            section id="stage" class="stage" data-show="connecting playing" aria-label="Game"
+                data-testid="stage"
+            {
+                div id="stream" class="stream" data-testid="stream" {}
+                p id="notice" class="notice" role="status" aria-live="polite"
+                    data-testid="player-notice" {}
+                div class="controls" data-show="playing" {
+                    button type="button" id="mute" aria-pressed="false" data-testid="mute" {
+                        "Mute"
+                    }
+                    button type="button" id="fullscreen" data-testid="fullscreen" {
+                        "Full screen"
+                    }
+                    button type="button" id="leave" data-testid="leave" { "Leave" }
+                }
+            }
+            section id="ended" class="card" data-show="ended" aria-labelledby="ended-h"
+                data-testid="end-screen"
+            {
+                h2 id="ended-h" { "Thanks for playing" }
+                p id="end-reason" data-testid="end-reason" {}
+                div class="actions" {
+                    @if let Some(c) = &card.cta {
+                        a class="button primary" href=(Text(url(&c.url))) target="_blank"
+                            rel="noopener noreferrer" data-testid="cta" { (Text(&c.label)) }
+                    }
+                    button type="button" id="again" data-testid="play-again" { "Play again" }
+                }
+            }
+        }
+    };
     let mut page = Page::new(card.game_name.clone(), body)
         .page_id("player")
         .script("player.js");
-    page.body_attrs = Html::trusted(format!(
-        " data-player-state=\"{}\" data-link=\"{}\" data-sdk=\"{}\" data-rooms=\"{}\"",
-        if sdk_present { "idle" } else { "error" },
-        attr(&card.code),
-        if sdk_present { "present" } else { "missing" },
-        attr(rooms),
-    ));
+    page.player = Some(PlayerBody {
+        state: if sdk_present { "idle" } else { "error" },
+        link: card.code.clone(),
+        sdk: if sdk_present { "present" } else { "missing" },
+        rooms,
+    });
     layout::render(page)
 }
 

@@ -8,7 +8,7 @@ use super::{
 };
 use crate::AppState;
 use crate::auth::SignedIn;
-use crate::html::{Html, attr, esc, money, pct, table, time};
+use crate::html::{Markup, Text, html, money, pct, table, text, time};
 use crate::layout;
 use axum::extract::{Query, State};
 use axum::response::Response;
@@ -42,7 +42,7 @@ pub async fn tenants(
             let tid = pct(&t.id);
             let status = wire_name(&t.status);
             let action = if !admin {
-                Html::default()
+                Markup::default()
             } else if t.status == TenantStatus::Active {
                 api_button(
                     "Suspend",
@@ -65,22 +65,25 @@ pub async fn tenants(
                 )
             };
             vec![
-                Html::trusted(format!(
-                    "<span data-testid=\"tenant-name\">{}</span><br><code>{}</code>",
-                    esc(&t.name),
-                    esc(&t.id)
-                )),
-                Html::trusted(format!(
-                    "<span class=\"badge tenant-{s}\" data-testid=\"tenant-status\">{s}</span>",
-                    s = attr(&status)
-                )),
-                esc(t.priority_tier),
+                html! {
+                    span data-testid="tenant-name" { (Text(&t.name)) }
+                    br;
+                    code { (Text(&t.id)) }
+                },
+                html! {
+                    span class={ "badge tenant-" (Text(&status)) } data-testid="tenant-status" {
+                        (Text(&status))
+                    }
+                },
+                text(t.priority_tier),
                 time(&t.created_at),
-                Html::trusted(format!(
-                    "<a href=\"/operator/orders?tenant_id={tid}\" data-testid=\"tenant-orders-link\">Orders</a> · \
-                     <a href=\"/operator/audit?tenant_id={tid}\" data-testid=\"tenant-audit-link\">Audit</a>",
-                    tid = attr(&tid)
-                )),
+                html! {
+                    a href={ "/operator/orders?tenant_id=" (Text(&tid)) }
+                        data-testid="tenant-orders-link" { "Orders" }
+                    " · "
+                    a href={ "/operator/audit?tenant_id=" (Text(&tid)) }
+                        data-testid="tenant-audit-link" { "Audit" }
+                },
                 action,
             ]
         })
@@ -91,25 +94,38 @@ pub async fn tenants(
             "POST",
             "reload",
             "create-tenant",
-            "<label for=\"t-name\">Name</label><input id=\"t-name\" name=\"name\" required maxlength=\"100\" data-testid=\"tenant-name-input\">\
-             <label for=\"t-tier\">Priority tier (higher tiers are served first when capacity is short)</label>\
-             <input id=\"t-tier\" name=\"priority_tier\" type=\"number\" value=\"0\" data-kind=\"int\" data-testid=\"tenant-tier-input\">\
-             <button type=\"submit\" class=\"primary\" data-testid=\"create-tenant-submit\">Create tenant</button>\
-             <p class=\"muted\">Create the tenant's first admin account with the controller's API (<code>POST /v1/accounts</code>).</p>",
+            html! {
+                label for="t-name" { "Name" }
+                input id="t-name" name="name" required maxlength="100"
+                    data-testid="tenant-name-input";
+                label for="t-tier" {
+                    "Priority tier (higher tiers are served first when capacity is short)"
+                }
+                input id="t-tier" name="priority_tier" type="number" value="0" data-kind="int"
+                    data-testid="tenant-tier-input";
+                button type="submit" class="primary" data-testid="create-tenant-submit" {
+                    "Create tenant"
+                }
+                p class="muted" {
+                    "Create the tenant's first admin account with the controller's API ("
+                    code { "POST /v1/accounts" } ")."
+                }
+            },
         )
     } else {
         viewer_note()
     };
-    let body = Html::trusted(format!(
-        "<h1>Tenants</h1>{}{}<section class=\"card\"><h2>New tenant</h2>{form}</section>",
-        table(
+    let body = html! {
+        h1 { "Tenants" }
+        (table(
             "Tenants",
             "tenants",
             &["Tenant", "Status", "Tier", "Created", "", ""],
             rows
-        ),
-        next_link("/operator/tenants", page.next_cursor.as_ref()),
-    ));
+        ))
+        (next_link("/operator/tenants", page.next_cursor.as_ref()))
+        section class="card" { h2 { "New tenant" } (form) }
+    };
     layout::render(console("Tenants", &user, "/operator/tenants", body).page_id("op-tenants"))
 }
 
@@ -174,17 +190,15 @@ pub async fn orders(
                 "active"
             };
             vec![
-                Html::trusted(format!("<code>{}</code>", esc(&o.id))),
-                esc(name_of(&tenant_names, &o.tenant_id)),
-                esc(&o.spec_id),
-                esc(scope),
-                esc(o.concurrency),
+                html! { code { (Text(&o.id)) } },
+                text(name_of(&tenant_names, &o.tenant_id)),
+                text(&o.spec_id),
+                text(scope),
+                text(o.concurrency),
                 time(&o.valid_from),
                 time(&o.valid_until),
-                esc(o.priority),
-                Html::trusted(format!(
-                    "<span class=\"badge\" data-testid=\"order-status\">{status}</span>"
-                )),
+                text(o.priority),
+                html! { span class="badge" data-testid="order-status" { (status) } },
                 if admin && o.status == OrderStatus::Active {
                     api_button(
                         "Cancel",
@@ -196,97 +210,99 @@ pub async fn orders(
                         "danger small",
                     )
                 } else {
-                    Html::default()
+                    Markup::default()
                 },
             ]
         })
         .collect();
-    let tenant_opts = |selected: Option<&str>, blank: &str| -> String {
-        let mut s = format!("<option value=\"\">{}</option>", esc(blank));
-        for t in &tenants {
-            let sel = if selected == Some(t.id.as_str()) {
-                " selected"
-            } else {
-                ""
-            };
-            s.push_str(&format!(
-                "<option value=\"{}\"{sel}>{}</option>",
-                attr(&t.id),
-                esc(&t.name)
-            ));
+    let tenant_opts = |selected: Option<&str>, blank: &str| {
+        html! {
+            option value="" { (blank) }
+            @for t in &tenants {
+                option value=(Text(&t.id)) selected[selected == Some(t.id.as_str())] {
+                    (Text(&t.name))
+                }
+            }
         }
-        s
     };
-    let filter = format!(
-        "<form method=\"get\" action=\"/operator/orders\" class=\"inline-form\" data-testid=\"orders-filter\">\
-         <label for=\"of-tenant\">Tenant</label><select id=\"of-tenant\" name=\"tenant_id\" data-testid=\"orders-filter-tenant\">{}</select>\
-         <button type=\"submit\" data-testid=\"orders-filter-submit\">Show</button></form>",
-        tenant_opts(tenant, "Every tenant")
-    );
+    let filter = html! {
+        form method="get" action="/operator/orders" class="inline-form"
+            data-testid="orders-filter"
+        {
+            label for="of-tenant" { "Tenant" }
+            select id="of-tenant" name="tenant_id" data-testid="orders-filter-tenant" {
+                (tenant_opts(tenant, "Every tenant"))
+            }
+            button type="submit" data-testid="orders-filter-submit" { "Show" }
+        }
+    };
     let form = if !admin {
         viewer_note()
     } else if tenants.is_empty() || specs.is_empty() {
-        Html::trusted("<p>Create a tenant and a spec first.</p>")
+        html! { p { "Create a tenant and a spec first." } }
     } else {
-        let spec_opts: String = specs
-            .iter()
-            .map(|s| {
-                format!(
-                    "<option value=\"{}\">{} ({})</option>",
-                    attr(&s.id),
-                    esc(&s.name),
-                    esc(&s.id)
-                )
-            })
-            .collect();
-        let region_opts: String =
-            std::iter::once("<option value=\"\">— (choose rooms instead)</option>".to_owned())
-                .chain(regions.iter().map(|r| {
-                    format!(
-                        "<option value=\"{}\">{}</option>",
-                        attr(&r.id),
-                        esc(&r.name)
-                    )
-                }))
-                .collect();
-        let room_checks: String = rooms
-            .iter()
-            .map(|r| {
-                format!(
-                    "<label class=\"check\"><input type=\"checkbox\" name=\"room_ids\" value=\"{}\" data-kind=\"checks\" data-testid=\"order-room-{}\"> {} <span class=\"muted\">({})</span></label>",
-                    attr(&r.id),
-                    attr(&r.id),
-                    esc(&r.name),
-                    esc(name_of(&region_names, &r.region_id))
-                )
-            })
-            .collect();
         api_form(
             "/api/orders",
             "POST",
             "reload",
             "create-order",
-            &format!(
-                "<label for=\"o-tenant\">Tenant</label><select id=\"o-tenant\" name=\"tenant_id\" required data-testid=\"order-tenant-input\">{tenants}</select>\
-                 <label for=\"o-spec\">Spec</label><select id=\"o-spec\" name=\"spec_id\" required data-testid=\"order-spec-input\">{spec_opts}</select>\
-                 <label for=\"o-region\">Where: a whole region…</label><select id=\"o-region\" name=\"region_id\" data-testid=\"order-region-input\">{region_opts}</select>\
-                 <fieldset><legend>… or these machine rooms (exactly one of the two)</legend>{room_checks}</fieldset>\
-                 <label for=\"o-conc\">Concurrency (instances at once)</label><input id=\"o-conc\" name=\"concurrency\" type=\"number\" min=\"1\" required data-kind=\"int\" data-testid=\"order-concurrency-input\">\
-                 <label for=\"o-from\">Valid from</label><input id=\"o-from\" name=\"valid_from\" type=\"datetime-local\" required data-kind=\"datetime\" data-testid=\"order-from-input\">\
-                 <label for=\"o-until\">Valid until</label><input id=\"o-until\" name=\"valid_until\" type=\"datetime-local\" required data-kind=\"datetime\" data-testid=\"order-until-input\">\
-                 <label for=\"o-prio\">Priority within the tenant's tier</label><input id=\"o-prio\" name=\"priority\" type=\"number\" value=\"0\" data-kind=\"int\" data-testid=\"order-priority-input\">\
-                 <button type=\"submit\" class=\"primary\" data-testid=\"create-order-submit\">Create order</button>",
-                tenants = tenant_opts(tenant, "Choose a tenant"),
-            ),
+            html! {
+                label for="o-tenant" { "Tenant" }
+                select id="o-tenant" name="tenant_id" required data-testid="order-tenant-input" {
+                    (tenant_opts(tenant, "Choose a tenant"))
+                }
+                label for="o-spec" { "Spec" }
+                select id="o-spec" name="spec_id" required data-testid="order-spec-input" {
+                    @for s in &specs {
+                        option value=(Text(&s.id)) { (Text(&s.name)) " (" (Text(&s.id)) ")" }
+                    }
+                }
+                label for="o-region" { "Where: a whole region…" }
+                select id="o-region" name="region_id" data-testid="order-region-input" {
+                    option value="" { "— (choose rooms instead)" }
+                    @for r in &regions {
+                        option value=(Text(&r.id)) { (Text(&r.name)) }
+                    }
+                }
+                fieldset {
+                    legend { "… or these machine rooms (exactly one of the two)" }
+                    @for r in &rooms {
+                        label class="check" {
+                            input type="checkbox" name="room_ids" value=(Text(&r.id))
+                                data-kind="checks" data-testid={ "order-room-" (Text(&r.id)) };
+                            " " (Text(&r.name)) " "
+                            span class="muted" {
+                                "(" (Text(name_of(&region_names, &r.region_id))) ")"
+                            }
+                        }
+                    }
+                }
+                label for="o-conc" { "Concurrency (instances at once)" }
+                input id="o-conc" name="concurrency" type="number" min="1" required
+                    data-kind="int" data-testid="order-concurrency-input";
+                label for="o-from" { "Valid from" }
+                input id="o-from" name="valid_from" type="datetime-local" required
+                    data-kind="datetime" data-testid="order-from-input";
+                label for="o-until" { "Valid until" }
+                input id="o-until" name="valid_until" type="datetime-local" required
+                    data-kind="datetime" data-testid="order-until-input";
+                label for="o-prio" { "Priority within the tenant's tier" }
+                input id="o-prio" name="priority" type="number" value="0" data-kind="int"
+                    data-testid="order-priority-input";
+                button type="submit" class="primary" data-testid="create-order-submit" {
+                    "Create order"
+                }
+            },
         )
     };
     let next_base = match tenant {
         Some(t) => format!("/operator/orders?tenant_id={}", pct(t)),
         None => "/operator/orders".to_owned(),
     };
-    let body = Html::trusted(format!(
-        "<h1>Orders</h1>{filter}{}{}<section class=\"card\"><h2>New order</h2>{form}</section>",
-        table(
+    let body = html! {
+        h1 { "Orders" }
+        (filter)
+        (table(
             "Orders",
             "orders",
             &[
@@ -302,9 +318,10 @@ pub async fn orders(
                 ""
             ],
             rows
-        ),
-        next_link(&next_base, orders.next_cursor.as_ref()),
-    ));
+        ))
+        (next_link(&next_base, orders.next_cursor.as_ref()))
+        section class="card" { h2 { "New order" } (form) }
+    };
     layout::render(console("Orders", &user, "/operator/orders", body).page_id("op-orders"))
 }
 
@@ -320,85 +337,77 @@ pub async fn specs(State(state): State<AppState>, user: SignedIn) -> Response {
         .iter()
         .map(|s| {
             vec![
-                Html::trusted(format!(
-                    "<code data-testid=\"spec-id\">{}</code>",
-                    esc(&s.id)
-                )),
-                esc(&s.name),
-                esc(format!("{}×{} @ {} fps", s.width, s.height, s.fps)),
-                esc(format!(
+                html! { code data-testid="spec-id" { (Text(&s.id)) } },
+                text(&s.name),
+                text(format!("{}×{} @ {} fps", s.width, s.height, s.fps)),
+                text(format!(
                     "{}–{} kbit/s",
                     s.bitrate_min_kbps, s.bitrate_max_kbps
                 )),
-                esc(format!(
+                text(format!(
                     "{:.2} cores, {} MB",
                     f64::from(s.cpu_millis) / 1000.0,
                     s.memory_mb
                 )),
-                esc(money(s.price_per_minute_micros)),
+                text(money(s.price_per_minute_micros)),
             ]
         })
         .collect();
     let form = if is_admin(&user) {
         let num = |id: &str, name: &str, label: &str, min: u32, value: &str| {
-            format!(
-                "<label for=\"s-{id}\">{label}</label><input id=\"s-{id}\" name=\"{name}\" type=\"number\" min=\"{min}\" value=\"{value}\" required data-kind=\"int\" data-testid=\"spec-{id}-input\">"
-            )
+            html! {
+                label for={ "s-" (id) } { (label) }
+                input id={ "s-" (id) } name=(name) type="number" min=(min) value=(value) required
+                    data-kind="int" data-testid={ "spec-" (id) "-input" };
+            }
         };
         api_form(
             "/api/specs",
             "POST",
             "reload",
             "create-spec",
-            &format!(
-                "<label for=\"s-id\">Id (lowercase letters, digits and dashes, e.g. <code>hd-60</code>; it cannot change)</label>\
-                 <input id=\"s-id\" name=\"id\" required pattern=\"[a-z0-9][a-z0-9\\-]*\" maxlength=\"64\" data-testid=\"spec-id-input\">\
-                 <label for=\"s-name\">Name</label><input id=\"s-name\" name=\"name\" required maxlength=\"100\" data-testid=\"spec-name-input\">\
-                 {}{}{}{}{}{}{}{}\
-                 <p class=\"muted\">Price in micro-units of the platform currency: 1.00 is 1000000.</p>\
-                 <button type=\"submit\" class=\"primary\" data-testid=\"create-spec-submit\">Create spec</button>",
-                num("width", "width", "Width (px)", 1, "1280"),
-                num("height", "height", "Height (px)", 1, "720"),
-                num("fps", "fps", "Frames per second", 1, "60"),
-                num(
-                    "bmin",
-                    "bitrate_min_kbps",
-                    "Lowest bitrate (kbit/s)",
-                    1,
-                    "1500"
-                ),
-                num(
-                    "bmax",
-                    "bitrate_max_kbps",
-                    "Highest bitrate (kbit/s)",
-                    1,
-                    "6000"
-                ),
-                num(
-                    "cpu",
-                    "cpu_millis",
-                    "CPU reserved (thousandths of a core)",
-                    1,
-                    "1000"
-                ),
-                num("mem", "memory_mb", "Memory reserved (MB)", 1, "2048"),
-                num(
+            html! {
+                label for="s-id" {
+                    "Id (lowercase letters, digits and dashes, e.g. " code { "hd-60" }
+                    "; it cannot change)"
+                }
+                input id="s-id" name="id" required pattern="[a-z0-9][a-z0-9\\-]*" maxlength="64"
+                    data-testid="spec-id-input";
+                label for="s-name" { "Name" }
+                input id="s-name" name="name" required maxlength="100"
+                    data-testid="spec-name-input";
+                (num("width", "width", "Width (px)", 1, "1280"))
+                (num("height", "height", "Height (px)", 1, "720"))
+                (num("fps", "fps", "Frames per second", 1, "60"))
+                (num("bmin", "bitrate_min_kbps", "Lowest bitrate (kbit/s)", 1, "1500"))
+                (num("bmax", "bitrate_max_kbps", "Highest bitrate (kbit/s)", 1, "6000"))
+                (num("cpu", "cpu_millis", "CPU reserved (thousandths of a core)", 1, "1000"))
+                (num("mem", "memory_mb", "Memory reserved (MB)", 1, "2048"))
+                (num(
                     "price",
                     "price_per_minute_micros",
                     "Price per minute (micro-units)",
                     0,
                     "10000"
-                ),
-            ),
+                ))
+                p class="muted" {
+                    "Price in micro-units of the platform currency: 1.00 is 1000000."
+                }
+                button type="submit" class="primary" data-testid="create-spec-submit" {
+                    "Create spec"
+                }
+            },
         )
     } else {
         viewer_note()
     };
-    let body = Html::trusted(format!(
-        "<h1>Specs</h1><p class=\"muted\">What tenants buy and plays are billed by. Change a spec's \
-         bitrate, reservation or price with the controller's API (<code>PATCH /v1/specs/{{id}}</code>).</p>\
-         {}<section class=\"card\"><h2>New spec</h2>{form}</section>",
-        table(
+    let body = html! {
+        h1 { "Specs" }
+        p class="muted" {
+            "What tenants buy and plays are billed by. Change a spec's bitrate, reservation or \
+             price with the controller's API (" code { "PATCH /v1/specs/{id}" } ")."
+        }
+        (table(
             "Specs",
             "specs",
             &[
@@ -410,7 +419,8 @@ pub async fn specs(State(state): State<AppState>, user: SignedIn) -> Response {
                 "Price / minute"
             ],
             rows
-        ),
-    ));
+        ))
+        section class="card" { h2 { "New spec" } (form) }
+    };
     layout::render(console("Specs", &user, "/operator/specs", body).page_id("op-specs"))
 }

@@ -4,7 +4,7 @@
 use super::{console, list, load, object_link, operator};
 use crate::AppState;
 use crate::auth::SignedIn;
-use crate::html::{Html, attr, esc, pct, table, time};
+use crate::html::{Text, html, pct, table, text, time};
 use crate::layout;
 use axum::extract::{Query, State};
 use axum::response::Response;
@@ -62,26 +62,23 @@ pub async fn audit(
             }
             vec![
                 time(&e.at),
-                Html::trusted(format!("<code>{}</code>", esc(&e.actor))),
-                match &e.tenant_id {
-                    Some(t) => Html::trusted(format!(
-                        "<a href=\"/operator/audit?tenant_id={}\" data-testid=\"audit-tenant\"><code>{}</code></a>",
-                        attr(pct(t)),
-                        esc(t)
-                    )),
-                    None => Html::trusted("—"),
+                html! { code { (Text(&e.actor)) } },
+                html! {
+                    @match &e.tenant_id {
+                        Some(t) => {
+                            a href={ "/operator/audit?tenant_id=" (Text(pct(t))) }
+                                data-testid="audit-tenant" { code { (Text(t)) } }
+                        }
+                        None => { "—" }
+                    }
                 },
-                Html::trusted(format!(
-                    "<a href=\"/operator/audit?action={}\" data-testid=\"audit-action\">{}</a>",
-                    attr(pct(&e.action)),
-                    esc(&e.action)
-                )),
+                html! {
+                    a href={ "/operator/audit?action=" (Text(pct(&e.action))) }
+                        data-testid="audit-action" { (Text(&e.action)) }
+                },
                 object_link(&e.object_id),
-                Html::trusted(format!(
-                    "<code class=\"summary\" data-testid=\"audit-summary\">{}</code>",
-                    esc(summary)
-                )),
-                esc(e.request_id.as_deref().unwrap_or("—")),
+                html! { code class="summary" data-testid="audit-summary" { (Text(summary)) } },
+                text(e.request_id.as_deref().unwrap_or("—")),
             ]
         })
         .collect();
@@ -89,36 +86,51 @@ pub async fn audit(
         filters
             .iter()
             .find(|(n, _)| *n == k)
-            .map(|(_, v)| attr(v))
+            .map(|(_, v)| *v)
             .unwrap_or_default()
     };
-    let form = format!(
-        "<form method=\"get\" action=\"/operator/audit\" class=\"inline-form filters\" data-testid=\"audit-filter\">\
-         <div><label for=\"a-tenant\">Tenant id</label><input id=\"a-tenant\" name=\"tenant_id\" value=\"{}\" data-testid=\"audit-tenant-input\"></div>\
-         <div><label for=\"a-object\">Object id</label><input id=\"a-object\" name=\"object_id\" value=\"{}\" data-testid=\"audit-object-input\"></div>\
-         <div><label for=\"a-action\">Action (e.g. <code>board.update</code>)</label><input id=\"a-action\" name=\"action\" value=\"{}\" data-testid=\"audit-action-input\"></div>\
-         <button type=\"submit\" data-testid=\"audit-filter-submit\">Filter</button> \
-         <a href=\"/operator/audit\" class=\"button\" data-testid=\"audit-filter-clear\">Clear</a></form>",
-        value("tenant_id"),
-        value("object_id"),
-        value("action"),
-    );
+    let form = html! {
+        form method="get" action="/operator/audit" class="inline-form filters"
+            data-testid="audit-filter"
+        {
+            div {
+                label for="a-tenant" { "Tenant id" }
+                input id="a-tenant" name="tenant_id" value=(Text(value("tenant_id")))
+                    data-testid="audit-tenant-input";
+            }
+            div {
+                label for="a-object" { "Object id" }
+                input id="a-object" name="object_id" value=(Text(value("object_id")))
+                    data-testid="audit-object-input";
+            }
+            div {
+                label for="a-action" { "Action (e.g. " code { "board.update" } ")" }
+                input id="a-action" name="action" value=(Text(value("action")))
+                    data-testid="audit-action-input";
+            }
+            button type="submit" data-testid="audit-filter-submit" { "Filter" }
+            " "
+            a href="/operator/audit" class="button" data-testid="audit-filter-clear" { "Clear" }
+        }
+    };
     let base = if query.is_empty() {
         "/operator/audit".to_owned()
     } else {
         format!("/operator/audit?{query}")
     };
-    let body = Html::trusted(format!(
-        "<h1>Audit log</h1><p class=\"muted\">Every change, oldest first: who did what to which object.</p>{form}{}{}",
-        table(
+    let body = html! {
+        h1 { "Audit log" }
+        p class="muted" { "Every change, oldest first: who did what to which object." }
+        (form)
+        (table(
             "Audit entries",
             "audit",
             &[
                 "When", "Actor", "Tenant", "Action", "Object", "Summary", "Request"
             ],
             rows
-        ),
-        super::next_link(&base, page.next_cursor.as_ref()),
-    ));
+        ))
+        (super::next_link(&base, page.next_cursor.as_ref()))
+    };
     layout::render(console("Audit log", &user, "/operator/audit", body).page_id("op-audit"))
 }

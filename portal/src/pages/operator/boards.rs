@@ -13,13 +13,12 @@ use super::{
 };
 use crate::AppState;
 use crate::auth::SignedIn;
-use crate::html::{Html, attr, esc, pct, table, time, time_opt};
+use crate::html::{Markup, Text, html, pct, table, text, time, time_opt};
 use crate::layout;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use playrack_wire::api::{AgentState, Array, Board, BoardStatus, OnlineEntry, Room, Tenant};
-use std::fmt::Write;
 
 /// The board's slots (spec → slots, summed as placement does).
 pub(super) fn slots(b: &Board) -> u32 {
@@ -53,7 +52,8 @@ pub(super) fn heat(b: &Board) -> Option<u8> {
 
 const HEAT_LABELS: [&str; 5] = ["under 20%", "20–40%", "40–60%", "60–80%", "80% or more"];
 
-fn cell(b: &Board) -> Html {
+/// One board of the grid: a link whose text says its state, load and CPU.
+fn cell(b: &Board) -> Markup {
     let st = agent_state_str(b.agent_state);
     let status = board_status_str(b.status);
     let heat = heat(b);
@@ -66,49 +66,58 @@ fn cell(b: &Board) -> Html {
         .as_ref()
         .map(|t| format!("CPU {:.0}%", t.cpu_percent))
         .unwrap_or_else(|| "CPU –".into());
-    Html::trusted(format!(
-        "<li><a class=\"cell agent-{st} status-{status} heat-{h}\" href=\"/operator/boards/{id}\" \
-         data-testid=\"board-cell\" data-board-id=\"{aid}\" data-state=\"{st}\" data-status=\"{status}\">\
-         <span class=\"serial\">{serial}</span>\
-         <span class=\"state\">{st}{drain}</span>\
-         <span class=\"load\">{load}</span><span class=\"cpu\">{cpu}</span>\
-         <span class=\"visually-hidden\">, load {heat_label}</span></a></li>",
-        h = heat.map(|h| h.to_string()).unwrap_or_else(|| "none".into()),
-        id = attr(pct(&b.id)),
-        aid = attr(&b.id),
-        serial = esc(&b.serial),
-        drain = if b.status == BoardStatus::Active {
-            String::new()
-        } else {
-            format!(" · {status}")
-        },
-        load = esc(load),
-        cpu = esc(cpu),
-        heat_label = heat
-            .map(|h| HEAT_LABELS[h as usize])
-            .unwrap_or("unknown (no live telemetry)"),
-    ))
+    let h = heat.map(|h| h.to_string()).unwrap_or_else(|| "none".into());
+    html! {
+        li {
+            a class={ "cell agent-" (st) " status-" (status) " heat-" (h) }
+                href={ "/operator/boards/" (Text(pct(&b.id))) }
+                data-testid="board-cell" data-board-id=(Text(&b.id)) data-state=(st)
+                data-status=(status)
+            {
+                span class="serial" { (Text(&b.serial)) }
+                span class="state" {
+                    (st) @if b.status != BoardStatus::Active { " · " (status) }
+                }
+                span class="load" { (load) }
+                span class="cpu" { (cpu) }
+                span class="visually-hidden" {
+                    ", load "
+                    (heat
+                        .map(|h| HEAT_LABELS[h as usize])
+                        .unwrap_or("unknown (no live telemetry)"))
+                }
+            }
+        }
+    }
 }
 
-fn legend() -> Html {
-    let mut s = String::from(
-        "<section class=\"legend\" aria-labelledby=\"legend-h\" data-testid=\"grid-legend\">\
-         <h2 id=\"legend-h\">Legend</h2>\
-         <p class=\"muted\">Colour shows load: the larger of the share of slots busy and the CPU.</p><ul>",
-    );
-    for (i, l) in HEAT_LABELS.iter().enumerate() {
-        let _ = write!(
-            s,
-            "<li><span class=\"swatch heat-{i}\" aria-hidden=\"true\"></span> Load {l}</li>"
-        );
+/// What the grid's colours and borders mean.
+fn legend() -> Markup {
+    html! {
+        section class="legend" aria-labelledby="legend-h" data-testid="grid-legend" {
+            h2 id="legend-h" { "Legend" }
+            p class="muted" {
+                "Colour shows load: the larger of the share of slots busy and the CPU."
+            }
+            ul {
+                @for (i, l) in HEAT_LABELS.iter().enumerate() {
+                    li { span class={ "swatch heat-" (i) } aria-hidden="true" {} " Load " (l) }
+                }
+                li {
+                    span class="swatch heat-none" aria-hidden="true" {}
+                    " Offline, lost or no telemetry yet"
+                }
+                li {
+                    span class="swatch status-draining" aria-hidden="true" {}
+                    " Draining (dashed border): keeps its plays, takes no new ones"
+                }
+                li {
+                    span class="swatch status-disabled" aria-hidden="true" {}
+                    " Disabled (dotted border): out of service"
+                }
+            }
+        }
     }
-    s.push_str(
-        "<li><span class=\"swatch heat-none\" aria-hidden=\"true\"></span> Offline, lost or no telemetry yet</li>\
-         <li><span class=\"swatch status-draining\" aria-hidden=\"true\"></span> Draining (dashed border): keeps its plays, takes no new ones</li>\
-         <li><span class=\"swatch status-disabled\" aria-hidden=\"true\"></span> Disabled (dotted border): out of service</li>\
-         </ul></section>",
-    );
-    Html::trusted(s)
 }
 
 /// `GET /operator/arrays/{id}`.
@@ -137,31 +146,33 @@ pub async fn array(
         .count();
     let running: u32 = boards.iter().filter_map(busy).sum();
     let total: u32 = boards.iter().map(slots).sum();
-    let grid = if boards.is_empty() {
-        Html::trusted(
-            "<p class=\"empty\" data-testid=\"board-grid-empty\">No boards in this array yet.</p>",
-        )
-    } else {
-        let cells: Html = boards.iter().map(cell).collect();
-        Html::trusted(format!(
-            "<ul class=\"grid\" data-testid=\"board-grid\" aria-label=\"Boards of {}\">{cells}</ul>",
-            attr(&array.name)
-        ))
+    let body = html! {
+        p {
+            a href={ "/operator#room-" (Text(&array.room_id)) } data-testid="back-link" {
+                "← " (Text(room.map(|r| r.name.as_str()).unwrap_or("Topology")))
+            }
+        }
+        h1 { "Array " span data-testid="array-name" { (Text(&array.name)) } }
+        p class="muted" data-testid="array-summary" {
+            (boards.len()) " board" @if boards.len() != 1 { "s" } " · " (online) " online · "
+            (running) " of " (total) " slots busy"
+        }
+        p class="muted" {
+            label class="check" {
+                input type="checkbox" data-autoreload="10" data-testid="autoreload";
+                " Refresh every 10 seconds"
+            }
+        }
+        @if boards.is_empty() {
+            p class="empty" data-testid="board-grid-empty" { "No boards in this array yet." }
+        } @else {
+            ul class="grid" data-testid="board-grid" aria-label={ "Boards of " (Text(&array.name)) } {
+                @for b in &boards { (cell(b)) }
+            }
+        }
+        (truncated_note(cut, "4,000 boards"))
+        (legend())
     };
-    let body = Html::trusted(format!(
-        "<p><a href=\"/operator#room-{room_id}\" data-testid=\"back-link\">← {room_name}</a></p>\
-         <h1>Array <span data-testid=\"array-name\">{name}</span></h1>\
-         <p class=\"muted\" data-testid=\"array-summary\">{n} board{s} · {online} online · {running} of {total} slots busy</p>\
-         <p class=\"muted\"><label class=\"check\"><input type=\"checkbox\" data-autoreload=\"10\" data-testid=\"autoreload\"> Refresh every 10 seconds</label></p>\
-         {grid}{cut}{legend}",
-        room_id = attr(&array.room_id),
-        room_name = esc(room.map(|r| r.name.as_str()).unwrap_or("Topology")),
-        name = esc(&array.name),
-        n = boards.len(),
-        s = if boards.len() == 1 { "" } else { "s" },
-        cut = truncated_note(cut, "4,000 boards"),
-        legend = legend(),
-    ));
     layout::render(
         console(format!("Array {}", array.name), &user, "/operator", body).page_id("op-array"),
     )
@@ -183,48 +194,43 @@ pub(super) fn plays_table(
     games: &std::collections::HashMap<String, String>,
     admin: bool,
     show_board: bool,
-) -> Html {
+) -> Markup {
     let rows = plays
         .iter()
         .map(|p| {
             let mut row = vec![
-                Html::trusted(format!(
-                    "<a href=\"/operator/sessions/{}\" data-testid=\"session-link\"><code>{}</code></a>",
-                    attr(pct(&p.session_id)),
-                    esc(&p.session_id)
-                )),
-                esc(name_of(tenants, &p.tenant_id)),
-                esc(name_of(games, &p.game_id)),
-                esc(&p.user),
-                esc(&p.spec_id),
+                html! {
+                    a href={ "/operator/sessions/" (Text(pct(&p.session_id))) }
+                        data-testid="session-link" { code { (Text(&p.session_id)) } }
+                },
+                text(name_of(tenants, &p.tenant_id)),
+                text(name_of(games, &p.game_id)),
+                text(&p.user),
+                text(&p.spec_id),
             ];
             if show_board {
-                row.push(Html::trusted(format!(
-                    "<a href=\"/operator/boards/{}\" data-testid=\"board-link\"><code>{}</code></a>",
-                    attr(pct(&p.board_id)),
-                    esc(&p.board_id)
-                )));
+                row.push(html! {
+                    a href={ "/operator/boards/" (Text(pct(&p.board_id))) }
+                        data-testid="board-link" { code { (Text(&p.board_id)) } }
+                });
             }
             row.extend([
-                Html::trusted(format!(
-                    "<code>{}</code>",
-                    esc(p.instance_id.as_deref().unwrap_or("—"))
-                )),
-                esc(wire_name(&p.state)),
-                esc(if p.connected { "yes" } else { "no" }),
+                html! { code { (Text(p.instance_id.as_deref().unwrap_or("—"))) } },
+                text(wire_name(&p.state)),
+                text(if p.connected { "yes" } else { "no" }),
                 time(&p.since),
-                if admin {
-                    api_button(
-                        "Kick",
-                        &format!("/api/sessions/{}/kick", pct(&p.session_id)),
-                        "POST",
-                        None,
-                        Some("End this play now? The player sees that it was ended."),
-                        "kick-session",
-                        "danger small",
-                    )
-                } else {
-                    Html::default()
+                html! {
+                    @if admin {
+                        (api_button(
+                            "Kick",
+                            &format!("/api/sessions/{}/kick", pct(&p.session_id)),
+                            "POST",
+                            None,
+                            Some("End this play now? The player sees that it was ended."),
+                            "kick-session",
+                            "danger small",
+                        ))
+                    }
                 },
             ]);
             row
@@ -240,40 +246,39 @@ pub(super) fn plays_table(
 
 /// The shell form (operator admins): a command in an instance of a board, its output polled
 /// into a `<pre>` by `operator-shell.js`. `instances` offers known instance ids; `fixed` pins one.
-pub(super) fn shell_form(board_id: &str, instances: &[&str], fixed: Option<&str>) -> Html {
-    let instance_field = match fixed {
-        Some(i) => format!(
-            "<input type=\"hidden\" name=\"instance_id\" value=\"{}\"><p>Instance <code>{}</code></p>",
-            attr(i),
-            esc(i)
-        ),
-        None => {
-            let opts: String = instances
-                .iter()
-                .map(|i| format!("<option value=\"{}\"></option>", attr(i)))
-                .collect();
-            format!(
-                "<label for=\"sh-instance\">Instance id</label>\
-                 <input id=\"sh-instance\" name=\"instance_id\" required maxlength=\"100\" list=\"sh-instances\" autocomplete=\"off\" data-testid=\"shell-instance\">\
-                 <datalist id=\"sh-instances\">{opts}</datalist>"
-            )
+pub(super) fn shell_form(board_id: &str, instances: &[&str], fixed: Option<&str>) -> Markup {
+    html! {
+        form class="shell" data-shell={ "/api/boards/" (Text(pct(board_id))) "/shell" }
+            data-testid="shell-form"
+        {
+            @match fixed {
+                Some(i) => {
+                    input type="hidden" name="instance_id" value=(Text(i));
+                    p { "Instance " code { (Text(i)) } }
+                }
+                None => {
+                    label for="sh-instance" { "Instance id" }
+                    input id="sh-instance" name="instance_id" required maxlength="100"
+                        list="sh-instances" autocomplete="off" data-testid="shell-instance";
+                    datalist id="sh-instances" {
+                        @for i in instances { option value=(Text(i)) {} }
+                    }
+                }
+            }
+            label for="sh-command" { "Command" }
+            input id="sh-command" name="command" required maxlength="4096" autocomplete="off"
+                spellcheck="false" class="mono" data-testid="shell-command";
+            label for="sh-timeout" { "Time limit (seconds, 1–600)" }
+            input id="sh-timeout" name="timeout_secs" type="number" min="1" max="600" value="30"
+                data-testid="shell-timeout";
+            button type="submit" class="primary" data-testid="shell-run" { "Run" }
+            p class="muted" { "Every command is recorded in the audit log with your account." }
+            p class="status" role="status" data-shell-status data-testid="shell-status" {}
+            p class="error" role="alert" data-testid="shell-error" {}
+            pre class="shell-output" data-shell-output tabindex="0" aria-label="Command output"
+                data-testid="shell-output" {}
         }
-    };
-    Html::trusted(format!(
-        "<form class=\"shell\" data-shell=\"/api/boards/{bid}/shell\" data-testid=\"shell-form\">\
-         {instance_field}\
-         <label for=\"sh-command\">Command</label>\
-         <input id=\"sh-command\" name=\"command\" required maxlength=\"4096\" autocomplete=\"off\" spellcheck=\"false\" class=\"mono\" data-testid=\"shell-command\">\
-         <label for=\"sh-timeout\">Time limit (seconds, 1–600)</label>\
-         <input id=\"sh-timeout\" name=\"timeout_secs\" type=\"number\" min=\"1\" max=\"600\" value=\"30\" data-testid=\"shell-timeout\">\
-         <button type=\"submit\" class=\"primary\" data-testid=\"shell-run\">Run</button>\
-         <p class=\"muted\">Every command is recorded in the audit log with your account.</p>\
-         <p class=\"status\" role=\"status\" data-shell-status data-testid=\"shell-status\"></p>\
-         <p class=\"error\" role=\"alert\" data-testid=\"shell-error\"></p>\
-         <pre class=\"shell-output\" data-shell-output tabindex=\"0\" aria-label=\"Command output\" data-testid=\"shell-output\"></pre>\
-         </form>",
-        bid = attr(pct(board_id)),
-    ))
+    }
 }
 
 /// Every live play (at most 20 pages of 200) and whether the list was cut short.
@@ -365,12 +370,6 @@ pub async fn board(
             ),
         }
     };
-    let capacity: String = board
-        .capacity
-        .iter()
-        .map(|(spec, n)| format!("{} × {}", n, esc(spec)))
-        .collect::<Vec<_>>()
-        .join(", ");
     let t = board.telemetry.as_ref();
     let fmt = |v: Option<String>| v.unwrap_or_else(|| "—".into());
     let temps = t
@@ -382,23 +381,11 @@ pub async fn board(
                 .join(", ")
         })
         .filter(|s| !s.is_empty());
-    let charts: String = [
+    let charts = [
         ("cpu", "CPU", "%", "0", "100"),
         ("mem", "Memory in use", "%", "0", "100"),
         ("temp", "Hottest sensor", "°C", "20", "100"),
-    ]
-    .iter()
-    .map(|(key, label, unit, lo, hi)| {
-        format!(
-            "<figure class=\"spark\" data-testid=\"chart-{key}\"><figcaption>{label} \
-             <strong data-now=\"{key}\">—</strong></figcaption>\
-             <svg role=\"img\" aria-label=\"{label}, the last few minutes ({unit})\" viewBox=\"0 0 300 100\" preserveAspectRatio=\"none\" data-chart=\"{key}\" data-min=\"{lo}\" data-max=\"{hi}\">\
-             <line class=\"grid-line\" x1=\"0\" y1=\"50\" x2=\"300\" y2=\"50\"></line>\
-             <polyline class=\"line\" points=\"\"></polyline></svg>\
-             <p class=\"axis muted\">Scale {lo}–{hi}{unit}; newest on the right</p></figure>"
-        )
-    })
-    .collect();
+    ];
     let instances: Vec<&str> = here
         .iter()
         .filter_map(|p| p.instance_id.as_deref())
@@ -407,72 +394,110 @@ pub async fn board(
         if board.agent_state == AgentState::Online {
             shell_form(&board.id, &instances, None)
         } else {
-            Html::trusted(
-                "<p class=\"muted\" data-testid=\"shell-offline\">The board's agent is not connected: commands cannot run now.</p>",
-            )
+            html! {
+                p class="muted" data-testid="shell-offline" {
+                    "The board's agent is not connected: commands cannot run now."
+                }
+            }
         }
     } else {
         viewer_note()
     };
-    let body = Html::trusted(format!(
-        "<p><a href=\"/operator/arrays/{aid}\" data-testid=\"back-link\">← Array {aname}</a></p>\
-         <h1>Board <span data-testid=\"board-serial\">{serial}</span></h1>\
-         <dl class=\"facts\">\
-         <dt>Agent</dt><dd><span class=\"badge agent-{st}\" data-board-state data-testid=\"board-agent-state\">{st}</span></dd>\
-         <dt>Status</dt><dd><span class=\"badge status-{status}\" data-testid=\"board-status\">{status}</span></dd>\
-         <dt>Id</dt><dd><code>{id}</code></dd>\
-         <dt>Model</dt><dd>{model}</dd>\
-         <dt>Slots</dt><dd>{capacity}</dd>\
-         <dt>Agent version</dt><dd>{version}</dd>\
-         <dt>Last seen</dt><dd data-last-seen>{seen}</dd>\
-         </dl>\
-         <div class=\"actions\">{actions}</div>\
-         <section aria-labelledby=\"tele-h\" data-board-telemetry=\"{api}\" data-interval=\"3000\" data-testid=\"telemetry\">\
-         <h2 id=\"tele-h\">Telemetry</h2>\
-         <p class=\"muted\"><label class=\"check\"><input type=\"checkbox\" data-telemetry-live checked data-testid=\"telemetry-live\"> Update every 3 seconds</label></p>\
-         <dl class=\"facts\">\
-         <dt>CPU</dt><dd data-t=\"cpu\">{cpu}</dd>\
-         <dt>Load (1 min)</dt><dd data-t=\"load1\">{load1}</dd>\
-         <dt>Memory</dt><dd data-t=\"mem\">{mem}</dd>\
-         <dt>Temperatures</dt><dd data-t=\"temps\">{temps}</dd>\
-         <dt>Disk free</dt><dd data-t=\"disk\">{disk}</dd>\
-         <dt>Instances</dt><dd data-t=\"instances\">{inst}</dd>\
-         </dl>\
-         <div class=\"charts\">{charts}</div>\
-         <p class=\"error\" role=\"alert\" data-telemetry-error></p></section>\
-         <section><h2>Plays on this board</h2>{plays}{cut}</section>\
-         <section class=\"card\"><h2>Shell</h2>{shell}</section>",
-        aid = attr(pct(&board.array_id)),
-        aname = esc(array.map(|a| a.name.as_str()).unwrap_or(&board.array_id)),
-        serial = esc(&board.serial),
-        st = agent_state_str(board.agent_state),
-        status = board_status_str(board.status),
-        id = esc(&board.id),
-        model = esc(&board.model),
-        capacity = if capacity.is_empty() {
-            "—".into()
-        } else {
-            capacity
-        },
-        version = esc(board.agent_version.as_deref().unwrap_or("—")),
-        seen = time_opt(board.last_seen_at.as_ref()),
-        api = attr(&api),
-        cpu = esc(fmt(t.map(|t| format!("{:.0}%", t.cpu_percent)))),
-        load1 = esc(fmt(t.map(|t| format!("{:.2}", t.load1)))),
-        mem = esc(fmt(
-            t.map(|t| format!("{} of {} MB", t.mem_used_mb, t.mem_total_mb))
-        )),
-        temps = esc(fmt(temps)),
-        disk = esc(fmt(t.map(|t| format!("{} MB", t.disk_free_mb)))),
-        inst = esc(fmt(t.map(|t| format!(
-            "{} running, {} warm, {} slots",
-            t.instances_running,
-            t.instances_warm,
-            slots(&board)
-        )))),
-        plays = plays_table("Live plays", &here, &tenants, &games, admin, false),
-        cut = truncated_note(plays_cut, "4,000 live plays were searched"),
-    ));
+    let st = agent_state_str(board.agent_state);
+    let status = board_status_str(board.status);
+    let body = html! {
+        p {
+            a href={ "/operator/arrays/" (Text(pct(&board.array_id))) } data-testid="back-link" {
+                "← Array " (Text(array.map(|a| a.name.as_str()).unwrap_or(&board.array_id)))
+            }
+        }
+        h1 { "Board " span data-testid="board-serial" { (Text(&board.serial)) } }
+        dl class="facts" {
+            dt { "Agent" }
+            dd {
+                span class={ "badge agent-" (st) } data-board-state data-testid="board-agent-state" {
+                    (st)
+                }
+            }
+            dt { "Status" }
+            dd { span class={ "badge status-" (status) } data-testid="board-status" { (status) } }
+            dt { "Id" }
+            dd { code { (Text(&board.id)) } }
+            dt { "Model" }
+            dd { (Text(&board.model)) }
+            dt { "Slots" }
+            dd {
+                @if board.capacity.is_empty() { "—" }
+                @for (i, (spec, n)) in board.capacity.iter().enumerate() {
+                    @if i > 0 { ", " }
+                    (n) " × " (Text(spec))
+                }
+            }
+            dt { "Agent version" }
+            dd { (Text(board.agent_version.as_deref().unwrap_or("—"))) }
+            dt { "Last seen" }
+            dd data-last-seen { (time_opt(board.last_seen_at.as_ref())) }
+        }
+        div class="actions" { (actions) }
+        section aria-labelledby="tele-h" data-board-telemetry=(Text(&api)) data-interval="3000"
+            data-testid="telemetry"
+        {
+            h2 id="tele-h" { "Telemetry" }
+            p class="muted" {
+                label class="check" {
+                    input type="checkbox" data-telemetry-live checked data-testid="telemetry-live";
+                    " Update every 3 seconds"
+                }
+            }
+            dl class="facts" {
+                dt { "CPU" }
+                dd data-t="cpu" { (fmt(t.map(|t| format!("{:.0}%", t.cpu_percent)))) }
+                dt { "Load (1 min)" }
+                dd data-t="load1" { (fmt(t.map(|t| format!("{:.2}", t.load1)))) }
+                dt { "Memory" }
+                dd data-t="mem" {
+                    (fmt(t.map(|t| format!("{} of {} MB", t.mem_used_mb, t.mem_total_mb))))
+                }
+                dt { "Temperatures" }
+                dd data-t="temps" { (fmt(temps)) }
+                dt { "Disk free" }
+                dd data-t="disk" { (fmt(t.map(|t| format!("{} MB", t.disk_free_mb)))) }
+                dt { "Instances" }
+                dd data-t="instances" {
+                    (fmt(t.map(|t| format!(
+                        "{} running, {} warm, {} slots",
+                        t.instances_running,
+                        t.instances_warm,
+                        slots(&board)
+                    ))))
+                }
+            }
+            div class="charts" {
+                @for (key, label, unit, lo, hi) in charts {
+                    figure class="spark" data-testid={ "chart-" (key) } {
+                        figcaption { (label) " " strong data-now=(key) { "—" } }
+                        svg role="img" aria-label={ (label) ", the last few minutes (" (unit) ")" }
+                            viewBox="0 0 300 100" preserveAspectRatio="none" data-chart=(key)
+                            data-min=(lo) data-max=(hi)
+                        {
+                            line class="grid-line" x1="0" y1="50" x2="300" y2="50" {}
+                            polyline class="line" points="" {}
+                        }
+                        p class="axis muted" {
+                            "Scale " (lo) "–" (hi) (unit) "; newest on the right"
+                        }
+                    }
+                }
+            }
+            p class="error" role="alert" data-telemetry-error {}
+        }
+        section {
+            h2 { "Plays on this board" }
+            (plays_table("Live plays", &here, &tenants, &games, admin, false))
+            (truncated_note(plays_cut, "4,000 live plays were searched"))
+        }
+        section class="card" { h2 { "Shell" } (shell) }
+    };
     layout::render(
         console(format!("Board {}", board.serial), &user, "/operator", body)
             .page_id("op-board")
@@ -525,7 +550,7 @@ mod tests {
 
     #[test]
     fn cells_say_everything_in_text_and_escape_the_serial() {
-        let c = cell(&board(AgentState::Online, 1, 35.0));
+        let c = cell(&board(AgentState::Online, 1, 35.0)).into_string();
         let s = c.as_str();
         assert!(s.contains("&lt;b&gt;S&lt;/b&gt;"), "{s}");
         assert!(s.contains("online · draining"), "{s}");

@@ -10,7 +10,7 @@ use super::boards::{online, plays_table, shell_form, tenant_and_game_names};
 use super::{api_button, console, is_admin, load, name_of, operator, truncated_note, wire_name};
 use crate::AppState;
 use crate::auth::SignedIn;
-use crate::html::{Html, attr, esc, pct, table, time};
+use crate::html::{Text, html, pct, table, text, time};
 use crate::layout;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -33,14 +33,11 @@ pub async fn queue(State(state): State<AppState>, user: SignedIn) -> Response {
         .iter()
         .map(|e| {
             vec![
-                Html::trusted(format!(
-                    "<span data-testid=\"queue-position\">{}</span>",
-                    e.position
-                )),
-                esc(name_of(&tenants, &e.tenant_id)),
-                esc(name_of(&games, &e.game_id)),
-                esc(&e.user),
-                esc(&e.reason),
+                html! { span data-testid="queue-position" { (e.position) } },
+                text(name_of(&tenants, &e.tenant_id)),
+                text(name_of(&games, &e.game_id)),
+                text(&e.user),
+                text(&e.reason),
                 time(&e.waiting_since),
             ]
         })
@@ -66,45 +63,55 @@ pub async fn queue(State(state): State<AppState>, user: SignedIn) -> Response {
         .iter()
         .map(|((t, g), (n, c, starting))| {
             vec![
-                esc(name_of(&tenants, t)),
-                esc(name_of(&games, g)),
-                Html::trusted(format!("<span data-testid=\"group-plays\">{n}</span>")),
-                esc(c),
-                esc(n - c),
-                esc(starting),
+                text(name_of(&tenants, t)),
+                text(name_of(&games, g)),
+                html! { span data-testid="group-plays" { (n) } },
+                text(c),
+                text(n - c),
+                text(starting),
             ]
         })
         .collect();
     let all: Vec<&OnlineEntry> = plays.iter().collect();
-    let body = Html::trusted(format!(
-        "<h1>Live plays &amp; queue</h1>\
-         <p class=\"muted\"><label class=\"check\"><input type=\"checkbox\" data-autoreload=\"5\" checked data-testid=\"autoreload\"> Refresh every 5 seconds</label></p>\
-         <section><h2>Waiting in line (<span data-testid=\"queue-total\">{}</span>)</h2>{}</section>\
-         <section><h2>Per tenant and game</h2>{}</section>\
-         <section><h2>Every live play</h2>{}{}</section>",
-        waiting.total,
-        table(
-            "Players waiting, in line order per tenant",
-            "queue-entries",
-            &["Place", "Tenant", "Game", "Player", "Why", "Waiting since"],
-            line_rows
-        ),
-        table(
-            "Live plays per tenant and game",
-            "play-groups",
-            &[
-                "Tenant",
-                "Game",
-                "Plays",
-                "Connected",
-                "Not connected",
-                "Starting"
-            ],
-            rows
-        ),
-        plays_table("Live plays", &all, &tenants, &games, is_admin(&user), true),
-        truncated_note(cut, "4,000 live plays"),
-    ));
+    let body = html! {
+        h1 { "Live plays & queue" }
+        p class="muted" {
+            label class="check" {
+                input type="checkbox" data-autoreload="5" checked data-testid="autoreload";
+                " Refresh every 5 seconds"
+            }
+        }
+        section {
+            h2 { "Waiting in line (" span data-testid="queue-total" { (waiting.total) } ")" }
+            (table(
+                "Players waiting, in line order per tenant",
+                "queue-entries",
+                &["Place", "Tenant", "Game", "Player", "Why", "Waiting since"],
+                line_rows
+            ))
+        }
+        section {
+            h2 { "Per tenant and game" }
+            (table(
+                "Live plays per tenant and game",
+                "play-groups",
+                &[
+                    "Tenant",
+                    "Game",
+                    "Plays",
+                    "Connected",
+                    "Not connected",
+                    "Starting"
+                ],
+                rows
+            ))
+        }
+        section {
+            h2 { "Every live play" }
+            (plays_table("Live plays", &all, &tenants, &games, is_admin(&user), true))
+            (truncated_note(cut, "4,000 live plays"))
+        }
+    };
     layout::render(console("Live plays", &user, "/operator/queue", body).page_id("op-queue"))
 }
 
@@ -132,59 +139,77 @@ pub async fn session(
     };
     let admin = is_admin(&user);
     let sid = pct(&p.session_id);
-    let kick = if admin {
-        api_button(
-            "Kick",
-            &format!("/api/sessions/{sid}/kick"),
-            "POST",
-            None,
-            Some("End this play now? The player sees that it was ended."),
-            "kick-session",
-            "danger",
-        )
-    } else {
-        Html::default()
+    let bid = pct(&p.board_id);
+    let body = html! {
+        p {
+            a href={ "/operator/boards/" (Text(&bid)) } data-testid="back-link" {
+                "← Board " code { (Text(&p.board_id)) }
+            }
+        }
+        h1 { "Play " code data-testid="session-id" { (Text(&p.session_id)) } }
+        div class="live-view" {
+            section class="card spectate" data-spectate={ "/api/sessions/" (Text(&sid)) "/spectate" }
+                aria-labelledby="spec-h" data-testid="spectate"
+            {
+                h2 id="spec-h" { "Live view" }
+                video muted autoplay playsinline data-spectate-video
+                    aria-label="Live view of the play (no sound)" data-testid="spectate-video" {}
+                p {
+                    button type="button" class="primary" data-spectate-start
+                        data-testid="spectate-start" { "Watch live" }
+                    button type="button" data-spectate-stop hidden data-testid="spectate-stop" {
+                        "Stop watching"
+                    }
+                }
+                p class="muted" {
+                    "Watching is recorded in the audit log. The player is not told and cannot be \
+                     disturbed."
+                }
+                p class="status" role="status" data-spectate-status data-testid="spectate-status" {}
+            }
+            dl class="facts" {
+                dt { "Tenant" } dd { (Text(name_of(&tenants, &p.tenant_id))) }
+                dt { "Game" } dd { (Text(name_of(&games, &p.game_id))) }
+                dt { "Player" } dd { (Text(&p.user)) }
+                dt { "Spec" } dd { (Text(&p.spec_id)) }
+                dt { "Room" } dd { code { (Text(&p.room_id)) } }
+                dt { "Board" }
+                dd {
+                    a href={ "/operator/boards/" (Text(&bid)) } data-testid="board-link" {
+                        code { (Text(&p.board_id)) }
+                    }
+                }
+                dt { "Instance" }
+                dd {
+                    code data-testid="session-instance" {
+                        (Text(p.instance_id.as_deref().unwrap_or("—")))
+                    }
+                }
+                dt { "State" } dd data-testid="session-state" { (wire_name(&p.state)) }
+                dt { "Connected" } dd { (if p.connected { "yes" } else { "no" }) }
+                dt { "Since" } dd { (time(&p.since)) }
+            }
+        }
+        div class="actions" {
+            @if admin {
+                (api_button(
+                    "Kick",
+                    &format!("/api/sessions/{sid}/kick"),
+                    "POST",
+                    None,
+                    Some("End this play now? The player sees that it was ended."),
+                    "kick-session",
+                    "danger",
+                ))
+            }
+        }
+        @if let (Some(i), true) = (&p.instance_id, admin) {
+            section class="card" {
+                h2 { "Shell in this instance" }
+                (shell_form(&p.board_id, &[], Some(i)))
+            }
+        }
     };
-    let shell = match (&p.instance_id, admin) {
-        (Some(i), true) => Html::trusted(format!(
-            "<section class=\"card\"><h2>Shell in this instance</h2>{}</section>",
-            shell_form(&p.board_id, &[], Some(i))
-        )),
-        _ => Html::default(),
-    };
-    let body = Html::trusted(format!(
-        "<p><a href=\"/operator/boards/{bid}\" data-testid=\"back-link\">← Board <code>{board}</code></a></p>\
-         <h1>Play <code data-testid=\"session-id\">{id}</code></h1>\
-         <div class=\"live-view\">\
-         <section class=\"card spectate\" data-spectate=\"/api/sessions/{sid}/spectate\" aria-labelledby=\"spec-h\" data-testid=\"spectate\">\
-         <h2 id=\"spec-h\">Live view</h2>\
-         <video muted autoplay playsinline data-spectate-video aria-label=\"Live view of the play (no sound)\" data-testid=\"spectate-video\"></video>\
-         <p><button type=\"button\" class=\"primary\" data-spectate-start data-testid=\"spectate-start\">Watch live</button>\
-         <button type=\"button\" data-spectate-stop hidden data-testid=\"spectate-stop\">Stop watching</button></p>\
-         <p class=\"muted\">Watching is recorded in the audit log. The player is not told and cannot be disturbed.</p>\
-         <p class=\"status\" role=\"status\" data-spectate-status data-testid=\"spectate-status\"></p></section>\
-         <dl class=\"facts\">\
-         <dt>Tenant</dt><dd>{tenant}</dd><dt>Game</dt><dd>{game}</dd><dt>Player</dt><dd>{player}</dd>\
-         <dt>Spec</dt><dd>{spec}</dd><dt>Room</dt><dd><code>{room}</code></dd>\
-         <dt>Board</dt><dd><a href=\"/operator/boards/{bid}\" data-testid=\"board-link\"><code>{board}</code></a></dd>\
-         <dt>Instance</dt><dd><code data-testid=\"session-instance\">{instance}</code></dd>\
-         <dt>State</dt><dd data-testid=\"session-state\">{st}</dd><dt>Connected</dt><dd>{conn}</dd>\
-         <dt>Since</dt><dd>{since}</dd></dl></div>\
-         <div class=\"actions\">{kick}</div>{shell}",
-        bid = attr(pct(&p.board_id)),
-        board = esc(&p.board_id),
-        id = esc(&p.session_id),
-        sid = attr(&sid),
-        tenant = esc(name_of(&tenants, &p.tenant_id)),
-        game = esc(name_of(&games, &p.game_id)),
-        player = esc(&p.user),
-        spec = esc(&p.spec_id),
-        room = esc(&p.room_id),
-        instance = esc(p.instance_id.as_deref().unwrap_or("—")),
-        st = esc(wire_name(&p.state)),
-        conn = if p.connected { "yes" } else { "no" },
-        since = time(&p.since),
-    ));
     layout::render(
         console(
             format!("Play {}", p.session_id),

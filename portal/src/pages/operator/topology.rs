@@ -5,13 +5,12 @@
 use super::{agent_state_str, all, console, load, operator, truncated_note};
 use crate::AppState;
 use crate::auth::SignedIn;
-use crate::html::{Html, attr, esc, pct};
+use crate::html::{Markup, Text, html, pct};
 use crate::layout;
 use axum::extract::State;
 use axum::response::Response;
 use playrack_wire::api::{AgentState, Array, Board, BoardStatus, Region, Room};
 use std::collections::BTreeMap;
-use std::fmt::Write;
 
 /// Boards online / draining / total.
 #[derive(Default, Clone, Copy)]
@@ -44,18 +43,14 @@ impl Counts {
         }
     }
 
-    fn html(self) -> Html {
-        Html::trusted(format!(
-            "<span class=\"counts\">{} board{} · {} online{}</span>",
-            self.total,
-            if self.total == 1 { "" } else { "s" },
-            self.online,
-            if self.draining > 0 {
-                format!(" · {} draining", self.draining)
-            } else {
-                String::new()
+    fn html(self) -> Markup {
+        html! {
+            span class="counts" {
+                (self.total) " board" @if self.total != 1 { "s" }
+                " · " (self.online) " online"
+                @if self.draining > 0 { " · " (self.draining) " draining" }
             }
-        ))
+        }
     }
 }
 
@@ -95,110 +90,110 @@ pub async fn index(State(state): State<AppState>, user: SignedIn) -> Response {
             .fold(Counts::default(), |c, a| c.add(array_counts(a)))
     };
 
-    let mut tree = String::new();
-    if regions.is_empty() {
-        tree.push_str(
-            "<p class=\"empty\" data-testid=\"topology-empty\">No regions yet. Create them with \
-             the controller's API (<code>POST /v1/regions</code>, or a bulk \
-             <code>POST /v1/topology/import</code>).</p>",
-        );
-    } else {
-        tree.push_str("<ul class=\"tree\" data-testid=\"topology-tree\" aria-label=\"Regions\">");
-        for region in &regions {
-            let rooms = rooms_of
-                .get(region.id.as_str())
-                .cloned()
-                .unwrap_or_default();
-            let counts = rooms
-                .iter()
-                .fold(Counts::default(), |c, r| c.add(room_counts(r)));
-            let _ = write!(
-                tree,
-                "<li id=\"region-{id}\" data-testid=\"tree-region\"><span class=\"node\"><span class=\"kind\">Region</span> \
-                 <a href=\"#region-{id}\" class=\"name\" data-testid=\"region-link\">{name}</a> {counts}</span>",
-                id = attr(&region.id),
-                name = esc(&region.name),
-                counts = counts.html(),
-            );
-            if rooms.is_empty() {
-                tree.push_str("<p class=\"empty\">No machine rooms.</p>");
+    let tree = html! {
+        @if regions.is_empty() {
+            p class="empty" data-testid="topology-empty" {
+                "No regions yet. Create them with the controller's API ("
+                code { "POST /v1/regions" } ", or a bulk " code { "POST /v1/topology/import" } ")."
             }
-            tree.push_str("<ul>");
-            for room in rooms {
-                let arrays = arrays_of.get(room.id.as_str()).cloned().unwrap_or_default();
-                let _ = write!(
-                    tree,
-                    "<li id=\"room-{id}\" data-testid=\"tree-room\"><span class=\"node\"><span class=\"kind\">Room</span> \
-                     <a href=\"#room-{id}\" class=\"name\" data-testid=\"room-link\">{name}</a> {counts} \
-                     <span class=\"muted\">· cap {cap} instances · {placement}</span></span>",
-                    id = attr(&room.id),
-                    name = esc(&room.name),
-                    counts = room_counts(room).html(),
-                    cap = room.instance_cap,
-                    placement = esc(super::wire_name(&room.placement)),
-                );
-                if arrays.is_empty() {
-                    tree.push_str("<p class=\"empty\">No arrays.</p>");
-                }
-                tree.push_str("<ul>");
-                for array in arrays {
-                    let boards = boards_of
-                        .get(array.id.as_str())
-                        .cloned()
-                        .unwrap_or_default();
-                    let _ = write!(
-                        tree,
-                        "<li data-testid=\"tree-array\"><span class=\"node\"><span class=\"kind\">Array</span> \
-                         <a href=\"/operator/arrays/{aid}\" class=\"name\" data-testid=\"array-link\">{name}</a> {counts}</span>",
-                        aid = attr(pct(&array.id)),
-                        name = esc(&array.name),
-                        counts = array_counts(array).html(),
-                    );
-                    if !boards.is_empty() {
-                        let _ = write!(
-                            tree,
-                            "<details><summary data-testid=\"array-boards\">Boards of {}</summary><ul class=\"boards\">",
-                            esc(&array.name)
-                        );
-                        for b in boards {
-                            let _ = write!(
-                                tree,
-                                "<li><a href=\"/operator/boards/{id}\" data-testid=\"board-link\">{serial}</a> \
-                                 <span class=\"badge agent-{st}\">{st}</span>{drain}</li>",
-                                id = attr(pct(&b.id)),
-                                serial = esc(&b.serial),
-                                st = agent_state_str(b.agent_state),
-                                drain = if b.status == BoardStatus::Active {
-                                    String::new()
-                                } else {
-                                    format!(
-                                        " <span class=\"badge status-{0}\">{0}</span>",
-                                        super::board_status_str(b.status)
-                                    )
-                                },
-                            );
+        } @else {
+            ul class="tree" data-testid="topology-tree" aria-label="Regions" {
+                @for region in &regions {
+                    @let rooms = rooms_of.get(region.id.as_str()).cloned().unwrap_or_default();
+                    @let counts = rooms.iter().fold(Counts::default(), |c, r| c.add(room_counts(r)));
+                    li id={ "region-" (Text(&region.id)) } data-testid="tree-region" {
+                        span class="node" {
+                            span class="kind" { "Region" } " "
+                            a href={ "#region-" (Text(&region.id)) } class="name"
+                                data-testid="region-link" { (Text(&region.name)) }
+                            " " (counts.html())
                         }
-                        tree.push_str("</ul></details>");
+                        @if rooms.is_empty() { p class="empty" { "No machine rooms." } }
+                        ul {
+                            @for room in rooms {
+                                (room_node(room, &arrays_of, &boards_of, room_counts(room), &array_counts))
+                            }
+                        }
                     }
-                    tree.push_str("</li>");
                 }
-                tree.push_str("</ul></li>");
             }
-            tree.push_str("</ul></li>");
         }
-        tree.push_str("</ul>");
-    }
+    };
     let total = Counts::of(&boards);
-    let body = Html::trusted(format!(
-        "<h1>Topology</h1><p class=\"muted\" data-testid=\"topology-summary\">{} region{} · {} room{} · {} array{} · {}</p>{tree}{}",
-        regions.len(),
-        if regions.len() == 1 { "" } else { "s" },
-        rooms.len(),
-        if rooms.len() == 1 { "" } else { "s" },
-        arrays.len(),
-        if arrays.len() == 1 { "" } else { "s" },
-        total.html(),
-        truncated_note(boards_cut, "20,000 boards"),
-    ));
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let body = html! {
+        h1 { "Topology" }
+        p class="muted" data-testid="topology-summary" {
+            (regions.len()) " region" (plural(regions.len())) " · "
+            (rooms.len()) " room" (plural(rooms.len())) " · "
+            (arrays.len()) " array" (plural(arrays.len())) " · "
+            (total.html())
+        }
+        (tree)
+        (truncated_note(boards_cut, "20,000 boards"))
+    };
     layout::render(console("Topology", &user, "/operator", body).page_id("op-topology"))
+}
+
+/// A machine room in the tree, with its arrays and their boards.
+fn room_node(
+    room: &Room,
+    arrays_of: &BTreeMap<&str, Vec<&Array>>,
+    boards_of: &BTreeMap<&str, Vec<&Board>>,
+    counts: Counts,
+    array_counts: &dyn Fn(&Array) -> Counts,
+) -> Markup {
+    let arrays = arrays_of.get(room.id.as_str()).cloned().unwrap_or_default();
+    html! {
+        li id={ "room-" (Text(&room.id)) } data-testid="tree-room" {
+            span class="node" {
+                span class="kind" { "Room" } " "
+                a href={ "#room-" (Text(&room.id)) } class="name" data-testid="room-link" {
+                    (Text(&room.name))
+                }
+                " " (counts.html()) " "
+                span class="muted" {
+                    "· cap " (room.instance_cap) " instances · "
+                    (super::wire_name(&room.placement))
+                }
+            }
+            @if arrays.is_empty() { p class="empty" { "No arrays." } }
+            ul {
+                @for array in arrays {
+                    @let boards = boards_of.get(array.id.as_str()).cloned().unwrap_or_default();
+                    li data-testid="tree-array" {
+                        span class="node" {
+                            span class="kind" { "Array" } " "
+                            a href={ "/operator/arrays/" (Text(pct(&array.id))) } class="name"
+                                data-testid="array-link" { (Text(&array.name)) }
+                            " " (array_counts(array).html())
+                        }
+                        @if !boards.is_empty() {
+                            details {
+                                summary data-testid="array-boards" {
+                                    "Boards of " (Text(&array.name))
+                                }
+                                ul class="boards" {
+                                    @for b in boards {
+                                        @let st = agent_state_str(b.agent_state);
+                                        li {
+                                            a href={ "/operator/boards/" (Text(pct(&b.id))) }
+                                                data-testid="board-link" { (Text(&b.serial)) }
+                                            " "
+                                            span class={ "badge agent-" (st) } { (st) }
+                                            @if b.status != BoardStatus::Active {
+                                                @let status = super::board_status_str(b.status);
+                                                " "
+                                                span class={ "badge status-" (status) } { (status) }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

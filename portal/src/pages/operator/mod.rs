@@ -22,7 +22,7 @@ mod topology;
 use crate::AppState;
 use crate::auth::SignedIn;
 use crate::controller::CtlError;
-use crate::html::{Html, attr, esc, pct};
+use crate::html::{Markup, Text, html, pct};
 use crate::layout::{self, Page};
 use crate::security::problem;
 use axum::Router;
@@ -57,22 +57,22 @@ const ASSETS: &[(&str, &str, &str)] = &[
     (
         "operator.css",
         "text/css; charset=utf-8",
-        include_str!("../../assets/operator.css"),
+        include_str!("../../../assets/operator.css"),
     ),
     (
         "operator-board.js",
         "text/javascript; charset=utf-8",
-        include_str!("../../assets/operator-board.js"),
+        include_str!("../../../assets/operator-board.js"),
     ),
     (
         "operator-shell.js",
         "text/javascript; charset=utf-8",
-        include_str!("../../assets/operator-shell.js"),
+        include_str!("../../../assets/operator-shell.js"),
     ),
     (
         "spectate.js",
         "text/javascript; charset=utf-8",
-        include_str!("../../assets/spectate.js"),
+        include_str!("../../../assets/spectate.js"),
     ),
 ];
 
@@ -137,7 +137,7 @@ fn is_admin(user: &SignedIn) -> bool {
 }
 
 /// An operator console page.
-fn console(title: impl Into<String>, user: &SignedIn, current: &'static str, body: Html) -> Page {
+fn console(title: impl Into<String>, user: &SignedIn, current: &'static str, body: Markup) -> Page {
     Page::console(title, user, current, body)
 }
 
@@ -180,43 +180,38 @@ async fn all<T: DeserializeOwned>(
 }
 
 /// A note under a list that was cut short.
-fn truncated_note(truncated: bool, what: &str) -> Html {
-    if truncated {
-        Html::trusted(format!(
-            "<p class=\"muted\" data-testid=\"truncated\">Only the first {} are shown.</p>",
-            esc(what)
-        ))
-    } else {
-        Html::default()
+fn truncated_note(truncated: bool, what: &str) -> Markup {
+    html! {
+        @if truncated {
+            p class="muted" data-testid="truncated" { "Only the first " (what) " are shown." }
+        }
     }
 }
 
 /// The "next page" link of a list page (`base` already carries its filters).
-fn next_link(base: &str, next: Option<&String>) -> Html {
-    match next {
-        Some(c) => {
-            let sep = if base.contains('?') { '&' } else { '?' };
-            Html::trusted(format!(
-                "<p><a href=\"{}{sep}cursor={}\" data-testid=\"next-page\">Next page</a></p>",
-                attr(base),
-                attr(pct(c))
-            ))
+fn next_link(base: &str, next: Option<&String>) -> Markup {
+    html! {
+        @if let Some(c) = next {
+            @let sep = if base.contains('?') { '&' } else { '?' };
+            p {
+                a href={ (Text(base)) (sep) "cursor=" (Text(pct(c))) } data-testid="next-page" {
+                    "Next page"
+                }
+            }
         }
-        None => Html::default(),
     }
 }
 
 /// A form that `app.js` sends as JSON to `/api…` (`method`), then follows `then`.
-fn api_form(api: &str, method: &str, then: &str, testid: &str, inner: &str) -> Html {
-    Html::trusted(format!(
-        "<form class=\"api-form\" data-api=\"{}\" data-method=\"{}\" data-then=\"{}\" data-testid=\"{}\">\
-         {inner}<p class=\"error\" role=\"alert\" data-testid=\"{}-error\"></p></form>",
-        attr(api),
-        attr(method),
-        attr(then),
-        attr(testid),
-        attr(testid)
-    ))
+fn api_form(api: &str, method: &str, then: &str, testid: &str, inner: Markup) -> Markup {
+    html! {
+        form class="api-form" data-api=(Text(api)) data-method=(method) data-then=(then)
+            data-testid=(testid)
+        {
+            (inner)
+            p class="error" role="alert" data-testid={ (testid) "-error" } {}
+        }
+    }
 }
 
 /// A button that `app.js` turns into one `/api` call with an optional JSON body and
@@ -229,28 +224,22 @@ fn api_button(
     confirm: Option<&str>,
     testid: &str,
     class: &str,
-) -> Html {
-    Html::trusted(format!(
-        "<button type=\"button\" class=\"{}\" data-api=\"{}\" data-method=\"{}\"{}{} data-then=\"reload\" data-testid=\"{}\">{}</button>",
-        attr(class),
-        attr(api),
-        attr(method),
-        body.map(|b| format!(" data-body=\"{}\"", attr(b)))
-            .unwrap_or_default(),
-        confirm
-            .map(|c| format!(" data-confirm=\"{}\"", attr(c)))
-            .unwrap_or_default(),
-        attr(testid),
-        esc(label)
-    ))
+) -> Markup {
+    html! {
+        button type="button" class=(class) data-api=(Text(api)) data-method=(method)
+            data-body=[body.map(Text)] data-confirm=[confirm.map(Text)] data-then="reload"
+            data-testid=(testid)
+        { (label) }
+    }
 }
 
 /// A note for operator viewers where admins see controls.
-fn viewer_note() -> Html {
-    Html::trusted(
-        "<p class=\"muted\" data-testid=\"viewer-note\">Your role (operator viewer) can read but \
-         not change this.</p>",
-    )
+fn viewer_note() -> Markup {
+    html! {
+        p class="muted" data-testid="viewer-note" {
+            "Your role (operator viewer) can read but not change this."
+        }
+    }
 }
 
 /// Id → name.
@@ -293,20 +282,22 @@ fn wire_name<T: serde::Serialize>(v: &T) -> String {
 }
 
 /// A link to a console page for an object id, by its type prefix (else the id as code).
-fn object_link(id: &str) -> Html {
+fn object_link(id: &str) -> Markup {
     let path = match id.split_once('_').map(|(p, _)| p) {
         Some("brd") => Some("boards"),
         Some("arr") => Some("arrays"),
         Some("ses") => Some("sessions"),
         _ => None,
     };
-    match path {
-        Some(p) => Html::trusted(format!(
-            "<a href=\"/operator/{p}/{}\" data-testid=\"object-link\"><code>{}</code></a>",
-            attr(pct(id)),
-            esc(id)
-        )),
-        None => Html::trusted(format!("<code>{}</code>", esc(id))),
+    html! {
+        @match path {
+            Some(p) => {
+                a href={ "/operator/" (p) "/" (Text(pct(id))) } data-testid="object-link" {
+                    code { (Text(id)) }
+                }
+            }
+            None => { code { (Text(id)) } }
+        }
     }
 }
 
@@ -324,16 +315,14 @@ mod tests {
             Some("Sure?"),
             "drain",
             "small",
-        );
-        assert!(b.as_str().contains("data-api=\"/api/boards/x&quot;y\""));
-        assert!(
-            b.as_str()
-                .contains("data-body=\"{&quot;status&quot;:&quot;draining&quot;}\"")
-        );
+        )
+        .into_string();
+        assert!(b.contains("data-api=\"/api/boards/x&quot;y\""));
+        assert!(b.contains("data-body=\"{&quot;status&quot;:&quot;draining&quot;}\""));
         assert_eq!(
-            object_link("brd_<x>").as_str(),
+            object_link("brd_<x>").into_string(),
             "<a href=\"/operator/boards/brd_%3Cx%3E\" data-testid=\"object-link\"><code>brd_&lt;x&gt;</code></a>"
         );
-        assert_eq!(object_link("ten_1").as_str(), "<code>ten_1</code>");
+        assert_eq!(object_link("ten_1").into_string(), "<code>ten_1</code>");
     }
 }

@@ -1,0 +1,415 @@
+//! The tenant's games: the list with the new-game form (`/console/games`), one game with its
+//! versions, upload, links and settings (`/console/games/{id}`), and deploying a version to
+//! machine rooms with per-room progress (`/console/versions/{id}/deploy`).
+
+use super::links::{link_form, links_table};
+use super::{CursorQ, api_button, api_form, list, load, next_link, render, size, tenant};
+use crate::AppState;
+use crate::auth::SignedIn;
+use crate::html::{Markup, Text, html, money, pct, table, text, time, time_opt};
+use crate::layout::Page;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use playrack_wire::api::*;
+use std::collections::BTreeMap;
+
+/// The spec checkboxes of a game's form, `chosen` checked.
+fn spec_checks(specs: &[Spec], chosen: &[String]) -> Markup {
+    html! {
+        fieldset {
+            legend { "Specs, most wanted first" }
+            @for sp in specs {
+                label class="check" {
+                    input type="checkbox" name="spec_ids" value=(Text(&sp.id)) data-kind="checks"
+                        checked[chosen.contains(&sp.id)] data-testid={ "spec-" (Text(&sp.id)) };
+                    " " (Text(&sp.name)) " (" (sp.width) "×" (sp.height) " @ " (sp.fps) " fps, "
+                    (money(sp.price_per_minute_micros)) "/min)"
+                }
+            }
+        }
+    }
+}
+
+/// `GET /console/games`.
+pub(super) async fn games(
+    State(state): State<AppState>,
+    user: SignedIn,
+    Query(q): Query<CursorQ>,
+) -> Response {
+    tenant!(user);
+    let (games, specs) = tokio::join!(
+        list::<Game>(&state, &user, "/v1/games", 50, q.cursor.as_deref()),
+        list::<Spec>(&state, &user, "/v1/specs", 200, None)
+    );
+    let games = load!(state, user, games);
+    let specs = load!(state, user, specs);
+    let rows = games
+        .items
+        .iter()
+        .map(|g| {
+            vec![
+                html! {
+                    a href={ "/console/games/" (Text(pct(&g.id))) } data-testid="game-link" {
+                        (Text(&g.name))
+                    }
+                },
+                text(&g.slug),
+                text(g.package_name.as_deref().unwrap_or("—")),
+                text(if g.default_version_id.is_some() {
+                    "published"
+                } else {
+                    "not published"
+                }),
+                time(&g.created_at),
+            ]
+        })
+        .collect();
+    let default_specs: Vec<String> = specs
+        .items
+        .first()
+        .map(|s| vec![s.id.clone()])
+        .unwrap_or_default();
+    let create = api_form(
+        "/api/games",
+        "POST",
+        "/console/games/{id}",
+        "create-game",
+        html! {
+            label for="g-name" { "Name" }
+            input id="g-name" name="name" required maxlength="100" data-testid="game-name-input";
+            label for="g-slug" { "Slug (URL-safe, unique)" }
+            input id="g-slug" name="slug" required pattern="[a-z0-9][a-z0-9\\-]*"
+                data-testid="game-slug-input";
+            label for="g-archive" { "Saves" }
+            select id="g-archive" name="archive_policy" data-testid="game-archive-input" {
+                option value="single_player" {
+                    "Single-player: keep the player's saves between plays"
+                }
+                option value="online" { "Online: the game keeps its own state" }
+            }
+            (spec_checks(&specs.items, &default_specs))
+            button type="submit" class="primary" data-testid="create-game-submit" {
+                "Create game"
+            }
+        },
+    );
+    let body = html! {
+        h1 { "Games" }
+        (table(
+            "Your games",
+            "games",
+            &["Name", "Slug", "Package", "Status", "Created"],
+            rows
+        ))
+        (next_link("/console/games", games.next_cursor.as_ref()))
+        section class="card" { h2 { "New game" } (create) }
+    };
+    render(Page::console("Games", &user, "/console/games", body).page_id("games"))
+}
+
+/// A version's state badge, with its failure when it failed.
+fn version_state(v: &Version) -> Markup {
+    let state = match v.state {
+        VersionState::Uploading => "UPLOADING",
+        VersionState::Parsing => "PARSING",
+        VersionState::Ready => "READY",
+        VersionState::Failed => "FAILED",
+    };
+    html! {
+        span class={ "badge state-" (state.to_ascii_lowercase()) } data-testid="version-state" {
+            (state)
+        }
+        @if let Some(f) = &v.failure {
+            div class="failure" {
+                code data-testid="failure-code" { (Text(&f.code)) } " " (Text(&f.message))
+            }
+        }
+    }
+}
+
+/// `GET /console/games/{id}`.
+pub(super) async fn game(
+    State(state): State<AppState>,
+    user: SignedIn,
+    Path(id): Path<String>,
+) -> Response {
+    tenant!(user);
+    let gid = pct(&id);
+    let (game, versions, links, specs) = tokio::join!(
+        state
+            .ctl
+            .get::<Game>(format!("/v1/games/{gid}"), user.token()),
+        list::<Version>(
+            &state,
+            &user,
+            format!("/v1/games/{gid}/versions"),
+            200,
+            None
+        ),
+        list::<Link>(&state, &user, format!("/v1/links?game_id={gid}"), 200, None),
+        list::<Spec>(&state, &user, "/v1/specs", 200, None),
+    );
+    let game = load!(state, user, game);
+    let versions = load!(state, user, versions);
+    let links = load!(state, user, links);
+    let specs = load!(state, user, specs);
+    let mut vs = versions.items;
+    vs.reverse(); // newest first
+    let rows = vs
+        .iter()
+        .map(|v| {
+            let apk = v
+                .apk
+                .as_ref()
+                .map(|a| {
+                    format!(
+                        "{} ({})",
+                        a.version_name.as_deref().unwrap_or("?"),
+                        a.version_code
+                    )
+                })
+                .unwrap_or_else(|| "—".into());
+            let default = game.default_version_id.as_deref() == Some(v.id.as_str());
+            let vid = pct(&v.id);
+            let actions = html! {
+                @if v.state == VersionState::Ready {
+                    @if v.published_at.is_some() {
+                        (api_button(
+                            "Revoke",
+                            &format!("/api/versions/{vid}/revoke"),
+                            "POST",
+                            Some("Withdraw this version? Plays fall back to the previous published one."),
+                            "revoke-version",
+                            "danger small",
+                        ))
+                    } @else {
+                        (api_button(
+                            "Publish",
+                            &format!("/api/versions/{vid}/publish"),
+                            "POST",
+                            None,
+                            "publish-version",
+                            "small",
+                        ))
+                    }
+                    " "
+                    a class="button small" href={ "/console/versions/" (Text(&vid)) "/deploy" }
+                        data-testid="deploy-version" { "Deploy" }
+                }
+            };
+            vec![
+                html! {
+                    code { (Text(&v.id)) }
+                    @if default {
+                        " "
+                        span class="badge default" data-testid="default-version" { "playing" }
+                    }
+                },
+                version_state(v),
+                text(apk),
+                text(size(v.size_bytes)),
+                time_opt(v.published_at.as_ref()),
+                time(&v.created_at),
+                actions,
+            ]
+        })
+        .collect();
+    let settings = api_form(
+        &format!("/api/games/{gid}"),
+        "PATCH",
+        "reload",
+        "update-game",
+        html! {
+            label for="e-name" { "Name" }
+            input id="e-name" name="name" required maxlength="100" value=(Text(&game.name))
+                data-testid="edit-game-name";
+            (spec_checks(&specs.items, &game.spec_ids))
+            label for="e-max" { "Longest play (s)" }
+            input id="e-max" name="trial_defaults.max_play_seconds" type="number" min="1"
+                data-kind="int" value=(game.trial_defaults.max_play_seconds);
+            label for="e-grace" { "Reconnect grace (s)" }
+            input id="e-grace" name="trial_defaults.reconnect_grace_seconds" type="number"
+                min="0" data-kind="int" value=(game.trial_defaults.reconnect_grace_seconds);
+            label for="e-idle" { "Idle kick (s)" }
+            input id="e-idle" name="trial_defaults.idle_kick_seconds" type="number" min="1"
+                data-kind="int" value=(game.trial_defaults.idle_kick_seconds);
+            button type="submit" data-testid="update-game-submit" { "Save" }
+        },
+    );
+    let upload = html! {
+        form class="upload" data-upload=(Text(&gid)) data-testid="upload-form" {
+            label for="apk" { "APK file" }
+            input id="apk" name="apk" type="file"
+                accept=".apk,application/vnd.android.package-archive" required
+                data-testid="upload-file";
+            button type="submit" class="primary" data-testid="upload-submit" { "Upload" }
+            button type="button" data-upload-cancel hidden data-testid="upload-cancel" {
+                "Cancel upload"
+            }
+            progress max="100" value="0" hidden data-testid="upload-progress"
+                aria-label="Upload progress" {}
+            p class="status" role="status" aria-live="polite" data-testid="upload-status" {}
+            p class="error" role="alert" data-testid="upload-error" {}
+        }
+    };
+    let body = html! {
+        p { a href="/console/games" { "← Games" } }
+        div class="game-head" {
+            @if game.default_version_id.is_some() {
+                img class="icon" src={ "/api/games/" (Text(&gid)) "/icon" } alt="" width="64"
+                    height="64";
+            }
+            div {
+                h1 data-testid="game-title" { (Text(&game.name)) }
+                p class="muted" {
+                    code { (Text(&game.id)) } " · slug " code { (Text(&game.slug)) }
+                    " · package "
+                    code {
+                        (Text(game
+                            .package_name
+                            .as_deref()
+                            .unwrap_or("— (set by the first ready version)")))
+                    }
+                }
+            }
+        }
+        section class="card" {
+            h2 { "Upload a version" }
+            p class="muted" {
+                "Large files upload in chunks and resume after a dropped connection."
+            }
+            (upload)
+        }
+        section {
+            h2 { "Versions" }
+            (table(
+                "Versions, newest first",
+                "versions",
+                &[
+                    "Version",
+                    "State",
+                    "APK version",
+                    "Size",
+                    "Published",
+                    "Uploaded",
+                    "Actions"
+                ],
+                rows
+            ))
+        }
+        section {
+            h2 { "Try-play links" }
+            (links_table(&state, &links.items, None))
+            details class="card" {
+                summary data-testid="new-link" { "New link" }
+                (link_form(&[], Some(&game)))
+            }
+        }
+        section class="card" { h2 { "Settings" } (settings) }
+    };
+    render(
+        Page::console(game.name.clone(), &user, "/console/games", body)
+            .page_id("game")
+            .script("upload.js"),
+    )
+}
+
+/// `GET /console/versions/{id}/deploy`.
+pub(super) async fn deploy(
+    State(state): State<AppState>,
+    user: SignedIn,
+    Path(id): Path<String>,
+) -> Response {
+    tenant!(user);
+    let vid = pct(&id);
+    let (version, deployment, rooms) = tokio::join!(
+        state
+            .ctl
+            .get::<Version>(format!("/v1/versions/{vid}"), user.token()),
+        state
+            .ctl
+            .get::<Deployment>(format!("/v1/versions/{vid}/deployment"), user.token()),
+        list::<Room>(&state, &user, "/v1/rooms", 200, None),
+    );
+    let version = load!(state, user, version);
+    let deployment = load!(state, user, deployment);
+    let rooms = load!(state, user, rooms);
+    let by_room: BTreeMap<&str, &DeploymentRoom> = deployment
+        .rooms
+        .iter()
+        .map(|r| (r.room_id.as_str(), r))
+        .collect();
+    let checks = html! {
+        fieldset {
+            legend { "Machine rooms" }
+            @for room in &rooms.items {
+                label class="check" {
+                    input type="checkbox" name="room_ids" value=(Text(&room.id))
+                        data-kind="checks" checked[by_room.contains_key(room.id.as_str())]
+                        data-testid={ "room-" (Text(&room.id)) };
+                    " " (Text(&room.name))
+                }
+            }
+        }
+    };
+    let rows = rooms
+        .items
+        .iter()
+        .filter_map(|room| {
+            let d = by_room.get(room.id.as_str())?;
+            let id = Text(&room.id);
+            let p = d.progress_percent;
+            Some(vec![
+                text(&room.name),
+                html! {
+                    span data-room-state=(id) data-testid="room-state" {
+                        (format!("{:?}", d.state).to_lowercase())
+                    }
+                },
+                html! {
+                    progress max="100" value=(p) data-room-progress=(id)
+                        aria-label={ (Text(&room.name)) " progress" } { (p) "%" }
+                    " "
+                    span data-room-percent=(id) { (p) "%" }
+                },
+                html! {
+                    span data-room-error=(id) { (Text(d.error.as_deref().unwrap_or(""))) }
+                },
+            ])
+        })
+        .collect();
+    let form = if version.state == VersionState::Ready {
+        api_form(
+            &format!("/api/versions/{vid}/deployment"),
+            "PUT",
+            "reload",
+            "set-deployment",
+            html! {
+                (checks)
+                button type="submit" class="primary" data-testid="set-deployment-submit" {
+                    "Deploy to the checked rooms"
+                }
+            },
+        )
+    } else {
+        html! { p { "Only READY versions can be deployed." } }
+    };
+    let body = html! {
+        p { a href={ "/console/games/" (Text(pct(&version.game_id))) } { "← Game" } }
+        h1 { "Deploy version " code { (Text(&version.id)) } }
+        section data-deployment={ "/api/versions/" (Text(&vid)) "/deployment" } {
+            (table(
+                "Progress per room",
+                "deployment",
+                &["Room", "State", "Progress", "Error"],
+                rows
+            ))
+        }
+        section class="card" {
+            h2 { "Rooms" }
+            p class="muted" { "Rooms left unchecked are undeployed." }
+            (form)
+        }
+    };
+    render(Page::console("Deploy", &user, "/console/games", body).page_id("deploy"))
+}
