@@ -976,3 +976,62 @@ async fn failed_sign_ins_are_throttled_per_account_and_address() {
         ctl.stop().await;
     }
 }
+
+/// Every API key expires (90 days unless asked, a year at most), and a deleted account's keys
+/// stop working with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_keys_expire_and_die_with_their_creator() {
+    for backend in backends() {
+        let ctl = Ctl::start(backend).await;
+        let (_, ta) = ctl.tenant("Keyed").await;
+        let created = ctl.api_key(&ta, "ci", Role::TenantViewer).await;
+        let in_90_days = array_controller::now().plus_secs(90 * 86_400).millis();
+        let expires = created.key.expires_at.expect("every key expires").millis();
+        assert!(
+            (expires - in_90_days).abs() < 60_000,
+            "{backend}: {created:?}"
+        );
+        let p = ctl
+            .refused(
+                Method::POST,
+                "/v1/api-keys",
+                Some(&ta),
+                Some(&json!({
+                    "name": "forever",
+                    "role": "tenant-viewer",
+                    "expires_at": array_controller::now().plus_secs(400 * 86_400),
+                })),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "VALIDATION_FAILED",
+            )
+            .await;
+        assert!(p.detail.contains("365 days"), "{p:?}");
+
+        // Another admin makes a key, then that admin's account is deleted: the key is refused.
+        let dev = ctl
+            .member(ctl.me(&ta).await.tenant_id.as_deref(), Role::TenantAdmin)
+            .await;
+        let dev_id = ctl.me(&dev).await.id;
+        let key = ctl.api_key(&dev, "dev", Role::TenantViewer).await;
+        assert_eq!(ctl.me(&key.secret).await.id, key.key.id);
+        let (status, _) = ctl
+            .raw::<()>(
+                Method::DELETE,
+                &format!("/v1/accounts/{dev_id}"),
+                Some(&ta),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{backend}");
+        ctl.refused(
+            Method::GET,
+            "/v1/me",
+            Some(&key.secret),
+            None,
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+        )
+        .await;
+        ctl.stop().await;
+    }
+}

@@ -239,7 +239,7 @@ async fn delete_account(
         ));
     }
     let mut tx = state.db.write().await?;
-    accounts::delete_account(&mut tx, &id).await?;
+    accounts::delete_account(&mut tx, &id, crate::now().millis()).await?;
     audit::record(
         &mut tx,
         &caller,
@@ -272,6 +272,10 @@ fn key_from(row: ApiKeyRow) -> Result<ApiKey, sqlx::Error> {
 }
 
 /// Creates an API key; the secret is in this answer only.
+/// How long an API key lasts when its creator does not say, and at most (days).
+const API_KEY_DEFAULT_DAYS: i64 = 90;
+const API_KEY_MAX_DAYS: i64 = 365;
+
 #[utoipa::path(post, path = "/v1/api-keys", tag = "auth", request_body = CreateApiKey,
     responses((status = 201, body = CreatedApiKey)))]
 async fn create_api_key(
@@ -283,10 +287,15 @@ async fn create_api_key(
     if req.name.trim().is_empty() || req.name.len() > 100 {
         return Err(ApiError::Validation("name must be 1–100 characters".into()));
     }
-    if req.expires_at.is_some_and(|e| e <= crate::now()) {
-        return Err(ApiError::Validation(
-            "expires_at must be in the future".into(),
-        ));
+    let now = crate::now();
+    // Every key expires: in 90 days unless asked otherwise, in a year at most.
+    let expires_at = req
+        .expires_at
+        .unwrap_or(now.plus_secs(API_KEY_DEFAULT_DAYS * 86_400));
+    if expires_at <= now || expires_at > now.plus_secs(API_KEY_MAX_DAYS * 86_400) {
+        return Err(ApiError::Validation(format!(
+            "expires_at must be in the future and within {API_KEY_MAX_DAYS} days"
+        )));
     }
     let id = db::new_id("key");
     let secret = db::random_token(40);
@@ -295,7 +304,6 @@ async fn create_api_key(
         auth::API_KEY_PREFIX,
         id.trim_start_matches("key_")
     );
-    let now = crate::now();
     let mut tx = state.db.write().await?;
     let secret_hash = auth::sha256_hex(secret.as_bytes());
     let new = NewApiKey {
@@ -306,7 +314,7 @@ async fn create_api_key(
         tenant_id: tenant.as_deref(),
         created_by: caller.id(),
         created_at: now.millis(),
-        expires_at: req.expires_at.map(|t| t.millis()),
+        expires_at: Some(expires_at.millis()),
     };
     let key = key_from(accounts::insert_api_key(&mut tx, &new).await?)?;
     audit::record(

@@ -237,9 +237,15 @@ pub async fn account(pool: &AnyPool, id: &str) -> Result<Option<AccountRow>, sql
         .await
 }
 
-/// Deletes an account and its sign-in tokens.
-pub async fn delete_account(tx: &mut WriteTx, id: &str) -> Result<(), sqlx::Error> {
+/// Deletes an account and its sign-in tokens, and revokes the API keys it created.
+pub async fn delete_account(tx: &mut WriteTx, id: &str, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM auth_tokens WHERE account_id = $1")
+        .bind(id)
+        .execute(&mut ***tx)
+        .await?;
+    // The keys it made go with it (revoked, so they stay listed as history).
+    sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE created_by = $2 AND revoked_at IS NULL")
+        .bind(now)
         .bind(id)
         .execute(&mut ***tx)
         .await?;

@@ -129,6 +129,7 @@ pub struct CreateApiKey {
     pub name: String,
     /// The key's role: at most the creator's own.
     pub role: Role,
+    /// When the key stops working: in the future and within a year; 90 days when absent.
     #[serde(default)]
     pub expires_at: Option<Timestamp>,
 }

@@ -58,7 +58,7 @@ pub(super) async fn keys(State(state): State<AppState>, user: SignedIn) -> Respo
                     option value=(r.as_str()) { (r.as_str()) }
                 }
             }
-            label for="k-exp" { "Expires (empty: never)" }
+            label for="k-exp" { "Expires (empty: in 90 days; a year at most)" }
             input id="k-exp" name="expires_at" type="datetime-local" data-kind="datetime";
             button type="submit" class="primary" data-testid="create-key-submit" { "Create key" }
         },
