@@ -194,6 +194,7 @@ pub struct SignInForm {
 /// `POST /signin`.
 pub async fn signin(
     State(state): State<AppState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     Form(form): Form<SignInForm>,
 ) -> Response {
@@ -209,7 +210,12 @@ pub async fn signin(
             Some("This sign-in form expired. Please try again."),
         );
     }
-    match state.ctl.login(form.email.trim(), &form.password).await {
+    let client = Some(peer.ip());
+    match state
+        .ctl
+        .login(form.email.trim(), &form.password, client)
+        .await
+    {
         Ok(login) => {
             let operator = login.principal.role.is_operator();
             // A sign-in always starts a fresh session id (no fixation); the old one ends.

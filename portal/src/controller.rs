@@ -140,17 +140,29 @@ impl Controller {
         self.call::<(), T>(Method::GET, path, None, None).await
     }
 
-    pub async fn login(&self, email: &str, password: &str) -> Result<LoginResponse, CtlError> {
-        self.call(
-            Method::POST,
-            "/v1/auth/login",
-            None,
-            Some(&LoginRequest {
+    /// Signs in for `client` (passed on as `X-Forwarded-For`, so the controller throttles
+    /// failed sign-ins per real address once it trusts the portal as a proxy).
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        client: Option<std::net::IpAddr>,
+    ) -> Result<LoginResponse, CtlError> {
+        let mut req = self
+            .http
+            .post(format!("{}/v1/auth/login", self.base))
+            .json(&LoginRequest {
                 email: email.to_owned(),
                 password: password.to_owned(),
-            }),
-        )
-        .await
+            });
+        if let Some(ip) = client {
+            req = req.header("x-forwarded-for", ip.to_string());
+        }
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| CtlError::Unreachable(e.to_string()))?;
+        Self::answer(resp).await
     }
 
     /// Ends the token at the controller (best effort: the portal forgets it either way).

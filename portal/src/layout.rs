@@ -161,6 +161,7 @@ fn header(page: &Page) -> Markup {
 /// Renders a page to a response (`no-store`: pages carry per-user data and CSRF tokens).
 pub fn render(page: Page) -> Response {
     let operator_css = page.console_nav && operator_page(&page);
+    let streams = page.scripts.iter().any(|s| STREAMING_SCRIPTS.contains(s));
     let player = page.player.as_ref();
     let doc = html! {
         (maud::DOCTYPE)
@@ -200,8 +201,17 @@ pub fn render(page: Page) -> Response {
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if streams {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(crate::security::STREAMING_CSP),
+        );
+    }
     resp
 }
+
+/// The scripts that connect to boards and rooms (see [`crate::security::STREAMING_CSP`]).
+const STREAMING_SCRIPTS: [&str; 2] = ["player.js", "operator/spectate.js"];
 
 /// A friendly error page for a problem (its code shown for support).
 pub fn error_page(

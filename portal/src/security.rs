@@ -9,21 +9,31 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use playrack_wire::Problem;
 
-/// The Content-Security-Policy of every page. `connect-src` allows any http(s)/ws(s) origin
-/// because the player measures RTT to each machine room's probe URL and opens the board's
-/// signaling WebSocket, both on other hosts; scripts and styles only come from the portal.
+/// The Content-Security-Policy of every response: scripts, styles and connections only to the
+/// portal itself, so an injected script on a console page could reach nobody else.
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; \
+object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// The policy of the pages that stream (the player page, the operator's live view): they also
+/// connect to machine rooms' probe URLs and boards' signaling WebSockets, which are other
+/// hosts that come and go with the topology. Those pages hold no console session: the player
+/// page has no signed-in user, and the live view's requests to the portal are same-origin
+/// (cookies never leave for the boards).
+pub const STREAMING_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
 img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self' ws: wss: http: https:; \
 object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/// Adds the security headers to every response.
+/// Adds the security headers to every response (a page that set its own policy keeps it).
 pub async fn headers(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        );
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

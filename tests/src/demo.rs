@@ -198,6 +198,9 @@ impl DemoStack {
         }
         config.listen = SocketAddr::from((Ipv4Addr::LOCALHOST, options.controller_port));
         config.demo = true;
+        // The portal on this machine passes each client's address on (sign-in throttling and
+        // per-address rate limits then count real clients, not the portal).
+        config.trusted_proxies = vec![Ipv4Addr::LOCALHOST.into()];
         let state = array_controller::build_state(config.clone())
             .await
             .context("starting the controller")?;
