@@ -14,7 +14,7 @@ use reqwest::{Method, StatusCode};
 use std::time::Duration;
 use support::agent::{LiveBoard, TestAgent, report};
 use support::play::*;
-use support::{Ctl, acquire, backends, wait_for, world};
+use support::{Ctl, acquire, backends, judged, postgres_script, wait_for, world};
 
 /// Heartbeat and lease of the drill (the defaults are 5 s and 15 s; the outages are scaled
 /// the same way: "45 s" is three leases).
@@ -57,27 +57,6 @@ async fn start_play(ctl: &Ctl, board: &LiveBoard, req: &AcquireRequest) -> Strin
 async fn board_state(ctl: &Ctl, id: &str) -> AgentState {
     let b: Board = ctl.get(&format!("/v1/boards/{id}"), &ctl.op).await;
     b.agent_state
-}
-
-/// Waits until the controller has heard boards for a whole lease and one more watchdog tick:
-/// from then on, a board it had not heard would have been judged lost.
-async fn judged(ctl: &Ctl, lease: Duration) {
-    let tick = Duration::from_secs(1);
-    wait_for("the controller to judge boards", SECS_20, || async {
-        let now = array_controller::now().plus_secs(-(tick.as_secs() as i64));
-        let since = ctl.state().agents.hearing.since();
-        array_controller::agents::lease::may_judge(since, now, lease.as_secs() as u32)
-    })
-    .await;
-}
-
-fn postgres_script(cmd: &str) {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/postgres.sh");
-    let status = std::process::Command::new(script)
-        .arg(cmd)
-        .status()
-        .expect("scripts/postgres.sh runs");
-    assert!(status.success(), "scripts/postgres.sh {cmd} failed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -140,7 +119,7 @@ async fn a_controller_restart_and_a_database_outage_end_no_play() {
             .await;
         // Once the controller may judge boards (and has had a tick to), the play is still on
         // and the board online: it was adopted.
-        judged(&ctl, lease).await;
+        judged(&ctl).await;
         let s = play_session(&ctl, &session).await;
         assert_eq!(s.session.state, SessionState::Playing, "{backend}: {s:?}");
         assert_eq!(board_state(&ctl, &board_id).await, AgentState::Online);
@@ -172,7 +151,7 @@ async fn a_controller_restart_and_a_database_outage_end_no_play() {
                 || async { ctl.state().db.ping().await.is_ok() },
             )
             .await;
-            judged(&ctl, lease).await;
+            judged(&ctl).await;
             let s = play_session(&ctl, &session).await;
             assert_eq!(
                 s.session.state,

@@ -732,31 +732,6 @@ async fn streams_throughout(p: &mut Peer, span: Duration, window: Duration, what
     }
 }
 
-/// Runs `scripts/postgres.sh <cmd>` (the shared test server: `suspend` stops it, data kept).
-fn postgres_script(cmd: &str) {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/postgres.sh");
-    let status = std::process::Command::new(script)
-        .arg(cmd)
-        .status()
-        .expect("scripts/postgres.sh runs");
-    assert!(status.success(), "scripts/postgres.sh {cmd} failed");
-}
-
-/// Waits until the controller has heard boards for a whole lease and one watchdog tick more:
-/// from then on a board it had not heard would have been judged lost.
-async fn judged(ctl: &ctl::Ctl) {
-    let lease = ctl.config.agent_lease_secs;
-    assert!(
-        wait_until(Duration::from_secs(u64::from(lease) + 30), async || {
-            let now = array_controller::now().plus_secs(-1);
-            let since = ctl.state().agents.hearing.since();
-            array_controller::agents::lease::may_judge(since, now, lease)
-        })
-        .await,
-        "the controller never heard boards for a whole lease"
-    );
-}
-
 /// The fault drill with real streams and the default heartbeat and lease (5 s, 15 s): the
 /// controller is stopped for 45 s while a player streams, then (on PostgreSQL) the database
 /// is stopped for longer than a lease and started again. The video never stalls, the session
@@ -810,7 +785,7 @@ async fn a_stopped_controller_and_a_database_restart_end_no_stream_and_lose_no_a
         )
         .await;
         assert!(reconnected, "{backend}: the agent reconnects");
-        while_driving(&mut p, judged(&st.ctl)).await;
+        while_driving(&mut p, ctl::judged(&st.ctl)).await;
         let s = st.session(&sid).await;
         assert_eq!(
             s.session.state,
@@ -821,9 +796,9 @@ async fn a_stopped_controller_and_a_database_restart_end_no_stream_and_lose_no_a
 
         if backend == "postgres" {
             // The database restarts, down for longer than a lease; the video goes on.
-            postgres_script("suspend");
+            ctl::postgres_script("suspend");
             streams_throughout(&mut p, lease + lease / 3, lease / 3, "database away").await;
-            postgres_script("resume");
+            ctl::postgres_script("resume");
             let db = st.ctl.state().db.clone();
             let back = while_driving(
                 &mut p,
@@ -831,7 +806,7 @@ async fn a_stopped_controller_and_a_database_restart_end_no_stream_and_lose_no_a
             )
             .await;
             assert!(back, "the controller reaches the database again");
-            while_driving(&mut p, judged(&st.ctl)).await;
+            while_driving(&mut p, ctl::judged(&st.ctl)).await;
             let s = st.session(&sid).await;
             assert_eq!(
                 s.session.state,

@@ -875,3 +875,31 @@ where
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// Runs `scripts/postgres.sh <cmd>` on the shared test server (`suspend` stops it with its
+/// data kept, `resume` starts it again). A test that stops it must be the only one in its
+/// binary that uses PostgreSQL.
+pub fn postgres_script(cmd: &str) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/postgres.sh");
+    let status = std::process::Command::new(script)
+        .arg(cmd)
+        .status()
+        .expect("scripts/postgres.sh runs");
+    assert!(status.success(), "scripts/postgres.sh {cmd} failed");
+}
+
+/// Waits until the controller has heard boards for a whole lease (its configured one) and one
+/// watchdog tick more: from then on, a board it had not heard would have been judged lost.
+pub async fn judged(ctl: &Ctl) {
+    let lease = ctl.config.agent_lease_secs;
+    wait_for(
+        "the controller to hear boards for a whole lease",
+        Duration::from_secs(u64::from(lease) + 30),
+        || async {
+            let now = array_controller::now().plus_secs(-1);
+            let since = ctl.state().agents.hearing.since();
+            array_controller::agents::lease::may_judge(since, now, lease)
+        },
+    )
+    .await;
+}
