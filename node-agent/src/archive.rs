@@ -23,6 +23,11 @@ use crate::adb::Adb;
 
 /// Largest archive the agent saves or restores (the controller has its own limit too).
 pub const MAX_ARCHIVE_BYTES: u64 = 512 << 20;
+/// What an archive may expand to, and how many members it may hold: a small `.tar.gz` can
+/// expand to far more than the instance's disk (a gzip bomb), so the check adds up the
+/// members' sizes as it reads and stops at the limit.
+pub const MAX_EXPANDED_BYTES: u64 = 2 << 30;
+pub const MAX_MEMBERS: usize = 100_000;
 
 /// The directories an archive of `package` holds, relative to `/`.
 pub fn roots(package: &str) -> [String; 2] {
@@ -34,13 +39,32 @@ pub fn roots(package: &str) -> [String; 2] {
 
 /// Checks a `.tar.gz` archive of `package` (see the module doc); returns its member count.
 pub fn check(path: &Path, package: &str) -> anyhow::Result<usize> {
+    check_within(path, package, MAX_EXPANDED_BYTES, MAX_MEMBERS)
+}
+
+/// [`check`] with the expansion and member limits given.
+pub fn check_within(
+    path: &Path,
+    package: &str,
+    max_expanded: u64,
+    max_members: usize,
+) -> anyhow::Result<usize> {
     crate::play::check_package_name(package)?;
     let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
     let roots = roots(package);
-    let mut n = 0;
+    let (mut n, mut expanded) = (0, 0u64);
     for entry in tar.entries().context("reading the archive")? {
         let entry = entry.context("reading the archive")?;
+        expanded = expanded.saturating_add(entry.size());
+        ensure!(
+            expanded <= max_expanded,
+            "the archive expands to more than {max_expanded} bytes"
+        );
+        ensure!(
+            n < max_members,
+            "the archive has more than {max_members} members"
+        );
         let name = entry
             .path()
             .context("a member name")?
@@ -253,6 +277,18 @@ pub async fn fetch(
     sha256: &str,
     dest: &Path,
 ) -> anyhow::Result<()> {
+    fetch_capped(http, url, bearer, sha256, dest, MAX_ARCHIVE_BYTES).await
+}
+
+/// [`fetch`], refusing (and deleting) an archive larger than `max` bytes.
+async fn fetch_capped(
+    http: &reqwest::Client,
+    url: &str,
+    bearer: Option<&str>,
+    sha256: &str,
+    dest: &Path,
+    max: u64,
+) -> anyhow::Result<()> {
     use tokio::io::AsyncWriteExt;
     if url.starts_with("http://") || url.starts_with("https://") {
         let mut req = http.get(url);
@@ -265,7 +301,14 @@ pub async fn fetch(
             .and_then(|r| r.error_for_status())
             .with_context(|| format!("fetching {url}"))?;
         let mut f = tokio::fs::File::create(dest).await?;
+        let mut size = 0u64;
         while let Some(chunk) = resp.chunk().await? {
+            size += chunk.len() as u64;
+            if size > max {
+                drop(f);
+                let _ = tokio::fs::remove_file(dest).await;
+                bail!("archive {url} is larger than {max} bytes");
+            }
             f.write_all(&chunk).await?;
         }
         f.sync_all().await?;
@@ -273,6 +316,11 @@ pub async fn fetch(
         let path = url
             .strip_prefix("file://")
             .with_context(|| format!("archive URL {url:?} is neither http(s) nor file"))?;
+        let len = tokio::fs::metadata(path)
+            .await
+            .with_context(|| format!("reading {path}"))?
+            .len();
+        ensure!(len <= max, "archive {url} is larger than {max} bytes");
         tokio::fs::copy(path, dest)
             .await
             .with_context(|| format!("copying {path}"))?;
@@ -348,6 +396,55 @@ mod tests {
         assert!(check(junk.path(), "com.x.game").is_err());
         // a package name that is not one never reaches a shell
         assert!(check(good.path(), "com.x.game; rm -rf /").is_err());
+    }
+
+    #[tokio::test]
+    async fn a_download_past_the_size_limit_is_refused_and_deleted() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let mut buf = [0u8; 1024];
+                let _ = sock.read(&mut buf).await;
+                let body = vec![b'x'; 100];
+                let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", body.len());
+                let _ = sock.write_all(head.as_bytes()).await;
+                let _ = sock.write_all(&body).await;
+            }
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("a.tar.gz");
+        let url = format!("http://{addr}/a.tar.gz");
+        let http = reqwest::Client::new();
+        let e = fetch_capped(&http, &url, None, "00", &dest, 10)
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("larger than 10 bytes"), "{e}");
+        assert!(!dest.exists(), "the partial download is deleted");
+        // Under the limit it is fetched (and then judged by its hash).
+        let e = fetch_capped(&http, &url, None, "00", &dest, 100)
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("SHA-256"), "{e}");
+    }
+
+    #[test]
+    fn an_archive_that_expands_too_far_or_holds_too_many_members_is_refused() {
+        let f = archive(&[
+            ("data/data/com.x.game/a", false),
+            ("data/data/com.x.game/b", false),
+            ("data/data/com.x.game/c", false),
+        ]);
+        // three members of two bytes each
+        assert_eq!(check_within(f.path(), "com.x.game", 6, 3).unwrap(), 3);
+        let e = check_within(f.path(), "com.x.game", 5, 3).unwrap_err();
+        assert!(
+            e.to_string().contains("expands to more than 5 bytes"),
+            "{e}"
+        );
+        let e = check_within(f.path(), "com.x.game", 6, 2).unwrap_err();
+        assert!(e.to_string().contains("more than 2 members"), "{e}");
     }
 
     #[test]
