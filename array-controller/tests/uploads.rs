@@ -588,3 +588,52 @@ async fn abandoned_uploads_expire_and_leave_nothing() {
         ctl.stop().await;
     }
 }
+
+/// A tenant has at most four uploads in progress (each holds a scratch file of up to the upload
+/// limit); a finished or cancelled one makes room. Another tenant is not affected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_has_at_most_four_uploads_in_progress() {
+    for backend in backends() {
+        let ctl = Ctl::start(backend).await;
+        ctl.specs().await;
+        let (_, t) = ctl.tenant("Acme").await;
+        let (_, other) = ctl.tenant("Other").await;
+        let game = ctl.game(&t, "tapper").await;
+        let theirs = ctl.game(&other, "tapper").await;
+        let mut ids = Vec::new();
+        for _ in 0..4 {
+            let resp = ctl.create_upload(&t, &game.id, 100).await;
+            assert_eq!(resp.status(), StatusCode::CREATED, "{backend}");
+            ids.push(resp.json::<Upload>().await.unwrap().id);
+        }
+        let before = incoming(&ctl).len();
+        let resp = ctl.create_upload(&t, &game.id, 100).await;
+        assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS, "{backend}");
+        let p: playrack_wire::Problem = resp.json().await.unwrap();
+        assert_eq!(p.code, "UPLOADS_IN_PROGRESS", "{p:?}");
+        assert_eq!(
+            incoming(&ctl).len(),
+            before,
+            "{backend}: no scratch file is left behind"
+        );
+        let resp = ctl.create_upload(&other, &theirs.id, 100).await;
+        assert_eq!(
+            resp.status(),
+            StatusCode::CREATED,
+            "{backend}: another tenant uploads"
+        );
+        // Cancelling one makes room.
+        let resp = ctl
+            .http
+            .delete(format!("{}/v1/uploads/{}", ctl.url, ids[0]))
+            .bearer_auth(&t)
+            .header("tus-resumable", "1.0.0")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::NO_CONTENT, "{backend}");
+        let resp = ctl.create_upload(&t, &game.id, 100).await;
+        assert_eq!(resp.status(), StatusCode::CREATED, "{backend}");
+        ctl.stop().await;
+    }
+}

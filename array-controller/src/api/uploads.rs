@@ -70,12 +70,16 @@ fn header_u64(headers: &HeaderMap, name: &str) -> ApiResult<u64> {
         })
 }
 
-/// Starts an upload of a new version of a game.
+/// Uploads a tenant may have in progress at once.
+pub const MAX_UPLOADS_IN_PROGRESS: i64 = 4;
+
+/// Starts an upload of a new version of a game (at most [`MAX_UPLOADS_IN_PROGRESS`] per
+/// tenant at once).
 #[utoipa::path(post, path = "/v1/games/{id}/uploads", tag = "uploads",
     params(("Upload-Length" = u64, Header, description = "Total size of the APK in bytes"),
            ("Tus-Resumable" = String, Header, description = "1.0.0")),
     responses((status = 201, body = Upload, headers(("Location" = String), ("Upload-Offset" = u64))),
-              (status = 413, body = playrack_wire::Problem)))]
+              (status = 413, body = playrack_wire::Problem), (status = 429, body = playrack_wire::Problem)))]
 async fn create_upload(
     State(state): State<AppState>,
     caller: Caller,
@@ -107,6 +111,26 @@ async fn create_upload(
     let expires_at = now.plus_secs(state.ingest.expiry_secs as i64);
     std::fs::File::create(state.ingest.store.part_path(&upload_id)?)?;
     let mut tx = state.db.write().await?;
+    // Each tenant's uploads in progress are few: each one holds a scratch file of up to the
+    // upload limit, so unlimited parallel uploads would be a way to fill the package store.
+    crate::store::advisory_lock(
+        &mut tx,
+        state.db.backend,
+        &format!("uploads|{}", game.tenant_id),
+    )
+    .await?;
+    if catalog::uploads_in_progress(&mut tx, &game.tenant_id).await? >= MAX_UPLOADS_IN_PROGRESS {
+        drop(tx);
+        let _ = std::fs::remove_file(state.ingest.store.part_path(&upload_id)?);
+        return Err(ApiError::coded(
+            StatusCode::TOO_MANY_REQUESTS,
+            "UPLOADS_IN_PROGRESS",
+            format!(
+                "this tenant already has {MAX_UPLOADS_IN_PROGRESS} uploads in progress: finish \
+                 one or cancel it (DELETE /v1/uploads/{{id}}), or let it expire"
+            ),
+        ));
+    }
     catalog::insert_uploading_version(
         &mut tx,
         &version_id,

@@ -138,6 +138,9 @@ async fn append_task(
         .map_err(|_| {
             ApiError::conflict("UPLOAD_BUSY", "another PATCH to this upload is in progress")
         })?;
+    // Read the row again under the lock: the PATCH that held it may have recorded a newer
+    // offset since the caller read it (a broken PATCH's client resumes at once).
+    let row = load(&state, &row.id).await?;
     let part = state.ingest.store.part_path(&row.id)?;
     // No live state here, or it is behind the recorded offset (another controller replica
     // took PATCHes meanwhile): rebuild it from the file and the recorded offset.

@@ -638,6 +638,14 @@ pub async fn upload(pool: &AnyPool, id: &str) -> Result<Option<UploadRow>, sqlx:
     .await
 }
 
+/// How many uploads a tenant has in progress (the `uploads` table holds only those).
+pub async fn uploads_in_progress(tx: &mut WriteTx, tenant: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM uploads WHERE tenant_id = $1")
+        .bind(tenant)
+        .fetch_one(&mut ***tx)
+        .await
+}
+
 /// Creates an upload of `length` bytes for a version, at offset 0.
 pub async fn insert_upload(
     tx: &mut WriteTx,
