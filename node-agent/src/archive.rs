@@ -49,7 +49,7 @@ pub fn check_within(
     max_expanded: u64,
     max_members: usize,
 ) -> anyhow::Result<usize> {
-    crate::play::check_package_name(package)?;
+    playrack_apk::names::check_package_name(package)?;
     let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
     let roots = roots(package);
@@ -103,7 +103,7 @@ pub async fn save(
     package: &str,
     dest: &Path,
 ) -> anyhow::Result<(String, u64)> {
-    crate::play::check_package_name(package)?;
+    playrack_apk::names::check_package_name(package)?;
     let mut dirs = Vec::new();
     for dir in roots(package) {
         // toybox tar fails on a missing path: include only what exists

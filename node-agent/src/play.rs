@@ -22,6 +22,7 @@ use android_injector::scrcpy::client::{self, CONNECT_ATTEMPTS, CONNECT_DELAY, Me
 use android_injector::scrcpy::options::{LogLevel, SERVER_CLASS, SERVER_PATH};
 use android_injector::scrcpy::{Options, StreamEvent};
 use anyhow::{Context, bail, ensure};
+use playrack_apk::names::{check_activity_name, check_package_name};
 use tokio::net::TcpStream;
 use tokio::process::Child;
 
@@ -83,37 +84,6 @@ pub struct Play {
     pub audio_codec: Option<u32>,
     pub audio: Option<MediaReader<TcpStream>>,
     pub control: Option<TcpStream>,
-}
-
-/// An Android package name: dot-separated Java identifiers. Checked because it reaches a shell.
-pub fn check_package_name(name: &str) -> anyhow::Result<()> {
-    ensure!(
-        !name.is_empty()
-            && name.len() <= 255
-            && name.split('.').all(|part| {
-                part.chars()
-                    .next()
-                    .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                    && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-            }),
-        "{name:?} is not a package name"
-    );
-    Ok(())
-}
-
-/// An activity name from the APK (`.MainActivity` or `com.x.MainActivity`, `$` for nested
-/// classes). Checked because it reaches a shell.
-pub fn check_activity_name(name: &str) -> anyhow::Result<()> {
-    ensure!(
-        !name.is_empty()
-            && name.len() <= 255
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '$'))
-            && !name.contains(".."),
-        "{name:?} is not an activity name"
-    );
-    Ok(())
 }
 
 /// The scrcpy options for a play.

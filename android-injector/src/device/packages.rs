@@ -3,7 +3,8 @@
 //!
 //! An installed package has its APK at `/data/app/<package>-1/base.apk` and its private data
 //! directory at `/data/data/<package>` (both inside the sandbox). The record holds what
-//! `am start` and `monkey` need: the launchable activity the manifest declares.
+//! `am start` and `monkey` need: the launchable activity the manifest declares. Which package
+//! names are valid is `playrack_apk::names`' rule, not this module's.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -35,19 +36,6 @@ impl InstalledPackage {
     pub fn data_dir(&self) -> String {
         format!("/data/data/{}", self.package)
     }
-}
-
-/// Whether `name` is a valid Java-style package name (`a.b.c`), which also keeps it safe to
-/// use as a path component.
-pub fn valid_package_name(name: &str) -> bool {
-    let parts: Vec<&str> = name.split('.').collect();
-    parts.len() >= 2
-        && parts.iter().all(|p| {
-            let mut c = p.chars();
-            c.next()
-                .is_some_and(|f| f.is_ascii_alphabetic() || f == '_')
-                && c.all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
-        })
 }
 
 /// The package database.
@@ -139,6 +127,7 @@ mod tests {
 
     #[test]
     fn package_names() {
+        use playrack_apk::names::is_package_name as valid_package_name;
         assert!(valid_package_name("com.example.tapper"));
         assert!(valid_package_name("a_b.c1"));
         for bad in ["tapper", "com..x", "com/x.y", "../x.y", "com.1x", ""] {

@@ -21,6 +21,7 @@
 //! - `arsc`: `resources.arsc`, the resource table that `@string/…` and `@mipmap/…` point into.
 //! - `manifest`: what the manifest's elements mean (package, versions, launchable activity, …).
 //! - [`limits`]: the ceilings that make hostile uploads cheap to reject.
+//! - [`names`]: the one rule for package and activity names, shared with the device and the agent.
 //! - [`error`]: [`ApkError`] and its stable `APK_…` codes.
 //! - [`fixtures`]: test support — real APKs built by `scripts/build-fixture-apks.sh`.
 //!
@@ -32,6 +33,7 @@ pub mod error;
 #[doc(hidden)]
 pub mod fixtures;
 pub mod limits;
+pub mod names;
 pub mod zip;
 
 mod arsc;
@@ -119,12 +121,8 @@ impl fmt::Debug for Icon {
 /// Inspects the APK readable from `reader`, within `limits`.
 pub fn inspect<R: Read + Seek>(reader: R, limits: &Limits) -> Result<ApkInfo, ApkError> {
     let info = inspect_any_package(reader, limits)?;
-    if !manifest::is_package_name(&info.package) {
-        return Err(ApkError::MalformedManifest(format!(
-            "package {:?} is not a valid Android package name (dot-separated Java \
-             identifiers, at least two)",
-            info.package
-        )));
+    if let Err(e) = names::check_package_name(&info.package) {
+        return Err(ApkError::MalformedManifest(format!("package {e}")));
     }
     Ok(info)
 }

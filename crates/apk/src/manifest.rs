@@ -6,8 +6,9 @@
 //! below were checked against `aapt dump resources` of Debian's `framework-res.apk` (API 29).
 //! Anything used to build a shell command later (`pm install`, `am start -n pkg/activity`) is
 //! validated: the launchable activity must be a valid Java class name (checked here) and the
-//! package a valid Android package name (rule here, applied by `inspect`, so that the platform's
-//! own one-segment `android` package can still be read in tests). No caller of `inspect` ever
+//! package a valid Android package name (checked by `inspect`, so that the platform's own
+//! one-segment `android` package can still be read in tests); both rules live in
+//! [`crate::names`]. No caller of `inspect` ever
 //! sees shell metacharacters in either.
 
 use std::collections::HashSet;
@@ -15,6 +16,9 @@ use std::collections::HashSet;
 use crate::axml::{Attribute, Document};
 use crate::chunk::data_type;
 use crate::error::ApkError;
+use crate::names::is_class_name;
+#[cfg(test)]
+use crate::names::is_package_name;
 
 /// `android:label`.
 pub(crate) const ATTR_LABEL: u32 = 0x0101_0001;
@@ -239,31 +243,6 @@ pub(crate) fn qualify(package: &str, name: &str) -> String {
     } else {
         name.to_string()
     }
-}
-
-fn is_java_identifier(s: &str, allow_dollar: bool) -> bool {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_alphabetic() || c == '_' || (allow_dollar && c == '$'))
-        && chars.all(|c| c.is_alphanumeric() || c == '_' || (allow_dollar && c == '$'))
-}
-
-/// Android's rule (`PackageParser.validateName`): at least two dot-separated segments, each a
-/// letter followed by letters, digits or underscores.
-pub(crate) fn is_package_name(s: &str) -> bool {
-    let segments: Vec<&str> = s.split('.').collect();
-    segments.len() >= 2
-        && segments.iter().all(|seg| {
-            let mut c = seg.chars();
-            c.next().is_some_and(|f| f.is_ascii_alphabetic())
-                && c.all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
-        })
-}
-
-/// A fully-qualified Java class name: dot-separated identifiers (`$` allowed for nested classes).
-pub(crate) fn is_class_name(s: &str) -> bool {
-    s.split('.').all(|seg| is_java_identifier(seg, true))
 }
 
 #[cfg(test)]

@@ -16,8 +16,9 @@ use std::io::{Seek, SeekFrom, Write};
 
 use super::Context;
 use crate::device::fs::FsError;
-use crate::device::packages::{InstalledPackage, valid_package_name};
+use crate::device::packages::InstalledPackage;
 use crate::device::props::{CPU_ABILIST, SDK_INT};
+use playrack_apk::names::is_package_name;
 
 /// Packages every Android image has, listed by `pm list packages` (not by `-3`).
 pub const SYSTEM_PACKAGES: &[&str] = &[
@@ -320,7 +321,7 @@ fn finish_install(
     let info = playrack_apk::inspect(&mut file, &playrack_apk::Limits::default())
         .map_err(|e| format!("INSTALL_FAILED_INVALID_APK: {e}"))?;
     file.seek(SeekFrom::Start(0)).ok();
-    if !valid_package_name(&info.package) {
+    if !is_package_name(&info.package) {
         return Err(format!(
             "INSTALL_FAILED_INVALID_APK: invalid package name {:?}",
             info.package
