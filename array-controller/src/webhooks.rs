@@ -263,12 +263,21 @@ async fn attempt(state: &AppState, client: &reqwest::Client, id: &str) -> ApiRes
     let attempt_no = out.attempts + 1;
     let sent_at = crate::now();
     let signature = sign(&secret, sent_at.millis().div_euclid(1000), body.as_bytes());
-    // Refused targets count as failed attempts (logged), never as calls into our network.
-    let blocked = if state.config.webhook_allow_private_targets {
-        None
+    // Refused targets count as failed attempts (logged), never as calls into our network. A
+    // public target is called at exactly the addresses checked (no second lookup a DNS
+    // rebinding could answer differently).
+    let (blocked, pinned) = if state.config.webhook_allow_private_targets {
+        (None, None)
     } else {
-        check_public_target(&url).await.err()
+        match check_public_target(&url).await {
+            Ok(addrs) => match pinned_client(&url, &addrs) {
+                Ok(c) => (None, Some(c)),
+                Err(e) => (Some(e), None),
+            },
+            Err(e) => (Some(e), None),
+        }
     };
+    let client = pinned.as_ref().unwrap_or(client);
     let started = std::time::Instant::now();
     let outcome = client
         .post(&url)
@@ -407,29 +416,66 @@ mod tests {
 }
 
 /// Whether an address is one a tenant must not make the controller call (loopback, private,
-/// link-local, unspecified, multicast, unique-local).
+/// link-local, unspecified, multicast, unique-local, reserved), including an IPv4 address
+/// wrapped in IPv6 (mapped, NAT64, 6to4) and Teredo, whose embedded address cannot be trusted.
 pub fn is_private(ip: std::net::IpAddr) -> bool {
+    use std::net::{IpAddr, Ipv4Addr};
     match ip {
-        std::net::IpAddr::V4(v4) => {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
             v4.is_loopback()
                 || v4.is_private()
                 || v4.is_link_local()
                 || v4.is_unspecified()
                 || v4.is_multicast()
                 || v4.is_broadcast()
-                || v4.octets()[0] == 100 && (v4.octets()[1] & 0xC0) == 64 // 100.64/10 shared address space
+                || a == 0 // 0/8 "this network"
+                || a == 100 && (b & 0xC0) == 64 // 100.64/10 shared address space
+                || a == 192 && b == 0 && c == 0 // 192.0.0/24 protocol assignments
+                || a == 198 && (b & 0xFE) == 18 // 198.18/15 benchmarking
+                || a >= 240 // 240/4 reserved
         }
-        std::net::IpAddr::V6(v6) => {
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            let embedded = |hi: u16, lo: u16| {
+                is_private(IpAddr::V4(Ipv4Addr::from(
+                    (u32::from(hi) << 16) | u32::from(lo),
+                )))
+            };
             v6.is_loopback() || v6.is_unspecified() || v6.is_multicast()
-                || (v6.segments()[0] & 0xfe00) == 0xfc00 // fc00::/7 unique local
-                || (v6.segments()[0] & 0xffc0) == 0xfe80 // fe80::/10 link local
-                || v6.to_ipv4_mapped().is_some_and(|v4| is_private(std::net::IpAddr::V4(v4)))
+                || (s[0] & 0xfe00) == 0xfc00 // fc00::/7 unique local
+                || (s[0] & 0xffc0) == 0xfe80 // fe80::/10 link local
+                || v6.to_ipv4_mapped().is_some_and(|v4| is_private(IpAddr::V4(v4)))
+                || (s[0] == 0x64 && s[1] == 0xff9b && embedded(s[6], s[7])) // NAT64 64:ff9b::/96
+                || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1) // 64:ff9b:1::/48 local NAT64
+                || (s[0] == 0x2002 && embedded(s[1], s[2])) // 6to4 2002::/16
+                || (s[0] == 0x2001 && s[1] == 0) // Teredo 2001::/32
         }
     }
 }
 
-/// Resolves a webhook URL's host and refuses private targets.
-pub async fn check_public_target(url: &str) -> Result<(), String> {
+/// How long a webhook target's name may take to resolve.
+const RESOLVE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A client that sends to `url`'s host at exactly `addrs` (the checked ones).
+fn pinned_client(url: &str, addrs: &[std::net::SocketAddr]) -> Result<reqwest::Client, String> {
+    let host = reqwest::Url::parse(url)
+        .map_err(|e| e.to_string())?
+        .host_str()
+        .ok_or("no host")?
+        .to_owned();
+    reqwest::Client::builder()
+        .timeout(ATTEMPT_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("playrack-webhooks/", env!("CARGO_PKG_VERSION")))
+        .resolve_to_addrs(&host, addrs)
+        .build()
+        .map_err(|e| format!("webhook client: {e}"))
+}
+
+/// Resolves a webhook URL's host (within [`RESOLVE_TIMEOUT`]) and refuses private targets;
+/// the addresses to call.
+pub async fn check_public_target(url: &str) -> Result<Vec<std::net::SocketAddr>, String> {
     let parsed = reqwest::Url::parse(url).map_err(|e| e.to_string())?;
     let host = parsed
         .host_str()
@@ -438,16 +484,20 @@ pub async fn check_public_target(url: &str) -> Result<(), String> {
         .trim_end_matches(']')
         .to_owned();
     let port = parsed.port_or_known_default().unwrap_or(443);
-    let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), port))
-        .await
-        .map_err(|e| format!("cannot resolve {host}: {e}"))?
-        .collect();
+    let addrs: Vec<std::net::SocketAddr> = tokio::time::timeout(
+        RESOLVE_TIMEOUT,
+        tokio::net::lookup_host((host.as_str(), port)),
+    )
+    .await
+    .map_err(|_| format!("resolving {host} took longer than {RESOLVE_TIMEOUT:?}"))?
+    .map_err(|e| format!("cannot resolve {host}: {e}"))?
+    .collect();
     if addrs.is_empty() || addrs.iter().any(|a| is_private(a.ip())) {
         return Err(format!(
             "{host} resolves to a private or loopback address; webhooks go only to public endpoints"
         ));
     }
-    Ok(())
+    Ok(addrs)
 }
 
 #[cfg(test)]
@@ -471,8 +521,53 @@ mod target_tests {
         ] {
             assert!(is_private(ip.parse().unwrap()), "{ip}");
         }
-        for ip in ["93.184.216.34", "1.1.1.1", "2606:4700::1111"] {
+        for ip in [
+            "93.184.216.34",
+            "1.1.1.1",
+            "2606:4700::1111",
+            "64:ff9b::5db8:d822", // NAT64 of 93.184.216.34
+            "2002:5db8:d822::1",  // 6to4 of 93.184.216.34
+        ] {
             assert!(!is_private(ip.parse().unwrap()), "{ip}");
         }
+        // An internal address wrapped in IPv6, or reserved IPv4 space.
+        for ip in [
+            "64:ff9b::7f00:1",     // NAT64 of 127.0.0.1
+            "64:ff9b::a9fe:a9fe",  // NAT64 of 169.254.169.254
+            "64:ff9b:1::a00:1",    // local-use NAT64
+            "2002:7f00:1::1",      // 6to4 of 127.0.0.1
+            "2002:c0a8:101::1",    // 6to4 of 192.168.1.1
+            "2001:0:4136:e378::1", // Teredo
+            "0.1.2.3",
+            "198.18.0.1",
+            "240.0.0.1",
+            "192.0.0.8",
+        ] {
+            assert!(is_private(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_pinned_client_calls_the_checked_address_without_a_second_lookup() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut sock, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 2048];
+            let _ = sock.read(&mut buf).await;
+            let _ = sock
+                .write_all(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n")
+                .await;
+        });
+        // `.invalid` never resolves: the call can only reach the address it was pinned to.
+        let url = format!("http://hooks.example.invalid:{}/in", addr.port());
+        let client = pinned_client(&url, &[addr]).unwrap();
+        let resp = client.post(&url).body("{}").send().await.unwrap();
+        assert_eq!(resp.status(), 204);
+        assert!(
+            check_public_target(&url).await.is_err(),
+            "and it does not resolve"
+        );
     }
 }
