@@ -202,36 +202,7 @@ fn next_link(base: &str, next: Option<&String>) -> Markup {
     }
 }
 
-/// A form that `app.js` sends as JSON to `/api…` (`method`), then follows `then`.
-fn api_form(api: &str, method: &str, then: &str, testid: &str, inner: Markup) -> Markup {
-    html! {
-        form class="api-form" data-api=(Text(api)) data-method=(method) data-then=(then)
-            data-testid=(testid)
-        {
-            (inner)
-            p class="error" role="alert" data-testid={ (testid) "-error" } {}
-        }
-    }
-}
-
-/// A button that `app.js` turns into one `/api` call with an optional JSON body and
-/// confirmation, then reloads the page.
-fn api_button(
-    label: &str,
-    api: &str,
-    method: &str,
-    body: Option<&str>,
-    confirm: Option<&str>,
-    testid: &str,
-    class: &str,
-) -> Markup {
-    html! {
-        button type="button" class=(class) data-api=(Text(api)) data-method=(method)
-            data-body=[body.map(Text)] data-confirm=[confirm.map(Text)] data-then="reload"
-            data-testid=(testid)
-        { (label) }
-    }
-}
+use crate::html::{api_button, api_form};
 
 /// A note for operator viewers where admins see controls.
 fn viewer_note() -> Markup {

@@ -2,8 +2,7 @@
 //! delete each.
 
 use super::{
-    CursorQ, api_button, api_button_with, game_names, list, load, name_of, next_link, render, size,
-    tenant,
+    CursorQ, api_button, game_names, list, load, name_of, next_link, render, size, tenant,
 };
 use crate::AppState;
 use crate::auth::SignedIn;
@@ -34,7 +33,7 @@ pub(super) async fn archives(
             // The body of the pin toggle.
             let pin = format!("{{\"pinned\":{}}}", !a.pinned);
             let actions = html! {
-                (api_button_with(
+                (crate::html::api_button(
                     if a.pinned { "Unpin" } else { "Pin" },
                     &api,
                     "PATCH",

@@ -117,17 +117,7 @@ fn name_of<'a>(names: &'a HashMap<String, String>, id: &'a str) -> &'a str {
     names.get(id).map(String::as_str).unwrap_or(id)
 }
 
-/// A form that `app.js` sends as JSON to `/api…` (`method`), then follows `then`.
-fn api_form(api: &str, method: &str, then: &str, testid: &str, inner: Markup) -> Markup {
-    html! {
-        form class="api-form" data-api=(Text(api)) data-method=(method) data-then=(then)
-            data-testid=(testid)
-        {
-            (inner)
-            p class="error" role="alert" data-testid={ (testid) "-error" } {}
-        }
-    }
-}
+use crate::html::api_form;
 
 /// A button that `app.js` turns into a `/api` call (with an optional confirmation).
 fn api_button(
@@ -138,25 +128,7 @@ fn api_button(
     testid: &str,
     class: &str,
 ) -> Markup {
-    api_button_with(label, api, method, None, confirm, testid, class)
-}
-
-/// [`api_button`] with a JSON body (`data-body`).
-fn api_button_with(
-    label: &str,
-    api: &str,
-    method: &str,
-    body: Option<&str>,
-    confirm: Option<&str>,
-    testid: &str,
-    class: &str,
-) -> Markup {
-    html! {
-        button type="button" class=(class) data-api=(Text(api)) data-method=(method)
-            data-body=[body] data-then="reload" data-confirm=[confirm.map(Text)]
-            data-testid=(testid)
-        { (label) }
-    }
+    crate::html::api_button(label, api, method, None, confirm, testid, class)
 }
 
 fn copy_button(text: &str, label: &str, testid: &str) -> Markup {
