@@ -33,6 +33,17 @@ pub async fn not_found() -> Response {
     ))
 }
 
+/// The value of a controller answer, or (from the page handler) the page for its failure.
+macro_rules! load {
+    ($state:expr, $user:expr, $e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(e) => return $crate::pages::failed(&$state, &$user, e),
+        }
+    };
+}
+pub(crate) use load;
+
 /// The page for a controller read that failed: sign in again on 401 (the session is dropped),
 /// a not-found page on 404, else an error page with the problem's code.
 pub fn failed(state: &AppState, user: &SignedIn, e: CtlError) -> Response {

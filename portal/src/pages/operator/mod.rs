@@ -121,15 +121,7 @@ macro_rules! operator {
 }
 use operator;
 
-macro_rules! load {
-    ($state:expr, $user:expr, $e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(e) => return $crate::pages::failed(&$state, &$user, e),
-        }
-    };
-}
-use load;
+use crate::pages::load;
 
 /// Whether the operator may change things (viewers only read).
 fn is_admin(user: &SignedIn) -> bool {

@@ -94,15 +94,7 @@ macro_rules! tenant {
 }
 use tenant;
 
-macro_rules! load {
-    ($state:expr, $user:expr, $e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(e) => return $crate::pages::failed(&$state, &$user, e),
-        }
-    };
-}
-use load;
+use crate::pages::load;
 
 /// Game id → name, for tables that show game ids.
 async fn game_names(
