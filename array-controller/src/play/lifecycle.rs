@@ -197,7 +197,7 @@ pub async fn on_agent_session(
         // report racing the end, which sends this same command) is let go the way it ended,
         // saving the archive when the game keeps one; anything else as an error.
         let (reason, save) =
-            match store::sessions::how_it_ended_read(&state.db.pool, session_id, board_id).await? {
+            match store::sessions::how_it_ended(&state.db.pool, session_id, board_id).await? {
                 Some((reason, policy)) => (
                     reason
                         .and_then(|r| EndReason::parse(&r))
@@ -568,7 +568,7 @@ pub async fn reconcile(
         // It ended while the board was away (the EndSession was lost): end it on the board
         // the way it ended, saving the archive when the game keeps one. Its instance is busy
         // until the board says so.
-        match store::sessions::how_it_ended(&mut tx, s, board_id).await? {
+        match store::sessions::how_it_ended(&mut **tx, s, board_id).await? {
             Some((reason, policy)) => {
                 store::sessions::set_held(&mut tx, s, true).await?;
                 let reason = reason

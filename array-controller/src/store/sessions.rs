@@ -147,34 +147,22 @@ pub async fn set_held(tx: &mut WriteTx, id: &str, held: bool) -> Result<(), sqlx
     Ok(())
 }
 
-/// How a session of a board ended, with its game's archive policy (`None` unless ended).
-pub async fn how_it_ended(
-    tx: &mut WriteTx,
+/// How a session of a board ended, with its game's archive policy (`None` unless ended); in
+/// a transaction or on the pool.
+pub async fn how_it_ended<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
     id: &str,
     board_id: &str,
 ) -> Result<Option<(Option<String>, String)>, sqlx::Error> {
-    sqlx::query_as(HOW_IT_ENDED)
-        .bind(id)
-        .bind(board_id)
-        .fetch_optional(&mut ***tx)
-        .await
+    sqlx::query_as(
+        "SELECT s.end_reason, g.archive_policy FROM sessions s JOIN games g ON g.id = s.game_id \
+         WHERE s.id = $1 AND s.board_id = $2 AND s.state = 'ended'",
+    )
+    .bind(id)
+    .bind(board_id)
+    .fetch_optional(db)
+    .await
 }
-
-/// [`how_it_ended`], read outside a transaction.
-pub async fn how_it_ended_read(
-    pool: &AnyPool,
-    id: &str,
-    board_id: &str,
-) -> Result<Option<(Option<String>, String)>, sqlx::Error> {
-    sqlx::query_as(HOW_IT_ENDED)
-        .bind(id)
-        .bind(board_id)
-        .fetch_optional(pool)
-        .await
-}
-
-const HOW_IT_ENDED: &str = "SELECT s.end_reason, g.archive_policy FROM sessions s \
-     JOIN games g ON g.id = s.game_id WHERE s.id = $1 AND s.board_id = $2 AND s.state = 'ended'";
 
 /// A session's board and its game's archive policy.
 pub async fn board_and_policy(
