@@ -73,6 +73,12 @@ pub struct Args {
     #[arg(long, env = "PLAYRACK_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Option<Vec<String>>,
 
+    /// The key (64 hex digits) that seals the secrets the controller stores (session-token
+    /// signing key, tenants' player-token keys); the same on every replica. Without it, a key
+    /// is generated once in the data directory.
+    #[arg(long, env = "PLAYRACK_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+
     /// The bearer token Prometheus sends to scrape `/metrics`. Without one, `/metrics`
     /// answers only clients on this machine (loopback).
     #[arg(long, env = "PLAYRACK_METRICS_TOKEN", hide_env_values = true)]
@@ -161,6 +167,7 @@ struct FileConfig {
     trusted_proxies: Option<Vec<std::net::IpAddr>>,
     cors_origins: Option<Vec<String>>,
     metrics_token: Option<String>,
+    secret_key: Option<String>,
     agent_heartbeat_secs: Option<u32>,
     agent_lease_secs: Option<u32>,
     ticket_timeout_secs: Option<u32>,
@@ -192,6 +199,8 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// See the flag: `None` serves `/metrics` to loopback clients only.
     pub metrics_token: Option<String>,
+    /// See the flag: `None` uses (or creates) `<data dir>/secret.key`.
+    pub secret_key: Option<String>,
     pub agent_heartbeat_secs: u32,
     pub agent_lease_secs: u32,
     pub ticket_timeout_secs: u32,
@@ -240,6 +249,7 @@ impl Config {
             trusted_proxies: Vec::new(),
             cors_origins: Vec::new(),
             metrics_token: None,
+            secret_key: None,
             agent_heartbeat_secs: 5,
             agent_lease_secs: 15,
             ticket_timeout_secs: 30,
@@ -302,6 +312,9 @@ impl Config {
         }
         if let Some(v) = args.rate_limit_key.or(file.rate_limit_key) {
             c.rate_limit_key = v;
+        }
+        if let Some(v) = args.secret_key.or(file.secret_key) {
+            c.secret_key = Some(v).filter(|k| !k.is_empty());
         }
         if let Some(v) = args.metrics_token.or(file.metrics_token) {
             c.metrics_token = Some(v).filter(|t| !t.is_empty());

@@ -20,6 +20,7 @@
 //! - [`scheduler`]: sans-IO placement, session timers and queue ETAs.
 //! - [`store`]: the session core's SQL — typed rows, state enums mapped to text once, counts
 //!   of capacity in use, live sessions and the waiting line found by index.
+//! - [`secrets`]: stored secrets sealed with a key from configuration.
 //! - [`seed`]: the demo operator and tenant of embedded mode.
 //! - [`upgrade`]: data upgrades that need Rust, run once after the migrations.
 //! - [`leader`]: which replica runs the periodic work that must run once across replicas.
@@ -42,6 +43,7 @@ pub mod metering;
 pub mod play;
 pub mod ratelimit;
 pub mod scheduler;
+pub mod secrets;
 pub mod seed;
 pub mod state;
 pub mod store;
@@ -79,6 +81,8 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let metrics = metrics_handle();
     std::fs::create_dir_all(&config.data_dir)?;
     let db = db::Db::connect(&config.database_url).await?;
+    let sealer = secrets::Sealer::from_config(config.secret_key.as_deref(), &config.data_dir)?;
+    secrets::seal_stored(&db, &sealer).await?;
     let ingest = ingest::Ingest::open(&config)?;
     let state = Arc::new(Inner {
         ip_limiter: ratelimit::RateLimiter::new(
@@ -90,6 +94,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
             config.rate_limit_key.saturating_mul(4),
         ),
         sign_ins: auth::SignInGuard::default(),
+        sealer,
         db,
         ingest,
         config,

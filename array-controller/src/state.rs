@@ -18,6 +18,8 @@ pub struct Inner {
     pub ip_limiter: RateLimiter<IpAddr>,
     pub key_limiter: RateLimiter<String>,
     pub sign_ins: crate::auth::SignInGuard,
+    /// Seals the secrets the controller stores.
+    pub sealer: crate::secrets::Sealer,
     pub metrics: PrometheusHandle,
     pub agents: crate::agents::Agents,
     /// The session-token signing key, loaded on first use (`play::lifecycle::signing_key`).

@@ -656,6 +656,7 @@ fn help_explains_every_option() {
         ("trusted-proxies", "PLAYRACK_TRUSTED_PROXIES"),
         ("rate-limit-key", "PLAYRACK_RATE_LIMIT_KEY"),
         ("cors-origins", "PLAYRACK_CORS_ORIGINS"),
+        ("secret-key", "PLAYRACK_SECRET_KEY"),
         ("metrics-token", "PLAYRACK_METRICS_TOKEN"),
         ("agent-heartbeat-secs", "PLAYRACK_AGENT_HEARTBEAT_SECS"),
         ("agent-lease-secs", "PLAYRACK_AGENT_LEASE_SECS"),

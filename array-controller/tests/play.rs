@@ -1326,3 +1326,106 @@ async fn a_play_is_acted_on_only_with_its_play_key() {
         ctl.stop().await;
     }
 }
+
+/// Player `user` of the world's tenant acquires with a token signed with `secret`.
+async fn by_player_token(ctl: &Ctl, w: &World, secret: &str, user: &str) -> AcquireResponse {
+    let token = array_controller::play::identity::sign(
+        secret,
+        &array_controller::play::identity::TokenPayload {
+            tenant: w.tenant.id.clone(),
+            user: user.into(),
+            exp: array_controller::now().millis() / 1000 + 600,
+            level: 0,
+        },
+    );
+    let req = AcquireRequest {
+        game_id: Some(w.game.id.clone()),
+        player_token: Some(token),
+        ..Default::default()
+    };
+    acquire(ctl, &req, None).await
+}
+
+/// The secrets the controller reads back — tenants' player-token keys and the session signing
+/// key — are stored sealed; ones stored in the clear by an earlier version are sealed at start;
+/// a controller with another secret key refuses to start rather than mis-sign.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stored_secrets_are_sealed_and_open_only_with_the_secret_key() {
+    for backend in backends() {
+        let mut ctl = Ctl::start(backend).await;
+        let w = world(&ctl, 1, 4, 10).await;
+        let key: PlayerKey = ctl
+            .ok::<(), _>(
+                Method::POST,
+                &format!("/v1/tenants/{}/player-key", w.tenant.id),
+                &w.tenant_token,
+                None,
+                StatusCode::CREATED,
+            )
+            .await;
+        let signing = array_controller::play::lifecycle::signing_key(ctl.state())
+            .await
+            .unwrap();
+        let stored = |ctl: &Ctl| {
+            let pool = ctl.state().db.pool.clone();
+            async move {
+                let player: String = sqlx::query_scalar("SELECT secret FROM player_keys")
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+                let session: String = sqlx::query_scalar("SELECT secret FROM signing_keys")
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+                (player, session)
+            }
+        };
+        let (player, session) = stored(&ctl).await;
+        assert!(
+            player.starts_with("v1:") && !player.contains(&key.secret),
+            "{backend}"
+        );
+        assert!(session.starts_with("v1:") && !session.contains(&hex::encode(signing)));
+        session_of(&by_player_token(&ctl, &w, &key.secret, "alice").await);
+
+        // As an earlier version stored them: in the clear. The next start seals them.
+        let pool = ctl.state().db.pool.clone();
+        sqlx::query("UPDATE player_keys SET secret = $1")
+            .bind(&key.secret)
+            .execute(&pool)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE signing_keys SET secret = $1")
+            .bind(hex::encode(signing))
+            .execute(&pool)
+            .await
+            .unwrap();
+        ctl.restart().await;
+        let (player, session) = stored(&ctl).await;
+        assert!(
+            player.starts_with("v1:") && session.starts_with("v1:"),
+            "{backend}"
+        );
+        assert_eq!(
+            array_controller::play::lifecycle::signing_key(ctl.state())
+                .await
+                .unwrap(),
+            signing,
+            "{backend}: the same signing key, sealed"
+        );
+        session_of(&by_player_token(&ctl, &w, &key.secret, "bob").await);
+
+        // Another secret key cannot open them: the controller says so and does not start.
+        let mut other = ctl.config.clone();
+        other.secret_key = Some("ab".repeat(32));
+        let err = array_controller::build_state(other)
+            .await
+            .err()
+            .expect("refused");
+        assert!(
+            format!("{err:#}").contains("PLAYRACK_SECRET_KEY"),
+            "{err:#}"
+        );
+        ctl.stop().await;
+    }
+}

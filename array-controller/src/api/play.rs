@@ -402,7 +402,10 @@ async fn create_player_key(
     let secret = db::random_token(48);
     let mut tx = state.db.write().await?;
     super::accounts::ensure_tenant(&mut tx, &tenant_id).await?;
-    store::keys::set_player_key(&mut tx, &tenant_id, &secret, crate::now().millis()).await?;
+    let sealed = state
+        .sealer
+        .seal(&crate::secrets::player_key_purpose(&tenant_id), &secret);
+    store::keys::set_player_key(&mut tx, &tenant_id, &sealed, crate::now().millis()).await?;
     audit::record(
         &mut tx,
         &caller,

@@ -88,11 +88,18 @@ pub async fn resolve(state: &AppState, req: AcquireRequest) -> PlayResult<Play> 
                     PlayError::BadRequest("a player_token needs a game_id".into())
                 })?;
                 let claimed = identity::peek(token)?;
-                let key = store::keys::player_key(&state.db.pool, &claimed.tenant)
+                let stored = store::keys::player_key(&state.db.pool, &claimed.tenant)
                     .await?
                     .ok_or(PlayError::BadPlayerToken(
                         "the player token's tenant has no player key",
                     ))?;
+                let key = state
+                    .sealer
+                    .open(
+                        &crate::secrets::player_key_purpose(&claimed.tenant),
+                        &stored,
+                    )
+                    .map_err(|e| PlayError::Internal(e.to_string()))?;
                 let payload = identity::verify(&key, token, now.millis() / 1000)?;
                 (
                     payload.tenant,

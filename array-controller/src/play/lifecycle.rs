@@ -42,14 +42,15 @@ pub async fn signing_key(state: &AppState) -> PlayResult<[u8; 32]> {
         return Ok(*k);
     }
     let bad = || PlayError::Internal("the stored session signing key is not 32 hex bytes".into());
-    let hex_secret = match store::keys::session_key(&state.db.pool).await? {
-        Some(hex) => hex,
+    let purpose = crate::secrets::SESSION_KEY_PURPOSE;
+    let stored = match store::keys::session_key(&state.db.pool).await? {
+        Some(stored) => stored,
         None => {
             let secret: [u8; 32] = rand::random();
             let mut tx = state.db.write().await?;
             let stored = store::keys::create_session_key(
                 &mut tx,
-                &hex::encode(secret),
+                &state.sealer.seal(purpose, &hex::encode(secret)),
                 &session_token::public_key(&secret),
                 crate::now().millis(),
             )
@@ -58,6 +59,10 @@ pub async fn signing_key(state: &AppState) -> PlayResult<[u8; 32]> {
             stored
         }
     };
+    let hex_secret = state
+        .sealer
+        .open(purpose, &stored)
+        .map_err(|e| PlayError::Internal(e.to_string()))?;
     let secret: [u8; 32] = hex::decode(hex_secret)
         .ok()
         .and_then(|b| b.try_into().ok())

@@ -1,6 +1,6 @@
 //! The tenants' player-token keys (the HMAC secret a tenant's backend signs player tokens
 //! with; one per tenant) and the controller's Ed25519 session signing key (one, shared by
-//! every replica on the database).
+//! every replica on the database), both stored sealed (`crate::secrets`).
 
 use crate::db::WriteTx;
 use sqlx::AnyPool;
@@ -60,4 +60,41 @@ pub async fn create_session_key(
     sqlx::query_scalar("SELECT secret FROM signing_keys WHERE id = 'session'")
         .fetch_one(&mut ***tx)
         .await
+}
+
+/// The stored session signing key, read in a write transaction.
+pub async fn session_key_in(tx: &mut WriteTx) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT secret FROM signing_keys WHERE id = 'session'")
+        .fetch_optional(&mut ***tx)
+        .await
+}
+
+/// Replaces the stored form of the session signing key (sealing it).
+pub async fn reseal_session_key(tx: &mut WriteTx, sealed: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE signing_keys SET secret = $1 WHERE id = 'session'")
+        .bind(sealed)
+        .execute(&mut ***tx)
+        .await?;
+    Ok(())
+}
+
+/// Tenants' player-token keys stored before sealing existed: (tenant, secret).
+pub async fn unsealed_player_keys(tx: &mut WriteTx) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT tenant_id, secret FROM player_keys WHERE secret NOT LIKE 'v1:%'")
+        .fetch_all(&mut ***tx)
+        .await
+}
+
+/// Replaces the stored form of a tenant's player-token key (sealing it).
+pub async fn reseal_player_key(
+    tx: &mut WriteTx,
+    tenant: &str,
+    sealed: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE player_keys SET secret = $1 WHERE tenant_id = $2")
+        .bind(sealed)
+        .bind(tenant)
+        .execute(&mut ***tx)
+        .await?;
+    Ok(())
 }
