@@ -1,6 +1,6 @@
 //! What runs inside an Android instance.
 //!
-//! Layout (filled in by the android-injector issue):
+//! Layout:
 //! - `scrcpy`: the scrcpy 4.1 server protocol as a sans-IO codec, shared by the agent (client)
 //!   and the virtual device (server); `scrcpy::server` is its async server and
 //!   `scrcpy::app_process` the device command that starts it.
