@@ -329,14 +329,9 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or(ApiError::Unauthenticated(
                 "send `Authorization: Bearer <token or API key>`",
             ))?;
-        // The scheme's name is case-insensitive (RFC 9110 §11.1).
-        let bearer = header
-            .split_once(' ')
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("Bearer"))
-            .map(|(_, secret)| secret.trim())
-            .ok_or(ApiError::Unauthenticated(
-                "the Authorization header must use the Bearer scheme",
-            ))?;
+        let bearer = bearer_of(header).ok_or(ApiError::Unauthenticated(
+            "the Authorization header must use the Bearer scheme",
+        ))?;
         let caller = authenticate(&state.db, bearer).await?;
         if let Err(wait) = state
             .key_limiter
@@ -357,6 +352,25 @@ fn suspended(tenant_status: Option<&str>) -> bool {
 }
 
 const INVALID: ApiError = ApiError::Unauthenticated("the token or API key is invalid or expired");
+
+/// The secret of an `Authorization: Bearer <secret>` value (the scheme's name is
+/// case-insensitive, RFC 9110 §11.1).
+pub fn bearer_of(authorization: &str) -> Option<&str> {
+    authorization
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("Bearer"))
+        .map(|(_, secret)| secret.trim())
+}
+
+/// The bearer secret a request carries, if any.
+pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    bearer_of(
+        headers
+            .get(axum::http::header::AUTHORIZATION)?
+            .to_str()
+            .ok()?,
+    )
+}
 
 /// Resolves a bearer secret to its caller.
 pub async fn authenticate(db: &Db, bearer: &str) -> ApiResult<Caller> {

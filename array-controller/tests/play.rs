@@ -140,22 +140,7 @@ async fn priority_beats_fifo_and_a_freed_slot_goes_to_the_head_at_once() {
             )
             .await;
         let key = key["secret"].as_str().unwrap().to_owned();
-        let token = |user: &str, level: i32| {
-            array_controller::play::identity::sign(
-                &key,
-                &array_controller::play::identity::TokenPayload {
-                    tenant: w.tenant.id.clone(),
-                    user: user.into(),
-                    exp: array_controller::now().millis() / 1000 + 600,
-                    level,
-                },
-            )
-        };
-        let by_token = |user: &str, level: i32| AcquireRequest {
-            game_id: Some(w.game.id.clone()),
-            player_token: Some(token(user, level)),
-            ..Default::default()
-        };
+        let by_token = |user: &str, level: i32| player_token_request(&w, &key, user, level);
 
         let playing = session_of(&acquire(&ctl, &by_token("alice", 0), None).await);
         let early = ticket_of(&acquire(&ctl, &by_token("bob", 0), None).await);
@@ -1327,23 +1312,23 @@ async fn a_play_is_acted_on_only_with_its_play_key() {
     }
 }
 
-/// Player `user` of the world's tenant acquires with a token signed with `secret`.
-async fn by_player_token(ctl: &Ctl, w: &World, secret: &str, user: &str) -> AcquireResponse {
+/// The acquire request of player `user` (at `level`) of the world's tenant, with a player
+/// token signed with `secret`.
+fn player_token_request(w: &World, secret: &str, user: &str, level: i32) -> AcquireRequest {
     let token = array_controller::play::identity::sign(
         secret,
         &array_controller::play::identity::TokenPayload {
             tenant: w.tenant.id.clone(),
             user: user.into(),
             exp: array_controller::now().millis() / 1000 + 600,
-            level: 0,
+            level,
         },
     );
-    let req = AcquireRequest {
+    AcquireRequest {
         game_id: Some(w.game.id.clone()),
         player_token: Some(token),
         ..Default::default()
-    };
-    acquire(ctl, &req, None).await
+    }
 }
 
 /// The secrets the controller reads back — tenants' player-token keys and the session signing
@@ -1386,7 +1371,14 @@ async fn stored_secrets_are_sealed_and_open_only_with_the_secret_key() {
             "{backend}"
         );
         assert!(session.starts_with("v1:") && !session.contains(&hex::encode(signing)));
-        session_of(&by_player_token(&ctl, &w, &key.secret, "alice").await);
+        session_of(
+            &acquire(
+                &ctl,
+                &player_token_request(&w, &key.secret, "alice", 0),
+                None,
+            )
+            .await,
+        );
 
         // As an earlier version stored them: in the clear. The next start seals them.
         let pool = ctl.state().db.pool.clone();
@@ -1413,7 +1405,7 @@ async fn stored_secrets_are_sealed_and_open_only_with_the_secret_key() {
             signing,
             "{backend}: the same signing key, sealed"
         );
-        session_of(&by_player_token(&ctl, &w, &key.secret, "bob").await);
+        session_of(&acquire(&ctl, &player_token_request(&w, &key.secret, "bob", 0), None).await);
 
         // Another secret key cannot open them: the controller says so and does not start.
         let mut other = ctl.config.clone();

@@ -224,11 +224,7 @@ const BAD_CREDENTIAL: ApiError = ApiError::Unauthenticated("the board credential
 
 /// Resolves a board credential (`pbc_<board>_<secret>`) to its board id.
 pub(crate) async fn board_of(state: &AppState, headers: &HeaderMap) -> ApiResult<String> {
-    let bearer = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or(BAD_CREDENTIAL)?;
+    let bearer = auth::bearer(headers).ok_or(BAD_CREDENTIAL)?;
     let rest = bearer
         .strip_prefix(CREDENTIAL_PREFIX)
         .ok_or(BAD_CREDENTIAL)?;

@@ -51,11 +51,7 @@ async fn metrics(
         .extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|c| c.0.ip());
-    let sent = req
-        .headers()
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
+    let sent = crate::auth::bearer(req.headers());
     if !may_scrape(state.config.metrics_token.as_deref(), peer, sent) {
         return crate::error::ApiError::coded(
             StatusCode::FORBIDDEN,

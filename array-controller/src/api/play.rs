@@ -203,16 +203,6 @@ async fn acquire_play(
     Ok(axum::Json(acquire::acquire(&state, key, req).await?))
 }
 
-/// The play key a player request carries: `Authorization: Bearer <play_key>`.
-fn presented_key(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(axum::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
-}
-
 /// A ticket as its holder sees it: once it names a session, with that session's play key.
 async fn for_holder(state: &AppState, mut t: Ticket) -> ApiResult<Ticket> {
     if let Some(session) = &t.session_id {
@@ -230,7 +220,7 @@ async fn poll_ticket(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Ticket>> {
-    lifecycle::require_play_key(&state, Held::Ticket(&id), presented_key(&headers)).await?;
+    lifecycle::require_play_key(&state, Held::Ticket(&id), crate::auth::bearer(&headers)).await?;
     let t = queue::poll(&state, &id).await?;
     Ok(axum::Json(for_holder(&state, t).await?))
 }
@@ -243,7 +233,7 @@ async fn cancel_ticket(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Ticket>> {
-    lifecycle::require_play_key(&state, Held::Ticket(&id), presented_key(&headers)).await?;
+    lifecycle::require_play_key(&state, Held::Ticket(&id), crate::auth::bearer(&headers)).await?;
     Ok(axum::Json(queue::cancel(&state, &id).await?))
 }
 
@@ -275,7 +265,7 @@ async fn get_play_session(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<PlaySession>> {
-    lifecycle::require_play_key(&state, Held::Session(&id), presented_key(&headers)).await?;
+    lifecycle::require_play_key(&state, Held::Session(&id), crate::auth::bearer(&headers)).await?;
     let session = load_session(&state, &id).await?;
     let connect =
         lifecycle::connect_info(&state, &id, playrack_wire::signaling::PeerRole::Player).await?;
@@ -290,7 +280,7 @@ async fn leave_session(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Session>> {
-    lifecycle::require_play_key(&state, Held::Session(&id), presented_key(&headers)).await?;
+    lifecycle::require_play_key(&state, Held::Session(&id), crate::auth::bearer(&headers)).await?;
     lifecycle::end(&state, &id, EndReason::UserLeft).await?;
     Ok(axum::Json(load_session(&state, &id).await?))
 }
@@ -448,7 +438,7 @@ async fn ticket_events(
     >,
 > {
     use axum::response::sse::{Event, KeepAlive, Sse};
-    let presented = params.key.as_deref().or(presented_key(&headers));
+    let presented = params.key.as_deref().or(crate::auth::bearer(&headers));
     lifecycle::require_play_key(&state, Held::Ticket(&id), presented).await?;
     let first = for_holder(&state, queue::poll(&state, &id).await?).await?;
     let rx = state.queue_changed.subscribe();
