@@ -5,9 +5,13 @@
 //! exactly when its cause is committed, and survives restarts. Each row has the event's stable
 //! id, and `(event_id, webhook_id)` is unique: an event is never queued twice for one endpoint.
 //!
-//! The worker ([`spawn_worker`]) claims due rows with a lease (so two controllers, or an old and a
-//! new one across a restart, never send one attempt twice at once), POSTs the stored JSON body
-//! and records every attempt in `webhook_attempts`. A 2xx answer delivers it; anything else is
+//! Each tenant's deliveries are their own queue (`webhook_queues` says when it is next due). The
+//! worker ([`spawn_worker`], its passes in [`Sender`]) serves due queues longest-waiting first,
+//! at most [`PER_TENANT`] attempts of one tenant and [`IN_FLIGHT`] in all at once, without
+//! waiting for a pass's attempts before the next pass: one tenant's slow or hanging endpoints
+//! hold only that tenant's share. It claims each delivery with a lease (so two controllers, or an
+//! old and a new one across a restart, never send one attempt twice at once), POSTs the stored
+//! JSON body and records every attempt in `webhook_attempts`. A 2xx answer delivers it; anything else is
 //! retried after `webhook_retry_base_ms × 2^(failures − 1)` (capped at six hours) until
 //! `webhook_max_attempts` attempts have failed, when the delivery is `failed`. Redirects are not
 //! followed. The worker also announces `session.duration` every `webhook_duration_secs` of a
@@ -49,8 +53,6 @@ const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 const LEASE_MS: i64 = 60_000;
 /// The longest wait between two attempts.
 const MAX_BACKOFF_MS: u64 = 6 * 3600 * 1000;
-/// Deliveries sent per worker pass.
-const BATCH: i64 = 32;
 /// Sessions looked at per `session.duration` pass.
 const DURATIONS_BATCH: i64 = 200;
 /// Settled deliveries (and their attempts) are kept in the log this long.
@@ -97,6 +99,7 @@ pub async fn emit(
         }
     }
     if queued > 0 {
+        store::webhooks::queue_due(tx, tenant, now.millis()).await?;
         metrics::counter!("playrack_webhook_events_total", "type" => event_type.to_owned())
             .increment(queued as u64);
     }
@@ -164,6 +167,7 @@ pub fn spawn_worker(state: AppState) -> tokio::task::JoinHandle<()> {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut trimmed: Option<std::time::Instant> = None;
+        let mut sender = Sender::new();
         loop {
             tick.tick().await;
             if trimmed.is_none_or(|t| t.elapsed() >= TRIM_EVERY) {
@@ -175,7 +179,7 @@ pub fn spawn_worker(state: AppState) -> tokio::task::JoinHandle<()> {
             if let Err(e) = announce_durations(&state, crate::now()).await {
                 tracing::warn!("session.duration pass failed: {e}");
             }
-            if let Err(e) = deliver_due(&state, &client, crate::now()).await {
+            if let Err(e) = sender.pass(&state, &client, crate::now()).await {
                 tracing::warn!("webhook delivery pass failed: {e}");
             }
         }
@@ -227,28 +231,124 @@ pub async fn announce_durations(state: &AppState, now: Timestamp) -> ApiResult<u
     Ok(n)
 }
 
-/// Sends every due delivery once (concurrently), recording each attempt.
-pub async fn deliver_due(
-    state: &AppState,
-    client: &reqwest::Client,
-    now: Timestamp,
-) -> ApiResult<usize> {
-    let due = store::webhooks::due(&state.db.pool, now.millis(), BATCH).await?;
-    let mut claimed = Vec::new();
-    for id in due {
-        if store::webhooks::claim(&state.db, &id, now.millis(), now.millis() + LEASE_MS).await? {
-            claimed.push(id);
+/// The deliveries this controller is sending, counted by tenant: each tenant's queue is served
+/// by at most [`PER_TENANT`] attempts at once and all of them by at most [`IN_FLIGHT`], so one
+/// tenant's hanging endpoints hold only that tenant's share while every other tenant's queue
+/// moves on.
+pub struct Sender {
+    tasks: tokio::task::JoinSet<()>,
+    /// The tenant each running attempt serves.
+    tenant_of: std::collections::HashMap<tokio::task::Id, String>,
+    by_tenant: std::collections::HashMap<String, usize>,
+}
+
+/// Attempts one controller has in flight for one tenant.
+pub const PER_TENANT: usize = 8;
+/// Attempts one controller has in flight in all.
+pub const IN_FLIGHT: usize = 64;
+/// Due tenant queues looked at per pass.
+const TENANTS_PER_PASS: i64 = 64;
+
+impl Default for Sender {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Sender {
+    pub fn new() -> Self {
+        Sender {
+            tasks: tokio::task::JoinSet::new(),
+            tenant_of: std::collections::HashMap::new(),
+            by_tenant: std::collections::HashMap::new(),
         }
     }
-    let count = claimed.len();
-    let results =
-        futures_util::future::join_all(claimed.iter().map(|id| attempt(state, client, id))).await;
-    for r in results {
-        if let Err(e) = r {
-            tracing::warn!("webhook attempt could not be recorded: {e}");
+
+    /// Attempts in flight.
+    pub fn in_flight(&self) -> usize {
+        self.tasks.len()
+    }
+
+    /// Forgets finished attempts (each records itself and settles its tenant's queue).
+    fn reap(&mut self) {
+        while let Some(done) = self.tasks.try_join_next_with_id() {
+            let id = match done {
+                Ok((id, ())) => id,
+                Err(e) => {
+                    tracing::error!("a webhook attempt task failed: {e}");
+                    e.id()
+                }
+            };
+            let Some(tenant) = self.tenant_of.remove(&id) else {
+                continue;
+            };
+            if let Some(n) = self.by_tenant.get_mut(&tenant) {
+                *n -= 1;
+                if *n == 0 {
+                    self.by_tenant.remove(&tenant);
+                }
+            }
         }
     }
-    Ok(count)
+
+    /// One pass: starts attempts of due deliveries, tenant queue by tenant queue, within the
+    /// limits; returns how many it started. Attempts run on after it returns.
+    pub async fn pass(
+        &mut self,
+        state: &AppState,
+        client: &reqwest::Client,
+        now: Timestamp,
+    ) -> ApiResult<usize> {
+        self.reap();
+        let mut started = 0;
+        if self.tasks.len() >= IN_FLIGHT {
+            return Ok(0);
+        }
+        let tenants =
+            store::webhooks::due_tenants(&state.db.pool, now.millis(), TENANTS_PER_PASS).await?;
+        for tenant in tenants {
+            let busy = self.by_tenant.get(&tenant).copied().unwrap_or(0);
+            let room = PER_TENANT
+                .saturating_sub(busy)
+                .min(IN_FLIGHT - self.tasks.len());
+            if room > 0 {
+                let due = store::webhooks::due_of_tenant(
+                    &state.db.pool,
+                    &tenant,
+                    now.millis(),
+                    room as i64,
+                )
+                .await?;
+                for id in due {
+                    let lease = now.millis() + LEASE_MS;
+                    if !store::webhooks::claim(&state.db, &id, now.millis(), lease).await? {
+                        continue;
+                    }
+                    let (state, client, of) = (state.clone(), client.clone(), tenant.clone());
+                    let task = self.tasks.spawn(async move {
+                        if let Err(e) = attempt(&state, &client, &id).await {
+                            tracing::warn!("webhook attempt could not be recorded: {e}");
+                        }
+                        if let Err(e) = store::webhooks::settle_queue(&state.db, &of, None).await {
+                            tracing::warn!("webhook queue could not be settled: {e}");
+                        }
+                    });
+                    self.tenant_of.insert(task.id(), tenant.clone());
+                    *self.by_tenant.entry(tenant.clone()).or_default() += 1;
+                    started += 1;
+                }
+            }
+            // A tenant at its limit here is looked at again when one of its attempts finishes
+            // (or, should this controller stop meanwhile, when their leases run out).
+            let full = self.by_tenant.get(&tenant).copied().unwrap_or(0) >= PER_TENANT;
+            let not_before = full.then_some(now.millis() + LEASE_MS);
+            store::webhooks::settle_queue(&state.db, &tenant, not_before).await?;
+            if self.tasks.len() >= IN_FLIGHT {
+                break;
+            }
+        }
+        Ok(started)
+    }
 }
 
 /// One attempt of one claimed delivery.

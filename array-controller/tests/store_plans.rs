@@ -1,12 +1,13 @@
 //! The session core's queries find their rows by index, never by reading history: with
 //! thousands of ended sessions and closed tickets in the tables, each hot query's plan (SQLite's
 //! `EXPLAIN QUERY PLAN`, PostgreSQL's `EXPLAIN` with sequential scans priced out) reads
-//! `sessions` and `tickets` only through an index that bounds it — a lookup, a range, or a whole
+//! `sessions` and `tickets` (and the webhook sender's `webhook_deliveries` and `webhook_queues`)
+//! only through an index that bounds it — a lookup, a range, or a whole
 //! partial index of live rows.
 
 mod support;
 
-use array_controller::store::{sessions, tickets};
+use array_controller::store::{sessions, tickets, webhooks};
 use support::{Ctl, backends, world};
 
 /// Ended sessions and closed tickets written as history before the plans are read.
@@ -68,6 +69,16 @@ fn hot_queries() -> Vec<(&'static str, String, Vec<Arg>)> {
         ("heads", tickets::HEADS, vec![Text("ten_x"), Int(32)]),
         ("quiet", tickets::QUIET, vec![Int(1_000), Int(256)]),
         ("unclaimed", tickets::UNCLAIMED, vec![Int(1_000), Int(256)]),
+        (
+            "webhook_due_tenants",
+            webhooks::DUE_TENANTS,
+            vec![Int(1_000), Int(64)],
+        ),
+        (
+            "webhook_due_of_tenant",
+            webhooks::DUE_OF_TENANT,
+            vec![Text("ten_x"), Text("pending"), Int(1_000), Int(8)],
+        ),
     ];
     let mut all: Vec<_> = queries
         .into_iter()
@@ -141,7 +152,7 @@ fn unbounded(backend: &str, sql: &str, plan: &[String]) -> Option<String> {
     }
     for (i, line) in plan.iter().enumerate() {
         let l = line.trim();
-        let table = ["sessions", "tickets"]
+        let table = ["sessions", "tickets", "webhook_deliveries", "webhook_queues"]
             .into_iter()
             .find(|t| l.contains(&format!(" {t}")) || l.contains(&format!(" on {t}")));
         let Some(table) = table else { continue };
@@ -217,6 +228,21 @@ async fn hot_queries_read_live_rows_by_index_not_history() {
                 .execute(&mut *tx)
                 .await
                 .unwrap();
+                sqlx::query(
+                    "INSERT INTO webhook_deliveries (id, webhook_id, tenant_id, event_id, event_type, payload, state, \
+                     attempts, created_at, delivered_at) VALUES ($1,'whk_x',$2,$1,'session.ended','{}','delivered',1,$3,$3)",
+                )
+                .bind(format!("whd_hist_{n:08}"))
+                .bind(&w.tenant.id)
+                .bind(n)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+                sqlx::query("INSERT INTO webhook_queues (tenant_id) VALUES ($1)")
+                    .bind(format!("ten_hist_{n:08}"))
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
             }
             tx.commit().await.unwrap();
         }

@@ -428,3 +428,125 @@ async fn endpoints_inside_the_controllers_network_are_refused_by_default() {
         ctl.stop().await;
     }
 }
+
+/// Requests held open and never answered, with the most held at once.
+#[derive(Default)]
+struct Hanging {
+    open: std::sync::atomic::AtomicUsize,
+    most: std::sync::atomic::AtomicUsize,
+    first: Mutex<Option<Instant>>,
+}
+
+async fn start_hanging_receiver() -> (Arc<Hanging>, String) {
+    use std::sync::atomic::Ordering::SeqCst;
+    let h = Arc::new(Hanging::default());
+    let app = axum::Router::new()
+        .route(
+            "/{path}",
+            axum::routing::post(|State(h): State<Arc<Hanging>>| async move {
+                h.first.lock().unwrap().get_or_insert_with(Instant::now);
+                let open = h.open.fetch_add(1, SeqCst) + 1;
+                h.most.fetch_max(open, SeqCst);
+                std::future::pending::<()>().await;
+                AxumStatus::OK
+            }),
+        )
+        .with_state(h.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (h, url)
+}
+
+/// Each tenant's deliveries are their own queue: a tenant whose 20 endpoints hang (each attempt
+/// runs to its 10-s timeout) with a backlog of 200 deliveries holds at most its share of the
+/// sender, and another tenant's event queued after that backlog is delivered while the first
+/// attempts still hang.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenants_hanging_endpoints_do_not_hold_up_other_tenants() {
+    use std::sync::atomic::Ordering::SeqCst;
+    for backend in backends() {
+        let ctl = Ctl::start_with(backend, |c| {
+            c.webhook_allow_private_targets = true;
+            c.webhook_retry_base_ms = 200;
+        })
+        .await;
+        let (slow, slow_token) = ctl.tenant("Slow").await;
+        let (fast, fast_token) = ctl.tenant("Fast").await;
+        let (hang, hang_url) = start_hanging_receiver().await;
+        let (rx, base) = start_receiver().await;
+        for i in 0..20 {
+            register(
+                &ctl,
+                &slow_token,
+                &format!("{hang_url}/h{i}"),
+                &["session.started"],
+            )
+            .await;
+        }
+        let ok = register(
+            &ctl,
+            &fast_token,
+            &format!("{base}/fast"),
+            &["session.started"],
+        )
+        .await;
+        rx.secrets
+            .lock()
+            .unwrap()
+            .insert("fast".into(), ok.secret.clone());
+
+        // The slow tenant's backlog is queued first, then the other tenant's one event.
+        let mut tx = ctl.state().db.write().await.unwrap();
+        for e in 0..10 {
+            let queued = array_controller::webhooks::emit(
+                &mut tx,
+                &slow.id,
+                "session.started",
+                &format!("evt_slow_{e}"),
+                serde_json::json!({"n": e}),
+            )
+            .await
+            .unwrap();
+            assert_eq!(queued, 20);
+        }
+        tx.commit().await.unwrap();
+        wait_for(
+            "the slow tenant's first attempts",
+            Duration::from_secs(20),
+            || async { hang.open.load(SeqCst) > 0 },
+        )
+        .await;
+        let mut tx = ctl.state().db.write().await.unwrap();
+        array_controller::webhooks::emit(
+            &mut tx,
+            &fast.id,
+            "session.started",
+            "evt_fast",
+            serde_json::json!({}),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+
+        wait_for(
+            "the other tenant's delivery",
+            Duration::from_secs(30),
+            || async { !rx.of("fast", "session.started").is_empty() },
+        )
+        .await;
+        let fast_at = rx.of("fast", "session.started")[0].at;
+        let slow_first = hang.first.lock().unwrap().expect("a slow attempt");
+        assert!(
+            fast_at.duration_since(slow_first) < Duration::from_secs(10),
+            "{backend}: the other tenant waited for the hanging attempts' timeout"
+        );
+        assert!(rx.of("fast", "session.started")[0].signature_ok);
+        let most = hang.most.load(SeqCst);
+        assert!(
+            (1..=array_controller::webhooks::PER_TENANT).contains(&most),
+            "{backend}: {most} of one tenant's attempts were in flight at once"
+        );
+        ctl.stop().await;
+    }
+}

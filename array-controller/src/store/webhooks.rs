@@ -1,5 +1,6 @@
 //! Webhook subscriptions (`webhooks`), the delivery outbox (`webhook_deliveries`, one row per
-//! event and endpoint) and the delivery log (`webhook_attempts`, one row per attempt).
+//! event and endpoint), each tenant's queue of them (`webhook_queues`: when it is next due) and
+//! the delivery log (`webhook_attempts`, one row per attempt).
 //!
 //! A delivery's state is mapped to its column text here and nowhere else
 //! ([`delivery_state_text`] / [`parse_delivery_state`]).
@@ -76,6 +77,12 @@ pub async fn insert(tx: &mut WriteTx, w: &NewWebhook<'_>) -> Result<(), sqlx::Er
     .bind(w.events)
     .bind(w.secret)
     .bind(w.created_at)
+    .execute(&mut ***tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO webhook_queues (tenant_id) VALUES ($1) ON CONFLICT (tenant_id) DO NOTHING",
+    )
+    .bind(w.tenant_id)
     .execute(&mut ***tx)
     .await?;
     Ok(())
@@ -199,26 +206,98 @@ pub async fn trim(tx: &mut WriteTx, before: i64) -> Result<u64, sqlx::Error> {
     Ok(n.rows_affected())
 }
 
-/// Up to `limit` pending deliveries due at `now` that no worker holds, oldest due first.
-pub async fn due(pool: &AnyPool, now: i64, limit: i64) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT id FROM webhook_deliveries WHERE state = $1 AND next_attempt_at <= $2 \
-         AND (lease_until IS NULL OR lease_until < $2) ORDER BY next_attempt_at LIMIT $3",
+/// Marks `tenant_id`'s queue due at `at` unless it is due earlier already, creating it if
+/// missing (in the transaction that queues its deliveries). A queue already due is not written,
+/// so a busy tenant's events do not contend on its queue row.
+pub async fn queue_due(tx: &mut WriteTx, tenant_id: &str, at: i64) -> Result<(), sqlx::Error> {
+    let n = sqlx::query(
+        "UPDATE webhook_queues SET next_due_at = $2 WHERE tenant_id = $1 \
+         AND (next_due_at IS NULL OR next_due_at > $2)",
     )
-    .bind(delivery_state_text(DeliveryState::Pending))
-    .bind(now)
-    .bind(limit)
-    .fetch_all(pool)
-    .await
+    .bind(tenant_id)
+    .bind(at)
+    .execute(&mut ***tx)
+    .await?;
+    if n.rows_affected() == 0 {
+        sqlx::query(
+            "INSERT INTO webhook_queues (tenant_id, next_due_at) VALUES ($1, $2) \
+             ON CONFLICT (tenant_id) DO NOTHING",
+        )
+        .bind(tenant_id)
+        .bind(at)
+        .execute(&mut ***tx)
+        .await?;
+    }
+    Ok(())
 }
 
-/// Takes a pending delivery's lease until `lease_until` unless another worker holds it at
-/// `now`; false if it could not.
+/// Up to `limit` tenants whose queue is due at `now`, longest waiting first.
+pub const DUE_TENANTS: &str = "SELECT tenant_id FROM webhook_queues WHERE next_due_at <= $1 \
+     ORDER BY next_due_at LIMIT $2";
+
+/// Up to `limit` tenants whose queue is due at `now`, longest waiting first.
+pub async fn due_tenants(pool: &AnyPool, now: i64, limit: i64) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(DUE_TENANTS)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+}
+
+/// Up to `limit` of a tenant's pending deliveries due at `now`, oldest due first.
+pub const DUE_OF_TENANT: &str = "SELECT id FROM webhook_deliveries \
+     WHERE tenant_id = $1 AND state = $2 AND next_attempt_at <= $3 ORDER BY next_attempt_at LIMIT $4";
+
+/// Up to `limit` of `tenant_id`'s pending deliveries due at `now`, oldest due first (a claimed
+/// delivery is due again only when its lease runs out).
+pub async fn due_of_tenant(
+    pool: &AnyPool,
+    tenant_id: &str,
+    now: i64,
+    limit: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(DUE_OF_TENANT)
+        .bind(tenant_id)
+        .bind(delivery_state_text(DeliveryState::Pending))
+        .bind(now)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+}
+
+/// Sets `tenant_id`'s queue due when its earliest pending delivery is (never, with none left),
+/// but not before `not_before`: a controller that sends as many of the tenant's deliveries as it
+/// allows at once looks again only when one of them finishes or `not_before` passes.
+pub async fn settle_queue(
+    db: &Db,
+    tenant_id: &str,
+    not_before: Option<i64>,
+) -> Result<(), sqlx::Error> {
+    let _turn = db.turn().await;
+    sqlx::query(
+        "UPDATE webhook_queues SET next_due_at = CASE \
+           WHEN $3 IS NOT NULL AND EXISTS (SELECT 1 FROM webhook_deliveries \
+             WHERE tenant_id = $1 AND state = $2) THEN $3 \
+           ELSE (SELECT next_attempt_at FROM webhook_deliveries \
+             WHERE tenant_id = $1 AND state = $2 ORDER BY next_attempt_at LIMIT 1) END \
+         WHERE tenant_id = $1",
+    )
+    .bind(tenant_id)
+    .bind(delivery_state_text(DeliveryState::Pending))
+    .bind(not_before)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+/// Takes a due pending delivery's lease until `lease_until` unless another worker holds it at
+/// `now`; false if it could not. Until the lease runs out the delivery is not due, so a worker
+/// that dies mid-attempt leaves it to be sent again then.
 pub async fn claim(db: &Db, id: &str, now: i64, lease_until: i64) -> Result<bool, sqlx::Error> {
     let _turn = db.turn().await;
     let n = sqlx::query(
-        "UPDATE webhook_deliveries SET lease_until = $1 WHERE id = $2 AND state = $3 \
-         AND (lease_until IS NULL OR lease_until < $4)",
+        "UPDATE webhook_deliveries SET lease_until = $1, next_attempt_at = $1 WHERE id = $2 \
+         AND state = $3 AND next_attempt_at <= $4 AND (lease_until IS NULL OR lease_until < $4)",
     )
     .bind(lease_until)
     .bind(id)
