@@ -22,6 +22,12 @@
 //! game) are kept; older unpinned ones are deleted when a new one is stored. Pinned archives are
 //! kept until deleted (and count again once unpinned, from the next save on).
 //!
+//! Anonymous players (a device id, no account) can be made up without end, so all of a tenant's
+//! anonymous archives share one byte budget
+//! ([`crate::config::Config::archive_anonymous_budget_bytes`]): a save beyond it evicts that
+//! tenant's least recently saved unpinned anonymous archives ([`evict_anonymous`]). Signed-in
+//! players' archives are never evicted.
+//!
 //! # Compatibility rule
 //! An archive saved on Android API level `a` can be restored on an instance of level `d` only if
 //! `a <= d`: app data moves forward across Android versions but not back (Android's own
@@ -288,18 +294,32 @@ async fn store_task(
         &archive.game_id,
     )
     .await?;
+    let evicted = if store::archives::is_anonymous(&archive.user) {
+        evict_anonymous(
+            &mut tx,
+            state.config.archive_anonymous_budget_bytes,
+            &archive.tenant_id,
+            &archive.id,
+        )
+        .await?
+    } else {
+        Vec::new()
+    };
     crate::audit::record_as(
         &mut tx,
         &board_id,
         Some(&archive.tenant_id),
         "archive.create",
         &archive.id,
-        serde_json::json!({"session_id": archive.session_id, "size_bytes": size, "pruned": pruned}),
+        serde_json::json!({"session_id": archive.session_id, "size_bytes": size, "pruned": pruned,
+            "evicted": evicted}),
     )
     .await?;
     tx.commit().await?;
     guard.disarm();
     remove_files(&state, &pruned);
+    remove_files(&state, &evicted);
+    metrics::counter!("playrack_archives_evicted_total").increment(evicted.len() as u64);
     metrics::counter!("playrack_archives_stored_total").increment(1);
     Ok((archive, true))
 }
@@ -320,6 +340,50 @@ pub async fn prune(
         store::archives::delete(tx, id).await?;
     }
     Ok(old)
+}
+
+/// Archives one save may evict to bring a tenant's anonymous archives back within budget.
+const MAX_EVICTIONS: usize = 256;
+
+/// Deletes `tenant`'s least recently saved unpinned anonymous archives (never `keep`, the one
+/// just stored) until all its anonymous archives fit in `budget` bytes (rows only; the caller
+/// removes the returned ids' files after committing). A save that cannot be made to fit within
+/// [`MAX_EVICTIONS`] (pinned archives fill the budget) is refused: nothing is stored.
+pub async fn evict_anonymous(
+    tx: &mut WriteTx,
+    budget: u64,
+    tenant: &str,
+    keep: &str,
+) -> ApiResult<Vec<String>> {
+    let mut evicted = Vec::new();
+    let mut over = store::archives::anonymous_bytes(tx, tenant).await? - budget as i64;
+    while over > 0 {
+        let room = MAX_EVICTIONS.saturating_sub(evicted.len()).min(32) as i64;
+        let oldest = if room > 0 {
+            store::archives::oldest_anonymous(tx, tenant, keep, room).await?
+        } else {
+            Vec::new()
+        };
+        if oldest.is_empty() {
+            return Err(ApiError::coded(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "ARCHIVE_BUDGET_FULL",
+                format!(
+                    "this tenant's anonymous players' archives already fill its budget of \
+                     {budget} bytes with pinned archives; nothing was stored"
+                ),
+            ));
+        }
+        for (id, size) in oldest {
+            if over <= 0 {
+                break;
+            }
+            store::archives::delete(tx, &id).await?;
+            evicted.push(id);
+            over -= size;
+        }
+    }
+    Ok(evicted)
 }
 
 /// Removes the files of deleted archives (after their rows' deletion is committed). A failure

@@ -116,6 +116,11 @@ pub struct Args {
     #[arg(long, env = "PLAYRACK_ARCHIVE_KEEP")]
     pub archive_keep: Option<u32>,
 
+    /// Bytes of save archives all anonymous players of one tenant may hold together; a save
+    /// beyond it evicts that tenant's least recently saved unpinned anonymous archives.
+    #[arg(long, env = "PLAYRACK_ARCHIVE_ANONYMOUS_BUDGET_BYTES")]
+    pub archive_anonymous_budget_bytes: Option<u64>,
+
     /// Delay before the first retry of a failed webhook delivery, in milliseconds; each later
     /// retry waits twice as long as the one before.
     #[arg(long, env = "PLAYRACK_WEBHOOK_RETRY_BASE_MS")]
@@ -175,6 +180,7 @@ struct FileConfig {
     connect_deadline_secs: Option<u32>,
     archive_max_bytes: Option<u64>,
     archive_keep: Option<u32>,
+    archive_anonymous_budget_bytes: Option<u64>,
     webhook_retry_base_ms: Option<u64>,
     webhook_max_attempts: Option<u32>,
     webhook_allow_private_targets: Option<bool>,
@@ -208,6 +214,7 @@ pub struct Config {
     pub connect_deadline_secs: u32,
     pub archive_max_bytes: u64,
     pub archive_keep: u32,
+    pub archive_anonymous_budget_bytes: u64,
     pub webhook_retry_base_ms: u64,
     pub webhook_max_attempts: u32,
     pub webhook_allow_private_targets: bool,
@@ -257,6 +264,7 @@ impl Config {
             connect_deadline_secs: 60,
             archive_max_bytes: 512 << 20,
             archive_keep: 5,
+            archive_anonymous_budget_bytes: 20 << 30,
             webhook_retry_base_ms: 10_000,
             webhook_max_attempts: 8,
             webhook_allow_private_targets: false,
@@ -343,6 +351,12 @@ impl Config {
         if let Some(v) = args.archive_keep.or(file.archive_keep) {
             c.archive_keep = v.max(1);
         }
+        if let Some(v) = args
+            .archive_anonymous_budget_bytes
+            .or(file.archive_anonymous_budget_bytes)
+        {
+            c.archive_anonymous_budget_bytes = v;
+        }
         if let Some(v) = args.webhook_retry_base_ms.or(file.webhook_retry_base_ms) {
             c.webhook_retry_base_ms = v.max(1);
         }
@@ -381,6 +395,12 @@ impl Config {
             return Err(ConfigError::Invalid(
                 "archive_max_bytes must be greater than 0".into(),
             ));
+        }
+        if self.archive_anonymous_budget_bytes < self.archive_max_bytes {
+            return Err(ConfigError::Invalid(format!(
+                "archive_anonymous_budget_bytes ({}) must be at least archive_max_bytes ({})",
+                self.archive_anonymous_budget_bytes, self.archive_max_bytes
+            )));
         }
         if self.agent_heartbeat_secs == 0 || self.agent_lease_secs <= self.agent_heartbeat_secs {
             return Err(ConfigError::Invalid(

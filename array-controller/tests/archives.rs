@@ -569,3 +569,131 @@ async fn device_keyed_rows_move_to_the_digest_on_upgrade_and_the_player_keeps_th
         ctl.stop().await;
     }
 }
+
+/// Bytes of the tenant's anonymous archives as the controller counts them, and as the rows add up.
+async fn anonymous_usage(ctl: &Ctl, tenant: &str) -> (i64, i64) {
+    let pool = &ctl.state().db.pool;
+    let counted: Option<i64> =
+        sqlx::query_scalar("SELECT anonymous_bytes FROM archive_usage WHERE tenant_id = $1")
+            .bind(tenant)
+            .fetch_optional(pool)
+            .await
+            .unwrap();
+    let rows: Option<i64> = sqlx::query_scalar(
+        "SELECT CAST(SUM(size_bytes) AS BIGINT) FROM archives WHERE tenant_id = $1 AND user_key LIKE 'device:%'",
+    )
+    .bind(tenant)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    (counted.unwrap_or(0), rows.unwrap_or(0))
+}
+
+/// Anonymous players can be made up without end, so all of a tenant's anonymous archives share
+/// one byte budget: a save beyond it evicts the least recently saved unpinned anonymous archive
+/// (row and file); pinned ones and signed-in players' archives are never evicted; a save that
+/// pinned archives leave no room for is refused and stores nothing; deleting makes room again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anonymous_archives_share_a_budget_and_the_oldest_make_room() {
+    for backend in backends() {
+        let ctl = Ctl::start_with(backend, |c| {
+            c.archive_max_bytes = 1_500;
+            c.archive_anonymous_budget_bytes = 3_000;
+        })
+        .await;
+        let w = world(&ctl, 1, 6, 10).await;
+        let mut plays = Vec::new();
+        for i in 0..6 {
+            plays.push(w.play(&ctl, i).await);
+        }
+        // The first play is a signed-in player's.
+        sqlx::query("UPDATE sessions SET user_key = 'usr:signed-in' WHERE id = $1")
+            .bind(&plays[0].0)
+            .execute(&ctl.state().db.pool)
+            .await
+            .unwrap();
+        let save = |i: usize, seed: u8| {
+            let (session, board) = plays[i].clone();
+            let (ctl, w) = (&ctl, &w);
+            async move { upload(ctl, w, &session, &board, &bytes(seed, 1_000), 30).await }
+        };
+        let pin = |id: String| {
+            let ctl = &ctl;
+            let token = w.tenant_token.clone();
+            async move {
+                let _: Archive = ctl
+                    .ok(
+                        Method::PATCH,
+                        &format!("/v1/archives/{id}"),
+                        &token,
+                        Some(&serde_json::json!({"pinned": true})),
+                        StatusCode::OK,
+                    )
+                    .await;
+            }
+        };
+        let signed = save(0, 1).await;
+        let pinned = save(1, 2).await;
+        pin(pinned.id.clone()).await;
+        let second = save(2, 3).await;
+        let third = save(3, 4).await;
+        assert_eq!(anonymous_usage(&ctl, &w.tenant.id).await, (3_000, 3_000));
+
+        // Over budget: the least recently saved unpinned anonymous archive goes, file and all.
+        let fourth = save(4, 5).await;
+        let ids = |v: Vec<Archive>| v.into_iter().map(|a| a.id).collect::<Vec<_>>();
+        let listed = ids(ctl.list_all("/v1/archives", &w.tenant_token).await);
+        assert!(!listed.contains(&second.id), "{backend}: {listed:?}");
+        for kept in [&signed.id, &pinned.id, &third.id, &fourth.id] {
+            assert!(
+                listed.contains(kept),
+                "{backend}: {kept} is gone: {listed:?}"
+            );
+        }
+        assert!(!files(&ctl).0.contains(&format!("{}.bin", second.id)));
+        assert_eq!(anonymous_usage(&ctl, &w.tenant.id).await, (3_000, 3_000));
+        let fifth = save(4, 6).await;
+        assert!(
+            !ids(ctl.list_all("/v1/archives", &w.tenant_token).await).contains(&third.id),
+            "{backend}"
+        );
+
+        // Pinned archives fill the budget: a new save is refused and stores nothing.
+        pin(fourth.id.clone()).await;
+        pin(fifth.id.clone()).await;
+        let before = (rows(&ctl).await, files(&ctl));
+        let b = bytes(7, 1_000);
+        let (status, text) = put(
+            &ctl,
+            &w.agent(&plays[5].1).credential,
+            &plays[5].0,
+            b.clone(),
+            &sha(&b),
+            "30",
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::INSUFFICIENT_STORAGE,
+            "{backend}: {text}"
+        );
+        assert_eq!(code_of(&text), "ARCHIVE_BUDGET_FULL");
+        assert_eq!((rows(&ctl).await, files(&ctl)), before, "{backend}");
+
+        // Deleting one makes room again; the signed-in player's archive was never counted.
+        let gone = ctl
+            .send(
+                Method::DELETE,
+                &format!("/v1/archives/{}", fifth.id),
+                Some(&w.tenant_token),
+                None,
+                &[],
+            )
+            .await;
+        assert!(gone.status().is_success(), "{backend}: {}", gone.status());
+        save(5, 8).await;
+        assert_eq!(anonymous_usage(&ctl, &w.tenant.id).await, (3_000, 3_000));
+        assert!(ids(ctl.list_all("/v1/archives", &w.tenant_token).await).contains(&signed.id));
+        ctl.stop().await;
+    }
+}

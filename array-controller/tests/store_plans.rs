@@ -152,9 +152,14 @@ fn unbounded(backend: &str, sql: &str, plan: &[String]) -> Option<String> {
     }
     for (i, line) in plan.iter().enumerate() {
         let l = line.trim();
-        let table = ["sessions", "tickets", "webhook_deliveries", "webhook_queues"]
-            .into_iter()
-            .find(|t| l.contains(&format!(" {t}")) || l.contains(&format!(" on {t}")));
+        let table = [
+            "sessions",
+            "tickets",
+            "webhook_deliveries",
+            "webhook_queues",
+        ]
+        .into_iter()
+        .find(|t| l.contains(&format!(" {t}")) || l.contains(&format!(" on {t}")));
         let Some(table) = table else { continue };
         if backend == "sqlite" {
             // SEARCH: an index lookup or range. SCAN: the whole table, or the whole of one index.

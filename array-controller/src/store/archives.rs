@@ -1,5 +1,6 @@
-//! Players' saved archives: the `archives` table (one row per stored archive file), the
-//! keep-newest-N pruning, and what an upload or a restore needs to know about the session and
+//! Players' saved archives: the `archives` table (one row per stored archive file), each
+//! tenant's total of anonymous players' archive bytes (`archive_usage`, kept by [`insert`] and
+//! [`delete`] and nowhere else), the keep-newest-N pruning and the anonymous eviction order, and what an upload or a restore needs to know about the session and
 //! player it belongs to.
 //!
 //! The lookups a restore makes ([`owned`], [`newest`]) take any executor (the pool, or a
@@ -142,8 +143,8 @@ pub async fn stored_upload(
 /// Records a stored archive (unpinned, untagged) that `board_id` uploaded.
 pub async fn insert(tx: &mut WriteTx, a: &Archive, board_id: &str) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO archives (id, tenant_id, user_key, game_id, session_id, board_id, sha256, size_bytes, android_sdk, tag, pinned, created_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,NULL,0,$10)",
+        "INSERT INTO archives (id, tenant_id, user_key, game_id, session_id, board_id, sha256, size_bytes, android_sdk, tag, pinned, created_at, anonymous) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,NULL,0,$10,$11)",
     )
     .bind(&a.id)
     .bind(&a.tenant_id)
@@ -155,9 +156,54 @@ pub async fn insert(tx: &mut WriteTx, a: &Archive, board_id: &str) -> Result<(),
     .bind(a.size_bytes as i64)
     .bind(i64::from(a.android_sdk))
     .bind(a.created_at.millis())
+    .bind(i64::from(is_anonymous(&a.user)))
     .execute(&mut ***tx)
     .await?;
+    if is_anonymous(&a.user) {
+        sqlx::query(
+            "INSERT INTO archive_usage (tenant_id, anonymous_bytes) VALUES ($1, $2) \
+             ON CONFLICT (tenant_id) DO UPDATE SET anonymous_bytes = archive_usage.anonymous_bytes + $2",
+        )
+        .bind(&a.tenant_id)
+        .bind(a.size_bytes as i64)
+        .execute(&mut ***tx)
+        .await?;
+    }
     Ok(())
+}
+
+/// Whether a player key is an anonymous device's (see `play::identity::anonymous_user`).
+pub fn is_anonymous(user_key: &str) -> bool {
+    user_key.starts_with("device:")
+}
+
+/// Bytes of `tenant`'s anonymous players' archives.
+pub async fn anonymous_bytes(tx: &mut WriteTx, tenant: &str) -> Result<i64, sqlx::Error> {
+    let n: Option<i64> =
+        sqlx::query_scalar("SELECT anonymous_bytes FROM archive_usage WHERE tenant_id = $1")
+            .bind(tenant)
+            .fetch_optional(&mut ***tx)
+            .await?;
+    Ok(n.unwrap_or(0))
+}
+
+/// Up to `limit` of `tenant`'s unpinned anonymous archives other than `except` (id and size),
+/// least recently saved first.
+pub async fn oldest_anonymous(
+    tx: &mut WriteTx,
+    tenant: &str,
+    except: &str,
+    limit: i64,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, size_bytes FROM archives WHERE tenant_id = $1 AND anonymous = 1 AND pinned = 0 AND id <> $2 \
+         ORDER BY created_at, id LIMIT $3",
+    )
+    .bind(tenant)
+    .bind(except)
+    .bind(limit)
+    .fetch_all(&mut ***tx)
+    .await
 }
 
 /// The player's unpinned archives of a game, newest first.
@@ -180,11 +226,25 @@ pub async fn unpinned(
 
 /// Deletes an archive's row; the number of rows deleted (0 when it was gone).
 pub async fn delete(tx: &mut WriteTx, id: &str) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query("DELETE FROM archives WHERE id = $1")
-        .bind(id)
+    let gone: Option<(String, i64, i64)> = sqlx::query_as(
+        "DELETE FROM archives WHERE id = $1 RETURNING tenant_id, size_bytes, anonymous",
+    )
+    .bind(id)
+    .fetch_optional(&mut ***tx)
+    .await?;
+    let Some((tenant, size, anonymous)) = gone else {
+        return Ok(0);
+    };
+    if anonymous != 0 {
+        sqlx::query(
+            "UPDATE archive_usage SET anonymous_bytes = anonymous_bytes - $2 WHERE tenant_id = $1",
+        )
+        .bind(tenant)
+        .bind(size)
         .execute(&mut ***tx)
-        .await?
-        .rows_affected())
+        .await?;
+    }
+    Ok(1)
 }
 
 /// Sets an archive's tag (`None` clears it).
