@@ -97,6 +97,32 @@ fn install_list_launch_upgrade_and_survive_a_restart() {
         dump.contains(&format!("versionCode={} ", info1.version_code)),
         "{dump}"
     );
+    // The app runs as a process named after its package; HOME sends it to the background
+    // (the process lives on), `am crash` kills it as an uncaught exception does.
+    let (pid, _, code) = adb.shell(&s, &format!("pidof {pkg}"));
+    assert_eq!(code, 0);
+    let pid: u32 = pid.trim().parse().expect("a pid");
+    adb.shell(&s, "input keyevent KEYCODE_HOME");
+    let home = adb.shell(&s, "dumpsys window").0;
+    assert!(home.contains("com.android.launcher3"), "{home}");
+    assert_eq!(adb.shell(&s, &format!("pidof {pkg}")).0, format!("{pid}\n"));
+    assert_eq!(adb.shell(&s, &format!("am start -n {short}")).2, 0);
+    assert_eq!(adb.shell(&s, &format!("am crash {pkg}")).2, 0);
+    let (out, _, code) = adb.shell(&s, &format!("pidof {pkg}"));
+    assert_eq!((out.as_str(), code), ("", 1));
+    assert!(
+        adb.shell(&s, "dumpsys activity activities")
+            .0
+            .contains("mResumedActivity: null")
+    );
+    assert_ne!(
+        adb.shell(&s, &format!("am crash {pkg}")).2,
+        0,
+        "no process to crash"
+    );
+    assert_eq!(adb.shell(&s, &format!("am start -n {short}")).2, 0);
+    let (again, _, _) = adb.shell(&s, &format!("pidof {pkg}"));
+    assert_ne!(again.trim(), pid.to_string(), "a new process");
     let after_stop = adb
         .shell(
             &s,

@@ -462,6 +462,18 @@ impl Agent {
                             p.control.take(),
                         );
                     }
+                    let relaunch = play::start_command(package_name, launch_activity, false)?;
+                    p.watchdog = Some(
+                        tokio::spawn(crate::watchdog::watch(
+                            self.adb.clone(),
+                            self.link.clone(),
+                            session_id.to_owned(),
+                            p.serial.clone(),
+                            package_name.to_owned(),
+                            relaunch,
+                        ))
+                        .abort_handle(),
+                    );
                     self.pool.update(&instance.id, |s| {
                         s.state = InstanceState::Busy;
                         s.package = Some(package_name.to_owned());

@@ -18,6 +18,7 @@
 //! - [`adb`]: the agent's own adb server, driven through the real `adb` binary.
 //! - [`play`]: one play's preparation — install, archive restore, the scrcpy server and its
 //!   sockets.
+//! - [`watchdog`]: watches each play's game — crashed, not responding, or off the screen.
 //! - [`signaling`]: the gate every player or spectator passes: offline session-token checks
 //!   and replay refusal.
 //! - [`relay`]: the WebRTC relay — a sans-IO engine over str0m (one UDP socket for every
@@ -41,6 +42,7 @@ pub mod pool;
 pub mod relay;
 pub mod runtime;
 pub mod signaling;
+pub mod watchdog;
 
 /// Reported to the controller in the enrolment and the hello.
 pub const AGENT_VERSION: &str = concat!("node-agent/", env!("CARGO_PKG_VERSION"));

@@ -74,6 +74,8 @@ pub struct Play {
     pub forward_port: u16,
     /// The `adb shell` running the server (killed by [`stop`]).
     pub server: Child,
+    /// The game's watchdog (see [`crate::watchdog`]), stopped by [`stop`].
+    pub watchdog: Option<tokio::task::AbortHandle>,
     pub device_name: Option<String>,
     pub video_codec: u32,
     /// The video size the server encodes at.
@@ -110,6 +112,21 @@ pub fn server_command(options: &Options, version: &str) -> String {
     )
 }
 
+/// The shell command that brings `package` to the front: started afresh (`fresh`: stopped
+/// first, waited for) or its task brought back as it was. Names are checked before they reach
+/// the shell.
+pub fn start_command(package: &str, activity: Option<&str>, fresh: bool) -> anyhow::Result<String> {
+    check_package_name(package)?;
+    Ok(match activity {
+        Some(activity) => {
+            check_activity_name(activity)?;
+            let flags = if fresh { "-W -S " } else { "" };
+            format!("am start {flags}-n {package}/{activity}")
+        }
+        None => format!("monkey -p {package} -c android.intent.category.LAUNCHER 1"),
+    })
+}
+
 /// Prepares a play on `instance` (see the module doc).
 pub async fn prepare(
     adb: &Adb,
@@ -131,16 +148,7 @@ pub async fn prepare(
     }
 
     // The game comes to the foreground before the capture starts.
-    let start = match &req.launch_activity {
-        Some(activity) => {
-            check_activity_name(activity)?;
-            format!("am start -W -S -n {}/{activity}", req.package_name)
-        }
-        None => format!(
-            "monkey -p {} -c android.intent.category.LAUNCHER 1",
-            req.package_name
-        ),
-    };
+    let start = start_command(&req.package_name, req.launch_activity.as_deref(), true)?;
     let o = adb.shell(&serial, &start).await?;
     ensure!(
         o.ok() && !o.stdout.contains("Error"),
@@ -234,6 +242,7 @@ pub async fn prepare(
         serial: serial.clone(),
         forward_port: port,
         server,
+        watchdog: None,
         device_name: c.device_name,
         video_codec,
         width,
@@ -284,6 +293,9 @@ impl Drop for Started<'_> {
 
 /// Stops the server and removes the forward; the instance itself goes back to the pool.
 pub async fn stop(adb: &Adb, mut play: Play) {
+    if let Some(w) = play.watchdog.take() {
+        w.abort();
+    }
     let _ = play.server.start_kill();
     let _ = play.server.wait().await;
     adb.remove_forward(&play.serial, play.forward_port).await;

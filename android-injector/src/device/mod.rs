@@ -43,6 +43,9 @@ pub const DEFAULT_STORAGE_QUOTA: u64 = 4 << 30;
 /// `cmd package install -S`, `stat_v2`/`ls_v2` for push/pull/ls.
 pub const FEATURES: &[&str] = &["shell_v2", "cmd", "stat_v2", "ls_v2", "fixed_push_mkdir"];
 
+/// The first pid given to an app process (Android's app pids start above the system's).
+const FIRST_APP_PID: u32 = 10_231;
+
 /// How the device authenticates adb hosts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthConfig {
@@ -109,10 +112,18 @@ pub enum InputEvent {
 pub trait DeviceHooks: Send + Sync {
     /// `am start` / `monkey` brought `app` to the foreground with `activity`.
     fn app_started(&self, _device: &Device, _app: &InstalledPackage, _activity: &str) {}
-    /// `am force-stop` / uninstall stopped `package`.
+    /// `package` left the screen: `am force-stop`, uninstall, `am crash`, or HOME sent it to
+    /// the background (the launcher shows).
     fn app_stopped(&self, _device: &Device, _package: &str) {}
     /// `input tap|swipe|keyevent|text`.
     fn input(&self, _device: &Device, _event: &InputEvent) {}
+    /// `setprop` set `name` to `value`.
+    fn property_set(&self, _device: &Device, _name: &str, _value: &str) {}
+    /// Whether the foreground app has left input undispatched for longer than Android's input
+    /// dispatching timeout (the system then shows "isn't responding").
+    fn not_responding(&self, _device: &Device) -> bool {
+        false
+    }
 }
 
 /// Hooks that do nothing.
@@ -138,6 +149,9 @@ pub struct Device {
     hooks: RwLock<Arc<dyn DeviceHooks>>,
     display: Mutex<Display>,
     foreground: Mutex<Option<(String, String)>>,
+    /// Running app processes: package → pid.
+    processes: Mutex<BTreeMap<String, u32>>,
+    next_pid: std::sync::atomic::AtomicU32,
     owners: Mutex<BTreeMap<String, String>>,
     /// Bumped by every reboot; adb connections end when it changes.
     reboots: tokio::sync::watch::Sender<u64>,
@@ -177,6 +191,8 @@ impl Device {
             hooks: RwLock::new(Arc::new(NoHooks)),
             display: Mutex::new(display),
             foreground: Mutex::new(None),
+            processes: Mutex::new(BTreeMap::new()),
+            next_pid: std::sync::atomic::AtomicU32::new(FIRST_APP_PID),
             owners: Mutex::new(BTreeMap::new()),
             reboots: tokio::sync::watch::channel(0).0,
         });
@@ -244,6 +260,14 @@ impl Device {
             .or_else(|| app.launchable_activity.clone())
             .unwrap_or_else(|| format!("{package}.MainActivity"));
         *self.foreground.lock().unwrap() = Some((package.to_string(), activity.clone()));
+        self.processes
+            .lock()
+            .unwrap()
+            .entry(package.to_string())
+            .or_insert_with(|| {
+                self.next_pid
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            });
         tracing::info!(package, %activity, "app started");
         self.hooks().app_started(self, &app, &activity);
         Ok(app)
@@ -251,6 +275,38 @@ impl Device {
 
     /// Stops a package; it leaves the foreground if it was there.
     pub fn force_stop(&self, package: &str) {
+        self.processes.lock().unwrap().remove(package);
+        self.leave_foreground(package);
+    }
+
+    /// `am crash PACKAGE|PID`: the app's process dies as on an uncaught exception (since
+    /// Android 9 no dialog shows for a first crash: the launcher comes back). Returns the
+    /// package, or `None` when no such process runs.
+    pub fn crash(&self, target: &str) -> Option<String> {
+        let mut procs = self.processes.lock().unwrap();
+        let package = match target.parse::<u32>() {
+            Ok(pid) => procs
+                .iter()
+                .find(|(_, p)| **p == pid)
+                .map(|(k, _)| k.clone()),
+            Err(_) => procs.contains_key(target).then(|| target.to_string()),
+        }?;
+        procs.remove(&package);
+        drop(procs);
+        tracing::info!(package, "app crashed");
+        self.leave_foreground(&package);
+        Some(package)
+    }
+
+    /// HOME: the foreground app goes to the background (its process keeps running) and the
+    /// launcher shows.
+    pub fn home(&self) {
+        if let Some((package, _)) = self.foreground() {
+            self.leave_foreground(&package);
+        }
+    }
+
+    fn leave_foreground(&self, package: &str) {
         let mut fg = self.foreground.lock().unwrap();
         if fg.as_ref().is_some_and(|(p, _)| p == package) {
             *fg = None;
@@ -259,13 +315,37 @@ impl Device {
         self.hooks().app_stopped(self, package);
     }
 
+    /// The pid of `package`'s running process.
+    pub fn pid_of(&self, package: &str) -> Option<u32> {
+        self.processes.lock().unwrap().get(package).copied()
+    }
+
+    /// `setprop`: sets a property and tells the hooks.
+    pub fn set_property(&self, name: &str, value: &str) -> Result<(), props::SetPropError> {
+        self.props.set(name, value)?;
+        self.hooks().property_set(self, name, value);
+        Ok(())
+    }
+
+    /// The foreground package when it is not responding to input (see
+    /// [`DeviceHooks::not_responding`]).
+    pub fn not_responding(&self) -> Option<String> {
+        let fg = self.foreground()?;
+        self.hooks().not_responding(self).then_some(fg.0)
+    }
+
     /// The foreground (package, activity), if an app was started.
     pub fn foreground(&self) -> Option<(String, String)> {
         self.foreground.lock().unwrap().clone()
     }
 
-    /// Forwards injected input to the hooks.
+    /// Forwards injected input to the hooks; HOME (`KEYCODE_HOME`, 3) is the system's: it
+    /// sends the foreground app to the background.
     pub fn input(&self, event: &InputEvent) {
+        if let InputEvent::Key { code: 3, .. } = event {
+            self.home();
+            return;
+        }
         self.hooks().input(self, event);
     }
 

@@ -8,8 +8,11 @@
 //!   `[server] ERROR: The server version (4.1) does not match the client (…)`, on stderr and
 //!   exits 1, as scrcpy's server does. Any other class is not something this device can run.
 //! - [`GameHooks`]: `am start`/`monkey` start the package's game, with its tap counter in
-//!   `/data/data/<pkg>/files/taps`; `am force-stop` goes back to the launcher; `input tap`,
-//!   `swipe`, `keyevent` and `text` reach the game like injected events.
+//!   `/data/data/<pkg>/files/taps`; `am force-stop`, `am crash` and HOME go back to the
+//!   launcher; `input tap`, `swipe`, `keyevent` and `text` reach the game like injected events.
+//!   `setprop debug.playrack.game.hang 1` makes the game's main thread stuck: input stays
+//!   undispatched and, past Android's 5-s input dispatching timeout, the system reports the app
+//!   not responding (`dumpsys window`).
 
 use std::sync::Arc;
 
@@ -84,7 +87,21 @@ pub struct GameHooks {
     pub screen: SharedScreen,
 }
 
+/// The property that makes the foreground game's main thread stuck (`1`) or free (`0`): the
+/// test switch for "Application Not Responding".
+pub const HANG_PROPERTY: &str = "debug.playrack.game.hang";
+
 impl DeviceHooks for GameHooks {
+    fn property_set(&self, _device: &Device, name: &str, value: &str) {
+        if name == HANG_PROPERTY {
+            self.screen.lock().unwrap().set_hung(value == "1");
+        }
+    }
+
+    fn not_responding(&self, _device: &Device) -> bool {
+        self.screen.lock().unwrap().not_responding()
+    }
+
     fn app_started(&self, device: &Device, app: &InstalledPackage, _activity: &str) {
         let (game, store) = game_for(device, &app.package);
         self.screen.lock().unwrap().replace_game(game, store);
@@ -100,6 +117,9 @@ impl DeviceHooks for GameHooks {
 
     fn input(&self, _device: &Device, event: &InputEvent) {
         let mut screen = self.screen.lock().unwrap();
+        if !screen.dispatch_input() {
+            return;
+        }
         let now = screen.now_us();
         let id = POINTER_ID_GENERIC_FINGER;
         let game = screen.game_mut();

@@ -91,7 +91,14 @@ pub struct DeviceScreen {
     game: Game,
     store: Option<TapStore>,
     clipboard: String,
+    /// The game's main thread is stuck (`setprop debug.playrack.game.hang 1`): input waits
+    /// undispatched, from this moment (µs) on.
+    hung: bool,
+    undispatched_since_us: Option<u64>,
 }
+
+/// Android's input dispatching timeout: input left undispatched this long is an ANR.
+pub const INPUT_DISPATCH_TIMEOUT_US: u64 = 5_000_000;
 
 /// The screen as servers share it.
 pub type SharedScreen = Arc<Mutex<DeviceScreen>>;
@@ -104,7 +111,32 @@ impl DeviceScreen {
             game,
             store,
             clipboard: String::new(),
+            hung: false,
+            undispatched_since_us: None,
         }
+    }
+
+    /// Makes the game's main thread stuck (or free again): a stuck game takes no input.
+    pub fn set_hung(&mut self, hung: bool) {
+        self.hung = hung;
+        if !hung {
+            self.undispatched_since_us = None;
+        }
+    }
+
+    /// Whether input reaches the game now; input a stuck game cannot take stays undispatched.
+    pub fn dispatch_input(&mut self) -> bool {
+        if self.hung {
+            let now = self.now_us();
+            self.undispatched_since_us.get_or_insert(now);
+        }
+        !self.hung
+    }
+
+    /// Whether input has waited undispatched past [`INPUT_DISPATCH_TIMEOUT_US`].
+    pub fn not_responding(&self) -> bool {
+        self.undispatched_since_us
+            .is_some_and(|t| self.now_us().saturating_sub(t) >= INPUT_DISPATCH_TIMEOUT_US)
     }
 
     /// Starts `package` on a display of `width`×`height` at `fps`, loading its tap counter
@@ -151,6 +183,7 @@ impl DeviceScreen {
     pub fn replace_game(&mut self, game: Game, store: Option<TapStore>) {
         self.game = game;
         self.store = store;
+        self.set_hung(false);
     }
 
     pub fn clipboard(&self) -> &str {
@@ -523,6 +556,17 @@ fn handle_control(shared: &Shared, msg: ControlMsg) -> Option<DeviceMsg> {
     let mut screen = shared.screen.lock().unwrap();
     let now = screen.now_us();
     let display = (screen.game.config().width, screen.game.config().height);
+    let is_input = matches!(
+        msg,
+        ControlMsg::InjectKeycode { .. }
+            | ControlMsg::InjectText { .. }
+            | ControlMsg::InjectTouchEvent { .. }
+            | ControlMsg::InjectScrollEvent { .. }
+            | ControlMsg::BackOrScreenOn { .. }
+    );
+    if is_input && !screen.dispatch_input() {
+        return None;
+    }
     match msg {
         ControlMsg::InjectKeycode {
             action, keycode, ..

@@ -384,10 +384,16 @@ pub async fn end_in(
         crate::now().millis(),
     )
     .await?;
-    if ended.is_some() {
+    if let Some(e) = &ended {
         crate::metering::on_session_end(tx, session_id).await?;
         metrics::counter!("playrack_sessions_ended_total", "reason" => reason.as_str())
             .increment(1);
+        if matches!(reason, EndReason::AppCrashed | EndReason::AppNotResponding) {
+            // Per version: a release's crash rate is what its grey rollout is judged by.
+            metrics::counter!("playrack_game_failures_total",
+                "version" => e.version_id.clone(), "reason" => reason.as_str())
+            .increment(1);
+        }
     }
     Ok(ended)
 }

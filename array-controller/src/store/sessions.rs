@@ -351,6 +351,8 @@ pub async fn insert_reserved(tx: &mut WriteTx, s: &NewSession<'_>) -> Result<(),
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Ended {
     pub board_id: String,
+    /// The game version it played (crash counts are kept per version).
+    pub version_id: String,
     pub room_id: String,
     pub order_id: String,
     /// The state it ended from.
@@ -371,10 +373,10 @@ pub async fn end(
 ) -> Result<Option<Ended>, sqlx::Error> {
     let sql = match backend {
         Backend::Sqlite => {
-            "SELECT board_id, room_id, order_id, state, ticket_id FROM sessions WHERE id = $1 AND live_key IS NOT NULL"
+            "SELECT board_id, version_id, room_id, order_id, state, ticket_id FROM sessions WHERE id = $1 AND live_key IS NOT NULL"
         }
         Backend::Postgres => {
-            "SELECT board_id, room_id, order_id, state, ticket_id FROM sessions WHERE id = $1 AND live_key IS NOT NULL FOR UPDATE"
+            "SELECT board_id, version_id, room_id, order_id, state, ticket_id FROM sessions WHERE id = $1 AND live_key IS NOT NULL FOR UPDATE"
         }
     };
     let Some(row): Option<Ended> = sqlx::query_as(sql)

@@ -968,6 +968,8 @@ pub enum EndReason {
     BoardLost,
     /// The game crashed or stopped on the instance.
     AppCrashed,
+    /// The game stopped taking input (Android's "isn't responding").
+    AppNotResponding,
     /// Ended for maintenance of its board.
     Maintenance,
     /// A promotion from the queue was not claimed in time.
@@ -979,13 +981,14 @@ pub enum EndReason {
 }
 
 impl EndReason {
-    pub const ALL: [EndReason; 10] = [
+    pub const ALL: [EndReason; 11] = [
         EndReason::UserLeft,
         EndReason::TrialOver,
         EndReason::Idle,
         EndReason::Kicked,
         EndReason::BoardLost,
         EndReason::AppCrashed,
+        EndReason::AppNotResponding,
         EndReason::Maintenance,
         EndReason::ClaimExpired,
         EndReason::NoShow,
@@ -1001,6 +1004,7 @@ impl EndReason {
             EndReason::Kicked => "KICKED",
             EndReason::BoardLost => "BOARD_LOST",
             EndReason::AppCrashed => "APP_CRASHED",
+            EndReason::AppNotResponding => "APP_NOT_RESPONDING",
             EndReason::Maintenance => "MAINTENANCE",
             EndReason::ClaimExpired => "CLAIM_EXPIRED",
             EndReason::NoShow => "NO_SHOW",

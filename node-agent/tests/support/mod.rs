@@ -102,16 +102,18 @@ pub fn workspace() -> PathBuf {
         .to_path_buf()
 }
 
-/// The debug `virtual-device` binary, built once if missing (it lives in another crate, so
-/// `CARGO_BIN_EXE_*` does not name it).
+/// The debug `virtual-device` binary, brought up to date once per test binary (it lives in
+/// another crate, so `CARGO_BIN_EXE_*` does not name it, and cargo does not rebuild it for
+/// this crate's tests; an up-to-date build is a no-op).
 pub fn virtual_device() -> PathBuf {
-    static BUILT: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _once = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    static BUILT: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace().join("target"));
     let bin = target.join("debug/virtual-device");
-    if !bin.exists() {
+    if !*built {
+        *built = true;
         let status = Command::new(env!("CARGO"))
             .args(["build", "-p", "android-injector", "--bin", "virtual-device"])
             .current_dir(workspace())

@@ -178,7 +178,7 @@ export interface DeviceInfo {
 }
 
 /** Why a session ended. */
-export type EndReason = "USER_LEFT" | "TRIAL_OVER" | "IDLE" | "KICKED" | "BOARD_LOST" | "APP_CRASHED" | "MAINTENANCE" | "CLAIM_EXPIRED" | "NO_SHOW" | "ERROR";
+export type EndReason = "USER_LEFT" | "TRIAL_OVER" | "IDLE" | "KICKED" | "BOARD_LOST" | "APP_CRASHED" | "APP_NOT_RESPONDING" | "MAINTENANCE" | "CLAIM_EXPIRED" | "NO_SHOW" | "ERROR";
 
 export interface IceServer {
   credential?: string | null;

@@ -38,6 +38,29 @@ pub fn register(device: &crate::device::Device) {
     device.register_command("chmod", chmod);
     device.register_command("wm", wm);
     device.register_command("input", input);
+    device.register_command("pidof", pidof);
+}
+
+/// toybox `pidof [-s] NAME...`: the pids of the running processes named NAME (an app's
+/// process is named after its package), space-separated; exit 1 when none runs.
+async fn pidof(mut ctx: Context) -> i32 {
+    let mut single = false;
+    let mut pids = Vec::new();
+    for a in ctx.args().to_vec() {
+        match a.as_str() {
+            "-s" => single = true,
+            name => pids.extend(ctx.device.pid_of(name)),
+        }
+    }
+    if single {
+        pids.truncate(1);
+    }
+    if pids.is_empty() {
+        return 1;
+    }
+    let line: Vec<String> = pids.iter().map(u32::to_string).collect();
+    ctx.out(format!("{}\n", line.join(" "))).await;
+    0
 }
 
 /// Splits `-abc` style flags from operands; `allowed` lists the flag letters.
@@ -90,7 +113,7 @@ async fn setprop(mut ctx: Context) -> i32 {
         return ctx.fail(1, "usage: setprop NAME VALUE").await;
     };
     let (name, value) = (name.clone(), value.clone());
-    match ctx.device.props.set(&name, &value) {
+    match ctx.device.set_property(&name, &value) {
         Ok(()) => 0,
         Err(e) => {
             ctx.fail(

@@ -10,7 +10,10 @@
 //!
 //! `am start -n pkg/.Activity` and `monkey -p pkg -c android.intent.category.LAUNCHER 1` start
 //! the app through [`crate::device::Device::launch`], which calls the device's hooks (the
-//! synthetic game).
+//! synthetic game). `am crash PKG|PID` kills the app's process as an uncaught exception does;
+//! while the foreground app leaves input undispatched past the input dispatching timeout,
+//! `dumpsys window` shows the system's "Application Not Responding" window in focus, as
+//! Android does.
 
 use std::io::{Seek, SeekFrom, Write};
 
@@ -56,9 +59,11 @@ async fn dumpsys(mut ctx: Context) -> i32 {
         ["window", ..] => {
             let d = device.display();
             let (w, h) = d.effective_size();
-            let focus = match &fg {
-                Some((pkg, act)) => format!("Window{{1 u0 {pkg}/{act}}}"),
-                None => "Window{1 u0 com.android.launcher3/com.android.launcher3.Launcher}".to_string(),
+            let anr = device.not_responding();
+            let focus = match (&fg, anr) {
+                (_, Some(pkg)) => format!("Window{{2 u0 Application Not Responding: {pkg}}}"),
+                (Some((pkg, act)), None) => format!("Window{{1 u0 {pkg}/{act}}}"),
+                (None, None) => "Window{1 u0 com.android.launcher3/com.android.launcher3.Launcher}".to_string(),
             };
             format!(
                 "WINDOW MANAGER DISPLAY CONTENTS (dumpsys window displays)\n  Display: mDisplayId=0\n    init={}x{} {}dpi cur={w}x{h} app={w}x{h}\n  mCurrentFocus={focus}\n  mFocusedApp=ActivityRecord{{1 u0 {}}}\n",
@@ -505,6 +510,29 @@ async fn am(mut ctx: Context) -> i32 {
                     ))
                     .await;
                     1
+                }
+            }
+        }
+        // `am crash [--user N] PACKAGE|PID`: induces a VM crash in the app's process.
+        "crash" => {
+            let mut target = None;
+            let mut it = args[1..].iter();
+            while let Some(a) = it.next() {
+                match a.as_str() {
+                    "--user" => {
+                        it.next();
+                    }
+                    t => target = Some(t.to_string()),
+                }
+            }
+            let Some(target) = target else {
+                return ctx.fail(1, "Error: no package or pid specified").await;
+            };
+            match device.crash(&target) {
+                Some(_) => 0,
+                None => {
+                    ctx.fail(255, format!("Error: no process found for {target}"))
+                        .await
                 }
             }
         }
