@@ -528,6 +528,10 @@ impl Agent {
             }
             return Ok(());
         };
+        let mut p = p;
+        if let Some(w) = p.watchdog.take() {
+            w.abort(); // the game is stopped on purpose from here on
+        }
         self.relay.detach(session_id, reason);
         // The instance is on its way back: a play waiting for one waits for it.
         self.pool
