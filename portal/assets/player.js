@@ -14,6 +14,7 @@ const END_REASONS = {
   KICKED: "The game was ended by the publisher.",
   BOARD_LOST: "We lost the connection to the game server.",
   APP_CRASHED: "The game stopped unexpectedly.",
+  APP_NOT_RESPONDING: "The game stopped responding.",
   MAINTENANCE: "The game server went into maintenance. Please come back later.",
   CLAIM_EXPIRED: "Your turn came, but the game was not started in time.",
   CONNECTION_LOST: "The connection was lost and could not be restored.",
