@@ -287,3 +287,45 @@ async fn a_play_is_prepared_end_to_end_on_a_virtual_device() {
     adb.kill_server().await;
     driver.remove("play-1").await.unwrap();
 }
+
+/// An instance's `/data` has the quota its spec gives: a write beyond it fails inside the
+/// instance ("No space left on device", as Android says it) and leaves nothing on the board's
+/// disk; writes within it work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_data_partition_is_held_to_its_quota() {
+    let dir = tempfile::tempdir().unwrap();
+    let driver = ProcessDriver::new(virtual_device(), dir.path().join("instances"));
+    let small = InstanceSpec::parse("tiny=360x640@30:320/0/0/8").unwrap();
+    let instance = driver.create("quota-1", &small).await.unwrap();
+    let adb = Adb::start("adb".into(), free_port(), dir.path().join("adb-home"))
+        .await
+        .unwrap();
+    let _adb_guard = support::AdbGuard(adb.clone());
+    let serial = instance.serial();
+    adb.connect(&serial, BOOT).await.unwrap();
+    let big = dir.path().join("big.bin");
+    std::fs::write(&big, vec![7u8; 12 << 20]).unwrap();
+    let push = adb
+        .run_s(
+            &serial,
+            &["push", big.to_str().unwrap(), "/data/local/tmp/big.bin"],
+        )
+        .await
+        .unwrap();
+    assert!(!push.ok(), "a 12-MiB push into an 8-MiB /data succeeded");
+    assert!(
+        format!("{}{}", push.stdout, push.stderr).contains("No space left on device"),
+        "{push:?}"
+    );
+    let listed = adb.shell(&serial, "ls /data/local/tmp").await.unwrap();
+    assert!(!listed.stdout.contains("big.bin"), "{listed:?}");
+    let fill = adb
+        .shell(
+            &serial,
+            "echo within the quota > /data/local/tmp/small.txt && cat /data/local/tmp/small.txt",
+        )
+        .await
+        .unwrap();
+    assert_eq!(fill.stdout, "within the quota\n");
+    driver.remove("quota-1").await.unwrap();
+}

@@ -62,7 +62,7 @@ struct Args {
     #[arg(long, default_value = "Playrack Virtual Device")]
     model: String,
     /// Storage quota for everything written to the device, in MiB.
-    #[arg(long, default_value_t = device::DEFAULT_STORAGE_QUOTA >> 20)]
+    #[arg(long, env = "PLAYRACK_STORAGE_QUOTA_MB", default_value_t = device::DEFAULT_STORAGE_QUOTA >> 20)]
     storage_quota_mb: u64,
     /// redroid boot arguments: androidboot.redroid_width=…, _height, _fps, _dpi (others ignored).
     #[arg(trailing_var_arg = true)]

@@ -122,6 +122,9 @@ impl Runtime for DockerDriver {
         let body = ContainerCreateBody {
             image: Some(self.image.clone()),
             cmd: Some(spec.boot_args()),
+            // The virtual device's image enforces the /data quota itself; a redroid host keeps
+            // the instances' data root on a file system with project quotas.
+            env: Some(vec![format!("PLAYRACK_STORAGE_QUOTA_MB={}", spec.data_mb)]),
             labels: Some(labels),
             exposed_ports: Some(vec![ADB_PORT.to_owned()]),
             host_config: Some(host_config),

@@ -16,6 +16,10 @@ use playrack_wire::api::Spec;
 
 /// Display density used when a spec does not say (redroid's default).
 pub const DEFAULT_DPI: u32 = 320;
+/// Bytes an instance's `/data` may hold unless its spec says otherwise, in MiB: a game (or a
+/// player's archive) that writes more gets "No space left on device" inside its instance and
+/// the board's disk is untouched.
+pub const DEFAULT_DATA_MB: u32 = 4096;
 
 /// What an instance is booted with: the display of a spec plus its resource limits.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,18 +33,30 @@ pub struct InstanceSpec {
     pub cpu_millis: u32,
     /// Memory limit in MiB; 0 means none.
     pub memory_mb: u32,
+    /// Storage quota of the instance's `/data`, in MiB (never unlimited).
+    pub data_mb: u32,
 }
 
 impl InstanceSpec {
-    /// Parses `ID=WxH@FPS[:DPI][/CPU_MILLIS[/MEMORY_MB]]`, e.g. `hd-60=720x1280@60:320/2000/2048`.
+    /// Parses `ID=WxH@FPS[:DPI][/CPU_MILLIS[/MEMORY_MB[/DATA_MB]]]`, e.g.
+    /// `hd-60=720x1280@60:320/2000/2048/8192`.
     pub fn parse(s: &str) -> Result<InstanceSpec, String> {
-        let bad = || format!("spec {s:?} is not ID=WxH@FPS[:DPI][/CPU_MILLIS[/MEMORY_MB]]");
+        let bad =
+            || format!("spec {s:?} is not ID=WxH@FPS[:DPI][/CPU_MILLIS[/MEMORY_MB[/DATA_MB]]]");
         let (id, rest) = s.trim().split_once('=').ok_or_else(bad)?;
         let mut limits = rest.split('/');
         let display = limits.next().ok_or_else(bad)?;
         let num = |v: &str| v.trim().parse::<u32>().map_err(|_| bad());
         let cpu_millis = limits.next().map(num).transpose()?.unwrap_or(0);
         let memory_mb = limits.next().map(num).transpose()?.unwrap_or(0);
+        let data_mb = limits
+            .next()
+            .map(num)
+            .transpose()?
+            .unwrap_or(DEFAULT_DATA_MB);
+        if limits.next().is_some() {
+            return Err(bad());
+        }
         let (size, rate) = display.split_once('@').ok_or_else(bad)?;
         let (w, h) = size.split_once('x').ok_or_else(bad)?;
         let (fps, dpi) = match rate.split_once(':') {
@@ -55,8 +71,14 @@ impl InstanceSpec {
             dpi,
             cpu_millis,
             memory_mb,
+            data_mb,
         };
-        if spec.id.is_empty() || spec.width == 0 || spec.height == 0 || spec.fps == 0 {
+        if spec.id.is_empty()
+            || spec.width == 0
+            || spec.height == 0
+            || spec.fps == 0
+            || spec.data_mb == 0
+        {
             return Err(bad());
         }
         Ok(spec)
@@ -83,6 +105,7 @@ impl From<&Spec> for InstanceSpec {
             dpi: DEFAULT_DPI,
             cpu_millis: s.cpu_millis,
             memory_mb: s.memory_mb,
+            data_mb: DEFAULT_DATA_MB,
         }
     }
 }
@@ -190,6 +213,9 @@ mod tests {
             (480, 854, 30, DEFAULT_DPI)
         );
         assert_eq!((s.cpu_millis, s.memory_mb), (0, 0));
+        assert_eq!(s.data_mb, DEFAULT_DATA_MB, "/data always has a quota");
+        let l = InstanceSpec::parse("hd-60=720x1280@60:320/2000/2048/8192").unwrap();
+        assert_eq!((l.cpu_millis, l.memory_mb, l.data_mb), (2000, 2048, 8192));
         assert_eq!(
             s.boot_args(),
             [
@@ -199,7 +225,15 @@ mod tests {
                 "androidboot.redroid_dpi=320"
             ]
         );
-        for bad in ["x", "a=1x2", "a=0x2@3", "=1x2@3", "a=1x2@3/z"] {
+        for bad in [
+            "x",
+            "a=1x2",
+            "a=0x2@3",
+            "=1x2@3",
+            "a=1x2@3/z",
+            "a=1x2@3/1/1/0",
+            "a=1x2@3/1/1/1/1",
+        ] {
             assert!(InstanceSpec::parse(bad).is_err(), "{bad}");
         }
         assert!(check_id("i-1.a_b").is_ok());

@@ -64,6 +64,7 @@ impl Runtime for ProcessDriver {
             .arg("--data-dir")
             .arg(&dir)
             .args(["--serial", id])
+            .args(["--storage-quota-mb", &spec.data_mb.to_string()])
             .args(spec.boot_args())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
