@@ -58,8 +58,9 @@ pub struct Args {
     pub capacity: Option<Vec<String>>,
 
     /// The displays of the specs the warm pool boots ahead of any play:
-    /// `hd-60=720x1280@60` (optionally `:DPI`, `/CPU_MILLIS`, `/MEMORY_MB`, e.g.
-    /// `hd-60=720x1280@60:320/2000/2048`). A play for another spec boots an instance on demand.
+    /// `hd-60=720x1280@60` (optionally `:DPI`, `/CPU_MILLIS`, `/MEMORY_MB`, `/DATA_MB` — the
+    /// `/data` quota, 4096 MiB if not given — e.g. `hd-60=720x1280@60:320/2000/2048/8192`). A
+    /// play for another spec boots an instance on demand.
     #[arg(long, env = "PLAYRACK_AGENT_SPEC", value_delimiter = ',')]
     pub spec: Option<Vec<String>>,
 
