@@ -47,6 +47,10 @@ pub struct Args {
     #[arg(long, env = "PLAYRACK_MAX_UPLOAD_BYTES")]
     pub max_upload_bytes: Option<u64>,
 
+    /// Bytes of packages a tenant may store unless an operator sets its own quota.
+    #[arg(long, env = "PLAYRACK_TENANT_STORAGE_QUOTA_BYTES")]
+    pub tenant_storage_quota_bytes: Option<u64>,
+
     /// An unfinished upload is abandoned (its scratch file deleted) after this many seconds
     /// without progress.
     #[arg(long, env = "PLAYRACK_UPLOAD_EXPIRY_SECS")]
@@ -165,6 +169,7 @@ struct FileConfig {
     database_url: Option<String>,
     package_store: Option<PathBuf>,
     max_upload_bytes: Option<u64>,
+    tenant_storage_quota_bytes: Option<u64>,
     upload_expiry_secs: Option<u64>,
     token_ttl_secs: Option<u64>,
     rate_limit_ip: Option<u32>,
@@ -197,6 +202,7 @@ pub struct Config {
     pub database_url: String,
     pub package_store: PathBuf,
     pub max_upload_bytes: u64,
+    pub tenant_storage_quota_bytes: u64,
     pub upload_expiry_secs: u64,
     pub token_ttl_secs: u64,
     pub rate_limit_ip: u32,
@@ -249,6 +255,7 @@ impl Config {
             package_store: data_dir.join("packages"),
             data_dir,
             max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
+            tenant_storage_quota_bytes: 50 << 30,
             upload_expiry_secs: 24 * 3600,
             token_ttl_secs: 12 * 3600,
             rate_limit_ip: 100,
@@ -305,6 +312,12 @@ impl Config {
         }
         if let Some(v) = args.max_upload_bytes.or(file.max_upload_bytes) {
             c.max_upload_bytes = v;
+        }
+        if let Some(v) = args
+            .tenant_storage_quota_bytes
+            .or(file.tenant_storage_quota_bytes)
+        {
+            c.tenant_storage_quota_bytes = v;
         }
         if let Some(v) = args.upload_expiry_secs.or(file.upload_expiry_secs) {
             c.upload_expiry_secs = v;

@@ -637,3 +637,97 @@ async fn a_tenant_has_at_most_four_uploads_in_progress() {
         ctl.stop().await;
     }
 }
+
+/// A tenant's packages count against its storage quota from the moment an upload starts (at
+/// its declared length): an upload that would go beyond it is refused with
+/// `STORAGE_QUOTA_EXCEEDED` and leaves nothing; a cancelled upload gives its bytes back; an
+/// operator can give the tenant a larger quota; the tenant sees its usage; other tenants are
+/// untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenants_packages_are_held_to_its_storage_quota() {
+    for backend in backends() {
+        let ctl = Ctl::start_with(backend, |c| c.tenant_storage_quota_bytes = 1_000).await;
+        ctl.specs().await;
+        let (tenant, t) = ctl.tenant("Acme").await;
+        let (_, other) = ctl.tenant("Other").await;
+        let game = ctl.game(&t, "tapper").await;
+        let theirs = ctl.game(&other, "tapper").await;
+        let usage = async || -> (u64, u64) {
+            let me: Tenant = ctl.get(&format!("/v1/tenants/{}", tenant.id), &t).await;
+            (me.package_bytes, me.storage_quota_bytes)
+        };
+        assert_eq!(usage().await, (0, 1_000), "{backend}");
+
+        let resp = ctl.create_upload(&t, &game.id, 600).await;
+        assert_eq!(resp.status(), StatusCode::CREATED, "{backend}");
+        let first = resp.json::<Upload>().await.unwrap().id;
+        assert_eq!(usage().await, (600, 1_000), "{backend}");
+        let before = incoming(&ctl).len();
+        let resp = ctl.create_upload(&t, &game.id, 500).await;
+        assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE, "{backend}");
+        let p: playrack_wire::Problem = resp.json().await.unwrap();
+        assert_eq!(p.code, "STORAGE_QUOTA_EXCEEDED", "{p:?}");
+        assert!(p.detail.contains("600 of its 1000"), "{p:?}");
+        assert_eq!(incoming(&ctl).len(), before, "{backend}: no scratch file");
+        assert_eq!(
+            usage().await,
+            (600, 1_000),
+            "{backend}: the refusal took nothing"
+        );
+        let resp = ctl.create_upload(&other, &theirs.id, 900).await;
+        assert_eq!(
+            resp.status(),
+            StatusCode::CREATED,
+            "{backend}: another tenant's own quota"
+        );
+
+        // Cancelling gives the bytes back.
+        let resp = ctl
+            .http
+            .delete(format!("{}/v1/uploads/{first}", ctl.url))
+            .bearer_auth(&t)
+            .header("tus-resumable", "1.0.0")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::NO_CONTENT, "{backend}");
+        assert_eq!(usage().await, (0, 1_000), "{backend}");
+
+        // A tenant cannot raise its own quota; an operator can.
+        let body = serde_json::json!({"storage_quota_bytes": 1_000_000});
+        let (status, _) = ctl
+            .raw(
+                Method::PATCH,
+                &format!("/v1/tenants/{}", tenant.id),
+                Some(&t),
+                Some(&body),
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{backend}");
+        let _: Tenant = ctl
+            .ok(
+                Method::PATCH,
+                &format!("/v1/tenants/{}", tenant.id),
+                &ctl.op,
+                Some(&body),
+                StatusCode::OK,
+            )
+            .await;
+        // A later change of something else keeps the tenant's own quota.
+        let _: Tenant = ctl
+            .ok(
+                Method::PATCH,
+                &format!("/v1/tenants/{}", tenant.id),
+                &ctl.op,
+                Some(&serde_json::json!({"priority_tier": 2})),
+                StatusCode::OK,
+            )
+            .await;
+        assert_eq!(usage().await, (0, 1_000_000), "{backend}");
+        let apk = fixture("tapper-v1.apk");
+        let v = ctl.upload(&t, &game.id, &apk).await;
+        assert_eq!(v.state, VersionState::Ready, "{backend}");
+        assert_eq!(usage().await, (apk.len() as u64, 1_000_000), "{backend}");
+        ctl.stop().await;
+    }
+}

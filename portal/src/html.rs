@@ -104,6 +104,16 @@ pub fn time_opt(ts: Option<&playrack_wire::Timestamp>) -> Markup {
     ts.map(time).unwrap_or_else(|| html! { "—" })
 }
 
+/// A size in bytes, KiB, MiB or GiB.
+pub fn size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 30 => format!("{:.1} GiB", b as f64 / (1u64 << 30) as f64),
+        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64),
+        b if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / 1024.0),
+        b => format!("{b} B"),
+    }
+}
+
 /// Micro-units of money as a decimal with two places.
 pub fn money(micros: i64) -> String {
     let cents = micros / 10_000;

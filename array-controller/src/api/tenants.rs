@@ -20,12 +20,16 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_tenant, update_tenant))
 }
 
-fn tenant_from(row: TenantRow) -> Tenant {
+fn tenant_from(row: TenantRow, default_quota: u64) -> Tenant {
     Tenant {
         id: row.id,
         name: row.name,
         status: accounts::parse_tenant_status(&row.status),
         priority_tier: row.priority_tier as i32,
+        storage_quota_bytes: row
+            .storage_quota_bytes
+            .map_or(default_quota, |q| q.max(0) as u64),
+        package_bytes: row.package_bytes.max(0) as u64,
         created_at: Timestamp(row.created_at),
     }
 }
@@ -52,6 +56,8 @@ async fn create_tenant(
         name: validate_name(&req.name)?,
         status: TenantStatus::Active,
         priority_tier: req.priority_tier,
+        storage_quota_bytes: state.config.tenant_storage_quota_bytes,
+        package_bytes: 0,
         created_at: crate::now(),
     };
     let mut tx = state.db.write().await?;
@@ -86,7 +92,8 @@ async fn list_tenants(
 ) -> ApiResult<axum::Json<Page<Tenant>>> {
     caller.require_operator()?;
     let rows = accounts::tenants_page(&state.db.pool, &page.cursor(), page.limit() + 1).await?;
-    let items = rows.into_iter().map(tenant_from).collect();
+    let quota = state.config.tenant_storage_quota_bytes;
+    let items = rows.into_iter().map(|r| tenant_from(r, quota)).collect();
     Ok(axum::Json(page_from(items, &page, |t| t.id.clone())))
 }
 
@@ -94,7 +101,7 @@ pub(crate) async fn load_tenant(state: &AppState, id: &str) -> ApiResult<Tenant>
     let row = accounts::tenant(&state.db.pool, id)
         .await?
         .ok_or(ApiError::NotFound("tenant"))?;
-    Ok(tenant_from(row))
+    Ok(tenant_from(row, state.config.tenant_storage_quota_bytes))
 }
 
 /// Reads a tenant (operators, or the tenant's own users).
@@ -128,6 +135,18 @@ async fn update_tenant(
     if let Some(t) = req.priority_tier {
         tenant.priority_tier = t;
     }
+    let own_quota = match req.storage_quota_bytes {
+        Some(q) => Some(
+            i64::try_from(q)
+                .map_err(|_| ApiError::Validation("storage_quota_bytes is too large".into()))?,
+        ),
+        None => accounts::tenant(&state.db.pool, &id)
+            .await?
+            .and_then(|r| r.storage_quota_bytes),
+    };
+    if let Some(q) = own_quota {
+        tenant.storage_quota_bytes = q as u64;
+    }
     let mut tx = state.db.write().await?;
     accounts::update_tenant(
         &mut tx,
@@ -135,6 +154,7 @@ async fn update_tenant(
         &tenant.name,
         tenant.status,
         i64::from(tenant.priority_tier),
+        own_quota,
     )
     .await?;
     audit::record(

@@ -131,6 +131,20 @@ async fn create_upload(
             ),
         ));
     }
+    let (used, own) = catalog::package_usage(&mut tx, &game.tenant_id).await?;
+    let quota = own.map_or(state.config.tenant_storage_quota_bytes, |q| q.max(0) as u64);
+    if (used.max(0) as u64).saturating_add(length) > quota {
+        drop(tx);
+        let _ = std::fs::remove_file(state.ingest.store.part_path(&upload_id)?);
+        return Err(ApiError::coded(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "STORAGE_QUOTA_EXCEEDED",
+            format!(
+                "this tenant's packages take {used} of its {quota} bytes and this upload needs \
+                 {length} more: cancel unfinished uploads or ask the operator for a larger quota"
+            ),
+        ));
+    }
     catalog::insert_uploading_version(
         &mut tx,
         &version_id,

@@ -54,6 +54,9 @@ pub struct TenantRow {
     pub name: String,
     pub status: String,
     pub priority_tier: i64,
+    /// The operator's quota for the tenant (`None`: the platform default).
+    pub storage_quota_bytes: Option<i64>,
+    pub package_bytes: i64,
     pub created_at: i64,
 }
 
@@ -109,7 +112,8 @@ pub async fn tenants_page(
     limit: i64,
 ) -> Result<Vec<TenantRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, name, status, priority_tier, created_at FROM tenants WHERE id > $1 ORDER BY id LIMIT $2",
+        "SELECT id, name, status, priority_tier, storage_quota_bytes, package_bytes, created_at FROM tenants \
+         WHERE id > $1 ORDER BY id LIMIT $2",
     )
     .bind(cursor)
     .bind(limit)
@@ -119,10 +123,13 @@ pub async fn tenants_page(
 
 /// One tenant.
 pub async fn tenant(pool: &AnyPool, id: &str) -> Result<Option<TenantRow>, sqlx::Error> {
-    sqlx::query_as("SELECT id, name, status, priority_tier, created_at FROM tenants WHERE id = $1")
-        .bind(id)
-        .fetch_optional(pool)
-        .await
+    sqlx::query_as(
+        "SELECT id, name, status, priority_tier, storage_quota_bytes, package_bytes, created_at \
+         FROM tenants WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await
 }
 
 /// Whether a tenant exists (read in the transaction that is about to refer to it).
@@ -134,21 +141,26 @@ pub async fn tenant_exists(tx: &mut WriteTx, id: &str) -> Result<bool, sqlx::Err
     Ok(n > 0)
 }
 
-/// Rewrites a tenant's name, status and priority tier.
+/// Rewrites a tenant's name, status, priority tier and storage quota.
 pub async fn update_tenant(
     tx: &mut WriteTx,
     id: &str,
     name: &str,
     status: TenantStatus,
     priority_tier: i64,
+    storage_quota_bytes: Option<i64>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE tenants SET name = $1, status = $2, priority_tier = $3 WHERE id = $4")
-        .bind(name)
-        .bind(tenant_status_text(status))
-        .bind(priority_tier)
-        .bind(id)
-        .execute(&mut ***tx)
-        .await?;
+    sqlx::query(
+        "UPDATE tenants SET name = $1, status = $2, priority_tier = $3, storage_quota_bytes = $4 \
+         WHERE id = $5",
+    )
+    .bind(name)
+    .bind(tenant_status_text(status))
+    .bind(priority_tier)
+    .bind(storage_quota_bytes)
+    .bind(id)
+    .execute(&mut ***tx)
+    .await?;
     Ok(())
 }
 

@@ -472,7 +472,24 @@ pub async fn insert_uploading_version(
         .bind(now)
         .execute(&mut ***tx)
         .await?;
+    sqlx::query("UPDATE tenants SET package_bytes = package_bytes + $1 WHERE id = $2")
+        .bind(size_bytes)
+        .bind(tenant)
+        .execute(&mut ***tx)
+        .await?;
     Ok(())
+}
+
+/// A tenant's package bytes and its own quota (`None`: the platform default), read in the
+/// transaction that is about to add a version.
+pub async fn package_usage(
+    tx: &mut WriteTx,
+    tenant: &str,
+) -> Result<(i64, Option<i64>), sqlx::Error> {
+    sqlx::query_as("SELECT package_bytes, storage_quota_bytes FROM tenants WHERE id = $1")
+        .bind(tenant)
+        .fetch_one(&mut ***tx)
+        .await
 }
 
 /// An uploaded version's package is in the store: the version goes PARSING.
@@ -566,22 +583,32 @@ pub async fn mark_ready(
     Ok(())
 }
 
-/// A version goes FAILED with a stable code and a sentence for people.
+/// A version goes FAILED with a stable code and a sentence for people (once: a FAILED version
+/// keeps its first failure).
 pub async fn mark_failed(
     tx: &mut WriteTx,
     id: &str,
     code: &str,
     message: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE versions SET state = $1, failure_code = $2, failure_message = $3 WHERE id = $4",
+    let failed: Option<(String, i64)> = sqlx::query_as(
+        "UPDATE versions SET state = $1, failure_code = $2, failure_message = $3 \
+         WHERE id = $4 AND state <> $1 RETURNING tenant_id, size_bytes",
     )
     .bind(version_state_text(VersionState::Failed))
     .bind(code)
     .bind(message)
     .bind(id)
-    .execute(&mut ***tx)
+    .fetch_optional(&mut ***tx)
     .await?;
+    // Its bytes no longer count against the tenant's storage.
+    if let Some((tenant, size)) = failed {
+        sqlx::query("UPDATE tenants SET package_bytes = package_bytes - $1 WHERE id = $2")
+            .bind(size)
+            .bind(tenant)
+            .execute(&mut ***tx)
+            .await?;
+    }
     Ok(())
 }
 

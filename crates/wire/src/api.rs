@@ -179,6 +179,10 @@ pub struct Tenant {
     pub status: TenantStatus,
     /// Allocation priority tier: higher tiers are served first when capacity is short.
     pub priority_tier: i32,
+    /// Bytes of packages the tenant may store (its own setting or the platform default).
+    pub storage_quota_bytes: u64,
+    /// Bytes its versions take (every version but FAILED ones; an upload counts from its start).
+    pub package_bytes: u64,
     pub created_at: Timestamp,
 }
 
@@ -197,6 +201,9 @@ pub struct UpdateTenant {
     pub status: Option<TenantStatus>,
     #[serde(default)]
     pub priority_tier: Option<i32>,
+    /// Bytes of packages the tenant may store (operators).
+    #[serde(default)]
+    pub storage_quota_bytes: Option<u64>,
 }
 
 // ---------------------------------------------------------------------------------------------

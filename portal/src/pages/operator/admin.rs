@@ -8,7 +8,7 @@ use super::{
 };
 use crate::AppState;
 use crate::auth::SignedIn;
-use crate::html::{Markup, Text, html, money, pct, table, text, time};
+use crate::html::{Markup, Text, html, money, pct, size, table, text, time};
 use crate::layout;
 use axum::extract::{Query, State};
 use axum::response::Response;
@@ -76,6 +76,11 @@ pub async fn tenants(
                     }
                 },
                 text(t.priority_tier),
+                html! {
+                    span data-testid="tenant-storage" {
+                        (size(t.package_bytes)) " of " (size(t.storage_quota_bytes))
+                    }
+                },
                 time(&t.created_at),
                 html! {
                     a href={ "/operator/orders?tenant_id=" (Text(&tid)) }
@@ -120,7 +125,7 @@ pub async fn tenants(
         (table(
             "Tenants",
             "tenants",
-            &["Tenant", "Status", "Tier", "Created", "", ""],
+            &["Tenant", "Status", "Tier", "Storage", "Created", "", ""],
             rows
         ))
         (next_link("/operator/tenants", page.next_cursor.as_ref()))

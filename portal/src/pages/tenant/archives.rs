@@ -1,12 +1,10 @@
 //! `/console/archives`: single-player games' save archives, kept between plays; pin, unpin or
 //! delete each.
 
-use super::{
-    CursorQ, api_button, game_names, list, load, name_of, next_link, render, size, tenant,
-};
+use super::{CursorQ, api_button, game_names, list, load, name_of, next_link, render, tenant};
 use crate::AppState;
 use crate::auth::SignedIn;
-use crate::html::{Text, html, pct, table, text, time};
+use crate::html::{Text, html, pct, size, table, text, time};
 use crate::layout::Page;
 use axum::extract::{Query, State};
 use axum::response::Response;

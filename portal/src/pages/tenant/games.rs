@@ -3,10 +3,10 @@
 //! machine rooms with per-room progress (`/console/versions/{id}/deploy`).
 
 use super::links::{link_form, links_table};
-use super::{CursorQ, api_button, api_form, list, load, next_link, render, size, tenant};
+use super::{CursorQ, api_button, api_form, list, load, next_link, render, tenant};
 use crate::AppState;
 use crate::auth::SignedIn;
-use crate::html::{Markup, Text, html, money, pct, table, text, time, time_opt};
+use crate::html::{Markup, Text, html, money, pct, size, table, text, time, time_opt};
 use crate::layout::Page;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;

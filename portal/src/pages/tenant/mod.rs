@@ -147,15 +147,6 @@ fn secret_box() -> Markup {
     }
 }
 
-/// A size in bytes, KiB or MiB.
-fn size(bytes: u64) -> String {
-    match bytes {
-        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64),
-        b if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / 1024.0),
-        b => format!("{b} B"),
-    }
-}
-
 fn render(page: Page) -> Response {
     layout::render(page)
 }
