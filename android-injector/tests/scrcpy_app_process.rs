@@ -321,3 +321,70 @@ async fn tap_counter_survives_a_tar_of_the_app_data_into_a_fresh_device() {
     sh(&a, "input tap 300 700").await;
     assert_eq!(panel(&screen_a), four);
 }
+
+/// `list_encoders=true` prints the device's encoders the way scrcpy's server logs them and
+/// exits without opening a socket; a board without the hardware encoder lists only Android's
+/// software one; asking for an encoder the device lacks fails as the server does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_lists_its_encoders_and_refuses_one_it_lacks() {
+    use android_injector::scrcpy::encoders::{self, EncoderKind, HW_AVC, SW_AVC};
+    let server = format!("CLASSPATH={JAR} app_process / com.genymobile.scrcpy.Server 4.1");
+    for hw in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let d = device(dir.path());
+        install(&d);
+        push_jar(&d);
+        if !hw {
+            d.props.set(encoders::HW_ENCODER_PROPERTY, "0").unwrap();
+        }
+        let (code, out, err) = sh(&d, &format!("{server} list_encoders=true")).await;
+        assert_eq!((code, err.as_str()), (0, ""), "{out}");
+        assert!(
+            out.starts_with(
+                "[server] INFO: Device: [Playrack] Playrack Playrack VD (Android 13)\n"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains("[server] INFO: List of video encoders:\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains(&format!(
+                "--audio-codec=opus --audio-encoder={}",
+                encoders::SW_OPUS
+            )),
+            "{out}"
+        );
+        let listed = encoders::parse_list(&out);
+        let names: Vec<(&str, EncoderKind)> =
+            listed.iter().map(|e| (e.name.as_str(), e.kind)).collect();
+        let mut want = vec![(SW_AVC, EncoderKind::Software)];
+        if hw {
+            want.insert(0, (HW_AVC, EncoderKind::Hardware));
+        }
+        assert_eq!(names, want, "{out}");
+        assert!(
+            d.sockets().connect("scrcpy").is_err(),
+            "no socket is opened for a list"
+        );
+        // Quiet at log level warn, as Ln.i is.
+        let (code, out, _) = sh(&d, &format!("{server} list_encoders=true log_level=warn")).await;
+        assert_eq!((code, out.as_str()), (0, ""));
+        let (code, _, err) = sh(
+            &d,
+            &format!("{server} video_encoder=OMX.none.avc tunnel_forward=true"),
+        )
+        .await;
+        assert_eq!(code, 1);
+        assert!(err.starts_with("[server] ERROR: Video encoder 'OMX.none.avc' for h264 not found\nList of video encoders:"), "{err}");
+        if !hw {
+            let (code, _, err) = sh(
+                &d,
+                &format!("{server} video_encoder={HW_AVC} tunnel_forward=true"),
+            )
+            .await;
+            assert_eq!(code, 1, "the missing hardware encoder is refused: {err}");
+        }
+    }
+}

@@ -64,6 +64,10 @@ struct Args {
     /// Storage quota for everything written to the device, in MiB.
     #[arg(long, env = "PLAYRACK_STORAGE_QUOTA_MB", default_value_t = device::DEFAULT_STORAGE_QUOTA >> 20)]
     storage_quota_mb: u64,
+    /// Start as a board without the hardware H.264 encoder (only Android's software one is
+    /// listed and usable).
+    #[arg(long, env = "PLAYRACK_NO_HW_ENCODER")]
+    no_hw_encoder: bool,
     /// redroid boot arguments: androidboot.redroid_width=…, _height, _fps, _dpi (others ignored).
     #[arg(trailing_var_arg = true)]
     boot_args: Vec<String>,
@@ -138,6 +142,11 @@ async fn main() -> anyhow::Result<()> {
     // The scrcpy-compatible server (`app_process … com.genymobile.scrcpy.Server`) and the
     // synthetic game, started by `am start` / `monkey`.
     let _screen = android_injector::scrcpy::app_process::install(&device);
+    let hw = if args.no_hw_encoder { "0" } else { "1" };
+    device
+        .props
+        .set(android_injector::scrcpy::encoders::HW_ENCODER_PROPERTY, hw)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.listen, args.adb_port))
         .await
         .with_context(|| format!("binding {}:{}", args.listen, args.adb_port))?;

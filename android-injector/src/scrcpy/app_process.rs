@@ -20,7 +20,8 @@ use super::control_msg::{
     AKEY_EVENT_ACTION_DOWN, AKEY_EVENT_ACTION_UP, AMOTION_EVENT_ACTION_DOWN,
     AMOTION_EVENT_ACTION_MOVE, AMOTION_EVENT_ACTION_UP, POINTER_ID_GENERIC_FINGER,
 };
-use super::options::{OptionsError, parse_app_process_args};
+use super::encoders;
+use super::options::{LogLevel, OptionsError, parse_app_process_args};
 use super::server::{self, DeviceScreen, SharedScreen, Tunnel};
 use crate::device::packages::InstalledPackage;
 use crate::device::shell::Context;
@@ -197,8 +198,71 @@ async fn app_process(mut ctx: Context, screen: SharedScreen) -> i32 {
     }
     let options = launch.options;
     let device = ctx.device.clone();
-    let name = options.socket_name();
+    let has_hw = device.props.get(encoders::HW_ENCODER_PROPERTY).as_deref() != Some("0");
     let model = device.config().identity.model.clone();
+    if options.list_encoders
+        || options.list_displays
+        || options.list_cameras
+        || options.list_camera_sizes
+        || options.list_apps
+    {
+        // Server.main: log what was asked for (Ln.i: at log level info or below) and do not
+        // mirror: no socket is opened.
+        let mut out = String::new();
+        let mut info = |m: &str| {
+            if matches!(
+                options.log_level,
+                LogLevel::Verbose | LogLevel::Debug | LogLevel::Info
+            ) {
+                out += &format!("[server] INFO: {m}\n");
+            }
+        };
+        let release = device
+            .props
+            .get("ro.build.version.release")
+            .unwrap_or_default();
+        info(&format!(
+            "Device: [Playrack] Playrack {model} (Android {release})"
+        ));
+        if options.list_encoders {
+            info(&encoders::list_message(
+                "video",
+                &encoders::video_encoders(has_hw),
+            ));
+            info(&encoders::list_message(
+                "audio",
+                &encoders::audio_encoders(),
+            ));
+        }
+        if options.list_displays {
+            let (w, h) = device.display().effective_size();
+            info(&format!(
+                "List of displays:\n    --display-id=0    ({w}x{h})"
+            ));
+        }
+        if options.list_cameras || options.list_camera_sizes {
+            info("List of cameras:\n    (none)");
+        }
+        if options.list_apps {
+            info("Processing Android apps... (this may take some time)");
+            info("List of apps:");
+        }
+        ctx.out(out).await;
+        return 0;
+    }
+    if let Some(wanted) = &options.video_encoder {
+        let all = encoders::video_encoders(has_hw);
+        if !all.iter().any(|e| &e.name == wanted) {
+            // SurfaceEncoder.createMediaCodec: Ln.e(...) and a ConfigurationException.
+            ctx.err(format!(
+                "[server] ERROR: Video encoder '{wanted}' for h264 not found\n{}\n",
+                encoders::list_message("video", &all)
+            ))
+            .await;
+            return 1;
+        }
+    }
+    let name = options.socket_name();
     let result = if options.tunnel_forward {
         match device.sockets().listen(&name) {
             Ok(listener) => server::run(options, &model, screen, listener).await,

@@ -5,6 +5,7 @@
 //! - [`options`]: the launch command and its `key=value` arguments (`Options.java`, `server.c`);
 //! - [`control_msg`]: client → device messages (`control_msg.c`, `ControlMessageReader.java`);
 //! - [`device_msg`]: device → client messages (`device_msg.c`, `DeviceMessageWriter.java`);
+//! - [`encoders`]: the encoder list (`--list-encoders`, `LogUtils.java`) written and read;
 //! - [`stream`]: the video/audio sockets: dummy byte, device name, codec id, session and media
 //!   packets, a client-side [`stream::Demuxer`] and a server-side [`stream::StreamWriter`]
 //!   (`Streamer.java`, `demuxer.c`);
@@ -24,6 +25,7 @@ pub mod app_process;
 pub mod client;
 pub mod control_msg;
 pub mod device_msg;
+pub mod encoders;
 pub mod options;
 pub mod server;
 pub mod stream;
