@@ -74,6 +74,9 @@ pub struct Agent {
     draining: AtomicBool,
     /// The WebRTC relay every play streams through.
     pub relay: Relay,
+    /// The video encoder this board's instances use, once the first play chose it from an
+    /// instance's list (they all run on the same hardware).
+    encoder: Mutex<Option<Option<String>>>,
     /// The HTTP server's address (signaling, probe, health, metrics).
     pub http_addr: std::net::SocketAddr,
 }
@@ -220,6 +223,7 @@ impl Agent {
             plays: tokio::sync::Mutex::new(HashMap::new()),
             draining: AtomicBool::new(false),
             relay,
+            encoder: Mutex::new(None),
             http_addr,
         });
         let reports_task = tokio::spawn(forward_reports(agent.link.clone(), reports_rx));
@@ -438,6 +442,12 @@ impl Agent {
                     bitrate_bps: spec.bitrate_max_kbps.saturating_mul(1000),
                     audio: true,
                     scid: rand::random::<u32>() & 0x7fff_ffff,
+                    encoder: match self.encoder.lock().unwrap().clone() {
+                        Some(known) => play::EncoderChoice::Known(known),
+                        None => play::EncoderChoice::Pick {
+                            deny: self.config.encoder_deny.clone(),
+                        },
+                    },
                 };
                 let injector = Injector {
                     jar,
@@ -452,6 +462,7 @@ impl Agent {
             .await;
             match r {
                 Ok(mut p) => {
+                    *self.encoder.lock().unwrap() = Some(p.video_encoder.clone());
                     if let Some(video) = p.video.take() {
                         self.relay.attach(
                             session_id,

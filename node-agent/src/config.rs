@@ -102,6 +102,13 @@ pub struct Args {
     #[arg(long, env = "PLAYRACK_AGENT_INJECTOR_VERSION")]
     pub injector_version: Option<String>,
 
+    /// Video encoders never to use on this board (MediaCodec names, e.g. `c2.rk.avc.encoder`
+    /// where it fails on RK3588, `OMX.rk.video_encoder.avc` where it gives green frames): the
+    /// agent picks the first hardware H.264 encoder the instance lists that is not denied, else
+    /// a software one.
+    #[arg(long, env = "PLAYRACK_AGENT_ENCODER_DENY", value_delimiter = ',')]
+    pub encoder_deny: Option<Vec<String>>,
+
     /// Where synced APKs are cached (named by SHA-256). Defaults to `<data-dir>/packages`.
     #[arg(long, env = "PLAYRACK_AGENT_PACKAGE_CACHE")]
     pub package_cache: Option<PathBuf>,
@@ -180,6 +187,7 @@ struct FileConfig {
     adb_port: Option<u16>,
     injector_jar: Option<PathBuf>,
     injector_version: Option<String>,
+    encoder_deny: Option<Vec<String>>,
     package_cache: Option<PathBuf>,
     package_cache_bytes: Option<u64>,
     shared_volume: Option<String>,
@@ -211,6 +219,8 @@ pub struct Config {
     pub adb_port: u16,
     pub injector_jar: Option<PathBuf>,
     pub injector_version: String,
+    /// Video encoders never used (see the flag).
+    pub encoder_deny: Vec<String>,
     pub package_cache: PathBuf,
     pub package_cache_bytes: u64,
     pub shared_volume: String,
@@ -254,6 +264,7 @@ impl Config {
             adb_port: DEFAULT_ADB_PORT,
             injector_jar: None,
             injector_version: DEFAULT_INJECTOR_VERSION.into(),
+            encoder_deny: Vec::new(),
             package_cache: data_dir.join("packages"),
             package_cache_bytes: DEFAULT_PACKAGE_CACHE_BYTES,
             shared_volume: String::new(),
@@ -342,6 +353,13 @@ impl Config {
         c.injector_jar = pick!(injector_jar);
         if let Some(v) = pick!(injector_version) {
             c.injector_version = v;
+        }
+        if let Some(v) = pick!(encoder_deny) {
+            c.encoder_deny = v
+                .into_iter()
+                .map(|e| e.trim().to_owned())
+                .filter(|e| !e.is_empty())
+                .collect();
         }
         if let Some(v) = pick!(package_cache) {
             c.package_cache = v;

@@ -19,6 +19,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use android_injector::scrcpy::client::{self, CONNECT_ATTEMPTS, CONNECT_DELAY, MediaReader};
+use android_injector::scrcpy::encoders::{self, Encoder, EncoderKind};
 use android_injector::scrcpy::options::{LogLevel, SERVER_CLASS, SERVER_PATH};
 use android_injector::scrcpy::{Options, StreamEvent};
 use anyhow::{Context, bail, ensure};
@@ -63,6 +64,41 @@ pub struct PlayRequest {
     pub audio: bool,
     /// The scrcpy session id: names the device's abstract socket.
     pub scid: u32,
+    /// How the video encoder is chosen.
+    pub encoder: EncoderChoice,
+}
+
+/// The video encoder of a play: one already chosen for this board, or chosen now from the
+/// instance's list (see [`choose_encoder`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EncoderChoice {
+    /// This one (`None`: the server's default).
+    Known(Option<String>),
+    /// List the instance's encoders and pick one, never one of these.
+    Pick { deny: Vec<String> },
+}
+
+/// The encoder a board should use: the first hardware H.264 encoder not denied, else the
+/// first software (or hybrid) one not denied; `None` leaves the choice to the server.
+pub fn choose_encoder<'a>(listed: &'a [Encoder], deny: &[String]) -> Option<&'a Encoder> {
+    let usable = |e: &&Encoder| e.codec == "h264" && !deny.iter().any(|d| d == &e.name);
+    listed
+        .iter()
+        .filter(usable)
+        .find(|e| e.kind == EncoderKind::Hardware)
+        .or_else(|| listed.iter().find(usable))
+}
+
+/// Lists the video encoders of the instance at `serial` with the pushed injector.
+async fn list_encoders(adb: &Adb, serial: &str, version: &str) -> anyhow::Result<Vec<Encoder>> {
+    let opts = Options {
+        log_level: LogLevel::Info,
+        list_encoders: true,
+        ..Options::default()
+    };
+    let o = adb.shell(serial, &server_command(&opts, version)).await?;
+    ensure!(o.ok(), "listing the encoders: {}", o.stderr.trim());
+    Ok(encoders::parse_list(&o.stdout))
 }
 
 /// A prepared play: the server running and its sockets open.
@@ -74,6 +110,8 @@ pub struct Play {
     pub forward_port: u16,
     /// The `adb shell` running the server (killed by [`stop`]).
     pub server: Child,
+    /// The video encoder asked for (`None`: the server's default).
+    pub video_encoder: Option<String>,
     /// The game's watchdog (see [`crate::watchdog`]), stopped by [`stop`].
     pub watchdog: Option<tokio::task::AbortHandle>,
     pub device_name: Option<String>,
@@ -161,7 +199,22 @@ pub async fn prepare(
     adb.push(&serial, &injector.jar, SERVER_PATH)
         .await
         .context("pushing the injector")?;
-    let opts = options(req);
+    let video_encoder = match &req.encoder {
+        EncoderChoice::Known(e) => e.clone(),
+        EncoderChoice::Pick { deny } => {
+            let listed = list_encoders(adb, &serial, &injector.version).await?;
+            let chosen = choose_encoder(&listed, deny);
+            match chosen {
+                Some(e) => {
+                    tracing::info!(encoder = %e.name, hardware = (e.kind == EncoderKind::Hardware), "video encoder chosen")
+                }
+                None => tracing::warn!(?listed, "no usable H.264 encoder listed; the server picks"),
+            }
+            chosen.map(|e| e.name.clone())
+        }
+    };
+    let mut opts = options(req);
+    opts.video_encoder = video_encoder.clone();
     let port = adb
         .forward(&serial, &format!("localabstract:{}", opts.socket_name()))
         .await?;
@@ -242,6 +295,7 @@ pub async fn prepare(
         serial: serial.clone(),
         forward_port: port,
         server,
+        video_encoder,
         watchdog: None,
         device_name: c.device_name,
         video_codec,
@@ -307,6 +361,45 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_hardware_encoder_is_preferred_unless_denied() {
+        let e = |name: &str, codec: &str, kind| Encoder {
+            codec: codec.into(),
+            name: name.into(),
+            kind,
+            vendor: false,
+        };
+        let listed = vec![
+            e("c2.android.hevc.encoder", "h265", EncoderKind::Hardware),
+            e("c2.android.avc.encoder", "h264", EncoderKind::Software),
+            e("c2.rk.avc.encoder", "h264", EncoderKind::Hardware),
+            e("OMX.rk.video_encoder.avc", "h264", EncoderKind::Hardware),
+        ];
+        let pick = |deny: &[&str]| {
+            let deny: Vec<String> = deny.iter().map(|d| d.to_string()).collect();
+            choose_encoder(&listed, &deny).map(|e| e.name.clone())
+        };
+        assert_eq!(pick(&[]).as_deref(), Some("c2.rk.avc.encoder"));
+        assert_eq!(
+            pick(&["c2.rk.avc.encoder"]).as_deref(),
+            Some("OMX.rk.video_encoder.avc")
+        );
+        assert_eq!(
+            pick(&["c2.rk.avc.encoder", "OMX.rk.video_encoder.avc"]).as_deref(),
+            Some("c2.android.avc.encoder"),
+            "the software encoder is the fallback"
+        );
+        assert_eq!(
+            pick(&[
+                "c2.rk.avc.encoder",
+                "OMX.rk.video_encoder.avc",
+                "c2.android.avc.encoder"
+            ]),
+            None
+        );
+        assert_eq!(choose_encoder(&[], &[]), None);
+    }
+
+    #[test]
     fn the_server_command_carries_the_spec() {
         let req = PlayRequest {
             session_id: "s".into(),
@@ -320,6 +413,7 @@ mod tests {
             bitrate_bps: 4_000_000,
             audio: false,
             scid: 0x12ab34cd,
+            encoder: EncoderChoice::Known(None),
         };
         let o = options(&req);
         assert_eq!(o.socket_name(), "scrcpy_12ab34cd");

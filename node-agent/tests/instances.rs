@@ -198,6 +198,7 @@ async fn a_play_is_prepared_end_to_end_on_a_virtual_device() {
         bitrate_bps: 2_000_000,
         audio: true,
         scid: 0x0bad_cafe,
+        encoder: node_agent::play::EncoderChoice::Pick { deny: vec![] },
     };
     let injector = Injector {
         jar,
@@ -211,6 +212,11 @@ async fn a_play_is_prepared_end_to_end_on_a_virtual_device() {
     .expect("prepare in time")
     .unwrap();
     assert_eq!(p.video_codec, CODEC_ID_H264);
+    assert_eq!(
+        p.video_encoder.as_deref(),
+        Some(android_injector::scrcpy::encoders::HW_AVC),
+        "the instance's hardware encoder is chosen from its list"
+    );
     assert_eq!((p.width, p.height), (360, 640));
     assert!(p.device_name.is_some());
     assert!(p.control.is_some());
