@@ -665,6 +665,14 @@ fn help_explains_every_option() {
         ("connect-deadline-secs", "PLAYRACK_CONNECT_DEADLINE_SECS"),
         ("archive-max-bytes", "PLAYRACK_ARCHIVE_MAX_BYTES"),
         ("archive-keep", "PLAYRACK_ARCHIVE_KEEP"),
+        (
+            "archive-anonymous-budget-bytes",
+            "PLAYRACK_ARCHIVE_ANONYMOUS_BUDGET_BYTES",
+        ),
+        (
+            "tenant-storage-quota-bytes",
+            "PLAYRACK_TENANT_STORAGE_QUOTA_BYTES",
+        ),
         ("webhook-retry-base-ms", "PLAYRACK_WEBHOOK_RETRY_BASE_MS"),
         ("webhook-max-attempts", "PLAYRACK_WEBHOOK_MAX_ATTEMPTS"),
         (
