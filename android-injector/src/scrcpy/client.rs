@@ -18,7 +18,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, Wr
 use super::control_msg::ControlMsg;
 use super::device_msg::{DeviceMsg, DeviceMsgReader};
 use super::options::Options;
-use super::server::Tunnel;
+use super::tunnel::Tunnel;
 use super::stream::{
     DEVICE_NAME_FIELD_LENGTH, DemuxError, Demuxer, DemuxerConfig, StreamEvent, StreamKind,
     parse_device_meta,
