@@ -6,6 +6,7 @@
 #   --seconds N   how long each target runs (default 10: the bounded run scripts/test.sh does)
 #   --jobs J      libFuzzer worker processes per target (default 1)
 #   TARGET…       only these targets (default: all of them)
+#   PLAYRACK_FUZZ_DIR  build and run directory (default target/fuzz)
 #
 # Long form, to look for bugs (hours; new inputs land in target/fuzz/corpus/<target>, so a
 # later run starts where this one stopped):
@@ -30,15 +31,17 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds=$2; shift 2 ;;
     --jobs) jobs=$2; shift 2 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) targets+=("$1"); shift ;;
   esac
 done
 
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 fuzz_dir=$root/tests/fuzz
-out=$root/target/fuzz
+out=${PLAYRACK_FUZZ_DIR:-$root/target/fuzz}
 cd "$fuzz_dir"
+# cargo fuzz has no --locked: refuse a Cargo.lock that is not up to date the way --locked would.
+cargo +nightly metadata --locked --format-version 1 >/dev/null
 if [ ${#targets[@]} -eq 0 ]; then
   mapfile -t targets < <(cargo +nightly fuzz list)
 fi

@@ -42,7 +42,10 @@ pub fn manifest(data: &[u8]) -> bool {
     match crate::manifest::read(&doc) {
         Ok(m) => {
             if let Some(a) = &m.launchable_activity {
-                assert!(is_class_name(a), "launchable activity {a:?} is not a class name");
+                assert!(
+                    is_class_name(a),
+                    "launchable activity {a:?} is not a class name"
+                );
             }
             true
         }
@@ -71,7 +74,11 @@ pub fn arsc(data: &[u8]) -> usize {
                 assert!(values.is_empty() || table.has_package_of(id));
                 for v in values {
                     found += 1;
-                    let _ = (v.config.density(), v.config.is_default(), v.config.has_locale());
+                    let _ = (
+                        v.config.density(),
+                        v.config.is_default(),
+                        v.config.has_locale(),
+                    );
                     if v.value.data_type == data_type::STRING {
                         let _ = table.string(v.value.data);
                     }

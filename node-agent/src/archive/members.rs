@@ -69,4 +69,3 @@ pub fn check_tar_gz(
     }
     Ok(n)
 }
-

@@ -3,9 +3,7 @@
 //! same packets (or the same error) as fed at once, every packet respects the limit, and
 //! encoding a packet decodes to the same packet.
 #![no_main]
-use android_injector::adb::packet::{
-    Checksum, MAX_PAYLOAD, MAX_PAYLOAD_V1, PacketDecoder, encode,
-};
+use android_injector::adb::packet::{Checksum, MAX_PAYLOAD, MAX_PAYLOAD_V1, PacketDecoder, encode};
 use libfuzzer_sys::fuzz_target;
 use playrack_fuzz::pieces;
 
@@ -21,7 +19,10 @@ fn run(chunks: &[&[u8]], max: u32, mode: Checksum) -> Vec<Result<Option<Vec<u8>>
                     let bytes = encode(&p);
                     let mut again = PacketDecoder::new();
                     again.feed(&bytes);
-                    assert_eq!(again.next_packet(max, Checksum::Verify), Ok(Some(p.clone())));
+                    assert_eq!(
+                        again.next_packet(max, Checksum::Verify),
+                        Ok(Some(p.clone()))
+                    );
                     assert_eq!(again.buffered(), 0);
                     out.push(Ok(Some(bytes)));
                 }
@@ -40,7 +41,11 @@ fuzz_target!(|data: &[u8]| {
     let Some((&sel, stream)) = data.split_first() else {
         return;
     };
-    let max = if sel & 1 == 0 { MAX_PAYLOAD_V1 } else { MAX_PAYLOAD };
+    let max = if sel & 1 == 0 {
+        MAX_PAYLOAD_V1
+    } else {
+        MAX_PAYLOAD
+    };
     let mode = match (sel >> 1) % 3 {
         0 => Checksum::Verify,
         1 => Checksum::VerifyUnlessZero,

@@ -25,7 +25,7 @@ fuzz_target!(|data: &[u8]| {
     };
     assert!(n <= MAX_MEMBERS);
     let roots = roots(PACKAGE);
-    let mut tar = tar::Archive::new(&data[..]);
+    let mut tar = tar::Archive::new(data);
     let mut seen = 0;
     let mut expanded = 0u64;
     for entry in tar.entries().unwrap() {
@@ -38,12 +38,21 @@ fuzz_target!(|data: &[u8]| {
                 "accepted member {path:?} has component {c:?}"
             );
         }
-        let path: PathBuf = path.components().filter(|c| *c != Component::CurDir).collect();
+        let path: PathBuf = path
+            .components()
+            .filter(|c| *c != Component::CurDir)
+            .collect();
         let kind = entry.header().entry_type();
-        assert!(kind.is_file() || kind.is_dir(), "accepted {path:?} of kind {kind:?}");
+        assert!(
+            kind.is_file() || kind.is_dir(),
+            "accepted {path:?} of kind {kind:?}"
+        );
         let inside = roots.iter().any(|r| path.starts_with(Path::new(r)));
         let above = roots.iter().any(|r| Path::new(r).starts_with(&path));
-        assert!(inside || (above && kind.is_dir()), "accepted member {path:?} is outside");
+        assert!(
+            inside || (above && kind.is_dir()),
+            "accepted member {path:?} is outside"
+        );
         seen += 1;
     }
     assert_eq!(seen, n);

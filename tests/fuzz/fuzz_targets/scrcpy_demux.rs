@@ -19,11 +19,15 @@ fn run(config: DemuxerConfig, chunks: &[&[u8]]) -> Vec<Result<StreamEvent, Strin
             match d.poll() {
                 Ok(Some(ev)) => {
                     match &ev {
-                        StreamEvent::DeviceName(n) => assert!(n.len() <= DEVICE_NAME_FIELD_LENGTH * 3),
+                        StreamEvent::DeviceName(n) => {
+                            assert!(n.len() <= DEVICE_NAME_FIELD_LENGTH * 3)
+                        }
                         StreamEvent::Frame { data, .. } | StreamEvent::Config(data) => {
                             assert!(!data.is_empty() && data.len() <= MAX_PACKET_SIZE)
                         }
-                        StreamEvent::Session(_) => assert!(matches!(config.kind, StreamKind::Video)),
+                        StreamEvent::Session(_) => {
+                            assert!(matches!(config.kind, StreamKind::Video))
+                        }
                         _ => {}
                     }
                     out.push(Ok(ev));
@@ -52,11 +56,18 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let config = DemuxerConfig {
-        kind: if sel & 1 == 0 { StreamKind::Video } else { StreamKind::Audio },
+        kind: if sel & 1 == 0 {
+            StreamKind::Video
+        } else {
+            StreamKind::Audio
+        },
         dummy_byte: sel & 2 != 0,
         device_meta: sel & 4 != 0,
         stream_meta: sel & 8 == 0,
         frame_meta: sel & 16 == 0,
     };
-    assert_eq!(run(config, &[stream]), run(config, &pieces(stream, sel >> 5)));
+    assert_eq!(
+        run(config, &[stream]),
+        run(config, &pieces(stream, sel >> 5))
+    );
 });

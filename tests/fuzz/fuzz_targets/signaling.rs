@@ -33,7 +33,10 @@ fuzz_target!(|data: &[u8]| {
         let hello = serde_json::json!({"type": "hello", "token": signed, "role": role}).to_string();
         let mut gate = Gate::new("brd_fuzz", Some(session_token::public_key(&SECRET)));
         if gate.admit(&hello, 1_000).is_ok() {
-            assert!(gate.admit(&hello, 1_000).is_err(), "a token is admitted once");
+            assert!(
+                gate.admit(&hello, 1_000).is_err(),
+                "a token is admitted once"
+            );
         }
     }
 });
