@@ -3,7 +3,7 @@
 #
 #   scripts/fuzz.sh [--seconds N] [--jobs J] [TARGET…]
 #
-#   --seconds N   how long each target runs (default 10: the bounded run scripts/test.sh does)
+#   --seconds N   how long each target runs (default 10; scripts/test.sh runs 8)
 #   --jobs J      libFuzzer worker processes per target (default 1)
 #   TARGET…       only these targets (default: all of them)
 #   PLAYRACK_FUZZ_DIR  build and run directory (default target/fuzz)
