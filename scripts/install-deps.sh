@@ -12,7 +12,18 @@
 #   docker.io                  the engine the virtual-device image (and the agent's Docker
 #                              driver) run on; scripts/dockerd.sh starts it
 #   chromium                   the browser the Playwright suite drives (tests/browser)
+#
+# And, from rustup and crates.io, what scripts/fuzz.sh needs: the nightly toolchain and
+# cargo-fuzz (each skipped when already present).
 set -euo pipefail
+if ! rustup toolchain list | grep -q '^nightly'; then
+  echo "install-deps: installing the nightly Rust toolchain (for cargo-fuzz)" >&2
+  rustup toolchain install nightly --profile minimal
+fi
+if ! command -v cargo-fuzz >/dev/null 2>&1; then
+  echo "install-deps: installing cargo-fuzz" >&2
+  cargo install cargo-fuzz --locked
+fi
 packages=(postgresql adb aapt apksigner zipalign android-framework-res nasm libopus-dev pkg-config rsync docker.io chromium)
 missing=()
 for p in "${packages[@]}"; do

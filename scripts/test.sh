@@ -34,6 +34,8 @@ echo "== cargo test"
 # The controller's warnings go to each test's captured output: printed only when it fails.
 export PLAYRACK_TEST_LOG=${PLAYRACK_TEST_LOG:-warn}
 cargo test --workspace --locked
+echo "== fuzz targets, short form (tests/fuzz: one build, then 8 s per target from its corpus)"
+scripts/fuzz.sh --seconds 8
 echo "== scheduler benchmark, short form (correctness only; figures printed, never asserted)"
 cargo test --workspace --locked --bench scheduler -- --short
 cargo test --workspace --locked --bench scheduler -- --short --pg

@@ -16,8 +16,14 @@
 //!   listens on `scrcpy_%08x` there, and adbd's `localabstract:` (adb forward) and `reverse:`
 //!   streams connect the host to it.
 //! - `bin/virtual-device`: the binary that stands in for redroid (one process per instance).
+//!
+//! Feature `device` (default) builds the virtual device: `device`, `encode`, `scrcpy::server`
+//! and `scrcpy::app_process`, with openh264 and libopus. Without it only the protocol codecs,
+//! the game and the scrcpy client are built — what the fuzz targets in `tests/fuzz` need.
 pub mod adb;
+#[cfg(feature = "device")]
 pub mod device;
+#[cfg(feature = "device")]
 pub mod encode;
 pub mod game;
 pub mod scrcpy;

@@ -21,6 +21,11 @@ use tokio::io::AsyncWriteExt;
 
 use crate::adb::Adb;
 
+// The member check reads only bytes, so it lives in its own file with no other dependency on
+// this crate: the fuzz target `archive_check` (tests/fuzz) compiles that file as it is.
+mod members;
+pub use members::{check_tar_gz, roots};
+
 /// Largest archive the agent saves or restores (the controller has its own limit too).
 pub const MAX_ARCHIVE_BYTES: u64 = 512 << 20;
 /// What an archive may expand to, and how many members it may hold: a small `.tar.gz` can
@@ -28,14 +33,6 @@ pub const MAX_ARCHIVE_BYTES: u64 = 512 << 20;
 /// members' sizes as it reads and stops at the limit.
 pub const MAX_EXPANDED_BYTES: u64 = 2 << 30;
 pub const MAX_MEMBERS: usize = 100_000;
-
-/// The directories an archive of `package` holds, relative to `/`.
-pub fn roots(package: &str) -> [String; 2] {
-    [
-        format!("data/data/{package}"),
-        format!("sdcard/Android/data/{package}"),
-    ]
-}
 
 /// Checks a `.tar.gz` archive of `package` (see the module doc); returns its member count.
 pub fn check(path: &Path, package: &str) -> anyhow::Result<usize> {
@@ -51,49 +48,7 @@ pub fn check_within(
 ) -> anyhow::Result<usize> {
     playrack_apk::names::check_package_name(package)?;
     let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
-    let roots = roots(package);
-    let (mut n, mut expanded) = (0, 0u64);
-    for entry in tar.entries().context("reading the archive")? {
-        let entry = entry.context("reading the archive")?;
-        expanded = expanded.saturating_add(entry.size());
-        ensure!(
-            expanded <= max_expanded,
-            "the archive expands to more than {max_expanded} bytes"
-        );
-        ensure!(
-            n < max_members,
-            "the archive has more than {max_members} members"
-        );
-        let name = entry
-            .path()
-            .context("a member name")?
-            .to_string_lossy()
-            .into_owned();
-        let clean = name.trim_start_matches("./").trim_end_matches('/');
-        let inside = roots.iter().any(|r| {
-            clean == r
-                || clean
-                    .strip_prefix(r.as_str())
-                    .is_some_and(|rest| rest.starts_with('/'))
-        });
-        let parent_of_root = roots.iter().any(|r| r.starts_with(&format!("{clean}/")));
-        ensure!(
-            !clean.split('/').any(|c| c == ".."),
-            "archive member {name:?} climbs out with '..'"
-        );
-        ensure!(
-            inside || (parent_of_root && entry.header().entry_type().is_dir()),
-            "archive member {name:?} is outside this game's data directories"
-        );
-        let kind = entry.header().entry_type();
-        ensure!(
-            kind.is_file() || kind.is_dir(),
-            "archive member {name:?} is a {kind:?}, not a file or directory"
-        );
-        n += 1;
-    }
-    Ok(n)
+    check_tar_gz(file, package, max_expanded, max_members)
 }
 
 /// Saves the app's data from the instance `serial` to `dest`; returns its SHA-256 and size.

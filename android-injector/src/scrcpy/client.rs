@@ -18,11 +18,11 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, Wr
 use super::control_msg::ControlMsg;
 use super::device_msg::{DeviceMsg, DeviceMsgReader};
 use super::options::Options;
-use super::server::Tunnel;
 use super::stream::{
     DEVICE_NAME_FIELD_LENGTH, DemuxError, Demuxer, DemuxerConfig, StreamEvent, StreamKind,
     parse_device_meta,
 };
+use super::tunnel::Tunnel;
 
 /// scrcpy's retry policy for the first forward connection.
 pub const CONNECT_ATTEMPTS: u32 = 100;

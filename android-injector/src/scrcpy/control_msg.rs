@@ -10,7 +10,8 @@
 //! what the server reads, from a buffer that may hold a partial message (`Ok(None)`: feed more
 //! bytes). [`ControlMsgReader`] keeps the partial bytes between socket reads.
 //!
-//! An unknown type, or a length that would make the message larger than the maximum, is an
+//! An unknown type, a length that would make the message larger than the maximum, or a string
+//! longer than its field's limit (after invalid UTF-8 is replaced) is an
 //! error: the server stops reading the control socket, as scrcpy's controller does.
 
 use std::fmt;
@@ -233,6 +234,16 @@ pub enum ControlMsgError {
         "control message type {msg_type} declares {len} bytes, more than the {CONTROL_MSG_MAX_SIZE}-byte maximum"
     )]
     TooLarge { msg_type: u8, len: usize },
+    /// A string is longer than its field allows (the limits scrcpy's client cuts to), counted
+    /// after invalid UTF-8 is replaced: three bytes of U+FFFD for each bad byte.
+    #[error(
+        "control message type {msg_type} carries a string of {len} bytes, more than the {max} its field allows"
+    )]
+    StringTooLong {
+        msg_type: u8,
+        len: usize,
+        max: usize,
+    },
 }
 
 // Fixed-point helpers (scrcpy's util/binary.h and Binary.java).
@@ -516,13 +527,23 @@ impl Cursor<'_> {
         };
         Ok(self.take(len)?.to_vec())
     }
-    /// Invalid UTF-8 is replaced, as Java's `new String(bytes, UTF_8)` does.
-    fn string(&mut self, size_bytes: usize) -> Result<String, Short> {
+    /// Invalid UTF-8 is replaced, as Java's `new String(bytes, UTF_8)` does. The text must fit
+    /// `max` bytes, the field's limit, so that what is read is what a client can send (and
+    /// serialises back to the same message).
+    fn string(&mut self, size_bytes: usize, max: usize) -> Result<String, Short> {
         let b = self.bytes(size_bytes)?;
-        Ok(match String::from_utf8(b) {
+        let s = match String::from_utf8(b) {
             Ok(s) => s,
             Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-        })
+        };
+        if s.len() > max {
+            return Err(Short::Invalid(ControlMsgError::StringTooLong {
+                msg_type: self.msg_type,
+                len: s.len(),
+                max,
+            }));
+        }
+        Ok(s)
     }
 
     fn read(&mut self, ty: ControlMsgType) -> Result<ControlMsg, Short> {
@@ -535,7 +556,7 @@ impl Cursor<'_> {
                 metastate: self.i32()?,
             },
             T::InjectText => ControlMsg::InjectText {
-                text: self.string(4)?,
+                text: self.string(4, INJECT_TEXT_MAX_LENGTH)?,
             },
             T::InjectTouchEvent => ControlMsg::InjectTouchEvent {
                 action: self.u8()?,
@@ -561,7 +582,7 @@ impl Cursor<'_> {
             T::SetClipboard => ControlMsg::SetClipboard {
                 sequence: self.u64()?,
                 paste: self.u8()? != 0,
-                text: self.string(4)?,
+                text: self.string(4, CLIPBOARD_TEXT_MAX_LENGTH)?,
             },
             T::SetDisplayPower => ControlMsg::SetDisplayPower {
                 on: self.u8()? != 0,
@@ -571,7 +592,7 @@ impl Cursor<'_> {
                 id: self.u16()?,
                 vendor_id: self.u16()?,
                 product_id: self.u16()?,
-                name: self.string(1)?,
+                name: self.string(1, UHID_NAME_MAX_LENGTH)?,
                 report_desc: self.bytes(2)?,
             },
             T::UhidInput => ControlMsg::UhidInput {
@@ -581,7 +602,7 @@ impl Cursor<'_> {
             T::UhidDestroy => ControlMsg::UhidDestroy { id: self.u16()? },
             T::OpenHardKeyboardSettings => ControlMsg::OpenHardKeyboardSettings,
             T::StartApp => ControlMsg::StartApp {
-                name: self.string(1)?,
+                name: self.string(1, START_APP_NAME_MAX_LENGTH)?,
             },
             T::ResetVideo => ControlMsg::ResetVideo,
             T::CameraSetTorch => ControlMsg::CameraSetTorch {
@@ -594,7 +615,7 @@ impl Cursor<'_> {
                 height: self.u16()?,
             },
             T::ScanFile => ControlMsg::ScanFile {
-                path: self.string(4)?,
+                path: self.string(4, SCAN_FILE_PATH_MAX_LENGTH)?,
             },
         })
     }
@@ -643,6 +664,69 @@ impl fmt::Display for ControlMsgType {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `scrcpy_control` fuzz target: a UHID name of 114 bytes, mostly invalid
+    /// UTF-8, was read as a 200-odd-byte name, over the field's 127, so the message read was
+    /// not one a client could send (it serialised to a different name).
+    #[test]
+    fn a_string_past_its_limit_once_decoded_is_refused() {
+        let stream: Vec<u8> = (0..HEX.len() / 2)
+            .map(|i| u8::from_str_radix(&HEX[2 * i..2 * i + 2], 16).unwrap())
+            .collect();
+        const HEX: &str = "000000000042000000000007080109000000000000000701000000036162630a010b0c005804706556721112011314150280380407ffffff0000000100000001030000000a00000014043807000000f800000000000400050607080109000000000000000701000000036162630a010b0c00010470657211120113d2150280380407ffff000000000000000002010080000000000000092e07080109000000000000000701000000036162630a010b0c00582470706e6700";
+        let mut r = ControlMsgReader::new();
+        r.push(&stream);
+        let err = loop {
+            match r.next_msg() {
+                Ok(Some(m)) => {
+                    let bytes = m.to_bytes();
+                    let (again, used) = ControlMsg::deserialize(&bytes).unwrap().unwrap();
+                    assert_eq!((again, used), (m, bytes.len()));
+                }
+                Ok(None) => panic!("the stream holds a bad message"),
+                Err(e) => break e,
+            }
+        };
+        assert!(
+            matches!(
+                err,
+                ControlMsgError::StringTooLong {
+                    msg_type: 12,
+                    max: UHID_NAME_MAX_LENGTH,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+
+        // The same for each string field: within the limit once decoded, or an error.
+        let mut uhid = vec![12, 0, 1, 0, 2, 0, 3, 50];
+        uhid.extend([0xff; 50]);
+        uhid.extend([0, 0]);
+        assert!(matches!(
+            ControlMsg::deserialize(&uhid),
+            Err(ControlMsgError::StringTooLong { len: 150, .. })
+        ));
+        let mut text = vec![1, 0, 0, 1, 0x2d];
+        text.extend([b'a'; 301]);
+        assert!(matches!(
+            ControlMsg::deserialize(&text),
+            Err(ControlMsgError::StringTooLong {
+                msg_type: 1,
+                len: 301,
+                max: 300
+            })
+        ));
+        let mut app = vec![16, 2, 0xc3, 0x28];
+        app.truncate(4);
+        let (m, _) = ControlMsg::deserialize(&app).unwrap().unwrap();
+        assert_eq!(
+            m,
+            ControlMsg::StartApp {
+                name: "\u{fffd}(".into()
+            }
+        );
+    }
 
     #[test]
     fn fixed_point() {

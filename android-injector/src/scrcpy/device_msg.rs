@@ -33,6 +33,10 @@ pub enum DeviceMsgError {
         "device message type {msg_type} declares {len} bytes, more than the {DEVICE_MSG_MAX_SIZE}-byte maximum"
     )]
     TooLarge { msg_type: u8, len: usize },
+    #[error(
+        "clipboard text is {0} bytes once invalid UTF-8 is replaced, more than the {DEVICE_MSG_TEXT_MAX_LENGTH}-byte maximum"
+    )]
+    TextTooLong(usize),
 }
 
 impl DeviceMsg {
@@ -90,6 +94,10 @@ impl DeviceMsg {
                     return Ok(None);
                 }
                 let text = String::from_utf8_lossy(&buf[5..5 + len]).into_owned();
+                // Each invalid byte becomes a 3-byte U+FFFD: the text must still fit the limit.
+                if text.len() > DEVICE_MSG_TEXT_MAX_LENGTH {
+                    return Err(DeviceMsgError::TextTooLong(text.len()));
+                }
                 Ok(Some((DeviceMsg::Clipboard { text }, 5 + len)))
             }
             DEVICE_MSG_TYPE_ACK_CLIPBOARD => {
@@ -139,5 +147,32 @@ impl DeviceMsgReader {
             }
             None => Ok(None),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The device-side twin of what the `scrcpy_control` fuzz target found: clipboard text of
+    /// invalid UTF-8 grew threefold once replaced, past the maximum (and so did not serialise
+    /// back to itself, the `scrcpy_device` target's invariant).
+    #[test]
+    fn clipboard_text_past_the_limit_once_decoded_is_refused() {
+        let len = DEVICE_MSG_TEXT_MAX_LENGTH / 2;
+        let mut b = vec![DEVICE_MSG_TYPE_CLIPBOARD];
+        b.extend_from_slice(&(len as u32).to_be_bytes());
+        b.extend(std::iter::repeat_n(0xffu8, len));
+        assert_eq!(
+            DeviceMsg::deserialize(&b),
+            Err(DeviceMsgError::TextTooLong(3 * len))
+        );
+        // Within the limit, replaced bytes are kept as U+FFFD.
+        let b = [DEVICE_MSG_TYPE_CLIPBOARD, 0, 0, 0, 2, b'a', 0xff];
+        let text = "a\u{fffd}".to_string();
+        assert_eq!(
+            DeviceMsg::deserialize(&b),
+            Ok(Some((DeviceMsg::Clipboard { text }, 7)))
+        );
     }
 }

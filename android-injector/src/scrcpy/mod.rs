@@ -12,6 +12,7 @@
 //! - [`client`] and [`server`]: the async edges (the only modules here doing IO): the client
 //!   opens the sockets as scrcpy's client does and reads events; the server is what the virtual
 //!   device runs;
+//! - [`tunnel`]: where the sockets come from, shared by client and server;
 //! - [`app_process`]: the virtual device's `app_process` command that starts it, and the hooks
 //!   that put the synthetic game on the device's display.
 //!
@@ -21,14 +22,17 @@
 //! is the id table); check the flag bits and the session packet in `stream.rs` (they moved in
 //! 4.0). Each of those is listed in `research/anchors-scrcpy.md` §1.6.
 
+#[cfg(feature = "device")]
 pub mod app_process;
 pub mod client;
 pub mod control_msg;
 pub mod device_msg;
 pub mod encoders;
 pub mod options;
+#[cfg(feature = "device")]
 pub mod server;
 pub mod stream;
+pub mod tunnel;
 
 /// The scrcpy release whose server we are, and whose client we expect.
 pub const SCRCPY_VERSION: &str = "4.1";

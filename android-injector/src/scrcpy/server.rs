@@ -32,19 +32,10 @@ use super::control_msg::{ControlMsg, ControlMsgReader, Position};
 use super::device_msg::DeviceMsg;
 use super::options::{AudioCodec, Options, VideoCodec};
 use super::stream::{self, CODEC_ID_ERROR, DUMMY_BYTE, StreamWriter};
+pub use super::tunnel::Tunnel;
 use crate::encode::audio::{AudioEncoder, AudioSynth, CHANNELS, FRAME_SAMPLES, FRAME_US};
 use crate::encode::video::{VideoConfig, VideoEncoder, video_size};
 use crate::game::{Game, GameConfig, I420, TapStore};
-
-/// Where the server's sockets come from: accepted on the abstract socket (forward tunnel) or
-/// connected to the client (reverse tunnel). Implemented for TCP and Unix listeners, for an
-/// in-process channel of streams (an `AbstractSockets` registry hands over accepted streams),
-/// and for an outgoing TCP connector.
-pub trait Tunnel: Send + 'static {
-    type Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static;
-    /// The next socket, in the order the client opens them.
-    fn open(&mut self) -> impl Future<Output = io::Result<Self::Stream>> + Send;
-}
 
 impl Tunnel for tokio::net::TcpListener {
     type Stream = tokio::net::TcpStream;

@@ -24,6 +24,8 @@
 //! - [`names`]: the one rule for package and activity names, shared with the device and the agent.
 //! - [`error`]: [`ApkError`] and its stable `APK_…` codes.
 //! - [`fixtures`]: test support — real APKs built by `scripts/build-fixture-apks.sh`.
+//! - `fuzzing` (cargo feature `fuzzing`, used only by `tests/fuzz`): the private decoders,
+//!   exposed one by one to the fuzz targets.
 //!
 //! This file holds [`inspect`] and [`ApkInfo`], and resolves manifest references through the
 //! resource table. A call flows zip → axml → manifest, then (only if the label, icon or a
@@ -32,6 +34,9 @@
 pub mod error;
 #[doc(hidden)]
 pub mod fixtures;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod limits;
 pub mod names;
 pub mod zip;
