@@ -140,8 +140,24 @@ impl From<sqlx::Error> for ApiError {
 
 impl From<std::io::Error> for ApiError {
     fn from(e: std::io::Error) -> Self {
+        // A full disk (or a quota) is the operator's to fix, and nothing is wrong with the
+        // request: say so instead of an internal error.
+        const ENOSPC: i32 = 28;
+        const EDQUOT: i32 = 122;
+        if e.kind() == std::io::ErrorKind::StorageFull
+            || matches!(e.raw_os_error(), Some(ENOSPC | EDQUOT))
+        {
+            return ApiError::coded(
+                StatusCode::INSUFFICIENT_STORAGE,
+                STORAGE_FULL,
+                "the controller's storage is full; nothing was kept, try again later",
+            );
+        }
         ApiError::Internal(e.to_string())
     }
 }
+
+/// The code of a refusal because the controller's disk is full.
+pub const STORAGE_FULL: &str = "STORAGE_FULL";
 
 pub type ApiResult<T> = Result<T, ApiError>;

@@ -731,3 +731,89 @@ async fn a_tenants_packages_are_held_to_its_storage_quota() {
         ctl.stop().await;
     }
 }
+
+/// A tmpfs mounted for one test and unmounted however it ends.
+struct Tmpfs(std::path::PathBuf);
+
+impl Tmpfs {
+    fn mount(dir: &std::path::Path, size: &str) -> Tmpfs {
+        std::fs::create_dir_all(dir).unwrap();
+        let st = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .status()
+            .expect("mount");
+        assert!(
+            st.success(),
+            "mounting a tmpfs needs root (the test command runs as root)"
+        );
+        Tmpfs(dir.to_path_buf())
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+/// Fault drill: the package store is a small file system that fills up during an upload. The
+/// upload fails with a clear error (`STORAGE_FULL`, 507) and leaves no version READY and no
+/// partial file; once space is freed the same APK uploads and becomes READY.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_package_store_that_fills_during_an_upload_fails_it_cleanly() {
+    for backend in backends() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dir.path().join("store");
+        let _fs = Tmpfs::mount(&store, "4m");
+        let ctl = Ctl::start_with(backend, |c| c.package_store = store.clone()).await;
+        ctl.specs().await;
+        let (_, t) = ctl.tenant("Acme").await;
+        let game = ctl.game(&t, "tapper").await;
+        // Something else has taken most of the disk.
+        let filler = store.join("filler");
+        let mut f = std::fs::File::create(&filler).unwrap();
+        let mut written = 0usize;
+        while f.write_all(&[0u8; 64 << 10]).is_ok() {
+            written += 64 << 10;
+        }
+        drop(f);
+        std::fs::write(&filler, vec![0u8; written.saturating_sub(1 << 20)]).unwrap();
+
+        let apk = fixture("tapper-v1.apk");
+        let len = 3u64 << 20;
+        let resp = ctl.create_upload(&t, &game.id, len).await;
+        assert_eq!(resp.status(), StatusCode::CREATED, "{backend}");
+        let up: Upload = resp.json().await.unwrap();
+        let resp = ctl.patch(&t, &up.id, 0, vec![1u8; len as usize]).await;
+        let status = resp.status();
+        let p: playrack_wire::Problem = resp.json().await.unwrap();
+        assert_eq!(status, StatusCode::INSUFFICIENT_STORAGE, "{backend}: {p:?}");
+        assert_eq!(p.code, "STORAGE_FULL", "{backend}: {p:?}");
+        assert!(
+            incoming(&ctl).is_empty(),
+            "{backend}: a partial file is left: {:?}",
+            incoming(&ctl)
+        );
+        let versions: Page<Version> = ctl
+            .get(&format!("/v1/games/{}/versions", game.id), &t)
+            .await;
+        assert!(
+            versions
+                .items
+                .iter()
+                .all(|v| v.state == VersionState::Failed),
+            "{backend}: {:?}",
+            versions.items
+        );
+
+        // Space is freed: the same APK uploads and becomes READY.
+        std::fs::remove_file(&filler).unwrap();
+        let v = ctl.upload(&t, &game.id, &apk).await;
+        assert_eq!(v.state, VersionState::Ready, "{backend}");
+        ctl.stop().await;
+    }
+}

@@ -163,6 +163,12 @@ async fn append_task(
         // next PATCH rebuilds it from the recorded offset.
         *guard = None;
         slot.progress.store(-1, Ordering::Release);
+        drop(guard);
+        if e.code() == crate::error::STORAGE_FULL {
+            // A full store keeps no half upload: the version fails and the scratch file goes,
+            // which gives the space back.
+            fail_for_space(&state, &row).await;
+        }
         return Err(e);
     }
     let live = guard.as_mut().expect("still filled");
@@ -177,7 +183,12 @@ async fn append_task(
     let sha = hex::encode(live.hasher.clone().finalize());
     *guard = None;
     drop(guard);
-    finalize::complete(&state, &row, &sha).await?;
+    if let Err(e) = finalize::complete(&state, &row, &sha).await {
+        if e.code() == crate::error::STORAGE_FULL {
+            fail_for_space(&state, &row).await;
+        }
+        return Err(e);
+    }
     state.ingest.forget(&row.id);
     Ok(Appended {
         offset,
@@ -333,6 +344,23 @@ async fn rebuild(part: &std::path::Path, offset: u64) -> ApiResult<Live> {
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?
     .map_err(ApiError::from)
+}
+
+/// Fails an upload the store has no room for (its version `STORAGE_FULL`, its scratch file
+/// deleted).
+async fn fail_for_space(state: &AppState, row: &UploadRow) {
+    tracing::warn!(upload = %row.id, "the package store is full; the upload is failed");
+    if let Err(e) = abandon(
+        state,
+        row,
+        "system",
+        crate::error::STORAGE_FULL,
+        "the package store was full; upload it again once an operator has freed space",
+    )
+    .await
+    {
+        tracing::warn!(upload = %row.id, "a full store's upload could not be failed: {e}");
+    }
 }
 
 /// Cancels an upload: deletes its scratch file and fails its version with `code`.
