@@ -496,9 +496,10 @@ async fn soak(backend: &'static str, churn: Duration, players: usize) {
         .fetch_one(db)
         .await
         .unwrap();
-    assert_eq!(
-        prepares, sessions as u64,
-        "{backend}: each session is prepared exactly once"
+    // (A play its player left before the board was told to prepare it is never prepared.)
+    assert!(
+        prepares <= sessions as u64,
+        "{backend}: {prepares} prepares of {sessions} sessions: one was prepared twice"
     );
     let handed = tally.handed.lock().unwrap().clone();
     let twice: Vec<_> = handed.iter().filter(|(_, n)| **n > 1).collect();
