@@ -94,23 +94,19 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use futures_util::{SinkExt, StreamExt};
-use playrack_wire::agent::{
-    AGENT_PROTOCOL_VERSION, AgentMessage, AgentSessionState, Command, ControllerMessage,
-};
+use futures_util::StreamExt;
+use playrack_wire::agent::AgentMessage;
 use playrack_wire::api::{
     CreateOrder, CreateRoom, Deployment, DeploymentRoomState, Order, Placement, Room,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use support::Ctl;
 use support::agent::TestAgent;
 use support::sim::{BoardAgent, BoardCounters, connect_board, run_board, send};
-use tokio_tungstenite::tungstenite::Message;
 
 /// Rows per multi-row INSERT when preloading history.
 const HISTORY_BATCH: usize = 500;

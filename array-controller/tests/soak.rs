@@ -170,7 +170,7 @@ impl Player {
 
     /// One player's churn until `stop`: a fresh user each round.
     async fn run(self, i: usize, stop: Arc<AtomicBool>) {
-        let level = if i % 10 == 0 { HIGH_LEVEL } else { 0 };
+        let level = if i.is_multiple_of(10) { HIGH_LEVEL } else { 0 };
         let mut round = 0;
         while !stop.load(Ordering::Relaxed) {
             round += 1;
@@ -341,7 +341,7 @@ async fn soak(backend: &'static str, churn: Duration, players: usize) {
                         .await
                         .expect("count live sessions");
                 live_peak.fetch_max(live as u64, Ordering::Relaxed);
-                if n % 4 == 0 {
+                if n.is_multiple_of(4) {
                     rss.lock().unwrap().push(rss_mb());
                 }
                 n += 1;
