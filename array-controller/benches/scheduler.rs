@@ -10,7 +10,7 @@
 //! `--boards N` simulated boards × `--slots M` `hd-60` slots, an order of `--quota Q`
 //! (default N × M, so the room and not the quota is the limit) and a try-play link. Every
 //! simulated board is enrolled with the room's enrolment token and keeps its own agent
-//! WebSocket (one light tokio task each): hello (no instances), heartbeats at the interval the
+//! WebSocket (one light tokio task each, `tests/support/sim.rs`, shared with the soak drill): hello (no instances), heartbeats at the interval the
 //! welcome names, `PrepareSession` → `session preparing`, `session ready` and `result ok`,
 //! `EndSession` → `session ended (reason)` and `result ok`, anything else → `result ok`; a
 //! repeated command id gets its result again and nothing else (the protocol's idempotency).
@@ -94,22 +94,19 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use futures_util::{SinkExt, StreamExt};
-use playrack_wire::agent::{
-    AGENT_PROTOCOL_VERSION, AgentMessage, AgentSessionState, Command, ControllerMessage,
-};
+use futures_util::StreamExt;
+use playrack_wire::agent::AgentMessage;
 use playrack_wire::api::{
     CreateOrder, CreateRoom, Deployment, DeploymentRoomState, Order, Placement, Room,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use support::Ctl;
-use support::agent::{Socket, TestAgent};
-use tokio_tungstenite::tungstenite::Message;
+use support::agent::TestAgent;
+use support::sim::{BoardAgent, BoardCounters, connect_board, run_board, send};
 
 /// Rows per multi-row INSERT when preloading history.
 const HISTORY_BATCH: usize = 500;
@@ -268,199 +265,6 @@ fn die(msg: &str) -> ! {
     std::process::exit(2)
 }
 
-// --- simulated boards -------------------------------------------------------------------------
-
-/// What the simulated boards did, summed over all of them.
-#[derive(Default)]
-struct BoardCounters {
-    prepares: AtomicU64,
-    ends: AtomicU64,
-    other_commands: AtomicU64,
-    repeated_commands: AtomicU64,
-    heartbeats: AtomicU64,
-    bad_messages: AtomicU64,
-    /// Boards whose channel closed before the bench stopped them.
-    dropped: AtomicU64,
-}
-
-/// Sends one agent message; `Err` when the socket is gone.
-async fn send(ws: &mut Socket, msg: &AgentMessage) -> Result<(), ()> {
-    let text = serde_json::to_string(msg).expect("json");
-    ws.send(Message::Text(text.into())).await.map_err(|_| ())
-}
-
-fn session_report(
-    session_id: &str,
-    state: AgentSessionState,
-    reason: Option<String>,
-) -> AgentMessage {
-    AgentMessage::Session {
-        session_id: session_id.to_owned(),
-        state,
-        reason,
-        connected: false,
-        last_input_at: None,
-        stats: None,
-    }
-}
-
-/// Connects a board's agent channel and says hello; returns the socket, the heartbeat interval
-/// from the welcome, and any command that came before it (to be answered first).
-async fn connect_board(
-    agent: &TestAgent,
-    slots: u32,
-) -> Result<(Socket, u32, Vec<ControllerMessage>), String> {
-    let mut ws = agent
-        .open(&agent.credential)
-        .await
-        .map_err(|e| format!("{}: agent channel: {e}", agent.board_id))?;
-    let hello = AgentMessage::Hello {
-        protocol: AGENT_PROTOCOL_VERSION,
-        board_id: agent.board_id.clone(),
-        agent_version: "bench-agent/1".into(),
-        capacity: BTreeMap::from([("hd-60".to_owned(), slots)]),
-        signaling_url: "ws://127.0.0.1:1/signal".into(),
-        instances: vec![],
-    };
-    send(&mut ws, &hello)
-        .await
-        .map_err(|_| format!("{}: hello not sent", agent.board_id))?;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    let mut early = Vec::new();
-    loop {
-        let next = tokio::time::timeout_at(deadline, ws.next())
-            .await
-            .map_err(|_| format!("{}: no welcome in 30 s", agent.board_id))?;
-        match next {
-            Some(Ok(Message::Text(t))) => match serde_json::from_str(t.as_str()) {
-                Ok(ControllerMessage::Welcome { heartbeat_secs, .. }) => {
-                    return Ok((ws, heartbeat_secs.max(1), early));
-                }
-                Ok(m) => early.push(m),
-                Err(e) => return Err(format!("{}: bad message {e}: {t}", agent.board_id)),
-            },
-            Some(Ok(Message::Close(f))) => {
-                return Err(format!("{}: closed before welcome: {f:?}", agent.board_id));
-            }
-            Some(Ok(_)) => {}
-            Some(Err(e)) => return Err(format!("{}: {e}", agent.board_id)),
-            None => return Err(format!("{}: closed before welcome", agent.board_id)),
-        }
-    }
-}
-
-/// A simulated board's answers to the controller.
-struct BoardAgent {
-    counters: Arc<BoardCounters>,
-    /// Command ids seen lately (bounded): a repeat gets its result again, nothing else.
-    seen: HashSet<String>,
-    order: VecDeque<String>,
-}
-
-impl BoardAgent {
-    fn answer(&mut self, msg: ControllerMessage) -> Vec<AgentMessage> {
-        let ControllerMessage::Command { id, command } = msg else {
-            return vec![];
-        };
-        let result = AgentMessage::Result {
-            command_id: id.clone(),
-            ok: true,
-            error: None,
-        };
-        if !self.seen.insert(id.clone()) {
-            self.counters
-                .repeated_commands
-                .fetch_add(1, Ordering::Relaxed);
-            return vec![result];
-        }
-        self.order.push_back(id);
-        if self.order.len() > 4096
-            && let Some(old) = self.order.pop_front()
-        {
-            self.seen.remove(&old);
-        }
-        match command {
-            Command::PrepareSession { session_id, .. } => {
-                self.counters.prepares.fetch_add(1, Ordering::Relaxed);
-                vec![
-                    session_report(&session_id, AgentSessionState::Preparing, None),
-                    session_report(&session_id, AgentSessionState::Ready, None),
-                    result,
-                ]
-            }
-            Command::EndSession {
-                session_id, reason, ..
-            } => {
-                self.counters.ends.fetch_add(1, Ordering::Relaxed);
-                vec![
-                    session_report(&session_id, AgentSessionState::Ended, Some(reason)),
-                    result,
-                ]
-            }
-            _ => {
-                self.counters.other_commands.fetch_add(1, Ordering::Relaxed);
-                vec![result]
-            }
-        }
-    }
-}
-
-/// One board's agent loop: answers commands, heartbeats, until `stop` or the socket closes.
-async fn run_board(
-    mut ws: Socket,
-    heartbeat_secs: u32,
-    early: Vec<ControllerMessage>,
-    counters: Arc<BoardCounters>,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-) {
-    let period = Duration::from_secs(u64::from(heartbeat_secs));
-    // Spread the boards' heartbeats over the period.
-    let jitter = Duration::from_millis(rand::random_range(0..period.as_millis() as u64));
-    let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + jitter, period);
-    let mut agent = BoardAgent {
-        counters: counters.clone(),
-        seen: HashSet::new(),
-        order: VecDeque::new(),
-    };
-    let mut replies: Vec<AgentMessage> = early.into_iter().flat_map(|m| agent.answer(m)).collect();
-    loop {
-        for m in &replies {
-            if send(&mut ws, m).await.is_err() {
-                if !*stop.borrow() {
-                    counters.dropped.fetch_add(1, Ordering::Relaxed);
-                }
-                return;
-            }
-        }
-        replies = tokio::select! {
-            _ = stop.changed() => {
-                let _ = ws.close(None).await;
-                return;
-            }
-            _ = heartbeat.tick() => {
-                counters.heartbeats.fetch_add(1, Ordering::Relaxed);
-                vec![AgentMessage::Heartbeat { telemetry: support::agent::telemetry(20.0) }]
-            }
-            incoming = ws.next() => match incoming {
-                Some(Ok(Message::Text(t))) => match serde_json::from_str(t.as_str()) {
-                    Ok(m) => agent.answer(m),
-                    Err(_) => {
-                        counters.bad_messages.fetch_add(1, Ordering::Relaxed);
-                        vec![]
-                    }
-                },
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => {
-                    if !*stop.borrow() {
-                        counters.dropped.fetch_add(1, Ordering::Relaxed);
-                    }
-                    return;
-                }
-                Some(Ok(_)) => vec![],
-            },
-        };
-    }
-}
-
 // --- the world --------------------------------------------------------------------------------
 
 struct BenchWorld {
@@ -587,7 +391,8 @@ async fn build_world(ctl: &Ctl, args: &Args, replica_urls: &[String]) -> BenchWo
                 }
             }
             let _ = up.send(Ok(())).await;
-            run_board(ws, heartbeat_secs, early, counters, stop).await;
+            let board = BoardAgent::new(&agent.board_id, slots, counters);
+            run_board(ws, heartbeat_secs, early, board, stop).await;
         }));
     }
     drop(up_tx);

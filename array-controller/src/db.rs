@@ -12,6 +12,12 @@
 //! A write transaction uses only its own connection: single-statement writes outside the lock
 //! may hold every other pooled connection while they wait for SQLite's lock, so a transaction
 //! that asked the pool for another one while holding the lock would wait for itself.
+//!
+//! On SQLite the holder of the writer lock takes its connection from a small pool of its own
+//! (the writers' pool), never from the pool readers share: a writer that waited in the readers'
+//! line while holding the lock would make every other write wait out that line too, and under
+//! many reads (a long queue of players polling) writes — the boards' reports that give slots
+//! back, promotions — would slow to a trickle. On PostgreSQL there is one pool.
 
 use rand::Rng;
 use sqlx::any::AnyPoolOptions;
@@ -32,6 +38,8 @@ pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
     writer: Arc<Mutex<()>>,
+    /// Where the writer lock's holder gets its connection (SQLite; the main pool on PostgreSQL).
+    writes: AnyPool,
 }
 
 /// A write transaction. On SQLite it also holds the writer lock until it is dropped.
@@ -63,9 +71,24 @@ impl std::ops::DerefMut for WriteTx {
     }
 }
 
-/// See [`Db::turn`]: held while a single-statement write runs.
+/// See [`Db::turn`]: held while a single-statement write runs, which runs on its connection
+/// (`.execute(&mut *turn)`).
 pub struct Turn {
+    conn: sqlx::pool::PoolConnection<Any>,
     _writer: Option<OwnedMutexGuard<()>>,
+}
+
+impl std::ops::Deref for Turn {
+    type Target = sqlx::AnyConnection;
+    fn deref(&self) -> &Self::Target {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Turn {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.conn
+    }
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -79,27 +102,37 @@ impl Db {
         } else {
             Backend::Postgres
         };
-        let mut options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
-        options = match backend {
-            Backend::Sqlite => options.max_connections(16).after_connect(|conn, _| {
-                Box::pin(async move {
-                    // WAL lets readers run beside the writer; the busy timeout covers other
-                    // processes (the in-process writer lock covers this one).
-                    conn.execute("PRAGMA journal_mode = WAL").await?;
-                    conn.execute("PRAGMA busy_timeout = 10000").await?;
-                    conn.execute("PRAGMA foreign_keys = ON").await?;
-                    conn.execute("PRAGMA synchronous = NORMAL").await?;
-                    Ok(())
-                })
-            }),
-            Backend::Postgres => options.max_connections(16),
+        let options = |max: u32| {
+            let options = AnyPoolOptions::new()
+                .acquire_timeout(Duration::from_secs(30))
+                .max_connections(max);
+            match backend {
+                Backend::Sqlite => options.after_connect(|conn, _| {
+                    Box::pin(async move {
+                        // WAL lets readers run beside the writer; the busy timeout covers other
+                        // processes (the in-process writer lock covers this one).
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        Ok(())
+                    })
+                }),
+                Backend::Postgres => options,
+            }
         };
-        let pool = options.connect(url).await?;
+        let pool = options(16).connect(url).await?;
         MIGRATOR.run(&pool).await?;
+        let writes = match backend {
+            // One writer at a time; a second connection covers one being returned.
+            Backend::Sqlite => options(2).connect(url).await?,
+            Backend::Postgres => pool.clone(),
+        };
         let db = Self {
             pool,
             backend,
             writer: Arc::new(Mutex::new(())),
+            writes,
         };
         crate::upgrade::run(&db).await?;
         Ok(db)
@@ -115,7 +148,10 @@ impl Db {
         let (guard, tx) = match self.backend {
             Backend::Sqlite => {
                 let guard = self.writer.clone().lock_owned().await;
-                (Some(guard), self.pool.begin_with("BEGIN IMMEDIATE").await?)
+                (
+                    Some(guard),
+                    self.writes.begin_with("BEGIN IMMEDIATE").await?,
+                )
             }
             Backend::Postgres => (None, self.pool.begin().await?),
         };
@@ -128,13 +164,15 @@ impl Db {
     /// millisecond steps, up to the busy timeout, while the line keeps moving). On PostgreSQL
     /// it holds nothing. Never ask for one while holding a [`WriteTx`] (on SQLite that waits
     /// for itself).
-    pub async fn turn(&self) -> Turn {
-        Turn {
-            _writer: match self.backend {
-                Backend::Sqlite => Some(self.writer.clone().lock_owned().await),
-                Backend::Postgres => None,
-            },
-        }
+    pub async fn turn(&self) -> Result<Turn, sqlx::Error> {
+        let writer = match self.backend {
+            Backend::Sqlite => Some(self.writer.clone().lock_owned().await),
+            Backend::Postgres => None,
+        };
+        Ok(Turn {
+            conn: self.writes.acquire().await?,
+            _writer: writer,
+        })
     }
 
     /// Begins a transaction for consistent reads. It never takes the writer lock (WAL readers

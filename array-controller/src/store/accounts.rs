@@ -317,10 +317,10 @@ pub async fn insert_token(
 
 /// Ends a sign-in token (sign-out).
 pub async fn delete_token(db: &Db, token_hash: &str) -> Result<(), sqlx::Error> {
-    let _turn = db.turn().await;
+    let mut turn = db.turn().await?;
     sqlx::query("DELETE FROM auth_tokens WHERE token_hash = $1")
         .bind(token_hash)
-        .execute(&db.pool)
+        .execute(&mut *turn)
         .await?;
     Ok(())
 }
@@ -479,11 +479,11 @@ pub async fn key_caller(pool: &AnyPool, id: &str) -> Result<Option<KeyCaller>, s
 
 /// Records that an API key was used at `now`.
 pub async fn touch_api_key(db: &Db, id: &str, now: i64) -> Result<(), sqlx::Error> {
-    let _turn = db.turn().await;
+    let mut turn = db.turn().await?;
     sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
         .bind(now)
         .bind(id)
-        .execute(&db.pool)
+        .execute(&mut *turn)
         .await?;
     Ok(())
 }

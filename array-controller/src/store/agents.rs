@@ -172,24 +172,24 @@ pub async fn heartbeat(
     telemetry: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    let _turn = db.turn().await;
+    let mut turn = db.turn().await?;
     sqlx::query(HEARTBEAT)
         .bind(topology::agent_state_text(AgentState::Online))
         .bind(now)
         .bind(telemetry)
         .bind(board_id)
-        .execute(&db.pool)
+        .execute(&mut *turn)
         .await?;
     Ok(())
 }
 
 /// The board was heard at `now`.
 pub async fn touch(db: &Db, board_id: &str, now: i64) -> Result<(), sqlx::Error> {
-    let _turn = db.turn().await;
+    let mut turn = db.turn().await?;
     sqlx::query(TOUCH)
         .bind(now)
         .bind(board_id)
-        .execute(&db.pool)
+        .execute(&mut *turn)
         .await?;
     Ok(())
 }
@@ -229,7 +229,7 @@ pub async fn deployment_report(
     r: &DeploymentReport<'_>,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    let _turn = db.turn().await;
+    let mut turn = db.turn().await?;
     use playrack_wire::api::DeploymentRoomState;
     sqlx::query(DEPLOYMENT_REPORT)
         .bind(super::catalog::deployment_state_text(r.state))
@@ -241,7 +241,7 @@ pub async fn deployment_report(
         ))
         .bind(board_id)
         .bind(r.sha256)
-        .execute(&db.pool)
+        .execute(&mut *turn)
         .await?;
     Ok(())
 }
@@ -258,7 +258,7 @@ pub async fn insert_command(
     now: i64,
     expires_at: i64,
 ) -> Result<(), sqlx::Error> {
-    let _turn = db.turn().await;
+    let mut turn = db.turn().await?;
     sqlx::query(
         "INSERT INTO board_commands (id, board_id, body, created_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
@@ -268,7 +268,7 @@ pub async fn insert_command(
     .bind(body)
     .bind(now)
     .bind(expires_at)
-    .execute(&db.pool)
+    .execute(&mut *turn)
     .await?;
     Ok(())
 }
@@ -296,11 +296,11 @@ pub async fn pending_commands(
 
 /// A board's command is done (run, or dropped expired): it leaves the outbox.
 pub async fn command_done(db: &Db, board_id: &str, id: &str) -> Result<(), sqlx::Error> {
-    let _turn = db.turn().await;
+    let mut turn = db.turn().await?;
     sqlx::query(COMMAND_DONE)
         .bind(id)
         .bind(board_id)
-        .execute(&db.pool)
+        .execute(&mut *turn)
         .await?;
     Ok(())
 }
@@ -325,7 +325,7 @@ pub async fn report_hearing(
     now: Timestamp,
     hearing_since: Option<Timestamp>,
 ) -> Result<(), sqlx::Error> {
-    let _turn = db.turn().await;
+    let mut turn = db.turn().await?;
     sqlx::query(
         "INSERT INTO controllers (id, started_at, seen_at, hearing_since) VALUES ($1, $2, $2, $3) \
          ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at, hearing_since = excluded.hearing_since",
@@ -333,7 +333,7 @@ pub async fn report_hearing(
     .bind(replica_id)
     .bind(now.millis())
     .bind(hearing_since.map(Timestamp::millis))
-    .execute(&db.pool)
+    .execute(&mut *turn)
     .await?;
     Ok(())
 }
@@ -490,7 +490,7 @@ pub async fn record_output(
     exit_code: Option<i32>,
     now: Timestamp,
 ) -> Result<(), sqlx::Error> {
-    let _turn = db.turn().await;
+    let mut turn = db.turn().await?;
     let state = if exit_code.is_some() {
         ShellState::Done
     } else {
@@ -504,7 +504,7 @@ pub async fn record_output(
     .bind(shell_state_text(state))
     .bind(exit_code.map(|_| now.millis()))
     .bind(id)
-    .execute(&db.pool)
+    .execute(&mut *turn)
     .await?;
     Ok(())
 }
@@ -517,7 +517,7 @@ pub async fn fail_shell_run(
     error: &str,
     now: Timestamp,
 ) -> Result<(), sqlx::Error> {
-    let _turn = db.turn().await;
+    let mut turn = db.turn().await?;
     sqlx::query(
         "UPDATE shell_runs SET status = $1, error = $2, finished_at = $3 WHERE id = $4 AND board_id = $5 AND status = $6",
     )
@@ -527,7 +527,7 @@ pub async fn fail_shell_run(
     .bind(id)
     .bind(board_id)
     .bind(shell_state_text(ShellState::Running))
-    .execute(&db.pool)
+    .execute(&mut *turn)
     .await?;
     Ok(())
 }

@@ -702,12 +702,12 @@ pub async fn record_offset(
     offset: i64,
     expires_at: i64,
 ) -> Result<(), sqlx::Error> {
-    let _turn = db.turn().await;
+    let mut turn = db.turn().await?;
     sqlx::query("UPDATE uploads SET offset_bytes = $1, expires_at = $2 WHERE id = $3")
         .bind(offset)
         .bind(expires_at)
         .bind(id)
-        .execute(&db.pool)
+        .execute(&mut *turn)
         .await?;
     Ok(())
 }

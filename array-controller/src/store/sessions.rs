@@ -65,10 +65,10 @@ pub async fn prepare_view(pool: &AnyPool, id: &str) -> Result<Option<PrepareView
 
 /// The prepare command is on its way to the board.
 pub async fn mark_preparing(db: &Db, id: &str) -> Result<(), sqlx::Error> {
-    let _turn = db.turn().await;
+    let mut turn = db.turn().await?;
     sqlx::query("UPDATE sessions SET state = 'preparing' WHERE id = $1 AND state = 'reserved'")
         .bind(id)
-        .execute(&db.pool)
+        .execute(&mut *turn)
         .await?;
     Ok(())
 }
@@ -109,7 +109,7 @@ pub async fn record_report(
     last_input_at: Option<i64>,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    let _turn = db.turn().await;
+    let mut turn = db.turn().await?;
     sqlx::query(
         "UPDATE sessions SET state = CASE WHEN state = 'playing' THEN 'playing' ELSE $1 END, \
          ready_at = COALESCE(ready_at, $2), \
@@ -131,7 +131,7 @@ pub async fn record_report(
     .bind(i64::from(connected))
     .bind(last_input_at)
     .bind(id)
-    .execute(&db.pool)
+    .execute(&mut *turn)
     .await?;
     Ok(())
 }
@@ -441,11 +441,11 @@ pub async fn timers_due(
 
 /// No timer of this playing session fires before `at`.
 pub async fn set_next_timer(db: &Db, id: &str, at: i64) -> Result<(), sqlx::Error> {
-    let _turn = db.turn().await;
+    let mut turn = db.turn().await?;
     sqlx::query("UPDATE sessions SET next_timer_at = $1 WHERE id = $2 AND live_key IS NOT NULL")
         .bind(at)
         .bind(id)
-        .execute(&db.pool)
+        .execute(&mut *turn)
         .await?;
     Ok(())
 }

@@ -218,12 +218,12 @@ pub async fn close(tx: &mut WriteTx, id: &str, state: TicketState) -> Result<(),
 /// A client's poll keeps its ticket in line: the last-seen time is written only when it is
 /// older than `stale_ms`, so steady polling reads and does not write.
 pub async fn touch(db: &Db, id: &str, now: i64, stale_ms: i64) -> Result<(), sqlx::Error> {
-    let _turn = db.turn().await;
+    let mut turn = db.turn().await?;
     sqlx::query("UPDATE tickets SET last_seen_at = $1 WHERE id = $2 AND last_seen_at < $3")
         .bind(now)
         .bind(id)
         .bind(now - stale_ms)
-        .execute(&db.pool)
+        .execute(&mut *turn)
         .await?;
     Ok(())
 }
@@ -231,12 +231,12 @@ pub async fn touch(db: &Db, id: &str, now: i64, stale_ms: i64) -> Result<(), sql
 /// The player has seen their promotion: the ticket is claimed (its live key passes to the
 /// session).
 pub async fn claim(db: &Db, id: &str) -> Result<bool, sqlx::Error> {
-    let _turn = db.turn().await;
+    let mut turn = db.turn().await?;
     let r = sqlx::query(
         "UPDATE tickets SET state = 'claimed', live_key = NULL WHERE id = $1 AND state = 'promoted'",
     )
     .bind(id)
-    .execute(&db.pool)
+    .execute(&mut *turn)
     .await?;
     Ok(r.rows_affected() == 1)
 }

@@ -273,7 +273,7 @@ pub async fn settle_queue(
     tenant_id: &str,
     not_before: Option<i64>,
 ) -> Result<(), sqlx::Error> {
-    let _turn = db.turn().await;
+    let mut turn = db.turn().await?;
     sqlx::query(
         "UPDATE webhook_queues SET next_due_at = CASE \
            WHEN $3 IS NOT NULL AND EXISTS (SELECT 1 FROM webhook_deliveries \
@@ -285,7 +285,7 @@ pub async fn settle_queue(
     .bind(tenant_id)
     .bind(delivery_state_text(DeliveryState::Pending))
     .bind(not_before)
-    .execute(&db.pool)
+    .execute(&mut *turn)
     .await?;
     Ok(())
 }
@@ -294,7 +294,7 @@ pub async fn settle_queue(
 /// `now`; false if it could not. Until the lease runs out the delivery is not due, so a worker
 /// that dies mid-attempt leaves it to be sent again then.
 pub async fn claim(db: &Db, id: &str, now: i64, lease_until: i64) -> Result<bool, sqlx::Error> {
-    let _turn = db.turn().await;
+    let mut turn = db.turn().await?;
     let n = sqlx::query(
         "UPDATE webhook_deliveries SET lease_until = $1, next_attempt_at = $1 WHERE id = $2 \
          AND state = $3 AND next_attempt_at <= $4 AND (lease_until IS NULL OR lease_until < $4)",
@@ -303,7 +303,7 @@ pub async fn claim(db: &Db, id: &str, now: i64, lease_until: i64) -> Result<bool
     .bind(id)
     .bind(delivery_state_text(DeliveryState::Pending))
     .bind(now)
-    .execute(&db.pool)
+    .execute(&mut *turn)
     .await?;
     Ok(n.rows_affected() == 1)
 }

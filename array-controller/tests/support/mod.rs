@@ -14,6 +14,7 @@ use std::time::Duration;
 
 pub mod agent;
 pub mod play;
+pub mod sim;
 
 /// Which databases to run on. PostgreSQL is required unless `PLAYRACK_TEST_PG=off` says
 /// otherwise, so a suite never passes on SQLite alone by accident.
