@@ -62,6 +62,26 @@ pub async fn send(
     Ok(())
 }
 
+/// Writes a command for a board inside the caller's transaction; the caller [`wake`]s the
+/// board's holder once it has committed.
+pub async fn send_in(
+    tx: &mut crate::db::WriteTx,
+    board_id: &str,
+    id: &str,
+    command: Command,
+    ttl: Duration,
+) -> Result<(), sqlx::Error> {
+    let now = crate::now().millis();
+    let body = serde_json::to_string(&ControllerMessage::Command {
+        id: id.to_owned(),
+        command,
+    })
+    .expect("json");
+    store::insert_command_in(tx, id, board_id, &body, now, now + ttl.as_millis() as i64).await?;
+    metrics::counter!("playrack_board_commands_total").increment(1);
+    Ok(())
+}
+
 /// Wakes the holder of a board's connection: here directly, elsewhere by notification.
 pub async fn wake(state: &AppState, board_id: &str) {
     if state.agents.wake(board_id) {

@@ -143,8 +143,16 @@ pub async fn dispatch_prepare(state: &AppState, session_ids: &[String]) -> PlayR
             });
         let ttl = std::time::Duration::from_millis(left_ms.max(1000) as u64);
         let command_id = format!("prep-{id}-{board}");
-        crate::agents::outbox::send(state, &board, &command_id, command, ttl).await?;
-        store::sessions::mark_preparing(&state.db, id).await?;
+        // The command is written only while the session is live, in the transaction that
+        // marks it preparing: a player who left meanwhile (whose end already gave the slot
+        // back, and may have told the board) never has an instance prepared for them.
+        let mut tx = state.db.write().await?;
+        if !store::sessions::begin_preparing(&mut tx, id).await? {
+            continue;
+        }
+        crate::agents::outbox::send_in(&mut tx, &board, &command_id, command, ttl).await?;
+        tx.commit().await?;
+        crate::agents::outbox::wake(state, &board).await;
     }
     Ok(())
 }

@@ -221,6 +221,15 @@ async fn promote_one(
     for _ in 0..4 {
         let now = crate::now().millis();
         let mut tx = state.db.write().await?;
+        // Promotions of one line take turns (two promoters — the sweep and a pass asked for by
+        // a freed slot — may look at the same heads): a later ticket is never placed while an
+        // earlier one's promotion is still deciding, so the line stays first come first served.
+        store::advisory_lock(
+            &mut tx,
+            state.db.backend,
+            &format!("line|{}", play.tenant_id),
+        )
+        .await?;
         if !tickets::lock_waiting(&mut tx, state.db.backend, id).await? {
             return Ok(Some(None));
         }

@@ -259,19 +259,40 @@ pub async fn insert_command(
     expires_at: i64,
 ) -> Result<(), sqlx::Error> {
     let mut turn = db.turn().await?;
-    sqlx::query(
-        "INSERT INTO board_commands (id, board_id, body, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
-    )
-    .bind(id)
-    .bind(board_id)
-    .bind(body)
-    .bind(now)
-    .bind(expires_at)
-    .execute(&mut *turn)
-    .await?;
+    sqlx::query(INSERT_COMMAND)
+        .bind(id)
+        .bind(board_id)
+        .bind(body)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&mut *turn)
+        .await?;
     Ok(())
 }
+
+/// [`insert_command`] inside the caller's transaction (the command exists exactly when what
+/// it is for is committed).
+pub async fn insert_command_in(
+    tx: &mut WriteTx,
+    id: &str,
+    board_id: &str,
+    body: &str,
+    now: i64,
+    expires_at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(INSERT_COMMAND)
+        .bind(id)
+        .bind(board_id)
+        .bind(body)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&mut ***tx)
+        .await?;
+    Ok(())
+}
+
+const INSERT_COMMAND: &str = "INSERT INTO board_commands (id, board_id, body, created_at, expires_at) \
+     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING";
 
 /// A waiting command.
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -64,6 +64,20 @@ pub async fn prepare_view(pool: &AnyPool, id: &str) -> Result<Option<PrepareView
 }
 
 /// The prepare command is on its way to the board.
+/// A live session reserved (or already preparing: a board being told again) goes `preparing`;
+/// false if it is no longer live. On PostgreSQL the row stays locked until the caller commits,
+/// so an end cannot slip between this and the prepare command written beside it.
+pub async fn begin_preparing(tx: &mut WriteTx, id: &str) -> Result<bool, sqlx::Error> {
+    let n = sqlx::query(
+        "UPDATE sessions SET state = 'preparing' WHERE id = $1 AND live_key IS NOT NULL \
+         AND state IN ('reserved', 'preparing')",
+    )
+    .bind(id)
+    .execute(&mut ***tx)
+    .await?;
+    Ok(n.rows_affected() == 1)
+}
+
 pub async fn mark_preparing(db: &Db, id: &str) -> Result<(), sqlx::Error> {
     let mut turn = db.turn().await?;
     sqlx::query("UPDATE sessions SET state = 'preparing' WHERE id = $1 AND state = 'reserved'")
