@@ -17,6 +17,17 @@ fn sha_hex(b: &[u8]) -> String {
 }
 
 /// Files in the store's scratch directory (uploads in progress).
+/// Cancels an upload (tus termination).
+async fn cancel(ctl: &Ctl, token: &str, upload_id: &str) -> reqwest::Response {
+    ctl.http
+        .delete(format!("{}/v1/uploads/{upload_id}", ctl.url))
+        .bearer_auth(token)
+        .header("tus-resumable", "1.0.0")
+        .send()
+        .await
+        .unwrap()
+}
+
 fn incoming(ctl: &Ctl) -> Vec<String> {
     std::fs::read_dir(ctl.store_root().join(".incoming"))
         .unwrap()
@@ -328,14 +339,7 @@ async fn protocol_violations_are_refused_with_stable_codes() {
         );
 
         // Cancelling fails the version and removes the scratch file.
-        let resp = ctl
-            .http
-            .delete(format!("{}/v1/uploads/{}", ctl.url, up.id))
-            .bearer_auth(&t)
-            .header("tus-resumable", "1.0.0")
-            .send()
-            .await
-            .unwrap();
+        let resp = cancel(&ctl, &t, &up.id).await;
         assert_eq!(resp.status(), StatusCode::NO_CONTENT);
         let v: Version = ctl
             .ok::<(), _>(
@@ -623,14 +627,7 @@ async fn a_tenant_has_at_most_four_uploads_in_progress() {
             "{backend}: another tenant uploads"
         );
         // Cancelling one makes room.
-        let resp = ctl
-            .http
-            .delete(format!("{}/v1/uploads/{}", ctl.url, ids[0]))
-            .bearer_auth(&t)
-            .header("tus-resumable", "1.0.0")
-            .send()
-            .await
-            .unwrap();
+        let resp = cancel(&ctl, &t, &ids[0]).await;
         assert_eq!(resp.status(), StatusCode::NO_CONTENT, "{backend}");
         let resp = ctl.create_upload(&t, &game.id, 100).await;
         assert_eq!(resp.status(), StatusCode::CREATED, "{backend}");
@@ -682,14 +679,7 @@ async fn a_tenants_packages_are_held_to_its_storage_quota() {
         );
 
         // Cancelling gives the bytes back.
-        let resp = ctl
-            .http
-            .delete(format!("{}/v1/uploads/{first}", ctl.url))
-            .bearer_auth(&t)
-            .header("tus-resumable", "1.0.0")
-            .send()
-            .await
-            .unwrap();
+        let resp = cancel(&ctl, &t, &first).await;
         assert_eq!(resp.status(), StatusCode::NO_CONTENT, "{backend}");
         assert_eq!(usage().await, (0, 1_000), "{backend}");
 

@@ -24,7 +24,6 @@ use std::time::Duration;
 
 use android_injector::game::read_tap_counter;
 use peer::Peer;
-use playrack_wire::agent::InstanceState;
 use playrack_wire::api::*;
 use playrack_wire::signaling::{AgentSignal, PeerRole};
 use reqwest::{Method, StatusCode};
@@ -246,35 +245,17 @@ async fn a_play_streams_reacts_to_touch_survives_the_controller_and_restores_its
     // removes the forward and puts a fresh instance back in the warm pool.
     p.bye().await;
     st.leave(&sid).await;
-    let archives = async || -> Vec<serde_json::Value> {
-        let page: serde_json::Value = st
-            .ctl
-            .get(
-                &format!("/v1/archives?game_id={}", st.game.id),
-                &st.tenant_token,
-            )
-            .await;
-        page["items"].as_array().cloned().unwrap_or_default()
-    };
     let mut saved = Vec::new();
     assert!(
         wait_until(Duration::from_secs(30), async || {
-            saved = archives().await;
+            saved = st.archives().await;
             !saved.is_empty()
         })
         .await,
         "the archive reached the controller"
     );
     assert!(
-        wait_until(Duration::from_secs(60), async || {
-            agent.plays().lock().await.is_empty()
-                && agent
-                    .pool
-                    .slots()
-                    .iter()
-                    .all(|s| s.session_id.is_none() && s.state == InstanceState::Warm)
-        })
-        .await,
+        wait_until(Duration::from_secs(60), async || st.all_recycled().await).await,
         "the play never ended on the agent: {:?}",
         agent.pool.slots()
     );

@@ -19,7 +19,6 @@ mod stack;
 use std::time::Duration;
 
 use peer::Peer;
-use playrack_wire::agent::InstanceState;
 use playrack_wire::api::*;
 use playrack_wire::signaling::{AgentSignal, PeerRole};
 use stack::{Options, Stack, stack};
@@ -81,45 +80,21 @@ async fn ended_with(
         (SessionState::Ended, Some(reason)),
         "{sid}"
     );
-    let agent = st.agent.agent.clone();
     assert!(
-        wait_until(Duration::from_secs(60), async || {
-            let page: serde_json::Value = st
-                .ctl
-                .get(
-                    &format!("/v1/archives?game_id={}", st.game.id),
-                    &st.tenant_token,
-                )
-                .await;
-            page["items"].as_array().map_or(0, Vec::len) > archives_before
-        })
+        wait_until(Duration::from_secs(60), async || archives(st).await
+            > archives_before)
         .await,
         "the archive of the play ended by {want} was saved"
     );
     assert!(
-        wait_until(Duration::from_secs(60), async || {
-            agent.plays().lock().await.is_empty()
-                && agent
-                    .pool
-                    .slots()
-                    .iter()
-                    .all(|s| s.session_id.is_none() && s.state == InstanceState::Warm)
-        })
-        .await,
+        wait_until(Duration::from_secs(60), async || st.all_recycled().await).await,
         "the instance is recycled: {:?}",
-        agent.pool.slots()
+        st.agent.agent.pool.slots()
     );
 }
 
 async fn archives(st: &Stack) -> usize {
-    let page: serde_json::Value = st
-        .ctl
-        .get(
-            &format!("/v1/archives?game_id={}", st.game.id),
-            &st.tenant_token,
-        )
-        .await;
-    page["items"].as_array().map_or(0, Vec::len)
+    st.archives().await.len()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

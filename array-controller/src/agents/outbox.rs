@@ -42,24 +42,22 @@ pub async fn send(
     command: Command,
     ttl: Duration,
 ) -> Result<(), sqlx::Error> {
+    let (body, now, expires) = row(id, command, ttl);
+    store::insert_command(&state.db, id, board_id, &body, now, expires).await?;
+    metrics::counter!("playrack_board_commands_total").increment(1);
+    wake(state, board_id).await;
+    Ok(())
+}
+
+/// A command's row: its message, when it is written and when it expires.
+fn row(id: &str, command: Command, ttl: Duration) -> (String, i64, i64) {
     let now = crate::now().millis();
     let body = serde_json::to_string(&ControllerMessage::Command {
         id: id.to_owned(),
         command,
     })
     .expect("json");
-    store::insert_command(
-        &state.db,
-        id,
-        board_id,
-        &body,
-        now,
-        now + ttl.as_millis() as i64,
-    )
-    .await?;
-    metrics::counter!("playrack_board_commands_total").increment(1);
-    wake(state, board_id).await;
-    Ok(())
+    (body, now, now + ttl.as_millis() as i64)
 }
 
 /// Writes a command for a board inside the caller's transaction; the caller [`wake`]s the
@@ -71,13 +69,8 @@ pub async fn send_in(
     command: Command,
     ttl: Duration,
 ) -> Result<(), sqlx::Error> {
-    let now = crate::now().millis();
-    let body = serde_json::to_string(&ControllerMessage::Command {
-        id: id.to_owned(),
-        command,
-    })
-    .expect("json");
-    store::insert_command_in(tx, id, board_id, &body, now, now + ttl.as_millis() as i64).await?;
+    let (body, now, expires) = row(id, command, ttl);
+    store::insert_command_in(tx, id, board_id, &body, now, expires).await?;
     metrics::counter!("playrack_board_commands_total").increment(1);
     Ok(())
 }

@@ -259,15 +259,7 @@ pub async fn insert_command(
     expires_at: i64,
 ) -> Result<(), sqlx::Error> {
     let mut turn = db.turn().await?;
-    sqlx::query(INSERT_COMMAND)
-        .bind(id)
-        .bind(board_id)
-        .bind(body)
-        .bind(now)
-        .bind(expires_at)
-        .execute(&mut *turn)
-        .await?;
-    Ok(())
+    insert_command_on(&mut turn, id, board_id, body, now, expires_at).await
 }
 
 /// [`insert_command`] inside the caller's transaction (the command exists exactly when what
@@ -280,13 +272,24 @@ pub async fn insert_command_in(
     now: i64,
     expires_at: i64,
 ) -> Result<(), sqlx::Error> {
+    insert_command_on(tx, id, board_id, body, now, expires_at).await
+}
+
+async fn insert_command_on(
+    conn: &mut sqlx::AnyConnection,
+    id: &str,
+    board_id: &str,
+    body: &str,
+    now: i64,
+    expires_at: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(INSERT_COMMAND)
         .bind(id)
         .bind(board_id)
         .bind(body)
         .bind(now)
         .bind(expires_at)
-        .execute(&mut ***tx)
+        .execute(conn)
         .await?;
     Ok(())
 }

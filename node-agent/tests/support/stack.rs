@@ -16,6 +16,7 @@ use array_controller::play::identity::Held;
 use node_agent::agent::{Agent, RunningAgent};
 use node_agent::config::{Config, RuntimeKind};
 use node_agent::runtime::InstanceSpec;
+use playrack_wire::agent::InstanceState;
 use playrack_wire::api::*;
 use reqwest::{Method, StatusCode};
 
@@ -257,6 +258,29 @@ impl Stack {
                 StatusCode::OK,
             )
             .await;
+    }
+
+    /// The game's archives, as the tenant lists them.
+    pub async fn archives(&self) -> Vec<serde_json::Value> {
+        let page: serde_json::Value = self
+            .ctl
+            .get(
+                &format!("/v1/archives?game_id={}", self.game.id),
+                &self.tenant_token,
+            )
+            .await;
+        page["items"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Whether the agent runs no play and every instance is back in the warm pool.
+    pub async fn all_recycled(&self) -> bool {
+        let agent = &self.agent.agent;
+        agent.plays().lock().await.is_empty()
+            && agent
+                .pool
+                .slots()
+                .iter()
+                .all(|s| s.session_id.is_none() && s.state == InstanceState::Warm)
     }
 
     pub async fn stop(self) {
