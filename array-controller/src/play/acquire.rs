@@ -306,7 +306,7 @@ async fn place_or_queue(
     play: &Play,
     now: i64,
 ) -> PlayResult<Option<AcquireResponse>> {
-    match place(state, tx, play, now).await? {
+    match place(state, tx, play, now, Locked::Wait).await? {
         Placed::Raced => Ok(None),
         Placed::Assigned(a) => {
             let session_id = reserve(state, tx, play, &a, now, None).await?;
@@ -344,6 +344,19 @@ pub enum Placed {
     Raced,
 }
 
+/// What [`place`] does when every free board of a room is locked by a reservation in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Locked {
+    /// Wait for one: only for a transaction that holds nothing anyone else waits on (a fresh
+    /// acquire holds only its player's lock).
+    Wait,
+    /// Pass the room by: for a transaction that holds a lock others wait on (a promotion holds
+    /// its line, which a queued acquire waits for while it may still hold a board row — on
+    /// PostgreSQL a `FOR UPDATE` keeps the lock on a row whose recheck failed — so waiting for
+    /// a board there could close a cycle).
+    Skip,
+}
+
 /// Chooses a place with the placement core and takes it: the tenant's orders and the rooms
 /// where the version is ready are read with their counts, then only the tried rooms' best
 /// boards (locked, skipping locked ones, on PostgreSQL). O(orders + rooms + tries), never
@@ -353,6 +366,7 @@ pub async fn place(
     tx: &mut WriteTx,
     play: &Play,
     now: i64,
+    locked: Locked,
 ) -> PlayResult<Placed> {
     let orders = store::capacity::orders(tx, &play.tenant_id, now).await?;
     let rooms = store::capacity::rooms(tx, &play.version_id).await?;
@@ -379,7 +393,7 @@ pub async fn place(
                     break;
                 }
             }
-            if rows.is_empty() {
+            if rows.is_empty() && locked == Locked::Wait {
                 rows.extend(store::slots::first_free_waiting(tx, &t.room.id, t.spec).await?);
             }
         }

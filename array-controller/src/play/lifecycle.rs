@@ -325,7 +325,11 @@ async fn place_again(state: &AppState, board_id: &str, session_id: &str) -> Play
         // the refusing board stays counted until it has one, so that board is not chosen again
         // for it on the strength of that slot.
         store::capacity::give_back(&mut tx, &r.room_id, &r.order_id).await?;
-        match super::acquire::place(state, &mut tx, &play, crate::now().millis()).await? {
+        let now = crate::now().millis();
+        // Skip: this transaction already holds the room and order rows a promotion may want.
+        match super::acquire::place(state, &mut tx, &play, now, super::acquire::Locked::Skip)
+            .await?
+        {
             super::acquire::Placed::Raced => continue,
             super::acquire::Placed::Queue(_) => return Ok(false),
             super::acquire::Placed::Assigned(a) => {

@@ -233,7 +233,7 @@ async fn promote_one(
         if !tickets::lock_waiting(&mut tx, state.db.backend, id).await? {
             return Ok(Some(None));
         }
-        match acquire::place(state, &mut tx, &play, now).await? {
+        match acquire::place(state, &mut tx, &play, now, acquire::Locked::Skip).await? {
             Placed::Raced => continue,
             Placed::Queue(_) => return Ok(None),
             Placed::Assigned(a) => {
