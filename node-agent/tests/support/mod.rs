@@ -102,27 +102,83 @@ pub fn workspace() -> PathBuf {
         .to_path_buf()
 }
 
-/// The debug `virtual-device` binary, brought up to date once per test binary (it lives in
-/// another crate, so `CARGO_BIN_EXE_*` does not name it, and cargo does not rebuild it for
-/// this crate's tests; an up-to-date build is a no-op).
+/// The debug `virtual-device` binary, brought up to date once per test binary.
 pub fn virtual_device() -> PathBuf {
     static BUILT: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
-    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    workspace_binary(&BUILT, "android-injector", "virtual-device")
+}
+
+/// The debug `array-controller` binary, brought up to date once per test binary.
+pub fn controller_binary() -> PathBuf {
+    static BUILT: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
+    workspace_binary(&BUILT, "array-controller", "array-controller")
+}
+
+/// A debug binary of another crate of the workspace, brought up to date once per test binary
+/// (`built` remembers it): `CARGO_BIN_EXE_*` names only this crate's binaries, and cargo does
+/// not rebuild other crates' for this crate's tests; an up-to-date build is a no-op.
+fn workspace_binary(built: &std::sync::Mutex<bool>, package: &str, bin: &str) -> PathBuf {
+    let mut built = built.lock().unwrap_or_else(|e| e.into_inner());
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace().join("target"));
-    let bin = target.join("debug/virtual-device");
+    let path = target.join("debug").join(bin);
     if !*built {
         *built = true;
         let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", "android-injector", "--bin", "virtual-device"])
+            .args(["build", "-p", package, "--bin", bin])
             .current_dir(workspace())
             .status()
             .expect("run cargo");
-        assert!(status.success(), "building virtual-device");
+        assert!(status.success(), "building {bin}");
     }
-    assert!(bin.exists(), "{} missing", bin.display());
-    bin
+    assert!(path.exists(), "{} missing", path.display());
+    path
+}
+
+/// A real process a drill kills: started in its own process group, so that whatever it
+/// started (an agent's virtual devices and adb server) goes with it when the guard drops,
+/// however the test ends.
+pub struct Process {
+    pub child: Child,
+    pub name: String,
+}
+
+impl Process {
+    /// Starts `cmd` in a new process group; its output goes to the test's output.
+    pub fn spawn(name: &str, mut cmd: Command) -> Process {
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0).stdin(Stdio::null());
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {name}: {e}"));
+        Process {
+            child,
+            name: name.to_owned(),
+        }
+    }
+
+    /// `kill -9` of the process alone (what it started lives on, orphaned, as it would).
+    pub fn kill9(&mut self) {
+        // SAFETY: a plain kill(2) of a child we own.
+        let r = unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGKILL) };
+        assert_eq!(r, 0, "kill -9 {}", self.name);
+        let status = self.child.wait().expect("reaping the killed process");
+        assert!(!status.success(), "{} was killed", self.name);
+    }
+
+    /// Whether the process is still running.
+    pub fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        // SAFETY: kill(2) of the process group this guard started.
+        unsafe { libc::kill(-(self.child.id() as libc::pid_t), libc::SIGKILL) };
+        let _ = self.child.wait();
+    }
 }
 
 /// Stops an adb server started by a test however the test ends (a panic included).

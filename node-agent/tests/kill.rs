@@ -1,0 +1,613 @@
+//! Fault drills with real processes killed for real (`kill -9`, no goodbye):
+//! - a node agent process dies mid-play: within the lease its play ends `BOARD_LOST`, the
+//!   ledger closes it exactly once, the player waiting in line is placed on the board that is
+//!   left (never on the dead one), and the player's last saved archive is intact — the bytes
+//!   match their hash and the next play restores them;
+//! - the controller process dies mid-play and is started again: the stream never stops, the
+//!   agent reconnects and its hello reconciles, the play is still the one play on its
+//!   instance, and the ticket waiting in line survives and is served when the play ends.
+//!
+//! Both run on PostgreSQL when the suite has one (the shared production setup), else SQLite.
+
+mod support;
+
+#[allow(unused_imports)]
+#[path = "../../array-controller/tests/support/mod.rs"]
+mod ctl;
+#[path = "support/peer.rs"]
+mod peer;
+#[path = "support/stack.rs"]
+mod stack;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use android_injector::game::read_tap_counter;
+use array_controller::play::identity::Held;
+use ctl::Ctl;
+use peer::Peer;
+use playrack_wire::api::*;
+use playrack_wire::signaling::PeerRole;
+use reqwest::{Method, StatusCode};
+use sha2::Digest;
+use support::{Process, wait_until};
+
+/// Heartbeat and lease of the agent drill (the defaults are 5 s and 15 s).
+const HEARTBEAT_SECS: u32 = 1;
+const LEASE_SECS: u32 = 3;
+/// A point in the lower half of the 360×640 video, where the game draws only background.
+const TOUCH: (f32, f32) = (0.5, 0.75);
+
+fn backend() -> &'static str {
+    ctl::backends().last().expect("a backend")
+}
+
+fn taps(p: &Peer) -> Option<u64> {
+    p.picture
+        .as_ref()
+        .and_then(|pic| read_tap_counter(pic.luma()))
+}
+
+/// A tap on the DataChannel, then the counter the game draws shows `want`.
+async fn tap(p: &mut Peer, want: u64) {
+    assert!(
+        p.run_until(Duration::from_secs(15), |p| p.channel_open)
+            .await
+    );
+    for phase in ["down", "up"] {
+        let (x, y) = TOUCH;
+        let msg = format!(r#"{{"t":"touch","phase":"{phase}","pointer":0,"x":{x},"y":{y}}}"#);
+        assert!(p.send_input(&msg));
+    }
+    assert!(
+        p.run_until(Duration::from_secs(15), |p| taps(p) == Some(want))
+            .await,
+        "the tap counter shows {want} (shows {:?})",
+        taps(p)
+    );
+}
+
+/// One board: the real `node-agent` binary with the process driver, one warm `hd-60` slot.
+struct BoardProcess {
+    process: Process,
+    serial: String,
+    adb_port: u16,
+}
+
+impl BoardProcess {
+    fn start(ctl: &Ctl, token: &str, serial: &str, dir: &Path) -> BoardProcess {
+        let dir = dir.join(serial);
+        std::fs::create_dir_all(&dir).unwrap();
+        let jar = dir.join("scrcpy-server.jar");
+        std::fs::write(&jar, b"PK\x03\x04 the injector").unwrap();
+        let adb_port = free_port();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_node-agent"));
+        cmd.args(["--controller-url", &ctl.url])
+            .args(["--enrolment-token", token])
+            .args(["--serial", serial, "--model", "RK3588"])
+            .args(["--capacity", "hd-60=1", "--warm", "hd-60=1"])
+            .args(["--spec", "hd-60=360x640@30", "--runtime", "process"])
+            .arg("--virtual-device")
+            .arg(support::virtual_device())
+            .args(["--adb-port", &adb_port.to_string()])
+            .arg("--injector-jar")
+            .arg(&jar)
+            .arg("--shared-volume")
+            .arg(&ctl.config.package_store)
+            .arg("--data-dir")
+            .arg(dir.join("agent"))
+            .args(["--webrtc-port", "0", "--http-port", "0"])
+            .args(["--listen-address", "127.0.0.1"])
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "node_agent=warn".into()),
+            );
+        BoardProcess {
+            process: Process::spawn(serial, cmd),
+            serial: serial.to_owned(),
+            adb_port,
+        }
+    }
+}
+
+impl Drop for BoardProcess {
+    fn drop(&mut self) {
+        // The adb server daemonizes out of the agent's process group.
+        let _ = Command::new("adb")
+            .args(["-P", &self.adb_port.to_string(), "kill-server"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The controller's boards by serial.
+async fn boards(ctl: &Ctl) -> Vec<Board> {
+    ctl.list_all("/v1/boards", &ctl.op).await
+}
+
+/// A player of the drill: their acquire, the key it handed them, and where it went.
+struct Seat {
+    session_id: String,
+    key: String,
+    board_id: String,
+}
+
+async fn play_key(ctl: &Ctl, held: Held<'_>) -> String {
+    array_controller::play::lifecycle::play_key(ctl.state(), held)
+        .await
+        .expect("the signing key")
+}
+
+async fn view(ctl: &Ctl, seat: &Seat) -> PlaySession {
+    ctl.ok::<(), _>(
+        Method::GET,
+        &format!("/v1/play/sessions/{}", seat.session_id),
+        &seat.key,
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn ticket(ctl: &Ctl, id: &str, key: &str) -> Ticket {
+    ctl.ok::<(), _>(
+        Method::GET,
+        &format!("/v1/play/tickets/{id}"),
+        key,
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// Follows a ticket as the SDK does until its promotion is claimed.
+async fn claimed(ctl: &Ctl, id: &str, key: &str) -> Seat {
+    let mut seat = None;
+    assert!(
+        wait_until(Duration::from_secs(60), async || {
+            let t = ticket(ctl, id, key).await;
+            if let (TicketState::Claimed, Some(s)) = (t.state, t.session_id) {
+                let key = play_key(ctl, Held::Session(&s)).await;
+                let board_id = view(
+                    ctl,
+                    &Seat {
+                        session_id: s.clone(),
+                        key: key.clone(),
+                        board_id: String::new(),
+                    },
+                )
+                .await
+                .session
+                .board_id;
+                seat = Some(Seat {
+                    session_id: s,
+                    key,
+                    board_id,
+                });
+            }
+            seat.is_some()
+        })
+        .await,
+        "ticket {id} was promoted and claimed"
+    );
+    seat.unwrap()
+}
+
+/// Player `i` acquires through `link` and, if queued, waits in line until served.
+async fn seat(ctl: &Ctl, link: &Link, i: usize) -> Seat {
+    match ctl::acquire(ctl, &by_link(link, i), None).await {
+        AcquireResponse::Assigned {
+            session_id,
+            board_id,
+            play_key,
+            ..
+        } => Seat {
+            session_id,
+            key: play_key,
+            board_id,
+        },
+        AcquireResponse::Queued {
+            ticket_id,
+            play_key,
+            ..
+        } => claimed(ctl, &ticket_id, &play_key).await,
+    }
+}
+
+fn by_link(link: &Link, i: usize) -> AcquireRequest {
+    AcquireRequest {
+        link: Some(link.code.clone()),
+        device_id: Some(ctl::device(i)),
+        ..Default::default()
+    }
+}
+
+/// Connects to a seat once it is ready; the peer has decoded a picture.
+async fn connect(ctl: &Ctl, seat: &Seat) -> Peer {
+    let mut info = None;
+    assert!(
+        wait_until(Duration::from_secs(60), async || {
+            let s = view(ctl, seat).await;
+            if matches!(s.session.state, SessionState::Ready | SessionState::Playing) {
+                info = s.connect;
+            }
+            info.is_some()
+        })
+        .await,
+        "session {} became ready",
+        seat.session_id
+    );
+    let info = info.unwrap();
+    let mut p = Peer::connect(&info.signaling_url, &info.token, PeerRole::Player)
+        .await
+        .expect("admitted");
+    assert!(
+        p.run_until(Duration::from_secs(60), |p| taps(p).is_some())
+            .await,
+        "a picture with the tap counter ({} frames decoded)",
+        p.decoded
+    );
+    p
+}
+
+async fn leave(ctl: &Ctl, seat: &Seat) {
+    let _: Session = ctl
+        .ok::<(), _>(
+            Method::DELETE,
+            &format!("/v1/play/sessions/{}", seat.session_id),
+            &seat.key,
+            None,
+            StatusCode::OK,
+        )
+        .await;
+}
+
+async fn archives(ctl: &Ctl, game_id: &str, token: &str) -> Vec<Archive> {
+    ctl.list_all(&format!("/v1/archives?game_id={game_id}"), token)
+        .await
+}
+
+/// The stored bytes of an archive hash to what its row says.
+fn stored_hash(ctl: &Ctl, archive: &Archive) -> String {
+    let path = ctl
+        .config
+        .package_store
+        .join("archives")
+        .join(format!("{}.bin", archive.id));
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    hex::encode(sha2::Sha256::digest(&bytes))
+}
+
+async fn ledger_rows(ctl: &Ctl, session: &str) -> Vec<String> {
+    sqlx::query_scalar("SELECT end_reason FROM usage_ledger WHERE session_id = $1")
+        .bind(session)
+        .fetch_all(&ctl.state().db.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_agent_ends_its_play_once_and_keeps_the_last_archive() {
+    support::init_logs();
+    let ctl = Ctl::start_with(backend(), |c| {
+        c.agent_heartbeat_secs = HEARTBEAT_SECS;
+        c.agent_lease_secs = LEASE_SECS;
+    })
+    .await;
+    let store = ctl.config.package_store.to_string_lossy().into_owned();
+    ctl.specs().await;
+    let region = ctl.region("east").await;
+    let room = ctl.room_at(&region.id, "r1", &store).await;
+    let token = ctl.enrolment_token(&room.id).await;
+    let (tenant, t) = ctl.tenant("Acme").await;
+    let game = ctl.game(&t, "tapper").await;
+    let version = ctl
+        .published(&t, &game.id, &ctl::fixture("tapper-v1.apk"))
+        .await;
+    ctl.deploy(&t, &version.id, &[&room.id]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut procs = vec![
+        BoardProcess::start(&ctl, &token, "RK-KILL-A", dir.path()),
+        BoardProcess::start(&ctl, &token, "RK-KILL-B", dir.path()),
+    ];
+    assert!(
+        wait_until(Duration::from_secs(120), async || {
+            let d: Deployment = ctl
+                .get(&format!("/v1/versions/{}/deployment", version.id), &t)
+                .await;
+            let bs = boards(&ctl).await;
+            d.rooms
+                .iter()
+                .all(|r| r.state == DeploymentRoomState::Ready)
+                && bs.len() == 2
+                && bs.iter().all(|b| {
+                    b.agent_state == AgentState::Online
+                        && b.telemetry.as_ref().is_some_and(|t| t.instances_warm == 1)
+                })
+        })
+        .await,
+        "both board processes enrolled, synced and warm"
+    );
+    ctl.order(&tenant.id, &region.id, 2).await;
+    let link = ctl.link(&t, &game.id, Some(600)).await;
+
+    // Player 1 plays, taps once and leaves: the archive is saved.
+    let first = seat(&ctl, &link, 1).await;
+    let mut p = connect(&ctl, &first).await;
+    assert_eq!(taps(&p), Some(0), "a fresh player");
+    tap(&mut p, 1).await;
+    leave(&ctl, &first).await;
+    let mut saved = None;
+    assert!(
+        wait_until(Duration::from_secs(30), async || {
+            saved = archives(&ctl, &game.id, &t)
+                .await
+                .into_iter()
+                .find(|a| a.session_id == first.session_id);
+            saved.is_some()
+        })
+        .await,
+        "the first play's archive was saved"
+    );
+    let saved = saved.unwrap();
+    assert_eq!(stored_hash(&ctl, &saved), saved.sha256);
+    drop(p);
+
+    // Player 1 plays again (the archive restored: one tap), taps once more — not saved yet;
+    // player 2 takes the other board; player 3 waits in line (the order holds two plays).
+    let again = seat(&ctl, &link, 1).await;
+    let mut p = connect(&ctl, &again).await;
+    assert_eq!(taps(&p), Some(1), "the archive was restored");
+    tap(&mut p, 2).await;
+    let second = seat(&ctl, &link, 2).await;
+    assert_ne!(second.board_id, again.board_id, "one slot per board");
+    let AcquireResponse::Queued {
+        ticket_id,
+        play_key: ticket_key,
+        ..
+    } = ctl::acquire(&ctl, &by_link(&link, 3), None).await
+    else {
+        panic!("the order is full: player 3 waits in line")
+    };
+
+    // kill -9 the agent under player 1's play.
+    let bs = boards(&ctl).await;
+    let serial_of = |id: &str| {
+        bs.iter()
+            .find(|b| b.id == id)
+            .map(|b| b.serial.clone())
+            .unwrap()
+    };
+    let dead_serial = serial_of(&again.board_id);
+    let dead = procs.iter_mut().find(|b| b.serial == dead_serial).unwrap();
+    let killed_at = Instant::now();
+    dead.process.kill9();
+
+    // Within the lease (and a sweep or two), the play ends BOARD_LOST and the board is LOST.
+    let mut ended = None;
+    assert!(
+        wait_until(
+            Duration::from_secs(u64::from(LEASE_SECS) + 10),
+            async || {
+                let s = view(&ctl, &again).await.session;
+                if s.state == SessionState::Ended {
+                    ended = Some(s.end_reason);
+                }
+                ended.is_some()
+            }
+        )
+        .await,
+        "the dead board's play ended"
+    );
+    let lost_after = killed_at.elapsed();
+    assert_eq!(ended, Some(Some(EndReason::BoardLost)));
+    let b = boards(&ctl).await;
+    let dead_board = b.iter().find(|b| b.id == again.board_id).unwrap();
+    assert_eq!(dead_board.agent_state, AgentState::Lost);
+    println!(
+        "kill drill: the play ended BOARD_LOST {lost_after:?} after kill -9 (lease {LEASE_SECS} s)"
+    );
+
+    // Player 3, still polling, is placed on the board that is left once player 2 leaves —
+    // never on the dead one (the order's place that player 1 freed is not a slot).
+    let waiting = ticket(&ctl, &ticket_id, &ticket_key).await;
+    assert_eq!(waiting.state, TicketState::Waiting, "no slot is free yet");
+    leave(&ctl, &second).await;
+    let third = claimed(&ctl, &ticket_id, &ticket_key).await;
+    assert_eq!(third.board_id, second.board_id, "placed on the live board");
+    let p3 = connect(&ctl, &third).await;
+    drop(p3);
+
+    // The ledger closed the killed play exactly once.
+    assert_eq!(ledger_rows(&ctl, &again.session_id).await, ["BOARD_LOST"]);
+
+    // The last archive is the first play's, intact; the next play restores it.
+    let all = archives(&ctl, &game.id, &t).await;
+    assert!(
+        all.iter().all(|a| a.session_id != again.session_id),
+        "the killed play saved nothing: {all:?}"
+    );
+    let kept = all.iter().find(|a| a.id == saved.id).expect("kept");
+    assert_eq!(kept.sha256, saved.sha256);
+    assert_eq!(stored_hash(&ctl, kept), saved.sha256);
+    leave(&ctl, &third).await;
+    let last = seat(&ctl, &link, 1).await;
+    assert_ne!(last.board_id, again.board_id, "never the dead board");
+    let p = connect(&ctl, &last).await;
+    assert_eq!(taps(&p), Some(1), "the last saved archive was restored");
+    drop(p);
+    leave(&ctl, &last).await;
+    drop(procs);
+    ctl.stop().await;
+}
+
+/// The real `array-controller` binary on `config`'s address, data and database.
+fn controller_process(config: &array_controller::config::Config) -> Process {
+    let mut cmd = Command::new(support::controller_binary());
+    cmd.arg("--listen")
+        .arg(config.listen.to_string())
+        .arg("--data-dir")
+        .arg(&config.data_dir)
+        .arg("--database-url")
+        .arg(&config.database_url)
+        .arg("--package-store")
+        .arg(&config.package_store)
+        .args(["--rate-limit-ip", &config.rate_limit_ip.to_string()])
+        .args(["--rate-limit-key", &config.rate_limit_key.to_string()])
+        .env(
+            "RUST_LOG",
+            std::env::var("RUST_LOG").unwrap_or_else(|_| "array_controller=warn".into()),
+        );
+    Process::spawn("array-controller", cmd)
+}
+
+/// Drives `p` (a peer that is not driven stops answering ICE) until `cond` holds.
+async fn driving(p: &mut Peer, timeout: Duration, mut cond: impl AsyncFnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if cond().await {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        p.run_until(Duration::from_millis(200), |_| false).await;
+    }
+}
+
+/// Whether the controller answers (false while it is down).
+async fn answers(ctl: &Ctl) -> bool {
+    ctl.http
+        .get(format!("{}/readyz", ctl.url))
+        .timeout(Duration::from_secs(2))
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_controller_comes_back_to_the_same_plays_and_line() {
+    // Built before any play: a build during one would leave the peer undriven.
+    support::controller_binary();
+    let mut st = stack::stack(stack::Options {
+        backend: backend(),
+        ..Default::default()
+    })
+    .await;
+    let s1 = st.acquire(1).await;
+    let first = Seat {
+        key: st.key(Held::Session(&s1)).await,
+        board_id: st.board_id.clone(),
+        session_id: s1,
+    };
+    let mut p = connect(&st.ctl, &first).await;
+    tap(&mut p, 1).await;
+    let AcquireResponse::Queued {
+        ticket_id,
+        play_key: ticket_key,
+        ..
+    } = ctl::acquire(&st.ctl, &by_link(&st.link, 2), None).await
+    else {
+        panic!("the board's one slot is taken: player 2 waits in line")
+    };
+
+    // The controller becomes a process of its own (same address, data and database).
+    st.ctl.running.take().expect("running").stop().await;
+    let mut controller = controller_process(&st.ctl.config);
+    let ctl = &st.ctl;
+    let board_online = async || {
+        let bs: Vec<Board> = ctl.list_all("/v1/boards", &ctl.op).await;
+        bs.iter()
+            .any(|b| b.id == first.board_id && b.agent_state == AgentState::Online)
+    };
+    assert!(
+        driving(&mut p, Duration::from_secs(60), async || {
+            answers(ctl).await && board_online().await
+        })
+        .await,
+        "the agent reconnected to the controller process"
+    );
+
+    // kill -9 mid-play: the stream goes on without it.
+    controller.kill9();
+    let before = p.decoded;
+    assert!(
+        p.run_until(Duration::from_secs(30), |p| p.decoded >= before + 60)
+            .await,
+        "the video went on while the controller was dead ({} new frames)",
+        p.decoded - before
+    );
+    assert!(!answers(ctl).await, "the controller is dead");
+
+    // Started again: the agent reconnects and reconciles; the play is still playing, the
+    // ticket still waits (its player kept polling — here, from now on).
+    let _controller = controller_process(&st.ctl.config);
+    assert!(
+        driving(&mut p, Duration::from_secs(60), async || {
+            answers(ctl).await
+                && board_online().await
+                && view(ctl, &first).await.session.state == SessionState::Playing
+                && ticket(ctl, &ticket_id, &ticket_key).await.state == TicketState::Waiting
+        })
+        .await,
+        "after the restart: board online, play playing, ticket waiting"
+    );
+    let before = p.decoded;
+    assert!(
+        p.run_until(Duration::from_secs(20), |p| p.decoded >= before + 30)
+            .await
+    );
+    assert_eq!(taps(&p), Some(1), "the same instance, its state untouched");
+    // No instance was handed out twice: the board runs exactly this play, and the controller
+    // counts one live play.
+    let slots = st.agent.agent.pool.slots();
+    let busy: Vec<&str> = slots
+        .iter()
+        .filter_map(|s| s.session_id.as_deref())
+        .collect();
+    assert_eq!(busy, [first.session_id.as_str()]);
+    let online: Vec<OnlineEntry> = ctl.list_all("/v1/online", &st.tenant_token).await;
+    assert_eq!(
+        online
+            .iter()
+            .map(|e| e.session_id.as_str())
+            .collect::<Vec<_>>(),
+        [first.session_id.as_str()]
+    );
+
+    // Player 1 leaves: the archive is saved and the waiting ticket is served on the board.
+    leave(ctl, &first).await;
+    drop(p);
+    let mut second = None;
+    assert!(
+        wait_until(Duration::from_secs(60), async || {
+            let t = ticket(ctl, &ticket_id, &ticket_key).await;
+            second = t.session_id.filter(|_| t.state == TicketState::Claimed);
+            second.is_some()
+        })
+        .await,
+        "the ticket that waited through the restart was served"
+    );
+    assert!(
+        wait_until(Duration::from_secs(30), async || {
+            archives(ctl, &st.game.id, &st.tenant_token)
+                .await
+                .iter()
+                .any(|a| a.session_id == first.session_id)
+        })
+        .await,
+        "the play's archive was saved"
+    );
+    drop(_controller);
+    st.stop().await;
+}
