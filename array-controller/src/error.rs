@@ -116,6 +116,9 @@ impl IntoResponse for ApiError {
         if let ApiError::RateLimited { retry_after_secs } = self {
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        } else if resp.status() == StatusCode::SERVICE_UNAVAILABLE {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(1));
         }
         resp
     }
@@ -123,6 +126,17 @@ impl IntoResponse for ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
+        if let Some(code) = transient(&e) {
+            // Nothing is wrong with the request: the database is restarting, unreachable or
+            // chose this transaction to break a deadlock. The client retries (with its
+            // idempotency key, if it sent one) after Retry-After.
+            tracing::warn!(request_id = ?crate::http::current_request_id(), "{code}: {e}");
+            let detail = match code {
+                "DATABASE_UNAVAILABLE" => "the database is unavailable; retry shortly",
+                _ => "the request collided with another; retry it",
+            };
+            return ApiError::coded(StatusCode::SERVICE_UNAVAILABLE, code, detail);
+        }
         if let sqlx::Error::Database(db) = &e {
             if db.is_unique_violation() {
                 return ApiError::conflict(
@@ -135,6 +149,27 @@ impl From<sqlx::Error> for ApiError {
             }
         }
         ApiError::Internal(e.to_string())
+    }
+}
+
+/// The code of a database error that says nothing about the request and passes by itself:
+/// `DATABASE_UNAVAILABLE` (no connection, the server shutting down or starting up; SQLSTATE
+/// classes 08 and 57P) or `BUSY` (a deadlock or serialization failure; SQLite's busy).
+fn transient(e: &sqlx::Error) -> Option<&'static str> {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => Some("DATABASE_UNAVAILABLE"),
+        sqlx::Error::Database(db) => match db.code().as_deref() {
+            Some(c) if c.starts_with("08") || c.starts_with("57P") || c == "53300" => {
+                Some("DATABASE_UNAVAILABLE")
+            }
+            Some("40001" | "40P01" | "5" | "6" | "261" | "517" | "773") => Some("BUSY"),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -161,3 +196,24 @@ impl From<std::io::Error> for ApiError {
 pub const STORAGE_FULL: &str = "STORAGE_FULL";
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_that_is_away_is_a_503_to_retry_not_an_internal_error() {
+        for e in [
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionRefused)),
+        ] {
+            let api = ApiError::from(e);
+            assert_eq!(api.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(api.code(), "DATABASE_UNAVAILABLE");
+            let resp = api.into_response();
+            assert_eq!(resp.headers()[header::RETRY_AFTER], "1");
+        }
+        let api = ApiError::from(sqlx::Error::RowNotFound);
+        assert_eq!(api.code(), "INTERNAL");
+    }
+}

@@ -3,8 +3,12 @@
 //! controller judges boards only after hearing them for a whole lease, and the board's hello
 //! makes it adopt what both sides still have.
 //!
-//! One test in its own binary: the PostgreSQL drill stops the shared test server, and cargo
-//! runs test binaries one at a time, so no other test sees the outage.
+//! A second drill restarts PostgreSQL under a crowd of acquires, each sent with an idempotency
+//! key and retried as a client does: none is lost, none is doubled, and what is refused
+//! meanwhile is a 503 to retry, never an internal error.
+//!
+//! Its own binary: the PostgreSQL drills stop the shared test server, and cargo runs test
+//! binaries one at a time, so no other test sees the outage; within it, the drills take turns.
 
 mod support;
 
@@ -14,7 +18,7 @@ use reqwest::{Method, StatusCode};
 use std::time::Duration;
 use support::agent::{LiveBoard, TestAgent, report};
 use support::play::*;
-use support::{Ctl, acquire, backends, judged, postgres_script, wait_for, world};
+use support::{Ctl, acquire, backends, judged, postgres_script, problem_of, wait_for, world};
 
 /// Heartbeat and lease of the drill (the defaults are 5 s and 15 s; the outages are scaled
 /// the same way: "45 s" is three leases).
@@ -59,8 +63,12 @@ async fn board_state(ctl: &Ctl, id: &str) -> AgentState {
     b.agent_state
 }
 
+/// The drills stop the shared PostgreSQL server: one at a time.
+static ONE_OUTAGE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_controller_restart_and_a_database_outage_end_no_play() {
+    let _turn = ONE_OUTAGE.lock().await;
     let lease = Duration::from_secs(u64::from(LEASE_SECS));
     for backend in backends() {
         let mut ctl = Ctl::start_with(backend, |c| {
@@ -183,5 +191,158 @@ async fn a_controller_restart_and_a_database_outage_end_no_play() {
         assert_eq!(s.session.end_reason.map(|r| r.as_str()), Some("USER_LEFT"));
         board.task.abort();
         ctl.stop().await;
+    }
+}
+
+/// What one player's acquire came to: its answer, and the refusals on the way.
+struct Outcome {
+    first: AcquireResponse,
+    refusals: Vec<(u16, String, bool)>,
+    sent_at: std::time::Instant,
+    answered_at: std::time::Instant,
+}
+
+fn held(a: &AcquireResponse) -> String {
+    match a {
+        AcquireResponse::Assigned { session_id, .. } => session_id.clone(),
+        AcquireResponse::Queued { ticket_id, .. } => ticket_id.clone(),
+    }
+}
+
+/// Acquires with `key` until answered, as a client does: a refusal to retry (503 with
+/// Retry-After) or a lost connection is retried with the same key.
+async fn acquire_retrying(ctl: &Ctl, req: &AcquireRequest, key: &str) -> Outcome {
+    let mut refusals = Vec::new();
+    let sent_at = std::time::Instant::now();
+    let deadline = sent_at + Duration::from_secs(90);
+    loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "acquire {key} never answered: {refusals:?}"
+        );
+        let sent = ctl
+            .http
+            .post(format!("{}/v1/play/acquire", ctl.url))
+            .header("idempotency-key", key)
+            .json(req)
+            .send()
+            .await;
+        let Ok(resp) = sent else {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            continue;
+        };
+        let status = resp.status().as_u16();
+        if status == 200 {
+            return Outcome {
+                first: resp.json().await.unwrap(),
+                refusals,
+                sent_at,
+                answered_at: std::time::Instant::now(),
+            };
+        }
+        let retry_after = resp.headers().contains_key("retry-after");
+        let problem = problem_of(&resp.text().await.unwrap_or_default());
+        refusals.push((status, problem.code.clone(), retry_after));
+        assert_eq!(status, 503, "{key}: only a refusal to retry: {problem:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn acquires_through_a_database_restart_are_neither_lost_nor_doubled() {
+    if !backends().contains(&"postgres") {
+        return; // SQLite lives in the controller's process: there is no server to restart.
+    }
+    let _turn = ONE_OUTAGE.lock().await;
+    const PLAYERS: usize = 24;
+    let ctl = std::sync::Arc::new(
+        Ctl::start_with("postgres", |c| {
+            c.agent_heartbeat_secs = HEARTBEAT_SECS;
+            c.agent_lease_secs = LEASE_SECS;
+        })
+        .await,
+    );
+    // 2 boards × 4 slots: 8 players are placed, 16 wait in line.
+    let mut w = world(&ctl, 2, 4, 100).await;
+    let boards: Vec<LiveBoard> = std::mem::take(&mut w.sockets)
+        .into_iter()
+        .map(|ws| LiveBoard::spawn(ws, Duration::from_secs(u64::from(HEARTBEAT_SECS))))
+        .collect();
+
+    // The crowd arrives over two seconds; the database goes away early on, for 4 s.
+    let mut crowd = tokio::task::JoinSet::new();
+    for i in 0..PLAYERS {
+        let (ctl, req) = (ctl.clone(), w.by_link(i));
+        crowd.spawn(async move {
+            tokio::time::sleep(Duration::from_millis(80 * i as u64)).await;
+            let key = format!("idem-{i}");
+            (i, acquire_retrying(&ctl, &req, &key).await)
+        });
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    postgres_script("suspend");
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    postgres_script("resume");
+    let resumed = std::time::Instant::now();
+    let mut outcomes = std::collections::BTreeMap::new();
+    while let Some(r) = crowd.join_next().await {
+        let (i, o) = r.unwrap();
+        outcomes.insert(i, o);
+    }
+
+    // Every player was answered — those who asked during the outage too (they waited, or
+    // were refused and retried); what was refused meanwhile said to retry.
+    assert_eq!(outcomes.len(), PLAYERS);
+    let through = outcomes
+        .values()
+        .filter(|o| o.sent_at < resumed && o.answered_at > resumed)
+        .count();
+    assert!(through > 0, "no acquire was in flight during the outage");
+    let refused: Vec<_> = outcomes.values().flat_map(|o| &o.refusals).collect();
+    for (status, code, retry_after) in &refused {
+        assert_eq!(*status, 503);
+        assert!(
+            code == "DATABASE_UNAVAILABLE" || code == "BUSY",
+            "refused with {code}"
+        );
+        assert!(retry_after, "a 503 says when to retry");
+    }
+
+    // The same key answers the same again: nothing is placed or queued twice.
+    for (i, o) in &outcomes {
+        let again = acquire_retrying(&ctl, &w.by_link(*i), &format!("idem-{i}")).await;
+        assert_eq!(held(&again.first), held(&o.first), "player {i}'s replay");
+    }
+    let assigned = outcomes
+        .values()
+        .filter(|o| matches!(o.first, AcquireResponse::Assigned { .. }))
+        .count();
+    assert_eq!(assigned, 8, "every slot was taken, once");
+    let db = &ctl.state().db.pool;
+    let count = |sql: &'static str| async move {
+        sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(db)
+            .await
+            .unwrap()
+    };
+    assert_eq!(count("SELECT COUNT(*) FROM sessions").await, 8);
+    assert_eq!(
+        count("SELECT COUNT(*) FROM tickets").await,
+        (PLAYERS - 8) as i64
+    );
+    assert_eq!(
+        count("SELECT CAST(SUM(in_use) AS BIGINT) FROM board_slots").await,
+        8,
+        "the slots count exactly the plays"
+    );
+    let held_ids: std::collections::BTreeSet<String> =
+        outcomes.values().map(|o| held(&o.first)).collect();
+    assert_eq!(held_ids.len(), PLAYERS, "one play or ticket per player");
+    println!(
+        "database restart drill: {PLAYERS} acquires answered ({through} asked during the 4-s outage), {} refusals to retry on the way (503), none lost or doubled",
+        refused.len()
+    );
+    for b in boards {
+        b.task.abort();
     }
 }
