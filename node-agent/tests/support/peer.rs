@@ -73,7 +73,12 @@ pub struct Peer {
 impl Peer {
     /// A peer on a fresh loopback socket and its SDP offer.
     pub async fn new() -> (Peer, String) {
-        let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        Self::new_at(std::net::Ipv4Addr::LOCALHOST.into()).await
+    }
+
+    /// A peer on a fresh socket at `ip` (an address the agent can reach) and its SDP offer.
+    pub async fn new_at(ip: std::net::IpAddr) -> (Peer, String) {
+        let socket = UdpSocket::bind((ip, 0)).await.unwrap();
         let local = socket.local_addr().unwrap();
         let mut rtc = RtcConfig::new()
             .clear_codecs()
@@ -116,6 +121,16 @@ impl Peer {
     /// Signals with the agent at `url` (hello → welcome → offer → answer) and returns the
     /// connected-to-be peer, or the agent's refusal.
     pub async fn connect(url: &str, token: &str, role: PeerRole) -> Result<Peer, AgentSignal> {
+        Self::connect_from(url, token, role, std::net::Ipv4Addr::LOCALHOST.into()).await
+    }
+
+    /// [`Peer::connect`] with the media socket at `ip`.
+    pub async fn connect_from(
+        url: &str,
+        token: &str,
+        role: PeerRole,
+        ip: std::net::IpAddr,
+    ) -> Result<Peer, AgentSignal> {
         let (mut ws, _) = tokio_tungstenite::connect_async(url)
             .await
             .expect("signaling");
@@ -132,7 +147,7 @@ impl Peer {
             Some(other) => return Err(other),
             None => panic!("the signaling socket closed before welcome"),
         }
-        let (mut peer, offer) = Peer::new().await;
+        let (mut peer, offer) = Peer::new_at(ip).await;
         send(&mut ws, &ClientSignal::Offer { sdp: offer }).await;
         match recv(&mut ws).await {
             Some(AgentSignal::Answer { sdp }) => peer.accept_answer(&sdp),

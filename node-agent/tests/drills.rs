@@ -5,9 +5,13 @@
 //!   match their hash and the next play restores them;
 //! - the controller process dies mid-play and is started again: the stream never stops, the
 //!   agent reconnects and its hello reconciles, the play is still the one play on its
-//!   instance, and the ticket waiting in line survives and is served when the play ends.
+//!   instance, and the ticket waiting in line survives and is served when the play ends;
+//! - the agent (a process in a network namespace this test creates, reaching the controller
+//!   over one veth pair and its players over another) is cut off from the controller for 30 s
+//!   — silently, packets dropped, as a failed switch does: the stream goes on, and when the
+//!   link is back the agent's hello reconciles; nothing is booked twice.
 //!
-//! Both run on PostgreSQL when the suite has one (the shared production setup), else SQLite.
+//! They run on PostgreSQL when the suite has one (the shared production setup), else SQLite.
 
 mod support;
 
@@ -77,12 +81,31 @@ struct BoardProcess {
 
 impl BoardProcess {
     fn start(ctl: &Ctl, token: &str, serial: &str, dir: &Path) -> BoardProcess {
+        Self::start_in(ctl, token, serial, dir, None)
+    }
+
+    /// The board in `net`'s namespace, serving players on its player-side address.
+    fn start_in(
+        ctl: &Ctl,
+        token: &str,
+        serial: &str,
+        dir: &Path,
+        net: Option<&Netns>,
+    ) -> BoardProcess {
         let dir = dir.join(serial);
         std::fs::create_dir_all(&dir).unwrap();
         let jar = dir.join("scrcpy-server.jar");
         std::fs::write(&jar, b"PK\x03\x04 the injector").unwrap();
         let adb_port = free_port();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_node-agent"));
+        let agent = env!("CARGO_BIN_EXE_node-agent");
+        let (mut cmd, listen) = match net {
+            None => (Command::new(agent), "127.0.0.1".to_owned()),
+            Some(n) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", &n.name, agent]);
+                (c, n.player_side.clone())
+            }
+        };
         cmd.args(["--controller-url", &ctl.url])
             .args(["--enrolment-token", token])
             .args(["--serial", serial, "--model", "RK3588"])
@@ -98,7 +121,7 @@ impl BoardProcess {
             .arg("--data-dir")
             .arg(dir.join("agent"))
             .args(["--webrtc-port", "0", "--http-port", "0"])
-            .args(["--listen-address", "127.0.0.1"])
+            .args(["--listen-address", &listen])
             .env(
                 "RUST_LOG",
                 std::env::var("RUST_LOG").unwrap_or_else(|_| "node_agent=warn".into()),
@@ -234,6 +257,11 @@ fn by_link(link: &Link, i: usize) -> AcquireRequest {
 
 /// Connects to a seat once it is ready; the peer has decoded a picture.
 async fn connect(ctl: &Ctl, seat: &Seat) -> Peer {
+    connect_from(ctl, seat, std::net::Ipv4Addr::LOCALHOST.into()).await
+}
+
+/// [`connect`] with the player's media socket at `ip`.
+async fn connect_from(ctl: &Ctl, seat: &Seat, ip: std::net::IpAddr) -> Peer {
     let mut info = None;
     assert!(
         wait_until(Duration::from_secs(60), async || {
@@ -248,7 +276,7 @@ async fn connect(ctl: &Ctl, seat: &Seat) -> Peer {
         seat.session_id
     );
     let info = info.unwrap();
-    let mut p = Peer::connect(&info.signaling_url, &info.token, PeerRole::Player)
+    let mut p = Peer::connect_from(&info.signaling_url, &info.token, PeerRole::Player, ip)
         .await
         .expect("admitted");
     assert!(
@@ -610,4 +638,219 @@ async fn a_killed_controller_comes_back_to_the_same_plays_and_line() {
     );
     drop(_controller);
     st.stop().await;
+}
+
+/// A network namespace for one board, made and removed by this test: the board reaches the
+/// controller over one veth pair (`10.77.N.0/30`) and its players reach it over another
+/// (`10.78.N.0/30`), so the controller's link can be cut alone.
+struct Netns {
+    name: String,
+    /// The host's end of the controller link (the controller listens here).
+    controller_side: String,
+    /// The board's address on the player link.
+    player_side: String,
+    /// The players' (the host's) address on the player link.
+    player_host: std::net::IpAddr,
+    /// The host-side interface of the controller link (cut by setting it down).
+    control_if: String,
+}
+
+fn ip(args: &[&str]) {
+    let out = Command::new("ip")
+        .args(args)
+        .output()
+        .expect("ip (iproute2)");
+    assert!(
+        out.status.success(),
+        "ip {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+impl Netns {
+    fn create() -> Netns {
+        let n = std::process::id() % 250 + 1;
+        let name = format!("playrack-drill-{n}");
+        let _ = Command::new("ip").args(["netns", "del", &name]).output();
+        ip(&["netns", "add", &name]);
+        let ns = Netns {
+            controller_side: format!("10.77.{n}.1"),
+            player_side: format!("10.78.{n}.2"),
+            player_host: format!("10.78.{n}.1").parse().unwrap(),
+            control_if: format!("prkc{n}h"),
+            name,
+        };
+        ip(&["netns", "exec", &ns.name, "ip", "link", "set", "lo", "up"]);
+        for (kind, net) in [("c", 77), ("p", 78)] {
+            let (host, inside) = (format!("prk{kind}{n}h"), format!("prk{kind}{n}n"));
+            let _ = Command::new("ip").args(["link", "del", &host]).output();
+            ip(&[
+                "link", "add", &host, "type", "veth", "peer", "name", &inside,
+            ]);
+            ip(&["link", "set", &inside, "netns", &ns.name]);
+            ip(&["addr", "add", &format!("10.{net}.{n}.1/30"), "dev", &host]);
+            ip(&["link", "set", &host, "up"]);
+            let exec = |args: &[&str]| {
+                let mut all = vec!["netns", "exec", &ns.name, "ip"];
+                all.extend_from_slice(args);
+                ip(&all);
+            };
+            exec(&["addr", "add", &format!("10.{net}.{n}.2/30"), "dev", &inside]);
+            exec(&["link", "set", &inside, "up"]);
+        }
+        ns
+    }
+
+    /// Cuts (false) or restores (true) the controller link: no reset, no error — the packets
+    /// just stop arriving.
+    fn control_link(&self, up: bool) {
+        ip(&[
+            "link",
+            "set",
+            &self.control_if,
+            if up { "up" } else { "down" },
+        ]);
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        // Deleting the namespace deletes its veth ends, and with them their host-side peers.
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .output();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_board_cut_off_from_the_controller_for_30_s_keeps_streaming_and_reconciles() {
+    support::init_logs();
+    let net = Netns::create();
+    // A lease longer than the partition: a board silent for less than the lease keeps its
+    // plays (the kill drill above shows what happens past it).
+    const LEASE: u32 = 45;
+    let ctl = Ctl::start_with(backend(), |c| {
+        c.listen = format!("{}:0", net.controller_side).parse().unwrap();
+        c.agent_heartbeat_secs = 2;
+        c.agent_lease_secs = LEASE;
+    })
+    .await;
+    let store = ctl.config.package_store.to_string_lossy().into_owned();
+    ctl.specs().await;
+    let region = ctl.region("east").await;
+    let room = ctl.room_at(&region.id, "r1", &store).await;
+    let token = ctl.enrolment_token(&room.id).await;
+    let (tenant, t) = ctl.tenant("Acme").await;
+    let game = ctl.game(&t, "tapper").await;
+    let version = ctl
+        .published(&t, &game.id, &ctl::fixture("tapper-v1.apk"))
+        .await;
+    ctl.deploy(&t, &version.id, &[&room.id]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let board = BoardProcess::start_in(&ctl, &token, "RK-PART-A", dir.path(), Some(&net));
+    assert!(
+        wait_until(Duration::from_secs(120), async || {
+            let d: Deployment = ctl
+                .get(&format!("/v1/versions/{}/deployment", version.id), &t)
+                .await;
+            let bs = boards(&ctl).await;
+            d.rooms
+                .iter()
+                .all(|r| r.state == DeploymentRoomState::Ready)
+                && bs.iter().any(|b| {
+                    b.agent_state == AgentState::Online
+                        && b.telemetry.as_ref().is_some_and(|t| t.instances_warm == 1)
+                })
+        })
+        .await,
+        "the board in its namespace enrolled, synced and warm"
+    );
+    ctl.order(&tenant.id, &region.id, 1).await;
+    let link = ctl.link(&t, &game.id, Some(600)).await;
+
+    let first = seat(&ctl, &link, 1).await;
+    let mut p = connect_from(&ctl, &first, net.player_host).await;
+    tap(&mut p, 1).await;
+    let AcquireResponse::Queued {
+        ticket_id,
+        play_key: ticket_key,
+        ..
+    } = ctl::acquire(&ctl, &by_link(&link, 2), None).await
+    else {
+        panic!("the board's one slot is taken: player 2 waits in line")
+    };
+
+    // 30 s cut off from the controller: frames arrive in every 5-s window.
+    net.control_link(false);
+    let cut = Instant::now();
+    let mut windows = Vec::new();
+    while cut.elapsed() < Duration::from_secs(30) {
+        let before = p.decoded;
+        p.run_until(Duration::from_secs(5), |_| false).await;
+        windows.push(p.decoded - before);
+        // The player keeps polling their place in line, as the SDK does.
+        let t = ticket(&ctl, &ticket_id, &ticket_key).await;
+        assert_eq!(t.state, TicketState::Waiting);
+    }
+    assert!(
+        windows.iter().all(|&n| n > 0),
+        "frames decoded in each 5-s window of the partition: {windows:?}"
+    );
+    let silent: Board = ctl
+        .get(&format!("/v1/boards/{}", first.board_id), &ctl.op)
+        .await;
+    let heard = silent.last_seen_at.map(|t| t.millis());
+    assert!(
+        heard.is_some_and(|t| array_controller::now().millis() - t >= 25_000),
+        "the controller heard nothing for the partition: last seen {heard:?}"
+    );
+    net.control_link(true);
+
+    // The link is back: the board is heard again, its play is still the one play it runs.
+    let restored = Instant::now();
+    assert!(
+        driving(&mut p, Duration::from_secs(60), async || {
+            let b: Board = ctl
+                .get(&format!("/v1/boards/{}", first.board_id), &ctl.op)
+                .await;
+            b.agent_state == AgentState::Online
+                && b.last_seen_at
+                    .is_some_and(|t| array_controller::now().millis() - t.millis() < 5_000)
+                && view(&ctl, &first).await.session.state == SessionState::Playing
+                && ticket(&ctl, &ticket_id, &ticket_key).await.state == TicketState::Waiting
+        })
+        .await,
+        "after the partition: board heard, play playing, ticket waiting"
+    );
+    println!(
+        "partition drill: frames per 5-s window while cut off {windows:?}; reconciled {:?} after the link came back",
+        restored.elapsed()
+    );
+    assert_eq!(taps(&p), Some(1), "the same instance, its state untouched");
+    let online: Vec<OnlineEntry> = ctl.list_all("/v1/online", &t).await;
+    assert_eq!(
+        online
+            .iter()
+            .map(|e| e.session_id.as_str())
+            .collect::<Vec<_>>(),
+        [first.session_id.as_str()]
+    );
+    let running = |b: &Board| b.telemetry.as_ref().map(|t| t.instances_running);
+    let b: Board = ctl
+        .get(&format!("/v1/boards/{}", first.board_id), &ctl.op)
+        .await;
+    assert_eq!(running(&b), Some(1), "one instance runs: the play's");
+
+    // The play ends; the waiting player gets the instance, once.
+    leave(&ctl, &first).await;
+    drop(p);
+    let second = claimed(&ctl, &ticket_id, &ticket_key).await;
+    assert_eq!(second.board_id, first.board_id);
+    let p2 = connect_from(&ctl, &second, net.player_host).await;
+    assert_eq!(taps(&p2), Some(0), "a fresh instance for a new player");
+    drop(p2);
+    leave(&ctl, &second).await;
+    drop(board);
+    ctl.stop().await;
 }
