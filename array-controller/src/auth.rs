@@ -137,27 +137,32 @@ pub async fn login(
 static DUMMY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 /// What keeps sign-in from being a way in or a way down:
-/// - argon2id runs on the blocking pool, at most one check per core at a time; a sign-in that
+/// - argon2id runs on the blocking pool, at most one check per two cores at a time (the other
+///   half of the machine stays with plays and boards); a sign-in that
 ///   waits longer than [`SignInGuard::QUEUE_WAIT`] for its turn is refused (`BUSY`) instead of
 ///   queueing, so a flood of sign-ins never starves the async workers (agents' heartbeats,
 ///   players' requests);
 /// - failed sign-ins are throttled per account and address (5, then one a minute: one address
-///   guesses slowly) and per account (20, then one every 5 s: many addresses together guess
-///   slowly too, and a real user waits seconds, not hours). A throttled sign-in is refused
+///   guesses slowly), per account (20, then one every 5 s: many addresses together guess
+///   slowly too, and a real user waits seconds, not hours) and per address (30, then one a
+///   second: one address trying many accounts is slowed too, while an office behind one
+///   address, whose people rarely mistype, is not). A throttled sign-in is refused
 ///   (`RATE_LIMITED`, `Retry-After`) before any password check.
 pub struct SignInGuard {
     checks: tokio::sync::Semaphore,
     by_pair: RateLimiter<(String, IpAddr)>,
     by_account: RateLimiter<String>,
+    by_address: RateLimiter<IpAddr>,
 }
 
 impl Default for SignInGuard {
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         SignInGuard {
-            checks: tokio::sync::Semaphore::new(cores),
+            checks: tokio::sync::Semaphore::new((cores / 2).max(1)),
             by_pair: RateLimiter::per(std::time::Duration::from_secs(60), 5),
             by_account: RateLimiter::per(std::time::Duration::from_secs(5), 20),
+            by_address: RateLimiter::per(std::time::Duration::from_secs(1), 30),
         }
     }
 }
@@ -172,6 +177,7 @@ impl SignInGuard {
         let wait = [
             self.by_pair.peek(&pair, now),
             self.by_account.peek(&email.to_owned(), now),
+            self.by_address.peek(&client, now),
         ]
         .into_iter()
         .filter_map(Result::err)
@@ -207,6 +213,7 @@ impl SignInGuard {
         let now = std::time::Instant::now();
         let _ = self.by_pair.check(&(email.to_owned(), client), now);
         let _ = self.by_account.check(&email.to_owned(), now);
+        let _ = self.by_address.check(&client, now);
     }
 }
 
@@ -437,5 +444,29 @@ mod tests {
         assert!(verify_password(&h, "correct horse battery"));
         assert!(!verify_password(&h, "correct horse batterx"));
         assert!(!verify_password("not a hash", "x"));
+    }
+
+    #[test]
+    fn one_address_trying_many_accounts_is_slowed_down() {
+        let guard = SignInGuard::default();
+        let from: IpAddr = "198.51.100.7".parse().unwrap();
+        for i in 0..30 {
+            let email = format!("user{i}@example.com");
+            assert!(guard.admit(&email, from).is_ok(), "attempt {i}");
+            guard.failed(&email, from);
+        }
+        let refused = guard.admit("user30@example.com", from);
+        assert!(
+            matches!(
+                refused,
+                Err(ApiError::RateLimited {
+                    retry_after_secs: 1
+                })
+            ),
+            "{refused:?}"
+        );
+        // Another address is not held up by this one.
+        let other: IpAddr = "198.51.100.8".parse().unwrap();
+        assert!(guard.admit("user30@example.com", other).is_ok());
     }
 }

@@ -187,15 +187,14 @@ impl Agent {
         }
         let http_task = http::serve(
             listener,
-            HttpState {
-                gate: Arc::new(Mutex::new(crate::signaling::Gate::new(
+            HttpState::new(
+                crate::signaling::Gate::new(
                     credential.board_id.clone(),
                     credential.session_token_key.clone(),
-                ))),
-                relay: relay.clone(),
-                ice_servers: http::ice_servers(&config.stun, &config.turn),
-                refused: Arc::default(),
-            },
+                ),
+                relay.clone(),
+                http::ice_servers(&config.stun, &config.turn),
+            ),
         );
         let board = Arc::new(BoardState {
             pool: pool.clone(),

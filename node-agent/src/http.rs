@@ -12,7 +12,9 @@
 //!    closing the socket removes the peer.
 //!
 //! Anything malformed gets `error {code, message}` and the socket is closed; other sessions
-//! never notice.
+//! never notice. At most [`MAX_PENDING_HELLOS`] sockets may be waiting to say hello at once;
+//! past that, an upgrade is refused with `503 SIGNALING_BUSY` (and `Retry-After`) before it
+//! costs a task, so a flood of idle sockets holds a bounded amount of the board.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -32,6 +34,9 @@ use crate::signaling::Gate;
 
 /// How long a new socket may take to say hello.
 pub const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+/// Sockets that may be waiting for their hello at once (a board streams to a few dozen
+/// players; each says hello within a round trip of connecting).
+pub const MAX_PENDING_HELLOS: usize = 64;
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -41,6 +46,20 @@ pub struct HttpState {
     pub ice_servers: Vec<IceServer>,
     /// Signaling sockets refused (any reason), for `/metrics`.
     pub refused: Arc<std::sync::atomic::AtomicU64>,
+    /// Turns for sockets that have not said hello yet ([`MAX_PENDING_HELLOS`]).
+    pub pending_hellos: Arc<tokio::sync::Semaphore>,
+}
+
+impl HttpState {
+    pub fn new(gate: Gate, relay: Relay, ice_servers: Vec<IceServer>) -> HttpState {
+        HttpState {
+            gate: Arc::new(Mutex::new(gate)),
+            relay,
+            ice_servers,
+            refused: Arc::default(),
+            pending_hellos: Arc::new(tokio::sync::Semaphore::new(MAX_PENDING_HELLOS)),
+        }
+    }
 }
 
 /// The router (see the module doc).
@@ -195,10 +214,28 @@ async fn metrics(State(s): State<HttpState>) -> Response {
 }
 
 async fn signal(State(s): State<HttpState>, ws: WebSocketUpgrade) -> Response {
+    let Ok(turn) = s.pending_hellos.clone().try_acquire_owned() else {
+        s.refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let problem = playrack_wire::Problem::new(
+            503,
+            "SIGNALING_BUSY",
+            "Service Unavailable",
+            "too many connections are waiting to say hello; retry shortly",
+        );
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [
+                (header::CONTENT_TYPE, "application/problem+json"),
+                (header::RETRY_AFTER, "1"),
+            ],
+            serde_json::to_string(&problem).expect("problems serialize"),
+        )
+            .into_response();
+    };
     ws.max_message_size(MAX_SIGNALING_MESSAGE_BYTES)
         .max_frame_size(MAX_SIGNALING_MESSAGE_BYTES)
         .on_upgrade(move |socket| async move {
-            if let Err(code) = signaling_socket(&s, socket).await {
+            if let Err(code) = signaling_socket(&s, socket, turn).await {
                 s.refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 tracing::info!(code, "signaling socket refused");
             }
@@ -240,7 +277,11 @@ async fn next_text(socket: &mut WebSocket) -> Option<Result<String, &'static str
     }
 }
 
-async fn signaling_socket(s: &HttpState, mut socket: WebSocket) -> Result<(), &'static str> {
+async fn signaling_socket(
+    s: &HttpState,
+    mut socket: WebSocket,
+    turn: tokio::sync::OwnedSemaphorePermit,
+) -> Result<(), &'static str> {
     // 1. hello, checked offline
     let first = match tokio::time::timeout(HELLO_TIMEOUT, next_text(&mut socket)).await {
         Ok(Some(Ok(t))) => t,
@@ -258,6 +299,8 @@ async fn signaling_socket(s: &HttpState, mut socket: WebSocket) -> Result<(), &'
         Ok(a) => a,
         Err(r) => return refuse(&mut socket, r.code, r.message).await,
     };
+    // Said hello: this socket no longer counts against the ones waiting to.
+    drop(turn);
     if !s.relay.has_session(&admission.session_id) {
         return refuse(
             &mut socket,

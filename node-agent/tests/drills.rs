@@ -854,3 +854,230 @@ async fn a_board_cut_off_from_the_controller_for_30_s_keeps_streaming_and_reconc
     drop(board);
     ctl.stop().await;
 }
+
+/// Latencies in ms: (p50, p99, max).
+fn spread(ms: &mut [f64]) -> (f64, f64, f64) {
+    ms.sort_by(f64::total_cmp);
+    let at = |q: f64| ms[((ms.len() as f64 - 1.0) * q).round() as usize];
+    (at(0.5), at(0.99), at(1.0))
+}
+
+/// One acquire of a new player (queued: the board is full) and its cancel; the acquire's ms.
+async fn queued_acquire(ctl: &Ctl, link: &Link, i: usize) -> f64 {
+    let started = Instant::now();
+    let answer = ctl::acquire(ctl, &by_link(link, i), None).await;
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    let AcquireResponse::Queued {
+        ticket_id,
+        play_key,
+        ..
+    } = answer
+    else {
+        panic!("the board is full: a new player waits in line")
+    };
+    let resp = ctl
+        .http
+        .delete(format!("{}/v1/play/tickets/{ticket_id}", ctl.url))
+        .bearer_auth(&play_key)
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "cancel: {}", resp.status());
+    ms
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn floods_of_logins_signaling_sockets_and_input_leave_plays_and_acquires_alone() {
+    const FLOOD: Duration = Duration::from_secs(10);
+    let st = stack::stack(stack::Options {
+        backend: backend(),
+        slots: 2,
+        // Half the sign-ins come "through a proxy" from many addresses (a botnet's spread).
+        controller: |c| c.trusted_proxies = vec![std::net::Ipv4Addr::LOCALHOST.into()],
+        ..Default::default()
+    })
+    .await;
+    let ctl = &st.ctl;
+    // Player A plays and is watched; player B will flood input on their own play.
+    let a = st.acquire(1).await;
+    let a = Seat {
+        key: st.key(Held::Session(&a)).await,
+        board_id: st.board_id.clone(),
+        session_id: a,
+    };
+    let mut pa = connect(ctl, &a).await;
+    let signaling_url = view(ctl, &a).await.connect.unwrap().signaling_url;
+    let b = st.acquire(2).await;
+    let b = Seat {
+        key: st.key(Held::Session(&b)).await,
+        board_id: st.board_id.clone(),
+        session_id: b,
+    };
+    let mut pb = connect(ctl, &b).await;
+
+    // Baseline, in this run: another player's acquire (queued, then cancelled), A's frames.
+    let mut baseline = Vec::new();
+    for i in 0..10 {
+        baseline.push(queued_acquire(ctl, &st.link, 100 + i).await);
+        pa.run_until(Duration::from_millis(100), |_| false).await;
+        pb.run_until(Duration::from_millis(1), |_| false).await;
+    }
+    let (base_p50, base_p99, _) = spread(&mut baseline);
+
+    // The floods, all at once for 10 s.
+    let stop = Instant::now() + FLOOD;
+    // 1. 100 sign-ins a second, each for another account: half from one address, half from
+    //    addresses all different.
+    let logins = {
+        let (http, url) = (ctl.http.clone(), ctl.url.clone());
+        tokio::spawn(async move {
+            let mut sent = tokio::task::JoinSet::new();
+            let mut tick = tokio::time::interval(Duration::from_millis(10));
+            let mut i = 0;
+            while Instant::now() < stop {
+                tick.tick().await;
+                i += 1;
+                let (http, url) = (http.clone(), url.clone());
+                sent.spawn(async move {
+                    let body = serde_json::json!({"email": format!("flood{i}@example.com"), "password": "wrong-password"});
+                    let mut req = http.post(format!("{url}/v1/auth/login")).json(&body);
+                    if i % 2 == 0 {
+                        let from = format!("198.18.{}.{}", (i / 250) % 250, i % 250 + 1);
+                        req = req.header("x-forwarded-for", from);
+                    }
+                    match req.send().await {
+                        Ok(r) => r.status().as_u16(),
+                        Err(_) => 0,
+                    }
+                });
+            }
+            let mut statuses = std::collections::BTreeMap::<u16, u32>::new();
+            while let Some(s) = sent.join_next().await {
+                *statuses.entry(s.unwrap()).or_default() += 1;
+            }
+            statuses
+        })
+    };
+    // 2. 500 signaling sockets that never say hello.
+    let sockets = {
+        let url = signaling_url.clone();
+        tokio::spawn(async move {
+            let mut open = Vec::new();
+            let mut refused = 0;
+            for _ in 0..500 {
+                match tokio_tungstenite::connect_async(&url).await {
+                    Ok((ws, _)) => open.push(ws),
+                    Err(_) => refused += 1,
+                }
+            }
+            (open, refused)
+        })
+    };
+    // 3. B sends text input as fast as the channel takes it; A's frames are counted per 2 s;
+    //    another player acquires every 250 ms.
+    let flood_b = tokio::spawn(async move {
+        let mut sent = 0u64;
+        while Instant::now() < stop {
+            for _ in 0..50 {
+                if pb.send_input(r#"{"t":"text","text":"flood"}"#) {
+                    sent += 1;
+                }
+            }
+            pb.run_until(Duration::from_millis(2), |_| false).await;
+        }
+        (pb, sent)
+    });
+    let mut windows = Vec::new();
+    let mut during = Vec::new();
+    let mut window_start = (Instant::now(), pa.decoded);
+    let mut i = 200;
+    while Instant::now() < stop {
+        let t = Instant::now();
+        let acquired = queued_acquire(ctl, &st.link, i);
+        tokio::pin!(acquired);
+        let ms = loop {
+            tokio::select! {
+                ms = &mut acquired => break ms,
+                _ = pa.run_until(Duration::from_millis(20), |_| false) => {}
+            }
+        };
+        during.push(ms);
+        i += 1;
+        if window_start.0.elapsed() >= Duration::from_secs(2) {
+            windows.push(pa.decoded - window_start.1);
+            window_start = (Instant::now(), pa.decoded);
+        }
+        let rest = Duration::from_millis(250).saturating_sub(t.elapsed());
+        pa.run_until(rest, |_| false).await;
+    }
+    let statuses = logins.await.unwrap();
+    let (open, refused) = sockets.await.unwrap();
+    let (mut pb, sent) = flood_b.await.unwrap();
+    let (p50, p99, max) = spread(&mut during);
+    println!(
+        "flood drill: acquire p50/p99 {p50:.0}/{p99:.0} ms (max {max:.0}) under the floods vs {base_p50:.0}/{base_p99:.0} ms before; \
+         A's frames per 2 s {windows:?}; sign-ins by status {statuses:?}; signaling sockets {} open, {refused} refused; {sent} text inputs sent by B",
+        open.len()
+    );
+
+    // The play went on, and so did the acquires.
+    assert!(
+        windows.len() >= 3 && windows.iter().all(|&n| n >= 10),
+        "A's stream stalled under the floods: {windows:?}"
+    );
+    assert!(
+        max < 2_000.0,
+        "an acquire took {max:.0} ms under the floods (before: p99 {base_p99:.0} ms)"
+    );
+    // Sign-ins were refused (wrong password, throttled, or busy), never failed.
+    assert!(
+        statuses.keys().all(|s| [401, 429, 503].contains(s)),
+        "sign-in answers: {statuses:?}"
+    );
+    // The agent holds a bounded number of sockets that have not said hello.
+    assert!(
+        open.len() <= 64 && refused >= 436,
+        "{} signaling sockets held open without a hello",
+        open.len()
+    );
+    drop(open);
+    // B's flood was cut down to size, and B's play goes on.
+    assert!(
+        pb.run_until(Duration::from_secs(10), |p| p.signals.iter().any(
+            |s| matches!(s, playrack_wire::signaling::AgentSignal::Error { code, .. } if code == "INPUT_RATE_LIMITED")
+        ))
+        .await,
+        "B's flood was refused"
+    );
+    let before = pb.decoded;
+    assert!(
+        pb.run_until(Duration::from_secs(10), |p| p.decoded >= before + 10)
+            .await
+    );
+    // The board stayed online (its heartbeats went through the sign-in flood), and a new
+    // peer is let in as soon as the flood is over.
+    let boards: Vec<Board> = ctl.list_all("/v1/boards", &ctl.op).await;
+    assert!(boards.iter().all(|b| b.agent_state == AgentState::Online));
+    let spectate: ConnectInfo = ctl
+        .ok::<(), _>(
+            Method::POST,
+            &format!("/v1/sessions/{}/spectate", a.session_id),
+            &st.tenant_token,
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    let mut s = Peer::connect(
+        &spectate.signaling_url,
+        &spectate.token,
+        PeerRole::Spectator,
+    )
+    .await
+    .expect("a spectator is let in after the flood");
+    assert!(
+        s.run_until(Duration::from_secs(30), |s| s.decoded >= 5)
+            .await
+    );
+    drop((pa, pb, s));
+    st.stop().await;
+}

@@ -34,6 +34,8 @@ pub struct Options {
     pub serial: String,
     /// The controller's database: `sqlite` or `postgres` (see the controller's test support).
     pub backend: &'static str,
+    /// Adjusts the controller's configuration before it starts.
+    pub controller: fn(&mut array_controller::config::Config),
 }
 
 impl Default for Options {
@@ -44,6 +46,7 @@ impl Default for Options {
             tweak: Box::new(|_| {}),
             serial: "RK-E2E-0001".into(),
             backend: "sqlite",
+            controller: |_| {},
         }
     }
 }
@@ -83,6 +86,7 @@ pub async fn stack(opts: Options) -> Stack {
     let port = free_port();
     let ctl = Ctl::start_with(opts.backend, |c| {
         c.listen = format!("127.0.0.1:{port}").parse().unwrap();
+        (opts.controller)(c);
     })
     .await;
     let store = ctl.config.package_store.clone();
