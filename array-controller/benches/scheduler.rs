@@ -307,6 +307,8 @@ async fn build_world(ctl: &Ctl, args: &Args, replica_urls: &[String]) -> BenchWo
                 shared_volume: "/mnt/bench".into(),
                 probe_url: "http://127.0.0.1:1/probe".into(),
                 placement: Placement::Spread,
+                max_cpu_percent: None,
+                max_temperature_c: None,
             }),
             StatusCode::CREATED,
         )

@@ -36,6 +36,8 @@ async fn room(ctl: &Ctl) -> (Room, String) {
                 shared_volume: "/mnt/packages".into(),
                 probe_url: "http://127.0.0.1:1/probe".into(),
                 placement: Placement::Spread,
+                max_cpu_percent: None,
+                max_temperature_c: None,
             }),
             StatusCode::CREATED,
         )

@@ -1421,3 +1421,111 @@ async fn stored_secrets_are_sealed_and_open_only_with_the_secret_key() {
         ctl.stop().await;
     }
 }
+
+/// A board's heartbeat with this CPU and temperature.
+fn heartbeat(cpu: f32, temp: f32) -> AgentMessage {
+    AgentMessage::Heartbeat {
+        telemetry: Telemetry {
+            temperatures_c: vec![40.0, temp],
+            ..agent::telemetry(cpu)
+        },
+    }
+}
+
+/// Waits until the controller has the board's heartbeat with `temp`; its heat judgment then.
+async fn heard_at(ctl: &Ctl, board_id: &str, temp: f32, cpu: f32) -> Option<String> {
+    wait_value("the board's heartbeat", SECS_10, || async {
+        let b: Board = ctl.get(&format!("/v1/boards/{board_id}"), &ctl.op).await;
+        match &b.telemetry {
+            Some(t) if t.temperatures_c.last() == Some(&temp) && t.cpu_percent == cpu => Ok(b.hot),
+            other => Err(other.clone()),
+        }
+    })
+    .await
+}
+
+const SECS_10: std::time::Duration = std::time::Duration::from_secs(10);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hot_board_takes_no_new_plays_until_it_cools_down() {
+    for backend in backends() {
+        let ctl = Ctl::start(backend).await;
+        let mut w = world(&ctl, 2, 1, 10).await;
+        let (hot, cool) = (w.agents[0].board_id.clone(), w.agents[1].board_id.clone());
+        let boards: Vec<support::agent::LiveBoard> = std::mem::take(&mut w.sockets)
+            .into_iter()
+            .map(|ws| support::agent::LiveBoard::spawn(ws, std::time::Duration::from_secs(3600)))
+            .collect();
+        // Each board's own first heartbeat (45 °C, 5 % CPU) is in before the test speaks.
+        for b in [&hot, &cool] {
+            assert_eq!(heard_at(&ctl, b, 45.0, 5.0).await, None, "{backend}");
+        }
+
+        // Over the room's 85 °C: out of placement, and the operator sees why.
+        boards[0].send(heartbeat(20.0, 95.0)).await;
+        let why = heard_at(&ctl, &hot, 95.0, 20.0).await;
+        assert_eq!(
+            why.as_deref(),
+            Some("temperature 95 °C over the room's 85 °C"),
+            "{backend}"
+        );
+        let first = acquire(&ctl, &w.by_link(1), None).await;
+        let AcquireResponse::Assigned { board_id, .. } = &first else {
+            panic!("{backend}: the cool board has a slot: {first:?}")
+        };
+        assert_eq!(board_id, &cool, "{backend}: never the hot board");
+        let waiting = ticket_of(&acquire(&ctl, &w.by_link(2), None).await);
+
+        // Just under the limit is not cool enough (no flapping); clearly under it is.
+        boards[0].send(heartbeat(20.0, 82.0)).await;
+        assert!(
+            heard_at(&ctl, &hot, 82.0, 20.0).await.is_some(),
+            "{backend}"
+        );
+        assert_eq!(poll(&ctl, &waiting).await.state, TicketState::Waiting);
+        boards[0].send(heartbeat(20.0, 70.0)).await;
+        assert_eq!(heard_at(&ctl, &hot, 70.0, 20.0).await, None, "{backend}");
+        let promoted = wait_value("the waiting player placed", SECS_10, || async {
+            let t = poll(&ctl, &waiting).await;
+            t.session_id.clone().ok_or(t)
+        })
+        .await;
+        assert_eq!(play_session(&ctl, &promoted).await.session.board_id, hot);
+
+        // The limits are the room's: a lower CPU limit makes a busy board hot.
+        let room: Room = ctl
+            .ok(
+                Method::PATCH,
+                &format!("/v1/rooms/{}", w.room.id),
+                &ctl.op,
+                Some(&UpdateRoom {
+                    max_cpu_percent: Some(50),
+                    ..Default::default()
+                }),
+                StatusCode::OK,
+            )
+            .await;
+        assert_eq!((room.max_cpu_percent, room.max_temperature_c), (50, 85));
+        boards[1].send(heartbeat(60.0, 50.0)).await;
+        assert_eq!(
+            heard_at(&ctl, &cool, 50.0, 60.0).await.as_deref(),
+            Some("CPU 60 % over the room's 50 %")
+        );
+        ctl.problem(
+            Method::PATCH,
+            &format!("/v1/rooms/{}", w.room.id),
+            Some(&ctl.op),
+            Some(&UpdateRoom {
+                max_cpu_percent: Some(0),
+                ..Default::default()
+            }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "VALIDATION_FAILED",
+        )
+        .await;
+        for b in boards {
+            b.task.abort();
+        }
+        ctl.stop().await;
+    }
+}

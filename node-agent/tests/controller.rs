@@ -177,6 +177,8 @@ async fn the_agent_enrols_and_its_board_is_online_with_telemetry() {
                 shared_volume: "/mnt/packages".into(),
                 probe_url: "http://127.0.0.1:1/probe".into(),
                 placement: Placement::Spread,
+                max_cpu_percent: None,
+                max_temperature_c: None,
             }),
         )
         .await;

@@ -408,6 +408,8 @@ impl DemoStack {
                     shared_volume: store.clone(),
                     probe_url: "http://127.0.0.1:1/probe".into(),
                     placement: Placement::Spread,
+                    max_cpu_percent: None,
+                    max_temperature_c: None,
                 },
             )
             .await?;
@@ -624,6 +626,8 @@ async fn start_boards(
                     shared_volume: store.into(),
                     probe_url: "http://127.0.0.1:1/probe".into(),
                     placement: Placement::Spread,
+                    max_cpu_percent: None,
+                    max_temperature_c: None,
                 },
             )
             .await?

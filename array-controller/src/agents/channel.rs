@@ -311,6 +311,41 @@ impl Heard {
     }
 }
 
+/// Takes a board out of placement while it is too hot for its room's limits, and back once it
+/// has cooled (its running plays go on either way); a board that cooled may take a waiting
+/// player at once. True when the judgment changed and was recorded with the heartbeat.
+async fn judge_heat(
+    state: &AppState,
+    board_id: &str,
+    telemetry: &playrack_wire::agent::Telemetry,
+    json: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let Some((max_cpu, max_temp, hot)) = store::heat(&state.db.pool, board_id).await? else {
+        return Ok(false);
+    };
+    let (max_cpu, max_temp) = (max_cpu.max(0) as u32, max_temp.max(0) as u32);
+    let judged = crate::scheduler::heat::judge(telemetry, max_cpu, max_temp, hot.as_deref());
+    if judged == hot {
+        return Ok(false);
+    }
+    let mut tx = state.db.write().await?;
+    store::heartbeat_judged(&mut tx, board_id, json, now, judged.as_deref()).await?;
+    tx.commit().await?;
+    match &judged {
+        Some(reason) => {
+            tracing::warn!(board = %board_id, "board takes no new plays: {reason}");
+            metrics::counter!("playrack_board_heat_changes_total", "to" => "hot").increment(1);
+        }
+        None => {
+            tracing::info!(board = %board_id, "board cooled down: it takes plays again");
+            metrics::counter!("playrack_board_heat_changes_total", "to" => "cool").increment(1);
+            crate::play::queue::request_promotion(state);
+        }
+    }
+    Ok(true)
+}
+
 async fn on_message(
     state: &AppState,
     board_id: &str,
@@ -326,8 +361,10 @@ async fn on_message(
 
     match msg {
         AgentMessage::Heartbeat { telemetry } => {
-            let telemetry = serde_json::to_string(&telemetry).expect("json");
-            store::heartbeat(&state.db, board_id, &telemetry, now).await?;
+            let json = serde_json::to_string(&telemetry).expect("json");
+            if !judge_heat(state, board_id, &telemetry, &json, now).await? {
+                store::heartbeat(&state.db, board_id, &json, now).await?;
+            }
             heard.recorded_at = Some(now);
             metrics::counter!("playrack_agent_heartbeats_total").increment(1);
         }

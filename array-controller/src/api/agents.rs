@@ -183,6 +183,7 @@ async fn enrol(
                 last_seen_at: None,
                 agent_version: None,
                 telemetry: None,
+                hot: None,
                 created_at: now,
             };
             super::topology::insert_board(&mut tx, &board).await?;

@@ -108,6 +108,30 @@ async fn list_regions(
 
 // --- rooms -----------------------------------------------------------------------------------
 
+/// A room's limits unless it sets its own: past them a board takes no new plays.
+const DEFAULT_MAX_CPU: u32 = 90;
+const DEFAULT_MAX_TEMPERATURE: u32 = 85;
+
+fn cpu_limit_ok(v: u32) -> ApiResult<u32> {
+    if (1..=100).contains(&v) {
+        Ok(v)
+    } else {
+        Err(ApiError::Validation(format!(
+            "max_cpu_percent must be 1–100, not {v}"
+        )))
+    }
+}
+
+fn temperature_limit_ok(v: u32) -> ApiResult<u32> {
+    if (20..=150).contains(&v) {
+        Ok(v)
+    } else {
+        Err(ApiError::Validation(format!(
+            "max_temperature_c must be 20–150 (°C), not {v}"
+        )))
+    }
+}
+
 #[utoipa::path(post, path = "/v1/rooms", tag = "topology", request_body = CreateRoom, responses((status = 201, body = Room)))]
 async fn create_room(
     State(state): State<AppState>,
@@ -126,6 +150,10 @@ async fn create_room(
         shared_volume: req.shared_volume,
         probe_url: req.probe_url,
         placement: req.placement,
+        max_cpu_percent: cpu_limit_ok(req.max_cpu_percent.unwrap_or(DEFAULT_MAX_CPU))?,
+        max_temperature_c: temperature_limit_ok(
+            req.max_temperature_c.unwrap_or(DEFAULT_MAX_TEMPERATURE),
+        )?,
         created_at: crate::now(),
     };
     let mut tx = state.db.write().await?;
@@ -214,6 +242,12 @@ async fn update_room(
     }
     if let Some(v) = req.placement {
         room.placement = v;
+    }
+    if let Some(v) = req.max_cpu_percent {
+        room.max_cpu_percent = cpu_limit_ok(v)?;
+    }
+    if let Some(v) = req.max_temperature_c {
+        room.max_temperature_c = temperature_limit_ok(v)?;
     }
     let mut tx = state.db.write().await?;
     store::update_room(&mut tx, &room).await?;
@@ -318,6 +352,7 @@ async fn create_board(
         last_seen_at: None,
         agent_version: None,
         telemetry: None,
+        hot: None,
         created_at: crate::now(),
     };
     let mut tx = state.db.write().await?;
@@ -446,6 +481,11 @@ async fn import_topology(
             volume_ok(&r.shared_volume)?;
             probe_ok(&r.probe_url)?;
             let existing = store::room_named(&mut tx, &region_id, r.name.trim()).await?;
+            // An import does not say the limits: a room keeps its own, a new one the defaults.
+            let limits = match &existing {
+                Some(id) => store::room_limits(&mut tx, id).await?,
+                None => (DEFAULT_MAX_CPU, DEFAULT_MAX_TEMPERATURE),
+            };
             let room = Room {
                 id: existing.clone().unwrap_or_else(|| db::new_id("room")),
                 region_id: region_id.clone(),
@@ -454,6 +494,8 @@ async fn import_topology(
                 shared_volume: r.shared_volume.clone(),
                 probe_url: r.probe_url.clone(),
                 placement: r.placement,
+                max_cpu_percent: limits.0,
+                max_temperature_c: limits.1,
                 created_at: now,
             };
             if existing.is_some() {
@@ -505,6 +547,7 @@ async fn import_topology(
                             last_seen_at: None,
                             agent_version: None,
                             telemetry: None,
+                            hot: None,
                             created_at: now,
                         };
                         insert_board(&mut tx, &board).await?;

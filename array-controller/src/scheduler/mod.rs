@@ -7,7 +7,9 @@
 //!   choice (warm instance first, then spread or binpack) — or why it must queue.
 //! - [`timers`]: the three session timers (max play, reconnect grace, idle kick).
 //! - [`eta`]: a queue ticket's honest ETA from observed session lengths.
+//! - [`heat`]: whether a board is too hot (CPU, temperature) to take new plays.
 
 pub mod eta;
+pub mod heat;
 pub mod placement;
 pub mod timers;

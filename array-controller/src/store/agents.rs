@@ -183,6 +183,45 @@ pub async fn heartbeat(
     Ok(())
 }
 
+/// What a board's heat is judged against: its room's limits (CPU percent, °C) and its
+/// judgment so far (why it takes no new plays, if it does not).
+pub async fn heat(
+    pool: &AnyPool,
+    board_id: &str,
+) -> Result<Option<(i64, i64, Option<String>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT r.max_cpu_percent, r.max_temperature_c, b.hot FROM boards b \
+         JOIN arrays a ON a.id = b.array_id JOIN rooms r ON r.id = a.room_id WHERE b.id = $1",
+    )
+    .bind(board_id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// A heartbeat that changes the board's heat judgment (`hot`, `None`: it takes plays): the
+/// telemetry, the judgment and whether its slots are offered to placement, together.
+pub async fn heartbeat_judged(
+    tx: &mut WriteTx,
+    board_id: &str,
+    telemetry: &str,
+    now: i64,
+    hot: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(HEARTBEAT)
+        .bind(topology::agent_state_text(AgentState::Online))
+        .bind(now)
+        .bind(telemetry)
+        .bind(board_id)
+        .execute(&mut ***tx)
+        .await?;
+    sqlx::query("UPDATE boards SET hot = $1 WHERE id = $2")
+        .bind(hot)
+        .bind(board_id)
+        .execute(&mut ***tx)
+        .await?;
+    super::slots::sync_board(tx, board_id).await
+}
+
 /// The board was heard at `now`.
 pub async fn touch(db: &Db, board_id: &str, now: i64) -> Result<(), sqlx::Error> {
     let mut turn = db.turn().await?;

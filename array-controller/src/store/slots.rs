@@ -23,7 +23,7 @@ pub struct SlotRow {
 
 /// Rewrites a board's slot rows from its record: one per spec of its capacity (a spec it no
 /// longer offers keeps its row with capacity 0, so held slots stay counted), in its array's
-/// room, schedulable while its agent is online and its status active.
+/// room, schedulable while its agent is online, its status active and it is not too hot.
 pub async fn sync_board(tx: &mut WriteTx, board_id: &str) -> Result<(), sqlx::Error> {
     #[derive(sqlx::FromRow)]
     struct BoardRow {
@@ -32,9 +32,10 @@ pub async fn sync_board(tx: &mut WriteTx, board_id: &str) -> Result<(), sqlx::Er
         status: String,
         agent_state: String,
         room_id: String,
+        hot: Option<String>,
     }
     let Some(b): Option<BoardRow> = sqlx::query_as(
-        "SELECT b.capacity, b.status, b.agent_state, a.room_id FROM boards b JOIN arrays a ON a.id = b.array_id WHERE b.id = $1",
+        "SELECT b.capacity, b.status, b.agent_state, a.room_id, b.hot FROM boards b JOIN arrays a ON a.id = b.array_id WHERE b.id = $1",
     )
     .bind(board_id)
     .fetch_optional(&mut ***tx)
@@ -44,7 +45,8 @@ pub async fn sync_board(tx: &mut WriteTx, board_id: &str) -> Result<(), sqlx::Er
     };
     let capacity: std::collections::BTreeMap<String, u32> = super::json(&b.capacity)?;
     let schedulable = parse_board_status(&b.status) == BoardStatus::Active
-        && parse_agent_state(&b.agent_state) == AgentState::Online;
+        && parse_agent_state(&b.agent_state) == AgentState::Online
+        && b.hot.is_none();
     let room = b.room_id;
     sqlx::query(
         "UPDATE board_slots SET capacity = 0, room_id = $1, schedulable = $2 WHERE board_id = $3",

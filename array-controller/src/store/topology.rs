@@ -180,6 +180,8 @@ struct RoomRow {
     shared_volume: String,
     probe_url: String,
     placement: String,
+    max_cpu_percent: i64,
+    max_temperature_c: i64,
     created_at: i64,
 }
 
@@ -193,6 +195,8 @@ impl From<RoomRow> for Room {
             shared_volume: r.shared_volume,
             probe_url: r.probe_url,
             placement: parse_placement(&r.placement),
+            max_cpu_percent: count(r.max_cpu_percent),
+            max_temperature_c: count(r.max_temperature_c),
             created_at: Timestamp(r.created_at),
         }
     }
@@ -201,8 +205,8 @@ impl From<RoomRow> for Room {
 /// Inserts a room.
 pub async fn insert_room(tx: &mut WriteTx, room: &Room) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO rooms (id, region_id, name, instance_cap, shared_volume, probe_url, placement, created_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
+        "INSERT INTO rooms (id, region_id, name, instance_cap, shared_volume, probe_url, placement, \
+         max_cpu_percent, max_temperature_c, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
     )
     .bind(&room.id)
     .bind(&room.region_id)
@@ -211,22 +215,27 @@ pub async fn insert_room(tx: &mut WriteTx, room: &Room) -> Result<(), sqlx::Erro
     .bind(&room.shared_volume)
     .bind(&room.probe_url)
     .bind(placement_text(room.placement))
+    .bind(i64::from(room.max_cpu_percent))
+    .bind(i64::from(room.max_temperature_c))
     .bind(room.created_at.millis())
     .execute(&mut ***tx)
     .await?;
     Ok(())
 }
 
-/// Writes a room's name, cap, shared volume, probe URL and placement.
+/// Writes a room's name, cap, shared volume, probe URL, placement and board limits.
 pub async fn update_room(tx: &mut WriteTx, room: &Room) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE rooms SET name=$1, instance_cap=$2, shared_volume=$3, probe_url=$4, placement=$5 WHERE id=$6",
+        "UPDATE rooms SET name=$1, instance_cap=$2, shared_volume=$3, probe_url=$4, placement=$5, \
+         max_cpu_percent=$6, max_temperature_c=$7 WHERE id=$8",
     )
     .bind(&room.name)
     .bind(i64::from(room.instance_cap))
     .bind(&room.shared_volume)
     .bind(&room.probe_url)
     .bind(placement_text(room.placement))
+    .bind(i64::from(room.max_cpu_percent))
+    .bind(i64::from(room.max_temperature_c))
     .bind(&room.id)
     .execute(&mut ***tx)
     .await?;
@@ -240,7 +249,7 @@ pub async fn rooms(
     after: &str,
     limit: i64,
 ) -> Result<Vec<Room>, sqlx::Error> {
-    let rows: Vec<RoomRow> = sqlx::query_as("SELECT id, region_id, name, instance_cap, shared_volume, probe_url, placement, created_at FROM rooms WHERE ($1 = '' OR region_id = $1) AND id > $2 ORDER BY id LIMIT $3")
+    let rows: Vec<RoomRow> = sqlx::query_as("SELECT id, region_id, name, instance_cap, shared_volume, probe_url, placement, max_cpu_percent, max_temperature_c, created_at FROM rooms WHERE ($1 = '' OR region_id = $1) AND id > $2 ORDER BY id LIMIT $3")
     .bind(region_id)
     .bind(after)
     .bind(limit)
@@ -251,11 +260,21 @@ pub async fn rooms(
 
 /// A room.
 pub async fn room(pool: &AnyPool, id: &str) -> Result<Option<Room>, sqlx::Error> {
-    let row: Option<RoomRow> = sqlx::query_as("SELECT id, region_id, name, instance_cap, shared_volume, probe_url, placement, created_at FROM rooms WHERE id = $1")
+    let row: Option<RoomRow> = sqlx::query_as("SELECT id, region_id, name, instance_cap, shared_volume, probe_url, placement, max_cpu_percent, max_temperature_c, created_at FROM rooms WHERE id = $1")
     .bind(id)
     .fetch_optional(pool)
     .await?;
     Ok(row.map(Room::from))
+}
+
+/// A room's board limits: (max CPU percent, max temperature °C).
+pub async fn room_limits(tx: &mut WriteTx, id: &str) -> Result<(u32, u32), sqlx::Error> {
+    let (cpu, temp): (i64, i64) =
+        sqlx::query_as("SELECT max_cpu_percent, max_temperature_c FROM rooms WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut ***tx)
+            .await?;
+    Ok((count(cpu), count(temp)))
 }
 
 /// Whether a room exists.
@@ -385,6 +404,7 @@ struct BoardRow {
     agent_version: Option<String>,
     /// JSON `Telemetry`.
     telemetry: Option<String>,
+    hot: Option<String>,
     created_at: i64,
 }
 
@@ -405,6 +425,7 @@ impl TryFrom<BoardRow> for Board {
             serial: r.serial,
             model: r.model,
             agent_version: r.agent_version,
+            hot: r.hot,
         })
     }
 }
@@ -434,7 +455,7 @@ pub async fn boards(
     after: &str,
     limit: i64,
 ) -> Result<Vec<Board>, sqlx::Error> {
-    let rows: Vec<BoardRow> = sqlx::query_as("SELECT id, array_id, serial, model, capacity, status, agent_state, last_seen_at, agent_version, telemetry, created_at FROM boards WHERE ($1 = '' OR array_id = $1) AND id > $2 ORDER BY id LIMIT $3")
+    let rows: Vec<BoardRow> = sqlx::query_as("SELECT id, array_id, serial, model, capacity, status, agent_state, last_seen_at, agent_version, telemetry, hot, created_at FROM boards WHERE ($1 = '' OR array_id = $1) AND id > $2 ORDER BY id LIMIT $3")
     .bind(array_id)
     .bind(after)
     .bind(limit)
@@ -445,7 +466,7 @@ pub async fn boards(
 
 /// A board.
 pub async fn board(pool: &AnyPool, id: &str) -> Result<Option<Board>, sqlx::Error> {
-    let row: Option<BoardRow> = sqlx::query_as("SELECT id, array_id, serial, model, capacity, status, agent_state, last_seen_at, agent_version, telemetry, created_at FROM boards WHERE id = $1")
+    let row: Option<BoardRow> = sqlx::query_as("SELECT id, array_id, serial, model, capacity, status, agent_state, last_seen_at, agent_version, telemetry, hot, created_at FROM boards WHERE id = $1")
     .bind(id)
     .fetch_optional(pool)
     .await?;

@@ -557,6 +557,8 @@ impl Ctl {
                 shared_volume: format!("/mnt/packages/{name}"),
                 probe_url: format!("https://{name}.probe.test/rtt"),
                 placement: Placement::Spread,
+                max_cpu_percent: None,
+                max_temperature_c: None,
             }),
             StatusCode::CREATED,
         )
@@ -576,6 +578,8 @@ impl Ctl {
                 shared_volume: shared_volume.into(),
                 probe_url: "http://127.0.0.1:1/probe".into(),
                 placement: Placement::Spread,
+                max_cpu_percent: None,
+                max_temperature_c: None,
             }),
             StatusCode::CREATED,
         )

@@ -436,6 +436,11 @@ pub struct Room {
     /// The URL clients measure their RTT against before acquiring.
     pub probe_url: String,
     pub placement: Placement,
+    /// A board whose CPU goes over this (percent) takes no new plays until it is 10 points
+    /// under it again.
+    pub max_cpu_percent: u32,
+    /// A board with a sensor over this (°C) takes no new plays until it is 5 °C under it again.
+    pub max_temperature_c: u32,
     pub created_at: Timestamp,
 }
 
@@ -448,6 +453,12 @@ pub struct CreateRoom {
     pub probe_url: String,
     #[serde(default)]
     pub placement: Placement,
+    /// 1–100; 90 unless given (see [`Room::max_cpu_percent`]).
+    #[serde(default)]
+    pub max_cpu_percent: Option<u32>,
+    /// 20–150; 85 unless given (see [`Room::max_temperature_c`]).
+    #[serde(default)]
+    pub max_temperature_c: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
@@ -462,6 +473,10 @@ pub struct UpdateRoom {
     pub probe_url: Option<String>,
     #[serde(default)]
     pub placement: Option<Placement>,
+    #[serde(default)]
+    pub max_cpu_percent: Option<u32>,
+    #[serde(default)]
+    pub max_temperature_c: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -521,6 +536,10 @@ pub struct Board {
     /// The latest telemetry from its agent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub telemetry: Option<crate::agent::Telemetry>,
+    /// Why the board takes no new plays while it cools down (its CPU or a temperature over its
+    /// room's limit), e.g. `temperature 91 °C over the room's 85 °C`; absent when it takes them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hot: Option<String>,
     pub created_at: Timestamp,
 }
 

@@ -69,10 +69,10 @@ fn cell(b: &Board) -> Markup {
     let h = heat.map(|h| h.to_string()).unwrap_or_else(|| "none".into());
     html! {
         li {
-            a class={ "cell agent-" (st) " status-" (status) " heat-" (h) }
+            a class={ "cell agent-" (st) " status-" (status) " heat-" (h) @if b.hot.is_some() { " hot" } }
                 href={ "/operator/boards/" (Text(pct(&b.id))) }
                 data-testid="board-cell" data-board-id=(Text(&b.id)) data-state=(st)
-                data-status=(status)
+                data-status=(status) data-hot=[b.hot.as_deref()]
             {
                 span class="serial" { (Text(&b.serial)) }
                 span class="state" {
@@ -80,6 +80,9 @@ fn cell(b: &Board) -> Markup {
                 }
                 span class="load" { (load) }
                 span class="cpu" { (cpu) }
+                @if let Some(reason) = &b.hot {
+                    span class="hot-reason" { "No new plays: " (Text(reason)) }
+                }
                 span class="visually-hidden" {
                     ", load "
                     (heat
@@ -114,6 +117,10 @@ fn legend() -> Markup {
                 li {
                     span class="swatch status-disabled" aria-hidden="true" {}
                     " Disabled (dotted border): out of service"
+                }
+                li {
+                    span class="swatch hot" aria-hidden="true" {}
+                    " Hot (outlined): over its room's CPU or temperature limit — keeps its plays, takes no new ones until it cools"
                 }
             }
         }
@@ -523,6 +530,7 @@ mod tests {
             agent_state: state,
             last_seen_at: None,
             agent_version: None,
+            hot: None,
             telemetry: Some(Telemetry {
                 cpu_percent: cpu,
                 instances_running: running,
@@ -557,5 +565,19 @@ mod tests {
         assert!(s.contains("1/4 busy"), "{s}");
         assert!(s.contains("CPU 35%"), "{s}");
         assert!(s.contains("heat-1"), "{s}");
+        assert!(!s.contains(" hot"), "{s}");
+    }
+
+    #[test]
+    fn a_hot_board_says_why_it_takes_no_new_plays() {
+        let mut b = board(AgentState::Online, 1, 35.0);
+        b.hot = Some("temperature 91 °C over the room's 85 °C".into());
+        let c = cell(&b).into_string();
+        assert!(c.contains("heat-1 hot"), "{c}");
+        assert!(
+            c.contains("No new plays: temperature 91 °C over the room&#39;s 85 °C")
+                || c.contains("No new plays: temperature 91 °C over the room's 85 °C"),
+            "{c}"
+        );
     }
 }

@@ -155,6 +155,8 @@ fn room_node(
                 span class="muted" {
                     "· cap " (room.instance_cap) " instances · "
                     (super::wire_name(&room.placement))
+                    " · boards rest above CPU " (room.max_cpu_percent) " % or "
+                    (room.max_temperature_c) " °C"
                 }
             }
             @if arrays.is_empty() { p class="empty" { "No arrays." } }
