@@ -462,7 +462,7 @@ impl Agent {
             match r {
                 Ok(mut p) => {
                     *self.encoder.lock().unwrap() = Some(p.video_encoder.clone());
-                    if let Some(video) = p.video.take() {
+                    let frames = p.video.take().map(|video| {
                         self.relay.attach(
                             session_id,
                             p.width,
@@ -470,17 +470,20 @@ impl Agent {
                             video,
                             p.audio.take(),
                             p.control.take(),
-                        );
-                    }
-                    let relaunch = play::start_command(package_name, launch_activity, false)?;
+                        )
+                    });
+                    let watched = crate::watchdog::Watched {
+                        session_id: session_id.to_owned(),
+                        serial: p.serial.clone(),
+                        package: package_name.to_owned(),
+                        relaunch: play::start_command(package_name, launch_activity, false)?,
+                        frames,
+                    };
                     p.watchdog = Some(
                         tokio::spawn(crate::watchdog::watch(
                             self.adb.clone(),
                             self.link.clone(),
-                            session_id.to_owned(),
-                            p.serial.clone(),
-                            package_name.to_owned(),
-                            relaunch,
+                            watched,
                         ))
                         .abort_handle(),
                     );

@@ -10,7 +10,10 @@
 //! - the system's ANR window in focus: → end `APP_NOT_RESPONDING`;
 //! - another window in focus (the game opened something, or the launcher came back): relaunch
 //!   the game (`am start` without `-S`: its task comes back with its state); a game that leaves
-//!   more than [`MAX_RELAUNCHES`] times within [`RELAUNCH_WINDOW`] is ended.
+//!   more than [`MAX_RELAUNCHES`] times within [`RELAUNCH_WINDOW`] is ended;
+//! - no video frame from the instance for [`FROZEN_AFTER`]: the picture froze (the capture or
+//!   the encoder stopped — scrcpy's encoder repeats the last frame every 100 ms on a still
+//!   screen, so silence is never just a still game) → end `APP_NOT_RESPONDING`.
 //!
 //! Ending goes the usual way: the agent reports the play `ending` with the reason, the
 //! controller ends the session and sends `end_session` back, which saves the archive (when the
@@ -32,6 +35,8 @@ pub const UNREACHABLE_PROBES: u32 = 5;
 /// Relaunches tolerated within [`RELAUNCH_WINDOW`].
 pub const MAX_RELAUNCHES: usize = 3;
 pub const RELAUNCH_WINDOW: Duration = Duration::from_secs(60);
+/// How long the instance may send no video frame before the picture counts as frozen.
+pub const FROZEN_AFTER: Duration = Duration::from_secs(5);
 
 /// Which window has the focus, as far as the game is concerned.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,9 +71,29 @@ pub enum Verdict {
 pub struct Judge {
     unreachable: u32,
     relaunches: VecDeque<Instant>,
+    /// The video frames counted so far, and when the count last moved.
+    frames: Option<(u64, Instant)>,
 }
 
 impl Judge {
+    /// The instance's video frame count at `now` (it only grows): a count that has not moved
+    /// for [`FROZEN_AFTER`] is a frozen picture.
+    pub fn frames(&mut self, count: u64, now: Instant) -> Verdict {
+        match self.frames {
+            Some((seen, since)) if seen == count => {
+                if now.duration_since(since) >= FROZEN_AFTER {
+                    Verdict::End(EndReason::AppNotResponding)
+                } else {
+                    Verdict::Fine
+                }
+            }
+            _ => {
+                self.frames = Some((count, now));
+                Verdict::Fine
+            }
+        }
+    }
+
     pub fn judge(&mut self, probe: &Probe, now: Instant) -> Verdict {
         if *probe == Probe::Unreachable {
             self.unreachable += 1;
@@ -141,24 +166,50 @@ async fn probe(adb: &Adb, serial: &str, package: &str) -> Probe {
     }
 }
 
+/// What the watchdog watches of one play.
+pub struct Watched {
+    pub session_id: String,
+    pub serial: String,
+    pub package: String,
+    /// The shell command that brings the game back to the front.
+    pub relaunch: String,
+    /// The instance's video frames so far (the relay counts them as they arrive); `None`
+    /// when the play streams no video.
+    pub frames: Option<crate::relay::FrameCount>,
+}
+
 /// Watches a play until it ends it (or is aborted, when the play ends another way).
-/// `relaunch` is the shell command that brings the game back to the front.
-pub async fn watch(
-    adb: Adb,
-    link: LinkHandle,
-    session_id: String,
-    serial: String,
-    package: String,
-    relaunch: String,
-) {
+pub async fn watch(adb: Adb, link: LinkHandle, w: Watched) {
+    let Watched {
+        session_id,
+        serial,
+        package,
+        relaunch,
+        frames,
+    } = w;
     let mut judge = Judge::default();
     let mut tick = tokio::time::interval(PROBE_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let count = |f: &Option<crate::relay::FrameCount>| f.as_ref().map(|f| f.get());
+    if let Some(n) = count(&frames) {
+        judge.frames(n, Instant::now());
+    }
     tick.tick().await;
     loop {
         tick.tick().await;
-        let seen = probe(&adb, &serial, &package).await;
-        match judge.judge(&seen, Instant::now()) {
+        let frozen = match count(&frames) {
+            Some(n) => judge.frames(n, Instant::now()),
+            None => Verdict::Fine,
+        };
+        let (seen, verdict) = match frozen {
+            Verdict::Fine => {
+                let seen = probe(&adb, &serial, &package).await;
+                let verdict = judge.judge(&seen, Instant::now());
+                (Some(seen), verdict)
+            }
+            frozen => (None, frozen),
+        };
+        match verdict {
             Verdict::Fine => {}
             Verdict::Relaunch => {
                 tracing::info!(session = %session_id, ?seen, "the game left the screen; relaunching it");
@@ -185,6 +236,27 @@ pub async fn watch(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_picture_with_no_new_frame_for_a_while_is_frozen() {
+        let t0 = Instant::now();
+        let at = |s: u64| t0 + Duration::from_secs(s);
+        let mut j = Judge::default();
+        assert_eq!(j.frames(10, at(0)), Verdict::Fine);
+        assert_eq!(j.frames(40, at(1)), Verdict::Fine);
+        // Still 40 for under FROZEN_AFTER: fine; then frozen.
+        assert_eq!(j.frames(40, at(5)), Verdict::Fine);
+        assert_eq!(
+            j.frames(40, at(6)),
+            Verdict::End(EndReason::AppNotResponding)
+        );
+        // Frames again: the clock starts over.
+        let mut j = Judge::default();
+        j.frames(1, at(0));
+        assert_eq!(j.frames(1, at(4)), Verdict::Fine);
+        assert_eq!(j.frames(2, at(8)), Verdict::Fine);
+        assert_eq!(j.frames(2, at(12)), Verdict::Fine);
+    }
 
     const PKG: &str = "com.example.game";
 

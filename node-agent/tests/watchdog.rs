@@ -1,7 +1,8 @@
 //! The watchdog end to end: a real controller, the real agent with a virtual device, and a
 //! native WebRTC player. The game is sent away from the screen (HOME), crashed (`am crash`, as
 //! Android's shell does it) and made to stop taking input (the virtual device's hang switch,
-//! after which Android's input dispatching timeout declares it not responding); each time the
+//! after which Android's input dispatching timeout declares it not responding) and its picture
+//! is frozen (the virtual device's video stall switch: no frame comes any more); each time the
 //! agent notices on its own: the game comes back to the screen, or the play ends with
 //! `APP_CRASHED` / `APP_NOT_RESPONDING`, the player is told why, the archive is saved and the
 //! instance goes back to the warm pool.
@@ -141,5 +142,17 @@ async fn a_game_that_leaves_crashes_or_hangs_is_brought_back_or_ended_with_its_r
     }
     let saved = archives(&st).await;
     ended_with(&st, &sid, &mut p, EndReason::AppNotResponding, saved).await;
+
+    // The next play's picture freezes (the capture sends no frame any more): within the
+    // watchdog's window the play ends APP_NOT_RESPONDING.
+    let (sid, mut p, serial, _) = play(&st, 3).await;
+    shell(&st, &serial, "setprop debug.playrack.video.stall 1").await;
+    let frozen_at = std::time::Instant::now();
+    let saved = archives(&st).await;
+    ended_with(&st, &sid, &mut p, EndReason::AppNotResponding, saved).await;
+    println!(
+        "watchdog: a frozen picture ended its play after {:?} (told, archived, recycled)",
+        frozen_at.elapsed()
+    );
     st.stop().await;
 }

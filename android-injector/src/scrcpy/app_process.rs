@@ -12,7 +12,8 @@
 //!   launcher; `input tap`, `swipe`, `keyevent` and `text` reach the game like injected events.
 //!   `setprop debug.playrack.game.hang 1` makes the game's main thread stuck: input stays
 //!   undispatched and, past Android's 5-s input dispatching timeout, the system reports the app
-//!   not responding (`dumpsys window`).
+//!   not responding (`dumpsys window`). `setprop debug.playrack.video.stall 1` stops the video
+//!   stream's frames (a wedged encoder or display pipeline) until it is set back to `0`.
 
 use std::sync::Arc;
 
@@ -91,11 +92,17 @@ pub struct GameHooks {
 /// The property that makes the foreground game's main thread stuck (`1`) or free (`0`): the
 /// test switch for "Application Not Responding".
 pub const HANG_PROPERTY: &str = "debug.playrack.game.hang";
+/// The property that stops (`1`) or restarts (`0`) the frames of the video stream: the test
+/// switch for a frozen picture.
+pub const STALL_PROPERTY: &str = "debug.playrack.video.stall";
 
 impl DeviceHooks for GameHooks {
     fn property_set(&self, _device: &Device, name: &str, value: &str) {
         if name == HANG_PROPERTY {
             self.screen.lock().unwrap().set_hung(value == "1");
+        }
+        if name == STALL_PROPERTY {
+            self.screen.lock().unwrap().set_video_stalled(value == "1");
         }
     }
 

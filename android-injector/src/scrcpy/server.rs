@@ -86,6 +86,9 @@ pub struct DeviceScreen {
     /// undispatched, from this moment (µs) on.
     hung: bool,
     undispatched_since_us: Option<u64>,
+    /// The capture stopped producing frames (`setprop debug.playrack.video.stall 1`): what a
+    /// wedged encoder or a stuck display pipeline looks like from the client.
+    video_stalled: bool,
 }
 
 /// Android's input dispatching timeout: input left undispatched this long is an ANR.
@@ -103,8 +106,14 @@ impl DeviceScreen {
             store,
             clipboard: String::new(),
             hung: false,
+            video_stalled: false,
             undispatched_since_us: None,
         }
+    }
+
+    /// Stops (or restarts) the frames the video stream sends.
+    pub fn set_video_stalled(&mut self, stalled: bool) {
+        self.video_stalled = stalled;
     }
 
     /// Makes the game's main thread stuck (or free again): a stuck game takes no input.
@@ -393,6 +402,9 @@ fn encode_loop(shared: Arc<Shared>, tx: mpsc::Sender<VideoOut>) {
             }
             let pts = {
                 let mut s = shared.screen.lock().unwrap();
+                if s.video_stalled {
+                    continue;
+                }
                 let t = s.now_us();
                 s.game.render(&mut frame, t);
                 t

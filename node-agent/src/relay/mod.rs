@@ -76,6 +76,21 @@ pub struct Snapshot {
     pub counters: Counters,
 }
 
+/// The video frames a session's instance has sent so far, counted as the relay reads them (the
+/// watchdog notices a frozen picture by it). Cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct FrameCount(Arc<std::sync::atomic::AtomicU64>);
+
+impl FrameCount {
+    pub fn get(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn add(&self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// A running relay (see the module doc). Cheap to clone.
 #[derive(Clone)]
 pub struct Relay {
@@ -137,7 +152,7 @@ impl Relay {
         video: MediaReader<TcpStream>,
         audio: Option<MediaReader<TcpStream>>,
         control: Option<TcpStream>,
-    ) {
+    ) -> FrameCount {
         let control_tx = control.map(|sock| {
             let (tx, rx) = mpsc::channel(CONTROL_QUEUE);
             tokio::spawn(control_writer(session.to_owned(), sock, rx));
@@ -150,10 +165,17 @@ impl Relay {
             height: clamp_u16(height),
             control: control_tx,
         });
-        tokio::spawn(pump_video(session.to_owned(), video, self.cmd.clone()));
+        let frames = FrameCount::default();
+        tokio::spawn(pump_video(
+            session.to_owned(),
+            video,
+            self.cmd.clone(),
+            frames.clone(),
+        ));
         if let Some(audio) = audio {
             tokio::spawn(pump_audio(session.to_owned(), audio, self.cmd.clone()));
         }
+        frames
     }
 
     /// The play ended: its peers get `ended {reason}`.
@@ -324,6 +346,7 @@ async fn pump_video(
     session: String,
     mut video: MediaReader<TcpStream>,
     cmd: mpsc::UnboundedSender<Cmd>,
+    frames: FrameCount,
 ) {
     loop {
         let event = match video.next().await {
@@ -340,11 +363,14 @@ async fn pump_video(
                 height: clamp_u16(s.height),
             },
             StreamEvent::Config(c) => VideoEvent::Config(c),
-            StreamEvent::Frame { pts, key, data } => VideoEvent::Frame {
-                pts_us: pts,
-                key,
-                data,
-            },
+            StreamEvent::Frame { pts, key, data } => {
+                frames.add();
+                VideoEvent::Frame {
+                    pts_us: pts,
+                    key,
+                    data,
+                }
+            }
             _ => continue,
         };
         if cmd.send(Cmd::Video(session.clone(), v)).is_err() {
