@@ -2,9 +2,11 @@
 //!
 //! One UDP socket carries every session on the board. [`engine::Engine`] (sans-IO, str0m
 //! inside) holds every peer; this module is its async shell — one task owning the engine and
-//! the socket, fed by commands (sessions attached, peers offered, media packets) and driven by
-//! the engine's deadlines. Per play, [`Relay::attach`] starts two media pumps (video and audio
-//! sockets → engine) and a control writer (engine → control socket).
+//! the socket, fed by commands (sessions attached, peers offered) and media packets, and driven
+//! by the engine's deadlines. Per play, [`Relay::attach`] starts two media pumps (video and
+//! audio sockets → engine; their queue is bounded, so a relay that falls behind slows the
+//! instance's sockets rather than growing) and a control writer (engine → control socket), and
+//! hands back the play's [`FrameCount`].
 //!
 //! - [`input`]: wire input messages → scrcpy control messages.
 //! - [`engine`]: peers, media fan-out, key-frame throttle, stats.
@@ -64,9 +66,18 @@ enum Cmd {
         reply: oneshot::Sender<Result<(PeerId, String), PeerRefused>>,
     },
     RemovePeer(PeerId),
+}
+
+/// What the instances' media sockets bring, on their own bounded queue: when the relay falls
+/// behind, the pumps stop reading and TCP holds the rest back on the instance, instead of the
+/// agent's memory growing.
+enum Media {
     Video(String, VideoEvent),
     Audio(String, u64, Vec<u8>),
 }
+
+/// Media events queued for the relay at most (all sessions together: seconds of frames).
+const MEDIA_QUEUE: usize = 512;
 
 /// What `/metrics` shows.
 #[derive(Debug, Default, Clone, Copy)]
@@ -95,6 +106,7 @@ impl FrameCount {
 #[derive(Clone)]
 pub struct Relay {
     cmd: mpsc::UnboundedSender<Cmd>,
+    media: mpsc::Sender<Media>,
     local: SocketAddr,
     snapshot: Arc<Mutex<Snapshot>>,
     /// The attached sessions (kept here too, so signaling can check without a round trip).
@@ -121,11 +133,13 @@ impl Relay {
             local.port(),
         );
         let (tx, rx) = mpsc::unbounded_channel();
+        let (media_tx, media_rx) = mpsc::channel(MEDIA_QUEUE);
         let snapshot = Arc::new(Mutex::new(Snapshot::default()));
-        let task = tokio::spawn(run(socket, host, rx, reports, snapshot.clone()));
+        let task = tokio::spawn(run(socket, host, rx, media_rx, reports, snapshot.clone()));
         tracing::info!(%local, %host, "WebRTC relay listening");
         Ok(Relay {
             cmd: tx,
+            media: media_tx,
             local,
             snapshot,
             sessions: Arc::default(),
@@ -169,11 +183,11 @@ impl Relay {
         tokio::spawn(pump_video(
             session.to_owned(),
             video,
-            self.cmd.clone(),
+            self.media.clone(),
             frames.clone(),
         ));
         if let Some(audio) = audio {
-            tokio::spawn(pump_audio(session.to_owned(), audio, self.cmd.clone()));
+            tokio::spawn(pump_audio(session.to_owned(), audio, self.media.clone()));
         }
         frames
     }
@@ -237,6 +251,7 @@ async fn run(
     socket: UdpSocket,
     host: SocketAddr,
     mut cmds: mpsc::UnboundedReceiver<Cmd>,
+    mut media: mpsc::Receiver<Media>,
     reports: mpsc::UnboundedSender<Report>,
     snapshot: Arc<Mutex<Snapshot>>,
 ) {
@@ -247,13 +262,8 @@ async fn run(
     let mut deadline = Instant::now();
     loop {
         tokio::select! {
-            r = socket.recv_from(&mut buf) => match r {
-                Ok((n, source)) => {
-                    engine.receive(Instant::now(), source, &buf[..n]);
-                }
-                // ICMP port unreachable from a gone peer, and the like.
-                Err(e) => tracing::debug!("relay socket: {e}"),
-            },
+            // Commands before media: a session's attach is always in before its first frame.
+            biased;
             cmd = cmds.recv() => {
                 let Some(cmd) = cmd else { break };
                 let now = Instant::now();
@@ -276,8 +286,20 @@ async fn run(
                         let _ = reply.send(r);
                     }
                     Cmd::RemovePeer(id) => engine.remove_peer(id),
-                    Cmd::Video(session, event) => engine.video(now, &session, event),
-                    Cmd::Audio(session, pts, data) => engine.audio(now, &session, pts, data),
+                }
+            }
+            r = socket.recv_from(&mut buf) => match r {
+                Ok((n, source)) => {
+                    engine.receive(Instant::now(), source, &buf[..n]);
+                }
+                // ICMP port unreachable from a gone peer, and the like.
+                Err(e) => tracing::debug!("relay socket: {e}"),
+            },
+            Some(m) = media.recv() => {
+                let now = Instant::now();
+                match m {
+                    Media::Video(session, event) => engine.video(now, &session, event),
+                    Media::Audio(session, pts, data) => engine.audio(now, &session, pts, data),
                 }
             }
             _ = tokio::time::sleep_until(deadline.into()) => {}
@@ -345,7 +367,7 @@ async fn run(
 async fn pump_video(
     session: String,
     mut video: MediaReader<TcpStream>,
-    cmd: mpsc::UnboundedSender<Cmd>,
+    media: mpsc::Sender<Media>,
     frames: FrameCount,
 ) {
     loop {
@@ -373,7 +395,7 @@ async fn pump_video(
             }
             _ => continue,
         };
-        if cmd.send(Cmd::Video(session.clone(), v)).is_err() {
+        if media.send(Media::Video(session.clone(), v)).await.is_err() {
             break;
         }
     }
@@ -383,12 +405,16 @@ async fn pump_video(
 async fn pump_audio(
     session: String,
     mut audio: MediaReader<TcpStream>,
-    cmd: mpsc::UnboundedSender<Cmd>,
+    media: mpsc::Sender<Media>,
 ) {
     loop {
         match audio.next().await {
             Ok(Some(StreamEvent::Frame { pts, data, .. })) => {
-                if cmd.send(Cmd::Audio(session.clone(), pts, data)).is_err() {
+                if media
+                    .send(Media::Audio(session.clone(), pts, data))
+                    .await
+                    .is_err()
+                {
                     break;
                 }
             }
