@@ -14,8 +14,17 @@
 #   chromium                   the browser the Playwright suite drives (tests/browser)
 #
 # And, from rustup and crates.io, what scripts/fuzz.sh needs: the nightly toolchain and
-# cargo-fuzz (each skipped when already present).
+# cargo-fuzz; from PyPI, schemathesis (the API tester array-controller/tests/schemathesis.rs
+# runs) in a virtual environment at target/schemathesis. Each is skipped when present.
 set -euo pipefail
+cd "$(dirname "$0")/.."
+SCHEMATHESIS_VERSION=4.32.5
+if [ "$(target/schemathesis/bin/st --version 2>/dev/null)" != "st, version $SCHEMATHESIS_VERSION" ]; then
+  echo "install-deps: installing schemathesis $SCHEMATHESIS_VERSION in target/schemathesis" >&2
+  rm -rf target/schemathesis
+  python3 -m venv target/schemathesis
+  target/schemathesis/bin/pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
 if ! rustup toolchain list | grep -q '^nightly'; then
   echo "install-deps: installing the nightly Rust toolchain (for cargo-fuzz)" >&2
   rustup toolchain install nightly --profile minimal

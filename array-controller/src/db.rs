@@ -244,14 +244,30 @@ pub fn random_token(len: usize) -> String {
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// Items per page, 1–200 (default 50).
+    #[serde(default, deserialize_with = "page_limit")]
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// `next_cursor` from the previous page.
     pub cursor: Option<String>,
 }
 
+/// The most items one page holds.
+pub const MAX_PAGE: u32 = 200;
+
+/// A `limit` outside 1–[`MAX_PAGE`] is refused (and explained) rather than quietly changed.
+pub fn page_limit<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    use serde::Deserialize as _;
+    match Option::<u32>::deserialize(d)? {
+        Some(n) if !(1..=MAX_PAGE).contains(&n) => Err(serde::de::Error::custom(format!(
+            "limit must be 1–{MAX_PAGE}, not {n}"
+        ))),
+        limit => Ok(limit),
+    }
+}
+
 impl PageParams {
     pub fn limit(&self) -> i64 {
-        i64::from(self.limit.unwrap_or(50).clamp(1, 200))
+        i64::from(self.limit.unwrap_or(50).clamp(1, MAX_PAGE))
     }
 
     /// The cursor, or "" for the first page (ids are never empty, so `id > ''` is everything).

@@ -108,7 +108,7 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if let ApiError::Unauthenticated(_) = self {
+        if resp.status() == StatusCode::UNAUTHORIZED {
             // RFC 9110 §11.6.1: a 401 names the scheme to authenticate with.
             resp.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

@@ -135,34 +135,69 @@ pub async fn rate_limit_ip(State(state): State<AppState>, req: Request, next: Ne
 
 /// `Json<T>` whose rejections are problem+json with code `VALIDATION_FAILED` (or
 /// `UNSUPPORTED_MEDIA_TYPE`, or `PAYLOAD_TOO_LARGE` past the body limit), saying which field
-/// was wrong.
+/// was wrong. Every body this API takes is a JSON object: an array is refused here, where
+/// serde would otherwise read it as the struct's fields in order.
 pub struct Json<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(Json(v)),
-            Err(rej) => Err(match rej {
-                axum::extract::rejection::JsonRejection::MissingJsonContentType(_) => {
-                    ApiError::coded(
-                        axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                        "UNSUPPORTED_MEDIA_TYPE",
-                        "send the body as JSON with `Content-Type: application/json`",
-                    )
-                }
-                other if other.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+        if !is_json(req.headers()) {
+            return Err(ApiError::coded(
+                axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "UNSUPPORTED_MEDIA_TYPE",
+                "send the body as JSON with `Content-Type: application/json`",
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|rej| {
+                if rej.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                     ApiError::coded(
                         axum::http::StatusCode::PAYLOAD_TOO_LARGE,
                         "PAYLOAD_TOO_LARGE",
-                        other.body_text(),
+                        rej.body_text(),
                     )
+                } else {
+                    ApiError::Validation(rej.body_text())
                 }
-                other => ApiError::Validation(other.body_text()),
-            }),
+            })?;
+        match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'{') => {}
+            None => {
+                return Err(ApiError::Validation(
+                    "the body is empty: send a JSON object".into(),
+                ));
+            }
+            Some(_) => {
+                return Err(ApiError::Validation(
+                    "the body must be a JSON object".into(),
+                ));
+            }
         }
+        axum::Json::<T>::from_bytes(&bytes)
+            .map(|axum::Json(v)| Json(v))
+            .map_err(|rej| ApiError::Validation(rej.body_text()))
     }
+}
+
+/// `application/json`, or any `application/…+json`, with or without parameters.
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// `Query<T>` whose rejections are problem+json.
@@ -182,6 +217,54 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn json_bodies_are_objects_of_a_json_media_type() {
+        use axum::body::Body;
+        #[derive(serde::Deserialize, Debug)]
+        struct Kick {
+            #[serde(default)]
+            _reason: Option<String>,
+        }
+        async fn call(ct: Option<&str>, body: &'static str) -> Result<(), &'static str> {
+            let mut req = axum::http::Request::builder().method("POST");
+            if let Some(ct) = ct {
+                req = req.header("content-type", ct);
+            }
+            let req = req.body(Body::from(body)).unwrap();
+            Json::<Kick>::from_request(req, &())
+                .await
+                .map(|_| ())
+                .map_err(|e| e.code())
+        }
+        assert_eq!(call(Some("application/json"), " {}").await, Ok(()));
+        assert_eq!(
+            call(Some("Application/JSON; charset=utf-8"), "{}").await,
+            Ok(())
+        );
+        assert_eq!(
+            call(Some("application/merge-patch+json"), "{}").await,
+            Ok(())
+        );
+        // serde alone reads an array as the struct's fields in order
+        assert_eq!(
+            call(Some("application/json"), "[null]").await,
+            Err("VALIDATION_FAILED")
+        );
+        assert_eq!(
+            call(Some("application/json"), "null").await,
+            Err("VALIDATION_FAILED")
+        );
+        assert_eq!(
+            call(Some("application/json"), "{").await,
+            Err("VALIDATION_FAILED")
+        );
+        assert_eq!(
+            call(Some("text/plain"), "{}").await,
+            Err("UNSUPPORTED_MEDIA_TYPE")
+        );
+        assert_eq!(call(None, "{}").await, Err("UNSUPPORTED_MEDIA_TYPE"));
+    }
 
     #[test]
     fn forwarded_for_counts_only_from_trusted_proxies() {

@@ -1835,11 +1835,24 @@ async fn lists_page_in_creation_order_without_duplicates() {
         .await;
         assert_eq!(audited, regions, "audit entries are oldest first");
 
-        // Limits are clamped; a bad limit is explained.
-        let one: Page<Region> = ctl.get("/v1/regions?limit=0", &ta).await;
+        // A limit outside 1–200, or not a number, is refused and explained.
+        let one: Page<Region> = ctl.get("/v1/regions?limit=1", &ta).await;
         assert_eq!(one.items.len(), 1);
-        let all: Page<Region> = ctl.get("/v1/regions?limit=100000", &ta).await;
+        let all: Page<Region> = ctl.get("/v1/regions?limit=200", &ta).await;
         assert_eq!((all.items.len(), all.next_cursor), (7, None));
+        for bad in ["0", "201", "100000"] {
+            let p = ctl
+                .refused(
+                    GET,
+                    &format!("/v1/regions?limit={bad}"),
+                    Some(&ta),
+                    None,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "VALIDATION_FAILED",
+                )
+                .await;
+            assert!(p.detail.contains("limit must be 1–200"), "{}", p.detail);
+        }
         ctl.refused(
             GET,
             "/v1/regions?limit=many",

@@ -1054,3 +1054,251 @@ async fn api_keys_expire_and_die_with_their_creator() {
         ctl.stop().await;
     }
 }
+
+/// What one request of the document-driven matrix must get.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Want {
+    /// 401, problem+json.
+    Unauthenticated,
+    /// 403 or 404, problem+json (or 415/422 when the body, which is checked first, is not of
+    /// the operation's type or not valid: the matrix sends `{}` as JSON everywhere).
+    Refused,
+    /// Anything but 401, 403 and 5xx: the credential is accepted.
+    Accepted,
+}
+
+/// Every operation of `/v1/openapi.json`, called with every kind of credential: none, garbage,
+/// expired, signed out (a replayed token), a revoked API key, a board's credential, a play key,
+/// another tenant's admin, a viewer writing, the right credential. What each gets follows from
+/// the security scheme the document names for it, so a new endpoint is in the matrix as soon
+/// as it is in the document.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_operation_in_the_document_takes_only_its_own_credentials() {
+    for backend in backends() {
+        let ctl = Ctl::start(backend).await;
+        let mut w = support::world(&ctl, 1, 1, 2).await;
+        w.answer_ends();
+        let board = &w.agents[0];
+        let (session, session_key) = match support::acquire(&ctl, &w.by_link(0), None).await {
+            AcquireResponse::Assigned {
+                session_id,
+                play_key,
+                ..
+            } => (session_id, play_key),
+            other => panic!("{backend}: {other:?}"),
+        };
+        let (ticket, ticket_key) = match support::acquire(&ctl, &w.by_link(1), None).await {
+            AcquireResponse::Queued {
+                ticket_id,
+                play_key,
+                ..
+            } => (ticket_id, play_key),
+            other => panic!("{backend}: {other:?}"),
+        };
+        let ta = w.tenant_token.clone();
+        let viewer = ctl.member(Some(&w.tenant.id), Role::TenantViewer).await;
+        let viewer_id = ctl.me(&viewer).await.id;
+        let (_, other_admin) = ctl.tenant("Other").await;
+        let key = ctl.api_key(&ta, "matrix", Role::TenantViewer).await;
+        let upload: Upload = ctl
+            .create_upload(&ta, &w.game.id, 1000)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let orders: Page<Order> = ctl.get("/v1/orders", &ctl.op).await;
+        let order = orders.items[0].id.clone();
+        let spec = ctl.get::<Page<Spec>>("/v1/specs", &ctl.op).await.items[0]
+            .id
+            .clone();
+
+        // Credentials that must be refused everywhere they are not the scheme's own.
+        let expired = ctl.member(Some(&w.tenant.id), Role::TenantAdmin).await;
+        sqlx::query("UPDATE auth_tokens SET expires_at = 1 WHERE token_hash = $1")
+            .bind(array_controller::auth::sha256_hex(expired.as_bytes()))
+            .execute(&ctl.state().db.pool)
+            .await
+            .unwrap();
+        let signed_out = ctl.member(Some(&w.tenant.id), Role::TenantAdmin).await;
+        let resp = ctl
+            .send(
+                Method::POST,
+                "/v1/auth/logout",
+                Some(&signed_out),
+                None,
+                &[],
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::NO_CONTENT, "{backend}");
+        let revoked = ctl.api_key(&ta, "revoked", Role::TenantAdmin).await;
+        let resp = ctl
+            .send(
+                Method::POST,
+                &format!("/v1/api-keys/{}/revoke", revoked.key.id),
+                Some(&ta),
+                None,
+                &[],
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::OK, "{backend}");
+
+        // The objects the path parameters name: all tenant A's where the object is a tenant's.
+        let id_for = |path: &str| -> String {
+            let at = |prefix: &str| path.starts_with(prefix);
+            match () {
+                _ if at("/v1/games/") => w.game.id.clone(),
+                _ if at("/v1/versions/") => w.version.id.clone(),
+                _ if at("/v1/links/") => w.link.id.clone(),
+                _ if at("/v1/play/links/") => w.link.code.clone(),
+                _ if at("/v1/play/tickets/") => ticket.clone(),
+                _ if at("/v1/play/sessions/") || at("/v1/sessions/") => session.clone(),
+                _ if at("/v1/agent/sessions/") => session.clone(),
+                _ if at("/v1/rooms/") => w.room.id.clone(),
+                _ if at("/v1/boards/") => board.board_id.clone(),
+                _ if at("/v1/tenants/") => w.tenant.id.clone(),
+                _ if at("/v1/orders/") => order.clone(),
+                _ if at("/v1/specs/") => spec.clone(),
+                _ if at("/v1/uploads/") => upload.id.clone(),
+                _ if at("/v1/accounts/") => viewer_id.clone(),
+                _ if at("/v1/api-keys/") => key.key.id.clone(),
+                _ => "obj_00000000000000000000000000".into(),
+            }
+        };
+        // Paths naming one of tenant A's own objects (another tenant must get nothing there).
+        let tenant_owned = |path: &str| {
+            [
+                "/v1/games/",
+                "/v1/versions/",
+                "/v1/links/",
+                "/v1/sessions/",
+                "/v1/tenants/",
+                "/v1/orders/",
+                "/v1/uploads/",
+                "/v1/accounts/",
+                "/v1/api-keys/",
+            ]
+            .iter()
+            .any(|p| path.starts_with(p))
+        };
+
+        let doc: serde_json::Value = ctl.get("/v1/openapi.json", &ctl.op).await;
+        let mut report = String::new();
+        let mut calls = 0;
+        for (template, item) in doc["paths"].as_object().unwrap() {
+            let path = template
+                .replace("{id}", &id_for(template))
+                .replace("{code}", &w.link.code);
+            for (method, op) in item.as_object().unwrap() {
+                let method: Method = method.to_uppercase().parse().unwrap();
+                let scheme = op["security"][0]
+                    .as_object()
+                    .and_then(|s| s.keys().next().cloned());
+                let writes = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
+                let mut cases: Vec<(&str, Option<&str>, Want)> = Vec::new();
+                match scheme.as_deref() {
+                    None => cases.push(("nobody", None, Want::Accepted)),
+                    Some("console") => {
+                        for (who, token) in [
+                            ("nobody", None),
+                            ("garbage", Some("prt_0000000000000000000000")),
+                            ("garbage key", Some("prk_0000_0000")),
+                            ("expired", Some(expired.as_str())),
+                            ("signed out", Some(signed_out.as_str())),
+                            ("revoked key", Some(revoked.secret.as_str())),
+                            ("board", Some(board.credential.as_str())),
+                            ("play key", Some(session_key.as_str())),
+                        ] {
+                            cases.push((who, token, Want::Unauthenticated));
+                        }
+                        // The right credential is accepted (reads only: writes would change
+                        // the world the other cases use).
+                        if !writes {
+                            cases.push(("operator", Some(ctl.op.as_str()), Want::Accepted));
+                        }
+                        if writes && template != "/v1/auth/logout" {
+                            cases.push(("viewer", Some(viewer.as_str()), Want::Refused));
+                        }
+                        if template.contains("{id}") && tenant_owned(template) {
+                            cases.push(("other tenant", Some(other_admin.as_str()), Want::Refused));
+                        }
+                    }
+                    Some("play_key") => {
+                        let own = if template.starts_with("/v1/play/tickets/") {
+                            &ticket_key
+                        } else {
+                            &session_key
+                        };
+                        let others = if own == &ticket_key {
+                            &session_key
+                        } else {
+                            &ticket_key
+                        };
+                        cases.push(("nobody", None, Want::Unauthenticated));
+                        for (who, token) in [
+                            ("garbage", "pk_0000"),
+                            ("another play's key", others.as_str()),
+                            ("tenant admin", ta.as_str()),
+                            ("operator", ctl.op.as_str()),
+                            ("board", board.credential.as_str()),
+                        ] {
+                            cases.push((who, Some(token), Want::Refused));
+                        }
+                        if !writes {
+                            cases.push(("its own key", Some(own.as_str()), Want::Accepted));
+                        }
+                    }
+                    Some("board") => {
+                        for (who, token) in [
+                            ("nobody", None),
+                            ("garbage", Some("brd_0000")),
+                            ("tenant admin", Some(ta.as_str())),
+                            ("operator", Some(ctl.op.as_str())),
+                            ("play key", Some(session_key.as_str())),
+                        ] {
+                            cases.push((who, token, Want::Unauthenticated));
+                        }
+                    }
+                    Some(other) => panic!("{method} {template}: unknown scheme {other}"),
+                }
+                for (who, token, want) in cases {
+                    calls += 1;
+                    let body = writes.then(|| json!({}));
+                    let resp = ctl
+                        .send(
+                            method.clone(),
+                            &path,
+                            token,
+                            body.as_ref(),
+                            &[("tus-resumable", "1.0.0")],
+                        )
+                        .await;
+                    let status = resp.status();
+                    let text = resp.text().await.unwrap_or_default();
+                    let problem = method == Method::HEAD
+                        || serde_json::from_str::<playrack_wire::Problem>(&text)
+                            .is_ok_and(|p| p.request_id.is_some());
+                    let ok = match want {
+                        Want::Unauthenticated => status == StatusCode::UNAUTHORIZED && problem,
+                        Want::Refused => {
+                            matches!(status.as_u16(), 403 | 404 | 415 | 422) && problem
+                        }
+                        Want::Accepted => {
+                            !matches!(status.as_u16(), 401 | 403) && !status.is_server_error()
+                        }
+                    };
+                    if !ok {
+                        let _ = writeln!(
+                            report,
+                            "{method} {template} as {who}: want {want:?}, got {status} {}",
+                            text.chars().take(160).collect::<String>()
+                        );
+                    }
+                }
+            }
+        }
+        assert!(report.is_empty(), "{backend}:\n{report}");
+        println!("{backend}: {calls} calls, every operation of the document");
+        assert!(calls > 400, "{backend}: only {calls} calls");
+        ctl.stop().await;
+    }
+}

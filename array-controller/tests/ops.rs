@@ -501,13 +501,14 @@ async fn malformed_bodies_are_explained_and_wrong_content_types_refused() {
                 r#"{"name": "x", "priority_tier": "high"}"#,
                 &["priority_tier"][..],
             ),
-            ("/v1/tenants", "", &["EOF"][..]),
+            ("/v1/tenants", "", &["empty", "JSON object"][..]),
+            ("/v1/tenants", r#"["x", 0]"#, &["must be a JSON object"][..]),
             (
                 "/v1/accounts",
                 r#"{"email": "a@b.test", "password": "long-enough-pw", "role": "superuser"}"#,
                 &["role", "superuser"][..],
             ),
-            ("/v1/regions", r#""eu""#, &["invalid type"][..]),
+            ("/v1/regions", r#""eu""#, &["must be a JSON object"][..]),
         ];
         for (path, body, words) in cases {
             let resp = post(path, Some("application/json"), body).await.unwrap();

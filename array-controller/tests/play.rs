@@ -1242,15 +1242,12 @@ async fn a_play_is_acted_on_only_with_its_play_key() {
                 } else {
                     token
                 };
-                ctl.refused(
-                    method.clone(),
-                    path,
-                    token,
-                    None,
-                    StatusCode::FORBIDDEN,
-                    "NOT_YOUR_PLAY",
-                )
-                .await;
+                let (status, code) = match token {
+                    None => (StatusCode::UNAUTHORIZED, "UNAUTHENTICATED"),
+                    Some(_) => (StatusCode::FORBIDDEN, "NOT_YOUR_PLAY"),
+                };
+                ctl.refused(method.clone(), path, token, None, status, code)
+                    .await;
             }
         }
         let (status, _) = ctl

@@ -239,14 +239,24 @@ pub(crate) async fn board_of(state: &AppState, headers: &HeaderMap) -> ApiResult
     }
 }
 
-/// The agent channel: a WebSocket authorised by the board credential.
-#[utoipa::path(get, path = "/v1/agents/connect", tag = "topology", responses((status = 101, description = "WebSocket upgrade"), (status = 401, body = playrack_wire::Problem)))]
+/// The agent channel: a WebSocket authorised by the board credential. The credential is
+/// checked first: a request without one learns nothing about the upgrade.
+#[utoipa::path(get, path = "/v1/agents/connect", tag = "topology",
+    responses((status = 101, description = "WebSocket upgrade"), (status = 401, body = playrack_wire::Problem),
+              (status = 426, body = playrack_wire::Problem, description = "Not a WebSocket upgrade request")))]
 async fn connect(
     State(state): State<AppState>,
     headers: HeaderMap,
-    ws: WebSocketUpgrade,
+    ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> ApiResult<Response> {
     let board_id = board_of(&state, &headers).await?;
+    let ws = ws.map_err(|rej| {
+        ApiError::coded(
+            axum::http::StatusCode::UPGRADE_REQUIRED,
+            "WEBSOCKET_REQUIRED",
+            format!("connect with a WebSocket upgrade: {}", rej.body_text()),
+        )
+    })?;
     Ok(ws
         .max_message_size(channel::MAX_AGENT_MESSAGE_BYTES)
         .on_upgrade(move |socket| channel::run(state, board_id, socket)))

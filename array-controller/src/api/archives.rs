@@ -140,6 +140,9 @@ pub struct ListArchivesParams {
     /// Only this player's (`device:<digest>` for an anonymous device, `user:<id>`).
     pub user: Option<String>,
     pub game_id: Option<String>,
+    /// Items per page, 1–200 (default 50).
+    #[serde(default, deserialize_with = "crate::db::page_limit")]
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }

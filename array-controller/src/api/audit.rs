@@ -26,6 +26,9 @@ pub struct AuditParams {
     pub object_id: Option<String>,
     /// Only this action, e.g. `game.create`.
     pub action: Option<String>,
+    /// Items per page, 1–200 (default 50).
+    #[serde(default, deserialize_with = "crate::db::page_limit")]
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }

@@ -298,6 +298,9 @@ impl TenantParam {
 #[into_params(parameter_in = Query)]
 pub struct ListGamesParams {
     pub tenant_id: Option<String>,
+    /// Items per page, 1–200 (default 50).
+    #[serde(default, deserialize_with = "crate::db::page_limit")]
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -689,6 +692,9 @@ async fn create_link(
 #[into_params(parameter_in = Query)]
 pub struct ListLinksParams {
     pub game_id: Option<String>,
+    /// Items per page, 1–200 (default 50).
+    #[serde(default, deserialize_with = "crate::db::page_limit")]
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }

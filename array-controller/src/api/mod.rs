@@ -14,6 +14,7 @@ pub mod agents;
 pub mod archives;
 pub mod audit;
 pub mod catalog;
+pub mod doc;
 pub mod metering;
 pub mod operations;
 pub mod ops;
@@ -65,10 +66,16 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .merge(webhooks::routes())
 }
 
+/// The OpenAPI document, complete (see [`doc`]).
+pub fn openapi() -> serde_json::Value {
+    let (_, doc) = openapi_router().split_for_parts();
+    doc::finish(doc)
+}
+
 /// The complete application.
 pub fn router(state: AppState) -> Router {
     let (api, doc) = openapi_router().split_for_parts();
-    let doc = std::sync::Arc::new(doc);
+    let doc = std::sync::Arc::new(doc::finish(doc));
     let cors = cors_layer(&state.config.cors_origins);
     Router::new()
         .merge(api)

@@ -121,7 +121,8 @@ async fn link_card(
 }
 
 /// The icon of a try-play link's game (public while the link can be played).
-#[utoipa::path(get, path = "/v1/play/links/{code}/icon", tag = "play", responses((status = 200, content_type = "image/png")))]
+#[utoipa::path(get, path = "/v1/play/links/{code}/icon", tag = "play",
+    responses((status = 200, content_type = "image/png"), (status = 410, body = playrack_wire::Problem)))]
 async fn link_icon(
     State(state): State<AppState>,
     Path(code): Path<String>,
@@ -190,7 +191,9 @@ async fn queue_view(
 /// Asks for a play: `ASSIGNED` with a reserved session, or `QUEUED` with a ticket.
 #[utoipa::path(post, path = "/v1/play/acquire", tag = "play", request_body = AcquireRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "A repeat with the same key returns the same answer")),
-    responses((status = 200, body = AcquireResponse), (status = 410, body = playrack_wire::Problem)))]
+    responses((status = 200, body = AcquireResponse),
+              (status = 401, body = playrack_wire::Problem, description = "The player token is malformed, forged or expired"),
+              (status = 410, body = playrack_wire::Problem)))]
 async fn acquire_play(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -291,6 +294,9 @@ pub struct ListSessionsParams {
     /// Only live sessions (not ended).
     pub live: Option<bool>,
     pub game_id: Option<String>,
+    /// Items per page, 1–200 (default 50).
+    #[serde(default, deserialize_with = "crate::db::page_limit")]
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }

@@ -176,6 +176,9 @@ async fn create_room(
 pub struct ChildParams {
     /// Only children of this parent (region for rooms, room for arrays, array for boards).
     pub parent_id: Option<String>,
+    /// Items per page, 1–200 (default 50).
+    #[serde(default, deserialize_with = "crate::db::page_limit")]
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -633,6 +636,9 @@ async fn create_order(
 #[into_params(parameter_in = Query)]
 pub struct ListOrdersParams {
     pub tenant_id: Option<String>,
+    /// Items per page, 1–200 (default 50).
+    #[serde(default, deserialize_with = "crate::db::page_limit")]
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }

@@ -79,6 +79,7 @@ pub const MAX_UPLOADS_IN_PROGRESS: i64 = 4;
     params(("Upload-Length" = u64, Header, description = "Total size of the APK in bytes"),
            ("Tus-Resumable" = String, Header, description = "1.0.0")),
     responses((status = 201, body = Upload, headers(("Location" = String), ("Upload-Offset" = u64))),
+              (status = 412, body = playrack_wire::Problem, description = "No `Tus-Resumable: 1.0.0`"),
               (status = 413, body = playrack_wire::Problem), (status = 429, body = playrack_wire::Problem)))]
 async fn create_upload(
     State(state): State<AppState>,
@@ -253,7 +254,9 @@ async fn get_upload(
 }
 
 /// Where to resume: `Upload-Offset` and `Upload-Length`.
-#[utoipa::path(head, path = "/v1/uploads/{id}", tag = "uploads", responses((status = 200, headers(("Upload-Offset" = u64), ("Upload-Length" = u64)))))]
+#[utoipa::path(head, path = "/v1/uploads/{id}", tag = "uploads", params(("Tus-Resumable" = String, Header, description = "1.0.0")),
+    responses((status = 200, headers(("Upload-Offset" = u64), ("Upload-Length" = u64))),
+              (status = 412, body = playrack_wire::Problem, description = "No `Tus-Resumable: 1.0.0`")))]
 async fn head_upload(
     State(state): State<AppState>,
     caller: Caller,
@@ -273,9 +276,11 @@ async fn head_upload(
 
 /// Appends bytes at `Upload-Offset`. The last byte settles the version (READY or FAILED); read
 /// the version for the outcome.
-#[utoipa::path(patch, path = "/v1/uploads/{id}", tag = "uploads",
+#[utoipa::path(patch, path = "/v1/uploads/{id}", tag = "uploads", params(("Tus-Resumable" = String, Header, description = "1.0.0"),
+           ("Upload-Offset" = u64, Header, description = "Where this chunk starts")),
     request_body(content = Vec<u8>, content_type = "application/offset+octet-stream"),
-    responses((status = 204, headers(("Upload-Offset" = u64))), (status = 409, body = playrack_wire::Problem)))]
+    responses((status = 204, headers(("Upload-Offset" = u64))), (status = 409, body = playrack_wire::Problem),
+              (status = 412, body = playrack_wire::Problem, description = "No `Tus-Resumable: 1.0.0`")))]
 async fn patch_upload(
     State(state): State<AppState>,
     caller: Caller,
@@ -311,7 +316,8 @@ async fn patch_upload(
 }
 
 /// Cancels an upload; its version ends FAILED with `UPLOAD_CANCELLED`.
-#[utoipa::path(delete, path = "/v1/uploads/{id}", tag = "uploads", responses((status = 204)))]
+#[utoipa::path(delete, path = "/v1/uploads/{id}", tag = "uploads", params(("Tus-Resumable" = String, Header, description = "1.0.0")),
+    responses((status = 204), (status = 412, body = playrack_wire::Problem, description = "No `Tus-Resumable: 1.0.0`")))]
 async fn delete_upload(
     State(state): State<AppState>,
     caller: Caller,

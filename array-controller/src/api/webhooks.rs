@@ -165,6 +165,9 @@ async fn create_webhook(
 pub struct ListWebhooksParams {
     /// Operators: only this tenant's endpoints.
     pub tenant_id: Option<String>,
+    /// Items per page, 1–200 (default 50).
+    #[serde(default, deserialize_with = "crate::db::page_limit")]
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }

@@ -18,6 +18,11 @@ pub enum PlayError {
     /// The player token is missing its key, malformed, forged or expired.
     #[error("{0}")]
     BadPlayerToken(&'static str),
+    /// The request carries no play key at all.
+    #[error(
+        "send the play key acquire returned for this {0} as `Authorization: Bearer <play_key>`"
+    )]
+    NoPlayKey(&'static str),
     /// The request does not carry the play key of the ticket or session it names.
     #[error(
         "this {0} is not yours: send the play key acquire returned as `Authorization: Bearer <play_key>`"
@@ -55,6 +60,7 @@ impl PlayError {
             PlayError::NotFound(_)
                 | PlayError::BadRequest(_)
                 | PlayError::BadPlayerToken(_)
+                | PlayError::NoPlayKey(_)
                 | PlayError::NotYourPlay(_)
                 | PlayError::LinkRevoked
                 | PlayError::LinkExpired
@@ -88,6 +94,9 @@ impl From<PlayError> for ApiError {
             PlayError::NotFound(what) => ApiError::NotFound(what),
             PlayError::BadRequest(m) => ApiError::Validation(m),
             PlayError::BadPlayerToken(m) => ApiError::Unauthenticated(m),
+            PlayError::NoPlayKey(_) => {
+                ApiError::coded(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", detail)
+            }
             PlayError::NotYourPlay(_) => {
                 ApiError::coded(StatusCode::FORBIDDEN, "NOT_YOUR_PLAY", detail)
             }
@@ -120,6 +129,7 @@ mod tests {
             (PlayError::PublisherSuspended, 403, "FORBIDDEN"),
             (PlayError::Busy, 503, "BUSY"),
             (PlayError::NotYourPlay("session"), 403, "NOT_YOUR_PLAY"),
+            (PlayError::NoPlayKey("ticket"), 401, "UNAUTHENTICATED"),
             (PlayError::NotFound("ticket"), 404, "NOT_FOUND"),
             (PlayError::BadRequest("x".into()), 422, "VALIDATION_FAILED"),
             (PlayError::BadPlayerToken("x"), 401, "UNAUTHENTICATED"),

@@ -82,13 +82,18 @@ pub async fn require_play_key(
     held: identity::Held<'_>,
     presented: Option<&str>,
 ) -> PlayResult<()> {
+    let what = match held {
+        identity::Held::Ticket(_) => "ticket",
+        identity::Held::Session(_) => "session",
+    };
+    let Some(key) = presented.filter(|k| !k.is_empty()) else {
+        return Err(PlayError::NoPlayKey(what));
+    };
     let secret = signing_key(state).await?;
-    match presented {
-        Some(key) if identity::is_play_key(&secret, held, key) => Ok(()),
-        _ => Err(PlayError::NotYourPlay(match held {
-            identity::Held::Ticket(_) => "ticket",
-            identity::Held::Session(_) => "session",
-        })),
+    if identity::is_play_key(&secret, held, key) {
+        Ok(())
+    } else {
+        Err(PlayError::NotYourPlay(what))
     }
 }
 
