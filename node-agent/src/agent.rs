@@ -159,11 +159,11 @@ impl Agent {
         .await?;
         // The relay and the HTTP server are bound before the hello, which carries the
         // signaling URL.
-        let (reports_tx, reports_rx) = tokio::sync::mpsc::unbounded_channel();
+        let reports = relay::Reports::default();
         let relay = Relay::start(
             std::net::SocketAddr::new(config.listen_address, config.webrtc_port),
             config.public_address,
-            reports_tx,
+            reports.clone(),
         )
         .await
         .with_context(|| format!("binding the WebRTC port {}", config.webrtc_port))?;
@@ -225,7 +225,7 @@ impl Agent {
             encoder: Mutex::new(None),
             http_addr,
         });
-        let reports_task = tokio::spawn(forward_reports(agent.link.clone(), reports_rx));
+        let reports_task = tokio::spawn(forward_reports(agent.link.clone(), reports));
         let pool_task = tokio::spawn(pool.run());
         let a = agent.clone();
         let command_task = tokio::spawn(async move {
@@ -462,16 +462,21 @@ impl Agent {
             match r {
                 Ok(mut p) => {
                     *self.encoder.lock().unwrap() = Some(p.video_encoder.clone());
-                    let frames = p.video.take().map(|video| {
-                        self.relay.attach(
-                            session_id,
-                            p.width,
-                            p.height,
-                            video,
-                            p.audio.take(),
-                            p.control.take(),
-                        )
-                    });
+                    let frames = match p.video.take() {
+                        Some(video) => Some(
+                            self.relay
+                                .attach(
+                                    session_id,
+                                    p.width,
+                                    p.height,
+                                    video,
+                                    p.audio.take(),
+                                    p.control.take(),
+                                )
+                                .await,
+                        ),
+                        None => None,
+                    };
                     let watched = crate::watchdog::Watched {
                         session_id: session_id.to_owned(),
                         serial: p.serial.clone(),
@@ -545,7 +550,7 @@ impl Agent {
         if let Some(w) = p.watchdog.take() {
             w.abort(); // the game is stopped on purpose from here on
         }
-        self.relay.detach(session_id, reason);
+        self.relay.detach(session_id, reason).await;
         // The instance is on its way back: a play waiting for one waits for it.
         self.pool
             .update(&p.instance.id, |s| s.state = InstanceState::Resetting);
@@ -680,26 +685,25 @@ impl Agent {
 
 /// Turns the relay's session reports into `session` messages for the controller: `playing`
 /// from the player's first connection on, with the connection state and the last input.
-async fn forward_reports(
-    link: LinkHandle,
-    mut reports: tokio::sync::mpsc::UnboundedReceiver<relay::Report>,
-) {
-    while let Some(r) = reports.recv().await {
-        let state = if r.played {
-            AgentSessionState::Playing
-        } else {
-            AgentSessionState::Ready
-        };
-        let last_input_at = r.last_input.map(|t| {
-            playrack_wire::time::Timestamp::from(std::time::SystemTime::now() - t.elapsed())
-        });
-        link.send(AgentMessage::Session {
-            session_id: r.session,
-            state,
-            reason: None,
-            connected: r.connected,
-            last_input_at,
-            stats: r.stats,
-        });
+async fn forward_reports(link: LinkHandle, reports: relay::Reports) {
+    loop {
+        for r in reports.take().await {
+            let state = if r.played {
+                AgentSessionState::Playing
+            } else {
+                AgentSessionState::Ready
+            };
+            let last_input_at = r.last_input.map(|t| {
+                playrack_wire::time::Timestamp::from(std::time::SystemTime::now() - t.elapsed())
+            });
+            link.send(AgentMessage::Session {
+                session_id: r.session,
+                state,
+                reason: None,
+                connected: r.connected,
+                last_input_at,
+                stats: r.stats,
+            });
+        }
     }
 }

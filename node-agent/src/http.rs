@@ -343,7 +343,7 @@ async fn signaling_socket(
                 {
                     Ok((peer, answer)) => {
                         if !send(&mut socket, &AgentSignal::Answer { sdp: answer }).await {
-                            s.relay.remove_peer(peer);
+                            s.relay.remove_peer(peer).await;
                             return Err("CLOSED");
                         }
                         break peer;
@@ -398,7 +398,7 @@ async fn signaling_socket(
             },
         }
     };
-    s.relay.remove_peer(peer);
+    s.relay.remove_peer(peer).await;
     result
 }
 

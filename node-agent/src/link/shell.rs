@@ -1,5 +1,11 @@
 //! The IO around [`Link`]: enrolment over HTTP (once; the credential is kept in the data
 //! directory) and the WebSocket loop that feeds the link and carries out what it asks.
+//!
+//! Both of its queues are bounded. Commands wait for room (their consumer only spawns them).
+//! Messages for the controller are dropped, with a warning, when [`LINK_QUEUE`] of them are
+//! already waiting — the link would be long stuck by then, and like the messages the link
+//! itself lets go while it is down ([`super::PENDING_LIMIT`]), what they said is recovered by
+//! the reconciliation of the next hello.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -109,6 +115,12 @@ pub trait Board: Send + Sync + 'static {
     fn telemetry(&self) -> Telemetry;
 }
 
+/// Messages for the controller waiting for the link loop, at most.
+pub const LINK_QUEUE: usize = 1024;
+
+/// Commands from the controller waiting to be started, at most.
+const COMMAND_QUEUE: usize = 256;
+
 enum ToLink {
     Send(AgentMessage),
     Finished {
@@ -121,14 +133,22 @@ enum ToLink {
 /// The rest of the agent's way to the controller.
 #[derive(Clone)]
 pub struct LinkHandle {
-    tx: mpsc::UnboundedSender<ToLink>,
+    tx: mpsc::Sender<ToLink>,
     up: watch::Receiver<bool>,
 }
 
 impl LinkHandle {
     /// Sends `msg` (kept until the next welcome while the link is down).
     pub fn send(&self, msg: AgentMessage) {
-        let _ = self.tx.send(ToLink::Send(msg));
+        self.queue(ToLink::Send(msg));
+    }
+
+    fn queue(&self, m: ToLink) {
+        if let Err(mpsc::error::TrySendError::Full(_)) = self.tx.try_send(m) {
+            tracing::warn!(
+                "{LINK_QUEUE} messages already wait for the controller link; dropping one"
+            );
+        }
     }
 
     /// Reports the outcome of command `id`.
@@ -137,7 +157,7 @@ impl LinkHandle {
             Ok(()) => (true, None),
             Err(e) => (false, Some(format!("{e:#}"))),
         };
-        let _ = self.tx.send(ToLink::Finished {
+        self.queue(ToLink::Finished {
             id: id.to_owned(),
             ok,
             error,
@@ -163,11 +183,11 @@ pub fn spawn(
     board: Arc<dyn Board>,
 ) -> (
     LinkHandle,
-    mpsc::UnboundedReceiver<(String, Command)>,
+    mpsc::Receiver<(String, Command)>,
     tokio::task::JoinHandle<()>,
 ) {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+    let (tx, rx) = mpsc::channel(LINK_QUEUE);
+    let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_QUEUE);
     let (up_tx, up_rx) = watch::channel(false);
     let url = format!(
         "{}/v1/agents/connect",
@@ -200,8 +220,8 @@ async fn run(
     cred: Credential,
     identity: Identity,
     board: Arc<dyn Board>,
-    mut rx: mpsc::UnboundedReceiver<ToLink>,
-    commands: mpsc::UnboundedSender<(String, Command)>,
+    mut rx: mpsc::Receiver<ToLink>,
+    commands: mpsc::Sender<(String, Command)>,
     up: watch::Sender<bool>,
 ) {
     let mut link = Link::new(identity, Instant::now(), rand::random());
@@ -240,7 +260,7 @@ async fn run(
                     tracing::warn!("controller silent for a whole lease; reconnecting");
                 }
                 Output::Execute { id, command } => {
-                    let _ = commands.send((id, command));
+                    let _ = commands.send((id, command)).await;
                 }
             }
         }

@@ -6,7 +6,9 @@
 //! by the engine's deadlines. Per play, [`Relay::attach`] starts two media pumps (video and
 //! audio sockets → engine; their queue is bounded, so a relay that falls behind slows the
 //! instance's sockets rather than growing) and a control writer (engine → control socket), and
-//! hands back the play's [`FrameCount`].
+//! hands back the play's [`FrameCount`]. Commands wait on a bounded queue too (their senders
+//! wait for room), and session reports are kept as the latest one per session ([`Reports`]):
+//! nothing the relay holds grows with how fast players or instances send.
 //!
 //! - [`input`]: wire input messages → scrcpy control messages.
 //! - [`engine`]: peers, media fan-out, key-frame throttle, stats.
@@ -79,6 +81,38 @@ enum Media {
 /// Media events queued for the relay at most (all sessions together: seconds of frames).
 const MEDIA_QUEUE: usize = 512;
 
+/// Commands queued for the relay at most (attaches, detaches, peers coming and going).
+const CMD_QUEUE: usize = 256;
+
+/// The latest report of each session, waiting for the agent to pass it on: one entry per
+/// session however often the relay reports, so a slow way to the controller holds no queue
+/// (a newer report says all an older one said). Cheap to clone.
+#[derive(Clone, Default)]
+pub struct Reports(Arc<(Mutex<HashMap<String, Report>>, tokio::sync::Notify)>);
+
+impl Reports {
+    /// Keeps `report` in place of the session's previous one.
+    pub fn put(&self, report: Report) {
+        self.0
+            .0
+            .lock()
+            .unwrap()
+            .insert(report.session.clone(), report);
+        self.0.1.notify_one();
+    }
+
+    /// Waits for reports and takes all of them.
+    pub async fn take(&self) -> Vec<Report> {
+        loop {
+            let batch: Vec<Report> = self.0.0.lock().unwrap().drain().map(|(_, r)| r).collect();
+            if !batch.is_empty() {
+                return batch;
+            }
+            self.0.1.notified().await;
+        }
+    }
+}
+
 /// What `/metrics` shows.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Snapshot {
@@ -105,7 +139,7 @@ impl FrameCount {
 /// A running relay (see the module doc). Cheap to clone.
 #[derive(Clone)]
 pub struct Relay {
-    cmd: mpsc::UnboundedSender<Cmd>,
+    cmd: mpsc::Sender<Cmd>,
     media: mpsc::Sender<Media>,
     local: SocketAddr,
     snapshot: Arc<Mutex<Snapshot>>,
@@ -120,7 +154,7 @@ impl Relay {
     pub async fn start(
         bind: SocketAddr,
         public_ip: Option<std::net::IpAddr>,
-        reports: mpsc::UnboundedSender<Report>,
+        reports: Reports,
     ) -> std::io::Result<Relay> {
         let socket = UdpSocket::bind(bind).await?;
         let local = socket.local_addr()?;
@@ -132,7 +166,7 @@ impl Relay {
             }),
             local.port(),
         );
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = mpsc::channel(CMD_QUEUE);
         let (media_tx, media_rx) = mpsc::channel(MEDIA_QUEUE);
         let snapshot = Arc::new(Mutex::new(Snapshot::default()));
         let task = tokio::spawn(run(socket, host, rx, media_rx, reports, snapshot.clone()));
@@ -158,7 +192,7 @@ impl Relay {
 
     /// Streams a prepared play: pumps its video and audio sockets into the relay and writes
     /// control messages to its control socket. The pumps end when the sockets close.
-    pub fn attach(
+    pub async fn attach(
         &self,
         session: &str,
         width: u32,
@@ -173,12 +207,15 @@ impl Relay {
             tx
         });
         self.sessions.lock().unwrap().insert(session.to_owned());
-        let _ = self.cmd.send(Cmd::Attach {
-            session: session.to_owned(),
-            width: clamp_u16(width),
-            height: clamp_u16(height),
-            control: control_tx,
-        });
+        let _ = self
+            .cmd
+            .send(Cmd::Attach {
+                session: session.to_owned(),
+                width: clamp_u16(width),
+                height: clamp_u16(height),
+                control: control_tx,
+            })
+            .await;
         let frames = FrameCount::default();
         tokio::spawn(pump_video(
             session.to_owned(),
@@ -193,12 +230,15 @@ impl Relay {
     }
 
     /// The play ended: its peers get `ended {reason}`.
-    pub fn detach(&self, session: &str, reason: &str) {
+    pub async fn detach(&self, session: &str, reason: &str) {
         self.sessions.lock().unwrap().remove(session);
-        let _ = self.cmd.send(Cmd::Detach {
-            session: session.to_owned(),
-            reason: reason.to_owned(),
-        });
+        let _ = self
+            .cmd
+            .send(Cmd::Detach {
+                session: session.to_owned(),
+                reason: reason.to_owned(),
+            })
+            .await;
     }
 
     /// Answers a peer's offer; the peer's later signals (stats, ended, errors) arrive on
@@ -223,6 +263,7 @@ impl Relay {
                 signals,
                 reply,
             })
+            .await
             .map_err(|_| gone())?;
         rx.await.map_err(|_| gone())?
     }
@@ -232,8 +273,8 @@ impl Relay {
         self.sessions.lock().unwrap().contains(session)
     }
 
-    pub fn remove_peer(&self, peer: PeerId) {
-        let _ = self.cmd.send(Cmd::RemovePeer(peer));
+    pub async fn remove_peer(&self, peer: PeerId) {
+        let _ = self.cmd.send(Cmd::RemovePeer(peer)).await;
     }
 
     /// Stops the relay task.
@@ -250,9 +291,9 @@ fn clamp_u16(v: u32) -> u16 {
 async fn run(
     socket: UdpSocket,
     host: SocketAddr,
-    mut cmds: mpsc::UnboundedReceiver<Cmd>,
+    mut cmds: mpsc::Receiver<Cmd>,
     mut media: mpsc::Receiver<Media>,
-    reports: mpsc::UnboundedSender<Report>,
+    reports: Reports,
     snapshot: Arc<Mutex<Snapshot>>,
 ) {
     let mut engine = Engine::new(host, Instant::now());
@@ -346,7 +387,7 @@ async fn run(
                     last_input,
                     stats,
                 } => {
-                    let _ = reports.send(Report {
+                    reports.put(Report {
                         session,
                         connected,
                         played,
