@@ -129,7 +129,15 @@ async fn schemathesis_finds_nothing_wrong_with_the_api() {
             .find(|l| l.contains(" in ") && l.starts_with('='))
             .unwrap_or("(no summary)")
             .to_owned();
-        println!("schemathesis as {who}: {summary}");
+        let cases = stdout
+            .lines()
+            .find(|l| {
+                l.trim_start().starts_with(|c: char| c.is_ascii_digit()) && l.contains(" generated")
+            })
+            .unwrap_or("")
+            .trim()
+            .to_owned();
+        println!("schemathesis as {who}: {cases} {summary}");
         if !out.status.success() {
             failed.push(format!(
                 "as {who} ({}):\n{stdout}\n{}",
