@@ -1526,3 +1526,56 @@ async fn a_hot_board_takes_no_new_plays_until_it_cools_down() {
         ctl.stop().await;
     }
 }
+
+/// The instance a board says serves a play is the play's instance in the live views (the
+/// operator's live plays and shell form show it), whether the board says so in a report or
+/// in its hello.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_views_name_the_instance_a_board_says_serves_the_play() {
+    async fn instance_of(ctl: &Ctl, session: &str) -> Result<String, String> {
+        let online: Page<OnlineEntry> = ctl.get("/v1/online", &ctl.op).await;
+        online
+            .items
+            .into_iter()
+            .find(|e| e.session_id == session)
+            .and_then(|e| e.instance_id)
+            .ok_or_else(|| format!("{session} has no instance yet"))
+    }
+    for backend in backends() {
+        let ctl = Ctl::start(backend).await;
+        let mut w = world(&ctl, 1, 1, 2).await;
+        let session = match acquire(&ctl, &by_link(&w, 0), None).await {
+            AcquireResponse::Assigned { session_id, .. } => session_id,
+            other => panic!("{backend}: {other:?}"),
+        };
+        assert!(instance_of(&ctl, &session).await.is_err(), "{backend}");
+        let serving = |id: &str| InstanceReport {
+            session_id: Some(session.clone()),
+            package: Some("dev.playrack.tapper".into()),
+            ..agent::instance(id, InstanceState::Busy)
+        };
+        agent::send(
+            &mut w.sockets[0],
+            &AgentMessage::Instance {
+                instance: serving("inst-a"),
+            },
+        )
+        .await;
+        let shown = wait_value("the reported instance", SECS_10, || {
+            instance_of(&ctl, &session)
+        })
+        .await;
+        assert_eq!(shown, "inst-a", "{backend}");
+        // A board that comes back says in its hello which instance serves the play.
+        drop(std::mem::take(&mut w.sockets));
+        let (_ws, _) = w.agents[0].connect(vec![serving("inst-b")]).await;
+        let shown = wait_value("the instance from the hello", SECS_10, || async {
+            instance_of(&ctl, &session)
+                .await
+                .and_then(|i| (i == "inst-b").then_some(i.clone()).ok_or(i))
+        })
+        .await;
+        assert_eq!(shown, "inst-b", "{backend}");
+        ctl.stop().await;
+    }
+}

@@ -659,6 +659,19 @@ pub async fn upsert_instance(
         .bind(now)
         .execute(&mut ***tx)
         .await?;
+    // The play it serves names it (the live views and the operator's shell show which
+    // instance a play runs in); only that board's play, only while it has none or another.
+    if let Some(session) = &i.session_id {
+        sqlx::query(
+            "UPDATE sessions SET instance_id = $1 WHERE id = $2 AND board_id = $3 \
+             AND (instance_id IS NULL OR instance_id <> $1)",
+        )
+        .bind(&i.instance_id)
+        .bind(session)
+        .bind(board_id)
+        .execute(&mut ***tx)
+        .await?;
+    }
     Ok(())
 }
 
