@@ -19,10 +19,27 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCHEMATHESIS_VERSION=4.32.5
-if [ "$(target/schemathesis/bin/st --version 2>/dev/null)" != "st, version $SCHEMATHESIS_VERSION" ]; then
-  echo "install-deps: installing schemathesis $SCHEMATHESIS_VERSION in target/schemathesis" >&2
+# Python 3.12 or later: 3.11 (before 3.11.8) can fail an `ast.parse` deep in Hypothesis with
+# "AST constructor recursion depth mismatch" (CPython gh-106905), a spurious schemathesis error.
+newer_python() {
+  local v cand
+  for v in 3.13 3.12; do
+    for cand in "$(command -v "python$v" 2>/dev/null)" \
+      $(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$v".*/bin/python3 2>/dev/null | sort -V | tail -n 1); do
+      if [ -n "$cand" ] && "$cand" -c 'import sys, venv; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
+        echo "$cand"
+        return
+      fi
+    done
+  done
+  echo python3
+}
+if [ "$(target/schemathesis/bin/st --version 2>/dev/null)" != "st, version $SCHEMATHESIS_VERSION" ] \
+  || ! target/schemathesis/bin/python -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
+  python=$(newer_python)
+  echo "install-deps: installing schemathesis $SCHEMATHESIS_VERSION in target/schemathesis ($("$python" --version))" >&2
   rm -rf target/schemathesis
-  python3 -m venv target/schemathesis
+  "$python" -m venv target/schemathesis
   target/schemathesis/bin/pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 if ! rustup toolchain list | grep -q '^nightly'; then
