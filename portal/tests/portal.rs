@@ -830,7 +830,7 @@ async fn players_acquire_and_follow_the_queue_through_the_play_proxy() {
     // Leaving the line through the proxy takes the ticket's play key, which the proxy passes on.
     let ticket = format!("{}/v1/play/tickets/{ticket_id}", b.base);
     let resp = b.send(b.http.delete(&ticket)).await;
-    assert_eq!(resp.status(), StatusCode::FORBIDDEN, "no play key");
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "no play key");
     let resp = b.send(b.http.delete(&ticket).bearer_auth(&play_key)).await;
     assert_eq!(resp.status(), StatusCode::OK);
     let t: Ticket = resp.json().await.unwrap();
