@@ -33,6 +33,8 @@ fn running(session: &str) -> Vec<InstanceReport> {
         state: InstanceState::Busy,
         session_id: Some(session.into()),
         package: Some("com.playrack.demo.tapper".into()),
+        encoder: Some("c2.android.avc.encoder".into()),
+        booted_at: None,
     }]
 }
 

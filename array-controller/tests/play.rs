@@ -1529,7 +1529,7 @@ async fn a_hot_board_takes_no_new_plays_until_it_cools_down() {
 
 /// The instance a board says serves a play is the play's instance in the live views (the
 /// operator's live plays and shell form show it), whether the board says so in a report or
-/// in its hello.
+/// in its hello; the board's instance list shows it with its encoder and boot time.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_live_views_name_the_instance_a_board_says_serves_the_play() {
     async fn instance_of(ctl: &Ctl, session: &str) -> Result<String, String> {
@@ -1549,9 +1549,12 @@ async fn the_live_views_name_the_instance_a_board_says_serves_the_play() {
             other => panic!("{backend}: {other:?}"),
         };
         assert!(instance_of(&ctl, &session).await.is_err(), "{backend}");
+        let booted = playrack_wire::Timestamp::now();
         let serving = |id: &str| InstanceReport {
             session_id: Some(session.clone()),
             package: Some("dev.playrack.tapper".into()),
+            encoder: Some("c2.rk.avc.encoder".into()),
+            booted_at: Some(booted),
             ..agent::instance(id, InstanceState::Busy)
         };
         agent::send(
@@ -1566,6 +1569,36 @@ async fn the_live_views_name_the_instance_a_board_says_serves_the_play() {
         })
         .await;
         assert_eq!(shown, "inst-a", "{backend}");
+        let board = &w.agents[0].board_id;
+        let listed: Vec<BoardInstance> = ctl
+            .get(&format!("/v1/boards/{board}/instances"), &ctl.op)
+            .await;
+        let listed = listed.iter().find(|i| i.id == "inst-a").expect("listed");
+        assert_eq!(
+            (
+                listed.state,
+                listed.session_id.as_deref(),
+                listed.encoder.as_deref(),
+                listed.booted_at
+            ),
+            (
+                InstanceState::Busy,
+                Some(session.as_str()),
+                Some("c2.rk.avc.encoder"),
+                Some(booted)
+            ),
+            "{backend}"
+        );
+        // Only operators read a board's instances.
+        let (status, _) = ctl
+            .raw::<()>(
+                Method::GET,
+                &format!("/v1/boards/{board}/instances"),
+                Some(&w.tenant_token),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{backend}");
         // A board that comes back says in its hello which instance serves the play.
         drop(std::mem::take(&mut w.sockets));
         let (_ws, _) = w.agents[0].connect(vec![serving("inst-b")]).await;

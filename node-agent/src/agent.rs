@@ -194,7 +194,11 @@ impl Agent {
                 ),
                 relay.clone(),
                 http::ice_servers(&config.stun, &config.turn),
-            ),
+            )
+            .with_instances({
+                let pool = pool.clone();
+                move || pool.reports()
+            }),
         );
         let board = Arc::new(BoardState {
             pool: pool.clone(),
@@ -462,6 +466,7 @@ impl Agent {
             match r {
                 Ok(mut p) => {
                     *self.encoder.lock().unwrap() = Some(p.video_encoder.clone());
+                    let encoder = p.video_encoder.clone();
                     let frames = match p.video.take() {
                         Some(video) => Some(
                             self.relay
@@ -495,6 +500,7 @@ impl Agent {
                     self.pool.update(&instance.id, |s| {
                         s.state = InstanceState::Busy;
                         s.package = Some(package_name.to_owned());
+                        s.encoder = encoder.clone();
                     });
                     self.report_instance(&instance.id);
                     self.plays.lock().await.insert(session_id.to_owned(), p);

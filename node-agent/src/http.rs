@@ -26,6 +26,7 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use playrack_wire::agent::InstanceReport;
 use playrack_wire::signaling::{AgentSignal, ClientSignal, IceServer, MAX_SIGNALING_MESSAGE_BYTES};
 use tokio::sync::mpsc;
 
@@ -48,6 +49,8 @@ pub struct HttpState {
     pub refused: Arc<std::sync::atomic::AtomicU64>,
     /// Turns for sockets that have not said hello yet ([`MAX_PENDING_HELLOS`]).
     pub pending_hellos: Arc<tokio::sync::Semaphore>,
+    /// The board's instances now, for `/metrics` (by state and video encoder).
+    pub instances: Arc<dyn Fn() -> Vec<InstanceReport> + Send + Sync>,
 }
 
 impl HttpState {
@@ -58,8 +61,49 @@ impl HttpState {
             ice_servers,
             refused: Arc::default(),
             pending_hellos: Arc::new(tokio::sync::Semaphore::new(MAX_PENDING_HELLOS)),
+            instances: Arc::new(Vec::new),
         }
     }
+
+    /// Where `/metrics` reads the board's instances from.
+    pub fn with_instances(
+        mut self,
+        instances: impl Fn() -> Vec<InstanceReport> + Send + Sync + 'static,
+    ) -> HttpState {
+        self.instances = Arc::new(instances);
+        self
+    }
+}
+
+/// `playrack_agent_instances{state, encoder}`: how many of the board's instances are in each
+/// state, by the video encoder of their current or last play (`none` before their first).
+fn instance_lines(instances: &[InstanceReport]) -> String {
+    let mut counts: std::collections::BTreeMap<(String, String), u64> = Default::default();
+    for i in instances {
+        let state = serde_json::to_value(i.state)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let encoder = i.encoder.clone().unwrap_or_else(|| "none".into());
+        *counts.entry((state, encoder)).or_default() += 1;
+    }
+    let label = |v: &str| {
+        v.replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n")
+    };
+    let mut out = String::from(
+        "# HELP playrack_agent_instances Instances by state and the video encoder of their current or last play.\n\
+         # TYPE playrack_agent_instances gauge\n",
+    );
+    for ((state, encoder), n) in counts {
+        out.push_str(&format!(
+            "playrack_agent_instances{{state=\"{}\",encoder=\"{}\"}} {n}\n",
+            label(&state),
+            label(&encoder)
+        ));
+    }
+    out
 }
 
 /// The router (see the module doc).
@@ -210,6 +254,7 @@ async fn metrics(State(s): State<HttpState>) -> Response {
             "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}\n"
         ));
     }
+    out.push_str(&instance_lines(&(s.instances)()));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }
 
@@ -410,6 +455,41 @@ pub async fn bind(ip: std::net::IpAddr, port: u16) -> std::io::Result<tokio::net
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn instances_are_counted_by_state_and_encoder_with_labels_escaped() {
+        use playrack_wire::agent::InstanceState;
+        let inst = |state, encoder: Option<&str>| InstanceReport {
+            instance_id: "i".into(),
+            spec_id: "hd-60".into(),
+            state,
+            session_id: None,
+            package: None,
+            encoder: encoder.map(str::to_owned),
+            booted_at: None,
+        };
+        let text = instance_lines(&[
+            inst(InstanceState::Busy, Some("c2.rk.avc.encoder")),
+            inst(InstanceState::Busy, Some("c2.rk.avc.encoder")),
+            inst(InstanceState::Warm, None),
+            inst(InstanceState::Busy, Some("odd\"name")),
+        ]);
+        assert!(
+            text.contains("# TYPE playrack_agent_instances gauge"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "playrack_agent_instances{state=\"busy\",encoder=\"c2.rk.avc.encoder\"} 2\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("playrack_agent_instances{state=\"warm\",encoder=\"none\"} 1\n"),
+            "{text}"
+        );
+        assert!(text.contains("encoder=\"odd\\\"name\"} 1"), "{text}");
+    }
 
     #[test]
     fn turn_urls_carry_their_credentials() {

@@ -39,6 +39,10 @@ pub struct Slot {
     pub instance: Option<Instance>,
     pub session_id: Option<String>,
     pub package: Option<String>,
+    /// The video encoder of its current or last play.
+    pub encoder: Option<String>,
+    /// When it was booted (or adopted).
+    pub booted_at: Option<std::time::SystemTime>,
 }
 
 /// What the policy wants done.
@@ -172,6 +176,8 @@ impl<R: Runtime> Pool<R> {
                 instance: Some(inst),
                 session_id: None,
                 package: None,
+                encoder: None,
+                booted_at: Some(std::time::SystemTime::now()),
             });
         }
         self.changed.notify_one();
@@ -193,6 +199,8 @@ impl<R: Runtime> Pool<R> {
                 state: s.state,
                 session_id: s.session_id,
                 package: s.package,
+                encoder: s.encoder,
+                booted_at: s.booted_at.map(Into::into),
             })
             .collect()
     }
@@ -255,12 +263,15 @@ impl<R: Runtime> Pool<R> {
                     instance: None,
                     session_id: Some(session_id.to_owned()),
                     package: None,
+                    encoder: None,
+                    booted_at: None,
                 });
                 match self.runtime.create(&id, spec).await {
                     Ok(i) => {
                         self.update(&id, |s| {
                             s.state = InstanceState::Preparing;
                             s.instance = Some(i.clone());
+                            s.booted_at = Some(std::time::SystemTime::now());
                         });
                         i
                     }
@@ -319,6 +330,8 @@ impl<R: Runtime> Pool<R> {
                 instance: None,
                 session_id: None,
                 package: None,
+                encoder: None,
+                booted_at: None,
             });
             Some(async move {
                 match self.runtime.create(&id, &spec).await {
@@ -326,6 +339,7 @@ impl<R: Runtime> Pool<R> {
                         self.update(&id, |s| {
                             s.state = InstanceState::Warm;
                             s.instance = Some(i);
+                            s.booted_at = Some(std::time::SystemTime::now());
                         });
                         true
                     }
@@ -380,6 +394,8 @@ mod tests {
             instance: None,
             session_id: None,
             package: None,
+            encoder: None,
+            booted_at: None,
         }
     }
 

@@ -72,6 +72,8 @@ fn hello_carries_the_instances_and_heartbeats_follow_the_welcome() {
         state: InstanceState::Warm,
         session_id: None,
         package: None,
+        encoder: None,
+        booted_at: None,
     };
     link.handle_connected(t0, vec![inst.clone()]);
     match &drain(&mut link)[..] {

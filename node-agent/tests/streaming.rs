@@ -24,6 +24,7 @@ use std::time::Duration;
 
 use android_injector::game::read_tap_counter;
 use peer::Peer;
+use playrack_wire::agent::InstanceState;
 use playrack_wire::api::*;
 use playrack_wire::signaling::{AgentSignal, PeerRole};
 use reqwest::{Method, StatusCode};
@@ -84,6 +85,34 @@ async fn a_play_streams_reacts_to_touch_survives_the_controller_and_restores_its
     assert_eq!(p.decode_errors, 0);
     assert!(p.audio_packets > 0, "Opus packets arrive");
     assert_eq!(taps(&p), Some(0), "a fresh player has no taps");
+
+    // The operator's instance list names the play's instance and the encoder it streams with
+    // (the virtual device has a hardware one); the board's /metrics counts it.
+    let instances: Vec<BoardInstance> = st
+        .ctl
+        .get(&format!("/v1/boards/{}/instances", st.board_id), &st.ctl.op)
+        .await;
+    let serving = instances
+        .iter()
+        .find(|i| i.session_id.as_deref() == Some(sid.as_str()))
+        .unwrap_or_else(|| panic!("no instance serves {sid}: {instances:?}"));
+    assert_eq!(serving.state, InstanceState::Busy);
+    assert_eq!(
+        serving.encoder.as_deref(),
+        Some(android_injector::scrcpy::encoders::HW_AVC)
+    );
+    assert!(serving.booted_at.is_some());
+    let metrics = reqwest::get(format!("http://{}/metrics", st.agent.agent.http_addr))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let line = format!(
+        "playrack_agent_instances{{state=\"busy\",encoder=\"{}\"}} 1",
+        android_injector::scrcpy::encoders::HW_AVC
+    );
+    assert!(metrics.contains(&line), "{metrics}");
 
     // A touch on the DataChannel lights the pixels where it landed.
     let before = luma_at(&p, TOUCH.0, TOUCH.1);

@@ -24,6 +24,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(create_array, list_arrays))
         .routes(routes!(create_board, list_boards))
         .routes(routes!(get_board, update_board))
+        .routes(routes!(board_instances))
         .routes(routes!(import_topology))
         .routes(routes!(create_order, list_orders))
         .routes(routes!(get_order, update_order))
@@ -408,6 +409,21 @@ async fn get_board(
 ) -> ApiResult<axum::Json<Board>> {
     caller.require_operator()?;
     Ok(axum::Json(load_board(&state, &id).await?))
+}
+
+/// A board's instances as it last reported them: state, spec, the play and package, the video
+/// encoder, when each was booted.
+#[utoipa::path(get, path = "/v1/boards/{id}/instances", tag = "topology", responses((status = 200, body = Vec<BoardInstance>)))]
+async fn board_instances(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Vec<BoardInstance>>> {
+    caller.require_operator()?;
+    load_board(&state, &id).await?;
+    Ok(axum::Json(
+        store::board_instances(&state.db.pool, &id).await?,
+    ))
 }
 
 /// Changes a board's model, capacity or status (drain / undrain / disable).

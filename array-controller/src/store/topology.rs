@@ -16,15 +16,18 @@ use crate::db::WriteTx;
 use playrack_wire::Timestamp;
 use playrack_wire::agent::{InstanceReport, InstanceState};
 use playrack_wire::api::{
-    AgentState, Array, Board, BoardStatus, Order, OrderStatus, Placement, Region, Room,
+    AgentState, Array, Board, BoardInstance, BoardStatus, Order, OrderStatus, Placement, Region,
+    Room,
 };
 use sqlx::AnyPool;
 use std::collections::BTreeMap;
 
 /// The SQL of [`upsert_instance`] (every instance report of every board runs it).
-pub const UPSERT_INSTANCE: &str = "INSERT INTO instances (board_id, id, spec_id, state, session_id, package, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7) \
+pub const UPSERT_INSTANCE: &str = "INSERT INTO instances (board_id, id, spec_id, state, session_id, package, updated_at, encoder, booted_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) \
          ON CONFLICT (board_id, id) DO UPDATE SET spec_id = excluded.spec_id, state = excluded.state, \
-         session_id = excluded.session_id, package = excluded.package, updated_at = excluded.updated_at";
+         session_id = excluded.session_id, package = excluded.package, updated_at = excluded.updated_at, \
+         encoder = excluded.encoder, booted_at = excluded.booted_at";
 
 /// A count column as the wire's `u32`.
 fn count(v: i64) -> u32 {
@@ -114,6 +117,18 @@ pub fn instance_state_text(s: InstanceState) -> &'static str {
         InstanceState::Busy => "busy",
         InstanceState::Resetting => "resetting",
         InstanceState::Broken => "broken",
+    }
+}
+
+/// The `instances.state` column read back (an unknown word reads as broken).
+pub fn parse_instance_state(s: &str) -> InstanceState {
+    match s {
+        "booting" => InstanceState::Booting,
+        "warm" => InstanceState::Warm,
+        "preparing" => InstanceState::Preparing,
+        "busy" => InstanceState::Busy,
+        "resetting" => InstanceState::Resetting,
+        _ => InstanceState::Broken,
     }
 }
 
@@ -657,6 +672,8 @@ pub async fn upsert_instance(
         .bind(&i.session_id)
         .bind(&i.package)
         .bind(now)
+        .bind(&i.encoder)
+        .bind(i.booted_at.map(|t| t.millis()))
         .execute(&mut ***tx)
         .await?;
     // The play it serves names it (the live views and the operator's shell show which
@@ -691,6 +708,47 @@ pub async fn replace_instances(
         upsert_instance(tx, board_id, i, now).await?;
     }
     Ok(())
+}
+
+/// An `instances` row.
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct InstanceRow {
+    id: String,
+    spec_id: String,
+    state: String,
+    session_id: Option<String>,
+    package: Option<String>,
+    encoder: Option<String>,
+    booted_at: Option<i64>,
+    updated_at: i64,
+}
+
+/// A board's instances as it last reported them, by id (as many as the board has slots: read
+/// through the primary key's board prefix).
+pub async fn board_instances(
+    pool: &AnyPool,
+    board_id: &str,
+) -> Result<Vec<BoardInstance>, sqlx::Error> {
+    let rows: Vec<InstanceRow> = sqlx::query_as(
+        "SELECT id, spec_id, state, session_id, package, encoder, booted_at, updated_at \
+         FROM instances WHERE board_id = $1 ORDER BY id",
+    )
+    .bind(board_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| BoardInstance {
+            id: r.id,
+            spec_id: r.spec_id,
+            state: parse_instance_state(&r.state),
+            session_id: r.session_id,
+            package: r.package,
+            encoder: r.encoder,
+            booted_at: r.booted_at.map(Timestamp),
+            updated_at: Timestamp(r.updated_at),
+        })
+        .collect())
 }
 
 // --- live sessions by place ------------------------------------------------------------------

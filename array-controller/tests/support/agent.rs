@@ -176,6 +176,8 @@ pub fn instance(id: &str, state: InstanceState) -> InstanceReport {
         state,
         session_id: None,
         package: None,
+        encoder: None,
+        booted_at: None,
     }
 }
 

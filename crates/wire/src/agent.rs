@@ -70,6 +70,13 @@ pub struct InstanceReport {
     /// The package installed for the current or last play.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package: Option<String>,
+    /// The video encoder the current or last play streamed with, as Android names it
+    /// (`c2.rk.avc.encoder`, `c2.android.avc.encoder`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoder: Option<String>,
+    /// When the board booted (or adopted) the instance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub booted_at: Option<Timestamp>,
 }
 
 /// Board health, sent with every heartbeat.

@@ -517,6 +517,27 @@ pub enum AgentState {
     Lost,
 }
 
+/// One instance of a board, as the board last reported it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct BoardInstance {
+    pub id: String,
+    pub spec_id: String,
+    pub state: crate::agent::InstanceState,
+    /// The play it serves (or served last).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    /// The package of its current or last play.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+    /// The video encoder of its current or last play, as Android names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoder: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub booted_at: Option<Timestamp>,
+    /// When the board last reported it.
+    pub updated_at: Timestamp,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Board {
     pub id: String,

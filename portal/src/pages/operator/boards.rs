@@ -18,7 +18,9 @@ use crate::layout;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use playrack_wire::api::{AgentState, Array, Board, BoardStatus, OnlineEntry, Room, Tenant};
+use playrack_wire::api::{
+    AgentState, Array, Board, BoardInstance, BoardStatus, OnlineEntry, Room, Tenant,
+};
 
 /// The board's slots (spec → slots, summed as placement does).
 pub(super) fn slots(b: &Board) -> u32 {
@@ -251,6 +253,48 @@ pub(super) fn plays_table(
     table(caption, "plays", &head, rows)
 }
 
+/// A board's instances as it last reported them: each one's state, play, package, video
+/// encoder and boot time.
+pub(super) fn instances_table(instances: &[BoardInstance]) -> Markup {
+    let rows = instances
+        .iter()
+        .map(|i| {
+            vec![
+                html! { code { (Text(&i.id)) } },
+                text(wire_name(&i.state)),
+                text(&i.spec_id),
+                match &i.session_id {
+                    Some(s) => html! {
+                        a href={ "/operator/sessions/" (Text(pct(s))) } { code { (Text(s)) } }
+                    },
+                    None => html! { "—" },
+                },
+                html! { code { (Text(i.package.as_deref().unwrap_or("—"))) } },
+                html! {
+                    code data-testid="instance-encoder" {
+                        (Text(i.encoder.as_deref().unwrap_or("—")))
+                    }
+                },
+                time_opt(i.booted_at.as_ref()),
+            ]
+        })
+        .collect();
+    table(
+        "Instances",
+        "instances",
+        &[
+            "Instance",
+            "State",
+            "Spec",
+            "Play",
+            "Package",
+            "Video encoder",
+            "Booted",
+        ],
+        rows,
+    )
+}
+
 /// The shell form (operator admins): a command in an instance of a board, its output polled
 /// into a `<pre>` by `operator-shell.js`. `instances` offers known instance ids; `fixed` pins one.
 pub(super) fn shell_form(board_id: &str, instances: &[&str], fixed: Option<&str>) -> Markup {
@@ -326,15 +370,19 @@ pub async fn board(
 ) -> Response {
     operator!(user);
     let bid = pct(&id);
-    let (board, arrays, plays, (tenants, games)) = tokio::join!(
+    let (board, instances, arrays, plays, (tenants, games)) = tokio::join!(
         state
             .ctl
             .get::<Board>(format!("/v1/boards/{bid}"), user.token()),
+        state
+            .ctl
+            .get::<Vec<BoardInstance>>(format!("/v1/boards/{bid}/instances"), user.token()),
         all::<Array>(&state, &user, "/v1/arrays", 50),
         online(&state, &user),
         tenant_and_game_names(&state, &user),
     );
     let board = load!(state, user, board);
+    let instances = load!(state, user, instances);
     let (arrays, _) = load!(state, user, arrays);
     let (plays, plays_cut) = load!(state, user, plays);
     let array = arrays.iter().find(|a| a.id == board.array_id);
@@ -393,13 +441,10 @@ pub async fn board(
         ("mem", "Memory in use", "%", "0", "100"),
         ("temp", "Hottest sensor", "°C", "20", "100"),
     ];
-    let instances: Vec<&str> = here
-        .iter()
-        .filter_map(|p| p.instance_id.as_deref())
-        .collect();
+    let instance_ids: Vec<&str> = instances.iter().map(|i| i.id.as_str()).collect();
     let shell = if admin {
         if board.agent_state == AgentState::Online {
-            shell_form(&board.id, &instances, None)
+            shell_form(&board.id, &instance_ids, None)
         } else {
             html! {
                 p class="muted" data-testid="shell-offline" {
@@ -498,6 +543,7 @@ pub async fn board(
             }
             p class="error" role="alert" data-telemetry-error {}
         }
+        section { h2 { "Instances" } (instances_table(&instances)) }
         section {
             h2 { "Plays on this board" }
             (plays_table("Live plays", &here, &tenants, &games, admin, false))
@@ -538,6 +584,42 @@ mod tests {
             }),
             created_at: Timestamp::now(),
         }
+    }
+
+    #[test]
+    fn the_instance_list_shows_each_ones_play_encoder_and_state() {
+        let instances = [
+            BoardInstance {
+                id: "inst-<1>".into(),
+                spec_id: "hd-60".into(),
+                state: playrack_wire::agent::InstanceState::Busy,
+                session_id: Some("ses_1".into()),
+                package: Some("dev.playrack.tapper".into()),
+                encoder: Some("c2.rk.avc.encoder".into()),
+                booted_at: Some(Timestamp::now()),
+                updated_at: Timestamp::now(),
+            },
+            BoardInstance {
+                id: "inst-2".into(),
+                spec_id: "hd-60".into(),
+                state: playrack_wire::agent::InstanceState::Warm,
+                session_id: None,
+                package: None,
+                encoder: None,
+                booted_at: None,
+                updated_at: Timestamp::now(),
+            },
+        ];
+        let t = instances_table(&instances).into_string();
+        assert!(t.contains("inst-&lt;1&gt;"), "{t}");
+        assert!(t.contains(">busy<") && t.contains(">warm<"), "{t}");
+        assert!(t.contains("c2.rk.avc.encoder"), "{t}");
+        assert!(t.contains("/operator/sessions/ses_1"), "{t}");
+        assert!(
+            instances_table(&[])
+                .into_string()
+                .contains("instances-empty")
+        );
     }
 
     #[test]
