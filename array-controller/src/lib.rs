@@ -105,6 +105,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         replica_id: db::new_id("ctl"),
         leader: leader::Leader::default(),
         promote_wanted: tokio::sync::Notify::new(),
+        placer_wanted: tokio::sync::Notify::new(),
     });
     ingest::recover(&state).await?;
     Ok(state)
@@ -160,6 +161,7 @@ pub async fn serve(state: AppState) -> anyhow::Result<Running> {
         play::spawn_sweeper(state.clone()),
         play::spawn_promoter(state.clone()),
         webhooks::spawn_worker(state.clone()),
+        deploy::placer::spawn(state.clone()),
     ];
     jobs.extend(agents::outbox::spawn_listener(state.clone()));
     let task = tokio::spawn(async move {

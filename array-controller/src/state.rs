@@ -32,6 +32,9 @@ pub struct Inner {
     /// Set when capacity may have freed; the promoter task runs one promotion pass for any
     /// number of requests (`play::queue::request_promotion`).
     pub promote_wanted: tokio::sync::Notify,
+    /// Set when a package is wanted on a room's volume: this replica's placer looks at once
+    /// (`deploy::placer`), instead of at its next tick.
+    pub placer_wanted: tokio::sync::Notify,
     /// Whether this replica runs the once-across-replicas periodic work.
     pub leader: crate::leader::Leader,
 }

@@ -271,7 +271,11 @@ impl Agent {
                 sha256,
                 size_bytes,
                 source,
-            } => self.sync_package(&sha256, size_bytes, &source).await,
+                volume,
+            } => {
+                self.sync_package(volume.as_deref(), &sha256, size_bytes, &source)
+                    .await
+            }
             Command::PrepareSession {
                 session_id,
                 package_sha256,
@@ -317,12 +321,20 @@ impl Agent {
     }
 
     /// `sync_package`: rsync into the cache, with progress reports.
-    pub async fn sync_package(&self, sha256: &str, size: u64, source: &str) -> anyhow::Result<()> {
+    /// Copies a package from `volume` (the board's configured shared volume when `None`),
+    /// reporting progress to the controller.
+    pub async fn sync_package(
+        &self,
+        volume: Option<&str>,
+        sha256: &str,
+        size: u64,
+        source: &str,
+    ) -> anyhow::Result<()> {
         self.deployment(sha256, DeploymentRoomState::Syncing, 0, None);
         let mut last = Instant::now();
         let r = self
             .packages
-            .sync(sha256, size, source, |pct| {
+            .sync_from(volume, sha256, size, source, |pct| {
                 if last.elapsed() >= PROGRESS_INTERVAL && pct < 100 {
                     last = Instant::now();
                     self.deployment(sha256, DeploymentRoomState::Syncing, pct, None);

@@ -5,65 +5,27 @@
 //! <cache>/.incoming/<sha256>    a copy in progress (never read by anything else)
 //! ```
 //!
-//! A sync runs the real `rsync` from the shared volume — a mounted path or an
-//! `rsync://host[:port]/module` daemon URL — into `.incoming`, parsing `--info=progress2` for
-//! progress reports, then checks the size and SHA-256 before renaming the file into place. A
+//! A sync runs the real `rsync` (`playrack_volume::copy`) from the room's shared volume — a
+//! mounted path or an `rsync://host[:port]/module` daemon URL, named by the controller's
+//! command, or else the board's configured one — into `.incoming`, reporting progress, then
+//! checks the size and SHA-256 before renaming the file into place. A
 //! partial or corrupt copy is deleted, never used. After each sync, least-recently-used
 //! packages are evicted until the cache fits its budget (never the one just synced, nor one
 //! pinned by a play that is installing it).
 //!
-//! Names come only from validated hashes, and the source path inside the shared volume is
-//! checked to be relative and plain: nothing the controller sends becomes an arbitrary path.
+//! Names come only from validated hashes, the volume's address is checked
+//! (`playrack_volume::Volume::parse`) and the source path inside it is checked to be relative
+//! and plain: nothing the controller sends becomes an arbitrary path or an rsync option.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
-use anyhow::{Context, bail, ensure};
-use sha2::{Digest, Sha256};
-use tokio::io::AsyncReadExt;
+use anyhow::{Context, ensure};
 
-/// How long rsync may go without transferring anything before it gives up (its `--timeout`).
-pub const RSYNC_IO_TIMEOUT_SECS: u32 = 60;
-
-/// A SHA-256 in lower-case hex.
-pub fn is_sha256_hex(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-}
-
-/// Where the controller's package store keeps a package inside the shared volume
-/// (`apk/<sha[0..2]>/<sha>.apk`), used when a sync names no path.
-pub fn default_source(sha256: &str) -> String {
-    format!("apk/{}/{sha256}.apk", &sha256[..2])
-}
-
-/// A relative, plain path inside the shared volume: no `..`, no leading `/` or `-`, no
-/// control characters and nothing rsync would read as a pattern or an option.
-pub fn check_source(rel: &str) -> anyhow::Result<()> {
-    ensure!(
-        !rel.is_empty()
-            && !rel.starts_with('/')
-            && !rel.starts_with('-')
-            && rel
-                .split('/')
-                .all(|c| !c.is_empty() && c != "." && c != "..")
-            && rel
-                .bytes()
-                .all(|b| { b.is_ascii_alphanumeric() || matches!(b, b'/' | b'.' | b'_' | b'-') }),
-        "package source {rel:?} is not a plain relative path"
-    );
-    Ok(())
-}
-
-/// The percentage from one `rsync --info=progress2` line (`  1,234,567  45%  1.2MB/s …`).
-pub fn parse_progress(line: &str) -> Option<u8> {
-    line.split_whitespace()
-        .find_map(|t| t.strip_suffix('%'))
-        .and_then(|p| p.parse::<u8>().ok())
-        .filter(|p| *p <= 100)
-}
+use playrack_volume::{Volume, check_relative};
+pub use playrack_volume::{hash_file, is_sha256_hex, package_path as default_source};
 
 /// Which cached files to evict to fit `budget`: oldest use first, skipping `keep`.
 /// `files` are `(name, size, last_use)`.
@@ -94,7 +56,6 @@ pub struct PackageCache {
     dir: PathBuf,
     budget: u64,
     shared_volume: String,
-    rsync: PathBuf,
     pinned: Mutex<HashSet<String>>,
     syncing: tokio::sync::Mutex<()>,
 }
@@ -113,7 +74,6 @@ impl PackageCache {
             dir,
             budget,
             shared_volume,
-            rsync: PathBuf::from("rsync"),
             pinned: Mutex::new(HashSet::new()),
             syncing: tokio::sync::Mutex::new(()),
         })
@@ -147,17 +107,23 @@ impl PackageCache {
         self.pinned.lock().unwrap().remove(&format!("{sha256}.apk"));
     }
 
-    /// The rsync source for a path inside the shared volume.
-    fn source_url(&self, rel: &str) -> String {
-        let root = self.shared_volume.trim_end_matches('/');
-        format!("{root}/{rel}")
-    }
-
-    /// Copies package `sha256` (`size` bytes, at `source` inside the shared volume, or the
-    /// store's default place when empty) into the cache. `progress` gets percentages as the
-    /// copy goes. Returns the verified file.
+    /// [`PackageCache::sync_from`] the board's configured shared volume.
     pub async fn sync(
         &self,
+        sha256: &str,
+        size: u64,
+        source: &str,
+        progress: impl FnMut(u8),
+    ) -> anyhow::Result<PathBuf> {
+        self.sync_from(None, sha256, size, source, progress).await
+    }
+
+    /// Copies package `sha256` (`size` bytes, at `source` inside `volume` — the configured
+    /// shared volume when `None` — or the store's default place when `source` is empty) into
+    /// the cache. `progress` gets percentages as the copy goes. Returns the verified file.
+    pub async fn sync_from(
+        &self,
+        volume: Option<&str>,
         sha256: &str,
         size: u64,
         source: &str,
@@ -174,11 +140,18 @@ impl PackageCache {
         } else {
             source.to_owned()
         };
-        check_source(&rel)?;
-        ensure!(
-            !self.shared_volume.is_empty(),
-            "no shared volume configured"
-        );
+        check_relative(&rel)?;
+        let volume = match volume {
+            Some(v) => v,
+            None => {
+                ensure!(
+                    !self.shared_volume.is_empty(),
+                    "the controller named no shared volume and none is configured (--shared-volume)"
+                );
+                &self.shared_volume
+            }
+        };
+        let volume = Volume::parse(volume)?;
         let _one_at_a_time = self.syncing.lock().await;
         if let Some(p) = self.get(sha256) {
             progress(100);
@@ -187,7 +160,7 @@ impl PackageCache {
         let tmp = self.dir.join(".incoming").join(sha256);
         let _ = tokio::fs::remove_file(&tmp).await;
         let result = self
-            .copy_and_verify(&rel, &tmp, sha256, size, &mut progress)
+            .copy_and_verify(&volume.join(&rel), &tmp, sha256, size, &mut progress)
             .await;
         if let Err(e) = result {
             let _ = tokio::fs::remove_file(&tmp).await;
@@ -202,61 +175,14 @@ impl PackageCache {
 
     async fn copy_and_verify(
         &self,
-        rel: &str,
+        src: &str,
         tmp: &Path,
         sha256: &str,
         size: u64,
         progress: &mut impl FnMut(u8),
     ) -> anyhow::Result<()> {
-        let src = self.source_url(rel);
-        let mut child = tokio::process::Command::new(&self.rsync)
-            .args(["--no-motd", "--info=progress2", "--inplace"])
-            .arg(format!("--timeout={RSYNC_IO_TIMEOUT_SECS}"))
-            .arg("--")
-            .arg(&src)
-            .arg(tmp)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .context("starting rsync")?;
-        let mut stdout = child.stdout.take().context("rsync stdout")?;
-        let mut stderr = child.stderr.take().context("rsync stderr")?;
-        let err_task = tokio::spawn(async move {
-            let mut s = String::new();
-            let _ = stderr.read_to_string(&mut s).await;
-            s
-        });
-        // progress2 rewrites one line with '\r'
-        let mut buf = [0u8; 4096];
-        let mut line = Vec::new();
-        let mut last = None;
-        loop {
-            let n = stdout.read(&mut buf).await?;
-            if n == 0 {
-                break;
-            }
-            for &b in &buf[..n] {
-                if b == b'\r' || b == b'\n' {
-                    if let Some(p) = parse_progress(&String::from_utf8_lossy(&line))
-                        && last != Some(p)
-                        && p < 100
-                    {
-                        last = Some(p);
-                        progress(p);
-                    }
-                    line.clear();
-                } else {
-                    line.push(b);
-                }
-            }
-        }
-        let status = child.wait().await?;
-        let err = err_task.await.unwrap_or_default();
-        if !status.success() {
-            bail!("rsync {src} failed ({status}): {}", err.trim());
-        }
+        let dest = tmp.to_str().context("cache path is not UTF-8")?;
+        playrack_volume::copy(&["--inplace"], src, dest, |p| progress(p)).await?;
         let got = hash_file(tmp).await?;
         ensure!(
             got.1 == size,
@@ -296,23 +222,6 @@ impl PackageCache {
     }
 }
 
-/// SHA-256 (hex) and length of a file.
-pub async fn hash_file(path: &Path) -> anyhow::Result<(String, u64)> {
-    let mut f = tokio::fs::File::open(path).await?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    let mut len = 0u64;
-    loop {
-        let n = f.read(&mut buf).await?;
-        if n == 0 {
-            break;
-        }
-        len += n as u64;
-        h.update(&buf[..n]);
-    }
-    Ok((hex::encode(h.finalize()), len))
-}
-
 /// Gives a file an old last-use time (tests of the LRU order).
 pub fn set_last_use(path: &Path, when: SystemTime) -> std::io::Result<()> {
     std::fs::File::options()
@@ -329,25 +238,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn progress_lines_sources_and_eviction() {
-        assert_eq!(
-            parse_progress("      1,048,576  45%   10.00MB/s    0:00:00 (xfr#1, to-chk=0/1)"),
-            Some(45)
-        );
-        assert_eq!(parse_progress("sending incremental file list"), None);
-        assert!(check_source("apk/ab/abc.apk").is_ok());
-        for bad in [
-            "",
-            "/etc/passwd",
-            "../x",
-            "a/../b",
-            "-e sh",
-            "a//b",
-            "a b",
-            "a*",
-        ] {
-            assert!(check_source(bad).is_err(), "{bad}");
-        }
+    fn eviction_goes_by_last_use() {
         let t = |s| SystemTime::UNIX_EPOCH + Duration::from_secs(s);
         let files = vec![
             ("a".to_owned(), 40, t(3)),

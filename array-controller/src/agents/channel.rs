@@ -386,6 +386,16 @@ async fn on_message(
                 error: error.as_deref(),
             };
             store::deployment_report(&state.db, board_id, &report, now).await?;
+            crate::store::volumes::board_report(
+                &state.db,
+                board_id,
+                &sha256,
+                dstate,
+                progress_percent,
+                error.as_deref(),
+                now,
+            )
+            .await?;
             heard.touch(state, board_id, now).await?;
             crate::play::queue::request_promotion(state);
         }

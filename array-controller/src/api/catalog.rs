@@ -29,6 +29,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(publish_version))
         .routes(routes!(revoke_version))
         .routes(routes!(get_deployment, set_deployment))
+        .routes(routes!(deployment_boards))
         .routes(routes!(create_link, list_links))
         .routes(routes!(get_link))
         .routes(routes!(revoke_link))
@@ -522,7 +523,24 @@ async fn revoke_version(
 // ---------------------------------------------------------------------------------------------
 
 async fn load_deployment(state: &AppState, version: &Version) -> ApiResult<Deployment> {
-    let rooms = store::catalog::deployment(&state.db.pool, &version.id).await?;
+    let rows = store::catalog::deployment(&state.db.pool, &version.id).await?;
+    let sha = version.sha256.as_deref().unwrap_or("");
+    let mut rooms = Vec::with_capacity(rows.len());
+    for row in rows {
+        let pool = &state.db.pool;
+        let volume = match store::volumes::copy(pool, &row.room_id, sha).await? {
+            Some(v) => v,
+            None => VolumeCopy {
+                state: VolumeCopyState::Placing,
+                progress_percent: 0,
+                error: None,
+                attempts: 0,
+                updated_at: playrack_wire::Timestamp(row.updated_at),
+            },
+        };
+        let boards = store::volumes::tally(pool, &row.room_id, sha).await?;
+        rooms.push(row.into_api(volume, boards));
+    }
     Ok(Deployment {
         version_id: version.id.clone(),
         game_id: version.game_id.clone(),
@@ -542,8 +560,53 @@ async fn get_deployment(
     Ok(axum::Json(load_deployment(&state, &version).await?))
 }
 
-/// Sets the rooms a READY version should be in: new rooms start `pending` (board agents sync
-/// the package and report progress), rooms left out are undeployed.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeploymentBoardParams {
+    /// Only the boards of this room.
+    pub room_id: Option<String>,
+    /// Items per page, 1–200 (default 50).
+    #[serde(default, deserialize_with = "crate::db::page_limit")]
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+/// Each board's copy of a version's package, by board id: the boards that have started
+/// copying it from their room's volume, and how far each has got.
+#[utoipa::path(get, path = "/v1/versions/{id}/deployment/boards", tag = "catalog", params(DeploymentBoardParams), responses((status = 200, body = Page<DeploymentBoard>)))]
+async fn deployment_boards(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<DeploymentBoardParams>,
+) -> ApiResult<axum::Json<Page<DeploymentBoard>>> {
+    let (version, tenant) = load_version(&state, &id).await?;
+    caller.require_tenant_read(&tenant, "version")?;
+    let page = PageParams {
+        limit: q.limit,
+        cursor: q.cursor,
+    };
+    let items = match version.sha256.as_deref() {
+        Some(sha) => {
+            store::volumes::boards(
+                &state.db.pool,
+                &version.id,
+                sha,
+                q.room_id.as_deref(),
+                &page.cursor(),
+                page.limit() + 1,
+            )
+            .await?
+        }
+        None => Vec::new(),
+    };
+    Ok(axum::Json(page_from(items, &page, |b| b.board_id.clone())))
+}
+
+/// Sets the rooms a READY version should be in: new rooms start `pending` (the package is
+/// placed on each room's shared volume, then the room's boards copy it from there and report
+/// progress), rooms left out are undeployed.
 #[utoipa::path(put, path = "/v1/versions/{id}/deployment", tag = "catalog", request_body = SetDeployment, responses((status = 200, body = Deployment)))]
 async fn set_deployment(
     State(state): State<AppState>,
@@ -562,6 +625,8 @@ async fn set_deployment(
     let mut rooms = req.room_ids.clone();
     rooms.sort();
     rooms.dedup();
+    let sha = version.sha256.clone().unwrap_or_default();
+    let size = i64::try_from(version.size_bytes).unwrap_or(i64::MAX);
     let now = crate::now().millis();
     let mut tx = state.db.write().await?;
     for room in &rooms {
@@ -569,6 +634,9 @@ async fn set_deployment(
             return Err(ApiError::Validation(format!("there is no room `{room}`")));
         }
         store::catalog::add_deployment(&mut tx, &id, room, &version.game_id, &tenant, now).await?;
+        if !sha.is_empty() {
+            store::volumes::want(&mut tx, room, &sha, size, now).await?;
+        }
     }
     let existing = store::catalog::deployed_rooms(&mut tx, &id).await?;
     for room in existing.iter().filter(|r| !rooms.contains(r)) {
@@ -584,8 +652,10 @@ async fn set_deployment(
     )
     .await?;
     tx.commit().await?;
-    for room in &rooms {
-        crate::deploy::sync_room(&state, room, &id).await?;
+    if !sha.is_empty() {
+        for room in &rooms {
+            crate::deploy::deployed(&state, room, &sha, size).await?;
+        }
     }
     Ok(axum::Json(load_deployment(&state, &version).await?))
 }

@@ -39,15 +39,12 @@ fn name_ok(what: &str, s: &str) -> ApiResult<()> {
     Ok(())
 }
 
-/// A shared volume is an absolute path or an `rsync://` URL.
+/// A shared volume is an absolute path or an `rsync://` URL of plain names
+/// (`playrack_volume::Volume::parse`).
 fn volume_ok(v: &str) -> ApiResult<()> {
-    if v.starts_with('/') && !v.split('/').any(|c| c == "..") || v.starts_with("rsync://") {
-        Ok(())
-    } else {
-        Err(ApiError::Validation(format!(
-            "shared_volume `{v}` must be an absolute path or an rsync:// URL"
-        )))
-    }
+    playrack_volume::Volume::parse(v)
+        .map(|_| ())
+        .map_err(|e| ApiError::Validation(e.to_string()))
 }
 
 fn probe_ok(v: &str) -> ApiResult<()> {
@@ -254,6 +251,9 @@ async fn update_room(
         room.max_temperature_c = temperature_limit_ok(v)?;
     }
     let mut tx = state.db.write().await?;
+    let now = crate::now().millis();
+    let moved =
+        crate::store::volumes::volume_set(&mut tx, &room.id, &room.shared_volume, now).await?;
     store::update_room(&mut tx, &room).await?;
     audit::record(
         &mut tx,
@@ -265,6 +265,9 @@ async fn update_room(
     )
     .await?;
     tx.commit().await?;
+    if moved {
+        state.placer_wanted.notify_one();
+    }
     Ok(axum::Json(room))
 }
 
@@ -518,6 +521,13 @@ async fn import_topology(
                 created_at: now,
             };
             if existing.is_some() {
+                crate::store::volumes::volume_set(
+                    &mut tx,
+                    &room.id,
+                    &room.shared_volume,
+                    now.millis(),
+                )
+                .await?;
                 store::update_room(&mut tx, &room).await?;
                 report.updated += 1;
             } else {

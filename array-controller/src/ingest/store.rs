@@ -1,11 +1,13 @@
-//! The package store: a directory (in production, the machine rooms' shared volume) holding each
-//! APK once, named by its SHA-256, plus the icons extracted from them and the scratch files of
-//! uploads in progress.
+//! The package store: the controller's directory holding each APK once, named by its SHA-256,
+//! plus the icons extracted from them and the scratch files of uploads in progress. Packages
+//! are laid out as on a room's shared volume (`playrack_volume::package_path`), where the
+//! placer (`deploy::placer`) copies them; boards never read the store.
 //!
 //! ```text
 //! <root>/apk/<sha[0..2]>/<sha>.apk   packages, immutable once written
 //! <root>/icons/<sha>                 the package's icon (PNG or WebP bytes)
 //! <root>/.incoming/<upload id>.part  uploads in progress
+//! <root>/.verify/<room>-<sha>        a volume's copy read back to be verified (deploy::placer)
 //! ```
 //! Every name is built here from validated ids and hashes: nothing a client sends becomes a path.
 
@@ -18,11 +20,7 @@ pub struct PackageStore {
 }
 
 /// A SHA-256 in lower-case hex: the only thing that names a stored package.
-pub fn is_sha256_hex(s: &str) -> bool {
-    s.len() == 64
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
+pub use playrack_volume::is_sha256_hex;
 
 /// Ids the controller generates: `<prefix>_<base32>`.
 fn is_safe_id(s: &str) -> bool {
@@ -57,11 +55,8 @@ impl PackageStore {
         if !is_sha256_hex(sha256) {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "bad sha256"));
         }
-        Ok(self
-            .root
-            .join("apk")
-            .join(&sha256[..2])
-            .join(format!("{sha256}.apk")))
+        // The store is laid out as a shared volume is, so a room's volume may be the store.
+        Ok(self.root.join(playrack_volume::package_path(sha256)))
     }
 
     pub fn icon_path(&self, sha256: &str) -> io::Result<PathBuf> {

@@ -12,8 +12,8 @@ use super::json;
 use crate::db::{Db, WriteTx};
 use playrack_wire::Timestamp;
 use playrack_wire::api::{
-    ApkSummary, ArchivePolicy, DeploymentRoom, DeploymentRoomState, Failure, Game, Spec,
-    TrialDefaults, Version, VersionState,
+    ApkSummary, ArchivePolicy, BoardTally, DeploymentRoom, DeploymentRoomState, Failure, Game,
+    Spec, TrialDefaults, Version, VersionState, VolumeCopy,
 };
 use sqlx::AnyPool;
 
@@ -750,27 +750,29 @@ pub struct DeploymentRow {
     pub updated_at: i64,
 }
 
-impl From<DeploymentRow> for DeploymentRoom {
-    fn from(r: DeploymentRow) -> Self {
+impl DeploymentRow {
+    /// The room's deployment, with its volume copy and its boards' tally.
+    pub fn into_api(self, volume: VolumeCopy, boards: BoardTally) -> DeploymentRoom {
         DeploymentRoom {
-            state: parse_deployment_state(&r.state),
-            progress_percent: r.progress_percent.clamp(0, 100) as u8,
-            room_id: r.room_id,
-            error: r.error,
-            updated_at: Timestamp(r.updated_at),
+            state: parse_deployment_state(&self.state),
+            progress_percent: self.progress_percent.clamp(0, 100) as u8,
+            room_id: self.room_id,
+            error: self.error,
+            updated_at: Timestamp(self.updated_at),
+            volume,
+            boards,
         }
     }
 }
 
 /// The rooms of a version's deployment, by room id.
-pub async fn deployment(pool: &AnyPool, version: &str) -> Result<Vec<DeploymentRoom>, sqlx::Error> {
-    let rows: Vec<DeploymentRow> = sqlx::query_as(
+pub async fn deployment(pool: &AnyPool, version: &str) -> Result<Vec<DeploymentRow>, sqlx::Error> {
+    sqlx::query_as(
         "SELECT room_id, state, progress_percent, error, updated_at FROM deployments WHERE version_id = $1 ORDER BY room_id",
     )
     .bind(version)
     .fetch_all(pool)
-    .await?;
-    Ok(rows.into_iter().map(DeploymentRoom::from).collect())
+    .await
 }
 
 /// Adds a room to a version's deployment, pending (a room already in it is left as it is).
@@ -826,28 +828,6 @@ pub async fn online_boards_in_room(pool: &AnyPool, room: &str) -> Result<Vec<Str
     )
     .bind(room)
     .bind(super::topology::agent_state_text(playrack_wire::api::AgentState::Online))
-    .fetch_all(pool)
-    .await
-}
-
-/// A package deployed in a room: its hash and size.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct DeployedPackage {
-    pub sha256: String,
-    pub size_bytes: i64,
-}
-
-/// Every package deployed (in any state) to the room of a board.
-pub async fn packages_for_board(
-    pool: &AnyPool,
-    board: &str,
-) -> Result<Vec<DeployedPackage>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT DISTINCT v.sha256, v.size_bytes FROM boards b JOIN arrays a ON a.id = b.array_id \
-         JOIN rooms r ON r.id = a.room_id JOIN deployments d ON d.room_id = r.id JOIN versions v ON v.id = d.version_id \
-         WHERE b.id = $1 AND v.sha256 IS NOT NULL",
-    )
-    .bind(board)
     .fetch_all(pool)
     .await
 }

@@ -18,6 +18,7 @@
 //! - [`webhooks`]: webhook subscriptions, deliveries and attempts.
 //! - [`audit`]: the audit log.
 //! - [`upgrades`]: which Rust-side data upgrades are done, and the rows they rewrite.
+//! - [`volumes`]: packages on rooms' shared volumes and on boards.
 //!
 //! [`advisory_lock`] takes a PostgreSQL transaction-scoped lock on a name (a player, a line).
 //!
@@ -43,6 +44,7 @@ pub mod slots;
 pub mod tickets;
 pub mod topology;
 pub mod upgrades;
+pub mod volumes;
 pub mod webhooks;
 
 pub use crate::db::Backend;

@@ -192,9 +192,12 @@ pub enum Command {
     SyncPackage {
         sha256: String,
         size_bytes: u64,
-        /// The package's path relative to the room's shared volume (which the board knows from
-        /// its configuration, as a path or an rsync URL): `apk/<sha[0..2]>/<sha>.apk`.
+        /// The package's path relative to the volume: `apk/<sha[0..2]>/<sha>.apk`.
         source: String,
+        /// The room's shared volume (an absolute path mounted on the board, or an
+        /// `rsync://host[:port]/module` URL); the board's configured one when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        volume: Option<String>,
     },
     /// Stop (or resume) taking new sessions; tell players in session when `notice` is set.
     Drain {
