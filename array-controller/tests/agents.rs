@@ -33,7 +33,7 @@ async fn room(ctl: &Ctl) -> (Room, String) {
                 region_id: region.id,
                 name: "nanjing-1".into(),
                 instance_cap: 100,
-                shared_volume: "/mnt/packages".into(),
+                shared_volume: ctl.volume("nanjing-1"),
                 probe_url: "http://127.0.0.1:1/probe".into(),
                 placement: Placement::Spread,
                 max_cpu_percent: None,
@@ -370,19 +370,45 @@ async fn deploying_tells_the_rooms_boards_to_sync_and_their_reports_move_the_dep
             )
             .await;
         assert_eq!(d.rooms[0].state, DeploymentRoomState::Pending);
-        // The connected board is told where the package is on the room's shared volume.
+        assert_eq!(
+            d.rooms[0].boards,
+            BoardTally {
+                total: 1,
+                ..BoardTally::default()
+            }
+        );
+        // The package is placed on the room's volume first, then the connected board is told
+        // where it is there.
         match agent::command(&mut ws, |c| matches!(c, Command::SyncPackage { .. })).await {
             Command::SyncPackage {
                 sha256,
                 size_bytes,
                 source,
+                volume,
             } => {
                 assert_eq!(sha256, sha);
                 assert_eq!(size_bytes, v.size_bytes);
                 assert_eq!(source, format!("apk/{}/{sha}.apk", &sha[..2]));
+                assert_eq!(volume.as_deref(), Some(room.shared_volume.as_str()));
             }
             _ => unreachable!(),
         }
+        let on_volume =
+            std::path::Path::new(&room.shared_volume).join(format!("apk/{}/{sha}.apk", &sha[..2]));
+        assert_eq!(
+            std::fs::read(&on_volume).unwrap(),
+            std::fs::read(
+                ctl.store_root()
+                    .join(format!("apk/{}/{sha}.apk", &sha[..2]))
+            )
+            .unwrap(),
+            "the room's volume holds the package"
+        );
+        let d: Deployment = ctl
+            .get(&format!("/v1/versions/{}/deployment", v.id), &t)
+            .await;
+        assert_eq!(d.rooms[0].volume.state, VolumeCopyState::Placed);
+        assert_eq!(d.rooms[0].volume.progress_percent, 100);
         // Its progress moves the room's state; once ready it stays ready.
         let report = |state, pct| AgentMessage::Deployment {
             sha256: sha.clone(),
@@ -409,8 +435,25 @@ async fn deploying_tells_the_rooms_boards_to_sync_and_their_reports_move_the_dep
             }
         };
         wait(DeploymentRoomState::Syncing, 40).await;
+        let boards: Page<DeploymentBoard> = ctl
+            .get(&format!("/v1/versions/{}/deployment/boards", v.id), &t)
+            .await;
+        assert_eq!(boards.items.len(), 1);
+        assert_eq!(boards.items[0].board_id, a.board_id);
+        assert_eq!(boards.items[0].room_id, room.id);
+        assert_eq!(boards.items[0].state, DeploymentRoomState::Syncing);
+        assert_eq!(boards.items[0].progress_percent, 40);
         agent::send(&mut ws, &report(DeploymentRoomState::Ready, 100)).await;
         wait(DeploymentRoomState::Ready, 100).await;
+        let d: Deployment = ctl.get(&path, &t).await;
+        assert_eq!(
+            d.rooms[0].boards,
+            BoardTally {
+                total: 1,
+                ready: 1,
+                ..BoardTally::default()
+            }
+        );
         agent::send(&mut ws, &report(DeploymentRoomState::Failed, 0)).await;
         agent::send(
             &mut ws,

@@ -147,6 +147,13 @@ impl Ctl {
         self.config.package_store.clone()
     }
 
+    /// A directory to be a room's shared volume (made now, as a mount point would be).
+    pub fn volume(&self, name: &str) -> String {
+        let dir = self.dir.path().join("volumes").join(name);
+        std::fs::create_dir_all(&dir).expect("volume directory");
+        dir.to_string_lossy().into_owned()
+    }
+
     pub async fn login(&self, email: &str, password: &str) -> String {
         let (status, body) = self
             .call::<_, LoginResponse>(
@@ -554,7 +561,7 @@ impl Ctl {
                 region_id: region_id.into(),
                 name: name.into(),
                 instance_cap: 100,
-                shared_volume: format!("/mnt/packages/{name}"),
+                shared_volume: self.volume(name),
                 probe_url: format!("https://{name}.probe.test/rtt"),
                 placement: Placement::Spread,
                 max_cpu_percent: None,
@@ -725,7 +732,7 @@ pub async fn world(ctl: &Ctl, boards: u32, slots: u32, concurrency: u32) -> Worl
     let version = ctl.published(&t, &game.id, &fixture("tapper-v1.apk")).await;
     let v = version.clone();
     let region = ctl.region("east").await;
-    let room = ctl.room_at(&region.id, "r1", "/mnt/p").await;
+    let room = ctl.room_at(&region.id, "r1", &ctl.volume("r1")).await;
     let token = ctl.enrolment_token(&room.id).await;
     ctl.deploy(&t, &v.id, &[&room.id]).await;
     let mut agents = Vec::new();

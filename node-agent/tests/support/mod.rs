@@ -37,15 +37,28 @@ pub struct RsyncDaemon {
 }
 
 impl RsyncDaemon {
+    /// A read-only module on a free port.
     pub fn start(root: &Path) -> RsyncDaemon {
+        Self::serve(root, free_port(), true)
+    }
+
+    /// A port no daemon listens on yet (for [`RsyncDaemon::serve`] later).
+    pub fn free_port() -> u16 {
+        free_port()
+    }
+
+    /// A module on `port`, writable unless `read_only` (a room's volume, which the controller
+    /// writes packages to). Its log records each transfer (`rsync to …` for an upload,
+    /// `rsync on …` for a download).
+    pub fn serve(root: &Path, port: u16, read_only: bool) -> RsyncDaemon {
         let conf = tempfile::tempdir().unwrap();
-        let port = free_port();
         let conf_file = conf.path().join("rsyncd.conf");
         std::fs::write(
             &conf_file,
             format!(
                 "use chroot = no\nport = {port}\naddress = 127.0.0.1\npid file = {pid}\nlog file = {log}\n\
-                 [packages]\n  path = {root}\n  read only = yes\n  uid = {uid}\n  gid = {gid}\n",
+                 [packages]\n  path = {root}\n  read only = {ro}\n  uid = {uid}\n  gid = {gid}\n",
+                ro = if read_only { "yes" } else { "no" },
                 pid = conf.path().join("rsyncd.pid").display(),
                 log = conf.path().join("rsyncd.log").display(),
                 root = root.display(),
@@ -77,6 +90,11 @@ impl RsyncDaemon {
 
     pub fn url(&self) -> String {
         format!("rsync://127.0.0.1:{}/packages", self.port)
+    }
+
+    /// The daemon's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self._conf.path().join("rsyncd.log")).unwrap_or_default()
     }
 }
 
