@@ -153,11 +153,23 @@ for (const section of document.querySelectorAll("[data-deployment]")) {
         const pr = section.querySelector(`[data-room-progress="${id}"]`);
         const pc = section.querySelector(`[data-room-percent="${id}"]`);
         const er = section.querySelector(`[data-room-error="${id}"]`);
+        const vo = section.querySelector(`[data-room-volume="${id}"]`);
+        const bo = section.querySelector(`[data-room-boards="${id}"]`);
         if (st) st.textContent = r.state;
         if (pr) pr.value = r.progress_percent;
         if (pc) pc.textContent = `${r.progress_percent}%`;
-        if (er) er.textContent = r.error ?? "";
-        busy ||= r.state === "pending" || r.state === "syncing";
+        if (er) er.textContent = r.error ?? r.volume.error ?? "";
+        // Said as the page says it (games.rs volume_text, boards_text).
+        if (vo) {
+          const v = r.volume;
+          vo.textContent = v.state === "placing" ? `placing ${v.progress_percent}%`
+            : v.state === "unreachable" ? `unreachable (tried ${v.attempts}×)` : v.state;
+        }
+        if (bo) {
+          const b = r.boards;
+          bo.textContent = `${b.ready}/${b.total} ready` + (b.failed > 0 ? `, ${b.failed} failed` : "");
+        }
+        busy ||= r.state === "pending" || r.state === "syncing" || r.volume.state !== "placed";
       }
       setTimeout(tick, busy ? 1500 : 5000);
     } catch {

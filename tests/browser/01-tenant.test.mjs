@@ -76,6 +76,9 @@ test("the version is published and deployed to the room", async () => {
   // the page polls the deployment; the boards already hold this package (same SHA-256)
   await page.waitForFunction(() => document.querySelector("[data-testid=room-state]")?.textContent === "ready", null, { timeout: 60_000 });
   assert.equal(await page.locator(`[data-room-percent]`).first().textContent(), "100%");
+  // the package is on the room's shared volume, and every board of the room holds it
+  await page.waitForFunction(() => document.querySelector("[data-testid=room-volume]")?.textContent === "placed", null, { timeout: 30_000 });
+  await page.waitForFunction(() => /^([1-9]\d*)\/\1 ready$/.test(document.querySelector("[data-testid=room-boards]")?.textContent ?? ""), null, { timeout: 30_000 });
   await shot(page, "tenant-04-deployed");
 });
 

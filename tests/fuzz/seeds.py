@@ -128,6 +128,12 @@ put("scrcpy_options", "forward", b"CLASSPATH=/data/local/tmp/scrcpy-server.jar a
 put("scrcpy_options", "reverse", b"CLASSPATH=/data/local/tmp/scrcpy-server.jar app_process / com.genymobile.scrcpy.Server 4.1 "
     b"scid=1 audio=false raw_stream=true video_codec_options=profile:int=1,level=4096 new_display=1280x720/240 crop=100:100:0:0")
 
+# --- shared volume addresses ---------------------------------------------------------------
+put("volume_address", "local", b"/mnt/packages/room-1")
+put("volume_address", "daemon", b"rsync://fra-1.storage.test:8730/packages/sub")
+put("volume_address", "relative", b"apk/ab/abababababababababababababababababababababababababababababababab.apk")
+put("volume_address", "option", b"rsync://-oProxyCommand=sh/m")
+
 # --- signaling and input -----------------------------------------------------------------
 put("signaling", "hello", json.dumps({"type": "hello", "token": json.dumps({"session": "ses_1", "board": "brd_fuzz", "role": "player", "exp": 2000, "jti": "j1"}), "role": "player"}).encode())
 put("signaling", "hello-spectator", b'{"type":"hello","token":"pst1.eyJ9.AAAA","role":"spectator"}')

@@ -314,6 +314,24 @@ pub(super) async fn game(
     )
 }
 
+/// A room's volume copy as the deploy page says it (`app.js` says it the same way).
+fn volume_text(v: &VolumeCopy) -> String {
+    match v.state {
+        VolumeCopyState::Placing => format!("placing {}%", v.progress_percent),
+        VolumeCopyState::Placed => "placed".into(),
+        VolumeCopyState::Unreachable => format!("unreachable (tried {}×)", v.attempts),
+    }
+}
+
+/// A room's boards as the deploy page says them (`app.js` says them the same way).
+fn boards_text(b: &BoardTally) -> String {
+    let mut s = format!("{}/{} ready", b.ready, b.total);
+    if b.failed > 0 {
+        s.push_str(&format!(", {} failed", b.failed));
+    }
+    s
+}
+
 /// `GET /console/versions/{id}/deploy`.
 pub(super) async fn deploy(
     State(state): State<AppState>,
@@ -322,7 +340,8 @@ pub(super) async fn deploy(
 ) -> Response {
     tenant!(user);
     let vid = pct(&id);
-    let (version, deployment, rooms) = tokio::join!(
+    let boards_path = format!("/v1/versions/{vid}/deployment/boards");
+    let (version, deployment, rooms, boards) = tokio::join!(
         state
             .ctl
             .get::<Version>(format!("/v1/versions/{vid}"), user.token()),
@@ -330,10 +349,17 @@ pub(super) async fn deploy(
             .ctl
             .get::<Deployment>(format!("/v1/versions/{vid}/deployment"), user.token()),
         list::<Room>(&state, &user, "/v1/rooms", 200, None),
+        list::<DeploymentBoard>(&state, &user, &boards_path, 200, None),
     );
     let version = load!(state, user, version);
     let deployment = load!(state, user, deployment);
     let rooms = load!(state, user, rooms);
+    let boards = load!(state, user, boards);
+    let room_names: BTreeMap<&str, &str> = rooms
+        .items
+        .iter()
+        .map(|r| (r.id.as_str(), r.name.as_str()))
+        .collect();
     let by_room: BTreeMap<&str, &DeploymentRoom> = deployment
         .rooms
         .iter()
@@ -367,13 +393,21 @@ pub(super) async fn deploy(
                     }
                 },
                 html! {
+                    span data-room-volume=(id) data-testid="room-volume" { (volume_text(&d.volume)) }
+                },
+                html! {
+                    span data-room-boards=(id) data-testid="room-boards" { (boards_text(&d.boards)) }
+                },
+                html! {
                     progress max="100" value=(p) data-room-progress=(id)
                         aria-label={ (Text(&room.name)) " progress" } { (p) "%" }
                     " "
                     span data-room-percent=(id) { (p) "%" }
                 },
                 html! {
-                    span data-room-error=(id) { (Text(d.error.as_deref().unwrap_or(""))) }
+                    span data-room-error=(id) data-testid="room-error" {
+                        (Text(d.error.as_deref().or(d.volume.error.as_deref()).unwrap_or("")))
+                    }
                 },
             ])
         })
@@ -401,9 +435,28 @@ pub(super) async fn deploy(
             (table(
                 "Progress per room",
                 "deployment",
-                &["Room", "State", "Progress", "Error"],
+                &["Room", "State", "Shared volume", "Boards", "Progress", "Error"],
                 rows
             ))
+            p class="muted" {
+                "Each room's shared volume gets one copy of the package; the room's boards copy it from there."
+            }
+        }
+        @if !boards.items.is_empty() {
+            section {
+                (table(
+                    "Progress per board",
+                    "deployment-boards",
+                    &["Board", "Room", "State", "Progress", "Error"],
+                    boards.items.iter().map(|b| vec![
+                        html! { code { (Text(&b.board_id)) } },
+                        text(room_names.get(b.room_id.as_str()).copied().unwrap_or(&b.room_id)),
+                        text(&format!("{:?}", b.state).to_lowercase()),
+                        html! { (b.progress_percent) "%" },
+                        text(b.error.as_deref().unwrap_or("")),
+                    ]).collect()
+                ))
+            }
         }
         section class="card" {
             h2 { "Rooms" }
