@@ -83,7 +83,10 @@ impl Volume {
                 && host
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-'));
-            let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|p| p > 0));
+            // Digits only: `u16::from_str` also takes a leading `+`.
+            let port_ok = port.is_none_or(|p| {
+                p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>().is_ok_and(|p| p > 0)
+            });
             if host_ok && port_ok && check_relative(path).is_ok() {
                 return Ok(Volume::Daemon(trimmed.to_owned()));
             }
@@ -280,6 +283,8 @@ mod tests {
             "rsync://-oProxyCommand=x/m",
             "rsync://host:0/m",
             "rsync://host:99999/m",
+            "rsync://host:+460/m",
+            "rsync://host:/m",
             "rsync://user@host/m",
             "rsync://host/m/../x",
             "rsync://host/m*",
