@@ -115,6 +115,25 @@ fn install_list_launch_upgrade_and_survive_a_restart() {
             .0
             .contains("mResumedActivity: null")
     );
+    // The log says so, as logcat prints it.
+    let crash = adb.shell(&s, "logcat -d -v brief -s AndroidRuntime").0;
+    assert!(
+        crash.contains(&format!("E/AndroidRuntime({pid:5}): FATAL EXCEPTION: main\n"))
+            && crash.contains(&format!("Process: {pkg}, PID: {pid}")),
+        "{crash}"
+    );
+    let system = adb.shell(&s, "logcat -d -v tag ActivityManager:I *:S").0;
+    assert!(
+        system.contains(&format!("I/ActivityManager: Start proc {pid}:{pkg}/u0a"))
+            && system.contains(&format!("Process {pkg} (pid {pid}) has died")),
+        "{system}"
+    );
+    assert!(!system.contains("AndroidRuntime"), "{system}");
+    assert_eq!(adb.shell(&s, "logcat -t 1 -v raw").0.lines().count(), 1);
+    let (_, err, code) = adb.shell(&s, "logcat -v fancy");
+    assert_eq!((err.as_str(), code), ("logcat: Invalid parameter \"fancy\" to -v.\n", 1));
+    assert_eq!(adb.shell(&s, "logcat -c").2, 0);
+    assert_eq!(adb.shell(&s, "logcat -d").0, "");
     assert_ne!(
         adb.shell(&s, &format!("am crash {pkg}")).2,
         0,

@@ -103,7 +103,8 @@ async fn commands_from_the_controller_run_once_and_report() {
     config.runtime = RuntimeKind::Process;
     config.virtual_device = virtual_device();
     config.adb_port = free_port();
-    config.shared_volume = volume.to_string_lossy().into_owned();
+    // No shared volume of its own: the controller's command names the room's.
+    config.shared_volume = String::new();
     let jar = dir.path().join("scrcpy-server.jar");
     std::fs::write(&jar, b"PK").unwrap();
     config.injector_jar = Some(jar);
@@ -157,6 +158,7 @@ async fn commands_from_the_controller_run_once_and_report() {
         sha256: sha.clone(),
         size_bytes: apk.len() as u64,
         source: String::new(),
+        volume: Some(volume.to_string_lossy().into_owned()),
     };
     command(&mut ws, "c1", sync.clone()).await;
     let mut states = Vec::new();

@@ -8,6 +8,8 @@
 //!   host, and the services (`shell`, `exec`, `sync`, `localabstract`, `tcp`).
 //! - [`sync`]: the file side of the `sync:` service (push / pull / stat / list).
 //! - [`pty`]: the line discipline of interactive (`pty`) shell sessions.
+//! - [`log`]: the device's log, which `logcat` reads; the system's lines (an app started,
+//!   stopped, crashed, not responding) are written here by [`Device`].
 //!
 //! The scrcpy side plugs in with [`Device::register_command`] (`app_process`),
 //! [`Device::set_hooks`] (start the synthetic game, receive input) and
@@ -15,6 +17,7 @@
 
 pub mod adbd;
 pub mod fs;
+pub mod log;
 pub mod packages;
 pub mod props;
 pub mod pty;
@@ -144,6 +147,8 @@ pub struct Device {
     pub fs: fs::Sandbox,
     pub props: props::Props,
     pub packages: packages::Packages,
+    /// What `logcat` reads.
+    pub log: log::Log,
     sockets: AbstractSockets,
     commands: RwLock<HashMap<String, Arc<dyn Command>>>,
     hooks: RwLock<Arc<dyn DeviceHooks>>,
@@ -152,6 +157,8 @@ pub struct Device {
     /// Running app processes: package → pid.
     processes: Mutex<BTreeMap<String, u32>>,
     next_pid: std::sync::atomic::AtomicU32,
+    /// Set once the current "not responding" spell is in the log.
+    anr_logged: std::sync::atomic::AtomicBool,
     owners: Mutex<BTreeMap<String, String>>,
     /// Bumped by every reboot; adb connections end when it changes.
     reboots: tokio::sync::watch::Sender<u64>,
@@ -186,6 +193,7 @@ impl Device {
             fs,
             props,
             packages,
+            log: log::Log::default(),
             sockets: AbstractSockets::new(),
             commands: RwLock::new(HashMap::new()),
             hooks: RwLock::new(Arc::new(NoHooks)),
@@ -193,12 +201,14 @@ impl Device {
             foreground: Mutex::new(None),
             processes: Mutex::new(BTreeMap::new()),
             next_pid: std::sync::atomic::AtomicU32::new(FIRST_APP_PID),
+            anr_logged: std::sync::atomic::AtomicBool::new(false),
             owners: Mutex::new(BTreeMap::new()),
             reboots: tokio::sync::watch::channel(0).0,
         });
         shell::builtins::register(&device);
         shell::pm::register(&device);
         shell::tar::register(&device);
+        device.register_command("logcat", shell::logcat::logcat);
         Ok(device)
     }
 
@@ -260,14 +270,38 @@ impl Device {
             .or_else(|| app.launchable_activity.clone())
             .unwrap_or_else(|| format!("{package}.MainActivity"));
         *self.foreground.lock().unwrap() = Some((package.to_string(), activity.clone()));
-        self.processes
+        let mut started = None;
+        let pid = *self
+            .processes
             .lock()
             .unwrap()
             .entry(package.to_string())
             .or_insert_with(|| {
-                self.next_pid
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                let pid = self
+                    .next_pid
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                started = Some(pid);
+                pid
             });
+        self.system_log(
+            log::Priority::Info,
+            "ActivityTaskManager",
+            &format!(
+                "START u0 {{act=android.intent.action.MAIN cat=[android.intent.category.LAUNCHER] flg=0x10000000 cmp={package}/{activity}}} from uid 2000"
+            ),
+        );
+        if started.is_some() {
+            self.system_log(
+                log::Priority::Info,
+                "ActivityManager",
+                &format!(
+                    "Start proc {pid}:{package}/u0a{} for top-activity {{{package}/{activity}}}",
+                    app_index(package)
+                ),
+            );
+        }
+        self.anr_logged
+            .store(false, std::sync::atomic::Ordering::Relaxed);
         tracing::info!(package, %activity, "app started");
         self.hooks().app_started(self, &app, &activity);
         Ok(app)
@@ -275,8 +309,22 @@ impl Device {
 
     /// Stops a package; it leaves the foreground if it was there.
     pub fn force_stop(&self, package: &str) {
-        self.processes.lock().unwrap().remove(package);
+        if self.processes.lock().unwrap().remove(package).is_some() {
+            self.system_log(
+                log::Priority::Info,
+                "ActivityManager",
+                &format!(
+                    "Force stopping {package} appid={} user=0: from pid 0",
+                    10_000 + app_index(package)
+                ),
+            );
+        }
         self.leave_foreground(package);
+    }
+
+    /// A line of `system_server`'s in the log.
+    fn system_log(&self, priority: log::Priority, tag: &str, message: &str) {
+        self.log.write(log::SYSTEM_PID, priority, tag, message);
     }
 
     /// `am crash PACKAGE|PID`: the app's process dies as on an uncaught exception (since
@@ -291,8 +339,23 @@ impl Device {
                 .map(|(k, _)| k.clone()),
             Err(_) => procs.contains_key(target).then(|| target.to_string()),
         }?;
-        procs.remove(&package);
+        let pid = procs.remove(&package).unwrap_or_default();
         drop(procs);
+        // What the app's uncaught exception handler and then ActivityManager write.
+        self.log.write(
+            pid,
+            log::Priority::Error,
+            "AndroidRuntime",
+            &format!(
+                "FATAL EXCEPTION: main\nProcess: {package}, PID: {pid}\n\
+                 android.app.RemoteServiceException$CrashedByAdbException: shell-induced crash"
+            ),
+        );
+        self.system_log(
+            log::Priority::Info,
+            "ActivityManager",
+            &format!("Process {package} (pid {pid}) has died: fg  TOP "),
+        );
         tracing::info!(package, "app crashed");
         self.leave_foreground(&package);
         Some(package)
@@ -330,8 +393,25 @@ impl Device {
     /// The foreground package when it is not responding to input (see
     /// [`DeviceHooks::not_responding`]).
     pub fn not_responding(&self) -> Option<String> {
+        use std::sync::atomic::Ordering;
         let fg = self.foreground()?;
-        self.hooks().not_responding(self).then_some(fg.0)
+        if !self.hooks().not_responding(self) {
+            self.anr_logged.store(false, Ordering::Relaxed);
+            return None;
+        }
+        if !self.anr_logged.swap(true, Ordering::Relaxed) {
+            let (package, activity) = &fg;
+            let pid = self.pid_of(package).unwrap_or_default();
+            self.system_log(
+                log::Priority::Error,
+                "ActivityManager",
+                &format!(
+                    "ANR in {package} ({package}/{activity})\nPID: {pid}\n\
+                     Reason: Input dispatching timed out (Waiting to send non-key event because the touched window has not finished processing certain input events that were delivered to it over 5000.0ms ago.)"
+                ),
+            );
+        }
+        Some(fg.0)
     }
 
     /// The foreground (package, activity), if an app was started.
@@ -419,6 +499,15 @@ impl Device {
             tracing::warn!(path = %path.display(), error = %e, "cannot remember adb key");
         }
     }
+}
+
+/// The app id an installed package runs as, less the first app uid (10000): stable per
+/// package, as the package manager keeps it (`u0a<index>` in process names).
+fn app_index(package: &str) -> u32 {
+    100 + package
+        .bytes()
+        .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b.into()))
+        % 900
 }
 
 /// Reads an `adb_keys` file; a missing or unreadable file authorises nothing.

@@ -24,6 +24,7 @@
 //! Unknown commands print `/system/bin/sh: NAME: not found` and exit 127, as a shell does.
 
 pub mod builtins;
+pub mod logcat;
 pub mod parse;
 pub mod pm;
 pub mod tar;
