@@ -118,8 +118,9 @@ fn install_list_launch_upgrade_and_survive_a_restart() {
     // The log says so, as logcat prints it.
     let crash = adb.shell(&s, "logcat -d -v brief -s AndroidRuntime").0;
     assert!(
-        crash.contains(&format!("E/AndroidRuntime({pid:5}): FATAL EXCEPTION: main\n"))
-            && crash.contains(&format!("Process: {pkg}, PID: {pid}")),
+        crash.contains(&format!(
+            "E/AndroidRuntime({pid:5}): FATAL EXCEPTION: main\n"
+        )) && crash.contains(&format!("Process: {pkg}, PID: {pid}")),
         "{crash}"
     );
     let system = adb.shell(&s, "logcat -d -v tag ActivityManager:I *:S").0;
@@ -131,7 +132,16 @@ fn install_list_launch_upgrade_and_survive_a_restart() {
     assert!(!system.contains("AndroidRuntime"), "{system}");
     assert_eq!(adb.shell(&s, "logcat -t 1 -v raw").0.lines().count(), 1);
     let (_, err, code) = adb.shell(&s, "logcat -v fancy");
-    assert_eq!((err.as_str(), code), ("logcat: Invalid parameter \"fancy\" to -v.\n", 1));
+    assert_eq!(
+        (err.as_str(), code),
+        ("logcat: Invalid parameter \"fancy\" to -v.\n", 1)
+    );
+    assert_eq!(adb.shell(&s, "log -p w -t Probe hello there").2, 0);
+    assert_eq!(
+        adb.shell(&s, "logcat -d -v brief -s Probe").0,
+        "W/Probe   ( 4242): hello there\n"
+    );
+    assert_eq!(adb.shell(&s, "log -p q x").2, 255);
     assert_eq!(adb.shell(&s, "logcat -c").2, 0);
     assert_eq!(adb.shell(&s, "logcat -d").0, "");
     assert_ne!(

@@ -3,6 +3,9 @@
 // (POST → ShellRun, 202) and polls /api/shell-runs/{id} until it is done or failed, writing the
 // output into the form's [data-shell-output] <pre> (as text) and the state into
 // [data-shell-status]. Errors land in the form's role=alert element.
+// A form with [data-logcat] follows the instance's log: its command is built here from the
+// `filter` (logcat filter specs) and `lines` (past lines) fields, and the run's time limit
+// ending it is how following stops, so the status says so rather than "failed".
 // Test hook: form.dataset.run is the current run id, form.dataset.runStatus its status.
 
 import { api, ApiError } from "../app.js";
@@ -30,6 +33,17 @@ async function run(form) {
     instance_id: field("instance_id"),
     command: form.elements.namedItem("command").value,
   };
+  const following = "logcat" in form.dataset;
+  if (following) {
+    const filter = field("filter");
+    if (!/^[A-Za-z0-9_.*: -]*$/.test(filter)) {
+      form.querySelector("[role=alert]").textContent =
+        "A filter is tag:priority pairs (letters, digits, _ . * - and :), e.g. ActivityManager:I *:S.";
+      return;
+    }
+    const lines = Number.parseInt(field("lines"), 10) || 200;
+    body.command = `logcat -v threadtime -T ${lines} ${filter}`.trim();
+  }
   const timeout = Number.parseInt(field("timeout_secs"), 10);
   if (Number.isFinite(timeout)) body.timeout_secs = timeout;
   error.textContent = "";
@@ -53,9 +67,12 @@ async function run(form) {
       r = await api("GET", `/api/shell-runs/${encodeURIComponent(r.id)}`);
     }
     out.scrollTop = out.scrollHeight;
-    status.textContent = r.status === "done"
-      ? `Run ${r.id} finished with exit code ${r.exit_code ?? "?"}.`
-      : `Run ${r.id} failed${r.error ? `: ${r.error}` : "."}`;
+    const timedOut = r.status === "failed" && /timed out/.test(r.error || "");
+    status.textContent = following && timedOut
+      ? `Followed the log for ${body.timeout_secs || 30} s.`
+      : r.status === "done"
+        ? `Run ${r.id} finished with exit code ${r.exit_code ?? "?"}.`
+        : `Run ${r.id} failed${r.error ? `: ${r.error}` : "."}`;
   } catch (e) {
     status.textContent = "";
     error.textContent = describe(e);

@@ -7,6 +7,9 @@
 //   answer) → candidate / stats / notice / ended / error.
 // Markup: <section data-spectate="/api/sessions/{id}/spectate"> with <video data-spectate-video>,
 // [data-spectate-start], [data-spectate-stop] and [data-spectate-status].
+// [data-spectate-shot] takes a screenshot of the live view: the decoded frame on screen, drawn
+// at the video's own size into a PNG, shown in [data-spectate-shot-image] and offered for
+// download by [data-spectate-shot-link].
 // Test hook: section.dataset.spectateState is idle | connecting | watching | ended | error.
 
 import { api, ApiError } from "../app.js";
@@ -127,11 +130,42 @@ export function spectate(connect, video, onState) {
   return { stop: () => finish("idle", "Stopped watching.") };
 }
 
+/** Draws the frame `video` shows into a PNG and offers it (see the header). */
+function screenshot(section, video) {
+  const status = section.querySelector("[data-spectate-status]");
+  if (!video.videoWidth || !video.videoHeight) {
+    if (status) status.textContent = "No picture yet: wait for the first frame.";
+    return;
+  }
+  const canvas = document.createElement("canvas");
+  canvas.width = video.videoWidth;
+  canvas.height = video.videoHeight;
+  canvas.getContext("2d").drawImage(video, 0, 0);
+  canvas.toBlob((blob) => {
+    if (!blob) return;
+    const url = URL.createObjectURL(blob);
+    const img = section.querySelector("[data-spectate-shot-image]");
+    const link = section.querySelector("[data-spectate-shot-link]");
+    const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+    if (img) {
+      if (img.src.startsWith("blob:")) URL.revokeObjectURL(img.src);
+      img.src = url;
+      img.hidden = false;
+    }
+    if (link) {
+      link.href = url;
+      link.download = `play-${section.dataset.spectate.split("/")[3] || "session"}-${stamp}.png`;
+      link.hidden = false;
+    }
+  }, "image/png");
+}
+
 for (const section of document.querySelectorAll("[data-spectate]")) {
   const video = section.querySelector("[data-spectate-video]");
   const startBtn = section.querySelector("[data-spectate-start]");
   const stopBtn = section.querySelector("[data-spectate-stop]");
   const status = section.querySelector("[data-spectate-status]");
+  const shotBtn = section.querySelector("[data-spectate-shot]");
   let current;
   section.dataset.spectateState = "idle";
   const onState = (state, text) => {
@@ -140,8 +174,10 @@ for (const section of document.querySelectorAll("[data-spectate]")) {
     const busy = state === "connecting" || state === "watching";
     startBtn.hidden = busy;
     stopBtn.hidden = !busy;
+    if (shotBtn) shotBtn.disabled = state !== "watching";
     if (!busy) current = undefined;
   };
+  shotBtn?.addEventListener("click", () => screenshot(section, video));
   startBtn.addEventListener("click", async () => {
     if (current) return;
     startBtn.disabled = true;

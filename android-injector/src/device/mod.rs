@@ -209,6 +209,7 @@ impl Device {
         shell::pm::register(&device);
         shell::tar::register(&device);
         device.register_command("logcat", shell::logcat::logcat);
+        device.register_command("log", shell::logcat::log);
         Ok(device)
     }
 

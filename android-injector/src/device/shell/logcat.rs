@@ -6,6 +6,10 @@
 //! `-b BUFFER` (accepted: one buffer here), `--pid=PID`, and filter specs `TAG[:PRIORITY]`
 //! (`*:W` sets the default). Without `-d`/`-t` it follows until the reader goes away. The
 //! line formats are logcat's (`system/logging/liblog/logprint.cpp`).
+//!
+//! Also `log [-p PRIORITY] [-t TAG] MESSAGE`, the shell's way to write to the log (toolbox's
+//! `log`: priority `i` and tag `log` unless given), which the shell's user owns (pid of the
+//! shell).
 
 use super::Context;
 use crate::device::log::{Entry, Priority};
@@ -208,6 +212,55 @@ pub async fn logcat(mut ctx: Context) -> i32 {
         }
     }
 }
+
+/// toolbox `log`.
+pub async fn log(mut ctx: Context) -> i32 {
+    const USAGE: &str = "USAGE: log [-p priorityChar] [-t tag] message\n\tpriorityChar should be one of:\n\t\tv,d,i,w,e\n";
+    let mut priority = Priority::Info;
+    let mut tag = "log".to_owned();
+    let mut words: Vec<String> = Vec::new();
+    let mut it = ctx.args().to_vec().into_iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "-p" => match it.next().and_then(|p| {
+                let mut c = p.chars();
+                match (c.next(), c.next()) {
+                    (Some(c), None) => Priority::from_letter(c)
+                        .filter(|p| *p != Priority::Silent && *p != Priority::Fatal),
+                    _ => None,
+                }
+            }) {
+                Some(p) => priority = p,
+                None => {
+                    ctx.err(USAGE).await;
+                    return 255;
+                }
+            },
+            "-t" => match it.next() {
+                Some(t) if !t.is_empty() => tag = t,
+                _ => {
+                    ctx.err(USAGE).await;
+                    return 255;
+                }
+            },
+            _ => {
+                words.push(a);
+                words.extend(it.by_ref());
+            }
+        }
+    }
+    if words.is_empty() {
+        ctx.err(USAGE).await;
+        return 255;
+    }
+    ctx.device
+        .log
+        .write(SHELL_PID, priority, &tag, &words.join(" "));
+    0
+}
+
+/// The pid `log` lines carry: the adb shell's.
+const SHELL_PID: u32 = 4242;
 
 #[cfg(test)]
 mod tests {

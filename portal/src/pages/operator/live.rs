@@ -1,6 +1,7 @@
 //! Live plays: `/operator/queue` (every live play, grouped per tenant and game) and
-//! `/operator/sessions/{id}` (one play: where it runs, a live spectator thumbnail, kick, and the
-//! shell in its instance).
+//! `/operator/sessions/{id}` (one play: where it runs, a live spectator thumbnail with a
+//! screenshot of it, kick, the instance's log followed with `logcat`, and the shell in its
+//! instance).
 //!
 //! The queue page shows the waiting lines (`/v1/queue`: every tenant's players in line order,
 //! with the reason they wait) above the live plays (`/v1/online`). There is no single-session
@@ -10,7 +11,7 @@ use super::boards::{online, plays_table, shell_form, tenant_and_game_names};
 use super::{api_button, console, is_admin, load, name_of, operator, truncated_note, wire_name};
 use crate::AppState;
 use crate::auth::SignedIn;
-use crate::html::{Text, html, pct, table, text, time};
+use crate::html::{Markup, Text, html, pct, table, text, time};
 use crate::layout;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -116,6 +117,35 @@ pub async fn queue(State(state): State<AppState>, user: SignedIn) -> Response {
 }
 
 /// `GET /operator/sessions/{id}`.
+/// The instance's log, streamed: `logcat` in the instance through the audited shell (the
+/// command is built by `operator-shell.js` from the filter and the number of past lines, and
+/// runs until the time limit).
+fn logcat_form(board_id: &str, instance_id: &str) -> Markup {
+    html! {
+        form class="shell" data-shell={ "/api/boards/" (Text(pct(board_id))) "/shell" }
+            data-logcat data-testid="logcat-form"
+        {
+            input type="hidden" name="instance_id" value=(Text(instance_id));
+            input type="hidden" name="command" value="logcat";
+            label for="lc-filter" { "Filter (logcat filter specs, e.g. " code { "ActivityManager:I *:S" } ")" }
+            input id="lc-filter" name="filter" value="*:V" maxlength="200" autocomplete="off"
+                spellcheck="false" class="mono" pattern=r"[A-Za-z0-9_.*: \-]*"
+                data-testid="logcat-filter";
+            label for="lc-lines" { "Past lines" }
+            input id="lc-lines" name="lines" type="number" min="1" max="5000" value="200"
+                data-testid="logcat-lines";
+            label for="lc-timeout" { "Follow for (seconds, 1–600)" }
+            input id="lc-timeout" name="timeout_secs" type="number" min="1" max="600" value="30"
+                data-testid="logcat-timeout";
+            button type="submit" class="primary" data-testid="logcat-run" { "Follow the log" }
+            p class="status" role="status" data-shell-status data-testid="logcat-status" {}
+            p class="error" role="alert" data-testid="logcat-error" {}
+            pre class="shell-output" data-shell-output tabindex="0" aria-label="Log output"
+                data-testid="logcat-output" {}
+        }
+    }
+}
+
 pub async fn session(
     State(state): State<AppState>,
     user: SignedIn,
@@ -166,6 +196,15 @@ pub async fn session(
                      disturbed."
                 }
                 p class="status" role="status" data-spectate-status data-testid="spectate-status" {}
+                p {
+                    button type="button" data-spectate-shot disabled data-testid="screenshot-take" {
+                        "Screenshot"
+                    }
+                    " "
+                    a data-spectate-shot-link hidden data-testid="screenshot-link" { "Download PNG" }
+                }
+                img data-spectate-shot-image hidden alt="Screenshot of the play"
+                    data-testid="screenshot";
             }
             dl class="facts" {
                 dt { "Tenant" } dd { (Text(name_of(&tenants, &p.tenant_id))) }
@@ -204,6 +243,10 @@ pub async fn session(
             }
         }
         @if let (Some(i), true) = (&p.instance_id, admin) {
+            section class="card" {
+                h2 { "Logcat" }
+                (logcat_form(&p.board_id, i))
+            }
             section class="card" {
                 h2 { "Shell in this instance" }
                 (shell_form(&p.board_id, &[], Some(i)))

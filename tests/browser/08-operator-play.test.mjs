@@ -1,0 +1,102 @@
+// (j) An operator looks after a live play from the console: the session page's live view
+// (a spectator stream) shows the game's frames; a screenshot of it is a PNG of the video's
+// size with the game in it; the logcat panel follows the instance's log — the game's start is
+// in its history, and a line written while it follows (`log` in the instance's shell) shows
+// up before the follow ends.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { env, portal, launch, context, shot, signIn, logConsole, play, waitState, until, controller } from "./lib/harness.mjs";
+
+let browser;
+let player;
+let op;
+before(async () => {
+  browser = await launch();
+  player = await (await context(browser)).newPage();
+  op = await (await context(browser)).newPage();
+  logConsole(player, "op-play player");
+  logConsole(op, "op-play operator");
+});
+after(async () => {
+  await browser?.close();
+});
+
+async function operatorToken() {
+  const resp = await fetch(`${env("PLAYRACK_CONTROLLER_URL")}/v1/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email: env("PLAYRACK_OPERATOR_EMAIL"), password: env("PLAYRACK_OPERATOR_PASSWORD") }),
+  });
+  assert.equal(resp.status, 200, await resp.clone().text());
+  return (await resp.json()).token;
+}
+
+test("the operator watches a play, takes a screenshot and follows its log", async () => {
+  await play(player, env("PLAYRACK_LINK_URL"));
+  const session = await player.evaluate(() => window.playrackPlayer.session);
+  const token = await operatorToken();
+  const entry = await until("the play's instance to be known", async () => {
+    const online = await controller("GET", "/v1/online?limit=200", token);
+    return online.items.find((e) => e.session_id === session && e.instance_id);
+  }, 30_000, 250);
+  const version = await controller("GET", `/v1/versions/${entry.version_id}`, token);
+
+  await signIn(op, env("PLAYRACK_OPERATOR_EMAIL"), env("PLAYRACK_OPERATOR_PASSWORD"));
+  await op.goto(`${portal()}/operator/sessions/${encodeURIComponent(session)}`);
+  assert.equal(await op.getByTestId("session-instance").textContent(), entry.instance_id);
+
+  // The live view: frames of the video's size keep coming.
+  const [w, h] = [Number(env("PLAYRACK_VIDEO_WIDTH")), Number(env("PLAYRACK_VIDEO_HEIGHT"))];
+  await op.getByTestId("spectate-start").click();
+  await op.waitForFunction(() => document.querySelector("[data-spectate]")?.dataset.spectateState === "watching", null, { timeout: 30_000 });
+  const frames = () => op.evaluate(() => document.querySelector("[data-spectate-video]").getVideoPlaybackQuality().totalVideoFrames);
+  await until("the live view to decode frames", async () => (await frames()) >= 10, 30_000);
+  const before = await frames();
+  await until("more frames to come", async () => (await frames()) > before + 5, 15_000);
+  assert.deepEqual(
+    await op.evaluate(() => { const v = document.querySelector("[data-spectate-video]"); return [v.videoWidth, v.videoHeight]; }),
+    [w, h],
+  );
+
+  // A screenshot: a PNG of the frame, at the video's size, with the game's pixels in it.
+  await op.getByTestId("screenshot-take").click();
+  await op.waitForFunction(() => { const i = document.querySelector("[data-testid=screenshot]"); return i && !i.hidden && i.complete && i.naturalWidth > 0; }, null, { timeout: 10_000 });
+  const picture = await op.evaluate(() => {
+    const img = document.querySelector("[data-testid=screenshot]");
+    const c = document.createElement("canvas");
+    c.width = img.naturalWidth;
+    c.height = img.naturalHeight;
+    const g = c.getContext("2d");
+    g.drawImage(img, 0, 0);
+    const px = g.getImageData(0, 0, c.width, c.height).data;
+    const colors = new Set();
+    for (let i = 0; i < px.length; i += 4 * 97) colors.add((px[i] >> 4) << 8 | (px[i + 1] >> 4) << 4 | (px[i + 2] >> 4));
+    const link = document.querySelector("[data-testid=screenshot-link]");
+    return { width: img.naturalWidth, height: img.naturalHeight, colors: colors.size, download: link.download, href: link.href };
+  });
+  assert.equal(picture.width, w);
+  assert.equal(picture.height, h);
+  assert.ok(picture.colors >= 3, `the screenshot shows the game, not a blank: ${picture.colors} colours`);
+  assert.match(picture.download, /^play-.+\.png$/);
+  assert.match(picture.href, /^blob:/);
+  await shot(op, "operator-play-01-live-view-and-screenshot");
+
+  // The log, followed: the game's start is in its history; a line written now arrives.
+  await op.getByTestId("logcat-timeout").fill("20");
+  await op.getByTestId("logcat-run").click();
+  const output = () => op.getByTestId("logcat-output").textContent();
+  await until("the log's history", async () => (await output()).includes(`Start proc `) && (await output()).includes(version.apk.package), 20_000, 250);
+  const marker = `followed-${Date.now()}`;
+  const run = await controller("POST", `/v1/boards/${entry.board_id}/shell`, token, {
+    instance_id: entry.instance_id,
+    command: `log -p w -t Probe ${marker}`,
+  });
+  assert.ok(run.id, JSON.stringify(run));
+  await until("the new line in the followed log", async () => / W Probe {3}: followed-\d+/.test(await output()) && (await output()).includes(marker), 15_000, 250);
+  await shot(op, "operator-play-02-logcat");
+  await until("the follow to end at its time limit", async () => (await op.getByTestId("logcat-status").textContent()) === "Followed the log for 20 s.", 40_000, 500);
+
+  await player.getByTestId("leave").click();
+  await waitState(player, "ended", 30_000);
+});
