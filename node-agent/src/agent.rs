@@ -308,6 +308,10 @@ impl Agent {
                 command,
                 timeout_secs,
             } => self.shell(id, &instance_id, &command, timeout_secs).await,
+            Command::TailLog { lines } => {
+                self.tail_log(id, lines);
+                Ok(())
+            }
         }
     }
 
@@ -612,6 +616,30 @@ impl Agent {
         .await;
         let _ = tokio::fs::remove_file(&dest).await;
         r
+    }
+
+    /// `tail_log`: the agent's last `lines` log lines go back as `shell_output`, in chunks.
+    pub fn tail_log(&self, command_id: &str, lines: u32) {
+        let text =
+            crate::logtail::tail().last(lines.clamp(1, crate::logtail::LINES as u32) as usize);
+        let mut rest = text.as_str();
+        while !rest.is_empty() {
+            let cut = rest.floor_char_boundary(rest.len().min(8192));
+            let (chunk, more) = rest.split_at(cut);
+            self.link.send(AgentMessage::ShellOutput {
+                command_id: command_id.to_owned(),
+                stream: OutputStream::Stdout,
+                data: chunk.to_owned(),
+                exit_code: None,
+            });
+            rest = more;
+        }
+        self.link.send(AgentMessage::ShellOutput {
+            command_id: command_id.to_owned(),
+            stream: OutputStream::Stdout,
+            data: String::new(),
+            exit_code: Some(0),
+        });
     }
 
     /// `shell`: run a command in an instance; its output goes back as `shell_output`.

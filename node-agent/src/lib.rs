@@ -26,6 +26,7 @@
 //!   its async shell.
 //! - [`http`]: the agent's HTTP server — the signaling WebSocket, the RTT probe, health and
 //!   metrics.
+//! - [`logtail`]: the agent's own recent log lines, kept in memory for the console.
 //! - [`agent`]: ties them together and executes the controller's commands.
 //!
 //! Start reading at [`agent::Agent`], then [`link::Link`] and [`play::prepare`].
@@ -36,6 +37,7 @@ pub mod archive;
 pub mod config;
 pub mod http;
 pub mod link;
+pub mod logtail;
 pub mod packages;
 pub mod play;
 pub mod pool;

@@ -8,11 +8,8 @@ use node_agent::config::{Args, Config};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
+    // JSON lines on stdout, and the agent's last lines in memory for the console.
+    node_agent::logtail::init();
     let config = Config::load(Args::parse())?;
     tracing::info!(serial = %config.serial, controller = %config.controller_url, runtime = ?config.runtime, "node agent starting");
     let running = Agent::start(config).await?;

@@ -1,7 +1,8 @@
 //! The agent executing the controller's commands over its real link, against a scripted
 //! controller end of the agent channel (a WebSocket server in the test): the package is synced
 //! with progress reports and a result; a repeated command id is answered with the same result
-//! without running again; a shell command streams its output and exit code; a prepare for a
+//! without running again; a shell command streams its output and exit code; the agent's own
+//! log comes back (as the binary writes it: JSON lines) for a `tail_log`; a prepare for a
 //! package the board does not have fails with a reason, and draining refuses new plays.
 
 mod support;
@@ -74,6 +75,13 @@ fn free_port() -> u16 {
 // tungstenite's handshake callback type returns its large error response by value.
 #[allow(clippy::result_large_err)]
 async fn commands_from_the_controller_run_once_and_report() {
+    // The agent's lines kept in memory, as the binary keeps them (its stdout is left out here).
+    {
+        use tracing_subscriber::prelude::*;
+        let _ = tracing_subscriber::registry()
+            .with(node_agent::logtail::layer())
+            .try_init();
+    }
     let dir = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let ctl_addr = listener.local_addr().unwrap();
@@ -286,6 +294,51 @@ async fn commands_from_the_controller_run_once_and_report() {
             .iter()
             .any(|c| c.0 == OutputStream::Stderr && c.1.contains("nonexistent")),
         "{chunks:?}"
+    );
+    assert!(matches!(
+        recv_event(&mut ws).await,
+        AgentMessage::Result { ok: true, .. }
+    ));
+
+    // The agent's own log: the last lines, JSON as written, a line logged just now among them.
+    tracing::info!(target: "node_agent::test", probe = "tail-log-marker", "a line for the log tail");
+    tracing::info!(target: "commands", probe = "not-the-agent", "someone else's line");
+    command(&mut ws, "c2c", Command::TailLog { lines: 50 }).await;
+    let mut text = String::new();
+    let code = loop {
+        match recv_event(&mut ws).await {
+            AgentMessage::ShellOutput {
+                command_id,
+                data,
+                exit_code,
+                ..
+            } => {
+                assert_eq!(command_id, "c2c");
+                text.push_str(&data);
+                if let Some(code) = exit_code {
+                    break code;
+                }
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    assert_eq!(code, 0);
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l:?}: {e}")))
+        .collect();
+    assert!(!lines.is_empty() && lines.len() <= 50, "{}", lines.len());
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["fields"]["probe"] == "tail-log-marker" && l["level"] == "INFO"),
+        "{text}"
+    );
+    assert!(
+        lines.iter().all(|l| l["target"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("node_agent"))),
+        "only the agent's lines: {text}"
     );
     assert!(matches!(
         recv_event(&mut ws).await,

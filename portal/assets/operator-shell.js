@@ -6,6 +6,8 @@
 // A form with [data-logcat] follows the instance's log: its command is built here from the
 // `filter` (logcat filter specs) and `lines` (past lines) fields, and the run's time limit
 // ending it is how following stops, so the status says so rather than "failed".
+// A form with [data-agent-log] asks for the board agent's own log instead: it posts
+// `{lines}` to the board's agent-log endpoint, answered as a run like a command's.
 // Test hook: form.dataset.run is the current run id, form.dataset.runStatus its status.
 
 import { api, ApiError } from "../app.js";
@@ -29,10 +31,10 @@ async function run(form) {
   const error = form.querySelector("[role=alert]");
   const submit = form.querySelector("[type=submit]");
   const field = (name) => form.elements.namedItem(name)?.value?.trim() ?? "";
-  const body = {
-    instance_id: field("instance_id"),
-    command: form.elements.namedItem("command").value,
-  };
+  const agentLog = "agentLog" in form.dataset;
+  const body = agentLog
+    ? { lines: Number.parseInt(field("lines"), 10) || 200 }
+    : { instance_id: field("instance_id"), command: form.elements.namedItem("command").value };
   const following = "logcat" in form.dataset;
   if (following) {
     const filter = field("filter");
@@ -45,7 +47,7 @@ async function run(form) {
     body.command = `logcat -v threadtime -T ${lines} ${filter}`.trim();
   }
   const timeout = Number.parseInt(field("timeout_secs"), 10);
-  if (Number.isFinite(timeout)) body.timeout_secs = timeout;
+  if (Number.isFinite(timeout) && !agentLog) body.timeout_secs = timeout;
   error.textContent = "";
   out.textContent = "";
   status.textContent = "Starting…";

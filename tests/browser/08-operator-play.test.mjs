@@ -2,7 +2,7 @@
 // (a spectator stream) shows the game's frames; a screenshot of it is a PNG of the video's
 // size with the game in it; the logcat panel follows the instance's log — the game's start is
 // in its history, and a line written while it follows (`log` in the instance's shell) shows
-// up before the follow ends.
+// up before the follow ends. The board's page shows the board agent's own log (JSON lines).
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -96,6 +96,16 @@ test("the operator watches a play, takes a screenshot and follows its log", asyn
   await until("the new line in the followed log", async () => / W Probe {3}: followed-\d+/.test(await output()) && (await output()).includes(marker), 15_000, 250);
   await shot(op, "operator-play-02-logcat");
   await until("the follow to end at its time limit", async () => (await op.getByTestId("logcat-status").textContent()) === "Followed the log for 20 s.", 40_000, 500);
+
+  // The board agent's own log, from the board's page.
+  await op.goto(`${portal()}/operator/boards/${encodeURIComponent(entry.board_id)}`);
+  await op.getByTestId("agent-log-lines").fill("50");
+  await op.getByTestId("agent-log-run").click();
+  await until("the agent's log", async () => /finished with exit code 0/.test(await op.getByTestId("agent-log-status").textContent()), 20_000, 250);
+  const agentLines = (await op.getByTestId("agent-log-output").textContent()).trim().split("\n");
+  assert.ok(agentLines.length >= 1 && agentLines.length <= 50, `${agentLines.length} lines`);
+  for (const l of agentLines) assert.ok(["INFO", "WARN", "ERROR", "DEBUG", "TRACE"].includes(JSON.parse(l).level), l);
+  await shot(op, "operator-play-03-agent-log");
 
   await player.getByTestId("leave").click();
   await waitState(player, "ended", 30_000);

@@ -99,10 +99,18 @@ async fn the_browser_suite_passes_against_a_demo_stack() {
         "{chromium} is missing: run scripts/install-deps.sh (Debian's chromium), or set PLAYRACK_TEST_BROWSER=off"
     );
     let suite = prerequisites();
-    if let Ok(filter) = std::env::var("RUST_LOG") {
-        let _ = tracing_subscriber::fmt()
-            .with_test_writer()
-            .with_env_filter(filter)
+    // As the demo binary: RUST_LOG's output (none by default), and the agents' own lines
+    // kept for the operator console's agent log.
+    {
+        use tracing_subscriber::prelude::*;
+        let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "off".into());
+        let _ = tracing_subscriber::registry()
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_test_writer()
+                    .with_filter(tracing_subscriber::EnvFilter::new(filter)),
+            )
+            .with(node_agent::logtail::layer())
             .try_init();
     }
 

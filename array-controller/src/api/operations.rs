@@ -1,6 +1,7 @@
 //! Operator and tenant operations on live plays and instances: bulk kicks (with a confirm
-//! token, so a mistyped filter cannot end a room's plays in one call) and audited shell
-//! commands in instances, whose output the board streams back.
+//! token, so a mistyped filter cannot end a room's plays in one call), audited shell commands
+//! in instances, whose output the board streams back, and the tail of a board agent's own log
+//! (delivered the same way, as a run).
 
 use crate::audit;
 use crate::auth::Caller;
@@ -14,7 +15,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use hmac::{Hmac, Mac};
 use playrack_wire::agent::{Command, OutputStream};
-use playrack_wire::api::{BulkKick, BulkKickAnswer, CreateShellRun, EndReason, ShellRun};
+use playrack_wire::api::{
+    BulkKick, BulkKickAnswer, CreateShellRun, EndReason, ShellRun, TailAgentLog,
+};
 use sha2::Sha256;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -26,6 +29,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(bulk_kick))
         .routes(routes!(create_shell_run))
+        .routes(routes!(tail_agent_log))
         .routes(routes!(get_shell_run))
 }
 
@@ -133,7 +137,69 @@ async fn create_shell_run(
     if !(1..=600).contains(&timeout) {
         return Err(ApiError::Validation("timeout_secs must be 1–600".into()));
     }
-    if !topology::is_online(&state.db.pool, &board_id).await? {
+    let instance = req.instance_id.clone();
+    let summary = serde_json::json!({"board_id": board_id, "instance_id": req.instance_id, "command": req.command});
+    let command = Command::Shell {
+        instance_id: req.instance_id,
+        command: req.command.clone(),
+        timeout_secs: timeout,
+    };
+    let run = start_run(
+        &state,
+        &caller,
+        &board_id,
+        (&instance, &req.command),
+        ("shell.run", summary),
+        command,
+        timeout,
+    )
+    .await?;
+    Ok((StatusCode::ACCEPTED, axum::Json(run)))
+}
+
+/// The last lines of a board agent's own log (operators; audited). The board must be
+/// connected; the lines arrive as the output of the run answered (poll it).
+#[utoipa::path(post, path = "/v1/boards/{id}/agent-log", tag = "topology", request_body = TailAgentLog, responses((status = 202, body = ShellRun)))]
+async fn tail_agent_log(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(board_id): Path<String>,
+    Json(req): Json<TailAgentLog>,
+) -> ApiResult<(StatusCode, axum::Json<ShellRun>)> {
+    caller.require_operator()?;
+    let lines = req.lines.unwrap_or(200);
+    if !(1..=2000).contains(&lines) {
+        return Err(ApiError::Validation("lines must be 1–2000".into()));
+    }
+    let what = format!("agent log: last {lines} lines");
+    let run = start_run(
+        &state,
+        &caller,
+        &board_id,
+        ("", &what),
+        (
+            "agent.log",
+            serde_json::json!({"board_id": board_id, "lines": lines}),
+        ),
+        Command::TailLog { lines },
+        30,
+    )
+    .await?;
+    Ok((StatusCode::ACCEPTED, axum::Json(run)))
+}
+
+/// Records a run (`(instance, what)`), audits it (`(action, summary)`) and sends `command` to
+/// the board under the run's id, unsent after `ttl_secs`.
+async fn start_run(
+    state: &AppState,
+    caller: &Caller,
+    board_id: &str,
+    (instance, what): (&str, &str),
+    (action, summary): (&str, serde_json::Value),
+    command: Command,
+    ttl_secs: u32,
+) -> ApiResult<ShellRun> {
+    if !topology::is_online(&state.db.pool, board_id).await? {
         return Err(ApiError::conflict(
             "BOARD_NOT_CONNECTED",
             "the board's agent is not connected",
@@ -145,31 +211,26 @@ async fn create_shell_run(
         &mut tx,
         &store::NewShellRun {
             id: &id,
-            board_id: &board_id,
-            instance_id: &req.instance_id,
-            command: &req.command,
+            board_id,
+            instance_id: instance,
+            command: what,
             requested_by: caller.id(),
             created_at: crate::now(),
         },
     )
     .await?;
-    audit::record(&mut tx, &caller, None, "shell.run", &id, serde_json::json!({"board_id": board_id, "instance_id": req.instance_id, "command": req.command})).await?;
+    audit::record(&mut tx, caller, None, action, &id, summary).await?;
     tx.commit().await?;
-    let command = Command::Shell {
-        instance_id: req.instance_id,
-        command: req.command,
-        timeout_secs: timeout,
-    };
-    // A run not started within its own timeout is not started at all.
+    // A run not started within its own time is not started at all.
     crate::agents::outbox::send(
-        &state,
-        &board_id,
+        state,
+        board_id,
         &format!("shell-{id}"),
         command,
-        std::time::Duration::from_secs(u64::from(timeout)),
+        std::time::Duration::from_secs(u64::from(ttl_secs)),
     )
     .await?;
-    Ok((StatusCode::ACCEPTED, axum::Json(run)))
+    Ok(run)
 }
 
 /// A shell run and its output so far.

@@ -205,6 +205,9 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         notice: Option<String>,
     },
+    /// Send the last `lines` lines of the agent's own log back as `shell_output` of this
+    /// command (the console's agent log; audited by the controller).
+    TailLog { lines: u32 },
     /// Run a shell command in an instance (audited by the controller).
     Shell {
         instance_id: String,

@@ -1217,6 +1217,14 @@ pub struct CreateShellRun {
     pub timeout_secs: Option<u32>,
 }
 
+/// Asks a board for the last lines of its agent's own log (answered as a shell run).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct TailAgentLog {
+    /// 1–2000 lines (default 200).
+    #[serde(default)]
+    pub lines: Option<u32>,
+}
+
 // ---------------------------------------------------------------------------------------------
 // Archives, usage and webhooks
 // ---------------------------------------------------------------------------------------------

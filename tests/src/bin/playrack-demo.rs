@@ -57,7 +57,12 @@ fn main() -> std::process::ExitCode {
     let args = Args::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| "warn,sqlx=error".into());
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    // The embedded boards' agents keep their last lines for the operator console too.
+    use tracing_subscriber::prelude::*;
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_filter(filter))
+        .with(node_agent::logtail::layer())
+        .init();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -332,6 +332,25 @@ pub(super) fn shell_form(board_id: &str, instances: &[&str], fixed: Option<&str>
     }
 }
 
+/// The board agent's own recent log lines (every operator; audited), fetched as a run by
+/// `operator-shell.js` (a `[data-agent-log]` form posts `{lines}`).
+fn agent_log_form(board_id: &str) -> Markup {
+    html! {
+        form class="shell" data-shell={ "/api/boards/" (Text(pct(board_id))) "/agent-log" }
+            data-agent-log data-testid="agent-log-form"
+        {
+            label for="al-lines" { "Lines (1–2000)" }
+            input id="al-lines" name="lines" type="number" min="1" max="2000" value="200"
+                data-testid="agent-log-lines";
+            button type="submit" class="primary" data-testid="agent-log-run" { "Show the agent's log" }
+            p class="status" role="status" data-shell-status data-testid="agent-log-status" {}
+            p class="error" role="alert" data-testid="agent-log-error" {}
+            pre class="shell-output" data-shell-output tabindex="0" aria-label="Agent log"
+                data-testid="agent-log-output" {}
+        }
+    }
+}
+
 /// Every live play (at most 20 pages of 200) and whether the list was cut short.
 pub(super) async fn online(
     state: &AppState,
@@ -550,6 +569,16 @@ pub async fn board(
             (truncated_note(plays_cut, "4,000 live plays were searched"))
         }
         section class="card" { h2 { "Shell" } (shell) }
+        section class="card" {
+            h2 { "Agent log" }
+            @if board.agent_state == AgentState::Online {
+                (agent_log_form(&board.id))
+            } @else {
+                p class="muted" data-testid="agent-log-offline" {
+                    "The board's agent is not connected: its log cannot be read now."
+                }
+            }
+        }
     };
     layout::render(
         console(format!("Board {}", board.serial), &user, "/operator", body)
