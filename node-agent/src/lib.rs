@@ -18,6 +18,7 @@
 //! - [`adb`]: the agent's own adb server, driven through the real `adb` binary.
 //! - [`play`]: one play's preparation — install, archive restore, the scrcpy server and its
 //!   sockets.
+//! - [`recording`]: a play's video into an MP4 file as it streams, without re-encoding.
 //! - [`watchdog`]: watches each play's game — crashed, not responding, or off the screen.
 //! - [`signaling`]: the gate every player or spectator passes: offline session-token checks
 //!   and replay refusal.
@@ -40,6 +41,7 @@ pub mod link;
 pub mod logtail;
 pub mod packages;
 pub mod play;
+pub mod recording;
 pub mod pool;
 pub mod relay;
 pub mod runtime;

@@ -83,9 +83,11 @@ export function spectate(connect, video, onState) {
           pc = new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle" });
           pc.addTransceiver("video", { direction: "recvonly" });
           pc.addTransceiver("audio", { direction: "recvonly" });
+          // One stream for every track, as the SDK does: the board announces its video and
+          // its audio in streams of their own, and the second must not replace the first.
+          const stream = new MediaStream();
           pc.ontrack = (t) => {
-            const stream = t.streams[0] || video.srcObject || new MediaStream();
-            if (!t.streams[0] && !stream.getTracks().includes(t.track)) stream.addTrack(t.track);
+            if (!stream.getTracks().includes(t.track)) stream.addTrack(t.track);
             if (video.srcObject !== stream) video.srcObject = stream;
             video.play?.().catch(() => undefined);
           };
