@@ -164,7 +164,10 @@ impl<W: Write + Seek> Recorder<W> {
         if let Some(prev) = &self.pending
             && pts_us <= prev.pts_us
         {
-            bail!("presentation time went back: {pts_us} µs after {} µs", prev.pts_us);
+            bail!(
+                "presentation time went back: {pts_us} µs after {} µs",
+                prev.pts_us
+            );
         }
         let next = Pending { pts_us, key, bytes };
         if let Some(prev) = self.pending.replace(next) {
@@ -228,7 +231,9 @@ mod tests {
 
     #[test]
     fn annex_b_splits_on_both_start_codes() {
-        let b = [0, 0, 0, 1, 0x67, 1, 2, 0, 0, 1, 0x68, 3, 0, 0, 0, 1, 0x65, 4, 5, 0];
+        let b = [
+            0, 0, 0, 1, 0x67, 1, 2, 0, 0, 1, 0x68, 3, 0, 0, 0, 1, 0x65, 4, 5, 0,
+        ];
         assert_eq!(
             nal_units(&b),
             [&[0x67, 1, 2][..], &[0x68, 3][..], &[0x65, 4, 5][..]]

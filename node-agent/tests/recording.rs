@@ -89,15 +89,44 @@ fn a_recording_is_the_streams_own_h264_in_an_mp4_that_ffprobe_reads_whole() {
     );
     let s = &info["streams"][0];
     assert_eq!(s["codec_name"], "h264", "{info}");
-    assert_eq!((s["width"].as_u64(), s["height"].as_u64()), (Some(W.into()), Some(H.into())));
-    assert_eq!(s["nb_frames"].as_str(), Some(fed.to_string().as_str()), "{info}");
-    assert_eq!(s["nb_read_frames"].as_str(), Some(fed.to_string().as_str()), "decoded: {info}");
-    assert!(info["format"]["format_name"].as_str().unwrap().contains("mp4"), "{info}");
-    let secs: f64 = info["format"]["duration"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        (s["width"].as_u64(), s["height"].as_u64()),
+        (Some(W.into()), Some(H.into()))
+    );
+    assert_eq!(
+        s["nb_frames"].as_str(),
+        Some(fed.to_string().as_str()),
+        "{info}"
+    );
+    assert_eq!(
+        s["nb_read_frames"].as_str(),
+        Some(fed.to_string().as_str()),
+        "decoded: {info}"
+    );
+    assert!(
+        info["format"]["format_name"]
+            .as_str()
+            .unwrap()
+            .contains("mp4"),
+        "{info}"
+    );
+    let secs: f64 = info["format"]["duration"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((secs - expected_us as f64 / 1e6).abs() < 0.05, "{secs} s");
     // The first frame is a key frame (the file plays from its start).
     let first = ffprobe(
-        &["-select_streams", "v:0", "-show_frames", "-read_intervals", "%+#1", "-show_entries", "frame=key_frame,pict_type"],
+        &[
+            "-select_streams",
+            "v:0",
+            "-show_frames",
+            "-read_intervals",
+            "%+#1",
+            "-show_entries",
+            "frame=key_frame,pict_type",
+        ],
         &path,
     );
     assert_eq!(first["frames"][0]["key_frame"], 1, "{first}");
@@ -106,9 +135,14 @@ fn a_recording_is_the_streams_own_h264_in_an_mp4_that_ffprobe_reads_whole() {
 #[test]
 fn a_recording_without_a_key_frame_is_empty() {
     let dir = tempfile::tempdir().unwrap();
-    let mut rec = Recorder::new(std::fs::File::create(dir.path().join("x.mp4")).unwrap(), 8, 8);
+    let mut rec = Recorder::new(
+        std::fs::File::create(dir.path().join("x.mp4")).unwrap(),
+        8,
+        8,
+    );
     rec.frame(0, false, &[0, 0, 0, 1, 0x41, 1, 2, 3]).unwrap();
     // a key frame but no parameter sets yet: still nothing
-    rec.frame(33_333, true, &[0, 0, 0, 1, 0x65, 1, 2, 3]).unwrap();
+    rec.frame(33_333, true, &[0, 0, 0, 1, 0x65, 1, 2, 3])
+        .unwrap();
     assert_eq!(rec.finish().unwrap().frames, 0);
 }
