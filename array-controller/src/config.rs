@@ -125,6 +125,14 @@ pub struct Args {
     #[arg(long, env = "PLAYRACK_ARCHIVE_ANONYMOUS_BUDGET_BYTES")]
     pub archive_anonymous_budget_bytes: Option<u64>,
 
+    /// How long a play recording is kept for its tenant to download, in seconds.
+    #[arg(long, env = "PLAYRACK_RECORDING_RETENTION_SECS")]
+    pub recording_retention_secs: Option<u64>,
+
+    /// Largest play recording a board agent may upload, in bytes.
+    #[arg(long, env = "PLAYRACK_RECORDING_MAX_BYTES")]
+    pub recording_max_bytes: Option<u64>,
+
     /// Delay before the first retry of a failed webhook delivery, in milliseconds; each later
     /// retry waits twice as long as the one before.
     #[arg(long, env = "PLAYRACK_WEBHOOK_RETRY_BASE_MS")]
@@ -186,6 +194,8 @@ struct FileConfig {
     archive_max_bytes: Option<u64>,
     archive_keep: Option<u32>,
     archive_anonymous_budget_bytes: Option<u64>,
+    recording_retention_secs: Option<u64>,
+    recording_max_bytes: Option<u64>,
     webhook_retry_base_ms: Option<u64>,
     webhook_max_attempts: Option<u32>,
     webhook_allow_private_targets: Option<bool>,
@@ -221,6 +231,8 @@ pub struct Config {
     pub archive_max_bytes: u64,
     pub archive_keep: u32,
     pub archive_anonymous_budget_bytes: u64,
+    pub recording_retention_secs: u64,
+    pub recording_max_bytes: u64,
     pub webhook_retry_base_ms: u64,
     pub webhook_max_attempts: u32,
     pub webhook_allow_private_targets: bool,
@@ -272,6 +284,8 @@ impl Config {
             archive_max_bytes: 512 << 20,
             archive_keep: 5,
             archive_anonymous_budget_bytes: 20 << 30,
+            recording_retention_secs: 7 * 24 * 3600,
+            recording_max_bytes: 2 << 30,
             webhook_retry_base_ms: 10_000,
             webhook_max_attempts: 8,
             webhook_allow_private_targets: false,
@@ -369,6 +383,15 @@ impl Config {
             .or(file.archive_anonymous_budget_bytes)
         {
             c.archive_anonymous_budget_bytes = v;
+        }
+        if let Some(v) = args
+            .recording_retention_secs
+            .or(file.recording_retention_secs)
+        {
+            c.recording_retention_secs = v.max(60);
+        }
+        if let Some(v) = args.recording_max_bytes.or(file.recording_max_bytes) {
+            c.recording_max_bytes = v.max(1 << 20);
         }
         if let Some(v) = args.webhook_retry_base_ms.or(file.webhook_retry_base_ms) {
             c.webhook_retry_base_ms = v.max(1);

@@ -10,6 +10,8 @@
 //! - [`agents`]: board agents — the WebSocket agent channel, who is connected, the lease.
 //! - [`archives`]: players' save archives (uploaded by boards, restored on the next play).
 //! - [`metering`]: the usage ledger (one row per session, exactly once) and usage aggregates.
+//! - [`recordings`]: recordings of plays' video (started on the board, uploaded, kept until
+//!   they expire).
 //! - [`webhooks`]: tenants' signed event deliveries (outbox, retries with backoff, delivery log).
 //! - [`deploy`]: tells boards to sync deployed packages from their room's shared volume.
 //! - [`ingest`]: resumable APK uploads (tus 1.0), the content-addressed package store, and the
@@ -42,6 +44,7 @@ pub mod leader;
 pub mod metering;
 pub mod play;
 pub mod ratelimit;
+pub mod recordings;
 pub mod scheduler;
 pub mod secrets;
 pub mod seed;
@@ -162,6 +165,7 @@ pub async fn serve(state: AppState) -> anyhow::Result<Running> {
         play::spawn_promoter(state.clone()),
         webhooks::spawn_worker(state.clone()),
         deploy::placer::spawn(state.clone()),
+        recordings::spawn_sweeper(state.clone()),
     ];
     jobs.extend(agents::outbox::spawn_listener(state.clone()));
     let task = tokio::spawn(async move {

@@ -308,6 +308,16 @@ impl Agent {
                 command,
                 timeout_secs,
             } => self.shell(id, &instance_id, &command, timeout_secs).await,
+            Command::StartRecording {
+                session_id,
+                recording_id,
+            } => self.start_recording(&session_id, &recording_id).await,
+            Command::StopRecording { recording_id } => {
+                match self.relay.stop_recording(&recording_id) {
+                    Some(t) => self.deliver(t).await,
+                    None => Ok(()), // already delivered (the play ended) or never started
+                }
+            }
             Command::TailLog { lines } => {
                 self.tail_log(id, lines);
                 Ok(())
@@ -572,6 +582,11 @@ impl Agent {
         if let Some(w) = p.watchdog.take() {
             w.abort(); // the game is stopped on purpose from here on
         }
+        for t in self.relay.stop_recordings(session_id) {
+            if let Err(e) = self.deliver(t).await {
+                tracing::warn!(%session_id, error = %format!("{e:#}"), "recording not delivered");
+            }
+        }
         self.relay.detach(session_id, reason).await;
         // The instance is on its way back: a play waiting for one waits for it.
         self.pool
@@ -615,6 +630,42 @@ impl Agent {
         }
         .await;
         let _ = tokio::fs::remove_file(&dest).await;
+        r
+    }
+
+    /// `start_recording`: the session's video into `<data>/recordings/<id>.mp4`.
+    async fn start_recording(&self, session_id: &str, recording_id: &str) -> anyhow::Result<()> {
+        ensure!(
+            crate::recording::is_recording_id(recording_id),
+            "{recording_id:?} is not a recording id"
+        );
+        let dir = self.config.data_dir.join("recordings");
+        tokio::fs::create_dir_all(&dir).await?;
+        let path = dir.join(format!("{recording_id}.mp4"));
+        self.relay
+            .start_recording(session_id, recording_id, &path)
+            .await
+    }
+
+    /// Uploads a stopped recording, then removes its file.
+    async fn deliver(&self, t: crate::relay::Taped) -> anyhow::Result<()> {
+        let summary = match t.result {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&t.path).await;
+                return Err(e.context("finishing the recording"));
+            }
+        };
+        let r = crate::recording::upload(
+            &self.http,
+            &self.config.controller_url,
+            &self.credential.credential,
+            &t.id,
+            &t.path,
+            summary,
+        )
+        .await;
+        let _ = tokio::fs::remove_file(&t.path).await;
         r
     }
 

@@ -144,7 +144,7 @@ pub async fn upload(
         .header("x-archive-sha256", sha256)
         .header("x-android-sdk", sdk.to_string())
         .header(reqwest::header::CONTENT_LENGTH, len)
-        .body(reqwest::Body::wrap_stream(tokio_util_stream(file)))
+        .body(reqwest::Body::wrap_stream(file_stream(file)))
         .send()
         .await
         .with_context(|| format!("uploading to {url}"))?;
@@ -157,7 +157,7 @@ pub async fn upload(
 }
 
 /// A file as a stream of chunks, for a streamed request body.
-fn tokio_util_stream(
+pub(crate) fn file_stream(
     file: tokio::fs::File,
 ) -> impl futures_util::Stream<Item = std::io::Result<Vec<u8>>> {
     futures_util::stream::unfold(file, |mut f| async move {

@@ -12,6 +12,7 @@
 //! [`Recorder::finish`].
 
 use std::io::{Seek, Write};
+use std::path::Path;
 
 use anyhow::{Context, bail};
 
@@ -218,6 +219,63 @@ impl<W: Write + Seek> Recorder<W> {
             duration_us: self.end_us,
         })
     }
+}
+
+/// Recording ids the controller makes (`rec_<base32>`): the only names a recording's file
+/// gets.
+pub fn is_recording_id(s: &str) -> bool {
+    s.len() <= 64
+        && s.strip_prefix("rec_")
+            .is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+/// Uploads a finished recording to the controller (`PUT /v1/agent/recordings/{id}` with the
+/// board credential), declaring its frames, duration and SHA-256. A recording without frames
+/// is declared with an empty body (the controller marks it failed).
+pub async fn upload(
+    http: &reqwest::Client,
+    controller_url: &str,
+    credential: &str,
+    id: &str,
+    path: &Path,
+    summary: Summary,
+) -> anyhow::Result<()> {
+    let url = format!(
+        "{}/v1/agent/recordings/{id}",
+        controller_url.trim_end_matches('/')
+    );
+    let (sha, len, body) = if summary.frames == 0 {
+        (String::new(), 0, reqwest::Body::from(Vec::new()))
+    } else {
+        let (sha, len) = playrack_volume::hash_file(path).await?;
+        let file = tokio::fs::File::open(path).await?;
+        (
+            sha,
+            len,
+            reqwest::Body::wrap_stream(crate::archive::file_stream(file)),
+        )
+    };
+    let resp = http
+        .put(&url)
+        .bearer_auth(credential)
+        .header("x-recording-frames", summary.frames.to_string())
+        .header(
+            "x-recording-duration-ms",
+            (summary.duration_us / 1000).to_string(),
+        )
+        .header("x-recording-sha256", sha)
+        .header(reqwest::header::CONTENT_TYPE, "video/mp4")
+        .header(reqwest::header::CONTENT_LENGTH, len)
+        .body(body)
+        .send()
+        .await
+        .with_context(|| format!("uploading to {url}"))?;
+    let status = resp.status();
+    if !status.is_success() {
+        let body = resp.text().await.unwrap_or_default();
+        bail!("the controller refused the recording ({status}): {body}");
+    }
+    Ok(())
 }
 
 /// Microseconds in 90 kHz ticks.

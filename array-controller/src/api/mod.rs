@@ -19,6 +19,7 @@ pub mod metering;
 pub mod operations;
 pub mod ops;
 pub mod play;
+pub mod recordings;
 pub mod tenants;
 pub mod topology;
 pub mod uploads;
@@ -62,6 +63,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .merge(play::routes())
         .merge(operations::routes())
         .merge(archives::routes())
+        .merge(recordings::routes())
         .merge(metering::routes())
         .merge(webhooks::routes())
 }

@@ -12,6 +12,7 @@
 //! - [`catalog`]: specs, games, versions, uploads and deployments.
 //! - [`links`]: try-play links.
 //! - [`archives`]: players' saved archives.
+//! - [`recordings`]: recordings of plays' video.
 //! - [`topology`]: regions, rooms, arrays, boards, orders and instances.
 //! - [`agents`]: what boards report, the command outbox, controllers and shell runs.
 //! - [`metering`]: per-session meters and the usage ledger.
@@ -39,6 +40,7 @@ pub mod keys;
 pub mod links;
 pub mod metering;
 pub mod plays;
+pub mod recordings;
 pub mod sessions;
 pub mod slots;
 pub mod tickets;

@@ -205,6 +205,15 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         notice: Option<String>,
     },
+    /// Start recording a session's video into an MP4 file (from its next key frame, which the
+    /// board asks the instance for); uploaded to the controller when stopped or when the play
+    /// ends.
+    StartRecording {
+        session_id: String,
+        recording_id: String,
+    },
+    /// Stop a recording and upload it.
+    StopRecording { recording_id: String },
     /// Send the last `lines` lines of the agent's own log back as `shell_output` of this
     /// command (the console's agent log; audited by the controller).
     TailLog { lines: u32 },

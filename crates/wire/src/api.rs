@@ -1217,6 +1217,39 @@ pub struct CreateShellRun {
     pub timeout_secs: Option<u32>,
 }
 
+/// Where a play recording stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordingState {
+    /// The board is writing it (until it is stopped or the play ends), then uploads it.
+    Recording,
+    /// Stored: its file can be downloaded until `expires_at`.
+    Ready,
+    /// Nothing usable arrived (see `error`).
+    Failed,
+}
+
+/// A recording of a play's video: the stream's own H.264 in an MP4 file, not re-encoded.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Recording {
+    pub id: String,
+    pub session_id: String,
+    pub tenant_id: String,
+    pub game_id: String,
+    pub state: RecordingState,
+    /// Video frames in the file.
+    pub frames: u64,
+    pub duration_ms: u64,
+    pub size_bytes: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub created_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<Timestamp>,
+    /// When the recording and its file are deleted.
+    pub expires_at: Timestamp,
+}
+
 /// Asks a board for the last lines of its agent's own log (answered as a shell run).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct TailAgentLog {

@@ -677,6 +677,12 @@ impl Engine {
         }
     }
 
+    /// Asks the session's injector for a key frame (a recording starts), within the same
+    /// limit as the peers' requests.
+    pub fn request_keyframe(&mut self, session: &str, now: Instant) {
+        self.want_keyframe(session, now);
+    }
+
     /// Asks the session's injector for a key frame, at most once per [`RESET_INTERVAL`];
     /// a request inside the interval is remembered and sent when it ends.
     fn want_keyframe(&mut self, session: &str, now: Instant) {

@@ -29,6 +29,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::recording::{Recorder, Summary};
+
 pub use engine::{Counters, PeerId, PeerRefused, VideoEvent};
 use engine::{Engine, Output};
 
@@ -68,6 +70,8 @@ enum Cmd {
         reply: oneshot::Sender<Result<(PeerId, String), PeerRefused>>,
     },
     RemovePeer(PeerId),
+    /// A recording of the session starts: it needs a key frame.
+    KeyFrame(String),
 }
 
 /// What the instances' media sockets bring, on their own bounded queue: when the relay falls
@@ -145,6 +149,8 @@ pub struct Relay {
     snapshot: Arc<Mutex<Snapshot>>,
     /// The attached sessions (kept here too, so signaling can check without a round trip).
     sessions: Arc<Mutex<std::collections::HashSet<String>>>,
+    /// Recordings of the attached sessions, fed by their video pumps.
+    tapes: Tapes,
     task: Arc<tokio::task::JoinHandle<()>>,
 }
 
@@ -177,6 +183,7 @@ impl Relay {
             local,
             snapshot,
             sessions: Arc::default(),
+            tapes: Tapes::default(),
             task: Arc::new(task),
         })
     }
@@ -207,6 +214,15 @@ impl Relay {
             tx
         });
         self.sessions.lock().unwrap().insert(session.to_owned());
+        self.tapes.0.lock().unwrap().insert(
+            session.to_owned(),
+            Tape {
+                config: None,
+                width: clamp_u16(width),
+                height: clamp_u16(height),
+                active: Vec::new(),
+            },
+        );
         let _ = self
             .cmd
             .send(Cmd::Attach {
@@ -222,11 +238,62 @@ impl Relay {
             video,
             self.media.clone(),
             frames.clone(),
+            self.tapes.clone(),
         ));
         if let Some(audio) = audio {
             tokio::spawn(pump_audio(session.to_owned(), audio, self.media.clone()));
         }
         frames
+    }
+
+    /// Starts recording `session`'s video into `path` as recording `id` (from its next key
+    /// frame, which is asked for now).
+    pub async fn start_recording(
+        &self,
+        session: &str,
+        id: &str,
+        path: &std::path::Path,
+    ) -> anyhow::Result<()> {
+        {
+            let mut tapes = self.tapes.0.lock().unwrap();
+            let Some(tape) = tapes.get_mut(session) else {
+                anyhow::bail!("session {session} is not streaming here");
+            };
+            if tape.active.iter().any(|a| a.id == id) {
+                return Ok(()); // a repeated command
+            }
+            let file = std::io::BufWriter::new(std::fs::File::create(path)?);
+            let mut recorder = Recorder::new(file, tape.width, tape.height);
+            if let Some(c) = &tape.config {
+                recorder.config(c);
+            }
+            tape.active.push(Active {
+                id: id.to_owned(),
+                path: path.to_owned(),
+                recorder,
+            });
+        }
+        let _ = self.cmd.send(Cmd::KeyFrame(session.to_owned())).await;
+        Ok(())
+    }
+
+    /// Stops recording `id`; answers its file and what it holds (`None` if no such
+    /// recording runs here).
+    pub fn stop_recording(&self, id: &str) -> Option<Taped> {
+        let mut tapes = self.tapes.0.lock().unwrap();
+        for tape in tapes.values_mut() {
+            if let Some(i) = tape.active.iter().position(|a| a.id == id) {
+                return Some(tape.active.swap_remove(i).finish());
+            }
+        }
+        None
+    }
+
+    /// Stops every recording of `session` (its play ends) and forgets the session.
+    pub fn stop_recordings(&self, session: &str) -> Vec<Taped> {
+        let tape = self.tapes.0.lock().unwrap().remove(session);
+        tape.map(|t| t.active.into_iter().map(Active::finish).collect())
+            .unwrap_or_default()
     }
 
     /// The play ended: its peers get `ended {reason}`.
@@ -327,6 +394,7 @@ async fn run(
                         let _ = reply.send(r);
                     }
                     Cmd::RemovePeer(id) => engine.remove_peer(id),
+                    Cmd::KeyFrame(session) => engine.request_keyframe(&session, now),
                 }
             }
             r = socket.recv_from(&mut buf) => match r {
@@ -405,11 +473,82 @@ async fn run(
     }
 }
 
+/// A recording's end: its id, file and what the file holds (or why it could not be
+/// finished).
+pub struct Taped {
+    pub id: String,
+    pub path: std::path::PathBuf,
+    pub result: anyhow::Result<Summary>,
+}
+
+/// One recording being written.
+struct Active {
+    id: String,
+    path: std::path::PathBuf,
+    recorder: Recorder<std::io::BufWriter<std::fs::File>>,
+}
+
+impl Active {
+    fn finish(self) -> Taped {
+        Taped {
+            id: self.id,
+            path: self.path,
+            result: self.recorder.finish(),
+        }
+    }
+}
+
+/// A session's recordings, with what a recording joining later needs: the last codec
+/// configuration and the video size.
+struct Tape {
+    config: Option<Vec<u8>>,
+    width: u16,
+    height: u16,
+    active: Vec<Active>,
+}
+
+/// Every attached session's [`Tape`] (cheap to clone; the video pumps feed it).
+#[derive(Clone, Default)]
+struct Tapes(Arc<Mutex<HashMap<String, Tape>>>);
+
+impl Tapes {
+    fn config(&self, session: &str, c: &[u8]) {
+        if let Some(t) = self.0.lock().unwrap().get_mut(session) {
+            t.config = Some(c.to_vec());
+            for a in &mut t.active {
+                a.recorder.config(c);
+            }
+        }
+    }
+
+    /// Feeds a frame to the session's recordings; one that fails to write is dropped (its
+    /// file removed), the others go on.
+    fn frame(&self, session: &str, pts: u64, key: bool, data: &[u8]) {
+        let mut tapes = self.0.lock().unwrap();
+        let Some(t) = tapes.get_mut(session) else {
+            return;
+        };
+        if t.active.is_empty() {
+            return;
+        }
+        t.active
+            .retain_mut(|a| match a.recorder.frame(pts, key, data) {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::warn!(%session, recording = %a.id, "recording dropped: {e:#}");
+                    let _ = std::fs::remove_file(&a.path);
+                    false
+                }
+            });
+    }
+}
+
 async fn pump_video(
     session: String,
     mut video: MediaReader<TcpStream>,
     media: mpsc::Sender<Media>,
     frames: FrameCount,
+    tapes: Tapes,
 ) {
     loop {
         let event = match video.next().await {
@@ -425,9 +564,13 @@ async fn pump_video(
                 width: clamp_u16(s.width),
                 height: clamp_u16(s.height),
             },
-            StreamEvent::Config(c) => VideoEvent::Config(c),
+            StreamEvent::Config(c) => {
+                tapes.config(&session, &c);
+                VideoEvent::Config(c)
+            }
             StreamEvent::Frame { pts, key, data } => {
                 frames.add();
+                tapes.frame(&session, pts, key, &data);
                 VideoEvent::Frame {
                     pts_us: pts,
                     key,
