@@ -2,11 +2,17 @@
 // (a spectator stream) shows the game's frames; a screenshot of it is a PNG of the video's
 // size with the game in it; the logcat panel follows the instance's log — the game's start is
 // in its history, and a line written while it follows (`log` in the instance's shell) shows
-// up before the follow ends. The board's page shows the board agent's own log (JSON lines).
+// up before the follow ends. A recording of the play, started and stopped from the page,
+// downloads as an MP4 that ffprobe decodes whole with the frames the page says. The board's
+// page shows the board agent's own log (JSON lines).
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { env, portal, launch, context, shot, signIn, logConsole, play, waitState, until, controller } from "./lib/harness.mjs";
+import { execFileSync } from "node:child_process";
+import { writeFileSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { env, portal, launch, context, shot, signIn, logConsole, play, waitState, until, controller, framesDecoded } from "./lib/harness.mjs";
 
 let browser;
 let player;
@@ -82,6 +88,41 @@ test("the operator watches a play, takes a screenshot and follows its log", asyn
   assert.match(picture.href, /^blob:/);
   await shot(op, "operator-play-01-live-view-and-screenshot");
 
+  // A recording: started, about two seconds of play, stopped, downloaded, read by ffprobe.
+  {
+    await Promise.all([op.waitForEvent("load"), op.getByTestId("record-start").click()]);
+    assert.equal(await op.getByTestId("recording-state").first().textContent(), "recording");
+    const from = await framesDecoded(player);
+    await until("two seconds of play", async () => (await framesDecoded(player)) >= from + 60, 20_000);
+    await Promise.all([op.waitForEvent("load"), op.getByTestId("recording-stop").click()]);
+    await until("the recording to be ready", async () => {
+      await op.reload();
+      return (await op.getByTestId("recording-state").first().textContent()) === "ready";
+    }, 30_000, 500);
+    const download = await op.evaluate(async () => {
+      const a = document.querySelector("[data-testid=recording-download]");
+      const resp = await fetch(a.href);
+      const bytes = new Uint8Array(await resp.arrayBuffer());
+      let bin = "";
+      for (const b of bytes) bin += String.fromCharCode(b);
+      const frames = Number(a.closest("tr").children[3].textContent);
+      return { status: resp.status, type: resp.headers.get("content-type"), b64: btoa(bin), frames, name: a.getAttribute("download") };
+    });
+    assert.equal(download.status, 200);
+    assert.equal(download.type, "video/mp4");
+    assert.match(download.name, /^rec_.+\.mp4$/);
+    assert.ok(download.frames >= 30, `${download.frames} frames`);
+    const file = join(mkdtempSync(join(tmpdir(), "playrack-rec-")), "play.mp4");
+    writeFileSync(file, Buffer.from(download.b64, "base64"));
+    const probe = JSON.parse(execFileSync("ffprobe", ["-v", "error", "-of", "json", "-count_frames", "-select_streams", "v:0",
+      "-show_entries", "stream=codec_name,width,height,nb_read_frames", file]).toString());
+    const st = probe.streams[0];
+    assert.equal(st.codec_name, "h264");
+    assert.deepEqual([st.width, st.height], [w, h]);
+    assert.equal(Number(st.nb_read_frames), download.frames, JSON.stringify(probe));
+    await shot(op, "operator-play-02-recording");
+  }
+
   // The log, followed: the game's start is in its history; a line written now arrives.
   await op.getByTestId("logcat-timeout").fill("20");
   await op.getByTestId("logcat-run").click();
@@ -94,7 +135,7 @@ test("the operator watches a play, takes a screenshot and follows its log", asyn
   });
   assert.ok(run.id, JSON.stringify(run));
   await until("the new line in the followed log", async () => / W Probe {3}: followed-\d+/.test(await output()) && (await output()).includes(marker), 15_000, 250);
-  await shot(op, "operator-play-02-logcat");
+  await shot(op, "operator-play-03-logcat");
   await until("the follow to end at its time limit", async () => (await op.getByTestId("logcat-status").textContent()) === "Followed the log for 20 s.", 40_000, 500);
 
   // The board agent's own log, from the board's page.
@@ -105,7 +146,7 @@ test("the operator watches a play, takes a screenshot and follows its log", asyn
   const agentLines = (await op.getByTestId("agent-log-output").textContent()).trim().split("\n");
   assert.ok(agentLines.length >= 1 && agentLines.length <= 50, `${agentLines.length} lines`);
   for (const l of agentLines) assert.ok(["INFO", "WARN", "ERROR", "DEBUG", "TRACE"].includes(JSON.parse(l).level), l);
-  await shot(op, "operator-play-03-agent-log");
+  await shot(op, "operator-play-04-agent-log");
 
   await player.getByTestId("leave").click();
   await waitState(player, "ended", 30_000);

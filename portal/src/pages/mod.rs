@@ -1,6 +1,7 @@
 //! The pages: [`player`] (the public try-play page), [`tenant`] (the tenant console, a folder of
-//! page groups) and [`operator`] (the operator console, likewise). Shared here: the start page, the not-found page, and
-//! turning a failed controller read into the right page.
+//! page groups) and [`operator`] (the operator console, likewise). Shared here: the start page, the not-found page,
+//! turning a failed controller read into the right page, and the play recordings table both
+//! consoles show.
 
 pub mod operator;
 pub mod player;
@@ -13,6 +14,67 @@ use crate::layout;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+
+/// Play recordings with their state and, per recording, Stop (while recording) or Download
+/// (once ready; the file comes through the `/api` proxy). `stop` says whether to offer Stop.
+pub fn recordings_table(recs: &[playrack_wire::api::Recording], stop: bool) -> maud::Markup {
+    use crate::html::{Text, api_button, html, pct, size, table, text, time};
+    use playrack_wire::api::RecordingState;
+    let rows = recs
+        .iter()
+        .map(|r| {
+            let id = pct(&r.id);
+            let state = match r.state {
+                RecordingState::Recording => "recording",
+                RecordingState::Ready => "ready",
+                RecordingState::Failed => "failed",
+            };
+            vec![
+                html! { code { (Text(&r.id)) } },
+                html! { code { (Text(&r.session_id)) } },
+                html! {
+                    span data-recording-state=(Text(&r.id)) data-testid="recording-state" { (state) }
+                    @if let Some(e) = &r.error { " — " (Text(e)) }
+                },
+                text(r.frames),
+                text(format!("{:.1} s", r.duration_ms as f64 / 1000.0)),
+                text(size(r.size_bytes)),
+                time(&r.expires_at),
+                match r.state {
+                    RecordingState::Recording if stop => api_button(
+                        "Stop",
+                        &format!("/api/recordings/{id}/stop"),
+                        "POST",
+                        None,
+                        None,
+                        "recording-stop",
+                        "small",
+                    ),
+                    RecordingState::Ready => html! {
+                        a href={ "/api/recordings/" (Text(&id)) "/file" } download={ (Text(&r.id)) ".mp4" }
+                            data-testid="recording-download" { "Download MP4" }
+                    },
+                    _ => html! {},
+                },
+            ]
+        })
+        .collect();
+    table(
+        "Recordings",
+        "recordings",
+        &[
+            "Recording",
+            "Session",
+            "State",
+            "Frames",
+            "Length",
+            "Size",
+            "Kept until",
+            "",
+        ],
+        rows,
+    )
+}
 
 /// `GET /`: the console for a signed-in user, else the sign-in page.
 pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {

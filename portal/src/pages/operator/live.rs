@@ -1,7 +1,7 @@
 //! Live plays: `/operator/queue` (every live play, grouped per tenant and game) and
 //! `/operator/sessions/{id}` (one play: where it runs, a live spectator thumbnail with a
-//! screenshot of it, kick, the instance's log followed with `logcat`, and the shell in its
-//! instance).
+//! screenshot of it, kick, recording it to MP4, the instance's log followed with `logcat`, and
+//! the shell in its instance).
 //!
 //! The queue page shows the waiting lines (`/v1/queue`: every tenant's players in line order,
 //! with the reason they wait) above the live plays (`/v1/online`). There is no single-session
@@ -16,7 +16,7 @@ use crate::layout;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use playrack_wire::api::{OnlineEntry, QueueView, SessionState};
+use playrack_wire::api::{OnlineEntry, Page, QueueView, Recording, SessionState};
 use std::collections::BTreeMap;
 
 /// `GET /operator/queue`.
@@ -152,9 +152,16 @@ pub async fn session(
     Path(id): Path<String>,
 ) -> Response {
     operator!(user);
-    let (plays, (tenants, games)) =
-        tokio::join!(online(&state, &user), tenant_and_game_names(&state, &user));
+    let recordings_path = format!("/v1/recordings?session_id={}", pct(&id));
+    let (plays, (tenants, games), recordings) = tokio::join!(
+        online(&state, &user),
+        tenant_and_game_names(&state, &user),
+        state
+            .ctl
+            .get::<Page<Recording>>(recordings_path, user.token()),
+    );
     let (plays, _) = load!(state, user, plays);
+    let recordings = load!(state, user, recordings);
     let Some(p) = plays.iter().find(|p| p.session_id == id) else {
         let mut page = layout::error_page(
             StatusCode::NOT_FOUND,
@@ -241,6 +248,25 @@ pub async fn session(
                     "danger",
                 ))
             }
+        }
+        section class="card" {
+            h2 { "Recording" }
+            p class="muted" {
+                "The play's own video (H.264, not re-encoded) into an MP4 file, from its next key \
+                 frame until stopped or until the play ends; its tenant can download it too."
+            }
+            @if admin {
+                (api_button(
+                    "Record",
+                    &format!("/api/sessions/{sid}/recordings"),
+                    "POST",
+                    None,
+                    None,
+                    "record-start",
+                    "primary",
+                ))
+            }
+            (crate::pages::recordings_table(&recordings.items, admin))
         }
         @if let (Some(i), true) = (&p.instance_id, admin) {
             section class="card" {

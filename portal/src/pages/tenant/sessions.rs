@@ -1,5 +1,5 @@
 //! `/console/sessions`: the tenant's plays in progress, refreshed every few seconds, each with
-//! a kick button.
+//! kick and record buttons, and the tenant's play recordings (stop, download).
 
 use super::{api_button, game_names, list, load, name_of, render, tenant};
 use crate::AppState;
@@ -8,17 +8,19 @@ use crate::html::{Text, html, pct, table, text, time};
 use crate::layout::Page;
 use axum::extract::State;
 use axum::response::Response;
-use playrack_wire::api::OnlineEntry;
+use playrack_wire::api::{OnlineEntry, Recording};
 
 /// `GET /console/sessions`.
 pub(super) async fn sessions(State(state): State<AppState>, user: SignedIn) -> Response {
     tenant!(user);
-    let (online, names) = tokio::join!(
+    let (online, names, recordings) = tokio::join!(
         list::<OnlineEntry>(&state, &user, "/v1/online", 200, None),
         game_names(&state, &user),
+        list::<Recording>(&state, &user, "/v1/recordings", 200, None),
     );
     let online = load!(state, user, online);
     let names = load!(state, user, names);
+    let recordings = load!(state, user, recordings);
     let rows = online
         .items
         .iter()
@@ -31,14 +33,25 @@ pub(super) async fn sessions(State(state): State<AppState>, user: SignedIn) -> R
                 text(format!("{:?}", s.state).to_lowercase()),
                 text(if s.connected { "yes" } else { "no" }),
                 time(&s.since),
-                api_button(
-                    "Kick",
-                    &format!("/api/sessions/{}/kick", pct(&s.session_id)),
-                    "POST",
-                    Some("End this play now? The player sees “ended by the publisher”."),
-                    "kick-session",
-                    "danger small",
-                ),
+                html! {
+                    (api_button(
+                        "Record",
+                        &format!("/api/sessions/{}/recordings", pct(&s.session_id)),
+                        "POST",
+                        None,
+                        "record-session",
+                        "small",
+                    ))
+                    " "
+                    (api_button(
+                        "Kick",
+                        &format!("/api/sessions/{}/kick", pct(&s.session_id)),
+                        "POST",
+                        Some("End this play now? The player sees “ended by the publisher”."),
+                        "kick-session",
+                        "danger small",
+                    ))
+                },
             ]
         })
         .collect();
@@ -65,6 +78,11 @@ pub(super) async fn sessions(State(state): State<AppState>, user: SignedIn) -> R
             ],
             rows
         ))
+        section {
+            h2 { "Recordings" }
+            p class="muted" { "Recordings are kept for a limited time, then deleted." }
+            (crate::pages::recordings_table(&recordings.items, true))
+        }
     };
     render(Page::console("Live sessions", &user, "/console/sessions", body).page_id("sessions"))
 }
