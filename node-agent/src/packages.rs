@@ -182,7 +182,7 @@ impl PackageCache {
         progress: &mut impl FnMut(u8),
     ) -> anyhow::Result<()> {
         let dest = tmp.to_str().context("cache path is not UTF-8")?;
-        playrack_volume::copy(&["--inplace"], src, dest, |p| progress(p)).await?;
+        playrack_volume::copy(&["--inplace"], src, dest, progress).await?;
         let got = hash_file(tmp).await?;
         ensure!(
             got.1 == size,

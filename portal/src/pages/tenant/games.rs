@@ -451,7 +451,7 @@ pub(super) async fn deploy(
                     boards.items.iter().map(|b| vec![
                         html! { code { (Text(&b.board_id)) } },
                         text(room_names.get(b.room_id.as_str()).copied().unwrap_or(&b.room_id)),
-                        text(&format!("{:?}", b.state).to_lowercase()),
+                        text(format!("{:?}", b.state).to_lowercase()),
                         html! { (b.progress_percent) "%" },
                         text(b.error.as_deref().unwrap_or("")),
                     ]).collect()
