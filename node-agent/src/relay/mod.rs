@@ -271,6 +271,7 @@ impl Relay {
                 id: id.to_owned(),
                 path: path.to_owned(),
                 recorder,
+                written: 0,
             });
         }
         let _ = self.cmd.send(Cmd::KeyFrame(session.to_owned())).await;
@@ -481,11 +482,18 @@ pub struct Taped {
     pub result: anyhow::Result<Summary>,
 }
 
+/// Bytes of video one recording takes at most on the board: past it, the recording keeps what
+/// it has and ignores further frames until it is stopped (the MP4 writer also needs its
+/// `mdat` under 4 GiB).
+pub const RECORDING_MAX_BYTES: u64 = 1 << 30;
+
 /// One recording being written.
 struct Active {
     id: String,
     path: std::path::PathBuf,
     recorder: Recorder<std::io::BufWriter<std::fs::File>>,
+    /// Video bytes fed so far.
+    written: u64,
 }
 
 impl Active {
@@ -531,15 +539,20 @@ impl Tapes {
         if t.active.is_empty() {
             return;
         }
-        t.active
-            .retain_mut(|a| match a.recorder.frame(pts, key, data) {
+        t.active.retain_mut(|a| {
+            if a.written + data.len() as u64 > RECORDING_MAX_BYTES {
+                return true; // full: kept as it is until stopped
+            }
+            a.written += data.len() as u64;
+            match a.recorder.frame(pts, key, data) {
                 Ok(()) => true,
                 Err(e) => {
                     tracing::warn!(%session, recording = %a.id, "recording dropped: {e:#}");
                     let _ = std::fs::remove_file(&a.path);
                     false
                 }
-            });
+            }
+        });
     }
 }
 
