@@ -1,5 +1,5 @@
 //! HTTP plumbing shared by every route: request ids, the JSON and query extractors that answer
-//! in problem+json, per-IP rate limiting, and client addresses.
+//! in problem+json, per-IP rate limiting, client addresses, and file bodies streamed out.
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -16,6 +16,23 @@ tokio::task_local! {
 }
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// A file as a response body, read in 64-KiB chunks as the client takes them.
+pub fn file_body(file: tokio::fs::File) -> axum::body::Body {
+    let stream = futures_util::stream::unfold(file, |mut file| async move {
+        use tokio::io::AsyncReadExt;
+        let mut buf = vec![0u8; 64 * 1024];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok::<_, std::io::Error>(bytes::Bytes::from(buf)), file))
+            }
+            Err(e) => Some((Err(e), file)),
+        }
+    });
+    axum::body::Body::from_stream(stream)
+}
 
 /// The id of the request being served, if called while serving one.
 pub fn current_request_id() -> Option<String> {

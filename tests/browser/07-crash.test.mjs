@@ -5,7 +5,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { env, launch, context, shot, logConsole, play, waitState, until, controller } from "./lib/harness.mjs";
+import { env, launch, context, shot, logConsole, play, waitState, until, controller, operatorToken } from "./lib/harness.mjs";
 
 let browser;
 let page;
@@ -17,16 +17,6 @@ before(async () => {
 after(async () => {
   await browser?.close();
 });
-
-async function operatorToken() {
-  const resp = await fetch(`${env("PLAYRACK_CONTROLLER_URL")}/v1/auth/login`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ email: env("PLAYRACK_OPERATOR_EMAIL"), password: env("PLAYRACK_OPERATOR_PASSWORD") }),
-  });
-  assert.equal(resp.status, 200, await resp.clone().text());
-  return (await resp.json()).token;
-}
 
 test("a crashed game ends the play APP_CRASHED, the player is told and plays again", async () => {
   await play(page, env("PLAYRACK_LINK_URL"));

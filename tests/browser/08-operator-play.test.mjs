@@ -12,7 +12,7 @@ import { execFileSync } from "node:child_process";
 import { writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { env, portal, launch, context, shot, signIn, logConsole, play, waitState, until, controller, framesDecoded } from "./lib/harness.mjs";
+import { env, portal, launch, context, shot, signIn, logConsole, play, waitState, until, controller, framesDecoded, operatorToken } from "./lib/harness.mjs";
 
 let browser;
 let player;
@@ -27,16 +27,6 @@ before(async () => {
 after(async () => {
   await browser?.close();
 });
-
-async function operatorToken() {
-  const resp = await fetch(`${env("PLAYRACK_CONTROLLER_URL")}/v1/auth/login`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ email: env("PLAYRACK_OPERATOR_EMAIL"), password: env("PLAYRACK_OPERATOR_PASSWORD") }),
-  });
-  assert.equal(resp.status, 200, await resp.clone().text());
-  return (await resp.json()).token;
-}
 
 test("the operator watches a play, takes a screenshot and follows its log", async () => {
   await play(player, env("PLAYRACK_LINK_URL"));

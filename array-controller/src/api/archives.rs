@@ -103,19 +103,7 @@ async fn download_archive(
     let board_id = super::agents::board_of(&state, &headers).await?;
     let (archive, path) = archives::for_board(&state, &board_id, &id).await?;
     let file = tokio::fs::File::open(&path).await?;
-    let stream = futures_util::stream::unfold(file, |mut file| async move {
-        use tokio::io::AsyncReadExt;
-        let mut buf = vec![0u8; 64 * 1024];
-        match file.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok(bytes::Bytes::from(buf)), file))
-            }
-            Err(e) => Some((Err(e), file)),
-        }
-    });
-    let mut resp = Body::from_stream(stream).into_response();
+    let mut resp = crate::http::file_body(file).into_response();
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,

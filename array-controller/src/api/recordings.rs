@@ -229,19 +229,7 @@ async fn recording_file(
     }
     let path = recordings::file_path(&state, &id)?;
     let file = tokio::fs::File::open(&path).await?;
-    let stream = futures_util::stream::unfold(file, |mut file| async move {
-        use tokio::io::AsyncReadExt;
-        let mut buf = vec![0u8; 64 * 1024];
-        match file.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok(bytes::Bytes::from(buf)), file))
-            }
-            Err(e) => Some((Err(e), file)),
-        }
-    });
-    let mut resp = Body::from_stream(stream).into_response();
+    let mut resp = crate::http::file_body(file).into_response();
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("video/mp4"));
     h.insert(

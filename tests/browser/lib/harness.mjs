@@ -261,3 +261,14 @@ export async function controller(method, p, token, body) {
   if (!resp.ok) throw new Error(`${method} ${p}: ${resp.status} ${text}`);
   return text ? JSON.parse(text) : null;
 }
+
+/** The demo operator's controller token (signs in through the API). */
+export async function operatorToken() {
+  const resp = await fetch(`${env("PLAYRACK_CONTROLLER_URL")}/v1/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email: env("PLAYRACK_OPERATOR_EMAIL"), password: env("PLAYRACK_OPERATOR_PASSWORD") }),
+  });
+  if (resp.status !== 200) throw new Error(`operator sign-in: ${resp.status} ${await resp.text()}`);
+  return (await resp.json()).token;
+}
