@@ -671,6 +671,11 @@ fn help_explains_every_option() {
             "PLAYRACK_ARCHIVE_ANONYMOUS_BUDGET_BYTES",
         ),
         (
+            "recording-retention-secs",
+            "PLAYRACK_RECORDING_RETENTION_SECS",
+        ),
+        ("recording-max-bytes", "PLAYRACK_RECORDING_MAX_BYTES"),
+        (
             "tenant-storage-quota-bytes",
             "PLAYRACK_TENANT_STORAGE_QUOTA_BYTES",
         ),

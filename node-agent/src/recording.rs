@@ -264,7 +264,7 @@ pub async fn upload(
             (summary.duration_us / 1000).to_string(),
         )
         .header("x-recording-sha256", sha)
-        .header(reqwest::header::CONTENT_TYPE, "video/mp4")
+        .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
         .header(reqwest::header::CONTENT_LENGTH, len)
         .body(body)
         .send()

@@ -248,7 +248,7 @@ async fn recording_file(
     params(("x-recording-sha256" = String, Header, description = "SHA-256 of the body, hex"),
            ("x-recording-frames" = u64, Header, description = "Video frames in the file"),
            ("x-recording-duration-ms" = u64, Header, description = "Its duration")),
-    request_body(content = Vec<u8>, content_type = "video/mp4"),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 204, description = "Stored (or failed, for no frames)"),
               (status = 409, body = playrack_wire::Problem),
               (status = 413, body = playrack_wire::Problem),
