@@ -198,8 +198,11 @@ pub async fn acquire(
     let play = resolve(state, req).await?;
     let started = std::time::Instant::now();
     for _ in 0..RACE_RETRIES {
-        let now = crate::now();
         let mut tx = begin_for_player(state, &play).await?;
+        // Read once the transaction is ours: a ticket's place in line (its arrival instant) is
+        // then never earlier than the moment it could be seen by a promotion, however long
+        // the request waited for SQLite's writer.
+        let now = crate::now();
         if let Some(k) = &idempotency_key {
             let stored = store::idempotency::get(&mut tx, &play.user_key, k).await?;
             if let Some(s) = stored {
