@@ -79,6 +79,19 @@ fn install_list_launch_upgrade_and_survive_a_restart() {
     let (out, _, code) = adb.shell(&s, &format!("am start -n {short}"));
     assert_eq!(code, 0);
     assert_eq!(out, format!("Starting: Intent {{ cmp={short} }}\n"));
+    // `-W` waits for the first frame and says how the launch went: the process is running,
+    // so HOT; after `-S` (stopped first) it is COLD, the app having loaded its assets.
+    let (out, _, code) = adb.shell(&s, &format!("am start -W -n {short}"));
+    assert_eq!(code, 0);
+    assert!(out.contains("Status: ok\nLaunchState: HOT\n"), "{out}");
+    assert!(out.ends_with("Complete\n"), "{out}");
+    let (out, _, code) = adb.shell(&s, &format!("am start -W -S -n {short}"));
+    assert_eq!(code, 0);
+    assert!(out.contains("LaunchState: COLD\n"), "{out}");
+    assert!(
+        out.contains(&format!("Activity: {short}\nTotalTime: ")),
+        "{out}"
+    );
     // What automation greps for to see the foreground app and the installed version.
     let resumed = adb.shell(&s, "dumpsys activity activities").0;
     assert!(

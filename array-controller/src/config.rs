@@ -133,6 +133,15 @@ pub struct Args {
     #[arg(long, env = "PLAYRACK_RECORDING_MAX_BYTES")]
     pub recording_max_bytes: Option<u64>,
 
+    /// Most instances per room, game version and spec kept ready with the game started (the
+    /// warm pool per game, sized from recent demand); 0 keeps only blank instances.
+    #[arg(long, env = "PLAYRACK_WARM_GAMES_MAX_PER_ROOM")]
+    pub warm_games_max_per_room: Option<u32>,
+
+    /// How far back the warm pool per game looks at plays started, in seconds.
+    #[arg(long, env = "PLAYRACK_WARM_GAMES_WINDOW_SECS")]
+    pub warm_games_window_secs: Option<u32>,
+
     /// Delay before the first retry of a failed webhook delivery, in milliseconds; each later
     /// retry waits twice as long as the one before.
     #[arg(long, env = "PLAYRACK_WEBHOOK_RETRY_BASE_MS")]
@@ -196,6 +205,8 @@ struct FileConfig {
     archive_anonymous_budget_bytes: Option<u64>,
     recording_retention_secs: Option<u64>,
     recording_max_bytes: Option<u64>,
+    warm_games_max_per_room: Option<u32>,
+    warm_games_window_secs: Option<u32>,
     webhook_retry_base_ms: Option<u64>,
     webhook_max_attempts: Option<u32>,
     webhook_allow_private_targets: Option<bool>,
@@ -233,6 +244,8 @@ pub struct Config {
     pub archive_anonymous_budget_bytes: u64,
     pub recording_retention_secs: u64,
     pub recording_max_bytes: u64,
+    pub warm_games_max_per_room: u32,
+    pub warm_games_window_secs: u32,
     pub webhook_retry_base_ms: u64,
     pub webhook_max_attempts: u32,
     pub webhook_allow_private_targets: bool,
@@ -286,6 +299,8 @@ impl Config {
             archive_anonymous_budget_bytes: 20 << 30,
             recording_retention_secs: 7 * 24 * 3600,
             recording_max_bytes: 2 << 30,
+            warm_games_max_per_room: 8,
+            warm_games_window_secs: 300,
             webhook_retry_base_ms: 10_000,
             webhook_max_attempts: 8,
             webhook_allow_private_targets: false,
@@ -383,6 +398,15 @@ impl Config {
             .or(file.archive_anonymous_budget_bytes)
         {
             c.archive_anonymous_budget_bytes = v;
+        }
+        if let Some(v) = args
+            .warm_games_max_per_room
+            .or(file.warm_games_max_per_room)
+        {
+            c.warm_games_max_per_room = v;
+        }
+        if let Some(v) = args.warm_games_window_secs.or(file.warm_games_window_secs) {
+            c.warm_games_window_secs = v.clamp(10, 24 * 3600);
         }
         if let Some(v) = args
             .recording_retention_secs

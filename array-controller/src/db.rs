@@ -218,6 +218,11 @@ pub fn new_id(prefix: &str) -> String {
     encode_id(prefix, next.0, next.1)
 }
 
+/// The smallest id [`new_id`] can give at `millis`: ids from then on compare `>=` it.
+pub fn id_floor(prefix: &str, millis: i64) -> String {
+    encode_id(prefix, millis, 0)
+}
+
 fn encode_id(prefix: &str, millis: i64, random: u128) -> String {
     const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
     let millis = millis.max(0) as u128 & ((1u128 << 48) - 1);

@@ -51,6 +51,7 @@ pub mod seed;
 pub mod state;
 pub mod store;
 pub mod upgrade;
+pub mod warmpool;
 pub mod webhooks;
 
 use crate::config::Config;
@@ -166,6 +167,7 @@ pub async fn serve(state: AppState) -> anyhow::Result<Running> {
         webhooks::spawn_worker(state.clone()),
         deploy::placer::spawn(state.clone()),
         recordings::spawn_sweeper(state.clone()),
+        warmpool::spawn(state.clone()),
     ];
     jobs.extend(agents::outbox::spawn_listener(state.clone()));
     let task = tokio::spawn(async move {

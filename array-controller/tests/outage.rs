@@ -35,6 +35,7 @@ fn running(session: &str) -> Vec<InstanceReport> {
         package: Some("com.playrack.demo.tapper".into()),
         encoder: Some("c2.android.avc.encoder".into()),
         booted_at: None,
+        primed_version_id: None,
     }]
 }
 

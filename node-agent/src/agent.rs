@@ -15,7 +15,7 @@ use std::time::Instant;
 use anyhow::{Context, bail, ensure};
 use playrack_wire::agent::{
     AgentMessage, AgentSessionState, ArchiveRef, Command, InstanceReport, InstanceState,
-    OutputStream, Telemetry,
+    OutputStream, Telemetry, WarmGame,
 };
 use playrack_wire::api::{DeploymentRoomState, Spec};
 
@@ -53,10 +53,46 @@ impl Board for BoardState {
             .iter()
             .filter(|s| s.state == InstanceState::Warm)
             .count() as u32;
-        self.sampler
+        let mut t = self
+            .sampler
             .lock()
             .unwrap()
-            .sample(slots.len() as u32, warm)
+            .sample(slots.len() as u32, warm);
+        t.primed = playrack_wire::agent::primed_counts(&self.pool.reports());
+        t
+    }
+}
+
+/// Primes the warm pool's instances with games over adb, from the package cache.
+struct GamePrimer {
+    adb: Adb,
+    packages: Arc<PackageCache>,
+}
+
+impl crate::pool::Primer for GamePrimer {
+    fn prime<'a>(
+        &'a self,
+        instance: &'a crate::runtime::Instance,
+        game: &'a WarmGame,
+    ) -> futures_util::future::BoxFuture<'a, anyhow::Result<()>> {
+        Box::pin(async move {
+            let sha = &game.package_sha256;
+            let apk = self
+                .packages
+                .get(sha)
+                .with_context(|| format!("package {sha} is not in the board's cache"))?;
+            self.packages.pin(sha);
+            let r = play::prime(
+                &self.adb,
+                instance,
+                &apk,
+                &game.package_name,
+                game.launch_activity.as_deref(),
+            )
+            .await;
+            self.packages.unpin(sha);
+            r
+        })
     }
 }
 
@@ -230,6 +266,19 @@ impl Agent {
             http_addr,
         });
         let reports_task = tokio::spawn(forward_reports(agent.link.clone(), reports));
+        let link = agent.link.clone();
+        pool.set_reporter(Box::new(move |change| {
+            link.send(match change {
+                crate::pool::Change::Now(instance) => AgentMessage::Instance { instance },
+                crate::pool::Change::Gone(instance_id) => {
+                    AgentMessage::InstanceGone { instance_id }
+                }
+            })
+        }));
+        pool.set_primer(Arc::new(GamePrimer {
+            adb: agent.adb.clone(),
+            packages: agent.packages.clone(),
+        }));
         let pool_task = tokio::spawn(pool.run());
         let a = agent.clone();
         let command_task = tokio::spawn(async move {
@@ -278,6 +327,7 @@ impl Agent {
             }
             Command::PrepareSession {
                 session_id,
+                version_id,
                 package_sha256,
                 package_name,
                 launch_activity,
@@ -286,6 +336,7 @@ impl Agent {
             } => {
                 self.prepare_session(
                     &session_id,
+                    version_id.as_deref(),
                     &package_sha256,
                     &package_name,
                     launch_activity.as_deref(),
@@ -299,6 +350,17 @@ impl Agent {
                 reason,
                 save_archive,
             } => self.end_session(&session_id, &reason, save_archive).await,
+            Command::WarmGames { revision, games } => {
+                // Only games whose package this board has: the others cannot be primed.
+                let (have, missing): (Vec<_>, Vec<_>) = games
+                    .into_iter()
+                    .partition(|g| self.packages.get(&g.package_sha256).is_some());
+                for g in &missing {
+                    tracing::warn!(version = %g.version_id, sha256 = %g.package_sha256, "not priming a game whose package is not here");
+                }
+                self.pool.set_games(revision, have);
+                Ok(())
+            }
             Command::Drain { draining, .. } => {
                 self.draining.store(draining, Ordering::Relaxed);
                 Ok(())
@@ -398,6 +460,7 @@ impl Agent {
     pub async fn prepare_session(
         &self,
         session_id: &str,
+        version_id: Option<&str>,
         sha256: &str,
         package_name: &str,
         launch_activity: Option<&str>,
@@ -433,7 +496,8 @@ impl Agent {
         );
         self.report_session(session_id, AgentSessionState::Preparing, None);
         let result = async {
-            let instance = self.pool.take(&ispec, session_id).await?;
+            let (instance, primed) = self.pool.take(&ispec, session_id, version_id).await?;
+            tracing::info!(session = %session_id, instance = %instance.id, primed, "instance taken");
             self.report_instance(&instance.id);
             let r = async {
                 let archive_path = match &archive {
@@ -477,6 +541,7 @@ impl Agent {
                             deny: self.config.encoder_deny.clone(),
                         },
                     },
+                    primed,
                 };
                 let injector = Injector {
                     jar,

@@ -467,6 +467,7 @@ mod tests {
             package: None,
             encoder: encoder.map(str::to_owned),
             booted_at: None,
+            primed_version_id: None,
         };
         let text = instance_lines(&[
             inst(InstanceState::Busy, Some("c2.rk.avc.encoder")),

@@ -6,6 +6,12 @@
 //! 2. `adb install -r` the package from the cache;
 //! 3. if the player has an archive: restore it (see [`crate::archive`]);
 //! 4. start the game (`am start -W -S -n <pkg>/<activity>`, or the launcher intent);
+//!
+//! On an instance the warm pool primed with the play's game ([`prime`] ran steps 1, 2 and 4
+//! ahead of any player), steps 2 and 4 are skipped — the game only comes to the front — unless
+//! the player has an archive: then the game is stopped, the archive restored and the game
+//! started afresh, so it reads the player's save (the install is still saved).
+//!
 //! 5. push the injector (scrcpy server) jar, `adb forward tcp:0 localabstract:scrcpy_<scid>`,
 //!    start the server through `adb shell CLASSPATH=… app_process / com.genymobile.scrcpy.Server
 //!    <version> …` with the spec's size, bitrate and fps and `tunnel_forward=true`;
@@ -66,6 +72,8 @@ pub struct PlayRequest {
     pub scid: u32,
     /// How the video encoder is chosen.
     pub encoder: EncoderChoice,
+    /// The instance holds this game ready (installed and started by [`prime`]).
+    pub primed: bool,
 }
 
 /// The video encoder of a play: one already chosen for this board, or chosen now from the
@@ -165,6 +173,43 @@ pub fn start_command(package: &str, activity: Option<&str>, fresh: bool) -> anyh
     })
 }
 
+/// Gets `package` ready on a blank warm instance ahead of any player: installed from `apk`
+/// and started up to its first frame (`am start -W` answers then).
+pub async fn prime(
+    adb: &Adb,
+    instance: &Instance,
+    apk: &std::path::Path,
+    package: &str,
+    activity: Option<&str>,
+) -> anyhow::Result<()> {
+    check_package_name(package)?;
+    let serial = instance.serial();
+    adb.connect(&serial, BOOT_TIMEOUT).await?;
+    adb.wait_boot(&serial, BOOT_TIMEOUT).await?;
+    adb.install(&serial, apk).await?;
+    start(adb, &serial, package, activity, true).await
+}
+
+/// Starts `package` (see [`start_command`]) and checks that Android did.
+async fn start(
+    adb: &Adb,
+    serial: &str,
+    package: &str,
+    activity: Option<&str>,
+    fresh: bool,
+) -> anyhow::Result<()> {
+    let o = adb
+        .shell(serial, &start_command(package, activity, fresh)?)
+        .await?;
+    ensure!(
+        o.ok() && !o.stdout.contains("Error"),
+        "starting {package}: {} {}",
+        o.stdout.trim(),
+        o.stderr.trim()
+    );
+    Ok(())
+}
+
 /// Prepares a play on `instance` (see the module doc).
 pub async fn prepare(
     adb: &Adb,
@@ -177,24 +222,28 @@ pub async fn prepare(
     adb.connect(&serial, BOOT_TIMEOUT).await?;
     adb.wait_boot(&serial, BOOT_TIMEOUT).await?;
 
-    adb.install(&serial, &req.apk).await?;
+    if !req.primed {
+        adb.install(&serial, &req.apk).await?;
+    }
 
     if let Some(archive) = &req.archive {
+        if req.primed {
+            // The primed game runs: it must not hold its files while they are replaced.
+            let o = adb
+                .shell(&serial, &format!("am force-stop {}", req.package_name))
+                .await?;
+            ensure!(o.ok(), "stopping {}: {}", req.package_name, o.stderr.trim());
+        }
         crate::archive::restore(adb, &serial, &req.package_name, archive, req.scid)
             .await
             .context("restoring the player's archive")?;
     }
 
-    // The game comes to the foreground before the capture starts.
-    let start = start_command(&req.package_name, req.launch_activity.as_deref(), true)?;
-    let o = adb.shell(&serial, &start).await?;
-    ensure!(
-        o.ok() && !o.stdout.contains("Error"),
-        "starting {}: {} {}",
-        req.package_name,
-        o.stdout.trim(),
-        o.stderr.trim()
-    );
+    // The game comes to the foreground before the capture starts: started afresh, or, when
+    // primed and nothing was restored, brought to the front as it is.
+    let fresh = !req.primed || req.archive.is_some();
+    let activity = req.launch_activity.as_deref();
+    start(adb, &serial, &req.package_name, activity, fresh).await?;
 
     adb.push(&serial, &injector.jar, SERVER_PATH)
         .await
@@ -414,6 +463,7 @@ mod tests {
             audio: false,
             scid: 0x12ab34cd,
             encoder: EncoderChoice::Known(None),
+            primed: false,
         };
         let o = options(&req);
         assert_eq!(o.socket_name(), "scrcpy_12ab34cd");

@@ -359,6 +359,7 @@ async fn commands_from_the_controller_run_once_and_report() {
         price_per_minute_micros: 0,
     };
     let prepare = |sha: &str| Command::PrepareSession {
+        version_id: None,
         session_id: "ses_1".into(),
         package_sha256: sha.into(),
         package_name: "com.example.nothere".into(),

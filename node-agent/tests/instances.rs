@@ -70,7 +70,7 @@ async fn the_pool_boots_warm_virtual_devices_refills_and_resets_on_adoption() {
     }
 
     // A play takes one; the pool boots a replacement (capacity 3 allows it).
-    let taken = pool.take(&sd, "ses_1").await.unwrap();
+    let taken = pool.take(&sd, "ses_1", None).await.unwrap().0;
     assert!(
         wait_until(BOOT, async || pool.warm("sd-30") == 2).await,
         "pool never refilled: {:?}",
@@ -78,9 +78,9 @@ async fn the_pool_boots_warm_virtual_devices_refills_and_resets_on_adoption() {
     );
     assert_eq!(pool.slots().len(), 3);
     // At capacity, a play with no warm instance left is refused rather than overbooking.
-    let t2 = pool.take(&sd, "ses_2").await.unwrap();
-    let t3 = pool.take(&sd, "ses_3").await.unwrap();
-    assert!(pool.take(&sd, "ses_4").await.is_err());
+    let t2 = pool.take(&sd, "ses_2", None).await.unwrap().0;
+    let t3 = pool.take(&sd, "ses_3", None).await.unwrap().0;
+    assert!(pool.take(&sd, "ses_4", None).await.is_err());
     assert!(
         pool.reports()
             .iter()
@@ -199,6 +199,7 @@ async fn a_play_is_prepared_end_to_end_on_a_virtual_device() {
         audio: true,
         scid: 0x0bad_cafe,
         encoder: node_agent::play::EncoderChoice::Pick { deny: vec![] },
+        primed: false,
     };
     let injector = Injector {
         jar,

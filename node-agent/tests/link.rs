@@ -74,6 +74,7 @@ fn hello_carries_the_instances_and_heartbeats_follow_the_welcome() {
         package: None,
         encoder: None,
         booted_at: None,
+        primed_version_id: None,
     };
     link.handle_connected(t0, vec![inst.clone()]);
     match &drain(&mut link)[..] {

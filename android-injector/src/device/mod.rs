@@ -256,6 +256,35 @@ impl Device {
         self.display.lock().unwrap().density_override = density;
     }
 
+    /// What a cold start costs before the first frame: the app reads its package (a game
+    /// loads its assets), here every byte of the installed `base.apk` through a CRC-32, so
+    /// start-up time grows with the APK as it does on a device. Blocking; returns the bytes
+    /// read.
+    pub fn load_assets(&self, package: &str) -> io::Result<u64> {
+        let app = self
+            .packages
+            .get(package)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, package.to_string()))?;
+        let (_, host) = self
+            .fs
+            .host_path("/", &app.apk_path)
+            .map_err(|e| io::Error::other(format!("{e:?}")))?;
+        let mut file = std::fs::File::open(host)?;
+        let mut crc = flate2::Crc::new();
+        let mut buf = vec![0u8; 1 << 16];
+        let mut total = 0u64;
+        loop {
+            let n = io::Read::read(&mut file, &mut buf)?;
+            if n == 0 {
+                break;
+            }
+            crc.update(&buf[..n]);
+            total += n as u64;
+        }
+        std::hint::black_box(crc.sum());
+        Ok(total)
+    }
+
     /// Brings an installed package to the foreground (its launcher activity by default).
     pub fn launch(
         &self,

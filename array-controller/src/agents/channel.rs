@@ -280,6 +280,11 @@ async fn on_hello(
         now,
     )
     .await?;
+    // An agent that restarted lost the games it was asked to keep ready: the next sizing pass
+    // sends its list again. What it holds ready now is in its instances.
+    crate::store::warm::forget_wanted(&mut tx, board_id).await?;
+    let primed = playrack_wire::agent::primed_counts(instances);
+    crate::store::warm::set_primed(&mut tx, board_id, &primed).await?;
     tx.commit().await
 }
 
@@ -289,6 +294,8 @@ async fn on_hello(
 #[derive(Debug, Default)]
 struct Heard {
     recorded_at: Option<i64>,
+    /// What the board last said it holds ready (the warm pool per game), as recorded.
+    primed: Option<Vec<playrack_wire::agent::PrimedCount>>,
 }
 
 impl Heard {
@@ -366,11 +373,23 @@ async fn on_message(
                 store::heartbeat(&state.db, board_id, &json, now).await?;
             }
             heard.recorded_at = Some(now);
+            // What it holds ready, written only when it changed since this connection's last.
+            if heard.primed.as_ref() != Some(&telemetry.primed) {
+                let mut tx = state.db.write().await?;
+                crate::store::warm::set_primed(&mut tx, board_id, &telemetry.primed).await?;
+                tx.commit().await?;
+                heard.primed = Some(telemetry.primed);
+            }
             metrics::counter!("playrack_agent_heartbeats_total").increment(1);
         }
         AgentMessage::Instance { instance } => {
             let mut tx = state.db.write().await?;
             store::instance_report(&mut tx, board_id, &instance, now).await?;
+            tx.commit().await?;
+        }
+        AgentMessage::InstanceGone { instance_id } => {
+            let mut tx = state.db.write().await?;
+            store::instance_gone(&mut tx, board_id, &instance_id, now).await?;
             tx.commit().await?;
         }
         AgentMessage::Deployment {

@@ -180,6 +180,8 @@ const SKIPPED_RETRIES: usize = 3;
 /// Boards read (and on PostgreSQL locked) per tried room: the least or most loaded, by the
 /// room's policy, among which a warm one is preferred.
 const BOARDS_PER_ROOM: i64 = 4;
+/// Boards holding the play's game ready read (and locked) per tried room, besides those.
+const PRIMED_PER_ROOM: i64 = 2;
 
 /// Acquire, end to end.
 pub async fn acquire(
@@ -400,15 +402,31 @@ pub async fn place(
                 rows.extend(store::slots::first_free_waiting(tx, &t.room.id, t.spec).await?);
             }
         }
-        let boards: Vec<BoardView> = rows
-            .into_iter()
-            .map(|c| BoardView {
-                id: c.board_id,
+        // Boards holding the play's game ready (installed and started) come first; without
+        // any, boards with a blank warm instance do.
+        let primed = store::warm::primed_candidates(
+            tx,
+            backend,
+            &t.room.id,
+            t.spec,
+            &play.version_id,
+            PRIMED_PER_ROOM,
+        )
+        .await?;
+        let is_primed = |id: &str| primed.iter().any(|p| p.board_id == id);
+        rows.retain(|r| !is_primed(&r.board_id));
+        let any_primed = !primed.is_empty();
+        let boards: Vec<BoardView> = primed
+            .iter()
+            .map(|c| (c, true))
+            .chain(rows.iter().map(|c| (c, !any_primed && c.warm > 0)))
+            .map(|(c, warm)| BoardView {
+                id: c.board_id.clone(),
                 healthy: true,
                 draining: false,
                 capacity: [(t.spec.to_owned(), c.capacity.max(0) as u32)].into(),
                 in_use: [(t.spec.to_owned(), c.in_use.max(0) as u32)].into(),
-                warm_specs: if c.warm > 0 {
+                warm_specs: if warm {
                     [t.spec.to_owned()].into()
                 } else {
                     Default::default()

@@ -134,6 +134,7 @@ pub async fn dispatch_prepare(state: &AppState, session_ids: &[String]) -> PlayR
         };
         let command = Command::PrepareSession {
             session_id: id.clone(),
+            version_id: Some(row.version_id.clone()),
             package_sha256: row.sha256.clone().unwrap_or_default(),
             package_name: apk.package,
             launch_activity: apk.launchable_activity,

@@ -8,8 +8,10 @@
 //! - [`timers`]: the three session timers (max play, reconnect grace, idle kick).
 //! - [`eta`]: a queue ticket's honest ETA from observed session lengths.
 //! - [`heat`]: whether a board is too hot (CPU, temperature) to take new plays.
+//! - [`warm`]: how many instances per game a room keeps ready, and on which boards.
 
 pub mod eta;
 pub mod heat;
 pub mod placement;
 pub mod timers;
+pub mod warm;

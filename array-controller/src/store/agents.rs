@@ -251,6 +251,25 @@ pub async fn instance_report(
     Ok(())
 }
 
+/// A board removed one instance: its row goes, the board's warm count of its spec follows,
+/// and the board was heard at `now`.
+pub async fn instance_gone(
+    tx: &mut WriteTx,
+    board_id: &str,
+    instance_id: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    if let Some(spec) = topology::remove_instance(tx, board_id, instance_id).await? {
+        slots::recount_warm(tx, board_id, &spec).await?;
+    }
+    sqlx::query(TOUCH)
+        .bind(now)
+        .bind(board_id)
+        .execute(&mut ***tx)
+        .await?;
+    Ok(())
+}
+
 /// What a board said about a package (by its SHA-256).
 #[derive(Debug, Clone)]
 pub struct DeploymentReport<'a> {

@@ -47,6 +47,7 @@ pub mod tickets;
 pub mod topology;
 pub mod upgrades;
 pub mod volumes;
+pub mod warm;
 pub mod webhooks;
 
 pub use crate::db::Backend;

@@ -42,6 +42,7 @@ pub struct PrepareView {
     pub tenant_id: String,
     pub user_key: String,
     pub game_id: String,
+    pub version_id: String,
     pub archive_id: Option<String>,
     pub archive_policy: String,
     pub sha256: Option<String>,
@@ -53,7 +54,7 @@ pub struct PrepareView {
 /// A reserved session's prepare command inputs (`None` unless it is still reserved).
 pub async fn prepare_view(pool: &AnyPool, id: &str) -> Result<Option<PrepareView>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT s.board_id, s.spec_id, s.tenant_id, s.user_key, s.game_id, s.archive_id, g.archive_policy, \
+        "SELECT s.board_id, s.spec_id, s.tenant_id, s.user_key, s.game_id, s.version_id, s.archive_id, g.archive_policy, \
          v.sha256, v.apk, s.connect_deadline \
          FROM sessions s JOIN versions v ON v.id = s.version_id JOIN games g ON g.id = s.game_id \
          WHERE s.id = $1 AND s.state = 'reserved'",

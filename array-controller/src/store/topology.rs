@@ -23,11 +23,11 @@ use sqlx::AnyPool;
 use std::collections::BTreeMap;
 
 /// The SQL of [`upsert_instance`] (every instance report of every board runs it).
-pub const UPSERT_INSTANCE: &str = "INSERT INTO instances (board_id, id, spec_id, state, session_id, package, updated_at, encoder, booted_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) \
+pub const UPSERT_INSTANCE: &str = "INSERT INTO instances (board_id, id, spec_id, state, session_id, package, updated_at, encoder, booted_at, primed_version_id) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) \
          ON CONFLICT (board_id, id) DO UPDATE SET spec_id = excluded.spec_id, state = excluded.state, \
          session_id = excluded.session_id, package = excluded.package, updated_at = excluded.updated_at, \
-         encoder = excluded.encoder, booted_at = excluded.booted_at";
+         encoder = excluded.encoder, booted_at = excluded.booted_at, primed_version_id = excluded.primed_version_id";
 
 /// A count column as the wire's `u32`.
 fn count(v: i64) -> u32 {
@@ -113,6 +113,7 @@ pub fn instance_state_text(s: InstanceState) -> &'static str {
     match s {
         InstanceState::Booting => "booting",
         InstanceState::Warm => "warm",
+        InstanceState::Priming => "priming",
         InstanceState::Preparing => "preparing",
         InstanceState::Busy => "busy",
         InstanceState::Resetting => "resetting",
@@ -125,6 +126,7 @@ pub fn parse_instance_state(s: &str) -> InstanceState {
     match s {
         "booting" => InstanceState::Booting,
         "warm" => InstanceState::Warm,
+        "priming" => InstanceState::Priming,
         "preparing" => InstanceState::Preparing,
         "busy" => InstanceState::Busy,
         "resetting" => InstanceState::Resetting,
@@ -674,6 +676,7 @@ pub async fn upsert_instance(
         .bind(now)
         .bind(&i.encoder)
         .bind(i.booted_at.map(|t| t.millis()))
+        .bind(&i.primed_version_id)
         .execute(&mut ***tx)
         .await?;
     // The play it serves names it (the live views and the operator's shell show which
@@ -710,6 +713,19 @@ pub async fn replace_instances(
     Ok(())
 }
 
+/// Removes one of a board's instances; its spec, if it was known.
+pub async fn remove_instance(
+    tx: &mut WriteTx,
+    board_id: &str,
+    instance_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("DELETE FROM instances WHERE board_id = $1 AND id = $2 RETURNING spec_id")
+        .bind(board_id)
+        .bind(instance_id)
+        .fetch_optional(&mut ***tx)
+        .await
+}
+
 /// An `instances` row.
 #[derive(Debug, Clone, sqlx::FromRow)]
 struct InstanceRow {
@@ -721,6 +737,7 @@ struct InstanceRow {
     encoder: Option<String>,
     booted_at: Option<i64>,
     updated_at: i64,
+    primed_version_id: Option<String>,
 }
 
 /// A board's instances as it last reported them, by id (as many as the board has slots: read
@@ -730,7 +747,7 @@ pub async fn board_instances(
     board_id: &str,
 ) -> Result<Vec<BoardInstance>, sqlx::Error> {
     let rows: Vec<InstanceRow> = sqlx::query_as(
-        "SELECT id, spec_id, state, session_id, package, encoder, booted_at, updated_at \
+        "SELECT id, spec_id, state, session_id, package, encoder, booted_at, updated_at, primed_version_id \
          FROM instances WHERE board_id = $1 ORDER BY id",
     )
     .bind(board_id)
@@ -747,6 +764,7 @@ pub async fn board_instances(
             encoder: r.encoder,
             booted_at: r.booted_at.map(Timestamp),
             updated_at: Timestamp(r.updated_at),
+            primed_version_id: r.primed_version_id,
         })
         .collect())
 }

@@ -166,6 +166,7 @@ pub fn telemetry(cpu: f32) -> Telemetry {
         temperatures_c: vec![45.0],
         instances_running: 1,
         instances_warm: 1,
+        primed: Vec::new(),
     }
 }
 
@@ -178,6 +179,7 @@ pub fn instance(id: &str, state: InstanceState) -> InstanceReport {
         package: None,
         encoder: None,
         booted_at: None,
+        primed_version_id: None,
     }
 }
 

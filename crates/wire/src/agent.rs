@@ -52,8 +52,12 @@ pub struct EnrolmentToken {
 #[serde(rename_all = "snake_case")]
 pub enum InstanceState {
     Booting,
-    /// Booted and idle in the warm pool.
+    /// Booted and idle in the warm pool (blank, or holding a game ready: see
+    /// [`InstanceReport::primed_version_id`]).
     Warm,
+    /// Booted, and getting a game ready for the warm pool: installed, then started up to its
+    /// first frame.
+    Priming,
     Preparing,
     Busy,
     Resetting,
@@ -77,6 +81,22 @@ pub struct InstanceReport {
     /// When the board booted (or adopted) the instance.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub booted_at: Option<Timestamp>,
+    /// The game version this instance holds ready (installed and started, waiting for a
+    /// player), or is priming; absent for a blank instance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primed_version_id: Option<String>,
+}
+
+/// How many instances of one game version a board keeps ready (installed and started up to
+/// the first frame) in its warm pool, as the controller sizes it from demand.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct WarmGame {
+    pub version_id: String,
+    pub spec_id: String,
+    pub count: u32,
+    pub package_sha256: String,
+    pub package_name: String,
+    pub launch_activity: Option<String>,
 }
 
 /// Board health, sent with every heartbeat.
@@ -91,6 +111,36 @@ pub struct Telemetry {
     pub temperatures_c: Vec<f32>,
     pub instances_running: u32,
     pub instances_warm: u32,
+    /// Warm instances holding a game ready, per game version and spec (the rest of
+    /// `instances_warm` are blank).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub primed: Vec<PrimedCount>,
+}
+
+/// The warm instances holding each game ready, per version and spec, from instance reports.
+pub fn primed_counts(instances: &[InstanceReport]) -> Vec<PrimedCount> {
+    let mut counts: BTreeMap<(&str, &str), u32> = BTreeMap::new();
+    for i in instances {
+        if let (InstanceState::Warm, Some(v)) = (i.state, &i.primed_version_id) {
+            *counts.entry((v, &i.spec_id)).or_default() += 1;
+        }
+    }
+    counts
+        .into_iter()
+        .map(|((v, spec), warm)| PrimedCount {
+            version_id: v.to_owned(),
+            spec_id: spec.to_owned(),
+            warm,
+        })
+        .collect()
+}
+
+/// How many warm instances of one spec hold one game version ready.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+pub struct PrimedCount {
+    pub version_id: String,
+    pub spec_id: String,
+    pub warm: u32,
 }
 
 /// A session's state as the agent sees it.
@@ -130,6 +180,11 @@ pub enum AgentMessage {
     },
     Instance {
         instance: InstanceReport,
+    },
+    /// The board removed an instance (recycled after a play, trimmed from the warm pool, or
+    /// failed to boot or prime).
+    InstanceGone {
+        instance_id: String,
     },
     Session {
         session_id: String,
@@ -175,6 +230,9 @@ pub enum Command {
     /// Turn a warm instance into this play.
     PrepareSession {
         session_id: String,
+        /// The game version played: an instance primed with it is taken first.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        version_id: Option<String>,
         package_sha256: String,
         package_name: String,
         launch_activity: Option<String>,
@@ -198,6 +256,14 @@ pub enum Command {
         /// `rsync://host[:port]/module` URL); the board's configured one when absent.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         volume: Option<String>,
+    },
+    /// The games to keep ready in the warm pool, replacing the last list (an empty list keeps
+    /// only blank instances). Idle primed instances of a game no longer listed, or beyond its
+    /// count, are recycled.
+    WarmGames {
+        /// Orders the lists: a board ignores a list older than the last it took.
+        revision: u64,
+        games: Vec<WarmGame>,
     },
     /// Stop (or resume) taking new sessions; tell players in session when `notice` is set.
     Drain {
@@ -252,6 +318,32 @@ pub enum ControllerMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn primed_counts_are_per_version_and_spec_of_warm_instances() {
+        let i = |spec: &str, state, v: Option<&str>| InstanceReport {
+            instance_id: "i".into(),
+            spec_id: spec.into(),
+            state,
+            session_id: None,
+            package: None,
+            encoder: None,
+            booted_at: None,
+            primed_version_id: v.map(Into::into),
+        };
+        let c = primed_counts(&[
+            i("hd", InstanceState::Warm, Some("v1")),
+            i("hd", InstanceState::Warm, Some("v1")),
+            i("hd", InstanceState::Priming, Some("v1")),
+            i("sd", InstanceState::Warm, Some("v1")),
+            i("hd", InstanceState::Warm, None),
+        ]);
+        let got: Vec<_> = c
+            .iter()
+            .map(|c| (c.version_id.as_str(), c.spec_id.as_str(), c.warm))
+            .collect();
+        assert_eq!(got, [("v1", "hd", 2), ("v1", "sd", 1)]);
+    }
 
     #[test]
     fn messages_are_tagged_json() {

@@ -536,6 +536,9 @@ pub struct BoardInstance {
     pub booted_at: Option<Timestamp>,
     /// When the board last reported it.
     pub updated_at: Timestamp,
+    /// The game version it holds ready (or is priming) while idle.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primed_version_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -149,6 +149,7 @@ impl Sampler {
             temperatures_c: zones.into_iter().map(|z| z.1).collect(),
             instances_running,
             instances_warm,
+            primed: Vec::new(),
         }
     }
 }

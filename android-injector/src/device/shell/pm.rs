@@ -10,7 +10,10 @@
 //!
 //! `am start -n pkg/.Activity` and `monkey -p pkg -c android.intent.category.LAUNCHER 1` start
 //! the app through [`crate::device::Device::launch`], which calls the device's hooks (the
-//! synthetic game). `am crash PKG|PID` kills the app's process as an uncaught exception does;
+//! synthetic game). A cold start (no process yet) first loads the app's assets, reading the
+//! whole installed APK, so start-up time grows with the package as a game's does; `am start -W`
+//! answers after that with `Status: ok`, `LaunchState`, `TotalTime` and `Complete`, as
+//! ActivityManager does once the first frame is drawn. `am crash PKG|PID` kills the app's process as an uncaught exception does;
 //! while the foreground app leaves input undispatched past the input dispatching timeout,
 //! `dumpsys window` shows the system's "Application Not Responding" window in focus, as
 //! Android does.
@@ -439,6 +442,24 @@ fn short_component(pkg: &str, activity: &str) -> String {
     }
 }
 
+/// Before an app whose process is not running comes to the front, it loads its assets
+/// ([`crate::device::Device::load_assets`]); true when it did (a cold start).
+async fn cold_start(device: &std::sync::Arc<crate::device::Device>, package: &str) -> bool {
+    if device.pid_of(package).is_some() || device.packages.get(package).is_none() {
+        return false;
+    }
+    let d = device.clone();
+    let p = package.to_string();
+    match tokio::task::spawn_blocking(move || d.load_assets(&p)).await {
+        Ok(Ok(_)) => true,
+        Ok(Err(e)) => {
+            tracing::warn!(package, error = %e, "loading the app's assets failed");
+            true
+        }
+        Err(_) => true,
+    }
+}
+
 async fn am(mut ctx: Context) -> i32 {
     let args = ctx.args().to_vec();
     let Some(verb) = args.first() else {
@@ -450,13 +471,15 @@ async fn am(mut ctx: Context) -> i32 {
             let mut comp = None;
             let mut package = None;
             let mut stop_first = false;
+            let mut wait = false;
             let mut it = args[1..].iter();
             let mut intent_desc = Vec::new();
             while let Some(a) = it.next() {
                 match a.as_str() {
                     "-n" => comp = it.next().cloned(),
                     "-S" => stop_first = true,
-                    "-W" | "-R" | "-P" | "--activity-clear-task" | "--activity-new-task" => {}
+                    "-W" => wait = true,
+                    "-R" | "-P" | "--activity-clear-task" | "--activity-new-task" => {}
                     "-a" => {
                         if let Some(v) = it.next() {
                             intent_desc.push(format!("act={v}"));
@@ -502,8 +525,22 @@ async fn am(mut ctx: Context) -> i32 {
             if stop_first {
                 device.force_stop(&pkg);
             }
+            let started = std::time::Instant::now();
+            let cold = cold_start(&device, &pkg).await;
             match device.launch(&pkg, Some(&activity)) {
-                Ok(_) => 0,
+                Ok(_) => {
+                    if wait {
+                        // `-W`: ActivityManager answers once the activity has drawn its
+                        // first frame.
+                        let ms = started.elapsed().as_millis();
+                        let state = if cold { "COLD" } else { "HOT" };
+                        ctx.out(format!(
+                            "Status: ok\nLaunchState: {state}\nActivity: {short}\nTotalTime: {ms}\nWaitTime: {ms}\nComplete\n"
+                        ))
+                        .await;
+                    }
+                    0
+                }
                 Err(_) => {
                     ctx.err(format!(
                         "Error type 3\nError: Activity class {{{pkg}/{activity}}} does not exist.\n"
@@ -583,6 +620,9 @@ async fn monkey(mut ctx: Context) -> i32 {
     let Some(count) = count else {
         return ctx.fail(1, "Error: event count not specified").await;
     };
+    if count >= 1 {
+        cold_start(&device, &pkg).await;
+    }
     if count >= 1 && device.launch(&pkg, Some(&activity)).is_err() {
         ctx.err("** No activities found to run, monkey aborted.\n")
             .await;

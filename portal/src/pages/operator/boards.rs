@@ -253,8 +253,8 @@ pub(super) fn plays_table(
     table(caption, "plays", &head, rows)
 }
 
-/// A board's instances as it last reported them: each one's state, play, package, video
-/// encoder and boot time.
+/// A board's instances as it last reported them: each one's state, play, package, the game
+/// it holds ready (the warm pool per game), video encoder and boot time.
 pub(super) fn instances_table(instances: &[BoardInstance]) -> Markup {
     let rows = instances
         .iter()
@@ -270,6 +270,11 @@ pub(super) fn instances_table(instances: &[BoardInstance]) -> Markup {
                     None => html! { "—" },
                 },
                 html! { code { (Text(i.package.as_deref().unwrap_or("—"))) } },
+                html! {
+                    code data-testid="instance-ready-game" {
+                        (Text(i.primed_version_id.as_deref().unwrap_or("—")))
+                    }
+                },
                 html! {
                     code data-testid="instance-encoder" {
                         (Text(i.encoder.as_deref().unwrap_or("—")))
@@ -288,6 +293,7 @@ pub(super) fn instances_table(instances: &[BoardInstance]) -> Markup {
             "Spec",
             "Play",
             "Package",
+            "Game ready",
             "Video encoder",
             "Booted",
         ],
@@ -627,6 +633,7 @@ mod tests {
                 encoder: Some("c2.rk.avc.encoder".into()),
                 booted_at: Some(Timestamp::now()),
                 updated_at: Timestamp::now(),
+                primed_version_id: None,
             },
             BoardInstance {
                 id: "inst-2".into(),
@@ -637,6 +644,7 @@ mod tests {
                 encoder: None,
                 booted_at: None,
                 updated_at: Timestamp::now(),
+                primed_version_id: Some("ver_<7>".into()),
             },
         ];
         let t = instances_table(&instances).into_string();
@@ -644,6 +652,10 @@ mod tests {
         assert!(t.contains(">busy<") && t.contains(">warm<"), "{t}");
         assert!(t.contains("c2.rk.avc.encoder"), "{t}");
         assert!(t.contains("/operator/sessions/ses_1"), "{t}");
+        assert!(
+            t.contains("ver_&lt;7&gt;"),
+            "the game an idle instance holds ready: {t}"
+        );
         assert!(
             instances_table(&[])
                 .into_string()
