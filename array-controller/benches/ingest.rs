@@ -8,35 +8,7 @@
 mod support;
 
 use playrack_wire::api::{Upload, VersionState};
-use std::io::Write;
 use std::time::Instant;
-
-fn build_apk(total_mb: usize) -> Vec<u8> {
-    // A real APK's entries plus one stored (uncompressed) asset of random bytes, as big games
-    // carry: the size is in data the parser must not read, the hash must.
-    let base = support::fixture("tapper-v1.apk");
-    let mut src = zip::ZipArchive::new(std::io::Cursor::new(base)).unwrap();
-    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::with_capacity(total_mb << 20)));
-    for i in 0..src.len() {
-        let entry = src.by_index_raw(i).unwrap();
-        out.raw_copy_file(entry).unwrap();
-    }
-    let stored =
-        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-    out.start_file("assets/level-data.bin", stored).unwrap();
-    let mut state = 0x9E3779B97F4A7C15u64;
-    let mut block = vec![0u8; 1 << 20];
-    for _ in 0..total_mb {
-        for b in block.chunks_mut(8) {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            b.copy_from_slice(&state.to_le_bytes()[..b.len()]);
-        }
-        out.write_all(&block).unwrap();
-    }
-    out.finish().unwrap().into_inner()
-}
 
 #[tokio::main]
 async fn main() {
@@ -44,7 +16,7 @@ async fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(200);
-    let apk = build_apk(mb);
+    let apk = support::apk_with_assets(mb);
     let size = apk.len() as f64 / 1e6;
 
     let ctl = support::Ctl::start("sqlite").await;

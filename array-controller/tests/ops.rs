@@ -676,6 +676,11 @@ fn help_explains_every_option() {
         ),
         ("recording-max-bytes", "PLAYRACK_RECORDING_MAX_BYTES"),
         (
+            "warm-games-max-per-room",
+            "PLAYRACK_WARM_GAMES_MAX_PER_ROOM",
+        ),
+        ("warm-games-window-secs", "PLAYRACK_WARM_GAMES_WINDOW_SECS"),
+        (
             "tenant-storage-quota-bytes",
             "PLAYRACK_TENANT_STORAGE_QUOTA_BYTES",
         ),

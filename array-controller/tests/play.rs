@@ -1612,3 +1612,99 @@ async fn the_live_views_name_the_instance_a_board_says_serves_the_play() {
         ctl.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plays_go_where_the_game_is_held_ready_and_boards_are_told_what_to_keep_ready() {
+    for backend in backends() {
+        let ctl = Ctl::start(backend).await;
+        let mut w = world(&ctl, 2, 2, 10).await;
+        let (b0, b1) = (w.agents[0].board_id.clone(), w.agents[1].board_id.clone());
+        let boards: Vec<support::agent::LiveBoard> = std::mem::take(&mut w.sockets)
+            .into_iter()
+            .map(|ws| support::agent::LiveBoard::spawn(ws, std::time::Duration::from_secs(3600)))
+            .collect();
+        for b in [&b0, &b1] {
+            assert_eq!(heard_at(&ctl, b, 45.0, 5.0).await, None, "{backend}");
+        }
+        // Nobody has played: the sizing pass asks no board to keep anything ready.
+        assert_eq!(
+            array_controller::warmpool::pass(ctl.state()).await.unwrap(),
+            0,
+            "{backend}"
+        );
+
+        // The second board says it holds the game ready: the play goes there, although the
+        // room's spread policy would pick the first (equally loaded, lower id).
+        let ready = |warm| AgentMessage::Heartbeat {
+            telemetry: Telemetry {
+                temperatures_c: vec![46.0 + warm as f32],
+                primed: vec![PrimedCount {
+                    version_id: w.version.id.clone(),
+                    spec_id: "hd-60".into(),
+                    warm,
+                }],
+                ..agent::telemetry(5.0)
+            },
+        };
+        boards[1].send(ready(1)).await;
+        heard_at(&ctl, &b1, 47.0, 5.0).await;
+        let first = acquire(&ctl, &w.by_link(1), None).await;
+        let AcquireResponse::Assigned { board_id, .. } = &first else {
+            panic!("{backend}: {first:?}")
+        };
+        assert_eq!(board_id, &b1, "{backend}: the board holding the game ready");
+        // It used it up: now the spread policy decides (the first board is less loaded).
+        boards[1].send(ready(0)).await;
+        heard_at(&ctl, &b1, 46.0, 5.0).await;
+        let second = acquire(&ctl, &w.by_link(2), None).await;
+        let AcquireResponse::Assigned { board_id, .. } = &second else {
+            panic!("{backend}: {second:?}")
+        };
+        assert_eq!(board_id, &b0, "{backend}");
+
+        // Two plays started in the room within the window (5 min): the leader's pass asks for
+        // one instance ready (2/300 s × a 30-s refill × 1.5, rounded up), on the board with the
+        // most slots (equal: the lower id), with the game's package.
+        assert_eq!(
+            array_controller::warmpool::pass(ctl.state()).await.unwrap(),
+            1,
+            "{backend}"
+        );
+        let sha = w.version.sha256.clone().unwrap();
+        let lists = wait_value("the board's warm games", SECS_10, || async {
+            let l = boards[0].received(|c| matches!(c, Command::WarmGames { .. }));
+            if l.is_empty() { Err(()) } else { Ok(l) }
+        })
+        .await;
+        let Command::WarmGames { games, revision } = &lists[0] else {
+            unreachable!()
+        };
+        assert!(*revision > 0);
+        assert_eq!(games.len(), 1, "{backend}: {games:?}");
+        assert_eq!(
+            (
+                games[0].version_id.as_str(),
+                games[0].spec_id.as_str(),
+                games[0].count
+            ),
+            (w.version.id.as_str(), "hd-60", 1)
+        );
+        assert_eq!(games[0].package_sha256, sha);
+        assert_eq!(
+            games[0].package_name,
+            w.version.apk.as_ref().unwrap().package
+        );
+        assert!(
+            boards[1]
+                .received(|c| matches!(c, Command::WarmGames { .. }))
+                .is_empty()
+        );
+        // Nothing changed: nothing is sent again.
+        assert_eq!(
+            array_controller::warmpool::pass(ctl.state()).await.unwrap(),
+            0,
+            "{backend}"
+        );
+        ctl.stop().await;
+    }
+}

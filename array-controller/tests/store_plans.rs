@@ -7,7 +7,7 @@
 
 mod support;
 
-use array_controller::store::{sessions, tickets, webhooks};
+use array_controller::store::{sessions, tickets, warm, webhooks};
 use support::{Ctl, backends, world};
 
 /// Ended sessions and closed tickets written as history before the plans are read.
@@ -65,6 +65,12 @@ fn hot_queries() -> Vec<(&'static str, String, Vec<Arg>)> {
             vec![Text("ten_x"), Int(20)],
         ),
         ("live_counts", sessions::LIVE_COUNTS, vec![]),
+        // The warm pool's sizing: the primary key's recent end (ids sort by time).
+        (
+            "warm_arrivals",
+            warm::ARRIVALS,
+            vec![Text("ses_01zzzzzzzzzzzzzzzzzzzzzzzz")],
+        ),
         ("waiting_tenants", tickets::WAITING_TENANTS, vec![]),
         ("heads", tickets::HEADS, vec![Text("ten_x"), Int(32)]),
         ("quiet", tickets::QUIET, vec![Int(1_000), Int(256)]),

@@ -40,24 +40,26 @@ pub struct RoomGame {
     pub boards: Vec<String>,
 }
 
-/// Spreads each room game's target over its boards: largest targets first, each instance to
-/// the board with the most of its spec's slots left (`slots`: per board and spec), ties by
-/// board id. Returns, per board, `(version, spec) → count`. Whatever finds no board left is
-/// not placed.
+/// Spreads each room game's target over its boards, in rounds so that games share a board's
+/// slots fairly: each round, every game still short of its target (largest targets first,
+/// then by version) places one instance on its board with the most of its spec's slots left
+/// (`slots`: per board and spec), ties by board id. Returns, per board, `(version, spec) →
+/// count`. Whatever finds no board left is not placed.
 pub fn distribute(
     games: &[RoomGame],
     slots: &BTreeMap<(String, String), u32>,
 ) -> BTreeMap<String, BTreeMap<(String, String), u32>> {
     let mut left = slots.clone();
-    let mut order: Vec<&RoomGame> = games.iter().collect();
+    let mut order: Vec<(&RoomGame, u32)> = games.iter().map(|g| (g, g.target)).collect();
     order.sort_by(|a, b| {
-        b.target
-            .cmp(&a.target)
-            .then(a.version_id.cmp(&b.version_id))
+        b.0.target
+            .cmp(&a.0.target)
+            .then(a.0.version_id.cmp(&b.0.version_id))
     });
     let mut out: BTreeMap<String, BTreeMap<(String, String), u32>> = BTreeMap::new();
-    for g in order {
-        for _ in 0..g.target {
+    loop {
+        let mut placed = false;
+        for (g, wanted) in order.iter_mut().filter(|(_, w)| *w > 0) {
             let best = g
                 .boards
                 .iter()
@@ -66,7 +68,10 @@ pub fn distribute(
                     (n > 0).then_some((n, b))
                 })
                 .max_by(|x, y| x.0.cmp(&y.0).then(y.1.cmp(x.1)));
-            let Some((_, board)) = best else { break };
+            let Some((_, board)) = best else {
+                *wanted = 0; // no board left for it
+                continue;
+            };
             let board = board.clone();
             *left
                 .get_mut(&(board.clone(), g.spec_id.clone()))
@@ -75,9 +80,13 @@ pub fn distribute(
                 .or_default()
                 .entry((g.version_id.clone(), g.spec_id.clone()))
                 .or_default() += 1;
+            *wanted -= 1;
+            placed = true;
+        }
+        if !placed {
+            return out;
         }
     }
-    out
 }
 
 #[cfg(test)]
@@ -120,12 +129,20 @@ mod tests {
                 .copied()
                 .unwrap_or(0)
         };
-        // v1 first (equal targets: by version): b1, b2, then b1 again (2 left each → 1 each, b3 has 1).
+        // In rounds, v1 before v2 (equal targets: by version): v1 → b1 (most left, lowest id),
+        // v2 → b3 (its only board, now full); v1 → b2; v1 → b1 (1 left each).
         assert_eq!((at("b1", "v1"), at("b2", "v1"), at("b3", "v1")), (2, 1, 0));
-        // v2 only fits on b3, which has one slot: one of its three is placed.
-        assert_eq!(at("b3", "v2"), 1);
+        assert_eq!(at("b3", "v2"), 1, "v2 only fits on b3, which has one slot");
         let total: u32 = out.values().flat_map(|m| m.values()).sum();
         assert_eq!(total, 4);
+        // Two games on one two-slot board share it.
+        let one = BTreeMap::from([(("b1".to_owned(), "hd".to_owned()), 2)]);
+        let out = distribute(&[game("v1", 3, &["b1"]), game("v2", 3, &["b1"])], &one);
+        assert_eq!(
+            out["b1"].values().copied().collect::<Vec<_>>(),
+            [1, 1],
+            "{out:?}"
+        );
         assert!(distribute(&[game("v1", 2, &[])], &slots).is_empty());
     }
 }

@@ -78,14 +78,12 @@ pub struct Arrivals {
     pub n: i64,
 }
 
+/// The query of [`arrivals`] (its plan is checked in `tests/store_plans.rs`).
+pub const ARRIVALS: &str = "SELECT version_id, room_id, spec_id, COUNT(*) AS n FROM sessions WHERE id >= $1 \
+     GROUP BY version_id, room_id, spec_id";
+
 pub async fn arrivals(pool: &AnyPool, since: &str) -> Result<Vec<Arrivals>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT version_id, room_id, spec_id, COUNT(*) AS n FROM sessions WHERE id >= $1 \
-         GROUP BY version_id, room_id, spec_id",
-    )
-    .bind(since)
-    .fetch_all(pool)
-    .await
+    sqlx::query_as(ARRIVALS).bind(since).fetch_all(pool).await
 }
 
 /// A version's package, as a board primes it.
