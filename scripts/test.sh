@@ -39,3 +39,5 @@ scripts/fuzz.sh --seconds 8
 echo "== scheduler benchmark, short form (correctness only; figures printed, never asserted)"
 cargo test --workspace --locked --bench scheduler -- --short
 cargo test --workspace --locked --bench scheduler -- --short --pg
+echo "== tap-to-first-frame benchmark, short form (warm pool per game vs blank; figures printed, never asserted)"
+cargo test -p node-agent --locked --bench ttff -- --short

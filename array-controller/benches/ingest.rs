@@ -6,6 +6,8 @@
 
 #[path = "../tests/support/mod.rs"]
 mod support;
+#[path = "../tests/support/large_apk.rs"]
+mod large_apk;
 
 use playrack_wire::api::{Upload, VersionState};
 use std::time::Instant;
@@ -16,7 +18,7 @@ async fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(200);
-    let apk = support::apk_with_assets(mb);
+    let apk = large_apk::with_assets(support::fixture("tapper-v1.apk"), mb);
     let size = apk.len() as f64 / 1e6;
 
     let ctl = support::Ctl::start("sqlite").await;

@@ -24,17 +24,15 @@
 //! ```
 
 #[path = "../../array-controller/tests/support/mod.rs"]
-#[allow(dead_code)]
 mod ctl;
 #[path = "../tests/support/peer.rs"]
-#[allow(dead_code)]
 mod peer;
 #[path = "../tests/support/stack.rs"]
-#[allow(dead_code)]
 mod stack;
 #[path = "../tests/support/mod.rs"]
-#[allow(dead_code)]
 mod support;
+#[path = "../../array-controller/tests/support/large_apk.rs"]
+mod large_apk;
 
 use std::time::{Duration, Instant};
 
@@ -97,7 +95,7 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let large = ctl::apk_with_assets(large_mb);
+    let large = large_apk::with_assets(ctl::fixture("tapper-v1.apk"), large_mb);
     let mut medians = std::collections::BTreeMap::new();
     for mode in [Mode::Blank, Mode::Warm] {
         let figures = rt.block_on(run(mode, &large, plays));

@@ -63,6 +63,17 @@ impl Board for BoardState {
     }
 }
 
+/// The game a play is prepared with.
+#[derive(Debug, Clone, Copy)]
+pub struct GameRef<'a> {
+    /// Its version: an instance primed with it is taken first.
+    pub version_id: Option<&'a str>,
+    /// Its package in the board's cache.
+    pub sha256: &'a str,
+    pub package_name: &'a str,
+    pub launch_activity: Option<&'a str>,
+}
+
 /// Primes the warm pool's instances with games over adb, from the package cache.
 struct GamePrimer {
     adb: Adb,
@@ -334,16 +345,14 @@ impl Agent {
                 spec,
                 archive,
             } => {
-                self.prepare_session(
-                    &session_id,
-                    version_id.as_deref(),
-                    &package_sha256,
-                    &package_name,
-                    launch_activity.as_deref(),
-                    &spec,
-                    archive,
-                )
-                .await
+                let game = GameRef {
+                    version_id: version_id.as_deref(),
+                    sha256: &package_sha256,
+                    package_name: &package_name,
+                    launch_activity: launch_activity.as_deref(),
+                };
+                self.prepare_session(&session_id, &game, &spec, archive.map(|a| *a))
+                    .await
             }
             Command::EndSession {
                 session_id,
@@ -460,13 +469,16 @@ impl Agent {
     pub async fn prepare_session(
         &self,
         session_id: &str,
-        version_id: Option<&str>,
-        sha256: &str,
-        package_name: &str,
-        launch_activity: Option<&str>,
+        game: &GameRef<'_>,
         spec: &Spec,
         archive: Option<ArchiveRef>,
     ) -> anyhow::Result<()> {
+        let GameRef {
+            version_id,
+            sha256,
+            package_name,
+            launch_activity,
+        } = *game;
         if self.plays.lock().await.contains_key(session_id) {
             return Ok(()); // already prepared (a repeat under another command id)
         }

@@ -5,14 +5,11 @@
 //! started the game for a window, the board goes back to blank instances.
 
 #[path = "../../array-controller/tests/support/mod.rs"]
-#[allow(dead_code)]
 mod ctl;
 #[path = "support/peer.rs"]
-#[allow(dead_code)]
 mod peer;
 #[path = "support/stack.rs"]
 mod stack;
-#[allow(dead_code)]
 mod support;
 
 use std::time::Duration;

@@ -139,7 +139,7 @@ pub async fn dispatch_prepare(state: &AppState, session_ids: &[String]) -> PlayR
             package_name: apk.package,
             launch_activity: apk.launchable_activity,
             spec: Box::new(spec),
-            archive,
+            archive: archive.map(Box::new),
         };
         // Pointless once the player's connect deadline has passed (the play ends NO_SHOW).
         let left_ms = row

@@ -239,7 +239,7 @@ pub enum Command {
         spec: Box<Spec>,
         /// The player's archive to restore first, if any.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        archive: Option<ArchiveRef>,
+        archive: Option<Box<ArchiveRef>>,
     },
     EndSession {
         session_id: String,
