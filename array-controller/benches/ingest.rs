@@ -4,10 +4,10 @@
 //!
 //! `cargo bench -p array-controller --bench ingest` (set `INGEST_MB` to change the size).
 
-#[path = "../tests/support/mod.rs"]
-mod support;
 #[path = "../tests/support/large_apk.rs"]
 mod large_apk;
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 use playrack_wire::api::{Upload, VersionState};
 use std::time::Instant;

@@ -1,5 +1,6 @@
 //! Leadership: the periodic work that must run once across controller replicas (the session
-//! sweeper, the lease judgement) runs on the leader only.
+//! sweeper, the lease judgement, the recording sweep, the warm pools' sizing) runs on the
+//! leader only; [`every`] runs such a pass.
 //!
 //! On PostgreSQL the leader is the replica holding a session-level advisory lock on a
 //! connection of its own; the lock goes with the connection, so a replica that dies or loses
@@ -36,6 +37,34 @@ impl Leader {
             metrics::gauge!("playrack_controller_leader").set(if leading { 1.0 } else { 0.0 });
         }
     }
+}
+
+/// Runs `pass` at once and then every `period`, on whichever replica leads at the time; a
+/// failed pass is logged as `what` and tried again at the next tick.
+pub fn every<F, Fut, T, E>(
+    state: AppState,
+    period: Duration,
+    what: &'static str,
+    pass: F,
+) -> tokio::task::JoinHandle<()>
+where
+    F: Fn(AppState) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<T, E>> + Send,
+    E: std::fmt::Display,
+{
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if !state.leader.is_leader() {
+                continue;
+            }
+            if let Err(e) = pass(state.clone()).await {
+                tracing::warn!("{what} failed: {e}");
+            }
+        }
+    })
 }
 
 /// Tries for leadership and keeps checking it, every second.

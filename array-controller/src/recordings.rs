@@ -153,18 +153,8 @@ pub async fn receive(
 
 /// Starts the leader's retention sweep.
 pub fn spawn_sweeper(state: AppState) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(SWEEP_EVERY);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            if !state.leader.is_leader() {
-                continue;
-            }
-            if let Err(e) = sweep(&state, crate::now().millis()).await {
-                tracing::warn!("recording sweep failed: {e}");
-            }
-        }
+    crate::leader::every(state, SWEEP_EVERY, "recording sweep", |s| async move {
+        sweep(&s, crate::now().millis()).await
     })
 }
 

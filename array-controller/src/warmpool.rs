@@ -22,19 +22,12 @@ const COMMAND_TTL: Duration = Duration::from_secs(60);
 
 /// Starts the leader's sizing task.
 pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(TICK);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            if !state.leader.is_leader() {
-                continue;
-            }
-            if let Err(e) = pass(&state).await {
-                tracing::warn!("sizing the warm pools per game failed: {e}");
-            }
-        }
-    })
+    crate::leader::every(
+        state,
+        TICK,
+        "sizing the warm pools per game",
+        |s| async move { pass(&s).await },
+    )
 }
 
 /// One sizing pass; returns how many boards were sent a new list.

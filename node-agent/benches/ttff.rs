@@ -25,14 +25,14 @@
 
 #[path = "../../array-controller/tests/support/mod.rs"]
 mod ctl;
+#[path = "../../array-controller/tests/support/large_apk.rs"]
+mod large_apk;
 #[path = "../tests/support/peer.rs"]
 mod peer;
 #[path = "../tests/support/stack.rs"]
 mod stack;
 #[path = "../tests/support/mod.rs"]
 mod support;
-#[path = "../../array-controller/tests/support/large_apk.rs"]
-mod large_apk;
 
 use std::time::{Duration, Instant};
 

@@ -243,6 +243,11 @@ pub async fn instance_report(
 ) -> Result<(), sqlx::Error> {
     topology::upsert_instance(tx, board_id, instance, now).await?;
     slots::recount_warm(tx, board_id, &instance.spec_id).await?;
+    touch_in(tx, board_id, now).await
+}
+
+/// The board was heard at `now` (in the caller's transaction).
+async fn touch_in(tx: &mut WriteTx, board_id: &str, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query(TOUCH)
         .bind(now)
         .bind(board_id)
@@ -262,12 +267,7 @@ pub async fn instance_gone(
     if let Some(spec) = topology::remove_instance(tx, board_id, instance_id).await? {
         slots::recount_warm(tx, board_id, &spec).await?;
     }
-    sqlx::query(TOUCH)
-        .bind(now)
-        .bind(board_id)
-        .execute(&mut ***tx)
-        .await?;
-    Ok(())
+    touch_in(tx, board_id, now).await
 }
 
 /// What a board said about a package (by its SHA-256).
