@@ -8,7 +8,13 @@
  * answers with it; a claimed ticket carries its session's). The client keeps the keys it was
  * given, by id, and sends each as `Authorization: Bearer <play_key>` (the ticket's event stream,
  * which browsers open without headers, as `?key=`); a key is forgotten when its play is left.
+ *
+ * An answer that says "try again shortly" — `503` (the controller busy or its database away)
+ * or `429`, with `Retry-After` — is retried after the time it names (at most
+ * {@link RETRY_MAX_WAIT_MS} each, {@link RETRY_ATTEMPTS} attempts in all). Every call here is
+ * safe to repeat: acquire carries its `Idempotency-Key`, the rest read or end a play.
  */
+import { realClock, sleep, type Clock } from "./clock.js";
 import { PlayrackError, SdkCode } from "./errors.js";
 import type {
   AcquireRequest,
@@ -22,6 +28,18 @@ import type {
 
 export type FetchFn = (input: string, init?: RequestInit) => Promise<Response>;
 
+/** Attempts of one call answered "try again shortly" (the first included). */
+export const RETRY_ATTEMPTS = 4;
+/** The longest `Retry-After` the client waits for; a longer one is waited for this long. */
+export const RETRY_MAX_WAIT_MS = 5_000;
+
+/** How long a "try again shortly" answer asks to wait, in ms (`Retry-After` in seconds). */
+export function retryAfterMs(res: Response): number | undefined {
+  if (res.status !== 503 && res.status !== 429) return undefined;
+  const secs = Number(res.headers.get("retry-after") ?? "1");
+  return Number.isFinite(secs) && secs >= 0 ? Math.min(secs * 1000, RETRY_MAX_WAIT_MS) : 1000;
+}
+
 export class ApiClient {
   /** Play keys by ticket or session id. */
   private readonly keys = new Map<string, string>();
@@ -30,6 +48,7 @@ export class ApiClient {
   constructor(
     readonly base: string,
     private readonly fetchFn: FetchFn,
+    private readonly clock: Clock = realClock,
   ) {}
 
   /** An absolute or base-relative URL for a controller path (`/v1/…`) or a URL the controller gave. */
@@ -114,10 +133,16 @@ export class ApiClient {
       (init.headers as Record<string, string>)["content-type"] = "application/json";
     }
     let res: Response;
-    try {
-      res = await this.fetchFn(this.url(path), init);
-    } catch (e) {
-      throw new PlayrackError(SdkCode.NETWORK, `${method} ${path}: ${e instanceof Error ? e.message : String(e)}`);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        res = await this.fetchFn(this.url(path), init);
+      } catch (e) {
+        throw new PlayrackError(SdkCode.NETWORK, `${method} ${path}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      const wait = retryAfterMs(res);
+      if (wait === undefined || attempt >= RETRY_ATTEMPTS) break;
+      await res.body?.cancel().catch(() => undefined);
+      await sleep(this.clock, wait);
     }
     const text = await res.text().catch(() => "");
     let json: unknown;

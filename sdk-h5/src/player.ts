@@ -208,7 +208,7 @@ export class Player {
     const env: Env = { ...browserEnv(), ...options.env };
     if (!options.env?.random) env.random = strongRandom();
     this.env = env;
-    this.api = new ApiClient(options.apiBase ?? "", env.fetch);
+    this.api = new ApiClient(options.apiBase ?? "", env.fetch, env.clock);
     this.policy = { ...DEFAULT_RECONNECT, ...(options.reconnectGraceMs !== undefined ? { graceMs: options.reconnectGraceMs } : {}) };
     this.deviceId = resolveDeviceId(options.deviceId, env.storage, env.random);
     this.view = env.view(container, options.rotation ?? 0);

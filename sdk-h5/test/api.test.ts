@@ -7,12 +7,27 @@ type Call = { url: string; init: RequestInit | undefined };
 
 function client(respond: (c: Call) => Response | Promise<Response>) {
   const calls: Call[] = [];
-  const api = new ApiClient("https://ctl.example/", async (url, init) => {
-    const c = { url, init };
-    calls.push(c);
-    return respond(c);
-  });
-  return { api, calls };
+  const slept: number[] = [];
+  // A clock whose timers fire at once, recording how long they were set for.
+  const clock = {
+    now: () => 0,
+    setTimeout: (f: () => void, ms: number) => {
+      slept.push(ms);
+      queueMicrotask(f);
+      return 0;
+    },
+    clearTimeout: () => {},
+  };
+  const api = new ApiClient(
+    "https://ctl.example/",
+    async (url, init) => {
+      const c = { url, init };
+      calls.push(c);
+      return respond(c);
+    },
+    clock,
+  );
+  return { api, calls, slept };
 }
 
 const json = (body: unknown, status = 200, type = "application/json") =>
@@ -88,4 +103,31 @@ test("ids are escaped in paths; URLs the controller gives are kept absolute", as
   assert.equal(api.url("/probe"), "https://ctl.example/probe");
   assert.equal(new ApiClient("", fetch).url("/v1/x"), "/v1/x");
   assert.equal(api.ticketEventsUrl("t1"), "https://ctl.example/v1/play/tickets/t1/events");
+});
+
+const busy = (retryAfter: string | null, status = 503) =>
+  new Response(
+    JSON.stringify({ type: "https://playrack.dev/problems/busy", title: "Busy", status, code: "BUSY", detail: "retry it" }),
+    { status, headers: { "content-type": "application/problem+json", ...(retryAfter === null ? {} : { "retry-after": retryAfter }) } },
+  );
+
+test("a busy answer is retried after its Retry-After with the same Idempotency-Key", async () => {
+  const answers = [busy("2"), busy(null, 429), json({ status: "ASSIGNED", session_id: "ses_1", room_id: "r", board_id: "b", spec_id: "hd", downgraded: false, play_key: "pk1_s" })];
+  const { api, calls, slept } = client(() => answers.shift()!);
+  const res = await api.acquire({ link: "abc", device_id: "d".repeat(20) }, "key-9");
+  assert.equal(res.status, "ASSIGNED");
+  assert.equal(calls.length, 3);
+  assert.deepEqual(slept, [2000, 1000], "Retry-After, else a second");
+  for (const c of calls) assert.equal((c.init?.headers as Record<string, string>)["Idempotency-Key"], "key-9");
+});
+
+test("retries stop after a few attempts and long waits are capped; other errors are not retried", async () => {
+  const { api, calls, slept } = client(() => busy("3600"));
+  await assert.rejects(api.linkCard("abc"), (e: unknown) => e instanceof PlayrackError && e.code === "BUSY" && e.status === 503);
+  assert.equal(calls.length, 4);
+  assert.deepEqual(slept, [5000, 5000, 5000]);
+  const other = client(() => json({ type: "t", title: "Unprocessable", status: 422, code: "VALIDATION_FAILED", detail: "no" }, 422, "application/problem+json"));
+  await assert.rejects(other.api.linkCard("abc"), (e: unknown) => e instanceof PlayrackError && e.code === "VALIDATION_FAILED");
+  assert.equal(other.calls.length, 1);
+  assert.deepEqual(other.slept, []);
 });
