@@ -40,4 +40,4 @@ echo "== scheduler benchmark, short form (correctness only; figures printed, nev
 cargo test --workspace --locked --bench scheduler -- --short
 cargo test --workspace --locked --bench scheduler -- --short --pg
 echo "== tap-to-first-frame benchmark, short form (warm pool per game vs blank; figures printed, never asserted)"
-cargo test -p node-agent --locked --bench ttff -- --short
+cargo test --workspace --locked --bench ttff -- --short

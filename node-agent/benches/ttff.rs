@@ -88,6 +88,11 @@ struct GameUnder {
 
 fn main() {
     let args = Args::parse();
+    // Only warnings, unless RUST_LOG says otherwise: the figures are the output.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .try_init();
     let large_mb = args.large_mb.unwrap_or(if args.short { 16 } else { 150 });
     let plays = args.plays.unwrap_or(if args.short { 2 } else { 5 });
     let rt = tokio::runtime::Builder::new_multi_thread()
