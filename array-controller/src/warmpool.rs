@@ -37,10 +37,12 @@ pub async fn pass(state: &AppState) -> Result<usize, sqlx::Error> {
     let max = state.config.warm_games_max_per_room;
     let now = crate::now().millis();
     let since = crate::db::id_floor("ses", now - i64::from(window) * 1000);
+    // A minute ahead covers replicas whose clocks run a little fast.
+    let until = crate::db::id_floor("ses", now + 60_000);
     let mut packages: HashMap<String, Option<WarmGame>> = HashMap::new();
     let mut games = Vec::new();
     let mut slots = BTreeMap::new();
-    for a in store::warm::arrivals(pool, &since).await? {
+    for a in store::warm::arrivals(pool, &since, &until).await? {
         let target = room_target(a.n.clamp(0, i64::from(u32::MAX)) as u32, window, max);
         if target == 0 {
             continue;

@@ -69,7 +69,10 @@ fn hot_queries() -> Vec<(&'static str, String, Vec<Arg>)> {
         (
             "warm_arrivals",
             warm::ARRIVALS,
-            vec![Text("ses_01zzzzzzzzzzzzzzzzzzzzzzzz")],
+            vec![
+                Text("ses_01zzzzzzzzzzzzzzzzzzzzzzzz"),
+                Text("ses_02zzzzzzzzzzzzzzzzzzzzzzzz"),
+            ],
         ),
         ("waiting_tenants", tickets::WAITING_TENANTS, vec![]),
         ("heads", tickets::HEADS, vec![Text("ten_x"), Int(32)]),

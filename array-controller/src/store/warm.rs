@@ -68,8 +68,8 @@ pub async fn primed_candidates(
         .await
 }
 
-/// Plays started (sessions reserved) since the session id `since` — ids sort by time, so
-/// this reads the primary key's recent end only — per version, room and spec.
+/// Plays started (sessions reserved) between two session ids — ids sort by time, so this
+/// reads the primary key's recent end only — per version, room and spec.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Arrivals {
     pub version_id: String,
@@ -78,12 +78,24 @@ pub struct Arrivals {
     pub n: i64,
 }
 
-/// The query of [`arrivals`] (its plan is checked in `tests/store_plans.rs`).
-pub const ARRIVALS: &str = "SELECT version_id, room_id, spec_id, COUNT(*) AS n FROM sessions WHERE id >= $1 \
-     GROUP BY version_id, room_id, spec_id";
+/// The query of [`arrivals`] (its plan is checked in `tests/store_plans.rs`). The window is
+/// read in id order with a limit, which ties both databases' planners to the primary key's
+/// range (one once read the whole table for a one-sided range) and bounds a pass's work.
+pub const ARRIVALS: &str = "SELECT version_id, room_id, spec_id, COUNT(*) AS n FROM \
+     (SELECT version_id, room_id, spec_id FROM sessions WHERE id >= $1 AND id <= $2 \
+     ORDER BY id LIMIT 100000) recent GROUP BY version_id, room_id, spec_id";
 
-pub async fn arrivals(pool: &AnyPool, since: &str) -> Result<Vec<Arrivals>, sqlx::Error> {
-    sqlx::query_as(ARRIVALS).bind(since).fetch_all(pool).await
+/// `since` and `until`: session ids bounding the window (see [`crate::db::id_floor`]).
+pub async fn arrivals(
+    pool: &AnyPool,
+    since: &str,
+    until: &str,
+) -> Result<Vec<Arrivals>, sqlx::Error> {
+    sqlx::query_as(ARRIVALS)
+        .bind(since)
+        .bind(until)
+        .fetch_all(pool)
+        .await
 }
 
 /// A version's package, as a board primes it.
