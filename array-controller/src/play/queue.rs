@@ -179,11 +179,20 @@ pub async fn promote(state: &AppState) -> PlayResult<usize> {
     let mut promoted = Vec::new();
     let tenants = tickets::waiting_tenants(&state.db.pool).await?;
     for tenant in tenants {
-        for (id, request) in tickets::heads(&state.db.pool, &tenant, PROMOTE_PER_TENANT).await? {
-            match promote_one(state, &id, &request).await? {
-                Some(Some(session)) => promoted.push(session),
-                Some(None) => {} // gone meanwhile, or can never be served: next ticket
-                None => break,   // no room for this line now
+        let mut tries = 0;
+        'line: while tries < PROMOTE_PER_TENANT {
+            let heads = tickets::heads(&state.db.pool, &tenant, PROMOTE_PER_TENANT - tries).await?;
+            if heads.is_empty() {
+                break;
+            }
+            for (id, request) in heads {
+                tries += 1;
+                match promote_one(state, &id, &request).await? {
+                    Promotion::Promoted(session) => promoted.push(session),
+                    Promotion::Skipped => {}
+                    Promotion::Overtaken => continue 'line,
+                    Promotion::NoRoom => break 'line,
+                }
             }
         }
     }
@@ -195,13 +204,21 @@ pub async fn promote(state: &AppState) -> PlayResult<usize> {
     Ok(promoted.len())
 }
 
-/// Tries to promote one ticket: `Some(Some(session))` promoted, `Some(None)` skipped (taken by
-/// another promoter, or can no longer be served and expired), `None` no room for it.
-async fn promote_one(
-    state: &AppState,
-    id: &str,
-    request: &str,
-) -> PlayResult<Option<Option<String>>> {
+/// What became of one ticket a promotion pass tried.
+enum Promotion {
+    /// Its play was reserved: the session.
+    Promoted(String),
+    /// Gone meanwhile (claimed by another promoter, cancelled), or it can never be served and
+    /// was expired: the next ticket is tried.
+    Skipped,
+    /// A ticket ahead of it arrived after the pass read the line: the line is read again.
+    Overtaken,
+    /// No room for it now: the line waits.
+    NoRoom,
+}
+
+/// Tries to promote one ticket.
+async fn promote_one(state: &AppState, id: &str, request: &str) -> PlayResult<Promotion> {
     let request: AcquireRequest = serde_json::from_str(request)?;
     // Resolved before the transaction: no pool connection is held while others are needed.
     let play = match acquire::resolve(state, request).await {
@@ -214,7 +231,7 @@ async fn promote_one(
                 tickets::close(&mut tx, id, TicketState::Expired).await?;
             }
             tx.commit().await?;
-            return Ok(Some(None));
+            return Ok(Promotion::Skipped);
         }
         Err(e) => return Err(e),
     };
@@ -231,11 +248,14 @@ async fn promote_one(
         )
         .await?;
         if !tickets::lock_waiting(&mut tx, state.db.backend, id).await? {
-            return Ok(Some(None));
+            return Ok(Promotion::Skipped);
+        }
+        if !tickets::is_head(&mut tx, &play.tenant_id, id).await? {
+            return Ok(Promotion::Overtaken);
         }
         match acquire::place(state, &mut tx, &play, now, acquire::Locked::Skip).await? {
             Placed::Raced => continue,
-            Placed::Queue(_) => return Ok(None),
+            Placed::Queue(_) => return Ok(Promotion::NoRoom),
             Placed::Assigned(a) => {
                 let session = match acquire::reserve(state, &mut tx, &play, &a, now, Some(id)).await
                 {
@@ -248,18 +268,18 @@ async fn promote_one(
                             tickets::close(&mut tx, id, TicketState::Expired).await?;
                         }
                         tx.commit().await?;
-                        return Ok(Some(None));
+                        return Ok(Promotion::Skipped);
                     }
                     Err(e) => return Err(e),
                 };
                 let deadline = now + i64::from(state.config.claim_ttl_secs) * 1000;
                 tickets::promoted(&mut tx, id, &session, deadline).await?;
                 tx.commit().await?;
-                return Ok(Some(Some(session)));
+                return Ok(Promotion::Promoted(session));
             }
         }
     }
-    Ok(None)
+    Ok(Promotion::NoRoom)
 }
 
 /// Evicts tickets whose clients went quiet, expires unclaimed promotions, then promotes.

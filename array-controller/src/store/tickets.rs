@@ -155,8 +155,22 @@ pub async fn heads(
         .await
 }
 
-/// Locks a ticket for promotion if it is still waiting (on PostgreSQL skipping one another
-/// promoter holds); false when it is not available.
+/// Whether `id` is the first waiting ticket of the tenant's line, as the transaction sees it:
+/// a promotion pass works from heads read before it began, and a ticket ahead of them may have
+/// arrived since.
+pub async fn is_head(tx: &mut WriteTx, tenant_id: &str, id: &str) -> Result<bool, sqlx::Error> {
+    let head: Option<(String, String)> = sqlx::query_as(HEADS)
+        .bind(tenant_id)
+        .bind(1i64)
+        .fetch_optional(&mut ***tx)
+        .await?;
+    Ok(head.is_some_and(|(h, _)| h == id))
+}
+
+/// Locks a ticket for promotion if it is still waiting; false when it is not. On PostgreSQL
+/// this waits for a row lock held by the ticket's own poll or cancel rather than skipping the
+/// ticket: promoters of one line already take turns, and skipping a polled ticket would let
+/// the one behind it go first.
 pub async fn lock_waiting(
     tx: &mut WriteTx,
     backend: Backend,
@@ -165,7 +179,7 @@ pub async fn lock_waiting(
     let sql = match backend {
         Backend::Sqlite => "SELECT id FROM tickets WHERE id = $1 AND state = 'waiting'",
         Backend::Postgres => {
-            "SELECT id FROM tickets WHERE id = $1 AND state = 'waiting' FOR UPDATE SKIP LOCKED"
+            "SELECT id FROM tickets WHERE id = $1 AND state = 'waiting' FOR UPDATE"
         }
     };
     Ok(sqlx::query_scalar::<_, String>(sql)
