@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use android_injector::encode::video::{VideoConfig, VideoEncoder};
 use android_injector::game::{Game, GameConfig, I420};
-use android_injector::scrcpy::control_msg::{AMOTION_EVENT_ACTION_DOWN, AMOTION_EVENT_ACTION_UP};
+use playrack_scrcpy::control_msg::{AMOTION_EVENT_ACTION_DOWN, AMOTION_EVENT_ACTION_UP};
 
 fn bench(width: u32, height: u32, bit_rate: u32, frames: usize) {
     let mut game = Game::new(

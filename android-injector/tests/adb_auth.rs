@@ -24,7 +24,11 @@ fn adb_keys_without_the_hosts_key_leaves_it_unauthorized() {
     let tmp = tempfile::tempdir().unwrap();
     let keys = tmp.path().join("adb_keys");
     // Some other host's key (the crate's test vector), not this server's.
-    std::fs::write(&keys, include_str!("../src/adb/testdata/adbkey.pub")).unwrap();
+    std::fs::write(
+        &keys,
+        include_str!("../../crates/adb-proto/src/testdata/adbkey.pub"),
+    )
+    .unwrap();
     let device = DeviceProcess::start(&["--adb-keys", keys.to_str().unwrap()]);
     let s = device.serial();
     adb.connect_until(&s, "unauthorized");

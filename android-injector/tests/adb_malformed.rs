@@ -5,7 +5,7 @@
 mod adb_support;
 
 use adb_support::{AdbServer, DeviceProcess, RawHost};
-use android_injector::adb::packet::{
+use playrack_adb_proto::packet::{
     self, A_CLSE, A_CNXN, A_OKAY, A_OPEN, A_VERSION, A_WRTE, MAX_PAYLOAD, Packet,
 };
 

@@ -6,7 +6,7 @@
 mod adb_support;
 
 use adb_support::{DeviceProcess, RawHost};
-use android_injector::adb::sync;
+use playrack_adb_proto::sync;
 
 /// Runs one sync request on a fresh `sync:` stream; returns everything the device sent
 /// before closing the stream (or at least `want` bytes).

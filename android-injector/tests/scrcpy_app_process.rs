@@ -10,11 +10,9 @@ use android_injector::device::props::Identity;
 use android_injector::device::shell::{Input, Io, Output, Session};
 use android_injector::device::{AuthConfig, Device, DeviceConfig, DeviceHooks};
 use android_injector::scrcpy::app_process::{GameHooks, LAUNCHER_PACKAGE, install};
-use android_injector::scrcpy::control_msg::*;
-use android_injector::scrcpy::stream::CODEC_ID_H264;
-use android_injector::scrcpy::{
-    ControlMsg, Demuxer, DemuxerConfig, Options, StreamEvent, StreamKind,
-};
+use playrack_scrcpy::control_msg::*;
+use playrack_scrcpy::stream::CODEC_ID_H264;
+use playrack_scrcpy::{ControlMsg, Demuxer, DemuxerConfig, Options, StreamEvent, StreamKind};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 use tokio::time::timeout;
 
@@ -181,7 +179,7 @@ async fn app_process_serves_the_game_on_the_abstract_socket() {
     let mut events = Vec::new();
     let mut buf = vec![0u8; 64 * 1024];
     let mut decoder = openh264::decoder::Decoder::new().unwrap();
-    let mut merger = android_injector::scrcpy::stream::PacketMerger::new();
+    let mut merger = playrack_scrcpy::stream::PacketMerger::new();
     let mut decoded = 0;
     while decoded < 10 {
         let n = timeout(WAIT, video.read(&mut buf)).await.unwrap().unwrap();
@@ -327,7 +325,7 @@ async fn tap_counter_survives_a_tar_of_the_app_data_into_a_fresh_device() {
 /// software one; asking for an encoder the device lacks fails as the server does.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_lists_its_encoders_and_refuses_one_it_lacks() {
-    use android_injector::scrcpy::encoders::{self, EncoderKind, HW_AVC, SW_AVC};
+    use playrack_scrcpy::encoders::{self, EncoderKind, HW_AVC, SW_AVC};
     let server = format!("CLASSPATH={JAR} app_process / com.genymobile.scrcpy.Server 4.1");
     for hw in [true, false] {
         let dir = tempfile::tempdir().unwrap();

@@ -8,16 +8,14 @@ use std::path::Path;
 use std::time::Duration;
 
 use android_injector::game::{LumaRef, read_frame_number, read_probe_block};
-use android_injector::scrcpy::client::{self, Client, MediaReader};
-use android_injector::scrcpy::control_msg::*;
-use android_injector::scrcpy::device_msg::DeviceMsgReader;
 use android_injector::scrcpy::server::{self, DeviceScreen, SharedScreen};
-use android_injector::scrcpy::stream::{CODEC_ID_H264, CODEC_ID_OPUS, PacketMerger};
-use android_injector::scrcpy::{
-    ControlMsg, DeviceMsg, Options, SCRCPY_VERSION, Session, StreamEvent,
-};
 use openh264::decoder::Decoder;
 use openh264::formats::YUVSource;
+use playrack_scrcpy::client::{self, Client, MediaReader};
+use playrack_scrcpy::control_msg::*;
+use playrack_scrcpy::device_msg::DeviceMsgReader;
+use playrack_scrcpy::stream::{CODEC_ID_H264, CODEC_ID_OPUS, PacketMerger};
+use playrack_scrcpy::{ControlMsg, DeviceMsg, Options, SCRCPY_VERSION, Session, StreamEvent};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;

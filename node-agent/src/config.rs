@@ -20,7 +20,7 @@ pub const DEFAULT_ADB_PORT: u16 = 5137;
 /// Default package cache budget: 20 GiB, room for a few dozen large games.
 pub const DEFAULT_PACKAGE_CACHE_BYTES: u64 = 20 << 30;
 /// Default scrcpy server version, the protocol `android-injector` speaks.
-pub const DEFAULT_INJECTOR_VERSION: &str = android_injector::scrcpy::SCRCPY_VERSION;
+pub const DEFAULT_INJECTOR_VERSION: &str = playrack_scrcpy::SCRCPY_VERSION;
 /// Default WebRTC UDP port (one socket for every session on the board).
 pub const DEFAULT_WEBRTC_PORT: u16 = 7700;
 /// The image the Docker driver runs when none is configured (built by

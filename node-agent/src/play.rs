@@ -24,12 +24,12 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use android_injector::scrcpy::client::{self, CONNECT_ATTEMPTS, CONNECT_DELAY, MediaReader};
-use android_injector::scrcpy::encoders::{self, Encoder, EncoderKind};
-use android_injector::scrcpy::options::{LogLevel, SERVER_CLASS, SERVER_PATH};
-use android_injector::scrcpy::{Options, StreamEvent};
 use anyhow::{Context, bail, ensure};
 use playrack_apk::names::{check_activity_name, check_package_name};
+use playrack_scrcpy::client::{self, CONNECT_ATTEMPTS, CONNECT_DELAY, MediaReader};
+use playrack_scrcpy::encoders::{self, Encoder, EncoderKind};
+use playrack_scrcpy::options::{LogLevel, SERVER_CLASS, SERVER_PATH};
+use playrack_scrcpy::{Options, StreamEvent};
 use tokio::net::TcpStream;
 use tokio::process::Child;
 
@@ -318,7 +318,7 @@ pub async fn prepare(
     .await
     .context("no video header from the injector")??;
     ensure!(
-        video_codec == android_injector::scrcpy::stream::CODEC_ID_H264,
+        video_codec == playrack_scrcpy::stream::CODEC_ID_H264,
         "the injector streams codec {video_codec:#x}, not H.264"
     );
     let mut audio = c.audio;
@@ -480,7 +480,7 @@ mod tests {
         ] {
             assert!(cmd.split(' ').any(|a| a == arg), "{arg} in {cmd}");
         }
-        let parsed = android_injector::scrcpy::options::parse_command_line(&cmd).unwrap();
+        let parsed = playrack_scrcpy::options::parse_command_line(&cmd).unwrap();
         assert_eq!(parsed.options, o);
         assert!(check_package_name("com.example.game").is_ok());
         for ok in [".MainActivity", "com.x.Main$Inner", "a_b.C1"] {

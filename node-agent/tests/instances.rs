@@ -11,8 +11,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use android_injector::scrcpy::StreamEvent;
-use android_injector::scrcpy::stream::{CODEC_ID_H264, CODEC_ID_OPUS, PacketMerger};
 use node_agent::adb::Adb;
 use node_agent::packages::{PackageCache, default_source};
 use node_agent::play::{self, Injector, PlayRequest};
@@ -21,6 +19,8 @@ use node_agent::runtime::process::ProcessDriver;
 use node_agent::runtime::{InstanceSpec, Runtime, adbd_answers};
 use openh264::decoder::Decoder;
 use openh264::formats::YUVSource;
+use playrack_scrcpy::StreamEvent;
+use playrack_scrcpy::stream::{CODEC_ID_H264, CODEC_ID_OPUS, PacketMerger};
 use playrack_wire::agent::InstanceState;
 use sha2::{Digest, Sha256};
 use support::{virtual_device, wait_until};
@@ -215,7 +215,7 @@ async fn a_play_is_prepared_end_to_end_on_a_virtual_device() {
     assert_eq!(p.video_codec, CODEC_ID_H264);
     assert_eq!(
         p.video_encoder.as_deref(),
-        Some(android_injector::scrcpy::encoders::HW_AVC),
+        Some(playrack_scrcpy::encoders::HW_AVC),
         "the instance's hardware encoder is chosen from its list"
     );
     assert_eq!((p.width, p.height), (360, 640));

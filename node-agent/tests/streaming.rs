@@ -99,7 +99,7 @@ async fn a_play_streams_reacts_to_touch_survives_the_controller_and_restores_its
     assert_eq!(serving.state, InstanceState::Busy);
     assert_eq!(
         serving.encoder.as_deref(),
-        Some(android_injector::scrcpy::encoders::HW_AVC)
+        Some(playrack_scrcpy::encoders::HW_AVC)
     );
     assert!(serving.booted_at.is_some());
     let metrics = reqwest::get(format!("http://{}/metrics", st.agent.agent.http_addr))
@@ -110,7 +110,7 @@ async fn a_play_streams_reacts_to_touch_survives_the_controller_and_restores_its
         .unwrap();
     let line = format!(
         "playrack_agent_instances{{state=\"busy\",encoder=\"{}\"}} 1",
-        android_injector::scrcpy::encoders::HW_AVC
+        playrack_scrcpy::encoders::HW_AVC
     );
     assert!(metrics.contains(&line), "{metrics}");
 

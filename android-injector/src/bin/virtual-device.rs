@@ -145,7 +145,7 @@ async fn main() -> anyhow::Result<()> {
     let hw = if args.no_hw_encoder { "0" } else { "1" };
     device
         .props
-        .set(android_injector::scrcpy::encoders::HW_ENCODER_PROPERTY, hw)
+        .set(playrack_scrcpy::encoders::HW_ENCODER_PROPERTY, hw)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.listen, args.adb_port))
         .await

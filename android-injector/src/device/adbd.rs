@@ -28,10 +28,10 @@ use tokio::task::JoinSet;
 use super::Device;
 use super::pty::{LineDiscipline, onlcr};
 use super::shell::{Input, Io, Output, Session};
-use crate::adb::packet::MAX_PAYLOAD;
-use crate::adb::service::Service;
-use crate::adb::shell_protocol::{self, HostMessage};
-use crate::adb::transport::{Connection, ConnectionConfig, Event, TransportError};
+use playrack_adb_proto::packet::MAX_PAYLOAD;
+use playrack_adb_proto::service::Service;
+use playrack_adb_proto::shell_protocol::{self, HostMessage};
+use playrack_adb_proto::transport::{Connection, ConnectionConfig, Event, TransportError};
 
 /// Size of the pipes between a shell stream and the command it runs.
 const PIPE_CAPACITY: usize = 64 * 1024;

@@ -20,7 +20,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::adb::sync::Stat;
+use playrack_adb_proto::sync::Stat;
 
 /// Where each mapped Android prefix lives under `<data_dir>/fs`, and whether it is writable.
 /// Longest prefix first.

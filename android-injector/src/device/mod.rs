@@ -4,7 +4,7 @@
 //!   ([`fs`]), installed packages ([`packages`]), abstract sockets ([`sockets`]), the shell
 //!   command registry ([`shell`]), the display, the foreground app, and the [`DeviceHooks`]
 //!   through which the game and input side learn about `am start`, `input tap` and friends.
-//! - [`adbd`]: the adb daemon — TCP listener, one [`crate::adb::transport::Connection`] per
+//! - [`adbd`]: the adb daemon — TCP listener, one [`playrack_adb_proto::transport::Connection`] per
 //!   host, and the services (`shell`, `exec`, `sync`, `localabstract`, `tcp`).
 //! - [`sync`]: the file side of the `sync:` service (push / pull / stat / list).
 //! - [`pty`]: the line discipline of interactive (`pty`) shell sessions.
@@ -31,9 +31,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use crate::adb::auth::AdbKeys;
-use crate::adb::transport::AuthMode;
 pub use packages::InstalledPackage;
+use playrack_adb_proto::auth::AdbKeys;
+use playrack_adb_proto::transport::AuthMode;
 pub use props::Identity;
 pub use shell::Command;
 pub use sockets::{AbstractListener, AbstractSockets};

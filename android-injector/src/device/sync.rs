@@ -1,6 +1,6 @@
 //! The `sync:` service: push, pull, stat and list against the sandboxed file system.
 //!
-//! Requests are decoded by [`crate::adb::sync`]; every path goes through
+//! Requests are decoded by [`playrack_adb_proto::sync`]; every path goes through
 //! [`crate::device::fs::Sandbox`], so traversal (`..`, symlinks out, unmapped absolute paths)
 //! is refused with the errno adbd would report. Like adbd, a failed `SEND` or `RECV` answers
 //! `FAIL <message>` and ends the session. A `SEND` that fails part-way (quota, refused path)
@@ -13,7 +13,7 @@ use std::sync::Arc;
 use super::Device;
 use super::adbd::AdbStream;
 use super::fs::FsError;
-use crate::adb::sync::{self as proto, Request};
+use playrack_adb_proto::sync::{self as proto, Request};
 
 /// How much pulled data is batched into one stream write (several DATA messages).
 const RECV_BATCH: usize = 4 * proto::SYNC_DATA_MAX;

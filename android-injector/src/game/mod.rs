@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 
 pub use frame::{I420, LumaRef, Yuv};
 
-use crate::scrcpy::control_msg::{
+use playrack_scrcpy::control_msg::{
     AKEY_EVENT_ACTION_DOWN, AKEYCODE_BACK, AKEYCODE_F12, AKEYCODE_HOME,
     AMOTION_EVENT_ACTION_CANCEL, AMOTION_EVENT_ACTION_DOWN, AMOTION_EVENT_ACTION_MOVE,
     AMOTION_EVENT_ACTION_UP,

@@ -17,18 +17,18 @@
 
 use std::sync::Arc;
 
-use super::control_msg::{
-    AKEY_EVENT_ACTION_DOWN, AKEY_EVENT_ACTION_UP, AMOTION_EVENT_ACTION_DOWN,
-    AMOTION_EVENT_ACTION_MOVE, AMOTION_EVENT_ACTION_UP, POINTER_ID_GENERIC_FINGER,
-};
-use super::encoders;
-use super::options::{LogLevel, OptionsError, parse_app_process_args};
 use super::server::{self, DeviceScreen, SharedScreen, Tunnel};
 use crate::device::packages::InstalledPackage;
 use crate::device::shell::Context;
 use crate::device::sockets::{AbstractListener, AbstractSockets};
 use crate::device::{Device, DeviceHooks, InputEvent};
 use crate::game::{Game, GameConfig, TapStore};
+use playrack_scrcpy::control_msg::{
+    AKEY_EVENT_ACTION_DOWN, AKEY_EVENT_ACTION_UP, AMOTION_EVENT_ACTION_DOWN,
+    AMOTION_EVENT_ACTION_MOVE, AMOTION_EVENT_ACTION_UP, POINTER_ID_GENERIC_FINGER,
+};
+use playrack_scrcpy::encoders;
+use playrack_scrcpy::options::{LogLevel, OptionsError, parse_app_process_args};
 
 /// What the display shows when no app is in the foreground.
 pub const LAUNCHER_PACKAGE: &str = "com.android.launcher3";
@@ -195,7 +195,7 @@ async fn app_process(mut ctx: Context, screen: SharedScreen) -> i32 {
     // the class is loaded from CLASSPATH: the jar has to be there
     let jar = launch.classpath.clone().unwrap_or_default();
     if jar.is_empty() || ctx.device.fs.stat(&ctx.cwd, &jar).is_err() {
-        let class = super::options::SERVER_CLASS;
+        let class = playrack_scrcpy::options::SERVER_CLASS;
         ctx.err(format!(
             "Error: Could not find class '{class}'\n\
              java.lang.ClassNotFoundException: Didn't find class \"{class}\" on path: DexPathList[[zip file \"{jar}\"]]\n"

@@ -28,30 +28,14 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 
-use super::control_msg::{ControlMsg, ControlMsgReader, Position};
-use super::device_msg::DeviceMsg;
-use super::options::{AudioCodec, Options, VideoCodec};
-use super::stream::{self, CODEC_ID_ERROR, DUMMY_BYTE, StreamWriter};
-pub use super::tunnel::Tunnel;
 use crate::encode::audio::{AudioEncoder, AudioSynth, CHANNELS, FRAME_SAMPLES, FRAME_US};
 use crate::encode::video::{VideoConfig, VideoEncoder, video_size};
 use crate::game::{Game, GameConfig, I420, TapStore};
-
-impl Tunnel for tokio::net::TcpListener {
-    type Stream = tokio::net::TcpStream;
-    async fn open(&mut self) -> io::Result<Self::Stream> {
-        let (s, _) = self.accept().await?;
-        Ok(s)
-    }
-}
-
-impl Tunnel for tokio::net::UnixListener {
-    type Stream = tokio::net::UnixStream;
-    async fn open(&mut self) -> io::Result<Self::Stream> {
-        let (s, _) = self.accept().await?;
-        Ok(s)
-    }
-}
+use playrack_scrcpy::control_msg::{ControlMsg, ControlMsgReader, Position};
+use playrack_scrcpy::device_msg::DeviceMsg;
+use playrack_scrcpy::options::{AudioCodec, Options, VideoCodec};
+use playrack_scrcpy::stream::{self, CODEC_ID_ERROR, DUMMY_BYTE, StreamWriter};
+pub use playrack_scrcpy::tunnel::Tunnel;
 
 /// Streams handed over by whoever accepts connections on the abstract socket name.
 pub struct ChannelTunnel<S>(pub mpsc::Receiver<S>);

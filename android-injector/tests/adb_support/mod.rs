@@ -12,10 +12,10 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use android_injector::adb::packet::{
+use android_injector::device::{AuthConfig, Device, DeviceConfig, Identity};
+use playrack_adb_proto::packet::{
     self, A_CNXN, A_OPEN, A_VERSION, MAX_PAYLOAD, Packet, PacketDecoder,
 };
-use android_injector::device::{AuthConfig, Device, DeviceConfig, Identity};
 
 /// How long any single condition may take before the test fails.
 pub const TIMEOUT: Duration = Duration::from_secs(30);

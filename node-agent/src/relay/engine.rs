@@ -32,7 +32,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use android_injector::scrcpy::control_msg::ControlMsg;
+use playrack_scrcpy::control_msg::ControlMsg;
 use playrack_wire::input::InputMessage;
 use playrack_wire::signaling::{AgentSignal, PeerRole, StreamStats};
 use str0m::change::SdpOffer;

@@ -6,7 +6,7 @@
 //! size is not the size it encodes at, so the relay keeps that size from the video stream's
 //! session packets and converts at the last moment.
 
-use android_injector::scrcpy::control_msg::{
+use playrack_scrcpy::control_msg::{
     AKEY_EVENT_ACTION_DOWN, AKEY_EVENT_ACTION_UP, AKEYCODE_BACK, AKEYCODE_F12, AKEYCODE_HOME,
     AMOTION_EVENT_ACTION_DOWN, AMOTION_EVENT_ACTION_MOVE, AMOTION_EVENT_ACTION_UP, ControlMsg,
     Position,

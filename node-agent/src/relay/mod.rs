@@ -21,9 +21,9 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use android_injector::scrcpy::StreamEvent;
-use android_injector::scrcpy::client::MediaReader;
-use android_injector::scrcpy::control_msg::ControlMsg;
+use playrack_scrcpy::StreamEvent;
+use playrack_scrcpy::client::MediaReader;
+use playrack_scrcpy::control_msg::ControlMsg;
 use playrack_wire::signaling::{AgentSignal, PeerRole, StreamStats};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};

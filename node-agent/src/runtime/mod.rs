@@ -185,7 +185,7 @@ pub fn check_id(id: &str) -> anyhow::Result<()> {
 /// published Docker port accepts TCP before the container listens, so a bare connect proves
 /// nothing.)
 pub async fn adbd_answers(addr: SocketAddr) -> bool {
-    use android_injector::adb::packet::{self, A_CNXN, A_VERSION, MAX_PAYLOAD, Packet};
+    use playrack_adb_proto::packet::{self, A_CNXN, A_VERSION, MAX_PAYLOAD, Packet};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let probe = async {
         let mut s = tokio::net::TcpStream::connect(addr).await?;

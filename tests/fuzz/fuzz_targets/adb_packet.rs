@@ -3,7 +3,7 @@
 //! same packets (or the same error) as fed at once, every packet respects the limit, and
 //! encoding a packet decodes to the same packet.
 #![no_main]
-use android_injector::adb::packet::{Checksum, MAX_PAYLOAD, MAX_PAYLOAD_V1, PacketDecoder, encode};
+use playrack_adb_proto::packet::{Checksum, MAX_PAYLOAD, MAX_PAYLOAD_V1, PacketDecoder, encode};
 use libfuzzer_sys::fuzz_target;
 use playrack_fuzz::pieces;
 

@@ -2,7 +2,7 @@
 //! window size). Fed in pieces it yields the same messages as fed at once, within the size
 //! limit; re-encoding stdin gives back the same frame.
 #![no_main]
-use android_injector::adb::shell_protocol::{Decoder, HostMessage, ID_STDIN, MAX_MESSAGE, encode};
+use playrack_adb_proto::shell_protocol::{Decoder, HostMessage, ID_STDIN, MAX_MESSAGE, encode};
 use libfuzzer_sys::fuzz_target;
 use playrack_fuzz::pieces;
 

@@ -2,7 +2,7 @@
 //! yields the same requests as fed at once; paths and DATA stay within their limits; a SEND
 //! target always splits into a path and a mode.
 #![no_main]
-use android_injector::adb::sync::{Decoder, MAX_PATH, Request, SYNC_DATA_MAX, parse_send_target};
+use playrack_adb_proto::sync::{Decoder, MAX_PATH, Request, SYNC_DATA_MAX, parse_send_target};
 use libfuzzer_sys::fuzz_target;
 use playrack_fuzz::pieces;
 

@@ -3,10 +3,10 @@
 //! control, CLSE — fed arbitrary bytes in pieces, with service names parsed as adbd does.
 //! Everything the device sends back is well-formed adb within the negotiated payload limit.
 #![no_main]
-use android_injector::adb::auth::AdbKeys;
-use android_injector::adb::packet::{Checksum, MAX_PAYLOAD, PacketDecoder};
-use android_injector::adb::service::Service;
-use android_injector::adb::transport::{AuthMode, Connection, ConnectionConfig, Event};
+use playrack_adb_proto::auth::AdbKeys;
+use playrack_adb_proto::packet::{Checksum, MAX_PAYLOAD, PacketDecoder};
+use playrack_adb_proto::service::Service;
+use playrack_adb_proto::transport::{AuthMode, Connection, ConnectionConfig, Event};
 use libfuzzer_sys::fuzz_target;
 use playrack_fuzz::pieces;
 

@@ -4,7 +4,7 @@
 //! the video, keys a player may send only if allowed, and serialise to bytes the device reads
 //! back as the same messages.
 #![no_main]
-use android_injector::scrcpy::control_msg::ControlMsg;
+use playrack_scrcpy::control_msg::ControlMsg;
 use libfuzzer_sys::fuzz_target;
 use playrack_fuzz::relay_input::{allowed_for_player, to_control};
 use playrack_wire::input::InputMessage;

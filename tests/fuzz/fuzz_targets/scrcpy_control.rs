@@ -3,7 +3,7 @@
 //! at once; no message is larger than the maximum; every message read serialises to bytes
 //! that read back as the same message, consuming exactly those bytes.
 #![no_main]
-use android_injector::scrcpy::control_msg::{CONTROL_MSG_MAX_SIZE, ControlMsg, ControlMsgReader};
+use playrack_scrcpy::control_msg::{CONTROL_MSG_MAX_SIZE, ControlMsg, ControlMsgReader};
 use libfuzzer_sys::fuzz_target;
 use playrack_fuzz::pieces;
 

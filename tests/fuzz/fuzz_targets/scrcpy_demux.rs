@@ -4,7 +4,7 @@
 //! once; a device name fits its field; media packets are non-empty, within the bound, and a
 //! session packet never appears on audio.
 #![no_main]
-use android_injector::scrcpy::stream::{
+use playrack_scrcpy::stream::{
     DEVICE_NAME_FIELD_LENGTH, Demuxer, DemuxerConfig, MAX_PACKET_SIZE, StreamEvent, StreamKind,
 };
 use libfuzzer_sys::fuzz_target;

@@ -2,7 +2,7 @@
 //! client-side parser the node agent runs on the control socket. Fed in pieces it yields the
 //! same messages as fed at once; each message serialises to bytes that read back as itself.
 #![no_main]
-use android_injector::scrcpy::device_msg::{DEVICE_MSG_MAX_SIZE, DeviceMsg, DeviceMsgReader};
+use playrack_scrcpy::device_msg::{DEVICE_MSG_MAX_SIZE, DeviceMsg, DeviceMsgReader};
 use libfuzzer_sys::fuzz_target;
 use playrack_fuzz::pieces;
 

@@ -3,7 +3,7 @@
 //! it accepts print back as a command line that parses to the same options (keys it does not
 //! know are kept aside, as scrcpy's server warns about and skips them, and not printed).
 #![no_main]
-use android_injector::scrcpy::options::parse_command_line;
+use playrack_scrcpy::options::parse_command_line;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

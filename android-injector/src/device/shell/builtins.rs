@@ -230,7 +230,7 @@ async fn ls(mut ctx: Context) -> i32 {
     }
     let long = f.contains('l');
     let all = f.contains('a') || f.contains('A');
-    let line = |name: &str, st: &crate::adb::sync::Stat| {
+    let line = |name: &str, st: &playrack_adb_proto::sync::Stat| {
         if long {
             format!(
                 "{} {:>2} shell shell {:>8} {} {name}\n",
@@ -271,7 +271,7 @@ async fn ls(mut ctx: Context) -> i32 {
                 if long {
                     out.push_str(&format!("total {}\n", entries.len()));
                 }
-                let shown: Vec<&(String, crate::adb::sync::Stat)> = entries
+                let shown: Vec<&(String, playrack_adb_proto::sync::Stat)> = entries
                     .iter()
                     .filter(|(n, _)| all || !n.starts_with('.'))
                     .collect();

@@ -18,7 +18,7 @@
 //! [`Demuxer`] is the client side: feed it any chunks, poll events. [`StreamWriter`] is the
 //! server side. The flag bit positions are this version's (they moved down one bit in 4.0).
 
-use super::options::Options;
+use crate::options::Options;
 
 /// Bytes of the device-name block (`DEVICE_NAME_FIELD_LENGTH`).
 pub const DEVICE_NAME_FIELD_LENGTH: usize = 64;
@@ -58,7 +58,7 @@ pub const MAX_PACKET_SIZE: usize = 64 << 20;
 /// NULs.
 pub fn device_meta(name: &str) -> [u8; DEVICE_NAME_FIELD_LENGTH] {
     let mut block = [0u8; DEVICE_NAME_FIELD_LENGTH];
-    let name = super::control_msg::utf8_truncate(name, DEVICE_NAME_FIELD_LENGTH - 1);
+    let name = crate::control_msg::utf8_truncate(name, DEVICE_NAME_FIELD_LENGTH - 1);
     block[..name.len()].copy_from_slice(name.as_bytes());
     block
 }

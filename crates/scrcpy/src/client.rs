@@ -15,14 +15,14 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 
-use super::control_msg::ControlMsg;
-use super::device_msg::{DeviceMsg, DeviceMsgReader};
-use super::options::Options;
-use super::stream::{
+use crate::control_msg::ControlMsg;
+use crate::device_msg::{DeviceMsg, DeviceMsgReader};
+use crate::options::Options;
+use crate::stream::{
     DEVICE_NAME_FIELD_LENGTH, DemuxError, Demuxer, DemuxerConfig, StreamEvent, StreamKind,
     parse_device_meta,
 };
-use super::tunnel::Tunnel;
+use crate::tunnel::Tunnel;
 
 /// scrcpy's retry policy for the first forward connection.
 pub const CONNECT_ATTEMPTS: u32 = 100;

@@ -17,7 +17,7 @@
 
 use std::fmt;
 
-use super::SCRCPY_VERSION;
+use crate::SCRCPY_VERSION;
 
 /// Where scrcpy's client pushes the server (`SC_DEVICE_SERVER_PATH`).
 pub const SERVER_PATH: &str = "/data/local/tmp/scrcpy-server.jar";
@@ -335,11 +335,11 @@ impl VideoCodec {
     /// The codec id at the start of the video stream: the name in ASCII, big-endian.
     pub fn id(self) -> u32 {
         match self {
-            VideoCodec::H264 => super::stream::CODEC_ID_H264,
-            VideoCodec::H265 => super::stream::CODEC_ID_H265,
-            VideoCodec::Av1 => super::stream::CODEC_ID_AV1,
-            VideoCodec::Vp8 => super::stream::CODEC_ID_VP8,
-            VideoCodec::Vp9 => super::stream::CODEC_ID_VP9,
+            VideoCodec::H264 => crate::stream::CODEC_ID_H264,
+            VideoCodec::H265 => crate::stream::CODEC_ID_H265,
+            VideoCodec::Av1 => crate::stream::CODEC_ID_AV1,
+            VideoCodec::Vp8 => crate::stream::CODEC_ID_VP8,
+            VideoCodec::Vp9 => crate::stream::CODEC_ID_VP9,
         }
     }
 }
@@ -358,10 +358,10 @@ impl AudioCodec {
     /// The codec id at the start of the audio stream.
     pub fn id(self) -> u32 {
         match self {
-            AudioCodec::Opus => super::stream::CODEC_ID_OPUS,
-            AudioCodec::Aac => super::stream::CODEC_ID_AAC,
-            AudioCodec::Flac => super::stream::CODEC_ID_FLAC,
-            AudioCodec::Raw => super::stream::CODEC_ID_RAW,
+            AudioCodec::Opus => crate::stream::CODEC_ID_OPUS,
+            AudioCodec::Aac => crate::stream::CODEC_ID_AAC,
+            AudioCodec::Flac => crate::stream::CODEC_ID_FLAC,
+            AudioCodec::Raw => crate::stream::CODEC_ID_RAW,
         }
     }
 }

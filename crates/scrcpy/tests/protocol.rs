@@ -4,10 +4,10 @@
 //! (Genymobile/scrcpy, tag v4.1), plus the stream framing of `Streamer.java`/`demuxer.c` and
 //! malformed input.
 
-use android_injector::scrcpy::control_msg::*;
-use android_injector::scrcpy::device_msg::*;
-use android_injector::scrcpy::stream::*;
-use android_injector::scrcpy::{ControlMsg, DeviceMsg, Options, SCRCPY_VERSION};
+use playrack_scrcpy::control_msg::*;
+use playrack_scrcpy::device_msg::*;
+use playrack_scrcpy::stream::*;
+use playrack_scrcpy::{ControlMsg, DeviceMsg, Options, SCRCPY_VERSION};
 
 fn ser(m: &ControlMsg) -> Vec<u8> {
     m.to_bytes()
@@ -582,7 +582,7 @@ fn serialize_clipboard_java() {
 fn device_msgs_malformed_and_partial() {
     assert_eq!(
         DeviceMsg::deserialize(&[3]),
-        Err(android_injector::scrcpy::device_msg::DeviceMsgError::UnknownType(3))
+        Err(playrack_scrcpy::device_msg::DeviceMsgError::UnknownType(3))
     );
     let mut too_big = vec![0u8];
     too_big.extend_from_slice(&((DEVICE_MSG_TEXT_MAX_LENGTH + 1) as u32).to_be_bytes());

@@ -46,7 +46,7 @@ impl DeviceMsg {
         match self {
             DeviceMsg::Clipboard { text } => {
                 buf.push(DEVICE_MSG_TYPE_CLIPBOARD);
-                let t = super::control_msg::utf8_truncate(text, DEVICE_MSG_TEXT_MAX_LENGTH);
+                let t = crate::control_msg::utf8_truncate(text, DEVICE_MSG_TEXT_MAX_LENGTH);
                 buf.extend_from_slice(&(t.len() as u32).to_be_bytes());
                 buf.extend_from_slice(t.as_bytes());
             }

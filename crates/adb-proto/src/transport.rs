@@ -27,8 +27,8 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use super::auth::{AdbKeys, AdbPublicKey};
-use super::packet::*;
+use crate::auth::{AdbKeys, AdbPublicKey};
+use crate::packet::*;
 
 /// How the device authenticates hosts.
 #[derive(Debug, Clone)]
@@ -538,7 +538,7 @@ impl Connection {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::adb::auth::tests::{PUBLIC_KEY, SIGNATURE, TOKEN};
+    use crate::auth::tests::{PUBLIC_KEY, SIGNATURE, TOKEN};
 
     const HOST_BANNER: &[u8] = b"host::features=shell_v2,cmd,stat_v2\0";
 

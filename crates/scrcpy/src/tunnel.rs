@@ -1,6 +1,5 @@
-//! [`Tunnel`]: where scrcpy's sockets come from — the one piece the client and the server
-//! share. Its own module so that the client (and the sans-IO codecs) build without the
-//! server, which needs the encoders (feature `device`).
+//! [`Tunnel`]: where scrcpy's sockets come from — the one piece the client and the virtual
+//! device's server share, with its implementations for TCP and Unix listeners.
 
 use std::io;
 
@@ -14,4 +13,20 @@ pub trait Tunnel: Send + 'static {
     type Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static;
     /// The next socket, in the order the client opens them.
     fn open(&mut self) -> impl Future<Output = io::Result<Self::Stream>> + Send;
+}
+
+impl Tunnel for tokio::net::TcpListener {
+    type Stream = tokio::net::TcpStream;
+    async fn open(&mut self) -> io::Result<Self::Stream> {
+        let (s, _) = self.accept().await?;
+        Ok(s)
+    }
+}
+
+impl Tunnel for tokio::net::UnixListener {
+    type Stream = tokio::net::UnixStream;
+    async fn open(&mut self) -> io::Result<Self::Stream> {
+        let (s, _) = self.accept().await?;
+        Ok(s)
+    }
 }
