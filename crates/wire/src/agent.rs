@@ -8,6 +8,8 @@
 
 use crate::Timestamp;
 use crate::api::{DeploymentRoomState, Spec};
+/// What a board says about itself: the operator's API shows these too.
+pub use crate::api::{InstanceState, PrimedCount, Telemetry};
 use crate::signaling::StreamStats;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -47,23 +49,6 @@ pub struct EnrolmentToken {
     pub expires_at: crate::Timestamp,
 }
 
-/// What one instance on the board is doing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum InstanceState {
-    Booting,
-    /// Booted and idle in the warm pool (blank, or holding a game ready: see
-    /// [`InstanceReport::primed_version_id`]).
-    Warm,
-    /// Booted, and getting a game ready for the warm pool: installed, then started up to its
-    /// first frame.
-    Priming,
-    Preparing,
-    Busy,
-    Resetting,
-    Broken,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct InstanceReport {
     pub instance_id: String,
@@ -99,24 +84,6 @@ pub struct WarmGame {
     pub launch_activity: Option<String>,
 }
 
-/// Board health, sent with every heartbeat.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Telemetry {
-    pub cpu_percent: f32,
-    pub load1: f32,
-    pub mem_used_mb: u32,
-    pub mem_total_mb: u32,
-    pub disk_free_mb: u64,
-    /// From `/sys/class/thermal/*/temp`, in °C.
-    pub temperatures_c: Vec<f32>,
-    pub instances_running: u32,
-    pub instances_warm: u32,
-    /// Warm instances holding a game ready, per game version and spec (the rest of
-    /// `instances_warm` are blank).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub primed: Vec<PrimedCount>,
-}
-
 /// The warm instances holding each game ready, per version and spec, from instance reports.
 pub fn primed_counts(instances: &[InstanceReport]) -> Vec<PrimedCount> {
     let mut counts: BTreeMap<(&str, &str), u32> = BTreeMap::new();
@@ -133,14 +100,6 @@ pub fn primed_counts(instances: &[InstanceReport]) -> Vec<PrimedCount> {
             warm,
         })
         .collect()
-}
-
-/// How many warm instances of one spec hold one game version ready.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
-pub struct PrimedCount {
-    pub version_id: String,
-    pub spec_id: String,
-    pub warm: u32,
 }
 
 /// A session's state as the agent sees it.
