@@ -6,7 +6,7 @@
 # Uses Debian's Android toolchain: aapt (package, add), zipalign, apksigner, plus keytool from
 # the JDK for a throwaway signing key kept in OUTDIR/.keystore. Safe to run again: every APK is
 # rebuilt from scratch and moved into place with a rename; the key is reused if it exists.
-# Tests reach the result through `playrack_apk::fixtures` (crates/apk/src/fixtures.rs), which
+# Tests reach the result through `playrack_test_support::fixtures` (crates/test-support/src/fixtures.rs), which
 # runs this script on demand. tests/fixtures/README.md describes the layout.
 set -euo pipefail
 

@@ -183,7 +183,7 @@ fn hooks_see_launches_and_input_and_registered_commands_run() {
     let s = dev.serial();
     adb.connect(&s);
 
-    let apk = playrack_apk::fixtures::apk("tapper-v1");
+    let apk = playrack_test_support::fixtures::apk("tapper-v1");
     assert!(
         adb.adb_s(&s, &["install", apk.to_str().unwrap()])
             .status

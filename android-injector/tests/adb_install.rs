@@ -6,7 +6,7 @@ mod adb_support;
 use adb_support::{AdbServer, DeviceProcess};
 
 fn fixture(name: &str) -> (std::path::PathBuf, playrack_apk::ApkInfo) {
-    let path = playrack_apk::fixtures::apk(name);
+    let path = playrack_test_support::fixtures::apk(name);
     let info = playrack_apk::inspect(
         std::fs::File::open(&path).unwrap(),
         &playrack_apk::Limits::default(),

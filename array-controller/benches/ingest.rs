@@ -4,10 +4,8 @@
 //!
 //! `cargo bench -p array-controller --bench ingest` (set `INGEST_MB` to change the size).
 
-#[path = "../tests/support/large_apk.rs"]
-mod large_apk;
-#[path = "../tests/support/mod.rs"]
-mod support;
+use playrack_test_support as support;
+use playrack_test_support::large_apk;
 
 use playrack_wire::api::{Upload, VersionState};
 use std::time::Instant;

@@ -10,7 +10,7 @@
 //! `--boards N` simulated boards × `--slots M` `hd-60` slots, an order of `--quota Q`
 //! (default N × M, so the room and not the quota is the limit) and a try-play link. Every
 //! simulated board is enrolled with the room's enrolment token and keeps its own agent
-//! WebSocket (one light tokio task each, `tests/support/sim.rs`, shared with the soak drill): hello (no instances), heartbeats at the interval the
+//! WebSocket (one light tokio task each, `crates/test-support/src/sim.rs`, shared with the soak drill): hello (no instances), heartbeats at the interval the
 //! welcome names, `PrepareSession` → `session preparing`, `session ready` and `result ok`,
 //! `EndSession` → `session ended (reason)` and `result ok`, anything else → `result ok`; a
 //! repeated command id gets its result again and nothing else (the protocol's idempotency).
@@ -91,8 +91,7 @@
 //! Fixtures come from `$PLAYRACK_FIXTURES` as in the test suites. `RUST_LOG=warn` shows the
 //! controller's own logs on stderr.
 
-#[path = "../tests/support/mod.rs"]
-mod support;
+use playrack_test_support as support;
 
 use futures_util::StreamExt;
 use playrack_wire::agent::AgentMessage;

@@ -2,7 +2,7 @@
 //! heartbeats and telemetry, instance reports, the lease that turns a silent board LOST,
 //! reconnects, and refusal of bad credentials and malformed messages.
 
-mod support;
+use playrack_test_support as support;
 
 use playrack_wire::agent::*;
 use playrack_wire::api::*;

@@ -3,7 +3,7 @@
 //! try-play links, topology (one by one and bulk), orders, the audit log and pagination.
 //! Every mutation is checked for its audit entry (actor, action, object, request id).
 
-mod support;
+use playrack_test_support as support;
 
 use playrack_wire::Timestamp;
 use playrack_wire::api::*;

@@ -4,7 +4,7 @@
 //! refused and leave nothing behind; the newest N are kept; restores onto an older Android are
 //! refused; other tenants see nothing.
 
-mod support;
+use playrack_test_support as support;
 
 use array_controller::archives::{self, Archive};
 use array_controller::play::identity::anonymous_user;

@@ -5,7 +5,7 @@
 //! - credentials: none, garbage, revoked, signed out → 401 problem+json;
 //! - granting roles: nobody hands out more than they have.
 
-mod support;
+use playrack_test_support as support;
 
 use playrack_wire::api::*;
 use reqwest::{Method, StatusCode};

@@ -3,7 +3,7 @@
 //! billable seconds and amount follow the billing rule; usage aggregates per day, game and spec,
 //! for the caller's tenant only.
 
-mod support;
+use playrack_test_support as support;
 
 use array_controller::metering::{self, UsageRow};
 use array_controller::play::lifecycle;

@@ -2,7 +2,7 @@
 //! metrics, the OpenAPI document, request ids, rate limits per IP and per key, CORS, malformed
 //! bodies; and the binary's `--help` and configuration errors.
 
-mod support;
+use playrack_test_support as support;
 
 use playrack_wire::api::*;
 use reqwest::{Method, StatusCode};

@@ -10,7 +10,7 @@
 //! Its own binary: the PostgreSQL drills stop the shared test server, and cargo runs test
 //! binaries one at a time, so no other test sees the outage; within it, the drills take turns.
 
-mod support;
+use playrack_test_support as support;
 
 use playrack_wire::agent::*;
 use playrack_wire::api::*;

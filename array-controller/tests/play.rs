@@ -2,7 +2,7 @@
 //! connected over the agent channel: atomic reservation under 200 concurrent acquires,
 //! quota-full versus room-full, priority before FIFO, claim expiry, eviction, idempotency.
 
-mod support;
+use playrack_test_support as support;
 
 use array_controller::play::identity::anonymous_user;
 use playrack_wire::agent::*;

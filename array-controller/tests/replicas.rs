@@ -4,7 +4,7 @@
 //! periodic work; and when one replica dies, its board reconnects to the other, which delivers
 //! every command still unacknowledged and any written meanwhile — none is lost.
 
-mod support;
+use playrack_test_support as support;
 
 use array_controller::Running;
 use playrack_wire::agent::*;

@@ -12,7 +12,7 @@
 //! (or set `PLAYRACK_SCHEMATHESIS` to another). `PLAYRACK_SCHEMATHESIS_EXAMPLES` (default 10
 //! per operation) and `PLAYRACK_SCHEMATHESIS_SEED` set the long form, e.g. 500 examples.
 
-mod support;
+use playrack_test_support as support;
 
 use playrack_wire::api::Role;
 use std::fmt::Write as _;

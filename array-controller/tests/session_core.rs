@@ -4,7 +4,7 @@
 //! preparations placed again, lines of different tenants that never block one another, many
 //! live queue listeners that do not stall promotion, and hot queries that never read history.
 
-mod support;
+use playrack_test_support as support;
 
 use playrack_wire::agent::*;
 use playrack_wire::api::*;

@@ -17,7 +17,7 @@
 //! `PLAYRACK_SOAK_SECS` sets how long players churn on each backend (20 s unless set; the long
 //! form is `PLAYRACK_SOAK_SECS=3600`), `PLAYRACK_SOAK_PLAYERS` how many play (1000).
 
-mod support;
+use playrack_test_support as support;
 
 use playrack_wire::api::*;
 use rand::Rng;

@@ -5,7 +5,7 @@
 //! only through an index that bounds it — a lookup, a range, or a whole
 //! partial index of live rows.
 
-mod support;
+use playrack_test_support as support;
 
 use array_controller::store::{sessions, tickets, warm, webhooks};
 use support::{Ctl, backends, world};

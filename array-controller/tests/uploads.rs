@@ -2,7 +2,7 @@
 //! rejection code, interrupted and resumed uploads, concurrent uploads of the same bytes, a
 //! controller restart mid-upload, expiry and cancellation. On SQLite and PostgreSQL.
 
-mod support;
+use playrack_test_support as support;
 
 use futures_util::StreamExt;
 use playrack_wire::api::*;

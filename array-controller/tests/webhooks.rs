@@ -4,7 +4,7 @@
 //! failed deliveries are retried with exponential backoff and then given up, and the delivery log
 //! shows every attempt. Other tenants see none of it.
 
-mod support;
+use playrack_test_support as support;
 
 use array_controller::metering;
 use array_controller::play::lifecycle;

@@ -23,10 +23,8 @@
 //! cargo test -p node-agent --bench ttff --locked -- --short     # CI: 16 MiB, 2 plays each
 //! ```
 
-#[path = "../../array-controller/tests/support/mod.rs"]
-mod ctl;
-#[path = "../../array-controller/tests/support/large_apk.rs"]
-mod large_apk;
+use playrack_test_support as ctl;
+use playrack_test_support::large_apk;
 #[path = "../tests/support/peer.rs"]
 mod peer;
 #[path = "../tests/support/stack.rs"]

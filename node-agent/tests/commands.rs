@@ -95,7 +95,7 @@ async fn commands_from_the_controller_run_once_and_report() {
     )
     .unwrap();
     let volume = dir.path().join("volume");
-    let apk = playrack_apk::fixtures::apk_bytes("tapper-v1");
+    let apk = playrack_test_support::fixtures::apk_bytes("tapper-v1");
     let sha = hex::encode(Sha256::digest(&apk));
     let src = volume.join(default_source(&sha));
     std::fs::create_dir_all(src.parent().unwrap()).unwrap();

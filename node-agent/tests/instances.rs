@@ -131,7 +131,7 @@ async fn a_play_is_prepared_end_to_end_on_a_virtual_device() {
     let _adb_guard = support::AdbGuard(adb.clone());
 
     // The package comes through the cache from the shared volume.
-    let apk_bytes = playrack_apk::fixtures::apk_bytes("tapper-v1");
+    let apk_bytes = playrack_test_support::fixtures::apk_bytes("tapper-v1");
     let info = playrack_apk::inspect_bytes(&apk_bytes, &playrack_apk::Limits::default()).unwrap();
     let sha = hex::encode(Sha256::digest(&apk_bytes));
     let volume = dir.path().join("volume");

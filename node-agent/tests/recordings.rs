@@ -7,8 +7,7 @@
 mod support;
 
 #[allow(unused_imports)]
-#[path = "../../array-controller/tests/support/mod.rs"]
-mod ctl;
+use playrack_test_support as ctl;
 #[path = "support/peer.rs"]
 mod peer;
 #[path = "support/stack.rs"]

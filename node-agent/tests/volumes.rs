@@ -8,8 +8,7 @@
 mod support;
 
 #[allow(unused_imports)]
-#[path = "../../array-controller/tests/support/mod.rs"]
-mod ctl;
+use playrack_test_support as ctl;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

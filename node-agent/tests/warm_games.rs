@@ -4,8 +4,7 @@
 //! instance and process — nothing installed or started for it — and streams. Once nobody has
 //! started the game for a window, the board goes back to blank instances.
 
-#[path = "../../array-controller/tests/support/mod.rs"]
-mod ctl;
+use playrack_test_support as ctl;
 #[path = "support/peer.rs"]
 mod peer;
 #[path = "support/stack.rs"]

@@ -7,8 +7,7 @@
 #[path = "support/browser.rs"]
 mod browser;
 #[allow(unused_imports)]
-#[path = "../../array-controller/tests/support/mod.rs"]
-mod ctl;
+use playrack_test_support as ctl;
 
 use browser::{Browser, attr_after};
 use ctl::agent::{self, TestAgent};

@@ -6,8 +6,7 @@
 #[path = "support/browser.rs"]
 mod browser;
 #[allow(unused_imports)]
-#[path = "../../array-controller/tests/support/mod.rs"]
-mod ctl;
+use playrack_test_support as ctl;
 
 use browser::{Browser, set_cookies};
 use ctl::{Ctl, PASSWORD};
@@ -556,7 +555,7 @@ async fn a_tenant_uploads_publishes_and_links_and_the_player_page_shows_the_card
         .await
         .unwrap();
 
-    let apk = std::fs::read(playrack_apk::fixtures::apk("tapper-v1.apk")).unwrap();
+    let apk = std::fs::read(playrack_test_support::fixtures::apk("tapper-v1.apk")).unwrap();
     let version = upload_via_portal(&env, &b, &csrf, &game.id, &apk).await;
     assert_eq!(version.state, VersionState::Ready, "{version:?}");
     let resp = b

@@ -119,7 +119,7 @@ async fn the_browser_suite_passes_against_a_demo_stack() {
     let mut options = DemoOptions::new(dir.path().join("demo"));
     options.virtual_device = virtual_device();
     options.sdk_dir = workspace().join("sdk-h5/dist");
-    options.apk = playrack_apk::fixtures::apk("tapper-v1");
+    options.apk = playrack_test_support::fixtures::apk("tapper-v1");
     let mut stack = DemoStack::start(options.clone())
         .await
         .expect("the demo stack starts");
@@ -131,14 +131,17 @@ async fn the_browser_suite_passes_against_a_demo_stack() {
             "Queue Test Games",
             1,
             300,
-            &playrack_apk::fixtures::apk("runner-v1"),
+            &playrack_test_support::fixtures::apk("runner-v1"),
         )
         .await
         .expect("a tenant with capacity 1");
     let trial_link = stack.link_with_trial(5).await.expect("a 5 s trial link");
     // A room of one board with one slot, its tenant's game deployed only there (a full board).
     let full_link = stack
-        .one_slot_room("full-room", &playrack_apk::fixtures::apk("tapper-v2"))
+        .one_slot_room(
+            "full-room",
+            &playrack_test_support::fixtures::apk("tapper-v2"),
+        )
         .await
         .expect("a room of one one-slot board");
     eprintln!("browser: stack ready in {:.1?}", started.elapsed());
@@ -187,7 +190,7 @@ async fn the_browser_suite_passes_against_a_demo_stack() {
         ("PLAYRACK_VIDEO_HEIGHT", spec.height.to_string()),
         (
             "PLAYRACK_APK",
-            playrack_apk::fixtures::apk("tapper-v2")
+            playrack_test_support::fixtures::apk("tapper-v2")
                 .to_string_lossy()
                 .into_owned(),
         ),

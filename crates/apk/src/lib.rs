@@ -23,7 +23,6 @@
 //! - [`limits`]: the ceilings that make hostile uploads cheap to reject.
 //! - [`names`]: the one rule for package and activity names, shared with the device and the agent.
 //! - [`error`]: [`ApkError`] and its stable `APK_…` codes.
-//! - [`fixtures`]: test support — real APKs built by `scripts/build-fixture-apks.sh`.
 //! - `fuzzing` (cargo feature `fuzzing`, used only by `tests/fuzz`): the private decoders,
 //!   exposed one by one to the fuzz targets.
 //!
@@ -32,8 +31,6 @@
 //! version is a reference) zip → arsc to resolve it, and finally zip again for the icon bytes.
 
 pub mod error;
-#[doc(hidden)]
-pub mod fixtures;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;

@@ -11,7 +11,8 @@ mod common;
 use std::collections::BTreeMap;
 use std::process::Command;
 
-use playrack_apk::{Limits, fixtures, inspect};
+use playrack_apk::{Limits, inspect};
+use playrack_test_support::fixtures;
 
 /// The parts of `aapt dump badging` we compare.
 #[derive(Debug, Default)]

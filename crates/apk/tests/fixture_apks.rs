@@ -4,7 +4,8 @@ mod common;
 
 use std::fs::File;
 
-use playrack_apk::{ApkInfo, Icon, Limits, fixtures, inspect};
+use playrack_apk::{ApkInfo, Icon, Limits, inspect};
+use playrack_test_support::fixtures;
 
 fn inspect_fixture(name: &str) -> ApkInfo {
     // Through a File, the way the controller and the device use it.

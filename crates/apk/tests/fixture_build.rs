@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::thread;
 
-use playrack_apk::{Limits, fixtures, inspect_bytes};
+use playrack_apk::{Limits, inspect_bytes};
+use playrack_test_support::fixtures;
 
 const APKS: [&str; 4] = ["tapper-v1", "tapper-v2", "runner-v1", "nolauncher"];
 

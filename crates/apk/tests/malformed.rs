@@ -3,7 +3,8 @@
 mod common;
 
 use common::*;
-use playrack_apk::{Limits, fixtures, inspect_bytes};
+use playrack_apk::{Limits, inspect_bytes};
+use playrack_test_support::fixtures;
 
 const STRING_POOL: u16 = 0x0001;
 const RESOURCE_MAP: u16 = 0x0180;

@@ -7,7 +7,7 @@ mod common;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use common::*;
-use playrack_apk::fixtures;
+use playrack_test_support::fixtures;
 
 const CODES: [&str; 6] = [
     "APK_NOT_A_ZIP",

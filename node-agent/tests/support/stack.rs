@@ -5,8 +5,7 @@
 //! synced, an order and a try-play link.
 //!
 //! Include it next to the controller's test support:
-//! `#[path = "../../array-controller/tests/support/mod.rs"] mod ctl;` and
-//! `#[path = "support/stack.rs"] mod stack;`.
+//! `use playrack_test_support as ctl;` and `#[path = "support/stack.rs"] mod stack;`.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;

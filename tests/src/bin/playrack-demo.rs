@@ -93,7 +93,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         .unwrap_or_else(|| workspace().join("sdk-h5/dist"));
     options.apk = match args.apk {
         Some(p) => p,
-        None => playrack_apk::fixtures::apk("tapper-v1"),
+        None => playrack_test_support::fixtures::apk("tapper-v1"),
     };
     eprintln!(
         "playrack-demo: starting {} board(s) × {} slot(s) under {}…",

@@ -1,7 +1,14 @@
-//! Test support for the controller's integration tests: a real controller on a real database
-//! (a fresh SQLite file, and a fresh PostgreSQL database when `PLAYRACK_TEST_PG_URL` names a
-//! server — `scripts/test.sh` starts one), driven over HTTP.
-#![allow(dead_code)]
+//! Dev-only support for the workspace's tests, benchmarks and demo; never a dependency of a
+//! shipped binary.
+//!
+//! - this file: a real controller on a real database (a fresh SQLite file, and a fresh
+//!   PostgreSQL database when `PLAYRACK_TEST_PG_URL` names a server — `scripts/test.sh` starts
+//!   one), driven over HTTP ([`Ctl`]);
+//! - [`fixtures`]: real, signed APKs built with Debian's Android tools;
+//! - [`agent`]: a board's side of the agent channel, spoken by a test;
+//! - [`play`]: a player's side of the play API;
+//! - [`sim`]: simulated boards for the soak drill and the scheduler bench;
+//! - [`large_apk`]: large game APKs for the benchmarks.
 
 use array_controller::config::Config;
 use array_controller::{Running, auth, db};
@@ -13,6 +20,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub mod agent;
+pub mod fixtures;
+pub mod large_apk;
 pub mod play;
 pub mod sim;
 
@@ -408,8 +417,7 @@ impl Ctl {
 
 /// A real fixture APK's bytes (built with aapt and apksigner by the fixture script).
 pub fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(playrack_apk::fixtures::apk(name))
-        .unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+    std::fs::read(crate::fixtures::apk(name)).unwrap_or_else(|e| panic!("fixture {name}: {e}"))
 }
 
 // --- helpers of the API suites (api_happy, authz, ops) ----------------------------------------
@@ -892,7 +900,7 @@ where
 /// data kept, `resume` starts it again). A test that stops it must be the only one in its
 /// binary that uses PostgreSQL.
 pub fn postgres_script(cmd: &str) {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/postgres.sh");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/postgres.sh");
     let status = std::process::Command::new(script)
         .arg(cmd)
         .status()

@@ -1,7 +1,5 @@
 //! A small board agent that speaks the real agent-channel protocol over a real WebSocket, for
 //! tests (and, later, the scale benchmarks that run thousands of them).
-#![allow(dead_code)]
-
 use futures_util::{SinkExt, StreamExt};
 use playrack_wire::agent::*;
 use std::collections::BTreeMap;

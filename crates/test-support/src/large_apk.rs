@@ -1,5 +1,5 @@
 //! Large game APKs for the benchmarks (ingest, tap to first frame): built from a fixture with
-//! the `zip` crate, so only the crates that include this module need it.
+//! the `zip` crate.
 
 /// A large game: `base`'s entries plus one stored (uncompressed) asset of `mb` MiB of random
 /// bytes, as big games carry (`assets/level-data.bin`). The size is in data an APK parser

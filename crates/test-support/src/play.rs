@@ -1,6 +1,4 @@
 //! Player-side helpers shared by the play tests: tickets, sessions and their event streams.
-#![allow(dead_code)]
-
 use super::Ctl;
 pub use array_controller::play::identity::Held;
 use playrack_wire::api::*;

@@ -2,8 +2,7 @@
 //! `aapt`, `zipalign` and `apksigner`, from the sources in `tests/fixtures/apk-src/`.
 //!
 //! [`dir`] builds them on first use and caches them; any crate's tests can call
-//! `playrack_apk::fixtures::apk("tapper-v1")` (add `playrack-apk` as a dev-dependency).
-//! Uses only `std`, so it costs nothing to keep compiled.
+//! `playrack_test_support::fixtures::apk("tapper-v1")`.
 //!
 //! Where they live: `$PLAYRACK_FIXTURES` if set (built there if `tapper-v1.apk` is missing),
 //! otherwise `<workspace>/target/fixtures`, rebuilt whenever the script or the sources change.
@@ -27,7 +26,7 @@ const STAMP: &str = ".sources-fingerprint";
 pub const DEBIAN_PACKAGES: &str =
     "aapt zipalign apksigner android-framework-res default-jdk-headless python3";
 
-/// The workspace root, found from this crate's manifest directory (`crates/apk`).
+/// The workspace root, found from this crate's manifest directory (`crates/test-support`).
 pub fn workspace_root() -> PathBuf {
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     match manifest_dir

@@ -5,8 +5,6 @@
 //! id gets its result again and nothing else (the protocol's idempotency). The boards count what
 //! they did and keep the books a real board would: which plays hold one of their instances, so
 //! a run can check that no board ever held more plays than slots, and no play was on two.
-#![allow(dead_code)]
-
 use super::agent::{Socket, TestAgent};
 use futures_util::{SinkExt, StreamExt};
 use playrack_wire::agent::{
