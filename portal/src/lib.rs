@@ -66,8 +66,11 @@ pub fn router(state: AppState) -> Router {
             "/favicon.ico",
             get(|| async { axum::http::StatusCode::NO_CONTENT }),
         )
-        .route("/signin", get(auth::signin_page).post(auth::signin))
-        .route("/signout", post(auth::signout))
+        .route(
+            "/signin",
+            get(pages::signin::signin_page).post(pages::signin::signin),
+        )
+        .route("/signout", post(pages::signin::signout))
         .route("/play/{code}", get(pages::player::page))
         .route("/assets/sdk/{*path}", get(assets::sdk))
         .route("/assets/{name}", get(assets::own))

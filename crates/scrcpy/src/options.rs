@@ -18,6 +18,7 @@
 use std::fmt;
 
 use crate::SCRCPY_VERSION;
+use crate::stream::{DemuxerConfig, StreamKind, StreamWriter};
 
 /// Where scrcpy's client pushes the server (`SC_DEVICE_SERVER_PATH`).
 pub const SERVER_PATH: &str = "/data/local/tmp/scrcpy-server.jar";
@@ -1089,6 +1090,29 @@ pub fn parse_command_line(command: &str) -> Result<Launch, OptionsError> {
 impl fmt::Display for Options {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.command_line())
+    }
+}
+
+/// What the launch options say about the media sockets' framing, on both sides.
+impl StreamWriter {
+    pub fn from_options(o: &Options) -> Self {
+        StreamWriter {
+            send_stream_meta: o.send_stream_meta,
+            send_frame_meta: o.send_frame_meta,
+        }
+    }
+}
+
+impl DemuxerConfig {
+    /// The settings scrcpy's client derives from the launch options for a socket.
+    pub fn for_socket(o: &Options, kind: StreamKind, first_socket: bool) -> Self {
+        DemuxerConfig {
+            kind,
+            dummy_byte: first_socket && o.tunnel_forward && o.send_dummy_byte,
+            device_meta: first_socket && o.send_device_meta,
+            stream_meta: o.send_stream_meta,
+            frame_meta: o.send_frame_meta,
+        }
     }
 }
 

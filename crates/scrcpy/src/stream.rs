@@ -18,8 +18,6 @@
 //! [`Demuxer`] is the client side: feed it any chunks, poll events. [`StreamWriter`] is the
 //! server side. The flag bit positions are this version's (they moved down one bit in 4.0).
 
-use crate::options::Options;
-
 /// Bytes of the device-name block (`DEVICE_NAME_FIELD_LENGTH`).
 pub const DEVICE_NAME_FIELD_LENGTH: usize = 64;
 /// The byte written first in forward-tunnel mode.
@@ -95,7 +93,8 @@ pub fn media_header(pts: u64, config: bool, key: bool, size: u32) -> [u8; PACKET
 }
 
 /// The server side of one media socket: appends what `Streamer.java` writes, honouring the
-/// `send_stream_meta` / `send_frame_meta` options.
+/// `send_stream_meta` / `send_frame_meta` options (`StreamWriter::from_options`, beside the
+/// options).
 #[derive(Debug, Clone, Copy)]
 pub struct StreamWriter {
     pub send_stream_meta: bool,
@@ -103,13 +102,6 @@ pub struct StreamWriter {
 }
 
 impl StreamWriter {
-    pub fn from_options(o: &Options) -> Self {
-        StreamWriter {
-            send_stream_meta: o.send_stream_meta,
-            send_frame_meta: o.send_frame_meta,
-        }
-    }
-
     /// The codec id, or 0/1 to disable the stream.
     pub fn codec_id(&self, out: &mut Vec<u8>, id: u32) {
         if self.send_stream_meta {
@@ -152,19 +144,6 @@ pub struct DemuxerConfig {
     pub stream_meta: bool,
     /// Packets have 12-byte headers; without them the stream is raw bytes.
     pub frame_meta: bool,
-}
-
-impl DemuxerConfig {
-    /// The settings scrcpy's client derives from the launch options for a socket.
-    pub fn for_socket(o: &Options, kind: StreamKind, first_socket: bool) -> Self {
-        DemuxerConfig {
-            kind,
-            dummy_byte: first_socket && o.tunnel_forward && o.send_dummy_byte,
-            device_meta: first_socket && o.send_device_meta,
-            stream_meta: o.send_stream_meta,
-            frame_meta: o.send_frame_meta,
-        }
-    }
 }
 
 /// A video session: the encoder (re)started at this size.

@@ -1,10 +1,12 @@
-//! The pages: [`player`] (the public try-play page), [`tenant`] (the tenant console, a folder of
-//! page groups) and [`operator`] (the operator console, likewise). Shared here: the start page, the not-found page,
+//! The pages: [`player`] (the public try-play page), [`signin`] (sign-in and sign-out),
+//! [`tenant`] (the tenant console, a folder of page groups) and [`operator`] (the operator
+//! console, likewise). Shared here: the start page, the not-found page,
 //! turning a failed controller read into the right page, and the play recordings table both
 //! consoles show.
 
 pub mod operator;
 pub mod player;
+pub mod signin;
 pub mod tenant;
 
 use crate::AppState;
