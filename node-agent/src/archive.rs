@@ -132,46 +132,15 @@ pub async fn upload(
     sha256: &str,
     sdk: u32,
 ) -> anyhow::Result<()> {
-    let file = tokio::fs::File::open(path).await?;
-    let len = file.metadata().await?.len();
     let url = format!(
         "{}/v1/agent/sessions/{session_id}/archive",
         controller_url.trim_end_matches('/')
     );
-    let resp = http
-        .put(&url)
-        .bearer_auth(credential)
-        .header("x-archive-sha256", sha256)
-        .header("x-android-sdk", sdk.to_string())
-        .header(reqwest::header::CONTENT_LENGTH, len)
-        .body(reqwest::Body::wrap_stream(file_stream(file)))
-        .send()
-        .await
-        .with_context(|| format!("uploading to {url}"))?;
-    let status = resp.status();
-    if !status.is_success() {
-        let body = resp.text().await.unwrap_or_default();
-        bail!("the controller refused the archive ({status}): {body}");
-    }
-    Ok(())
-}
-
-/// A file as a stream of chunks, for a streamed request body.
-pub(crate) fn file_stream(
-    file: tokio::fs::File,
-) -> impl futures_util::Stream<Item = std::io::Result<Vec<u8>>> {
-    futures_util::stream::unfold(file, |mut f| async move {
-        use tokio::io::AsyncReadExt;
-        let mut buf = vec![0u8; 64 * 1024];
-        match f.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok(buf), f))
-            }
-            Err(e) => Some((Err(e), f)),
-        }
-    })
+    let headers = [
+        ("x-archive-sha256", sha256.to_owned()),
+        ("x-android-sdk", sdk.to_string()),
+    ];
+    crate::upload::put_file(http, &url, credential, "the archive", &headers, Some(path)).await
 }
 
 /// Pushes a checked archive, extracts it at `/`, and gives the private files to the app's uid.

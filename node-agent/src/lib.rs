@@ -19,6 +19,7 @@
 //! - [`play`]: one play's preparation — install, archive restore, the scrcpy server and its
 //!   sockets.
 //! - [`recording`]: a play's video into an MP4 file as it streams, without re-encoding.
+//! - [`upload`]: files handed to the controller (save archives, recordings), streamed.
 //! - [`watchdog`]: watches each play's game — crashed, not responding, or off the screen.
 //! - [`signaling`]: the gate every player or spectator passes: offline session-token checks
 //!   and replay refusal.
@@ -46,6 +47,7 @@ pub mod recording;
 pub mod relay;
 pub mod runtime;
 pub mod signaling;
+pub mod upload;
 pub mod watchdog;
 
 /// Reported to the controller in the enrolment and the hello.

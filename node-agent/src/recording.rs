@@ -244,38 +244,21 @@ pub async fn upload(
         "{}/v1/agent/recordings/{id}",
         controller_url.trim_end_matches('/')
     );
-    let (sha, len, body) = if summary.frames == 0 {
-        (String::new(), 0, reqwest::Body::from(Vec::new()))
+    let (sha, file) = if summary.frames == 0 {
+        (String::new(), None)
     } else {
-        let (sha, len) = playrack_volume::hash_file(path).await?;
-        let file = tokio::fs::File::open(path).await?;
-        (
-            sha,
-            len,
-            reqwest::Body::wrap_stream(crate::archive::file_stream(file)),
-        )
+        (playrack_volume::hash_file(path).await?.0, Some(path))
     };
-    let resp = http
-        .put(&url)
-        .bearer_auth(credential)
-        .header("x-recording-frames", summary.frames.to_string())
-        .header(
+    let headers = [
+        ("x-recording-frames", summary.frames.to_string()),
+        (
             "x-recording-duration-ms",
             (summary.duration_us / 1000).to_string(),
-        )
-        .header("x-recording-sha256", sha)
-        .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
-        .header(reqwest::header::CONTENT_LENGTH, len)
-        .body(body)
-        .send()
-        .await
-        .with_context(|| format!("uploading to {url}"))?;
-    let status = resp.status();
-    if !status.is_success() {
-        let body = resp.text().await.unwrap_or_default();
-        bail!("the controller refused the recording ({status}): {body}");
-    }
-    Ok(())
+        ),
+        ("x-recording-sha256", sha),
+        ("content-type", "application/octet-stream".to_owned()),
+    ];
+    crate::upload::put_file(http, &url, credential, "the recording", &headers, file).await
 }
 
 /// Microseconds in 90 kHz ticks.

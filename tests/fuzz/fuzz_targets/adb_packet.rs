@@ -3,38 +3,29 @@
 //! same packets (or the same error) as fed at once, every packet respects the limit, and
 //! encoding a packet decodes to the same packet.
 #![no_main]
-use playrack_adb_proto::packet::{Checksum, MAX_PAYLOAD, MAX_PAYLOAD_V1, PacketDecoder, encode};
 use libfuzzer_sys::fuzz_target;
-use playrack_fuzz::pieces;
+use playrack_adb_proto::packet::{Checksum, MAX_PAYLOAD, MAX_PAYLOAD_V1, PacketDecoder, encode};
+use playrack_fuzz::{decode_pieces, same_in_pieces};
 
-fn run(chunks: &[&[u8]], max: u32, mode: Checksum) -> Vec<Result<Option<Vec<u8>>, String>> {
-    let mut d = PacketDecoder::new();
-    let mut out = Vec::new();
-    for c in chunks {
-        d.feed(c);
-        loop {
-            match d.next_packet(max, mode) {
-                Ok(Some(p)) => {
-                    assert!(p.data.len() <= max as usize);
-                    let bytes = encode(&p);
-                    let mut again = PacketDecoder::new();
-                    again.feed(&bytes);
-                    assert_eq!(
-                        again.next_packet(max, Checksum::Verify),
-                        Ok(Some(p.clone()))
-                    );
-                    assert_eq!(again.buffered(), 0);
-                    out.push(Ok(Some(bytes)));
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    out.push(Err(e.to_string()));
-                    return out;
-                }
-            }
-        }
-    }
-    out
+fn run(chunks: &[&[u8]], max: u32, mode: Checksum) -> Vec<Result<Vec<u8>, String>> {
+    decode_pieces(
+        chunks,
+        PacketDecoder::new(),
+        PacketDecoder::feed,
+        |d| d.next_packet(max, mode),
+        |p| {
+            assert!(p.data.len() <= max as usize);
+            let bytes = encode(&p);
+            let mut again = PacketDecoder::new();
+            again.feed(&bytes);
+            assert_eq!(
+                again.next_packet(max, Checksum::Verify),
+                Ok(Some(p.clone()))
+            );
+            assert_eq!(again.buffered(), 0);
+            bytes
+        },
+    )
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -51,7 +42,5 @@ fuzz_target!(|data: &[u8]| {
         1 => Checksum::VerifyUnlessZero,
         _ => Checksum::Skip,
     };
-    let whole = run(&[stream], max, mode);
-    let split = run(&pieces(stream, sel), max, mode);
-    assert_eq!(whole, split);
+    same_in_pieces(stream, sel, |chunks| run(chunks, max, mode));
 });

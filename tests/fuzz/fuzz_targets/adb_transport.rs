@@ -3,11 +3,11 @@
 //! control, CLSE — fed arbitrary bytes in pieces, with service names parsed as adbd does.
 //! Everything the device sends back is well-formed adb within the negotiated payload limit.
 #![no_main]
+use libfuzzer_sys::fuzz_target;
 use playrack_adb_proto::auth::AdbKeys;
 use playrack_adb_proto::packet::{Checksum, MAX_PAYLOAD, PacketDecoder};
 use playrack_adb_proto::service::Service;
 use playrack_adb_proto::transport::{AuthMode, Connection, ConnectionConfig, Event};
-use libfuzzer_sys::fuzz_target;
 use playrack_fuzz::pieces;
 
 fuzz_target!(|data: &[u8]| {

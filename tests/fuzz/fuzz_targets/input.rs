@@ -4,9 +4,9 @@
 //! the video, keys a player may send only if allowed, and serialise to bytes the device reads
 //! back as the same messages.
 #![no_main]
-use playrack_scrcpy::control_msg::ControlMsg;
 use libfuzzer_sys::fuzz_target;
 use playrack_fuzz::relay_input::{allowed_for_player, to_control};
+use playrack_scrcpy::control_msg::ControlMsg;
 use playrack_wire::input::InputMessage;
 
 fuzz_target!(|data: &[u8]| {

@@ -3,41 +3,31 @@
 //! at once; no message is larger than the maximum; every message read serialises to bytes
 //! that read back as the same message, consuming exactly those bytes.
 #![no_main]
-use playrack_scrcpy::control_msg::{CONTROL_MSG_MAX_SIZE, ControlMsg, ControlMsgReader};
 use libfuzzer_sys::fuzz_target;
-use playrack_fuzz::pieces;
+use playrack_fuzz::{decode_pieces, same_in_pieces};
+use playrack_scrcpy::control_msg::{CONTROL_MSG_MAX_SIZE, ControlMsg, ControlMsgReader};
 
 fn run(chunks: &[&[u8]]) -> Vec<Result<ControlMsg, String>> {
-    let mut r = ControlMsgReader::new();
-    let mut out = Vec::new();
-    for c in chunks {
-        r.push(c);
-        loop {
-            match r.next_msg() {
-                Ok(Some(m)) => {
-                    let bytes = m.to_bytes();
-                    assert!(bytes.len() <= CONTROL_MSG_MAX_SIZE);
-                    let (again, used) = ControlMsg::deserialize(&bytes)
-                        .expect("a serialised message reads back")
-                        .expect("a serialised message is complete");
-                    assert_eq!(used, bytes.len());
-                    assert_eq!(again, m);
-                    out.push(Ok(m));
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    out.push(Err(e.to_string()));
-                    return out;
-                }
-            }
-        }
-    }
-    out
+    decode_pieces(
+        chunks,
+        ControlMsgReader::new(),
+        ControlMsgReader::push,
+        ControlMsgReader::next_msg,
+        |m| {
+            let bytes = m.to_bytes();
+            assert!(bytes.len() <= CONTROL_MSG_MAX_SIZE);
+            let (again, used) = ControlMsg::deserialize(&bytes)
+                .expect("a serialised message reads back")
+                .expect("a serialised message is complete");
+            assert_eq!(used, bytes.len());
+            assert_eq!(again, m);
+            m
+        },
+    )
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&sel, stream)) = data.split_first() else {
-        return;
-    };
-    assert_eq!(run(&[stream]), run(&pieces(stream, sel)));
+    if let Some((&sel, stream)) = data.split_first() {
+        same_in_pieces(stream, sel, run);
+    }
 });

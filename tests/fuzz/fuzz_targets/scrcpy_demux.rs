@@ -4,11 +4,11 @@
 //! once; a device name fits its field; media packets are non-empty, within the bound, and a
 //! session packet never appears on audio.
 #![no_main]
+use libfuzzer_sys::fuzz_target;
+use playrack_fuzz::pieces;
 use playrack_scrcpy::stream::{
     DEVICE_NAME_FIELD_LENGTH, Demuxer, DemuxerConfig, MAX_PACKET_SIZE, StreamEvent, StreamKind,
 };
-use libfuzzer_sys::fuzz_target;
-use playrack_fuzz::pieces;
 
 fn run(config: DemuxerConfig, chunks: &[&[u8]]) -> Vec<Result<StreamEvent, String>> {
     let mut d = Demuxer::new(config);

@@ -3,8 +3,8 @@
 //! it accepts print back as a command line that parses to the same options (keys it does not
 //! know are kept aside, as scrcpy's server warns about and skips them, and not printed).
 #![no_main]
-use playrack_scrcpy::options::parse_command_line;
 use libfuzzer_sys::fuzz_target;
+use playrack_scrcpy::options::parse_command_line;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

@@ -1,9 +1,10 @@
 //! Support for the fuzz targets in `fuzz_targets/`: splitting input into socket-read-sized
-//! pieces, and the node agent's sans-IO parsers compiled straight from their source files.
+//! pieces and checking that an incremental decoder reads the pieces as it reads the whole, and
+//! the node agent's sans-IO parsers compiled straight from their source files.
 //!
 //! The node agent itself is not a dependency: it would bring WebRTC (aws-lc), Docker and HTTP
 //! client stacks into every fuzz build for minutes of CI time. The three files below depend
-//! only on crates this one has (`playrack-wire`, `android-injector`, `playrack-apk`, `tar`,
+//! only on crates this one has (`playrack-wire`, `playrack-scrcpy`, `playrack-apk`, `tar`,
 //! `flate2`, `anyhow`), so `#[path]` compiles exactly the code the agent runs.
 
 #![allow(dead_code)]
@@ -34,4 +35,42 @@ pub fn pieces(data: &[u8], seed: u8) -> Vec<&[u8]> {
         i += 1;
     }
     out
+}
+
+/// Feeds `chunks` one by one to an incremental decoder and collects what it yields, up to and
+/// including the first error: `feed` hands it bytes, `next` takes the next whole item
+/// (`Ok(None)`: it needs more bytes), `check` asserts what must hold of every item and gives
+/// what is compared.
+pub fn decode_pieces<D, T, R, E: std::fmt::Display>(
+    chunks: &[&[u8]],
+    mut decoder: D,
+    feed: impl Fn(&mut D, &[u8]),
+    mut next: impl FnMut(&mut D) -> Result<Option<T>, E>,
+    check: impl Fn(T) -> R,
+) -> Vec<Result<R, String>> {
+    let mut out = Vec::new();
+    for c in chunks {
+        feed(&mut decoder, c);
+        loop {
+            match next(&mut decoder) {
+                Ok(Some(item)) => out.push(Ok(check(item))),
+                Ok(None) => break,
+                Err(e) => {
+                    out.push(Err(e.to_string()));
+                    return out;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The property of every incremental decoder: `run` reads `stream` cut into pieces (the sizes
+/// follow from `seed`) as it reads it whole.
+pub fn same_in_pieces<T: PartialEq + std::fmt::Debug>(
+    stream: &[u8],
+    seed: u8,
+    run: impl Fn(&[&[u8]]) -> T,
+) {
+    assert_eq!(run(&[stream]), run(&pieces(stream, seed)));
 }
