@@ -83,6 +83,10 @@ async fn a_play_streams_reacts_to_touch_survives_the_controller_and_restores_its
     assert!(p.keyframes >= 1, "the stream starts on a key frame");
     assert_eq!(p.decode_errors, 0);
     assert!(p.audio_packets > 0, "Opus packets arrive");
+    assert_eq!(
+        p.zero_playout_delay_frames, p.video_frames,
+        "every frame asks for no playout delay"
+    );
     assert_eq!(taps(&p), Some(0), "a fresh player has no taps");
 
     // The operator's instance list names the play's instance and the encoder it streams with

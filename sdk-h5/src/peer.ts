@@ -3,7 +3,8 @@
  * DataChannel, offered to the agent over signaling. The agent is ICE-lite and puts its
  * candidate in the answer; the SDK sends its offer once ICE gathering completes (or after a
  * short wait, trickling later candidates as `candidate` signals). The peer-connection
- * constructor is injected.
+ * constructor is injected. Each received track's receiver is asked to hold nothing back in its
+ * jitter buffer (the agent's RTP says the same with the `playout-delay` extension, 0–0).
  */
 import { PlayrackError, SdkCode } from "./errors.js";
 import { withTimeout, type Clock } from "./clock.js";
@@ -27,6 +28,30 @@ export interface NegotiateOptions {
   answer: Promise<string>;
   /** Called when remote tracks arrive. */
   onStream: (stream: MediaStream) => void;
+}
+
+/** The receiver's latency knobs, where the browser has them. */
+type TunableReceiver = {
+  /** Milliseconds; the standard (Chromium 114+, Firefox, Safari). */
+  jitterBufferTarget?: number | null;
+  /** Seconds; Chromium's older, non-standard knob. */
+  playoutDelayHint?: number | null;
+};
+
+/** Asks `receiver` to play each frame as soon as it is decoded: jitter-buffer target 0. A
+ * browser that has neither knob, or refuses the value, keeps its default. */
+export function zeroPlayoutDelay(receiver: RTCRtpReceiver | undefined): void {
+  if (!receiver) return;
+  const r = receiver as unknown as TunableReceiver;
+  for (const knob of ["jitterBufferTarget", "playoutDelayHint"] as const) {
+    if (knob in r) {
+      try {
+        r[knob] = 0;
+      } catch {
+        // out of the browser's range: its default stands
+      }
+    }
+  }
 }
 
 /** Feeds an agent `candidate` signal to a peer (the agent's candidates have no mid: bundled). */
@@ -58,6 +83,7 @@ export async function negotiate(
   // msid stream ids), and the <video> must hold both, not whichever track came last.
   let stream: MediaStream | undefined;
   pc.ontrack = (ev: RTCTrackEvent) => {
+    zeroPlayoutDelay(ev.receiver);
     stream ??= typeof MediaStream === "function" ? new MediaStream() : ev.streams[0];
     if (!stream) return;
     if (!stream.getTracks().includes(ev.track)) stream.addTrack(ev.track);

@@ -26,6 +26,10 @@
 //!   messages, so no queue behind the engine grows with it.
 //! - One player per session: a second player connection (the same player reconnecting)
 //!   replaces the first.
+//! - Frames are shown as soon as they are decoded: every video frame carries the
+//!   `playout-delay` RTP header extension with min = max = 0 (mapped in the answer when the
+//!   offer carries it, as Chromium's does), which tells the receiver's jitter buffer to hold
+//!   nothing back.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -41,9 +45,14 @@ use str0m::config::CryptoProvider;
 use str0m::format::Codec;
 use str0m::media::{MediaKind, MediaTime, Mid, Pt};
 use str0m::net::{Protocol, Receive};
+use str0m::rtp::Extension;
 use str0m::{Candidate, Event, IceConnectionState, Input, Output as RtcOutput, Rtc, RtcConfig};
 
 use super::input::{allowed_for_player, to_control};
+
+/// The id the answer offers for `playout-delay` when the offer does not number it (an offer's
+/// own id wins); clear of str0m's standard map (1–4, 10, 11, 13).
+const PLAYOUT_DELAY_EXT_ID: u8 = 6;
 
 /// At most one RESET_VIDEO per session in this interval.
 pub const RESET_INTERVAL: Duration = Duration::from_secs(1);
@@ -295,6 +304,7 @@ impl Engine {
             .enable_h264(true)
             .enable_opus(true, false)
             .set_stats_interval(Some(STATS_INTERVAL))
+            .set_extension(PLAYOUT_DELAY_EXT_ID, Extension::PlayoutDelay)
             .build(now);
         let candidate = Candidate::host(self.host, "udp")
             .map_err(|e| refuse("INTERNAL", format!("host candidate {}: {e}", self.host)))?;
@@ -474,7 +484,11 @@ impl Engine {
             };
             if let Some((mid, pt)) = track
                 && let Some(w) = peer.rtc.writer(mid)
-                && let Err(e) = w.write(pt, now, time, payload.clone())
+                && let Err(e) = match kind {
+                    MediaKind::Video => w.playout_delay(MediaTime::ZERO, MediaTime::ZERO),
+                    MediaKind::Audio => w,
+                }
+                .write(pt, now, time, payload.clone())
             {
                 tracing::debug!(peer = id, ?kind, "media write: {e}");
             }
@@ -865,6 +879,36 @@ mod tests {
             assert_eq!(err.code, "BAD_SDP", "{bad:?}");
         }
         assert_eq!(e.peer_count(), 0);
+    }
+
+    #[test]
+    fn the_answer_maps_playout_delay_when_the_offer_does() {
+        use str0m::media::Direction;
+        let now = Instant::now();
+        let mut e = Engine::new("127.0.0.1:9".parse().unwrap(), now);
+        e.add_session("s", 360, 640, now);
+        let offer = |ext: bool| {
+            let mut c = RtcConfig::new().clear_codecs().enable_h264(true);
+            if ext {
+                c = c.set_extension(12, Extension::PlayoutDelay);
+            }
+            let mut rtc = c.build(now);
+            let mut change = rtc.sdp_api();
+            change.add_media(MediaKind::Video, Direction::RecvOnly, None, None, None);
+            change.apply().unwrap().0.to_sdp_string()
+        };
+        let (_, answer) = e
+            .add_peer("s", PeerRole::Player, &offer(true), now)
+            .unwrap();
+        assert!(
+            answer
+                .contains("a=extmap:12 http://www.webrtc.org/experiments/rtp-hdrext/playout-delay"),
+            "{answer}"
+        );
+        let (_, answer) = e
+            .add_peer("s", PeerRole::Spectator, &offer(false), now)
+            .unwrap();
+        assert!(!answer.contains("playout-delay"), "{answer}");
     }
 
     #[test]

@@ -56,6 +56,8 @@ pub struct Peer {
     pub decoded: u32,
     pub decode_errors: u32,
     pub audio_packets: u32,
+    /// Video frames that came with the `playout-delay` extension saying min = max = 0.
+    pub zero_playout_delay_frames: u32,
     pub picture: Option<Picture>,
     pub ws: Option<Ws>,
     /// Signals received while driving (stats, notices, errors, ended).
@@ -80,10 +82,12 @@ impl Peer {
     pub async fn new_at(ip: std::net::IpAddr) -> (Peer, String) {
         let socket = UdpSocket::bind((ip, 0)).await.unwrap();
         let local = socket.local_addr().unwrap();
+        // Chromium's offer maps `playout-delay` (at an id of its own choosing).
         let mut rtc = RtcConfig::new()
             .clear_codecs()
             .enable_h264(true)
             .enable_opus(true, false)
+            .set_extension(12, str0m::rtp::Extension::PlayoutDelay)
             .build(Instant::now());
         rtc.add_local_candidate(Candidate::host(local, "udp").unwrap());
         let mut change = rtc.sdp_api();
@@ -106,6 +110,7 @@ impl Peer {
             decoded: 0,
             decode_errors: 0,
             audio_packets: 0,
+            zero_playout_delay_frames: 0,
             picture: None,
             ws: None,
             signals: Vec::new(),
@@ -282,6 +287,10 @@ impl Peer {
             Event::MediaData(d) => {
                 if d.mid == self.video_mid {
                     self.video_frames += 1;
+                    let zero = Some(str0m::media::MediaTime::ZERO);
+                    if d.ext_vals.play_delay_min == zero && d.ext_vals.play_delay_max == zero {
+                        self.zero_playout_delay_frames += 1;
+                    }
                     // A gap the retransmissions did not fill: ask for a key frame.
                     if !d.contiguous {
                         self.recover();

@@ -1,0 +1,42 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { negotiate, zeroPlayoutDelay } from "../src/peer.js";
+import type { Signaling } from "../src/signaling.js";
+import { FakePeer, fastClock } from "./helpers.js";
+
+test("a received track's receiver is asked for no playout delay", async () => {
+  let peer: FakePeer | undefined;
+  const sent: unknown[] = [];
+  const signaling = { send: (m: unknown) => (sent.push(m), true) } as unknown as Signaling;
+  const { pc } = await negotiate(
+    (config) => {
+      peer = new FakePeer(config);
+      return peer as unknown as RTCPeerConnection;
+    },
+    signaling,
+    [],
+    { clock: fastClock(), answer: Promise.resolve("v=0 answer"), onStream: () => undefined },
+  );
+  assert.equal(pc as unknown, peer);
+  assert.equal((sent[0] as { type: string }).type, "offer");
+  const video = { jitterBufferTarget: null as number | null, playoutDelayHint: null as number | null };
+  peer!.ontrack!({ track: { kind: "video" }, streams: [], receiver: video });
+  assert.deepEqual(video, { jitterBufferTarget: 0, playoutDelayHint: 0 });
+});
+
+test("a receiver without the knobs, or refusing the value, is left as it is", () => {
+  const bare = {};
+  zeroPlayoutDelay(bare as RTCRtpReceiver);
+  assert.deepEqual(bare, {});
+  const refusing = {
+    get jitterBufferTarget() {
+      return 80;
+    },
+    set jitterBufferTarget(_v: number) {
+      throw new RangeError("out of range");
+    },
+  };
+  zeroPlayoutDelay(refusing as unknown as RTCRtpReceiver);
+  assert.equal(refusing.jitterBufferTarget, 80);
+  zeroPlayoutDelay(undefined);
+});
