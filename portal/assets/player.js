@@ -77,7 +77,10 @@ async function main() {
   }
   let player;
   try {
-    player = sdk.createPlayer($("stream"), { apiBase: location.origin });
+    // `?low_latency=0` keeps the browser's own jitter buffering (a jittery network; and the
+    // latency bench's comparison figure).
+    const lowLatency = new URLSearchParams(location.search).get("low_latency") !== "0";
+    player = sdk.createPlayer($("stream"), { apiBase: location.origin, lowLatency });
   } catch (e) {
     showError(e?.code || "SDK_ERROR", e?.message);
     return;

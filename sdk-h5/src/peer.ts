@@ -28,6 +28,20 @@ export interface NegotiateOptions {
   answer: Promise<string>;
   /** Called when remote tracks arrive. */
   onStream: (stream: MediaStream) => void;
+  /**
+   * Zero playout delay (default true): receivers get jitter-buffer target 0 and the offer keeps
+   * the `playout-delay` extension, which the agent then sends as 0–0. `false` removes the
+   * extension from the offer and leaves the receivers as the browser has them.
+   */
+  lowLatency?: boolean;
+}
+
+/** The offer's `playout-delay` header-extension line (the agent maps it when offered). */
+const PLAYOUT_DELAY_EXTMAP = /^a=extmap:\d+(?:\/\w+)? http:\/\/www\.webrtc\.org\/experiments\/rtp-hdrext\/playout-delay\r?\n/gm;
+
+/** `sdp` without the `playout-delay` extension: the answer then cannot map it. */
+export function withoutPlayoutDelay(sdp: string): string {
+  return sdp.replace(PLAYOUT_DELAY_EXTMAP, "");
 }
 
 /** The receiver's latency knobs, where the browser has them. */
@@ -82,8 +96,9 @@ export async function negotiate(
   // One stream for every track: the board may announce video and audio in two streams (two
   // msid stream ids), and the <video> must hold both, not whichever track came last.
   let stream: MediaStream | undefined;
+  const lowLatency = o.lowLatency !== false;
   pc.ontrack = (ev: RTCTrackEvent) => {
-    zeroPlayoutDelay(ev.receiver);
+    if (lowLatency) zeroPlayoutDelay(ev.receiver);
     stream ??= typeof MediaStream === "function" ? new MediaStream() : ev.streams[0];
     if (!stream) return;
     if (!stream.getTracks().includes(ev.track)) stream.addTrack(ev.track);
@@ -100,7 +115,8 @@ export async function negotiate(
     const offer = await pc.createOffer();
     await pc.setLocalDescription(offer);
     await gathered(pc, o.clock, o.gatherMs ?? 1000);
-    const sdp = pc.localDescription?.sdp ?? offer.sdp ?? "";
+    const local = pc.localDescription?.sdp ?? offer.sdp ?? "";
+    const sdp = lowLatency ? local : withoutPlayoutDelay(local);
     offered = true;
     if (!signaling.send({ type: "offer", sdp })) throw new PlayrackError(SdkCode.NETWORK, "signaling closed before the offer");
     const remote = await withTimeout(o.clock, o.answer, o.answerMs ?? 10_000, SdkCode.WEBRTC_FAILED, "answer");

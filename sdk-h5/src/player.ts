@@ -76,6 +76,12 @@ export interface PlayerOptions {
   rotation?: Rotation;
   /** Forward the keyboard (when the container has focus). Default true. */
   keyboard?: boolean;
+  /**
+   * Show each frame as soon as it is decoded: the browser's jitter buffer holds nothing back,
+   * and the board marks its video `playout-delay` 0. Default true. `false` keeps the
+   * browser's own buffering: smoother on a jittery network, at the cost of latency.
+   */
+  lowLatency?: boolean;
   /** Replaces browser dependencies (tests, unusual embeddings). */
   env?: Partial<Env>;
 }
@@ -509,6 +515,7 @@ export class Player {
     const { pc, input } = await negotiate(this.env.peer, conn.signaling, welcome.ice_servers, {
       clock: this.env.clock,
       answer,
+      lowLatency: this.options.lowLatency !== false,
       onStream: (stream) => this.view.attach(stream),
     }).catch((e: unknown) => {
       conn.closed = true;

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { negotiate, zeroPlayoutDelay } from "../src/peer.js";
+import { negotiate, withoutPlayoutDelay, zeroPlayoutDelay } from "../src/peer.js";
 import type { Signaling } from "../src/signaling.js";
 import { FakePeer, fastClock } from "./helpers.js";
 
@@ -39,4 +39,40 @@ test("a receiver without the knobs, or refusing the value, is left as it is", ()
   zeroPlayoutDelay(refusing as unknown as RTCRtpReceiver);
   assert.equal(refusing.jitterBufferTarget, 80);
   zeroPlayoutDelay(undefined);
+});
+
+const OFFER = [
+  "v=0",
+  "m=video 9 UDP/TLS/RTP/SAVPF 96",
+  "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid",
+  "a=extmap:12 http://www.webrtc.org/experiments/rtp-hdrext/playout-delay",
+  "a=extmap:13/recvonly http://www.webrtc.org/experiments/rtp-hdrext/playout-delay",
+  "a=recvonly",
+  "",
+].join("\r\n");
+
+test("without low latency the offer drops playout-delay and receivers keep their buffering", async () => {
+  assert.equal(
+    withoutPlayoutDelay(OFFER),
+    ["v=0", "m=video 9 UDP/TLS/RTP/SAVPF 96", "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid", "a=recvonly", ""].join("\r\n"),
+  );
+  for (const lowLatency of [true, false]) {
+    let peer: FakePeer | undefined;
+    const sent: { type: string; sdp?: string }[] = [];
+    const signaling = { send: (m: { type: string }) => (sent.push(m), true) } as unknown as Signaling;
+    await negotiate(
+      (config) => {
+        peer = new FakePeer(config);
+        peer.createOffer = async () => ({ type: "offer", sdp: OFFER });
+        return peer as unknown as RTCPeerConnection;
+      },
+      signaling,
+      [],
+      { clock: fastClock(), answer: Promise.resolve("v=0 answer"), onStream: () => undefined, lowLatency },
+    );
+    assert.equal(sent[0]!.sdp!.includes("playout-delay"), lowLatency, `lowLatency ${lowLatency}`);
+    const receiver = { jitterBufferTarget: null as number | null };
+    peer!.ontrack!({ track: { kind: "video" }, streams: [], receiver });
+    assert.equal(receiver.jitterBufferTarget, lowLatency ? 0 : null);
+  }
 });

@@ -3,7 +3,9 @@
 //! and link; a player reaching `playing`, a tap lighting the video within 500 ms, latency
 //! probes, the archive restored on replay; the queue at capacity 1; a trial running out; the
 //! operator's heat map and drain; a queued player promoted onto a full one-slot board; a game
-//! crashed under a player (ended `APP_CRASHED`, the player told and playing again).
+//! crashed under a player (ended `APP_CRASHED`, the player told and playing again); an
+//! operator watching a play; touch-to-screen latency with and without zero playout delay
+//! (printed, not asserted).
 //!
 //! One stack serves every scenario: this test builds it (2 boards × 2 slots of 360×640@30, plus
 //! a second tenant whose order allows one play at once, a 5-second-trial link, and a third
