@@ -437,24 +437,9 @@ async fn the_agent_prepares_the_player_connects_and_each_timer_ends_the_play_wit
 
 /// A fresh link for the world's game (`trial` seconds, else the game's default).
 async fn w_link(ctl: &Ctl, game_id: &str, token: &str, trial: Option<u32>) -> World1 {
-    let link: Link = ctl
-        .ok(
-            Method::POST,
-            "/v1/links",
-            token,
-            Some(&CreateLink {
-                game_id: game_id.into(),
-                trial_seconds: trial,
-                expires_at: None,
-                max_plays: None,
-                campaign: None,
-                cta: None,
-                connect_deadline_seconds: None,
-            }),
-            StatusCode::CREATED,
-        )
-        .await;
-    World1 { link }
+    World1 {
+        link: ctl.link(token, game_id, trial).await,
+    }
 }
 
 /// Just a link, for `by_link`.

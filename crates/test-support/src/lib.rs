@@ -266,27 +266,20 @@ impl Ctl {
             )
             .await;
         let email = format!("admin@{}.test", tenant.id);
-        let _: Account = self
-            .ok(
-                Method::POST,
-                "/v1/accounts",
-                &self.op,
-                Some(&CreateAccount {
-                    email: email.clone(),
-                    password: PASSWORD.into(),
-                    role: Role::TenantAdmin,
-                    tenant_id: Some(tenant.id.clone()),
-                }),
-                StatusCode::CREATED,
-            )
+        let token = self
+            .account(email, Role::TenantAdmin, Some(&tenant.id))
             .await;
-        let token = self.login(&email, PASSWORD).await;
         (tenant, token)
     }
 
     /// Creates an account with `role` (in `tenant` for tenant roles) and signs it in.
     pub async fn member(&self, tenant: Option<&str>, role: Role) -> String {
         let email = format!("{}-{}@members.test", role.as_str(), db::new_id("m"));
+        self.account(email, role, tenant).await
+    }
+
+    /// Creates the account `email` with `role` as the operator, and signs it in.
+    async fn account(&self, email: String, role: Role, tenant: Option<&str>) -> String {
         let _: Account = self
             .ok(
                 Method::POST,
