@@ -180,18 +180,23 @@ pub struct AdbServer {
 }
 
 impl AdbServer {
+    /// Starts a server on a free port. The port is free when picked, but another test's
+    /// listener may take it before adb binds it (adb then reads that listener as a broken
+    /// server: "protocol fault"), so a failed start is tried again on a newly picked port.
     pub fn start() -> AdbServer {
-        let server = AdbServer {
-            port: free_port(),
-            home: tempfile::tempdir().unwrap(),
-        };
-        let out = server.adb(&["start-server"]);
-        assert!(
-            out.status.success(),
-            "adb start-server: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        server
+        let mut last = String::new();
+        for _ in 0..5 {
+            let server = AdbServer {
+                port: free_port(),
+                home: tempfile::tempdir().unwrap(),
+            };
+            let out = server.adb(&["start-server"]);
+            if out.status.success() {
+                return server;
+            }
+            last = String::from_utf8_lossy(&out.stderr).into_owned();
+        }
+        panic!("adb start-server failed on five ports; last: {last}");
     }
 
     pub fn command(&self) -> Command {
