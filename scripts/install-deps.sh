@@ -13,6 +13,7 @@
 #                              driver) run on; scripts/dockerd.sh starts it
 #   chromium                   the browser the Playwright suite drives (tests/browser)
 #   ffmpeg                     ffprobe, which reads play recordings back in the tests
+#   fonts-dejavu-core          the text of playrack-bench's plots
 #
 # And, from rustup and crates.io, what scripts/fuzz.sh needs: the nightly toolchain and
 # cargo-fuzz; from PyPI, schemathesis (the API tester array-controller/tests/schemathesis.rs
@@ -51,7 +52,7 @@ if ! command -v cargo-fuzz >/dev/null 2>&1; then
   echo "install-deps: installing cargo-fuzz" >&2
   cargo install cargo-fuzz --locked
 fi
-packages=(postgresql adb aapt apksigner zipalign android-framework-res nasm libopus-dev pkg-config rsync docker.io chromium ffmpeg)
+packages=(postgresql adb aapt apksigner zipalign android-framework-res nasm libopus-dev pkg-config rsync docker.io chromium ffmpeg fonts-dejavu-core)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

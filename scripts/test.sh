@@ -36,8 +36,6 @@ export PLAYRACK_TEST_LOG=${PLAYRACK_TEST_LOG:-warn}
 cargo test --workspace --locked
 echo "== fuzz targets, short form (tests/fuzz: one build, then 8 s per target from its corpus)"
 scripts/fuzz.sh --seconds 8
-echo "== scheduler benchmark, short form (correctness only; figures printed, never asserted)"
-cargo test --workspace --locked --bench scheduler -- --short
-cargo test --workspace --locked --bench scheduler -- --short --pg
-echo "== tap-to-first-frame benchmark, short form (warm pool per game vs blank; figures printed, never asserted)"
-cargo test --workspace --locked --bench ttff -- --short
+echo "== benchmarks, short form (playrack-bench: every figure once, seconds each, never asserted;"
+echo "   BENCHMARKS.md and its plots written to a scratch copy; Chromium's latency ran in the browser suite)"
+cargo run --locked -q -p playrack-tests --bin playrack-bench -- all --short --no-browser --out target/bench-short

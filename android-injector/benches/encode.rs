@@ -1,11 +1,15 @@
 //! The virtual device's encode rate: the synthetic game's frames through openh264 on one
 //! thread, at 720p and 1080p (portrait, as the device renders them). Prints figures; run with
-//! `cargo bench -p android-injector --bench encode` (release: the C encoder at -O3, nasm on x86).
+//! `playrack-bench encode`, or `cargo bench -p android-injector --bench encode` (release: the C
+//! encoder at -O3, nasm on x86).
 //!
-//! Frames are rendered up front so the encode rate is measured alone; the render rate is
-//! printed too, since the device does both per frame. `ENCODE_BENCH_FRAMES` sets the count.
+//! Frames are rendered up front so the encode time is measured alone. Each figure is the encode
+//! time per frame (ms) beside the render time of the same frames, since the device does both per
+//! frame. `ENCODE_BENCH_FRAMES` sets the count (default 300; `--short`: 20).
 
 use std::time::Instant;
+
+use playrack_test_support::figure::Figure;
 
 use android_injector::encode::video::{VideoConfig, VideoEncoder};
 use android_injector::game::{Game, GameConfig, I420};
@@ -23,6 +27,7 @@ fn bench(width: u32, height: u32, bit_rate: u32, frames: usize) {
     );
     let frame_us = 1_000_000 / 60;
     let t = Instant::now();
+    let mut render_ms = Vec::with_capacity(frames);
     let mut rendered = Vec::with_capacity(frames);
     for i in 0..frames {
         // a tap every 10 frames, so marks appear and fade like in play
@@ -35,7 +40,9 @@ fn bench(width: u32, height: u32, bit_rate: u32, frames: usize) {
             game.touch(AMOTION_EVENT_ACTION_UP, 1, x, y, (i * frame_us) as u64);
         }
         let mut f = I420::new(width as usize, height as usize);
+        let started = Instant::now();
         game.render(&mut f, (i * frame_us) as u64);
+        render_ms.push(started.elapsed().as_secs_f64() * 1000.0);
         rendered.push(f);
     }
     let render_fps = frames as f64 / t.elapsed().as_secs_f64();
@@ -49,12 +56,15 @@ fn bench(width: u32, height: u32, bit_rate: u32, frames: usize) {
     .expect("encoder");
     let mut bytes = 0usize;
     let mut keys = 0usize;
+    let mut encode_ms = Vec::with_capacity(frames);
     let t = Instant::now();
     for (i, f) in rendered.iter().enumerate() {
+        let started = Instant::now();
         for p in enc.encode(f, (i * frame_us) as u64).expect("encode") {
             bytes += p.data.len();
             keys += p.key as usize;
         }
+        encode_ms.push(started.elapsed().as_secs_f64() * 1000.0);
     }
     let secs = t.elapsed().as_secs_f64();
     let encode_fps = frames as f64 / secs;
@@ -65,13 +75,24 @@ fn bench(width: u32, height: u32, bit_rate: u32, frames: usize) {
         secs * 1000.0 / frames as f64,
         bit_rate as f64 / 1e6,
     );
+    let figure = Figure::new(&format!("encode.{width}x{height}"), "ms/frame", encode_ms)
+        .baseline("render of the same frames", render_ms);
+    if width == 720 {
+        figure
+            .target("≤ 12.5 ms/frame (≥ 80 fps, one thread)")
+            .print();
+    } else {
+        figure.print();
+    }
 }
 
 fn main() {
+    // `--short` (CI: proves the bench runs); `cargo test` passes its own flags, ignored here.
+    let short = std::env::args().any(|a| a == "--short");
     let frames = std::env::var("ENCODE_BENCH_FRAMES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(300);
+        .unwrap_or(if short { 20 } else { 300 });
     bench(720, 1280, 4_000_000, frames);
     bench(1080, 1920, 8_000_000, frames);
 }

@@ -37,7 +37,9 @@
 //! the JSON; `rss_scope` says so).
 //!
 //! Output: one JSON object per workload on stdout, then a combined line with
-//! `empty_over_history` = empty rate / with-history rate; a short table on stderr.
+//! `empty_over_history` = empty rate / with-history rate; a short table on stderr; and the
+//! figures `playrack-bench scheduler` reads: acquire latency (and promotion delay, when
+//! players queued) with history, beside the same on the empty database.
 //!
 //! # Targets (shared/design/targets.md)
 //!
@@ -92,6 +94,7 @@
 //! controller's own logs on stderr.
 
 use playrack_test_support as support;
+use playrack_test_support::figure::Figure;
 
 use futures_util::StreamExt;
 use playrack_wire::agent::AgentMessage;
@@ -1031,6 +1034,9 @@ async fn live_rows(ctl: &Ctl) -> String {
 struct Outcome {
     json: Value,
     rate: f64,
+    /// Every acquire's latency (ms) and every promotion's delay (ms), as taken.
+    acquire_ms: Vec<f64>,
+    promotion_ms: Vec<f64>,
     failures: u64,
     failure_notes: Vec<String>,
 }
@@ -1081,6 +1087,7 @@ async fn workload(
         (live, tickets) = live_counts(ctl).await;
     }
     let rate = st.acquires as f64 / secs;
+    let (acquire_ms, promotion_ms) = (st.acquire_ms.clone(), st.promotion_ms.clone());
     let json = json!({
         "bench": "scheduler",
         "workload": if n == 1 { "empty" } else { "history" },
@@ -1131,6 +1138,8 @@ async fn workload(
     Outcome {
         json,
         rate,
+        acquire_ms,
+        promotion_ms,
         failures,
         failure_notes: notes,
     }
@@ -1255,6 +1264,38 @@ async fn main() {
     let hist = workload(&ctl, &replica_urls, &world, &args, 2, args.history).await;
     println!("{}", hist.json);
 
+    let scope = if args.replicas > 1 {
+        format!("{backend}.{}_replicas", args.replicas)
+    } else {
+        backend.to_owned()
+    };
+    let history_name = format!("with {} ended sessions", args.history);
+    if !hist.acquire_ms.is_empty() && !empty.acquire_ms.is_empty() {
+        Figure::new(
+            &format!("scheduler.{scope}.acquire"),
+            "ms",
+            hist.acquire_ms.clone(),
+        )
+        .baseline(
+            &format!("empty database (the figure: {history_name})"),
+            empty.acquire_ms.clone(),
+        )
+        .target("p99 ≤ 20 ms; with history within 1.2× of empty")
+        .print();
+    }
+    if !hist.promotion_ms.is_empty() && !empty.promotion_ms.is_empty() {
+        Figure::new(
+            &format!("scheduler.{scope}.promotion"),
+            "ms",
+            hist.promotion_ms.clone(),
+        )
+        .baseline(
+            &format!("empty database (the figure: {history_name})"),
+            empty.promotion_ms.clone(),
+        )
+        .target("p99 ≤ 100 ms")
+        .print();
+    }
     let ratio = if hist.rate > 0.0 {
         empty.rate / hist.rate
     } else {

@@ -63,14 +63,33 @@ pub fn now() -> playrack_wire::Timestamp {
     playrack_wire::Timestamp::now()
 }
 
+/// Buckets of every `*_seconds` histogram: request, acquire and parse times.
+const SECONDS_BUCKETS: [f64; 14] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 60.0,
+];
+/// Buckets of touch-to-screen latency, finer where the targets are (25 and 40 ms).
+const TOUCH_TO_SCREEN_BUCKETS: [f64; 12] = [
+    0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5,
+];
+
 /// The process-wide Prometheus recorder (installed on first use; every controller in the
-/// process, e.g. in tests, renders the same registry).
+/// process, e.g. in tests, renders the same registry). Durations are histograms with buckets.
 pub fn metrics_handle() -> metrics_exporter_prometheus::PrometheusHandle {
+    use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
     static HANDLE: std::sync::OnceLock<metrics_exporter_prometheus::PrometheusHandle> =
         std::sync::OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+            let recorder = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &SECONDS_BUCKETS)
+                .and_then(|b| {
+                    b.set_buckets_for_metric(
+                        Matcher::Full("playrack_touch_to_screen_seconds".into()),
+                        &TOUCH_TO_SCREEN_BUCKETS,
+                    )
+                })
+                .expect("bucket lists are not empty")
+                .build_recorder();
             let handle = recorder.handle();
             // Another recorder may already be installed by an embedding program; then ours only
             // renders what it records, which is nothing, and that is visible at /metrics.

@@ -148,7 +148,14 @@ async fn the_openapi_document_describes_the_api() {
             assert!(upload.get(m).is_some(), "/v1/uploads/{{id}} lacks {m}");
         }
         let schemas = doc["components"]["schemas"].as_object().unwrap();
-        for s in ["Game", "Problem", "TopologyImport", "Upload"] {
+        for s in [
+            "Game",
+            "Problem",
+            "TopologyImport",
+            "Upload",
+            "OnlineEntry",
+            "LatencySummary",
+        ] {
             assert!(schemas.contains_key(s), "schema {s} missing");
         }
         ctl.stop().await;

@@ -9,8 +9,10 @@
 //! (`CLOCK_THREAD_CPUTIME_ID`); the baseline thread sends each frame's bytes as ≤ 1,200-byte
 //! datagrams to a sink socket per stream, at the same pace.
 //!
-//! `cargo bench -p node-agent --bench relay`; `RELAY_BENCH_STREAMS=1,4,8`,
-//! `RELAY_BENCH_SECS=5` (measured seconds per N).
+//! Each N gives a figure: CPU ms per stream-second, sampled over half-second windows, beside the
+//! raw send's. `playrack-bench relay`, or `cargo bench -p node-agent --bench relay`;
+//! `RELAY_BENCH_STREAMS=1,4,8`, `RELAY_BENCH_SECS=5` (measured seconds per N); `--short`: 2
+//! streams for 1 s.
 
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
@@ -21,6 +23,7 @@ use android_injector::encode::video::{VideoConfig, VideoEncoder};
 use android_injector::game::{Game, GameConfig, I420};
 use node_agent::relay::VideoEvent;
 use node_agent::relay::engine::{Engine, Output};
+use playrack_test_support::figure::Figure;
 use playrack_wire::signaling::PeerRole;
 use str0m::change::{SdpAnswer, SdpPendingOffer};
 use str0m::media::{Direction, MediaKind};
@@ -180,9 +183,12 @@ struct Figures {
     secs: f64,
     frames_received: u64,
     bytes: u64,
+    /// Per measured window: CPU ms per stream-second.
+    relay_windows: Vec<f64>,
+    raw_windows: Vec<f64>,
 }
 
-fn run(n: usize, secs: f64, config: &[u8], clip: &[(bool, Vec<u8>)]) -> Figures {
+fn run(n: usize, secs: f64, window: f64, config: &[u8], clip: &[(bool, Vec<u8>)]) -> Figures {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     socket.set_nonblocking(true).unwrap();
     let host = socket.local_addr().unwrap();
@@ -297,12 +303,20 @@ fn run(n: usize, secs: f64, config: &[u8], clip: &[(bool, Vec<u8>)]) -> Figures 
     );
     let received0 = frames.load(Ordering::Relaxed);
     let started = Instant::now();
-    let (relay_cpu, bytes) = relay(
-        &mut engine,
-        started + Duration::from_secs_f64(secs),
-        &mut frame_no,
-        true,
-    );
+    let (mut relay_cpu, mut bytes) = (Duration::ZERO, 0);
+    let mut relay_windows = Vec::new();
+    while started.elapsed().as_secs_f64() < secs {
+        let window_started = Instant::now();
+        let (cpu, b) = relay(
+            &mut engine,
+            window_started + Duration::from_secs_f64(window.min(secs)),
+            &mut frame_no,
+            true,
+        );
+        relay_windows.push(per_stream_second(cpu, window_started.elapsed(), n));
+        relay_cpu += cpu;
+        bytes += b;
+    }
     let secs = started.elapsed().as_secs_f64();
     let frames_received = frames.load(Ordering::Relaxed) - received0;
     stop.store(true, Ordering::Relaxed);
@@ -336,7 +350,18 @@ fn run(n: usize, secs: f64, config: &[u8], clip: &[(bool, Vec<u8>)]) -> Figures 
     let cpu0 = thread_cpu();
     let mut next = started;
     let mut i = 0usize;
+    let mut raw_windows = Vec::new();
+    let (mut window_started, mut window_cpu) = (started, cpu0);
     while started.elapsed().as_secs_f64() < secs {
+        if window_started.elapsed().as_secs_f64() >= window {
+            let cpu = thread_cpu();
+            raw_windows.push(per_stream_second(
+                cpu - window_cpu,
+                window_started.elapsed(),
+                n,
+            ));
+            (window_started, window_cpu) = (Instant::now(), cpu);
+        }
         let (_, data) = &clip[i % clip.len()];
         for addr in &sink_addrs {
             for chunk in data.chunks(1200) {
@@ -351,6 +376,11 @@ fn run(n: usize, secs: f64, config: &[u8], clip: &[(bool, Vec<u8>)]) -> Figures 
         }
     }
     let raw_cpu = thread_cpu() - cpu0;
+    raw_windows.push(per_stream_second(
+        raw_cpu - (window_cpu - cpu0),
+        window_started.elapsed(),
+        n,
+    ));
     stop.store(true, Ordering::Relaxed);
     drain.join().unwrap();
     Figures {
@@ -359,19 +389,30 @@ fn run(n: usize, secs: f64, config: &[u8], clip: &[(bool, Vec<u8>)]) -> Figures 
         secs,
         frames_received,
         bytes,
+        relay_windows,
+        raw_windows,
     }
 }
 
+/// CPU milliseconds per stream-second.
+fn per_stream_second(cpu: Duration, wall: Duration, n: usize) -> f64 {
+    cpu.as_secs_f64() * 1000.0 / wall.as_secs_f64() / n as f64
+}
+
 fn main() {
+    // `--short` (CI: proves the bench runs); `cargo test` passes its own flags, ignored here.
+    let short = std::env::args().any(|a| a == "--short");
     let streams: Vec<usize> = std::env::var("RELAY_BENCH_STREAMS")
-        .unwrap_or_else(|_| "1,4,8".into())
+        .unwrap_or_else(|_| if short { "2" } else { "1,4,8" }.into())
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
     let secs: f64 = std::env::var("RELAY_BENCH_SECS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(5.0);
+        .unwrap_or(if short { 1.0 } else { 5.0 });
+    // The figures' samples: CPU per stream-second over windows of this many seconds.
+    let window = if short { 0.25 } else { 0.5 };
     let (config, clip) = encode_clip();
     let clip_bytes: usize = clip.iter().map(|f| f.1.len()).sum();
     let clip_kbps = clip_bytes as f64 * 8.0 / 2.0 / 1000.0;
@@ -385,7 +426,7 @@ fn main() {
         "streams", "relay ms/s/str", "udp ms/s/str", "ratio", "relay %core", "frames recv'd"
     );
     for n in streams {
-        let f = run(n, secs, &config, &clip);
+        let f = run(n, secs, window, &config, &clip);
         let per = |cpu: Duration| cpu.as_secs_f64() * 1000.0 / f.secs / n as f64;
         let expected = (f.secs * FPS as f64 * n as f64) as u64;
         println!(
@@ -399,5 +440,15 @@ fn main() {
             expected,
             f.bytes as f64 * 8.0 / f.secs / n as f64 / 1000.0,
         );
+        assert!(f.frames_received > 0, "no frame reached a peer");
+        let figure = Figure::new(&format!("relay.cpu.{n}_streams"), "ms/s", f.relay_windows)
+            .baseline("raw UDP send of the same bytes", f.raw_windows);
+        if n == 8 {
+            figure
+                .target("≤ 5 ms/s (0.5 % of a core) and ≤ 1.3× the raw send")
+                .print();
+        } else {
+            figure.print();
+        }
     }
 }

@@ -14,12 +14,13 @@
 //!
 //! TTFF is measured as a player sees it: from the acquire request to the first decoded video
 //! frame (session polled every 5 ms until ready, then signaling, ICE, DTLS, a key frame).
-//! The bench prints one JSON line per (mode, game) and a summary with
-//! `warm_large_over_small` (target ≤ 1.2) and `blank_large_over_small`; it never asserts speed,
+//! The bench prints three figures: the small game warm beside blank, and the large game beside
+//! the small one in each mode (target: warm large ≤ 1.2× warm small). It never asserts speed,
 //! only that every play streamed.
 //!
 //! ```text
-//! cargo bench -p node-agent --bench ttff -- [--large-mb 150] [--plays 5]
+//! playrack-bench ttff -- [--large-mb 150] [--plays 50]
+//! cargo bench -p node-agent --bench ttff -- [--large-mb 150] [--plays 50]
 //! cargo test -p node-agent --bench ttff --locked -- --short     # CI: 16 MiB, 2 plays each
 //! ```
 
@@ -35,6 +36,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use playrack_test_support::figure::Figure;
 use playrack_wire::agent::InstanceState;
 use playrack_wire::api::*;
 use playrack_wire::signaling::PeerRole;
@@ -54,7 +56,7 @@ struct Args {
     /// MiB of assets in the large game (default 150; --short: 16).
     #[arg(long)]
     large_mb: Option<usize>,
-    /// Measured plays per game and mode (default 5; --short: 2).
+    /// Measured plays per game and mode (default 50; --short: 2).
     #[arg(long)]
     plays: Option<usize>,
     /// What `cargo test` passes to every test binary.
@@ -92,39 +94,45 @@ fn main() {
         .with_writer(std::io::stderr)
         .try_init();
     let large_mb = args.large_mb.unwrap_or(if args.short { 16 } else { 150 });
-    let plays = args.plays.unwrap_or(if args.short { 2 } else { 5 });
+    let plays = args.plays.unwrap_or(if args.short { 2 } else { 50 });
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(4)
         .enable_all()
         .build()
         .unwrap();
     let large = large_apk::with_assets(ctl::fixture("tapper-v1.apk"), large_mb);
-    let mut medians = std::collections::BTreeMap::new();
+    let mut all = std::collections::BTreeMap::new();
     for mode in [Mode::Blank, Mode::Warm] {
-        let figures = rt.block_on(run(mode, &large, plays));
-        for (game, ms) in figures {
-            let m = median(ms.clone());
-            println!(
-                "{}",
-                serde_json::json!({
-                    "bench": "ttff", "mode": mode.name(), "game": game,
-                    "apk_mb": if game == "large" { large_mb } else { 0 },
-                    "plays": ms.len(), "ttff_ms": ms, "median_ms": m,
-                })
-            );
-            medians.insert((mode.name(), game), m);
+        for (game, ms) in rt.block_on(run(mode, &large, plays)) {
+            all.insert((mode.name(), game), ms);
         }
     }
+    let take = |mode, game| all[&(mode, game)].clone();
+    Figure::new("ttff.small_game.warm", "ms", take("warm", "small"))
+        .baseline(
+            "blank instance (install + cold start)",
+            take("blank", "small"),
+        )
+        .target("p50 ≤ 300 ms")
+        .print();
+    Figure::new(
+        &format!("ttff.large_game_{large_mb}mib.warm"),
+        "ms",
+        take("warm", "large"),
+    )
+    .baseline("small game, warm", take("warm", "small"))
+    .target("≤ 1.2× the small game's")
+    .print();
+    Figure::new(
+        &format!("ttff.large_game_{large_mb}mib.blank"),
+        "ms",
+        take("blank", "large"),
+    )
+    .baseline("small game, blank", take("blank", "small"))
+    .print();
+    let medians: std::collections::BTreeMap<_, _> =
+        all.iter().map(|(k, v)| (*k, median(v.clone()))).collect();
     let ratio = |mode| medians[&(mode, "large")] / medians[&(mode, "small")];
-    println!(
-        "{}",
-        serde_json::json!({
-            "bench": "ttff", "large_mb": large_mb,
-            "warm_large_over_small": ratio("warm"),
-            "blank_large_over_small": ratio("blank"),
-            "blank_over_warm_large": medians[&("blank", "large")] / medians[&("warm", "large")],
-        })
-    );
     eprintln!(
         "TTFF median (ms)   small    large({large_mb} MiB)   large/small\n\
          blank           {:>7.0}  {:>9.0}          {:.2}×\n\

@@ -462,6 +462,7 @@ impl Agent {
             connected: false,
             last_input_at: None,
             stats: None,
+            latency_ms: Vec::new(),
         });
     }
 
@@ -877,6 +878,7 @@ async fn forward_reports(link: LinkHandle, reports: relay::Reports) {
                 connected: r.connected,
                 last_input_at,
                 stats: r.stats,
+                latency_ms: r.latency_ms,
             });
         }
     }

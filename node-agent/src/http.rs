@@ -31,6 +31,7 @@ use playrack_wire::signaling::{AgentSignal, ClientSignal, IceServer, MAX_SIGNALI
 use tokio::sync::mpsc;
 
 use crate::relay::Relay;
+use crate::relay::engine::{LATENCY_BUCKETS_MS, LatencyHistogram};
 use crate::signaling::Gate;
 
 /// How long a new socket may take to say hello.
@@ -171,6 +172,28 @@ async fn probe() -> Response {
         .into_response()
 }
 
+/// The touch-to-screen histogram, in seconds as Prometheus names durations.
+fn latency_lines(h: &LatencyHistogram) -> String {
+    let name = "playrack_agent_touch_to_screen_seconds";
+    let mut out = format!(
+        "# HELP {name} Touch-to-screen latency the players measured (input sent → first frame showing it).\n# TYPE {name} histogram\n"
+    );
+    let mut cumulative = 0;
+    for (i, n) in h.buckets.iter().enumerate() {
+        cumulative += n;
+        let le = LATENCY_BUCKETS_MS.get(i).map_or("+Inf".to_owned(), |ms| {
+            format!("{}", f64::from(*ms) / 1000.0)
+        });
+        out.push_str(&format!("{name}_bucket{{le=\"{le}\"}} {cumulative}\n"));
+    }
+    out.push_str(&format!(
+        "{name}_sum {}\n{name}_count {}\n",
+        h.sum_ms / 1000.0,
+        h.count
+    ));
+    out
+}
+
 async fn metrics(State(s): State<HttpState>) -> Response {
     let snap = s.relay.snapshot();
     let c = snap.counters;
@@ -254,6 +277,7 @@ async fn metrics(State(s): State<HttpState>) -> Response {
             "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}\n"
         ));
     }
+    out.push_str(&latency_lines(&c.latency));
     out.push_str(&instance_lines(&(s.instances)()));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
 }

@@ -193,6 +193,62 @@ async fn a_play_streams_reacts_to_touch_survives_the_controller_and_restores_its
         "the controller shows the play as playing and connected"
     );
 
+    // The player's measured latencies reach the board's histogram, the controller's (per room
+    // and spec) and the operator's view of the play.
+    assert!(p.send_input(r#"{"t":"latency","seq":1,"ms":23.5}"#));
+    assert!(p.send_input(r#"{"t":"latency","seq":2,"ms":31.5}"#));
+    let agent_metrics = async || {
+        reqwest::get(format!("http://{}/metrics", st.agent.agent.http_addr))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let mut metrics = String::new();
+    for _ in 0..100 {
+        metrics = agent_metrics().await;
+        if metrics.contains("playrack_agent_touch_to_screen_seconds_count 2") {
+            break;
+        }
+        p.run_until(Duration::from_millis(50), |_| false).await;
+    }
+    assert!(
+        metrics.contains("playrack_agent_touch_to_screen_seconds_bucket{le=\"0.03\"} 1")
+            && metrics.contains("playrack_agent_touch_to_screen_seconds_bucket{le=\"0.04\"} 2")
+            && metrics.contains("playrack_agent_touch_to_screen_seconds_count 2"),
+        "{metrics}"
+    );
+    let mut latency = None;
+    for _ in 0..150 {
+        let page: Page<OnlineEntry> = st.ctl.get("/v1/online", &st.tenant_token).await;
+        latency = page
+            .items
+            .iter()
+            .find(|e| e.session_id == sid)
+            .and_then(|e| e.latency);
+        if latency.is_some() {
+            break;
+        }
+        p.run_until(Duration::from_millis(100), |_| false).await;
+    }
+    let latency = latency.expect("the controller shows the play's latency");
+    assert_eq!(latency.samples, 2);
+    assert_eq!((latency.last_ms, latency.max_ms), (31.5, 31.5));
+    assert!((latency.mean_ms - 27.5).abs() < 0.01, "{latency:?}");
+    let text = st
+        .ctl
+        .send(Method::GET, "/metrics", None, None, &[])
+        .await
+        .text()
+        .await
+        .unwrap();
+    let count = format!(
+        "playrack_touch_to_screen_seconds_count{{room=\"{}\",spec=\"hd-60\"}} 2",
+        st.room.id
+    );
+    assert!(text.contains(&count), "{count} missing:\n{text}");
+
     // A spectator (a tenant's support desk) gets the same stream and cannot touch.
     let spec: ConnectInfo = st
         .ctl

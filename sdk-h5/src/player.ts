@@ -11,6 +11,7 @@ import { Emitter } from "./emitter.js";
 import { PlayrackError, SdkCode, asPlayrackError } from "./errors.js";
 import {
   MAX_INPUT_MESSAGE_BYTES,
+  MAX_LATENCY_MS,
   type AcquireRequest,
   type AgentSignal,
   type CallToAction,
@@ -360,7 +361,12 @@ export class Player {
       timeoutMs,
       firstSeq: this.probeSeq + 1,
     });
+    const first = this.probeSeq + 1;
     this.probeSeq += n;
+    // Each result goes to the board too: its metrics and the operator's view of this play.
+    samples.forEach((ms, i) => {
+      this.send({ t: "latency", seq: first + i, ms: Math.min(MAX_LATENCY_MS, Math.round(ms * 10) / 10) });
+    });
     const last = samples[samples.length - 1];
     if (last !== undefined) this.tracker.setLastProbe(last);
     return samples;

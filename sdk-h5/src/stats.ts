@@ -1,8 +1,9 @@
 /**
  * Stream statistics, pure: folds successive `RTCPeerConnection.getStats()` reports (inbound
  * video `inbound-rtp`, the selected `candidate-pair`) and the agent's `stats` signals into what
- * `player.stats()` returns — frames decoded, fps, bitrate, RTT, jitter, loss, and the last
- * probe latency — and notices a frozen picture (no new frame for a while).
+ * `player.stats()` returns — frames decoded, fps, bitrate, RTT, jitter, loss, the last probe
+ * latency and where a touch's time goes (`latency`) — and notices a frozen picture (no new
+ * frame for a while).
  */
 import type { StreamStats } from "./generated/wire.js";
 
@@ -23,6 +24,29 @@ export interface PlayerStats {
   height?: number;
   /** The agent's own report, when one came. */
   agent?: StreamStats;
+  /** Where a touch's time goes, once a second report gave rates. */
+  latency?: LatencyBreakdown;
+}
+
+/**
+ * Touch to screen, part by part (ms). Network, jitter buffer and decode are the browser's own
+ * figures over the last interval; the rest of a probe's time is the device and the agent
+ * (the game's wait for its next frame, encode, the relay). Without a probe (a real game),
+ * `estimatedMs` adds up what can be measured plus half the stream's frame interval.
+ */
+export interface LatencyBreakdown {
+  /** One way to the board: half the round trip. */
+  networkMs: number;
+  /** Time frames waited in the jitter buffer, per frame. */
+  jitterBufferMs: number;
+  /** Decode time per frame. */
+  decodeMs: number;
+  /** The last probe's touch-to-screen, when one ran. */
+  touchToScreenMs?: number;
+  /** The probe's time left after network both ways, jitter buffer and decode. */
+  deviceAndAgentMs?: number;
+  /** Round trip + jitter buffer + decode + half a frame interval: the estimate without a probe. */
+  estimatedMs: number;
 }
 
 /** One entry of an RTCStatsReport, loosely typed (browsers differ). */
@@ -34,7 +58,13 @@ interface Sample {
   bytes: number;
   packetsReceived: number;
   packetsLost: number;
+  /** Cumulative seconds (inbound-rtp `totalDecodeTime`, `jitterBufferDelay`). */
+  decodeSecs: number;
+  jitterSecs: number;
+  jitterEmitted: number;
 }
+
+const round1 = (v: number): number => Math.round(v * 10) / 10;
 
 const n = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
 
@@ -71,6 +101,9 @@ export class StatsTracker {
         bytes: n(video.bytesReceived) ?? 0,
         packetsReceived: n(video.packetsReceived) ?? 0,
         packetsLost: n(video.packetsLost) ?? 0,
+        decodeSecs: n(video.totalDecodeTime) ?? 0,
+        jitterSecs: n(video.jitterBufferDelay) ?? 0,
+        jitterEmitted: n(video.jitterBufferEmittedCount) ?? 0,
       };
       s.framesDecoded = sample.framesDecoded;
       const jitter = n(video.jitter);
@@ -89,6 +122,15 @@ export class StatsTracker {
         const got = Math.max(0, sample.packetsReceived - p.packetsReceived);
         const lost = Math.max(0, sample.packetsLost - p.packetsLost);
         s.loss = got + lost > 0 ? Math.round((lost / (got + lost)) * 1000) / 1000 : 0;
+        const frames = sample.framesDecoded - p.framesDecoded;
+        const emitted = sample.jitterEmitted - p.jitterEmitted;
+        if (frames > 0) {
+          s.latency = this.breakdown(
+            s,
+            ((sample.decodeSecs - p.decodeSecs) / frames) * 1000,
+            emitted > 0 ? ((sample.jitterSecs - p.jitterSecs) / emitted) * 1000 : 0,
+          );
+        }
       }
       if (sample.framesDecoded > (p?.framesDecoded ?? 0)) this.lastFrameAt = time;
       this.prev = sample;
@@ -111,6 +153,25 @@ export class StatsTracker {
 
   setLastProbe(ms: number): void {
     this.current.lastInputToFrameMs = ms;
+    const l = this.current.latency;
+    if (l) this.current.latency = this.breakdown(this.current, l.decodeMs, l.jitterBufferMs);
+  }
+
+  private breakdown(s: PlayerStats, decodeMs: number, jitterBufferMs: number): LatencyBreakdown {
+    const networkMs = s.rttMs / 2;
+    const halfFrame = s.fps > 0 ? 500 / s.fps : 0;
+    const b: LatencyBreakdown = {
+      networkMs: round1(networkMs),
+      jitterBufferMs: round1(Math.max(0, jitterBufferMs)),
+      decodeMs: round1(Math.max(0, decodeMs)),
+      estimatedMs: round1(s.rttMs + Math.max(0, jitterBufferMs) + Math.max(0, decodeMs) + halfFrame),
+    };
+    const probe = s.lastInputToFrameMs;
+    if (probe !== undefined) {
+      b.touchToScreenMs = probe;
+      b.deviceAndAgentMs = round1(Math.max(0, probe - s.rttMs - b.jitterBufferMs - b.decodeMs));
+    }
+    return b;
   }
 
   /** Milliseconds since the last decoded frame, or undefined before the first. */

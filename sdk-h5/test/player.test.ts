@@ -465,6 +465,13 @@ test("probeLatency times the probe square's flips", async () => {
       [1, 2, 3],
     );
     assert.equal(t.player.stats().lastInputToFrameMs, samples[2]);
+    // every result went to the board, with its probe's seq
+    const reported = channel.messages.filter((m) => m.t === "latency");
+    assert.deepEqual(
+      reported.map((m) => m.seq),
+      [1, 2, 3],
+    );
+    reported.forEach((m, i) => assert.ok(Math.abs(Number(m.ms) - samples[i]!) <= 0.05, JSON.stringify(m)));
   } finally {
     clearInterval(frames);
   }

@@ -58,3 +58,23 @@ test("a picture is frozen only after frames came and then stopped", () => {
   t.resetCounters();
   assert.equal(t.frozen(100_000), false);
 });
+
+test("the latency breakdown splits a probe into network, jitter buffer, decode and the rest", () => {
+  const at = (frames: number, decode: number, jitter: number, emitted: number): StatsEntry[] => {
+    const r = report(frames, frames * 1000, frames * 2, 0, 0.01);
+    Object.assign(r[1]!, { totalDecodeTime: decode, jitterBufferDelay: jitter, jitterBufferEmittedCount: emitted });
+    return r;
+  };
+  const t = new StatsTracker();
+  assert.equal(t.addReport(at(100, 0.2, 0.5, 100), 10_000).latency, undefined, "no rates from one report");
+  // 60 frames in a second: 3 ms decode and 4 ms in the jitter buffer each; rtt 10 ms
+  const s = t.addReport(at(160, 0.38, 0.74, 160), 11_000);
+  assert.deepEqual(s.latency, { networkMs: 5, jitterBufferMs: 4, decodeMs: 3, estimatedMs: 10 + 4 + 3 + 8.3 });
+  t.setLastProbe(40);
+  const l = t.get().latency!;
+  assert.equal(l.touchToScreenMs, 40);
+  assert.equal(l.deviceAndAgentMs, 40 - 10 - 4 - 3);
+  // a probe faster than the parts (clock noise) leaves nothing negative
+  t.setLastProbe(5);
+  assert.equal(t.get().latency!.deviceAndAgentMs, 0);
+});

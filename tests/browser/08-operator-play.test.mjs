@@ -4,7 +4,8 @@
 // in its history, and a line written while it follows (`log` in the instance's shell) shows
 // up before the follow ends. A recording of the play, started and stopped from the page,
 // downloads as an MP4 that ffprobe decodes whole with the frames the page says. The board's
-// page shows the board agent's own log (JSON lines).
+// page shows the board agent's own log (JSON lines). The player's latency probes show on the
+// session page (the SDK reports each result; the board passes them on).
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -41,6 +42,17 @@ test("the operator watches a play, takes a screenshot and follows its log", asyn
   await signIn(op, env("PLAYRACK_OPERATOR_EMAIL"), env("PLAYRACK_OPERATOR_PASSWORD"));
   await op.goto(`${portal()}/operator/sessions/${encodeURIComponent(session)}`);
   assert.equal(await op.getByTestId("session-instance").textContent(), entry.instance_id);
+  assert.match(await op.getByTestId("session-latency").textContent(), /not measured/);
+
+  // The player measures its touch-to-screen; the operator sees the same figures.
+  const probes = await player.evaluate(() => window.playrackPlayer.probeLatency(3));
+  const shown = await until("the play's latency on the session page", async () => {
+    await op.reload();
+    const text = await op.getByTestId("session-latency").textContent();
+    return /\(3 probes\)/.test(text) && text;
+  }, 20_000, 500);
+  const max = Number(/max (\d+) ms/.exec(shown)?.[1]);
+  assert.ok(Math.abs(max - Math.max(...probes)) <= 1, `${shown} vs ${JSON.stringify(probes)}`);
 
   // The live view: frames of the video's size keep coming.
   const [w, h] = [Number(env("PLAYRACK_VIDEO_WIDTH")), Number(env("PLAYRACK_VIDEO_HEIGHT"))];

@@ -17,6 +17,8 @@
 //! Needs `/usr/bin/chromium` (`scripts/install-deps.sh`), `tests/browser/node_modules`
 //! (`npm ci` there; done here when missing) and the SDK bundle `sdk-h5/dist/playrack.js`
 //! (built here when missing). `PLAYRACK_TEST_BROWSER=off` skips the suite with a warning.
+//! `playrack-bench latency` runs this test for Chromium's figure: `PLAYRACK_BROWSER_ONLY` keeps
+//! the scenarios whose file names contain it, `PLAYRACK_DEMO_SPEC` sets the boards' spec.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -62,6 +64,8 @@ fn virtual_device() -> PathBuf {
     if !bin.exists() {
         let status = Command::new(env!("CARGO"))
             .args(["build", "-p", "android-injector", "--bin", "virtual-device"])
+            // An optimised test build (`playrack-bench latency`) runs the optimised device.
+            .args((!cfg!(debug_assertions)).then_some("--release"))
             .current_dir(workspace())
             .status()
             .expect("run cargo");
@@ -122,6 +126,10 @@ async fn the_browser_suite_passes_against_a_demo_stack() {
     options.virtual_device = virtual_device();
     options.sdk_dir = workspace().join("sdk-h5/dist");
     options.apk = playrack_test_support::fixtures::apk("tapper-v1");
+    // `PLAYRACK_DEMO_SPEC=hd-60=720x1280@60`: the boards' spec (the latency bench's 720p60).
+    if let Ok(spec) = std::env::var("PLAYRACK_DEMO_SPEC") {
+        options.spec = spec;
+    }
     let mut stack = DemoStack::start(options.clone())
         .await
         .expect("the demo stack starts");
@@ -158,6 +166,8 @@ async fn the_browser_suite_passes_against_a_demo_stack() {
         .expect("tests/browser")
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
         .filter(|n| n.ends_with(".test.mjs"))
+        // `PLAYRACK_BROWSER_ONLY=09-latency`: the scenarios whose file names contain it.
+        .filter(|n| std::env::var("PLAYRACK_BROWSER_ONLY").map_or(true, |only| n.contains(&only)))
         .collect();
     files.sort();
     let envs: Vec<(&str, String)> = vec![
@@ -190,6 +200,7 @@ async fn the_browser_suite_passes_against_a_demo_stack() {
         ("PLAYRACK_BOARDS", stack.options.boards.to_string()),
         ("PLAYRACK_VIDEO_WIDTH", spec.width.to_string()),
         ("PLAYRACK_VIDEO_HEIGHT", spec.height.to_string()),
+        ("PLAYRACK_VIDEO_FPS", spec.fps.to_string()),
         (
             "PLAYRACK_APK",
             playrack_test_support::fixtures::apk("tapper-v2")

@@ -424,6 +424,7 @@ async fn on_message(
             reason,
             connected,
             last_input_at,
+            latency_ms,
             ..
         } => {
             heard.touch(state, board_id, now).await?;
@@ -435,6 +436,7 @@ async fn on_message(
                 reason,
                 connected,
                 last_input_at,
+                &latency_ms,
             )
             .await
             {

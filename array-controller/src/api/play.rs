@@ -75,6 +75,7 @@ async fn online(
                 state: s.state,
                 connected: r.connected != 0,
                 since: s.created_at,
+                latency: r.latency(),
             }
         })
         .collect();

@@ -23,8 +23,9 @@ use crate::scheduler::timers::{self, SessionClock};
 use crate::state::AppState;
 use crate::store;
 use playrack_wire::Timestamp;
-use playrack_wire::agent::{AgentSessionState, Command, InstanceReport};
+use playrack_wire::agent::{AgentSessionState, Command, InstanceReport, MAX_LATENCY_SAMPLES};
 use playrack_wire::api::{ConnectInfo, EndReason, SessionState};
+use playrack_wire::input::MAX_LATENCY_MS;
 use playrack_wire::session_token::{self, SessionClaims};
 use playrack_wire::signaling::PeerRole;
 
@@ -205,6 +206,7 @@ pub async fn on_agent_session(
     reason: Option<String>,
     connected: bool,
     last_input_at: Option<Timestamp>,
+    latency_ms: &[f32],
 ) -> PlayResult<()> {
     let now = crate::now().millis();
     if agent_state == AgentSessionState::Ended {
@@ -237,15 +239,29 @@ pub async fn on_agent_session(
         }
         AgentSessionState::Preparing => {}
         AgentSessionState::Ready | AgentSessionState::Playing => {
-            store::sessions::record_report(
+            // A board's samples, as bounded and ranged as a player's input message is.
+            let latency: Vec<f32> = latency_ms
+                .iter()
+                .copied()
+                .filter(|ms| ms.is_finite() && (0.0..=MAX_LATENCY_MS).contains(ms))
+                .take(MAX_LATENCY_SAMPLES)
+                .collect();
+            let placed = store::sessions::record_report(
                 &state.db,
                 session_id,
                 agent_state == AgentSessionState::Playing,
                 connected,
                 last_input_at.map(|t| t.millis()),
+                store::sessions::LatencyBatch::of(&latency),
                 now,
             )
             .await?;
+            if let Some((room, spec)) = placed {
+                for ms in &latency {
+                    metrics::histogram!("playrack_touch_to_screen_seconds", "room" => room.clone(), "spec" => spec.clone())
+                        .record(f64::from(*ms) / 1000.0);
+                }
+            }
             if agent_state == AgentSessionState::Playing {
                 // The billable play starts now (idempotent: only the first report counts).
                 let mut tx = state.db.write().await?;

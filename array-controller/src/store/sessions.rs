@@ -113,19 +113,44 @@ pub async fn live_board(pool: &AnyPool, id: &str) -> Result<Option<String>, sqlx
         .await
 }
 
+/// Touch-to-screen samples of one report, summed for the session's row.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LatencyBatch {
+    pub samples: i64,
+    pub sum_us: i64,
+    pub last_us: Option<i64>,
+    pub max_us: Option<i64>,
+}
+
+impl LatencyBatch {
+    /// The batch of `ms` (already validated as finite and in range by the caller).
+    pub fn of(ms: &[f32]) -> LatencyBatch {
+        let us: Vec<i64> = ms.iter().map(|m| (f64::from(*m) * 1000.0) as i64).collect();
+        LatencyBatch {
+            samples: us.len() as i64,
+            sum_us: us.iter().sum(),
+            last_us: us.last().copied(),
+            max_us: us.iter().copied().max(),
+        }
+    }
+}
+
 /// Records a board's `ready` or `playing` report. Playing means the player connected, so the
 /// connect deadline is over; a change of connection (or the first playing report) asks the
-/// timers to look at the session now (`next_timer_at`).
+/// timers to look at the session now (`next_timer_at`). The report's latency samples are added
+/// to the session's. Returns the session's room and spec (the metrics' labels), when it is
+/// live.
 pub async fn record_report(
     db: &Db,
     id: &str,
     playing: bool,
     connected: bool,
     last_input_at: Option<i64>,
+    latency: LatencyBatch,
     now: i64,
-) -> Result<(), sqlx::Error> {
+) -> Result<Option<(String, String)>, sqlx::Error> {
     let mut turn = db.turn().await?;
-    sqlx::query(
+    sqlx::query_as(
         "UPDATE sessions SET state = CASE WHEN state = 'playing' THEN 'playing' ELSE $1 END, \
          ready_at = COALESCE(ready_at, $2), \
          playing_since = CASE WHEN $1 = 'playing' THEN COALESCE(playing_since, $2) ELSE playing_since END, \
@@ -134,8 +159,13 @@ pub async fn record_report(
            (CASE WHEN next_timer_at IS NULL OR connected <> $3 THEN $2 ELSE next_timer_at END) ELSE NULL END, \
          connected = $3, \
          disconnected_at = CASE WHEN $3 = 1 THEN NULL ELSE COALESCE(disconnected_at, $2) END, \
-         last_input_at = COALESCE($4, last_input_at) \
-         WHERE id = $5 AND live_key IS NOT NULL",
+         last_input_at = COALESCE($4, last_input_at), \
+         latency_samples = latency_samples + $6, \
+         latency_sum_us = latency_sum_us + $7, \
+         latency_last_us = COALESCE($8, latency_last_us), \
+         latency_max_us = CASE WHEN latency_max_us IS NULL OR $9 > latency_max_us THEN COALESCE($9, latency_max_us) ELSE latency_max_us END \
+         WHERE id = $5 AND live_key IS NOT NULL \
+         RETURNING room_id, spec_id",
     )
     .bind(state_str(if playing {
         SessionState::Playing
@@ -146,9 +176,12 @@ pub async fn record_report(
     .bind(i64::from(connected))
     .bind(last_input_at)
     .bind(id)
-    .execute(&mut *turn)
-    .await?;
-    Ok(())
+    .bind(latency.samples)
+    .bind(latency.sum_us)
+    .bind(latency.last_us)
+    .bind(latency.max_us)
+    .fetch_optional(&mut *turn)
+    .await
 }
 
 /// Sets whether a session holds its board slot (after a board's hello said what it runs; the
@@ -539,9 +572,24 @@ pub struct SessionRow {
     pub ended_at: Option<i64>,
     pub instance_id: Option<String>,
     pub connected: i64,
+    pub latency_samples: i64,
+    pub latency_sum_us: i64,
+    pub latency_last_us: Option<i64>,
+    pub latency_max_us: Option<i64>,
 }
 
 impl SessionRow {
+    /// The touch-to-screen latency the player measured so far, if any.
+    pub fn latency(&self) -> Option<playrack_wire::api::LatencySummary> {
+        let ms = |us: i64| us as f64 / 1000.0;
+        (self.latency_samples > 0).then(|| playrack_wire::api::LatencySummary {
+            samples: self.latency_samples as u64,
+            last_ms: ms(self.latency_last_us.unwrap_or(0)),
+            mean_ms: ms(self.latency_sum_us) / self.latency_samples as f64,
+            max_ms: ms(self.latency_max_us.unwrap_or(0)),
+        })
+    }
+
     pub fn to_wire(&self) -> playrack_wire::api::Session {
         playrack_wire::api::Session {
             id: self.id.clone(),
@@ -565,7 +613,8 @@ impl SessionRow {
 }
 
 const SESSION_COLUMNS: &str = "id, tenant_id, game_id, version_id, user_key, spec_id, room_id, board_id, state, \
-     end_reason, downgraded, created_at, ended_at, instance_id, connected";
+     end_reason, downgraded, created_at, ended_at, instance_id, connected, \
+     latency_samples, latency_sum_us, latency_last_us, latency_max_us";
 
 /// One session by id.
 pub async fn get(pool: &AnyPool, id: &str) -> Result<Option<SessionRow>, sqlx::Error> {

@@ -8,7 +8,8 @@
 //! - [`agent`]: a board's side of the agent channel, spoken by a test;
 //! - [`play`]: a player's side of the play API;
 //! - [`sim`]: simulated boards for the soak drill and the scheduler bench;
-//! - [`large_apk`]: large game APKs for the benchmarks.
+//! - [`large_apk`]: large game APKs for the benchmarks;
+//! - [`figure`]: a benchmark's figure, as every benchmark prints it.
 
 use array_controller::config::Config;
 use array_controller::{Running, auth, db};
@@ -20,6 +21,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub mod agent;
+pub mod figure;
 pub mod fixtures;
 pub mod large_apk;
 pub mod play;

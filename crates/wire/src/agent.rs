@@ -102,6 +102,9 @@ pub fn primed_counts(instances: &[InstanceReport]) -> Vec<PrimedCount> {
         .collect()
 }
 
+/// Most latency samples in one session report (the rest of a burst is dropped, oldest first).
+pub const MAX_LATENCY_SAMPLES: usize = 64;
+
 /// A session's state as the agent sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -157,6 +160,10 @@ pub enum AgentMessage {
         last_input_at: Option<Timestamp>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         stats: Option<StreamStats>,
+        /// Touch-to-screen latencies (ms) the player measured since the previous report, at
+        /// most [`MAX_LATENCY_SAMPLES`].
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        latency_ms: Vec<f32>,
     },
     Deployment {
         sha256: String,

@@ -14,6 +14,8 @@ pub const MAX_POINTERS: u32 = 10;
 pub const MAX_TEXT_BYTES: usize = 300;
 /// Largest input message accepted on the DataChannel, in bytes.
 pub const MAX_INPUT_MESSAGE_BYTES: usize = 1024;
+/// Largest touch-to-screen latency a player may report, in ms (a probe gives up long before).
+pub const MAX_LATENCY_MS: f32 = 10_000.0;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -63,6 +65,9 @@ pub enum InputMessage {
     /// The latency probe: the game flips a marker in the next frame it renders; the SDK times
     /// the frame that shows it. `seq` comes back in the agent's stats.
     Probe { seq: u32 },
+    /// What the player measured for probe `seq`: input sent → first decoded frame showing it,
+    /// in ms (0–10,000). The agent counts it in its metrics and passes it to the controller.
+    Latency { seq: u32, ms: f32 },
 }
 
 /// Why an input message is refused. The agent drops the message (and counts it), never the
@@ -127,6 +132,11 @@ impl InputMessage {
             InputMessage::Text { text } if text.len() > MAX_TEXT_BYTES || text.is_empty() => {
                 return Err(InputError::OutOfRange("text must be 1–300 bytes"));
             }
+            InputMessage::Latency { ms, .. }
+                if !ms.is_finite() || !(0.0..=MAX_LATENCY_MS).contains(ms) =>
+            {
+                return Err(InputError::OutOfRange("latency ms must be within 0–10000"));
+            }
             _ => {}
         }
         Ok(())
@@ -155,6 +165,10 @@ mod tests {
             InputMessage::Probe { seq: 7 }
         );
         assert_eq!(
+            InputMessage::parse(br#"{"t":"latency","seq":7,"ms":23.5}"#).unwrap(),
+            InputMessage::Latency { seq: 7, ms: 23.5 }
+        );
+        assert_eq!(
             InputMessage::parse(br#"{"t":"back"}"#).unwrap(),
             InputMessage::Back {}
         );
@@ -170,6 +184,9 @@ mod tests {
             br#"{"t":"teleport"}"#,
             br#"{"t":"back","extra":1}"#,
             br#"{"t":"text","text":""}"#,
+            br#"{"t":"latency","seq":1,"ms":-1}"#,
+            br#"{"t":"latency","seq":1,"ms":10000.5}"#,
+            br#"{"t":"latency","seq":1}"#,
             b"not json",
             b"",
         ] {

@@ -44,7 +44,7 @@ use utoipa::OpenApi;
 pub struct BrowserTypes;
 
 /// The limits the SDK checks before sending: (name, value, doc).
-fn constants() -> [(&'static str, usize, &'static str); 4] {
+fn constants() -> [(&'static str, usize, &'static str); 5] {
     [
         (
             "MAX_POINTERS",
@@ -60,6 +60,11 @@ fn constants() -> [(&'static str, usize, &'static str); 4] {
             "MAX_INPUT_MESSAGE_BYTES",
             crate::input::MAX_INPUT_MESSAGE_BYTES,
             "Largest input message the agent accepts on the DataChannel, in bytes.",
+        ),
+        (
+            "MAX_LATENCY_MS",
+            crate::input::MAX_LATENCY_MS as usize,
+            "Largest touch-to-screen latency a `latency` input message may report, in ms.",
         ),
         (
             "MAX_SIGNALING_MESSAGE_BYTES",

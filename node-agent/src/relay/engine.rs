@@ -37,6 +37,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use playrack_scrcpy::control_msg::ControlMsg;
+use playrack_wire::agent::MAX_LATENCY_SAMPLES;
 use playrack_wire::input::InputMessage;
 use playrack_wire::signaling::{AgentSignal, PeerRole, StreamStats};
 use str0m::change::SdpOffer;
@@ -132,6 +133,8 @@ pub enum Output {
         played: bool,
         last_input: Option<Instant>,
         stats: Option<StreamStats>,
+        /// Latencies the player reported since the previous report (ms).
+        latency_ms: Vec<f32>,
     },
 }
 
@@ -149,6 +152,35 @@ pub struct Counters {
     pub video_resets: u64,
     /// NACKs peers sent (each answered from the send buffer, over RTX when negotiated).
     pub nacks: u64,
+    /// Touch-to-screen latencies players reported.
+    pub latency: LatencyHistogram,
+}
+
+/// Upper bounds (ms) of the touch-to-screen histogram's buckets (a last one holds the rest).
+pub const LATENCY_BUCKETS_MS: [f32; 11] = [
+    10.0, 20.0, 30.0, 40.0, 50.0, 75.0, 100.0, 150.0, 250.0, 500.0, 1000.0,
+];
+
+/// A fixed-bucket histogram of reported latencies, as Prometheus reads one (cumulative buckets
+/// are made when rendered).
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct LatencyHistogram {
+    /// Per bucket of [`LATENCY_BUCKETS_MS`], then the overflow: samples in it (not cumulative).
+    pub buckets: [u64; LATENCY_BUCKETS_MS.len() + 1],
+    pub sum_ms: f64,
+    pub count: u64,
+}
+
+impl LatencyHistogram {
+    pub fn observe(&mut self, ms: f32) {
+        let i = LATENCY_BUCKETS_MS
+            .iter()
+            .position(|le| ms <= *le)
+            .unwrap_or(LATENCY_BUCKETS_MS.len());
+        self.buckets[i] += 1;
+        self.sum_ms += f64::from(ms);
+        self.count += 1;
+    }
 }
 
 struct Session {
@@ -167,6 +199,9 @@ struct Session {
     window_frames: u32,
     window_bytes: u64,
     stats: StreamStats,
+    /// Latencies the player reported since the last report to the controller (at most
+    /// [`MAX_LATENCY_SAMPLES`], the newest kept).
+    latency_ms: Vec<f32>,
 }
 
 struct Peer {
@@ -249,6 +284,7 @@ impl Engine {
             window_start: now,
             window_frames: 0,
             window_bytes: 0,
+            latency_ms: Vec::new(),
             stats: StreamStats {
                 width: width.into(),
                 height: height.into(),
@@ -639,6 +675,17 @@ impl Engine {
                             "INPUT_NOT_ALLOWED",
                             "this key would leave the game".to_owned(),
                         )),
+                        Ok(InputMessage::Latency { ms, .. }) => {
+                            // A measurement, not play: it does not count as input (idle kick).
+                            if let Some(s) = self.sessions.get_mut(&session) {
+                                if s.latency_ms.len() == MAX_LATENCY_SAMPLES {
+                                    s.latency_ms.remove(0);
+                                }
+                                s.latency_ms.push(ms);
+                                self.counters.latency.observe(ms);
+                            }
+                            None
+                        }
                         Ok(msg) => {
                             if let Some(s) = self.sessions.get_mut(&session) {
                                 s.last_input = Some(now);
@@ -736,6 +783,7 @@ impl Engine {
                 played: s.played,
                 last_input: s.last_input,
                 stats: None,
+                latency_ms: std::mem::take(&mut s.latency_ms),
             });
         }
     }
@@ -780,6 +828,7 @@ impl Engine {
                     played: s.played,
                     last_input: s.last_input,
                     stats: Some(s.stats.clone()),
+                    latency_ms: std::mem::take(&mut s.latency_ms),
                 });
             }
         }

@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 use playrack_scrcpy::StreamEvent;
 use playrack_scrcpy::client::MediaReader;
 use playrack_scrcpy::control_msg::ControlMsg;
+use playrack_wire::agent::MAX_LATENCY_SAMPLES;
 use playrack_wire::signaling::{AgentSignal, PeerRole, StreamStats};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
@@ -49,6 +50,8 @@ pub struct Report {
     pub played: bool,
     pub last_input: Option<Instant>,
     pub stats: Option<StreamStats>,
+    /// Latencies the player reported since the previous report (ms).
+    pub latency_ms: Vec<f32>,
 }
 
 enum Cmd {
@@ -95,13 +98,21 @@ const CMD_QUEUE: usize = 256;
 pub struct Reports(Arc<(Mutex<HashMap<String, Report>>, tokio::sync::Notify)>);
 
 impl Reports {
-    /// Keeps `report` in place of the session's previous one.
-    pub fn put(&self, report: Report) {
-        self.0
-            .0
-            .lock()
-            .unwrap()
-            .insert(report.session.clone(), report);
+    /// Keeps `report` in place of the session's previous one (whose latency samples, not yet
+    /// passed on, it carries on: the newest [`MAX_LATENCY_SAMPLES`]).
+    pub fn put(&self, mut report: Report) {
+        let mut reports = self.0.0.lock().unwrap();
+        if let Some(old) = reports.remove(&report.session)
+            && !old.latency_ms.is_empty()
+        {
+            let mut samples = old.latency_ms;
+            samples.append(&mut report.latency_ms);
+            let excess = samples.len().saturating_sub(MAX_LATENCY_SAMPLES);
+            samples.drain(..excess);
+            report.latency_ms = samples;
+        }
+        reports.insert(report.session.clone(), report);
+        drop(reports);
         self.0.1.notify_one();
     }
 
@@ -455,6 +466,7 @@ async fn run(
                     played,
                     last_input,
                     stats,
+                    latency_ms,
                 } => {
                     reports.put(Report {
                         session,
@@ -462,6 +474,7 @@ async fn run(
                         played,
                         last_input,
                         stats,
+                        latency_ms,
                     });
                 }
             }

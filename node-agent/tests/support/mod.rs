@@ -126,6 +126,13 @@ pub fn virtual_device() -> PathBuf {
     workspace_binary(&BUILT, "android-injector", "virtual-device")
 }
 
+/// The release `virtual-device` binary, brought up to date once per process (benchmarks that
+/// measure the device's own speed).
+pub fn virtual_device_release() -> PathBuf {
+    static BUILT: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
+    workspace_binary_in(&BUILT, "android-injector", "virtual-device", true)
+}
+
 /// The debug `array-controller` binary, brought up to date once per test binary.
 pub fn controller_binary() -> PathBuf {
     static BUILT: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
@@ -136,15 +143,27 @@ pub fn controller_binary() -> PathBuf {
 /// (`built` remembers it): `CARGO_BIN_EXE_*` names only this crate's binaries, and cargo does
 /// not rebuild other crates' for this crate's tests; an up-to-date build is a no-op.
 fn workspace_binary(built: &std::sync::Mutex<bool>, package: &str, bin: &str) -> PathBuf {
+    workspace_binary_in(built, package, bin, false)
+}
+
+fn workspace_binary_in(
+    built: &std::sync::Mutex<bool>,
+    package: &str,
+    bin: &str,
+    release: bool,
+) -> PathBuf {
     let mut built = built.lock().unwrap_or_else(|e| e.into_inner());
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace().join("target"));
-    let path = target.join("debug").join(bin);
+    let path = target
+        .join(if release { "release" } else { "debug" })
+        .join(bin);
     if !*built {
         *built = true;
         let status = Command::new(env!("CARGO"))
             .args(["build", "-p", package, "--bin", bin])
+            .args(release.then_some("--release"))
             .current_dir(workspace())
             .status()
             .expect("run cargo");

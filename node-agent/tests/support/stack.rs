@@ -25,8 +25,13 @@ use crate::support::{AdbGuard, virtual_device, wait_until};
 /// What the stack is built with.
 pub struct Options {
     pub runtime: RuntimeKind,
-    /// Instances of the `hd-60` spec (360×640@30 here) the board offers and keeps warm.
+    /// Instances of the `hd-60` spec the board offers and keeps warm.
     pub slots: u32,
+    /// What `hd-60` is on this board: `WxH@FPS` (default 360x640@30, so a debug-built encoder
+    /// keeps up).
+    pub spec: &'static str,
+    /// The virtual device binary (default: the debug build, brought up to date).
+    pub virtual_device: Option<std::path::PathBuf>,
     /// Adjusts the agent's configuration before it starts (e.g. the docker image).
     pub tweak: Box<dyn FnOnce(&mut Config)>,
     /// The board's serial (also the label the docker driver finds its containers by).
@@ -42,6 +47,8 @@ impl Default for Options {
         Options {
             runtime: RuntimeKind::Process,
             slots: 1,
+            spec: "360x640@30",
+            virtual_device: None,
             tweak: Box::new(|_| {}),
             serial: "RK-E2E-0001".into(),
             backend: "sqlite",
@@ -115,11 +122,11 @@ pub async fn stack(opts: Options) -> Stack {
     config.serial = opts.serial.clone();
     config.model = "RK3588".into();
     config.capacity = BTreeMap::from([("hd-60".to_owned(), opts.slots)]);
-    let spec = InstanceSpec::parse("hd-60=360x640@30").unwrap();
+    let spec = InstanceSpec::parse(&format!("hd-60={}", opts.spec)).unwrap();
     config.specs = BTreeMap::from([(spec.id.clone(), spec)]);
     config.warm = BTreeMap::from([("hd-60".to_owned(), opts.slots)]);
     config.runtime = opts.runtime;
-    config.virtual_device = virtual_device();
+    config.virtual_device = opts.virtual_device.clone().unwrap_or_else(virtual_device);
     config.adb_port = free_port();
     config.injector_jar = Some(jar);
     config.shared_volume = store.to_string_lossy().into_owned();

@@ -10,6 +10,9 @@ export const MAX_TEXT_BYTES = 300;
 /** Largest input message the agent accepts on the DataChannel, in bytes. */
 export const MAX_INPUT_MESSAGE_BYTES = 1024;
 
+/** Largest touch-to-screen latency a `latency` input message may report, in ms. */
+export const MAX_LATENCY_MS = 10000;
+
 /** Largest signaling message the agent accepts, in bytes. */
 export const MAX_SIGNALING_MESSAGE_BYTES = 65536;
 
@@ -193,7 +196,8 @@ export type InputMessage =
   | InputMessageText
   | InputMessageBack
   | InputMessageHome
-  | InputMessageProbe;
+  | InputMessageProbe
+  | InputMessageLatency;
 
 /** A finger (or the mouse, as pointer 0) at a normalised position. */
 export interface InputMessageTouch {
@@ -237,6 +241,16 @@ export interface InputMessageHome {
  */
 export interface InputMessageProbe {
   t: "probe";
+  seq: number;
+}
+
+/**
+ * What the player measured for probe `seq`: input sent → first decoded frame showing it,
+ * in ms (0–10,000). The agent counts it in its metrics and passes it to the controller.
+ */
+export interface InputMessageLatency {
+  t: "latency";
+  ms: number;
   seq: number;
 }
 

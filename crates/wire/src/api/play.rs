@@ -281,6 +281,18 @@ pub struct OnlineEntry {
     /// Whether the player's peer is connected to the agent right now.
     pub connected: bool,
     pub since: Timestamp,
+    /// Touch-to-screen latency the player measured in this play, when it measured any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<LatencySummary>,
+}
+
+/// A play's touch-to-screen latency so far, from the player's probes.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct LatencySummary {
+    pub samples: u64,
+    pub last_ms: f64,
+    pub mean_ms: f64,
+    pub max_ms: f64,
 }
 
 /// Ends many sessions at once. The first call (without `confirm`) only counts the matching

@@ -1,7 +1,7 @@
 //! Live plays: `/operator/queue` (every live play, grouped per tenant and game) and
-//! `/operator/sessions/{id}` (one play: where it runs, a live spectator thumbnail with a
-//! screenshot of it, kick, recording it to MP4, the instance's log followed with `logcat`, and
-//! the shell in its instance).
+//! `/operator/sessions/{id}` (one play: where it runs, the touch-to-screen latency its player
+//! measured, a live spectator thumbnail with a screenshot of it, kick, recording it to MP4, the
+//! instance's log followed with `logcat`, and the shell in its instance).
 //!
 //! The queue page shows the waiting lines (`/v1/queue`: every tenant's players in line order,
 //! with the reason they wait) above the live plays (`/v1/online`). There is no single-session
@@ -234,6 +234,17 @@ pub async fn session(
                 dt { "State" } dd data-testid="session-state" { (wire_name(&p.state)) }
                 dt { "Connected" } dd { (if p.connected { "yes" } else { "no" }) }
                 dt { "Since" } dd { (time(&p.since)) }
+                dt { "Touch to screen" }
+                dd data-testid="session-latency" {
+                    @if let Some(l) = &p.latency {
+                        (format!(
+                            "last {:.0} ms, mean {:.0} ms, max {:.0} ms ({} probes)",
+                            l.last_ms, l.mean_ms, l.max_ms, l.samples
+                        ))
+                    } @else {
+                        span class="muted" { "not measured (the player's SDK reports its latency probes)" }
+                    }
+                }
             }
         }
         div class="actions" {

@@ -1,0 +1,204 @@
+//! Touch-to-screen latency with the native client, beside the floor measured in the same run.
+//!
+//! The whole platform runs in process (`tests/support/stack.rs`: a real controller on SQLite,
+//! the real agent with one `hd-60` slot of the virtual device at `--spec`, 720×1280@60 by
+//! default; the release build of the device when the bench is built optimised). A native str0m
+//! player (`tests/support/peer.rs`, decoding with openh264) plays the try-play link; each sample
+//! sends the `probe` input over the DataChannel and times the first decoded frame that shows the
+//! game's probe square flipped (the Gaming@Edge "special input" method). Before each probe the
+//! player lets the stream run for 0–49 ms, so probes land anywhere in the game's render tick;
+//! five unmeasured probes warm the path first.
+//!
+//! The baseline is the floor of this pipeline on this machine, from the same run: the wait for
+//! the next render tick (spread evenly over one frame interval, so half a frame on average) +
+//! the encode time + the decode time of the same game's frames at the same size and bit rate,
+//! measured frame by frame. Its median is half a frame + encode + decode.
+//!
+//! ```text
+//! playrack-bench latency -- [--samples 300] [--spec 720x1280@60]
+//! cargo bench -p node-agent --bench latency -- [--samples 300] [--spec 720x1280@60]
+//! cargo test -p node-agent --bench latency --locked -- --short   # CI: 20 samples at 360x640@30
+//! ```
+
+use playrack_test_support as ctl;
+#[path = "../tests/support/peer.rs"]
+mod peer;
+#[path = "../tests/support/stack.rs"]
+mod stack;
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::time::{Duration, Instant};
+
+use android_injector::encode::video::{VideoConfig, VideoEncoder};
+use android_injector::game::{Game, GameConfig, I420, read_probe_block};
+use clap::Parser;
+use playrack_scrcpy::control_msg::{AKEY_EVENT_ACTION_DOWN, AKEYCODE_F12};
+use playrack_test_support::figure::Figure;
+use playrack_wire::signaling::PeerRole;
+
+use peer::Peer;
+
+#[derive(Parser, Debug)]
+#[command(about = "Touch-to-screen latency with the native client, beside the pipeline's floor")]
+struct Args {
+    /// The short form for CI: 20 samples at 360x640@30 (given values override it).
+    #[arg(long)]
+    short: bool,
+    /// Measured probes (default 300; --short: 20).
+    #[arg(long)]
+    samples: Option<usize>,
+    /// The instance's screen: WxH@FPS (default 720x1280@60; --short: 360x640@30).
+    #[arg(long)]
+    spec: Option<String>,
+    /// What `cargo test` passes to every test binary.
+    #[arg(long, hide = true)]
+    bench: bool,
+}
+
+/// Unmeasured probes before the measured ones.
+const WARM_UP: usize = 5;
+/// The encoder's bit rate for the floor: the `hd-60` spec's.
+const FLOOR_BIT_RATE: u32 = 4_000_000;
+
+fn main() {
+    let args = Args::parse();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .try_init();
+    let samples = args.samples.unwrap_or(if args.short { 20 } else { 300 });
+    let spec = args.spec.clone().unwrap_or_else(|| {
+        if args.short {
+            "360x640@30"
+        } else {
+            "720x1280@60"
+        }
+        .into()
+    });
+    let (width, height, fps) = parse_spec(&spec)
+        .unwrap_or_else(|| panic!("--spec {spec}: expected WxH@FPS, e.g. 720x1280@60"));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let measured = rt.block_on(probes(&spec, samples));
+    let floor = floor(width, height, fps, samples);
+    eprintln!(
+        "latency ({spec}, {samples} probes): native client p50 {:.1} ms; floor p50 {:.1} ms",
+        median(&measured),
+        median(&floor)
+    );
+    Figure::new(&format!("latency.native.{spec}"), "ms", measured)
+        .baseline("floor: wait for the next frame + encode + decode", floor)
+        .target("p50 ≤ 25 ms, p99 ≤ 40 ms at 720x1280@60")
+        .print();
+}
+
+fn parse_spec(spec: &str) -> Option<(u32, u32, u32)> {
+    let (size, fps) = spec.split_once('@')?;
+    let (w, h) = size.split_once('x')?;
+    Some((w.parse().ok()?, h.parse().ok()?, fps.parse().ok()?))
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// `samples` probes through the whole platform; their latencies in ms.
+async fn probes(spec: &str, samples: usize) -> Vec<f64> {
+    let st = stack::stack(stack::Options {
+        // The stack keeps its `'static` spec for the board's configuration.
+        spec: Box::leak(spec.to_owned().into_boxed_str()),
+        virtual_device: (!cfg!(debug_assertions)).then(support::virtual_device_release),
+        ..Default::default()
+    })
+    .await;
+    let sid = st.acquire(1).await;
+    let info = st.connect_info(&sid).await;
+    let mut p = Peer::connect(&info.signaling_url, &info.token, PeerRole::Player)
+        .await
+        .expect("signaling");
+    assert!(
+        p.run_until(Duration::from_secs(60), |p| p.decoded >= 1)
+            .await,
+        "no frame decoded"
+    );
+    let lit = |p: &Peer| {
+        p.picture
+            .as_ref()
+            .is_some_and(|pic| read_probe_block(pic.luma()))
+    };
+    let mut ms = Vec::with_capacity(samples);
+    for i in 0..WARM_UP + samples {
+        // Let the stream run 0–49 ms, so the probe lands anywhere in the render tick.
+        let pause = Duration::from_millis((i as u64 * 37) % 50);
+        p.run_until(pause, |_| false).await;
+        let before = lit(&p);
+        let sent = Instant::now();
+        assert!(
+            p.send_input(&format!(r#"{{"t":"probe","seq":{}}}"#, i + 1)),
+            "the input channel is open"
+        );
+        assert!(
+            p.run_until(Duration::from_secs(2), |p| lit(p) != before)
+                .await,
+            "probe {i}: the square never flipped"
+        );
+        if i >= WARM_UP {
+            ms.push(sent.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    p.bye().await;
+    st.leave(&sid).await;
+    st.stop().await;
+    ms
+}
+
+/// The floor, `n` samples: the wait for the next tick + encode + decode of the game's frames.
+fn floor(width: u32, height: u32, fps: u32, n: usize) -> Vec<f64> {
+    let mut game = Game::new(
+        GameConfig {
+            package: "com.playrack.bench".into(),
+            width,
+            height,
+            fps,
+        },
+        0,
+    );
+    let mut enc = VideoEncoder::new(VideoConfig {
+        width,
+        height,
+        bit_rate: FLOOR_BIT_RATE,
+        fps: fps as f32,
+    })
+    .expect("encoder");
+    let mut dec = openh264::decoder::Decoder::new().expect("decoder");
+    let half_frame_ms = 500.0 / fps as f64;
+    let frame_us = 1_000_000 / fps as u64;
+    let mut frame = I420::new(width as usize, height as usize);
+    let mut out = Vec::with_capacity(n);
+    for i in 0..(WARM_UP + n) as u64 {
+        // A probe flip every frame: the picture changes as it does in the measured run.
+        game.key(AKEY_EVENT_ACTION_DOWN, AKEYCODE_F12, i * frame_us);
+        game.render(&mut frame, i * frame_us);
+        let started = Instant::now();
+        let packets = enc.encode(&frame, i * frame_us).expect("encode");
+        let encode = started.elapsed();
+        let started = Instant::now();
+        for p in &packets {
+            let _ = dec.decode(&p.data).expect("decode");
+        }
+        let decode = started.elapsed();
+        if i as usize >= WARM_UP {
+            // The k-th of n waits, evenly spread over [0, one frame interval).
+            let k = out.len() as f64;
+            let wait_ms = 2.0 * half_frame_ms * (k + 0.5) / n as f64;
+            out.push(wait_ms + (encode + decode).as_secs_f64() * 1000.0);
+        }
+    }
+    out
+}
