@@ -223,6 +223,9 @@ struct Peer {
     deadline: Instant,
 }
 
+/// Remote addresses remembered per peer, at most on average (candidate pairs: a handful).
+const SOURCES_PER_PEER: usize = 8;
+
 /// See the module doc.
 pub struct Engine {
     /// The address peers send to (the host candidate): the public address and the port.
@@ -230,6 +233,10 @@ pub struct Engine {
     crypto: Arc<CryptoProvider>,
     sessions: HashMap<String, Session>,
     peers: HashMap<PeerId, Peer>,
+    /// Which peer each remote address spoke for last: a datagram goes to its peer without
+    /// asking every peer (the peers are asked only for a source seen first, e.g. a new ICE
+    /// candidate pair). Entries go with their peer.
+    by_source: HashMap<SocketAddr, PeerId>,
     next_peer: PeerId,
     out: VecDeque<Output>,
     next_stats: Instant,
@@ -244,6 +251,7 @@ impl Engine {
             crypto: Arc::new(str0m::crypto::from_feature_flags()),
             sessions: HashMap::new(),
             peers: HashMap::new(),
+            by_source: HashMap::new(),
             next_peer: 1,
             out: VecDeque::new(),
             next_stats: now + STATS_INTERVAL,
@@ -408,6 +416,7 @@ impl Engine {
         let Some(mut peer) = self.peers.remove(&id) else {
             return;
         };
+        self.by_source.retain(|_, p| *p != id);
         peer.rtc.disconnect();
         tracing::info!(peer = id, session = %peer.session, role = ?peer.role, "peer closed");
         self.out.push_back(Output::PeerGone { peer: id });
@@ -431,7 +440,21 @@ impl Engine {
                 contents,
             },
         );
-        let Some((&id, _)) = self.peers.iter().find(|(_, p)| p.rtc.accepts(&input)) else {
+        let known = self
+            .by_source
+            .get(&source)
+            .copied()
+            .filter(|id| self.peers.get(id).is_some_and(|p| p.rtc.accepts(&input)));
+        let Some(id) = known.or_else(|| {
+            let (&id, _) = self.peers.iter().find(|(_, p)| p.rtc.accepts(&input))?;
+            // A cache, bounded: sources beyond a few per peer (spoofed binding requests
+            // for a known username) start it afresh.
+            if self.by_source.len() >= SOURCES_PER_PEER * self.peers.len() {
+                self.by_source.clear();
+            }
+            self.by_source.insert(source, id);
+            Some(id)
+        }) else {
             self.counters.datagrams_unmatched += 1;
             return false;
         };
