@@ -1270,32 +1270,33 @@ async fn main() {
         backend.to_owned()
     };
     let history_name = format!("with {} ended sessions", args.history);
-    if !hist.acquire_ms.is_empty() && !empty.acquire_ms.is_empty() {
-        Figure::new(
-            &format!("scheduler.{scope}.acquire"),
-            "ms",
-            hist.acquire_ms.clone(),
-        )
-        .baseline(
-            &format!("empty database (the figure: {history_name})"),
-            empty.acquire_ms.clone(),
-        )
-        .target("p99 ≤ 20 ms; with history within 1.2× of empty")
-        .print();
-    }
-    if !hist.promotion_ms.is_empty() && !empty.promotion_ms.is_empty() {
-        Figure::new(
-            &format!("scheduler.{scope}.promotion"),
-            "ms",
-            hist.promotion_ms.clone(),
-        )
-        .baseline(
-            &format!("empty database (the figure: {history_name})"),
-            empty.promotion_ms.clone(),
-        )
-        .target("p99 ≤ 100 ms")
-        .print();
-    }
+    let figure = |what: &str, with_history: &[f64], empty: &[f64], target: &str| {
+        if !with_history.is_empty() && !empty.is_empty() {
+            Figure::new(
+                &format!("scheduler.{scope}.{what}"),
+                "ms",
+                with_history.to_vec(),
+            )
+            .baseline(
+                &format!("empty database (the figure: {history_name})"),
+                empty.to_vec(),
+            )
+            .target(target)
+            .print();
+        }
+    };
+    figure(
+        "acquire",
+        &hist.acquire_ms,
+        &empty.acquire_ms,
+        "p99 ≤ 20 ms; with history within 1.2× of empty",
+    );
+    figure(
+        "promotion",
+        &hist.promotion_ms,
+        &empty.promotion_ms,
+        "p99 ≤ 100 ms",
+    );
     let ratio = if hist.rate > 0.0 {
         empty.rate / hist.rate
     } else {
