@@ -19,6 +19,9 @@
 //! cargo bench -p node-agent --bench latency -- [--samples 300] [--spec 720x1280@60]
 //! cargo test -p node-agent --bench latency --locked -- --short   # CI: 20 samples at 360x640@30
 //! ```
+//!
+//! `PLAYRACK_VIRTUAL_DEVICE=<binary>` measures another build of the virtual device (an A/B of a
+//! change to the device, e.g. when it renders).
 
 use playrack_test_support as ctl;
 #[path = "../tests/support/peer.rs"]
@@ -113,7 +116,10 @@ async fn probes(spec: &str, samples: usize) -> Vec<f64> {
     let st = stack::stack(stack::Options {
         // The stack keeps its `'static` spec for the board's configuration.
         spec: Box::leak(spec.to_owned().into_boxed_str()),
-        virtual_device: (!cfg!(debug_assertions)).then(support::virtual_device_release),
+        // `PLAYRACK_VIRTUAL_DEVICE`: another device binary, for an A/B of a device change.
+        virtual_device: std::env::var_os("PLAYRACK_VIRTUAL_DEVICE")
+            .map(Into::into)
+            .or_else(|| (!cfg!(debug_assertions)).then(support::virtual_device_release)),
         ..Default::default()
     })
     .await;

@@ -408,7 +408,9 @@ impl DemoStack {
                     shared_volume: store.clone(),
                     probe_url: "http://127.0.0.1:1/probe".into(),
                     placement: Placement::Spread,
-                    max_cpu_percent: None,
+                    // The demo's boards share this machine with everything else: its CPU load
+                    // says nothing about a board, so it never holds plays back.
+                    max_cpu_percent: Some(100),
                     max_temperature_c: None,
                 },
             )
@@ -626,7 +628,9 @@ async fn start_boards(
                     shared_volume: store.into(),
                     probe_url: "http://127.0.0.1:1/probe".into(),
                     placement: Placement::Spread,
-                    max_cpu_percent: None,
+                    // The demo's boards share this machine with everything else: its CPU load
+                    // says nothing about a board, so it never holds plays back.
+                    max_cpu_percent: Some(100),
                     max_temperature_c: None,
                 },
             )

@@ -3,8 +3,8 @@
 //! The benchmarks stay beside the code they measure (`<crate>/benches/*.rs`, each printing its
 //! [`Figure`]s); this module knows which to run for a subcommand and how ([`jobs`]), runs them
 //! through cargo as `cargo xtask`-style tools do ([`run`]), prints each figure as one JSON
-//! object, and for `all` writes the figures into BENCHMARKS.md with a plot each ([`report`],
-//! [`plot`]).
+//! object, keeps each family's last figures ([`store`]), and for `all` and `report` writes them
+//! into BENCHMARKS.md with a plot each ([`report`], [`plot`]).
 //!
 //! Running through cargo keeps one build per profile: the long form runs `cargo bench`
 //! (optimised), the short form (`--short`, what CI runs) `cargo test --bench`, the same debug
@@ -13,11 +13,15 @@
 pub mod plot;
 pub mod report;
 pub mod run;
+pub mod store;
 
 use playrack_test_support::figure::Figure;
 
 /// A benchmark family: what `playrack-bench <what>` runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum What {
     /// Touch-to-screen: the native client, and Chromium through sdk-h5, each beside its floor
     /// or its browser-buffered baseline.
@@ -161,12 +165,17 @@ pub fn jobs(what: What, o: &Options) -> Vec<Job> {
     }
 }
 
-/// What a subcommand measured.
+/// What a subcommand measured, when and where.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Outcome {
     pub what: What,
     pub figures: Vec<Figure>,
     /// The command lines that produced them.
     pub commands: Vec<String>,
+    /// When the run began (RFC 3339, UTC).
+    pub taken: String,
+    /// The machine it ran on ([`report::machine`]).
+    pub machine: String,
 }
 
 #[cfg(test)]

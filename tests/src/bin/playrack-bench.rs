@@ -3,12 +3,15 @@
 //! ```text
 //! playrack-bench <latency|ttff|scheduler|density|relay|encode|ingest> [--short] [-- ARGS]
 //! playrack-bench all [--short] [--out DIR] [--no-browser]
+//! playrack-bench report [--out DIR]
 //! ```
 //!
 //! Each subcommand prints one JSON object per figure on stdout (name, unit, n, p50, p90, p99,
 //! the baseline measured in the same run, the target); the benchmarks' own output goes to
-//! stderr. `all` runs every subcommand and writes BENCHMARKS.md's generated section with a
-//! plot per figure (into the repository, or a copy under `--out`).
+//! stderr. Every family's last figures are kept (`target/playrack-bench/figures.json`). `all`
+//! runs every family and writes BENCHMARKS.md's generated section with a plot per figure (into
+//! the repository, or a copy under `--out`); `report` writes it from the kept figures, e.g.
+//! after one family was run again.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -40,6 +43,12 @@ struct Cli {
 enum Command {
     /// Every benchmark; writes BENCHMARKS.md's figures and plots.
     All {
+        /// Write BENCHMARKS.md and the plots under this directory instead of the repository.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Writes BENCHMARKS.md's figures and plots from each family's last run.
+    Report {
         /// Write BENCHMARKS.md and the plots under this directory instead of the repository.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -107,8 +116,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         browser,
         extra,
     };
+    let machine = report::machine();
+    let store_path = bench::store::path(&workspace);
     let measure = |what: What, extra: Vec<String>| -> anyhow::Result<Outcome> {
         let started = Instant::now();
+        let taken = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
         let mut figures = Vec::new();
         let mut commands = Vec::new();
         for job in bench::jobs(what, &options(extra.clone())) {
@@ -124,20 +136,37 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             started.elapsed().as_secs_f64(),
             figures.len()
         );
-        Ok(Outcome {
+        let outcome = Outcome {
             what,
             figures,
             commands,
-        })
+            taken,
+            machine: machine.clone(),
+        };
+        // Kept for `report` (the short form's figures are not kept: they say nothing).
+        if !cli.short {
+            let mut kept = bench::store::load(&store_path)?;
+            bench::store::put(&mut kept, outcome.clone());
+            bench::store::save(&store_path, &kept)?;
+        }
+        Ok(outcome)
     };
     match cli.command {
         Command::One(one) => {
             let (what, extra) = one.split();
             measure(what, extra)?;
         }
+        Command::Report { out } => {
+            let kept = bench::store::load(&store_path)?;
+            if kept.is_empty() {
+                anyhow::bail!(
+                    "no figures kept in {}: run `playrack-bench all` (or a family) first",
+                    store_path.display()
+                );
+            }
+            write_report(&workspace, &kept, out.as_deref())?;
+        }
         Command::All { out } => {
-            let date = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-            let machine = report::machine();
             // A failed benchmark does not stop the others: what was measured is still
             // written, and the command fails at the end, naming what failed.
             let mut outcomes = Vec::new();
@@ -157,38 +186,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     }
                 }
             }
-            let (dir, document) = match &out {
-                Some(dir) => (dir.clone(), dir.join("BENCHMARKS.md")),
-                None => (workspace.clone(), workspace.join("BENCHMARKS.md")),
+            // The long form writes every family's last figures (a failed family keeps its
+            // previous ones); the short form only what it just measured.
+            let outcomes = if cli.short {
+                outcomes
+            } else {
+                bench::store::load(&store_path)?
             };
-            let plots_rel = "tests/benchmarks";
-            let plots = dir.join(plots_rel);
-            std::fs::create_dir_all(&plots)
-                .with_context(|| format!("creating {}", plots.display()))?;
-            for f in outcomes.iter().flat_map(|o| &o.figures) {
-                plot::draw(f, &plots.join(plot::file_name(f)))?;
-            }
-            let run = report::Run {
-                machine,
-                command: format!(
-                    "playrack-bench all{}{}",
-                    if cli.short { " --short" } else { "" },
-                    if browser { "" } else { " --no-browser" }
-                ),
-                date,
-                plots: plots_rel.into(),
-            };
-            let section = report::section(&outcomes, &run, plot::file_name);
-            let existing = std::fs::read_to_string(workspace.join("BENCHMARKS.md"))
-                .context("reading BENCHMARKS.md")?;
-            std::fs::write(&document, report::splice(&existing, &section)?)
-                .with_context(|| format!("writing {}", document.display()))?;
-            eprintln!(
-                "playrack-bench: {} figures written to {} (plots in {})",
-                outcomes.iter().map(|o| o.figures.len()).sum::<usize>(),
-                document.display(),
-                plots.display()
-            );
+            write_report(&workspace, &outcomes, out.as_deref())?;
             if !failed.is_empty() {
                 anyhow::bail!(
                     "{} benchmarks failed:\n  {}",
@@ -198,5 +203,36 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
     }
+    Ok(())
+}
+
+/// BENCHMARKS.md's section and the plots, into the repository or under `out`.
+fn write_report(
+    workspace: &std::path::Path,
+    outcomes: &[Outcome],
+    out: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    let dir = out.unwrap_or(workspace);
+    let document = dir.join("BENCHMARKS.md");
+    let plots_rel = "tests/benchmarks";
+    let plots = dir.join(plots_rel);
+    std::fs::create_dir_all(&plots).with_context(|| format!("creating {}", plots.display()))?;
+    for f in outcomes.iter().flat_map(|o| &o.figures) {
+        plot::draw(f, &plots.join(plot::file_name(f)))?;
+    }
+    let run = report::Run {
+        plots: plots_rel.into(),
+    };
+    let section = report::section(outcomes, &run, plot::file_name);
+    let existing = std::fs::read_to_string(workspace.join("BENCHMARKS.md"))
+        .context("reading BENCHMARKS.md")?;
+    std::fs::write(&document, report::splice(&existing, &section)?)
+        .with_context(|| format!("writing {}", document.display()))?;
+    eprintln!(
+        "playrack-bench: {} figures written to {} (plots in {})",
+        outcomes.iter().map(|o| o.figures.len()).sum::<usize>(),
+        document.display(),
+        plots.display()
+    );
     Ok(())
 }
