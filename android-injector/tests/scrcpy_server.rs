@@ -116,6 +116,8 @@ struct VideoClient {
     merger: PacketMerger,
     sessions: Vec<Session>,
     key_frames: usize,
+    /// The PTS of the last frame decoded (device time, µs).
+    last_pts: u64,
 }
 
 impl VideoClient {
@@ -126,6 +128,7 @@ impl VideoClient {
             merger: PacketMerger::new(),
             sessions: Vec::new(),
             key_frames: 0,
+            last_pts: 0,
         }
     }
 
@@ -135,7 +138,8 @@ impl VideoClient {
             match next(&mut self.rx).await {
                 StreamEvent::Session(s) => self.sessions.push(s),
                 StreamEvent::Config(c) => self.merger.config(c),
-                StreamEvent::Frame { key, data, .. } => {
+                StreamEvent::Frame { key, data, pts } => {
+                    self.last_pts = pts;
                     if key {
                         self.key_frames += 1;
                     }
@@ -347,6 +351,52 @@ async fn video_decodes_and_reacts_to_touch_probe_and_reset() {
     assert_eq!(v.sessions.last(), Some(&session));
     let p = v.picture().await;
     assert_eq!((p.width, p.height), (360, 640));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn input_is_shown_in_a_frame_rendered_at_once_not_at_the_next_tick() {
+    // One frame a second: without input, frames are a second apart in device time.
+    let s = start(
+        &[
+            "tunnel_forward=true",
+            "max_size=320",
+            "max_fps=1",
+            "audio=false",
+        ],
+        None,
+    )
+    .await;
+    let mut c = connect(&s).await;
+    let mut video = c.video.take().unwrap();
+    let mut control = c.control.take().unwrap();
+    assert_eq!(next(&mut video).await, StreamEvent::Codec(CODEC_ID_H264));
+    let mut v = VideoClient::new(video);
+    v.picture().await;
+    let dark = v.picture().await;
+    assert!(!read_probe_block(dark.luma()));
+    let before = v.last_pts;
+
+    control
+        .write_all(&key(AKEY_EVENT_ACTION_DOWN, AKEYCODE_F12))
+        .await
+        .unwrap();
+    let lit = v.picture().await;
+    assert!(
+        read_probe_block(lit.luma()),
+        "the very next frame shows the input"
+    );
+    let early = v.last_pts - before;
+    assert!(
+        early < 900_000,
+        "the frame showing the input came {early} µs after the last one: at the tick, not at once"
+    );
+    // Without more input the cap holds: the next frame comes a whole interval later.
+    v.picture().await;
+    let steady = v.last_pts - before - early;
+    assert!(
+        (900_000..1_100_000).contains(&steady),
+        "the frame after it came {steady} µs later"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

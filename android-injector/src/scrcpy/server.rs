@@ -203,12 +203,49 @@ impl VideoSize {
     }
 }
 
+/// Input that arrived since the encoder last looked: the encoder renders the frame that shows
+/// it at once instead of at its next tick, as a real device's display produces a frame as soon
+/// as the game redraws for the input.
+#[derive(Default)]
+struct InputWake {
+    pending: std::sync::Mutex<bool>,
+    arrived: std::sync::Condvar,
+}
+
+impl InputWake {
+    fn notify(&self) {
+        *self.pending.lock().unwrap() = true;
+        self.arrived.notify_one();
+    }
+
+    /// Sleeps until `deadline` or until input arrives, whichever comes first; true when input
+    /// woke it.
+    fn wait_until(&self, deadline: Instant) -> bool {
+        let mut pending = self.pending.lock().unwrap();
+        loop {
+            if std::mem::take(&mut *pending) {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            pending = self
+                .arrived
+                .wait_timeout(pending, deadline - now)
+                .unwrap()
+                .0;
+        }
+    }
+}
+
 /// State shared by the video, audio and control halves of one server.
 struct Shared {
     screen: SharedScreen,
     options: Options,
     video_size: VideoSize,
     reset_video: AtomicBool,
+    input: InputWake,
 }
 
 /// Runs one scrcpy server session until every socket is done. Errors opening the sockets are
@@ -253,6 +290,7 @@ pub async fn run<T: Tunnel>(
         options: options.clone(),
         video_size: VideoSize::default(),
         reset_video: AtomicBool::new(false),
+        input: InputWake::default(),
     });
     shared.video_size.set(vw, vh);
 
@@ -342,7 +380,9 @@ async fn video_stream<S: AsyncWrite + Unpin + Send>(shared: Arc<Shared>, mut soc
     // dropping `rx` stops the encoder thread at its next send
 }
 
-/// Renders and encodes frames at the cap until the writer goes away.
+/// Renders and encodes frames at the cap until the writer goes away. Input wakes it early: the
+/// frame showing the input is rendered at once, at least half a frame interval after the last
+/// one (so a stream of input runs at most twice the cap), and the ticks restart from it.
 fn encode_loop(shared: Arc<Shared>, tx: mpsc::Sender<VideoOut>) {
     let o = &shared.options;
     let display_fps = shared.screen.lock().unwrap().game.config().fps;
@@ -369,14 +409,20 @@ fn encode_loop(shared: Arc<Shared>, tx: mpsc::Sender<VideoOut>) {
             return;
         }
         let mut next = Instant::now();
+        let mut last = next.checked_sub(interval).unwrap_or(next);
         loop {
             if shared.reset_video.load(Ordering::SeqCst) {
                 tracing::info!("RESET_VIDEO: restarting the capture session");
                 continue 'session;
             }
             let now = Instant::now();
-            if next > now {
-                std::thread::sleep(next - now);
+            if next > now && shared.input.wait_until(next) {
+                let earliest = last + interval / 2;
+                let now = Instant::now();
+                if earliest > now {
+                    std::thread::sleep(earliest - now);
+                }
+                next = Instant::now();
             }
             next += interval;
             // never try to catch up more than one frame late
@@ -393,6 +439,7 @@ fn encode_loop(shared: Arc<Shared>, tx: mpsc::Sender<VideoOut>) {
                 s.game.render(&mut frame, t);
                 t
             };
+            last = Instant::now();
             let packets = match encoder.encode(&frame, pts) {
                 Ok(p) => p,
                 Err(e) => {
@@ -501,7 +548,12 @@ async fn control<S: AsyncRead + AsyncWrite + Unpin + Send>(shared: Arc<Shared>, 
         loop {
             match reader.next_msg() {
                 Ok(Some(msg)) => {
-                    if let Some(reply) = handle_control(&shared, msg)
+                    let input = is_input(&msg);
+                    let reply = handle_control(&shared, msg);
+                    if input {
+                        shared.input.notify();
+                    }
+                    if let Some(reply) = reply
                         && let Err(e) = wr.write_all(&reply.to_bytes()).await
                     {
                         tracing::debug!("control socket: {e}");
@@ -538,20 +590,24 @@ fn map_position(shared: &Shared, p: &Position, display: (u32, u32)) -> Option<(i
     Some((x, y))
 }
 
-/// Acts on one control message; returns the device message to send back, if any.
-fn handle_control(shared: &Shared, msg: ControlMsg) -> Option<DeviceMsg> {
-    let mut screen = shared.screen.lock().unwrap();
-    let now = screen.now_us();
-    let display = (screen.game.config().width, screen.game.config().height);
-    let is_input = matches!(
+/// Whether the message is input to the game (what a hung game stops taking).
+fn is_input(msg: &ControlMsg) -> bool {
+    matches!(
         msg,
         ControlMsg::InjectKeycode { .. }
             | ControlMsg::InjectText { .. }
             | ControlMsg::InjectTouchEvent { .. }
             | ControlMsg::InjectScrollEvent { .. }
             | ControlMsg::BackOrScreenOn { .. }
-    );
-    if is_input && !screen.dispatch_input() {
+    )
+}
+
+/// Acts on one control message; returns the device message to send back, if any.
+fn handle_control(shared: &Shared, msg: ControlMsg) -> Option<DeviceMsg> {
+    let mut screen = shared.screen.lock().unwrap();
+    let now = screen.now_us();
+    let display = (screen.game.config().width, screen.game.config().height);
+    if is_input(&msg) && !screen.dispatch_input() {
         return None;
     }
     match msg {
