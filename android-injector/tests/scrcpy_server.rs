@@ -591,3 +591,58 @@ async fn reverse_tunnel_has_no_dummy_byte_and_unsupported_codec_is_an_error() {
     assert_eq!(next(&mut video).await, StreamEvent::Codec(1));
     assert_eq!(timeout(WAIT, video.next()).await.unwrap().unwrap(), None);
 }
+
+/// Bytes of the next `n` frames; whether any was a key frame, a config or a new session.
+async fn frame_bytes(rx: &mut Reader, n: usize) -> (usize, bool) {
+    let (mut bytes, mut restarted, mut frames) = (0, false, 0);
+    while frames < n {
+        match next(rx).await {
+            StreamEvent::Frame { key, data, .. } => {
+                bytes += data.len();
+                restarted |= key;
+                frames += 1;
+            }
+            StreamEvent::Config(_) | StreamEvent::Session(_) => restarted = true,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    (bytes, restarted)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_video_bit_rate_changes_the_stream_in_place() {
+    let s = start(
+        &[
+            "tunnel_forward=true",
+            "max_fps=30",
+            "video_bit_rate=4000000",
+            "audio=false",
+        ],
+        None,
+    )
+    .await;
+    let mut c = connect(&s).await;
+    let mut video = c.video.take().unwrap();
+    let mut control = c.control.take().unwrap();
+    assert_eq!(next(&mut video).await, StreamEvent::Codec(CODEC_ID_H264));
+    frame_bytes(&mut video, 30).await;
+    let (high, _) = frame_bytes(&mut video, 60).await;
+
+    let msg = ControlMsg::SetVideoBitRate { bit_rate: 200_000 }.to_bytes();
+    control.write_all(&msg).await.unwrap();
+    let (_, restarted) = frame_bytes(&mut video, 30).await;
+    let (low, restarted_later) = frame_bytes(&mut video, 60).await;
+    assert!(
+        !restarted && !restarted_later,
+        "the rate changed without a key frame or a new session"
+    );
+    // 60 frames at 30 fps: two seconds. openh264 cannot reach 200 kb/s at 720p without
+    // skipping frames (the game's picture needs ~400 kb/s at its coarsest), but it goes well
+    // down.
+    assert!(
+        2 * high > 3 * low,
+        "{} kb/s at 4 Mb/s, {} kb/s at 200 kb/s",
+        high * 8 / 2000,
+        low * 8 / 2000
+    );
+}

@@ -508,6 +508,8 @@ impl Agent {
             "preparing a play"
         );
         self.report_session(session_id, AgentSessionState::Preparing, None);
+        // The video starts at the spec's top rate; the relay moves it with the player's link.
+        let start_bps = spec.bitrate_max_kbps.saturating_mul(1000);
         let result = async {
             let (instance, primed) = self.pool.take(&ispec, session_id, version_id).await?;
             tracing::info!(session = %session_id, instance = %instance.id, primed, "instance taken");
@@ -545,7 +547,7 @@ impl Agent {
                     width: spec.width,
                     height: spec.height,
                     fps: spec.fps,
-                    bitrate_bps: spec.bitrate_max_kbps.saturating_mul(1000),
+                    bitrate_bps: start_bps,
                     audio: true,
                     scid: rand::random::<u32>() & 0x7fff_ffff,
                     encoder: match self.encoder.lock().unwrap().clone() {
@@ -581,6 +583,15 @@ impl Agent {
                                     video,
                                     p.audio.take(),
                                     p.control.take(),
+                                    self.config.injector_live_bit_rate.then(|| {
+                                        crate::relay::Bitrate {
+                                            window: crate::relay::bitrate::Window::from_kbps(
+                                                spec.bitrate_min_kbps,
+                                                spec.bitrate_max_kbps,
+                                            ),
+                                            start_bps,
+                                        }
+                                    }),
                                 )
                                 .await,
                         ),

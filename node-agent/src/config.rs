@@ -102,6 +102,12 @@ pub struct Args {
     #[arg(long, env = "PLAYRACK_AGENT_INJECTOR_VERSION")]
     pub injector_version: Option<String>,
 
+    /// Whether the injector changes its video bit rate in place (Playrack's injector does;
+    /// `--injector-live-bit-rate false` for scrcpy's own server, which knows no such message:
+    /// the video then stays at the spec's top rate whatever the player's link carries).
+    #[arg(long, env = "PLAYRACK_AGENT_INJECTOR_LIVE_BIT_RATE")]
+    pub injector_live_bit_rate: Option<bool>,
+
     /// Video encoders never to use on this board (MediaCodec names, e.g. `c2.rk.avc.encoder`
     /// where it fails on RK3588, `OMX.rk.video_encoder.avc` where it gives green frames): the
     /// agent picks the first hardware H.264 encoder the instance lists that is not denied, else
@@ -187,6 +193,7 @@ struct FileConfig {
     adb_port: Option<u16>,
     injector_jar: Option<PathBuf>,
     injector_version: Option<String>,
+    injector_live_bit_rate: Option<bool>,
     encoder_deny: Option<Vec<String>>,
     package_cache: Option<PathBuf>,
     package_cache_bytes: Option<u64>,
@@ -219,6 +226,8 @@ pub struct Config {
     pub adb_port: u16,
     pub injector_jar: Option<PathBuf>,
     pub injector_version: String,
+    /// The injector takes SET_VIDEO_BIT_RATE (see the flag).
+    pub injector_live_bit_rate: bool,
     /// Video encoders never used (see the flag).
     pub encoder_deny: Vec<String>,
     pub package_cache: PathBuf,
@@ -264,6 +273,7 @@ impl Config {
             adb_port: DEFAULT_ADB_PORT,
             injector_jar: None,
             injector_version: DEFAULT_INJECTOR_VERSION.into(),
+            injector_live_bit_rate: true,
             encoder_deny: Vec::new(),
             package_cache: data_dir.join("packages"),
             package_cache_bytes: DEFAULT_PACKAGE_CACHE_BYTES,
@@ -353,6 +363,9 @@ impl Config {
         c.injector_jar = pick!(injector_jar);
         if let Some(v) = pick!(injector_version) {
             c.injector_version = v;
+        }
+        if let Some(v) = pick!(injector_live_bit_rate) {
+            c.injector_live_bit_rate = v;
         }
         if let Some(v) = pick!(encoder_deny) {
             c.encoder_deny = v

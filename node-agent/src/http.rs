@@ -267,6 +267,12 @@ async fn metrics(State(s): State<HttpState>) -> Response {
             c.video_resets,
         ),
         (
+            "playrack_agent_video_bitrate_changes_total",
+            "counter",
+            "SET_VIDEO_BIT_RATE messages sent to injectors (the video following players' links).",
+            c.bitrate_changes,
+        ),
+        (
             "playrack_agent_signaling_refused_total",
             "counter",
             "Signaling sockets refused.",

@@ -320,6 +320,19 @@ export class Player {
   }
 
 
+  /**
+   * Caps the video's bit rate at `maxKbps` (a data saver), or lifts the cap. The board keeps
+   * the rate inside the game's spec whatever is asked, and below what the link carries; the
+   * rate in force is `stats().agent.target_kbps`.
+   */
+  setQuality(maxKbps?: number): boolean {
+    if (maxKbps === undefined) return this.send({ t: "quality" });
+    if (!Number.isFinite(maxKbps) || maxKbps < 0 || maxKbps > 0xffffffff) {
+      throw new RangeError(`maxKbps must be a number of kb/s, not ${maxKbps}`);
+    }
+    return this.send({ t: "quality", max_kbps: Math.round(maxKbps) });
+  }
+
   /** Types text into the focused Android field (split into messages the agent accepts). */
   type(text: string): boolean {
     return textMessages(text).every((m) => this.send(m));

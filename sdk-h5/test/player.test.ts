@@ -270,11 +270,16 @@ test("a link play: card, RTTs, queue, claim, ready, signaling, playing, input, r
   assert.equal(t.view.handlers!.key({ type: "keydown", key: "Enter" }), true);
   assert.ok(t.player.back());
   assert.ok(t.player.type("hi"));
+  assert.ok(t.player.setQuality(1500.4));
+  assert.ok(t.player.setQuality());
+  assert.throws(() => t.player.setQuality(-1), RangeError);
   assert.deepEqual(channel.messages, [
     { t: "touch", phase: "down", pointer: 0, x: 0.5, y: 0.25 },
     { t: "key", action: "down", keycode: 66, meta: 0 },
     { t: "back" },
     { t: "text", text: "hi" },
+    { t: "quality", max_kbps: 1500 },
+    { t: "quality" },
   ]);
   // the first gesture unmutes (autoplay policy), unless the page chose
   t.view.handlers!.gesture();
@@ -284,11 +289,15 @@ test("a link play: card, RTTs, queue, claim, ready, signaling, playing, input, r
   assert.equal(t.view.muted, true);
 
   // the agent's stats; malformed messages and a refused input: warnings, the play goes on
-  ws.receive({ type: "stats", stats: { bitrate_kbps: 2500, fps: 60, rtt_ms: 8, loss: 0, width: 720, height: 1280 } });
+  ws.receive({
+    type: "stats",
+    stats: { bitrate_kbps: 2500, target_kbps: 3000, estimate_kbps: 3600, fps: 60, rtt_ms: 8, loss: 0, width: 720, height: 1280 },
+  });
   ws.receive('{"type":"answer"}');
   ws.receive("\u0000garbage");
   ws.receive({ type: "error", code: "INPUT_REFUSED", message: "pointer out of range" });
   assert.equal(t.player.stats().agent?.bitrate_kbps, 2500);
+  assert.equal(t.player.stats().agent?.target_kbps, 3000);
   assert.deepEqual(
     t.of("warning").map((w) => w.code),
     ["BAD_SIGNAL", "BAD_SIGNAL", "INPUT_REFUSED"],

@@ -11,6 +11,12 @@
 //!   mode lost rate control on noisy frames in our measurements (research/crates.md §2).
 //! - Bit-rate rate control at `video_bit_rate`, frame rate `max_fps` (or the display's), no
 //!   frame skipping (every rendered frame becomes a packet, so frame numbers stay contiguous).
+//! - The bit rate changes in place ([`VideoEncoder::set_bit_rate`], what the injector does for
+//!   Playrack's SET_VIDEO_BIT_RATE as MediaCodec's `PARAMETER_KEY_VIDEO_BITRATE` would): openh264's
+//!   rate control takes the new target from the next frame, with no key frame. The wrapper has
+//!   no setter, so this goes through its raw API (`SetOption` with `ENCODER_OPTION_BITRATE` and
+//!   `ENCODER_OPTION_MAX_BITRATE`, which the wrapper sets equal to the target), and only once
+//!   the wrapper has initialised the encoder on its first frame (before that the new rate waits).
 //! - IDR every 10 s, as scrcpy asks MediaCodec (`KEY_I_FRAME_INTERVAL`); a client that needs a
 //!   key frame sooner sends RESET_VIDEO, which builds a new encoder.
 //! - One thread, low complexity: one encoder per instance, many instances per board.
@@ -116,18 +122,38 @@ fn nal_type(nal: &[u8]) -> u8 {
 const NAL_SPS: u8 = 7;
 const NAL_PPS: u8 = 8;
 
+/// The lowest bit rate the encoder is given: below it openh264's rate control cannot hold a
+/// 720p picture together.
+pub const MIN_BIT_RATE: u32 = 100_000;
+
+/// openh264's `ENCODER_OPTION_BITRATE` and `ENCODER_OPTION_MAX_BITRATE` (`codec_app_def.h`).
+const ENCODER_OPTION_BITRATE: std::os::raw::c_int = 5;
+const ENCODER_OPTION_MAX_BITRATE: std::os::raw::c_int = 6;
+
+/// openh264's `SBitrateInfo`, the payload of both options.
+#[repr(C)]
+struct BitrateInfo {
+    /// `SPATIAL_LAYER_0`: the only layer.
+    layer: std::os::raw::c_int,
+    bit_rate: std::os::raw::c_int,
+}
+
 /// One encoder session. A RESET_VIDEO (or a size change) makes a new one.
 pub struct VideoEncoder {
     encoder: Encoder,
     config: VideoConfig,
     last_config: Option<Vec<u8>>,
+    /// The rate openh264 was created with.
+    created_bit_rate: u32,
+    /// The rate openh264 runs at, once it has initialised (after the first frame).
+    applied: Option<u32>,
 }
 
 impl VideoEncoder {
     pub fn new(config: VideoConfig) -> Result<VideoEncoder, EncodeError> {
         let fps = if config.fps > 0.0 { config.fps } else { 60.0 };
         let cfg = EncoderConfig::new()
-            .bitrate(BitRate::from_bps(config.bit_rate.max(100_000)))
+            .bitrate(BitRate::from_bps(config.bit_rate.max(MIN_BIT_RATE)))
             .max_frame_rate(FrameRate::from_hz(fps))
             .usage_type(UsageType::CameraVideoRealTime)
             .rate_control_mode(RateControlMode::Bitrate)
@@ -139,13 +165,60 @@ impl VideoEncoder {
                 (fps * I_FRAME_INTERVAL_S).round() as u32,
             ))
             .num_threads(1);
+        let created_bit_rate = config.bit_rate.max(MIN_BIT_RATE);
         let encoder = Encoder::with_api_config(OpenH264API::from_source(), cfg)
             .map_err(|e| EncodeError(e.to_string()))?;
         Ok(VideoEncoder {
             encoder,
             config,
             last_config: None,
+            created_bit_rate,
+            applied: None,
         })
+    }
+
+    /// Encodes at `bit_rate` (at least [`MIN_BIT_RATE`]) from the next frame on, keeping the
+    /// stream as it is: no key frame, no new SPS/PPS.
+    pub fn set_bit_rate(&mut self, bit_rate: u32) -> Result<(), EncodeError> {
+        self.config.bit_rate = bit_rate.max(MIN_BIT_RATE);
+        self.apply_bit_rate()
+    }
+
+    /// Hands `config.bit_rate` to openh264 once it has initialised. The ceiling moves first
+    /// when the rate rises and last when it falls, since openh264 refuses a target above it.
+    fn apply_bit_rate(&mut self) -> Result<(), EncodeError> {
+        let Some(applied) = self.applied else {
+            return Ok(());
+        };
+        let want = self.config.bit_rate;
+        if applied == want {
+            return Ok(());
+        }
+        let order = if want > applied {
+            [ENCODER_OPTION_MAX_BITRATE, ENCODER_OPTION_BITRATE]
+        } else {
+            [ENCODER_OPTION_BITRATE, ENCODER_OPTION_MAX_BITRATE]
+        };
+        for option in order {
+            let mut info = BitrateInfo {
+                layer: 0,
+                bit_rate: want.min(i32::MAX as u32) as std::os::raw::c_int,
+            };
+            // SAFETY: the encoder is initialised (it has encoded a frame), and both options
+            // take an `SBitrateInfo`, which `BitrateInfo` lays out; openh264 only reads it.
+            let rc = unsafe {
+                self.encoder
+                    .raw_api()
+                    .set_option(option, (&raw mut info).cast())
+            };
+            if rc != 0 {
+                return Err(EncodeError(format!(
+                    "SetOption({option}) to {want} b/s answered {rc}"
+                )));
+            }
+        }
+        self.applied = Some(want);
+        Ok(())
     }
 
     pub fn config(&self) -> &VideoConfig {
@@ -173,6 +246,7 @@ impl VideoEncoder {
             .encode_at(&Source(frame), ts)
             .map_err(|e| EncodeError(e.to_string()))?;
         let key = bs.frame_type() == FrameType::IDR;
+        let first = self.applied.is_none();
         let mut config = Vec::new();
         let mut data = Vec::new();
         for l in 0..bs.num_layers() {
@@ -186,6 +260,12 @@ impl VideoEncoder {
                     _ => data.extend_from_slice(nal),
                 }
             }
+        }
+        if first {
+            // openh264 runs at the rate it was created with; a change asked for before the
+            // first frame applies now.
+            self.applied = Some(self.created_bit_rate);
+            self.apply_bit_rate()?;
         }
         let mut out = Vec::new();
         if !config.is_empty() && self.last_config.as_deref() != Some(&config[..]) {
@@ -251,5 +331,58 @@ mod tests {
         assert_eq!(third.len(), 1, "same SPS/PPS are not re-sent");
         assert!(third[0].key);
         assert!(enc.encode(&I420::new(16, 16), 0).is_err());
+    }
+
+    /// Bytes a second of `secs` of the game at 30 fps, and whether any frame was a key frame.
+    fn stream(
+        enc: &mut VideoEncoder,
+        game: &mut crate::game::Game,
+        t0: u64,
+        secs: u64,
+    ) -> (f64, bool) {
+        let mut frame = I420::new(360, 640);
+        let (mut bytes, mut key) = (0usize, false);
+        for i in 0..secs * 30 {
+            let t = t0 + i * 33_333;
+            game.render(&mut frame, t);
+            for p in enc.encode(&frame, t).unwrap() {
+                bytes += p.data.len();
+                key |= p.key || p.config;
+            }
+        }
+        (bytes as f64 / secs as f64, key)
+    }
+
+    #[test]
+    fn the_bit_rate_changes_in_place_both_ways() {
+        use crate::game::{Game, GameConfig};
+        let mut game = Game::new(GameConfig::new("com.example.game"), 0);
+        let mut enc = VideoEncoder::new(VideoConfig {
+            width: 360,
+            height: 640,
+            bit_rate: 1_500_000,
+            fps: 30.0,
+        })
+        .unwrap();
+        // asked for before the first frame: applies once openh264 has initialised
+        enc.set_bit_rate(2_000_000).unwrap();
+        let (_, _) = stream(&mut enc, &mut game, 0, 1);
+        let (high, _) = stream(&mut enc, &mut game, 1_000_000, 3);
+        enc.set_bit_rate(150_000).unwrap();
+        let _ = stream(&mut enc, &mut game, 4_000_000, 1);
+        let (low, key) = stream(&mut enc, &mut game, 5_000_000, 3);
+        assert!(!key, "a rate change makes no key frame or config");
+        assert!(
+            low * 8.0 < 200_000.0 && high > 2.0 * low,
+            "at 2 Mb/s {high} B/s, at 150 kb/s {low} B/s"
+        );
+        // above the rate it was created with: the ceiling moves first
+        enc.set_bit_rate(3_000_000).unwrap();
+        let _ = stream(&mut enc, &mut game, 8_000_000, 1);
+        let (again, _) = stream(&mut enc, &mut game, 9_000_000, 3);
+        assert!(again > 2.0 * low, "back up at 3 Mb/s: {again} B/s");
+        assert_eq!(enc.config().bit_rate, 3_000_000);
+        enc.set_bit_rate(1).unwrap();
+        assert_eq!(enc.config().bit_rate, MIN_BIT_RATE);
     }
 }

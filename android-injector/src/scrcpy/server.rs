@@ -21,7 +21,7 @@
 
 use std::io;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -29,7 +29,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 use crate::encode::audio::{AudioEncoder, AudioSynth, CHANNELS, FRAME_SAMPLES, FRAME_US};
-use crate::encode::video::{VideoConfig, VideoEncoder, video_size};
+use crate::encode::video::{MIN_BIT_RATE, VideoConfig, VideoEncoder, video_size};
 use crate::game::{Game, GameConfig, I420, TapStore};
 use playrack_scrcpy::control_msg::{ControlMsg, ControlMsgReader, Position};
 use playrack_scrcpy::device_msg::DeviceMsg;
@@ -245,6 +245,9 @@ struct Shared {
     options: Options,
     video_size: VideoSize,
     reset_video: AtomicBool,
+    /// The video bit rate: `video_bit_rate` until SET_VIDEO_BIT_RATE changes it (a restarted
+    /// capture keeps the latest).
+    video_bit_rate: AtomicU32,
     input: InputWake,
 }
 
@@ -290,6 +293,7 @@ pub async fn run<T: Tunnel>(
         options: options.clone(),
         video_size: VideoSize::default(),
         reset_video: AtomicBool::new(false),
+        video_bit_rate: AtomicU32::new(options.video_bit_rate),
         input: InputWake::default(),
     });
     shared.video_size.set(vw, vh);
@@ -394,7 +398,7 @@ fn encode_loop(shared: Arc<Shared>, tx: mpsc::Sender<VideoOut>) {
         let config = VideoConfig {
             width: vw,
             height: vh,
-            bit_rate: o.video_bit_rate,
+            bit_rate: shared.video_bit_rate.load(Ordering::SeqCst),
             fps,
         };
         let mut encoder = match VideoEncoder::new(config) {
@@ -440,6 +444,12 @@ fn encode_loop(shared: Arc<Shared>, tx: mpsc::Sender<VideoOut>) {
                 t
             };
             last = Instant::now();
+            let bit_rate = shared.video_bit_rate.load(Ordering::SeqCst);
+            if bit_rate != encoder.config().bit_rate
+                && let Err(e) = encoder.set_bit_rate(bit_rate)
+            {
+                tracing::warn!("video bit rate {bit_rate}: {e}");
+            }
             let packets = match encoder.encode(&frame, pts) {
                 Ok(p) => p,
                 Err(e) => {
@@ -656,6 +666,12 @@ fn handle_control(shared: &Shared, msg: ControlMsg) -> Option<DeviceMsg> {
             }
         }
         ControlMsg::ResetVideo => shared.reset_video.store(true, Ordering::SeqCst),
+        ControlMsg::SetVideoBitRate { bit_rate } => {
+            tracing::info!("SET_VIDEO_BIT_RATE {bit_rate}");
+            shared
+                .video_bit_rate
+                .store(bit_rate.max(MIN_BIT_RATE), Ordering::SeqCst);
+        }
         other => tracing::debug!("control message {} has no effect here", other.msg_type()),
     }
     None

@@ -10,6 +10,12 @@
 //! what the server reads, from a buffer that may hold a partial message (`Ok(None)`: feed more
 //! bytes). [`ControlMsgReader`] keeps the partial bytes between socket reads.
 //!
+//! One type is Playrack's own, outside scrcpy's numbering: [`ControlMsg::SetVideoBitRate`]
+//! (type [`SET_VIDEO_BIT_RATE`], 0xC0), which Playrack's injector answers by changing its
+//! encoder's bit rate in place (Android's `MediaCodec.setParameters` with
+//! `PARAMETER_KEY_VIDEO_BITRATE`). scrcpy's own server knows no such message and would stop
+//! reading the control socket, so a client sends it only to a server it knows is the injector.
+//!
 //! An unknown type, a length that would make the message larger than the maximum, or a string
 //! longer than its field's limit (after invalid UTF-8 is replaced) is an
 //! error: the server stops reading the control socket, as scrcpy's controller does.
@@ -88,10 +94,17 @@ pub enum ControlMsgType {
     CameraZoomOut = 20,
     ResizeDisplay = 21,
     ScanFile = 22,
+    /// Playrack's extension (see the module doc).
+    SetVideoBitRate = SET_VIDEO_BIT_RATE,
 }
 
+/// The type byte of Playrack's [`ControlMsg::SetVideoBitRate`]: far from scrcpy's numbering,
+/// which grows by one a release.
+pub const SET_VIDEO_BIT_RATE: u8 = 0xC0;
+
 impl ControlMsgType {
-    /// Every type this protocol version knows, in id order.
+    /// Every type scrcpy's protocol version knows, in id order (Playrack's extension is not
+    /// among them).
     pub const ALL: [ControlMsgType; 23] = [
         Self::InjectKeycode,
         Self::InjectText,
@@ -120,6 +133,9 @@ impl ControlMsgType {
 
     /// The type for a wire byte, if this version knows it.
     pub fn from_u8(v: u8) -> Option<Self> {
+        if v == SET_VIDEO_BIT_RATE {
+            return Some(Self::SetVideoBitRate);
+        }
         Self::ALL.get(v as usize).copied()
     }
 }
@@ -220,6 +236,11 @@ pub enum ControlMsg {
     /// Ask the media scanner to index a path (v4.1+).
     ScanFile {
         path: String,
+    },
+    /// Playrack's extension: encode at `bit_rate` bits per second from the next frame on, with
+    /// no new key frame or configuration (payload: the rate as a u32).
+    SetVideoBitRate {
+        bit_rate: u32,
     },
 }
 
@@ -332,6 +353,7 @@ impl ControlMsg {
             ControlMsg::CameraZoomOut => T::CameraZoomOut,
             ControlMsg::ResizeDisplay { .. } => T::ResizeDisplay,
             ControlMsg::ScanFile { .. } => T::ScanFile,
+            ControlMsg::SetVideoBitRate { .. } => T::SetVideoBitRate,
         }
     }
 
@@ -424,6 +446,9 @@ impl ControlMsg {
                 buf.extend_from_slice(&height.to_be_bytes());
             }
             ControlMsg::ScanFile { path } => write_string(buf, path, SCAN_FILE_PATH_MAX_LENGTH),
+            ControlMsg::SetVideoBitRate { bit_rate } => {
+                buf.extend_from_slice(&bit_rate.to_be_bytes());
+            }
             ControlMsg::ExpandNotificationPanel
             | ControlMsg::ExpandSettingsPanel
             | ControlMsg::CollapsePanels
@@ -616,6 +641,9 @@ impl Cursor<'_> {
             },
             T::ScanFile => ControlMsg::ScanFile {
                 path: self.string(4, SCAN_FILE_PATH_MAX_LENGTH)?,
+            },
+            T::SetVideoBitRate => ControlMsg::SetVideoBitRate {
+                bit_rate: self.u32()?,
             },
         })
     }
@@ -839,5 +867,22 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_bit_rate_extension_is_five_bytes_outside_scrcpys_numbering() {
+        let m = ControlMsg::SetVideoBitRate {
+            bit_rate: 2_500_000,
+        };
+        let bytes = m.to_bytes();
+        assert_eq!(bytes, [0xC0, 0x00, 0x26, 0x25, 0xA0]);
+        assert_eq!(ControlMsg::deserialize(&bytes), Ok(Some((m, 5))));
+        assert_eq!(ControlMsg::deserialize(&bytes[..4]), Ok(None));
+        assert!(!ControlMsgType::ALL.contains(&ControlMsgType::SetVideoBitRate));
+        // the byte after scrcpy's last type is still unknown
+        assert_eq!(
+            ControlMsg::deserialize(&[23]),
+            Err(ControlMsgError::UnknownType(23))
+        );
     }
 }

@@ -68,6 +68,13 @@ pub enum InputMessage {
     /// What the player measured for probe `seq`: input sent → first decoded frame showing it,
     /// in ms (0–10,000). The agent counts it in its metrics and passes it to the controller.
     Latency { seq: u32, ms: f32 },
+    /// The player's ceiling on the video bit rate, in kb/s (a data saver); absent lifts it.
+    /// The agent keeps the rate inside the spec's window whatever the player asks, and below
+    /// what the player's link carries.
+    Quality {
+        #[serde(default)]
+        max_kbps: Option<u32>,
+    },
 }
 
 /// Why an input message is refused. The agent drops the message (and counts it), never the
@@ -168,6 +175,17 @@ mod tests {
             InputMessage::parse(br#"{"t":"latency","seq":7,"ms":23.5}"#).unwrap(),
             InputMessage::Latency { seq: 7, ms: 23.5 }
         );
+        assert_eq!(
+            InputMessage::parse(br#"{"t":"quality","max_kbps":1500}"#).unwrap(),
+            InputMessage::Quality {
+                max_kbps: Some(1500)
+            }
+        );
+        assert_eq!(
+            InputMessage::parse(br#"{"t":"quality"}"#).unwrap(),
+            InputMessage::Quality { max_kbps: None }
+        );
+        assert!(InputMessage::parse(br#"{"t":"quality","max_kbps":-1}"#).is_err());
         assert_eq!(
             InputMessage::parse(br#"{"t":"back"}"#).unwrap(),
             InputMessage::Back {}

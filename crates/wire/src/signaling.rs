@@ -57,7 +57,14 @@ pub enum ClientSignal {
 /// Stream statistics the agent reports to the client and the controller.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct StreamStats {
+    /// What the video sent in the last second.
     pub bitrate_kbps: u32,
+    /// The rate the encoder runs at (inside the spec's window; it follows the player's link).
+    #[serde(default)]
+    pub target_kbps: u32,
+    /// The player's link as the agent estimates it from congestion feedback (0: none yet).
+    #[serde(default)]
+    pub estimate_kbps: u32,
     pub fps: f32,
     pub rtt_ms: u32,
     /// Fraction of packets lost, 0.0–1.0.

@@ -26,6 +26,11 @@
 //!   messages, so no queue behind the engine grows with it.
 //! - One player per session: a second player connection (the same player reconnecting)
 //!   replaces the first.
+//! - The video's bit rate follows the player's link inside the spec's window when the
+//!   injector can change it in place ([`Engine::adapt_bitrate`]): every peer of such a session
+//!   runs str0m's send-side bandwidth estimation (TWCC feedback, which browsers send), the
+//!   player's estimate drives [`super::bitrate::BitrateControl`], and each new target goes to
+//!   the injector as SET_VIDEO_BIT_RATE. A spectator's link steers nothing.
 //! - Frames are shown as soon as they are decoded: every video frame carries the
 //!   `playout-delay` RTP header extension with min = max = 0 (mapped in the answer when the
 //!   offer carries it, as Chromium's does), which tells the receiver's jitter buffer to hold
@@ -49,7 +54,9 @@ use str0m::net::{Protocol, Receive};
 use str0m::rtp::Extension;
 use str0m::{Candidate, Event, IceConnectionState, Input, Output as RtcOutput, Rtc, RtcConfig};
 
+use super::bitrate::{BitrateControl, Window};
 use super::input::{allowed_for_player, to_control};
+use str0m::bwe::{Bitrate, BweKind};
 
 /// The id the answer offers for `playout-delay` when the offer does not number it (an offer's
 /// own id wins); clear of str0m's standard map (1–4, 10, 11, 13).
@@ -152,6 +159,8 @@ pub struct Counters {
     pub video_resets: u64,
     /// NACKs peers sent (each answered from the send buffer, over RTX when negotiated).
     pub nacks: u64,
+    /// Video bit rate changes sent to injectors.
+    pub bitrate_changes: u64,
     /// Touch-to-screen latencies players reported.
     pub latency: LatencyHistogram,
 }
@@ -202,6 +211,8 @@ struct Session {
     /// Latencies the player reported since the last report to the controller (at most
     /// [`MAX_LATENCY_SAMPLES`], the newest kept).
     latency_ms: Vec<f32>,
+    /// The video bit rate, when the injector can change it in place.
+    bitrate: Option<BitrateControl>,
 }
 
 struct Peer {
@@ -293,11 +304,42 @@ impl Engine {
             window_frames: 0,
             window_bytes: 0,
             latency_ms: Vec::new(),
+            bitrate: None,
             stats: StreamStats {
                 width: width.into(),
                 height: height.into(),
                 ..StreamStats::default()
             },
+        });
+    }
+
+    /// Lets `session`'s video bit rate follow its player's link inside `window`, starting at
+    /// `start_bps` (the rate the injector was started with). Only for an injector that takes
+    /// SET_VIDEO_BIT_RATE; peers that join from now on run bandwidth estimation.
+    pub fn adapt_bitrate(&mut self, session: &str, window: Window, start_bps: u32) {
+        if let Some(s) = self.sessions.get_mut(session) {
+            let c = BitrateControl::new(window, start_bps);
+            s.stats.target_kbps = c.target() / 1000;
+            s.bitrate = Some(c);
+        }
+    }
+
+    /// The session's video bit rate control, if it adapts.
+    pub fn bitrate(&self, session: &str) -> Option<&BitrateControl> {
+        self.sessions.get(session)?.bitrate.as_ref()
+    }
+
+    /// Sends the injector a new target, if there is one.
+    fn retarget(&mut self, session: &str, target: Option<u32>) {
+        let (Some(bit_rate), Some(s)) = (target, self.sessions.get_mut(session)) else {
+            return;
+        };
+        s.stats.target_kbps = bit_rate / 1000;
+        self.counters.bitrate_changes += 1;
+        tracing::debug!(%session, bit_rate, "video bit rate");
+        self.out.push_back(Output::Control {
+            session: session.to_owned(),
+            message: ControlMsg::SetVideoBitRate { bit_rate },
         });
     }
 
@@ -341,6 +383,10 @@ impl Engine {
         }
         let offer = SdpOffer::from_sdp_string(offer_sdp)
             .map_err(|e| refuse("BAD_SDP", format!("the offer is not valid SDP: {e}")))?;
+        let window = self.sessions[session]
+            .bitrate
+            .as_ref()
+            .map(|c| (c.window(), c.target()));
         let mut rtc = RtcConfig::new()
             .set_crypto_provider(self.crypto.clone())
             .set_ice_lite(true)
@@ -349,7 +395,16 @@ impl Engine {
             .enable_opus(true, false)
             .set_stats_interval(Some(STATS_INTERVAL))
             .set_extension(PLAYOUT_DELAY_EXT_ID, Extension::PlayoutDelay)
+            // The first estimate is this one, and it must keep the target where it is.
+            .enable_bwe(window.map(|(_, target)| {
+                Bitrate::bps((f64::from(target) / super::bitrate::HEADROOM) as u64)
+            }))
             .build(now);
+        if let Some((window, _)) = window {
+            // Probe up to the window's top; pad nothing beyond str0m's own floor.
+            rtc.bwe()
+                .set_bitrate(Bitrate::ZERO, Bitrate::bps(u64::from(window.max_bps)));
+        }
         let candidate = Candidate::host(self.host, "udp")
             .map_err(|e| refuse("INTERNAL", format!("host candidate {}: {e}", self.host)))?;
         rtc.add_local_candidate(candidate);
@@ -698,6 +753,15 @@ impl Engine {
                             "INPUT_NOT_ALLOWED",
                             "this key would leave the game".to_owned(),
                         )),
+                        Ok(InputMessage::Quality { max_kbps }) => {
+                            let target = self.sessions.get_mut(&session).and_then(|s| {
+                                s.bitrate
+                                    .as_mut()?
+                                    .set_ceiling(max_kbps.map(|k| k.saturating_mul(1000)), now)
+                            });
+                            self.retarget(&session, target);
+                            None
+                        }
                         Ok(InputMessage::Latency { ms, .. }) => {
                             // A measurement, not play: it does not count as input (idle kick).
                             if let Some(s) = self.sessions.get_mut(&session) {
@@ -756,6 +820,18 @@ impl Engine {
             Event::PeerStats(s) => {
                 peer.rtt = s.rtt.or(peer.rtt);
                 peer.loss = s.egress_loss_fraction.or(peer.loss);
+            }
+            Event::EgressBitrateEstimate(BweKind::Twcc { estimate, .. })
+                if peer.role == PeerRole::Player =>
+            {
+                let session = peer.session.clone();
+                let target = self.sessions.get_mut(&session).and_then(|s| {
+                    let c = s.bitrate.as_mut()?;
+                    let t = c.on_estimate(estimate.as_u64(), now);
+                    s.stats.estimate_kbps = c.estimate().unwrap_or(0) / 1000;
+                    t
+                });
+                self.retarget(&session, target);
             }
             _ => {}
         }
@@ -822,6 +898,8 @@ impl Engine {
                 .find(|p| &p.session == id && p.role == PeerRole::Player && p.connected);
             s.stats = StreamStats {
                 bitrate_kbps: (s.window_bytes as f32 * 8.0 / 1000.0 / secs) as u32,
+                target_kbps: s.stats.target_kbps,
+                estimate_kbps: s.stats.estimate_kbps,
                 fps: s.window_frames as f32 / secs,
                 rtt_ms: player
                     .and_then(|p| p.rtt)

@@ -13,8 +13,17 @@
 //! - [`input`]: wire input messages → scrcpy control messages.
 //! - [`engine`]: peers, media fan-out, key-frame throttle, stats.
 
+pub mod bitrate;
 pub mod engine;
 pub mod input;
+
+/// How a session's video bit rate may move: inside `window`, from `start_bps` (what the
+/// injector was started with).
+#[derive(Debug, Clone, Copy)]
+pub struct Bitrate {
+    pub window: bitrate::Window,
+    pub start_bps: u32,
+}
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -60,6 +69,7 @@ enum Cmd {
         width: u16,
         height: u16,
         control: Option<mpsc::Sender<ControlMsg>>,
+        bitrate: Option<Bitrate>,
     },
     Detach {
         session: String,
@@ -209,7 +219,10 @@ impl Relay {
     }
 
     /// Streams a prepared play: pumps its video and audio sockets into the relay and writes
-    /// control messages to its control socket. The pumps end when the sockets close.
+    /// control messages to its control socket. The pumps end when the sockets close. With
+    /// `bitrate`, the video's bit rate follows the player's link (the injector must take
+    /// SET_VIDEO_BIT_RATE).
+    #[allow(clippy::too_many_arguments)]
     pub async fn attach(
         &self,
         session: &str,
@@ -218,6 +231,7 @@ impl Relay {
         video: MediaReader<TcpStream>,
         audio: Option<MediaReader<TcpStream>>,
         control: Option<TcpStream>,
+        bitrate: Option<Bitrate>,
     ) -> FrameCount {
         let control_tx = control.map(|sock| {
             let (tx, rx) = mpsc::channel(CONTROL_QUEUE);
@@ -240,6 +254,7 @@ impl Relay {
                 session: session.to_owned(),
                 width: clamp_u16(width),
                 height: clamp_u16(height),
+                bitrate: bitrate.filter(|_| control_tx.is_some()),
                 control: control_tx,
             })
             .await;
@@ -388,8 +403,11 @@ async fn run(
                 let Some(cmd) = cmd else { break };
                 let now = Instant::now();
                 match cmd {
-                    Cmd::Attach { session, width, height, control } => {
+                    Cmd::Attach { session, width, height, control, bitrate } => {
                         engine.add_session(&session, width, height, now);
+                        if let Some(b) = bitrate {
+                            engine.adapt_bitrate(&session, b.window, b.start_bps);
+                        }
                         if let Some(c) = control {
                             controls.insert(session, c);
                         }

@@ -80,7 +80,12 @@ impl Peer {
 
     /// A peer on a fresh socket at `ip` (an address the agent can reach) and its SDP offer.
     pub async fn new_at(ip: std::net::IpAddr) -> (Peer, String) {
-        let socket = UdpSocket::bind((ip, 0)).await.unwrap();
+        Self::new_on(UdpSocket::bind((ip, 0)).await.unwrap())
+    }
+
+    /// A peer on `socket` (bound where the agent can reach it, e.g. in a network namespace)
+    /// and its SDP offer.
+    pub fn new_on(socket: UdpSocket) -> (Peer, String) {
         let local = socket.local_addr().unwrap();
         // Chromium's offer maps `playout-delay` (at an id of its own choosing).
         let mut rtc = RtcConfig::new()
@@ -136,6 +141,17 @@ impl Peer {
         role: PeerRole,
         ip: std::net::IpAddr,
     ) -> Result<Peer, AgentSignal> {
+        let socket = UdpSocket::bind((ip, 0)).await.unwrap();
+        Self::connect_on(url, token, role, socket).await
+    }
+
+    /// [`Peer::connect`] with the media on `socket`.
+    pub async fn connect_on(
+        url: &str,
+        token: &str,
+        role: PeerRole,
+        socket: UdpSocket,
+    ) -> Result<Peer, AgentSignal> {
         let (mut ws, _) = tokio_tungstenite::connect_async(url)
             .await
             .expect("signaling");
@@ -152,7 +168,7 @@ impl Peer {
             Some(other) => return Err(other),
             None => panic!("the signaling socket closed before welcome"),
         }
-        let (mut peer, offer) = Peer::new_at(ip).await;
+        let (mut peer, offer) = Peer::new_on(socket);
         send(&mut ws, &ClientSignal::Offer { sdp: offer }).await;
         match recv(&mut ws).await {
             Some(AgentSignal::Answer { sdp }) => peer.accept_answer(&sdp),

@@ -197,7 +197,8 @@ export type InputMessage =
   | InputMessageBack
   | InputMessageHome
   | InputMessageProbe
-  | InputMessageLatency;
+  | InputMessageLatency
+  | InputMessageQuality;
 
 /** A finger (or the mouse, as pointer 0) at a normalised position. */
 export interface InputMessageTouch {
@@ -252,6 +253,16 @@ export interface InputMessageLatency {
   t: "latency";
   ms: number;
   seq: number;
+}
+
+/**
+ * The player's ceiling on the video bit rate, in kb/s (a data saver); absent lifts it.
+ * The agent keeps the rate inside the spec's window whatever the player asks, and below
+ * what the player's link carries.
+ */
+export interface InputMessageQuality {
+  t: "quality";
+  max_kbps?: number | null;
 }
 
 export type KeyAction = "down" | "up";
@@ -325,12 +336,17 @@ export type SessionState = "reserved" | "preparing" | "ready" | "playing" | "end
 
 /** Stream statistics the agent reports to the client and the controller. */
 export interface StreamStats {
+  /** What the video sent in the last second. */
   bitrate_kbps: number;
+  /** The player's link as the agent estimates it from congestion feedback (0: none yet). */
+  estimate_kbps?: number;
   fps: number;
   height: number;
   /** Fraction of packets lost, 0.0–1.0. */
   loss: number;
   rtt_ms: number;
+  /** The rate the encoder runs at (inside the spec's window; it follows the player's link). */
+  target_kbps?: number;
   width: number;
 }
 
