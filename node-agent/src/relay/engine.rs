@@ -234,6 +234,10 @@ struct Peer {
     deadline: Instant,
 }
 
+/// Timeouts due at once that one drain of a peer gives before leaving the rest to the shell
+/// (a bound, so a peer that always wants time now cannot hold the engine).
+const MAX_IMMEDIATE_TIMEOUTS: u32 = 256;
+
 /// Remote addresses remembered per peer, at most on average (candidate pairs: a handful).
 const SOURCES_PER_PEER: usize = 8;
 
@@ -664,8 +668,12 @@ impl Engine {
         self.out.pop_front()
     }
 
-    /// Polls one peer's `Rtc` until it wants time (kept as the peer's deadline).
+    /// Polls one peer's `Rtc` until it wants time later than `now` (kept as the peer's
+    /// deadline). Time it wants now is given at once: str0m's pacer asks for a timeout after
+    /// every packet it releases, and a round through the shell's timer (a millisecond's
+    /// granularity) per packet would hold a frame back by a millisecond a packet.
     fn drain(&mut self, id: PeerId, now: Instant) {
+        let mut immediate = 0;
         loop {
             let Some(peer) = self.peers.get_mut(&id) else {
                 return;
@@ -684,6 +692,15 @@ impl Engine {
             };
             match output {
                 RtcOutput::Timeout(t) => {
+                    if t <= now && immediate < MAX_IMMEDIATE_TIMEOUTS {
+                        immediate += 1;
+                        if let Err(e) = peer.rtc.handle_input(Input::Timeout(now)) {
+                            tracing::debug!(peer = id, "peer failed: {e}");
+                            self.close_peer(id);
+                            return;
+                        }
+                        continue;
+                    }
                     peer.deadline = t;
                     return;
                 }
