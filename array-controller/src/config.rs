@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 
 /// Default HTTP address: loopback only, so a fresh install exposes nothing by accident.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7600";
+/// Default bound on a stop: Kubernetes' default grace period, 30 s.
+pub const DEFAULT_SHUTDOWN_GRACE_SECS: u64 = 30;
 /// Default size limit of one APK upload: 4 GiB, the largest APK Google Play accepts with its
 /// expansion files folded in.
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 4 << 30;
@@ -167,6 +169,45 @@ pub struct Args {
     /// Seed a demo operator and a demo tenant (with fresh passwords, printed at start-up).
     #[arg(long, env = "PLAYRACK_DEMO")]
     pub demo: bool,
+
+    /// Bring the database schema up to date and exit, without serving (run it once before
+    /// starting new replicas of a new version; starting also migrates, idempotently).
+    #[arg(long, env = "PLAYRACK_MIGRATE_ONLY")]
+    pub migrate_only: bool,
+
+    /// How long a stop (SIGTERM or SIGINT) may take, in seconds: requests in flight, uploads
+    /// and event streams get this long to finish before the process exits anyway.
+    #[arg(long, env = "PLAYRACK_SHUTDOWN_GRACE_SECS")]
+    pub shutdown_grace_secs: Option<u64>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What to do instead of serving.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// One-off administration against the configured database (no server needed).
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum AdminCommand {
+    /// Creates an operator admin account: how a fresh platform gets its first operator. The
+    /// password is asked for on the terminal (twice, not shown), or read from standard input
+    /// or a file, never from the command line.
+    CreateOperator {
+        /// The operator's email, their sign-in name.
+        #[arg(long)]
+        email: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long, conflicts_with = "password_file")]
+        password_stdin: bool,
+        /// Read the password from the first line of this file.
+        #[arg(long)]
+        password_file: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
@@ -213,6 +254,7 @@ struct FileConfig {
     webhook_duration_secs: Option<u32>,
     log_format: Option<LogFormat>,
     demo: Option<bool>,
+    shutdown_grace_secs: Option<u64>,
 }
 
 /// The controller's effective configuration.
@@ -252,6 +294,8 @@ pub struct Config {
     pub webhook_duration_secs: u32,
     pub log_format: LogFormat,
     pub demo: bool,
+    /// How long a stop may take (see the flag).
+    pub shutdown_grace_secs: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -307,6 +351,7 @@ impl Config {
             webhook_duration_secs: 300,
             log_format: LogFormat::Text,
             demo: false,
+            shutdown_grace_secs: DEFAULT_SHUTDOWN_GRACE_SECS,
         }
     }
 
@@ -432,6 +477,9 @@ impl Config {
             c.log_format = v;
         }
         c.demo = args.demo || file.demo.unwrap_or(false);
+        if let Some(v) = args.shutdown_grace_secs.or(file.shutdown_grace_secs) {
+            c.shutdown_grace_secs = v;
+        }
         c.validate()?;
         Ok(c)
     }

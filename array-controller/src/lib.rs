@@ -29,6 +29,7 @@
 //!
 //! [`serve`] wires them together; `main.rs` only parses flags and calls it.
 
+pub mod admin;
 pub mod agents;
 pub mod api;
 pub mod archives;

@@ -1,6 +1,7 @@
 //! Operations and HTTP plumbing, on SQLite and PostgreSQL: health and readiness, Prometheus
 //! metrics, the OpenAPI document, request ids, rate limits per IP and per key, CORS, malformed
-//! bodies; and the binary's `--help` and configuration errors.
+//! bodies; and the binary's `--help`, configuration errors, `--migrate-only`, `admin
+//! create-operator` and its stop on SIGTERM.
 
 use playrack_test_support as support;
 
@@ -700,6 +701,8 @@ fn help_explains_every_option() {
         ("webhook-duration-secs", "PLAYRACK_WEBHOOK_DURATION_SECS"),
         ("log-format", "PLAYRACK_LOG_FORMAT"),
         ("demo", "PLAYRACK_DEMO"),
+        ("migrate-only", "PLAYRACK_MIGRATE_ONLY"),
+        ("shutdown-grace-secs", "PLAYRACK_SHUTDOWN_GRACE_SECS"),
     ];
     let lines: Vec<&str> = help.lines().collect();
     for (flag, env) in flags {
@@ -731,6 +734,104 @@ fn help_explains_every_option() {
         .filter(|l| l.trim_start().starts_with('-'))
         .count();
     assert_eq!(listed, flags.len() + 2, "options not covered here:\n{help}"); // + --help, --version
+}
+
+/// A fresh platform's first operator: created from the command line on an empty database
+/// (migrated first), refused a second time, and able to sign in to the server started next,
+/// which stops cleanly on SIGTERM.
+#[test]
+fn create_operator_then_serve_then_stop_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("pw");
+    std::fs::write(&pw, "correct horse battery\n").unwrap();
+    let pw = pw.to_str().unwrap();
+    let (code, out, err) = run_binary(dir.path(), &["--migrate-only"]);
+    assert_eq!(code, Some(0), "{out} {err}");
+    assert!(out.contains("up to date"), "{out}");
+    let create = [
+        "admin",
+        "create-operator",
+        "--email",
+        "Ops@Example.com",
+        "--password-file",
+        pw,
+    ];
+    let (code, out, err) = run_binary(dir.path(), &create);
+    assert_eq!(code, Some(0), "{out} {err}");
+    assert!(
+        out.contains("ops@example.com") && out.contains("acc_"),
+        "{out}"
+    );
+    let (code, _, err) = run_binary(dir.path(), &create);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("exists already"), "{err}");
+    // no terminal to prompt on, no password given: says how to give one
+    let (code, _, err) = run_binary(
+        dir.path(),
+        &["admin", "create-operator", "--email", "b@example.com"],
+    );
+    assert_eq!(code, Some(1));
+    assert!(err.contains("--password-stdin"), "{err}");
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_array-controller"))
+        .args(["--listen", "127.0.0.1:0", "--shutdown-grace-secs", "10"])
+        .env_clear()
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+    let url = line
+        .strip_prefix("Controller: ")
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .to_owned();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let status = rt.block_on(async {
+        reqwest::Client::new()
+            .post(format!("{url}/v1/auth/login"))
+            .json(&json!({"email": "ops@example.com", "password": "correct horse battery"}))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(status, StatusCode::OK);
+    let stopped = Instant::now();
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let code = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s.code();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still running 15 s after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(code, Some(0), "a stop is not a failure");
+    assert!(
+        stopped.elapsed() < Duration::from_secs(11),
+        "within the grace period"
+    );
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(err.contains("SIGTERM") && err.contains("stopped"), "{err}");
 }
 
 #[test]

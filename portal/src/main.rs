@@ -1,5 +1,5 @@
 //! The `portal` binary: flags and `PLAYRACK_PORTAL_*` environment variables → [`portal::Config`],
-//! logging, and serving until Ctrl-C.
+//! logging, and serving until SIGTERM or SIGINT (then a bounded stop).
 
 use clap::Parser;
 use portal::{Config, Portal};
@@ -50,11 +50,21 @@ struct Args {
     /// Largest proxied request body in bytes (APK upload chunks stream and are not limited).
     #[arg(long, env = "PLAYRACK_PORTAL_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     max_body_bytes: usize,
+
+    /// How long a stop (SIGTERM or SIGINT) may take, in seconds, before the process exits
+    /// with requests still running.
+    #[arg(
+        long,
+        env = "PLAYRACK_PORTAL_SHUTDOWN_GRACE_SECS",
+        default_value_t = 30
+    )]
+    shutdown_grace_secs: u64,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,tower_http=warn".into()),
@@ -85,14 +95,21 @@ async fn main() -> anyhow::Result<()> {
         session_max: Duration::from_secs(args.session_max_hours * 3600),
         max_body_bytes: args.max_body_bytes,
     };
+    let grace = Duration::from_secs(args.shutdown_grace_secs);
     let running = Portal::start(config).await?;
     println!("portal: {}", running.url);
-    tokio::select! {
-        r = tokio::signal::ctrl_c() => {
-            r?;
-            tracing::info!("stopping");
-            running.stop().await;
-            Ok(())
-        }
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let signal = tokio::select! {
+        r = tokio::signal::ctrl_c() => r.map(|()| "SIGINT")?,
+        _ = term.recv() => "SIGTERM",
+    };
+    tracing::info!(signal, ?grace, "stopping: finishing in-flight requests");
+    if tokio::time::timeout(grace, running.stop()).await.is_err() {
+        tracing::warn!(
+            ?grace,
+            "requests were still running at the end of the grace period"
+        );
     }
+    tracing::info!("stopped");
+    Ok(())
 }

@@ -837,3 +837,55 @@ async fn players_acquire_and_follow_the_queue_through_the_play_proxy() {
     drop(world);
     env.stop().await;
 }
+
+/// The binary stops on SIGTERM (`docker stop`, systemd, Kubernetes) within its grace period,
+/// with exit code 0.
+#[test]
+fn the_binary_stops_cleanly_on_sigterm() {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_portal"))
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--controller-url",
+            "http://127.0.0.1:9",
+            "--shutdown-grace-secs",
+            "5",
+        ])
+        .env_clear()
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.starts_with("portal: http://127.0.0.1:"), "{line:?}");
+    let sent = Instant::now();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            sent.elapsed() < Duration::from_secs(10),
+            "still running after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+    assert!(
+        sent.elapsed() < Duration::from_secs(6),
+        "within the grace period"
+    );
+}

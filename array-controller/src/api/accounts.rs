@@ -83,7 +83,7 @@ fn account_from(row: AccountRow) -> Result<Account, sqlx::Error> {
     })
 }
 
-fn validate_email(email: &str) -> ApiResult<String> {
+pub(crate) fn validate_email(email: &str) -> ApiResult<String> {
     let email = email.trim().to_lowercase();
     let ok = email.len() <= 254
         && email
