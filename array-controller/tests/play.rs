@@ -420,7 +420,7 @@ async fn the_agent_prepares_the_player_connects_and_each_timer_ends_the_play_wit
                 connected: false,
                 last_input_at: None,
                 stats: None,
-                latency_ms: Vec::new(),
+                latency_ms: Default::default(),
             },
         )
         .await;

@@ -188,7 +188,7 @@ async fn a_refused_preparation_is_placed_again_without_the_player_seeing_it() {
                 connected: false,
                 last_input_at: None,
                 stats: None,
-                latency_ms: Vec::new(),
+                latency_ms: Default::default(),
             },
         )
         .await;

@@ -462,7 +462,7 @@ impl Agent {
             connected: false,
             last_input_at: None,
             stats: None,
-            latency_ms: Vec::new(),
+            latency_ms: Default::default(),
         });
     }
 

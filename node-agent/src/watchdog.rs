@@ -226,7 +226,7 @@ pub async fn watch(adb: Adb, link: LinkHandle, w: Watched) {
                     connected: false,
                     last_input_at: None,
                     stats: None,
-                    latency_ms: Vec::new(),
+                    latency_ms: Default::default(),
                 });
                 return;
             }

@@ -514,7 +514,7 @@ async fn a_live_play_shows_with_a_spectator_pass_and_in_the_live_plays() {
             connected: false,
             last_input_at: None,
             stats: None,
-            latency_ms: Vec::new(),
+            latency_ms: Default::default(),
         },
     )
     .await;

@@ -436,7 +436,7 @@ async fn on_message(
                 reason,
                 connected,
                 last_input_at,
-                &latency_ms,
+                latency_ms,
             )
             .await
             {

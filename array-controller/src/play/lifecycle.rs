@@ -23,9 +23,8 @@ use crate::scheduler::timers::{self, SessionClock};
 use crate::state::AppState;
 use crate::store;
 use playrack_wire::Timestamp;
-use playrack_wire::agent::{AgentSessionState, Command, InstanceReport, MAX_LATENCY_SAMPLES};
+use playrack_wire::agent::{AgentSessionState, Command, InstanceReport, LatencySamples};
 use playrack_wire::api::{ConnectInfo, EndReason, SessionState};
-use playrack_wire::input::MAX_LATENCY_MS;
 use playrack_wire::session_token::{self, SessionClaims};
 use playrack_wire::signaling::PeerRole;
 
@@ -206,7 +205,7 @@ pub async fn on_agent_session(
     reason: Option<String>,
     connected: bool,
     last_input_at: Option<Timestamp>,
-    latency_ms: &[f32],
+    latency_ms: LatencySamples,
 ) -> PlayResult<()> {
     let now = crate::now().millis();
     if agent_state == AgentSessionState::Ended {
@@ -240,24 +239,20 @@ pub async fn on_agent_session(
         AgentSessionState::Preparing => {}
         AgentSessionState::Ready | AgentSessionState::Playing => {
             // A board's samples, as bounded and ranged as a player's input message is.
-            let latency: Vec<f32> = latency_ms
-                .iter()
-                .copied()
-                .filter(|ms| ms.is_finite() && (0.0..=MAX_LATENCY_MS).contains(ms))
-                .take(MAX_LATENCY_SAMPLES)
-                .collect();
+            let latency = latency_ms.bounded();
+            let latency = latency.as_slice();
             let placed = store::sessions::record_report(
                 &state.db,
                 session_id,
                 agent_state == AgentSessionState::Playing,
                 connected,
                 last_input_at.map(|t| t.millis()),
-                store::sessions::LatencyBatch::of(&latency),
+                store::sessions::LatencyBatch::of(latency),
                 now,
             )
             .await?;
             if let Some((room, spec)) = placed {
-                for ms in &latency {
+                for ms in latency {
                     metrics::histogram!("playrack_touch_to_screen_seconds", "room" => room.clone(), "spec" => spec.clone())
                         .record(f64::from(*ms) / 1000.0);
                 }

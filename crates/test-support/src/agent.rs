@@ -190,7 +190,7 @@ pub fn report(session_id: &str, state: AgentSessionState, connected: bool) -> Ag
         connected,
         last_input_at: Some(array_controller::now()),
         stats: None,
-        latency_ms: Vec::new(),
+        latency_ms: Default::default(),
     }
 }
 
@@ -203,7 +203,7 @@ pub fn ended(session_id: &str, reason: &str) -> AgentMessage {
         connected: false,
         last_input_at: None,
         stats: None,
-        latency_ms: Vec::new(),
+        latency_ms: Default::default(),
     }
 }
 

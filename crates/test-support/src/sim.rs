@@ -62,7 +62,7 @@ pub fn session_report(
         connected: false,
         last_input_at: None,
         stats: None,
-        latency_ms: Vec::new(),
+        latency_ms: Default::default(),
     }
 }
 

@@ -105,6 +105,61 @@ pub fn primed_counts(instances: &[InstanceReport]) -> Vec<PrimedCount> {
 /// Most latency samples in one session report (the rest of a burst is dropped, oldest first).
 pub const MAX_LATENCY_SAMPLES: usize = 64;
 
+/// Touch-to-screen latencies (ms) on their way from a player to the controller: each in range
+/// ([`crate::input::latency_in_range`]), at most [`MAX_LATENCY_SAMPLES`], the newest kept. The
+/// one place those bounds are kept, wherever samples are gathered or merged; what comes off
+/// the wire is bounded again with [`LatencySamples::bounded`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(transparent)]
+pub struct LatencySamples(Vec<f32>);
+
+impl LatencySamples {
+    /// Adds a sample (out of range: dropped), making room by dropping the oldest.
+    pub fn push(&mut self, ms: f32) {
+        if !crate::input::latency_in_range(ms) {
+            return;
+        }
+        if self.0.len() == MAX_LATENCY_SAMPLES {
+            self.0.remove(0);
+        }
+        self.0.push(ms);
+    }
+
+    /// Adds `newer`'s samples after these, keeping the newest.
+    pub fn append(&mut self, newer: LatencySamples) {
+        for ms in newer.0 {
+            self.push(ms);
+        }
+    }
+
+    /// The samples as received, bounded: the newest in range.
+    pub fn bounded(self) -> LatencySamples {
+        let mut out = LatencySamples::default();
+        out.append(self);
+        out
+    }
+
+    pub fn as_slice(&self) -> &[f32] {
+        &self.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Takes the samples, leaving none.
+    pub fn take(&mut self) -> LatencySamples {
+        std::mem::take(self)
+    }
+}
+
+impl From<Vec<f32>> for LatencySamples {
+    /// Bounded as [`LatencySamples::bounded`] is.
+    fn from(v: Vec<f32>) -> Self {
+        LatencySamples(v).bounded()
+    }
+}
+
 /// A session's state as the agent sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -162,8 +217,8 @@ pub enum AgentMessage {
         stats: Option<StreamStats>,
         /// Touch-to-screen latencies (ms) the player measured since the previous report, at
         /// most [`MAX_LATENCY_SAMPLES`].
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        latency_ms: Vec<f32>,
+        #[serde(default, skip_serializing_if = "LatencySamples::is_empty")]
+        latency_ms: LatencySamples,
     },
     Deployment {
         sha256: String,
@@ -284,6 +339,32 @@ pub enum ControllerMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn latency_samples_keep_the_newest_in_range() {
+        let mut s = LatencySamples::default();
+        for ms in [f32::NAN, -1.0, 10_001.0, f32::INFINITY] {
+            s.push(ms);
+        }
+        assert!(s.is_empty());
+        for i in 0..100 {
+            s.push(i as f32);
+        }
+        assert_eq!(s.as_slice().len(), MAX_LATENCY_SAMPLES);
+        assert_eq!(s.as_slice()[0], 36.0);
+        let mut newer = LatencySamples::default();
+        newer.push(500.0);
+        s.append(newer);
+        assert_eq!(s.as_slice().first(), Some(&37.0));
+        assert_eq!(s.as_slice().last(), Some(&500.0));
+        // off the wire: bounded again
+        let wire: LatencySamples =
+            serde_json::from_str(&format!("[{}]", vec!["-5"; 3].join(","))).unwrap();
+        assert!(wire.bounded().is_empty());
+        let mut many: LatencySamples = (0..200).map(|i| i as f32).collect::<Vec<_>>().into();
+        assert_eq!(many.as_slice().len(), MAX_LATENCY_SAMPLES);
+        assert_eq!(many.take().as_slice().last(), Some(&199.0));
+    }
 
     #[test]
     fn primed_counts_are_per_version_and_spec_of_warm_instances() {

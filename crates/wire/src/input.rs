@@ -17,6 +17,11 @@ pub const MAX_INPUT_MESSAGE_BYTES: usize = 1024;
 /// Largest touch-to-screen latency a player may report, in ms (a probe gives up long before).
 pub const MAX_LATENCY_MS: f32 = 10_000.0;
 
+/// Whether `ms` is a touch-to-screen latency a player may report: finite, 0–[`MAX_LATENCY_MS`].
+pub fn latency_in_range(ms: f32) -> bool {
+    ms.is_finite() && (0.0..=MAX_LATENCY_MS).contains(&ms)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TouchPhase {
@@ -139,9 +144,7 @@ impl InputMessage {
             InputMessage::Text { text } if text.len() > MAX_TEXT_BYTES || text.is_empty() => {
                 return Err(InputError::OutOfRange("text must be 1–300 bytes"));
             }
-            InputMessage::Latency { ms, .. }
-                if !ms.is_finite() || !(0.0..=MAX_LATENCY_MS).contains(ms) =>
-            {
+            InputMessage::Latency { ms, .. } if !latency_in_range(*ms) => {
                 return Err(InputError::OutOfRange("latency ms must be within 0–10000"));
             }
             _ => {}

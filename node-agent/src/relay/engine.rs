@@ -42,7 +42,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use playrack_scrcpy::control_msg::ControlMsg;
-use playrack_wire::agent::MAX_LATENCY_SAMPLES;
+use playrack_wire::agent::LatencySamples;
 use playrack_wire::input::InputMessage;
 use playrack_wire::signaling::{AgentSignal, PeerRole, StreamStats};
 use str0m::change::SdpOffer;
@@ -141,7 +141,7 @@ pub enum Output {
         last_input: Option<Instant>,
         stats: Option<StreamStats>,
         /// Latencies the player reported since the previous report (ms).
-        latency_ms: Vec<f32>,
+        latency_ms: LatencySamples,
     },
 }
 
@@ -209,8 +209,8 @@ struct Session {
     window_bytes: u64,
     stats: StreamStats,
     /// Latencies the player reported since the last report to the controller (at most
-    /// [`MAX_LATENCY_SAMPLES`], the newest kept).
-    latency_ms: Vec<f32>,
+    /// `MAX_LATENCY_SAMPLES`, the newest kept).
+    latency_ms: LatencySamples,
     /// The video bit rate, when the injector can change it in place.
     bitrate: Option<BitrateControl>,
 }
@@ -307,7 +307,7 @@ impl Engine {
             window_start: now,
             window_frames: 0,
             window_bytes: 0,
-            latency_ms: Vec::new(),
+            latency_ms: LatencySamples::default(),
             bitrate: None,
             stats: StreamStats {
                 width: width.into(),
@@ -782,9 +782,6 @@ impl Engine {
                         Ok(InputMessage::Latency { ms, .. }) => {
                             // A measurement, not play: it does not count as input (idle kick).
                             if let Some(s) = self.sessions.get_mut(&session) {
-                                if s.latency_ms.len() == MAX_LATENCY_SAMPLES {
-                                    s.latency_ms.remove(0);
-                                }
                                 s.latency_ms.push(ms);
                                 self.counters.latency.observe(ms);
                             }
@@ -899,7 +896,7 @@ impl Engine {
                 played: s.played,
                 last_input: s.last_input,
                 stats: None,
-                latency_ms: std::mem::take(&mut s.latency_ms),
+                latency_ms: s.latency_ms.take(),
             });
         }
     }
@@ -946,7 +943,7 @@ impl Engine {
                     played: s.played,
                     last_input: s.last_input,
                     stats: Some(s.stats.clone()),
-                    latency_ms: std::mem::take(&mut s.latency_ms),
+                    latency_ms: s.latency_ms.take(),
                 });
             }
         }

@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 use playrack_scrcpy::StreamEvent;
 use playrack_scrcpy::client::MediaReader;
 use playrack_scrcpy::control_msg::ControlMsg;
-use playrack_wire::agent::MAX_LATENCY_SAMPLES;
+use playrack_wire::agent::LatencySamples;
 use playrack_wire::signaling::{AgentSignal, PeerRole, StreamStats};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
@@ -60,7 +60,7 @@ pub struct Report {
     pub last_input: Option<Instant>,
     pub stats: Option<StreamStats>,
     /// Latencies the player reported since the previous report (ms).
-    pub latency_ms: Vec<f32>,
+    pub latency_ms: LatencySamples,
 }
 
 enum Cmd {
@@ -109,16 +109,14 @@ pub struct Reports(Arc<(Mutex<HashMap<String, Report>>, tokio::sync::Notify)>);
 
 impl Reports {
     /// Keeps `report` in place of the session's previous one (whose latency samples, not yet
-    /// passed on, it carries on: the newest [`MAX_LATENCY_SAMPLES`]).
+    /// passed on, it carries on, as many as [`LatencySamples`] keeps).
     pub fn put(&self, mut report: Report) {
         let mut reports = self.0.0.lock().unwrap();
         if let Some(old) = reports.remove(&report.session)
             && !old.latency_ms.is_empty()
         {
             let mut samples = old.latency_ms;
-            samples.append(&mut report.latency_ms);
-            let excess = samples.len().saturating_sub(MAX_LATENCY_SAMPLES);
-            samples.drain(..excess);
+            samples.append(report.latency_ms.take());
             report.latency_ms = samples;
         }
         reports.insert(report.session.clone(), report);
