@@ -82,6 +82,19 @@ async fn connect(s: &Server) -> Client<TcpStream> {
     c
 }
 
+/// A server started with `args` plus `tunnel_forward=true audio=false`, connected: its video
+/// socket past the codec id (H.264), and its control socket.
+async fn video_only(args: &[&str]) -> (Server, Reader, TcpStream) {
+    let mut all = vec!["tunnel_forward=true", "audio=false"];
+    all.extend_from_slice(args);
+    let s = start(&all, None).await;
+    let mut c = connect(&s).await;
+    let mut video = c.video.take().unwrap();
+    let control = c.control.take().unwrap();
+    assert_eq!(next(&mut video).await, StreamEvent::Codec(CODEC_ID_H264));
+    (s, video, control)
+}
+
 async fn next(rx: &mut Reader) -> StreamEvent {
     timeout(WAIT, rx.next())
         .await
@@ -356,20 +369,7 @@ async fn video_decodes_and_reacts_to_touch_probe_and_reset() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn input_is_shown_in_a_frame_rendered_at_once_not_at_the_next_tick() {
     // One frame a second: without input, frames are a second apart in device time.
-    let s = start(
-        &[
-            "tunnel_forward=true",
-            "max_size=320",
-            "max_fps=1",
-            "audio=false",
-        ],
-        None,
-    )
-    .await;
-    let mut c = connect(&s).await;
-    let mut video = c.video.take().unwrap();
-    let mut control = c.control.take().unwrap();
-    assert_eq!(next(&mut video).await, StreamEvent::Codec(CODEC_ID_H264));
+    let (_s, video, mut control) = video_only(&["max_size=320", "max_fps=1"]).await;
     let mut v = VideoClient::new(video);
     v.picture().await;
     let dark = v.picture().await;
@@ -611,20 +611,7 @@ async fn frame_bytes(rx: &mut Reader, n: usize) -> (usize, bool) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn set_video_bit_rate_changes_the_stream_in_place() {
-    let s = start(
-        &[
-            "tunnel_forward=true",
-            "max_fps=30",
-            "video_bit_rate=4000000",
-            "audio=false",
-        ],
-        None,
-    )
-    .await;
-    let mut c = connect(&s).await;
-    let mut video = c.video.take().unwrap();
-    let mut control = c.control.take().unwrap();
-    assert_eq!(next(&mut video).await, StreamEvent::Codec(CODEC_ID_H264));
+    let (_s, mut video, mut control) = video_only(&["max_fps=30", "video_bit_rate=4000000"]).await;
     frame_bytes(&mut video, 30).await;
     let (high, _) = frame_bytes(&mut video, 60).await;
 

@@ -11,15 +11,17 @@ mod support;
 
 #[allow(unused_imports)]
 use playrack_test_support as ctl;
+#[path = "support/netns.rs"]
+mod netns;
 #[path = "support/peer.rs"]
 mod peer;
 #[path = "support/stack.rs"]
 mod stack;
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::os::fd::AsRawFd;
-use std::process::Command;
 use std::time::Duration;
+
+use netns::{Namespace, tc};
 
 use peer::Peer;
 use playrack_wire::signaling::{AgentSignal, PeerRole, StreamStats};
@@ -29,82 +31,35 @@ use stack::{Options, stack};
 const MIN_KBPS: u32 = 2_000;
 const MAX_KBPS: u32 = 6_000;
 
-fn ip(args: &[&str]) {
-    let out = Command::new("ip")
-        .args(args)
-        .output()
-        .expect("ip (iproute2)");
-    assert!(
-        out.status.success(),
-        "ip {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn tc(args: &[&str]) {
-    let out = Command::new("tc")
-        .args(args)
-        .output()
-        .expect("tc (iproute2)");
-    assert!(
-        out.status.success(),
-        "tc {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// A network namespace joined to the host by a veth pair: the host end `host_if` at
-/// `host`, the namespace's at `peer`. Removed on drop.
-struct Netns {
-    name: String,
+/// The player's namespace: one veth pair, the agent's end `host`, the player's `peer`.
+struct PlayerNet {
+    ns: Namespace,
     host_if: String,
     host: Ipv4Addr,
     peer: Ipv4Addr,
 }
 
-impl Netns {
-    fn new() -> Netns {
+impl PlayerNet {
+    fn new() -> PlayerNet {
         let n = std::process::id() % 200 + 20;
-        let name = format!("playrack-bwe-{n}");
-        let (host_if, ns_if) = (format!("prbwe{n}h"), format!("prbwe{n}n"));
+        let mut ns = Namespace::add(&format!("playrack-bwe-{n}"));
+        let host_if = format!("prbwe{n}h");
         let (host, peer) = (
             Ipv4Addr::new(10, 231, n as u8, 1),
             Ipv4Addr::new(10, 231, n as u8, 2),
         );
-        // what an earlier, killed run may have left
-        let _ = Command::new("ip").args(["link", "del", &host_if]).output();
-        let _ = Command::new("ip").args(["netns", "del", &name]).output();
-        ip(&["netns", "add", &name]);
-        let ns = Netns {
-            name,
+        ns.veth(
+            &host_if,
+            &format!("prbwe{n}n"),
+            &format!("{host}/24"),
+            &format!("{peer}/24"),
+        );
+        PlayerNet {
+            ns,
             host_if,
             host,
             peer,
-        };
-        ip(&[
-            "link",
-            "add",
-            &ns.host_if,
-            "type",
-            "veth",
-            "peer",
-            "name",
-            &ns_if,
-        ]);
-        ip(&["link", "set", &ns_if, "netns", &ns.name]);
-        ip(&["addr", "add", &format!("{host}/24"), "dev", &ns.host_if]);
-        ip(&["link", "set", &ns.host_if, "up"]);
-        let inside = |args: &[&str]| {
-            let mut a = vec!["netns", "exec", &ns.name, "ip"];
-            a.extend_from_slice(args);
-            ip(&a);
-        };
-        inside(&["addr", "add", &format!("{peer}/24"), "dev", &ns_if]);
-        inside(&["link", "set", &ns_if, "up"]);
-        inside(&["link", "set", "lo", "up"]);
-        ns
+        }
     }
 
     /// Caps what the host sends into the namespace (the video's way) at `rate` (tc's units),
@@ -129,35 +84,6 @@ impl Netns {
     fn uncap(&self) {
         tc(&["qdisc", "del", "dev", &self.host_if, "root"]);
     }
-
-    /// A UDP socket bound in the namespace (a thread enters it to bind; the socket stays
-    /// there).
-    fn udp_socket(&self) -> tokio::net::UdpSocket {
-        let (path, peer) = (format!("/run/netns/{}", self.name), self.peer);
-        let socket = std::thread::spawn(move || {
-            let ns = std::fs::File::open(&path).expect("the namespace's handle");
-            // SAFETY: setns on this thread only, with a namespace fd it owns.
-            let rc = unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) };
-            assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
-            let s = std::net::UdpSocket::bind((peer, 0)).expect("bind in the namespace");
-            s.set_nonblocking(true).unwrap();
-            s
-        })
-        .join()
-        .unwrap();
-        tokio::net::UdpSocket::from_std(socket).unwrap()
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["link", "del", &self.host_if])
-            .output();
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .output();
-    }
 }
 
 /// Every stats signal the player got so far.
@@ -177,7 +103,7 @@ fn last_target(p: &Peer) -> u32 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_video_follows_a_capped_link_and_never_leaves_the_specs_window() {
-    let ns = Netns::new();
+    let ns = PlayerNet::new();
     let host = ns.host;
     let st = stack(Options {
         serial: "RK-E2E-BWE1".into(),
@@ -194,7 +120,7 @@ async fn the_video_follows_a_capped_link_and_never_leaves_the_specs_window() {
         &info.signaling_url,
         &info.token,
         PeerRole::Player,
-        ns.udp_socket(),
+        ns.ns.udp_socket(IpAddr::V4(ns.peer)),
     )
     .await
     .expect("admitted");

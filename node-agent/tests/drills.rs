@@ -17,6 +17,8 @@ mod support;
 
 #[allow(unused_imports)]
 use playrack_test_support as ctl;
+#[path = "support/netns.rs"]
+mod netns;
 #[path = "support/peer.rs"]
 mod peer;
 #[path = "support/stack.rs"]
@@ -29,6 +31,7 @@ use std::time::{Duration, Instant};
 use android_injector::game::read_tap_counter;
 use array_controller::play::identity::Held;
 use ctl::Ctl;
+use netns::{Namespace, ip};
 use peer::Peer;
 use playrack_wire::api::*;
 use playrack_wire::signaling::PeerRole;
@@ -104,7 +107,7 @@ impl BoardProcess {
             None => (Command::new(agent), "127.0.0.1".to_owned()),
             Some(n) => {
                 let mut c = Command::new("ip");
-                c.args(["netns", "exec", &n.name, agent]);
+                c.args(["netns", "exec", &n.ns.name, agent]);
                 (c, n.player_side.clone())
             }
         };
@@ -648,7 +651,7 @@ async fn a_killed_controller_comes_back_to_the_same_plays_and_line() {
 /// controller over one veth pair (`10.77.N.0/30`) and its players reach it over another
 /// (`10.78.N.0/30`), so the controller's link can be cut alone.
 struct Netns {
-    name: String,
+    ns: Namespace,
     /// The host's end of the controller link (the controller listens here).
     controller_side: String,
     /// The board's address on the player link.
@@ -659,51 +662,25 @@ struct Netns {
     control_if: String,
 }
 
-fn ip(args: &[&str]) {
-    let out = Command::new("ip")
-        .args(args)
-        .output()
-        .expect("ip (iproute2)");
-    assert!(
-        out.status.success(),
-        "ip {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 impl Netns {
     fn create() -> Netns {
         let n = std::process::id() % 250 + 1;
-        let name = format!("playrack-drill-{n}");
-        let _ = Command::new("ip").args(["netns", "del", &name]).output();
-        ip(&["netns", "add", &name]);
-        let ns = Netns {
+        let mut ns = Namespace::add(&format!("playrack-drill-{n}"));
+        for (kind, net) in [("c", 77), ("p", 78)] {
+            ns.veth(
+                &format!("prk{kind}{n}h"),
+                &format!("prk{kind}{n}n"),
+                &format!("10.{net}.{n}.1/30"),
+                &format!("10.{net}.{n}.2/30"),
+            );
+        }
+        Netns {
+            ns,
             controller_side: format!("10.77.{n}.1"),
             player_side: format!("10.78.{n}.2"),
             player_host: format!("10.78.{n}.1").parse().unwrap(),
             control_if: format!("prkc{n}h"),
-            name,
-        };
-        ip(&["netns", "exec", &ns.name, "ip", "link", "set", "lo", "up"]);
-        for (kind, net) in [("c", 77), ("p", 78)] {
-            let (host, inside) = (format!("prk{kind}{n}h"), format!("prk{kind}{n}n"));
-            let _ = Command::new("ip").args(["link", "del", &host]).output();
-            ip(&[
-                "link", "add", &host, "type", "veth", "peer", "name", &inside,
-            ]);
-            ip(&["link", "set", &inside, "netns", &ns.name]);
-            ip(&["addr", "add", &format!("10.{net}.{n}.1/30"), "dev", &host]);
-            ip(&["link", "set", &host, "up"]);
-            let exec = |args: &[&str]| {
-                let mut all = vec!["netns", "exec", &ns.name, "ip"];
-                all.extend_from_slice(args);
-                ip(&all);
-            };
-            exec(&["addr", "add", &format!("10.{net}.{n}.2/30"), "dev", &inside]);
-            exec(&["link", "set", &inside, "up"]);
         }
-        ns
     }
 
     /// Cuts (false) or restores (true) the controller link: no reset, no error — the packets
@@ -715,15 +692,6 @@ impl Netns {
             &self.control_if,
             if up { "up" } else { "down" },
         ]);
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        // Deleting the namespace deletes its veth ends, and with them their host-side peers.
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .output();
     }
 }
 
