@@ -370,8 +370,10 @@ impl Agent {
                 self.pool.set_games(revision, have);
                 Ok(())
             }
-            Command::Drain { draining, .. } => {
+            Command::Drain { draining, notice } => {
                 self.draining.store(draining, Ordering::Relaxed);
+                // Players in session are told (and those who reconnect); undraining withdraws it.
+                self.relay.notice(notice.filter(|_| draining)).await;
                 Ok(())
             }
             Command::Shell {

@@ -305,6 +305,38 @@ async fn a_play_streams_reacts_to_touch_survives_the_controller_and_restores_its
     );
     s.bye().await;
 
+    // The operator drains the board: the player is told, and plays on; undrained, it takes
+    // plays again.
+    let drain = async |status: BoardStatus| {
+        let _: Board = st
+            .ctl
+            .ok(
+                Method::PATCH,
+                &format!("/v1/boards/{}", st.board_id),
+                &st.ctl.op,
+                Some(&UpdateBoard {
+                    status: Some(status),
+                    ..Default::default()
+                }),
+                StatusCode::OK,
+            )
+            .await;
+    };
+    drain(BoardStatus::Draining).await;
+    let before = p.decoded;
+    assert!(
+        p.run_until(Duration::from_secs(30), |p| {
+            p.decoded > before
+                && p.signals.iter().any(|x| {
+                    matches!(x, AgentSignal::Notice { code, message }
+                        if code == "MAINTENANCE" && message.contains("maintenance"))
+                })
+        })
+        .await,
+        "the player is told of the maintenance and plays on"
+    );
+    drain(BoardStatus::Active).await;
+
     // The controller goes away: the stream does not.
     let before = p.decoded;
     let running = st.ctl.running.take().expect("running");

@@ -31,6 +31,8 @@
 //!   runs str0m's send-side bandwidth estimation (TWCC feedback, which browsers send), the
 //!   player's estimate drives [`super::bitrate::BitrateControl`], and each new target goes to
 //!   the injector as SET_VIDEO_BIT_RATE. A spectator's link steers nothing.
+//! - A drained board's maintenance notice reaches every peer on it, and every peer that
+//!   connects while it stands ([`Engine::set_notice`]).
 //! - Frames are shown as soon as they are decoded: every video frame carries the
 //!   `playout-delay` RTP header extension with min = max = 0 (mapped in the answer when the
 //!   offer carries it, as Chromium's does), which tells the receiver's jitter buffer to hold
@@ -256,6 +258,9 @@ pub struct Engine {
     out: VecDeque<Output>,
     next_stats: Instant,
     counters: Counters,
+    /// What every player on the board is told (a drain's maintenance notice), also when they
+    /// connect later.
+    notice: Option<String>,
 }
 
 impl Engine {
@@ -271,6 +276,7 @@ impl Engine {
             out: VecDeque::new(),
             next_stats: now + STATS_INTERVAL,
             counters: Counters::default(),
+            notice: None,
         }
     }
 
@@ -315,6 +321,24 @@ impl Engine {
                 ..StreamStats::default()
             },
         });
+    }
+
+    /// Tells every connected peer `message` as a `MAINTENANCE` notice, and every peer that
+    /// connects from now on; `None` withdraws it (nothing more is sent).
+    pub fn set_notice(&mut self, message: Option<String>) {
+        if let Some(m) = &message
+            && self.notice.as_ref() != Some(m)
+        {
+            for (id, p) in &self.peers {
+                if p.connected {
+                    self.out.push_back(Output::Signal {
+                        peer: *id,
+                        signal: maintenance(m),
+                    });
+                }
+            }
+        }
+        self.notice = message;
     }
 
     /// Lets `session`'s video bit rate follow its player's link inside `window`, starting at
@@ -727,6 +751,12 @@ impl Engine {
                 peer.waiting_keyframe = true;
                 let (session, role) = (peer.session.clone(), peer.role);
                 tracing::info!(peer = id, %session, ?role, "peer connected");
+                if let Some(m) = &self.notice {
+                    self.out.push_back(Output::Signal {
+                        peer: id,
+                        signal: maintenance(m),
+                    });
+                }
                 self.want_keyframe(&session, now);
                 if role == PeerRole::Player {
                     self.update_connected(&session);
@@ -947,6 +977,14 @@ impl Engine {
                 });
             }
         }
+    }
+}
+
+/// The board's maintenance notice as a peer gets it.
+fn maintenance(message: &str) -> AgentSignal {
+    AgentSignal::Notice {
+        code: "MAINTENANCE".into(),
+        message: message.to_owned(),
     }
 }
 

@@ -75,6 +75,7 @@ enum Cmd {
         session: String,
         reason: String,
     },
+    Notice(Option<String>),
     AddPeer {
         session: String,
         role: PeerRole,
@@ -333,6 +334,12 @@ impl Relay {
             .await;
     }
 
+    /// Tells every player on the board `message` (a `MAINTENANCE` notice), now and when they
+    /// connect; `None` withdraws it.
+    pub async fn notice(&self, message: Option<String>) {
+        let _ = self.cmd.send(Cmd::Notice(message)).await;
+    }
+
     /// Answers a peer's offer; the peer's later signals (stats, ended, errors) arrive on
     /// `signals`, which closes when the peer is gone.
     pub async fn add_peer(
@@ -410,6 +417,7 @@ async fn run(
                             controls.insert(session, c);
                         }
                     }
+                    Cmd::Notice(message) => engine.set_notice(message),
                     Cmd::Detach { session, reason } => {
                         engine.remove_session(&session, &reason);
                         controls.remove(&session);
