@@ -1694,3 +1694,77 @@ async fn plays_go_where_the_game_is_held_ready_and_boards_are_told_what_to_keep_
         ctl.stop().await;
     }
 }
+
+/// A link's limits hold at acquire: once `max_plays` plays were given a new player gets
+/// `LINK_EXHAUSTED` (the player who has a play still gets it back), and past `expires_at` the
+/// card and the acquire say `LINK_EXPIRED` — both 410, with nothing reserved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_past_its_expiry_or_its_plays_refuses_new_players() {
+    for backend in backends() {
+        let ctl = Ctl::start(backend).await;
+        let w = world(&ctl, 1, 3, 3).await;
+        let new_link = async |max_plays| -> Link {
+            ctl.ok(
+                Method::POST,
+                "/v1/links",
+                &w.tenant_token,
+                Some(&CreateLink {
+                    game_id: w.game.id.clone(),
+                    trial_seconds: None,
+                    expires_at: None,
+                    max_plays,
+                    campaign: None,
+                    cta: None,
+                    connect_deadline_seconds: None,
+                }),
+                StatusCode::CREATED,
+            )
+            .await
+        };
+        let req = |link: &Link, i| AcquireRequest {
+            link: Some(link.code.clone()),
+            device_id: Some(device(i)),
+            ..Default::default()
+        };
+        let refused = async |req: &AcquireRequest, code: &str| {
+            let (status, body) = ctl
+                .raw(Method::POST, "/v1/play/acquire", None, Some(req))
+                .await;
+            assert_eq!(status, StatusCode::GONE, "{backend}: {body}");
+            assert!(body.contains(code), "{backend}: {body}");
+        };
+
+        let once = new_link(Some(1)).await;
+        let first = acquire(&ctl, &req(&once, 1), None).await;
+        let again = acquire(&ctl, &req(&once, 1), None).await;
+        assert_eq!(session_of(&first), session_of(&again), "{backend}");
+        refused(&req(&once, 2), "LINK_EXHAUSTED").await;
+        let seen: Link = ctl
+            .get(&format!("/v1/links/{}", once.id), &w.tenant_token)
+            .await;
+        assert_eq!(seen.plays_used, 1, "{backend}");
+
+        let dated = new_link(None).await;
+        sqlx::query("UPDATE links SET expires_at = $1 WHERE id = $2")
+            .bind(playrack_wire::time::Timestamp::now().plus_secs(-1).millis())
+            .bind(&dated.id)
+            .execute(&ctl.state().db.pool)
+            .await
+            .unwrap();
+        refused(&req(&dated, 3), "LINK_EXPIRED").await;
+        let (status, body) = ctl
+            .raw::<()>(
+                Method::GET,
+                &format!("/v1/play/links/{}", dated.code),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::GONE, "{backend}");
+        assert!(body.contains("LINK_EXPIRED"), "{backend}: {body}");
+        // Nothing was reserved for the refused players: one play in use, the first one.
+        let online: Page<OnlineEntry> = ctl.get("/v1/online", &w.tenant_token).await;
+        assert_eq!(online.items.len(), 1, "{backend}");
+        ctl.stop().await;
+    }
+}
