@@ -1768,3 +1768,68 @@ async fn a_link_past_its_expiry_or_its_plays_refuses_new_players() {
         ctl.stop().await;
     }
 }
+
+/// A tenant's backend signs player tokens with any JWT library: the Node and Python snippets
+/// shipped with the SDK (standard libraries only) sign tokens that acquire; a token under
+/// another key is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_signed_by_the_node_and_python_snippets_acquire() {
+    let ctl = Ctl::start("sqlite").await;
+    let w = world(&ctl, 1, 2, 2).await;
+    let key: PlayerKey = ctl
+        .ok::<(), _>(
+            Method::POST,
+            &format!("/v1/tenants/{}/player-key", w.tenant.id),
+            &w.tenant_token,
+            None,
+            StatusCode::CREATED,
+        )
+        .await;
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../sdk-h5/examples");
+    let sign = |program: &str, script: &str, user: &str, key: &str| {
+        let out = std::process::Command::new(program)
+            .arg(examples.join(script))
+            .args([w.tenant.id.as_str(), user, key, "2"])
+            .output()
+            .unwrap_or_else(|e| panic!("{program}: {e}"));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let request = |token: String| AcquireRequest {
+        game_id: Some(w.game.id.clone()),
+        player_token: Some(token),
+        ..Default::default()
+    };
+    for (program, script, user) in [
+        ("node", "player-token.mjs", "node-player"),
+        ("python3", "player_token.py", "python-player"),
+    ] {
+        let token = sign(program, script, user, &key.secret);
+        let a = acquire(&ctl, &request(token), None).await;
+        assert!(
+            matches!(a, AcquireResponse::Assigned { .. }),
+            "{program}: {a:?}"
+        );
+    }
+    let forged = sign(
+        "node",
+        "player-token.mjs",
+        "someone",
+        "not the tenant's key",
+    );
+    let (status, body) = ctl
+        .raw(
+            Method::POST,
+            "/v1/play/acquire",
+            None,
+            Some(&request(forged)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert!(body.contains("signature"), "{body}");
+    ctl.stop().await;
+}

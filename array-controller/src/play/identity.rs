@@ -12,63 +12,86 @@
 //! Ticket and session ids are not secrets (tenants' consoles, webhooks and audits show them);
 //! the play key is, and only the acquire (or the claim of a promoted ticket) returns it.
 //!
-//! A player token is `v1.<payload>.<signature>`: the payload is base64url JSON
-//! `{"tenant": …, "user": …, "exp": <unix seconds>, "level": <optional int>}`, the signature is
-//! base64url HMAC-SHA256 of the `<payload>` text under the tenant's player key.
+//! A player token is a JWT (RFC 7519) signed with HS256 under the tenant's player key (issued
+//! from the console or `POST /v1/tenants/{id}/player-key`), with these claims:
+//! - `iss`: the tenant's id (which key verifies the token);
+//! - `sub`: the player's id in the tenant's own system, 1–128 bytes (their plays, queue place
+//!   and saves are theirs across devices);
+//! - `exp`: expiry, Unix seconds (required; a few minutes is plenty: the token is used once,
+//!   at acquire);
+//! - `level`: optional integer, the player's queue priority (higher goes first).
+//!
+//! Any JWT library signs one; `sdk-h5/examples/player-token.mjs` (Node) and
+//! `player_token.py` (Python) do it with their standard libraries. Verification is the
+//! `jsonwebtoken` crate's, with HS256 the only algorithm accepted.
 
 use super::error::{PlayError, PlayResult};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
+/// A player token's claims (see the module doc for their JWT names).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TokenPayload {
+    #[serde(rename = "iss")]
     pub tenant: String,
+    #[serde(rename = "sub")]
     pub user: String,
     pub exp: i64,
     #[serde(default)]
     pub level: i32,
 }
 
+const MALFORMED: PlayError = PlayError::BadPlayerToken(
+    "the player token is malformed: a JWT signed with HS256 with iss, sub and exp is expected",
+);
+
 /// Signs a player token (what a tenant's backend does; here for tests and tools).
 pub fn sign(key: &str, payload: &TokenPayload) -> String {
-    let body = URL_SAFE_NO_PAD.encode(serde_json::to_vec(payload).expect("json"));
-    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("any key length");
-    mac.update(body.as_bytes());
-    format!(
-        "v1.{body}.{}",
-        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        payload,
+        &EncodingKey::from_secret(key.as_bytes()),
     )
+    .expect("HS256 signs any claims")
 }
 
-/// The payload of a token, unverified (to find the tenant whose key verifies it).
+/// The claims of a token, unverified (to find the tenant whose key verifies it).
 pub fn peek(token: &str) -> PlayResult<TokenPayload> {
-    let mut parts = token.split('.');
-    let (Some("v1"), Some(body), Some(_), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(PlayError::BadPlayerToken("the player token is malformed"));
-    };
-    let bytes = URL_SAFE_NO_PAD
-        .decode(body)
-        .map_err(|_| PlayError::BadPlayerToken("the player token is malformed"))?;
-    serde_json::from_slice(&bytes)
-        .map_err(|_| PlayError::BadPlayerToken("the player token is malformed"))
+    let header = jsonwebtoken::decode_header(token).map_err(|_| MALFORMED)?;
+    if header.alg != Algorithm::HS256 {
+        return Err(PlayError::BadPlayerToken(
+            "the player token must be signed with HS256",
+        ));
+    }
+    jsonwebtoken::dangerous::insecure_decode::<TokenPayload>(token)
+        .map(|t| t.claims)
+        .map_err(|_| MALFORMED)
 }
 
-/// Verifies signature and expiry.
+/// Verifies the signature under `key`, then the expiry against `now_secs` and the user.
 pub fn verify(key: &str, token: &str, now_secs: i64) -> PlayResult<TokenPayload> {
-    let payload = peek(token)?;
-    let (body, sig) = token[3..].split_once('.').expect("peek checked the shape");
-    let sig = URL_SAFE_NO_PAD
-        .decode(sig)
-        .map_err(|_| PlayError::BadPlayerToken("the player token is malformed"))?;
-    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("any key length");
-    mac.update(body.as_bytes());
-    mac.verify_slice(&sig)
-        .map_err(|_| PlayError::BadPlayerToken("the player token's signature does not verify"))?;
+    peek(token)?;
+    let mut validation = Validation::new(Algorithm::HS256);
+    // The expiry is checked below against the caller's clock, with no leeway.
+    validation.validate_exp = false;
+    validation.leeway = 0;
+    validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+    let payload = jsonwebtoken::decode::<TokenPayload>(
+        token,
+        &DecodingKey::from_secret(key.as_bytes()),
+        &validation,
+    )
+    .map_err(|e| match e.kind() {
+        jsonwebtoken::errors::ErrorKind::InvalidSignature => {
+            PlayError::BadPlayerToken("the player token's signature does not verify")
+        }
+        _ => MALFORMED,
+    })?
+    .claims;
     if payload.exp <= now_secs {
         return Err(PlayError::BadPlayerToken("the player token has expired"));
     }
@@ -154,11 +177,51 @@ mod tests {
         assert_eq!(verify("k1", &t, 999).unwrap(), p);
         assert!(verify("k2", &t, 999).is_err());
         assert!(verify("k1", &t, 1_000).is_err());
-        let tampered = t.replacen("v1.", "v1.x", 1);
-        assert!(verify("k1", &tampered, 0).is_err());
-        for bad in ["", "v1", "v2.a.b", "v1.a.b.c", "v1.!!.x"] {
+        // claims changed after signing
+        let (head, rest) = t.split_once('.').unwrap();
+        let (_, sig) = rest.split_once('.').unwrap();
+        let forged = serde_json::json!({"iss": "ten_1", "sub": "admin", "exp": 1_000});
+        let forged = format!(
+            "{head}.{}.{sig}",
+            URL_SAFE_NO_PAD.encode(forged.to_string())
+        );
+        assert!(peek(&forged).is_ok());
+        assert!(verify("k1", &forged, 0).is_err());
+        for bad in ["", "v1", "v2.a.b", "v1.a.b.c", "v1.!!.x", "a.b.c"] {
             assert!(verify("k1", bad, 0).is_err(), "{bad}");
         }
+        // alg none, or another algorithm, or a claim missing: refused
+        let none = format!(
+            "{}.{}.",
+            URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#),
+            URL_SAFE_NO_PAD.encode(r#"{"iss":"ten_1","sub":"u","exp":9999999999}"#)
+        );
+        assert!(verify("k1", &none, 0).is_err());
+        let hs512 = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS512),
+            &p,
+            &EncodingKey::from_secret(b"k1"),
+        )
+        .unwrap();
+        assert!(verify("k1", &hs512, 0).is_err());
+        let no_exp = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &serde_json::json!({"iss": "ten_1", "sub": "u"}),
+            &EncodingKey::from_secret(b"k1"),
+        )
+        .unwrap();
+        assert!(verify("k1", &no_exp, 0).is_err());
+        // the wire names are the JWT ones
+        let claims: serde_json::Value = serde_json::from_slice(
+            &URL_SAFE_NO_PAD
+                .decode(t.split('.').nth(1).unwrap())
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            claims,
+            serde_json::json!({"iss": "ten_1", "sub": "u42", "exp": 1000, "level": 3})
+        );
     }
 
     #[test]

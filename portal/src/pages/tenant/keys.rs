@@ -85,7 +85,8 @@ pub(super) async fn keys(State(state): State<AppState>, user: SignedIn) -> Respo
             h2 { "Player-token key" }
             p class="muted" {
                 "Your backend signs player tokens with this key (plays by game id instead of \
-                 try-play links). Tenant admins only; shown once."
+                 try-play links): JWTs with HS256, iss = your tenant id, sub = the player, exp \
+                 (see the SDK's examples). Tenant admins only; shown once."
             }
             button type="button" data-api={ "/api/tenants/" (Text(&tenant_id)) "/player-key" }
                 data-method="POST" data-then="secret"
