@@ -26,6 +26,9 @@ pub struct Config {
     pub session_max: Duration,
     /// Largest request body the `/api` and `/v1/play` proxies buffer (uploads stream instead).
     pub max_body_bytes: usize,
+    /// The bearer token a Prometheus on another machine scrapes `/metrics` with; without one,
+    /// only this machine may.
+    pub metrics_token: Option<String>,
 }
 
 impl Config {
@@ -42,6 +45,7 @@ impl Config {
             session_idle: Duration::from_secs(2 * 3600),
             session_max: Duration::from_secs(12 * 3600),
             max_body_bytes: 1024 * 1024,
+            metrics_token: None,
         }
     }
 }

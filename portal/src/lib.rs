@@ -23,6 +23,7 @@ pub mod config;
 pub mod controller;
 pub mod html;
 pub mod layout;
+pub mod ops;
 pub mod pages;
 pub mod proxy;
 pub mod qr;
@@ -47,6 +48,8 @@ pub struct Inner {
     pub sessions: session::Sessions,
     /// The portal's public base URL (no trailing slash), for try-play links and QR codes.
     pub public_url: String,
+    /// Request counts and durations for `/metrics`.
+    pub metrics: ops::Metrics,
 }
 
 impl Deref for AppState {
@@ -61,6 +64,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(pages::home))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
         // browsers ask for it on every page; there is none
         .route(
             "/favicon.ico",
@@ -80,6 +85,10 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::operator::routes())
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn(security::headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ops::measure,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -123,6 +132,7 @@ impl Portal {
             ctl,
             sessions,
             public_url,
+            metrics: ops::Metrics::new(),
         }));
         let app = router(state.clone());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -51,6 +51,11 @@ struct Args {
     #[arg(long, env = "PLAYRACK_PORTAL_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     max_body_bytes: usize,
 
+    /// The bearer token a Prometheus on another machine sends to scrape `/metrics` (without
+    /// one, only this machine may).
+    #[arg(long, env = "PLAYRACK_PORTAL_METRICS_TOKEN")]
+    metrics_token: Option<String>,
+
     /// How long a stop (SIGTERM or SIGINT) may take, in seconds, before the process exits
     /// with requests still running.
     #[arg(
@@ -94,6 +99,7 @@ async fn main() -> anyhow::Result<()> {
         session_idle: Duration::from_secs(args.session_idle_minutes * 60),
         session_max: Duration::from_secs(args.session_max_hours * 3600),
         max_body_bytes: args.max_body_bytes,
+        metrics_token: args.metrics_token,
     };
     let grace = Duration::from_secs(args.shutdown_grace_secs);
     let running = Portal::start(config).await?;

@@ -889,3 +889,65 @@ fn the_binary_stops_cleanly_on_sigterm() {
         "within the grace period"
     );
 }
+
+/// `/readyz` follows the controller; `/metrics` counts requests by route pattern and status
+/// with a duration histogram, for this machine or the metrics token's holder only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_follows_the_controller_and_metrics_count_requests_by_route() {
+    let mut env = env().await;
+    let http = reqwest::Client::new();
+    let get = |path: &str| http.get(format!("{}{path}", env.portal.url)).send();
+    let resp = get("/readyz").await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    for _ in 0..3 {
+        assert_eq!(get("/healthz").await.unwrap().status(), StatusCode::OK);
+    }
+    assert_eq!(
+        get("/play/nosuchcode").await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    let text = get("/metrics").await.unwrap().text().await.unwrap();
+    assert!(
+        text.contains(
+            r#"playrack_portal_requests_total{method="GET",route="/healthz",status="200"} 3"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"route="/play/{code}",status="404""#),
+        "the route's pattern, not the code: {text}"
+    );
+    assert!(!text.contains("nosuchcode"), "{text}");
+    assert!(
+        text.contains(r#"playrack_portal_request_duration_seconds_bucket{method="GET",route="/healthz",status="200",le="0.001"}"#),
+        "{text}"
+    );
+    // The controller goes away: not ready, and says why.
+    let running = env.ctl.running.take().unwrap();
+    running.stop().await;
+    let resp = get("/readyz").await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(resp.text().await.unwrap().contains("controller"));
+    env.portal.stop().await;
+
+    // With a token, only its holder scrapes, even from this machine.
+    let env = env_with(true, |c| c.metrics_token = Some("scrape-me".into())).await;
+    let url = format!("{}/metrics", env.portal.url);
+    let plain = http.get(&url).send().await.unwrap();
+    assert_eq!(plain.status(), StatusCode::FORBIDDEN);
+    let wrong = http
+        .get(&url)
+        .bearer_auth("scrape-mf")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::FORBIDDEN);
+    let right = http
+        .get(&url)
+        .bearer_auth("scrape-me")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status(), StatusCode::OK);
+    env.stop().await;
+}
