@@ -64,18 +64,31 @@ struct Args {
         default_value_t = 30
     )]
     shutdown_grace_secs: u64,
+
+    /// Log lines as text (for people) or JSON (for log collectors), on standard error.
+    #[arg(long, env = "PLAYRACK_PORTAL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
+    let args = Args::parse();
+    let logs = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,tower_http=warn".into()),
-        )
-        .init();
-    let args = Args::parse();
+        );
+    match args.log_format {
+        LogFormat::Json => logs.json().init(),
+        LogFormat::Text => logs.init(),
+    }
     let secure = args.secure_cookies.unwrap_or_else(|| {
         portal::config::default_secure_cookies(args.listen, args.public_url.as_deref())
     });

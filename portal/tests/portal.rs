@@ -839,7 +839,7 @@ async fn players_acquire_and_follow_the_queue_through_the_play_proxy() {
 }
 
 /// The binary stops on SIGTERM (`docker stop`, systemd, Kubernetes) within its grace period,
-/// with exit code 0.
+/// with exit code 0, logging JSON lines when asked to.
 #[test]
 fn the_binary_stops_cleanly_on_sigterm() {
     use std::io::BufRead;
@@ -853,6 +853,8 @@ fn the_binary_stops_cleanly_on_sigterm() {
             "http://127.0.0.1:9",
             "--shutdown-grace-secs",
             "5",
+            "--log-format",
+            "json",
         ])
         .env_clear()
         .stdin(Stdio::null())
