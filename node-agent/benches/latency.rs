@@ -37,7 +37,7 @@ use android_injector::encode::video::{VideoConfig, VideoEncoder};
 use android_injector::game::{Game, GameConfig, I420, read_probe_block};
 use clap::Parser;
 use playrack_scrcpy::control_msg::{AKEY_EVENT_ACTION_DOWN, AKEYCODE_F12};
-use playrack_test_support::figure::Figure;
+use playrack_test_support::figure::{Figure, median};
 use playrack_wire::signaling::PeerRole;
 
 use peer::Peer;
@@ -103,12 +103,6 @@ fn parse_spec(spec: &str) -> Option<(u32, u32, u32)> {
     let (size, fps) = spec.split_once('@')?;
     let (w, h) = size.split_once('x')?;
     Some((w.parse().ok()?, h.parse().ok()?, fps.parse().ok()?))
-}
-
-fn median(v: &[f64]) -> f64 {
-    let mut v = v.to_vec();
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 /// `samples` probes through the whole platform; their latencies in ms.

@@ -36,7 +36,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use playrack_test_support::figure::Figure;
+use playrack_test_support::figure::{Figure, median};
 use playrack_wire::agent::InstanceState;
 use playrack_wire::api::*;
 use playrack_wire::signaling::PeerRole;
@@ -131,7 +131,7 @@ fn main() {
     .baseline("small game, blank", take("blank", "small"))
     .print();
     let medians: std::collections::BTreeMap<_, _> =
-        all.iter().map(|(k, v)| (*k, median(v.clone()))).collect();
+        all.iter().map(|(k, v)| (*k, median(v))).collect();
     let ratio = |mode| medians[&(mode, "large")] / medians[&(mode, "small")];
     eprintln!(
         "TTFF median (ms)   small    large({large_mb} MiB)   large/small\n\
@@ -144,11 +144,6 @@ fn main() {
         medians[&("warm", "large")],
         ratio("warm"),
     );
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 /// One mode: a fresh platform, both games deployed, `plays` measured plays of each.

@@ -55,6 +55,11 @@ pub struct Stats {
     pub p99: f64,
 }
 
+/// The median of `samples` as the figures count it (NaN when there are none).
+pub fn median(samples: &[f64]) -> f64 {
+    Stats::of(samples).map_or(f64::NAN, |s| s.p50)
+}
+
 impl Stats {
     /// The summary of `samples`; `None` when there are none (or any is not a number).
     pub fn of(samples: &[f64]) -> Option<Stats> {
