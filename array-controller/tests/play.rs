@@ -304,9 +304,11 @@ async fn the_agent_prepares_the_player_connects_and_each_timer_ends_the_play_wit
                 session_id,
                 package_name,
                 spec,
+                idle_kick_secs,
                 ..
             } => {
                 assert_eq!(session_id, sid);
+                assert!(idle_kick_secs.is_some_and(|s| s > 0), "the board can warn");
                 assert_eq!(package_name, "com.playrack.demo.tapper");
                 assert_eq!((spec.width, spec.height, spec.fps), (720, 1280, 60));
             }

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
 use playrack_wire::agent::{
@@ -344,6 +344,7 @@ impl Agent {
                 launch_activity,
                 spec,
                 archive,
+                idle_kick_secs,
             } => {
                 let game = GameRef {
                     version_id: version_id.as_deref(),
@@ -351,7 +352,8 @@ impl Agent {
                     package_name: &package_name,
                     launch_activity: launch_activity.as_deref(),
                 };
-                self.prepare_session(&session_id, &game, &spec, archive.map(|a| *a))
+                let idle_kick = idle_kick_secs.map(|s| Duration::from_secs(s.into()));
+                self.prepare_session(&session_id, &game, &spec, archive.map(|a| *a), idle_kick)
                     .await
             }
             Command::EndSession {
@@ -475,6 +477,7 @@ impl Agent {
         game: &GameRef<'_>,
         spec: &Spec,
         archive: Option<ArchiveRef>,
+        idle_kick: Option<Duration>,
     ) -> anyhow::Result<()> {
         let GameRef {
             version_id,
@@ -585,15 +588,18 @@ impl Agent {
                                     video,
                                     p.audio.take(),
                                     p.control.take(),
-                                    self.config.injector_live_bit_rate.then(|| {
-                                        crate::relay::Bitrate {
-                                            window: crate::relay::bitrate::Window::from_kbps(
-                                                spec.bitrate_min_kbps,
-                                                spec.bitrate_max_kbps,
-                                            ),
-                                            start_bps,
-                                        }
-                                    }),
+                                    crate::relay::StreamOptions {
+                                        bitrate: self.config.injector_live_bit_rate.then(|| {
+                                            crate::relay::Bitrate {
+                                                window: crate::relay::bitrate::Window::from_kbps(
+                                                    spec.bitrate_min_kbps,
+                                                    spec.bitrate_max_kbps,
+                                                ),
+                                                start_bps,
+                                            }
+                                        }),
+                                        idle_kick,
+                                    },
                                 )
                                 .await,
                         ),

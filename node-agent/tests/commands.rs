@@ -366,6 +366,7 @@ async fn commands_from_the_controller_run_once_and_report() {
         launch_activity: None,
         spec: Box::new(spec.clone()),
         archive: None,
+        idle_kick_secs: None,
     };
     command(&mut ws, "c3", prepare(&"1".repeat(64))).await;
     match recv_event(&mut ws).await {

@@ -942,3 +942,81 @@ async fn a_stopped_controller_and_a_database_restart_end_no_stream_and_lose_no_a
         st.stop().await;
     }
 }
+
+/// A player who sends nothing is warned before the idle kick; "I'm here" (`here`) keeps the
+/// play past the kick it would have had; warned again and silent, the play ends `IDLE`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_player_is_warned_first_and_im_here_keeps_the_play() {
+    let st = stack(Options {
+        serial: "RK-E2E-IDLE".into(),
+        ..Options::default()
+    })
+    .await;
+    // An idle kick of 20 s: the warning comes 5 s before it.
+    let _: Game = st
+        .ctl
+        .ok(
+            Method::PATCH,
+            &format!("/v1/games/{}", st.game.id),
+            &st.tenant_token,
+            Some(&UpdateGame {
+                trial_defaults: Some(TrialDefaults {
+                    max_play_seconds: 600,
+                    reconnect_grace_seconds: 60,
+                    idle_kick_seconds: 20,
+                    connect_deadline_seconds: None,
+                }),
+                ..Default::default()
+            }),
+            StatusCode::OK,
+        )
+        .await;
+    let sid = st.acquire(1).await;
+    let info = st.connect_info(&sid).await;
+    let mut p = Peer::connect(&info.signaling_url, &info.token, PeerRole::Player)
+        .await
+        .expect("admitted");
+    let connected = std::time::Instant::now();
+    let warnings = |p: &Peer| {
+        p.signals
+            .iter()
+            .filter(|s| matches!(s, AgentSignal::Notice { code, .. } if code == "IDLE_WARNING"))
+            .count()
+    };
+    let ended = |p: &Peer| {
+        p.signals.iter().find_map(|s| match s {
+            AgentSignal::Ended { reason } => Some(reason.clone()),
+            _ => None,
+        })
+    };
+    assert!(
+        p.run_until(Duration::from_secs(40), |p| warnings(p) == 1)
+            .await,
+        "warned before the kick"
+    );
+    let warned_after = connected.elapsed();
+    assert!(
+        warned_after >= Duration::from_secs(12),
+        "warned {warned_after:?} after connecting: too early for a 20 s kick"
+    );
+    assert!(ended(&p).is_none());
+    assert!(p.send_input(r#"{"t":"here"}"#));
+    // Past the kick the play would have had (20 s after connecting), it goes on.
+    let before = p.decoded;
+    p.run_until(
+        Duration::from_secs(22).saturating_sub(connected.elapsed()) + Duration::from_secs(3),
+        |p| ended(p).is_some(),
+    )
+    .await;
+    assert_eq!(ended(&p), None, "the answer kept the play");
+    assert!(p.decoded > before + 30, "and its picture");
+    // Silent again: warned again, then ended IDLE.
+    assert!(
+        p.run_until(Duration::from_secs(40), |p| ended(p).is_some())
+            .await,
+        "the idle kick ends the play"
+    );
+    assert_eq!(warnings(&p), 2);
+    assert_eq!(ended(&p).as_deref(), Some("IDLE"));
+    st.stop().await;
+}

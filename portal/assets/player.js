@@ -108,6 +108,13 @@ async function main() {
   on(player, "error", (e) => showError(e?.code, e?.message));
   on(player, "notice", (n) => {
     $("notice").textContent = n?.code === "RECOVERED" ? "" : (n?.message ?? "");
+    // About to be kicked for idling: one tap keeps the play.
+    $("still-here").hidden = n?.code !== "IDLE_WARNING";
+  });
+  $("still-here").addEventListener("click", () => {
+    player.stillHere();
+    $("still-here").hidden = true;
+    $("notice").textContent = "";
   });
 
   const start = async () => {

@@ -321,6 +321,14 @@ export class Player {
 
 
   /**
+   * Answers the board's idle warning (a `notice` with code `IDLE_WARNING`): the player is still
+   * there, so the idle kick starts over. Nothing reaches the game.
+   */
+  stillHere(): boolean {
+    return this.send({ t: "here" });
+  }
+
+  /**
    * Caps the video's bit rate at `maxKbps` (a data saver), or lifts the cap. The board keeps
    * the rate inside the game's spec whatever is asked, and below what the link carries; the
    * rate in force is `stats().agent.target_kbps`.

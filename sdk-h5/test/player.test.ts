@@ -270,6 +270,7 @@ test("a link play: card, RTTs, queue, claim, ready, signaling, playing, input, r
   assert.equal(t.view.handlers!.key({ type: "keydown", key: "Enter" }), true);
   assert.ok(t.player.back());
   assert.ok(t.player.type("hi"));
+  assert.ok(t.player.stillHere());
   assert.ok(t.player.setQuality(1500.4));
   assert.ok(t.player.setQuality());
   assert.throws(() => t.player.setQuality(-1), RangeError);
@@ -278,6 +279,7 @@ test("a link play: card, RTTs, queue, claim, ready, signaling, playing, input, r
     { t: "key", action: "down", keycode: 66, meta: 0 },
     { t: "back" },
     { t: "text", text: "hi" },
+    { t: "here" },
     { t: "quality", max_kbps: 1500 },
     { t: "quality" },
   ]);

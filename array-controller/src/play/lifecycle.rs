@@ -140,6 +140,7 @@ pub async fn dispatch_prepare(state: &AppState, session_ids: &[String]) -> PlayR
             launch_activity: apk.launchable_activity,
             spec: Box::new(spec),
             archive: archive.map(Box::new),
+            idle_kick_secs: u32::try_from(row.idle_kick_secs).ok().filter(|s| *s > 0),
         };
         // Pointless once the player's connect deadline has passed (the play ends NO_SHOW).
         let left_ms = row

@@ -49,13 +49,14 @@ pub struct PrepareView {
     /// JSON `ApkSummary`.
     pub apk: String,
     pub connect_deadline: Option<i64>,
+    pub idle_kick_secs: i64,
 }
 
 /// A reserved session's prepare command inputs (`None` unless it is still reserved).
 pub async fn prepare_view(pool: &AnyPool, id: &str) -> Result<Option<PrepareView>, sqlx::Error> {
     sqlx::query_as(
         "SELECT s.board_id, s.spec_id, s.tenant_id, s.user_key, s.game_id, s.version_id, s.archive_id, g.archive_policy, \
-         v.sha256, v.apk, s.connect_deadline \
+         v.sha256, v.apk, s.connect_deadline, s.idle_kick_secs \
          FROM sessions s JOIN versions v ON v.id = s.version_id JOIN games g ON g.id = s.game_id \
          WHERE s.id = $1 AND s.state = 'reserved'",
     )

@@ -261,6 +261,10 @@ pub enum Command {
         /// The player's archive to restore first, if any.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         archive: Option<Box<ArchiveRef>>,
+        /// The play's idle kick: the controller ends it after this long without input, and the
+        /// board warns the player shortly before.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        idle_kick_secs: Option<u32>,
     },
     EndSession {
         session_id: String,

@@ -73,6 +73,9 @@ pub enum InputMessage {
     /// What the player measured for probe `seq`: input sent → first decoded frame showing it,
     /// in ms (0–10,000). The agent counts it in its metrics and passes it to the controller.
     Latency { seq: u32, ms: f32 },
+    /// The player answers the board's idle warning ("I'm here"): it counts as input for the
+    /// idle kick and reaches nothing in the game.
+    Here {},
     /// The player's ceiling on the video bit rate, in kb/s (a data saver); absent lifts it.
     /// The agent keeps the rate inside the spec's window whatever the player asks, and below
     /// what the player's link carries.

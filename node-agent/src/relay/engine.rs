@@ -31,6 +31,8 @@
 //!   runs str0m's send-side bandwidth estimation (TWCC feedback, which browsers send), the
 //!   player's estimate drives [`super::bitrate::BitrateControl`], and each new target goes to
 //!   the injector as SET_VIDEO_BIT_RATE. A spectator's link steers nothing.
+//! - A player about to be kicked for idling is warned first ([`idle_warning_lead`] before);
+//!   any input, or the `here` answer, counts as input again.
 //! - A drained board's maintenance notice reaches every peer on it, and every peer that
 //!   connects while it stands ([`Engine::set_notice`]).
 //! - Frames are shown as soon as they are decoded: every video frame carries the
@@ -215,6 +217,12 @@ struct Session {
     latency_ms: LatencySamples,
     /// The video bit rate, when the injector can change it in place.
     bitrate: Option<BitrateControl>,
+    /// The play's idle kick, when the player is to be warned before it.
+    idle_kick: Option<Duration>,
+    /// When the player first connected (the idle clock's start before any input).
+    playing_since: Option<Instant>,
+    /// The idle warning went out and no input came since.
+    idle_warned: bool,
 }
 
 struct Peer {
@@ -315,6 +323,9 @@ impl Engine {
             window_bytes: 0,
             latency_ms: LatencySamples::default(),
             bitrate: None,
+            idle_kick: None,
+            playing_since: None,
+            idle_warned: false,
             stats: StreamStats {
                 width: width.into(),
                 height: height.into(),
@@ -339,6 +350,14 @@ impl Engine {
             }
         }
         self.notice = message;
+    }
+
+    /// Warns `session`'s player [`idle_warning_lead`] before its idle kick (`IDLE_WARNING`),
+    /// once per stretch without input; any input, or the `here` answer, starts a new one.
+    pub fn warn_before_idle_kick(&mut self, session: &str, idle_kick: Duration) {
+        if let Some(s) = self.sessions.get_mut(session) {
+            s.idle_kick = Some(idle_kick);
+        }
     }
 
     /// Lets `session`'s video bit rate follow its player's link inside `window`, starting at
@@ -759,6 +778,9 @@ impl Engine {
                 }
                 self.want_keyframe(&session, now);
                 if role == PeerRole::Player {
+                    if let Some(s) = self.sessions.get_mut(&session) {
+                        s.playing_since.get_or_insert(now);
+                    }
                     self.update_connected(&session);
                 }
             }
@@ -820,6 +842,12 @@ impl Engine {
                         Ok(msg) => {
                             if let Some(s) = self.sessions.get_mut(&session) {
                                 s.last_input = Some(now);
+                                if s.idle_warned {
+                                    // The controller's idle clock must hear of it before the
+                                    // kick: report at the next tick, not the next interval.
+                                    s.idle_warned = false;
+                                    s.next_report = now;
+                                }
                                 for message in to_control(&msg, s.width, s.height) {
                                     self.out.push_back(Output::Control {
                                         session: session.clone(),
@@ -955,6 +983,30 @@ impl Engine {
             s.window_start = now;
             s.window_frames = 0;
             s.window_bytes = 0;
+            let idle_warning = match (s.idle_kick, s.last_input.or(s.playing_since)) {
+                (Some(kick), Some(since)) if s.connected && !s.idle_warned => {
+                    let lead = idle_warning_lead(kick);
+                    (now.saturating_duration_since(since) + lead >= kick).then_some(lead)
+                }
+                _ => None,
+            };
+            if let Some(lead) = idle_warning {
+                s.idle_warned = true;
+                for (peer, p) in &self.peers {
+                    if &p.session == id && p.connected && p.role == PeerRole::Player {
+                        self.out.push_back(Output::Signal {
+                            peer: *peer,
+                            signal: AgentSignal::Notice {
+                                code: "IDLE_WARNING".into(),
+                                message: format!(
+                                    "No input for a while: this play ends in {} s unless you are still there.",
+                                    lead.as_secs()
+                                ),
+                            },
+                        });
+                    }
+                }
+            }
             for (peer, p) in &self.peers {
                 if &p.session == id && p.connected {
                     self.out.push_back(Output::Signal {
@@ -978,6 +1030,14 @@ impl Engine {
             }
         }
     }
+}
+
+/// How long before an idle kick the player is warned: a quarter of the idle time, at least
+/// 5 s and at most 30 s (never more than the idle time itself).
+pub fn idle_warning_lead(idle_kick: Duration) -> Duration {
+    (idle_kick / 4)
+        .clamp(Duration::from_secs(5), Duration::from_secs(30))
+        .min(idle_kick)
 }
 
 /// The board's maintenance notice as a peer gets it.
@@ -1058,6 +1118,16 @@ mod budget_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_idle_warning_comes_a_quarter_of_the_idle_time_early_within_5_to_30_s() {
+        let s = Duration::from_secs;
+        assert_eq!(idle_warning_lead(s(120)), s(30));
+        assert_eq!(idle_warning_lead(s(600)), s(30));
+        assert_eq!(idle_warning_lead(s(40)), s(10));
+        assert_eq!(idle_warning_lead(s(20)), s(5));
+        assert_eq!(idle_warning_lead(s(3)), s(3));
+    }
 
     #[test]
     fn key_frames_get_parameter_sets_only_when_missing() {

@@ -96,7 +96,9 @@ pub fn to_control(msg: &InputMessage, width: u16, height: u16) -> Vec<ControlMsg
         // The game flips its probe square on F12 DOWN; the SDK times the frame that shows it.
         InputMessage::Probe { .. } => press(AKEYCODE_F12),
         // The player's measurement: for the metrics, nothing for the game.
-        InputMessage::Latency { .. } | InputMessage::Quality { .. } => Vec::new(),
+        InputMessage::Latency { .. } | InputMessage::Quality { .. } | InputMessage::Here {} => {
+            Vec::new()
+        }
     }
 }
 

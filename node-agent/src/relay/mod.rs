@@ -17,6 +17,16 @@ pub mod bitrate;
 pub mod engine;
 pub mod input;
 
+/// What the relay does for a session beyond relaying it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StreamOptions {
+    /// Let the video's bit rate follow the player's link (the injector must take
+    /// SET_VIDEO_BIT_RATE).
+    pub bitrate: Option<Bitrate>,
+    /// The play's idle kick: the player is warned shortly before it.
+    pub idle_kick: Option<std::time::Duration>,
+}
+
 /// How a session's video bit rate may move: inside `window`, from `start_bps` (what the
 /// injector was started with).
 #[derive(Debug, Clone, Copy)]
@@ -69,7 +79,7 @@ enum Cmd {
         width: u16,
         height: u16,
         control: Option<mpsc::Sender<ControlMsg>>,
-        bitrate: Option<Bitrate>,
+        options: StreamOptions,
     },
     Detach {
         session: String,
@@ -218,9 +228,7 @@ impl Relay {
     }
 
     /// Streams a prepared play: pumps its video and audio sockets into the relay and writes
-    /// control messages to its control socket. The pumps end when the sockets close. With
-    /// `bitrate`, the video's bit rate follows the player's link (the injector must take
-    /// SET_VIDEO_BIT_RATE).
+    /// control messages to its control socket. The pumps end when the sockets close.
     #[allow(clippy::too_many_arguments)]
     pub async fn attach(
         &self,
@@ -230,7 +238,7 @@ impl Relay {
         video: MediaReader<TcpStream>,
         audio: Option<MediaReader<TcpStream>>,
         control: Option<TcpStream>,
-        bitrate: Option<Bitrate>,
+        options: StreamOptions,
     ) -> FrameCount {
         let control_tx = control.map(|sock| {
             let (tx, rx) = mpsc::channel(CONTROL_QUEUE);
@@ -253,7 +261,10 @@ impl Relay {
                 session: session.to_owned(),
                 width: clamp_u16(width),
                 height: clamp_u16(height),
-                bitrate: bitrate.filter(|_| control_tx.is_some()),
+                options: StreamOptions {
+                    bitrate: options.bitrate.filter(|_| control_tx.is_some()),
+                    ..options
+                },
                 control: control_tx,
             })
             .await;
@@ -408,10 +419,13 @@ async fn run(
                 let Some(cmd) = cmd else { break };
                 let now = Instant::now();
                 match cmd {
-                    Cmd::Attach { session, width, height, control, bitrate } => {
+                    Cmd::Attach { session, width, height, control, options } => {
                         engine.add_session(&session, width, height, now);
-                        if let Some(b) = bitrate {
+                        if let Some(b) = options.bitrate {
                             engine.adapt_bitrate(&session, b.window, b.start_bps);
+                        }
+                        if let Some(idle) = options.idle_kick {
+                            engine.warn_before_idle_kick(&session, idle);
                         }
                         if let Some(c) = control {
                             controls.insert(session, c);

@@ -136,6 +136,8 @@ pub fn render(card: &LinkCard, sdk_present: bool) -> Response {
                 div id="stream" class="stream" data-testid="stream" {}
                 p id="notice" class="notice" role="status" aria-live="polite"
                     data-testid="player-notice" {}
+                button type="button" id="still-here" class="still-here" hidden
+                    data-testid="still-here" { "I'm here" }
                 div class="controls" data-show="playing" {
                     button type="button" id="mute" aria-pressed="false" data-testid="mute" {
                         "Mute"

@@ -198,6 +198,7 @@ export type InputMessage =
   | InputMessageHome
   | InputMessageProbe
   | InputMessageLatency
+  | InputMessageHere
   | InputMessageQuality;
 
 /** A finger (or the mouse, as pointer 0) at a normalised position. */
@@ -253,6 +254,14 @@ export interface InputMessageLatency {
   t: "latency";
   ms: number;
   seq: number;
+}
+
+/**
+ * The player answers the board's idle warning ("I'm here"): it counts as input for the
+ * idle kick and reaches nothing in the game.
+ */
+export interface InputMessageHere {
+  t: "here";
 }
 
 /**
