@@ -130,16 +130,7 @@ async fn priority_beats_fifo_and_a_freed_slot_goes_to_the_head_at_once() {
         let ctl = Ctl::start(backend).await;
         let mut w = world(&ctl, 1, 1, 10).await;
         w.answer_ends();
-        let key: serde_json::Value = ctl
-            .ok::<(), _>(
-                Method::POST,
-                &format!("/v1/tenants/{}/player-key", w.tenant.id),
-                &w.tenant_token,
-                None,
-                StatusCode::CREATED,
-            )
-            .await;
-        let key = key["secret"].as_str().unwrap().to_owned();
+        let key = player_key(&ctl, &w).await.secret;
         let by_token = |user: &str, level: i32| player_token_request(&w, &key, user, level);
 
         let playing = session_of(&acquire(&ctl, &by_token("alice", 0), None).await);
@@ -1297,6 +1288,18 @@ async fn a_play_is_acted_on_only_with_its_play_key() {
     }
 }
 
+/// A new player-token key for the world's tenant.
+async fn player_key(ctl: &Ctl, w: &World) -> PlayerKey {
+    ctl.ok::<(), _>(
+        Method::POST,
+        &format!("/v1/tenants/{}/player-key", w.tenant.id),
+        &w.tenant_token,
+        None,
+        StatusCode::CREATED,
+    )
+    .await
+}
+
 /// The acquire request of player `user` (at `level`) of the world's tenant, with a player
 /// token signed with `secret`.
 fn player_token_request(w: &World, secret: &str, user: &str, level: i32) -> AcquireRequest {
@@ -1324,15 +1327,7 @@ async fn stored_secrets_are_sealed_and_open_only_with_the_secret_key() {
     for backend in backends() {
         let mut ctl = Ctl::start(backend).await;
         let w = world(&ctl, 1, 4, 10).await;
-        let key: PlayerKey = ctl
-            .ok::<(), _>(
-                Method::POST,
-                &format!("/v1/tenants/{}/player-key", w.tenant.id),
-                &w.tenant_token,
-                None,
-                StatusCode::CREATED,
-            )
-            .await;
+        let key = player_key(&ctl, &w).await;
         let signing = array_controller::play::lifecycle::signing_key(ctl.state())
             .await
             .unwrap();
@@ -1778,15 +1773,7 @@ async fn a_link_past_its_expiry_or_its_plays_refuses_new_players() {
 async fn tokens_signed_by_the_node_and_python_snippets_acquire() {
     let ctl = Ctl::start("sqlite").await;
     let w = world(&ctl, 1, 2, 2).await;
-    let key: PlayerKey = ctl
-        .ok::<(), _>(
-            Method::POST,
-            &format!("/v1/tenants/{}/player-key", w.tenant.id),
-            &w.tenant_token,
-            None,
-            StatusCode::CREATED,
-        )
-        .await;
+    let key = player_key(&ctl, &w).await;
     let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../sdk-h5/examples");
     let sign = |program: &str, script: &str, user: &str, key: &str| {
         let out = std::process::Command::new(program)

@@ -363,7 +363,7 @@ mod tests {
         assert_eq!(s.as_slice().last(), Some(&500.0));
         // off the wire: bounded again
         let wire: LatencySamples =
-            serde_json::from_str(&format!("[{}]", vec!["-5"; 3].join(","))).unwrap();
+            serde_json::from_str(&format!("[{}]", ["-5"; 3].join(","))).unwrap();
         assert!(wire.bounded().is_empty());
         let mut many: LatencySamples = (0..200).map(|i| i as f32).collect::<Vec<_>>().into();
         assert_eq!(many.as_slice().len(), MAX_LATENCY_SAMPLES);
