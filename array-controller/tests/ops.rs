@@ -622,7 +622,7 @@ async fn unknown_routes_wrong_methods_and_oversized_bodies_answer_problems() {
 /// Runs the controller binary with a clean environment in `dir`; returns (exit code, stdout,
 /// stderr). Fails if it has not exited within 30 s.
 fn run_binary(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_array-controller"))
+    let child = Command::new(env!("CARGO_BIN_EXE_array-controller"))
         .args(args)
         .env_clear()
         .current_dir(dir)
@@ -631,15 +631,11 @@ fn run_binary(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start the controller binary");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("array-controller {args:?} did not exit");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().unwrap();
+    let out = support::exit_within(
+        child,
+        Duration::from_secs(30),
+        &format!("array-controller {args:?}"),
+    );
     (
         out.status.code(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -813,24 +809,17 @@ fn create_operator_then_serve_then_stop_on_sigterm() {
             .unwrap()
             .success()
     );
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let code = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s.code();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "still running 15 s after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    assert_eq!(code, Some(0), "a stop is not a failure");
+    let out = support::exit_within(
+        child,
+        Duration::from_secs(15),
+        "the controller after SIGTERM",
+    );
+    assert_eq!(out.status.code(), Some(0), "a stop is not a failure");
     assert!(
         stopped.elapsed() < Duration::from_secs(11),
         "within the grace period"
     );
-    let mut err = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("SIGTERM") && err.contains("stopped"), "{err}");
 }
 

@@ -875,20 +875,22 @@ fn the_binary_stops_cleanly_on_sigterm() {
             .unwrap()
             .success()
     );
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            sent.elapsed() < Duration::from_secs(10),
-            "still running after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    assert_eq!(status.code(), Some(0));
+    let out = ctl::exit_within(child, Duration::from_secs(10), "the portal after SIGTERM");
+    assert_eq!(out.status.code(), Some(0));
     assert!(
         sent.elapsed() < Duration::from_secs(6),
         "within the grace period"
+    );
+    // Every log line is JSON; the last one says it stopped.
+    let err = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<Value> = err
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(
+        lines.last().map(|l| l["fields"]["message"].clone()),
+        Some(json!("stopped")),
+        "{err}"
     );
 }
 

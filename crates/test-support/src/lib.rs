@@ -918,3 +918,27 @@ pub async fn judged(ctl: &Ctl) {
     )
     .await;
 }
+
+/// Waits for `child` to exit (a thread blocks on it; nothing polls), at most `timeout`: its
+/// status and whatever output was not taken. Past the timeout it is killed and the test fails,
+/// naming `what`.
+pub fn exit_within(
+    child: std::process::Child,
+    timeout: Duration,
+    what: &str,
+) -> std::process::Output {
+    let pid = child.id().to_string();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(timeout) {
+        Ok(out) => out.expect("waiting for the child"),
+        Err(_) => {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &pid])
+                .status();
+            panic!("{what} did not exit within {timeout:?}");
+        }
+    }
+}
