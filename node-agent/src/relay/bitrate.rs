@@ -58,7 +58,6 @@ pub struct BitrateControl {
     target: u32,
     estimate: Option<u32>,
     last_change: Option<Instant>,
-    changes: u64,
 }
 
 impl BitrateControl {
@@ -70,7 +69,6 @@ impl BitrateControl {
             target: window.clamp(start_bps),
             estimate: None,
             last_change: None,
-            changes: 0,
         }
     }
 
@@ -91,11 +89,6 @@ impl BitrateControl {
     /// The player's ceiling.
     pub fn ceiling(&self) -> u32 {
         self.ceiling
-    }
-
-    /// How many times the target changed.
-    pub fn changes(&self) -> u64 {
-        self.changes
     }
 
     /// A new bandwidth estimate; the new target when it changes.
@@ -145,7 +138,6 @@ impl BitrateControl {
         }
         self.target = to;
         self.last_change = Some(now);
-        self.changes += 1;
         Some(to)
     }
 }

@@ -371,11 +371,6 @@ impl Engine {
         }
     }
 
-    /// The session's video bit rate control, if it adapts.
-    pub fn bitrate(&self, session: &str) -> Option<&BitrateControl> {
-        self.sessions.get(session)?.bitrate.as_ref()
-    }
-
     /// Sends the injector a new target, if there is one.
     fn retarget(&mut self, session: &str, target: Option<u32>) {
         let (Some(bit_rate), Some(s)) = (target, self.sessions.get_mut(session)) else {
