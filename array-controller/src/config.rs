@@ -31,6 +31,15 @@ pub struct Args {
     #[arg(long, env = "PLAYRACK_LISTEN")]
     pub listen: Option<SocketAddr>,
 
+    /// Serve HTTPS (and `wss://` for boards) with this certificate chain (PEM, leaf first);
+    /// needs `--tls-key`. Without it the API is plain HTTP, for a TLS-terminating proxy in front.
+    #[arg(long, env = "PLAYRACK_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key (PEM) of `--tls-cert`.
+    #[arg(long, env = "PLAYRACK_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
     /// Directory for the embedded database, the package store and upload scratch files.
     #[arg(long, env = "PLAYRACK_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
@@ -223,6 +232,8 @@ pub enum LogFormat {
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     listen: Option<SocketAddr>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
     package_store: Option<PathBuf>,
@@ -257,10 +268,19 @@ struct FileConfig {
     shutdown_grace_secs: Option<u64>,
 }
 
+/// A certificate chain and its private key, as PEM files.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
 /// The controller's effective configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen: SocketAddr,
+    /// The certificate chain and key to serve HTTPS with (see the flags).
+    pub tls: Option<TlsFiles>,
     pub data_dir: PathBuf,
     pub database_url: String,
     pub package_store: PathBuf,
@@ -320,6 +340,7 @@ impl Config {
         let data_dir = data_dir.into();
         Self {
             listen: DEFAULT_LISTEN.parse().expect("valid default address"),
+            tls: None,
             database_url: sqlite_url(&data_dir.join("controller.db")),
             package_store: data_dir.join("packages"),
             data_dir,
@@ -378,6 +399,18 @@ impl Config {
         if let Some(v) = args.listen.or(file.listen) {
             c.listen = v;
         }
+        c.tls = match (
+            args.tls_cert.or(file.tls_cert),
+            args.tls_key.or(file.tls_key),
+        ) {
+            (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+            (None, None) => None,
+            _ => {
+                return Err(ConfigError::Invalid(
+                    "tls_cert and tls_key go together: give both, or neither for plain HTTP".into(),
+                ));
+            }
+        };
         if let Some(v) = args.database_url.or(file.database_url) {
             c.database_url = v;
         }

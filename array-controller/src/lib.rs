@@ -139,6 +139,8 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
 pub struct Running {
     pub addr: std::net::SocketAddr,
     pub state: AppState,
+    /// Whether the listener speaks TLS.
+    tls: bool,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     /// Background jobs (sweepers, watchdogs, workers), stopped with the server.
@@ -147,7 +149,8 @@ pub struct Running {
 
 impl Running {
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// Stops accepting requests, lets in-flight ones finish, and waits.
@@ -174,6 +177,10 @@ impl Running {
 
 /// Starts the HTTP server on `config.listen` and the background jobs.
 pub async fn serve(state: AppState) -> anyhow::Result<Running> {
+    let tls = match &state.config.tls {
+        Some(f) => Some(playrack_tls::ServerTls::from_pem_files(&f.cert, &f.key)?),
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(state.config.listen).await?;
     let addr = listener.local_addr()?;
     let app = api::router(state.clone());
@@ -190,19 +197,14 @@ pub async fn serve(state: AppState) -> anyhow::Result<Running> {
         warmpool::spawn(state.clone()),
     ];
     jobs.extend(agents::outbox::spawn_listener(state.clone()));
-    let task = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = rx.await;
-        })
-        .await
-    });
+    let tls_on = tls.is_some();
+    let task = tokio::spawn(playrack_tls::serve(listener, app, tls, async move {
+        let _ = rx.await;
+    }));
     Ok(Running {
         addr,
         state,
+        tls: tls_on,
         shutdown: Some(tx),
         task,
         jobs,

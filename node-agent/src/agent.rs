@@ -188,8 +188,28 @@ impl Agent {
             config.package_cache_bytes,
             config.shared_volume.clone(),
         )?);
+        // One TLS configuration for everything the agent sends the controller: the enrolment,
+        // uploads (reqwest) and the link (`wss://`).
+        let client_tls = Arc::new(
+            playrack_tls::client_config(
+                config.controller_ca.as_deref(),
+                config
+                    .client_identity
+                    .as_ref()
+                    .map(|(c, k)| (c.as_path(), k.as_path())),
+            )
+            .context("the TLS settings for the controller")?,
+        );
+        let server_tls = match &config.tls {
+            Some((cert, key)) => Some(
+                playrack_tls::ServerTls::from_pem_files(cert, key)
+                    .context("the HTTP server's certificate")?,
+            ),
+            None => None,
+        };
         let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(60))
+            .use_preconfigured_tls((*client_tls).clone())
             .build()?;
         let credential = shell::enrol_once(
             &http,
@@ -227,13 +247,15 @@ impl Agent {
                 } else {
                     http_addr.ip()
                 });
+            let scheme = if server_tls.is_some() { "wss" } else { "ws" };
             config.signaling_url = format!(
-                "ws://{}/v1/signal",
+                "{scheme}://{}/v1/signal",
                 std::net::SocketAddr::new(host, http_addr.port())
             );
         }
         let http_task = http::serve(
             listener,
+            server_tls,
             HttpState::new(
                 crate::signaling::Gate::new(
                     credential.board_id.clone(),
@@ -253,6 +275,7 @@ impl Agent {
         });
         let (link, mut commands, link_task) = shell::spawn(
             &config.controller_url,
+            client_tls,
             credential.clone(),
             Identity {
                 board_id: credential.board_id.clone(),

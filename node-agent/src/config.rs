@@ -40,6 +40,30 @@ pub struct Args {
     #[arg(long, env = "PLAYRACK_AGENT_CONTROLLER_URL")]
     pub controller_url: Option<String>,
 
+    /// A CA certificate (PEM) to trust for an `https://` controller, besides the system's
+    /// roots: for a controller whose certificate a private CA signed.
+    #[arg(long, env = "PLAYRACK_AGENT_CONTROLLER_CA")]
+    pub controller_ca: Option<PathBuf>,
+
+    /// A client certificate (PEM chain) the agent presents when dialling the controller, for a
+    /// proxy in front of it that asks boards for one; needs `--client-key`.
+    #[arg(long, env = "PLAYRACK_AGENT_CLIENT_CERT", requires = "client_key")]
+    pub client_cert: Option<PathBuf>,
+
+    /// The private key (PEM) of `--client-cert`.
+    #[arg(long, env = "PLAYRACK_AGENT_CLIENT_KEY", requires = "client_cert")]
+    pub client_key: Option<PathBuf>,
+
+    /// Serve the agent's HTTP server (signaling, probe) over TLS with this certificate chain
+    /// (PEM, leaf first); needs `--tls-key`. The announced signaling URL becomes `wss://`.
+    /// Behind a TLS-terminating proxy instead, leave it unset and give `--signaling-url`.
+    #[arg(long, env = "PLAYRACK_AGENT_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key (PEM) of `--tls-cert`.
+    #[arg(long, env = "PLAYRACK_AGENT_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
     /// The machine room's enrolment token (from the operator). Used once: the board credential
     /// it is traded for is kept in the data directory.
     #[arg(long, env = "PLAYRACK_AGENT_ENROLMENT_TOKEN")]
@@ -179,6 +203,11 @@ pub enum RuntimeKind {
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     controller_url: Option<String>,
+    controller_ca: Option<PathBuf>,
+    client_cert: Option<PathBuf>,
+    client_key: Option<PathBuf>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
     enrolment_token: Option<String>,
     serial: Option<String>,
     model: Option<String>,
@@ -212,6 +241,12 @@ struct FileConfig {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub controller_url: String,
+    /// Extra CA to trust for the controller (see the flag).
+    pub controller_ca: Option<PathBuf>,
+    /// Client certificate and key presented to the controller (see the flag).
+    pub client_identity: Option<(PathBuf, PathBuf)>,
+    /// Certificate and key of the agent's HTTP server (see the flag).
+    pub tls: Option<(PathBuf, PathBuf)>,
     pub enrolment_token: Option<String>,
     pub serial: String,
     pub model: String,
@@ -259,6 +294,9 @@ impl Config {
     pub fn with_data_dir(data_dir: PathBuf) -> Config {
         Config {
             controller_url: "http://127.0.0.1:7600".into(),
+            controller_ca: None,
+            client_identity: None,
+            tls: None,
             enrolment_token: None,
             serial: hostname(),
             model: "unknown".into(),
@@ -397,6 +435,9 @@ impl Config {
         if let Some(v) = pick!(stun) {
             c.stun = v;
         }
+        c.controller_ca = pick!(controller_ca);
+        c.client_identity = pair("client_cert", pick!(client_cert), pick!(client_key))?;
+        c.tls = pair("tls_cert", pick!(tls_cert), pick!(tls_key))?;
         if let Some(v) = pick!(turn) {
             c.turn = v;
         }
@@ -406,6 +447,21 @@ impl Config {
     /// Where the board credential is kept once enrolled.
     pub fn credential_path(&self) -> PathBuf {
         self.data_dir.join("credential.json")
+    }
+}
+
+/// A certificate and its key: both or neither.
+fn pair(
+    what: &str,
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
+) -> Result<Option<(PathBuf, PathBuf)>, ConfigError> {
+    match (cert, key) {
+        (Some(c), Some(k)) => Ok(Some((c, k))),
+        (None, None) => Ok(None),
+        _ => Err(ConfigError::Invalid(format!(
+            "{what} needs its key (and the key its certificate): give both or neither"
+        ))),
     }
 }
 
@@ -485,5 +541,28 @@ mod tests {
         assert!(Config::merge(args, FileConfig::default()).is_err());
         let args = Args::parse_from(["node-agent", "--capacity", "hd-60"]);
         assert!(Config::merge(args, FileConfig::default()).is_err());
+    }
+
+    #[test]
+    fn tls_files_come_in_pairs_from_flags_or_the_file() {
+        // A flag without its partner is clap's error, naming the missing flag.
+        let e = Args::try_parse_from(["node-agent", "--tls-cert", "/c.pem"]).unwrap_err();
+        assert!(e.to_string().contains("--tls-key"), "{e}");
+        // In the file, half a pair is the merge's error.
+        let file: FileConfig = toml::from_str(r#"client_cert = "/board.pem""#).unwrap();
+        let e = Config::merge(Args::parse_from(["node-agent"]), file).unwrap_err();
+        assert!(e.to_string().contains("client_cert"), "{e}");
+        // Flags win over the file, key by key.
+        let file: FileConfig =
+            toml::from_str("tls_key = \"/a.key\"\ncontroller_ca = \"/ca.pem\"").unwrap();
+        let args = Args::parse_from(["node-agent", "--tls-cert", "/a.pem", "--tls-key", "/b.key"]);
+        let c = Config::merge(args, file).unwrap();
+        assert_eq!(
+            c.tls,
+            Some((PathBuf::from("/a.pem"), PathBuf::from("/b.key"))),
+            "flags win over the file"
+        );
+        assert_eq!(c.controller_ca, Some(PathBuf::from("/ca.pem")));
+        assert_eq!(c.client_identity, None);
     }
 }

@@ -117,10 +117,15 @@ pub fn router(state: HttpState) -> Router {
         .with_state(state)
 }
 
-/// Serves `router` on `listener` until the task is aborted.
-pub fn serve(listener: tokio::net::TcpListener, state: HttpState) -> tokio::task::JoinHandle<()> {
+/// Serves `router` on `listener` (over TLS when `tls` is given) until the task is aborted.
+pub fn serve(
+    listener: tokio::net::TcpListener,
+    tls: Option<playrack_tls::ServerTls>,
+    state: HttpState,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, router(state)).await {
+        let forever = std::future::pending::<()>();
+        if let Err(e) = playrack_tls::serve(listener, router(state), tls, forever).await {
             tracing::error!("agent HTTP server: {e}");
         }
     })

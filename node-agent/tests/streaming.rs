@@ -1020,3 +1020,60 @@ async fn an_idle_player_is_warned_first_and_im_here_keeps_the_play() {
     assert_eq!(ended(&p).as_deref(), Some("IDLE"));
     st.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_tls_the_board_dials_wss_and_the_player_signals_over_wss() {
+    let st = stack(Options {
+        serial: "RK-E2E-TLS".into(),
+        tls: true,
+        ..Options::default()
+    })
+    .await;
+    // The stack waited for the board online: it enrolled over HTTPS and its link is `wss://`,
+    // trusting the test CA it was given and nothing it was not.
+    assert!(st.ctl.url.starts_with("https://"), "{}", st.ctl.url);
+    let sid = st.acquire(1).await;
+    let info = st.connect_info(&sid).await;
+    assert!(
+        info.signaling_url.starts_with("wss://"),
+        "a TLS agent announces wss:// signaling: {}",
+        info.signaling_url
+    );
+    let ca = st.ca.as_ref().expect("the stack's CA");
+
+    // A player that does not trust the CA gets nowhere; nor does plain ws:// on the TLS port.
+    let refused = tokio_tungstenite::connect_async(info.signaling_url.as_str())
+        .await
+        .expect_err("an unknown issuer is refused");
+    assert!(
+        format!("{refused:?}").contains("UnknownIssuer"),
+        "{refused:?}"
+    );
+    let plain = info.signaling_url.replacen("wss://", "ws://", 1);
+    assert!(
+        tokio_tungstenite::connect_async(plain.as_str())
+            .await
+            .is_err(),
+        "plain WebSocket on the TLS port"
+    );
+
+    let socket = tokio::net::UdpSocket::bind((std::net::Ipv4Addr::LOCALHOST, 0))
+        .await
+        .unwrap();
+    let mut p = Peer::connect_trusting(
+        &info.signaling_url,
+        &info.token,
+        PeerRole::Player,
+        socket,
+        Some(ca.client_config()),
+    )
+    .await
+    .expect("admitted over wss://");
+    assert!(
+        p.run_until(Duration::from_secs(30), |p| p.decoded >= 30)
+            .await,
+        "the play streams: {} frames decoded",
+        p.decoded
+    );
+    st.stop().await;
+}

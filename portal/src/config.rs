@@ -29,6 +29,11 @@ pub struct Config {
     /// The bearer token a Prometheus on another machine scrapes `/metrics` with; without one,
     /// only this machine may.
     pub metrics_token: Option<String>,
+    /// Serve HTTPS with this certificate chain and key (PEM files); `None`: plain HTTP, for a
+    /// TLS-terminating proxy in front (give it `public_url`).
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// A CA (PEM) to trust for an `https://` controller, besides the system's roots.
+    pub controller_ca: Option<PathBuf>,
 }
 
 impl Config {
@@ -46,6 +51,8 @@ impl Config {
             session_max: Duration::from_secs(12 * 3600),
             max_body_bytes: 1024 * 1024,
             metrics_token: None,
+            tls: None,
+            controller_ca: None,
         }
     }
 }

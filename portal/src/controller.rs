@@ -56,14 +56,19 @@ pub struct Controller {
 }
 
 impl Controller {
-    pub fn new(base: &str) -> anyhow::Result<Controller> {
+    /// A client of the controller at `base`; an `https://` one is trusted through the system's
+    /// roots and `ca` (a PEM file) when given.
+    pub fn new(base: &str, ca: Option<&std::path::Path>) -> anyhow::Result<Controller> {
         let base = base.trim_end_matches('/').to_owned();
+        let tls = playrack_tls::client_config(ca, None)?;
         let http = reqwest::Client::builder()
+            .use_preconfigured_tls(tls.clone())
             .timeout(Duration::from_secs(20))
             .connect_timeout(Duration::from_secs(5))
             .redirect(reqwest::redirect::Policy::none())
             .build()?;
         let streaming = reqwest::Client::builder()
+            .use_preconfigured_tls(tls)
             .connect_timeout(Duration::from_secs(5))
             .redirect(reqwest::redirect::Policy::none())
             .build()?;

@@ -109,18 +109,24 @@ pub struct Running {
 impl Portal {
     /// Binds the listener and serves in the background.
     pub async fn start(config: Config) -> anyhow::Result<Running> {
+        let tls = match &config.tls {
+            Some((cert, key)) => Some(playrack_tls::ServerTls::from_pem_files(cert, key)?),
+            None => None,
+        };
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
         let addr = listener.local_addr()?;
-        let url = format!("http://{addr}");
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let url = format!("{scheme}://{addr}");
         let public_url = config
             .public_url
             .clone()
             .unwrap_or_else(|| url.clone())
             .trim_end_matches('/')
             .to_owned();
-        let ctl = controller::Controller::new(&config.controller_url)?;
+        let ctl =
+            controller::Controller::new(&config.controller_url, config.controller_ca.as_deref())?;
         let sessions = session::Sessions::new(config.session_idle, config.session_max);
         if !assets::sdk_present_in(&config.sdk_dir) {
             tracing::error!(dir = %config.sdk_dir.display(),
@@ -136,16 +142,9 @@ impl Portal {
         }));
         let app = router(state.clone());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(async move {
-                let _ = rx.await;
-            })
-            .await
-        });
+        let task = tokio::spawn(playrack_tls::serve(listener, app, tls, async move {
+            let _ = rx.await;
+        }));
         tracing::info!(%url, controller = %state.ctl.base, "portal listening");
         Ok(Running {
             url,

@@ -37,6 +37,17 @@ struct Args {
     /// cookie and nothing leaves the machine anyway.
     #[arg(long, env = "PLAYRACK_PORTAL_SECURE_COOKIES", num_args = 0..=1, default_missing_value = "true")]
     secure_cookies: Option<bool>,
+    /// Serve HTTPS with this certificate chain (PEM, leaf first); needs `--tls-key`. Without it
+    /// the portal speaks plain HTTP, for a TLS-terminating proxy (give `--public-url https://…`).
+    #[arg(long, env = "PLAYRACK_PORTAL_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of `--tls-cert`.
+    #[arg(long, env = "PLAYRACK_PORTAL_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// A CA certificate (PEM) to trust for an `https://` controller URL, besides the system's
+    /// roots.
+    #[arg(long, env = "PLAYRACK_PORTAL_CONTROLLER_CA")]
+    controller_ca: Option<PathBuf>,
     /// Sign a session out after this many idle minutes.
     #[arg(
         long,
@@ -90,13 +101,15 @@ async fn main() -> anyhow::Result<()> {
         LogFormat::Text => logs.init(),
     }
     let secure = args.secure_cookies.unwrap_or_else(|| {
-        portal::config::default_secure_cookies(args.listen, args.public_url.as_deref())
+        args.tls_cert.is_some()
+            || portal::config::default_secure_cookies(args.listen, args.public_url.as_deref())
     });
     if secure
         && args
             .public_url
             .as_deref()
             .is_none_or(|u| u.starts_with("http://"))
+        && args.tls_cert.is_none()
     {
         tracing::warn!(
             "session cookies are Secure but the portal is reached over plain http: browsers will \
@@ -113,6 +126,8 @@ async fn main() -> anyhow::Result<()> {
         session_max: Duration::from_secs(args.session_max_hours * 3600),
         max_body_bytes: args.max_body_bytes,
         metrics_token: args.metrics_token,
+        tls: args.tls_cert.zip(args.tls_key),
+        controller_ca: args.controller_ca,
     };
     let grace = Duration::from_secs(args.shutdown_grace_secs);
     let running = Portal::start(config).await?;

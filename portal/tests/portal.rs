@@ -955,3 +955,60 @@ async fn readiness_follows_the_controller_and_metrics_count_requests_by_route() 
     assert_eq!(right.status(), StatusCode::OK);
     env.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_https_end_to_end_the_portal_signs_in_through_an_https_controller() {
+    let ca = ctl::tls::TestCa::new("Playrack test CA");
+    let ctl = Ctl::start_with("sqlite", |c| {
+        c.tls = Some(ca.loopback_files("controller"));
+    })
+    .await;
+    assert!(ctl.url.starts_with("https://"), "{}", ctl.url);
+    let mut config = Config::local(ctl.url.clone());
+    let files = ca.loopback_files("portal");
+    config.tls = Some((files.cert, files.key));
+    config.controller_ca = Some(ca.ca_file.clone());
+    config.secure_cookies = true;
+    let portal = Portal::start(config).await.expect("portal starts");
+    assert!(portal.url.starts_with("https://"), "{}", portal.url);
+    let trusting = || {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .use_preconfigured_tls((*ca.client_config()).clone())
+            .build()
+            .unwrap()
+    };
+
+    // The sign-in goes browser → portal → controller, TLS on both legs.
+    let b = Browser {
+        base: portal.url.clone(),
+        http: trusting(),
+        cookies: Mutex::new(BTreeMap::new()),
+    };
+    let resp = b.sign_in(ctl::ROOT_EMAIL, PASSWORD).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(resp.headers()["location"], "/operator");
+    let cookie = set_cookies(resp.headers())
+        .into_iter()
+        .find(|c| c.starts_with("playrack_session="))
+        .expect("session cookie");
+    assert!(cookie.contains("Secure"), "{cookie}");
+    let (status, html) = b.page("/operator").await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+
+    // A browser that does not trust the CA is refused; so is plain HTTP on the TLS port.
+    let err = reqwest::Client::new()
+        .get(format!("{}/healthz", portal.url))
+        .send()
+        .await
+        .expect_err("unknown issuer");
+    assert!(format!("{err:?}").contains("UnknownIssuer"), "{err:?}");
+    let plain = reqwest::Client::new()
+        .get(format!("http://{}/healthz", portal.addr))
+        .send()
+        .await;
+    assert!(plain.map(|r| !r.status().is_success()).unwrap_or(true));
+
+    portal.stop().await;
+    ctl.stop().await;
+}

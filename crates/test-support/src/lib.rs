@@ -26,6 +26,7 @@ pub mod fixtures;
 pub mod large_apk;
 pub mod play;
 pub mod sim;
+pub mod tls;
 
 /// Which databases to run on. PostgreSQL is required unless `PLAYRACK_TEST_PG=off` says
 /// otherwise, so a suite never passes on SQLite alone by accident.
@@ -66,6 +67,21 @@ pub async fn fresh_database(backend: &str, dir: &std::path::Path) -> String {
             format!("{base}/{name}")
         }
     }
+}
+
+/// A client of the controller `config` describes. A controller serving TLS in a test has a
+/// certificate from a [`tls::TestCa`], whose certificate sits beside it as `ca.pem`: the client
+/// trusts that CA and nothing else.
+pub fn client_for(config: &Config) -> reqwest::Client {
+    let mut b = reqwest::Client::builder().timeout(Duration::from_secs(60));
+    if let Some(tls) = &config.tls {
+        let ca = tls.cert.with_file_name("ca.pem");
+        let pem = std::fs::read(&ca).expect("the test CA beside the certificate");
+        b = b
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap());
+    }
+    b.build().unwrap()
 }
 
 /// A running controller with an operator admin signed in.
@@ -121,10 +137,7 @@ impl Ctl {
             backend,
             running: Some(running),
             url,
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(60))
-                .build()
-                .unwrap(),
+            http: client_for(&config),
             dir,
             config,
             op: String::new(),

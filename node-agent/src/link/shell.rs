@@ -178,6 +178,7 @@ impl LinkHandle {
 /// Starts the link loop; commands to execute arrive on the returned receiver.
 pub fn spawn(
     controller_url: &str,
+    tls: Arc<rustls::ClientConfig>,
     cred: Credential,
     identity: Identity,
     board: Arc<dyn Board>,
@@ -195,20 +196,32 @@ pub fn spawn(
             .replacen("https://", "wss://", 1)
             .replacen("http://", "ws://", 1)
     );
-    let task = tokio::spawn(run(url, cred, identity, board, rx, cmd_tx, up_tx));
+    let dial = Dial { url, tls };
+    let task = tokio::spawn(run(dial, cred, identity, board, rx, cmd_tx, up_tx));
     (LinkHandle { tx, up: up_rx }, cmd_rx, task)
 }
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn open(url: &str, credential: &str) -> anyhow::Result<Socket> {
-    let mut req = url.into_client_request()?;
+/// Where the link connects, and what it trusts there.
+struct Dial {
+    url: String,
+    tls: Arc<rustls::ClientConfig>,
+}
+
+async fn open(dial: &Dial, credential: &str) -> anyhow::Result<Socket> {
+    let mut req = dial.url.as_str().into_client_request()?;
     req.headers_mut()
         .insert("authorization", format!("Bearer {credential}").parse()?);
     let (ws, _) = tokio::time::timeout(
         std::time::Duration::from_secs(10),
-        tokio_tungstenite::connect_async(req),
+        tokio_tungstenite::connect_async_tls_with_config(
+            req,
+            None,
+            false,
+            Some(tokio_tungstenite::Connector::Rustls(dial.tls.clone())),
+        ),
     )
     .await
     .context("connect timed out")??;
@@ -216,7 +229,7 @@ async fn open(url: &str, credential: &str) -> anyhow::Result<Socket> {
 }
 
 async fn run(
-    url: String,
+    dial: Dial,
     cred: Credential,
     identity: Identity,
     board: Arc<dyn Board>,
@@ -230,7 +243,7 @@ async fn run(
         // Carry out everything the link wants.
         while let Some(o) = link.poll_output() {
             match o {
-                Output::Connect => match open(&url, &cred.credential).await {
+                Output::Connect => match open(&dial, &cred.credential).await {
                     Ok(s) => {
                         ws = Some(s);
                         link.handle_connected(Instant::now(), board.instances());

@@ -152,9 +152,25 @@ impl Peer {
         role: PeerRole,
         socket: UdpSocket,
     ) -> Result<Peer, AgentSignal> {
-        let (mut ws, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .expect("signaling");
+        Self::connect_trusting(url, token, role, socket, None).await
+    }
+
+    /// [`Peer::connect_on`], for a `wss://` URL trusting what `tls` trusts.
+    pub async fn connect_trusting(
+        url: &str,
+        token: &str,
+        role: PeerRole,
+        socket: UdpSocket,
+        tls: Option<std::sync::Arc<rustls::ClientConfig>>,
+    ) -> Result<Peer, AgentSignal> {
+        let (mut ws, _) = tokio_tungstenite::connect_async_tls_with_config(
+            url,
+            None,
+            false,
+            tls.map(tokio_tungstenite::Connector::Rustls),
+        )
+        .await
+        .expect("signaling");
         send(
             &mut ws,
             &ClientSignal::Hello {

@@ -40,6 +40,10 @@ pub struct Options {
     pub backend: &'static str,
     /// Adjusts the controller's configuration before it starts.
     pub controller: fn(&mut array_controller::config::Config),
+    /// TLS across the network: the controller serves HTTPS (the agent dials `wss://`) and the
+    /// agent's signaling is `wss://`, both with certificates from a CA made for the test
+    /// ([`Stack::ca`]), which the agent is told to trust.
+    pub tls: bool,
 }
 
 impl Default for Options {
@@ -53,6 +57,7 @@ impl Default for Options {
             serial: "RK-E2E-0001".into(),
             backend: "sqlite",
             controller: |_| {},
+            tls: false,
         }
     }
 }
@@ -71,6 +76,8 @@ pub struct Stack {
     pub room: Room,
     pub link: Link,
     pub board_id: String,
+    /// The test CA when the stack runs over TLS.
+    pub ca: Option<ctl::tls::TestCa>,
     _adb_guard: AdbGuard,
     _dir: tempfile::TempDir,
     _turn: tokio::sync::MutexGuard<'static, ()>,
@@ -90,8 +97,10 @@ pub async fn stack(opts: Options) -> Stack {
     let turn = ONE_AT_A_TIME.lock().await;
     // A fixed port, so a restarted controller is where the agent looks for it.
     let port = free_port();
+    let ca = opts.tls.then(|| ctl::tls::TestCa::new("Playrack test CA"));
     let ctl = Ctl::start_with(opts.backend, |c| {
         c.listen = format!("127.0.0.1:{port}").parse().unwrap();
+        c.tls = ca.as_ref().map(|ca| ca.loopback_files("controller"));
         (opts.controller)(c);
     })
     .await;
@@ -147,6 +156,11 @@ pub async fn stack(opts: Options) -> Stack {
     config.listen_address = std::net::Ipv4Addr::LOCALHOST.into();
     config.webrtc_port = 0;
     config.http_port = 0;
+    if let Some(ca) = &ca {
+        config.controller_ca = Some(ca.ca_file.clone());
+        let f = ca.loopback_files("agent");
+        config.tls = Some((f.cert, f.key));
+    }
     (opts.tweak)(&mut config);
     let agent = Agent::start(config).await.unwrap();
     let adb_guard = AdbGuard(agent.agent.adb.clone());
@@ -185,6 +199,7 @@ pub async fn stack(opts: Options) -> Stack {
         room,
         link,
         board_id,
+        ca,
         _adb_guard: adb_guard,
         _dir: dir,
         _turn: turn,
