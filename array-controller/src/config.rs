@@ -199,6 +199,24 @@ pub enum Command {
     /// One-off administration against the configured database (no server needed).
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Writes a backup of the configured database and package store (and the secrets key kept
+    /// in the data directory) to a new directory, while the controller keeps serving. SQLite is
+    /// copied with `VACUUM INTO`, PostgreSQL with `pg_dump`.
+    Backup {
+        /// The directory to write (new or empty).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restores a backup into the configured database and package store. Stop the
+    /// controllers first. PostgreSQL is restored with `pg_restore`.
+    Restore {
+        /// The backup's directory.
+        #[arg(long)]
+        from: PathBuf,
+        /// Replace a database that already has accounts (and a different secrets key).
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, clap::Subcommand)]

@@ -138,6 +138,22 @@ impl Db {
         Ok(db)
     }
 
+    /// Writes a consistent copy of a live SQLite database to `path` (`VACUUM INTO`).
+    pub async fn sqlite_snapshot(&self, path: &std::path::Path) -> Result<(), sqlx::Error> {
+        let path = path.to_string_lossy().replace('\'', "''");
+        sqlx::query(sqlx::AssertSqlSafe(format!("VACUUM INTO '{path}'")))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The newest migration applied.
+    pub async fn schema_version(&self) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations")
+            .fetch_one(&self.pool)
+            .await
+    }
+
     /// Begins a write transaction (see the module docs for SQLite's writer lock).
     ///
     /// On SQLite the transaction is `BEGIN IMMEDIATE`: it takes the database's write lock at
@@ -297,9 +313,49 @@ pub fn page_from<T>(
     playrack_wire::api::Page { items, next_cursor }
 }
 
+/// Whether the database at `url` holds any account, without migrating it (a database with no
+/// schema yet has none).
+pub async fn has_accounts(url: &str) -> Result<bool, sqlx::Error> {
+    sqlx::any::install_default_drivers();
+    let mut options = AnyPoolOptions::new().max_connections(1);
+    if url.starts_with("sqlite:") {
+        if sqlite_path(url).is_none_or(|p| !p.exists()) {
+            return Ok(false);
+        }
+        options = options.acquire_timeout(Duration::from_secs(30));
+    }
+    let pool = options.connect(url).await?;
+    let found: Result<i64, _> = sqlx::query_scalar("SELECT COUNT(*) FROM accounts")
+        .fetch_one(&pool)
+        .await;
+    pool.close().await;
+    Ok(found.is_ok_and(|n| n > 0))
+}
+
+/// The file a `sqlite:` URL names.
+pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or("");
+    (!path.is_empty() && path != ":memory:").then(|| path.into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sqlite_urls_name_their_file() {
+        let p = |u| sqlite_path(u).map(|p| p.display().to_string());
+        assert_eq!(
+            p("sqlite:///var/lib/c.db?mode=rwc").as_deref(),
+            Some("/var/lib/c.db")
+        );
+        assert_eq!(p("sqlite:c.db").as_deref(), Some("c.db"));
+        assert_eq!(p("sqlite::memory:"), None);
+        assert_eq!(p("postgres://h/db"), None);
+    }
 
     #[test]
     fn ids_sort_by_creation_and_do_not_collide() {

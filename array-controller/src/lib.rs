@@ -35,6 +35,7 @@ pub mod api;
 pub mod archives;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod config;
 pub mod db;
 pub mod deploy;

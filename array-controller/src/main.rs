@@ -37,6 +37,8 @@ async fn main() -> std::process::ExitCode {
             };
             create_operator(config, &email, &source).await
         }
+        Some(Command::Backup { out }) => backup(config, &out).await,
+        Some(Command::Restore { from, force }) => restore(config, &from, force).await,
         None if migrate_only => migrate(config).await,
         None => run(config).await,
     };
@@ -74,6 +76,39 @@ async fn open(config: &Config) -> anyhow::Result<Db> {
 async fn migrate(config: Config) -> anyhow::Result<()> {
     open(&config).await?;
     println!("array-controller: the database schema is up to date");
+    Ok(())
+}
+
+fn say(line: &str) {
+    eprintln!("array-controller: {line}");
+}
+
+async fn backup(config: Config, out: &std::path::Path) -> anyhow::Result<()> {
+    let m = array_controller::backup::backup(&config, out, &say).await?;
+    println!(
+        "array-controller: backup written to {} ({} database at schema {}, {} store files, {} MiB{})",
+        out.display(),
+        m.backend,
+        m.schema_version,
+        m.store_files,
+        m.store_bytes >> 20,
+        if m.secret_key {
+            ", the secrets key: keep it safe"
+        } else {
+            ""
+        }
+    );
+    Ok(())
+}
+
+async fn restore(config: Config, from: &std::path::Path, force: bool) -> anyhow::Result<()> {
+    let m = array_controller::backup::restore(&config, from, force, &say).await?;
+    println!(
+        "array-controller: restored the {} database and {} store files from {}",
+        m.backend,
+        m.store_files,
+        from.display()
+    );
     Ok(())
 }
 

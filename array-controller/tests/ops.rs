@@ -1,7 +1,7 @@
 //! Operations and HTTP plumbing, on SQLite and PostgreSQL: health and readiness, Prometheus
 //! metrics, the OpenAPI document, request ids, rate limits per IP and per key, CORS, malformed
 //! bodies; and the binary's `--help`, configuration errors, `--migrate-only`, `admin
-//! create-operator` and its stop on SIGTERM.
+//! create-operator`, its stop on SIGTERM, and `backup` → `restore` of a live controller.
 
 use playrack_test_support as support;
 
@@ -899,4 +899,122 @@ async fn metrics_with_a_token_answer_only_its_holder() {
         }
     }
     ctl.stop().await;
+}
+
+/// Every file under `root` but those being written (`.incoming`, `.tmp`), with its bytes.
+fn files_under(root: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut std::collections::BTreeMap<String, Vec<u8>>) {
+        for e in std::fs::read_dir(dir).unwrap().map(Result::unwrap) {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if e.file_type().unwrap().is_dir() {
+                if name != ".incoming" && name != ".tmp" {
+                    walk(root, &e.path(), out);
+                }
+            } else {
+                let rel = e.path().strip_prefix(root).unwrap().display().to_string();
+                out.insert(rel, std::fs::read(e.path()).unwrap());
+            }
+        }
+    }
+    let mut out = std::collections::BTreeMap::new();
+    walk(root, root, &mut out);
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_of_a_live_controller_restores_elsewhere_as_it_was() {
+    for backend in backends() {
+        let ctl = Ctl::start(backend).await;
+        ctl.specs().await;
+        let (tenant, t) = ctl.tenant("Acme").await;
+        let game = ctl.game(&t, "tapper").await;
+        let version = ctl.upload(&t, &game.id, &fixture("tapper-v1.apk")).await;
+        let location = |c: &support::Ctl| {
+            [
+                format!("--database-url={}", c.config.database_url),
+                format!("--data-dir={}", c.config.data_dir.display()),
+                format!("--package-store={}", c.config.package_store.display()),
+            ]
+        };
+        let args = |cmd: &[&str], at: &[String]| -> Vec<String> {
+            // The configuration's flags come before the command, as with `admin`.
+            at.iter()
+                .cloned()
+                .chain(cmd.iter().map(|s| s.to_string()))
+                .collect()
+        };
+
+        // Backed up while it serves; what happens after the backup is not in it.
+        let work = tempfile::tempdir().unwrap();
+        let out = work.path().join("backup");
+        let backup = args(&["backup", "--out", out.to_str().unwrap()], &location(&ctl));
+        let backup: Vec<&str> = backup.iter().map(String::as_str).collect();
+        let (code, stdout, stderr) = run_binary(work.path(), &backup);
+        assert_eq!(code, Some(0), "{backend}: {stdout} {stderr}");
+        assert!(stdout.contains("backup written"), "{stdout}");
+        assert!(
+            stderr.contains("copying the package store"),
+            "progress: {stderr}"
+        );
+        let (code, _, stderr) = run_binary(work.path(), &backup);
+        assert_eq!(code, Some(1), "a backup never writes over another");
+        assert!(stderr.contains("not empty"), "{stderr}");
+        ctl.tenant("After").await;
+        let store_then = files_under(&ctl.config.package_store);
+        assert!(
+            store_then.keys().any(|k| k.starts_with("apk/")),
+            "{store_then:?}"
+        );
+        let key_then = std::fs::read(ctl.config.data_dir.join("secret.key")).unwrap();
+        ctl.stop().await;
+
+        // Restored into an empty database, data directory and store somewhere else.
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = array_controller::config::Config::with_data_dir(dir.path().join("data"));
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        config.database_url = support::fresh_database(backend, dir.path()).await;
+        let at = [
+            format!("--database-url={}", config.database_url),
+            format!("--data-dir={}", config.data_dir.display()),
+            format!("--package-store={}", config.package_store.display()),
+        ];
+        let restore = args(&["restore", "--from", out.to_str().unwrap()], &at);
+        let restore: Vec<&str> = restore.iter().map(String::as_str).collect();
+        let (code, stdout, stderr) = run_binary(work.path(), &restore);
+        assert_eq!(code, Some(0), "{backend}: {stdout} {stderr}");
+        assert!(stdout.contains("restored"), "{stdout}");
+        // Again: the database has accounts now, so only --force replaces it.
+        let (code, _, stderr) = run_binary(work.path(), &restore);
+        assert_eq!(code, Some(1));
+        assert!(stderr.contains("--force"), "{stderr}");
+        let forced: Vec<&str> = restore.iter().copied().chain(["--force"]).collect();
+        let (code, stdout, stderr) = run_binary(work.path(), &forced);
+        assert_eq!(code, Some(0), "{backend}: {stdout} {stderr}");
+
+        assert_eq!(
+            std::fs::read(config.data_dir.join("secret.key")).unwrap(),
+            key_then,
+            "the secrets key came back"
+        );
+        let store_now = files_under(&config.package_store);
+        assert_eq!(
+            store_now.keys().collect::<Vec<_>>(),
+            store_then.keys().collect::<Vec<_>>()
+        );
+        assert!(store_now == store_then, "the store's bytes came back");
+
+        let restored = Ctl::open(backend, config, dir).await;
+        let tenants: Page<Tenant> = restored.get("/v1/tenants", &restored.op).await;
+        let names: Vec<_> = tenants.items.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["Acme"], "{backend}: as it was at the backup");
+        let admin = restored
+            .login(&format!("admin@{}.test", tenant.id), support::PASSWORD)
+            .await;
+        let v: Version = restored
+            .get(&format!("/v1/versions/{}", version.id), &admin)
+            .await;
+        assert_eq!(v.sha256, version.sha256);
+        assert_eq!(v.state, version.state);
+        restored.stop().await;
+    }
 }

@@ -146,6 +146,26 @@ impl Ctl {
         ctl
     }
 
+    /// A controller over a database that exists already (a restored backup, say): nothing is
+    /// seeded; the operator admin signs in with the account the database holds.
+    pub async fn open(backend: &'static str, config: Config, dir: tempfile::TempDir) -> Ctl {
+        let state = array_controller::build_state(config.clone())
+            .await
+            .expect("controller state");
+        let running = array_controller::serve(state).await.expect("serve");
+        let mut ctl = Ctl {
+            backend,
+            url: running.url(),
+            running: Some(running),
+            http: client_for(&config),
+            dir,
+            config,
+            op: String::new(),
+        };
+        ctl.op = ctl.login(ROOT_EMAIL, PASSWORD).await;
+        ctl
+    }
+
     /// Stops the server and starts a new one on the same data (a controller restart).
     pub async fn restart(&mut self) {
         if let Some(r) = self.running.take() {
