@@ -69,10 +69,6 @@ pub fn now() -> playrack_wire::Timestamp {
 const SECONDS_BUCKETS: [f64; 14] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 60.0,
 ];
-/// Buckets of touch-to-screen latency, finer where the targets are (25 and 40 ms).
-const TOUCH_TO_SCREEN_BUCKETS: [f64; 12] = [
-    0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5,
-];
 
 /// The process-wide Prometheus recorder (installed on first use; every controller in the
 /// process, e.g. in tests, renders the same registry). Durations are histograms with buckets.
@@ -87,7 +83,7 @@ pub fn metrics_handle() -> metrics_exporter_prometheus::PrometheusHandle {
                 .and_then(|b| {
                     b.set_buckets_for_metric(
                         Matcher::Full("playrack_touch_to_screen_seconds".into()),
-                        &TOUCH_TO_SCREEN_BUCKETS,
+                        &playrack_wire::agent::TOUCH_TO_SCREEN_BUCKETS,
                     )
                 })
                 .expect("bucket lists are not empty")

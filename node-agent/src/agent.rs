@@ -40,6 +40,9 @@ pub const SHELL_OUTPUT_LIMIT: usize = 1 << 20;
 struct BoardState {
     pool: Arc<Pool<Driver>>,
     sampler: Mutex<Sampler>,
+    /// The newest sample, for `/metrics` (sampling again there would skew the CPU figure the
+    /// heartbeats difference).
+    last: Mutex<Option<Telemetry>>,
 }
 
 impl Board for BoardState {
@@ -59,6 +62,7 @@ impl Board for BoardState {
             .unwrap()
             .sample(slots.len() as u32, warm);
         t.primed = playrack_wire::agent::primed_counts(&self.pool.reports());
+        *self.last.lock().unwrap() = Some(t.clone());
         t
     }
 }
@@ -253,6 +257,12 @@ impl Agent {
                 std::net::SocketAddr::new(host, http_addr.port())
             );
         }
+        let board = Arc::new(BoardState {
+            pool: pool.clone(),
+            sampler: Mutex::new(Sampler::new(config.data_dir.clone())),
+            last: Mutex::new(None),
+        });
+        let metrics = crate::metrics::Metrics::new();
         let http_task = http::serve(
             listener,
             server_tls,
@@ -263,16 +273,17 @@ impl Agent {
                 ),
                 relay.clone(),
                 http::ice_servers(&config.stun, &config.turn),
+                metrics.clone(),
             )
             .with_instances({
                 let pool = pool.clone();
                 move || pool.reports()
+            })
+            .with_telemetry({
+                let board = board.clone();
+                move || board.last.lock().unwrap().clone()
             }),
         );
-        let board = Arc::new(BoardState {
-            pool: pool.clone(),
-            sampler: Mutex::new(Sampler::new(config.data_dir.clone())),
-        });
         let (link, mut commands, link_task) = shell::spawn(
             &config.controller_url,
             client_tls,
@@ -299,7 +310,7 @@ impl Agent {
             encoder: Mutex::new(None),
             http_addr,
         });
-        let reports_task = tokio::spawn(forward_reports(agent.link.clone(), reports));
+        let reports_task = tokio::spawn(forward_reports(agent.link.clone(), reports, metrics));
         let link = agent.link.clone();
         pool.set_reporter(Box::new(move |change| {
             link.send(match change {
@@ -902,9 +913,14 @@ impl Agent {
 
 /// Turns the relay's session reports into `session` messages for the controller: `playing`
 /// from the player's first connection on, with the connection state and the last input.
-async fn forward_reports(link: LinkHandle, reports: relay::Reports) {
+async fn forward_reports(
+    link: LinkHandle,
+    reports: relay::Reports,
+    metrics: crate::metrics::Metrics,
+) {
     loop {
         for r in reports.take().await {
+            metrics.latencies(r.latency_ms.as_slice());
             let state = if r.played {
                 AgentSessionState::Playing
             } else {

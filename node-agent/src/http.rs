@@ -26,12 +26,12 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use playrack_wire::agent::InstanceReport;
+use playrack_wire::agent::{InstanceReport, Telemetry};
 use playrack_wire::signaling::{AgentSignal, ClientSignal, IceServer, MAX_SIGNALING_MESSAGE_BYTES};
 use tokio::sync::mpsc;
 
+use crate::metrics::{Metrics, Scrape};
 use crate::relay::Relay;
-use crate::relay::engine::{LATENCY_BUCKETS_MS, LatencyHistogram};
 use crate::signaling::Gate;
 
 /// How long a new socket may take to say hello.
@@ -52,10 +52,18 @@ pub struct HttpState {
     pub pending_hellos: Arc<tokio::sync::Semaphore>,
     /// The board's instances now, for `/metrics` (by state and video encoder).
     pub instances: Arc<dyn Fn() -> Vec<InstanceReport> + Send + Sync>,
+    /// The newest health sample, for `/metrics`.
+    pub telemetry: Arc<dyn Fn() -> Option<Telemetry> + Send + Sync>,
+    pub metrics: Metrics,
 }
 
 impl HttpState {
-    pub fn new(gate: Gate, relay: Relay, ice_servers: Vec<IceServer>) -> HttpState {
+    pub fn new(
+        gate: Gate,
+        relay: Relay,
+        ice_servers: Vec<IceServer>,
+        metrics: Metrics,
+    ) -> HttpState {
         HttpState {
             gate: Arc::new(Mutex::new(gate)),
             relay,
@@ -63,7 +71,18 @@ impl HttpState {
             refused: Arc::default(),
             pending_hellos: Arc::new(tokio::sync::Semaphore::new(MAX_PENDING_HELLOS)),
             instances: Arc::new(Vec::new),
+            telemetry: Arc::new(|| None),
+            metrics,
         }
+    }
+
+    /// Where `/metrics` reads the board's health from.
+    pub fn with_telemetry(
+        mut self,
+        telemetry: impl Fn() -> Option<Telemetry> + Send + Sync + 'static,
+    ) -> HttpState {
+        self.telemetry = Arc::new(telemetry);
+        self
     }
 
     /// Where `/metrics` reads the board's instances from.
@@ -74,37 +93,6 @@ impl HttpState {
         self.instances = Arc::new(instances);
         self
     }
-}
-
-/// `playrack_agent_instances{state, encoder}`: how many of the board's instances are in each
-/// state, by the video encoder of their current or last play (`none` before their first).
-fn instance_lines(instances: &[InstanceReport]) -> String {
-    let mut counts: std::collections::BTreeMap<(String, String), u64> = Default::default();
-    for i in instances {
-        let state = serde_json::to_value(i.state)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        let encoder = i.encoder.clone().unwrap_or_else(|| "none".into());
-        *counts.entry((state, encoder)).or_default() += 1;
-    }
-    let label = |v: &str| {
-        v.replace('\\', "\\\\")
-            .replace('"', "\\\"")
-            .replace('\n', "\\n")
-    };
-    let mut out = String::from(
-        "# HELP playrack_agent_instances Instances by state and the video encoder of their current or last play.\n\
-         # TYPE playrack_agent_instances gauge\n",
-    );
-    for ((state, encoder), n) in counts {
-        out.push_str(&format!(
-            "playrack_agent_instances{{state=\"{}\",encoder=\"{}\"}} {n}\n",
-            label(&state),
-            label(&encoder)
-        ));
-    }
-    out
 }
 
 /// The router (see the module doc).
@@ -177,120 +165,17 @@ async fn probe() -> Response {
         .into_response()
 }
 
-/// The touch-to-screen histogram, in seconds as Prometheus names durations.
-fn latency_lines(h: &LatencyHistogram) -> String {
-    let name = "playrack_agent_touch_to_screen_seconds";
-    let mut out = format!(
-        "# HELP {name} Touch-to-screen latency the players measured (input sent → first frame showing it).\n# TYPE {name} histogram\n"
-    );
-    let mut cumulative = 0;
-    for (i, n) in h.buckets.iter().enumerate() {
-        cumulative += n;
-        let le = LATENCY_BUCKETS_MS.get(i).map_or("+Inf".to_owned(), |ms| {
-            format!("{}", f64::from(*ms) / 1000.0)
-        });
-        out.push_str(&format!("{name}_bucket{{le=\"{le}\"}} {cumulative}\n"));
-    }
-    out.push_str(&format!(
-        "{name}_sum {}\n{name}_count {}\n",
-        h.sum_ms / 1000.0,
-        h.count
-    ));
-    out
-}
-
 async fn metrics(State(s): State<HttpState>) -> Response {
-    let snap = s.relay.snapshot();
-    let c = snap.counters;
-    let refused = s.refused.load(std::sync::atomic::Ordering::Relaxed);
-    let mut out = String::new();
-    for (name, kind, help, v) in [
-        (
-            "playrack_agent_relay_sessions",
-            "gauge",
-            "Plays attached to the relay.",
-            snap.sessions as u64,
-        ),
-        (
-            "playrack_agent_relay_peers",
-            "gauge",
-            "WebRTC peers (players and spectators).",
-            snap.peers as u64,
-        ),
-        (
-            "playrack_agent_video_frames_total",
-            "counter",
-            "H.264 access units read from injectors.",
-            c.video_frames_in,
-        ),
-        (
-            "playrack_agent_audio_frames_total",
-            "counter",
-            "Opus packets read from injectors.",
-            c.audio_frames_in,
-        ),
-        (
-            "playrack_agent_media_bytes_total",
-            "counter",
-            "Media bytes read from injectors.",
-            c.media_bytes_in,
-        ),
-        (
-            "playrack_agent_datagrams_sent_total",
-            "counter",
-            "UDP datagrams sent to peers.",
-            c.datagrams_out,
-        ),
-        (
-            "playrack_agent_bytes_sent_total",
-            "counter",
-            "UDP bytes sent to peers.",
-            c.bytes_out,
-        ),
-        (
-            "playrack_agent_datagrams_unmatched_total",
-            "counter",
-            "Datagrams no peer accepted.",
-            c.datagrams_unmatched,
-        ),
-        (
-            "playrack_agent_inputs_total",
-            "counter",
-            "Input messages received.",
-            c.inputs,
-        ),
-        (
-            "playrack_agent_inputs_dropped_total",
-            "counter",
-            "Input messages refused (malformed, oversized, spectators).",
-            c.inputs_dropped,
-        ),
-        (
-            "playrack_agent_video_resets_total",
-            "counter",
-            "RESET_VIDEO requests sent to injectors.",
-            c.video_resets,
-        ),
-        (
-            "playrack_agent_video_bitrate_changes_total",
-            "counter",
-            "SET_VIDEO_BIT_RATE messages sent to injectors (the video following players' links).",
-            c.bitrate_changes,
-        ),
-        (
-            "playrack_agent_signaling_refused_total",
-            "counter",
-            "Signaling sockets refused.",
-            refused,
-        ),
-    ] {
-        out.push_str(&format!(
-            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}\n"
-        ));
-    }
-    out.push_str(&latency_lines(&c.latency));
-    out.push_str(&instance_lines(&(s.instances)()));
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
+    let relay = s.relay.snapshot();
+    let instances = (s.instances)();
+    let telemetry = (s.telemetry)();
+    let text = s.metrics.render(&Scrape {
+        relay: &relay,
+        signaling_refused: s.refused.load(std::sync::atomic::Ordering::Relaxed),
+        instances: &instances,
+        telemetry: telemetry.as_ref(),
+    });
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
 async fn signal(State(s): State<HttpState>, ws: WebSocketUpgrade) -> Response {
@@ -490,42 +375,6 @@ pub async fn bind(ip: std::net::IpAddr, port: u16) -> std::io::Result<tokio::net
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn instances_are_counted_by_state_and_encoder_with_labels_escaped() {
-        use playrack_wire::agent::InstanceState;
-        let inst = |state, encoder: Option<&str>| InstanceReport {
-            instance_id: "i".into(),
-            spec_id: "hd-60".into(),
-            state,
-            session_id: None,
-            package: None,
-            encoder: encoder.map(str::to_owned),
-            booted_at: None,
-            primed_version_id: None,
-        };
-        let text = instance_lines(&[
-            inst(InstanceState::Busy, Some("c2.rk.avc.encoder")),
-            inst(InstanceState::Busy, Some("c2.rk.avc.encoder")),
-            inst(InstanceState::Warm, None),
-            inst(InstanceState::Busy, Some("odd\"name")),
-        ]);
-        assert!(
-            text.contains("# TYPE playrack_agent_instances gauge"),
-            "{text}"
-        );
-        assert!(
-            text.contains(
-                "playrack_agent_instances{state=\"busy\",encoder=\"c2.rk.avc.encoder\"} 2\n"
-            ),
-            "{text}"
-        );
-        assert!(
-            text.contains("playrack_agent_instances{state=\"warm\",encoder=\"none\"} 1\n"),
-            "{text}"
-        );
-        assert!(text.contains("encoder=\"odd\\\"name\"} 1"), "{text}");
-    }
 
     #[test]
     fn turn_urls_carry_their_credentials() {

@@ -40,6 +40,7 @@ pub mod config;
 pub mod http;
 pub mod link;
 pub mod logtail;
+pub mod metrics;
 pub mod packages;
 pub mod play;
 pub mod pool;

@@ -105,6 +105,12 @@ pub fn primed_counts(instances: &[InstanceReport]) -> Vec<PrimedCount> {
 /// Most latency samples in one session report (the rest of a burst is dropped, oldest first).
 pub const MAX_LATENCY_SAMPLES: usize = 64;
 
+/// Upper bounds (seconds) of touch-to-screen histograms' buckets, wherever they are kept (the
+/// agent's and the controller's): finer where the targets are (25 and 40 ms).
+pub const TOUCH_TO_SCREEN_BUCKETS: [f64; 12] = [
+    0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5,
+];
+
 /// Touch-to-screen latencies (ms) on their way from a player to the controller: each in range
 /// ([`crate::input::latency_in_range`]), at most [`MAX_LATENCY_SAMPLES`], the newest kept. The
 /// one place those bounds are kept, wherever samples are gathered or merged; what comes off

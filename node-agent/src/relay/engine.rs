@@ -165,35 +165,6 @@ pub struct Counters {
     pub nacks: u64,
     /// Video bit rate changes sent to injectors.
     pub bitrate_changes: u64,
-    /// Touch-to-screen latencies players reported.
-    pub latency: LatencyHistogram,
-}
-
-/// Upper bounds (ms) of the touch-to-screen histogram's buckets (a last one holds the rest).
-pub const LATENCY_BUCKETS_MS: [f32; 11] = [
-    10.0, 20.0, 30.0, 40.0, 50.0, 75.0, 100.0, 150.0, 250.0, 500.0, 1000.0,
-];
-
-/// A fixed-bucket histogram of reported latencies, as Prometheus reads one (cumulative buckets
-/// are made when rendered).
-#[derive(Debug, Default, Clone, Copy, PartialEq)]
-pub struct LatencyHistogram {
-    /// Per bucket of [`LATENCY_BUCKETS_MS`], then the overflow: samples in it (not cumulative).
-    pub buckets: [u64; LATENCY_BUCKETS_MS.len() + 1],
-    pub sum_ms: f64,
-    pub count: u64,
-}
-
-impl LatencyHistogram {
-    pub fn observe(&mut self, ms: f32) {
-        let i = LATENCY_BUCKETS_MS
-            .iter()
-            .position(|le| ms <= *le)
-            .unwrap_or(LATENCY_BUCKETS_MS.len());
-        self.buckets[i] += 1;
-        self.sum_ms += f64::from(ms);
-        self.count += 1;
-    }
 }
 
 struct Session {
@@ -830,7 +801,6 @@ impl Engine {
                             // A measurement, not play: it does not count as input (idle kick).
                             if let Some(s) = self.sessions.get_mut(&session) {
                                 s.latency_ms.push(ms);
-                                self.counters.latency.observe(ms);
                             }
                             None
                         }
