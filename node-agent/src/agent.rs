@@ -272,7 +272,12 @@ impl Agent {
                     credential.session_token_key.clone(),
                 ),
                 relay.clone(),
-                http::ice_servers(&config.stun, &config.turn),
+                crate::ice::IceConfig::new(
+                    &config.stun,
+                    &config.turn,
+                    config.turn_secret.as_deref(),
+                    config.turn_ttl,
+                ),
                 metrics.clone(),
             )
             .with_instances({

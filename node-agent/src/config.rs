@@ -182,9 +182,21 @@ pub struct Args {
     #[arg(long, env = "PLAYRACK_AGENT_STUN", value_delimiter = ',')]
     pub stun: Option<Vec<String>>,
 
-    /// TURN servers offered to players (`turn:user:password@host:port`).
+    /// TURN servers offered to players: `turn:host:3478` (and `?transport=tcp`, `turns:`) with
+    /// `--turn-secret`, or `turn:user:password@host:port` with fixed credentials every player
+    /// sees.
     #[arg(long, env = "PLAYRACK_AGENT_TURN", value_delimiter = ',')]
     pub turn: Option<Vec<String>>,
+
+    /// The TURN server's shared secret (coturn's `static-auth-secret`, with `use-auth-secret`):
+    /// each player then gets credentials of its own session, valid for `--turn-ttl-secs`.
+    #[arg(long, env = "PLAYRACK_AGENT_TURN_SECRET", hide_env_values = true)]
+    pub turn_secret: Option<String>,
+
+    /// How long per-session TURN credentials are valid, in seconds (default 12 h: longer than
+    /// any play, whose TURN allocation refreshes with them).
+    #[arg(long, env = "PLAYRACK_AGENT_TURN_TTL_SECS")]
+    pub turn_ttl_secs: Option<u64>,
 }
 
 /// Which runtime driver runs the instances.
@@ -235,6 +247,8 @@ struct FileConfig {
     signaling_url: Option<String>,
     stun: Option<Vec<String>>,
     turn: Option<Vec<String>>,
+    turn_secret: Option<String>,
+    turn_ttl_secs: Option<u64>,
 }
 
 /// The merged configuration.
@@ -277,6 +291,9 @@ pub struct Config {
     pub signaling_url: String,
     pub stun: Vec<String>,
     pub turn: Vec<String>,
+    /// The TURN REST API secret (see the flag).
+    pub turn_secret: Option<String>,
+    pub turn_ttl: std::time::Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -323,6 +340,8 @@ impl Config {
             signaling_url: String::new(),
             stun: Vec::new(),
             turn: Vec::new(),
+            turn_secret: None,
+            turn_ttl: crate::ice::DEFAULT_TURN_TTL,
             data_dir,
         }
     }
@@ -440,6 +459,10 @@ impl Config {
         c.tls = pair("tls_cert", pick!(tls_cert), pick!(tls_key))?;
         if let Some(v) = pick!(turn) {
             c.turn = v;
+        }
+        c.turn_secret = pick!(turn_secret).filter(|s| !s.is_empty());
+        if let Some(v) = pick!(turn_ttl_secs) {
+            c.turn_ttl = std::time::Duration::from_secs(v.max(60));
         }
         Ok(c)
     }

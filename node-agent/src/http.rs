@@ -27,9 +27,10 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use playrack_wire::agent::{InstanceReport, Telemetry};
-use playrack_wire::signaling::{AgentSignal, ClientSignal, IceServer, MAX_SIGNALING_MESSAGE_BYTES};
+use playrack_wire::signaling::{AgentSignal, ClientSignal, MAX_SIGNALING_MESSAGE_BYTES};
 use tokio::sync::mpsc;
 
+use crate::ice::IceConfig;
 use crate::metrics::{Metrics, Scrape};
 use crate::relay::Relay;
 use crate::signaling::Gate;
@@ -45,7 +46,8 @@ pub const MAX_PENDING_HELLOS: usize = 64;
 pub struct HttpState {
     pub gate: Arc<Mutex<Gate>>,
     pub relay: Relay,
-    pub ice_servers: Vec<IceServer>,
+    /// The ICE servers players are offered (per-session TURN credentials made at welcome).
+    pub ice: Arc<IceConfig>,
     /// Signaling sockets refused (any reason), for `/metrics`.
     pub refused: Arc<std::sync::atomic::AtomicU64>,
     /// Turns for sockets that have not said hello yet ([`MAX_PENDING_HELLOS`]).
@@ -58,16 +60,11 @@ pub struct HttpState {
 }
 
 impl HttpState {
-    pub fn new(
-        gate: Gate,
-        relay: Relay,
-        ice_servers: Vec<IceServer>,
-        metrics: Metrics,
-    ) -> HttpState {
+    pub fn new(gate: Gate, relay: Relay, ice: IceConfig, metrics: Metrics) -> HttpState {
         HttpState {
             gate: Arc::new(Mutex::new(gate)),
             relay,
-            ice_servers,
+            ice: Arc::new(ice),
             refused: Arc::default(),
             pending_hellos: Arc::new(tokio::sync::Semaphore::new(MAX_PENDING_HELLOS)),
             instances: Arc::new(Vec::new),
@@ -117,38 +114,6 @@ pub fn serve(
             tracing::error!("agent HTTP server: {e}");
         }
     })
-}
-
-/// ICE servers for players from the configured `stun:` and `turn:user:password@host:port`
-/// URLs.
-pub fn ice_servers(stun: &[String], turn: &[String]) -> Vec<IceServer> {
-    let mut out: Vec<IceServer> = stun
-        .iter()
-        .map(|u| IceServer {
-            urls: vec![u.clone()],
-            username: None,
-            credential: None,
-        })
-        .collect();
-    for t in turn {
-        let rest = t.strip_prefix("turn:").unwrap_or(t);
-        match rest.rsplit_once('@') {
-            Some((creds, host)) => {
-                let (user, pass) = creds.split_once(':').unwrap_or((creds, ""));
-                out.push(IceServer {
-                    urls: vec![format!("turn:{host}")],
-                    username: Some(user.to_owned()),
-                    credential: Some(pass.to_owned()),
-                });
-            }
-            None => out.push(IceServer {
-                urls: vec![format!("turn:{rest}")],
-                username: None,
-                credential: None,
-            }),
-        }
-    }
-    out
 }
 
 async fn probe() -> Response {
@@ -281,7 +246,9 @@ async fn signaling_socket(
         &mut socket,
         &AgentSignal::Welcome {
             session_id: admission.session_id.clone(),
-            ice_servers: s.ice_servers.clone(),
+            ice_servers: s
+                .ice
+                .for_session(&admission.session_id, std::time::SystemTime::now()),
         },
     )
     .await
@@ -370,26 +337,4 @@ async fn signaling_socket(
 /// Binds the HTTP listener; `port` 0 picks a free one.
 pub async fn bind(ip: std::net::IpAddr, port: u16) -> std::io::Result<tokio::net::TcpListener> {
     tokio::net::TcpListener::bind(SocketAddr::new(ip, port)).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn turn_urls_carry_their_credentials() {
-        let s = ice_servers(
-            &["stun:stun.example:3478".into()],
-            &[
-                "turn:alice:s3cret@turn.example:3478".into(),
-                "turn:plain:3478".into(),
-            ],
-        );
-        assert_eq!(s.len(), 3);
-        assert_eq!(s[0].urls, vec!["stun:stun.example:3478"]);
-        assert_eq!(s[1].urls, vec!["turn:turn.example:3478"]);
-        assert_eq!(s[1].username.as_deref(), Some("alice"));
-        assert_eq!(s[1].credential.as_deref(), Some("s3cret"));
-        assert_eq!(s[2].username, None);
-    }
 }

@@ -38,6 +38,7 @@ pub mod agent;
 pub mod archive;
 pub mod config;
 pub mod http;
+pub mod ice;
 pub mod link;
 pub mod logtail;
 pub mod metrics;

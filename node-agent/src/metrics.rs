@@ -303,8 +303,10 @@ mod tests {
     #[test]
     fn a_scrape_shows_the_board_and_a_state_gone_since_reads_zero() {
         let m = Metrics::new();
-        let mut relay = Snapshot::default();
-        relay.sessions = 2;
+        let mut relay = Snapshot {
+            sessions: 2,
+            ..Default::default()
+        };
         relay.counters.video_frames_in = 1234;
         let busy = [
             inst(InstanceState::Busy, Some("c2.rk.avc.encoder")),

@@ -1077,3 +1077,71 @@ async fn over_tls_the_board_dials_wss_and_the_player_signals_over_wss() {
     );
     st.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_player_gets_turn_credentials_of_its_own_that_coturn_takes_until_they_expire() {
+    let secret = format!("secret-{}", std::process::id());
+    let turn = support::Coturn::start(&secret);
+    let port = turn.port;
+    let s = secret.clone();
+    let st = stack(Options {
+        serial: "RK-E2E-TURN".into(),
+        tweak: Box::new(move |c| {
+            c.turn = vec![
+                format!("turn:127.0.0.1:{port}"),
+                format!("turn:127.0.0.1:{port}?transport=tcp"),
+            ];
+            c.turn_secret = Some(s);
+            c.turn_ttl = Duration::from_secs(600);
+        }),
+        ..Options::default()
+    })
+    .await;
+    let sid = st.acquire(1).await;
+    let info = st.connect_info(&sid).await;
+    let mut ws = peer::open(&info.signaling_url).await;
+    peer::send(
+        &mut ws,
+        &playrack_wire::signaling::ClientSignal::Hello {
+            token: info.token.clone(),
+            role: PeerRole::Player,
+        },
+    )
+    .await;
+    let Some(AgentSignal::Welcome { ice_servers, .. }) = peer::recv(&mut ws).await else {
+        panic!("no welcome");
+    };
+    let server = ice_servers
+        .iter()
+        .find(|s| s.urls.iter().any(|u| u.starts_with("turn:")))
+        .expect("a TURN server in the welcome");
+    assert_eq!(server.urls.len(), 2, "{server:?}");
+    let username = server.username.clone().expect("a username");
+    let password = server.credential.clone().expect("a password");
+    let (expiry, session) = username.split_once(':').expect("<expiry>:<session>");
+    assert_eq!(session, sid, "the credentials name the session");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let expiry: u64 = expiry.parse().unwrap();
+    assert!(
+        (now + 590..=now + 610).contains(&expiry),
+        "valid for the configured 600 s: {expiry} vs now {now}"
+    );
+    assert!(!password.contains(&secret));
+
+    // coturn relays with them, over UDP and over TCP...
+    assert!(turn.relays(&username, &password, false), "UDP allocation");
+    assert!(turn.relays(&username, &password, true), "TCP allocation");
+    // ...but not for another session's name, nor once expired (however well signed).
+    let other = format!("{expiry}:ses_someone_else");
+    assert!(!turn.relays(&other, &password, false));
+    let expired = format!("{}:{sid}", now - 10);
+    let signed = node_agent::ice::turn_rest_password(&secret, &expired);
+    assert!(
+        !turn.relays(&expired, &signed, false),
+        "expired credentials"
+    );
+    st.stop().await;
+}
