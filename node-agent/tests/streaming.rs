@@ -9,6 +9,8 @@
 //! the player leaves, the agent saves the archive → the same player's next play shows the
 //! restored tap counter. The fault drill runs on both databases with the default lease: the
 //! controller stopped for 45 s and (PostgreSQL) the database restarted under a live stream.
+//! Across the network: the whole stack over TLS (the board's link on `wss://`, signaling on
+//! `wss://`, a test CA), and per-session TURN credentials that Debian's coturn accepts.
 
 mod support;
 
@@ -1081,7 +1083,7 @@ async fn over_tls_the_board_dials_wss_and_the_player_signals_over_wss() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_player_gets_turn_credentials_of_its_own_that_coturn_takes_until_they_expire() {
     let secret = format!("secret-{}", std::process::id());
-    let turn = support::Coturn::start(&secret);
+    let turn = ctl::turn::Coturn::start(&secret);
     let port = turn.port;
     let s = secret.clone();
     let st = stack(Options {

@@ -72,6 +72,16 @@ pub struct DemoOptions {
     pub sdk_dir: PathBuf,
     /// The demo game's APK.
     pub apk: PathBuf,
+    /// TURN servers the boards offer players, with the secret their per-session credentials
+    /// are made with (`None`: no TURN).
+    pub turn: Option<TurnOptions>,
+}
+
+/// The boards' TURN servers (see `node-agent --turn`, `--turn-secret`).
+#[derive(Debug, Clone)]
+pub struct TurnOptions {
+    pub urls: Vec<String>,
+    pub secret: String,
 }
 
 impl DemoOptions {
@@ -91,6 +101,7 @@ impl DemoOptions {
             virtual_device: sibling_binary("virtual-device"),
             sdk_dir: workspace().join("sdk-h5/dist"),
             apk: PathBuf::new(),
+            turn: None,
         }
     }
 }
@@ -699,6 +710,10 @@ async fn start_board(
     c.listen_address = Ipv4Addr::LOCALHOST.into();
     c.webrtc_port = 0;
     c.http_port = 0;
+    if let Some(t) = &options.turn {
+        c.turn = t.urls.clone();
+        c.turn_secret = Some(t.secret.clone());
+    }
     Agent::start(c).await
 }
 

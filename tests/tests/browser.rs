@@ -5,7 +5,8 @@
 //! operator's heat map and drain; a queued player promoted onto a full one-slot board; a game
 //! crashed under a player (ended `APP_CRASHED`, the player told and playing again); an
 //! operator watching a play; touch-to-screen latency with and without zero playout delay
-//! (printed, not asserted).
+//! (printed, not asserted); a player allowed only TURN relay candidates playing through
+//! Debian's coturn.
 //!
 //! One stack serves every scenario: this test builds it (2 boards × 2 slots of 360×640@30, plus
 //! a second tenant whose order allows one play at once, a 5-second-trial link, and a third
@@ -14,7 +15,7 @@
 //! environment variables, and fails when node does. Screenshots go to
 //! `<target>/browser-artifacts/`.
 //!
-//! Needs `/usr/bin/chromium` (`scripts/install-deps.sh`), `tests/browser/node_modules`
+//! Needs `/usr/bin/chromium` and coturn (`scripts/install-deps.sh`), `tests/browser/node_modules`
 //! (`npm ci` there; done here when missing) and the SDK bundle `sdk-h5/dist/playrack.js`
 //! (built here when missing). `PLAYRACK_TEST_BROWSER=off` skips the suite with a warning.
 //! `playrack-bench latency` runs this test for Chromium's figure: `PLAYRACK_BROWSER_ONLY` keeps
@@ -126,6 +127,16 @@ async fn the_browser_suite_passes_against_a_demo_stack() {
     options.virtual_device = virtual_device();
     options.sdk_dir = workspace().join("sdk-h5/dist");
     options.apk = playrack_test_support::fixtures::apk("tapper-v1");
+    // The boards offer Debian's coturn, with per-session credentials (the TURN scenario).
+    let secret = format!("browser-{}", std::process::id());
+    let coturn = playrack_test_support::turn::Coturn::start(&secret);
+    options.turn = Some(playrack_tests::demo::TurnOptions {
+        urls: vec![
+            format!("turn:127.0.0.1:{}", coturn.port),
+            format!("turn:127.0.0.1:{}?transport=tcp", coturn.port),
+        ],
+        secret,
+    });
     // `PLAYRACK_DEMO_SPEC=hd-60=720x1280@60`: the boards' spec (the latency bench's 720p60).
     if let Ok(spec) = std::env::var("PLAYRACK_DEMO_SPEC") {
         options.spec = spec;

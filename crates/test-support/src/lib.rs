@@ -27,6 +27,7 @@ pub mod large_apk;
 pub mod play;
 pub mod sim;
 pub mod tls;
+pub mod turn;
 
 /// Which databases to run on. PostgreSQL is required unless `PLAYRACK_TEST_PG=off` says
 /// otherwise, so a suite never passes on SQLite alone by accident.
