@@ -1,0 +1,606 @@
+//! `playrack`: Playrack's command line for tenants and operators. `login` keeps a token (see
+//! [`store`]); every other command calls the controller's API with the wire crate's types
+//! ([`api`]), prints a table for people or, with `--json`, the API's JSON for scripts, and exits
+//! with a code that says what kind of failure it met ([`api::CliError::exit_code`]). Uploads are
+//! resumable with progress ([`upload`]); deployments show each room's progress.
+
+mod api;
+mod progress;
+mod store;
+mod upload;
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+use playrack_wire::api::*;
+use reqwest::Method;
+use serde::Serialize;
+
+use api::{Api, CliError, refused};
+use store::Credentials;
+
+const EXIT_CODES: &str = "Exit codes: 0 done, 1 unexpected failure, 2 bad usage, 3 not signed in \
+or not allowed, 4 not found, 5 refused (validation, conflict, a failed upload or deployment), \
+6 controller unreachable or failing.";
+
+/// Playrack from the command line: sign in, then manage games, versions, deployments and
+/// try-play links.
+#[derive(Debug, Parser)]
+#[command(name = "playrack", version, about, after_help = EXIT_CODES)]
+struct Cli {
+    /// Print the API's JSON instead of tables (for scripts).
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Signs in to a controller and keeps the token (readable by you only).
+    Login {
+        /// The controller, e.g. `https://controller.example:7600`.
+        #[arg(long, env = "PLAYRACK_URL")]
+        url: String,
+        #[arg(long, env = "PLAYRACK_EMAIL")]
+        email: String,
+        /// Read the password from the first line of standard input (else it is asked for).
+        #[arg(long)]
+        password_stdin: bool,
+        /// The portal, for printing try-play links as URLs.
+        #[arg(long, env = "PLAYRACK_PORTAL_URL")]
+        portal_url: Option<String>,
+        /// A CA certificate (PEM) to trust for the controller, besides the system's roots.
+        #[arg(long)]
+        ca: Option<PathBuf>,
+    },
+    /// Forgets the kept token.
+    Logout,
+    /// Shows who the kept token signs in as.
+    Whoami,
+    /// Games of your tenant.
+    #[command(subcommand)]
+    Games(GamesCmd),
+    /// Versions (APKs) of a game.
+    #[command(subcommand)]
+    Versions(VersionsCmd),
+    /// Deploys a version to machine rooms and follows each room's progress.
+    Deploy {
+        /// The version's id.
+        version: String,
+        /// A room to deploy to (repeat for several; rooms left out are undeployed).
+        #[arg(long = "room", required = true)]
+        rooms: Vec<String>,
+        /// Return once the deployment is set, without following it.
+        #[arg(long)]
+        no_wait: bool,
+        /// How long to follow it before giving up.
+        #[arg(long, default_value_t = 600)]
+        wait_secs: u64,
+    },
+    /// Try-play links.
+    #[command(subcommand)]
+    Links(LinksCmd),
+}
+
+#[derive(Debug, Subcommand)]
+enum GamesCmd {
+    /// Lists your games.
+    List,
+    /// Creates a game.
+    Create {
+        /// URL-safe name, unique in your tenant.
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+        /// Allowed specs, most wanted first (repeat).
+        #[arg(long = "spec", required = true)]
+        specs: Vec<String>,
+        /// Keep no saves between plays (the game keeps its state online).
+        #[arg(long)]
+        online: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum VersionsCmd {
+    /// Lists a game's versions.
+    List {
+        /// The game's id or slug.
+        game: String,
+    },
+    /// Uploads an APK as a new version, with progress; run it again to continue an
+    /// interrupted upload of the same file.
+    Upload {
+        /// The game's id or slug.
+        game: String,
+        /// The APK file.
+        apk: PathBuf,
+        /// Publish the version once the controller has checked it.
+        #[arg(long)]
+        publish: bool,
+    },
+    /// Shows one version.
+    Show { version: String },
+    /// Publishes a version (players get it).
+    Publish { version: String },
+    /// Revokes a version (no new plays of it).
+    Revoke { version: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum LinksCmd {
+    /// Creates a try-play link and prints its URL and a QR code.
+    Create {
+        /// The game's id or slug.
+        game: String,
+        /// Trial length in seconds (default: the game's).
+        #[arg(long)]
+        trial_seconds: Option<u32>,
+        /// How many plays the link allows.
+        #[arg(long)]
+        max_plays: Option<u32>,
+        /// A campaign name, for usage reports.
+        #[arg(long)]
+        campaign: Option<String>,
+        /// Print no QR code.
+        #[arg(long)]
+        no_qr: bool,
+    },
+    /// Lists your links.
+    List,
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("playrack: {e}");
+            std::process::ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// Prints `value` as JSON (with `--json`) or as `human` says.
+fn show<T: Serialize>(json: bool, value: &T, human: impl FnOnce(&T)) {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(value).expect("wire types serialize")
+        );
+    } else {
+        human(value);
+    }
+}
+
+/// Rows as aligned columns under a header.
+fn table(header: &[&str], rows: Vec<Vec<String>>) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        println!("{}", padded.join("  ").trim_end());
+    };
+    line(header.iter().map(|h| h.to_string()).collect());
+    for r in rows {
+        line(r);
+    }
+}
+
+fn signed_in() -> Result<(Api, Credentials), CliError> {
+    let creds = Credentials::load()?.ok_or(CliError::NotSignedIn)?;
+    let api = Api::new(&creds.url, Some(creds.token.clone()), creds.ca.as_deref())?;
+    Ok((api, creds))
+}
+
+/// A game by id (`gam_…`) or slug.
+async fn game_id(api: &Api, game: &str) -> Result<String, CliError> {
+    let games: Vec<Game> = api.all("/v1/games").await?;
+    games
+        .into_iter()
+        .find(|g| g.id == game || g.slug == game)
+        .map(|g| g.id)
+        .ok_or_else(|| CliError::Usage(format!("no game `{game}`: see `playrack games list`")))
+}
+
+fn read_password(from_stdin: bool) -> Result<String, CliError> {
+    let password = if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(anyhow::Error::from)?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    } else if std::io::stdin().is_terminal() {
+        rpassword::prompt_password("Password: ").map_err(anyhow::Error::from)?
+    } else {
+        return Err(CliError::Usage(
+            "no terminal to ask the password on: pass --password-stdin and pipe it in".into(),
+        ));
+    };
+    if password.is_empty() {
+        return Err(CliError::Usage("the password is empty".into()));
+    }
+    Ok(password)
+}
+
+fn version_row(v: &Version) -> Vec<String> {
+    vec![
+        v.id.clone(),
+        format!("{:?}", v.state).to_uppercase(),
+        v.apk
+            .as_ref()
+            .map(|a| {
+                format!(
+                    "{} {}",
+                    a.package,
+                    a.version_name
+                        .clone()
+                        .unwrap_or_else(|| a.version_code.to_string())
+                )
+            })
+            .unwrap_or_default(),
+        format!("{} MiB", v.size_bytes >> 20),
+        if v.published_at.is_some() {
+            "yes"
+        } else {
+            "no"
+        }
+        .into(),
+    ]
+}
+
+const VERSION_HEADER: [&str; 5] = ["ID", "STATE", "APK", "SIZE", "PUBLISHED"];
+
+async fn run(cli: Cli) -> Result<(), CliError> {
+    let json = cli.json;
+    match cli.command {
+        Cmd::Login {
+            url,
+            email,
+            password_stdin,
+            portal_url,
+            ca,
+        } => {
+            let password = read_password(password_stdin)?;
+            let api = Api::new(&url, None, ca.as_deref())?;
+            let resp: LoginResponse = api
+                .call(
+                    Method::POST,
+                    "/v1/auth/login",
+                    Some(&LoginRequest {
+                        email: email.clone(),
+                        password,
+                    }),
+                )
+                .await?;
+            Credentials {
+                url: api.base.clone(),
+                token: resp.token,
+                portal_url: portal_url.map(|u| u.trim_end_matches('/').to_owned()),
+                ca: ca.map(|p| std::fs::canonicalize(&p).unwrap_or(p)),
+                email,
+            }
+            .save()?;
+            show(json, &resp.principal, |p| {
+                println!(
+                    "signed in to {} as {} ({})",
+                    api.base,
+                    p.email.as_deref().unwrap_or(&p.id),
+                    p.role.as_str()
+                );
+            });
+        }
+        Cmd::Logout => {
+            if let Ok((api, _)) = signed_in() {
+                // Ends the token at the controller too; gone already is fine.
+                let _ = api
+                    .call::<(), serde_json::Value>(Method::POST, "/v1/auth/logout", None)
+                    .await;
+            }
+            let had = Credentials::forget()?;
+            println!("{}", if had { "signed out" } else { "not signed in" });
+        }
+        Cmd::Whoami => {
+            let (api, creds) = signed_in()?;
+            let me: Principal = api.get("/v1/me").await?;
+            show(json, &me, |p| {
+                println!(
+                    "{} ({}) at {}",
+                    p.email.as_deref().unwrap_or(&p.id),
+                    p.role.as_str(),
+                    creds.url
+                );
+            });
+        }
+        Cmd::Games(GamesCmd::List) => {
+            let (api, _) = signed_in()?;
+            let games: Vec<Game> = api.all("/v1/games").await?;
+            show(json, &games, |games| {
+                table(
+                    &["ID", "SLUG", "NAME", "SPECS"],
+                    games
+                        .iter()
+                        .map(|g| {
+                            vec![
+                                g.id.clone(),
+                                g.slug.clone(),
+                                g.name.clone(),
+                                g.spec_ids.join(","),
+                            ]
+                        })
+                        .collect(),
+                )
+            });
+        }
+        Cmd::Games(GamesCmd::Create {
+            slug,
+            name,
+            specs,
+            online,
+        }) => {
+            let (api, _) = signed_in()?;
+            let game: Game = api
+                .call(
+                    Method::POST,
+                    "/v1/games",
+                    Some(&CreateGame {
+                        slug,
+                        name,
+                        archive_policy: if online {
+                            ArchivePolicy::Online
+                        } else {
+                            ArchivePolicy::SinglePlayer
+                        },
+                        spec_ids: specs,
+                        trial_defaults: None,
+                    }),
+                )
+                .await?;
+            show(json, &game, |g| {
+                println!("created game {} ({})", g.slug, g.id)
+            });
+        }
+        Cmd::Versions(VersionsCmd::List { game }) => {
+            let (api, _) = signed_in()?;
+            let id = game_id(&api, &game).await?;
+            let versions: Vec<Version> = api.all(&format!("/v1/games/{id}/versions")).await?;
+            show(json, &versions, |vs| {
+                table(&VERSION_HEADER, vs.iter().map(version_row).collect())
+            });
+        }
+        Cmd::Versions(VersionsCmd::Upload { game, apk, publish }) => {
+            let (api, _) = signed_in()?;
+            let id = game_id(&api, &game).await?;
+            let mut v = upload::upload(&api, &id, &apk).await?;
+            if publish {
+                v = api
+                    .call::<(), Version>(
+                        Method::POST,
+                        &format!("/v1/versions/{}/publish", v.id),
+                        None,
+                    )
+                    .await?;
+            }
+            show(json, &v, |v| {
+                println!(
+                    "version {} is {}{} (sha256 {})",
+                    v.id,
+                    format!("{:?}", v.state).to_uppercase(),
+                    if v.published_at.is_some() {
+                        ", published"
+                    } else {
+                        ""
+                    },
+                    v.sha256.as_deref().unwrap_or("-")
+                )
+            });
+        }
+        Cmd::Versions(VersionsCmd::Show { version }) => {
+            let (api, _) = signed_in()?;
+            let v: Version = api.get(&format!("/v1/versions/{version}")).await?;
+            show(json, &v, |v| table(&VERSION_HEADER, vec![version_row(v)]));
+        }
+        Cmd::Versions(cmd @ (VersionsCmd::Publish { .. } | VersionsCmd::Revoke { .. })) => {
+            let (api, _) = signed_in()?;
+            let (version, action) = match cmd {
+                VersionsCmd::Publish { version } => (version, "publish"),
+                VersionsCmd::Revoke { version } => (version, "revoke"),
+                _ => unreachable!("the arm matches these two only"),
+            };
+            let v: Version = api
+                .call::<(), Version>(
+                    Method::POST,
+                    &format!("/v1/versions/{version}/{action}"),
+                    None,
+                )
+                .await?;
+            show(json, &v, |v| println!("version {} {action}d", v.id));
+        }
+        Cmd::Deploy {
+            version,
+            rooms,
+            no_wait,
+            wait_secs,
+        } => {
+            let (api, _) = signed_in()?;
+            let path = format!("/v1/versions/{version}/deployment");
+            let mut d: Deployment = api
+                .call(Method::PUT, &path, Some(&SetDeployment { room_ids: rooms }))
+                .await?;
+            if !no_wait {
+                d = follow_deployment(&api, &path, d, Duration::from_secs(wait_secs), json).await?;
+            }
+            show(json, &d, |d| {
+                table(
+                    &["ROOM", "STATE", "PROGRESS", "BOARDS READY"],
+                    d.rooms
+                        .iter()
+                        .map(|r| {
+                            vec![
+                                r.room_id.clone(),
+                                format!("{:?}", r.state).to_uppercase(),
+                                format!("{}%", r.progress_percent),
+                                format!("{}/{}", r.boards.ready, r.boards.total),
+                            ]
+                        })
+                        .collect(),
+                )
+            });
+            if let Some(r) = d
+                .rooms
+                .iter()
+                .find(|r| r.state == DeploymentRoomState::Failed)
+            {
+                return Err(refused(
+                    "DEPLOYMENT_FAILED",
+                    format!(
+                        "room {}: {}",
+                        r.room_id,
+                        r.error.as_deref().unwrap_or("a board's copy failed")
+                    ),
+                ));
+            }
+        }
+        Cmd::Links(LinksCmd::Create {
+            game,
+            trial_seconds,
+            max_plays,
+            campaign,
+            no_qr,
+        }) => {
+            let (api, creds) = signed_in()?;
+            let id = game_id(&api, &game).await?;
+            let link: Link = api
+                .call(
+                    Method::POST,
+                    "/v1/links",
+                    Some(&CreateLink {
+                        game_id: id,
+                        trial_seconds,
+                        expires_at: None,
+                        max_plays,
+                        campaign,
+                        cta: None,
+                        connect_deadline_seconds: None,
+                    }),
+                )
+                .await?;
+            let url = creds
+                .portal_url
+                .as_ref()
+                .map(|p| format!("{p}/play/{}", link.code));
+            show(json, &link, |l| {
+                match &url {
+                    Some(u) => println!("{u}"),
+                    None => println!(
+                        "link code {} (log in with --portal-url to print its URL)",
+                        l.code
+                    ),
+                }
+                if !no_qr && let Some(u) = &url {
+                    print_qr(u);
+                }
+            });
+        }
+        Cmd::Links(LinksCmd::List) => {
+            let (api, creds) = signed_in()?;
+            let links: Vec<Link> = api.all("/v1/links").await?;
+            show(json, &links, |ls| {
+                table(
+                    &["CODE", "GAME", "TRIAL", "PLAYS", "URL"],
+                    ls.iter()
+                        .map(|l| {
+                            vec![
+                                l.code.clone(),
+                                l.game_id.clone(),
+                                format!("{} s", l.trial_seconds),
+                                match l.max_plays {
+                                    Some(m) => format!("{}/{m}", l.plays_used),
+                                    None => l.plays_used.to_string(),
+                                },
+                                creds
+                                    .portal_url
+                                    .as_ref()
+                                    .map(|p| format!("{p}/play/{}", l.code))
+                                    .unwrap_or_default(),
+                            ]
+                        })
+                        .collect(),
+                )
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Polls the deployment until every room is ready (or one failed, or `wait` is over), saying
+/// each room's progress as it changes.
+async fn follow_deployment(
+    api: &Api,
+    path: &str,
+    mut d: Deployment,
+    wait: Duration,
+    json: bool,
+) -> Result<Deployment, CliError> {
+    let started = Instant::now();
+    let mut said = std::collections::HashMap::new();
+    loop {
+        for r in &d.rooms {
+            let now = (r.state, r.progress_percent);
+            if !json && said.insert(r.room_id.clone(), now) != Some(now) {
+                eprintln!(
+                    "playrack: room {}: {} {}% ({} of {} boards ready)",
+                    r.room_id,
+                    format!("{:?}", r.state).to_lowercase(),
+                    r.progress_percent,
+                    r.boards.ready,
+                    r.boards.total
+                );
+            }
+        }
+        let done = d
+            .rooms
+            .iter()
+            .all(|r| r.state == DeploymentRoomState::Ready);
+        let failed = d
+            .rooms
+            .iter()
+            .any(|r| r.state == DeploymentRoomState::Failed);
+        if done || failed {
+            return Ok(d);
+        }
+        if started.elapsed() > wait {
+            return Err(CliError::Other(anyhow::anyhow!(
+                "the deployment is not ready after {wait:?}; follow it with the tenant console"
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        d = api.get(path).await?;
+    }
+}
+
+/// A QR code of `text` in the terminal (two rows of modules per line).
+fn print_qr(text: &str) {
+    if let Ok(code) = qrcode::QrCode::new(text.as_bytes()) {
+        let art = code
+            .render::<qrcode::render::unicode::Dense1x2>()
+            .dark_color(qrcode::render::unicode::Dense1x2::Light)
+            .light_color(qrcode::render::unicode::Dense1x2::Dark)
+            .build();
+        println!("{art}");
+    }
+}

@@ -1,0 +1,295 @@
+//! The `playrack` binary against a real controller (in-process, SQLite, over loopback): sign-in
+//! and its kept token, games, a 200 MB APK uploaded with progress — killed part-way and
+//! resumed where the controller says it stands — published, deployed while a test board reports
+//! its copy, a try-play link with its QR code; `--json` for scripts; exit codes that mean
+//! something.
+
+use std::io::{BufRead, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use playrack_test_support::agent::{self, TestAgent};
+use playrack_test_support::{Ctl, PASSWORD};
+use playrack_wire::agent::{AgentMessage, Command as AgentCommand};
+use playrack_wire::api::*;
+use sha2::Digest;
+
+/// Runs `playrack` with its home in `home`, `stdin` piped in; answers (code, stdout, stderr).
+fn playrack(home: &Path, args: &[&str], stdin: &str) -> (Option<i32>, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_playrack"))
+        .args(args)
+        .env_clear()
+        .env("PLAYRACK_CLI_HOME", home)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the playrack binary");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out =
+        playrack_test_support::exit_within(child, Duration::from_secs(120), &format!("{args:?}"));
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Runs the blocking `playrack` off the runtime (the controller under test shares it).
+async fn run(home: &Path, args: &[&str], stdin: &str) -> (Option<i32>, String, String) {
+    let home = home.to_owned();
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let stdin = stdin.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        playrack(&home, &args, &stdin)
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_signs_in_uploads_resumes_publishes_deploys_and_links() {
+    let ctl = Ctl::start("sqlite").await;
+    ctl.specs().await;
+    let region = ctl.region("east").await;
+    let room = ctl.room_at(&region.id, "r1", &ctl.volume("r1")).await;
+    let enrolment = ctl.enrolment_token(&room.id).await;
+    let (tenant, _) = ctl.tenant("Acme").await;
+    let email = format!("admin@{}.test", tenant.id);
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+
+    // Signed out, every command says how to sign in.
+    let (code, _, err) = run(h, &["games", "list"], "").await;
+    assert_eq!(code, Some(3), "{err}");
+    assert!(err.contains("playrack login"), "{err}");
+    // A wrong password: refused, nothing kept.
+    let login = [
+        "login",
+        "--url",
+        &ctl.url,
+        "--email",
+        &email,
+        "--password-stdin",
+        "--portal-url",
+        "https://play.example",
+    ];
+    let (code, _, err) = run(h, &login, "wrong-password-123\n").await;
+    assert_eq!(code, Some(3), "{err}");
+    assert!(!h.join("credentials.json").exists());
+    let (code, out, err) = run(h, &login, &format!("{PASSWORD}\n")).await;
+    assert_eq!(code, Some(0), "{out} {err}");
+    assert!(out.contains("signed in") && out.contains(&email), "{out}");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(h.join("credentials.json"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o077, 0, "the token is readable by its owner only");
+
+    let (code, out, err) = run(
+        h,
+        &[
+            "games", "create", "--slug", "tapper", "--name", "Tapper", "--spec", "hd-60",
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(code, Some(0), "{out} {err}");
+    let (code, out, _) = run(h, &["games", "list", "--json"], "").await;
+    assert_eq!(code, Some(0));
+    let games: Vec<Game> = serde_json::from_str(&out).expect("--json is the API's JSON");
+    assert_eq!(games.len(), 1);
+    assert_eq!(games[0].slug, "tapper");
+    let (code, out, _) = run(h, &["games", "list"], "").await;
+    assert_eq!(code, Some(0));
+    assert!(
+        out.lines().next().unwrap().starts_with("ID") && out.contains("tapper"),
+        "{out}"
+    );
+
+    // A 200 MB APK: the first run is killed part-way through the upload...
+    let apk = h.join("big.apk");
+    let bytes = playrack_test_support::large_apk::with_assets(
+        playrack_test_support::fixture("tapper-v1.apk"),
+        200,
+    );
+    std::fs::write(&apk, &bytes).unwrap();
+    let sha = hex::encode(sha2::Sha256::digest(&bytes));
+    let apk_arg = apk.to_str().unwrap().to_owned();
+    let home_dir = h.to_owned();
+    let killed_at = tokio::task::spawn_blocking(move || {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_playrack"))
+            .args(["versions", "upload", "tapper", &apk_arg])
+            .env_clear()
+            .env("PLAYRACK_CLI_HOME", &home_dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+        let mut seen = Vec::new();
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            seen.push(line.clone());
+            if line.contains("upload 10%") {
+                child.kill().unwrap();
+                break;
+            }
+        }
+        child.wait().unwrap();
+        seen
+    })
+    .await
+    .unwrap();
+    assert!(
+        killed_at.iter().any(|l| l.contains("upload 0%")),
+        "progress from the start: {killed_at:?}"
+    );
+    let pending: Vec<_> = std::fs::read_dir(h.join("uploads")).unwrap().collect();
+    assert_eq!(pending.len(), 1, "the interrupted upload is kept");
+    let kept: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(pending[0].as_ref().unwrap().path()).unwrap())
+            .unwrap();
+    let t = ctl.login(&email, PASSWORD).await;
+    let offset = ctl
+        .head_offset(&t, kept["upload_id"].as_str().unwrap())
+        .await;
+    assert!(
+        offset > 0 && offset < bytes.len() as u64,
+        "killed part-way: {offset} of {}",
+        bytes.len()
+    );
+
+    // ...and the second continues from where the controller has it.
+    let (code, out, err) = run(
+        h,
+        &[
+            "versions",
+            "upload",
+            "tapper",
+            apk.to_str().unwrap(),
+            "--publish",
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(code, Some(0), "{out} {err}");
+    assert!(
+        err.contains(&format!("resuming the upload of {}", apk.display())),
+        "{err}"
+    );
+    assert!(err.contains("upload 100%"), "{err}");
+    assert!(out.contains("is READY, published"), "{out}");
+    assert!(
+        out.contains(&sha),
+        "the controller has the file's bytes: {out}"
+    );
+    assert!(
+        std::fs::read_dir(h.join("uploads"))
+            .unwrap()
+            .next()
+            .is_none()
+    );
+    let version_id = out.split_whitespace().nth(1).unwrap().to_owned();
+
+    // Deploy: a board of the room copies the package and reports, the CLI follows.
+    let board = TestAgent::enrol(&ctl.http, &ctl.url, &enrolment, "RK-CLI-1").await;
+    let (mut ws, _) = board.connect(vec![]).await;
+    let copier = tokio::spawn(async move {
+        let AgentCommand::SyncPackage { sha256, .. } =
+            agent::command(&mut ws, |c| matches!(c, AgentCommand::SyncPackage { .. })).await
+        else {
+            unreachable!()
+        };
+        for (state, pct) in [
+            (DeploymentRoomState::Syncing, 50),
+            (DeploymentRoomState::Ready, 100),
+        ] {
+            agent::send(
+                &mut ws,
+                &AgentMessage::Deployment {
+                    sha256: sha256.clone(),
+                    state,
+                    progress_percent: pct,
+                    error: None,
+                },
+            )
+            .await;
+            tokio::time::sleep(Duration::from_millis(700)).await;
+        }
+        ws
+    });
+    let (code, out, err) = run(h, &["deploy", &version_id, "--room", &room.id], "").await;
+    assert_eq!(code, Some(0), "{out} {err}");
+    assert!(
+        err.contains(&format!(
+            "room {}: ready 100% (1 of 1 boards ready)",
+            room.id
+        )),
+        "{err}"
+    );
+    assert!(out.contains("READY"), "{out}");
+    let _ws = copier.await.unwrap();
+
+    // A link: its URL on the portal and a QR code of it.
+    let (code, out, err) = run(
+        h,
+        &["links", "create", "tapper", "--trial-seconds", "120"],
+        "",
+    )
+    .await;
+    assert_eq!(code, Some(0), "{out} {err}");
+    let url = out.lines().next().unwrap();
+    assert!(url.starts_with("https://play.example/play/"), "{out}");
+    assert!(out.contains('█') || out.contains('▀'), "a QR code: {out}");
+    let (code, out, _) = run(h, &["links", "list", "--json"], "").await;
+    assert_eq!(code, Some(0));
+    let links: Vec<Link> = serde_json::from_str(&out).unwrap();
+    assert!(url.ends_with(&links[0].code));
+
+    // Exit codes: not found, bad usage; then signed out.
+    let (code, _, err) = run(h, &["versions", "show", "ver_nothing"], "").await;
+    assert_eq!(code, Some(4), "{err}");
+    let (code, _, err) = run(h, &["versions", "list", "no-such-game"], "").await;
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("no game `no-such-game`"), "{err}");
+    let (code, out, _) = run(h, &["logout"], "").await;
+    assert_eq!((code, out.trim()), (Some(0), "signed out"));
+    let (code, _, _) = run(h, &["whoami"], "").await;
+    assert_eq!(code, Some(3));
+    ctl.stop().await;
+}
+
+#[test]
+fn help_shows_the_commands_and_what_exit_codes_mean() {
+    let home = tempfile::tempdir().unwrap();
+    let (code, out, _) = playrack(home.path(), &["--help"], "");
+    assert_eq!(code, Some(0));
+    for word in [
+        "login",
+        "games",
+        "versions",
+        "deploy",
+        "links",
+        "Exit codes",
+    ] {
+        assert!(out.contains(word), "{word} in {out}");
+    }
+    let (code, out, _) = playrack(home.path(), &["versions", "upload", "--help"], "");
+    assert_eq!(code, Some(0));
+    assert!(
+        out.contains("continue an") && out.contains("--publish"),
+        "{out}"
+    );
+    let (code, _, err) = playrack(home.path(), &["deploy", "ver_1"], "");
+    assert_eq!(code, Some(2), "a missing --room is a usage error: {err}");
+}
