@@ -143,6 +143,20 @@ impl Api {
         self.call::<(), T>(Method::GET, path, None).await
     }
 
+    /// A GET with query parameters (encoded here).
+    pub async fn get_with<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, CliError> {
+        let resp = self
+            .send(self.request(Method::GET, path).query(query))
+            .await?;
+        resp.json()
+            .await
+            .map_err(|e| CliError::Other(anyhow::anyhow!("unexpected answer from {path}: {e}")))
+    }
+
     /// Every item of a paged list.
     pub async fn all<T: DeserializeOwned>(&self, path: &str) -> Result<Vec<T>, CliError> {
         let mut out = Vec::new();

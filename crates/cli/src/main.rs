@@ -83,6 +83,45 @@ enum Cmd {
     /// Try-play links.
     #[command(subcommand)]
     Links(LinksCmd),
+    /// Boards (operators).
+    #[command(subcommand)]
+    Boards(BoardsCmd),
+    /// Plays under way.
+    #[command(subcommand)]
+    Sessions(SessionsCmd),
+    /// Usage and its amounts, by day, game and spec.
+    Usage {
+        /// Start (inclusive): `YYYY-MM-DD` or RFC 3339. Default: 30 days before `--to`.
+        #[arg(long)]
+        from: Option<String>,
+        /// End (exclusive). Default: now.
+        #[arg(long)]
+        to: Option<String>,
+        /// Operators: one tenant only.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BoardsCmd {
+    /// Lists boards with their agent, load and temperature.
+    List,
+    /// Lets a board's plays finish and gives it no new ones.
+    Drain {
+        /// The board's id or serial.
+        board: String,
+    },
+    /// Gives a drained board plays again.
+    Undrain { board: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum SessionsCmd {
+    /// Lists the plays under way.
+    List,
+    /// Ends a play (`KICKED`).
+    Kick { session: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -516,6 +555,120 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 }
             });
         }
+        Cmd::Boards(BoardsCmd::List) => {
+            let (api, _) = signed_in()?;
+            let boards: Vec<Board> = api.all("/v1/boards").await?;
+            show(json, &boards, |bs| {
+                table(
+                    &[
+                        "ID", "SERIAL", "MODEL", "STATUS", "AGENT", "CPU", "MAX TEMP",
+                    ],
+                    bs.iter()
+                        .map(|b| {
+                            let t = b.telemetry.as_ref();
+                            vec![
+                                b.id.clone(),
+                                b.serial.clone(),
+                                b.model.clone(),
+                                spelled(&b.status),
+                                spelled(&b.agent_state),
+                                t.map(|t| format!("{:.0}%", t.cpu_percent))
+                                    .unwrap_or_default(),
+                                t.and_then(|t| t.temperatures_c.iter().copied().reduce(f32::max))
+                                    .map(|c| format!("{c:.0} °C"))
+                                    .unwrap_or_default(),
+                            ]
+                        })
+                        .collect(),
+                )
+            });
+        }
+        Cmd::Boards(cmd @ (BoardsCmd::Drain { .. } | BoardsCmd::Undrain { .. })) => {
+            let (api, _) = signed_in()?;
+            let (board, status) = match cmd {
+                BoardsCmd::Drain { board } => (board, BoardStatus::Draining),
+                BoardsCmd::Undrain { board } => (board, BoardStatus::Active),
+                BoardsCmd::List => unreachable!("the arm matches drain and undrain only"),
+            };
+            let id = board_id(&api, &board).await?;
+            let b: Board = api
+                .call(
+                    Method::PATCH,
+                    &format!("/v1/boards/{id}"),
+                    Some(&UpdateBoard {
+                        status: Some(status),
+                        ..Default::default()
+                    }),
+                )
+                .await?;
+            show(json, &b, |b| {
+                println!("board {} is {}", b.serial, spelled(&b.status))
+            });
+        }
+        Cmd::Sessions(SessionsCmd::List) => {
+            let (api, _) = signed_in()?;
+            let plays: Vec<OnlineEntry> = api.all("/v1/online").await?;
+            show(json, &plays, |ps| {
+                table(
+                    &[
+                        "SESSION",
+                        "GAME",
+                        "SPEC",
+                        "BOARD",
+                        "STATE",
+                        "CONNECTED",
+                        "SINCE",
+                    ],
+                    ps.iter()
+                        .map(|p| {
+                            vec![
+                                p.session_id.clone(),
+                                p.game_id.clone(),
+                                p.spec_id.clone(),
+                                p.board_id.clone(),
+                                spelled(&p.state),
+                                if p.connected { "yes" } else { "no" }.into(),
+                                p.since.to_string(),
+                            ]
+                        })
+                        .collect(),
+                )
+            });
+        }
+        Cmd::Sessions(SessionsCmd::Kick { session }) => {
+            let (api, _) = signed_in()?;
+            let s: serde_json::Value = api
+                .call::<(), _>(Method::POST, &format!("/v1/sessions/{session}/kick"), None)
+                .await?;
+            show(json, &s, |_| println!("session {session} ended"));
+        }
+        Cmd::Usage { from, to, tenant } => {
+            let (api, _) = signed_in()?;
+            let query: Vec<(&str, String)> = [("from", from), ("to", to), ("tenant_id", tenant)]
+                .into_iter()
+                .filter_map(|(k, v)| Some((k, v?)))
+                .collect();
+            let report: UsageReport = api.get_with("/v1/usage", &query).await?;
+            show(json, &report, |r| {
+                println!("usage from {} to {}", r.from, r.to);
+                table(
+                    &["DAY", "GAME", "SPEC", "PLAYS", "BILLABLE", "AMOUNT"],
+                    r.items
+                        .iter()
+                        .map(|u| {
+                            vec![
+                                u.day.clone().unwrap_or_default(),
+                                u.game_id.clone().unwrap_or_default(),
+                                u.spec_id.clone().unwrap_or_default(),
+                                u.sessions.to_string(),
+                                format!("{} min", u.billable_secs.div_ceil(60)),
+                                format!("{:.2}", u.amount_micros as f64 / 1e6),
+                            ]
+                        })
+                        .collect(),
+                )
+            });
+        }
         Cmd::Links(LinksCmd::List) => {
             let (api, creds) = signed_in()?;
             let links: Vec<Link> = api.all("/v1/links").await?;
@@ -545,6 +698,24 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+/// A board by id (`brd_…`) or serial.
+async fn board_id(api: &Api, board: &str) -> Result<String, CliError> {
+    let boards: Vec<Board> = api.all("/v1/boards").await?;
+    boards
+        .into_iter()
+        .find(|b| b.id == board || b.serial == board)
+        .map(|b| b.id)
+        .ok_or_else(|| CliError::Usage(format!("no board `{board}`: see `playrack boards list`")))
+}
+
+/// A wire enum's name as the API spells it (`draining`, `online`).
+fn spelled<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 /// Polls the deployment until every room is ready (or one failed, or `wait` is over), saying

@@ -256,6 +256,41 @@ async fn a_tenant_signs_in_uploads_resumes_publishes_deploys_and_links() {
     let links: Vec<Link> = serde_json::from_str(&out).unwrap();
     assert!(url.ends_with(&links[0].code));
 
+    // The tenant's usage; an operator's boards and plays.
+    let (code, out, err) = run(h, &["usage", "--from", "2026-01-01"], "").await;
+    assert_eq!(code, Some(0), "{out} {err}");
+    assert!(
+        out.starts_with("usage from") && out.contains("BILLABLE"),
+        "{out}"
+    );
+    let ops = tempfile::tempdir().unwrap();
+    let o = ops.path();
+    let op_login = [
+        "login",
+        "--url",
+        &ctl.url,
+        "--email",
+        playrack_test_support::ROOT_EMAIL,
+        "--password-stdin",
+    ];
+    let (code, _, err) = run(o, &op_login, &format!("{PASSWORD}\n")).await;
+    assert_eq!(code, Some(0), "{err}");
+    let (code, out, _) = run(o, &["boards", "list"], "").await;
+    assert_eq!(code, Some(0));
+    assert!(out.contains("RK-CLI-1") && out.contains("online"), "{out}");
+    let (code, out, err) = run(o, &["boards", "drain", "RK-CLI-1"], "").await;
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out.trim(), "board RK-CLI-1 is draining");
+    let (code, out, _) = run(o, &["boards", "list", "--json"], "").await;
+    assert_eq!(code, Some(0));
+    let boards: Vec<Board> = serde_json::from_str(&out).unwrap();
+    assert_eq!(boards[0].status, BoardStatus::Draining);
+    let (code, out, _) = run(o, &["sessions", "list"], "").await;
+    assert_eq!(code, Some(0));
+    assert!(out.starts_with("SESSION"), "{out}");
+    let (code, _, err) = run(h, &["boards", "drain", "RK-CLI-1"], "").await;
+    assert_eq!(code, Some(3), "a tenant may not drain boards: {err}");
+
     // Exit codes: not found, bad usage; then signed out.
     let (code, _, err) = run(h, &["versions", "show", "ver_nothing"], "").await;
     assert_eq!(code, Some(4), "{err}");
