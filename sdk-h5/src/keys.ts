@@ -81,6 +81,48 @@ export function keyToMessages(ev: KeySample): { messages: InputMessage[]; consum
   };
 }
 
+/**
+ * What the SDK's hidden text input saw besides keys: a finished IME composition (Chinese,
+ * Japanese, Korean input), or text put in without key events — a phone's soft keyboard,
+ * dictation, a paste.
+ */
+export interface ImeSample {
+  type: "compositionend" | "input";
+  data: string | null;
+  /** `InputEvent.inputType`, for `input`. */
+  inputType?: string;
+  isComposing?: boolean;
+}
+
+const keyPress = (keycode: number): InputMessage[] => [
+  { t: "key", action: "down", keycode, meta: 0 },
+  { t: "key", action: "up", keycode, meta: 0 },
+];
+
+/**
+ * The messages for an IME or soft-keyboard event: the composed text once, when the composition
+ * ends (never its drafts); inserted text; backspace and line breaks as their keys. Keys the
+ * keyboard listener already sent never reach here (it prevents their default).
+ */
+export function imeToMessages(ev: ImeSample): InputMessage[] {
+  if (ev.type === "compositionend") return ev.data ? textMessages(ev.data) : [];
+  if (ev.isComposing) return [];
+  switch (ev.inputType) {
+    case "insertText":
+    case "insertReplacementText":
+    case "insertFromPaste":
+    case "insertFromDrop":
+      return ev.data ? textMessages(ev.data) : [];
+    case "deleteContentBackward":
+      return keyPress(ANDROID_KEYCODES.Backspace!);
+    case "insertLineBreak":
+    case "insertParagraph":
+      return keyPress(ANDROID_KEYCODES.Enter!);
+    default:
+      return [];
+  }
+}
+
 /** Splits text into `text` messages of at most MAX_TEXT_BYTES UTF-8 bytes (never inside a character). */
 export function textMessages(text: string): InputMessage[] {
   const out: InputMessage[] = [];

@@ -21,7 +21,7 @@ import {
   type Ticket,
 } from "./generated/wire.js";
 import { TouchTracker, type Rotation } from "./input.js";
-import { keyToMessages, textMessages } from "./keys.js";
+import { imeToMessages, keyToMessages, textMessages } from "./keys.js";
 import { addRemoteCandidate, negotiate, type PeerFactory } from "./peer.js";
 import { runProbes, type ProbeFrame } from "./probe.js";
 import { eventSourceOpener, followTicket, type Follow, type OpenEvents } from "./queue.js";
@@ -230,6 +230,10 @@ export class Player {
         for (const m of messages) this.send(m);
         return consumed;
       },
+      ime: (ev) => {
+        if (this.options.keyboard === false || this._state !== "playing") return;
+        for (const m of imeToMessages(ev)) this.send(m);
+      },
       gesture: () => {
         if (this.userMuted === undefined) this.view.setMuted(false);
       },
@@ -339,6 +343,15 @@ export class Player {
       throw new RangeError(`maxKbps must be a number of kb/s, not ${maxKbps}`);
     }
     return this.send({ t: "quality", max_kbps: Math.round(maxKbps) });
+  }
+
+  /**
+   * Opens the phone's soft keyboard for the game (a game's "enter your nickname" field): call it
+   * from a tap's handler, as browsers open keyboards only for a user's gesture. What is typed —
+   * through an IME too, as Chinese is — goes to the focused Android field.
+   */
+  showKeyboard(): void {
+    this.view.showKeyboard();
   }
 
   /** Types text into the focused Android field (split into messages the agent accepts). */

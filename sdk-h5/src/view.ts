@@ -7,13 +7,15 @@
  * interface, so the player runs in Node tests with a fake view.
  */
 import type { Geometry, PointerSample, Rotation } from "./input.js";
-import type { KeySample } from "./keys.js";
+import type { ImeSample, KeySample } from "./keys.js";
 import { isLit, meanLuma, probeSampleRect } from "./probe.js";
 
 export interface InputHandlers {
   pointer(ev: PointerSample, g: Geometry): void;
   /** Returns true when the key was consumed (default prevented). */
   key(ev: KeySample): boolean;
+  /** A finished IME composition or soft-keyboard text (see `imeToMessages`). */
+  ime(ev: ImeSample): void;
   /** Any user gesture (for the audio autoplay policy). */
   gesture(): void;
   /** Pointers must be released (focus lost). */
@@ -31,6 +33,8 @@ export interface View {
   /** Whether the probe square of the current frame is lit; null when it cannot be read. */
   readProbeLit(): boolean | null;
   bindInput(h: InputHandlers): () => void;
+  /** Opens the soft keyboard (phones): call it from a tap's handler. */
+  showKeyboard(): void;
   destroy(): void;
 }
 
@@ -55,6 +59,18 @@ export function createDomView(container: HTMLElement, rotation: Rotation = 0): V
   if (!container.hasAttribute("tabindex")) container.tabIndex = 0;
   container.style.overflow = "hidden";
   container.appendChild(video);
+  // Where keys and text go while the stream has focus: an editable element, because IMEs
+  // (Chinese input) and phones' soft keyboards only work on one. Invisible and out of the way;
+  // 16 px text so iOS does not zoom when it takes focus.
+  const typing = doc.createElement("textarea");
+  typing.setAttribute("aria-label", "Keyboard input to the game");
+  typing.setAttribute("autocapitalize", "off");
+  typing.setAttribute("autocomplete", "off");
+  typing.setAttribute("autocorrect", "off");
+  typing.spellcheck = false;
+  typing.style.cssText =
+    "position:absolute;left:0;bottom:0;width:1px;height:1px;opacity:0;border:0;padding:0;margin:0;resize:none;font-size:16px;pointer-events:none;caret-color:transparent";
+  container.appendChild(typing);
 
   const layout = () => {
     const sideways = rotation === 90 || rotation === 270;
@@ -152,7 +168,10 @@ export function createDomView(container: HTMLElement, rotation: Rotation = 0): V
       const pointer = (type: PointerSample["type"]) => (e: PointerEvent) => {
         if (type === "down") {
           h.gesture();
-          container.focus({ preventScroll: true });
+          // A mouse's keyboard types into the hidden input (IMEs need one); a touch does not
+          // open the soft keyboard — showKeyboard() does.
+          if (e.pointerType === "mouse") typing.focus({ preventScroll: true });
+          else if (doc.activeElement !== typing) container.focus({ preventScroll: true });
           try {
             video.setPointerCapture(e.pointerId);
           } catch {
@@ -179,6 +198,17 @@ export function createDomView(container: HTMLElement, rotation: Rotation = 0): V
         });
         if (consumed) e.preventDefault();
       };
+      const ime = (e: Event) => {
+        const composing = e.type === "input" && (e as InputEvent).isComposing;
+        h.ime({
+          type: e.type as ImeSample["type"],
+          data: (e as InputEvent | CompositionEvent).data ?? null,
+          inputType: (e as InputEvent).inputType,
+          isComposing: composing,
+        });
+        // Sent: the field starts empty again (never while the IME still composes in it).
+        if (!composing) typing.value = "";
+      };
       const listeners: [EventTarget, string, EventListener][] = [
         [video, "pointerdown", pointer("down") as EventListener],
         [video, "pointermove", pointer("move") as EventListener],
@@ -188,16 +218,22 @@ export function createDomView(container: HTMLElement, rotation: Rotation = 0): V
         [container, "keydown", key as EventListener],
         [container, "keyup", key as EventListener],
         [container, "blur", (() => h.blur()) as EventListener],
+        [typing, "compositionend", ime as EventListener],
+        [typing, "input", ime as EventListener],
       ];
       for (const [t, n, l] of listeners) t.addEventListener(n, l, { passive: false });
       return () => {
         for (const [t, n, l] of listeners) t.removeEventListener(n, l);
       };
     },
+    showKeyboard() {
+      typing.focus({ preventScroll: true });
+    },
     destroy() {
       ro?.disconnect();
       video.srcObject = null;
       video.remove();
+      typing.remove();
     },
   };
   return view;

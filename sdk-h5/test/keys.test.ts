@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { keyToMessages, textMessages } from "../src/keys.js";
+import { imeToMessages, keyToMessages, textMessages } from "../src/keys.js";
 import { MAX_TEXT_BYTES } from "../src/generated/wire.js";
 
 test("special keys become Android key codes, down and up", () => {
@@ -49,4 +49,29 @@ test("long text is split at MAX_TEXT_BYTES without cutting a character", () => {
   }
   assert.equal(parts.map((p) => (p.t === "text" ? p.text : "")).join(""), text);
   assert.deepEqual(textMessages(""), []);
+});
+
+test("an IME's composition is sent once, when it ends; soft keyboards' text, backspace and enter too", () => {
+  assert.deepEqual(imeToMessages({ type: "compositionend", data: "中文" }), [{ t: "text", text: "中文" }]);
+  assert.deepEqual(imeToMessages({ type: "compositionend", data: "" }), []);
+  // drafts while composing, and the composition text's own input events, are not sent
+  assert.deepEqual(imeToMessages({ type: "input", data: "zh", inputType: "insertCompositionText", isComposing: true }), []);
+  assert.deepEqual(imeToMessages({ type: "input", data: "中", inputType: "insertCompositionText" }), []);
+  // a phone's keyboard: text, backspace and enter come as input events, not keys
+  assert.deepEqual(imeToMessages({ type: "input", data: "ok", inputType: "insertText" }), [{ t: "text", text: "ok" }]);
+  assert.deepEqual(imeToMessages({ type: "input", data: "pasted", inputType: "insertFromPaste" }), [{ t: "text", text: "pasted" }]);
+  assert.deepEqual(imeToMessages({ type: "input", data: null, inputType: "deleteContentBackward" }), [
+    { t: "key", action: "down", keycode: 67, meta: 0 },
+    { t: "key", action: "up", keycode: 67, meta: 0 },
+  ]);
+  assert.deepEqual(imeToMessages({ type: "input", data: null, inputType: "insertLineBreak" }), [
+    { t: "key", action: "down", keycode: 66, meta: 0 },
+    { t: "key", action: "up", keycode: 66, meta: 0 },
+  ]);
+  assert.deepEqual(imeToMessages({ type: "input", data: null, inputType: "formatBold" }), []);
+  // long compositions are split like typed text
+  const long = "中".repeat(MAX_TEXT_BYTES);
+  const parts = imeToMessages({ type: "compositionend", data: long });
+  assert.ok(parts.length > 1);
+  assert.equal(parts.map((m) => (m.t === "text" ? m.text : "")).join(""), long);
 });

@@ -49,6 +49,10 @@ class FakeView implements View {
     this.handlers = h;
     return () => undefined;
   }
+  keyboardShown = 0;
+  showKeyboard() {
+    this.keyboardShown += 1;
+  }
   destroy() {}
 }
 
@@ -270,6 +274,11 @@ test("a link play: card, RTTs, queue, claim, ready, signaling, playing, input, r
   assert.equal(t.view.handlers!.key({ type: "keydown", key: "Enter" }), true);
   assert.ok(t.player.back());
   assert.ok(t.player.type("hi"));
+  // Chinese through an IME: drafts are not sent, the composition's end is, once
+  t.view.handlers!.ime({ type: "input", data: "zhong", inputType: "insertCompositionText", isComposing: true });
+  t.view.handlers!.ime({ type: "compositionend", data: "中文" });
+  t.player.showKeyboard();
+  assert.equal(t.view.keyboardShown, 1);
   assert.ok(t.player.stillHere());
   assert.ok(t.player.setQuality(1500.4));
   assert.ok(t.player.setQuality());
@@ -279,6 +288,7 @@ test("a link play: card, RTTs, queue, claim, ready, signaling, playing, input, r
     { t: "key", action: "down", keycode: 66, meta: 0 },
     { t: "back" },
     { t: "text", text: "hi" },
+    { t: "text", text: "中文" },
     { t: "here" },
     { t: "quality", max_kbps: 1500 },
     { t: "quality" },

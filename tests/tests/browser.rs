@@ -6,7 +6,7 @@
 //! crashed under a player (ended `APP_CRASHED`, the player told and playing again); an
 //! operator watching a play; touch-to-screen latency with and without zero playout delay
 //! (printed, not asserted); a player allowed only TURN relay candidates playing through
-//! Debian's coturn.
+//! Debian's coturn; 中文 composed through an IME reaching the game's text field.
 //!
 //! One stack serves every scenario: this test builds it (2 boards × 2 slots of 360×640@30, plus
 //! a second tenant whose order allows one play at once, a 5-second-trial link, and a third

@@ -16,7 +16,11 @@
 //!   the caller through [`TapStore`] (`<data>/data/<pkg>/files/taps`), so an archive of the
 //!   app's data carries it.
 //! - **indicators**: three small squares at the bottom-left light up for a second after BACK,
-//!   HOME and text input; the text typed is kept in [`Game::typed_text`].
+//!   HOME and text input.
+//! - **text field**: text input appends to it and DEL (backspace) removes its last character,
+//!   like an Android `EditText` with focus; its content is written by the caller through
+//!   [`TapStore`] (`<data>/data/<pkg>/files/text_field`, UTF-8), so what a player typed — 中文
+//!   through an IME included — can be read back over adb. It is not drawn (no font here).
 //!
 //! The background (hue, band width, band direction) is seeded from a hash of the package name,
 //! so two games look different; the bands scroll with time (and with scroll events), so the
@@ -32,7 +36,7 @@ use std::path::{Path, PathBuf};
 pub use frame::{I420, LumaRef, Yuv};
 
 use playrack_scrcpy::control_msg::{
-    AKEY_EVENT_ACTION_DOWN, AKEYCODE_BACK, AKEYCODE_F12, AKEYCODE_HOME,
+    AKEY_EVENT_ACTION_DOWN, AKEYCODE_BACK, AKEYCODE_DEL, AKEYCODE_F12, AKEYCODE_HOME,
     AMOTION_EVENT_ACTION_CANCEL, AMOTION_EVENT_ACTION_DOWN, AMOTION_EVENT_ACTION_MOVE,
     AMOTION_EVENT_ACTION_UP,
 };
@@ -247,6 +251,7 @@ pub struct Game {
     last_home_us: Option<u64>,
     last_text_us: Option<u64>,
     typed_text: String,
+    text_dirty: bool,
     keys: Vec<(u8, i32)>,
 }
 
@@ -268,6 +273,7 @@ impl Game {
             last_home_us: None,
             last_text_us: None,
             typed_text: String::new(),
+            text_dirty: false,
             keys: Vec::new(),
         }
     }
@@ -301,9 +307,15 @@ impl Game {
         self.probe_toggled_at
     }
 
-    /// Text received through INJECT_TEXT (and printable key events are not added).
+    /// The text field: text received through INJECT_TEXT, less what DEL took back (printable
+    /// key events are not added).
     pub fn typed_text(&self) -> &str {
         &self.typed_text
+    }
+
+    /// True once after the text field changed: the caller should save it.
+    pub fn take_text_dirty(&mut self) -> bool {
+        std::mem::take(&mut self.text_dirty)
     }
 
     /// Every key event received: (action, keycode).
@@ -379,6 +391,11 @@ impl Game {
             }
             AKEYCODE_BACK => self.last_back_us = Some(now_us),
             AKEYCODE_HOME => self.last_home_us = Some(now_us),
+            AKEYCODE_DEL => {
+                if self.typed_text.pop().is_some() {
+                    self.text_dirty = true;
+                }
+            }
             _ => {}
         }
     }
@@ -391,6 +408,7 @@ impl Game {
     /// Text typed through the virtual keyboard.
     pub fn text(&mut self, text: &str, now_us: u64) {
         self.typed_text.push_str(text);
+        self.text_dirty = !text.is_empty() || self.text_dirty;
         self.last_text_us = Some(now_us);
     }
 
@@ -493,8 +511,8 @@ impl Game {
     }
 }
 
-/// The tap counter's file: `<files_dir>/taps`, one decimal number. The caller gives the app's
-/// files directory (`<data>/data/<pkg>/files`).
+/// The game's files in the app's files directory (`<data>/data/<pkg>/files`): the tap
+/// counter (`taps`, one decimal number) and the text field (`text_field`, UTF-8).
 #[derive(Debug, Clone)]
 pub struct TapStore {
     path: PathBuf,
@@ -527,13 +545,28 @@ impl TapStore {
 
     /// Saves the count atomically (write a temporary file, then rename).
     pub fn save(&self, taps: u64) -> io::Result<()> {
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let tmp = self.path.with_extension("tmp");
-        std::fs::write(&tmp, format!("{taps}\n"))?;
-        std::fs::rename(&tmp, &self.path)
+        write_atomically(&self.path, format!("{taps}\n").as_bytes())
     }
+
+    /// The text field's file.
+    pub fn text_path(&self) -> PathBuf {
+        self.path.with_file_name("text_field")
+    }
+
+    /// Saves the text field's content atomically.
+    pub fn save_text(&self, text: &str) -> io::Result<()> {
+        write_atomically(&self.text_path(), text.as_bytes())
+    }
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`.
+fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
 }
 
 #[cfg(test)]
@@ -654,6 +687,25 @@ mod tests {
         a.render(&mut fa, 0);
         b.render(&mut fb, 0);
         assert_ne!(fa.u, fb.u);
+    }
+
+    #[test]
+    fn the_text_field_takes_text_and_backspace_and_is_saved_as_utf8() {
+        let mut g = game();
+        assert!(!g.take_text_dirty());
+        g.text("你好", 0);
+        g.text("中文", 1);
+        assert!(g.take_text_dirty());
+        assert!(!g.take_text_dirty(), "once");
+        g.key(AKEY_EVENT_ACTION_DOWN, AKEYCODE_DEL, 2);
+        g.key(1, AKEYCODE_DEL, 3); // the UP does nothing
+        assert_eq!(g.typed_text(), "你好中");
+        assert!(g.take_text_dirty());
+        let dir = tempfile::tempdir().unwrap();
+        let store = TapStore::new(dir.path());
+        store.save_text(g.typed_text()).unwrap();
+        assert_eq!(std::fs::read_to_string(store.text_path()).unwrap(), "你好中");
+        assert_eq!(store.text_path(), dir.path().join("text_field"));
     }
 
     #[test]

@@ -151,7 +151,7 @@ impl DeviceHooks for GameHooks {
             }
             InputEvent::Text(t) => game.text(t, now),
         }
-        screen.persist_taps();
+        screen.persist();
     }
 }
 

@@ -174,8 +174,8 @@ impl DeviceScreen {
         &self.clipboard
     }
 
-    /// Saves the tap count if it changed.
-    pub fn persist_taps(&mut self) {
+    /// Saves the tap count and the text field if they changed.
+    pub fn persist(&mut self) {
         if self.game.take_taps_dirty()
             && let Some(store) = &self.store
             && let Err(e) = store.save(self.game.taps())
@@ -183,6 +183,15 @@ impl DeviceScreen {
             tracing::warn!(
                 "could not save the tap counter to {}: {e}",
                 store.path().display()
+            );
+        }
+        if self.game.take_text_dirty()
+            && let Some(store) = &self.store
+            && let Err(e) = store.save_text(self.game.typed_text())
+        {
+            tracing::warn!(
+                "could not save the text field to {}: {e}",
+                store.text_path().display()
             );
         }
     }
@@ -623,8 +632,14 @@ fn handle_control(shared: &Shared, msg: ControlMsg) -> Option<DeviceMsg> {
     match msg {
         ControlMsg::InjectKeycode {
             action, keycode, ..
-        } => screen.game.key(action, keycode, now),
-        ControlMsg::InjectText { text } => screen.game.text(&text, now),
+        } => {
+            screen.game.key(action, keycode, now);
+            screen.persist();
+        }
+        ControlMsg::InjectText { text } => {
+            screen.game.text(&text, now);
+            screen.persist();
+        }
         ControlMsg::InjectTouchEvent {
             action,
             pointer_id,
@@ -633,7 +648,7 @@ fn handle_control(shared: &Shared, msg: ControlMsg) -> Option<DeviceMsg> {
         } => {
             if let Some((x, y)) = map_position(shared, &position, display) {
                 screen.game.touch(action, pointer_id, x, y, now);
-                screen.persist_taps();
+                screen.persist();
             }
         }
         ControlMsg::InjectScrollEvent {

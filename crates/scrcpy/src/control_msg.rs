@@ -57,6 +57,8 @@ pub const AMOTION_EVENT_BUTTON_PRIMARY: u32 = 1;
 pub const AKEYCODE_HOME: i32 = 3;
 pub const AKEYCODE_BACK: i32 = 4;
 pub const AKEYCODE_ENTER: i32 = 66;
+/// Backspace.
+pub const AKEYCODE_DEL: i32 = 67;
 pub const AKEYCODE_F12: i32 = 131;
 /// `AMETA_SHIFT_ON | AMETA_SHIFT_LEFT_ON`, as in scrcpy's test.
 pub const AMETA_SHIFT_ON: i32 = 0x01;
