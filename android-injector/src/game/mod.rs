@@ -704,7 +704,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = TapStore::new(dir.path());
         store.save_text(g.typed_text()).unwrap();
-        assert_eq!(std::fs::read_to_string(store.text_path()).unwrap(), "你好中");
+        assert_eq!(
+            std::fs::read_to_string(store.text_path()).unwrap(),
+            "你好中"
+        );
         assert_eq!(store.text_path(), dir.path().join("text_field"));
     }
 
