@@ -391,11 +391,7 @@ impl Game {
             }
             AKEYCODE_BACK => self.last_back_us = Some(now_us),
             AKEYCODE_HOME => self.last_home_us = Some(now_us),
-            AKEYCODE_DEL => {
-                if self.typed_text.pop().is_some() {
-                    self.text_dirty = true;
-                }
-            }
+            AKEYCODE_DEL => self.text_dirty |= self.typed_text.pop().is_some(),
             _ => {}
         }
     }
