@@ -651,6 +651,8 @@ fn help_explains_every_option() {
     let flags = [
         ("config", "PLAYRACK_CONFIG"),
         ("listen", "PLAYRACK_LISTEN"),
+        ("tls-cert", "PLAYRACK_TLS_CERT"),
+        ("tls-key", "PLAYRACK_TLS_KEY"),
         ("data-dir", "PLAYRACK_DATA_DIR"),
         ("database-url", "DATABASE_URL"),
         ("package-store", "PLAYRACK_PACKAGE_STORE"),
