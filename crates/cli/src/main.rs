@@ -245,14 +245,27 @@ fn signed_in() -> Result<(Api, Credentials), CliError> {
     Ok((api, creds))
 }
 
+/// The id of the one of `path`'s items that `name` names (`names` gives an item's id and its
+/// other name), or a usage error pointing at the list.
+async fn resolve<T: serde::de::DeserializeOwned>(
+    api: &Api,
+    path: &str,
+    what: &str,
+    name: &str,
+    names: impl Fn(&T) -> (&str, &str),
+) -> Result<String, CliError> {
+    let items: Vec<T> = api.all(path).await?;
+    items
+        .iter()
+        .map(&names)
+        .find(|(id, other)| *id == name || *other == name)
+        .map(|(id, _)| id.to_owned())
+        .ok_or_else(|| CliError::Usage(format!("no {what} `{name}`: see `playrack {what}s list`")))
+}
+
 /// A game by id (`gam_…`) or slug.
 async fn game_id(api: &Api, game: &str) -> Result<String, CliError> {
-    let games: Vec<Game> = api.all("/v1/games").await?;
-    games
-        .into_iter()
-        .find(|g| g.id == game || g.slug == game)
-        .map(|g| g.id)
-        .ok_or_else(|| CliError::Usage(format!("no game `{game}`: see `playrack games list`")))
+    resolve(api, "/v1/games", "game", game, |g: &Game| (&g.id, &g.slug)).await
 }
 
 fn read_password(from_stdin: bool) -> Result<String, CliError> {
@@ -702,12 +715,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
 
 /// A board by id (`brd_…`) or serial.
 async fn board_id(api: &Api, board: &str) -> Result<String, CliError> {
-    let boards: Vec<Board> = api.all("/v1/boards").await?;
-    boards
-        .into_iter()
-        .find(|b| b.id == board || b.serial == board)
-        .map(|b| b.id)
-        .ok_or_else(|| CliError::Usage(format!("no board `{board}`: see `playrack boards list`")))
+    resolve(api, "/v1/boards", "board", board, |b: &Board| {
+        (&b.id, &b.serial)
+    })
+    .await
 }
 
 /// A wire enum's name as the API spells it (`draining`, `online`).

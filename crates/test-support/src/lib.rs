@@ -132,19 +132,7 @@ impl Ctl {
             .execute(&state.db.pool)
             .await
             .expect("seed operator");
-        let running = array_controller::serve(state).await.expect("serve");
-        let url = running.url();
-        let mut ctl = Ctl {
-            backend,
-            running: Some(running),
-            url,
-            http: client_for(&config),
-            dir,
-            config,
-            op: String::new(),
-        };
-        ctl.op = ctl.login(ROOT_EMAIL, PASSWORD).await;
-        ctl
+        Self::serve(backend, state, config, dir).await
     }
 
     /// A controller over a database that exists already (a restored backup, say): nothing is
@@ -153,6 +141,16 @@ impl Ctl {
         let state = array_controller::build_state(config.clone())
             .await
             .expect("controller state");
+        Self::serve(backend, state, config, dir).await
+    }
+
+    /// Serves `state` and signs the operator admin in.
+    async fn serve(
+        backend: &'static str,
+        state: array_controller::state::AppState,
+        config: Config,
+        dir: tempfile::TempDir,
+    ) -> Ctl {
         let running = array_controller::serve(state).await.expect("serve");
         let mut ctl = Ctl {
             backend,
