@@ -204,6 +204,11 @@ async fn a_tenant_signs_in_uploads_resumes_publishes_deploys_and_links() {
     // Deploy: a board of the room copies the package and reports, the CLI follows.
     let board = TestAgent::enrol(&ctl.http, &ctl.url, &enrolment, "RK-CLI-1").await;
     let (mut ws, _) = board.connect(vec![]).await;
+    let (http, deployment, token) = (
+        ctl.http.clone(),
+        format!("{}/v1/versions/{version_id}/deployment", ctl.url),
+        t.clone(),
+    );
     let copier = tokio::spawn(async move {
         let AgentCommand::SyncPackage { sha256, .. } =
             agent::command(&mut ws, |c| matches!(c, AgentCommand::SyncPackage { .. })).await
@@ -224,7 +229,27 @@ async fn a_tenant_signs_in_uploads_resumes_publishes_deploys_and_links() {
                 },
             )
             .await;
-            tokio::time::sleep(Duration::from_millis(700)).await;
+            // The controller has the report before the next one goes.
+            let deadline = std::time::Instant::now() + Duration::from_secs(20);
+            loop {
+                let d: Deployment = http
+                    .get(&deployment)
+                    .bearer_auth(&token)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                if d.rooms[0].state == state && d.rooms[0].progress_percent == pct {
+                    break;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the report of {state:?} {pct}%"
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
         }
         ws
     });
