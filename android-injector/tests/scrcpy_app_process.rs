@@ -322,7 +322,8 @@ async fn tap_counter_survives_a_tar_of_the_app_data_into_a_fresh_device() {
 
 /// `list_encoders=true` prints the device's encoders the way scrcpy's server logs them and
 /// exits without opening a socket; a board without the hardware encoder lists only Android's
-/// software one; asking for an encoder the device lacks fails as the server does.
+/// software one, a ROM without either lists none; asking for an encoder the device lacks (or
+/// for the default one where there is none) fails as the server does.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_lists_its_encoders_and_refuses_one_it_lacks() {
     use playrack_scrcpy::encoders::{self, EncoderKind, HW_AVC, SW_AVC};
@@ -385,4 +386,33 @@ async fn the_server_lists_its_encoders_and_refuses_one_it_lacks() {
             assert_eq!(code, 1, "the missing hardware encoder is refused: {err}");
         }
     }
+
+    // A ROM with no H.264 encoder at all lists none and cannot start a video stream with the
+    // server's default, as `MediaCodec.createEncoderByType` fails on such a device.
+    let dir = tempfile::tempdir().unwrap();
+    let d = device(dir.path());
+    install(&d);
+    push_jar(&d);
+    d.props.set(encoders::HW_ENCODER_PROPERTY, "0").unwrap();
+    d.props.set(encoders::SW_ENCODER_PROPERTY, "0").unwrap();
+    let (code, out, _) = sh(&d, &format!("{server} list_encoders=true")).await;
+    assert_eq!(code, 0);
+    assert!(encoders::parse_list(&out).is_empty(), "{out}");
+    let (code, _, err) = sh(&d, &format!("{server} tunnel_forward=true")).await;
+    assert_eq!(code, 1);
+    assert!(
+        err.starts_with("[server] ERROR: Could not create default video encoder for h264\n"),
+        "{err}"
+    );
+    assert!(
+        d.sockets().connect("scrcpy").is_err(),
+        "no socket without an encoder"
+    );
+    // Listing needs no encoder.
+    let (code, _, err) = sh(
+        &d,
+        &format!("{server} video=false audio=false list_encoders=true"),
+    )
+    .await;
+    assert_eq!((code, err.as_str()), (0, ""));
 }

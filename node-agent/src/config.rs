@@ -32,6 +32,10 @@ pub const DEFAULT_DOCKER_IMAGE: &str = "playrack/virtual-device:dev";
 #[derive(Debug, Parser, Default)]
 #[command(name = "node-agent", version, about, long_about = None)]
 pub struct Args {
+    /// What to do (default: run the agent).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// A TOML file with any of the options below (keys in snake_case).
     #[arg(long, env = "PLAYRACK_AGENT_CONFIG")]
     pub config: Option<PathBuf>,
@@ -197,6 +201,23 @@ pub struct Args {
     /// any play, whose TURN allocation refreshes with them).
     #[arg(long, env = "PLAYRACK_AGENT_TURN_TTL_SECS")]
     pub turn_ttl_secs: Option<u64>,
+}
+
+/// What `node-agent` does besides running the agent.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Check this board with its configuration: runtime and image, kernel, limits, disk, adb,
+    /// then one throwaway instance — boot, injector, encoders, a few frames encoded and
+    /// decoded, an input round trip. Prints what fails and how to fix it; exits 1 if anything
+    /// failed. Give the agent's options before `doctor` (or in the file or environment).
+    Doctor {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Seconds the instance may take to boot and answer adb.
+        #[arg(long, default_value_t = 60)]
+        boot_timeout_secs: u64,
+    },
 }
 
 /// Which runtime driver runs the instances.

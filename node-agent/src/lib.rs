@@ -30,6 +30,8 @@
 //!   metrics.
 //! - [`logtail`]: the agent's own recent log lines, kept in memory for the console.
 //! - [`agent`]: ties them together and executes the controller's commands.
+//! - [`doctor`]: `node-agent doctor` — checks a board end to end with one throwaway instance
+//!   and says what fails and how to fix it.
 //!
 //! Start reading at [`agent::Agent`], then [`link::Link`] and [`play::prepare`].
 
@@ -37,6 +39,7 @@ pub mod adb;
 pub mod agent;
 pub mod archive;
 pub mod config;
+pub mod doctor;
 pub mod http;
 pub mod ice;
 pub mod link;

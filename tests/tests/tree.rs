@@ -1,7 +1,7 @@
 //! The shape of the tree, checked: the shared crates and the portal have no module import loop
 //! (modules import one way, so each can be read before the ones that use it), and the node
-//! agent links the protocol crates, not the virtual device (no openh264, libopus or rsa in its
-//! normal dependencies).
+//! agent links the protocol crates, not the virtual device (no android-injector, libopus or
+//! rsa in its normal dependencies; openh264 only for `node-agent doctor`'s decode check).
 //!
 //! The import graph is read from the sources as text: a module `a` uses its sibling `b` when it
 //! names `crate::…::b` or `super::b` outside comments and outside its `#[cfg(test)] mod tests`.
@@ -255,13 +255,7 @@ fn the_agent_links_the_protocols_not_the_virtual_device() {
     for needed in ["playrack-scrcpy", "playrack-adb-proto", "str0m"] {
         assert!(names.contains(needed), "node-agent links {needed}");
     }
-    for absent in [
-        "android-injector",
-        "openh264",
-        "opus",
-        "rsa",
-        "playrack-test-support",
-    ] {
+    for absent in ["android-injector", "opus", "rsa", "playrack-test-support"] {
         assert!(
             !names.contains(absent),
             "node-agent's normal dependencies include {absent}"

@@ -68,6 +68,10 @@ struct Args {
     /// listed and usable).
     #[arg(long, env = "PLAYRACK_NO_HW_ENCODER")]
     no_hw_encoder: bool,
+    /// Start as a ROM without Android's software H.264 encoder (with `--no-hw-encoder`: a
+    /// board that can encode no video at all).
+    #[arg(long, env = "PLAYRACK_NO_SW_ENCODER")]
+    no_sw_encoder: bool,
     /// redroid boot arguments: androidboot.redroid_width=…, _height, _fps, _dpi (others ignored).
     #[arg(trailing_var_arg = true)]
     boot_args: Vec<String>,
@@ -142,11 +146,22 @@ async fn main() -> anyhow::Result<()> {
     // The scrcpy-compatible server (`app_process … com.genymobile.scrcpy.Server`) and the
     // synthetic game, started by `am start` / `monkey`.
     let _screen = android_injector::scrcpy::app_process::install(&device);
-    let hw = if args.no_hw_encoder { "0" } else { "1" };
-    device
-        .props
-        .set(playrack_scrcpy::encoders::HW_ENCODER_PROPERTY, hw)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    for (property, missing) in [
+        (
+            playrack_scrcpy::encoders::HW_ENCODER_PROPERTY,
+            args.no_hw_encoder,
+        ),
+        (
+            playrack_scrcpy::encoders::SW_ENCODER_PROPERTY,
+            args.no_sw_encoder,
+        ),
+    ] {
+        let value = if missing { "0" } else { "1" };
+        device
+            .props
+            .set(property, value)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.listen, args.adb_port))
         .await
         .with_context(|| format!("binding {}:{}", args.listen, args.adb_port))?;

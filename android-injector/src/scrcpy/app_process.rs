@@ -206,6 +206,8 @@ async fn app_process(mut ctx: Context, screen: SharedScreen) -> i32 {
     let options = launch.options;
     let device = ctx.device.clone();
     let has_hw = device.props.get(encoders::HW_ENCODER_PROPERTY).as_deref() != Some("0");
+    let has_sw = device.props.get(encoders::SW_ENCODER_PROPERTY).as_deref() != Some("0");
+    let video_encoders = encoders::video_encoders(has_hw, has_sw);
     let model = device.config().identity.model.clone();
     if options.list_encoders
         || options.list_displays
@@ -232,10 +234,7 @@ async fn app_process(mut ctx: Context, screen: SharedScreen) -> i32 {
             "Device: [Playrack] Playrack {model} (Android {release})"
         ));
         if options.list_encoders {
-            info(&encoders::list_message(
-                "video",
-                &encoders::video_encoders(has_hw),
-            ));
+            info(&encoders::list_message("video", &video_encoders));
             info(&encoders::list_message(
                 "audio",
                 &encoders::audio_encoders(),
@@ -257,13 +256,22 @@ async fn app_process(mut ctx: Context, screen: SharedScreen) -> i32 {
         ctx.out(out).await;
         return 0;
     }
-    if let Some(wanted) = &options.video_encoder {
-        let all = encoders::video_encoders(has_hw);
-        if !all.iter().any(|e| &e.name == wanted) {
-            // SurfaceEncoder.createMediaCodec: Ln.e(...) and a ConfigurationException.
+    if options.video {
+        // SurfaceEncoder.createMediaCodec: Ln.e(...) and a ConfigurationException, for a
+        // named encoder the device lacks and for a device with no encoder of the codec.
+        let missing = match &options.video_encoder {
+            Some(wanted) if !video_encoders.iter().any(|e| &e.name == wanted) => {
+                Some(format!("Video encoder '{wanted}' for h264 not found"))
+            }
+            None if video_encoders.is_empty() => {
+                Some("Could not create default video encoder for h264".to_owned())
+            }
+            _ => None,
+        };
+        if let Some(message) = missing {
             ctx.err(format!(
-                "[server] ERROR: Video encoder '{wanted}' for h264 not found\n{}\n",
-                encoders::list_message("video", &all)
+                "[server] ERROR: {message}\n{}\n",
+                encoders::list_message("video", &video_encoders)
             ))
             .await;
             return 1;

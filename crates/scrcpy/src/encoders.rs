@@ -3,10 +3,10 @@
 //! [`list_message`] writes the list the way the server logs it, and [`parse_list`] reads it back
 //! on the client (the node agent chooses an instance's encoder from it).
 //!
-//! The virtual device offers Android's software H.264 encoder (`c2.android.avc.encoder`) and,
-//! unless it was started as a board without one (`ro.playrack.hw_encoder=0`), a vendor
-//! hardware encoder ([`HW_AVC`]); both produce the same real H.264 here. Audio is Opus
-//! (`c2.android.opus.encoder`).
+//! The virtual device offers Android's software H.264 encoder (`c2.android.avc.encoder`) and a
+//! vendor hardware encoder ([`HW_AVC`]); both produce the same real H.264 here. Either can be
+//! missing, as on a board whose ROM lacks it: `ro.playrack.hw_encoder=0` takes the hardware one
+//! away, `ro.playrack.sw_encoder=0` the software one. Audio is Opus (`c2.android.opus.encoder`).
 
 /// The virtual device's hardware H.264 encoder.
 pub const HW_AVC: &str = "c2.playrack.avc.encoder";
@@ -16,6 +16,8 @@ pub const SW_AVC: &str = "c2.android.avc.encoder";
 pub const SW_OPUS: &str = "c2.android.opus.encoder";
 /// The read-only property that says whether the board has the hardware encoder (`0`: no).
 pub const HW_ENCODER_PROPERTY: &str = "ro.playrack.hw_encoder";
+/// The read-only property that says whether the ROM has Android's software H.264 encoder.
+pub const SW_ENCODER_PROPERTY: &str = "ro.playrack.sw_encoder";
 
 /// Where an encoder runs (`MediaCodecInfo.isSoftwareOnly` / `isHardwareAccelerated`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,8 +48,8 @@ pub struct Encoder {
     pub vendor: bool,
 }
 
-/// The virtual device's video encoders (the hardware one first when the board has it).
-pub fn video_encoders(has_hw: bool) -> Vec<Encoder> {
+/// The virtual device's video encoders (the hardware one first), those the board has.
+pub fn video_encoders(has_hw: bool, has_sw: bool) -> Vec<Encoder> {
     let mut v = Vec::new();
     if has_hw {
         v.push(Encoder {
@@ -57,12 +59,14 @@ pub fn video_encoders(has_hw: bool) -> Vec<Encoder> {
             vendor: true,
         });
     }
-    v.push(Encoder {
-        codec: "h264".into(),
-        name: SW_AVC.into(),
-        kind: EncoderKind::Software,
-        vendor: false,
-    });
+    if has_sw {
+        v.push(Encoder {
+            codec: "h264".into(),
+            name: SW_AVC.into(),
+            kind: EncoderKind::Software,
+            vendor: false,
+        });
+    }
     v
 }
 
@@ -129,7 +133,7 @@ mod tests {
 
     #[test]
     fn the_list_reads_back_as_it_is_written() {
-        let msg = list_message("video", &video_encoders(true));
+        let msg = list_message("video", &video_encoders(true, true));
         assert_eq!(
             msg.lines().nth(1).unwrap(),
             format!(
@@ -137,11 +141,12 @@ mod tests {
                 format!("    --video-codec=h264 --video-encoder={HW_AVC}")
             )
         );
-        assert_eq!(parse_list(&msg), video_encoders(true));
+        assert_eq!(parse_list(&msg), video_encoders(true, true));
         assert_eq!(
-            parse_list(&list_message("video", &video_encoders(false))),
-            video_encoders(false)
+            parse_list(&list_message("video", &video_encoders(false, true))),
+            video_encoders(false, true)
         );
+        assert!(parse_list(&list_message("video", &video_encoders(false, false))).is_empty());
         // scrcpy before 3.0 quoted the name and had no kind: read as software.
         let old = "[server] INFO: List of video encoders:\n    --video-codec=h264 --video-encoder='OMX.rk.video_encoder.avc'\n";
         assert_eq!(parse_list(old)[0].name, "OMX.rk.video_encoder.avc");

@@ -40,6 +40,15 @@ pub struct DockerDriver {
     agent: String,
     /// Host directory holding each instance's `/data`.
     root: PathBuf,
+    /// How long a container may take until its adbd answers.
+    boot_timeout: Duration,
+}
+
+/// What the engine says about the configured image.
+#[derive(Debug, Clone)]
+pub struct ImageFacts {
+    pub architecture: String,
+    pub labels: HashMap<String, String>,
 }
 
 impl DockerDriver {
@@ -57,7 +66,55 @@ impl DockerDriver {
             privileged,
             agent,
             root,
+            boot_timeout: BOOT_TIMEOUT,
         })
+    }
+
+    /// The same driver with another boot deadline.
+    pub fn with_boot_timeout(mut self, timeout: Duration) -> DockerDriver {
+        self.boot_timeout = timeout;
+        self
+    }
+
+    /// The engine's version, if it answers.
+    pub async fn engine_version(&self) -> anyhow::Result<String> {
+        let v = self
+            .docker
+            .version()
+            .await
+            .context("asking the Docker engine its version")?;
+        Ok(v.version.unwrap_or_else(|| "(unknown)".into()))
+    }
+
+    /// The configured image as the engine has it; `None` when it is not on this machine.
+    pub async fn image(&self) -> anyhow::Result<Option<ImageFacts>> {
+        match self.docker.inspect_image(&self.image).await {
+            Ok(i) => Ok(Some(ImageFacts {
+                architecture: i.architecture.unwrap_or_default(),
+                labels: i.config.and_then(|c| c.labels).unwrap_or_default(),
+            })),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("inspecting image {}", self.image)),
+        }
+    }
+
+    /// The last `lines` lines the instance's container wrote (for an error report).
+    pub async fn logs(&self, id: &str, lines: usize) -> String {
+        use futures_util::StreamExt;
+        let options = bollard::query_parameters::LogsOptions {
+            stdout: true,
+            stderr: true,
+            tail: lines.to_string(),
+            ..Default::default()
+        };
+        let mut out = String::new();
+        let mut stream = self.docker.logs(&self.container_name(id), Some(options));
+        while let Some(Ok(chunk)) = stream.next().await {
+            out.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
+        }
+        out
     }
 
     /// The container's name: unique per board and instance.
@@ -144,7 +201,7 @@ impl Runtime for DockerDriver {
             .start_container(&name, None)
             .await
             .with_context(|| format!("starting container {name}"))?;
-        let deadline = Instant::now() + BOOT_TIMEOUT;
+        let deadline = Instant::now() + self.boot_timeout;
         loop {
             if let Some(port) = self.host_port(&name).await? {
                 let addr = SocketAddr::from(([127, 0, 0, 1], port));
@@ -158,8 +215,13 @@ impl Runtime for DockerDriver {
                 }
             }
             if Instant::now() > deadline {
+                let logs = self.logs(id, 5).await;
                 let _ = self.remove(id).await;
-                bail!("container {name}: adbd did not answer within {BOOT_TIMEOUT:?}");
+                bail!(
+                    "container {name}: adbd did not answer on {ADB_PORT} within {:?} (its last lines: {:?})",
+                    self.boot_timeout,
+                    logs.trim()
+                );
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
