@@ -187,3 +187,17 @@ with tarfile.open(fileobj=pax, mode="w", format=tarfile.PAX_FORMAT) as t:
     info.size = 1
     t.addfile(info, io.BytesIO(b"z"))
 put("archive_check", "pax", pax.getvalue())
+
+
+# --- topology files (first byte: 0 CSV, 1 YAML) -----------------------------------------------
+CSV_HEADER = b"region,room,instance_cap,shared_volume,probe_url,placement,array,serial,model,capacity\n"
+put("topology_file", "csv", b"\x00" + CSV_HEADER
+    + b"east,hz-1,64,rsync://10.0.0.2/packages,http://10.0.0.3:7700/probe,spread,rack-a,RK-1,RK3588,hd-60=8;sd-30=16\n"
+    + b"east,hz-1,,,,,rack-a,RK-2,RK3588,hd-60=8\n"
+    + b"west,sz-1,8,/mnt/v,http://10.1.0.3:7700/probe,binpack,,,,\n")
+put("topology_file", "csv-quoted", b"\x00" + CSV_HEADER
+    + b'"east","hz 1","4","/mnt/v","http://p/probe","","rack, a","RK-1","RK3588","hd-60=1"\n')
+put("topology_file", "csv-bad-row", b"\x00" + CSV_HEADER + b"east,hz-1\n")
+put("topology_file", "yaml", b"\x01regions:\n  - name: east\n    rooms:\n      - name: hz-1\n        instance_cap: 4\n        shared_volume: /mnt/v\n        probe_url: http://p/probe\n        placement: binpack\n        arrays:\n          - name: rack-a\n            boards:\n              - { serial: RK-1, model: RK3588, capacity: { hd-60: 8 } }\n")
+put("topology_file", "json", b'\x01{"regions":[{"name":"east","rooms":[{"name":"hz-1","instance_cap":4,"shared_volume":"/v","probe_url":"http://p","arrays":[]}]}]}')
+put("topology_file", "yaml-anchors", b"\x01regions:\n  - &r { name: a, rooms: [] }\n  - *r\n")

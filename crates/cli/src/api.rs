@@ -159,18 +159,25 @@ impl Api {
 
     /// Every item of a paged list.
     pub async fn all<T: DeserializeOwned>(&self, path: &str) -> Result<Vec<T>, CliError> {
+        self.all_with(path, &[]).await
+    }
+
+    /// Every item of a paged list filtered by query parameters (encoded here).
+    pub async fn all_with<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Vec<T>, CliError> {
         let mut out = Vec::new();
-        let mut cursor: Option<String> = None;
-        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut query = query.to_vec();
         loop {
-            let url = match &cursor {
-                Some(c) => format!("{path}{sep}cursor={c}"),
-                None => path.to_owned(),
-            };
-            let page: playrack_wire::api::Page<T> = self.get(&url).await?;
+            let page: playrack_wire::api::Page<T> = self.get_with(path, &query).await?;
             out.extend(page.items);
             match page.next_cursor {
-                Some(c) => cursor = Some(c),
+                Some(c) => {
+                    query.retain(|(k, _)| *k != "cursor");
+                    query.push(("cursor", c));
+                }
                 None => return Ok(out),
             }
         }

@@ -5,8 +5,12 @@
 //! resumable with progress ([`upload`]); deployments show each room's progress.
 
 mod api;
+mod archives;
+mod operator;
+mod output;
 mod progress;
 mod store;
+mod topology_file;
 mod upload;
 
 use std::io::{BufRead, IsTerminal};
@@ -16,17 +20,17 @@ use std::time::{Duration, Instant};
 use clap::{Parser, Subcommand};
 use playrack_wire::api::*;
 use reqwest::Method;
-use serde::Serialize;
 
 use api::{Api, CliError, refused};
+use output::{show, spelled, table};
 use store::Credentials;
 
 const EXIT_CODES: &str = "Exit codes: 0 done, 1 unexpected failure, 2 bad usage, 3 not signed in \
 or not allowed, 4 not found, 5 refused (validation, conflict, a failed upload or deployment), \
 6 controller unreachable or failing.";
 
-/// Playrack from the command line: sign in, then manage games, versions, deployments and
-/// try-play links.
+/// Playrack from the command line: sign in, then manage games, versions, deployments,
+/// try-play links and saves; operators also specs, orders, the topology, boards and plays.
 #[derive(Debug, Parser)]
 #[command(name = "playrack", version, about, after_help = EXIT_CODES)]
 struct Cli {
@@ -89,6 +93,18 @@ enum Cmd {
     /// Plays under way.
     #[command(subcommand)]
     Sessions(SessionsCmd),
+    /// Players' saves.
+    #[command(subcommand)]
+    Archives(archives::ArchivesCmd),
+    /// Specs: the display, bit rates, reservation and price tenants buy (operators).
+    #[command(subcommand)]
+    Specs(operator::SpecsCmd),
+    /// Orders: the concurrency tenants bought.
+    #[command(subcommand)]
+    Orders(operator::OrdersCmd),
+    /// Regions, rooms, arrays and boards: import them from a file, show the tree (operators).
+    #[command(subcommand)]
+    Topology(operator::TopologyCmd),
     /// Usage and its amounts, by day, game and spec.
     Usage {
         /// Start (inclusive): `YYYY-MM-DD` or RFC 3339. Default: 30 days before `--to`.
@@ -114,6 +130,30 @@ enum BoardsCmd {
     },
     /// Gives a drained board plays again.
     Undrain { board: String },
+    /// Lists a board's Android instances.
+    Instances { board: String },
+    /// Runs a shell command in one of a board's instances (audited) and prints its output;
+    /// exits 5 if the command fails. Put `--` before a command with options of its own.
+    Shell {
+        /// The board's id or serial.
+        board: String,
+        /// The instance (default: the board's only one).
+        #[arg(long)]
+        instance: Option<String>,
+        /// Seconds the command may run (1–600).
+        #[arg(long, default_value_t = 30)]
+        timeout_secs: u32,
+        /// The command and its arguments, joined by spaces for Android's shell.
+        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+        command: Vec<String>,
+    },
+    /// Prints the last lines of a board agent's own log.
+    Log {
+        board: String,
+        /// How many lines (1–2000).
+        #[arg(long, default_value_t = 200)]
+        lines: u32,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -205,41 +245,7 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-/// Prints `value` as JSON (with `--json`) or as `human` says.
-fn show<T: Serialize>(json: bool, value: &T, human: impl FnOnce(&T)) {
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(value).expect("wire types serialize")
-        );
-    } else {
-        human(value);
-    }
-}
-
-/// Rows as aligned columns under a header.
-fn table(header: &[&str], rows: Vec<Vec<String>>) {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for r in &rows {
-        for (w, c) in widths.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let line = |cells: Vec<String>| {
-        let padded: Vec<String> = cells
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        println!("{}", padded.join("  ").trim_end());
-    };
-    line(header.iter().map(|h| h.to_string()).collect());
-    for r in rows {
-        line(r);
-    }
-}
-
-fn signed_in() -> Result<(Api, Credentials), CliError> {
+pub(crate) fn signed_in() -> Result<(Api, Credentials), CliError> {
     let creds = Credentials::load()?.ok_or(CliError::NotSignedIn)?;
     let api = Api::new(&creds.url, Some(creds.token.clone()), creds.ca.as_deref())?;
     Ok((api, creds))
@@ -247,7 +253,7 @@ fn signed_in() -> Result<(Api, Credentials), CliError> {
 
 /// The id of the one of `path`'s items that `name` names (`names` gives an item's id and its
 /// other name), or a usage error pointing at the list.
-async fn resolve<T: serde::de::DeserializeOwned>(
+pub(crate) async fn resolve<T: serde::de::DeserializeOwned>(
     api: &Api,
     path: &str,
     what: &str,
@@ -264,7 +270,7 @@ async fn resolve<T: serde::de::DeserializeOwned>(
 }
 
 /// A game by id (`gam_…`) or slug.
-async fn game_id(api: &Api, game: &str) -> Result<String, CliError> {
+pub(crate) async fn game_id(api: &Api, game: &str) -> Result<String, CliError> {
     resolve(api, "/v1/games", "game", game, |g: &Game| (&g.id, &g.slug)).await
 }
 
@@ -601,7 +607,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             let (board, status) = match cmd {
                 BoardsCmd::Drain { board } => (board, BoardStatus::Draining),
                 BoardsCmd::Undrain { board } => (board, BoardStatus::Active),
-                BoardsCmd::List => unreachable!("the arm matches drain and undrain only"),
+                _ => unreachable!("the arm matches drain and undrain only"),
             };
             let id = board_id(&api, &board).await?;
             let b: Board = api
@@ -617,6 +623,20 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             show(json, &b, |b| {
                 println!("board {} is {}", b.serial, spelled(&b.status))
             });
+        }
+        Cmd::Archives(cmd) => archives::run(cmd, json).await?,
+        Cmd::Specs(cmd) => operator::specs(cmd, json).await?,
+        Cmd::Orders(cmd) => operator::orders(cmd, json).await?,
+        Cmd::Topology(cmd) => operator::topology(cmd, json).await?,
+        Cmd::Boards(BoardsCmd::Instances { board }) => operator::instances(&board, json).await?,
+        Cmd::Boards(BoardsCmd::Shell {
+            board,
+            instance,
+            timeout_secs,
+            command,
+        }) => operator::shell(&board, instance, command, timeout_secs, json).await?,
+        Cmd::Boards(BoardsCmd::Log { board, lines }) => {
+            operator::agent_log(&board, lines, json).await?
         }
         Cmd::Sessions(SessionsCmd::List) => {
             let (api, _) = signed_in()?;
@@ -714,19 +734,11 @@ async fn run(cli: Cli) -> Result<(), CliError> {
 }
 
 /// A board by id (`brd_…`) or serial.
-async fn board_id(api: &Api, board: &str) -> Result<String, CliError> {
+pub(crate) async fn board_id(api: &Api, board: &str) -> Result<String, CliError> {
     resolve(api, "/v1/boards", "board", board, |b: &Board| {
         (&b.id, &b.serial)
     })
     .await
-}
-
-/// A wire enum's name as the API spells it (`draining`, `online`).
-fn spelled<T: Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 /// Polls the deployment until every room is ready (or one failed, or `wait` is over), saying

@@ -329,6 +329,298 @@ async fn a_tenant_signs_in_uploads_resumes_publishes_deploys_and_links() {
     ctl.stop().await;
 }
 
+/// What an operator runs the platform with: specs, a topology imported from CSV and YAML (all
+/// or nothing; a bad row named by its line), orders, a board's instances, shell and agent log
+/// (the board answers through its agent link), and saves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_manages_specs_topology_orders_boards_and_saves() {
+    let ctl = Ctl::start("sqlite").await;
+    let (tenant, _) = ctl.tenant("Acme").await;
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let login = [
+        "login",
+        "--url",
+        &ctl.url,
+        "--email",
+        playrack_test_support::ROOT_EMAIL,
+        "--password-stdin",
+    ];
+    let (code, _, err) = run(h, &login, &format!("{PASSWORD}\n")).await;
+    assert_eq!(code, Some(0), "{err}");
+
+    // Specs.
+    let create_spec = [
+        "specs",
+        "create",
+        "sd-30",
+        "--name",
+        "SD 30",
+        "--size",
+        "360x640",
+        "--fps",
+        "30",
+        "--bitrate",
+        "500-2000",
+        "--cpu-millis",
+        "1000",
+        "--memory-mb",
+        "1024",
+        "--price",
+        "0.02",
+    ];
+    let (code, out, err) = run(h, &create_spec, "").await;
+    assert_eq!(code, Some(0), "{out} {err}");
+    assert!(
+        out.contains("360x640@30") && out.contains("0.0200"),
+        "{out}"
+    );
+    let (code, out, _) = run(h, &["specs", "list", "--json"], "").await;
+    assert_eq!(code, Some(0));
+    let specs: Vec<Spec> = serde_json::from_str(&out).unwrap();
+    let sd = specs.iter().find(|s| s.id == "sd-30").expect("created");
+    assert_eq!(
+        (sd.price_per_minute_micros, sd.bitrate_max_kbps),
+        (20_000, 2000)
+    );
+    let (code, _, err) = run(h, &["specs", "update", "sd-30", "--price", "0.025"], "").await;
+    assert_eq!(code, Some(0), "{err}");
+    let (code, _, err) = run(
+        h,
+        &[
+            "specs",
+            "create",
+            "x",
+            "--size",
+            "wide",
+            "--fps",
+            "30",
+            "--bitrate",
+            "1-2",
+            "--price",
+            "1",
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--size \"wide\" is not WIDTHxHEIGHT"), "{err}");
+
+    // The topology from a CSV: a bad row is named and nothing is imported.
+    let (east, west) = (ctl.volume("east-1"), ctl.volume("west-1"));
+    let header = "region,room,instance_cap,shared_volume,probe_url,array,serial,model,capacity\n";
+    let good = format!(
+        "{header}east,hz-1,16,{east},http://127.0.0.1:7700/probe,rack-a,RK-T-1,RK3588,sd-30=8\n\
+         east,hz-1,,,,rack-a,RK-T-2,RK3588,sd-30=8\n\
+         west,sz-1,8,{west},http://127.0.0.1:7701/probe,rack-b,RK-T-3,RK3588,sd-30=4\n"
+    );
+    let csv = h.join("boards.csv");
+    std::fs::write(
+        &csv,
+        format!("{good}west,sz-1,,,,rack-b,RK-T-4,RK3588,sd-30:4\n"),
+    )
+    .unwrap();
+    let (code, _, err) = run(h, &["topology", "import", csv.to_str().unwrap()], "").await;
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("line 5") && err.contains("sd-30:4"), "{err}");
+    let (code, out, _) = run(h, &["boards", "list", "--json"], "").await;
+    assert_eq!(code, Some(0));
+    assert_eq!(serde_json::from_str::<Vec<Board>>(&out).unwrap().len(), 0);
+    std::fs::write(&csv, &good).unwrap();
+    let (code, out, err) = run(
+        h,
+        &["topology", "import", "--dry-run", csv.to_str().unwrap()],
+        "",
+    )
+    .await;
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.contains("2 region(s), 2 room(s), 2 array(s), 3 board(s); nothing imported"),
+        "{out}"
+    );
+    let (code, out, err) = run(h, &["topology", "import", csv.to_str().unwrap()], "").await;
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("9 created, 0 updated"), "{out}");
+    // The same boards again from YAML: updated, nothing created twice.
+    let yaml = h.join("boards.yaml");
+    std::fs::write(
+        &yaml,
+        format!(
+            "regions:\n  - name: east\n    rooms:\n      - name: hz-1\n        instance_cap: 32\n        shared_volume: {east}\n        probe_url: http://127.0.0.1:7700/probe\n        arrays:\n          - name: rack-a\n            boards:\n              - {{ serial: RK-T-1, model: RK3588S, capacity: {{ sd-30: 6 }} }}\n"
+        ),
+    )
+    .unwrap();
+    let (code, out, err) = run(
+        h,
+        &["topology", "import", yaml.to_str().unwrap(), "--json"],
+        "",
+    )
+    .await;
+    assert_eq!(code, Some(0), "{err}");
+    let report: ImportReport = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        report,
+        ImportReport {
+            created: 0,
+            updated: 2
+        },
+        "the room and the board changed"
+    );
+    let (code, out, _) = run(h, &["topology", "show"], "").await;
+    assert_eq!(code, Some(0));
+    assert!(
+        out.contains("east (") && out.contains("  hz-1 (") && out.contains("cap 32"),
+        "{out}"
+    );
+    assert!(
+        out.contains("      RK-T-1 RK3588S") && out.contains("[sd-30=6]"),
+        "{out}"
+    );
+
+    // Orders: sold by tenant and region name, listed, cancelled.
+    let (code, out, err) = run(
+        h,
+        &[
+            "orders",
+            "create",
+            "--tenant",
+            "Acme",
+            "--spec",
+            "sd-30",
+            "--region",
+            "east",
+            "--concurrency",
+            "4",
+            "--until",
+            "2030-01-01",
+            "--json",
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(code, Some(0), "{out} {err}");
+    let order: Order = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (order.tenant_id.as_str(), order.concurrency),
+        (tenant.id.as_str(), 4)
+    );
+    assert_eq!(order.valid_until.to_string(), "2030-01-01T00:00:00.000Z");
+    let (code, out, _) = run(h, &["orders", "list", "--tenant", "Acme"], "").await;
+    assert_eq!(code, Some(0));
+    assert!(out.contains(&order.id) && out.contains("active"), "{out}");
+    let (code, out, err) = run(h, &["orders", "cancel", &order.id], "").await;
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("cancelled"), "{out}");
+    let (code, _, err) = run(
+        h,
+        &[
+            "orders",
+            "create",
+            "--tenant",
+            "Nobody",
+            "--spec",
+            "sd-30",
+            "--region",
+            "east",
+            "--concurrency",
+            "1",
+            "--until",
+            "2030-01-01",
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("no tenant `Nobody`"), "{err}");
+
+    // A board: its instances, a shell command in its only instance, its agent's log.
+    let room = ctl
+        .room_at(&ctl.region("north").await.id, "n-1", &ctl.volume("n-1"))
+        .await;
+    let enrolment = ctl.enrolment_token(&room.id).await;
+    let board = TestAgent::enrol(&ctl.http, &ctl.url, &enrolment, "RK-SHELL-1").await;
+    let (mut ws, _) = board
+        .connect(vec![agent::instance("i-7", InstanceState::Warm)])
+        .await;
+    let (code, out, _) = run(h, &["boards", "instances", "RK-SHELL-1"], "").await;
+    assert_eq!(code, Some(0));
+    assert!(out.contains("i-7") && out.contains("warm"), "{out}");
+    let answer = tokio::spawn(async move {
+        for (reply, exit_code) in [("Playrack Virtual Device\n", 0), ("not found\n", 1)] {
+            let (id, command) = loop {
+                match agent::recv(&mut ws).await.expect("a command") {
+                    playrack_wire::agent::ControllerMessage::Command {
+                        id,
+                        command:
+                            AgentCommand::Shell {
+                                instance_id,
+                                command,
+                                ..
+                            },
+                    } => {
+                        assert_eq!(instance_id, "i-7");
+                        break (id, command);
+                    }
+                    _ => continue,
+                }
+            };
+            assert!(command.starts_with("getprop "), "{command}");
+            agent::send(
+                &mut ws,
+                &AgentMessage::ShellOutput {
+                    command_id: id,
+                    stream: playrack_wire::agent::OutputStream::Stdout,
+                    data: reply.into(),
+                    exit_code: Some(exit_code),
+                },
+            )
+            .await;
+        }
+        ws
+    });
+    let (code, out, err) = run(
+        h,
+        &[
+            "boards",
+            "shell",
+            "RK-SHELL-1",
+            "getprop",
+            "ro.product.model",
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(
+        (code, out.as_str()),
+        (Some(0), "Playrack Virtual Device\n"),
+        "{err}"
+    );
+    let (code, out, err) = run(
+        h,
+        &["boards", "shell", "RK-SHELL-1", "--", "getprop", "-x"],
+        "",
+    )
+    .await;
+    assert_eq!(code, Some(5), "a failing command is a refusal: {err}");
+    assert_eq!(out, "not found\n");
+    assert!(err.contains("exited with status 1"), "{err}");
+    let _ws = answer.await.unwrap();
+    let (code, _, err) = run(h, &["boards", "shell", "RK-T-1", "ls"], "").await;
+    assert_eq!(code, Some(5), "an offline board: {err}");
+    assert!(
+        err.contains("BOARD_NOT_CONNECTED") || err.contains("no instance"),
+        "{err}"
+    );
+
+    // Saves: none yet; a missing one is not found.
+    let (code, out, _) = run(h, &["archives", "list"], "").await;
+    assert_eq!(code, Some(0));
+    assert!(out.starts_with("ID") && out.contains("PINNED"), "{out}");
+    let (code, _, err) = run(h, &["archives", "pin", "arc_nothing"], "").await;
+    assert_eq!(code, Some(4), "{err}");
+    ctl.stop().await;
+}
+
 #[test]
 fn help_shows_the_commands_and_what_exit_codes_mean() {
     let home = tempfile::tempdir().unwrap();
@@ -340,6 +632,10 @@ fn help_shows_the_commands_and_what_exit_codes_mean() {
         "versions",
         "deploy",
         "links",
+        "archives",
+        "specs",
+        "orders",
+        "topology",
         "Exit codes",
     ] {
         assert!(out.contains(word), "{word} in {out}");

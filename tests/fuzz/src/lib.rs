@@ -5,7 +5,9 @@
 //! The node agent itself is not a dependency: it would bring WebRTC (aws-lc), Docker and HTTP
 //! client stacks into every fuzz build for minutes of CI time. The three files below depend
 //! only on crates this one has (`playrack-wire`, `playrack-scrcpy`, `playrack-apk`, `tar`,
-//! `flate2`, `anyhow`), so `#[path]` compiles exactly the code the agent runs.
+//! `flate2`, `anyhow`), so `#[path]` compiles exactly the code the agent runs. The CLI's
+//! topology file reader comes the same way (with `csv` and `serde_norway`), without the CLI's
+//! HTTP client.
 
 #![allow(dead_code)]
 
@@ -20,6 +22,10 @@ pub mod signaling;
 /// The save-archive member check (`node-agent/src/archive/members.rs`).
 #[path = "../../../node-agent/src/archive/members.rs"]
 pub mod archive_members;
+
+/// Topology files operators import: CSV rows or a YAML document (`crates/cli/src/topology_file.rs`).
+#[path = "../../../crates/cli/src/topology_file.rs"]
+pub mod topology_file;
 
 /// Splits `data` into pieces of 1–23 bytes whose sizes follow from `seed`, so incremental
 /// decoders see every kind of fragmentation a socket can produce.
