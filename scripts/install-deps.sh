@@ -52,7 +52,7 @@ if ! command -v cargo-fuzz >/dev/null 2>&1; then
   echo "install-deps: installing cargo-fuzz" >&2
   cargo install cargo-fuzz --locked
 fi
-packages=(postgresql adb aapt apksigner zipalign android-framework-res nasm libopus-dev pkg-config rsync docker.io chromium ffmpeg fonts-dejavu-core iproute2 python3 coturn)
+packages=(postgresql adb aapt apksigner zipalign android-framework-res nasm libopus-dev pkg-config rsync docker.io chromium ffmpeg fonts-dejavu-core iproute2 python3 coturn docker-compose openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -101,18 +101,38 @@ fn compose_uses(uses: &mut Uses) {
         services.len() >= 6,
         "postgres, two controllers, the portal, two boards"
     );
-    for (name, svc) in services {
-        let name = name.as_str().unwrap();
-        let image = svc["image"].as_str().unwrap_or_default().to_owned();
-        let Some(bin) = binary_of(&image) else {
-            continue; // postgres
-        };
-        uses.images.insert(image.clone());
-        let at = format!("compose.yaml service {name}");
-        for (k, _) in svc["environment"].as_mapping().into_iter().flatten() {
-            uses.env(bin, k.as_str().unwrap(), &at);
+    // The file and its overlays (compose.tls.yaml, …): an overlay's service may not name its
+    // image; its name says which binary it runs.
+    let overlays = files(&deploy(), &["yaml"])
+        .into_iter()
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.starts_with("compose.") && name != "compose.yaml"
+        })
+        .collect::<Vec<_>>();
+    assert!(overlays.len() >= 2, "the TLS and local-images overlays");
+    for path in std::iter::once(path).chain(overlays) {
+        let doc = yaml_documents(&path).remove(0);
+        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+        for (name, svc) in doc["services"].as_mapping().expect("services") {
+            let name = name.as_str().unwrap();
+            assert!(
+                services.contains_key(name),
+                "{file}: service {name} is not in compose.yaml"
+            );
+            let image = svc["image"].as_str().unwrap_or_default().to_owned();
+            let Some(bin) = binary_of(&image).or_else(|| binary_of(name)) else {
+                continue; // postgres
+            };
+            if !image.is_empty() {
+                uses.images.insert(image.clone());
+            }
+            let at = format!("{file} service {name}");
+            for (k, _) in svc["environment"].as_mapping().into_iter().flatten() {
+                uses.env(bin, k.as_str().unwrap(), &at);
+            }
+            uses.args(bin, &svc["command"], &at);
         }
-        uses.args(bin, &svc["command"], &at);
     }
 }
 

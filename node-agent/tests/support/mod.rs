@@ -139,6 +139,12 @@ pub fn controller_binary() -> PathBuf {
     workspace_binary(&BUILT, "array-controller", "array-controller")
 }
 
+/// The debug `portal` binary, brought up to date once per test binary.
+pub fn portal_binary() -> PathBuf {
+    static BUILT: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
+    workspace_binary(&BUILT, "portal", "portal")
+}
+
 /// A debug binary of another crate of the workspace, brought up to date once per test binary
 /// (`built` remembers it): `CARGO_BIN_EXE_*` names only this crate's binaries, and cargo does
 /// not rebuild other crates' for this crate's tests; an up-to-date build is a no-op.
