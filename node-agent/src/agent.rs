@@ -287,7 +287,8 @@ impl Agent {
             .with_telemetry({
                 let board = board.clone();
                 move || board.last.lock().unwrap().clone()
-            }),
+            })
+            .with_metrics_token(config.metrics_token.as_deref()),
         );
         let (link, mut commands, link_task) = shell::spawn(
             &config.controller_url,

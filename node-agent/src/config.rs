@@ -201,6 +201,11 @@ pub struct Args {
     /// any play, whose TURN allocation refreshes with them).
     #[arg(long, env = "PLAYRACK_AGENT_TURN_TTL_SECS")]
     pub turn_ttl_secs: Option<u64>,
+
+    /// A token `/metrics` asks for (`Authorization: Bearer <token>`); without one, `/metrics`
+    /// answers only scrapes from this machine.
+    #[arg(long, env = "PLAYRACK_AGENT_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 }
 
 /// What `node-agent` does besides running the agent.
@@ -270,6 +275,7 @@ struct FileConfig {
     turn: Option<Vec<String>>,
     turn_secret: Option<String>,
     turn_ttl_secs: Option<u64>,
+    metrics_token: Option<String>,
 }
 
 /// The merged configuration.
@@ -315,6 +321,8 @@ pub struct Config {
     /// The TURN REST API secret (see the flag).
     pub turn_secret: Option<String>,
     pub turn_ttl: std::time::Duration,
+    /// What `/metrics` asks for (see the flag).
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -363,6 +371,7 @@ impl Config {
             turn: Vec::new(),
             turn_secret: None,
             turn_ttl: crate::ice::DEFAULT_TURN_TTL,
+            metrics_token: None,
             data_dir,
         }
     }
@@ -482,6 +491,7 @@ impl Config {
             c.turn = v;
         }
         c.turn_secret = pick!(turn_secret).filter(|s| !s.is_empty());
+        c.metrics_token = pick!(metrics_token).filter(|s| !s.is_empty());
         if let Some(v) = pick!(turn_ttl_secs) {
             c.turn_ttl = std::time::Duration::from_secs(v.max(60));
         }

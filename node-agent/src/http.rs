@@ -1,6 +1,6 @@
 //! The agent's HTTP server: the signaling WebSocket players and spectators open
 //! (`/v1/signal`), the RTT probe clients time before acquiring (`/probe`), `/healthz` and
-//! Prometheus `/metrics`.
+//! Prometheus `/metrics` (for this machine, or for scrapes that send the metrics token).
 //!
 //! A signaling socket's life (the messages are `playrack_wire::signaling`):
 //! 1. the first message must be `hello {token, role}` within [`HELLO_TIMEOUT`]; the
@@ -21,13 +21,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use playrack_wire::agent::{InstanceReport, Telemetry};
 use playrack_wire::signaling::{AgentSignal, ClientSignal, MAX_SIGNALING_MESSAGE_BYTES};
+use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
 use crate::ice::IceConfig;
@@ -57,6 +58,8 @@ pub struct HttpState {
     /// The newest health sample, for `/metrics`.
     pub telemetry: Arc<dyn Fn() -> Option<Telemetry> + Send + Sync>,
     pub metrics: Metrics,
+    /// The SHA-256 of the token `/metrics` asks for; `None`: loopback scrapes only.
+    pub metrics_token: Option<[u8; 32]>,
 }
 
 impl HttpState {
@@ -70,7 +73,14 @@ impl HttpState {
             instances: Arc::new(Vec::new),
             telemetry: Arc::new(|| None),
             metrics,
+            metrics_token: None,
         }
+    }
+
+    /// The token `/metrics` asks for (`None`: it answers loopback scrapes only).
+    pub fn with_metrics_token(mut self, token: Option<&str>) -> HttpState {
+        self.metrics_token = token.map(|t| Sha256::digest(t.as_bytes()).into());
+        self
     }
 
     /// Where `/metrics` reads the board's health from.
@@ -130,7 +140,40 @@ async fn probe() -> Response {
         .into_response()
 }
 
-async fn metrics(State(s): State<HttpState>) -> Response {
+/// Whether a scrape may read `/metrics`: with a token configured, exactly when it sends it
+/// (compared as SHA-256 digests, so the comparison's time says nothing about the token);
+/// without one, exactly when it comes from this machine.
+fn may_scrape(token: Option<&[u8; 32]>, peer: std::net::IpAddr, headers: &HeaderMap) -> bool {
+    let sent = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    match token {
+        Some(token) => sent.is_some_and(|s| Sha256::digest(s.as_bytes()).as_slice() == token),
+        None => peer.is_loopback(),
+    }
+}
+
+async fn metrics(
+    State(s): State<HttpState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    if !may_scrape(s.metrics_token.as_ref(), peer.ip(), &headers) {
+        let detail = match s.metrics_token {
+            Some(_) => "send the metrics token as `Authorization: Bearer <token>`",
+            None => {
+                "metrics are served to this machine only; set PLAYRACK_AGENT_METRICS_TOKEN to scrape from elsewhere"
+            }
+        };
+        let problem = playrack_wire::Problem::new(403, "METRICS_FORBIDDEN", "Forbidden", detail);
+        return (
+            StatusCode::FORBIDDEN,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            serde_json::to_string(&problem).unwrap_or_default(),
+        )
+            .into_response();
+    }
     let relay = s.relay.snapshot();
     let instances = (s.instances)();
     let telemetry = (s.telemetry)();
@@ -337,4 +380,31 @@ async fn signaling_socket(
 /// Binds the HTTP listener; `port` 0 picks a free one.
 pub async fn bind(ip: std::net::IpAddr, port: u16) -> std::io::Result<tokio::net::TcpListener> {
     tokio::net::TcpListener::bind(SocketAddr::new(ip, port)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_are_for_this_machine_or_the_token_holder() {
+        let token: [u8; 32] = Sha256::digest(b"s3cret").into();
+        let (lo, far) = ("127.0.0.1".parse().unwrap(), "203.0.113.9".parse().unwrap());
+        let with = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::AUTHORIZATION, HeaderValue::from_str(v).unwrap());
+            h
+        };
+        let none = HeaderMap::new();
+        assert!(may_scrape(None, lo, &none));
+        assert!(may_scrape(None, "::1".parse().unwrap(), &none));
+        assert!(!may_scrape(None, far, &none));
+        assert!(may_scrape(Some(&token), far, &with("Bearer s3cret")));
+        assert!(
+            !may_scrape(Some(&token), lo, &none),
+            "a token is needed on loopback too"
+        );
+        assert!(!may_scrape(Some(&token), far, &with("Bearer s3cre")));
+        assert!(!may_scrape(Some(&token), far, &with("s3cret")));
+    }
 }

@@ -6,7 +6,8 @@
 //! `array-controller admin create-operator` inside a controller's container; a tenant's APK is
 //! uploaded, published and deployed to the room the boards enrol in; a try-play link is
 //! acquired and a WebRTC player decodes the stream, with signaling over `wss://` to the board's
-//! published port. Then everything is taken down with its volumes.
+//! published port; a board's `/metrics` answers that scrape only with the metrics token. Then
+//! everything is taken down with its volumes.
 //!
 //! The compose file's host ports are fixed (7600, 7601, 7700, 7701, 7702 on 127.0.0.1) and so
 //! is its network (172.31.250.0/24): nothing else on the machine may hold them while it runs.
@@ -32,6 +33,7 @@ use reqwest::{Method, StatusCode};
 use support::{wait_until, workspace};
 
 const OPERATOR: &str = "ops@compose.test";
+const METRICS_TOKEN: &str = "compose-metrics-token";
 
 /// `docker-compose -p PROJECT -f compose.yaml -f compose.tls.yaml -f compose.local-images.yaml`.
 struct Compose {
@@ -174,6 +176,7 @@ async fn the_compose_file_runs_the_platform_over_tls_and_a_link_plays_through_it
             ("PLAYRACK_SECRET_KEY", secret),
             ("PLAYRACK_TAG", tag.clone()),
             ("PLAYRACK_TLS_DIR", tls_dir.to_string_lossy().into_owned()),
+            ("PLAYRACK_METRICS_TOKEN", METRICS_TOKEN.into()),
         ],
         images: ["array-controller", "portal", "node-agent"]
             .iter()
@@ -298,6 +301,24 @@ async fn the_compose_file_runs_the_platform_over_tls_and_a_link_plays_through_it
     );
     ctl.order(&tenant.id, &region.id, 2).await;
     let link = ctl.link(&t, &game.id, Some(600)).await;
+
+    // A board's /metrics, scraped from outside its container: only with the token.
+    let scrape = async |token: Option<&str>| {
+        let mut r = http.get("https://127.0.0.1:7701/metrics");
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        let resp = r.send().await.unwrap();
+        (resp.status(), resp.text().await.unwrap())
+    };
+    let (status, body) = scrape(None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(body.contains("METRICS_FORBIDDEN"), "{body}");
+    let (status, body) = scrape(Some(METRICS_TOKEN)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("playrack_agent_instances"), "{body}");
+    let (status, _) = scrape(Some("wrong")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 
     // The portal serves the link's page over HTTPS.
     let page = http
