@@ -5,8 +5,9 @@
 //! operator's heat map and drain; a queued player promoted onto a full one-slot board; a game
 //! crashed under a player (ended `APP_CRASHED`, the player told and playing again); an
 //! operator watching a play; touch-to-screen latency with and without zero playout delay
-//! (printed, not asserted); a player allowed only TURN relay candidates playing through
-//! Debian's coturn; 中文 composed through an IME reaching the game's text field.
+//! (printed, not asserted); a player in a network namespace of its own, where no board's UDP
+//! port can be reached, playing through Debian's coturn over UDP and TCP; 中文 composed
+//! through an IME reaching the game's text field.
 //!
 //! One stack serves every scenario: this test builds it (2 boards × 2 slots of 360×640@30, plus
 //! a second tenant whose order allows one play at once, a 5-second-trial link, and a third
@@ -15,7 +16,12 @@
 //! environment variables, and fails when node does. Screenshots go to
 //! `<target>/browser-artifacts/`.
 //!
-//! Needs `/usr/bin/chromium` and coturn (`scripts/install-deps.sh`), `tests/browser/node_modules`
+//! The TURN scenario's Chromium runs inside that namespace (`ip netns exec`, through a wrapper
+//! script in `PLAYRACK_NETNS_CHROMIUM`): it reaches coturn on this machine's end of the veth
+//! pair and, through forwarded TCP ports, the portal, the controller and the boards' HTTP
+//! (signaling, probe) at their usual `127.0.0.1` URLs — and nothing else.
+//!
+//! Needs root (the namespace), `/usr/bin/chromium` and coturn (`scripts/install-deps.sh`), `tests/browser/node_modules`
 //! (`npm ci` there; done here when missing) and the SDK bundle `sdk-h5/dist/playrack.js`
 //! (built here when missing). `PLAYRACK_TEST_BROWSER=off` skips the suite with a warning.
 //! `playrack-bench latency` runs this test for Chromium's figure: `PLAYRACK_BROWSER_ONLY` keeps
@@ -127,13 +133,16 @@ async fn the_browser_suite_passes_against_a_demo_stack() {
     options.virtual_device = virtual_device();
     options.sdk_dir = workspace().join("sdk-h5/dist");
     options.apk = playrack_test_support::fixtures::apk("tapper-v1");
-    // The boards offer Debian's coturn, with per-session credentials (the TURN scenario).
+    // The boards offer Debian's coturn, with per-session credentials, where the TURN
+    // scenario's player reaches it: this machine's end of the player's namespace.
+    let netns = playrack_test_support::netns::PlayerNetns::create()
+        .expect("a network namespace for the TURN scenario's player (needs root and iproute2)");
     let secret = format!("browser-{}", std::process::id());
-    let coturn = playrack_test_support::turn::Coturn::start(&secret);
+    let coturn = playrack_test_support::turn::Coturn::start_on(netns.host_ip, &secret);
     options.turn = Some(playrack_tests::demo::TurnOptions {
         urls: vec![
-            format!("turn:127.0.0.1:{}", coturn.port),
-            format!("turn:127.0.0.1:{}?transport=tcp", coturn.port),
+            format!("turn:{}:{}", coturn.ip, coturn.port),
+            format!("turn:{}:{}?transport=tcp", coturn.ip, coturn.port),
         ],
         secret,
     });
@@ -166,6 +175,24 @@ async fn the_browser_suite_passes_against_a_demo_stack() {
         .await
         .expect("a room of one one-slot board");
     eprintln!("browser: stack ready in {:.1?}", started.elapsed());
+    // Inside the namespace: the portal, the controller and every board's HTTP port, by TCP.
+    let port = |url: &str| {
+        url.rsplit(':')
+            .next()
+            .and_then(|p| p.trim_end_matches('/').parse::<u16>().ok())
+    };
+    let mut ports: Vec<u16> = [&stack.portal_url, &stack.controller_url]
+        .iter()
+        .filter_map(|u| port(u))
+        .collect();
+    ports.extend(stack.agents.iter().map(|a| a.agent.http_addr.port()));
+    netns
+        .forward_tcp(&ports)
+        .expect("the stack's TCP ports in the namespace");
+    let netns_chromium = dir.path().join("chromium-in-netns");
+    netns
+        .wrapper(&chromium, &netns_chromium)
+        .expect("the namespace's Chromium wrapper");
 
     let artifacts = target_dir().join("browser-artifacts");
     let _ = std::fs::remove_dir_all(&artifacts);
@@ -223,6 +250,10 @@ async fn the_browser_suite_passes_against_a_demo_stack() {
             artifacts.to_string_lossy().into_owned(),
         ),
         ("PLAYRACK_CHROMIUM", chromium.clone()),
+        (
+            "PLAYRACK_NETNS_CHROMIUM",
+            netns_chromium.to_string_lossy().into_owned(),
+        ),
     ];
     let mut node = tokio::process::Command::new("node");
     node.args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
@@ -239,6 +270,8 @@ async fn the_browser_suite_passes_against_a_demo_stack() {
         artifacts.display()
     );
     stack.stop().await;
+    drop(coturn);
+    drop(netns);
     let status = status
         .unwrap_or_else(|_| panic!("the browser suite ran past {SUITE_TIMEOUT:?}"))
         .expect("run node");

@@ -24,6 +24,7 @@ pub mod agent;
 pub mod figure;
 pub mod fixtures;
 pub mod large_apk;
+pub mod netns;
 pub mod play;
 pub mod sim;
 pub mod tls;

@@ -1,4 +1,4 @@
-//! Debian's coturn for tests: a TURN server on loopback that takes TURN REST API credentials,
+//! Debian's coturn for tests: a TURN server on loopback (or another local address) that takes TURN REST API credentials,
 //! and coturn's own client to check what it accepts.
 
 use std::process::{Child, Command, Stdio};
@@ -8,19 +8,27 @@ use std::time::{Duration, Instant};
 /// `secret` (`use-auth-secret`), relaying to loopback peers; UDP and TCP on one free port.
 pub struct Coturn {
     child: Child,
+    /// Where it listens and relays from.
+    pub ip: std::net::Ipv4Addr,
     pub port: u16,
 }
 
 impl Coturn {
     pub fn start(secret: &str) -> Coturn {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
+        Self::start_on(std::net::Ipv4Addr::LOCALHOST, secret)
+    }
+
+    /// The same, listening and relaying on `ip` (an address of this machine, e.g. its side of
+    /// a test's network namespace).
+    pub fn start_on(ip: std::net::Ipv4Addr, secret: &str) -> Coturn {
+        let port = std::net::TcpListener::bind((ip, 0))
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
         let child = Command::new("turnserver")
+            .arg(format!("--listening-ip={ip}"))
+            .arg(format!("--relay-ip={ip}"))
             .args([
-                "--listening-ip=127.0.0.1",
-                "--relay-ip=127.0.0.1",
                 "--use-auth-secret",
                 "--realm=playrack.test",
                 "--no-cli",
@@ -38,11 +46,11 @@ impl Coturn {
             .spawn()
             .expect("coturn is installed (scripts/install-deps.sh)");
         let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        while std::net::TcpStream::connect((ip, port)).is_err() {
             assert!(Instant::now() < deadline, "coturn did not listen");
             std::thread::sleep(Duration::from_millis(20));
         }
-        Coturn { child, port }
+        Coturn { child, ip, port }
     }
 
     /// Whether coturn allocates a relay for `username`/`password` and relays a few packets
@@ -55,7 +63,7 @@ impl Coturn {
             "-w",
             password,
             "-e",
-            "127.0.0.1",
+            &self.ip.to_string(),
             "-n",
             "3",
             "-m",
@@ -66,7 +74,7 @@ impl Coturn {
             cmd.arg("-t");
         }
         let child = cmd
-            .arg("127.0.0.1")
+            .arg(self.ip.to_string())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -37,10 +37,12 @@ export const CHROMIUM_ARGS = [
 /**
  * Launches Debian's Chromium (playwright-core downloads no browser). Playwright gives every
  * launch a fresh, empty --user-data-dir of its own, and every context its own storage.
+ * `executablePath` runs another program instead (e.g. a wrapper that starts Chromium in a
+ * network namespace).
  */
-export async function launch() {
+export async function launch(executablePath) {
   return chromium.launch({
-    executablePath: process.env.PLAYRACK_CHROMIUM || "/usr/bin/chromium",
+    executablePath: executablePath || process.env.PLAYRACK_CHROMIUM || "/usr/bin/chromium",
     headless: true,
     args: CHROMIUM_ARGS,
     timeout: 60_000,
