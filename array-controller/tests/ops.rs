@@ -1,7 +1,9 @@
 //! Operations and HTTP plumbing, on SQLite and PostgreSQL: health and readiness, Prometheus
 //! metrics, the OpenAPI document, request ids, rate limits per IP and per key, CORS, malformed
 //! bodies; and the binary's `--help`, configuration errors, `--migrate-only`, `admin
-//! create-operator`, its stop on SIGTERM, and `backup` → `restore` of a live controller.
+//! create-operator`, its stop on SIGTERM (an upload in flight is finished then, and resumes
+//! after the restart from the offset acknowledged), and `backup` → `restore` of a live
+//! controller.
 
 use playrack_test_support as support;
 
@@ -1019,4 +1021,198 @@ async fn a_backup_of_a_live_controller_restores_elsewhere_as_it_was() {
         assert_eq!(v.state, version.state);
         restored.stop().await;
     }
+}
+
+/// The controller binary on `port` in `dir` (its data directory below it), once it prints its
+/// URL; the child and the URL.
+fn serve_binary(dir: &Path, port: u16) -> (std::process::Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_array-controller"))
+        .arg("--data-dir")
+        .arg(dir.join("data"))
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(["--shutdown-grace-secs", "10"])
+        .env_clear()
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+    let url = line
+        .strip_prefix("Controller: ")
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .to_owned();
+    (child, url)
+}
+
+/// SIGTERM while an APK upload is in flight loses nothing: the request being received is
+/// finished (the grace period), the controller exits 0, and after a restart the upload goes on
+/// from exactly the offset it acknowledged, to a READY version of the right bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_in_flight_at_sigterm_resumes_after_the_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("pw");
+    std::fs::write(&pw, format!("{}\n", support::PASSWORD)).unwrap();
+    let data = dir.path().join("data");
+    let (code, out, err) = run_binary(
+        dir.path(),
+        &[
+            "--data-dir",
+            data.to_str().unwrap(),
+            "admin",
+            "create-operator",
+            "--email",
+            support::ROOT_EMAIL,
+            "--password-file",
+            pw.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, Some(0), "{out} {err}");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (child, url) = tokio::task::block_in_place(|| serve_binary(dir.path(), port));
+
+    // The binary's API, driven with the suites' helpers.
+    let scratch = tempfile::tempdir().unwrap();
+    let mut ctl = Ctl {
+        backend: "sqlite",
+        running: None,
+        url: url.clone(),
+        http: reqwest::Client::new(),
+        config: array_controller::config::Config::with_data_dir(scratch.path().join("unused")),
+        dir: scratch,
+        op: String::new(),
+    };
+    ctl.op = ctl.login(support::ROOT_EMAIL, support::PASSWORD).await;
+    ctl.specs().await;
+    let (_, t) = ctl.tenant("Acme").await;
+    let game = ctl.game(&t, "tapper").await;
+    let apk = fixture("tapper-v1.apk");
+    let half = apk.len() / 2;
+    let resp = ctl.create_upload(&t, &game.id, apk.len() as u64).await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let up: Upload = resp.json().await.unwrap();
+
+    // The first half goes in one PATCH whose body is still arriving when SIGTERM comes.
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    let body = reqwest::Body::wrap_stream(tokio_stream_from(rx));
+    let patch = ctl
+        .http
+        .patch(format!("{url}/v1/uploads/{}", up.id))
+        .bearer_auth(&t)
+        .header("tus-resumable", "1.0.0")
+        .header("upload-offset", "0")
+        .header("content-type", "application/offset+octet-stream")
+        .header("content-length", half.to_string())
+        .body(body)
+        .send();
+    let patch = tokio::spawn(patch);
+    tx.send(Ok(apk[..half / 2].to_vec())).await.unwrap();
+    // The controller is writing them: the request is under way there.
+    let part = data
+        .join("packages/.incoming")
+        .join(format!("{}.part", up.id));
+    wait_until(
+        "the first bytes at the controller",
+        Duration::from_secs(10),
+        || async { std::fs::metadata(&part).is_ok_and(|m| m.len() >= (half / 2) as u64) },
+    )
+    .await;
+    let stopped = Instant::now();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    // The controller has begun to stop (it takes no new connections) with the body unfinished.
+    wait_until(
+        "the controller to stop listening",
+        Duration::from_secs(10),
+        || async { std::net::TcpStream::connect(("127.0.0.1", port)).is_err() },
+    )
+    .await;
+    tx.send(Ok(apk[half / 2..half].to_vec())).await.unwrap();
+    drop(tx);
+    let resp = patch
+        .await
+        .unwrap()
+        .expect("the PATCH in flight is answered");
+    assert_eq!(
+        resp.status(),
+        StatusCode::NO_CONTENT,
+        "finished in the grace period"
+    );
+    assert_eq!(
+        resp.headers()["upload-offset"].to_str().unwrap(),
+        half.to_string()
+    );
+    let out = tokio::task::block_in_place(|| {
+        support::exit_within(
+            child,
+            Duration::from_secs(15),
+            "the controller after SIGTERM",
+        )
+    });
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stopped.elapsed() < Duration::from_secs(11),
+        "within the grace period"
+    );
+
+    // Restarted on the same data: the upload stands at the acknowledged offset and finishes.
+    let (child, url2) = tokio::task::block_in_place(|| serve_binary(dir.path(), port));
+    assert_eq!(url2, url);
+    assert_eq!(
+        ctl.head_offset(&t, &up.id).await,
+        half as u64,
+        "nothing lost"
+    );
+    let resp = ctl
+        .patch(&t, &up.id, half as u64, apk[half..].to_vec())
+        .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    wait_until(
+        "the version to be checked",
+        Duration::from_secs(30),
+        || async {
+            let v: Version = ctl
+                .get(&format!("/v1/versions/{}", up.version_id), &t)
+                .await;
+            v.state == VersionState::Ready
+        },
+    )
+    .await;
+    let version: Version = ctl
+        .get(&format!("/v1/versions/{}", up.version_id), &t)
+        .await;
+    use sha2::Digest;
+    assert_eq!(
+        version.sha256.as_deref(),
+        Some(hex::encode(sha2::Sha256::digest(&apk)).as_str())
+    );
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let out = tokio::task::block_in_place(|| {
+        support::exit_within(child, Duration::from_secs(15), "the restarted controller")
+    });
+    assert_eq!(out.status.code(), Some(0));
+}
+
+/// A stream of the chunks `rx` delivers, for a request body sent piece by piece.
+fn tokio_stream_from(
+    rx: tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error>>,
+) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> {
+    futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    })
 }
