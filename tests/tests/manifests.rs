@@ -2,7 +2,8 @@
 //! parses; every environment variable the compose file, the Kubernetes manifests and the
 //! systemd units and their example env files give a service is one its binary reads (its
 //! `--help` names it); every flag they pass exists; every image is one of ours with a Dockerfile;
-//! every metric the Prometheus dashboards query is one the code exports.
+//! every metric the Prometheus dashboards query is one the code exports; the systemd units
+//! pass `systemd-analyze verify`.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -323,4 +324,45 @@ fn every_yaml_and_json_file_parses_and_dashboards_query_metrics_that_exist() {
         }
     }
     assert!(queried > 20, "the dashboards query our metrics ({queried})");
+}
+
+/// The systemd units pass `systemd-analyze verify` (no error and no warning), with `ExecStart=`
+/// pointed at the binaries built here instead of `/usr/local/bin` (verify checks the command
+/// is executable).
+#[test]
+fn the_systemd_units_verify() {
+    if std::process::Command::new("systemd-analyze")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("warning: no systemd-analyze here: the units are not verified");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let units = files(&deploy().join("systemd"), &["service"]);
+    assert_eq!(units.len(), 3, "controller, portal, node agent");
+    for unit in units {
+        let name = unit.file_name().unwrap().to_string_lossy().into_owned();
+        let bin = binary_of(&name).expect("a unit of one of ours");
+        let installed = format!("/usr/local/bin/{bin}");
+        let text = std::fs::read_to_string(&unit).unwrap();
+        assert!(text.contains(&installed), "{name} runs {installed}");
+        let built = sibling_binary(bin);
+        let copy = dir.path().join(&name);
+        std::fs::write(&copy, text.replace(&installed, &built.to_string_lossy())).unwrap();
+        let out = std::process::Command::new("systemd-analyze")
+            .arg("verify")
+            .arg(&copy)
+            .output()
+            .unwrap();
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "{name}: {said}");
+        let about_it: Vec<&str> = said.lines().filter(|l| l.contains(&name)).collect();
+        assert!(about_it.is_empty(), "{name}: {about_it:?}");
+    }
 }
