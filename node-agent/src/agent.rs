@@ -263,6 +263,7 @@ impl Agent {
             last: Mutex::new(None),
         });
         let metrics = crate::metrics::Metrics::new();
+        let readiness = http::Readiness::default();
         let http_task = http::serve(
             listener,
             server_tls,
@@ -288,7 +289,8 @@ impl Agent {
                 let board = board.clone();
                 move || board.last.lock().unwrap().clone()
             })
-            .with_metrics_token(config.metrics_token.as_deref()),
+            .with_metrics_token(config.metrics_token.as_deref())
+            .with_readiness(readiness.clone()),
         );
         let (link, mut commands, link_task) = shell::spawn(
             &config.controller_url,
@@ -302,6 +304,16 @@ impl Agent {
             },
             board,
         );
+        readiness.set({
+            let link = link.clone();
+            move || {
+                if link.is_up() {
+                    Ok(())
+                } else {
+                    Err("the controller link is down".into())
+                }
+            }
+        });
         let agent = Arc::new(Agent {
             config,
             pool: pool.clone(),

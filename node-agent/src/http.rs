@@ -1,5 +1,6 @@
 //! The agent's HTTP server: the signaling WebSocket players and spectators open
-//! (`/v1/signal`), the RTT probe clients time before acquiring (`/probe`), `/healthz` and
+//! (`/v1/signal`), the RTT probe clients time before acquiring (`/probe`), `/healthz` (the
+//! process answers), `/readyz` (the board can take plays: its controller link is up) and
 //! Prometheus `/metrics` (for this machine, or for scrapes that send the metrics token).
 //!
 //! A signaling socket's life (the messages are `playrack_wire::signaling`):
@@ -60,6 +61,30 @@ pub struct HttpState {
     pub metrics: Metrics,
     /// The SHA-256 of the token `/metrics` asks for; `None`: loopback scrapes only.
     pub metrics_token: Option<[u8; 32]>,
+    /// What `/readyz` asks.
+    pub readiness: Readiness,
+}
+
+/// Whether the board can take plays, as `/readyz` answers: not until the agent says how to
+/// tell ([`Readiness::set`], once its controller link exists), then as that check says.
+#[derive(Clone, Default)]
+pub struct Readiness(Arc<std::sync::OnceLock<ReadyCheck>>);
+
+type ReadyCheck = Box<dyn Fn() -> Result<(), String> + Send + Sync>;
+
+impl Readiness {
+    /// How to tell from now on (only the first call counts).
+    pub fn set(&self, check: impl Fn() -> Result<(), String> + Send + Sync + 'static) {
+        let _ = self.0.set(Box::new(check));
+    }
+
+    /// Ready, or why not.
+    pub fn check(&self) -> Result<(), String> {
+        match self.0.get() {
+            Some(check) => check(),
+            None => Err("starting".into()),
+        }
+    }
 }
 
 impl HttpState {
@@ -74,7 +99,14 @@ impl HttpState {
             telemetry: Arc::new(|| None),
             metrics,
             metrics_token: None,
+            readiness: Readiness::default(),
         }
+    }
+
+    /// What `/readyz` asks (see [`Readiness`]).
+    pub fn with_readiness(mut self, readiness: Readiness) -> HttpState {
+        self.readiness = readiness;
+        self
     }
 
     /// The token `/metrics` asks for (`None`: it answers loopback scrapes only).
@@ -108,6 +140,7 @@ pub fn router(state: HttpState) -> Router {
         .route("/v1/signal", get(signal))
         .route("/probe", get(probe))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .with_state(state)
 }
@@ -138,6 +171,13 @@ async fn probe() -> Response {
         ],
     )
         .into_response()
+}
+
+async fn readyz(State(s): State<HttpState>) -> Response {
+    match s.readiness.check() {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(why) => (StatusCode::SERVICE_UNAVAILABLE, why).into_response(),
+    }
 }
 
 /// Whether a scrape may read `/metrics`: with a token configured, exactly when it sends it
@@ -406,5 +446,25 @@ mod tests {
         );
         assert!(!may_scrape(Some(&token), far, &with("Bearer s3cre")));
         assert!(!may_scrape(Some(&token), far, &with("s3cret")));
+    }
+
+    #[test]
+    fn readiness_is_starting_until_the_agent_says_how_to_tell() {
+        let r = Readiness::default();
+        assert_eq!(r.check(), Err("starting".into()));
+        let up = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let u = up.clone();
+        r.clone().set(move || {
+            if u.load(std::sync::atomic::Ordering::SeqCst) {
+                Ok(())
+            } else {
+                Err("the controller link is down".into())
+            }
+        });
+        assert_eq!(r.check(), Err("the controller link is down".into()));
+        up.store(true, std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(r.check(), Ok(()));
+        r.set(|| Err("ignored".into()));
+        assert_eq!(r.check(), Ok(()), "only the first check counts");
     }
 }

@@ -302,6 +302,18 @@ async fn the_compose_file_runs_the_platform_over_tls_and_a_link_plays_through_it
     ctl.order(&tenant.id, &region.id, 2).await;
     let link = ctl.link(&t, &game.id, Some(600)).await;
 
+    for port in [7701, 7702] {
+        let ready = http
+            .get(format!("https://127.0.0.1:{port}/readyz"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            ready.status(),
+            StatusCode::OK,
+            "board on {port}: its link is up"
+        );
+    }
     // A board's /metrics, scraped from outside its container: only with the token.
     let scrape = async |token: Option<&str>| {
         let mut r = http.get("https://127.0.0.1:7701/metrics");

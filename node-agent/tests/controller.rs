@@ -237,6 +237,14 @@ async fn the_agent_enrols_and_its_board_is_online_with_telemetry() {
     assert_eq!(b.model, "RK3588");
     assert_eq!(b.agent_version.as_deref(), Some(node_agent::AGENT_VERSION));
     assert!(running.agent.link().is_up());
+    let readyz = reqwest::get(format!("http://{}/readyz", running.agent.http_addr))
+        .await
+        .unwrap();
+    assert_eq!(
+        readyz.status(),
+        reqwest::StatusCode::OK,
+        "ready once the link is up"
+    );
 
     // The connection drops (the proxy cuts it): the link notices and comes back by itself.
     let mut link = running.agent.link().clone();
