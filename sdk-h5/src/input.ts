@@ -6,7 +6,13 @@
  * starts in a black bar is ignored; a tracked pointer that leaves the picture is clamped to
  * its edge.
  */
-import { MAX_POINTERS, type InputMessageTouch, type TouchPhase } from "./generated/wire.js";
+import {
+  MAX_POINTERS,
+  MAX_SCROLL_NOTCHES,
+  type InputMessageScroll,
+  type InputMessageTouch,
+  type TouchPhase,
+} from "./generated/wire.js";
 
 /** The element's box on the page (getBoundingClientRect). */
 export interface Rect {
@@ -92,6 +98,38 @@ export interface Geometry {
   videoWidth: number;
   videoHeight: number;
   rotation?: Rotation;
+}
+
+/** A wheel event, as much of it as the mapping needs (`WheelEvent`'s fields). */
+export interface WheelSample {
+  clientX: number;
+  clientY: number;
+  deltaX: number;
+  deltaY: number;
+  /** 0 pixels, 1 lines, 2 pages (`WheelEvent.deltaMode`). */
+  deltaMode: number;
+}
+
+/** Pixels, lines and pages per wheel notch (a notch scrolls 100 px or 3 lines in browsers). */
+const PER_NOTCH = [100, 3, 1];
+
+/**
+ * A wheel turn over the picture as a `scroll` message: at the pointer's normalised position,
+ * in notches (the browser's `deltaY` grows downwards, Android's vertical scroll upwards), each
+ * axis clamped to ±MAX_SCROLL_NOTCHES. Null outside the picture or for a turn of nothing.
+ */
+export function wheelToScroll(ev: WheelSample, g: Geometry): InputMessageScroll | null {
+  const at = normalisePoint(ev.clientX, ev.clientY, g.rect, g.videoWidth, g.videoHeight, g.rotation ?? 0);
+  if (!at || !at.inside) return null;
+  const per = PER_NOTCH[ev.deltaMode] ?? 100;
+  const notches = (d: number) => {
+    const n = Math.max(-MAX_SCROLL_NOTCHES, Math.min(MAX_SCROLL_NOTCHES, d / per));
+    return Math.round(n * 100) / 100 || 0;
+  };
+  const h = notches(ev.deltaX);
+  const v = notches(-ev.deltaY);
+  if (h === 0 && v === 0) return null;
+  return { t: "scroll", x: at.x, y: at.y, h, v };
 }
 
 /**

@@ -10,6 +10,7 @@ import { aborted, realClock, sleep, withTimeout, type Clock } from "./clock.js";
 import { Emitter } from "./emitter.js";
 import { PlayrackError, SdkCode, asPlayrackError } from "./errors.js";
 import {
+  MAX_CLIPBOARD_BYTES,
   MAX_INPUT_MESSAGE_BYTES,
   MAX_LATENCY_MS,
   type AcquireRequest,
@@ -20,7 +21,7 @@ import {
   type LinkCard,
   type Ticket,
 } from "./generated/wire.js";
-import { TouchTracker, type Rotation } from "./input.js";
+import { TouchTracker, wheelToScroll, type Rotation } from "./input.js";
 import { imeToMessages, keyToMessages, textMessages } from "./keys.js";
 import { addRemoteCandidate, negotiate, type PeerFactory } from "./peer.js";
 import { runProbes, type ProbeFrame } from "./probe.js";
@@ -234,6 +235,11 @@ export class Player {
         if (this.options.keyboard === false || this._state !== "playing") return;
         for (const m of imeToMessages(ev)) this.send(m);
       },
+      wheel: (ev, g) => {
+        if (this._state !== "playing") return;
+        const m = wheelToScroll(ev, g);
+        if (m) this.send(m);
+      },
       gesture: () => {
         if (this.userMuted === undefined) this.view.setMuted(false);
       },
@@ -352,6 +358,16 @@ export class Player {
    */
   showKeyboard(): void {
     this.view.showKeyboard();
+  }
+
+  /**
+   * Puts `text` on the device's clipboard (what the player copied on their side, a gift code);
+   * with `paste`, also pastes it into the game's focused field. False when it is longer than
+   * MAX_CLIPBOARD_BYTES (UTF-8) or the input channel is not open.
+   */
+  setClipboard(text: string, { paste = false }: { paste?: boolean } = {}): boolean {
+    if (new TextEncoder().encode(text).length > MAX_CLIPBOARD_BYTES) return false;
+    return this.send({ t: "clipboard", text, paste });
   }
 
   /** Types text into the focused Android field (split into messages the agent accepts). */

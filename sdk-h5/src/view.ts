@@ -6,7 +6,7 @@
  * `keys.ts`. Everything the player needs from the page goes through the {@link View}
  * interface, so the player runs in Node tests with a fake view.
  */
-import type { Geometry, PointerSample, Rotation } from "./input.js";
+import type { Geometry, PointerSample, Rotation, WheelSample } from "./input.js";
 import type { ImeSample, KeySample } from "./keys.js";
 import { isLit, meanLuma, probeSampleRect } from "./probe.js";
 
@@ -16,6 +16,8 @@ export interface InputHandlers {
   key(ev: KeySample): boolean;
   /** A finished IME composition or soft-keyboard text (see `imeToMessages`). */
   ime(ev: ImeSample): void;
+  /** A wheel (or trackpad) turn over the video. */
+  wheel(ev: WheelSample, g: Geometry): void;
   /** Any user gesture (for the audio autoplay policy). */
   gesture(): void;
   /** Pointers must be released (focus lost). */
@@ -209,7 +211,16 @@ export function createDomView(container: HTMLElement, rotation: Rotation = 0): V
         // Sent: the field starts empty again (never while the IME still composes in it).
         if (!composing) typing.value = "";
       };
+      // Turning the wheel over the game scrolls the game, not the page.
+      const wheel = (e: WheelEvent) => {
+        e.preventDefault();
+        h.wheel(
+          { clientX: e.clientX, clientY: e.clientY, deltaX: e.deltaX, deltaY: e.deltaY, deltaMode: e.deltaMode },
+          geometry(),
+        );
+      };
       const listeners: [EventTarget, string, EventListener][] = [
+        [video, "wheel", wheel as EventListener],
         [video, "pointerdown", pointer("down") as EventListener],
         [video, "pointermove", pointer("move") as EventListener],
         [video, "pointerup", pointer("up") as EventListener],

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { containRect, normalisePoint, TouchTracker, type Geometry } from "../src/input.js";
+import { containRect, normalisePoint, TouchTracker, wheelToScroll, type Geometry } from "../src/input.js";
 
 test("a portrait video in a landscape box is pillarboxed", () => {
   // 720×1280 video in 1000×500: scale 500/1280, width 281.25, bars of 359.375 each side
@@ -109,4 +109,26 @@ test("pressure is sent only when the device reports a real one; cancelAll releas
     ],
   );
   assert.equal(t.active, 0);
+});
+
+test("a wheel turn over the picture scrolls there, in notches, up for a wheel turned away", () => {
+  // 720×1280 video filling a 360×640 element at the page's origin
+  const g: Geometry = { rect: { left: 0, top: 0, width: 360, height: 640 }, videoWidth: 720, videoHeight: 1280 };
+  assert.deepEqual(
+    wheelToScroll({ clientX: 180, clientY: 160, deltaX: 0, deltaY: 100, deltaMode: 0 }, g),
+    { t: "scroll", x: 0.5, y: 0.25, h: 0, v: -1 },
+  );
+  // lines and pages, sideways, clamped to ±16 notches
+  assert.deepEqual(
+    wheelToScroll({ clientX: 0, clientY: 0, deltaX: 6, deltaY: -3, deltaMode: 1 }, g),
+    { t: "scroll", x: 0, y: 0, h: 2, v: 1 },
+  );
+  assert.deepEqual(
+    wheelToScroll({ clientX: 360, clientY: 640, deltaX: 0, deltaY: 40, deltaMode: 2 }, g),
+    { t: "scroll", x: 1, y: 1, h: 0, v: -16 },
+  );
+  // nothing turned, outside the picture, no picture yet
+  assert.equal(wheelToScroll({ clientX: 10, clientY: 10, deltaX: 0, deltaY: 0, deltaMode: 0 }, g), null);
+  assert.equal(wheelToScroll({ clientX: 500, clientY: 10, deltaX: 0, deltaY: 100, deltaMode: 0 }, g), null);
+  assert.equal(wheelToScroll({ clientX: 10, clientY: 10, deltaX: 0, deltaY: 100, deltaMode: 0 }, { ...g, videoWidth: 0 }), null);
 });

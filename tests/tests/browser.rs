@@ -7,7 +7,8 @@
 //! operator watching a play; touch-to-screen latency with and without zero playout delay
 //! (printed, not asserted); a player in a network namespace of its own, where no board's UDP
 //! port can be reached, playing through Debian's coturn over UDP and TCP; 中文 composed
-//! through an IME reaching the game's text field.
+//! through an IME reaching the game's text field; the wheel scrolling the game and pasted
+//! clipboard text reaching its field.
 //!
 //! One stack serves every scenario: this test builds it (2 boards × 2 slots of 360×640@30, plus
 //! a second tenant whose order allows one play at once, a 5-second-trial link, and a third

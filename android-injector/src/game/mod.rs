@@ -21,6 +21,9 @@
 //!   like an Android `EditText` with focus; its content is written by the caller through
 //!   [`TapStore`] (`<data>/data/<pkg>/files/text_field`, UTF-8), so what a player typed — 中文
 //!   through an IME included — can be read back over adb. It is not drawn (no font here).
+//!   SET_CLIPBOARD with paste pastes into it, as into a focused `EditText`.
+//! - **scroll position**: wheel notches received in all, kept as a list keeps its position
+//!   and saved the same way (`files/scroll`, `H V`).
 //!
 //! The background (hue, band width, band direction) is seeded from a hash of the package name,
 //! so two games look different; the bands scroll with time (and with scroll events), so the
@@ -252,6 +255,7 @@ pub struct Game {
     last_text_us: Option<u64>,
     typed_text: String,
     text_dirty: bool,
+    scroll_dirty: bool,
     keys: Vec<(u8, i32)>,
 }
 
@@ -274,6 +278,7 @@ impl Game {
             last_text_us: None,
             typed_text: String::new(),
             text_dirty: false,
+            scroll_dirty: false,
             keys: Vec::new(),
         }
     }
@@ -316,6 +321,16 @@ impl Game {
     /// True once after the text field changed: the caller should save it.
     pub fn take_text_dirty(&mut self) -> bool {
         std::mem::take(&mut self.text_dirty)
+    }
+
+    /// Wheel notches received in all, (horizontal, vertical).
+    pub fn scrolled(&self) -> (f32, f32) {
+        self.scroll
+    }
+
+    /// True once after a scroll: the caller should save the position.
+    pub fn take_scroll_dirty(&mut self) -> bool {
+        std::mem::take(&mut self.scroll_dirty)
     }
 
     /// Every key event received: (action, keycode).
@@ -408,10 +423,12 @@ impl Game {
         self.last_text_us = Some(now_us);
     }
 
-    /// Scroll notches move the background bands.
+    /// Scroll notches move the background bands; the game keeps its scroll position as a
+    /// list would (saved by the caller, see [`TapStore::save_scroll`]).
     pub fn scroll(&mut self, hscroll: f32, vscroll: f32) {
         self.scroll.0 += hscroll;
         self.scroll.1 += vscroll;
+        self.scroll_dirty |= hscroll != 0.0 || vscroll != 0.0;
     }
 
     /// Renders the next frame at `frame`'s size and advances the frame number.
@@ -553,6 +570,16 @@ impl TapStore {
     pub fn save_text(&self, text: &str) -> io::Result<()> {
         write_atomically(&self.text_path(), text.as_bytes())
     }
+
+    /// The scroll position's file.
+    pub fn scroll_path(&self) -> PathBuf {
+        self.path.with_file_name("scroll")
+    }
+
+    /// Saves the scroll position, `H V` in notches, atomically.
+    pub fn save_scroll(&self, (h, v): (f32, f32)) -> io::Result<()> {
+        write_atomically(&self.scroll_path(), format!("{h} {v}\n").as_bytes())
+    }
 }
 
 /// Writes `bytes` to a temporary file beside `path`, then renames it over `path`.
@@ -683,6 +710,26 @@ mod tests {
         a.render(&mut fa, 0);
         b.render(&mut fb, 0);
         assert_ne!(fa.u, fb.u);
+    }
+
+    #[test]
+    fn scrolls_add_up_and_mark_the_position_for_saving() {
+        let mut g = game();
+        assert!(!g.take_scroll_dirty());
+        g.scroll(0.0, -1.5);
+        g.scroll(1.0, -0.5);
+        assert_eq!(g.scrolled(), (1.0, -2.0));
+        assert!(g.take_scroll_dirty());
+        assert!(!g.take_scroll_dirty(), "once");
+        g.scroll(0.0, 0.0);
+        assert!(!g.take_scroll_dirty(), "nothing moved");
+        let dir = tempfile::tempdir().unwrap();
+        let store = TapStore::new(dir.path());
+        store.save_scroll(g.scrolled()).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(store.scroll_path()).unwrap(),
+            "1 -2\n"
+        );
     }
 
     #[test]

@@ -185,6 +185,15 @@ impl DeviceScreen {
                 store.path().display()
             );
         }
+        if self.game.take_scroll_dirty()
+            && let Some(store) = &self.store
+            && let Err(e) = store.save_scroll(self.game.scrolled())
+        {
+            tracing::warn!(
+                "could not save the scroll position to {}: {e}",
+                store.scroll_path().display()
+            );
+        }
         if self.game.take_text_dirty()
             && let Some(store) = &self.store
             && let Err(e) = store.save_text(self.game.typed_text())
@@ -659,6 +668,7 @@ fn handle_control(shared: &Shared, msg: ControlMsg) -> Option<DeviceMsg> {
         } => {
             if map_position(shared, &position, display).is_some() {
                 screen.game.scroll(hscroll, vscroll);
+                screen.persist();
             }
         }
         ControlMsg::BackOrScreenOn { action } => screen.game.back_or_screen_on(action, now),
@@ -674,6 +684,7 @@ fn handle_control(shared: &Shared, msg: ControlMsg) -> Option<DeviceMsg> {
         } => {
             if paste {
                 screen.game.text(&text, now);
+                screen.persist();
             }
             screen.clipboard = text;
             if sequence != 0 {

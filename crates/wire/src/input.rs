@@ -14,6 +14,10 @@ pub const MAX_POINTERS: u32 = 10;
 pub const MAX_TEXT_BYTES: usize = 300;
 /// Largest input message accepted on the DataChannel, in bytes.
 pub const MAX_INPUT_MESSAGE_BYTES: usize = 1024;
+/// Longest clipboard text a player may send, in bytes (it travels in one input message).
+pub const MAX_CLIPBOARD_BYTES: usize = 768;
+/// Most wheel notches in one scroll message, either way (scrcpy's bound).
+pub const MAX_SCROLL_NOTCHES: f32 = 16.0;
 /// Largest touch-to-screen latency a player may report, in ms (a probe gives up long before).
 pub const MAX_LATENCY_MS: f32 = 10_000.0;
 
@@ -76,6 +80,17 @@ pub enum InputMessage {
     /// The player answers the board's idle warning ("I'm here"): it counts as input for the
     /// idle kick and reaches nothing in the game.
     Here {},
+    /// A mouse wheel or trackpad turn over the picture at a normalised position, in notches:
+    /// `v` positive scrolls up (the wheel turned away from the player), `h` positive right;
+    /// each within ±[`MAX_SCROLL_NOTCHES`].
+    Scroll { x: f32, y: f32, h: f32, v: f32 },
+    /// Text for the device's clipboard (what the player copied on their side); `paste` also
+    /// pastes it into the game's focused field.
+    Clipboard {
+        text: String,
+        #[serde(default)]
+        paste: bool,
+    },
     /// The player's ceiling on the video bit rate, in kb/s (a data saver); absent lifts it.
     /// The agent keeps the rate inside the spec's window whatever the player asks, and below
     /// what the player's link carries.
@@ -147,6 +162,20 @@ impl InputMessage {
             InputMessage::Text { text } if text.len() > MAX_TEXT_BYTES || text.is_empty() => {
                 return Err(InputError::OutOfRange("text must be 1–300 bytes"));
             }
+            InputMessage::Scroll { x, y, h, v } => {
+                if !unit(*x) || !unit(*y) {
+                    return Err(InputError::OutOfRange("x and y must be within 0.0–1.0"));
+                }
+                let notches = |n: f32| n.is_finite() && n.abs() <= MAX_SCROLL_NOTCHES;
+                if !notches(*h) || !notches(*v) {
+                    return Err(InputError::OutOfRange("h and v must be within ±16 notches"));
+                }
+            }
+            InputMessage::Clipboard { text, .. } if text.len() > MAX_CLIPBOARD_BYTES => {
+                return Err(InputError::OutOfRange(
+                    "clipboard text must be at most 768 bytes",
+                ));
+            }
             InputMessage::Latency { ms, .. } if !latency_in_range(*ms) => {
                 return Err(InputError::OutOfRange("latency ms must be within 0–10000"));
             }
@@ -196,6 +225,35 @@ mod tests {
             InputMessage::parse(br#"{"t":"back"}"#).unwrap(),
             InputMessage::Back {}
         );
+        assert_eq!(
+            InputMessage::parse(br#"{"t":"scroll","x":0.5,"y":0.25,"h":0,"v":-1.5}"#).unwrap(),
+            InputMessage::Scroll {
+                x: 0.5,
+                y: 0.25,
+                h: 0.0,
+                v: -1.5
+            }
+        );
+        assert_eq!(
+            InputMessage::parse("{\"t\":\"clipboard\",\"text\":\"你好\"}".as_bytes()).unwrap(),
+            InputMessage::Clipboard {
+                text: "你好".into(),
+                paste: false
+            }
+        );
+        for bad in [
+            r#"{"t":"scroll","x":1.5,"y":0,"h":0,"v":1}"#,
+            r#"{"t":"scroll","x":0,"y":0,"h":0,"v":17}"#,
+            r#"{"t":"scroll","x":0,"y":0,"h":-16.5,"v":0}"#,
+            r#"{"t":"scroll","x":0,"y":0,"v":1}"#,
+        ] {
+            assert!(InputMessage::parse(bad.as_bytes()).is_err(), "{bad}");
+        }
+        let long = format!(r#"{{"t":"clipboard","text":"{}"}}"#, "x".repeat(769));
+        assert!(matches!(
+            InputMessage::parse(long.as_bytes()),
+            Err(InputError::OutOfRange(_))
+        ));
     }
 
     #[test]

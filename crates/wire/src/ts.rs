@@ -44,7 +44,7 @@ use utoipa::OpenApi;
 pub struct BrowserTypes;
 
 /// The limits the SDK checks before sending: (name, value, doc).
-fn constants() -> [(&'static str, usize, &'static str); 5] {
+fn constants() -> [(&'static str, usize, &'static str); 7] {
     [
         (
             "MAX_POINTERS",
@@ -55,6 +55,16 @@ fn constants() -> [(&'static str, usize, &'static str); 5] {
             "MAX_TEXT_BYTES",
             crate::input::MAX_TEXT_BYTES,
             "Longest `text` input message, in UTF-8 bytes.",
+        ),
+        (
+            "MAX_CLIPBOARD_BYTES",
+            crate::input::MAX_CLIPBOARD_BYTES,
+            "Longest `clipboard` input message text, in UTF-8 bytes.",
+        ),
+        (
+            "MAX_SCROLL_NOTCHES",
+            crate::input::MAX_SCROLL_NOTCHES as usize,
+            "Most wheel notches a `scroll` input message may carry, either way.",
         ),
         (
             "MAX_INPUT_MESSAGE_BYTES",

@@ -91,6 +91,23 @@ pub fn to_control(msg: &InputMessage, width: u16, height: u16) -> Vec<ControlMsg
             *meta as i32,
         )],
         InputMessage::Text { text } => vec![ControlMsg::InjectText { text: text.clone() }],
+        InputMessage::Scroll { x, y, h, v } => vec![ControlMsg::InjectScrollEvent {
+            position: Position {
+                x: to_pixel(*x, width),
+                y: to_pixel(*y, height),
+                width,
+                height,
+            },
+            hscroll: *h,
+            vscroll: *v,
+            buttons: 0,
+        }],
+        // No acknowledgement asked for (sequence 0): nothing waits for one.
+        InputMessage::Clipboard { text, paste } => vec![ControlMsg::SetClipboard {
+            sequence: 0,
+            paste: *paste,
+            text: text.clone(),
+        }],
         InputMessage::Back {} => press(AKEYCODE_BACK),
         InputMessage::Home {} => press(AKEYCODE_HOME),
         // The game flips its probe square on F12 DOWN; the SDK times the frame that shows it.
@@ -197,6 +214,40 @@ mod tests {
         assert_eq!(*action, AMOTION_EVENT_ACTION_UP);
         assert_eq!((position.x, position.y), (359, 639));
         assert_eq!(*pressure, 0.0);
+    }
+
+    #[test]
+    fn the_wheel_scrolls_where_it_turns_and_the_clipboard_is_set() {
+        assert_eq!(
+            to_control(
+                &parse(r#"{"t":"scroll","x":0.5,"y":0.5,"h":0,"v":-2}"#),
+                360,
+                640
+            ),
+            vec![ControlMsg::InjectScrollEvent {
+                position: Position {
+                    x: 180,
+                    y: 320,
+                    width: 360,
+                    height: 640
+                },
+                hscroll: 0.0,
+                vscroll: -2.0,
+                buttons: 0,
+            }]
+        );
+        assert_eq!(
+            to_control(
+                &parse(r#"{"t":"clipboard","text":"code 42","paste":true}"#),
+                1,
+                1
+            ),
+            vec![ControlMsg::SetClipboard {
+                sequence: 0,
+                paste: true,
+                text: "code 42".into()
+            }]
+        );
     }
 
     #[test]

@@ -7,6 +7,12 @@ export const MAX_POINTERS = 10;
 /** Longest `text` input message, in UTF-8 bytes. */
 export const MAX_TEXT_BYTES = 300;
 
+/** Longest `clipboard` input message text, in UTF-8 bytes. */
+export const MAX_CLIPBOARD_BYTES = 768;
+
+/** Most wheel notches a `scroll` input message may carry, either way. */
+export const MAX_SCROLL_NOTCHES = 16;
+
 /** Largest input message the agent accepts on the DataChannel, in bytes. */
 export const MAX_INPUT_MESSAGE_BYTES = 1024;
 
@@ -199,6 +205,8 @@ export type InputMessage =
   | InputMessageProbe
   | InputMessageLatency
   | InputMessageHere
+  | InputMessageScroll
+  | InputMessageClipboard
   | InputMessageQuality;
 
 /** A finger (or the mouse, as pointer 0) at a normalised position. */
@@ -262,6 +270,29 @@ export interface InputMessageLatency {
  */
 export interface InputMessageHere {
   t: "here";
+}
+
+/**
+ * A mouse wheel or trackpad turn over the picture at a normalised position, in notches:
+ * `v` positive scrolls up (the wheel turned away from the player), `h` positive right;
+ * each within ±[`MAX_SCROLL_NOTCHES`].
+ */
+export interface InputMessageScroll {
+  t: "scroll";
+  h: number;
+  v: number;
+  x: number;
+  y: number;
+}
+
+/**
+ * Text for the device's clipboard (what the player copied on their side); `paste` also
+ * pastes it into the game's focused field.
+ */
+export interface InputMessageClipboard {
+  t: "clipboard";
+  paste?: boolean;
+  text: string;
 }
 
 /**

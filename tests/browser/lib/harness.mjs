@@ -274,3 +274,31 @@ export async function operatorToken() {
   if (resp.status !== 200) throw new Error(`operator sign-in: ${resp.status} ${await resp.text()}`);
   return (await resp.json()).token;
 }
+
+/**
+ * Where the page's play runs, as the operator sees it: `{op, entry, pkg}` (the operator's
+ * token, the play's /v1/online entry with its board and instance, the game's package).
+ */
+export async function playInstance(page) {
+  const session = await page.evaluate(() => window.playrackPlayer.session);
+  const op = await operatorToken();
+  const entry = await until("the play's instance", async () => {
+    const online = await controller("GET", "/v1/online?limit=200", op);
+    return online.items.find((e) => e.session_id === session && e.instance_id);
+  }, 30_000, 250);
+  const version = await controller("GET", `/v1/versions/${entry.version_id}`, op);
+  return { op, entry, pkg: version.apk.package };
+}
+
+/** A file of the play's game (`/data/data/<pkg>/files/<name>`), read with the operator's shell. */
+export async function gameFile({ op, entry, pkg }, name) {
+  const run = await controller("POST", `/v1/boards/${entry.board_id}/shell`, op, {
+    instance_id: entry.instance_id,
+    command: `cat /data/data/${pkg}/files/${name}`,
+  });
+  const done = await until("the shell run to finish", async () => {
+    const r = await controller("GET", `/v1/shell-runs/${run.id}`, op);
+    return r.status === "done" ? r : null;
+  }, 20_000, 200);
+  return done.output;
+}

@@ -1,0 +1,54 @@
+// (l) The mouse wheel and the clipboard: a wheel turned over the stream scrolls the game where
+// the pointer is (the game keeps its scroll position, read back on the board with the operator's
+// shell), and text the page puts on the device's clipboard with paste lands in the game's
+// focused field; clipboard text past the SDK's limit is refused before it is sent.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { env, launch, context, shot, logConsole, play, waitState, framePoint, until, playInstance, gameFile } from "./lib/harness.mjs";
+
+let browser;
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+test("the wheel scrolls the game and pasted clipboard text reaches its field", async () => {
+  const ctx = await context(browser);
+  const page = await ctx.newPage();
+  logConsole(page, "wheel");
+  await play(page, env("PLAYRACK_LINK_URL"));
+  const where = await playInstance(page);
+
+  // Two notches towards the player (down the page), one to the right.
+  const p = await framePoint(page, 0.5, 0.5);
+  await page.mouse.move(p.x, p.y);
+  const scrollY = await page.evaluate(() => window.scrollY);
+  await page.mouse.wheel(0, 200);
+  await page.mouse.wheel(100, 0);
+  const scroll = await until("the game's scroll position", async () => {
+    const text = (await gameFile(where, "scroll")).trim();
+    return text === "1 -2" ? text : null;
+  }, 20_000, 300);
+  assert.equal(scroll, "1 -2", "h +1, v −2 notches");
+  assert.equal(await page.evaluate(() => window.scrollY), scrollY, "the page itself did not scroll");
+
+  const before = await gameFile(where, "text_field").catch(() => "");
+  const sent = await page.evaluate(() => window.playrackPlayer.setClipboard("礼包码 GIFT-2026", { paste: true }));
+  assert.equal(sent, true);
+  const field = await until("the pasted text in the game's field", async () => {
+    const t = await gameFile(where, "text_field");
+    return t.endsWith("礼包码 GIFT-2026") ? t : null;
+  }, 20_000, 300);
+  assert.ok(field.length >= "礼包码 GIFT-2026".length, field);
+  assert.ok(!before.endsWith("礼包码 GIFT-2026"), "it was not there before");
+  const tooLong = await page.evaluate(() => window.playrackPlayer.setClipboard("码".repeat(300)));
+  assert.equal(tooLong, false, "900 bytes are past MAX_CLIPBOARD_BYTES");
+
+  await shot(page, "wheel-clipboard-01");
+  await page.getByTestId("leave").click();
+  await waitState(page, "ended", 30_000);
+  await ctx.close();
+});
