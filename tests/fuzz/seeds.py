@@ -148,6 +148,8 @@ for n, m in {
     "key-home": {"t": "key", "action": "up", "keycode": 3},
     "text": {"t": "text", "text": "héllo ☃"},
     "back": {"t": "back"}, "home": {"t": "home"}, "probe": {"t": "probe", "seq": 42},
+    "scroll": {"t": "scroll", "x": 0.5, "y": 0.5, "h": 1, "v": -2.5},
+    "clipboard": {"t": "clipboard", "text": "礼包码 GIFT-2026", "paste": True},
 }.items():
     put("input", n, json.dumps(m, ensure_ascii=False).encode())
 
