@@ -548,6 +548,36 @@ async fn clipboard_and_bad_control_message() {
         );
     }
 
+    // COPY in the game's field puts its text on the clipboard, and the device says so
+    // (clipboard sync, on by default)
+    let copy = |action| ControlMsg::InjectKeycode {
+        action,
+        keycode: AKEYCODE_COPY,
+        repeat: 0,
+        metastate: 0,
+    };
+    let mut m = copy(AKEY_EVENT_ACTION_DOWN).to_bytes();
+    m.extend(copy(AKEY_EVENT_ACTION_UP).to_bytes());
+    control.write_all(&m).await.unwrap();
+    let copied = loop {
+        if let Some(msg) = r.next_msg().unwrap() {
+            break msg;
+        }
+        let n = timeout(WAIT, control.read(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(n > 0);
+        r.push(&buf[..n]);
+    };
+    assert_eq!(
+        copied,
+        DeviceMsg::Clipboard {
+            text: "héllotyped".into()
+        }
+    );
+    assert_eq!(s.screen.lock().unwrap().clipboard(), "héllotyped");
+
     // an unknown message type closes the control socket only
     control.write_all(&[0xee, 1, 2, 3]).await.unwrap();
     let n = timeout(WAIT, control.read(&mut buf)).await.unwrap();

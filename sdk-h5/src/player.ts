@@ -44,6 +44,12 @@ export interface PlayerEvents {
   connecting: { sessionId: string; attempt: number };
   playing: { sessionId: string };
   stats: PlayerStats;
+  /**
+   * The game copied text to the device's clipboard. Browsers let a page write the clipboard only
+   * during the player's gesture, so the page decides: show it, or write it on the next tap
+   * (`navigator.clipboard.writeText`).
+   */
+  clipboard: { text: string };
   /** The agent's notices (e.g. maintenance), and the SDK's own `RECOVERING` / `RECOVERED`. */
   notice: { code: string; message: string };
   ended: { reason: string; cta?: CallToAction };
@@ -610,6 +616,9 @@ export class Player {
         return;
       case "stats":
         this.tracker.addAgentStats(s.stats);
+        return;
+      case "clipboard":
+        this.emitter.emit("clipboard", { text: s.text });
         return;
       case "notice":
         this.emitter.emit("notice", { code: s.code, message: s.message });

@@ -58,6 +58,8 @@ export function parseAgentSignal(data: unknown): Parsed {
       return str(v.candidate) ? { ok: true, signal: v as unknown as AgentSignal } : bad("candidate");
     case "stats":
       return isStreamStats(v.stats) ? { ok: true, signal: v as unknown as AgentSignal } : bad("stats");
+    case "clipboard":
+      return str(v.text) ? { ok: true, signal: v as unknown as AgentSignal } : bad("text");
     case "notice":
     case "error":
       return str(v.code) && str(v.message) ? { ok: true, signal: v as unknown as AgentSignal } : bad("code/message");

@@ -12,6 +12,7 @@ test("valid agent signals parse", () => {
     { type: "candidate", candidate: "candidate:1 1 udp 1 1.2.3.4 5 typ host" },
     { type: "stats", stats: { bitrate_kbps: 1, fps: 30, rtt_ms: 5, loss: 0, width: 720, height: 1280 } },
     { type: "notice", code: "MAINTENANCE", message: "soon" },
+    { type: "clipboard", text: "礼包码 GIFT-2026" },
     { type: "ended", reason: "TRIAL_OVER" },
     { type: "error", code: "X", message: "y" },
   ];
@@ -36,6 +37,8 @@ test("malformed agent signals are refused with a reason, never thrown", () => {
     '{"type":"stats","stats":{"fps":"fast"}}',
     '{"type":"ended"}',
     '{"type":"notice","code":"X"}',
+    '{"type":"clipboard"}',
+    '{"type":"clipboard","text":7}',
     `{"type":"answer","sdp":"${"a".repeat(70_000)}"}`,
   ]) {
     const p = parseAgentSignal(bad);

@@ -1,7 +1,8 @@
-// (l) The mouse wheel and the clipboard: a wheel turned over the stream scrolls the game where
-// the pointer is (the game keeps its scroll position, read back on the board with the operator's
-// shell), and text the page puts on the device's clipboard with paste lands in the game's
-// focused field; clipboard text past the SDK's limit is refused before it is sent.
+// (l) The mouse wheel and the clipboard both ways: a wheel turned over the stream scrolls the game
+// where the pointer is (the game keeps its scroll position, read back on the board with the
+// operator's shell); text the page puts on the device's clipboard with paste lands in the game's
+// focused field; clipboard text past the SDK's limit is refused before it is sent; and what the
+// game copies (COPY in its field) reaches the page as the player's `clipboard` event.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -19,7 +20,11 @@ test("the wheel scrolls the game and pasted clipboard text reaches its field", a
   const ctx = await context(browser);
   const page = await ctx.newPage();
   logConsole(page, "wheel");
+  await page.addInitScript(() => {
+    window.__copied = [];
+  });
   await play(page, env("PLAYRACK_LINK_URL"));
+  await page.evaluate(() => window.playrackPlayer.on("clipboard", (e) => window.__copied.push(e.text)));
   const where = await playInstance(page);
 
   // Two notches towards the player (down the page), one to the right.
@@ -46,6 +51,17 @@ test("the wheel scrolls the game and pasted clipboard text reaches its field", a
   assert.ok(!before.endsWith("礼包码 GIFT-2026"), "it was not there before");
   const tooLong = await page.evaluate(() => window.playrackPlayer.setClipboard("码".repeat(300)));
   assert.equal(tooLong, false, "900 bytes are past MAX_CLIPBOARD_BYTES");
+
+  // The game copies its field: the page hears of it.
+  await page.evaluate(() => {
+    window.playrackPlayer.send({ t: "key", action: "down", keycode: 278 });
+    window.playrackPlayer.send({ t: "key", action: "up", keycode: 278 });
+  });
+  const copied = await until("the game's copy on the page", async () => {
+    const c = await page.evaluate(() => window.__copied);
+    return c.length > 0 ? c : null;
+  }, 20_000, 200);
+  assert.deepEqual(copied, [field], "exactly the field's text, once");
 
   await shot(page, "wheel-clipboard-01");
   await page.getByTestId("leave").click();

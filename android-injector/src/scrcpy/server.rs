@@ -31,7 +31,9 @@ use tokio::sync::mpsc;
 use crate::encode::audio::{AudioEncoder, AudioSynth, CHANNELS, FRAME_SAMPLES, FRAME_US};
 use crate::encode::video::{MIN_BIT_RATE, VideoConfig, VideoEncoder, video_size};
 use crate::game::{Game, GameConfig, I420, TapStore};
-use playrack_scrcpy::control_msg::{ControlMsg, ControlMsgReader, Position};
+use playrack_scrcpy::control_msg::{
+    AKEY_EVENT_ACTION_DOWN, AKEYCODE_COPY, ControlMsg, ControlMsgReader, Position,
+};
 use playrack_scrcpy::device_msg::DeviceMsg;
 use playrack_scrcpy::options::{AudioCodec, Options, VideoCodec};
 use playrack_scrcpy::stream::{self, CODEC_ID_ERROR, DUMMY_BYTE, StreamWriter};
@@ -644,6 +646,18 @@ fn handle_control(shared: &Shared, msg: ControlMsg) -> Option<DeviceMsg> {
         } => {
             screen.game.key(action, keycode, now);
             screen.persist();
+            // COPY in the game's focused field puts its text on the clipboard; with clipboard
+            // sync on (scrcpy's default), the server tells the client of every change the
+            // device makes (the same text again included, as Android notifies each set).
+            if keycode == AKEYCODE_COPY && action == AKEY_EVENT_ACTION_DOWN {
+                let text = screen.game.typed_text().to_owned();
+                if !text.is_empty() {
+                    screen.clipboard = text.clone();
+                    if shared.options.clipboard_autosync {
+                        return Some(DeviceMsg::Clipboard { text });
+                    }
+                }
+            }
         }
         ControlMsg::InjectText { text } => {
             screen.game.text(&text, now);

@@ -60,6 +60,8 @@ pub const AKEYCODE_ENTER: i32 = 66;
 /// Backspace.
 pub const AKEYCODE_DEL: i32 = 67;
 pub const AKEYCODE_F12: i32 = 131;
+/// Copies the focused field's text (Ctrl+C as a key).
+pub const AKEYCODE_COPY: i32 = 278;
 /// `AMETA_SHIFT_ON | AMETA_SHIFT_LEFT_ON`, as in scrcpy's test.
 pub const AMETA_SHIFT_ON: i32 = 0x01;
 pub const AMETA_SHIFT_LEFT_ON: i32 = 0x40;

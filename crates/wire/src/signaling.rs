@@ -90,6 +90,11 @@ pub enum AgentSignal {
     Stats {
         stats: StreamStats,
     },
+    /// The game copied `text` to the device's clipboard (scrcpy's clipboard sync): the page may
+    /// put it on the player's clipboard. Players only, never spectators.
+    Clipboard {
+        text: String,
+    },
     /// Something the player should see, e.g. maintenance coming.
     Notice {
         code: String,

@@ -323,6 +323,21 @@ impl Engine {
         self.notice = message;
     }
 
+    /// The game of `session` copied `text` to the device's clipboard: its players (not its
+    /// spectators, who only watch) are told, for their page's clipboard.
+    pub fn device_clipboard(&mut self, session: &str, text: &str) {
+        for (id, p) in &self.peers {
+            if p.session == session && p.role == PeerRole::Player && p.connected {
+                self.out.push_back(Output::Signal {
+                    peer: *id,
+                    signal: AgentSignal::Clipboard {
+                        text: text.to_owned(),
+                    },
+                });
+            }
+        }
+    }
+
     /// Warns `session`'s player [`idle_warning_lead`] before its idle kick (`IDLE_WARNING`),
     /// once per stretch without input; any input, or the `here` answer, starts a new one.
     pub fn warn_before_idle_kick(&mut self, session: &str, idle_kick: Duration) {
@@ -1146,6 +1161,44 @@ mod tests {
             .add_peer("s", PeerRole::Spectator, &offer(false), now)
             .unwrap();
         assert!(!answer.contains("playout-delay"), "{answer}");
+    }
+
+    #[test]
+    fn the_games_clipboard_goes_to_its_players_only() {
+        use str0m::media::Direction;
+        let now = Instant::now();
+        let mut e = Engine::new("127.0.0.1:9".parse().unwrap(), now);
+        e.add_session("s", 360, 640, now);
+        e.add_session("t", 360, 640, now);
+        let offer = || {
+            let mut rtc = RtcConfig::new().clear_codecs().enable_h264(true).build(now);
+            let mut change = rtc.sdp_api();
+            change.add_media(MediaKind::Video, Direction::RecvOnly, None, None, None);
+            change.apply().unwrap().0.to_sdp_string()
+        };
+        let (player, _) = e.add_peer("s", PeerRole::Player, &offer(), now).unwrap();
+        let (watcher, _) = e.add_peer("s", PeerRole::Spectator, &offer(), now).unwrap();
+        let (other, _) = e.add_peer("t", PeerRole::Player, &offer(), now).unwrap();
+        for id in [player, watcher, other] {
+            e.peers.get_mut(&id).unwrap().connected = true;
+        }
+        while e.poll().is_some() {}
+        e.device_clipboard("s", "礼包码");
+        let told: Vec<(PeerId, AgentSignal)> = std::iter::from_fn(|| e.poll())
+            .filter_map(|o| match o {
+                Output::Signal { peer, signal } => Some((peer, signal)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            told,
+            vec![(
+                player,
+                AgentSignal::Clipboard {
+                    text: "礼包码".into()
+                }
+            )]
+        );
     }
 
     #[test]

@@ -44,6 +44,7 @@ fn game_key(code: u32) -> bool {
         | 111..=124 // escape, forward delete, ctrl, caps/scroll lock, meta, function, sysrq excluded below
         | 131..=163 // F1–F12, num lock, numpad
         | 188..=203 // gamepad buttons 1–16
+        | 277..=279 // cut, copy, paste
     ) && code != 120 // SYSRQ
 }
 

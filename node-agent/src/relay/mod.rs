@@ -57,6 +57,9 @@ use engine::{Engine, Output};
 /// Control messages waiting for a session's device, at most (about a second of a flood at the
 /// engine's input rate; a device keeping up never has more than a few).
 const CONTROL_QUEUE: usize = 512;
+/// Largest device clipboard passed on to players, in bytes (a game's copied text, not a file;
+/// well inside the SDK's limit on one signaling message).
+const MAX_DEVICE_CLIPBOARD_BYTES: usize = 16 * 1024;
 /// Signals waiting for a peer's signaling socket, at most.
 pub const SIGNAL_QUEUE: usize = 64;
 
@@ -96,6 +99,11 @@ enum Cmd {
     RemovePeer(PeerId),
     /// A recording of the session starts: it needs a key frame.
     KeyFrame(String),
+    /// The session's device sent its clipboard (the game copied text).
+    DeviceClipboard {
+        session: String,
+        text: String,
+    },
 }
 
 /// What the instances' media sockets bring, on their own bounded queue: when the relay falls
@@ -242,7 +250,12 @@ impl Relay {
     ) -> FrameCount {
         let control_tx = control.map(|sock| {
             let (tx, rx) = mpsc::channel(CONTROL_QUEUE);
-            tokio::spawn(control_writer(session.to_owned(), sock, rx));
+            tokio::spawn(control_socket(
+                session.to_owned(),
+                sock,
+                rx,
+                self.cmd.clone(),
+            ));
             tx
         });
         self.sessions.lock().unwrap().insert(session.to_owned());
@@ -432,6 +445,7 @@ async fn run(
                         }
                     }
                     Cmd::Notice(message) => engine.set_notice(message),
+                    Cmd::DeviceClipboard { session, text } => engine.device_clipboard(&session, &text),
                     Cmd::Detach { session, reason } => {
                         engine.remove_session(&session, &reason);
                         controls.remove(&session);
@@ -678,11 +692,50 @@ async fn pump_audio(
 }
 
 /// Writes control messages to the injector; drains what the device sends back (clipboard).
-async fn control_writer(session: String, sock: TcpStream, mut rx: mpsc::Receiver<ControlMsg>) {
+/// Writes the session's control messages to its control socket, and reads the device's
+/// messages from it: the clipboard the game copied goes to the engine (for the players); the
+/// rest (acknowledgements, UHID output) is dropped. A malformed device message ends the
+/// reading, not the session.
+async fn control_socket(
+    session: String,
+    sock: TcpStream,
+    mut rx: mpsc::Receiver<ControlMsg>,
+    cmd: mpsc::Sender<Cmd>,
+) {
     let (mut read, mut write) = sock.into_split();
+    let reading = session.clone();
     tokio::spawn(async move {
+        let mut reader = playrack_scrcpy::device_msg::DeviceMsgReader::new();
         let mut buf = [0u8; 4096];
-        while matches!(read.read(&mut buf).await, Ok(n) if n > 0) {}
+        while let Ok(n) = read.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+            reader.push(&buf[..n]);
+            loop {
+                match reader.next_msg() {
+                    Ok(Some(playrack_scrcpy::device_msg::DeviceMsg::Clipboard { text })) => {
+                        if text.len() > MAX_DEVICE_CLIPBOARD_BYTES {
+                            tracing::debug!(session = %reading, bytes = text.len(), "device clipboard too large to pass on");
+                        } else if cmd
+                            .try_send(Cmd::DeviceClipboard {
+                                session: reading.clone(),
+                                text,
+                            })
+                            .is_err()
+                        {
+                            tracing::debug!(session = %reading, "relay busy: device clipboard dropped");
+                        }
+                    }
+                    Ok(Some(_)) => {}
+                    Ok(None) => break,
+                    Err(e) => {
+                        tracing::warn!(session = %reading, "control socket: {e}");
+                        return;
+                    }
+                }
+            }
+        }
     });
     let mut bytes = Vec::new();
     while let Some(msg) = rx.recv().await {

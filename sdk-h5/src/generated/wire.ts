@@ -90,6 +90,7 @@ export type AgentSignal =
   | AgentSignalAnswer
   | AgentSignalCandidate
   | AgentSignalStats
+  | AgentSignalClipboard
   | AgentSignalNotice
   | AgentSignalEnded
   | AgentSignalError;
@@ -113,6 +114,15 @@ export interface AgentSignalCandidate {
 export interface AgentSignalStats {
   type: "stats";
   stats: StreamStats;
+}
+
+/**
+ * The game copied `text` to the device's clipboard (scrcpy's clipboard sync): the page may
+ * put it on the player's clipboard. Players only, never spectators.
+ */
+export interface AgentSignalClipboard {
+  type: "clipboard";
+  text: string;
 }
 
 /** Something the player should see, e.g. maintenance coming. */
