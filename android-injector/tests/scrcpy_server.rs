@@ -578,6 +578,34 @@ async fn clipboard_and_bad_control_message() {
     );
     assert_eq!(s.screen.lock().unwrap().clipboard(), "héllotyped");
 
+    // Playrack's custom channel: the game echoes what its page sends
+    control
+        .write_all(
+            &ControlMsg::Custom {
+                data: "ping 你好".into(),
+            }
+            .to_bytes(),
+        )
+        .await
+        .unwrap();
+    let echoed = loop {
+        if let Some(msg) = r.next_msg().unwrap() {
+            break msg;
+        }
+        let n = timeout(WAIT, control.read(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(n > 0);
+        r.push(&buf[..n]);
+    };
+    assert_eq!(
+        echoed,
+        DeviceMsg::Custom {
+            data: "ping 你好".into()
+        }
+    );
+
     // an unknown message type closes the control socket only
     control.write_all(&[0xee, 1, 2, 3]).await.unwrap();
     let n = timeout(WAIT, control.read(&mut buf)).await.unwrap();

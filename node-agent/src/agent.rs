@@ -651,6 +651,9 @@ impl Agent {
                                             }
                                         }),
                                         idle_kick,
+                                        // Playrack's injector (the flag's meaning) has both
+                                        // extensions; scrcpy's server neither.
+                                        custom: self.config.injector_live_bit_rate,
                                     },
                                 )
                                 .await,

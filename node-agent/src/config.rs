@@ -132,7 +132,8 @@ pub struct Args {
 
     /// Whether the injector changes its video bit rate in place (Playrack's injector does;
     /// `--injector-live-bit-rate false` for scrcpy's own server, which knows no such message:
-    /// the video then stays at the spec's top rate whatever the player's link carries).
+    /// the video then stays at the spec's top rate whatever the player's link carries, and
+    /// the page ↔ game custom channel, Playrack's other extension, is refused).
     #[arg(long, env = "PLAYRACK_AGENT_INJECTOR_LIVE_BIT_RATE")]
     pub injector_live_bit_rate: Option<bool>,
 

@@ -1147,3 +1147,51 @@ async fn each_player_gets_turn_credentials_of_its_own_that_coturn_takes_until_th
     );
     st.stop().await;
 }
+
+/// The page ↔ game custom channel is Playrack's injector's: the game answers on it, and a board
+/// running scrcpy's own server (`--injector-live-bit-rate false`) refuses it with a warning
+/// rather than sending the server a message it would stop reading its control socket for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_custom_channel_echoes_on_playracks_injector_and_is_refused_on_scrcpys_server() {
+    for playrack_injector in [true, false] {
+        let st = stack(Options {
+            serial: format!("RK-E2E-CUSTOM-{playrack_injector}"),
+            tweak: Box::new(move |c| c.injector_live_bit_rate = playrack_injector),
+            ..Options::default()
+        })
+        .await;
+        let sid = st.acquire(1).await;
+        let info = st.connect_info(&sid).await;
+        let mut p = Peer::connect(&info.signaling_url, &info.token, PeerRole::Player)
+            .await
+            .expect("admitted");
+        assert!(
+            p.run_until(Duration::from_secs(30), |p| p.channel_open && p.decoded > 0)
+                .await
+        );
+        assert!(p.send_input(r#"{"t":"custom","data":"{\"level\":3}"}"#));
+        let answered = |p: &Peer| {
+            p.signals.iter().any(|s| {
+                matches!(s, AgentSignal::Custom { data } if data == r#"{"level":3}"#)
+                    || matches!(s, AgentSignal::Error { code, .. } if code == "CUSTOM_UNSUPPORTED")
+            })
+        };
+        assert!(
+            p.run_until(Duration::from_secs(20), answered).await,
+            "an answer on the custom channel"
+        );
+        let echoed = p
+            .signals
+            .iter()
+            .any(|s| matches!(s, AgentSignal::Custom { .. }));
+        assert_eq!(echoed, playrack_injector, "{:?}", p.signals);
+        // Either way the play goes on.
+        let decoded = p.decoded;
+        assert!(
+            p.run_until(Duration::from_secs(20), |p| p.decoded >= decoded + 30)
+                .await
+        );
+        drop(p);
+        st.stop().await;
+    }
+}

@@ -11,6 +11,7 @@ import { Emitter } from "./emitter.js";
 import { PlayrackError, SdkCode, asPlayrackError } from "./errors.js";
 import {
   MAX_CLIPBOARD_BYTES,
+  MAX_CUSTOM_BYTES,
   MAX_INPUT_MESSAGE_BYTES,
   MAX_LATENCY_MS,
   type AcquireRequest,
@@ -50,6 +51,8 @@ export interface PlayerEvents {
    * (`navigator.clipboard.writeText`).
    */
   clipboard: { text: string };
+  /** The game's message for the page (the custom channel: see `sendCustom`). */
+  custom: { data: string };
   /** The agent's notices (e.g. maintenance), and the SDK's own `RECOVERING` / `RECOVERED`. */
   notice: { code: string; message: string };
   ended: { reason: string; cta?: CallToAction };
@@ -376,6 +379,18 @@ export class Player {
     return this.send({ t: "clipboard", text, paste });
   }
 
+  /**
+   * Sends the game a message of the page's own (the custom channel: a level to load, a
+   * purchase to confirm); the game's answers arrive as `custom` events. At most
+   * MAX_CUSTOM_BYTES of UTF-8 (false past it, or when the input channel is not open). Boards
+   * running scrcpy's own server instead of Playrack's injector have no such channel: the
+   * board answers with a `CUSTOM_UNSUPPORTED` warning.
+   */
+  sendCustom(data: string): boolean {
+    if (new TextEncoder().encode(data).length > MAX_CUSTOM_BYTES) return false;
+    return this.send({ t: "custom", data });
+  }
+
   /** Types text into the focused Android field (split into messages the agent accepts). */
   type(text: string): boolean {
     return textMessages(text).every((m) => this.send(m));
@@ -619,6 +634,9 @@ export class Player {
         return;
       case "clipboard":
         this.emitter.emit("clipboard", { text: s.text });
+        return;
+      case "custom":
+        this.emitter.emit("custom", { data: s.data });
         return;
       case "notice":
         this.emitter.emit("notice", { code: s.code, message: s.message });

@@ -60,6 +60,8 @@ export function parseAgentSignal(data: unknown): Parsed {
       return isStreamStats(v.stats) ? { ok: true, signal: v as unknown as AgentSignal } : bad("stats");
     case "clipboard":
       return str(v.text) ? { ok: true, signal: v as unknown as AgentSignal } : bad("text");
+    case "custom":
+      return str(v.data) ? { ok: true, signal: v as unknown as AgentSignal } : bad("data");
     case "notice":
     case "error":
       return str(v.code) && str(v.message) ? { ok: true, signal: v as unknown as AgentSignal } : bad("code/message");

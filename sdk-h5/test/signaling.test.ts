@@ -13,6 +13,7 @@ test("valid agent signals parse", () => {
     { type: "stats", stats: { bitrate_kbps: 1, fps: 30, rtt_ms: 5, loss: 0, width: 720, height: 1280 } },
     { type: "notice", code: "MAINTENANCE", message: "soon" },
     { type: "clipboard", text: "礼包码 GIFT-2026" },
+    { type: "custom", data: '{"level":3}' },
     { type: "ended", reason: "TRIAL_OVER" },
     { type: "error", code: "X", message: "y" },
   ];
@@ -39,6 +40,7 @@ test("malformed agent signals are refused with a reason, never thrown", () => {
     '{"type":"notice","code":"X"}',
     '{"type":"clipboard"}',
     '{"type":"clipboard","text":7}',
+    '{"type":"custom"}',
     `{"type":"answer","sdp":"${"a".repeat(70_000)}"}`,
   ]) {
     const p = parseAgentSignal(bad);

@@ -2,7 +2,9 @@
 // where the pointer is (the game keeps its scroll position, read back on the board with the
 // operator's shell); text the page puts on the device's clipboard with paste lands in the game's
 // focused field; clipboard text past the SDK's limit is refused before it is sent; and what the
-// game copies (COPY in its field) reaches the page as the player's `clipboard` event.
+// game copies (COPY in its field) reaches the page as the player's `clipboard` event. Last, the
+// page's custom channel: a message sent with `sendCustom` comes back from the test game, which
+// echoes it, as a `custom` event.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -16,15 +18,19 @@ after(async () => {
   await browser?.close();
 });
 
-test("the wheel scrolls the game and pasted clipboard text reaches its field", async () => {
+test("the wheel scrolls the game, the clipboard goes both ways and the custom channel echoes", async () => {
   const ctx = await context(browser);
   const page = await ctx.newPage();
   logConsole(page, "wheel");
   await page.addInitScript(() => {
     window.__copied = [];
+    window.__custom = [];
   });
   await play(page, env("PLAYRACK_LINK_URL"));
-  await page.evaluate(() => window.playrackPlayer.on("clipboard", (e) => window.__copied.push(e.text)));
+  await page.evaluate(() => {
+    window.playrackPlayer.on("clipboard", (e) => window.__copied.push(e.text));
+    window.playrackPlayer.on("custom", (e) => window.__custom.push(e.data));
+  });
   const where = await playInstance(page);
 
   // Two notches towards the player (down the page), one to the right.
@@ -62,6 +68,15 @@ test("the wheel scrolls the game and pasted clipboard text reaches its field", a
     return c.length > 0 ? c : null;
   }, 20_000, 200);
   assert.deepEqual(copied, [field], "exactly the field's text, once");
+
+  // The custom channel: the game echoes the page's message.
+  const message = JSON.stringify({ level: 3, note: "你好" });
+  assert.equal(await page.evaluate((m) => window.playrackPlayer.sendCustom(m), message), true);
+  const echoed = await until("the game's answer on the custom channel", async () => {
+    const c = await page.evaluate(() => window.__custom);
+    return c.length > 0 ? c : null;
+  }, 20_000, 200);
+  assert.deepEqual(echoed, [message]);
 
   await shot(page, "wheel-clipboard-01");
   await page.getByTestId("leave").click();

@@ -104,6 +104,10 @@ put("scrcpy_control", "touch-drag", bytes([1]) + b"".join(
     for i, a in enumerate([0, 2, 2, 2, 1])))
 put("scrcpy_device", "all-types", bytes([5]) + b"\x00" + struct.pack(">I", 9) + b"clipboard" + b"\x01" + struct.pack(">Q", 7)
     + b"\x02" + struct.pack(">HH", 1, 2) + b"\x01\x02")
+# Playrack's extensions: SET_VIDEO_BIT_RATE and CUSTOM, and the device's CUSTOM answer
+put("scrcpy_control", "playrack", bytes([3]) + b"\xc0" + struct.pack(">I", 2_500_000)
+    + b"\xc1" + struct.pack(">I", 11) + "ping 你好".encode())
+put("scrcpy_device", "playrack", bytes([3]) + b"\xc1" + struct.pack(">I", 11) + "pong 你好".encode())
 
 
 def media(pts, config, key, data):
@@ -150,6 +154,7 @@ for n, m in {
     "back": {"t": "back"}, "home": {"t": "home"}, "probe": {"t": "probe", "seq": 42},
     "scroll": {"t": "scroll", "x": 0.5, "y": 0.5, "h": 1, "v": -2.5},
     "clipboard": {"t": "clipboard", "text": "礼包码 GIFT-2026", "paste": True},
+    "custom": {"t": "custom", "data": "{\"level\": 3}"},
 }.items():
     put("input", n, json.dumps(m, ensure_ascii=False).encode())
 

@@ -14,6 +14,10 @@
 //! Input acts on the shared [`DeviceScreen`] (the game on the display). Touches and scrolls whose
 //! (w,h) is not the current video size are dropped, like scrcpy's `PositionMapper`. A malformed
 //! control message is logged and closes the control socket only; video and audio go on.
+//! Playrack's two extensions are served as its injector serves them: SET_VIDEO_BIT_RATE
+//! changes the encoder's rate in place, and a CUSTOM message is the page's message for the
+//! game, which echoes it back (a device message of the same type). COPY in the game's text
+//! field sets the clipboard, which clipboard sync reports to the client.
 //!
 //! Encoding runs on a plain thread per session (openh264 is CPU-bound and blocking) that hands
 //! packets to the socket writer through a small bounded channel, so a slow client slows the
@@ -712,6 +716,8 @@ fn handle_control(shared: &Shared, msg: ControlMsg) -> Option<DeviceMsg> {
                 .video_bit_rate
                 .store(bit_rate.max(MIN_BIT_RATE), Ordering::SeqCst);
         }
+        // Playrack's custom channel: the game answers its page with what it got.
+        ControlMsg::Custom { data } => return Some(DeviceMsg::Custom { data }),
         other => tracing::debug!("control message {} has no effect here", other.msg_type()),
     }
     None

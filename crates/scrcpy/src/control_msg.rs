@@ -10,11 +10,14 @@
 //! what the server reads, from a buffer that may hold a partial message (`Ok(None)`: feed more
 //! bytes). [`ControlMsgReader`] keeps the partial bytes between socket reads.
 //!
-//! One type is Playrack's own, outside scrcpy's numbering: [`ControlMsg::SetVideoBitRate`]
+//! Two types are Playrack's own, outside scrcpy's numbering: [`ControlMsg::SetVideoBitRate`]
 //! (type [`SET_VIDEO_BIT_RATE`], 0xC0), which Playrack's injector answers by changing its
 //! encoder's bit rate in place (Android's `MediaCodec.setParameters` with
-//! `PARAMETER_KEY_VIDEO_BITRATE`). scrcpy's own server knows no such message and would stop
-//! reading the control socket, so a client sends it only to a server it knows is the injector.
+//! `PARAMETER_KEY_VIDEO_BITRATE`), and [`ControlMsg::Custom`] (type [`CUSTOM`], 0xC1): a
+//! tenant's page's message for its game, `len:u32` + UTF-8, at most [`CUSTOM_MAX_LENGTH`]
+//! bytes (the game answers with the device message of the same type). scrcpy's own server
+//! knows neither and would stop reading the control socket, so a client sends them only to a
+//! server it knows is the injector.
 //!
 //! An unknown type, a length that would make the message larger than the maximum, or a string
 //! longer than its field's limit (after invalid UTF-8 is replaced) is an
@@ -100,11 +103,17 @@ pub enum ControlMsgType {
     ScanFile = 22,
     /// Playrack's extension (see the module doc).
     SetVideoBitRate = SET_VIDEO_BIT_RATE,
+    /// Playrack's extension (see the module doc).
+    Custom = CUSTOM,
 }
 
 /// The type byte of Playrack's [`ControlMsg::SetVideoBitRate`]: far from scrcpy's numbering,
 /// which grows by one a release.
 pub const SET_VIDEO_BIT_RATE: u8 = 0xC0;
+/// The type byte of Playrack's [`ControlMsg::Custom`] (and of the device's answer).
+pub const CUSTOM: u8 = 0xC1;
+/// The longest custom message, in bytes.
+pub const CUSTOM_MAX_LENGTH: usize = 4096;
 
 impl ControlMsgType {
     /// Every type scrcpy's protocol version knows, in id order (Playrack's extension is not
@@ -139,6 +148,9 @@ impl ControlMsgType {
     pub fn from_u8(v: u8) -> Option<Self> {
         if v == SET_VIDEO_BIT_RATE {
             return Some(Self::SetVideoBitRate);
+        }
+        if v == CUSTOM {
+            return Some(Self::Custom);
         }
         Self::ALL.get(v as usize).copied()
     }
@@ -245,6 +257,11 @@ pub enum ControlMsg {
     /// no new key frame or configuration (payload: the rate as a u32).
     SetVideoBitRate {
         bit_rate: u32,
+    },
+    /// Playrack's extension: a message for the game from its page (UTF-8, cut to
+    /// [`CUSTOM_MAX_LENGTH`] bytes).
+    Custom {
+        data: String,
     },
 }
 
@@ -358,6 +375,7 @@ impl ControlMsg {
             ControlMsg::ResizeDisplay { .. } => T::ResizeDisplay,
             ControlMsg::ScanFile { .. } => T::ScanFile,
             ControlMsg::SetVideoBitRate { .. } => T::SetVideoBitRate,
+            ControlMsg::Custom { .. } => T::Custom,
         }
     }
 
@@ -453,6 +471,7 @@ impl ControlMsg {
             ControlMsg::SetVideoBitRate { bit_rate } => {
                 buf.extend_from_slice(&bit_rate.to_be_bytes());
             }
+            ControlMsg::Custom { data } => write_string(buf, data, CUSTOM_MAX_LENGTH),
             ControlMsg::ExpandNotificationPanel
             | ControlMsg::ExpandSettingsPanel
             | ControlMsg::CollapsePanels
@@ -648,6 +667,9 @@ impl Cursor<'_> {
             },
             T::SetVideoBitRate => ControlMsg::SetVideoBitRate {
                 bit_rate: self.u32()?,
+            },
+            T::Custom => ControlMsg::Custom {
+                data: self.string(4, CUSTOM_MAX_LENGTH)?,
             },
         })
     }
@@ -883,6 +905,18 @@ mod tests {
         assert_eq!(ControlMsg::deserialize(&bytes), Ok(Some((m, 5))));
         assert_eq!(ControlMsg::deserialize(&bytes[..4]), Ok(None));
         assert!(!ControlMsgType::ALL.contains(&ControlMsgType::SetVideoBitRate));
+        let m = ControlMsg::Custom {
+            data: "ping 你好".into(),
+        };
+        let bytes = m.to_bytes();
+        assert_eq!(&bytes[..5], [0xC1, 0, 0, 0, 11]);
+        assert_eq!(ControlMsg::deserialize(&bytes), Ok(Some((m, 16))));
+        assert_eq!(ControlMsg::deserialize(&bytes[..10]), Ok(None));
+        assert!(!ControlMsgType::ALL.contains(&ControlMsgType::Custom));
+        let mut long = vec![0xC1];
+        long.extend_from_slice(&(CUSTOM_MAX_LENGTH as u32 + 1).to_be_bytes());
+        long.extend(std::iter::repeat_n(b'x', CUSTOM_MAX_LENGTH + 1));
+        assert!(ControlMsg::deserialize(&long).is_err(), "past the limit");
         // the byte after scrcpy's last type is still unknown
         assert_eq!(
             ControlMsg::deserialize(&[23]),

@@ -5,7 +5,9 @@
 //! device answers with these. A one-byte type, then:
 //! - 0 CLIPBOARD: `len:u32` + UTF-8 (the device clipboard, after GET_CLIPBOARD or on change);
 //! - 1 ACK_CLIPBOARD: `sequence:u64` (after a SET_CLIPBOARD whose sequence is not 0);
-//! - 2 UHID_OUTPUT: `id:u16`, `size:u16`, data.
+//! - 2 UHID_OUTPUT: `id:u16`, `size:u16`, data;
+//! - 0xC1 CUSTOM, Playrack's own: `len:u32` + UTF-8, at most
+//!   [`crate::control_msg::CUSTOM_MAX_LENGTH`] bytes (the game's message for its page).
 
 /// The largest device message (`DEVICE_MSG_MAX_SIZE`).
 pub const DEVICE_MSG_MAX_SIZE: usize = 1 << 18;
@@ -15,13 +17,26 @@ pub const DEVICE_MSG_TEXT_MAX_LENGTH: usize = DEVICE_MSG_MAX_SIZE - 5;
 pub const DEVICE_MSG_TYPE_CLIPBOARD: u8 = 0;
 pub const DEVICE_MSG_TYPE_ACK_CLIPBOARD: u8 = 1;
 pub const DEVICE_MSG_TYPE_UHID_OUTPUT: u8 = 2;
+/// Playrack's custom message (the same type byte as the control message it answers).
+pub const DEVICE_MSG_TYPE_CUSTOM: u8 = crate::control_msg::CUSTOM;
 
 /// One device message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeviceMsg {
-    Clipboard { text: String },
-    AckClipboard { sequence: u64 },
-    UhidOutput { id: u16, data: Vec<u8> },
+    Clipboard {
+        text: String,
+    },
+    AckClipboard {
+        sequence: u64,
+    },
+    UhidOutput {
+        id: u16,
+        data: Vec<u8>,
+    },
+    /// Playrack's extension: the game's message for its page.
+    Custom {
+        data: String,
+    },
 }
 
 /// Why bytes on the control socket are not a valid device message.
@@ -53,6 +68,13 @@ impl DeviceMsg {
             DeviceMsg::AckClipboard { sequence } => {
                 buf.push(DEVICE_MSG_TYPE_ACK_CLIPBOARD);
                 buf.extend_from_slice(&sequence.to_be_bytes());
+            }
+            DeviceMsg::Custom { data } => {
+                buf.push(DEVICE_MSG_TYPE_CUSTOM);
+                let t =
+                    crate::control_msg::utf8_truncate(data, crate::control_msg::CUSTOM_MAX_LENGTH);
+                buf.extend_from_slice(&(t.len() as u32).to_be_bytes());
+                buf.extend_from_slice(t.as_bytes());
             }
             DeviceMsg::UhidOutput { id, data } => {
                 buf.push(DEVICE_MSG_TYPE_UHID_OUTPUT);
@@ -119,6 +141,27 @@ impl DeviceMsg {
                 let data = buf[5..5 + size].to_vec();
                 Ok(Some((DeviceMsg::UhidOutput { id, data }, 5 + size)))
             }
+            DEVICE_MSG_TYPE_CUSTOM => {
+                let max = crate::control_msg::CUSTOM_MAX_LENGTH;
+                if !need(5) {
+                    return Ok(None);
+                }
+                let len = u32::from_be_bytes(buf[1..5].try_into().unwrap()) as usize;
+                if len > max {
+                    return Err(DeviceMsgError::TooLarge {
+                        msg_type: ty,
+                        len: 5 + len,
+                    });
+                }
+                if !need(5 + len) {
+                    return Ok(None);
+                }
+                let data = String::from_utf8_lossy(&buf[5..5 + len]).into_owned();
+                if data.len() > max {
+                    return Err(DeviceMsgError::TextTooLong(data.len()));
+                }
+                Ok(Some((DeviceMsg::Custom { data }, 5 + len)))
+            }
             other => Err(DeviceMsgError::UnknownType(other)),
         }
     }
@@ -173,6 +216,31 @@ mod tests {
         assert_eq!(
             DeviceMsg::deserialize(&b),
             Ok(Some((DeviceMsg::Clipboard { text }, 7)))
+        );
+    }
+
+    #[test]
+    fn the_custom_extension_carries_the_games_text_within_its_limit() {
+        let m = DeviceMsg::Custom {
+            data: "pong 你好".into(),
+        };
+        let b = m.to_bytes();
+        assert_eq!(&b[..5], [0xC1, 0, 0, 0, 11]);
+        assert_eq!(DeviceMsg::deserialize(&b), Ok(Some((m, 16))));
+        assert_eq!(DeviceMsg::deserialize(&b[..7]), Ok(None));
+        let max = crate::control_msg::CUSTOM_MAX_LENGTH;
+        let mut long = vec![DEVICE_MSG_TYPE_CUSTOM];
+        long.extend_from_slice(&(max as u32 + 1).to_be_bytes());
+        assert!(matches!(
+            DeviceMsg::deserialize(&long),
+            Err(DeviceMsgError::TooLarge { .. })
+        ));
+        let mut bad = vec![DEVICE_MSG_TYPE_CUSTOM];
+        bad.extend_from_slice(&(max as u32).to_be_bytes());
+        bad.extend(std::iter::repeat_n(0xffu8, max));
+        assert_eq!(
+            DeviceMsg::deserialize(&bad),
+            Err(DeviceMsgError::TextTooLong(3 * max))
         );
     }
 }

@@ -16,6 +16,8 @@ pub const MAX_TEXT_BYTES: usize = 300;
 pub const MAX_INPUT_MESSAGE_BYTES: usize = 1024;
 /// Longest clipboard text a player may send, in bytes (it travels in one input message).
 pub const MAX_CLIPBOARD_BYTES: usize = 768;
+/// Longest custom message a page may send its game, in bytes (one input message).
+pub const MAX_CUSTOM_BYTES: usize = 768;
 /// Most wheel notches in one scroll message, either way (scrcpy's bound).
 pub const MAX_SCROLL_NOTCHES: f32 = 16.0;
 /// Largest touch-to-screen latency a player may report, in ms (a probe gives up long before).
@@ -91,6 +93,9 @@ pub enum InputMessage {
         #[serde(default)]
         paste: bool,
     },
+    /// A message from the tenant's page for its game (the custom channel; the game answers
+    /// with the agent's `custom` signal). Not input: it does not hold off the idle kick.
+    Custom { data: String },
     /// The player's ceiling on the video bit rate, in kb/s (a data saver); absent lifts it.
     /// The agent keeps the rate inside the spec's window whatever the player asks, and below
     /// what the player's link carries.
@@ -174,6 +179,11 @@ impl InputMessage {
             InputMessage::Clipboard { text, .. } if text.len() > MAX_CLIPBOARD_BYTES => {
                 return Err(InputError::OutOfRange(
                     "clipboard text must be at most 768 bytes",
+                ));
+            }
+            InputMessage::Custom { data } if data.len() > MAX_CUSTOM_BYTES => {
+                return Err(InputError::OutOfRange(
+                    "custom data must be at most 768 bytes",
                 ));
             }
             InputMessage::Latency { ms, .. } if !latency_in_range(*ms) => {

@@ -95,6 +95,10 @@ pub enum AgentSignal {
     Clipboard {
         text: String,
     },
+    /// The game's message for its page (the custom channel). Players only.
+    Custom {
+        data: String,
+    },
     /// Something the player should see, e.g. maintenance coming.
     Notice {
         code: String,

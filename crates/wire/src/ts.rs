@@ -44,7 +44,7 @@ use utoipa::OpenApi;
 pub struct BrowserTypes;
 
 /// The limits the SDK checks before sending: (name, value, doc).
-fn constants() -> [(&'static str, usize, &'static str); 7] {
+fn constants() -> [(&'static str, usize, &'static str); 8] {
     [
         (
             "MAX_POINTERS",
@@ -60,6 +60,11 @@ fn constants() -> [(&'static str, usize, &'static str); 7] {
             "MAX_CLIPBOARD_BYTES",
             crate::input::MAX_CLIPBOARD_BYTES,
             "Longest `clipboard` input message text, in UTF-8 bytes.",
+        ),
+        (
+            "MAX_CUSTOM_BYTES",
+            crate::input::MAX_CUSTOM_BYTES,
+            "Longest `custom` input message data, in UTF-8 bytes.",
         ),
         (
             "MAX_SCROLL_NOTCHES",

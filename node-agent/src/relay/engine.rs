@@ -177,6 +177,8 @@ struct Session {
     last_input: Option<Instant>,
     connected: bool,
     played: bool,
+    /// The injector takes CUSTOM messages ([`Engine::allow_custom`]).
+    custom: bool,
     next_report: Instant,
     /// Frames and bytes since `window_start`, for fps and bitrate.
     window_start: Instant,
@@ -288,6 +290,7 @@ impl Engine {
             last_input: None,
             connected: false,
             played: false,
+            custom: false,
             next_report: now + REPORT_INTERVAL,
             window_start: now,
             window_frames: 0,
@@ -323,18 +326,23 @@ impl Engine {
         self.notice = message;
     }
 
-    /// The game of `session` copied `text` to the device's clipboard: its players (not its
-    /// spectators, who only watch) are told, for their page's clipboard.
-    pub fn device_clipboard(&mut self, session: &str, text: &str) {
+    /// What `session`'s device said for its players (the clipboard the game copied, its
+    /// custom-channel answers): they are told, its spectators (who only watch) are not.
+    pub fn tell_players(&mut self, session: &str, signal: AgentSignal) {
         for (id, p) in &self.peers {
             if p.session == session && p.role == PeerRole::Player && p.connected {
                 self.out.push_back(Output::Signal {
                     peer: *id,
-                    signal: AgentSignal::Clipboard {
-                        text: text.to_owned(),
-                    },
+                    signal: signal.clone(),
                 });
             }
+        }
+    }
+
+    /// `session`'s injector takes Playrack's CUSTOM messages: its page may talk to its game.
+    pub fn allow_custom(&mut self, session: &str) {
+        if let Some(s) = self.sessions.get_mut(session) {
+            s.custom = true;
         }
     }
 
@@ -812,6 +820,22 @@ impl Engine {
                             self.retarget(&session, target);
                             None
                         }
+                        Ok(InputMessage::Custom { data }) => {
+                            // For the game, not play: it does not count as input either.
+                            match self.sessions.get(&session) {
+                                Some(s) if s.custom => {
+                                    self.out.push_back(Output::Control {
+                                        session: session.clone(),
+                                        message: ControlMsg::Custom { data },
+                                    });
+                                    None
+                                }
+                                _ => Some((
+                                    "CUSTOM_UNSUPPORTED",
+                                    "this board's injector has no custom channel".to_owned(),
+                                )),
+                            }
+                        }
                         Ok(InputMessage::Latency { ms, .. }) => {
                             // A measurement, not play: it does not count as input (idle kick).
                             if let Some(s) = self.sessions.get_mut(&session) {
@@ -1183,7 +1207,12 @@ mod tests {
             e.peers.get_mut(&id).unwrap().connected = true;
         }
         while e.poll().is_some() {}
-        e.device_clipboard("s", "礼包码");
+        e.tell_players(
+            "s",
+            AgentSignal::Clipboard {
+                text: "礼包码".into(),
+            },
+        );
         let told: Vec<(PeerId, AgentSignal)> = std::iter::from_fn(|| e.poll())
             .filter_map(|o| match o {
                 Output::Signal { peer, signal } => Some((peer, signal)),

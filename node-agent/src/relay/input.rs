@@ -103,6 +103,8 @@ pub fn to_control(msg: &InputMessage, width: u16, height: u16) -> Vec<ControlMsg
             vscroll: *v,
             buttons: 0,
         }],
+        // Playrack's injector hands it to the game (the engine sends it only to one).
+        InputMessage::Custom { data } => vec![ControlMsg::Custom { data: data.clone() }],
         // No acknowledgement asked for (sequence 0): nothing waits for one.
         InputMessage::Clipboard { text, paste } => vec![ControlMsg::SetClipboard {
             sequence: 0,

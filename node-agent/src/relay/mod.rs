@@ -25,6 +25,8 @@ pub struct StreamOptions {
     pub bitrate: Option<Bitrate>,
     /// The play's idle kick: the player is warned shortly before it.
     pub idle_kick: Option<std::time::Duration>,
+    /// The injector takes Playrack's CUSTOM messages (the page ↔ game channel).
+    pub custom: bool,
 }
 
 /// How a session's video bit rate may move: inside `window`, from `start_bps` (what the
@@ -99,10 +101,11 @@ enum Cmd {
     RemovePeer(PeerId),
     /// A recording of the session starts: it needs a key frame.
     KeyFrame(String),
-    /// The session's device sent its clipboard (the game copied text).
-    DeviceClipboard {
+    /// The session's device said something for its players (the game copied text, or
+    /// answered on the custom channel).
+    ToPlayers {
         session: String,
-        text: String,
+        signal: AgentSignal,
     },
 }
 
@@ -440,12 +443,15 @@ async fn run(
                         if let Some(idle) = options.idle_kick {
                             engine.warn_before_idle_kick(&session, idle);
                         }
+                        if options.custom {
+                            engine.allow_custom(&session);
+                        }
                         if let Some(c) = control {
                             controls.insert(session, c);
                         }
                     }
                     Cmd::Notice(message) => engine.set_notice(message),
-                    Cmd::DeviceClipboard { session, text } => engine.device_clipboard(&session, &text),
+                    Cmd::ToPlayers { session, signal } => engine.tell_players(&session, signal),
                     Cmd::Detach { session, reason } => {
                         engine.remove_session(&session, &reason);
                         controls.remove(&session);
@@ -714,20 +720,27 @@ async fn control_socket(
             reader.push(&buf[..n]);
             loop {
                 match reader.next_msg() {
-                    Ok(Some(playrack_scrcpy::device_msg::DeviceMsg::Clipboard { text })) => {
-                        if text.len() > MAX_DEVICE_CLIPBOARD_BYTES {
-                            tracing::debug!(session = %reading, bytes = text.len(), "device clipboard too large to pass on");
-                        } else if cmd
-                            .try_send(Cmd::DeviceClipboard {
+                    Ok(Some(msg)) => {
+                        use playrack_scrcpy::device_msg::DeviceMsg;
+                        let signal = match msg {
+                            DeviceMsg::Clipboard { text }
+                                if text.len() <= MAX_DEVICE_CLIPBOARD_BYTES =>
+                            {
+                                AgentSignal::Clipboard { text }
+                            }
+                            DeviceMsg::Custom { data } => AgentSignal::Custom { data },
+                            _ => continue,
+                        };
+                        if cmd
+                            .try_send(Cmd::ToPlayers {
                                 session: reading.clone(),
-                                text,
+                                signal,
                             })
                             .is_err()
                         {
-                            tracing::debug!(session = %reading, "relay busy: device clipboard dropped");
+                            tracing::debug!(session = %reading, "relay busy: a device message dropped");
                         }
                     }
-                    Ok(Some(_)) => {}
                     Ok(None) => break,
                     Err(e) => {
                         tracing::warn!(session = %reading, "control socket: {e}");

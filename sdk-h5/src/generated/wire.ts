@@ -10,6 +10,9 @@ export const MAX_TEXT_BYTES = 300;
 /** Longest `clipboard` input message text, in UTF-8 bytes. */
 export const MAX_CLIPBOARD_BYTES = 768;
 
+/** Longest `custom` input message data, in UTF-8 bytes. */
+export const MAX_CUSTOM_BYTES = 768;
+
 /** Most wheel notches a `scroll` input message may carry, either way. */
 export const MAX_SCROLL_NOTCHES = 16;
 
@@ -91,6 +94,7 @@ export type AgentSignal =
   | AgentSignalCandidate
   | AgentSignalStats
   | AgentSignalClipboard
+  | AgentSignalCustom
   | AgentSignalNotice
   | AgentSignalEnded
   | AgentSignalError;
@@ -123,6 +127,12 @@ export interface AgentSignalStats {
 export interface AgentSignalClipboard {
   type: "clipboard";
   text: string;
+}
+
+/** The game's message for its page (the custom channel). Players only. */
+export interface AgentSignalCustom {
+  type: "custom";
+  data: string;
 }
 
 /** Something the player should see, e.g. maintenance coming. */
@@ -217,6 +227,7 @@ export type InputMessage =
   | InputMessageHere
   | InputMessageScroll
   | InputMessageClipboard
+  | InputMessageCustom
   | InputMessageQuality;
 
 /** A finger (or the mouse, as pointer 0) at a normalised position. */
@@ -303,6 +314,15 @@ export interface InputMessageClipboard {
   t: "clipboard";
   paste?: boolean;
   text: string;
+}
+
+/**
+ * A message from the tenant's page for its game (the custom channel; the game answers
+ * with the agent's `custom` signal). Not input: it does not hold off the idle kick.
+ */
+export interface InputMessageCustom {
+  t: "custom";
+  data: string;
 }
 
 /**
