@@ -459,6 +459,22 @@ async fn audio_is_opus_with_a_click_per_tap() {
     assert_eq!(s.screen.lock().unwrap().game().taps(), 1);
 }
 
+/// The next device message on the control socket (within [`WAIT`]).
+async fn next_device_msg(control: &mut TcpStream, r: &mut DeviceMsgReader) -> DeviceMsg {
+    let mut buf = [0u8; 1024];
+    loop {
+        if let Some(msg) = r.next_msg().unwrap() {
+            return msg;
+        }
+        let n = timeout(WAIT, control.read(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(n > 0, "the control socket closed");
+        r.push(&buf[..n]);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clipboard_and_bad_control_message() {
     let s = start(
@@ -559,17 +575,7 @@ async fn clipboard_and_bad_control_message() {
     let mut m = copy(AKEY_EVENT_ACTION_DOWN).to_bytes();
     m.extend(copy(AKEY_EVENT_ACTION_UP).to_bytes());
     control.write_all(&m).await.unwrap();
-    let copied = loop {
-        if let Some(msg) = r.next_msg().unwrap() {
-            break msg;
-        }
-        let n = timeout(WAIT, control.read(&mut buf))
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(n > 0);
-        r.push(&buf[..n]);
-    };
+    let copied = next_device_msg(&mut control, &mut r).await;
     assert_eq!(
         copied,
         DeviceMsg::Clipboard {
@@ -588,17 +594,7 @@ async fn clipboard_and_bad_control_message() {
         )
         .await
         .unwrap();
-    let echoed = loop {
-        if let Some(msg) = r.next_msg().unwrap() {
-            break msg;
-        }
-        let n = timeout(WAIT, control.read(&mut buf))
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(n > 0);
-        r.push(&buf[..n]);
-    };
+    let echoed = next_device_msg(&mut control, &mut r).await;
     assert_eq!(
         echoed,
         DeviceMsg::Custom {

@@ -773,23 +773,10 @@ fn create_operator_then_serve_then_stop_on_sigterm() {
     assert_eq!(code, Some(1));
     assert!(err.contains("--password-stdin"), "{err}");
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_array-controller"))
-        .args(["--listen", "127.0.0.1:0", "--shutdown-grace-secs", "10"])
-        .env_clear()
-        .current_dir(dir.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
-    let url = line
-        .strip_prefix("Controller: ")
-        .and_then(|l| l.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .to_owned();
+    let (child, url) = serve_binary(
+        dir.path(),
+        &["--listen", "127.0.0.1:0", "--shutdown-grace-secs", "10"],
+    );
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -1023,14 +1010,11 @@ async fn a_backup_of_a_live_controller_restores_elsewhere_as_it_was() {
     }
 }
 
-/// The controller binary on `port` in `dir` (its data directory below it), once it prints its
-/// URL; the child and the URL.
-fn serve_binary(dir: &Path, port: u16) -> (std::process::Child, String) {
+/// The controller binary serving with `args` (a clean environment, in `dir`), once it prints
+/// its URL; the child and the URL.
+fn serve_binary(dir: &Path, args: &[&str]) -> (std::process::Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_array-controller"))
-        .arg("--data-dir")
-        .arg(dir.join("data"))
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .args(["--shutdown-grace-secs", "10"])
+        .args(args)
         .env_clear()
         .current_dir(dir)
         .stdin(Stdio::null())
@@ -1077,7 +1061,16 @@ async fn an_upload_in_flight_at_sigterm_resumes_after_the_restart() {
         .local_addr()
         .unwrap()
         .port();
-    let (child, url) = tokio::task::block_in_place(|| serve_binary(dir.path(), port));
+    let listen = format!("127.0.0.1:{port}");
+    let serve = [
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--listen",
+        &listen,
+        "--shutdown-grace-secs",
+        "10",
+    ];
+    let (child, url) = tokio::task::block_in_place(|| serve_binary(dir.path(), &serve));
 
     // The binary's API, driven with the suites' helpers.
     let scratch = tempfile::tempdir().unwrap();
@@ -1169,7 +1162,7 @@ async fn an_upload_in_flight_at_sigterm_resumes_after_the_restart() {
     );
 
     // Restarted on the same data: the upload stands at the acknowledged offset and finishes.
-    let (child, url2) = tokio::task::block_in_place(|| serve_binary(dir.path(), port));
+    let (child, url2) = tokio::task::block_in_place(|| serve_binary(dir.path(), &serve));
     assert_eq!(url2, url);
     assert_eq!(
         ctl.head_offset(&t, &up.id).await,

@@ -10,15 +10,7 @@ use std::time::{Duration, Instant};
 
 use playrack_test_support::Ctl;
 use playrack_wire::api::*;
-use support::{virtual_device, wait_until};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use support::{free_port, virtual_device, wait_until};
 
 /// The processes whose parent is `pid`.
 fn children(pid: u32) -> Vec<u32> {

@@ -17,14 +17,7 @@ use std::time::Duration;
 use node_agent::adb::Adb;
 use node_agent::runtime::docker::{DockerDriver, LABEL_AGENT, LABEL_INSTANCE, LABEL_SPEC};
 use node_agent::runtime::{InstanceSpec, Runtime, adbd_answers};
-use support::{virtual_device, workspace};
-
-fn docker(args: &[&str]) -> std::process::Output {
-    Command::new("docker")
-        .args(args)
-        .output()
-        .expect("run docker")
-}
+use support::{docker, free_port, virtual_device, workspace};
 
 /// Removes the image (and any container left) however the test ends.
 struct Cleanup {
@@ -45,14 +38,6 @@ impl Drop for Cleanup {
         }
         let _ = docker(&["rmi", "-f", &self.image]);
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

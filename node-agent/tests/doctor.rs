@@ -15,14 +15,7 @@ use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
-use support::{virtual_device, workspace};
-
-fn docker(args: &[&str]) -> std::process::Output {
-    Command::new("docker")
-        .args(args)
-        .output()
-        .expect("run docker")
-}
+use support::{docker, virtual_device, workspace};
 
 /// Removes the images (and any container left) however the test ends.
 struct Cleanup {

@@ -21,7 +21,8 @@ pub async fn wait_until(timeout: Duration, mut cond: impl AsyncFnMut() -> bool) 
     }
 }
 
-fn free_port() -> u16 {
+/// A port free on 127.0.0.1 now.
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -249,4 +250,12 @@ pub fn init_logs() {
         .with_test_writer()
         .with_env_filter(filter)
         .try_init();
+}
+
+/// Runs the `docker` CLI with `args`.
+pub fn docker(args: &[&str]) -> std::process::Output {
+    Command::new("docker")
+        .args(args)
+        .output()
+        .expect("run docker")
 }
