@@ -18,7 +18,7 @@
 //!   spec's size) and **input** (a control-socket round trip: the clipboard set, acknowledged
 //!   and read back, then a touch injected).
 //!
-//! A failed check skips those that need it. The doctor never disturbs a running agent: its
+//! A failed check blocks those that need it (reported, not run). The doctor never disturbs a running agent: its
 //! instance carries its own agent label, its adb server its own port and home, and all of it
 //! is removed at the end whatever failed.
 
@@ -58,7 +58,7 @@ const FILES_PER_INSTANCE: u64 = 256;
 /// Open files the agent holds whatever it runs.
 const FILES_BASE: u64 = 1024;
 
-/// How a check came out.
+/// How a check came out (`blocked` in JSON: not run, something it needs failed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
@@ -67,7 +67,7 @@ pub enum Status {
     Warn,
     Fail,
     /// Not run: something it needs failed.
-    Skip,
+    Blocked,
 }
 
 /// One check's outcome.
@@ -122,9 +122,9 @@ impl Report {
         });
     }
 
-    fn skip(&mut self, names: &[&'static str], why: &str) {
+    fn blocked(&mut self, names: &[&'static str], why: &str) {
         for name in names {
-            self.push(name, Status::Skip, why);
+            self.push(name, Status::Blocked, why);
         }
     }
 
@@ -136,7 +136,7 @@ impl Report {
                 Status::Pass => "ok",
                 Status::Warn => "WARN",
                 Status::Fail => "FAIL",
-                Status::Skip => "skip",
+                Status::Blocked => "—",
             };
             out += &format!("{tag:<5} {:<9} {}\n", c.name, c.detail);
             if let Some(fix) = &c.fix {
@@ -201,7 +201,7 @@ pub async fn run(config: &Config, opts: &DoctorOptions) -> Report {
         (Some(runtime), Some(adb)) => {
             check_device(config, opts, &runtime.driver, adb, &mut report).await
         }
-        _ => report.skip(&DEVICE_CHECKS, "needs the runtime and adb"),
+        _ => report.blocked(&DEVICE_CHECKS, "needs the runtime and adb"),
     }
     if let Some(adb) = adb {
         adb.kill_server().await;
@@ -328,7 +328,7 @@ fn check_kernel(have_runtime: bool, redroid: bool, report: &mut Report) {
     if !have_runtime {
         report.push(
             "kernel",
-            Status::Skip,
+            Status::Blocked,
             "needs the image to know what it needs",
         );
         return;
@@ -587,7 +587,7 @@ async fn check_device(
                 format!("the instance's adbd is unreachable: {e:#}"),
                 "the image must start adbd on port 5555 in the container (redroid does); check `docker logs` of the container, and that nothing on the board blocks 127.0.0.1",
             );
-            report.skip(&DEVICE_CHECKS[1..], "needs an instance");
+            report.blocked(&DEVICE_CHECKS[1..], "needs an instance");
             let _ = driver.remove(&id).await;
             return;
         }
@@ -647,7 +647,7 @@ async fn device_checks(
                 format!("adb cannot reach the instance at {serial}: {e:#}"),
                 "the image must start adbd on port 5555 without authentication (redroid does); `adb connect` it by hand to see what it says",
             );
-            report.skip(&DEVICE_CHECKS[1..], "needs an instance adb reaches");
+            report.blocked(&DEVICE_CHECKS[1..], "needs an instance adb reaches");
             return;
         }
     }
@@ -667,7 +667,7 @@ async fn device_checks(
                 detail,
                 format!("give the scrcpy server {version} jar with --injector-jar (scrcpy-server-v{version} from scrcpy's release)"),
             );
-            report.skip(&DEVICE_CHECKS[2..], "needs the injector");
+            report.blocked(&DEVICE_CHECKS[2..], "needs the injector");
             return;
         }
     };
@@ -700,7 +700,7 @@ async fn device_checks(
                 format!("the server refused to start: {}", said.trim()),
                 fix,
             );
-            report.skip(&DEVICE_CHECKS[2..], "needs the injector");
+            report.blocked(&DEVICE_CHECKS[2..], "needs the injector");
             return;
         }
         Err(e) => {
@@ -710,7 +710,7 @@ async fn device_checks(
                 format!("{e:#}"),
                 "check the instance's /data/local/tmp is writable",
             );
-            report.skip(&DEVICE_CHECKS[2..], "needs the injector");
+            report.blocked(&DEVICE_CHECKS[2..], "needs the injector");
             return;
         }
     };
@@ -736,7 +736,7 @@ async fn device_checks(
                 "the instance lists no H.264 video encoder",
                 "the image needs a working AVC encoder: on RK3588 a redroid image with the Rockchip codec2/OMX service and /dev/mpp_service passed in (docs/boards.md, section 3)",
             );
-            report.skip(&DEVICE_CHECKS[3..], "needs an encoder");
+            report.blocked(&DEVICE_CHECKS[3..], "needs an encoder");
             return;
         }
         None => {
@@ -746,7 +746,7 @@ async fn device_checks(
                 format!("every H.264 encoder listed ({names}) is on --encoder-deny"),
                 "take one off --encoder-deny (the software c2.android.avc.encoder works everywhere, at a CPU cost)",
             );
-            report.skip(&DEVICE_CHECKS[3..], "needs an encoder");
+            report.blocked(&DEVICE_CHECKS[3..], "needs an encoder");
             return;
         }
         Some(e) => e,
@@ -805,7 +805,7 @@ async fn stream_checks(
                 format!("adb forward: {e:#}"),
                 "check the adb server's logs",
             );
-            report.skip(&DEVICE_CHECKS[4..], "needs the stream");
+            report.blocked(&DEVICE_CHECKS[4..], "needs the stream");
             return;
         }
     };
@@ -825,7 +825,7 @@ async fn stream_checks(
         Ok(s) => s,
         Err(e) => {
             report.push("encode", Status::Fail, format!("starting the server: {e}"));
-            report.skip(&DEVICE_CHECKS[4..], "needs the stream");
+            report.blocked(&DEVICE_CHECKS[4..], "needs the stream");
             adb.remove_forward(serial, port).await;
             return;
         }
@@ -842,7 +842,7 @@ async fn stream_checks(
                 format!("{e} (the server said: {:?})", said.trim()),
                 format!("this encoder does not work under capture here: add --encoder-deny {encoder} and run the doctor again"),
             );
-            report.skip(&DEVICE_CHECKS[4..], "needs the stream");
+            report.blocked(&DEVICE_CHECKS[4..], "needs the stream");
         }
         Stream::Frames {
             decoded,
@@ -1064,13 +1064,13 @@ mod tests {
             "no H.264 encoder",
             "use another image\nor deny less",
         );
-        r.skip(&["encode"], "needs an encoder");
+        r.blocked(&["encode"], "needs an encoder");
         assert!(!r.passed());
         let text = r.render();
         assert!(text.contains("ok    adb       /usr/bin/adb\n"), "{text}");
         assert!(text.contains("FAIL  encoders  no H.264 encoder\n                fix: use another image\n                     or deny less\n"), "{text}");
         assert!(
-            text.contains("skip  encode    needs an encoder\n"),
+            text.contains("—     encode    needs an encoder\n"),
             "{text}"
         );
         assert!(text.ends_with("1 check(s) failed, 0 warning(s): fix the failures and run `node-agent doctor` again.\n"), "{text}");

@@ -118,17 +118,13 @@ async fn on_sigterm_the_agent_removes_its_instances_and_stops_its_adb_server() {
             .unwrap()
             .success()
     );
-    let status = loop {
-        if let Some(status) = agent.try_wait().unwrap() {
-            break status;
-        }
-        if stopped.elapsed() > Duration::from_secs(30) {
-            let _ = agent.kill();
-            panic!("the agent did not stop within 30 s of SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    assert_eq!(status.code(), Some(0), "a stop is not a failure");
+    let out = playrack_test_support::exit_within(
+        agent,
+        Duration::from_secs(30),
+        "the agent after SIGTERM",
+    );
+    assert_eq!(out.status.code(), Some(0), "a stop is not a failure");
+    assert!(stopped.elapsed() < Duration::from_secs(30));
     assert!(devices.iter().all(|d| !alive(*d)), "its instances are gone");
     assert!(
         std::net::TcpStream::connect(("127.0.0.1", adb_port)).is_err(),

@@ -177,8 +177,8 @@ fn the_doctor_passes_on_the_virtual_device_image_and_names_injected_faults() {
     assert_eq!(status, "fail", "{report:#}");
     assert_eq!(c["detail"], "the instance lists no H.264 video encoder");
     assert!(c["fix"].as_str().unwrap().contains("AVC encoder"), "{c}");
-    assert_eq!(check(&report, "encode").0, "skip");
-    assert_eq!(check(&report, "input").0, "skip");
+    assert_eq!(check(&report, "encode").0, "blocked");
+    assert_eq!(check(&report, "input").0, "blocked");
 
     // adbd on another port than 5555: the instance is unreachable, and the doctor says so.
     derive_image(&base, &no_adb, &["--adb-port", "5556"]);
@@ -193,7 +193,7 @@ fn the_doctor_passes_on_the_virtual_device_image_and_names_injected_faults() {
     );
     assert!(c["fix"].as_str().unwrap().contains("port 5555"), "{c}");
     for name in ["injector", "encoders", "encode", "input"] {
-        assert_eq!(check(&report, name).0, "skip", "{report:#}");
+        assert_eq!(check(&report, name).0, "blocked", "{report:#}");
     }
 
     // The human report says the same in lines an operator reads.

@@ -230,26 +230,23 @@ async fn a_tenant_signs_in_uploads_resumes_publishes_deploys_and_links() {
             )
             .await;
             // The controller has the report before the next one goes.
-            let deadline = std::time::Instant::now() + Duration::from_secs(20);
-            loop {
-                let d: Deployment = http
-                    .get(&deployment)
-                    .bearer_auth(&token)
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
-                if d.rooms[0].state == state && d.rooms[0].progress_percent == pct {
-                    break;
-                }
-                assert!(
-                    std::time::Instant::now() < deadline,
-                    "the report of {state:?} {pct}%"
-                );
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
+            playrack_test_support::wait_for(
+                &format!("the report of {state:?} {pct}%"),
+                Duration::from_secs(20),
+                || async {
+                    let d: Deployment = http
+                        .get(&deployment)
+                        .bearer_auth(&token)
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    d.rooms[0].state == state && d.rooms[0].progress_percent == pct
+                },
+            )
+            .await;
         }
         ws
     });
