@@ -1148,9 +1148,35 @@ async fn each_player_gets_turn_credentials_of_its_own_that_coturn_takes_until_th
     st.stop().await;
 }
 
-/// The page ↔ game custom channel is Playrack's injector's: the game answers on it, and a board
-/// running scrcpy's own server (`--injector-live-bit-rate false`) refuses it with a warning
-/// rather than sending the server a message it would stop reading its control socket for.
+/// Sends with `send` once the agent may tell another refusal (it tells a peer at most one a
+/// second: the peer plays on through that window), then whether the agent refused it with
+/// `code` within a few seconds (the play going on meanwhile).
+async fn refusal(p: &mut Peer, code: &str, send: impl FnOnce(&mut Peer) -> bool) -> bool {
+    let since = std::time::Instant::now();
+    p.run_until(Duration::from_secs(5), |_| {
+        since.elapsed() > Duration::from_millis(1050)
+    })
+    .await;
+    let before = p.signals.len();
+    assert!(send(p), "sent");
+    let decoded = p.decoded;
+    p.run_until(Duration::from_secs(10), |p| {
+        p.signals[before..]
+            .iter()
+            .any(|s| matches!(s, AgentSignal::Error { code: c, .. } if c == code))
+            || p.decoded >= decoded + 90
+    })
+    .await;
+    p.signals[before..]
+        .iter()
+        .any(|s| matches!(s, AgentSignal::Error { code: c, .. } if c == code))
+}
+
+/// The page ↔ game custom channel and the phone's sensors are Playrack's injector's: the game
+/// answers on the custom channel, and a board running scrcpy's own server
+/// (`--injector-live-bit-rate false`) refuses both with a warning rather than sending the server
+/// a message it would stop reading its control socket for. Sensor readings go on their own
+/// channel only.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_custom_channel_echoes_on_playracks_injector_and_is_refused_on_scrcpys_server() {
     for playrack_injector in [true, false] {
@@ -1185,6 +1211,22 @@ async fn the_custom_channel_echoes_on_playracks_injector_and_is_refused_on_scrcp
             .iter()
             .any(|s| matches!(s, AgentSignal::Custom { .. }));
         assert_eq!(echoed, playrack_injector, "{:?}", p.signals);
+
+        // A reading on the input channel is refused whatever the board (the SDK never sends
+        // one there); on scrcpy's server, a reading on the sensors channel is too.
+        assert!(
+            refusal(&mut p, "BAD_INPUT", |p| p.send_input(
+                r#"{"t":"sensor","kind":"accelerometer","values":[0,9.8,0]}"#
+            ))
+            .await
+        );
+        let location = r#"{"t":"location","lat":31.23,"lon":121.47,"accuracy":9}"#;
+        assert_eq!(
+            refusal(&mut p, "SENSORS_UNSUPPORTED", |p| p.send_sensor(location)).await,
+            !playrack_injector,
+            "{:?}",
+            p.signals
+        );
         // Either way the play goes on.
         let decoded = p.decoded;
         assert!(

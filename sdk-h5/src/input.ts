@@ -4,11 +4,13 @@
  * coordinates normalised to the video frame (0..1), and turns pointer events into `touch`
  * messages with stable pointer slots 0..MAX_POINTERS-1 (the mouse is slot 0). A gesture that
  * starts in a black bar is ignored; a tracked pointer that leaves the picture is clamped to
- * its edge.
+ * its edge. Under pointer lock the mouse is relative instead: `mouse` messages.
  */
 import {
+  MAX_MOUSE_DELTA,
   MAX_POINTERS,
   MAX_SCROLL_NOTCHES,
+  type InputMessageMouse,
   type InputMessageScroll,
   type InputMessageTouch,
   type TouchPhase,
@@ -130,6 +132,26 @@ export function wheelToScroll(ev: WheelSample, g: Geometry): InputMessageScroll 
   const v = notches(-ev.deltaY);
   if (h === 0 && v === 0) return null;
   return { t: "scroll", x: at.x, y: at.y, h, v };
+}
+
+/** A locked mouse's motion (CSS pixels), buttons (`MouseEvent.buttons`) and wheel notches. */
+export interface RelativeSample {
+  dx: number;
+  dy: number;
+  buttons: number;
+  wheel: number;
+}
+
+/**
+ * A locked mouse's sample as a `mouse` message: motion rounded and clamped to
+ * ±MAX_MOUSE_DELTA, the five buttons `MouseEvent.buttons` and HID number alike (left, right,
+ * middle, back, forward).
+ */
+export function relativeToMouse(ev: RelativeSample): InputMessageMouse {
+  const clamp = (v: number) => (Number.isFinite(v) ? Math.max(-MAX_MOUSE_DELTA, Math.min(MAX_MOUSE_DELTA, Math.round(v))) : 0);
+  const msg: InputMessageMouse = { t: "mouse", dx: clamp(ev.dx), dy: clamp(ev.dy), buttons: ev.buttons & 0x1f };
+  if (ev.wheel) msg.wheel = Math.max(-127, Math.min(127, Math.round(ev.wheel)));
+  return msg;
 }
 
 /**

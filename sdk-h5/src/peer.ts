@@ -16,6 +16,8 @@ export type PeerFactory = (config: RTCConfiguration) => RTCPeerConnection;
 export interface Negotiated {
   pc: RTCPeerConnection;
   input: RTCDataChannel;
+  /** Sensor and location readings: unordered and never retransmitted (a late one is stale). */
+  sensors: RTCDataChannel;
 }
 
 export interface NegotiateOptions {
@@ -93,6 +95,7 @@ export async function negotiate(
   pc.addTransceiver("video", { direction: "recvonly" });
   pc.addTransceiver("audio", { direction: "recvonly" });
   const input = pc.createDataChannel("input", { ordered: true });
+  const sensors = pc.createDataChannel("sensors", { ordered: false, maxRetransmits: 0 });
   // One stream for every track: the board may announce video and audio in two streams (two
   // msid stream ids), and the <video> must hold both, not whichever track came last.
   let stream: MediaStream | undefined;
@@ -126,7 +129,7 @@ export async function negotiate(
     if (e instanceof PlayrackError) throw e;
     throw new PlayrackError(SdkCode.WEBRTC_FAILED, `negotiation failed: ${e instanceof Error ? e.message : String(e)}`);
   }
-  return { pc, input };
+  return { pc, input, sensors };
 }
 
 /** Resolves when ICE gathering completes, or after `ms`. */

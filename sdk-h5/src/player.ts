@@ -22,10 +22,12 @@ import {
   type LinkCard,
   type Ticket,
 } from "./generated/wire.js";
-import { TouchTracker, wheelToScroll, type Rotation } from "./input.js";
+import { GamepadTracker, type GamepadLike } from "./gamepad.js";
+import { TouchTracker, relativeToMouse, wheelToScroll, type Rotation } from "./input.js";
 import { imeToMessages, keyToMessages, textMessages } from "./keys.js";
 import { addRemoteCandidate, negotiate, type PeerFactory } from "./peer.js";
 import { runProbes, type ProbeFrame } from "./probe.js";
+import { browserSensors, SensorFeed, type SensorSource } from "./sensors.js";
 import { eventSourceOpener, followTicket, type Follow, type OpenEvents } from "./queue.js";
 import { DEFAULT_RECONNECT, decideReconnect, type ReconnectPolicy } from "./reconnect.js";
 import { measureRooms } from "./rtt.js";
@@ -53,6 +55,8 @@ export interface PlayerEvents {
   clipboard: { text: string };
   /** The game's message for the page (the custom channel: see `sendCustom`). */
   custom: { data: string };
+  /** The picture took or lost pointer lock (`lockPointer`; the player's Esc releases it). */
+  pointerlock: { locked: boolean };
   /** The agent's notices (e.g. maintenance), and the SDK's own `RECOVERING` / `RECOVERED`. */
   notice: { code: string; message: string };
   ended: { reason: string; cta?: CallToAction };
@@ -87,6 +91,8 @@ export interface PlayerOptions {
   rotation?: Rotation;
   /** Forward the keyboard (when the container has focus). Default true. */
   keyboard?: boolean;
+  /** Forward the player's gamepads (the Gamepad API) while playing. Default true. */
+  gamepad?: boolean;
   /**
    * Show each frame as soon as it is decoded: the browser's jitter buffer holds nothing back,
    * and the board marks its video `playout-delay` 0. Default true. `false` keeps the
@@ -110,7 +116,14 @@ export interface Env {
   view: (container: HTMLElement, rotation: Rotation) => View;
   userAgent: string;
   platform: string | undefined;
+  /** `navigator.getGamepads`; absent: no gamepads. */
+  gamepads: (() => readonly (GamepadLike | null)[]) | undefined;
+  /** The phone's motion sensors and Geolocation; absent: none. */
+  sensors: SensorSource | undefined;
 }
+
+/** How often connected gamepads are read while playing, in ms (about once a frame). */
+const GAMEPAD_POLL_MS = 16;
 
 function browserEnv(): Env {
   const g = globalThis as typeof globalThis & { navigator?: Navigator & { userAgentData?: { platform?: string } } };
@@ -131,6 +144,8 @@ function browserEnv(): Env {
     view: createDomView,
     userAgent: g.navigator?.userAgent ?? "",
     platform: g.navigator?.userAgentData?.platform || g.navigator?.platform || undefined,
+    gamepads: typeof g.navigator?.getGamepads === "function" ? () => g.navigator!.getGamepads() : undefined,
+    sensors: browserSensors(),
   };
 }
 
@@ -180,6 +195,7 @@ interface Connection {
   signaling: Signaling;
   pc?: RTCPeerConnection;
   input?: RTCDataChannel;
+  sensors?: RTCDataChannel;
   stopFrames?: () => void;
   answer?: (sdp: string) => void;
   /** Fails the connection attempt while it is being established. */
@@ -200,6 +216,9 @@ export class Player {
   private readonly policy: ReconnectPolicy;
   private readonly unbindInput: () => void;
   private readonly deviceId: string;
+  private readonly gamepads = new GamepadTracker();
+  private gamepadTimer: unknown;
+  private stopSensors: (() => void)[] = [];
 
   private _state: PlayerState = "idle";
   private playAbort: AbortController | undefined;
@@ -249,6 +268,10 @@ export class Player {
         const m = wheelToScroll(ev, g);
         if (m) this.send(m);
       },
+      relative: (ev) => {
+        if (this._state === "playing") this.send(relativeToMouse(ev));
+      },
+      pointerLock: (locked) => this.emitter.emit("pointerlock", { locked }),
       gesture: () => {
         if (this.userMuted === undefined) this.view.setMuted(false);
       },
@@ -391,6 +414,61 @@ export class Player {
     return this.send({ t: "custom", data });
   }
 
+  /**
+   * Captures the mouse for the game (mouse-look): the picture takes pointer lock and the
+   * mouse's motion, buttons and wheel reach the game as a mouse it can capture, not as
+   * touches. Call it from a click's handler (browsers lock only on a gesture); the player's
+   * Esc releases it. Resolves whether the lock holds; `pointerlock` events follow it.
+   */
+  lockPointer(): Promise<boolean> {
+    return this.view.lockPointer();
+  }
+
+  /** Releases pointer lock: the mouse touches the picture again. */
+  unlockPointer(): void {
+    this.view.unlockPointer();
+  }
+
+  /**
+   * Sends the phone's sensors (`motion`: accelerometer, gyroscope, orientation) and position
+   * (`location`: Geolocation, which the browser asks the player for) to the game while the
+   * play lasts. Call it from a tap's handler: iOS asks for motion permission only then.
+   * Resolves with what is on; boards without Playrack's injector answer with a
+   * `SENSORS_UNSUPPORTED` warning.
+   */
+  async enableSensors({ motion = true, location = false }: { motion?: boolean; location?: boolean } = {}): Promise<{
+    motion: boolean;
+    location: boolean;
+  }> {
+    this.disableSensors();
+    const source = this.env.sensors;
+    const on = { motion: false, location: false };
+    if (!source) return on;
+    const feed = new SensorFeed(
+      (m) => this.sendOn(this.conn?.sensors, m),
+      () => this.env.clock.now(),
+    );
+    if (motion && (await source.requestMotion())) {
+      this.stopSensors.push(source.watchMotion({ motion: (e) => feed.motion(e), orientation: (e) => feed.orientation(e) }));
+      on.motion = true;
+    }
+    if (location && source.watchPosition) {
+      this.stopSensors.push(
+        source.watchPosition(
+          (p) => feed.position(p),
+          (message) => this.emitter.emit("warning", { code: "LOCATION_UNAVAILABLE", message }),
+        ),
+      );
+      on.location = true;
+    }
+    return on;
+  }
+
+  /** Stops sending sensor and location readings. */
+  disableSensors(): void {
+    for (const stop of this.stopSensors.splice(0)) stop();
+  }
+
   /** Types text into the focused Android field (split into messages the agent accepts). */
   type(text: string): boolean {
     return textMessages(text).every((m) => this.send(m));
@@ -398,7 +476,10 @@ export class Player {
 
   /** Sends one raw input message; false when the input channel is not open or it is too large. */
   send(msg: InputMessage): boolean {
-    const dc = this.conn?.input;
+    return this.sendOn(this.conn?.input, msg);
+  }
+
+  private sendOn(dc: RTCDataChannel | undefined, msg: InputMessage): boolean {
     if (!dc || dc.readyState !== "open") return false;
     const text = JSON.stringify(msg);
     if (new TextEncoder().encode(text).length > MAX_INPUT_MESSAGE_BYTES) return false;
@@ -445,6 +526,7 @@ export class Player {
 
   /** Leaves (if playing) and removes the video from the page. */
   destroy(): void {
+    this.disableSensors();
     void this.leave();
     this.unbindInput();
     this.view.destroy();
@@ -589,7 +671,7 @@ export class Player {
       conn.answer = resolve;
       conn.fail = reject;
     });
-    const { pc, input } = await negotiate(this.env.peer, conn.signaling, welcome.ice_servers, {
+    const { pc, input, sensors } = await negotiate(this.env.peer, conn.signaling, welcome.ice_servers, {
       clock: this.env.clock,
       answer,
       lowLatency: this.options.lowLatency !== false,
@@ -607,6 +689,7 @@ export class Player {
     }
     conn.pc = pc;
     conn.input = input;
+    conn.sensors = sensors;
     conn.established = true;
     conn.fail = undefined;
     for (const c of conn.candidates.splice(0)) addRemoteCandidate(pc, c);
@@ -778,6 +861,7 @@ export class Player {
     conn.signaling.close();
     try {
       conn.input?.close();
+      conn.sensors?.close();
       conn.pc?.close();
     } catch {
       /* already closed */
@@ -804,7 +888,32 @@ export class Player {
   private setState(s: PlayerState): void {
     if (this._state === s) return;
     this._state = s;
+    if (s === "playing") this.pollGamepads();
+    else if (this.gamepadTimer !== undefined) {
+      this.env.clock.clearTimeout(this.gamepadTimer);
+      this.gamepadTimer = undefined;
+    }
+    if (s === "ended" || s === "error" || s === "idle") this.disableSensors();
     this.emitter.emit("state", s);
+  }
+
+  /** Reads the gamepads once a frame while playing; what changed goes to the game. */
+  private pollGamepads(): void {
+    const read = this.env.gamepads;
+    if (!read || this.options.gamepad === false || this.gamepadTimer !== undefined) return;
+    const tick = () => {
+      this.gamepadTimer = undefined;
+      if (this._state !== "playing") return;
+      let pads: readonly (GamepadLike | null)[] = [];
+      try {
+        pads = read();
+      } catch {
+        /* a browser that refuses (permissions policy): no gamepads */
+      }
+      this.gamepads.poll(pads, (m) => this.send(m));
+      this.gamepadTimer = this.env.clock.setTimeout(tick, GAMEPAD_POLL_MS);
+    };
+    tick();
   }
 
   private check(signal: AbortSignal): void {

@@ -6,7 +6,7 @@
  * `keys.ts`. Everything the player needs from the page goes through the {@link View}
  * interface, so the player runs in Node tests with a fake view.
  */
-import type { Geometry, PointerSample, Rotation, WheelSample } from "./input.js";
+import type { Geometry, PointerSample, RelativeSample, Rotation, WheelSample } from "./input.js";
 import type { ImeSample, KeySample } from "./keys.js";
 import { isLit, meanLuma, probeSampleRect } from "./probe.js";
 
@@ -18,6 +18,10 @@ export interface InputHandlers {
   ime(ev: ImeSample): void;
   /** A wheel (or trackpad) turn over the video. */
   wheel(ev: WheelSample, g: Geometry): void;
+  /** The mouse moved, clicked or turned its wheel while the video holds pointer lock. */
+  relative(ev: RelativeSample): void;
+  /** Pointer lock was taken or released (by the page, the player's Esc, the browser). */
+  pointerLock(locked: boolean): void;
   /** Any user gesture (for the audio autoplay policy). */
   gesture(): void;
   /** Pointers must be released (focus lost). */
@@ -37,6 +41,9 @@ export interface View {
   bindInput(h: InputHandlers): () => void;
   /** Opens the soft keyboard (phones): call it from a tap's handler. */
   showKeyboard(): void;
+  /** Takes pointer lock on the video (from a user gesture); resolves whether it holds it. */
+  lockPointer(): Promise<boolean>;
+  unlockPointer(): void;
   destroy(): void;
 }
 
@@ -167,7 +174,15 @@ export function createDomView(container: HTMLElement, rotation: Rotation = 0): V
           rotation,
         };
       };
+      const locked = () => doc.pointerLockElement === video;
       const pointer = (type: PointerSample["type"]) => (e: PointerEvent) => {
+        if (locked()) {
+          // A captured mouse moves relatively and has no position over the picture.
+          e.preventDefault();
+          if (type === "down") h.gesture();
+          if (type !== "cancel") h.relative({ dx: e.movementX, dy: e.movementY, buttons: e.buttons, wheel: 0 });
+          return;
+        }
         if (type === "down") {
           h.gesture();
           // A mouse's keyboard types into the hidden input (IMEs need one); a touch does not
@@ -214,6 +229,10 @@ export function createDomView(container: HTMLElement, rotation: Rotation = 0): V
       // Turning the wheel over the game scrolls the game, not the page.
       const wheel = (e: WheelEvent) => {
         e.preventDefault();
+        if (locked()) {
+          if (e.deltaY) h.relative({ dx: 0, dy: 0, buttons: e.buttons, wheel: e.deltaY < 0 ? 1 : -1 });
+          return;
+        }
         h.wheel(
           { clientX: e.clientX, clientY: e.clientY, deltaX: e.deltaX, deltaY: e.deltaY, deltaMode: e.deltaMode },
           geometry(),
@@ -231,6 +250,7 @@ export function createDomView(container: HTMLElement, rotation: Rotation = 0): V
         [container, "blur", (() => h.blur()) as EventListener],
         [typing, "compositionend", ime as EventListener],
         [typing, "input", ime as EventListener],
+        [doc, "pointerlockchange", (() => h.pointerLock(locked())) as EventListener],
       ];
       for (const [t, n, l] of listeners) t.addEventListener(n, l, { passive: false });
       return () => {
@@ -239,6 +259,32 @@ export function createDomView(container: HTMLElement, rotation: Rotation = 0): V
     },
     showKeyboard() {
       typing.focus({ preventScroll: true });
+    },
+    async lockPointer() {
+      if (doc.pointerLockElement === video) return true;
+      try {
+        // Chromium answers with a promise; other browsers return nothing and fire
+        // pointerlockchange or pointerlockerror.
+        const ask = video.requestPointerLock() as unknown as Promise<void> | undefined;
+        if (ask) await ask;
+        else {
+          await new Promise<void>((resolve) => {
+            const done = () => {
+              doc.removeEventListener("pointerlockchange", done);
+              doc.removeEventListener("pointerlockerror", done);
+              resolve();
+            };
+            doc.addEventListener("pointerlockchange", done);
+            doc.addEventListener("pointerlockerror", done);
+          });
+        }
+      } catch {
+        return false;
+      }
+      return doc.pointerLockElement === video;
+    },
+    unlockPointer() {
+      if (doc.pointerLockElement === video) doc.exitPointerLock();
     },
     destroy() {
       ro?.disconnect();

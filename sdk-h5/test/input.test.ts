@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { containRect, normalisePoint, TouchTracker, wheelToScroll, type Geometry } from "../src/input.js";
+import { containRect, normalisePoint, relativeToMouse, TouchTracker, wheelToScroll, type Geometry } from "../src/input.js";
 
 test("a portrait video in a landscape box is pillarboxed", () => {
   // 720×1280 video in 1000×500: scale 500/1280, width 281.25, bars of 359.375 each side
@@ -131,4 +131,9 @@ test("a wheel turn over the picture scrolls there, in notches, up for a wheel tu
   assert.equal(wheelToScroll({ clientX: 10, clientY: 10, deltaX: 0, deltaY: 0, deltaMode: 0 }, g), null);
   assert.equal(wheelToScroll({ clientX: 500, clientY: 10, deltaX: 0, deltaY: 100, deltaMode: 0 }, g), null);
   assert.equal(wheelToScroll({ clientX: 10, clientY: 10, deltaX: 0, deltaY: 100, deltaMode: 0 }, { ...g, videoWidth: 0 }), null);
+});
+
+test("a locked mouse's motion is rounded and clamped; the wheel rides along", () => {
+  assert.deepEqual(relativeToMouse({ dx: 3.6, dy: -5000, buttons: 0x21, wheel: 0 }), { t: "mouse", dx: 4, dy: -4096, buttons: 1 });
+  assert.deepEqual(relativeToMouse({ dx: NaN, dy: 0, buttons: 0, wheel: -1 }), { t: "mouse", dx: 0, dy: 0, buttons: 0, wheel: -1 });
 });

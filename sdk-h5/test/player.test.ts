@@ -4,7 +4,9 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createPlayer, type Player, type PlayerEvents } from "../src/player.js";
+import { createPlayer, type Env, type Player, type PlayerEvents } from "../src/player.js";
+import type { GamepadLike } from "../src/gamepad.js";
+import type { MotionSample, OrientationSample, PositionSample } from "../src/sensors.js";
 import { PlayrackError } from "../src/errors.js";
 import type { AcquireResponse, EndReason, PlaySession, Ticket } from "../src/generated/wire.js";
 import type { InputHandlers, View } from "../src/view.js";
@@ -52,6 +54,16 @@ class FakeView implements View {
   keyboardShown = 0;
   showKeyboard() {
     this.keyboardShown += 1;
+  }
+  locked = false;
+  async lockPointer() {
+    this.locked = true;
+    this.handlers?.pointerLock(true);
+    return true;
+  }
+  unlockPointer() {
+    this.locked = false;
+    this.handlers?.pointerLock(false);
   }
   destroy() {}
 }
@@ -146,7 +158,7 @@ class FakeController {
   }
 }
 
-function setup(opts: { reconnectGraceMs?: number; freezeMs?: number } = {}) {
+function setup(opts: { reconnectGraceMs?: number; freezeMs?: number; env?: Partial<Env> } = {}) {
   const controller = new FakeController();
   const sockets: FakeSocket[] = [];
   const peers: FakePeer[] = [];
@@ -177,10 +189,13 @@ function setup(opts: { reconnectGraceMs?: number; freezeMs?: number } = {}) {
       view: () => view,
       userAgent: "test-agent",
       platform: "Linux",
+      gamepads: undefined,
+      sensors: undefined,
+      ...opts.env,
     },
   });
   const events: { name: keyof PlayerEvents; payload: unknown }[] = [];
-  for (const name of ["state", "link", "queued", "assigned", "connecting", "playing", "notice", "ended", "error", "warning"] as const) {
+  for (const name of ["state", "link", "queued", "assigned", "connecting", "playing", "notice", "ended", "error", "warning", "pointerlock"] as const) {
     player.on(name, (payload) => events.push({ name, payload }));
   }
   const states = () => events.filter((e) => e.name === "state").map((e) => e.payload);
@@ -515,4 +530,80 @@ test("a player replaced by another connection ends without taking the stream bac
   assert.equal(t.controller.count("DELETE", "/v1/play/sessions/ses_1"), 0, "the other connection keeps the session");
   await new Promise((r) => setTimeout(r, 200)); // 2 s of player time: any reconnect would have started
   assert.equal(t.sockets.length, 1);
+});
+
+test("gamepads, a locked mouse and the phone's sensors reach the game on their channels", async () => {
+  const pad: GamepadLike & { axes: number[] } = {
+    index: 0,
+    id: "Pad (STANDARD GAMEPAD Vendor: 045e Product: 028e)",
+    connected: true,
+    buttons: Array.from({ length: 17 }, () => ({ pressed: false, value: 0 })),
+    axes: [0, 0, 0, 0],
+  };
+  let pads: (GamepadLike | null)[] = [pad];
+  let motionOn: { motion(ev: MotionSample): void; orientation(ev: OrientationSample): void } | undefined;
+  let positionOn: ((p: PositionSample) => void) | undefined;
+  let asked = 0;
+  const t = setup({
+    env: {
+      gamepads: () => pads,
+      sensors: {
+        requestMotion: async () => (asked++, true),
+        watchMotion: (on) => ((motionOn = on), () => (motionOn = undefined)),
+        watchPosition: (on) => ((positionOn = on), () => (positionOn = undefined)),
+      },
+    },
+  });
+  t.controller.sessions = ["ready"];
+  const playing = t.player.play({ game: "gam_1", playerToken: "tok" });
+  const { peer, channel } = await agentAccepts(t.sockets, 0, t.peers);
+  const sensors = peer.channels.find((c) => c.label === "sensors")!;
+  assert.ok(sensors, "a sensors channel beside input");
+  await until(() => t.view.hasFrameCallback, "frame callback");
+  t.view.frame(t.clock.now());
+  await playing;
+
+  // the pad as it is, once; then only what changes
+  await until(() => channel.messages.some((m) => m.t === "gamepad"), "the pad's state");
+  pad.buttons[0]!.pressed = true;
+  pad.buttons[7]!.value = 0.5;
+  pad.axes[0] = -1;
+  await until(() => channel.messages.filter((m) => m.t === "gamepad").length === 2, "the pad's change");
+  pads = [];
+  await until(() => channel.messages.some((m) => m.t === "gamepad_gone"), "the pad unplugged");
+  assert.deepEqual(
+    channel.messages.filter((m) => m.t === "gamepad" || m.t === "gamepad_gone"),
+    [
+      { t: "gamepad", pad: 0, buttons: 0, axes: [0, 0, 0, 0], triggers: [0, 0], vendor: 0x045e, product: 0x028e },
+      { t: "gamepad", pad: 0, buttons: 1, axes: [-1, 0, 0, 0], triggers: [0, 0.5], vendor: 0x045e, product: 0x028e },
+      { t: "gamepad_gone", pad: 0 },
+    ],
+  );
+
+  // pointer lock: the mouse moves relatively
+  assert.equal(await t.player.lockPointer(), true);
+  assert.deepEqual(t.of("pointerlock"), [{ locked: true }]);
+  t.view.handlers!.relative({ dx: 12.4, dy: -9000, buttons: 1, wheel: 0 });
+  assert.deepEqual(channel.messages.at(-1), { t: "mouse", dx: 12, dy: -4096, buttons: 1 });
+  t.player.unlockPointer();
+  assert.deepEqual(t.of("pointerlock").at(-1), { locked: false });
+
+  // sensors go on their own channel, each kind at most every 50 ms
+  assert.deepEqual(await t.player.enableSensors({ location: true }), { motion: true, location: true });
+  assert.equal(asked, 1);
+  const motion = { accelerationIncludingGravity: { x: 0, y: 9.81, z: 0 }, rotationRate: { alpha: 180, beta: 0, gamma: 0 } };
+  motionOn!.motion(motion);
+  motionOn!.motion(motion);
+  motionOn!.orientation({ alpha: 90, beta: 10, gamma: -5 });
+  positionOn!({ latitude: 31.23, longitude: 121.47, accuracy: 15 });
+  const readings = sensors.messages;
+  assert.equal(readings.filter((m) => m.kind === "accelerometer").length, 1, "throttled");
+  assert.deepEqual(readings.find((m) => m.kind === "gyroscope")!.values, [0, 0, Math.PI]);
+  assert.deepEqual(readings.find((m) => m.kind === "orientation")!.values, [270, -10, -5]);
+  assert.deepEqual(readings.at(-1), { t: "location", lat: 31.23, lon: 121.47, accuracy: 15 });
+  assert.ok(!channel.messages.some((m) => m.t === "sensor" || m.t === "location"), "never on the input channel");
+  t.player.disableSensors();
+  assert.equal(motionOn, undefined);
+  assert.equal(positionOn, undefined);
+  await t.player.leave();
 });

@@ -62,8 +62,8 @@ put("adb_packet", "session-v2", bytes([1]) + cnxn + shell + sync + fwd)
 put("adb_packet", "session-skip", bytes([5]) + cnxn + fwd)
 put("adb_transport", "no-auth", bytes([0]) + cnxn + shell + sync + fwd)
 put("adb_transport", "no-auth-reverse", bytes([2]) + cnxn + pkt(OKAY, 9, 1) + pkt(WRTE, 9, 1, b"x") + pkt(CLSE, 9, 1))
-pub_key = open(os.path.join(ROOT, "android-injector", "src", "adb", "testdata", "adbkey.pub"), "rb").read().strip() + b"\0"
-sig = open(os.path.join(ROOT, "android-injector", "src", "adb", "testdata", "token.sig"), "rb").read()
+pub_key = open(os.path.join(ROOT, "crates", "adb-proto", "src", "testdata", "adbkey.pub"), "rb").read().strip() + b"\0"
+sig = open(os.path.join(ROOT, "crates", "adb-proto", "src", "testdata", "token.sig"), "rb").read()
 put("adb_transport", "auth-key", bytes([1]) + cnxn + pkt(AUTH, 2, 0, sig) + pkt(AUTH, 3, 0, pub_key) + shell)
 
 
@@ -107,6 +107,14 @@ put("scrcpy_device", "all-types", bytes([5]) + b"\x00" + struct.pack(">I", 9) + 
 # Playrack's extensions: SET_VIDEO_BIT_RATE and CUSTOM, and the device's CUSTOM answer
 put("scrcpy_control", "playrack", bytes([3]) + b"\xc0" + struct.pack(">I", 2_500_000)
     + b"\xc1" + struct.pack(">I", 11) + "ping 你好".encode())
+# SENSOR (an accelerometer reading) and LOCATION, and a gamepad plugged in, fed and unplugged
+put("scrcpy_control", "playrack-sensors", bytes([2]) + b"\xc2\x01" + struct.pack(">fff", 0.5, 9.81, -1.0)
+    + b"\xc3" + struct.pack(">ddf", 31.2304, 121.4737, 12.5) + b"\xc2\x04" + struct.pack(">fff", float("nan"), 0, 0))
+GAMEPAD_DESC = bytes.fromhex("05010905a101a1000501093009310933093415002 7ffff0000751095048102050109320935150026ff7f751095028102050919012910150025019510750181020501093915012508750495018142c0c0".replace(" ", ""))
+put("scrcpy_control", "uhid-gamepad", bytes([4]) + b"\x0c" + struct.pack(">HHH", 3, 0x045e, 0x028e) + b"\x11Playrack Gamepad 1"
+    + struct.pack(">H", len(GAMEPAD_DESC)) + GAMEPAD_DESC
+    + b"\x0d" + struct.pack(">HH", 3, 15) + struct.pack("<HHHHHHHB", 1, 0x8000, 0x8000, 0x8000, 0, 16384, 0x0801, 1)
+    + b"\x0e" + struct.pack(">H", 3))
 put("scrcpy_device", "playrack", bytes([3]) + b"\xc1" + struct.pack(">I", 11) + "pong 你好".encode())
 
 
@@ -155,6 +163,11 @@ for n, m in {
     "scroll": {"t": "scroll", "x": 0.5, "y": 0.5, "h": 1, "v": -2.5},
     "clipboard": {"t": "clipboard", "text": "礼包码 GIFT-2026", "paste": True},
     "custom": {"t": "custom", "data": "{\"level\": 3}"},
+    "gamepad": {"t": "gamepad", "pad": 0, "buttons": 0x1201, "axes": [-1, 0, 0.5, 1], "triggers": [0, 0.5], "vendor": 0x045e, "product": 0x028e},
+    "gamepad-gone": {"t": "gamepad_gone", "pad": 7},
+    "mouse": {"t": "mouse", "dx": 300, "dy": -4096, "buttons": 1, "wheel": -1},
+    "sensor": {"t": "sensor", "kind": "gyroscope", "values": [0.1, 0, -3.14]},
+    "location": {"t": "location", "lat": 31.2304, "lon": 121.4737, "accuracy": 12},
 }.items():
     put("input", n, json.dumps(m, ensure_ascii=False).encode())
 

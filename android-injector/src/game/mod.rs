@@ -24,6 +24,13 @@
 //!   SET_CLIPBOARD with paste pastes into it, as into a focused `EditText`.
 //! - **scroll position**: wheel notches received in all, kept as a list keeps its position
 //!   and saved the same way (`files/scroll`, `H V`).
+//! - **plugged-in devices and the phone's sensors**: what the game reads from each gamepad
+//!   (`files/gamepads`: a line per pad, `<device> <key codes held, comma-separated, or -> <left
+//!   x> <left y> <right x> <right y> <left trigger> <right trigger> <hat x> <hat y>`), from a
+//!   captured mouse (`files/mouse`: `<x> <y> <buttons> <wheel>`, motion summed), from its
+//!   sensors (`files/sensors`: a line per sensor type, `<type> <v0> <v1> <v2>`) and the
+//!   location provider (`files/location`: `<lat> <lon> <accuracy>`), saved by the caller
+//!   through [`TapStore::save_readout`] whenever it changes.
 //!
 //! The background (hue, band width, band direction) is seeded from a hash of the package name,
 //! so two games look different; the bands scroll with time (and with scroll events), so the
@@ -32,7 +39,7 @@
 
 pub mod frame;
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -257,6 +264,22 @@ pub struct Game {
     text_dirty: bool,
     scroll_dirty: bool,
     keys: Vec<(u8, i32)>,
+    gamepads: BTreeMap<u16, PadState>,
+    /// Summed relative motion, buttons held and wheel notches of a captured mouse.
+    captured: (i64, i64, u8, i64),
+    /// The latest reading per sensor type (Android's `Sensor.TYPE_*`).
+    sensors: BTreeMap<u8, [f32; 3]>,
+    location: Option<(f64, f64, f32)>,
+    readouts_dirty: BTreeSet<&'static str>,
+}
+
+/// One gamepad as a game reads it from Android: the `KEYCODE_BUTTON_*` held, the axes (left
+/// x, left y, right x, right y: −1–1; left and right trigger: 0–1) and the hat (x, y: −1/0/1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PadState {
+    pub keycodes: Vec<i32>,
+    pub axes: [f32; 6],
+    pub hat: (i8, i8),
 }
 
 impl Game {
@@ -280,7 +303,98 @@ impl Game {
             text_dirty: false,
             scroll_dirty: false,
             keys: Vec::new(),
+            gamepads: BTreeMap::new(),
+            captured: (0, 0, 0, 0),
+            sensors: BTreeMap::new(),
+            location: None,
+            readouts_dirty: BTreeSet::new(),
         }
+    }
+
+    /// Input device `device`, a gamepad, is now in `state`; `None`: it was unplugged.
+    pub fn gamepad(&mut self, device: u16, state: Option<PadState>) {
+        match state {
+            Some(s) => self.gamepads.insert(device, s),
+            None => self.gamepads.remove(&device),
+        };
+        self.readouts_dirty.insert("gamepads");
+    }
+
+    /// The gamepads plugged in, by input device.
+    pub fn gamepads(&self) -> &BTreeMap<u16, PadState> {
+        &self.gamepads
+    }
+
+    /// Relative motion from a mouse the game captured (`View.requestPointerCapture`).
+    pub fn mouse(&mut self, dx: i64, dy: i64, buttons: u8, wheel: i64) {
+        let c = &mut self.captured;
+        *c = (c.0 + dx, c.1 + dy, buttons, c.3 + wheel);
+        self.readouts_dirty.insert("mouse");
+    }
+
+    /// The captured mouse: (x, y) moved in all, buttons held, wheel notches in all.
+    pub fn captured_pointer(&self) -> (i64, i64, u8, i64) {
+        self.captured
+    }
+
+    /// A sensor event (Android's `Sensor.TYPE_*` and its values).
+    pub fn sensor(&mut self, kind: u8, values: [f32; 3]) {
+        self.sensors.insert(kind, values);
+        self.readouts_dirty.insert("sensors");
+    }
+
+    /// A location fix from the location provider.
+    pub fn location(&mut self, lat: f64, lon: f64, accuracy: f32) {
+        self.location = Some((lat, lon, accuracy));
+        self.readouts_dirty.insert("location");
+    }
+
+    /// The readouts that changed since the last call, as (file name, contents): the caller
+    /// saves them ([`TapStore::save_readout`]).
+    pub fn take_readouts(&mut self) -> Vec<(&'static str, String)> {
+        std::mem::take(&mut self.readouts_dirty)
+            .into_iter()
+            .map(|name| (name, self.readout(name)))
+            .collect()
+    }
+
+    fn readout(&self, name: &str) -> String {
+        let mut out = String::new();
+        match name {
+            "gamepads" => {
+                for (device, p) in &self.gamepads {
+                    let keys = if p.keycodes.is_empty() {
+                        "-".to_owned()
+                    } else {
+                        let codes: Vec<String> = p.keycodes.iter().map(i32::to_string).collect();
+                        codes.join(",")
+                    };
+                    let axes: Vec<String> = p.axes.iter().map(|a| format!("{a:.2}")).collect();
+                    out += &format!(
+                        "{device} {keys} {} {} {}\n",
+                        axes.join(" "),
+                        p.hat.0,
+                        p.hat.1
+                    );
+                }
+            }
+            "mouse" => {
+                let (x, y, b, w) = self.captured;
+                out = format!("{x} {y} {b} {w}\n");
+            }
+            "sensors" => {
+                for (kind, v) in &self.sensors {
+                    out += &format!("{kind} {} {} {}\n", v[0], v[1], v[2]);
+                }
+            }
+            "location" => {
+                if let Some((lat, lon, acc)) = self.location {
+                    out = format!("{lat} {lon} {acc}\n");
+                }
+            }
+            _ => {}
+        }
+        out
     }
 
     pub fn config(&self) -> &GameConfig {
@@ -580,6 +694,13 @@ impl TapStore {
     pub fn save_scroll(&self, (h, v): (f32, f32)) -> io::Result<()> {
         write_atomically(&self.scroll_path(), format!("{h} {v}\n").as_bytes())
     }
+
+    /// Saves one of [`Game::take_readouts`]' files atomically.
+    pub fn save_readout(&self, name: &str, contents: &str) -> io::Result<PathBuf> {
+        let path = self.path.with_file_name(name);
+        write_atomically(&path, contents.as_bytes())?;
+        Ok(path)
+    }
 }
 
 /// Writes `bytes` to a temporary file beside `path`, then renames it over `path`.
@@ -771,6 +892,34 @@ mod tests {
                 (1280 - 2 * is + is / 2) as usize
             ) > 40
         );
+    }
+
+    #[test]
+    fn readouts_are_written_once_per_change_in_their_files_format() {
+        let mut g = game();
+        assert!(g.take_readouts().is_empty());
+        g.gamepad(
+            3,
+            Some(PadState {
+                keycodes: vec![96, 108],
+                axes: [-1.0, 0.0, 0.25, 0.0, 0.0, 0.5],
+                hat: (0, -1),
+            }),
+        );
+        g.gamepad(4, None);
+        g.mouse(5, -2, 1, 0);
+        g.mouse(5, 0, 0, -1);
+        g.sensor(4, [1.5, 0.0, -0.25]);
+        g.sensor(1, [0.0, 9.5, 0.0]);
+        g.location(31.2304, 121.4737, 12.0);
+        let r: BTreeMap<_, _> = g.take_readouts().into_iter().collect();
+        assert_eq!(r["gamepads"], "3 96,108 -1.00 0.00 0.25 0.00 0.00 0.50 0 -1\n");
+        assert_eq!(r["mouse"], "10 -2 0 -1\n");
+        assert_eq!(r["sensors"], "1 0 9.5 0\n4 1.5 0 -0.25\n");
+        assert_eq!(r["location"], "31.2304 121.4737 12\n");
+        assert!(g.take_readouts().is_empty(), "nothing changed since");
+        g.gamepad(3, None);
+        assert_eq!(g.take_readouts(), vec![("gamepads", String::new())]);
     }
 
     #[test]

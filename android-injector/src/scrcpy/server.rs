@@ -16,8 +16,10 @@
 //! control message is logged and closes the control socket only; video and audio go on.
 //! Playrack's two extensions are served as its injector serves them: SET_VIDEO_BIT_RATE
 //! changes the encoder's rate in place, and a CUSTOM message is the page's message for the
-//! game, which echoes it back (a device message of the same type). COPY in the game's text
-//! field sets the clipboard, which clipboard sync reports to the client.
+//! game, which echoes it back (a device message of the same type); SENSOR and LOCATION are the
+//! player's phone's readings, which the game reads. COPY in the game's text field sets the
+//! clipboard, which clipboard sync reports to the client. UHID devices a client plugs in
+//! (gamepads, a mouse) live as long as the server's control socket ([`super::uhid`]).
 //!
 //! Encoding runs on a plain thread per session (openh264 is CPU-bound and blocking) that hands
 //! packets to the socket writer through a small bounded channel, so a slow client slows the
@@ -38,6 +40,8 @@ use crate::game::{Game, GameConfig, I420, TapStore};
 use playrack_scrcpy::control_msg::{
     AKEY_EVENT_ACTION_DOWN, AKEYCODE_COPY, ControlMsg, ControlMsgReader, Position,
 };
+
+use super::uhid::UhidDevices;
 use playrack_scrcpy::device_msg::DeviceMsg;
 use playrack_scrcpy::options::{AudioCodec, Options, VideoCodec};
 use playrack_scrcpy::stream::{self, CODEC_ID_ERROR, DUMMY_BYTE, StreamWriter};
@@ -208,6 +212,13 @@ impl DeviceScreen {
                 "could not save the text field to {}: {e}",
                 store.text_path().display()
             );
+        }
+        for (name, contents) in self.game.take_readouts() {
+            if let Some(store) = &self.store
+                && let Err(e) = store.save_readout(name, &contents)
+            {
+                tracing::warn!("could not save the game's {name}: {e}");
+            }
         }
     }
 }
@@ -566,6 +577,19 @@ async fn audio_stream<S: AsyncWrite + Unpin + Send>(shared: Arc<Shared>, mut soc
 }
 
 async fn control<S: AsyncRead + AsyncWrite + Unpin + Send>(shared: Arc<Shared>, sock: S) {
+    let mut uhid = UhidDevices::default();
+    control_loop(&shared, sock, &mut uhid).await;
+    // The server's uhid fds close with it: the devices its client plugged in go.
+    let mut screen = shared.screen.lock().unwrap();
+    uhid.unplug_all(&mut screen.game);
+    screen.persist();
+}
+
+async fn control_loop<S: AsyncRead + AsyncWrite + Unpin + Send>(
+    shared: &Shared,
+    sock: S,
+    uhid: &mut UhidDevices,
+) {
     let (mut rd, mut wr) = tokio::io::split(sock);
     let mut reader = ControlMsgReader::new();
     let mut buf = vec![0u8; 64 * 1024];
@@ -583,7 +607,7 @@ async fn control<S: AsyncRead + AsyncWrite + Unpin + Send>(shared: Arc<Shared>, 
             match reader.next_msg() {
                 Ok(Some(msg)) => {
                     let input = is_input(&msg);
-                    let reply = handle_control(&shared, msg);
+                    let reply = handle_control(shared, uhid, msg);
                     if input {
                         shared.input.notify();
                     }
@@ -633,11 +657,12 @@ fn is_input(msg: &ControlMsg) -> bool {
             | ControlMsg::InjectTouchEvent { .. }
             | ControlMsg::InjectScrollEvent { .. }
             | ControlMsg::BackOrScreenOn { .. }
+            | ControlMsg::UhidInput { .. }
     )
 }
 
 /// Acts on one control message; returns the device message to send back, if any.
-fn handle_control(shared: &Shared, msg: ControlMsg) -> Option<DeviceMsg> {
+fn handle_control(shared: &Shared, uhid: &mut UhidDevices, msg: ControlMsg) -> Option<DeviceMsg> {
     let mut screen = shared.screen.lock().unwrap();
     let now = screen.now_us();
     let display = (screen.game.config().width, screen.game.config().height);
@@ -718,6 +743,37 @@ fn handle_control(shared: &Shared, msg: ControlMsg) -> Option<DeviceMsg> {
         }
         // Playrack's custom channel: the game answers its page with what it got.
         ControlMsg::Custom { data } => return Some(DeviceMsg::Custom { data }),
+        ControlMsg::UhidCreate {
+            id,
+            name,
+            report_desc,
+            ..
+        } => {
+            uhid.create(&mut screen.game, id, &name, &report_desc);
+            screen.persist();
+        }
+        ControlMsg::UhidInput { id, data } => {
+            uhid.input(&mut screen.game, id, &data);
+            screen.persist();
+        }
+        ControlMsg::UhidDestroy { id } => {
+            uhid.destroy(&mut screen.game, id);
+            screen.persist();
+        }
+        // The player's phone, as a virtual sensor and a mock location provider report it; a
+        // reading that is not a number reaches no listener.
+        ControlMsg::Sensor { kind, values } if values.iter().all(|v| v.is_finite()) => {
+            screen.game.sensor(kind, values);
+            screen.persist();
+        }
+        ControlMsg::Location {
+            latitude,
+            longitude,
+            accuracy,
+        } if latitude.is_finite() && longitude.is_finite() && accuracy.is_finite() => {
+            screen.game.location(latitude, longitude, accuracy);
+            screen.persist();
+        }
         other => tracing::debug!("control message {} has no effect here", other.msg_type()),
     }
     None

@@ -10,12 +10,16 @@
 //! what the server reads, from a buffer that may hold a partial message (`Ok(None)`: feed more
 //! bytes). [`ControlMsgReader`] keeps the partial bytes between socket reads.
 //!
-//! Two types are Playrack's own, outside scrcpy's numbering: [`ControlMsg::SetVideoBitRate`]
+//! Four types are Playrack's own, outside scrcpy's numbering: [`ControlMsg::SetVideoBitRate`]
 //! (type [`SET_VIDEO_BIT_RATE`], 0xC0), which Playrack's injector answers by changing its
 //! encoder's bit rate in place (Android's `MediaCodec.setParameters` with
 //! `PARAMETER_KEY_VIDEO_BITRATE`), and [`ControlMsg::Custom`] (type [`CUSTOM`], 0xC1): a
 //! tenant's page's message for its game, `len:u32` + UTF-8, at most [`CUSTOM_MAX_LENGTH`]
-//! bytes (the game answers with the device message of the same type). scrcpy's own server
+//! bytes (the game answers with the device message of the same type); [`ControlMsg::Sensor`]
+//! ([`SENSOR`], 0xC2: `kind:u8` + three `f32`) and [`ControlMsg::Location`] ([`LOCATION`],
+//! 0xC3: latitude and longitude as `f64`, accuracy as `f32`), the player's phone's sensors and
+//! position, which the injector hands to Android's sensor and location services as a virtual
+//! sensor and a mock location provider would. scrcpy's own server
 //! knows neither and would stop reading the control socket, so a client sends them only to a
 //! server it knows is the injector.
 //!
@@ -105,6 +109,10 @@ pub enum ControlMsgType {
     SetVideoBitRate = SET_VIDEO_BIT_RATE,
     /// Playrack's extension (see the module doc).
     Custom = CUSTOM,
+    /// Playrack's extension (see the module doc).
+    Sensor = SENSOR,
+    /// Playrack's extension (see the module doc).
+    Location = LOCATION,
 }
 
 /// The type byte of Playrack's [`ControlMsg::SetVideoBitRate`]: far from scrcpy's numbering,
@@ -114,6 +122,16 @@ pub const SET_VIDEO_BIT_RATE: u8 = 0xC0;
 pub const CUSTOM: u8 = 0xC1;
 /// The longest custom message, in bytes.
 pub const CUSTOM_MAX_LENGTH: usize = 4096;
+/// The type byte of Playrack's [`ControlMsg::Sensor`].
+pub const SENSOR: u8 = 0xC2;
+/// The type byte of Playrack's [`ControlMsg::Location`].
+pub const LOCATION: u8 = 0xC3;
+/// [`ControlMsg::Sensor`]'s kinds, numbered as Android's `Sensor.TYPE_*`: acceleration with
+/// gravity (m/s²), rotation rate (rad/s), and the device's orientation (azimuth, pitch and
+/// roll in degrees, the deprecated `TYPE_ORIENTATION` games still read).
+pub const SENSOR_TYPE_ACCELEROMETER: u8 = 1;
+pub const SENSOR_TYPE_ORIENTATION: u8 = 3;
+pub const SENSOR_TYPE_GYROSCOPE: u8 = 4;
 
 impl ControlMsgType {
     /// Every type scrcpy's protocol version knows, in id order (Playrack's extension is not
@@ -149,8 +167,11 @@ impl ControlMsgType {
         if v == SET_VIDEO_BIT_RATE {
             return Some(Self::SetVideoBitRate);
         }
-        if v == CUSTOM {
-            return Some(Self::Custom);
+        match v {
+            CUSTOM => return Some(Self::Custom),
+            SENSOR => return Some(Self::Sensor),
+            LOCATION => return Some(Self::Location),
+            _ => {}
         }
         Self::ALL.get(v as usize).copied()
     }
@@ -262,6 +283,18 @@ pub enum ControlMsg {
     /// [`CUSTOM_MAX_LENGTH`] bytes).
     Custom {
         data: String,
+    },
+    /// Playrack's extension: one reading of one of the player's sensors (`kind` is one of the
+    /// `SENSOR_TYPE_*`), three values in Android's axes and units.
+    Sensor {
+        kind: u8,
+        values: [f32; 3],
+    },
+    /// Playrack's extension: the player's position, in degrees, and its accuracy in metres.
+    Location {
+        latitude: f64,
+        longitude: f64,
+        accuracy: f32,
     },
 }
 
@@ -376,6 +409,8 @@ impl ControlMsg {
             ControlMsg::ScanFile { .. } => T::ScanFile,
             ControlMsg::SetVideoBitRate { .. } => T::SetVideoBitRate,
             ControlMsg::Custom { .. } => T::Custom,
+            ControlMsg::Sensor { .. } => T::Sensor,
+            ControlMsg::Location { .. } => T::Location,
         }
     }
 
@@ -472,6 +507,21 @@ impl ControlMsg {
                 buf.extend_from_slice(&bit_rate.to_be_bytes());
             }
             ControlMsg::Custom { data } => write_string(buf, data, CUSTOM_MAX_LENGTH),
+            ControlMsg::Sensor { kind, values } => {
+                buf.push(*kind);
+                for v in values {
+                    buf.extend_from_slice(&v.to_be_bytes());
+                }
+            }
+            ControlMsg::Location {
+                latitude,
+                longitude,
+                accuracy,
+            } => {
+                buf.extend_from_slice(&latitude.to_be_bytes());
+                buf.extend_from_slice(&longitude.to_be_bytes());
+                buf.extend_from_slice(&accuracy.to_be_bytes());
+            }
             ControlMsg::ExpandNotificationPanel
             | ControlMsg::ExpandSettingsPanel
             | ControlMsg::CollapsePanels
@@ -670,6 +720,19 @@ impl Cursor<'_> {
             },
             T::Custom => ControlMsg::Custom {
                 data: self.string(4, CUSTOM_MAX_LENGTH)?,
+            },
+            T::Sensor => ControlMsg::Sensor {
+                kind: self.u8()?,
+                values: [
+                    f32::from_bits(self.u32()?),
+                    f32::from_bits(self.u32()?),
+                    f32::from_bits(self.u32()?),
+                ],
+            },
+            T::Location => ControlMsg::Location {
+                latitude: f64::from_bits(self.u64()?),
+                longitude: f64::from_bits(self.u64()?),
+                accuracy: f32::from_bits(self.u32()?),
             },
         })
     }
@@ -913,6 +976,26 @@ mod tests {
         assert_eq!(ControlMsg::deserialize(&bytes), Ok(Some((m, 16))));
         assert_eq!(ControlMsg::deserialize(&bytes[..10]), Ok(None));
         assert!(!ControlMsgType::ALL.contains(&ControlMsgType::Custom));
+        let m = ControlMsg::Sensor {
+            kind: SENSOR_TYPE_ACCELEROMETER,
+            values: [0.5, -9.81, 1.0],
+        };
+        let bytes = m.to_bytes();
+        assert_eq!(bytes.len(), 14);
+        assert_eq!(&bytes[..6], [0xC2, 1, 0x3F, 0, 0, 0]);
+        assert_eq!(ControlMsg::deserialize(&bytes), Ok(Some((m, 14))));
+        assert_eq!(ControlMsg::deserialize(&bytes[..13]), Ok(None));
+        let m = ControlMsg::Location {
+            latitude: 31.2304,
+            longitude: 121.4737,
+            accuracy: 12.5,
+        };
+        let bytes = m.to_bytes();
+        assert_eq!(bytes.len(), 21);
+        assert_eq!(bytes[0], 0xC3);
+        assert_eq!(ControlMsg::deserialize(&bytes), Ok(Some((m, 21))));
+        assert_eq!(ControlMsg::deserialize(&bytes[..20]), Ok(None));
+        assert!(!ControlMsgType::ALL.contains(&ControlMsgType::Sensor));
         let mut long = vec![0xC1];
         long.extend_from_slice(&(CUSTOM_MAX_LENGTH as u32 + 1).to_be_bytes());
         long.extend(std::iter::repeat_n(b'x', CUSTOM_MAX_LENGTH + 1));

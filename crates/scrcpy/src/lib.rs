@@ -5,6 +5,8 @@
 //! - [`options`]: the launch command and its `key=value` arguments (`Options.java`, `server.c`);
 //! - [`control_msg`]: client → device messages (`control_msg.c`, `ControlMessageReader.java`);
 //! - [`device_msg`]: device → client messages (`device_msg.c`, `DeviceMessageWriter.java`);
+//! - [`hid`]: the gamepad and mouse a client creates with UHID messages (`hid/hid_gamepad.c`,
+//!   `hid/hid_mouse.c`): ids, report descriptors and input reports;
 //! - [`encoders`]: the encoder list (`--list-encoders`, `LogUtils.java`) written and read;
 //! - [`stream`]: the video/audio sockets: dummy byte, device name, codec id, session and media
 //!   packets, a client-side [`stream::Demuxer`] and a server-side [`stream::StreamWriter`]
@@ -24,6 +26,7 @@ pub mod client;
 pub mod control_msg;
 pub mod device_msg;
 pub mod encoders;
+pub mod hid;
 pub mod options;
 pub mod stream;
 pub mod tunnel;

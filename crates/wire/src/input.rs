@@ -20,6 +20,14 @@ pub const MAX_CLIPBOARD_BYTES: usize = 768;
 pub const MAX_CUSTOM_BYTES: usize = 768;
 /// Most wheel notches in one scroll message, either way (scrcpy's bound).
 pub const MAX_SCROLL_NOTCHES: f32 = 16.0;
+/// Most gamepads a player may connect at once (scrcpy's `SC_MAX_GAMEPADS`).
+pub const MAX_GAMEPADS: u8 = 8;
+/// Gamepad buttons are the W3C standard mapping's indexes 0–16 (bit `i` = `buttons[i]`).
+pub const GAMEPAD_BUTTONS: u32 = 17;
+/// Largest relative mouse motion in one message, either way, in CSS pixels.
+pub const MAX_MOUSE_DELTA: i32 = 4096;
+/// Largest magnitude of a sensor value (m/s², rad/s or degrees): far past any real reading.
+pub const MAX_SENSOR_VALUE: f32 = 10_000.0;
 /// Largest touch-to-screen latency a player may report, in ms (a probe gives up long before).
 pub const MAX_LATENCY_MS: f32 = 10_000.0;
 
@@ -36,6 +44,19 @@ pub enum TouchPhase {
     Up,
     /// The browser cancelled the gesture; injected as UP.
     Cancel,
+}
+
+/// Which of the player's sensors a [`InputMessage::Sensor`] reading comes from, in Android's
+/// axes and units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SensorKind {
+    /// Acceleration including gravity, m/s² (`devicemotion`'s `accelerationIncludingGravity`).
+    Accelerometer,
+    /// Rotation rate about x, y, z, rad/s (`devicemotion`'s `rotationRate`, converted).
+    Gyroscope,
+    /// Azimuth, pitch and roll in degrees (`deviceorientation`'s alpha, beta, gamma).
+    Orientation,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -96,6 +117,51 @@ pub enum InputMessage {
     /// A message from the tenant's page for its game (the custom channel; the game answers
     /// with the agent's `custom` signal). Not input: it does not hold off the idle kick.
     Custom { data: String },
+    /// A gamepad's whole state (the W3C standard mapping), sent when it changes: the board
+    /// plugs a gamepad into the game (scrcpy's UHID gamepad) on the first one.
+    Gamepad {
+        /// Which of the player's gamepads, 0–7.
+        pad: u8,
+        /// Bit `i` set when standard button `i` (0–16: A B X Y, LB RB LT RT, back start,
+        /// L3 R3, D-pad up down left right, guide) is pressed.
+        buttons: u32,
+        /// Left x, left y, right x, right y, each −1.0–1.0 (y grows downwards).
+        axes: [f32; 4],
+        /// Left and right trigger, 0.0–1.0.
+        triggers: [f32; 2],
+        /// The USB vendor id the browser reports, when it does (with `product`, it picks
+        /// Android's key layout for the pad); 0 when unknown.
+        #[serde(default)]
+        vendor: u16,
+        /// The USB product id the browser reports; 0 when unknown.
+        #[serde(default)]
+        product: u16,
+    },
+    /// The player's gamepad `pad` was unplugged.
+    GamepadGone { pad: u8 },
+    /// Relative mouse motion and buttons while the page holds pointer lock (mouse-look games):
+    /// the board plugs a mouse into the game (scrcpy's UHID mouse) on the first one.
+    Mouse {
+        /// CSS pixels moved, each within ±[`MAX_MOUSE_DELTA`].
+        dx: i32,
+        dy: i32,
+        /// Bit 0 left, 1 right, 2 middle, 3 back, 4 forward.
+        buttons: u8,
+        /// Wheel notches, positive away from the player.
+        #[serde(default)]
+        wheel: i8,
+    },
+    /// One reading of one of the player's sensors, sent on the DataChannel `sensors`. Not
+    /// input: a phone lying on a table does not hold off the idle kick.
+    Sensor { kind: SensorKind, values: [f32; 3] },
+    /// The player's position (Geolocation), on the DataChannel `sensors`.
+    Location {
+        /// Degrees, −90–90 and −180–180.
+        lat: f64,
+        lon: f64,
+        /// Metres, 0–1,000,000.
+        accuracy: f32,
+    },
     /// The player's ceiling on the video bit rate, in kb/s (a data saver); absent lifts it.
     /// The agent keeps the rate inside the spec's window whatever the player asks, and below
     /// what the player's link carries.
@@ -186,6 +252,64 @@ impl InputMessage {
                     "custom data must be at most 768 bytes",
                 ));
             }
+            InputMessage::Gamepad {
+                pad,
+                buttons,
+                axes,
+                triggers,
+                ..
+            } => {
+                if *pad >= MAX_GAMEPADS {
+                    return Err(InputError::OutOfRange("pad must be below 8"));
+                }
+                if *buttons >> GAMEPAD_BUTTONS != 0 {
+                    return Err(InputError::OutOfRange("buttons are bits 0–16"));
+                }
+                if !axes
+                    .iter()
+                    .all(|a| a.is_finite() && (-1.0..=1.0).contains(a))
+                {
+                    return Err(InputError::OutOfRange("axes must be within -1.0–1.0"));
+                }
+                if !triggers.iter().all(|t| unit(*t)) {
+                    return Err(InputError::OutOfRange("triggers must be within 0.0–1.0"));
+                }
+            }
+            InputMessage::GamepadGone { pad } if *pad >= MAX_GAMEPADS => {
+                return Err(InputError::OutOfRange("pad must be below 8"));
+            }
+            InputMessage::Mouse {
+                dx, dy, buttons, ..
+            } => {
+                if dx.abs() > MAX_MOUSE_DELTA || dy.abs() > MAX_MOUSE_DELTA {
+                    return Err(InputError::OutOfRange("dx and dy must be within ±4096"));
+                }
+                if *buttons >= 0x20 {
+                    return Err(InputError::OutOfRange("mouse buttons are bits 0–4"));
+                }
+            }
+            InputMessage::Sensor { values, .. }
+                if !values
+                    .iter()
+                    .all(|v| v.is_finite() && v.abs() <= MAX_SENSOR_VALUE) =>
+            {
+                return Err(InputError::OutOfRange(
+                    "sensor values must be within ±10000",
+                ));
+            }
+            InputMessage::Location { lat, lon, accuracy } => {
+                let on_globe = (-90.0..=90.0).contains(lat) && (-180.0..=180.0).contains(lon);
+                if !on_globe {
+                    return Err(InputError::OutOfRange(
+                        "lat must be within -90–90 and lon within -180–180",
+                    ));
+                }
+                if !(accuracy.is_finite() && (0.0..=1_000_000.0).contains(accuracy)) {
+                    return Err(InputError::OutOfRange(
+                        "accuracy must be within 0–1000000 m",
+                    ));
+                }
+            }
             InputMessage::Latency { ms, .. } if !latency_in_range(*ms) => {
                 return Err(InputError::OutOfRange("latency ms must be within 0–10000"));
             }
@@ -264,6 +388,62 @@ mod tests {
             InputMessage::parse(long.as_bytes()),
             Err(InputError::OutOfRange(_))
         ));
+    }
+
+    #[test]
+    fn gamepads_mice_and_sensors_parse_within_their_ranges() {
+        assert_eq!(
+            InputMessage::parse(
+                br#"{"t":"gamepad","pad":1,"buttons":4097,"axes":[0,-1,0.5,1],"triggers":[0,0.25]}"#
+            )
+            .unwrap(),
+            InputMessage::Gamepad {
+                pad: 1,
+                buttons: 4097,
+                axes: [0.0, -1.0, 0.5, 1.0],
+                triggers: [0.0, 0.25],
+                vendor: 0,
+                product: 0
+            }
+        );
+        assert_eq!(
+            InputMessage::parse(br#"{"t":"mouse","dx":-3,"dy":200,"buttons":1}"#).unwrap(),
+            InputMessage::Mouse {
+                dx: -3,
+                dy: 200,
+                buttons: 1,
+                wheel: 0
+            }
+        );
+        assert_eq!(
+            InputMessage::parse(br#"{"t":"sensor","kind":"gyroscope","values":[0.1,0,-0.1]}"#)
+                .unwrap(),
+            InputMessage::Sensor {
+                kind: SensorKind::Gyroscope,
+                values: [0.1, 0.0, -0.1]
+            }
+        );
+        assert!(
+            InputMessage::parse(br#"{"t":"location","lat":31.23,"lon":121.47,"accuracy":20}"#)
+                .is_ok()
+        );
+        for bad in [
+            r#"{"t":"gamepad","pad":8,"buttons":0,"axes":[0,0,0,0],"triggers":[0,0]}"#,
+            r#"{"t":"gamepad","pad":0,"buttons":131072,"axes":[0,0,0,0],"triggers":[0,0]}"#,
+            r#"{"t":"gamepad","pad":0,"buttons":0,"axes":[0,0,1.5,0],"triggers":[0,0]}"#,
+            r#"{"t":"gamepad","pad":0,"buttons":0,"axes":[0,0,0],"triggers":[0,0]}"#,
+            r#"{"t":"gamepad","pad":0,"buttons":0,"axes":[0,0,0,0],"triggers":[-0.1,0]}"#,
+            r#"{"t":"gamepad_gone","pad":9}"#,
+            r#"{"t":"mouse","dx":5000,"dy":0,"buttons":0}"#,
+            r#"{"t":"mouse","dx":0,"dy":0,"buttons":32}"#,
+            r#"{"t":"mouse","dx":0,"dy":0,"buttons":0,"wheel":300}"#,
+            r#"{"t":"sensor","kind":"barometer","values":[0,0,0]}"#,
+            r#"{"t":"sensor","kind":"gyroscope","values":[0,0,20000]}"#,
+            r#"{"t":"location","lat":91,"lon":0,"accuracy":1}"#,
+            r#"{"t":"location","lat":0,"lon":0,"accuracy":-1}"#,
+        ] {
+            assert!(InputMessage::parse(bad.as_bytes()).is_err(), "{bad}");
+        }
     }
 
     #[test]

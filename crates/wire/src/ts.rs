@@ -44,8 +44,18 @@ use utoipa::OpenApi;
 pub struct BrowserTypes;
 
 /// The limits the SDK checks before sending: (name, value, doc).
-fn constants() -> [(&'static str, usize, &'static str); 8] {
+fn constants() -> [(&'static str, usize, &'static str); 10] {
     [
+        (
+            "MAX_GAMEPADS",
+            crate::input::MAX_GAMEPADS as usize,
+            "Most gamepads a player may plug in at once (`pad` is 0..MAX_GAMEPADS).",
+        ),
+        (
+            "MAX_MOUSE_DELTA",
+            crate::input::MAX_MOUSE_DELTA as usize,
+            "Largest `mouse` motion in one message, either way, in CSS pixels.",
+        ),
         (
             "MAX_POINTERS",
             crate::input::MAX_POINTERS as usize,

@@ -59,6 +59,7 @@ use str0m::rtp::Extension;
 use str0m::{Candidate, Event, IceConnectionState, Input, Output as RtcOutput, Rtc, RtcConfig};
 
 use super::bitrate::{BitrateControl, Window};
+use super::hid::{Plugged, gamepad_report};
 use super::input::{allowed_for_player, to_control};
 use str0m::bwe::{Bitrate, BweKind};
 
@@ -177,8 +178,11 @@ struct Session {
     last_input: Option<Instant>,
     connected: bool,
     played: bool,
-    /// The injector takes CUSTOM messages ([`Engine::allow_custom`]).
+    /// The injector takes Playrack's own messages: CUSTOM, SENSOR, LOCATION
+    /// ([`Engine::allow_custom`]).
     custom: bool,
+    /// The gamepads and mouse the player plugged into the instance.
+    plugged: Plugged,
     next_report: Instant,
     /// Frames and bytes since `window_start`, for fps and bitrate.
     window_start: Instant,
@@ -205,6 +209,8 @@ struct Peer {
     video: Option<(Mid, Pt)>,
     audio: Option<(Mid, Pt)>,
     input: Option<ChannelId>,
+    /// The DataChannel `sensors` (sensor and location readings only).
+    sensors: Option<ChannelId>,
     connected: bool,
     waiting_keyframe: bool,
     rtt: Option<Duration>,
@@ -291,6 +297,7 @@ impl Engine {
             connected: false,
             played: false,
             custom: false,
+            plugged: Plugged::default(),
             next_report: now + REPORT_INTERVAL,
             window_start: now,
             window_frames: 0,
@@ -339,7 +346,8 @@ impl Engine {
         }
     }
 
-    /// `session`'s injector takes Playrack's CUSTOM messages: its page may talk to its game.
+    /// `session`'s injector takes Playrack's own messages: its page may talk to its game
+    /// (CUSTOM), and the player's sensors and position reach it (SENSOR, LOCATION).
     pub fn allow_custom(&mut self, session: &str) {
         if let Some(s) = self.sessions.get_mut(session) {
             s.custom = true;
@@ -485,6 +493,7 @@ impl Engine {
                 video: None,
                 audio: None,
                 input: None,
+                sensors: None,
                 connected: false,
                 waiting_keyframe: true,
                 rtt: None,
@@ -513,6 +522,16 @@ impl Engine {
         self.out.push_back(Output::PeerGone { peer: id });
         if peer.role == PeerRole::Player && peer.connected {
             self.update_connected(&peer.session);
+        }
+        if peer.role == PeerRole::Player
+            && let Some(s) = self.sessions.get_mut(&peer.session)
+        {
+            for message in s.plugged.release() {
+                self.out.push_back(Output::Control {
+                    session: peer.session.clone(),
+                    message,
+                });
+            }
         }
     }
 
@@ -789,8 +808,10 @@ impl Engine {
                 }
             }
             Event::ChannelOpen(cid, label) if label == "input" => peer.input = Some(cid),
+            Event::ChannelOpen(cid, label) if label == "sensors" => peer.sensors = Some(cid),
             Event::ChannelData(d) => {
-                if Some(d.id) != peer.input {
+                let on_sensors = Some(d.id) == peer.sensors;
+                if Some(d.id) != peer.input && !on_sensors {
                     return;
                 }
                 self.counters.inputs += 1;
@@ -807,6 +828,39 @@ impl Engine {
                     ))
                 } else {
                     match InputMessage::parse(&d.data) {
+                        Ok(InputMessage::Sensor { .. } | InputMessage::Location { .. })
+                            if !on_sensors =>
+                        {
+                            Some((
+                                "BAD_INPUT",
+                                "sensor and location readings go on the sensors channel".to_owned(),
+                            ))
+                        }
+                        Ok(
+                            ref msg @ (InputMessage::Sensor { .. } | InputMessage::Location { .. }),
+                        ) => {
+                            // For the game, not play: it does not count as input either.
+                            match self.sessions.get(&session) {
+                                Some(s) if s.custom => {
+                                    for message in to_control(msg, s.width, s.height) {
+                                        self.out.push_back(Output::Control {
+                                            session: session.clone(),
+                                            message,
+                                        });
+                                    }
+                                    None
+                                }
+                                _ => Some((
+                                    "SENSORS_UNSUPPORTED",
+                                    "this board's injector takes no sensor readings".to_owned(),
+                                )),
+                            }
+                        }
+                        Ok(_) if on_sensors => Some((
+                            "BAD_INPUT",
+                            "the sensors channel carries sensor and location readings only"
+                                .to_owned(),
+                        )),
                         Ok(msg) if !allowed_for_player(&msg) => Some((
                             "INPUT_NOT_ALLOWED",
                             "this key would leave the game".to_owned(),
@@ -852,7 +906,32 @@ impl Engine {
                                     s.idle_warned = false;
                                     s.next_report = now;
                                 }
-                                for message in to_control(&msg, s.width, s.height) {
+                                let controls = match msg {
+                                    InputMessage::Gamepad {
+                                        pad,
+                                        buttons,
+                                        axes,
+                                        triggers,
+                                        vendor,
+                                        product,
+                                    } => s.plugged.gamepad(
+                                        pad,
+                                        gamepad_report(buttons, axes, triggers),
+                                        vendor,
+                                        product,
+                                    ),
+                                    InputMessage::GamepadGone { pad } => {
+                                        s.plugged.gamepad_gone(pad)
+                                    }
+                                    InputMessage::Mouse {
+                                        dx,
+                                        dy,
+                                        buttons,
+                                        wheel,
+                                    } => s.plugged.mouse(dx, dy, buttons, wheel),
+                                    msg => to_control(&msg, s.width, s.height),
+                                };
+                                for message in controls {
                                     self.out.push_back(Output::Control {
                                         session: session.clone(),
                                         message,

@@ -9,9 +9,9 @@
 use playrack_scrcpy::control_msg::{
     AKEY_EVENT_ACTION_DOWN, AKEY_EVENT_ACTION_UP, AKEYCODE_BACK, AKEYCODE_F12, AKEYCODE_HOME,
     AMOTION_EVENT_ACTION_DOWN, AMOTION_EVENT_ACTION_MOVE, AMOTION_EVENT_ACTION_UP, ControlMsg,
-    Position,
+    Position, SENSOR_TYPE_ACCELEROMETER, SENSOR_TYPE_GYROSCOPE, SENSOR_TYPE_ORIENTATION,
 };
-use playrack_wire::input::{InputMessage, KeyAction, TouchPhase};
+use playrack_wire::input::{InputMessage, KeyAction, SensorKind, TouchPhase};
 
 /// Whether a player may send this: input stays inside the game. HOME, APP_SWITCH, POWER, the
 /// assistant, notifications, settings and app-launching keys would take the player out of
@@ -103,8 +103,25 @@ pub fn to_control(msg: &InputMessage, width: u16, height: u16) -> Vec<ControlMsg
             vscroll: *v,
             buttons: 0,
         }],
-        // Playrack's injector hands it to the game (the engine sends it only to one).
+        // Playrack's injector hands these to the game (the engine sends them only to one).
         InputMessage::Custom { data } => vec![ControlMsg::Custom { data: data.clone() }],
+        InputMessage::Sensor { kind, values } => vec![ControlMsg::Sensor {
+            kind: match kind {
+                SensorKind::Accelerometer => SENSOR_TYPE_ACCELEROMETER,
+                SensorKind::Gyroscope => SENSOR_TYPE_GYROSCOPE,
+                SensorKind::Orientation => SENSOR_TYPE_ORIENTATION,
+            },
+            values: *values,
+        }],
+        InputMessage::Location { lat, lon, accuracy } => vec![ControlMsg::Location {
+            latitude: *lat,
+            longitude: *lon,
+            accuracy: *accuracy,
+        }],
+        // Devices the instance keeps plugged in: the engine's `hid::Plugged` knows their state.
+        InputMessage::Gamepad { .. }
+        | InputMessage::GamepadGone { .. }
+        | InputMessage::Mouse { .. } => Vec::new(),
         // No acknowledgement asked for (sequence 0): nothing waits for one.
         InputMessage::Clipboard { text, paste } => vec![ControlMsg::SetClipboard {
             sequence: 0,

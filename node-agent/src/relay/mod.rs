@@ -11,10 +11,12 @@
 //! nothing the relay holds grows with how fast players or instances send.
 //!
 //! - [`input`]: wire input messages → scrcpy control messages.
+//! - [`hid`]: the gamepads and mouse a player plugs into the instance (UHID devices).
 //! - [`engine`]: peers, media fan-out, key-frame throttle, stats.
 
 pub mod bitrate;
 pub mod engine;
+pub mod hid;
 pub mod input;
 
 /// What the relay does for a session beyond relaying it.

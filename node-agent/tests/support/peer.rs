@@ -1,7 +1,7 @@
 //! A native WebRTC client for tests: str0m on the client side (full ICE, controlling), a real
 //! UDP socket on loopback, the signaling WebSocket through tokio-tungstenite, and openh264
 //! decoding what arrives. It offers what the H5 SDK offers: receive-only video and audio and
-//! the DataChannel `input`.
+//! the DataChannels `input` and `sensors`.
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
@@ -47,6 +47,7 @@ pub struct Peer {
     local: SocketAddr,
     pending: Option<SdpPendingOffer>,
     channel: ChannelId,
+    sensors: ChannelId,
     video_mid: Mid,
     decoder: Decoder,
     pub connected: bool,
@@ -99,6 +100,7 @@ impl Peer {
         let video_mid = change.add_media(MediaKind::Video, Direction::RecvOnly, None, None, None);
         change.add_media(MediaKind::Audio, Direction::RecvOnly, None, None, None);
         let channel = change.add_channel("input".into());
+        let sensors = change.add_channel("sensors".into());
         let (offer, pending) = change.apply().unwrap();
         let peer = Peer {
             rtc,
@@ -106,6 +108,7 @@ impl Peer {
             local,
             pending: Some(pending),
             channel,
+            sensors,
             video_mid,
             decoder: Decoder::new().unwrap(),
             connected: false,
@@ -206,6 +209,14 @@ impl Peer {
     /// Sends a text message on the DataChannel `input`.
     pub fn send_input(&mut self, text: &str) -> bool {
         match self.rtc.channel(self.channel) {
+            Some(mut c) => c.write(false, text.as_bytes()).is_ok(),
+            None => false,
+        }
+    }
+
+    /// Sends a text message on the DataChannel `sensors`.
+    pub fn send_sensor(&mut self, text: &str) -> bool {
+        match self.rtc.channel(self.sensors) {
             Some(mut c) => c.write(false, text.as_bytes()).is_ok(),
             None => false,
         }

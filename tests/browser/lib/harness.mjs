@@ -49,9 +49,12 @@ export async function launch(executablePath) {
   });
 }
 
-/** A fresh context (its own cookies and localStorage: a new device id for the SDK). */
-export async function context(browser) {
-  const ctx = await browser.newContext({ viewport: { width: 1000, height: 900 } });
+/**
+ * A fresh context (its own cookies and localStorage: a new device id for the SDK); `options`
+ * are Playwright's (permissions, a geolocation, …).
+ */
+export async function context(browser, options = {}) {
+  const ctx = await browser.newContext({ viewport: { width: 1000, height: 900 }, ...options });
   ctx.setDefaultTimeout(30_000);
   return ctx;
 }

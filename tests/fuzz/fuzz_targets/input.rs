@@ -2,11 +2,15 @@
 //! (`node-agent/src/relay/input.rs`) that turns an input into scrcpy control messages. A parsed
 //! message serialises and parses back the same; its control messages carry positions inside
 //! the video, keys a player may send only if allowed, and serialise to bytes the device reads
-//! back as the same messages.
+//! back as the same messages. Gamepads and the mouse go through the relay's UHID state
+//! (`node-agent/src/relay/hid.rs`): their reports read back, and a mouse's steps add up to
+//! its motion.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
+use playrack_fuzz::relay_hid::{Plugged, gamepad_report};
 use playrack_fuzz::relay_input::{allowed_for_player, to_control};
 use playrack_scrcpy::control_msg::ControlMsg;
+use playrack_scrcpy::hid::{GamepadReport, MouseReport};
 use playrack_wire::input::InputMessage;
 
 fuzz_target!(|data: &[u8]| {
@@ -18,6 +22,52 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(again.validate(), Ok(()));
     assert_eq!(again, msg);
     let _ = allowed_for_player(&msg);
+    let mut plugged = Plugged::default();
+    let hid = match msg {
+        InputMessage::Gamepad {
+            pad,
+            buttons,
+            axes,
+            triggers,
+            vendor,
+            product,
+        } => {
+            let report = gamepad_report(buttons, axes, triggers);
+            let out = plugged.gamepad(pad, report, vendor, product);
+            for c in &out {
+                if let ControlMsg::UhidInput { data, .. } = c {
+                    assert_eq!(GamepadReport::parse(data), Some(report));
+                }
+            }
+            out
+        }
+        InputMessage::Mouse {
+            dx,
+            dy,
+            buttons,
+            wheel,
+        } => {
+            let out = plugged.mouse(dx, dy, buttons, wheel);
+            let (mut x, mut y) = (0i32, 0i32);
+            for c in &out {
+                if let ControlMsg::UhidInput { data, .. } = c {
+                    let r = MouseReport::parse(data).expect("a mouse report");
+                    x += i32::from(r.dx);
+                    y += i32::from(r.dy);
+                }
+            }
+            assert_eq!((x, y), (dx, dy));
+            out
+        }
+        InputMessage::GamepadGone { pad } => plugged.gamepad_gone(pad),
+        _ => Vec::new(),
+    };
+    for c in hid.into_iter().chain(plugged.release()) {
+        let bytes = c.to_bytes();
+        let (read, used) = ControlMsg::deserialize(&bytes).unwrap().unwrap();
+        assert_eq!(used, bytes.len());
+        assert_eq!(read, c);
+    }
     for (w, h) in [(1080u16, 1920u16), (1, 1), (0, 0), (u16::MAX, 7)] {
         for c in to_control(&msg, w, h) {
             if let ControlMsg::InjectTouchEvent { position, .. } = &c {

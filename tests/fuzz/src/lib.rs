@@ -3,7 +3,7 @@
 //! the node agent's sans-IO parsers compiled straight from their source files.
 //!
 //! The node agent itself is not a dependency: it would bring WebRTC (aws-lc), Docker and HTTP
-//! client stacks into every fuzz build for minutes of CI time. The three files below depend
+//! client stacks into every fuzz build for minutes of CI time. The files below depend
 //! only on crates this one has (`playrack-wire`, `playrack-scrcpy`, `playrack-apk`, `tar`,
 //! `flate2`, `anyhow`), so `#[path]` compiles exactly the code the agent runs. The CLI's
 //! topology file reader comes the same way (with `csv` and `serde_norway`), without the CLI's
@@ -14,6 +14,10 @@
 /// DataChannel input → scrcpy control messages (`node-agent/src/relay/input.rs`).
 #[path = "../../../node-agent/src/relay/input.rs"]
 pub mod relay_input;
+
+/// A player's gamepads and mouse → UHID messages (`node-agent/src/relay/hid.rs`).
+#[path = "../../../node-agent/src/relay/hid.rs"]
+pub mod relay_hid;
 
 /// The signaling gate: first message and session token (`node-agent/src/signaling.rs`).
 #[path = "../../../node-agent/src/signaling.rs"]
