@@ -245,6 +245,33 @@ async fn app_process_serves_the_game_on_the_abstract_socket() {
     assert_eq!(status, 0, "{err}");
     assert_eq!(screen.lock().unwrap().game().taps(), 2);
 
+    // `wm size` turns the display landscape: the capture restarts at the new size (a new
+    // session packet, configuration and key frame), and frames decode at it; reset, it turns back
+    for (cmd, size) in [("wm size 1280x720", (640, 360)), ("wm size reset", (360, 640))] {
+        let (status, _, err) = sh(&d, cmd).await;
+        assert_eq!(status, 0, "{err}");
+        let (mut session, mut decoded_at) = (false, None);
+        while decoded_at.is_none() {
+            let n = timeout(WAIT, video.read(&mut buf)).await.unwrap().unwrap();
+            assert!(n > 0, "video closed early");
+            demux.feed(&buf[..n]);
+            while let Some(e) = demux.poll().unwrap() {
+                match &e {
+                    StreamEvent::Session(s) => session = (s.width, s.height) == size,
+                    StreamEvent::Config(c) => merger.config(c.clone()),
+                    StreamEvent::Frame { data, .. } if session => {
+                        if let Some(yuv) = decoder.decode(&merger.merge(data.clone())).unwrap() {
+                            use openh264::formats::YUVSource;
+                            decoded_at = Some(yuv.dimensions());
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        assert_eq!(decoded_at, Some((size.0 as usize, size.1 as usize)), "{cmd}");
+    }
+
     // the client leaves: the server exits 0
     drop(video);
     drop(control);

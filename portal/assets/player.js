@@ -1,5 +1,8 @@
 // The try-play page: loads the H5 SDK, wires the Play / Leave the line / Leave / Mute /
-// Full screen buttons to the SDK player, and reflects its events in the page.
+// Keyboard / Full screen buttons to the SDK player, and reflects its events in the page, in
+// the page's language. On phones it fits the stage to the stream's orientation: full screen
+// (or a full-viewport mode where the Fullscreen API is missing, as on iPhone Safari) locks the
+// screen to the game's orientation where allowed, else a hint asks to turn the phone.
 // Test hooks: document.body.dataset.playerState is always one of
 // idle | queued | connecting | playing | ended | error; window.playrackPlayer is the player.
 
@@ -7,23 +10,14 @@ const STATES = ["idle", "queued", "connecting", "playing", "ended", "error"];
 const body = document.body;
 const $ = (id) => document.getElementById(id);
 
-const END_REASONS = {
-  TRIAL_OVER: "Your free trial is over.",
-  USER_LEFT: "You left the game.",
-  IDLE: "The game ended because there was no input for a while.",
-  KICKED: "The game was ended by the publisher.",
-  BOARD_LOST: "We lost the connection to the game server.",
-  APP_CRASHED: "The game stopped unexpectedly.",
-  APP_NOT_RESPONDING: "The game stopped responding.",
-  MAINTENANCE: "The game server went into maintenance. Please come back later.",
-  CLAIM_EXPIRED: "Your turn came, but the game was not started in time.",
-  CONNECTION_LOST: "The connection was lost and could not be restored.",
-  ERROR: "Something went wrong on our side.",
-};
-const QUEUE_REASONS = {
-  TENANT_QUOTA_FULL: "All seats for this game are taken right now.",
-  ROOM_FULL: "The game servers near you are full right now.",
-};
+// The page's words in its language (the server's catalogues): `data-messages` on <body>.
+let MESSAGES = {};
+try {
+  MESSAGES = JSON.parse(body.dataset.messages || "{}");
+} catch {
+  MESSAGES = {};
+}
+const M = (key) => (typeof MESSAGES[key] === "string" ? MESSAGES[key] : undefined);
 
 function setState(s) {
   const state = STATES.includes(s) ? s : "connecting";
@@ -45,15 +39,88 @@ function pageState(sdkState) {
 }
 
 function showError(code, message) {
-  $("player-error").textContent = `${message || "The game could not start."} (${code || "ERROR"})`;
+  const text = M(`error-${code}`) ?? (document.documentElement.lang === "en" ? message : undefined) ?? M("error-generic") ?? message;
+  $("player-error").textContent = `${text} (${code || "ERROR"})`;
   setState("error");
 }
 
 function eta(secs) {
   if (secs == null) return "–";
-  if (secs < 60) return "under a minute";
-  const m = Math.round(secs / 60);
-  return m === 1 ? "1 minute" : `${m} minutes`;
+  if (secs < 60) return M("eta-under-minute");
+  const minutes = MESSAGES["eta-minutes"] || [];
+  const m = Math.min(Math.round(secs / 60), minutes.length - 1);
+  return minutes[m] ?? `${m}`;
+}
+
+// ---- phone fit ------------------------------------------------------------------------------
+
+const stage = () => $("stage");
+const phone = () => matchMedia("(pointer: coarse)").matches;
+let orientationLocked = false;
+
+/** The stage follows the stream: its aspect and orientation, from the video's size. */
+function followStream() {
+  const video = $("stream").querySelector("video");
+  if (!video || video.dataset.followed) return;
+  video.dataset.followed = "1";
+  const fit = () => {
+    const { videoWidth: w, videoHeight: h } = video;
+    if (!w || !h) return;
+    stage().style.setProperty("--aspect", `${w} / ${h}`);
+    stage().dataset.orientation = w > h ? "landscape" : "portrait";
+    updateRotateHint();
+  };
+  video.addEventListener("resize", fit);
+  video.addEventListener("loadedmetadata", fit);
+  fit();
+}
+
+/** "Turn your phone": a landscape game on a phone held upright whose screen is not locked. */
+function updateRotateHint() {
+  const upright = innerHeight > innerWidth;
+  const show = body.dataset.playerState === "playing" && phone() && !orientationLocked
+    && stage().dataset.orientation === "landscape" && upright;
+  $("rotate-hint").hidden = !show;
+}
+
+function fullViewport(on) {
+  body.classList.toggle("pseudo-fullscreen", on);
+}
+
+function fullscreenLabel() {
+  const on = !!document.fullscreenElement || body.classList.contains("pseudo-fullscreen");
+  $("fullscreen").textContent = on ? M("exit-fullscreen") : M("fullscreen");
+  $("fullscreen").setAttribute("aria-pressed", String(on));
+}
+
+async function enterFullscreen() {
+  const el = stage();
+  let real = false;
+  if (typeof el.requestFullscreen === "function" && document.fullscreenEnabled !== false) {
+    try {
+      await el.requestFullscreen({ navigationUI: "hide" });
+      real = true;
+    } catch { /* refused: the full-viewport mode below */ }
+  }
+  if (!real) fullViewport(true);
+  // The game's orientation, where the browser lets a page lock it (full screen on Android).
+  try {
+    await screen.orientation?.lock?.(el.dataset.orientation === "landscape" ? "landscape" : "portrait");
+    orientationLocked = true;
+  } catch {
+    orientationLocked = false;
+  }
+  fullscreenLabel();
+  updateRotateHint();
+}
+
+async function exitFullscreen() {
+  if (document.fullscreenElement) await document.exitFullscreen?.().catch(() => {});
+  fullViewport(false);
+  try { screen.orientation?.unlock?.(); } catch { /* not locked */ }
+  orientationLocked = false;
+  fullscreenLabel();
+  updateRotateHint();
 }
 
 function on(player, event, fn) {
@@ -64,7 +131,7 @@ function on(player, event, fn) {
 async function main() {
   if (!STATES.includes(body.dataset.playerState)) setState("idle");
   if (body.dataset.sdk === "missing") {
-    showError("SDK_MISSING", "The player could not be loaded. Please try again later.");
+    showError("SDK_MISSING", M("sdk-missing"));
     return;
   }
   let sdk;
@@ -72,7 +139,7 @@ async function main() {
     sdk = await import("/assets/sdk/playrack.js");
   } catch (e) {
     console.error("playrack: the SDK failed to load", e);
-    showError("SDK_MISSING", "The player could not be loaded. Please try again later.");
+    showError("SDK_MISSING", M("sdk-missing"));
     return;
   }
   let player;
@@ -94,20 +161,25 @@ async function main() {
     $("queue-position").textContent = q?.position ?? "–";
     $("queue-length").textContent = q?.queueLength ?? "–";
     $("queue-eta").textContent = eta(q?.etaSecs);
-    $("queue-reason").textContent = QUEUE_REASONS[q?.reason] ?? "";
+    $("queue-reason").textContent = M(`queue-reason-${q?.reason}`) ?? "";
   });
-  on(player, "assigned", () => { $("connecting-text").textContent = "Preparing your game…"; setState("connecting"); });
-  on(player, "connecting", () => { $("connecting-text").textContent = "Connecting…"; setState("connecting"); });
-  on(player, "playing", () => setState("playing"));
+  on(player, "assigned", () => { $("connecting-text").textContent = M("preparing"); setState("connecting"); });
+  on(player, "connecting", () => { $("connecting-text").textContent = M("connecting"); setState("connecting"); });
+  on(player, "playing", () => {
+    setState("playing");
+    followStream();
+    updateRotateHint();
+  });
   on(player, "ended", (e) => {
     const reason = e?.reason ?? "ERROR";
-    $("end-reason").textContent = END_REASONS[reason] ?? `The game ended (${reason}).`;
+    $("end-reason").textContent = M(`end-${reason}`) ?? (M("end-other") ?? "").replace("{reason}", reason);
+    exitFullscreen();
     $("end-reason").dataset.reason = reason;
     setState("ended");
   });
   on(player, "error", (e) => showError(e?.code, e?.message));
   on(player, "notice", (n) => {
-    $("notice").textContent = n?.code === "RECOVERED" ? "" : (n?.message ?? "");
+    $("notice").textContent = n?.code === "RECOVERED" ? "" : (M(`notice-${n?.code}`) ?? n?.message ?? "");
     // About to be kicked for idling: one tap keeps the play.
     $("still-here").hidden = n?.code !== "IDLE_WARNING";
   });
@@ -119,7 +191,7 @@ async function main() {
 
   const start = async () => {
     $("player-error").textContent = "";
-    $("connecting-text").textContent = "Starting your game…";
+    $("connecting-text").textContent = M("starting");
     setState("connecting");
     try {
       await player.play({ link });
@@ -142,13 +214,19 @@ async function main() {
     const muted = btn.getAttribute("aria-pressed") !== "true";
     try { player.mute(muted); } catch (e) { console.warn("playrack: mute", e); }
     btn.setAttribute("aria-pressed", String(muted));
-    btn.textContent = muted ? "Unmute" : "Mute";
+    btn.textContent = muted ? M("unmute") : M("mute");
   });
+  $("keyboard").addEventListener("click", () => player.showKeyboard());
   $("fullscreen").addEventListener("click", () => {
-    const stage = $("stage");
-    if (document.fullscreenElement) document.exitFullscreen?.();
-    else stage.requestFullscreen?.().catch(() => {});
+    const on = !!document.fullscreenElement || body.classList.contains("pseudo-fullscreen");
+    (on ? exitFullscreen : enterFullscreen)();
   });
+  document.addEventListener("fullscreenchange", () => {
+    if (!document.fullscreenElement) orientationLocked = false;
+    fullscreenLabel();
+    updateRotateHint();
+  });
+  addEventListener("resize", updateRotateHint);
   window.addEventListener("pagehide", () => {
     if (["queued", "connecting", "playing"].includes(body.dataset.playerState)) {
       try { player.leave(); } catch { /* the page is going away */ }

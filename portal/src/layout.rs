@@ -4,6 +4,7 @@
 
 use crate::auth::SignedIn;
 use crate::html::{Markup, Text, html};
+use crate::i18n::Lang;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use playrack_wire::Problem;
@@ -44,6 +45,8 @@ pub struct PlayerBody {
     pub sdk: &'static str,
     /// `data-rooms`: the link card's rooms as JSON (for RTT probes).
     pub rooms: String,
+    /// `data-messages`: the page script's words in the page's language, as a JSON object.
+    pub messages: String,
 }
 
 /// A page to render.
@@ -63,6 +66,11 @@ pub struct Page {
     /// The player page's attributes on `<body>`.
     pub player: Option<PlayerBody>,
     pub status: StatusCode,
+    /// The page's language (`<html lang>`, the frame's own words).
+    pub lang: Lang,
+    /// The web app manifest to link (the player page: added to a phone's home screen, it
+    /// opens full screen).
+    pub manifest: bool,
 }
 
 impl Page {
@@ -77,6 +85,8 @@ impl Page {
             console_nav: false,
             player: None,
             status: StatusCode::OK,
+            lang: Lang::En,
+            manifest: false,
         }
     }
 
@@ -165,7 +175,7 @@ pub fn render(page: Page) -> Response {
     let player = page.player.as_ref();
     let doc = html! {
         (maud::DOCTYPE)
-        html lang="en" {
+        html lang=(page.lang.tag()) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover";
@@ -173,6 +183,12 @@ pub fn render(page: Page) -> Response {
                     meta name="csrf-token" content=(u.session.csrf);
                 }
                 title { (Text(&page.title)) " · Playrack" }
+                @if page.manifest {
+                    link rel="manifest" href="/manifest.webmanifest";
+                    meta name="theme-color" content="#000000";
+                    meta name="mobile-web-app-capable" content="yes";
+                    meta name="apple-mobile-web-app-capable" content="yes";
+                }
                 link rel="stylesheet" href="/assets/portal.css";
                 @if operator_css {
                     link rel="stylesheet" href=(OPERATOR_CSS);
@@ -186,8 +202,9 @@ pub fn render(page: Page) -> Response {
                 data-link=[player.map(|p| Text(&p.link))]
                 data-sdk=[player.map(|p| p.sdk)]
                 data-rooms=[player.map(|p| Text(&p.rooms))]
+                data-messages=[player.map(|p| Text(&p.messages))]
             {
-                a class="skip" href="#main" { "Skip to content" }
+                a class="skip" href="#main" { (page.lang.t("skip-to-content")) }
                 (header(&page))
                 main id="main" tabindex="-1" { (page.body) }
                 div id="toast" role="status" aria-live="polite" data-testid="toast" {}
@@ -220,20 +237,33 @@ pub fn error_page(
     text: &str,
     problem: Option<&Problem>,
 ) -> Page {
+    error_page_in(Lang::En, status, heading, text, problem)
+}
+
+/// [`error_page`] in `lang` (`heading` and `text` already in it).
+pub fn error_page_in(
+    lang: Lang,
+    status: StatusCode,
+    heading: &str,
+    text: &str,
+    problem: Option<&Problem>,
+) -> Page {
     let body = html! {
         section class="card narrow error-page" data-testid="error" {
             h1 { (Text(heading)) }
             p { (Text(text)) }
             @if let Some(p) = problem {
                 p class="code" {
-                    "Code: " code data-testid="error-code" { (Text(&p.code)) }
+                    (lang.t("error-code")) " " code data-testid="error-code" { (Text(&p.code)) }
                     @if let Some(r) = &p.request_id {
-                        " · request " code { (Text(r)) }
+                        " · " (lang.t("error-request")) " " code { (Text(r)) }
                     }
                 }
             }
-            p { a href="/" { "Go to the start page" } }
+            p { a href="/" { (lang.t("go-start")) } }
         }
     };
-    Page::new(heading, body).page_id("error").status(status)
+    let mut page = Page::new(heading, body).page_id("error").status(status);
+    page.lang = lang;
+    page
 }

@@ -12,6 +12,7 @@
 //!   is escaped by its type; [`layout`] is the frame); small scripts under `portal/assets/`
 //!   ([`assets`]) add interactivity; [`qr`] draws QR codes, [`chart`] bar charts.
 //! - [`security`]: CSP and the other headers on every response.
+//! - [`i18n`]: the message catalogues (English, Chinese) and the language of each request.
 //!
 //! Start it in-process with [`Portal::start`] (tests, the demo launcher) or run the `portal`
 //! binary.
@@ -22,6 +23,7 @@ pub mod chart;
 pub mod config;
 pub mod controller;
 pub mod html;
+pub mod i18n;
 pub mod layout;
 pub mod ops;
 pub mod pages;
@@ -77,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/signout", post(pages::signin::signout))
         .route("/play/{code}", get(pages::player::page))
+        .route("/manifest.webmanifest", get(pages::player::manifest))
         .route("/assets/sdk/{*path}", get(assets::sdk))
         .route("/assets/{name}", get(assets::own))
         .route("/api/{*rest}", any(proxy::api))

@@ -122,6 +122,9 @@ pub trait DeviceHooks: Send + Sync {
     fn input(&self, _device: &Device, _event: &InputEvent) {}
     /// `setprop` set `name` to `value`.
     fn property_set(&self, _device: &Device, _name: &str, _value: &str) {}
+    /// The display's size apps see changed (`wm size`): apps are laid out again, and a
+    /// capture of the display restarts at the new size.
+    fn display_resized(&self, _device: &Device, _width: u32, _height: u32) {}
     /// Whether the foreground app has left input undispatched for longer than Android's input
     /// dispatching timeout (the system then shows "isn't responding").
     fn not_responding(&self, _device: &Device) -> bool {
@@ -249,7 +252,15 @@ impl Device {
     }
 
     pub fn set_size_override(&self, size: Option<(u32, u32)>) {
-        self.display.lock().unwrap().size_override = size;
+        let (before, after) = {
+            let mut d = self.display.lock().unwrap();
+            let before = d.effective_size();
+            d.size_override = size;
+            (before, d.effective_size())
+        };
+        if before != after {
+            self.hooks().display_resized(self, after.0, after.1);
+        }
     }
 
     pub fn set_density_override(&self, density: Option<u32>) {

@@ -401,6 +401,15 @@ impl Game {
         &self.config
     }
 
+    /// The display is now `width`×`height` (a `wm size`, a rotation): the game is laid out
+    /// again at that size; pointers down are lifted, as Android cancels gestures on a
+    /// configuration change.
+    pub fn resize(&mut self, width: u32, height: u32) {
+        self.config.width = width;
+        self.config.height = height;
+        self.pointers.clear();
+    }
+
     /// Pointer DOWNs since the app's data was created.
     pub fn taps(&self) -> u64 {
         self.taps
@@ -913,7 +922,10 @@ mod tests {
         g.sensor(1, [0.0, 9.5, 0.0]);
         g.location(31.2304, 121.4737, 12.0);
         let r: BTreeMap<_, _> = g.take_readouts().into_iter().collect();
-        assert_eq!(r["gamepads"], "3 96,108 -1.00 0.00 0.25 0.00 0.00 0.50 0 -1\n");
+        assert_eq!(
+            r["gamepads"],
+            "3 96,108 -1.00 0.00 0.25 0.00 0.00 0.50 0 -1\n"
+        );
         assert_eq!(r["mouse"], "10 -2 0 -1\n");
         assert_eq!(r["sensors"], "1 0 9.5 0\n4 1.5 0 -0.25\n");
         assert_eq!(r["location"], "31.2304 121.4737 12\n");

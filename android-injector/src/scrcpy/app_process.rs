@@ -110,6 +110,10 @@ impl DeviceHooks for GameHooks {
         self.screen.lock().unwrap().not_responding()
     }
 
+    fn display_resized(&self, _device: &Device, width: u32, height: u32) {
+        self.screen.lock().unwrap().game_mut().resize(width, height);
+    }
+
     fn app_started(&self, device: &Device, app: &InstalledPackage, _activity: &str) {
         let (game, store) = game_for(device, &app.package);
         self.screen.lock().unwrap().replace_game(game, store);

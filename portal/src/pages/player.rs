@@ -3,6 +3,15 @@
 //! area and the end screen. `assets/player.js` drives it with the H5 SDK
 //! (`/assets/sdk/playrack.js`), whose API calls go to this origin's `/v1/play/…` proxy.
 //!
+//! Every word on it comes from the catalogues ([`crate::i18n`]) in the request's language; the
+//! script's words travel in `<body data-messages>`. A switcher links the other languages
+//! (`?lang=`, kept in a cookie).
+//!
+//! On a phone the stage takes the whole viewport while playing (safe areas kept, no scroll or
+//! zoom), follows the stream's orientation (a landscape game fills a phone turned sideways; a
+//! hint asks to turn it where the orientation cannot be locked), and full screen falls back to
+//! that full-viewport mode where the Fullscreen API is missing (iPhone Safari).
+//!
 //! Test hooks: `<body data-player-state>` is always one of `idle`, `queued`, `connecting`,
 //! `playing`, `ended`, `error`; `window.playrackPlayer` is the SDK's player object.
 
@@ -10,10 +19,12 @@ use crate::AppState;
 use crate::assets;
 use crate::controller::CtlError;
 use crate::html::{Text, html, pct, url};
+use crate::i18n::Lang;
 use crate::layout::{self, Page, PlayerBody};
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use fluent_templates::fluent_bundle::FluentValue;
 use playrack_wire::api::LinkCard;
 
 /// Link codes are short URL-safe tokens.
@@ -26,54 +37,126 @@ fn plausible_code(code: &str) -> bool {
 }
 
 fn link_error(
+    lang: Lang,
     status: StatusCode,
     code: &str,
     problem: Option<&playrack_wire::Problem>,
 ) -> Response {
-    let (heading, text) = match code {
-        "LINK_REVOKED" => (
-            "This link has been withdrawn",
-            "The publisher no longer offers this try-play link.",
-        ),
-        "LINK_EXPIRED" => (
-            "This link has expired",
-            "The try-play period for this link is over.",
-        ),
-        "LINK_EXHAUSTED" | "LINK_USED_UP" => (
-            "This link has been used up",
-            "Every play this link offered has been taken.",
-        ),
-        _ if status == StatusCode::NOT_FOUND => (
-            "We could not find this game",
-            "Check the link you were given: this one does not lead to a game.",
-        ),
-        _ if status.is_server_error() => (
-            "The game service is unavailable",
-            "Please try again in a moment.",
-        ),
-        _ => (
-            "This link cannot be played",
-            "The link is not playable right now.",
-        ),
+    let key = match code {
+        "LINK_REVOKED" => "link-revoked",
+        "LINK_EXPIRED" => "link-expired",
+        "LINK_EXHAUSTED" | "LINK_USED_UP" => "link-used-up",
+        _ if status == StatusCode::NOT_FOUND => "link-not-found",
+        _ if status.is_server_error() => "link-unavailable",
+        _ => "link-unplayable",
     };
-    let mut page = layout::error_page(status, heading, text, problem);
+    let heading = lang.t(&format!("{key}-title"));
+    let text = lang.t(&format!("{key}-text"));
+    let mut page = layout::error_page_in(lang, status, &heading, &text, problem);
     page.page_id = "player-error";
     layout::render(page)
 }
 
-fn minutes(secs: u32) -> String {
+/// A trial's length in words: seconds, whole minutes, or minutes and seconds.
+fn trial_length(lang: Lang, secs: u32) -> String {
+    let n = |v: u32| FluentValue::from(v);
     match secs {
-        s if s < 60 => format!("{s} seconds"),
-        s if s % 60 == 0 && s < 120 => "1 minute".into(),
-        s if s % 60 == 0 => format!("{} minutes", s / 60),
-        s => format!("{}:{:02} minutes", s / 60, s % 60),
+        s if s < 60 => lang.t_args("duration-seconds", &[("n", n(s))]),
+        s if s % 60 == 0 => lang.t_args("duration-minutes", &[("n", n(s / 60))]),
+        s => lang.t_args(
+            "duration-minutes-seconds",
+            &[
+                ("m", n(s / 60)),
+                ("s", FluentValue::from(format!("{:02}", s % 60))),
+            ],
+        ),
     }
 }
 
+/// The words `assets/player.js` shows, by key, in `lang`.
+fn script_messages(lang: Lang) -> String {
+    const KEYS: &[&str] = &[
+        "sdk-missing",
+        "starting",
+        "preparing",
+        "connecting",
+        "mute",
+        "unmute",
+        "fullscreen",
+        "exit-fullscreen",
+        "eta-under-minute",
+        "error-generic",
+    ];
+    const CODES: &[(&str, &[&str])] = &[
+        ("queue-reason", &["TENANT_QUOTA_FULL", "ROOM_FULL"]),
+        (
+            "end",
+            &[
+                "TRIAL_OVER",
+                "USER_LEFT",
+                "IDLE",
+                "KICKED",
+                "BOARD_LOST",
+                "APP_CRASHED",
+                "APP_NOT_RESPONDING",
+                "MAINTENANCE",
+                "CLAIM_EXPIRED",
+                "CONNECTION_LOST",
+                "REPLACED",
+                "ERROR",
+            ],
+        ),
+        ("notice", &["IDLE_WARNING", "MAINTENANCE", "RECOVERING"]),
+        (
+            "error",
+            &[
+                "NETWORK",
+                "CONNECTION_LOST",
+                "WEBRTC_FAILED",
+                "PREPARE_TIMEOUT",
+                "TICKET_ENDED",
+                "LINK_EXPIRED",
+                "LINK_REVOKED",
+                "LINK_EXHAUSTED",
+                "RATE_LIMITED",
+                "NO_CAPACITY",
+                "SDK_MISSING",
+            ],
+        ),
+    ];
+    let mut m = serde_json::Map::new();
+    for k in KEYS {
+        m.insert((*k).into(), lang.t(k).into());
+    }
+    // The script puts the reason code in.
+    let other = lang.t_args("end-other", &[("reason", FluentValue::from("{reason}"))]);
+    m.insert("end-other".into(), other.into());
+    for (prefix, codes) in CODES {
+        for c in *codes {
+            let key = format!("{prefix}-{c}");
+            m.insert(key.clone(), lang.t(&key).into());
+        }
+    }
+    // The ETA in minutes, pluralised here for 1–120 (a longer wait shows as 120+).
+    let minutes: Vec<String> = (0..=120u32)
+        .map(|n| lang.t_args("eta-minutes", &[("n", FluentValue::from(n))]))
+        .collect();
+    m.insert("eta-minutes".into(), minutes.into());
+    serde_json::Value::Object(m).to_string()
+}
+
 /// Renders the page for a link card.
-pub fn render(card: &LinkCard, sdk_present: bool) -> Response {
+pub fn render(lang: Lang, card: &LinkCard, sdk_present: bool) -> Response {
     let rooms = serde_json::to_string(&card.rooms).unwrap_or_else(|_| "[]".into());
+    let t = |k: &str| lang.t(k);
     let body = html! {
+        nav class="lang" aria-label=(t("language")) data-show="idle ended error" {
+            @for l in Lang::ALL {
+                a href={ "?lang=" (l.tag()) } lang=(l.tag()) hreflang=(l.tag())
+                    aria-current=[(l == lang).then_some("true")]
+                    data-testid={ "lang-" (l.tag()) } { (l.name()) }
+            }
+        }
         div class="player" {
             section class="game-card" data-testid="game-card" aria-labelledby="game-name" {
                 @match &card.icon_url {
@@ -90,36 +173,36 @@ pub fn render(card: &LinkCard, sdk_present: bool) -> Response {
                 div class="game-info" {
                     h1 id="game-name" data-testid="game-name" { (Text(&card.game_name)) }
                     p class="trial" data-testid="trial" {
-                        "Free trial · " (minutes(card.trial_seconds))
+                        (lang.t_args("free-trial", &[("length", FluentValue::from(trial_length(lang, card.trial_seconds)))]))
                     }
                 }
                 div class="actions" data-show="idle error" {
                     button type="button" id="play" class="primary big" data-testid="play-button" {
-                        "Play"
+                        (t("play"))
                     }
                 }
                 p id="player-error" class="error" role="alert" data-testid="player-error"
                     data-show="error"
                 {
                     @if !sdk_present {
-                        "The player could not be loaded. Please try again later. (SDK_MISSING)"
+                        (t("sdk-missing")) " (SDK_MISSING)"
                     }
                 }
             }
             section id="queue" class="card" data-show="queued" aria-labelledby="queue-h"
                 data-testid="queue"
             {
-                h2 id="queue-h" { "You're in line" }
+                h2 id="queue-h" { (t("queue-title")) }
                 p aria-live="polite" {
-                    "Position "
+                    (t("queue-position")) " "
                     strong data-testid="queue-position" id="queue-position" { "–" }
-                    " of "
+                    " " (t("queue-of")) " "
                     span id="queue-length" data-testid="queue-length" { "–" }
-                    " · about "
+                    " " (t("queue-about")) " "
                     span id="queue-eta" data-testid="queue-eta" { "–" }
                 }
                 p id="queue-reason" class="muted" data-testid="queue-reason" {}
-                button type="button" id="cancel" data-testid="queue-cancel" { "Leave the line" }
+                button type="button" id="cancel" data-testid="queue-cancel" { (t("queue-leave")) }
             }
             section id="connecting" class="card" data-show="connecting" data-testid="connecting"
                 aria-live="polite"
@@ -127,38 +210,43 @@ pub fn render(card: &LinkCard, sdk_present: bool) -> Response {
                 p {
                     span class="spinner" aria-hidden="true" {}
                     " "
-                    span id="connecting-text" { "Starting your game…" }
+                    span id="connecting-text" { (t("starting")) }
                 }
             }
-            section id="stage" class="stage" data-show="connecting playing" aria-label="Game"
+            section id="stage" class="stage" data-show="connecting playing" aria-label=(t("game"))
                 data-testid="stage"
             {
                 div id="stream" class="stream" data-testid="stream" {}
                 p id="notice" class="notice" role="status" aria-live="polite"
                     data-testid="player-notice" {}
+                p id="rotate-hint" class="rotate-hint" role="status" hidden
+                    data-testid="rotate-hint" { (t("rotate-hint")) }
                 button type="button" id="still-here" class="still-here" hidden
-                    data-testid="still-here" { "I'm here" }
+                    data-testid="still-here" { (t("still-here")) }
                 div class="controls" data-show="playing" {
                     button type="button" id="mute" aria-pressed="false" data-testid="mute" {
-                        "Mute"
+                        (t("mute"))
+                    }
+                    button type="button" id="keyboard" class="touch-only" data-testid="keyboard" {
+                        (t("keyboard"))
                     }
                     button type="button" id="fullscreen" data-testid="fullscreen" {
-                        "Full screen"
+                        (t("fullscreen"))
                     }
-                    button type="button" id="leave" data-testid="leave" { "Leave" }
+                    button type="button" id="leave" data-testid="leave" { (t("leave")) }
                 }
             }
             section id="ended" class="card" data-show="ended" aria-labelledby="ended-h"
                 data-testid="end-screen"
             {
-                h2 id="ended-h" { "Thanks for playing" }
+                h2 id="ended-h" { (t("thanks")) }
                 p id="end-reason" data-testid="end-reason" {}
                 div class="actions" {
                     @if let Some(c) = &card.cta {
                         a class="button primary" href=(Text(url(&c.url))) target="_blank"
                             rel="noopener noreferrer" data-testid="cta" { (Text(&c.label)) }
                     }
-                    button type="button" id="again" data-testid="play-again" { "Play again" }
+                    button type="button" id="again" data-testid="play-again" { (t("play-again")) }
                 }
             }
         }
@@ -166,19 +254,69 @@ pub fn render(card: &LinkCard, sdk_present: bool) -> Response {
     let mut page = Page::new(card.game_name.clone(), body)
         .page_id("player")
         .script("player.js");
+    page.lang = lang;
+    page.manifest = true;
     page.player = Some(PlayerBody {
         state: if sdk_present { "idle" } else { "error" },
         link: card.code.clone(),
         sdk: if sdk_present { "present" } else { "missing" },
         rooms,
+        messages: script_messages(lang),
     });
     layout::render(page)
 }
 
+/// `GET /manifest.webmanifest`: the try-play page added to a phone's home screen opens full
+/// screen, in whichever orientation the game wants.
+pub async fn manifest() -> Response {
+    let body = serde_json::json!({
+        "name": "Playrack",
+        "short_name": "Playrack",
+        "display": "fullscreen",
+        "orientation": "any",
+        "background_color": "#000000",
+        "theme_color": "#000000",
+        // No start_url: it is then the page that was added, the game's own link.
+    });
+    (
+        [
+            (header::CONTENT_TYPE, "application/manifest+json"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+#[derive(serde::Deserialize)]
+pub struct LangQuery {
+    lang: Option<String>,
+}
+
 /// `GET /play/{code}`.
-pub async fn page(State(state): State<AppState>, Path(code): Path<String>) -> Response {
+pub async fn page(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = Lang::of_request(&headers, q.lang.as_deref());
+    let mut resp = page_in(state, code, lang).await;
+    // The switcher's choice is kept for the next pages.
+    if q.lang.as_deref().and_then(Lang::from_tag).is_some() {
+        resp.headers_mut()
+            .append(header::SET_COOKIE, lang.cookie_header());
+    }
+    resp.headers_mut().insert(
+        header::VARY,
+        header::HeaderValue::from_static("Accept-Language, Cookie"),
+    );
+    resp
+}
+
+async fn page_in(state: AppState, code: String, lang: Lang) -> Response {
     if !plausible_code(&code) {
-        return link_error(StatusCode::NOT_FOUND, "NOT_FOUND", None);
+        return link_error(lang, StatusCode::NOT_FOUND, "NOT_FOUND", None);
     }
     match state
         .ctl
@@ -191,26 +329,43 @@ pub async fn page(State(state): State<AppState>, Path(code): Path<String>) -> Re
                 tracing::error!(dir = %state.config.sdk_dir.display(),
                     "player page served without the H5 SDK bundle (SDK_MISSING)");
             }
-            render(&card, present)
+            render(lang, &card, present)
         }
         Err(e) => {
             let p = e.problem();
             if let CtlError::Unreachable(msg) = &e {
                 tracing::error!(error = %msg, "link card: controller unreachable");
             }
-            link_error(e.status(), &p.code, Some(&p))
+            link_error(lang, e.status(), &p.code, Some(&p))
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
-    fn trial_lengths_read_well() {
-        assert_eq!(super::minutes(45), "45 seconds");
-        assert_eq!(super::minutes(60), "1 minute");
-        assert_eq!(super::minutes(600), "10 minutes");
-        assert_eq!(super::minutes(90), "1:30 minutes");
+    fn trial_lengths_read_well_in_each_language() {
+        assert_eq!(trial_length(Lang::En, 45), "45 seconds");
+        assert_eq!(trial_length(Lang::En, 60), "1 minute");
+        assert_eq!(trial_length(Lang::En, 600), "10 minutes");
+        assert_eq!(trial_length(Lang::En, 90), "1:30 minutes");
+        assert_eq!(trial_length(Lang::ZhCn, 600), "10 分钟");
+        assert_eq!(trial_length(Lang::ZhCn, 90), "1 分 30 秒");
+        assert!(!script_messages(Lang::En).contains("Unknown localization"));
+        let m: serde_json::Value = serde_json::from_str(&script_messages(Lang::ZhCn)).unwrap();
+        assert_eq!(m["end-TRIAL_OVER"], "免费试玩时间已到。");
+        assert_eq!(m["eta-minutes"][2], "2 分钟");
+        assert_eq!(m["end-other"], "游戏已结束（{reason}）。");
+        for (k, v) in m.as_object().unwrap() {
+            if let Some(s) = v.as_str() {
+                assert!(
+                    !s.starts_with("Unknown localization"),
+                    "{k} is in the catalogue"
+                );
+            }
+        }
         assert!(super::plausible_code("Ab-9_x"));
         assert!(!super::plausible_code("../x"));
     }

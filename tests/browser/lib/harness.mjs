@@ -294,10 +294,15 @@ export async function playInstance(page) {
 }
 
 /** A file of the play's game (`/data/data/<pkg>/files/<name>`), read with the operator's shell. */
-export async function gameFile({ op, entry, pkg }, name) {
+export async function gameFile(where, name) {
+  return instanceShell(where, `cat /data/data/${where.pkg}/files/${name}`);
+}
+
+/** Runs `command` on the play's instance with the operator's shell; answers its output. */
+export async function instanceShell({ op, entry }, command) {
   const run = await controller("POST", `/v1/boards/${entry.board_id}/shell`, op, {
     instance_id: entry.instance_id,
-    command: `cat /data/data/${pkg}/files/${name}`,
+    command,
   });
   const done = await until("the shell run to finish", async () => {
     const r = await controller("GET", `/v1/shell-runs/${run.id}`, op);
