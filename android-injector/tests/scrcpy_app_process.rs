@@ -247,7 +247,10 @@ async fn app_process_serves_the_game_on_the_abstract_socket() {
 
     // `wm size` turns the display landscape: the capture restarts at the new size (a new
     // session packet, configuration and key frame), and frames decode at it; reset, it turns back
-    for (cmd, size) in [("wm size 1280x720", (640, 360)), ("wm size reset", (360, 640))] {
+    for (cmd, size) in [
+        ("wm size 1280x720", (640, 360)),
+        ("wm size reset", (360, 640)),
+    ] {
         let (status, _, err) = sh(&d, cmd).await;
         assert_eq!(status, 0, "{err}");
         let (mut session, mut decoded_at) = (false, None);
@@ -269,7 +272,11 @@ async fn app_process_serves_the_game_on_the_abstract_socket() {
                 }
             }
         }
-        assert_eq!(decoded_at, Some((size.0 as usize, size.1 as usize)), "{cmd}");
+        assert_eq!(
+            decoded_at,
+            Some((size.0 as usize, size.1 as usize)),
+            "{cmd}"
+        );
     }
 
     // the client leaves: the server exits 0

@@ -467,6 +467,40 @@ async fn restores_pick_the_chosen_or_newest_archive_and_refuse_a_newer_android()
                 .code(),
             "ARCHIVE_NOT_FOUND"
         );
+        // The player's own list, newest first, names both (what a save picker shows); another
+        // device of the same link sees none of them, and a malformed request is refused.
+        let saves = |device: String| {
+            let ctl = &ctl;
+            let req = playrack_wire::api::SavesRequest {
+                link: Some(w.link.code.clone()),
+                device_id: Some(device),
+                ..Default::default()
+            };
+            async move {
+                ctl.call::<_, playrack_wire::api::PlayerSaves>(
+                    Method::POST,
+                    "/v1/play/saves",
+                    None,
+                    Some(&req),
+                )
+                .await
+            }
+        };
+        let (status, mine) = saves(support::device(0)).await;
+        assert_eq!(status, StatusCode::OK);
+        let ids: Vec<_> = mine.unwrap().items.into_iter().map(|s| s.id).collect();
+        assert_eq!(ids, vec![new.id.clone(), old.id.clone()], "{backend}");
+        let (_, theirs) = saves(support::device(1)).await;
+        assert!(
+            theirs.unwrap().items.is_empty(),
+            "another player's saves stay theirs"
+        );
+        let (status, _) = saves("short".into()).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a malformed device id"
+        );
         // Inside a write transaction too; another player has nothing, and cannot take this one.
         let mut tx = ctl.state().db.write().await.unwrap();
         let none = archives::to_restore(

@@ -176,6 +176,8 @@ async function main() {
     exitFullscreen();
     $("end-reason").dataset.reason = reason;
     setState("ended");
+    // The play just saved: the next one may continue from it, or from an older save.
+    listSaves();
   });
   on(player, "error", (e) => showError(e?.code, e?.message));
   on(player, "notice", (n) => {
@@ -189,12 +191,35 @@ async function main() {
     $("notice").textContent = "";
   });
 
+  // A player with several saves picks the one to continue from (the newest by default).
+  const listSaves = async () => {
+    let saves = [];
+    try {
+      saves = await player.listSaves({ link });
+    } catch (e) {
+      console.warn("playrack: saves", e);
+    }
+    const select = $("save-choice");
+    select.replaceChildren();
+    const when = new Intl.DateTimeFormat(document.documentElement.lang, { dateStyle: "medium", timeStyle: "medium" });
+    saves.forEach((s, i) => {
+      const o = document.createElement("option");
+      o.value = s.id;
+      const notes = [i === 0 ? M("save-newest") : null, s.pinned ? M("save-pinned") : null, s.tag].filter(Boolean);
+      o.textContent = when.format(new Date(s.created_at)) + (notes.length ? ` · ${notes.join(" · ")}` : "");
+      select.append(o);
+    });
+    $("saves").hidden = saves.length < 2;
+  };
+  listSaves();
+
   const start = async () => {
     $("player-error").textContent = "";
     $("connecting-text").textContent = M("starting");
     setState("connecting");
+    const chosen = $("saves").hidden ? undefined : $("save-choice").value || undefined;
     try {
-      await player.play({ link });
+      await player.play({ link }, { archiveId: chosen });
     } catch (e) {
       if (e?.code === "CANCELLED") { setState("idle"); return; }
       if (body.dataset.playerState !== "ended") showError(e?.code, e?.message);

@@ -20,8 +20,10 @@ import type {
   AcquireRequest,
   AcquireResponse,
   LinkCard,
+  PlayerSaves,
   PlaySession,
   Problem,
+  SavesRequest,
   Session,
   Ticket,
 } from "./generated/wire.js";
@@ -60,6 +62,11 @@ export class ApiClient {
   /** `GET /v1/play/links/{code}`: the game card and the rooms to measure. */
   linkCard(code: string): Promise<LinkCard> {
     return this.request<LinkCard>("GET", `/v1/play/links/${encodeURIComponent(code)}`, undefined, {}, isLinkCard);
+  }
+
+  /** `POST /v1/play/saves`: the player's own saves of the game, newest first. */
+  saves(body: SavesRequest): Promise<PlayerSaves> {
+    return this.request<PlayerSaves>("POST", "/v1/play/saves", body, {}, isPlayerSaves);
   }
 
   /** `POST /v1/play/acquire` with an `Idempotency-Key` (a retry with the same key is safe). */
@@ -187,6 +194,14 @@ export function isLinkCard(v: unknown): v is LinkCard {
     optStr(v.icon_url) &&
     Array.isArray(v.rooms) &&
     v.rooms.every((r) => isRecord(r) && isStr(r.room_id) && isStr(r.probe_url))
+  );
+}
+
+export function isPlayerSaves(v: unknown): v is PlayerSaves {
+  return (
+    isRecord(v) &&
+    Array.isArray(v.items) &&
+    v.items.every((s) => isRecord(s) && isStr(s.id) && isStr(s.created_at) && isNum(s.size_bytes) && typeof s.pinned === "boolean")
   );
 }
 

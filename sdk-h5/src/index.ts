@@ -12,7 +12,7 @@
  * talk to the controller themselves.
  */
 export { createPlayer, Player, resolveDeviceId } from "./player.js";
-export type { Env, PlayerEvents, PlayerOptions, PlayerState, PlayTarget } from "./player.js";
+export type { Env, PlayerEvents, PlayerOptions, PlayerState, PlayOptions, PlayTarget } from "./player.js";
 export { PlayrackError, SdkCode } from "./errors.js";
 export type { PlayerStats } from "./stats.js";
 export type { Rotation } from "./input.js";

@@ -20,6 +20,8 @@ import {
   type ConnectInfo,
   type InputMessage,
   type LinkCard,
+  type PlayerSave,
+  type SavesRequest,
   type Ticket,
 } from "./generated/wire.js";
 import { GamepadTracker, type GamepadLike } from "./gamepad.js";
@@ -71,6 +73,12 @@ export interface PlayerEvents {
 
 /** What a play starts from: a try-play link, or a game and a token the tenant's backend signed. */
 export type PlayTarget = { link: string } | { game: string; playerToken: string };
+
+/** How a play starts. */
+export interface PlayOptions {
+  /** Restore this save (one of `listSaves`) instead of the newest. */
+  archiveId?: string;
+}
 
 export interface PlayerOptions {
   /** The controller's URL; default the page's own origin. */
@@ -302,7 +310,7 @@ export class Player {
    * Starts a play; resolves once the picture is playing. Rejects with a PlayrackError when the
    * play fails, ends or is cancelled first (the same outcome is also emitted as events).
    */
-  play(target: PlayTarget): Promise<void> {
+  play(target: PlayTarget, options: PlayOptions = {}): Promise<void> {
     if (this._state !== "idle" && this._state !== "ended" && this._state !== "error") {
       return Promise.reject(new PlayrackError(SdkCode.INVALID_STATE, `cannot play while ${this._state}`));
     }
@@ -315,7 +323,7 @@ export class Player {
     });
     playing.catch(() => undefined); // also reported as events: never an unhandled rejection
     this.setState("connecting");
-    this.run(target, abort.signal).catch((e: unknown) => this.onFlowError(e, abort.signal));
+    this.run(target, options, abort.signal).catch((e: unknown) => this.onFlowError(e, abort.signal));
     return playing;
   }
 
@@ -331,6 +339,17 @@ export class Player {
     this.setState("idle");
     this.rejectPlaying?.(new PlayrackError(SdkCode.CANCELLED, "cancelled"));
     this.clearPlayPromise();
+  }
+
+  /**
+   * The player's own saves of the game (newest first, those its boards can restore): for a
+   * save picker before `play(target, { archiveId })`. The player is this device (a link) or
+   * the token's player; nobody sees another player's saves. Empty for a game that keeps none.
+   */
+  async listSaves(target: PlayTarget): Promise<PlayerSave[]> {
+    const body: SavesRequest =
+      "link" in target ? { link: target.link, device_id: this.deviceId } : { game_id: target.game, player_token: target.playerToken };
+    return (await this.api.saves(body)).items;
   }
 
   /** Ends the play: says bye to the agent, frees the instance, emits `ended` (`USER_LEFT`). */
@@ -534,11 +553,12 @@ export class Player {
 
   // ---- the flow ----------------------------------------------------------------------------
 
-  private async run(target: PlayTarget, signal: AbortSignal): Promise<void> {
+  private async run(target: PlayTarget, options: PlayOptions, signal: AbortSignal): Promise<void> {
     const env = this.env;
     const req: AcquireRequest = {
       device: { user_agent: env.userAgent || null, os: env.platform ?? null },
     };
+    if (options.archiveId) req.archive_id = options.archiveId;
     if (this.options.specId) req.spec_id = this.options.specId;
     if (this.options.region) req.region = this.options.region;
     if ("link" in target) {

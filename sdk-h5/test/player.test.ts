@@ -125,6 +125,14 @@ class FakeController {
         cta: { label: "Install", url: "https://store.example/game" },
         rooms: [{ room_id: "room_a", probe_url: "/probe" }],
       });
+    if (p === "/v1/play/saves") {
+      return json({
+        items: [
+          { id: "arc_new", created_at: "2026-01-02T00:00:00.000Z", size_bytes: 2048, pinned: false },
+          { id: "arc_old", created_at: "2026-01-01T00:00:00.000Z", size_bytes: 1024, tag: "before the boss", pinned: true },
+        ],
+      });
+    }
     if (p === "/v1/play/acquire") {
       if ("problem" in this.acquire) {
         const { code, status } = this.acquire.problem;
@@ -605,5 +613,28 @@ test("gamepads, a locked mouse and the phone's sensors reach the game on their c
   t.player.disableSensors();
   assert.equal(motionOn, undefined);
   assert.equal(positionOn, undefined);
+  await t.player.leave();
+});
+
+test("the player's saves are listed for this device, and a play restores the chosen one", async () => {
+  const t = setup();
+  t.controller.sessions = ["ready"];
+  const saves = await t.player.listSaves({ link: "CODE1" });
+  assert.deepEqual(saves.map((s) => s.id), ["arc_new", "arc_old"]);
+  const asked = t.controller.calls.find((c) => c.path === "/v1/play/saves")!.body as Record<string, unknown>;
+  assert.equal(asked.link, "CODE1");
+  assert.match(String(asked.device_id), /^[A-Za-z0-9_-]{32}$/, "this device's id: its saves only");
+  await t.player.listSaves({ game: "gam_1", playerToken: "signed.token" });
+  assert.deepEqual(t.controller.calls.filter((c) => c.path === "/v1/play/saves").at(-1)!.body, {
+    game_id: "gam_1",
+    player_token: "signed.token",
+  });
+  const playing = t.player.play({ link: "CODE1" }, { archiveId: "arc_old" });
+  await agentAccepts(t.sockets, 0, t.peers);
+  await until(() => t.view.hasFrameCallback, "frame callback");
+  t.view.frame(t.clock.now());
+  await playing;
+  const acquire = t.controller.calls.find((c) => c.path === "/v1/play/acquire")!.body as Record<string, unknown>;
+  assert.equal(acquire.archive_id, "arc_old");
   await t.player.leave();
 });

@@ -40,9 +40,10 @@ impl Access {
 
 /// Which credential `path` (a template, as in the document) takes.
 pub fn access(path: &str) -> Access {
-    const PUBLIC: [&str; 5] = [
+    const PUBLIC: [&str; 6] = [
         "/v1/auth/login",
         "/v1/play/acquire",
+        "/v1/play/saves",
         "/v1/play/links/{code}",
         "/v1/play/links/{code}/icon",
         "/v1/agents/enrol",

@@ -3,7 +3,8 @@
 //! or `?key=` on the event stream, which browsers open without headers) to poll, cancel, follow
 //! and leave it — ids alone are not enough, since consoles and webhooks show them. Tenants see
 //! and kick their sessions; operators see all; tenant admins issue the player-token key their
-//! backend signs with.
+//! backend signs with. A player lists their own saves of a game (`POST /v1/play/saves`, with
+//! the identity an acquire carries) to choose which one a play restores.
 
 use crate::audit;
 use crate::auth::Caller;
@@ -27,6 +28,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(link_card))
         .routes(routes!(link_icon))
         .routes(routes!(acquire_play))
+        .routes(routes!(player_saves))
         .routes(routes!(poll_ticket, cancel_ticket))
         .routes(routes!(ticket_events))
         .routes(routes!(get_play_session, leave_session))
@@ -205,6 +207,47 @@ async fn acquire_play(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     Ok(axum::Json(acquire::acquire(&state, key, req).await?))
+}
+
+/// The player's own saves of the game, newest first, that its instances can restore: what a
+/// save picker shows before a play (the chosen id goes in the acquire's `archive_id`). The
+/// player is who the body names — a link with the device's id, or a verified player token —
+/// so nobody lists another player's saves. Empty for a game that keeps no saves.
+#[utoipa::path(post, path = "/v1/play/saves", tag = "play", request_body = SavesRequest,
+    responses((status = 200, body = PlayerSaves),
+              (status = 401, body = playrack_wire::Problem, description = "The player token is malformed, forged or expired"),
+              (status = 410, body = playrack_wire::Problem)))]
+async fn player_saves(
+    State(state): State<AppState>,
+    Json(req): Json<SavesRequest>,
+) -> ApiResult<axum::Json<PlayerSaves>> {
+    let player = acquire::identify(
+        &state,
+        req.link.as_deref(),
+        req.device_id.as_deref(),
+        req.game_id.as_deref(),
+        req.player_token.as_deref(),
+    )
+    .await?;
+    let items = store::archives::for_player(
+        &state.db.pool,
+        &player.tenant_id,
+        &player.user_key,
+        &player.game_id,
+        lifecycle::INSTANCE_SDK,
+        MAX_PLAYER_SAVES as i64,
+    )
+    .await?
+    .into_iter()
+    .map(|a| PlayerSave {
+        id: a.id,
+        created_at: a.created_at,
+        size_bytes: a.size_bytes,
+        tag: a.tag,
+        pinned: a.pinned,
+    })
+    .collect();
+    Ok(axum::Json(PlayerSaves { items }))
 }
 
 /// A ticket as its holder sees it: once it names a session, with that session's play key.

@@ -59,64 +59,100 @@ pub async fn open_link(state: &AppState, code: &str) -> PlayResult<store::plays:
     Ok(link)
 }
 
-/// Resolves who plays what (outside the reserving transaction: reads only).
-pub async fn resolve(state: &AppState, req: AcquireRequest) -> PlayResult<Play> {
+/// Who a play request names: the tenant and game, the player and their level, and what a
+/// try-play link adds (its id, trial length and connect deadline).
+pub struct Player {
+    pub tenant_id: String,
+    pub game_id: String,
+    pub user_key: String,
+    pub user_level: i32,
+    pub link_id: Option<String>,
+    pub trial_secs: Option<u32>,
+    pub link_deadline: Option<u32>,
+}
+
+/// Checks a request's identity: a live try-play link with a well-formed device id, or a
+/// game with a player token the tenant's player key verifies.
+pub async fn identify(
+    state: &AppState,
+    link: Option<&str>,
+    device_id: Option<&str>,
+    game_id: Option<&str>,
+    player_token: Option<&str>,
+) -> PlayResult<Player> {
     let now = crate::now();
-    let (tenant_id, game_id, user_key, user_level, link_id, trial_secs, link_deadline) =
-        match (&req.link, &req.player_token) {
-            (Some(code), None) => {
-                let device = req.device_id.as_deref().unwrap_or_default();
-                if !identity::valid_device_id(device) {
-                    return Err(PlayError::BadRequest(
-                        "device_id must be 16–64 characters of letters, digits, - and _".into(),
-                    ));
-                }
-                let link = open_link(state, code).await?;
-                (
-                    link.tenant_id,
-                    link.game_id,
-                    identity::anonymous_user(device),
-                    0,
-                    Some(link.id),
-                    Some(link.trial_seconds.clamp(0, u32::MAX as i64) as u32),
-                    link.connect_deadline_seconds
-                        .map(|s| s.clamp(1, 3600) as u32),
-                )
-            }
-            (None, Some(token)) => {
-                let game_id = req.game_id.clone().ok_or_else(|| {
-                    PlayError::BadRequest("a player_token needs a game_id".into())
-                })?;
-                let claimed = identity::peek(token)?;
-                let stored = store::keys::player_key(&state.db.pool, &claimed.tenant)
-                    .await?
-                    .ok_or(PlayError::BadPlayerToken(
-                        "the player token's tenant has no player key",
-                    ))?;
-                let key = state
-                    .sealer
-                    .open(
-                        &crate::secrets::player_key_purpose(&claimed.tenant),
-                        &stored,
-                    )
-                    .map_err(|e| PlayError::Internal(e.to_string()))?;
-                let payload = identity::verify(&key, token, now.millis() / 1000)?;
-                (
-                    payload.tenant,
-                    game_id,
-                    format!("user:{}", payload.user),
-                    payload.level,
-                    None,
-                    None,
-                    None,
-                )
-            }
-            _ => {
+    match (link, player_token) {
+        (Some(code), None) => {
+            let device = device_id.unwrap_or_default();
+            if !identity::valid_device_id(device) {
                 return Err(PlayError::BadRequest(
-                    "send either link (with device_id) or game_id with player_token".into(),
+                    "device_id must be 16–64 characters of letters, digits, - and _".into(),
                 ));
             }
-        };
+            let link = open_link(state, code).await?;
+            Ok(Player {
+                tenant_id: link.tenant_id,
+                game_id: link.game_id,
+                user_key: identity::anonymous_user(device),
+                user_level: 0,
+                link_id: Some(link.id),
+                trial_secs: Some(link.trial_seconds.clamp(0, u32::MAX as i64) as u32),
+                link_deadline: link
+                    .connect_deadline_seconds
+                    .map(|s| s.clamp(1, 3600) as u32),
+            })
+        }
+        (None, Some(token)) => {
+            let game_id = game_id
+                .ok_or_else(|| PlayError::BadRequest("a player_token needs a game_id".into()))?;
+            let claimed = identity::peek(token)?;
+            let stored = store::keys::player_key(&state.db.pool, &claimed.tenant)
+                .await?
+                .ok_or(PlayError::BadPlayerToken(
+                    "the player token's tenant has no player key",
+                ))?;
+            let key = state
+                .sealer
+                .open(
+                    &crate::secrets::player_key_purpose(&claimed.tenant),
+                    &stored,
+                )
+                .map_err(|e| PlayError::Internal(e.to_string()))?;
+            let payload = identity::verify(&key, token, now.millis() / 1000)?;
+            Ok(Player {
+                tenant_id: payload.tenant,
+                game_id: game_id.to_owned(),
+                user_key: format!("user:{}", payload.user),
+                user_level: payload.level,
+                link_id: None,
+                trial_secs: None,
+                link_deadline: None,
+            })
+        }
+        _ => Err(PlayError::BadRequest(
+            "send either link (with device_id) or game_id with player_token".into(),
+        )),
+    }
+}
+
+/// Resolves who plays what (outside the reserving transaction: reads only).
+pub async fn resolve(state: &AppState, req: AcquireRequest) -> PlayResult<Play> {
+    let Player {
+        tenant_id,
+        game_id,
+        user_key,
+        user_level,
+        link_id,
+        trial_secs,
+        link_deadline,
+    } = identify(
+        state,
+        req.link.as_deref(),
+        req.device_id.as_deref(),
+        req.game_id.as_deref(),
+        req.player_token.as_deref(),
+    )
+    .await?;
     let game = store::plays::game(&state.db.pool, &game_id, &tenant_id)
         .await?
         .ok_or(PlayError::NotFound("game"))?;

@@ -125,6 +125,30 @@ where
     Ok(row.map(Archive::from))
 }
 
+/// The player's newest `limit` archives of a game that an instance of Android API level
+/// `device_sdk` can restore, newest first (the owner index, read backwards).
+pub async fn for_player(
+    pool: &AnyPool,
+    tenant: &str,
+    user_key: &str,
+    game: &str,
+    device_sdk: u32,
+    limit: i64,
+) -> Result<Vec<Archive>, sqlx::Error> {
+    let rows: Vec<ArchiveRow> = sqlx::query_as(
+        "SELECT * FROM archives WHERE tenant_id = $1 AND user_key = $2 AND game_id = $3 \
+         AND android_sdk <= $4 ORDER BY created_at DESC, id DESC LIMIT $5",
+    )
+    .bind(tenant)
+    .bind(user_key)
+    .bind(game)
+    .bind(i64::from(device_sdk))
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(Archive::from).collect())
+}
+
 /// The archive a session already stored with this hash (an agent's retried upload).
 pub async fn stored_upload(
     tx: &mut WriteTx,

@@ -30,6 +30,9 @@ duration-minutes = { $n ->
 duration-minutes-seconds = { $m }:{ $s } minutes
 free-trial = Free trial · { $length }
 
+saves-title = Continue from
+save-newest = newest
+save-pinned = kept
 play = Play
 sdk-missing = The player could not be loaded. Please try again later.
 queue-title = You're in line

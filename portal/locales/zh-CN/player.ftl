@@ -24,6 +24,9 @@ duration-minutes = { $n } 分钟
 duration-minutes-seconds = { $m } 分 { $s } 秒
 free-trial = 免费试玩 · { $length }
 
+saves-title = 从哪个存档继续
+save-newest = 最新
+save-pinned = 已保留
 play = 开始试玩
 sdk-missing = 播放器加载失败，请稍后再试。
 queue-title = 正在排队

@@ -86,6 +86,8 @@ fn script_messages(lang: Lang) -> String {
         "exit-fullscreen",
         "eta-under-minute",
         "error-generic",
+        "save-newest",
+        "save-pinned",
     ];
     const CODES: &[(&str, &[&str])] = &[
         ("queue-reason", &["TENANT_QUOTA_FULL", "ROOM_FULL"]),
@@ -175,6 +177,10 @@ pub fn render(lang: Lang, card: &LinkCard, sdk_present: bool) -> Response {
                     p class="trial" data-testid="trial" {
                         (lang.t_args("free-trial", &[("length", FluentValue::from(trial_length(lang, card.trial_seconds)))]))
                     }
+                }
+                div class="saves" id="saves" hidden data-testid="saves" data-show="idle ended error" {
+                    label for="save-choice" { (t("saves-title")) }
+                    select id="save-choice" data-testid="save-choice" {}
                 }
                 div class="actions" data-show="idle error" {
                     button type="button" id="play" class="primary big" data-testid="play-button" {

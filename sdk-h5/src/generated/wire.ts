@@ -440,6 +440,27 @@ export interface PlaySession {
   session: Session;
 }
 
+/**
+ * One of the player's own saves of a game, as the player sees it (no tenant, session or
+ * hash): pick one to restore with the acquire's `archive_id`.
+ */
+export interface PlayerSave {
+  created_at: Timestamp;
+  id: string;
+  pinned: boolean;
+  size_bytes: number;
+  /** The tenant's label for it, if any. */
+  tag?: string | null;
+}
+
+/**
+ * The player's saves of the game, newest first (at most [`MAX_PLAYER_SAVES`]); only those
+ * the game's instances can restore.
+ */
+export interface PlayerSaves {
+  items: PlayerSave[];
+}
+
 /** An error answer. `code` is stable across releases; `detail` is for people and may change. */
 export interface Problem {
   /** The stable code, e.g. `VALIDATION_FAILED`, `APK_ZIP_BOMB`. */
@@ -460,6 +481,17 @@ export interface Problem {
 export interface RoomProbe {
   probe_url: string;
   room_id: string;
+}
+
+/**
+ * Which player asks for their saves: the same identity an acquire carries — a try-play
+ * `link` code with the device's `device_id`, or a `game_id` with a `player_token`.
+ */
+export interface SavesRequest {
+  device_id?: string | null;
+  game_id?: string | null;
+  link?: string | null;
+  player_token?: string | null;
 }
 
 /**

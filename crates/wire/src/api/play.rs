@@ -48,6 +48,44 @@ pub struct AcquireRequest {
     pub archive_id: Option<String>,
 }
 
+/// Which player asks for their saves: the same identity an acquire carries — a try-play
+/// `link` code with the device's `device_id`, or a `game_id` with a `player_token`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SavesRequest {
+    #[serde(default)]
+    pub link: Option<String>,
+    #[serde(default)]
+    pub device_id: Option<String>,
+    #[serde(default)]
+    pub game_id: Option<String>,
+    #[serde(default)]
+    pub player_token: Option<String>,
+}
+
+/// One of the player's own saves of a game, as the player sees it (no tenant, session or
+/// hash): pick one to restore with the acquire's `archive_id`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct PlayerSave {
+    pub id: String,
+    pub created_at: Timestamp,
+    pub size_bytes: u64,
+    /// The tenant's label for it, if any.
+    #[serde(default)]
+    pub tag: Option<String>,
+    pub pinned: bool,
+}
+
+/// The player's saves of the game, newest first (at most [`MAX_PLAYER_SAVES`]); only those
+/// the game's instances can restore.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct PlayerSaves {
+    pub items: Vec<PlayerSave>,
+}
+
+/// Most saves a player is shown.
+pub const MAX_PLAYER_SAVES: usize = 20;
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
 #[serde(tag = "status", rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum AcquireResponse {
