@@ -339,6 +339,85 @@ async fn the_agent_prepares_the_player_connects_and_each_timer_ends_the_play_wit
             .is_err()
         );
 
+        // A watch link to the live play: a spectator pass naming the link and its limit; the
+        // code works until the link is revoked, and is never listed again.
+        let (status, bad) = ctl
+            .call::<_, serde_json::Value>(
+                Method::POST,
+                &format!("/v1/sessions/{sid}/watch-links"),
+                Some(&w.tenant_token),
+                Some(&serde_json::json!({"max_viewers": 0})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad:?}");
+        let (status, link) = ctl
+            .call::<_, WatchLink>(
+                Method::POST,
+                &format!("/v1/sessions/{sid}/watch-links"),
+                Some(&w.tenant_token),
+                Some(&serde_json::json!({"max_viewers": 3})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        let link = link.unwrap();
+        let code = link.code.clone().expect("the code, once");
+        let redeem = |code: String| {
+            let ctl = &ctl;
+            async move {
+                ctl.call::<(), WatchView>(
+                    Method::POST,
+                    &format!("/v1/play/watch/{code}"),
+                    None,
+                    None,
+                )
+                .await
+            }
+        };
+        let (status, view) = redeem(code.clone()).await;
+        assert_eq!(status, StatusCode::OK);
+        let view = view.unwrap();
+        assert_eq!(view.kind, WatchKind::Session);
+        assert_eq!(view.tiles.len(), 1);
+        let pass = playrack_wire::session_token::verify(
+            agent.session_token_key.as_deref().unwrap(),
+            &view.tiles[0].connect.token,
+            &agent.board_id,
+            array_controller::now().millis() / 1000,
+        )
+        .unwrap();
+        assert_eq!(pass.session, sid);
+        assert_eq!(pass.role, playrack_wire::signaling::PeerRole::Spectator);
+        assert_eq!(
+            pass.watch,
+            Some(playrack_wire::session_token::WatchClaim {
+                link: link.id.clone(),
+                max_viewers: 3
+            })
+        );
+        let (status, _) = redeem("no-such-code".into()).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, listed) = ctl
+            .call::<(), Page<WatchLink>>(
+                Method::GET,
+                "/v1/watch-links",
+                Some(&w.tenant_token),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(listed.unwrap().items.iter().all(|l| l.code.is_none()));
+        let (status, _) = ctl
+            .call::<(), WatchLink>(
+                Method::POST,
+                &format!("/v1/watch-links/{}/revoke", link.id),
+                Some(&w.tenant_token),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = redeem(code).await;
+        assert_eq!(status, StatusCode::GONE, "revoked");
+
         // Playing, then no input: the idle timer (3 s) ends it, and the board is told to stop and save.
         agent::send(ws, &report(&sid, AgentSessionState::Playing, true)).await;
         wait_session(&ctl, &sid, "playing", |s| {

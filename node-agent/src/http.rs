@@ -353,7 +353,13 @@ async fn signaling_socket(
             Ok(ClientSignal::Offer { sdp }) => {
                 match s
                     .relay
-                    .add_peer(&admission.session_id, admission.role, sdp, tx.clone())
+                    .add_peer(
+                        &admission.session_id,
+                        admission.role,
+                        admission.watch.clone(),
+                        sdp,
+                        tx.clone(),
+                    )
                     .await
                 {
                     Ok((peer, answer)) => {

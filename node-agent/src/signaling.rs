@@ -7,7 +7,7 @@
 //! The WebSocket shell around it (on the agent's HTTP port) and the str0m peer connection come
 //! with the WebRTC relay.
 
-use playrack_wire::session_token::{self, SessionClaims, TokenError};
+use playrack_wire::session_token::{self, SessionClaims, TokenError, WatchClaim};
 use playrack_wire::signaling::{ClientSignal, PeerRole};
 use std::collections::HashMap;
 
@@ -32,6 +32,8 @@ impl Refusal {
 pub struct Admission {
     pub session_id: String,
     pub role: PeerRole,
+    /// The watch link a spectator came through (its viewer limit is the relay's to keep).
+    pub watch: Option<WatchClaim>,
 }
 
 /// Verifies hellos for one board. Remembers each token id until its expiry, so a token works
@@ -92,6 +94,7 @@ impl Gate {
         Ok(Admission {
             session_id: claims.session,
             role,
+            watch: claims.watch,
         })
     }
 }
@@ -111,6 +114,7 @@ mod tests {
                 role,
                 exp,
                 jti: jti.into(),
+                watch: None,
             },
         )
     }
@@ -131,7 +135,8 @@ mod tests {
             g.admit(&hello(&t, "player"), 50),
             Ok(Admission {
                 session_id: "ses_1".into(),
-                role: PeerRole::Player
+                role: PeerRole::Player,
+                watch: None,
             })
         );
         assert_eq!(
@@ -174,6 +179,7 @@ mod tests {
                             role: PeerRole::Player,
                             exp: 100,
                             jti: "c".into(),
+                            watch: None,
                         },
                     ),
                     "player",

@@ -450,6 +450,7 @@ async fn bad_signaling_and_bad_input_are_refused_and_other_sessions_go_on() {
                 role: PeerRole::Player,
                 exp,
                 jti: jti.into(),
+                watch: None,
             },
         )
     };

@@ -30,6 +30,16 @@ const OWN: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("../assets/player.js"),
     ),
+    (
+        "watch-stream.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/watch-stream.js"),
+    ),
+    (
+        "watch.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/watch.js"),
+    ),
 ];
 
 /// The SDK's entry module, relative to the SDK directory.

@@ -228,7 +228,7 @@ pub fn render(page: Page) -> Response {
 }
 
 /// The scripts that connect to boards and rooms (see [`crate::security::STREAMING_CSP`]).
-const STREAMING_SCRIPTS: [&str; 2] = ["player.js", "operator/spectate.js"];
+const STREAMING_SCRIPTS: [&str; 3] = ["player.js", "operator/spectate.js", "watch.js"];
 
 /// A friendly error page for a problem (its code shown for support).
 pub fn error_page(

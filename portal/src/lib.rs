@@ -80,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .route("/signout", post(pages::signin::signout))
         .route("/play/{code}", get(pages::player::page))
         .route("/manifest.webmanifest", get(pages::player::manifest))
+        .route("/watch/{code}", get(pages::watch::page))
         .route("/assets/sdk/{*path}", get(assets::sdk))
         .route("/assets/{name}", get(assets::own))
         .route("/api/{*rest}", any(proxy::api))

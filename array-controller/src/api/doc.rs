@@ -40,10 +40,11 @@ impl Access {
 
 /// Which credential `path` (a template, as in the document) takes.
 pub fn access(path: &str) -> Access {
-    const PUBLIC: [&str; 6] = [
+    const PUBLIC: [&str; 7] = [
         "/v1/auth/login",
         "/v1/play/acquire",
         "/v1/play/saves",
+        "/v1/play/watch/{code}",
         "/v1/play/links/{code}",
         "/v1/play/links/{code}/icon",
         "/v1/agents/enrol",

@@ -23,6 +23,7 @@ pub mod recordings;
 pub mod tenants;
 pub mod topology;
 pub mod uploads;
+pub mod watch;
 pub mod webhooks;
 
 use crate::state::AppState;
@@ -65,6 +66,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .merge(archives::routes())
         .merge(recordings::routes())
         .merge(metering::routes())
+        .merge(watch::routes())
         .merge(webhooks::routes())
 }
 

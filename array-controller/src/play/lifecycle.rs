@@ -25,7 +25,7 @@ use crate::store;
 use playrack_wire::Timestamp;
 use playrack_wire::agent::{AgentSessionState, Command, InstanceReport, LatencySamples};
 use playrack_wire::api::{ConnectInfo, EndReason, SessionState};
-use playrack_wire::session_token::{self, SessionClaims};
+use playrack_wire::session_token::{self, SessionClaims, WatchClaim};
 use playrack_wire::signaling::PeerRole;
 
 /// The Android API level of the instances boards run (redroid 13 images and the virtual device
@@ -170,6 +170,16 @@ pub async fn connect_info(
     session_id: &str,
     role: PeerRole,
 ) -> PlayResult<Option<ConnectInfo>> {
+    connect_info_for(state, session_id, role, None).await
+}
+
+/// [`connect_info`] for a spectator a watch link admits (its viewer limit in the token).
+pub async fn connect_info_for(
+    state: &AppState,
+    session_id: &str,
+    role: PeerRole,
+    watch: Option<WatchClaim>,
+) -> PlayResult<Option<ConnectInfo>> {
     let view = store::sessions::connect_view(&state.db.pool, session_id)
         .await?
         .ok_or(PlayError::NotFound("session"))?;
@@ -188,6 +198,7 @@ pub async fn connect_info(
         role,
         exp: expires_at.millis() / 1000,
         jti: crate::db::random_token(16),
+        watch,
     };
     Ok(Some(ConnectInfo {
         signaling_url: view.signaling_url.unwrap_or_default(),

@@ -11,6 +11,7 @@
 //! - [`accounts`]: tenants, accounts, sign-in tokens and API keys.
 //! - [`catalog`]: specs, games, versions, uploads and deployments.
 //! - [`links`]: try-play links.
+//! - [`watch`]: watch links (one live play, or a wall of a game's live plays).
 //! - [`archives`]: players' saved archives.
 //! - [`recordings`]: recordings of plays' video.
 //! - [`topology`]: regions, rooms, arrays, boards, orders and instances.
@@ -48,6 +49,7 @@ pub mod topology;
 pub mod upgrades;
 pub mod volumes;
 pub mod warm;
+pub mod watch;
 pub mod webhooks;
 
 pub use crate::db::Backend;

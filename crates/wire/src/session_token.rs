@@ -1,6 +1,6 @@
 //! Session tokens: what lets a player (or spectator) open a board agent's signaling socket.
 //!
-//! The controller signs `{session, board, role, exp}` with its Ed25519 key; the agent holds only
+//! The controller signs `{session, board, role, exp, jti}` (and a watch link's viewer limit) with its Ed25519 key; the agent holds only
 //! the public key (given at enrolment) and checks the token offline — signature, board, expiry —
 //! without calling the controller, so streaming keeps working while the controller restarts.
 //!
@@ -23,6 +23,17 @@ pub struct SessionClaims {
     pub exp: i64,
     /// A unique id, so an agent can refuse a replayed token.
     pub jti: String,
+    /// A spectator admitted through a watch link: the board admits at most `max_viewers` of
+    /// that link's spectators at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watch: Option<WatchClaim>,
+}
+
+/// The watch link a spectator's token came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WatchClaim {
+    pub link: String,
+    pub max_viewers: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,6 +122,7 @@ mod tests {
             role: PeerRole::Player,
             exp: 100,
             jti: "j1".into(),
+            watch: None,
         };
         let t = sign(&secret, &claims);
         let pk = public_key(&secret);

@@ -48,6 +48,7 @@ use std::time::{Duration, Instant};
 use playrack_scrcpy::control_msg::ControlMsg;
 use playrack_wire::agent::LatencySamples;
 use playrack_wire::input::InputMessage;
+use playrack_wire::session_token::WatchClaim;
 use playrack_wire::signaling::{AgentSignal, PeerRole, StreamStats};
 use str0m::change::SdpOffer;
 use str0m::channel::ChannelId;
@@ -209,6 +210,8 @@ struct Peer {
     video: Option<(Mid, Pt)>,
     audio: Option<(Mid, Pt)>,
     input: Option<ChannelId>,
+    /// The watch link it came through (a spectator's).
+    watch: Option<String>,
     /// The DataChannel `sensors` (sensor and location readings only).
     sensors: Option<ChannelId>,
     connected: bool,
@@ -418,12 +421,41 @@ impl Engine {
         offer_sdp: &str,
         now: Instant,
     ) -> Result<(PeerId, String), PeerRefused> {
+        self.add_watcher(session, role, None, offer_sdp, now)
+    }
+
+    /// [`Engine::add_peer`] for a spectator that came through a watch link: refused with
+    /// `WATCH_FULL` while the link's `max_viewers` spectators are on the session.
+    pub fn add_watcher(
+        &mut self,
+        session: &str,
+        role: PeerRole,
+        watch: Option<&WatchClaim>,
+        offer_sdp: &str,
+        now: Instant,
+    ) -> Result<(PeerId, String), PeerRefused> {
         let refuse = |code, message: String| PeerRefused { code, message };
         if !self.sessions.contains_key(session) {
             return Err(refuse(
                 "NO_SESSION",
                 format!("session {session} is not streaming on this board"),
             ));
+        }
+        if let Some(w) = watch {
+            let watching = self
+                .peers
+                .values()
+                .filter(|p| p.session == session && p.watch.as_deref() == Some(w.link.as_str()))
+                .count();
+            if watching >= w.max_viewers as usize {
+                return Err(refuse(
+                    "WATCH_FULL",
+                    format!(
+                        "this watch link admits {} viewers at once, and they are here",
+                        w.max_viewers
+                    ),
+                ));
+            }
         }
         let offer = SdpOffer::from_sdp_string(offer_sdp)
             .map_err(|e| refuse("BAD_SDP", format!("the offer is not valid SDP: {e}")))?;
@@ -493,6 +525,7 @@ impl Engine {
                 video: None,
                 audio: None,
                 input: None,
+                watch: watch.map(|w| w.link.clone()),
                 sensors: None,
                 connected: false,
                 waiting_keyframe: true,
@@ -1264,6 +1297,37 @@ mod tests {
             .add_peer("s", PeerRole::Spectator, &offer(false), now)
             .unwrap();
         assert!(!answer.contains("playout-delay"), "{answer}");
+    }
+
+    #[test]
+    fn a_watch_link_admits_its_viewer_limit_and_no_more() {
+        use str0m::media::Direction;
+        let now = Instant::now();
+        let mut e = Engine::new("127.0.0.1:9".parse().unwrap(), now);
+        e.add_session("s", 360, 640, now);
+        let offer = || {
+            let mut rtc = RtcConfig::new().clear_codecs().enable_h264(true).build(now);
+            let mut change = rtc.sdp_api();
+            change.add_media(MediaKind::Video, Direction::RecvOnly, None, None, None);
+            change.apply().unwrap().0.to_sdp_string()
+        };
+        let link = |id: &str, max| WatchClaim {
+            link: id.into(),
+            max_viewers: max,
+        };
+        let watch = |e: &mut Engine, l: &WatchClaim| {
+            e.add_watcher("s", PeerRole::Spectator, Some(l), &offer(), now)
+        };
+        let (first, _) = watch(&mut e, &link("wat_a", 2)).unwrap();
+        watch(&mut e, &link("wat_a", 2)).unwrap();
+        let full = watch(&mut e, &link("wat_a", 2)).unwrap_err();
+        assert_eq!(full.code, "WATCH_FULL");
+        // Another link, and spectators of the operator's console, count apart.
+        watch(&mut e, &link("wat_b", 1)).unwrap();
+        e.add_peer("s", PeerRole::Spectator, &offer(), now).unwrap();
+        // One leaves: the next gets in.
+        e.remove_peer(first);
+        watch(&mut e, &link("wat_a", 2)).unwrap();
     }
 
     #[test]

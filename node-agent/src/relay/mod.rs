@@ -48,6 +48,7 @@ use playrack_scrcpy::StreamEvent;
 use playrack_scrcpy::client::MediaReader;
 use playrack_scrcpy::control_msg::ControlMsg;
 use playrack_wire::agent::LatencySamples;
+use playrack_wire::session_token::WatchClaim;
 use playrack_wire::signaling::{AgentSignal, PeerRole, StreamStats};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
@@ -96,6 +97,7 @@ enum Cmd {
     AddPeer {
         session: String,
         role: PeerRole,
+        watch: Option<WatchClaim>,
         offer: String,
         signals: mpsc::Sender<AgentSignal>,
         reply: oneshot::Sender<Result<(PeerId, String), PeerRefused>>,
@@ -375,6 +377,7 @@ impl Relay {
         &self,
         session: &str,
         role: PeerRole,
+        watch: Option<WatchClaim>,
         offer: String,
         signals: mpsc::Sender<AgentSignal>,
     ) -> Result<(PeerId, String), PeerRefused> {
@@ -387,6 +390,7 @@ impl Relay {
             .send(Cmd::AddPeer {
                 session: session.to_owned(),
                 role,
+                watch,
                 offer,
                 signals,
                 reply,
@@ -458,8 +462,8 @@ async fn run(
                         engine.remove_session(&session, &reason);
                         controls.remove(&session);
                     }
-                    Cmd::AddPeer { session, role, offer, signals: tx, reply } => {
-                        let r = engine.add_peer(&session, role, &offer, now);
+                    Cmd::AddPeer { session, role, watch, offer, signals: tx, reply } => {
+                        let r = engine.add_watcher(&session, role, watch.as_ref(), &offer, now);
                         if let Ok((id, _)) = &r {
                             signals.insert(*id, tx);
                         }

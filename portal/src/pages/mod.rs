@@ -8,6 +8,7 @@ pub mod operator;
 pub mod player;
 pub mod signin;
 pub mod tenant;
+pub mod watch;
 
 use crate::AppState;
 use crate::auth::{SignedIn, session_of};

@@ -294,9 +294,10 @@ pub async fn manifest() -> Response {
         .into_response()
 }
 
+/// `?lang=`: the language switcher's choice.
 #[derive(serde::Deserialize)]
 pub struct LangQuery {
-    lang: Option<String>,
+    pub lang: Option<String>,
 }
 
 /// `GET /play/{code}`.

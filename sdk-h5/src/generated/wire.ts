@@ -560,3 +560,20 @@ export type TicketState = "waiting" | "promoted" | "claimed" | "cancelled" | "ev
 export type Timestamp = string;
 
 export type TouchPhase = "down" | "move" | "up" | "cancel";
+
+export type WatchKind = "session" | "wall";
+
+/** One play on a watch page: how to connect to it as a spectator. */
+export interface WatchTile {
+  connect: ConnectInfo;
+  /** 1, 2, … in the order shown. */
+  position: number;
+}
+
+/** What a watch link shows now: its game's name and the plays (none while nobody plays). */
+export interface WatchView {
+  expires_at: Timestamp;
+  game_name: string;
+  kind: WatchKind;
+  tiles: WatchTile[];
+}

@@ -20,6 +20,7 @@ mod specs;
 mod tenants;
 mod topology;
 mod usage;
+mod watch;
 mod webhooks;
 
 pub use accounts::*;
@@ -34,6 +35,7 @@ pub use specs::*;
 pub use tenants::*;
 pub use topology::*;
 pub use usage::*;
+pub use watch::*;
 pub use webhooks::*;
 
 use serde::{Deserialize, Serialize};
