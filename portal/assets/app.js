@@ -87,7 +87,8 @@ export function formJson(form) {
 function showSecret(scope, answer) {
   const box = scope.querySelector("[data-secret-box]") || document.querySelector("[data-secret-box]");
   document.querySelectorAll("[data-secret-box]").forEach((b) => { if (b !== box) b.hidden = true; });
-  const secret = answer?.secret;
+  // A secret, or a link whose code is shown once (a watch link's page).
+  const secret = answer?.secret ?? (answer?.path ? `${location.origin}${answer.path}` : undefined);
   if (!box || !secret) { location.reload(); return; }
   box.querySelector("[data-secret]").textContent = secret;
   box.hidden = false;

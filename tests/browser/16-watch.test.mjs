@@ -4,7 +4,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { env, launch, context, shot, logConsole, play, waitState, framePoint, until, controller, playInstance, gameFile } from "./lib/harness.mjs";
+import { env, launch, context, shot, logConsole, play, waitState, framePoint, until, controller, playInstance, gameFile, signIn } from "./lib/harness.mjs";
 
 let browser;
 before(async () => {
@@ -79,6 +79,21 @@ test("a watch link plays read-only up to its viewer limit, and is refused once r
   assert.equal(await late.getByTestId("watch-status").getAttribute("data-code"), "WATCH_REVOKED");
   await late.context().close();
   await watcher.context().close();
+
+  // The tenant's console makes one too: the Watch link button shows its address once.
+  const consolePage = await (await context(browser)).newPage();
+  await signIn(consolePage, env("PLAYRACK_TENANT_EMAIL"), env("PLAYRACK_TENANT_PASSWORD"));
+  await consolePage.goto(`${env("PLAYRACK_PORTAL_URL")}/console/sessions`);
+  await consolePage.locator("tr", { hasText: session }).getByTestId("watch-session").click();
+  await consolePage.getByTestId("secret-box").waitFor();
+  const address = await consolePage.getByTestId("secret-value").textContent();
+  assert.match(address, /\/watch\/[A-Za-z0-9_-]+$/);
+  const fromConsole = await watchPage(new URL(address).pathname, "watching");
+  await until("the console link's picture", async () => ((await liveTiles(fromConsole)) === 1 ? true : null), 30_000, 250);
+  await fromConsole.context().close();
+  await consolePage.reload();
+  assert.ok((await consolePage.getByTestId("revoke-watch-link").count()) >= 1, "listed, revocable");
+  await consolePage.context().close();
   await player.getByTestId("leave").click();
   await waitState(player, "ended", 30_000);
   await ctx.close();
