@@ -60,7 +60,7 @@ use str0m::rtp::Extension;
 use str0m::{Candidate, Event, IceConnectionState, Input, Output as RtcOutput, Rtc, RtcConfig};
 
 use super::bitrate::{BitrateControl, Window};
-use super::hid::{Plugged, gamepad_report};
+use super::hid::Plugged;
 use super::input::{allowed_for_player, to_control};
 use str0m::bwe::{Bitrate, BweKind};
 
@@ -939,31 +939,10 @@ impl Engine {
                                     s.idle_warned = false;
                                     s.next_report = now;
                                 }
-                                let controls = match msg {
-                                    InputMessage::Gamepad {
-                                        pad,
-                                        buttons,
-                                        axes,
-                                        triggers,
-                                        vendor,
-                                        product,
-                                    } => s.plugged.gamepad(
-                                        pad,
-                                        gamepad_report(buttons, axes, triggers),
-                                        vendor,
-                                        product,
-                                    ),
-                                    InputMessage::GamepadGone { pad } => {
-                                        s.plugged.gamepad_gone(pad)
-                                    }
-                                    InputMessage::Mouse {
-                                        dx,
-                                        dy,
-                                        buttons,
-                                        wheel,
-                                    } => s.plugged.mouse(dx, dy, buttons, wheel),
-                                    msg => to_control(&msg, s.width, s.height),
-                                };
+                                let controls = s
+                                    .plugged
+                                    .input(&msg)
+                                    .unwrap_or_else(|| to_control(&msg, s.width, s.height));
                                 for message in controls {
                                     self.out.push_back(Output::Control {
                                         session: session.clone(),

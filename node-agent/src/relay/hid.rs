@@ -10,6 +10,7 @@ use playrack_scrcpy::hid::{
     GAMEPAD_REPORT_DESC, GamepadReport, HID_ID_GAMEPAD_FIRST, HID_ID_MOUSE, MOUSE_REPORT_DESC,
     MouseReport, button, hat,
 };
+use playrack_wire::input::InputMessage;
 
 /// What one session's instance has plugged in.
 #[derive(Debug, Default)]
@@ -57,6 +58,34 @@ pub fn gamepad_report(buttons: u32, axes: [f32; 4], triggers: [f32; 2]) -> Gamep
 }
 
 impl Plugged {
+    /// The control messages for a gamepad or mouse message; `None` for any other input (the
+    /// stateless mapping in `super::input` has those).
+    pub fn input(&mut self, msg: &InputMessage) -> Option<Vec<ControlMsg>> {
+        Some(match *msg {
+            InputMessage::Gamepad {
+                pad,
+                buttons,
+                axes,
+                triggers,
+                vendor,
+                product,
+            } => self.gamepad(
+                pad,
+                gamepad_report(buttons, axes, triggers),
+                vendor,
+                product,
+            ),
+            InputMessage::GamepadGone { pad } => self.gamepad_gone(pad),
+            InputMessage::Mouse {
+                dx,
+                dy,
+                buttons,
+                wheel,
+            } => self.mouse(dx, dy, buttons, wheel),
+            _ => return None,
+        })
+    }
+
     /// Gamepad `pad` (0–7, validated) is now in `report`'s state: plugged in first if it is
     /// new. Nothing when the state did not change.
     pub fn gamepad(

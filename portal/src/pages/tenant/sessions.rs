@@ -5,11 +5,11 @@
 use super::{api_button, game_names, list, load, name_of, render, secret_box, tenant};
 use crate::AppState;
 use crate::auth::SignedIn;
+use crate::html::Markup;
 use crate::html::{Text, html, pct, table, text, time};
 use crate::layout::Page;
 use axum::extract::State;
 use axum::response::Response;
-use crate::html::Markup;
 use playrack_wire::api::{OnlineEntry, Recording, WatchKind, WatchLink};
 
 /// A button that makes a watch link with `api` and shows its address once.
@@ -49,7 +49,11 @@ pub(super) async fn sessions(State(state): State<AppState>, user: SignedIn) -> R
                 html! { @if let Some(s) = &l.session_id { code { (Text(s)) } } },
                 text(l.max_viewers.to_string()),
                 time(&l.expires_at),
-                text(if l.revoked_at.is_some() { "revoked" } else { "active" }),
+                text(if l.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                }),
                 html! {
                     @if l.revoked_at.is_none() {
                         (api_button(
