@@ -43,7 +43,6 @@ function addTile(tile) {
   const el = document.createElement("figure");
   el.className = "watch-tile";
   el.dataset.testid = "watch-tile";
-  el.setAttribute("data-testid", "watch-tile");
   const video = document.createElement("video");
   video.muted = true;
   video.autoplay = true;

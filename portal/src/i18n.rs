@@ -128,6 +128,14 @@ impl Lang {
     }
 }
 
+/// Marks a page whose language follows the request: caches keep one copy per language.
+pub fn vary(resp: &mut axum::response::Response) {
+    resp.headers_mut().insert(
+        header::VARY,
+        HeaderValue::from_static("Accept-Language, Cookie"),
+    );
+}
+
 fn cookie(headers: &HeaderMap) -> Option<&str> {
     headers
         .get_all(header::COOKIE)

@@ -426,16 +426,13 @@ fn encode_loop(shared: Arc<Shared>, tx: mpsc::Sender<VideoOut>) {
     let o = &shared.options;
     let display_fps = shared.screen.lock().unwrap().game.config().fps;
     let (fps, interval) = frame_interval(display_fps, o.max_fps);
-    let display_size = || {
-        let s = shared.screen.lock().unwrap();
-        (s.game.config().width, s.game.config().height)
-    };
+    let display_size = |s: &DeviceScreen| (s.game.config().width, s.game.config().height);
     'session: loop {
         shared.reset_video.store(false, Ordering::SeqCst);
         // A capture session at the display's current size: scrcpy's server restarts the
         // capture when the display's size changes (a new session packet, configuration and
         // key frame follow), as it does on RESET_VIDEO.
-        let display = display_size();
+        let display = display_size(&shared.screen.lock().unwrap());
         let (vw, vh) = video_size(display.0, display.1, o.max_size, o.min_size_alignment);
         let mut frame = I420::new(vw as usize, vh as usize);
         let config = VideoConfig {
@@ -462,10 +459,6 @@ fn encode_loop(shared: Arc<Shared>, tx: mpsc::Sender<VideoOut>) {
                 tracing::info!("RESET_VIDEO: restarting the capture session");
                 continue 'session;
             }
-            if display_size() != display {
-                tracing::info!("display size changed: restarting the capture session");
-                continue 'session;
-            }
             let now = Instant::now();
             if next > now && shared.input.wait_until(next) {
                 let earliest = last + interval / 2;
@@ -485,6 +478,10 @@ fn encode_loop(shared: Arc<Shared>, tx: mpsc::Sender<VideoOut>) {
                 let mut s = shared.screen.lock().unwrap();
                 if s.video_stalled {
                     continue;
+                }
+                if display_size(&s) != display {
+                    tracing::info!("display size changed: restarting the capture session");
+                    continue 'session;
                 }
                 let t = s.now_us();
                 s.game.render(&mut frame, t);

@@ -314,10 +314,7 @@ pub async fn page(
         resp.headers_mut()
             .append(header::SET_COOKIE, lang.cookie_header());
     }
-    resp.headers_mut().insert(
-        header::VARY,
-        header::HeaderValue::from_static("Accept-Language, Cookie"),
-    );
+    crate::i18n::vary(&mut resp);
     resp
 }
 

@@ -10,7 +10,7 @@ use crate::html::{Text, html};
 use crate::i18n::Lang;
 use crate::layout::{self, Page};
 use axum::extract::{Path, Query};
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use axum::response::Response;
 
 use super::player::LangQuery;
@@ -72,10 +72,7 @@ pub async fn page(
         .script("watch.js");
     page.lang = lang;
     let mut resp = layout::render(page);
-    resp.headers_mut().insert(
-        header::VARY,
-        header::HeaderValue::from_static("Accept-Language, Cookie"),
-    );
+    crate::i18n::vary(&mut resp);
     resp
 }
 
