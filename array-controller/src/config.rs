@@ -171,6 +171,11 @@ pub struct Args {
     #[arg(long, env = "PLAYRACK_WEBHOOK_DURATION_SECS")]
     pub webhook_duration_secs: Option<u32>,
 
+    /// How long before scheduled maintenance starts the players in session there are told,
+    /// in seconds.
+    #[arg(long, env = "PLAYRACK_MAINTENANCE_ANNOUNCE_SECS")]
+    pub maintenance_announce_secs: Option<u32>,
+
     /// Log format: `text` for people, `json` for log collectors.
     #[arg(long, env = "PLAYRACK_LOG_FORMAT")]
     pub log_format: Option<LogFormat>,
@@ -281,6 +286,7 @@ struct FileConfig {
     webhook_max_attempts: Option<u32>,
     webhook_allow_private_targets: Option<bool>,
     webhook_duration_secs: Option<u32>,
+    maintenance_announce_secs: Option<u32>,
     log_format: Option<LogFormat>,
     demo: Option<bool>,
     shutdown_grace_secs: Option<u64>,
@@ -330,6 +336,7 @@ pub struct Config {
     pub webhook_max_attempts: u32,
     pub webhook_allow_private_targets: bool,
     pub webhook_duration_secs: u32,
+    pub maintenance_announce_secs: u32,
     pub log_format: LogFormat,
     pub demo: bool,
     /// How long a stop may take (see the flag).
@@ -388,6 +395,7 @@ impl Config {
             webhook_max_attempts: 8,
             webhook_allow_private_targets: false,
             webhook_duration_secs: 300,
+            maintenance_announce_secs: 900,
             log_format: LogFormat::Text,
             demo: false,
             shutdown_grace_secs: DEFAULT_SHUTDOWN_GRACE_SECS,
@@ -523,6 +531,12 @@ impl Config {
             || file.webhook_allow_private_targets.unwrap_or(false);
         if let Some(v) = args.webhook_duration_secs.or(file.webhook_duration_secs) {
             c.webhook_duration_secs = v.max(1);
+        }
+        if let Some(v) = args
+            .maintenance_announce_secs
+            .or(file.maintenance_announce_secs)
+        {
+            c.maintenance_announce_secs = v;
         }
         if let Some(v) = args.log_format.or(file.log_format) {
             c.log_format = v;

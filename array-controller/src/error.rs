@@ -152,6 +152,12 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+/// The database rolled the transaction back to break a deadlock or a serialization conflict
+/// (or SQLite was busy): running it again is safe and usually succeeds.
+pub fn is_collision(e: &sqlx::Error) -> bool {
+    transient(e) == Some("BUSY")
+}
+
 /// The code of a database error that says nothing about the request and passes by itself:
 /// `DATABASE_UNAVAILABLE` (no connection, the server shutting down or starting up; SQLSTATE
 /// classes 08 and 57P) or `BUSY` (a deadlock or serialization failure; SQLite's busy).

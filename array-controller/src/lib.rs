@@ -10,6 +10,7 @@
 //! - [`agents`]: board agents — the WebSocket agent channel, who is connected, the lease.
 //! - [`archives`]: players' save archives (uploaded by boards, restored on the next play).
 //! - [`metering`]: the usage ledger (one row per session, exactly once) and usage aggregates.
+//! - [`figures`]: what each try-play link (and campaign) led to, per day.
 //! - [`recordings`]: recordings of plays' video (started on the board, uploaded, kept until
 //!   they expire).
 //! - [`webhooks`]: tenants' signed event deliveries (outbox, retries with backoff, delivery log).
@@ -26,6 +27,8 @@
 //! - [`seed`]: the demo operator and tenant of embedded mode.
 //! - [`upgrade`]: data upgrades that need Rust, run once after the migrations.
 //! - [`leader`]: which replica runs the periodic work that must run once across replicas.
+//! - [`switches`]: the degrade switches each replica keeps in memory and reads again often.
+//! - [`maintenance`]: scheduled maintenance of rooms and boards, carried out by the leader.
 //!
 //! [`serve`] wires them together; `main.rs` only parses flags and calls it.
 
@@ -40,9 +43,11 @@ pub mod config;
 pub mod db;
 pub mod deploy;
 pub mod error;
+pub mod figures;
 pub mod http;
 pub mod ingest;
 pub mod leader;
+pub mod maintenance;
 pub mod metering;
 pub mod play;
 pub mod ratelimit;
@@ -52,6 +57,7 @@ pub mod secrets;
 pub mod seed;
 pub mod state;
 pub mod store;
+pub mod switches;
 pub mod upgrade;
 pub mod warmpool;
 pub mod webhooks;
@@ -127,6 +133,8 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         leader: leader::Leader::default(),
         promote_wanted: tokio::sync::Notify::new(),
         placer_wanted: tokio::sync::Notify::new(),
+        figures: figures::Counter::default(),
+        switches: switches::Switches::default(),
     });
     ingest::recover(&state).await?;
     Ok(state)
@@ -178,6 +186,8 @@ pub async fn serve(state: AppState) -> anyhow::Result<Running> {
         Some(f) => Some(playrack_tls::ServerTls::from_pem_files(&f.cert, &f.key)?),
         None => None,
     };
+    // Switches that are on hold from the first request.
+    switches::reload(&state).await?;
     let listener = tokio::net::TcpListener::bind(state.config.listen).await?;
     let addr = listener.local_addr()?;
     let app = api::router(state.clone());
@@ -192,6 +202,9 @@ pub async fn serve(state: AppState) -> anyhow::Result<Running> {
         deploy::placer::spawn(state.clone()),
         recordings::spawn_sweeper(state.clone()),
         warmpool::spawn(state.clone()),
+        figures::spawn(state.clone()),
+        switches::spawn(state.clone()),
+        maintenance::spawn(state.clone()),
     ];
     jobs.extend(agents::outbox::spawn_listener(state.clone()));
     let tls_on = tls.is_some();

@@ -52,6 +52,9 @@ pub async fn on_session_start_at(
         return Ok(());
     }
     if store::metering::start_meter(tx, session_id, at.millis(), s.price_per_minute_micros).await? {
+        if let Some(link) = &s.link_id {
+            crate::figures::on_play(tx, link, at.millis()).await?;
+        }
         let data = session_data(tx, session_id).await?;
         webhooks::emit(
             tx,
@@ -99,6 +102,7 @@ pub async fn record_end(tx: &mut WriteTx, session_id: &str) -> ApiResult<Option<
     };
     let ended_at = r.ended_at.unwrap_or_else(|| crate::now().millis());
     let (billable_secs, amount_micros) = bill(r.started_at, ended_at, r.price);
+    let link_id = r.link_id.clone();
     let entry = LedgerEntry {
         session_id: session_id.to_owned(),
         tenant_id: r.tenant_id,
@@ -120,6 +124,9 @@ pub async fn record_end(tx: &mut WriteTx, session_id: &str) -> ApiResult<Option<
     };
     if !store::metering::insert_ledger(tx, &entry).await? {
         return Ok(None);
+    }
+    if let Some(link) = &link_id {
+        crate::figures::on_end(tx, link, billable_secs, ended_at).await?;
     }
     metrics::counter!("playrack_ledger_entries_total").increment(1);
     Ok(Some(entry))

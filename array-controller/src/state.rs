@@ -37,4 +37,8 @@ pub struct Inner {
     pub placer_wanted: tokio::sync::Notify,
     /// Whether this replica runs the once-across-replicas periodic work.
     pub leader: crate::leader::Leader,
+    /// Links' public counts (card opens, call-to-action clicks), summed before they are written.
+    pub figures: crate::figures::Counter,
+    /// The degrade switches that are on, as this replica last read them.
+    pub switches: crate::switches::Switches,
 }

@@ -34,6 +34,7 @@ use crate::store::webhooks::{
 };
 use hmac::{Hmac, Mac};
 use playrack_wire::Timestamp;
+use playrack_wire::api::SwitchName;
 pub use playrack_wire::api::{
     CreateWebhook, CreatedWebhook, DeliveryAttempt, Webhook, WebhookDelivery,
 };
@@ -47,6 +48,8 @@ pub const SESSION_DURATION: &str = "session.duration";
 /// Every event type an endpoint can subscribe to.
 pub const EVENT_TYPES: [&str; 3] = [SESSION_STARTED, SESSION_ENDED, SESSION_DURATION];
 
+/// How soon a tenant whose deliveries a degrade switch pauses is looked at again.
+const PAUSED_RECHECK_MS: i64 = 500;
 /// How long one attempt may take.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 /// A claimed delivery is left alone by other workers for this long.
@@ -301,12 +304,20 @@ impl Sender {
     ) -> ApiResult<usize> {
         self.reap();
         let mut started = 0;
-        if self.tasks.len() >= IN_FLIGHT {
+        // Deliveries paused by a degrade switch wait where they are (nothing is dropped).
+        let switches = state.switches.now();
+        if self.tasks.len() >= IN_FLIGHT || switches.platform(SwitchName::Webhooks) {
             return Ok(0);
         }
         let tenants =
             store::webhooks::due_tenants(&state.db.pool, now.millis(), TENANTS_PER_PASS).await?;
         for tenant in tenants {
+            if switches.stops(SwitchName::Webhooks, &tenant) {
+                // Looked at again shortly: the switch may be off by then.
+                let later = now.millis() + PAUSED_RECHECK_MS;
+                store::webhooks::settle_queue(&state.db, &tenant, Some(later)).await?;
+                continue;
+            }
             let busy = self.by_tenant.get(&tenant).copied().unwrap_or(0);
             let room = PER_TENANT
                 .saturating_sub(busy)

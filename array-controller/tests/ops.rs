@@ -699,6 +699,10 @@ fn help_explains_every_option() {
             "PLAYRACK_WEBHOOK_ALLOW_PRIVATE_TARGETS",
         ),
         ("webhook-duration-secs", "PLAYRACK_WEBHOOK_DURATION_SECS"),
+        (
+            "maintenance-announce-secs",
+            "PLAYRACK_MAINTENANCE_ANNOUNCE_SECS",
+        ),
         ("log-format", "PLAYRACK_LOG_FORMAT"),
         ("demo", "PLAYRACK_DEMO"),
         ("migrate-only", "PLAYRACK_MIGRATE_ONLY"),

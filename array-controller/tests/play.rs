@@ -1085,6 +1085,7 @@ async fn the_link_card_shows_the_game_and_the_rooms_to_probe() {
                     campaign: None,
                     cta: Some(cta.clone()),
                     connect_deadline_seconds: None,
+                    embed_origins: vec![],
                 }),
                 StatusCode::CREATED,
             )
@@ -1178,6 +1179,7 @@ async fn the_link_card_shows_the_game_and_the_rooms_to_probe() {
                         campaign: None,
                         cta: Some(bad),
                         connect_deadline_seconds: None,
+                        embed_origins: vec![],
                     }),
                 )
                 .await;
@@ -1792,6 +1794,7 @@ async fn a_link_past_its_expiry_or_its_plays_refuses_new_players() {
                     campaign: None,
                     cta: None,
                     connect_deadline_seconds: None,
+                    embed_origins: vec![],
                 }),
                 StatusCode::CREATED,
             )

@@ -6,7 +6,6 @@
 
 use playrack_test_support as support;
 
-use array_controller::Running;
 use playrack_wire::agent::*;
 use playrack_wire::api::*;
 use reqwest::{Method, StatusCode};
@@ -16,16 +15,6 @@ use support::play::*;
 use support::{Ctl, acquire, wait_for, world};
 
 const HEARTBEAT: Duration = Duration::from_secs(1);
-
-/// A second replica: the same configuration (so the same database), its own port.
-async fn replica(ctl: &Ctl) -> Running {
-    let state = array_controller::build_state(ctl.config.clone())
-        .await
-        .expect("replica state");
-    array_controller::serve(state)
-        .await
-        .expect("replica serves")
-}
 
 /// Connects an enrolled board to the controller at `url`, reporting `instances`.
 async fn connect(w_agent: &TestAgent, url: &str, instances: Vec<InstanceReport>) -> LiveBoard {
@@ -81,7 +70,7 @@ async fn two_replicas_serve_every_command_through_either_and_a_dead_one_loses_no
     }
     let mut ctl = Ctl::start("postgres").await;
     let mut w = world(&ctl, 2, 2, 10).await;
-    let b = replica(&ctl).await;
+    let b = ctl.replica().await;
     let (a_url, b_url) = (ctl.url.clone(), b.url());
     let (a_id, b_id) = (ctl.state().replica_id.clone(), b.state.replica_id.clone());
     // Board 0 stays on replica A; board 1 moves to replica B.

@@ -47,6 +47,7 @@ async fn link_with_deadline(ctl: &Ctl, w: &support::World, secs: u32) -> (Status
             campaign: None,
             cta: None,
             connect_deadline_seconds: Some(secs),
+            embed_origins: vec![],
         }),
     )
     .await

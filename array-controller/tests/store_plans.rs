@@ -1,13 +1,13 @@
 //! The session core's queries find their rows by index, never by reading history: with
 //! thousands of ended sessions and closed tickets in the tables, each hot query's plan (SQLite's
 //! `EXPLAIN QUERY PLAN`, PostgreSQL's `EXPLAIN` with sequential scans priced out) reads
-//! `sessions` and `tickets` (and the webhook sender's `webhook_deliveries` and `webhook_queues`)
-//! only through an index that bounds it — a lookup, a range, or a whole
+//! `sessions` and `tickets` (and the webhook sender's `webhook_deliveries` and `webhook_queues`,
+//! and one object's history in `audit_log`) only through an index that bounds it — a lookup, a range, or a whole
 //! partial index of live rows.
 
 use playrack_test_support as support;
 
-use array_controller::store::{sessions, tickets, warm, webhooks};
+use array_controller::store::{audit, sessions, tickets, warm, webhooks};
 use support::{Ctl, backends, world};
 
 /// Ended sessions and closed tickets written as history before the plans are read.
@@ -88,6 +88,22 @@ fn hot_queries() -> Vec<(&'static str, String, Vec<Arg>)> {
             webhooks::DUE_OF_TENANT,
             vec![Text("ten_x"), Text("pending"), Int(1_000), Int(8)],
         ),
+        // One object's history (the console's history page), and the next page of it.
+        (
+            "object_history",
+            audit::HISTORY,
+            vec![Text("lnk_x"), Text("ten_x"), Text(""), Int(51)],
+        ),
+        (
+            "object_history_older",
+            audit::HISTORY,
+            vec![
+                Text("lnk_x"),
+                Text(""),
+                Text("aud_02zzzzzzzzzzzzzzzzzzzzzzzz"),
+                Int(51),
+            ],
+        ),
     ];
     let mut all: Vec<_> = queries
         .into_iter()
@@ -166,6 +182,7 @@ fn unbounded(backend: &str, sql: &str, plan: &[String]) -> Option<String> {
             "tickets",
             "webhook_deliveries",
             "webhook_queues",
+            "audit_log",
         ]
         .into_iter()
         .find(|t| l.contains(&format!(" {t}")) || l.contains(&format!(" on {t}")));
@@ -249,6 +266,17 @@ async fn hot_queries_read_live_rows_by_index_not_history() {
                 .bind(format!("whd_hist_{n:08}"))
                 .bind(&w.tenant.id)
                 .bind(n)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+                sqlx::query(
+                    "INSERT INTO audit_log (id, at, actor, tenant_id, action, object_id, summary) \
+                     VALUES ($1, $2, 'system', $3, 'link.update', $4, '{}')",
+                )
+                .bind(format!("aud_hist_{n:08}"))
+                .bind(n)
+                .bind(&w.tenant.id)
+                .bind(format!("lnk_hist_{:04}", n % 1000))
                 .execute(&mut *tx)
                 .await
                 .unwrap();

@@ -28,7 +28,7 @@ use crate::link::telemetry::Sampler;
 use crate::packages::{PROGRESS_INTERVAL, PackageCache};
 use crate::play::{self, Injector, Play, PlayRequest};
 use crate::pool::Pool;
-use crate::relay::{self, Relay};
+use crate::relay::{self, BoardNotice, Relay};
 use crate::runtime::docker::DockerDriver;
 use crate::runtime::process::ProcessDriver;
 use crate::runtime::{Driver, InstanceSpec};
@@ -427,7 +427,20 @@ impl Agent {
             Command::Drain { draining, notice } => {
                 self.draining.store(draining, Ordering::Relaxed);
                 // Players in session are told (and those who reconnect); undraining withdraws it.
-                self.relay.notice(notice.filter(|_| draining)).await;
+                let notice = notice
+                    .filter(|_| draining)
+                    .map(|message| BoardNotice { message, at: None });
+                self.relay.notice(notice).await;
+                Ok(())
+            }
+            Command::Notice { notice, at } => {
+                // Maintenance ahead: players are told when it starts (neither words nor a time
+                // withdraws the notice).
+                let notice = (notice.is_some() || at.is_some()).then(|| BoardNotice {
+                    message: notice.unwrap_or_else(|| "maintenance".into()),
+                    at,
+                });
+                self.relay.notice(notice).await;
                 Ok(())
             }
             Command::Shell {

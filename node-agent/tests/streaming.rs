@@ -330,7 +330,7 @@ async fn a_play_streams_reacts_to_touch_survives_the_controller_and_restores_its
         p.run_until(Duration::from_secs(30), |p| {
             p.decoded > before
                 && p.signals.iter().any(|x| {
-                    matches!(x, AgentSignal::Notice { code, message }
+                    matches!(x, AgentSignal::Notice { code, message, at: None }
                         if code == "MAINTENANCE" && message.contains("maintenance"))
                 })
         })

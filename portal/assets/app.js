@@ -6,6 +6,18 @@
 // - [data-copy] / [data-copy-from]: copy to the clipboard.
 // - [data-deployment]: polls per-room deployment progress.
 // - [data-autoreload=N] checkbox: reloads the page every N seconds while checked.
+// - <time datetime>: shown in the reader's time zone, in the page's language.
+// - `msg(key, vars)`: the scripts' words in the page's language (<body data-messages>).
+
+const messages = (() => {
+  try { return JSON.parse(document.body?.dataset.messages || "{}"); } catch { return {}; }
+})();
+
+/** The message `key` in the page's language, its `{name}` placeholders filled from `vars`. */
+export function msg(key, vars = {}) {
+  const text = messages[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
+}
 
 const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
 
@@ -32,7 +44,7 @@ export async function api(method, path, body, headers = {}) {
   const resp = await fetch(path, init);
   if (resp.status === 401) {
     location.href = "/signin?next=" + encodeURIComponent(location.pathname + location.search);
-    throw new ApiError(401, { code: "SIGNED_OUT", detail: "Your session ended; sign in again." });
+    throw new ApiError(401, { code: "SIGNED_OUT", detail: msg("js-signed-out") });
   }
   const text = await resp.text();
   let json = null;
@@ -49,8 +61,15 @@ export function toast(text) {
   toast.timer = setTimeout(() => { t.textContent = ""; }, 4000);
 }
 
-function describe(e) {
-  return e instanceof ApiError ? `${e.message} (${e.code})` : String(e?.message || e);
+/**
+ * A failed call, said to the user: on an English page the controller's own detail (it speaks
+ * English), elsewhere the catalogue's words for the problem's code where it has them.
+ */
+export function describe(e) {
+  if (!(e instanceof ApiError)) return String(e?.message || e);
+  const key = `js-problem-${e.code}`;
+  if (document.documentElement.lang !== "en" && key in messages) return `${msg(key, { detail: e.message })} (${e.code})`;
+  return `${e.message} (${e.code})`;
 }
 
 function setPath(obj, name, value) {
@@ -60,7 +79,11 @@ function setPath(obj, name, value) {
   o[parts[parts.length - 1]] = value;
 }
 
-/** The form's fields as a JSON object (see data-kind). Empty optional fields are left out. */
+/**
+ * The form's fields as a JSON object (see data-kind). Empty optional fields are left out, except
+ * in an edit form, where an emptied field marked `data-clear` clears the setting (`null`, or `[]`
+ * for a list).
+ */
 export function formJson(form) {
   const out = {};
   const checks = new Map();
@@ -74,7 +97,10 @@ export function formJson(form) {
     }
     if (el.type === "checkbox") { setPath(out, el.name, el.checked); continue; }
     const v = el.value.trim();
-    if (v === "") continue;
+    if (v === "") {
+      if (el.dataset.clear !== undefined) setPath(out, el.name, kind === "list" ? [] : null);
+      continue;
+    }
     if (kind === "int") setPath(out, el.name, Number.parseInt(v, 10));
     else if (kind === "list") setPath(out, el.name, v.split(",").map((s) => s.trim()).filter(Boolean));
     else if (kind === "datetime") setPath(out, el.name, new Date(v).toISOString());
@@ -123,8 +149,8 @@ document.addEventListener("click", async (ev) => {
   const copy = ev.target.closest("[data-copy],[data-copy-from]");
   if (copy) {
     const text = copy.dataset.copy ?? document.querySelector(copy.dataset.copyFrom)?.textContent ?? "";
-    try { await navigator.clipboard.writeText(text); toast("Copied"); }
-    catch { toast("Copy failed: select the text and copy it by hand"); }
+    try { await navigator.clipboard.writeText(text); toast(msg("js-copied")); }
+    catch { toast(msg("js-copy-failed")); }
     return;
   }
   const btn = ev.target.closest("button[data-api]");
@@ -156,19 +182,20 @@ for (const section of document.querySelectorAll("[data-deployment]")) {
         const er = section.querySelector(`[data-room-error="${id}"]`);
         const vo = section.querySelector(`[data-room-volume="${id}"]`);
         const bo = section.querySelector(`[data-room-boards="${id}"]`);
-        if (st) st.textContent = r.state;
+        if (st) st.textContent = msg(`deploy-state-${r.state}`);
         if (pr) pr.value = r.progress_percent;
         if (pc) pc.textContent = `${r.progress_percent}%`;
         if (er) er.textContent = r.error ?? r.volume.error ?? "";
         // Said as the page says it (games.rs volume_text, boards_text).
         if (vo) {
           const v = r.volume;
-          vo.textContent = v.state === "placing" ? `placing ${v.progress_percent}%`
-            : v.state === "unreachable" ? `unreachable (tried ${v.attempts}×)` : v.state;
+          vo.textContent = v.state === "placing" ? msg("volume-placing", { pct: v.progress_percent })
+            : v.state === "unreachable" ? msg("volume-unreachable", { attempts: v.attempts }) : msg("volume-placed");
         }
         if (bo) {
           const b = r.boards;
-          bo.textContent = `${b.ready}/${b.total} ready` + (b.failed > 0 ? `, ${b.failed} failed` : "");
+          bo.textContent = msg("boards-ready", { ready: b.ready, total: b.total })
+            + (b.failed > 0 ? msg("boards-failed", { failed: b.failed }) : "");
         }
         busy ||= r.state === "pending" || r.state === "syncing" || r.volume.state !== "placed";
       }
@@ -190,4 +217,17 @@ for (const box of document.querySelectorAll("[data-autoreload]")) {
     const typing = document.activeElement?.matches?.("input:not([type=checkbox]),select,textarea");
     if (box.checked && !typing && document.visibilityState === "visible") location.reload();
   }, secs * 1000);
+}
+
+// Times: the server writes UTC; the reader sees their own time zone, in the page's language
+// (the UTC instant stays in the tooltip).
+{
+  const lang = document.documentElement.lang || undefined;
+  const fmt = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "medium" });
+  for (const t of document.querySelectorAll("time[datetime]")) {
+    const d = new Date(t.dateTime);
+    if (Number.isNaN(d.getTime())) continue;
+    t.title = t.textContent;
+    t.textContent = fmt.format(d);
+  }
 }

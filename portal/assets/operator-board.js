@@ -6,7 +6,7 @@
 // data-min data-max> with a <polyline>, a [data-telemetry-live] checkbox and an alert element.
 // Test hook: section.dataset.samples is the number of samples drawn so far.
 
-import { api, ApiError } from "../app.js";
+import { api, ApiError, describe, msg } from "../app.js";
 
 const KEEP = 100; // samples per chart (five minutes at 3 s)
 
@@ -57,8 +57,9 @@ function start(section) {
   function show(board) {
     const t = board.telemetry;
     const state = document.querySelector("[data-board-state]");
-    if (state && state.textContent !== board.agent_state) {
-      state.textContent = board.agent_state;
+    const stateText = msg(`op-agent-${board.agent_state}`);
+    if (state && state.textContent !== stateText) {
+      state.textContent = stateText;
       state.className = `badge agent-${board.agent_state}`;
     }
     if (!t || board.agent_state !== "online") {
@@ -76,11 +77,11 @@ function start(section) {
     set('[data-now="temp"]', hottest == null ? "—" : `${hottest.toFixed(0)} °C`);
     set('[data-t="cpu"]', `${t.cpu_percent.toFixed(0)}%`);
     set('[data-t="load1"]', t.load1.toFixed(2));
-    set('[data-t="mem"]', `${t.mem_used_mb} of ${t.mem_total_mb} MB`);
+    set('[data-t="mem"]', msg("op-tele-mem-value", { used: t.mem_used_mb, total: t.mem_total_mb }));
     set('[data-t="temps"]', t.temperatures_c?.length ? t.temperatures_c.map((c) => `${c.toFixed(0)} °C`).join(", ") : "—");
     set('[data-t="disk"]', `${t.disk_free_mb} MB`);
     const slots = Object.values(board.capacity || {}).reduce((a, b) => a + b, 0);
-    set('[data-t="instances"]', `${t.instances_running} running, ${t.instances_warm} warm, ${slots} slots`);
+    set('[data-t="instances"]', msg("op-tele-instances-value", { running: t.instances_running, warm: t.instances_warm, slots }));
   }
 
   async function tick() {
@@ -97,7 +98,7 @@ function start(section) {
       samples += 1;
       section.dataset.samples = String(samples);
     } catch (e) {
-      if (error) error.textContent = `Telemetry could not be read: ${e instanceof ApiError ? `${e.message} (${e.code})` : e}`;
+      if (error) error.textContent = msg("js-telemetry-failed", { error: describe(e) });
       if (e instanceof ApiError && (e.status === 404 || e.status === 403 || e.status === 401)) return;
     }
     timer = setTimeout(tick, every);

@@ -10,7 +10,7 @@
 // `{lines}` to the board's agent-log endpoint, answered as a run like a command's.
 // Test hook: form.dataset.run is the current run id, form.dataset.runStatus its status.
 
-import { api, ApiError } from "../app.js";
+import { api, describe, msg } from "../app.js";
 
 const POLL_MS = 700;
 
@@ -19,10 +19,6 @@ for (const form of document.querySelectorAll("form[data-shell]")) {
     ev.preventDefault();
     run(form);
   });
-}
-
-function describe(e) {
-  return e instanceof ApiError ? `${e.message} (${e.code})` : String(e?.message || e);
 }
 
 async function run(form) {
@@ -50,7 +46,7 @@ async function run(form) {
   if (Number.isFinite(timeout) && !agentLog) body.timeout_secs = timeout;
   error.textContent = "";
   out.textContent = "";
-  status.textContent = "Starting…";
+  status.textContent = msg("js-shell-starting");
   submit.disabled = true;
   try {
     let r = await api("POST", form.dataset.shell, body);
@@ -60,9 +56,9 @@ async function run(form) {
       out.textContent = r.output;
       form.dataset.runStatus = r.status;
       if (r.status !== "running") break;
-      status.textContent = `Running ${r.id}…`;
+      status.textContent = msg("js-shell-running", { id: r.id });
       if (Date.now() > deadline) {
-        status.textContent = `Run ${r.id} is still going: its output so far is shown.`;
+        status.textContent = msg("js-shell-still-going", { id: r.id });
         return;
       }
       await new Promise((res) => setTimeout(res, POLL_MS));
@@ -71,10 +67,10 @@ async function run(form) {
     out.scrollTop = out.scrollHeight;
     const timedOut = r.status === "failed" && /timed out/.test(r.error || "");
     status.textContent = following && timedOut
-      ? `Followed the log for ${body.timeout_secs || 30} s.`
+      ? msg("js-shell-followed", { secs: body.timeout_secs || 30 })
       : r.status === "done"
-        ? `Run ${r.id} finished with exit code ${r.exit_code ?? "?"}.`
-        : `Run ${r.id} failed${r.error ? `: ${r.error}` : "."}`;
+        ? msg("js-shell-finished", { id: r.id, code: r.exit_code ?? "?" })
+        : r.error ? msg("js-shell-failed-why", { id: r.id, error: r.error }) : msg("js-shell-failed", { id: r.id });
   } catch (e) {
     status.textContent = "";
     error.textContent = describe(e);

@@ -1,6 +1,6 @@
 // The try-play page: loads the H5 SDK, wires the Play / Leave the line / Leave / Mute /
 // Keyboard / Full screen buttons to the SDK player, and reflects its events in the page, in
-// the page's language. On phones it fits the stage to the stream's orientation: full screen
+// the page's language (the SDK says errors, notices and endings in it: its `locale`). On phones it fits the stage to the stream's orientation: full screen
 // (or a full-viewport mode where the Fullscreen API is missing, as on iPhone Safari) locks the
 // screen to the game's orientation where allowed, else a hint asks to turn the phone.
 // Test hooks: document.body.dataset.playerState is always one of
@@ -38,9 +38,9 @@ function pageState(sdkState) {
   }
 }
 
-function showError(code, message) {
-  const text = M(`error-${code}`) ?? (document.documentElement.lang === "en" ? message : undefined) ?? M("error-generic") ?? message;
-  $("player-error").textContent = `${text} (${code || "ERROR"})`;
+/** Shows an error: `text` (the SDK's words for the code, in the page's language) and the code. */
+function showError(code, text) {
+  $("player-error").textContent = `${text || M("error-generic")} (${code || "ERROR"})`;
   setState("error");
 }
 
@@ -147,9 +147,9 @@ async function main() {
     // `?low_latency=0` keeps the browser's own jitter buffering (a jittery network; and the
     // latency bench's comparison figure).
     const lowLatency = new URLSearchParams(location.search).get("low_latency") !== "0";
-    player = sdk.createPlayer($("stream"), { apiBase: location.origin, lowLatency });
+    player = sdk.createPlayer($("stream"), { apiBase: location.origin, lowLatency, locale: document.documentElement.lang });
   } catch (e) {
-    showError(e?.code || "SDK_ERROR", e?.message);
+    showError(e?.code || "SDK_ERROR", sdk.errorText(e?.code, sdk.pickLocale(document.documentElement.lang)));
     return;
   }
   window.playrackPlayer = player;
@@ -172,19 +172,21 @@ async function main() {
   });
   on(player, "ended", (e) => {
     const reason = e?.reason ?? "ERROR";
-    $("end-reason").textContent = M(`end-${reason}`) ?? (M("end-other") ?? "").replace("{reason}", reason);
+    $("end-reason").textContent = e?.text ?? reason;
     exitFullscreen();
     $("end-reason").dataset.reason = reason;
     setState("ended");
     // The play just saved: the next one may continue from it, or from an older save.
     listSaves();
   });
-  on(player, "error", (e) => showError(e?.code, e?.message));
+  on(player, "error", (e) => showError(e?.code, e?.text));
   on(player, "notice", (n) => {
-    $("notice").textContent = n?.code === "RECOVERED" ? "" : (M(`notice-${n?.code}`) ?? n?.message ?? "");
+    $("notice").textContent = n?.code === "RECOVERED" ? "" : (n?.text ?? "");
     // About to be kicked for idling: one tap keeps the play.
     $("still-here").hidden = n?.code !== "IDLE_WARNING";
   });
+  // The call to action opens in a new tab; the link's publisher counts the click.
+  document.querySelector("[data-testid=cta]")?.addEventListener("click", () => player.ctaClicked());
   $("still-here").addEventListener("click", () => {
     player.stillHere();
     $("still-here").hidden = true;
@@ -222,7 +224,7 @@ async function main() {
       await player.play({ link }, { archiveId: chosen });
     } catch (e) {
       if (e?.code === "CANCELLED") { setState("idle"); return; }
-      if (body.dataset.playerState !== "ended") showError(e?.code, e?.message);
+      if (body.dataset.playerState !== "ended") showError(e?.code, sdk.errorText(e?.code ?? "", player.locale));
     }
   };
   $("play").addEventListener("click", start);
@@ -259,4 +261,7 @@ async function main() {
   });
 }
 
-main().catch((e) => showError("ERROR", e?.message));
+main().catch((e) => {
+  console.error("playrack:", e);
+  showError("ERROR");
+});

@@ -12,7 +12,7 @@
 // download by [data-spectate-shot-link].
 // Test hook: section.dataset.spectateState is idle | connecting | watching | ended | error.
 
-import { api, ApiError } from "../app.js";
+import { api, ApiError, describe, msg } from "../app.js";
 import { spectate } from "../watch-stream.js";
 
 export { spectate, webSocketUrl } from "../watch-stream.js";
@@ -21,7 +21,7 @@ export { spectate, webSocketUrl } from "../watch-stream.js";
 function screenshot(section, video) {
   const status = section.querySelector("[data-spectate-status]");
   if (!video.videoWidth || !video.videoHeight) {
-    if (status) status.textContent = "No picture yet: wait for the first frame.";
+    if (status) status.textContent = msg("js-spectate-no-picture");
     return;
   }
   const canvas = document.createElement("canvas");
@@ -55,29 +55,38 @@ for (const section of document.querySelectorAll("[data-spectate]")) {
   const shotBtn = section.querySelector("[data-spectate-shot]");
   let current;
   section.dataset.spectateState = "idle";
-  const onState = (state, text) => {
+  // `text`: in the page's language; `detail`: the peer's own (English) account, as a tooltip.
+  const show = (state, text, detail = "") => {
     section.dataset.spectateState = state;
-    if (status) status.textContent = text;
+    if (status) {
+      status.textContent = text;
+      status.title = detail;
+    }
     const busy = state === "connecting" || state === "watching";
     startBtn.hidden = busy;
     stopBtn.hidden = !busy;
     if (shotBtn) shotBtn.disabled = state !== "watching";
     if (!busy) current = undefined;
   };
+  const onState = (state, detail) => show(
+    state,
+    state === "error" ? msg("js-spectate-cannot", { error: detail }) : msg(`js-spectate-${state}`),
+    detail,
+  );
   shotBtn?.addEventListener("click", () => screenshot(section, video));
   startBtn.addEventListener("click", async () => {
     if (current) return;
     startBtn.disabled = true;
-    onState("connecting", "Asking the controller for a spectator pass…");
+    show("connecting", msg("js-spectate-asking"));
     try {
       const connect = await api("POST", section.dataset.spectate);
       current = spectate(connect, video, onState);
       stopBtn.focus();
     } catch (e) {
       const text = e instanceof ApiError && e.code === "NOT_STREAMING"
-        ? "The play is not streaming (yet, or any more)."
-        : `Cannot watch: ${e instanceof ApiError ? `${e.message} (${e.code})` : e}`;
-      onState("error", text);
+        ? msg("js-spectate-not-streaming")
+        : msg("js-spectate-cannot", { error: describe(e) });
+      show("error", text);
     } finally {
       startBtn.disabled = false;
     }

@@ -3,7 +3,7 @@
 // stands (HEAD → Upload-Offset) and goes on from there, with backoff. The upload's URL is kept
 // in localStorage, so choosing the same file again after a reload resumes it too.
 
-import { api, toast } from "/assets/app.js";
+import { api, toast, msg } from "/assets/app.js";
 
 const CHUNK = 4 * 1024 * 1024;
 const MAX_FAILURES = 30;
@@ -71,7 +71,7 @@ async function settle(versionId, status) {
     const v = await api("GET", `/api/versions/${encodeURIComponent(versionId)}`);
     if (v.state === "READY") return v;
     if (v.state === "FAILED") return v;
-    status(`Checking the APK… (${v.state.toLowerCase()})`);
+    status(msg("js-checking", { state: v.state.toLowerCase() }));
     await sleep(1000);
   }
   throw new UploadError("the APK check did not finish in time", "TIMEOUT", false);
@@ -109,7 +109,7 @@ function wire(form) {
     const key = `playrack-upload:${gameId}:${file.name}:${file.size}:${file.lastModified}`;
     const show = (n) => {
       bar.value = Math.floor((n / file.size) * 100);
-      status(`Uploading ${file.name}: ${Math.floor((n / file.size) * 100)}% (${(n / 1048576).toFixed(1)} of ${(file.size / 1048576).toFixed(1)} MiB)`);
+      status(msg("js-uploading", { file: file.name, pct: Math.floor((n / file.size) * 100), done: (n / 1048576).toFixed(1), total: (file.size / 1048576).toFixed(1) }));
     };
     try {
       let saved = null;
@@ -117,7 +117,7 @@ function wire(form) {
       let offset = null;
       if (saved) {
         offset = await offsetOf(saved.location).catch(() => null);
-        if (offset !== null) status(`Resuming ${file.name} at ${Math.floor((offset / file.size) * 100)}%`);
+        if (offset !== null) status(msg("js-resuming", { file: file.name, pct: Math.floor((offset / file.size) * 100) }));
       }
       if (offset === null) {
         saved = await create(gameId, file);
@@ -128,7 +128,7 @@ function wire(form) {
       let failures = 0;
       let version = null;
       while (offset < file.size) {
-        if (state.cancelled) throw new UploadError("Upload cancelled.", "CANCELLED", false);
+        if (state.cancelled) throw new UploadError(msg("js-upload-cancelled"), "CANCELLED", false);
         try {
           const r = await patch(saved.location, offset, file.slice(offset, offset + CHUNK), show, state);
           offset = r.offset;
@@ -138,29 +138,29 @@ function wire(form) {
         } catch (e) {
           if (!e.retry || state.cancelled) throw e;
           failures += 1;
-          if (failures > MAX_FAILURES) throw new UploadError("The connection keeps dropping; choose the file again later to resume.", "NETWORK", false);
+          if (failures > MAX_FAILURES) throw new UploadError(msg("js-upload-network"), "NETWORK", false);
           const wait = Math.min(15000, 500 * 2 ** Math.min(failures, 5));
-          status(`Connection problem (${e.code}); resuming in ${Math.round(wait / 1000)} s…`);
+          status(msg("js-upload-retry", { code: e.code, secs: Math.round(wait / 1000) }));
           await sleep(wait);
           const at = await offsetOf(saved.location).catch(() => undefined);
-          if (at === null) throw new UploadError("The upload expired on the server; start it again.", "UPLOAD_GONE", false);
+          if (at === null) throw new UploadError(msg("js-upload-gone"), "UPLOAD_GONE", false);
           if (at !== undefined) offset = at;
         }
       }
       localStorage.removeItem(key);
       cancelBtn.hidden = true;
-      status("Upload complete. Checking the APK…");
+      status(msg("js-upload-complete"));
       const v = await settle(version || saved.versionId, status);
       if (v.state === "READY") {
-        status(`Ready: ${v.apk?.package ?? ""} ${v.apk?.version_name ?? ""} (${v.apk?.version_code ?? ""}). Publish it below.`);
+        status(msg("js-upload-ready", { package: v.apk?.package ?? "", version: v.apk?.version_name ?? "", code: v.apk?.version_code ?? "" }));
       } else {
-        errorEl.textContent = `The APK was refused: ${v.failure?.message ?? ""} (${v.failure?.code ?? "FAILED"})`;
+        errorEl.textContent = msg("js-apk-refused", { message: v.failure?.message ?? "", code: v.failure?.code ?? "FAILED" });
       }
-      toast("Upload finished");
+      toast(msg("js-upload-finished"));
       setTimeout(() => location.reload(), 2500);
     } catch (e) {
       if (e.code === "CANCELLED") localStorage.removeItem(key);
-      errorEl.textContent = e.code === "CANCELLED" ? "Upload cancelled." : `Upload failed: ${e.message}`;
+      errorEl.textContent = e.code === "CANCELLED" ? msg("js-upload-cancelled") : msg("js-upload-failed", { message: e.message });
       status("");
     } finally {
       submit.disabled = false;

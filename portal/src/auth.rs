@@ -3,6 +3,7 @@
 //! sign-in and sign-out pages are `pages::signin`.
 
 use crate::AppState;
+use crate::i18n::Lang;
 use crate::session::{self, COOKIE, Session, constant_time_eq};
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
@@ -14,11 +15,13 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 /// The form field forms send it in.
 pub const CSRF_FIELD: &str = "csrf";
 
-/// A signed-in browser: its session id and session.
+/// A signed-in browser: its session id and session, and the language its pages are shown in.
 #[derive(Clone)]
 pub struct SignedIn {
     pub id: String,
     pub session: Session,
+    /// The request's language ([`Lang::of_request`]).
+    pub lang: Lang,
 }
 
 impl SignedIn {
@@ -40,7 +43,8 @@ impl SignedIn {
 pub fn session_of(state: &AppState, headers: &HeaderMap) -> Option<SignedIn> {
     let id = session::cookie_value(headers, COOKIE)?;
     let session = state.sessions.get(&id)?;
-    Some(SignedIn { id, session })
+    let lang = Lang::of_request(headers, None);
+    Some(SignedIn { id, session, lang })
 }
 
 /// Pages that need an account send the browser to sign in (and back afterwards).
@@ -56,7 +60,8 @@ impl FromRequestParts<AppState> for SignedIn {
     type Rejection = ToSignIn;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ToSignIn> {
-        session_of(state, &parts.headers).ok_or_else(|| {
+        let query = parts.uri.query().and_then(crate::i18n::lang_param);
+        let mut user = session_of(state, &parts.headers).ok_or_else(|| {
             ToSignIn(
                 parts
                     .uri
@@ -64,7 +69,11 @@ impl FromRequestParts<AppState> for SignedIn {
                     .map(|p| p.as_str().to_owned())
                     .unwrap_or_else(|| "/".into()),
             )
-        })
+        })?;
+        if let Some(lang) = query {
+            user.lang = lang;
+        }
+        Ok(user)
     }
 }
 

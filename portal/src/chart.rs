@@ -3,6 +3,8 @@
 //! so screen-reader users get the data too.
 
 use crate::html::{Markup, Text, html};
+use crate::i18n::Lang;
+use fluent_templates::fluent_bundle::FluentValue;
 
 /// One bar: its label and value.
 pub struct Bar {
@@ -11,10 +13,14 @@ pub struct Bar {
 }
 
 /// A horizontal bar chart (labels left, bars right): reads well on phones and with long names.
-pub fn bars(title: &str, unit: &str, testid: &str, data: &[Bar]) -> Markup {
+pub fn bars(lang: Lang, title: &str, unit: &str, testid: &str, data: &[Bar]) -> Markup {
     if data.is_empty() {
+        let text = lang.t_args(
+            "chart-empty",
+            &[("title", FluentValue::from(title.to_owned()))],
+        );
         return html! {
-            p class="empty" data-testid={ (testid) "-empty" } { (title) ": no data for this period." }
+            p class="empty" data-testid={ (testid) "-empty" } { (text) }
         };
     }
     let row_h = 22.0;
@@ -72,6 +78,7 @@ mod tests {
     #[test]
     fn labels_are_escaped_and_bars_scale() {
         let svg = bars(
+            Lang::En,
             "Minutes",
             "min",
             "c",

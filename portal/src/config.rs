@@ -34,6 +34,8 @@ pub struct Config {
     pub tls: Option<(PathBuf, PathBuf)>,
     /// A CA (PEM) to trust for an `https://` controller, besides the system's roots.
     pub controller_ca: Option<PathBuf>,
+    /// The platform's currency (ISO 4217): prices and charges are micro-units of it.
+    pub currency: String,
 }
 
 impl Config {
@@ -53,6 +55,7 @@ impl Config {
             metrics_token: None,
             tls: None,
             controller_ca: None,
+            currency: "CNY".into(),
         }
     }
 }

@@ -11,6 +11,8 @@
 
 pub use maud::{Markup, html};
 
+use crate::i18n::Lang;
+use fluent_templates::fluent_bundle::FluentValue;
 use maud::Render;
 use std::fmt::{Display, Write};
 
@@ -64,15 +66,23 @@ pub fn pct(text: &str) -> String {
 
 /// A `<table>` with a caption, header cells and rows of cells, or a "none yet" line when there
 /// are no rows.
-pub fn table(caption: &str, testid: &str, head: &[&str], rows: Vec<Vec<Markup>>) -> Markup {
+pub fn table<H: AsRef<str>>(
+    lang: Lang,
+    caption: &str,
+    testid: &str,
+    head: &[H],
+    rows: Vec<Vec<Markup>>,
+) -> Markup {
     html! {
         @if rows.is_empty() {
-            p class="empty" data-testid={ (testid) "-empty" } { (caption) ": none yet." }
+            p class="empty" data-testid={ (testid) "-empty" } {
+                (lang.t_args("table-empty", &[("caption", FluentValue::from(caption.to_owned()))]))
+            }
         } @else {
             div class="table-wrap" {
                 table data-testid=(testid) {
                     caption { (caption) }
-                    thead { tr { @for h in head { th scope="col" { (h) } } } }
+                    thead { tr { @for h in head { th scope="col" { (h.as_ref()) } } } }
                     tbody {
                         @for row in &rows {
                             tr { @for cell in row { td { (cell) } } }
@@ -84,7 +94,8 @@ pub fn table(caption: &str, testid: &str, head: &[&str], rows: Vec<Vec<Markup>>)
     }
 }
 
-/// A timestamp (RFC 3339 on the wire) as a `<time>` element.
+/// A timestamp (RFC 3339 on the wire) as a `<time>` element, in UTC (`app.js` shows it in
+/// the reader's time zone and language).
 pub fn time(ts: &playrack_wire::Timestamp) -> Markup {
     let text = serde_json::to_value(ts)
         .ok()
@@ -114,12 +125,42 @@ pub fn size(bytes: u64) -> String {
     }
 }
 
-/// Micro-units of money as a decimal with two places.
-pub fn money(micros: i64) -> String {
+/// Micro-units of money in `currency` (an ISO 4217 code), with two decimal places, grouped
+/// thousands and the currency's symbol as `lang` writes it (CLDR's: `CN¥` in English, `¥` in
+/// Chinese; a currency without a symbol here is written with its code).
+pub fn money(lang: Lang, currency: &str, micros: i64) -> String {
     let cents = micros / 10_000;
     let sign = if cents < 0 { "-" } else { "" };
-    let cents = cents.abs();
-    format!("{sign}{}.{:02}", cents / 100, cents % 100)
+    let cents = cents.unsigned_abs();
+    let symbol = match (currency, lang) {
+        ("CNY", Lang::En) => "CN¥",
+        ("CNY", Lang::ZhCn) => "¥",
+        ("USD", Lang::En) => "$",
+        ("USD", Lang::ZhCn) => "US$",
+        ("EUR", _) => "€",
+        ("HKD", _) => "HK$",
+        ("GBP", _) => "£",
+        _ => "",
+    };
+    let amount = format!("{}.{:02}", grouped(cents / 100), cents % 100);
+    if symbol.is_empty() {
+        format!("{sign}{currency}\u{a0}{amount}")
+    } else {
+        format!("{sign}{symbol}{amount}")
+    }
+}
+
+/// An integer with its thousands grouped (`1,234,567`: how both English and Chinese write it).
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// A form that `app.js` sends as JSON to `/api…` (`method`), then follows `then`.
@@ -193,18 +234,35 @@ mod tests {
     #[test]
     fn empty_tables_say_so_and_cells_are_markup() {
         assert_eq!(
-            table("Keys", "keys", &["Name"], vec![]).into_string(),
+            table(Lang::En, "Keys", "keys", &["Name"], vec![]).into_string(),
             "<p class=\"empty\" data-testid=\"keys-empty\">Keys: none yet.</p>"
         );
-        let t = table("K", "k", &["<N>"], vec![vec![html! { b { "x" } }]]).into_string();
+        assert_eq!(
+            table(Lang::ZhCn, "密钥", "keys", &["名称"], vec![]).into_string(),
+            "<p class=\"empty\" data-testid=\"keys-empty\">密钥：暂无。</p>"
+        );
+        let t = table(
+            Lang::En,
+            "K",
+            "k",
+            &["<N>"],
+            vec![vec![html! { b { "x" } }]],
+        )
+        .into_string();
         assert!(t.contains("<th scope=\"col\">&lt;N&gt;</th>"), "{t}");
         assert!(t.contains("<td><b>x</b></td>"), "{t}");
     }
 
     #[test]
     fn money_and_pct() {
-        assert_eq!(money(1_234_567), "1.23");
-        assert_eq!(money(0), "0.00");
+        assert_eq!(money(Lang::En, "CNY", 1_234_567), "CN¥1.23");
+        assert_eq!(money(Lang::ZhCn, "CNY", 1_234_567), "¥1.23");
+        assert_eq!(money(Lang::En, "USD", 1_234_567_890_000), "$1,234,567.89");
+        assert_eq!(money(Lang::ZhCn, "USD", -5_000_000), "-US$5.00");
+        assert_eq!(money(Lang::En, "CHF", 0), "CHF\u{a0}0.00");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1000), "1,000");
+        assert_eq!(grouped(0), "0");
         assert_eq!(pct("a b/ü"), "a%20b%2F%C3%BC");
     }
 }

@@ -78,10 +78,10 @@ impl Lang {
     }
 
     /// The message `key` with arguments (numbers are formatted and pluralised by the language).
-    pub fn t_args(self, key: &str, args: &[(&'static str, FluentValue<'static>)]) -> String {
+    pub fn t_args(self, key: &str, args: &[(&str, FluentValue<'static>)]) -> String {
         let args: HashMap<Cow<'static, str>, FluentValue> = args
             .iter()
-            .map(|(k, v)| (Cow::Borrowed(*k), v.clone()))
+            .map(|(k, v)| (Cow::Owned((*k).to_owned()), v.clone()))
             .collect();
         LOCALES.lookup_with_args(self.id(), key, &args)
     }
@@ -126,6 +126,79 @@ impl Lang {
         ))
         .expect("a tag is a valid header value")
     }
+}
+
+/// The English catalogues whose messages the console scripts show (see [`script_messages`]).
+const SCRIPT_CATALOGUES: [&str; 2] = [
+    include_str!("../locales/en/console.ftl"),
+    include_str!("../locales/en/operator.ftl"),
+];
+
+/// Which of their messages travel to the scripts: every `js-…` one, and those a page and its
+/// script say alike (deployment progress; a board's agent state and telemetry).
+const SCRIPT_KEYS: [&str; 7] = [
+    "js-",
+    "deploy-state-",
+    "volume-",
+    "boards-",
+    "op-agent-",
+    "op-tele-mem-value",
+    "op-tele-instances-value",
+];
+
+/// The words the console scripts show ([`SCRIPT_KEYS`] of [`SCRIPT_CATALOGUES`]), by key, in
+/// `lang`, as a JSON object.
+/// A message's arguments stay `{name}` placeholders for the script to fill in.
+pub fn script_messages(lang: Lang) -> String {
+    static CACHE: std::sync::LazyLock<Vec<String>> =
+        std::sync::LazyLock::new(|| Lang::ALL.into_iter().map(script_messages_in).collect());
+    let i = Lang::ALL.iter().position(|l| *l == lang).unwrap_or(0);
+    CACHE[i].clone()
+}
+
+fn script_messages_in(lang: Lang) -> String {
+    let mut out = serde_json::Map::new();
+    for line in SCRIPT_CATALOGUES.iter().flat_map(|c| c.lines()) {
+        let Some((key, value)) = line.split_once(" = ") else {
+            continue;
+        };
+        if !SCRIPT_KEYS.iter().any(|p| key.starts_with(p)) {
+            continue;
+        }
+        // Each `{ $name }` argument becomes the placeholder `{name}`.
+        let args: Vec<(&str, FluentValue<'static>)> = value
+            .split("{ $")
+            .skip(1)
+            .filter_map(|rest| rest.split_once(" }"))
+            .map(|(name, _)| (name, FluentValue::from(format!("{{{name}}}"))))
+            .collect();
+        out.insert(key.to_owned(), lang.t_args(key, &args).into());
+    }
+    serde_json::Value::Object(out).to_string()
+}
+
+/// The language a query string's `lang=` names, if the portal speaks it.
+pub fn lang_param(query: &str) -> Option<Lang> {
+    query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == "lang")
+        .and_then(|(_, v)| Lang::from_tag(v))
+}
+
+/// Middleware: a page asked for with the switcher's `?lang=` keeps that language for the next
+/// pages (the `playrack_lang` cookie), whichever page it was.
+pub async fn remember(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let chosen = req.uri().query().and_then(lang_param);
+    let mut resp = next.run(req).await;
+    if let Some(lang) = chosen {
+        resp.headers_mut()
+            .append(header::SET_COOKIE, lang.cookie_header());
+    }
+    resp
 }
 
 /// Marks a page whose language follows the request: caches keep one copy per language.
@@ -187,6 +260,85 @@ mod tests {
         assert_eq!(Lang::En.t_args("duration-minutes", &n(10)), "10 minutes");
         assert_eq!(Lang::ZhCn.t_args("duration-minutes", &n(10)), "10 分钟");
         assert_eq!(Lang::ZhCn.t("play"), "开始试玩");
+    }
+
+    #[test]
+    fn every_key_the_pages_name_is_in_the_catalogue() {
+        // String literals in the portal's source that look like message keys of the page
+        // catalogues (keys made with `format!` are checked where they are made).
+        // (The operator pages' `op-` keys are checked by their own test: `op-` also begins
+        // some of their test ids.)
+        const PREFIXES: [&str; 8] = [
+            "tn-", "cp-", "em-", "rec-", "signin-", "page-", "failed-", "hist-",
+        ];
+        fn visit(dir: &std::path::Path, out: &mut Vec<(String, String)>) {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    visit(&p, out);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    let text = std::fs::read_to_string(&p).unwrap();
+                    // Lines naming test ids are left out: ids look like keys.
+                    let text: String = text
+                        .lines()
+                        .filter(|l| !l.contains("testid"))
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                    for lit in text.split('"').skip(1).step_by(2) {
+                        let key = lit
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+                        if key
+                            && PREFIXES.iter().any(|pre| lit.starts_with(pre))
+                            && !lit.ends_with('-')
+                        {
+                            out.push((p.display().to_string(), lit.to_owned()));
+                        }
+                    }
+                }
+            }
+        }
+        let mut found = Vec::new();
+        visit(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut found,
+        );
+        assert!(found.len() > 100, "{}", found.len());
+        // Each English message's arguments (a message asked for without them does not render).
+        let mut args: HashMap<String, Vec<String>> = HashMap::new();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("locales/en");
+        for f in std::fs::read_dir(dir).unwrap() {
+            let text = std::fs::read_to_string(f.unwrap().path()).unwrap();
+            let mut current = String::new();
+            for line in text.lines() {
+                if let Some((k, _)) = line.split_once(" =")
+                    && !k.starts_with([' ', '#'])
+                {
+                    current = k.to_owned();
+                }
+                for rest in line.split("{ $").skip(1) {
+                    let name: String = rest
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    args.entry(current.clone()).or_default().push(name);
+                }
+            }
+        }
+        for (file, key) in found {
+            let names = args.get(&key).cloned().unwrap_or_default();
+            let given: Vec<(&str, FluentValue<'static>)> = names
+                .iter()
+                .map(|n| (n.as_str(), FluentValue::from(1)))
+                .collect();
+            for lang in Lang::ALL {
+                let text = lang.t_args(&key, &given);
+                assert!(
+                    !text.starts_with("Unknown localization key"),
+                    "{file}: {key} ({lang:?})"
+                );
+            }
+        }
     }
 
     #[test]

@@ -9,26 +9,29 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use playrack_wire::Problem;
 
-/// The console's sections: (path, label, test id).
-pub const TENANT_NAV: &[(&str, &str, &str)] = &[
-    ("/console/games", "Games", "nav-games"),
-    ("/console/links", "Try-play links", "nav-links"),
-    ("/console/sessions", "Live sessions", "nav-sessions"),
-    ("/console/usage", "Usage", "nav-usage"),
-    ("/console/orders", "Orders & quota", "nav-orders"),
-    ("/console/archives", "Save archives", "nav-archives"),
-    ("/console/keys", "API keys", "nav-keys"),
-    ("/console/webhooks", "Webhooks", "nav-webhooks"),
+/// The console's sections: (path, test id — also the label's message key).
+pub const TENANT_NAV: &[(&str, &str)] = &[
+    ("/console/games", "nav-games"),
+    ("/console/links", "nav-links"),
+    ("/console/campaigns", "nav-campaigns"),
+    ("/console/sessions", "nav-sessions"),
+    ("/console/usage", "nav-usage"),
+    ("/console/orders", "nav-orders"),
+    ("/console/archives", "nav-archives"),
+    ("/console/keys", "nav-keys"),
+    ("/console/webhooks", "nav-webhooks"),
 ];
 
-/// The operator console's sections: (path, label, test id).
-pub const OPERATOR_NAV: &[(&str, &str, &str)] = &[
-    ("/operator", "Topology", "nav-op-topology"),
-    ("/operator/queue", "Live plays & queue", "nav-op-queue"),
-    ("/operator/tenants", "Tenants", "nav-op-tenants"),
-    ("/operator/orders", "Orders", "nav-op-orders"),
-    ("/operator/specs", "Specs", "nav-op-specs"),
-    ("/operator/audit", "Audit log", "nav-op-audit"),
+/// The operator console's sections: (path, test id — also the label's message key).
+pub const OPERATOR_NAV: &[(&str, &str)] = &[
+    ("/operator", "nav-op-topology"),
+    ("/operator/queue", "nav-op-queue"),
+    ("/operator/tenants", "nav-op-tenants"),
+    ("/operator/orders", "nav-op-orders"),
+    ("/operator/specs", "nav-op-specs"),
+    ("/operator/switches", "nav-op-switches"),
+    ("/operator/maintenance", "nav-op-maintenance"),
+    ("/operator/audit", "nav-op-audit"),
 ];
 
 /// The operator console's own stylesheet (served by `pages::operator`).
@@ -45,8 +48,6 @@ pub struct PlayerBody {
     pub sdk: &'static str,
     /// `data-rooms`: the link card's rooms as JSON (for RTT probes).
     pub rooms: String,
-    /// `data-messages`: the page script's words in the page's language, as a JSON object.
-    pub messages: String,
 }
 
 /// A page to render.
@@ -68,6 +69,9 @@ pub struct Page {
     pub status: StatusCode,
     /// The page's language (`<html lang>`, the frame's own words).
     pub lang: Lang,
+    /// `data-messages` on `<body>`: the page scripts' words in the page's language, as a JSON
+    /// object (console pages get the console scripts' words when this is empty).
+    pub messages: Option<String>,
     /// The web app manifest to link (the player page: added to a phone's home screen, it
     /// opens full screen).
     pub manifest: bool,
@@ -86,6 +90,7 @@ impl Page {
             player: None,
             status: StatusCode::OK,
             lang: Lang::En,
+            messages: None,
             manifest: false,
         }
     }
@@ -101,6 +106,7 @@ impl Page {
         p.user = Some(user.clone());
         p.current = Some(current);
         p.console_nav = true;
+        p.lang = user.lang;
         p.scripts.push("app.js");
         p
     }
@@ -136,22 +142,24 @@ fn header(page: &Page) -> Markup {
     } else {
         TENANT_NAV
     };
+    let lang = page.lang;
     html! {
         header class="top" {
             a class="brand" href="/" { "Playrack" }
             @if page.console_nav {
-                nav aria-label="Console" {
+                nav aria-label=(lang.t("console")) {
                     ul {
-                        @for (path, label, testid) in items {
+                        @for (path, testid) in items {
                             li {
                                 a href=(path) data-testid=(testid)
                                     aria-current=[(page.current == Some(*path)).then_some("page")]
-                                    { (label) }
+                                    { (lang.t(testid)) }
                             }
                         }
                     }
                 }
             }
+            (switcher(lang, None))
             @if let Some(u) = &page.user {
                 @let p = &u.session.principal;
                 div class="account" {
@@ -160,9 +168,23 @@ fn header(page: &Page) -> Markup {
                     span class="role" data-testid="account-role" { (p.role.as_str()) }
                     form method="post" action="/signout" class="inline" {
                         input type="hidden" name="csrf" value=(u.session.csrf);
-                        button type="submit" data-testid="signout" { "Sign out" }
+                        button type="submit" data-testid="signout" { (lang.t("sign-out")) }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// Links to the page in each language (`?lang=`; the choice is kept in a cookie).
+/// `show`: the player states it shows in (`data-show`).
+pub fn switcher(lang: Lang, show: Option<&str>) -> Markup {
+    html! {
+        nav class="lang" aria-label=(lang.t("language")) data-show=[show] {
+            @for l in Lang::ALL {
+                a href={ "?lang=" (l.tag()) } lang=(l.tag()) hreflang=(l.tag())
+                    aria-current=[(l == lang).then_some("true")]
+                    data-testid={ "lang-" (l.tag()) } { (l.name()) }
             }
         }
     }
@@ -173,6 +195,11 @@ pub fn render(page: Page) -> Response {
     let operator_css = page.console_nav && operator_page(&page);
     let streams = page.scripts.iter().any(|s| STREAMING_SCRIPTS.contains(s));
     let player = page.player.as_ref();
+    let messages = match &page.messages {
+        Some(m) => Some(m.clone()),
+        None if page.console_nav => Some(crate::i18n::script_messages(page.lang)),
+        None => None,
+    };
     let doc = html! {
         (maud::DOCTYPE)
         html lang=(page.lang.tag()) {
@@ -202,7 +229,7 @@ pub fn render(page: Page) -> Response {
                 data-link=[player.map(|p| Text(&p.link))]
                 data-sdk=[player.map(|p| p.sdk)]
                 data-rooms=[player.map(|p| Text(&p.rooms))]
-                data-messages=[player.map(|p| Text(&p.messages))]
+                data-messages=[messages.as_ref().map(Text)]
             {
                 a class="skip" href="#main" { (page.lang.t("skip-to-content")) }
                 (header(&page))

@@ -88,6 +88,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::tenant::routes())
         .merge(pages::operator::routes())
         .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn(i18n::remember))
         .layer(axum::middleware::from_fn(security::headers))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -48,6 +48,9 @@ struct Args {
     /// roots.
     #[arg(long, env = "PLAYRACK_PORTAL_CONTROLLER_CA")]
     controller_ca: Option<PathBuf>,
+    /// The platform's currency, as an ISO 4217 code (prices and charges are shown in it).
+    #[arg(long, env = "PLAYRACK_PORTAL_CURRENCY", default_value = "CNY", value_parser = currency_code)]
+    currency: String,
     /// Sign a session out after this many idle minutes.
     #[arg(
         long,
@@ -128,6 +131,7 @@ async fn main() -> anyhow::Result<()> {
         metrics_token: args.metrics_token,
         tls: args.tls_cert.zip(args.tls_key),
         controller_ca: args.controller_ca,
+        currency: args.currency,
     };
     let grace = Duration::from_secs(args.shutdown_grace_secs);
     let running = Portal::start(config).await?;
@@ -146,4 +150,15 @@ async fn main() -> anyhow::Result<()> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// `--currency`: three capital letters, as ISO 4217 writes currency codes.
+fn currency_code(s: &str) -> Result<String, String> {
+    if s.len() == 3 && s.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(s.to_owned())
+    } else {
+        Err(format!(
+            "`{s}` is not an ISO 4217 currency code: give three capital letters, e.g. CNY or USD"
+        ))
+    }
 }

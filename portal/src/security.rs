@@ -1,9 +1,11 @@
 //! Security headers on every response, and the problem+json answers the portal itself gives.
 //!
-//! Framing: every page, the player page included, answers `X-Frame-Options: DENY` and
-//! `frame-ancestors 'none'`. A framed player page would let any site spend a tenant's paid
-//! concurrency behind a disguised "Play" (clickjacking), and embedding is what the H5 SDK is for:
-//! a publisher who wants the game inside their own page loads the SDK there, under their origin.
+//! Framing: every page answers `X-Frame-Options: DENY` and `frame-ancestors 'none'`, except a
+//! try-play link's player page when the link names the sites that may embed it: then
+//! `frame-ancestors` lists exactly those origins (and no `X-Frame-Options`, which cannot). A
+//! player page framed anywhere else would let any site spend a tenant's paid concurrency behind
+//! a disguised "Play" (clickjacking); a publisher who wants the game inside their own page
+//! either lists that page's origin on the link or loads the H5 SDK there.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -24,6 +26,31 @@ pub const STREAMING_CSP: &str = "default-src 'self'; script-src 'self'; style-sr
 img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self' ws: wss: http: https:; \
 object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+/// Lets the sites `origins` (normalised origins, as a link's `embed_origins`) frame this
+/// response, and nobody else. Each is checked again here: only what is safe in the header
+/// gets in, and with none left the page stays unframeable.
+pub fn framed_by(resp: &mut Response, origins: &[String]) {
+    let ok: Vec<String> = origins
+        .iter()
+        .filter_map(|o| playrack_wire::api::embed_origin(o).ok())
+        .collect();
+    if ok.is_empty() {
+        return;
+    }
+    let h = resp.headers_mut();
+    let csp = h
+        .get(header::CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or(CSP);
+    let framed = csp.replace(
+        "frame-ancestors 'none'",
+        &format!("frame-ancestors {}", ok.join(" ")),
+    );
+    if let Ok(v) = HeaderValue::from_str(&framed) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+}
+
 /// Adds the security headers to every response (a page that set its own policy keeps it).
 pub async fn headers(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let mut resp = next.run(req).await;
@@ -42,7 +69,14 @@ pub async fn headers(req: axum::extract::Request, next: axum::middleware::Next) 
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // A page some sites may frame (see `framed_by`) says so in its policy alone.
+    let framed = h
+        .get(header::CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|p| !p.contains("frame-ancestors 'none'"));
+    if !framed {
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
     h.insert(
         "cross-origin-opener-policy",
         HeaderValue::from_static("same-origin"),
@@ -73,4 +107,49 @@ pub fn problem_response(status: StatusCode, p: &Problem) -> Response {
         body,
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn csp(resp: &Response) -> &str {
+        resp.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+    }
+
+    #[test]
+    fn only_the_links_sites_may_frame_its_page() {
+        let page = || {
+            let mut r = "page".into_response();
+            r.headers_mut().insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(STREAMING_CSP),
+            );
+            r
+        };
+        let mut r = page();
+        framed_by(
+            &mut r,
+            &[
+                "https://games.example".into(),
+                "https://x.example; script-src *".into(),
+                "http://localhost:5173".into(),
+            ],
+        );
+        assert!(
+            csp(&r).ends_with("frame-ancestors https://games.example http://localhost:5173"),
+            "{}",
+            csp(&r)
+        );
+        assert!(
+            csp(&r).contains("connect-src 'self' ws: wss:"),
+            "the rest stays"
+        );
+        // Nothing safe to list: the page stays unframeable.
+        let mut r = page();
+        framed_by(&mut r, &["javascript:alert(1)".into()]);
+        assert_eq!(csp(&r), STREAMING_CSP);
+    }
 }

@@ -628,6 +628,43 @@ async fn a_tenant_uploads_publishes_and_links_and_the_player_page_shows_the_card
         StatusCode::OK
     );
 
+    // A link some sites may embed: its page names exactly them as frame ancestors; another
+    // link's page stays unframeable; a path instead of a site is refused.
+    let embeddable: Link = b
+        .api(
+            Method::POST,
+            "/api/links",
+            Some(json!({"game_id": game.id, "embed_origins":
+                ["https://Games.example/", "https://games.example", "http://localhost:5173"]})),
+            Some(&csrf),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        embeddable.embed_origins,
+        ["https://games.example", "http://localhost:5173"]
+    );
+    let resp = player.get(&format!("/play/{}", embeddable.code)).await;
+    let csp = resp.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.ends_with("frame-ancestors https://games.example http://localhost:5173"),
+        "{csp}"
+    );
+    assert!(resp.headers().get("x-frame-options").is_none());
+    let resp = player.get(&format!("/play/{}", link.code)).await;
+    assert_eq!(resp.headers()["x-frame-options"], "DENY");
+    let resp = b
+        .api(
+            Method::POST,
+            "/api/links",
+            Some(json!({"game_id": game.id, "embed_origins": ["https://games.example/play"]})),
+            Some(&csrf),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
     // Revoked: a friendly 410 page with the problem's code.
     let resp = b
         .api(

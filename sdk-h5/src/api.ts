@@ -64,6 +64,11 @@ export class ApiClient {
     return this.request<LinkCard>("GET", `/v1/play/links/${encodeURIComponent(code)}`, undefined, {}, isLinkCard);
   }
 
+  /** `POST /v1/play/links/{code}/cta`: a click on the link's call to action (survives the page closing). */
+  async cta(code: string): Promise<void> {
+    await this.request<undefined>("POST", `/v1/play/links/${encodeURIComponent(code)}/cta`, undefined, {}, (v) => v === undefined, true);
+  }
+
   /** `POST /v1/play/saves`: the player's own saves of the game, newest first. */
   saves(body: SavesRequest): Promise<PlayerSaves> {
     return this.request<PlayerSaves>("POST", "/v1/play/saves", body, {}, isPlayerSaves);

@@ -14,6 +14,8 @@
 export { createPlayer, Player, resolveDeviceId } from "./player.js";
 export type { Env, PlayerEvents, PlayerOptions, PlayerState, PlayOptions, PlayTarget } from "./player.js";
 export { PlayrackError, SdkCode } from "./errors.js";
+export { endedText, errorText, LOCALES, noticeText, pickLocale } from "./messages.js";
+export type { Locale } from "./messages.js";
 export type { PlayerStats } from "./stats.js";
 export type { Rotation } from "./input.js";
 export { probeSquare } from "./probe.js";

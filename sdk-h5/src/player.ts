@@ -27,6 +27,7 @@ import {
 import { GamepadTracker, type GamepadLike } from "./gamepad.js";
 import { TouchTracker, relativeToMouse, wheelToScroll, type Rotation } from "./input.js";
 import { imeToMessages, keyToMessages, textMessages } from "./keys.js";
+import { endedText, errorText, noticeText, pickLocale, type Locale } from "./messages.js";
 import { addRemoteCandidate, negotiate, type PeerFactory } from "./peer.js";
 import { runProbes, type ProbeFrame } from "./probe.js";
 import { browserSensors, SensorFeed, type SensorSource } from "./sensors.js";
@@ -59,16 +60,22 @@ export interface PlayerEvents {
   custom: { data: string };
   /** The picture took or lost pointer lock (`lockPointer`; the player's Esc releases it). */
   pointerlock: { locked: boolean };
-  /** The agent's notices (e.g. maintenance), and the SDK's own `RECOVERING` / `RECOVERED`. */
-  notice: { code: string; message: string };
-  ended: { reason: string; cta?: CallToAction };
-  /** The play failed (state `error`). */
-  error: { code: string; message: string; fatal: true };
+  /**
+   * The agent's notices (e.g. maintenance), and the SDK's own `RECOVERING` / `RECOVERED`.
+   * `message` is the technical account (English, for logs); `text` says it to the player in
+   * the player's `locale`. A notice of something at a known time carries it as `at` (RFC
+   * 3339): maintenance says how many minutes are left, and is told again as they go down.
+   */
+  notice: { code: string; message: string; text: string; at?: string };
+  /** The play ended for `reason` (a stable code); `text` says why in the player's `locale`. */
+  ended: { reason: string; text: string; cta?: CallToAction };
+  /** The play failed (state `error`): `code` is stable, `text` is for the player. */
+  error: { code: string; message: string; text: string; fatal: true };
   /**
    * Something went wrong that does not end the play: a malformed agent message (`BAD_SIGNAL`),
    * the agent refusing an input message, …
    */
-  warning: { code: string; message: string };
+  warning: { code: string; message: string; text: string };
 }
 
 /** What a play starts from: a try-play link, or a game and a token the tenant's backend signed. */
@@ -107,6 +114,12 @@ export interface PlayerOptions {
    * browser's own buffering: smoother on a jittery network, at the cost of latency.
    */
   lowLatency?: boolean;
+  /**
+   * The language of the `text` the `error`, `notice`, `warning` and `ended` events carry:
+   * `"en"` or `"zh-CN"` (any Chinese tag picks `zh-CN`), or tags in order of preference.
+   * Default the browser's languages (`navigator.languages`), else English.
+   */
+  locale?: string | readonly string[];
   /** Replaces browser dependencies (tests, unusual embeddings). */
   env?: Partial<Env>;
 }
@@ -124,11 +137,16 @@ export interface Env {
   view: (container: HTMLElement, rotation: Rotation) => View;
   userAgent: string;
   platform: string | undefined;
+  /** The browser's languages in order of preference (`navigator.languages`). */
+  languages: readonly string[];
   /** `navigator.getGamepads`; absent: no gamepads. */
   gamepads: (() => readonly (GamepadLike | null)[]) | undefined;
   /** The phone's motion sensors and Geolocation; absent: none. */
   sensors: SensorSource | undefined;
 }
+
+/** How often a notice of maintenance ahead is told again with the minutes left, in ms. */
+const COUNTDOWN_EVERY_MS = 15_000;
 
 /** How often connected gamepads are read while playing, in ms (about once a frame). */
 const GAMEPAD_POLL_MS = 16;
@@ -151,6 +169,7 @@ function browserEnv(): Env {
     storage,
     view: createDomView,
     userAgent: g.navigator?.userAgent ?? "",
+    languages: g.navigator?.languages ?? (g.navigator?.language ? [g.navigator.language] : []),
     platform: g.navigator?.userAgentData?.platform || g.navigator?.platform || undefined,
     gamepads: typeof g.navigator?.getGamepads === "function" ? () => g.navigator!.getGamepads() : undefined,
     sensors: browserSensors(),
@@ -224,6 +243,8 @@ export class Player {
   private readonly policy: ReconnectPolicy;
   private readonly unbindInput: () => void;
   private readonly deviceId: string;
+  /** The language of the texts the events carry (see `PlayerOptions.locale`). */
+  readonly locale: Locale;
   private readonly gamepads = new GamepadTracker();
   private gamepadTimer: unknown;
   private stopSensors: (() => void)[] = [];
@@ -236,6 +257,8 @@ export class Player {
   private card: LinkCard | undefined;
   private conn: Connection | undefined;
   private statsTimer: unknown;
+  /** Re-tells a notice of something at a known time as the minutes left go down. */
+  private countdown: unknown;
   private everPlayed = false;
   private frozen = false;
   private reconnecting = false;
@@ -255,6 +278,7 @@ export class Player {
     this.api = new ApiClient(options.apiBase ?? "", env.fetch, env.clock);
     this.policy = { ...DEFAULT_RECONNECT, ...(options.reconnectGraceMs !== undefined ? { graceMs: options.reconnectGraceMs } : {}) };
     this.deviceId = resolveDeviceId(options.deviceId, env.storage, env.random);
+    this.locale = pickLocale(options.locale ?? env.languages);
     this.view = env.view(container, options.rotation ?? 0);
     this.unbindInput = this.view.bindInput({
       pointer: (ev, g) => {
@@ -350,6 +374,17 @@ export class Player {
     const body: SavesRequest =
       "link" in target ? { link: target.link, device_id: this.deviceId } : { game_id: target.game, player_token: target.playerToken };
     return (await this.api.saves(body)).items;
+  }
+
+  /**
+   * Counts the player's click on the link's call to action (the `ended` event's `cta`) among
+   * the link's conversions, which its publisher sees per day and campaign. Call it as the
+   * player follows `cta.url`; it never throws, and does nothing without a link that has one.
+   */
+  ctaClicked(): void {
+    const card = this.card;
+    if (!card?.cta) return;
+    this.api.cta(card.code).catch(() => undefined);
   }
 
   /** Ends the play: says bye to the agent, frees the instance, emits `ended` (`USER_LEFT`). */
@@ -475,7 +510,7 @@ export class Player {
       this.stopSensors.push(
         source.watchPosition(
           (p) => feed.position(p),
-          (message) => this.emitter.emit("warning", { code: "LOCATION_UNAVAILABLE", message }),
+          (message) => this.warn("LOCATION_UNAVAILABLE", message),
         ),
       );
       on.location = true;
@@ -667,7 +702,7 @@ export class Player {
     };
     conn.signaling = new Signaling(this.env.webSocket, {
       onSignal: (s) => this.onSignal(conn, s),
-      onBadMessage: (e) => this.emitter.emit("warning", { code: e.code, message: e.message }),
+      onBadMessage: (e) => this.warn(e.code, e.message),
       onClose: (code, reason) => {
         const why = `signaling closed (${code}${reason ? `: ${reason}` : ""})`;
         if (conn.established) this.onDrop(conn, why);
@@ -742,7 +777,7 @@ export class Player {
         this.emitter.emit("custom", { data: s.data });
         return;
       case "notice":
-        this.emitter.emit("notice", { code: s.code, message: s.message });
+        this.notice(s.code, s.message, s.at ?? undefined);
         // the player connected again elsewhere (another tab): do not take the stream back
         if (s.code === "REPLACED") this.finishEnded("REPLACED");
         return;
@@ -752,10 +787,10 @@ export class Player {
         return;
       case "error":
         // e.g. refused input: the play goes on
-        this.emitter.emit("warning", { code: s.code, message: s.message });
+        this.warn(s.code, s.message);
         return;
       case "welcome":
-        this.emitter.emit("warning", { code: SdkCode.BAD_SIGNAL, message: "a second welcome" });
+        this.warn(SdkCode.BAD_SIGNAL, "a second welcome");
         return;
     }
   }
@@ -769,14 +804,14 @@ export class Player {
     }
     if (this.frozen) {
       this.frozen = false;
-      this.emitter.emit("notice", { code: "RECOVERED", message: "the picture is back" });
+      this.notice("RECOVERED", "the picture is back");
     }
     if (this._state === "connecting" && this.sessionId) {
       const first = !this.everPlayed;
       this.everPlayed = true;
       if (this.reconnecting) {
         this.reconnecting = false;
-        this.emitter.emit("notice", { code: "RECOVERED", message: "reconnected" });
+        this.notice("RECOVERED", "reconnected");
       }
       this.setState("playing");
       this.emitter.emit("playing", { sessionId: this.sessionId });
@@ -818,7 +853,7 @@ export class Player {
     if (!this.frozen && this.tracker.frozen(now, freezeMs)) {
       // the browser asks for a key frame (PLI) on its own; the agent answers with one
       this.frozen = true;
-      this.emitter.emit("notice", { code: "RECOVERING", message: "the picture froze; asking for a fresh key frame" });
+      this.notice("RECOVERING", "the picture froze; asking for a fresh key frame");
     } else if (this.frozen && this.tracker.frozen(now, freezeMs * 4)) {
       this.onDrop(conn, "no picture");
     }
@@ -835,8 +870,37 @@ export class Player {
     this.frozen = false;
     this.touches.cancelAll(); // the new channel starts with no pointers down
     this.setState("connecting");
-    this.emitter.emit("notice", { code: "RECOVERING", message: `reconnecting: ${why}` });
+    this.notice("RECOVERING", `reconnecting: ${why}`);
     this.establish(sessionId, signal).catch((e: unknown) => this.onFlowError(e, signal));
+  }
+
+  private notice(code: string, message: string, at?: string): void {
+    this.stopCountdown();
+    const tell = () => {
+      const text = noticeText(code, this.locale, at);
+      this.emitter.emit("notice", at === undefined ? { code, message, text } : { code, message, text, at });
+    };
+    tell();
+    const when = at === undefined ? Number.NaN : Date.parse(at);
+    // The minutes left, told again as they go down, until the time comes or the play ends.
+    const again = () => {
+      this.countdown = undefined;
+      if (Date.now() >= when || this._state !== "playing") return;
+      tell();
+      this.countdown = this.env.clock.setTimeout(again, COUNTDOWN_EVERY_MS);
+    };
+    if (Number.isFinite(when) && when > Date.now()) {
+      this.countdown = this.env.clock.setTimeout(again, COUNTDOWN_EVERY_MS);
+    }
+  }
+
+  private stopCountdown(): void {
+    if (this.countdown !== undefined) this.env.clock.clearTimeout(this.countdown);
+    this.countdown = undefined;
+  }
+
+  private warn(code: string, message: string): void {
+    this.emitter.emit("warning", { code, message, text: noticeText(code, this.locale) });
   }
 
   private onFlowError(e: unknown, signal: AbortSignal): void {
@@ -855,7 +919,7 @@ export class Player {
     this.closeConnection();
     this.playAbort?.abort(err);
     this.setState("error");
-    this.emitter.emit("error", { code: err.code, message: err.message, fatal: true });
+    this.emitter.emit("error", { code: err.code, message: err.message, text: errorText(err.code, this.locale), fatal: true });
     this.rejectPlaying?.(err);
     this.clearPlayPromise();
   }
@@ -866,7 +930,7 @@ export class Player {
     this.follow?.stop();
     this.closeConnection();
     this.setState("ended");
-    const payload: PlayerEvents["ended"] = { reason };
+    const payload: PlayerEvents["ended"] = { reason, text: endedText(reason, this.locale) };
     if (this.card?.cta) payload.cta = this.card.cta;
     this.emitter.emit("ended", payload);
     this.rejectPlaying?.(new PlayrackError("ENDED", `the play ended (${reason})`));
@@ -890,6 +954,7 @@ export class Player {
     this.conn = undefined;
     if (this.statsTimer !== undefined) this.env.clock.clearTimeout(this.statsTimer);
     this.statsTimer = undefined;
+    this.stopCountdown();
     this.frameWaiters = [];
   }
 

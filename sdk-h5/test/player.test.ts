@@ -116,6 +116,7 @@ class FakeController {
     const json = (b: unknown, status = 200) => new Response(JSON.stringify(b), { status });
     const p = u.pathname;
     if (p === "/probe") return new Response("");
+    if (p === "/v1/play/links/CODE1/cta" && method === "POST") return new Response(null, { status: 204 });
     if (p === "/v1/play/links/CODE1")
       return json({
         code: "CODE1",
@@ -166,7 +167,7 @@ class FakeController {
   }
 }
 
-function setup(opts: { reconnectGraceMs?: number; freezeMs?: number; env?: Partial<Env> } = {}) {
+function setup(opts: { reconnectGraceMs?: number; freezeMs?: number; locale?: string; env?: Partial<Env> } = {}) {
   const controller = new FakeController();
   const sockets: FakeSocket[] = [];
   const peers: FakePeer[] = [];
@@ -197,6 +198,7 @@ function setup(opts: { reconnectGraceMs?: number; freezeMs?: number; env?: Parti
       view: () => view,
       userAgent: "test-agent",
       platform: "Linux",
+      languages: ["en-GB"],
       gamepads: undefined,
       sensors: undefined,
       ...opts.env,
@@ -358,7 +360,10 @@ test("a link play: card, RTTs, queue, claim, ready, signaling, playing, input, r
   assert.deepEqual(second.ws.messages.at(-1), { type: "bye" });
   assert.equal(t.controller.count("DELETE", "/v1/play/sessions/ses_1"), 1);
   assert.equal(t.player.state, "ended");
-  assert.deepEqual(t.of("ended"), [{ reason: "USER_LEFT", cta: { label: "Install", url: "https://store.example/game" } }]);
+  assert.deepEqual(t.of("ended"), [{ reason: "USER_LEFT", text: "You left the game.", cta: { label: "Install", url: "https://store.example/game" } }]);
+  // the player follows the call to action: the click is counted, once, surviving the page
+  t.player.ctaClicked();
+  await until(() => t.controller.count("POST", "/v1/play/links/CODE1/cta") === 1, "the conversion");
   assert.equal(second.peer.closed, true);
 });
 
@@ -377,7 +382,7 @@ test("a player-token play that the agent ends (trial over)", async () => {
   await playing;
   ws.receive({ type: "ended", reason: "TRIAL_OVER" });
   assert.equal(t.player.state, "ended");
-  assert.deepEqual(t.of("ended"), [{ reason: "TRIAL_OVER" }]);
+  assert.deepEqual(t.of("ended"), [{ reason: "TRIAL_OVER", text: "Your free trial is over." }]);
   assert.equal(peer.closed, true);
   // a play can start again afterwards, with a fresh token
   const again = t.player.play({ game: "gam_1", playerToken: "signed.token" });
@@ -394,13 +399,60 @@ test("a refused acquire is a fatal error with the controller's code; play() reje
   t.controller.acquire = { problem: { code: "LINK_EXPIRED", status: 410 } };
   await assert.rejects(t.player.play({ link: "CODE1" }), (e: unknown) => e instanceof PlayrackError && e.code === "LINK_EXPIRED");
   assert.equal(t.player.state, "error");
-  assert.deepEqual(t.of("error"), [{ code: "LINK_EXPIRED", message: "refused: LINK_EXPIRED", fatal: true }]);
+  assert.deepEqual(t.of("error"), [{ code: "LINK_EXPIRED", message: "refused: LINK_EXPIRED", text: "This link has expired.", fatal: true }]);
   // and a second play() while one runs is refused
   t.controller.acquire = { status: "ASSIGNED", session_id: "ses_1", room_id: "r", board_id: "b", spec_id: "s", downgraded: false, play_key: "pk1_s" };
   const p = t.player.play({ link: "CODE1" });
   await assert.rejects(t.player.play({ link: "CODE1" }), (e: unknown) => e instanceof PlayrackError && e.code === "INVALID_STATE");
   await t.player.leave();
   await assert.rejects(p, (e: unknown) => e instanceof PlayrackError);
+});
+
+test("the events say it in the player's language: the option, else the browser's", async () => {
+  // the browser prefers Taiwanese Chinese: the SDK speaks its one Chinese
+  const zh = setup({ env: { languages: ["zh-TW", "en"] } });
+  assert.equal(zh.player.locale, "zh-CN");
+  zh.controller.acquire = { problem: { code: "NO_CAPACITY", status: 503 } };
+  await assert.rejects(zh.player.play({ link: "CODE1" }));
+  assert.deepEqual(zh.of("error"), [{ code: "NO_CAPACITY", message: "refused: NO_CAPACITY", text: "暂时没有可用的游戏服务器。", fatal: true }]);
+
+  // the option beats the browser; an unknown reason still says something, with its code
+  const en = setup({ locale: "en", env: { languages: ["zh-CN"] } });
+  assert.equal(en.player.locale, "en");
+  en.controller.sessions = ["ready"];
+  const playing = en.player.play({ game: "gam_1", playerToken: "tok" });
+  const { ws } = await agentAccepts(en.sockets, 0, en.peers);
+  await until(() => en.view.hasFrameCallback, "frame callback");
+  en.view.frame(en.clock.now());
+  await playing;
+  ws.receive({ type: "notice", code: "IDLE_WARNING", message: "idle for 240 s" });
+  ws.receive({ type: "ended", reason: "SOMETHING_NEW" });
+  assert.deepEqual(en.of("notice"), [{ code: "IDLE_WARNING", message: "idle for 240 s", text: "Still there? The game ends soon if nothing happens." }]);
+  assert.deepEqual(en.of("ended"), [{ reason: "SOMETHING_NEW", text: "The game ended (SOMETHING_NEW)." }]);
+});
+
+test("maintenance ahead says the minutes left, and says it again as they go down", async () => {
+  const t = setup({ locale: "en" });
+  t.controller.sessions = ["ready"];
+  const playing = t.player.play({ game: "gam_1", playerToken: "tok" });
+  const { ws } = await agentAccepts(t.sockets, 0, t.peers);
+  await until(() => t.view.hasFrameCallback, "frame callback");
+  t.view.frame(t.clock.now());
+  await playing;
+  const at = new Date(Date.now() + 4.5 * 60_000).toISOString();
+  ws.receive({ type: "notice", code: "MAINTENANCE", message: "power work", at });
+  const first = t.of("notice")[0]!;
+  assert.deepEqual(first, {
+    code: "MAINTENANCE",
+    message: "power work",
+    at,
+    text: "This game server goes into maintenance in 5 min: your game ends then, and your progress is saved.",
+  });
+  // told again on the SDK's clock (15 s of it: 1.5 s here), with the time it names
+  await until(() => t.of("notice").length >= 2, "the notice told again");
+  assert.equal(t.of("notice")[1]!.at, at);
+  ws.receive({ type: "ended", reason: "MAINTENANCE" });
+  assert.equal(t.of("ended")[0]!.text, "The game server went into maintenance. Please come back later.");
 });
 
 test("cancel while queued leaves the line and goes back to idle", async () => {
@@ -432,7 +484,7 @@ test("a drop after the session ended on the controller ends the play with its re
   t.controller.endReason = "BOARD_LOST";
   ws.drop(1006);
   await untilState(t.player, "ended");
-  assert.deepEqual(t.of("ended"), [{ reason: "BOARD_LOST" }]);
+  assert.deepEqual(t.of("ended"), [{ reason: "BOARD_LOST", text: "We lost the connection to the game server." }]);
   assert.equal(t.sockets.length, 1, "no new connection to an ended session");
 });
 
@@ -534,7 +586,7 @@ test("a player replaced by another connection ends without taking the stream bac
   ws.receive({ type: "notice", code: "REPLACED", message: "the player connected again elsewhere" });
   ws.drop(1000);
   assert.equal(t.player.state, "ended");
-  assert.deepEqual(t.of("ended"), [{ reason: "REPLACED" }]);
+  assert.deepEqual(t.of("ended"), [{ reason: "REPLACED", text: "You started this game again somewhere else." }]);
   assert.equal(t.controller.count("DELETE", "/v1/play/sessions/ses_1"), 0, "the other connection keeps the session");
   await new Promise((r) => setTimeout(r, 200)); // 2 s of player time: any reconnect would have started
   assert.equal(t.sockets.length, 1);

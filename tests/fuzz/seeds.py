@@ -146,6 +146,15 @@ put("volume_address", "daemon", b"rsync://fra-1.storage.test:8730/packages/sub")
 put("volume_address", "relative", b"apk/ab/abababababababababababababababababababababababababababababababab.apk")
 put("volume_address", "option", b"rsync://-oProxyCommand=sh/m")
 
+# --- links' embed origins -----------------------------------------------------------------
+put("embed_origin", "https", b"https://Games.Example.com/")
+put("embed_origin", "port", b"https://a.example:8443")
+put("embed_origin", "loopback", b"http://[::1]:3000")
+put("embed_origin", "injection", b"https://a.example; script-src *")
+put("switch_scope", "platform", b"platform")
+put("switch_scope", "room", b"room:room_01m92rfvxhcbzyvkb4qxqfj6k")
+put("switch_scope", "traversal", b"room:../../etc")
+
 # --- signaling and input -----------------------------------------------------------------
 put("signaling", "hello", json.dumps({"type": "hello", "token": json.dumps({"session": "ses_1", "board": "brd_fuzz", "role": "player", "exp": 2000, "jti": "j1"}), "role": "player"}).encode())
 put("signaling", "hello-spectator", b'{"type":"hello","token":"pst1.eyJ9.AAAA","role":"spectator"}')

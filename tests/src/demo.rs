@@ -918,6 +918,7 @@ impl Seeder {
                     campaign: campaign.map(str::to_owned),
                     cta: None,
                     connect_deadline_seconds: None,
+                    embed_origins: vec![],
                 },
             )
             .await

@@ -11,6 +11,7 @@ use crate::store::{self, catalog::VersionIcon};
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use playrack_wire::Timestamp;
 use playrack_wire::api::*;
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -31,7 +32,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_deployment, set_deployment))
         .routes(routes!(deployment_boards))
         .routes(routes!(create_link, list_links))
-        .routes(routes!(get_link))
+        .routes(routes!(get_link, update_link))
         .routes(routes!(revoke_link))
 }
 
@@ -143,6 +144,7 @@ async fn update_spec(
 ) -> ApiResult<axum::Json<Spec>> {
     caller.require_operator_admin()?;
     let mut spec = load_spec(&state, &id).await?;
+    let before = spec.clone();
     if let Some(v) = &req.name {
         spec.name = v.clone();
     }
@@ -164,13 +166,15 @@ async fn update_spec(
     validate_spec(&spec)?;
     let mut tx = state.db.write().await?;
     store::catalog::update_spec(&mut tx, &spec, crate::now().millis()).await?;
-    audit::record(
+    audit::record_change(
         &mut tx,
         &caller,
         None,
         "spec.update",
         &id,
         serde_json::to_value(&req).unwrap_or_default(),
+        Some(&before),
+        Some(&spec),
     )
     .await?;
     tx.commit().await?;
@@ -465,35 +469,82 @@ async fn set_published(
     id: &str,
     publish: bool,
 ) -> ApiResult<Version> {
-    let (version, tenant) = load_version(state, id).await?;
-    caller.require_tenant_write(&tenant, "version")?;
-    if version.state != VersionState::Ready {
-        return Err(ApiError::conflict(
-            "VERSION_NOT_READY",
-            format!(
-                "only READY versions can be published or revoked; this one is {:?}",
-                version.state
-            ),
-        ));
-    }
-    let mut tx = state.db.write().await?;
-    store::catalog::set_published(&mut tx, id, publish.then(|| crate::now().millis())).await?;
     let action = if publish {
         "version.publish"
     } else {
         "version.revoke"
     };
-    audit::record(
+    let now = crate::now();
+    let published_at = |v: &Version| match publish {
+        true => Some(v.published_at.unwrap_or(now)),
+        false => None,
+    };
+    Ok(publication(state, caller, id, action, None, published_at)
+        .await?
+        .0)
+}
+
+/// Puts back whether (and since when) a version was published, as `before` had it.
+pub(crate) async fn restore_version(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    before: &serde_json::Value,
+    entry: &str,
+) -> ApiResult<String> {
+    let was: Version = serde_json::from_value(before.clone()).map_err(not_restorable)?;
+    let restore = |_: &Version| was.published_at;
+    Ok(
+        publication(state, caller, id, "version.restore", Some(entry), restore)
+            .await?
+            .1,
+    )
+}
+
+/// Sets a READY version's publication to what `published_at` says of it, audited as `action`
+/// with the version before and after (and the restored `entry`, if any); answers the version as
+/// saved and the audit entry's id.
+async fn publication(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    action: &str,
+    entry: Option<&str>,
+    published_at: impl FnOnce(&Version) -> Option<Timestamp>,
+) -> ApiResult<(Version, String)> {
+    let (_, tenant) = load_version(state, id).await?;
+    caller.require_tenant_write(&tenant, "version")?;
+    let mut tx = state.db.write().await?;
+    store::advisory_lock(&mut tx, state.db.backend, &format!("object:{id}")).await?;
+    let (before, _) = load_version(state, id).await?;
+    if before.state != VersionState::Ready {
+        return Err(ApiError::conflict(
+            "VERSION_NOT_READY",
+            format!(
+                "only READY versions can be published or revoked; this one is {:?}",
+                before.state
+            ),
+        ));
+    }
+    let mut after = before.clone();
+    after.published_at = published_at(&before);
+    store::catalog::set_published(&mut tx, id, after.published_at.map(|t| t.millis())).await?;
+    let entry = audit::record_change(
         &mut tx,
         caller,
         Some(&tenant),
         action,
         id,
-        serde_json::json!({"game_id": version.game_id}),
+        match entry {
+            Some(entry) => serde_json::json!({"game_id": before.game_id, "entry": entry}),
+            None => serde_json::json!({"game_id": before.game_id}),
+        },
+        Some(&before),
+        Some(&after),
     )
     .await?;
     tx.commit().await?;
-    Ok(load_version(state, id).await?.0)
+    Ok((after, entry))
 }
 
 /// Publishes a READY version: the newest published version is what plays use.
@@ -692,70 +743,104 @@ async fn create_link(
 ) -> ApiResult<(StatusCode, axum::Json<Link>)> {
     let game = load_game(&state, &req.game_id).await?;
     caller.require_tenant_write(&game.tenant_id, "game")?;
-    let trial = req
-        .trial_seconds
-        .unwrap_or(game.trial_defaults.max_play_seconds);
-    if trial == 0 || trial > 24 * 3600 {
-        return Err(ApiError::Validation("trial_seconds must be 1–86400".into()));
-    }
-    if req.expires_at.is_some_and(|e| e <= crate::now()) {
-        return Err(ApiError::Validation(
-            "expires_at must be in the future".into(),
-        ));
-    }
-    if req.max_plays == Some(0) {
-        return Err(ApiError::Validation(
-            "max_plays must be at least 1 (or absent for no limit)".into(),
-        ));
-    }
-    if req.campaign.as_ref().is_some_and(|c| c.len() > 64) {
-        return Err(ApiError::Validation(
-            "campaign must be at most 64 characters".into(),
-        ));
-    }
-    if let Some(cta) = &req.cta {
-        check_cta(cta)?;
-    }
-    if req
-        .connect_deadline_seconds
-        .is_some_and(|s| !(1..=3600).contains(&s))
-    {
-        return Err(ApiError::Validation(
-            "connect_deadline_seconds must be 1–3600".into(),
-        ));
-    }
+    let mut settings = Link {
+        id: String::new(),
+        code: String::new(),
+        game_id: game.id.clone(),
+        trial_seconds: req
+            .trial_seconds
+            .unwrap_or(game.trial_defaults.max_play_seconds),
+        expires_at: req.expires_at,
+        max_plays: req.max_plays,
+        plays_used: 0,
+        campaign: req.campaign,
+        revoked_at: None,
+        cta: req.cta,
+        connect_deadline_seconds: req.connect_deadline_seconds,
+        embed_origins: req.embed_origins,
+        created_at: crate::now(),
+    };
+    check_link(&mut settings, true)?;
     let id = db::new_id("lnk");
     let code = db::random_token(10);
     let mut tx = state.db.write().await?;
-    let cta = req.cta.as_ref().map(|c| CallToAction {
-        label: c.label.trim().to_owned(),
-        url: c.url.clone(),
-    });
-    let link = store::links::NewLink {
+    let new = store::links::NewLink {
         id: &id,
         code: &code,
         game_id: &game.id,
         tenant_id: &game.tenant_id,
-        trial_seconds: trial,
-        expires_at: req.expires_at,
-        max_plays: req.max_plays,
-        campaign: req.campaign.as_deref(),
-        cta: cta.as_ref(),
-        connect_deadline_seconds: req.connect_deadline_seconds,
-        created_at: crate::now().millis(),
+        trial_seconds: settings.trial_seconds,
+        expires_at: settings.expires_at,
+        max_plays: settings.max_plays,
+        campaign: settings.campaign.as_deref(),
+        cta: settings.cta.as_ref(),
+        connect_deadline_seconds: settings.connect_deadline_seconds,
+        embed_origins: &settings.embed_origins,
+        created_at: settings.created_at.millis(),
     };
-    let row = store::links::create(&mut tx, &link).await?;
-    audit::record(
+    let link = Link::from(store::links::create(&mut tx, &new).await?);
+    audit::record_change(
         &mut tx,
         &caller,
         Some(&game.tenant_id),
         "link.create",
         &id,
         serde_json::json!({"code": code, "game_id": game.id}),
+        None,
+        Some(&link),
     )
     .await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, axum::Json(Link::from(row))))
+    Ok((StatusCode::CREATED, axum::Json(link)))
+}
+
+/// Checks a link's settings and normalises them (the call to action's label trimmed, embed
+/// origins normalised and deduplicated); `new_expiry`: an expiry set now must be in the future
+/// (a restored one is put back as it was).
+fn check_link(l: &mut Link, new_expiry: bool) -> ApiResult<()> {
+    if l.trial_seconds == 0 || l.trial_seconds > 24 * 3600 {
+        return Err(ApiError::Validation("trial_seconds must be 1–86400".into()));
+    }
+    if new_expiry && l.expires_at.is_some_and(|e| e <= crate::now()) {
+        return Err(ApiError::Validation(
+            "expires_at must be in the future".into(),
+        ));
+    }
+    if l.max_plays == Some(0) {
+        return Err(ApiError::Validation(
+            "max_plays must be at least 1 (or absent for no limit)".into(),
+        ));
+    }
+    if l.campaign.as_ref().is_some_and(|c| c.len() > 64) {
+        return Err(ApiError::Validation(
+            "campaign must be at most 64 characters".into(),
+        ));
+    }
+    if let Some(cta) = &mut l.cta {
+        check_cta(cta)?;
+        cta.label = cta.label.trim().to_owned();
+    }
+    if l.connect_deadline_seconds
+        .is_some_and(|s| !(1..=3600).contains(&s))
+    {
+        return Err(ApiError::Validation(
+            "connect_deadline_seconds must be 1–3600".into(),
+        ));
+    }
+    if l.embed_origins.len() > MAX_EMBED_ORIGINS {
+        return Err(ApiError::Validation(format!(
+            "embed_origins: at most {MAX_EMBED_ORIGINS} sites"
+        )));
+    }
+    let mut origins: Vec<String> = Vec::new();
+    for o in &l.embed_origins {
+        let o = embed_origin(o).map_err(|e| ApiError::Validation(format!("embed_origins: {e}")))?;
+        if !origins.contains(&o) {
+            origins.push(o);
+        }
+    }
+    l.embed_origins = origins;
+    Ok(())
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -810,6 +895,52 @@ async fn get_link(
     Ok(axum::Json(link))
 }
 
+/// Changes a link's settings: absent fields stay as they are, `null` clears one.
+#[utoipa::path(patch, path = "/v1/links/{id}", tag = "catalog", request_body = UpdateLink, responses((status = 200, body = Link)))]
+async fn update_link(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(req): Json<UpdateLink>,
+) -> ApiResult<axum::Json<Link>> {
+    let (_, tenant) = load_link(&state, &id).await?;
+    caller.require_tenant_write(&tenant, "link")?;
+    let link = change_link(
+        &state,
+        &caller,
+        &id,
+        "link.update",
+        serde_json::to_value(&req).unwrap_or_default(),
+        |l| {
+            let new_expiry = req.expires_at.is_some();
+            if let Some(v) = req.trial_seconds {
+                l.trial_seconds = v;
+            }
+            if let Some(v) = req.expires_at {
+                l.expires_at = v;
+            }
+            if let Some(v) = req.max_plays {
+                l.max_plays = v;
+            }
+            if let Some(v) = req.campaign {
+                l.campaign = v.filter(|c| !c.trim().is_empty());
+            }
+            if let Some(v) = req.cta {
+                l.cta = v;
+            }
+            if let Some(v) = req.connect_deadline_seconds {
+                l.connect_deadline_seconds = v;
+            }
+            if let Some(v) = req.embed_origins {
+                l.embed_origins = v;
+            }
+            check_link(l, new_expiry)
+        },
+    )
+    .await?;
+    Ok(axum::Json(link.0))
+}
+
 /// Revokes a link: it stops starting plays at once.
 #[utoipa::path(post, path = "/v1/links/{id}/revoke", tag = "catalog", responses((status = 200, body = Link)))]
 async fn revoke_link(
@@ -819,17 +950,92 @@ async fn revoke_link(
 ) -> ApiResult<axum::Json<Link>> {
     let (_, tenant) = load_link(&state, &id).await?;
     caller.require_tenant_write(&tenant, "link")?;
-    let mut tx = state.db.write().await?;
-    store::links::revoke(&mut tx, &id, crate::now().millis()).await?;
-    audit::record(
-        &mut tx,
+    let now = crate::now();
+    let link = change_link(
+        &state,
         &caller,
-        Some(&tenant),
-        "link.revoke",
         &id,
+        "link.revoke",
         serde_json::json!({}),
+        |l| {
+            // A revoked link keeps its first revocation time.
+            l.revoked_at.get_or_insert(now);
+            Ok(())
+        },
+    )
+    .await?;
+    Ok(axum::Json(link.0))
+}
+
+/// Puts back a link's settings (and whether it is revoked) as `before` had them.
+pub(crate) async fn restore_link(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    before: &serde_json::Value,
+    entry: &str,
+) -> ApiResult<String> {
+    let (_, tenant) = load_link(state, id).await?;
+    caller.require_tenant_write(&tenant, "link")?;
+    let was: Link = serde_json::from_value(before.clone()).map_err(not_restorable)?;
+    change_link(
+        state,
+        caller,
+        id,
+        "link.restore",
+        serde_json::json!({ "entry": entry }),
+        |l| {
+            l.trial_seconds = was.trial_seconds;
+            l.expires_at = was.expires_at;
+            l.max_plays = was.max_plays;
+            l.campaign = was.campaign;
+            l.cta = was.cta;
+            l.connect_deadline_seconds = was.connect_deadline_seconds;
+            l.embed_origins = was.embed_origins;
+            l.revoked_at = was.revoked_at;
+            check_link(l, false)
+        },
+    )
+    .await
+    .map(|(_, entry)| entry)
+}
+
+/// An entry whose recorded state no longer reads as the object (the log outlived a format).
+pub(crate) fn not_restorable(e: serde_json::Error) -> ApiError {
+    ApiError::conflict(
+        "NOT_RESTORABLE",
+        format!("this entry's earlier state cannot be read back: {e}"),
+    )
+}
+
+/// Applies `edit` to link `id` and saves it, audited as `action` with the link before and
+/// after, in one transaction that holds the link's lock from the read to the write; answers
+/// the link as saved and the audit entry's id.
+async fn change_link(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    action: &str,
+    summary: serde_json::Value,
+    edit: impl FnOnce(&mut Link) -> ApiResult<()>,
+) -> ApiResult<(Link, String)> {
+    let mut tx = state.db.write().await?;
+    store::advisory_lock(&mut tx, state.db.backend, &format!("object:{id}")).await?;
+    let (before, tenant) = load_link(state, id).await?;
+    let mut after = before.clone();
+    edit(&mut after)?;
+    store::links::update(&mut tx, &after).await?;
+    let entry = audit::record_change(
+        &mut tx,
+        caller,
+        Some(&tenant),
+        action,
+        id,
+        summary,
+        Some(&before),
+        Some(&after),
     )
     .await?;
     tx.commit().await?;
-    Ok(axum::Json(load_link(&state, &id).await?.0))
+    Ok((after, entry))
 }

@@ -40,13 +40,14 @@ impl Access {
 
 /// Which credential `path` (a template, as in the document) takes.
 pub fn access(path: &str) -> Access {
-    const PUBLIC: [&str; 7] = [
+    const PUBLIC: [&str; 8] = [
         "/v1/auth/login",
         "/v1/play/acquire",
         "/v1/play/saves",
         "/v1/play/watch/{code}",
         "/v1/play/links/{code}",
         "/v1/play/links/{code}/icon",
+        "/v1/play/links/{code}/cta",
         "/v1/agents/enrol",
     ];
     if PUBLIC.contains(&path) || path == "/v1/uploads" {

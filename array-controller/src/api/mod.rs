@@ -15,11 +15,14 @@ pub mod archives;
 pub mod audit;
 pub mod catalog;
 pub mod doc;
+pub mod figures;
+pub mod maintenance;
 pub mod metering;
 pub mod operations;
 pub mod ops;
 pub mod play;
 pub mod recordings;
+pub mod switches;
 pub mod tenants;
 pub mod topology;
 pub mod uploads;
@@ -47,6 +50,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "archives", description = "Players' save archives"),
         (name = "metering", description = "Usage and billing"),
         (name = "webhooks", description = "Tenants' event webhooks"),
+        (name = "operations", description = "Degrade switches and maintenance windows"),
     )
 )]
 struct ApiDoc;
@@ -66,8 +70,24 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .merge(archives::routes())
         .merge(recordings::routes())
         .merge(metering::routes())
+        .merge(figures::routes())
         .merge(watch::routes())
+        .merge(switches::routes())
+        .merge(maintenance::routes())
         .merge(webhooks::routes())
+}
+
+/// An operator's note on a switch or a maintenance window: trimmed, empty as none, at most
+/// 200 characters.
+pub(crate) fn operator_note(note: Option<String>) -> crate::error::ApiResult<Option<String>> {
+    const MAX: usize = 200;
+    let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+    if note.as_ref().is_some_and(|n| n.chars().count() > MAX) {
+        return Err(crate::error::ApiError::Validation(format!(
+            "note: at most {MAX} characters"
+        )));
+    }
+    Ok(note)
 }
 
 /// The OpenAPI document, complete (see [`doc`]).

@@ -27,6 +27,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(link_card))
         .routes(routes!(link_icon))
+        .routes(routes!(link_cta))
         .routes(routes!(acquire_play))
         .routes(routes!(player_saves))
         .routes(routes!(poll_ticket, cancel_ticket))
@@ -95,6 +96,7 @@ async fn link_card(
     Path(code): Path<String>,
 ) -> ApiResult<axum::Json<LinkCard>> {
     let link = acquire::open_link(&state, &code).await?;
+    state.figures.count(&link.id, crate::figures::Public::Open);
     let game = crate::api::catalog::load_game(&state, &link.game_id).await?;
     let rooms = match game.default_version_id.as_deref() {
         Some(version) => store::plays::ready_rooms(&state.db.pool, version).await?,
@@ -120,7 +122,29 @@ async fn link_card(
             .zip(link.cta_url)
             .map(|(label, url)| CallToAction { label, url }),
         rooms,
+        embed_origins: store::links::origins(link.embed_origins.as_deref()),
     }))
+}
+
+/// The player clicked the link's call to action (public; the player page tells it as the
+/// browser follows the link): counted among the link's conversions. 204; 404 for a link
+/// without a call to action.
+#[utoipa::path(post, path = "/v1/play/links/{code}/cta", tag = "play",
+    responses((status = 204), (status = 404, body = playrack_wire::Problem)))]
+async fn link_cta(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> ApiResult<axum::http::StatusCode> {
+    let link = store::plays::link_by_code(&state.db.pool, &code)
+        .await?
+        .ok_or(ApiError::NotFound("link"))?;
+    if link.cta_url.is_none() {
+        return Err(ApiError::NotFound("call to action"));
+    }
+    state
+        .figures
+        .count(&link.id, crate::figures::Public::Conversion);
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
 /// The icon of a try-play link's game (public while the link can be played).

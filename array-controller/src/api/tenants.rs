@@ -126,6 +126,7 @@ async fn update_tenant(
 ) -> ApiResult<axum::Json<Tenant>> {
     caller.require_operator_admin()?;
     let mut tenant = load_tenant(&state, &id).await?;
+    let before = tenant.clone();
     if let Some(name) = &req.name {
         tenant.name = validate_name(name)?;
     }
@@ -157,13 +158,15 @@ async fn update_tenant(
         own_quota,
     )
     .await?;
-    audit::record(
+    audit::record_change(
         &mut tx,
         &caller,
         Some(&id),
         "tenant.update",
         &id,
         serde_json::to_value(&req).unwrap_or_default(),
+        Some(&before),
+        Some(&tenant),
     )
     .await?;
     tx.commit().await?;

@@ -226,6 +226,7 @@ async fn update_room(
 ) -> ApiResult<axum::Json<Room>> {
     caller.require_operator_admin()?;
     let mut room = load_room(&state, &id).await?;
+    let before = room.clone();
     if let Some(v) = &req.name {
         name_ok("name", v)?;
         room.name = v.trim().to_owned();
@@ -255,13 +256,15 @@ async fn update_room(
     let moved =
         crate::store::volumes::volume_set(&mut tx, &room.id, &room.shared_volume, now).await?;
     store::update_room(&mut tx, &room).await?;
-    audit::record(
+    audit::record_change(
         &mut tx,
         &caller,
         None,
         "room.update",
         &id,
         serde_json::to_value(&req).unwrap_or_default(),
+        Some(&before),
+        Some(&room),
     )
     .await?;
     tx.commit().await?;
@@ -439,6 +442,7 @@ async fn update_board(
 ) -> ApiResult<axum::Json<Board>> {
     caller.require_operator_admin()?;
     let mut board = load_board(&state, &id).await?;
+    let before = board.clone();
     if let Some(v) = &req.model {
         name_ok("model", v)?;
         board.model = v.trim().to_owned();
@@ -452,13 +456,15 @@ async fn update_board(
     }
     let mut tx = state.db.write().await?;
     store::update_board(&mut tx, &id, &board.model, &board.capacity, board.status).await?;
-    audit::record(
+    audit::record_change(
         &mut tx,
         &caller,
         None,
         "board.update",
         &id,
         serde_json::to_value(&req).unwrap_or_default(),
+        Some(&before),
+        Some(&board),
     )
     .await?;
     tx.commit().await?;
@@ -645,13 +651,15 @@ async fn create_order(
         created_at: crate::now(),
     };
     store::insert_order(&mut tx, &order).await?;
-    audit::record(
+    audit::record_change(
         &mut tx,
         &caller,
         Some(&order.tenant_id),
         "order.create",
         &order.id,
-        serde_json::to_value(&order).unwrap_or_default(),
+        serde_json::json!({"spec_id": order.spec_id, "concurrency": order.concurrency}),
+        None,
+        Some(&order),
     )
     .await?;
     tx.commit().await?;
@@ -714,36 +722,83 @@ async fn update_order(
     Path(id): Path<String>,
     Json(req): Json<UpdateOrder>,
 ) -> ApiResult<axum::Json<Order>> {
+    let summary = serde_json::to_value(&req).unwrap_or_default();
+    let order = change_order(&state, &caller, &id, "order.update", summary, |o| {
+        if let Some(v) = req.concurrency {
+            o.concurrency = v;
+        }
+        if let Some(v) = req.valid_until {
+            o.valid_until = v;
+        }
+        if let Some(v) = req.priority {
+            o.priority = v;
+        }
+        if let Some(v) = req.status {
+            o.status = v;
+        }
+    })
+    .await?;
+    Ok(axum::Json(order.0))
+}
+
+/// Puts back an order's concurrency, end, priority and status as `before` had them.
+pub(crate) async fn restore_order(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    before: &serde_json::Value,
+    entry: &str,
+) -> ApiResult<String> {
+    let was: Order =
+        serde_json::from_value(before.clone()).map_err(super::catalog::not_restorable)?;
+    let restore = |o: &mut Order| {
+        o.concurrency = was.concurrency;
+        o.valid_until = was.valid_until;
+        o.priority = was.priority;
+        o.status = was.status;
+    };
+    let summary = serde_json::json!({ "entry": entry });
+    Ok(
+        change_order(state, caller, id, "order.restore", summary, restore)
+            .await?
+            .1,
+    )
+}
+
+/// Applies `edit` to order `id` and saves it (operator admins only), audited as `action` with
+/// the order before and after and `summary`, holding the order's lock
+/// from the read to the write; answers the order as saved and the audit entry's id.
+async fn change_order(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    action: &str,
+    summary: serde_json::Value,
+    edit: impl FnOnce(&mut Order),
+) -> ApiResult<(Order, String)> {
     caller.require_operator_admin()?;
-    let mut order = load_order(&state, &id).await?;
-    if let Some(v) = req.concurrency {
-        order.concurrency = v;
-    }
-    if let Some(v) = req.valid_until {
-        order.valid_until = v;
-    }
-    if let Some(v) = req.priority {
-        order.priority = v;
-    }
-    if let Some(v) = req.status {
-        order.status = v;
-    }
-    if order.concurrency == 0 || order.valid_until <= order.valid_from {
+    let mut tx = state.db.write().await?;
+    crate::store::advisory_lock(&mut tx, state.db.backend, &format!("object:{id}")).await?;
+    let before = load_order(state, id).await?;
+    let mut after = before.clone();
+    edit(&mut after);
+    if after.concurrency == 0 || after.valid_until <= after.valid_from {
         return Err(ApiError::Validation(
             "concurrency must be ≥ 1 and valid_until after valid_from".into(),
         ));
     }
-    let mut tx = state.db.write().await?;
-    store::update_order(&mut tx, &order).await?;
-    audit::record(
+    store::update_order(&mut tx, &after).await?;
+    let entry = audit::record_change(
         &mut tx,
-        &caller,
-        Some(&order.tenant_id),
-        "order.update",
-        &id,
-        serde_json::to_value(&req).unwrap_or_default(),
+        caller,
+        Some(&after.tenant_id),
+        action,
+        id,
+        summary,
+        Some(&before),
+        Some(&after),
     )
     .await?;
     tx.commit().await?;
-    Ok(axum::Json(order))
+    Ok((after, entry))
 }

@@ -11,7 +11,8 @@
 //! The code is shown once and kept as its SHA-256. A view carries one spectator token per play
 //! shown, each naming the link and its viewer limit, which the play's board enforces (it
 //! counts the link's spectators it holds). Refusals: `WATCH_NOT_FOUND` (404),
-//! `WATCH_REVOKED`, `WATCH_EXPIRED`, `WATCH_ENDED` (410: the play is over).
+//! `WATCH_REVOKED`, `WATCH_EXPIRED`, `WATCH_ENDED` (410: the play is over), `SPECTATORS_OFF`
+//! (503 with `Retry-After`: an operator has switched spectating off for now).
 
 use crate::api::catalog::load_game;
 use crate::audit;
@@ -258,6 +259,17 @@ async fn watch(
     }
     if row.expires_at <= now {
         return Err(gone("WATCH_EXPIRED", "this watch link has expired"));
+    }
+    if state
+        .switches
+        .now()
+        .stops(playrack_wire::api::SwitchName::Spectators, &row.tenant_id)
+    {
+        return Err(ApiError::coded(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "SPECTATORS_OFF",
+            "watching plays is switched off for a while; try again later",
+        ));
     }
     let plays = match (row.kind(), &row.session_id) {
         (WatchKind::Session, Some(session)) => {

@@ -12,7 +12,7 @@ use crate::db::{self, WriteTx};
 use crate::scheduler::placement::{self, BoardView, Decision, PlayRequest, QueueReason};
 use crate::state::AppState;
 use crate::store;
-use playrack_wire::api::{AcquireRequest, AcquireResponse, TrialDefaults};
+use playrack_wire::api::{AcquireRequest, AcquireResponse, SwitchName, TrialDefaults};
 
 /// A play request resolved to its tenant, game, version and player.
 #[derive(Debug, Clone)]
@@ -236,29 +236,18 @@ pub async fn acquire(
     let play = resolve(state, req).await?;
     let started = std::time::Instant::now();
     for _ in 0..RACE_RETRIES {
-        let mut tx = begin_for_player(state, &play).await?;
-        // Read once the transaction is ours: a ticket's place in line (its arrival instant) is
-        // then never earlier than the moment it could be seen by a promotion, however long
-        // the request waited for SQLite's writer.
-        let now = crate::now();
-        if let Some(k) = &idempotency_key {
-            let stored = store::idempotency::get(&mut tx, &play.user_key, k).await?;
-            if let Some(s) = stored {
-                return keyed(state, serde_json::from_str(&s)?).await;
+        let (answer, fresh) = match attempt(state, idempotency_key.as_deref(), &play).await {
+            Ok(Some(done)) => done,
+            Ok(None) => continue, // raced: read again
+            // The database broke a deadlock (or a serialization conflict) by rolling this
+            // transaction back: nothing of it was kept, so it is run again here rather than
+            // handed to the player as BUSY.
+            Err(PlayError::Db(e)) if crate::error::is_collision(&e) => {
+                metrics::counter!("playrack_acquire_collisions_total").increment(1);
+                continue;
             }
-        }
-        let (answer, fresh) = match existing(&mut tx, &play).await? {
-            Some(a) => (a, false),
-            None => match place_or_queue(state, &mut tx, &play, now.millis()).await? {
-                Some(a) => (a, true),
-                None => continue, // raced: read again
-            },
+            Err(e) => return Err(e),
         };
-        if let Some(k) = &idempotency_key {
-            let answer_json = serde_json::to_string(&answer).expect("json");
-            store::idempotency::put(&mut tx, &play.user_key, k, &answer_json, now.millis()).await?;
-        }
-        tx.commit().await?;
         if let (true, AcquireResponse::Assigned { session_id, .. }) = (fresh, &answer) {
             super::lifecycle::dispatch_prepare(state, std::slice::from_ref(session_id)).await?;
         }
@@ -272,6 +261,43 @@ pub async fn acquire(
         return keyed(state, answer).await;
     }
     Err(PlayError::Busy)
+}
+
+/// One try of an acquire in one transaction: the player's answer and whether it is new (not
+/// the live play or a stored idempotent answer), or `None` when a concurrent reservation took
+/// the place between the read and the write.
+async fn attempt(
+    state: &AppState,
+    idempotency_key: Option<&str>,
+    play: &Play,
+) -> PlayResult<Option<(AcquireResponse, bool)>> {
+    let mut tx = begin_for_player(state, play).await?;
+    // Read once the transaction is ours: a ticket's place in line (its arrival instant) is
+    // then never earlier than the moment it could be seen by a promotion, however long the
+    // request waited for SQLite's writer.
+    let now = crate::now();
+    if let Some(k) = idempotency_key
+        && let Some(s) = store::idempotency::get(&mut tx, &play.user_key, k).await?
+    {
+        return Ok(Some((serde_json::from_str(&s)?, false)));
+    }
+    let (answer, fresh) = match existing(&mut tx, play).await? {
+        Some(a) => (a, false),
+        None => match place_or_queue(state, &mut tx, play, now.millis()).await? {
+            Some(a) => (a, true),
+            None => return Ok(None),
+        },
+    };
+    if let (true, Some(link)) = (fresh, &play.link_id) {
+        let queued = matches!(answer, AcquireResponse::Queued { .. });
+        crate::figures::on_acquire(&mut tx, link, queued, now.millis()).await?;
+    }
+    if let Some(k) = idempotency_key {
+        let answer_json = serde_json::to_string(&answer).expect("json");
+        store::idempotency::put(&mut tx, &play.user_key, k, &answer_json, now.millis()).await?;
+    }
+    tx.commit().await?;
+    Ok(Some((answer, fresh)))
 }
 
 /// The answer with its play key. Answers are stored (for idempotency) without it: the key is
@@ -409,8 +435,20 @@ pub async fn place(
     now: i64,
     locked: Locked,
 ) -> PlayResult<Placed> {
+    // Degrade switches: new plays paused for everyone or this tenant, or in some rooms.
+    let switches = state.switches.now();
+    if switches.stops(SwitchName::NewPlays, &play.tenant_id) {
+        return Ok(Placed::Queue(QueueReason::NewPlaysPaused));
+    }
     let orders = store::capacity::orders(tx, &play.tenant_id, now).await?;
-    let rooms = store::capacity::rooms(tx, &play.version_id).await?;
+    let mut rooms = store::capacity::rooms(tx, &play.version_id).await?;
+    if !switches.is_empty() {
+        let deployed = rooms.len();
+        rooms.retain(|r| !switches.stops_room(&r.id, &r.region_id));
+        if deployed > 0 && rooms.is_empty() {
+            return Ok(Placed::Queue(QueueReason::NewPlaysPaused));
+        }
+    }
     let request = play.placement_request();
     let (tries, reason) = placement::tries(&request, &orders, &rooms);
     for t in tries.iter().take(MAX_TRIES) {

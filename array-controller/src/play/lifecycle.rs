@@ -103,6 +103,14 @@ fn keeps_archive(policy: &str) -> bool {
     store::catalog::parse_archive_policy(policy) == playrack_wire::api::ArchivePolicy::SinglePlayer
 }
 
+/// Whether a degrade switch has taken saves out (restore and save) for `tenant`'s plays.
+fn archives_off(state: &AppState, tenant: &str) -> bool {
+    state
+        .switches
+        .now()
+        .stops(playrack_wire::api::SwitchName::Archives, tenant)
+}
+
 /// Sends the prepare command for freshly reserved sessions (after their transaction committed).
 pub async fn dispatch_prepare(state: &AppState, session_ids: &[String]) -> PlayResult<()> {
     for id in session_ids {
@@ -114,7 +122,8 @@ pub async fn dispatch_prepare(state: &AppState, session_ids: &[String]) -> PlayR
             .await?
             .ok_or(PlayError::NotFound("spec"))?;
         let apk: playrack_wire::api::ApkSummary = serde_json::from_str(&row.apk)?;
-        let archive = if keeps_archive(&row.archive_policy) {
+        let archive = if keeps_archive(&row.archive_policy) && !archives_off(state, &row.tenant_id)
+        {
             crate::archives::to_restore(
                 &state.db.pool,
                 &row.tenant_id,
@@ -514,10 +523,12 @@ pub async fn end_audited(
 /// game keeps one. The board answers `ended` once the instance is released, which gives the
 /// slot back.
 pub async fn tell_board(state: &AppState, session_id: &str, reason: EndReason) -> PlayResult<()> {
-    let (board, policy) = store::sessions::board_and_policy(&state.db.pool, session_id)
+    let (board, policy, tenant) = store::sessions::board_and_policy(&state.db.pool, session_id)
         .await?
         .ok_or(PlayError::NotFound("session"))?;
-    end_on_board(state, &board, session_id, reason, keeps_archive(&policy)).await
+    // A degrade switch may have taken saving out for now: the play ends without one.
+    let save = keeps_archive(&policy) && !archives_off(state, &tenant);
+    end_on_board(state, &board, session_id, reason, save).await
 }
 
 /// How many due sessions one tick handles (the rest are due on the next).

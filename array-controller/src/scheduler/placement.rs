@@ -105,6 +105,8 @@ pub enum QueueReason {
     TenantQuotaFull,
     /// Quota is left, but no room where the game is deployed has a free slot.
     RoomFull,
+    /// An operator has paused new plays (a degrade switch) wherever this one could run.
+    NewPlaysPaused,
 }
 
 impl QueueReason {
@@ -112,6 +114,7 @@ impl QueueReason {
         match self {
             QueueReason::TenantQuotaFull => "TENANT_QUOTA_FULL",
             QueueReason::RoomFull => "ROOM_FULL",
+            QueueReason::NewPlaysPaused => "NEW_PLAYS_PAUSED",
         }
     }
 }

@@ -1,5 +1,6 @@
-//! The audit log (`audit_log`): entries written in the transaction of the change they record,
-//! and the filtered, paginated reading of them.
+//! The audit log (`audit_log`): entries written in the transaction of the change they record
+//! (with the object's state before and after), the filtered, paginated reading of them, and one
+//! object's history, newest first, read through its own index.
 
 use crate::db::WriteTx;
 use sqlx::AnyPool;
@@ -16,6 +17,21 @@ pub struct AuditRow {
     /// JSON.
     pub summary: String,
     pub request_id: Option<String>,
+    /// JSON: the object before the change.
+    pub before_state: Option<String>,
+    /// JSON: the object after the change.
+    pub after_state: Option<String>,
+}
+
+/// `SELECT <every column> FROM audit_log <rest>`.
+macro_rules! select {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, at, actor, tenant_id, action, object_id, summary, request_id, \
+             before_state, after_state FROM audit_log ",
+            $rest
+        )
+    };
 }
 
 /// What a new entry says.
@@ -30,13 +46,17 @@ pub struct NewEntry<'a> {
     /// JSON.
     pub summary: &'a str,
     pub request_id: Option<&'a str>,
+    /// JSON.
+    pub before: Option<&'a str>,
+    /// JSON.
+    pub after: Option<&'a str>,
 }
 
 /// Writes an entry in the transaction of the change it records.
 pub async fn insert(tx: &mut WriteTx, e: &NewEntry<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO audit_log (id, at, actor, tenant_id, action, object_id, summary, request_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO audit_log (id, at, actor, tenant_id, action, object_id, summary, request_id, \
+         before_state, after_state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(e.id)
     .bind(e.at)
@@ -46,6 +66,8 @@ pub async fn insert(tx: &mut WriteTx, e: &NewEntry<'_>) -> Result<(), sqlx::Erro
     .bind(e.object_id)
     .bind(e.summary)
     .bind(e.request_id)
+    .bind(e.before)
+    .bind(e.after)
     .execute(&mut ***tx)
     .await?;
     Ok(())
@@ -66,11 +88,10 @@ pub async fn page(
     cursor: &str,
     limit: i64,
 ) -> Result<Vec<AuditRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, at, actor, tenant_id, action, object_id, summary, request_id FROM audit_log \
-         WHERE ($1 = '' OR tenant_id = $1) AND ($2 = '' OR object_id = $2) \
-         AND ($3 = '' OR action = $3) AND id > $4 ORDER BY id LIMIT $5",
-    )
+    sqlx::query_as(select!(
+        "WHERE ($1 = '' OR tenant_id = $1) AND ($2 = '' OR object_id = $2) \
+         AND ($3 = '' OR action = $3) AND id > $4 ORDER BY id LIMIT $5"
+    ))
     .bind(filter.tenant_id)
     .bind(filter.object_id)
     .bind(filter.action)
@@ -78,4 +99,37 @@ pub async fn page(
     .bind(limit)
     .fetch_all(pool)
     .await
+}
+
+/// One object's entries, newest first: `$1` the object, `$2` the tenant (empty: any), `$3`
+/// the cursor (empty: the newest), `$4` the limit. Read through `audit_log_object`.
+pub const HISTORY: &str = select!(
+    "WHERE object_id = $1 AND ($2 = '' OR tenant_id = $2) \
+     AND ($3 = '' OR id < $3) ORDER BY id DESC LIMIT $4"
+);
+
+/// Up to `limit` entries about `object_id` with ids before `cursor` (any when empty), newest
+/// first; with a non-empty `tenant_id`, only that tenant's.
+pub async fn history(
+    pool: &AnyPool,
+    object_id: &str,
+    tenant_id: &str,
+    cursor: &str,
+    limit: i64,
+) -> Result<Vec<AuditRow>, sqlx::Error> {
+    sqlx::query_as(HISTORY)
+        .bind(object_id)
+        .bind(tenant_id)
+        .bind(cursor)
+        .bind(limit)
+        .fetch_all(pool)
+        .await
+}
+
+/// One entry.
+pub async fn get(pool: &AnyPool, id: &str) -> Result<Option<AuditRow>, sqlx::Error> {
+    sqlx::query_as(select!("WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(pool)
+        .await
 }

@@ -1,5 +1,5 @@
 //! Try-play links: the `links` table as the tenant side manages it (create, read, list,
-//! revoke). A link's call to action is stored as two nullable columns, read together by
+//! change its settings, revocation included). A link's call to action is stored as two nullable columns, read together by
 //! [`cta`].
 
 use super::catalog::clamp_u32;
@@ -25,6 +25,18 @@ pub struct LinkRow {
     pub cta_url: Option<String>,
     pub connect_deadline_seconds: Option<i64>,
     pub created_at: i64,
+    /// Origins separated by spaces (see [`origins`]).
+    pub embed_origins: Option<String>,
+}
+
+/// A link's embed origins from their column (space-separated; NULL: none).
+pub fn origins(column: Option<&str>) -> Vec<String> {
+    column
+        .unwrap_or_default()
+        .split(' ')
+        .filter(|o| !o.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// A link's call to action: both columns set, or none.
@@ -48,6 +60,7 @@ impl From<LinkRow> for Link {
             revoked_at: r.revoked_at.map(Timestamp),
             cta: cta(r.cta_label, r.cta_url),
             connect_deadline_seconds: r.connect_deadline_seconds.map(clamp_u32),
+            embed_origins: origins(r.embed_origins.as_deref()),
             created_at: Timestamp(r.created_at),
         }
     }
@@ -66,6 +79,8 @@ pub struct NewLink<'a> {
     pub campaign: Option<&'a str>,
     pub cta: Option<&'a CallToAction>,
     pub connect_deadline_seconds: Option<u32>,
+    /// Normalised origins (checked by the caller).
+    pub embed_origins: &'a [String],
     pub created_at: i64,
 }
 
@@ -73,7 +88,7 @@ pub struct NewLink<'a> {
 pub async fn create(tx: &mut WriteTx, l: &NewLink<'_>) -> Result<LinkRow, sqlx::Error> {
     sqlx::query(
         "INSERT INTO links (id, code, game_id, tenant_id, trial_seconds, expires_at, max_plays, plays_used, campaign, created_at, cta_label, cta_url, \
-         connect_deadline_seconds) VALUES ($1,$2,$3,$4,$5,$6,$7,0,$8,$9,$10,$11,$12)",
+         connect_deadline_seconds, embed_origins) VALUES ($1,$2,$3,$4,$5,$6,$7,0,$8,$9,$10,$11,$12,$13)",
     )
     .bind(l.id)
     .bind(l.code)
@@ -87,6 +102,7 @@ pub async fn create(tx: &mut WriteTx, l: &NewLink<'_>) -> Result<LinkRow, sqlx::
     .bind(l.cta.map(|c| c.label.clone()))
     .bind(l.cta.map(|c| c.url.clone()))
     .bind(l.connect_deadline_seconds.map(i64::from))
+    .bind((!l.embed_origins.is_empty()).then(|| l.embed_origins.join(" ")))
     .execute(&mut ***tx)
     .await?;
     sqlx::query_as("SELECT * FROM links WHERE id = $1")
@@ -124,12 +140,25 @@ pub async fn page(
     Ok(rows.into_iter().map(Link::from).collect())
 }
 
-/// Revokes a link at `now` (a revoked link keeps its first revocation time).
-pub async fn revoke(tx: &mut WriteTx, id: &str, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE links SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-        .bind(now)
-        .bind(id)
-        .execute(&mut ***tx)
-        .await?;
+/// Writes a link's settings as `l` has them (trial, expiry, play limit, campaign, call to
+/// action, connect deadline, embed origins, revocation); its code, game and plays stay.
+pub async fn update(tx: &mut WriteTx, l: &Link) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE links SET trial_seconds = $1, expires_at = $2, max_plays = $3, campaign = $4, \
+         cta_label = $5, cta_url = $6, connect_deadline_seconds = $7, embed_origins = $8, \
+         revoked_at = $9 WHERE id = $10",
+    )
+    .bind(i64::from(l.trial_seconds))
+    .bind(l.expires_at.map(|t| t.millis()))
+    .bind(l.max_plays.map(i64::from))
+    .bind(l.campaign.as_deref())
+    .bind(l.cta.as_ref().map(|c| c.label.clone()))
+    .bind(l.cta.as_ref().map(|c| c.url.clone()))
+    .bind(l.connect_deadline_seconds.map(i64::from))
+    .bind((!l.embed_origins.is_empty()).then(|| l.embed_origins.join(" ")))
+    .bind(l.revoked_at.map(|t| t.millis()))
+    .bind(&l.id)
+    .execute(&mut ***tx)
+    .await?;
     Ok(())
 }

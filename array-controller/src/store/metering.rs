@@ -16,6 +16,7 @@ pub struct StartFacts {
     pub tenant_id: String,
     pub state: String,
     pub price_per_minute_micros: i64,
+    pub link_id: Option<String>,
 }
 
 /// A session's tenant, state and its spec's current price.
@@ -24,7 +25,7 @@ pub async fn start_facts(
     session_id: &str,
 ) -> Result<Option<StartFacts>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT s.tenant_id, s.state, p.price_per_minute_micros FROM sessions s \
+        "SELECT s.tenant_id, s.state, p.price_per_minute_micros, s.link_id FROM sessions s \
          JOIN specs p ON p.id = s.spec_id WHERE s.id = $1",
     )
     .bind(session_id)
@@ -68,6 +69,8 @@ pub struct EndFacts {
     pub started_at: Option<i64>,
     /// The meter's price, else the spec's, else 0.
     pub price: i64,
+    /// The try-play link the play came through.
+    pub link_id: Option<String>,
 }
 
 /// The facts of an ended session (`None` unless it has ended).
@@ -76,7 +79,7 @@ pub async fn end_facts(
     session_id: &str,
 ) -> Result<Option<EndFacts>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT s.tenant_id, s.game_id, s.spec_id, s.room_id, s.board_id, s.user_key, s.end_reason, s.created_at, \
+        "SELECT s.tenant_id, s.game_id, s.spec_id, s.room_id, s.board_id, s.user_key, s.end_reason, s.created_at, s.link_id, \
          s.ended_at, COALESCE(m.started_at, s.playing_since) AS started_at, \
          COALESCE(m.price_per_minute_micros, p.price_per_minute_micros, 0) AS price \
          FROM sessions s LEFT JOIN session_meter m ON m.session_id = s.id LEFT JOIN specs p ON p.id = s.spec_id \

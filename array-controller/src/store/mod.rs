@@ -11,6 +11,7 @@
 //! - [`accounts`]: tenants, accounts, sign-in tokens and API keys.
 //! - [`catalog`]: specs, games, versions, uploads and deployments.
 //! - [`links`]: try-play links.
+//! - [`figures`]: what each link led to, per day (opens, acquires, plays, conversions).
 //! - [`watch`]: watch links (one live play, or a wall of a game's live plays).
 //! - [`archives`]: players' saved archives.
 //! - [`recordings`]: recordings of plays' video.
@@ -19,6 +20,8 @@
 //! - [`metering`]: per-session meters and the usage ledger.
 //! - [`webhooks`]: webhook subscriptions, deliveries and attempts.
 //! - [`audit`]: the audit log.
+//! - [`switches`]: the degrade switches that are on.
+//! - [`maintenance`]: scheduled maintenance of rooms and boards.
 //! - [`upgrades`]: which Rust-side data upgrades are done, and the rows they rewrite.
 //! - [`volumes`]: packages on rooms' shared volumes and on boards.
 //!
@@ -36,14 +39,17 @@ pub mod archives;
 pub mod audit;
 pub mod capacity;
 pub mod catalog;
+pub mod figures;
 pub mod idempotency;
 pub mod keys;
 pub mod links;
+pub mod maintenance;
 pub mod metering;
 pub mod plays;
 pub mod recordings;
 pub mod sessions;
 pub mod slots;
+pub mod switches;
 pub mod tickets;
 pub mod topology;
 pub mod upgrades;

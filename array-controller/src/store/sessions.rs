@@ -213,13 +213,13 @@ pub async fn how_it_ended<'e>(
     .await
 }
 
-/// A session's board and its game's archive policy.
+/// A session's board, its game's archive policy and its tenant.
 pub async fn board_and_policy(
     pool: &AnyPool,
     id: &str,
-) -> Result<Option<(String, String)>, sqlx::Error> {
+) -> Result<Option<(String, String, String)>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT s.board_id, g.archive_policy FROM sessions s JOIN games g ON g.id = s.game_id WHERE s.id = $1",
+        "SELECT s.board_id, g.archive_policy, s.tenant_id FROM sessions s JOIN games g ON g.id = s.game_id WHERE s.id = $1",
     )
     .bind(id)
     .fetch_optional(pool)

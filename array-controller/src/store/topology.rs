@@ -165,6 +165,16 @@ pub async fn insert_region(tx: &mut WriteTx, region: &Region) -> Result<(), sqlx
     Ok(())
 }
 
+/// A region by id.
+pub async fn region(pool: &AnyPool, id: &str) -> Result<Option<Region>, sqlx::Error> {
+    let row: Option<RegionRow> =
+        sqlx::query_as("SELECT id, name, created_at FROM regions WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.map(Region::from))
+}
+
 /// Up to `limit` regions after the id `after` (`""`: from the first), by id.
 pub async fn regions(pool: &AnyPool, after: &str, limit: i64) -> Result<Vec<Region>, sqlx::Error> {
     let rows: Vec<RegionRow> = sqlx::query_as(

@@ -6,10 +6,13 @@
 
 mod api;
 mod archives;
+mod history;
+mod maintenance;
 mod operator;
 mod output;
 mod progress;
 mod store;
+mod switches;
 mod topology_file;
 mod upload;
 
@@ -18,6 +21,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
+use playrack_wire::Timestamp;
 use playrack_wire::api::*;
 use reqwest::Method;
 
@@ -102,9 +106,36 @@ enum Cmd {
     /// Orders: the concurrency tenants bought.
     #[command(subcommand)]
     Orders(operator::OrdersCmd),
+    /// Maintenance windows of rooms and boards (operators).
+    #[command(subcommand)]
+    Maintenance(maintenance::MaintenanceCmd),
+    /// Degrade switches: pause new plays, spectating, webhooks or saves (operators).
+    #[command(subcommand)]
+    Switches(switches::SwitchesCmd),
     /// Regions, rooms, arrays and boards: import them from a file, show the tree (operators).
     #[command(subcommand)]
     Topology(operator::TopologyCmd),
+    /// Campaigns (the tags links carry) and what their links led to; with a name, per day.
+    Campaigns {
+        /// One campaign, per day.
+        name: Option<String>,
+        #[command(flatten)]
+        days: Days,
+        /// Operators: whose campaigns.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// What was changed on a link, a version, an order (any object), by whom, newest first.
+    History {
+        /// The object's id (`lnk_…`, `ver_…`, `ord_…`).
+        object: String,
+    },
+    /// Puts back the value an object had before the change an entry of its history records
+    /// (links, versions, orders); the restore is itself recorded and can be undone the same way.
+    Restore {
+        /// The history entry's id (`aud_…`).
+        entry: String,
+    },
     /// Usage and its amounts, by day, game and spec.
     Usage {
         /// Start (inclusive): `YYYY-MM-DD` or RFC 3339. Default: 30 days before `--to`.
@@ -210,6 +241,17 @@ enum VersionsCmd {
     Revoke { version: String },
 }
 
+/// A range of UTC days, `[from, to)`.
+#[derive(Debug, clap::Args)]
+struct Days {
+    /// First day, `YYYY-MM-DD` (UTC). Default: 29 days before today.
+    #[arg(long)]
+    from: Option<String>,
+    /// The day after the last, `YYYY-MM-DD`. Default: tomorrow.
+    #[arg(long)]
+    to: Option<String>,
+}
+
 #[derive(Debug, Subcommand)]
 enum LinksCmd {
     /// Creates a try-play link and prints its URL and a QR code.
@@ -225,12 +267,55 @@ enum LinksCmd {
         /// A campaign name, for usage reports.
         #[arg(long)]
         campaign: Option<String>,
+        /// A site whose pages may show the player page in an iframe, e.g.
+        /// `https://games.example` (repeat for several; at most 10).
+        #[arg(long = "embed-on", value_name = "ORIGIN", value_parser = origin_arg)]
+        embed_on: Vec<String>,
         /// Print no QR code.
         #[arg(long)]
         no_qr: bool,
     },
     /// Lists your links.
     List,
+    /// Changes a link's settings; what you leave out stays as it is.
+    Update {
+        /// The link's id or code.
+        link: String,
+        /// Trial length in seconds (1–86400).
+        #[arg(long)]
+        trial_seconds: Option<u32>,
+        /// How many plays the link allows in all.
+        #[arg(long, conflicts_with = "no_max_plays")]
+        max_plays: Option<u32>,
+        /// No limit on plays.
+        #[arg(long)]
+        no_max_plays: bool,
+        /// When the link stops working (RFC 3339, e.g. `2027-01-31T00:00:00Z`).
+        #[arg(long, conflicts_with = "no_expiry", value_parser = instant_arg)]
+        expires_at: Option<Timestamp>,
+        /// The link never expires.
+        #[arg(long)]
+        no_expiry: bool,
+        /// The campaign the link belongs to.
+        #[arg(long, conflicts_with = "no_campaign")]
+        campaign: Option<String>,
+        /// The link belongs to no campaign.
+        #[arg(long)]
+        no_campaign: bool,
+        /// A site whose pages may show the player page in an iframe (repeat; replaces the list).
+        #[arg(long = "embed-on", value_name = "ORIGIN", value_parser = origin_arg, conflicts_with = "no_embed")]
+        embed_on: Vec<String>,
+        /// No site may frame the player page.
+        #[arg(long)]
+        no_embed: bool,
+    },
+    /// What a link led to, per day: opens, plays asked and queued, plays, minutes, conversions.
+    Figures {
+        /// The link's id or code.
+        link: String,
+        #[command(flatten)]
+        days: Days,
+    },
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -538,6 +623,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             trial_seconds,
             max_plays,
             campaign,
+            embed_on,
             no_qr,
         }) => {
             let (api, creds) = signed_in()?;
@@ -554,6 +640,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                         campaign,
                         cta: None,
                         connect_deadline_seconds: None,
+                        embed_origins: embed_on,
                     }),
                 )
                 .await?;
@@ -702,6 +789,108 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 )
             });
         }
+        Cmd::Links(LinksCmd::Figures {
+            link,
+            days: Days { from, to },
+        }) => {
+            let (api, _) = signed_in()?;
+            let id = resolve(&api, "/v1/links", "link", &link, |l: &Link| {
+                (&l.id, &l.code)
+            })
+            .await?;
+            let query = range_query(from, to, None);
+            let f: LinkFigures = api
+                .get_with(&format!("/v1/links/{id}/figures"), &query)
+                .await?;
+            show(json, &f, print_days);
+        }
+        Cmd::Campaigns {
+            name,
+            days: Days { from, to },
+            tenant,
+        } => {
+            let (api, _) = signed_in()?;
+            let query = range_query(from, to, tenant);
+            match name {
+                Some(n) => {
+                    // The name is a path segment: the URL type encodes it.
+                    let mut u = reqwest::Url::parse("http://campaigns.invalid/v1/campaigns")
+                        .expect("a literal URL");
+                    u.path_segments_mut()
+                        .expect("an http URL has segments")
+                        .push(&n)
+                        .push("figures");
+                    let path = u.path().to_owned();
+                    let f: LinkFigures = api.get_with(&path, &query).await?;
+                    show(json, &f, print_days);
+                }
+                None => {
+                    let all: Vec<Campaign> = api.all_with("/v1/campaigns", &query).await?;
+                    show(json, &all, |cs| {
+                        table(
+                            &[&["CAMPAIGN", "LINKS"][..], &FIGURE_HEADS].concat(),
+                            cs.iter()
+                                .map(|c| {
+                                    let mut row = vec![c.name.clone(), c.links.to_string()];
+                                    row.extend(figure_cells(&c.total));
+                                    row
+                                })
+                                .collect(),
+                        )
+                    });
+                }
+            }
+        }
+        Cmd::Switches(cmd) => switches::run(cmd, json).await?,
+        Cmd::Maintenance(cmd) => maintenance::run(cmd, json).await?,
+        Cmd::History { object } => history::history(&object, json).await?,
+        Cmd::Restore { entry } => history::restore(&entry, json).await?,
+        Cmd::Links(LinksCmd::Update {
+            link,
+            trial_seconds,
+            max_plays,
+            no_max_plays,
+            expires_at,
+            no_expiry,
+            campaign,
+            no_campaign,
+            embed_on,
+            no_embed,
+        }) => {
+            let (api, _) = signed_in()?;
+            let id = resolve(&api, "/v1/links", "link", &link, |l: &Link| {
+                (&l.id, &l.code)
+            })
+            .await?;
+            let update = UpdateLink {
+                trial_seconds,
+                max_plays: set_or_clear(no_max_plays, max_plays),
+                expires_at: set_or_clear(no_expiry, expires_at),
+                campaign: set_or_clear(no_campaign, campaign),
+                cta: None,
+                connect_deadline_seconds: None,
+                embed_origins: (no_embed || !embed_on.is_empty()).then_some(embed_on),
+            };
+            let path = format!("/v1/links/{id}");
+            let l: Link = api.call(Method::PATCH, &path, Some(&update)).await?;
+            show(json, &l, |l| {
+                println!(
+                    "link {} updated: trial {} s, plays {}, expires {}, campaign {}, embedded on {}",
+                    l.code,
+                    l.trial_seconds,
+                    l.max_plays
+                        .map_or("unlimited".to_owned(), |m| format!("{}/{m}", l.plays_used)),
+                    l.expires_at.map_or("never".to_owned(), |t| t.to_string()),
+                    l.campaign.as_deref().unwrap_or("—"),
+                    if l.embed_origins.is_empty() {
+                        "no site".to_owned()
+                    } else {
+                        l.embed_origins.join(", ")
+                    },
+                );
+                println!("(`playrack history {}` shows its changes)", l.id);
+            });
+        }
         Cmd::Links(LinksCmd::List) => {
             let (api, creds) = signed_in()?;
             let links: Vec<Link> = api.all("/v1/links").await?;
@@ -797,4 +986,72 @@ fn print_qr(text: &str) {
             .build();
         println!("{art}");
     }
+}
+
+/// `from`, `to` and `tenant_id`, those given.
+fn range_query(
+    from: Option<String>,
+    to: Option<String>,
+    tenant: Option<String>,
+) -> Vec<(&'static str, String)> {
+    [("from", from), ("to", to), ("tenant_id", tenant)]
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, v?)))
+        .collect()
+}
+
+/// The heads of [`figure_cells`].
+const FIGURE_HEADS: [&str; 6] = [
+    "OPENS",
+    "ASKED",
+    "QUEUED",
+    "PLAYS",
+    "MINUTES",
+    "CONVERSIONS",
+];
+
+/// Opens, plays asked, queued, plays, minutes and conversions as table cells.
+fn figure_cells(f: &Figures) -> Vec<String> {
+    vec![
+        f.opens.to_string(),
+        f.acquires.to_string(),
+        f.queued.to_string(),
+        f.plays.to_string(),
+        format!("{:.1}", f.play_seconds as f64 / 60.0),
+        f.conversions.to_string(),
+    ]
+}
+
+/// A link's or campaign's figures, per day, then the total.
+fn print_days(f: &LinkFigures) {
+    println!("from {} to {}", f.from, f.to);
+    let mut rows: Vec<Vec<String>> = f
+        .days
+        .iter()
+        .map(|d| {
+            let mut row = vec![d.day.clone()];
+            row.extend(figure_cells(&d.figures));
+            row
+        })
+        .collect();
+    let mut total = vec!["TOTAL".to_owned()];
+    total.extend(figure_cells(&f.total));
+    rows.push(total);
+    table(&[&["DAY"][..], &FIGURE_HEADS].concat(), rows);
+}
+
+/// `--embed-on`: a site's origin, checked as the controller checks it.
+/// A setting of a partial update: `--no-x` clears it (`null`), `--x` sets it, neither leaves
+/// it as it is.
+fn set_or_clear<T>(clear: bool, v: Option<T>) -> Option<Option<T>> {
+    if clear { Some(None) } else { v.map(Some) }
+}
+
+pub(crate) fn instant_arg(s: &str) -> Result<Timestamp, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned()))
+        .map_err(|_| format!("`{s}` is not an RFC 3339 instant such as 2027-01-31T00:00:00Z"))
+}
+
+fn origin_arg(s: &str) -> Result<String, String> {
+    embed_origin(s)
 }

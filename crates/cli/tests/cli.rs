@@ -278,6 +278,132 @@ async fn a_tenant_signs_in_uploads_resumes_publishes_deploys_and_links() {
     let links: Vec<Link> = serde_json::from_str(&out).unwrap();
     assert!(url.ends_with(&links[0].code));
 
+    // What links led to: a link's days, a campaign's links; an unknown link says where to look.
+    let (code, out, err) = run(h, &["links", "figures", &links[0].code], "").await;
+    assert_eq!(code, Some(0), "{out} {err}");
+    assert!(
+        out.starts_with("from ") && out.contains("CONVERSIONS") && out.contains("TOTAL"),
+        "{out}"
+    );
+    let (code, _, err) = run(
+        h,
+        &[
+            "links",
+            "create",
+            "tapper",
+            "--campaign",
+            "spring sale",
+            "--embed-on",
+            "https://Games.example",
+            "--no-qr",
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(code, Some(0), "{err}");
+    let (code, out, err) = run(h, &["campaigns", "--json"], "").await;
+    assert_eq!(code, Some(0), "{out} {err}");
+    let campaigns: Vec<Campaign> = serde_json::from_str(&out).unwrap();
+    assert_eq!(campaigns.len(), 1, "{out}");
+    assert_eq!(
+        (campaigns[0].name.as_str(), campaigns[0].links),
+        ("spring sale", 1)
+    );
+    let (code, out, err) = run(
+        h,
+        &["campaigns", "spring sale", "--from", "2026-01-01", "--json"],
+        "",
+    )
+    .await;
+    assert_eq!(code, Some(0), "{out} {err}");
+    let f: LinkFigures = serde_json::from_str(&out).unwrap();
+    assert_eq!(f.campaign.as_deref(), Some("spring sale"));
+    let (code, out, _) = run(h, &["links", "list", "--json"], "").await;
+    assert_eq!(code, Some(0));
+    let all: Vec<Link> = serde_json::from_str(&out).unwrap();
+    assert!(
+        all.iter()
+            .any(|l| l.embed_origins == ["https://games.example"]),
+        "{out}"
+    );
+    // A link's settings changed and cleared, its history, and the old value put back.
+    let spring = all
+        .iter()
+        .find(|l| l.campaign.as_deref() == Some("spring sale"))
+        .unwrap();
+    let (code, out, err) = run(
+        h,
+        &[
+            "links",
+            "update",
+            &spring.code,
+            "--max-plays",
+            "40",
+            "--no-campaign",
+            "--no-embed",
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(code, Some(0), "{out} {err}");
+    assert!(
+        out.contains("plays 0/40") && out.contains("campaign —") && out.contains("no site"),
+        "{out}"
+    );
+    let (code, _, err) = run(
+        h,
+        &[
+            "links",
+            "update",
+            &spring.code,
+            "--max-plays",
+            "3",
+            "--no-max-plays",
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(code, Some(2), "{err}");
+    let (code, out, err) = run(h, &["history", &spring.id], "").await;
+    assert_eq!(code, Some(0), "{out} {err}");
+    let first = out.lines().nth(1).unwrap_or_default();
+    assert!(
+        first.contains("link.update")
+            && first.contains("campaign: spring sale → —")
+            && first.contains("max_plays: — → 40"),
+        "{out}"
+    );
+    let entry = first.split_whitespace().next().unwrap();
+    let (code, out, err) = run(h, &["restore", entry], "").await;
+    assert_eq!(code, Some(0), "{out} {err}");
+    assert!(out.contains("campaign: — → spring sale"), "{out}");
+    let (code, out, _) = run(h, &["history", &spring.id, "--json"], "").await;
+    assert_eq!(code, Some(0));
+    let h_page: Page<AuditEntry> = serde_json::from_str(&out).unwrap();
+    assert_eq!(h_page.items[0].action, "link.restore");
+    let (code, _, err) = run(h, &["restore", "aud_no_such_entry"], "").await;
+    assert_eq!(code, Some(4), "{err}");
+    let (code, _, err) = run(
+        h,
+        &["links", "create", "tapper", "--embed-on", "games.example"],
+        "",
+    )
+    .await;
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("not a site's origin: give https://host"),
+        "{err}"
+    );
+    let (code, _, err) = run(h, &["links", "figures", "no-such-link"], "").await;
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("no link `no-such-link`: see `playrack links list`"),
+        "{err}"
+    );
+    let (code, _, err) = run(h, &["campaigns", "--from", "last week"], "").await;
+    assert_ne!(code, Some(0));
+    assert!(err.contains("from must be a day, YYYY-MM-DD"), "{err}");
+
     // The tenant's usage; an operator's boards and plays.
     let (code, out, err) = run(h, &["usage", "--from", "2026-01-01"], "").await;
     assert_eq!(code, Some(0), "{out} {err}");
@@ -615,6 +741,100 @@ async fn an_operator_manages_specs_topology_orders_boards_and_saves() {
     assert!(out.starts_with("ID") && out.contains("PINNED"), "{out}");
     let (code, _, err) = run(h, &["archives", "pin", "arc_nothing"], "").await;
     assert_eq!(code, Some(4), "{err}");
+
+    // Degrade switches: on for a tenant, listed, off; a bad name or scope says what to give.
+    let scope = format!("tenant:{}", tenant.id);
+    let (code, out, err) = run(
+        h,
+        &[
+            "switches",
+            "on",
+            "spectators",
+            "--scope",
+            &scope,
+            "--note",
+            "drill",
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(code, Some(0), "{out} {err}");
+    assert!(
+        out.contains(&format!("spectators is on for {scope}")),
+        "{out}"
+    );
+    let (code, out, _) = run(h, &["switches", "list", "--json"], "").await;
+    assert_eq!(code, Some(0));
+    let on: Vec<Switch> = serde_json::from_str(&out).unwrap();
+    assert_eq!((on.len(), on[0].note.as_deref()), (1, Some("drill")));
+    let (code, out, err) = run(h, &["switches", "off", "spectators", "--scope", &scope], "").await;
+    assert_eq!(code, Some(0), "{out} {err}");
+    let (code, out, _) = run(h, &["switches", "list"], "").await;
+    assert_eq!((code, out.trim()), (Some(0), "no switch is on"));
+    let (code, _, err) = run(h, &["switches", "on", "everything"], "").await;
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("give one of new_plays, spectators, webhooks, archives"),
+        "{err}"
+    );
+    let (code, _, err) = run(
+        h,
+        &["switches", "on", "new_plays", "--scope", "board:x"],
+        "",
+    )
+    .await;
+    assert_eq!(code, Some(2), "{err}");
+    let (code, _, err) = run(h, &["switches", "off", "webhooks"], "").await;
+    assert_eq!(code, Some(4), "nothing to turn off: {err}");
+
+    // Maintenance: scheduled for a board an hour ahead, listed, called off.
+    let at = serde_json::to_value(playrack_wire::Timestamp::now().plus_secs(3600)).unwrap();
+    let at = at.as_str().unwrap();
+    let (code, out, err) = run(
+        h,
+        &[
+            "maintenance",
+            "schedule",
+            "--board",
+            "RK-T-1",
+            "--at",
+            at,
+            "--for",
+            "90m",
+            "--note",
+            "fans",
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(code, Some(0), "{out} {err}");
+    let id = out.split_whitespace().nth(1).unwrap().to_owned();
+    assert!(id.starts_with("mnt_"), "{out}");
+    let (code, out, _) = run(h, &["maintenance", "list"], "").await;
+    assert_eq!(code, Some(0));
+    assert!(
+        out.contains(&id) && out.contains("scheduled") && out.contains("fans"),
+        "{out}"
+    );
+    let (code, out, err) = run(h, &["maintenance", "cancel", &id], "").await;
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(out.trim(), format!("maintenance {id} is cancelled"));
+    let (code, _, err) = run(
+        h,
+        &[
+            "maintenance",
+            "schedule",
+            "--board",
+            "RK-T-1",
+            "--at",
+            at,
+            "--for",
+            "a while",
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(code, Some(2), "{err}");
     ctl.stop().await;
 }
 

@@ -181,6 +181,16 @@ impl Ctl {
         self.running = Some(running);
     }
 
+    /// A second replica: the same configuration (so the same database), its own port.
+    pub async fn replica(&self) -> array_controller::Running {
+        let state = array_controller::build_state(self.config.clone())
+            .await
+            .expect("replica state");
+        array_controller::serve(state)
+            .await
+            .expect("replica serves")
+    }
+
     pub async fn stop(mut self) {
         if let Some(r) = self.running.take() {
             r.stop().await;
@@ -706,6 +716,7 @@ impl Ctl {
                 campaign: None,
                 cta: None,
                 connect_deadline_seconds: None,
+                embed_origins: vec![],
             }),
             StatusCode::CREATED,
         )

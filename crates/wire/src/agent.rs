@@ -302,6 +302,15 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         notice: Option<String>,
     },
+    /// Tell players in session (and those who connect later) about something coming at `at`
+    /// (maintenance), with the operator's `notice`; `None` withdraws it. The board keeps
+    /// taking sessions.
+    Notice {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        notice: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<crate::Timestamp>,
+    },
     /// Start recording a session's video into an MP4 file (from its next key frame, which the
     /// board asks the instance for); uploaded to the controller when stopped or when the play
     /// ends.

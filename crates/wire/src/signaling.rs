@@ -103,6 +103,9 @@ pub enum AgentSignal {
     Notice {
         code: String,
         message: String,
+        /// When what it announces happens (maintenance: when it starts), if it says.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<crate::Timestamp>,
     },
     /// The session ended (reason as in the session API) or the request was refused.
     Ended {

@@ -248,9 +248,17 @@ pub struct Engine {
     out: VecDeque<Output>,
     next_stats: Instant,
     counters: Counters,
-    /// What every player on the board is told (a drain's maintenance notice), also when they
-    /// connect later.
-    notice: Option<String>,
+    /// What every player on the board is told (a drain's or a scheduled maintenance's
+    /// notice), also when they connect later.
+    notice: Option<BoardNotice>,
+}
+
+/// A `MAINTENANCE` notice for every player on the board: the operator's words and, for
+/// maintenance scheduled ahead, when it starts (the SDK counts down to it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoardNotice {
+    pub message: String,
+    pub at: Option<playrack_wire::Timestamp>,
 }
 
 impl Engine {
@@ -320,7 +328,7 @@ impl Engine {
 
     /// Tells every connected peer `message` as a `MAINTENANCE` notice, and every peer that
     /// connects from now on; `None` withdraws it (nothing more is sent).
-    pub fn set_notice(&mut self, message: Option<String>) {
+    pub fn set_notice(&mut self, message: Option<BoardNotice>) {
         if let Some(m) = &message
             && self.notice.as_ref() != Some(m)
         {
@@ -511,6 +519,7 @@ impl Engine {
                     signal: AgentSignal::Notice {
                         code: "REPLACED".into(),
                         message: "the player connected again elsewhere".into(),
+                        at: None,
                     },
                 });
                 self.close_peer(peer);
@@ -1097,6 +1106,7 @@ impl Engine {
                                     "No input for a while: this play ends in {} s unless you are still there.",
                                     lead.as_secs()
                                 ),
+                                at: None,
                             },
                         });
                     }
@@ -1136,10 +1146,11 @@ pub fn idle_warning_lead(idle_kick: Duration) -> Duration {
 }
 
 /// The board's maintenance notice as a peer gets it.
-fn maintenance(message: &str) -> AgentSignal {
+fn maintenance(n: &BoardNotice) -> AgentSignal {
     AgentSignal::Notice {
         code: "MAINTENANCE".into(),
-        message: message.to_owned(),
+        message: n.message.clone(),
+        at: n.at,
     }
 }
 

@@ -56,7 +56,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::recording::{Recorder, Summary};
 
-pub use engine::{Counters, PeerId, PeerRefused, VideoEvent};
+pub use engine::{BoardNotice, Counters, PeerId, PeerRefused, VideoEvent};
 use engine::{Engine, Output};
 
 /// Control messages waiting for a session's device, at most (about a second of a flood at the
@@ -93,7 +93,7 @@ enum Cmd {
         session: String,
         reason: String,
     },
-    Notice(Option<String>),
+    Notice(Option<BoardNotice>),
     AddPeer {
         session: String,
         role: PeerRole,
@@ -367,7 +367,7 @@ impl Relay {
 
     /// Tells every player on the board `message` (a `MAINTENANCE` notice), now and when they
     /// connect; `None` withdraws it.
-    pub async fn notice(&self, message: Option<String>) {
+    pub async fn notice(&self, message: Option<BoardNotice>) {
         let _ = self.cmd.send(Cmd::Notice(message)).await;
     }
 

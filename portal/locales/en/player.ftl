@@ -62,34 +62,6 @@ eta-minutes = { $n ->
 }
 queue-reason-TENANT_QUOTA_FULL = All seats for this game are taken right now.
 queue-reason-ROOM_FULL = The game servers near you are full right now.
-
-end-TRIAL_OVER = Your free trial is over.
-end-USER_LEFT = You left the game.
-end-IDLE = The game ended because there was no input for a while.
-end-KICKED = The game was ended by the publisher.
-end-BOARD_LOST = We lost the connection to the game server.
-end-APP_CRASHED = The game stopped unexpectedly.
-end-APP_NOT_RESPONDING = The game stopped responding.
-end-MAINTENANCE = The game server went into maintenance. Please come back later.
-end-CLAIM_EXPIRED = Your turn came, but the game was not started in time.
-end-CONNECTION_LOST = The connection was lost and could not be restored.
-end-REPLACED = You started this game again somewhere else.
-end-ERROR = Something went wrong on our side.
-end-other = The game ended ({ $reason }).
-
-notice-IDLE_WARNING = Still there? The game ends soon if nothing happens.
-notice-MAINTENANCE = This game server goes into maintenance soon.
-notice-RECOVERING = The picture stalled: reconnecting…
+queue-reason-NEW_PLAYS_PAUSED = New plays are paused for a moment; you keep your place in line.
 
 error-generic = The game could not start.
-error-NETWORK = We could not reach the game service. Check your connection and try again.
-error-CONNECTION_LOST = The connection was lost and could not be restored.
-error-WEBRTC_FAILED = Your browser could not connect to the game.
-error-PREPARE_TIMEOUT = The game took too long to start.
-error-TICKET_ENDED = Your place in line was given up.
-error-LINK_EXPIRED = This link has expired.
-error-LINK_REVOKED = This link has been withdrawn.
-error-LINK_EXHAUSTED = This link has been used up.
-error-RATE_LIMITED = Too many tries: please wait a moment.
-error-NO_CAPACITY = No game server can take you right now.
-error-SDK_MISSING = The player could not be loaded. Please try again later.

@@ -53,34 +53,6 @@ eta-under-minute = 不到 1 分钟
 eta-minutes = { $n } 分钟
 queue-reason-TENANT_QUOTA_FULL = 这款游戏的名额暂时已满。
 queue-reason-ROOM_FULL = 附近的游戏服务器暂时已满。
-
-end-TRIAL_OVER = 免费试玩时间已到。
-end-USER_LEFT = 你已退出游戏。
-end-IDLE = 长时间没有操作，游戏已结束。
-end-KICKED = 游戏已被发行方结束。
-end-BOARD_LOST = 与游戏服务器的连接已断开。
-end-APP_CRASHED = 游戏意外退出。
-end-APP_NOT_RESPONDING = 游戏没有响应。
-end-MAINTENANCE = 游戏服务器进入维护，请稍后再来。
-end-CLAIM_EXPIRED = 轮到你时游戏未能及时启动。
-end-CONNECTION_LOST = 连接已断开，无法恢复。
-end-REPLACED = 你已在其他地方重新开始这款游戏。
-end-ERROR = 我们这边出了点问题。
-end-other = 游戏已结束（{ $reason }）。
-
-notice-IDLE_WARNING = 还在吗？如果一直没有操作，游戏很快就会结束。
-notice-MAINTENANCE = 这台游戏服务器即将进入维护。
-notice-RECOVERING = 画面卡住了，正在重新连接…
+queue-reason-NEW_PLAYS_PAUSED = 新的试玩暂时暂停，您的排队位置会保留。
 
 error-generic = 游戏未能启动。
-error-NETWORK = 无法连接游戏服务，请检查网络后重试。
-error-CONNECTION_LOST = 连接已断开，无法恢复。
-error-WEBRTC_FAILED = 你的浏览器无法连接到游戏。
-error-PREPARE_TIMEOUT = 游戏启动超时。
-error-TICKET_ENDED = 你的排队名额已失效。
-error-LINK_EXPIRED = 此链接已过期。
-error-LINK_REVOKED = 此链接已撤回。
-error-LINK_EXHAUSTED = 此链接的名额已用完。
-error-RATE_LIMITED = 尝试次数太多，请稍等片刻。
-error-NO_CAPACITY = 暂时没有可用的游戏服务器。
-error-SDK_MISSING = 播放器加载失败，请稍后再试。

@@ -1,9 +1,10 @@
 //! The pages: [`player`] (the public try-play page), [`signin`] (sign-in and sign-out),
 //! [`tenant`] (the tenant console, a folder of page groups) and [`operator`] (the operator
-//! console, likewise). Shared here: the start page, the not-found page,
-//! turning a failed controller read into the right page, and the play recordings table both
-//! consoles show.
+//! console, likewise), [`history`] (an object's change history, in both consoles). Shared here:
+//! the start page, the not-found page, turning a failed controller read into the right page,
+//! and the play recordings table both consoles show.
 
+pub mod history;
 pub mod operator;
 pub mod player;
 pub mod signin;
@@ -13,6 +14,7 @@ pub mod watch;
 use crate::AppState;
 use crate::auth::{SignedIn, session_of};
 use crate::controller::CtlError;
+use crate::i18n::Lang;
 use crate::layout;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -20,18 +22,22 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 /// Play recordings with their state and, per recording, Stop (while recording) or Download
 /// (once ready; the file comes through the `/api` proxy). `stop` says whether to offer Stop.
-pub fn recordings_table(recs: &[playrack_wire::api::Recording], stop: bool) -> maud::Markup {
+pub fn recordings_table(
+    lang: crate::i18n::Lang,
+    recs: &[playrack_wire::api::Recording],
+    stop: bool,
+) -> maud::Markup {
     use crate::html::{Text, api_button, html, pct, size, table, text, time};
     use playrack_wire::api::RecordingState;
     let rows = recs
         .iter()
         .map(|r| {
             let id = pct(&r.id);
-            let state = match r.state {
-                RecordingState::Recording => "recording",
-                RecordingState::Ready => "ready",
-                RecordingState::Failed => "failed",
-            };
+            let state = lang.t(match r.state {
+                RecordingState::Recording => "rec-state-recording",
+                RecordingState::Ready => "rec-state-ready",
+                RecordingState::Failed => "rec-state-failed",
+            });
             vec![
                 html! { code { (Text(&r.id)) } },
                 html! { code { (Text(&r.session_id)) } },
@@ -45,7 +51,7 @@ pub fn recordings_table(recs: &[playrack_wire::api::Recording], stop: bool) -> m
                 time(&r.expires_at),
                 match r.state {
                     RecordingState::Recording if stop => api_button(
-                        "Stop",
+                        &lang.t("rec-stop"),
                         &format!("/api/recordings/{id}/stop"),
                         "POST",
                         None,
@@ -55,28 +61,26 @@ pub fn recordings_table(recs: &[playrack_wire::api::Recording], stop: bool) -> m
                     ),
                     RecordingState::Ready => html! {
                         a href={ "/api/recordings/" (Text(&id)) "/file" } download={ (Text(&r.id)) ".mp4" }
-                            data-testid="recording-download" { "Download MP4" }
+                            data-testid="recording-download" { (lang.t("rec-download")) }
                     },
                     _ => html! {},
                 },
             ]
         })
         .collect();
-    table(
-        "Recordings",
-        "recordings",
-        &[
-            "Recording",
-            "Session",
-            "State",
-            "Frames",
-            "Length",
-            "Size",
-            "Kept until",
-            "",
-        ],
-        rows,
-    )
+    let head = [
+        "rec-recording",
+        "rec-session",
+        "rec-state",
+        "rec-frames",
+        "rec-length",
+        "rec-size",
+        "rec-kept-until",
+    ]
+    .map(|k| lang.t(k));
+    let mut head: Vec<&str> = head.iter().map(String::as_str).collect();
+    head.push("");
+    table(lang, &lang.t("rec-caption"), "recordings", &head, rows)
 }
 
 /// `GET /`: the console for a signed-in user, else the sign-in page.
@@ -88,12 +92,15 @@ pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response
     }
 }
 
-/// Unknown paths.
-pub async fn not_found() -> Response {
-    layout::render(layout::error_page(
+/// Unknown paths (in the request's language).
+pub async fn not_found(headers: HeaderMap, uri: axum::http::Uri) -> Response {
+    let lang = (uri.query().and_then(crate::i18n::lang_param))
+        .unwrap_or_else(|| Lang::of_request(&headers, None));
+    layout::render(layout::error_page_in(
+        lang,
         StatusCode::NOT_FOUND,
-        "Page not found",
-        "There is nothing at this address.",
+        &lang.t("page-not-found-title"),
+        &lang.t("page-not-found-text"),
         None,
     ))
 }
@@ -119,16 +126,23 @@ pub fn failed(state: &AppState, user: &SignedIn, e: CtlError) -> Response {
     }
     let problem = e.problem();
     tracing::warn!(code = %problem.code, status = %status, "a page's controller read failed");
+    let lang = user.lang;
     let (heading, text) = match status {
-        StatusCode::NOT_FOUND => ("Not found", "It does not exist, or it is not yours to see."),
-        StatusCode::FORBIDDEN => ("Not allowed", "Your role does not allow this."),
-        _ if status.is_server_error() => (
-            "Something went wrong",
-            "The platform could not answer. Please try again in a moment.",
+        StatusCode::NOT_FOUND => (
+            lang.t("failed-not-found-title"),
+            lang.t("failed-not-found-text"),
         ),
-        _ => ("That did not work", problem.detail.as_str()),
+        StatusCode::FORBIDDEN => (
+            lang.t("failed-forbidden-title"),
+            lang.t("failed-forbidden-text"),
+        ),
+        _ if status.is_server_error() => {
+            (lang.t("failed-server-title"), lang.t("failed-server-text"))
+        }
+        // The controller's own account of what was wrong (in English: it speaks to programs).
+        _ => (lang.t("failed-other-title"), problem.detail.clone()),
     };
-    let mut page = layout::error_page(status, heading, text, Some(&problem));
+    let mut page = layout::error_page_in(lang, status, &heading, &text, Some(&problem));
     page.user = Some(user.clone());
     page.console_nav = true;
     page.scripts.push("app.js");

@@ -89,50 +89,14 @@ fn script_messages(lang: Lang) -> String {
         "save-newest",
         "save-pinned",
     ];
-    const CODES: &[(&str, &[&str])] = &[
-        ("queue-reason", &["TENANT_QUOTA_FULL", "ROOM_FULL"]),
-        (
-            "end",
-            &[
-                "TRIAL_OVER",
-                "USER_LEFT",
-                "IDLE",
-                "KICKED",
-                "BOARD_LOST",
-                "APP_CRASHED",
-                "APP_NOT_RESPONDING",
-                "MAINTENANCE",
-                "CLAIM_EXPIRED",
-                "CONNECTION_LOST",
-                "REPLACED",
-                "ERROR",
-            ],
-        ),
-        ("notice", &["IDLE_WARNING", "MAINTENANCE", "RECOVERING"]),
-        (
-            "error",
-            &[
-                "NETWORK",
-                "CONNECTION_LOST",
-                "WEBRTC_FAILED",
-                "PREPARE_TIMEOUT",
-                "TICKET_ENDED",
-                "LINK_EXPIRED",
-                "LINK_REVOKED",
-                "LINK_EXHAUSTED",
-                "RATE_LIMITED",
-                "NO_CAPACITY",
-                "SDK_MISSING",
-            ],
-        ),
-    ];
+    const CODES: &[(&str, &[&str])] = &[(
+        "queue-reason",
+        &["TENANT_QUOTA_FULL", "ROOM_FULL", "NEW_PLAYS_PAUSED"],
+    )];
     let mut m = serde_json::Map::new();
     for k in KEYS {
         m.insert((*k).into(), lang.t(k).into());
     }
-    // The script puts the reason code in.
-    let other = lang.t_args("end-other", &[("reason", FluentValue::from("{reason}"))]);
-    m.insert("end-other".into(), other.into());
     for (prefix, codes) in CODES {
         for c in *codes {
             let key = format!("{prefix}-{c}");
@@ -152,13 +116,7 @@ pub fn render(lang: Lang, card: &LinkCard, sdk_present: bool) -> Response {
     let rooms = serde_json::to_string(&card.rooms).unwrap_or_else(|_| "[]".into());
     let t = |k: &str| lang.t(k);
     let body = html! {
-        nav class="lang" aria-label=(t("language")) data-show="idle ended error" {
-            @for l in Lang::ALL {
-                a href={ "?lang=" (l.tag()) } lang=(l.tag()) hreflang=(l.tag())
-                    aria-current=[(l == lang).then_some("true")]
-                    data-testid={ "lang-" (l.tag()) } { (l.name()) }
-            }
-        }
+        (layout::switcher(lang, Some("idle ended error")))
         div class="player" {
             section class="game-card" data-testid="game-card" aria-labelledby="game-name" {
                 @match &card.icon_url {
@@ -262,12 +220,12 @@ pub fn render(lang: Lang, card: &LinkCard, sdk_present: bool) -> Response {
         .script("player.js");
     page.lang = lang;
     page.manifest = true;
+    page.messages = Some(script_messages(lang));
     page.player = Some(PlayerBody {
         state: if sdk_present { "idle" } else { "error" },
         link: card.code.clone(),
         sdk: if sdk_present { "present" } else { "missing" },
         rooms,
-        messages: script_messages(lang),
     });
     layout::render(page)
 }
@@ -309,11 +267,6 @@ pub async fn page(
 ) -> Response {
     let lang = Lang::of_request(&headers, q.lang.as_deref());
     let mut resp = page_in(state, code, lang).await;
-    // The switcher's choice is kept for the next pages.
-    if q.lang.as_deref().and_then(Lang::from_tag).is_some() {
-        resp.headers_mut()
-            .append(header::SET_COOKIE, lang.cookie_header());
-    }
     crate::i18n::vary(&mut resp);
     resp
 }
@@ -333,7 +286,9 @@ async fn page_in(state: AppState, code: String, lang: Lang) -> Response {
                 tracing::error!(dir = %state.config.sdk_dir.display(),
                     "player page served without the H5 SDK bundle (SDK_MISSING)");
             }
-            render(lang, &card, present)
+            let mut resp = render(lang, &card, present);
+            crate::security::framed_by(&mut resp, &card.embed_origins);
+            resp
         }
         Err(e) => {
             let p = e.problem();
@@ -359,9 +314,8 @@ mod tests {
         assert_eq!(trial_length(Lang::ZhCn, 90), "1 分 30 秒");
         assert!(!script_messages(Lang::En).contains("Unknown localization"));
         let m: serde_json::Value = serde_json::from_str(&script_messages(Lang::ZhCn)).unwrap();
-        assert_eq!(m["end-TRIAL_OVER"], "免费试玩时间已到。");
+        assert_eq!(m["queue-reason-ROOM_FULL"], "附近的游戏服务器暂时已满。");
         assert_eq!(m["eta-minutes"][2], "2 分钟");
-        assert_eq!(m["end-other"], "游戏已结束（{reason}）。");
         for (k, v) in m.as_object().unwrap() {
             if let Some(s) = v.as_str() {
                 assert!(

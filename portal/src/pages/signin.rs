@@ -11,12 +11,14 @@ use crate::AppState;
 use crate::auth::{csrf_ok, session_of};
 use crate::controller::CtlError;
 use crate::html::{Markup, Text, html};
+use crate::i18n::Lang;
 use crate::layout::{self, Page};
 use crate::session::{self, COOKIE, SIGNIN_COOKIE, constant_time_eq};
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use fluent_templates::fluent_bundle::FluentValue;
 use serde::Deserialize;
 
 /// Where to go after signing in: a local path only, else the console's home.
@@ -44,31 +46,41 @@ fn local_path(n: &str) -> bool {
 #[derive(Debug, Default, Deserialize)]
 pub struct NextParam {
     pub next: Option<String>,
+    /// The language switcher's choice.
+    pub lang: Option<String>,
 }
 
-fn signin_form(next: Option<&str>, nonce: &str, email: &str, error: Option<&str>) -> Markup {
+fn signin_form(
+    lang: Lang,
+    next: Option<&str>,
+    nonce: &str,
+    email: &str,
+    error: Option<&str>,
+) -> Markup {
     html! {
+        (layout::switcher(lang, None))
         section class="card narrow" {
-            h1 { "Sign in" }
+            h1 { (lang.t("signin-title")) }
             @if let Some(e) = error {
                 p class="error" role="alert" data-testid="signin-error" { (Text(e)) }
             }
             form method="post" action="/signin" data-testid="signin-form" {
                 input type="hidden" name="signin_csrf" value=(nonce);
                 input type="hidden" name="next" value=(Text(next.unwrap_or("")));
-                label for="email" { "Email" }
+                label for="email" { (lang.t("signin-email")) }
                 input id="email" name="email" type="email" autocomplete="username" required
                     value=(Text(email)) data-testid="signin-email";
-                label for="password" { "Password" }
+                label for="password" { (lang.t("signin-password")) }
                 input id="password" name="password" type="password"
                     autocomplete="current-password" required data-testid="signin-password";
-                button type="submit" class="primary" data-testid="signin-submit" { "Sign in" }
+                button type="submit" class="primary" data-testid="signin-submit" { (lang.t("signin-title")) }
             }
         }
     }
 }
 
 fn signin_response(
+    lang: Lang,
     state: &AppState,
     status: StatusCode,
     next: Option<&str>,
@@ -76,9 +88,14 @@ fn signin_response(
     error: Option<&str>,
 ) -> Response {
     let nonce = session::random_token();
-    let mut resp = layout::render(
-        Page::new("Sign in", signin_form(next, &nonce, email, error)).page_id("signin"),
-    );
+    let mut page = Page::new(
+        lang.t("signin-title"),
+        signin_form(lang, next, &nonce, email, error),
+    )
+    .page_id("signin");
+    page.lang = lang;
+    let mut resp = layout::render(page);
+    crate::i18n::vary(&mut resp);
     *resp.status_mut() = status;
     let cookie = session::set_cookie(
         SIGNIN_COOKIE,
@@ -102,7 +119,8 @@ pub async fn signin_page(
     if let Some(s) = session_of(&state, &headers) {
         return Redirect::to(&safe_next(q.next.as_deref(), s.is_operator())).into_response();
     }
-    signin_response(&state, StatusCode::OK, q.next.as_deref(), "", None)
+    let lang = Lang::of_request(&headers, q.lang.as_deref());
+    signin_response(lang, &state, StatusCode::OK, q.next.as_deref(), "", None)
 }
 
 #[derive(Deserialize)]
@@ -123,15 +141,17 @@ pub async fn signin(
     Form(form): Form<SignInForm>,
 ) -> Response {
     let next = form.next.as_deref().filter(|n| !n.is_empty());
+    let lang = Lang::of_request(&headers, None);
     let nonce = session::cookie_value(&headers, SIGNIN_COOKIE).unwrap_or_default();
     if nonce.is_empty() || !constant_time_eq(nonce.as_bytes(), form.signin_csrf.as_bytes()) {
         tracing::info!("sign-in refused: the form did not come from this browser's sign-in page");
         return signin_response(
+            lang,
             &state,
             StatusCode::FORBIDDEN,
             next,
             &form.email,
-            Some("This sign-in form expired. Please try again."),
+            Some(&lang.t("signin-expired")),
         );
     }
     let client = Some(peer.ip());
@@ -170,25 +190,26 @@ pub async fn signin(
         {
             tracing::info!(code = %problem.code, "sign-in refused by the controller");
             signin_response(
+                lang,
                 &state,
                 StatusCode::UNAUTHORIZED,
                 next,
                 &form.email,
-                Some("Wrong email or password."),
+                Some(&lang.t("signin-wrong")),
             )
         }
         Err(e) => {
             tracing::warn!(error = %e, "sign-in failed");
             let msg = match &e {
                 CtlError::Problem { status, .. } if *status == StatusCode::TOO_MANY_REQUESTS => {
-                    "Too many attempts. Please wait a moment and try again.".to_owned()
+                    lang.t("signin-too-many")
                 }
-                _ => format!(
-                    "Signing in is not possible right now ({}).",
-                    e.problem().code
+                _ => lang.t_args(
+                    "signin-unavailable",
+                    &[("code", FluentValue::from(e.problem().code))],
                 ),
             };
-            signin_response(&state, e.status(), next, &form.email, Some(&msg))
+            signin_response(lang, &state, e.status(), next, &form.email, Some(&msg))
         }
     }
 }

@@ -1,7 +1,8 @@
 /**
  * A React component around the SDK: one player per mounted component, destroyed on unmount.
  * `target` is a try-play link or a game with a player token from your backend; the component
- * reports the player's state and ending to its parent.
+ * reports the player's state and ending (its reason code and what to tell the player, in
+ * `locale`) to its parent.
  */
 import { useEffect, useRef, useState } from "react";
 import { createPlayer, type Player, type PlayerState, type PlayTarget } from "@playrack/sdk-h5";
@@ -11,30 +12,32 @@ export interface PlayrackPlayerProps {
   apiBase: string;
   target: PlayTarget;
   onState?: (state: PlayerState) => void;
-  onEnded?: (reason: string) => void;
+  onEnded?: (reason: string, text: string) => void;
+  /** "en" or "zh-CN"; default the browser's language. */
+  locale?: string;
 }
 
-export function PlayrackPlayer({ apiBase, target, onState, onEnded }: PlayrackPlayerProps) {
+export function PlayrackPlayer({ apiBase, target, onState, onEnded, locale }: PlayrackPlayerProps) {
   const container = useRef<HTMLDivElement>(null);
   const player = useRef<Player | null>(null);
   const [state, setState] = useState<PlayerState>("idle");
 
   useEffect(() => {
     if (!container.current) return;
-    const p = createPlayer(container.current, { apiBase });
+    const p = createPlayer(container.current, { apiBase, locale });
     player.current = p;
     const offState = p.on("state", (s) => {
       setState(s);
       onState?.(s);
     });
-    const offEnded = p.on("ended", (e) => onEnded?.(e.reason));
+    const offEnded = p.on("ended", (e) => onEnded?.(e.reason, e.text));
     return () => {
       offState();
       offEnded();
       p.destroy();
       player.current = null;
     };
-  }, [apiBase]);
+  }, [apiBase, locale]);
 
   const busy = state === "queued" || state === "connecting" || state === "playing";
   return (

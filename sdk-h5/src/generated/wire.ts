@@ -88,7 +88,7 @@ export interface AcquireResponseQueued {
   /** 1-based. */
   position: number;
   queue_length: number;
-  /** `TENANT_QUOTA_FULL` or `ROOM_FULL`. */
+  /** `TENANT_QUOTA_FULL`, `ROOM_FULL` or `NEW_PLAYS_PAUSED` (an operator has paused new plays). */
   reason: string;
   ticket_id: string;
 }
@@ -144,6 +144,7 @@ export interface AgentSignalCustom {
 /** Something the player should see, e.g. maintenance coming. */
 export interface AgentSignalNotice {
   type: "notice";
+  at?: Timestamp | null;
   code: string;
   message: string;
 }
@@ -423,6 +424,8 @@ export type KeyAction = "down" | "up";
 export interface LinkCard {
   code: string;
   cta?: CallToAction | null;
+  /** The sites whose pages may frame the player page (none: it is never framed). */
+  embed_origins?: string[];
   game_id: string;
   game_name: string;
   /** A public icon URL (relative to the controller), when the game has one. */

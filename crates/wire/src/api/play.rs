@@ -108,7 +108,7 @@ pub enum AcquireResponse {
         position: u32,
         queue_length: u32,
         eta_secs: u32,
-        /// `TENANT_QUOTA_FULL` or `ROOM_FULL`.
+        /// `TENANT_QUOTA_FULL`, `ROOM_FULL` or `NEW_PLAYS_PAUSED` (an operator has paused new plays).
         reason: String,
         /// Poll (or keep the event stream open) at least this often, or the ticket is evicted.
         poll_after_ms: u32,
@@ -175,7 +175,7 @@ pub struct QueueEntry {
     pub user: String,
     /// 1-based place in the tenant's line (priority tier, then player level, then arrival).
     pub position: u32,
-    /// `TENANT_QUOTA_FULL` or `ROOM_FULL`.
+    /// `TENANT_QUOTA_FULL`, `ROOM_FULL` or `NEW_PLAYS_PAUSED` (an operator has paused new plays).
     pub reason: String,
     pub waiting_since: Timestamp,
 }

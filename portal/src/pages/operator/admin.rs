@@ -3,8 +3,8 @@
 //! create). Changes are `data-api` forms and buttons sent by `app.js` through `/api`.
 
 use super::{
-    all, api_button, api_form, console, is_admin, list, load, name_of, names, next_link, operator,
-    viewer_note, wire_name,
+    all, api_button, api_form, console, heads, is_admin, list, load, name_of, names, next_link,
+    operator, rich, strs, t_with, tenant_status_label, viewer_note, wire_name,
 };
 use crate::AppState;
 use crate::auth::SignedIn;
@@ -12,6 +12,7 @@ use crate::html::{Markup, Text, html, money, pct, size, table, text, time};
 use crate::layout;
 use axum::extract::{Query, State};
 use axum::response::Response;
+use fluent_templates::fluent_bundle::FluentValue;
 use playrack_wire::Timestamp;
 use playrack_wire::api::{Order, OrderStatus, Region, Room, Spec, Tenant, TenantStatus};
 use serde::Deserialize;
@@ -35,6 +36,7 @@ pub async fn tenants(
         list::<Tenant>(&state, &user, "/v1/tenants", 100, q.cursor.as_deref()).await
     );
     let admin = is_admin(&user);
+    let lang = user.lang;
     let rows = page
         .items
         .iter()
@@ -45,17 +47,17 @@ pub async fn tenants(
                 Markup::default()
             } else if t.status == TenantStatus::Active {
                 api_button(
-                    "Suspend",
+                    &lang.t("op-tenant-suspend"),
                     &format!("/api/tenants/{tid}"),
                     "PATCH",
                     Some(r#"{"status":"suspended"}"#),
-                    Some("Suspend this tenant? Its players can no longer start plays."),
+                    Some(&lang.t("op-tenant-suspend-confirm")),
                     "suspend-tenant",
                     "danger small",
                 )
             } else {
                 api_button(
-                    "Reactivate",
+                    &lang.t("op-tenant-reactivate"),
                     &format!("/api/tenants/{tid}"),
                     "PATCH",
                     Some(r#"{"status":"active"}"#),
@@ -72,22 +74,25 @@ pub async fn tenants(
                 },
                 html! {
                     span class={ "badge tenant-" (Text(&status)) } data-testid="tenant-status" {
-                        (Text(&status))
+                        (tenant_status_label(lang, t.status))
                     }
                 },
                 text(t.priority_tier),
                 html! {
                     span data-testid="tenant-storage" {
-                        (size(t.package_bytes)) " of " (size(t.storage_quota_bytes))
+                        (t_with(lang, "op-tenant-storage-value", &[
+                            ("used", size(t.package_bytes)),
+                            ("quota", size(t.storage_quota_bytes)),
+                        ]))
                     }
                 },
                 time(&t.created_at),
                 html! {
                     a href={ "/operator/orders?tenant_id=" (Text(&tid)) }
-                        data-testid="tenant-orders-link" { "Orders" }
+                        data-testid="tenant-orders-link" { (lang.t("op-tenant-orders")) }
                     " · "
                     a href={ "/operator/audit?tenant_id=" (Text(&tid)) }
-                        data-testid="tenant-audit-link" { "Audit" }
+                        data-testid="tenant-audit-link" { (lang.t("op-tenant-audit")) }
                 },
                 action,
             ]
@@ -100,38 +105,52 @@ pub async fn tenants(
             "reload",
             "create-tenant",
             html! {
-                label for="t-name" { "Name" }
+                label for="t-name" { (lang.t("op-col-name")) }
                 input id="t-name" name="name" required maxlength="100"
                     data-testid="tenant-name-input";
-                label for="t-tier" {
-                    "Priority tier (higher tiers are served first when capacity is short)"
-                }
+                label for="t-tier" { (lang.t("op-tenant-tier-label")) }
                 input id="t-tier" name="priority_tier" type="number" value="0" data-kind="int"
                     data-testid="tenant-tier-input";
                 button type="submit" class="primary" data-testid="create-tenant-submit" {
-                    "Create tenant"
+                    (lang.t("op-tenant-create"))
                 }
                 p class="muted" {
-                    "Create the tenant's first admin account with the controller's API ("
-                    code { "POST /v1/accounts" } ")."
+                    (rich(lang, "op-tenant-first-admin", &[
+                        ("api", html! { code { "POST /v1/accounts" } }),
+                    ]))
                 }
             },
         )
     } else {
-        viewer_note()
+        viewer_note(lang)
     };
+    let head = heads(
+        lang,
+        &[
+            "op-col-tenant",
+            "op-col-status",
+            "op-col-tier",
+            "op-col-storage",
+            "op-col-created",
+            "",
+            "",
+        ],
+    );
     let body = html! {
-        h1 { "Tenants" }
+        h1 { (lang.t("op-tenants-title")) }
         (table(
-            "Tenants",
+            lang,
+            &lang.t("op-tenants-title"),
             "tenants",
-            &["Tenant", "Status", "Tier", "Storage", "Created", "", ""],
+            &strs(&head),
             rows
         ))
-        (next_link("/operator/tenants", page.next_cursor.as_ref()))
-        section class="card" { h2 { "New tenant" } (form) }
+        (next_link(lang, "/operator/tenants", page.next_cursor.as_ref()))
+        section class="card" { h2 { (lang.t("op-tenant-new")) } (form) }
     };
-    layout::render(console("Tenants", &user, "/operator/tenants", body).page_id("op-tenants"))
+    layout::render(
+        console(lang.t("op-tenants-title"), &user, "/operator/tenants", body).page_id("op-tenants"),
+    )
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -168,34 +187,49 @@ pub async fn orders(
     let region_names = names(&regions, |r| (&r.id, &r.name));
     let room_names = names(&rooms, |r| (&r.id, &r.name));
     let admin = is_admin(&user);
+    let lang = user.lang;
+    let sep = lang.t("op-list-sep");
     let now = Timestamp::now();
     let rows = orders
         .items
         .iter()
         .map(|o| {
             let scope = match &o.region_id {
-                Some(r) => format!("region {}", name_of(&region_names, r)),
-                None => format!(
-                    "room{} {}",
-                    if o.room_ids.len() == 1 { "" } else { "s" },
-                    o.room_ids
+                Some(r) => t_with(
+                    lang,
+                    "op-order-scope-region",
+                    &[("name", name_of(&region_names, r).to_owned())],
+                ),
+                None => {
+                    let rooms = o
+                        .room_ids
                         .iter()
                         .map(|r| name_of(&room_names, r))
                         .collect::<Vec<_>>()
-                        .join(", ")
-                ),
+                        .join(&sep);
+                    let n = FluentValue::from(o.room_ids.len());
+                    lang.t_args(
+                        "op-order-scope-rooms",
+                        &[("n", n), ("names", FluentValue::from(rooms))],
+                    )
+                }
             };
-            let status = if o.status == OrderStatus::Cancelled {
-                "cancelled"
+            let status = lang.t(if o.status == OrderStatus::Cancelled {
+                "op-order-cancelled"
             } else if o.valid_until <= now {
-                "expired"
+                "op-order-expired"
             } else if o.valid_from > now {
-                "scheduled"
+                "op-order-scheduled"
             } else {
-                "active"
-            };
+                "op-order-active"
+            });
             vec![
-                html! { code { (Text(&o.id)) } },
+                html! {
+                    code { (Text(&o.id)) } " "
+                    a href={ "/operator/history/" (Text(pct(&o.id))) } data-testid="history-link" {
+                        (lang.t("hist-link"))
+                    }
+                },
                 text(name_of(&tenant_names, &o.tenant_id)),
                 text(&o.spec_id),
                 text(scope),
@@ -206,11 +240,11 @@ pub async fn orders(
                 html! { span class="badge" data-testid="order-status" { (status) } },
                 if admin && o.status == OrderStatus::Active {
                     api_button(
-                        "Cancel",
+                        &lang.t("op-order-cancel"),
                         &format!("/api/orders/{}", pct(&o.id)),
                         "PATCH",
                         Some(r#"{"status":"cancelled"}"#),
-                        Some("Cancel this order? The tenant's plays beyond its other orders wait in the queue."),
+                        Some(&lang.t("op-order-cancel-confirm")),
                         "cancel-order",
                         "danger small",
                     )
@@ -234,17 +268,17 @@ pub async fn orders(
         form method="get" action="/operator/orders" class="inline-form"
             data-testid="orders-filter"
         {
-            label for="of-tenant" { "Tenant" }
+            label for="of-tenant" { (lang.t("op-col-tenant")) }
             select id="of-tenant" name="tenant_id" data-testid="orders-filter-tenant" {
-                (tenant_opts(tenant, "Every tenant"))
+                (tenant_opts(tenant, &lang.t("op-order-every-tenant")))
             }
-            button type="submit" data-testid="orders-filter-submit" { "Show" }
+            button type="submit" data-testid="orders-filter-submit" { (lang.t("op-order-show")) }
         }
     };
     let form = if !admin {
-        viewer_note()
+        viewer_note(lang)
     } else if tenants.is_empty() || specs.is_empty() {
-        html! { p { "Create a tenant and a spec first." } }
+        html! { p { (lang.t("op-order-needs")) } }
     } else {
         api_form(
             "/api/orders",
@@ -252,50 +286,53 @@ pub async fn orders(
             "reload",
             "create-order",
             html! {
-                label for="o-tenant" { "Tenant" }
+                label for="o-tenant" { (lang.t("op-col-tenant")) }
                 select id="o-tenant" name="tenant_id" required data-testid="order-tenant-input" {
-                    (tenant_opts(tenant, "Choose a tenant"))
+                    (tenant_opts(tenant, &lang.t("op-order-choose-tenant")))
                 }
-                label for="o-spec" { "Spec" }
+                label for="o-spec" { (lang.t("op-col-spec")) }
                 select id="o-spec" name="spec_id" required data-testid="order-spec-input" {
                     @for s in &specs {
                         option value=(Text(&s.id)) { (Text(&s.name)) " (" (Text(&s.id)) ")" }
                     }
                 }
-                label for="o-region" { "Where: a whole region…" }
+                label for="o-region" { (lang.t("op-order-region")) }
                 select id="o-region" name="region_id" data-testid="order-region-input" {
-                    option value="" { "— (choose rooms instead)" }
+                    option value="" { (lang.t("op-order-no-region")) }
                     @for r in &regions {
                         option value=(Text(&r.id)) { (Text(&r.name)) }
                     }
                 }
                 fieldset {
-                    legend { "… or these machine rooms (exactly one of the two)" }
+                    legend { (lang.t("op-order-rooms")) }
                     @for r in &rooms {
                         label class="check" {
                             input type="checkbox" name="room_ids" value=(Text(&r.id))
                                 data-kind="checks" data-testid={ "order-room-" (Text(&r.id)) };
                             " " (Text(&r.name)) " "
                             span class="muted" {
-                                "(" (Text(name_of(&region_names, &r.region_id))) ")"
+                                (rich(lang, "op-order-room-region", &[(
+                                    "region",
+                                    html! { (Text(name_of(&region_names, &r.region_id))) },
+                                )]))
                             }
                         }
                     }
                 }
-                label for="o-conc" { "Concurrency (instances at once)" }
+                label for="o-conc" { (lang.t("op-order-concurrency")) }
                 input id="o-conc" name="concurrency" type="number" min="1" required
                     data-kind="int" data-testid="order-concurrency-input";
-                label for="o-from" { "Valid from" }
+                label for="o-from" { (lang.t("op-order-from")) }
                 input id="o-from" name="valid_from" type="datetime-local" required
                     data-kind="datetime" data-testid="order-from-input";
-                label for="o-until" { "Valid until" }
+                label for="o-until" { (lang.t("op-order-until")) }
                 input id="o-until" name="valid_until" type="datetime-local" required
                     data-kind="datetime" data-testid="order-until-input";
-                label for="o-prio" { "Priority within the tenant's tier" }
+                label for="o-prio" { (lang.t("op-order-priority")) }
                 input id="o-prio" name="priority" type="number" value="0" data-kind="int"
                     data-testid="order-priority-input";
                 button type="submit" class="primary" data-testid="create-order-submit" {
-                    "Create order"
+                    (lang.t("op-order-create"))
                 }
             },
         )
@@ -304,30 +341,37 @@ pub async fn orders(
         Some(t) => format!("/operator/orders?tenant_id={}", pct(t)),
         None => "/operator/orders".to_owned(),
     };
+    let head = heads(
+        lang,
+        &[
+            "op-col-order",
+            "op-col-tenant",
+            "op-col-spec",
+            "op-col-where",
+            "op-col-concurrency",
+            "op-col-from",
+            "op-col-until",
+            "op-col-priority",
+            "op-col-status",
+            "",
+        ],
+    );
     let body = html! {
-        h1 { "Orders" }
+        h1 { (lang.t("op-orders-title")) }
         (filter)
         (table(
-            "Orders",
+            lang,
+            &lang.t("op-orders-title"),
             "orders",
-            &[
-                "Order",
-                "Tenant",
-                "Spec",
-                "Where",
-                "Concurrency",
-                "From",
-                "Until",
-                "Priority",
-                "Status",
-                ""
-            ],
+            &strs(&head),
             rows
         ))
-        (next_link(&next_base, orders.next_cursor.as_ref()))
-        section class="card" { h2 { "New order" } (form) }
+        (next_link(lang, &next_base, orders.next_cursor.as_ref()))
+        section class="card" { h2 { (lang.t("op-order-new")) } (form) }
     };
-    layout::render(console("Orders", &user, "/operator/orders", body).page_id("op-orders"))
+    layout::render(
+        console(lang.t("op-orders-title"), &user, "/operator/orders", body).page_id("op-orders"),
+    )
 }
 
 /// `GET /operator/specs`.
@@ -338,6 +382,7 @@ pub async fn specs(State(state): State<AppState>, user: SignedIn) -> Response {
         user,
         all::<Spec>(&state, &user, "/v1/specs", 5).await
     );
+    let lang = user.lang;
     let rows = specs
         .iter()
         .map(|s| {
@@ -349,19 +394,26 @@ pub async fn specs(State(state): State<AppState>, user: SignedIn) -> Response {
                     "{}–{} kbit/s",
                     s.bitrate_min_kbps, s.bitrate_max_kbps
                 )),
-                text(format!(
-                    "{:.2} cores, {} MB",
-                    f64::from(s.cpu_millis) / 1000.0,
-                    s.memory_mb
+                text(t_with(
+                    lang,
+                    "op-spec-reserves-value",
+                    &[
+                        ("cores", format!("{:.2}", f64::from(s.cpu_millis) / 1000.0)),
+                        ("mb", s.memory_mb.to_string()),
+                    ],
                 )),
-                text(money(s.price_per_minute_micros)),
+                text(money(
+                    lang,
+                    &state.config.currency,
+                    s.price_per_minute_micros,
+                )),
             ]
         })
         .collect();
     let form = if is_admin(&user) {
         let num = |id: &str, name: &str, label: &str, min: u32, value: &str| {
             html! {
-                label for={ "s-" (id) } { (label) }
+                label for={ "s-" (id) } { (lang.t(label)) }
                 input id={ "s-" (id) } name=(name) type="number" min=(min) value=(value) required
                     data-kind="int" data-testid={ "spec-" (id) "-input" };
             }
@@ -373,59 +425,62 @@ pub async fn specs(State(state): State<AppState>, user: SignedIn) -> Response {
             "create-spec",
             html! {
                 label for="s-id" {
-                    "Id (lowercase letters, digits and dashes, e.g. " code { "hd-60" }
-                    "; it cannot change)"
+                    (rich(lang, "op-spec-id-label", &[("example", html! { code { "hd-60" } })]))
                 }
                 input id="s-id" name="id" required pattern="[a-z0-9][a-z0-9\\-]*" maxlength="64"
                     data-testid="spec-id-input";
-                label for="s-name" { "Name" }
+                label for="s-name" { (lang.t("op-col-name")) }
                 input id="s-name" name="name" required maxlength="100"
                     data-testid="spec-name-input";
-                (num("width", "width", "Width (px)", 1, "1280"))
-                (num("height", "height", "Height (px)", 1, "720"))
-                (num("fps", "fps", "Frames per second", 1, "60"))
-                (num("bmin", "bitrate_min_kbps", "Lowest bitrate (kbit/s)", 1, "1500"))
-                (num("bmax", "bitrate_max_kbps", "Highest bitrate (kbit/s)", 1, "6000"))
-                (num("cpu", "cpu_millis", "CPU reserved (thousandths of a core)", 1, "1000"))
-                (num("mem", "memory_mb", "Memory reserved (MB)", 1, "2048"))
+                (num("width", "width", "op-spec-width", 1, "1280"))
+                (num("height", "height", "op-spec-height", 1, "720"))
+                (num("fps", "fps", "op-spec-fps", 1, "60"))
+                (num("bmin", "bitrate_min_kbps", "op-spec-bitrate-min", 1, "1500"))
+                (num("bmax", "bitrate_max_kbps", "op-spec-bitrate-max", 1, "6000"))
+                (num("cpu", "cpu_millis", "op-spec-cpu", 1, "1000"))
+                (num("mem", "memory_mb", "op-spec-mem", 1, "2048"))
                 (num(
                     "price",
                     "price_per_minute_micros",
-                    "Price per minute (micro-units)",
+                    "op-spec-price",
                     0,
                     "10000"
                 ))
-                p class="muted" {
-                    "Price in micro-units of the platform currency: 1.00 is 1000000."
-                }
+                p class="muted" { (lang.t("op-spec-price-hint")) }
                 button type="submit" class="primary" data-testid="create-spec-submit" {
-                    "Create spec"
+                    (lang.t("op-spec-create"))
                 }
             },
         )
     } else {
-        viewer_note()
+        viewer_note(lang)
     };
+    let head = heads(
+        lang,
+        &[
+            "op-col-id",
+            "op-col-name",
+            "op-col-video",
+            "op-col-bitrate",
+            "op-col-reserves",
+            "op-col-price",
+        ],
+    );
     let body = html! {
-        h1 { "Specs" }
+        h1 { (lang.t("op-specs-title")) }
         p class="muted" {
-            "What tenants buy and plays are billed by. Change a spec's bitrate, reservation or \
-             price with the controller's API (" code { "PATCH /v1/specs/{id}" } ")."
+            (rich(lang, "op-specs-intro", &[("api", html! { code { "PATCH /v1/specs/{id}" } })]))
         }
         (table(
-            "Specs",
+            lang,
+            &lang.t("op-specs-title"),
             "specs",
-            &[
-                "Id",
-                "Name",
-                "Video",
-                "Bitrate",
-                "Reserves",
-                "Price / minute"
-            ],
+            &strs(&head),
             rows
         ))
-        section class="card" { h2 { "New spec" } (form) }
+        section class="card" { h2 { (lang.t("op-spec-new")) } (form) }
     };
-    layout::render(console("Specs", &user, "/operator/specs", body).page_id("op-specs"))
+    layout::render(
+        console(lang.t("op-specs-title"), &user, "/operator/specs", body).page_id("op-specs"),
+    )
 }

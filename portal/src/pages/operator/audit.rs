@@ -1,7 +1,7 @@
 //! `GET /operator/audit`: the audit log, oldest first as the controller pages it, filtered by
 //! tenant, object and action (a plain GET form, so filters are in the address and bookmarkable).
 
-use super::{console, list, load, object_link, operator};
+use super::{console, heads, list, load, object_link, operator, rich, strs};
 use crate::AppState;
 use crate::auth::SignedIn;
 use crate::html::{Text, html, pct, table, text, time};
@@ -76,7 +76,12 @@ pub async fn audit(
                     a href={ "/operator/audit?action=" (Text(pct(&e.action))) }
                         data-testid="audit-action" { (Text(&e.action)) }
                 },
-                object_link(&e.object_id),
+                html! {
+                    (object_link(&e.object_id)) " "
+                    a href={ "/operator/history/" (Text(pct(&e.object_id))) } data-testid="history-link" {
+                        (user.lang.t("hist-link"))
+                    }
+                },
                 html! { code class="summary" data-testid="audit-summary" { (Text(summary)) } },
                 text(e.request_id.as_deref().unwrap_or("—")),
             ]
@@ -89,28 +94,35 @@ pub async fn audit(
             .map(|(_, v)| *v)
             .unwrap_or_default()
     };
+    let lang = user.lang;
     let form = html! {
         form method="get" action="/operator/audit" class="inline-form filters"
             data-testid="audit-filter"
         {
             div {
-                label for="a-tenant" { "Tenant id" }
+                label for="a-tenant" { (lang.t("op-audit-tenant")) }
                 input id="a-tenant" name="tenant_id" value=(Text(value("tenant_id")))
                     data-testid="audit-tenant-input";
             }
             div {
-                label for="a-object" { "Object id" }
+                label for="a-object" { (lang.t("op-audit-object")) }
                 input id="a-object" name="object_id" value=(Text(value("object_id")))
                     data-testid="audit-object-input";
             }
             div {
-                label for="a-action" { "Action (e.g. " code { "board.update" } ")" }
+                label for="a-action" {
+                    (rich(lang, "op-audit-action", &[
+                        ("example", html! { code { "board.update" } }),
+                    ]))
+                }
                 input id="a-action" name="action" value=(Text(value("action")))
                     data-testid="audit-action-input";
             }
-            button type="submit" data-testid="audit-filter-submit" { "Filter" }
+            button type="submit" data-testid="audit-filter-submit" { (lang.t("op-audit-filter")) }
             " "
-            a href="/operator/audit" class="button" data-testid="audit-filter-clear" { "Clear" }
+            a href="/operator/audit" class="button" data-testid="audit-filter-clear" {
+                (lang.t("op-audit-clear"))
+            }
         }
     };
     let base = if query.is_empty() {
@@ -118,19 +130,32 @@ pub async fn audit(
     } else {
         format!("/operator/audit?{query}")
     };
+    let head = heads(
+        lang,
+        &[
+            "op-col-when",
+            "op-col-actor",
+            "op-col-tenant",
+            "op-col-action",
+            "op-col-object",
+            "op-col-summary",
+            "op-col-request",
+        ],
+    );
     let body = html! {
-        h1 { "Audit log" }
-        p class="muted" { "Every change, oldest first: who did what to which object." }
+        h1 { (lang.t("op-audit-title")) }
+        p class="muted" { (lang.t("op-audit-intro")) }
         (form)
         (table(
-            "Audit entries",
+            lang,
+            &lang.t("op-audit-caption"),
             "audit",
-            &[
-                "When", "Actor", "Tenant", "Action", "Object", "Summary", "Request"
-            ],
+            &strs(&head),
             rows
         ))
-        (super::next_link(&base, page.next_cursor.as_ref()))
+        (super::next_link(lang, &base, page.next_cursor.as_ref()))
     };
-    layout::render(console("Audit log", &user, "/operator/audit", body).page_id("op-audit"))
+    layout::render(
+        console(lang.t("op-audit-title"), &user, "/operator/audit", body).page_id("op-audit"),
+    )
 }

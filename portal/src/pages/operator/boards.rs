@@ -8,12 +8,14 @@
 //! signal.
 
 use super::{
-    agent_state_str, all, api_button, board_status_str, console, is_admin, load, name_of, names,
-    operator, truncated_note, viewer_note, wire_name,
+    agent_state_label, agent_state_str, all, api_button, board_status_label, board_status_str,
+    console, heads, instance_state_label, is_admin, load, name_of, names, operator, rich,
+    session_state_label, strs, t_n, t_with, truncated_note, viewer_note, yes_no,
 };
 use crate::AppState;
 use crate::auth::SignedIn;
 use crate::html::{Markup, Text, html, pct, table, text, time, time_opt};
+use crate::i18n::Lang;
 use crate::layout;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -52,17 +54,26 @@ pub(super) fn heat(b: &Board) -> Option<u8> {
     Some(((f * 5.0) as u8).min(4))
 }
 
-const HEAT_LABELS: [&str; 5] = ["under 20%", "20–40%", "40–60%", "60–80%", "80% or more"];
+/// The heat levels' words (message keys), coolest first.
+const HEAT_LABELS: [&str; 5] = [
+    "op-heat-0",
+    "op-heat-1",
+    "op-heat-2",
+    "op-heat-3",
+    "op-heat-4",
+];
 
 /// One board of the grid: a link whose text says its state, load and CPU.
-fn cell(b: &Board) -> Markup {
+fn cell(lang: Lang, b: &Board) -> Markup {
     let st = agent_state_str(b.agent_state);
     let status = board_status_str(b.status);
     let heat = heat(b);
-    let load = match busy(b) {
-        Some(n) => format!("{n}/{} busy", slots(b)),
-        None => format!("–/{} busy", slots(b)),
-    };
+    let used = busy(b).map_or_else(|| "–".to_owned(), |n| n.to_string());
+    let load = t_with(
+        lang,
+        "op-cell-busy",
+        &[("used", used), ("slots", slots(b).to_string())],
+    );
     let cpu = b
         .telemetry
         .as_ref()
@@ -78,18 +89,23 @@ fn cell(b: &Board) -> Markup {
             {
                 span class="serial" { (Text(&b.serial)) }
                 span class="state" {
-                    (st) @if b.status != BoardStatus::Active { " · " (status) }
+                    (agent_state_label(lang, b.agent_state))
+                    @if b.status != BoardStatus::Active {
+                        " · " (board_status_label(lang, b.status))
+                    }
                 }
                 span class="load" { (load) }
                 span class="cpu" { (cpu) }
                 @if let Some(reason) = &b.hot {
-                    span class="hot-reason" { "No new plays: " (Text(reason)) }
+                    span class="hot-reason" {
+                        (rich(lang, "op-cell-hot", &[("reason", html! { (Text(reason)) })]))
+                    }
                 }
                 span class="visually-hidden" {
-                    ", load "
-                    (heat
-                        .map(|h| HEAT_LABELS[h as usize])
-                        .unwrap_or("unknown (no live telemetry)"))
+                    (t_with(lang, "op-cell-load", &[(
+                        "load",
+                        lang.t(heat.map_or("op-heat-unknown", |h| HEAT_LABELS[h as usize])),
+                    )]))
                 }
             }
         }
@@ -97,32 +113,33 @@ fn cell(b: &Board) -> Markup {
 }
 
 /// What the grid's colours and borders mean.
-fn legend() -> Markup {
+fn legend(lang: Lang) -> Markup {
     html! {
         section class="legend" aria-labelledby="legend-h" data-testid="grid-legend" {
-            h2 id="legend-h" { "Legend" }
-            p class="muted" {
-                "Colour shows load: the larger of the share of slots busy and the CPU."
-            }
+            h2 id="legend-h" { (lang.t("op-legend-title")) }
+            p class="muted" { (lang.t("op-legend-text")) }
             ul {
                 @for (i, l) in HEAT_LABELS.iter().enumerate() {
-                    li { span class={ "swatch heat-" (i) } aria-hidden="true" {} " Load " (l) }
+                    li {
+                        span class={ "swatch heat-" (i) } aria-hidden="true" {}
+                        " " (t_with(lang, "op-legend-load", &[("level", lang.t(l))]))
+                    }
                 }
                 li {
                     span class="swatch heat-none" aria-hidden="true" {}
-                    " Offline, lost or no telemetry yet"
+                    " " (lang.t("op-legend-none"))
                 }
                 li {
                     span class="swatch status-draining" aria-hidden="true" {}
-                    " Draining (dashed border): keeps its plays, takes no new ones"
+                    " " (lang.t("op-legend-draining"))
                 }
                 li {
                     span class="swatch status-disabled" aria-hidden="true" {}
-                    " Disabled (dotted border): out of service"
+                    " " (lang.t("op-legend-disabled"))
                 }
                 li {
                     span class="swatch hot" aria-hidden="true" {}
-                    " Hot (outlined): over its room's CPU or temperature limit — keeps its plays, takes no new ones until it cools"
+                    " " (lang.t("op-legend-hot"))
                 }
             }
         }
@@ -145,8 +162,9 @@ pub async fn array(
     let (arrays, _) = load!(state, user, arrays);
     let (rooms, _) = load!(state, user, rooms);
     let (boards, cut) = load!(state, user, boards);
+    let lang = user.lang;
     let Some(array) = arrays.iter().find(|a| a.id == id) else {
-        return not_found(&user, "There is no such array.");
+        return not_found(&user, &lang.t("op-array-not-found"));
     };
     let room = rooms.iter().find(|r| r.id == array.room_id);
     let online = boards
@@ -155,40 +173,58 @@ pub async fn array(
         .count();
     let running: u32 = boards.iter().filter_map(busy).sum();
     let total: u32 = boards.iter().map(slots).sum();
+    let topology = lang.t("op-topology-title");
     let body = html! {
         p {
             a href={ "/operator#room-" (Text(&array.room_id)) } data-testid="back-link" {
-                "← " (Text(room.map(|r| r.name.as_str()).unwrap_or("Topology")))
+                "← " (Text(room.map_or(topology.as_str(), |r| r.name.as_str())))
             }
         }
-        h1 { "Array " span data-testid="array-name" { (Text(&array.name)) } }
+        h1 {
+            (rich(lang, "op-array-heading", &[(
+                "name",
+                html! { span data-testid="array-name" { (Text(&array.name)) } },
+            )]))
+        }
         p class="muted" data-testid="array-summary" {
-            (boards.len()) " board" @if boards.len() != 1 { "s" } " · " (online) " online · "
-            (running) " of " (total) " slots busy"
+            (t_n(lang, "op-count-boards", boards.len())) " · "
+            (t_n(lang, "op-count-online", online)) " · "
+            (t_with(lang, "op-array-busy", &[
+                ("running", running.to_string()),
+                ("total", total.to_string()),
+            ]))
         }
         p class="muted" {
             label class="check" {
                 input type="checkbox" data-autoreload="10" data-testid="autoreload";
-                " Refresh every 10 seconds"
+                " " (lang.t("op-array-autoreload"))
             }
         }
         @if boards.is_empty() {
-            p class="empty" data-testid="board-grid-empty" { "No boards in this array yet." }
+            p class="empty" data-testid="board-grid-empty" { (lang.t("op-array-empty")) }
         } @else {
-            ul class="grid" data-testid="board-grid" aria-label={ "Boards of " (Text(&array.name)) } {
-                @for b in &boards { (cell(b)) }
+            ul class="grid" data-testid="board-grid"
+                aria-label=(Text(t_with(lang, "op-boards-of", &[("name", array.name.clone())])))
+            {
+                @for b in &boards { (cell(lang, b)) }
             }
         }
-        (truncated_note(cut, "4,000 boards"))
-        (legend())
+        (truncated_note(lang, cut, "op-truncated-array"))
+        (legend(lang))
     };
-    layout::render(
-        console(format!("Array {}", array.name), &user, "/operator", body).page_id("op-array"),
-    )
+    let title = t_with(lang, "op-array-title", &[("name", array.name.clone())]);
+    layout::render(console(title, &user, "/operator", body).page_id("op-array"))
 }
 
 fn not_found(user: &SignedIn, text: &str) -> Response {
-    let mut page = layout::error_page(StatusCode::NOT_FOUND, "Not found", text, None);
+    let lang = user.lang;
+    let mut page = layout::error_page_in(
+        lang,
+        StatusCode::NOT_FOUND,
+        &lang.t("op-not-found-title"),
+        text,
+        None,
+    );
     page.user = Some(user.clone());
     page.console_nav = true;
     page.scripts.push("app.js");
@@ -197,6 +233,7 @@ fn not_found(user: &SignedIn, text: &str) -> Response {
 
 /// The table of plays (on a board, or everywhere).
 pub(super) fn plays_table(
+    lang: Lang,
     caption: &str,
     plays: &[&OnlineEntry],
     tenants: &std::collections::HashMap<String, String>,
@@ -225,17 +262,17 @@ pub(super) fn plays_table(
             }
             row.extend([
                 html! { code { (Text(p.instance_id.as_deref().unwrap_or("—"))) } },
-                text(wire_name(&p.state)),
-                text(if p.connected { "yes" } else { "no" }),
+                text(session_state_label(lang, p.state)),
+                text(yes_no(lang, p.connected)),
                 time(&p.since),
                 html! {
                     @if admin {
                         (api_button(
-                            "Kick",
+                            &lang.t("op-kick"),
                             &format!("/api/sessions/{}/kick", pct(&p.session_id)),
                             "POST",
                             None,
-                            Some("End this play now? The player sees that it was ended."),
+                            Some(&lang.t("op-kick-confirm")),
                             "kick-session",
                             "danger small",
                         ))
@@ -245,23 +282,35 @@ pub(super) fn plays_table(
             row
         })
         .collect();
-    let mut head = vec!["Session", "Tenant", "Game", "Player", "Spec"];
+    let mut head = vec![
+        "op-col-session",
+        "op-col-tenant",
+        "op-col-game",
+        "op-col-player",
+        "op-col-spec",
+    ];
     if show_board {
-        head.push("Board");
+        head.push("op-col-board");
     }
-    head.extend(["Instance", "State", "Connected", "Since", ""]);
-    table(caption, "plays", &head, rows)
+    head.extend([
+        "op-col-instance",
+        "op-col-state",
+        "op-col-connected",
+        "op-col-since",
+        "",
+    ]);
+    table(lang, caption, "plays", &strs(&heads(lang, &head)), rows)
 }
 
 /// A board's instances as it last reported them: each one's state, play, package, the game
 /// it holds ready (the warm pool per game), video encoder and boot time.
-pub(super) fn instances_table(instances: &[BoardInstance]) -> Markup {
+pub(super) fn instances_table(lang: Lang, instances: &[BoardInstance]) -> Markup {
     let rows = instances
         .iter()
         .map(|i| {
             vec![
                 html! { code { (Text(&i.id)) } },
-                text(wire_name(&i.state)),
+                text(instance_state_label(lang, i.state)),
                 text(&i.spec_id),
                 match &i.session_id {
                     Some(s) => html! {
@@ -284,26 +333,36 @@ pub(super) fn instances_table(instances: &[BoardInstance]) -> Markup {
             ]
         })
         .collect();
-    table(
-        "Instances",
-        "instances",
+    let head = heads(
+        lang,
         &[
-            "Instance",
-            "State",
-            "Spec",
-            "Play",
-            "Package",
-            "Game ready",
-            "Video encoder",
-            "Booted",
+            "op-col-instance",
+            "op-col-state",
+            "op-col-spec",
+            "op-col-play",
+            "op-col-package",
+            "op-col-game-ready",
+            "op-col-encoder",
+            "op-col-booted",
         ],
+    );
+    table(
+        lang,
+        &lang.t("op-instances-caption"),
+        "instances",
+        &strs(&head),
         rows,
     )
 }
 
 /// The shell form (operator admins): a command in an instance of a board, its output polled
 /// into a `<pre>` by `operator-shell.js`. `instances` offers known instance ids; `fixed` pins one.
-pub(super) fn shell_form(board_id: &str, instances: &[&str], fixed: Option<&str>) -> Markup {
+pub(super) fn shell_form(
+    lang: Lang,
+    board_id: &str,
+    instances: &[&str],
+    fixed: Option<&str>,
+) -> Markup {
     html! {
         form class="shell" data-shell={ "/api/boards/" (Text(pct(board_id))) "/shell" }
             data-testid="shell-form"
@@ -311,10 +370,10 @@ pub(super) fn shell_form(board_id: &str, instances: &[&str], fixed: Option<&str>
             @match fixed {
                 Some(i) => {
                     input type="hidden" name="instance_id" value=(Text(i));
-                    p { "Instance " code { (Text(i)) } }
+                    p { (rich(lang, "op-shell-instance", &[("id", html! { code { (Text(i)) } })])) }
                 }
                 None => {
-                    label for="sh-instance" { "Instance id" }
+                    label for="sh-instance" { (lang.t("op-shell-instance-id")) }
                     input id="sh-instance" name="instance_id" required maxlength="100"
                         list="sh-instances" autocomplete="off" data-testid="shell-instance";
                     datalist id="sh-instances" {
@@ -322,37 +381,39 @@ pub(super) fn shell_form(board_id: &str, instances: &[&str], fixed: Option<&str>
                     }
                 }
             }
-            label for="sh-command" { "Command" }
+            label for="sh-command" { (lang.t("op-shell-command")) }
             input id="sh-command" name="command" required maxlength="4096" autocomplete="off"
                 spellcheck="false" class="mono" data-testid="shell-command";
-            label for="sh-timeout" { "Time limit (seconds, 1–600)" }
+            label for="sh-timeout" { (lang.t("op-shell-timeout")) }
             input id="sh-timeout" name="timeout_secs" type="number" min="1" max="600" value="30"
                 data-testid="shell-timeout";
-            button type="submit" class="primary" data-testid="shell-run" { "Run" }
-            p class="muted" { "Every command is recorded in the audit log with your account." }
+            button type="submit" class="primary" data-testid="shell-run" { (lang.t("op-shell-run")) }
+            p class="muted" { (lang.t("op-shell-audited")) }
             p class="status" role="status" data-shell-status data-testid="shell-status" {}
             p class="error" role="alert" data-testid="shell-error" {}
-            pre class="shell-output" data-shell-output tabindex="0" aria-label="Command output"
-                data-testid="shell-output" {}
+            pre class="shell-output" data-shell-output tabindex="0"
+                aria-label=(lang.t("op-shell-output")) data-testid="shell-output" {}
         }
     }
 }
 
 /// The board agent's own recent log lines (every operator; audited), fetched as a run by
 /// `operator-shell.js` (a `[data-agent-log]` form posts `{lines}`).
-fn agent_log_form(board_id: &str) -> Markup {
+fn agent_log_form(lang: Lang, board_id: &str) -> Markup {
     html! {
         form class="shell" data-shell={ "/api/boards/" (Text(pct(board_id))) "/agent-log" }
             data-agent-log data-testid="agent-log-form"
         {
-            label for="al-lines" { "Lines (1–2000)" }
+            label for="al-lines" { (lang.t("op-agent-log-lines")) }
             input id="al-lines" name="lines" type="number" min="1" max="2000" value="200"
                 data-testid="agent-log-lines";
-            button type="submit" class="primary" data-testid="agent-log-run" { "Show the agent's log" }
+            button type="submit" class="primary" data-testid="agent-log-run" {
+                (lang.t("op-agent-log-run"))
+            }
             p class="status" role="status" data-shell-status data-testid="agent-log-status" {}
             p class="error" role="alert" data-testid="agent-log-error" {}
-            pre class="shell-output" data-shell-output tabindex="0" aria-label="Agent log"
-                data-testid="agent-log-output" {}
+            pre class="shell-output" data-shell-output tabindex="0"
+                aria-label=(lang.t("op-agent-log-title")) data-testid="agent-log-output" {}
         }
     }
 }
@@ -413,25 +474,24 @@ pub async fn board(
     let array = arrays.iter().find(|a| a.id == board.array_id);
     let here: Vec<&OnlineEntry> = plays.iter().filter(|p| p.board_id == board.id).collect();
     let admin = is_admin(&user);
+    let lang = user.lang;
     let api = format!("/api/boards/{bid}");
 
     let actions = if !admin {
-        viewer_note()
+        viewer_note(lang)
     } else {
         match board.status {
             BoardStatus::Active => api_button(
-                "Drain",
+                &lang.t("op-drain"),
                 &api,
                 "PATCH",
                 Some(r#"{"status":"draining"}"#),
-                Some(
-                    "Drain this board? It keeps its plays but takes no new ones, and its players are warned.",
-                ),
+                Some(&lang.t("op-drain-confirm")),
                 "drain-board",
                 "danger",
             ),
             BoardStatus::Draining => api_button(
-                "Undrain",
+                &lang.t("op-undrain"),
                 &api,
                 "PATCH",
                 Some(r#"{"status":"active"}"#),
@@ -440,11 +500,11 @@ pub async fn board(
                 "primary",
             ),
             BoardStatus::Disabled => api_button(
-                "Return to service",
+                &lang.t("op-enable"),
                 &api,
                 "PATCH",
                 Some(r#"{"status":"active"}"#),
-                Some("Put this board back into service? It starts taking plays."),
+                Some(&lang.t("op-enable-confirm")),
                 "enable-board",
                 "primary",
             ),
@@ -452,108 +512,126 @@ pub async fn board(
     };
     let t = board.telemetry.as_ref();
     let fmt = |v: Option<String>| v.unwrap_or_else(|| "—".into());
+    let sep = lang.t("op-list-sep");
     let temps = t
         .map(|t| {
             t.temperatures_c
                 .iter()
                 .map(|c| format!("{c:.0} °C"))
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(&sep)
         })
         .filter(|s| !s.is_empty());
     let charts = [
-        ("cpu", "CPU", "%", "0", "100"),
-        ("mem", "Memory in use", "%", "0", "100"),
-        ("temp", "Hottest sensor", "°C", "20", "100"),
+        ("cpu", "op-chart-cpu", "%", "0", "100"),
+        ("mem", "op-chart-mem", "%", "0", "100"),
+        ("temp", "op-chart-temp", "°C", "20", "100"),
     ];
     let instance_ids: Vec<&str> = instances.iter().map(|i| i.id.as_str()).collect();
     let shell = if admin {
         if board.agent_state == AgentState::Online {
-            shell_form(&board.id, &instance_ids, None)
+            shell_form(lang, &board.id, &instance_ids, None)
         } else {
             html! {
-                p class="muted" data-testid="shell-offline" {
-                    "The board's agent is not connected: commands cannot run now."
-                }
+                p class="muted" data-testid="shell-offline" { (lang.t("op-shell-offline")) }
             }
         }
     } else {
-        viewer_note()
+        viewer_note(lang)
     };
     let st = agent_state_str(board.agent_state);
     let status = board_status_str(board.status);
     let body = html! {
         p {
             a href={ "/operator/arrays/" (Text(pct(&board.array_id))) } data-testid="back-link" {
-                "← Array " (Text(array.map(|a| a.name.as_str()).unwrap_or(&board.array_id)))
+                (rich(lang, "op-board-back", &[(
+                    "name",
+                    html! { (Text(array.map_or(board.array_id.as_str(), |a| a.name.as_str()))) },
+                )]))
             }
         }
-        h1 { "Board " span data-testid="board-serial" { (Text(&board.serial)) } }
+        h1 {
+            (rich(lang, "op-board-heading", &[(
+                "serial",
+                html! { span data-testid="board-serial" { (Text(&board.serial)) } },
+            )]))
+        }
         dl class="facts" {
-            dt { "Agent" }
+            dt { (lang.t("op-board-agent")) }
             dd {
                 span class={ "badge agent-" (st) } data-board-state data-testid="board-agent-state" {
-                    (st)
+                    (agent_state_label(lang, board.agent_state))
                 }
             }
-            dt { "Status" }
-            dd { span class={ "badge status-" (status) } data-testid="board-status" { (status) } }
-            dt { "Id" }
+            dt { (lang.t("op-board-status")) }
+            dd {
+                span class={ "badge status-" (status) } data-testid="board-status" {
+                    (board_status_label(lang, board.status))
+                }
+            }
+            dt { (lang.t("op-board-id")) }
             dd { code { (Text(&board.id)) } }
-            dt { "Model" }
+            dt { (lang.t("op-board-model")) }
             dd { (Text(&board.model)) }
-            dt { "Slots" }
+            dt { (lang.t("op-board-slots")) }
             dd {
                 @if board.capacity.is_empty() { "—" }
                 @for (i, (spec, n)) in board.capacity.iter().enumerate() {
-                    @if i > 0 { ", " }
+                    @if i > 0 { (sep) }
                     (n) " × " (Text(spec))
                 }
             }
-            dt { "Agent version" }
+            dt { (lang.t("op-board-agent-version")) }
             dd { (Text(board.agent_version.as_deref().unwrap_or("—"))) }
-            dt { "Last seen" }
+            dt { (lang.t("op-board-last-seen")) }
             dd data-last-seen { (time_opt(board.last_seen_at.as_ref())) }
         }
         div class="actions" { (actions) }
         section aria-labelledby="tele-h" data-board-telemetry=(Text(&api)) data-interval="3000"
             data-testid="telemetry"
         {
-            h2 id="tele-h" { "Telemetry" }
+            h2 id="tele-h" { (lang.t("op-tele-title")) }
             p class="muted" {
                 label class="check" {
                     input type="checkbox" data-telemetry-live checked data-testid="telemetry-live";
-                    " Update every 3 seconds"
+                    " " (lang.t("op-tele-live"))
                 }
             }
             dl class="facts" {
-                dt { "CPU" }
+                dt { (lang.t("op-tele-cpu")) }
                 dd data-t="cpu" { (fmt(t.map(|t| format!("{:.0}%", t.cpu_percent)))) }
-                dt { "Load (1 min)" }
+                dt { (lang.t("op-tele-load1")) }
                 dd data-t="load1" { (fmt(t.map(|t| format!("{:.2}", t.load1)))) }
-                dt { "Memory" }
+                dt { (lang.t("op-tele-mem")) }
                 dd data-t="mem" {
-                    (fmt(t.map(|t| format!("{} of {} MB", t.mem_used_mb, t.mem_total_mb))))
+                    (fmt(t.map(|t| t_with(lang, "op-tele-mem-value", &[
+                        ("used", t.mem_used_mb.to_string()),
+                        ("total", t.mem_total_mb.to_string()),
+                    ]))))
                 }
-                dt { "Temperatures" }
+                dt { (lang.t("op-tele-temps")) }
                 dd data-t="temps" { (fmt(temps)) }
-                dt { "Disk free" }
+                dt { (lang.t("op-tele-disk")) }
                 dd data-t="disk" { (fmt(t.map(|t| format!("{} MB", t.disk_free_mb)))) }
-                dt { "Instances" }
+                dt { (lang.t("op-tele-instances")) }
                 dd data-t="instances" {
-                    (fmt(t.map(|t| format!(
-                        "{} running, {} warm, {} slots",
-                        t.instances_running,
-                        t.instances_warm,
-                        slots(&board)
-                    ))))
+                    (fmt(t.map(|t| t_with(lang, "op-tele-instances-value", &[
+                        ("running", t.instances_running.to_string()),
+                        ("warm", t.instances_warm.to_string()),
+                        ("slots", slots(&board).to_string()),
+                    ]))))
                 }
             }
             div class="charts" {
                 @for (key, label, unit, lo, hi) in charts {
+                    @let label = lang.t(label);
                     figure class="spark" data-testid={ "chart-" (key) } {
                         figcaption { (label) " " strong data-now=(key) { "—" } }
-                        svg role="img" aria-label={ (label) ", the last few minutes (" (unit) ")" }
+                        svg role="img"
+                            aria-label=(t_with(lang, "op-chart-aria", &[
+                                ("label", label.clone()),
+                                ("unit", unit.to_owned()),
+                            ]))
                             viewBox="0 0 300 100" preserveAspectRatio="none" data-chart=(key)
                             data-min=(lo) data-max=(hi)
                         {
@@ -561,33 +639,36 @@ pub async fn board(
                             polyline class="line" points="" {}
                         }
                         p class="axis muted" {
-                            "Scale " (lo) "–" (hi) (unit) "; newest on the right"
+                            (t_with(lang, "op-chart-scale", &[
+                                ("lo", lo.to_owned()),
+                                ("hi", hi.to_owned()),
+                                ("unit", unit.to_owned()),
+                            ]))
                         }
                     }
                 }
             }
             p class="error" role="alert" data-telemetry-error {}
         }
-        section { h2 { "Instances" } (instances_table(&instances)) }
+        section { h2 { (lang.t("op-instances-caption")) } (instances_table(lang, &instances)) }
         section {
-            h2 { "Plays on this board" }
-            (plays_table("Live plays", &here, &tenants, &games, admin, false))
-            (truncated_note(plays_cut, "4,000 live plays were searched"))
+            h2 { (lang.t("op-board-plays")) }
+            (plays_table(lang, &lang.t("op-plays-caption"), &here, &tenants, &games, admin, false))
+            (truncated_note(lang, plays_cut, "op-truncated-board-plays"))
         }
-        section class="card" { h2 { "Shell" } (shell) }
+        section class="card" { h2 { (lang.t("op-shell-title")) } (shell) }
         section class="card" {
-            h2 { "Agent log" }
+            h2 { (lang.t("op-agent-log-title")) }
             @if board.agent_state == AgentState::Online {
-                (agent_log_form(&board.id))
+                (agent_log_form(lang, &board.id))
             } @else {
-                p class="muted" data-testid="agent-log-offline" {
-                    "The board's agent is not connected: its log cannot be read now."
-                }
+                p class="muted" data-testid="agent-log-offline" { (lang.t("op-agent-log-offline")) }
             }
         }
     };
+    let title = t_with(lang, "op-board-title", &[("serial", board.serial.clone())]);
     layout::render(
-        console(format!("Board {}", board.serial), &user, "/operator", body)
+        console(title, &user, "/operator", body)
             .page_id("op-board")
             .script("operator/operator-board.js")
             .script("operator/operator-shell.js"),
@@ -647,7 +728,7 @@ mod tests {
                 primed_version_id: Some("ver_<7>".into()),
             },
         ];
-        let t = instances_table(&instances).into_string();
+        let t = instances_table(Lang::En, &instances).into_string();
         assert!(t.contains("inst-&lt;1&gt;"), "{t}");
         assert!(t.contains(">busy<") && t.contains(">warm<"), "{t}");
         assert!(t.contains("c2.rk.avc.encoder"), "{t}");
@@ -657,7 +738,7 @@ mod tests {
             "the game an idle instance holds ready: {t}"
         );
         assert!(
-            instances_table(&[])
+            instances_table(Lang::En, &[])
                 .into_string()
                 .contains("instances-empty")
         );
@@ -681,7 +762,7 @@ mod tests {
 
     #[test]
     fn cells_say_everything_in_text_and_escape_the_serial() {
-        let c = cell(&board(AgentState::Online, 1, 35.0)).into_string();
+        let c = cell(Lang::En, &board(AgentState::Online, 1, 35.0)).into_string();
         let s = c.as_str();
         assert!(s.contains("&lt;b&gt;S&lt;/b&gt;"), "{s}");
         assert!(s.contains("online · draining"), "{s}");
@@ -695,7 +776,7 @@ mod tests {
     fn a_hot_board_says_why_it_takes_no_new_plays() {
         let mut b = board(AgentState::Online, 1, 35.0);
         b.hot = Some("temperature 91 °C over the room's 85 °C".into());
-        let c = cell(&b).into_string();
+        let c = cell(Lang::En, &b).into_string();
         assert!(c.contains("heat-1 hot"), "{c}");
         assert!(
             c.contains("No new plays: temperature 91 °C over the room&#39;s 85 °C")

@@ -8,10 +8,14 @@
 //! read for operators: the session page finds its play in the live list.
 
 use super::boards::{online, plays_table, shell_form, tenant_and_game_names};
-use super::{api_button, console, is_admin, load, name_of, operator, truncated_note, wire_name};
+use super::{
+    api_button, console, heads, is_admin, load, name_of, operator, rich, session_state_label, strs,
+    t_with, truncated_note, yes_no,
+};
 use crate::AppState;
 use crate::auth::SignedIn;
 use crate::html::{Markup, Text, html, pct, table, text, time};
+use crate::i18n::Lang;
 use crate::layout;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -74,74 +78,105 @@ pub async fn queue(State(state): State<AppState>, user: SignedIn) -> Response {
         })
         .collect();
     let all: Vec<&OnlineEntry> = plays.iter().collect();
+    let lang = user.lang;
+    let line_head = heads(
+        lang,
+        &[
+            "op-col-place",
+            "op-col-tenant",
+            "op-col-game",
+            "op-col-player",
+            "op-col-why",
+            "op-col-waiting-since",
+        ],
+    );
+    let group_head = heads(
+        lang,
+        &[
+            "op-col-tenant",
+            "op-col-game",
+            "op-col-plays",
+            "op-col-connected",
+            "op-col-not-connected",
+            "op-col-starting",
+        ],
+    );
     let body = html! {
-        h1 { "Live plays & queue" }
+        h1 { (lang.t("op-queue-heading")) }
         p class="muted" {
             label class="check" {
                 input type="checkbox" data-autoreload="5" checked data-testid="autoreload";
-                " Refresh every 5 seconds"
+                " " (lang.t("op-queue-autoreload"))
             }
         }
         section {
-            h2 { "Waiting in line (" span data-testid="queue-total" { (waiting.total) } ")" }
+            h2 {
+                (rich(lang, "op-queue-waiting", &[(
+                    "n",
+                    html! { span data-testid="queue-total" { (waiting.total) } },
+                )]))
+            }
             (table(
-                "Players waiting, in line order per tenant",
+                lang,
+                &lang.t("op-queue-waiting-caption"),
                 "queue-entries",
-                &["Place", "Tenant", "Game", "Player", "Why", "Waiting since"],
+                &strs(&line_head),
                 line_rows
             ))
         }
         section {
-            h2 { "Per tenant and game" }
+            h2 { (lang.t("op-queue-groups")) }
             (table(
-                "Live plays per tenant and game",
+                lang,
+                &lang.t("op-queue-groups-caption"),
                 "play-groups",
-                &[
-                    "Tenant",
-                    "Game",
-                    "Plays",
-                    "Connected",
-                    "Not connected",
-                    "Starting"
-                ],
+                &strs(&group_head),
                 rows
             ))
         }
         section {
-            h2 { "Every live play" }
-            (plays_table("Live plays", &all, &tenants, &games, is_admin(&user), true))
-            (truncated_note(cut, "4,000 live plays"))
+            h2 { (lang.t("op-queue-every")) }
+            (plays_table(lang, &lang.t("op-plays-caption"), &all, &tenants, &games, is_admin(&user), true))
+            (truncated_note(lang, cut, "op-truncated-plays"))
         }
     };
-    layout::render(console("Live plays", &user, "/operator/queue", body).page_id("op-queue"))
+    layout::render(
+        console(lang.t("op-queue-title"), &user, "/operator/queue", body).page_id("op-queue"),
+    )
 }
 
 /// `GET /operator/sessions/{id}`.
 /// The instance's log, streamed: `logcat` in the instance through the audited shell (the
 /// command is built by `operator-shell.js` from the filter and the number of past lines, and
 /// runs until the time limit).
-fn logcat_form(board_id: &str, instance_id: &str) -> Markup {
+fn logcat_form(lang: Lang, board_id: &str, instance_id: &str) -> Markup {
     html! {
         form class="shell" data-shell={ "/api/boards/" (Text(pct(board_id))) "/shell" }
             data-logcat data-testid="logcat-form"
         {
             input type="hidden" name="instance_id" value=(Text(instance_id));
             input type="hidden" name="command" value="logcat";
-            label for="lc-filter" { "Filter (logcat filter specs, e.g. " code { "ActivityManager:I *:S" } ")" }
+            label for="lc-filter" {
+                (rich(lang, "op-logcat-filter", &[
+                    ("example", html! { code { "ActivityManager:I *:S" } }),
+                ]))
+            }
             input id="lc-filter" name="filter" value="*:V" maxlength="200" autocomplete="off"
                 spellcheck="false" class="mono" pattern=r"[A-Za-z0-9_.*: \-]*"
                 data-testid="logcat-filter";
-            label for="lc-lines" { "Past lines" }
+            label for="lc-lines" { (lang.t("op-logcat-lines")) }
             input id="lc-lines" name="lines" type="number" min="1" max="5000" value="200"
                 data-testid="logcat-lines";
-            label for="lc-timeout" { "Follow for (seconds, 1–600)" }
+            label for="lc-timeout" { (lang.t("op-logcat-timeout")) }
             input id="lc-timeout" name="timeout_secs" type="number" min="1" max="600" value="30"
                 data-testid="logcat-timeout";
-            button type="submit" class="primary" data-testid="logcat-run" { "Follow the log" }
+            button type="submit" class="primary" data-testid="logcat-run" {
+                (lang.t("op-logcat-run"))
+            }
             p class="status" role="status" data-shell-status data-testid="logcat-status" {}
             p class="error" role="alert" data-testid="logcat-error" {}
-            pre class="shell-output" data-shell-output tabindex="0" aria-label="Log output"
-                data-testid="logcat-output" {}
+            pre class="shell-output" data-shell-output tabindex="0"
+                aria-label=(lang.t("op-logcat-output")) data-testid="logcat-output" {}
         }
     }
 }
@@ -162,11 +197,13 @@ pub async fn session(
     );
     let (plays, _) = load!(state, user, plays);
     let recordings = load!(state, user, recordings);
+    let lang = user.lang;
     let Some(p) = plays.iter().find(|p| p.session_id == id) else {
-        let mut page = layout::error_page(
+        let mut page = layout::error_page_in(
+            lang,
             StatusCode::NOT_FOUND,
-            "Not a live play",
-            "This play has ended, or there is no such session.",
+            &lang.t("op-session-gone-title"),
+            &lang.t("op-session-gone-text"),
             None,
         );
         page.user = Some(user.clone());
@@ -180,69 +217,76 @@ pub async fn session(
     let body = html! {
         p {
             a href={ "/operator/boards/" (Text(&bid)) } data-testid="back-link" {
-                "← Board " code { (Text(&p.board_id)) }
+                (rich(lang, "op-session-back", &[("id", html! { code { (Text(&p.board_id)) } })]))
             }
         }
-        h1 { "Play " code data-testid="session-id" { (Text(&p.session_id)) } }
+        h1 {
+            (rich(lang, "op-session-heading", &[(
+                "id",
+                html! { code data-testid="session-id" { (Text(&p.session_id)) } },
+            )]))
+        }
         div class="live-view" {
             section class="card spectate" data-spectate={ "/api/sessions/" (Text(&sid)) "/spectate" }
                 aria-labelledby="spec-h" data-testid="spectate"
             {
-                h2 id="spec-h" { "Live view" }
+                h2 id="spec-h" { (lang.t("op-spectate-title")) }
                 video muted autoplay playsinline data-spectate-video
-                    aria-label="Live view of the play (no sound)" data-testid="spectate-video" {}
+                    aria-label=(lang.t("op-spectate-video")) data-testid="spectate-video" {}
                 p {
                     button type="button" class="primary" data-spectate-start
-                        data-testid="spectate-start" { "Watch live" }
+                        data-testid="spectate-start" { (lang.t("op-spectate-start")) }
                     button type="button" data-spectate-stop hidden data-testid="spectate-stop" {
-                        "Stop watching"
+                        (lang.t("op-spectate-stop"))
                     }
                 }
-                p class="muted" {
-                    "Watching is recorded in the audit log. The player is not told and cannot be \
-                     disturbed."
-                }
+                p class="muted" { (lang.t("op-spectate-note")) }
                 p class="status" role="status" data-spectate-status data-testid="spectate-status" {}
                 p {
                     button type="button" data-spectate-shot disabled data-testid="screenshot-take" {
-                        "Screenshot"
+                        (lang.t("op-screenshot"))
                     }
                     " "
-                    a data-spectate-shot-link hidden data-testid="screenshot-link" { "Download PNG" }
+                    a data-spectate-shot-link hidden data-testid="screenshot-link" {
+                        (lang.t("op-screenshot-download"))
+                    }
                 }
-                img data-spectate-shot-image hidden alt="Screenshot of the play"
+                img data-spectate-shot-image hidden alt=(lang.t("op-screenshot-alt"))
                     data-testid="screenshot";
             }
             dl class="facts" {
-                dt { "Tenant" } dd { (Text(name_of(&tenants, &p.tenant_id))) }
-                dt { "Game" } dd { (Text(name_of(&games, &p.game_id))) }
-                dt { "Player" } dd { (Text(&p.user)) }
-                dt { "Spec" } dd { (Text(&p.spec_id)) }
-                dt { "Room" } dd { code { (Text(&p.room_id)) } }
-                dt { "Board" }
+                dt { (lang.t("op-col-tenant")) } dd { (Text(name_of(&tenants, &p.tenant_id))) }
+                dt { (lang.t("op-col-game")) } dd { (Text(name_of(&games, &p.game_id))) }
+                dt { (lang.t("op-col-player")) } dd { (Text(&p.user)) }
+                dt { (lang.t("op-col-spec")) } dd { (Text(&p.spec_id)) }
+                dt { (lang.t("op-col-room")) } dd { code { (Text(&p.room_id)) } }
+                dt { (lang.t("op-col-board")) }
                 dd {
                     a href={ "/operator/boards/" (Text(&bid)) } data-testid="board-link" {
                         code { (Text(&p.board_id)) }
                     }
                 }
-                dt { "Instance" }
+                dt { (lang.t("op-col-instance")) }
                 dd {
                     code data-testid="session-instance" {
                         (Text(p.instance_id.as_deref().unwrap_or("—")))
                     }
                 }
-                dt { "State" } dd data-testid="session-state" { (wire_name(&p.state)) }
-                dt { "Connected" } dd { (if p.connected { "yes" } else { "no" }) }
-                dt { "Since" } dd { (time(&p.since)) }
-                dt { "Touch to screen" }
+                dt { (lang.t("op-col-state")) }
+                dd data-testid="session-state" { (session_state_label(lang, p.state)) }
+                dt { (lang.t("op-col-connected")) } dd { (yes_no(lang, p.connected)) }
+                dt { (lang.t("op-col-since")) } dd { (time(&p.since)) }
+                dt { (lang.t("op-session-latency")) }
                 dd data-testid="session-latency" {
                     @if let Some(l) = &p.latency {
-                        (format!(
-                            "last {:.0} ms, mean {:.0} ms, max {:.0} ms ({} probes)",
-                            l.last_ms, l.mean_ms, l.max_ms, l.samples
-                        ))
+                        (t_with(lang, "op-session-latency-value", &[
+                            ("last", format!("{:.0}", l.last_ms)),
+                            ("mean", format!("{:.0}", l.mean_ms)),
+                            ("max", format!("{:.0}", l.max_ms)),
+                            ("probes", l.samples.to_string()),
+                        ]))
                     } @else {
-                        span class="muted" { "not measured (the player's SDK reports its latency probes)" }
+                        span class="muted" { (lang.t("op-session-latency-none")) }
                     }
                 }
             }
@@ -250,25 +294,22 @@ pub async fn session(
         div class="actions" {
             @if admin {
                 (api_button(
-                    "Kick",
+                    &lang.t("op-kick"),
                     &format!("/api/sessions/{sid}/kick"),
                     "POST",
                     None,
-                    Some("End this play now? The player sees that it was ended."),
+                    Some(&lang.t("op-kick-confirm")),
                     "kick-session",
                     "danger",
                 ))
             }
         }
         section class="card" {
-            h2 { "Recording" }
-            p class="muted" {
-                "The play's own video (H.264, not re-encoded) into an MP4 file, from its next key \
-                 frame until stopped or until the play ends; its tenant can download it too."
-            }
+            h2 { (lang.t("op-recording-title")) }
+            p class="muted" { (lang.t("op-recording-text")) }
             @if admin {
                 (api_button(
-                    "Record",
+                    &lang.t("op-record"),
                     &format!("/api/sessions/{sid}/recordings"),
                     "POST",
                     None,
@@ -277,28 +318,24 @@ pub async fn session(
                     "primary",
                 ))
             }
-            (crate::pages::recordings_table(&recordings.items, admin))
+            (crate::pages::recordings_table(lang, &recordings.items, admin))
         }
         @if let (Some(i), true) = (&p.instance_id, admin) {
             section class="card" {
-                h2 { "Logcat" }
-                (logcat_form(&p.board_id, i))
+                h2 { (lang.t("op-logcat-title")) }
+                (logcat_form(lang, &p.board_id, i))
             }
             section class="card" {
-                h2 { "Shell in this instance" }
-                (shell_form(&p.board_id, &[], Some(i)))
+                h2 { (lang.t("op-session-shell")) }
+                (shell_form(lang, &p.board_id, &[], Some(i)))
             }
         }
     };
+    let title = t_with(lang, "op-session-title", &[("id", p.session_id.clone())]);
     layout::render(
-        console(
-            format!("Play {}", p.session_id),
-            &user,
-            "/operator/queue",
-            body,
-        )
-        .page_id("op-session")
-        .script("operator/spectate.js")
-        .script("operator/operator-shell.js"),
+        console(title, &user, "/operator/queue", body)
+            .page_id("op-session")
+            .script("operator/spectate.js")
+            .script("operator/operator-shell.js"),
     )
 }

@@ -1,7 +1,8 @@
 //! The operator console, `/operator/…`: the topology tree (regions → machine rooms → arrays →
 //! boards), a heat-map grid of each array's boards, a board's live telemetry with drain /
 //! undrain and an audited shell, a live play with a spectator thumbnail, the live plays (the
-//! queue view), tenants, orders, specs and the audit log.
+//! queue view), tenants, orders, specs, the degrade switches, maintenance windows and the
+//! audit log.
 //!
 //! Like the tenant console, pages are rendered here from controller reads made with the
 //! session's token, and every change goes through the `/api` proxy from the browser:
@@ -17,12 +18,15 @@ mod admin;
 mod audit;
 mod boards;
 mod live;
+mod maintenance;
+mod switches;
 mod topology;
 
 use crate::AppState;
 use crate::auth::SignedIn;
 use crate::controller::CtlError;
 use crate::html::{Markup, Text, html, pct};
+use crate::i18n::Lang;
 use crate::layout::{self, Page};
 use crate::security::problem;
 use axum::Router;
@@ -30,7 +34,10 @@ use axum::extract::Path;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use playrack_wire::api::{AgentState, BoardStatus, Role};
+use fluent_templates::fluent_bundle::FluentValue;
+use playrack_wire::api::{
+    AgentState, BoardStatus, InstanceState, Role, SessionState, TenantStatus,
+};
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
 
@@ -45,6 +52,9 @@ pub fn routes() -> Router<AppState> {
         .route("/operator/orders", get(admin::orders))
         .route("/operator/specs", get(admin::specs))
         .route("/operator/audit", get(audit::audit))
+        .route("/operator/switches", get(switches::switches))
+        .route("/operator/maintenance", get(maintenance::maintenance))
+        .route("/operator/history/{id}", get(history))
         .route("/assets/operator/{name}", get(asset))
 }
 
@@ -100,10 +110,12 @@ fn operator_only(user: &SignedIn) -> Option<Response> {
     if user.is_operator() {
         return None;
     }
-    let mut page = layout::error_page(
+    let lang = user.lang;
+    let mut page = layout::error_page_in(
+        lang,
         StatusCode::FORBIDDEN,
-        "Not allowed",
-        "The operator console is for the platform's operators. Your account belongs to a tenant.",
+        &lang.t("op-forbidden-title"),
+        &lang.t("op-forbidden-text"),
         None,
     );
     page.user = Some(user.clone());
@@ -122,6 +134,17 @@ macro_rules! operator {
 use operator;
 
 use crate::pages::load;
+
+/// `GET /operator/history/{id}`: any object's changes.
+async fn history(
+    state: axum::extract::State<AppState>,
+    user: SignedIn,
+    id: axum::extract::Path<String>,
+    q: axum::extract::Query<crate::pages::history::HistoryQ>,
+) -> Response {
+    operator!(user);
+    crate::pages::history::page(state, user, id, q).await
+}
 
 /// Whether the operator may change things (viewers only read).
 fn is_admin(user: &SignedIn) -> bool {
@@ -171,23 +194,23 @@ async fn all<T: DeserializeOwned>(
     Ok((out, true))
 }
 
-/// A note under a list that was cut short.
-fn truncated_note(truncated: bool, what: &str) -> Markup {
+/// A note under a list that was cut short: the message `key` (which says how much is shown).
+fn truncated_note(lang: Lang, truncated: bool, key: &str) -> Markup {
     html! {
         @if truncated {
-            p class="muted" data-testid="truncated" { "Only the first " (what) " are shown." }
+            p class="muted" data-testid="truncated" { (lang.t(key)) }
         }
     }
 }
 
 /// The "next page" link of a list page (`base` already carries its filters).
-fn next_link(base: &str, next: Option<&String>) -> Markup {
+fn next_link(lang: Lang, base: &str, next: Option<&String>) -> Markup {
     html! {
         @if let Some(c) = next {
             @let sep = if base.contains('?') { '&' } else { '?' };
             p {
                 a href={ (Text(base)) (sep) "cursor=" (Text(pct(c))) } data-testid="next-page" {
-                    "Next page"
+                    (lang.t("next-page"))
                 }
             }
         }
@@ -197,12 +220,68 @@ fn next_link(base: &str, next: Option<&String>) -> Markup {
 use crate::html::{api_button, api_form};
 
 /// A note for operator viewers where admins see controls.
-fn viewer_note() -> Markup {
+fn viewer_note(lang: Lang) -> Markup {
     html! {
-        p class="muted" data-testid="viewer-note" {
-            "Your role (operator viewer) can read but not change this."
+        p class="muted" data-testid="viewer-note" { (lang.t("op-viewer-note")) }
+    }
+}
+
+/// The message `key` whose `{ $name }` arguments are pieces of markup (a `<code>`, a name in
+/// a `<span>`): the message's own text is spliced as text around them, so a language may put
+/// them wherever its sentence needs them.
+fn rich(lang: Lang, key: &str, parts: &[(&str, Markup)]) -> Markup {
+    // Each argument becomes a marker the message cannot otherwise contain; the text is then cut
+    // at the markers, and every other piece is an argument's name.
+    const MARK: char = '\u{1}';
+    let args: Vec<(&str, FluentValue<'static>)> = parts
+        .iter()
+        .map(|(name, _)| (*name, FluentValue::from(format!("{MARK}{name}{MARK}"))))
+        .collect();
+    let message = lang.t_args(key, &args);
+    html! {
+        @for (i, piece) in message.split(MARK).enumerate() {
+            @if i % 2 == 0 {
+                (piece)
+            } @else {
+                @match parts.iter().find(|(name, _)| *name == piece) {
+                    Some((_, markup)) => { (markup) }
+                    None => { (piece) }
+                }
+            }
         }
     }
+}
+
+/// A message with plain text arguments.
+fn t_with(lang: Lang, key: &str, args: &[(&str, String)]) -> String {
+    let args: Vec<(&str, FluentValue<'static>)> = args
+        .iter()
+        .map(|(name, v)| (*name, FluentValue::from(v.clone())))
+        .collect();
+    lang.t_args(key, &args)
+}
+
+/// Column heads from message keys (an empty key: an empty head, over a column of buttons).
+fn heads(lang: Lang, keys: &[&str]) -> Vec<String> {
+    keys.iter()
+        .map(|k| {
+            if k.is_empty() {
+                String::new()
+            } else {
+                lang.t(k)
+            }
+        })
+        .collect()
+}
+
+/// The heads [`heads`] made, as [`crate::html::table`] takes them.
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+/// A message with a count `n` (numbers are pluralised by the language).
+fn t_n(lang: Lang, key: &str, n: usize) -> String {
+    lang.t_args(key, &[("n", FluentValue::from(n))])
 }
 
 /// Id → name.
@@ -234,6 +313,62 @@ fn board_status_str(s: BoardStatus) -> &'static str {
         BoardStatus::Draining => "draining",
         BoardStatus::Disabled => "disabled",
     }
+}
+
+/// An agent state, as people read it.
+fn agent_state_label(lang: Lang, s: AgentState) -> String {
+    lang.t(match s {
+        AgentState::Online => "op-agent-online",
+        AgentState::Offline => "op-agent-offline",
+        AgentState::Lost => "op-agent-lost",
+    })
+}
+
+/// A board status, as people read it.
+fn board_status_label(lang: Lang, s: BoardStatus) -> String {
+    lang.t(match s {
+        BoardStatus::Active => "op-board-active",
+        BoardStatus::Draining => "op-board-draining",
+        BoardStatus::Disabled => "op-board-disabled",
+    })
+}
+
+/// A play's state, as people read it.
+fn session_state_label(lang: Lang, s: SessionState) -> String {
+    lang.t(match s {
+        SessionState::Reserved => "op-session-reserved",
+        SessionState::Preparing => "op-session-preparing",
+        SessionState::Ready => "op-session-ready",
+        SessionState::Playing => "op-session-playing",
+        SessionState::Ending => "op-session-ending",
+        SessionState::Ended => "op-session-ended",
+    })
+}
+
+/// An instance's state, as people read it.
+fn instance_state_label(lang: Lang, s: InstanceState) -> String {
+    lang.t(match s {
+        InstanceState::Booting => "op-instance-booting",
+        InstanceState::Warm => "op-instance-warm",
+        InstanceState::Priming => "op-instance-priming",
+        InstanceState::Preparing => "op-instance-preparing",
+        InstanceState::Busy => "op-instance-busy",
+        InstanceState::Resetting => "op-instance-resetting",
+        InstanceState::Broken => "op-instance-broken",
+    })
+}
+
+/// A tenant's status, as people read it.
+fn tenant_status_label(lang: Lang, s: TenantStatus) -> String {
+    lang.t(match s {
+        TenantStatus::Active => "op-tenant-active",
+        TenantStatus::Suspended => "op-tenant-suspended",
+    })
+}
+
+/// Yes or no.
+fn yes_no(lang: Lang, b: bool) -> String {
+    lang.t(if b { "op-yes" } else { "op-no" })
 }
 
 /// A serde enum's wire name (`snake_case` etc.), for display.
@@ -287,5 +422,150 @@ mod tests {
             "<a href=\"/operator/boards/brd_%3Cx%3E\" data-testid=\"object-link\"><code>brd_&lt;x&gt;</code></a>"
         );
         assert_eq!(object_link("ten_1").into_string(), "<code>ten_1</code>");
+    }
+
+    /// Every `"op-…"` string literal in this folder's sources: the message keys the pages use
+    /// (and `data-page` ids, which are harmless here because each also names a key).
+    fn keys_used() -> Vec<String> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/pages/operator");
+        let mut keys = Vec::new();
+        for f in std::fs::read_dir(dir).unwrap() {
+            let path = f.unwrap().path();
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let src = std::fs::read_to_string(&path).unwrap();
+            for (i, _) in src.match_indices("\"op-") {
+                let rest = &src[i + 1..];
+                let end = rest
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+                    .unwrap_or(rest.len());
+                // (`"op-"` alone is this scanner's own needle.)
+                if end > "op-".len() && rest[end..].starts_with('"') {
+                    keys.push(rest[..end].to_owned());
+                }
+            }
+        }
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+
+    fn catalogue_keys(tag: &str) -> Vec<String> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("locales")
+            .join(tag)
+            .join("operator.ftl");
+        let text = std::fs::read_to_string(path).unwrap();
+        text.lines()
+            .filter_map(|l| l.split_once(" =").map(|(k, _)| k))
+            .filter(|k| k.starts_with("op-"))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn every_key_the_pages_use_is_in_both_catalogues() {
+        let used = keys_used();
+        assert!(used.len() > 100, "{used:?}");
+        // `data-page` ids that are not messages.
+        let page_ids = [
+            "op-topology",
+            "op-array",
+            "op-board",
+            "op-session",
+            "op-queue",
+            "op-tenants",
+            "op-orders",
+            "op-specs",
+            "op-switches",
+            "op-maintenance",
+            "op-audit",
+        ];
+        for tag in ["en", "zh-CN"] {
+            let have = catalogue_keys(tag);
+            let missing: Vec<&String> = used
+                .iter()
+                .filter(|k| !have.contains(k) && !page_ids.contains(&k.as_str()))
+                .collect();
+            assert!(missing.is_empty(), "{tag}/operator.ftl lacks {missing:?}");
+        }
+        // Each message renders in both languages given its arguments (a message whose
+        // formatting fails, a missing argument say, renders as an unknown key too).
+        let en = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("locales/en/operator.ftl"),
+        )
+        .unwrap();
+        for key in used.iter().filter(|k| !page_ids.contains(&k.as_str())) {
+            // The message's text: its line and the indented lines under it.
+            let start = en.find(&format!("\n{key} =")).unwrap();
+            let text: String = en[start + 1..]
+                .lines()
+                .enumerate()
+                .take_while(|(i, l)| *i == 0 || l.starts_with([' ', '}']))
+                .map(|(_, l)| l)
+                .collect();
+            let args: Vec<(&str, FluentValue<'static>)> = text
+                .split("$")
+                .skip(1)
+                .map(|v| {
+                    v.split(|c: char| !c.is_ascii_alphanumeric())
+                        .next()
+                        .unwrap()
+                })
+                .map(|name| (name, FluentValue::from(2)))
+                .collect();
+            for lang in Lang::ALL {
+                let text = lang.t_args(key, &args);
+                assert!(!text.contains("Unknown localization key"), "{key}: {text}");
+            }
+        }
+    }
+
+    #[test]
+    fn markup_arguments_land_where_each_language_puts_them() {
+        let code = || html! { code { "POST /v1/regions" } };
+        let import = || html! { code { "POST /v1/topology/import" } };
+        assert_eq!(
+            rich(
+                Lang::En,
+                "op-topology-empty",
+                &[("create", code()), ("import", import())]
+            )
+            .into_string(),
+            "No regions yet. Create them with the controller's API (<code>POST /v1/regions</code>, \
+             or a bulk <code>POST /v1/topology/import</code>)."
+        );
+        let zh = rich(
+            Lang::ZhCn,
+            "op-topology-empty",
+            &[("create", code()), ("import", import())],
+        )
+        .into_string();
+        assert!(zh.contains("<code>POST /v1/regions</code>"), "{zh}");
+        assert!(!zh.contains('\u{1}'), "{zh}");
+        assert_eq!(
+            rich(
+                Lang::En,
+                "op-cell-hot",
+                &[("reason", html! { (Text("<b>'hot'</b>")) })]
+            )
+            .into_string(),
+            "No new plays: &lt;b&gt;&#39;hot&#39;&lt;/b&gt;"
+        );
+        assert_eq!(t_n(Lang::En, "op-count-boards", 1), "1 board");
+        assert_eq!(t_n(Lang::En, "op-count-boards", 0), "0 boards");
+        assert_eq!(t_n(Lang::ZhCn, "op-count-boards", 3), "3 块板卡");
+        assert_eq!(
+            Lang::En.t_args(
+                "op-order-scope-rooms",
+                &[
+                    ("n", FluentValue::from(2)),
+                    ("names", FluentValue::from("a, b"))
+                ]
+            ),
+            "rooms a, b"
+        );
+        assert_eq!(Lang::En.t("op-list-sep"), ", ");
     }
 }

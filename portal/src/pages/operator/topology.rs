@@ -2,14 +2,18 @@
 //! lists (each array links to its board grid, each board to its page), with counts of boards
 //! online and draining at every level.
 
-use super::{agent_state_str, all, console, load, operator, truncated_note};
+use super::{
+    agent_state_label, agent_state_str, all, board_status_label, console, load, operator, rich,
+    t_n, t_with, truncated_note,
+};
 use crate::AppState;
 use crate::auth::SignedIn;
 use crate::html::{Markup, Text, html, pct};
+use crate::i18n::Lang;
 use crate::layout;
 use axum::extract::State;
 use axum::response::Response;
-use playrack_wire::api::{AgentState, Array, Board, BoardStatus, Region, Room};
+use playrack_wire::api::{AgentState, Array, Board, BoardStatus, Placement, Region, Room};
 use std::collections::BTreeMap;
 
 /// Boards online / draining / total.
@@ -43,12 +47,12 @@ impl Counts {
         }
     }
 
-    fn html(self) -> Markup {
+    fn html(self, lang: Lang) -> Markup {
         html! {
             span class="counts" {
-                (self.total) " board" @if self.total != 1 { "s" }
-                " · " (self.online) " online"
-                @if self.draining > 0 { " · " (self.draining) " draining" }
+                (t_n(lang, "op-count-boards", self.total))
+                " · " (t_n(lang, "op-count-online", self.online))
+                @if self.draining > 0 { " · " (t_n(lang, "op-count-draining", self.draining)) }
             }
         }
     }
@@ -90,28 +94,33 @@ pub async fn index(State(state): State<AppState>, user: SignedIn) -> Response {
             .fold(Counts::default(), |c, a| c.add(array_counts(a)))
     };
 
+    let lang = user.lang;
     let tree = html! {
         @if regions.is_empty() {
             p class="empty" data-testid="topology-empty" {
-                "No regions yet. Create them with the controller's API ("
-                code { "POST /v1/regions" } ", or a bulk " code { "POST /v1/topology/import" } ")."
+                (rich(lang, "op-topology-empty", &[
+                    ("create", html! { code { "POST /v1/regions" } }),
+                    ("import", html! { code { "POST /v1/topology/import" } }),
+                ]))
             }
         } @else {
-            ul class="tree" data-testid="topology-tree" aria-label="Regions" {
+            ul class="tree" data-testid="topology-tree" aria-label=(lang.t("op-topology-regions")) {
                 @for region in &regions {
                     @let rooms = rooms_of.get(region.id.as_str()).cloned().unwrap_or_default();
                     @let counts = rooms.iter().fold(Counts::default(), |c, r| c.add(room_counts(r)));
                     li id={ "region-" (Text(&region.id)) } data-testid="tree-region" {
                         span class="node" {
-                            span class="kind" { "Region" } " "
+                            span class="kind" { (lang.t("op-topology-region")) } " "
                             a href={ "#region-" (Text(&region.id)) } class="name"
                                 data-testid="region-link" { (Text(&region.name)) }
-                            " " (counts.html())
+                            " " (counts.html(lang))
                         }
-                        @if rooms.is_empty() { p class="empty" { "No machine rooms." } }
+                        @if rooms.is_empty() {
+                            p class="empty" { (lang.t("op-topology-no-rooms")) }
+                        }
                         ul {
                             @for room in rooms {
-                                (room_node(room, &arrays_of, &boards_of, room_counts(room), &array_counts))
+                                (room_node(lang, room, &arrays_of, &boards_of, room_counts(room), &array_counts))
                             }
                         }
                     }
@@ -120,23 +129,25 @@ pub async fn index(State(state): State<AppState>, user: SignedIn) -> Response {
         }
     };
     let total = Counts::of(&boards);
-    let plural = |n: usize| if n == 1 { "" } else { "s" };
     let body = html! {
-        h1 { "Topology" }
+        h1 { (lang.t("op-topology-title")) }
         p class="muted" data-testid="topology-summary" {
-            (regions.len()) " region" (plural(regions.len())) " · "
-            (rooms.len()) " room" (plural(rooms.len())) " · "
-            (arrays.len()) " array" (plural(arrays.len())) " · "
-            (total.html())
+            (t_n(lang, "op-count-regions", regions.len())) " · "
+            (t_n(lang, "op-count-rooms", rooms.len())) " · "
+            (t_n(lang, "op-count-arrays", arrays.len())) " · "
+            (total.html(lang))
         }
         (tree)
-        (truncated_note(boards_cut, "20,000 boards"))
+        (truncated_note(lang, boards_cut, "op-truncated-topology"))
     };
-    layout::render(console("Topology", &user, "/operator", body).page_id("op-topology"))
+    layout::render(
+        console(lang.t("op-topology-title"), &user, "/operator", body).page_id("op-topology"),
+    )
 }
 
 /// A machine room in the tree, with its arrays and their boards.
 fn room_node(
+    lang: Lang,
     room: &Room,
     arrays_of: &BTreeMap<&str, Vec<&Array>>,
     boards_of: &BTreeMap<&str, Vec<&Board>>,
@@ -147,33 +158,37 @@ fn room_node(
     html! {
         li id={ "room-" (Text(&room.id)) } data-testid="tree-room" {
             span class="node" {
-                span class="kind" { "Room" } " "
+                span class="kind" { (lang.t("op-topology-room")) } " "
                 a href={ "#room-" (Text(&room.id)) } class="name" data-testid="room-link" {
                     (Text(&room.name))
                 }
-                " " (counts.html()) " "
+                " " (counts.html(lang)) " "
                 span class="muted" {
-                    "· cap " (room.instance_cap) " instances · "
-                    (super::wire_name(&room.placement))
-                    " · boards rest above CPU " (room.max_cpu_percent) " % or "
-                    (room.max_temperature_c) " °C"
+                    (t_with(lang, "op-room-facts", &[
+                        ("cap", room.instance_cap.to_string()),
+                        ("placement", placement_label(lang, room.placement)),
+                        ("cpu", room.max_cpu_percent.to_string()),
+                        ("temp", room.max_temperature_c.to_string()),
+                    ]))
                 }
             }
-            @if arrays.is_empty() { p class="empty" { "No arrays." } }
+            @if arrays.is_empty() { p class="empty" { (lang.t("op-topology-no-arrays")) } }
             ul {
                 @for array in arrays {
                     @let boards = boards_of.get(array.id.as_str()).cloned().unwrap_or_default();
                     li data-testid="tree-array" {
                         span class="node" {
-                            span class="kind" { "Array" } " "
+                            span class="kind" { (lang.t("op-topology-array")) } " "
                             a href={ "/operator/arrays/" (Text(pct(&array.id))) } class="name"
                                 data-testid="array-link" { (Text(&array.name)) }
-                            " " (array_counts(array).html())
+                            " " (array_counts(array).html(lang))
                         }
                         @if !boards.is_empty() {
                             details {
                                 summary data-testid="array-boards" {
-                                    "Boards of " (Text(&array.name))
+                                    (rich(lang, "op-boards-of", &[
+                                        ("name", html! { span { (Text(&array.name)) } }),
+                                    ]))
                                 }
                                 ul class="boards" {
                                     @for b in boards {
@@ -182,11 +197,15 @@ fn room_node(
                                             a href={ "/operator/boards/" (Text(pct(&b.id))) }
                                                 data-testid="board-link" { (Text(&b.serial)) }
                                             " "
-                                            span class={ "badge agent-" (st) } { (st) }
+                                            span class={ "badge agent-" (st) } {
+                                                (agent_state_label(lang, b.agent_state))
+                                            }
                                             @if b.status != BoardStatus::Active {
                                                 @let status = super::board_status_str(b.status);
                                                 " "
-                                                span class={ "badge status-" (status) } { (status) }
+                                                span class={ "badge status-" (status) } {
+                                                    (board_status_label(lang, b.status))
+                                                }
                                             }
                                         }
                                     }
@@ -198,4 +217,12 @@ fn room_node(
             }
         }
     }
+}
+
+/// How a room places plays, as people read it.
+fn placement_label(lang: Lang, p: Placement) -> String {
+    lang.t(match p {
+        Placement::Spread => "op-placement-spread",
+        Placement::Binpack => "op-placement-binpack",
+    })
 }

@@ -17,6 +17,7 @@ pub(super) async fn archives(
     Query(q): Query<CursorQ>,
 ) -> Response {
     tenant!(user);
+    let t = |k: &str| user.lang.t(k);
     let (archives, names) = tokio::join!(
         list::<Archive>(&state, &user, "/v1/archives", 50, q.cursor.as_deref()),
         game_names(&state, &user),
@@ -32,7 +33,7 @@ pub(super) async fn archives(
             let pin = format!("{{\"pinned\":{}}}", !a.pinned);
             let actions = html! {
                 (crate::html::api_button(
-                    if a.pinned { "Unpin" } else { "Pin" },
+                    &t(if a.pinned { "tn-unpin" } else { "tn-pin" }),
                     &api,
                     "PATCH",
                     Some(&pin),
@@ -45,10 +46,10 @@ pub(super) async fn archives(
                     "small",
                 ))
                 (api_button(
-                    "Delete",
+                    &t("tn-delete"),
                     &api,
                     "DELETE",
-                    Some("Delete this save archive? The player loses this save."),
+                    Some(&t("tn-archive-delete-confirm")),
                     "delete-archive",
                     "danger small",
                 ))
@@ -59,27 +60,28 @@ pub(super) async fn archives(
                 text(&a.user),
                 text(size(a.size_bytes)),
                 text(a.tag.as_deref().unwrap_or("—")),
-                text(if a.pinned { "yes" } else { "no" }),
+                text(t(if a.pinned { "tn-yes" } else { "tn-no" })),
                 time(&a.created_at),
                 actions,
             ]
         })
         .collect();
     let body = html! {
-        h1 { "Save archives" }
-        p class="muted" {
-            "Single-player games' saves, kept between plays. Pinned saves are never removed by \
-             the keep-newest rule."
-        }
+        h1 { (t("tn-archives-title")) }
+        p class="muted" { (t("tn-archives-intro")) }
         (table(
-            "Archives",
+            user.lang,
+            &t("tn-archives-caption"),
             "archives",
             &[
-                "Archive", "Game", "Player", "Size", "Tag", "Pinned", "Saved", ""
+                t("tn-archive"), t("tn-game"), t("tn-player"), t("tn-size"), t("tn-tag"),
+                t("tn-pinned"), t("tn-saved"), String::new()
             ],
             rows
         ))
-        (next_link("/console/archives", archives.next_cursor.as_ref()))
+        (next_link(user.lang, "/console/archives", archives.next_cursor.as_ref()))
     };
-    render(Page::console("Save archives", &user, "/console/archives", body).page_id("archives"))
+    render(
+        Page::console(t("tn-archives-title"), &user, "/console/archives", body).page_id("archives"),
+    )
 }

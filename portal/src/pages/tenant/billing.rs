@@ -6,7 +6,7 @@ use super::{game_names, list, load, name_of, render, tenant};
 use crate::AppState;
 use crate::auth::SignedIn;
 use crate::chart::{self, Bar};
-use crate::html::{Text, html, money, table, text, time};
+use crate::html::{Text, html, money, pct, table, text, time};
 use crate::layout::Page;
 use axum::extract::{Query, State};
 use axum::response::Response;
@@ -41,6 +41,7 @@ pub(super) async fn usage(
     Query(q): Query<UsageQ>,
 ) -> Response {
     tenant!(user);
+    let t = |k: &str| user.lang.t(k);
     let mut range = String::new();
     let from = q.from.as_deref().and_then(plain_date);
     let to = q.to.as_deref().and_then(plain_date);
@@ -98,50 +99,53 @@ pub(super) async fn usage(
                 text(r.day.as_deref().unwrap_or("")),
                 text(r.sessions),
                 text(format!("{:.1}", mins(r))),
-                text(money(r.amount_micros)),
+                text(money(user.lang, &state.config.currency, r.amount_micros)),
             ]
         })
         .collect();
     let total: i64 = by_day.items.iter().map(|r| r.amount_micros).sum();
-    let total_min: f64 = by_day.items.iter().map(mins).sum();
+    // An empty sum of f64 is -0.0: adding 0.0 makes it read 0.0.
+    let total_min: f64 = by_day.items.iter().map(mins).sum::<f64>() + 0.0;
     let body = html! {
-        h1 { "Usage" }
+        h1 { (t("tn-usage-title")) }
         form method="get" class="inline-form" data-testid="usage-range" {
-            label for="u-from" { "From" }
+            label for="u-from" { (t("cp-from")) }
             input id="u-from" type="date" name="from" value=(from.unwrap_or(""));
-            label for="u-to" { "To (exclusive)" }
+            label for="u-to" { (t("cp-to")) }
             input id="u-to" type="date" name="to" value=(to.unwrap_or(""));
-            button type="submit" { "Show" }
+            button type="submit" { (t("cp-show")) }
         }
         p data-testid="usage-total" {
             (time(&by_day.from)) " – " (time(&by_day.to)) ": "
-            strong { (format!("{total_min:.1}")) } " billable minutes, "
-            strong { (money(total)) } " charged."
+            strong { (format!("{total_min:.1}")) } " " (t("tn-billable-minutes")) " "
+            strong { (money(user.lang, &state.config.currency, total)) } " " (t("tn-charged"))
         }
         section class="charts" {
-            h2 { "Minutes per day" }
-            (chart::bars("Billable minutes per day", "min", "chart-day", &day_bars))
-            h2 { "Minutes per game" }
-            (chart::bars("Billable minutes per game", "min", "chart-game", &game_bars))
-            h2 { "Minutes per spec" }
-            (chart::bars("Billable minutes per spec", "min", "chart-spec", &spec_bars))
+            h2 { (t("tn-minutes-per-day")) }
+            (chart::bars(user.lang, &t("tn-billable-per-day"), "min", "chart-day", &day_bars))
+            h2 { (t("tn-minutes-per-game")) }
+            (chart::bars(user.lang, &t("tn-billable-per-game"), "min", "chart-game", &game_bars))
+            h2 { (t("tn-minutes-per-spec")) }
+            (chart::bars(user.lang, &t("tn-billable-per-spec"), "min", "chart-spec", &spec_bars))
         }
         section {
-            h2 { "Per day" }
+            h2 { (t("tn-per-day")) }
             (table(
-                "Usage per day",
+                user.lang,
+                &t("tn-usage-per-day"),
                 "usage",
-                &["Day", "Sessions", "Minutes", "Amount"],
+                &[t("cp-day"), t("tn-sessions"), t("tn-minutes"), t("tn-amount")],
                 rows
             ))
         }
     };
-    render(Page::console("Usage", &user, "/console/usage", body).page_id("usage"))
+    render(Page::console(t("tn-usage-title"), &user, "/console/usage", body).page_id("usage"))
 }
 
 /// `GET /console/orders`.
 pub(super) async fn orders(State(state): State<AppState>, user: SignedIn) -> Response {
     tenant!(user);
+    let t = |k: &str| user.lang.t(k);
     let (orders, live) = tokio::join!(
         list::<Order>(&state, &user, "/v1/orders", 200, None),
         list::<Session>(&state, &user, "/v1/sessions?live=true", 200, None),
@@ -171,7 +175,7 @@ pub(super) async fn orders(State(state): State<AppState>, user: SignedIn) -> Res
                 text(o),
                 html! {
                     meter min="0" max=(o.max(1)) value=(u)
-                        aria-label={ (Text(spec)) " in use" } { (u) "/" (o) }
+                        aria-label={ (Text(spec)) " " (t("tn-in-use-lower")) } { (u) "/" (o) }
                 },
             ]
         })
@@ -181,55 +185,60 @@ pub(super) async fn orders(State(state): State<AppState>, user: SignedIn) -> Res
         .iter()
         .map(|o| {
             let scope = match (&o.region_id, o.room_ids.is_empty()) {
-                (Some(r), _) => format!("region {r}"),
-                (None, false) => format!("rooms {}", o.room_ids.join(", ")),
+                (Some(r), _) => format!("{} {r}", t("tn-region")),
+                (None, false) => format!("{} {}", t("tn-rooms"), o.room_ids.join(", ")),
                 _ => "—".into(),
             };
             vec![
-                html! { code { (Text(&o.id)) } },
+                html! {
+                    code { (Text(&o.id)) } " "
+                    a href={ "/console/history/" (Text(pct(&o.id))) } data-testid="history-link" { (t("hist-link")) }
+                },
                 text(&o.spec_id),
                 text(scope),
                 text(o.concurrency),
                 time(&o.valid_from),
                 time(&o.valid_until),
                 text(o.priority),
-                text(format!("{:?}", o.status).to_lowercase()),
+                text(t(match o.status {
+                    OrderStatus::Active => "tn-order-active",
+                    OrderStatus::Cancelled => "tn-order-cancelled",
+                })),
             ]
         })
         .collect();
     let body = html! {
-        h1 { "Orders & quota" }
-        p class="muted" {
-            "Orders are placed with the platform operator. Plays beyond the ordered concurrency \
-             wait in the queue."
-        }
+        h1 { (t("tn-orders-title")) }
+        p class="muted" { (t("tn-orders-intro")) }
         section {
-            h2 { "In use now" }
+            h2 { (t("tn-in-use-now")) }
             (table(
-                "Concurrency per spec",
+                user.lang,
+                &t("tn-concurrency-per-spec"),
                 "quota",
-                &["Spec", "In use", "Ordered now", ""],
+                &[t("tn-spec"), t("tn-in-use"), t("tn-ordered-now"), String::new()],
                 quota_rows
             ))
         }
         section {
-            h2 { "Orders" }
+            h2 { (t("tn-orders")) }
             (table(
-                "Orders",
+                user.lang,
+                &t("tn-orders"),
                 "orders",
                 &[
-                    "Order",
-                    "Spec",
-                    "Where",
-                    "Concurrency",
-                    "From",
-                    "Until",
-                    "Priority",
-                    "Status"
+                    t("tn-order"),
+                    t("tn-spec"),
+                    t("tn-where"),
+                    t("tn-concurrency"),
+                    t("cp-from"),
+                    t("tn-until"),
+                    t("tn-priority"),
+                    t("tn-status")
                 ],
                 rows
             ))
         }
     };
-    render(Page::console("Orders & quota", &user, "/console/orders", body).page_id("orders"))
+    render(Page::console(t("tn-orders-title"), &user, "/console/orders", body).page_id("orders"))
 }

@@ -7,23 +7,25 @@ use super::{CursorQ, api_button, api_form, list, load, next_link, render, tenant
 use crate::AppState;
 use crate::auth::SignedIn;
 use crate::html::{Markup, Text, html, money, pct, size, table, text, time, time_opt};
+use crate::i18n::Lang;
 use crate::layout::Page;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
+use fluent_templates::fluent_bundle::FluentValue;
 use playrack_wire::api::*;
 use std::collections::BTreeMap;
 
 /// The spec checkboxes of a game's form, `chosen` checked.
-fn spec_checks(specs: &[Spec], chosen: &[String]) -> Markup {
+fn spec_checks(lang: Lang, currency: &str, specs: &[Spec], chosen: &[String]) -> Markup {
     html! {
         fieldset {
-            legend { "Specs, most wanted first" }
+            legend { (lang.t("tn-specs-legend")) }
             @for sp in specs {
                 label class="check" {
                     input type="checkbox" name="spec_ids" value=(Text(&sp.id)) data-kind="checks"
                         checked[chosen.contains(&sp.id)] data-testid={ "spec-" (Text(&sp.id)) };
                     " " (Text(&sp.name)) " (" (sp.width) "×" (sp.height) " @ " (sp.fps) " fps, "
-                    (money(sp.price_per_minute_micros)) "/min)"
+                    (money(lang, currency, sp.price_per_minute_micros)) (lang.t("tn-per-min")) ")"
                 }
             }
         }
@@ -37,6 +39,7 @@ pub(super) async fn games(
     Query(q): Query<CursorQ>,
 ) -> Response {
     tenant!(user);
+    let t = |k: &str| user.lang.t(k);
     let (games, specs) = tokio::join!(
         list::<Game>(&state, &user, "/v1/games", 50, q.cursor.as_deref()),
         list::<Spec>(&state, &user, "/v1/specs", 200, None)
@@ -55,11 +58,11 @@ pub(super) async fn games(
                 },
                 text(&g.slug),
                 text(g.package_name.as_deref().unwrap_or("—")),
-                text(if g.default_version_id.is_some() {
-                    "published"
+                text(t(if g.default_version_id.is_some() {
+                    "tn-published"
                 } else {
-                    "not published"
-                }),
+                    "tn-not-published"
+                })),
                 time(&g.created_at),
             ]
         })
@@ -75,40 +78,39 @@ pub(super) async fn games(
         "/console/games/{id}",
         "create-game",
         html! {
-            label for="g-name" { "Name" }
+            label for="g-name" { (t("tn-name")) }
             input id="g-name" name="name" required maxlength="100" data-testid="game-name-input";
-            label for="g-slug" { "Slug (URL-safe, unique)" }
+            label for="g-slug" { (t("tn-slug-label")) }
             input id="g-slug" name="slug" required pattern="[a-z0-9][a-z0-9\\-]*"
                 data-testid="game-slug-input";
-            label for="g-archive" { "Saves" }
+            label for="g-archive" { (t("tn-saves")) }
             select id="g-archive" name="archive_policy" data-testid="game-archive-input" {
-                option value="single_player" {
-                    "Single-player: keep the player's saves between plays"
-                }
-                option value="online" { "Online: the game keeps its own state" }
+                option value="single_player" { (t("tn-saves-single")) }
+                option value="online" { (t("tn-saves-online")) }
             }
-            (spec_checks(&specs.items, &default_specs))
+            (spec_checks(user.lang, &state.config.currency, &specs.items, &default_specs))
             button type="submit" class="primary" data-testid="create-game-submit" {
-                "Create game"
+                (t("tn-game-create"))
             }
         },
     );
     let body = html! {
-        h1 { "Games" }
+        h1 { (t("tn-games-title")) }
         (table(
-            "Your games",
+            user.lang,
+            &t("tn-games-caption"),
             "games",
-            &["Name", "Slug", "Package", "Status", "Created"],
+            &[t("tn-name"), t("tn-slug"), t("tn-package"), t("tn-status"), t("tn-created")],
             rows
         ))
-        (next_link("/console/games", games.next_cursor.as_ref()))
-        section class="card" { h2 { "New game" } (create) }
+        (next_link(user.lang, "/console/games", games.next_cursor.as_ref()))
+        section class="card" { h2 { (t("tn-game-new")) } (create) }
     };
-    render(Page::console("Games", &user, "/console/games", body).page_id("games"))
+    render(Page::console(t("tn-games-title"), &user, "/console/games", body).page_id("games"))
 }
 
 /// A version's state badge, with its failure when it failed.
-fn version_state(v: &Version) -> Markup {
+fn version_state(lang: Lang, v: &Version) -> Markup {
     let state = match v.state {
         VersionState::Uploading => "UPLOADING",
         VersionState::Parsing => "PARSING",
@@ -117,7 +119,7 @@ fn version_state(v: &Version) -> Markup {
     };
     html! {
         span class={ "badge state-" (state.to_ascii_lowercase()) } data-testid="version-state" {
-            (state)
+            (lang.t(&format!("tn-version-{}", state.to_ascii_lowercase())))
         }
         @if let Some(f) = &v.failure {
             div class="failure" {
@@ -134,6 +136,7 @@ pub(super) async fn game(
     Path(id): Path<String>,
 ) -> Response {
     tenant!(user);
+    let t = |k: &str| user.lang.t(k);
     let gid = pct(&id);
     let (game, versions, links, specs) = tokio::join!(
         state
@@ -175,16 +178,16 @@ pub(super) async fn game(
                 @if v.state == VersionState::Ready {
                     @if v.published_at.is_some() {
                         (api_button(
-                            "Revoke",
+                            &t("tn-revoke"),
                             &format!("/api/versions/{vid}/revoke"),
                             "POST",
-                            Some("Withdraw this version? Plays fall back to the previous published one."),
+                            Some(&t("tn-version-revoke-confirm")),
                             "revoke-version",
                             "danger small",
                         ))
                     } @else {
                         (api_button(
-                            "Publish",
+                            &t("tn-publish"),
                             &format!("/api/versions/{vid}/publish"),
                             "POST",
                             None,
@@ -194,18 +197,20 @@ pub(super) async fn game(
                     }
                     " "
                     a class="button small" href={ "/console/versions/" (Text(&vid)) "/deploy" }
-                        data-testid="deploy-version" { "Deploy" }
+                        data-testid="deploy-version" { (t("tn-deploy")) }
+                    " "
                 }
+                a href={ "/console/history/" (Text(&vid)) } data-testid="history-link" { (t("hist-link")) }
             };
             vec![
                 html! {
                     code { (Text(&v.id)) }
                     @if default {
                         " "
-                        span class="badge default" data-testid="default-version" { "playing" }
+                        span class="badge default" data-testid="default-version" { (t("tn-state-playing")) }
                     }
                 },
-                version_state(v),
+                version_state(user.lang, v),
                 text(apk),
                 text(size(v.size_bytes)),
                 time_opt(v.published_at.as_ref()),
@@ -220,40 +225,40 @@ pub(super) async fn game(
         "reload",
         "update-game",
         html! {
-            label for="e-name" { "Name" }
+            label for="e-name" { (t("tn-name")) }
             input id="e-name" name="name" required maxlength="100" value=(Text(&game.name))
                 data-testid="edit-game-name";
-            (spec_checks(&specs.items, &game.spec_ids))
-            label for="e-max" { "Longest play (s)" }
+            (spec_checks(user.lang, &state.config.currency, &specs.items, &game.spec_ids))
+            label for="e-max" { (t("tn-longest-play")) }
             input id="e-max" name="trial_defaults.max_play_seconds" type="number" min="1"
                 data-kind="int" value=(game.trial_defaults.max_play_seconds);
-            label for="e-grace" { "Reconnect grace (s)" }
+            label for="e-grace" { (t("tn-reconnect-grace")) }
             input id="e-grace" name="trial_defaults.reconnect_grace_seconds" type="number"
                 min="0" data-kind="int" value=(game.trial_defaults.reconnect_grace_seconds);
-            label for="e-idle" { "Idle kick (s)" }
+            label for="e-idle" { (t("tn-idle-kick")) }
             input id="e-idle" name="trial_defaults.idle_kick_seconds" type="number" min="1"
                 data-kind="int" value=(game.trial_defaults.idle_kick_seconds);
-            button type="submit" data-testid="update-game-submit" { "Save" }
+            button type="submit" data-testid="update-game-submit" { (t("tn-save")) }
         },
     );
     let upload = html! {
         form class="upload" data-upload=(Text(&gid)) data-testid="upload-form" {
-            label for="apk" { "APK file" }
+            label for="apk" { (t("tn-apk-file")) }
             input id="apk" name="apk" type="file"
                 accept=".apk,application/vnd.android.package-archive" required
                 data-testid="upload-file";
-            button type="submit" class="primary" data-testid="upload-submit" { "Upload" }
+            button type="submit" class="primary" data-testid="upload-submit" { (t("tn-upload")) }
             button type="button" data-upload-cancel hidden data-testid="upload-cancel" {
-                "Cancel upload"
+                (t("tn-upload-cancel"))
             }
             progress max="100" value="0" hidden data-testid="upload-progress"
-                aria-label="Upload progress" {}
+                aria-label=(t("tn-upload-progress")) {}
             p class="status" role="status" aria-live="polite" data-testid="upload-status" {}
             p class="error" role="alert" data-testid="upload-error" {}
         }
     };
     let body = html! {
-        p { a href="/console/games" { "← Games" } }
+        p { a href="/console/games" { "← " (t("tn-games-title")) } }
         div class="game-head" {
             @if game.default_version_id.is_some() {
                 img class="icon" src={ "/api/games/" (Text(&gid)) "/icon" } alt="" width="64"
@@ -262,50 +267,49 @@ pub(super) async fn game(
             div {
                 h1 data-testid="game-title" { (Text(&game.name)) }
                 p class="muted" {
-                    code { (Text(&game.id)) } " · slug " code { (Text(&game.slug)) }
-                    " · package "
+                    code { (Text(&game.id)) } " · " (t("tn-slug-lower")) " " code { (Text(&game.slug)) }
+                    " · " (t("tn-package-lower")) " "
                     code {
                         (Text(game
                             .package_name
-                            .as_deref()
-                            .unwrap_or("— (set by the first ready version)")))
+                            .clone()
+                            .unwrap_or_else(|| t("tn-package-unset"))))
                     }
                 }
             }
         }
         section class="card" {
-            h2 { "Upload a version" }
-            p class="muted" {
-                "Large files upload in chunks and resume after a dropped connection."
-            }
+            h2 { (t("tn-upload-version")) }
+            p class="muted" { (t("tn-upload-intro")) }
             (upload)
         }
         section {
-            h2 { "Versions" }
+            h2 { (t("tn-versions")) }
             (table(
-                "Versions, newest first",
+                user.lang,
+                &t("tn-versions-caption"),
                 "versions",
                 &[
-                    "Version",
-                    "State",
-                    "APK version",
-                    "Size",
-                    "Published",
-                    "Uploaded",
-                    "Actions"
+                    t("tn-version"),
+                    t("tn-state"),
+                    t("tn-apk-version"),
+                    t("tn-size"),
+                    t("tn-published-at"),
+                    t("tn-uploaded"),
+                    t("tn-actions")
                 ],
                 rows
             ))
         }
         section {
-            h2 { "Try-play links" }
-            (links_table(&state, &links.items, None))
+            h2 { (t("tn-links-title")) }
+            (links_table(user.lang, &state, &links.items, None))
             details class="card" {
-                summary data-testid="new-link" { "New link" }
-                (link_form(&[], Some(&game)))
+                summary data-testid="new-link" { (t("tn-link-new")) }
+                (link_form(user.lang, &[], Some(&game)))
             }
         }
-        section class="card" { h2 { "Settings" } (settings) }
+        section class="card" { h2 { (t("tn-settings")) } (settings) }
     };
     render(
         Page::console(game.name.clone(), &user, "/console/games", body)
@@ -315,21 +319,44 @@ pub(super) async fn game(
 }
 
 /// A room's volume copy as the deploy page says it (`app.js` says it the same way).
-fn volume_text(v: &VolumeCopy) -> String {
+fn volume_text(lang: Lang, v: &VolumeCopy) -> String {
     match v.state {
-        VolumeCopyState::Placing => format!("placing {}%", v.progress_percent),
-        VolumeCopyState::Placed => "placed".into(),
-        VolumeCopyState::Unreachable => format!("unreachable (tried {}×)", v.attempts),
+        VolumeCopyState::Placing => lang.t_args(
+            "volume-placing",
+            &[("pct", FluentValue::from(v.progress_percent))],
+        ),
+        VolumeCopyState::Placed => lang.t("volume-placed"),
+        VolumeCopyState::Unreachable => lang.t_args(
+            "volume-unreachable",
+            &[("attempts", FluentValue::from(v.attempts))],
+        ),
     }
 }
 
 /// A room's boards as the deploy page says them (`app.js` says them the same way).
-fn boards_text(b: &BoardTally) -> String {
-    let mut s = format!("{}/{} ready", b.ready, b.total);
+fn boards_text(lang: Lang, b: &BoardTally) -> String {
+    let mut s = lang.t_args(
+        "boards-ready",
+        &[
+            ("ready", FluentValue::from(b.ready)),
+            ("total", FluentValue::from(b.total)),
+        ],
+    );
     if b.failed > 0 {
-        s.push_str(&format!(", {} failed", b.failed));
+        s.push_str(&lang.t_args("boards-failed", &[("failed", FluentValue::from(b.failed))]));
     }
     s
+}
+
+/// A room's deployment state as the deploy page says it (`app.js` says it the same way).
+fn room_state_text(lang: Lang, state: DeploymentRoomState) -> String {
+    let key = match state {
+        DeploymentRoomState::Pending => "deploy-state-pending",
+        DeploymentRoomState::Syncing => "deploy-state-syncing",
+        DeploymentRoomState::Ready => "deploy-state-ready",
+        DeploymentRoomState::Failed => "deploy-state-failed",
+    };
+    lang.t(key)
 }
 
 /// `GET /console/versions/{id}/deploy`.
@@ -339,6 +366,7 @@ pub(super) async fn deploy(
     Path(id): Path<String>,
 ) -> Response {
     tenant!(user);
+    let t = |k: &str| user.lang.t(k);
     let vid = pct(&id);
     let boards_path = format!("/v1/versions/{vid}/deployment/boards");
     let (version, deployment, rooms, boards) = tokio::join!(
@@ -367,7 +395,7 @@ pub(super) async fn deploy(
         .collect();
     let checks = html! {
         fieldset {
-            legend { "Machine rooms" }
+            legend { (t("tn-machine-rooms")) }
             @for room in &rooms.items {
                 label class="check" {
                     input type="checkbox" name="room_ids" value=(Text(&room.id))
@@ -389,18 +417,18 @@ pub(super) async fn deploy(
                 text(&room.name),
                 html! {
                     span data-room-state=(id) data-testid="room-state" {
-                        (format!("{:?}", d.state).to_lowercase())
+                        (room_state_text(user.lang, d.state))
                     }
                 },
                 html! {
-                    span data-room-volume=(id) data-testid="room-volume" { (volume_text(&d.volume)) }
+                    span data-room-volume=(id) data-testid="room-volume" { (volume_text(user.lang, &d.volume)) }
                 },
                 html! {
-                    span data-room-boards=(id) data-testid="room-boards" { (boards_text(&d.boards)) }
+                    span data-room-boards=(id) data-testid="room-boards" { (boards_text(user.lang, &d.boards)) }
                 },
                 html! {
                     progress max="100" value=(p) data-room-progress=(id)
-                        aria-label={ (Text(&room.name)) " progress" } { (p) "%" }
+                        aria-label={ (Text(&room.name)) " " (t("tn-progress-lower")) } { (p) "%" }
                     " "
                     span data-room-percent=(id) { (p) "%" }
                 },
@@ -421,37 +449,37 @@ pub(super) async fn deploy(
             html! {
                 (checks)
                 button type="submit" class="primary" data-testid="set-deployment-submit" {
-                    "Deploy to the checked rooms"
+                    (t("tn-deploy-checked"))
                 }
             },
         )
     } else {
-        html! { p { "Only READY versions can be deployed." } }
+        html! { p { (t("tn-deploy-only-ready")) } }
     };
     let body = html! {
-        p { a href={ "/console/games/" (Text(pct(&version.game_id))) } { "← Game" } }
-        h1 { "Deploy version " code { (Text(&version.id)) } }
+        p { a href={ "/console/games/" (Text(pct(&version.game_id))) } { "← " (t("tn-game")) } }
+        h1 { (t("tn-deploy-version")) " " code { (Text(&version.id)) } }
         section data-deployment={ "/api/versions/" (Text(&vid)) "/deployment" } {
             (table(
-                "Progress per room",
+                user.lang,
+                &t("tn-progress-per-room"),
                 "deployment",
-                &["Room", "State", "Shared volume", "Boards", "Progress", "Error"],
+                &[t("tn-room"), t("tn-state"), t("tn-shared-volume"), t("tn-boards"), t("tn-progress"), t("tn-error")],
                 rows
             ))
-            p class="muted" {
-                "Each room's shared volume gets one copy of the package; the room's boards copy it from there."
-            }
+            p class="muted" { (t("tn-deploy-intro")) }
         }
         @if !boards.items.is_empty() {
             section {
                 (table(
-                    "Progress per board",
+                    user.lang,
+                    &t("tn-progress-per-board"),
                     "deployment-boards",
-                    &["Board", "Room", "State", "Progress", "Error"],
+                    &[t("tn-board"), t("tn-room"), t("tn-state"), t("tn-progress"), t("tn-error")],
                     boards.items.iter().map(|b| vec![
                         html! { code { (Text(&b.board_id)) } },
                         text(room_names.get(b.room_id.as_str()).copied().unwrap_or(&b.room_id)),
-                        text(format!("{:?}", b.state).to_lowercase()),
+                        text(room_state_text(user.lang, b.state)),
                         html! { (b.progress_percent) "%" },
                         text(b.error.as_deref().unwrap_or("")),
                     ]).collect()
@@ -459,10 +487,10 @@ pub(super) async fn deploy(
             }
         }
         section class="card" {
-            h2 { "Rooms" }
-            p class="muted" { "Rooms left unchecked are undeployed." }
+            h2 { (t("tn-rooms-title")) }
+            p class="muted" { (t("tn-rooms-unchecked")) }
             (form)
         }
     };
-    render(Page::console("Deploy", &user, "/console/games", body).page_id("deploy"))
+    render(Page::console(t("tn-deploy"), &user, "/console/games", body).page_id("deploy"))
 }

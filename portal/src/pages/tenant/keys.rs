@@ -13,6 +13,7 @@ use playrack_wire::api::{ApiKey, Role};
 /// `GET /console/keys`.
 pub(super) async fn keys(State(state): State<AppState>, user: SignedIn) -> Response {
     tenant!(user);
+    let t = |k: &str| user.lang.t(k);
     let keys = load!(
         state,
         user,
@@ -25,18 +26,18 @@ pub(super) async fn keys(State(state): State<AppState>, user: SignedIn) -> Respo
             vec![
                 text(&k.name),
                 html! { code { (Text(&k.prefix)) "…" } },
-                text(k.role.as_str()),
+                text(t(&format!("tn-role-{}", k.role.as_str()))),
                 time(&k.created_at),
                 time_opt(k.last_used_at.as_ref()),
                 time_opt(k.expires_at.as_ref()),
                 if k.revoked_at.is_some() {
-                    html! { span class="badge" { "revoked" } }
+                    html! { span class="badge" { (t("tn-revoked")) } }
                 } else {
                     api_button(
-                        "Revoke",
+                        &t("tn-revoke"),
                         &format!("/api/api-keys/{}/revoke", pct(&k.id)),
                         "POST",
-                        Some("Revoke this key? Anything using it stops working at once."),
+                        Some(&t("tn-key-revoke-confirm")),
                         "revoke-key",
                         "danger small",
                     )
@@ -50,50 +51,47 @@ pub(super) async fn keys(State(state): State<AppState>, user: SignedIn) -> Respo
         "secret",
         "create-key",
         html! {
-            label for="k-name" { "What it is for" }
+            label for="k-name" { (t("tn-key-purpose")) }
             input id="k-name" name="name" required maxlength="100" data-testid="key-name-input";
-            label for="k-role" { "Role" }
+            label for="k-role" { (t("tn-role")) }
             select id="k-role" name="role" data-testid="key-role-input" {
                 @for r in [Role::TenantDeveloper, Role::TenantViewer, Role::TenantAdmin] {
-                    option value=(r.as_str()) { (r.as_str()) }
+                    option value=(r.as_str()) { (t(&format!("tn-role-{}", r.as_str()))) }
                 }
             }
-            label for="k-exp" { "Expires (empty: in 90 days; a year at most)" }
+            label for="k-exp" { (t("tn-key-expires")) }
             input id="k-exp" name="expires_at" type="datetime-local" data-kind="datetime";
-            button type="submit" class="primary" data-testid="create-key-submit" { "Create key" }
+            button type="submit" class="primary" data-testid="create-key-submit" { (t("tn-key-create")) }
         },
     );
     let tenant_id = pct(user.tenant_id().unwrap_or_default());
     let body = html! {
-        h1 { "API keys" }
+        h1 { (t("tn-keys-title")) }
         (table(
-            "Keys",
+            user.lang,
+            &t("tn-keys-caption"),
             "keys",
             &[
-                "Name",
-                "Prefix",
-                "Role",
-                "Created",
-                "Last used",
-                "Expires",
-                ""
+                t("tn-name"),
+                t("tn-prefix"),
+                t("tn-role"),
+                t("tn-created"),
+                t("tn-last-used"),
+                t("tn-expires"),
+                String::new()
             ],
             rows
         ))
-        section class="card" { h2 { "New key" } (form) (secret_box()) }
+        section class="card" { h2 { (t("tn-key-new")) } (form) (secret_box(user.lang)) }
         section class="card" {
-            h2 { "Player-token key" }
-            p class="muted" {
-                "Your backend signs player tokens with this key (plays by game id instead of \
-                 try-play links): JWTs with HS256, iss = your tenant id, sub = the player, exp \
-                 (see the SDK's examples). Tenant admins only; shown once."
-            }
+            h2 { (t("tn-player-key")) }
+            p class="muted" { (t("tn-player-key-intro")) }
             button type="button" data-api={ "/api/tenants/" (Text(&tenant_id)) "/player-key" }
                 data-method="POST" data-then="secret"
-                data-confirm="Issue a new player-token key? Tokens signed with the old key stop working."
-                data-testid="issue-player-key" { "Issue player-token key" }
-            (secret_box())
+                data-confirm=(t("tn-player-key-confirm"))
+                data-testid="issue-player-key" { (t("tn-player-key-issue")) }
+            (secret_box(user.lang))
         }
     };
-    render(Page::console("API keys", &user, "/console/keys", body).page_id("keys"))
+    render(Page::console(t("tn-keys-title"), &user, "/console/keys", body).page_id("keys"))
 }

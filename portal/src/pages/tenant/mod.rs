@@ -1,7 +1,7 @@
 //! The tenant console, `/console/…`, one module a page group: [`games`] (games, their versions:
 //! upload, publish/revoke, deploy with per-room progress), [`links`] (try-play links with QR
-//! codes), [`sessions`] (live plays, kick), [`billing`] (usage charts, orders and the quota in
-//! use), [`archives`] (save archives), [`keys`] (API keys, the player-token key) and
+//! codes), [`campaigns`] (what the links led to, per campaign and day), [`sessions`] (live
+//! plays, kick), [`billing`] (usage charts, orders and the quota in use), [`archives`] (save archives), [`keys`] (API keys, the player-token key) and
 //! [`webhooks`] (endpoints and their delivery log). Shared here: the routes, controller list
 //! reads, and the forms and buttons that `assets/app.js` drives.
 //!
@@ -11,6 +11,8 @@
 
 mod archives;
 mod billing;
+mod campaigns;
+mod embed;
 mod games;
 mod keys;
 mod links;
@@ -21,6 +23,7 @@ use crate::AppState;
 use crate::auth::SignedIn;
 use crate::controller::CtlError;
 use crate::html::{Markup, Text, html, pct};
+use crate::i18n::Lang;
 use crate::layout::{self, Page};
 use axum::Router;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -37,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/games/{id}", get(games::game))
         .route("/console/versions/{id}/deploy", get(games::deploy))
         .route("/console/links", get(links::links))
+        .route("/console/campaigns", get(campaigns::campaigns))
         .route("/console/sessions", get(sessions::sessions))
         .route("/console/usage", get(billing::usage))
         .route("/console/orders", get(billing::orders))
@@ -44,6 +48,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/keys", get(keys::keys))
         .route("/console/webhooks", get(webhooks::webhooks))
         .route("/console/webhooks/{id}", get(webhooks::webhook))
+        .route("/console/history/{id}", get(history))
 }
 
 /// `?cursor=` on list pages.
@@ -70,11 +75,11 @@ async fn list<T: DeserializeOwned>(
 }
 
 /// The "next page" link of a list page.
-fn next_link(base: &str, next: Option<&String>) -> Markup {
+fn next_link(lang: Lang, base: &str, next: Option<&String>) -> Markup {
     html! {
         @if let Some(c) = next {
             @let sep = if base.contains('?') { '&' } else { '?' };
-            p { a href={ (Text(base)) (sep) "cursor=" (Text(pct(c))) } data-testid="next-page" { "Next page" } }
+            p { a href={ (Text(base)) (sep) "cursor=" (Text(pct(c))) } data-testid="next-page" { (lang.t("next-page")) } }
         }
     }
 }
@@ -130,25 +135,36 @@ fn copy_button(text: &str, label: &str, testid: &str) -> Markup {
 }
 
 /// Where `app.js` shows a secret that is shown only once (`data-then="secret"`).
-fn secret_box() -> Markup {
+fn secret_box(lang: Lang) -> Markup {
     html! {
         div class="secret" data-secret-box hidden data-testid="secret-box" role="region"
-            aria-label="New secret"
+            aria-label=(lang.t("tn-secret-new"))
         {
-            p { strong { "Copy this secret now: it is not shown again." } }
+            p { strong { (lang.t("tn-secret-copy-now")) } }
             p {
                 code data-secret data-testid="secret-value" {}
                 " "
                 button type="button" class="small" data-copy-from="[data-secret]"
-                    data-testid="copy-secret" { "Copy" }
+                    data-testid="copy-secret" { (lang.t("tn-copy")) }
             }
-            p { a href="" data-testid="secret-done" { "Done" } }
+            p { a href="" data-testid="secret-done" { (lang.t("tn-done")) } }
         }
     }
 }
 
 fn render(page: Page) -> Response {
     layout::render(page)
+}
+
+/// `GET /console/history/{id}`: one of the tenant's objects' changes.
+async fn history(
+    state: axum::extract::State<AppState>,
+    user: SignedIn,
+    id: axum::extract::Path<String>,
+    q: axum::extract::Query<crate::pages::history::HistoryQ>,
+) -> Response {
+    tenant!(user);
+    crate::pages::history::page(state, user, id, q).await
 }
 
 /// `GET /console`.

@@ -13,7 +13,7 @@ use axum::response::Response;
 use playrack_wire::api::{OnlineEntry, Recording, WatchKind, WatchLink};
 
 /// A button that makes a watch link with `api` and shows its address once.
-fn watch_button(label: &str, api: &str, testid: &str) -> Markup {
+fn watch_button(label: Markup, api: &str, testid: &str) -> Markup {
     html! {
         button type="button" class="small" data-api=(Text(api)) data-method="POST" data-body="{}"
             data-then="secret" data-testid=(testid) { (label) }
@@ -23,6 +23,7 @@ fn watch_button(label: &str, api: &str, testid: &str) -> Markup {
 /// `GET /console/sessions`.
 pub(super) async fn sessions(State(state): State<AppState>, user: SignedIn) -> Response {
     tenant!(user);
+    let t = |k: &str| user.lang.t(k);
     let (online, names, recordings, watch) = tokio::join!(
         list::<OnlineEntry>(&state, &user, "/v1/online", 200, None),
         game_names(&state, &user),
@@ -41,26 +42,26 @@ pub(super) async fn sessions(State(state): State<AppState>, user: SignedIn) -> R
         .rev()
         .map(|l| {
             vec![
-                text(match l.kind {
-                    WatchKind::Session => "one play",
-                    WatchKind::Wall => "wall",
-                }),
+                text(t(match l.kind {
+                    WatchKind::Session => "tn-watch-one",
+                    WatchKind::Wall => "tn-watch-wall",
+                })),
                 text(name_of(&names, &l.game_id)),
                 html! { @if let Some(s) = &l.session_id { code { (Text(s)) } } },
                 text(l.max_viewers.to_string()),
                 time(&l.expires_at),
-                text(if l.revoked_at.is_some() {
-                    "revoked"
+                text(t(if l.revoked_at.is_some() {
+                    "tn-revoked"
                 } else {
-                    "active"
-                }),
+                    "tn-active"
+                })),
                 html! {
                     @if l.revoked_at.is_none() {
                         (api_button(
-                            "Revoke",
+                            &t("tn-revoke"),
                             &format!("/api/watch-links/{}/revoke", pct(&l.id)),
                             "POST",
-                            Some("Revoke this watch link? Nobody new can watch through it."),
+                            Some(&t("tn-watch-revoke-confirm")),
                             "revoke-watch-link",
                             "danger small",
                         ))
@@ -78,12 +79,15 @@ pub(super) async fn sessions(State(state): State<AppState>, user: SignedIn) -> R
                 text(name_of(&names, &s.game_id)),
                 text(&s.user),
                 text(&s.spec_id),
-                text(format!("{:?}", s.state).to_lowercase()),
-                text(if s.connected { "yes" } else { "no" }),
+                text(t(&format!(
+                    "tn-state-{}",
+                    format!("{:?}", s.state).to_lowercase()
+                ))),
+                text(t(if s.connected { "tn-yes" } else { "tn-no" })),
                 time(&s.since),
                 html! {
                     (api_button(
-                        "Record",
+                        &t("tn-record"),
                         &format!("/api/sessions/{}/recordings", pct(&s.session_id)),
                         "POST",
                         None,
@@ -92,16 +96,16 @@ pub(super) async fn sessions(State(state): State<AppState>, user: SignedIn) -> R
                     ))
                     " "
                     (watch_button(
-                        "Watch link",
+                        html! { (t("tn-watch-link")) },
                         &format!("/api/sessions/{}/watch-links", pct(&s.session_id)),
                         "watch-session",
                     ))
                     " "
                     (api_button(
-                        "Kick",
+                        &t("tn-kick"),
                         &format!("/api/sessions/{}/kick", pct(&s.session_id)),
                         "POST",
-                        Some("End this play now? The player sees “ended by the publisher”."),
+                        Some(&t("tn-kick-confirm")),
                         "kick-session",
                         "danger small",
                     ))
@@ -110,40 +114,37 @@ pub(super) async fn sessions(State(state): State<AppState>, user: SignedIn) -> R
         })
         .collect();
     let body = html! {
-        h1 { "Live sessions" }
+        h1 { (t("tn-sessions-title")) }
         p class="muted" {
             label class="check" {
                 input type="checkbox" data-autoreload="5" checked data-testid="autoreload";
-                " Refresh every 5 seconds"
+                " " (t("tn-refresh-5"))
             }
         }
         (table(
-            "Plays in progress",
+            user.lang,
+            &t("tn-sessions-caption"),
             "sessions",
             &[
-                "Session",
-                "Game",
-                "Player",
-                "Spec",
-                "State",
-                "Connected",
-                "Since",
-                ""
+                t("tn-session"),
+                t("tn-game"),
+                t("tn-player"),
+                t("tn-spec"),
+                t("tn-state"),
+                t("tn-connected"),
+                t("tn-since"),
+                String::new()
             ],
             rows
         ))
-        (secret_box())
+        (secret_box(user.lang))
         section {
-            h2 { "Watch links" }
-            p class="muted" {
-                "A watch link lets anyone who has it watch, never play: one play (the Watch link \
-                 button above), or a wall of a game's newest live plays for a screen at an event. \
-                 Each admits 10 viewers at once and lasts an hour; its address is shown once."
-            }
+            h2 { (t("tn-watch-links")) }
+            p class="muted" { (t("tn-watch-intro")) }
             p {
                 @for (id, name) in &games {
                     (watch_button(
-                        &format!("Wall link: {name}"),
+                        html! { (t("tn-wall-link")) " " span { (Text(name)) } },
                         &format!("/api/games/{}/wall-links", pct(id)),
                         "wall-link",
                     ))
@@ -151,17 +152,20 @@ pub(super) async fn sessions(State(state): State<AppState>, user: SignedIn) -> R
                 }
             }
             (table(
-                "Watch links",
+                user.lang,
+                &t("tn-watch-links"),
                 "watch-links",
-                &["Kind", "Game", "Session", "Viewers", "Expires", "Status", ""],
+                &[t("tn-kind"), t("tn-game"), t("tn-session"), t("tn-viewers"), t("tn-expires"), t("tn-status"), String::new()],
                 watch_rows
             ))
         }
         section {
-            h2 { "Recordings" }
-            p class="muted" { "Recordings are kept for a limited time, then deleted." }
-            (crate::pages::recordings_table(&recordings.items, true))
+            h2 { (t("tn-recordings")) }
+            p class="muted" { (t("tn-recordings-intro")) }
+            (crate::pages::recordings_table(user.lang, &recordings.items, true))
         }
     };
-    render(Page::console("Live sessions", &user, "/console/sessions", body).page_id("sessions"))
+    render(
+        Page::console(t("tn-sessions-title"), &user, "/console/sessions", body).page_id("sessions"),
+    )
 }

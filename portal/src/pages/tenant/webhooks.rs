@@ -16,6 +16,7 @@ const EVENTS: [&str; 3] = ["session.started", "session.ended", "session.duration
 /// `GET /console/webhooks`.
 pub(super) async fn webhooks(State(state): State<AppState>, user: SignedIn) -> Response {
     tenant!(user);
+    let t = |k: &str| user.lang.t(k);
     let hooks = load!(
         state,
         user,
@@ -34,10 +35,10 @@ pub(super) async fn webhooks(State(state): State<AppState>, user: SignedIn) -> R
                 text(w.events.join(", ")),
                 time(&w.created_at),
                 api_button(
-                    "Delete",
+                    &t("tn-delete"),
                     &format!("/api/webhooks/{}", pct(&w.id)),
                     "DELETE",
-                    Some("Delete this endpoint and its delivery log?"),
+                    Some(&t("tn-webhook-delete-confirm")),
                     "delete-webhook",
                     "danger small",
                 ),
@@ -50,11 +51,11 @@ pub(super) async fn webhooks(State(state): State<AppState>, user: SignedIn) -> R
         "secret",
         "create-webhook",
         html! {
-            label for="w-url" { "Endpoint URL" }
+            label for="w-url" { (t("tn-endpoint-url")) }
             input id="w-url" name="url" type="url" required placeholder="https://"
                 data-testid="webhook-url-input";
             fieldset {
-                legend { "Events" }
+                legend { (t("tn-events")) }
                 @for e in EVENTS {
                     label class="check" {
                         input type="checkbox" name="events" value=(e) data-kind="checks" checked
@@ -64,22 +65,25 @@ pub(super) async fn webhooks(State(state): State<AppState>, user: SignedIn) -> R
                 }
             }
             button type="submit" class="primary" data-testid="create-webhook-submit" {
-                "Add endpoint"
+                (t("tn-endpoint-add"))
             }
         },
     );
     let body = html! {
-        h1 { "Webhooks" }
-        p class="muted" { "Deliveries are signed with the endpoint's secret." }
+        h1 { (t("tn-webhooks-title")) }
+        p class="muted" { (t("tn-webhooks-intro")) }
         (table(
-            "Endpoints",
+            user.lang,
+            &t("tn-endpoints"),
             "webhooks",
-            &["URL", "Events", "Created", ""],
+            &["URL".to_owned(), t("tn-events"), t("tn-created"), String::new()],
             rows
         ))
-        section class="card" { h2 { "New endpoint" } (form) (secret_box()) }
+        section class="card" { h2 { (t("tn-endpoint-new")) } (form) (secret_box(user.lang)) }
     };
-    render(Page::console("Webhooks", &user, "/console/webhooks", body).page_id("webhooks"))
+    render(
+        Page::console(t("tn-webhooks-title"), &user, "/console/webhooks", body).page_id("webhooks"),
+    )
 }
 
 /// `GET /console/webhooks/{id}`: the delivery log.
@@ -90,6 +94,7 @@ pub(super) async fn webhook(
     Query(q): Query<CursorQ>,
 ) -> Response {
     tenant!(user);
+    let t = |k: &str| user.lang.t(k);
     let wid = pct(&id);
     let (hook, deliveries) = tokio::join!(
         state
@@ -121,14 +126,14 @@ pub(super) async fn webhook(
                 time_opt(d.next_retry_at.as_ref()),
                 html! {
                     details {
-                        summary { "Attempts" }
+                        summary { (t("tn-attempts")) }
                         ul {
                             @for a in &d.log {
                                 li {
                                     "#" (a.attempt) " " (time(&a.at)) " → "
                                     @match a.status_code {
                                         Some(s) => { (s) }
-                                        None => { "no answer" }
+                                        None => { (t("tn-no-answer")) }
                                     }
                                     " (" (a.duration_ms) " ms)"
                                     @if let Some(e) = &a.error {
@@ -144,26 +149,31 @@ pub(super) async fn webhook(
         })
         .collect();
     let body = html! {
-        p { a href="/console/webhooks" { "← Webhooks" } }
-        h1 { "Deliveries to " code { (Text(&hook.url)) } }
+        p { a href="/console/webhooks" { "← " (t("tn-webhooks-title")) } }
+        h1 { (t("tn-deliveries-to")) " " code { (Text(&hook.url)) } }
         (table(
-            "Delivery log, oldest first",
+            user.lang,
+            &t("tn-delivery-log"),
             "deliveries",
             &[
-                "Event",
-                "State",
-                "Attempts",
-                "Last status",
-                "Next retry",
-                "Log",
-                "Created"
+                t("tn-event"),
+                t("tn-state"),
+                t("tn-attempts"),
+                t("tn-last-status"),
+                t("tn-next-retry"),
+                t("tn-log"),
+                t("tn-created")
             ],
             rows
         ))
         (next_link(
+            user.lang,
             &format!("/console/webhooks/{wid}"),
             deliveries.next_cursor.as_ref()
         ))
     };
-    render(Page::console("Webhook deliveries", &user, "/console/webhooks", body).page_id("webhook"))
+    render(
+        Page::console(t("tn-webhook-deliveries"), &user, "/console/webhooks", body)
+            .page_id("webhook"),
+    )
 }

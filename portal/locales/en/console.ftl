@@ -1,0 +1,105 @@
+# The consoles' frame (navigation, account, switcher, tables, money) and the words their
+# scripts (app.js, upload.js, operator-board.js, operator-shell.js, spectate.js) show.
+
+console = Console
+sign-out = Sign out
+nav-games = Games
+nav-campaigns = Campaigns
+nav-links = Try-play links
+nav-sessions = Live sessions
+nav-usage = Usage
+nav-orders = Orders & quota
+nav-archives = Save archives
+nav-keys = API keys
+nav-webhooks = Webhooks
+nav-op-topology = Topology
+nav-op-queue = Live plays & queue
+nav-op-tenants = Tenants
+nav-op-orders = Orders
+nav-op-specs = Specs
+nav-op-switches = Switches
+nav-op-maintenance = Maintenance
+nav-op-audit = Audit log
+chart-empty = { $title }: no data for this period.
+table-empty = { $caption }: none yet.
+next-page = Next page
+
+# Deployment progress, as the deploy page and app.js say it.
+deploy-state-pending = pending
+deploy-state-syncing = syncing
+deploy-state-ready = ready
+deploy-state-failed = failed
+volume-placing = placing { $pct }%
+volume-placed = placed
+volume-unreachable = unreachable (tried { $attempts }×)
+boards-ready = { $ready }/{ $total } ready
+boards-failed = , { $failed } failed
+
+js-signed-out = Your session ended; sign in again.
+js-copied = Copied
+js-copy-failed = Copy failed: select the text and copy it by hand
+js-checking = Checking the APK… ({ $state })
+js-uploading = Uploading { $file }: { $pct }% ({ $done } of { $total } MiB)
+js-resuming = Resuming { $file } at { $pct }%
+js-upload-cancelled = Upload cancelled.
+js-upload-network = The connection keeps dropping; choose the file again later to resume.
+js-upload-retry = Connection problem ({ $code }); resuming in { $secs } s…
+js-upload-gone = The upload expired on the server; start it again.
+js-upload-complete = Upload complete. Checking the APK…
+js-upload-ready = Ready: { $package } { $version } ({ $code }). Publish it below.
+js-apk-refused = The APK was refused: { $message } ({ $code })
+js-upload-finished = Upload finished
+js-upload-failed = Upload failed: { $message }
+js-telemetry-failed = Telemetry could not be read: { $error }
+js-shell-starting = Starting…
+js-shell-running = Running { $id }…
+js-shell-still-going = Run { $id } is still going: its output so far is shown.
+js-shell-followed = Followed the log for { $secs } s.
+js-shell-finished = Run { $id } finished with exit code { $code }.
+js-shell-failed = Run { $id } failed.
+js-shell-failed-why = Run { $id } failed: { $error }
+js-spectate-no-picture = No picture yet: wait for the first frame.
+js-spectate-asking = Asking the controller for a spectator pass…
+js-spectate-not-streaming = The play is not streaming (yet, or any more).
+js-spectate-cannot = Cannot watch: { $error }
+js-spectate-connecting = Connecting to the board…
+js-spectate-watching = Watching live.
+js-spectate-ended = The play ended.
+js-spectate-idle = Stopped watching.
+
+# The controller's problems, as the console says them on a page that is not in English
+# (English pages show the controller's own detail).
+js-problem-VALIDATION_FAILED = Check the form: { $detail }
+js-problem-UNAUTHENTICATED = You are signed out; sign in again.
+js-problem-SIGNED_OUT = Your session ended; sign in again.
+js-problem-FORBIDDEN = Your role does not allow this.
+js-problem-NOT_FOUND = It does not exist, or it is not yours to see.
+js-problem-RATE_LIMITED = Too many requests: wait a moment and try again.
+js-problem-INTERNAL = Something went wrong on the platform; try again, or quote the request id.
+js-problem-BUSY = The platform is busy; try again in a moment.
+js-problem-DATABASE_UNAVAILABLE = The database is unavailable; try again shortly.
+js-problem-CONTROLLER_UNAVAILABLE = The platform cannot be reached; try again shortly.
+js-problem-ALREADY_EXISTS = That already exists.
+js-problem-SLUG_TAKEN = That short name is taken: choose another.
+js-problem-EMAIL_TAKEN = An account with that email already exists.
+js-problem-SERIAL_TAKEN = A board with that serial number already exists.
+js-problem-DUPLICATE_VERSION_CODE = This game already has a version with that version code.
+js-problem-PACKAGE_MISMATCH = The APK's package is not this game's package.
+js-problem-VERSION_NOT_READY = The version is not ready yet.
+js-problem-STORAGE_QUOTA_EXCEEDED = Your storage quota is used up: delete old versions or ask for more.
+js-problem-STORAGE_FULL = The platform's storage is full; try again later.
+js-problem-UPLOAD_TOO_LARGE = The file is larger than uploads allow.
+js-problem-UPLOAD_EXPIRED = The upload expired; start it again.
+js-problem-UPLOADS_IN_PROGRESS = Too many uploads are in progress; wait for one to finish.
+js-problem-WEBHOOK_LIMIT = You have as many webhook endpoints as allowed.
+js-problem-CSRF_REFUSED = The page is out of date; reload it and try again.
+js-problem-BODY_TOO_LARGE = What was sent is too large.
+js-problem-BOARD_NOT_CONNECTED = The board is not connected.
+js-problem-BOARD_ALREADY_ENROLLED = That board is already enrolled.
+js-problem-BOARD_IN_OTHER_ROOM = That board belongs to another machine room.
+js-problem-CANNOT_DELETE_SELF = You cannot remove your own account.
+js-problem-NOT_STREAMING = The play is not streaming.
+js-problem-SESSION_ENDED = The play has ended.
+js-problem-RECORDING_NOT_READY = The recording is not ready yet.
+js-problem-RECORDING_CLOSED = The recording has finished.
+js-problem-CONFIRM_TOKEN_INVALID = The confirmation has expired; start again.
