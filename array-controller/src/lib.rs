@@ -44,6 +44,7 @@ pub mod db;
 pub mod deploy;
 pub mod error;
 pub mod figures;
+pub mod grey;
 pub mod http;
 pub mod ingest;
 pub mod leader;

@@ -128,6 +128,11 @@ pub async fn record_end(tx: &mut WriteTx, session_id: &str) -> ApiResult<Option<
     if let Some(link) = &link_id {
         crate::figures::on_end(tx, link, billable_secs, ended_at).await?;
     }
+    if entry.started_at.is_some() {
+        let crashed = entry.end_reason == EndReason::AppCrashed;
+        let latency = (r.latency_samples, r.latency_sum_us);
+        crate::grey::on_end(tx, &r.version_id, ended_at, crashed, billable_secs, latency).await?;
+    }
     metrics::counter!("playrack_ledger_entries_total").increment(1);
     Ok(Some(entry))
 }

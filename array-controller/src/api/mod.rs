@@ -16,6 +16,7 @@ pub mod audit;
 pub mod catalog;
 pub mod doc;
 pub mod figures;
+pub mod grey;
 pub mod maintenance;
 pub mod metering;
 pub mod operations;
@@ -71,6 +72,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .merge(recordings::routes())
         .merge(metering::routes())
         .merge(figures::routes())
+        .merge(grey::routes())
         .merge(watch::routes())
         .merge(switches::routes())
         .merge(maintenance::routes())

@@ -67,6 +67,8 @@ pub struct Player {
     pub user_key: String,
     pub user_level: i32,
     pub link_id: Option<String>,
+    /// The link's campaign tag.
+    pub campaign: Option<String>,
     pub trial_secs: Option<u32>,
     pub link_deadline: Option<u32>,
 }
@@ -96,6 +98,7 @@ pub async fn identify(
                 user_key: identity::anonymous_user(device),
                 user_level: 0,
                 link_id: Some(link.id),
+                campaign: link.campaign,
                 trial_secs: Some(link.trial_seconds.clamp(0, u32::MAX as i64) as u32),
                 link_deadline: link
                     .connect_deadline_seconds
@@ -125,6 +128,7 @@ pub async fn identify(
                 user_key: format!("user:{}", payload.user),
                 user_level: payload.level,
                 link_id: None,
+                campaign: None,
                 trial_secs: None,
                 link_deadline: None,
             })
@@ -143,6 +147,7 @@ pub async fn resolve(state: &AppState, req: AcquireRequest) -> PlayResult<Play> 
         user_key,
         user_level,
         link_id,
+        campaign,
         trial_secs,
         link_deadline,
     } = identify(
@@ -174,9 +179,18 @@ pub async fn resolve(state: &AppState, req: AcquireRequest) -> PlayResult<Play> 
     if link_deadline.is_some() {
         timers.connect_deadline_seconds = link_deadline;
     }
-    let version_id = store::plays::published_version(&state.db.pool, &game_id)
+    let stable = store::plays::published_version(&state.db.pool, &game_id)
         .await?
         .ok_or(PlayError::GameNotPlayable)?;
+    let who = crate::grey::Who {
+        user_key: &user_key,
+        link_id: link_id.as_deref(),
+        campaign: campaign.as_deref(),
+    };
+    let version_id = match store::grey::for_game(&state.db.pool, &game_id).await? {
+        Some(release) if crate::grey::chooses(&release, who) => release.version_id,
+        _ => stable,
+    };
     if let Some(archive) = req.archive_id.as_deref() {
         // A chosen archive must exist for this player and fit the instances' Android version.
         crate::archives::to_restore(

@@ -71,6 +71,10 @@ pub struct EndFacts {
     pub price: i64,
     /// The try-play link the play came through.
     pub link_id: Option<String>,
+    pub version_id: String,
+    /// The touch-to-screen samples its players sent: how many, and their sum in µs.
+    pub latency_samples: i64,
+    pub latency_sum_us: i64,
 }
 
 /// The facts of an ended session (`None` unless it has ended).
@@ -80,6 +84,7 @@ pub async fn end_facts(
 ) -> Result<Option<EndFacts>, sqlx::Error> {
     sqlx::query_as(
         "SELECT s.tenant_id, s.game_id, s.spec_id, s.room_id, s.board_id, s.user_key, s.end_reason, s.created_at, s.link_id, \
+         s.version_id, s.latency_samples, s.latency_sum_us, \
          s.ended_at, COALESCE(m.started_at, s.playing_since) AS started_at, \
          COALESCE(m.price_per_minute_micros, p.price_per_minute_micros, 0) AS price \
          FROM sessions s LEFT JOIN session_meter m ON m.session_id = s.id LEFT JOIN specs p ON p.id = s.spec_id \

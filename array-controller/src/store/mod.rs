@@ -40,6 +40,7 @@ pub mod audit;
 pub mod capacity;
 pub mod catalog;
 pub mod figures;
+pub mod grey;
 pub mod idempotency;
 pub mod keys;
 pub mod links;

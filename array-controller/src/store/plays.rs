@@ -19,13 +19,14 @@ pub struct OpenLink {
     pub cta_label: Option<String>,
     pub cta_url: Option<String>,
     pub embed_origins: Option<String>,
+    pub campaign: Option<String>,
 }
 
 /// The link with this code, revoked or not.
 pub async fn link_by_code(pool: &AnyPool, code: &str) -> Result<Option<OpenLink>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, tenant_id, game_id, trial_seconds, revoked_at, expires_at, connect_deadline_seconds, \
-         cta_label, cta_url, embed_origins FROM links WHERE code = $1",
+         cta_label, cta_url, embed_origins, campaign FROM links WHERE code = $1",
     )
     .bind(code)
     .fetch_optional(pool)

@@ -138,7 +138,7 @@ pub(super) async fn game(
     tenant!(user);
     let t = |k: &str| user.lang.t(k);
     let gid = pct(&id);
-    let (game, versions, links, specs) = tokio::join!(
+    let (game, versions, links, specs, grey) = tokio::join!(
         state
             .ctl
             .get::<Game>(format!("/v1/games/{gid}"), user.token()),
@@ -151,8 +151,12 @@ pub(super) async fn game(
         ),
         list::<Link>(&state, &user, format!("/v1/links?game_id={gid}"), 200, None),
         list::<Spec>(&state, &user, "/v1/specs", 200, None),
+        state
+            .ctl
+            .get::<GreyView>(format!("/v1/games/{gid}/grey"), user.token()),
     );
     let game = load!(state, user, game);
+    let grey = load!(state, user, grey);
     let versions = load!(state, user, versions);
     let links = load!(state, user, links);
     let specs = load!(state, user, specs);
@@ -301,6 +305,7 @@ pub(super) async fn game(
                 rows
             ))
         }
+        (super::grey::section(user.lang, &game.id, &grey, &vs, &links.items))
         section {
             h2 { (t("tn-links-title")) }
             (links_table(user.lang, &state, &links.items, None))

@@ -14,6 +14,7 @@ mod billing;
 mod campaigns;
 mod embed;
 mod games;
+mod grey;
 mod keys;
 mod links;
 mod sessions;
