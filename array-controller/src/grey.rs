@@ -9,7 +9,9 @@
 //!
 //! Placement, deployment and the warm pool need nothing of their own: a play carries the
 //! version it resolved to, placement looks only at rooms where that version is ready, and the
-//! warm pool sizes each version by the plays it started recently, so it follows the split.
+//! warm pool sizes each version by the plays it started recently, so it follows the split. A
+//! queued player's request is resolved again when the queue places it, so a rollback or a
+//! promotion reaches the line too; plays under way keep the version they started with.
 //!
 //! Version figures are counted in the transaction that ends each play (as the ledger is), per
 //! version and UTC day, so reading a release's figures reads a few rows, never the sessions.

@@ -51,7 +51,7 @@ test("a tenant greys a new version to one link's players, watches it play, and r
   await Promise.all([page.waitForEvent("load"), page.getByTestId("grey-submit").click()]);
   const status = await page.getByTestId("grey-status").textContent();
   assert.match(status, new RegExp(`${candidate.id}.*100`), status);
-  assert.match(status, new RegExp(link.id), status);
+  assert.match(status, new RegExp(`link ${link.code}`), status);
   const release = (await controller("GET", `/v1/games/${game}/grey`, tenant())).release;
   assert.equal(release.version_id, candidate.id);
   assert.equal(release.link_id, link.id);

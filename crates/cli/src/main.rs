@@ -6,6 +6,7 @@
 
 mod api;
 mod archives;
+mod grey;
 mod history;
 mod maintenance;
 mod operator;
@@ -106,6 +107,9 @@ enum Cmd {
     /// Orders: the concurrency tenants bought.
     #[command(subcommand)]
     Orders(operator::OrdersCmd),
+    /// Grey releases: a newer version to a share of a game's players, then promote or roll back.
+    #[command(subcommand)]
+    Grey(grey::GreyCmd),
     /// Maintenance windows of rooms and boards (operators).
     #[command(subcommand)]
     Maintenance(maintenance::MaintenanceCmd),
@@ -842,6 +846,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             }
         }
         Cmd::Switches(cmd) => switches::run(cmd, json).await?,
+        Cmd::Grey(cmd) => grey::run(cmd, json).await?,
         Cmd::Maintenance(cmd) => maintenance::run(cmd, json).await?,
         Cmd::History { object } => history::history(&object, json).await?,
         Cmd::Restore { entry } => history::restore(&entry, json).await?,

@@ -383,6 +383,34 @@ async fn a_tenant_signs_in_uploads_resumes_publishes_deploys_and_links() {
     assert_eq!(h_page.items[0].action, "link.restore");
     let (code, _, err) = run(h, &["restore", "aud_no_such_entry"], "").await;
     assert_eq!(code, Some(4), "{err}");
+    // Grey releases: none under way (the published version's figures alone); the published
+    // version itself is refused as a candidate, a share over 100 never leaves the CLI, and
+    // there is nothing to roll back.
+    let (code, out, err) = run(h, &["grey", "show", "tapper"], "").await;
+    assert_eq!(code, Some(0), "{out} {err}");
+    assert!(out.contains("no grey release under way"), "{out}");
+    let (code, out, _) = run(h, &["grey", "show", "tapper", "--json"], "").await;
+    assert_eq!(code, Some(0));
+    let view: playrack_wire::api::GreyView = serde_json::from_str(&out).unwrap();
+    assert!(view.release.is_none() && view.versions.len() == 1, "{out}");
+    let published = view.versions[0].version_id.clone();
+    let (code, _, err) = run(
+        h,
+        &["grey", "start", "tapper", &published, "--percent", "20"],
+        "",
+    )
+    .await;
+    assert_eq!(code, Some(5), "{err}");
+    assert!(err.contains("GREY_NOT_NEWER"), "{err}");
+    let (code, _, err) = run(
+        h,
+        &["grey", "start", "tapper", &published, "--percent", "101"],
+        "",
+    )
+    .await;
+    assert_eq!(code, Some(2), "{err}");
+    let (code, _, err) = run(h, &["grey", "end", "tapper", "rollback"], "").await;
+    assert_eq!(code, Some(4), "{err}");
     let (code, _, err) = run(
         h,
         &["links", "create", "tapper", "--embed-on", "games.example"],

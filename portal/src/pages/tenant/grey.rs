@@ -113,7 +113,10 @@ pub(super) fn section(
                         ("version", FluentValue::from(r.version_id.clone())),
                         ("percent", FluentValue::from(r.percent)),
                     ]))
-                    @if let Some(l) = &r.link_id { " " (lang.t_args("tn-grey-only-link", &[("link", FluentValue::from(l.clone()))])) }
+                    @if let Some(l) = &r.link_id {
+                        @let code = links.iter().find(|k| &k.id == l).map_or(l, |k| &k.code);
+                        " " (lang.t_args("tn-grey-only-link", &[("link", FluentValue::from(code.clone()))]))
+                    }
                     @if let Some(c) = &r.campaign { " " (lang.t_args("tn-grey-only-campaign", &[("campaign", FluentValue::from(c.clone()))])) }
                 }
                 p {
