@@ -443,6 +443,7 @@ async fn build_world(ctl: &Ctl, args: &Args, replica_urls: &[String]) -> BenchWo
                 valid_from: now.plus_secs(-60),
                 valid_until: now.plus_secs(7 * 24 * 3600),
                 priority: 0,
+                price_per_period_micros: 0,
             }),
             StatusCode::CREATED,
         )

@@ -176,6 +176,21 @@ pub struct Args {
     #[arg(long, env = "PLAYRACK_MAINTENANCE_ANNOUNCE_SECS")]
     pub maintenance_announce_secs: Option<u32>,
 
+    /// The platform's currency, as an ISO 4217 code (three capital letters): prices, ledger
+    /// amounts and bills are in its micro-units.
+    #[arg(long, env = "PLAYRACK_CURRENCY")]
+    pub currency: Option<String>,
+
+    /// Tenants' billing period: `month` (calendar months, UTC), `week` (Monday to Monday) or
+    /// `day`. A change applies from each tenant's next period.
+    #[arg(long, env = "PLAYRACK_BILLING_PERIOD")]
+    pub billing_period: Option<crate::bills::PeriodKind>,
+
+    /// How long after a billing period ends its bills are closed, in seconds (plays that end
+    /// later are carried to the next bill as late lines).
+    #[arg(long, env = "PLAYRACK_BILL_CLOSE_DELAY_SECS")]
+    pub bill_close_delay_secs: Option<u32>,
+
     /// Log format: `text` for people, `json` for log collectors.
     #[arg(long, env = "PLAYRACK_LOG_FORMAT")]
     pub log_format: Option<LogFormat>,
@@ -287,6 +302,9 @@ struct FileConfig {
     webhook_allow_private_targets: Option<bool>,
     webhook_duration_secs: Option<u32>,
     maintenance_announce_secs: Option<u32>,
+    currency: Option<String>,
+    billing_period: Option<crate::bills::PeriodKind>,
+    bill_close_delay_secs: Option<u32>,
     log_format: Option<LogFormat>,
     demo: Option<bool>,
     shutdown_grace_secs: Option<u64>,
@@ -337,6 +355,9 @@ pub struct Config {
     pub webhook_allow_private_targets: bool,
     pub webhook_duration_secs: u32,
     pub maintenance_announce_secs: u32,
+    pub currency: String,
+    pub billing_period: crate::bills::PeriodKind,
+    pub bill_close_delay_secs: u32,
     pub log_format: LogFormat,
     pub demo: bool,
     /// How long a stop may take (see the flag).
@@ -396,6 +417,9 @@ impl Config {
             webhook_allow_private_targets: false,
             webhook_duration_secs: 300,
             maintenance_announce_secs: 900,
+            currency: "CNY".into(),
+            billing_period: crate::bills::PeriodKind::Month,
+            bill_close_delay_secs: 60,
             log_format: LogFormat::Text,
             demo: false,
             shutdown_grace_secs: DEFAULT_SHUTDOWN_GRACE_SECS,
@@ -538,6 +562,15 @@ impl Config {
         {
             c.maintenance_announce_secs = v;
         }
+        if let Some(v) = args.currency.or(file.currency) {
+            c.currency = v;
+        }
+        if let Some(v) = args.billing_period.or(file.billing_period) {
+            c.billing_period = v;
+        }
+        if let Some(v) = args.bill_close_delay_secs.or(file.bill_close_delay_secs) {
+            c.bill_close_delay_secs = v;
+        }
         if let Some(v) = args.log_format.or(file.log_format) {
             c.log_format = v;
         }
@@ -550,6 +583,12 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        if !(self.currency.len() == 3 && self.currency.bytes().all(|b| b.is_ascii_uppercase())) {
+            return Err(ConfigError::Invalid(format!(
+                "currency `{}` is not an ISO 4217 code: give three capital letters, e.g. CNY or USD",
+                self.currency
+            )));
+        }
         if !(self.database_url.starts_with("sqlite:")
             || self.database_url.starts_with("postgres://")
             || self.database_url.starts_with("postgresql://"))

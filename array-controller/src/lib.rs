@@ -39,6 +39,7 @@ pub mod archives;
 pub mod audit;
 pub mod auth;
 pub mod backup;
+pub mod bills;
 pub mod config;
 pub mod db;
 pub mod deploy;
@@ -206,6 +207,7 @@ pub async fn serve(state: AppState) -> anyhow::Result<Running> {
         figures::spawn(state.clone()),
         switches::spawn(state.clone()),
         maintenance::spawn(state.clone()),
+        bills::spawn(state.clone(), std::time::Duration::from_secs(30)),
     ];
     jobs.extend(agents::outbox::spawn_listener(state.clone()));
     let tls_on = tls.is_some();

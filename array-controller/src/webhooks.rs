@@ -45,8 +45,15 @@ use std::time::Duration;
 pub const SESSION_STARTED: &str = "session.started";
 pub const SESSION_ENDED: &str = "session.ended";
 pub const SESSION_DURATION: &str = "session.duration";
+/// A tenant's bill for a period closed (the event carries the whole statement).
+pub const BILL_CLOSED: &str = "bill.closed";
 /// Every event type an endpoint can subscribe to.
-pub const EVENT_TYPES: [&str; 3] = [SESSION_STARTED, SESSION_ENDED, SESSION_DURATION];
+pub const EVENT_TYPES: [&str; 4] = [
+    SESSION_STARTED,
+    SESSION_ENDED,
+    SESSION_DURATION,
+    BILL_CLOSED,
+];
 
 /// How soon a tenant whose deliveries a degrade switch pauses is looked at again.
 const PAUSED_RECHECK_MS: i64 = 500;

@@ -1009,6 +1009,7 @@ async fn a_full_spec_falls_back_along_the_games_list_and_the_answer_says_so() {
                     valid_from: now.plus_secs(-60),
                     valid_until: now.plus_secs(3600),
                     priority: 0,
+                    price_per_period_micros: 0,
                 }),
                 StatusCode::CREATED,
             )

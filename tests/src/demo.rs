@@ -822,6 +822,7 @@ impl Seeder {
                         valid_from: now.plus_secs(-60),
                         valid_until: until,
                         priority: 0,
+                        price_per_period_micros: 0,
                     },
                 )
                 .await

@@ -13,6 +13,7 @@ pub mod accounts;
 pub mod agents;
 pub mod archives;
 pub mod audit;
+pub mod bills;
 pub mod catalog;
 pub mod doc;
 pub mod figures;
@@ -71,6 +72,7 @@ pub fn openapi_router() -> OpenApiRouter<AppState> {
         .merge(archives::routes())
         .merge(recordings::routes())
         .merge(metering::routes())
+        .merge(bills::routes())
         .merge(figures::routes())
         .merge(grey::routes())
         .merge(watch::routes())

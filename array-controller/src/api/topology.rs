@@ -630,6 +630,11 @@ async fn create_order(
             "valid_until must be after valid_from".into(),
         ));
     }
+    if req.price_per_period_micros < 0 {
+        return Err(ApiError::Validation(
+            "price_per_period_micros must not be negative".into(),
+        ));
+    }
     let mut tx = state.db.write().await?;
     super::accounts::ensure_tenant(&mut tx, &req.tenant_id).await?;
     for room in &req.room_ids {
@@ -648,9 +653,10 @@ async fn create_order(
         valid_until: req.valid_until,
         priority: req.priority,
         status: OrderStatus::Active,
+        price_per_period_micros: req.price_per_period_micros,
         created_at: crate::now(),
     };
-    store::insert_order(&mut tx, &order).await?;
+    store::insert_order(&mut tx, &order, order.created_at.millis()).await?;
     audit::record_change(
         &mut tx,
         &caller,
@@ -714,7 +720,8 @@ async fn get_order(
     Ok(axum::Json(order))
 }
 
-/// Changes an order's concurrency, end, priority, or cancels it.
+/// Changes an order's concurrency, end, priority or price, or cancels it (bills charge the
+/// new terms from now on).
 #[utoipa::path(patch, path = "/v1/orders/{id}", tag = "topology", request_body = UpdateOrder, responses((status = 200, body = Order)))]
 async fn update_order(
     State(state): State<AppState>,
@@ -736,12 +743,15 @@ async fn update_order(
         if let Some(v) = req.status {
             o.status = v;
         }
+        if let Some(v) = req.price_per_period_micros {
+            o.price_per_period_micros = v;
+        }
     })
     .await?;
     Ok(axum::Json(order.0))
 }
 
-/// Puts back an order's concurrency, end, priority and status as `before` had them.
+/// Puts back an order's concurrency, end, priority, status and price as `before` had them.
 pub(crate) async fn restore_order(
     state: &AppState,
     caller: &Caller,
@@ -756,6 +766,7 @@ pub(crate) async fn restore_order(
         o.valid_until = was.valid_until;
         o.priority = was.priority;
         o.status = was.status;
+        o.price_per_period_micros = was.price_per_period_micros;
     };
     let summary = serde_json::json!({ "entry": entry });
     Ok(
@@ -782,12 +793,16 @@ async fn change_order(
     let before = load_order(state, id).await?;
     let mut after = before.clone();
     edit(&mut after);
-    if after.concurrency == 0 || after.valid_until <= after.valid_from {
+    if after.concurrency == 0
+        || after.valid_until <= after.valid_from
+        || after.price_per_period_micros < 0
+    {
         return Err(ApiError::Validation(
-            "concurrency must be ≥ 1 and valid_until after valid_from".into(),
+            "concurrency must be ≥ 1, valid_until after valid_from and the price not negative"
+                .into(),
         ));
     }
-    store::update_order(&mut tx, &after).await?;
+    store::update_order(&mut tx, &after, crate::now().millis()).await?;
     let entry = audit::record_change(
         &mut tx,
         caller,

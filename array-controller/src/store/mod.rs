@@ -18,6 +18,7 @@
 //! - [`topology`]: regions, rooms, arrays, boards, orders and instances.
 //! - [`agents`]: what boards report, the command outbox, controllers and shell runs.
 //! - [`metering`]: per-session meters and the usage ledger.
+//! - [`bills`]: billing periods, closed bills and their lines, orders' terms over time.
 //! - [`webhooks`]: webhook subscriptions, deliveries and attempts.
 //! - [`audit`]: the audit log.
 //! - [`switches`]: the degrade switches that are on.
@@ -37,6 +38,7 @@ pub mod accounts;
 pub mod agents;
 pub mod archives;
 pub mod audit;
+pub mod bills;
 pub mod capacity;
 pub mod catalog;
 pub mod figures;

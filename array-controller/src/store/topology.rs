@@ -582,6 +582,7 @@ struct OrderRow {
     valid_until: i64,
     priority: i64,
     status: String,
+    price_per_period_micros: i64,
     created_at: i64,
 }
 
@@ -596,6 +597,7 @@ impl TryFrom<OrderRow> for Order {
             valid_until: Timestamp(r.valid_until),
             priority: r.priority as i32,
             status: parse_order_status(&r.status),
+            price_per_period_micros: r.price_per_period_micros,
             created_at: Timestamp(r.created_at),
             id: r.id,
             tenant_id: r.tenant_id,
@@ -605,11 +607,11 @@ impl TryFrom<OrderRow> for Order {
     }
 }
 
-/// Inserts an order.
-pub async fn insert_order(tx: &mut WriteTx, o: &Order) -> Result<(), sqlx::Error> {
+/// Inserts an order, with its first terms in force from `at`.
+pub async fn insert_order(tx: &mut WriteTx, o: &Order, at: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO orders (id, tenant_id, spec_id, region_id, room_ids, concurrency, valid_from, valid_until, priority, status, created_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)",
+        "INSERT INTO orders (id, tenant_id, spec_id, region_id, room_ids, concurrency, valid_from, valid_until, priority, status, created_at, price_per_period_micros) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)",
     )
     .bind(&o.id)
     .bind(&o.tenant_id)
@@ -622,6 +624,28 @@ pub async fn insert_order(tx: &mut WriteTx, o: &Order) -> Result<(), sqlx::Error
     .bind(i64::from(o.priority))
     .bind(order_status_text(o.status))
     .bind(o.created_at.millis())
+    .bind(o.price_per_period_micros)
+    .execute(&mut ***tx)
+    .await?;
+    put_order_terms(tx, o, at).await
+}
+
+/// Records the order's terms (its concurrency, or 0 once cancelled, and its price) as in force
+/// from `at` on; a second change in the same millisecond replaces the first.
+async fn put_order_terms(tx: &mut WriteTx, o: &Order, at: i64) -> Result<(), sqlx::Error> {
+    let units = match o.status {
+        OrderStatus::Active => i64::from(o.concurrency),
+        OrderStatus::Cancelled => 0,
+    };
+    sqlx::query(
+        "INSERT INTO order_terms (order_id, effective_from, concurrency, price_per_period_micros) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (order_id, effective_from) DO UPDATE SET \
+         concurrency = excluded.concurrency, price_per_period_micros = excluded.price_per_period_micros",
+    )
+    .bind(&o.id)
+    .bind(at)
+    .bind(units)
+    .bind(o.price_per_period_micros)
     .execute(&mut ***tx)
     .await?;
     Ok(())
@@ -634,7 +658,7 @@ pub async fn orders(
     after: &str,
     limit: i64,
 ) -> Result<Vec<Order>, sqlx::Error> {
-    let rows: Vec<OrderRow> = sqlx::query_as("SELECT id, tenant_id, spec_id, region_id, room_ids, concurrency, valid_from, valid_until, priority, status, created_at FROM orders WHERE ($1 = '' OR tenant_id = $1) AND id > $2 ORDER BY id LIMIT $3")
+    let rows: Vec<OrderRow> = sqlx::query_as("SELECT id, tenant_id, spec_id, region_id, room_ids, concurrency, valid_from, valid_until, priority, status, price_per_period_micros, created_at FROM orders WHERE ($1 = '' OR tenant_id = $1) AND id > $2 ORDER BY id LIMIT $3")
     .bind(tenant_id)
     .bind(after)
     .bind(limit)
@@ -645,26 +669,29 @@ pub async fn orders(
 
 /// An order.
 pub async fn order(pool: &AnyPool, id: &str) -> Result<Option<Order>, sqlx::Error> {
-    let row: Option<OrderRow> = sqlx::query_as("SELECT id, tenant_id, spec_id, region_id, room_ids, concurrency, valid_from, valid_until, priority, status, created_at FROM orders WHERE id = $1")
+    let row: Option<OrderRow> = sqlx::query_as("SELECT id, tenant_id, spec_id, region_id, room_ids, concurrency, valid_from, valid_until, priority, status, price_per_period_micros, created_at FROM orders WHERE id = $1")
     .bind(id)
     .fetch_optional(pool)
     .await?;
     row.map(Order::try_from).transpose()
 }
 
-/// Writes an order's concurrency, end, priority and status.
-pub async fn update_order(tx: &mut WriteTx, o: &Order) -> Result<(), sqlx::Error> {
+/// Writes an order's concurrency, end, priority, status and price; the terms billed change
+/// from `at` on.
+pub async fn update_order(tx: &mut WriteTx, o: &Order, at: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE orders SET concurrency = $1, valid_until = $2, priority = $3, status = $4 WHERE id = $5",
+        "UPDATE orders SET concurrency = $1, valid_until = $2, priority = $3, status = $4, \
+         price_per_period_micros = $5 WHERE id = $6",
     )
     .bind(i64::from(o.concurrency))
     .bind(o.valid_until.millis())
     .bind(i64::from(o.priority))
     .bind(order_status_text(o.status))
+    .bind(o.price_per_period_micros)
     .bind(&o.id)
     .execute(&mut ***tx)
     .await?;
-    Ok(())
+    put_order_terms(tx, o, at).await
 }
 
 // --- instances -------------------------------------------------------------------------------

@@ -95,8 +95,12 @@ pub enum OrdersCmd {
         /// Allocation priority inside the tenant's tier.
         #[arg(long, default_value_t = 0)]
         priority: i32,
+        /// Price of one unit of concurrency for a whole billing period, in the platform's
+        /// currency (e.g. `300`); bills charge it pro rata. Default: 0.
+        #[arg(long)]
+        price: Option<String>,
     },
-    /// Changes an order's concurrency, end or priority.
+    /// Changes an order's concurrency, end, priority or price (billed from now on).
     Update {
         id: String,
         #[arg(long)]
@@ -105,6 +109,9 @@ pub enum OrdersCmd {
         until: Option<String>,
         #[arg(long)]
         priority: Option<i32>,
+        /// Price of one unit for a whole billing period, in the platform's currency.
+        #[arg(long)]
+        price: Option<String>,
     },
     /// Cancels an order (its plays run out; no new ones count on it).
     Cancel { id: String },
@@ -327,6 +334,7 @@ pub async fn orders(cmd: OrdersCmd, json: bool) -> Result<(), CliError> {
             from,
             until,
             priority,
+            price,
         } => {
             let region_id = match region {
                 Some(r) => Some(
@@ -355,6 +363,11 @@ pub async fn orders(cmd: OrdersCmd, json: bool) -> Result<(), CliError> {
                 },
                 valid_until: parse_instant("until", &until)?,
                 priority,
+                price_per_period_micros: price
+                    .as_deref()
+                    .map(parse_price)
+                    .transpose()?
+                    .unwrap_or(0),
             };
             api.call(Method::POST, "/v1/orders", Some(&order)).await?
         }
@@ -363,12 +376,14 @@ pub async fn orders(cmd: OrdersCmd, json: bool) -> Result<(), CliError> {
             concurrency,
             until,
             priority,
+            price,
         } => {
             let update = UpdateOrder {
                 concurrency,
                 valid_until: until.map(|u| parse_instant("until", &u)).transpose()?,
                 priority,
                 status: None,
+                price_per_period_micros: price.as_deref().map(parse_price).transpose()?,
             };
             api.call(Method::PATCH, &format!("/v1/orders/{id}"), Some(&update))
                 .await?

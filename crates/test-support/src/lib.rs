@@ -696,6 +696,7 @@ impl Ctl {
                 valid_from: now.plus_secs(-60),
                 valid_until: now.plus_secs(3600),
                 priority: 0,
+                price_per_period_micros: 0,
             }),
             StatusCode::CREATED,
         )

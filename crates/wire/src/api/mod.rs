@@ -11,6 +11,7 @@
 mod accounts;
 mod archives;
 mod audit;
+mod bills;
 mod deployments;
 mod games;
 mod grey;
@@ -29,6 +30,7 @@ mod webhooks;
 pub use accounts::*;
 pub use archives::*;
 pub use audit::*;
+pub use bills::*;
 pub use deployments::*;
 pub use games::*;
 pub use grey::*;

@@ -30,6 +30,10 @@ pub struct Order {
     /// Allocation priority inside the tenant's tier.
     pub priority: i32,
     pub status: OrderStatus,
+    /// The price of one unit of concurrency for one whole billing period (charged pro rata
+    /// to the part of a period the order is in force).
+    #[serde(default)]
+    pub price_per_period_micros: i64,
     pub created_at: Timestamp,
 }
 
@@ -46,6 +50,9 @@ pub struct CreateOrder {
     pub valid_until: Timestamp,
     #[serde(default)]
     pub priority: i32,
+    /// The price of one unit of concurrency for one whole billing period (default 0).
+    #[serde(default)]
+    pub price_per_period_micros: i64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
@@ -58,4 +65,6 @@ pub struct UpdateOrder {
     pub priority: Option<i32>,
     #[serde(default)]
     pub status: Option<OrderStatus>,
+    #[serde(default)]
+    pub price_per_period_micros: Option<i64>,
 }

@@ -10,7 +10,7 @@ pub struct Webhook {
     pub id: String,
     pub tenant_id: String,
     pub url: String,
-    /// Subscribed event types: `session.started`, `session.ended`, `session.duration`.
+    /// Subscribed event types: `session.started`, `session.ended`, `session.duration`, `bill.closed`.
     pub events: Vec<String>,
     pub created_at: Timestamp,
 }
@@ -21,7 +21,7 @@ pub struct Webhook {
 pub struct CreateWebhook {
     /// An `http` or `https` URL.
     pub url: String,
-    /// A non-empty subset of `session.started`, `session.ended`, `session.duration`.
+    /// A non-empty subset of `session.started`, `session.ended`, `session.duration`, `bill.closed`.
     pub events: Vec<String>,
     /// Operators: the tenant to register it for (tenants register for themselves).
     #[serde(default)]

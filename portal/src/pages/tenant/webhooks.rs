@@ -11,7 +11,12 @@ use axum::response::Response;
 use playrack_wire::api::{Webhook, WebhookDelivery};
 
 /// The events an endpoint can subscribe to.
-const EVENTS: [&str; 3] = ["session.started", "session.ended", "session.duration"];
+const EVENTS: [&str; 4] = [
+    "session.started",
+    "session.ended",
+    "session.duration",
+    "bill.closed",
+];
 
 /// `GET /console/webhooks`.
 pub(super) async fn webhooks(State(state): State<AppState>, user: SignedIn) -> Response {
