@@ -43,6 +43,8 @@ pub const ROOM: &str = "demo-room";
 pub const GAME_SLUG: &str = "tap-tap-demo";
 /// The campaign of the demo's own try-play link (how it is found again).
 pub const CAMPAIGN: &str = "demo";
+/// The demo order's price: 300 a unit of concurrency and billing period (micro-units).
+const DEMO_ORDER_PRICE: i64 = 300_000_000;
 /// The spec the demo boards offer by default: small enough for a virtual device to encode at
 /// full rate on two cores, even from a debug build.
 pub const DEFAULT_SPEC: &str = "hd-60=360x640@30";
@@ -804,6 +806,7 @@ impl Seeder {
                     Some(&UpdateOrder {
                         concurrency: Some(concurrency),
                         valid_until: Some(until),
+                        price_per_period_micros: Some(DEMO_ORDER_PRICE),
                         ..UpdateOrder::default()
                     }),
                 )
@@ -822,7 +825,7 @@ impl Seeder {
                         valid_from: now.plus_secs(-60),
                         valid_until: until,
                         priority: 0,
-                        price_per_period_micros: 0,
+                        price_per_period_micros: DEMO_ORDER_PRICE,
                     },
                 )
                 .await

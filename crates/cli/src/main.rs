@@ -6,6 +6,7 @@
 
 mod api;
 mod archives;
+mod bills;
 mod grey;
 mod history;
 mod maintenance;
@@ -110,6 +111,9 @@ enum Cmd {
     /// Grey releases: a newer version to a share of a game's players, then promote or roll back.
     #[command(subcommand)]
     Grey(grey::GreyCmd),
+    /// Bills: statements per billing period, shown or exported as CSV/JSON.
+    #[command(subcommand)]
+    Bills(bills::BillsCmd),
     /// Maintenance windows of rooms and boards (operators).
     #[command(subcommand)]
     Maintenance(maintenance::MaintenanceCmd),
@@ -847,6 +851,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Cmd::Switches(cmd) => switches::run(cmd, json).await?,
         Cmd::Grey(cmd) => grey::run(cmd, json).await?,
+        Cmd::Bills(cmd) => bills::run(cmd, json).await?,
         Cmd::Maintenance(cmd) => maintenance::run(cmd, json).await?,
         Cmd::History { object } => history::history(&object, json).await?,
         Cmd::Restore { entry } => history::restore(&entry, json).await?,

@@ -282,7 +282,7 @@ pub async fn specs(cmd: SpecsCmd, json: bool) -> Result<(), CliError> {
     Ok(())
 }
 
-async fn tenant_id(api: &Api, tenant: &str) -> Result<String, CliError> {
+pub(crate) async fn tenant_id(api: &Api, tenant: &str) -> Result<String, CliError> {
     resolve(api, "/v1/tenants", "tenant", tenant, |t: &Tenant| {
         (&t.id, &t.name)
     })

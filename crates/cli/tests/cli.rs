@@ -644,6 +644,8 @@ async fn an_operator_manages_specs_topology_orders_boards_and_saves() {
             "4",
             "--until",
             "2030-01-01",
+            "--price",
+            "300",
             "--json",
         ],
         "",
@@ -651,6 +653,7 @@ async fn an_operator_manages_specs_topology_orders_boards_and_saves() {
     .await;
     assert_eq!(code, Some(0), "{out} {err}");
     let order: Order = serde_json::from_str(&out).unwrap();
+    assert_eq!(order.price_per_period_micros, 300_000_000);
     assert_eq!(
         (order.tenant_id.as_str(), order.concurrency),
         (tenant.id.as_str(), 4)
@@ -659,6 +662,44 @@ async fn an_operator_manages_specs_topology_orders_boards_and_saves() {
     let (code, out, _) = run(h, &["orders", "list", "--tenant", "Acme"], "").await;
     assert_eq!(code, Some(0));
     assert!(out.contains(&order.id) && out.contains("active"), "{out}");
+    // The tenant's open statement charges the order; exported as CSV to a file.
+    let (code, out, err) = run(h, &["bills", "show", "--tenant", "Acme"], "").await;
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.contains("concurrency") && out.contains(&order.id) && out.contains("open"),
+        "{out}"
+    );
+    let csv_path = h.join("bill.csv");
+    let (code, _, err) = run(
+        h,
+        &[
+            "bills",
+            "export",
+            "--tenant",
+            "Acme",
+            "--format",
+            "csv",
+            "-o",
+            csv_path.to_str().unwrap(),
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(code, Some(0), "{err}");
+    let csv = std::fs::read_to_string(&csv_path).unwrap();
+    assert!(csv.starts_with("bill_id,tenant_id,period_start"), "{csv}");
+    assert!(
+        csv.lines()
+            .any(|l| l.contains(",concurrency,") && l.contains(&order.id)),
+        "{csv}"
+    );
+    assert!(csv.lines().last().unwrap().contains(",total,"), "{csv}");
+    let (code, _, err) = run(h, &["bills", "export", "--format", "xml"], "").await;
+    assert_eq!(
+        code,
+        Some(2),
+        "a format outside csv/json is a usage error: {err}"
+    );
     let (code, out, err) = run(h, &["orders", "cancel", &order.id], "").await;
     assert_eq!(code, Some(0), "{err}");
     assert!(out.contains("cancelled"), "{out}");

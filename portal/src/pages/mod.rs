@@ -4,6 +4,7 @@
 //! the start page, the not-found page, turning a failed controller read into the right page,
 //! and the play recordings table both consoles show.
 
+pub mod bills;
 pub mod history;
 pub mod operator;
 pub mod player;

@@ -55,6 +55,8 @@ pub fn routes() -> Router<AppState> {
         .route("/operator/switches", get(switches::switches))
         .route("/operator/maintenance", get(maintenance::maintenance))
         .route("/operator/history/{id}", get(history))
+        .route("/operator/bills", get(bills))
+        .route("/operator/bills/{id}", get(bill))
         .route("/assets/operator/{name}", get(asset))
 }
 
@@ -144,6 +146,26 @@ async fn history(
 ) -> Response {
     operator!(user);
     crate::pages::history::page(state, user, id, q).await
+}
+
+/// `GET /operator/bills`: every tenant's bills of a period, or one tenant's.
+async fn bills(
+    state: axum::extract::State<AppState>,
+    user: SignedIn,
+    q: axum::extract::Query<crate::pages::bills::OperatorQ>,
+) -> Response {
+    operator!(user);
+    crate::pages::bills::operator_bills(state, user, q).await
+}
+
+/// `GET /operator/bills/{id}`: any tenant's bill.
+async fn bill(
+    state: axum::extract::State<AppState>,
+    user: SignedIn,
+    id: axum::extract::Path<String>,
+) -> Response {
+    operator!(user);
+    crate::pages::bills::bill(state, user, id).await
 }
 
 /// Whether the operator may change things (viewers only read).

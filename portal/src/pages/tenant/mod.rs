@@ -1,7 +1,7 @@
 //! The tenant console, `/console/…`, one module a page group: [`games`] (games, their versions:
 //! upload, publish/revoke, deploy with per-room progress), [`links`] (try-play links with QR
 //! codes), [`campaigns`] (what the links led to, per campaign and day), [`sessions`] (live
-//! plays, kick), [`billing`] (usage charts, orders and the quota in use), [`archives`] (save archives), [`keys`] (API keys, the player-token key) and
+//! plays, kick), [`billing`] (usage charts, orders and the quota in use), bills (in [`crate::pages::bills`]), [`archives`] (save archives), [`keys`] (API keys, the player-token key) and
 //! [`webhooks`] (endpoints and their delivery log). Shared here: the routes, controller list
 //! reads, and the forms and buttons that `assets/app.js` drives.
 //!
@@ -45,6 +45,8 @@ pub fn routes() -> Router<AppState> {
         .route("/console/sessions", get(sessions::sessions))
         .route("/console/usage", get(billing::usage))
         .route("/console/orders", get(billing::orders))
+        .route("/console/bills", get(bills))
+        .route("/console/bills/{id}", get(bill))
         .route("/console/archives", get(archives::archives))
         .route("/console/keys", get(keys::keys))
         .route("/console/webhooks", get(webhooks::webhooks))
@@ -166,6 +168,22 @@ async fn history(
 ) -> Response {
     tenant!(user);
     crate::pages::history::page(state, user, id, q).await
+}
+
+/// `GET /console/bills`: the tenant's open statement and closed bills.
+async fn bills(state: axum::extract::State<AppState>, user: SignedIn) -> Response {
+    tenant!(user);
+    crate::pages::bills::tenant_bills(state, user).await
+}
+
+/// `GET /console/bills/{id}`: one of the tenant's bills.
+async fn bill(
+    state: axum::extract::State<AppState>,
+    user: SignedIn,
+    id: axum::extract::Path<String>,
+) -> Response {
+    tenant!(user);
+    crate::pages::bills::bill(state, user, id).await
 }
 
 /// `GET /console`.

@@ -1,0 +1,33 @@
+# Bills, in both consoles.
+
+bl-title = Bills
+bl-intro = One statement per billing period: minutes played per spec at its price, the concurrency your orders bought (pro rata to the part of the period each was in force), and any play that ended after its period's bill had closed. A closed bill never changes.
+bl-op-intro = Every tenant's closed bills of the newest period billed (pick a tenant for its open statement and all its bills).
+bl-current = This period so far
+bl-closed-bills = Closed bills
+bl-bill = Bill
+bl-all = All bills
+bl-open = open
+bl-closed = closed
+bl-open-note = The period is under way: this statement grows as plays end, and closes when the period is over.
+bl-closed-at = Closed
+bl-usage = Play
+bl-concurrency = Ordered concurrency
+bl-total = Total
+bl-min = min
+bl-lines = Lines
+bl-col-kind = Line
+bl-col-quantity = Quantity
+bl-col-price = Price
+bl-col-ref = Reference
+bl-col-bill = Bill
+bl-col-period = Period
+bl-col-tenant = Tenant
+bl-kind-usage = Minutes played
+bl-kind-late = Late play
+bl-kind-concurrency = Concurrency (units × minutes in force)
+bl-per-minute = per minute
+bl-per-unit-period = per unit and period
+bl-download-csv = Download CSV
+bl-download-json = Download JSON
+bl-every-tenant = Every tenant

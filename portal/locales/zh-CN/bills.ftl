@@ -1,0 +1,33 @@
+# 两个控制台中的账单。
+
+bl-title = 账单
+bl-intro = 每个计费周期一份账单：各规格的游玩分钟数按其单价计费，订单购买的并发按其在周期内生效的时长折算，以及在所属周期账单关闭之后才结束的游玩。已关闭的账单不会再改变。
+bl-op-intro = 最近一个计费周期内所有租户的已关闭账单（选择租户可查看其当前账单与全部账单）。
+bl-current = 本期截至目前
+bl-closed-bills = 已关闭的账单
+bl-bill = 账单
+bl-all = 全部账单
+bl-open = 进行中
+bl-closed = 已关闭
+bl-open-note = 本期尚未结束：游玩结束时本账单随之增加，周期结束后关闭。
+bl-closed-at = 关闭时间
+bl-usage = 游玩
+bl-concurrency = 订购的并发
+bl-total = 合计
+bl-min = 分钟
+bl-lines = 明细
+bl-col-kind = 项目
+bl-col-quantity = 数量
+bl-col-price = 单价
+bl-col-ref = 关联
+bl-col-bill = 账单
+bl-col-period = 周期
+bl-col-tenant = 租户
+bl-kind-usage = 游玩分钟
+bl-kind-late = 延迟入账的游玩
+bl-kind-concurrency = 并发（数量 × 生效分钟）
+bl-per-minute = 每分钟
+bl-per-unit-period = 每单位每周期
+bl-download-csv = 下载 CSV
+bl-download-json = 下载 JSON
+bl-every-tenant = 所有租户
