@@ -3,8 +3,9 @@
 //! table again every [`REFRESH`] — a handful of rows — so a switch flipped through any replica
 //! takes effect on all of them within that time; the replica that flips one reloads at once.
 //!
-//! What each switch stops is checked where that thing starts: placement (new plays), the watch
-//! view (spectators), the webhook sender (deliveries), a play's preparation and end (saves).
+//! What each switch stops is checked where that thing starts: placement (new plays, and the
+//! lowest-spec cap), the watch view (spectators), the webhook sender (deliveries), a play's
+//! preparation and end (saves).
 
 use crate::state::AppState;
 use crate::store;

@@ -975,13 +975,14 @@ fn w_link_of(w: &World) -> World1 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_full_spec_falls_back_along_the_games_list_and_the_answer_says_so() {
+async fn a_full_spec_falls_back_along_the_games_list_the_lowest_spec_switch_caps_it_and_the_answer_says_so()
+ {
     for backend in backends() {
         let ctl = Ctl::start(backend).await;
         let w = world(&ctl, 1, 1, 10).await;
         let board = w.agents[0].board_id.clone();
         let capacity =
-            std::collections::BTreeMap::from([("hd-60".to_owned(), 1), ("sd-30".to_owned(), 1)]);
+            std::collections::BTreeMap::from([("hd-60".to_owned(), 2), ("sd-30".to_owned(), 2)]);
         let _: Board = ctl
             .ok(
                 Method::PATCH,
@@ -1022,14 +1023,41 @@ async fn a_full_spec_falls_back_along_the_games_list_and_the_answer_says_so() {
             } => assert_eq!((spec_id.as_str(), downgraded), ("hd-60", false)),
             other => panic!("{other:?}"),
         }
-        match acquire(&ctl, &by_link(&w, 1), None).await {
+        // The lowest-spec switch for this tenant: the next play is SD though HD has room.
+        let scope = format!("tenant:{}", w.tenant.id);
+        let _: Switch = ctl
+            .ok(
+                Method::PUT,
+                "/v1/switches",
+                &ctl.op,
+                Some(&serde_json::json!({"name": "lowest_spec", "scope": scope})),
+                StatusCode::OK,
+            )
+            .await;
+        let spec_of = |a: AcquireResponse| match a {
             AcquireResponse::Assigned {
                 spec_id,
                 downgraded,
                 ..
-            } => assert_eq!((spec_id.as_str(), downgraded), ("sd-30", true)),
+            } => (spec_id, downgraded),
             other => panic!("{other:?}"),
-        }
+        };
+        let capped = spec_of(acquire(&ctl, &by_link(&w, 1), None).await);
+        assert_eq!(capped, ("sd-30".to_owned(), true), "{backend}");
+        let (status, text) = ctl
+            .raw::<()>(
+                Method::DELETE,
+                &format!("/v1/switches/lowest_spec?scope={scope}"),
+                Some(&ctl.op),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{text}");
+        let free = spec_of(acquire(&ctl, &by_link(&w, 2), None).await);
+        assert_eq!(free, ("hd-60".to_owned(), false), "{backend}");
+        // HD is full now: the game's fallback order takes SD.
+        let fallback = spec_of(acquire(&ctl, &by_link(&w, 3), None).await);
+        assert_eq!(fallback, ("sd-30".to_owned(), true), "{backend}");
         ctl.stop().await;
     }
 }

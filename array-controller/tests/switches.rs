@@ -2,7 +2,8 @@
 //! operator admin turns one on through one replica and the other acts on it within a second —
 //! new plays queue with `NEW_PLAYS_PAUSED` (for the platform, or the play's room; another
 //! tenant's switch leaves them alone) and start once the switch is off; watch links answer
-//! `SPECTATORS_OFF` while spectating is off; webhook deliveries wait while paused (observed
+//! `SPECTATORS_OFF` while spectating is off; another tenant's lowest-spec cap is seen there too
+//! (its effect on placement is in the play suite); webhook deliveries wait while paused (observed
 //! over several of the sender's passes) and go out after, none lost; a play ends without
 //! keeping a save while saves are off. Each flip is audited with the switch before and after; bad switches and
 //! scopes are refused with what to fix; tenants cannot flip switches and see only those that
@@ -177,6 +178,20 @@ async fn switches_take_effect_on_every_replica_within_a_second() {
             |a| a.stops(SwitchName::NewPlays, &rival.id),
         )
         .await;
+        // The rival's plays capped to the lowest spec: seen on the other replica too.
+        let t = Instant::now();
+        on(json!({"name": "lowest_spec", "scope": format!("tenant:{}", rival.id)})).await;
+        seen(
+            backend,
+            &other,
+            t,
+            "the rival's spec cap on the other replica",
+            |a| {
+                a.stops(SwitchName::LowestSpec, &rival.id)
+                    && !a.stops(SwitchName::LowestSpec, &w.tenant.id)
+            },
+        )
+        .await;
         let a = acquire_at(&ctl, &url, &w.by_link(2)).await;
         let AcquireResponse::Assigned {
             session_id: sid2, ..
@@ -338,7 +353,14 @@ async fn switches_take_effect_on_every_replica_within_a_second() {
         let seen_by_tenant: Vec<Switch> = ctl.get("/v1/switches", &w.tenant_token).await;
         assert!(seen_by_tenant.is_empty(), "{backend}: {seen_by_tenant:?}");
         let all: Vec<Switch> = ctl.get("/v1/switches", &ctl.op).await;
-        assert_eq!(all.len(), 1, "the rival's: {all:?}");
+        assert_eq!(all.len(), 2, "the rival's two: {all:?}");
+        let rivals: Vec<Switch> = ctl
+            .get(
+                "/v1/switches",
+                &ctl.member(Some(&rival.id), Role::TenantViewer).await,
+            )
+            .await;
+        assert_eq!(rivals.len(), 2, "the rival sees its own: {rivals:?}");
         ctl.refused(
             Method::PUT,
             "/v1/switches",

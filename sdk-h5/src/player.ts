@@ -20,6 +20,7 @@ import {
   type ConnectInfo,
   type InputMessage,
   type LinkCard,
+  type PlaySession,
   type PlayerSave,
   type SavesRequest,
   type Ticket,
@@ -61,7 +62,8 @@ export interface PlayerEvents {
   /** The picture took or lost pointer lock (`lockPointer`; the player's Esc releases it). */
   pointerlock: { locked: boolean };
   /**
-   * The agent's notices (e.g. maintenance), and the SDK's own `RECOVERING` / `RECOVERED`.
+   * The agent's notices (e.g. maintenance), and the SDK's own `RECOVERING` / `RECOVERED` and
+   * `DOWNGRADED` (the play got a lower spec than the game's first: busy, or capped).
    * `message` is the technical account (English, for logs); `text` says it to the player in
    * the player's `locale`. A notice of something at a known time carries it as `at` (RFC
    * 3339): maintenance says how many minutes are left, and is told again as they go down.
@@ -649,7 +651,16 @@ export class Player {
     this.sessionId = sessionId;
     this.emitter.emit("assigned", { sessionId });
     this.setState("connecting");
-    const connect = await waitForConnect(this.api, sessionId, { clock: env.clock, signal });
+    // A play placed below the game's first spec (no room for it, or capped by the platform)
+    // is told once, when its session says so.
+    let toldDowngraded = false;
+    const onSession = (ps: PlaySession) => {
+      if (ps.session.downgraded && !toldDowngraded) {
+        toldDowngraded = true;
+        this.notice("DOWNGRADED", `playing at ${ps.session.spec_id}`);
+      }
+    };
+    const connect = await waitForConnect(this.api, sessionId, { clock: env.clock, signal, onSession });
     await this.establish(sessionId, signal, connect);
   }
 

@@ -106,6 +106,8 @@ class FakeController {
   /** Session states answered in turn (the last repeats); ready/playing carry a fresh token. */
   sessions: PlaySession["session"]["state"][] = ["preparing", "ready"];
   endReason: EndReason = "TRIAL_OVER";
+  /** Sessions say they were placed below the game's first spec. */
+  downgraded = false;
   tokens = 0;
 
   fetch = async (url: string, init?: RequestInit): Promise<Response> => {
@@ -153,7 +155,8 @@ class FakeController {
     if (p === "/v1/play/sessions/ses_1") {
       if (method === "DELETE") return json(session("ended", { end_reason: "USER_LEFT" }));
       const st = (this.sessions.length > 1 ? this.sessions.shift() : this.sessions[0])!;
-      const ps: PlaySession = { session: session(st, st === "ended" ? { end_reason: this.endReason } : {}) };
+      const extra: Partial<PlaySession["session"]> = this.downgraded ? { downgraded: true, spec_id: "sd" } : {};
+      const ps: PlaySession = { session: session(st, st === "ended" ? { ...extra, end_reason: this.endReason } : extra) };
       if (st === "ready" || st === "playing") {
         ps.connect = { signaling_url: "wss://board.example/v1/signal", token: `tok_${++this.tokens}`, expires_at: "2026-01-01T00:01:00.000Z" };
       }
@@ -453,6 +456,21 @@ test("maintenance ahead says the minutes left, and says it again as they go down
   assert.equal(t.of("notice")[1]!.at, at);
   ws.receive({ type: "ended", reason: "MAINTENANCE" });
   assert.equal(t.of("ended")[0]!.text, "The game server went into maintenance. Please come back later.");
+});
+
+test("a play placed below the game's first spec tells the player once, in their language", async () => {
+  const t = setup({ locale: "zh-CN" });
+  t.controller.downgraded = true;
+  t.controller.sessions = ["preparing", "preparing", "ready"];
+  const playing = t.player.play({ game: "gam_1", playerToken: "tok" });
+  await agentAccepts(t.sockets, 0, t.peers);
+  await until(() => t.view.hasFrameCallback, "frame callback");
+  t.view.frame(t.clock.now());
+  await playing;
+  assert.deepEqual(t.of("notice"), [
+    { code: "DOWNGRADED", message: "playing at sd", text: "游戏服务器繁忙，当前以较低画质进行游戏。" },
+  ]);
+  await t.player.leave();
 });
 
 test("cancel while queued leaves the line and goes back to idle", async () => {

@@ -449,7 +449,8 @@ pub async fn place(
     now: i64,
     locked: Locked,
 ) -> PlayResult<Placed> {
-    // Degrade switches: new plays paused for everyone or this tenant, or in some rooms.
+    // Degrade switches: new plays paused for everyone or this tenant, or in some rooms, or
+    // capped to the lowest spec.
     let switches = state.switches.now();
     if switches.stops(SwitchName::NewPlays, &play.tenant_id) {
         return Ok(Placed::Queue(QueueReason::NewPlaysPaused));
@@ -463,7 +464,12 @@ pub async fn place(
             return Ok(Placed::Queue(QueueReason::NewPlaysPaused));
         }
     }
-    let request = play.placement_request();
+    let mut request = play.placement_request();
+    // Capped to the game's lowest spec: the play is downgraded whatever the boards have free.
+    let capped = request.specs.len() > 1 && switches.stops(SwitchName::LowestSpec, &play.tenant_id);
+    if capped {
+        request.specs.drain(..request.specs.len() - 1);
+    }
     let (tries, reason) = placement::tries(&request, &orders, &rooms);
     for t in tries.iter().take(MAX_TRIES) {
         let binpack = t.room.placement == playrack_wire::api::Placement::Binpack;
@@ -546,7 +552,7 @@ pub async fn place(
             order_id,
             room_id,
             board_id,
-            downgraded,
+            downgraded: downgraded || capped,
         }));
     }
     Ok(Placed::Queue(reason))

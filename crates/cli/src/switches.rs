@@ -14,7 +14,8 @@ pub enum SwitchesCmd {
     /// Lists the switches that are on.
     List,
     /// Turns a switch on: `new_plays` (players queue until it is off), `spectators`,
-    /// `webhooks` (deliveries wait) or `archives` (no saves restored or kept).
+    /// `webhooks` (deliveries wait), `archives` (no saves restored or kept) or `lowest_spec`
+    /// (new plays at the game's lowest spec).
     On {
         #[arg(value_parser = name_arg)]
         name: SwitchName,

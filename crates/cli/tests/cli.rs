@@ -843,7 +843,7 @@ async fn an_operator_manages_specs_topology_orders_boards_and_saves() {
     let (code, _, err) = run(h, &["switches", "on", "everything"], "").await;
     assert_eq!(code, Some(2), "{err}");
     assert!(
-        err.contains("give one of new_plays, spectators, webhooks, archives"),
+        err.contains("give one of new_plays, spectators, webhooks, archives, lowest_spec"),
         "{err}"
     );
     let (code, _, err) = run(

@@ -325,6 +325,8 @@ op-sw-name-webhooks = Hold webhooks
 op-sw-does-webhooks = Deliveries wait, none dropped; they go out when it is off.
 op-sw-name-archives = No saves
 op-sw-does-archives = Plays start without restoring a save and end without keeping one.
+op-sw-name-lowest_spec = Lowest spec only
+op-sw-does-lowest_spec = New plays start at the game's lowest spec (SD instead of HD) so the boards fit more; players are told. Plays under way keep theirs.
 
 # Maintenance windows (/operator/maintenance).
 op-mnt-title = Maintenance

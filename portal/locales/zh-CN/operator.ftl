@@ -309,6 +309,8 @@ op-sw-name-webhooks = 暂缓 Webhook
 op-sw-does-webhooks = 投递会等待，不会丢弃；开关关闭后发出。
 op-sw-name-archives = 不使用存档
 op-sw-does-archives = 试玩开始时不恢复存档，结束时也不保存。
+op-sw-name-lowest_spec = 仅最低规格
+op-sw-does-lowest_spec = 新的试玩以游戏的最低规格开始（标清代替高清），让板卡容纳更多试玩；会告知玩家。进行中的试玩保持原规格。
 
 # 维护时段（/operator/maintenance）。
 op-mnt-title = 维护

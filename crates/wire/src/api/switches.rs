@@ -22,14 +22,19 @@ pub enum SwitchName {
     Webhooks,
     /// Plays start without restoring a save and end without keeping one; platform or tenant.
     Archives,
+    /// New plays start at the game's lowest spec (the last of its fallback order: SD instead
+    /// of HD), so the boards fit more of them; they are marked `downgraded` and the player is
+    /// told. Plays under way keep theirs. Platform or tenant.
+    LowestSpec,
 }
 
 impl SwitchName {
-    pub const ALL: [SwitchName; 4] = [
+    pub const ALL: [SwitchName; 5] = [
         SwitchName::NewPlays,
         SwitchName::Spectators,
         SwitchName::Webhooks,
         SwitchName::Archives,
+        SwitchName::LowestSpec,
     ];
 
     /// The name as the API spells it (`new_plays`).
@@ -39,6 +44,7 @@ impl SwitchName {
             SwitchName::Spectators => "spectators",
             SwitchName::Webhooks => "webhooks",
             SwitchName::Archives => "archives",
+            SwitchName::LowestSpec => "lowest_spec",
         }
     }
 
