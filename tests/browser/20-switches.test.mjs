@@ -1,7 +1,8 @@
 // (t) A degrade switch, end to end: an operator pauses new plays for the whole platform from the
 // switches page; a player who presses Play is queued and told why in their language ("new plays
 // are paused", not an error); the operator turns the switch off with its button and the player
-// starts playing without doing anything. The switch's history shows both flips.
+// starts playing without doing anything. While it is on, the tenant's live-sessions page says
+// what the operator switched off. The switch's history shows both flips.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -44,6 +45,17 @@ test("paused new plays queue a player with a clear word, and start when the swit
   await until("the reason to show", async () =>
     (await player.getByTestId("queue-reason").textContent()) === "New plays are paused for a moment; you keep your place in line.", 15_000, 200);
   await shot(player, "switches-02-player-paused");
+
+  // The tenant's console says what is switched off.
+  const tnCtx = await context(browser);
+  const tn = await tnCtx.newPage();
+  logConsole(tn, "switches-tenant");
+  await signIn(tn, env("PLAYRACK_TENANT_EMAIL"), env("PLAYRACK_TENANT_PASSWORD"));
+  await tn.goto(`${portal()}/console/sessions`);
+  const affecting = tn.getByTestId("switches-affecting");
+  assert.deepEqual(await affecting.locator("li").evaluateAll((lis) => lis.map((li) => li.dataset.switch)), ["new_plays"]);
+  assert.match(await affecting.textContent(), /Pause new plays/);
+  await tnCtx.close();
 
   await Promise.all([op.waitForEvent("load"), row.getByTestId("switch-off").click()]);
   await waitState(player, "playing", 60_000);

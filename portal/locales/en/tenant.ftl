@@ -229,3 +229,5 @@ tn-grey-promote-confirm = Publish this version to every player?
 tn-grey-rollback = Roll back
 tn-grey-rollback-confirm = Send every player back to the published version?
 tn-grey-no-candidate = Upload a newer version (and deploy it) to start a grey release.
+tn-switches-title = Switched off by the platform operator
+tn-switch-since = since

@@ -228,3 +228,5 @@ tn-grey-promote-confirm = 将此版本发布给所有玩家？
 tn-grey-rollback = 回滚
 tn-grey-rollback-confirm = 让所有玩家回到已发布版本？
 tn-grey-no-candidate = 上传并部署一个更新的版本后即可开始灰度发布。
+tn-switches-title = 平台运营方已关闭的功能
+tn-switch-since = 开始于

@@ -1,6 +1,7 @@
 //! `/console/sessions`: the tenant's plays in progress, refreshed every few seconds, each with
 //! kick, record and watch-link buttons; walls of a game's live plays; the tenant's watch links
-//! (revoke); and the tenant's play recordings (stop, download).
+//! (revoke); the tenant's play recordings (stop, download); and, above all of it, the degrade
+//! switches an operator turned on that affect the tenant's players.
 
 use super::{api_button, game_names, list, load, name_of, render, secret_box, tenant};
 use crate::AppState;
@@ -10,7 +11,7 @@ use crate::html::{Text, html, pct, table, text, time};
 use crate::layout::Page;
 use axum::extract::State;
 use axum::response::Response;
-use playrack_wire::api::{OnlineEntry, Recording, WatchKind, WatchLink};
+use playrack_wire::api::{OnlineEntry, Recording, Switch, WatchKind, WatchLink};
 
 /// A button that makes a watch link with `api` and shows its address once.
 fn watch_button(label: Markup, api: &str, testid: &str) -> Markup {
@@ -24,12 +25,14 @@ fn watch_button(label: Markup, api: &str, testid: &str) -> Markup {
 pub(super) async fn sessions(State(state): State<AppState>, user: SignedIn) -> Response {
     tenant!(user);
     let t = |k: &str| user.lang.t(k);
-    let (online, names, recordings, watch) = tokio::join!(
+    let (online, names, recordings, watch, switches) = tokio::join!(
         list::<OnlineEntry>(&state, &user, "/v1/online", 200, None),
         game_names(&state, &user),
         list::<Recording>(&state, &user, "/v1/recordings", 200, None),
         list::<WatchLink>(&state, &user, "/v1/watch-links", 200, None),
+        state.ctl.get::<Vec<Switch>>("/v1/switches", user.token()),
     );
+    let switches = load!(state, user, switches);
     let online = load!(state, user, online);
     let names = load!(state, user, names);
     let recordings = load!(state, user, recordings);
@@ -115,6 +118,20 @@ pub(super) async fn sessions(State(state): State<AppState>, user: SignedIn) -> R
         .collect();
     let body = html! {
         h1 { (t("tn-sessions-title")) }
+        @if !switches.is_empty() {
+            section class="notice" role="status" data-testid="switches-affecting" {
+                h2 { (t("tn-switches-title")) }
+                ul {
+                    @for s in &switches {
+                        li data-switch=(s.name.as_str()) {
+                            strong { (t(&format!("op-sw-name-{}", s.name.as_str()))) } ": "
+                            (t(&format!("op-sw-does-{}", s.name.as_str()))) " "
+                            span class="muted" { (t("tn-switch-since")) " " (time(&s.since)) }
+                        }
+                    }
+                }
+            }
+        }
         p class="muted" {
             label class="check" {
                 input type="checkbox" data-autoreload="5" checked data-testid="autoreload";
