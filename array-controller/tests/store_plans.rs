@@ -2,19 +2,21 @@
 //! thousands of ended sessions and closed tickets in the tables, each hot query's plan (SQLite's
 //! `EXPLAIN QUERY PLAN`, PostgreSQL's `EXPLAIN` with sequential scans priced out) reads
 //! `sessions` and `tickets` (and the webhook sender's `webhook_deliveries` and `webhook_queues`,
-//! and one object's history in `audit_log`) only through an index that bounds it — a lookup, a range, or a whole
-//! partial index of live rows.
+//! one object's history in `audit_log`, and the billed rows of `usage_ledger`) only through an
+//! index that bounds it — a lookup, a range, or a whole partial index of live (or unbilled) rows.
 
 use playrack_test_support as support;
 
-use array_controller::store::{audit, sessions, tickets, warm, webhooks};
+use array_controller::store::{audit, bills, sessions, tickets, warm, webhooks};
 use support::{Ctl, backends, world};
 
 /// Ended sessions and closed tickets written as history before the plans are read.
 const HISTORY: i64 = 5_000;
 
-/// Indexes that hold only live rows: reading the whole of one is O(live), not O(history).
-const LIVE_ONLY: [&str; 6] = [
+/// Indexes that hold only live rows (or the open period's unbilled ledger rows): reading the
+/// whole of one is O(live), not O(history).
+const LIVE_ONLY: [&str; 7] = [
+    "usage_ledger_unbilled",
     "sessions_live_board",
     "sessions_live_id",
     "sessions_live_state",
@@ -104,6 +106,32 @@ fn hot_queries() -> Vec<(&'static str, String, Vec<Arg>)> {
                 Int(51),
             ],
         ),
+        // Bills: the open statement and the close read the unbilled rows or one bill's.
+        (
+            "bill_open_usage",
+            bills::OPEN_USAGE,
+            vec![Text("ten_x"), Int(1_000), Int(2_000)],
+        ),
+        (
+            "bill_open_late",
+            bills::OPEN_LATE,
+            vec![Text("ten_x"), Int(1_000)],
+        ),
+        (
+            "bill_usage",
+            bills::BILLED_USAGE,
+            vec![Text("bil_x"), Int(1_000)],
+        ),
+        (
+            "bill_late",
+            bills::BILLED_LATE,
+            vec![Text("bil_x"), Int(1_000)],
+        ),
+        (
+            "bill_mark",
+            bills::MARK_BILLED,
+            vec![Text("bil_x"), Text("ten_x"), Int(2_000)],
+        ),
     ];
     let mut all: Vec<_> = queries
         .into_iter()
@@ -183,6 +211,7 @@ fn unbounded(backend: &str, sql: &str, plan: &[String]) -> Option<String> {
             "webhook_deliveries",
             "webhook_queues",
             "audit_log",
+            "usage_ledger",
         ]
         .into_iter()
         .find(|t| l.contains(&format!(" {t}")) || l.contains(&format!(" on {t}")));
@@ -277,6 +306,21 @@ async fn hot_queries_read_live_rows_by_index_not_history() {
                 .bind(n)
                 .bind(&w.tenant.id)
                 .bind(format!("lnk_hist_{:04}", n % 1000))
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+                sqlx::query(
+                    "INSERT INTO usage_ledger (session_id, tenant_id, game_id, spec_id, room_id, board_id, user_key, \
+                     end_reason, reserved_at, started_at, ended_at, billable_secs, price_per_minute_micros, amount_micros, bill_id) \
+                     VALUES ($1,$2,$3,'hd-60',$4,$5,'device:hist','USER_LEFT',$6,$6,$6,60,1000,1000,$7)",
+                )
+                .bind(format!("ses_hist_{n:08}"))
+                .bind(&w.tenant.id)
+                .bind(&w.game.id)
+                .bind(&w.room.id)
+                .bind(board)
+                .bind(n)
+                .bind(format!("bil_hist_{:04}", n % 100))
                 .execute(&mut *tx)
                 .await
                 .unwrap();

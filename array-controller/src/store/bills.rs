@@ -8,6 +8,30 @@
 use crate::db::WriteTx;
 use sqlx::{AnyPool, Executor};
 
+/// The open period's usage of a tenant: `$1` tenant, `[$2, $3)` ended.
+pub const OPEN_USAGE: &str = "SELECT spec_id, price_per_minute_micros, COUNT(*) AS sessions, \
+         CAST(SUM(billable_secs) AS BIGINT) AS billable_secs, CAST(SUM(amount_micros) AS BIGINT) AS amount_micros \
+         FROM usage_ledger WHERE tenant_id = $1 AND bill_id IS NULL AND ended_at >= $2 AND ended_at < $3 \
+         GROUP BY spec_id, price_per_minute_micros ORDER BY spec_id, price_per_minute_micros";
+
+/// The open period's late rows of a tenant: `$1` tenant, ended before `$2`.
+pub const OPEN_LATE: &str = "SELECT session_id, spec_id, price_per_minute_micros, billable_secs, amount_micros, ended_at \
+         FROM usage_ledger WHERE tenant_id = $1 AND bill_id IS NULL AND ended_at < $2 \
+         ORDER BY ended_at, session_id";
+
+/// A bill's usage: `$1` bill, ended from `$2` on.
+pub const BILLED_USAGE: &str = "SELECT spec_id, price_per_minute_micros, COUNT(*) AS sessions, \
+         CAST(SUM(billable_secs) AS BIGINT) AS billable_secs, CAST(SUM(amount_micros) AS BIGINT) AS amount_micros \
+         FROM usage_ledger WHERE bill_id = $1 AND ended_at >= $2 \
+         GROUP BY spec_id, price_per_minute_micros ORDER BY spec_id, price_per_minute_micros";
+
+/// A bill's late rows: `$1` bill, ended before `$2`.
+pub const BILLED_LATE: &str = "SELECT session_id, spec_id, price_per_minute_micros, billable_secs, amount_micros, ended_at \
+         FROM usage_ledger WHERE bill_id = $1 AND ended_at < $2 ORDER BY ended_at, session_id";
+
+/// Marks a tenant's unbilled rows as billed: `$1` bill, `$2` tenant, ended before `$3`.
+pub const MARK_BILLED: &str = "UPDATE usage_ledger SET bill_id = $1 WHERE tenant_id = $2 AND bill_id IS NULL AND ended_at < $3";
+
 /// A tenant's open billing period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
 pub struct Account {
@@ -98,15 +122,13 @@ pub async fn mark_billed(
     until: i64,
     bill_id: &str,
 ) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query(
-        "UPDATE usage_ledger SET bill_id = $1 WHERE tenant_id = $2 AND bill_id IS NULL AND ended_at < $3",
-    )
-    .bind(bill_id)
-    .bind(tenant)
-    .bind(until)
-    .execute(&mut ***tx)
-    .await?
-    .rows_affected())
+    Ok(sqlx::query(MARK_BILLED)
+        .bind(bill_id)
+        .bind(tenant)
+        .bind(until)
+        .execute(&mut ***tx)
+        .await?
+        .rows_affected())
 }
 
 /// A spec's plays at one price per minute, summed.
@@ -137,17 +159,12 @@ pub async fn open_usage(
     from: i64,
     until: i64,
 ) -> Result<Vec<UsageLine>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT spec_id, price_per_minute_micros, COUNT(*) AS sessions, \
-         CAST(SUM(billable_secs) AS BIGINT) AS billable_secs, CAST(SUM(amount_micros) AS BIGINT) AS amount_micros \
-         FROM usage_ledger WHERE tenant_id = $1 AND bill_id IS NULL AND ended_at >= $2 AND ended_at < $3 \
-         GROUP BY spec_id, price_per_minute_micros ORDER BY spec_id, price_per_minute_micros",
-    )
-    .bind(tenant)
-    .bind(from)
-    .bind(until)
-    .fetch_all(pool)
-    .await
+    sqlx::query_as(OPEN_USAGE)
+        .bind(tenant)
+        .bind(from)
+        .bind(until)
+        .fetch_all(pool)
+        .await
 }
 
 /// The open period's late rows: unbilled rows of `tenant` that ended before `from` (in a
@@ -157,15 +174,11 @@ pub async fn open_late(
     tenant: &str,
     from: i64,
 ) -> Result<Vec<LateRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT session_id, spec_id, price_per_minute_micros, billable_secs, amount_micros, ended_at \
-         FROM usage_ledger WHERE tenant_id = $1 AND bill_id IS NULL AND ended_at < $2 \
-         ORDER BY ended_at, session_id",
-    )
-    .bind(tenant)
-    .bind(from)
-    .fetch_all(pool)
-    .await
+    sqlx::query_as(OPEN_LATE)
+        .bind(tenant)
+        .bind(from)
+        .fetch_all(pool)
+        .await
 }
 
 /// A bill's usage: its rows that ended in its period (from `from` on).
@@ -174,16 +187,11 @@ pub async fn billed_usage(
     bill_id: &str,
     from: i64,
 ) -> Result<Vec<UsageLine>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT spec_id, price_per_minute_micros, COUNT(*) AS sessions, \
-         CAST(SUM(billable_secs) AS BIGINT) AS billable_secs, CAST(SUM(amount_micros) AS BIGINT) AS amount_micros \
-         FROM usage_ledger WHERE bill_id = $1 AND ended_at >= $2 \
-         GROUP BY spec_id, price_per_minute_micros ORDER BY spec_id, price_per_minute_micros",
-    )
-    .bind(bill_id)
-    .bind(from)
-    .fetch_all(&mut ***tx)
-    .await
+    sqlx::query_as(BILLED_USAGE)
+        .bind(bill_id)
+        .bind(from)
+        .fetch_all(&mut ***tx)
+        .await
 }
 
 /// A bill's late rows: those that ended before its period.
@@ -192,14 +200,11 @@ pub async fn billed_late(
     bill_id: &str,
     from: i64,
 ) -> Result<Vec<LateRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT session_id, spec_id, price_per_minute_micros, billable_secs, amount_micros, ended_at \
-         FROM usage_ledger WHERE bill_id = $1 AND ended_at < $2 ORDER BY ended_at, session_id",
-    )
-    .bind(bill_id)
-    .bind(from)
-    .fetch_all(&mut ***tx)
-    .await
+    sqlx::query_as(BILLED_LATE)
+        .bind(bill_id)
+        .bind(from)
+        .fetch_all(&mut ***tx)
+        .await
 }
 
 /// One term of an order that overlaps a period (with the order's validity).
