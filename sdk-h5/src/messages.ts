@@ -55,7 +55,7 @@ const EN: Table = {
   notice: {
     IDLE_WARNING: "Still there? The game ends soon if nothing happens.",
     MAINTENANCE: "This game server goes into maintenance soon.",
-    DOWNGRADED: "You are playing at a lower picture quality while the game servers are busy.",
+    DOWNGRADED: "Lower picture quality for now: the servers are busy.",
     RECOVERING: "The picture stalled: reconnecting…",
     RECOVERED: "The picture is back.",
     SENSORS_UNSUPPORTED: "This game server cannot take the phone's sensors.",
@@ -106,7 +106,7 @@ const ZH_CN: Table = {
   notice: {
     IDLE_WARNING: "还在吗？如果一直没有操作，游戏很快就会结束。",
     MAINTENANCE: "这台游戏服务器即将进入维护。",
-    DOWNGRADED: "游戏服务器繁忙，当前以较低画质进行游戏。",
+    DOWNGRADED: "服务器繁忙，暂以较低画质游戏。",
     RECOVERING: "画面卡住了，正在重新连接…",
     RECOVERED: "画面已恢复。",
     SENSORS_UNSUPPORTED: "这台游戏服务器无法接收手机的传感器数据。",

@@ -62,8 +62,8 @@ export interface PlayerEvents {
   /** The picture took or lost pointer lock (`lockPointer`; the player's Esc releases it). */
   pointerlock: { locked: boolean };
   /**
-   * The agent's notices (e.g. maintenance), and the SDK's own `RECOVERING` / `RECOVERED` and
-   * `DOWNGRADED` (the play got a lower spec than the game's first: busy, or capped).
+   * The agent's notices (e.g. maintenance), and the SDK's own `RECOVERING` / `RECOVERED` /
+   * `DOWNGRADED`.
    * `message` is the technical account (English, for logs); `text` says it to the player in
    * the player's `locale`. A notice of something at a known time carries it as `at` (RFC
    * 3339): maintenance says how many minutes are left, and is told again as they go down.

@@ -468,7 +468,7 @@ test("a play placed below the game's first spec tells the player once, in their 
   t.view.frame(t.clock.now());
   await playing;
   assert.deepEqual(t.of("notice"), [
-    { code: "DOWNGRADED", message: "playing at sd", text: "游戏服务器繁忙，当前以较低画质进行游戏。" },
+    { code: "DOWNGRADED", message: "playing at sd", text: "服务器繁忙，暂以较低画质游戏。" },
   ]);
   await t.player.leave();
 });
