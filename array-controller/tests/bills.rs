@@ -1,6 +1,7 @@
 //! Bills on SQLite and PostgreSQL, through real plays and the API: the open statement and the
-//! closed bill equal the usage ledger to the second and the micro-unit, with a play that began
-//! in the previous month; an order is charged pro rata; a play ending after its period closed
+//! closed bill equal the usage ledger to the second and the micro-unit, with a play that crossed
+//! the boundary from the previous month (billed whole in the month it ended, none of it in the
+//! previous month's bill); an order is charged pro rata; a play ending after its period closed
 //! goes to the next bill as a late line naming the closed one, which never changes; every
 //! ledger row is in exactly one bill; `bill.closed` is queued; exports; tenants see only their
 //! own bills.
@@ -121,6 +122,19 @@ async fn statements_equal_the_ledger_and_closed_bills_never_change() {
             )
             .await;
 
+        // The tenant has been billed since the previous month, whose period is still open.
+        let prev_from = month.start_of(from - 1);
+        sqlx::query(
+            "INSERT INTO billing_accounts (tenant_id, open_from, open_until) VALUES ($1, $2, $3) \
+             ON CONFLICT (tenant_id) DO UPDATE SET open_from = excluded.open_from, open_until = excluded.open_until",
+        )
+        .bind(&tenant)
+        .bind(prev_from)
+        .bind(from)
+        .execute(&ctl.state().db.pool)
+        .await
+        .unwrap();
+
         // A began in the previous month (90 s before this one) and ends now; B is a short play.
         let (a, _) = w.play(&ctl, 0).await;
         let (b, _) = w.play(&ctl, 1).await;
@@ -137,6 +151,27 @@ async fn statements_equal_the_ledger_and_closed_bills_never_change() {
         }
         let a_ended: Session = ctl.get(&format!("/v1/sessions/{a}"), &t).await;
         let a_secs = (a_ended.ended_at.unwrap().millis() - (from - 90_000)) / 1000;
+
+        // The previous month closes (here, or by the leader's own pass): A crossed its end, so
+        // none of A is in it — a play is billed whole in the period it ended in.
+        bills::close_due(ctl.state(), Timestamp(now.millis().max(from + 61_000)))
+            .await
+            .unwrap();
+        let prev: Bill = ctl
+            .get(
+                &format!("/v1/bills/{}", bills::bill_id(&tenant, prev_from)),
+                &t,
+            )
+            .await;
+        assert_eq!(prev.state, BillState::Closed, "{backend}");
+        assert_eq!(
+            (prev.period_start.millis(), prev.period_end.millis()),
+            (prev_from, from)
+        );
+        assert!(
+            prev.items.is_empty() && prev.total_micros == 0,
+            "{backend}: {prev:?}"
+        );
 
         // The open statement is the ledger of this month so far, to the second.
         let open: Bill = ctl.get("/v1/bills/current", &t).await;
@@ -250,13 +285,19 @@ async fn statements_equal_the_ledger_and_closed_bills_never_change() {
         assert_eq!(again, closed);
         // Every ledger row is in exactly one bill: the bills' seconds sum to the ledger's.
         let (_, all_secs, all_amount) = ledger(&ctl, &tenant, 0, i64::MAX).await;
-        assert_eq!(closed.usage_secs + second.usage_secs, all_secs as u64);
-        assert_eq!(closed.usage_micros + second.usage_micros, all_amount);
+        assert_eq!(
+            prev.usage_secs + closed.usage_secs + second.usage_secs,
+            all_secs as u64
+        );
+        assert_eq!(
+            prev.usage_micros + closed.usage_micros + second.usage_micros,
+            all_amount
+        );
         let listed: Page<Bill> = ctl.get("/v1/bills", &t).await;
         let ids: Vec<&str> = listed.items.iter().map(|b| b.id.as_str()).collect();
         assert_eq!(
             ids,
-            [second.id.as_str(), closed.id.as_str()],
+            [second.id.as_str(), closed.id.as_str(), prev.id.as_str()],
             "{backend}: newest first"
         );
 
