@@ -9,7 +9,6 @@
 use playrack_test_support as support;
 
 use array_controller::bills::{self, PeriodKind};
-use array_controller::metering;
 use array_controller::play::lifecycle;
 use playrack_wire::Timestamp;
 use playrack_wire::api::{
@@ -21,14 +20,6 @@ use sqlx::Row;
 use support::{Ctl, backends, world};
 
 const DAY_MS: i64 = 86_400_000;
-
-async fn start(ctl: &Ctl, session: &str, at: Timestamp) {
-    let mut tx = ctl.state().db.write().await.unwrap();
-    metering::on_session_start_at(&mut tx, session, at)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-}
 
 /// The tenant's ledger rows that ended in `[from, until)`: (rows, seconds, amount).
 async fn ledger(ctl: &Ctl, tenant: &str, from: i64, until: i64) -> (i64, i64, i64) {
@@ -139,9 +130,9 @@ async fn statements_equal_the_ledger_and_closed_bills_never_change() {
         let (a, _) = w.play(&ctl, 0).await;
         let (b, _) = w.play(&ctl, 1).await;
         let (c, _) = w.play(&ctl, 2).await;
-        start(&ctl, &a, Timestamp(from - 90_000)).await;
-        start(&ctl, &b, now.plus_secs(-75)).await;
-        start(&ctl, &c, now.plus_secs(-30)).await;
+        ctl.started_at(&a, Timestamp(from - 90_000)).await;
+        ctl.started_at(&b, now.plus_secs(-75)).await;
+        ctl.started_at(&c, now.plus_secs(-30)).await;
         for s in [&a, &b] {
             assert!(
                 lifecycle::end_session(ctl.state(), s, EndReason::UserLeft)

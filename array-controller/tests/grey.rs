@@ -11,14 +11,10 @@ use array_controller::grey::{Who, chooses};
 use array_controller::metering;
 use array_controller::play::lifecycle;
 use array_controller::store::grey::GreyRow;
-use playrack_wire::agent::AgentMessage;
-use playrack_wire::api::{
-    AcquireResponse, Deployment, DeploymentRoomState, EndReason, GreyRelease, GreyView, Session,
-};
+use playrack_wire::api::{AcquireResponse, EndReason, GreyRelease, GreyView, Session};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use std::time::Duration;
-use support::{Ctl, acquire, backends, device, fixture, wait_for, world};
+use support::{Ctl, acquire, backends, device, fixture, world};
 
 /// Players drawn through the link.
 const PLAYERS: usize = 40;
@@ -91,30 +87,7 @@ async fn a_share_of_players_gets_the_candidate_until_rollback_or_promotion() {
         }
 
         // The candidate deployed to the room (the board has it).
-        ctl.deploy(&t, &v2.id, &[&w.room.id]).await;
-        support::agent::send(
-            &mut w.sockets[0],
-            &AgentMessage::Deployment {
-                sha256: v2.sha256.clone().unwrap(),
-                state: DeploymentRoomState::Ready,
-                progress_percent: 100,
-                error: None,
-            },
-        )
-        .await;
-        wait_for(
-            "the candidate ready in the room",
-            Duration::from_secs(20),
-            || async {
-                let d: Deployment = ctl
-                    .get(&format!("/v1/versions/{}/deployment", v2.id), &t)
-                    .await;
-                d.rooms
-                    .iter()
-                    .all(|r| r.state == DeploymentRoomState::Ready)
-            },
-        )
-        .await;
+        w.deploy_ready(&ctl, &v2).await;
 
         // Half the players: exactly those the draw chooses get the candidate, every time.
         let r: GreyRelease = ctl

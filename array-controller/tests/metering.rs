@@ -7,19 +7,10 @@ use playrack_test_support as support;
 
 use array_controller::metering::{self, UsageRow};
 use array_controller::play::lifecycle;
-use playrack_wire::Timestamp;
 use playrack_wire::api::EndReason;
 use reqwest::{Method, StatusCode};
 use sqlx::Row;
 use support::{Ctl, backends, world};
-
-async fn start(ctl: &Ctl, session: &str, at: Timestamp) {
-    let mut tx = ctl.state().db.write().await.unwrap();
-    metering::on_session_start_at(&mut tx, session, at)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-}
 
 async fn ledger_rows(ctl: &Ctl, session: &str) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM usage_ledger WHERE session_id = $1")
@@ -45,9 +36,9 @@ async fn each_session_is_in_the_ledger_exactly_once() {
         let (kicked, _) = w.play(&ctl, 1).await;
         let (survivor, _) = w.play(&ctl, 2).await;
         let began = array_controller::now().plus_secs(-90);
-        start(&ctl, &played, began).await;
+        ctl.started_at(&played, began).await;
         // A second start report changes nothing.
-        start(&ctl, &played, array_controller::now()).await;
+        ctl.started_at(&played, array_controller::now()).await;
 
         // Ended twice through the queue.
         assert!(
@@ -196,7 +187,7 @@ async fn usage_is_aggregated_per_day_game_and_spec_for_the_callers_tenant() {
         for (i, played_secs) in [(0, Some(60)), (1, Some(120)), (2, None)] {
             let (s, _) = w.play(&ctl, i).await;
             if let Some(secs) = played_secs {
-                start(&ctl, &s, now.plus_secs(-secs)).await;
+                ctl.started_at(&s, now.plus_secs(-secs)).await;
             }
             assert!(
                 lifecycle::end_session(ctl.state(), &s, EndReason::UserLeft)

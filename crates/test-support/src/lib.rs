@@ -471,6 +471,16 @@ impl Ctl {
         &self.running.as_ref().expect("controller running").state
     }
 
+    /// Records that `session` started playing at `at` (as its board's report would; the
+    /// ledger bills it from then).
+    pub async fn started_at(&self, session: &str, at: playrack_wire::Timestamp) {
+        let mut tx = self.state().db.write().await.unwrap();
+        array_controller::metering::on_session_start_at(&mut tx, session, at)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+
     /// Sends any request: optional bearer, optional JSON body, extra headers.
     pub async fn send(
         &self,
@@ -859,6 +869,42 @@ impl World {
         for ws in std::mem::take(&mut self.sockets) {
             agent::answer_ends(ws);
         }
+    }
+
+    /// Deploys another version of the world's game to its room, every board reporting it
+    /// ready, and waits until the controller says so.
+    pub async fn deploy_ready(&mut self, ctl: &Ctl, version: &Version) {
+        use playrack_wire::agent::AgentMessage;
+        ctl.deploy(&self.tenant_token, &version.id, &[&self.room.id])
+            .await;
+        let sha256 = version
+            .sha256
+            .clone()
+            .expect("a READY version has its hash");
+        for ws in &mut self.sockets {
+            agent::send(
+                ws,
+                &AgentMessage::Deployment {
+                    sha256: sha256.clone(),
+                    state: DeploymentRoomState::Ready,
+                    progress_percent: 100,
+                    error: None,
+                },
+            )
+            .await;
+        }
+        let path = format!("/v1/versions/{}/deployment", version.id);
+        wait_for(
+            "the version ready in the room",
+            Duration::from_secs(20),
+            || async {
+                let d: Deployment = ctl.get(&path, &self.tenant_token).await;
+                d.rooms
+                    .iter()
+                    .all(|r| r.state == DeploymentRoomState::Ready)
+            },
+        )
+        .await;
     }
 
     /// The enrolled board with this id.
