@@ -39,16 +39,14 @@ use serde::Deserialize;
 use sha2::Digest;
 use std::time::Duration;
 
-/// The length of a billing period.
+/// The length of a billing period: calendar months, weeks (Monday 00:00 to Monday 00:00) or
+/// days, all in UTC. (The variants carry no doc comments: clap would list them as options.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum PeriodKind {
-    /// Calendar months, UTC.
     #[default]
     Month,
-    /// Monday 00:00 to Monday 00:00, UTC.
     Week,
-    /// UTC days.
     Day,
 }
 
