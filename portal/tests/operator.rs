@@ -701,6 +701,7 @@ async fn tenants_and_signed_out_browsers_cannot_open_operator_pages() {
         "/operator/orders".to_owned(),
         "/operator/specs".to_owned(),
         "/operator/audit".to_owned(),
+        "/operator/bills".to_owned(),
     ] {
         let (status, html) = tb.page(&path).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {html}");

@@ -772,6 +772,7 @@ async fn every_console_page_renders() {
         ("/console/sessions", "data-testid=\"sessions-empty\""),
         ("/console/usage", "data-testid=\"usage-total\""),
         ("/console/orders", "data-testid=\"quota-empty\""),
+        ("/console/bills", "data-testid=\"bills-empty\""),
         ("/console/archives", "data-testid=\"archives-empty\""),
         ("/console/keys", "data-testid=\"keys\""),
         ("/console/webhooks", "data-testid=\"webhooks-empty\""),
