@@ -56,7 +56,7 @@ test("the tenant console in Chinese, page by page; the switcher turns it English
   assert.deepEqual(await english(page), []);
   await signIn(page, env("PLAYRACK_TENANT_EMAIL"), env("PLAYRACK_TENANT_PASSWORD"));
 
-  for (const path of ["/console/games", "/console/links", "/console/campaigns", "/console/sessions", "/console/usage", "/console/orders", "/console/archives", "/console/keys", "/console/webhooks"]) {
+  for (const path of ["/console/games", "/console/links", "/console/campaigns", "/console/sessions", "/console/usage", "/console/orders", "/console/bills", "/console/archives", "/console/keys", "/console/webhooks"]) {
     await visit(page, path);
   }
   assert.equal(await page.getByTestId("nav-games").textContent(), "游戏");
@@ -107,7 +107,7 @@ test("the operator console in Chinese, page by page", async () => {
   const page = await ctx.newPage();
   logConsole(page, "operator-zh");
   await signIn(page, env("PLAYRACK_OPERATOR_EMAIL"), env("PLAYRACK_OPERATOR_PASSWORD"));
-  for (const path of ["/operator", "/operator/queue", "/operator/tenants", "/operator/orders", "/operator/specs", "/operator/switches", "/operator/maintenance", "/operator/audit"]) {
+  for (const path of ["/operator", "/operator/queue", "/operator/tenants", "/operator/orders", "/operator/bills", "/operator/specs", "/operator/switches", "/operator/maintenance", "/operator/audit"]) {
     await visit(page, path);
   }
   assert.equal(await page.getByTestId("nav-op-topology").textContent(), "拓扑");
