@@ -12,7 +12,8 @@
 //! Each N gives a figure: CPU ms per stream-second, sampled over half-second windows, beside the
 //! raw send's. `playrack-bench relay`, or `cargo bench -p node-agent --bench relay`;
 //! `RELAY_BENCH_STREAMS=1,4,8`, `RELAY_BENCH_SECS=5` (measured seconds per N); `--short`: 2
-//! streams for 1 s.
+//! streams for 1 s. `RELAY_BENCH_SENDTO=1` sends the relay's datagrams one `sendto` each
+//! instead of the agent's `sendmmsg` batches (the lever's A/B).
 
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use std::time::{Duration, Instant};
 use android_injector::encode::video::{VideoConfig, VideoEncoder};
 use android_injector::game::{Game, GameConfig, I420};
 use node_agent::relay::VideoEvent;
+use node_agent::relay::batch::Batch;
 use node_agent::relay::engine::{Engine, Output};
 use playrack_test_support::figure::Figure;
 use playrack_wire::signaling::PeerRole;
@@ -188,6 +190,19 @@ struct Figures {
     raw_windows: Vec<f64>,
 }
 
+/// Sends the whole batch on the non-blocking `socket` (waiting out a full buffer, dropping a
+/// datagram the socket refuses), as the agent's relay does.
+fn send(socket: &UdpSocket, batch: &mut Batch) {
+    use std::os::fd::AsRawFd;
+    while !batch.is_empty() {
+        match batch.send(socket.as_raw_fd()) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => std::thread::yield_now(),
+            Err(_) => batch.skip(),
+        }
+    }
+}
+
 fn run(n: usize, secs: f64, window: f64, config: &[u8], clip: &[(bool, Vec<u8>)]) -> Figures {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     socket.set_nonblocking(true).unwrap();
@@ -224,6 +239,8 @@ fn run(n: usize, secs: f64, window: f64, config: &[u8], clip: &[(bool, Vec<u8>)]
     // The relay loop: frames at 30 fps to every session, datagrams in, outputs out.
     let relay = |engine: &mut Engine, until: Instant, frame_no: &mut u64, measure: bool| {
         let mut buf = vec![0u8; 2048];
+        let mut batch = Batch::new();
+        let one_by_one = std::env::var_os("RELAY_BENCH_SENDTO").is_some();
         let frame_dt = Duration::from_secs(1) / FPS;
         let mut next_frame = Instant::now();
         let cpu0 = thread_cpu();
@@ -258,15 +275,24 @@ fn run(n: usize, secs: f64, window: f64, config: &[u8], clip: &[(bool, Vec<u8>)]
             if Instant::now() >= engine.next_deadline() {
                 engine.timeout(Instant::now());
             }
+            // As the agent's shell sends: a run of datagrams per `sendmmsg`.
             while let Some(out) = engine.poll() {
                 if let Output::Transmit {
                     destination,
                     contents,
                 } = out
                 {
-                    let _ = socket.send_to(&contents, destination);
+                    if one_by_one {
+                        let _ = socket.send_to(&contents, destination);
+                        continue;
+                    }
+                    batch.push(destination, contents);
+                    if batch.is_full() {
+                        send(&socket, &mut batch);
+                    }
                 }
             }
+            send(&socket, &mut batch);
             let wake = engine.next_deadline().min(next_frame);
             let now = Instant::now();
             if wake > now {

@@ -13,7 +13,9 @@
 //! - [`input`]: wire input messages → scrcpy control messages.
 //! - [`hid`]: the gamepads and mouse a player plugs into the instance (UHID devices).
 //! - [`engine`]: peers, media fan-out, key-frame throttle, stats.
+//! - [`batch`]: the engine's datagrams, sent a run at a time (`sendmmsg`).
 
+pub mod batch;
 pub mod bitrate;
 pub mod engine;
 pub mod hid;
@@ -432,6 +434,7 @@ async fn run(
     let mut controls: HashMap<String, mpsc::Sender<ControlMsg>> = HashMap::new();
     let mut signals: HashMap<PeerId, mpsc::Sender<AgentSignal>> = HashMap::new();
     let mut buf = vec![0u8; 2048];
+    let mut datagrams = batch::Batch::new();
     let mut deadline = Instant::now();
     loop {
         tokio::select! {
@@ -501,8 +504,9 @@ async fn run(
                     destination,
                     contents,
                 } => {
-                    if let Err(e) = socket.send_to(&contents, destination).await {
-                        tracing::debug!(%destination, "relay send: {e}");
+                    datagrams.push(destination, contents);
+                    if datagrams.is_full() {
+                        send(&socket, &mut datagrams).await;
                     }
                 }
                 Output::Control { session, message } => {
@@ -543,11 +547,35 @@ async fn run(
                 }
             }
         }
+        send(&socket, &mut datagrams).await;
         *snapshot.lock().unwrap() = Snapshot {
             sessions: engine.session_count(),
             peers: engine.peer_count(),
             counters: engine.counters(),
         };
+    }
+}
+
+/// Sends the batch, waiting for room in the socket's buffer when it is full; a datagram the
+/// socket refuses (a gone peer's unreachable address) is dropped.
+async fn send(socket: &UdpSocket, out: &mut batch::Batch) {
+    use std::os::fd::AsRawFd;
+    while !out.is_empty() {
+        match socket.try_io(tokio::io::Interest::WRITABLE, || {
+            out.send(socket.as_raw_fd())
+        }) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                if let Err(e) = socket.writable().await {
+                    tracing::debug!("relay socket: {e}");
+                    return;
+                }
+            }
+            Err(e) => {
+                tracing::debug!(destination = ?out.next_destination(), "relay send: {e}");
+                out.skip();
+            }
+        }
     }
 }
 
