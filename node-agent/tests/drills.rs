@@ -17,6 +17,8 @@ mod support;
 
 #[allow(unused_imports)]
 use playrack_test_support as ctl;
+#[path = "support/board.rs"]
+mod board;
 #[path = "support/netns.rs"]
 mod netns;
 #[path = "support/peer.rs"]
@@ -24,12 +26,12 @@ mod peer;
 #[path = "support/stack.rs"]
 mod stack;
 
-use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use android_injector::game::read_tap_counter;
 use array_controller::play::identity::Held;
+use board::{BoardOptions, BoardProcess};
 use ctl::Ctl;
 use netns::{Namespace, ip};
 use peer::Peer;
@@ -75,87 +77,6 @@ async fn tap(p: &mut Peer, want: u64) {
         "the tap counter shows {want} (shows {:?})",
         taps(p)
     );
-}
-
-/// One board: the real `node-agent` binary with the process driver, one warm `hd-60` slot.
-struct BoardProcess {
-    process: Process,
-    serial: String,
-    adb_port: u16,
-}
-
-impl BoardProcess {
-    fn start(ctl: &Ctl, token: &str, serial: &str, dir: &Path) -> BoardProcess {
-        Self::start_in(ctl, token, serial, dir, None)
-    }
-
-    /// The board in `net`'s namespace, serving players on its player-side address.
-    fn start_in(
-        ctl: &Ctl,
-        token: &str,
-        serial: &str,
-        dir: &Path,
-        net: Option<&Netns>,
-    ) -> BoardProcess {
-        let dir = dir.join(serial);
-        std::fs::create_dir_all(&dir).unwrap();
-        let jar = dir.join("scrcpy-server.jar");
-        std::fs::write(&jar, b"PK\x03\x04 the injector").unwrap();
-        let adb_port = free_port();
-        let agent = env!("CARGO_BIN_EXE_node-agent");
-        let (mut cmd, listen) = match net {
-            None => (Command::new(agent), "127.0.0.1".to_owned()),
-            Some(n) => {
-                let mut c = Command::new("ip");
-                c.args(["netns", "exec", &n.ns.name, agent]);
-                (c, n.player_side.clone())
-            }
-        };
-        cmd.args(["--controller-url", &ctl.url])
-            .args(["--enrolment-token", token])
-            .args(["--serial", serial, "--model", "RK3588"])
-            .args(["--capacity", "hd-60=1", "--warm", "hd-60=1"])
-            .args(["--spec", "hd-60=360x640@30", "--runtime", "process"])
-            .arg("--virtual-device")
-            .arg(support::virtual_device())
-            .args(["--adb-port", &adb_port.to_string()])
-            .arg("--injector-jar")
-            .arg(&jar)
-            .arg("--shared-volume")
-            .arg(&ctl.config.package_store)
-            .arg("--data-dir")
-            .arg(dir.join("agent"))
-            .args(["--webrtc-port", "0", "--http-port", "0"])
-            .args(["--listen-address", &listen])
-            .env(
-                "RUST_LOG",
-                std::env::var("RUST_LOG").unwrap_or_else(|_| "node_agent=warn".into()),
-            );
-        BoardProcess {
-            process: Process::spawn(serial, cmd),
-            serial: serial.to_owned(),
-            adb_port,
-        }
-    }
-}
-
-impl Drop for BoardProcess {
-    fn drop(&mut self) {
-        // The adb server daemonizes out of the agent's process group.
-        let _ = Command::new("adb")
-            .args(["-P", &self.adb_port.to_string(), "kill-server"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// The controller's boards by serial.
@@ -721,7 +642,16 @@ async fn a_board_cut_off_from_the_controller_for_30_s_keeps_streaming_and_reconc
         .await;
     ctl.deploy(&t, &version.id, &[&room.id]).await;
     let dir = tempfile::tempdir().unwrap();
-    let board = BoardProcess::start_in(&ctl, &token, "RK-PART-A", dir.path(), Some(&net));
+    let board = BoardProcess::start_with(
+        &ctl,
+        &token,
+        "RK-PART-A",
+        dir.path(),
+        BoardOptions {
+            netns: Some((net.ns.name.clone(), net.player_side.clone())),
+            ..Default::default()
+        },
+    );
     assert!(
         wait_until(Duration::from_secs(120), async || {
             let d: Deployment = ctl

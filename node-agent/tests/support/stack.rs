@@ -67,20 +67,26 @@ impl Default for Options {
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 pub struct Stack {
-    pub ctl: Ctl,
+    /// The controller's side (the stack derefs to it: `st.ctl`, `st.link`, `st.acquire(i)`).
+    pub world: World,
     pub agent: RunningAgent,
-    pub tenant: Tenant,
-    pub tenant_token: String,
-    pub game: Game,
-    pub version: Version,
-    pub room: Room,
-    pub link: Link,
     pub board_id: String,
-    /// The test CA when the stack runs over TLS.
-    pub ca: Option<ctl::tls::TestCa>,
     _adb_guard: AdbGuard,
     _dir: tempfile::TempDir,
     _turn: tokio::sync::MutexGuard<'static, ()>,
+}
+
+impl std::ops::Deref for Stack {
+    type Target = World;
+    fn deref(&self) -> &World {
+        &self.world
+    }
+}
+
+impl std::ops::DerefMut for Stack {
+    fn deref_mut(&mut self) -> &mut World {
+        &mut self.world
+    }
 }
 
 fn free_port() -> u16 {
@@ -95,13 +101,114 @@ fn free_port() -> u16 {
 pub async fn stack(opts: Options) -> Stack {
     crate::support::init_logs();
     let turn = ONE_AT_A_TIME.lock().await;
+    let world = world(opts.backend, opts.tls, opts.controller).await;
+    let World {
+        ctl,
+        region,
+        tenant,
+        tenant_token: t,
+        version: v,
+        ca,
+        ..
+    } = &world;
+    let store = ctl.config.package_store.clone();
+    let sha = v.sha256.clone().expect("a READY version has its hash");
+
+    // The real agent: warm instances of a small spec (so the debug-built encoder keeps up),
+    // the package store as a plain-path shared volume, every port picked by the system.
+    let dir = tempfile::tempdir().unwrap();
+    let jar = dir.path().join("scrcpy-server.jar");
+    std::fs::write(&jar, b"PK\x03\x04 the injector").unwrap();
+    let mut config = Config::with_data_dir(dir.path().join("agent"));
+    config.controller_url = ctl.url.clone();
+    config.enrolment_token = Some(world.token.clone());
+    config.serial = opts.serial.clone();
+    config.model = "RK3588".into();
+    config.capacity = BTreeMap::from([("hd-60".to_owned(), opts.slots)]);
+    let spec = InstanceSpec::parse(&format!("hd-60={}", opts.spec)).unwrap();
+    config.specs = BTreeMap::from([(spec.id.clone(), spec)]);
+    config.warm = BTreeMap::from([("hd-60".to_owned(), opts.slots)]);
+    config.runtime = opts.runtime;
+    config.virtual_device = opts.virtual_device.clone().unwrap_or_else(virtual_device);
+    config.adb_port = free_port();
+    config.injector_jar = Some(jar);
+    config.shared_volume = store.to_string_lossy().into_owned();
+    config.listen_address = std::net::Ipv4Addr::LOCALHOST.into();
+    config.webrtc_port = 0;
+    config.http_port = 0;
+    if let Some(ca) = &ca {
+        config.controller_ca = Some(ca.ca_file.clone());
+        let f = ca.loopback_files("agent");
+        config.tls = Some((f.cert, f.key));
+    }
+    (opts.tweak)(&mut config);
+    let agent = Agent::start(config).await.unwrap();
+    let adb_guard = AdbGuard(agent.agent.adb.clone());
+    let board_id = agent.agent.credential.board_id.clone();
+    let a = agent.agent.clone();
+    assert!(
+        wait_until(Duration::from_secs(90), async || {
+            let d: Deployment = ctl
+                .get(&format!("/v1/versions/{}/deployment", v.id), t)
+                .await;
+            let boards: Page<Board> = ctl.get("/v1/boards", &ctl.op).await;
+            a.packages.get(&sha).is_some()
+                && d.rooms
+                    .iter()
+                    .all(|r| r.state == DeploymentRoomState::Ready)
+                && boards.items.iter().any(|b| {
+                    b.id == board_id
+                        && b.agent_state == AgentState::Online
+                        && b.telemetry
+                            .as_ref()
+                            .is_some_and(|t| t.instances_warm == opts.slots)
+                })
+        })
+        .await,
+        "package synced, deployment ready, board online with its warm instances"
+    );
+    ctl.order(&tenant.id, &region.id, opts.slots).await;
+    Stack {
+        world,
+        agent,
+        board_id,
+        _adb_guard: adb_guard,
+        _dir: dir,
+        _turn: turn,
+    }
+}
+
+/// The controller's side of a stack: the region `east`, its room `r1` (the package store as
+/// its shared volume, no heat limit), an enrolment token for it, and the tenant `Acme` with
+/// `tapper-v1.apk` published and deployed there, and a try-play link of it.
+pub struct World {
+    pub ctl: Ctl,
+    pub region: Region,
+    pub room: Room,
+    pub token: String,
+    pub tenant: Tenant,
+    pub tenant_token: String,
+    pub game: Game,
+    pub version: Version,
+    /// A try-play link of the game (no order yet: the caller sizes it).
+    pub link: Link,
+    pub ca: Option<ctl::tls::TestCa>,
+}
+
+/// Starts a controller on `backend` (over TLS with a test CA when `tls`) and builds the
+/// [`World`] on it.
+pub async fn world(
+    backend: &'static str,
+    tls: bool,
+    controller: fn(&mut array_controller::config::Config),
+) -> World {
     // A fixed port, so a restarted controller is where the agent looks for it.
     let port = free_port();
-    let ca = opts.tls.then(|| ctl::tls::TestCa::new("Playrack test CA"));
-    let ctl = Ctl::start_with(opts.backend, |c| {
+    let ca = tls.then(|| ctl::tls::TestCa::new("Playrack test CA"));
+    let ctl = Ctl::start_with(backend, |c| {
         c.listen = format!("127.0.0.1:{port}").parse().unwrap();
         c.tls = ca.as_ref().map(|ca| ca.loopback_files("controller"));
-        (opts.controller)(c);
+        controller(c);
     })
     .await;
     let store = ctl.config.package_store.clone();
@@ -130,83 +237,23 @@ pub async fn stack(opts: Options) -> Stack {
     let version = ctl
         .published(&t, &game.id, &ctl::fixture("tapper-v1.apk"))
         .await;
-    let v = version.clone();
-    let sha = v.sha256.clone().expect("a READY version has its hash");
-    ctl.deploy(&t, &v.id, &[&room.id]).await;
-
-    // The real agent: warm instances of a small spec (so the debug-built encoder keeps up),
-    // the package store as a plain-path shared volume, every port picked by the system.
-    let dir = tempfile::tempdir().unwrap();
-    let jar = dir.path().join("scrcpy-server.jar");
-    std::fs::write(&jar, b"PK\x03\x04 the injector").unwrap();
-    let mut config = Config::with_data_dir(dir.path().join("agent"));
-    config.controller_url = ctl.url.clone();
-    config.enrolment_token = Some(token);
-    config.serial = opts.serial.clone();
-    config.model = "RK3588".into();
-    config.capacity = BTreeMap::from([("hd-60".to_owned(), opts.slots)]);
-    let spec = InstanceSpec::parse(&format!("hd-60={}", opts.spec)).unwrap();
-    config.specs = BTreeMap::from([(spec.id.clone(), spec)]);
-    config.warm = BTreeMap::from([("hd-60".to_owned(), opts.slots)]);
-    config.runtime = opts.runtime;
-    config.virtual_device = opts.virtual_device.clone().unwrap_or_else(virtual_device);
-    config.adb_port = free_port();
-    config.injector_jar = Some(jar);
-    config.shared_volume = store.to_string_lossy().into_owned();
-    config.listen_address = std::net::Ipv4Addr::LOCALHOST.into();
-    config.webrtc_port = 0;
-    config.http_port = 0;
-    if let Some(ca) = &ca {
-        config.controller_ca = Some(ca.ca_file.clone());
-        let f = ca.loopback_files("agent");
-        config.tls = Some((f.cert, f.key));
-    }
-    (opts.tweak)(&mut config);
-    let agent = Agent::start(config).await.unwrap();
-    let adb_guard = AdbGuard(agent.agent.adb.clone());
-    let board_id = agent.agent.credential.board_id.clone();
-    let a = agent.agent.clone();
-    assert!(
-        wait_until(Duration::from_secs(90), async || {
-            let d: Deployment = ctl
-                .get(&format!("/v1/versions/{}/deployment", v.id), &t)
-                .await;
-            let boards: Page<Board> = ctl.get("/v1/boards", &ctl.op).await;
-            a.packages.get(&sha).is_some()
-                && d.rooms
-                    .iter()
-                    .all(|r| r.state == DeploymentRoomState::Ready)
-                && boards.items.iter().any(|b| {
-                    b.id == board_id
-                        && b.agent_state == AgentState::Online
-                        && b.telemetry
-                            .as_ref()
-                            .is_some_and(|t| t.instances_warm == opts.slots)
-                })
-        })
-        .await,
-        "package synced, deployment ready, board online with its warm instances"
-    );
-    ctl.order(&tenant.id, &region.id, opts.slots).await;
+    ctl.deploy(&t, &version.id, &[&room.id]).await;
     let link = ctl.link(&t, &game.id, Some(600)).await;
-    Stack {
+    World {
         ctl,
-        agent,
+        region,
+        room,
+        token,
         tenant,
         tenant_token: t,
         game,
         version,
-        room,
         link,
-        board_id,
         ca,
-        _adb_guard: adb_guard,
-        _dir: dir,
-        _turn: turn,
     }
 }
 
-impl Stack {
+impl World {
     /// The play key the controller handed the holder of a ticket or session.
     pub async fn key(&self, held: Held<'_>) -> String {
         array_controller::play::lifecycle::play_key(self.ctl.state(), held)
@@ -310,7 +357,9 @@ impl Stack {
             .await;
         page["items"].as_array().cloned().unwrap_or_default()
     }
+}
 
+impl Stack {
     /// Whether the agent runs no play and every instance is back in the warm pool.
     pub async fn all_recycled(&self) -> bool {
         let agent = &self.agent.agent;
@@ -324,6 +373,6 @@ impl Stack {
 
     pub async fn stop(self) {
         self.agent.stop().await;
-        self.ctl.stop().await;
+        self.world.ctl.stop().await;
     }
 }

@@ -31,7 +31,7 @@ pub enum What {
     /// Acquire and promotion latency with history against an empty database (SQLite, and
     /// PostgreSQL with one and three replicas when `PLAYRACK_TEST_PG_URL` is set).
     Scheduler,
-    /// Virtual devices per machine at 720p, each ≥ 25 fps.
+    /// Virtual devices per machine at 720p, each ≥ 25 fps, and the agent's memory per stream.
     Density,
     /// The agent relay's CPU per stream against a raw UDP send.
     Relay,
@@ -117,7 +117,10 @@ fn bench(label: &str, bench: &str, o: &Options) -> Job {
 pub fn jobs(what: What, o: &Options) -> Vec<Job> {
     match what {
         What::Encode => vec![bench("encode", "encode", o)],
-        What::Density => vec![bench("density", "density", o)],
+        What::Density => vec![
+            bench("density", "density", o),
+            bench("density (agent memory)", "memory", o),
+        ],
         What::Relay => vec![bench("relay", "relay", o)],
         What::Ingest => vec![bench("ingest", "ingest", o)],
         What::Ttff => vec![bench("ttff", "ttff", o)],

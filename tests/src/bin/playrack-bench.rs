@@ -65,7 +65,7 @@ enum One {
     Ttff { args: Vec<String> },
     /// Acquire and promotion latency with history against an empty database.
     Scheduler { args: Vec<String> },
-    /// Virtual devices per machine at 720p, each ≥ 25 fps.
+    /// Virtual devices per machine at 720p, each ≥ 25 fps, and the agent's memory per stream.
     Density { args: Vec<String> },
     /// The agent relay's CPU per stream against a raw UDP send.
     Relay { args: Vec<String> },
