@@ -66,10 +66,6 @@ const FLOOR_BIT_RATE: u32 = 4_000_000;
 
 fn main() {
     let args = Args::parse();
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
-        .with_writer(std::io::stderr)
-        .try_init();
     let samples = args.samples.unwrap_or(if args.short { 20 } else { 300 });
     let spec = args.spec.clone().unwrap_or_else(|| {
         if args.short {
@@ -81,11 +77,7 @@ fn main() {
     });
     let (width, height, fps) = parse_spec(&spec)
         .unwrap_or_else(|| panic!("--spec {spec}: expected WxH@FPS, e.g. 720x1280@60"));
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = support::bench_runtime(2);
     let measured = rt.block_on(probes(&spec, samples));
     let floor = floor(width, height, fps, samples);
     eprintln!(

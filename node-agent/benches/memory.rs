@@ -64,10 +64,6 @@ const EVERY: Duration = Duration::from_millis(100);
 
 fn main() {
     let args = Args::parse();
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
-        .with_writer(std::io::stderr)
-        .try_init();
     let streams = args.streams.unwrap_or(if args.short { 1 } else { 4 });
     let spec = args.spec.clone().unwrap_or_else(|| {
         if args.short {
@@ -78,11 +74,7 @@ fn main() {
         .into()
     });
     let secs = args.secs.unwrap_or(if args.short { 1.0 } else { 5.0 });
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = support::bench_runtime(2);
     let (per_stream, idle) = rt.block_on(measure(streams, &spec, Duration::from_secs_f64(secs)));
     eprintln!(
         "agent memory ({spec}, up to {streams} streams): {:.2} MiB per stream over {:.1} MiB idle",
@@ -100,7 +92,6 @@ fn mib(bytes: u64) -> f64 {
 
 /// The agent's RSS per stream (MiB, one sample per reading and level) and its idle RSS (MiB).
 async fn measure(streams: u32, spec: &str, secs: Duration) -> (Vec<f64>, Vec<f64>) {
-    support::init_logs();
     let w = stack::world("sqlite", false, |_| {}).await;
     let dir = tempfile::tempdir().unwrap();
     let board = BoardProcess::start_with(

@@ -88,18 +88,9 @@ struct GameUnder {
 
 fn main() {
     let args = Args::parse();
-    // Only warnings, unless RUST_LOG says otherwise: the figures are the output.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
-        .with_writer(std::io::stderr)
-        .try_init();
     let large_mb = args.large_mb.unwrap_or(if args.short { 16 } else { 150 });
     let plays = args.plays.unwrap_or(if args.short { 2 } else { 50 });
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(4)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = support::bench_runtime(4);
     let large = large_apk::with_assets(ctl::fixture("tapper-v1.apk"), large_mb);
     let mut all = std::collections::BTreeMap::new();
     for mode in [Mode::Blank, Mode::Warm] {

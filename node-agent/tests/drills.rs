@@ -254,22 +254,21 @@ async fn ledger_rows(ctl: &Ctl, session: &str) -> Vec<String> {
 async fn a_killed_agent_ends_its_play_once_and_keeps_the_last_archive() {
     let _turn = ONE_DRILL.lock().await;
     support::init_logs();
-    let ctl = Ctl::start_with(backend(), |c| {
+    let stack::World {
+        ctl,
+        region,
+        token,
+        tenant,
+        tenant_token: t,
+        game,
+        version,
+        link,
+        ..
+    } = stack::world(backend(), false, |c| {
         c.agent_heartbeat_secs = HEARTBEAT_SECS;
         c.agent_lease_secs = LEASE_SECS;
     })
     .await;
-    let store = ctl.config.package_store.to_string_lossy().into_owned();
-    ctl.specs().await;
-    let region = ctl.region("east").await;
-    let room = ctl.room_at(&region.id, "r1", &store).await;
-    let token = ctl.enrolment_token(&room.id).await;
-    let (tenant, t) = ctl.tenant("Acme").await;
-    let game = ctl.game(&t, "tapper").await;
-    let version = ctl
-        .published(&t, &game.id, &ctl::fixture("tapper-v1.apk"))
-        .await;
-    ctl.deploy(&t, &version.id, &[&room.id]).await;
     let dir = tempfile::tempdir().unwrap();
     let mut procs = vec![
         BoardProcess::start(&ctl, &token, "RK-KILL-A", dir.path()),
@@ -294,7 +293,6 @@ async fn a_killed_agent_ends_its_play_once_and_keeps_the_last_archive() {
         "both board processes enrolled, synced and warm"
     );
     ctl.order(&tenant.id, &region.id, 2).await;
-    let link = ctl.link(&t, &game.id, Some(600)).await;
 
     // Player 1 plays, taps once and leaves: the archive is saved.
     let first = seat(&ctl, &link, 1).await;
@@ -624,23 +622,21 @@ async fn a_board_cut_off_from_the_controller_for_30_s_keeps_streaming_and_reconc
     // A lease longer than the partition: a board silent for less than the lease keeps its
     // plays (the kill drill above shows what happens past it).
     const LEASE: u32 = 45;
-    let ctl = Ctl::start_with(backend(), |c| {
+    let stack::World {
+        ctl,
+        region,
+        token,
+        tenant,
+        tenant_token: t,
+        version,
+        link,
+        ..
+    } = stack::world(backend(), false, |c| {
         c.listen = format!("{}:0", net.controller_side).parse().unwrap();
         c.agent_heartbeat_secs = 2;
         c.agent_lease_secs = LEASE;
     })
     .await;
-    let store = ctl.config.package_store.to_string_lossy().into_owned();
-    ctl.specs().await;
-    let region = ctl.region("east").await;
-    let room = ctl.room_at(&region.id, "r1", &store).await;
-    let token = ctl.enrolment_token(&room.id).await;
-    let (tenant, t) = ctl.tenant("Acme").await;
-    let game = ctl.game(&t, "tapper").await;
-    let version = ctl
-        .published(&t, &game.id, &ctl::fixture("tapper-v1.apk"))
-        .await;
-    ctl.deploy(&t, &version.id, &[&room.id]).await;
     let dir = tempfile::tempdir().unwrap();
     let board = BoardProcess::start_with(
         &ctl,
@@ -670,7 +666,6 @@ async fn a_board_cut_off_from_the_controller_for_30_s_keeps_streaming_and_reconc
         "the board in its namespace enrolled, synced and warm"
     );
     ctl.order(&tenant.id, &region.id, 1).await;
-    let link = ctl.link(&t, &game.id, Some(600)).await;
 
     let first = seat(&ctl, &link, 1).await;
     let mut p = connect_from(&ctl, &first, net.player_host).await;

@@ -252,6 +252,20 @@ pub fn init_logs() {
         .try_init();
 }
 
+/// A benchmark's runtime with `workers` threads, its logs warnings only on stderr unless
+/// `RUST_LOG` says otherwise (the figures on stdout are the output).
+pub fn bench_runtime(workers: usize) -> tokio::runtime::Runtime {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .try_init();
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
 /// Runs the `docker` CLI with `args`.
 pub fn docker(args: &[&str]) -> std::process::Output {
     Command::new("docker")

@@ -200,7 +200,7 @@ pub struct World {
 pub async fn world(
     backend: &'static str,
     tls: bool,
-    controller: fn(&mut array_controller::config::Config),
+    controller: impl FnOnce(&mut array_controller::config::Config),
 ) -> World {
     // A fixed port, so a restarted controller is where the agent looks for it.
     let port = free_port();

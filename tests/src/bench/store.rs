@@ -1,6 +1,7 @@
 //! The last figures of each benchmark family, kept between runs in
-//! `target/playrack-bench/figures.json`: re-running one family replaces its figures, and
-//! `playrack-bench report` writes BENCHMARKS.md from what is kept, the other families unchanged.
+//! `tests/benchmarks/figures.json` (committed beside the plots it draws): re-running one family
+//! replaces its figures, and `playrack-bench report` writes BENCHMARKS.md from what is kept, the
+//! other families unchanged — on any machine, from any clone.
 
 use std::path::{Path, PathBuf};
 
@@ -8,12 +9,9 @@ use anyhow::Context;
 
 use super::{Outcome, What};
 
-/// Where the figures are kept, under the workspace's target directory.
+/// Where the figures are kept: in the repository, beside the plots.
 pub fn path(workspace: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace.join("target"))
-        .join("playrack-bench/figures.json")
+    workspace.join("tests/benchmarks/figures.json")
 }
 
 /// What is kept (nothing yet: none).

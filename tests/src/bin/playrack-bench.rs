@@ -8,7 +8,7 @@
 //!
 //! Each subcommand prints one JSON object per figure on stdout (name, unit, n, p50, p90, p99,
 //! the baseline measured in the same run, the target); the benchmarks' own output goes to
-//! stderr. Every family's last figures are kept (`target/playrack-bench/figures.json`). `all`
+//! stderr. Every family's last figures are kept (`tests/benchmarks/figures.json`). `all`
 //! runs every family and writes BENCHMARKS.md's generated section with a plot per figure (into
 //! the repository, or a copy under `--out`); `report` writes it from the kept figures, e.g.
 //! after one family was run again.
