@@ -246,6 +246,16 @@ impl Caller {
         }
     }
 
+    /// The tenant a request is about: the caller's own (naming another tenant is 404, as if it
+    /// did not exist), or for operators the one they name, if any.
+    pub fn tenant_asked(&self, asked: Option<&str>) -> ApiResult<Option<String>> {
+        match (self.tenant_scope(), asked) {
+            (Some(mine), Some(asked)) if mine != asked => Err(ApiError::NotFound("tenant")),
+            (Some(mine), _) => Ok(Some(mine.to_owned())),
+            (None, asked) => Ok(asked.map(str::to_owned)),
+        }
+    }
+
     /// Any operator.
     pub fn require_operator(&self) -> ApiResult<()> {
         if self.role().is_operator() {

@@ -206,6 +206,24 @@ fn late_line(r: &LateRow, from_bill: Option<String>) -> BillItem {
 }
 
 /// A statement from its lines, with its totals.
+/// A statement's lines in their order: usage per spec and price, the late plays (each with the
+/// closed bill it came too late for), then each order's concurrency over the period.
+fn lines(
+    usage: &[UsageLine],
+    late: Vec<(LateRow, Option<String>)>,
+    period: &Account,
+    terms: &[TermRow],
+) -> Vec<BillItem> {
+    let mut items: Vec<BillItem> = usage.iter().map(usage_line).collect();
+    items.extend(late.into_iter().map(|(r, from)| late_line(&r, from)));
+    items.extend(concurrency_lines(
+        period.open_from,
+        period.open_until,
+        terms,
+    ));
+    items
+}
+
 fn assemble(
     tenant: &str,
     period: Account,
@@ -252,27 +270,24 @@ async fn open_period(state: &AppState, tenant: &str) -> ApiResult<Account> {
     Ok(first_period(state.config.billing_period, t.created_at))
 }
 
+/// The id the tenant's open statement has (and its bill will have).
+pub async fn open_id(state: &AppState, tenant: &str) -> ApiResult<String> {
+    Ok(bill_id(tenant, open_period(state, tenant).await?.open_from))
+}
+
 /// The tenant's open statement, as it stands.
 pub async fn current(state: &AppState, tenant: &str) -> ApiResult<Bill> {
     let pool = &state.db.pool;
     let period = open_period(state, tenant).await?;
-    let mut items: Vec<BillItem> =
-        store::bills::open_usage(pool, tenant, period.open_from, period.open_until)
-            .await?
-            .iter()
-            .map(usage_line)
-            .collect();
+    let usage = store::bills::open_usage(pool, tenant, period.open_from, period.open_until).await?;
+    let mut late = Vec::new();
     for r in store::bills::open_late(pool, tenant, period.open_from).await? {
         let from = store::bills::covering(pool, tenant, r.ended_at).await?;
-        items.push(late_line(&r, from));
+        late.push((r, from));
     }
     let terms =
         store::bills::order_terms(pool, tenant, period.open_from, period.open_until).await?;
-    items.extend(concurrency_lines(
-        period.open_from,
-        period.open_until,
-        &terms,
-    ));
+    let items = lines(&usage, late, &period, &terms);
     Ok(assemble(
         tenant,
         period,
@@ -367,22 +382,15 @@ pub async fn close_one(state: &AppState, tenant: &str, now: Timestamp) -> ApiRes
     }
     let id = bill_id(tenant, period.open_from);
     store::bills::mark_billed(&mut tx, tenant, period.open_until, &id).await?;
-    let mut items: Vec<BillItem> = store::bills::billed_usage(&mut tx, &id, period.open_from)
-        .await?
-        .iter()
-        .map(usage_line)
-        .collect();
+    let usage = store::bills::billed_usage(&mut tx, &id, period.open_from).await?;
+    let mut late = Vec::new();
     for r in store::bills::billed_late(&mut tx, &id, period.open_from).await? {
         let from = store::bills::covering_tx(&mut tx, tenant, r.ended_at).await?;
-        items.push(late_line(&r, from));
+        late.push((r, from));
     }
     let terms =
         store::bills::order_terms_tx(&mut tx, tenant, period.open_from, period.open_until).await?;
-    items.extend(concurrency_lines(
-        period.open_from,
-        period.open_until,
-        &terms,
-    ));
+    let items = lines(&usage, late, &period, &terms);
     let bill = assemble(
         tenant,
         period,

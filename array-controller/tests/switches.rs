@@ -112,6 +112,19 @@ async fn switches_take_effect_on_every_replica_within_a_second() {
             (s.name, s.scope.as_str()),
             (SwitchName::NewPlays, "platform")
         );
+        // The note is the operators': the tenant sees the switch that holds its players, not why.
+        let by_op: Vec<Switch> = ctl.get("/v1/switches", &ctl.op).await;
+        assert_eq!(by_op[0].note.as_deref(), Some("database failover"));
+        let by_tenant: Vec<Switch> = ctl.get("/v1/switches", &w.tenant_token).await;
+        assert_eq!(
+            (
+                by_tenant.len(),
+                by_tenant[0].name,
+                by_tenant[0].note.as_deref()
+            ),
+            (1, SwitchName::NewPlays, None),
+            "{backend}: {by_tenant:?}"
+        );
         seen(
             backend,
             &other,

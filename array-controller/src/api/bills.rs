@@ -54,14 +54,6 @@ pub struct TenantParam {
 }
 
 /// The tenant a request is about: the caller's own, or the one an operator names.
-fn tenant_of(caller: &Caller, asked: Option<String>) -> ApiResult<Option<String>> {
-    match (caller.tenant_scope(), asked) {
-        (Some(mine), Some(asked)) if mine != asked => Err(ApiError::NotFound("tenant")),
-        (Some(mine), _) => Ok(Some(mine.to_owned())),
-        (None, asked) => Ok(asked),
-    }
-}
-
 fn headline(mut b: Bill) -> Bill {
     b.items.clear();
     b
@@ -87,7 +79,7 @@ async fn list_bills(
             .map(|r| headline(bills::from_row(r, Vec::new())))
             .collect()
     };
-    if let Some(tenant) = tenant_of(&caller, q.tenant_id)? {
+    if let Some(tenant) = caller.tenant_asked(q.tenant_id.as_deref())? {
         let before = match page.cursor.as_deref() {
             None | Some("") => i64::MAX,
             Some(c) => Timestamp::parse(c)
@@ -120,7 +112,7 @@ async fn open_statement(
     caller: &Caller,
     asked: Option<String>,
 ) -> ApiResult<Bill> {
-    let tenant = tenant_of(caller, asked)?.ok_or_else(|| {
+    let tenant = caller.tenant_asked(asked.as_deref())?.ok_or_else(|| {
         ApiError::Validation("name the tenant: ?tenant_id=ten_… (operators)".into())
     })?;
     store::accounts::tenant(&state.db.pool, &tenant)
@@ -156,12 +148,12 @@ async fn find(
         caller.require_tenant_read(&b.tenant_id, "bill")?;
         return Ok(b);
     }
-    // The open statement's id, asked for by its tenant.
-    if let Some(tenant) = tenant_of(caller, asked)? {
-        let open = bills::current(state, &tenant).await?;
-        if open.id == id {
-            return Ok(open);
-        }
+    // The open statement's id, asked for by its tenant (the id first: the statement is only
+    // computed when it is the one asked for).
+    if let Some(tenant) = caller.tenant_asked(asked.as_deref())?
+        && bills::open_id(state, &tenant).await? == id
+    {
+        return bills::current(state, &tenant).await;
     }
     Err(ApiError::NotFound("bill"))
 }

@@ -130,14 +130,9 @@ async fn link_figures(
 
 /// The tenant a campaign request is about: the caller's own, or the operator's `tenant_id`.
 fn campaign_tenant(caller: &Caller, asked: Option<String>) -> ApiResult<String> {
-    match (caller.tenant_scope(), asked) {
-        (Some(mine), Some(asked)) if mine != asked => Err(ApiError::NotFound("tenant")),
-        (Some(mine), _) => Ok(mine.to_owned()),
-        (None, Some(asked)) => Ok(asked),
-        (None, None) => Err(ApiError::Validation(
-            "operators name the tenant: ?tenant_id=".into(),
-        )),
-    }
+    caller
+        .tenant_asked(asked.as_deref())?
+        .ok_or_else(|| ApiError::Validation("operators name the tenant: ?tenant_id=".into()))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]

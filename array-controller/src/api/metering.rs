@@ -52,11 +52,7 @@ async fn get_usage(
     caller: Caller,
     Query(q): Query<UsageParams>,
 ) -> ApiResult<axum::Json<UsageReport>> {
-    let tenant = match (caller.tenant_scope(), q.tenant_id) {
-        (Some(mine), Some(asked)) if mine != asked => return Err(ApiError::NotFound("tenant")),
-        (Some(mine), _) => Some(mine.to_owned()),
-        (None, asked) => asked,
-    };
+    let tenant = caller.tenant_asked(q.tenant_id.as_deref())?;
     let to = match q.to.as_deref() {
         Some(t) => instant("to", t)?,
         None => crate::now(),

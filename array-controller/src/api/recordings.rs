@@ -179,11 +179,7 @@ async fn list_recordings(
     caller: Caller,
     Query(q): Query<ListRecordingsParams>,
 ) -> ApiResult<axum::Json<Page<Recording>>> {
-    let tenant = match (caller.tenant_scope(), q.tenant_id.as_deref()) {
-        (Some(mine), Some(asked)) if mine != asked => return Err(ApiError::NotFound("tenant")),
-        (Some(mine), _) => Some(mine.to_owned()),
-        (None, asked) => asked.map(str::to_owned),
-    };
+    let tenant = caller.tenant_asked(q.tenant_id.as_deref())?;
     let page = PageParams {
         limit: q.limit,
         cursor: q.cursor,

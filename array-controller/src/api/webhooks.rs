@@ -180,11 +180,9 @@ async fn list_webhooks(
     caller: Caller,
     Query(q): Query<ListWebhooksParams>,
 ) -> ApiResult<axum::Json<Page<Webhook>>> {
-    let tenant = match (caller.tenant_scope(), q.tenant_id.as_deref()) {
-        (Some(mine), Some(asked)) if mine != asked => return Err(ApiError::NotFound("tenant")),
-        (Some(mine), _) => mine.to_owned(),
-        (None, asked) => asked.unwrap_or_default().to_owned(),
-    };
+    let tenant = caller
+        .tenant_asked(q.tenant_id.as_deref())?
+        .unwrap_or_default();
     let page = PageParams {
         limit: q.limit,
         cursor: q.cursor,

@@ -331,15 +331,21 @@ pub async fn insert(tx: &mut WriteTx, b: &BillRow, items: &[ItemRow]) -> Result<
     Ok(())
 }
 
+/// `SELECT` of a [`BillRow`] from `bills`, up to its `WHERE` (a macro, so each query stays one
+/// `'static` string).
+macro_rules! select_bills {
+    () => {
+        "SELECT id, tenant_id, period_start, period_end, currency, usage_secs, usage_micros, \
+         concurrency_micros, total_micros, closed_at FROM bills "
+    };
+}
+
 /// A closed bill.
 pub async fn bill(pool: &AnyPool, id: &str) -> Result<Option<BillRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, tenant_id, period_start, period_end, currency, usage_secs, usage_micros, \
-         concurrency_micros, total_micros, closed_at FROM bills WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(pool)
-    .await
+    sqlx::query_as(concat!(select_bills!(), "WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(pool)
+        .await
 }
 
 /// A closed bill's lines, in order.
@@ -360,11 +366,10 @@ pub async fn of_tenant(
     before: i64,
     limit: i64,
 ) -> Result<Vec<BillRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, tenant_id, period_start, period_end, currency, usage_secs, usage_micros, \
-         concurrency_micros, total_micros, closed_at FROM bills WHERE tenant_id = $1 AND period_start < $2 \
-         ORDER BY period_start DESC LIMIT $3",
-    )
+    sqlx::query_as(concat!(
+        select_bills!(),
+        "WHERE tenant_id = $1 AND period_start < $2 ORDER BY period_start DESC LIMIT $3"
+    ))
     .bind(tenant)
     .bind(before)
     .bind(limit)
@@ -380,11 +385,10 @@ pub async fn of_period(
     after: &str,
     limit: i64,
 ) -> Result<Vec<BillRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, tenant_id, period_start, period_end, currency, usage_secs, usage_micros, \
-         concurrency_micros, total_micros, closed_at FROM bills WHERE period_start = $1 AND tenant_id > $2 \
-         ORDER BY tenant_id LIMIT $3",
-    )
+    sqlx::query_as(concat!(
+        select_bills!(),
+        "WHERE period_start = $1 AND tenant_id > $2 ORDER BY tenant_id LIMIT $3"
+    ))
     .bind(period_start)
     .bind(after)
     .bind(limit)

@@ -114,7 +114,7 @@ pub struct Switch {
     pub name: SwitchName,
     /// `platform`, `region:<id>`, `room:<id>` or `tenant:<id>`.
     pub scope: String,
-    /// Why it is on, for the other operators (and the history).
+    /// Why it is on, for the other operators (and the history); tenants never see it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     pub since: Timestamp,
