@@ -205,7 +205,6 @@ fn late_line(r: &LateRow, from_bill: Option<String>) -> BillItem {
     }
 }
 
-/// A statement from its lines, with its totals.
 /// A statement's lines in their order: usage per spec and price, the late plays (each with the
 /// closed bill it came too late for), then each order's concurrency over the period.
 fn lines(
@@ -224,6 +223,7 @@ fn lines(
     items
 }
 
+/// A statement from its lines, with its totals.
 fn assemble(
     tenant: &str,
     period: Account,

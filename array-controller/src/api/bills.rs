@@ -53,7 +53,6 @@ pub struct TenantParam {
     pub tenant_id: Option<String>,
 }
 
-/// The tenant a request is about: the caller's own, or the one an operator names.
 fn headline(mut b: Bill) -> Bill {
     b.items.clear();
     b
