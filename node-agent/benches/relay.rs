@@ -198,7 +198,7 @@ fn send(socket: &UdpSocket, batch: &mut Batch) {
         match batch.send(socket.as_raw_fd()) {
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => std::thread::yield_now(),
-            Err(_) => batch.skip(),
+            Err(_) => batch.drop_next(),
         }
     }
 }

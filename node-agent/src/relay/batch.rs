@@ -51,14 +51,14 @@ impl Batch {
 
     /// Drops the next datagram (its send failed for a reason of its own, e.g. an unreachable
     /// destination) so the rest can go.
-    pub fn skip(&mut self) {
+    pub fn drop_next(&mut self) {
         self.sent += 1;
         self.reset_if_done();
     }
 
     /// Sends what is left with one `sendmmsg` on the non-blocking socket `fd`. Returns how many
     /// went; those leave the batch. An error is the next datagram's (nothing went):
-    /// `WouldBlock` when the socket's buffer is full, else the caller may [`skip`](Batch::skip)
+    /// `WouldBlock` when the socket's buffer is full, else the caller may [`drop_next`](Batch::drop_next)
     /// it.
     pub fn send(&mut self, fd: RawFd) -> io::Result<usize> {
         let rest = &self.items[self.sent..];
@@ -147,7 +147,7 @@ mod tests {
     }
 
     #[test]
-    fn a_datagram_that_cannot_go_is_reported_and_skipped_and_the_rest_go() {
+    fn a_datagram_that_cannot_go_is_reported_and_dropped_and_the_rest_go() {
         let (a, a_addr) = sink();
         let tx = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         tx.set_nonblocking(true).unwrap();
@@ -158,7 +158,7 @@ mod tests {
         let e = batch.send(tx.as_raw_fd()).unwrap_err();
         assert_eq!(e.raw_os_error(), Some(libc::EMSGSIZE), "{e}");
         assert!(!batch.is_empty());
-        batch.skip();
+        batch.drop_next();
         assert_eq!(batch.send(tx.as_raw_fd()).unwrap(), 1);
         let mut buf = [0u8; 64];
         assert_eq!(a.recv(&mut buf).unwrap(), 10);

@@ -573,7 +573,7 @@ async fn send(socket: &UdpSocket, out: &mut batch::Batch) {
             }
             Err(e) => {
                 tracing::debug!(destination = ?out.next_destination(), "relay send: {e}");
-                out.skip();
+                out.drop_next();
             }
         }
     }
