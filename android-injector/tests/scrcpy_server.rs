@@ -552,6 +552,20 @@ async fn clipboard_and_bad_control_message() {
         ],
         "no ACK for sequence 0"
     );
+    // The text and the key come after GET_CLIPBOARD in the stream, so the device may still
+    // be handling them when the clipboard's answer arrives: wait for them, with a deadline.
+    let deadline = std::time::Instant::now() + WAIT;
+    let handled = || {
+        let screen = s.screen.lock().unwrap();
+        let game = screen.game();
+        game.typed_text() == "héllotyped"
+            && game
+                .keys()
+                .contains(&(AKEY_EVENT_ACTION_DOWN, AKEYCODE_BACK))
+    };
+    while !handled() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     {
         let screen = s.screen.lock().unwrap();
         assert_eq!(screen.clipboard(), "second");
