@@ -89,6 +89,17 @@ async fn a_play_streams_reacts_to_touch_survives_the_controller_and_restores_its
         p.zero_playout_delay_frames, p.video_frames,
         "every frame asks for no playout delay"
     );
+    // Every frame says when the device captured it, on this machine's clock, before it
+    // arrived (abs-capture-time's NTP time, to the millisecond it carries).
+    assert_eq!(
+        p.captured_frames, p.video_frames,
+        "every frame carries its capture time, not after its arrival"
+    );
+    assert!(
+        p.max_capture_to_arrival_ms < 5_000.0,
+        "capture to arrival {} ms",
+        p.max_capture_to_arrival_ms
+    );
     assert_eq!(taps(&p), Some(0), "a fresh player has no taps");
 
     // The operator's instance list names the play's instance and the encoder it streams with

@@ -43,7 +43,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use playrack_scrcpy::control_msg::ControlMsg;
 use playrack_wire::agent::LatencySamples;
@@ -56,7 +56,7 @@ use str0m::config::CryptoProvider;
 use str0m::format::Codec;
 use str0m::media::{MediaKind, MediaTime, Mid, Pt};
 use str0m::net::{Protocol, Receive};
-use str0m::rtp::Extension;
+use str0m::rtp::{AbsCaptureTime, Extension};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output as RtcOutput, Rtc, RtcConfig};
 
 use super::bitrate::{BitrateControl, Window};
@@ -67,6 +67,11 @@ use str0m::bwe::{Bitrate, BweKind};
 /// The id the answer offers for `playout-delay` when the offer does not number it (an offer's
 /// own id wins); clear of str0m's standard map (1–4, 10, 11, 13).
 const PLAYOUT_DELAY_EXT_ID: u8 = 6;
+
+/// The id the answer offers for `abs-capture-time` when the offer does not number it (an
+/// offer's own id wins; str0m maps it only when the offer carries it, which Chromium does once
+/// the page asks for it with `setHeaderExtensionsToNegotiate`).
+const ABS_CAPTURE_TIME_EXT_ID: u8 = 5;
 
 /// At most one RESET_VIDEO per session in this interval.
 pub const RESET_INTERVAL: Duration = Duration::from_secs(1);
@@ -201,6 +206,34 @@ struct Session {
     playing_since: Option<Instant>,
     /// The idle warning went out and no input came since.
     idle_warned: bool,
+    /// Where the device's video clock (its frames' pts) sits on this machine's clock.
+    capture: CaptureClock,
+}
+
+/// The device's video clock on this machine's clock: a frame's pts plus the smallest
+/// (arrival − pts) seen so far, so a frame's capture instant is never after its arrival and
+/// is exact for the frame that travelled fastest (its encode and transfer are the floor every
+/// other frame is measured against).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CaptureClock {
+    /// The instant pts 0 maps to.
+    base: Option<Instant>,
+}
+
+impl CaptureClock {
+    /// The capture instant of a frame with `pts_us` that arrived at `arrival`.
+    pub fn capture(&mut self, arrival: Instant, pts_us: u64) -> Instant {
+        let pts = Duration::from_micros(pts_us);
+        let Some(base) = arrival.checked_sub(pts) else {
+            return arrival;
+        };
+        let base = match self.base {
+            Some(b) if b <= base => b,
+            _ => base,
+        };
+        self.base = Some(base);
+        base + pts
+    }
 }
 
 struct Peer {
@@ -251,6 +284,9 @@ pub struct Engine {
     /// What every player on the board is told (a drain's or a scheduled maintenance's
     /// notice), also when they connect later.
     notice: Option<BoardNotice>,
+    /// This machine's wall clock at an instant of its monotonic clock: capture instants
+    /// become `abs-capture-time`'s NTP timestamps through it.
+    wall: (Instant, SystemTime),
 }
 
 /// A `MAINTENANCE` notice for every player on the board: the operator's words and, for
@@ -275,6 +311,16 @@ impl Engine {
             next_stats: now + STATS_INTERVAL,
             counters: Counters::default(),
             notice: None,
+            wall: (now, SystemTime::now()),
+        }
+    }
+
+    /// `at` on the wall clock.
+    fn wall_clock(&self, at: Instant) -> SystemTime {
+        let (i, w) = self.wall;
+        match at.checked_duration_since(i) {
+            Some(d) => w + d,
+            None => w - (i - at),
         }
     }
 
@@ -318,6 +364,7 @@ impl Engine {
             idle_kick: None,
             playing_since: None,
             idle_warned: false,
+            capture: CaptureClock::default(),
             stats: StreamStats {
                 width: width.into(),
                 height: height.into(),
@@ -479,6 +526,7 @@ impl Engine {
             .enable_opus(true, false)
             .set_stats_interval(Some(STATS_INTERVAL))
             .set_extension(PLAYOUT_DELAY_EXT_ID, Extension::PlayoutDelay)
+            .set_extension(ABS_CAPTURE_TIME_EXT_ID, Extension::AbsoluteCaptureTime)
             // The first estimate is this one, and it must keep the target where it is.
             .enable_bwe(window.map(|(_, target)| {
                 Bitrate::bps((f64::from(target) / super::bitrate::HEADROOM) as u64)
@@ -647,7 +695,17 @@ impl Engine {
                     _ => data.into(),
                 };
                 let time = MediaTime::new(pts_us * 9 / 100, str0m::media::Frequency::NINETY_KHZ);
-                self.fan_out(now, session, MediaKind::Video, key, time, payload);
+                let captured = s.capture.capture(now, pts_us);
+                let captured = self.wall_clock(captured);
+                self.fan_out(
+                    now,
+                    session,
+                    MediaKind::Video,
+                    key,
+                    time,
+                    payload,
+                    Some(captured),
+                );
             }
         }
     }
@@ -661,7 +719,15 @@ impl Engine {
         self.counters.media_bytes_in += data.len() as u64;
         s.window_bytes += data.len() as u64;
         let time = MediaTime::new(pts_us * 48 / 1000, str0m::media::Frequency::FORTY_EIGHT_KHZ);
-        self.fan_out(now, session, MediaKind::Audio, true, time, data.into());
+        self.fan_out(
+            now,
+            session,
+            MediaKind::Audio,
+            true,
+            time,
+            data.into(),
+            None,
+        );
     }
 
     /// Writes one frame to every connected peer of `session` (video: from a peer's first key
@@ -674,6 +740,7 @@ impl Engine {
         key: bool,
         time: MediaTime,
         payload: Arc<[u8]>,
+        captured: Option<SystemTime>,
     ) {
         let ids: Vec<PeerId> = self
             .peers
@@ -695,9 +762,15 @@ impl Engine {
             };
             if let Some((mid, pt)) = track
                 && let Some(w) = peer.rtc.writer(mid)
-                && let Err(e) = match kind {
-                    MediaKind::Video => w.playout_delay(MediaTime::ZERO, MediaTime::ZERO),
-                    MediaKind::Audio => w,
+                && let Err(e) = match (kind, captured) {
+                    (MediaKind::Video, Some(capture_time)) => w
+                        .playout_delay(MediaTime::ZERO, MediaTime::ZERO)
+                        .abs_capture_time(AbsCaptureTime {
+                            capture_time,
+                            clock_offset: Some(0),
+                        }),
+                    (MediaKind::Video, None) => w.playout_delay(MediaTime::ZERO, MediaTime::ZERO),
+                    (MediaKind::Audio, _) => w,
                 }
                 .write(pt, now, time, payload.clone())
             {
@@ -1287,6 +1360,60 @@ mod tests {
             .add_peer("s", PeerRole::Spectator, &offer(false), now)
             .unwrap();
         assert!(!answer.contains("playout-delay"), "{answer}");
+    }
+
+    #[test]
+    fn the_answer_maps_abs_capture_time_when_the_offer_does() {
+        use str0m::media::Direction;
+        let now = Instant::now();
+        let mut e = Engine::new("127.0.0.1:9".parse().unwrap(), now);
+        e.add_session("s", 360, 640, now);
+        let offer = |ext: bool| {
+            let mut c = RtcConfig::new().clear_codecs().enable_h264(true);
+            if ext {
+                c = c.set_extension(14, Extension::AbsoluteCaptureTime);
+            }
+            let mut rtc = c.build(now);
+            let mut change = rtc.sdp_api();
+            change.add_media(MediaKind::Video, Direction::RecvOnly, None, None, None);
+            change.apply().unwrap().0.to_sdp_string()
+        };
+        let (_, answer) = e
+            .add_peer("s", PeerRole::Player, &offer(true), now)
+            .unwrap();
+        assert!(
+            answer.contains(
+                "a=extmap:14 http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time"
+            ),
+            "{answer}"
+        );
+        let (_, answer) = e
+            .add_peer("s", PeerRole::Spectator, &offer(false), now)
+            .unwrap();
+        assert!(!answer.contains("abs-capture-time"), "{answer}");
+    }
+
+    #[test]
+    fn a_frames_capture_instant_is_its_pts_on_the_fastest_frames_clock() {
+        let t0 = Instant::now() + Duration::from_secs(10);
+        let ms = Duration::from_millis;
+        let mut c = CaptureClock::default();
+        // pts 0 arrives 8 ms after capture (unknown to the clock): it is the floor so far.
+        assert_eq!(c.capture(t0, 0), t0);
+        // pts 16.7 ms arrives 12 ms late against that floor: captured at t0 + 16.7 ms.
+        assert_eq!(
+            c.capture(t0 + ms(29), 16_700),
+            t0 + Duration::from_micros(16_700)
+        );
+        // A faster frame moves the floor earlier; every capture stays before its arrival.
+        assert_eq!(c.capture(t0 + ms(30), 33_400), t0 + ms(30));
+        let later = c.capture(t0 + ms(60), 50_000);
+        assert_eq!(later, t0 + ms(30) + Duration::from_micros(16_600));
+        assert!(later <= t0 + ms(60));
+        // A pts past the monotonic clock's start is taken as arriving at once.
+        let mut c = CaptureClock::default();
+        let huge = u64::MAX / 4;
+        assert_eq!(c.capture(t0, huge), t0);
     }
 
     #[test]

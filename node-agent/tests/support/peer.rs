@@ -59,6 +59,11 @@ pub struct Peer {
     pub audio_packets: u32,
     /// Video frames that came with the `playout-delay` extension saying min = max = 0.
     pub zero_playout_delay_frames: u32,
+    /// Video frames that came with an `abs-capture-time` no later than their arrival here.
+    pub captured_frames: u32,
+    /// The largest arrival − capture seen, ms (the device's encode and the relay beyond the
+    /// fastest frame's).
+    pub max_capture_to_arrival_ms: f64,
     pub picture: Option<Picture>,
     pub ws: Option<Ws>,
     /// Signals received while driving (stats, notices, errors, ended).
@@ -94,6 +99,7 @@ impl Peer {
             .enable_h264(true)
             .enable_opus(true, false)
             .set_extension(12, str0m::rtp::Extension::PlayoutDelay)
+            .set_extension(14, str0m::rtp::Extension::AbsoluteCaptureTime)
             .build(Instant::now());
         rtc.add_local_candidate(Candidate::host(local, "udp").unwrap());
         let mut change = rtc.sdp_api();
@@ -119,6 +125,8 @@ impl Peer {
             decode_errors: 0,
             audio_packets: 0,
             zero_playout_delay_frames: 0,
+            captured_frames: 0,
+            max_capture_to_arrival_ms: 0.0,
             picture: None,
             ws: None,
             signals: Vec::new(),
@@ -333,6 +341,13 @@ impl Peer {
                     let zero = Some(str0m::media::MediaTime::ZERO);
                     if d.ext_vals.play_delay_min == zero && d.ext_vals.play_delay_max == zero {
                         self.zero_playout_delay_frames += 1;
+                    }
+                    if let Some(c) = d.ext_vals.abs_capture_time
+                        && let Ok(age) = std::time::SystemTime::now().duration_since(c.capture_time)
+                    {
+                        self.captured_frames += 1;
+                        self.max_capture_to_arrival_ms =
+                            self.max_capture_to_arrival_ms.max(age.as_secs_f64() * 1e3);
                     }
                     // A gap the retransmissions did not fill: ask for a key frame.
                     if !d.contiguous {
