@@ -210,6 +210,17 @@ struct Session {
     capture: CaptureClock,
 }
 
+/// What a media packet is, for [`Engine::fan_out`].
+#[derive(Debug, Clone, Copy)]
+enum Track {
+    /// A video frame, with whether it is a key frame and when the device captured it.
+    Video {
+        key: bool,
+        captured: SystemTime,
+    },
+    Audio,
+}
+
 /// The device's video clock on this machine's clock: a frame's pts plus the smallest
 /// (arrival − pts) seen so far, so a frame's capture instant is never after its arrival and
 /// is exact for the frame that travelled fastest (its encode and transfer are the floor every
@@ -697,15 +708,7 @@ impl Engine {
                 let time = MediaTime::new(pts_us * 9 / 100, str0m::media::Frequency::NINETY_KHZ);
                 let captured = s.capture.capture(now, pts_us);
                 let captured = self.wall_clock(captured);
-                self.fan_out(
-                    now,
-                    session,
-                    MediaKind::Video,
-                    key,
-                    time,
-                    payload,
-                    Some(captured),
-                );
+                self.fan_out(now, session, Track::Video { key, captured }, time, payload);
             }
         }
     }
@@ -719,15 +722,7 @@ impl Engine {
         self.counters.media_bytes_in += data.len() as u64;
         s.window_bytes += data.len() as u64;
         let time = MediaTime::new(pts_us * 48 / 1000, str0m::media::Frequency::FORTY_EIGHT_KHZ);
-        self.fan_out(
-            now,
-            session,
-            MediaKind::Audio,
-            true,
-            time,
-            data.into(),
-            None,
-        );
+        self.fan_out(now, session, Track::Audio, time, data.into());
     }
 
     /// Writes one frame to every connected peer of `session` (video: from a peer's first key
@@ -736,12 +731,14 @@ impl Engine {
         &mut self,
         now: Instant,
         session: &str,
-        kind: MediaKind,
-        key: bool,
+        track: Track,
         time: MediaTime,
         payload: Arc<[u8]>,
-        captured: Option<SystemTime>,
     ) {
+        let (kind, key) = match track {
+            Track::Video { key, .. } => (MediaKind::Video, key),
+            Track::Audio => (MediaKind::Audio, true),
+        };
         let ids: Vec<PeerId> = self
             .peers
             .iter()
@@ -750,7 +747,7 @@ impl Engine {
             .collect();
         for id in ids {
             let peer = self.peers.get_mut(&id).expect("listed above");
-            let track = match kind {
+            let sender = match kind {
                 MediaKind::Video => {
                     if peer.waiting_keyframe && !key {
                         continue;
@@ -760,17 +757,16 @@ impl Engine {
                 }
                 MediaKind::Audio => peer.audio,
             };
-            if let Some((mid, pt)) = track
+            if let Some((mid, pt)) = sender
                 && let Some(w) = peer.rtc.writer(mid)
-                && let Err(e) = match (kind, captured) {
-                    (MediaKind::Video, Some(capture_time)) => w
+                && let Err(e) = match track {
+                    Track::Video { captured, .. } => w
                         .playout_delay(MediaTime::ZERO, MediaTime::ZERO)
                         .abs_capture_time(AbsCaptureTime {
-                            capture_time,
+                            capture_time: captured,
                             clock_offset: Some(0),
                         }),
-                    (MediaKind::Video, None) => w.playout_delay(MediaTime::ZERO, MediaTime::ZERO),
-                    (MediaKind::Audio, _) => w,
+                    Track::Audio => w,
                 }
                 .write(pt, now, time, payload.clone())
             {
