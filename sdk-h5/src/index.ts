@@ -16,7 +16,7 @@ export type { Env, PlayerEvents, PlayerOptions, PlayerState, PlayOptions, PlayTa
 export { PlayrackError, SdkCode } from "./errors.js";
 export { endedText, errorText, LOCALES, noticeText, pickLocale } from "./messages.js";
 export type { Locale } from "./messages.js";
-export type { PlayerStats } from "./stats.js";
+export type { LatencyBreakdown, PlayerStats } from "./stats.js";
 export type { Rotation } from "./input.js";
 export { probeSquare } from "./probe.js";
 export * from "./generated/wire.js";

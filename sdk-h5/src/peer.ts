@@ -4,7 +4,9 @@
  * candidate in the answer; the SDK sends its offer once ICE gathering completes (or after a
  * short wait, trickling later candidates as `candidate` signals). The peer-connection
  * constructor is injected. Each received track's receiver is asked to hold nothing back in its
- * jitter buffer (the agent's RTP says the same with the `playout-delay` extension, 0–0).
+ * jitter buffer (the agent's RTP says the same with the `playout-delay` extension, 0–0), and the
+ * video asks for the `abs-capture-time` extension (each frame's capture instant, which browsers
+ * do not negotiate unless asked) so that `stats()` can time capture → screen.
  */
 import { PlayrackError, SdkCode } from "./errors.js";
 import { withTimeout, type Clock } from "./clock.js";
@@ -44,6 +46,37 @@ const PLAYOUT_DELAY_EXTMAP = /^a=extmap:\d+(?:\/\w+)? http:\/\/www\.webrtc\.org\
 /** `sdp` without the `playout-delay` extension: the answer then cannot map it. */
 export function withoutPlayoutDelay(sdp: string): string {
   return sdp.replace(PLAYOUT_DELAY_EXTMAP, "");
+}
+
+/** The `abs-capture-time` header extension's URI. */
+export const ABS_CAPTURE_TIME = "http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time";
+
+/** A header extension as `getHeaderExtensionsToNegotiate` lists it (Chromium 117+). */
+type HeaderExtension = { uri: string; direction: string };
+type NegotiatingTransceiver = {
+  getHeaderExtensionsToNegotiate?: () => HeaderExtension[];
+  setHeaderExtensionsToNegotiate?: (e: HeaderExtension[]) => void;
+};
+
+/**
+ * Asks the offer of `t` to carry `abs-capture-time` (receive only). True when the browser can
+ * negotiate header extensions and lists that one; a browser that cannot keeps its own list.
+ */
+export function askCaptureTime(t: RTCRtpTransceiver | undefined): boolean {
+  const n = t as unknown as NegotiatingTransceiver | undefined;
+  if (!n || typeof n.getHeaderExtensionsToNegotiate !== "function" || typeof n.setHeaderExtensionsToNegotiate !== "function") {
+    return false;
+  }
+  try {
+    const all = n.getHeaderExtensionsToNegotiate();
+    const abs = all.find((e) => e.uri === ABS_CAPTURE_TIME);
+    if (!abs) return false;
+    abs.direction = "recvonly";
+    n.setHeaderExtensionsToNegotiate(all);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The receiver's latency knobs, where the browser has them. */
@@ -92,7 +125,7 @@ export async function negotiate(
   o: NegotiateOptions,
 ): Promise<Negotiated> {
   const pc = factory({ iceServers: rtcIceServers(iceServers), bundlePolicy: "max-bundle" });
-  pc.addTransceiver("video", { direction: "recvonly" });
+  askCaptureTime(pc.addTransceiver("video", { direction: "recvonly" }));
   pc.addTransceiver("audio", { direction: "recvonly" });
   const input = pc.createDataChannel("input", { ordered: true });
   const sensors = pc.createDataChannel("sensors", { ordered: false, maxRetransmits: 0 });

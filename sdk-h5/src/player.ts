@@ -37,7 +37,7 @@ import { DEFAULT_RECONNECT, decideReconnect, type ReconnectPolicy } from "./reco
 import { measureRooms } from "./rtt.js";
 import { SessionEnded, waitForConnect } from "./session.js";
 import { Signaling, type SocketFactory } from "./signaling.js";
-import { StatsTracker, type PlayerStats, type StatsEntry } from "./stats.js";
+import { CaptureTimes, StatsTracker, type PlayerStats, type SourceEntry, type StatsEntry } from "./stats.js";
 import { createDomView, type View } from "./view.js";
 
 export type PlayerState = "idle" | "queued" | "connecting" | "playing" | "ended" | "error";
@@ -764,7 +764,17 @@ export class Player {
     });
     input.addEventListener("close", () => this.onDrop(conn, "input channel closed"));
     this.tracker.resetCounters();
-    conn.stopFrames = this.view.onFrame((time) => this.onFrame(conn, time));
+    const video = pc.getReceivers?.().find((r) => r.track?.kind === "video");
+    const captures = new CaptureTimes();
+    conn.stopFrames = this.view.onFrame((time, meta) => {
+      // each shown frame timed from the capture instant it carried (abs-capture-time)
+      if (meta && video?.getSynchronizationSources) {
+        captures.note(video.getSynchronizationSources() as SourceEntry[]);
+        const t = captures.timing(meta, Date.now() - performance.now());
+        if (t) this.tracker.frameTimed(t);
+      }
+      this.onFrame(conn, time);
+    });
     this.startStats();
   }
 

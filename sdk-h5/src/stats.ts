@@ -3,7 +3,8 @@
  * video `inbound-rtp`, the selected `candidate-pair`) and the agent's `stats` signals into what
  * `player.stats()` returns — frames decoded, fps, bitrate, RTT, jitter, loss, the last probe
  * latency and where a touch's time goes (`latency`) — and notices a frozen picture (no new
- * frame for a while).
+ * frame for a while). Frames that carried their capture instant (`abs-capture-time`) add
+ * capture → receive and receive → shown, averaged over each interval.
  */
 import type { StreamStats } from "./generated/wire.js";
 
@@ -45,8 +46,81 @@ export interface LatencyBreakdown {
   touchToScreenMs?: number;
   /** The probe's time left after network both ways, jitter buffer and decode. */
   deviceAndAgentMs?: number;
-  /** Round trip + jitter buffer + decode + half a frame interval: the estimate without a probe. */
+  /**
+   * Capture on the board → the last packet of the frame received here: encode, the agent and
+   * the network one way (the board's and this device's clocks assumed in step, as NTP keeps
+   * them). Only when the stream carries capture times.
+   */
+  captureToReceiveMs?: number;
+  /** Frame received → shown on screen: jitter buffer, decode and render. */
+  receiveToShownMs?: number;
+  /** Capture → shown: the picture's age when it reached the screen. */
+  captureToShownMs?: number;
+  /**
+   * Touch-to-screen without a probe (a real game): the touch's way to the board (half the round
+   * trip), half a frame interval waiting for the game's next frame, then capture → shown when
+   * the stream carries capture times, else a round trip + jitter buffer + decode.
+   */
   estimatedMs: number;
+}
+
+/** One frame's timing from the capture instant it carried. */
+export interface FrameTiming {
+  captureToReceiveMs: number;
+  receiveToShownMs: number;
+}
+
+/** What `requestVideoFrameCallback` says of a shown frame (performance-clock ms). */
+export interface FrameMeta {
+  rtpTimestamp?: number;
+  receiveTime?: number;
+  expectedDisplayTime?: number;
+}
+
+/** A `getSynchronizationSources()` entry; `captureTimestamp` is the sender's NTP-clock ms. */
+export interface SourceEntry {
+  rtpTimestamp?: number;
+  captureTimestamp?: number;
+}
+
+/** Milliseconds between the NTP epoch (1900) and the Unix epoch (1970). */
+const NTP_UNIX_MS = 2_208_988_800_000;
+
+/**
+ * Remembers the capture instants the receiver reported, by RTP timestamp, and times a shown
+ * frame against them. The receiver lists only its latest frame, which can be newer than the
+ * one shown, so the last few are kept.
+ */
+export class CaptureTimes {
+  private readonly byRtp = new Map<number, number>();
+
+  /** Notes the receiver's sources; capture instants become Unix ms. */
+  note(sources: Iterable<SourceEntry>): void {
+    for (const s of sources) {
+      const rtp = n(s.rtpTimestamp);
+      let cap = n(s.captureTimestamp);
+      if (rtp === undefined || cap === undefined || cap <= 0) continue;
+      // the webrtc-extensions spec gives the sender's NTP clock; convert to the Unix epoch
+      if (cap > NTP_UNIX_MS) cap -= NTP_UNIX_MS;
+      this.byRtp.delete(rtp);
+      this.byRtp.set(rtp, cap);
+      if (this.byRtp.size > 32) this.byRtp.delete(this.byRtp.keys().next().value as number);
+    }
+  }
+
+  /**
+   * The shown frame's timing, when its capture instant is known. `unixMinusPerf` turns the
+   * performance clock into Unix ms (Date.now() − performance.now()).
+   */
+  timing(meta: FrameMeta | undefined, unixMinusPerf: number): FrameTiming | undefined {
+    const rtp = n(meta?.rtpTimestamp);
+    const received = n(meta?.receiveTime);
+    const shown = n(meta?.expectedDisplayTime);
+    if (rtp === undefined || received === undefined || shown === undefined) return undefined;
+    const cap = this.byRtp.get(rtp);
+    if (cap === undefined) return undefined;
+    return { captureToReceiveMs: received + unixMinusPerf - cap, receiveToShownMs: shown - received };
+  }
 }
 
 /** One entry of an RTCStatsReport, loosely typed (browsers differ). */
@@ -72,6 +146,10 @@ export class StatsTracker {
   private prev: Sample | undefined;
   private current: PlayerStats = { framesDecoded: 0, fps: 0, bitrateKbps: 0, rttMs: 0, jitterMs: 0, loss: 0 };
   private lastFrameAt: number | undefined;
+  /** Frame timings since the last report: sums and count. */
+  private timed = { captureToReceive: 0, receiveToShown: 0, n: 0 };
+  /** The last interval's averages. */
+  private timing: FrameTiming | undefined;
 
   /** Folds one getStats() report taken at `time` (ms). */
   addReport(entries: Iterable<StatsEntry>, time: number): PlayerStats {
@@ -123,6 +201,9 @@ export class StatsTracker {
         const lost = Math.max(0, sample.packetsLost - p.packetsLost);
         s.loss = got + lost > 0 ? Math.round((lost / (got + lost)) * 1000) / 1000 : 0;
         const frames = sample.framesDecoded - p.framesDecoded;
+        const t = this.timed;
+        this.timing = t.n > 0 ? { captureToReceiveMs: t.captureToReceive / t.n, receiveToShownMs: t.receiveToShown / t.n } : undefined;
+        this.timed = { captureToReceive: 0, receiveToShown: 0, n: 0 };
         const emitted = sample.jitterEmitted - p.jitterEmitted;
         if (frames > 0) {
           s.latency = this.breakdown(
@@ -151,6 +232,18 @@ export class StatsTracker {
     this.lastFrameAt = time;
   }
 
+  /**
+   * A shown frame's capture → receive and receive → shown (ms). Values out of reason (clocks
+   * far apart, or a frame older than 10 s) are dropped rather than averaged.
+   */
+  frameTimed(t: FrameTiming): void {
+    const ok = (v: number) => Number.isFinite(v) && v >= -50 && v < 10_000;
+    if (!ok(t.captureToReceiveMs) || !ok(t.receiveToShownMs)) return;
+    this.timed.captureToReceive += Math.max(0, t.captureToReceiveMs);
+    this.timed.receiveToShown += Math.max(0, t.receiveToShownMs);
+    this.timed.n += 1;
+  }
+
   setLastProbe(ms: number): void {
     this.current.lastInputToFrameMs = ms;
     const l = this.current.latency;
@@ -166,6 +259,13 @@ export class StatsTracker {
       decodeMs: round1(Math.max(0, decodeMs)),
       estimatedMs: round1(s.rttMs + Math.max(0, jitterBufferMs) + Math.max(0, decodeMs) + halfFrame),
     };
+    const t = this.timing;
+    if (t) {
+      b.captureToReceiveMs = round1(t.captureToReceiveMs);
+      b.receiveToShownMs = round1(t.receiveToShownMs);
+      b.captureToShownMs = round1(t.captureToReceiveMs + t.receiveToShownMs);
+      b.estimatedMs = round1(networkMs + halfFrame + b.captureToShownMs);
+    }
     const probe = s.lastInputToFrameMs;
     if (probe !== undefined) {
       b.touchToScreenMs = probe;
@@ -188,6 +288,8 @@ export class StatsTracker {
   /** Forgets the frame history (after a reconnect the counters restart). */
   resetCounters(): void {
     this.prev = undefined;
+    this.timed = { captureToReceive: 0, receiveToShown: 0, n: 0 };
+    this.timing = undefined;
     this.lastFrameAt = undefined;
   }
 

@@ -9,6 +9,7 @@
 import type { Geometry, PointerSample, RelativeSample, Rotation, WheelSample } from "./input.js";
 import type { ImeSample, KeySample } from "./keys.js";
 import { isLit, meanLuma, probeSampleRect } from "./probe.js";
+import type { FrameMeta } from "./stats.js";
 
 export interface InputHandlers {
   pointer(ev: PointerSample, g: Geometry): void;
@@ -34,8 +35,11 @@ export interface View {
   setMuted(muted: boolean): void;
   /** The decoded picture's size (0×0 before the first frame). */
   videoSize(): { width: number; height: number };
-  /** Calls `cb(time)` for every frame presented; returns a function that stops it. */
-  onFrame(cb: (time: number) => void): () => void;
+  /**
+   * Calls `cb(time, meta)` for every frame presented (`meta` from requestVideoFrameCallback,
+   * absent in the fallback); returns a function that stops it.
+   */
+  onFrame(cb: (time: number, meta?: FrameMeta) => void): () => void;
   /** Whether the probe square of the current frame is lit; null when it cannot be read. */
   readProbeLit(): boolean | null;
   bindInput(h: InputHandlers): () => void;
@@ -48,7 +52,7 @@ export interface View {
 }
 
 type FrameCallbackVideo = HTMLVideoElement & {
-  requestVideoFrameCallback?: (cb: (now: number, meta: unknown) => void) => number;
+  requestVideoFrameCallback?: (cb: (now: number, meta: FrameMeta) => void) => number;
   cancelVideoFrameCallback?: (h: number) => void;
 };
 
@@ -116,9 +120,9 @@ export function createDomView(container: HTMLElement, rotation: Rotation = 0): V
       let stopped = false;
       if (typeof video.requestVideoFrameCallback === "function") {
         let h = 0;
-        const loop = (now: number) => {
+        const loop = (now: number, meta: FrameMeta) => {
           if (stopped) return;
-          cb(now);
+          cb(now, meta);
           h = video.requestVideoFrameCallback!(loop);
         };
         h = video.requestVideoFrameCallback(loop);

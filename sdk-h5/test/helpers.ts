@@ -130,8 +130,19 @@ export class FakePeer extends EventTarget {
   constructor(readonly config: RTCConfiguration) {
     super();
   }
+  /** The header extensions each transceiver would offer (Chromium's default: capture time off). */
+  extensions: { uri: string; direction: string }[][] = [];
   addTransceiver(kind: string, init: { direction: string }) {
     this.transceivers.push({ kind, direction: init.direction });
+    const list = [
+      { uri: "urn:ietf:params:rtp-hdrext:sdes:mid", direction: "sendrecv" },
+      { uri: "http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time", direction: "stopped" },
+    ];
+    this.extensions.push(list);
+    return {
+      getHeaderExtensionsToNegotiate: () => list.map((e) => ({ ...e })),
+      setHeaderExtensionsToNegotiate: (l: { uri: string; direction: string }[]) => list.splice(0, list.length, ...l),
+    };
   }
   createDataChannel(label: string) {
     const c = new FakeChannel(label);

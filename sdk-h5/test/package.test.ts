@@ -7,8 +7,11 @@ import { fileURLToPath } from "node:url";
 
 /** sdk-h5/, from build-test/test/. */
 const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
-/** What `npm pack` may weigh, packed and unpacked. */
-const PACKED_BUDGET = 64 * 1024;
+/**
+ * What `npm pack` may weigh, packed and unpacked. The package is the two builds (the page's
+ * download has its own, smaller budget in scripts/build.mjs) and the typed docs.
+ */
+const PACKED_BUDGET = 72 * 1024;
 const UNPACKED_BUDGET = 200 * 1024;
 
 interface PackEntry {

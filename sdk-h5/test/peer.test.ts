@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { negotiate, withoutPlayoutDelay, zeroPlayoutDelay } from "../src/peer.js";
+import { ABS_CAPTURE_TIME, askCaptureTime, negotiate, withoutPlayoutDelay, zeroPlayoutDelay } from "../src/peer.js";
 import type { Signaling } from "../src/signaling.js";
 import { FakePeer, fastClock } from "./helpers.js";
 
@@ -75,4 +75,27 @@ test("without low latency the offer drops playout-delay and receivers keep their
     peer!.ontrack!({ track: { kind: "video" }, streams: [], receiver });
     assert.equal(receiver.jitterBufferTarget, lowLatency ? 0 : null);
   }
+});
+
+test("the video asks for capture times (abs-capture-time, receive only); audio does not", async () => {
+  let peer: FakePeer | undefined;
+  const signaling = { send: () => true } as unknown as Signaling;
+  await negotiate(
+    (config) => {
+      peer = new FakePeer(config);
+      return peer as unknown as RTCPeerConnection;
+    },
+    signaling,
+    [],
+    { clock: fastClock(), answer: Promise.resolve("v=0 answer"), onStream: () => undefined },
+  );
+  const [video, audio] = peer!.extensions;
+  assert.equal(video!.find((e) => e.uri === ABS_CAPTURE_TIME)?.direction, "recvonly");
+  assert.equal(video!.find((e) => e.uri.endsWith("sdes:mid"))?.direction, "sendrecv", "the rest as they were");
+  assert.equal(audio!.find((e) => e.uri === ABS_CAPTURE_TIME)?.direction, "stopped");
+  // a browser that cannot negotiate extensions, or has no such one, keeps its own list
+  assert.equal(askCaptureTime(undefined), false);
+  assert.equal(askCaptureTime({} as RTCRtpTransceiver), false);
+  const none = { getHeaderExtensionsToNegotiate: () => [], setHeaderExtensionsToNegotiate: () => assert.fail("not set") };
+  assert.equal(askCaptureTime(none as unknown as RTCRtpTransceiver), false);
 });

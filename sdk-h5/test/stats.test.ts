@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { StatsTracker, type StatsEntry } from "../src/stats.js";
+import { CaptureTimes, StatsTracker, type StatsEntry } from "../src/stats.js";
 
 const report = (frames: number, bytes: number, received: number, lost: number, rtt = 0.02): StatsEntry[] => [
   { type: "inbound-rtp", kind: "audio", framesDecoded: 0, bytesReceived: 999_999 },
@@ -77,4 +77,45 @@ test("the latency breakdown splits a probe into network, jitter buffer, decode a
   // a probe faster than the parts (clock noise) leaves nothing negative
   t.setLastProbe(5);
   assert.equal(t.get().latency!.deviceAndAgentMs, 0);
+});
+
+test("capture instants turn shown frames into capture → receive → shown", () => {
+  const c = new CaptureTimes();
+  const unixMinusPerf = 1_800_000_000_000;
+  // the receiver lists its latest frame; the shown one may be a little older
+  c.note([{ rtpTimestamp: 9000, captureTimestamp: 2_208_988_800_000 + unixMinusPerf + 1000 }]);
+  c.note([{ rtpTimestamp: 10_500, captureTimestamp: 2_208_988_800_000 + unixMinusPerf + 1016 }, { rtpTimestamp: 1 }]);
+  const t = c.timing({ rtpTimestamp: 9000, receiveTime: 1012, expectedDisplayTime: 1020 }, unixMinusPerf);
+  assert.deepEqual(t, { captureToReceiveMs: 12, receiveToShownMs: 8 });
+  assert.equal(c.timing({ rtpTimestamp: 1, receiveTime: 1, expectedDisplayTime: 2 }, unixMinusPerf), undefined, "no capture instant");
+  assert.equal(c.timing({ rtpTimestamp: 9000 }, unixMinusPerf), undefined, "no receive time (not WebRTC)");
+  assert.equal(c.timing(undefined, unixMinusPerf), undefined);
+  // a Unix-epoch capture instant (no NTP offset) is taken as it is
+  c.note([{ rtpTimestamp: 7, captureTimestamp: unixMinusPerf + 500 }]);
+  assert.deepEqual(c.timing({ rtpTimestamp: 7, receiveTime: 505, expectedDisplayTime: 506 }, unixMinusPerf), {
+    captureToReceiveMs: 5,
+    receiveToShownMs: 1,
+  });
+  // only the last 32 frames are remembered
+  for (let i = 0; i < 40; i++) c.note([{ rtpTimestamp: 100_000 + i, captureTimestamp: unixMinusPerf + i }]);
+  assert.equal(c.timing({ rtpTimestamp: 7, receiveTime: 505, expectedDisplayTime: 506 }, unixMinusPerf), undefined);
+  assert.ok(c.timing({ rtpTimestamp: 100_039, receiveTime: 50, expectedDisplayTime: 60 }, unixMinusPerf));
+});
+
+test("the breakdown averages frame timings per interval and estimates touch-to-screen from them", () => {
+  const t = new StatsTracker();
+  t.addReport(report(100, 1_000_000, 1000, 0, 0.01), 10_000);
+  t.frameTimed({ captureToReceiveMs: 10, receiveToShownMs: 6 });
+  t.frameTimed({ captureToReceiveMs: 14, receiveToShownMs: 10 });
+  t.frameTimed({ captureToReceiveMs: 1e9, receiveToShownMs: 1 }); // clocks apart: dropped
+  const s = t.addReport(report(160, 1_250_000, 1190, 0, 0.01), 11_000);
+  assert.equal(s.latency?.captureToReceiveMs, 12);
+  assert.equal(s.latency?.receiveToShownMs, 8);
+  assert.equal(s.latency?.captureToShownMs, 20);
+  // half the 10 ms round trip up, half a 60 fps frame waiting for the game, then capture → shown
+  assert.equal(s.latency?.estimatedMs, 5 + 8.3 + 20);
+  // an interval without timed frames has none
+  const next = t.addReport(report(220, 1_500_000, 1300, 0, 0.01), 12_000);
+  assert.equal(next.latency?.captureToShownMs, undefined);
+  assert.equal(next.latency?.estimatedMs, 10 + 8.3);
 });

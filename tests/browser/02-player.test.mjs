@@ -89,6 +89,13 @@ test("probeLatency(30) answers 30 samples", async () => {
   const stats = await page.evaluate(() => window.playrackPlayer.stats());
   console.log(`stats: ${JSON.stringify(stats)}`);
   assert.ok(stats.framesDecoded > 0);
+  // the frames carry their capture instants (abs-capture-time): capture → shown, in parts
+  const l = stats.latency;
+  assert.ok(l, "a latency breakdown");
+  for (const k of ["captureToReceiveMs", "receiveToShownMs", "captureToShownMs"]) {
+    assert.ok(typeof l[k] === "number" && l[k] >= 0 && l[k] < 2000, `${k}: ${JSON.stringify(l)}`);
+  }
+  assert.ok(Math.abs(l.captureToReceiveMs + l.receiveToShownMs - l.captureToShownMs) < 0.2, JSON.stringify(l));
 });
 
 test("a replay in the same browser restores the saved tap counter", async () => {
