@@ -14,6 +14,9 @@
 #   chromium                   the browser the Playwright suite drives (tests/browser)
 #   ffmpeg                     ffprobe, which reads play recordings back in the tests
 #   fonts-dejavu-core          the text of playrack-bench's plots
+#   xvfb xdotool x11-apps      a virtual X display for the PC client's window test, synthetic
+#   x11-xkb-utils              clicks and keys on it, and xwd screenshots of it (xkbcomp
+#                              gives Xvfb its keymap)
 #
 # And, from rustup and crates.io, what scripts/fuzz.sh needs: the nightly toolchain and
 # cargo-fuzz; from PyPI, schemathesis (the API tester array-controller/tests/schemathesis.rs
@@ -52,7 +55,7 @@ if ! command -v cargo-fuzz >/dev/null 2>&1; then
   echo "install-deps: installing cargo-fuzz" >&2
   cargo install cargo-fuzz --locked
 fi
-packages=(postgresql adb aapt apksigner zipalign android-framework-res nasm libopus-dev pkg-config rsync docker.io chromium ffmpeg fonts-dejavu-core iproute2 python3 coturn docker-compose openssl)
+packages=(postgresql adb aapt apksigner zipalign android-framework-res nasm libopus-dev pkg-config rsync docker.io chromium ffmpeg fonts-dejavu-core iproute2 python3 coturn docker-compose openssl xvfb xdotool x11-apps x11-xkb-utils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -25,12 +25,9 @@ use android_injector::game::{Game, GameConfig, I420};
 use node_agent::relay::VideoEvent;
 use node_agent::relay::batch::Batch;
 use node_agent::relay::engine::{Engine, Output};
+use playrack_client::media::{Media, MediaEvent, Offer, Poll};
 use playrack_test_support::figure::Figure;
 use playrack_wire::signaling::PeerRole;
-use str0m::change::{SdpAnswer, SdpPendingOffer};
-use str0m::media::{Direction, MediaKind};
-use str0m::net::{Protocol, Receive};
-use str0m::{Candidate, Event, Input, Output as RtcOutput, Rtc, RtcConfig};
 
 const WIDTH: u32 = 720;
 const HEIGHT: u32 = 1280;
@@ -102,75 +99,49 @@ fn encode_clip() -> (Vec<u8>, Vec<(bool, Vec<u8>)>) {
     (config, frames)
 }
 
-/// A receiving peer (the player's side).
+/// A receiving peer (the player's side): the native player's media core on a non-blocking
+/// socket, video only (what the bench measures).
 struct Client {
-    rtc: Rtc,
+    media: Media,
     socket: UdpSocket,
-    local: SocketAddr,
-    pending: Option<SdpPendingOffer>,
 }
 
 impl Client {
     fn new() -> (Client, String) {
         let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
         socket.set_nonblocking(true).unwrap();
-        let local = socket.local_addr().unwrap();
-        let mut rtc = RtcConfig::new()
-            .clear_codecs()
-            .enable_h264(true)
-            .enable_opus(true, false)
-            .build(Instant::now());
-        rtc.add_local_candidate(Candidate::host(local, "udp").unwrap());
-        let mut change = rtc.sdp_api();
-        change.add_media(MediaKind::Video, Direction::RecvOnly, None, None, None);
-        change.add_channel("input".into());
-        let (offer, pending) = change.apply().unwrap();
-        (
-            Client {
-                rtc,
-                socket,
-                local,
-                pending: Some(pending),
-            },
-            offer.to_sdp_string(),
-        )
+        let offer = Offer {
+            audio: false,
+            ..Offer::default()
+        };
+        let (media, sdp) = Media::offer(socket.local_addr().unwrap(), offer, Instant::now());
+        (Client { media, socket }, sdp)
     }
 
     fn accept(&mut self, answer: &str) {
-        let answer = SdpAnswer::from_sdp_string(answer).unwrap();
-        self.rtc
-            .sdp_api()
-            .accept_answer(self.pending.take().unwrap(), answer)
-            .unwrap();
+        self.media.accept_answer(answer).unwrap();
     }
 
-    /// Reads what arrived and drives str0m; counts frames.
+    /// Reads what arrived and drives the peer; counts frames.
     fn poll(&mut self, buf: &mut [u8], frames: &AtomicU64, connected: &AtomicU64, was: &mut bool) {
         while let Ok((n, source)) = self.socket.recv_from(buf) {
-            if let Ok(contents) = buf[..n].try_into() {
-                let _ = self.rtc.handle_input(Input::Receive(
-                    Instant::now(),
-                    Receive {
-                        proto: Protocol::Udp,
-                        source,
-                        destination: self.local,
-                        contents,
-                    },
-                ));
-            }
+            self.media.receive(Instant::now(), source, &buf[..n]);
         }
-        let _ = self.rtc.handle_input(Input::Timeout(Instant::now()));
+        let _ = self.media.timeout(Instant::now());
         loop {
-            match self.rtc.poll_output() {
-                Ok(RtcOutput::Timeout(_)) | Err(_) => break,
-                Ok(RtcOutput::Transmit(t)) => {
-                    let _ = self.socket.send_to(&t.contents, t.destination);
+            match self.media.poll() {
+                Ok(Poll::Timeout(_)) | Err(_) => break,
+                Ok(Poll::Transmit {
+                    destination,
+                    contents,
+                }) => {
+                    let _ = self.socket.send_to(&contents, destination);
                 }
-                Ok(RtcOutput::Event(Event::Connected)) if !*was => {
+                Ok(Poll::Event(MediaEvent::Connected)) if !*was => {
                     *was = true;
                     connected.fetch_add(1, Ordering::Relaxed);
                 }
-                Ok(RtcOutput::Event(Event::MediaData(_))) => {
+                Ok(Poll::Event(MediaEvent::Video(_))) => {
                     frames.fetch_add(1, Ordering::Relaxed);
                 }
                 Ok(_) => {}

@@ -27,6 +27,7 @@ use android_injector::game::read_tap_counter;
 use peer::Peer;
 use playrack_wire::agent::InstanceState;
 use playrack_wire::api::*;
+use playrack_wire::input::{InputMessage, TouchPhase};
 use playrack_wire::signaling::{AgentSignal, PeerRole};
 use reqwest::{Method, StatusCode};
 use stack::{Options, stack};
@@ -767,19 +768,19 @@ async fn lost_packets_are_retransmitted_and_a_queued_player_plays_on_the_freed_b
     let mut p = Peer::connect(&info.signaling_url, &info.token, PeerRole::Player)
         .await
         .expect("admitted");
-    p.drop_one_in = Some(10);
+    p.simulate_loss(Some(10));
     assert!(
         p.run_until(Duration::from_secs(60), |p| p.decoded >= 150)
             .await,
         "decoded {} of {} frames with {} datagrams dropped",
         p.decoded,
         p.video_frames,
-        p.dropped
+        p.dropped()
     );
     assert!(
-        p.dropped > 20,
+        p.dropped() > 20,
         "the network was lossy ({} dropped)",
-        p.dropped
+        p.dropped()
     );
     let relay = st.agent.agent.relay.clone();
     assert!(
@@ -1248,4 +1249,135 @@ async fn the_custom_channel_echoes_on_playracks_injector_and_is_refused_on_scrcp
         drop(p);
         st.stop().await;
     }
+}
+
+/// The native player's core (`playrack-client`) from a try-play link to pixels, as the Android
+/// SDK and the PC client use it: the link's card and its rooms' round trips, the acquire, the
+/// session until ready, the agent's signaling and media (access units that decode), a tap that
+/// moves the game's counter; a second player waits in line (its positions reported) and plays
+/// once the first leaves; a revoked link is refused with its code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_native_player_core_plays_a_link_through_the_line() {
+    use playrack_client::play::{self, Api, Identity, PlayError, Progress};
+    let st = stack(Options {
+        serial: "RK-E2E-NATIVE".into(),
+        ..Options::default()
+    })
+    .await;
+    let api = Api::new(&st.ctl.url, reqwest::Client::new());
+    let who = |i| Identity::Link {
+        code: st.link.code.clone(),
+        device_id: ctl::device(i),
+    };
+    let mut seen = Vec::new();
+    let first = play::acquire(
+        &api,
+        &who(1),
+        None,
+        |p| seen.push(p),
+        std::future::pending(),
+    )
+    .await
+    .expect("a play");
+    match &seen[..] {
+        [Progress::Card(card), Progress::Assigned { session_id }] => {
+            assert_eq!(card.code, st.link.code);
+            assert_eq!(card.rooms.len(), 1, "the deployed room to measure");
+            assert_eq!(session_id, &first.session_id);
+        }
+        other => panic!("progress {other:?}"),
+    }
+    let mut p = Peer::connect(
+        &first.connect.signaling_url,
+        &first.connect.token,
+        PeerRole::Player,
+    )
+    .await
+    .expect("admitted");
+    assert!(
+        p.run_until(Duration::from_secs(60), |p| p.decoded >= 60
+            && p.channel_open
+            && taps(p).is_some())
+            .await,
+        "decoded {} of {} access units",
+        p.decoded,
+        p.video_frames
+    );
+    let before = taps(&p).unwrap();
+    for phase in [TouchPhase::Down, TouchPhase::Up] {
+        assert!(p.send(&InputMessage::Touch {
+            phase,
+            pointer: 0,
+            x: TOUCH.0,
+            y: TOUCH.1,
+            pressure: None,
+        }));
+    }
+    assert!(
+        p.run_until(Duration::from_secs(10), |p| taps(p) == Some(before + 1))
+            .await,
+        "the tap counter went from {before} to {:?}",
+        taps(&p)
+    );
+
+    // The board is full: a second player waits in line, then plays on the freed board.
+    st.ctl.order(&st.tenant.id, &st.room.region_id, 1).await;
+    let (tx, mut progress) = tokio::sync::mpsc::channel(16);
+    let second = tokio::spawn({
+        let (api, who) = (api.clone(), who(2));
+        async move {
+            let report = |p| drop(tx.try_send(p));
+            play::acquire(&api, &who, None, report, std::future::pending()).await
+        }
+    });
+    let queued = loop {
+        match tokio::time::timeout(Duration::from_secs(30), progress.recv()).await {
+            Ok(Some(Progress::Queued { position, .. })) => break position,
+            Ok(Some(_)) => {}
+            other => panic!("the second player never queued: {other:?}"),
+        }
+    };
+    assert_eq!(queued, 1);
+    p.bye().await;
+    api.leave(&first.session_id, &first.play_key)
+        .await
+        .expect("the first player leaves");
+    let second = tokio::time::timeout(Duration::from_secs(90), second)
+        .await
+        .expect("promoted in time")
+        .unwrap()
+        .expect("the second play");
+    let mut p2 = Peer::connect(
+        &second.connect.signaling_url,
+        &second.connect.token,
+        PeerRole::Player,
+    )
+    .await
+    .expect("admitted");
+    assert!(
+        p2.run_until(Duration::from_secs(60), |p| p.decoded >= 30)
+            .await,
+        "the promoted player decoded {}",
+        p2.decoded
+    );
+
+    // A revoked link: the player's core says why, with the controller's code.
+    let _: Link = st
+        .ctl
+        .ok::<(), _>(
+            Method::POST,
+            &format!("/v1/links/{}/revoke", st.link.id),
+            &st.tenant_token,
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    let refused = play::acquire(&api, &who(3), None, |_| {}, std::future::pending())
+        .await
+        .expect_err("a revoked link");
+    assert!(
+        matches!(&refused, PlayError::Problem { status: 410, code, .. } if code == "LINK_REVOKED"),
+        "{refused:?}"
+    );
+    st.stop().await;
 }

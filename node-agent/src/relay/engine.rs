@@ -1294,6 +1294,19 @@ mod budget_tests {
 mod tests {
     use super::*;
 
+    /// A player's offer with video only and no header extensions (add what a test needs).
+    const BARE: playrack_client::media::Offer = playrack_client::media::Offer {
+        audio: false,
+        playout_delay: false,
+        capture_time: false,
+    };
+
+    /// The native player's offer, as the agent receives it.
+    fn test_offer(what: playrack_client::media::Offer) -> String {
+        let local = "127.0.0.1:5000".parse().unwrap();
+        playrack_client::media::Media::offer(local, what, Instant::now()).1
+    }
+
     #[test]
     fn the_idle_warning_comes_a_quarter_of_the_idle_time_early_within_5_to_30_s() {
         let s = Duration::from_secs;
@@ -1330,19 +1343,14 @@ mod tests {
 
     #[test]
     fn the_answer_maps_playout_delay_when_the_offer_does() {
-        use str0m::media::Direction;
         let now = Instant::now();
         let mut e = Engine::new("127.0.0.1:9".parse().unwrap(), now);
         e.add_session("s", 360, 640, now);
         let offer = |ext: bool| {
-            let mut c = RtcConfig::new().clear_codecs().enable_h264(true);
-            if ext {
-                c = c.set_extension(12, Extension::PlayoutDelay);
-            }
-            let mut rtc = c.build(now);
-            let mut change = rtc.sdp_api();
-            change.add_media(MediaKind::Video, Direction::RecvOnly, None, None, None);
-            change.apply().unwrap().0.to_sdp_string()
+            test_offer(playrack_client::media::Offer {
+                playout_delay: ext,
+                ..BARE
+            })
         };
         let (_, answer) = e
             .add_peer("s", PeerRole::Player, &offer(true), now)
@@ -1360,19 +1368,14 @@ mod tests {
 
     #[test]
     fn the_answer_maps_abs_capture_time_when_the_offer_does() {
-        use str0m::media::Direction;
         let now = Instant::now();
         let mut e = Engine::new("127.0.0.1:9".parse().unwrap(), now);
         e.add_session("s", 360, 640, now);
         let offer = |ext: bool| {
-            let mut c = RtcConfig::new().clear_codecs().enable_h264(true);
-            if ext {
-                c = c.set_extension(14, Extension::AbsoluteCaptureTime);
-            }
-            let mut rtc = c.build(now);
-            let mut change = rtc.sdp_api();
-            change.add_media(MediaKind::Video, Direction::RecvOnly, None, None, None);
-            change.apply().unwrap().0.to_sdp_string()
+            test_offer(playrack_client::media::Offer {
+                capture_time: ext,
+                ..BARE
+            })
         };
         let (_, answer) = e
             .add_peer("s", PeerRole::Player, &offer(true), now)
@@ -1414,16 +1417,10 @@ mod tests {
 
     #[test]
     fn a_watch_link_admits_its_viewer_limit_and_no_more() {
-        use str0m::media::Direction;
         let now = Instant::now();
         let mut e = Engine::new("127.0.0.1:9".parse().unwrap(), now);
         e.add_session("s", 360, 640, now);
-        let offer = || {
-            let mut rtc = RtcConfig::new().clear_codecs().enable_h264(true).build(now);
-            let mut change = rtc.sdp_api();
-            change.add_media(MediaKind::Video, Direction::RecvOnly, None, None, None);
-            change.apply().unwrap().0.to_sdp_string()
-        };
+        let offer = || test_offer(BARE);
         let link = |id: &str, max| WatchClaim {
             link: id.into(),
             max_viewers: max,
@@ -1445,17 +1442,11 @@ mod tests {
 
     #[test]
     fn the_games_clipboard_goes_to_its_players_only() {
-        use str0m::media::Direction;
         let now = Instant::now();
         let mut e = Engine::new("127.0.0.1:9".parse().unwrap(), now);
         e.add_session("s", 360, 640, now);
         e.add_session("t", 360, 640, now);
-        let offer = || {
-            let mut rtc = RtcConfig::new().clear_codecs().enable_h264(true).build(now);
-            let mut change = rtc.sdp_api();
-            change.add_media(MediaKind::Video, Direction::RecvOnly, None, None, None);
-            change.apply().unwrap().0.to_sdp_string()
-        };
+        let offer = || test_offer(BARE);
         let (player, _) = e.add_peer("s", PeerRole::Player, &offer(), now).unwrap();
         let (watcher, _) = e.add_peer("s", PeerRole::Spectator, &offer(), now).unwrap();
         let (other, _) = e.add_peer("t", PeerRole::Player, &offer(), now).unwrap();

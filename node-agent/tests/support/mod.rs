@@ -140,6 +140,12 @@ pub fn controller_binary() -> PathBuf {
     workspace_binary(&BUILT, "array-controller", "array-controller")
 }
 
+/// The debug `playrack-play` binary (the PC client), brought up to date once per test binary.
+pub fn play_binary() -> PathBuf {
+    static BUILT: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
+    workspace_binary(&BUILT, "playrack-play", "playrack-play")
+}
+
 /// The debug `portal` binary, brought up to date once per test binary.
 pub fn portal_binary() -> PathBuf {
     static BUILT: std::sync::Mutex<bool> = std::sync::Mutex::new(false);

@@ -1,0 +1,301 @@
+//! The play itself, on its own thread with a tokio runtime: `playrack-client`'s steps to a
+//! ready session (the line's positions reported), the connection to the board's agent, each
+//! access unit decoded with openh264, the latest picture left for the window (one slot: a slow
+//! window skips frames, it never queues them), the window's input sent on, the latency probe,
+//! and leave. The window thread and this one share only [`Shared`] and a bounded command
+//! channel.
+
+use std::net::{IpAddr, SocketAddr, UdpSocket as StdUdpSocket};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use playrack_client::connection::{Connection, Event};
+use playrack_client::decode::{Decoder, Picture};
+use playrack_client::media::{MediaEvent, Offer};
+use playrack_client::play::{self, Api, Identity, Progress};
+use playrack_client::probe::{self, Probed, Prober};
+use playrack_wire::api::DeviceInfo;
+use playrack_wire::input::InputMessage;
+use playrack_wire::signaling::{AgentSignal, PeerRole, StreamStats};
+use tokio::sync::mpsc;
+
+/// Input the window may have in flight to the session; more is dropped (a player's burst).
+pub const COMMANDS: usize = 256;
+/// How long one probe may wait for its flip.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// What the window asks of the play.
+#[derive(Debug)]
+pub enum Command {
+    Input(InputMessage),
+    Leave,
+}
+
+/// Where the play stands, for the window's title and the queue screen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Status {
+    Starting,
+    /// The link's game.
+    Card {
+        game: String,
+    },
+    Queued {
+        position: u32,
+        length: u32,
+        eta_secs: u32,
+    },
+    Connecting,
+    Playing,
+    /// The play is over: the agent's or the controller's reason.
+    Ended(String),
+    Failed(String),
+}
+
+/// What the window reads.
+#[derive(Debug, Default)]
+pub struct Figures {
+    pub decoded: u64,
+    pub decode_errors: u64,
+    pub agent: Option<StreamStats>,
+    /// The last probe's latency, ms.
+    pub last_probe_ms: Option<f64>,
+}
+
+/// Shared between the session and the window.
+pub struct Shared {
+    /// The latest decoded picture not yet shown.
+    pub picture: Mutex<Option<Picture>>,
+    pub status: Mutex<Status>,
+    pub figures: Mutex<Figures>,
+}
+
+impl Default for Shared {
+    fn default() -> Shared {
+        Shared {
+            picture: Mutex::new(None),
+            status: Mutex::new(Status::Starting),
+            figures: Mutex::new(Figures::default()),
+        }
+    }
+}
+
+/// What a play is asked to do.
+pub struct Plan {
+    pub api: Api,
+    pub who: Identity,
+    /// Run this many latency probes, then leave.
+    pub probes: Option<u32>,
+}
+
+/// Runs the play on a new thread; `wake` tells the window something changed (it is called at
+/// most once per change and must not block). The thread's result is the probes' latencies (ms).
+pub fn spawn(
+    plan: Plan,
+    shared: Arc<Shared>,
+    wake: Box<dyn Fn() + Send>,
+) -> (
+    mpsc::Sender<Command>,
+    std::thread::JoinHandle<anyhow::Result<Vec<f64>>>,
+) {
+    let (tx, rx) = mpsc::channel(COMMANDS);
+    let leave = tx.clone();
+    let thread = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        // Ctrl+C or a SIGTERM leaves the play as closing the window does
+        rt.spawn(async move {
+            terminated().await;
+            let _ = leave.send(Command::Leave).await;
+        });
+        let r = rt.block_on(run(plan, &shared, &*wake, rx));
+        if let Err(e) = &r {
+            *shared.status.lock().unwrap() = Status::Failed(format!("{e:#}"));
+            wake();
+        }
+        r
+    });
+    (tx, thread)
+}
+
+/// Resolves on Ctrl+C (and, on Unix, SIGTERM).
+async fn terminated() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut term) = signal(SignalKind::terminate()) else {
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+async fn run(
+    plan: Plan,
+    shared: &Shared,
+    wake: &dyn Fn(),
+    mut commands: mpsc::Receiver<Command>,
+) -> anyhow::Result<Vec<f64>> {
+    let set = |s: Status| {
+        *shared.status.lock().unwrap() = s;
+        wake();
+    };
+    let device = DeviceInfo {
+        model: Some("PC".into()),
+        os: Some(std::env::consts::OS.into()),
+        user_agent: Some(format!("playrack-play/{}", env!("CARGO_PKG_VERSION"))),
+    };
+    let left = async {
+        while let Some(c) = commands.recv().await {
+            if matches!(c, Command::Leave) {
+                break;
+            }
+        }
+    };
+    let ready = play::acquire(
+        &plan.api,
+        &plan.who,
+        Some(device),
+        |p| match p {
+            Progress::Card(card) => set(Status::Card {
+                game: card.game_name,
+            }),
+            Progress::Queued {
+                position,
+                length,
+                eta_secs,
+            } => set(Status::Queued {
+                position,
+                length,
+                eta_secs,
+            }),
+            Progress::Assigned { .. } => set(Status::Connecting),
+        },
+        left,
+    )
+    .await?;
+
+    let ip = local_ip_towards(&ready.connect.signaling_url)?;
+    let socket = tokio::net::UdpSocket::bind((ip, 0)).await?;
+    let mut conn = Connection::open(
+        &ready.connect.signaling_url,
+        &ready.connect.token,
+        PeerRole::Player,
+        socket,
+        Offer::default(),
+        None,
+    )
+    .await
+    .context("connecting to the board")?;
+
+    let mut decoder = Decoder::new()?;
+    let mut prober = Prober::default();
+    let mut samples = Vec::new();
+    let mut input_open = false;
+    let mut pause_until = Instant::now();
+    let ended = loop {
+        let wants_probe = plan
+            .probes
+            .is_some_and(|n| samples.len() < n as usize && input_open);
+        if wants_probe
+            && Instant::now() >= pause_until
+            && let Some(m) = prober.start(Instant::now())
+            && !conn.media().send_input(&m)
+        {
+            prober.unsent();
+        }
+        if plan.probes.is_some_and(|n| samples.len() >= n as usize) {
+            break "USER_LEFT".to_owned();
+        }
+        let deadline = Instant::now() + Duration::from_millis(if wants_probe { 5 } else { 500 });
+        tokio::select! {
+            e = conn.next(deadline) => match e {
+                None => {}
+                Some(Event::Media(MediaEvent::InputOpen)) => {
+                    input_open = true;
+                    set(Status::Playing);
+                }
+                Some(Event::Media(MediaEvent::Video(au))) => {
+                    let now = Instant::now();
+                    match decoder.decode(&au.data) {
+                        Ok(Some(picture)) => {
+                            if plan.probes.is_some() {
+                                let lit = probe::lit(&picture.y, picture.width, picture.height, picture.width);
+                                if let Some(Probed::Done { seq, latency }) = prober.frame(lit, now, PROBE_TIMEOUT) {
+                                    let ms = latency.as_secs_f64() * 1e3;
+                                    samples.push(ms);
+                                    shared.figures.lock().unwrap().last_probe_ms = Some(ms);
+                                    // the board counts it in its metrics, as the H5 SDK's are
+                                    conn.media().send_input(&InputMessage::Latency { seq, ms: ms as f32 });
+                                    // land the next probe anywhere in the game's frame interval
+                                    pause_until = now + Duration::from_millis(u64::from(seq.wrapping_mul(17) % 50));
+                                }
+                            }
+                            shared.figures.lock().unwrap().decoded += 1;
+                            let fresh = shared.picture.lock().unwrap().replace(picture).is_none();
+                            if fresh {
+                                wake();
+                            }
+                        }
+                        Ok(None) => {}
+                        Err(_) => {
+                            shared.figures.lock().unwrap().decode_errors += 1;
+                            conn.media().recover(now);
+                        }
+                    }
+                }
+                Some(Event::Media(_)) => {}
+                Some(Event::Signal(AgentSignal::Stats { stats })) => {
+                    shared.figures.lock().unwrap().agent = Some(stats);
+                    wake();
+                }
+                Some(Event::Signal(AgentSignal::Ended { reason })) => break reason,
+                Some(Event::Signal(_)) => {}
+                Some(Event::SignalingClosed) => break "CONNECTION_LOST".to_owned(),
+            },
+            c = commands.recv() => match c {
+                Some(Command::Input(m)) => {
+                    conn.media().send_input(&m);
+                }
+                Some(Command::Leave) | None => break "USER_LEFT".to_owned(),
+            },
+        }
+    };
+    if ended == "USER_LEFT" {
+        conn.bye().await;
+        // the session ends on the controller at once (the agent's report would too, later)
+        let _ = plan.api.leave(&ready.session_id, &ready.play_key).await;
+    }
+    set(Status::Ended(ended));
+    Ok(samples)
+}
+
+/// The address of this machine on the route to the agent's signaling host (what the agent's
+/// ICE will answer to).
+fn local_ip_towards(signaling_url: &str) -> anyhow::Result<IpAddr> {
+    let url = reqwest::Url::parse(signaling_url).context("the signaling URL")?;
+    let host = url.host_str().context("a signaling host")?;
+    let port = url.port_or_known_default().unwrap_or(443);
+    let target: SocketAddr = std::net::ToSocketAddrs::to_socket_addrs(&(host, port))?
+        .next()
+        .context("the signaling host's address")?;
+    let any: IpAddr = if target.is_ipv4() {
+        std::net::Ipv4Addr::UNSPECIFIED.into()
+    } else {
+        std::net::Ipv6Addr::UNSPECIFIED.into()
+    };
+    // connecting a UDP socket sends nothing; it only picks the route
+    let probe = StdUdpSocket::bind((any, 0))?;
+    probe.connect(target)?;
+    Ok(probe.local_addr()?.ip())
+}

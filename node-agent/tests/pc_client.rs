@@ -1,0 +1,258 @@
+//! The PC client (`playrack-play`) as a player runs it, against a real controller, the agent
+//! and a virtual device: headless, `--probe 10` prints ten touch-to-screen latencies as JSON;
+//! in a window on a virtual X display (Debian's Xvfb), a screenshot of the window (xwd) shows
+//! the game's picture, and a synthetic click on it (xdotool) raises the game's tap counter,
+//! which the next screenshot shows; a SIGTERM leaves the play and the client exits cleanly.
+
+mod support;
+
+#[allow(unused_imports)]
+use playrack_test_support as ctl;
+#[path = "support/stack.rs"]
+mod stack;
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use android_injector::game::{LumaRef, read_tap_counter};
+use stack::{Options, stack};
+use support::{Process, play_binary};
+
+/// An X display of Xvfb's own, gone with the guard.
+struct Display {
+    _xvfb: Process,
+    name: String,
+}
+
+impl Display {
+    fn start() -> Display {
+        let mut cmd = Command::new("Xvfb");
+        // -displayfd: Xvfb picks a free display and writes its number on the descriptor
+        cmd.args([
+            "-displayfd",
+            "1",
+            "-screen",
+            "0",
+            "800x900x24",
+            "-nolisten",
+            "tcp",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+        let mut xvfb = Process::spawn("Xvfb", cmd);
+        let mut line = String::new();
+        BufReader::new(xvfb.child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .expect("Xvfb says its display");
+        let n: u32 = line.trim().parse().expect("a display number");
+        Display {
+            _xvfb: xvfb,
+            name: format!(":{n}"),
+        }
+    }
+
+    fn run(&self, program: &str, args: &[&str]) -> Option<String> {
+        let out = Command::new(program)
+            .args(args)
+            .env("DISPLAY", &self.name)
+            .output()
+            .unwrap_or_else(|e| panic!("{program}: {e}"));
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// The window's luma, from an `xwd` dump of it.
+    fn screenshot(&self, window: &str) -> Option<Luma> {
+        let out = Command::new("xwd")
+            .args(["-silent", "-id", window])
+            .env("DISPLAY", &self.name)
+            .output()
+            .ok()?;
+        out.status.success().then(|| xwd_luma(&out.stdout))?
+    }
+}
+
+struct Luma {
+    data: Vec<u8>,
+    width: usize,
+    height: usize,
+}
+
+impl Luma {
+    fn as_ref(&self) -> LumaRef<'_> {
+        LumaRef {
+            data: &self.data,
+            width: self.width,
+            height: self.height,
+            stride: self.width,
+        }
+    }
+}
+
+/// The luma of an XWD dump (ZPixmap, 32 bits a pixel, as Xvfb's 24-bit screen gives).
+fn xwd_luma(b: &[u8]) -> Option<Luma> {
+    let field = |i: usize| -> Option<u32> {
+        Some(u32::from_be_bytes(
+            b.get(i * 4..i * 4 + 4)?.try_into().ok()?,
+        ))
+    };
+    let (header, format, width, height) = (field(0)?, field(2)?, field(4)?, field(5)?);
+    let (byte_order, bpp, line, ncolors) = (field(7)?, field(11)?, field(12)?, field(19)?);
+    if format != 2 || bpp != 32 {
+        return None;
+    }
+    let start = header as usize + ncolors as usize * 12;
+    let (width, height, line) = (width as usize, height as usize, line as usize);
+    let pixels = b.get(start..start + line * height)?;
+    let mut data = Vec::with_capacity(width * height);
+    for row in 0..height {
+        for col in 0..width {
+            let p: [u8; 4] = pixels[row * line + col * 4..][..4].try_into().ok()?;
+            let v = if byte_order == 0 {
+                u32::from_le_bytes(p)
+            } else {
+                u32::from_be_bytes(p)
+            };
+            let (r, g, bl) = ((v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff);
+            data.push(((299 * r + 587 * g + 114 * bl) / 1000) as u8);
+        }
+    }
+    Some(Luma {
+        data,
+        width,
+        height,
+    })
+}
+
+/// Waits (with a deadline) until `f` gives something.
+fn until<T>(what: &str, limit: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let end = Instant::now() + limit;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < end, "{what}: not within {limit:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pc_client_probes_headless_and_plays_in_a_window() {
+    let st = stack(Options {
+        serial: "RK-E2E-PC".into(),
+        ..Options::default()
+    })
+    .await;
+    let url = format!("{}/play/{}", st.ctl.url, st.link.code);
+    let play = play_binary();
+
+    // Headless, ten probes: one JSON object with every latency.
+    let out = tokio::process::Command::new(&play)
+        .args([
+            "--headless",
+            "--probe",
+            "10",
+            "--device-id",
+            &ctl::device(1),
+            &url,
+        ])
+        .output()
+        .await
+        .expect("playrack-play runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "playrack-play --probe failed: {}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let figures: serde_json::Value = serde_json::from_str(stdout.trim()).expect("JSON figures");
+    assert_eq!(figures["n"], 10, "{figures}");
+    let samples = figures["samples"].as_array().expect("samples");
+    assert!(
+        samples
+            .iter()
+            .all(|s| s.as_f64().is_some_and(|v| (0.0..2000.0).contains(&v))),
+        "{figures}"
+    );
+    assert!(figures["p50"].as_f64() <= figures["p99"].as_f64());
+
+    // In a window: the game shows, and a click on it counts as a tap.
+    let display = Display::start();
+    let mut cmd = Command::new(&play);
+    cmd.args(["--size", "360x640", "--device-id", &ctl::device(2), &url])
+        .env("DISPLAY", &display.name)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut client = Process::spawn("playrack-play", cmd);
+    let window = tokio::task::block_in_place(|| {
+        until(
+            "the window to say it plays",
+            Duration::from_secs(60),
+            || {
+                if let Ok(Some(status)) = client.child.try_wait() {
+                    let mut err = String::new();
+                    client
+                        .child
+                        .stderr
+                        .take()
+                        .unwrap()
+                        .read_to_string(&mut err)
+                        .ok();
+                    panic!("playrack-play exited with {status} before playing: {err}");
+                }
+                display
+                    .run("xdotool", &["search", "--name", "playing$"])
+                    .and_then(|s| s.lines().next().map(str::to_owned))
+            },
+        )
+    });
+    let taps = |d: &Display| {
+        d.screenshot(&window)
+            .and_then(|l| read_tap_counter(l.as_ref()))
+    };
+    let before = tokio::task::block_in_place(|| {
+        until("a screenshot of the game", Duration::from_secs(30), || {
+            taps(&display)
+        })
+    });
+    assert_eq!(before, 0, "a fresh player's game");
+    // the lower half of the picture is background: a tap there only counts
+    display
+        .run(
+            "xdotool",
+            &["mousemove", "--window", &window, "180", "480", "click", "1"],
+        )
+        .expect("xdotool clicks");
+    tokio::task::block_in_place(|| {
+        until("the tap counter to show 1", Duration::from_secs(30), || {
+            (taps(&display) == Some(1)).then_some(())
+        })
+    });
+    assert!(client.running(), "the client still plays");
+    // A SIGTERM (as Ctrl+C) leaves the play and closes the window.
+    // SAFETY: kill(2) of the child this test started.
+    assert_eq!(
+        unsafe { libc::kill(client.child.id() as libc::pid_t, libc::SIGTERM) },
+        0
+    );
+    let status = tokio::task::block_in_place(|| {
+        until("the client to exit", Duration::from_secs(30), || {
+            client.child.try_wait().ok().flatten()
+        })
+    });
+    let mut err = String::new();
+    client
+        .child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .ok();
+    assert!(
+        status.success(),
+        "playrack-play exited with {status}: {err}"
+    );
+    st.stop().await;
+}
