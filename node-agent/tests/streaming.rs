@@ -1303,6 +1303,21 @@ async fn the_native_player_core_plays_a_link_through_the_line() {
         p.decoded,
         p.video_frames
     );
+    // stats() as the H5 SDK's: rates over the last second and the breakdown from capture times
+    assert!(
+        p.run_until(Duration::from_secs(10), |p| p
+            .stats
+            .get()
+            .latency
+            .is_some_and(|l| l.capture_to_shown_ms.is_some()))
+            .await,
+        "{:?}",
+        p.stats.get()
+    );
+    let s = p.stats.get();
+    assert!(s.fps > 0.0 && s.bitrate_kbps > 0, "{s:?}");
+    assert_eq!((s.width, s.height), (Some(360), Some(640)));
+    assert!(s.frames_decoded >= 60);
     let before = taps(&p).unwrap();
     for phase in [TouchPhase::Down, TouchPhase::Up] {
         assert!(p.send(&InputMessage::Touch {

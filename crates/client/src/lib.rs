@@ -6,6 +6,7 @@
 //!   out; input messages onto the DataChannels.
 //! - [`decode`] (feature `openh264`): access units into pictures.
 //! - [`probe`]: the latency probe (the test game's probe square), sans-IO.
+//! - [`stats`]: the H5 SDK's `stats()` for a native player, sans-IO.
 //! - [`play`] (feature `tokio`): the controller's player API and the steps to a play ready to
 //!   connect — link card, room round trips, acquire, the line, the session.
 //! - [`connection`] (feature `tokio`): the async shell — the agent's signaling WebSocket and
@@ -21,5 +22,6 @@ pub mod media;
 #[cfg(feature = "tokio")]
 pub mod play;
 pub mod probe;
+pub mod stats;
 
 pub use playrack_wire as wire;

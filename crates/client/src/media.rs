@@ -25,6 +25,8 @@ use str0m::{Candidate, Event, Input, Output, Rtc, RtcConfig};
 const PLAYOUT_DELAY_ID: u8 = 12;
 /// The `abs-capture-time` header extension's id in the offer.
 const CAPTURE_TIME_ID: u8 = 14;
+/// How often the receiver's own figures come ([`MediaEvent::Received`]).
+pub const STATS_INTERVAL: Duration = Duration::from_secs(1);
 /// How often a player may ask for a key frame after losses it could not repair.
 const PLI_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -88,6 +90,22 @@ pub struct AudioFrame {
     pub time: MediaTime,
 }
 
+/// The video receiver's own figures, every [`STATS_INTERVAL`] (cumulative counters).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Received {
+    /// Bytes and RTP packets received, retransmissions included.
+    pub bytes: u64,
+    pub packets: u64,
+    /// Interarrival jitter (RFC 3550), ms.
+    pub jitter_ms: f64,
+    /// Fraction of packets lost in the last report's interval, 0–1, once known.
+    pub loss: Option<f32>,
+    /// Round trip, when the sender's reports allow measuring it.
+    pub rtt_ms: Option<f64>,
+    pub nacks: u64,
+    pub plis: u64,
+}
+
 /// What the media side reports.
 #[derive(Debug, Clone)]
 pub enum MediaEvent {
@@ -99,6 +117,7 @@ pub enum MediaEvent {
     Disconnected,
     Video(AccessUnit),
     Audio(AudioFrame),
+    Received(Received),
 }
 
 /// What the shell does next.
@@ -129,6 +148,7 @@ impl Media {
     /// A peer whose media socket is at `local`, and its SDP offer for the agent.
     pub fn offer(local: SocketAddr, what: Offer, now: Instant) -> (Media, String) {
         let mut config = RtcConfig::new()
+            .set_stats_interval(Some(STATS_INTERVAL))
             .clear_codecs()
             .enable_h264(true)
             .enable_opus(what.audio, false);
@@ -237,6 +257,18 @@ impl Media {
                         && d.ext_vals.play_delay_max == zero,
                     arrived,
                     data: d.data,
+                }))
+            }
+            Event::MediaIngressStats(s) if s.mid == self.video => {
+                Some(MediaEvent::Received(Received {
+                    bytes: s.bytes,
+                    packets: s.packets,
+                    // RTP timestamp units of the 90 kHz video clock
+                    jitter_ms: f64::from(s.jitter) / 90.0,
+                    loss: s.loss,
+                    rtt_ms: s.rtt.map(|d| d.as_secs_f64() * 1e3),
+                    nacks: s.nacks,
+                    plis: s.plis,
                 }))
             }
             Event::MediaData(d) => Some(MediaEvent::Audio(AudioFrame {

@@ -7,7 +7,7 @@
 
 use std::net::{IpAddr, SocketAddr, UdpSocket as StdUdpSocket};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
 use playrack_client::connection::{Connection, Event};
@@ -15,9 +15,10 @@ use playrack_client::decode::{Decoder, Picture};
 use playrack_client::media::{MediaEvent, Offer};
 use playrack_client::play::{self, Api, Identity, Progress};
 use playrack_client::probe::{self, Probed, Prober};
+use playrack_client::stats::{Stats, StatsTracker};
 use playrack_wire::api::DeviceInfo;
 use playrack_wire::input::InputMessage;
-use playrack_wire::signaling::{AgentSignal, PeerRole, StreamStats};
+use playrack_wire::signaling::{AgentSignal, PeerRole};
 use tokio::sync::mpsc;
 
 /// Input the window may have in flight to the session; more is dropped (a player's burst).
@@ -52,22 +53,13 @@ pub enum Status {
     Failed(String),
 }
 
-/// What the window reads.
-#[derive(Debug, Default)]
-pub struct Figures {
-    pub decoded: u64,
-    pub decode_errors: u64,
-    pub agent: Option<StreamStats>,
-    /// The last probe's latency, ms.
-    pub last_probe_ms: Option<f64>,
-}
-
 /// Shared between the session and the window.
 pub struct Shared {
     /// The latest decoded picture not yet shown.
     pub picture: Mutex<Option<Picture>>,
     pub status: Mutex<Status>,
-    pub figures: Mutex<Figures>,
+    /// The stream's figures, as the H5 SDK's `stats()` has them (refreshed each second).
+    pub stats: Mutex<Stats>,
 }
 
 impl Default for Shared {
@@ -75,7 +67,7 @@ impl Default for Shared {
         Shared {
             picture: Mutex::new(None),
             status: Mutex::new(Status::Starting),
-            figures: Mutex::new(Figures::default()),
+            stats: Mutex::new(Stats::default()),
         }
     }
 }
@@ -199,6 +191,7 @@ async fn run(
     .context("connecting to the board")?;
 
     let mut decoder = Decoder::new()?;
+    let mut stats = StatsTracker::new(Instant::now());
     let mut prober = Prober::default();
     let mut samples = Vec::new();
     let mut input_open = false;
@@ -217,6 +210,10 @@ async fn run(
         if plan.probes.is_some_and(|n| samples.len() >= n as usize) {
             break "USER_LEFT".to_owned();
         }
+        if stats.tick(Instant::now()) {
+            *shared.stats.lock().unwrap() = stats.get();
+            wake();
+        }
         let deadline = Instant::now() + Duration::from_millis(if wants_probe { 5 } else { 500 });
         tokio::select! {
             e = conn.next(deadline) => match e {
@@ -226,39 +223,37 @@ async fn run(
                     set(Status::Playing);
                 }
                 Some(Event::Media(MediaEvent::Video(au))) => {
+                    stats.access_unit(&au, SystemTime::now());
+                    let started = Instant::now();
+                    let decoded = decoder.decode(&au.data);
                     let now = Instant::now();
-                    match decoder.decode(&au.data) {
+                    match decoded {
                         Ok(Some(picture)) => {
+                            stats.decoded(picture.width as u32, picture.height as u32, now - started);
                             if plan.probes.is_some() {
                                 let lit = probe::lit(&picture.y, picture.width, picture.height, picture.width);
                                 if let Some(Probed::Done { seq, latency }) = prober.frame(lit, now, PROBE_TIMEOUT) {
                                     let ms = latency.as_secs_f64() * 1e3;
                                     samples.push(ms);
-                                    shared.figures.lock().unwrap().last_probe_ms = Some(ms);
+                                    stats.probe(ms);
                                     // the board counts it in its metrics, as the H5 SDK's are
                                     conn.media().send_input(&InputMessage::Latency { seq, ms: ms as f32 });
                                     // land the next probe anywhere in the game's frame interval
                                     pause_until = now + Duration::from_millis(u64::from(seq.wrapping_mul(17) % 50));
                                 }
                             }
-                            shared.figures.lock().unwrap().decoded += 1;
                             let fresh = shared.picture.lock().unwrap().replace(picture).is_none();
                             if fresh {
                                 wake();
                             }
                         }
                         Ok(None) => {}
-                        Err(_) => {
-                            shared.figures.lock().unwrap().decode_errors += 1;
-                            conn.media().recover(now);
-                        }
+                        Err(_) => conn.media().recover(now),
                     }
                 }
+                Some(Event::Media(MediaEvent::Received(r))) => stats.received(&r),
                 Some(Event::Media(_)) => {}
-                Some(Event::Signal(AgentSignal::Stats { stats })) => {
-                    shared.figures.lock().unwrap().agent = Some(stats);
-                    wake();
-                }
+                Some(Event::Signal(AgentSignal::Stats { stats: a })) => stats.agent(a),
                 Some(Event::Signal(AgentSignal::Ended { reason })) => break reason,
                 Some(Event::Signal(_)) => {}
                 Some(Event::SignalingClosed) => break "CONNECTION_LOST".to_owned(),

@@ -116,18 +116,22 @@ impl App {
             Status::Failed(why) => format!("Playrack — {why}"),
         };
         if self.show_figures {
-            let f = self.shared.figures.lock().unwrap();
-            t.push_str(&format!(" | decoded {}", f.decoded));
-            if let Some(a) = &f.agent {
-                t.push_str(&format!(
-                    " | {:.0} fps {} kb/s rtt {} ms loss {:.1}%",
-                    a.fps,
-                    a.bitrate_kbps,
-                    a.rtt_ms,
-                    a.loss * 100.0
-                ));
+            let s = self.shared.stats.lock().unwrap().clone();
+            t.push_str(&format!(
+                " | {} fps {} kb/s rtt {} ms loss {:.1}% jitter {:.1} ms",
+                s.fps,
+                s.bitrate_kbps,
+                s.rtt_ms,
+                s.loss * 100.0,
+                s.jitter_ms
+            ));
+            if let Some(l) = &s.latency {
+                t.push_str(&format!(" | decode {:.1} ms", l.decode_ms));
+                if let Some(c) = l.capture_to_shown_ms {
+                    t.push_str(&format!(" capture→shown {c:.1} ms"));
+                }
             }
-            if let Some(ms) = f.last_probe_ms {
+            if let Some(ms) = s.last_input_to_frame_ms {
                 t.push_str(&format!(" | probe {ms:.1} ms"));
             }
         }

@@ -12,6 +12,7 @@ use futures_util::{SinkExt, StreamExt};
 use playrack_client::connection::{ConnectError, Connection, Event};
 use playrack_client::decode::Decoder;
 use playrack_client::media::{MediaEvent, Offer};
+use playrack_client::stats::StatsTracker;
 use playrack_wire::input::InputMessage;
 use playrack_wire::signaling::{AgentSignal, ClientSignal, PeerRole, StreamStats};
 use tokio::net::{TcpStream, UdpSocket};
@@ -62,6 +63,8 @@ pub struct Peer {
     /// Signals received while driving (stats, notices, errors, ended).
     pub signals: Vec<AgentSignal>,
     pub ws_closed: bool,
+    /// What `stats()` says (the native player's, the H5 SDK's fields).
+    pub stats: StatsTracker,
 }
 
 impl Peer {
@@ -121,6 +124,7 @@ impl Peer {
             picture: None,
             signals: Vec::new(),
             ws_closed: false,
+            stats: StatsTracker::new(Instant::now()),
         })
     }
 
@@ -174,12 +178,19 @@ impl Peer {
                 None => return done(self),
                 Some(e) => self.on_event(e),
             }
+            self.stats.tick(Instant::now());
         }
     }
 
     fn on_event(&mut self, e: Event) {
         match e {
-            Event::Signal(s) => self.signals.push(s),
+            Event::Signal(s) => {
+                if let AgentSignal::Stats { stats } = &s {
+                    self.stats.agent(stats.clone());
+                }
+                self.signals.push(s)
+            }
+            Event::Media(MediaEvent::Received(r)) => self.stats.received(&r),
             Event::SignalingClosed => self.ws_closed = true,
             Event::Media(MediaEvent::Connected) => self.connected = true,
             Event::Media(MediaEvent::InputOpen) => self.channel_open = true,
@@ -187,6 +198,7 @@ impl Peer {
             Event::Media(MediaEvent::Audio(_)) => self.audio_packets += 1,
             Event::Media(MediaEvent::Video(au)) => {
                 self.video_frames += 1;
+                self.stats.access_unit(&au, SystemTime::now());
                 if au.zero_playout_delay {
                     self.zero_playout_delay_frames += 1;
                 }
@@ -200,9 +212,12 @@ impl Peer {
                 if au.keyframe {
                     self.keyframes += 1;
                 }
+                let started = Instant::now();
                 match self.decoder.decode(&au.data) {
                     Ok(Some(picture)) => {
                         self.decoded += 1;
+                        let (w, h) = (picture.width as u32, picture.height as u32);
+                        self.stats.decoded(w, h, started.elapsed());
                         self.picture = Some(Picture(picture));
                     }
                     Ok(None) => {}
