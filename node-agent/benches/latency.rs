@@ -2,12 +2,13 @@
 //!
 //! The whole platform runs in process (`tests/support/stack.rs`: a real controller on SQLite,
 //! the real agent with one `hd-60` slot of the virtual device at `--spec`, 720×1280@60 by
-//! default; the release build of the device when the bench is built optimised). A native str0m
-//! player (`tests/support/peer.rs`, decoding with openh264) plays the try-play link; each sample
-//! sends the `probe` input over the DataChannel and times the first decoded frame that shows the
-//! game's probe square flipped (the Gaming@Edge "special input" method). Before each probe the
-//! player lets the stream run for 0–49 ms, so probes land anywhere in the game's render tick;
-//! five unmeasured probes warm the path first.
+//! default; the release build of the device when the bench is built optimised). The PC client,
+//! `playrack-play --headless --probe N` (release when the bench is optimised; it decodes with
+//! openh264 through `playrack-client`), plays the try-play link; each sample sends the `probe`
+//! input over the DataChannel and times the first decoded frame that shows the game's probe
+//! square flipped (the Gaming@Edge "special input" method). After each probe the client lets the
+//! stream run for 0–49 ms, so probes land anywhere in the game's render tick; five unmeasured
+//! probes warm the path first.
 //!
 //! The baseline is the floor of this pipeline on this machine, from the same run: the wait for
 //! the next render tick (spread evenly over one frame interval, so half a frame on average) +
@@ -24,23 +25,18 @@
 //! change to the device, e.g. when it renders).
 
 use playrack_test_support as ctl;
-#[path = "../tests/support/peer.rs"]
-mod peer;
 #[path = "../tests/support/stack.rs"]
 mod stack;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use android_injector::encode::video::{VideoConfig, VideoEncoder};
-use android_injector::game::{Game, GameConfig, I420, read_probe_block};
+use android_injector::game::{Game, GameConfig, I420};
 use clap::Parser;
 use playrack_scrcpy::control_msg::{AKEY_EVENT_ACTION_DOWN, AKEYCODE_F12};
 use playrack_test_support::figure::{Figure, median};
-use playrack_wire::signaling::PeerRole;
-
-use peer::Peer;
 
 #[derive(Parser, Debug)]
 #[command(about = "Touch-to-screen latency with the native client, beside the pipeline's floor")]
@@ -109,45 +105,41 @@ async fn probes(spec: &str, samples: usize) -> Vec<f64> {
         ..Default::default()
     })
     .await;
-    let sid = st.acquire(1).await;
-    let info = st.connect_info(&sid).await;
-    let mut p = Peer::connect(&info.signaling_url, &info.token, PeerRole::Player)
-        .await
-        .expect("signaling");
-    assert!(
-        p.run_until(Duration::from_secs(60), |p| p.decoded >= 1)
-            .await,
-        "no frame decoded"
-    );
-    let lit = |p: &Peer| {
-        p.picture
-            .as_ref()
-            .is_some_and(|pic| read_probe_block(pic.luma()))
+    let url = format!("{}/play/{}", st.ctl.url, st.link.code);
+    let client = if cfg!(debug_assertions) {
+        support::play_binary()
+    } else {
+        support::play_release()
     };
-    let mut ms = Vec::with_capacity(samples);
-    for i in 0..WARM_UP + samples {
-        // Let the stream run 0–49 ms, so the probe lands anywhere in the render tick.
-        let pause = Duration::from_millis((i as u64 * 37) % 50);
-        p.run_until(pause, |_| false).await;
-        let before = lit(&p);
-        let sent = Instant::now();
-        assert!(
-            p.send_input(&format!(r#"{{"t":"probe","seq":{}}}"#, i + 1)),
-            "the input channel is open"
-        );
-        assert!(
-            p.run_until(Duration::from_secs(2), |p| lit(p) != before)
-                .await,
-            "probe {i}: the square never flipped"
-        );
-        if i >= WARM_UP {
-            ms.push(sent.elapsed().as_secs_f64() * 1000.0);
-        }
-    }
-    p.bye().await;
-    st.leave(&sid).await;
+    let probes = (WARM_UP + samples).to_string();
+    let out = tokio::process::Command::new(client)
+        .args([
+            "--headless",
+            "--probe",
+            &probes,
+            "--device-id",
+            &ctl::device(1),
+            &url,
+        ])
+        .output()
+        .await
+        .expect("playrack-play runs");
+    assert!(
+        out.status.success(),
+        "playrack-play --probe failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let figures: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("playrack-play prints its figures as JSON");
+    let all: Vec<f64> = figures["samples"]
+        .as_array()
+        .expect("samples")
+        .iter()
+        .map(|v| v.as_f64().expect("a number of ms"))
+        .collect();
+    assert_eq!(all.len(), WARM_UP + samples, "every probe answered");
     st.stop().await;
-    ms
+    all[WARM_UP..].to_vec()
 }
 
 /// The floor, `n` samples: the wait for the next tick + encode + decode of the game's frames.

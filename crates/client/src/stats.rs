@@ -252,7 +252,10 @@ mod tests {
         let s = t.get();
         assert_eq!(s.frames_decoded, 60);
         assert_eq!(s.fps, 60.0);
-        assert_eq!(s.bitrate_kbps, 4067, "61 access units of 8,333 bytes in a second");
+        assert_eq!(
+            s.bitrate_kbps, 4067,
+            "61 access units of 8,333 bytes in a second"
+        );
         assert_eq!(s.rtt_ms, 10, "the agent's, as the receiver had none");
         assert_eq!(s.loss, 0.02);
         assert_eq!(s.jitter_ms, 1.3);

@@ -146,6 +146,12 @@ pub fn play_binary() -> PathBuf {
     workspace_binary(&BUILT, "playrack-play", "playrack-play")
 }
 
+/// The release `playrack-play` binary (benchmarks measure the optimised client).
+pub fn play_release() -> PathBuf {
+    static BUILT: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
+    workspace_binary_in(&BUILT, "playrack-play", "playrack-play", true)
+}
+
 /// The debug `portal` binary, brought up to date once per test binary.
 pub fn portal_binary() -> PathBuf {
     static BUILT: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
