@@ -111,26 +111,7 @@ async fn probes(spec: &str, samples: usize) -> Vec<f64> {
     } else {
         support::play_release()
     };
-    let probes = (WARM_UP + samples).to_string();
-    let out = tokio::process::Command::new(client)
-        .args([
-            "--headless",
-            "--probe",
-            &probes,
-            "--device-id",
-            &ctl::device(1),
-            &url,
-        ])
-        .output()
-        .await
-        .expect("playrack-play runs");
-    assert!(
-        out.status.success(),
-        "playrack-play --probe failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let figures: serde_json::Value =
-        serde_json::from_slice(&out.stdout).expect("playrack-play prints its figures as JSON");
+    let figures = support::client_probes(&client, &url, &ctl::device(1), WARM_UP + samples).await;
     let all: Vec<f64> = figures["samples"]
         .as_array()
         .expect("samples")

@@ -126,6 +126,15 @@ fn xwd_luma(b: &[u8]) -> Option<Luma> {
     })
 }
 
+/// What the client wrote on its standard error (once it has exited).
+fn stderr_of(client: &mut Process) -> String {
+    let mut err = String::new();
+    if let Some(mut e) = client.child.stderr.take() {
+        e.read_to_string(&mut err).ok();
+    }
+    err
+}
+
 /// Waits (with a deadline) until `f` gives something.
 fn until<T>(what: &str, limit: Duration, mut f: impl FnMut() -> Option<T>) -> T {
     let end = Instant::now() + limit;
@@ -149,25 +158,7 @@ async fn the_pc_client_probes_headless_and_plays_in_a_window() {
     let play = play_binary();
 
     // Headless, ten probes: one JSON object with every latency.
-    let out = tokio::process::Command::new(&play)
-        .args([
-            "--headless",
-            "--probe",
-            "10",
-            "--device-id",
-            &ctl::device(1),
-            &url,
-        ])
-        .output()
-        .await
-        .expect("playrack-play runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "playrack-play --probe failed: {}\n{stdout}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let figures: serde_json::Value = serde_json::from_str(stdout.trim()).expect("JSON figures");
+    let figures = support::client_probes(&play, &url, &ctl::device(1), 10).await;
     assert_eq!(figures["n"], 10, "{figures}");
     let samples = figures["samples"].as_array().expect("samples");
     assert!(
@@ -192,14 +183,7 @@ async fn the_pc_client_probes_headless_and_plays_in_a_window() {
             Duration::from_secs(60),
             || {
                 if let Ok(Some(status)) = client.child.try_wait() {
-                    let mut err = String::new();
-                    client
-                        .child
-                        .stderr
-                        .take()
-                        .unwrap()
-                        .read_to_string(&mut err)
-                        .ok();
+                    let err = stderr_of(&mut client);
                     panic!("playrack-play exited with {status} before playing: {err}");
                 }
                 display
@@ -242,14 +226,7 @@ async fn the_pc_client_probes_headless_and_plays_in_a_window() {
             client.child.try_wait().ok().flatten()
         })
     });
-    let mut err = String::new();
-    client
-        .child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .ok();
+    let err = stderr_of(&mut client);
     assert!(
         status.success(),
         "playrack-play exited with {status}: {err}"

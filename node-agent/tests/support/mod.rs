@@ -146,6 +146,28 @@ pub fn play_binary() -> PathBuf {
     workspace_binary(&BUILT, "playrack-play", "playrack-play")
 }
 
+/// Runs the PC client `play` headless on the try-play `url` as `device` for `n` latency
+/// probes; the figures it prints (JSON: `n`, percentiles, `samples` in ms).
+pub async fn client_probes(
+    play: &std::path::Path,
+    url: &str,
+    device: &str,
+    n: usize,
+) -> serde_json::Value {
+    let n = n.to_string();
+    let out = tokio::process::Command::new(play)
+        .args(["--headless", "--probe", &n, "--device-id", device, url])
+        .output()
+        .await
+        .expect("playrack-play runs");
+    assert!(
+        out.status.success(),
+        "playrack-play --probe failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("playrack-play prints its figures as JSON")
+}
+
 /// The release `playrack-play` binary (benchmarks measure the optimised client).
 pub fn play_release() -> PathBuf {
     static BUILT: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
