@@ -1254,7 +1254,7 @@ async fn the_custom_channel_echoes_on_playracks_injector_and_is_refused_on_scrcp
 /// The native player's core (`playrack-client`) from a try-play link to pixels, as the Android
 /// SDK and the PC client use it: the link's card and its rooms' round trips, the acquire, the
 /// session until ready, the agent's signaling and media (access units that decode), a tap that
-/// moves the game's counter; a second player waits in line (its positions reported) and plays
+/// moves the game's counter, a dropped connection resumed with a fresh token; a second player waits in line (its positions reported) and plays
 /// once the first leaves; a revoked link is refused with its code.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_native_player_core_plays_a_link_through_the_line() {
@@ -1332,6 +1332,22 @@ async fn the_native_player_core_plays_a_link_through_the_line() {
         p.run_until(Duration::from_secs(10), |p| taps(p) == Some(before + 1))
             .await,
         "the tap counter went from {before} to {:?}",
+        taps(&p)
+    );
+
+    // The connection drops (no bye): a fresh token from the session, and the same play goes on
+    // — the game still counts the tap.
+    drop(p);
+    let again = play::resume(&api, &first)
+        .await
+        .expect("the session is kept");
+    let mut p = Peer::connect(&again.signaling_url, &again.token, PeerRole::Player)
+        .await
+        .expect("admitted again");
+    assert!(
+        p.run_until(Duration::from_secs(30), |p| taps(p) == Some(before + 1))
+            .await,
+        "after reconnecting the game shows {:?} taps",
         taps(&p)
     );
 

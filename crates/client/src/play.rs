@@ -399,6 +399,13 @@ async fn steps(
     })
 }
 
+/// A fresh connect token for a play whose connection dropped, while the controller keeps the
+/// session (through its reconnect grace window): connect again with it, as the H5 SDK's
+/// reconnect does. [`PlayError::Ended`] once the play is over.
+pub async fn resume(api: &Api, ready: &Ready) -> Result<ConnectInfo, PlayError> {
+    wait_ready(api, &ready.session_id, &ready.play_key).await
+}
+
 /// Polls the ticket until it is claimed: the session's id and play key.
 async fn wait_in_line(
     api: &Api,

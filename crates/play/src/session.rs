@@ -1,6 +1,7 @@
 //! The play itself, on its own thread with a tokio runtime: `playrack-client`'s steps to a
 //! ready session (the line's positions reported), the connection to the board's agent, each
-//! access unit decoded with openh264, the latest picture left for the window (one slot: a slow
+//! access unit decoded with openh264 (a dropped connection connects again with a fresh token
+//! while the controller keeps the session), the latest picture left for the window (one slot: a slow
 //! window skips frames, it never queues them), the window's input sent on, the latency probe,
 //! and leave. The window thread and this one share only [`Shared`] and a bounded command
 //! channel.
@@ -16,7 +17,7 @@ use playrack_client::media::{MediaEvent, Offer};
 use playrack_client::play::{self, Api, Identity, Progress};
 use playrack_client::probe::{self, Probed, Prober};
 use playrack_client::stats::{Stats, StatsTracker};
-use playrack_wire::api::DeviceInfo;
+use playrack_wire::api::{ConnectInfo, DeviceInfo};
 use playrack_wire::input::InputMessage;
 use playrack_wire::signaling::{AgentSignal, PeerRole};
 use tokio::sync::mpsc;
@@ -177,18 +178,7 @@ async fn run(
     )
     .await?;
 
-    let ip = local_ip_towards(&ready.connect.signaling_url)?;
-    let socket = tokio::net::UdpSocket::bind((ip, 0)).await?;
-    let mut conn = Connection::open(
-        &ready.connect.signaling_url,
-        &ready.connect.token,
-        PeerRole::Player,
-        socket,
-        Offer::default(),
-        None,
-    )
-    .await
-    .context("connecting to the board")?;
+    let mut conn = connect(&ready.connect).await?;
 
     let mut decoder = Decoder::new()?;
     let mut stats = StatsTracker::new(Instant::now());
@@ -215,6 +205,7 @@ async fn run(
             wake();
         }
         let deadline = Instant::now() + Duration::from_millis(if wants_probe { 5 } else { 500 });
+        let mut lost = false;
         tokio::select! {
             e = conn.next(deadline) => match e {
                 None => {}
@@ -252,11 +243,12 @@ async fn run(
                     }
                 }
                 Some(Event::Media(MediaEvent::Received(r))) => stats.received(&r),
+                Some(Event::Media(MediaEvent::Disconnected)) => lost = true,
                 Some(Event::Media(_)) => {}
                 Some(Event::Signal(AgentSignal::Stats { stats: a })) => stats.agent(a),
                 Some(Event::Signal(AgentSignal::Ended { reason })) => break reason,
                 Some(Event::Signal(_)) => {}
-                Some(Event::SignalingClosed) => break "CONNECTION_LOST".to_owned(),
+                Some(Event::SignalingClosed) => lost = true,
             },
             c = commands.recv() => match c {
                 Some(Command::Input(m)) => {
@@ -264,6 +256,21 @@ async fn run(
                 }
                 Some(Command::Leave) | None => break "USER_LEFT".to_owned(),
             },
+        }
+        if lost {
+            // the connection dropped: connect again with a fresh token while the controller
+            // keeps the session (its reconnect grace), as the H5 SDK does
+            set(Status::Connecting);
+            match play::resume(&plan.api, &ready).await {
+                Ok(info) => {
+                    conn = connect(&info).await?;
+                    decoder = Decoder::new()?;
+                    input_open = false;
+                    prober.unsent();
+                }
+                Err(play::PlayError::Ended(why)) => break why,
+                Err(e) => return Err(e.into()),
+            }
         }
     };
     if ended == "USER_LEFT" {
@@ -273,6 +280,22 @@ async fn run(
     }
     set(Status::Ended(ended));
     Ok(samples)
+}
+
+/// Signals with the board's agent and opens the media socket on the route to it.
+async fn connect(info: &ConnectInfo) -> anyhow::Result<Connection> {
+    let ip = local_ip_towards(&info.signaling_url)?;
+    let socket = tokio::net::UdpSocket::bind((ip, 0)).await?;
+    Connection::open(
+        &info.signaling_url,
+        &info.token,
+        PeerRole::Player,
+        socket,
+        Offer::default(),
+        None,
+    )
+    .await
+    .context("connecting to the board")
 }
 
 /// The address of this machine on the route to the agent's signaling host (what the agent's
