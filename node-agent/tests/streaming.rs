@@ -1255,7 +1255,8 @@ async fn the_custom_channel_echoes_on_playracks_injector_and_is_refused_on_scrcp
 /// SDK and the PC client use it: the link's card and its rooms' round trips, the acquire, the
 /// session until ready, the agent's signaling and media (access units that decode), a tap that
 /// moves the game's counter, a dropped connection resumed with a fresh token; a second player waits in line (its positions reported) and plays
-/// once the first leaves; a revoked link is refused with its code.
+/// once the first leaves; a third cancels while in line; a revoked link is refused with its
+/// code.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_native_player_core_plays_a_link_through_the_line() {
     use playrack_client::play::{self, Api, Identity, PlayError, Progress};
@@ -1391,6 +1392,30 @@ async fn the_native_player_core_plays_a_link_through_the_line() {
         "the promoted player decoded {}",
         p2.decoded
     );
+
+    // A third player queues, then cancels: the core leaves the line.
+    let (tx, mut progress) = tokio::sync::mpsc::channel(16);
+    let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
+    let third = tokio::spawn({
+        let (api, who) = (api.clone(), who(3));
+        async move {
+            let report = |p| drop(tx.try_send(p));
+            let cancelled = async move { drop(cancelled.await) };
+            play::acquire(&api, &who, None, report, cancelled).await
+        }
+    });
+    loop {
+        match tokio::time::timeout(Duration::from_secs(30), progress.recv()).await {
+            Ok(Some(Progress::Queued { .. })) => break,
+            Ok(Some(_)) => {}
+            other => panic!("the third player never queued: {other:?}"),
+        }
+    }
+    cancel.send(()).unwrap();
+    let r = third.await.unwrap();
+    assert!(matches!(r, Err(PlayError::Cancelled)), "{r:?}");
+    let line: QueueView = st.ctl.get("/v1/queue", &st.ctl.op).await;
+    assert_eq!(line.total, 0, "the line is empty: {line:?}");
 
     // A revoked link: the player's core says why, with the controller's code.
     let _: Link = st
