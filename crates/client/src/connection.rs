@@ -12,6 +12,7 @@ use futures_util::{SinkExt, StreamExt};
 use playrack_wire::signaling::{AgentSignal, ClientSignal, PeerRole};
 use tokio::net::{TcpStream, UdpSocket};
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::media::{Media, MediaError, MediaEvent, Offer, Poll};
@@ -22,6 +23,8 @@ type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 const STEP_TIMEOUT: Duration = Duration::from_secs(20);
 /// Signals kept from before the answer (the agent's notices can come early); more are dropped.
 const EARLY_SIGNALS: usize = 16;
+/// The largest signal accepted from the agent (its SDP answers are a few kB).
+const MAX_SIGNAL: usize = 256 * 1024;
 /// The largest datagram read (str0m's MTU is below it).
 const DATAGRAM: usize = 2048;
 
@@ -80,9 +83,13 @@ impl Connection {
         tls: Option<Arc<rustls::ClientConfig>>,
     ) -> Result<Connection, ConnectError> {
         let connector = tls.map(tokio_tungstenite::Connector::Rustls);
+        let limits = WebSocketConfig::default()
+            .max_message_size(Some(MAX_SIGNAL))
+            .max_frame_size(Some(MAX_SIGNAL));
         let (mut ws, _) = tokio::time::timeout(
             STEP_TIMEOUT,
-            tokio_tungstenite::connect_async_tls_with_config(url, None, false, connector),
+            // no Nagle: input-sized signals go out at once
+            tokio_tungstenite::connect_async_tls_with_config(url, Some(limits), true, connector),
         )
         .await
         .map_err(|_| ConnectError::Timeout("connection"))?
