@@ -276,3 +276,41 @@ async fn step(ws: &mut Ws, what: &'static str) -> Result<AgentSignal, ConnectErr
         }
     }
 }
+
+/// A media socket on this machine's address on the route to the agent's signaling host (the
+/// address the agent's ICE will answer to; a socket on the unspecified address has none to
+/// offer).
+pub async fn media_socket(signaling_url: &str) -> std::io::Result<UdpSocket> {
+    let bad = |what: &str| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{what}: {signaling_url}"),
+        )
+    };
+    let url = tokio_tungstenite::tungstenite::http::Uri::try_from(signaling_url)
+        .map_err(|_| bad("not a signaling URL"))?;
+    let host = url
+        .host()
+        .ok_or_else(|| bad("no host in the signaling URL"))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let port = url
+        .port_u16()
+        .unwrap_or(if url.scheme_str() == Some("wss") {
+            443
+        } else {
+            80
+        });
+    let target = tokio::net::lookup_host((host, port))
+        .await?
+        .next()
+        .ok_or_else(|| bad("the signaling host has no address"))?;
+    let any: std::net::IpAddr = if target.is_ipv4() {
+        std::net::Ipv4Addr::UNSPECIFIED.into()
+    } else {
+        std::net::Ipv6Addr::UNSPECIFIED.into()
+    };
+    // connecting a UDP socket sends nothing: it only picks the route and so the address
+    let probe = std::net::UdpSocket::bind((any, 0))?;
+    probe.connect(target)?;
+    UdpSocket::bind((probe.local_addr()?.ip(), 0)).await
+}

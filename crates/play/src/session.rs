@@ -6,7 +6,6 @@
 //! and leave. The window thread and this one share only [`Shared`] and a bounded command
 //! channel.
 
-use std::net::{IpAddr, SocketAddr, UdpSocket as StdUdpSocket};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -284,8 +283,7 @@ async fn run(
 
 /// Signals with the board's agent and opens the media socket on the route to it.
 async fn connect(info: &ConnectInfo) -> anyhow::Result<Connection> {
-    let ip = local_ip_towards(&info.signaling_url)?;
-    let socket = tokio::net::UdpSocket::bind((ip, 0)).await?;
+    let socket = playrack_client::connection::media_socket(&info.signaling_url).await?;
     Connection::open(
         &info.signaling_url,
         &info.token,
@@ -296,24 +294,4 @@ async fn connect(info: &ConnectInfo) -> anyhow::Result<Connection> {
     )
     .await
     .context("connecting to the board")
-}
-
-/// The address of this machine on the route to the agent's signaling host (what the agent's
-/// ICE will answer to).
-fn local_ip_towards(signaling_url: &str) -> anyhow::Result<IpAddr> {
-    let url = reqwest::Url::parse(signaling_url).context("the signaling URL")?;
-    let host = url.host_str().context("a signaling host")?;
-    let port = url.port_or_known_default().unwrap_or(443);
-    let target: SocketAddr = std::net::ToSocketAddrs::to_socket_addrs(&(host, port))?
-        .next()
-        .context("the signaling host's address")?;
-    let any: IpAddr = if target.is_ipv4() {
-        std::net::Ipv4Addr::UNSPECIFIED.into()
-    } else {
-        std::net::Ipv6Addr::UNSPECIFIED.into()
-    };
-    // connecting a UDP socket sends nothing; it only picks the route
-    let probe = StdUdpSocket::bind((any, 0))?;
-    probe.connect(target)?;
-    Ok(probe.local_addr()?.ip())
 }

@@ -1,0 +1,197 @@
+//! A play for a host app, without JNI: commands in (play, cancel, leave, input) through a
+//! bounded channel, [`Event`]s out to a [`Listener`] the host implements (the JNI layer's calls
+//! its Java listener). The play runs on one thread with a current-thread tokio runtime; the
+//! listener is called on that thread only.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use playrack_client::connection::{Connection, Event as Conn};
+use playrack_client::media::{MediaEvent, Offer};
+use playrack_client::play::{self, Api, Identity, PlayError, Progress};
+use playrack_client::stats::{Stats, StatsTracker};
+use playrack_wire::input::InputMessage;
+use playrack_wire::signaling::{AgentSignal, PeerRole};
+use tokio::sync::mpsc;
+
+/// Commands a host may have in flight; input past it is dropped.
+const COMMANDS: usize = 256;
+
+/// What the host hears, on the play's thread.
+pub trait Listener: Send + 'static {
+    /// `queued` (with the position), `connecting`, `playing`, `ended` (with the reason).
+    fn state(&mut self, state: &str, detail: &str);
+    fn queue(&mut self, position: u32, length: u32, eta_secs: u32);
+    /// A refusal or failure: the controller's stable code (or the client's own) and words.
+    fn error(&mut self, code: &str, message: &str);
+    /// One H.264 access unit (Annex-B), ready for a decoder.
+    fn video(&mut self, access_unit: &[u8], keyframe: bool, pts_us: i64);
+    /// One Opus frame.
+    fn audio(&mut self, frame: &[u8], pts_us: i64);
+}
+
+#[derive(Debug)]
+enum Command {
+    Input(InputMessage),
+    Cancel,
+    Leave,
+}
+
+/// A play in progress. Dropping it leaves the play and joins its thread.
+pub struct Client {
+    commands: mpsc::Sender<Command>,
+    stats: Arc<Mutex<Stats>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Client {
+    /// Starts a play of `who` through the API at `base`, reporting to `listener`.
+    pub fn play(base: &str, who: Identity, listener: impl Listener) -> std::io::Result<Client> {
+        let (tx, rx) = mpsc::channel(COMMANDS);
+        let stats = Arc::new(Mutex::new(Stats::default()));
+        let api = Api::new(
+            base,
+            reqwest::Client::builder()
+                .timeout(Duration::from_secs(20))
+                .build()
+                .map_err(std::io::Error::other)?,
+        );
+        let shared = stats.clone();
+        let thread = std::thread::Builder::new()
+            .name("playrack-play".into())
+            .spawn(move || {
+                let mut listener = listener;
+                let rt = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => return listener.error("RUNTIME", &e.to_string()),
+                };
+                match rt.block_on(run(api, who, &mut listener, rx, &shared)) {
+                    Ok(reason) => listener.state("ended", &reason),
+                    Err(e) => {
+                        listener.error(e.code(), &e.to_string());
+                        listener.state("ended", e.code());
+                    }
+                }
+            })?;
+        Ok(Client {
+            commands: tx,
+            stats,
+            thread: Some(thread),
+        })
+    }
+
+    /// Sends input to the game; false when it could not be queued.
+    pub fn input(&self, m: InputMessage) -> bool {
+        self.commands.try_send(Command::Input(m)).is_ok()
+    }
+
+    /// Leaves the line (before the play starts).
+    pub fn cancel(&self) {
+        let _ = self.commands.try_send(Command::Cancel);
+    }
+
+    /// Ends the play.
+    pub fn leave(&self) {
+        let _ = self.commands.try_send(Command::Leave);
+    }
+
+    /// The stream's figures (the H5 SDK's `stats()`), as JSON.
+    pub fn stats_json(&self) -> String {
+        serde_json::to_string(&*self.stats.lock().unwrap()).unwrap_or_default()
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        let _ = self.commands.try_send(Command::Leave);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+async fn run(
+    api: Api,
+    who: Identity,
+    l: &mut dyn Listener,
+    mut commands: mpsc::Receiver<Command>,
+    shared: &Mutex<Stats>,
+) -> Result<String, PlayError> {
+    let stop = async {
+        while let Some(c) = commands.recv().await {
+            if matches!(c, Command::Cancel | Command::Leave) {
+                break;
+            }
+        }
+    };
+    let ready = {
+        let progress = |p: Progress| match p {
+            Progress::Card(_) => {}
+            Progress::Queued {
+                position,
+                length,
+                eta_secs,
+            } => {
+                l.queue(position, length, eta_secs);
+                l.state("queued", &position.to_string());
+            }
+            Progress::Assigned { .. } => l.state("connecting", ""),
+        };
+        play::acquire(&api, &who, None, progress, stop).await?
+    };
+    let socket = playrack_client::connection::media_socket(&ready.connect.signaling_url)
+        .await
+        .map_err(|e| PlayError::Network(e.to_string()))?;
+    let mut conn = Connection::open(
+        &ready.connect.signaling_url,
+        &ready.connect.token,
+        PeerRole::Player,
+        socket,
+        Offer::default(),
+        None,
+    )
+    .await
+    .map_err(|e| PlayError::Network(e.to_string()))?;
+    let mut stats = StatsTracker::new(Instant::now());
+    let reason = loop {
+        if stats.tick(Instant::now()) {
+            *shared.lock().unwrap() = stats.get();
+        }
+        let deadline = Instant::now() + Duration::from_millis(250);
+        tokio::select! {
+            e = conn.next(deadline) => match e {
+                None => {}
+                Some(Conn::Media(MediaEvent::InputOpen)) => l.state("playing", ""),
+                Some(Conn::Media(MediaEvent::Video(au))) => {
+                    stats.access_unit(&au, SystemTime::now());
+                    l.video(&au.data, au.keyframe, au.time.as_micros() as i64);
+                }
+                Some(Conn::Media(MediaEvent::Audio(a))) => {
+                    l.audio(&a.data, a.time.as_micros() as i64);
+                }
+                Some(Conn::Media(MediaEvent::Received(r))) => stats.received(&r),
+                Some(Conn::Media(_)) => {}
+                Some(Conn::Signal(AgentSignal::Stats { stats: a })) => stats.agent(a),
+                Some(Conn::Signal(AgentSignal::Ended { reason })) => break reason,
+                Some(Conn::Signal(AgentSignal::Error { code, message })) => l.error(&code, &message),
+                Some(Conn::Signal(_)) => {}
+                Some(Conn::SignalingClosed) => break "CONNECTION_LOST".to_owned(),
+            },
+            c = commands.recv() => match c {
+                Some(Command::Input(m)) => {
+                    conn.media().send_input(&m);
+                }
+                Some(Command::Cancel) => {}
+                Some(Command::Leave) | None => {
+                    conn.bye().await;
+                    let _ = api.leave(&ready.session_id, &ready.play_key).await;
+                    break "USER_LEFT".to_owned();
+                }
+            },
+        }
+    };
+    Ok(reason)
+}
