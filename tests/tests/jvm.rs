@@ -2,7 +2,9 @@
 //! libplayrack (sdk-android's `cdylib`, with its test hooks: an openh264 decoder that reads the
 //! test game's tap counter) and, against a [`DemoStack`] started here (one board, one slot),
 //! plays the demo link, decodes ≥ 60 access units, taps and sees the counter move, leaves; a
-//! revoked link reaches the listener as `LINK_REVOKED`; bad input is a Java exception.
+//! second player waits in line and plays once the first leaves; 20 play/leave cycles leave no
+//! JNI global reference behind and grow RSS by less than 64 MB; a revoked link reaches the
+//! listener as `LINK_REVOKED`; bad input is a Java exception.
 //!
 //! Needs Java 17+ and Maven (`mvn`), which fetches JUnit from Maven Central the first time.
 

@@ -112,6 +112,76 @@ class PlayrackClientTest {
     }
 
     @Test
+    void aSecondPlayerWaitsInLineThenPlays() throws Exception {
+        Recorder first = new Recorder();
+        Recorder second = new Recorder();
+        try (PlayrackClient a = PlayrackClient.playLink(BASE, LINK, "jvm-test-device-00000011", first)) {
+            first.await("state playing", 60);
+            // the stack's one slot is taken: the next player is told its place in line
+            try (PlayrackClient b = PlayrackClient.playLink(BASE, LINK, "jvm-test-device-00000012", second)) {
+                assertEquals("queue 1 1", second.await("queue ", 30));
+                a.leave();
+                first.await("state ended", 30);
+                second.await("state playing", 90);
+                b.leave();
+                second.await("state ended", 30);
+            }
+        }
+    }
+
+    /** Live JNI global references of this JVM, from a heap dump (HotSpot). */
+    static int jniGlobals() throws Exception {
+        java.nio.file.Path dump = java.nio.file.Files.createTempFile("playrack", ".hprof");
+        java.nio.file.Files.delete(dump);
+        try {
+            var bean = java.lang.management.ManagementFactory.getPlatformMXBean(
+                    com.sun.management.HotSpotDiagnosticMXBean.class);
+            bean.dumpHeap(dump.toString(), true);
+            return Hprof.countJniGlobals(java.nio.file.Files.readAllBytes(dump));
+        } finally {
+            java.nio.file.Files.deleteIfExists(dump);
+        }
+    }
+
+    /** This process's resident memory, kB (Linux). */
+    static long rssKb() throws Exception {
+        for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        return fail("no VmRSS");
+    }
+
+    /** Twenty plays, each to playing and left: no global reference and no more than 64 MB of RSS stay behind. */
+    @Test
+    void playAndLeaveCyclesLeakNothing() throws Exception {
+        int cycles = Integer.parseInt(System.getenv().getOrDefault("PLAYRACK_JVM_CYCLES", "20"));
+        Runnable cycle = () -> {
+            Recorder r = new Recorder();
+            try (PlayrackClient c = PlayrackClient.playLink(BASE, LINK, "jvm-test-device-00000021", r)) {
+                r.await("state playing", 60);
+                c.leave();
+                r.await("state ended", 30);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        };
+        cycle.run(); // the first play's one-time allocations (runtime, TLS, decoder tables)
+        System.gc();
+        int globals = jniGlobals();
+        long rss = rssKb();
+        for (int i = 0; i < cycles; i++) {
+            cycle.run();
+        }
+        System.gc();
+        int after = jniGlobals();
+        assertTrue(after <= globals, "JNI global references grew from " + globals + " to " + after + " over " + cycles + " cycles");
+        long grown = rssKb() - rss;
+        assertTrue(grown < 64 * 1024, "RSS grew by " + grown + " kB over " + cycles + " cycles");
+    }
+
+    @Test
     void aRevokedLinkSaysWhy() throws Exception {
         Recorder r = new Recorder();
         PlayrackClient c = PlayrackClient.playLink(BASE, REVOKED, "jvm-test-device-00000002", r);
