@@ -1,17 +1,19 @@
 //! A play for a host app, without JNI: commands in (play, cancel, leave, input) through a
 //! bounded channel, [`Event`]s out to a [`Listener`] the host implements (the JNI layer's calls
 //! its Java listener). The play runs on one thread with a current-thread tokio runtime; the
-//! listener is called on that thread only.
+//! listener is called on that thread only. A dropped connection connects again with a fresh
+//! token while the controller keeps the session, as the H5 SDK and the PC client do.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use playrack_client::connection::{Connection, Event as Conn};
-use playrack_client::media::{MediaEvent, Offer};
+use playrack_client::media::MediaEvent;
 use playrack_client::play::{self, Api, Identity, PlayError, Progress};
 use playrack_client::stats::{Stats, StatsTracker};
+use playrack_wire::api::ConnectInfo;
 use playrack_wire::input::InputMessage;
-use playrack_wire::signaling::{AgentSignal, PeerRole};
+use playrack_wire::signaling::AgentSignal;
 use tokio::sync::mpsc;
 
 /// Commands a host may have in flight; input past it is dropped.
@@ -33,11 +35,14 @@ pub trait Listener: Send + 'static {
 #[derive(Debug)]
 enum Command {
     Input(InputMessage),
+    /// The host's decoder lost its reference (a new surface, a dropped access unit).
+    Keyframe,
     Cancel,
     Leave,
 }
 
-/// A play in progress. Dropping it leaves the play and joins its thread.
+/// A play in progress. Dropping it leaves the play and joins its thread (or, dropped on that
+/// thread itself — from inside a listener call — lets it end on its own).
 pub struct Client {
     commands: mpsc::Sender<Command>,
     stats: Arc<Mutex<Stats>>,
@@ -88,6 +93,11 @@ impl Client {
         self.commands.try_send(Command::Input(m)).is_ok()
     }
 
+    /// Asks the board for a key frame (a decoder that lost its reference).
+    pub fn keyframe(&self) {
+        let _ = self.commands.try_send(Command::Keyframe);
+    }
+
     /// Leaves the line (before the play starts).
     pub fn cancel(&self) {
         let _ = self.commands.try_send(Command::Cancel);
@@ -107,7 +117,9 @@ impl Client {
 impl Drop for Client {
     fn drop(&mut self) {
         let _ = self.commands.try_send(Command::Leave);
-        if let Some(t) = self.thread.take() {
+        if let Some(t) = self.thread.take()
+            && t.thread().id() != std::thread::current().id()
+        {
             let _ = t.join();
         }
     }
@@ -142,25 +154,14 @@ async fn run(
         };
         play::acquire(&api, &who, None, progress, stop).await?
     };
-    let socket = playrack_client::connection::media_socket(&ready.connect.signaling_url)
-        .await
-        .map_err(|e| PlayError::Network(e.to_string()))?;
-    let mut conn = Connection::open(
-        &ready.connect.signaling_url,
-        &ready.connect.token,
-        PeerRole::Player,
-        socket,
-        Offer::default(),
-        None,
-    )
-    .await
-    .map_err(|e| PlayError::Network(e.to_string()))?;
+    let mut conn = connect(&ready.connect).await?;
     let mut stats = StatsTracker::new(Instant::now());
     let reason = loop {
         if stats.tick(Instant::now()) {
             *shared.lock().unwrap() = stats.get();
         }
         let deadline = Instant::now() + Duration::from_millis(250);
+        let mut lost = false;
         tokio::select! {
             e = conn.next(deadline) => match e {
                 None => {}
@@ -173,17 +174,20 @@ async fn run(
                     l.audio(&a.data, a.time.as_micros() as i64);
                 }
                 Some(Conn::Media(MediaEvent::Received(r))) => stats.received(&r),
+                Some(Conn::Media(MediaEvent::Disconnected)) | Some(Conn::SignalingClosed) => {
+                    lost = true
+                }
                 Some(Conn::Media(_)) => {}
                 Some(Conn::Signal(AgentSignal::Stats { stats: a })) => stats.agent(a),
                 Some(Conn::Signal(AgentSignal::Ended { reason })) => break reason,
                 Some(Conn::Signal(AgentSignal::Error { code, message })) => l.error(&code, &message),
                 Some(Conn::Signal(_)) => {}
-                Some(Conn::SignalingClosed) => break "CONNECTION_LOST".to_owned(),
             },
             c = commands.recv() => match c {
                 Some(Command::Input(m)) => {
                     conn.media().send_input(&m);
                 }
+                Some(Command::Keyframe) => conn.media().recover(Instant::now()),
                 Some(Command::Cancel) => {}
                 Some(Command::Leave) | None => {
                     conn.bye().await;
@@ -192,6 +196,21 @@ async fn run(
                 }
             },
         }
+        if lost {
+            // connect again with a fresh token while the controller keeps the session
+            l.state("connecting", "");
+            match play::resume(&api, &ready).await {
+                Ok(info) => conn = connect(&info).await?,
+                Err(PlayError::Ended(why)) => break why,
+                Err(e) => return Err(e),
+            }
+        }
     };
     Ok(reason)
+}
+
+async fn connect(info: &ConnectInfo) -> Result<Connection, PlayError> {
+    Connection::player(info)
+        .await
+        .map_err(|e| PlayError::Network(e.to_string()))
 }

@@ -7,49 +7,37 @@ use jni::objects::{JByteArray, JClass, JIntArray};
 use jni::sys::jlong;
 use playrack_client::decode::Decoder;
 
-#[derive(Debug, thiserror::Error)]
-enum HookError {
-    #[error(transparent)]
-    Jni(#[from] jni::errors::Error),
-    #[error("{0}")]
-    Hook(String),
-}
-
-type Policy = jni::errors::ThrowRuntimeExAndDefault;
+use crate::bindings::{SdkError, native};
 
 /// `static native long create()`
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_com_playrack_sdk_TestDecoder_create<'c>(
-    mut env: EnvUnowned<'c>,
+    env: EnvUnowned<'c>,
     _class: JClass<'c>,
 ) -> jlong {
-    env.with_env(|_env| -> Result<jlong, HookError> {
-        let d = Decoder::new().map_err(|e| HookError::Hook(e.to_string()))?;
+    native(env, |_| {
+        let d = Decoder::new().map_err(SdkError::new)?;
         Ok(Box::into_raw(Box::new(d)) as jlong)
     })
-    .resolve::<Policy>()
 }
 
 /// `static native int[] decode(long handle, byte[] accessUnit)`: `{width, height, taps}` of the
 /// picture it completes (taps −1 when unreadable), or null when none.
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_com_playrack_sdk_TestDecoder_decode<'c>(
-    mut env: EnvUnowned<'c>,
+    env: EnvUnowned<'c>,
     _class: JClass<'c>,
     handle: jlong,
     au: JByteArray<'c>,
 ) -> JIntArray<'c> {
-    env.with_env(|env| -> Result<JIntArray<'c>, HookError> {
+    native(env, |env| {
         if handle == 0 {
-            return Err(HookError::Hook("the decoder was freed".into()));
+            return Err(SdkError::new("the decoder was freed"));
         }
         // SAFETY: a handle from `create`, freed once by `free`.
         let d = unsafe { &mut *(handle as *mut Decoder) };
         let bytes = env.convert_byte_array(&au)?;
-        let Some(p) = d
-            .decode(&bytes)
-            .map_err(|e| HookError::Hook(e.to_string()))?
-        else {
+        let Some(p) = d.decode(&bytes).map_err(SdkError::new)? else {
             return Ok(JIntArray::null());
         };
         let luma = android_injector::game::LumaRef {
@@ -63,22 +51,20 @@ pub extern "system" fn Java_com_playrack_sdk_TestDecoder_decode<'c>(
         out.set_region(env, 0, &[p.width as i32, p.height as i32, taps])?;
         Ok(out)
     })
-    .resolve::<Policy>()
 }
 
 /// `static native void free(long handle)`
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_com_playrack_sdk_TestDecoder_free<'c>(
-    mut env: EnvUnowned<'c>,
+    env: EnvUnowned<'c>,
     _class: JClass<'c>,
     handle: jlong,
 ) {
-    env.with_env(|_env| -> Result<(), HookError> {
+    native(env, |_| {
         if handle != 0 {
             // SAFETY: a handle from `create`, freed once.
             drop(unsafe { Box::from_raw(handle as *mut Decoder) });
         }
         Ok(())
     })
-    .resolve::<Policy>()
 }

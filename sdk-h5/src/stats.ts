@@ -6,63 +6,10 @@
  * frame for a while). Frames that carried their capture instant (`abs-capture-time`) add
  * capture → receive and receive → shown, averaged over each interval.
  */
-import type { StreamStats } from "./generated/wire.js";
+import type { LatencyBreakdown, PlayerStats, StreamStats } from "./generated/wire.js";
 
-export interface PlayerStats {
-  framesDecoded: number;
-  /** Frames decoded per second over the last interval. */
-  fps: number;
-  bitrateKbps: number;
-  /** Round trip to the board (ICE candidate pair, else the agent's figure). */
-  rttMs: number;
-  jitterMs: number;
-  /** Fraction of packets lost over the last interval, 0..1. */
-  loss: number;
-  /** The last latency probe: input sent → frame shown, ms. */
-  lastInputToFrameMs?: number;
-  /** Video size as decoded. */
-  width?: number;
-  height?: number;
-  /** The agent's own report, when one came. */
-  agent?: StreamStats;
-  /** Where a touch's time goes, once a second report gave rates. */
-  latency?: LatencyBreakdown;
-}
-
-/**
- * Touch to screen, part by part (ms). Network, jitter buffer and decode are the browser's own
- * figures over the last interval; the rest of a probe's time is the device and the agent
- * (the game's wait for its next frame, encode, the relay). Without a probe (a real game),
- * `estimatedMs` adds up what can be measured plus half the stream's frame interval.
- */
-export interface LatencyBreakdown {
-  /** One way to the board: half the round trip. */
-  networkMs: number;
-  /** Time frames waited in the jitter buffer, per frame. */
-  jitterBufferMs: number;
-  /** Decode time per frame. */
-  decodeMs: number;
-  /** The last probe's touch-to-screen, when one ran. */
-  touchToScreenMs?: number;
-  /** The probe's time left after network both ways, jitter buffer and decode. */
-  deviceAndAgentMs?: number;
-  /**
-   * Capture on the board → the last packet of the frame received here: encode, the agent and
-   * the network one way (the board's and this device's clocks assumed in step, as NTP keeps
-   * them). Only when the stream carries capture times.
-   */
-  captureToReceiveMs?: number;
-  /** Frame received → shown on screen: jitter buffer, decode and render. */
-  receiveToShownMs?: number;
-  /** Capture → shown: the picture's age when it reached the screen. */
-  captureToShownMs?: number;
-  /**
-   * Touch-to-screen without a probe (a real game): the touch's way to the board (half the round
-   * trip), half a frame interval waiting for the game's next frame, then capture → shown when
-   * the stream carries capture times, else a round trip + jitter buffer + decode.
-   */
-  estimatedMs: number;
-}
+/** What `player.stats()` returns: the wire's types, shared with the native players. */
+export type { LatencyBreakdown, PlayerStats };
 
 /** One frame's timing from the capture instant it carried. */
 export interface FrameTiming {

@@ -1,12 +1,16 @@
-//! The Android SDK's Java facade on a host JVM: JUnit 5 (`sdk-android/java`, Maven) loads
+//! The Android SDK's Java side through Maven (`sdk-android/pom.xml`): the Android glue
+//! (`sdk-android/android`) compiles against Robolectric's `android-all` (the framework's real
+//! classes), and on a host JVM JUnit 5 (`sdk-android/java`) loads
 //! libplayrack (sdk-android's `cdylib`, with its test hooks: an openh264 decoder that reads the
 //! test game's tap counter) and, against a [`DemoStack`] started here (one board, one slot),
 //! plays the demo link, decodes ≥ 60 access units, taps and sees the counter move, leaves; a
 //! second player waits in line and plays once the first leaves; 20 play/leave cycles leave no
 //! JNI global reference behind and grow RSS by less than 64 MB; a revoked link reaches the
-//! listener as `LINK_REVOKED`; bad input is a Java exception.
+//! listener as `LINK_REVOKED`; bad input is a Java exception; a listener may close its own
+//! client; text and a key-frame request reach the play.
 //!
-//! Needs Java 17+ and Maven (`mvn`), which fetches JUnit from Maven Central the first time.
+//! Needs Java 17+ and Maven (`mvn`), which fetches JUnit and android-all from Maven Central the
+//! first time.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -79,7 +83,7 @@ async fn the_java_facade_plays_on_a_host_jvm() {
     let out = tokio::process::Command::new("mvn")
         .args(["-q", "-B", "test"])
         .arg(format!("-Dplayrack.lib.dir={}", lib.display()))
-        .current_dir(workspace().join("sdk-android/java"))
+        .current_dir(workspace().join("sdk-android"))
         .env("PLAYRACK_API_BASE", &stack.controller_url)
         .env("PLAYRACK_LINK_CODE", &stack.link.code)
         .env("PLAYRACK_REVOKED_CODE", &revoked.code)

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
+use playrack_wire::api::ConnectInfo;
 use playrack_wire::signaling::{AgentSignal, ClientSignal, PeerRole};
 use tokio::net::{TcpStream, UdpSocket};
 use tokio_tungstenite::tungstenite::Message;
@@ -133,6 +134,14 @@ impl Connection {
             received: 0,
             dropped: 0,
         })
+    }
+
+    /// A player's connection with the default offer: the media socket on the route to the
+    /// agent named in `info`, then signaling with its connect token.
+    pub async fn player(info: &ConnectInfo) -> Result<Connection, ConnectError> {
+        let socket = media_socket(&info.signaling_url).await?;
+        let (url, token) = (&info.signaling_url, &info.token);
+        Connection::open(url, token, PeerRole::Player, socket, Offer::default(), None).await
     }
 
     /// The media side: send input, ask for a key frame.

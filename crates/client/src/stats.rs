@@ -1,72 +1,21 @@
 //! A native player's statistics, sans-IO: folds what the media side reports (access units,
 //! the receiver's own figures), what the host's decoder says (sizes, decode time) and the
-//! agent's `stats` signals into [`Stats`] — the fields, names and meaning of the H5 SDK's
-//! `stats()` (`sdk-h5/src/stats.ts`), so a dashboard reads either player's the same way. Rates
+//! agent's `stats` signals into [`Stats`] — `playrack_wire::stats::PlayerStats`, the type the
+//! H5 SDK's `stats()` returns too, so a dashboard reads either player's the same way. Rates
 //! are over the last interval of at least a second.
 
 use std::time::{Duration, Instant, SystemTime};
 
 use playrack_wire::signaling::StreamStats;
-use serde::Serialize;
 
 use crate::media::{AccessUnit, Received};
 
 /// The shortest interval rates are computed over.
 const INTERVAL: Duration = Duration::from_secs(1);
 
-/// What `stats()` returns; serialized as the H5 SDK's `PlayerStats` (camelCase).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Stats {
-    pub frames_decoded: u64,
-    /// Frames decoded per second over the last interval.
-    pub fps: f64,
-    /// The video's payload rate over the last interval, kb/s.
-    pub bitrate_kbps: u32,
-    /// Round trip to the board (the receiver's measure, else the agent's).
-    pub rtt_ms: u32,
-    pub jitter_ms: f64,
-    /// Fraction of packets lost, 0–1.
-    pub loss: f64,
-    /// The last latency probe: input sent → frame decoded, ms.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_input_to_frame_ms: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub width: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub height: Option<u32>,
-    /// The agent's own report, when one came.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub agent: Option<StreamStats>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub latency: Option<Latency>,
-}
-
-/// Touch to screen, part by part (ms): the H5 SDK's `LatencyBreakdown`. A native player has
-/// no jitter buffer (each access unit is decoded as it completes), so `jitterBufferMs` is 0.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Latency {
-    pub network_ms: f64,
-    pub jitter_buffer_ms: f64,
-    pub decode_ms: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub touch_to_screen_ms: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub device_and_agent_ms: Option<f64>,
-    /// Capture on the board → the access unit complete here (`abs-capture-time`; the board's
-    /// and this device's clocks assumed in step).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub capture_to_receive_ms: Option<f64>,
-    /// Complete here → decoded (and handed to the screen).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub receive_to_shown_ms: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub capture_to_shown_ms: Option<f64>,
-    /// Half the round trip + half a frame interval + capture → shown (or, without capture
-    /// times, round trip + decode + half a frame interval).
-    pub estimated_ms: f64,
-}
+/// What `stats()` returns: the wire's `PlayerStats` (and its `LatencyBreakdown`), which every
+/// player shares.
+pub use playrack_wire::stats::{LatencyBreakdown as Latency, PlayerStats as Stats};
 
 /// Sums since the interval began.
 #[derive(Debug, Default)]

@@ -18,6 +18,7 @@ pub mod input;
 pub mod problem;
 pub mod session_token;
 pub mod signaling;
+pub mod stats;
 pub mod time;
 pub mod ts;
 

@@ -24,6 +24,8 @@ use utoipa::OpenApi;
     crate::signaling::PeerRole,
     crate::signaling::IceServer,
     crate::signaling::StreamStats,
+    crate::stats::PlayerStats,
+    crate::stats::LatencyBreakdown,
     crate::input::InputMessage,
     crate::input::TouchPhase,
     crate::input::KeyAction,

@@ -417,6 +417,42 @@ export interface InputMessageQuality {
 export type KeyAction = "down" | "up";
 
 /**
+ * Touch to screen, part by part (ms). Network, jitter buffer and decode are the player's own
+ * figures over the last interval; the rest of a probe's time is the device and the agent (the
+ * game's wait for its next frame, encode, the relay). Without a probe (a real game),
+ * `estimatedMs` adds up what can be measured plus half the stream's frame interval. A native
+ * player has no jitter buffer (each access unit is decoded as it completes): 0 there.
+ */
+export interface LatencyBreakdown {
+  /**
+   * Capture on the board → the last packet of the frame received here: encode, the agent
+   * and the network one way (the board's and this device's clocks assumed in step, as NTP
+   * keeps them). Only when the stream carries capture times (`abs-capture-time`).
+   */
+  captureToReceiveMs?: number;
+  /** Capture → shown: the picture's age when it reached the screen. */
+  captureToShownMs?: number;
+  /** Decode time per frame. */
+  decodeMs: number;
+  /** The probe's time left after network both ways, jitter buffer and decode. */
+  deviceAndAgentMs?: number;
+  /**
+   * Touch-to-screen without a probe (a real game): the touch's way to the board (half the
+   * round trip), half a frame interval waiting for the game's next frame, then capture →
+   * shown when the stream carries capture times, else a round trip + jitter buffer + decode.
+   */
+  estimatedMs: number;
+  /** Time frames waited in the jitter buffer, per frame. */
+  jitterBufferMs: number;
+  /** One way to the board: half the round trip. */
+  networkMs: number;
+  /** Frame received → shown on screen: jitter buffer, decode and render. */
+  receiveToShownMs?: number;
+  /** The last probe's touch-to-screen, when one ran. */
+  touchToScreenMs?: number;
+}
+
+/**
  * What a player's page shows for a try-play link before playing (public, no account):
  * the game card, the trial length, the call to action, and the rooms whose probe endpoints
  * the SDK measures before acquiring.
@@ -462,6 +498,29 @@ export interface PlayerSave {
  */
 export interface PlayerSaves {
   items: PlayerSave[];
+}
+
+/** A player's view of its stream, refreshed about once a second. */
+export interface PlayerStats {
+  /** The agent's own report, when one came. */
+  agent?: StreamStats;
+  /** The video's rate over the last interval, kb/s. */
+  bitrateKbps: number;
+  /** Frames decoded per second over the last interval. */
+  fps: number;
+  framesDecoded: number;
+  height?: number;
+  jitterMs: number;
+  /** The last latency probe: input sent → frame shown, ms. */
+  lastInputToFrameMs?: number;
+  /** Where a touch's time goes, once a second report gave rates. */
+  latency?: LatencyBreakdown;
+  /** Fraction of packets lost over the last interval, 0..1. */
+  loss: number;
+  /** Round trip to the board (the player's own measure, else the agent's figure). */
+  rttMs: number;
+  /** Video size as decoded. */
+  width?: number;
 }
 
 /** An error answer. `code` is stable across releases; `detail` is for people and may change. */

@@ -30,6 +30,8 @@ public final class PlayrackClient implements AutoCloseable {
         System.loadLibrary("playrack");
     }
 
+    private static final int CANCEL_COMMAND = 0, LEAVE_COMMAND = 1, KEYFRAME_COMMAND = 2;
+
     private long handle;
 
     private PlayrackClient(long handle) {
@@ -56,6 +58,11 @@ public final class PlayrackClient implements AutoCloseable {
         return nativeKey(live(), down, keycode);
     }
 
+    /** Text typed into the game (the focused field). */
+    public synchronized boolean text(String text) {
+        return nativeText(live(), text);
+    }
+
     /** Any input message of the wire protocol, as JSON (e.g. {@code {"t":"text","text":"hi"}}). */
     public synchronized boolean input(String json) {
         return nativeInput(live(), json);
@@ -73,12 +80,17 @@ public final class PlayrackClient implements AutoCloseable {
 
     /** Leaves the line before the play starts. */
     public synchronized void cancel() {
-        nativeCancel(live());
+        nativeCommand(live(), CANCEL_COMMAND);
     }
 
     /** Ends the play ({@code ended} follows with {@code USER_LEFT}). */
     public synchronized void leave() {
-        nativeLeave(live());
+        nativeCommand(live(), LEAVE_COMMAND);
+    }
+
+    /** Asks for a key frame: the app's decoder lost its reference (a new surface, a dropped access unit). At most one a second is sent. */
+    public synchronized void requestKeyframe() {
+        nativeCommand(live(), KEYFRAME_COMMAND);
     }
 
     /** Leaves if still playing, waits for the play's thread and frees the client. Idempotent. */
@@ -110,9 +122,9 @@ public final class PlayrackClient implements AutoCloseable {
 
     private static native String nativeStats(long handle);
 
-    private static native void nativeCancel(long handle);
+    private static native boolean nativeText(long handle, String text);
 
-    private static native void nativeLeave(long handle);
+    private static native void nativeCommand(long handle, int command);
 
     private static native void nativeDestroy(long handle);
 }

@@ -29,10 +29,11 @@ class PlayrackClientTest {
     }
 
     /** Everything the listener heard, in order; bounded (a test that stops reading loses video, not events). */
-    static final class Recorder implements PlayrackClient.Listener {
+    static class Recorder implements PlayrackClient.Listener {
         final BlockingQueue<String> events = new ArrayBlockingQueue<>(1024);
         final BlockingQueue<byte[]> video = new ArrayBlockingQueue<>(512);
         volatile int audio;
+        volatile int keyframes;
 
         @Override
         public void onState(String state, String detail) {
@@ -52,6 +53,9 @@ class PlayrackClientTest {
         @Override
         public void onVideo(byte[] accessUnit, boolean keyframe, long ptsUs) {
             video.offer(accessUnit);
+            if (keyframe) {
+                keyframes++;
+            }
         }
 
         @Override
@@ -106,6 +110,14 @@ class PlayrackClientTest {
             String stats = c.stats();
             assertTrue(stats.contains("\"framesDecoded\""), stats);
             assertTrue(r.audio > 0, "Opus frames arrive");
+            assertTrue(c.text("hi"));
+            int keyframes = r.keyframes;
+            c.requestKeyframe();
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (r.keyframes == keyframes && System.nanoTime() < end) {
+                r.video.poll(100, TimeUnit.MILLISECONDS);
+            }
+            assertTrue(r.keyframes > keyframes, "a key frame follows the request");
             c.leave();
             assertEquals("state ended USER_LEFT", r.await("state ended", 30));
         }
@@ -202,10 +214,37 @@ class PlayrackClientTest {
             assertNotNull(e.getMessage());
             assertTrue(e.getMessage().contains("touch action 9"), e.getMessage());
             assertThrows(RuntimeException.class, () -> c.input("{\"t\":\"nope\"}"));
+            RuntimeException empty = assertThrows(RuntimeException.class, () -> c.text(""));
+            assertNotNull(empty.getMessage());
         }
         PlayrackClient closed = PlayrackClient.playLink(BASE, REVOKED, "jvm-test-device-00000004", r);
         closed.close();
         closed.close();
         assertThrows(IllegalStateException.class, () -> closed.touch(0, 0, 0f, 0f));
+    }
+
+    @Test
+    void aListenerMayCloseItsClient() throws Exception {
+        BlockingQueue<String> heard = new ArrayBlockingQueue<>(16);
+        PlayrackClient[] self = new PlayrackClient[1];
+        java.util.concurrent.CountDownLatch created = new java.util.concurrent.CountDownLatch(1);
+        PlayrackClient.Listener closer = new Recorder() {
+            @Override
+            public void onError(String code, String message) {
+                try {
+                    created.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                // on the play's own thread: must not wait for itself
+                self[0].close();
+                heard.offer("closed " + code);
+            }
+        };
+        self[0] = PlayrackClient.playLink(BASE, REVOKED, "jvm-test-device-00000005", closer);
+        created.countDown();
+        String e = heard.poll(30, TimeUnit.SECONDS);
+        assertEquals("closed LINK_REVOKED", e);
+        assertThrows(IllegalStateException.class, () -> self[0].stats());
     }
 }
