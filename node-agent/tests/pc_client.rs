@@ -1,8 +1,10 @@
 //! The PC client (`playrack-play`) as a player runs it, against a real controller, the agent
-//! and a virtual device: headless, `--probe 10` prints ten touch-to-screen latencies as JSON;
-//! in a window on a virtual X display (Debian's Xvfb), a screenshot of the window (xwd) shows
-//! the game's picture, and a synthetic click on it (xdotool) raises the game's tap counter,
-//! which the next screenshot shows; a SIGTERM leaves the play and the client exits cleanly.
+//! and a virtual device: headless, `--probe 10` prints ten touch-to-screen latencies as JSON,
+//! with the game's Opus frames decoded meanwhile (no sound card here: they are decoded and
+//! counted, not played); in a window on a virtual X display (Debian's Xvfb), a screenshot of
+//! the window (xwd) shows the game's picture, a synthetic click on it (xdotool) raises the
+//! game's tap counter, which the next screenshot shows, and F3 draws the figures panel over the
+//! picture and takes it away; a SIGTERM leaves the play and the client exits cleanly.
 
 mod support;
 
@@ -13,7 +15,7 @@ mod stack;
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use android_injector::game::{LumaRef, read_tap_counter};
 use stack::{Options, stack};
@@ -126,6 +128,19 @@ fn xwd_luma(b: &[u8]) -> Option<Luma> {
     })
 }
 
+/// The share of the figures panel's area (from its corner, as small as its fewest lines make
+/// it) in the panel's colours: `overlay::PANEL` (0x202030, luma 33) and its text (0xf0f0f0).
+fn panel_share(l: &Luma) -> f64 {
+    let (x0, y0, x1, y1) = (10, 10, 200.min(l.width), 120.min(l.height));
+    let mut hits = 0;
+    for y in y0..y1 {
+        for x in x0..x1 {
+            hits += usize::from(matches!(l.data[y * l.width + x], 33 | 240));
+        }
+    }
+    hits as f64 / ((x1 - x0) * (y1 - y0)).max(1) as f64
+}
+
 /// What the client wrote on its standard error (once it has exited).
 fn stderr_of(client: &mut Process) -> String {
     let mut err = String::new();
@@ -135,16 +150,14 @@ fn stderr_of(client: &mut Process) -> String {
     err
 }
 
-/// Waits (with a deadline) until `f` gives something.
+/// Waits (with a deadline) until the blocking `f` gives something: the shared poll loop, run
+/// from inside `block_in_place` (screenshots and xdotool block).
 fn until<T>(what: &str, limit: Duration, mut f: impl FnMut() -> Option<T>) -> T {
-    let end = Instant::now() + limit;
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(Instant::now() < end, "{what}: not within {limit:?}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let poll = ctl::wait_value(what, limit, || {
+        let v = f().ok_or("not yet");
+        async move { v }
+    });
+    tokio::runtime::Handle::current().block_on(poll)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -168,6 +181,11 @@ async fn the_pc_client_probes_headless_and_plays_in_a_window() {
         "{figures}"
     );
     assert!(figures["p50"].as_f64() <= figures["p99"].as_f64());
+    // the virtual device sends the game's sound (48 kHz Opus, a frame each 20 ms)
+    assert!(
+        figures["audioFrames"].as_u64().is_some_and(|n| n > 0),
+        "{figures}"
+    );
 
     // In a window: the game shows, and a click on it counts as a tap.
     let display = Display::start();
@@ -214,6 +232,29 @@ async fn the_pc_client_probes_headless_and_plays_in_a_window() {
             (taps(&display) == Some(1)).then_some(())
         })
     });
+    assert!(client.running(), "the client still plays");
+    // F3 draws the figures panel at the window's top-left corner, and F3 again takes it away.
+    let panel = |d: &Display| d.screenshot(&window).map(|l| panel_share(&l));
+    let without = tokio::task::block_in_place(|| {
+        until(
+            "a screenshot without the panel",
+            Duration::from_secs(30),
+            || panel(&display),
+        )
+    });
+    assert!(without < 0.5, "the panel's colours before F3: {without}");
+    for (shown, what) in [(true, "the panel to show"), (false, "the panel to go")] {
+        // keys go to the window under the pointer (no window manager: focus follows it)
+        let _ = display.run("xdotool", &["windowfocus", "--sync", &window]);
+        display
+            .run("xdotool", &["key", "F3"])
+            .expect("xdotool keys");
+        tokio::task::block_in_place(|| {
+            until(what, Duration::from_secs(30), || {
+                panel(&display).filter(|&share| (share > 0.9) == shown)
+            })
+        });
+    }
     assert!(client.running(), "the client still plays");
     // A SIGTERM (as Ctrl+C) leaves the play and closes the window.
     // SAFETY: kill(2) of the child this test started.

@@ -151,6 +151,13 @@ put("embed_origin", "https", b"https://Games.Example.com/")
 put("embed_origin", "port", b"https://a.example:8443")
 put("embed_origin", "loopback", b"http://[::1]:3000")
 put("embed_origin", "injection", b"https://a.example; script-src *")
+
+# --- try-play links as players paste them ----------------------------------------------------
+put("play_link", "https", b"https://play.example.com/play/abc_DEF-1")
+put("play_link", "query", b"http://127.0.0.1:8080/t/acme/play/xyz/?low_latency=0#top")
+put("play_link", "ipv6", b"http://[::1]:9/play/v6")
+put("play_link", "encoded", b"https://h/play/a%20b")
+put("play_link", "traversal", b"https://h/play/../etc")
 put("switch_scope", "platform", b"platform")
 put("switch_scope", "room", b"room:room_01m92rfvxhcbzyvkb4qxqfj6k")
 put("switch_scope", "traversal", b"room:../../etc")

@@ -1,9 +1,12 @@
 //! `playrack-play <try-play URL>`: the PC client. Plays the link in a window (or, with
-//! `--headless`, without one), mouse and keys as touch and keys; `--probe N` measures
-//! touch-to-screen latency N times with the test game's probe square and prints the figures as
-//! JSON. The play runs on its own thread ([`session`]); the window ([`window`]) only draws the
-//! latest picture and sends input.
+//! `--headless`, without one), its sound on the default output (`--mute`: none), mouse and keys
+//! as touch and keys; `--probe N` measures touch-to-screen latency N times with the test game's
+//! probe square and prints the figures as JSON (with the sound frames decoded). The play runs
+//! on its own thread ([`session`], sound through [`audio`]); the window ([`window`]) only draws
+//! the latest picture, the queue screen and the F3 figures ([`overlay`]), and sends input.
 
+mod audio;
+mod overlay;
 mod session;
 mod view;
 mod window;
@@ -27,6 +30,9 @@ struct Args {
     /// No window: play (and probe) without showing the picture.
     #[arg(long)]
     headless: bool,
+    /// No sound: open no output device (Opus frames are still decoded and counted).
+    #[arg(long)]
+    mute: bool,
     /// The device's anonymous id for the link (16–64 of A–Z a–z 0–9 - _); by default one kept
     /// in $XDG_DATA_HOME/playrack/device-id (or ~/.local/share/…), made on first use.
     #[arg(long, value_name = "ID")]
@@ -89,6 +95,7 @@ fn main() -> anyhow::Result<()> {
         api: Api::new(&base, http),
         who: Identity::Link { code, device_id },
         probes: args.probe,
+        mute: args.mute,
     };
     let shared = Arc::new(session::Shared::default());
     let samples = if args.headless {
@@ -101,13 +108,17 @@ fn main() -> anyhow::Result<()> {
         anyhow::bail!("{why}");
     }
     if args.probe.is_some() {
-        println!("{}", figures(&samples));
+        let audio_frames = shared
+            .audio_frames
+            .load(std::sync::atomic::Ordering::Relaxed);
+        println!("{}", figures(&samples, audio_frames));
     }
     Ok(())
 }
 
-/// The probes as one JSON object: count, percentiles (nearest rank) and every sample, ms.
-fn figures(samples: &[f64]) -> serde_json::Value {
+/// The probes as one JSON object: count, percentiles (nearest rank) and every sample, ms; and
+/// the Opus frames decoded meanwhile.
+fn figures(samples: &[f64], audio_frames: u64) -> serde_json::Value {
     let mut s = samples.to_vec();
     s.sort_by(f64::total_cmp);
     let at = |p: f64| {
@@ -122,6 +133,7 @@ fn figures(samples: &[f64]) -> serde_json::Value {
         "p90": at(0.9),
         "p99": at(0.99),
         "samples": samples,
+        "audioFrames": audio_frames,
     })
 }
 
@@ -143,11 +155,12 @@ mod tests {
     #[test]
     fn figures_take_nearest_rank_percentiles() {
         let v: Vec<f64> = (1..=100).map(f64::from).collect();
-        let f = figures(&v);
+        let f = figures(&v, 7);
         assert_eq!(f["n"], 100);
         assert_eq!(f["p50"], 50.0);
         assert_eq!(f["p90"], 90.0);
         assert_eq!(f["p99"], 99.0);
-        assert_eq!(figures(&[])["p50"], serde_json::Value::Null);
+        assert_eq!(f["audioFrames"], 7);
+        assert_eq!(figures(&[], 0)["p50"], serde_json::Value::Null);
     }
 }

@@ -2,24 +2,28 @@
 //! ready session (the line's positions reported), the connection to the board's agent, each
 //! access unit decoded with openh264 (a dropped connection connects again with a fresh token
 //! while the controller keeps the session), the latest picture left for the window (one slot: a slow
-//! window skips frames, it never queues them), the window's input sent on, the latency probe,
-//! and leave. The window thread and this one share only [`Shared`] and a bounded command
+//! window skips frames, it never queues them), each Opus frame handed to [`crate::audio`]
+//! (decoded, counted, played when there is a sound card), the window's input sent on, the
+//! latency probe, and leave. The window thread and this one share only [`Shared`] and a bounded command
 //! channel.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::Context;
 use playrack_client::connection::{Connection, Event};
 use playrack_client::decode::{Decoder, Picture};
-use playrack_client::media::{MediaEvent, Offer};
+use playrack_client::media::MediaEvent;
 use playrack_client::play::{self, Api, Identity, Progress};
 use playrack_client::probe::{self, Probed, Prober};
 use playrack_client::stats::{Stats, StatsTracker};
 use playrack_wire::api::{ConnectInfo, DeviceInfo};
 use playrack_wire::input::InputMessage;
-use playrack_wire::signaling::{AgentSignal, PeerRole};
+use playrack_wire::signaling::AgentSignal;
 use tokio::sync::mpsc;
+
+use crate::audio::Audio;
 
 /// Input the window may have in flight to the session; more is dropped (a player's burst).
 pub const COMMANDS: usize = 256;
@@ -60,6 +64,10 @@ pub struct Shared {
     pub status: Mutex<Status>,
     /// The stream's figures, as the H5 SDK's `stats()` has them (refreshed each second).
     pub stats: Mutex<Stats>,
+    /// The link's game, once its card came (the queue screen keeps saying it).
+    pub game: Mutex<Option<String>>,
+    /// Opus frames decoded so far (over every connection of the play).
+    pub audio_frames: AtomicU64,
 }
 
 impl Default for Shared {
@@ -68,6 +76,8 @@ impl Default for Shared {
             picture: Mutex::new(None),
             status: Mutex::new(Status::Starting),
             stats: Mutex::new(Stats::default()),
+            game: Mutex::new(None),
+            audio_frames: AtomicU64::new(0),
         }
     }
 }
@@ -78,6 +88,8 @@ pub struct Plan {
     pub who: Identity,
     /// Run this many latency probes, then leave.
     pub probes: Option<u32>,
+    /// No sound output (frames are still decoded and counted).
+    pub mute: bool,
 }
 
 /// Runs the play on a new thread; `wake` tells the window something changed (it is called at
@@ -159,9 +171,12 @@ async fn run(
         &plan.who,
         Some(device),
         |p| match p {
-            Progress::Card(card) => set(Status::Card {
-                game: card.game_name,
-            }),
+            Progress::Card(card) => {
+                *shared.game.lock().unwrap() = Some(card.game_name.clone());
+                set(Status::Card {
+                    game: card.game_name,
+                })
+            }
             Progress::Queued {
                 position,
                 length,
@@ -178,6 +193,8 @@ async fn run(
     .await?;
 
     let mut conn = connect(&ready.connect).await?;
+    // the sound card is opened once the board is there, not while in line
+    let mut audio = Audio::start(plan.mute);
 
     let mut decoder = Decoder::new()?;
     let mut stats = StatsTracker::new(Instant::now());
@@ -241,6 +258,10 @@ async fn run(
                         Err(_) => conn.media().recover(now),
                     }
                 }
+                Some(Event::Media(MediaEvent::Audio(frame))) => {
+                    audio.frame(&frame.data);
+                    shared.audio_frames.store(audio.frames(), Ordering::Relaxed);
+                }
                 Some(Event::Media(MediaEvent::Received(r))) => stats.received(&r),
                 Some(Event::Media(MediaEvent::Disconnected)) => lost = true,
                 Some(Event::Media(_)) => {}
@@ -283,15 +304,7 @@ async fn run(
 
 /// Signals with the board's agent and opens the media socket on the route to it.
 async fn connect(info: &ConnectInfo) -> anyhow::Result<Connection> {
-    let socket = playrack_client::connection::media_socket(&info.signaling_url).await?;
-    Connection::open(
-        &info.signaling_url,
-        &info.token,
-        PeerRole::Player,
-        socket,
-        Offer::default(),
-        None,
-    )
-    .await
-    .context("connecting to the board")
+    Connection::player(info)
+        .await
+        .context("connecting to the board")
 }

@@ -1,29 +1,36 @@
 //! The window: winit's event loop and a softbuffer surface (0RGB words, no GPU needed). It
-//! draws the latest picture the session left (letterboxed, see [`crate::view`]), says where
-//! the play stands in its title (the game, the line's position, connecting, ended; F3 adds the
-//! stream's figures), and turns the mouse into touch (left button = finger 0, normalised to
-//! the video) and keys into Android keys and text (Esc = BACK).
+//! draws the latest picture the session left (letterboxed, see [`crate::view`]); until there
+//! is one to show, a screen saying where the play stands (the game, the line's position and
+//! wait, connecting; and why it ended, shown for [`END_SCREEN`] unless the player left); F3
+//! draws the stream's figures over the video (text from [`crate::overlay`]). The title says
+//! the same (F3 adds the figures there too). It turns the mouse into touch (left button =
+//! finger 0, normalised to the video) and keys into Android keys and text (Esc = BACK).
 
 use std::num::NonZeroU32;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use playrack_wire::input::{InputMessage, KeyAction, TouchPhase};
 use tokio::sync::mpsc;
 use winit::application::ApplicationHandler;
 use winit::dpi::{LogicalSize, PhysicalPosition};
+use winit::event::StartCause;
 use winit::event::{ElementState, KeyEvent, MouseButton, WindowEvent};
-use winit::event_loop::{ActiveEventLoop, EventLoop, EventLoopProxy};
+use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop, EventLoopProxy};
 use winit::keyboard::{Key, NamedKey};
 use winit::window::{Window, WindowId};
 
+use crate::overlay;
 use crate::session::{self, Command, Plan, Shared, Status};
 use crate::view::{self, Rect};
 
-/// The bars' colour around the picture.
+/// The bars' colour around the picture, and the screen's before it.
 const BACKGROUND: u32 = 0x0010_1014;
+/// How long the window says why a play ended (when the player did not leave) before it closes.
+pub const END_SCREEN: Duration = Duration::from_secs(5);
 
 /// The session changed something.
 #[derive(Debug, Clone, Copy)]
@@ -49,6 +56,8 @@ struct App {
     /// The last point of the video under a pressed button.
     pressed: Option<(f32, f32)>,
     show_figures: bool,
+    /// The play ended and the window closes then.
+    closing_at: Option<Instant>,
     error: Option<anyhow::Error>,
 }
 
@@ -82,6 +91,7 @@ pub fn run(plan: Plan, shared: Arc<Shared>, size: (u32, u32)) -> anyhow::Result<
         cursor: PhysicalPosition::new(0.0, 0.0),
         pressed: None,
         show_figures: false,
+        closing_at: None,
         error: None,
     };
     event_loop.run_app(&mut app)?;
@@ -150,15 +160,29 @@ impl App {
         self.rect = view::fit((w.get(), h.get()), self.picture_size);
         let mut buffer = s.surface.buffer_mut().map_err(|e| anyhow::anyhow!("{e}"))?;
         let (pw, ph) = self.picture_size;
-        view::blit(
-            &self.rgb,
-            pw,
-            ph,
-            &mut buffer,
-            w.get(),
-            self.rect,
-            BACKGROUND,
-        );
+        let status = self.shared.status.lock().unwrap().clone();
+        let game = self.shared.game.lock().unwrap().clone();
+        let screen = overlay::screen_lines(&status, game.as_deref(), pw > 0 && ph > 0);
+        let (bw, bh) = (w.get() as usize, h.get() as usize);
+        if screen.is_empty() {
+            view::blit(
+                &self.rgb,
+                pw,
+                ph,
+                &mut buffer,
+                w.get(),
+                self.rect,
+                BACKGROUND,
+            );
+        } else {
+            buffer.fill(BACKGROUND);
+            overlay::draw_centred(&mut buffer, bw, bh, &screen);
+        }
+        if self.show_figures {
+            let stats = self.shared.stats.lock().unwrap().clone();
+            let audio = self.shared.audio_frames.load(Ordering::Relaxed);
+            overlay::draw_panel(&mut buffer, bw, bh, &overlay::figure_lines(&stats, audio));
+        }
         buffer.present().map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok(())
     }
@@ -182,6 +206,7 @@ impl App {
                 self.show_figures = !self.show_figures;
                 if let Some(s) = &self.surface {
                     s.window.set_title(&self.title());
+                    s.window.request_redraw();
                 }
                 return;
             }
@@ -250,14 +275,29 @@ impl ApplicationHandler<Wake> for App {
             p.write_rgb32(&mut self.rgb);
             self.picture_size = (p.width as u32, p.height as u32);
         }
+        let status = self.shared.status.lock().unwrap().clone();
         if let Some(s) = &self.surface {
             s.window.set_title(&self.title());
             s.window.request_redraw();
         }
-        if matches!(
-            *self.shared.status.lock().unwrap(),
-            Status::Ended(_) | Status::Failed(_)
-        ) {
+        match status {
+            // the player left (the window closed, Ctrl+C, the probes done): nothing to say
+            Status::Ended(why) if why == "USER_LEFT" => el.exit(),
+            Status::Ended(_) | Status::Failed(_) if self.surface.is_none() => el.exit(),
+            Status::Ended(_) | Status::Failed(_) => {
+                let at = *self
+                    .closing_at
+                    .get_or_insert_with(|| Instant::now() + END_SCREEN);
+                el.set_control_flow(ControlFlow::WaitUntil(at));
+            }
+            _ => {}
+        }
+    }
+
+    fn new_events(&mut self, el: &ActiveEventLoop, cause: StartCause) {
+        if matches!(cause, StartCause::ResumeTimeReached { .. })
+            && self.closing_at.is_some_and(|at| Instant::now() >= at)
+        {
             el.exit();
         }
     }
