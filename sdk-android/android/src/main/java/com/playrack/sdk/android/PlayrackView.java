@@ -315,33 +315,36 @@ public class PlayrackView extends FrameLayout implements SurfaceHolder.Callback 
         audio.offer(frame, ptsUs);
     }
 
+    /** One call of the app's listener (java.util.function arrives only with API 24). */
+    private interface AppCall {
+        void to(Listener l);
+    }
+
+    /** Calls the app's listener on the main thread, if it still has one. */
+    private void toApp(AppCall call) {
+        main.post(() -> {
+            Listener l = listener;
+            if (l != null) {
+                call.to(l);
+            }
+        });
+    }
+
     /** The client's events: state to the app on the main thread, media to the decoders. */
     private final class Events implements PlayrackClient.Listener {
         @Override
         public void onState(String state, String detail) {
-            main.post(() -> {
-                if (listener != null) {
-                    listener.onState(state, detail);
-                }
-            });
+            toApp(l -> l.onState(state, detail));
         }
 
         @Override
         public void onQueue(int position, int length, int etaSecs) {
-            main.post(() -> {
-                if (listener != null) {
-                    listener.onQueue(position, length, etaSecs);
-                }
-            });
+            toApp(l -> l.onQueue(position, length, etaSecs));
         }
 
         @Override
         public void onError(String code, String message) {
-            main.post(() -> {
-                if (listener != null) {
-                    listener.onError(code, message);
-                }
-            });
+            toApp(l -> l.onError(code, message));
         }
 
         @Override
