@@ -9,6 +9,7 @@
 #   nasm                       openh264's assembly (3× faster encoding)
 #   libopus-dev pkg-config     the Opus encoder of the virtual device's game audio
 #   libasound2-dev             ALSA's headers, for the PC client's sound (cpal)
+#   libx264-dev                x264, the virtual device's sliced encoder (feature x264)
 #   rsync                      package sync from a room's shared volume
 #   docker.io                  the engine the virtual-device image (and the agent's Docker
 #                              driver) run on; scripts/dockerd.sh starts it
@@ -56,7 +57,7 @@ if ! command -v cargo-fuzz >/dev/null 2>&1; then
   echo "install-deps: installing cargo-fuzz" >&2
   cargo install cargo-fuzz --locked
 fi
-packages=(postgresql adb aapt apksigner zipalign android-framework-res nasm libopus-dev libasound2-dev pkg-config rsync docker.io chromium ffmpeg fonts-dejavu-core iproute2 python3 coturn docker-compose openssl xvfb xdotool x11-apps x11-xkb-utils)
+packages=(postgresql adb aapt apksigner zipalign android-framework-res nasm libopus-dev libasound2-dev libx264-dev pkg-config rsync docker.io chromium ffmpeg fonts-dejavu-core iproute2 python3 coturn docker-compose openssl xvfb xdotool x11-apps x11-xkb-utils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

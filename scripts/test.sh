@@ -29,13 +29,14 @@ echo "== tests/browser: playwright-core (drives Debian's chromium; no browser do
 echo "== cargo fmt --check"
 cargo fmt --all --check
 echo "== cargo clippy -D warnings"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+# The virtual device's sliced encoder (feature x264, Debian's libx264) is linted and tested too.
+cargo clippy --workspace --all-targets --locked --features android-injector/x264 -- -D warnings
 echo "== cargo test"
 # The controller's warnings go to each test's captured output: printed only when it fails.
 export PLAYRACK_TEST_LOG=${PLAYRACK_TEST_LOG:-warn}
 # Every package's binaries are built by this one command (each has integration tests), with
 # its features: tests that run another crate's binary use it as built, not rebuild it alone.
-PLAYRACK_BINS_BUILT=1 cargo test --workspace --locked
+PLAYRACK_BINS_BUILT=1 cargo test --workspace --locked --features android-injector/x264
 echo "== fuzz targets, short form (tests/fuzz: one build, then 8 s per target from its corpus)"
 scripts/fuzz.sh --seconds 8
 echo "== benchmarks, short form (playrack-bench: every figure once, seconds each, never asserted;"

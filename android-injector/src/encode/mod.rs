@@ -3,6 +3,8 @@
 //! then frames flagged key or not). The server in `scrcpy::server` frames them on the sockets.
 
 pub mod audio;
+#[cfg(feature = "x264")]
+pub mod sliced;
 pub mod video;
 
 pub use audio::{AudioEncoder, AudioSynth};
