@@ -91,7 +91,7 @@ async fn a_play_streams_reacts_to_touch_survives_the_controller_and_restores_its
         "every frame asks for no playout delay"
     );
     // Every frame says when the device captured it, on this machine's clock, before it
-    // arrived (abs-capture-time's NTP time, to the millisecond it carries).
+    // arrived (abs-capture-time's NTP time, within the relay clock reading's slack).
     assert_eq!(
         p.captured_frames, p.video_frames,
         "every frame carries its capture time, not after its arrival"

@@ -21,6 +21,10 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
+/// How far after its arrival a frame's capture time may read (the relay's reading of its
+/// wall clock against its monotonic one, on a loaded two-core machine).
+const CAPTURE_CLOCK_SLACK: Duration = Duration::from_millis(5);
+
 /// The last decoded picture, readable as the game's luma.
 pub struct Picture(playrack_client::decode::Picture);
 
@@ -202,12 +206,16 @@ impl Peer {
                 if au.zero_playout_delay {
                     self.zero_playout_delay_frames += 1;
                 }
+                // not after its arrival, within what the relay's wall-clock reading of the
+                // capture instant may be off by: the fastest frame's capture is its arrival
+                // at the relay, a loopback hop before this one, read on a loaded machine
                 if let Some(c) = au.captured
-                    && let Ok(age) = SystemTime::now().duration_since(c)
+                    && let Ok(age) = (SystemTime::now() + CAPTURE_CLOCK_SLACK).duration_since(c)
                 {
                     self.captured_frames += 1;
-                    self.max_capture_to_arrival_ms =
-                        self.max_capture_to_arrival_ms.max(age.as_secs_f64() * 1e3);
+                    self.max_capture_to_arrival_ms = self
+                        .max_capture_to_arrival_ms
+                        .max((age.saturating_sub(CAPTURE_CLOCK_SLACK)).as_secs_f64() * 1e3);
                 }
                 if au.keyframe {
                     self.keyframes += 1;
