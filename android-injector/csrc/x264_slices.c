@@ -101,6 +101,18 @@ int pr_x264_encode(pr_x264 *e, const uint8_t *y, const uint8_t *u, const uint8_t
     return x264_encoder_encode(e->h, &nals, &n, &e->pic, &out);
 }
 
+/* Moves the rate (and the VBV with it, 1.5 frames) from the next frame on, without a key
+ * frame. 0, or < 0 when x264 refuses. */
+int pr_x264_set_kbps(pr_x264 *e, int kbps) {
+    x264_param_t p;
+    x264_encoder_parameters(e->h, &p);
+    int fps = p.i_fps_num > 0 ? (int)(p.i_fps_num / (p.i_fps_den ? p.i_fps_den : 1)) : 60;
+    p.rc.i_bitrate = kbps;
+    p.rc.i_vbv_max_bitrate = kbps;
+    p.rc.i_vbv_buffer_size = kbps * 3 / (2 * fps) > 0 ? kbps * 3 / (2 * fps) : 1;
+    return x264_encoder_reconfig(e->h, &p);
+}
+
 /* The macroblocks of one frame (a slice whose last_mb is this − 1 ends the frame). */
 int pr_x264_mbs(const pr_x264 *e) {
     return ((e->width + 15) / 16) * ((e->height + 15) / 16);

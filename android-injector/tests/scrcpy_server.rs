@@ -701,3 +701,76 @@ async fn set_video_bit_rate_changes_the_stream_in_place() {
         low * 8 / 2000
     );
 }
+
+/// `playrack_slices=4` (a build with x264): each frame comes as four packets with one PTS, the
+/// first three flagged partial; joined they decode to the game; and a slice is on the socket
+/// while the encoder is still busy with the next (a slow encoder makes the gap visible).
+#[cfg(feature = "x264")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sliced_frames_leave_slice_by_slice_and_decode_whole() {
+    use std::time::Instant;
+    let (s, mut video, _control) = video_only(&["max_size=640", "playrack_slices=4"]).await;
+    assert!(matches!(next(&mut video).await, StreamEvent::Session(_)));
+    let mut decoder = Decoder::new().unwrap();
+    let mut merger = PacketMerger::new();
+    // (first part's arrival, last part's arrival) per frame
+    let mut read_frame = async |video: &mut Reader| -> (Instant, Instant, Picture) {
+        let mut parts = 0;
+        let mut pts_seen = None;
+        let mut first = None;
+        let mut au = Vec::new();
+        loop {
+            match next(video).await {
+                StreamEvent::Config(c) => merger.config(c),
+                StreamEvent::FramePart { pts, data, .. } => {
+                    first.get_or_insert_with(Instant::now);
+                    assert!(pts_seen.is_none_or(|p| p == pts), "one PTS per frame");
+                    pts_seen = Some(pts);
+                    parts += 1;
+                    au.extend(merger.merge(data));
+                }
+                StreamEvent::Frame { pts, data, .. } => {
+                    let last = Instant::now();
+                    assert!(pts_seen.is_none_or(|p| p == pts), "one PTS per frame");
+                    assert_eq!(parts, 3, "three parts before the frame's last slice");
+                    au.extend(merger.merge(data));
+                    let yuv = decoder
+                        .decode(&au)
+                        .unwrap()
+                        .expect("the joined frame decodes");
+                    let (width, height) = yuv.dimensions();
+                    let picture = Picture {
+                        width,
+                        height,
+                        stride: yuv.strides().0,
+                        y: yuv.y().to_vec(),
+                    };
+                    return (first.unwrap_or(last), last, picture);
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    };
+    let mut numbers = Vec::new();
+    for _ in 0..10 {
+        let (_, _, p) = read_frame(&mut video).await;
+        assert_eq!((p.width, p.height), (360, 640));
+        numbers.push(read_frame_number(p.luma()));
+    }
+    assert!(numbers.windows(2).all(|w| w[0] < w[1]), "{numbers:?}");
+
+    s.screen
+        .lock()
+        .unwrap()
+        .set_slice_delay(Duration::from_millis(40));
+    // a frame encoded after the switch: its first slice arrived ≥ 3 × 40 ms before its last
+    let mut gap = Duration::ZERO;
+    for _ in 0..5 {
+        let (first, last, _) = read_frame(&mut video).await;
+        gap = gap.max(last - first);
+    }
+    assert!(
+        gap >= Duration::from_millis(110),
+        "first-to-last slice: {gap:?}"
+    );
+}

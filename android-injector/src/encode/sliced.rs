@@ -52,6 +52,7 @@ unsafe extern "C" {
         sink: *mut c_void,
     ) -> c_int;
     fn pr_x264_mbs(e: *const Shim) -> c_int;
+    fn pr_x264_set_kbps(e: *mut Shim, kbps: c_int) -> c_int;
     fn pr_x264_close(e: *mut Shim);
 }
 
@@ -72,6 +73,8 @@ pub struct Nal {
 pub enum SlicedError {
     #[error("x264 refused the settings ({0}×{1}, {2} slices)")]
     Open(u32, u32, u32),
+    #[error("x264 refused the rate {0} b/s")]
+    Rate(u32),
     #[error("x264 failed to encode a frame")]
     Encode,
     #[error("the frame is {0}×{1}, the encoder {2}×{3}")]
@@ -85,6 +88,7 @@ pub struct SlicedEncoder {
     height: u32,
     mbs: i32,
     key_next: bool,
+    bit_rate: u32,
 }
 
 // SAFETY: the shim's state is only touched through &mut self.
@@ -149,7 +153,26 @@ impl SlicedEncoder {
             height,
             mbs,
             key_next: true,
+            bit_rate,
         })
+    }
+
+    /// The rate asked for last.
+    pub fn bit_rate(&self) -> u32 {
+        self.bit_rate
+    }
+
+    /// Encodes at `bit_rate` from the next frame on, keeping the stream as it is (no key
+    /// frame).
+    pub fn set_bit_rate(&mut self, bit_rate: u32) -> Result<(), SlicedError> {
+        let kbps =
+            c_int::try_from((bit_rate / 1000).max(1)).map_err(|_| SlicedError::Rate(bit_rate))?;
+        // SAFETY: a live encoder, plain values in.
+        if unsafe { pr_x264_set_kbps(self.shim, kbps) } < 0 {
+            return Err(SlicedError::Rate(bit_rate));
+        }
+        self.bit_rate = bit_rate;
+        Ok(())
     }
 
     /// The next frame is an IDR (a client lost its reference).
@@ -282,6 +305,14 @@ mod tests {
             frame(&mut enc, &mut game, 66_667)
                 .iter()
                 .any(|n| n.kind == 5)
+        );
+        // a new rate holds the stream as it is: no key frame
+        enc.set_bit_rate(300_000).unwrap();
+        assert_eq!(enc.bit_rate(), 300_000);
+        assert!(
+            frame(&mut enc, &mut game, 100_000)
+                .iter()
+                .all(|n| n.kind != 5 && n.kind != 7)
         );
         let wrong = I420::new(320, 240);
         assert!(matches!(

@@ -14,6 +14,8 @@
 //!   undispatched and, past Android's 5-s input dispatching timeout, the system reports the app
 //!   not responding (`dumpsys window`). `setprop debug.playrack.video.stall 1` stops the video
 //!   stream's frames (a wedged encoder or display pipeline) until it is set back to `0`.
+//!   `setprop debug.playrack.video.slice_delay_ms N` makes each slice of a sliced frame take
+//!   N ms longer to encode (a slow encoder; at most 1000).
 
 use std::sync::Arc;
 
@@ -95,6 +97,9 @@ pub const HANG_PROPERTY: &str = "debug.playrack.game.hang";
 /// The property that stops (`1`) or restarts (`0`) the frames of the video stream: the test
 /// switch for a frozen picture.
 pub const STALL_PROPERTY: &str = "debug.playrack.video.stall";
+/// The property that makes each slice of a sliced frame (`playrack_slices`) take this many
+/// more milliseconds to encode: the test switch for a slow encoder.
+pub const SLICE_DELAY_PROPERTY: &str = "debug.playrack.video.slice_delay_ms";
 
 impl DeviceHooks for GameHooks {
     fn property_set(&self, _device: &Device, name: &str, value: &str) {
@@ -103,6 +108,13 @@ impl DeviceHooks for GameHooks {
         }
         if name == STALL_PROPERTY {
             self.screen.lock().unwrap().set_video_stalled(value == "1");
+        }
+        if name == SLICE_DELAY_PROPERTY {
+            let ms = value.parse::<u64>().unwrap_or(0).min(1000);
+            self.screen
+                .lock()
+                .unwrap()
+                .set_slice_delay(std::time::Duration::from_millis(ms));
         }
     }
 

@@ -83,6 +83,9 @@ pub struct DeviceScreen {
     /// The capture stopped producing frames (`setprop debug.playrack.video.stall 1`): what a
     /// wedged encoder or a stuck display pipeline looks like from the client.
     video_stalled: bool,
+    /// A slow encoder (`setprop debug.playrack.video.slice_delay_ms N`): each slice of a
+    /// sliced frame takes this much longer to encode.
+    slice_delay: Duration,
 }
 
 /// Android's input dispatching timeout: input left undispatched this long is an ANR.
@@ -101,8 +104,14 @@ impl DeviceScreen {
             clipboard: String::new(),
             hung: false,
             video_stalled: false,
+            slice_delay: Duration::ZERO,
             undispatched_since_us: None,
         }
+    }
+
+    /// Makes each slice of a sliced frame take `delay` longer to encode.
+    pub fn set_slice_delay(&mut self, delay: Duration) {
+        self.slice_delay = delay;
     }
 
     /// Stops (or restarts) the frames the video stream sends.
@@ -363,7 +372,132 @@ enum VideoOut {
         config: bool,
         key: bool,
         data: Vec<u8>,
+        /// More packets of this frame follow (`playrack_slices`).
+        more: bool,
     },
+}
+
+/// A capture session's encoder: openh264's whole frames, or (`playrack_slices`, in a build
+/// with x264) x264's slices, each handed on as soon as it is encoded.
+enum SessionEncoder {
+    Whole(VideoEncoder),
+    #[cfg(feature = "x264")]
+    Sliced(crate::encode::sliced::SlicedEncoder),
+}
+
+impl SessionEncoder {
+    fn new(config: VideoConfig, slices: u8) -> Result<SessionEncoder, String> {
+        #[cfg(feature = "x264")]
+        if slices > 0 {
+            return crate::encode::sliced::SlicedEncoder::new(
+                config.width,
+                config.height,
+                config.fps.round().max(1.0) as u32,
+                config.bit_rate.max(MIN_BIT_RATE),
+                slices.into(),
+            )
+            .map(SessionEncoder::Sliced)
+            .map_err(|e| e.to_string());
+        }
+        #[cfg(not(feature = "x264"))]
+        if slices > 0 {
+            tracing::warn!("playrack_slices: this build encodes whole frames (no x264)");
+        }
+        VideoEncoder::new(config)
+            .map(SessionEncoder::Whole)
+            .map_err(|e| e.to_string())
+    }
+
+    fn bit_rate(&self) -> u32 {
+        match self {
+            SessionEncoder::Whole(e) => e.config().bit_rate,
+            #[cfg(feature = "x264")]
+            SessionEncoder::Sliced(e) => e.bit_rate(),
+        }
+    }
+
+    fn set_bit_rate(&mut self, bit_rate: u32) -> Result<(), String> {
+        match self {
+            SessionEncoder::Whole(e) => e.set_bit_rate(bit_rate).map_err(|e| e.to_string()),
+            #[cfg(feature = "x264")]
+            SessionEncoder::Sliced(e) => e
+                .set_bit_rate(bit_rate.max(MIN_BIT_RATE))
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    /// Encodes one frame, handing each packet to `send` as soon as it exists; `Ok(false)` once
+    /// `send` says the writer is gone. A sliced frame's SPS/PPS go first as one config packet
+    /// (as MediaCodec's codec-config buffer), an SEI rides with the slice after it, and each
+    /// slice is its own packet, flagged while more follow; `slice_delay` is added after each
+    /// slice but the last.
+    fn encode(
+        &mut self,
+        frame: &I420,
+        pts: u64,
+        #[cfg_attr(not(feature = "x264"), allow(unused_variables))] slice_delay: Duration,
+        send: &mut dyn FnMut(VideoOut) -> bool,
+    ) -> Result<bool, String> {
+        match self {
+            SessionEncoder::Whole(e) => {
+                for p in e.encode(frame, pts).map_err(|e| e.to_string())? {
+                    let item = VideoOut::Packet {
+                        pts,
+                        config: p.config,
+                        key: p.key,
+                        data: p.data,
+                        more: false,
+                    };
+                    if !send(item) {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            }
+            #[cfg(feature = "x264")]
+            SessionEncoder::Sliced(e) => {
+                let mut alive = true;
+                let mut config = Vec::new();
+                let mut prefix = Vec::new();
+                e.encode(frame, pts, &mut |nal| {
+                    if !alive {
+                        return;
+                    }
+                    match nal.kind {
+                        7 | 8 => config.extend_from_slice(&nal.data),
+                        1 | 5 => {
+                            if !config.is_empty() {
+                                let data = std::mem::take(&mut config);
+                                alive = send(VideoOut::Packet {
+                                    pts: 0,
+                                    config: true,
+                                    key: false,
+                                    data,
+                                    more: false,
+                                });
+                            }
+                            let mut data = std::mem::take(&mut prefix);
+                            data.extend_from_slice(&nal.data);
+                            alive = alive
+                                && send(VideoOut::Packet {
+                                    pts,
+                                    config: false,
+                                    key: nal.kind == 5,
+                                    data,
+                                    more: !nal.ends_frame,
+                                });
+                            if alive && !nal.ends_frame && !slice_delay.is_zero() {
+                                std::thread::sleep(slice_delay);
+                            }
+                        }
+                        _ => prefix.extend_from_slice(&nal.data),
+                    }
+                })
+                .map_err(|e| e.to_string())?;
+                Ok(alive)
+            }
+        }
+    }
 }
 
 /// The frame interval: the display's rate, capped by `max_fps`.
@@ -409,7 +543,14 @@ async fn video_stream<S: AsyncWrite + Unpin + Send>(shared: Arc<Shared>, mut soc
                 config,
                 key,
                 data,
-            } => w.packet(&mut out, pts, config, key, &data),
+                more,
+            } => {
+                if more {
+                    w.partial(&mut out, pts, key, &data)
+                } else {
+                    w.packet(&mut out, pts, config, key, &data)
+                }
+            }
         }
         if let Err(e) = sock.write_all(&out).await {
             tracing::debug!("video socket closed: {e}");
@@ -441,7 +582,7 @@ fn encode_loop(shared: Arc<Shared>, tx: mpsc::Sender<VideoOut>) {
             bit_rate: shared.video_bit_rate.load(Ordering::SeqCst),
             fps,
         };
-        let mut encoder = match VideoEncoder::new(config) {
+        let mut encoder = match SessionEncoder::new(config, o.playrack_slices) {
             Ok(e) => e,
             Err(e) => {
                 tracing::error!("video encoder: {e}");
@@ -474,7 +615,7 @@ fn encode_loop(shared: Arc<Shared>, tx: mpsc::Sender<VideoOut>) {
             if next + interval < now {
                 next = now;
             }
-            let pts = {
+            let (pts, slice_delay) = {
                 let mut s = shared.screen.lock().unwrap();
                 if s.video_stalled {
                     continue;
@@ -485,30 +626,21 @@ fn encode_loop(shared: Arc<Shared>, tx: mpsc::Sender<VideoOut>) {
                 }
                 let t = s.now_us();
                 s.game.render(&mut frame, t);
-                t
+                (t, s.slice_delay)
             };
             last = Instant::now();
             let bit_rate = shared.video_bit_rate.load(Ordering::SeqCst);
-            if bit_rate != encoder.config().bit_rate
+            if bit_rate != encoder.bit_rate()
                 && let Err(e) = encoder.set_bit_rate(bit_rate)
             {
                 tracing::warn!("video bit rate {bit_rate}: {e}");
             }
-            let packets = match encoder.encode(&frame, pts) {
-                Ok(p) => p,
+            let mut send = |item| tx.blocking_send(item).is_ok();
+            match encoder.encode(&frame, pts, slice_delay, &mut send) {
+                Ok(true) => {}
+                Ok(false) => return,
                 Err(e) => {
                     tracing::error!("video encode: {e}");
-                    return;
-                }
-            };
-            for p in packets {
-                let item = VideoOut::Packet {
-                    pts,
-                    config: p.config,
-                    key: p.key,
-                    data: p.data,
-                };
-                if tx.blocking_send(item).is_err() {
                     return;
                 }
             }

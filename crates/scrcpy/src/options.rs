@@ -29,6 +29,9 @@ pub const SERVER_CLASS: &str = "com.genymobile.scrcpy.Server";
 /// Prefix of the abstract socket name (`SC_SOCKET_NAME_PREFIX`); `scid` is appended as `%08x`.
 pub const SOCKET_NAME_PREFIX: &str = "scrcpy_";
 
+/// The most slices `playrack_slices` may ask for (a 720p frame has 45 macroblock rows).
+pub const MAX_SLICES: u32 = 32;
+
 /// Why launch arguments were refused. The `Display` text is the server's own message, so a shell
 /// that prints `[server] ERROR: {error}` looks like scrcpy's.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -241,6 +244,12 @@ pub struct Options {
     pub send_dummy_byte: bool,
     /// Write codec ids and session packets (v4.0+; `send_codec_meta` before).
     pub send_stream_meta: bool,
+    /// Playrack's extension `playrack_slices=N`: encode each frame as N slices and send each
+    /// slice as its own packet, every one but the frame's last flagged
+    /// [`PACKET_FLAG_PARTIAL`](crate::stream::PACKET_FLAG_PARTIAL). 0 (the default) is scrcpy's
+    /// one packet per frame. A server that does not know the key warns and ignores it, so a
+    /// client may always ask.
+    pub playrack_slices: u8,
     /// Keys the server did not know; it only warns about them.
     pub unknown_keys: Vec<String>,
 }
@@ -304,6 +313,7 @@ impl Default for Options {
             send_frame_meta: true,
             send_dummy_byte: true,
             send_stream_meta: true,
+            playrack_slices: 0,
             unknown_keys: Vec::new(),
         }
     }
@@ -773,6 +783,15 @@ impl Options {
             "send_frame_meta" => self.send_frame_meta = parse_bool(value),
             "send_dummy_byte" => self.send_dummy_byte = parse_bool(value),
             "send_stream_meta" => self.send_stream_meta = parse_bool(value),
+            "playrack_slices" => {
+                let n = parse_u32(value)?;
+                if n > MAX_SLICES {
+                    return Err(OptionsError::Invalid(format!(
+                        "playrack_slices must be 0 to {MAX_SLICES}: {value}"
+                    )));
+                }
+                self.playrack_slices = n as u8;
+            }
             "raw_stream" => {
                 if parse_bool(value) {
                     self.send_device_meta = false;
@@ -1008,6 +1027,11 @@ impl Options {
                 a.push(format!("{name}=false"));
             }
         }
+        add(
+            &mut a,
+            self.playrack_slices != 0,
+            format!("playrack_slices={}", self.playrack_slices),
+        );
         a
     }
 
@@ -1112,6 +1136,7 @@ impl DemuxerConfig {
             device_meta: first_socket && o.send_device_meta,
             stream_meta: o.send_stream_meta,
             frame_meta: o.send_frame_meta,
+            partial_frames: o.playrack_slices > 0,
         }
     }
 }
@@ -1278,6 +1303,7 @@ mod tests {
             send_frame_meta: false,
             send_dummy_byte: false,
             send_stream_meta: false,
+            playrack_slices: 8,
             unknown_keys: vec![],
         };
         let launch = parse_command_line(&o.command_line()).unwrap();

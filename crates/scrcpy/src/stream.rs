@@ -15,6 +15,12 @@
 //!   `size` bytes; bit 62 = config (SPS/PPS, OpusHead), bit 61 = key frame, the low 61 bits are
 //!   the PTS in µs. A config packet's PTS bits are 0.
 //!
+//! Playrack's extension, only when the client launched the server with `playrack_slices=N`
+//! ([`DemuxerConfig::partial_frames`]): a frame may come as several media packets with the
+//! same PTS, every one but the last with bit 60 set ([`PACKET_FLAG_PARTIAL`]), so the client
+//! can forward a slice while the device still encodes the next. scrcpy's PTS never reaches
+//! bit 60 (36,000 years in µs), and a server that ignores the option never sets it.
+//!
 //! [`Demuxer`] is the client side: feed it any chunks, poll events. [`StreamWriter`] is the
 //! server side. The flag bit positions are this version's (they moved down one bit in 4.0).
 
@@ -33,6 +39,8 @@ pub const PACKET_FLAG_CONFIG: u64 = 1 << 62;
 pub const PACKET_FLAG_KEY_FRAME: u64 = 1 << 61;
 /// The PTS bits below the flags.
 pub const PACKET_PTS_MASK: u64 = PACKET_FLAG_KEY_FRAME - 1;
+/// Playrack's extension (`playrack_slices`): more packets of this frame follow.
+pub const PACKET_FLAG_PARTIAL: u64 = 1 << 60;
 
 /// "The stream is disabled on purpose" (e.g. no audio capture); go on without it.
 pub const CODEC_ID_DISABLED: u32 = 0;
@@ -86,6 +94,19 @@ pub fn media_header(pts: u64, config: bool, key: bool, size: u32) -> [u8; PACKET
     } else {
         (pts & PACKET_PTS_MASK) | if key { PACKET_FLAG_KEY_FRAME } else { 0 }
     };
+    header_of(pts_flags, size)
+}
+
+/// The header of a part of a frame that more parts follow (see [`PACKET_FLAG_PARTIAL`]).
+pub fn partial_header(pts: u64, key: bool, size: u32) -> [u8; PACKET_HEADER_SIZE] {
+    let flags = if key { PACKET_FLAG_KEY_FRAME } else { 0 };
+    header_of(
+        (pts & (PACKET_FLAG_PARTIAL - 1)) | flags | PACKET_FLAG_PARTIAL,
+        size,
+    )
+}
+
+fn header_of(pts_flags: u64, size: u32) -> [u8; PACKET_HEADER_SIZE] {
     let mut h = [0u8; PACKET_HEADER_SIZE];
     h[0..8].copy_from_slice(&pts_flags.to_be_bytes());
     h[8..12].copy_from_slice(&size.to_be_bytes());
@@ -123,6 +144,15 @@ impl StreamWriter {
         }
         out.extend_from_slice(data);
     }
+
+    /// A part of a frame that more parts follow (`playrack_slices`); the last part goes
+    /// through [`StreamWriter::packet`]. Without frame meta the parts just run together.
+    pub fn partial(&self, out: &mut Vec<u8>, pts: u64, key: bool, data: &[u8]) {
+        if self.send_frame_meta {
+            out.extend_from_slice(&partial_header(pts, key, data.len() as u32));
+        }
+        out.extend_from_slice(data);
+    }
 }
 
 /// Which socket a [`Demuxer`] reads.
@@ -144,6 +174,9 @@ pub struct DemuxerConfig {
     pub stream_meta: bool,
     /// Packets have 12-byte headers; without them the stream is raw bytes.
     pub frame_meta: bool,
+    /// The client asked for `playrack_slices`: bit 60 marks a part of a frame
+    /// ([`StreamEvent::FramePart`]) instead of being a PTS bit.
+    pub partial_frames: bool,
 }
 
 /// A video session: the encoder (re)started at this size.
@@ -166,7 +199,16 @@ pub enum StreamEvent {
     Session(Session),
     /// A config packet: SPS/PPS for H.264, `OpusHead` for Opus.
     Config(Vec<u8>),
+    /// A whole frame, or the last part of one whose earlier parts came as
+    /// [`StreamEvent::FramePart`]s with the same PTS.
     Frame {
+        pts: u64,
+        key: bool,
+        data: Vec<u8>,
+    },
+    /// A part of a frame (one or more slices) that more parts follow; only with
+    /// [`DemuxerConfig::partial_frames`].
+    FramePart {
         pts: u64,
         key: bool,
         data: Vec<u8>,
@@ -350,6 +392,12 @@ impl Demuxer {
                 self.state = State::Header;
                 if pts_flags & PACKET_FLAG_CONFIG != 0 {
                     Ok(Some(StreamEvent::Config(data)))
+                } else if self.config.partial_frames && pts_flags & PACKET_FLAG_PARTIAL != 0 {
+                    Ok(Some(StreamEvent::FramePart {
+                        pts: pts_flags & (PACKET_FLAG_PARTIAL - 1),
+                        key: pts_flags & PACKET_FLAG_KEY_FRAME != 0,
+                        data,
+                    }))
                 } else {
                     Ok(Some(StreamEvent::Frame {
                         pts: pts_flags & PACKET_PTS_MASK,

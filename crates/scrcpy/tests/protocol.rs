@@ -821,3 +821,70 @@ fn packet_merger_prepends_config() {
     assert_eq!(m.merge(vec![3]), vec![1, 2, 3]);
     assert_eq!(m.merge(vec![4]), vec![4]);
 }
+
+#[test]
+fn partial_frames_only_for_a_client_that_asked() {
+    let o = Options::parse(&[SCRCPY_VERSION, "playrack_slices=4"]).unwrap();
+    assert_eq!(o.playrack_slices, 4);
+    assert!(o.to_args().contains(&"playrack_slices=4".to_string()));
+    assert!(
+        !Options::default()
+            .to_args()
+            .iter()
+            .any(|a| a.starts_with("playrack_slices")),
+        "scrcpy's command line unless asked"
+    );
+    assert!(Options::parse(&[SCRCPY_VERSION, "playrack_slices=33"]).is_err());
+    assert!(Options::parse(&[SCRCPY_VERSION, "playrack_slices=four"]).is_err());
+
+    let w = StreamWriter::from_options(&o);
+    let mut bytes = CODEC_ID_H264.to_be_bytes().to_vec();
+    w.partial(&mut bytes, 5000, true, &[0, 0, 0, 1, 0x65, 1]);
+    w.partial(&mut bytes, 5000, true, &[0, 0, 0, 1, 0x65, 2]);
+    w.packet(&mut bytes, 5000, false, true, &[0, 0, 0, 1, 0x65, 3]);
+    w.packet(&mut bytes, 21666, false, false, &[0, 0, 0, 1, 0x41, 4]);
+
+    let mut d = Demuxer::new(DemuxerConfig::for_socket(&o, StreamKind::Video, false));
+    let mut got = Vec::new();
+    for b in &bytes {
+        d.feed(std::slice::from_ref(b));
+        drain(&mut d, &mut got);
+    }
+    let part = |n| StreamEvent::FramePart {
+        pts: 5000,
+        key: true,
+        data: vec![0, 0, 0, 1, 0x65, n],
+    };
+    assert_eq!(
+        got,
+        vec![
+            StreamEvent::Codec(CODEC_ID_H264),
+            part(1),
+            part(2),
+            StreamEvent::Frame {
+                pts: 5000,
+                key: true,
+                data: vec![0, 0, 0, 1, 0x65, 3],
+            },
+            StreamEvent::Frame {
+                pts: 21666,
+                key: false,
+                data: vec![0, 0, 0, 1, 0x41, 4],
+            },
+        ]
+    );
+
+    // A client that did not ask reads bit 60 as scrcpy does: a PTS bit.
+    let plain = DemuxerConfig::for_socket(&Options::default(), StreamKind::Video, false);
+    let mut d = Demuxer::new(plain);
+    d.feed(&bytes);
+    d.poll().unwrap();
+    assert_eq!(
+        d.poll().unwrap(),
+        Some(StreamEvent::Frame {
+            pts: 5000 | PACKET_FLAG_PARTIAL,
+            key: true,
+            data: vec![0, 0, 0, 1, 0x65, 1],
+        })
+    );
+}

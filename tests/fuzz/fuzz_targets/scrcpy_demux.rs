@@ -65,9 +65,10 @@ fuzz_target!(|data: &[u8]| {
         device_meta: sel & 4 != 0,
         stream_meta: sel & 8 == 0,
         frame_meta: sel & 16 == 0,
+        partial_frames: sel & 32 != 0,
     };
     assert_eq!(
         run(config, &[stream]),
-        run(config, &pieces(stream, sel >> 5))
+        run(config, &pieces(stream, sel >> 6))
     );
 });
