@@ -10,6 +10,10 @@
 //! stream run for 0–49 ms, so probes land anywhere in the game's render tick; five unmeasured
 //! probes warm the path first.
 //!
+//! It runs twice on fresh stacks: whole frames (the agent asks for no slices), then four slices
+//! a frame (x264 in the virtual device; each slice on the wire as soon as it is encoded), the
+//! second figure beside the first.
+//!
 //! The baseline is the floor of this pipeline on this machine, from the same run: the wait for
 //! the next render tick (spread evenly over one frame interval, so half a frame on average) +
 //! the encode time + the decode time of the same game's frames at the same size and bit rate,
@@ -55,6 +59,9 @@ struct Args {
     bench: bool,
 }
 
+/// Slices a frame in the sliced run (x264 in the virtual device, each slice sent as it is
+/// encoded).
+const SLICES: u8 = 4;
 /// Unmeasured probes before the measured ones.
 const WARM_UP: usize = 5;
 /// The encoder's bit rate for the floor: the `hd-60` spec's.
@@ -74,15 +81,24 @@ fn main() {
     let (width, height, fps) = parse_spec(&spec)
         .unwrap_or_else(|| panic!("--spec {spec}: expected WxH@FPS, e.g. 720x1280@60"));
     let rt = support::bench_runtime(2);
-    let measured = rt.block_on(probes(&spec, samples));
+    let measured = rt.block_on(probes(&spec, samples, 0));
+    let sliced = rt.block_on(probes(&spec, samples, SLICES));
     let floor = floor(width, height, fps, samples);
     eprintln!(
         "latency ({spec}, {samples} probes): native client p50 {:.1} ms; floor p50 {:.1} ms",
         median(&measured),
         median(&floor)
     );
-    Figure::new(&format!("latency.native.{spec}"), "ms", measured)
+    Figure::new(&format!("latency.native.{spec}"), "ms", measured.clone())
         .baseline("floor: wait for the next frame + encode + decode", floor)
+        .target("p50 ≤ 25 ms, p99 ≤ 40 ms at 720x1280@60")
+        .print();
+    eprintln!(
+        "latency ({spec}, {samples} probes): {SLICES} slices a frame p50 {:.1} ms",
+        median(&sliced)
+    );
+    Figure::new(&format!("latency.native.sliced.{spec}"), "ms", sliced)
+        .baseline("whole frames, same run", measured)
         .target("p50 ≤ 25 ms, p99 ≤ 40 ms at 720x1280@60")
         .print();
 }
@@ -93,9 +109,11 @@ fn parse_spec(spec: &str) -> Option<(u32, u32, u32)> {
     Some((w.parse().ok()?, h.parse().ok()?, fps.parse().ok()?))
 }
 
-/// `samples` probes through the whole platform; their latencies in ms.
-async fn probes(spec: &str, samples: usize) -> Vec<f64> {
+/// `samples` probes through the whole platform, the agent asking for `slices` slices a frame
+/// (0: whole frames); their latencies in ms.
+async fn probes(spec: &str, samples: usize, slices: u8) -> Vec<f64> {
     let st = stack::stack(stack::Options {
+        tweak: Box::new(move |c| c.video_slices = slices),
         // The stack keeps its `'static` spec for the board's configuration.
         spec: Box::leak(spec.to_owned().into_boxed_str()),
         // `PLAYRACK_VIRTUAL_DEVICE`: another device binary, for an A/B of a device change.

@@ -234,6 +234,7 @@ fn run(n: usize, secs: f64, window: f64, config: &[u8], clip: &[(bool, Vec<u8>)]
                             pts_us,
                             key: *key,
                             data: data.clone(),
+                            last: true,
                         },
                     );
                     bytes += data.len() as u64;

@@ -627,6 +627,7 @@ impl Agent {
                         },
                     },
                     primed,
+                    slices: self.config.video_slices,
                 };
                 let injector = Injector {
                     jar,

@@ -23,6 +23,9 @@ pub const DEFAULT_PACKAGE_CACHE_BYTES: u64 = 20 << 30;
 pub const DEFAULT_INJECTOR_VERSION: &str = playrack_scrcpy::SCRCPY_VERSION;
 /// Default WebRTC UDP port (one socket for every session on the board).
 pub const DEFAULT_WEBRTC_PORT: u16 = 7700;
+/// Slices per frame asked of the injector unless configured (a 720p frame: 900 macroblocks
+/// each).
+pub const DEFAULT_VIDEO_SLICES: u8 = 4;
 /// The image the Docker driver runs when none is configured (built by
 /// `android-injector/docker/build-image.sh`).
 pub const DEFAULT_DOCKER_IMAGE: &str = "playrack/virtual-device:dev";
@@ -144,6 +147,13 @@ pub struct Args {
     #[arg(long, env = "PLAYRACK_AGENT_ENCODER_DENY", value_delimiter = ',')]
     pub encoder_deny: Option<Vec<String>>,
 
+    /// Slices per video frame asked of the injector (`playrack_slices`; 0 = whole frames, at
+    /// most 32). Each slice is sent to the player as soon as it is encoded, so a frame's first
+    /// rows travel while its last are encoded. An injector that cannot slice (scrcpy's own
+    /// server, the virtual device built without x264) ignores it and sends whole frames.
+    #[arg(long, env = "PLAYRACK_AGENT_VIDEO_SLICES")]
+    pub video_slices: Option<u8>,
+
     /// Where synced APKs are cached (named by SHA-256). Defaults to `<data-dir>/packages`.
     #[arg(long, env = "PLAYRACK_AGENT_PACKAGE_CACHE")]
     pub package_cache: Option<PathBuf>,
@@ -263,6 +273,7 @@ struct FileConfig {
     injector_version: Option<String>,
     injector_live_bit_rate: Option<bool>,
     encoder_deny: Option<Vec<String>>,
+    video_slices: Option<u8>,
     package_cache: Option<PathBuf>,
     package_cache_bytes: Option<u64>,
     shared_volume: Option<String>,
@@ -307,6 +318,8 @@ pub struct Config {
     pub injector_live_bit_rate: bool,
     /// Video encoders never used (see the flag).
     pub encoder_deny: Vec<String>,
+    /// Slices per video frame asked of the injector (see the flag).
+    pub video_slices: u8,
     pub package_cache: PathBuf,
     pub package_cache_bytes: u64,
     pub shared_volume: String,
@@ -360,6 +373,7 @@ impl Config {
             injector_version: DEFAULT_INJECTOR_VERSION.into(),
             injector_live_bit_rate: true,
             encoder_deny: Vec::new(),
+            video_slices: DEFAULT_VIDEO_SLICES,
             package_cache: data_dir.join("packages"),
             package_cache_bytes: DEFAULT_PACKAGE_CACHE_BYTES,
             shared_volume: String::new(),
@@ -461,6 +475,15 @@ impl Config {
                 .map(|e| e.trim().to_owned())
                 .filter(|e| !e.is_empty())
                 .collect();
+        }
+        if let Some(v) = pick!(video_slices) {
+            if u32::from(v) > playrack_scrcpy::options::MAX_SLICES {
+                return Err(ConfigError::Invalid(format!(
+                    "video_slices must be 0 (whole frames) to {}, not {v}",
+                    playrack_scrcpy::options::MAX_SLICES
+                )));
+            }
+            c.video_slices = v;
         }
         if let Some(v) = pick!(package_cache) {
             c.package_cache = v;

@@ -74,6 +74,8 @@ pub struct PlayRequest {
     pub encoder: EncoderChoice,
     /// The instance holds this game ready (installed and started by [`prime`]).
     pub primed: bool,
+    /// Slices per video frame asked of the injector (0: whole frames).
+    pub slices: u8,
 }
 
 /// The video encoder of a play: one already chosen for this board, or chosen now from the
@@ -146,6 +148,7 @@ pub fn options(req: &PlayRequest) -> Options {
         max_fps: req.fps as f32,
         video_bit_rate: req.bitrate_bps,
         tunnel_forward: true,
+        playrack_slices: req.slices,
         ..Options::default()
     }
 }
@@ -464,6 +467,7 @@ mod tests {
             scid: 0x12ab34cd,
             encoder: EncoderChoice::Known(None),
             primed: false,
+            slices: 4,
         };
         let o = options(&req);
         assert_eq!(o.socket_name(), "scrcpy_12ab34cd");
@@ -477,6 +481,7 @@ mod tests {
             "max_fps=30",
             "video_bit_rate=4000000",
             "tunnel_forward=true",
+            "playrack_slices=4",
         ] {
             assert!(cmd.split(' ').any(|a| a == arg), "{arg} in {cmd}");
         }

@@ -200,6 +200,7 @@ async fn a_play_is_prepared_end_to_end_on_a_virtual_device() {
         scid: 0x0bad_cafe,
         encoder: node_agent::play::EncoderChoice::Pick { deny: vec![] },
         primed: false,
+        slices: 0,
     };
     let injector = Injector {
         jar,

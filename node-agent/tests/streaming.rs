@@ -180,6 +180,38 @@ async fn a_play_streams_reacts_to_touch_survives_the_controller_and_restores_its
     assert!(st.agent.agent.relay.snapshot().counters.video_resets > resets);
     assert_eq!(p.decode_errors, 0);
 
+    // Slices leave as they are encoded: with the device's encoder made slow (40 ms a slice,
+    // four slices), a frame's first RTP packet arrives here ≥ 3 × 40 ms before its last, so
+    // the first slice left the relay before the encoder had the last; the frame still
+    // decodes whole, and the marker ended it only once.
+    let serial = st
+        .agent
+        .agent
+        .pool
+        .slots()
+        .into_iter()
+        .find(|s| s.session_id.as_deref() == Some(sid.as_str()))
+        .and_then(|s| s.instance)
+        .expect("the play's instance")
+        .serial();
+    let adb = &st.agent.agent.adb;
+    let slow = async |ms: u32| {
+        let cmd = format!("setprop debug.playrack.video.slice_delay_ms {ms}");
+        assert!(adb.shell(&serial, &cmd).await.unwrap().ok());
+    };
+    slow(40).await;
+    let decoded = p.decoded;
+    assert!(
+        p.run_until(Duration::from_secs(20), |p| p.max_first_to_last_packet
+            >= Duration::from_millis(110)
+            && p.decoded > decoded + 3)
+            .await,
+        "first to last packet of a frame: {:?}",
+        p.max_first_to_last_packet
+    );
+    slow(0).await;
+    assert_eq!(p.decode_errors, 0);
+
     // The controller sees the play: playing, connected, with a recent input.
     assert!(
         p.run_until(Duration::from_secs(15), |p| p

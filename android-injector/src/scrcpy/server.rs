@@ -8,7 +8,9 @@
 //!    in forward mode write the dummy byte on the first socket as soon as it is accepted;
 //! 2. write the 64-byte device name on the first socket;
 //! 3. video: codec id, then per capture session a session packet, a config packet (SPS/PPS)
-//!    and a key frame, then frames at the frame-rate cap; audio: codec id, `OpusHead` config,
+//!    and a key frame, then frames at the frame-rate cap (asked for `playrack_slices=N` and
+//!    built with x264: each frame as N packets, one a slice, sent as each is encoded, all but
+//!    the last flagged partial); audio: codec id, `OpusHead` config,
 //!    20 ms Opus packets; control: read control messages, answer with device messages.
 //!
 //! Input acts on the shared [`DeviceScreen`] (the game on the display). Touches and scrolls whose
@@ -380,7 +382,7 @@ enum VideoOut {
 /// A capture session's encoder: openh264's whole frames, or (`playrack_slices`, in a build
 /// with x264) x264's slices, each handed on as soon as it is encoded.
 enum SessionEncoder {
-    Whole(VideoEncoder),
+    Whole(Box<VideoEncoder>),
     #[cfg(feature = "x264")]
     Sliced(crate::encode::sliced::SlicedEncoder),
 }
@@ -401,10 +403,10 @@ impl SessionEncoder {
         }
         #[cfg(not(feature = "x264"))]
         if slices > 0 {
-            tracing::warn!("playrack_slices: this build encodes whole frames (no x264)");
+            tracing::debug!("playrack_slices: this build encodes whole frames (no x264)");
         }
         VideoEncoder::new(config)
-            .map(SessionEncoder::Whole)
+            .map(|e| SessionEncoder::Whole(Box::new(e)))
             .map_err(|e| e.to_string())
     }
 

@@ -14,6 +14,12 @@
 //! - The injector's H.264 goes into RTP as it is (Annex-B, packetization-mode 1); nothing is
 //!   decoded or re-encoded. A key frame is sent with the session's SPS/PPS in front, so any
 //!   peer can start decoding from it.
+//! - A frame may arrive in parts (slices, `playrack_slices`): each part is packetized once per
+//!   session and written to every peer the moment it arrives, with the frame's RTP time; only
+//!   the frame's last packet carries the RTP marker, so the receiver decodes the slices as one
+//!   frame while the first were on the wire before the last were encoded. The engine writes
+//!   video RTP itself ([`str0m::rtp::StreamTx::write_rtp`]); str0m's sample writer would mark
+//!   the end of every part.
 //! - A peer gets no frame until its first key frame: a joining peer (a spectator, or a player
 //!   back after a network drop) asks for one, and so do the peers' PLI/FIR — together at most
 //!   one RESET_VIDEO per session per second ([`RESET_INTERVAL`]).
@@ -56,7 +62,8 @@ use str0m::config::CryptoProvider;
 use str0m::format::Codec;
 use str0m::media::{MediaKind, MediaTime, Mid, Pt};
 use str0m::net::{Protocol, Receive};
-use str0m::rtp::{AbsCaptureTime, Extension};
+use str0m::rtp::{AbsCaptureTime, Extension, ExtensionValues, RtpWrite, SeqNo};
+use str0m::unversioned::{H264Packetizer, Packetizer};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output as RtcOutput, Rtc, RtcConfig};
 
 use super::bitrate::{BitrateControl, Window};
@@ -208,17 +215,52 @@ struct Session {
     idle_warned: bool,
     /// Where the device's video clock (its frames' pts) sits on this machine's clock.
     capture: CaptureClock,
+    /// Packetizes the video once for all the session's peers (STAP-A for SPS/PPS, FU-A).
+    packetizer: H264Packetizer,
+    /// The frame whose parts are arriving (its last not yet).
+    frame: Option<FrameInFlight>,
 }
 
-/// What a media packet is, for [`Engine::fan_out`].
+/// A frame some of whose parts were sent: what its later parts share.
 #[derive(Debug, Clone, Copy)]
-enum Track {
-    /// A video frame, with whether it is a key frame and when the device captured it.
-    Video {
-        key: bool,
-        captured: SystemTime,
-    },
-    Audio,
+struct FrameInFlight {
+    pts_us: u64,
+    key: bool,
+    /// RTP time (90 kHz).
+    time: u32,
+    captured: SystemTime,
+}
+
+/// RTP payload bytes per packet: str0m's datagram target less the SRTP tag, aligned to the
+/// SRTP block, as its own packetizing does.
+const RTP_PAYLOAD_MTU: usize = (str0m::DATAGRAM_MTU_TARGET - 16) / 16 * 16;
+
+/// One part of a video frame as RTP payloads, for [`Engine::fan_out_video`].
+struct VideoPart {
+    frame: FrameInFlight,
+    /// The frame's first part: the key frame a waiting peer may start from, and the packet
+    /// that carries `abs-capture-time`.
+    first: bool,
+    /// The frame's last part: its last packet carries the marker.
+    last: bool,
+    payloads: Vec<Vec<u8>>,
+}
+
+/// `at` on the wall clock, through a pair of readings of both clocks.
+fn wall_clock((i, w): (Instant, SystemTime), at: Instant) -> SystemTime {
+    match at.checked_duration_since(i) {
+        Some(d) => w + d,
+        None => w - (i - at),
+    }
+}
+
+/// This machine's monotonic and wall clocks read together: the wall clock between two
+/// monotonic readings a moment apart, paired with their middle.
+fn clock_pair() -> (Instant, SystemTime) {
+    let before = Instant::now();
+    let wall = SystemTime::now();
+    let after = Instant::now();
+    (before + (after - before) / 2, wall)
 }
 
 /// The device's video clock on this machine's clock: a frame's pts plus the smallest
@@ -260,6 +302,8 @@ struct Peer {
     sensors: Option<ChannelId>,
     connected: bool,
     waiting_keyframe: bool,
+    /// The next video RTP sequence number (the engine writes video RTP itself).
+    video_seq: u64,
     rtt: Option<Duration>,
     loss: Option<f32>,
     /// NACKs counted so far (str0m's egress stats are cumulative).
@@ -322,16 +366,7 @@ impl Engine {
             next_stats: now + STATS_INTERVAL,
             counters: Counters::default(),
             notice: None,
-            wall: (now, SystemTime::now()),
-        }
-    }
-
-    /// `at` on the wall clock.
-    fn wall_clock(&self, at: Instant) -> SystemTime {
-        let (i, w) = self.wall;
-        match at.checked_duration_since(i) {
-            Some(d) => w + d,
-            None => w - (i - at),
+            wall: clock_pair(),
         }
     }
 
@@ -376,6 +411,8 @@ impl Engine {
             playing_since: None,
             idle_warned: false,
             capture: CaptureClock::default(),
+            packetizer: H264Packetizer::default(),
+            frame: None,
             stats: StreamStats {
                 width: width.into(),
                 height: height.into(),
@@ -597,6 +634,7 @@ impl Engine {
                 sensors: None,
                 connected: false,
                 waiting_keyframe: true,
+                video_seq: u64::from(rand::random::<u16>()),
                 rtt: None,
                 loss: None,
                 nacks: 0,
@@ -691,24 +729,56 @@ impl Engine {
                 s.stats.height = height.into();
             }
             VideoEvent::Config(config) => s.config = Some(config),
-            VideoEvent::Frame { pts_us, key, data } => {
-                self.counters.video_frames_in += 1;
+            VideoEvent::Frame {
+                pts_us,
+                key,
+                data,
+                last,
+            } => {
                 self.counters.media_bytes_in += data.len() as u64;
-                s.window_frames += 1;
                 s.window_bytes += data.len() as u64;
-                let payload: Arc<[u8]> = match (&s.config, key) {
+                if last {
+                    self.counters.video_frames_in += 1;
+                    s.window_frames += 1;
+                }
+                let started = s.frame.filter(|f| f.pts_us == pts_us);
+                let first = started.is_none();
+                let frame = match started {
+                    Some(f) => f,
+                    None => {
+                        let captured = s.capture.capture(now, pts_us);
+                        FrameInFlight {
+                            pts_us,
+                            key,
+                            time: (pts_us * 9 / 100) as u32,
+                            captured: wall_clock(self.wall, captured),
+                        }
+                    }
+                };
+                s.frame = (!last).then_some(frame);
+                let payloads = match (&s.config, first && key) {
                     (Some(config), true) if !starts_with_sps(&data) => {
                         let mut v = Vec::with_capacity(config.len() + data.len());
                         v.extend_from_slice(config);
                         v.extend_from_slice(&data);
-                        v.into()
+                        s.packetizer.packetize(RTP_PAYLOAD_MTU, &v)
                     }
-                    _ => data.into(),
+                    _ => s.packetizer.packetize(RTP_PAYLOAD_MTU, &data),
                 };
-                let time = MediaTime::new(pts_us * 9 / 100, str0m::media::Frequency::NINETY_KHZ);
-                let captured = s.capture.capture(now, pts_us);
-                let captured = self.wall_clock(captured);
-                self.fan_out(now, session, Track::Video { key, captured }, time, payload);
+                let payloads = match payloads {
+                    Ok(p) => p,
+                    Err(e) => {
+                        tracing::debug!(%session, "video packetizing: {e}");
+                        return;
+                    }
+                };
+                let part = VideoPart {
+                    frame,
+                    first,
+                    last,
+                    payloads,
+                };
+                self.fan_out_video(now, session, &part);
             }
         }
     }
@@ -722,58 +792,77 @@ impl Engine {
         self.counters.media_bytes_in += data.len() as u64;
         s.window_bytes += data.len() as u64;
         let time = MediaTime::new(pts_us * 48 / 1000, str0m::media::Frequency::FORTY_EIGHT_KHZ);
-        self.fan_out(now, session, Track::Audio, time, data.into());
+        self.fan_out_audio(now, session, time, data.into());
     }
 
-    /// Writes one frame to every connected peer of `session` (video: from a peer's first key
-    /// frame on) and drains them.
-    fn fan_out(
-        &mut self,
-        now: Instant,
-        session: &str,
-        track: Track,
-        time: MediaTime,
-        payload: Arc<[u8]>,
-    ) {
-        let (kind, key) = match track {
-            Track::Video { key, .. } => (MediaKind::Video, key),
-            Track::Audio => (MediaKind::Audio, true),
-        };
-        let ids: Vec<PeerId> = self
-            .peers
-            .iter()
-            .filter(|(_, p)| p.session == session && p.connected)
-            .map(|(k, _)| *k)
-            .collect();
+    /// Writes one Opus packet to every connected peer of `session` and drains them.
+    fn fan_out_audio(&mut self, now: Instant, session: &str, time: MediaTime, payload: Arc<[u8]>) {
+        let ids = self.connected_peers(session);
         for id in ids {
             let peer = self.peers.get_mut(&id).expect("listed above");
-            let sender = match kind {
-                MediaKind::Video => {
-                    if peer.waiting_keyframe && !key {
-                        continue;
-                    }
-                    peer.waiting_keyframe = false;
-                    peer.video
-                }
-                MediaKind::Audio => peer.audio,
-            };
-            if let Some((mid, pt)) = sender
+            if let Some((mid, pt)) = peer.audio
                 && let Some(w) = peer.rtc.writer(mid)
-                && let Err(e) = match track {
-                    Track::Video { captured, .. } => w
-                        .playout_delay(MediaTime::ZERO, MediaTime::ZERO)
-                        .abs_capture_time(AbsCaptureTime {
-                            capture_time: captured,
-                            clock_offset: Some(0),
-                        }),
-                    Track::Audio => w,
-                }
-                .write(pt, now, time, payload.clone())
+                && let Err(e) = w.write(pt, now, time, payload.clone())
             {
-                tracing::debug!(peer = id, ?kind, "media write: {e}");
+                tracing::debug!(peer = id, "audio write: {e}");
             }
             self.drain(id, now);
         }
+    }
+
+    /// Writes one part of a video frame to every connected peer of `session` (from a peer's
+    /// first key frame on) and drains them, so its packets leave now: playout delay 0 on
+    /// every packet, `abs-capture-time` on the frame's first, the marker on its last.
+    fn fan_out_video(&mut self, now: Instant, session: &str, part: &VideoPart) {
+        let ids = self.connected_peers(session);
+        let n = part.payloads.len();
+        for id in ids {
+            let peer = self.peers.get_mut(&id).expect("listed above");
+            if peer.waiting_keyframe {
+                if !(part.first && part.frame.key) {
+                    continue;
+                }
+                peer.waiting_keyframe = false;
+            }
+            let Some((mid, pt)) = peer.video else {
+                continue;
+            };
+            let mut api = peer.rtc.direct_api();
+            let Some(stream) = api.stream_tx_by_mid(mid, None) else {
+                continue;
+            };
+            for (i, payload) in part.payloads.iter().enumerate() {
+                let mut ext = ExtensionValues {
+                    play_delay_min: Some(MediaTime::ZERO),
+                    play_delay_max: Some(MediaTime::ZERO),
+                    ..ExtensionValues::default()
+                };
+                if part.first && i == 0 {
+                    ext.abs_capture_time = Some(AbsCaptureTime {
+                        capture_time: part.frame.captured,
+                        clock_offset: Some(0),
+                    });
+                }
+                let seq: SeqNo = peer.video_seq.into();
+                peer.video_seq += 1;
+                stream.write_rtp(
+                    RtpWrite::new(pt, seq, part.frame.time, now, payload.as_slice())
+                        .marker(part.last && i + 1 == n)
+                        .ext_vals(ext)
+                        .nackable(true),
+                );
+            }
+            self.drain(id, now);
+        }
+    }
+
+    /// The session's peers whose media flows.
+    fn connected_peers(&self, session: &str) -> Vec<PeerId> {
+        self.peers
+            .iter()
+            .filter(|(_, p)| p.session == session && p.connected)
+            .map(|(k, _)| *k)
+            .collect()
     }
 
     /// Drives time: the peers whose deadline passed (retransmissions, ICE consent, pacing),
@@ -1230,11 +1319,14 @@ pub enum VideoEvent {
     Size { width: u16, height: u16 },
     /// SPS/PPS (Annex-B).
     Config(Vec<u8>),
-    /// One access unit (Annex-B) with its presentation time in microseconds.
+    /// One access unit (Annex-B) with its presentation time in microseconds, or a part of
+    /// one (one or more slices): the parts of a frame share its pts, and only the last has
+    /// `last`.
     Frame {
         pts_us: u64,
         key: bool,
         data: Vec<u8>,
+        last: bool,
     },
 }
 

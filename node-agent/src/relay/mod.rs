@@ -668,6 +668,10 @@ async fn pump_video(
     frames: FrameCount,
     tapes: Tapes,
 ) {
+    // A sliced frame's parts so far, joined for the recorder (which keeps whole frames);
+    // a frame past the demuxer's packet bound is not recorded.
+    let mut parts: Vec<u8> = Vec::new();
+    let mut oversized = false;
     loop {
         let event = match video.next().await {
             Ok(Some(e)) => e,
@@ -686,13 +690,36 @@ async fn pump_video(
                 tapes.config(&session, &c);
                 VideoEvent::Config(c)
             }
-            StreamEvent::Frame { pts, key, data } => {
-                frames.add();
-                tapes.frame(&session, pts, key, &data);
+            StreamEvent::FramePart { pts, key, data } => {
+                if parts.len() + data.len() > playrack_scrcpy::stream::MAX_PACKET_SIZE {
+                    parts.clear();
+                    oversized = true;
+                } else if !oversized {
+                    parts.extend_from_slice(&data);
+                }
                 VideoEvent::Frame {
                     pts_us: pts,
                     key,
                     data,
+                    last: false,
+                }
+            }
+            StreamEvent::Frame { pts, key, data } => {
+                frames.add();
+                if std::mem::take(&mut oversized) {
+                    tracing::warn!(%session, "a sliced frame over the packet bound: not recorded");
+                } else if parts.is_empty() {
+                    tapes.frame(&session, pts, key, &data);
+                } else {
+                    parts.extend_from_slice(&data);
+                    tapes.frame(&session, pts, key, &parts);
+                }
+                parts.clear();
+                VideoEvent::Frame {
+                    pts_us: pts,
+                    key,
+                    data,
+                    last: true,
                 }
             }
             _ => continue,

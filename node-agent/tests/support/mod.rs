@@ -121,17 +121,33 @@ pub fn workspace() -> PathBuf {
         .to_path_buf()
 }
 
+/// The virtual device's features in tests and benchmarks: with x264, so it sends sliced
+/// frames when the agent asks (as the test command builds it).
+const DEVICE_FEATURES: &[&str] = &["--features", "x264"];
+
 /// The debug `virtual-device` binary, brought up to date once per test binary.
 pub fn virtual_device() -> PathBuf {
     static BUILT: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
-    workspace_binary(&BUILT, "android-injector", "virtual-device")
+    workspace_binary_in(
+        &BUILT,
+        "android-injector",
+        "virtual-device",
+        false,
+        DEVICE_FEATURES,
+    )
 }
 
 /// The release `virtual-device` binary, brought up to date once per process (benchmarks that
 /// measure the device's own speed).
 pub fn virtual_device_release() -> PathBuf {
     static BUILT: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
-    workspace_binary_in(&BUILT, "android-injector", "virtual-device", true)
+    workspace_binary_in(
+        &BUILT,
+        "android-injector",
+        "virtual-device",
+        true,
+        DEVICE_FEATURES,
+    )
 }
 
 /// The debug `array-controller` binary, brought up to date once per test binary.
@@ -171,7 +187,7 @@ pub async fn client_probes(
 /// The release `playrack-play` binary (benchmarks measure the optimised client).
 pub fn play_release() -> PathBuf {
     static BUILT: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
-    workspace_binary_in(&BUILT, "playrack-play", "playrack-play", true)
+    workspace_binary_in(&BUILT, "playrack-play", "playrack-play", true, &[])
 }
 
 /// The debug `portal` binary, brought up to date once per test binary.
@@ -184,7 +200,7 @@ pub fn portal_binary() -> PathBuf {
 /// (`built` remembers it): `CARGO_BIN_EXE_*` names only this crate's binaries, and cargo does
 /// not rebuild other crates' for this crate's tests; an up-to-date build is a no-op.
 fn workspace_binary(built: &std::sync::Mutex<bool>, package: &str, bin: &str) -> PathBuf {
-    workspace_binary_in(built, package, bin, false)
+    workspace_binary_in(built, package, bin, false, &[])
 }
 
 fn workspace_binary_in(
@@ -192,6 +208,7 @@ fn workspace_binary_in(
     package: &str,
     bin: &str,
     release: bool,
+    features: &[&str],
 ) -> PathBuf {
     let mut built = built.lock().unwrap_or_else(|e| e.into_inner());
     let target = std::env::var_os("CARGO_TARGET_DIR")
@@ -208,6 +225,7 @@ fn workspace_binary_in(
         *built = true;
         let status = Command::new(env!("CARGO"))
             .args(["build", "-p", package, "--bin", bin])
+            .args(features)
             .args(release.then_some("--release"))
             .current_dir(workspace())
             .status()

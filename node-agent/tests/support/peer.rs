@@ -21,10 +21,6 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-/// How far after its arrival a frame's capture time may read (the relay's reading of its
-/// wall clock against its monotonic one, on a loaded two-core machine).
-const CAPTURE_CLOCK_SLACK: Duration = Duration::from_millis(5);
-
 /// The last decoded picture, readable as the game's luma.
 pub struct Picture(playrack_client::decode::Picture);
 
@@ -63,6 +59,9 @@ pub struct Peer {
     /// The largest arrival − capture seen, ms (the device's encode and the relay beyond the
     /// fastest frame's).
     pub max_capture_to_arrival_ms: f64,
+    /// The longest a frame took from its first RTP packet's arrival to its last's (when
+    /// str0m hands the frame over): slices sent as they are encoded spread a frame out.
+    pub max_first_to_last_packet: Duration,
     pub picture: Option<Picture>,
     /// Signals received while driving (stats, notices, errors, ended).
     pub signals: Vec<AgentSignal>,
@@ -125,6 +124,7 @@ impl Peer {
             zero_playout_delay_frames: 0,
             captured_frames: 0,
             max_capture_to_arrival_ms: 0.0,
+            max_first_to_last_packet: Duration::ZERO,
             picture: None,
             signals: Vec::new(),
             ws_closed: false,
@@ -203,19 +203,20 @@ impl Peer {
             Event::Media(MediaEvent::Video(au)) => {
                 self.video_frames += 1;
                 self.stats.access_unit(&au, SystemTime::now());
+                self.max_first_to_last_packet = self
+                    .max_first_to_last_packet
+                    .max(Instant::now().saturating_duration_since(au.arrived));
                 if au.zero_playout_delay {
                     self.zero_playout_delay_frames += 1;
                 }
-                // not after its arrival, within what the relay's wall-clock reading of the
-                // capture instant may be off by: the fastest frame's capture is its arrival
-                // at the relay, a loopback hop before this one, read on a loaded machine
+                // not after its arrival: the fastest frame's capture is its arrival at the
+                // relay, a loopback hop before this one
                 if let Some(c) = au.captured
-                    && let Ok(age) = (SystemTime::now() + CAPTURE_CLOCK_SLACK).duration_since(c)
+                    && let Ok(age) = SystemTime::now().duration_since(c)
                 {
                     self.captured_frames += 1;
-                    self.max_capture_to_arrival_ms = self
-                        .max_capture_to_arrival_ms
-                        .max((age.saturating_sub(CAPTURE_CLOCK_SLACK)).as_secs_f64() * 1e3);
+                    self.max_capture_to_arrival_ms =
+                        self.max_capture_to_arrival_ms.max(age.as_secs_f64() * 1e3);
                 }
                 if au.keyframe {
                     self.keyframes += 1;
