@@ -5,13 +5,12 @@
 //! token while the controller keeps the session, as the H5 SDK and the PC client do.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use playrack_client::connection::{Connection, Event as Conn};
 use playrack_client::media::MediaEvent;
 use playrack_client::play::{self, Api, Identity, PlayError, Progress};
-use playrack_client::stats::{Stats, StatsTracker};
-use playrack_wire::api::ConnectInfo;
+use playrack_client::session::{Session, Step};
+use playrack_client::stats::Stats;
 use playrack_wire::input::InputMessage;
 use playrack_wire::signaling::AgentSignal;
 use tokio::sync::mpsc;
@@ -154,63 +153,40 @@ async fn run(
         };
         play::acquire(&api, &who, None, progress, stop).await?
     };
-    let mut conn = connect(&ready.connect).await?;
-    let mut stats = StatsTracker::new(Instant::now());
+    let mut session = Session::connect(api, ready).await?;
     let reason = loop {
-        if stats.tick(Instant::now()) {
-            *shared.lock().unwrap() = stats.get();
+        if session.stats().tick(Instant::now()) {
+            *shared.lock().unwrap() = session.stats().get();
         }
         let deadline = Instant::now() + Duration::from_millis(250);
-        let mut lost = false;
         tokio::select! {
-            e = conn.next(deadline) => match e {
+            step = session.next(deadline) => match step? {
                 None => {}
-                Some(Conn::Media(MediaEvent::InputOpen)) => l.state("playing", ""),
-                Some(Conn::Media(MediaEvent::Video(au))) => {
-                    stats.access_unit(&au, SystemTime::now());
+                Some(Step::Media(MediaEvent::InputOpen)) => l.state("playing", ""),
+                Some(Step::Media(MediaEvent::Video(au))) => {
                     l.video(&au.data, au.keyframe, au.time.as_micros() as i64);
                 }
-                Some(Conn::Media(MediaEvent::Audio(a))) => {
+                Some(Step::Media(MediaEvent::Audio(a))) => {
                     l.audio(&a.data, a.time.as_micros() as i64);
                 }
-                Some(Conn::Media(MediaEvent::Received(r))) => stats.received(&r),
-                Some(Conn::Media(MediaEvent::Disconnected)) | Some(Conn::SignalingClosed) => {
-                    lost = true
-                }
-                Some(Conn::Media(_)) => {}
-                Some(Conn::Signal(AgentSignal::Stats { stats: a })) => stats.agent(a),
-                Some(Conn::Signal(AgentSignal::Ended { reason })) => break reason,
-                Some(Conn::Signal(AgentSignal::Error { code, message })) => l.error(&code, &message),
-                Some(Conn::Signal(_)) => {}
+                Some(Step::Media(_)) => {}
+                Some(Step::Signal(AgentSignal::Error { code, message })) => l.error(&code, &message),
+                Some(Step::Signal(_)) | Some(Step::Reconnected) => {}
+                Some(Step::Reconnecting) => l.state("connecting", ""),
+                Some(Step::Ended(reason)) => break reason,
             },
             c = commands.recv() => match c {
                 Some(Command::Input(m)) => {
-                    conn.media().send_input(&m);
+                    session.media().send_input(&m);
                 }
-                Some(Command::Keyframe) => conn.media().recover(Instant::now()),
+                Some(Command::Keyframe) => session.media().recover(Instant::now()),
                 Some(Command::Cancel) => {}
                 Some(Command::Leave) | None => {
-                    conn.bye().await;
-                    let _ = api.leave(&ready.session_id, &ready.play_key).await;
+                    session.leave().await;
                     break "USER_LEFT".to_owned();
                 }
             },
         }
-        if lost {
-            // connect again with a fresh token while the controller keeps the session
-            l.state("connecting", "");
-            match play::resume(&api, &ready).await {
-                Ok(info) => conn = connect(&info).await?,
-                Err(PlayError::Ended(why)) => break why,
-                Err(e) => return Err(e),
-            }
-        }
     };
     Ok(reason)
-}
-
-async fn connect(info: &ConnectInfo) -> Result<Connection, PlayError> {
-    Connection::player(info)
-        .await
-        .map_err(|e| PlayError::Network(e.to_string()))
 }

@@ -77,6 +77,8 @@ pub struct DemoOptions {
     /// TURN servers the boards offer players, with the secret their per-session credentials
     /// are made with (`None`: no TURN).
     pub turn: Option<TurnOptions>,
+    /// Slices per frame the boards ask of their devices (0: whole frames).
+    pub video_slices: u8,
 }
 
 /// The boards' TURN servers (see `node-agent --turn`, `--turn-secret`).
@@ -104,6 +106,7 @@ impl DemoOptions {
             sdk_dir: workspace().join("sdk-h5/dist"),
             apk: PathBuf::new(),
             turn: None,
+            video_slices: node_agent::config::DEFAULT_VIDEO_SLICES,
         }
     }
 }
@@ -706,6 +709,7 @@ async fn start_board(
     c.warm = BTreeMap::from([(spec.id.clone(), slots)]);
     c.runtime = node_agent::config::RuntimeKind::Process;
     c.virtual_device = options.virtual_device.clone();
+    c.video_slices = options.video_slices;
     c.adb_port = free_port()?;
     c.injector_jar = Some(jar);
     c.shared_volume = store.into();

@@ -26,7 +26,8 @@
 //! (`npm ci` there; done here when missing) and the SDK bundle `sdk-h5/dist/playrack.js`
 //! (built here when missing). `PLAYRACK_TEST_BROWSER=off` skips the suite with a warning.
 //! `playrack-bench latency` runs this test for Chromium's figure: `PLAYRACK_BROWSER_ONLY` keeps
-//! the scenarios whose file names contain it, `PLAYRACK_DEMO_SPEC` sets the boards' spec.
+//! the scenarios whose file names contain it, `PLAYRACK_DEMO_SPEC` sets the boards' spec,
+//! `PLAYRACK_DEMO_VIDEO_SLICES` the slices a frame (0: whole frames).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -72,6 +73,8 @@ fn virtual_device() -> PathBuf {
     if !bin.exists() {
         let status = Command::new(env!("CARGO"))
             .args(["build", "-p", "android-injector", "--bin", "virtual-device"])
+            // sliced frames, as the test command builds it
+            .args(["--features", "x264"])
             // An optimised test build (`playrack-bench latency`) runs the optimised device.
             .args((!cfg!(debug_assertions)).then_some("--release"))
             .current_dir(workspace())
@@ -150,6 +153,12 @@ async fn the_browser_suite_passes_against_a_demo_stack() {
     // `PLAYRACK_DEMO_SPEC=hd-60=720x1280@60`: the boards' spec (the latency bench's 720p60).
     if let Ok(spec) = std::env::var("PLAYRACK_DEMO_SPEC") {
         options.spec = spec;
+    }
+    // `PLAYRACK_DEMO_VIDEO_SLICES=0`: whole frames (the latency bench's comparison).
+    if let Ok(n) = std::env::var("PLAYRACK_DEMO_VIDEO_SLICES") {
+        options.video_slices = n
+            .parse()
+            .expect("PLAYRACK_DEMO_VIDEO_SLICES: a number of slices, 0 to 32");
     }
     let mut stack = DemoStack::start(options.clone())
         .await

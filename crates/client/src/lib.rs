@@ -12,6 +12,8 @@
 //!   connect — link card, room round trips, acquire, the line, the session.
 //! - [`connection`] (feature `tokio`): the async shell — the agent's signaling WebSocket and
 //!   the media socket around [`media::Media`].
+//! - [`session`] (feature `tokio`): a ready play driven to its end — reconnection after a
+//!   drop, `stats()` fed, leave — for each player's own loop.
 //!
 //! The wire types (signals, input messages) are `playrack-wire`'s; nothing here redefines them.
 
@@ -25,6 +27,8 @@ pub mod media;
 #[cfg(feature = "tokio")]
 pub mod play;
 pub mod probe;
+#[cfg(feature = "tokio")]
+pub mod session;
 #[cfg(feature = "media")]
 pub mod stats;
 

@@ -1,7 +1,7 @@
 //! The play itself, on its own thread with a tokio runtime: `playrack-client`'s steps to a
-//! ready session (the line's positions reported), the connection to the board's agent, each
-//! access unit decoded with openh264 (a dropped connection connects again with a fresh token
-//! while the controller keeps the session), the latest picture left for the window (one slot: a slow
+//! ready session (the line's positions reported), the connected play
+//! (`playrack_client::session`: reconnection after a drop, the figures, leave), each access
+//! unit decoded with openh264, the latest picture left for the window (one slot: a slow
 //! window skips frames, it never queues them), each Opus frame handed to [`crate::audio`]
 //! (decoded, counted, played when there is a sound card), the window's input sent on, the
 //! latency probe, and leave. The window thread and this one share only [`Shared`] and a bounded command
@@ -9,18 +9,16 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use anyhow::Context;
-use playrack_client::connection::{Connection, Event};
 use playrack_client::decode::{Decoder, Picture};
 use playrack_client::media::MediaEvent;
 use playrack_client::play::{self, Api, Identity, Progress};
 use playrack_client::probe::{self, Probed, Prober};
-use playrack_client::stats::{Stats, StatsTracker};
-use playrack_wire::api::{ConnectInfo, DeviceInfo};
+use playrack_client::session::{Session, Step};
+use playrack_client::stats::Stats;
+use playrack_wire::api::DeviceInfo;
 use playrack_wire::input::InputMessage;
-use playrack_wire::signaling::AgentSignal;
 use tokio::sync::mpsc;
 
 use crate::audio::Audio;
@@ -192,12 +190,11 @@ async fn run(
     )
     .await?;
 
-    let mut conn = connect(&ready.connect).await?;
+    let mut session = Session::connect(plan.api.clone(), ready).await?;
     // the sound card is opened once the board is there, not while in line
     let mut audio = Audio::start(plan.mute);
 
     let mut decoder = Decoder::new()?;
-    let mut stats = StatsTracker::new(Instant::now());
     let mut prober = Prober::default();
     let mut samples = Vec::new();
     let mut input_open = false;
@@ -209,42 +206,42 @@ async fn run(
         if wants_probe
             && Instant::now() >= pause_until
             && let Some(m) = prober.start(Instant::now())
-            && !conn.media().send_input(&m)
+            && !session.media().send_input(&m)
         {
             prober.unsent();
         }
         if plan.probes.is_some_and(|n| samples.len() >= n as usize) {
+            session.leave().await;
             break "USER_LEFT".to_owned();
         }
-        if stats.tick(Instant::now()) {
-            *shared.stats.lock().unwrap() = stats.get();
+        if session.stats().tick(Instant::now()) {
+            *shared.stats.lock().unwrap() = session.stats().get();
             wake();
         }
         let deadline = Instant::now() + Duration::from_millis(if wants_probe { 5 } else { 500 });
-        let mut lost = false;
         tokio::select! {
-            e = conn.next(deadline) => match e {
+            step = session.next(deadline) => match step? {
                 None => {}
-                Some(Event::Media(MediaEvent::InputOpen)) => {
+                Some(Step::Media(MediaEvent::InputOpen)) => {
                     input_open = true;
                     set(Status::Playing);
                 }
-                Some(Event::Media(MediaEvent::Video(au))) => {
-                    stats.access_unit(&au, SystemTime::now());
+                Some(Step::Media(MediaEvent::Video(au))) => {
                     let started = Instant::now();
                     let decoded = decoder.decode(&au.data);
                     let now = Instant::now();
                     match decoded {
                         Ok(Some(picture)) => {
-                            stats.decoded(picture.width as u32, picture.height as u32, now - started);
+                            let (w, h) = (picture.width as u32, picture.height as u32);
+                            session.stats().decoded(w, h, now - started);
                             if plan.probes.is_some() {
                                 let lit = probe::lit(&picture.y, picture.width, picture.height, picture.width);
                                 if let Some(Probed::Done { seq, latency }) = prober.frame(lit, now, PROBE_TIMEOUT) {
                                     let ms = latency.as_secs_f64() * 1e3;
                                     samples.push(ms);
-                                    stats.probe(ms);
+                                    session.stats().probe(ms);
                                     // the board counts it in its metrics, as the H5 SDK's are
-                                    conn.media().send_input(&InputMessage::Latency { seq, ms: ms as f32 });
+                                    session.media().send_input(&InputMessage::Latency { seq, ms: ms as f32 });
                                     // land the next probe anywhere in the game's frame interval
                                     pause_until = now + Duration::from_millis(u64::from(seq.wrapping_mul(17) % 50));
                                 }
@@ -255,56 +252,35 @@ async fn run(
                             }
                         }
                         Ok(None) => {}
-                        Err(_) => conn.media().recover(now),
+                        Err(_) => session.media().recover(now),
                     }
                 }
-                Some(Event::Media(MediaEvent::Audio(frame))) => {
+                Some(Step::Media(MediaEvent::Audio(frame))) => {
                     audio.frame(&frame.data);
                     shared.audio_frames.store(audio.frames(), Ordering::Relaxed);
                 }
-                Some(Event::Media(MediaEvent::Received(r))) => stats.received(&r),
-                Some(Event::Media(MediaEvent::Disconnected)) => lost = true,
-                Some(Event::Media(_)) => {}
-                Some(Event::Signal(AgentSignal::Stats { stats: a })) => stats.agent(a),
-                Some(Event::Signal(AgentSignal::Ended { reason })) => break reason,
-                Some(Event::Signal(_)) => {}
-                Some(Event::SignalingClosed) => lost = true,
-            },
-            c = commands.recv() => match c {
-                Some(Command::Input(m)) => {
-                    conn.media().send_input(&m);
-                }
-                Some(Command::Leave) | None => break "USER_LEFT".to_owned(),
-            },
-        }
-        if lost {
-            // the connection dropped: connect again with a fresh token while the controller
-            // keeps the session (its reconnect grace), as the H5 SDK does
-            set(Status::Connecting);
-            match play::resume(&plan.api, &ready).await {
-                Ok(info) => {
-                    conn = connect(&info).await?;
+                Some(Step::Media(_)) | Some(Step::Signal(_)) => {}
+                // the connection dropped: connect again with a fresh token while the
+                // controller keeps the session (its reconnect grace), as the H5 SDK does
+                Some(Step::Reconnecting) => set(Status::Connecting),
+                Some(Step::Reconnected) => {
                     decoder = Decoder::new()?;
                     input_open = false;
                     prober.unsent();
                 }
-                Err(play::PlayError::Ended(why)) => break why,
-                Err(e) => return Err(e.into()),
-            }
+                Some(Step::Ended(reason)) => break reason,
+            },
+            c = commands.recv() => match c {
+                Some(Command::Input(m)) => {
+                    session.media().send_input(&m);
+                }
+                Some(Command::Leave) | None => {
+                    session.leave().await;
+                    break "USER_LEFT".to_owned();
+                }
+            },
         }
     };
-    if ended == "USER_LEFT" {
-        conn.bye().await;
-        // the session ends on the controller at once (the agent's report would too, later)
-        let _ = plan.api.leave(&ready.session_id, &ready.play_key).await;
-    }
     set(Status::Ended(ended));
     Ok(samples)
-}
-
-/// Signals with the board's agent and opens the media socket on the route to it.
-async fn connect(info: &ConnectInfo) -> anyhow::Result<Connection> {
-    Connection::player(info)
-        .await
-        .context("connecting to the board")
 }

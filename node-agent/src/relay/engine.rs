@@ -243,7 +243,8 @@ struct VideoPart {
     first: bool,
     /// The frame's last part: its last packet carries the marker.
     last: bool,
-    payloads: Vec<Vec<u8>>,
+    /// Shared by every peer's packets (no copy per peer).
+    payloads: Vec<Arc<[u8]>>,
 }
 
 /// `at` on the wall clock, through a pair of readings of both clocks.
@@ -766,7 +767,7 @@ impl Engine {
                     _ => s.packetizer.packetize(RTP_PAYLOAD_MTU, &data),
                 };
                 let payloads = match payloads {
-                    Ok(p) => p,
+                    Ok(p) => p.into_iter().map(Arc::from).collect(),
                     Err(e) => {
                         tracing::debug!(%session, "video packetizing: {e}");
                         return;
@@ -846,7 +847,7 @@ impl Engine {
                 let seq: SeqNo = peer.video_seq.into();
                 peer.video_seq += 1;
                 stream.write_rtp(
-                    RtpWrite::new(pt, seq, part.frame.time, now, payload.as_slice())
+                    RtpWrite::new(pt, seq, part.frame.time, now, payload.clone())
                         .marker(part.last && i + 1 == n)
                         .ext_vals(ext)
                         .nackable(true),

@@ -152,7 +152,7 @@ pub fn jobs(what: What, o: &Options) -> Vec<Job> {
                 } else {
                     ("hd-60=720x1280@60", "300")
                 };
-                jobs.push(Job {
+                let chromium = Job {
                     label: "latency (Chromium)".into(),
                     cargo,
                     args: vec!["--nocapture".into()],
@@ -161,7 +161,17 @@ pub fn jobs(what: What, o: &Options) -> Vec<Job> {
                         ("PLAYRACK_DEMO_SPEC".into(), spec.into()),
                         ("PLAYRACK_LATENCY_SAMPLES".into(), samples.into()),
                     ],
-                });
+                };
+                if !o.short {
+                    // the same with whole frames: what the slices change in Chromium
+                    let mut whole = chromium.clone();
+                    whole.label = "latency (Chromium, whole frames)".into();
+                    whole
+                        .env
+                        .push(("PLAYRACK_DEMO_VIDEO_SLICES".into(), "0".into()));
+                    jobs.push(whole);
+                }
+                jobs.push(chromium);
             }
             jobs
         }
@@ -221,7 +231,12 @@ mod tests {
         assert_eq!(s.len(), 3);
         assert_eq!(s[2].args, ["--pg", "--replicas", "3"]);
         let l = jobs(What::Latency, &o);
+        assert_eq!(l.len(), 3, "native, Chromium with whole frames, Chromium");
         assert_eq!(l[1].cargo[..3], ["test", "--locked", "--release"]);
+        assert!(
+            l[1].env
+                .contains(&("PLAYRACK_DEMO_VIDEO_SLICES".into(), "0".into()))
+        );
         assert!(
             l[1].env
                 .contains(&("PLAYRACK_DEMO_SPEC".into(), "hd-60=720x1280@60".into()))
