@@ -1384,6 +1384,47 @@ async fn the_native_player_core_plays_a_link_through_the_line() {
         taps(&p)
     );
 
+    // The native players' driver of a play (`session`): put out by another connection of the
+    // same player, it connects again by itself with a fresh token and the video goes on.
+    {
+        use playrack_client::media::MediaEvent;
+        use playrack_client::session::{Session, Step};
+        use std::time::Instant;
+        let fresh = play::Ready {
+            connect: play::resume(&api, &first).await.expect("kept"),
+            ..first.clone()
+        };
+        let mut s = Session::connect(api.clone(), fresh)
+            .await
+            .expect("the session driver connects");
+        let mut frames = 0;
+        let mut reconnected = false;
+        let mut kicker = None;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline && !(reconnected && frames >= 20) {
+            match s.next(Instant::now() + Duration::from_millis(100)).await {
+                Ok(Some(Step::Media(MediaEvent::Video(_)))) => frames += 1,
+                Ok(Some(Step::Reconnected)) => reconnected = true,
+                Ok(Some(Step::Ended(why))) => panic!("the play ended: {why}"),
+                Ok(_) => {}
+                Err(e) => panic!("the session driver failed: {e}"),
+            }
+            if frames >= 20 && kicker.is_none() {
+                let info = play::resume(&api, &first).await.expect("kept");
+                kicker = Some(
+                    Peer::connect(&info.signaling_url, &info.token, PeerRole::Player)
+                        .await
+                        .expect("admitted"),
+                );
+                frames = 0;
+            }
+        }
+        assert!(
+            reconnected && frames >= 20,
+            "reconnected {reconnected}, {frames} access units since"
+        );
+    }
+
     // The board is full: a second player waits in line, then plays on the freed board.
     st.ctl.order(&st.tenant.id, &st.room.region_id, 1).await;
     let (tx, mut progress) = tokio::sync::mpsc::channel(16);
