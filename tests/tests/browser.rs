@@ -33,7 +33,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use playrack_tests::demo::{DemoOptions, DemoStack, sibling_binary, workspace};
+use playrack_tests::demo::{DemoOptions, DemoStack, workspace};
 
 /// Every scenario together stays well under this.
 const SUITE_TIMEOUT: Duration = Duration::from_secs(20 * 60);
@@ -67,23 +67,10 @@ fn run(dir: &Path, cmd: &str, args: &[&str]) {
     );
 }
 
-/// The debug `virtual-device`, built once if missing (another crate's binary).
+/// The `virtual-device` as the test command builds it; an optimised test build
+/// (`playrack-bench latency`) runs the optimised device.
 fn virtual_device() -> PathBuf {
-    let bin = sibling_binary("virtual-device");
-    if !bin.exists() {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", "android-injector", "--bin", "virtual-device"])
-            // sliced frames, as the test command builds it
-            .args(["--features", "x264"])
-            // An optimised test build (`playrack-bench latency`) runs the optimised device.
-            .args((!cfg!(debug_assertions)).then_some("--release"))
-            .current_dir(workspace())
-            .status()
-            .expect("run cargo");
-        assert!(status.success(), "building virtual-device");
-    }
-    assert!(bin.exists(), "{} missing", bin.display());
-    bin
+    playrack_test_support::bins::virtual_device(!cfg!(debug_assertions))
 }
 
 /// The SDK bundle and the suite's node modules, installed when missing.

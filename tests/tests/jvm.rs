@@ -17,20 +17,6 @@ use std::process::Command;
 
 use playrack_tests::demo::{DemoOptions, DemoStack, sibling_binary, workspace};
 
-/// The debug `virtual-device`, built if missing (another crate's binary).
-fn virtual_device() -> PathBuf {
-    let bin = sibling_binary("virtual-device");
-    if !bin.exists() {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", "android-injector", "--bin", "virtual-device"])
-            .current_dir(workspace())
-            .status()
-            .expect("run cargo");
-        assert!(status.success(), "building virtual-device");
-    }
-    bin
-}
-
 /// libplayrack with its test hooks, built into the debug output directory; that directory.
 fn libplayrack() -> PathBuf {
     let status = Command::new(env!("CARGO"))
@@ -63,7 +49,7 @@ async fn the_java_facade_plays_on_a_host_jvm() {
     let lib = libplayrack();
     let dir = tempfile::tempdir().expect("a temporary directory");
     let mut options = DemoOptions::new(dir.path().join("demo"));
-    options.virtual_device = virtual_device();
+    options.virtual_device = playrack_test_support::bins::virtual_device(false);
     options.apk = playrack_test_support::fixtures::apk("tapper-v1");
     options.boards = 1;
     options.slots = 1;

@@ -199,6 +199,7 @@ async fn run(
     let mut samples = Vec::new();
     let mut input_open = false;
     let mut pause_until = Instant::now();
+    // None: the player leaves (the window closed, or the probes are done)
     let ended = loop {
         let wants_probe = plan
             .probes
@@ -211,8 +212,7 @@ async fn run(
             prober.unsent();
         }
         if plan.probes.is_some_and(|n| samples.len() >= n as usize) {
-            session.leave().await;
-            break "USER_LEFT".to_owned();
+            break None;
         }
         if session.stats().tick(Instant::now()) {
             *shared.stats.lock().unwrap() = session.stats().get();
@@ -268,17 +268,21 @@ async fn run(
                     input_open = false;
                     prober.unsent();
                 }
-                Some(Step::Ended(reason)) => break reason,
+                Some(Step::Ended(reason)) => break Some(reason),
             },
             c = commands.recv() => match c {
                 Some(Command::Input(m)) => {
                     session.media().send_input(&m);
                 }
-                Some(Command::Leave) | None => {
-                    session.leave().await;
-                    break "USER_LEFT".to_owned();
-                }
+                Some(Command::Leave) | None => break None,
             },
+        }
+    };
+    let ended = match ended {
+        Some(reason) => reason,
+        None => {
+            session.leave().await;
+            "USER_LEFT".to_owned()
         }
     };
     set(Status::Ended(ended));

@@ -5,6 +5,7 @@
 //!   PostgreSQL database when `PLAYRACK_TEST_PG_URL` names a server — `scripts/test.sh` starts
 //!   one), driven over HTTP ([`Ctl`]);
 //! - [`fixtures`]: real, signed APKs built with Debian's Android tools;
+//! - [`bins`]: other packages' binaries (the virtual device), built as the test command builds them;
 //! - [`agent`]: a board's side of the agent channel, spoken by a test;
 //! - [`play`]: a player's side of the play API;
 //! - [`sim`]: simulated boards for the soak drill and the scheduler bench;
@@ -21,6 +22,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub mod agent;
+pub mod bins;
 pub mod figure;
 pub mod fixtures;
 pub mod large_apk;

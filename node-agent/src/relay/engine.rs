@@ -756,7 +756,6 @@ impl Engine {
                         }
                     }
                 };
-                s.frame = (!last).then_some(frame);
                 let payloads = match (&s.config, first && key) {
                     (Some(config), true) if !starts_with_sps(&data) => {
                         let mut v = Vec::with_capacity(config.len() + data.len());
@@ -773,6 +772,8 @@ impl Engine {
                         return;
                     }
                 };
+                // only a part that goes out is part of the frame in flight
+                s.frame = (!last).then_some(frame);
                 let part = VideoPart {
                     frame,
                     first,

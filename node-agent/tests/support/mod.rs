@@ -121,33 +121,15 @@ pub fn workspace() -> PathBuf {
         .to_path_buf()
 }
 
-/// The virtual device's features in tests and benchmarks: with x264, so it sends sliced
-/// frames when the agent asks (as the test command builds it).
-const DEVICE_FEATURES: &[&str] = &["--features", "x264"];
-
 /// The debug `virtual-device` binary, brought up to date once per test binary.
 pub fn virtual_device() -> PathBuf {
-    static BUILT: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
-    workspace_binary_in(
-        &BUILT,
-        "android-injector",
-        "virtual-device",
-        false,
-        DEVICE_FEATURES,
-    )
+    playrack_test_support::bins::virtual_device(false)
 }
 
 /// The release `virtual-device` binary, brought up to date once per process (benchmarks that
 /// measure the device's own speed).
 pub fn virtual_device_release() -> PathBuf {
-    static BUILT: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
-    workspace_binary_in(
-        &BUILT,
-        "android-injector",
-        "virtual-device",
-        true,
-        DEVICE_FEATURES,
-    )
+    playrack_test_support::bins::virtual_device(true)
 }
 
 /// The debug `array-controller` binary, brought up to date once per test binary.
@@ -187,7 +169,7 @@ pub async fn client_probes(
 /// The release `playrack-play` binary (benchmarks measure the optimised client).
 pub fn play_release() -> PathBuf {
     static BUILT: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
-    workspace_binary_in(&BUILT, "playrack-play", "playrack-play", true, &[])
+    playrack_test_support::bins::binary(&BUILT, "playrack-play", "playrack-play", true, &[])
 }
 
 /// The debug `portal` binary, brought up to date once per test binary.
@@ -197,43 +179,9 @@ pub fn portal_binary() -> PathBuf {
 }
 
 /// A debug binary of another crate of the workspace, brought up to date once per test binary
-/// (`built` remembers it): `CARGO_BIN_EXE_*` names only this crate's binaries, and cargo does
-/// not rebuild other crates' for this crate's tests; an up-to-date build is a no-op.
+/// (`built` remembers it).
 fn workspace_binary(built: &std::sync::Mutex<bool>, package: &str, bin: &str) -> PathBuf {
-    workspace_binary_in(built, package, bin, false, &[])
-}
-
-fn workspace_binary_in(
-    built: &std::sync::Mutex<bool>,
-    package: &str,
-    bin: &str,
-    release: bool,
-    features: &[&str],
-) -> PathBuf {
-    let mut built = built.lock().unwrap_or_else(|e| e.into_inner());
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("target"));
-    let path = target
-        .join(if release { "release" } else { "debug" })
-        .join(bin);
-    // scripts/test.sh's `cargo test --workspace` has just built every debug binary of the
-    // workspace with the run's own features: building one package alone would resolve other
-    // features, rebuild its dependencies and replace the binary (minutes on a cold machine)
-    let prebuilt = !release && std::env::var_os("PLAYRACK_BINS_BUILT").is_some() && path.exists();
-    if !*built && !prebuilt {
-        *built = true;
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", package, "--bin", bin])
-            .args(features)
-            .args(release.then_some("--release"))
-            .current_dir(workspace())
-            .status()
-            .expect("run cargo");
-        assert!(status.success(), "building {bin}");
-    }
-    assert!(path.exists(), "{} missing", path.display());
-    path
+    playrack_test_support::bins::binary(built, package, bin, false, &[])
 }
 
 /// A real process a drill kills: started in its own process group, so that whatever it
