@@ -6,6 +6,12 @@
 //! Frames are rendered up front so the encode time is measured alone. Each figure is the encode
 //! time per frame (ms) beside the render time of the same frames, since the device does both per
 //! frame. `ENCODE_BENCH_FRAMES` sets the count (default 300; `--short`: 20).
+//!
+//! Built with `x264` (as `playrack-bench` builds it), it also draws what intra refresh does to
+//! the sliced encoder's stream at 720p: each frame's size and its picture's error (the decoded
+//! luma's mean squared error against the rendered one), beside the same encoder with an IDR every second.
+//! Under a 1.5-frame VBV an IDR cannot be several times a P-frame's size, so it costs quality
+//! instead; intra refresh spreads that cost over every frame.
 
 use std::time::Instant;
 
@@ -81,9 +87,65 @@ fn bench(width: u32, height: u32, bit_rate: u32, frames: usize) {
         figure
             .target("≤ 12.5 ms/frame (≥ 80 fps, one thread)")
             .print();
+        #[cfg(feature = "x264")]
+        refresh(width, height, bit_rate, &rendered);
     } else {
         figure.print();
     }
+}
+
+/// The sliced encoder's frames, with intra refresh and with an IDR a second: each frame's size
+/// (kB) and its luma's mean squared error after decoding.
+#[cfg(feature = "x264")]
+fn refresh(width: u32, height: u32, bit_rate: u32, rendered: &[I420]) {
+    use android_injector::encode::sliced::{DEFAULT_SLICES, Refresh, SlicedEncoder};
+    use openh264::formats::YUVSource;
+
+    let frame_us = 1_000_000 / 60;
+    let run = |refresh: Refresh| {
+        let mut enc =
+            SlicedEncoder::new(width, height, 60, bit_rate, DEFAULT_SLICES, refresh).expect("x264");
+        let mut decoder = openh264::decoder::Decoder::new().expect("decoder");
+        let (mut kb, mut mse, mut idrs) = (Vec::new(), Vec::new(), 0);
+        for (i, f) in rendered.iter().enumerate() {
+            let mut au = Vec::new();
+            let mut idr = false;
+            enc.encode(f, (i * frame_us) as u64, &mut |nal| {
+                idr |= nal.kind == 5;
+                au.extend_from_slice(&nal.data);
+            })
+            .expect("encode");
+            idrs += idr as usize;
+            kb.push(au.len() as f64 / 1000.0);
+            let picture = decoder.decode(&au).expect("decode").expect("a whole frame");
+            let (stride, _, _) = picture.strides();
+            let (w, h) = (width as usize, height as usize);
+            let se: f64 = (0..h)
+                .flat_map(|y| (0..w).map(move |x| (y, x)))
+                .map(|(y, x)| {
+                    let d = f64::from(picture.y()[y * stride + x]) - f64::from(f.y[y * w + x]);
+                    d * d
+                })
+                .sum();
+            mse.push(se / (w * h) as f64);
+        }
+        (kb, mse, idrs)
+    };
+    let (kb, mse, idrs) = run(Refresh::Intra);
+    let (kb_idr, mse_idr, idrs_idr) = run(Refresh::PeriodicIdr(1));
+    println!(
+        "{width}x{height} x264, {} slices: intra refresh {idrs} IDR, periodic {idrs_idr} IDR in {} frames",
+        DEFAULT_SLICES,
+        rendered.len()
+    );
+    Figure::new("encode.x264.intra_refresh.frame_size", "kB", kb)
+        .baseline("an IDR every second", kb_idr)
+        .note("720p60 at 4 Mb/s, 4 slices, VBV 1.5 frames")
+        .print();
+    Figure::new("encode.x264.intra_refresh.luma_mse", "MSE", mse)
+        .baseline("an IDR every second", mse_idr)
+        .note("each decoded frame's luma against the rendered one; lower is better (p99: the worst frames)")
+        .print();
 }
 
 fn main() {

@@ -37,8 +37,12 @@ static void pr_nalu_process(x264_t *h, x264_nal_t *nal, void *opaque) {
 }
 
 /* Opens an encoder: ultrafast + zerolatency (no B-frames, no lookahead, no frame threads),
- * Constrained Baseline, `slices` slices a frame, CBR at `kbps` with a VBV of 1.5 frames. */
-pr_x264 *pr_x264_open(int width, int height, int fps, int kbps, int slices) {
+ * Constrained Baseline, `slices` slices a frame, CBR at `kbps` with a VBV of 1.5 frames, and
+ * a full refresh every `period` frames: an IDR, or with `intra_refresh` a column of intra
+ * macroblocks sweeping the picture (a recovery point SEI where each sweep starts), so that no
+ * frame is several times the size of the others and an IDR comes only first and when asked. */
+pr_x264 *pr_x264_open(int width, int height, int fps, int kbps, int slices, int intra_refresh,
+                      int period) {
     x264_param_t p;
     if (x264_param_default_preset(&p, "ultrafast", "zerolatency") < 0) {
         return NULL;
@@ -52,7 +56,8 @@ pr_x264 *pr_x264_open(int width, int height, int fps, int kbps, int slices) {
     p.i_fps_num = fps;
     p.i_fps_den = 1;
     p.i_slice_count = slices;
-    p.i_keyint_max = fps * 10;
+    p.b_intra_refresh = intra_refresh != 0;
+    p.i_keyint_max = period > 0 ? period : fps * 10; /* with intra refresh: the sweep's */
     p.b_repeat_headers = 1;
     p.b_annexb = 1;
     p.rc.i_rc_method = X264_RC_ABR;

@@ -5,7 +5,8 @@
 //! own thread with one UDP socket, as in the agent; every stream has a real str0m peer on
 //! loopback (on another thread) that completes ICE and DTLS and receives the frames. The
 //! frames are encoded once up front with the virtual device's openh264 encoder and replayed
-//! in a loop, so only relaying is measured. CPU time is the relay thread's own
+//! in a loop, so only relaying is measured. The relay thread waits as the agent's shell does
+//! (for a datagram, the engine's next deadline or the next frame). CPU time is its own
 //! (`CLOCK_THREAD_CPUTIME_ID`); the baseline thread sends each frame's bytes as ≤ 1,200-byte
 //! datagrams to a sink socket per stream, at the same pace.
 //!
@@ -174,6 +175,22 @@ fn send(socket: &UdpSocket, batch: &mut Batch) {
     }
 }
 
+/// Blocks until `socket` has a datagram to read or `limit` has passed.
+fn wait_readable(socket: &UdpSocket, limit: Duration) {
+    use std::os::fd::AsRawFd;
+    let mut fd = libc::pollfd {
+        fd: socket.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let ts = libc::timespec {
+        tv_sec: limit.as_secs() as libc::time_t,
+        tv_nsec: limit.subsec_nanos() as libc::c_long,
+    };
+    // SAFETY: one pollfd we own, a timespec on the stack, no signal mask.
+    unsafe { libc::ppoll(&mut fd, 1, &ts, std::ptr::null()) };
+}
+
 fn run(n: usize, secs: f64, window: f64, config: &[u8], clip: &[(bool, Vec<u8>)]) -> Figures {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     socket.set_nonblocking(true).unwrap();
@@ -265,10 +282,16 @@ fn run(n: usize, secs: f64, window: f64, config: &[u8], clip: &[(bool, Vec<u8>)]
                 }
             }
             send(&socket, &mut batch);
-            let wake = engine.next_deadline().min(next_frame);
+            // As the agent's shell waits (`relay::run`, on tokio's epoll): until a datagram
+            // arrives, the engine's deadline (never sooner than 500 µs ahead) or the next frame
+            // (which the shell's media channel would bring).
             let now = Instant::now();
+            let wake = engine
+                .next_deadline()
+                .max(now + Duration::from_micros(500))
+                .min(next_frame);
             if wake > now {
-                std::thread::sleep((wake - now).min(Duration::from_millis(1)));
+                wait_readable(&socket, wake - now);
             }
         }
         let _ = measure;

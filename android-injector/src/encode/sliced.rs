@@ -6,7 +6,10 @@
 //!
 //! Settings: x264's `ultrafast` + `zerolatency` (no B-frames, no lookahead, no frame threads),
 //! Constrained Baseline, one thread (the callback needs frame order), CBR with a VBV of 1.5
-//! frames, an IDR every 10 s unless asked sooner; SPS and PPS precede each IDR.
+//! frames; an IDR first, every 10 s and when asked for (a joining player, a lost reference),
+//! SPS and PPS before each. Periodic intra refresh (a column of intra macroblocks sweeping the
+//! picture once a second instead of the IDRs) is an option, [`Refresh::Intra`], measured
+//! against the IDRs by `bench encode` and `bench latency` and not used by the device.
 //!
 //! FFI, hence `unsafe`: the shim owns x264's structs, Rust sees an opaque pointer and a
 //! callback that gets each escaped NAL with the macroblocks it covers.
@@ -40,6 +43,8 @@ unsafe extern "C" {
         fps: c_int,
         kbps: c_int,
         slices: c_int,
+        intra_refresh: c_int,
+        period: c_int,
     ) -> *mut Shim;
     fn pr_x264_encode(
         e: *mut Shim,
@@ -54,6 +59,24 @@ unsafe extern "C" {
     fn pr_x264_mbs(e: *const Shim) -> c_int;
     fn pr_x264_set_kbps(e: *mut Shim, kbps: c_int) -> c_int;
     fn pr_x264_close(e: *mut Shim);
+}
+
+/// How the stream refreshes the whole picture (so a decoder can join or recover without
+/// asking), besides the IDR that comes first and whenever [`SlicedEncoder::force_key_frame`]
+/// asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refresh {
+    /// An IDR every this many seconds: what the device streams (10 s, as scrcpy asks
+    /// MediaCodec with `KEY_I_FRAME_INTERVAL`).
+    PeriodicIdr(u32),
+    /// Periodic intra refresh: a column of intra macroblocks sweeps the picture once a second
+    /// and no IDR comes unasked. Measured, not used by the device: see BENCHMARKS.md.
+    Intra,
+}
+
+impl Refresh {
+    /// The device's: an IDR every 10 s.
+    pub const DEVICE: Refresh = Refresh::PeriodicIdr(10);
 }
 
 /// One NAL unit as it left the encoder.
@@ -129,6 +152,7 @@ impl SlicedEncoder {
         fps: u32,
         bit_rate: u32,
         slices: u32,
+        refresh: Refresh,
     ) -> Result<SlicedEncoder, SlicedError> {
         let err = || SlicedError::Open(width, height, slices);
         let as_int = |v: u32| c_int::try_from(v).map_err(|_| err());
@@ -140,6 +164,11 @@ impl SlicedEncoder {
                 as_int(fps.max(1))?,
                 as_int((bit_rate / 1000).max(1))?,
                 as_int(slices.max(1))?,
+                (refresh == Refresh::Intra) as c_int,
+                as_int(match refresh {
+                    Refresh::Intra => fps.max(1),
+                    Refresh::PeriodicIdr(secs) => fps.max(1).saturating_mul(secs.max(1)),
+                })?,
             )
         };
         if shim.is_null() {
@@ -253,7 +282,8 @@ mod tests {
     #[test]
     fn each_slice_leaves_before_the_next_is_encoded_and_the_frame_decodes_whole() {
         let mut game = Game::new(GameConfig::new("com.example.game"), 0);
-        let mut enc = SlicedEncoder::new(720, 1280, 60, 4_000_000, DEFAULT_SLICES).unwrap();
+        let mut enc =
+            SlicedEncoder::new(720, 1280, 60, 4_000_000, DEFAULT_SLICES, Refresh::DEVICE).unwrap();
         let mut decoder = Decoder::new().unwrap();
         for i in 0..3u64 {
             if i == 2 {
@@ -290,10 +320,63 @@ mod tests {
         assert_eq!(game.taps(), 1);
     }
 
+    /// Over 4 s of stream, intra refresh sends no IDR but the first and the one asked for: a
+    /// recovery point SEI opens each sweep, about once a second, and every frame decodes. The
+    /// classic stream with a 1 s period has an IDR every second instead, the device's none
+    /// unasked within its 10 s.
+    #[test]
+    fn intra_refresh_sweeps_instead_of_periodic_idrs() {
+        const FPS: u32 = 10;
+        for refresh in [Refresh::Intra, Refresh::PeriodicIdr(1), Refresh::DEVICE] {
+            let mut game = Game::new(GameConfig::new("com.example.game"), 0);
+            let mut enc = SlicedEncoder::new(360, 640, FPS, 1_000_000, 2, refresh).unwrap();
+            let mut decoder = Decoder::new().unwrap();
+            let (mut idrs, mut recovery_points) = (Vec::new(), Vec::new());
+            for i in 0..40u64 {
+                if i == 25 {
+                    enc.force_key_frame();
+                }
+                let nals = frame(&mut enc, &mut game, i * 100_000);
+                if nals.iter().any(|n| n.kind == 5) {
+                    idrs.push(i);
+                }
+                // an SEI NAL whose (first) message is payload type 6, recovery point
+                if nals
+                    .iter()
+                    .any(|n| n.kind == 6 && n.data.get(5) == Some(&6))
+                {
+                    recovery_points.push(i);
+                }
+                let au: Vec<u8> = nals.iter().flat_map(|n| n.data.iter().copied()).collect();
+                let picture = decoder.decode(&au).unwrap();
+                assert!(picture.is_some(), "{refresh:?}: frame {i} decodes");
+            }
+            match refresh {
+                Refresh::Intra => {
+                    assert_eq!(idrs, [0, 25], "only the first and the asked-for IDR");
+                    assert!(
+                        recovery_points.len() >= 3,
+                        "a sweep a second: {recovery_points:?}"
+                    );
+                }
+                Refresh::PeriodicIdr(1) => {
+                    assert!(
+                        idrs.starts_with(&[0, 10, 20, 25]),
+                        "an IDR a second: {idrs:?}"
+                    );
+                }
+                Refresh::PeriodicIdr(_) => {
+                    assert_eq!(idrs, [0, 25], "no IDR unasked within 10 s");
+                    assert!(recovery_points.is_empty(), "no sweep: {recovery_points:?}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_key_frame_comes_when_asked_and_a_wrong_size_is_refused() {
         let mut game = Game::new(GameConfig::new("com.example.game"), 0);
-        let mut enc = SlicedEncoder::new(360, 640, 30, 1_000_000, 2).unwrap();
+        let mut enc = SlicedEncoder::new(360, 640, 30, 1_000_000, 2, Refresh::DEVICE).unwrap();
         frame(&mut enc, &mut game, 0);
         assert!(
             frame(&mut enc, &mut game, 33_333)
@@ -319,6 +402,6 @@ mod tests {
             enc.encode(&wrong, 0, &mut |_| {}),
             Err(SlicedError::Size(320, 240, 360, 640))
         ));
-        assert!(SlicedEncoder::new(0, 0, 30, 1_000_000, 2).is_err());
+        assert!(SlicedEncoder::new(0, 0, 30, 1_000_000, 2, Refresh::DEVICE).is_err());
     }
 }

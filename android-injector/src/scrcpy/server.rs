@@ -397,6 +397,7 @@ impl SessionEncoder {
                 config.fps.round().max(1.0) as u32,
                 config.bit_rate.max(MIN_BIT_RATE),
                 slices.into(),
+                crate::encode::sliced::Refresh::DEVICE,
             )
             .map(SessionEncoder::Sliced)
             .map_err(|e| e.to_string());

@@ -91,6 +91,11 @@ pub struct Options {
     pub extra: Vec<String>,
 }
 
+/// The workspace's features, as the test command builds it (`scripts/test.sh`): the virtual
+/// device's sliced encoder (x264), so the short form reuses the test build and the encode
+/// bench can draw intra refresh.
+const FEATURES: [&str; 2] = ["--features", "android-injector/x264"];
+
 /// `bench` is the name of a `[[bench]]` target (unique in the workspace).
 fn bench(label: &str, bench: &str, o: &Options) -> Job {
     let mut cargo: Vec<String> = if o.short {
@@ -99,7 +104,9 @@ fn bench(label: &str, bench: &str, o: &Options) -> Job {
         vec!["bench".into()]
     };
     // `--workspace`, as the test suites build: the same features, so the same build.
-    cargo.extend(["--locked", "--workspace", "--bench", bench, "--"].map(String::from));
+    cargo.extend(["--locked", "--workspace"].map(String::from));
+    cargo.extend(FEATURES.map(String::from));
+    cargo.extend(["--bench", bench, "--"].map(String::from));
     let mut args = Vec::new();
     if o.short {
         args.push("--short".into());
@@ -146,7 +153,9 @@ pub fn jobs(what: What, o: &Options) -> Vec<Job> {
                 if !o.short {
                     cargo.push("--release".into());
                 }
-                cargo.extend(["--workspace", "--test", "browser", "--"].map(String::from));
+                cargo.push("--workspace".into());
+                cargo.extend(FEATURES.map(String::from));
+                cargo.extend(["--test", "browser", "--"].map(String::from));
                 let (spec, samples) = if o.short {
                     ("hd-60=360x640@30", "10")
                 } else {
@@ -205,7 +214,16 @@ mod tests {
         assert_eq!(j.cargo[0], "test");
         assert_eq!(
             j.cargo,
-            ["test", "--locked", "--workspace", "--bench", "encode", "--"]
+            [
+                "test",
+                "--locked",
+                "--workspace",
+                "--features",
+                "android-injector/x264",
+                "--bench",
+                "encode",
+                "--"
+            ]
         );
         assert_eq!(j.args, ["--short"]);
         let long = Options {
